@@ -1,0 +1,221 @@
+/*
+  Quantone kernels: quantized and float GEMM / GEMV for neural audio models.
+
+  Pure functions: no I/O, no LV2 or GTK, and no allocation in any call that
+  runs on the audio thread (only qk_pack() and qk_packed_free() allocate;
+  they run at model-prepare time).
+
+  Matrix layout, chosen for streaming audio
+  -----------------------------------------
+  Y[M x N] = W[M x K] * X[K x N], where N is the number of audio frames in a
+  block. Activations and outputs are stored frame-major ("column-major" in
+  BLAS terms): frame n's K input channels are contiguous at X + n*ldx, and
+  its M outputs at Y + n*ldy. That is the layout a time-step's channel vector
+  has in a model's history buffer, so a dilated convolution can point the
+  kernel straight into its history. N = 1 is a GEMV (recurrences).
+
+  Weight formats and what a weight means
+  --------------------------------------
+  Every weight row m is split into groups of `group` consecutive k (the last
+  group may be shorter); group 0 means one group spanning the whole row
+  (per-channel; per-tensor is per-channel with equal scales). For group g:
+
+      w[m][k] = scales[m][g] * (v[m][k] - zero_points[m][g])
+
+  where v is the signed integer value of the weight:
+    QK_S8:  v = codes[m][k] in [-128, 127]
+    QK_S4:  v = codes[m][k] in [-8, 7]
+    QK_S2:  v = codes[m][k] in [-2, 1]
+    QK_CB4: v = codebook[codes[m][k]], index in [0, 15]  (non-uniform levels)
+    QK_CB2: v = codebook[codes[m][k]], index in [0, 3]
+  zero_points may be NULL (symmetric). Codebook formats take no zero point:
+  the table itself can be asymmetric. QK_F32 weights are plain floats.
+  Unsigned asymmetric codes u in [0, 2^b - 1] are given as v = u - 2^(b-1)
+  with the zero point shifted the same way, which leaves w unchanged.
+
+  Activation paths
+  ----------------
+  qk_gemm_f32(): float activations. Works for every weight format; with a
+  quantized format this is the weight-only ("partial") path: codes are
+  decoded in registers and multiplied in float.
+
+  qk_gemm_s8(): int8 activations from qk_quantize_act_*(). Integer weight
+  formats only. Exact int32 accumulation, then, for each output, in this
+  order (every ISA performs exactly these float operations, so all ISAs
+  agree bit for bit):
+
+      acc = 0.0f
+      for g in groups:
+          i   = sum_{k in g} v[m][k] * xq[n][k] - zp[m][g] * xsum[n][g]   (int32)
+          acc = fmaf((float)i, scales[m][g], acc)
+      base = (bias ? bias[m] : 0.0f) + (QK_ACCUMULATE ? Y[n][m] : 0.0f)
+      Y[n][m] = fmaf(acc, xscale[n], base)
+
+  Zero points are folded with the precomputed activation group sums xsum,
+  never by widening inside the inner loop.
+*/
+#ifndef QUANTONE_KERNELS_QK_H
+#define QUANTONE_KERNELS_QK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Instruction sets, one implementation file each. */
+typedef enum {
+  QK_ISA_SCALAR = 0,     /**< portable C, always built: the oracle */
+  QK_ISA_AVX2,           /**< AVX2 + FMA */
+  QK_ISA_AVX512VNNI,     /**< AVX-512 F/BW/VL + VNNI (vpdpbusd) */
+  QK_ISA_NEON,           /**< AArch64 Advanced SIMD */
+  QK_ISA_NEON_DOTPROD,   /**< AArch64 with sdot */
+  QK_ISA_COUNT
+} qk_isa;
+
+typedef enum {
+  QK_F32 = 0,
+  QK_S8,
+  QK_S4,
+  QK_S2,
+  QK_CB4,
+  QK_CB2,
+  QK_FORMAT_COUNT
+} qk_format;
+
+/** Flags for the GEMM calls. */
+enum {
+  QK_ACCUMULATE = 1u << 0 /**< add to Y instead of overwriting it */
+};
+
+/** Lowest and highest legal value v (or codebook index) of a format. */
+int qk_format_min(qk_format f);
+int qk_format_max(qk_format f);
+int qk_format_bits(qk_format f);       /**< storage bits per weight */
+const char *qk_format_name(qk_format f); /**< "f32", "s8", "s4", "s2", "cb4", "cb2" */
+bool qk_format_is_codebook(qk_format f);
+
+const char *qk_isa_name(qk_isa isa);   /**< "scalar", "avx2", "avx512vnni", "neon", "neon-dotprod" */
+bool qk_isa_from_name(const char *name, qk_isa *out);
+
+/** True if this build contains the ISA and this CPU can run it. */
+bool qk_isa_supported(qk_isa isa);
+
+/**
+   The ISA used by default, chosen once per process (pthread_once) from
+   cpuid: the best supported one, unless the environment variable
+   QUANTONE_ISA names another supported one (scalar, avx2, avx512vnni,
+   neon, neon-dotprod).
+*/
+qk_isa qk_active_isa(void);
+
+/** Plain (unpacked) description of a weight matrix; the caller owns it. */
+typedef struct {
+  qk_format format;
+  int rows;                   /**< M (outputs) */
+  int cols;                   /**< K (inputs) */
+  int group;                  /**< K per scale group; 0 = whole row */
+  const float *f32;           /**< QK_F32: rows * cols, row-major */
+  const int8_t *codes;        /**< integer formats: rows * cols, row-major, one per byte */
+  const float *scales;        /**< rows * ngroups, row-major */
+  const int32_t *zero_points; /**< rows * ngroups, or NULL; S8/S4/S2 only */
+  const int8_t *codebook;     /**< CB4: 16 entries, CB2: 4 entries */
+} qk_weights;
+
+/** Number of scale groups per row for K = cols and a group size. */
+int qk_group_count(int cols, int group);
+
+/** Weights packed once into one ISA's tile layout. Opaque. */
+typedef struct qk_packed qk_packed;
+
+/**
+   Validate and pack weights for an ISA (allocates; prepare time only).
+   Returns NULL if the description is invalid (codes out of range, group
+   not a multiple of 16, sizes <= 0, missing arrays) or the ISA is not
+   supported; if err is not NULL it receives a message then.
+*/
+qk_packed *qk_pack(const qk_weights *w, qk_isa isa, const char **err);
+void qk_packed_free(qk_packed *p);
+
+qk_isa qk_packed_isa(const qk_packed *p);
+qk_format qk_packed_format(const qk_packed *p);
+int qk_packed_rows(const qk_packed *p);
+int qk_packed_cols(const qk_packed *p);
+int qk_packed_group(const qk_packed *p);   /**< effective group (cols if whole row) */
+bool qk_packed_has_zero_points(const qk_packed *p);
+
+/**
+   Bytes the weights occupy at their storage precision: codes at
+   qk_format_bits() each plus scales, zero points and codebook. This is the
+   memory figure a user compares, not the padded in-RAM tile layout.
+*/
+size_t qk_packed_weight_bytes(const qk_packed *p);
+
+/** Int8 activations, as written by qk_quantize_act_*(); caller-owned buffers. */
+typedef struct {
+  int8_t *codes;   /**< N columns of ld bytes; bytes K..ld-1 are zero */
+  int ld;          /**< >= qk_act_ld(K) */
+  float *scales;   /**< per column (dynamic), or scales[0] for all (static) */
+  bool per_column; /**< true for dynamic quantization */
+  int32_t *sums;   /**< N * qk_group_count(K, group): code sums per group */
+  int group;       /**< group size the sums were taken over (0 = whole K) */
+} qk_act_s8;
+
+/** Leading dimension (bytes) an int8 activation column needs for K values. */
+int qk_act_ld(int K);
+
+/**
+   Dynamic int8 quantization, a scale per column (time step):
+     amax = max_k |x[n][k]|; scale[n] = amax / 127.0f;
+     q = clamp(rint(x * (127.0f / amax)), -127, 127)  (round half to even)
+   A column with amax == 0 (or not finite) gets scale 0 and codes 0.
+   Writes codes, scales and group sums (for out->group).
+*/
+void qk_quantize_act_dynamic(const float *x, int ldx, int K, int N, qk_act_s8 *out);
+
+/**
+   Static int8 quantization with one calibrated scale (> 0):
+     q = clamp(rint(x * (1.0f / scale)), -127, 127); out->scales[0] = scale.
+   Values beyond the calibrated range saturate. Returns the number of
+   values that saturated (the "clipped activations" count).
+*/
+size_t qk_quantize_act_static(const float *x, int ldx, int K, int N, float scale,
+                              qk_act_s8 *out);
+
+/** Inverse of the quantizers: x[n][k] = q[n][k] * scale(n). */
+void qk_dequantize_act(const qk_act_s8 *q, int K, int N, float *x, int ldx);
+
+/**
+   Y = W * X (+ bias) with float activations. Any weight format.
+   X: N columns of K floats (ldx >= K); Y: N columns of M floats (ldy >= M).
+   bias may be NULL. flags: QK_ACCUMULATE.
+*/
+void qk_gemm_f32(const qk_packed *W, const float *X, int ldx, int N,
+                 const float *bias, float *Y, int ldy, unsigned flags);
+
+/**
+   Y = W * X (+ bias) with int8 activations. Integer formats only (not F32).
+   If W has zero points, X->group must equal qk_packed_group(W) (or be 0
+   when the group spans the whole row). See the header comment for the
+   exact arithmetic.
+*/
+void qk_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N,
+                const float *bias, float *Y, int ldy, unsigned flags);
+
+/** Vectorized activations on the active ISA; |error| <= 2e-6 vs libm on [-20, 20]. */
+void qk_tanh(float *y, const float *x, size_t n);
+void qk_sigmoid(float *y, const float *x, size_t n);
+
+/** The same on a chosen ISA (tests and benchmarks). */
+void qk_tanh_isa(qk_isa isa, float *y, const float *x, size_t n);
+void qk_sigmoid_isa(qk_isa isa, float *y, const float *x, size_t n);
+void qk_quantize_act_dynamic_isa(qk_isa isa, const float *x, int ldx, int K, int N,
+                                 qk_act_s8 *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

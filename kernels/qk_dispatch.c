@@ -1,0 +1,148 @@
+/*
+  Choosing an instruction set once per process, and routing the public
+  calls to it. Packed weights remember the ISA they were packed for, so a
+  GEMM always runs the kernels that understand its tile layout.
+*/
+#include "qk_internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+#endif
+
+/** Whether the CPU can run an ISA (independent of what was built). */
+static bool cpu_has(qk_isa isa)
+{
+  switch (isa) {
+  case QK_ISA_SCALAR:
+    return true;
+#if defined(__x86_64__) || defined(__i386__)
+  case QK_ISA_AVX2:
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  case QK_ISA_AVX512VNNI:
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
+           __builtin_cpu_supports("fma");
+#endif
+#if defined(__aarch64__)
+  case QK_ISA_NEON:
+    return true;
+  case QK_ISA_NEON_DOTPROD:
+#if defined(__linux__)
+    return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#else
+    return false;
+#endif
+#endif
+  default:
+    return false;
+  }
+}
+
+static const qk_isa_ops *built_ops(qk_isa isa)
+{
+  switch (isa) {
+  case QK_ISA_SCALAR: return &qk_ops_scalar;
+#ifdef QK_HAVE_AVX2
+  case QK_ISA_AVX2: return &qk_ops_avx2;
+#endif
+#ifdef QK_HAVE_AVX512VNNI
+  case QK_ISA_AVX512VNNI: return &qk_ops_avx512vnni;
+#endif
+#ifdef QK_HAVE_NEON
+  case QK_ISA_NEON: return &qk_ops_neon;
+  case QK_ISA_NEON_DOTPROD: return &qk_ops_neon_dotprod;
+#endif
+  default: return NULL;
+  }
+}
+
+const qk_isa_ops *qk_ops_for(qk_isa isa)
+{
+  if ((unsigned)isa >= QK_ISA_COUNT || !cpu_has(isa))
+    return NULL;
+  return built_ops(isa);
+}
+
+bool qk_isa_supported(qk_isa isa) { return qk_ops_for(isa) != NULL; }
+
+static pthread_once_t active_once = PTHREAD_ONCE_INIT;
+static qk_isa active_isa = QK_ISA_SCALAR;
+
+static void choose_active_isa(void)
+{
+  static const qk_isa preference[] = {QK_ISA_AVX512VNNI, QK_ISA_AVX2, QK_ISA_NEON_DOTPROD,
+                                      QK_ISA_NEON, QK_ISA_SCALAR};
+  for (size_t i = 0; i < sizeof preference / sizeof preference[0]; ++i) {
+    if (qk_isa_supported(preference[i])) {
+      active_isa = preference[i];
+      break;
+    }
+  }
+  /* An override naming an ISA this machine cannot run is ignored, so a
+     stale environment never crashes a host with SIGILL. */
+  qk_isa wanted;
+  if (qk_isa_from_name(getenv("QUANTONE_ISA"), &wanted) && qk_isa_supported(wanted))
+    active_isa = wanted;
+}
+
+qk_isa qk_active_isa(void)
+{
+  pthread_once(&active_once, choose_active_isa);
+  return active_isa;
+}
+
+static const qk_isa_ops *active_ops(void) { return built_ops(qk_active_isa()); }
+
+/** Ops for an explicit ISA, falling back to scalar when it cannot run here. */
+static const qk_isa_ops *ops_or_scalar(qk_isa isa)
+{
+  const qk_isa_ops *ops = qk_ops_for(isa);
+  return ops ? ops : &qk_ops_scalar;
+}
+
+void qk_gemm_f32(const qk_packed *W, const float *X, int ldx, int N, const float *bias,
+                 float *Y, int ldy, unsigned flags)
+{
+  if (N <= 0)
+    return;
+  built_ops(W->isa)->gemm_f32(W, X, ldx, N, bias, Y, ldy, flags);
+}
+
+void qk_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias, float *Y,
+                int ldy, unsigned flags)
+{
+  if (N <= 0)
+    return;
+  built_ops(W->isa)->gemm_s8(W, X, N, bias, Y, ldy, flags);
+}
+
+void qk_quantize_act_dynamic(const float *x, int ldx, int K, int N, qk_act_s8 *out)
+{
+  active_ops()->quantize_act_dynamic(x, ldx, K, N, out);
+}
+
+void qk_quantize_act_dynamic_isa(qk_isa isa, const float *x, int ldx, int K, int N,
+                                 qk_act_s8 *out)
+{
+  ops_or_scalar(isa)->quantize_act_dynamic(x, ldx, K, N, out);
+}
+
+size_t qk_quantize_act_static(const float *x, int ldx, int K, int N, float scale,
+                              qk_act_s8 *out)
+{
+  return active_ops()->quantize_act_static(x, ldx, K, N, scale, out);
+}
+
+void qk_tanh(float *y, const float *x, size_t n) { active_ops()->tanh(y, x, n); }
+void qk_sigmoid(float *y, const float *x, size_t n) { active_ops()->sigmoid(y, x, n); }
+void qk_tanh_isa(qk_isa isa, float *y, const float *x, size_t n) { ops_or_scalar(isa)->tanh(y, x, n); }
+void qk_sigmoid_isa(qk_isa isa, float *y, const float *x, size_t n)
+{
+  ops_or_scalar(isa)->sigmoid(y, x, n);
+}

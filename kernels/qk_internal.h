@@ -1,0 +1,128 @@
+/*
+  Internals shared by the kernel implementations: the packed-weight object
+  and the table of functions each instruction set provides.
+*/
+#ifndef QUANTONE_KERNELS_QK_INTERNAL_H
+#define QUANTONE_KERNELS_QK_INTERNAL_H
+
+#include "qk.h"
+
+#include <math.h>
+
+/** Alignment of every packed buffer: one zmm / cache line. */
+#define QK_ALIGN 64
+
+/**
+   Weights after qk_pack(). The fields above `data` are filled by the common
+   code (qk_pack.c) before the ISA's pack function runs; `data` and `fold`
+   belong to the ISA and have whatever layout its kernels read.
+*/
+struct qk_packed {
+  qk_format format;
+  qk_isa isa;
+  int rows, cols;
+  int group;      /**< effective group size, 1..cols (cols for whole-row) */
+  int ngroups;    /**< qk_group_count(cols, group) */
+  float *scales;  /**< rows * ngroups */
+  int32_t *zp;    /**< rows * ngroups, NULL if symmetric */
+  int8_t table[16]; /**< value of each index for S4/S2/CB4/CB2 (index = v - min for S4/S2) */
+  void *data;     /**< ISA tile layout, QK_ALIGN aligned */
+  size_t data_bytes;
+  int32_t *fold;  /**< ISA-specific per-(row, group) integer correction, or NULL */
+};
+
+/** Allocate zeroed, QK_ALIGN-aligned memory; free with qk_aligned_free(). */
+void *qk_aligned_calloc(size_t bytes);
+void qk_aligned_free(void *p);
+
+/** The signed value v[m][k] of a weight described by w (decoded via codebook). */
+static inline int qk_weight_value(const qk_weights *w, int m, int k)
+{
+  int8_t c = w->codes[(size_t)m * (size_t)w->cols + (size_t)k];
+  if (w->format == QK_CB4 || w->format == QK_CB2)
+    return w->codebook[(uint8_t)c];
+  return c;
+}
+
+/**
+   Index stored for weight (m, k) of a sub-byte format: the position of its
+   value in p->table (S4: v + 8, S2: v + 2, codebooks: the index itself).
+*/
+static inline int qk_weight_index(const qk_weights *w, int m, int k)
+{
+  int c = w->codes[(size_t)m * (size_t)w->cols + (size_t)k];
+  switch (w->format) {
+  case QK_S4: return c + 8;
+  case QK_S2: return c + 2;
+  default: return c & 0xF;
+  }
+}
+
+/**
+   One instruction set's implementation. Every ISA fills every entry; a
+   function it has no faster form of may point at the scalar one.
+*/
+typedef struct {
+  qk_isa isa;
+  /** Fill p->data (and p->fold if used) from w. Returns 0, or -1 on allocation failure. */
+  int (*pack)(qk_packed *p, const qk_weights *w);
+  void (*gemm_f32)(const qk_packed *W, const float *X, int ldx, int N,
+                   const float *bias, float *Y, int ldy, unsigned flags);
+  void (*gemm_s8)(const qk_packed *W, const qk_act_s8 *X, int N,
+                  const float *bias, float *Y, int ldy, unsigned flags);
+  void (*quantize_act_dynamic)(const float *x, int ldx, int K, int N, qk_act_s8 *out);
+  size_t (*quantize_act_static)(const float *x, int ldx, int K, int N, float scale,
+                                qk_act_s8 *out);
+  void (*tanh)(float *y, const float *x, size_t n);
+  void (*sigmoid)(float *y, const float *x, size_t n);
+} qk_isa_ops;
+
+extern const qk_isa_ops qk_ops_scalar;
+
+/** The scalar functions, for SIMD files to fall back on where they gain nothing. */
+int qk_scalar_pack(qk_packed *p, const qk_weights *w);
+void qk_scalar_gemm_f32(const qk_packed *W, const float *X, int ldx, int N, const float *bias,
+                        float *Y, int ldy, unsigned flags);
+void qk_scalar_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias,
+                       float *Y, int ldy, unsigned flags);
+void qk_scalar_quantize_act_dynamic(const float *x, int ldx, int K, int N, qk_act_s8 *out);
+size_t qk_scalar_quantize_act_static(const float *x, int ldx, int K, int N, float scale,
+                                     qk_act_s8 *out);
+void qk_scalar_tanh(float *y, const float *x, size_t n);
+void qk_scalar_sigmoid(float *y, const float *x, size_t n);
+#ifdef QK_HAVE_AVX2
+extern const qk_isa_ops qk_ops_avx2;
+#endif
+#ifdef QK_HAVE_AVX512VNNI
+extern const qk_isa_ops qk_ops_avx512vnni;
+#endif
+#ifdef QK_HAVE_NEON
+extern const qk_isa_ops qk_ops_neon;
+extern const qk_isa_ops qk_ops_neon_dotprod;
+#endif
+
+/** The ops of an ISA, or NULL if it is not built or not supported here. */
+const qk_isa_ops *qk_ops_for(qk_isa isa);
+
+/* ------------------------------------------------------------------------
+   The float exp used by tanh and sigmoid, written once here so that every
+   ISA computes the same approximation (the SIMD files mirror these steps).
+   exp(y) = 2^n * p(r), n = rint(y / ln2), r = y - n*ln2 (Cody-Waite split),
+   p = degree-7 Taylor polynomial; |r| <= ln2/2 gives relative error < 1e-8
+   before float rounding.
+   ------------------------------------------------------------------------ */
+#define QK_LOG2E 1.44269504088896341f
+#define QK_LN2_HI 0.693145751953125f
+#define QK_LN2_LO 1.42860682030941723212e-6f
+#define QK_EXP_C2 (1.0f / 2.0f)
+#define QK_EXP_C3 (1.0f / 6.0f)
+#define QK_EXP_C4 (1.0f / 24.0f)
+#define QK_EXP_C5 (1.0f / 120.0f)
+#define QK_EXP_C6 (1.0f / 720.0f)
+#define QK_EXP_C7 (1.0f / 5040.0f)
+/** tanh saturates to +-1 in float beyond this. */
+#define QK_TANH_CLAMP 9.0f
+/** sigmoid's exp argument stays finite inside this. */
+#define QK_SIGMOID_CLAMP 80.0f
+
+#endif
