@@ -1,0 +1,638 @@
+/*
+  Kernel tests: the scalar path against exact integer arithmetic, and every
+  SIMD path this machine can run against the scalar path.
+
+  - gemm_s8 (int8 activations) must agree bit for bit: qk.h fixes the
+    integer sums and the order of the float operations after them.
+  - gemm_f32 (float activations, any weight format) must agree within a
+    tolerance scaled by sum |w||x|, since SIMD sums in another order.
+  - Outputs are written between guard bytes, with gaps between columns
+    (ldy > M), and inputs are allocated to their exact size so ASan sees any
+    read past the end.
+
+  Usage: test_kernels [--seed S] [--cases C] [--require ISA]...
+  --require fails the test when that ISA cannot run here (CI uses it so a
+  missing instruction set is an error, not a silent skip).
+*/
+#include "qk.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+static int checks;
+
+#define CHECK(cond, ...)                                                             \
+  do {                                                                               \
+    ++checks;                                                                        \
+    if (!(cond)) {                                                                   \
+      if (++failures <= 30) {                                                        \
+        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                         \
+        fprintf(stderr, __VA_ARGS__);                                                \
+        fputc('\n', stderr);                                                         \
+      }                                                                              \
+    }                                                                                \
+  } while (0)
+
+/* ---- seeded PRNG (xorshift64*), so every failure can be replayed ---- */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rng_next(void)
+{
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return rng_state * 0x2545F4914F6CDD1Dull;
+}
+static int rng_int(int lo, int hi) /* inclusive */
+{
+  return lo + (int)(rng_next() % (uint64_t)(hi - lo + 1));
+}
+static float rng_float(float lo, float hi)
+{
+  return lo + (hi - lo) * (float)((rng_next() >> 40) * (1.0 / 16777216.0));
+}
+
+/* ---- guarded output buffers ---- */
+#define GUARD 64
+#define GUARD_BYTE 0xA5
+
+typedef struct {
+  unsigned char *raw;
+  float *y;
+  size_t floats;
+} guarded;
+
+static guarded guarded_new(size_t floats)
+{
+  guarded g;
+  g.floats = floats;
+  g.raw = malloc(floats * sizeof(float) + 2 * GUARD);
+  memset(g.raw, GUARD_BYTE, floats * sizeof(float) + 2 * GUARD);
+  g.y = (float *)(g.raw + GUARD);
+  return g;
+}
+
+static bool guards_intact(const guarded *g)
+{
+  const unsigned char *tail = g->raw + GUARD + g->floats * sizeof(float);
+  for (int i = 0; i < GUARD; ++i)
+    if (g->raw[i] != GUARD_BYTE || tail[i] != GUARD_BYTE)
+      return false;
+  return true;
+}
+
+/** True if the gap rows M..ldy-1 of every column still hold the guard byte. */
+static bool gaps_intact(const guarded *g, int M, int ldy, int N)
+{
+  for (int n = 0; n < N; ++n) {
+    const unsigned char *p = (const unsigned char *)(g->y + (size_t)n * (size_t)ldy + M);
+    size_t bytes = (size_t)(n == N - 1 ? 0 : ldy - M) * sizeof(float);
+    for (size_t i = 0; i < bytes; ++i)
+      if (p[i] != GUARD_BYTE)
+        return false;
+  }
+  return true;
+}
+
+/* ---- random weights ---- */
+typedef struct {
+  qk_weights w;
+  float *f32;
+  int8_t *codes;
+  float *scales;
+  int32_t *zp;
+  int8_t codebook[16];
+} weights_case;
+
+/** A code, biased towards the ends of the range where overflow hides. */
+static int random_code(int lo, int hi)
+{
+  int r = rng_int(0, 9);
+  if (r == 0)
+    return lo;
+  if (r == 1)
+    return hi;
+  return rng_int(lo, hi);
+}
+
+static void weights_case_init(weights_case *c, qk_format f, int M, int K, int group, bool asym)
+{
+  memset(c, 0, sizeof *c);
+  c->w.format = f;
+  c->w.rows = M;
+  c->w.cols = K;
+  c->w.group = group;
+  size_t n = (size_t)M * (size_t)K;
+  if (f == QK_F32) {
+    c->f32 = malloc(n * sizeof(float));
+    for (size_t i = 0; i < n; ++i)
+      c->f32[i] = rng_float(-1.0f, 1.0f);
+    c->w.f32 = c->f32;
+    return;
+  }
+  int lo = qk_format_min(f), hi = qk_format_max(f);
+  c->codes = malloc(n);
+  for (size_t i = 0; i < n; ++i)
+    c->codes[i] = (int8_t)random_code(lo, hi);
+  int ng = qk_group_count(K, group);
+  c->scales = malloc((size_t)M * (size_t)ng * sizeof(float));
+  for (int i = 0; i < M * ng; ++i)
+    c->scales[i] = rng_float(1e-4f, 0.05f);
+  if (asym && !qk_format_is_codebook(f)) {
+    c->zp = malloc((size_t)M * (size_t)ng * sizeof(int32_t));
+    for (int i = 0; i < M * ng; ++i)
+      c->zp[i] = random_code(lo, hi);
+  }
+  if (qk_format_is_codebook(f)) {
+    int entries = f == QK_CB4 ? 16 : 4;
+    for (int i = 0; i < entries; ++i)
+      c->codebook[i] = (int8_t)random_code(-128, 127);
+    c->w.codebook = c->codebook;
+  }
+  c->w.codes = c->codes;
+  c->w.scales = c->scales;
+  c->w.zero_points = c->zp;
+}
+
+static void weights_case_free(weights_case *c)
+{
+  free(c->f32);
+  free(c->codes);
+  free(c->scales);
+  free(c->zp);
+}
+
+/** Value v[m][k] as the header defines it. */
+static int weight_value(const weights_case *c, int m, int k)
+{
+  int code = c->codes[(size_t)m * (size_t)c->w.cols + (size_t)k];
+  return qk_format_is_codebook(c->w.format) ? c->codebook[code] : code;
+}
+
+/** Float activations: mostly moderate, some columns silent or with outliers. */
+static float *random_activations(int K, int ldx, int N)
+{
+  size_t floats = (size_t)ldx * (size_t)(N - 1) + (size_t)K; /* exact: ASan sees overreads */
+  float *x = malloc(floats * sizeof(float));
+  for (int n = 0; n < N; ++n) {
+    int kind = rng_int(0, 15);
+    for (int k = 0; k < K; ++k) {
+      float v = rng_float(-1.0f, 1.0f);
+      if (kind == 0)
+        v = 0.0f;
+      else if (kind == 1 && k == rng_int(0, K - 1))
+        v *= 1000.0f;
+      x[(size_t)n * (size_t)ldx + (size_t)k] = v;
+    }
+  }
+  return x;
+}
+
+typedef struct {
+  qk_act_s8 a;
+} act_buffers;
+
+static act_buffers act_new(int K, int N, int group)
+{
+  act_buffers b;
+  b.a.ld = qk_act_ld(K);
+  b.a.codes = malloc((size_t)b.a.ld * (size_t)N);
+  b.a.scales = malloc((size_t)N * sizeof(float));
+  b.a.sums = malloc((size_t)N * (size_t)qk_group_count(K, group) * sizeof(int32_t));
+  b.a.group = group;
+  b.a.per_column = true;
+  return b;
+}
+
+static void act_free(act_buffers *b)
+{
+  free(b->a.codes);
+  free(b->a.scales);
+  free(b->a.sums);
+}
+
+static bool same_bits(const float *a, const float *b, int M, int lda, int ldb, int N,
+                      int *bad_m, int *bad_n)
+{
+  for (int n = 0; n < N; ++n)
+    for (int m = 0; m < M; ++m)
+      if (memcmp(&a[(size_t)n * (size_t)lda + m], &b[(size_t)n * (size_t)ldb + m],
+                 sizeof(float))) {
+        *bad_m = m;
+        *bad_n = n;
+        return false;
+      }
+  return true;
+}
+
+/* ------------------------------------------------------------------------
+   1. The scalar oracle against exact integer arithmetic in int64/double:
+      every integer sum and zero-point fold is what the header promises.
+   ------------------------------------------------------------------------ */
+static void test_scalar_against_exact(void)
+{
+  for (int rep = 0; rep < 60; ++rep) {
+    qk_format f = (qk_format)rng_int(QK_S8, QK_CB2);
+    int M = rng_int(1, 40), K = rng_int(1, 200), N = rng_int(1, 9);
+    int group = rng_int(0, 1) ? 16 * rng_int(1, 4) : 0;
+    weights_case c;
+    weights_case_init(&c, f, M, K, group, rng_int(0, 1));
+    const char *err = NULL;
+    qk_packed *p = qk_pack(&c.w, QK_ISA_SCALAR, &err);
+    CHECK(p, "scalar pack failed: %s", err ? err : "?");
+    if (!p) {
+      weights_case_free(&c);
+      continue;
+    }
+    int G = qk_packed_group(p), ng = qk_group_count(K, group);
+    float *x = random_activations(K, K, N);
+    act_buffers act = act_new(K, N, group);
+    qk_quantize_act_dynamic_isa(QK_ISA_SCALAR, x, K, K, N, &act.a);
+    float *y = malloc((size_t)M * (size_t)N * sizeof(float));
+    qk_gemm_s8(p, &act.a, N, NULL, y, M, 0);
+    for (int n = 0; n < N; ++n) {
+      const int8_t *xq = act.a.codes + (size_t)n * (size_t)act.a.ld;
+      for (int m = 0; m < M; ++m) {
+        double exact = 0.0, mag = 0.0;
+        for (int g = 0; g < ng; ++g) {
+          int64_t dot = 0;
+          int z = c.zp ? c.zp[m * ng + g] : 0;
+          for (int k = g * G; k < K && k < (g + 1) * G; ++k)
+            dot += (int64_t)(weight_value(&c, m, k) - z) * xq[k];
+          exact += (double)dot * c.scales[m * ng + g];
+          mag += fabs((double)dot * c.scales[m * ng + g]) + 1e-30;
+        }
+        exact *= act.a.scales[n];
+        mag *= act.a.scales[n];
+        double got = y[(size_t)n * (size_t)M + (size_t)m];
+        CHECK(fabs(got - exact) <= 1e-5 * mag + 1e-12, "scalar s8 %s m=%d n=%d: %g vs %g",
+              qk_format_name(f), m, n, got, exact);
+      }
+    }
+    /* Quantization error of the activations: |x - deq(q(x))| <= scale/2. */
+    float *xd = malloc((size_t)K * (size_t)N * sizeof(float));
+    qk_dequantize_act(&act.a, K, N, xd, K);
+    for (int n = 0; n < N; ++n)
+      for (int k = 0; k < K; ++k)
+        CHECK(fabsf(x[n * K + k] - xd[n * K + k]) <= act.a.scales[n] * 0.5001f,
+              "act roundtrip n=%d k=%d", n, k);
+    free(xd);
+    free(y);
+    free(x);
+    act_free(&act);
+    qk_packed_free(p);
+    weights_case_free(&c);
+  }
+}
+
+/* ------------------------------------------------------------------------
+   2. Rounding and saturation of the activation quantizer, known values.
+   ------------------------------------------------------------------------ */
+static void test_act_quantizer_known_values(void)
+{
+  /* scale 1: 0.5 -> 0, 1.5 -> 2, 2.5 -> 2, -0.5 -> 0, -1.5 -> -2 (half to even);
+     200 and -1e9 saturate to +-127, never wrap. */
+  const float x[8] = {0.5f, 1.5f, 2.5f, -0.5f, -1.5f, 200.0f, -1e9f, 126.5f};
+  const int8_t want[8] = {0, 2, 2, 0, -2, 127, -127, 126};
+  act_buffers b = act_new(8, 1, 0);
+  size_t clipped = qk_quantize_act_static(x, 8, 8, 1, 1.0f, &b.a);
+  CHECK(clipped == 2, "static quantizer clipped %zu, want 2", clipped);
+  for (int k = 0; k < 8; ++k)
+    CHECK(b.a.codes[k] == want[k], "q(%g) = %d, want %d", x[k], b.a.codes[k], want[k]);
+  CHECK(b.a.sums[0] == 0 + 2 + 2 + 0 - 2 + 127 - 127 + 126, "sum %d", b.a.sums[0]);
+  for (int k = 8; k < b.a.ld; ++k)
+    CHECK(b.a.codes[k] == 0, "padding byte %d not zero", k);
+  /* dynamic: the largest magnitude maps to exactly +-127 */
+  const float y[4] = {-3.0f, 1.5f, 0.0f, 0.75f};
+  qk_quantize_act_dynamic(y, 4, 4, 1, &b.a);
+  CHECK(b.a.codes[0] == -127 && b.a.codes[2] == 0, "dynamic ends %d %d", b.a.codes[0],
+        b.a.codes[2]);
+  CHECK(fabsf(b.a.scales[0] - 3.0f / 127.0f) < 1e-9f, "dynamic scale %g", b.a.scales[0]);
+  /* silent column: scale 0, codes 0 */
+  const float z[3] = {0, 0, 0};
+  qk_quantize_act_dynamic(z, 3, 3, 1, &b.a);
+  CHECK(b.a.scales[0] == 0.0f && b.a.codes[0] == 0, "silent column");
+  act_free(&b);
+}
+
+/* ------------------------------------------------------------------------
+   3. Pack validation refuses what the kernels cannot run.
+   ------------------------------------------------------------------------ */
+static void test_pack_validation(void)
+{
+  int8_t codes[32];
+  float scales[2] = {1.0f, 1.0f};
+  int32_t zp[2] = {0, 0};
+  memset(codes, 0, sizeof codes);
+  qk_weights w = {.format = QK_S4, .rows = 2, .cols = 16, .codes = codes, .scales = scales};
+  const char *err = NULL;
+  qk_packed *p = qk_pack(&w, QK_ISA_SCALAR, &err);
+  CHECK(p && !err, "valid s4 refused: %s", err ? err : "");
+  qk_packed_free(p);
+  codes[3] = 8; /* beyond s4's [-8, 7] */
+  CHECK(!qk_pack(&w, QK_ISA_SCALAR, &err) && err, "s4 code 8 accepted");
+  codes[3] = 0;
+  w.group = 8; /* not a multiple of 16 (and < cols) */
+  w.cols = 16;
+  w.group = 12;
+  CHECK(!qk_pack(&w, QK_ISA_SCALAR, &err) && err, "group 12 accepted");
+  w.group = 0;
+  w.format = QK_CB4; /* codebook missing */
+  CHECK(!qk_pack(&w, QK_ISA_SCALAR, &err) && err, "cb4 without codebook accepted");
+  int8_t cb[16] = {0};
+  w.codebook = cb;
+  w.zero_points = zp;
+  CHECK(!qk_pack(&w, QK_ISA_SCALAR, &err) && err, "codebook with zero point accepted");
+  w.zero_points = NULL;
+  scales[1] = NAN;
+  CHECK(!qk_pack(&w, QK_ISA_SCALAR, &err) && err, "NaN scale accepted");
+  scales[1] = 1.0f;
+  w.rows = 0;
+  CHECK(!qk_pack(&w, QK_ISA_SCALAR, &err) && err, "zero rows accepted");
+  /* weight memory counts storage bits: 2 x 16 at 4 bits = 16 bytes + scales + table */
+  w.rows = 2;
+  p = qk_pack(&w, QK_ISA_SCALAR, &err);
+  CHECK(p && qk_packed_weight_bytes(p) == 16 + 2 * sizeof(float) + 16,
+        "cb4 weight bytes %zu", p ? qk_packed_weight_bytes(p) : 0);
+  qk_packed_free(p);
+}
+
+/* ------------------------------------------------------------------------
+   4. Each SIMD ISA against scalar on random shapes.
+   ------------------------------------------------------------------------ */
+static void compare_isa_case(qk_isa isa, qk_format f, int M, int K, int N, int group, bool asym)
+{
+  weights_case c;
+  weights_case_init(&c, f, M, K, group, asym);
+  const char *err = NULL;
+  qk_packed *ref = qk_pack(&c.w, QK_ISA_SCALAR, &err);
+  qk_packed *simd = qk_pack(&c.w, isa, &err);
+  CHECK(ref && simd, "%s pack %s %dx%d g%d: %s", qk_isa_name(isa), qk_format_name(f), M, K,
+        group, err ? err : "?");
+  if (!ref || !simd)
+    goto out_weights;
+  CHECK(qk_packed_weight_bytes(ref) == qk_packed_weight_bytes(simd), "weight bytes differ");
+
+  int ldx = K + rng_int(0, 3), ldy = M + rng_int(0, 5);
+  float *x = random_activations(K, ldx, N);
+  float *bias = NULL;
+  if (rng_int(0, 1)) {
+    bias = malloc((size_t)M * sizeof(float));
+    for (int m = 0; m < M; ++m)
+      bias[m] = rng_float(-1.0f, 1.0f);
+  }
+  unsigned flags = rng_int(0, 3) == 0 ? QK_ACCUMULATE : 0;
+  size_t yfloats = (size_t)ldy * (size_t)(N - 1) + (size_t)M;
+  guarded y_ref = guarded_new(yfloats), y_simd = guarded_new(yfloats);
+  if (flags & QK_ACCUMULATE) {
+    for (int n = 0; n < N; ++n)
+      for (int m = 0; m < M; ++m) {
+        float v = rng_float(-1.0f, 1.0f);
+        y_ref.y[(size_t)n * (size_t)ldy + m] = v;
+        y_simd.y[(size_t)n * (size_t)ldy + m] = v;
+      }
+  }
+
+  /* float activations: tolerance relative to sum |w||x| */
+  qk_gemm_f32(ref, x, ldx, N, bias, y_ref.y, ldy, flags);
+  qk_gemm_f32(simd, x, ldx, N, bias, y_simd.y, ldy, flags);
+  CHECK(guards_intact(&y_simd) && gaps_intact(&y_simd, M, ldy, N),
+        "%s gemm_f32 %s wrote outside Y (M=%d K=%d N=%d ldy=%d)", qk_isa_name(isa),
+        qk_format_name(f), M, K, N, ldy);
+  {
+    int reported = 0;
+    for (int n = 0; n < N && reported < 3; ++n) {
+      const float *xc = x + (size_t)n * (size_t)ldx;
+      for (int m = 0; m < M; ++m) {
+        double mag = 0.0;
+        for (int k = 0; k < K; ++k) {
+          double w;
+          if (f == QK_F32) {
+            w = c.f32[(size_t)m * (size_t)K + (size_t)k];
+          } else {
+            int G = qk_packed_group(ref), g = k / G, ng = qk_group_count(K, group);
+            w = c.scales[m * ng + g] * (weight_value(&c, m, k) - (c.zp ? c.zp[m * ng + g] : 0));
+          }
+          mag += fabs(w * xc[k]);
+        }
+        float a = y_ref.y[(size_t)n * (size_t)ldy + m], b = y_simd.y[(size_t)n * (size_t)ldy + m];
+        double tol = 2e-6 * mag + 2e-6 * fabs(a) + 1e-7;
+        if (!(fabs((double)a - (double)b) <= tol)) {
+          CHECK(0, "%s gemm_f32 %s M=%d K=%d N=%d g=%d m=%d n=%d: %.9g vs %.9g (tol %.3g)",
+                qk_isa_name(isa), qk_format_name(f), M, K, N, group, m, n, a, b, tol);
+          ++reported;
+          break;
+        }
+      }
+    }
+    ++checks;
+  }
+
+  if (f != QK_F32) {
+    /* int8 activations: dynamic or static (saturating), then bit-exact GEMM */
+    act_buffers act = act_new(K, N, group);
+    if (rng_int(0, 2) == 0)
+      qk_quantize_act_static(x, ldx, K, N, rng_float(0.001f, 0.02f), &act.a);
+    else
+      qk_quantize_act_dynamic_isa(QK_ISA_SCALAR, x, ldx, K, N, &act.a);
+    guarded z_ref = guarded_new(yfloats), z_simd = guarded_new(yfloats);
+    if (flags & QK_ACCUMULATE) {
+      memcpy(z_ref.y, y_ref.y, yfloats * sizeof(float));
+      memcpy(z_simd.y, y_ref.y, yfloats * sizeof(float));
+    }
+    qk_gemm_s8(ref, &act.a, N, bias, z_ref.y, ldy, flags);
+    qk_gemm_s8(simd, &act.a, N, bias, z_simd.y, ldy, flags);
+    int bm = 0, bn = 0;
+    CHECK(same_bits(z_ref.y, z_simd.y, M, ldy, ldy, N, &bm, &bn),
+          "%s gemm_s8 %s M=%d K=%d N=%d g=%d asym=%d: not bit-exact at m=%d n=%d: %.9g vs %.9g",
+          qk_isa_name(isa), qk_format_name(f), M, K, N, group, asym, bm, bn,
+          z_ref.y[(size_t)bn * (size_t)ldy + bm], z_simd.y[(size_t)bn * (size_t)ldy + bm]);
+    CHECK(guards_intact(&z_simd) && gaps_intact(&z_simd, M, ldy, N),
+          "%s gemm_s8 %s wrote outside Y", qk_isa_name(isa), qk_format_name(f));
+    free(z_ref.raw);
+    free(z_simd.raw);
+    act_free(&act);
+  }
+  free(y_ref.raw);
+  free(y_simd.raw);
+  free(bias);
+  free(x);
+out_weights:
+  qk_packed_free(ref);
+  qk_packed_free(simd);
+  weights_case_free(&c);
+}
+
+static void test_isa_against_scalar(qk_isa isa, int cases)
+{
+  static const int groups[] = {0, 16, 32, 48, 64, 128};
+  int before = failures;
+  /* Every format x granularity x symmetry at least once on an awkward shape. */
+  for (int f = QK_F32; f < QK_FORMAT_COUNT; ++f)
+    for (size_t gi = 0; gi < sizeof groups / sizeof groups[0]; ++gi)
+      for (int asym = 0; asym <= 1; ++asym)
+        compare_isa_case(isa, (qk_format)f, 37, 131, 67, groups[gi], asym);
+  /* The shapes models use, with the block lengths they run. */
+  static const int Ms[] = {8, 16, 32, 64}, Ks[] = {24, 48, 96, 192}, Ns[] = {1, 64, 256};
+  for (int f = QK_F32; f < QK_FORMAT_COUNT; ++f)
+    for (int i = 0; i < 4; ++i)
+      compare_isa_case(isa, (qk_format)f, Ms[i], Ks[(i + f) % 4], Ns[(i + f) % 3], 0, f == QK_S8);
+  /* Random shapes including every tail; N spans 1..517. */
+  for (int i = 0; i < cases; ++i) {
+    qk_format f = (qk_format)rng_int(QK_F32, QK_FORMAT_COUNT - 1);
+    int M = rng_int(1, 80), K = rng_int(1, 300);
+    int N = i % 8 == 0 ? rng_int(1, 517) : rng_int(1, 24);
+    int group = groups[rng_int(0, 5)];
+    compare_isa_case(isa, f, M, K, N, group, rng_int(0, 1));
+  }
+  /* Activation quantizers: codes, scales, sums and clip counts identical. */
+  for (int i = 0; i < 40; ++i) {
+    int K = rng_int(1, 300), N = rng_int(1, 40), ldx = K + rng_int(0, 5);
+    int group = groups[rng_int(0, 5)];
+    float *x = random_activations(K, ldx, N);
+    act_buffers a = act_new(K, N, group), b = act_new(K, N, group);
+    qk_quantize_act_dynamic_isa(QK_ISA_SCALAR, x, ldx, K, N, &a.a);
+    qk_quantize_act_dynamic_isa(isa, x, ldx, K, N, &b.a);
+    int ng = qk_group_count(K, group);
+    CHECK(!memcmp(a.a.codes, b.a.codes, (size_t)a.a.ld * (size_t)N) &&
+              !memcmp(a.a.scales, b.a.scales, (size_t)N * sizeof(float)) &&
+              !memcmp(a.a.sums, b.a.sums, (size_t)N * (size_t)ng * sizeof(int32_t)),
+          "%s dynamic act quantizer differs from scalar (K=%d N=%d g=%d)", qk_isa_name(isa),
+          K, N, group);
+    act_free(&a);
+    act_free(&b);
+    free(x);
+  }
+  printf("  %-12s %s\n", qk_isa_name(isa), failures == before ? "agrees with scalar" : "FAILED");
+}
+
+/* ------------------------------------------------------------------------
+   5. The vpmaddubsw trap: u8 x s8 pair sums overflow int16 when weights are
+      -128 and activations +-127 (offset to 1..255). Every ISA must still
+      produce the exact sum.
+   ------------------------------------------------------------------------ */
+static void test_saturation_trap(qk_isa isa)
+{
+  const int M = 16, K = 256, N = 8;
+  int8_t *codes = malloc((size_t)M * K);
+  float scales[16];
+  int32_t zp[16];
+  for (int m = 0; m < M; ++m) {
+    scales[m] = 1.0f;
+    zp[m] = m % 2 ? 127 : -128;
+    for (int k = 0; k < K; ++k)
+      codes[m * K + k] = (int8_t)((m / 2) % 2 ? -128 : 127);
+  }
+  qk_weights w = {.format = QK_S8, .rows = M, .cols = K, .codes = codes, .scales = scales,
+                  .zero_points = zp};
+  float *x = malloc((size_t)K * N * sizeof(float));
+  for (int n = 0; n < N; ++n)
+    for (int k = 0; k < K; ++k)
+      x[n * K + k] = (n % 2 ? -1.0f : 1.0f) * ((k + n) % 3 ? 1.0f : -1.0f);
+  act_buffers a = act_new(K, N, 0);
+  qk_quantize_act_static(x, K, K, N, 1.0f / 127.0f, &a.a); /* all codes +-127 */
+  const char *err = NULL;
+  qk_packed *p = qk_pack(&w, isa, &err);
+  float y[16 * 8];
+  qk_gemm_s8(p, &a.a, N, NULL, y, M, 0);
+  for (int n = 0; n < N; ++n)
+    for (int m = 0; m < M; ++m) {
+      int64_t dot = 0;
+      for (int k = 0; k < K; ++k)
+        dot += (int64_t)(codes[m * K + k] - zp[m]) * a.a.codes[n * a.a.ld + k];
+      float want = (float)dot * (1.0f / 127.0f);
+      CHECK(y[n * M + m] == want, "%s saturation trap m=%d n=%d: %.9g, exact %.9g",
+            qk_isa_name(isa), m, n, y[n * M + m], want);
+    }
+  /* and the weight-only path with the same extreme codes */
+  float yf[16 * 8];
+  qk_gemm_f32(p, x, K, N, NULL, yf, M, 0);
+  for (int n = 0; n < N; ++n)
+    for (int m = 0; m < M; ++m) {
+      double want = 0.0;
+      for (int k = 0; k < K; ++k)
+        want += (double)(codes[m * K + k] - zp[m]) * x[n * K + k];
+      CHECK(fabs(yf[n * M + m] - want) <= 1e-6 * 255.0 * K, "%s weight-only extreme m=%d",
+            qk_isa_name(isa), m);
+    }
+  qk_packed_free(p);
+  act_free(&a);
+  free(x);
+  free(codes);
+}
+
+/* ------------------------------------------------------------------------
+   6. tanh and sigmoid within 2e-6 of libm over [-20, 20], every ISA.
+   ------------------------------------------------------------------------ */
+static void test_activations(qk_isa isa)
+{
+  const size_t n = 400001 + 3; /* odd length: exercises tails */
+  float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float));
+  for (size_t i = 0; i < n; ++i)
+    x[i] = -20.0f + 40.0f * (float)i / (float)(n - 4);
+  x[n - 3] = 1e-7f;
+  x[n - 2] = -0.0f;
+  x[n - 1] = 100.0f;
+  double worst_tanh = 0.0, worst_sig = 0.0;
+  qk_tanh_isa(isa, y, x, n);
+  for (size_t i = 0; i < n; ++i)
+    worst_tanh = fmax(worst_tanh, fabs(y[i] - tanh((double)x[i])));
+  qk_sigmoid_isa(isa, y, x, n);
+  for (size_t i = 0; i < n; ++i)
+    worst_sig = fmax(worst_sig, fabs(y[i] - 1.0 / (1.0 + exp(-(double)x[i]))));
+  CHECK(worst_tanh <= 2e-6, "%s tanh max error %.3g", qk_isa_name(isa), worst_tanh);
+  CHECK(worst_sig <= 2e-6, "%s sigmoid max error %.3g", qk_isa_name(isa), worst_sig);
+  /* in place works */
+  memcpy(y, x, n * sizeof(float));
+  qk_tanh_isa(isa, y, y, n);
+  CHECK(fabs(y[n / 2] - tanh((double)x[n / 2])) <= 2e-6, "%s tanh in place", qk_isa_name(isa));
+  printf("  %-12s tanh max err %.2e, sigmoid max err %.2e\n", qk_isa_name(isa), worst_tanh,
+         worst_sig);
+  free(x);
+  free(y);
+}
+
+int main(int argc, char **argv)
+{
+  int cases = 300;
+  bool required[QK_ISA_COUNT] = {false};
+  for (int i = 1; i < argc; ++i) {
+    qk_isa isa;
+    if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+      rng_state = strtoull(argv[++i], NULL, 0) | 1;
+    else if (!strcmp(argv[i], "--cases") && i + 1 < argc)
+      cases = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--require") && i + 1 < argc && qk_isa_from_name(argv[i + 1], &isa))
+      required[isa] = true, ++i;
+    else {
+      fprintf(stderr, "usage: %s [--seed S] [--cases C] [--require ISA]...\n", argv[0]);
+      return 2;
+    }
+  }
+  printf("seed 0x%" PRIx64 ", default ISA %s\n", rng_state, qk_isa_name(qk_active_isa()));
+  for (int i = 0; i < QK_ISA_COUNT; ++i)
+    CHECK(!required[i] || qk_isa_supported((qk_isa)i), "required ISA %s cannot run here",
+          qk_isa_name((qk_isa)i));
+
+  test_scalar_against_exact();
+  test_act_quantizer_known_values();
+  test_pack_validation();
+  printf("activations against libm:\n");
+  test_activations(QK_ISA_SCALAR);
+  printf("ISAs against the scalar oracle:\n");
+  test_saturation_trap(QK_ISA_SCALAR);
+  for (int i = QK_ISA_SCALAR + 1; i < QK_ISA_COUNT; ++i) {
+    if (!qk_isa_supported((qk_isa)i)) {
+      printf("  %-12s not available here\n", qk_isa_name((qk_isa)i));
+      continue;
+    }
+    test_isa_against_scalar((qk_isa)i, cases);
+    test_saturation_trap((qk_isa)i);
+    test_activations((qk_isa)i);
+  }
+  printf("%d checks, %d failures\n", checks, failures);
+  return failures ? 1 : 0;
+}
