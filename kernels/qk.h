@@ -213,6 +213,8 @@ void qk_tanh_isa(qk_isa isa, float *y, const float *x, size_t n);
 void qk_sigmoid_isa(qk_isa isa, float *y, const float *x, size_t n);
 void qk_quantize_act_dynamic_isa(qk_isa isa, const float *x, int ldx, int K, int N,
                                  qk_act_s8 *out);
+size_t qk_quantize_act_static_isa(qk_isa isa, const float *x, int ldx, int K, int N,
+                                  float scale, qk_act_s8 *out);
 
 #ifdef __cplusplus
 }

@@ -139,6 +139,12 @@ size_t qk_quantize_act_static(const float *x, int ldx, int K, int N, float scale
   return active_ops()->quantize_act_static(x, ldx, K, N, scale, out);
 }
 
+size_t qk_quantize_act_static_isa(qk_isa isa, const float *x, int ldx, int K, int N,
+                                  float scale, qk_act_s8 *out)
+{
+  return ops_or_scalar(isa)->quantize_act_static(x, ldx, K, N, scale, out);
+}
+
 void qk_tanh(float *y, const float *x, size_t n) { active_ops()->tanh(y, x, n); }
 void qk_sigmoid(float *y, const float *x, size_t n) { active_ops()->sigmoid(y, x, n); }
 void qk_tanh_isa(qk_isa isa, float *y, const float *x, size_t n) { ops_or_scalar(isa)->tanh(y, x, n); }

@@ -502,6 +502,16 @@ static void test_isa_against_scalar(qk_isa isa, int cases)
               !memcmp(a.a.sums, b.a.sums, (size_t)N * (size_t)ng * sizeof(int32_t)),
           "%s dynamic act quantizer differs from scalar (K=%d N=%d g=%d)", qk_isa_name(isa),
           K, N, group);
+    /* static, with a scale small enough that many values saturate */
+    float scale = rng_float(0.001f, 0.02f);
+    size_t clip_a = qk_quantize_act_static_isa(QK_ISA_SCALAR, x, ldx, K, N, scale, &a.a);
+    size_t clip_b = qk_quantize_act_static_isa(isa, x, ldx, K, N, scale, &b.a);
+    CHECK(clip_a == clip_b && a.a.scales[0] == b.a.scales[0] && !a.a.per_column &&
+              !b.a.per_column &&
+              !memcmp(a.a.codes, b.a.codes, (size_t)a.a.ld * (size_t)N) &&
+              !memcmp(a.a.sums, b.a.sums, (size_t)N * (size_t)ng * sizeof(int32_t)),
+          "%s static act quantizer differs from scalar (K=%d N=%d g=%d, clipped %zu vs %zu)",
+          qk_isa_name(isa), K, N, group, clip_a, clip_b);
     act_free(&a);
     act_free(&b);
     free(x);
