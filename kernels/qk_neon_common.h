@@ -1,0 +1,326 @@
+/*
+  Code shared by the two AArch64 kernel files, qk_neon.c (baseline Advanced
+  SIMD) and qk_neon_dotprod.c (ARMv8.2 sdot). Both read the same packed
+  layout, so qk_neon.c owns pack, gemm_f32, the activation quantizers and
+  tanh/sigmoid, and the dotprod table points at those functions. Only the
+  int8 GEMM differs, and only in one step (the 16-wide int8 dot product):
+  its body is written once below and compiled in each file, picking the
+  dot product by whether the file is built with +dotprod.
+
+  Packed layout (p->data), the same for both files
+  -------------------------------------------------
+  Rows are grouped in tiles of 4 (the last tile padded with zero rows), so
+  one float32x4 holds the 4 outputs of a tile for one frame and is stored
+  straight into the frame-major Y.
+
+  QK_F32: per tile, per block of 4 k: 16 floats, row r's 4 values at r*4
+  (k zero padded to a multiple of 4).
+
+  Integer formats: per tile, per block of 16 k (zero padded), 4 rows of 16
+  values; a block holds
+    QK_S8:          64 bytes, row r's 16 codes at r*16
+    QK_S4, QK_CB4:  32 bytes; byte j of half h holds row 2h (low nibble)
+                    and row 2h+1 (high nibble) at k = j
+    QK_S2, QK_CB2:  16 bytes; byte j holds rows 0..3 in bits 0-1, 2-3,
+                    4-5, 6-7 at k = j
+  Sub-byte fields are qk_weight_index() values, so one AND or shift gives a
+  whole register of indices for vqtbl1q_s8 through p->table: a 16-row tile
+  of k, with no lane shuffling. After the codes (at a 64-byte boundary):
+  scales transposed to [tile][group][4 rows] floats, so a group's scales for
+  a tile are one vld1q_f32. Zero points, if any, go the same way in p->fold
+  ([tile][group][4] int32).
+
+  Groups are multiples of 16 when there is more than one (qk_pack checks),
+  so a block never straddles two groups.
+*/
+#ifndef QUANTONE_KERNELS_QK_NEON_COMMON_H
+#define QUANTONE_KERNELS_QK_NEON_COMMON_H
+
+#include "qk_internal.h"
+
+#include <arm_neon.h>
+#include <string.h>
+
+/** Force inlining so the constant format / column-count arguments specialize
+    each call site into straight-line register code. */
+#define QK_NEON_INLINE static inline __attribute__((always_inline))
+
+enum {
+  QK_NEON_MR = 4,  /**< rows per tile */
+  QK_NEON_KB = 16, /**< k per integer block */
+  QK_NEON_KF = 4   /**< k per float block */
+};
+
+/* ---- functions of qk_neon.c that the dotprod table reuses ---- */
+int qk_neon_pack(qk_packed *p, const qk_weights *w);
+void qk_neon_gemm_f32(const qk_packed *W, const float *X, int ldx, int N, const float *bias,
+                      float *Y, int ldy, unsigned flags);
+void qk_neon_quantize_act_dynamic(const float *x, int ldx, int K, int N, qk_act_s8 *out);
+size_t qk_neon_quantize_act_static(const float *x, int ldx, int K, int N, float scale,
+                                   qk_act_s8 *out);
+void qk_neon_tanh(float *y, const float *x, size_t n);
+void qk_neon_sigmoid(float *y, const float *x, size_t n);
+
+/* ---- layout arithmetic ---- */
+
+static inline int qk_neon_tiles(int rows) { return (rows + QK_NEON_MR - 1) / QK_NEON_MR; }
+static inline int qk_neon_kblocks(int cols) { return (cols + QK_NEON_KB - 1) / QK_NEON_KB; }
+
+/** Bytes of one 4-row x 16-k block of an integer format. */
+static inline size_t qk_neon_block_bytes(qk_format f)
+{
+  switch (f) {
+  case QK_S8: return 64;
+  case QK_S4:
+  case QK_CB4: return 32;
+  default: return 16; /* QK_S2, QK_CB2 */
+  }
+}
+
+/** Size of the code area, rounded so the transposed scales stay aligned. */
+static inline size_t qk_neon_codes_bytes(qk_format f, int rows, int cols)
+{
+  size_t b = (size_t)qk_neon_tiles(rows) * (size_t)qk_neon_kblocks(cols) * qk_neon_block_bytes(f);
+  return (b + QK_ALIGN - 1) / QK_ALIGN * QK_ALIGN;
+}
+
+static inline const float *qk_neon_scales_t(const qk_packed *p)
+{
+  return (const float *)((const uint8_t *)p->data + qk_neon_codes_bytes(p->format, p->rows, p->cols));
+}
+
+/** First and one-past-last 16-k block of group g. */
+static inline void qk_neon_group_blocks(const qk_packed *p, int g, int *kb0, int *kb1)
+{
+  int per = p->group / QK_NEON_KB; /* exact whenever ngroups > 1 */
+  *kb0 = g * per;
+  *kb1 = (g == p->ngroups - 1) ? qk_neon_kblocks(p->cols) : *kb0 + per;
+}
+
+/* ---- decoding ---- */
+
+/**
+   The signed values of one block: w[r] = 16 values of row r. Sub-byte codes
+   are split with one mask or shift per row and mapped through the value
+   table with TBL, which covers S4/S2 (table = v - min) and codebooks alike.
+*/
+QK_NEON_INLINE void qk_neon_decode(qk_format f, const uint8_t *b, int8x16_t table, int8x16_t w[4])
+{
+  switch (f) {
+  case QK_S8:
+    for (int r = 0; r < 4; ++r)
+      w[r] = vld1q_s8((const int8_t *)b + 16 * r);
+    break;
+  case QK_S4:
+  case QK_CB4: {
+    const uint8x16_t lo = vdupq_n_u8(0x0F);
+    uint8x16_t a = vld1q_u8(b), c = vld1q_u8(b + 16);
+    w[0] = vqtbl1q_s8(table, vandq_u8(a, lo));
+    w[1] = vqtbl1q_s8(table, vshrq_n_u8(a, 4));
+    w[2] = vqtbl1q_s8(table, vandq_u8(c, lo));
+    w[3] = vqtbl1q_s8(table, vshrq_n_u8(c, 4));
+    break;
+  }
+  default: { /* QK_S2, QK_CB2 */
+    const uint8x16_t m3 = vdupq_n_u8(0x03);
+    uint8x16_t a = vld1q_u8(b);
+    w[0] = vqtbl1q_s8(table, vandq_u8(a, m3));
+    w[1] = vqtbl1q_s8(table, vandq_u8(vshrq_n_u8(a, 2), m3));
+    w[2] = vqtbl1q_s8(table, vandq_u8(vshrq_n_u8(a, 4), m3));
+    w[3] = vqtbl1q_s8(table, vshrq_n_u8(a, 6));
+    break;
+  }
+  }
+}
+
+/* ---- outputs ---- */
+
+/** Sum each of four vectors: lane r of the result is the sum of a[r]. */
+QK_NEON_INLINE int32x4_t qk_neon_hsum4_s32(const int32x4_t a[4])
+{
+  return vpaddq_s32(vpaddq_s32(a[0], a[1]), vpaddq_s32(a[2], a[3]));
+}
+
+QK_NEON_INLINE float32x4_t qk_neon_hsum4_f32(const float32x4_t a[4])
+{
+  return vpaddq_f32(vpaddq_f32(a[0], a[1]), vpaddq_f32(a[2], a[3]));
+}
+
+/**
+   (bias ? bias[m] : 0) + (QK_ACCUMULATE ? y : 0) for the tile's rows, with
+   the same float addition the scalar code does (it matters for the sign of
+   zero, which the final fma can pass through).
+*/
+QK_NEON_INLINE float32x4_t qk_neon_base(const float *bias, const float *y, int m, int rows,
+                                        unsigned flags)
+{
+  float32x4_t b = vdupq_n_f32(0.0f), a = vdupq_n_f32(0.0f);
+  if (rows == QK_NEON_MR) {
+    if (bias)
+      b = vld1q_f32(bias + m);
+    if (flags & QK_ACCUMULATE)
+      a = vld1q_f32(y);
+  } else {
+    float tb[4] = {0.0f, 0.0f, 0.0f, 0.0f}, ta[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int r = 0; r < rows; ++r) {
+      if (bias)
+        tb[r] = bias[m + r];
+      if (flags & QK_ACCUMULATE)
+        ta[r] = y[r];
+    }
+    b = vld1q_f32(tb);
+    a = vld1q_f32(ta);
+  }
+  return vaddq_f32(b, a);
+}
+
+/** Store the tile's valid rows of one frame (never past row M). */
+QK_NEON_INLINE void qk_neon_store_rows(float *y, float32x4_t v, int rows)
+{
+  if (rows == QK_NEON_MR) {
+    vst1q_f32(y, v);
+  } else {
+    float t[4];
+    vst1q_f32(t, v);
+    memcpy(y, t, (size_t)rows * sizeof(float));
+  }
+}
+
+/* ---- int8 GEMM, compiled once per file ---- */
+
+/**
+   acc[i] += sum of the 4 products w[4i..4i+3] * x[4i..4i+3]. The caller only
+   ever sums all four lanes, so any split of the 16 products is fine. sdot
+   does it in one instruction; the baseline multiplies into int16 (an s8*s8
+   product is at most 2^14 in magnitude, so it fits) and pairwise-adds into
+   int32, which is exact for any codes.
+*/
+QK_NEON_INLINE int32x4_t qk_neon_dot16(int32x4_t acc, int8x16_t w, int8x16_t x)
+{
+#if defined(__ARM_FEATURE_DOTPROD)
+  return vdotq_s32(acc, w, x);
+#else
+  acc = vpadalq_s16(acc, vmull_s8(vget_low_s8(w), vget_low_s8(x)));
+  return vpadalq_s16(acc, vmull_high_s8(w, x));
+#endif
+}
+
+/** One block: decode 4 rows, dot them with nc frames' 16 codes. */
+QK_NEON_INLINE void qk_neon_s8_block(qk_format f, const uint8_t *wb, int8x16_t table,
+                                     const int8_t *const *xc, int koff, const int nc,
+                                     bool masked, uint8x16_t mask, int32x4_t acc[][4])
+{
+  int8x16_t w[4];
+  qk_neon_decode(f, wb, table, w);
+  for (int c = 0; c < nc; ++c) {
+    int8x16_t x = vld1q_s8(xc[c] + koff);
+    /* Codes past K are zero by contract; masking costs one AND per frame
+       and keeps the padded weights (table[0], not 0) out of the sum even
+       for hand-built activations. */
+    if (masked)
+      x = vandq_s8(x, vreinterpretq_s8_u8(mask));
+    for (int r = 0; r < 4; ++r)
+      acc[c][r] = qk_neon_dot16(acc[c][r], w[r], x);
+  }
+}
+
+/**
+   One 4-row tile times nc frames (n..n+nc-1). Integer sums per group are
+   exact; the float steps per output are exactly those of qk.h, applied lane
+   by lane: acc = fma((float)i, scale, acc) per group in order, then
+   y = fma(acc, xscale, base).
+*/
+QK_NEON_INLINE void qk_neon_s8_tile(const qk_packed *W, qk_format f, int t, const qk_act_s8 *X,
+                                    int n, const int nc, const float *bias, float *Y, int ldy,
+                                    unsigned flags)
+{
+  const int K = W->cols, ng = W->ngroups, nblk = qk_neon_kblocks(K);
+  const int m = t * QK_NEON_MR, rows = W->rows - m < QK_NEON_MR ? W->rows - m : QK_NEON_MR;
+  const size_t bb = qk_neon_block_bytes(f);
+  const uint8_t *wt = (const uint8_t *)W->data + (size_t)t * (size_t)nblk * bb;
+  const float *sct = qk_neon_scales_t(W) + (size_t)t * (size_t)ng * 4;
+  const int32_t *zpt = W->fold ? W->fold + (size_t)t * (size_t)ng * 4 : NULL;
+  const int8x16_t table = vld1q_s8(W->table);
+
+  const int tail = K % QK_NEON_KB;
+  uint8x16_t mask = vdupq_n_u8(0);
+  if (tail) {
+    static const uint8_t ramp[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    mask = vcltq_u8(vld1q_u8(ramp), vdupq_n_u8((uint8_t)tail));
+  }
+
+  const int8_t *xc[4];
+  for (int c = 0; c < nc; ++c)
+    xc[c] = X->codes + (size_t)(n + c) * (size_t)X->ld;
+
+  float32x4_t facc[4];
+  for (int c = 0; c < nc; ++c)
+    facc[c] = vdupq_n_f32(0.0f);
+
+  for (int g = 0; g < ng; ++g) {
+    int kb0, kb1;
+    qk_neon_group_blocks(W, g, &kb0, &kb1);
+    int kfull = (tail && kb1 == nblk) ? kb1 - 1 : kb1;
+    int32x4_t acc[4][4];
+    for (int c = 0; c < nc; ++c)
+      for (int r = 0; r < 4; ++r)
+        acc[c][r] = vdupq_n_s32(0);
+    for (int kb = kb0; kb < kfull; ++kb)
+      qk_neon_s8_block(f, wt + (size_t)kb * bb, table, xc, kb * QK_NEON_KB, nc, false, mask, acc);
+    if (kfull < kb1)
+      qk_neon_s8_block(f, wt + (size_t)kfull * bb, table, xc, kfull * QK_NEON_KB, nc, true, mask,
+                       acc);
+
+    const float32x4_t s = vld1q_f32(sct + (size_t)g * 4);
+    const int32x4_t z = zpt ? vld1q_s32(zpt + (size_t)g * 4) : vdupq_n_s32(0);
+    for (int c = 0; c < nc; ++c) {
+      int32x4_t i = qk_neon_hsum4_s32(acc[c]);
+      if (zpt) /* zero point folded with the activation group sum */
+        i = vmlsq_n_s32(i, z, X->sums[(size_t)(n + c) * (size_t)ng + (size_t)g]);
+      facc[c] = vfmaq_f32(facc[c], vcvtq_f32_s32(i), s);
+    }
+  }
+
+  for (int c = 0; c < nc; ++c) {
+    float xs = X->per_column ? X->scales[n + c] : X->scales[0];
+    float *y = Y + (size_t)(n + c) * (size_t)ldy + m;
+    float32x4_t base = qk_neon_base(bias, y, m, rows, flags);
+    qk_neon_store_rows(y, vfmaq_f32(base, facc[c], vdupq_n_f32(xs)), rows);
+  }
+}
+
+/** All tiles for one weight format; frames in steps of 4, then 2, then 1. */
+QK_NEON_INLINE void qk_neon_gemm_s8_fmt(const qk_packed *W, qk_format f, const qk_act_s8 *X,
+                                        int N, const float *bias, float *Y, int ldy,
+                                        unsigned flags)
+{
+  const int T = qk_neon_tiles(W->rows);
+  for (int t = 0; t < T; ++t) {
+    int n = 0;
+    for (; n + 4 <= N; n += 4)
+      qk_neon_s8_tile(W, f, t, X, n, 4, bias, Y, ldy, flags);
+    if (n + 2 <= N) {
+      qk_neon_s8_tile(W, f, t, X, n, 2, bias, Y, ldy, flags);
+      n += 2;
+    }
+    if (n < N)
+      qk_neon_s8_tile(W, f, t, X, n, 1, bias, Y, ldy, flags);
+  }
+}
+
+/** The int8 GEMM; each including file wraps it in its own ops entry. */
+static void qk_neon_gemm_s8_body(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias,
+                                 float *Y, int ldy, unsigned flags)
+{
+  switch (W->format) {
+  case QK_S8: qk_neon_gemm_s8_fmt(W, QK_S8, X, N, bias, Y, ldy, flags); break;
+  /* A sub-byte format and its codebook twin decode identically (TBL). */
+  case QK_S4:
+  case QK_CB4: qk_neon_gemm_s8_fmt(W, QK_S4, X, N, bias, Y, ldy, flags); break;
+  case QK_S2:
+  case QK_CB2: qk_neon_gemm_s8_fmt(W, QK_S2, X, N, bias, Y, ldy, flags); break;
+  default: break; /* QK_F32 has no int8 path (qk.h) */
+  }
+}
+
+#endif
