@@ -1,0 +1,232 @@
+/*
+  Architecture-independent half of the engine: options, the model object,
+  block splitting, gains, reset and prewarm, taps and registries.
+*/
+#include "engine_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+float *qm_falloc(size_t n)
+{
+  size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+  if (bytes == 0)
+    bytes = 64;
+  float *p = aligned_alloc(64, bytes);
+  if (p)
+    memset(p, 0, bytes);
+  return p;
+}
+
+void qm_options_default(qm_options *o)
+{
+  o->chunk = QM_DEFAULT_CHUNK;
+  o->fast_activations = true;
+  o->isa = -1;
+}
+
+int qm_model_add_layer(qm_model *m, const char *name, int channels)
+{
+  if (m->n_layers == m->cap_layers) {
+    int cap = m->cap_layers ? 2 * m->cap_layers : 16;
+    qm_layer_info *l = realloc(m->layers, (size_t)cap * sizeof *l);
+    if (!l)
+      return -1;
+    m->layers = l;
+    m->cap_layers = cap;
+  }
+  qm_layer_info *info = &m->layers[m->n_layers];
+  snprintf(info->name, sizeof info->name, "%s", name);
+  info->channels = channels;
+  return m->n_layers++;
+}
+
+bool qm_model_add_linear(qm_model *m, qm_linear *L)
+{
+  if (m->n_linears == m->cap_linears) {
+    int cap = m->cap_linears ? 2 * m->cap_linears : 16;
+    qm_linear **l = realloc(m->linears, (size_t)cap * sizeof *l);
+    if (!l)
+      return false;
+    m->linears = l;
+    m->cap_linears = cap;
+  }
+  m->linears[m->n_linears++] = L;
+  return true;
+}
+
+bool qm_model_linear_init(qm_model *m, qm_linear *L, const char *name, int out, int in,
+                          const float *w, const float *bias, char *err, size_t errlen)
+{
+  if (!qm_linear_init(L, name, out, in, w, bias, m->isa, m->chunk, err, errlen))
+    return false;
+  if (!qm_model_add_linear(m, L)) {
+    qm_linear_release(L);
+    snprintf(err, errlen, "out of memory");
+    return false;
+  }
+  return true;
+}
+
+qm_model *qm_model_create(const qm_desc *d, const qm_options *opt, char *err, size_t errlen)
+{
+  qm_options o;
+  if (opt)
+    o = *opt;
+  else
+    qm_options_default(&o);
+  if (o.chunk == 0)
+    o.chunk = QM_DEFAULT_CHUNK;
+  const char *path = d && d->path ? d->path : "(model)";
+  if (!d) {
+    snprintf(err, errlen, "%s: no model description", path);
+    return NULL;
+  }
+  if (o.chunk < 1 || o.chunk > QM_MAX_CHUNK) {
+    snprintf(err, errlen, "%s: chunk %d outside 1..%d", path, o.chunk, QM_MAX_CHUNK);
+    return NULL;
+  }
+  qk_isa isa = o.isa < 0 ? qk_active_isa() : (qk_isa)o.isa;
+  if (!qk_isa_supported(isa)) {
+    snprintf(err, errlen, "%s: instruction set %s is not available", path, qk_isa_name(isa));
+    return NULL;
+  }
+  qm_model *m = calloc(1, sizeof *m);
+  if (!m) {
+    snprintf(err, errlen, "%s: out of memory", path);
+    return NULL;
+  }
+  m->arch = d->arch;
+  m->chunk = o.chunk;
+  m->fast = o.fast_activations;
+  m->isa = isa;
+  m->sample_rate = d->sample_rate;
+  m->prewarm = d->prewarm_samples;
+  m->in_gain = (float)pow(10.0, d->in_gain_db / 20.0);
+  m->out_gain = (float)pow(10.0, d->out_gain_db / 20.0);
+  m->in_skip = d->in_skip;
+  m->tap_on = true;
+  m->xin = qm_falloc((size_t)m->chunk);
+  m->yout = qm_falloc((size_t)m->chunk);
+  char why[256] = "";
+  bool ok = m->xin && m->yout;
+  if (!ok)
+    snprintf(why, sizeof why, "out of memory");
+  else if (d->arch == QM_ARCH_WAVENET)
+    ok = qm_wavenet_build(m, d, why, sizeof why);
+  else
+    ok = qm_seq_build(m, d, why, sizeof why);
+  if (!ok) {
+    snprintf(err, errlen, "%s: %s", path, why);
+    qm_model_free(m);
+    return NULL;
+  }
+  qm_model_reset(m);
+  return m;
+}
+
+void qm_model_free(qm_model *m)
+{
+  if (!m)
+    return;
+  qm_wavenet_free(m);
+  qm_seq_free(m);
+  free(m->xin);
+  free(m->yout);
+  free(m->layers);
+  free(m->linears);
+  free(m);
+}
+
+/** One internal batch (n <= chunk) through the architecture. */
+static void run(qm_model *m, const float *x, float *y, int n)
+{
+  if (m->arch == QM_ARCH_WAVENET)
+    qm_wavenet_run(m, x, y, n);
+  else
+    qm_seq_run(m, x, y, n);
+}
+
+void qm_model_reset_cold(qm_model *m)
+{
+  if (m->arch == QM_ARCH_WAVENET)
+    qm_wavenet_reset(m);
+  else
+    qm_seq_reset(m);
+}
+
+void qm_model_reset(qm_model *m)
+{
+  qm_model_reset_cold(m);
+  /* Prewarm: the model sees silence for its prewarm length, so the first
+     real sample meets the same state NeuralAmpModelerCore's would. */
+  bool tap = m->tap_on;
+  m->tap_on = false;
+  memset(m->xin, 0, (size_t)m->chunk * sizeof(float));
+  for (int done = 0; done < m->prewarm;) {
+    int n = m->prewarm - done < m->chunk ? m->prewarm - done : m->chunk;
+    run(m, m->xin, m->yout, n);
+    done += n;
+  }
+  m->tap_on = tap;
+}
+
+void qm_model_process(qm_model *m, const float *in, float *out, int n)
+{
+  while (n > 0) {
+    int k = n < m->chunk ? n : m->chunk;
+    /* Copying the input first makes in == out safe and applies in_gain. */
+    for (int i = 0; i < k; ++i)
+      m->xin[i] = in[i] * m->in_gain;
+    run(m, m->xin, m->yout, k);
+    if (m->in_skip) {
+      for (int i = 0; i < k; ++i)
+        out[i] = (m->yout[i] + m->xin[i]) * m->out_gain;
+    } else {
+      for (int i = 0; i < k; ++i)
+        out[i] = m->yout[i] * m->out_gain;
+    }
+    in += k;
+    out += k;
+    n -= k;
+  }
+}
+
+double qm_model_sample_rate(const qm_model *m) { return m->sample_rate; }
+int qm_model_prewarm_samples(const qm_model *m) { return m->prewarm; }
+qm_arch qm_model_arch(const qm_model *m) { return m->arch; }
+
+size_t qm_model_weight_bytes(const qm_model *m)
+{
+  size_t b = 0;
+  for (int i = 0; i < m->n_linears; ++i)
+    b += qm_linear_weight_bytes(m->linears[i]);
+  return b;
+}
+
+void qm_model_set_tap(qm_model *m, qm_tap_fn fn, void *user)
+{
+  m->tap = fn;
+  m->tap_user = user;
+}
+
+int qm_model_layer_count(const qm_model *m) { return m->n_layers; }
+
+const char *qm_model_layer_name(const qm_model *m, int layer)
+{
+  return layer >= 0 && layer < m->n_layers ? m->layers[layer].name : NULL;
+}
+
+int qm_model_layer_channels(const qm_model *m, int layer)
+{
+  return layer >= 0 && layer < m->n_layers ? m->layers[layer].channels : 0;
+}
+
+int qm_model_linear_count(const qm_model *m) { return m->n_linears; }
+
+qm_linear *qm_model_linear(qm_model *m, int i)
+{
+  return i >= 0 && i < m->n_linears ? m->linears[i] : NULL;
+}

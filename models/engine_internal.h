@@ -1,0 +1,69 @@
+/*
+  Engine internals shared by the architecture files (wavenet.c,
+  sequential.c) and engine.c. Not part of the public API.
+*/
+#ifndef QUANTONE_MODELS_ENGINE_INTERNAL_H
+#define QUANTONE_MODELS_ENGINE_INTERNAL_H
+
+#include "engine.h"
+
+typedef struct qm_wavenet qm_wavenet;
+typedef struct qm_seq qm_seq;
+
+typedef struct {
+  char name[32];
+  int channels;
+} qm_layer_info;
+
+struct qm_model {
+  qm_arch arch;
+  int chunk;
+  bool fast;
+  qk_isa isa;
+  double sample_rate;
+  int prewarm;
+  float in_gain, out_gain;
+  bool in_skip;
+  float *xin, *yout; /* [chunk] */
+
+  qm_tap_fn tap;
+  void *tap_user;
+  bool tap_on; /* false while prewarming */
+
+  qm_layer_info *layers;
+  int n_layers, cap_layers;
+  qm_linear **linears;
+  int n_linears, cap_linears;
+
+  qm_wavenet *wn;
+  qm_seq *seq;
+};
+
+/** Zeroed, 64-byte aligned floats; free with free(). */
+float *qm_falloc(size_t n);
+
+/** Registration while building (allocates). Return the index or -1. */
+int qm_model_add_layer(qm_model *m, const char *name, int channels);
+bool qm_model_add_linear(qm_model *m, qm_linear *L);
+
+/** Build a linear and register it; err gets "PATH: ..." from the caller. */
+bool qm_model_linear_init(qm_model *m, qm_linear *L, const char *name, int out, int in,
+                          const float *w, const float *bias, char *err, size_t errlen);
+
+static inline void qm_tap(qm_model *m, int layer, const float *y, int ld, int ch, int n)
+{
+  if (m->tap && m->tap_on)
+    m->tap(m->tap_user, layer, y, ld, ch, n);
+}
+
+bool qm_wavenet_build(qm_model *m, const qm_desc *d, char *err, size_t errlen);
+void qm_wavenet_reset(qm_model *m);
+void qm_wavenet_run(qm_model *m, const float *x, float *y, int n);
+void qm_wavenet_free(qm_model *m);
+
+bool qm_seq_build(qm_model *m, const qm_desc *d, char *err, size_t errlen);
+void qm_seq_reset(qm_model *m);
+void qm_seq_run(qm_model *m, const float *x, float *y, int n);
+void qm_seq_free(qm_model *m);
+
+#endif

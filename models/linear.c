@@ -1,0 +1,119 @@
+/*
+  The one place where the engine multiplies by a weight matrix. See linear.h.
+*/
+#include "linear.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void release_act(qm_linear *L)
+{
+  free(L->act.codes);
+  free(L->act.scales);
+  free(L->act.sums);
+  memset(&L->act, 0, sizeof L->act);
+}
+
+bool qm_linear_init(qm_linear *L, const char *name, int out, int in, const float *w,
+                    const float *bias, qk_isa isa, int max_n, char *err, size_t errlen)
+{
+  memset(L, 0, sizeof *L);
+  snprintf(L->name, sizeof L->name, "%s", name);
+  L->in = in;
+  L->out = out;
+  L->max_n = max_n;
+  size_t n = (size_t)in * (size_t)out;
+  L->w = malloc(n * sizeof(float));
+  if (bias)
+    L->bias = malloc((size_t)out * sizeof(float));
+  if (!L->w || (bias && !L->bias)) {
+    snprintf(err, errlen, "out of memory for %s", name);
+    qm_linear_release(L);
+    return false;
+  }
+  memcpy(L->w, w, n * sizeof(float));
+  if (bias)
+    memcpy(L->bias, bias, (size_t)out * sizeof(float));
+  qk_weights qw = {.format = QK_F32, .rows = out, .cols = in, .f32 = L->w};
+  const char *why = NULL;
+  L->W = qk_pack(&qw, isa, &why);
+  if (!L->W) {
+    snprintf(err, errlen, "cannot pack %s (%dx%d): %s", name, out, in, why ? why : "?");
+    qm_linear_release(L);
+    return false;
+  }
+  return true;
+}
+
+void qm_linear_release(qm_linear *L)
+{
+  qk_packed_free(L->W);
+  free(L->w);
+  free(L->bias);
+  release_act(L);
+  L->W = NULL;
+  L->w = L->bias = NULL;
+}
+
+void qm_linear_apply(qm_linear *L, const float *X, int ldx, int N, float *Y, int ldy,
+                     unsigned flags)
+{
+  switch (L->act_mode) {
+  case QM_LINEAR_ACT_F32:
+    qk_gemm_f32(L->W, X, ldx, N, L->bias, Y, ldy, flags);
+    return;
+  case QM_LINEAR_ACT_S8_DYNAMIC:
+    qk_quantize_act_dynamic(X, ldx, L->in, N, &L->act);
+    break;
+  case QM_LINEAR_ACT_S8_STATIC:
+    L->clipped += qk_quantize_act_static(X, ldx, L->in, N, L->act_scale, &L->act);
+    break;
+  }
+  qk_gemm_s8(L->W, &L->act, N, L->bias, Y, ldy, flags);
+}
+
+bool qm_linear_set_packed(qm_linear *L, qk_packed *W)
+{
+  if (!W || qk_packed_rows(W) != L->out || qk_packed_cols(W) != L->in)
+    return false;
+  if (L->act_mode != QM_LINEAR_ACT_F32 && qk_packed_format(W) == QK_F32)
+    return false;
+  qk_packed_free(L->W);
+  L->W = W;
+  return true;
+}
+
+bool qm_linear_set_activations(qm_linear *L, qm_linear_act mode, float static_scale, int group)
+{
+  if (mode == QM_LINEAR_ACT_F32) {
+    release_act(L);
+    L->act_mode = mode;
+    return true;
+  }
+  if (qk_packed_format(L->W) == QK_F32)
+    return false;
+  if (mode == QM_LINEAR_ACT_S8_STATIC && !(static_scale > 0.0f))
+    return false;
+  release_act(L);
+  int ld = qk_act_ld(L->in), ng = qk_group_count(L->in, group);
+  size_t n = (size_t)L->max_n;
+  L->act.codes = calloc(n * (size_t)ld, 1);
+  L->act.scales = calloc(n, sizeof(float));
+  L->act.sums = calloc(n * (size_t)ng, sizeof(int32_t));
+  if (!L->act.codes || !L->act.scales || !L->act.sums) {
+    release_act(L);
+    return false;
+  }
+  L->act.ld = ld;
+  L->act.group = group;
+  L->act_mode = mode;
+  L->act_scale = static_scale;
+  L->clipped = 0;
+  return true;
+}
+
+size_t qm_linear_weight_bytes(const qm_linear *L)
+{
+  return qk_packed_weight_bytes(L->W) + (L->bias ? (size_t)L->out * sizeof(float) : 0);
+}

@@ -1,0 +1,79 @@
+/*
+  qm_linear: every weight matrix of every architecture goes through this one
+  object, so a network can be rebuilt at another precision by swapping what
+  is inside it, without touching the architecture code.
+
+  Y[N frames][out] = W[out][in] * X[N frames][in] + bias, frame-major as in
+  kernels/qk.h. Today the engine builds each qm_linear from float weights
+  packed as QK_F32. A quantizer replaces W with a quantized qk_packed
+  (qm_linear_set_packed) and may switch the activations to int8
+  (qm_linear_set_activations); apply() then runs qk_gemm_s8.
+*/
+#ifndef QUANTONE_MODELS_LINEAR_H
+#define QUANTONE_MODELS_LINEAR_H
+
+#include "qk.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+  QM_LINEAR_ACT_F32 = 0,   /**< float activations (reference, or weight-only) */
+  QM_LINEAR_ACT_S8_DYNAMIC, /**< int8 with a scale per frame, computed at run time */
+  QM_LINEAR_ACT_S8_STATIC   /**< int8 with one calibrated scale */
+} qm_linear_act;
+
+typedef struct qm_linear {
+  char name[48];      /**< e.g. "a0.l3.conv", "lstm0.wh": stable across builds */
+  int in, out;        /**< K and M */
+  float *w;           /**< float weights [out][in], row-major (the reference) */
+  float *bias;        /**< [out], or NULL */
+  qk_packed *W;       /**< what apply() multiplies with (owned) */
+  int max_n;          /**< largest N apply() is called with */
+
+  qm_linear_act act_mode;
+  float act_scale;    /**< static scale (QM_LINEAR_ACT_S8_STATIC) */
+  qk_act_s8 act;      /**< int8 scratch for max_n frames (owned) */
+  size_t clipped;     /**< saturated activations so far (static mode) */
+} qm_linear;
+
+/**
+   Build from float weights w[out][in] and bias[out] (NULL for none): copies
+   both and packs them as QK_F32 for `isa`. Allocates (prepare time only).
+   Returns false with a message in err on failure.
+*/
+bool qm_linear_init(qm_linear *L, const char *name, int out, int in, const float *w,
+                    const float *bias, qk_isa isa, int max_n, char *err, size_t errlen);
+
+/** Free what the linear owns (not the struct itself). */
+void qm_linear_release(qm_linear *L);
+
+/**
+   Y = W X + bias (flags: QK_ACCUMULATE adds to Y). N <= max_n. No
+   allocation: the audio thread calls this.
+*/
+void qm_linear_apply(qm_linear *L, const float *X, int ldx, int N, float *Y, int ldy,
+                     unsigned flags);
+
+/** Replace the packed weights (takes ownership; shape must match). */
+bool qm_linear_set_packed(qm_linear *L, qk_packed *W);
+
+/**
+   Choose the activation path. Int8 modes need an integer weight format and
+   allocate the int8 scratch (prepare time). group must equal the packed
+   weights' group when they have zero points (0 = whole row).
+*/
+bool qm_linear_set_activations(qm_linear *L, qm_linear_act mode, float static_scale, int group);
+
+/** Bytes of weights as stored (codes, scales, zero points) plus float bias. */
+size_t qm_linear_weight_bytes(const qm_linear *L);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,352 @@
+/*
+  Model-file plumbing shared by the loaders: messages, the description's
+  memory, typed JSON access, reading files, dispatch by content.
+*/
+#include "loader_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool qm_fail(qm_ctx *c, const char *fmt, ...)
+{
+  if (!c->err || c->errlen == 0)
+    return false;
+  int n = snprintf(c->err, c->errlen, "%s: ", c->name ? c->name : "(model)");
+  if (n < 0 || (size_t)n >= c->errlen)
+    return false;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+  va_end(ap);
+  return false;
+}
+
+const char *qm_activation_name(qm_activation a)
+{
+  static const char *const names[QM_ACT_COUNT] = {"none", "tanh", "relu", "sigmoid",
+                                                  "hardtanh", "fasttanh"};
+  return (unsigned)a < QM_ACT_COUNT ? names[a] : "?";
+}
+
+const char *qm_layer_kind_name(qm_layer_kind k)
+{
+  switch (k) {
+  case QM_LAYER_LSTM: return "lstm";
+  case QM_LAYER_GRU: return "gru";
+  case QM_LAYER_DENSE: return "dense";
+  case QM_LAYER_ACTIVATION: return "activation";
+  case QM_LAYER_FIR: return "fir";
+  }
+  return "?";
+}
+
+qm_desc *qm_desc_new(const char *name)
+{
+  qm_desc *d = calloc(1, sizeof *d);
+  if (!d)
+    return NULL;
+  d->sample_rate = 48000.0;
+  d->path = qm_desc_strdup(d, name ? name : "(model)");
+  if (!d->path) {
+    qm_desc_free(d);
+    return NULL;
+  }
+  return d;
+}
+
+void *qm_desc_alloc(qm_desc *d, size_t bytes)
+{
+  if (d->n_allocs == d->cap_allocs) {
+    size_t cap = d->cap_allocs ? 2 * d->cap_allocs : 32;
+    void **a = realloc(d->allocs, cap * sizeof *a);
+    if (!a)
+      return NULL;
+    d->allocs = a;
+    d->cap_allocs = cap;
+  }
+  void *p = calloc(1, bytes ? bytes : 1);
+  if (p)
+    d->allocs[d->n_allocs++] = p;
+  return p;
+}
+
+char *qm_desc_strdup(qm_desc *d, const char *s)
+{
+  size_t n = strlen(s) + 1;
+  char *p = qm_desc_alloc(d, n);
+  if (p)
+    memcpy(p, s, n);
+  return p;
+}
+
+void qm_desc_free(qm_desc *d)
+{
+  if (!d)
+    return;
+  for (size_t i = 0; i < d->n_allocs; ++i)
+    free(d->allocs[i]);
+  free(d->allocs);
+  free(d);
+}
+
+json_t *qm_parse_json(qm_ctx *c, const char *data, size_t len)
+{
+  json_error_t e;
+  /* JSON_ALLOW_NUL: a NUL inside a string is a content error reported later,
+     not a reason to misreport the file as truncated. */
+  json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
+  if (!root) {
+    qm_fail(c, "not valid JSON (line %d, column %d: %s)", e.line, e.column, e.text);
+    return NULL;
+  }
+  if (!json_is_object(root)) {
+    json_decref(root);
+    qm_fail(c, "not a model file: the JSON top level is not an object");
+    return NULL;
+  }
+  return root;
+}
+
+static const char *type_name(json_t *v)
+{
+  switch (json_typeof(v)) {
+  case JSON_OBJECT: return "an object";
+  case JSON_ARRAY: return "an array";
+  case JSON_STRING: return "a string";
+  case JSON_INTEGER: return "an integer";
+  case JSON_REAL: return "a number";
+  case JSON_TRUE:
+  case JSON_FALSE: return "a boolean";
+  case JSON_NULL: return "null";
+  }
+  return "?";
+}
+
+json_t *qm_get(qm_ctx *c, json_t *obj, const char *where, const char *key, bool required)
+{
+  json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+  if (!v && required)
+    qm_fail(c, "missing key \"%s\" in %s", key, where);
+  return v;
+}
+
+bool qm_json_int(qm_ctx *c, json_t *v, const char *what, long long lo, long long hi, int *out)
+{
+  double x;
+  if (json_is_integer(v)) {
+    json_int_t i = json_integer_value(v);
+    if (i < lo || i > hi)
+      return qm_fail(c, "%s is %lld, outside [%lld, %lld]", what, (long long)i, lo, hi);
+    *out = (int)i;
+    return true;
+  }
+  if (!json_is_real(v))
+    return qm_fail(c, "%s must be an integer, not %s", what, type_name(v));
+  x = json_real_value(v);
+  if (x != floor(x))
+    return qm_fail(c, "%s must be an integer, not %g", what, x);
+  if (x < (double)lo || x > (double)hi)
+    return qm_fail(c, "%s is %g, outside [%lld, %lld]", what, x, lo, hi);
+  *out = (int)x;
+  return true;
+}
+
+bool qm_get_int(qm_ctx *c, json_t *obj, const char *where, const char *key, bool required,
+                long long lo, long long hi, long long dflt, int *out)
+{
+  json_t *v = qm_get(c, obj, where, key, required);
+  if (!v || (json_is_null(v) && !required)) {
+    if (required)
+      return false;
+    *out = (int)dflt;
+    return true;
+  }
+  char what[160];
+  snprintf(what, sizeof what, "\"%s\" in %s", key, where);
+  return qm_json_int(c, v, what, lo, hi, out);
+}
+
+bool qm_get_bool(qm_ctx *c, json_t *obj, const char *where, const char *key, bool required,
+                 bool dflt, bool *out)
+{
+  json_t *v = qm_get(c, obj, where, key, required);
+  if (!v) {
+    *out = dflt;
+    return !required;
+  }
+  if (!json_is_boolean(v))
+    return qm_fail(c, "\"%s\" in %s must be true or false, not %s", key, where, type_name(v));
+  *out = json_is_true(v);
+  return true;
+}
+
+bool qm_get_double(qm_ctx *c, json_t *obj, const char *where, const char *key, bool required,
+                   double dflt, double *out)
+{
+  json_t *v = qm_get(c, obj, where, key, required);
+  if (!v || (json_is_null(v) && !required)) {
+    *out = dflt;
+    return !required || v;
+  }
+  if (!json_is_number(v))
+    return qm_fail(c, "\"%s\" in %s must be a number, not %s", key, where, type_name(v));
+  double x = json_number_value(v);
+  if (!isfinite(x))
+    return qm_fail(c, "\"%s\" in %s is not finite", key, where);
+  *out = x;
+  return true;
+}
+
+bool qm_json_float(qm_ctx *c, json_t *v, const char *what, size_t index, float *out)
+{
+  if (!json_is_number(v))
+    return qm_fail(c, "%s %zu is %s, not a number", what, index, v ? type_name(v) : "missing");
+  double x = json_number_value(v);
+  float f = (float)x;
+  /* A finite double beyond FLT_MAX becomes inf here: refused the same way. */
+  if (!isfinite(x) || !isfinite(f))
+    return qm_fail(c, "%s %zu is not finite (%g)", what, index, x);
+  *out = f;
+  return true;
+}
+
+bool qm_json_floats(qm_ctx *c, json_t *arr, const char *what, size_t first, size_t count,
+                    float *out)
+{
+  for (size_t i = 0; i < count; ++i)
+    if (!qm_json_float(c, json_array_get(arr, first + i), what, first + i, &out[i]))
+      return false;
+  return true;
+}
+
+char *qm_read_file(qm_ctx *c, const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    qm_fail(c, "cannot open: %s", strerror(errno));
+    return NULL;
+  }
+  char *buf = NULL;
+  size_t n = 0, cap = 0;
+  for (;;) {
+    if (n == cap) {
+      if (cap >= QM_MAX_FILE_BYTES) {
+        qm_fail(c, "file too large (more than %zu MiB)", QM_MAX_FILE_BYTES >> 20);
+        goto fail;
+      }
+      size_t ncap = cap ? 2 * cap : 65536;
+      if (ncap > QM_MAX_FILE_BYTES)
+        ncap = QM_MAX_FILE_BYTES;
+      char *b = realloc(buf, ncap + 1);
+      if (!b) {
+        qm_fail(c, "out of memory reading the file");
+        goto fail;
+      }
+      buf = b;
+      cap = ncap;
+    }
+    size_t got = fread(buf + n, 1, cap - n, f);
+    n += got;
+    if (got == 0) {
+      if (ferror(f)) {
+        qm_fail(c, "read error: %s", strerror(errno));
+        goto fail;
+      }
+      break;
+    }
+  }
+  fclose(f);
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+fail:
+  fclose(f);
+  free(buf);
+  return NULL;
+}
+
+void qm_meta_string(qm_desc *d, json_t *obj, const char *key, char **out)
+{
+  json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+  if (json_is_string(v))
+    *out = qm_desc_strdup(d, json_string_value(v));
+}
+
+void qm_meta_number(json_t *obj, const char *key, bool *has, double *out)
+{
+  json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+  if (json_is_number(v) && isfinite(json_number_value(v))) {
+    *has = true;
+    *out = json_number_value(v);
+  }
+}
+
+/** Skip leading whitespace and a UTF-8 byte order mark. */
+static size_t skip_space(const char *data, size_t len)
+{
+  size_t i = 0;
+  if (len >= 3 && (unsigned char)data[0] == 0xEF && (unsigned char)data[1] == 0xBB &&
+      (unsigned char)data[2] == 0xBF)
+    i = 3;
+  while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+    ++i;
+  return i;
+}
+
+qm_desc *qm_load_buffer(const char *data, size_t len, const char *name, char *err,
+                        size_t errlen)
+{
+  qm_ctx c = {name ? name : "(model)", err, errlen};
+  size_t s = skip_space(data, len);
+  data += s;
+  len -= s;
+  json_t *root = qm_parse_json(&c, data, len);
+  if (!root)
+    return NULL;
+  bool nam = json_object_get(root, "architecture") || json_object_get(root, "weights") ||
+             json_object_get(root, "version");
+  bool keras = json_object_get(root, "layers") || json_object_get(root, "in_shape");
+  json_decref(root);
+  if (nam)
+    return qm_load_nam_buffer(data, len, name, err, errlen);
+  if (keras)
+    return qm_load_keras_buffer(data, len, name, err, errlen);
+  qm_fail(&c, "not a model file: neither a .nam file (no \"architecture\"/\"weights\") nor "
+              "a keras/RTNeural model (no \"layers\")");
+  return NULL;
+}
+
+qm_desc *qm_load_file(const char *path, char *err, size_t errlen)
+{
+  qm_ctx c = {path, err, errlen};
+  size_t len;
+  char *data = qm_read_file(&c, path, &len);
+  if (!data)
+    return NULL;
+  qm_desc *d = qm_load_buffer(data, len, path, err, errlen);
+  free(data);
+  return d;
+}
+
+int qm_desc_receptive_field(const qm_desc *d)
+{
+  long long rf = 1;
+  if (d->arch == QM_ARCH_WAVENET) {
+    for (int a = 0; a < d->wavenet.n_arrays; ++a) {
+      const qm_wn_array *A = &d->wavenet.arrays[a];
+      for (int l = 0; l < A->n_layers; ++l)
+        rf += (long long)(A->kernel_size - 1) * A->layers[l].dilation;
+    }
+  } else {
+    for (int i = 0; i < d->seq.n_layers; ++i)
+      if (d->seq.layers[i].kind == QM_LAYER_FIR)
+        rf += d->seq.layers[i].taps - 1;
+  }
+  return rf > QM_MAX_RECEPTIVE_FIELD ? QM_MAX_RECEPTIVE_FIELD : (int)rf;
+}
+
+size_t qm_desc_weight_bytes(const qm_desc *d) { return d->n_weights * sizeof(float); }

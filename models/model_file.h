@@ -1,0 +1,196 @@
+/*
+  Quantone model files: what a `.nam` or RTNeural / AIDA-X keras JSON file
+  says, as an in-memory description the engine (engine.h) builds from.
+
+  The loaders validate everything a file can get wrong (syntax, keys, types,
+  shapes, weight counts, non-finite values, absurd sizes) and report it in a
+  caller buffer as "PATH: problem". They never abort, and they refuse any
+  shape whose weights or run-time state would exceed QM_MAX_MODEL_BYTES, so a
+  hostile file cannot make the host allocate gigabytes.
+
+  Weights are stored already transposed to the orientation the engine
+  multiplies with: every matrix is row-major [outputs][inputs], the layout
+  qk_weights.f32 takes. The comments on each field give the exact mapping
+  from the file's layout.
+
+  Loading allocates and reads files: never call it on the audio thread.
+*/
+#ifndef QUANTONE_MODELS_MODEL_FILE_H
+#define QUANTONE_MODELS_MODEL_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Limits a file must respect (refused with a message beyond them). */
+#define QM_MAX_MODEL_BYTES ((size_t)256 << 20) /**< weights + run-time state */
+#define QM_MAX_FILE_BYTES ((size_t)256 << 20)  /**< size of the file itself */
+#define QM_MAX_CHANNELS 1024                   /**< channels, hidden units, head size */
+#define QM_MAX_KERNEL 64                       /**< WaveNet kernel_size */
+#define QM_MAX_DILATION 65536                  /**< WaveNet dilation */
+#define QM_MAX_LAYERS 1024                     /**< layers in one model */
+#define QM_MAX_RECEPTIVE_FIELD (1 << 20)       /**< samples of history */
+#define QM_MAX_LINEAR_TAPS 65536               /**< NAM Linear receptive_field */
+
+typedef enum {
+  QM_ACT_NONE = 0,  /**< identity ("", "linear", absent) */
+  QM_ACT_TANH,
+  QM_ACT_RELU,
+  QM_ACT_SIGMOID,
+  QM_ACT_HARDTANH,  /**< clamp to [-1, 1] */
+  QM_ACT_FASTTANH,  /**< NAM's rational tanh approximation */
+  QM_ACT_COUNT
+} qm_activation;
+
+const char *qm_activation_name(qm_activation a);
+
+typedef enum {
+  QM_FILE_NAM = 0,  /**< Neural Amp Modeler .nam (JSON), versions 0.5.x */
+  QM_FILE_KERAS     /**< RTNeural / AIDA-X keras-style JSON */
+} qm_file_kind;
+
+typedef enum {
+  QM_ARCH_WAVENET = 0, /**< NAM WaveNet "A1" */
+  QM_ARCH_SEQUENTIAL   /**< a chain of LSTM / GRU / Dense / FIR layers */
+} qm_arch;
+
+/* ---- WaveNet (NAM A1) ------------------------------------------------ */
+
+/** One dilated layer. C = channels, Z = 2C if gated else C, K = kernel_size. */
+typedef struct {
+  int dilation;
+  /** [Z][K*C]. Column k*C + c multiplies input channel c at time
+      t - dilation*(K-1-k): tap 0 is the oldest. (File order: out, in, tap.) */
+  float *conv_w;
+  float *conv_b;   /**< [Z] */
+  float *mixin_w;  /**< [Z][condition_size], no bias */
+  float *w1x1;     /**< [C][C] */
+  float *b1x1;     /**< [C] */
+} qm_wn_layer;
+
+typedef struct {
+  int input_size, condition_size, head_size, channels, kernel_size;
+  qm_activation activation; /**< applied to z (gated: to its top half) */
+  bool gated;               /**< a = act(z[0:C]) * sigmoid(z[C:2C]) */
+  bool head_bias;
+  int n_layers;
+  qm_wn_layer *layers;
+  float *rechannel_w; /**< [C][input_size], no bias */
+  float *head_w;      /**< [head_size][C] */
+  float *head_b;      /**< [head_size], NULL unless head_bias */
+} qm_wn_array;
+
+typedef struct {
+  int n_arrays;
+  qm_wn_array *arrays;
+  float head_scale; /**< the last weight of the file */
+} qm_wavenet_desc;
+
+/* ---- Sequential layers (NAM LSTM / Linear, keras) ---------------------- */
+
+typedef enum {
+  QM_LAYER_LSTM = 0,
+  QM_LAYER_GRU,
+  QM_LAYER_DENSE,
+  QM_LAYER_ACTIVATION,
+  QM_LAYER_FIR
+} qm_layer_kind;
+
+const char *qm_layer_kind_name(qm_layer_kind k);
+
+/**
+   One layer of a sequential model, with in inputs and out outputs (out = H,
+   the hidden size, for recurrent layers).
+   LSTM:  wx [4H][in], wh [4H][H], b [4H]; gate rows in the order i, f, g
+          (cell candidate), o. c' = sig(f)*c + sig(i)*tanh(g);
+          h' = sig(o)*tanh(c'). h0, c0 [H] are the state after reset (NAM
+          stores them in the file; NULL means zero).
+   GRU:   wx [3H][in], wh [3H][H], b [3H] (input bias), bh [3H] (recurrent
+          bias); rows z, r, n (keras reset_after=True):
+          z = sig(Wz x + bz + Uz h + bhz), r likewise,
+          n = tanh(Wn x + bn + r*(Un h + bhn)), h' = (1-z)*n + z*h.
+   DENSE: wx [out][in], b [out] (may be NULL); y = act(wx x + b).
+   ACTIVATION: y = act(x), in == out.
+   FIR:   in = out = 1; wx [1][taps], column j multiplies x[t-(taps-1)+j];
+          b [1] or NULL (NAM Linear).
+*/
+typedef struct {
+  qm_layer_kind kind;
+  int in, out;
+  int taps; /**< FIR only */
+  qm_activation activation; /**< DENSE / ACTIVATION */
+  float *wx, *wh, *b, *bh, *h0, *c0;
+} qm_seq_layer;
+
+typedef struct {
+  int n_layers;
+  qm_seq_layer *layers;
+} qm_sequential_desc;
+
+/* ---- Metadata and the description -------------------------------------- */
+
+/** What the GUI shows. Strings are NULL when absent; has_* flags the numbers. */
+typedef struct {
+  char *name, *modeled_by, *gear_type, *gear_make, *gear_model, *tone_type;
+  bool has_loudness, has_gain, has_input_level, has_output_level, has_validation_esr;
+  double loudness;         /**< dB */
+  double gain;
+  double input_level_dbu;  /**< input calibration level */
+  double output_level_dbu;
+  double validation_esr;
+} qm_metadata;
+
+typedef struct qm_desc {
+  qm_file_kind kind;
+  qm_arch arch;
+  char *path;          /**< as given to the loader */
+  char *version;       /**< NAM file version ("0.5.4"); NULL for keras */
+  char *architecture;  /**< "WaveNet", "LSTM", "Linear", or "keras" */
+  double sample_rate;  /**< model rate; 48000 when the file says nothing */
+  bool sample_rate_in_file;
+  qm_metadata meta;
+  /** Keras / AIDA-X extras: y = out_gain * (model(in_gain * x) + in_skip * in_gain * x). */
+  bool in_skip;
+  double in_gain_db, out_gain_db;
+  /** Zeros processed on reset so state starts at the zero-input steady
+      state (NAM: the receptive field for WaveNet, 0.5 s for LSTM). */
+  int prewarm_samples;
+  size_t n_weights;     /**< float parameters the file carried */
+  qm_wavenet_desc wavenet;
+  qm_sequential_desc seq;
+
+  void **allocs;        /**< internal: every block this description owns */
+  size_t n_allocs, cap_allocs;
+} qm_desc;
+
+/**
+   Load a model file, choosing the loader by content: a JSON object with
+   "architecture" and "weights" is a .nam file, one with "layers" is keras.
+   Returns NULL on any problem with a message "PATH: problem" in err.
+*/
+qm_desc *qm_load_file(const char *path, char *err, size_t errlen);
+
+/** Load from memory; name stands for the path in messages. */
+qm_desc *qm_load_buffer(const char *data, size_t len, const char *name, char *err,
+                        size_t errlen);
+qm_desc *qm_load_nam_buffer(const char *data, size_t len, const char *name, char *err,
+                            size_t errlen);
+qm_desc *qm_load_keras_buffer(const char *data, size_t len, const char *name, char *err,
+                              size_t errlen);
+
+void qm_desc_free(qm_desc *d);
+
+/** Samples of input history the model sees (1 for memoryless models). */
+int qm_desc_receptive_field(const qm_desc *d);
+
+/** Bytes of float weights the description holds. */
+size_t qm_desc_weight_bytes(const qm_desc *d);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,419 @@
+/*
+  Loader for Neural Amp Modeler `.nam` files, versions 0.5.x: WaveNet (A1),
+  LSTM and Linear. The weight layouts follow NeuralAmpModelerCore, as
+  described in ../shared/reference/nam/README.md:
+
+  WaveNet, per layer array: rechannel W[C][in] (no bias); per dilation: conv
+  weights looped out, in, tap, then conv bias[Z], input_mixin W[Z][cond]
+  (no bias), 1x1 W[C][C] and bias[C]; then head_rechannel W[head][C] (+ bias
+  if head_bias). The last weight of the file is head_scale.
+  LSTM, per layer: W[4H][I+H] row-major (gates i, f, g, o), b[4H], h0[H],
+  c0[H]; then the head weight[H] and head bias.
+  Linear: receptive_field weights, weights[k] multiplying x[t-k], then the
+  bias if "bias" is true.
+*/
+#include "loader_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/** Upper bound on the engine's internal batch, for the state-memory estimate. */
+#define QM_STATE_FRAMES 4096
+
+static bool parse_version(qm_ctx *c, qm_desc *d, json_t *root)
+{
+  json_t *v = qm_get(c, root, "the file", "version", true);
+  if (!v)
+    return false;
+  if (!json_is_string(v))
+    return qm_fail(c, "\"version\" must be a string like \"0.5.4\"");
+  const char *s = json_string_value(v);
+  int major, minor, patch, used = 0;
+  if (sscanf(s, "%d.%d.%d%n", &major, &minor, &patch, &used) != 3 || s[used] != '\0')
+    return qm_fail(c, "unreadable file version \"%.40s\" (expected MAJOR.MINOR.PATCH)", s);
+  if (major != 0 || minor != 5)
+    return qm_fail(c, "unsupported file version \"%.40s\" (this build reads 0.5.x)", s);
+  d->version = qm_desc_strdup(d, s);
+  return d->version != NULL || qm_fail(c, "out of memory");
+}
+
+static bool parse_activation(qm_ctx *c, json_t *obj, const char *where, qm_activation *out)
+{
+  json_t *v = qm_get(c, obj, where, "activation", true);
+  if (!v)
+    return false;
+  /* Later files may write {"type": "Tanh", ...}; read the name either way. */
+  if (json_is_object(v))
+    v = json_object_get(v, "type");
+  if (!json_is_string(v))
+    return qm_fail(c, "\"activation\" in %s must be a string", where);
+  static const struct {
+    const char *name;
+    qm_activation act;
+  } table[] = {{"Tanh", QM_ACT_TANH},         {"ReLU", QM_ACT_RELU},
+               {"Sigmoid", QM_ACT_SIGMOID},   {"Hardtanh", QM_ACT_HARDTANH},
+               {"Fasttanh", QM_ACT_FASTTANH}, {"Identity", QM_ACT_NONE}};
+  const char *s = json_string_value(v);
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; ++i) {
+    if (strcmp(s, table[i].name) == 0) {
+      *out = table[i].act;
+      return true;
+    }
+  }
+  return qm_fail(c, "unsupported activation \"%.40s\" in %s (supported: Tanh, ReLU, Sigmoid, "
+                    "Hardtanh, Fasttanh)", s, where);
+}
+
+/** The weights array, checked against the expected count, as floats. */
+static float *read_weights(qm_ctx *c, qm_desc *d, json_t *weights, uint64_t expected)
+{
+  size_t found = json_array_size(weights);
+  if ((uint64_t)found != expected) {
+    qm_fail(c, "weight count mismatch: expected %llu weights, found %zu",
+            (unsigned long long)expected, found);
+    return NULL;
+  }
+  float *w = qm_desc_alloc(d, found * sizeof(float));
+  if (!w) {
+    qm_fail(c, "out of memory for %zu weights", found);
+    return NULL;
+  }
+  if (!qm_json_floats(c, weights, "weight", 0, found, w))
+    return NULL;
+  d->n_weights = found;
+  return w;
+}
+
+/** Consume n floats from the cursor into fresh description memory. */
+static float *take(qm_desc *d, const float **cur, size_t n)
+{
+  float *p = qm_desc_alloc(d, n * sizeof(float));
+  if (p) {
+    memcpy(p, *cur, n * sizeof(float));
+    *cur += n;
+  }
+  return p;
+}
+
+static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, json_t *weights)
+{
+  json_t *head = json_object_get(config, "head");
+  if (head && !json_is_null(head))
+    return qm_fail(c, "WaveNet with a post-stack \"head\" is not supported");
+  json_t *arrays = qm_get(c, config, "config", "layers", true);
+  if (!arrays)
+    return false;
+  if (!json_is_array(arrays) || json_array_size(arrays) == 0)
+    return qm_fail(c, "\"layers\" in config must be a non-empty array of layer arrays");
+  size_t na = json_array_size(arrays);
+  if (na > 64)
+    return qm_fail(c, "%zu layer arrays is too many (limit 64)", na);
+
+  qm_wavenet_desc *wn = &d->wavenet;
+  wn->n_arrays = (int)na;
+  wn->arrays = qm_desc_alloc(d, na * sizeof *wn->arrays);
+  if (!wn->arrays)
+    return qm_fail(c, "out of memory");
+
+  uint64_t expected = 1; /* head_scale */
+  uint64_t state_floats = 0, total_layers = 0, rf = 1;
+  for (size_t a = 0; a < na; ++a) {
+    qm_wn_array *A = &wn->arrays[a];
+    json_t *cfg = json_array_get(arrays, a);
+    char where[64];
+    snprintf(where, sizeof where, "config.layers[%zu]", a);
+    if (!json_is_object(cfg))
+      return qm_fail(c, "%s must be an object", where);
+    if (!qm_get_int(c, cfg, where, "input_size", true, 1, QM_MAX_CHANNELS, 0, &A->input_size) ||
+        !qm_get_int(c, cfg, where, "condition_size", true, 1, QM_MAX_CHANNELS, 0,
+                    &A->condition_size) ||
+        !qm_get_int(c, cfg, where, "head_size", true, 1, QM_MAX_CHANNELS, 0, &A->head_size) ||
+        !qm_get_int(c, cfg, where, "channels", true, 1, QM_MAX_CHANNELS, 0, &A->channels) ||
+        !qm_get_int(c, cfg, where, "kernel_size", true, 1, QM_MAX_KERNEL, 0, &A->kernel_size) ||
+        !parse_activation(c, cfg, where, &A->activation) ||
+        !qm_get_bool(c, cfg, where, "gated", true, false, &A->gated) ||
+        !qm_get_bool(c, cfg, where, "head_bias", true, false, &A->head_bias))
+      return false;
+    json_t *dil = qm_get(c, cfg, where, "dilations", true);
+    if (!dil)
+      return false;
+    if (!json_is_array(dil) || json_array_size(dil) == 0)
+      return qm_fail(c, "\"dilations\" in %s must be a non-empty array", where);
+    total_layers += json_array_size(dil);
+    if (total_layers > QM_MAX_LAYERS)
+      return qm_fail(c, "too many layers (limit %d)", QM_MAX_LAYERS);
+    A->n_layers = (int)json_array_size(dil);
+    A->layers = qm_desc_alloc(d, (size_t)A->n_layers * sizeof *A->layers);
+    if (!A->layers)
+      return qm_fail(c, "out of memory");
+    for (int l = 0; l < A->n_layers; ++l) {
+      char what[96];
+      snprintf(what, sizeof what, "dilation %d of %s", l, where);
+      if (!qm_json_int(c, json_array_get(dil, (size_t)l), what, 1, QM_MAX_DILATION,
+                       &A->layers[l].dilation))
+        return false;
+      rf += (uint64_t)(A->kernel_size - 1) * (uint64_t)A->layers[l].dilation;
+      if (rf > QM_MAX_RECEPTIVE_FIELD)
+        return qm_fail(c, "receptive field over %d samples is too large",
+                       QM_MAX_RECEPTIVE_FIELD);
+    }
+
+    /* How arrays connect (NeuralAmpModelerCore): the condition is the mono
+       input; array a+1 reads array a's residual stream and continues its
+       head accumulator, so the shapes must chain. */
+    if (A->condition_size != 1)
+      return qm_fail(c, "condition_size %d in %s: only 1 (the mono input) is supported",
+                     A->condition_size, where);
+    if (a == 0 && A->input_size != 1)
+      return qm_fail(c, "input_size of the first layer array must be 1, found %d",
+                     A->input_size);
+    if (a > 0) {
+      const qm_wn_array *P = &wn->arrays[a - 1];
+      if (A->input_size != P->channels)
+        return qm_fail(c, "input_size %d of %s does not match the %d channels of the array "
+                          "before it", A->input_size, where, P->channels);
+      if (P->head_size != A->channels)
+        return qm_fail(c, "head_size %d of config.layers[%zu] does not match the %d channels "
+                          "of the next array", P->head_size, a - 1, A->channels);
+    }
+    if (a == na - 1 && A->head_size != 1)
+      return qm_fail(c, "head_size of the last layer array must be 1 (mono output), found %d",
+                     A->head_size);
+
+    uint64_t C = (uint64_t)A->channels, Z = A->gated ? 2 * C : C, K = (uint64_t)A->kernel_size;
+    expected += C * (uint64_t)A->input_size;
+    for (int l = 0; l < A->n_layers; ++l) {
+      expected += Z * C * K + Z + Z * (uint64_t)A->condition_size + C * C + C;
+      state_floats += (2 * (K - 1) * (uint64_t)A->layers[l].dilation + QM_STATE_FRAMES) * C;
+    }
+    expected += (uint64_t)A->head_size * C + (A->head_bias ? (uint64_t)A->head_size : 0);
+    state_floats += QM_STATE_FRAMES * (K * C + Z + 3 * C + (uint64_t)A->head_size);
+  }
+  uint64_t bytes = (expected + state_floats) * sizeof(float);
+  if (bytes > QM_MAX_MODEL_BYTES)
+    return qm_fail(c, "model too large: %llu MiB of weights and state (limit %zu MiB)",
+                   (unsigned long long)(bytes >> 20), QM_MAX_MODEL_BYTES >> 20);
+
+  const float *w = read_weights(c, d, weights, expected);
+  if (!w)
+    return false;
+  const float *cur = w;
+  for (int a = 0; a < wn->n_arrays; ++a) {
+    qm_wn_array *A = &wn->arrays[a];
+    size_t C = (size_t)A->channels, Z = A->gated ? 2 * C : C, K = (size_t)A->kernel_size;
+    if (!(A->rechannel_w = take(d, &cur, C * (size_t)A->input_size)))
+      return qm_fail(c, "out of memory");
+    for (int l = 0; l < A->n_layers; ++l) {
+      qm_wn_layer *L = &A->layers[l];
+      L->conv_w = qm_desc_alloc(d, Z * K * C * sizeof(float));
+      if (!L->conv_w)
+        return qm_fail(c, "out of memory");
+      /* File order out, in, tap -> engine column tap*C + in. */
+      for (size_t o = 0; o < Z; ++o)
+        for (size_t i = 0; i < C; ++i)
+          for (size_t k = 0; k < K; ++k)
+            L->conv_w[o * K * C + k * C + i] = *cur++;
+      if (!(L->conv_b = take(d, &cur, Z)) ||
+          !(L->mixin_w = take(d, &cur, Z * (size_t)A->condition_size)) ||
+          !(L->w1x1 = take(d, &cur, C * C)) || !(L->b1x1 = take(d, &cur, C)))
+        return qm_fail(c, "out of memory");
+    }
+    if (!(A->head_w = take(d, &cur, (size_t)A->head_size * C)))
+      return qm_fail(c, "out of memory");
+    if (A->head_bias && !(A->head_b = take(d, &cur, (size_t)A->head_size)))
+      return qm_fail(c, "out of memory");
+  }
+  wn->head_scale = *cur++;
+  d->arch = QM_ARCH_WAVENET;
+  d->prewarm_samples = (int)rf;
+  return true;
+}
+
+static bool load_lstm(qm_ctx *c, qm_desc *d, json_t *config, json_t *weights)
+{
+  int input_size, hidden, num_layers;
+  if (!qm_get_int(c, config, "config", "input_size", false, 1, QM_MAX_CHANNELS, 1,
+                  &input_size) ||
+      !qm_get_int(c, config, "config", "hidden_size", true, 1, QM_MAX_CHANNELS, 0, &hidden) ||
+      !qm_get_int(c, config, "config", "num_layers", true, 1, QM_MAX_LAYERS, 0, &num_layers))
+    return false;
+  if (input_size != 1)
+    return qm_fail(c, "LSTM input_size %d: only 1 (the mono input) is supported", input_size);
+  uint64_t H = (uint64_t)hidden, expected = H + 1;
+  for (int l = 0; l < num_layers; ++l) {
+    uint64_t I = l == 0 ? (uint64_t)input_size : H;
+    expected += 4 * H * (I + H) + 4 * H + 2 * H;
+  }
+  uint64_t state = (uint64_t)num_layers * QM_STATE_FRAMES * 5 * H;
+  if ((expected + state) * sizeof(float) > QM_MAX_MODEL_BYTES)
+    return qm_fail(c, "model too large: %llu MiB of weights and state (limit %zu MiB)",
+                   (unsigned long long)(((expected + state) * sizeof(float)) >> 20),
+                   QM_MAX_MODEL_BYTES >> 20);
+  const float *w = read_weights(c, d, weights, expected);
+  if (!w)
+    return false;
+
+  qm_sequential_desc *s = &d->seq;
+  s->n_layers = num_layers + 1;
+  s->layers = qm_desc_alloc(d, (size_t)s->n_layers * sizeof *s->layers);
+  if (!s->layers)
+    return qm_fail(c, "out of memory");
+  const float *cur = w;
+  size_t h = (size_t)hidden;
+  for (int l = 0; l < num_layers; ++l) {
+    qm_seq_layer *L = &s->layers[l];
+    size_t in = l == 0 ? (size_t)input_size : h, row = in + h;
+    L->kind = QM_LAYER_LSTM;
+    L->in = (int)in;
+    L->out = hidden;
+    L->wx = qm_desc_alloc(d, 4 * h * in * sizeof(float));
+    L->wh = qm_desc_alloc(d, 4 * h * h * sizeof(float));
+    if (!L->wx || !L->wh)
+      return qm_fail(c, "out of memory");
+    /* W[4H][I+H] splits into the input part (batched over a block) and the
+       recurrent part (one GEMV per sample). */
+    for (size_t r = 0; r < 4 * h; ++r) {
+      memcpy(L->wx + r * in, cur + r * row, in * sizeof(float));
+      memcpy(L->wh + r * h, cur + r * row + in, h * sizeof(float));
+    }
+    cur += 4 * h * row;
+    if (!(L->b = take(d, &cur, 4 * h)) || !(L->h0 = take(d, &cur, h)) ||
+        !(L->c0 = take(d, &cur, h)))
+      return qm_fail(c, "out of memory");
+  }
+  qm_seq_layer *head = &s->layers[num_layers];
+  head->kind = QM_LAYER_DENSE;
+  head->in = hidden;
+  head->out = 1;
+  head->activation = QM_ACT_NONE;
+  if (!(head->wx = take(d, &cur, h)) || !(head->b = take(d, &cur, 1)))
+    return qm_fail(c, "out of memory");
+  d->arch = QM_ARCH_SEQUENTIAL;
+  /* NeuralAmpModelerCore prewarms an LSTM for half a second of zeros. */
+  int pw = (int)(0.5 * d->sample_rate);
+  d->prewarm_samples = pw > 0 ? pw : 1;
+  return true;
+}
+
+static bool load_linear(qm_ctx *c, qm_desc *d, json_t *config, json_t *weights)
+{
+  int rf, in_ch, out_ch;
+  bool bias;
+  if (!qm_get_int(c, config, "config", "receptive_field", true, 1, QM_MAX_LINEAR_TAPS, 0, &rf) ||
+      !qm_get_bool(c, config, "config", "bias", true, false, &bias) ||
+      !qm_get_int(c, config, "config", "in_channels", false, 1, 1, 1, &in_ch) ||
+      !qm_get_int(c, config, "config", "out_channels", false, 1, 1, 1, &out_ch))
+    return false;
+  const float *w = read_weights(c, d, weights, (uint64_t)rf + (bias ? 1 : 0));
+  if (!w)
+    return false;
+  qm_sequential_desc *s = &d->seq;
+  s->n_layers = 1;
+  s->layers = qm_desc_alloc(d, sizeof *s->layers);
+  if (!s->layers)
+    return qm_fail(c, "out of memory");
+  qm_seq_layer *L = &s->layers[0];
+  L->kind = QM_LAYER_FIR;
+  L->in = L->out = 1;
+  L->taps = rf;
+  L->wx = qm_desc_alloc(d, (size_t)rf * sizeof(float));
+  if (!L->wx)
+    return qm_fail(c, "out of memory");
+  /* File weight k multiplies x[t-k]; engine column j multiplies x[t-(rf-1)+j]. */
+  for (int j = 0; j < rf; ++j)
+    L->wx[j] = w[rf - 1 - j];
+  if (bias) {
+    L->b = qm_desc_alloc(d, sizeof(float));
+    if (!L->b)
+      return qm_fail(c, "out of memory");
+    L->b[0] = w[rf];
+  }
+  d->arch = QM_ARCH_SEQUENTIAL;
+  d->prewarm_samples = 0;
+  return true;
+}
+
+static void read_metadata(qm_desc *d, json_t *root)
+{
+  json_t *m = json_object_get(root, "metadata");
+  if (!json_is_object(m))
+    return; /* informational only: a malformed block never blocks loading */
+  qm_metadata *md = &d->meta;
+  qm_meta_string(d, m, "name", &md->name);
+  qm_meta_string(d, m, "modeled_by", &md->modeled_by);
+  qm_meta_string(d, m, "gear_type", &md->gear_type);
+  qm_meta_string(d, m, "gear_make", &md->gear_make);
+  qm_meta_string(d, m, "gear_model", &md->gear_model);
+  qm_meta_string(d, m, "tone_type", &md->tone_type);
+  qm_meta_number(m, "loudness", &md->has_loudness, &md->loudness);
+  qm_meta_number(m, "gain", &md->has_gain, &md->gain);
+  qm_meta_number(m, "input_level_dbu", &md->has_input_level, &md->input_level_dbu);
+  qm_meta_number(m, "output_level_dbu", &md->has_output_level, &md->output_level_dbu);
+  qm_meta_number(m, "validation_esr", &md->has_validation_esr, &md->validation_esr);
+  qm_meta_number(json_object_get(m, "training"), "validation_esr", &md->has_validation_esr,
+                 &md->validation_esr);
+}
+
+qm_desc *qm_load_nam_buffer(const char *data, size_t len, const char *name, char *err,
+                            size_t errlen)
+{
+  qm_ctx c = {name ? name : "(model)", err, errlen};
+  json_t *root = qm_parse_json(&c, data, len);
+  if (!root)
+    return NULL;
+  qm_desc *d = qm_desc_new(c.name);
+  bool ok = d != NULL || qm_fail(&c, "out of memory");
+  json_t *arch = NULL, *config = NULL, *weights = NULL;
+  if (ok)
+    ok = parse_version(&c, d, root);
+  if (ok && !(arch = qm_get(&c, root, "the file", "architecture", true)))
+    ok = false;
+  if (ok && !json_is_string(arch))
+    ok = qm_fail(&c, "\"architecture\" must be a string");
+  if (ok && !(config = qm_get(&c, root, "the file", "config", true)))
+    ok = false;
+  if (ok && !json_is_object(config))
+    ok = qm_fail(&c, "\"config\" must be an object");
+  if (ok && !(weights = qm_get(&c, root, "the file", "weights", true)))
+    ok = false;
+  if (ok && !json_is_array(weights))
+    ok = qm_fail(&c, "\"weights\" must be an array of numbers");
+  if (ok) {
+    json_t *sr = json_object_get(root, "sample_rate");
+    if (sr && !json_is_null(sr)) {
+      double v;
+      ok = qm_get_double(&c, root, "the file", "sample_rate", true, 0, &v);
+      if (ok && !(v >= 1000.0 && v <= 1536000.0))
+        ok = qm_fail(&c, "sample_rate %g is out of range", v);
+      if (ok) {
+        d->sample_rate = v;
+        d->sample_rate_in_file = true;
+      }
+    }
+  }
+  if (ok) {
+    d->kind = QM_FILE_NAM;
+    const char *a = json_string_value(arch);
+    d->architecture = qm_desc_strdup(d, a);
+    if (!d->architecture)
+      ok = qm_fail(&c, "out of memory");
+    else if (strcmp(a, "WaveNet") == 0)
+      ok = load_wavenet(&c, d, config, weights);
+    else if (strcmp(a, "LSTM") == 0)
+      ok = load_lstm(&c, d, config, weights);
+    else if (strcmp(a, "Linear") == 0)
+      ok = load_linear(&c, d, config, weights);
+    else
+      ok = qm_fail(&c, "unknown architecture \"%.40s\" (supported: WaveNet, LSTM, Linear)", a);
+  }
+  if (ok)
+    read_metadata(d, root);
+  json_decref(root);
+  if (!ok) {
+    qm_desc_free(d);
+    return NULL;
+  }
+  return d;
+}

@@ -1,0 +1,292 @@
+/*
+  Sequential models: LSTM, GRU, Dense, Activation and FIR layers in a chain
+  (NAM LSTM = LSTM layers + a dense head; NAM Linear = one FIR; keras /
+  RTNeural files = any chain).
+
+  Layer-major over a batch: each layer turns the batch's input frames into
+  its output frames before the next layer runs. The input projections of
+  recurrent layers (Wx x + b) do not depend on the state, so they are one
+  GEMM over the batch; only the recurrent part (Wh h) is a GEMV per sample.
+  Equations are in model_file.h next to qm_seq_layer.
+*/
+#include "activation.h"
+#include "engine_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  qm_layer_kind kind;
+  int in, out, taps, gates;
+  qm_activation act;
+  qm_linear wx, wh;
+  bool has_wx, has_wh;
+  float *h0, *c0;  /* start state [out], NULL = zero */
+  float *h, *c;    /* state [out] */
+  float *g;        /* [chunk][gates*out] input projections */
+  float *tmp;      /* [gates*out] per-step scratch */
+  float *y;        /* [chunk][out] */
+  float *hist;     /* FIR: input history */
+  int frames, pos;
+  int tap_layer;
+} seq_layer;
+
+struct qm_seq {
+  int n_layers;
+  seq_layer *layers;
+};
+
+static float *dup_or_null(const float *src, size_t n, bool *ok)
+{
+  if (!src)
+    return NULL;
+  float *p = qm_falloc(n);
+  if (!p)
+    *ok = false;
+  else
+    memcpy(p, src, n * sizeof(float));
+  return p;
+}
+
+static bool build_layer(qm_model *m, seq_layer *S, const qm_seq_layer *D, int i, char *err,
+                        size_t errlen)
+{
+  char name[48];
+  const size_t chunk = (size_t)m->chunk;
+  const int H = D->out;
+  S->kind = D->kind;
+  S->in = D->in;
+  S->out = D->out;
+  S->act = D->activation;
+  bool ok = true;
+  switch (D->kind) {
+  case QM_LAYER_LSTM:
+  case QM_LAYER_GRU:
+    S->gates = D->kind == QM_LAYER_LSTM ? 4 : 3;
+    snprintf(name, sizeof name, "%d.%s.wx", i, qm_layer_kind_name(D->kind));
+    if (!qm_model_linear_init(m, &S->wx, name, S->gates * H, D->in, D->wx, D->b, err, errlen))
+      return false;
+    S->has_wx = true;
+    snprintf(name, sizeof name, "%d.%s.wh", i, qm_layer_kind_name(D->kind));
+    if (!qm_model_linear_init(m, &S->wh, name, S->gates * H, H, D->wh, D->bh, err, errlen))
+      return false;
+    S->has_wh = true;
+    S->h0 = dup_or_null(D->h0, (size_t)H, &ok);
+    S->c0 = dup_or_null(D->c0, (size_t)H, &ok);
+    S->h = qm_falloc((size_t)H);
+    S->c = qm_falloc((size_t)H);
+    S->g = qm_falloc(chunk * (size_t)(S->gates * H));
+    S->tmp = qm_falloc((size_t)(S->gates * H));
+    ok = ok && S->h && S->c && S->g && S->tmp;
+    break;
+  case QM_LAYER_DENSE:
+    snprintf(name, sizeof name, "%d.dense", i);
+    if (!qm_model_linear_init(m, &S->wx, name, D->out, D->in, D->wx, D->b, err, errlen))
+      return false;
+    S->has_wx = true;
+    break;
+  case QM_LAYER_ACTIVATION:
+    if (D->in != D->out) {
+      snprintf(err, errlen, "activation layer %d changes width", i);
+      return false;
+    }
+    break;
+  case QM_LAYER_FIR:
+    if (D->in != 1 || D->out != 1 || D->taps < 1) {
+      snprintf(err, errlen, "FIR layer %d must be mono", i);
+      return false;
+    }
+    S->taps = D->taps;
+    snprintf(name, sizeof name, "%d.fir", i);
+    if (!qm_model_linear_init(m, &S->wx, name, 1, D->taps, D->wx, D->b, err, errlen))
+      return false;
+    S->has_wx = true;
+    S->frames = (D->taps - 1) + (m->chunk > D->taps - 1 ? m->chunk : D->taps - 1);
+    S->hist = qm_falloc((size_t)S->frames);
+    ok = S->hist != NULL;
+    break;
+  }
+  S->y = qm_falloc(chunk * (size_t)D->out);
+  snprintf(name, sizeof name, "%d.%s", i, qm_layer_kind_name(D->kind));
+  if (!ok || !S->y || (S->tap_layer = qm_model_add_layer(m, name, D->out)) < 0) {
+    snprintf(err, errlen, "out of memory building layer %d", i);
+    return false;
+  }
+  return true;
+}
+
+bool qm_seq_build(qm_model *m, const qm_desc *d, char *err, size_t errlen)
+{
+  qm_seq *s = calloc(1, sizeof *s);
+  if (!s) {
+    snprintf(err, errlen, "out of memory");
+    return false;
+  }
+  m->seq = s;
+  if (d->seq.n_layers < 1) {
+    snprintf(err, errlen, "model has no layers");
+    return false;
+  }
+  s->layers = calloc((size_t)d->seq.n_layers, sizeof *s->layers);
+  if (!s->layers) {
+    snprintf(err, errlen, "out of memory");
+    return false;
+  }
+  s->n_layers = d->seq.n_layers;
+  int in = 1;
+  for (int i = 0; i < s->n_layers; ++i) {
+    if (d->seq.layers[i].in != in) {
+      snprintf(err, errlen, "layer %d takes %d inputs but receives %d", i, d->seq.layers[i].in,
+               in);
+      return false;
+    }
+    if (!build_layer(m, &s->layers[i], &d->seq.layers[i], i, err, errlen))
+      return false;
+    in = d->seq.layers[i].out;
+  }
+  if (in != 1) {
+    snprintf(err, errlen, "the last layer has %d outputs; a mono model needs 1", in);
+    return false;
+  }
+  return true;
+}
+
+void qm_seq_free(qm_model *m)
+{
+  qm_seq *s = m->seq;
+  if (!s)
+    return;
+  for (int i = 0; i < s->n_layers; ++i) {
+    seq_layer *S = &s->layers[i];
+    if (S->has_wx)
+      qm_linear_release(&S->wx);
+    if (S->has_wh)
+      qm_linear_release(&S->wh);
+    free(S->h0);
+    free(S->c0);
+    free(S->h);
+    free(S->c);
+    free(S->g);
+    free(S->tmp);
+    free(S->y);
+    free(S->hist);
+  }
+  free(s->layers);
+  free(s);
+  m->seq = NULL;
+}
+
+void qm_seq_reset(qm_model *m)
+{
+  qm_seq *s = m->seq;
+  for (int i = 0; i < s->n_layers; ++i) {
+    seq_layer *S = &s->layers[i];
+    size_t H = (size_t)S->out;
+    if (S->h) {
+      if (S->h0)
+        memcpy(S->h, S->h0, H * sizeof(float));
+      else
+        memset(S->h, 0, H * sizeof(float));
+    }
+    if (S->c) {
+      if (S->c0)
+        memcpy(S->c, S->c0, H * sizeof(float));
+      else
+        memset(S->c, 0, H * sizeof(float));
+    }
+    if (S->hist) {
+      memset(S->hist, 0, (size_t)S->frames * sizeof(float));
+      S->pos = S->taps - 1;
+    }
+  }
+}
+
+static void run_lstm(qm_model *m, seq_layer *S, const float *x, int ldx, int n)
+{
+  const int H = S->out, G = 4 * H;
+  float *h = S->h, *c = S->c, *t = S->tmp;
+  qm_linear_apply(&S->wx, x, ldx, n, S->g, G, 0);
+  for (int f = 0; f < n; ++f) {
+    float *g = S->g + (size_t)f * G;
+    qm_linear_apply(&S->wh, h, H, 1, g, G, QK_ACCUMULATE);
+    /* Rows i, f | g | o: sigmoid, tanh, sigmoid. */
+    qm_sigmoid_v(m->fast, g, g, (size_t)(2 * H));
+    qm_tanh_v(m->fast, g + 2 * H, g + 2 * H, (size_t)H);
+    qm_sigmoid_v(m->fast, g + 3 * H, g + 3 * H, (size_t)H);
+    for (int j = 0; j < H; ++j)
+      c[j] = g[H + j] * c[j] + g[j] * g[2 * H + j];
+    qm_tanh_v(m->fast, t, c, (size_t)H);
+    float *y = S->y + (size_t)f * H;
+    for (int j = 0; j < H; ++j)
+      y[j] = h[j] = g[3 * H + j] * t[j];
+  }
+}
+
+static void run_gru(qm_model *m, seq_layer *S, const float *x, int ldx, int n)
+{
+  const int H = S->out, G = 3 * H;
+  float *h = S->h, *u = S->tmp;
+  qm_linear_apply(&S->wx, x, ldx, n, S->g, G, 0);
+  for (int f = 0; f < n; ++f) {
+    float *g = S->g + (size_t)f * G;
+    qm_linear_apply(&S->wh, h, H, 1, u, G, 0); /* U h + recurrent bias */
+    for (int j = 0; j < 2 * H; ++j)
+      g[j] += u[j];
+    qm_sigmoid_v(m->fast, g, g, (size_t)(2 * H)); /* z | r */
+    for (int j = 0; j < H; ++j)
+      g[2 * H + j] += g[H + j] * u[2 * H + j];    /* r applies after U (reset_after) */
+    qm_tanh_v(m->fast, g + 2 * H, g + 2 * H, (size_t)H);
+    float *y = S->y + (size_t)f * H;
+    for (int j = 0; j < H; ++j)
+      y[j] = h[j] = (1.0f - g[j]) * g[2 * H + j] + g[j] * h[j];
+  }
+}
+
+static void run_fir(seq_layer *S, const float *x, int ldx, int n)
+{
+  const int back = S->taps - 1;
+  if (S->pos + n > S->frames) {
+    memmove(S->hist, S->hist + (S->pos - back), (size_t)back * sizeof(float));
+    S->pos = back;
+  }
+  for (int f = 0; f < n; ++f)
+    S->hist[S->pos + f] = x[(size_t)f * ldx];
+  /* Columns would overlap (stride 1 < taps), so one GEMV per frame. */
+  for (int f = 0; f < n; ++f)
+    qm_linear_apply(&S->wx, S->hist + S->pos + f - back, S->taps, 1, S->y + f, 1, 0);
+  S->pos += n;
+}
+
+void qm_seq_run(qm_model *m, const float *x, float *y, int n)
+{
+  qm_seq *s = m->seq;
+  const float *in = x;
+  int ldx = 1;
+  for (int i = 0; i < s->n_layers; ++i) {
+    seq_layer *S = &s->layers[i];
+    switch (S->kind) {
+    case QM_LAYER_LSTM:
+      run_lstm(m, S, in, ldx, n);
+      break;
+    case QM_LAYER_GRU:
+      run_gru(m, S, in, ldx, n);
+      break;
+    case QM_LAYER_DENSE:
+      qm_linear_apply(&S->wx, in, ldx, n, S->y, S->out, 0);
+      qm_activate(S->act, m->fast, S->y, (size_t)n * (size_t)S->out);
+      break;
+    case QM_LAYER_ACTIVATION:
+      memcpy(S->y, in, (size_t)n * (size_t)S->out * sizeof(float));
+      qm_activate(S->act, m->fast, S->y, (size_t)n * (size_t)S->out);
+      break;
+    case QM_LAYER_FIR:
+      run_fir(S, in, ldx, n);
+      break;
+    }
+    qm_tap(m, S->tap_layer, S->y, S->out, S->out, n);
+    in = S->y;
+    ldx = S->out;
+  }
+  memcpy(y, in, (size_t)n * sizeof(float));
+}

@@ -1,0 +1,286 @@
+/*
+  NAM WaveNet "A1", batched over a block.
+
+  Per layer array (C channels, Z = 2C if gated, K taps), per layer:
+      z   = conv(x) + mixin(condition)        (dilated conv over K taps)
+      a   = act(z)   or   act(z[0:C]) * sigmoid(z[C:2C])   (gated)
+      head += a;   x_next = x + W1x1 a + b1x1
+  The array's input goes through `rechannel`; its head accumulator starts
+  at zero (first array) or at the previous array's head output; the array
+  ends with head = head_rechannel(head). Output = head_scale * last head.
+
+  Data layout: frame-major everywhere (frame f's channel vector is
+  contiguous), as qk_gemm_f32 wants. Each layer keeps its input x in a
+  linear history buffer: `lookback` = (K-1)*dilation frames of past plus room
+  for new frames; when a batch would run past the end, the last `lookback`
+  frames are moved to the front (amortized: the room is at least as long as
+  the lookback, so this costs at most one frame copy per frame).
+
+  The dilated conv is one GEMM with K*C inputs: for each frame the K taps
+  x[t - d*(K-1-k)] are gathered side by side ([tap0 | tap1 | ...], tap 0 the
+  oldest) so that the whole conv is a single weight matrix — one qm_linear a
+  quantizer can treat like any other, with per-output-channel scales that
+  span all taps, as in the file.
+*/
+#include "activation.h"
+#include "engine_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  int dilation, lookback;
+  float *hist;   /* frames x C */
+  int frames, pos;
+  qm_linear conv, mixin, w1x1;
+  int tap_layer;
+} wn_layer;
+
+typedef struct {
+  int C, Z, K, head_size;
+  qm_activation act;
+  bool gated;
+  int n_layers;
+  wn_layer *layers;
+  qm_linear rechannel, head;
+  float *gather;  /* [chunk][K*C] */
+  float *z;       /* [chunk][Z] */
+  float *a;       /* [chunk][C], gated only */
+  float *headacc; /* [chunk][C] */
+  float *headout; /* [chunk][head_size] */
+  float *out;     /* [chunk][C]: residual output of the last layer */
+  int tap_head;
+} wn_array;
+
+struct qm_wavenet {
+  int n_arrays;
+  wn_array *arrays;
+  float head_scale;
+};
+
+static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, int ai, char *err,
+                        size_t errlen)
+{
+  const int C = D->channels, Z = D->gated ? 2 * C : C, K = D->kernel_size;
+  const size_t chunk = (size_t)m->chunk;
+  char name[48];
+  A->C = C;
+  A->Z = Z;
+  A->K = K;
+  A->head_size = D->head_size;
+  A->act = D->activation;
+  A->gated = D->gated;
+  A->layers = calloc((size_t)D->n_layers, sizeof *A->layers);
+  if (!A->layers)
+    goto oom;
+  A->n_layers = D->n_layers;
+
+  snprintf(name, sizeof name, "a%d.rechannel", ai);
+  if (!qm_model_linear_init(m, &A->rechannel, name, C, D->input_size, D->rechannel_w, NULL, err,
+                            errlen))
+    return false;
+  for (int l = 0; l < D->n_layers; ++l) {
+    wn_layer *L = &A->layers[l];
+    const qm_wn_layer *DL = &D->layers[l];
+    L->dilation = DL->dilation;
+    L->lookback = (K - 1) * DL->dilation;
+    /* Room of at least max(chunk, lookback) frames beyond the lookback. */
+    int room = m->chunk > L->lookback ? m->chunk : L->lookback;
+    L->frames = L->lookback + room;
+    L->hist = qm_falloc((size_t)L->frames * (size_t)C);
+    if (!L->hist)
+      goto oom;
+    snprintf(name, sizeof name, "a%d.l%d.conv", ai, l);
+    if (!qm_model_linear_init(m, &L->conv, name, Z, K * C, DL->conv_w, DL->conv_b, err, errlen))
+      return false;
+    snprintf(name, sizeof name, "a%d.l%d.mixin", ai, l);
+    if (!qm_model_linear_init(m, &L->mixin, name, Z, D->condition_size, DL->mixin_w, NULL, err,
+                              errlen))
+      return false;
+    snprintf(name, sizeof name, "a%d.l%d.1x1", ai, l);
+    if (!qm_model_linear_init(m, &L->w1x1, name, C, C, DL->w1x1, DL->b1x1, err, errlen))
+      return false;
+    snprintf(name, sizeof name, "a%d.l%d", ai, l);
+    if ((L->tap_layer = qm_model_add_layer(m, name, C)) < 0)
+      goto oom;
+  }
+  snprintf(name, sizeof name, "a%d.head", ai);
+  if (!qm_model_linear_init(m, &A->head, name, D->head_size, C, D->head_w, D->head_b, err,
+                            errlen))
+    return false;
+  if ((A->tap_head = qm_model_add_layer(m, name, D->head_size)) < 0)
+    goto oom;
+  A->gather = qm_falloc(chunk * (size_t)(K * C));
+  A->z = qm_falloc(chunk * (size_t)Z);
+  A->a = D->gated ? qm_falloc(chunk * (size_t)C) : NULL;
+  A->headacc = qm_falloc(chunk * (size_t)C);
+  A->headout = qm_falloc(chunk * (size_t)D->head_size);
+  A->out = qm_falloc(chunk * (size_t)C);
+  if (!A->gather || !A->z || (D->gated && !A->a) || !A->headacc || !A->headout || !A->out)
+    goto oom;
+  return true;
+oom:
+  snprintf(err, errlen, "out of memory building the WaveNet");
+  return false;
+}
+
+bool qm_wavenet_build(qm_model *m, const qm_desc *d, char *err, size_t errlen)
+{
+  qm_wavenet *wn = calloc(1, sizeof *wn);
+  if (!wn) {
+    snprintf(err, errlen, "out of memory");
+    return false;
+  }
+  m->wn = wn;
+  wn->head_scale = d->wavenet.head_scale;
+  wn->arrays = calloc((size_t)d->wavenet.n_arrays, sizeof *wn->arrays);
+  if (!wn->arrays) {
+    snprintf(err, errlen, "out of memory");
+    return false;
+  }
+  wn->n_arrays = d->wavenet.n_arrays;
+  for (int a = 0; a < wn->n_arrays; ++a) {
+    const qm_wn_array *D = &d->wavenet.arrays[a];
+    /* The loader checks these; the engine relies on them, so re-check. */
+    if (D->condition_size != 1 || (a == 0 && D->input_size != 1) ||
+        (a > 0 && (D->input_size != d->wavenet.arrays[a - 1].channels ||
+                   d->wavenet.arrays[a - 1].head_size != D->channels)) ||
+        (a == wn->n_arrays - 1 && D->head_size != 1)) {
+      snprintf(err, errlen, "inconsistent layer array shapes");
+      return false;
+    }
+    if (!build_array(m, &wn->arrays[a], D, a, err, errlen))
+      return false;
+  }
+  return true;
+}
+
+void qm_wavenet_free(qm_model *m)
+{
+  qm_wavenet *wn = m->wn;
+  if (!wn)
+    return;
+  for (int a = 0; a < wn->n_arrays; ++a) {
+    wn_array *A = &wn->arrays[a];
+    for (int l = 0; l < A->n_layers; ++l) {
+      free(A->layers[l].hist);
+      qm_linear_release(&A->layers[l].conv);
+      qm_linear_release(&A->layers[l].mixin);
+      qm_linear_release(&A->layers[l].w1x1);
+    }
+    free(A->layers);
+    qm_linear_release(&A->rechannel);
+    qm_linear_release(&A->head);
+    free(A->gather);
+    free(A->z);
+    free(A->a);
+    free(A->headacc);
+    free(A->headout);
+    free(A->out);
+  }
+  free(wn->arrays);
+  free(wn);
+  m->wn = NULL;
+}
+
+void qm_wavenet_reset(qm_model *m)
+{
+  qm_wavenet *wn = m->wn;
+  for (int a = 0; a < wn->n_arrays; ++a) {
+    wn_array *A = &wn->arrays[a];
+    for (int l = 0; l < A->n_layers; ++l) {
+      wn_layer *L = &A->layers[l];
+      memset(L->hist, 0, (size_t)L->frames * (size_t)A->C * sizeof(float));
+      L->pos = L->lookback;
+    }
+  }
+}
+
+/** Make room for n new frames after pos, keeping the lookback before it. */
+static void make_room(wn_layer *L, int C, int n)
+{
+  if (L->pos + n <= L->frames)
+    return;
+  memmove(L->hist, L->hist + (size_t)(L->pos - L->lookback) * (size_t)C,
+          (size_t)L->lookback * (size_t)C * sizeof(float));
+  L->pos = L->lookback;
+}
+
+static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const float *cond, int n)
+{
+  const int C = A->C, Z = A->Z, K = A->K, KC = K * C;
+  const size_t nc = (size_t)n * (size_t)C;
+
+  for (int l = 0; l < A->n_layers; ++l)
+    make_room(&A->layers[l], C, n);
+
+  /* Array input: the mono condition for the first array, else the residual
+     stream of the previous one. */
+  wn_layer *L0 = &A->layers[0];
+  if (prev)
+    qm_linear_apply(&A->rechannel, prev->out, prev->C, n, L0->hist + (size_t)L0->pos * C, C, 0);
+  else
+    qm_linear_apply(&A->rechannel, cond, 1, n, L0->hist + (size_t)L0->pos * C, C, 0);
+  if (prev)
+    memcpy(A->headacc, prev->headout, nc * sizeof(float)); /* prev head_size == C */
+  else
+    memset(A->headacc, 0, nc * sizeof(float));
+
+  for (int l = 0; l < A->n_layers; ++l) {
+    wn_layer *L = &A->layers[l];
+    const float *x = L->hist + (size_t)L->pos * C;
+    const float *G = x;
+    int ldg = C;
+    if (K > 1) {
+      for (int f = 0; f < n; ++f) {
+        float *g = A->gather + (size_t)f * KC;
+        for (int k = 0; k < K; ++k)
+          memcpy(g + (size_t)k * C, x + ((ptrdiff_t)f - (ptrdiff_t)L->dilation * (K - 1 - k)) * C,
+                 (size_t)C * sizeof(float));
+      }
+      G = A->gather;
+      ldg = KC;
+    }
+    qm_linear_apply(&L->conv, G, ldg, n, A->z, Z, 0);
+    qm_linear_apply(&L->mixin, cond, 1, n, A->z, Z, QK_ACCUMULATE);
+
+    const float *a;
+    if (!A->gated) {
+      qm_activate(A->act, m->fast, A->z, nc);
+      a = A->z;
+    } else {
+      for (int f = 0; f < n; ++f) {
+        float *z = A->z + (size_t)f * Z, *af = A->a + (size_t)f * C;
+        qm_activate(A->act, m->fast, z, (size_t)C);
+        qm_sigmoid_v(m->fast, z + C, z + C, (size_t)C);
+        for (int c = 0; c < C; ++c)
+          af[c] = z[c] * z[C + c];
+      }
+      a = A->a;
+    }
+    for (size_t i = 0; i < nc; ++i)
+      A->headacc[i] += a[i];
+
+    float *next = l + 1 < A->n_layers
+                      ? A->layers[l + 1].hist + (size_t)A->layers[l + 1].pos * C
+                      : A->out;
+    memcpy(next, x, nc * sizeof(float));
+    qm_linear_apply(&L->w1x1, a, C, n, next, C, QK_ACCUMULATE);
+    qm_tap(m, L->tap_layer, next, C, C, n);
+  }
+  qm_linear_apply(&A->head, A->headacc, C, n, A->headout, A->head_size, 0);
+  qm_tap(m, A->tap_head, A->headout, A->head_size, A->head_size, n);
+  for (int l = 0; l < A->n_layers; ++l)
+    A->layers[l].pos += n;
+}
+
+void qm_wavenet_run(qm_model *m, const float *x, float *y, int n)
+{
+  qm_wavenet *wn = m->wn;
+  for (int a = 0; a < wn->n_arrays; ++a)
+    run_array(m, &wn->arrays[a], a ? &wn->arrays[a - 1] : NULL, x, n);
+  const float *h = wn->arrays[wn->n_arrays - 1].headout; /* head_size 1 */
+  for (int f = 0; f < n; ++f)
+    y[f] = wn->head_scale * h[f];
+}

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Build the model-loader fuzz targets with clang (libFuzzer + ASan + UBSan)
+# in build-fuzz, write the seed corpora, run each target for a bounded time
+# and print how many inputs it executed without a crash.
+#   tests/fuzz.sh [SECONDS_PER_TARGET]   (default 30)
+set -eu
+cd "$(dirname "$0")/.."
+secs=${1:-30}
+build=build-fuzz
+
+if [ ! -d "$build" ]; then
+  CC=clang meson setup "$build" -Dfuzz=true -Dbuildtype=debugoptimized \
+    -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dc_args=-fsanitize=fuzzer-no-link >/dev/null
+fi
+ninja -C "$build" tests/fuzz/fuzz_nam tests/fuzz/fuzz_keras tests/models/qm_make_seeds >/dev/null
+
+corpus="$build/fuzz-corpus"
+"$build/tests/models/qm_make_seeds" "$corpus" ../shared/reference >/dev/null
+status=0
+for t in nam keras; do
+  mkdir -p "$corpus/$t.work"
+  log="$build/fuzz_$t.log"
+  if "$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+       -print_final_stats=1 "$corpus/$t.work" "$corpus/$t" >"$log" 2>&1; then
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    echo "fuzz_$t: ${execs:-?} executions in ${secs}s, no crash"
+  else
+    echo "fuzz_$t: CRASH (see $log)"
+    tail -n 30 "$log"
+    status=1
+  fi
+done
+exit $status

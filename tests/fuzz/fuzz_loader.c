@@ -1,0 +1,41 @@
+/*
+  libFuzzer target for the model-file loaders. Built twice: with
+  QM_FUZZ_KERAS for the keras/RTNeural loader, without for the .nam loader.
+  A file that loads and is small is also built and run for a few blocks, so
+  the engine sees every shape the loader accepts.
+*/
+#include "engine.h"
+#include "model_file.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+  char err[256];
+#ifdef QM_FUZZ_KERAS
+  qm_desc *d = qm_load_keras_buffer((const char *)data, size, "fuzz.json", err, sizeof err);
+#else
+  qm_desc *d = qm_load_nam_buffer((const char *)data, size, "fuzz.nam", err, sizeof err);
+#endif
+  if (!d)
+    return 0;
+  if (d->n_weights <= 20000 && qm_desc_receptive_field(d) <= 20000 && d->prewarm_samples <= 30000) {
+    qm_options o;
+    qm_options_default(&o);
+    o.chunk = 32;
+    qm_model *m = qm_model_create(d, &o, err, sizeof err);
+    if (m) {
+      float x[100], y[100];
+      for (int i = 0; i < 100; ++i)
+        x[i] = (float)((i * 37) % 19) / 19.0f - 0.5f;
+      qm_model_process(m, x, y, 1);
+      qm_model_process(m, x, y, 100);
+      qm_model_free(m);
+    }
+  }
+  qm_desc_free(d);
+  return 0;
+}
