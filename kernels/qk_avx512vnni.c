@@ -48,8 +48,15 @@ ALWAYS_INLINE __mmask16 lanes_mask(int n)
 }
 
 /* ------------------------------------------------------------------------
-   Geometry of the packed integer layout
+   Geometry of the packed integer layout, computed once at pack time and
+   kept in a header at the start of p->data (a GEMV call reads it instead of
+   recomputing it).
    ------------------------------------------------------------------------ */
+
+/** Floats of per-(tile, group) parameters: 16 scales, 16 int32 zc, 64 int32 zc lane pattern. */
+#define PAR_FLOATS 96
+/** Bytes reserved for the header in front of the codes. */
+#define HDR_BYTES 128
 
 typedef struct {
   int M, K, T;          /**< rows, cols, tiles of 16 rows */
@@ -57,13 +64,14 @@ typedef struct {
   int bits;             /**< 8, 4 or 2 */
   int kstep;            /**< k per 64-byte block: 32 / bits */
   int Kp;               /**< padded K: whole blocks in the last group */
+  int has_zp;           /**< zero points given */
   size_t tile_bytes;    /**< code bytes per tile */
   size_t codes_bytes;   /**< all code bytes (multiple of 64) */
   const uint8_t *codes;
-  const float *scales;  /**< [T][ng][16] */
-  const int32_t *zp;    /**< [T][ng][16] or NULL */
-  const int32_t *fold;  /**< [T][ng][16] */
+  const float *par;     /**< [T][ng][PAR_FLOATS] */
 } int_view;
+
+_Static_assert(sizeof(int_view) <= HDR_BYTES, "int_view header too large");
 
 static int format_bits(qk_format f)
 {
@@ -86,29 +94,21 @@ static int_view int_geometry(const qk_packed *p)
   v.G = p->group;
   v.ng = p->ngroups;
   v.bits = format_bits(p->format);
-  /* powers of two, no integer division: this runs on every GEMV call */
   v.kstep = v.bits == 8 ? 4 : v.bits == 4 ? 8 : 16;
   int last = v.K - (v.ng - 1) * v.G;
   v.Kp = (v.ng - 1) * v.G + ((last + v.kstep - 1) & -v.kstep);
+  v.has_zp = p->zp != NULL;
   v.tile_bytes = (size_t)v.Kp * (size_t)(2 * v.bits); /* 16 rows * bits / 8 */
   v.codes_bytes = (size_t)v.T * v.tile_bytes;
   v.codes = NULL;
-  v.scales = NULL;
-  v.zp = NULL;
-  v.fold = NULL;
+  v.par = NULL;
   return v;
 }
 
-static int_view int_view_of(const qk_packed *p)
+/** The header written by pack_avx512vnni(). */
+ALWAYS_INLINE const int_view *int_view_of(const qk_packed *p)
 {
-  int_view v = int_geometry(p);
-  const uint8_t *d = (const uint8_t *)p->data;
-  size_t ns = (size_t)v.T * (size_t)v.ng * TILE_ROWS;
-  v.codes = d;
-  v.scales = (const float *)(const void *)(d + v.codes_bytes);
-  v.zp = p->zp ? (const int32_t *)(const void *)(d + v.codes_bytes + ns * sizeof(float)) : NULL;
-  v.fold = p->fold;
-  return v;
+  return (const int_view *)p->data;
 }
 
 /* ------------------------------------------------------------------------
@@ -139,19 +139,16 @@ static int pack_avx512vnni(qk_packed *p, const qk_weights *w)
   int_view v = int_geometry(p);
   const bool s8 = p->format == QK_S8;
   const int per = 8 / v.bits; /* quad tiles per block */
-  size_t ns = (size_t)v.T * (size_t)v.ng * TILE_ROWS;
-  size_t bytes = v.codes_bytes + ns * sizeof(float) + (p->zp ? ns * sizeof(int32_t) : 0);
+  const size_t npar = (size_t)v.T * (size_t)v.ng * PAR_FLOATS;
+  const size_t bytes = HDR_BYTES + v.codes_bytes + npar * sizeof(float);
   uint8_t *d = qk_aligned_calloc(bytes);
-  int32_t *fold = qk_aligned_calloc(ns * sizeof(int32_t));
-  if (!d || !fold) {
-    qk_aligned_free(d);
-    qk_aligned_free(fold);
+  if (!d)
     return -1;
-  }
+  uint8_t *codes = d + HDR_BYTES;
 
-  /* Padding index: one whose value is 0 if the table has one, so padded
-     weights usually vanish; if not, the fold cancels them anyway (padded
-     activations are 0, i.e. 128 after the flip). */
+  /* Padding index: one whose value is 0 if the table has one. Padded
+     weights meet zero activations (int8 codes past K are 0) or are never
+     read against activations (float paths stop at K), so any works. */
   int pad_idx = 0;
   if (!s8) {
     for (int i = (1 << v.bits) - 1; i >= 0; --i)
@@ -160,48 +157,45 @@ static int pack_avx512vnni(qk_packed *p, const qk_weights *w)
   }
 
   for (int t = 0; t < v.T; ++t) {
-    uint8_t *tile = d + (size_t)t * v.tile_bytes;
+    uint8_t *tile = codes + (size_t)t * v.tile_bytes;
     for (int r = 0; r < TILE_ROWS; ++r) {
       const int m = t * TILE_ROWS + r;
       for (int k = 0; k < v.Kp; ++k) {
-        int idx, val;
-        if (m < v.M && k < v.K) {
-          if (s8) {
-            val = w->codes[(size_t)m * (size_t)v.K + (size_t)k];
-            idx = val & 0xFF;
-          } else {
-            idx = qk_weight_index(w, m, k);
-            val = p->table[idx];
-          }
-        } else {
-          idx = pad_idx;
-          val = s8 ? 0 : p->table[pad_idx];
-        }
+        int idx;
+        if (m < v.M && k < v.K)
+          idx = s8 ? (w->codes[(size_t)m * (size_t)v.K + (size_t)k] + 128) & 0xFF
+                   : qk_weight_index(w, m, k);
+        else
+          idx = s8 ? 128 : pad_idx;
         const int q = k / 4, kk = k % 4;
         const size_t at = (size_t)(q / per) * 64 + (size_t)(r * 4 + kk);
         tile[at] |= (uint8_t)(idx << (v.bits * (q % per)));
-        int g = k / v.G;
-        if (g >= v.ng)
-          g = v.ng - 1;
-        fold[((size_t)t * (size_t)v.ng + (size_t)g) * TILE_ROWS + (size_t)r] -= 128 * val;
       }
     }
   }
 
-  float *sc = (float *)(void *)(d + v.codes_bytes);
-  int32_t *zp = p->zp ? (int32_t *)(void *)(d + v.codes_bytes + ns * sizeof(float)) : NULL;
-  for (int m = 0; m < v.M; ++m) {
+  float *par = (float *)(void *)(codes + v.codes_bytes);
+  for (int t = 0; t < v.T; ++t) {
     for (int g = 0; g < v.ng; ++g) {
-      size_t at = ((size_t)(m / TILE_ROWS) * (size_t)v.ng + (size_t)g) * TILE_ROWS +
-                  (size_t)(m % TILE_ROWS);
-      sc[at] = p->scales[(size_t)m * (size_t)v.ng + (size_t)g];
-      if (zp)
-        zp[at] = p->zp[(size_t)m * (size_t)v.ng + (size_t)g];
+      float *pr = par + ((size_t)t * (size_t)v.ng + (size_t)g) * PAR_FLOATS;
+      int32_t *zc = (int32_t *)(void *)(pr + 16), *zcp = (int32_t *)(void *)(pr + 32);
+      for (int r = 0; r < TILE_ROWS; ++r) {
+        const int m = t * TILE_ROWS + r;
+        const size_t at = (size_t)m * (size_t)v.ng + (size_t)g;
+        pr[r] = m < v.M ? p->scales[at] : 0.0f;
+        zc[r] = 128 + ((m < v.M && p->zp) ? p->zp[at] : 0);
+      }
+      for (int i = 0; i < 64; ++i)
+        zcp[i] = zc[(i / 16) * 4 + (i % 16) / 4];
     }
   }
+
+  v.codes = codes;
+  v.par = par;
+  memcpy(d, &v, sizeof v);
   p->data = d;
   p->data_bytes = bytes;
-  p->fold = fold;
+  p->fold = NULL;
   return 0;
 }
 
@@ -209,16 +203,22 @@ static int pack_avx512vnni(qk_packed *p, const qk_weights *w)
    Shared pieces of the GEMM kernels
    ------------------------------------------------------------------------ */
 
-/** p->table in every 128-bit lane, for vpshufb lookups. */
-ALWAYS_INLINE __m512i table_zmm(const qk_packed *p)
+/**
+   p->table + 128 (as unsigned bytes) in every 128-bit lane: every integer
+   format is handled as u = v + 128 in [0, 255], the unsigned operand of
+   vpdpbusd; zc = zp + 128 takes the offset back out.
+*/
+ALWAYS_INLINE __m512i table_u_zmm(const qk_packed *p)
 {
-  return _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)p->table));
+  return _mm512_xor_si512(
+      _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)p->table)),
+      _mm512_set1_epi8((char)0x80));
 }
 
 /**
-   Signed int8 values of quad tile j of a 64-byte block: the block itself
-   for 8-bit codes, else one shift + mask to the indices and one vpshufb
-   through the table.
+   Unsigned values u = v + 128 of quad tile j of a 64-byte block: the block
+   itself for 8-bit codes, else one shift + mask to the indices and one
+   vpshufb through the (offset) table.
 */
 ALWAYS_INLINE __m512i decode_quad(__m512i blk, const int bits, const int j, __m512i tbl)
 {
@@ -230,13 +230,22 @@ ALWAYS_INLINE __m512i decode_quad(__m512i blk, const int bits, const int j, __m5
 }
 
 /**
-   acc += u8(a) . s8(b), per 32-bit lane. Written as an in-place asm
-   statement: with the intrinsic, GCC 12 fails to coalesce loop-carried
-   accumulators and copies every one of them each iteration.
+   acc += u8(u) . s8(x), per 32-bit lane. Written as in-place asm
+   statements: with the intrinsic, GCC 12 fails to coalesce loop-carried
+   accumulators and copies every one of them each iteration. The _bc form
+   broadcasts 4 activation bytes straight from memory (embedded broadcast).
 */
-ALWAYS_INLINE __m512i dpbusd(__m512i acc, __m512i a, __m512i b)
+ALWAYS_INLINE __m512i dpbusd(__m512i acc, __m512i u, __m512i x)
 {
-  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(b));
+  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(x));
+  return acc;
+}
+
+typedef int32_t qk_i32u __attribute__((aligned(1), may_alias));
+
+ALWAYS_INLINE __m512i dpbusd_bc(__m512i acc, __m512i u, const int8_t *x)
+{
+  __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*(const qk_i32u *)(const void *)x));
   return acc;
 }
 
@@ -249,69 +258,119 @@ ALWAYS_INLINE int32_t load4(const int8_t *p)
 }
 
 /**
-   Y rows [m0, m0+16) of one frame: y = fma(acc, xscale, base) (xscale
-   NULL: y = acc + base), base = bias + (ACCUMULATE ? y : 0), masked to M.
+   Y rows [m0, m0+16) of one frame: y = acc + base, base = bias +
+   (ACCUMULATE ? y : 0), masked to M.
 */
 ALWAYS_INLINE void store_rows(float *y, const float *bias, int m0, int M, unsigned flags,
-                              __m512 acc, const __m512 *xscale)
+                              __m512 acc)
 {
   const __mmask16 mk = lanes_mask(M - m0);
   __m512 b = bias ? _mm512_maskz_loadu_ps(mk, bias + m0) : _mm512_setzero_ps();
   __m512 old = (flags & QK_ACCUMULATE) ? _mm512_maskz_loadu_ps(mk, y + m0) : _mm512_setzero_ps();
-  __m512 base = _mm512_add_ps(b, old);
-  __m512 out = xscale ? _mm512_fmadd_ps(acc, *xscale, base) : _mm512_add_ps(acc, base);
-  _mm512_mask_storeu_ps(y + m0, mk, out);
+  _mm512_mask_storeu_ps(y + m0, mk, _mm512_add_ps(acc, _mm512_add_ps(b, old)));
 }
 
 /* ------------------------------------------------------------------------
    gemm_s8: R tiles (16 rows each) x F frames of int32 accumulators,
-   vpdpbusd on 16 rows x 4 k per instruction.
+   vpdpbusd on 16 rows x 4 k per instruction, weights as the unsigned
+   operand u = v + 128 and activations as the signed one (broadcast, no
+   per-step flip). Per group the accumulators start at -zc * xsum
+   (zc = zp + 128), so they hold i = dot - zp * xsum exactly when the
+   k loop ends.
    ------------------------------------------------------------------------ */
 
 typedef struct {
-  const qk_packed *W;
-  int_view v;
-  const qk_act_s8 *X;
+  const int_view *v;
+  __m512i tbl;
+  const int8_t *xcodes;
+  int ld;
+  int per_column;
+  const float *xscales;
+  const int32_t *xsums; /**< NULL: sums are computed from the codes */
   const float *bias;
   float *Y;
   int ldy;
   unsigned flags;
-  __m512 *fsum; /**< [4 tiles][8 frames] float sums between groups */
 } s8_args;
 
+/** Sum of the activation codes x[k0..k1) (only when the caller's sums do not fit). */
+__attribute__((noinline, cold)) static int32_t xsum_range(const int8_t *x, int k0, int k1)
+{
+  __m512i acc = _mm512_setzero_si512();
+  const __m512i ones = _mm512_set1_epi8(1);
+  for (int k = k0; k < k1; k += 64) {
+    const __mmask64 mk = k1 - k >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (k1 - k)) - 1);
+    acc = dpbusd(acc, ones, _mm512_maskz_loadu_epi8(mk, x + k));
+  }
+  return _mm512_reduce_add_epi32(acc);
+}
+
 ALWAYS_INLINE void gemm_s8_16x4_core(const s8_args *a, int t0, int n0, const int R, const int F,
-                                     const int bits)
+                                     const int bits, const int one)
 {
   /* Everything in locals: stores through float / __m512 pointers may
-     alias the argument structs, which would force reloads per output. */
-  const int_view vv = a->v, *v = &vv;
-  const qk_act_s8 Xv = *a->X, *X = &Xv;
+     alias the argument structs, which would force reloads per output.
+     one: a single group per row and usable caller sums (compile time). */
+  const int_view *v = a->v;
+  const int ng = one ? 1 : v->ng, G = v->G, Kp = v->Kp, K = v->K, M = v->M, has_zp = v->has_zp;
+  const size_t tb = v->tile_bytes, tpar = (size_t)ng * PAR_FLOATS;
+  const uint8_t *codes = v->codes + (size_t)t0 * tb;
+  const float *par = v->par + (size_t)t0 * tpar;
   const float *bias = a->bias;
   float *Y = a->Y;
   const int ldy = a->ldy;
   const unsigned flags = a->flags;
+  const int32_t *xsums = a->xsums;
   const int per = 8 / bits, kstep = 4 * per;
-  const __m512i tbl = table_zmm(a->W);
-  const __m512i flip = _mm512_set1_epi8((char)0x80);
+  const __m512i tbl = a->tbl;
   const int8_t *xp[8];
-  /* Float accumulators between groups live in caller memory, not in
-     registers: the int32 accumulators need every zmm in the k loop. */
-  __m512 *fsum = a->fsum;
-
-#pragma GCC unroll 8
-  for (int f = 0; f < F; ++f)
-    xp[f] = X->codes + (size_t)(n0 + f) * (size_t)X->ld;
-
-  for (int g = 0; g < v->ng; ++g) {
-    const int k0 = g * v->G;
-    const int k1 = k0 + v->G < v->Kp ? k0 + v->G : v->Kp;
-    const uint8_t *blk = v->codes + (size_t)t0 * v->tile_bytes + (size_t)(k0 / kstep) * 64;
-    __m512i acc[4][8];
+  __m512 xsc[8];
+  /* Float sums between groups (read only when ng > 1). */
+  __m512 fsum[4][8];
+  if (ng > 1) {
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
       for (int f = 0; f < F; ++f)
-        acc[r][f] = _mm512_setzero_si512();
+        fsum[r][f] = _mm512_setzero_ps();
+  }
+
+#pragma GCC unroll 8
+  for (int f = 0; f < F; ++f) {
+    xp[f] = a->xcodes + (size_t)(n0 + f) * (size_t)a->ld;
+    xsc[f] = _mm512_set1_ps(a->per_column ? a->xscales[n0 + f] : a->xscales[0]);
+  }
+
+  for (int g = 0; g < ng; ++g) {
+    const int k0 = g * G;
+    const int k1 = one ? Kp : k0 + G < Kp ? k0 + G : Kp;
+    const uint8_t *blk = codes + (size_t)(k0 / kstep) * 64;
+    __m512i acc[4][8];
+
+    /* start value -zc * xsum */
+    int32_t xs[8];
+#pragma GCC unroll 8
+    for (int f = 0; f < F; ++f)
+      xs[f] = (one || xsums) ? xsums[(size_t)(n0 + f) * (size_t)ng + (size_t)g]
+                    : xsum_range(xp[f], k0, k0 + G < K ? k0 + G : K);
+    if (has_zp) {
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        const __m512i zc = _mm512_load_si512(par + (size_t)r * tpar + (size_t)g * PAR_FLOATS + 16);
+#pragma GCC unroll 8
+        for (int f = 0; f < F; ++f)
+          acc[r][f] = _mm512_mullo_epi32(zc, _mm512_set1_epi32((int32_t)(0u - (uint32_t)xs[f])));
+      }
+    } else {
+#pragma GCC unroll 8
+      for (int f = 0; f < F; ++f) {
+        /* -128 * xsum, wrapping like the scalar's int32 arithmetic would not need to */
+        const __m512i c = _mm512_mullo_epi32(_mm512_set1_epi32(xs[f]), _mm512_set1_epi32(-128));
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r)
+          acc[r][f] = c;
+      }
+    }
 
     int k = k0;
     if (F == 1 && bits == 8) {
@@ -321,13 +380,11 @@ ALWAYS_INLINE void gemm_s8_16x4_core(const s8_args *a, int t0, int n0, const int
       for (int r = 0; r < R; ++r)
         acc2[r] = _mm512_setzero_si512();
       for (; k + 8 <= k1; k += 8, blk += 128) {
-        __m512i x0 = _mm512_xor_si512(_mm512_set1_epi32(load4(xp[0] + k)), flip);
-        __m512i x1 = _mm512_xor_si512(_mm512_set1_epi32(load4(xp[0] + k + 4)), flip);
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) {
-          const uint8_t *b = blk + (size_t)r * v->tile_bytes;
-          acc[r][0] = dpbusd(acc[r][0], x0, _mm512_load_si512(b));
-          acc2[r] = dpbusd(acc2[r], x1, _mm512_load_si512(b + 64));
+          const uint8_t *b = blk + (size_t)r * tb;
+          acc[r][0] = dpbusd_bc(acc[r][0], _mm512_load_si512(b), xp[0] + k);
+          acc2[r] = dpbusd_bc(acc2[r], _mm512_load_si512(b + 64), xp[0] + k + 4);
         }
       }
 #pragma GCC unroll 4
@@ -338,64 +395,48 @@ ALWAYS_INLINE void gemm_s8_16x4_core(const s8_args *a, int t0, int n0, const int
       __m512i raw[4];
 #pragma GCC unroll 4
       for (int r = 0; r < R; ++r)
-        raw[r] = _mm512_load_si512(blk + (size_t)r * v->tile_bytes);
+        raw[r] = _mm512_load_si512(blk + (size_t)r * tb);
 #pragma GCC unroll 4
       for (int j = 0; j < per; ++j) {
         __m512i wq[4];
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r)
           wq[r] = decode_quad(raw[r], bits, j, tbl);
+        if (R == 1) {
 #pragma GCC unroll 8
-        for (int f = 0; f < F; ++f) {
-          __m512i xv = _mm512_xor_si512(_mm512_set1_epi32(load4(xp[f] + k + 4 * j)), flip);
+          for (int f = 0; f < F; ++f)
+            acc[0][f] = dpbusd_bc(acc[0][f], wq[0], xp[f] + k + 4 * j);
+        } else {
+#pragma GCC unroll 8
+          for (int f = 0; f < F; ++f) {
+            const __m512i xv = _mm512_set1_epi32(load4(xp[f] + k + 4 * j));
 #pragma GCC unroll 4
-          for (int r = 0; r < R; ++r)
-            acc[r][f] = dpbusd(acc[r][f], xv, wq[r]);
+            for (int r = 0; r < R; ++r)
+              acc[r][f] = dpbusd(acc[r][f], wq[r], xv);
+          }
         }
       }
     }
 
-    /* Group end: i = dot - zp * xsum (the fold restores the signed dot),
-       acc = fma((float)i, scale, acc), exactly as qk.h orders it; after
+    /* Group end: acc = fma((float)i, scale, acc) in qk.h's order; after
        the last group y = fma(acc, xscale, base). */
-    const bool last = g + 1 == v->ng;
-    __m512 xsc[8];
-#pragma GCC unroll 8
-    for (int f = 0; f < F; ++f)
-      xsc[f] = _mm512_set1_ps(X->per_column ? X->scales[n0 + f] : X->scales[0]);
+    const bool last = g + 1 == ng;
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
-      const size_t at = ((size_t)(t0 + r) * (size_t)v->ng + (size_t)g) * TILE_ROWS;
-      const __m512i fv = _mm512_load_si512(v->fold + at);
-      const __m512 sv = _mm512_load_ps(v->scales + at);
+      const __m512 sv = _mm512_load_ps(par + (size_t)r * tpar + (size_t)g * PAR_FLOATS);
       __m512 s[8];
-      if (v->zp) {
-        const __m512i zv = _mm512_load_si512(v->zp + at);
 #pragma GCC unroll 8
-        for (int f = 0; f < F; ++f) {
-          __m512i xs = _mm512_set1_epi32(X->sums[(size_t)(n0 + f) * (size_t)v->ng + (size_t)g]);
-          acc[r][f] = _mm512_sub_epi32(acc[r][f], _mm512_mullo_epi32(zv, xs));
-        }
-      }
-      if (g == 0) {
-#pragma GCC unroll 8
-        for (int f = 0; f < F; ++f)
-          s[f] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(acc[r][f], fv)), sv,
-                                 _mm512_setzero_ps());
-      } else {
-#pragma GCC unroll 8
-        for (int f = 0; f < F; ++f)
-          s[f] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(acc[r][f], fv)), sv,
-                                 fsum[r * 8 + f]);
-      }
+      for (int f = 0; f < F; ++f)
+        s[f] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[r][f]), sv,
+                               g == 0 ? _mm512_setzero_ps() : fsum[r][f]);
       if (!last) {
 #pragma GCC unroll 8
         for (int f = 0; f < F; ++f)
-          fsum[r * 8 + f] = s[f];
+          fsum[r][f] = s[f];
         continue;
       }
       const int m0 = (t0 + r) * TILE_ROWS;
-      const __mmask16 mk = lanes_mask(v->M - m0);
+      const __mmask16 mk = lanes_mask(M - m0);
       const __m512 b = bias ? _mm512_maskz_loadu_ps(mk, bias + m0) : _mm512_setzero_ps();
       if (flags & QK_ACCUMULATE) {
 #pragma GCC unroll 8
@@ -405,7 +446,8 @@ ALWAYS_INLINE void gemm_s8_16x4_core(const s8_args *a, int t0, int n0, const int
           _mm512_mask_storeu_ps(y, mk, _mm512_fmadd_ps(s[f], xsc[f], base));
         }
       } else {
-        const __m512 base = _mm512_add_ps(b, _mm512_setzero_ps());
+        /* b + 0.0f: a -0.0f bias becomes +0.0f, as in the scalar */
+        const __m512 base = bias ? _mm512_add_ps(b, _mm512_setzero_ps()) : b;
 #pragma GCC unroll 8
         for (int f = 0; f < F; ++f)
           _mm512_mask_storeu_ps(Y + (size_t)(n0 + f) * (size_t)ldy + m0, mk,
@@ -420,7 +462,11 @@ typedef void (*s8_block_fn)(const s8_args *a, int t0, int n0);
 #define DEF_S8_BLOCK(R, F, B)                                                          \
   static void gemm_s8_16x4_r##R##_f##F##_b##B(const s8_args *a, int t0, int n0)        \
   {                                                                                    \
-    gemm_s8_16x4_core(a, t0, n0, R, F, B);                                             \
+    gemm_s8_16x4_core(a, t0, n0, R, F, B, 0);                                          \
+  }                                                                                    \
+  static void gemm_s8_16x4_r##R##_f##F##_b##B##_one(const s8_args *a, int t0, int n0)  \
+  {                                                                                    \
+    gemm_s8_16x4_core(a, t0, n0, R, F, B, 1);                                          \
   }
 #define DEF_S8_BITS(B)                                                                 \
   DEF_S8_BLOCK(4, 4, B) DEF_S8_BLOCK(4, 2, B) DEF_S8_BLOCK(4, 1, B)                    \
@@ -431,7 +477,14 @@ typedef void (*s8_block_fn)(const s8_args *a, int t0, int n0);
     {gemm_s8_16x4_r2_f8_b##B, gemm_s8_16x4_r2_f4_b##B, gemm_s8_16x4_r2_f2_b##B,       \
      gemm_s8_16x4_r2_f1_b##B},                                                         \
     {gemm_s8_16x4_r1_f8_b##B, gemm_s8_16x4_r1_f4_b##B, gemm_s8_16x4_r1_f2_b##B,       \
-     gemm_s8_16x4_r1_f1_b##B}};
+     gemm_s8_16x4_r1_f1_b##B}};                                                        \
+  static const s8_block_fn s8_blocks_b##B##_one[3][4] = {                              \
+    {NULL, gemm_s8_16x4_r4_f4_b##B##_one, gemm_s8_16x4_r4_f2_b##B##_one,               \
+     gemm_s8_16x4_r4_f1_b##B##_one},                                                   \
+    {gemm_s8_16x4_r2_f8_b##B##_one, gemm_s8_16x4_r2_f4_b##B##_one,                     \
+     gemm_s8_16x4_r2_f2_b##B##_one, gemm_s8_16x4_r2_f1_b##B##_one},                    \
+    {gemm_s8_16x4_r1_f8_b##B##_one, gemm_s8_16x4_r1_f4_b##B##_one,                     \
+     gemm_s8_16x4_r1_f2_b##B##_one, gemm_s8_16x4_r1_f1_b##B##_one}};
 
 DEF_S8_BITS(8)
 DEF_S8_BITS(4)
@@ -456,41 +509,201 @@ DEF_S8_BITS(2)
     }                                                                                  \
   } while (0)
 
+/** N = 1: tile blocks of 4, 2, 1, no frame loop. */
+#define RUN_GEMV(fns, T, args)                                                         \
+  do {                                                                                 \
+    int t_ = 0;                                                                        \
+    for (; t_ + 4 <= (T); t_ += 4)                                                     \
+      (fns)[0][3]((args), t_, 0);                                                      \
+    if (t_ + 2 <= (T)) {                                                               \
+      (fns)[1][3]((args), t_, 0);                                                      \
+      t_ += 2;                                                                         \
+    }                                                                                  \
+    if (t_ < (T))                                                                      \
+      (fns)[2][3]((args), t_, 0);                                                      \
+  } while (0)
+
+/* ------------------------------------------------------------------------
+   gemm_s8 with N = 1 and one group per row (per-channel / per-tensor): no
+   block machinery, the activation sum and scale read once, tiles two at a
+   time with two k chains each.
+   ------------------------------------------------------------------------ */
+
+ALWAYS_INLINE void gemv1_s8_tiles(const int_view *v, int t0, __m512i tbl, const int8_t *x,
+                                  int32_t xs, __m512 xsc, const float *bias, float *y,
+                                  unsigned flags, const int R, const int bits)
+{
+  const int per = 8 / bits, kstep = 4 * per;
+  const int Kp = v->Kp;
+  const size_t tb = v->tile_bytes;
+  const uint8_t *blk = v->codes + (size_t)t0 * tb;
+  const float *par = v->par + (size_t)t0 * PAR_FLOATS;
+  __m512i acc0[2], acc1[2];
+  if (v->has_zp) {
+    const __m512i nxs = _mm512_set1_epi32((int32_t)(0u - (uint32_t)xs));
+#pragma GCC unroll 2
+    for (int r = 0; r < R; ++r)
+      acc0[r] = _mm512_mullo_epi32(_mm512_load_si512(par + (size_t)r * PAR_FLOATS + 16), nxs);
+  } else {
+    const __m512i c = _mm512_set1_epi32((int32_t)(0u - ((uint32_t)xs << 7)));
+#pragma GCC unroll 2
+    for (int r = 0; r < R; ++r)
+      acc0[r] = c;
+  }
+#pragma GCC unroll 2
+  for (int r = 0; r < R; ++r)
+    acc1[r] = _mm512_setzero_si512();
+
+  int k = 0;
+  if (bits == 8) {
+    for (; k + 8 <= Kp; k += 8, blk += 128) {
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r) {
+        acc0[r] = dpbusd_bc(acc0[r], _mm512_load_si512(blk + (size_t)r * tb), x + k);
+        acc1[r] = dpbusd_bc(acc1[r], _mm512_load_si512(blk + (size_t)r * tb + 64), x + k + 4);
+      }
+    }
+    if (k < Kp) {
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r)
+        acc0[r] = dpbusd_bc(acc0[r], _mm512_load_si512(blk + (size_t)r * tb), x + k);
+    }
+  } else {
+    for (; k < Kp; k += kstep, blk += 64) {
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r) {
+        const __m512i raw = _mm512_load_si512(blk + (size_t)r * tb);
+#pragma GCC unroll 4
+        for (int j = 0; j < per; j += 2) {
+          acc0[r] = dpbusd_bc(acc0[r], decode_quad(raw, bits, j, tbl), x + k + 4 * j);
+          acc1[r] = dpbusd_bc(acc1[r], decode_quad(raw, bits, j + 1, tbl), x + k + 4 * j + 4);
+        }
+      }
+    }
+  }
+
+#pragma GCC unroll 2
+  for (int r = 0; r < R; ++r) {
+    const int m0 = (t0 + r) * TILE_ROWS;
+    const __mmask16 mk = lanes_mask(v->M - m0);
+    const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(acc0[r], acc1[r])),
+                                     _mm512_load_ps(par + (size_t)r * PAR_FLOATS),
+                                     _mm512_setzero_ps());
+    __m512 base = bias ? _mm512_add_ps(_mm512_maskz_loadu_ps(mk, bias + m0), _mm512_setzero_ps())
+                       : _mm512_setzero_ps();
+    if (flags & QK_ACCUMULATE)
+      base = _mm512_add_ps(bias ? _mm512_maskz_loadu_ps(mk, bias + m0) : _mm512_setzero_ps(),
+                           _mm512_maskz_loadu_ps(mk, y + m0));
+    _mm512_mask_storeu_ps(y + m0, mk, _mm512_fmadd_ps(s, xsc, base));
+  }
+}
+
+ALWAYS_INLINE void gemv1_s8_core(const int_view *v, __m512i tbl, const int8_t *x, int32_t xs,
+                                 float xscale, const float *bias, float *y, unsigned flags,
+                                 const int bits)
+{
+  const __m512 xsc = _mm512_set1_ps(xscale);
+  const int T = v->T;
+  int t = 0;
+  for (; t + 2 <= T; t += 2)
+    gemv1_s8_tiles(v, t, tbl, x, xs, xsc, bias, y, flags, 2, bits);
+  if (t < T)
+    gemv1_s8_tiles(v, t, tbl, x, xs, xsc, bias, y, flags, 1, bits);
+}
+
+static void gemv1_s8_b8(const int_view *v, __m512i tbl, const int8_t *x, int32_t xs, float xscale,
+                        const float *bias, float *y, unsigned flags)
+{
+  gemv1_s8_core(v, tbl, x, xs, xscale, bias, y, flags, 8);
+}
+static void gemv1_s8_b4(const int_view *v, __m512i tbl, const int8_t *x, int32_t xs, float xscale,
+                        const float *bias, float *y, unsigned flags)
+{
+  gemv1_s8_core(v, tbl, x, xs, xscale, bias, y, flags, 4);
+}
+static void gemv1_s8_b2(const int_view *v, __m512i tbl, const int8_t *x, int32_t xs, float xscale,
+                        const float *bias, float *y, unsigned flags)
+{
+  gemv1_s8_core(v, tbl, x, xs, xscale, bias, y, flags, 2);
+}
+
 static void gemm_s8_avx512vnni(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias,
                                float *Y, int ldy, unsigned flags)
 {
   if (W->format == QK_F32)
     return; /* int8 activations need integer weights (qk.h); nothing to do */
-  __m512 fsum[4 * 8];
-  s8_args a = {W, int_view_of(W), X, bias, Y, ldy, flags, fsum};
-  switch (a.v.bits) {
-  case 8: RUN_BLOCKS(s8_blocks_b8, a.v.T, N, &a); break;
-  case 4: RUN_BLOCKS(s8_blocks_b4, a.v.T, N, &a); break;
-  default: RUN_BLOCKS(s8_blocks_b2, a.v.T, N, &a); break;
+  const int_view *v = int_view_of(W);
+  /* The caller's group sums are usable if they were taken over our groups. */
+  const int XG = (X->group <= 0 || X->group >= v->K) ? v->K : X->group;
+  const int32_t *xsums = (X->sums && XG == v->G) ? X->sums : NULL;
+  if (N == 1 && v->ng == 1) {
+    const int32_t xs = xsums ? xsums[0] : xsum_range(X->codes, 0, v->K);
+    switch (v->bits) {
+    case 8:
+      gemv1_s8_b8(v, _mm512_setzero_si512(), X->codes, xs, X->scales[0], bias, Y, flags);
+      break;
+    case 4: gemv1_s8_b4(v, table_u_zmm(W), X->codes, xs, X->scales[0], bias, Y, flags); break;
+    default: gemv1_s8_b2(v, table_u_zmm(W), X->codes, xs, X->scales[0], bias, Y, flags); break;
+    }
+    return;
+  }
+  s8_args a;
+  a.v = v;
+  a.tbl = v->bits == 8 ? _mm512_setzero_si512() : table_u_zmm(W);
+  a.xcodes = X->codes;
+  a.ld = X->ld;
+  a.per_column = X->per_column;
+  a.xscales = X->scales;
+  a.xsums = xsums;
+  a.bias = bias;
+  a.Y = Y;
+  a.ldy = ldy;
+  a.flags = flags;
+  if (N == 1) {
+    switch (v->bits) {
+    case 8: RUN_GEMV(s8_blocks_b8, v->T, &a); break;
+    case 4: RUN_GEMV(s8_blocks_b4, v->T, &a); break;
+    default: RUN_GEMV(s8_blocks_b2, v->T, &a); break;
+    }
+    return;
+  }
+  if (v->ng == 1 && xsums) {
+    switch (v->bits) {
+    case 8: RUN_BLOCKS(s8_blocks_b8_one, v->T, N, &a); break;
+    case 4: RUN_BLOCKS(s8_blocks_b4_one, v->T, N, &a); break;
+    default: RUN_BLOCKS(s8_blocks_b2_one, v->T, N, &a); break;
+    }
+    return;
+  }
+  switch (v->bits) {
+  case 8: RUN_BLOCKS(s8_blocks_b8, v->T, N, &a); break;
+  case 4: RUN_BLOCKS(s8_blocks_b4, v->T, N, &a); break;
+  default: RUN_BLOCKS(s8_blocks_b2, v->T, N, &a); break;
   }
 }
 
 /* ------------------------------------------------------------------------
    gemm_f32, QK_F32 weights: [T][K][16] floats, R tiles x F frames of
    accumulators, one fma per (tile, frame, k) with the activation broadcast.
+   The same blocks run the weight-only path on a tile decoded to floats.
    ------------------------------------------------------------------------ */
 
 typedef struct {
-  const qk_packed *W;
   const float *X;
   int ldx;
   const float *bias;
   float *Y;
   int ldy;
   unsigned flags;
-  int_view v; /* integer formats only */
+  int M, K;
+  size_t tstride; /**< floats from one tile's weights to the next */
 } f32_args;
 
-ALWAYS_INLINE void gemm_f32_16x1_core(const f32_args *a, int t0, int n0, const int R, const int F)
+ALWAYS_INLINE void gemm_f32_16x1_core(const f32_args *a, const float *w, int m0, int n0,
+                                      const int R, const int F)
 {
-  const int M = a->W->rows, K = a->W->cols;
-  const size_t tstride = (size_t)K * TILE_ROWS;
-  const float *w = (const float *)a->W->data + (size_t)t0 * tstride;
+  const int M = a->M, K = a->K;
+  const size_t tstride = a->tstride;
   const float *xp[8];
   __m512 acc[4][8];
 
@@ -545,16 +758,16 @@ ALWAYS_INLINE void gemm_f32_16x1_core(const f32_args *a, int t0, int n0, const i
     float *y = a->Y + (size_t)(n0 + f) * (size_t)a->ldy;
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r)
-      store_rows(y, a->bias, (t0 + r) * TILE_ROWS, M, a->flags, acc[r][f], NULL);
+      store_rows(y, a->bias, m0 + r * TILE_ROWS, M, a->flags, acc[r][f]);
   }
 }
 
-typedef void (*f32_block_fn)(const f32_args *a, int t0, int n0);
+typedef void (*f32_block_fn)(const f32_args *a, const float *w, int m0, int n0);
 
 #define DEF_F32_BLOCK(R, F)                                                            \
-  static void gemm_f32_16x1_r##R##_f##F(const f32_args *a, int t0, int n0)              \
+  static void gemm_f32_16x1_r##R##_f##F(const f32_args *a, const float *w, int m0, int n0) \
   {                                                                                    \
-    gemm_f32_16x1_core(a, t0, n0, R, F);                                               \
+    gemm_f32_16x1_core(a, w, m0, n0, R, F);                                            \
   }
 DEF_F32_BLOCK(4, 4) DEF_F32_BLOCK(4, 2) DEF_F32_BLOCK(4, 1)
 DEF_F32_BLOCK(2, 8) DEF_F32_BLOCK(2, 4) DEF_F32_BLOCK(2, 2) DEF_F32_BLOCK(2, 1)
@@ -564,25 +777,207 @@ static const f32_block_fn f32_blocks[3][4] = {
   {gemm_f32_16x1_r2_f8, gemm_f32_16x1_r2_f4, gemm_f32_16x1_r2_f2, gemm_f32_16x1_r2_f1},
   {gemm_f32_16x1_r1_f8, gemm_f32_16x1_r1_f4, gemm_f32_16x1_r1_f2, gemm_f32_16x1_r1_f1}};
 
+/** All frames of tile rows [m0, m0 + 16*R) against the weights at w (table row ri). */
+ALWAYS_INLINE void run_f32_frames(const f32_args *a, int ri, const float *w, int m0, int N)
+{
+  static const int fs[4] = {8, 4, 2, 1};
+  int n = 0;
+  for (int fi = 0; fi < 4; ++fi) {
+    const f32_block_fn fn = f32_blocks[ri][fi];
+    if (!fn)
+      continue;
+    for (; n + fs[fi] <= N; n += fs[fi])
+      fn(a, w, m0, n);
+  }
+}
+
 /* ------------------------------------------------------------------------
-   gemm_f32, integer weights (weight-only path). Each 16x4 quad tile is
-   decoded to int8 in registers, transposed to four 16-row k-slices
-   (vpshufb inside 128-bit lanes + vpermd across them), widened to int32,
-   the zero point subtracted and converted to float. Per row this is the
-   scalar's own order: part = fma(v - z, x, part) over the group,
-   acc = fma(part, scale, acc), y = acc + base.
+   gemm_f32, integer weights (weight-only path).
+
+   N >= 2 (and K small enough for the stack buffer): one tile at a time is
+   decoded to float weights w = scale * (v - z) in the QK_F32 layout
+   ([k][16], L1-resident) and the f32 blocks run all frames on it, so the
+   decode is paid once per call, not once per frame block.
+
+   N = 1: each 64-byte quad tile (16 rows x 4 k, byte r*4+kk) is widened
+   lane by lane without a transpose and multiplied by x[k..k+3] repeated in
+   every 128-bit lane, four independent chains; one 4x4 transpose-add per
+   group turns the (row, kk) partial sums into 16 rows.
+
+   These sum in a different order than the scalar (f32 results agree within
+   tolerance, as qk.h allows).
    ------------------------------------------------------------------------ */
 
-ALWAYS_INLINE void gemm_wq_f32_16x4_core(const f32_args *a, int t0, int n0, const int F,
+/** Largest padded K the decode buffer holds (16 KiB of floats). */
+#define WQ_KMAX 256
+
+/* byte kk*4+rr <- rr*4+kk inside each lane, then dword kk*4+L <- L*4+kk */
+#define BYTE_T_ZMM                                                                     \
+  _mm512_broadcast_i32x4(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15))
+#define DWORD_T_ZMM _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)
+
+/** Tile t as floats scale * (v - z), [Kp][16], into buf. */
+ALWAYS_INLINE void wq_decode_tile(const int_view *v, int t, __m512i tbl, float *buf,
+                                  const int bits)
+{
+  const int per = 8 / bits, kstep = 4 * per;
+  const int ng = v->ng, G = v->G, Kp = v->Kp;
+  const __m512i byte_t = BYTE_T_ZMM, dword_t = DWORD_T_ZMM;
+  const uint8_t *blk = v->codes + (size_t)t * v->tile_bytes;
+  const float *par = v->par + (size_t)t * (size_t)ng * PAR_FLOATS;
+  for (int g = 0; g < ng; ++g, par += PAR_FLOATS) {
+    const int k0 = g * G, kend = k0 + G < Kp ? k0 + G : Kp;
+    const __m512 sv = _mm512_load_ps(par);
+    const __m512i zc = _mm512_load_si512(par + 16);
+    for (int k = k0; k < kend; k += kstep, blk += 64) {
+      const __m512i raw = _mm512_load_si512(blk);
+#pragma GCC unroll 4
+      for (int j = 0; j < per; ++j) {
+        __m512i q8 = decode_quad(raw, bits, j, tbl);
+        q8 = _mm512_permutexvar_epi32(dword_t, _mm512_shuffle_epi8(q8, byte_t));
+        float *o = buf + (size_t)(k + 4 * j) * TILE_ROWS;
+        _mm512_store_ps(o, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
+                                             _mm512_cvtepu8_epi32(_mm512_castsi512_si128(q8)), zc)),
+                                         sv));
+        _mm512_store_ps(o + 16, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
+                                                  _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(q8, 1)), zc)),
+                                              sv));
+        _mm512_store_ps(o + 32, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
+                                                  _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(q8, 2)), zc)),
+                                              sv));
+        _mm512_store_ps(o + 48, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
+                                                  _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(q8, 3)), zc)),
+                                              sv));
+      }
+    }
+  }
+}
+
+static void wq_decode_tile_b8(const int_view *v, int t, __m512i tbl, float *buf)
+{
+  wq_decode_tile(v, t, tbl, buf, 8);
+}
+static void wq_decode_tile_b4(const int_view *v, int t, __m512i tbl, float *buf)
+{
+  wq_decode_tile(v, t, tbl, buf, 4);
+}
+static void wq_decode_tile_b2(const int_view *v, int t, __m512i tbl, float *buf)
+{
+  wq_decode_tile(v, t, tbl, buf, 2);
+}
+
+/** Sum over kk of (row, kk) partials: a[L] lane rr holds row 4L+rr; result row r in lane r. */
+ALWAYS_INLINE __m512 reduce_quads(__m512 a0, __m512 a1, __m512 a2, __m512 a3)
+{
+  const __m512 s01 = _mm512_add_ps(_mm512_unpacklo_ps(a0, a1), _mm512_unpackhi_ps(a0, a1));
+  const __m512 s23 = _mm512_add_ps(_mm512_unpacklo_ps(a2, a3), _mm512_unpackhi_ps(a2, a3));
+  const __m512 t = _mm512_add_ps(
+      _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(s01), _mm512_castps_pd(s23))),
+      _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(s01), _mm512_castps_pd(s23))));
+  return _mm512_permutexvar_ps(DWORD_T_ZMM, t);
+}
+
+/** One quad: 4 lanes of 16 (row, kk) weights, minus zc, times x[kq..kq+3] in every lane. */
+ALWAYS_INLINE void wq_gemv_quad(__m512 acc[4], __m512i q8, const uint8_t *blk, const int bits,
+                                const __m512i zcp[4], __m512 xpat)
+{
+#pragma GCC unroll 4
+  for (int L = 0; L < 4; ++L) {
+    const __m128i lane = bits == 8 ? _mm_load_si128((const __m128i *)(const void *)(blk + 16 * L))
+                                   : _mm512_extracti32x4_epi32(q8, L);
+    acc[L] = _mm512_fmadd_ps(
+        _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_cvtepu8_epi32(lane), zcp[L])), xpat, acc[L]);
+  }
+}
+
+ALWAYS_INLINE void wq_gemv_core(const int_view *v, __m512i tbl, const float *x, const float *bias,
+                                float *y, unsigned flags, const int bits)
+{
+  const int per = 8 / bits, kstep = 4 * per;
+  const int ng = v->ng, G = v->G, K = v->K, M = v->M, T = v->T;
+  const size_t tb = v->tile_bytes;
+  for (int t = 0; t < T; ++t) {
+    const uint8_t *blk = v->codes + (size_t)t * tb;
+    const float *par = v->par + (size_t)t * (size_t)ng * PAR_FLOATS;
+    __m512 out = _mm512_setzero_ps();
+    for (int g = 0; g < ng; ++g, par += PAR_FLOATS) {
+      const int k0 = g * G, kend = k0 + G < K ? k0 + G : K;
+      __m512i zcp[4];
+#pragma GCC unroll 4
+      for (int L = 0; L < 4; ++L)
+        zcp[L] = _mm512_load_si512(par + 32 + 16 * L);
+      __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                       _mm512_setzero_ps()};
+      int k = k0;
+      /* whole blocks */
+      for (; k + kstep <= kend; k += kstep, blk += 64) {
+        const __m512i raw = bits == 8 ? _mm512_setzero_si512() : _mm512_load_si512(blk);
+#pragma GCC unroll 4
+        for (int j = 0; j < per; ++j) {
+          const __m512 xpat = _mm512_broadcast_f32x4(_mm_loadu_ps(x + k + 4 * j));
+          wq_gemv_quad(acc, decode_quad(raw, bits, j, tbl), blk, bits, zcp, xpat);
+        }
+      }
+      /* a partial block at the end of K: masked activations, so padded
+         weights meet zeros and nothing past K is read */
+      if (k < kend) {
+        const __m512i raw = bits == 8 ? _mm512_setzero_si512() : _mm512_load_si512(blk);
+        for (int j = 0; j < per && k + 4 * j < kend; ++j) {
+          const int n = kend - (k + 4 * j);
+          const __mmask16 m4 = (__mmask16)(n >= 4 ? 0xF : (1u << n) - 1u);
+          const __m512 xpat = _mm512_broadcast_f32x4(_mm_maskz_loadu_ps(m4, x + k + 4 * j));
+          wq_gemv_quad(acc, decode_quad(raw, bits, j, tbl), blk, bits, zcp, xpat);
+        }
+        blk += 64;
+      }
+      out = _mm512_fmadd_ps(reduce_quads(acc[0], acc[1], acc[2], acc[3]), _mm512_load_ps(par),
+                            out);
+    }
+    store_rows(y, bias, t * TILE_ROWS, M, flags, out);
+  }
+}
+
+static void wq_gemv_b8(const int_view *v, __m512i tbl, const float *x, const float *bias,
+                       float *y, unsigned flags)
+{
+  wq_gemv_core(v, tbl, x, bias, y, flags, 8);
+}
+static void wq_gemv_b4(const int_view *v, __m512i tbl, const float *x, const float *bias,
+                       float *y, unsigned flags)
+{
+  wq_gemv_core(v, tbl, x, bias, y, flags, 4);
+}
+static void wq_gemv_b2(const int_view *v, __m512i tbl, const float *x, const float *bias,
+                       float *y, unsigned flags)
+{
+  wq_gemv_core(v, tbl, x, bias, y, flags, 2);
+}
+
+/**
+   Large K (beyond the decode buffer), N >= 2: each 16x4 quad tile is
+   decoded in registers per frame block, transposed to four 16-row k-slices
+   (vpshufb inside 128-bit lanes + vpermd across them), widened, zc
+   subtracted and converted; per row this is the scalar's order:
+   part = fma(v - z, x, part) over the group, acc = fma(part, scale, acc).
+*/
+typedef struct {
+  const int_view *v;
+  __m512i tbl;
+  const float *X;
+  int ldx;
+  const float *bias;
+  float *Y;
+  int ldy;
+  unsigned flags;
+} wq_args;
+
+ALWAYS_INLINE void gemm_wq_f32_16x4_core(const wq_args *a, int t0, int n0, const int F,
                                          const int bits)
 {
-  const int_view *v = &a->v;
+  const int_view *v = a->v;
   const int per = 8 / bits, kstep = 4 * per;
-  const __m512i tbl = table_zmm(a->W);
-  /* byte kk*4+rr <- rr*4+kk inside each lane, then dword kk*4+L <- L*4+kk */
-  const __m512i byte_t = _mm512_broadcast_i32x4(
-      _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
-  const __m512i dword_t = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  const __m512i tbl = a->tbl;
+  const __m512i byte_t = BYTE_T_ZMM, dword_t = DWORD_T_ZMM;
   const float *xp[8];
   __m512 acc[8], part[8];
 
@@ -595,8 +990,8 @@ ALWAYS_INLINE void gemm_wq_f32_16x4_core(const f32_args *a, int t0, int n0, cons
   for (int g = 0; g < v->ng; ++g) {
     const int k0 = g * v->G;
     const int kend = k0 + v->G < v->K ? k0 + v->G : v->K;
-    const size_t at = ((size_t)t0 * (size_t)v->ng + (size_t)g) * TILE_ROWS;
-    const __m512i zv = v->zp ? _mm512_load_si512(v->zp + at) : _mm512_setzero_si512();
+    const float *par = v->par + ((size_t)t0 * (size_t)v->ng + (size_t)g) * PAR_FLOATS;
+    const __m512i zv = _mm512_load_si512(par + 16);
     const uint8_t *blk = v->codes + (size_t)t0 * v->tile_bytes + (size_t)(k0 / kstep) * 64;
 #pragma GCC unroll 8
     for (int f = 0; f < F; ++f)
@@ -613,13 +1008,13 @@ ALWAYS_INLINE void gemm_wq_f32_16x4_core(const f32_args *a, int t0, int n0, cons
         q8 = _mm512_permutexvar_epi32(dword_t, _mm512_shuffle_epi8(q8, byte_t));
         __m512 wf[4];
         wf[0] = _mm512_cvtepi32_ps(
-            _mm512_sub_epi32(_mm512_cvtepi8_epi32(_mm512_castsi512_si128(q8)), zv));
+            _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm512_castsi512_si128(q8)), zv));
         wf[1] = _mm512_cvtepi32_ps(
-            _mm512_sub_epi32(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(q8, 1)), zv));
+            _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(q8, 1)), zv));
         wf[2] = _mm512_cvtepi32_ps(
-            _mm512_sub_epi32(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(q8, 2)), zv));
+            _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(q8, 2)), zv));
         wf[3] = _mm512_cvtepi32_ps(
-            _mm512_sub_epi32(_mm512_cvtepi8_epi32(_mm512_extracti32x4_epi32(q8, 3)), zv));
+            _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(q8, 3)), zv));
         if (kq + 4 <= kend) {
 #pragma GCC unroll 4
           for (int kk = 0; kk < 4; ++kk)
@@ -634,7 +1029,7 @@ ALWAYS_INLINE void gemm_wq_f32_16x4_core(const f32_args *a, int t0, int n0, cons
         }
       }
     }
-    const __m512 sv = _mm512_load_ps(v->scales + at);
+    const __m512 sv = _mm512_load_ps(par);
 #pragma GCC unroll 8
     for (int f = 0; f < F; ++f)
       acc[f] = _mm512_fmadd_ps(part[f], sv, acc[f]);
@@ -643,54 +1038,71 @@ ALWAYS_INLINE void gemm_wq_f32_16x4_core(const f32_args *a, int t0, int n0, cons
 #pragma GCC unroll 8
   for (int f = 0; f < F; ++f)
     store_rows(a->Y + (size_t)(n0 + f) * (size_t)a->ldy, a->bias, t0 * TILE_ROWS, v->M, a->flags,
-               acc[f], NULL);
+               acc[f]);
 }
 
+typedef void (*wq_block_fn)(const wq_args *a, int t0, int n0);
+
 #define DEF_WQ_BLOCK(F, B)                                                             \
-  static void gemm_wq_f32_16x4_f##F##_b##B(const f32_args *a, int t0, int n0)           \
+  static void gemm_wq_f32_16x4_f##F##_b##B(const wq_args *a, int t0, int n0)            \
   {                                                                                    \
     gemm_wq_f32_16x4_core(a, t0, n0, F, B);                                            \
   }
 #define DEF_WQ_BITS(B)                                                                 \
   DEF_WQ_BLOCK(8, B) DEF_WQ_BLOCK(4, B) DEF_WQ_BLOCK(2, B) DEF_WQ_BLOCK(1, B)          \
-  static const f32_block_fn wq_blocks_b##B[3][4] = {                                   \
-    {NULL, NULL, NULL, NULL},                                                          \
-    {NULL, NULL, NULL, NULL},                                                          \
-    {gemm_wq_f32_16x4_f8_b##B, gemm_wq_f32_16x4_f4_b##B, gemm_wq_f32_16x4_f2_b##B,      \
-     gemm_wq_f32_16x4_f1_b##B}};
+  static const wq_block_fn wq_blocks_b##B[4] = {                                       \
+    gemm_wq_f32_16x4_f8_b##B, gemm_wq_f32_16x4_f4_b##B, gemm_wq_f32_16x4_f2_b##B,       \
+    gemm_wq_f32_16x4_f1_b##B};
 DEF_WQ_BITS(8)
 DEF_WQ_BITS(4)
 DEF_WQ_BITS(2)
 
-/** Tile-block selection for tables that only have single-tile kernels. */
-#define RUN_BLOCKS_1(fns, T, N, args)                                                  \
-  do {                                                                                 \
-    static const int fs_[4] = {8, 4, 2, 1};                                            \
-    for (int t_ = 0; t_ < (T); ++t_) {                                                 \
-      int n_ = 0;                                                                      \
-      for (int fi_ = 0; fi_ < 4; ++fi_) {                                              \
-        while (n_ + fs_[fi_] <= (N)) {                                                 \
-          (fns)[2][fi_]((args), t_, n_);                                               \
-          n_ += fs_[fi_];                                                              \
-        }                                                                              \
-      }                                                                                \
-    }                                                                                  \
-  } while (0)
-
 static void gemm_f32_avx512vnni(const qk_packed *W, const float *X, int ldx, int N,
                                 const float *bias, float *Y, int ldy, unsigned flags)
 {
-  f32_args a = {W, X, ldx, bias, Y, ldy, flags, {0}};
   if (W->format == QK_F32) {
     const int T = (W->rows + TILE_ROWS - 1) / TILE_ROWS;
-    RUN_BLOCKS(f32_blocks, T, N, &a);
+    const f32_args a = {X, ldx, bias, Y, ldy, flags, W->rows, W->cols,
+                        (size_t)W->cols * TILE_ROWS};
+    const float *w = (const float *)W->data;
+    for (int t = 0; t < T;) {
+      const int ri = T - t >= 4 ? 0 : T - t >= 2 ? 1 : 2;
+      run_f32_frames(&a, ri, w + (size_t)t * a.tstride, t * TILE_ROWS, N);
+      t += ri == 0 ? 4 : ri == 1 ? 2 : 1;
+    }
     return;
   }
-  a.v = int_view_of(W);
-  switch (a.v.bits) {
-  case 8: RUN_BLOCKS_1(wq_blocks_b8, a.v.T, N, &a); break;
-  case 4: RUN_BLOCKS_1(wq_blocks_b4, a.v.T, N, &a); break;
-  default: RUN_BLOCKS_1(wq_blocks_b2, a.v.T, N, &a); break;
+  const int_view *v = int_view_of(W);
+  const __m512i tbl = v->bits == 8 ? _mm512_setzero_si512() : table_u_zmm(W);
+  if (N == 1) {
+    switch (v->bits) {
+    case 8: wq_gemv_b8(v, tbl, X, bias, Y, flags); break;
+    case 4: wq_gemv_b4(v, tbl, X, bias, Y, flags); break;
+    default: wq_gemv_b2(v, tbl, X, bias, Y, flags); break;
+    }
+    return;
+  }
+  if (v->Kp <= WQ_KMAX) {
+    float buf[WQ_KMAX * TILE_ROWS] __attribute__((aligned(64)));
+    const f32_args a = {X, ldx, bias, Y, ldy, flags, v->M, v->K, 0};
+    for (int t = 0; t < v->T; ++t) {
+      switch (v->bits) {
+      case 8: wq_decode_tile_b8(v, t, tbl, buf); break;
+      case 4: wq_decode_tile_b4(v, t, tbl, buf); break;
+      default: wq_decode_tile_b2(v, t, tbl, buf); break;
+      }
+      run_f32_frames(&a, 2, buf, t * TILE_ROWS, N);
+    }
+    return;
+  }
+  const wq_args a = {v, tbl, X, ldx, bias, Y, ldy, flags};
+  const wq_block_fn *fns = v->bits == 8 ? wq_blocks_b8 : v->bits == 4 ? wq_blocks_b4 : wq_blocks_b2;
+  static const int fs[4] = {8, 4, 2, 1};
+  for (int t = 0; t < v->T; ++t) {
+    int n = 0;
+    for (int fi = 0; fi < 4; ++fi)
+      for (; n + fs[fi] <= N; n += fs[fi])
+        fns[fi](&a, t, n);
   }
 }
 
