@@ -131,6 +131,8 @@ void qm_model_free(qm_model *m)
 {
   if (!m)
     return;
+  if (m->variant && m->variant_free)
+    m->variant_free(m->variant);
   qm_wavenet_free(m);
   qm_seq_free(m);
   free(m->xin);

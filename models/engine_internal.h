@@ -37,6 +37,13 @@ struct qm_model {
 
   qm_wavenet *wn;
   qm_seq *seq;
+
+  /** Quantization bookkeeping owned by models/variant.c (the spec and each
+      linear's qz_tensor, for the GUI's weights and levels); NULL for a
+      float model. Freed by qm_model_free() through variant_free, so the
+      engine needs no knowledge of the quantizer. */
+  void *variant;
+  void (*variant_free)(void *variant);
 };
 
 /** Zeroed, 64-byte aligned floats; free with free(). */
@@ -60,10 +67,14 @@ bool qm_wavenet_build(qm_model *m, const qm_desc *d, char *err, size_t errlen);
 void qm_wavenet_reset(qm_model *m);
 void qm_wavenet_run(qm_model *m, const float *x, float *y, int n);
 void qm_wavenet_free(qm_model *m);
+/** Copy streaming state (histories) src -> dst; false if shapes differ. RT safe. */
+bool qm_wavenet_copy_state(qm_model *dst, const qm_model *src);
 
 bool qm_seq_build(qm_model *m, const qm_desc *d, char *err, size_t errlen);
 void qm_seq_reset(qm_model *m);
 void qm_seq_run(qm_model *m, const float *x, float *y, int n);
 void qm_seq_free(qm_model *m);
+/** Copy recurrent state and FIR history src -> dst; false if shapes differ. RT safe. */
+bool qm_seq_copy_state(qm_model *dst, const qm_model *src);
 
 #endif

@@ -59,6 +59,8 @@ void qm_linear_release(qm_linear *L)
 void qm_linear_apply(qm_linear *L, const float *X, int ldx, int N, float *Y, int ldy,
                      unsigned flags)
 {
+  if (L->observe)
+    L->observe(L->observe_user, L, X, ldx, N);
   switch (L->act_mode) {
   case QM_LINEAR_ACT_F32:
     qk_gemm_f32(L->W, X, ldx, N, L->bias, Y, ldy, flags);

@@ -39,6 +39,13 @@ typedef struct qm_linear {
   float act_scale;    /**< static scale (QM_LINEAR_ACT_S8_STATIC) */
   qk_act_s8 act;      /**< int8 scratch for max_n frames (owned) */
   size_t clipped;     /**< saturated activations so far (static mode) */
+
+  /** Calibration hook (models/variant.c): when set, apply() first hands it
+      the float input block it was given, so a static-activation scale can be
+      observed per linear exactly where the int8 quantization would happen.
+      NULL while audio plays; only set around an offline calibration pass. */
+  void (*observe)(void *user, const struct qm_linear *L, const float *X, int ldx, int N);
+  void *observe_user;
 } qm_linear;
 
 /**

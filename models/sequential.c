@@ -290,3 +290,38 @@ void qm_seq_run(qm_model *m, const float *x, float *y, int n)
   }
   memcpy(y, in, (size_t)n * sizeof(float));
 }
+
+/**
+   Streaming state of a chain: h (and c) of recurrent layers and the last
+   taps-1 inputs of a FIR. The FIR history goes to the start of dst's buffer
+   at its reset position, so chunk sizes may differ.
+*/
+bool qm_seq_copy_state(qm_model *dst, const qm_model *src)
+{
+  const qm_seq *s = src->seq;
+  qm_seq *d = dst->seq;
+  if (!s || !d || s->n_layers != d->n_layers)
+    return false;
+  for (int i = 0; i < s->n_layers; ++i) {
+    const seq_layer *S = &s->layers[i];
+    const seq_layer *D = &d->layers[i];
+    if (S->kind != D->kind || S->in != D->in || S->out != D->out || S->taps != D->taps ||
+        !S->h != !D->h || !S->c != !D->c || !S->hist != !D->hist)
+      return false;
+  }
+  for (int i = 0; i < s->n_layers; ++i) {
+    const seq_layer *S = &s->layers[i];
+    seq_layer *D = &d->layers[i];
+    const size_t H = (size_t)S->out;
+    if (S->h)
+      memcpy(D->h, S->h, H * sizeof(float));
+    if (S->c)
+      memcpy(D->c, S->c, H * sizeof(float));
+    if (S->hist) {
+      const int back = S->taps - 1;
+      memcpy(D->hist, S->hist + (S->pos - back), (size_t)back * sizeof(float));
+      D->pos = back;
+    }
+  }
+  return true;
+}

@@ -9,4 +9,7 @@
 /** `quantone-bench kernels`: GEMM/GEMV/tanh throughput per weight format. */
 int bench_kernels(int argc, char **argv);
 
+/** `quantone-bench models`: whole-model speed per precision and block size. */
+int bench_models(int argc, char **argv);
+
 #endif

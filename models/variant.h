@@ -1,0 +1,111 @@
+/*
+  Variants: one model file at one precision and scheme, and what that
+  precision costs. This is the engine interface the plugin, the tools and
+  the GUI data build on.
+
+  A variant is a qm_model (engine.h) whose qm_linears hold quantized
+  weights (models/quantize.h) and, optionally, int8 activation paths. It is
+  built off the audio thread (it allocates, quantizes, packs, and for
+  static activations runs a calibration pass); once built it processes audio
+  exactly like the float model: any block size, no allocation, no locks.
+*/
+#ifndef QUANTONE_MODELS_VARIANT_H
+#define QUANTONE_MODELS_VARIANT_H
+
+#include "calibrate.h"
+#include "engine.h"
+#include "quantize.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+  QM_ACT_FLOAT = 0, /**< weight-only ("partial") quantization */
+  QM_ACT_DYNAMIC,   /**< int8, a scale per time step computed at run time */
+  QM_ACT_STATIC     /**< int8, scales from a calibration pass over audio */
+} qm_act_mode;
+
+const char *qm_act_mode_name(qm_act_mode a); /**< "float", "dynamic", "static" */
+bool qm_act_mode_from_name(const char *name, qm_act_mode *out);
+
+#define QM_BITS_FP32 32
+
+typedef struct {
+  int bits;               /**< QM_BITS_FP32 (float reference), 8, 4 or 2 */
+  qz_mapping mapping;
+  bool asymmetric;
+  qz_granularity granularity;
+  int group;              /**< for QZ_PER_GROUP, multiple of 16 (default 32) */
+  qm_act_mode activations;
+  qz_observer_kind observer; /**< for QM_ACT_STATIC */
+  /** Mixed precision: bits per qm_linear (index as qm_model_linear()),
+      0 = use `bits`. NULL for a uniform width. Not owned. */
+  const int *linear_bits;
+  int n_linear_bits;
+} qm_variant_spec;
+
+/** FP32 reference, linear symmetric per channel, float activations. */
+void qm_variant_spec_default(qm_variant_spec *s);
+
+/** Human-readable one-liner, e.g. "4-bit kmeans sym per-channel, int8 dynamic". */
+void qm_variant_spec_describe(const qm_variant_spec *s, char *buf, size_t len);
+
+/**
+   Quantize a model built by qm_model_create() in place to `spec` (every
+   qm_linear from its float weights, so this can be called again with
+   another spec). For QM_ACT_STATIC, calibrate on `calib` (n_calib samples
+   at the model's rate; the float model is run over it). Allocates:
+   prepare time only. Resets the model. False with a message on failure,
+   leaving the model usable at its previous setting.
+*/
+bool qm_model_quantize(qm_model *m, const qm_variant_spec *spec, const float *calib,
+                       int n_calib, char *err, size_t errlen);
+
+/** Convenience: qm_model_create + qm_model_quantize. */
+qm_model *qm_variant_create(const qm_desc *d, const qm_variant_spec *spec,
+                            const qm_options *opt, const float *calib, int n_calib,
+                            char *err, size_t errlen);
+
+/**
+   Copy the streaming state (histories, recurrent state) of src into dst,
+   two models built from the same description at any precisions. This is
+   how a new variant starts from where the running one is, so a switch does
+   not click. Real-time safe (memcpy only).
+*/
+bool qm_model_copy_state(qm_model *dst, const qm_model *src);
+
+/** Saturated int8 activations since the last call (then zeroed). RT safe. */
+size_t qm_model_take_clipped(qm_model *m);
+
+/**
+   The weights a qm_linear actually multiplies with, as floats (the
+   dequantized values; equal to the file's for FP32), and the distinct levels
+   of its quantizer for one row (scale * (v - zp) for each code value v), for
+   the GUI's histogram. Writes up to max values; returns the count.
+   Not real-time (may be called from the worker).
+*/
+int qm_model_linear_used_weights(const qm_model *m, int linear, float *w, int max);
+int qm_model_linear_levels(const qm_model *m, int linear, int row, float *levels, int max);
+
+/** Offline analysis of a variant against the float model on one signal. */
+typedef struct {
+  double esr;            /**< sum((y_q - y_ref)^2) / sum(y_ref^2) */
+  double esr_db;         /**< 10 log10(esr) */
+  int n_layers;          /**< observed layers (qm_model_layer_count) */
+  double *layer_sqnr_db; /**< per layer: 10 log10(sum ref^2 / sum (q - ref)^2); owned */
+  size_t clipped;        /**< saturated activations over the signal */
+  size_t weight_bytes;   /**< qm_model_weight_bytes of the variant */
+  size_t weight_bytes_fp32;
+  double prepare_ms;     /**< time to quantize and pack */
+} qm_analysis;
+
+bool qm_analyze(const qm_desc *d, const qm_variant_spec *spec, const float *in, int n,
+                int block, qm_analysis *out, char *err, size_t errlen);
+void qm_analysis_free(qm_analysis *a);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""quantone-run end to end: renders the reference input through the standard
+WaveNet at FP32 and 8-bit (int8 dynamic), checks the JSON report and the WAV,
+and that bad options and bad files give a message and a non-zero exit.
+Usage: test_run.py QUANTONE_RUN NAM_DIR WORK_DIR. Exit 77 (skip) without the
+reference files."""
+import json, os, subprocess, sys
+
+run, nam, work = sys.argv[1], sys.argv[2], sys.argv[3]
+model = os.path.join(nam, "wavenet_a1_standard.nam")
+wav = os.path.join(nam, "input.wav")
+if not (os.path.exists(model) and os.path.exists(wav)):
+    sys.exit(77)
+os.makedirs(work, exist_ok=True)
+failures = 0
+
+def check(cond, msg):
+    global failures
+    if not cond:
+        print("FAIL:", msg)
+        failures += 1
+
+def call(*args):
+    p = subprocess.run([run, *args], capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+rc, out, _ = call("--help")
+check(rc == 0, "--help exit %d" % rc)
+for opt in ["--model", "--in", "--out", "--precision", "--mapping", "--asymmetric",
+            "--granularity", "--group", "--activations", "--block", "--json"]:
+    check(opt in out, "--help does not document " + opt)
+
+for prec, acts in [("fp32", "float"), ("8", "dynamic"), ("4", "static")]:
+    rep = os.path.join(work, "run-%s.json" % prec)
+    outwav = os.path.join(work, "run-%s.wav" % prec)
+    rc, _, err = call("--model", model, "--in", wav, "--out", outwav, "--precision", prec,
+                      "--activations", acts, "--granularity", "channel", "--json", rep)
+    check(rc == 0, "%s run exit %d: %s" % (prec, rc, err))
+    if rc != 0:
+        continue
+    r = json.load(open(rep))
+    for key in ["esr_db", "weight_bytes", "ns_per_sample", "model", "architecture",
+                "precision", "mapping", "granularity", "activations", "block"]:
+        check(key in r, "%s: JSON lacks %s" % (prec, key))
+    check(r["architecture"] == "WaveNet", "architecture %r" % r.get("architecture"))
+    check(r["block"] == 64, "default block %r" % r.get("block"))
+    check(r["ns_per_sample"] > 0, "ns_per_sample")
+    check(os.path.getsize(outwav) > 96000 * 4, "output WAV too small")
+    if prec == "fp32":
+        check(r["esr_db"] is None, "fp32 ESR should be -inf (null), got %r" % r["esr_db"])
+        fp32_bytes = r["weight_bytes"]
+    elif prec == "8":
+        check(r["esr_db"] is not None and r["esr_db"] < -30, "8-bit ESR %r" % r["esr_db"])
+        check(r["weight_bytes"] < fp32_bytes, "8-bit not smaller")
+    else:
+        check(r["esr_db"] is not None and r["esr_db"] < 0, "4-bit ESR %r" % r["esr_db"])
+
+bad = [
+    (["--model", model, "--in", wav, "--out", "x.wav", "--precision", "3"], 2),
+    (["--model", model, "--in", wav, "--out", "x.wav", "--mapping", "log"], 2),
+    (["--model", model, "--in", wav, "--out", "x.wav", "--granularity", "row"], 2),
+    (["--model", model, "--in", wav, "--out", "x.wav", "--group", "20"], 2),
+    (["--model", model, "--in", wav, "--out", "x.wav", "--activations", "int4"], 2),
+    (["--model", model, "--in", wav, "--out", "x.wav", "--block", "0"], 2),
+    (["--model", model, "--in", wav, "--out", "x.wav", "--frobnicate"], 2),
+    (["--model", model, "--in", wav, "--out"], 2),
+    (["--in", wav, "--out", "x.wav"], 2),
+    (["--model", os.path.join(work, "missing.nam"), "--in", wav, "--out", "x.wav"], 1),
+    (["--model", wav, "--in", wav, "--out", "x.wav"], 1),
+    (["--model", model, "--in", model, "--out", "x.wav"], 1),
+    (["--model", model, "--in", os.path.join(work, "missing.wav"), "--out", "x.wav"], 1),
+]
+# A WAV at the wrong rate is refused with a message.
+try:
+    import wave, struct
+    p44 = os.path.join(work, "rate44k.wav")
+    with wave.open(p44, "wb") as w:
+        w.setnchannels(1); w.setsampwidth(2); w.setframerate(44100)
+        w.writeframes(struct.pack("<100h", *([0] * 100)))
+    bad.append((["--model", model, "--in", p44, "--out", "x.wav"], 1))
+except Exception as e:
+    print("could not write a 44.1 kHz file:", e)
+for args, want in bad:
+    rc, _, err = call(*[a if a != "x.wav" else os.path.join(work, "x.wav") for a in args])
+    check(rc == want, "%s: exit %d, want %d" % (" ".join(args[-3:]), rc, want))
+    check(err.strip() != "", "%s: no message" % " ".join(args))
+    if want == 1 and "44" in " ".join(args):
+        check("Hz" in err, "rate refusal does not say why: " + err)
+
+print("quantone-run: %d failure(s)" % failures)
+sys.exit(1 if failures else 0)

@@ -1,0 +1,316 @@
+/*
+  quantone-bench models: whole-model streaming speed, one thread.
+
+  For each model (default: wavenet_a1_standard.nam and lstm.nam from
+  ../shared/reference/nam/) and each setting (FP32; 8, 4, 2 bits linear
+  symmetric per channel with int8 dynamic activations and weight-only),
+  at block sizes 1, 64, 256, 1024: the median over runs of the time to
+  stream a fixed synthetic guitar-like signal through the model, as
+  ns per sample, real-time factor, effective GMAC/s (the model's MACs per
+  sample, sum over its linears of inputs x outputs, times samples / time:
+  13,320 for the standard WaveNet), speed-up against our FP32 at the same
+  block, and weight bytes. Every setting runs the same fixed workload, so
+  the ratios compare like with like.
+
+  Targets (issue 3, AVX-512 VNNI, standard WaveNet, block 64) are
+  reported as PASS / MISS, never asserted: a benchmark is not a test.
+*/
+#include "bench.h"
+#include "bench_util.h"
+
+#include "variant.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef QT_SOURCE_ROOT
+#define QT_SOURCE_ROOT "."
+#endif
+
+static const int blocks[] = {1, 64, 256, 1024};
+#define NBLOCKS ((int)(sizeof blocks / sizeof blocks[0]))
+
+typedef struct {
+  const char *precision; /**< "fp32", "8", "4", "2" */
+  int bits;
+  qm_act_mode act;
+} setting;
+
+static const setting settings[] = {
+    {"fp32", QM_BITS_FP32, QM_ACT_FLOAT},
+    {"8", 8, QM_ACT_DYNAMIC}, {"4", 4, QM_ACT_DYNAMIC}, {"2", 2, QM_ACT_DYNAMIC},
+    {"8", 8, QM_ACT_FLOAT},   {"4", 4, QM_ACT_FLOAT},   {"2", 2, QM_ACT_FLOAT},
+};
+#define NSETTINGS ((int)(sizeof settings / sizeof settings[0]))
+
+typedef struct {
+  char model[512];
+  const char *precision;
+  int bits;
+  qm_act_mode act;
+  int block;
+  double ns, rtf, gmacs, ratio;
+  size_t weight_bytes;
+} result;
+
+static void usage(FILE *f)
+{
+  fprintf(f,
+          "usage: quantone-bench models [--model FILE]... [--json FILE] [--runs R] [--quick]\n"
+          "\n"
+          "  --model FILE  a .nam or keras .json model (repeatable); default\n"
+          "                wavenet_a1_standard.nam and lstm.nam from\n"
+          "                ../shared/reference/nam/ (next to the source tree, or cwd)\n"
+          "  --json FILE   write every measurement as a JSON array of objects\n"
+          "  --runs R      timed runs per measurement, median reported (default 5)\n"
+          "  --quick       0.25 s of audio and 3 runs (smoke test)\n");
+}
+
+/** Guitar-like test signal: decaying plucked harmonics, new note every
+    0.25 s, peak about 0.5. Deterministic, so runs are comparable. */
+static float *make_signal(int n, double rate)
+{
+  float *x = malloc((size_t)n * sizeof(float));
+  if (!x)
+    return NULL;
+  static const double notes[] = {82.41, 110.0, 146.83, 196.0, 246.94, 329.63};
+  int note_len = (int)(0.25 * rate);
+  for (int i = 0; i < n; ++i) {
+    int k = i / note_len;
+    double t = (double)(i % note_len) / rate, f = notes[k % 6];
+    double env = 0.5 * exp(-6.0 * t), v = 0.0;
+    for (int h = 1; h <= 5; ++h)
+      v += sin(2.0 * M_PI * f * h * t) / h;
+    x[i] = (float)(env * v * 0.6);
+  }
+  return x;
+}
+
+static double model_macs(qm_model *m)
+{
+  double macs = 0.0;
+  for (int i = 0; i < qm_model_linear_count(m); ++i) {
+    const qm_linear *L = qm_model_linear(m, i);
+    macs += (double)L->in * (double)L->out;
+  }
+  return macs;
+}
+
+static const char *base_name(const char *p)
+{
+  const char *s = strrchr(p, '/');
+  return s ? s + 1 : p;
+}
+
+/** Default model directory: the source tree's sibling shared/, else cwd's. */
+static void default_dir(char *buf, size_t len)
+{
+  snprintf(buf, len, "%s/../shared/reference/nam", QT_SOURCE_ROOT);
+  char probe[1200];
+  snprintf(probe, sizeof probe, "%s/wavenet_a1_standard.nam", buf);
+  if (access(probe, R_OK) != 0)
+    snprintf(buf, len, "../shared/reference/nam");
+}
+
+static double time_run(qm_model *m, const float *x, float *y, int n, int block)
+{
+  qm_model_reset(m);
+  double t0 = bench_now();
+  for (int done = 0; done < n;) {
+    int k = n - done < block ? n - done : block;
+    qm_model_process(m, x + done, y + done, k);
+    done += k;
+  }
+  double t = bench_now() - t0;
+  bench_clobber(y);
+  return t;
+}
+
+static int bench_one(const char *path, int runs, double seconds, result *res, int *nres)
+{
+  char err[1024];
+  qm_desc *d = qm_load_file(path, err, sizeof err);
+  if (!d) {
+    fprintf(stderr, "quantone-bench models: %s\n", err);
+    return 1;
+  }
+  const double rate = d->sample_rate;
+  const int n = (int)(seconds * rate);
+  float *x = make_signal(n, rate), *y = malloc((size_t)n * sizeof(float));
+  double *t = malloc((size_t)runs * sizeof(double));
+  if (!x || !y || !t) {
+    fprintf(stderr, "quantone-bench models: out of memory\n");
+    return 1;
+  }
+  double fp32_ns[NBLOCKS] = {0};
+  double macs = 0.0;
+  printf("\n%s (%s, %.0f Hz, %.2f s of audio, median of %d runs)\n", path, d->architecture,
+         rate, seconds, runs);
+  printf("%-9s %-8s %6s %12s %9s %8s %8s %8s\n", "precision", "acts", "block", "ns/sample",
+         "rtf", "GMAC/s", "vs fp32", "wbytes");
+  for (int s = 0; s < NSETTINGS; ++s) {
+    qm_variant_spec spec;
+    qm_variant_spec_default(&spec);
+    spec.bits = settings[s].bits;
+    spec.activations = settings[s].act;
+    qm_options o;
+    qm_options_default(&o);
+    qm_model *m = qm_variant_create(d, &spec, &o, x, n, err, sizeof err);
+    if (!m) {
+      fprintf(stderr, "quantone-bench models: %s\n", err);
+      continue;
+    }
+    if (macs == 0.0)
+      macs = model_macs(m);
+    for (int b = 0; b < NBLOCKS; ++b) {
+      time_run(m, x, y, n < 4096 ? n : 4096, blocks[b]); /* warm-up */
+      for (int r = 0; r < runs; ++r)
+        t[r] = time_run(m, x, y, n, blocks[b]);
+      double sec = bench_median(t, runs);
+      result *R = &res[(*nres)++];
+      snprintf(R->model, sizeof R->model, "%s", base_name(path));
+      R->precision = settings[s].precision;
+      R->bits = settings[s].bits;
+      R->act = settings[s].act;
+      R->block = blocks[b];
+      R->ns = sec * 1e9 / n;
+      R->rtf = sec / ((double)n / rate);
+      R->gmacs = macs * n / sec * 1e-9;
+      if (s == 0)
+        fp32_ns[b] = R->ns;
+      R->ratio = fp32_ns[b] / R->ns;
+      R->weight_bytes = qm_model_weight_bytes(m);
+      printf("%-9s %-8s %6d %12.1f %9.5f %8.2f %8.2f %8zu\n", R->precision,
+             qm_act_mode_name(R->act), R->block, R->ns, R->rtf, R->gmacs, R->ratio,
+             R->weight_bytes);
+      fflush(stdout);
+    }
+    qm_model_free(m);
+  }
+  printf("MACs per sample: %.0f\n", macs);
+  free(x);
+  free(y);
+  free(t);
+  qm_desc_free(d);
+  return 0;
+}
+
+static const result *find(const result *res, int nres, const char *model, int bits,
+                          qm_act_mode act, int block)
+{
+  for (int i = 0; i < nres; ++i)
+    if (!strcmp(res[i].model, model) && res[i].bits == bits && res[i].act == act &&
+        res[i].block == block)
+      return &res[i];
+  return NULL;
+}
+
+static void targets(const result *res, int nres)
+{
+  const char *wn = "wavenet_a1_standard.nam";
+  const result *f = find(res, nres, wn, QM_BITS_FP32, QM_ACT_FLOAT, 64);
+  const result *q8 = find(res, nres, wn, 8, QM_ACT_DYNAMIC, 64);
+  const result *q4 = find(res, nres, wn, 4, QM_ACT_DYNAMIC, 64);
+  const result *q2 = find(res, nres, wn, 2, QM_ACT_DYNAMIC, 64);
+  if (!f || !q8 || !q4 || !q2)
+    return;
+  printf("\nTargets (%s, block 64, %s):\n", wn, qk_isa_name(qk_active_isa()));
+  printf("  FP32 >= 10 GMAC/s:                 %6.2f  %s\n", f->gmacs,
+         f->gmacs >= 10.0 ? "PASS" : "MISS");
+  printf("  8-bit int8-act >= 25 GMAC/s:       %6.2f  %s\n", q8->gmacs,
+         q8->gmacs >= 25.0 ? "PASS" : "MISS");
+  printf("  8-bit int8-act >= 2x FP32:         %6.2fx %s\n", q8->ratio,
+         q8->ratio >= 2.0 ? "PASS" : "MISS");
+  printf("  4-bit time <= 1.25x 8-bit time:    %6.2fx %s\n", q4->ns / q8->ns,
+         q4->ns <= 1.25 * q8->ns ? "PASS" : "MISS");
+  printf("  2-bit time <= 1.25x 8-bit time:    %6.2fx %s\n", q2->ns / q8->ns,
+         q2->ns <= 1.25 * q8->ns ? "PASS" : "MISS");
+}
+
+static int write_json(const char *path, const result *res, int nres)
+{
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    fprintf(stderr, "quantone-bench models: cannot write %s\n", path);
+    return 1;
+  }
+  fprintf(f, "[\n");
+  for (int i = 0; i < nres; ++i) {
+    const result *R = &res[i];
+    fprintf(f,
+            "  {\"model\": \"%s\", \"precision\": \"%s\", \"mapping\": \"%s\", "
+            "\"granularity\": \"%s\", \"activations\": \"%s\", \"block\": %d, "
+            "\"ns_per_sample\": %.3f, \"rtf\": %.6f, \"gmacs\": %.4f, \"ratio_vs_fp32\": %.4f, "
+            "\"weight_bytes\": %zu, \"isa\": \"%s\"}%s\n",
+            R->model, R->precision, R->bits == QM_BITS_FP32 ? "none" : "linear",
+            R->bits == QM_BITS_FP32 ? "none" : "channel", qm_act_mode_name(R->act), R->block,
+            R->ns, R->rtf, R->gmacs, R->ratio, R->weight_bytes, qk_isa_name(qk_active_isa()),
+            i + 1 < nres ? "," : "");
+  }
+  fprintf(f, "]\n");
+  return fclose(f) == 0 ? 0 : 1;
+}
+
+int bench_models(int argc, char **argv)
+{
+  const char *models[16];
+  int nmodels = 0, runs = 5;
+  const char *json = NULL;
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+      usage(stdout);
+      return 0;
+    } else if (!strcmp(argv[i], "--model") && i + 1 < argc) {
+      if (nmodels == 16) {
+        fprintf(stderr, "quantone-bench models: at most 16 models\n");
+        return 2;
+      }
+      models[nmodels++] = argv[++i];
+    } else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
+      json = argv[++i];
+    } else if (!strcmp(argv[i], "--runs") && i + 1 < argc) {
+      runs = atoi(argv[++i]);
+      if (runs < 1 || runs > 1000) {
+        fprintf(stderr, "quantone-bench models: --runs must be 1..1000\n");
+        return 2;
+      }
+    } else if (!strcmp(argv[i], "--quick")) {
+      quick = true;
+    } else {
+      fprintf(stderr, "quantone-bench models: unknown or incomplete option '%s'\n", argv[i]);
+      usage(stderr);
+      return 2;
+    }
+  }
+  static char defaults[2][1200];
+  if (nmodels == 0) {
+    char dir[1024];
+    default_dir(dir, sizeof dir);
+    snprintf(defaults[0], sizeof defaults[0], "%s/wavenet_a1_standard.nam", dir);
+    snprintf(defaults[1], sizeof defaults[1], "%s/lstm.nam", dir);
+    models[nmodels++] = defaults[0];
+    models[nmodels++] = defaults[1];
+  }
+  if (quick && runs > 3)
+    runs = 3;
+  double seconds = quick ? 0.25 : 1.0;
+  char cpu[256];
+  bench_cpu_name(cpu, sizeof cpu);
+  printf("quantone-bench models: %s, ISA %s, one thread\n", cpu, qk_isa_name(qk_active_isa()));
+
+  result *res = calloc((size_t)nmodels * NSETTINGS * NBLOCKS, sizeof *res);
+  if (!res)
+    return 1;
+  int nres = 0, status = 0;
+  for (int i = 0; i < nmodels; ++i)
+    status |= bench_one(models[i], runs, seconds, res, &nres);
+  targets(res, nres);
+  if (json)
+    status |= write_json(json, res, nres);
+  free(res);
+  return status;
+}

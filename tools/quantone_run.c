@@ -1,0 +1,357 @@
+/*
+  quantone-run: the engine alone, offline. Renders a WAV file through a
+  model at one precision and scheme, and reports how far the result is
+  from the float model on the same input and what it costs.
+
+    quantone-run --model FILE --in IN.wav --out OUT.wav [options]
+
+  See usage() for every option. Exit status: 0 on success, 2 for bad
+  options, 1 for a file or model problem (always with a message on stderr).
+*/
+#include "variant.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void usage(FILE *f)
+{
+  fprintf(f,
+          "usage: quantone-run --model FILE --in IN.wav --out OUT.wav [options]\n"
+          "\n"
+          "Render IN.wav (mono, at the model's sample rate) through a .nam or\n"
+          "RTNeural/AIDA-X .json model at the chosen precision into OUT.wav\n"
+          "(32-bit float).\n"
+          "\n"
+          "  --model FILE          model file (.nam, .json, .aidax)\n"
+          "  --in FILE             input WAV, mono, at the model's sample rate\n"
+          "  --out FILE            output WAV (float); optional with --json\n"
+          "  --precision P         fp32 (default), 8, 4 or 2 weight bits\n"
+          "  --mapping M           linear (default), pow2 or kmeans levels\n"
+          "  --asymmetric          zero point / asymmetric levels (default symmetric)\n"
+          "  --granularity G       tensor, channel (default) or group scales\n"
+          "  --group N             inputs per scale group with --granularity group\n"
+          "                        (multiple of 16, default 32)\n"
+          "  --activations A       float (weight-only, default), dynamic (int8,\n"
+          "                        a scale per time step) or static (int8, scales\n"
+          "                        calibrated on the input file)\n"
+          "  --observer O          static calibration: minmax, percentile (default)\n"
+          "                        or mse\n"
+          "  --block N             frames per process call, 1..65536 (default 64)\n"
+          "  --json FILE           write a report: esr_db against the float model on\n"
+          "                        this input, weight_bytes, weight_bytes_fp32,\n"
+          "                        ns_per_sample, rtf, prepare_ms, clipped, model,\n"
+          "                        architecture, sample_rate, samples and the settings\n"
+          "  --help                this text\n"
+          "\n"
+          "Exit status: 0 ok, 1 file or model error, 2 bad option.\n");
+}
+
+static int bad_option(const char *fmt, const char *a)
+{
+  fprintf(stderr, "quantone-run: ");
+  fprintf(stderr, fmt, a);
+  fprintf(stderr, "\nRun 'quantone-run --help' for the options.\n");
+  return 2;
+}
+
+static bool parse_int(const char *s, long lo, long hi, int *out)
+{
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end || v < lo || v > hi)
+    return false;
+  *out = (int)v;
+  return true;
+}
+
+static double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/** JSON string with the characters JSON requires escaped. */
+static void json_str(FILE *f, const char *s)
+{
+  fputc('"', f);
+  for (; s && *s; ++s) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\')
+      fprintf(f, "\\%c", c);
+    else if (c < 0x20)
+      fprintf(f, "\\u%04x", c);
+    else
+      fputc(c, f);
+  }
+  fputc('"', f);
+}
+
+/** A double as JSON: non-finite values have no JSON number, so null. */
+static void json_num(FILE *f, double v)
+{
+  if (isfinite(v))
+    fprintf(f, "%.6g", v);
+  else
+    fprintf(f, "null");
+}
+
+static void render(qm_model *m, const float *x, float *y, int n, int block)
+{
+  for (int done = 0; done < n;) {
+    int k = n - done < block ? n - done : block;
+    qm_model_process(m, x + done, y + done, k);
+    done += k;
+  }
+}
+
+int main(int argc, char **argv)
+{
+  const char *model = NULL, *in = NULL, *out = NULL, *json = NULL;
+  const char *precision = "fp32";
+  qm_variant_spec spec;
+  qm_variant_spec_default(&spec);
+  int block = 64;
+
+  for (int i = 1; i < argc; ++i) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+      usage(stdout);
+      return 0;
+    }
+    if (!strcmp(a, "--asymmetric")) {
+      spec.asymmetric = true;
+      continue;
+    }
+    static const char *const with_value[] = {"--model", "--in", "--out", "--json",
+                                             "--precision", "--mapping", "--granularity",
+                                             "--group", "--activations", "--observer",
+                                             "--block"};
+    bool known = false;
+    for (size_t j = 0; j < sizeof with_value / sizeof with_value[0]; ++j)
+      known = known || !strcmp(a, with_value[j]);
+    if (!known)
+      return bad_option("unknown option '%s'", a);
+    if (i + 1 >= argc)
+      return bad_option("option '%s' needs a value", a);
+    const char *v = argv[++i];
+    if (!strcmp(a, "--model")) {
+      model = v;
+    } else if (!strcmp(a, "--in")) {
+      in = v;
+    } else if (!strcmp(a, "--out")) {
+      out = v;
+    } else if (!strcmp(a, "--json")) {
+      json = v;
+    } else if (!strcmp(a, "--precision")) {
+      precision = v;
+      if (!strcmp(v, "fp32") || !strcmp(v, "32"))
+        spec.bits = QM_BITS_FP32;
+      else if (!strcmp(v, "8") || !strcmp(v, "4") || !strcmp(v, "2"))
+        spec.bits = atoi(v);
+      else
+        return bad_option("--precision must be fp32, 8, 4 or 2, not '%s'", v);
+    } else if (!strcmp(a, "--mapping")) {
+      if (!qz_mapping_from_name(v, &spec.mapping))
+        return bad_option("--mapping must be linear, pow2 or kmeans, not '%s'", v);
+    } else if (!strcmp(a, "--granularity")) {
+      if (!qz_granularity_from_name(v, &spec.granularity))
+        return bad_option("--granularity must be tensor, channel or group, not '%s'", v);
+    } else if (!strcmp(a, "--group")) {
+      if (!parse_int(v, 16, 65536, &spec.group) || spec.group % 16)
+        return bad_option("--group must be a positive multiple of 16, not '%s'", v);
+    } else if (!strcmp(a, "--activations")) {
+      if (!qm_act_mode_from_name(v, &spec.activations))
+        return bad_option("--activations must be float, dynamic or static, not '%s'", v);
+    } else if (!strcmp(a, "--observer")) {
+      bool ok = false;
+      for (int k = 0; k < QZ_OBS_COUNT && !ok; ++k)
+        if (!strcmp(v, qz_observer_name((qz_observer_kind)k))) {
+          spec.observer = (qz_observer_kind)k;
+          ok = true;
+        }
+      if (!ok)
+        return bad_option("--observer must be minmax, percentile or mse, not '%s'", v);
+    } else if (!strcmp(a, "--block")) {
+      if (!parse_int(v, 1, 65536, &block))
+        return bad_option("--block must be an integer in 1..65536, not '%s'", v);
+    }
+  }
+  if (!model || !in)
+    return bad_option("%s", "--model and --in are required");
+  if (!out && !json)
+    return bad_option("%s", "give --out and/or --json");
+
+  /* Model. */
+  char err[1024];
+  qm_desc *d = qm_load_file(model, err, sizeof err);
+  if (!d) {
+    fprintf(stderr, "quantone-run: %s\n", err);
+    return 1;
+  }
+
+  /* Input. */
+  SF_INFO info;
+  memset(&info, 0, sizeof info);
+  SNDFILE *sf = sf_open(in, SFM_READ, &info);
+  if (!sf) {
+    fprintf(stderr, "quantone-run: %s: cannot read: %s\n", in, sf_strerror(NULL));
+    qm_desc_free(d);
+    return 1;
+  }
+  if (info.channels != 1) {
+    fprintf(stderr, "quantone-run: %s: %d channels; the models are mono, give a mono file\n",
+            in, info.channels);
+    sf_close(sf);
+    qm_desc_free(d);
+    return 1;
+  }
+  /** Refuse rather than resample: a model at the wrong rate sounds wrong
+      without saying so, and the user's resampler of choice is one sox
+      command away. */
+  if ((double)info.samplerate != d->sample_rate) {
+    fprintf(stderr,
+            "quantone-run: %s is %d Hz but %s runs at %.0f Hz; resample the input first "
+            "(e.g. sox IN.wav -r %.0f OUT.wav)\n",
+            in, info.samplerate, model, d->sample_rate, d->sample_rate);
+    sf_close(sf);
+    qm_desc_free(d);
+    return 1;
+  }
+  if (info.frames <= 0 || info.frames > (sf_count_t)1 << 30) {
+    fprintf(stderr, "quantone-run: %s: %lld frames is empty or too long\n", in,
+            (long long)info.frames);
+    sf_close(sf);
+    qm_desc_free(d);
+    return 1;
+  }
+  const int n = (int)info.frames;
+  float *x = malloc((size_t)n * sizeof(float));
+  float *y = malloc((size_t)n * sizeof(float));
+  float *yr = malloc((size_t)n * sizeof(float));
+  if (!x || !y || !yr) {
+    fprintf(stderr, "quantone-run: out of memory for %d frames\n", n);
+    return 1;
+  }
+  sf_count_t got = sf_readf_float(sf, x, n);
+  sf_close(sf);
+  if (got != n) {
+    fprintf(stderr, "quantone-run: %s: read %lld of %d frames\n", in, (long long)got, n);
+    return 1;
+  }
+
+  /* The variant: prepare (timed), then render (timed). */
+  qm_options o;
+  qm_options_default(&o);
+  double t0 = now_s();
+  qm_model *m = qm_variant_create(d, &spec, &o, x, n, err, sizeof err);
+  double prepare_ms = (now_s() - t0) * 1e3;
+  if (!m) {
+    fprintf(stderr, "quantone-run: %s\n", err);
+    return 1;
+  }
+  qm_model_take_clipped(m);
+  t0 = now_s();
+  render(m, x, y, n, block);
+  double secs = now_s() - t0;
+  size_t clipped = qm_model_take_clipped(m);
+
+  /* The float reference on the same input, for ESR. */
+  qm_model *ref = qm_model_create(d, &o, err, sizeof err);
+  if (!ref) {
+    fprintf(stderr, "quantone-run: %s\n", err);
+    return 1;
+  }
+  render(ref, x, yr, n, block);
+  double num = 0.0, den = 0.0;
+  for (int i = 0; i < n; ++i) {
+    double e = (double)y[i] - (double)yr[i];
+    num += e * e;
+    den += (double)yr[i] * (double)yr[i];
+  }
+  double esr = den > 0.0 ? num / den : (num > 0.0 ? INFINITY : 0.0);
+  double esr_db = esr > 0.0 ? 10.0 * log10(esr) : -INFINITY;
+
+  int status = 0;
+  if (out) {
+    SF_INFO oi;
+    memset(&oi, 0, sizeof oi);
+    oi.samplerate = info.samplerate;
+    oi.channels = 1;
+    oi.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+    SNDFILE *of = sf_open(out, SFM_WRITE, &oi);
+    if (!of || sf_writef_float(of, y, n) != n) {
+      fprintf(stderr, "quantone-run: %s: cannot write: %s\n", out, sf_strerror(of));
+      status = 1;
+    }
+    if (of)
+      sf_close(of);
+  }
+
+  char desc[160];
+  qm_variant_spec_describe(&spec, desc, sizeof desc);
+  double ns = secs * 1e9 / n;
+  double rtf = secs / ((double)n / d->sample_rate);
+  if (json) {
+    FILE *f = fopen(json, "w");
+    if (!f) {
+      fprintf(stderr, "quantone-run: %s: cannot write: %s\n", json, strerror(errno));
+      status = 1;
+    } else {
+      fprintf(f, "{\n  \"model\": ");
+      json_str(f, model);
+      fprintf(f, ",\n  \"architecture\": ");
+      json_str(f, d->architecture);
+      fprintf(f, ",\n  \"input\": ");
+      json_str(f, in);
+      fprintf(f, ",\n  \"sample_rate\": %.0f,\n  \"samples\": %d", d->sample_rate, n);
+      fprintf(f, ",\n  \"precision\": ");
+      json_str(f, spec.bits == QM_BITS_FP32 ? "fp32" : precision);
+      fprintf(f, ",\n  \"bits\": %d,\n  \"mapping\": ", spec.bits);
+      json_str(f, qz_mapping_name(spec.mapping));
+      fprintf(f, ",\n  \"asymmetric\": %s,\n  \"granularity\": ", spec.asymmetric ? "true" : "false");
+      json_str(f, qz_granularity_name(spec.granularity));
+      fprintf(f, ",\n  \"group\": %d,\n  \"activations\": ", spec.group);
+      json_str(f, qm_act_mode_name(spec.activations));
+      fprintf(f, ",\n  \"observer\": ");
+      json_str(f, qz_observer_name(spec.observer));
+      fprintf(f, ",\n  \"variant\": ");
+      json_str(f, desc);
+      fprintf(f, ",\n  \"block\": %d,\n  \"esr\": ", block);
+      json_num(f, esr);
+      fprintf(f, ",\n  \"esr_db\": ");
+      json_num(f, esr_db);
+      fprintf(f, ",\n  \"weight_bytes\": %zu,\n  \"weight_bytes_fp32\": %zu",
+              qm_model_weight_bytes(m), qm_model_weight_bytes(ref));
+      fprintf(f, ",\n  \"ns_per_sample\": ");
+      json_num(f, ns);
+      fprintf(f, ",\n  \"rtf\": ");
+      json_num(f, rtf);
+      fprintf(f, ",\n  \"prepare_ms\": ");
+      json_num(f, prepare_ms);
+      fprintf(f, ",\n  \"clipped\": %zu,\n  \"isa\": ", clipped);
+      json_str(f, qk_isa_name(qk_active_isa()));
+      fprintf(f, "\n}\n");
+      if (fclose(f) != 0) {
+        fprintf(stderr, "quantone-run: %s: write failed\n", json);
+        status = 1;
+      }
+    }
+  }
+  fprintf(stderr, "%s: %s, ESR %.2f dB vs float, %.1f ns/sample (RTF %.4f), %zu weight bytes\n",
+          model, desc, esr_db, ns, rtf, qm_model_weight_bytes(m));
+
+  qm_model_free(m);
+  qm_model_free(ref);
+  qm_desc_free(d);
+  free(x);
+  free(y);
+  free(yr);
+  return status;
+}
