@@ -1,0 +1,43 @@
+/*
+  Everything the GUI knows about the plugin, as plain data: the last
+  value of every port, what the notify messages said, and the view data
+  derived from them. Filled by protocol.c and the port-event handler, read
+  by the views; no GTK, so the decoding is testable headless.
+*/
+#ifndef QUANTONE_GUI_GUI_DATA_H
+#define QUANTONE_GUI_GUI_DATA_H
+
+#include "qt_views.h"
+#include "quantone_ports.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define QT_GUI_MAX_LINEARS 128
+
+typedef struct {
+  float port[QT_PORT_COUNT]; /**< last value seen or written, per port */
+  bool port_known[QT_PORT_COUNT];
+
+  char model_path[4096];
+  bool have_info;
+  char model_name[256], architecture[64], variant[128];
+  double model_rate, host_rate;
+  bool resampling;
+  int latency;
+  int64_t weight_count, weight_bytes_fp32, weight_bytes;
+  int n_linears;
+  char linear_names[QT_GUI_MAX_LINEARS][48];
+
+  char error[512];
+  bool have_error;
+
+  qt_esr_view esr;
+  qt_scope_view scope;
+  qt_spectrum_view spectrum;
+  qt_sqnr_view sqnr;
+  qt_hist_view hist;
+  qt_cost_view cost;
+} qt_gui_data;
+
+#endif

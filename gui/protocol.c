@@ -1,0 +1,325 @@
+/*
+  Notify-message decoding and control-message forging (see protocol.h and
+  the protocol comment in quantone_ports.h). Every read is bounds-checked
+  against the atom's size: a malformed or truncated message (a bridged
+  host, a newer plugin) is ignored field by field, never trusted.
+*/
+#include "protocol.h"
+
+#include <lv2/atom/util.h>
+#include <lv2/patch/patch.h>
+
+#include <math.h>
+#include <string.h>
+
+
+void qt_proto_init(qt_proto *p, LV2_URID_Map *map)
+{
+#define M(uri) map->map(map->handle, uri)
+  p->atom_Path = M(LV2_ATOM__Path);
+  p->atom_String = M(LV2_ATOM__String);
+  p->atom_Float = M(LV2_ATOM__Float);
+  p->atom_Double = M(LV2_ATOM__Double);
+  p->atom_Int = M(LV2_ATOM__Int);
+  p->atom_Long = M(LV2_ATOM__Long);
+  p->atom_Bool = M(LV2_ATOM__Bool);
+  p->atom_Object = M(LV2_ATOM__Object);
+  p->atom_Tuple = M(LV2_ATOM__Tuple);
+  p->atom_Vector = M(LV2_ATOM__Vector);
+  p->atom_URID = M(LV2_ATOM__URID);
+  p->atom_eventTransfer = M(LV2_ATOM__eventTransfer);
+  p->patch_Set = M(LV2_PATCH__Set);
+  p->patch_Get = M(LV2_PATCH__Get);
+  p->patch_property = M(LV2_PATCH__property);
+  p->patch_value = M(LV2_PATCH__value);
+  p->qt_model = M(QUANTONE__model);
+  p->qt_modelInfo = M(QUANTONE__modelInfo);
+  p->qt_error = M(QUANTONE__error);
+  p->qt_frames = M(QUANTONE__frames);
+  p->qt_layerSqnr = M(QUANTONE__layerSqnr);
+  p->qt_histogram = M(QUANTONE__histogram);
+  p->qt_histogramLayer = M(QUANTONE__histogramLayer);
+  p->qt_path = M(QUANTONE__path);
+  p->qt_name = M(QUANTONE__name);
+  p->qt_architecture = M(QUANTONE__architecture);
+  p->qt_modelRate = M(QUANTONE__modelRate);
+  p->qt_hostRate = M(QUANTONE__hostRate);
+  p->qt_resampling = M(QUANTONE__resampling);
+  p->qt_latency = M(QUANTONE__latency);
+  p->qt_weightCount = M(QUANTONE__weightCount);
+  p->qt_weightBytesFp32 = M(QUANTONE__weightBytesFp32);
+  p->qt_weightBytes = M(QUANTONE__weightBytes);
+  p->qt_variant = M(QUANTONE__variant);
+  p->qt_linearNames = M(QUANTONE__linearNames);
+  p->qt_message = M(QUANTONE__message);
+  p->qt_sampleRate = M(QUANTONE__sampleRate);
+  p->qt_reference = M(QUANTONE__reference);
+  p->qt_quantized = M(QUANTONE__quantized);
+  p->qt_difference = M(QUANTONE__difference);
+  p->qt_layerNames = M(QUANTONE__layerNames);
+  p->qt_values = M(QUANTONE__values);
+  p->qt_layerName = M(QUANTONE__layerName);
+  p->qt_min = M(QUANTONE__min);
+  p->qt_max = M(QUANTONE__max);
+  p->qt_counts = M(QUANTONE__counts);
+  p->qt_levels = M(QUANTONE__levels);
+#undef M
+  lv2_atom_forge_init(&p->forge, map);
+}
+
+/* ---- Typed field readers: false (and nothing written) on a type mismatch. */
+
+static void get_str(const qt_proto *p, const LV2_Atom *a, char *out, size_t cap)
+{
+  if (!a || (a->type != p->atom_String && a->type != p->atom_Path) || cap == 0)
+    return;
+  size_t n = strnlen((const char *)LV2_ATOM_BODY_CONST(a), a->size);
+  if (n >= cap)
+    n = cap - 1;
+  memcpy(out, LV2_ATOM_BODY_CONST(a), n);
+  out[n] = '\0';
+}
+
+static bool get_num(const qt_proto *p, const LV2_Atom *a, double *out)
+{
+  if (!a)
+    return false;
+  if (a->type == p->atom_Float && a->size >= 4)
+    *out = ((const LV2_Atom_Float *)a)->body;
+  else if (a->type == p->atom_Double && a->size >= 8)
+    *out = ((const LV2_Atom_Double *)a)->body;
+  else if ((a->type == p->atom_Int || a->type == p->atom_Bool) && a->size >= 4)
+    *out = ((const LV2_Atom_Int *)a)->body;
+  else if (a->type == p->atom_Long && a->size >= 8)
+    *out = (double)((const LV2_Atom_Long *)a)->body;
+  else
+    return false;
+  return true;
+}
+
+/** Elements of a Vector of child type t (child size 4); NULL if not one. */
+static const void *get_vec(const qt_proto *p, const LV2_Atom *a, LV2_URID t, int *n)
+{
+  *n = 0;
+  if (!a || a->type != p->atom_Vector || a->size < sizeof(LV2_Atom_Vector_Body))
+    return NULL;
+  const LV2_Atom_Vector *v = (const LV2_Atom_Vector *)a;
+  if (v->body.child_type != t || v->body.child_size != 4)
+    return NULL;
+  *n = (int)((a->size - sizeof(LV2_Atom_Vector_Body)) / 4);
+  return v + 1;
+}
+
+static int get_strings(const qt_proto *p, const LV2_Atom *a, char (*out)[48], int cap,
+                       size_t width)
+{
+  if (!a || a->type != p->atom_Tuple)
+    return 0;
+  int n = 0;
+  LV2_ATOM_TUPLE_FOREACH ((const LV2_Atom_Tuple *)a, it) {
+    if (n >= cap)
+      break;
+    out[n][0] = '\0';
+    get_str(p, it, out[n], width);
+    ++n;
+  }
+  return n;
+}
+
+static unsigned on_info(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data *d)
+{
+  const LV2_Atom *path = NULL, *name = NULL, *arch = NULL, *mrate = NULL, *hrate = NULL,
+                 *rs = NULL, *lat = NULL, *wc = NULL, *wb32 = NULL, *wb = NULL, *var = NULL,
+                 *lin = NULL;
+  lv2_atom_object_get(o, p->qt_path, &path, p->qt_name, &name, p->qt_architecture, &arch,
+                      p->qt_modelRate, &mrate, p->qt_hostRate, &hrate, p->qt_resampling, &rs,
+                      p->qt_latency, &lat, p->qt_weightCount, &wc, p->qt_weightBytesFp32, &wb32,
+                      p->qt_weightBytes, &wb, p->qt_variant, &var, p->qt_linearNames, &lin, 0);
+  double x;
+  get_str(p, path, d->model_path, sizeof d->model_path);
+  d->model_name[0] = d->architecture[0] = d->variant[0] = '\0';
+  get_str(p, name, d->model_name, sizeof d->model_name);
+  get_str(p, arch, d->architecture, sizeof d->architecture);
+  get_str(p, var, d->variant, sizeof d->variant);
+  if (get_num(p, mrate, &x))
+    d->model_rate = x;
+  if (get_num(p, hrate, &x))
+    d->host_rate = x;
+  if (get_num(p, rs, &x))
+    d->resampling = x != 0;
+  if (get_num(p, lat, &x))
+    d->latency = (int)x;
+  if (get_num(p, wc, &x))
+    d->weight_count = (int64_t)x;
+  if (get_num(p, wb32, &x))
+    d->weight_bytes_fp32 = (int64_t)x;
+  if (get_num(p, wb, &x))
+    d->weight_bytes = (int64_t)x;
+  d->n_linears = get_strings(p, lin, d->linear_names, QT_GUI_MAX_LINEARS, 48);
+  d->have_info = true;
+  d->cost.valid = true;
+  d->cost.weight_bytes_fp32 = (double)d->weight_bytes_fp32;
+  if (!d->port_known[QT_PORT_WEIGHT_BYTES])
+    d->cost.weight_bytes = (double)d->weight_bytes;
+  return QT_CHG_INFO;
+}
+
+static unsigned on_frames(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data *d)
+{
+  const LV2_Atom *sr = NULL, *ref = NULL, *q = NULL, *diff = NULL;
+  lv2_atom_object_get(o, p->qt_sampleRate, &sr, p->qt_reference, &ref, p->qt_quantized, &q,
+                      p->qt_difference, &diff, 0);
+  int nr, nq, nd;
+  const float *r = get_vec(p, ref, p->atom_Float, &nr);
+  const float *qq = get_vec(p, q, p->atom_Float, &nq);
+  const float *dd = get_vec(p, diff, p->atom_Float, &nd);
+  if (!r || !qq || !dd)
+    return 0;
+  int n = nr < nq ? nr : nq;
+  n = n < nd ? n : nd;
+  if (n > QT_SCOPE_MAX)
+    n = QT_SCOPE_MAX;
+  double rate = 48000;
+  get_num(p, sr, &rate);
+  memcpy(d->scope.ref, r, (size_t)n * sizeof(float));
+  memcpy(d->scope.quant, qq, (size_t)n * sizeof(float));
+  memcpy(d->scope.diff, dd, (size_t)n * sizeof(float));
+  d->scope.n = n;
+  d->scope.rate = (float)rate;
+  d->scope.valid = n > 1;
+  return QT_CHG_FRAMES;
+}
+
+static unsigned on_sqnr(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data *d)
+{
+  const LV2_Atom *names = NULL, *vals = NULL;
+  lv2_atom_object_get(o, p->qt_layerNames, &names, p->qt_values, &vals, 0);
+  int nv;
+  const float *v = get_vec(p, vals, p->atom_Float, &nv);
+  if (!v)
+    return 0;
+  static char tmp[QT_MAX_LAYERS][48];
+  int nn = get_strings(p, names, tmp, QT_MAX_LAYERS, 32);
+  int n = nv < QT_MAX_LAYERS ? nv : QT_MAX_LAYERS;
+  for (int i = 0; i < n; ++i) {
+    d->sqnr.sqnr_db[i] = v[i];
+    if (i < nn)
+      memcpy(d->sqnr.names[i], tmp[i], 32);
+    else
+      d->sqnr.names[i][0] = '\0';
+    d->sqnr.names[i][31] = '\0';
+  }
+  d->sqnr.n = n;
+  return QT_CHG_SQNR;
+}
+
+static unsigned on_hist(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data *d)
+{
+  const LV2_Atom *layer = NULL, *name = NULL, *mn = NULL, *mx = NULL, *counts = NULL,
+                 *levels = NULL;
+  lv2_atom_object_get(o, p->qt_histogramLayer, &layer, p->qt_layerName, &name, p->qt_min, &mn,
+                      p->qt_max, &mx, p->qt_counts, &counts, p->qt_levels, &levels, 0);
+  int nc, nl;
+  const int32_t *c = get_vec(p, counts, p->atom_Int, &nc);
+  const float *l = get_vec(p, levels, p->atom_Float, &nl);
+  double lo, hi;
+  if (!c || !get_num(p, mn, &lo) || !get_num(p, mx, &hi))
+    return 0;
+  qt_hist_view *h = &d->hist;
+  h->n_bins = nc < QT_HIST_MAX_BINS ? nc : QT_HIST_MAX_BINS;
+  for (int i = 0; i < h->n_bins; ++i)
+    h->counts[i] = c[i];
+  h->n_levels = l ? (nl < QT_HIST_MAX_LEVELS ? nl : QT_HIST_MAX_LEVELS) : 0;
+  for (int i = 0; i < h->n_levels; ++i)
+    h->levels[i] = l[i];
+  h->min = (float)lo;
+  h->max = (float)hi;
+  h->layer[0] = '\0';
+  get_str(p, name, h->layer, sizeof h->layer);
+  h->valid = true;
+  return QT_CHG_HIST;
+}
+
+unsigned qt_proto_decode(const qt_proto *p, const LV2_Atom *a, uint32_t size, qt_gui_data *d)
+{
+  if (!a || size < sizeof(LV2_Atom) || a->size > size - sizeof(LV2_Atom) ||
+      a->type != p->atom_Object || a->size < sizeof(LV2_Atom_Object_Body))
+    return 0;
+  const LV2_Atom_Object *o = (const LV2_Atom_Object *)a;
+  LV2_URID t = o->body.otype;
+  if (t == p->patch_Set) {
+    const LV2_Atom *prop = NULL, *val = NULL;
+    lv2_atom_object_get(o, p->patch_property, &prop, p->patch_value, &val, 0);
+    if (prop && prop->type == p->atom_URID && ((const LV2_Atom_URID *)prop)->body == p->qt_model) {
+      get_str(p, val, d->model_path, sizeof d->model_path);
+      return QT_CHG_PATH;
+    }
+    return 0;
+  }
+  if (t == p->qt_modelInfo)
+    return on_info(p, o, d);
+  if (t == p->qt_error) {
+    const LV2_Atom *msg = NULL;
+    lv2_atom_object_get(o, p->qt_message, &msg, 0);
+    d->error[0] = '\0';
+    get_str(p, msg, d->error, sizeof d->error);
+    d->have_error = d->error[0] != '\0';
+    return QT_CHG_ERROR;
+  }
+  if (t == p->qt_frames)
+    return on_frames(p, o, d);
+  if (t == p->qt_layerSqnr)
+    return on_sqnr(p, o, d);
+  if (t == p->qt_histogram)
+    return on_hist(p, o, d);
+  return 0;
+}
+
+/* ---- Forging --------------------------------------------------------------- */
+
+static uint32_t finish(qt_proto *p, void *buf, LV2_Atom_Forge_Ref ok)
+{
+  (void)p;
+  if (!ok)
+    return 0;
+  const LV2_Atom *a = buf;
+  return (uint32_t)sizeof(LV2_Atom) + a->size;
+}
+
+uint32_t qt_proto_get(qt_proto *p, void *buf, uint32_t cap)
+{
+  LV2_Atom_Forge_Frame fr;
+  lv2_atom_forge_set_buffer(&p->forge, buf, cap);
+  LV2_Atom_Forge_Ref ok = lv2_atom_forge_object(&p->forge, &fr, 0, p->patch_Get);
+  if (ok)
+    lv2_atom_forge_pop(&p->forge, &fr);
+  return finish(p, buf, ok);
+}
+
+uint32_t qt_proto_set_model(qt_proto *p, void *buf, uint32_t cap, const char *path)
+{
+  LV2_Atom_Forge_Frame fr;
+  lv2_atom_forge_set_buffer(&p->forge, buf, cap);
+  LV2_Atom_Forge_Ref ok = lv2_atom_forge_object(&p->forge, &fr, 0, p->patch_Set);
+  ok = ok && lv2_atom_forge_key(&p->forge, p->patch_property);
+  ok = ok && lv2_atom_forge_urid(&p->forge, p->qt_model);
+  ok = ok && lv2_atom_forge_key(&p->forge, p->patch_value);
+  ok = ok && lv2_atom_forge_path(&p->forge, path, (uint32_t)strlen(path));
+  if (ok)
+    lv2_atom_forge_pop(&p->forge, &fr);
+  return finish(p, buf, ok);
+}
+
+uint32_t qt_proto_set_hist_layer(qt_proto *p, void *buf, uint32_t cap, int layer)
+{
+  LV2_Atom_Forge_Frame fr;
+  lv2_atom_forge_set_buffer(&p->forge, buf, cap);
+  LV2_Atom_Forge_Ref ok = lv2_atom_forge_object(&p->forge, &fr, 0, p->patch_Set);
+  ok = ok && lv2_atom_forge_key(&p->forge, p->patch_property);
+  ok = ok && lv2_atom_forge_urid(&p->forge, p->qt_histogramLayer);
+  ok = ok && lv2_atom_forge_key(&p->forge, p->patch_value);
+  ok = ok && lv2_atom_forge_int(&p->forge, layer);
+  if (ok)
+    lv2_atom_forge_pop(&p->forge, &fr);
+  return finish(p, buf, ok);
+}

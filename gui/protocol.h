@@ -1,0 +1,50 @@
+/*
+  The GUI side of the atom protocol documented in quantone_ports.h:
+  decoding notify messages into qt_gui_data, forging patch:Get / patch:Set.
+  Uses only LV2 atom headers (no GTK), with whatever URID map it is given:
+  the host's in-process, or the helper's table in the external UI.
+*/
+#ifndef QUANTONE_GUI_PROTOCOL_H
+#define QUANTONE_GUI_PROTOCOL_H
+
+#include "gui_data.h"
+
+#include <lv2/atom/atom.h>
+#include <lv2/atom/forge.h>
+#include <lv2/urid/urid.h>
+
+typedef struct {
+  LV2_URID atom_Path, atom_String, atom_Float, atom_Double, atom_Int, atom_Long, atom_Bool,
+      atom_Object, atom_Tuple, atom_Vector, atom_URID, atom_eventTransfer;
+  LV2_URID patch_Set, patch_Get, patch_property, patch_value;
+  LV2_URID qt_model, qt_modelInfo, qt_error, qt_frames, qt_layerSqnr, qt_histogram,
+      qt_histogramLayer, qt_path, qt_name, qt_architecture, qt_modelRate, qt_hostRate,
+      qt_resampling, qt_latency, qt_weightCount, qt_weightBytesFp32, qt_weightBytes,
+      qt_variant, qt_linearNames, qt_message, qt_sampleRate, qt_reference, qt_quantized,
+      qt_difference, qt_layerNames, qt_values, qt_layerName, qt_min, qt_max, qt_counts,
+      qt_levels;
+  LV2_Atom_Forge forge;
+} qt_proto;
+
+/** What a decoded message changed (bit set). */
+enum {
+  QT_CHG_PATH = 1u << 0,
+  QT_CHG_INFO = 1u << 1,
+  QT_CHG_ERROR = 1u << 2,
+  QT_CHG_FRAMES = 1u << 3,
+  QT_CHG_SQNR = 1u << 4,
+  QT_CHG_HIST = 1u << 5,
+};
+
+
+void qt_proto_init(qt_proto *p, LV2_URID_Map *map);
+/** Decode one notify event; returns QT_CHG_* bits (0: not ours). */
+unsigned qt_proto_decode(const qt_proto *p, const LV2_Atom *atom, uint32_t size,
+                         qt_gui_data *d);
+/** Forge into buf; return the atom's total size (header + body), 0 if it
+    does not fit. */
+uint32_t qt_proto_get(qt_proto *p, void *buf, uint32_t cap);
+uint32_t qt_proto_set_model(qt_proto *p, void *buf, uint32_t cap, const char *path);
+uint32_t qt_proto_set_hist_layer(qt_proto *p, void *buf, uint32_t cap, int layer);
+
+#endif

@@ -1,0 +1,155 @@
+/*
+  Quantone GUI views: pure cairo drawing from plain data.
+
+  Every view is a function (cairo_t, width, height, const data *) that
+  draws into whatever surface the caller gives it: a GtkDrawingArea in the
+  plugin window, or an image surface in the unit tests. Nothing here knows
+  GTK, LV2 or where the data came from, so a regression in a plot is caught
+  by rendering a fixed input without a display. Sizes are in logical
+  pixels; HiDPI comes for free because GTK scales the cairo_t it hands us.
+*/
+#ifndef QUANTONE_GUI_QT_VIEWS_H
+#define QUANTONE_GUI_QT_VIEWS_H
+
+#include <cairo.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+  double r, g, b;
+} qt_rgb;
+
+/** The palette, shared with the GTK CSS so widgets and plots match. */
+extern const qt_rgb QT_COL_BG, QT_COL_PANEL, QT_COL_GRID, QT_COL_TEXT, QT_COL_DIM, QT_COL_REF,
+    QT_COL_QUANT, QT_COL_ERR, QT_COL_ACCENT;
+
+/* ---- ESR meter ------------------------------------------------------------ */
+
+/** The NAM community's reading of ESR (linear): < 0.01 great, < 0.035 not
+    bad, < 0.1 might be OK, above: audible. */
+enum { QT_BAND_GREAT = 0, QT_BAND_NOT_BAD, QT_BAND_MAYBE, QT_BAND_AUDIBLE, QT_BAND_COUNT };
+extern const double qt_band_limit[QT_BAND_COUNT - 1]; /**< linear ESR upper bounds */
+int qt_esr_band(double esr_linear);
+qt_rgb qt_band_colour(int band);
+const char *qt_band_label(int band);
+
+#define QT_ESR_DB_MIN (-60.0) /**< bottom of the ESR axis, dB */
+#define QT_ESR_DB_MAX 10.0    /**< top of the ESR axis, dB */
+#define QT_ESR_HISTORY 300    /**< history points (10 s at 30 Hz) */
+
+typedef struct {
+  bool valid;   /**< a measurement exists (audio has played) */
+  float esr_db; /**< current value */
+  float history[QT_ESR_HISTORY]; /**< oldest first */
+  int n_history;
+  float clipped_per_s; /**< saturated int8 activations per second */
+  bool reference;      /**< FP32 is playing: the error is zero by definition */
+} qt_esr_view;
+
+/** Append a value to the history (drops the oldest when full). */
+void qt_esr_push(qt_esr_view *v, float esr_db);
+void qt_view_esr(cairo_t *cr, double w, double h, const qt_esr_view *v);
+
+/* ---- Spectrum ------------------------------------------------------------- */
+
+#define QT_SPEC_MAX_BINS 1025
+
+typedef struct {
+  bool valid;
+  int n_bins;  /**< bin k is at k * rate / (2 * (n_bins - 1)) Hz */
+  double rate; /**< Hz */
+  float signal_db[QT_SPEC_MAX_BINS]; /**< dBFS, averaged */
+  float error_db[QT_SPEC_MAX_BINS];
+} qt_spectrum_view;
+
+#define QT_SPEC_DB_MIN (-120.0)
+#define QT_SPEC_DB_MAX 0.0
+#define QT_SPEC_F_MIN 20.0
+void qt_view_spectrum(cairo_t *cr, double w, double h, const qt_spectrum_view *v);
+
+/* ---- Scope ---------------------------------------------------------------- */
+
+#define QT_SCOPE_MAX 1024
+
+typedef struct {
+  bool valid;
+  int n;
+  float rate;
+  float ref[QT_SCOPE_MAX], quant[QT_SCOPE_MAX], diff[QT_SCOPE_MAX];
+} qt_scope_view;
+
+void qt_view_scope(cairo_t *cr, double w, double h, const qt_scope_view *v);
+
+/* ---- Per-layer SQNR ------------------------------------------------------- */
+
+#define QT_MAX_LAYERS 64
+#define QT_SQNR_DB_TOP 60.0 /**< bar scale: 60 dB fills the plot; +inf (FP32) too */
+
+typedef struct {
+  int n;
+  char names[QT_MAX_LAYERS][32];
+  float sqnr_db[QT_MAX_LAYERS];
+} qt_sqnr_view;
+
+void qt_view_sqnr(cairo_t *cr, double w, double h, const qt_sqnr_view *v);
+
+/* ---- Weight histogram ----------------------------------------------------- */
+
+#define QT_HIST_MAX_BINS 256
+#define QT_HIST_MAX_LEVELS 256
+
+typedef struct {
+  bool valid;
+  char layer[48];
+  float min, max;
+  int n_bins;
+  int counts[QT_HIST_MAX_BINS];
+  int n_levels; /**< 0: FP32, nothing to draw over the histogram */
+  float levels[QT_HIST_MAX_LEVELS];
+} qt_hist_view;
+
+void qt_view_hist(cairo_t *cr, double w, double h, const qt_hist_view *v);
+
+/* ---- Cost ------------------------------------------------------------------- */
+
+typedef struct {
+  bool valid;
+  float dsp_ratio;         /**< DSP time of the active path / FP32 */
+  double weight_bytes;     /**< active variant */
+  double weight_bytes_fp32;
+  int latency;             /**< frames */
+  float clipped_per_s;
+} qt_cost_view;
+
+void qt_view_cost(cairo_t *cr, double w, double h, const qt_cost_view *v);
+
+/* ---- Shared layout (also used by the tests to find things) ------------------- */
+
+typedef struct {
+  double x, y, w, h;
+} qt_rect;
+
+/** The plot rectangle inside a panel of w x h (axes labels around it). */
+qt_rect qt_plot_rect(double w, double h);
+/** Bar i of n in the SQNR plot (full height rect the bar grows in). */
+qt_rect qt_sqnr_bar_rect(double w, double h, int n, int i);
+/** y in plot coordinates of an ESR value in dB. */
+double qt_esr_y(qt_rect plot, double db);
+/** x of a frequency on the spectrum's log axis. */
+double qt_spec_x(qt_rect plot, double f, double rate);
+
+/* Drawing helpers (view_common.c). */
+void qt_set_rgb(cairo_t *cr, qt_rgb c);
+void qt_set_rgba(cairo_t *cr, qt_rgb c, double a);
+/** Returns the x where the title ends (for headers that must not overlap it). */
+double qt_panel(cairo_t *cr, double w, double h, const char *title);
+/** align: 0 left, 0.5 centre, 1 right of x; y is the baseline. */
+void qt_text(cairo_t *cr, double x, double y, double size, double align, qt_rgb c,
+             const char *text);
+void qt_text_bold(cairo_t *cr, double x, double y, double size, double align, qt_rgb c,
+                  const char *text);
+void qt_rounded_rect(cairo_t *cr, double x, double y, double w, double h, double r);
+void qt_format_bytes(double bytes, char *buf, size_t len);
+void qt_no_data(cairo_t *cr, qt_rect r, const char *msg);
+
+#endif

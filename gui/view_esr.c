@@ -1,0 +1,163 @@
+/*
+  ESR meter: the current error-to-signal ratio as a number and a bar, and
+  its last seconds as a graph, both over colour bands that say what the
+  number means to a player (the NAM bands). Bands are drawn in dB because
+  ESR spans decades: 8 bits sit around -40 dB, 2 bits near 0 dB.
+*/
+#include "qt_views.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+const double qt_band_limit[QT_BAND_COUNT - 1] = {0.01, 0.035, 0.1};
+
+int qt_esr_band(double esr)
+{
+  for (int b = 0; b < QT_BAND_COUNT - 1; ++b)
+    if (esr < qt_band_limit[b])
+      return b;
+  return QT_BAND_AUDIBLE;
+}
+
+qt_rgb qt_band_colour(int band)
+{
+  static const qt_rgb c[QT_BAND_COUNT] = {
+      {0.243, 0.812, 0.431}, /* great: green */
+      {0.651, 0.851, 0.290}, /* not bad: yellow-green */
+      {0.949, 0.698, 0.200}, /* might be OK: orange */
+      {0.910, 0.282, 0.310}, /* audible: red */
+  };
+  return c[band < 0 ? 0 : band >= QT_BAND_COUNT ? QT_BAND_COUNT - 1 : band];
+}
+
+const char *qt_band_label(int band)
+{
+  static const char *l[QT_BAND_COUNT] = {"great", "not bad", "might be OK", "audible"};
+  return l[band < 0 ? 0 : band >= QT_BAND_COUNT ? QT_BAND_COUNT - 1 : band];
+}
+
+void qt_esr_push(qt_esr_view *v, float db)
+{
+  if (v->n_history == QT_ESR_HISTORY) {
+    memmove(v->history, v->history + 1, (QT_ESR_HISTORY - 1) * sizeof(float));
+    v->n_history--;
+  }
+  v->history[v->n_history++] = db;
+}
+
+double qt_esr_y(qt_rect p, double db)
+{
+  if (!(db > QT_ESR_DB_MIN)) /* also catches NaN and -inf */
+    db = QT_ESR_DB_MIN;
+  if (db > QT_ESR_DB_MAX)
+    db = QT_ESR_DB_MAX;
+  return p.y + p.h * (QT_ESR_DB_MAX - db) / (QT_ESR_DB_MAX - QT_ESR_DB_MIN);
+}
+
+static double band_db(int b) /* upper edge of band b in dB */
+{
+  return b < QT_BAND_COUNT - 1 ? 10.0 * log10(qt_band_limit[b]) : QT_ESR_DB_MAX;
+}
+
+void qt_view_esr(cairo_t *cr, double w, double h, const qt_esr_view *v)
+{
+  double title_end = qt_panel(cr, w, h, "ESR VS FP32");
+  qt_rect p = qt_plot_rect(w, h);
+  const double meter_w = 16, gap = 10;
+  qt_rect g = p; /* history graph; the bar meter sits right of it */
+  g.w -= meter_w + gap;
+  qt_rect m = {g.x + g.w + gap, p.y, meter_w, p.h};
+
+  /* Band stripes behind graph, solid (dimmed) under the meter. */
+  double lo = QT_ESR_DB_MIN;
+  for (int b = 0; b < QT_BAND_COUNT; ++b) {
+    double hi = band_db(b);
+    double y0 = qt_esr_y(g, hi), y1 = qt_esr_y(g, lo);
+    qt_set_rgba(cr, qt_band_colour(b), 0.16);
+    cairo_rectangle(cr, g.x, y0, g.w, y1 - y0);
+    cairo_fill(cr);
+    qt_set_rgba(cr, qt_band_colour(b), 0.28);
+    cairo_rectangle(cr, m.x, y0, m.w, y1 - y0);
+    cairo_fill(cr);
+    if (y1 - y0 > 11)
+      qt_text(cr, g.x + g.w - 6, y1 - 4, 10, 1, qt_band_colour(b), qt_band_label(b));
+    lo = hi;
+  }
+
+  /* dB grid and labels. */
+  cairo_set_line_width(cr, 1);
+  for (int db = (int)QT_ESR_DB_MIN; db <= (int)QT_ESR_DB_MAX; db += 10) {
+    double y = floor(qt_esr_y(g, db)) + 0.5;
+    qt_set_rgba(cr, QT_COL_GRID, 0.9);
+    cairo_move_to(cr, g.x, y);
+    cairo_line_to(cr, g.x + g.w, y);
+    cairo_stroke(cr);
+    char s[16];
+    snprintf(s, sizeof s, "%d", db);
+    qt_text(cr, g.x - 6, y + 3.5, 10, 1, QT_COL_DIM, s);
+  }
+  qt_text(cr, g.x - 6, g.y + g.h + 16, 10, 1, QT_COL_DIM, "dB");
+  qt_text(cr, g.x + g.w, g.y + g.h + 16, 10, 1, QT_COL_DIM, "last 10 s");
+
+  char big[48];
+  if (!v->valid) {
+    qt_no_data(cr, g, "no signal yet");
+    qt_text_bold(cr, w - 12, 19, 15, 1, QT_COL_DIM, "-- dB");
+    return;
+  }
+  double esr_lin = pow(10.0, v->esr_db / 10.0);
+  int band = v->reference ? QT_BAND_GREAT : qt_esr_band(esr_lin);
+  qt_rgb bc = qt_band_colour(band);
+
+  /* History line. */
+  if (v->n_history > 1) {
+    cairo_save(cr);
+    cairo_rectangle(cr, g.x, g.y, g.w, g.h);
+    cairo_clip(cr);
+    double dx = g.w / (QT_ESR_HISTORY - 1);
+    double x0 = g.x + g.w - (v->n_history - 1) * dx;
+    for (int i = 0; i < v->n_history; ++i) {
+      double x = x0 + i * dx, y = qt_esr_y(g, v->history[i]);
+      if (i == 0)
+        cairo_move_to(cr, x, y);
+      else
+        cairo_line_to(cr, x, y);
+    }
+    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+    cairo_set_line_width(cr, 2);
+    qt_set_rgb(cr, QT_COL_TEXT);
+    cairo_stroke(cr);
+    cairo_restore(cr);
+  }
+
+  /* Bar meter: filled from the bottom to the current value, in its band. */
+  double y = qt_esr_y(m, v->esr_db);
+  qt_set_rgb(cr, bc);
+  cairo_rectangle(cr, m.x, y, m.w, m.y + m.h - y);
+  cairo_fill(cr);
+  qt_set_rgb(cr, QT_COL_TEXT);
+  cairo_rectangle(cr, m.x - 3, floor(y) - 1, m.w + 6, 2);
+  cairo_fill(cr);
+
+  if (v->reference)
+    snprintf(big, sizeof big, "FP32 reference");
+  else if (v->esr_db <= QT_ESR_DB_MIN - 30)
+    snprintf(big, sizeof big, "< %.0f dB", QT_ESR_DB_MIN - 30);
+  else
+    snprintf(big, sizeof big, "%.1f dB", v->esr_db);
+  cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+  cairo_set_font_size(cr, 15);
+  cairo_text_extents_t e;
+  cairo_text_extents(cr, big, &e);
+  qt_text_bold(cr, w - 12, 19, 15, 1, bc, big);
+  if (!v->reference) {
+    char lab[64];
+    snprintf(lab, sizeof lab, "%s  ·  %.3g", qt_band_label(band), esr_lin);
+    double right = w - 12 - e.x_advance - 10;
+    cairo_set_font_size(cr, 11);
+    cairo_text_extents(cr, lab, &e);
+    if (right - e.x_advance > title_end + 8)
+      qt_text(cr, right, 18, 11, 1, qt_band_colour(band), lab);
+  }
+}

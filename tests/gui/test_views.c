@@ -1,0 +1,462 @@
+/*
+  Headless tests of the GUI's drawing and data paths: every view renders
+  into a cairo image surface from fixed input, and statistics of the
+  pixels (colours in band regions, bar heights, non-blank counts) are
+  checked, so a broken plot fails here without a display. Also the
+  spectrum analyser and the atom protocol decoder. Renders are written as
+  PNGs next to the test binary (artifacts for a human look).
+*/
+#include "gui_data.h"
+#include "protocol.h"
+#include "qt_views.h"
+#include "spectrum.h"
+
+#include <lv2/atom/forge.h>
+#include <lv2/patch/patch.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+#define CHECK(c, ...)                                                                          \
+  do {                                                                                         \
+    if (!(c)) {                                                                                \
+      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                     \
+      fprintf(stderr, __VA_ARGS__);                                                            \
+      fprintf(stderr, "\n");                                                                   \
+      failures++;                                                                              \
+    }                                                                                          \
+  } while (0)
+
+typedef struct {
+  cairo_surface_t *s;
+  int w, h, stride;
+  unsigned char *px;
+} image;
+
+typedef void (*view_fn)(cairo_t *, double, double, const void *);
+
+static image render(view_fn fn, int w, int h, const void *data, const char *png)
+{
+  image im;
+  im.s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+  cairo_t *cr = cairo_create(im.s);
+  fn(cr, w, h, data);
+  cairo_destroy(cr);
+  cairo_surface_flush(im.s);
+  if (png)
+    cairo_surface_write_to_png(im.s, png);
+  im.w = w;
+  im.h = h;
+  im.stride = cairo_image_surface_get_stride(im.s);
+  im.px = cairo_image_surface_get_data(im.s);
+  return im;
+}
+
+static void rgb_at(const image *im, int x, int y, int *r, int *g, int *b)
+{
+  uint32_t p = *(const uint32_t *)(im->px + y * im->stride + x * 4);
+  *r = (p >> 16) & 255;
+  *g = (p >> 8) & 255;
+  *b = p & 255;
+}
+
+static bool near(const image *im, int x, int y, qt_rgb c, int tol)
+{
+  int r, g, b;
+  rgb_at(im, x, y, &r, &g, &b);
+  return abs(r - (int)lround(c.r * 255)) <= tol && abs(g - (int)lround(c.g * 255)) <= tol &&
+         abs(b - (int)lround(c.b * 255)) <= tol;
+}
+
+static qt_rgb blend(qt_rgb under, qt_rgb over, double a)
+{
+  qt_rgb o = {under.r + a * (over.r - under.r), under.g + a * (over.g - under.g),
+              under.b + a * (over.b - under.b)};
+  return o;
+}
+
+/** Distinct colours and luminance stddev: a rendered plot, not a blank. */
+static void stats(const image *im, int *distinct, double *stddev, int *non_bg)
+{
+  static unsigned char seen[1 << 18];
+  memset(seen, 0, sizeof seen);
+  double sum = 0, sum2 = 0;
+  *distinct = 0;
+  *non_bg = 0;
+  for (int y = 0; y < im->h; ++y)
+    for (int x = 0; x < im->w; ++x) {
+      int r, g, b;
+      rgb_at(im, x, y, &r, &g, &b);
+      unsigned key = (unsigned)((r >> 2) << 12 | (g >> 2) << 6 | (b >> 2));
+      if (!seen[key]) {
+        seen[key] = 1;
+        ++*distinct;
+      }
+      double l = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      sum += l;
+      sum2 += l * l;
+      if (!near(im, x, y, QT_COL_PANEL, 3) && !near(im, x, y, QT_COL_BG, 3))
+        ++*non_bg;
+    }
+  double n = (double)im->w * im->h, m = sum / n;
+  *stddev = sqrt(fmax(0.0, sum2 / n - m * m));
+}
+
+static void check_nonblank(const image *im, const char *what, int min_colours, int min_pixels)
+{
+  int d, nb;
+  double sd;
+  stats(im, &d, &sd, &nb);
+  printf("  %-9s %d colours, stddev %.1f, %d drawn pixels\n", what, d, sd, nb);
+  CHECK(d >= min_colours, "%s: only %d distinct colours", what, d);
+  CHECK(sd > 5.0, "%s: flat image (stddev %.2f)", what, sd);
+  CHECK(nb >= min_pixels, "%s: only %d non-background pixels", what, nb);
+}
+
+/* ---- ESR ------------------------------------------------------------------- */
+
+static void test_esr(void)
+{
+  static qt_esr_view v;
+  memset(&v, 0, sizeof v);
+  v.valid = true;
+  v.esr_db = -30;
+  for (int i = 0; i < QT_ESR_HISTORY; ++i)
+    qt_esr_push(&v, -30.0f + 3.0f * sinf(i * 0.1f));
+  const int W = 420, H = 220;
+  image im = render((view_fn)qt_view_esr, W, H, &v, "view_esr.png");
+  check_nonblank(&im, "esr", 20, 5000);
+
+  qt_rect p = qt_plot_rect(W, H);
+  qt_rect g = p;
+  g.w -= 26;
+  qt_rect m = {g.x + g.w + 10, p.y, 16, p.h};
+  /* Band stripes behind the graph: the expected blend in each band. */
+  int xg = (int)(g.x + 20);
+  struct {
+    double db;
+    int band;
+  } probe[] = {{-45, QT_BAND_GREAT}, {-17, QT_BAND_NOT_BAD}, {-12.5, QT_BAND_MAYBE},
+               {4, QT_BAND_AUDIBLE}};
+  for (int i = 0; i < 4; ++i) {
+    int y = (int)qt_esr_y(g, probe[i].db);
+    qt_rgb want = blend(QT_COL_PANEL, qt_band_colour(probe[i].band), 0.16);
+    CHECK(near(&im, xg, y, want, 4), "esr: band %d colour at %.1f dB", probe[i].band,
+          probe[i].db);
+  }
+  /* Meter: solid band colour below the value, dim band above it. */
+  int xm = (int)(m.x + m.w / 2);
+  CHECK(near(&im, xm, (int)qt_esr_y(m, -50), qt_band_colour(QT_BAND_GREAT), 2),
+        "esr: meter fill is not the 'great' colour");
+  CHECK(near(&im, xm, (int)qt_esr_y(m, 5),
+             blend(QT_COL_PANEL, qt_band_colour(QT_BAND_AUDIBLE), 0.28), 4),
+        "esr: meter above the value is not the dim 'audible' band");
+  cairo_surface_destroy(im.s);
+
+  /* An audible error turns the meter red. */
+  v.esr_db = -3;
+  im = render((view_fn)qt_view_esr, W, H, &v, NULL);
+  CHECK(near(&im, xm, (int)qt_esr_y(m, -50), qt_band_colour(QT_BAND_AUDIBLE), 2),
+        "esr: -3 dB meter is not red");
+  cairo_surface_destroy(im.s);
+
+  CHECK(qt_esr_band(0.005) == QT_BAND_GREAT && qt_esr_band(0.02) == QT_BAND_NOT_BAD &&
+            qt_esr_band(0.05) == QT_BAND_MAYBE && qt_esr_band(0.2) == QT_BAND_AUDIBLE,
+        "esr: band thresholds");
+}
+
+/* ---- SQNR ---------------------------------------------------------------- */
+
+static int bar_height(const image *im, qt_rect r, qt_rgb c)
+{
+  int x = (int)(r.x + r.w / 2), n = 0;
+  for (int y = (int)r.y; y < (int)(r.y + r.h + 1) && y < im->h; ++y)
+    if (near(im, x, y, c, 2))
+      ++n;
+  return n;
+}
+
+static void test_sqnr(void)
+{
+  static qt_sqnr_view v;
+  memset(&v, 0, sizeof v);
+  v.n = 4;
+  const float vals[] = {15, 30, 45, INFINITY};
+  for (int i = 0; i < 4; ++i) {
+    v.sqnr_db[i] = vals[i];
+    snprintf(v.names[i], sizeof v.names[i], "layer%d", i);
+  }
+  const int W = 420, H = 220;
+  image im = render((view_fn)qt_view_sqnr, W, H, &v, "view_sqnr.png");
+  check_nonblank(&im, "sqnr", 10, 3000);
+  int hgt[4];
+  for (int i = 0; i < 4; ++i) {
+    qt_rgb c = isinf(vals[i]) ? QT_COL_ACCENT : qt_band_colour(qt_esr_band(pow(10, -vals[i] / 10)));
+    hgt[i] = bar_height(&im, qt_sqnr_bar_rect(W, H, 4, i), c);
+  }
+  double full = qt_sqnr_bar_rect(W, H, 4, 0).h;
+  printf("  sqnr bars %d %d %d %d px (plot %.0f)\n", hgt[0], hgt[1], hgt[2], hgt[3], full);
+  CHECK(abs(hgt[1] - 2 * hgt[0]) <= 3, "sqnr: 30 dB bar is not twice the 15 dB bar");
+  CHECK(abs(hgt[2] - 3 * hgt[0]) <= 3, "sqnr: 45 dB bar is not three times the 15 dB bar");
+  CHECK(fabs(hgt[2] - full * 45 / QT_SQNR_DB_TOP) <= 3, "sqnr: 45 dB bar height off scale");
+  CHECK(fabs(hgt[3] - full) <= 3, "sqnr: +inf (FP32) bar is not full height");
+  cairo_surface_destroy(im.s);
+}
+
+/* ---- Spectrum ------------------------------------------------------------- */
+
+static void test_spectrum(void)
+{
+  qt_spectrum *s = qt_spectrum_new(1024);
+  CHECK(s != NULL, "spectrum: create");
+  if (!s)
+    return;
+  static qt_spectrum_view v;
+  memset(&v, 0, sizeof v);
+  float sig[256], err[256];
+  for (int f = 0; f < 8; ++f) {
+    for (int i = 0; i < 256; ++i) {
+      double t = (f * 256 + i) / 48000.0;
+      sig[i] = (float)(0.5 * sin(2 * M_PI * 3000.0 * t));
+      err[i] = (float)(0.005 * sin(2 * M_PI * 9000.0 * t));
+    }
+    qt_spectrum_feed(s, sig, err, 256, 48000, &v);
+  }
+  int peak = 1;
+  for (int k = 1; k < v.n_bins; ++k)
+    if (v.signal_db[k] > v.signal_db[peak])
+      peak = k;
+  double f_peak = peak * 48000.0 / (2.0 * (v.n_bins - 1));
+  int epeak = 1;
+  for (int k = 1; k < v.n_bins; ++k)
+    if (v.error_db[k] > v.error_db[epeak])
+      epeak = k;
+  double fe = epeak * 48000.0 / (2.0 * (v.n_bins - 1));
+  printf("  spectrum: signal peak %.0f Hz %.1f dB, error peak %.0f Hz %.1f dB\n", f_peak,
+         v.signal_db[peak], fe, v.error_db[epeak]);
+  CHECK(fabs(f_peak - 3000) < 100, "spectrum: signal peak at %.0f Hz", f_peak);
+  CHECK(fabs(v.signal_db[peak] - (-6.02)) < 1.5, "spectrum: 0.5 sine reads %.2f dB",
+        v.signal_db[peak]);
+  CHECK(fabs(fe - 9000) < 100 && fabs(v.error_db[epeak] - (-46.0)) < 1.5,
+        "spectrum: error peak %.0f Hz %.1f dB", fe, v.error_db[epeak]);
+  const int W = 420, H = 220;
+  image im = render((view_fn)qt_view_spectrum, W, H, &v, "view_spectrum.png");
+  check_nonblank(&im, "spectrum", 20, 5000);
+  /* Error line drawn at its frequency on the log axis, near -46 dB. */
+  qt_rect p = qt_plot_rect(W, H);
+  int x = (int)qt_spec_x(p, 9000, 48000);
+  int hits = 0;
+  for (int y = (int)p.y; y < (int)(p.y + p.h); ++y)
+    for (int dx = -2; dx <= 2; ++dx)
+      hits += near(&im, x + dx, y, QT_COL_ERR, 40);
+  CHECK(hits > 2, "spectrum: no error trace at 9 kHz");
+  cairo_surface_destroy(im.s);
+  qt_spectrum_free(s);
+}
+
+/* ---- Scope, histogram, cost --------------------------------------------------- */
+
+static int count_colour(const image *im, qt_rect r, qt_rgb c, int tol)
+{
+  int n = 0;
+  for (int y = (int)r.y; y < (int)(r.y + r.h) && y < im->h; ++y)
+    for (int x = (int)r.x; x < (int)(r.x + r.w) && x < im->w; ++x)
+      n += near(im, x, y, c, tol);
+  return n;
+}
+
+static void test_scope(void)
+{
+  static qt_scope_view v;
+  memset(&v, 0, sizeof v);
+  v.valid = true;
+  v.n = 256;
+  v.rate = 48000;
+  for (int i = 0; i < 256; ++i) {
+    v.ref[i] = (float)(0.4 * sin(2 * M_PI * i / 64.0));
+    v.quant[i] = (float)(0.4 * sin(2 * M_PI * i / 64.0 + 0.3));
+    v.diff[i] = v.quant[i] - v.ref[i];
+  }
+  const int W = 420, H = 220;
+  image im = render((view_fn)qt_view_scope, W, H, &v, "view_scope.png");
+  check_nonblank(&im, "scope", 20, 3000);
+  qt_rect all = {0, 30, W, H - 30};
+  CHECK(count_colour(&im, all, QT_COL_REF, 10) > 100, "scope: no reference trace");
+  CHECK(count_colour(&im, all, QT_COL_QUANT, 10) > 100, "scope: no quantized trace");
+  qt_rect lower = {0, 30 + (H - 48) * 0.66, W, H};
+  CHECK(count_colour(&im, lower, QT_COL_ERR, 10) > 100, "scope: no error trace in its strip");
+  cairo_surface_destroy(im.s);
+}
+
+static void test_hist(void)
+{
+  static qt_hist_view v;
+  memset(&v, 0, sizeof v);
+  v.valid = true;
+  v.min = -1;
+  v.max = 1;
+  v.n_bins = 64;
+  for (int i = 0; i < 64; ++i)
+    v.counts[i] = (int)(1000 * exp(-pow((i - 31.5) / 10.0, 2)));
+  v.n_levels = 3;
+  v.levels[0] = -0.5f;
+  v.levels[1] = 0;
+  v.levels[2] = 0.5f;
+  snprintf(v.layer, sizeof v.layer, "l0.conv");
+  const int W = 420, H = 200;
+  image im = render((view_fn)qt_view_hist, W, H, &v, "view_hist.png");
+  check_nonblank(&im, "hist", 10, 3000);
+  qt_rect p = qt_plot_rect(W, H);
+  p.x = 14;
+  p.w = W - 28;
+  for (int i = 0; i < 3; ++i) {
+    int x = (int)(p.x + (v.levels[i] + 1) / 2 * p.w);
+    int n = 0;
+    for (int dx = -1; dx <= 1; ++dx)
+      for (int y = (int)p.y + 4; y < (int)(p.y + p.h) - 2; ++y)
+        n += near(&im, x + dx, y, QT_COL_QUANT, 40);
+    CHECK(n > p.h * 0.6, "hist: level %d line missing (%d px)", i, n);
+  }
+  cairo_surface_destroy(im.s);
+}
+
+static void test_cost(void)
+{
+  qt_cost_view v = {true, 0.5f, 25000, 100000, 0, 0};
+  const int W = 420, H = 180;
+  image im = render((view_fn)qt_view_cost, W, H, &v, "view_cost.png");
+  check_nonblank(&im, "cost", 10, 2000);
+  /* Weight bar: quantized colour over 25% of the bar width. */
+  qt_rect bar = {12, 90, W - 24, 12};
+  int n = 0;
+  for (int x = (int)bar.x; x < (int)(bar.x + bar.w); ++x)
+    n += near(&im, x, 96, QT_COL_QUANT, 3);
+  CHECK(abs(n - (int)(bar.w * 0.25)) <= 4, "cost: weight bar %d px, want %d", n,
+        (int)(bar.w * 0.25));
+  cairo_surface_destroy(im.s);
+}
+
+/* ---- Protocol ------------------------------------------------------------------ */
+
+static char *uris[256];
+static int n_uris;
+
+static LV2_URID map(LV2_URID_Map_Handle h, const char *uri)
+{
+  (void)h;
+  for (int i = 0; i < n_uris; ++i)
+    if (!strcmp(uris[i], uri))
+      return (LV2_URID)i + 1;
+  uris[n_uris] = strdup(uri);
+  return (LV2_URID)++n_uris;
+}
+
+static void test_protocol(void)
+{
+  LV2_URID_Map m = {NULL, map};
+  qt_proto p;
+  qt_proto_init(&p, &m);
+  static qt_gui_data d;
+  memset(&d, 0, sizeof d);
+  uint8_t buf[8192];
+  LV2_Atom_Forge f;
+  lv2_atom_forge_init(&f, &m);
+
+  /* qt:error */
+  LV2_Atom_Forge_Frame fr, tup;
+  lv2_atom_forge_set_buffer(&f, buf, sizeof buf);
+  lv2_atom_forge_object(&f, &fr, 0, p.qt_error);
+  lv2_atom_forge_key(&f, p.qt_message);
+  lv2_atom_forge_string(&f, "cannot read /x.nam", 18);
+  lv2_atom_forge_pop(&f, &fr);
+  const LV2_Atom *a = (const LV2_Atom *)buf;
+  unsigned c = qt_proto_decode(&p, a, sizeof(LV2_Atom) + a->size, &d);
+  CHECK(c == QT_CHG_ERROR && d.have_error && !strcmp(d.error, "cannot read /x.nam"),
+        "protocol: error message");
+
+  /* qt:modelInfo */
+  lv2_atom_forge_set_buffer(&f, buf, sizeof buf);
+  lv2_atom_forge_object(&f, &fr, 0, p.qt_modelInfo);
+  lv2_atom_forge_key(&f, p.qt_path);
+  lv2_atom_forge_path(&f, "/m/a.nam", 8);
+  lv2_atom_forge_key(&f, p.qt_name);
+  lv2_atom_forge_string(&f, "Amp", 3);
+  lv2_atom_forge_key(&f, p.qt_architecture);
+  lv2_atom_forge_string(&f, "WaveNet", 7);
+  lv2_atom_forge_key(&f, p.qt_modelRate);
+  lv2_atom_forge_double(&f, 48000);
+  lv2_atom_forge_key(&f, p.qt_weightCount);
+  lv2_atom_forge_long(&f, 13801);
+  lv2_atom_forge_key(&f, p.qt_weightBytesFp32);
+  lv2_atom_forge_long(&f, 55204);
+  lv2_atom_forge_key(&f, p.qt_linearNames);
+  lv2_atom_forge_tuple(&f, &tup);
+  lv2_atom_forge_string(&f, "l0", 2);
+  lv2_atom_forge_string(&f, "l1", 2);
+  lv2_atom_forge_pop(&f, &tup);
+  lv2_atom_forge_pop(&f, &fr);
+  c = qt_proto_decode(&p, a, sizeof(LV2_Atom) + a->size, &d);
+  CHECK(c == QT_CHG_INFO && !strcmp(d.model_name, "Amp") && !strcmp(d.architecture, "WaveNet") &&
+            d.model_rate == 48000 && d.weight_count == 13801 && d.n_linears == 2 &&
+            !strcmp(d.linear_names[1], "l1") && d.cost.weight_bytes_fp32 == 55204,
+        "protocol: modelInfo");
+
+  /* qt:frames */
+  float r[256], q[256], df[256];
+  for (int i = 0; i < 256; ++i) {
+    r[i] = (float)i;
+    q[i] = (float)i + 1;
+    df[i] = 1;
+  }
+  lv2_atom_forge_set_buffer(&f, buf, sizeof buf);
+  lv2_atom_forge_object(&f, &fr, 0, p.qt_frames);
+  lv2_atom_forge_key(&f, p.qt_sampleRate);
+  lv2_atom_forge_float(&f, 44100);
+  lv2_atom_forge_key(&f, p.qt_reference);
+  lv2_atom_forge_vector(&f, 4, p.atom_Float, 256, r);
+  lv2_atom_forge_key(&f, p.qt_quantized);
+  lv2_atom_forge_vector(&f, 4, p.atom_Float, 256, q);
+  lv2_atom_forge_key(&f, p.qt_difference);
+  lv2_atom_forge_vector(&f, 4, p.atom_Float, 256, df);
+  lv2_atom_forge_pop(&f, &fr);
+  c = qt_proto_decode(&p, a, sizeof(LV2_Atom) + a->size, &d);
+  CHECK(c == QT_CHG_FRAMES && d.scope.n == 256 && d.scope.rate == 44100 && d.scope.quant[10] == 11,
+        "protocol: frames");
+  /* Truncated: claimed size beyond the buffer is refused. */
+  CHECK(qt_proto_decode(&p, a, 16, &d) == 0, "protocol: truncated message accepted");
+
+  /* Forged patch:Set of the model. */
+  uint32_t n = qt_proto_set_model(&p, buf, sizeof buf, "/tmp/broken.nam");
+  CHECK(n > sizeof(LV2_Atom), "protocol: set_model size");
+  const LV2_Atom_Object *o = (const LV2_Atom_Object *)buf;
+  const LV2_Atom *prop = NULL, *val = NULL;
+  lv2_atom_object_get(o, p.patch_property, &prop, p.patch_value, &val, 0);
+  CHECK(o->body.otype == p.patch_Set && prop && ((const LV2_Atom_URID *)prop)->body == p.qt_model &&
+            val && val->type == p.atom_Path &&
+            !strcmp((const char *)LV2_ATOM_BODY_CONST(val), "/tmp/broken.nam"),
+        "protocol: patch:Set model");
+  CHECK(qt_proto_set_model(&p, buf, 16, "/tmp/broken.nam") == 0, "protocol: overflow not caught");
+  n = qt_proto_get(&p, buf, sizeof buf);
+  CHECK(n >= sizeof(LV2_Atom_Object) && o->body.otype == p.patch_Get, "protocol: patch:Get");
+  for (int i = 0; i < n_uris; ++i)
+    free(uris[i]);
+}
+
+int main(void)
+{
+  test_esr();
+  test_sqnr();
+  test_spectrum();
+  test_scope();
+  test_hist();
+  test_cost();
+  test_protocol();
+  if (failures)
+    fprintf(stderr, "%d failure(s)\n", failures);
+  else
+    printf("all view tests passed\n");
+  return failures ? 1 : 0;
+}
