@@ -13,14 +13,93 @@
 #define QUANTONE_UI_EXTERNAL_URI QUANTONE_URI "#ui-external"
 #define QUANTONE_NS QUANTONE_URI "#"
 
-/** Properties and messages exchanged over the atom ports. */
-#define QUANTONE__model QUANTONE_NS "model"             /**< patch:Set value: atom:Path */
-#define QUANTONE__modelInfo QUANTONE_NS "modelInfo"     /**< plugin -> UI object */
-#define QUANTONE__error QUANTONE_NS "error"             /**< plugin -> UI string */
-#define QUANTONE__frames QUANTONE_NS "frames"           /**< reference/quantized/error frames */
-#define QUANTONE__layerSqnr QUANTONE_NS "layerSqnr"     /**< per-layer SQNR vector */
-#define QUANTONE__histogram QUANTONE_NS "histogram"     /**< weight histogram + levels */
+/*
+  Atom protocol (control port: UI/host -> plugin; notify port: plugin -> UI).
+  Every message is an atom:Object in an atom:Sequence; "key: type" lists the
+  properties in the order the plugin writes them. Keys are QUANTONE_NS
+  names unless prefixed (patch: = http://lv2plug.in/ns/ext/patch#).
+
+  UI -> plugin (control port)
+  - patch:Set { patch:property qt:model, patch:value atom:Path }
+      load a model file (.nam or keras json) in the worker. On success the
+      plugin answers with patch:Set model + modelInfo (+ layerSqnr and
+      histogram); on failure with qt:error, and the current model keeps
+      playing.
+  - patch:Set { patch:property qt:histogramLayer, patch:value atom:Int }
+      choose the weight matrix (index into modelInfo's qt:linearNames) whose
+      histogram the plugin sends.
+  - patch:Get { } (or with patch:property qt:model)
+      ask for everything: patch:Set model, modelInfo, layerSqnr, histogram.
+
+  plugin -> UI (notify port)
+  - patch:Set { patch:property qt:model, patch:value atom:Path }
+      the model file now playing (after a load, a restore and on patch:Get).
+  - qt:modelInfo {
+      qt:path atom:Path, qt:name atom:String, qt:architecture atom:String,
+      qt:modelRate atom:Double (Hz), qt:hostRate atom:Double (Hz),
+      qt:resampling atom:Bool, qt:latency atom:Int (host frames),
+      qt:weightCount atom:Long (float parameters in the file),
+      qt:weightBytesFp32 atom:Long, qt:weightBytes atom:Long (active variant),
+      qt:variant atom:String (e.g. "4-bit kmeans sym per-channel, float"),
+      qt:linearNames atom:Tuple of atom:String }
+  - qt:error { qt:message atom:String }   a problem the player must see
+      (unreadable model file, unsupported sample rate ratio, a scheme the
+      quantizer refuses ...). Also written to the host log (not from run()).
+  - qt:frames { qt:sampleRate atom:Float, qt:reference atom:Vector of Float,
+      qt:quantized atom:Vector of Float, qt:difference atom:Vector of Float }
+      QUANTONE_FRAME_LEN consecutive samples of the float reference, the
+      quantized path and quantized - reference, at the model's rate, before
+      monitor selection and levels; at most QUANTONE_FRAME_RATE per second.
+  - qt:layerSqnr { qt:layerNames atom:Tuple of atom:String,
+      qt:values atom:Vector of Float }
+      per observed layer (engine.h qm_model_layer_name order), SQNR in dB of
+      the active variant's layer output against the float model's, measured
+      in the worker over a synthetic guitar-like calibration clip; +inf for
+      the FP32 reference. Sent when a variant becomes active.
+  - qt:histogram { qt:histogramLayer atom:Int, qt:layerName atom:String,
+      qt:min atom:Float, qt:max atom:Float, qt:counts atom:Vector of Int,
+      qt:levels atom:Vector of Float }
+      QUANTONE_HIST_BINS equal-width bins over [min, max] of the weights the
+      active variant multiplies with (dequantized), and the quantizer's
+      levels for the first row (empty for FP32).
+*/
+#define QUANTONE__model QUANTONE_NS "model"
+#define QUANTONE__modelInfo QUANTONE_NS "modelInfo"
+#define QUANTONE__error QUANTONE_NS "error"
+#define QUANTONE__frames QUANTONE_NS "frames"
+#define QUANTONE__layerSqnr QUANTONE_NS "layerSqnr"
+#define QUANTONE__histogram QUANTONE_NS "histogram"
 #define QUANTONE__histogramLayer QUANTONE_NS "histogramLayer"
+/* property keys */
+#define QUANTONE__path QUANTONE_NS "path"
+#define QUANTONE__name QUANTONE_NS "name"
+#define QUANTONE__architecture QUANTONE_NS "architecture"
+#define QUANTONE__modelRate QUANTONE_NS "modelRate"
+#define QUANTONE__hostRate QUANTONE_NS "hostRate"
+#define QUANTONE__resampling QUANTONE_NS "resampling"
+#define QUANTONE__latency QUANTONE_NS "latency"
+#define QUANTONE__weightCount QUANTONE_NS "weightCount"
+#define QUANTONE__weightBytesFp32 QUANTONE_NS "weightBytesFp32"
+#define QUANTONE__weightBytes QUANTONE_NS "weightBytes"
+#define QUANTONE__variant QUANTONE_NS "variant"
+#define QUANTONE__linearNames QUANTONE_NS "linearNames"
+#define QUANTONE__message QUANTONE_NS "message"
+#define QUANTONE__sampleRate QUANTONE_NS "sampleRate"
+#define QUANTONE__reference QUANTONE_NS "reference"
+#define QUANTONE__quantized QUANTONE_NS "quantized"
+#define QUANTONE__difference QUANTONE_NS "difference"
+#define QUANTONE__layerNames QUANTONE_NS "layerNames"
+#define QUANTONE__values QUANTONE_NS "values"
+#define QUANTONE__layerName QUANTONE_NS "layerName"
+#define QUANTONE__min QUANTONE_NS "min"
+#define QUANTONE__max QUANTONE_NS "max"
+#define QUANTONE__counts QUANTONE_NS "counts"
+#define QUANTONE__levels QUANTONE_NS "levels"
+
+#define QUANTONE_FRAME_LEN 256 /**< samples per vector of a qt:frames message */
+#define QUANTONE_FRAME_RATE 25 /**< qt:frames messages per second, at most */
+#define QUANTONE_HIST_BINS 64  /**< bins of a qt:histogram */
+#define QUANTONE_ESR_WINDOW_S 1.0 /**< esr_db / clipped window, seconds */
 
 typedef enum {
   QT_PORT_IN = 0,

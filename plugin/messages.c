@@ -1,0 +1,342 @@
+/*
+  The atom side of the plugin: URIDs, patch:Set / patch:Get from the UI,
+  and every message to it (model path and info, errors, scope frames,
+  per-layer SQNR, histograms). The layouts are documented in
+  quantone_ports.h, the only thing the GUI shares with this code.
+
+  Messages are flags and data kept in the instance and written at the end
+  of run() only when the notify buffer has room for the whole message, so
+  a small host buffer delays a message instead of truncating it.
+*/
+#include "qt_plugin.h"
+
+#include <lv2/atom/util.h>
+#include <lv2/patch/patch.h>
+
+#include <math.h>
+#include <string.h>
+
+void qt_uris_init(qt_uris *u, LV2_URID_Map *map)
+{
+#define M(uri) map->map(map->handle, uri)
+  u->atom_Path = M(LV2_ATOM__Path);
+  u->atom_Float = M(LV2_ATOM__Float);
+  u->atom_Double = M(LV2_ATOM__Double);
+  u->atom_Int = M(LV2_ATOM__Int);
+  u->atom_Long = M(LV2_ATOM__Long);
+  u->atom_Bool = M(LV2_ATOM__Bool);
+  u->atom_String = M(LV2_ATOM__String);
+  u->atom_Object = M(LV2_ATOM__Object);
+  u->atom_Tuple = M(LV2_ATOM__Tuple);
+  u->atom_Vector = M(LV2_ATOM__Vector);
+  u->atom_eventTransfer = M(LV2_ATOM__eventTransfer);
+  u->atom_URID = M(LV2_ATOM__URID);
+  u->patch_Set = M(LV2_PATCH__Set);
+  u->patch_Get = M(LV2_PATCH__Get);
+  u->patch_property = M(LV2_PATCH__property);
+  u->patch_value = M(LV2_PATCH__value);
+  u->qt_model = M(QUANTONE__model);
+  u->qt_modelInfo = M(QUANTONE__modelInfo);
+  u->qt_error = M(QUANTONE__error);
+  u->qt_frames = M(QUANTONE__frames);
+  u->qt_layerSqnr = M(QUANTONE__layerSqnr);
+  u->qt_histogram = M(QUANTONE__histogram);
+  u->qt_histogramLayer = M(QUANTONE__histogramLayer);
+  u->qt_path = M(QUANTONE__path);
+  u->qt_name = M(QUANTONE__name);
+  u->qt_architecture = M(QUANTONE__architecture);
+  u->qt_modelRate = M(QUANTONE__modelRate);
+  u->qt_hostRate = M(QUANTONE__hostRate);
+  u->qt_resampling = M(QUANTONE__resampling);
+  u->qt_latency = M(QUANTONE__latency);
+  u->qt_weightCount = M(QUANTONE__weightCount);
+  u->qt_weightBytesFp32 = M(QUANTONE__weightBytesFp32);
+  u->qt_weightBytes = M(QUANTONE__weightBytes);
+  u->qt_variant = M(QUANTONE__variant);
+  u->qt_linearNames = M(QUANTONE__linearNames);
+  u->qt_message = M(QUANTONE__message);
+  u->qt_sampleRate = M(QUANTONE__sampleRate);
+  u->qt_reference = M(QUANTONE__reference);
+  u->qt_quantized = M(QUANTONE__quantized);
+  u->qt_difference = M(QUANTONE__difference);
+  u->qt_layerNames = M(QUANTONE__layerNames);
+  u->qt_values = M(QUANTONE__values);
+  u->qt_layerName = M(QUANTONE__layerName);
+  u->qt_min = M(QUANTONE__min);
+  u->qt_max = M(QUANTONE__max);
+  u->qt_counts = M(QUANTONE__counts);
+  u->qt_levels = M(QUANTONE__levels);
+#undef M
+}
+
+/* ---- Incoming ------------------------------------------------------------------- */
+
+static void on_object(qt_plugin *self, const LV2_Atom_Object *obj)
+{
+  const qt_uris *u = &self->uris;
+  if (obj->body.otype == u->patch_Set) {
+    const LV2_Atom *prop = NULL, *value = NULL;
+    lv2_atom_object_get(obj, u->patch_property, &prop, u->patch_value, &value, 0);
+    if (!prop || prop->type != u->atom_URID || !value)
+      return;
+    LV2_URID key = ((const LV2_Atom_URID *)prop)->body;
+    if (key == u->qt_model) {
+      if (value->type != u->atom_Path && value->type != u->atom_String) {
+        qt_set_error(self, "patch:Set of the model needs an atom:Path value");
+        return;
+      }
+      const char *path = (const char *)LV2_ATOM_BODY_CONST(value);
+      qt_request_load(self, path, (uint32_t)strnlen(path, value->size));
+    } else if (key == u->qt_histogramLayer && value->type == u->atom_Int) {
+      self->hist_layer = ((const LV2_Atom_Int *)value)->body;
+      self->hist_requested = true;
+    }
+  } else if (obj->body.otype == u->patch_Get) {
+    self->send_path = self->send_info = self->send_sqnr = true;
+    if (self->hist)
+      self->send_hist = true;
+    else
+      self->hist_requested = true;
+  }
+}
+
+void qt_read_control_port(qt_plugin *self)
+{
+  if (!self->map || !self->control)
+    return;
+  LV2_ATOM_SEQUENCE_FOREACH (self->control, ev) {
+    if (ev->body.type == self->uris.atom_Object)
+      on_object(self, (const LV2_Atom_Object *)&ev->body);
+  }
+}
+
+/* ---- Outgoing -------------------------------------------------------------------- */
+
+void qt_notify_begin(qt_plugin *self, uint32_t n_samples)
+{
+  (void)n_samples;
+  self->notify_ok = false;
+  if (!self->map || !self->notify)
+    return;
+  uint32_t cap = self->notify->atom.size;
+  lv2_atom_forge_set_buffer(&self->forge, (uint8_t *)self->notify, cap);
+  self->notify_ok = lv2_atom_forge_sequence_head(&self->forge, &self->notify_frame, 0) != 0;
+}
+
+void qt_notify_end(qt_plugin *self)
+{
+  if (self->notify_ok)
+    lv2_atom_forge_pop(&self->forge, &self->notify_frame);
+  else if (self->notify && self->map) {
+    /* Unusable buffer: leave a valid empty sequence. */
+    self->notify->atom.size = 0;
+  }
+}
+
+static bool room(qt_plugin *self, size_t bytes)
+{
+  return self->notify_ok && self->forge.offset + bytes + 64 <= self->forge.size;
+}
+
+static void key_string(LV2_Atom_Forge *f, LV2_URID key, const char *s)
+{
+  lv2_atom_forge_key(f, key);
+  lv2_atom_forge_string(f, s ? s : "", (uint32_t)strlen(s ? s : ""));
+}
+
+static bool send_path(qt_plugin *self)
+{
+  const qt_uris *u = &self->uris;
+  const char *p = self->model->path;
+  if (!room(self, strlen(p) + 96))
+    return false;
+  LV2_Atom_Forge *f = &self->forge;
+  LV2_Atom_Forge_Frame fr;
+  lv2_atom_forge_frame_time(f, 0);
+  lv2_atom_forge_object(f, &fr, 0, u->patch_Set);
+  lv2_atom_forge_key(f, u->patch_property);
+  lv2_atom_forge_urid(f, u->qt_model);
+  lv2_atom_forge_key(f, u->patch_value);
+  lv2_atom_forge_path(f, p, (uint32_t)strlen(p));
+  lv2_atom_forge_pop(f, &fr);
+  return true;
+}
+
+static bool send_info(qt_plugin *self)
+{
+  const qt_uris *u = &self->uris;
+  qt_model *M = self->model;
+  const qm_desc *d = M->desc;
+  const qt_variant *v = M->var_pending ? M->var_pending : M->var;
+  size_t need = 512 + strlen(M->path) + (d->meta.name ? strlen(d->meta.name) : 0);
+  for (int i = 0; i < M->n_linears; ++i)
+    need += 16 + strlen(qm_model_linear(M->ref, i)->name);
+  if (!room(self, need))
+    return false;
+  LV2_Atom_Forge *f = &self->forge;
+  LV2_Atom_Forge_Frame fr, tup;
+  lv2_atom_forge_frame_time(f, 0);
+  lv2_atom_forge_object(f, &fr, 0, u->qt_modelInfo);
+  lv2_atom_forge_key(f, u->qt_path);
+  lv2_atom_forge_path(f, M->path, (uint32_t)strlen(M->path));
+  key_string(f, u->qt_name, d->meta.name ? d->meta.name : "");
+  key_string(f, u->qt_architecture, d->architecture);
+  lv2_atom_forge_key(f, u->qt_modelRate);
+  lv2_atom_forge_double(f, M->rate);
+  lv2_atom_forge_key(f, u->qt_hostRate);
+  lv2_atom_forge_double(f, self->host_rate);
+  lv2_atom_forge_key(f, u->qt_resampling);
+  lv2_atom_forge_bool(f, M->rs != NULL);
+  lv2_atom_forge_key(f, u->qt_latency);
+  lv2_atom_forge_int(f, self->latency);
+  lv2_atom_forge_key(f, u->qt_weightCount);
+  lv2_atom_forge_long(f, (int64_t)d->n_weights);
+  lv2_atom_forge_key(f, u->qt_weightBytesFp32);
+  lv2_atom_forge_long(f, (int64_t)M->ref_weight_bytes);
+  lv2_atom_forge_key(f, u->qt_weightBytes);
+  lv2_atom_forge_long(f, (int64_t)v->weight_bytes);
+  key_string(f, u->qt_variant, v->describe);
+  lv2_atom_forge_key(f, u->qt_linearNames);
+  lv2_atom_forge_tuple(f, &tup);
+  for (int i = 0; i < M->n_linears; ++i) {
+    const char *nm = qm_model_linear(M->ref, i)->name;
+    lv2_atom_forge_string(f, nm, (uint32_t)strlen(nm));
+  }
+  lv2_atom_forge_pop(f, &tup);
+  lv2_atom_forge_pop(f, &fr);
+  return true;
+}
+
+static bool send_error(qt_plugin *self)
+{
+  const qt_uris *u = &self->uris;
+  if (!room(self, strlen(self->error_msg) + 96))
+    return false;
+  LV2_Atom_Forge *f = &self->forge;
+  LV2_Atom_Forge_Frame fr;
+  lv2_atom_forge_frame_time(f, 0);
+  lv2_atom_forge_object(f, &fr, 0, u->qt_error);
+  key_string(f, u->qt_message, self->error_msg);
+  lv2_atom_forge_pop(f, &fr);
+  return true;
+}
+
+static bool send_sqnr(qt_plugin *self)
+{
+  const qt_uris *u = &self->uris;
+  qt_model *M = self->model;
+  const qt_variant *v = M->var_pending ? M->var_pending : M->var;
+  if (!v->layer_sqnr)
+    return true; /* nothing analysed (no map at build time): nothing to send */
+  int n = v->n_layers < M->n_layers ? v->n_layers : M->n_layers;
+  size_t need = 128 + (size_t)n * 4;
+  for (int i = 0; i < n; ++i)
+    need += 16 + strlen(qm_model_layer_name(M->ref, i));
+  if (!room(self, need))
+    return false;
+  LV2_Atom_Forge *f = &self->forge;
+  LV2_Atom_Forge_Frame fr, tup;
+  lv2_atom_forge_frame_time(f, 0);
+  lv2_atom_forge_object(f, &fr, 0, u->qt_layerSqnr);
+  lv2_atom_forge_key(f, u->qt_layerNames);
+  lv2_atom_forge_tuple(f, &tup);
+  for (int i = 0; i < n; ++i) {
+    const char *nm = qm_model_layer_name(M->ref, i);
+    lv2_atom_forge_string(f, nm, (uint32_t)strlen(nm));
+  }
+  lv2_atom_forge_pop(f, &tup);
+  lv2_atom_forge_key(f, u->qt_values);
+  lv2_atom_forge_vector(f, sizeof(float), u->atom_Float, (uint32_t)n, v->layer_sqnr);
+  lv2_atom_forge_pop(f, &fr);
+  return true;
+}
+
+static bool send_hist(qt_plugin *self)
+{
+  const qt_uris *u = &self->uris;
+  const qt_hist *h = self->hist;
+  if (!room(self, 256 + sizeof *h))
+    return false;
+  LV2_Atom_Forge *f = &self->forge;
+  LV2_Atom_Forge_Frame fr;
+  lv2_atom_forge_frame_time(f, 0);
+  lv2_atom_forge_object(f, &fr, 0, u->qt_histogram);
+  lv2_atom_forge_key(f, u->qt_histogramLayer);
+  lv2_atom_forge_int(f, h->linear);
+  key_string(f, u->qt_layerName, h->name);
+  lv2_atom_forge_key(f, u->qt_min);
+  lv2_atom_forge_float(f, h->lo);
+  lv2_atom_forge_key(f, u->qt_max);
+  lv2_atom_forge_float(f, h->hi);
+  lv2_atom_forge_key(f, u->qt_counts);
+  lv2_atom_forge_vector(f, sizeof(int32_t), u->atom_Int, QUANTONE_HIST_BINS, h->counts);
+  lv2_atom_forge_key(f, u->qt_levels);
+  lv2_atom_forge_vector(f, sizeof(float), u->atom_Float, (uint32_t)h->n_levels, h->levels);
+  lv2_atom_forge_pop(f, &fr);
+  return true;
+}
+
+static bool send_frames(qt_plugin *self)
+{
+  const qt_uris *u = &self->uris;
+  if (!room(self, 3 * (QUANTONE_FRAME_LEN * 4 + 32) + 128))
+    return false;
+  float d[QUANTONE_FRAME_LEN];
+  for (int i = 0; i < QUANTONE_FRAME_LEN; ++i)
+    d[i] = self->frame_q[i] - self->frame_r[i];
+  LV2_Atom_Forge *f = &self->forge;
+  LV2_Atom_Forge_Frame fr;
+  lv2_atom_forge_frame_time(f, 0);
+  lv2_atom_forge_object(f, &fr, 0, u->qt_frames);
+  lv2_atom_forge_key(f, u->qt_sampleRate);
+  lv2_atom_forge_float(f, self->frame_rate);
+  lv2_atom_forge_key(f, u->qt_reference);
+  lv2_atom_forge_vector(f, sizeof(float), u->atom_Float, QUANTONE_FRAME_LEN, self->frame_r);
+  lv2_atom_forge_key(f, u->qt_quantized);
+  lv2_atom_forge_vector(f, sizeof(float), u->atom_Float, QUANTONE_FRAME_LEN, self->frame_q);
+  lv2_atom_forge_key(f, u->qt_difference);
+  lv2_atom_forge_vector(f, sizeof(float), u->atom_Float, QUANTONE_FRAME_LEN, d);
+  lv2_atom_forge_pop(f, &fr);
+  return true;
+}
+
+void qt_send_messages(qt_plugin *self)
+{
+  if (!self->notify_ok)
+    return;
+  /* Most important first: a full buffer delays the rest to the next run. */
+  if (self->send_error && send_error(self))
+    self->send_error = false;
+  if (!self->model)
+    return;
+  if (self->send_path && send_path(self))
+    self->send_path = false;
+  if (self->send_info && send_info(self))
+    self->send_info = false;
+  if (self->send_sqnr && send_sqnr(self))
+    self->send_sqnr = false;
+  if (self->send_hist && self->hist && send_hist(self))
+    self->send_hist = false;
+  if (self->frame_ready && send_frames(self))
+    self->frame_ready = false;
+}
+
+/** Keep the last QUANTONE_FRAME_LEN samples of both paths; every
+    frame_interval samples snapshot them for the next message. */
+void qt_frames_feed(qt_plugin *self, const float *q, const float *r, int n)
+{
+  for (int i = 0; i < n; ++i) {
+    self->frame_ring_q[self->frame_pos] = q[i];
+    self->frame_ring_r[self->frame_pos] = r[i];
+    self->frame_pos = (self->frame_pos + 1) % QUANTONE_FRAME_LEN;
+    if (++self->frame_count >= self->frame_interval) {
+      self->frame_count = 0;
+      for (int j = 0; j < QUANTONE_FRAME_LEN; ++j) {
+        int k = (self->frame_pos + j) % QUANTONE_FRAME_LEN;
+        self->frame_q[j] = self->frame_ring_q[k];
+        self->frame_r[j] = self->frame_ring_r[k];
+      }
+      self->frame_ready = true;
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/*
+  Output meters: ESR of the quantized path against the float reference over
+  a sliding window, clipped (saturated int8) activations per second, and
+  the DSP time of the quantized path relative to the reference.
+
+  The window is QT_ESR_SEGS segments of rate/QT_ESR_SEGS samples counted
+  from activation, independent of the host's block size, so the value on
+  the port is exactly ESR = sum((q - r)^2) / sum(r^2) over the last
+  QUANTONE_ESR_WINDOW_S seconds of whole segments; a test can recompute it
+  offline from the two rendered signals.
+*/
+#include "qt_plugin.h"
+
+#include <math.h>
+#include <string.h>
+
+#define ESR_FLOOR_DB -120.0f
+#define ESR_CEIL_DB 40.0f
+
+void qt_meters_reset(qt_meters *mt, double rate)
+{
+  memset(mt, 0, sizeof *mt);
+  mt->seg_len = (int)lround(rate * QUANTONE_ESR_WINDOW_S / QT_ESR_SEGS);
+  if (mt->seg_len < 1)
+    mt->seg_len = 1;
+  mt->esr_db = ESR_FLOOR_DB;
+  mt->dsp_ratio = 1.0f;
+}
+
+static float esr_db(double num, double den)
+{
+  if (num <= 0.0)
+    return ESR_FLOOR_DB;
+  if (den <= 0.0)
+    return ESR_CEIL_DB;
+  float v = (float)(10.0 * log10(num / den));
+  return v < ESR_FLOOR_DB ? ESR_FLOOR_DB : v > ESR_CEIL_DB ? ESR_CEIL_DB : v;
+}
+
+/** Close the current segment and recompute the window sums (QT_ESR_SEGS
+    additions per segment: cheap, and no drift from running subtraction). */
+static void close_segment(qt_meters *mt)
+{
+  mt->num[mt->idx] = mt->acc_num;
+  mt->den[mt->idx] = mt->acc_den;
+  mt->clip[mt->idx] = mt->acc_clip;
+  mt->idx = (mt->idx + 1) % QT_ESR_SEGS;
+  if (mt->filled < QT_ESR_SEGS)
+    ++mt->filled;
+  mt->acc_num = mt->acc_den = 0.0;
+  mt->acc_clip = 0;
+  mt->pos = 0;
+  double num = 0, den = 0;
+  size_t clip = 0;
+  for (int i = 0; i < mt->filled; ++i) {
+    num += mt->num[i];
+    den += mt->den[i];
+    clip += mt->clip[i];
+  }
+  mt->esr_db = esr_db(num, den);
+  /* per second, over the part of the window seen so far */
+  mt->clipped = (float)((double)clip * QT_ESR_SEGS / (QUANTONE_ESR_WINDOW_S * mt->filled));
+}
+
+void qt_meters_feed(qt_meters *mt, const float *q, const float *r, int n, size_t clipped)
+{
+  mt->acc_clip += clipped;
+  int i = 0;
+  while (i < n) {
+    int k = mt->seg_len - mt->pos;
+    if (k > n - i)
+      k = n - i;
+    double num = mt->acc_num, den = mt->acc_den;
+    for (int j = i; j < i + k; ++j) {
+      double e = (double)q[j] - (double)r[j];
+      num += e * e;
+      den += (double)r[j] * (double)r[j];
+    }
+    mt->acc_num = num;
+    mt->acc_den = den;
+    mt->pos += k;
+    i += k;
+    if (mt->pos == mt->seg_len)
+      close_segment(mt);
+  }
+}
+
+/** Exponential average of both times (about 50 steps) so the ratio is
+    steady enough to read while still following a switch. */
+void qt_meters_time(qt_meters *mt, double t_q, double t_ref)
+{
+  const double a = 0.02;
+  if (mt->t_q == 0.0 && mt->t_ref == 0.0) {
+    mt->t_q = t_q;
+    mt->t_ref = t_ref;
+  } else {
+    mt->t_q += a * (t_q - mt->t_q);
+    mt->t_ref += a * (t_ref - mt->t_ref);
+  }
+  if (mt->t_ref > 0.0)
+    mt->dsp_ratio = (float)(mt->t_q / mt->t_ref);
+}

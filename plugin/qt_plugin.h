@@ -1,0 +1,344 @@
+/*
+  Quantone LV2 plugin internals, shared by the files of plugin/ (one file
+  per concern: plugin.c lifecycle and run(), worker.c, state.c,
+  switching.c, meters.c, monitor.c, levels.c, resample.c, messages.c).
+
+  Ownership, in one paragraph: every qt_model, qt_variant and qt_hist is
+  allocated by the worker (or, for hosts without one, synchronously at
+  instantiate / in run() of an offline host) and handed to the audio thread
+  through work_response. From then on the audio thread owns it, mutates
+  only its run-time fields, and when it is replaced puts it in the garbage
+  list, which run() hands back to the worker (a FREE job) to be freed. The
+  worker only ever reads the immutable parts (the description, the weights)
+  of objects it is asked to derive from, and since a host runs an
+  instance's jobs one after another in order, a FREE job always comes after
+  every job that still reads the object it frees.
+*/
+#ifndef QUANTONE_PLUGIN_QT_PLUGIN_H
+#define QUANTONE_PLUGIN_QT_PLUGIN_H
+
+#include "quantone_ports.h"
+
+#include "engine.h"
+#include "model_file.h"
+#ifdef QT_HAVE_VARIANT
+#include "variant.h"
+#endif
+
+#include <lv2/atom/atom.h>
+#include <lv2/atom/forge.h>
+#include <lv2/core/lv2.h>
+#include <lv2/log/log.h>
+#include <lv2/log/logger.h>
+#include <lv2/urid/urid.h>
+#include <lv2/worker/worker.h>
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/** Host frames processed per inner step: bounds every scratch buffer, so
+    any host block size (1 .. anything) works with fixed allocations. */
+#define QT_HOST_CHUNK 256
+#define QT_FADE_S 0.005       /**< crossfade of a switch: 5 ms */
+#define QT_INBOX 16           /**< worker responses waiting for run() */
+#define QT_GARBAGE 64         /**< objects waiting to be handed back */
+#define QT_MAX_LATENCY 8192   /**< host frames; bounds the dry delay line */
+#define QT_MAX_LEVELS 256     /**< quantizer levels sent with a histogram */
+#define QT_PATH_MAX 4096
+#define QT_MSG_MAX 512
+#define QT_ESR_SEGS 50        /**< ESR window = QT_ESR_SEGS segments of rate/50 */
+#define QT_CALIB_S 1.0        /**< seconds of calibration / analysis audio */
+
+/* ---- Settings ------------------------------------------------------------ */
+
+/** What the controls ask for. Normalized (qt_setting_normalize) so two
+    settings that build the same variant compare equal. */
+typedef struct {
+  int precision; /**< 32, 8, 4, 2 */
+  int mapping;   /**< qt_mapping */
+  int asymmetric;
+  int granularity; /**< qt_granularity */
+  int activations; /**< qt_activations */
+} qt_setting;
+
+void qt_setting_normalize(qt_setting *s);
+bool qt_setting_eq(const qt_setting *a, const qt_setting *b);
+void qt_setting_describe(const qt_setting *s, char *buf, size_t len);
+
+/* ---- Objects built by the worker ----------------------------------------- */
+
+typedef struct qt_variant {
+  qt_setting set;
+  unsigned model_id; /**< qt_model.id it was built from */
+  qm_model *m;       /**< NULL for FP32: the model's reference plays */
+  size_t weight_bytes;
+  char describe[128];
+  int n_layers;
+  float *layer_sqnr; /**< [n_layers] dB, or NULL when not analysed */
+} qt_variant;
+
+typedef struct qt_hist {
+  unsigned model_id;
+  int linear;
+  char name[48];
+  float lo, hi;
+  int32_t counts[QUANTONE_HIST_BINS];
+  int n_levels;
+  float levels[QT_MAX_LEVELS];
+} qt_hist;
+
+/** Host rate <-> model rate conversion (resample.c). */
+typedef struct qt_resampler qt_resampler;
+
+typedef struct qt_model {
+  /* Immutable once built (the worker may read these). */
+  unsigned id;
+  char *path;
+  qm_desc *desc;
+  double rate; /**< model sample rate */
+  float *calib; /**< synthetic guitar-like clip at the model rate */
+  int n_calib;
+  size_t ref_weight_bytes;
+  int n_layers, n_linears;
+
+  /* Run-time: owned by the audio thread once delivered. */
+  qm_model *ref;          /**< float reference */
+  qt_variant *var;        /**< playing */
+  qt_variant *var_old;    /**< fading out, or NULL */
+  qt_variant *var_pending; /**< arrived during a fade; next to play */
+  int fade_pos, fade_len; /**< model-rate samples */
+  bool ref_was_live;      /**< the reference ran in the last step */
+  qt_resampler *rs;       /**< NULL when host rate == model rate */
+  int mcap;               /**< model-rate frames per step (buffer size) */
+  float *x, *q, *r, *qo, *mix; /**< model-rate scratch [mcap] */
+} qt_model;
+
+/* ---- Meters, monitor, levels --------------------------------------------- */
+
+typedef struct {
+  int seg_len, pos, idx, filled;
+  double num[QT_ESR_SEGS], den[QT_ESR_SEGS];
+  size_t clip[QT_ESR_SEGS];
+  double acc_num, acc_den;
+  size_t acc_clip;
+  float esr_db, clipped;
+  double t_q, t_ref; /**< smoothed seconds per step of each path */
+  float dsp_ratio;
+} qt_meters;
+
+void qt_meters_reset(qt_meters *mt, double rate);
+/** Accumulate one step of quantized q against reference r (n frames). */
+void qt_meters_feed(qt_meters *mt, const float *q, const float *r, int n, size_t clipped);
+void qt_meters_time(qt_meters *mt, double t_q, double t_ref);
+
+typedef struct {
+  float w[3];      /**< current weights of quantized, reference, error */
+  float target[3];
+  float step;      /**< weight change per sample (linear ramp) */
+  float eg, eg_target, eg_coef; /**< error gain, smoothed */
+} qt_monitor_mix;
+
+void qt_monitor_init(qt_monitor_mix *m, double rate);
+void qt_monitor_set(qt_monitor_mix *m, int mode, float error_gain_db);
+/** y = monitored signal; advance=false holds the ramps (second model in a fade). */
+void qt_monitor_run(qt_monitor_mix *m, const float *q, const float *r, float *y, int n,
+                    bool advance);
+bool qt_monitor_needs_ref(const qt_monitor_mix *m);
+
+typedef struct {
+  float g, target, coef;
+  bool init;
+} qt_gain;
+
+void qt_gain_init(qt_gain *g, double rate, double tau_s);
+void qt_gain_set_db(qt_gain *g, float db);
+void qt_gain_set_lin(qt_gain *g, float lin);
+void qt_gain_apply(qt_gain *g, const float *in, float *out, int n);
+/** out = dry + g * (wet - dry), g the smoothed value (bypass crossfade). */
+void qt_gain_mix(qt_gain *g, const float *dry, const float *wet, float *out, int n);
+
+/* ---- Resampling (resample.c) --------------------------------------------- */
+
+/** NULL with a message when the ratio is out of range or SRC fails. mcap
+    gets the model-rate frames one QT_HOST_CHUNK step can produce. */
+qt_resampler *qt_resampler_create(double host_rate, double model_rate, int *mcap, char *err,
+                                  size_t errlen);
+void qt_resampler_free(qt_resampler *rs);
+void qt_resampler_reset(qt_resampler *rs);
+int qt_resampler_latency(const qt_resampler *rs);
+/** Host-rate in[n] -> model-rate out (returns frames written, <= cap). */
+int qt_resampler_up(qt_resampler *rs, const float *in, int n, float *out, int cap);
+/** Model-rate in[n] -> the host-rate output queue. */
+void qt_resampler_down(qt_resampler *rs, const float *in, int n);
+/** Take n host-rate frames from the queue (zeros if it ran dry). */
+void qt_resampler_read(qt_resampler *rs, float *out, int n);
+
+/* ---- Worker jobs and responses (worker.c) -------------------------------- */
+
+typedef enum { QT_JOB_LOAD = 1, QT_JOB_VARIANT, QT_JOB_HIST, QT_JOB_FREE } qt_job_type;
+typedef enum { QT_FREE_MODEL = 1, QT_FREE_VARIANT, QT_FREE_HIST } qt_free_kind;
+
+typedef struct {
+  uint32_t type;
+  uint32_t free_kind;
+  qt_setting set;
+  const qt_model *model; /**< VARIANT / HIST: derive from (read only) */
+  const qt_variant *var; /**< HIST: weights to show (NULL: the reference) */
+  void *ptr;             /**< FREE */
+  int32_t linear;        /**< HIST */
+  uint32_t path_len;     /**< LOAD: bytes of path that follow, with NUL */
+  char path[];
+} qt_job;
+
+typedef enum { QT_RESP_MODEL = 1, QT_RESP_VARIANT, QT_RESP_HIST, QT_RESP_ERROR } qt_resp_type;
+
+typedef struct {
+  uint32_t type;
+  bool variant_job; /**< the job was a VARIANT request (clears in-flight) */
+  qt_model *model;
+  qt_variant *var;
+  qt_hist *hist;
+  char msg[QT_MSG_MAX];
+} qt_resp;
+
+/* ---- URIDs ----------------------------------------------------------------- */
+
+typedef struct {
+  LV2_URID atom_Path, atom_Float, atom_Double, atom_Int, atom_Long, atom_Bool, atom_String,
+      atom_Object, atom_Tuple, atom_Vector, atom_eventTransfer, atom_URID;
+  LV2_URID patch_Set, patch_Get, patch_property, patch_value;
+  LV2_URID qt_model, qt_modelInfo, qt_error, qt_frames, qt_layerSqnr, qt_histogram,
+      qt_histogramLayer;
+  LV2_URID qt_path, qt_name, qt_architecture, qt_modelRate, qt_hostRate, qt_resampling,
+      qt_latency, qt_weightCount, qt_weightBytesFp32, qt_weightBytes, qt_variant,
+      qt_linearNames, qt_message, qt_sampleRate, qt_reference, qt_quantized, qt_difference,
+      qt_layerNames, qt_values, qt_layerName, qt_min, qt_max, qt_counts, qt_levels;
+} qt_uris;
+
+void qt_uris_init(qt_uris *u, LV2_URID_Map *map);
+
+/* ---- The instance ---------------------------------------------------------- */
+
+typedef struct qt_plugin {
+  /* Ports (NULL when the host leaves an optional one unconnected). */
+  const float *in;
+  float *out;
+  const LV2_Atom_Sequence *control;
+  LV2_Atom_Sequence *notify;
+  const float *ctl[QT_PORT_COUNT]; /**< control inputs, by qt_port_index */
+  float *meter[QT_PORT_COUNT];     /**< control outputs, by qt_port_index */
+
+  /* Host features. */
+  LV2_URID_Map *map;        /**< NULL: no atom messages at all */
+  LV2_Worker_Schedule *schedule; /**< NULL: jobs run synchronously */
+  LV2_Log_Logger logger;
+  qt_uris uris;
+  LV2_Atom_Forge forge;
+  LV2_Atom_Forge_Frame notify_frame;
+  bool notify_ok; /**< the notify sequence is open this run() */
+
+  double host_rate;
+  char *bundle_path;
+  char default_model[QT_PATH_MAX];
+  atomic_uint next_model_id;
+
+  /* Models. */
+  qt_model *model;     /**< playing (NULL: no model, audio passes through) */
+  qt_model *model_old; /**< fading out after a load */
+  int mfade_pos, mfade_len; /**< host-rate samples */
+  bool ref_live;       /**< the reference must run this step */
+
+  /* Switching (switching.c). */
+  qt_setting want;          /**< from the controls */
+  bool var_inflight;        /**< a VARIANT job is queued */
+  bool load_inflight;
+  bool have_failed;
+  qt_setting failed;        /**< last setting the worker refused */
+  qt_resp inbox[QT_INBOX];
+  int n_inbox;
+  struct {
+    uint32_t kind;
+    void *ptr;
+  } garbage[QT_GARBAGE];
+  int n_garbage;
+
+  /* Path of the playing model, readable by state save() concurrently with
+     run(): a seqlock, so neither side blocks. */
+  atomic_uint path_seq;
+  char path_buf[QT_PATH_MAX];
+
+  /* DSP state. */
+  qt_meters meters;
+  qt_monitor_mix monitor;
+  qt_gain in_gain, out_gain, wet;
+  float *xbuf, *dry, *wet_buf, *wet_old; /**< host-rate [QT_HOST_CHUNK] */
+  float *delay;                          /**< dry delay line [QT_MAX_LATENCY] */
+  int delay_pos;
+  int latency;
+  bool played; /**< audio processed since activate(): else nothing to fade from */
+
+  /* Messages to the UI (messages.c), sent from run() when there is room. */
+  bool send_path, send_info, send_sqnr, send_hist;
+  bool send_error;
+  char error_msg[QT_MSG_MAX];
+  qt_hist *hist;
+  int hist_layer;
+  bool hist_requested;
+  float frame_ring_r[QUANTONE_FRAME_LEN], frame_ring_q[QUANTONE_FRAME_LEN];
+  int frame_pos, frame_count, frame_interval;
+  bool frame_ready;
+  float frame_r[QUANTONE_FRAME_LEN], frame_q[QUANTONE_FRAME_LEN];
+  float frame_rate;
+} qt_plugin;
+
+/* worker.c */
+LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
+                          LV2_Worker_Respond_Handle rh, uint32_t size, const void *data);
+LV2_Worker_Status qt_work_response(LV2_Handle h, uint32_t size, const void *data);
+/** Run a job in the worker, or right here when the host has none. */
+bool qt_schedule(qt_plugin *self, const qt_job *job, uint32_t size);
+qt_model *qt_model_load(qt_plugin *self, const char *path, const qt_setting *set, bool analyze,
+                        char *err, size_t errlen);
+qt_variant *qt_variant_build(const qt_model *mo, const qt_setting *set, bool analyze, char *err,
+                             size_t errlen);
+void qt_model_destroy(qt_model *m);
+void qt_variant_destroy(qt_variant *v);
+
+/* switching.c */
+void qt_request_variant(qt_plugin *self);
+void qt_request_load(qt_plugin *self, const char *path, uint32_t len);
+void qt_request_hist(qt_plugin *self);
+void qt_take_inbox(qt_plugin *self);
+void qt_install_model(qt_plugin *self, qt_model *m, bool fade);
+void qt_garbage(qt_plugin *self, uint32_t kind, void *ptr);
+void qt_flush_garbage(qt_plugin *self);
+/** Model-rate step of one model: quantized / reference / fades / meters. */
+void qt_model_step(qt_plugin *self, qt_model *M, const float *x, int n, float *y, bool current);
+/** Host-rate step of one model (resampling around qt_model_step). */
+void qt_model_host_step(qt_plugin *self, qt_model *M, const float *x, int k, float *y,
+                        bool current);
+void qt_model_reset_all(qt_model *M);
+void qt_set_error(qt_plugin *self, const char *msg);
+void qt_publish_path(qt_plugin *self, const char *path);
+void qt_read_path(qt_plugin *self, char *out, size_t len);
+
+/* messages.c */
+void qt_notify_begin(qt_plugin *self, uint32_t n_samples);
+void qt_notify_end(qt_plugin *self);
+void qt_read_control_port(qt_plugin *self);
+void qt_send_messages(qt_plugin *self);
+void qt_frames_feed(qt_plugin *self, const float *q, const float *r, int n);
+
+/* state.c */
+const void *qt_state_interface(void);
+
+/* Denormals: flush-to-zero / denormals-are-zero for the scope of run(). */
+typedef struct {
+  uint64_t saved;
+} qt_fpenv;
+void qt_denormals_enter(qt_fpenv *e);
+void qt_denormals_leave(const qt_fpenv *e);
+
+#endif

@@ -1,0 +1,394 @@
+/*
+  Switching: turning control changes and loaded files into playing models
+  without a click, and the per-step DSP of a model.
+
+  - A control change becomes a VARIANT job (at most one in flight; the
+    latest setting wins). When the variant arrives, its streaming state is
+    copied from the running reference (qm_model_copy_state: memcpy only), so
+    it starts from the same histories, and its output crossfades in from
+    the old variant's over QT_FADE_S. A variant that arrives during a fade
+    waits (var_pending) and a stale one (setting changed again, or built for
+    a model that has been replaced) is handed back unplayed.
+  - A loaded file becomes a new qt_model; both models run for QT_FADE_S
+    while their (host-rate) outputs crossfade.
+  - Replaced objects go to the garbage list; run() hands them to the worker.
+*/
+#include "qt_plugin.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- Garbage ----------------------------------------------------------------- */
+
+void qt_garbage(qt_plugin *self, uint32_t kind, void *ptr)
+{
+  if (!ptr)
+    return;
+  if (self->n_garbage < QT_GARBAGE) {
+    self->garbage[self->n_garbage].kind = kind;
+    self->garbage[self->n_garbage].ptr = ptr;
+    ++self->n_garbage;
+  }
+  /* else: leak rather than free on the audio thread; 64 objects waiting
+     means the worker is stuck, and freeing here would block too. */
+}
+
+void qt_flush_garbage(qt_plugin *self)
+{
+  int kept = 0;
+  for (int i = 0; i < self->n_garbage; ++i) {
+    qt_job job;
+    memset(&job, 0, sizeof job);
+    job.type = QT_JOB_FREE;
+    job.free_kind = self->garbage[i].kind;
+    job.ptr = self->garbage[i].ptr;
+    if (!qt_schedule(self, &job, sizeof job))
+      self->garbage[kept++] = self->garbage[i]; /* worker queue full: retry next run */
+  }
+  self->n_garbage = kept;
+}
+
+/* ---- Shared strings --------------------------------------------------------------- */
+
+void qt_set_error(qt_plugin *self, const char *msg)
+{
+  snprintf(self->error_msg, sizeof self->error_msg, "%s", msg);
+  self->send_error = true;
+}
+
+void qt_publish_path(qt_plugin *self, const char *path)
+{
+  unsigned s = atomic_load_explicit(&self->path_seq, memory_order_relaxed);
+  atomic_store_explicit(&self->path_seq, s + 1, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  size_t n = strlen(path);
+  if (n >= sizeof self->path_buf)
+    n = sizeof self->path_buf - 1;
+  for (size_t i = 0; i < n; ++i) /* byte copies: the reader may race them, then retries */
+    ((volatile char *)self->path_buf)[i] = path[i];
+  ((volatile char *)self->path_buf)[n] = 0;
+  atomic_thread_fence(memory_order_release);
+  atomic_store_explicit(&self->path_seq, s + 2, memory_order_relaxed);
+}
+
+void qt_read_path(qt_plugin *self, char *out, size_t len)
+{
+  for (;;) {
+    unsigned s1 = atomic_load_explicit(&self->path_seq, memory_order_acquire);
+    if (s1 & 1u)
+      continue;
+    size_t i = 0;
+    for (; i + 1 < len && i < sizeof self->path_buf; ++i) {
+      char c = ((volatile char *)self->path_buf)[i];
+      out[i] = c;
+      if (!c)
+        break;
+    }
+    out[i < len ? i : len - 1] = 0;
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&self->path_seq, memory_order_relaxed) == s1)
+      return;
+  }
+}
+
+/* ---- Requests ---------------------------------------------------------------------- */
+
+/** The setting the playing model is heading to (pending, else playing). */
+static const qt_setting *target_setting(const qt_model *M)
+{
+  return M->var_pending ? &M->var_pending->set : &M->var->set;
+}
+
+void qt_request_variant(qt_plugin *self)
+{
+  qt_model *M = self->model;
+  if (!M || self->var_inflight || self->load_inflight)
+    return;
+  if (qt_setting_eq(&self->want, target_setting(M)))
+    return;
+  if (self->have_failed && qt_setting_eq(&self->want, &self->failed))
+    return;
+  qt_job job;
+  memset(&job, 0, sizeof job);
+  job.type = QT_JOB_VARIANT;
+  job.set = self->want;
+  job.model = M;
+  self->var_inflight = true;
+  if (!qt_schedule(self, &job, sizeof job))
+    self->var_inflight = false; /* queue full: ask again next run */
+}
+
+void qt_request_load(qt_plugin *self, const char *path, uint32_t len)
+{
+  union {
+    qt_job job;
+    char bytes[sizeof(qt_job) + QT_PATH_MAX];
+  } u;
+  if (len == 0 || len >= QT_PATH_MAX) {
+    qt_set_error(self, "model path is empty or too long");
+    return;
+  }
+  memset(&u.job, 0, sizeof u.job);
+  u.job.type = QT_JOB_LOAD;
+  u.job.set = self->want;
+  memcpy(u.job.path, path, len);
+  u.job.path[len] = 0;
+  u.job.path_len = len + 1;
+  if (!self->schedule && !self->map) {
+    qt_set_error(self, "this host has no worker: cannot load model files");
+    return;
+  }
+  self->load_inflight = true;
+  if (!qt_schedule(self, &u.job, (uint32_t)(sizeof(qt_job) + len + 1))) {
+    self->load_inflight = false;
+    qt_set_error(self, "the host's worker queue is full; model not loaded, try again");
+  }
+}
+
+void qt_request_hist(qt_plugin *self)
+{
+  if (!self->map || !self->model)
+    return;
+  qt_job job;
+  memset(&job, 0, sizeof job);
+  job.type = QT_JOB_HIST;
+  job.model = self->model;
+  job.var = self->model->var_pending ? self->model->var_pending : self->model->var;
+  job.linear = self->hist_layer;
+  qt_schedule(self, &job, sizeof job);
+}
+
+/* ---- Installing what the worker made --------------------------------------------- */
+
+void qt_model_reset_all(qt_model *M)
+{
+  qm_model_reset(M->ref);
+  if (M->var && M->var->m)
+    qm_model_reset(M->var->m);
+  if (M->var_old && M->var_old->m)
+    qm_model_reset(M->var_old->m);
+  if (M->rs)
+    qt_resampler_reset(M->rs);
+  M->ref_was_live = true;
+}
+
+static void start_fade(qt_plugin *self, qt_model *M, qt_variant *v)
+{
+#ifdef QT_HAVE_VARIANT
+  if (v->m) {
+    /* Seed from whatever has been running: the reference when it ran in
+       the last step, else the playing variant. */
+    const qm_model *src = M->ref_was_live || !M->var->m ? M->ref : M->var->m;
+    qm_model_copy_state(v->m, src);
+  }
+  if (!v->m && !M->ref_was_live && M->var->m)
+    qm_model_copy_state(M->ref, M->var->m);
+#endif
+  M->var_old = M->var;
+  M->var = v;
+  M->fade_pos = 0;
+  if (!self->played) { /* nothing has been heard yet: nothing to fade from */
+    qt_garbage(self, QT_FREE_VARIANT, M->var_old);
+    M->var_old = NULL;
+  }
+  self->send_info = true;
+  self->send_sqnr = true;
+  self->hist_requested = self->map != NULL; /* asked for at the start of the next run() */
+}
+
+static void take_variant(qt_plugin *self, qt_variant *v)
+{
+  qt_model *M = self->model;
+  if (!M || v->model_id != M->id || !qt_setting_eq(&v->set, &self->want)) {
+    qt_garbage(self, QT_FREE_VARIANT, v); /* stale */
+    return;
+  }
+  self->have_failed = false;
+  if (M->var_old) {
+    qt_garbage(self, QT_FREE_VARIANT, M->var_pending);
+    M->var_pending = v;
+    return;
+  }
+  start_fade(self, M, v);
+}
+
+void qt_install_model(qt_plugin *self, qt_model *m, bool fade)
+{
+  if (self->model_old) {
+    qt_garbage(self, QT_FREE_MODEL, self->model_old);
+    self->model_old = NULL;
+  }
+  if (self->model && fade && self->played) {
+    self->model_old = self->model;
+    self->mfade_pos = 0;
+  } else {
+    qt_garbage(self, QT_FREE_MODEL, self->model);
+  }
+  self->model = m;
+  m->ref_was_live = true;
+  qt_meters_reset(&self->meters, m->rate);
+  self->frame_interval = (int)(m->rate / QUANTONE_FRAME_RATE);
+  self->frame_rate = (float)m->rate;
+  self->frame_count = 0;
+  self->latency = m->rs ? qt_resampler_latency(m->rs) : 0;
+  qt_publish_path(self, m->path);
+  self->send_path = self->send_info = self->send_sqnr = true;
+  if (self->map) {
+    if (self->hist)
+      qt_garbage(self, QT_FREE_HIST, self->hist);
+    self->hist = NULL;
+    self->hist_requested = true;
+  }
+}
+
+void qt_take_inbox(qt_plugin *self)
+{
+  for (int i = 0; i < self->n_inbox; ++i) {
+    qt_resp *r = &self->inbox[i];
+    switch (r->type) {
+    case QT_RESP_MODEL:
+      self->load_inflight = false;
+      qt_install_model(self, r->model, true);
+      if (r->msg[0])
+        qt_set_error(self, r->msg);
+      break;
+    case QT_RESP_VARIANT:
+      self->var_inflight = false;
+      take_variant(self, r->var);
+      break;
+    case QT_RESP_HIST:
+      if (self->model && r->hist->model_id == self->model->id) {
+        qt_garbage(self, QT_FREE_HIST, self->hist);
+        self->hist = r->hist;
+        self->send_hist = true;
+      } else {
+        qt_garbage(self, QT_FREE_HIST, r->hist);
+      }
+      break;
+    case QT_RESP_ERROR:
+      if (r->variant_job) {
+        self->var_inflight = false;
+        self->have_failed = true;
+        self->failed = self->want;
+      } else {
+        self->load_inflight = false;
+      }
+      qt_set_error(self, r->msg);
+      break;
+    default:
+      break;
+    }
+  }
+  self->n_inbox = 0;
+}
+
+/* ---- DSP of one model -------------------------------------------------------------- */
+
+static double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: no syscall, no lock */
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static bool all_finite(const float *x, int n)
+{
+  for (int i = 0; i < n; ++i)
+    if (!isfinite(x[i]))
+      return false;
+  return true;
+}
+
+void qt_model_step(qt_plugin *self, qt_model *M, const float *x, int n, float *y, bool current)
+{
+  qt_variant *v = M->var, *vo = M->var_old;
+  bool need_ref = self->ref_live || !v->m || (vo && !vo->m);
+#ifdef QT_HAVE_VARIANT
+  if (need_ref && !M->ref_was_live && v->m)
+    qm_model_copy_state(M->ref, v->m); /* catch the idle reference up */
+#endif
+  M->ref_was_live = need_ref;
+
+  double t0 = now_s(), tq = 0, tr = 0;
+  if (v->m) {
+    qm_model_process(v->m, x, M->q, n);
+    double t1 = now_s();
+    tq = t1 - t0;
+    t0 = t1;
+  }
+  if (need_ref) {
+    qm_model_process(M->ref, x, M->r, n);
+    tr = now_s() - t0;
+  }
+  float *q = v->m ? M->q : M->r;
+  const float *r = need_ref ? M->r : q;
+
+  if (vo) {
+    const float *o = M->r;
+    if (vo->m) {
+      qm_model_process(vo->m, x, M->qo, n);
+      o = M->qo;
+    }
+    if (q != M->q) {
+      memcpy(M->q, q, (size_t)n * sizeof(float));
+      q = M->q;
+    }
+    int i = 0;
+    for (; i < n && M->fade_pos < M->fade_len; ++i) {
+      float g = (float)(M->fade_pos + 1) / (float)M->fade_len;
+      q[i] = o[i] + g * (q[i] - o[i]);
+      ++M->fade_pos;
+    }
+    if (M->fade_pos >= M->fade_len) {
+      qt_garbage(self, QT_FREE_VARIANT, vo);
+      M->var_old = NULL;
+      if (M->var_pending) {
+        qt_variant *p = M->var_pending;
+        M->var_pending = NULL;
+        start_fade(self, M, p);
+      }
+    }
+  }
+
+  if (!all_finite(q, n) || !all_finite(r, n)) {
+    /* A model that blew up must not keep playing garbage: restart it. */
+    qt_model_reset_all(M);
+    memset(y, 0, (size_t)n * sizeof(float));
+    return;
+  }
+
+  if (current) {
+    size_t clipped = 0;
+#ifdef QT_HAVE_VARIANT
+    if (v->m)
+      clipped = qm_model_take_clipped(v->m);
+#endif
+    if (need_ref) {
+      qt_meters_feed(&self->meters, q, r, n, clipped);
+      if (v->m)
+        qt_meters_time(&self->meters, tq, tr);
+      else
+        self->meters.dsp_ratio = 1.0f;
+      if (self->map)
+        qt_frames_feed(self, q, r, n);
+    }
+  }
+  qt_monitor_run(&self->monitor, q, r, y, n, current);
+}
+
+void qt_model_host_step(qt_plugin *self, qt_model *M, const float *x, int k, float *y,
+                        bool current)
+{
+  if (!M->rs) {
+    qt_model_step(self, M, x, k, y, current);
+    return;
+  }
+  int m = qt_resampler_up(M->rs, x, k, M->x, M->mcap);
+  if (m > 0) {
+    qt_model_step(self, M, M->x, m, M->mix, current);
+    qt_resampler_down(M->rs, M->mix, m);
+  }
+  qt_resampler_read(M->rs, y, k);
+}

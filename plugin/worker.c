@@ -1,0 +1,430 @@
+/*
+  Everything slow happens here, off the audio thread: reading and parsing
+  model files, building the float reference, quantizing and packing
+  variants (and calibrating them), analysing per-layer SQNR, building
+  weight histograms, and freeing whatever run() hands back.
+
+  A host with the LV2 worker runs these jobs on its worker thread, one at a
+  time in the order scheduled. A host without one (lv2apply, and other
+  offline hosts) gets the same code synchronously from qt_schedule(): such a
+  host is not real-time, so preparing a variant inside run() is the right
+  trade there, and it keeps the controls working.
+*/
+#include "qt_plugin.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Settings ------------------------------------------------------------ */
+
+void qt_setting_normalize(qt_setting *s)
+{
+  if (s->precision >= 20)
+    s->precision = 32;
+  else if (s->precision >= 6)
+    s->precision = 8;
+  else if (s->precision >= 3)
+    s->precision = 4;
+  else
+    s->precision = 2;
+  if (s->mapping < 0 || s->mapping > QT_MAPPING_KMEANS)
+    s->mapping = QT_MAPPING_LINEAR;
+  s->asymmetric = s->asymmetric ? 1 : 0;
+  if (s->granularity < 0 || s->granularity > QT_GRAN_GROUP)
+    s->granularity = QT_GRAN_CHANNEL;
+  if (s->activations < 0 || s->activations > QT_ACT_STATIC)
+    s->activations = QT_ACT_FLOAT;
+  /** The reference ignores every scheme control: normalizing them away
+      means turning a scheme knob at FP32 costs no job and no fade. */
+  if (s->precision == 32)
+    s->mapping = s->asymmetric = s->granularity = s->activations = 0;
+}
+
+bool qt_setting_eq(const qt_setting *a, const qt_setting *b)
+{
+  return a->precision == b->precision && a->mapping == b->mapping &&
+         a->asymmetric == b->asymmetric && a->granularity == b->granularity &&
+         a->activations == b->activations;
+}
+
+void qt_setting_describe(const qt_setting *s, char *buf, size_t len)
+{
+  static const char *map[] = {"linear", "pow2", "kmeans"};
+  static const char *gran[] = {"per-tensor", "per-channel", "per-group"};
+  static const char *act[] = {"float activations", "int8 dynamic", "int8 calibrated"};
+  if (s->precision == 32)
+    snprintf(buf, len, "FP32 reference");
+  else
+    snprintf(buf, len, "%d-bit %s %s %s, %s", s->precision, map[s->mapping],
+             s->asymmetric ? "asym" : "sym", gran[s->granularity], act[s->activations]);
+}
+
+/* ---- Calibration audio ----------------------------------------------------- */
+
+/** A deterministic guitar-like clip: plucked notes (decaying harmonic
+    series with a little inharmonicity), peak about 0.5. Used to calibrate
+    static activation scales and to measure per-layer SQNR; nothing is
+    downloaded or read from disk. */
+static float *synth_calib(double rate, int *n_out)
+{
+  int n = (int)(rate * QT_CALIB_S);
+  float *x = calloc((size_t)n, sizeof(float));
+  if (!x)
+    return NULL;
+  static const double notes[] = {82.41, 110.0, 146.83, 196.0, 246.94, 329.63, 164.81, 98.0};
+  int step = n / 8;
+  for (int k = 0; k < 8; ++k) {
+    double f0 = notes[k];
+    for (int i = k * step; i < n; ++i) {
+      double t = (i - k * step) / rate, v = 0;
+      for (int h = 1; h <= 10 && f0 * h < rate / 2.2; ++h) {
+        double fh = f0 * h * sqrt(1.0 + 1e-4 * h * h);
+        v += sin(2 * M_PI * fh * t) * exp(-t * (3.0 + 1.5 * h)) / h;
+      }
+      x[i] += (float)(0.22 * v);
+    }
+  }
+  *n_out = n;
+  return x;
+}
+
+/* ---- Models and variants ----------------------------------------------------- */
+
+void qt_variant_destroy(qt_variant *v)
+{
+  if (!v)
+    return;
+  if (v->m)
+    qm_model_free(v->m);
+  free(v->layer_sqnr);
+  free(v);
+}
+
+void qt_model_destroy(qt_model *m)
+{
+  if (!m)
+    return;
+  qt_variant_destroy(m->var);
+  qt_variant_destroy(m->var_old);
+  qt_variant_destroy(m->var_pending);
+  if (m->ref)
+    qm_model_free(m->ref);
+  qm_desc_free(m->desc);
+  qt_resampler_free(m->rs);
+  free(m->x);
+  free(m->q);
+  free(m->r);
+  free(m->qo);
+  free(m->mix);
+  free(m->calib);
+  free(m->path);
+  free(m);
+}
+
+#ifdef QT_HAVE_VARIANT
+static void spec_from(const qt_setting *s, qm_variant_spec *spec)
+{
+  qm_variant_spec_default(spec);
+  spec->bits = s->precision;
+  spec->mapping = (qz_mapping)s->mapping;
+  spec->asymmetric = s->asymmetric != 0;
+  spec->granularity = (qz_granularity)s->granularity;
+  spec->group = QZ_DEFAULT_GROUP;
+  spec->activations = (qm_act_mode)s->activations;
+}
+#endif
+
+qt_variant *qt_variant_build(const qt_model *mo, const qt_setting *set, bool analyze, char *err,
+                             size_t errlen)
+{
+  qt_variant *v = calloc(1, sizeof *v);
+  if (!v) {
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  v->set = *set;
+  v->model_id = mo->id;
+  qt_setting_describe(set, v->describe, sizeof v->describe);
+  v->n_layers = mo->n_layers;
+  if (set->precision == 32) {
+    v->weight_bytes = mo->ref_weight_bytes;
+    if (analyze && mo->n_layers > 0 && (v->layer_sqnr = malloc(sizeof(float) * mo->n_layers)))
+      for (int i = 0; i < mo->n_layers; ++i)
+        v->layer_sqnr[i] = INFINITY;
+    return v;
+  }
+#ifdef QT_HAVE_VARIANT
+  qm_variant_spec spec;
+  spec_from(set, &spec);
+  qm_options o;
+  qm_options_default(&o);
+  char e[QT_MSG_MAX];
+  e[0] = 0;
+  v->m = qm_variant_create(mo->desc, &spec, &o, mo->calib, mo->n_calib, e, sizeof e);
+  if (!v->m) {
+    snprintf(err, errlen, "%s: cannot build %s: %s", mo->path, v->describe, e);
+    free(v);
+    return NULL;
+  }
+  v->weight_bytes = qm_model_weight_bytes(v->m);
+  if (analyze) {
+    qm_analysis an;
+    memset(&an, 0, sizeof an);
+    if (qm_analyze(mo->desc, &spec, mo->calib, mo->n_calib, QM_DEFAULT_CHUNK, &an, e,
+                   sizeof e)) {
+      if (an.n_layers > 0 && (v->layer_sqnr = malloc(sizeof(float) * an.n_layers))) {
+        v->n_layers = an.n_layers;
+        for (int i = 0; i < an.n_layers; ++i)
+          v->layer_sqnr[i] = (float)an.layer_sqnr_db[i];
+      }
+      qm_analysis_free(&an);
+    }
+  }
+  return v;
+#else
+  snprintf(err, errlen, "%s: %s is not available: this build has no quantized variants "
+           "(models/variant.c); playing the FP32 reference", mo->path, v->describe);
+  free(v);
+  return NULL;
+#endif
+}
+
+qt_model *qt_model_load(qt_plugin *self, const char *path, const qt_setting *set, bool analyze,
+                        char *err, size_t errlen)
+{
+  err[0] = 0;
+  qm_desc *d = qm_load_file(path, err, errlen);
+  if (!d)
+    return NULL;
+  qt_model *mo = calloc(1, sizeof *mo);
+  if (!mo) {
+    qm_desc_free(d);
+    snprintf(err, errlen, "%s: out of memory", path);
+    return NULL;
+  }
+  mo->id = atomic_fetch_add(&self->next_model_id, 1) + 1;
+  mo->desc = d;
+  mo->path = strdup(path);
+  mo->rate = d->sample_rate;
+  qm_options o;
+  qm_options_default(&o);
+  mo->ref = qm_model_create(d, &o, err, errlen);
+  if (!mo->ref || !mo->path)
+    goto fail;
+  mo->ref_weight_bytes = qm_model_weight_bytes(mo->ref);
+  mo->n_layers = qm_model_layer_count(mo->ref);
+  mo->n_linears = qm_model_linear_count(mo->ref);
+  mo->mcap = QT_HOST_CHUNK;
+  if (mo->rate != self->host_rate) {
+    char e[256];
+    mo->rs = qt_resampler_create(self->host_rate, mo->rate, &mo->mcap, e, sizeof e);
+    if (!mo->rs) {
+      snprintf(err, errlen, "%s: %s", path, e);
+      goto fail;
+    }
+  }
+  mo->x = calloc((size_t)mo->mcap, sizeof(float));
+  mo->q = calloc((size_t)mo->mcap, sizeof(float));
+  mo->r = calloc((size_t)mo->mcap, sizeof(float));
+  mo->qo = calloc((size_t)mo->mcap, sizeof(float));
+  mo->mix = calloc((size_t)mo->mcap, sizeof(float));
+  mo->calib = synth_calib(mo->rate, &mo->n_calib);
+  if (!mo->x || !mo->q || !mo->r || !mo->qo || !mo->mix || !mo->calib) {
+    snprintf(err, errlen, "%s: out of memory", path);
+    goto fail;
+  }
+  mo->fade_len = (int)lround(QT_FADE_S * mo->rate);
+  if (mo->fade_len < 1)
+    mo->fade_len = 1;
+  mo->var = qt_variant_build(mo, set, analyze, err, errlen);
+  if (!mo->var) {
+    /** The file is fine, only the requested scheme failed: play the
+        reference and say why (err keeps the message for the caller). */
+    qt_setting fp = {.precision = 32};
+    char e2[64];
+    mo->var = qt_variant_build(mo, &fp, analyze, e2, sizeof e2);
+    if (!mo->var)
+      goto fail;
+  }
+  return mo;
+fail:
+  if (!err[0])
+    snprintf(err, errlen, "%s: cannot build the model", path);
+  qt_model_destroy(mo);
+  return NULL;
+}
+
+/* ---- Histograms --------------------------------------------------------------- */
+
+static qt_hist *hist_build(const qt_model *mo, const qt_variant *v, int linear)
+{
+  if (mo->n_linears <= 0)
+    return NULL;
+  if (linear < 0)
+    linear = 0;
+  if (linear >= mo->n_linears)
+    linear = mo->n_linears - 1;
+  qt_hist *h = calloc(1, sizeof *h);
+  if (!h)
+    return NULL;
+  h->model_id = mo->id;
+  h->linear = linear;
+  qm_model *src = v && v->m ? v->m : mo->ref;
+  const qm_linear *L = qm_model_linear(src, linear);
+  snprintf(h->name, sizeof h->name, "%s", L->name);
+  int n = L->in * L->out;
+  float *w = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
+  if (!w) {
+    free(h);
+    return NULL;
+  }
+#ifdef QT_HAVE_VARIANT
+  n = qm_model_linear_used_weights(src, linear, w, n);
+  if (v && v->m) {
+    h->n_levels = qm_model_linear_levels(src, linear, 0, h->levels, QT_MAX_LEVELS);
+    if (h->n_levels < 0)
+      h->n_levels = 0;
+  }
+#else
+  memcpy(w, L->w, sizeof(float) * (size_t)n);
+#endif
+  float lo = INFINITY, hi = -INFINITY;
+  for (int i = 0; i < n; ++i) {
+    if (w[i] < lo)
+      lo = w[i];
+    if (w[i] > hi)
+      hi = w[i];
+  }
+  if (n <= 0 || !(hi >= lo))
+    lo = hi = 0;
+  /* symmetric range so zero sits on a bin edge and the shape reads at once */
+  float a = fmaxf(fabsf(lo), fabsf(hi));
+  if (a == 0)
+    a = 1;
+  h->lo = -a;
+  h->hi = a;
+  for (int i = 0; i < n; ++i) {
+    int b = (int)((w[i] + a) / (2 * a) * QUANTONE_HIST_BINS);
+    if (b < 0)
+      b = 0;
+    if (b >= QUANTONE_HIST_BINS)
+      b = QUANTONE_HIST_BINS - 1;
+    ++h->counts[b];
+  }
+  free(w);
+  return h;
+}
+
+/* ---- The worker interface ------------------------------------------------------ */
+
+static LV2_Worker_Status respond_error(qt_plugin *self, LV2_Worker_Respond_Function respond,
+                                       LV2_Worker_Respond_Handle rh, bool variant_job,
+                                       const char *msg)
+{
+  qt_resp r;
+  memset(&r, 0, sizeof r);
+  r.type = QT_RESP_ERROR;
+  r.variant_job = variant_job;
+  snprintf(r.msg, sizeof r.msg, "%s", msg);
+  lv2_log_error(&self->logger, "Quantone: %s\n", r.msg);
+  return respond(rh, sizeof r, &r);
+}
+
+LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
+                          LV2_Worker_Respond_Handle rh, uint32_t size, const void *data)
+{
+  qt_plugin *self = h;
+  if (size < sizeof(qt_job))
+    return LV2_WORKER_ERR_UNKNOWN;
+  const qt_job *job = data;
+  bool analyze = self->map != NULL; /* only a host that can carry atoms shows it */
+  char err[QT_MSG_MAX];
+  err[0] = 0;
+  qt_resp r;
+  memset(&r, 0, sizeof r);
+  switch (job->type) {
+  case QT_JOB_LOAD: {
+    if (job->path_len == 0 || size < sizeof(qt_job) + job->path_len ||
+        job->path[job->path_len - 1] != 0)
+      return respond_error(self, respond, rh, false, "model path message is malformed");
+    qt_model *m = qt_model_load(self, job->path, &job->set, analyze, err, sizeof err);
+    if (!m)
+      return respond_error(self, respond, rh, false, err);
+    if (err[0])
+      lv2_log_warning(&self->logger, "Quantone: %s\n", err);
+    else
+      lv2_log_note(&self->logger, "Quantone: loaded %s\n", job->path);
+    r.type = QT_RESP_MODEL;
+    r.model = m;
+    snprintf(r.msg, sizeof r.msg, "%s", err);
+    return respond(rh, sizeof r, &r);
+  }
+  case QT_JOB_VARIANT: {
+    qt_variant *v = qt_variant_build(job->model, &job->set, analyze, err, sizeof err);
+    if (!v)
+      return respond_error(self, respond, rh, true, err);
+    r.type = QT_RESP_VARIANT;
+    r.variant_job = true;
+    r.var = v;
+    return respond(rh, sizeof r, &r);
+  }
+  case QT_JOB_HIST: {
+    qt_hist *hs = hist_build(job->model, job->var, job->linear);
+    if (!hs)
+      return LV2_WORKER_SUCCESS;
+    r.type = QT_RESP_HIST;
+    r.hist = hs;
+    return respond(rh, sizeof r, &r);
+  }
+  case QT_JOB_FREE:
+    if (job->free_kind == QT_FREE_MODEL)
+      qt_model_destroy(job->ptr);
+    else if (job->free_kind == QT_FREE_VARIANT)
+      qt_variant_destroy(job->ptr);
+    else if (job->free_kind == QT_FREE_HIST)
+      free(job->ptr);
+    return LV2_WORKER_SUCCESS;
+  default:
+    return LV2_WORKER_ERR_UNKNOWN;
+  }
+}
+
+/** Runs in the audio thread (between or inside run() calls): only queue. */
+LV2_Worker_Status qt_work_response(LV2_Handle h, uint32_t size, const void *data)
+{
+  qt_plugin *self = h;
+  if (size != sizeof(qt_resp))
+    return LV2_WORKER_ERR_UNKNOWN;
+  const qt_resp *r = data;
+  if (self->n_inbox < QT_INBOX) {
+    memcpy(&self->inbox[self->n_inbox++], r, sizeof *r);
+    return LV2_WORKER_SUCCESS;
+  }
+  /* No room: give the objects straight back to be freed. */
+  if (r->model)
+    qt_garbage(self, QT_FREE_MODEL, r->model);
+  if (r->var)
+    qt_garbage(self, QT_FREE_VARIANT, r->var);
+  if (r->hist)
+    qt_garbage(self, QT_FREE_HIST, r->hist);
+  if (r->variant_job)
+    self->var_inflight = false;
+  return LV2_WORKER_ERR_NO_SPACE;
+}
+
+static LV2_Worker_Status sync_respond(LV2_Worker_Respond_Handle rh, uint32_t size,
+                                      const void *data)
+{
+  return qt_work_response((LV2_Handle)rh, size, data);
+}
+
+bool qt_schedule(qt_plugin *self, const qt_job *job, uint32_t size)
+{
+  if (self->schedule)
+    return self->schedule->schedule_work(self->schedule->handle, size, job) ==
+           LV2_WORKER_SUCCESS;
+  qt_work(self, sync_respond, self, size, job);
+  return true;
+}

@@ -1,0 +1,480 @@
+/*
+  The test host (see host.h), including the allocation / lock counters:
+  malloc, calloc, realloc, free, aligned allocators and pthread_mutex_lock
+  are interposed in this executable (exported with -rdynamic, so the
+  dlopen'ed plugin and the libraries it uses resolve to them) and count
+  while the thread-local "in run" flag is set, i.e. while run() or
+  work_response() is on the stack. Under AddressSanitizer its own
+  interceptors own these symbols, so the counters are off there.
+*/
+#include "host.h"
+
+#include <lv2/atom/util.h>
+#include <lv2/buf-size/buf-size.h>
+#include <lv2/log/log.h>
+#include <lv2/options/options.h>
+#include <lv2/parameters/parameters.h>
+#include <lv2/patch/patch.h>
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+long qh_allocs_in_run, qh_locks_in_run;
+static _Thread_local int in_run;
+
+#if defined(__SANITIZE_ADDRESS__)
+bool qh_interposed = false;
+#else
+bool qh_interposed = true;
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+
+static void count_alloc(void)
+{
+  if (in_run)
+    __atomic_fetch_add(&qh_allocs_in_run, 1, __ATOMIC_RELAXED);
+}
+
+void *malloc(size_t n)
+{
+  count_alloc();
+  return __libc_malloc(n);
+}
+void *calloc(size_t a, size_t b)
+{
+  count_alloc();
+  return __libc_calloc(a, b);
+}
+void *realloc(void *p, size_t n)
+{
+  count_alloc();
+  return __libc_realloc(p, n);
+}
+void free(void *p)
+{
+  if (p)
+    count_alloc();
+  __libc_free(p);
+}
+void *aligned_alloc(size_t a, size_t n)
+{
+  count_alloc();
+  return __libc_memalign(a, n);
+}
+void *memalign(size_t a, size_t n)
+{
+  count_alloc();
+  return __libc_memalign(a, n);
+}
+int posix_memalign(void **p, size_t a, size_t n)
+{
+  count_alloc();
+  *p = __libc_memalign(a, n);
+  return *p ? 0 : 12;
+}
+
+static int (*real_lock)(pthread_mutex_t *);
+int pthread_mutex_lock(pthread_mutex_t *m)
+{
+  if (in_run)
+    __atomic_fetch_add(&qh_locks_in_run, 1, __ATOMIC_RELAXED);
+  if (!real_lock)
+    real_lock = (int (*)(pthread_mutex_t *))dlsym(RTLD_NEXT, "pthread_mutex_lock");
+  return real_lock(m);
+}
+#endif
+
+/* ---- URID map ----------------------------------------------------------------- */
+
+static char *uris[4096];
+static uint32_t n_uris;
+
+static LV2_URID map_uri(LV2_URID_Map_Handle h, const char *uri)
+{
+  (void)h;
+  for (uint32_t i = 0; i < n_uris; ++i)
+    if (!strcmp(uris[i], uri))
+      return i + 1;
+  if (n_uris == 4096)
+    return 0;
+  uris[n_uris] = strdup(uri);
+  return ++n_uris;
+}
+
+static const char *unmap_uri(LV2_URID_Unmap_Handle h, LV2_URID id)
+{
+  (void)h;
+  return id >= 1 && id <= n_uris ? uris[id - 1] : NULL;
+}
+
+static LV2_URID_Map map = {NULL, map_uri};
+static LV2_URID_Unmap unmap = {NULL, unmap_uri};
+LV2_URID_Map *qh_map(void) { return &map; }
+LV2_URID_Unmap *qh_unmap(void) { return &unmap; }
+
+static struct {
+  LV2_URID atom_Object, atom_Path, atom_String, atom_URID, atom_Int, atom_Bool, atom_Chunk,
+      atom_Sequence, atom_Float, atom_Double;
+  LV2_URID patch_Set, patch_Get, patch_property, patch_value;
+  LV2_URID qt_model, qt_error, qt_message, qt_modelInfo, qt_frames, qt_layerSqnr, qt_histogram,
+      qt_histogramLayer, qt_resampling, qt_latency, qt_counts, qt_values;
+  LV2_URID bufsz_max, bufsz_nominal, param_sampleRate;
+} U;
+
+/* ---- Log ------------------------------------------------------------------------ */
+
+static LV2_URID log_Note, log_Trace;
+
+static int log_vprintf(LV2_Log_Handle h, LV2_URID type, const char *fmt, va_list ap)
+{
+  (void)h;
+  if (type == log_Note || type == log_Trace)
+    return 0; /* keep the test output to what matters */
+  fprintf(stderr, "  [plugin log] ");
+  return vfprintf(stderr, fmt, ap);
+}
+
+static int log_printf(LV2_Log_Handle h, LV2_URID type, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  int r = log_vprintf(h, type, fmt, ap);
+  va_end(ap);
+  return r;
+}
+
+static LV2_Log_Log log_feature = {NULL, log_printf, log_vprintf};
+
+void qh_world_init(LilvWorld *world)
+{
+  (void)world;
+#if !defined(__SANITIZE_ADDRESS__)
+  if (!real_lock) /* resolve before any run(): dlsym may allocate */
+    real_lock = (int (*)(pthread_mutex_t *))dlsym(RTLD_NEXT, "pthread_mutex_lock");
+#endif
+  log_Note = map_uri(NULL, LV2_LOG__Note);
+  log_Trace = map_uri(NULL, LV2_LOG__Trace);
+  U.atom_Object = map_uri(NULL, LV2_ATOM__Object);
+  U.atom_Path = map_uri(NULL, LV2_ATOM__Path);
+  U.atom_String = map_uri(NULL, LV2_ATOM__String);
+  U.atom_URID = map_uri(NULL, LV2_ATOM__URID);
+  U.atom_Int = map_uri(NULL, LV2_ATOM__Int);
+  U.atom_Bool = map_uri(NULL, LV2_ATOM__Bool);
+  U.atom_Chunk = map_uri(NULL, LV2_ATOM__Chunk);
+  U.atom_Sequence = map_uri(NULL, LV2_ATOM__Sequence);
+  U.atom_Float = map_uri(NULL, LV2_ATOM__Float);
+  U.atom_Double = map_uri(NULL, LV2_ATOM__Double);
+  U.patch_Set = map_uri(NULL, LV2_PATCH__Set);
+  U.patch_Get = map_uri(NULL, LV2_PATCH__Get);
+  U.patch_property = map_uri(NULL, LV2_PATCH__property);
+  U.patch_value = map_uri(NULL, LV2_PATCH__value);
+  U.qt_model = map_uri(NULL, QUANTONE__model);
+  U.qt_error = map_uri(NULL, QUANTONE__error);
+  U.qt_message = map_uri(NULL, QUANTONE__message);
+  U.qt_modelInfo = map_uri(NULL, QUANTONE__modelInfo);
+  U.qt_frames = map_uri(NULL, QUANTONE__frames);
+  U.qt_layerSqnr = map_uri(NULL, QUANTONE__layerSqnr);
+  U.qt_histogram = map_uri(NULL, QUANTONE__histogram);
+  U.qt_histogramLayer = map_uri(NULL, QUANTONE__histogramLayer);
+  U.qt_resampling = map_uri(NULL, QUANTONE__resampling);
+  U.qt_latency = map_uri(NULL, QUANTONE__latency);
+  U.qt_counts = map_uri(NULL, QUANTONE__counts);
+  U.qt_values = map_uri(NULL, QUANTONE__values);
+  U.bufsz_max = map_uri(NULL, LV2_BUF_SIZE__maxBlockLength);
+  U.bufsz_nominal = map_uri(NULL, LV2_BUF_SIZE__nominalBlockLength);
+  U.param_sampleRate = map_uri(NULL, LV2_PARAMETERS__sampleRate);
+}
+
+/* ---- Worker ---------------------------------------------------------------------- */
+
+static bool queue_push(uint8_t *q, size_t *len, uint32_t size, const void *data)
+{
+  size_t need = sizeof(uint32_t) + ((size + 7u) & ~7u);
+  if (*len + need + 8 > QH_QUEUE_BYTES)
+    return false;
+  memcpy(q + *len, &size, sizeof size);
+  memcpy(q + *len + 8, data, size); /* 8: keep the payload aligned */
+  *len += 8 + ((size + 7u) & ~7u);
+  return true;
+}
+
+static LV2_Worker_Status schedule_work(LV2_Worker_Schedule_Handle hd, uint32_t size,
+                                       const void *data)
+{
+  qhost *h = hd;
+  return queue_push(h->jobs, &h->jobs_len, size, data) ? LV2_WORKER_SUCCESS
+                                                       : LV2_WORKER_ERR_NO_SPACE;
+}
+
+static LV2_Worker_Status respond(LV2_Worker_Respond_Handle hd, uint32_t size, const void *data)
+{
+  qhost *h = hd;
+  return queue_push(h->resps, &h->resps_len, size, data) ? LV2_WORKER_SUCCESS
+                                                         : LV2_WORKER_ERR_NO_SPACE;
+}
+
+static void worker_round(qhost *h)
+{
+  LV2_Handle handle = lilv_instance_get_handle(h->inst);
+  /* jobs may be scheduled while we run them (not by this plugin, but
+     allow it): take a snapshot */
+  static _Alignas(8) uint8_t snap[QH_QUEUE_BYTES];
+  size_t len = h->jobs_len;
+  memcpy(snap, h->jobs, len);
+  h->jobs_len = 0;
+  for (size_t off = 0; off < len;) {
+    uint32_t size;
+    memcpy(&size, snap + off, sizeof size);
+    h->worker->work(handle, respond, h, size, snap + off + 8);
+    off += 8 + ((size + 7u) & ~7u);
+  }
+  for (size_t off = 0; off < h->resps_len;) {
+    uint32_t size;
+    memcpy(&size, h->resps + off, sizeof size);
+    in_run = 1; /* work_response is audio-thread code: held to the same rules */
+    h->worker->work_response(handle, size, h->resps + off + 8);
+    in_run = 0;
+    off += 8 + ((size + 7u) & ~7u);
+  }
+  h->resps_len = 0;
+}
+
+/* ---- Instances ---------------------------------------------------------------------- */
+
+static void clear_control(qhost *h)
+{
+  LV2_Atom_Sequence *s = (LV2_Atom_Sequence *)h->control;
+  s->atom.type = U.atom_Sequence;
+  s->atom.size = sizeof(LV2_Atom_Sequence_Body);
+  s->body.unit = 0;
+  s->body.pad = 0;
+}
+
+qhost *qh_new(const LilvPlugin *p, double rate)
+{
+  qhost *h = calloc(1, sizeof *h);
+  h->plugin = p;
+  h->rate = rate;
+  static LV2_Feature map_f = {LV2_URID__map, &map}, unmap_f = {LV2_URID__unmap, &unmap},
+                     log_f = {LV2_LOG__log, &log_feature},
+                     bounded_f = {LV2_BUF_SIZE__boundedBlockLength, NULL};
+  static int32_t max_block = QH_MAX_BLOCK, nominal = 256;
+  static float srate;
+  srate = (float)rate;
+  static LV2_Options_Option opts[4];
+  opts[0] = (LV2_Options_Option){LV2_OPTIONS_INSTANCE, 0, U.bufsz_max, sizeof(int32_t),
+                                 U.atom_Int, &max_block};
+  opts[1] = (LV2_Options_Option){LV2_OPTIONS_INSTANCE, 0, U.bufsz_nominal, sizeof(int32_t),
+                                 U.atom_Int, &nominal};
+  opts[2] = (LV2_Options_Option){LV2_OPTIONS_INSTANCE, 0, U.param_sampleRate, sizeof(float),
+                                 U.atom_Float, &srate};
+  static LV2_Feature opts_f = {LV2_OPTIONS__options, opts};
+  h->sched.handle = h;
+  h->sched.schedule_work = schedule_work;
+  LV2_Feature *sched_f = malloc(sizeof *sched_f);
+  sched_f->URI = LV2_WORKER__schedule;
+  sched_f->data = &h->sched;
+  int k = 0;
+  h->features[k++] = &map_f;
+  h->features[k++] = &unmap_f;
+  h->features[k++] = &log_f;
+  h->features[k++] = &opts_f;
+  h->features[k++] = &bounded_f;
+  h->features[k++] = sched_f;
+  h->features[k] = NULL;
+
+  h->inst = lilv_plugin_instantiate(p, rate, h->features);
+  if (!h->inst) {
+    free(sched_f);
+    free(h);
+    return NULL;
+  }
+  h->worker = lilv_instance_get_extension_data(h->inst, LV2_WORKER__interface);
+  float mins[QT_PORT_COUNT], maxs[QT_PORT_COUNT], defs[QT_PORT_COUNT];
+  lilv_plugin_get_port_ranges_float(p, mins, maxs, defs);
+  for (int i = 0; i < QT_PORT_COUNT; ++i)
+    h->ctl[i] = defs[i] == defs[i] ? defs[i] : 0.0f;
+  lilv_instance_connect_port(h->inst, QT_PORT_IN, h->in);
+  lilv_instance_connect_port(h->inst, QT_PORT_OUT, h->out);
+  lilv_instance_connect_port(h->inst, QT_PORT_CONTROL, h->control);
+  lilv_instance_connect_port(h->inst, QT_PORT_NOTIFY, h->notify);
+  for (int i = QT_PORT_PRECISION; i < QT_PORT_COUNT; ++i)
+    lilv_instance_connect_port(h->inst, (uint32_t)i, &h->ctl[i]);
+  clear_control(h);
+  lilv_instance_activate(h->inst);
+  return h;
+}
+
+void qh_free(qhost *h)
+{
+  if (!h)
+    return;
+  lilv_instance_deactivate(h->inst);
+  /* answers still queued carry objects: let the plugin take them so
+     cleanup() frees them */
+  worker_round(h);
+  const LV2_Feature *sched_f = h->features[5];
+  lilv_instance_free(h->inst);
+  free((void *)sched_f);
+  free(h);
+}
+
+/* ---- Messages ------------------------------------------------------------------------ */
+
+static void append(qhost *h, LV2_Atom_Forge_Ref (*build)(LV2_Atom_Forge *, const void *),
+                   const void *arg)
+{
+  _Alignas(8) uint8_t buf[8192];
+  LV2_Atom_Event *ev = (LV2_Atom_Event *)buf;
+  ev->time.frames = 0;
+  LV2_Atom_Forge f;
+  lv2_atom_forge_init(&f, &map);
+  lv2_atom_forge_set_buffer(&f, (uint8_t *)&ev->body, sizeof buf - sizeof ev->time);
+  build(&f, arg);
+  lv2_atom_sequence_append_event((LV2_Atom_Sequence *)h->control, sizeof h->control, ev);
+}
+
+static LV2_Atom_Forge_Ref build_set_path(LV2_Atom_Forge *f, const void *arg)
+{
+  const char *path = arg;
+  LV2_Atom_Forge_Frame fr;
+  LV2_Atom_Forge_Ref r = lv2_atom_forge_object(f, &fr, 0, U.patch_Set);
+  lv2_atom_forge_key(f, U.patch_property);
+  lv2_atom_forge_urid(f, U.qt_model);
+  lv2_atom_forge_key(f, U.patch_value);
+  lv2_atom_forge_path(f, path, (uint32_t)strlen(path));
+  lv2_atom_forge_pop(f, &fr);
+  return r;
+}
+
+static LV2_Atom_Forge_Ref build_set_layer(LV2_Atom_Forge *f, const void *arg)
+{
+  LV2_Atom_Forge_Frame fr;
+  LV2_Atom_Forge_Ref r = lv2_atom_forge_object(f, &fr, 0, U.patch_Set);
+  lv2_atom_forge_key(f, U.patch_property);
+  lv2_atom_forge_urid(f, U.qt_histogramLayer);
+  lv2_atom_forge_key(f, U.patch_value);
+  lv2_atom_forge_int(f, *(const int *)arg);
+  lv2_atom_forge_pop(f, &fr);
+  return r;
+}
+
+static LV2_Atom_Forge_Ref build_get(LV2_Atom_Forge *f, const void *arg)
+{
+  (void)arg;
+  LV2_Atom_Forge_Frame fr;
+  LV2_Atom_Forge_Ref r = lv2_atom_forge_object(f, &fr, 0, U.patch_Get);
+  lv2_atom_forge_pop(f, &fr);
+  return r;
+}
+
+void qh_set_model(qhost *h, const char *path) { append(h, build_set_path, path); }
+void qh_set_hist_layer(qhost *h, int layer) { append(h, build_set_layer, &layer); }
+void qh_get(qhost *h) { append(h, build_get, NULL); }
+
+static void parse_notify(qhost *h)
+{
+  const LV2_Atom_Sequence *seq = (const LV2_Atom_Sequence *)h->notify;
+  if (seq->atom.type != U.atom_Sequence)
+    return;
+  LV2_ATOM_SEQUENCE_FOREACH (seq, ev) {
+    if (ev->body.type != U.atom_Object)
+      continue;
+    const LV2_Atom_Object *obj = (const LV2_Atom_Object *)&ev->body;
+    if (obj->body.otype == U.patch_Set) {
+      const LV2_Atom *prop = NULL, *value = NULL;
+      lv2_atom_object_get(obj, U.patch_property, &prop, U.patch_value, &value, 0);
+      if (prop && ((const LV2_Atom_URID *)prop)->body == U.qt_model && value &&
+          value->type == U.atom_Path) {
+        snprintf(h->last_path, sizeof h->last_path, "%s", (const char *)LV2_ATOM_BODY_CONST(value));
+        ++h->n_paths;
+      }
+    } else if (obj->body.otype == U.qt_error) {
+      const LV2_Atom *msg = NULL;
+      lv2_atom_object_get(obj, U.qt_message, &msg, 0);
+      if (msg && msg->type == U.atom_String)
+        snprintf(h->last_error, sizeof h->last_error, "%s", (const char *)LV2_ATOM_BODY_CONST(msg));
+      ++h->n_errors;
+    } else if (obj->body.otype == U.qt_modelInfo) {
+      const LV2_Atom *rs = NULL, *lat = NULL;
+      lv2_atom_object_get(obj, U.qt_resampling, &rs, U.qt_latency, &lat, 0);
+      if (rs && rs->type == U.atom_Bool)
+        h->info_resampling = ((const LV2_Atom_Bool *)rs)->body != 0;
+      if (lat && lat->type == U.atom_Int)
+        h->info_latency = ((const LV2_Atom_Int *)lat)->body;
+      ++h->n_info;
+    } else if (obj->body.otype == U.qt_frames) {
+      ++h->n_frames;
+    } else if (obj->body.otype == U.qt_layerSqnr) {
+      const LV2_Atom *v = NULL;
+      lv2_atom_object_get(obj, U.qt_values, &v, 0);
+      if (v)
+        h->sqnr_layers = (int)((((const LV2_Atom_Vector *)v)->atom.size - 8) / 4);
+      ++h->n_sqnr;
+    } else if (obj->body.otype == U.qt_histogram) {
+      const LV2_Atom *c = NULL;
+      lv2_atom_object_get(obj, U.qt_counts, &c, 0);
+      if (c) {
+        const LV2_Atom_Vector *vec = (const LV2_Atom_Vector *)c;
+        const int32_t *cnt = (const int32_t *)(vec + 1);
+        int n = (int)((vec->atom.size - sizeof vec->body) / sizeof(int32_t));
+        h->hist_bins_total = 0;
+        for (int i = 0; i < n; ++i)
+          h->hist_bins_total += cnt[i];
+      }
+      ++h->n_hist;
+    }
+  }
+}
+
+void qh_run(qhost *h, const float *in, float *out, uint32_t n)
+{
+  if (n)
+    memcpy(h->in, in, n * sizeof(float));
+  LV2_Atom_Sequence *nt = (LV2_Atom_Sequence *)h->notify;
+  nt->atom.type = U.atom_Chunk;
+  nt->atom.size = sizeof h->notify - sizeof(LV2_Atom);
+  in_run = 1;
+  lilv_instance_run(h->inst, n);
+  in_run = 0;
+  if (n && out)
+    memcpy(out, h->out, n * sizeof(float));
+  clear_control(h);
+  parse_notify(h);
+  worker_round(h);
+}
+
+void qh_settle(qhost *h)
+{
+  for (int i = 0; i < 3; ++i)
+    qh_run(h, NULL, NULL, 0);
+}
+
+void qh_render(qhost *h, const float *x, float *y, size_t n, int block, unsigned seed,
+               qh_block_fn cb, void *user)
+{
+  unsigned s = seed ? seed : 1;
+  for (size_t pos = 0; pos < n;) {
+    uint32_t k;
+    if (block > 0) {
+      k = (uint32_t)block;
+    } else {
+      s = s * 1103515245u + 12345u;
+      k = 1 + (s >> 16) % 700;
+    }
+    if (k > n - pos)
+      k = (uint32_t)(n - pos);
+    if (cb)
+      cb(h, pos, k, user);
+    qh_run(h, x + pos, y + pos, k);
+    pos += k;
+  }
+}

@@ -1,0 +1,79 @@
+/*
+  A minimal lilv host for testing the real quantone.lv2 bundle: URID map and
+  unmap, options (block lengths, sample rate), log, a synchronous worker
+  (jobs scheduled in run() are executed after it returns and their answers
+  delivered before the next run, as jalv does without threads), patch:Set
+  and patch:Get on the control port, and parsing of the notify port.
+*/
+#ifndef QUANTONE_TESTS_PLUGIN_HOST_H
+#define QUANTONE_TESTS_PLUGIN_HOST_H
+
+#include "quantone_ports.h"
+
+#include <lilv/lilv.h>
+#include <lv2/atom/forge.h>
+#include <lv2/urid/urid.h>
+#include <lv2/worker/worker.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define QH_MAX_BLOCK 4096
+#define QH_QUEUE_BYTES (1 << 16)
+
+typedef struct {
+  LilvInstance *inst;
+  const LilvPlugin *plugin;
+  const LV2_Worker_Interface *worker;
+  double rate;
+  float ctl[QT_PORT_COUNT];
+  float in[QH_MAX_BLOCK], out[QH_MAX_BLOCK];
+  _Alignas(8) uint8_t control[16384];
+  _Alignas(8) uint8_t notify[65536];
+
+  /* synchronous worker: preallocated queues, so scheduling from run()
+     allocates nothing in the host either */
+  LV2_Worker_Schedule sched;
+  _Alignas(8) uint8_t jobs[QH_QUEUE_BYTES];
+  size_t jobs_len;
+  _Alignas(8) uint8_t resps[QH_QUEUE_BYTES];
+  size_t resps_len;
+
+  const LV2_Feature *features[16];
+
+  /* what the plugin told the UI */
+  int n_errors, n_paths, n_info, n_frames, n_sqnr, n_hist;
+  char last_error[1024];
+  char last_path[4096];
+  bool info_resampling;
+  int info_latency;
+  int hist_bins_total;
+  int sqnr_layers;
+} qhost;
+
+/** Counters of the interposed allocator and mutex (0 when not interposed). */
+extern long qh_allocs_in_run, qh_locks_in_run;
+extern bool qh_interposed;
+
+void qh_world_init(LilvWorld *world);
+LV2_URID_Map *qh_map(void);
+LV2_URID_Unmap *qh_unmap(void);
+
+qhost *qh_new(const LilvPlugin *p, double rate);
+void qh_free(qhost *h);
+/** One run() of n <= QH_MAX_BLOCK frames, then the worker round trip. */
+void qh_run(qhost *h, const float *in, float *out, uint32_t n);
+/** run(0) a few times so queued requests (loads, variants) take effect. */
+void qh_settle(qhost *h);
+void qh_set_model(qhost *h, const char *path);
+void qh_set_hist_layer(qhost *h, int layer);
+void qh_get(qhost *h);
+
+typedef void (*qh_block_fn)(qhost *h, size_t pos, uint32_t n, void *user);
+/** Render x[n] -> y[n] in blocks of `block` frames, or random sizes in
+    1..700 from `seed` when block == 0; cb (may be NULL) runs before each. */
+void qh_render(qhost *h, const float *x, float *y, size_t n, int block, unsigned seed,
+               qh_block_fn cb, void *user);
+
+#endif
