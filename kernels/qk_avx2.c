@@ -710,46 +710,12 @@ static size_t quantize_column_avx2(const float *x, int K, float inv, int8_t *cod
   if (k < ld)
     memset(codes + k, 0, (size_t)(ld - k));
   if (sums) {
-    int ng = qk_group_count(K, group), G = (group <= 0 || group >= K) ? K : group;
+    int ng = qk_group_count(K, group), G = qk_group_size(K, group);
     for (int g = 0; g < ng; ++g) {
       int k0 = g * G, k1 = k0 + G < K ? k0 + G : K;
       sums[g] = code_sum(codes, k0, k1);
     }
   }
-  return clipped;
-}
-
-static void avx2_quantize_act_dynamic(const float *x, int ldx, int K, int N, qk_act_s8 *out)
-{
-  int ng = qk_group_count(K, out->group);
-  out->per_column = true;
-  for (int n = 0; n < N; ++n) {
-    const float *col = x + (size_t)n * (size_t)ldx;
-    float amax = amax_avx2(col, K);
-    float scale = 0.0f, inv = 0.0f;
-    if (amax > 0.0f && isfinite(amax)) {
-      scale = amax / 127.0f;
-      inv = 127.0f / amax;
-    }
-    out->scales[n] = scale;
-    quantize_column_avx2(col, K, inv, out->codes + (size_t)n * (size_t)out->ld, out->ld,
-                         out->sums ? out->sums + (size_t)n * (size_t)ng : NULL, out->group);
-  }
-}
-
-static size_t avx2_quantize_act_static(const float *x, int ldx, int K, int N, float scale,
-                                       qk_act_s8 *out)
-{
-  int ng = qk_group_count(K, out->group);
-  float inv = 1.0f / scale;
-  size_t clipped = 0;
-  out->per_column = false;
-  out->scales[0] = scale;
-  for (int n = 0; n < N; ++n)
-    clipped += quantize_column_avx2(x + (size_t)n * (size_t)ldx, K, inv,
-                                    out->codes + (size_t)n * (size_t)out->ld, out->ld,
-                                    out->sums ? out->sums + (size_t)n * (size_t)ng : NULL,
-                                    out->group);
   return clipped;
 }
 
@@ -798,35 +764,31 @@ static inline __m256 sigmoid8(__m256 x)
   return _mm256_div_ps(one, _mm256_add_ps(one, e));
 }
 
-static void avx2_tanh(float *y, const float *x, size_t count)
+/** y = tanh(x) (SIGMOID = 0) or sigmoid(x) (SIGMOID = 1), masked tail. */
+QK_AI void act_map_avx2(float *y, const float *x, size_t count, const int SIGMOID)
 {
   size_t i = 0;
-  for (; i + 8 <= count; i += 8)
-    _mm256_storeu_ps(y + i, tanh8(_mm256_loadu_ps(x + i)));
+  for (; i + 8 <= count; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    _mm256_storeu_ps(y + i, SIGMOID ? sigmoid8(v) : tanh8(v));
+  }
   if (i < count) {
-    __m256i mk = lane_mask((int)(count - i));
-    _mm256_maskstore_ps(y + i, mk, tanh8(_mm256_maskload_ps(x + i, mk)));
+    const __m256i mk = lane_mask((int)(count - i));
+    const __m256 v = _mm256_maskload_ps(x + i, mk);
+    _mm256_maskstore_ps(y + i, mk, SIGMOID ? sigmoid8(v) : tanh8(v));
   }
 }
 
-static void avx2_sigmoid(float *y, const float *x, size_t count)
-{
-  size_t i = 0;
-  for (; i + 8 <= count; i += 8)
-    _mm256_storeu_ps(y + i, sigmoid8(_mm256_loadu_ps(x + i)));
-  if (i < count) {
-    __m256i mk = lane_mask((int)(count - i));
-    _mm256_maskstore_ps(y + i, mk, sigmoid8(_mm256_maskload_ps(x + i, mk)));
-  }
-}
+static void avx2_tanh(float *y, const float *x, size_t count) { act_map_avx2(y, x, count, 0); }
+static void avx2_sigmoid(float *y, const float *x, size_t count) { act_map_avx2(y, x, count, 1); }
 
 const qk_isa_ops qk_ops_avx2 = {
   .isa = QK_ISA_AVX2,
   .pack = avx2_pack,
   .gemm_f32 = avx2_gemm_f32,
   .gemm_s8 = avx2_gemm_s8,
-  .quantize_act_dynamic = avx2_quantize_act_dynamic,
-  .quantize_act_static = avx2_quantize_act_static,
+  .column_amax = amax_avx2,
+  .quantize_column = quantize_column_avx2,
   .tanh = avx2_tanh,
   .sigmoid = avx2_sigmoid,
 };

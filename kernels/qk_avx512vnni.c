@@ -1113,12 +1113,21 @@ static void gemm_f32_avx512vnni(const qk_packed *W, const float *X, int ldx, int
    the current rounding mode, saturation counted in float, NaN -> 0.
    ------------------------------------------------------------------------ */
 
+/** max_k |x[k]|: max(|x|, m) keeps m when |x| is NaN, like fmaxf. */
+static float column_amax_avx512(const float *x, int K)
+{
+  __m512 m = _mm512_setzero_ps();
+  for (int k = 0; k < K; k += 16)
+    m = _mm512_max_ps(_mm512_abs_ps(_mm512_maskz_loadu_ps(lanes_mask(K - k), x + k)), m);
+  return _mm512_reduce_max_ps(m);
+}
+
 static size_t quantize_column_avx512(const float *x, int K, float inv, int8_t *codes, int ld,
                                      int32_t *sums, int group)
 {
   const __m512 vinv = _mm512_set1_ps(inv);
   const __m512 hi = _mm512_set1_ps(127.0f), lo = _mm512_set1_ps(-127.0f);
-  const int G = (group <= 0 || group >= K) ? K : group;
+  const int G = qk_group_size(K, group);
   const bool vec_sums = sums && (G == K || G % 16 == 0);
   size_t clipped = 0;
   __m512i gsum = _mm512_setzero_si512();
@@ -1147,56 +1156,10 @@ static size_t quantize_column_avx512(const float *x, int K, float inv, int8_t *c
   }
   if (k < ld)
     memset(codes + k, 0, (size_t)(ld - k));
-  if (vec_sums) {
+  if (vec_sums)
     sums[gcur] = _mm512_reduce_add_epi32(gsum);
-  } else if (sums) {
-    const int ng = qk_group_count(K, group);
-    for (int g = 0; g < ng; ++g) {
-      int32_t s = 0;
-      for (int kk = g * G; kk < K && kk < (g + 1) * G; ++kk)
-        s += codes[kk];
-      sums[g] = s;
-    }
-  }
-  return clipped;
-}
-
-static void quantize_act_dynamic_avx512vnni(const float *x, int ldx, int K, int N, qk_act_s8 *out)
-{
-  const int ng = qk_group_count(K, out->group);
-  out->per_column = true;
-  for (int n = 0; n < N; ++n) {
-    const float *col = x + (size_t)n * (size_t)ldx;
-    __m512 m = _mm512_setzero_ps();
-    for (int k = 0; k < K; k += 16) {
-      /* max(|x|, m) keeps m when |x| is NaN, like fmaxf */
-      m = _mm512_max_ps(_mm512_abs_ps(_mm512_maskz_loadu_ps(lanes_mask(K - k), col + k)), m);
-    }
-    const float amax = _mm512_reduce_max_ps(m);
-    float scale = 0.0f, inv = 0.0f;
-    if (amax > 0.0f && isfinite(amax)) {
-      scale = amax / 127.0f;
-      inv = 127.0f / amax;
-    }
-    out->scales[n] = scale;
-    quantize_column_avx512(col, K, inv, out->codes + (size_t)n * (size_t)out->ld, out->ld,
-                           out->sums ? out->sums + (size_t)n * (size_t)ng : NULL, out->group);
-  }
-}
-
-static size_t quantize_act_static_avx512vnni(const float *x, int ldx, int K, int N, float scale,
-                                             qk_act_s8 *out)
-{
-  const int ng = qk_group_count(K, out->group);
-  const float inv = 1.0f / scale;
-  size_t clipped = 0;
-  out->per_column = false;
-  out->scales[0] = scale;
-  for (int n = 0; n < N; ++n)
-    clipped += quantize_column_avx512(x + (size_t)n * (size_t)ldx, K, inv,
-                                      out->codes + (size_t)n * (size_t)out->ld, out->ld,
-                                      out->sums ? out->sums + (size_t)n * (size_t)ng : NULL,
-                                      out->group);
+  else if (sums)
+    qk_act_group_sums(codes, K, group, sums);
   return clipped;
 }
 
@@ -1224,38 +1187,38 @@ ALWAYS_INLINE __m512 exp_approx16(__m512 y)
   return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
 }
 
-static void tanh_avx512vnni(float *y, const float *x, size_t count)
+/** tanh (SIGMOID = 0) or sigmoid (SIGMOID = 1) of 16 lanes, clamped first. */
+ALWAYS_INLINE __m512 act16(__m512 x, const int SIGMOID)
 {
-  const __m512 lo = _mm512_set1_ps(-QK_TANH_CLAMP), hi = _mm512_set1_ps(QK_TANH_CLAMP);
-  const __m512 one = _mm512_set1_ps(1.0f), two = _mm512_set1_ps(2.0f);
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const float c = SIGMOID ? QK_SIGMOID_CLAMP : QK_TANH_CLAMP;
+  const __m512 v = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-c)), _mm512_set1_ps(c));
+  if (SIGMOID) {
+    const __m512 e = exp_approx16(_mm512_xor_ps(v, _mm512_set1_ps(-0.0f))); /* -v */
+    return _mm512_div_ps(one, _mm512_add_ps(one, e));
+  }
+  const __m512 e = exp_approx16(_mm512_mul_ps(_mm512_set1_ps(2.0f), v));
+  return _mm512_div_ps(_mm512_sub_ps(e, one), _mm512_add_ps(e, one));
+}
+
+ALWAYS_INLINE void act_map16(float *y, const float *x, size_t count, const int SIGMOID)
+{
   for (size_t i = 0; i < count; i += 16) {
     const __mmask16 mk = count - i >= 16 ? (__mmask16)0xFFFF : lanes_mask((int)(count - i));
-    __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_maskz_loadu_ps(mk, x + i), lo), hi);
-    __m512 e = exp_approx16(_mm512_mul_ps(two, v));
-    _mm512_mask_storeu_ps(y + i, mk, _mm512_div_ps(_mm512_sub_ps(e, one), _mm512_add_ps(e, one)));
+    _mm512_mask_storeu_ps(y + i, mk, act16(_mm512_maskz_loadu_ps(mk, x + i), SIGMOID));
   }
 }
 
-static void sigmoid_avx512vnni(float *y, const float *x, size_t count)
-{
-  const __m512 lo = _mm512_set1_ps(-QK_SIGMOID_CLAMP), hi = _mm512_set1_ps(QK_SIGMOID_CLAMP);
-  const __m512 one = _mm512_set1_ps(1.0f);
-  const __m512 sign = _mm512_set1_ps(-0.0f);
-  for (size_t i = 0; i < count; i += 16) {
-    const __mmask16 mk = count - i >= 16 ? (__mmask16)0xFFFF : lanes_mask((int)(count - i));
-    __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_maskz_loadu_ps(mk, x + i), lo), hi);
-    __m512 e = exp_approx16(_mm512_xor_ps(v, sign));
-    _mm512_mask_storeu_ps(y + i, mk, _mm512_div_ps(one, _mm512_add_ps(one, e)));
-  }
-}
+static void tanh_avx512vnni(float *y, const float *x, size_t count) { act_map16(y, x, count, 0); }
+static void sigmoid_avx512vnni(float *y, const float *x, size_t count) { act_map16(y, x, count, 1); }
 
 const qk_isa_ops qk_ops_avx512vnni = {
   .isa = QK_ISA_AVX512VNNI,
   .pack = pack_avx512vnni,
   .gemm_f32 = gemm_f32_avx512vnni,
   .gemm_s8 = gemm_s8_avx512vnni,
-  .quantize_act_dynamic = quantize_act_dynamic_avx512vnni,
-  .quantize_act_static = quantize_act_static_avx512vnni,
+  .column_amax = column_amax_avx512,
+  .quantize_column = quantize_column_avx512,
   .tanh = tanh_avx512vnni,
   .sigmoid = sigmoid_avx512vnni,
 };

@@ -124,25 +124,25 @@ void qk_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias
 
 void qk_quantize_act_dynamic(const float *x, int ldx, int K, int N, qk_act_s8 *out)
 {
-  active_ops()->quantize_act_dynamic(x, ldx, K, N, out);
+  qk_act_quantize_dynamic(active_ops(), x, ldx, K, N, out);
 }
 
 void qk_quantize_act_dynamic_isa(qk_isa isa, const float *x, int ldx, int K, int N,
                                  qk_act_s8 *out)
 {
-  ops_or_scalar(isa)->quantize_act_dynamic(x, ldx, K, N, out);
+  qk_act_quantize_dynamic(ops_or_scalar(isa), x, ldx, K, N, out);
 }
 
 size_t qk_quantize_act_static(const float *x, int ldx, int K, int N, float scale,
                               qk_act_s8 *out)
 {
-  return active_ops()->quantize_act_static(x, ldx, K, N, scale, out);
+  return qk_act_quantize_static(active_ops(), x, ldx, K, N, scale, out);
 }
 
 size_t qk_quantize_act_static_isa(qk_isa isa, const float *x, int ldx, int K, int N,
                                   float scale, qk_act_s8 *out)
 {
-  return ops_or_scalar(isa)->quantize_act_static(x, ldx, K, N, scale, out);
+  return qk_act_quantize_static(ops_or_scalar(isa), x, ldx, K, N, scale, out);
 }
 
 void qk_tanh(float *y, const float *x, size_t n) { active_ops()->tanh(y, x, n); }

@@ -70,9 +70,20 @@ typedef struct {
                    const float *bias, float *Y, int ldy, unsigned flags);
   void (*gemm_s8)(const qk_packed *W, const qk_act_s8 *X, int N,
                   const float *bias, float *Y, int ldy, unsigned flags);
-  void (*quantize_act_dynamic)(const float *x, int ldx, int K, int N, qk_act_s8 *out);
-  size_t (*quantize_act_static)(const float *x, int ldx, int K, int N, float scale,
-                                qk_act_s8 *out);
+  /**
+     max_k |x[k]| with fmaxf semantics: a NaN element is ignored, 0 for an
+     all-zero (or all-NaN) column. Every ISA returns the same value (max is
+     exact and order-independent).
+  */
+  float (*column_amax)(const float *x, int K);
+  /**
+     One activation column: codes[k] = clamp(rint(x[k] * inv), -127, 127)
+     (NaN -> 0) for k < K, zeros from K to ld, and, if sums is not NULL, the
+     code sums of each group (qk_group_count(K, group) of them). Returns the
+     number of values that saturated. Never reads x past K.
+  */
+  size_t (*quantize_column)(const float *x, int K, float inv, int8_t *codes, int ld,
+                            int32_t *sums, int group);
   void (*tanh)(float *y, const float *x, size_t n);
   void (*sigmoid)(float *y, const float *x, size_t n);
 } qk_isa_ops;
@@ -85,9 +96,9 @@ void qk_scalar_gemm_f32(const qk_packed *W, const float *X, int ldx, int N, cons
                         float *Y, int ldy, unsigned flags);
 void qk_scalar_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias,
                        float *Y, int ldy, unsigned flags);
-void qk_scalar_quantize_act_dynamic(const float *x, int ldx, int K, int N, qk_act_s8 *out);
-size_t qk_scalar_quantize_act_static(const float *x, int ldx, int K, int N, float scale,
-                                     qk_act_s8 *out);
+float qk_scalar_column_amax(const float *x, int K);
+size_t qk_scalar_quantize_column(const float *x, int K, float inv, int8_t *codes, int ld,
+                                 int32_t *sums, int group);
 void qk_scalar_tanh(float *y, const float *x, size_t n);
 void qk_scalar_sigmoid(float *y, const float *x, size_t n);
 #ifdef QK_HAVE_AVX2
@@ -103,6 +114,27 @@ extern const qk_isa_ops qk_ops_neon_dotprod;
 
 /** The ops of an ISA, or NULL if it is not built or not supported here. */
 const qk_isa_ops *qk_ops_for(qk_isa isa);
+
+/** Effective group size for K values: group, or K when group is 0 or spans K. */
+static inline int qk_group_size(int K, int group)
+{
+  return (group <= 0 || group >= K) ? K : group;
+}
+
+/* ------------------------------------------------------------------------
+   Activation quantizer drivers (qk_act.c), written once for every ISA on
+   top of its column_amax / quantize_column primitives.
+   ------------------------------------------------------------------------ */
+void qk_act_quantize_dynamic(const qk_isa_ops *ops, const float *x, int ldx, int K, int N,
+                             qk_act_s8 *out);
+size_t qk_act_quantize_static(const qk_isa_ops *ops, const float *x, int ldx, int K, int N,
+                              float scale, qk_act_s8 *out);
+
+/**
+   sums[g] = sum of codes[k] over group g of K codes (plain loop over the
+   stored codes): for the column primitives whose vector sums do not apply.
+*/
+void qk_act_group_sums(const int8_t *codes, int K, int group, int32_t *sums);
 
 /* ------------------------------------------------------------------------
    The float exp used by tanh and sigmoid, written once here so that every

@@ -1,7 +1,7 @@
 /*
   AArch64 Advanced SIMD kernels (baseline ARMv8-A, every AArch64 CPU).
   Layout and the shared int8 GEMM body: qk_neon_common.h. This file also
-  provides pack, the float GEMM, the activation quantizers and tanh /
+  provides pack, the float GEMM, the activation column primitives and tanh /
   sigmoid for qk_neon_dotprod.c, which has nothing faster for them.
 */
 #include "qk_neon_common.h"
@@ -191,14 +191,13 @@ QK_NEON_INLINE void qf32_tile(const qk_packed *W, qk_format f, int t, const floa
                               int n, const int nc, const float *bias, float *Y, int ldy,
                               unsigned flags)
 {
-  const int K = W->cols, ng = W->ngroups, nblk = qk_neon_kblocks(K);
-  const int m = t * QK_NEON_MR, rows = W->rows - m < QK_NEON_MR ? W->rows - m : QK_NEON_MR;
-  const size_t bb = qk_neon_block_bytes(f);
-  const uint8_t *wt = (const uint8_t *)W->data + (size_t)t * (size_t)nblk * bb;
-  const float *sct = qk_neon_scales_t(W) + (size_t)t * (size_t)ng * 4;
-  const int32_t *zpt = W->fold ? W->fold + (size_t)t * (size_t)ng * 4 : NULL;
-  const int8x16_t table = vld1q_s8(W->table);
-  const int tail = K % QK_NEON_KB;
+  const qk_neon_tile tl = qk_neon_tile_at(W, f, t);
+  const int ng = tl.ng, m = tl.m, rows = tl.rows, tail = tl.tail;
+  const size_t bb = tl.bb;
+  const uint8_t *wt = tl.wt;
+  const float *sct = tl.sct;
+  const int32_t *zpt = tl.zpt;
+  const int8x16_t table = tl.table;
 
   const float *xc[4];
   float32x4_t acc[4];
@@ -210,7 +209,7 @@ QK_NEON_INLINE void qf32_tile(const qk_packed *W, qk_format f, int t, const floa
   for (int g = 0; g < ng; ++g) {
     int kb0, kb1;
     qk_neon_group_blocks(W, g, &kb0, &kb1);
-    int kfull = (tail && kb1 == nblk) ? kb1 - 1 : kb1;
+    int kfull = (tail && kb1 == tl.nblk) ? kb1 - 1 : kb1;
     int16_t zp[4];
     if (zpt)
       for (int r = 0; r < 4; ++r)
@@ -292,7 +291,7 @@ static void neon_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const fl
 }
 
 /* ------------------------------------------------------------------------
-   Activation quantizers
+   Activation column primitives (the drivers are qk_act.c's)
    ------------------------------------------------------------------------ */
 
 /**
@@ -320,11 +319,11 @@ QK_NEON_INLINE int8x16_t quant16(const float *x, float32x4_t inv, uint32x4_t *cl
    16-code block with one horizontal add when blocks never straddle groups
    (group a multiple of 16, or one group), else from the stored codes.
 */
-static size_t quant_column(const float *x, int K, float inv, int8_t *codes, int ld, int32_t *sums,
-                           int group)
+size_t qk_neon_quantize_column(const float *x, int K, float inv, int8_t *codes, int ld,
+                               int32_t *sums, int group)
 {
   const float32x4_t vinv = vdupq_n_f32(inv);
-  const int G = (group <= 0 || group >= K) ? K : group, ng = qk_group_count(K, group);
+  const int G = qk_group_size(K, group), ng = qk_group_count(K, group);
   const bool block_sums = sums && (ng == 1 || G % QK_NEON_KB == 0);
   uint32x4_t clip = vdupq_n_u32(0);
   if (block_sums)
@@ -350,61 +349,28 @@ static size_t quant_column(const float *x, int K, float inv, int8_t *codes, int 
   }
   if (ld > k)
     memset(codes + k, 0, (size_t)(ld - k));
-  if (sums && !block_sums) {
-    for (int g = 0; g < ng; ++g) {
-      int32_t s = 0;
-      for (int kk = g * G; kk < K && kk < (g + 1) * G; ++kk)
-        s += codes[kk];
-      sums[g] = s;
-    }
-  }
+  if (sums && !block_sums)
+    qk_act_group_sums(codes, K, group, sums);
   return (size_t)vaddvq_u32(clip);
 }
 
-void qk_neon_quantize_act_dynamic(const float *x, int ldx, int K, int N, qk_act_s8 *out)
+/** max_k |x[k]|: FMAXNM ignores a quiet NaN like fmaxf does, so it matches bit for bit. */
+float qk_neon_column_amax(const float *x, int K)
 {
-  const int ng = qk_group_count(K, out->group);
-  out->per_column = true;
-  for (int n = 0; n < N; ++n) {
-    const float *col = x + (size_t)n * (size_t)ldx;
-    /* FMAXNM ignores a quiet NaN like fmaxf does, so amax matches bit for bit. */
-    float32x4_t m0 = vdupq_n_f32(0.0f), m1 = m0, m2 = m0, m3 = m0;
-    int k = 0;
-    for (; k + 16 <= K; k += 16) {
-      m0 = vmaxnmq_f32(m0, vabsq_f32(vld1q_f32(col + k)));
-      m1 = vmaxnmq_f32(m1, vabsq_f32(vld1q_f32(col + k + 4)));
-      m2 = vmaxnmq_f32(m2, vabsq_f32(vld1q_f32(col + k + 8)));
-      m3 = vmaxnmq_f32(m3, vabsq_f32(vld1q_f32(col + k + 12)));
-    }
-    for (; k + 4 <= K; k += 4)
-      m0 = vmaxnmq_f32(m0, vabsq_f32(vld1q_f32(col + k)));
-    float amax = vmaxnmvq_f32(vmaxnmq_f32(vmaxnmq_f32(m0, m1), vmaxnmq_f32(m2, m3)));
-    for (; k < K; ++k)
-      amax = fmaxf(amax, fabsf(col[k]));
-    float scale = 0.0f, inv = 0.0f;
-    if (amax > 0.0f && isfinite(amax)) {
-      scale = amax / 127.0f;
-      inv = 127.0f / amax;
-    }
-    out->scales[n] = scale;
-    quant_column(col, K, inv, out->codes + (size_t)n * (size_t)out->ld, out->ld,
-                 out->sums ? out->sums + (size_t)n * (size_t)ng : NULL, out->group);
+  float32x4_t m0 = vdupq_n_f32(0.0f), m1 = m0, m2 = m0, m3 = m0;
+  int k = 0;
+  for (; k + 16 <= K; k += 16) {
+    m0 = vmaxnmq_f32(m0, vabsq_f32(vld1q_f32(x + k)));
+    m1 = vmaxnmq_f32(m1, vabsq_f32(vld1q_f32(x + k + 4)));
+    m2 = vmaxnmq_f32(m2, vabsq_f32(vld1q_f32(x + k + 8)));
+    m3 = vmaxnmq_f32(m3, vabsq_f32(vld1q_f32(x + k + 12)));
   }
-}
-
-size_t qk_neon_quantize_act_static(const float *x, int ldx, int K, int N, float scale,
-                                   qk_act_s8 *out)
-{
-  const int ng = qk_group_count(K, out->group);
-  const float inv = 1.0f / scale;
-  size_t clipped = 0;
-  out->per_column = false;
-  out->scales[0] = scale;
-  for (int n = 0; n < N; ++n)
-    clipped += quant_column(x + (size_t)n * (size_t)ldx, K, inv,
-                            out->codes + (size_t)n * (size_t)out->ld, out->ld,
-                            out->sums ? out->sums + (size_t)n * (size_t)ng : NULL, out->group);
-  return clipped;
+  for (; k + 4 <= K; k += 4)
+    m0 = vmaxnmq_f32(m0, vabsq_f32(vld1q_f32(x + k)));
+  float amax = vmaxnmvq_f32(vmaxnmq_f32(vmaxnmq_f32(m0, m1), vmaxnmq_f32(m2, m3)));
+  for (; k < K; ++k)
+    amax = fmaxf(amax, fabsf(x[k]));
+  return amax;
 }
 
 /* ------------------------------------------------------------------------
@@ -448,39 +414,33 @@ QK_NEON_INLINE float32x4_t sigmoid4(float32x4_t x)
   return vdivq_f32(one, vaddq_f32(one, exp4(vnegq_f32(v))));
 }
 
-void qk_neon_tanh(float *y, const float *x, size_t count)
+/** y = tanh(x) (SIGMOID = 0) or sigmoid(x) (SIGMOID = 1); the tail goes through a copy. */
+QK_NEON_INLINE void act_map4(float *y, const float *x, size_t count, const int SIGMOID)
 {
   size_t i = 0;
-  for (; i + 4 <= count; i += 4)
-    vst1q_f32(y + i, tanh4(vld1q_f32(x + i)));
+  for (; i + 4 <= count; i += 4) {
+    const float32x4_t v = vld1q_f32(x + i);
+    vst1q_f32(y + i, SIGMOID ? sigmoid4(v) : tanh4(v));
+  }
   if (i < count) {
     float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     memcpy(t, x + i, (count - i) * sizeof(float));
-    vst1q_f32(t, tanh4(vld1q_f32(t)));
+    const float32x4_t v = vld1q_f32(t);
+    vst1q_f32(t, SIGMOID ? sigmoid4(v) : tanh4(v));
     memcpy(y + i, t, (count - i) * sizeof(float));
   }
 }
 
-void qk_neon_sigmoid(float *y, const float *x, size_t count)
-{
-  size_t i = 0;
-  for (; i + 4 <= count; i += 4)
-    vst1q_f32(y + i, sigmoid4(vld1q_f32(x + i)));
-  if (i < count) {
-    float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    memcpy(t, x + i, (count - i) * sizeof(float));
-    vst1q_f32(t, sigmoid4(vld1q_f32(t)));
-    memcpy(y + i, t, (count - i) * sizeof(float));
-  }
-}
+void qk_neon_tanh(float *y, const float *x, size_t count) { act_map4(y, x, count, 0); }
+void qk_neon_sigmoid(float *y, const float *x, size_t count) { act_map4(y, x, count, 1); }
 
 const qk_isa_ops qk_ops_neon = {
   .isa = QK_ISA_NEON,
   .pack = qk_neon_pack,
   .gemm_f32 = qk_neon_gemm_f32,
   .gemm_s8 = neon_gemm_s8,
-  .quantize_act_dynamic = qk_neon_quantize_act_dynamic,
-  .quantize_act_static = qk_neon_quantize_act_static,
+  .column_amax = qk_neon_column_amax,
+  .quantize_column = qk_neon_quantize_column,
   .tanh = qk_neon_tanh,
   .sigmoid = qk_neon_sigmoid,
 };

@@ -1,8 +1,8 @@
 /*
   Code shared by the two AArch64 kernel files, qk_neon.c (baseline Advanced
   SIMD) and qk_neon_dotprod.c (ARMv8.2 sdot). Both read the same packed
-  layout, so qk_neon.c owns pack, gemm_f32, the activation quantizers and
-  tanh/sigmoid, and the dotprod table points at those functions. Only the
+  layout, so qk_neon.c owns pack, gemm_f32, the activation column
+  primitives and tanh/sigmoid, and the dotprod table points at those. Only the
   int8 GEMM differs, and only in one step (the 16-wide int8 dot product):
   its body is written once below and compiled in each file, picking the
   dot product by whether the file is built with +dotprod.
@@ -55,9 +55,9 @@ enum {
 int qk_neon_pack(qk_packed *p, const qk_weights *w);
 void qk_neon_gemm_f32(const qk_packed *W, const float *X, int ldx, int N, const float *bias,
                       float *Y, int ldy, unsigned flags);
-void qk_neon_quantize_act_dynamic(const float *x, int ldx, int K, int N, qk_act_s8 *out);
-size_t qk_neon_quantize_act_static(const float *x, int ldx, int K, int N, float scale,
-                                   qk_act_s8 *out);
+float qk_neon_column_amax(const float *x, int K);
+size_t qk_neon_quantize_column(const float *x, int K, float inv, int8_t *codes, int ld,
+                               int32_t *sums, int group);
 void qk_neon_tanh(float *y, const float *x, size_t n);
 void qk_neon_sigmoid(float *y, const float *x, size_t n);
 
@@ -95,6 +95,35 @@ static inline void qk_neon_group_blocks(const qk_packed *p, int g, int *kb0, int
   int per = p->group / QK_NEON_KB; /* exact whenever ngroups > 1 */
   *kb0 = g * per;
   *kb1 = (g == p->ngroups - 1) ? qk_neon_kblocks(p->cols) : *kb0 + per;
+}
+
+/** Where 4-row tile t of an integer-format matrix lives, and its shape. */
+typedef struct {
+  int ng;             /**< groups per row */
+  int nblk;          /**< 16-k blocks per row */
+  int m, rows;        /**< first row, valid rows (<= QK_NEON_MR) */
+  int tail;           /**< K % QK_NEON_KB: valid k of the last block, 0 if whole */
+  size_t bb;          /**< bytes per code block */
+  const uint8_t *wt;  /**< the tile's first code block */
+  const float *sct;   /**< the tile's scales, [ng][4] */
+  const int32_t *zpt; /**< the tile's zero points, [ng][4], or NULL */
+  int8x16_t table;    /**< p->table for qk_neon_decode() */
+} qk_neon_tile;
+
+QK_NEON_INLINE qk_neon_tile qk_neon_tile_at(const qk_packed *W, qk_format f, int t)
+{
+  qk_neon_tile tl;
+  tl.ng = W->ngroups;
+  tl.nblk = qk_neon_kblocks(W->cols);
+  tl.m = t * QK_NEON_MR;
+  tl.rows = W->rows - tl.m < QK_NEON_MR ? W->rows - tl.m : QK_NEON_MR;
+  tl.tail = W->cols % QK_NEON_KB;
+  tl.bb = qk_neon_block_bytes(f);
+  tl.wt = (const uint8_t *)W->data + (size_t)t * (size_t)tl.nblk * tl.bb;
+  tl.sct = qk_neon_scales_t(W) + (size_t)t * (size_t)tl.ng * 4;
+  tl.zpt = W->fold ? W->fold + (size_t)t * (size_t)tl.ng * 4 : NULL;
+  tl.table = vld1q_s8(W->table);
+  return tl;
 }
 
 /* ---- decoding ---- */
@@ -234,15 +263,14 @@ QK_NEON_INLINE void qk_neon_s8_tile(const qk_packed *W, qk_format f, int t, cons
                                     int n, const int nc, const float *bias, float *Y, int ldy,
                                     unsigned flags)
 {
-  const int K = W->cols, ng = W->ngroups, nblk = qk_neon_kblocks(K);
-  const int m = t * QK_NEON_MR, rows = W->rows - m < QK_NEON_MR ? W->rows - m : QK_NEON_MR;
-  const size_t bb = qk_neon_block_bytes(f);
-  const uint8_t *wt = (const uint8_t *)W->data + (size_t)t * (size_t)nblk * bb;
-  const float *sct = qk_neon_scales_t(W) + (size_t)t * (size_t)ng * 4;
-  const int32_t *zpt = W->fold ? W->fold + (size_t)t * (size_t)ng * 4 : NULL;
-  const int8x16_t table = vld1q_s8(W->table);
+  const qk_neon_tile tl = qk_neon_tile_at(W, f, t);
+  const int ng = tl.ng, m = tl.m, rows = tl.rows, tail = tl.tail;
+  const size_t bb = tl.bb;
+  const uint8_t *wt = tl.wt;
+  const float *sct = tl.sct;
+  const int32_t *zpt = tl.zpt;
+  const int8x16_t table = tl.table;
 
-  const int tail = K % QK_NEON_KB;
   uint8x16_t mask = vdupq_n_u8(0);
   if (tail) {
     static const uint8_t ramp[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
@@ -260,7 +288,7 @@ QK_NEON_INLINE void qk_neon_s8_tile(const qk_packed *W, qk_format f, int t, cons
   for (int g = 0; g < ng; ++g) {
     int kb0, kb1;
     qk_neon_group_blocks(W, g, &kb0, &kb1);
-    int kfull = (tail && kb1 == nblk) ? kb1 - 1 : kb1;
+    int kfull = (tail && kb1 == tl.nblk) ? kb1 - 1 : kb1;
     int32x4_t acc[4][4];
     for (int c = 0; c < nc; ++c)
       for (int r = 0; r < 4; ++r)

@@ -23,8 +23,8 @@ const qk_isa_ops qk_ops_neon_dotprod = {
   .pack = qk_neon_pack,
   .gemm_f32 = qk_neon_gemm_f32,
   .gemm_s8 = dotprod_gemm_s8,
-  .quantize_act_dynamic = qk_neon_quantize_act_dynamic,
-  .quantize_act_static = qk_neon_quantize_act_static,
+  .column_amax = qk_neon_column_amax,
+  .quantize_column = qk_neon_quantize_column,
   .tanh = qk_neon_tanh,
   .sigmoid = qk_neon_sigmoid,
 };

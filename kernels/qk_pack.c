@@ -114,7 +114,7 @@ qk_packed *qk_pack(const qk_weights *w, qk_isa isa, const char **err)
     p->isa = isa;
     p->rows = w->rows;
     p->cols = w->cols;
-    p->group = (w->group <= 0 || w->group >= w->cols) ? w->cols : w->group;
+    p->group = qk_group_size(w->cols, w->group);
     p->ngroups = qk_group_count(w->cols, w->group);
     fill_table(p, w);
     if (w->format != QK_F32) {
@@ -173,20 +173,4 @@ size_t qk_packed_weight_bytes(const qk_packed *p)
   if (qk_format_is_codebook(p->format))
     bytes += (size_t)1 << qk_format_bits(p->format);
   return bytes;
-}
-
-int qk_act_ld(int K)
-{
-  /* 64-byte columns: one zmm of codes, whole VNNI/sdot steps, no tails. */
-  return (K + 63) / 64 * 64;
-}
-
-void qk_dequantize_act(const qk_act_s8 *q, int K, int N, float *x, int ldx)
-{
-  for (int n = 0; n < N; ++n) {
-    float s = q->per_column ? q->scales[n] : q->scales[0];
-    const int8_t *c = q->codes + (size_t)n * (size_t)q->ld;
-    for (int k = 0; k < K; ++k)
-      x[(size_t)n * (size_t)ldx + (size_t)k] = (float)c[k] * s;
-  }
 }

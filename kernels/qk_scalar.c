@@ -111,59 +111,23 @@ static inline int8_t quantize_value(float x, float inv, size_t *clipped)
   return (int8_t)q;
 }
 
-/** Codes of one column from x and inv; zero padding and group sums. */
-static size_t quantize_column(const float *x, int K, float inv, int8_t *codes, int ld,
-                              int32_t *sums, int group)
+float qk_scalar_column_amax(const float *x, int K)
+{
+  float amax = 0.0f;
+  for (int k = 0; k < K; ++k)
+    amax = fmaxf(amax, fabsf(x[k]));
+  return amax;
+}
+
+size_t qk_scalar_quantize_column(const float *x, int K, float inv, int8_t *codes, int ld,
+                                 int32_t *sums, int group)
 {
   size_t clipped = 0;
   for (int k = 0; k < K; ++k)
     codes[k] = quantize_value(x[k], inv, &clipped);
   memset(codes + K, 0, (size_t)(ld - K));
-  if (sums) {
-    int ng = qk_group_count(K, group), G = (group <= 0 || group >= K) ? K : group;
-    for (int g = 0; g < ng; ++g) {
-      int32_t s = 0;
-      for (int k = g * G; k < K && k < (g + 1) * G; ++k)
-        s += codes[k];
-      sums[g] = s;
-    }
-  }
-  return clipped;
-}
-
-void qk_scalar_quantize_act_dynamic(const float *x, int ldx, int K, int N, qk_act_s8 *out)
-{
-  int ng = qk_group_count(K, out->group);
-  out->per_column = true;
-  for (int n = 0; n < N; ++n) {
-    const float *col = x + (size_t)n * (size_t)ldx;
-    float amax = 0.0f;
-    for (int k = 0; k < K; ++k)
-      amax = fmaxf(amax, fabsf(col[k]));
-    float scale = 0.0f, inv = 0.0f;
-    if (amax > 0.0f && isfinite(amax)) {
-      scale = amax / 127.0f;
-      inv = 127.0f / amax;
-    }
-    out->scales[n] = scale;
-    quantize_column(col, K, inv, out->codes + (size_t)n * (size_t)out->ld, out->ld,
-                    out->sums ? out->sums + (size_t)n * (size_t)ng : NULL, out->group);
-  }
-}
-
-size_t qk_scalar_quantize_act_static(const float *x, int ldx, int K, int N, float scale,
-                                         qk_act_s8 *out)
-{
-  int ng = qk_group_count(K, out->group);
-  float inv = 1.0f / scale;
-  size_t clipped = 0;
-  out->per_column = false;
-  out->scales[0] = scale;
-  for (int n = 0; n < N; ++n)
-    clipped += quantize_column(x + (size_t)n * (size_t)ldx, K, inv,
-                               out->codes + (size_t)n * (size_t)out->ld, out->ld,
-                               out->sums ? out->sums + (size_t)n * (size_t)ng : NULL,
-                               out->group);
+  if (sums)
+    qk_act_group_sums(codes, K, group, sums);
   return clipped;
 }
 
@@ -210,8 +174,8 @@ const qk_isa_ops qk_ops_scalar = {
   .pack = qk_scalar_pack,
   .gemm_f32 = qk_scalar_gemm_f32,
   .gemm_s8 = qk_scalar_gemm_s8,
-  .quantize_act_dynamic = qk_scalar_quantize_act_dynamic,
-  .quantize_act_static = qk_scalar_quantize_act_static,
+  .column_amax = qk_scalar_column_amax,
+  .quantize_column = qk_scalar_quantize_column,
   .tanh = qk_scalar_tanh,
   .sigmoid = qk_scalar_sigmoid,
 };
