@@ -1,0 +1,226 @@
+#include "tr_train.h"
+
+#include "tr_adam.h"
+#include "tr_qat.h"
+#include "tr_rng.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void tr_train_opts_default(tr_train_opts *o)
+{
+  memset(o, 0, sizeof *o);
+  o->epochs = 20;
+  o->batch = 16;
+  o->segment = 8192;
+  o->lr = 4e-3;
+  o->lr_decay = 0.97;
+  o->clip = 0.0;
+  o->seed = 1;
+  tr_loss_default(&o->loss);
+  o->val_skip = 4800;
+}
+
+double tr_evaluate(tr_model *m, const float *p, const qz_scheme *s, const tr_signal *v,
+                   int skip, const float *ref, double *esr_vs_ref, float *out)
+{
+  float *pe = malloc(m->n_params * sizeof *pe);
+  float *y = out ? out : malloc(v->n * sizeof *y);
+  if (!pe || !y)
+    abort();
+  if (s) {
+    char err[256];
+    if (!tr_fake_quant(m, s, p, pe, NULL, err, sizeof err)) {
+      fprintf(stderr, "quantize: %s\n", err);
+      memcpy(pe, p, m->n_params * sizeof *pe);
+    }
+  } else {
+    memcpy(pe, p, m->n_params * sizeof *pe);
+  }
+  m->predict(m, pe, v->x, v->n, y);
+  const size_t k = (size_t)skip < v->n ? (size_t)skip : 0;
+  const double e = tr_esr(y + k, v->y + k, v->n - k);
+  if (ref && esr_vs_ref)
+    *esr_vs_ref = tr_esr(y + k, ref + k, v->n - k);
+  if (!out)
+    free(y);
+  free(pe);
+  return e;
+}
+
+/* ---- checkpoints: raw binary, the whole optimizer state ---------------- */
+
+#define CK_MAGIC 0x4b435451u /* "QTCK" */
+
+typedef struct {
+  uint32_t magic, version;
+  uint64_t n_params;
+  int32_t epoch, best_epoch;
+  double lr, best_val;
+  int64_t adam_t;
+  uint64_t rng[4];
+} ck_header;
+
+static bool ck_write(const char *path, const ck_header *h, const float *p, const tr_adam *a,
+                     const float *best)
+{
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "wb");
+  if (!f)
+    return false;
+  const size_t n = h->n_params;
+  bool ok = fwrite(h, sizeof *h, 1, f) == 1 && fwrite(p, sizeof *p, n, f) == n &&
+            fwrite(a->m, sizeof *p, n, f) == n && fwrite(a->v, sizeof *p, n, f) == n &&
+            fwrite(best, sizeof *p, n, f) == n;
+  ok = (fclose(f) == 0) && ok;
+  return ok && rename(tmp, path) == 0;
+}
+
+static bool ck_read(const char *path, ck_header *h, float *p, tr_adam *a, float *best,
+                    size_t n_params)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return false;
+  bool ok = fread(h, sizeof *h, 1, f) == 1 && h->magic == CK_MAGIC && h->n_params == n_params;
+  const size_t n = n_params;
+  ok = ok && fread(p, sizeof *p, n, f) == n && fread(a->m, sizeof *p, n, f) == n &&
+       fread(a->v, sizeof *p, n, f) == n && fread(best, sizeof *p, n, f) == n;
+  fclose(f);
+  return ok;
+}
+
+bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train_result *r,
+              char *err, size_t errlen)
+{
+  const int B = o->batch, L = o->segment, T = m->context + o->segment;
+  if ((size_t)T + 1 > d->train.n) {
+    snprintf(err, errlen, "training audio (%zu samples) shorter than one segment (%d)",
+             d->train.n, T);
+    return false;
+  }
+  const size_t np = m->n_params;
+  float *x = malloc((size_t)B * T * sizeof *x), *t = malloc((size_t)B * L * sizeof *t);
+  float *g = malloc(np * sizeof *g), *pe = malloc(np * sizeof *pe), *best = malloc(np * sizeof *best);
+  tr_adam adam;
+  if (!x || !t || !g || !pe || !best || !tr_adam_init(&adam, np))
+    abort();
+  adam.clip = o->clip;
+  tr_rng rng;
+  tr_rng_seed(&rng, o->seed * 0x9E3779B97F4A7C15ull + 17);
+  tr_loss loss = o->loss;
+  double lr = o->lr;
+  int epoch0 = 0;
+  memcpy(best, m->p, np * sizeof *best);
+  r->best_val_esr = INFINITY;
+  r->best_epoch = 0;
+  if (o->resume) {
+    ck_header h;
+    if (!ck_read(o->resume, &h, m->p, &adam, best, np)) {
+      snprintf(err, errlen, "%s: not a checkpoint of this model", o->resume);
+      goto fail;
+    }
+    epoch0 = h.epoch;
+    if (!o->lr_override)
+      lr = h.lr;
+    /** Continuing from the best weights recovers from a late divergence (e.g. to go
+        on with gradient clipping or a lower rate); Adam's moments are kept. */
+    if (o->resume_best)
+      memcpy(m->p, best, np * sizeof *best);
+    adam.t = h.adam_t;
+    memcpy(rng.s, h.rng, sizeof rng.s);
+    r->best_val_esr = h.best_val;
+    r->best_epoch = h.best_epoch;
+    if (!o->quiet)
+      printf("resumed from %s at epoch %d (best held-out ESR %.5f at epoch %d)\n", o->resume,
+             epoch0, h.best_val, h.best_epoch);
+  }
+  const int steps = o->steps_per_epoch > 0
+                        ? o->steps_per_epoch
+                        : (int)fmax(1.0, (double)d->train.n / ((double)B * L));
+  const double t0 = now_s();
+  r->epochs_run = 0;
+  for (int ep = epoch0; ep < o->epochs; ++ep) {
+    const double te = now_s();
+    double lsum = 0.0, gsum = 0.0;
+    for (int s = 0; s < steps; ++s) {
+      for (int b = 0; b < B; ++b) {
+        const size_t start = (size_t)(tr_rng_uniform(&rng) * (double)(d->train.n - (size_t)T));
+        memcpy(x + (size_t)b * T, d->train.x + start, (size_t)T * sizeof *x);
+        memcpy(t + (size_t)b * L, d->train.y + start + m->context, (size_t)L * sizeof *t);
+      }
+      if (o->qat) {
+        if (!tr_fake_quant(m, o->qat, m->p, pe, NULL, err, errlen))
+          goto fail;
+      } else {
+        memcpy(pe, m->p, np * sizeof *pe);
+      }
+      const double l = m->batch_grad(m, pe, B, L, x, t, &loss, g);
+      if (!isfinite(l)) {
+        snprintf(err, errlen, "loss is not finite at epoch %d step %d", ep + 1, s);
+        goto fail;
+      }
+      lsum += l;
+      gsum += tr_adam_step(&adam, m->p, g, lr);
+      if (!o->quiet && (s % 10 == 9 || s + 1 == steps)) {
+        printf("\r  epoch %d  step %d/%d  loss %.5f  ", ep + 1, s + 1, steps, lsum / (s + 1));
+        fflush(stdout);
+      }
+    }
+    const double ve = tr_evaluate(m, m->p, o->qat, &d->val, o->val_skip, NULL, NULL, NULL);
+    r->epochs_run++;
+    const int is_best = ve < r->best_val_esr;
+    if (is_best) {
+      r->best_val_esr = ve;
+      r->best_epoch = ep + 1;
+      memcpy(best, m->p, np * sizeof *best);
+    }
+    if (!o->quiet) {
+      printf("\repoch %3d/%d  train loss %.5f  held-out ESR %.5f (%.1f dB)%s  lr %.2e  |g| %.3g"
+             "  %.1f s\n",
+             ep + 1, o->epochs, lsum / steps, ve, 10.0 * log10(ve > 0 ? ve : 1e-30),
+             is_best ? " *" : "  ", lr, gsum / steps, now_s() - te);
+      fflush(stdout);
+    }
+    lr *= o->lr_decay;
+    if (o->checkpoint) {
+      ck_header h = {CK_MAGIC, 1, np, ep + 1, r->best_epoch, lr, r->best_val_esr, adam.t, {0}};
+      memcpy(h.rng, rng.s, sizeof h.rng);
+      if (!ck_write(o->checkpoint, &h, m->p, &adam, best))
+        fprintf(stderr, "warning: cannot write checkpoint %s\n", o->checkpoint);
+    }
+    if (o->time_limit > 0 && now_s() - t0 > o->time_limit) {
+      if (!o->quiet)
+        printf("time limit reached after epoch %d\n", ep + 1);
+      break;
+    }
+  }
+  r->seconds = now_s() - t0;
+  memcpy(m->p, best, np * sizeof *best);
+  free(x);
+  free(t);
+  free(g);
+  free(pe);
+  free(best);
+  tr_adam_free(&adam);
+  return true;
+fail:
+  free(x);
+  free(t);
+  free(g);
+  free(pe);
+  free(best);
+  tr_adam_free(&adam);
+  return false;
+}

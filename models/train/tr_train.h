@@ -1,0 +1,69 @@
+/*
+  The training loop: mini-batches of random segments, Adam, per-epoch
+  validation on held-out audio, best-epoch tracking, checkpoints, and
+  optional quantization-aware training (fake-quantized forward, straight-
+  through gradient).
+*/
+#ifndef QUANTONE_TR_TRAIN_H
+#define QUANTONE_TR_TRAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "quantize.h"
+#include "tr_data.h"
+#include "tr_loss.h"
+#include "tr_model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  int epochs;
+  int batch;             /**< segments per step */
+  int segment;           /**< scored samples per segment */
+  int steps_per_epoch;   /**< 0: train samples / (batch * segment) */
+  double lr, lr_decay;   /**< per-epoch exponential decay */
+  double clip;           /**< gradient norm clip, 0 = off */
+  uint64_t seed;
+  tr_loss loss;
+  const qz_scheme *qat;  /**< NULL: float training */
+  const char *checkpoint;/**< written after every epoch if not NULL */
+  const char *resume;    /**< checkpoint to continue from, or NULL */
+  bool resume_best;      /**< continue from the checkpoint's best weights, not its last */
+  bool lr_override;      /**< on resume, use lr instead of the checkpoint's decayed rate */
+  double time_limit;     /**< seconds; stop after the epoch that crosses it (0 = none) */
+  int val_skip;          /**< validation samples not scored at the start */
+  int quiet;
+} tr_train_opts;
+
+void tr_train_opts_default(tr_train_opts *o);
+
+typedef struct {
+  double best_val_esr;   /**< plain ESR on the held-out audio (fake-quantized if QAT) */
+  int best_epoch;
+  int epochs_run;
+  double seconds;
+} tr_train_result;
+
+/**
+   Train m on d. On return m->p holds the best-validating parameters.
+   Returns false with a message on error.
+*/
+bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train_result *r,
+              char *err, size_t errlen);
+
+/**
+   Held-out ESR of parameters p (optionally fake-quantized by s) against
+   the target; if ref is not NULL, also the ESR against ref's prediction
+   (e.g. the float model) in *esr_vs_ref. Prediction in *out if not NULL.
+*/
+double tr_evaluate(tr_model *m, const float *p, const qz_scheme *s, const tr_signal *v,
+                   int skip, const float *ref, double *esr_vs_ref, float *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

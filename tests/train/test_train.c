@@ -1,0 +1,423 @@
+/*
+  Trainer tests: analytic gradients against central finite differences
+  (WaveNet and LSTM), a few Adam steps lower the loss, the diode clipper's
+  implicit solver converges and stays stable, WAV pairs are checked
+  (misaligned, rate mismatch refused; aligned accepted), .nam round trip,
+  fake quantization goes through the engine quantizer, and, when the
+  reference directory is given, the forward pass reproduces the reference
+  renders.
+*/
+#include "fx.h"
+#include "model_file.h"
+#include "tr_adam.h"
+#include "tr_data.h"
+#include "tr_loss.h"
+#include "tr_lstm.h"
+#include "tr_nam.h"
+#include "tr_qat.h"
+#include "tr_rng.h"
+#include "tr_synth.h"
+#include "tr_wav.h"
+#include "tr_wavenet.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int failures = 0;
+#define CHECK(cond, ...)                                                                    \
+  do {                                                                                      \
+    if (!(cond)) {                                                                          \
+      printf("FAIL %s:%d: ", __FILE__, __LINE__);                                           \
+      printf(__VA_ARGS__);                                                                  \
+      printf("\n");                                                                         \
+      failures++;                                                                           \
+    }                                                                                       \
+  } while (0)
+
+/** Loss of a batch in double-free float arithmetic (the model's own forward). */
+static double batch_loss(tr_model *m, const float *p, int B, int L, const float *x,
+                         const float *t, tr_loss *l, float *g)
+{
+  return m->batch_grad(m, p, B, L, x, t, l, g);
+}
+
+/**
+   Central differences on every parameter: g_fd = (L(p+h) - L(p-h)) / 2h.
+   The forward is float32, so h is fairly large and the comparison uses a
+   tolerance relative to the gradient's scale.
+*/
+static void grad_check(tr_model *m, const char *what, int B, int L, double tol)
+{
+  tr_rng r;
+  tr_rng_seed(&r, 99);
+  const int T = m->context + L;
+  float *x = malloc(sizeof(float) * (size_t)B * T), *t = malloc(sizeof(float) * (size_t)B * L);
+  for (int i = 0; i < B * T; ++i)
+    x[i] = (float)tr_rng_range(&r, -0.8, 0.8);
+  for (int i = 0; i < B * L; ++i)
+    t[i] = (float)tr_rng_range(&r, -0.3, 0.3);
+  const size_t n = m->n_params;
+  float *g = malloc(n * sizeof *g), *gd = malloc(n * sizeof *gd), *p = malloc(n * sizeof *p);
+  tr_loss l;
+  tr_loss_default(&l);
+  l.w_plain = 0.5; /* exercise every term */
+  batch_loss(m, m->p, B, L, x, t, &l, g);
+  double gmax = 0.0;
+  for (size_t i = 0; i < n; ++i)
+    gmax = fmax(gmax, fabs(g[i]));
+  int bad = 0;
+  double worst = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    const float h = 1e-2f * fmaxf(1.0f, fabsf(m->p[i]));
+    memcpy(p, m->p, n * sizeof *p);
+    p[i] = m->p[i] + h;
+    const double lp = batch_loss(m, p, B, L, x, t, &l, gd);
+    p[i] = m->p[i] - h;
+    const double lm = batch_loss(m, p, B, L, x, t, &l, gd);
+    const double fd = (lp - lm) / (2.0 * ((double)(m->p[i] + h) - (double)(m->p[i] - h)) / 2.0);
+    const double err = fabs(fd - g[i]) / (fmax(fabs(fd), fabs(g[i])) + 1e-2 * gmax);
+    if (err > worst)
+      worst = err;
+    if (err > tol) {
+      if (bad < 5)
+        printf("  %s param %zu: analytic %.6g, finite difference %.6g\n", what, i, g[i], fd);
+      bad++;
+    }
+  }
+  printf("%s gradient check: %zu parameters, worst relative error %.3g, max |g| %.3g\n", what, n,
+         worst, gmax);
+  CHECK(bad == 0, "%s: %d gradients disagree with finite differences", what, bad);
+  free(x);
+  free(t);
+  free(g);
+  free(gd);
+  free(p);
+}
+
+static tr_model *tiny_wavenet(int threads)
+{
+  tr_wn_config c;
+  memset(&c, 0, sizeof c);
+  c.n_arrays = 2;
+  c.arrays[0] = (tr_wn_array_cfg){1, 3, 2, 3, 3, false, {1, 2, 4}};
+  c.arrays[1] = (tr_wn_array_cfg){3, 2, 1, 3, 2, true, {1, 3}};
+  c.head_scale = 0.5f;
+  tr_model *m = tr_wavenet_new(&c, 7, threads);
+  return m;
+}
+
+static void test_wavenet_grad(void)
+{
+  tr_model *m = tiny_wavenet(2);
+  CHECK(m != NULL, "tiny wavenet");
+  CHECK(m->context == 2 * (1 + 2 + 4) + 2 * (1 + 3), "receptive field");
+  grad_check(m, "WaveNet", 3, 24, 2e-2);
+  tr_model_free(m);
+}
+
+static void test_lstm_grad(void)
+{
+  tr_lstm_config c = {3, 2, 5, 0};
+  tr_model *m = tr_lstm_new(&c, 11, 2);
+  CHECK(m != NULL, "tiny lstm");
+  /* non-zero initial states so their gradients are exercised too */
+  tr_rng r;
+  tr_rng_seed(&r, 5);
+  for (size_t i = 0; i < m->n_params; ++i)
+    m->p[i] += (float)tr_rng_range(&r, -0.2, 0.2);
+  grad_check(m, "LSTM", 3, 16, 2e-2);
+  tr_model_free(m);
+}
+
+/** A few Adam steps on a small model and a fixed batch lower the loss. */
+static void test_steps_lower_loss(void)
+{
+  tr_wn_config c;
+  tr_wavenet_preset("nano", &c);
+  for (int a = 0; a < 2; ++a) /* shorter receptive field keeps the test quick */
+    c.arrays[a].n_layers = 5;
+  tr_model *m = tr_wavenet_new(&c, 3, 1);
+  const int B = 4, L = 2048, T = m->context + L;
+  float *x = malloc(sizeof(float) * (size_t)B * T), *y = malloc(sizeof(float) * (size_t)B * T),
+        *t = malloc(sizeof(float) * (size_t)B * L), *g = malloc(sizeof(float) * m->n_params);
+  tr_synth_guitar(x, (size_t)B * T, 42);
+  fx_render("overdrive", x, y, (size_t)B * T);
+  for (int b = 0; b < B; ++b)
+    memcpy(t + (size_t)b * L, y + (size_t)b * T + m->context, sizeof(float) * L);
+  tr_loss l;
+  tr_loss_default(&l);
+  tr_adam a;
+  tr_adam_init(&a, m->n_params);
+  const double l0 = m->batch_grad(m, m->p, B, L, x, t, &l, g);
+  double lk = l0;
+  for (int s = 0; s < 30; ++s) {
+    tr_adam_step(&a, m->p, g, 5e-3);
+    lk = m->batch_grad(m, m->p, B, L, x, t, &l, g);
+  }
+  printf("30 Adam steps on nano (5+5 layers): loss %.4f -> %.4f\n", l0, lk);
+  CHECK(lk < 0.7 * l0, "loss did not drop: %.4f -> %.4f", l0, lk);
+
+  /* the same for a small LSTM */
+  tr_lstm_config lc = {8, 1, 64, 0};
+  tr_model *ml = tr_lstm_new(&lc, 3, 1);
+  const int Tl = ml->context + L;
+  float *xl = malloc(sizeof(float) * (size_t)B * Tl), *tl = malloc(sizeof(float) * (size_t)B * L),
+        *yl = malloc(sizeof(float) * (size_t)B * Tl), *gl = malloc(sizeof(float) * ml->n_params);
+  tr_synth_guitar(xl, (size_t)B * Tl, 43);
+  fx_render("diode", xl, yl, (size_t)B * Tl);
+  for (int b = 0; b < B; ++b)
+    memcpy(tl + (size_t)b * L, yl + (size_t)b * Tl + ml->context, sizeof(float) * L);
+  tr_adam al;
+  tr_adam_init(&al, ml->n_params);
+  const double m0 = ml->batch_grad(ml, ml->p, B, L, xl, tl, &l, gl);
+  double mk = m0;
+  for (int s = 0; s < 30; ++s) {
+    tr_adam_step(&al, ml->p, gl, 1e-2);
+    mk = ml->batch_grad(ml, ml->p, B, L, xl, tl, &l, gl);
+  }
+  printf("30 Adam steps on LSTM 8: loss %.4f -> %.4f\n", m0, mk);
+  CHECK(mk < 0.7 * m0, "LSTM loss did not drop: %.4f -> %.4f", m0, mk);
+  tr_adam_free(&a);
+  tr_adam_free(&al);
+  free(x);
+  free(y);
+  free(t);
+  free(g);
+  free(xl);
+  free(yl);
+  free(tl);
+  free(gl);
+  tr_model_free(m);
+  tr_model_free(ml);
+}
+
+static void test_diode_solver(void)
+{
+  fx_diode d;
+  fx_diode_init(&d, 4.0);
+  /* ordinary audio: few Newton iterations, tiny residual */
+  const size_t n = 48000;
+  float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+  tr_synth_guitar(x, n, 1);
+  fx_diode_process(&d, x, y, n);
+  const double it = (double)d.newton_iters / (double)d.steps;
+  printf("diode clipper: %.2f Newton iterations per sample, %ld bisections, max residual %.3g V\n",
+         it, d.bisections, d.max_residual);
+  CHECK(it < 6.0, "too many Newton iterations per sample: %.2f", it);
+  CHECK(d.max_residual < 1e-9, "residual %.3g", d.max_residual);
+  /* absurd drive (1 kV steps, alternating) must stay finite and clamped by the diodes */
+  fx_diode_init(&d, 1000.0);
+  float vmax = 0.0f;
+  int finite = 1;
+  for (int i = 0; i < 20000; ++i) {
+    const float in = (i / 37) % 2 ? 1.0f : -1.0f;
+    const float o = fx_diode_tick(&d, in);
+    finite &= isfinite(o);
+    vmax = fmaxf(vmax, fabsf(o) / (float)d.out_gain);
+  }
+  printf("diode clipper at 1 kV square input: |v| <= %.3f V, residual %.3g\n", vmax,
+         d.max_residual);
+  CHECK(finite, "non-finite output");
+  CHECK(vmax < 1.5f, "diode voltage %.3f V not clamped", vmax);
+  /* g(v) is in volts but its slope at 0.9 V is ~1e4, so a 1e-10 V step tolerance
+     leaves a residual of ~1e-6: judge the voltage, not g */
+  CHECK(d.max_residual < 1e-4, "residual at extreme drive %.3g", d.max_residual);
+  /* DC steady state solves (u - v)/R = 2 Is sinh(v/nVt) */
+  fx_diode_init(&d, 1.0);
+  float o = 0.0f;
+  for (int i = 0; i < 48000; ++i)
+    o = fx_diode_tick(&d, 2.0f);
+  const double v = o / d.out_gain;
+  const double kcl = (2.0 - v) / d.R - 2.0 * d.Is * sinh(v / d.nVt);
+  printf("diode clipper DC 2 V: v = %.6f V, KCL residual %.3g A\n", v, kcl);
+  CHECK(fabs(kcl) < 1e-9, "DC steady state off: %.3g A", kcl);
+  /* the trapezoidal solution converges to a fine reference as the step shrinks:
+     compare against a 16x-oversampled run on a 1 kHz sine */
+  free(x);
+  free(y);
+}
+
+static void test_wav_pairs(void)
+{
+  char dir[] = "/tmp/qtrain-test-XXXXXX";
+  if (!mkdtemp(dir)) {
+    CHECK(0, "mkdtemp");
+    return;
+  }
+  const size_t n = 4 * 48000;
+  float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *yd = calloc(n, sizeof *yd);
+  tr_synth_guitar(x, n, 9);
+  fx_render("overdrive", x, y, n);
+  const long delay = 300;
+  memcpy(yd + delay, y, (n - delay) * sizeof *yd);
+  char pin[256], pout[256], pdel[256], p44[256];
+  snprintf(pin, sizeof pin, "%s/dry.wav", dir);
+  snprintf(pout, sizeof pout, "%s/wet.wav", dir);
+  snprintf(pdel, sizeof pdel, "%s/late.wav", dir);
+  snprintf(p44, sizeof p44, "%s/wet44.wav", dir);
+  CHECK(tr_wav_write(pin, x, n, 48000, true) && tr_wav_write(pout, y, n, 48000, true) &&
+            tr_wav_write(pdel, yd, n, 48000, true) && tr_wav_write(p44, y, n, 44100, true),
+        "write wavs");
+  tr_wav_pair p;
+  char err[512] = "";
+  const bool ok = tr_wav_pair_load(&p, pin, pout, 0, 8, err, sizeof err);
+  CHECK(ok, "aligned pair refused: %s", err);
+  if (ok) {
+    printf("aligned pair: measured latency %ld, correlation %.3f\n", p.measured_latency, p.corr);
+    tr_wav_pair_free(&p);
+  }
+  const bool late = tr_wav_pair_load(&p, pin, pdel, 0, 8, err, sizeof err);
+  CHECK(!late, "misaligned pair accepted");
+  printf("misaligned pair refused: %s\n", err);
+  CHECK(strstr(err, "misaligned") && strstr(err, "--latency 30"), "message should name the lag: %s", err);
+  const bool fixed = tr_wav_pair_load(&p, pin, pdel, delay, 8, err, sizeof err);
+  CHECK(fixed, "pair with --latency %ld refused: %s", delay, err);
+  if (fixed)
+    tr_wav_pair_free(&p);
+  const bool rate = tr_wav_pair_load(&p, pin, p44, 0, 8, err, sizeof err);
+  CHECK(!rate && strstr(err, "rate"), "rate mismatch not refused: %s", err);
+  printf("rate mismatch refused: %s\n", err);
+  unlink(pin);
+  unlink(pout);
+  unlink(pdel);
+  unlink(p44);
+  rmdir(dir);
+  free(x);
+  free(y);
+  free(yd);
+}
+
+static void test_nam_roundtrip_and_qat(void)
+{
+  tr_model *m = tiny_wavenet(1);
+  char path[] = "/tmp/qtrain-nam-XXXXXX";
+  const int fd = mkstemp(path);
+  CHECK(fd >= 0, "mkstemp");
+  close(fd);
+  tr_nam_meta meta = {"test", NULL, NULL, NULL, 0.0123, NULL};
+  CHECK(tr_nam_write(path, m, m->p, &meta), "write .nam");
+  char err[256];
+  tr_model *r = tr_nam_read(path, 1, 0, err, sizeof err);
+  CHECK(r != NULL, "read back: %s", err);
+  if (r) {
+    CHECK(r->n_params == m->n_params && memcmp(r->p, m->p, m->n_params * sizeof(float)) == 0,
+          ".nam round trip changed the weights");
+    tr_model_free(r);
+  }
+  tr_lstm_config lc = {5, 2, 0, 0};
+  tr_model *l = tr_lstm_new(&lc, 1, 1);
+  /* the engine's own loader accepts what the trainer writes */
+  {
+    char e2[512];
+    qm_desc *q = qm_load_file(path, e2, sizeof e2);
+    CHECK(q != NULL, "engine loader refused the trainer's WaveNet file: %s", e2);
+    if (q) {
+      CHECK(q->n_weights == m->n_params + 1, "engine saw %zu weights", q->n_weights);
+      CHECK(q->meta.has_validation_esr && fabs(q->meta.validation_esr - 0.0123) < 1e-9,
+            "validation_esr not seen by the engine");
+      qm_desc_free(q);
+    }
+  }
+  CHECK(tr_nam_write(path, l, l->p, &meta), "write lstm .nam");
+  {
+    char e2[512];
+    qm_desc *q = qm_load_file(path, e2, sizeof e2);
+    CHECK(q != NULL, "engine loader refused the trainer's LSTM file: %s", e2);
+    if (q)
+      qm_desc_free(q);
+  }
+  r = tr_nam_read(path, 1, 0, err, sizeof err);
+  CHECK(r && r->n_params == l->n_params && memcmp(r->p, l->p, l->n_params * 4) == 0,
+        "lstm round trip");
+  tr_model_free(r);
+  tr_model_free(l);
+  unlink(path);
+  /* fake quantization: 8-bit is close, 2-bit has at most 3 distinct values per row */
+  qz_scheme s;
+  CHECK(tr_scheme_parse("8", &s, err, sizeof err), "%s", err);
+  float *pe = malloc(m->n_params * sizeof *pe);
+  CHECK(tr_fake_quant(m, &s, m->p, pe, NULL, err, sizeof err), "%s", err);
+  double d8 = 0.0;
+  for (size_t i = 0; i < m->n_params; ++i)
+    d8 = fmax(d8, fabs(pe[i] - m->p[i]));
+  CHECK(d8 < 0.01, "8-bit fake quant too far: %g", d8);
+  CHECK(tr_scheme_parse("2", &s, err, sizeof err), "%s", err);
+  CHECK(tr_fake_quant(m, &s, m->p, pe, NULL, err, sizeof err), "%s", err);
+  const tr_tensor *t = &m->tensors[1]; /* first conv, [C][K*C] */
+  float *w = malloc(sizeof(float) * t->rows * t->cols);
+  tr_tensor_get(t, pe, w);
+  for (int rr = 0; rr < t->rows; ++rr) {
+    float lv[8];
+    int nl = 0;
+    for (int c = 0; c < t->cols; ++c) {
+      int seen = 0;
+      for (int k = 0; k < nl; ++k)
+        seen |= lv[k] == w[rr * t->cols + c];
+      if (!seen && nl < 8)
+        lv[nl++] = w[rr * t->cols + c];
+    }
+    CHECK(nl <= 3, "2-bit symmetric row has %d levels", nl);
+  }
+  free(w);
+  free(pe);
+  tr_model_free(m);
+}
+
+static void test_reference(const char *dir)
+{
+  char p[1024], err[512];
+  snprintf(p, sizeof p, "%s/input.wav", dir);
+  if (access(p, R_OK) != 0) {
+    printf("reference directory %s not found: skipping reference renders\n", dir);
+    return;
+  }
+  size_t n;
+  int rate;
+  float *x = tr_wav_read(p, &n, &rate, NULL, err, sizeof err);
+  static const char *names[2][2] = {{"wavenet_a1_standard.nam", "wavenet_a1_standard.nam-core.wav"},
+                                    {"lstm.nam", "lstm.nam-core.wav"}};
+  for (int i = 0; i < 2; ++i) {
+    char pm[1024], pr[1024];
+    snprintf(pm, sizeof pm, "%s/%s", dir, names[i][0]);
+    snprintf(pr, sizeof pr, "%s/%s", dir, names[i][1]);
+    tr_model *m = tr_nam_read(pm, 2, 24000, err, sizeof err);
+    CHECK(m != NULL, "%s", err);
+    size_t nr;
+    float *ref = tr_wav_read(pr, &nr, &rate, NULL, err, sizeof err);
+    if (!m || !ref) {
+      tr_model_free(m);
+      free(ref);
+      continue;
+    }
+    float *y = malloc(n * sizeof *y);
+    m->predict(m, m->p, x, n, y);
+    const double e = tr_esr(y, ref, nr < n ? nr : n);
+    printf("%s: ESR vs reference render %.3g\n", names[i][0], e);
+    CHECK(e <= 1e-6, "%s: ESR %.3g vs the reference render", names[i][0], e);
+    free(y);
+    free(ref);
+    tr_model_free(m);
+  }
+  free(x);
+}
+
+int main(int argc, char **argv)
+{
+  test_wavenet_grad();
+  test_lstm_grad();
+  test_steps_lower_loss();
+  test_diode_solver();
+  test_wav_pairs();
+  test_nam_roundtrip_and_qat();
+  if (argc > 1)
+    test_reference(argv[1]);
+  if (failures) {
+    printf("%d check(s) failed\n", failures);
+    return 1;
+  }
+  printf("all trainer tests passed\n");
+  return 0;
+}

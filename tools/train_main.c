@@ -1,0 +1,450 @@
+/*
+  quantone-train: trains NAM-compatible WaveNet / LSTM captures, with
+  quantization-aware fine-tuning, and writes .nam files.
+
+    quantone-train train  [options]       train (or QAT-fine-tune) a model
+    quantone-train eval   --model F.nam   held-out ESR vs target, and of each
+                                          bit width vs float (plain PTQ)
+    quantone-train render --target NAME   write the built-in dry/wet audio as WAVs
+    quantone-train check-reference DIR    reproduce the reference renders
+  Run with --help for the options.
+*/
+#include "fx.h"
+#include "tr_data.h"
+#include "tr_loss.h"
+#include "tr_lstm.h"
+#include "tr_nam.h"
+#include "tr_qat.h"
+#include "tr_train.h"
+#include "tr_wav.h"
+#include "tr_wavenet.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+  const char *target, *in_wav, *out_wav, *arch, *preset, *out, *name, *init, *qat, *model;
+  const char *checkpoint, *resume, *dry_out, *wet_out, *eval_schemes, *ref;
+  int hidden, layers, burn_in, threads, latency_set, write_meta_ptq;
+  long latency, max_latency;
+  double train_s, val_s, val_frac;
+  tr_train_opts o;
+} cli;
+
+static void usage(void)
+{
+  printf(
+      "usage: quantone-train COMMAND [options]\n"
+      "commands: train, eval, render, check-reference DIR\n"
+      "data:   --target overdrive|diode   built-in effect on synthesized guitar\n"
+      "        --train-seconds S (120) --val-seconds S (20)\n"
+      "        --input DRY.wav --output WET.wav   a capture pair (48 kHz)\n"
+      "        --latency N (drop N samples from the output start) --max-latency N (8)\n"
+      "        --val-fraction F (0.1)\n"
+      "model:  --arch wavenet|lstm  --preset nano|feather|lite|standard (standard)\n"
+      "        --hidden H (16) --layers N (1) --burn-in N (2048)  [lstm]\n"
+      "        --init F.nam (start from a trained model, e.g. for QAT)\n"
+      "train:  --epochs N --batch B --segment L --steps N --lr X --lr-decay X --clip X\n"
+      "        --seed S --threads N --preemph A (0.85) --dc W (1) --plain W (0)\n"
+      "        --time-limit SECONDS --checkpoint FILE --resume FILE [--resume-best]\n"
+      "        (on resume an explicit --lr replaces the checkpoint's rate)\n"
+      "        --qat SCHEME   fake-quantized fine-tuning, SCHEME = bits[:linear|pow2|kmeans]\n"
+      "                       [:sym|asym][:tensor|channel|groupN], e.g. 4 or 2:linear:asym\n"
+      "output: --out F.nam --name NAME\n"
+      "eval:   --model F.nam [--schemes 8,4,2 (comma list of SCHEMEs)] [--ref FLOAT.nam]\n"
+      "        (ESR of each quantized variant vs the float model, or vs --ref's output)\n"
+      "render: --target NAME --val-seconds S --seed S --dry-out A.wav --wet-out B.wav\n");
+}
+
+static bool load_data(const cli *c, tr_dataset *d)
+{
+  char err[512];
+  if (c->in_wav || c->out_wav) {
+    if (!c->in_wav || !c->out_wav) {
+      fprintf(stderr, "quantone-train: --input and --output go together\n");
+      return false;
+    }
+    tr_wav_pair p;
+    if (!tr_wav_pair_load(&p, c->in_wav, c->out_wav, c->latency, c->max_latency, err,
+                          sizeof err)) {
+      fprintf(stderr, "quantone-train: %s\n", err);
+      return false;
+    }
+    printf("capture pair: %zu samples at %d Hz, measured latency %ld samples, correlation %.3f\n",
+           p.n, p.rate, p.measured_latency, p.corr);
+    const bool ok = tr_dataset_from_pair(d, &p, c->val_frac, err, sizeof err);
+    tr_wav_pair_free(&p);
+    if (!ok)
+      fprintf(stderr, "quantone-train: %s\n", err);
+    return ok;
+  }
+  if (!tr_dataset_builtin(d, c->target, c->train_s, c->val_s, c->o.seed, err, sizeof err)) {
+    fprintf(stderr, "quantone-train: %s\n", err);
+    return false;
+  }
+  return true;
+}
+
+static tr_model *make_model(const cli *c)
+{
+  char err[512];
+  if (c->init) {
+    tr_model *m = tr_nam_read(c->init, c->threads, 24000, err, sizeof err);
+    if (!m)
+      fprintf(stderr, "quantone-train: %s\n", err);
+    else if (m->arch == TR_LSTM)
+      m->context = c->burn_in;
+    return m;
+  }
+  if (strcmp(c->arch, "wavenet") == 0) {
+    tr_wn_config cfg;
+    if (!tr_wavenet_preset(c->preset, &cfg)) {
+      fprintf(stderr, "quantone-train: unknown preset '%s'\n", c->preset);
+      return NULL;
+    }
+    return tr_wavenet_new(&cfg, c->o.seed, c->threads);
+  }
+  if (strcmp(c->arch, "lstm") == 0) {
+    tr_lstm_config cfg = {c->hidden, c->layers, c->burn_in, 24000};
+    tr_model *m = tr_lstm_new(&cfg, c->o.seed, c->threads);
+    if (!m)
+      fprintf(stderr, "quantone-train: bad LSTM size (hidden 1..256, layers 1..4)\n");
+    return m;
+  }
+  fprintf(stderr, "quantone-train: unknown --arch '%s'\n", c->arch);
+  return NULL;
+}
+
+static void describe(const tr_model *m)
+{
+  if (m->arch == TR_WAVENET) {
+    const tr_wn_config *w = tr_wavenet_config(m);
+    printf("model: WaveNet A1 %d/%d channels, %zu parameters, receptive field %d\n",
+           w->arrays[0].channels, w->arrays[1].channels, m->n_params + 1,
+           tr_wavenet_receptive_field(w));
+  } else {
+    const tr_lstm_config *l = tr_lstm_cfg(m);
+    printf("model: LSTM %d x %d hidden, %zu parameters\n", l->layers, l->hidden, m->n_params);
+  }
+}
+
+/** Plain-PTQ and given schemes: ESR of the quantized model vs the float one. */
+static void ptq_table(tr_model *m, const tr_dataset *d, const char *list, int skip, char *json,
+                      size_t jlen, const float *ext_ref)
+{
+  float *ref = malloc(d->val.n * sizeof *ref);
+  if (!ref)
+    abort();
+  double vs_ext = 0.0;
+  const double ef = tr_evaluate(m, m->p, NULL, &d->val, skip, ext_ref, &vs_ext, ref);
+  printf("float: held-out ESR vs target %.6f (%.2f dB)\n", ef, 10 * log10(ef));
+  if (ext_ref) {
+    printf("float weights of this file vs the reference model: ESR %.6f (%.2f dB)\n", vs_ext,
+           10 * log10(vs_ext > 0 ? vs_ext : 1e-30));
+    memcpy(ref, ext_ref, d->val.n * sizeof *ref);
+  }
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", list);
+  size_t jo = 0;
+  if (json)
+    jo += (size_t)snprintf(json + jo, jlen - jo, "{\"float_esr\": %.6g, \"ptq\": [", ef);
+  char *save = NULL;
+  int first = 1;
+  for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    qz_scheme s;
+    char err[256], nm[128];
+    if (!tr_scheme_parse(tok, &s, err, sizeof err)) {
+      fprintf(stderr, "%s\n", err);
+      continue;
+    }
+    tr_scheme_name(&s, nm, sizeof nm);
+    double vs_float = 0.0;
+    const double et = tr_evaluate(m, m->p, &s, &d->val, skip, ref, &vs_float, NULL);
+    printf("%-28s ESR vs %s %.6f (%.2f dB)   vs target %.6f\n", nm,
+           ext_ref ? "reference float model" : "float", vs_float,
+           10 * log10(vs_float > 0 ? vs_float : 1e-30), et);
+    if (json && jo < jlen)
+      jo += (size_t)snprintf(json + jo, jlen - jo,
+                             "%s{\"scheme\": \"%s\", \"esr_vs_float\": %.6g, \"esr_vs_target\": %.6g}",
+                             first ? "" : ", ", nm, vs_float, et);
+    first = 0;
+  }
+  if (json && jo < jlen)
+    snprintf(json + jo, jlen - jo, "]}");
+  free(ref);
+}
+
+static int cmd_train(cli *c)
+{
+  tr_dataset d;
+  if (!load_data(c, &d))
+    return 1;
+  printf("data: %s\n", d.desc);
+  tr_model *m = make_model(c);
+  if (!m) {
+    tr_dataset_free(&d);
+    return 1;
+  }
+  describe(m);
+  qz_scheme qs;
+  char err[512];
+  if (c->qat) {
+    if (!tr_scheme_parse(c->qat, &qs, err, sizeof err)) {
+      fprintf(stderr, "quantone-train: %s\n", err);
+      return 1;
+    }
+    c->o.qat = &qs;
+    char nm[128];
+    tr_scheme_name(&qs, nm, sizeof nm);
+    printf("QAT: fake-quantized forward with %s (straight-through gradient)\n", nm);
+    if (c->init) {
+      const double e0 = tr_evaluate(m, m->p, &qs, &d.val, c->o.val_skip, NULL, NULL, NULL);
+      printf("before QAT: held-out ESR of the quantized start model %.6f\n", e0);
+    }
+  }
+  tr_train_result r;
+  if (!tr_train(m, &d, &c->o, &r, err, sizeof err)) {
+    fprintf(stderr, "quantone-train: %s\n", err);
+    tr_model_free(m);
+    tr_dataset_free(&d);
+    return 1;
+  }
+  printf("trained %d epochs in %.1f s; best held-out ESR %.6f at epoch %d\n", r.epochs_run,
+         r.seconds, r.best_val_esr, r.best_epoch);
+  /* figures for the file: float ESR vs target, and PTQ at 8/4/2 bits */
+  char json[2048];
+  ptq_table(m, &d, c->eval_schemes, c->o.val_skip, json, sizeof json, NULL);
+  const double ef = tr_evaluate(m, m->p, NULL, &d.val, c->o.val_skip, NULL, NULL, NULL);
+  if (c->out) {
+    char qj[2600];
+    snprintf(qj, sizeof qj, "{\"trainer\": \"quantone-train\", \"data\": \"%s\", \"qat\": %s%s%s, "
+             "\"seconds\": %.1f, \"eval\": %s}", d.desc, c->qat ? "\"" : "",
+             c->qat ? c->qat : "null", c->qat ? "\"" : "", r.seconds, json);
+    tr_nam_meta meta = {c->name ? c->name : "Quantone capture", "quantone-train",
+                        c->target && strcmp(c->target, "diode") == 0 ? "pedal" : "pedal",
+                        c->target && strcmp(c->target, "diode") == 0 ? "crunch" : "overdrive",
+                        ef, qj};
+    if (!tr_nam_write(c->out, m, m->p, &meta)) {
+      fprintf(stderr, "quantone-train: cannot write %s\n", c->out);
+      return 1;
+    }
+    printf("wrote %s\n", c->out);
+  }
+  tr_model_free(m);
+  tr_dataset_free(&d);
+  return 0;
+}
+
+static int cmd_eval(cli *c)
+{
+  if (!c->model) {
+    fprintf(stderr, "quantone-train eval: --model F.nam required\n");
+    return 1;
+  }
+  c->init = c->model;
+  tr_dataset d;
+  if (!load_data(c, &d))
+    return 1;
+  tr_model *m = make_model(c);
+  if (!m)
+    return 1;
+  describe(m);
+  printf("data: %s\n", d.desc);
+  float *ref = NULL;
+  if (c->ref) {
+    char err[512];
+    tr_model *rm = tr_nam_read(c->ref, c->threads, 24000, err, sizeof err);
+    if (!rm) {
+      fprintf(stderr, "quantone-train: %s\n", err);
+      return 1;
+    }
+    ref = malloc(d.val.n * sizeof *ref);
+    if (!ref)
+      abort();
+    rm->predict(rm, rm->p, d.val.x, d.val.n, ref);
+    tr_model_free(rm);
+    printf("reference float model: %s\n", c->ref);
+  }
+  ptq_table(m, &d, c->eval_schemes, c->o.val_skip, NULL, 0, ref);
+  free(ref);
+  tr_model_free(m);
+  tr_dataset_free(&d);
+  return 0;
+}
+
+static int cmd_render(cli *c)
+{
+  if (!c->dry_out || !c->wet_out) {
+    fprintf(stderr, "quantone-train render: --dry-out and --wet-out required\n");
+    return 1;
+  }
+  tr_dataset d;
+  char err[256];
+  if (!tr_dataset_builtin(&d, c->target, c->val_s, 1.0, c->o.seed, err, sizeof err)) {
+    fprintf(stderr, "%s\n", err);
+    return 1;
+  }
+  const bool ok = tr_wav_write(c->dry_out, d.train.x, d.train.n, 48000, true) &&
+                  tr_wav_write(c->wet_out, d.train.y, d.train.n, 48000, true);
+  tr_dataset_free(&d);
+  if (!ok)
+    fprintf(stderr, "cannot write output files\n");
+  return ok ? 0 : 1;
+}
+
+static int check_one(const char *dir, const char *nam, const char *core, const float *x,
+                     size_t n)
+{
+  char p1[4096], p2[4096], err[512];
+  snprintf(p1, sizeof p1, "%s/%s", dir, nam);
+  snprintf(p2, sizeof p2, "%s/%s", dir, core);
+  tr_model *m = tr_nam_read(p1, 1, 24000, err, sizeof err);
+  if (!m) {
+    fprintf(stderr, "%s\n", err);
+    return 1;
+  }
+  size_t nr = 0;
+  int rate = 0;
+  float *ref = tr_wav_read(p2, &nr, &rate, NULL, err, sizeof err);
+  if (!ref) {
+    fprintf(stderr, "%s\n", err);
+    tr_model_free(m);
+    return 1;
+  }
+  float *y = malloc(n * sizeof *y);
+  m->predict(m, m->p, x, n, y);
+  const size_t k = nr < n ? nr : n;
+  const double e = tr_esr(y, ref, k), e2 = k > 8192 ? tr_esr(y + 8192, ref + 8192, k - 8192) : e;
+  printf("%-26s ESR vs reference render: all samples %.3g, from 8192 on %.3g  %s\n", nam, e, e2,
+         e <= 1e-6 ? "OK" : "MISMATCH");
+  free(y);
+  free(ref);
+  tr_model_free(m);
+  return e <= 1e-6 ? 0 : 1;
+}
+
+static int cmd_check(const char *dir)
+{
+  char p[4096], err[512];
+  snprintf(p, sizeof p, "%s/input.wav", dir);
+  size_t n = 0;
+  int rate = 0;
+  float *x = tr_wav_read(p, &n, &rate, NULL, err, sizeof err);
+  if (!x) {
+    fprintf(stderr, "%s\n", err);
+    return 1;
+  }
+  int bad = check_one(dir, "wavenet_a1_standard.nam", "wavenet_a1_standard.nam-core.wav", x, n);
+  bad |= check_one(dir, "lstm.nam", "lstm.nam-core.wav", x, n);
+  free(x);
+  return bad;
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    usage();
+    return argc < 2;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "check-reference") == 0)
+    return cmd_check(argc > 2 ? argv[2] : "../shared/reference/nam");
+  cli c;
+  memset(&c, 0, sizeof c);
+  tr_train_opts_default(&c.o);
+  c.target = "overdrive";
+  c.arch = "wavenet";
+  c.preset = "standard";
+  c.hidden = 16;
+  c.layers = 1;
+  c.burn_in = 2048;
+  c.threads = 1;
+  c.max_latency = 8;
+  c.train_s = 120;
+  c.val_s = 20;
+  c.val_frac = 0.1;
+  c.eval_schemes = "8,4,2";
+  enum {
+    O_TARGET = 256, O_IN, O_OUT, O_LAT, O_MAXLAT, O_VALF, O_ARCH, O_PRESET, O_HIDDEN, O_LAYERS,
+    O_BURN, O_INIT, O_EPOCHS, O_BATCH, O_SEG, O_STEPS, O_LR, O_DECAY, O_CLIP, O_SEED, O_THREADS,
+    O_PRE, O_DC, O_PLAIN, O_TLIM, O_CK, O_RESUME, O_QAT, O_NAMEOUT, O_NAME, O_MODEL, O_SCHEMES,
+    O_TRS, O_VALS, O_DRY, O_WET, O_REF, O_RBEST
+  };
+  static const struct option opts[] = {
+      {"target", 1, 0, O_TARGET}, {"input", 1, 0, O_IN}, {"output", 1, 0, O_OUT},
+      {"latency", 1, 0, O_LAT}, {"max-latency", 1, 0, O_MAXLAT}, {"val-fraction", 1, 0, O_VALF},
+      {"arch", 1, 0, O_ARCH}, {"preset", 1, 0, O_PRESET}, {"hidden", 1, 0, O_HIDDEN},
+      {"layers", 1, 0, O_LAYERS}, {"burn-in", 1, 0, O_BURN}, {"init", 1, 0, O_INIT},
+      {"epochs", 1, 0, O_EPOCHS}, {"batch", 1, 0, O_BATCH}, {"segment", 1, 0, O_SEG},
+      {"steps", 1, 0, O_STEPS}, {"lr", 1, 0, O_LR}, {"lr-decay", 1, 0, O_DECAY},
+      {"clip", 1, 0, O_CLIP}, {"seed", 1, 0, O_SEED}, {"threads", 1, 0, O_THREADS},
+      {"preemph", 1, 0, O_PRE}, {"dc", 1, 0, O_DC}, {"plain", 1, 0, O_PLAIN},
+      {"time-limit", 1, 0, O_TLIM}, {"checkpoint", 1, 0, O_CK}, {"resume", 1, 0, O_RESUME},
+      {"qat", 1, 0, O_QAT}, {"out", 1, 0, O_NAMEOUT}, {"name", 1, 0, O_NAME},
+      {"model", 1, 0, O_MODEL}, {"schemes", 1, 0, O_SCHEMES}, {"train-seconds", 1, 0, O_TRS},
+      {"val-seconds", 1, 0, O_VALS}, {"dry-out", 1, 0, O_DRY}, {"wet-out", 1, 0, O_WET}, {"ref", 1, 0, O_REF}, {"resume-best", 0, 0, O_RBEST},
+      {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+  optind = 2;
+  int ch;
+  while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (ch) {
+    case O_TARGET: c.target = optarg; break;
+    case O_IN: c.in_wav = optarg; break;
+    case O_OUT: c.out_wav = optarg; break;
+    case O_LAT: c.latency = atol(optarg); break;
+    case O_MAXLAT: c.max_latency = atol(optarg); break;
+    case O_VALF: c.val_frac = atof(optarg); break;
+    case O_ARCH: c.arch = optarg; break;
+    case O_PRESET: c.preset = optarg; break;
+    case O_HIDDEN: c.hidden = atoi(optarg); break;
+    case O_LAYERS: c.layers = atoi(optarg); break;
+    case O_BURN: c.burn_in = atoi(optarg); break;
+    case O_INIT: c.init = optarg; break;
+    case O_EPOCHS: c.o.epochs = atoi(optarg); break;
+    case O_BATCH: c.o.batch = atoi(optarg); break;
+    case O_SEG: c.o.segment = atoi(optarg); break;
+    case O_STEPS: c.o.steps_per_epoch = atoi(optarg); break;
+    case O_LR: c.o.lr = atof(optarg); c.o.lr_override = true; break;
+    case O_DECAY: c.o.lr_decay = atof(optarg); break;
+    case O_CLIP: c.o.clip = atof(optarg); break;
+    case O_SEED: c.o.seed = strtoull(optarg, NULL, 10); break;
+    case O_THREADS: c.threads = atoi(optarg); break;
+    case O_PRE: c.o.loss.preemph = atof(optarg); break;
+    case O_DC: c.o.loss.w_dc = atof(optarg); break;
+    case O_PLAIN: c.o.loss.w_plain = atof(optarg); break;
+    case O_TLIM: c.o.time_limit = atof(optarg); break;
+    case O_CK: c.o.checkpoint = optarg; break;
+    case O_RESUME: c.o.resume = optarg; break;
+    case O_QAT: c.qat = optarg; break;
+    case O_NAMEOUT: c.out = optarg; break;
+    case O_NAME: c.name = optarg; break;
+    case O_MODEL: c.model = optarg; break;
+    case O_SCHEMES: c.eval_schemes = optarg; break;
+    case O_TRS: c.train_s = atof(optarg); break;
+    case O_VALS: c.val_s = atof(optarg); break;
+    case O_DRY: c.dry_out = optarg; break;
+    case O_WET: c.wet_out = optarg; break;
+    case O_REF: c.ref = optarg; break;
+    case O_RBEST: c.o.resume_best = true; break;
+    case 'h': usage(); return 0;
+    default: usage(); return 2;
+    }
+  }
+  if (c.o.batch < 1 || c.o.segment < 16 || c.o.epochs < 0 || c.threads < 1) {
+    fprintf(stderr, "quantone-train: bad batch / segment / epochs / threads\n");
+    return 2;
+  }
+  if (strcmp(cmd, "train") == 0)
+    return cmd_train(&c);
+  if (strcmp(cmd, "eval") == 0)
+    return cmd_eval(&c);
+  if (strcmp(cmd, "render") == 0)
+    return cmd_render(&c);
+  fprintf(stderr, "quantone-train: unknown command '%s'\n", cmd);
+  usage();
+  return 2;
+}
