@@ -75,6 +75,23 @@ void qm_linear_apply(qm_linear *L, const float *X, int ldx, int N, float *Y, int
   qk_gemm_s8(L->W, &L->act, N, L->bias, Y, ldy, flags);
 }
 
+void qm_linear_apply_taps(qm_linear *L, const float *x, int C, int taps, ptrdiff_t tap_stride,
+                          int N, float *gather, float *Y, int ldy, unsigned flags)
+{
+  if (L->act_mode == QM_LINEAR_ACT_S8_DYNAMIC && !L->observe && L->in == taps * C &&
+      L->in <= QK_TAPS_MAX_K) {
+    qk_quantize_act_dynamic_taps(x, C, C, taps, tap_stride, N, &L->act);
+    qk_gemm_s8(L->W, &L->act, N, L->bias, Y, ldy, flags);
+    return;
+  }
+  const size_t K = (size_t)taps * (size_t)C;
+  for (int n = 0; n < N; ++n)
+    for (int t = 0; t < taps; ++t)
+      memcpy(gather + (size_t)n * K + (size_t)t * (size_t)C,
+             x + (size_t)n * (size_t)C + (ptrdiff_t)t * tap_stride, (size_t)C * sizeof(float));
+  qm_linear_apply(L, gather, (int)K, N, Y, ldy, flags);
+}
+
 bool qm_linear_set_packed(qm_linear *L, qk_packed *W)
 {
   if (!W || qk_packed_rows(W) != L->out || qk_packed_cols(W) != L->in)

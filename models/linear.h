@@ -66,6 +66,18 @@ void qm_linear_release(qm_linear *L);
 void qm_linear_apply(qm_linear *L, const float *X, int ldx, int N, float *Y, int ldy,
                      unsigned flags);
 
+/**
+   The same for a dilated convolution whose input column n is `taps`
+   pieces of C floats at x + n*C + t*tap_stride (in = taps * C), read
+   straight from a frame history. With int8 dynamic activations the
+   columns are quantized in place (qk_quantize_act_dynamic_taps), never
+   gathered; otherwise they are gathered into `gather` (N * in floats)
+   first. Either way the result is bit for bit that of gathering and
+   calling qm_linear_apply().
+*/
+void qm_linear_apply_taps(qm_linear *L, const float *x, int C, int taps, ptrdiff_t tap_stride,
+                          int N, float *gather, float *Y, int ldy, unsigned flags);
+
 /** Replace the packed weights (takes ownership; shape must match). */
 bool qm_linear_set_packed(qm_linear *L, qk_packed *W);
 

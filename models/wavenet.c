@@ -50,6 +50,7 @@ typedef struct {
   float *headacc; /* [chunk][C] */
   float *headout; /* [chunk][head_size] */
   float *out;     /* [chunk][C]: residual output of the last layer */
+  float *wmix;    /* [Z]: the mixin's effective weights, per batch */
   int tap_head;
 } wn_array;
 
@@ -117,7 +118,9 @@ static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, int ai, 
   A->headacc = qm_falloc(chunk * (size_t)C);
   A->headout = qm_falloc(chunk * (size_t)D->head_size);
   A->out = qm_falloc(chunk * (size_t)C);
-  if (!A->gather || !A->z || (D->gated && !A->a) || !A->headacc || !A->headout || !A->out)
+  A->wmix = qm_falloc((size_t)Z);
+  if (!A->gather || !A->z || (D->gated && !A->a) || !A->headacc || !A->headout || !A->out ||
+      !A->wmix)
     goto oom;
   return true;
 oom:
@@ -178,6 +181,7 @@ void qm_wavenet_free(qm_model *m)
     free(A->headacc);
     free(A->headout);
     free(A->out);
+    free(A->wmix);
   }
   free(wn->arrays);
   free(wn);
@@ -236,6 +240,33 @@ static void gather_taps(float *gather, const float *x, int n, int C, int K, int 
   }
 }
 
+/**
+   z += mixin * cond for a mono condition (the mixin is Z x 1, no bias):
+   a rank-1 update, so instead of a GEMM call per batch (whose per-frame
+   load / add / store of Z outputs cost more than the 1 MAC per output)
+   the mixin's effective weights (whatever its packed format: W times the
+   unit input) are taken once per batch and the update is one fused pass.
+   Per element this is z + w * cond, like the kernel's fl(w * x) + z; per
+   frame, so independent of the batch length.
+*/
+static void apply_mixin(qm_linear *M, const float *cond, int n, float *z, int Z, float *wmix)
+{
+  if (M->in != 1 || M->bias || M->act_mode != QM_LINEAR_ACT_F32) {
+    qm_linear_apply(M, cond, 1, n, z, Z, QK_ACCUMULATE);
+    return;
+  }
+  if (M->observe)
+    M->observe(M->observe_user, M, cond, 1, n);
+  const float one = 1.0f;
+  qk_gemm_f32(M->W, &one, 1, 1, NULL, wmix, Z, 0);
+  for (int f = 0; f < n; ++f) {
+    const float c = cond[f];
+    float *zf = z + (size_t)f * (size_t)Z;
+    for (int i = 0; i < Z; ++i)
+      zf[i] += wmix[i] * c;
+  }
+}
+
 static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const float *cond, int n)
 {
   const int C = A->C, Z = A->Z, K = A->K, KC = K * C;
@@ -259,15 +290,17 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
   for (int l = 0; l < A->n_layers; ++l) {
     wn_layer *L = &A->layers[l];
     const float *x = L->hist + (size_t)L->pos * C;
-    const float *G = x;
-    int ldg = C;
-    if (K > 1) {
+    if (K == 1) {
+      qm_linear_apply(&L->conv, x, C, n, A->z, Z, 0);
+    } else if (L->conv.act_mode == QM_LINEAR_ACT_S8_DYNAMIC && !L->conv.observe) {
+      /* int8 dynamic: the taps are quantized straight from the history */
+      qm_linear_apply_taps(&L->conv, x - (size_t)L->dilation * (size_t)(K - 1) * (size_t)C, C, K,
+                           (ptrdiff_t)L->dilation * C, n, A->gather, A->z, Z, 0);
+    } else {
       gather_taps(A->gather, x, n, C, K, L->dilation);
-      G = A->gather;
-      ldg = KC;
+      qm_linear_apply(&L->conv, A->gather, KC, n, A->z, Z, 0);
     }
-    qm_linear_apply(&L->conv, G, ldg, n, A->z, Z, 0);
-    qm_linear_apply(&L->mixin, cond, 1, n, A->z, Z, QK_ACCUMULATE);
+    apply_mixin(&L->mixin, cond, n, A->z, Z, A->wmix);
 
     const float *a;
     if (!A->gated) {

@@ -225,8 +225,9 @@ static int cmd_train(cli *c)
              "\"seconds\": %.1f, \"eval\": %s}", d.desc, c->qat ? "\"" : "",
              c->qat ? c->qat : "null", c->qat ? "\"" : "", r.seconds, json);
     tr_nam_meta meta = {c->name ? c->name : "Quantone capture", "quantone-train",
-                        c->target && strcmp(c->target, "diode") == 0 ? "pedal" : "pedal",
-                        c->target && strcmp(c->target, "diode") == 0 ? "crunch" : "overdrive",
+                        c->in_wav ? NULL : "pedal",
+                        c->in_wav ? NULL
+                                  : (strcmp(c->target, "diode") == 0 ? "crunch" : "overdrive"),
                         ef, qj};
     if (!tr_nam_write(c->out, m, m->p, &meta)) {
       fprintf(stderr, "quantone-train: cannot write %s\n", c->out);

@@ -35,10 +35,15 @@ bool tr_nam_write(const char *path, const tr_model *m, const float *p, const tr_
   json_str(f, meta && meta->name ? meta->name : "Quantone model");
   fprintf(f, ",\n    \"modeled_by\": ");
   json_str(f, meta && meta->modeled_by ? meta->modeled_by : "quantone-train");
-  fprintf(f, ",\n    \"gear_type\": ");
-  json_str(f, meta && meta->gear_type ? meta->gear_type : "pedal");
-  fprintf(f, ",\n    \"tone_type\": ");
-  json_str(f, meta && meta->tone_type ? meta->tone_type : "overdrive");
+  /* gear and tone type only when known (a WAV pair's gear is the user's to say) */
+  if (meta && meta->gear_type) {
+    fprintf(f, ",\n    \"gear_type\": ");
+    json_str(f, meta->gear_type);
+  }
+  if (meta && meta->tone_type) {
+    fprintf(f, ",\n    \"tone_type\": ");
+    json_str(f, meta->tone_type);
+  }
   fprintf(f, ",\n    \"training\": {\"validation_esr\": ");
   if (meta && meta->validation_esr >= 0.0)
     fprintf(f, "%.9g", meta->validation_esr);
