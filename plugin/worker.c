@@ -8,7 +8,8 @@
   time in the order scheduled. A host without one (lv2apply, and other
   offline hosts) gets the same code synchronously from qt_schedule(): such a
   host is not real-time, so preparing a variant inside run() is the right
-  trade there, and it keeps the controls working.
+  trade there, and it keeps the controls working. The LADSPA entry point
+  (ladspa.c) brings a worker of its own: a thread per instance.
 */
 #include "qt_plugin.h"
 

@@ -27,7 +27,9 @@
 long qh_allocs_in_run, qh_locks_in_run;
 static _Thread_local int in_run;
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(QH_NO_INTERPOSE)
+/* QH_NO_INTERPOSE: tools (quantone-render) reuse this host without
+   replacing the process's allocator */
 bool qh_interposed = false;
 #else
 bool qh_interposed = true;
@@ -156,7 +158,7 @@ static LV2_Log_Log log_feature = {NULL, log_printf, log_vprintf};
 void qh_world_init(LilvWorld *world)
 {
   (void)world;
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(__SANITIZE_ADDRESS__) && !defined(QH_NO_INTERPOSE)
   if (!real_lock) /* resolve before any run(): dlsym may allocate */
     real_lock = (int (*)(pthread_mutex_t *))dlsym(RTLD_NEXT, "pthread_mutex_lock");
 #endif

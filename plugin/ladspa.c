@@ -1,0 +1,418 @@
+/*
+  Quantone as a LADSPA plugin: the same DSP as the LV2 plugin, for hosts
+  that only speak LADSPA (sox, applyplugin, older DAWs).
+
+  One engine-driving core. This file contains no DSP and no switching
+  logic: a LADSPA instance wraps an instance of the LV2 plugin compiled into
+  the same quantone.so (plugin.c's descriptor, called directly), so
+  instantiate / activate / run / cleanup, the crossfaded variant switching,
+  the reference beside the quantized path, meters, monitor and levels are
+  exactly the LV2 code. What LADSPA lacks, this file supplies:
+
+  - Ports: LADSPA port i maps to an LV2 port index (ladspa_to_lv2[]); the
+    atom ports and `enabled` are simply left unconnected, which the LV2
+    core allows (they are lv2:connectionOptional, and it plays its control
+    defaults for unconnected controls).
+  - The default model: LADSPA passes no bundle path, so the directory of
+    this very .so file (dladdr + realpath, so a symlink from
+    LIBDIR/ladspa into the LV2 bundle works) is handed to the LV2
+    instantiate() as its bundle path; the model installed beside the .so is
+    loaded there. LADSPA has no way to name another file.
+  - A worker. LADSPA has none, and preparing a variant (quantizing,
+    packing, calibrating: milliseconds to seconds) must not happen in
+    run() of a real-time host. So each instance owns a background pthread
+    acting as the LV2 worker: run() posts jobs to a lock-free
+    single-producer / single-consumer ring and wakes the thread with
+    sem_post (async-signal-safe, no lock); the thread prepares the variant
+    and answers through a second ring, which the next run() drains into the
+    core's work_response (a pointer swap, then the core's click-free
+    crossfade). run() therefore never allocates, frees, locks or waits, and
+    the descriptor claims LADSPA_PROPERTY_HARD_RT_CAPABLE.
+  - Offline hosts (applyplugin, sox) set their controls before activate()
+    and then render as fast as they can: a background switch would land at
+    some arbitrary point of the file, or never in a short one. So activate()
+    (which LADSPA does not call from the audio thread) waits for the
+    worker to go idle and prepares whatever the controls ask for
+    synchronously, before the first sample. Changes made after activate()
+    (a live host turning a knob) go through the thread and take effect a
+    moment later with a crossfade.
+*/
+#include "quantone_ports.h"
+
+#include <ladspa.h>
+#include <lv2/core/lv2.h>
+#include <lv2/worker/worker.h>
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/** LADSPA unique IDs are handed out by ladspa.org; this one is unassigned
+    there as far as we know and outside the 1..1000 test range. */
+#define QL_UNIQUE_ID 4851
+
+/* ---- Ports -------------------------------------------------------------------- */
+
+enum {
+  QL_IN,
+  QL_OUT,
+  QL_PRECISION,
+  QL_MAPPING,
+  QL_ASYMMETRIC,
+  QL_GRANULARITY,
+  QL_ACTIVATIONS,
+  QL_MONITOR,
+  QL_ERROR_GAIN,
+  QL_INPUT_LEVEL,
+  QL_OUTPUT_LEVEL,
+  QL_ESR_DB,
+  QL_CLIPPED,
+  QL_DSP_RATIO,
+  QL_WEIGHT_BYTES,
+  QL_LATENCY,
+  QL_PORT_COUNT
+};
+
+/** Port order is the command-line order of applyplugin and sox (control
+    inputs are positional there), so it is a public interface: append
+    only. */
+static const uint32_t ladspa_to_lv2[QL_PORT_COUNT] = {
+  QT_PORT_IN,          QT_PORT_OUT,          QT_PORT_PRECISION,   QT_PORT_MAPPING,
+  QT_PORT_ASYMMETRIC,  QT_PORT_GRANULARITY,  QT_PORT_ACTIVATIONS, QT_PORT_MONITOR,
+  QT_PORT_ERROR_GAIN,  QT_PORT_INPUT_LEVEL,  QT_PORT_OUTPUT_LEVEL, QT_PORT_ESR_DB,
+  QT_PORT_CLIPPED,     QT_PORT_DSP_RATIO,    QT_PORT_WEIGHT_BYTES, QT_PORT_LATENCY,
+};
+
+static const LADSPA_PortDescriptor port_desc[QL_PORT_COUNT] = {
+  LADSPA_PORT_INPUT | LADSPA_PORT_AUDIO,    LADSPA_PORT_OUTPUT | LADSPA_PORT_AUDIO,
+  LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL,  LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL,
+  LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL,  LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL,
+  LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL,  LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL,
+  LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL,  LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL,
+  LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL,  LADSPA_PORT_OUTPUT | LADSPA_PORT_CONTROL,
+  LADSPA_PORT_OUTPUT | LADSPA_PORT_CONTROL, LADSPA_PORT_OUTPUT | LADSPA_PORT_CONTROL,
+  LADSPA_PORT_OUTPUT | LADSPA_PORT_CONTROL, LADSPA_PORT_OUTPUT | LADSPA_PORT_CONTROL,
+};
+
+/** The enumerations are spelled out in the names because LADSPA has no
+    scale points; "latency" is the name hosts (Ardour) look for to learn a
+    LADSPA plugin's latency. */
+static const char *const port_names[QL_PORT_COUNT] = {
+  "Input",
+  "Output",
+  "Precision (32=FP32 reference, 8, 4, 2 bits)",
+  "Mapping (0=linear, 1=power-of-two, 2=k-means)",
+  "Asymmetric (0=symmetric, 1=zero point)",
+  "Granularity (0=tensor, 1=channel, 2=group)",
+  "Activations (0=float, 1=int8 dynamic, 2=int8 calibrated)",
+  "Monitor (0=quantized, 1=reference, 2=error)",
+  "Error gain (dB)",
+  "Input level (dB)",
+  "Output level (dB)",
+  "ESR (dB)",
+  "Clipped activations (per second)",
+  "DSP time ratio (quantized / FP32)",
+  "Weight memory (bytes)",
+  "latency",
+};
+
+#define QL_INT (LADSPA_HINT_BOUNDED_BELOW | LADSPA_HINT_BOUNDED_ABOVE | LADSPA_HINT_INTEGER)
+#define QL_DB (LADSPA_HINT_BOUNDED_BELOW | LADSPA_HINT_BOUNDED_ABOVE)
+
+/** Defaults match the Turtle. LADSPA can only express a default as a
+    point of the range, so the ranges are chosen to land on it: precision
+    over [2, 32] logarithmic has its middle at 8; the error gain range
+    [-20, 60] dB (the Turtle's [0, 60] plus some attenuation, which the
+    monitor accepts) has its middle at the Turtle's 20 dB. */
+static const LADSPA_PortRangeHint port_hints[QL_PORT_COUNT] = {
+  {0, 0, 0},
+  {0, 0, 0},
+  {QL_INT | LADSPA_HINT_LOGARITHMIC | LADSPA_HINT_DEFAULT_MIDDLE, 2, 32},
+  {QL_INT | LADSPA_HINT_DEFAULT_0, 0, 2},
+  {LADSPA_HINT_TOGGLED | LADSPA_HINT_DEFAULT_0, 0, 0},
+  {QL_INT | LADSPA_HINT_DEFAULT_1, 0, 2},
+  {QL_INT | LADSPA_HINT_DEFAULT_0, 0, 2},
+  {QL_INT | LADSPA_HINT_DEFAULT_0, 0, 2},
+  {QL_DB | LADSPA_HINT_DEFAULT_MIDDLE, -20, 60},
+  {QL_DB | LADSPA_HINT_DEFAULT_0, -24, 24},
+  {QL_DB | LADSPA_HINT_DEFAULT_0, -40, 12},
+  /* outputs: sox treats every control port as an input it must fill from
+     its arguments or the port's default, so outputs carry a default too */
+  {LADSPA_HINT_DEFAULT_0, 0, 0},
+  {LADSPA_HINT_DEFAULT_0, 0, 0},
+  {LADSPA_HINT_DEFAULT_0, 0, 0},
+  {LADSPA_HINT_DEFAULT_0, 0, 0},
+  {LADSPA_HINT_DEFAULT_0, 0, 0},
+};
+
+/* ---- Lock-free rings between run() and the worker thread ----------------------- */
+
+#define QL_RING_BYTES (1u << 16) /**< power of two: indices wrap by masking */
+#define QL_MSG_MAX 8192          /**< largest job or response (a job carries a path) */
+
+/** Single producer, single consumer; wr and rd only grow, so wr - rd is the
+    fill level even after they wrap. The producer publishes a record with a
+    release store of wr after copying it in, the consumer frees its space
+    with a release store of rd after copying it out. */
+typedef struct {
+  uint8_t buf[QL_RING_BYTES];
+  atomic_size_t wr, rd;
+} ql_ring;
+
+static void ring_copy_in(ql_ring *r, size_t at, const void *src, size_t n)
+{
+  const uint8_t *s = src;
+  for (size_t i = 0; i < n; ++i)
+    r->buf[(at + i) & (QL_RING_BYTES - 1)] = s[i];
+}
+
+static void ring_copy_out(const ql_ring *r, size_t at, void *dst, size_t n)
+{
+  uint8_t *d = dst;
+  for (size_t i = 0; i < n; ++i)
+    d[i] = r->buf[(at + i) & (QL_RING_BYTES - 1)];
+}
+
+static bool ring_write(ql_ring *r, uint32_t size, const void *data)
+{
+  size_t wr = atomic_load_explicit(&r->wr, memory_order_relaxed);
+  size_t rd = atomic_load_explicit(&r->rd, memory_order_acquire);
+  if (size > QL_MSG_MAX || QL_RING_BYTES - (wr - rd) < sizeof size + size)
+    return false;
+  ring_copy_in(r, wr, &size, sizeof size);
+  ring_copy_in(r, wr + sizeof size, data, size);
+  atomic_store_explicit(&r->wr, wr + sizeof size + size, memory_order_release);
+  return true;
+}
+
+/** Next record into out (QL_MSG_MAX bytes); its size, or 0 when empty. */
+static uint32_t ring_read(ql_ring *r, void *out)
+{
+  size_t rd = atomic_load_explicit(&r->rd, memory_order_relaxed);
+  size_t wr = atomic_load_explicit(&r->wr, memory_order_acquire);
+  if (wr == rd)
+    return 0;
+  uint32_t size;
+  ring_copy_out(r, rd, &size, sizeof size);
+  ring_copy_out(r, rd + sizeof size, out, size);
+  atomic_store_explicit(&r->rd, rd + sizeof size + size, memory_order_release);
+  return size;
+}
+
+/* ---- The instance ---------------------------------------------------------------- */
+
+typedef struct {
+  const LV2_Descriptor *lv2;
+  LV2_Handle core;
+  const LV2_Worker_Interface *wi;
+  LV2_Worker_Schedule sched;
+  LV2_Feature sched_feature;
+  const LV2_Feature *features[2];
+
+  bool sync;                /**< jobs run at once (activate(), cleanup()) */
+  ql_ring jobs, resps;
+  atomic_int pending;       /**< jobs posted and not finished */
+  atomic_bool quit;
+  sem_t wake;
+  pthread_t thread;
+  bool have_sem, have_thread;
+  _Alignas(16) uint8_t job_buf[QL_MSG_MAX];  /**< the worker thread's */
+  _Alignas(16) uint8_t resp_buf[QL_MSG_MAX]; /**< the audio thread's */
+} ql_instance;
+
+static LV2_Worker_Status respond_to_ring(LV2_Worker_Respond_Handle h, uint32_t size,
+                                         const void *data)
+{
+  ql_instance *q = h;
+  /** A full response ring would mean run() has not been called for ~100
+      prepared variants; the object then leaks rather than being freed on
+      a thread that does not own it. */
+  return ring_write(&q->resps, size, data) ? LV2_WORKER_SUCCESS : LV2_WORKER_ERR_NO_SPACE;
+}
+
+static LV2_Worker_Status respond_now(LV2_Worker_Respond_Handle h, uint32_t size,
+                                     const void *data)
+{
+  ql_instance *q = h;
+  return q->wi->work_response(q->core, size, data);
+}
+
+static LV2_Worker_Status schedule_work(LV2_Worker_Schedule_Handle h, uint32_t size,
+                                       const void *data)
+{
+  ql_instance *q = h;
+  if (q->sync || !q->have_thread) {
+    q->wi->work(q->core, respond_now, q, size, data);
+    return LV2_WORKER_SUCCESS;
+  }
+  atomic_fetch_add_explicit(&q->pending, 1, memory_order_relaxed);
+  if (!ring_write(&q->jobs, size, data)) {
+    atomic_fetch_sub_explicit(&q->pending, 1, memory_order_relaxed);
+    return LV2_WORKER_ERR_NO_SPACE; /* the core retries on its next run() */
+  }
+  sem_post(&q->wake);
+  return LV2_WORKER_SUCCESS;
+}
+
+static void *worker_main(void *arg)
+{
+  ql_instance *q = arg;
+  for (;;) {
+    while (sem_wait(&q->wake) != 0) {
+    }
+    uint32_t n;
+    while ((n = ring_read(&q->jobs, q->job_buf)) > 0) {
+      q->wi->work(q->core, respond_to_ring, q, n, q->job_buf);
+      atomic_fetch_sub_explicit(&q->pending, 1, memory_order_release);
+    }
+    if (atomic_load(&q->quit))
+      return NULL;
+  }
+}
+
+/** Hand the worker's answers to the core (audio thread, or a non-RT call
+    when no run() can be concurrent). */
+static void deliver_responses(ql_instance *q)
+{
+  uint32_t n;
+  while ((n = ring_read(&q->resps, q->resp_buf)) > 0)
+    q->wi->work_response(q->core, n, q->resp_buf);
+}
+
+/** Wait until the worker thread has finished every posted job. */
+static void quiesce(ql_instance *q)
+{
+  const struct timespec ms = {0, 1000000};
+  while (atomic_load_explicit(&q->pending, memory_order_acquire) > 0)
+    nanosleep(&ms, NULL);
+  deliver_responses(q);
+}
+
+static void ql_cleanup(LADSPA_Handle h);
+
+/** The directory holding this .so, symlinks resolved: the bundle. */
+static char *own_dir(void)
+{
+  Dl_info info;
+  if (!dladdr((const void *)&port_names, &info) || !info.dli_fname)
+    return NULL;
+  char *real = realpath(info.dli_fname, NULL);
+  if (!real)
+    return NULL;
+  char *slash = strrchr(real, '/');
+  if (slash)
+    slash[1] = 0;
+  return real;
+}
+
+static LADSPA_Handle ql_instantiate(const LADSPA_Descriptor *d, unsigned long rate)
+{
+  (void)d;
+  ql_instance *q = calloc(1, sizeof *q);
+  if (!q)
+    return NULL;
+  q->lv2 = lv2_descriptor(0);
+  q->sched.handle = q;
+  q->sched.schedule_work = schedule_work;
+  q->sched_feature.URI = LV2_WORKER__schedule;
+  q->sched_feature.data = &q->sched;
+  q->features[0] = &q->sched_feature;
+  q->features[1] = NULL;
+  q->wi = q->lv2->extension_data(LV2_WORKER__interface);
+  char *dir = own_dir();
+  /** The core loads the default model here (synchronously: instantiate is
+      not real-time in LADSPA either). No thread exists yet, so any job it
+      schedules runs at once. */
+  q->core = q->lv2->instantiate(q->lv2, (double)rate, dir ? dir : "./", q->features);
+  free(dir);
+  if (!q->core) {
+    free(q);
+    return NULL;
+  }
+  /* without a thread, jobs run synchronously in run(): still correct */
+  q->have_sem = sem_init(&q->wake, 0, 0) == 0;
+  q->have_thread = q->have_sem && pthread_create(&q->thread, NULL, worker_main, q) == 0;
+  return q;
+}
+
+static void ql_connect_port(LADSPA_Handle h, unsigned long port, LADSPA_Data *data)
+{
+  ql_instance *q = h;
+  if (port < QL_PORT_COUNT)
+    q->lv2->connect_port(q->core, ladspa_to_lv2[port], data);
+}
+
+static void ql_activate(LADSPA_Handle h)
+{
+  ql_instance *q = h;
+  quiesce(q);
+  q->lv2->activate(q->core);
+  /** A zero-frame run() with jobs executed at once: the core reads the
+      controls, prepares the variant they ask for and installs it (nothing
+      has played yet, so without a fade). */
+  q->sync = true;
+  q->lv2->run(q->core, 0);
+  q->sync = false;
+}
+
+static void ql_run(LADSPA_Handle h, unsigned long n)
+{
+  ql_instance *q = h;
+  deliver_responses(q);
+  q->lv2->run(q->core, (uint32_t)n);
+}
+
+static void ql_cleanup(LADSPA_Handle h)
+{
+  ql_instance *q = h;
+  if (q->have_thread) {
+    atomic_store(&q->quit, true);
+    sem_post(&q->wake);
+    pthread_join(q->thread, NULL);
+    q->have_thread = false;
+  }
+  if (q->have_sem)
+    sem_destroy(&q->wake);
+  /* jobs posted after the thread's last look (e.g. FREE) run here */
+  uint32_t n;
+  while ((n = ring_read(&q->jobs, q->job_buf)) > 0)
+    q->wi->work(q->core, respond_now, q, n, q->job_buf);
+  deliver_responses(q); /* the core's cleanup frees what it has been handed */
+  q->lv2->cleanup(q->core);
+  free(q);
+}
+
+static const LADSPA_Descriptor descriptor = {
+  .UniqueID = QL_UNIQUE_ID,
+  .Label = "quantone",
+  .Properties = LADSPA_PROPERTY_HARD_RT_CAPABLE,
+  .Name = "Quantone (neural amp capture at FP32 / INT8 / INT4 / INT2)",
+  .Maker = "Quantone",
+  .Copyright = "ISC",
+  .PortCount = QL_PORT_COUNT,
+  .PortDescriptors = port_desc,
+  .PortNames = port_names,
+  .PortRangeHints = port_hints,
+  .ImplementationData = NULL,
+  .instantiate = ql_instantiate,
+  .connect_port = ql_connect_port,
+  .activate = ql_activate,
+  .run = ql_run,
+  .run_adding = NULL,
+  .set_run_adding_gain = NULL,
+  .deactivate = NULL,
+  .cleanup = ql_cleanup,
+};
+
+__attribute__((visibility("default"))) const LADSPA_Descriptor *
+ladspa_descriptor(unsigned long index)
+{
+  return index == 0 ? &descriptor : NULL;
+}

@@ -1,0 +1,39 @@
+#!/bin/sh
+# quantone-render through the real bundle: files, report.json / .csv / .png,
+# ESR in the report equal to the ESR of the written files, more bits closer
+# to FP32, weight memory shrinking with the bit width; --help and a bad
+# --settings list.
+. "$(dirname "$0")/common.sh"
+RENDER=$1
+OUT="$WORK/out"
+"$RENDER" --help | grep -q -- '--settings' || fail "--help"
+"$RENDER" --in "$WORK/in.wav" --out-dir "$OUT" --bundle "$BUNDLE" --settings 5:linear \
+  >/dev/null 2>&1 && fail "a bad --settings list was accepted"
+"$RENDER" --in "$WORK/in.wav" --out-dir "$OUT" --bundle "$BUNDLE" --block 100 \
+  --settings "32,8:linear:sym:channel:float,4:kmeans,2:linear:asym:group:dynamic" \
+  >"$WORK/render.out" 2>"$WORK/render.err" || { cat "$WORK/render.err"; fail "quantone-render"; }
+sed 's/^/  /' "$WORK/render.out"
+for f in report.json report.csv report.png; do [ -s "$OUT/$f" ] || fail "no $f"; done
+head -c 8 "$OUT/report.png" | od -An -c | grep -q 'P   N   G' || fail "report.png is not a PNG"
+[ "$(grep -c '"esr_db"' "$OUT/report.json")" = 4 ] || fail "report.json should list 4 settings"
+for k in precision mapping asymmetric granularity activations esr_db dsp_ratio weight_bytes file; do
+  grep -q "\"$k\": " "$OUT/report.json" || fail "report.json lacks $k"
+done
+[ "$(wc -l < "$OUT/report.csv")" = 5 ] || fail "report.csv should have a header and 4 rows"
+# the report's ESR against the files' (32-bit float WAVs: equal to 0.01 dB)
+prev=-1000
+for s in int8_linear_sym_channel_float int4_kmeans_sym_channel_float int2_linear_asym_group_dynamic; do
+  audible "$OUT/$s.wav" "$s"
+  E=$(field esr_db "$("$WAVSTAT" "$OUT/$s.wav" "$OUT/fp32.wav")")
+  R=$(grep "\"$s.wav\"" "$OUT/report.json" | sed 's/.*"esr_db": \([^,]*\),.*/\1/')
+  echo "  $s: file ESR $E dB, report $R dB"
+  awk -v a="$E" -v b="$R" 'BEGIN { d = a - b; exit !(d < 0.01 && d > -0.01) }' ||
+    fail "report ESR $R differs from the file's $E"
+  gt "$E" "$prev" || fail "$s: fewer bits should be further from FP32"
+  prev=$E
+done
+# weight memory: FP32 > 8 > 4 > 2 bits
+W=$(sed -n 's/.*"weight_bytes": \([0-9]*\),.*/\1/p' "$OUT/report.json" | tr '\n' ' ')
+set -- $W
+gt "$1" "$2" && gt "$2" "$3" && gt "$3" "$4" || fail "weight_bytes should shrink with the bit width: $W"
+echo "PASS: quantone-render"
