@@ -72,6 +72,7 @@ void qt_setting_describe(const qt_setting *s, char *buf, size_t len);
 typedef struct qt_variant {
   qt_setting set;
   unsigned model_id; /**< qt_model.id it was built from */
+  unsigned serial;   /**< unique per built variant: matches late SQNR results */
   qm_model *m;       /**< NULL for FP32: the model's reference plays */
   size_t weight_bytes;
   char describe[128];
@@ -178,7 +179,7 @@ void qt_resampler_read(qt_resampler *rs, float *out, int n);
 /* ---- Worker jobs and responses (worker.c) -------------------------------- */
 
 typedef enum { QT_JOB_LOAD = 1, QT_JOB_VARIANT, QT_JOB_HIST, QT_JOB_FREE } qt_job_type;
-typedef enum { QT_FREE_MODEL = 1, QT_FREE_VARIANT, QT_FREE_HIST } qt_free_kind;
+typedef enum { QT_FREE_MODEL = 1, QT_FREE_VARIANT, QT_FREE_HIST, QT_FREE_BUFFER } qt_free_kind;
 
 typedef struct {
   uint32_t type;
@@ -192,7 +193,13 @@ typedef struct {
   char path[];
 } qt_job;
 
-typedef enum { QT_RESP_MODEL = 1, QT_RESP_VARIANT, QT_RESP_HIST, QT_RESP_ERROR } qt_resp_type;
+typedef enum {
+  QT_RESP_MODEL = 1,
+  QT_RESP_VARIANT,
+  QT_RESP_SQNR, /**< per-layer SQNR of a variant delivered earlier */
+  QT_RESP_HIST,
+  QT_RESP_ERROR
+} qt_resp_type;
 
 typedef struct {
   uint32_t type;
@@ -200,6 +207,9 @@ typedef struct {
   qt_model *model;
   qt_variant *var;
   qt_hist *hist;
+  float *sqnr;         /**< SQNR: [n_sqnr] dB (owned; freed if unclaimed) */
+  int n_sqnr;
+  unsigned serial;     /**< SQNR: qt_variant.serial it belongs to */
   char msg[QT_MSG_MAX];
 } qt_resp;
 

@@ -243,6 +243,24 @@ void qt_install_model(qt_plugin *self, qt_model *m, bool fade)
   }
 }
 
+/** Give a late per-layer SQNR result to the variant it was measured for,
+    if that variant is still playing or waiting; otherwise free it. */
+static void attach_sqnr(qt_plugin *self, const qt_resp *r)
+{
+  qt_model *M = self->model;
+  qt_variant *cand[2] = {M ? M->var : NULL, M ? M->var_pending : NULL};
+  for (int i = 0; i < 2; ++i) {
+    qt_variant *v = cand[i];
+    if (v && v->serial == r->serial && !v->layer_sqnr) {
+      v->layer_sqnr = r->sqnr;
+      v->n_layers = r->n_sqnr;
+      self->send_sqnr = true;
+      return;
+    }
+  }
+  qt_garbage(self, QT_FREE_BUFFER, r->sqnr);
+}
+
 void qt_take_inbox(qt_plugin *self)
 {
   for (int i = 0; i < self->n_inbox; ++i) {
@@ -257,6 +275,9 @@ void qt_take_inbox(qt_plugin *self)
     case QT_RESP_VARIANT:
       self->var_inflight = false;
       take_variant(self, r->var);
+      break;
+    case QT_RESP_SQNR:
+      attach_sqnr(self, r);
       break;
     case QT_RESP_HIST:
       if (self->model && r->hist->model_id == self->model->id) {

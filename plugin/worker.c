@@ -137,6 +137,32 @@ static void spec_from(const qt_setting *s, qm_variant_spec *spec)
 }
 #endif
 
+#ifdef QT_HAVE_VARIANT
+/**
+   Per-layer SQNR of a setting against the float model over the model's
+   calibration clip: builds and runs a private copy of the variant, so it
+   is slow (it never delays a switch: see QT_JOB_VARIANT). NULL on failure.
+*/
+static float *qt_variant_sqnr(const qt_model *mo, const qt_setting *set, int *n_out)
+{
+  qm_variant_spec spec;
+  spec_from(set, &spec);
+  qm_analysis an;
+  memset(&an, 0, sizeof an);
+  char e[QT_MSG_MAX];
+  float *sqnr = NULL;
+  if (qm_analyze(mo->desc, &spec, mo->calib, mo->n_calib, QM_DEFAULT_CHUNK, &an, e, sizeof e)) {
+    if (an.n_layers > 0 && (sqnr = malloc(sizeof(float) * an.n_layers))) {
+      *n_out = an.n_layers;
+      for (int i = 0; i < an.n_layers; ++i)
+        sqnr[i] = (float)an.layer_sqnr_db[i];
+    }
+    qm_analysis_free(&an);
+  }
+  return sqnr;
+}
+#endif
+
 qt_variant *qt_variant_build(const qt_model *mo, const qt_setting *set, bool analyze, char *err,
                              size_t errlen)
 {
@@ -145,8 +171,10 @@ qt_variant *qt_variant_build(const qt_model *mo, const qt_setting *set, bool ana
     snprintf(err, errlen, "out of memory");
     return NULL;
   }
+  static atomic_uint serials;
   v->set = *set;
   v->model_id = mo->id;
+  v->serial = atomic_fetch_add(&serials, 1) + 1;
   qt_setting_describe(set, v->describe, sizeof v->describe);
   v->n_layers = mo->n_layers;
   if (set->precision == 32) {
@@ -170,19 +198,8 @@ qt_variant *qt_variant_build(const qt_model *mo, const qt_setting *set, bool ana
     return NULL;
   }
   v->weight_bytes = qm_model_weight_bytes(v->m);
-  if (analyze) {
-    qm_analysis an;
-    memset(&an, 0, sizeof an);
-    if (qm_analyze(mo->desc, &spec, mo->calib, mo->n_calib, QM_DEFAULT_CHUNK, &an, e,
-                   sizeof e)) {
-      if (an.n_layers > 0 && (v->layer_sqnr = malloc(sizeof(float) * an.n_layers))) {
-        v->n_layers = an.n_layers;
-        for (int i = 0; i < an.n_layers; ++i)
-          v->layer_sqnr[i] = (float)an.layer_sqnr_db[i];
-      }
-      qm_analysis_free(&an);
-    }
-  }
+  if (analyze)
+    v->layer_sqnr = qt_variant_sqnr(mo, set, &v->n_layers);
   return v;
 #else
   snprintf(err, errlen, "%s: %s is not available: this build has no quantized variants "
@@ -363,13 +380,31 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
     return respond(rh, sizeof r, &r);
   }
   case QT_JOB_VARIANT: {
-    qt_variant *v = qt_variant_build(job->model, &job->set, analyze, err, sizeof err);
+    /** The player is waiting to hear this setting: deliver the variant
+        first, then spend the time on its per-layer SQNR, which follows in
+        a second response. The variant cannot be freed before that
+        response is written (frees are jobs, and this worker is busy), and
+        the audio thread matches the result by serial, never by pointer. */
+    bool later = analyze && job->set.precision != 32;
+    qt_variant *v = qt_variant_build(job->model, &job->set, analyze && !later, err, sizeof err);
     if (!v)
       return respond_error(self, respond, rh, true, err);
     r.type = QT_RESP_VARIANT;
     r.variant_job = true;
     r.var = v;
-    return respond(rh, sizeof r, &r);
+    LV2_Worker_Status st = respond(rh, sizeof r, &r);
+#ifdef QT_HAVE_VARIANT
+    if (later && st == LV2_WORKER_SUCCESS) {
+      qt_resp s;
+      memset(&s, 0, sizeof s);
+      s.type = QT_RESP_SQNR;
+      s.serial = v->serial;
+      s.sqnr = qt_variant_sqnr(job->model, &job->set, &s.n_sqnr);
+      if (s.sqnr && respond(rh, sizeof s, &s) != LV2_WORKER_SUCCESS)
+        free(s.sqnr);
+    }
+#endif
+    return st;
   }
   case QT_JOB_HIST: {
     qt_hist *hs = hist_build(job->model, job->var, job->linear);
@@ -384,7 +419,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
       qt_model_destroy(job->ptr);
     else if (job->free_kind == QT_FREE_VARIANT)
       qt_variant_destroy(job->ptr);
-    else if (job->free_kind == QT_FREE_HIST)
+    else if (job->free_kind == QT_FREE_HIST || job->free_kind == QT_FREE_BUFFER)
       free(job->ptr);
     return LV2_WORKER_SUCCESS;
   default:
@@ -410,6 +445,8 @@ LV2_Worker_Status qt_work_response(LV2_Handle h, uint32_t size, const void *data
     qt_garbage(self, QT_FREE_VARIANT, r->var);
   if (r->hist)
     qt_garbage(self, QT_FREE_HIST, r->hist);
+  if (r->sqnr)
+    qt_garbage(self, QT_FREE_BUFFER, r->sqnr);
   if (r->variant_job)
     self->var_inflight = false;
   return LV2_WORKER_ERR_NO_SPACE;
