@@ -53,6 +53,20 @@
 
   Zero points are folded with the precomputed activation group sums xsum,
   never by widening inside the inner loop.
+
+  Column independence (every ISA, every format, both GEMMs)
+  ----------------------------------------------------------
+  Each output column's value depends only on W, that column of X (its
+  codes, scale and group sums for qk_gemm_s8), bias and flags -- never on
+  N, on the column's position in the call, or on the other columns. One
+  call over N columns gives, bit for bit, what N calls of one column (or
+  any split into sub-batches) give. An implementation may block frames in
+  any way, but every block shape (GEMV included) must perform the same
+  float operations in the same order for a column; e.g. a GEMV may not
+  split a k chain unless every GEMM block splits it identically. This is
+  what makes a model's output bit-identical at every audio block size.
+  The activation quantizers are per column too: quantizing N columns in
+  one call equals quantizing them one at a time.
 */
 #ifndef QUANTONE_KERNELS_QK_H
 #define QUANTONE_KERNELS_QK_H
@@ -174,6 +188,21 @@ int qk_act_ld(int K);
    Writes codes, scales and group sums (for out->group).
 */
 void qk_quantize_act_dynamic(const float *x, int ldx, int K, int N, qk_act_s8 *out);
+
+/** Largest taps * C qk_quantize_act_dynamic_taps() accepts. */
+#define QK_TAPS_MAX_K 4096
+
+/**
+   qk_quantize_act_dynamic() of N columns that are never gathered: column n
+   is the concatenation of `taps` pieces of C floats, piece t at
+   x + n*ldx + t*tap_stride (a dilated convolution's taps, straight from a
+   history buffer). K = taps * C <= QK_TAPS_MAX_K. Writes exactly what
+   qk_quantize_act_dynamic() writes for the gathered columns.
+*/
+void qk_quantize_act_dynamic_taps(const float *x, int ldx, int C, int taps, ptrdiff_t tap_stride,
+                                  int N, qk_act_s8 *out);
+void qk_quantize_act_dynamic_taps_isa(qk_isa isa, const float *x, int ldx, int C, int taps,
+                                      ptrdiff_t tap_stride, int N, qk_act_s8 *out);
 
 /**
    Static int8 quantization with one calibrated scale (> 0):

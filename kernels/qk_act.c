@@ -26,6 +26,8 @@ static inline int8_t *column_codes(const qk_act_s8 *out, int n)
 void qk_act_quantize_dynamic(const qk_isa_ops *ops, const float *x, int ldx, int K, int N,
                              qk_act_s8 *out)
 {
+  if (ops->quantize_dynamic && ops->quantize_dynamic(x, ldx, K, N, out))
+    return;
   const int ng = qk_group_count(K, out->group);
   out->per_column = true;
   for (int n = 0; n < N; ++n) {
@@ -39,6 +41,40 @@ void qk_act_quantize_dynamic(const qk_isa_ops *ops, const float *x, int ldx, int
     out->scales[n] = scale;
     ops->quantize_column(col, K, inv, column_codes(out, n), out->ld, column_sums(out, n, ng),
                          out->group);
+  }
+}
+
+void qk_act_quantize_dynamic_taps(const qk_isa_ops *ops, const float *x, int ldx, int C,
+                                  int taps, ptrdiff_t tap_stride, int N, qk_act_s8 *out)
+{
+  if (ops->quantize_dynamic_taps &&
+      ops->quantize_dynamic_taps(x, ldx, C, taps, tap_stride, N, out))
+    return;
+  /* Generic: gather as many columns as the buffer holds, then the dynamic
+     driver (and the ISA's block quantizer) on them; per column, so the
+     chunking changes nothing. */
+  const int K = taps * C, ng = qk_group_count(K, out->group);
+  float buf[QK_TAPS_MAX_K];
+  const int per = QK_TAPS_MAX_K / K;
+  out->per_column = true;
+  for (int n0 = 0; n0 < N; n0 += per) {
+    const int cnt = N - n0 < per ? N - n0 : per;
+    for (int n = 0; n < cnt; ++n) {
+      const float *xn = x + (size_t)(n0 + n) * (size_t)ldx;
+      float *dst = buf + (size_t)n * (size_t)K;
+      /* plain loop, not memcpy: pieces are a few floats, a libc call each
+         would cost more than the copy */
+      for (int t = 0; t < taps; ++t) {
+        const float *src = xn + (ptrdiff_t)t * tap_stride;
+        for (int c = 0; c < C; ++c)
+          dst[t * C + c] = src[c];
+      }
+    }
+    qk_act_s8 view = *out;
+    view.codes = column_codes(out, n0);
+    view.scales = out->scales + n0;
+    view.sums = column_sums(out, n0, ng);
+    qk_act_quantize_dynamic(ops, buf, K, K, cnt, &view);
   }
 }
 

@@ -26,10 +26,12 @@
     QK_F32: [T][K][16] floats, one zmm per (tile, k).
 
   Exactness: gemm_s8 performs exactly the float operations of qk.h, so it
-  agrees with the scalar oracle bit for bit. gemm_f32 keeps the scalar's
-  per-row operation order (sequential fma over k, then per group), so it
-  agrees too, except for single-frame QK_F32 calls (GEMV), which split the
-  k chain in four to hide FMA latency.
+  agrees with the scalar oracle bit for bit. gemm_f32 sums each column in
+  four fma chains (k mod 4) combined as (c0 + c1) + (c2 + c3), and the weight-only
+  path folds the scale into the decoded weight first; both agree with the
+  scalar within tolerance. Every path, GEMV included, computes a column
+  exactly this way whatever N is and whichever block it falls in (qk.h's
+  column independence).
 */
 #include "qk_internal.h"
 
@@ -53,8 +55,9 @@ ALWAYS_INLINE __mmask16 lanes_mask(int n)
    recomputing it).
    ------------------------------------------------------------------------ */
 
-/** Floats of per-(tile, group) parameters: 16 scales, 16 int32 zc, 64 int32 zc lane pattern. */
-#define PAR_FLOATS 96
+/** Floats of per-(tile, group) parameters: 16 scales, 16 int32 zc, 64 int32 zc lane
+    pattern, 64 float scale lane pattern (lane i of pattern L: row 4L + i/4). */
+#define PAR_FLOATS 160
 /** Bytes reserved for the header in front of the codes. */
 #define HDR_BYTES 128
 
@@ -185,8 +188,10 @@ static int pack_avx512vnni(qk_packed *p, const qk_weights *w)
         pr[r] = m < v.M ? p->scales[at] : 0.0f;
         zc[r] = 128 + ((m < v.M && p->zp) ? p->zp[at] : 0);
       }
-      for (int i = 0; i < 64; ++i)
+      for (int i = 0; i < 64; ++i) {
         zcp[i] = zc[(i / 16) * 4 + (i % 16) / 4];
+        pr[96 + i] = pr[(i / 16) * 4 + (i % 16) / 4];
+      }
     }
   }
 
@@ -705,60 +710,69 @@ ALWAYS_INLINE void gemm_f32_16x1_core(const f32_args *a, const float *w, int m0,
   const int M = a->M, K = a->K;
   const size_t tstride = a->tstride;
   const float *xp[8];
-  __m512 acc[4][8];
-
 #pragma GCC unroll 8
   for (int f = 0; f < F; ++f)
     xp[f] = a->X + (size_t)(n0 + f) * (size_t)a->ldx;
-#pragma GCC unroll 4
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 8
-    for (int f = 0; f < F; ++f)
-      acc[r][f] = _mm512_setzero_ps();
 
-  int k = 0;
-  if (F == 1) {
-    /* GEMV: four chains over k so FMA latency does not bound a row. */
-    __m512 c1[4], c2[4], c3[4];
+  /* Four chains per (tile, frame): k = j (mod 4) into chain j, combined
+     as (c0 + c1) + (c2 + c3) at the end. Every block shape (GEMV
+     included) splits a column's k chain exactly this way, so a column's
+     bits never depend on F or N (qk.h), while a GEMV keeps four
+     independent FMA chains per tile. Up to 24 accumulators (R x F <= 6),
+     chain by chain so only R weights and one broadcast are live besides. */
+  __m512 ch[4][4][6];
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; ++j)
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r)
-      c1[r] = c2[r] = c3[r] = _mm512_setzero_ps();
-    for (; k + 4 <= K; k += 4) {
-      const __m512 x0 = _mm512_set1_ps(xp[0][k]), x1 = _mm512_set1_ps(xp[0][k + 1]);
-      const __m512 x2 = _mm512_set1_ps(xp[0][k + 2]), x3 = _mm512_set1_ps(xp[0][k + 3]);
+#pragma GCC unroll 6
+      for (int f = 0; f < F; ++f)
+        ch[j][r][f] = _mm512_setzero_ps();
+  int k = 0;
+  for (; k + 4 <= K; k += 4) {
 #pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) {
-        const float *wr = w + (size_t)r * tstride + (size_t)k * TILE_ROWS;
-        acc[r][0] = _mm512_fmadd_ps(_mm512_load_ps(wr), x0, acc[r][0]);
-        c1[r] = _mm512_fmadd_ps(_mm512_load_ps(wr + 16), x1, c1[r]);
-        c2[r] = _mm512_fmadd_ps(_mm512_load_ps(wr + 32), x2, c2[r]);
-        c3[r] = _mm512_fmadd_ps(_mm512_load_ps(wr + 48), x3, c3[r]);
+    for (int j = 0; j < 4; ++j) {
+      __m512 wv[4];
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r)
+        wv[r] = _mm512_load_ps(w + (size_t)r * tstride + (size_t)(k + j) * TILE_ROWS);
+#pragma GCC unroll 6
+      for (int f = 0; f < F; ++f) {
+        const __m512 xb = _mm512_set1_ps(xp[f][k + j]);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r)
+          ch[j][r][f] = _mm512_fmadd_ps(wv[r], xb, ch[j][r][f]);
       }
     }
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r)
-      acc[r][0] = _mm512_add_ps(_mm512_add_ps(acc[r][0], c1[r]), _mm512_add_ps(c2[r], c3[r]));
   }
-  for (; k < K; ++k) {
+  for (int j = 0; k < K; ++k, ++j) {
     __m512 wv[4];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r)
       wv[r] = _mm512_load_ps(w + (size_t)r * tstride + (size_t)k * TILE_ROWS);
-#pragma GCC unroll 8
+#pragma GCC unroll 6
     for (int f = 0; f < F; ++f) {
       const __m512 xb = _mm512_set1_ps(xp[f][k]);
 #pragma GCC unroll 4
-      for (int r = 0; r < R; ++r)
-        acc[r][f] = _mm512_fmadd_ps(wv[r], xb, acc[r][f]);
+      for (int r = 0; r < R; ++r) {
+        if (j == 0)
+          ch[0][r][f] = _mm512_fmadd_ps(wv[r], xb, ch[0][r][f]);
+        else if (j == 1)
+          ch[1][r][f] = _mm512_fmadd_ps(wv[r], xb, ch[1][r][f]);
+        else
+          ch[2][r][f] = _mm512_fmadd_ps(wv[r], xb, ch[2][r][f]);
+      }
     }
   }
 
-#pragma GCC unroll 8
+#pragma GCC unroll 6
   for (int f = 0; f < F; ++f) {
     float *y = a->Y + (size_t)(n0 + f) * (size_t)a->ldy;
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r)
-      store_rows(y, a->bias, m0 + r * TILE_ROWS, M, a->flags, acc[r][f]);
+      store_rows(y, a->bias, m0 + r * TILE_ROWS, M, a->flags,
+                 _mm512_add_ps(_mm512_add_ps(ch[0][r][f], ch[1][r][f]),
+                               _mm512_add_ps(ch[2][r][f], ch[3][r][f])));
   }
 }
 
@@ -769,18 +783,19 @@ typedef void (*f32_block_fn)(const f32_args *a, const float *w, int m0, int n0);
   {                                                                                    \
     gemm_f32_16x1_core(a, w, m0, n0, R, F);                                            \
   }
-DEF_F32_BLOCK(4, 4) DEF_F32_BLOCK(4, 2) DEF_F32_BLOCK(4, 1)
-DEF_F32_BLOCK(2, 8) DEF_F32_BLOCK(2, 4) DEF_F32_BLOCK(2, 2) DEF_F32_BLOCK(2, 1)
-DEF_F32_BLOCK(1, 8) DEF_F32_BLOCK(1, 4) DEF_F32_BLOCK(1, 2) DEF_F32_BLOCK(1, 1)
+/* 4 chains x R tiles x F frames <= 24 accumulators; R = 4 only for GEMV */
+DEF_F32_BLOCK(4, 1)
+DEF_F32_BLOCK(2, 3) DEF_F32_BLOCK(2, 2) DEF_F32_BLOCK(2, 1)
+DEF_F32_BLOCK(1, 6) DEF_F32_BLOCK(1, 3) DEF_F32_BLOCK(1, 2) DEF_F32_BLOCK(1, 1)
 static const f32_block_fn f32_blocks[3][4] = {
-  {NULL, gemm_f32_16x1_r4_f4, gemm_f32_16x1_r4_f2, gemm_f32_16x1_r4_f1},
-  {gemm_f32_16x1_r2_f8, gemm_f32_16x1_r2_f4, gemm_f32_16x1_r2_f2, gemm_f32_16x1_r2_f1},
-  {gemm_f32_16x1_r1_f8, gemm_f32_16x1_r1_f4, gemm_f32_16x1_r1_f2, gemm_f32_16x1_r1_f1}};
+  {NULL, NULL, NULL, gemm_f32_16x1_r4_f1},
+  {NULL, gemm_f32_16x1_r2_f3, gemm_f32_16x1_r2_f2, gemm_f32_16x1_r2_f1},
+  {gemm_f32_16x1_r1_f6, gemm_f32_16x1_r1_f3, gemm_f32_16x1_r1_f2, gemm_f32_16x1_r1_f1}};
 
 /** All frames of tile rows [m0, m0 + 16*R) against the weights at w (table row ri). */
 ALWAYS_INLINE void run_f32_frames(const f32_args *a, int ri, const float *w, int m0, int N)
 {
-  static const int fs[4] = {8, 4, 2, 1};
+  static const int fs[4] = {6, 3, 2, 1};
   int n = 0;
   for (int fi = 0; fi < 4; ++fi) {
     const f32_block_fn fn = f32_blocks[ri][fi];
@@ -799,13 +814,14 @@ ALWAYS_INLINE void run_f32_frames(const f32_args *a, int ri, const float *w, int
    ([k][16], L1-resident) and the f32 blocks run all frames on it, so the
    decode is paid once per call, not once per frame block.
 
-   N = 1: each 64-byte quad tile (16 rows x 4 k, byte r*4+kk) is widened
-   lane by lane without a transpose and multiplied by x[k..k+3] repeated in
-   every 128-bit lane, four independent chains; one 4x4 transpose-add per
-   group turns the (row, kk) partial sums into 16 rows.
+   N = 1 (wq_gemv_core) and K beyond the buffer (gemm_wq_f32_16x4_core):
+   the same weights decoded in registers, the same chains, so a column's
+   bits never depend on N (qk.h).
 
-   These sum in a different order than the scalar (f32 results agree within
-   tolerance, as qk.h allows).
+   Per output this is fma(scale * (v - z), x[k], .) over k in four chains
+   (k mod 4) combined as (c0 + c1) + (c2 + c3): another rounding than the
+   scalar's per-group partial sums (f32 results agree
+   within tolerance, as qk.h allows).
    ------------------------------------------------------------------------ */
 
 /** Largest padded K the decode buffer holds (16 KiB of floats). */
@@ -866,27 +882,126 @@ static void wq_decode_tile_b2(const int_view *v, int t, __m512i tbl, float *buf)
   wq_decode_tile(v, t, tbl, buf, 2);
 }
 
-/** Sum over kk of (row, kk) partials: a[L] lane rr holds row 4L+rr; result row r in lane r. */
-ALWAYS_INLINE __m512 reduce_quads(__m512 a0, __m512 a1, __m512 a2, __m512 a3)
+/**
+   N = 1, or K beyond the decode buffer: each 16x4 quad tile is decoded in
+   registers per frame block, transposed to four 16-row k-slices (vpshufb
+   inside 128-bit lanes + vpermd across them), widened, zc subtracted,
+   converted and scaled: w = (float)(v - z) * scale, exactly the value
+   wq_decode_tile() stores. Then acc = fma(w, x[k], acc) in the f32
+   blocks' four chains (k mod 4), so every path of the weight-only GEMM gives a
+   column the same bits whatever N is.
+*/
+typedef struct {
+  const int_view *v;
+  __m512i tbl;
+  const float *X;
+  int ldx;
+  const float *bias;
+  float *Y;
+  int ldy;
+  unsigned flags;
+} wq_args;
+
+ALWAYS_INLINE void gemm_wq_f32_16x4_core(const wq_args *a, int t0, int n0, const int F,
+                                         const int bits)
 {
-  const __m512 s01 = _mm512_add_ps(_mm512_unpacklo_ps(a0, a1), _mm512_unpackhi_ps(a0, a1));
-  const __m512 s23 = _mm512_add_ps(_mm512_unpacklo_ps(a2, a3), _mm512_unpackhi_ps(a2, a3));
-  const __m512 t = _mm512_add_ps(
-      _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(s01), _mm512_castps_pd(s23))),
-      _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(s01), _mm512_castps_pd(s23))));
-  return _mm512_permutexvar_ps(DWORD_T_ZMM, t);
+  const int_view *v = a->v;
+  const int per = 8 / bits, kstep = 4 * per;
+  const __m512i tbl = a->tbl;
+  const __m512i byte_t = BYTE_T_ZMM, dword_t = DWORD_T_ZMM;
+  const float *xp[4];
+  __m512 acc[4][4]; /* chain k % 4, the f32 blocks' split */
+
+#pragma GCC unroll 4
+  for (int f = 0; f < F; ++f) {
+    xp[f] = a->X + (size_t)(n0 + f) * (size_t)a->ldx;
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j)
+      acc[j][f] = _mm512_setzero_ps();
+  }
+
+  for (int g = 0; g < v->ng; ++g) {
+    const int k0 = g * v->G;
+    const int kend = k0 + v->G < v->K ? k0 + v->G : v->K;
+    const float *par = v->par + ((size_t)t0 * (size_t)v->ng + (size_t)g) * PAR_FLOATS;
+    const __m512i zv = _mm512_load_si512(par + 16);
+    const __m512 sv = _mm512_load_ps(par);
+    const uint8_t *blk = v->codes + (size_t)t0 * v->tile_bytes + (size_t)(k0 / kstep) * 64;
+
+    for (int k = k0; k < kend; k += kstep, blk += 64) {
+      const __m512i raw = _mm512_load_si512(blk);
+#pragma GCC unroll 4
+      for (int j = 0; j < per; ++j) {
+        const int kq = k + 4 * j;
+        if (kq >= kend)
+          break;
+        __m512i q8 = decode_quad(raw, bits, j, tbl);
+        q8 = _mm512_permutexvar_epi32(dword_t, _mm512_shuffle_epi8(q8, byte_t));
+        __m512 wf[4];
+        wf[0] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
+                                  _mm512_cvtepu8_epi32(_mm512_castsi512_si128(q8)), zv)),
+                              sv);
+        wf[1] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
+                                  _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(q8, 1)), zv)),
+                              sv);
+        wf[2] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
+                                  _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(q8, 2)), zv)),
+                              sv);
+        wf[3] = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
+                                  _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(q8, 3)), zv)),
+                              sv);
+        if (kq + 4 <= kend) {
+#pragma GCC unroll 4
+          for (int kk = 0; kk < 4; ++kk)
+#pragma GCC unroll 4
+            for (int f = 0; f < F; ++f)
+              acc[kk][f] = _mm512_fmadd_ps(wf[kk], _mm512_set1_ps(xp[f][kq + kk]), acc[kk][f]);
+        } else {
+          for (int kk = 0; kk < kend - kq; ++kk)
+#pragma GCC unroll 4
+            for (int f = 0; f < F; ++f)
+              acc[kk][f] = _mm512_fmadd_ps(wf[kk], _mm512_set1_ps(xp[f][kq + kk]), acc[kk][f]);
+        }
+      }
+    }
+  }
+
+#pragma GCC unroll 4
+  for (int f = 0; f < F; ++f)
+    store_rows(a->Y + (size_t)(n0 + f) * (size_t)a->ldy, a->bias, t0 * TILE_ROWS, v->M, a->flags,
+               _mm512_add_ps(_mm512_add_ps(acc[0][f], acc[1][f]),
+                             _mm512_add_ps(acc[2][f], acc[3][f])));
 }
 
-/** One quad: 4 lanes of 16 (row, kk) weights, minus zc, times x[kq..kq+3] in every lane. */
+/**
+   N = 1 fast path: each 64-byte quad tile (16 rows x 4 k, byte r*4+kk) is
+   widened lane by lane without a transpose: lane i of part L is row
+   4L + i/4 at k + i%4. w = (float)(u - zc) * scale with the per-lane
+   patterns (the same value the decoders produce), times x[k..k+3]
+   repeated in every 128-bit lane: lane kk accumulates chain k % 4 of the
+   f32 blocks, over all groups. At the end each row's chains combine as
+   (c0 + c1) + (c2 + c3), the blocks' order, so a GEMV gives the bits the
+   GEMM gives that column (qk.h). Partial quads at the end of K use a
+   masked fma, so chains past K are left untouched, not fed zeros.
+*/
+#define WQ_PART(q8, blk, bits, L)                                                      \
+  ((bits) == 8 ? _mm_load_si128((const __m128i *)(const void *)((blk) + 16 * (L)))     \
+               : _mm512_extracti32x4_epi32((q8), (L)))
+
 ALWAYS_INLINE void wq_gemv_quad(__m512 acc[4], __m512i q8, const uint8_t *blk, const int bits,
-                                const __m512i zcp[4], __m512 xpat)
+                                const __m512i zcp[4], const __m512 spat[4], __m512 xpat,
+                                __mmask16 mk)
 {
+  __m128i part[4];
+  part[0] = WQ_PART(q8, blk, bits, 0);
+  part[1] = WQ_PART(q8, blk, bits, 1);
+  part[2] = WQ_PART(q8, blk, bits, 2);
+  part[3] = WQ_PART(q8, blk, bits, 3);
 #pragma GCC unroll 4
   for (int L = 0; L < 4; ++L) {
-    const __m128i lane = bits == 8 ? _mm_load_si128((const __m128i *)(const void *)(blk + 16 * L))
-                                   : _mm512_extracti32x4_epi32(q8, L);
-    acc[L] = _mm512_fmadd_ps(
-        _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_cvtepu8_epi32(lane), zcp[L])), xpat, acc[L]);
+    const __m512 w = _mm512_mul_ps(
+        _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_cvtepu8_epi32(part[L]), zcp[L])), spat[L]);
+    acc[L] = _mm512_mask3_fmadd_ps(w, xpat, acc[L], mk);
   }
 }
 
@@ -896,43 +1011,50 @@ ALWAYS_INLINE void wq_gemv_core(const int_view *v, __m512i tbl, const float *x, 
   const int per = 8 / bits, kstep = 4 * per;
   const int ng = v->ng, G = v->G, K = v->K, M = v->M, T = v->T;
   const size_t tb = v->tile_bytes;
+  const __m512i idx_lo = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
   for (int t = 0; t < T; ++t) {
     const uint8_t *blk = v->codes + (size_t)t * tb;
     const float *par = v->par + (size_t)t * (size_t)ng * PAR_FLOATS;
-    __m512 out = _mm512_setzero_ps();
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                     _mm512_setzero_ps()};
     for (int g = 0; g < ng; ++g, par += PAR_FLOATS) {
       const int k0 = g * G, kend = k0 + G < K ? k0 + G : K;
       __m512i zcp[4];
+      __m512 spat[4];
 #pragma GCC unroll 4
-      for (int L = 0; L < 4; ++L)
+      for (int L = 0; L < 4; ++L) {
         zcp[L] = _mm512_load_si512(par + 32 + 16 * L);
-      __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
-                       _mm512_setzero_ps()};
+        spat[L] = _mm512_load_ps(par + 96 + 16 * L);
+      }
       int k = k0;
-      /* whole blocks */
       for (; k + kstep <= kend; k += kstep, blk += 64) {
         const __m512i raw = bits == 8 ? _mm512_setzero_si512() : _mm512_load_si512(blk);
 #pragma GCC unroll 4
-        for (int j = 0; j < per; ++j) {
-          const __m512 xpat = _mm512_broadcast_f32x4(_mm_loadu_ps(x + k + 4 * j));
-          wq_gemv_quad(acc, decode_quad(raw, bits, j, tbl), blk, bits, zcp, xpat);
-        }
+        for (int j = 0; j < per; ++j)
+          wq_gemv_quad(acc, decode_quad(raw, bits, j, tbl), blk, bits, zcp, spat,
+                       _mm512_broadcast_f32x4(_mm_loadu_ps(x + k + 4 * j)), (__mmask16)0xFFFF);
       }
-      /* a partial block at the end of K: masked activations, so padded
-         weights meet zeros and nothing past K is read */
-      if (k < kend) {
+      if (k < kend) { /* the block holding K: never read x past K */
         const __m512i raw = bits == 8 ? _mm512_setzero_si512() : _mm512_load_si512(blk);
         for (int j = 0; j < per && k + 4 * j < kend; ++j) {
           const int n = kend - (k + 4 * j);
-          const __mmask16 m4 = (__mmask16)(n >= 4 ? 0xF : (1u << n) - 1u);
-          const __m512 xpat = _mm512_broadcast_f32x4(_mm_maskz_loadu_ps(m4, x + k + 4 * j));
-          wq_gemv_quad(acc, decode_quad(raw, bits, j, tbl), blk, bits, zcp, xpat);
+          const __mmask8 m4 = (__mmask8)(n >= 4 ? 0xF : (1u << n) - 1u);
+          const __mmask16 mk = (__mmask16)(m4 * 0x1111u);
+          wq_gemv_quad(acc, decode_quad(raw, bits, j, tbl), blk, bits, zcp, spat,
+                       _mm512_broadcast_f32x4(_mm_maskz_loadu_ps(m4, x + k + 4 * j)), mk);
         }
         blk += 64;
       }
-      out = _mm512_fmadd_ps(reduce_quads(acc[0], acc[1], acc[2], acc[3]), _mm512_load_ps(par),
-                            out);
     }
+    __m512 t2[4];
+#pragma GCC unroll 4
+    for (int L = 0; L < 4; ++L) {
+      const __m512 t1 = _mm512_add_ps(acc[L], _mm512_permute_ps(acc[L], 0xB1)); /* c0+c1, c2+c3 */
+      t2[L] = _mm512_add_ps(t1, _mm512_permute_ps(t1, 0x4E));                  /* (c0+c1)+(c2+c3) */
+    }
+    const __m512 out = _mm512_mask_blend_ps((__mmask16)0xFF00,
+                                            _mm512_permutex2var_ps(t2[0], idx_lo, t2[1]),
+                                            _mm512_permutex2var_ps(t2[2], idx_lo, t2[3]));
     store_rows(y, bias, t * TILE_ROWS, M, flags, out);
   }
 }
@@ -953,94 +1075,6 @@ static void wq_gemv_b2(const int_view *v, __m512i tbl, const float *x, const flo
   wq_gemv_core(v, tbl, x, bias, y, flags, 2);
 }
 
-/**
-   Large K (beyond the decode buffer), N >= 2: each 16x4 quad tile is
-   decoded in registers per frame block, transposed to four 16-row k-slices
-   (vpshufb inside 128-bit lanes + vpermd across them), widened, zc
-   subtracted and converted; per row this is the scalar's order:
-   part = fma(v - z, x, part) over the group, acc = fma(part, scale, acc).
-*/
-typedef struct {
-  const int_view *v;
-  __m512i tbl;
-  const float *X;
-  int ldx;
-  const float *bias;
-  float *Y;
-  int ldy;
-  unsigned flags;
-} wq_args;
-
-ALWAYS_INLINE void gemm_wq_f32_16x4_core(const wq_args *a, int t0, int n0, const int F,
-                                         const int bits)
-{
-  const int_view *v = a->v;
-  const int per = 8 / bits, kstep = 4 * per;
-  const __m512i tbl = a->tbl;
-  const __m512i byte_t = BYTE_T_ZMM, dword_t = DWORD_T_ZMM;
-  const float *xp[8];
-  __m512 acc[8], part[8];
-
-#pragma GCC unroll 8
-  for (int f = 0; f < F; ++f) {
-    xp[f] = a->X + (size_t)(n0 + f) * (size_t)a->ldx;
-    acc[f] = _mm512_setzero_ps();
-  }
-
-  for (int g = 0; g < v->ng; ++g) {
-    const int k0 = g * v->G;
-    const int kend = k0 + v->G < v->K ? k0 + v->G : v->K;
-    const float *par = v->par + ((size_t)t0 * (size_t)v->ng + (size_t)g) * PAR_FLOATS;
-    const __m512i zv = _mm512_load_si512(par + 16);
-    const uint8_t *blk = v->codes + (size_t)t0 * v->tile_bytes + (size_t)(k0 / kstep) * 64;
-#pragma GCC unroll 8
-    for (int f = 0; f < F; ++f)
-      part[f] = _mm512_setzero_ps();
-
-    for (int k = k0; k < kend; k += kstep, blk += 64) {
-      const __m512i raw = _mm512_load_si512(blk);
-#pragma GCC unroll 4
-      for (int j = 0; j < per; ++j) {
-        const int kq = k + 4 * j;
-        if (kq >= kend)
-          break;
-        __m512i q8 = decode_quad(raw, bits, j, tbl);
-        q8 = _mm512_permutexvar_epi32(dword_t, _mm512_shuffle_epi8(q8, byte_t));
-        __m512 wf[4];
-        wf[0] = _mm512_cvtepi32_ps(
-            _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm512_castsi512_si128(q8)), zv));
-        wf[1] = _mm512_cvtepi32_ps(
-            _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(q8, 1)), zv));
-        wf[2] = _mm512_cvtepi32_ps(
-            _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(q8, 2)), zv));
-        wf[3] = _mm512_cvtepi32_ps(
-            _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(q8, 3)), zv));
-        if (kq + 4 <= kend) {
-#pragma GCC unroll 4
-          for (int kk = 0; kk < 4; ++kk)
-#pragma GCC unroll 8
-            for (int f = 0; f < F; ++f)
-              part[f] = _mm512_fmadd_ps(wf[kk], _mm512_set1_ps(xp[f][kq + kk]), part[f]);
-        } else {
-          for (int kk = 0; kk < kend - kq; ++kk)
-#pragma GCC unroll 8
-            for (int f = 0; f < F; ++f)
-              part[f] = _mm512_fmadd_ps(wf[kk], _mm512_set1_ps(xp[f][kq + kk]), part[f]);
-        }
-      }
-    }
-    const __m512 sv = _mm512_load_ps(par);
-#pragma GCC unroll 8
-    for (int f = 0; f < F; ++f)
-      acc[f] = _mm512_fmadd_ps(part[f], sv, acc[f]);
-  }
-
-#pragma GCC unroll 8
-  for (int f = 0; f < F; ++f)
-    store_rows(a->Y + (size_t)(n0 + f) * (size_t)a->ldy, a->bias, t0 * TILE_ROWS, v->M, a->flags,
-               acc[f]);
-}
-
 typedef void (*wq_block_fn)(const wq_args *a, int t0, int n0);
 
 #define DEF_WQ_BLOCK(F, B)                                                             \
@@ -1049,10 +1083,9 @@ typedef void (*wq_block_fn)(const wq_args *a, int t0, int n0);
     gemm_wq_f32_16x4_core(a, t0, n0, F, B);                                            \
   }
 #define DEF_WQ_BITS(B)                                                                 \
-  DEF_WQ_BLOCK(8, B) DEF_WQ_BLOCK(4, B) DEF_WQ_BLOCK(2, B) DEF_WQ_BLOCK(1, B)          \
-  static const wq_block_fn wq_blocks_b##B[4] = {                                       \
-    gemm_wq_f32_16x4_f8_b##B, gemm_wq_f32_16x4_f4_b##B, gemm_wq_f32_16x4_f2_b##B,       \
-    gemm_wq_f32_16x4_f1_b##B};
+  DEF_WQ_BLOCK(4, B) DEF_WQ_BLOCK(2, B) DEF_WQ_BLOCK(1, B)                             \
+  static const wq_block_fn wq_blocks_b##B[3] = {                                       \
+    gemm_wq_f32_16x4_f4_b##B, gemm_wq_f32_16x4_f2_b##B, gemm_wq_f32_16x4_f1_b##B};
 DEF_WQ_BITS(8)
 DEF_WQ_BITS(4)
 DEF_WQ_BITS(2)
@@ -1066,7 +1099,10 @@ static void gemm_f32_avx512vnni(const qk_packed *W, const float *X, int ldx, int
                         (size_t)W->cols * TILE_ROWS};
     const float *w = (const float *)W->data;
     for (int t = 0; t < T;) {
-      const int ri = T - t >= 4 ? 0 : T - t >= 2 ? 1 : 2;
+      /* 4 tiles x 1 frame only for GEMV (16 independent chains); frame
+         runs take 2 tiles x 2 frames, so the weights each pass streams
+         (2 tiles x K x 64 B) stay in L1 and serve two frames */
+      const int ri = (N == 1 && T - t >= 4) ? 0 : T - t >= 2 ? 1 : 2;
       run_f32_frames(&a, ri, w + (size_t)t * a.tstride, t * TILE_ROWS, N);
       t += ri == 0 ? 4 : ri == 1 ? 2 : 1;
     }
@@ -1097,10 +1133,10 @@ static void gemm_f32_avx512vnni(const qk_packed *W, const float *X, int ldx, int
   }
   const wq_args a = {v, tbl, X, ldx, bias, Y, ldy, flags};
   const wq_block_fn *fns = v->bits == 8 ? wq_blocks_b8 : v->bits == 4 ? wq_blocks_b4 : wq_blocks_b2;
-  static const int fs[4] = {8, 4, 2, 1};
+  static const int fs[3] = {4, 2, 1};
   for (int t = 0; t < v->T; ++t) {
     int n = 0;
-    for (int fi = 0; fi < 4; ++fi)
+    for (int fi = 0; fi < 3; ++fi)
       for (; n + fs[fi] <= N; n += fs[fi])
         fns[fi](&a, t, n);
   }
@@ -1164,6 +1200,257 @@ static size_t quantize_column_avx512(const float *x, int K, float inv, int8_t *c
 }
 
 /* ------------------------------------------------------------------------
+   Dynamic quantization of whole blocks with K <= 64 (every activation of
+   the standard NAM models): a column is at most 4 zmm, loaded once
+   (masked, never past K), its amax, codes, 64-byte code column (zero
+   padding included: masked lanes load 0 and quantize to 0) and group
+   sums made in registers, one aligned-size store per column, no calls.
+   Same float ops as qk_act.c + the scalar primitive: scale = amax / 127,
+   inv = 127 / amax, q = rint(x * inv) in the current rounding mode, NaN ->
+   0. With a finite inv, |x| <= amax bounds |x * inv| by 127 (1 + 2^-23),
+   so no code needs clamping; a column whose inv is not finite (subnormal
+   amax) goes through the generic primitive.
+   ------------------------------------------------------------------------ */
+
+/**
+   Vector i of a column (16 values of k = 16i..16i+15) is read from
+   x + off[i] with lane mask mk[i]: off[i] = 16 i for a contiguous column,
+   or the tap's place in a history buffer (C a multiple of 16).
+*/
+ALWAYS_INLINE void quantize_dyn_col(const float *x, const ptrdiff_t off[4], const __mmask16 mk[4],
+                                    int K, int8_t *codes, int ld, float *scale, int32_t *sums,
+                                    int G, const int V)
+{
+  __m512 v[4];
+  __m512 m = _mm512_setzero_ps();
+#pragma GCC unroll 4
+  for (int i = 0; i < V; ++i) {
+    v[i] = _mm512_maskz_loadu_ps(mk[i], x + off[i]);
+    m = _mm512_max_ps(_mm512_abs_ps(v[i]), m);
+  }
+  const float amax = _mm512_reduce_max_ps(m);
+  float sc = 0.0f, inv = 0.0f;
+  if (amax > 0.0f && isfinite(amax)) {
+    sc = amax / 127.0f;
+    inv = 127.0f / amax;
+    if (!isfinite(inv)) {
+      /* subnormal amax: the generic primitive, on a gathered copy */
+      float col[64];
+#pragma GCC unroll 4
+      for (int i = 0; i < V; ++i)
+        _mm512_storeu_ps(col + 16 * i, v[i]);
+      *scale = sc;
+      quantize_column_avx512(col, K, inv, codes, ld, sums, G);
+      return;
+    }
+  }
+  *scale = sc;
+  const __m512 vinv = _mm512_set1_ps(inv);
+  __m512i q[4];
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i) {
+    if (i < V) {
+      const __m512 p = _mm512_mul_ps(v[i], vinv);
+      q[i] = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(p, p, _CMP_ORD_Q), p);
+    } else {
+      q[i] = _mm512_setzero_si512();
+    }
+  }
+  /* packs work per 128-bit lane; the dword transpose restores k order */
+  const __m512i b = _mm512_permutexvar_epi32(
+      DWORD_T_ZMM, _mm512_packs_epi16(_mm512_packs_epi32(q[0], q[1]), _mm512_packs_epi32(q[2], q[3])));
+  _mm512_storeu_si512(codes, b);
+  if (ld > 64)
+    memset(codes + 64, 0, (size_t)(ld - 64));
+  if (!sums)
+    return;
+  if (G >= K) {
+    __m512i t = q[0];
+#pragma GCC unroll 4
+    for (int i = 1; i < V; ++i)
+      t = _mm512_add_epi32(t, q[i]);
+    sums[0] = _mm512_reduce_add_epi32(t);
+  } else {
+    /* G is a multiple of 16 here: whole vectors per group */
+    const int per = G / 16;
+    for (int i0 = 0, g = 0; i0 < V; i0 += per, ++g) {
+      __m512i t = q[i0];
+      for (int i = i0 + 1; i < i0 + per && i < V; ++i)
+        t = _mm512_add_epi32(t, q[i]);
+      sums[g] = _mm512_reduce_add_epi32(t);
+    }
+  }
+}
+
+/**
+   r lane c = reduction of all 16 lanes of v[c], for 16 vectors at once
+   (op: 0 = float max, 1 = int32 add): 15 shuffle steps instead of 16
+   horizontal reductions of 4 steps each, and no long per-column chain.
+*/
+ALWAYS_INLINE __m512 op16(__m512 a, __m512 b, const int ADD)
+{
+  return ADD ? _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)))
+             : _mm512_max_ps(a, b);
+}
+
+ALWAYS_INLINE __m512 transpose_reduce16(const __m512 v[16], const int ADD)
+{
+  __m512 c[8], d[4], e[2];
+  /* 16 -> 8: 256-bit halves folded; c[i] lanes 0-7 from v[2i], 8-15 from v[2i+1] */
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i)
+    c[i] = op16(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0x44),
+                _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0xEE), ADD);
+  /* 8 -> 4: 128-bit lane L of d[i] holds 4 partials of column 4i+L */
+#pragma GCC unroll 4
+  for (int i = 0; i < 4; ++i)
+    d[i] = op16(_mm512_shuffle_f32x4(c[2 * i], c[2 * i + 1], 0x88),
+                _mm512_shuffle_f32x4(c[2 * i], c[2 * i + 1], 0xDD), ADD);
+  /* 4 -> 2: lane L of e[i]: 2 partials of column 8i+L, then of 8i+4+L */
+#pragma GCC unroll 2
+  for (int i = 0; i < 2; ++i)
+    e[i] = op16(_mm512_shuffle_ps(d[2 * i], d[2 * i + 1], 0x88),
+                _mm512_shuffle_ps(d[2 * i], d[2 * i + 1], 0xDD), ADD);
+  /* 2 -> 1: lane L element j = column L + 4j */
+  const __m512 r = op16(_mm512_shuffle_ps(e[0], e[1], 0x88), _mm512_shuffle_ps(e[0], e[1], 0xDD), ADD);
+  return _mm512_permutexvar_ps(DWORD_T_ZMM, r);
+}
+
+/** 16 columns n0..n0+15 with one group (or no sums): batched reductions. */
+ALWAYS_INLINE bool quantize_dyn_16(const float *x, int ldx, const ptrdiff_t off[4],
+                                   const __mmask16 mk[4], int8_t *codes, int ld, float *scales,
+                                   int32_t *sums, const int V)
+{
+  /* Column loops stay rolled: unrolling 16 columns spills everything. */
+  __m512 mv[16];
+#pragma GCC unroll 1
+  for (int c = 0; c < 16; ++c) {
+    const float *xc = x + (size_t)c * (size_t)ldx;
+    /* max(|x|, m) keeps m when |x| is NaN: start from 0, never from |x| */
+    __m512 m = _mm512_setzero_ps();
+#pragma GCC unroll 4
+    for (int i = 0; i < V; ++i)
+      m = _mm512_max_ps(_mm512_abs_ps(_mm512_maskz_loadu_ps(mk[i], xc + off[i])), m);
+    mv[c] = m;
+  }
+  const __m512 amax = transpose_reduce16(mv, 0);
+  /* amax > 0 and finite (max ignores NaN lanes, so amax is never NaN) */
+  const __mmask16 ok = _mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_GT_OQ) &
+                       _mm512_cmp_ps_mask(amax, _mm512_set1_ps(__builtin_inff()), _CMP_LT_OQ);
+  const __m512 inv = _mm512_maskz_div_ps(ok, _mm512_set1_ps(127.0f), amax);
+  if (_mm512_cmp_ps_mask(inv, _mm512_set1_ps(__builtin_inff()), _CMP_EQ_OQ))
+    return false; /* a subnormal amax: the generic primitive handles it */
+  _mm512_storeu_ps(scales, _mm512_maskz_div_ps(ok, amax, _mm512_set1_ps(127.0f)));
+  float invs[16] __attribute__((aligned(64)));
+  _mm512_store_ps(invs, inv);
+  __m512 tv[16];
+  const __m512i perm = DWORD_T_ZMM;
+#pragma GCC unroll 1
+  for (int c = 0; c < 16; ++c) {
+    const float *xc = x + (size_t)c * (size_t)ldx;
+    const __m512 vinv = _mm512_set1_ps(invs[c]);
+    __m512i q[4];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+      if (i < V) {
+        const __m512 p = _mm512_mul_ps(_mm512_maskz_loadu_ps(mk[i], xc + off[i]), vinv);
+        q[i] = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(p, p, _CMP_ORD_Q), p);
+      } else {
+        q[i] = _mm512_setzero_si512();
+      }
+    }
+    int8_t *cc = codes + (size_t)c * (size_t)ld;
+    const __m512i lo = _mm512_packs_epi32(q[0], q[1]);
+    const __m512i hi = V > 2 ? _mm512_packs_epi32(q[2], q[3]) : _mm512_setzero_si512();
+    _mm512_storeu_si512(cc, _mm512_permutexvar_epi32(perm, _mm512_packs_epi16(lo, hi)));
+    if (ld > 64)
+      memset(cc + 64, 0, (size_t)(ld - 64));
+    __m512i t = q[0];
+#pragma GCC unroll 4
+    for (int i = 1; i < V; ++i)
+      t = _mm512_add_epi32(t, q[i]);
+    tv[c] = _mm512_castsi512_ps(t);
+  }
+  if (sums)
+    _mm512_storeu_si512(sums, _mm512_castps_si512(transpose_reduce16(tv, 1)));
+  return true;
+}
+
+ALWAYS_INLINE void quantize_dyn_block(const float *x, int ldx, const ptrdiff_t off[4],
+                                      const __mmask16 mk[4], int K, int N, qk_act_s8 *out, int G,
+                                      int ng, const int V)
+{
+  int8_t *codes = out->codes;
+  const int ld = out->ld;
+  float *scales = out->scales;
+  int32_t *sums = out->sums;
+  int n = 0;
+  if (ng == 1 || !sums) {
+    for (; n + 16 <= N; n += 16) {
+      if (!quantize_dyn_16(x + (size_t)n * (size_t)ldx, ldx, off, mk,
+                           codes + (size_t)n * (size_t)ld, ld, scales + n, sums ? sums + n : NULL,
+                           V)) {
+        for (int c = n; c < n + 16; ++c)
+          quantize_dyn_col(x + (size_t)c * (size_t)ldx, off, mk, K, codes + (size_t)c * (size_t)ld,
+                           ld, scales + c, sums ? sums + c : NULL, G, V);
+      }
+    }
+  }
+  for (; n < N; ++n)
+    quantize_dyn_col(x + (size_t)n * (size_t)ldx, off, mk, K, codes + (size_t)n * (size_t)ld, ld,
+                     scales + n, sums ? sums + (size_t)n * (size_t)ng : NULL, G, V);
+}
+
+/** Both entry points once the vector offsets and masks are known. */
+static bool quantize_dyn_run(const float *x, int ldx, const ptrdiff_t off[4],
+                             const __mmask16 mk[4], int K, int N, qk_act_s8 *out)
+{
+  if (K > 64 || out->ld < 64)
+    return false;
+  const int G = qk_group_size(K, out->group);
+  if (G < K && G % 16)
+    return false;
+  const int ng = qk_group_count(K, out->group);
+  out->per_column = true;
+  switch ((K + 15) / 16) {
+  case 1: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 1); break;
+  case 2: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 2); break;
+  case 3: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 3); break;
+  default: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 4); break;
+  }
+  return true;
+}
+
+static bool quantize_dynamic_avx512(const float *x, int ldx, int K, int N, qk_act_s8 *out)
+{
+  ptrdiff_t off[4];
+  __mmask16 mk[4];
+  for (int i = 0; i < 4; ++i) {
+    off[i] = 16 * i;
+    mk[i] = lanes_mask(K - 16 * i);
+  }
+  return quantize_dyn_run(x, ldx, off, mk, K, N, out);
+}
+
+/** Taps of C = 16 or 32 floats (whole vectors), up to 64 values per column. */
+static bool quantize_dynamic_taps_avx512(const float *x, int ldx, int C, int taps,
+                                         ptrdiff_t tap_stride, int N, qk_act_s8 *out)
+{
+  const int K = C * taps;
+  if (C % 16 || K > 64)
+    return false;
+  ptrdiff_t off[4] = {0, 0, 0, 0};
+  __mmask16 mk[4];
+  for (int i = 0; i < 4; ++i) {
+    const int k = 16 * i;
+    if (k < K)
+      off[i] = (ptrdiff_t)(k / C) * tap_stride + (k % C);
+    mk[i] = lanes_mask(K - k);
+  }
+  return quantize_dyn_run(x, ldx, off, mk, K, N, out);
+}
+
+/* ------------------------------------------------------------------------
    tanh / sigmoid: the scalar exp_approx step for step (qk_internal.h), so
    results match the scalar bit for bit; NaN clamps like fminf/fmaxf.
    ------------------------------------------------------------------------ */
@@ -1221,4 +1508,6 @@ const qk_isa_ops qk_ops_avx512vnni = {
   .quantize_column = quantize_column_avx512,
   .tanh = tanh_avx512vnni,
   .sigmoid = sigmoid_avx512vnni,
+  .quantize_dynamic = quantize_dynamic_avx512,
+  .quantize_dynamic_taps = quantize_dynamic_taps_avx512,
 };

@@ -127,6 +127,18 @@ void qk_quantize_act_dynamic(const float *x, int ldx, int K, int N, qk_act_s8 *o
   qk_act_quantize_dynamic(active_ops(), x, ldx, K, N, out);
 }
 
+void qk_quantize_act_dynamic_taps(const float *x, int ldx, int C, int taps, ptrdiff_t tap_stride,
+                                  int N, qk_act_s8 *out)
+{
+  qk_act_quantize_dynamic_taps(active_ops(), x, ldx, C, taps, tap_stride, N, out);
+}
+
+void qk_quantize_act_dynamic_taps_isa(qk_isa isa, const float *x, int ldx, int C, int taps,
+                                      ptrdiff_t tap_stride, int N, qk_act_s8 *out)
+{
+  qk_act_quantize_dynamic_taps(ops_or_scalar(isa), x, ldx, C, taps, tap_stride, N, out);
+}
+
 void qk_quantize_act_dynamic_isa(qk_isa isa, const float *x, int ldx, int K, int N,
                                  qk_act_s8 *out)
 {

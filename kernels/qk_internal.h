@@ -86,6 +86,17 @@ typedef struct {
                             int32_t *sums, int group);
   void (*tanh)(float *y, const float *x, size_t n);
   void (*sigmoid)(float *y, const float *x, size_t n);
+  /**
+     Optional (may be NULL): the whole dynamic quantizer of qk.h for N
+     columns, for shapes an ISA has a faster form of. Returns false to
+     leave the call to the generic driver (qk_act.c). When it returns true
+     it must have written exactly what the driver would (codes, padding to
+     ld, scales, sums, per_column), column by column.
+  */
+  bool (*quantize_dynamic)(const float *x, int ldx, int K, int N, qk_act_s8 *out);
+  /** Optional, the same for qk_quantize_act_dynamic_taps(). */
+  bool (*quantize_dynamic_taps)(const float *x, int ldx, int C, int taps, ptrdiff_t tap_stride,
+                                int N, qk_act_s8 *out);
 } qk_isa_ops;
 
 extern const qk_isa_ops qk_ops_scalar;
@@ -127,6 +138,8 @@ static inline int qk_group_size(int K, int group)
    ------------------------------------------------------------------------ */
 void qk_act_quantize_dynamic(const qk_isa_ops *ops, const float *x, int ldx, int K, int N,
                              qk_act_s8 *out);
+void qk_act_quantize_dynamic_taps(const qk_isa_ops *ops, const float *x, int ldx, int C,
+                                  int taps, ptrdiff_t tap_stride, int N, qk_act_s8 *out);
 size_t qk_act_quantize_static(const qk_isa_ops *ops, const float *x, int ldx, int K, int N,
                               float scale, qk_act_s8 *out);
 

@@ -100,6 +100,7 @@ bool qm_linear_set_packed(qm_linear *L, qk_packed *W)
     return false;
   qk_packed_free(L->W);
   L->W = W;
+  ++L->W_gen;
   return true;
 }
 

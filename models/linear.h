@@ -33,6 +33,7 @@ typedef struct qm_linear {
   float *w;           /**< float weights [out][in], row-major (the reference) */
   float *bias;        /**< [out], or NULL */
   qk_packed *W;       /**< what apply() multiplies with (owned) */
+  unsigned W_gen;     /**< bumped whenever W is replaced (caches of W key on it) */
   int max_n;          /**< largest N apply() is called with */
 
   qm_linear_act act_mode;

@@ -34,6 +34,9 @@ typedef struct {
   float *hist;   /* frames x C */
   int frames, pos;
   qm_linear conv, mixin, w1x1;
+  float *wmix;       /* [Z]: the mixin's effective weights (W times a unit input) */
+  unsigned wmix_gen; /* mixin.W_gen they were taken from */
+  bool wmix_ok;
   int tap_layer;
 } wn_layer;
 
@@ -50,7 +53,6 @@ typedef struct {
   float *headacc; /* [chunk][C] */
   float *headout; /* [chunk][head_size] */
   float *out;     /* [chunk][C]: residual output of the last layer */
-  float *wmix;    /* [Z]: the mixin's effective weights, per batch */
   int tap_head;
 } wn_array;
 
@@ -99,6 +101,8 @@ static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, int ai, 
     if (!qm_model_linear_init(m, &L->mixin, name, Z, D->condition_size, DL->mixin_w, NULL, err,
                               errlen))
       return false;
+    if (!(L->wmix = qm_falloc((size_t)Z)))
+      goto oom;
     snprintf(name, sizeof name, "a%d.l%d.1x1", ai, l);
     if (!qm_model_linear_init(m, &L->w1x1, name, C, C, DL->w1x1, DL->b1x1, err, errlen))
       return false;
@@ -118,9 +122,7 @@ static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, int ai, 
   A->headacc = qm_falloc(chunk * (size_t)C);
   A->headout = qm_falloc(chunk * (size_t)D->head_size);
   A->out = qm_falloc(chunk * (size_t)C);
-  A->wmix = qm_falloc((size_t)Z);
-  if (!A->gather || !A->z || (D->gated && !A->a) || !A->headacc || !A->headout || !A->out ||
-      !A->wmix)
+  if (!A->gather || !A->z || (D->gated && !A->a) || !A->headacc || !A->headout || !A->out)
     goto oom;
   return true;
 oom:
@@ -171,6 +173,7 @@ void qm_wavenet_free(qm_model *m)
       qm_linear_release(&A->layers[l].conv);
       qm_linear_release(&A->layers[l].mixin);
       qm_linear_release(&A->layers[l].w1x1);
+      free(A->layers[l].wmix);
     }
     free(A->layers);
     qm_linear_release(&A->rechannel);
@@ -181,7 +184,6 @@ void qm_wavenet_free(qm_model *m)
     free(A->headacc);
     free(A->headout);
     free(A->out);
-    free(A->wmix);
   }
   free(wn->arrays);
   free(wn);
@@ -197,6 +199,7 @@ void qm_wavenet_reset(qm_model *m)
       wn_layer *L = &A->layers[l];
       memset(L->hist, 0, (size_t)L->frames * (size_t)A->C * sizeof(float));
       L->pos = L->lookback;
+      L->wmix_ok = false;
     }
   }
 }
@@ -245,25 +248,31 @@ static void gather_taps(float *gather, const float *x, int n, int C, int K, int 
    a rank-1 update, so instead of a GEMM call per batch (whose per-frame
    load / add / store of Z outputs cost more than the 1 MAC per output)
    the mixin's effective weights (whatever its packed format: W times the
-   unit input) are taken once per batch and the update is one fused pass.
-   Per element this is z + w * cond, like the kernel's fl(w * x) + z; per
-   frame, so independent of the batch length.
+   unit input, exact) are taken once per packed W and the update is one
+   pass. Per element this is z + w * cond, like the kernel's
+   fl(w * x) + z; per frame, so independent of the batch length.
 */
-static void apply_mixin(qm_linear *M, const float *cond, int n, float *z, int Z, float *wmix)
+static void apply_mixin(wn_layer *L, const float *cond, int n, float *z, int Z)
 {
+  qm_linear *M = &L->mixin;
   if (M->in != 1 || M->bias || M->act_mode != QM_LINEAR_ACT_F32) {
     qm_linear_apply(M, cond, 1, n, z, Z, QK_ACCUMULATE);
     return;
   }
   if (M->observe)
     M->observe(M->observe_user, M, cond, 1, n);
-  const float one = 1.0f;
-  qk_gemm_f32(M->W, &one, 1, 1, NULL, wmix, Z, 0);
+  if (!L->wmix_ok || L->wmix_gen != M->W_gen) {
+    const float one = 1.0f;
+    qk_gemm_f32(M->W, &one, 1, 1, NULL, L->wmix, Z, 0);
+    L->wmix_gen = M->W_gen;
+    L->wmix_ok = true;
+  }
+  const float *w = L->wmix;
   for (int f = 0; f < n; ++f) {
     const float c = cond[f];
     float *zf = z + (size_t)f * (size_t)Z;
     for (int i = 0; i < Z; ++i)
-      zf[i] += wmix[i] * c;
+      zf[i] += w[i] * c;
   }
 }
 
@@ -300,7 +309,7 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
       gather_taps(A->gather, x, n, C, K, L->dilation);
       qm_linear_apply(&L->conv, A->gather, KC, n, A->z, Z, 0);
     }
-    apply_mixin(&L->mixin, cond, n, A->z, Z, A->wmix);
+    apply_mixin(L, cond, n, A->z, Z);
 
     const float *a;
     if (!A->gated) {

@@ -6,6 +6,9 @@
     integer sums and the order of the float operations after them.
   - gemm_f32 (float activations, any weight format) must agree within a
     tolerance scaled by sum |w||x|, since SIMD sums in another order.
+  - Column independence: every ISA's output column is the same bits
+    whether it is computed in one call over N columns, alone (N = 1) or in
+    any sub-batch, so the engine is bit-exact at every block size.
   - Outputs are written between guard bytes, with gaps between columns
     (ldy > M), and inputs are allocated to their exact size so ASan sees any
     read past the end.
@@ -516,6 +519,69 @@ static void test_isa_against_scalar(qk_isa isa, int cases)
     act_free(&b);
     free(x);
   }
+  /* Short columns (K <= 64, the models' sizes, where ISAs may have a
+     whole-block quantizer) with NaN, infinities, subnormal and silent
+     columns: the dynamic quantizer must still match the scalar exactly. */
+  for (int i = 0; i < 200; ++i) {
+    int K = rng_int(1, 64), N = rng_int(1, 20), ldx = K + rng_int(0, 3);
+    int group = groups[rng_int(0, 5)];
+    float *x = random_activations(K, ldx, N);
+    for (int n = 0; n < N; ++n) {
+      float *col = x + (size_t)n * (size_t)ldx;
+      switch (rng_int(0, 7)) {
+      case 0: col[rng_int(0, K - 1)] = NAN; break;
+      case 1: col[rng_int(0, K - 1)] = rng_int(0, 1) ? INFINITY : -INFINITY; break;
+      case 2: /* subnormal amax: 127 / amax overflows */
+        for (int k = 0; k < K; ++k)
+          col[k] = col[k] * 1e-39f;
+        break;
+      case 3: for (int k = 0; k < K; ++k) col[k] = 0.0f; break;
+      default: break;
+      }
+    }
+    act_buffers a = act_new(K, N, group), b = act_new(K, N, group);
+    qk_quantize_act_dynamic_isa(QK_ISA_SCALAR, x, ldx, K, N, &a.a);
+    qk_quantize_act_dynamic_isa(isa, x, ldx, K, N, &b.a);
+    int ng = qk_group_count(K, group);
+    CHECK(!memcmp(a.a.codes, b.a.codes, (size_t)a.a.ld * (size_t)N) &&
+              !memcmp(a.a.scales, b.a.scales, (size_t)N * sizeof(float)) &&
+              !memcmp(a.a.sums, b.a.sums, (size_t)N * (size_t)ng * sizeof(int32_t)) &&
+              b.a.per_column,
+          "%s dynamic act quantizer differs from scalar on special values (K=%d N=%d g=%d)",
+          qk_isa_name(isa), K, N, group);
+    act_free(&a);
+    act_free(&b);
+    free(x);
+  }
+  /* The tap quantizer (a dilated conv's columns straight from a frame
+     history) against gathering the columns and quantizing them. */
+  for (int i = 0; i < 150; ++i) {
+    int C = rng_int(0, 2) ? 16 * rng_int(1, 2) : rng_int(1, 40), taps = rng_int(1, 4);
+    int d = rng_int(1, 8), N = rng_int(1, 40), group = groups[rng_int(0, 5)];
+    int K = C * taps, frames = N + (taps - 1) * d;
+    float *hist = random_activations(C, C, frames);
+    if (rng_int(0, 3) == 0)
+      hist[rng_int(0, frames * C - 1)] = rng_int(0, 1) ? NAN : INFINITY;
+    float *g = malloc((size_t)K * (size_t)N * sizeof(float));
+    for (int n = 0; n < N; ++n)
+      for (int t = 0; t < taps; ++t)
+        memcpy(g + (size_t)n * (size_t)K + (size_t)t * (size_t)C, hist + (size_t)(n + t * d) * (size_t)C,
+               (size_t)C * sizeof(float));
+    act_buffers a = act_new(K, N, group), b = act_new(K, N, group);
+    qk_quantize_act_dynamic_isa(QK_ISA_SCALAR, g, K, K, N, &a.a);
+    qk_quantize_act_dynamic_taps_isa(isa, hist, C, C, taps, (ptrdiff_t)d * C, N, &b.a);
+    int ng = qk_group_count(K, group);
+    CHECK(!memcmp(a.a.codes, b.a.codes, (size_t)a.a.ld * (size_t)N) &&
+              !memcmp(a.a.scales, b.a.scales, (size_t)N * sizeof(float)) &&
+              !memcmp(a.a.sums, b.a.sums, (size_t)N * (size_t)ng * sizeof(int32_t)) &&
+              b.a.per_column,
+          "%s tap quantizer differs from gather + quantize (C=%d taps=%d d=%d N=%d g=%d)",
+          qk_isa_name(isa), C, taps, d, N, group);
+    act_free(&a);
+    act_free(&b);
+    free(g);
+    free(hist);
+  }
   printf("  %-12s %s\n", qk_isa_name(isa), failures == before ? "agrees with scalar" : "FAILED");
 }
 
@@ -605,6 +671,180 @@ static void test_activations(qk_isa isa)
   free(y);
 }
 
+/** The scalar ISA's tap quantizer (the generic gather path) against gathering. */
+static void test_taps_scalar(void)
+{
+  for (int i = 0; i < 50; ++i) {
+    int C = rng_int(1, 40), taps = rng_int(1, 4), d = rng_int(1, 8), N = rng_int(1, 20);
+    int K = C * taps, frames = N + (taps - 1) * d;
+    float *hist = random_activations(C, C, frames);
+    float *g = malloc((size_t)K * (size_t)N * sizeof(float));
+    for (int n = 0; n < N; ++n)
+      for (int t = 0; t < taps; ++t)
+        memcpy(g + (size_t)n * (size_t)K + (size_t)t * (size_t)C,
+               hist + (size_t)(n + t * d) * (size_t)C, (size_t)C * sizeof(float));
+    act_buffers a = act_new(K, N, 0), b = act_new(K, N, 0);
+    qk_quantize_act_dynamic_isa(QK_ISA_SCALAR, g, K, K, N, &a.a);
+    qk_quantize_act_dynamic_taps_isa(QK_ISA_SCALAR, hist, C, C, taps, (ptrdiff_t)d * C, N, &b.a);
+    CHECK(!memcmp(a.a.codes, b.a.codes, (size_t)a.a.ld * (size_t)N) &&
+              !memcmp(a.a.scales, b.a.scales, (size_t)N * sizeof(float)) &&
+              !memcmp(a.a.sums, b.a.sums, (size_t)N * sizeof(int32_t)),
+          "scalar tap quantizer differs (C=%d taps=%d)", C, taps);
+    act_free(&a);
+    act_free(&b);
+    free(g);
+    free(hist);
+  }
+}
+
+/* ------------------------------------------------------------------------
+   7. Column independence (qk.h): each output column depends only on W, its
+      own column of X, bias and flags. One call over N columns must equal,
+      bit for bit, the columns computed one at a time and in random
+      sub-batches, on every ISA, for every format, gemm_f32 and gemm_s8.
+   ------------------------------------------------------------------------ */
+
+/** Columns [n0, n0 + cnt) of an int8 activation block, as its own block. */
+static qk_act_s8 act_view(const qk_act_s8 *a, int n0, int ng)
+{
+  qk_act_s8 v = *a;
+  v.codes = a->codes + (size_t)n0 * (size_t)a->ld;
+  if (a->per_column)
+    v.scales = a->scales + n0;
+  if (a->sums)
+    v.sums = a->sums + (size_t)n0 * (size_t)ng;
+  return v;
+}
+
+static void column_independence_case(qk_isa isa, qk_format f, int M, int K, int N, int group,
+                                     bool asym)
+{
+  weights_case c;
+  weights_case_init(&c, f, M, K, group, asym);
+  const char *err = NULL;
+  qk_packed *p = qk_pack(&c.w, isa, &err);
+  CHECK(p, "%s pack %s %dx%d g%d: %s", qk_isa_name(isa), qk_format_name(f), M, K, group,
+        err ? err : "?");
+  if (!p) {
+    weights_case_free(&c);
+    return;
+  }
+  const int ldx = K + rng_int(0, 3), ldy = M + rng_int(0, 5);
+  const int ng = qk_group_count(K, group);
+  float *x = random_activations(K, ldx, N);
+  float *bias = NULL;
+  if (rng_int(0, 1)) {
+    bias = malloc((size_t)M * sizeof(float));
+    for (int m = 0; m < M; ++m)
+      bias[m] = rng_float(-1.0f, 1.0f);
+  }
+  const unsigned flags = rng_int(0, 2) == 0 ? QK_ACCUMULATE : 0;
+  const size_t yfloats = (size_t)ldy * (size_t)(N - 1) + (size_t)M;
+  float *y0 = malloc(yfloats * sizeof(float));
+  for (size_t i = 0; i < yfloats; ++i)
+    y0[i] = rng_float(-1.0f, 1.0f);
+  float *yall = malloc(yfloats * sizeof(float)), *yone = malloc(yfloats * sizeof(float)),
+        *ysub = malloc(yfloats * sizeof(float));
+  act_buffers act = act_new(K, N, group);
+  if (f != QK_F32) {
+    if (rng_int(0, 3) == 0)
+      qk_quantize_act_static_isa(isa, x, ldx, K, N, rng_float(0.001f, 0.02f), &act.a);
+    else
+      qk_quantize_act_dynamic_isa(isa, x, ldx, K, N, &act.a);
+  }
+  for (int path = 0; path < (f == QK_F32 ? 1 : 2); ++path) {
+    memcpy(yall, y0, yfloats * sizeof(float));
+    memcpy(yone, y0, yfloats * sizeof(float));
+    memcpy(ysub, y0, yfloats * sizeof(float));
+    if (path == 0) {
+      qk_gemm_f32(p, x, ldx, N, bias, yall, ldy, flags);
+      for (int n = 0; n < N; ++n)
+        qk_gemm_f32(p, x + (size_t)n * (size_t)ldx, ldx, 1, bias, yone + (size_t)n * (size_t)ldy,
+                    ldy, flags);
+      for (int n = 0; n < N;) {
+        int cnt = rng_int(1, N - n < 19 ? N - n : 19);
+        qk_gemm_f32(p, x + (size_t)n * (size_t)ldx, ldx, cnt, bias,
+                    ysub + (size_t)n * (size_t)ldy, ldy, flags);
+        n += cnt;
+      }
+    } else {
+      qk_gemm_s8(p, &act.a, N, bias, yall, ldy, flags);
+      for (int n = 0; n < N; ++n) {
+        qk_act_s8 v = act_view(&act.a, n, ng);
+        qk_gemm_s8(p, &v, 1, bias, yone + (size_t)n * (size_t)ldy, ldy, flags);
+      }
+      for (int n = 0; n < N;) {
+        int cnt = rng_int(1, N - n < 19 ? N - n : 19);
+        qk_act_s8 v = act_view(&act.a, n, ng);
+        qk_gemm_s8(p, &v, cnt, bias, ysub + (size_t)n * (size_t)ldy, ldy, flags);
+        n += cnt;
+      }
+    }
+    int bm = 0, bn = 0;
+    const char *what = path ? "gemm_s8" : "gemm_f32";
+    CHECK(same_bits(yall, yone, M, ldy, ldy, N, &bm, &bn),
+          "%s %s %s M=%d K=%d N=%d g=%d asym=%d: N=%d call differs from N=1 calls at m=%d "
+          "n=%d: %.9g vs %.9g",
+          qk_isa_name(isa), what, qk_format_name(f), M, K, N, group, asym, N, bm, bn,
+          yall[(size_t)bn * (size_t)ldy + bm], yone[(size_t)bn * (size_t)ldy + bm]);
+    CHECK(same_bits(yall, ysub, M, ldy, ldy, N, &bm, &bn),
+          "%s %s %s M=%d K=%d N=%d g=%d asym=%d: N=%d call differs from sub-batches at m=%d "
+          "n=%d: %.9g vs %.9g",
+          qk_isa_name(isa), what, qk_format_name(f), M, K, N, group, asym, N, bm, bn,
+          yall[(size_t)bn * (size_t)ldy + bm], ysub[(size_t)bn * (size_t)ldy + bm]);
+  }
+  /* the dynamic quantizer too: one call over N columns == N calls of one */
+  if (f != QK_F32) {
+    act_buffers one = act_new(K, N, group);
+    qk_quantize_act_dynamic_isa(isa, x, ldx, K, N, &act.a);
+    for (int n = 0; n < N; ++n) {
+      qk_act_s8 v = act_view(&one.a, n, ng);
+      qk_quantize_act_dynamic_isa(isa, x + (size_t)n * (size_t)ldx, ldx, K, 1, &v);
+    }
+    CHECK(!memcmp(act.a.codes, one.a.codes, (size_t)act.a.ld * (size_t)N) &&
+              !memcmp(act.a.scales, one.a.scales, (size_t)N * sizeof(float)) &&
+              !memcmp(act.a.sums, one.a.sums, (size_t)N * (size_t)ng * sizeof(int32_t)),
+          "%s dynamic quantizer: N=%d call differs from N=1 calls (K=%d g=%d)",
+          qk_isa_name(isa), N, K, group);
+    act_free(&one);
+  }
+  act_free(&act);
+  free(y0);
+  free(yall);
+  free(yone);
+  free(ysub);
+  free(bias);
+  free(x);
+  qk_packed_free(p);
+  weights_case_free(&c);
+}
+
+static void test_column_independence(qk_isa isa, int cases)
+{
+  static const int groups[] = {0, 16, 32, 48, 64, 128};
+  int before = failures;
+  /* every format x group x symmetry on an awkward shape with all tails */
+  for (int f = QK_F32; f < QK_FORMAT_COUNT; ++f)
+    for (size_t gi = 0; gi < sizeof groups / sizeof groups[0]; ++gi)
+      for (int asym = 0; asym <= 1; ++asym)
+        column_independence_case(isa, (qk_format)f, 37, 131, 23, groups[gi], asym);
+  /* model shapes (WaveNet conv / 1x1 / mixin / head, LSTM gates), long K too */
+  static const int shapes[][2] = {{16, 48}, {16, 16}, {16, 1}, {8, 24}, {8, 8}, {1, 8},
+                                  {64, 16}, {64, 1}, {48, 300}, {32, 520}};
+  for (int f = QK_F32; f < QK_FORMAT_COUNT; ++f)
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
+      column_independence_case(isa, (qk_format)f, shapes[s][0], shapes[s][1],
+                               rng_int(2, 70), 0, f == QK_S8 && s % 2);
+  for (int i = 0; i < cases; ++i) {
+    qk_format f = (qk_format)rng_int(QK_F32, QK_FORMAT_COUNT - 1);
+    int M = rng_int(1, 80), K = rng_int(1, 300);
+    int N = i % 8 == 0 ? rng_int(2, 300) : rng_int(2, 40);
+    column_independence_case(isa, f, M, K, N, groups[rng_int(0, 5)], rng_int(0, 1));
+  }
+  printf("  %-12s %s\n", qk_isa_name(isa),
+         failures == before ? "columns independent of N" : "FAILED");
+}
+
 int main(int argc, char **argv)
 {
   int cases = 300;
@@ -633,6 +873,12 @@ int main(int argc, char **argv)
   printf("activations against libm:\n");
   test_activations(QK_ISA_SCALAR);
   printf("ISAs against the scalar oracle:\n");
+  {
+    /* the scalar tap quantizer against gather + scalar quantize, too */
+    int f0 = failures;
+    test_taps_scalar();
+    printf("  %-12s %s\n", "scalar", failures == f0 ? "tap quantizer agrees" : "FAILED");
+  }
   test_saturation_trap(QK_ISA_SCALAR);
   for (int i = QK_ISA_SCALAR + 1; i < QK_ISA_COUNT; ++i) {
     if (!qk_isa_supported((qk_isa)i)) {
@@ -643,6 +889,10 @@ int main(int argc, char **argv)
     test_saturation_trap((qk_isa)i);
     test_activations((qk_isa)i);
   }
+  printf("column independence (one call over N == N calls of one):\n");
+  for (int i = QK_ISA_SCALAR; i < QK_ISA_COUNT; ++i)
+    if (qk_isa_supported((qk_isa)i))
+      test_column_independence((qk_isa)i, cases / 2);
   printf("%d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;
 }
