@@ -11,43 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-static int checks;
+#include "qz_check.h"
+
 static int fallbacks; /* k-means tensors that kept linear levels */
-
-#define CHECK(cond, ...)                                                   \
-  do {                                                                     \
-    ++checks;                                                              \
-    if (!(cond)) {                                                         \
-      ++failures;                                                          \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);      \
-      fprintf(stderr, __VA_ARGS__);                                        \
-      fputc('\n', stderr);                                                 \
-    }                                                                      \
-  } while (0)
-
-/* ------------------------------------------------------------ random */
-
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-  /* splitmix64: tiny, seedable, good enough for test data */
-  uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-static double rng_uniform(void) { return (double)(rng_next() >> 11) * 0x1.0p-53; }
-
-static double rng_gauss(void)
-{
-  double u = rng_uniform(), v = rng_uniform();
-  if (u < 1e-300)
-    u = 1e-300;
-  return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
-}
 
 /* ------------------------------------------------------- known values */
 
