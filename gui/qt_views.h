@@ -144,6 +144,9 @@ void qt_set_rgba(cairo_t *cr, qt_rgb c, double a);
 /** Returns the x where the title ends (for headers that must not overlap it). */
 double qt_panel(cairo_t *cr, double w, double h, const char *title);
 /** align: 0 left, 0.5 centre, 1 right of x; y is the baseline. */
+/** One legend entry: a swatch (a line if h is small, a block otherwise) at
+    (x, y) and its label 14 px to the right, on the baseline of the title row. */
+void qt_legend_entry(cairo_t *cr, double x, double y, double h, qt_rgb c, const char *label);
 void qt_text(cairo_t *cr, double x, double y, double size, double align, qt_rgb c,
              const char *text);
 void qt_text_bold(cairo_t *cr, double x, double y, double size, double align, qt_rgb c,

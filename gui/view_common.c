@@ -58,6 +58,14 @@ static void text_face(cairo_t *cr, double x, double y, double size, double align
   cairo_new_path(cr);
 }
 
+void qt_legend_entry(cairo_t *cr, double x, double y, double h, qt_rgb c, const char *label)
+{
+  qt_set_rgb(cr, c);
+  cairo_rectangle(cr, x, y, 10, h);
+  cairo_fill(cr);
+  qt_text(cr, x + 14, 18, 10.5, 0, QT_COL_TEXT, label);
+}
+
 void qt_text(cairo_t *cr, double x, double y, double size, double align, qt_rgb c,
              const char *text)
 {

@@ -63,18 +63,9 @@ void qt_view_scope(cairo_t *cr, double w, double h, const qt_scope_view *v)
   strip_frame(cr, top);
   strip_frame(cr, bot);
 
-  qt_set_rgb(cr, QT_COL_REF);
-  cairo_rectangle(cr, w - 232, 13, 10, 2.5);
-  cairo_fill(cr);
-  qt_text(cr, w - 218, 18, 10.5, 0, QT_COL_TEXT, "reference");
-  qt_set_rgb(cr, QT_COL_QUANT);
-  cairo_rectangle(cr, w - 150, 13, 10, 2.5);
-  cairo_fill(cr);
-  qt_text(cr, w - 136, 18, 10.5, 0, QT_COL_TEXT, "quantized");
-  qt_set_rgb(cr, QT_COL_ERR);
-  cairo_rectangle(cr, w - 70, 13, 10, 2.5);
-  cairo_fill(cr);
-  qt_text(cr, w - 56, 18, 10.5, 0, QT_COL_TEXT, "error");
+  qt_legend_entry(cr, w - 232, 13, 2.5, QT_COL_REF, "reference");
+  qt_legend_entry(cr, w - 150, 13, 2.5, QT_COL_QUANT, "quantized");
+  qt_legend_entry(cr, w - 70, 13, 2.5, QT_COL_ERR, "error");
 
   if (!v->valid || v->n < 2) {
     qt_no_data(cr, top, "waiting for audio");

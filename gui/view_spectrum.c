@@ -93,14 +93,8 @@ void qt_view_spectrum(cairo_t *cr, double w, double h, const qt_spectrum_view *v
   qt_text(cr, p.x - 6, p.y + p.h + 14, 10, 1, QT_COL_DIM, "Hz");
 
   /* Legend, top right. */
-  qt_set_rgb(cr, QT_COL_REF);
-  cairo_rectangle(cr, w - 150, 10, 10, 8);
-  cairo_fill(cr);
-  qt_text(cr, w - 136, 18, 10.5, 0, QT_COL_TEXT, "signal");
-  qt_set_rgb(cr, QT_COL_ERR);
-  cairo_rectangle(cr, w - 86, 13, 10, 2.5);
-  cairo_fill(cr);
-  qt_text(cr, w - 72, 18, 10.5, 0, QT_COL_TEXT, "error");
+  qt_legend_entry(cr, w - 150, 10, 8, QT_COL_REF, "signal");
+  qt_legend_entry(cr, w - 86, 13, 2.5, QT_COL_ERR, "error");
 
   if (!v->valid || v->n_bins < 2) {
     qt_no_data(cr, p, "waiting for audio");

@@ -469,9 +469,11 @@ out_weights:
   weights_case_free(&c);
 }
 
+/** Scale-group sizes every ISA test covers (0 = whole row). */
+static const int groups[] = {0, 16, 32, 48, 64, 128};
+
 static void test_isa_against_scalar(qk_isa isa, int cases)
 {
-  static const int groups[] = {0, 16, 32, 48, 64, 128};
   int before = failures;
   /* Every format x granularity x symmetry at least once on an awkward shape. */
   for (int f = QK_F32; f < QK_FORMAT_COUNT; ++f)
@@ -821,7 +823,6 @@ static void column_independence_case(qk_isa isa, qk_format f, int M, int K, int 
 
 static void test_column_independence(qk_isa isa, int cases)
 {
-  static const int groups[] = {0, 16, 32, 48, 64, 128};
   int before = failures;
   /* every format x group x symmetry on an awkward shape with all tails */
   for (int f = QK_F32; f < QK_FORMAT_COUNT; ++f)
