@@ -233,6 +233,84 @@ void qk_gemm_f32(const qk_packed *W, const float *X, int ldx, int N,
 void qk_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N,
                 const float *bias, float *Y, int ldy, unsigned flags);
 
+/* ------------------------------------------------------------------------
+   NAM WaveNet layer, int8 dynamic activations with a scale per time step
+   ------------------------------------------------------------------------
+   A non-gated tanh WaveNet layer (C channels, `taps` dilated taps, mono
+   condition) whose input history is also kept as int8: every frame (time
+   step) of the input x is quantized once, dynamically, with its own scale
+   (qk_quantize_act_dynamic of that frame's C values, group 0), into a
+   history xq of qk_act_s8 columns, one per frame. The dilated conv then
+   reads each tap's codes straight from that history, each with its own
+   frame's scale, so a frame is quantized once and not once per tap.
+
+   Per frame n, with f_t = n - dilation * (taps - 1 - t) and W_t the conv's
+   columns t*C .. t*C + C - 1 (one scale group per row: ws, zero point zp):
+
+       i_t  = sum_c W_t[m][c] * q[f_t][c] - zp[m] * sum_c q[f_t][c]     (int32)
+       z    = fma(fma((float)i_0, ws[m], 0), s[f_0], conv_bias[m] + 0)
+       z    = fma(fma((float)i_t, ws[m], 0), s[f_t], 0 + z)   for t = 1 .. taps-1
+       z   += mixin[m] * cond[n]                   (fl(mixin * cond), then the add)
+       a    = tanh(z)                              (qk_tanh's approximation)
+       head[n] += a
+       next[n]  = x[n] + w1x1 a + bias1x1          (a quantized per frame, qk_gemm_s8)
+
+   i.e. exactly what `taps` qk_gemm_s8 calls give on activation columns
+   that hold one tap's codes (zeros elsewhere) with that frame's scale and
+   sum, the first with the bias and the others accumulating, followed by
+   the mixin, qk_tanh, the head sum and the 1x1 as a qk_gemm_s8 with
+   QK_ACCUMULATE over a copy of x. qk_wavenet_layer_s8_steps() is that
+   composition, literally; qk_wavenet_layer_s8() may run it fused (one
+   pass per frame, z and a in registers) and gives the same bits.
+   Column independence holds as for the GEMMs.
+*/
+typedef struct {
+  int C;                   /**< channels: conv is C x taps*C, w1x1 is C x C */
+  int taps;                /**< kernel size */
+  int dilation;            /**< frames between taps */
+  const qk_packed *conv;   /**< integer format, one scale group per row */
+  const float *conv_bias;  /**< [C] or NULL */
+  const float *mixin;      /**< [C]: the condition's weights, float */
+  const qk_packed *w1x1;   /**< integer format, one scale group per row, same ISA */
+  const float *bias1x1;    /**< [C] or NULL */
+} qk_wavenet_layer;
+
+/**
+   Scratch (sized for N frames): conv_act holds N columns of taps*C codes
+   (group 0), act_1x1 N columns of C (group 0), z N*C floats. The fused
+   form may leave them untouched.
+*/
+typedef struct {
+  qk_act_s8 *conv_act;
+  qk_act_s8 *act_1x1;
+  float *z;
+} qk_wavenet_scratch;
+
+/** True if the layer meets the requirements above (formats, groups, shapes). */
+bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L);
+
+/**
+   The layer over N frames. x: frame 0's C inputs in a frame-major float
+   history (frame n at x + n*C). xq: the int8 history, column 0 = frame 0
+   (codes, scales and sums, group 0, ld >= qk_act_ld(C)), whose columns
+   back to -dilation*(taps-1) hold the earlier frames; the call first
+   quantizes frames 0 .. N-1 of x into columns 0 .. N-1. cond[N]; head[N][C]
+   is accumulated into; next[N][C] is written (not overlapping x). Runs
+   fused where the ISA has a form for the shape (AVX-512 VNNI: C a multiple
+   of 4 up to 16, taps*C <= 64), else step by step.
+*/
+void qk_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
+                         const float *cond, int N, float *head, float *next,
+                         const qk_wavenet_scratch *scratch);
+
+/** The step-by-step composition that defines the result (the reference). */
+void qk_wavenet_layer_s8_steps(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
+                               const float *cond, int N, float *head, float *next,
+                               const qk_wavenet_scratch *scratch);
+
+/** True if qk_wavenet_layer_s8() runs this layer fused (tests, benchmarks). */
+bool qk_wavenet_layer_s8_fused(const qk_wavenet_layer *L);
+
 /** Vectorized activations on the active ISA; |error| <= 2e-6 vs libm on [-20, 20]. */
 void qk_tanh(float *y, const float *x, size_t n);
 void qk_sigmoid(float *y, const float *x, size_t n);

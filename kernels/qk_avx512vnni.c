@@ -33,49 +33,11 @@
   exactly this way whatever N is and whichever block it falls in (qk.h's
   column independence).
 */
-#include "qk_internal.h"
+#include "qk_avx512vnni_common.h"
 
-#include <immintrin.h>
 #include <string.h>
 
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-
-/** Rows per tile: one zmm of int32 or float outputs. */
-#define TILE_ROWS 16
-
-/** Lane mask for the first n (<= 16) of 16 lanes. */
-ALWAYS_INLINE __mmask16 lanes_mask(int n)
-{
-  return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n > 0 ? n : 0)) - 1u);
-}
-
-/* ------------------------------------------------------------------------
-   Geometry of the packed integer layout, computed once at pack time and
-   kept in a header at the start of p->data (a GEMV call reads it instead of
-   recomputing it).
-   ------------------------------------------------------------------------ */
-
-/** Floats of per-(tile, group) parameters: 16 scales, 16 int32 zc, 64 int32 zc lane
-    pattern, 64 float scale lane pattern (lane i of pattern L: row 4L + i/4). */
-#define PAR_FLOATS 160
-/** Bytes reserved for the header in front of the codes. */
-#define HDR_BYTES 128
-
-typedef struct {
-  int M, K, T;          /**< rows, cols, tiles of 16 rows */
-  int G, ng;            /**< effective group size and count */
-  int bits;             /**< 8, 4 or 2 */
-  int kstep;            /**< k per 64-byte block: 32 / bits */
-  int Kp;               /**< padded K: whole blocks in the last group */
-  int has_zp;           /**< zero points given */
-  size_t tile_bytes;    /**< code bytes per tile */
-  size_t codes_bytes;   /**< all code bytes (multiple of 64) */
-  const uint8_t *codes;
-  const float *par;     /**< [T][ng][PAR_FLOATS] */
-} int_view;
-
-_Static_assert(sizeof(int_view) <= HDR_BYTES, "int_view header too large");
-
+/** Bits per stored code of an integer format. */
 static int format_bits(qk_format f)
 {
   switch (f) {
@@ -108,11 +70,6 @@ static int_view int_geometry(const qk_packed *p)
   return v;
 }
 
-/** The header written by pack_avx512vnni(). */
-ALWAYS_INLINE const int_view *int_view_of(const qk_packed *p)
-{
-  return (const int_view *)p->data;
-}
 
 /* ------------------------------------------------------------------------
    Pack
@@ -208,59 +165,8 @@ static int pack_avx512vnni(qk_packed *p, const qk_weights *w)
    Shared pieces of the GEMM kernels
    ------------------------------------------------------------------------ */
 
-/**
-   p->table + 128 (as unsigned bytes) in every 128-bit lane: every integer
-   format is handled as u = v + 128 in [0, 255], the unsigned operand of
-   vpdpbusd; zc = zp + 128 takes the offset back out.
-*/
-ALWAYS_INLINE __m512i table_u_zmm(const qk_packed *p)
-{
-  return _mm512_xor_si512(
-      _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)p->table)),
-      _mm512_set1_epi8((char)0x80));
-}
 
-/**
-   Unsigned values u = v + 128 of quad tile j of a 64-byte block: the block
-   itself for 8-bit codes, else one shift + mask to the indices and one
-   vpshufb through the (offset) table.
-*/
-ALWAYS_INLINE __m512i decode_quad(__m512i blk, const int bits, const int j, __m512i tbl)
-{
-  if (bits == 8)
-    return blk;
-  const __m512i mask = _mm512_set1_epi8((char)((1 << bits) - 1));
-  __m512i idx = j ? _mm512_srli_epi16(blk, (unsigned)(bits * j)) : blk;
-  return _mm512_shuffle_epi8(tbl, _mm512_and_si512(idx, mask));
-}
 
-/**
-   acc += u8(u) . s8(x), per 32-bit lane. Written as in-place asm
-   statements: with the intrinsic, GCC 12 fails to coalesce loop-carried
-   accumulators and copies every one of them each iteration. The _bc form
-   broadcasts 4 activation bytes straight from memory (embedded broadcast).
-*/
-ALWAYS_INLINE __m512i dpbusd(__m512i acc, __m512i u, __m512i x)
-{
-  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(x));
-  return acc;
-}
-
-typedef int32_t qk_i32u __attribute__((aligned(1), may_alias));
-
-ALWAYS_INLINE __m512i dpbusd_bc(__m512i acc, __m512i u, const int8_t *x)
-{
-  __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*(const qk_i32u *)(const void *)x));
-  return acc;
-}
-
-/** Load 4 consecutive bytes (unaligned, no aliasing issues). */
-ALWAYS_INLINE int32_t load4(const int8_t *p)
-{
-  int32_t v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
 
 /**
    Y rows [m0, m0+16) of one frame: y = acc + base, base = bias +
@@ -827,10 +733,6 @@ ALWAYS_INLINE void run_f32_frames(const f32_args *a, int ri, const float *w, int
 /** Largest padded K the decode buffer holds (16 KiB of floats). */
 #define WQ_KMAX 256
 
-/* byte kk*4+rr <- rr*4+kk inside each lane, then dword kk*4+L <- L*4+kk */
-#define BYTE_T_ZMM                                                                     \
-  _mm512_broadcast_i32x4(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15))
-#define DWORD_T_ZMM _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)
 
 /** Tile t as floats scale * (v - z), [Kp][16], into buf. */
 ALWAYS_INLINE void wq_decode_tile(const int_view *v, int t, __m512i tbl, float *buf,
@@ -1450,44 +1352,7 @@ static bool quantize_dynamic_taps_avx512(const float *x, int ldx, int C, int tap
   return quantize_dyn_run(x, ldx, off, mk, K, N, out);
 }
 
-/* ------------------------------------------------------------------------
-   tanh / sigmoid: the scalar exp_approx step for step (qk_internal.h), so
-   results match the scalar bit for bit; NaN clamps like fminf/fmaxf.
-   ------------------------------------------------------------------------ */
-
-ALWAYS_INLINE __m512 exp_approx16(__m512 y)
-{
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(y, _mm512_set1_ps(QK_LOG2E)),
-                                        _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(-QK_LN2_HI), y);
-  r = _mm512_fmadd_ps(n, _mm512_set1_ps(-QK_LN2_LO), r);
-  __m512 p = _mm512_set1_ps(QK_EXP_C7);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(QK_EXP_C6));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(QK_EXP_C5));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(QK_EXP_C4));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(QK_EXP_C3));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(QK_EXP_C2));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  const __m512i e = _mm512_slli_epi32(
-      _mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23);
-  return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
-}
-
-/** tanh (SIGMOID = 0) or sigmoid (SIGMOID = 1) of 16 lanes, clamped first. */
-ALWAYS_INLINE __m512 act16(__m512 x, const int SIGMOID)
-{
-  const __m512 one = _mm512_set1_ps(1.0f);
-  const float c = SIGMOID ? QK_SIGMOID_CLAMP : QK_TANH_CLAMP;
-  const __m512 v = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-c)), _mm512_set1_ps(c));
-  if (SIGMOID) {
-    const __m512 e = exp_approx16(_mm512_xor_ps(v, _mm512_set1_ps(-0.0f))); /* -v */
-    return _mm512_div_ps(one, _mm512_add_ps(one, e));
-  }
-  const __m512 e = exp_approx16(_mm512_mul_ps(_mm512_set1_ps(2.0f), v));
-  return _mm512_div_ps(_mm512_sub_ps(e, one), _mm512_add_ps(e, one));
-}
-
+/* tanh / sigmoid over arrays: act16 (qk_avx512vnni_common.h) per 16 lanes. */
 ALWAYS_INLINE void act_map16(float *y, const float *x, size_t count, const int SIGMOID)
 {
   for (size_t i = 0; i < count; i += 16) {
@@ -1510,4 +1375,6 @@ const qk_isa_ops qk_ops_avx512vnni = {
   .sigmoid = sigmoid_avx512vnni,
   .quantize_dynamic = quantize_dynamic_avx512,
   .quantize_dynamic_taps = quantize_dynamic_taps_avx512,
+  .wavenet_layer_fusable = qk_avx512vnni_wavenet_layer_fusable,
+  .wavenet_layer_s8 = qk_avx512vnni_wavenet_layer_s8,
 };

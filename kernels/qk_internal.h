@@ -97,6 +97,17 @@ typedef struct {
   /** Optional, the same for qk_quantize_act_dynamic_taps(). */
   bool (*quantize_dynamic_taps)(const float *x, int ldx, int C, int taps, ptrdiff_t tap_stride,
                                 int N, qk_act_s8 *out);
+  /**
+     Optional (both NULL or both set): the fused WaveNet layer of qk.h.
+     fusable() says whether this ISA has a fused form of the (valid)
+     layer L, weights packed for it; wavenet_layer_s8() is called only then
+     and must write exactly what qk_wavenet_layer_s8_steps() writes to xq,
+     head and next (scratch contents are free).
+  */
+  bool (*wavenet_layer_fusable)(const qk_wavenet_layer *L);
+  void (*wavenet_layer_s8)(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
+                           const float *cond, int N, float *head, float *next,
+                           const qk_wavenet_scratch *scratch);
 } qk_isa_ops;
 
 extern const qk_isa_ops qk_ops_scalar;

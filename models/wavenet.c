@@ -29,14 +29,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+/**
+   Effective weights of a linear with a single input and no bias (the
+   mixin of the mono condition, the first array's rechannel): W times a
+   unit input, taken once per packed W (W_gen). Applying such a linear is
+   a rank-1 update y (+)= w * x, done here instead of by a GEMM call per
+   batch, whose per-frame load / add / store of the outputs cost more
+   than the one MAC per output. Taking the weights through the kernel is
+   exact on every ISA (v * 1, then one rounding of the scale product), and
+   fl(w * x) is the same everywhere, so these linears give the same bits on
+   every ISA even with quantized weights, where the weight-only GEMM's
+   rounding order is ISA-dependent.
+*/
+typedef struct {
+  float *w;     /* [out] */
+  unsigned gen; /* W_gen they were taken from */
+  bool ok;
+} rank1_weights;
+
 typedef struct {
   int dilation, lookback;
   float *hist;   /* frames x C */
+  qk_act_s8 hq;  /* the same frames as int8, a scale per frame (int8 layers) */
   int frames, pos;
   qm_linear conv, mixin, w1x1;
-  float *wmix;       /* [Z]: the mixin's effective weights (W times a unit input) */
-  unsigned wmix_gen; /* mixin.W_gen they were taken from */
-  bool wmix_ok;
+  rank1_weights wmix; /* the mixin's effective weights */
   int tap_layer;
 } wn_layer;
 
@@ -47,6 +64,7 @@ typedef struct {
   int n_layers;
   wn_layer *layers;
   qm_linear rechannel, head;
+  rank1_weights wrechannel; /* first array: the rechannel of the mono input */
   float *gather;  /* [chunk][K*C] */
   float *z;       /* [chunk][Z] */
   float *a;       /* [chunk][C], gated only */
@@ -61,6 +79,50 @@ struct qm_wavenet {
   wn_array *arrays;
   float head_scale;
 };
+
+/**
+   The int8 copy of a layer's input history (qk.h's int8 WaveNet layer):
+   a column of qk_act_ld(C) codes, a scale and a code sum per frame. It is
+   a function of the float history (each frame quantized on its own), so
+   it is never state of its own: reset zeroes it with the floats, and
+   copy_state rebuilds it from the copied floats.
+*/
+static bool alloc_int8_history(qk_act_s8 *hq, int C, int frames)
+{
+  hq->ld = qk_act_ld(C);
+  hq->codes = calloc((size_t)frames * (size_t)hq->ld, 1);
+  hq->scales = calloc((size_t)frames, sizeof(float));
+  hq->sums = calloc((size_t)frames, sizeof(int32_t));
+  hq->per_column = true;
+  hq->group = 0;
+  return hq->codes && hq->scales && hq->sums;
+}
+
+static void free_int8_history(qk_act_s8 *hq)
+{
+  free(hq->codes);
+  free(hq->scales);
+  free(hq->sums);
+}
+
+/** Frames [from, from + n) of the int8 history, moved to [to, to + n). */
+static void move_int8_history(qk_act_s8 *hq, int to, int from, int n)
+{
+  memmove(hq->codes + (size_t)to * (size_t)hq->ld, hq->codes + (size_t)from * (size_t)hq->ld,
+          (size_t)n * (size_t)hq->ld);
+  memmove(hq->scales + to, hq->scales + from, (size_t)n * sizeof(float));
+  memmove(hq->sums + to, hq->sums + from, (size_t)n * sizeof(int32_t));
+}
+
+/** The int8 history seen from frame `pos` (column 0 = that frame). */
+static qk_act_s8 int8_history_at(const qk_act_s8 *hq, int pos)
+{
+  qk_act_s8 v = *hq;
+  v.codes += (size_t)pos * (size_t)hq->ld;
+  v.scales += pos;
+  v.sums += pos;
+  return v;
+}
 
 static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, int ai, char *err,
                         size_t errlen)
@@ -92,7 +154,7 @@ static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, int ai, 
     int room = m->chunk > L->lookback ? m->chunk : L->lookback;
     L->frames = L->lookback + room;
     L->hist = qm_falloc((size_t)L->frames * (size_t)C);
-    if (!L->hist)
+    if (!L->hist || !alloc_int8_history(&L->hq, C, L->frames))
       goto oom;
     snprintf(name, sizeof name, "a%d.l%d.conv", ai, l);
     if (!qm_model_linear_init(m, &L->conv, name, Z, K * C, DL->conv_w, DL->conv_b, err, errlen))
@@ -101,7 +163,7 @@ static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, int ai, 
     if (!qm_model_linear_init(m, &L->mixin, name, Z, D->condition_size, DL->mixin_w, NULL, err,
                               errlen))
       return false;
-    if (!(L->wmix = qm_falloc((size_t)Z)))
+    if (!(L->wmix.w = qm_falloc((size_t)Z)))
       goto oom;
     snprintf(name, sizeof name, "a%d.l%d.1x1", ai, l);
     if (!qm_model_linear_init(m, &L->w1x1, name, C, C, DL->w1x1, DL->b1x1, err, errlen))
@@ -115,6 +177,8 @@ static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, int ai, 
                             errlen))
     return false;
   if ((A->tap_head = qm_model_add_layer(m, name, D->head_size)) < 0)
+    goto oom;
+  if (!(A->wrechannel.w = qm_falloc((size_t)C)))
     goto oom;
   A->gather = qm_falloc(chunk * (size_t)(K * C));
   A->z = qm_falloc(chunk * (size_t)Z);
@@ -170,12 +234,14 @@ void qm_wavenet_free(qm_model *m)
     wn_array *A = &wn->arrays[a];
     for (int l = 0; l < A->n_layers; ++l) {
       free(A->layers[l].hist);
+      free_int8_history(&A->layers[l].hq);
       qm_linear_release(&A->layers[l].conv);
       qm_linear_release(&A->layers[l].mixin);
       qm_linear_release(&A->layers[l].w1x1);
-      free(A->layers[l].wmix);
+      free(A->layers[l].wmix.w);
     }
     free(A->layers);
+    free(A->wrechannel.w);
     qm_linear_release(&A->rechannel);
     qm_linear_release(&A->head);
     free(A->gather);
@@ -198,9 +264,13 @@ void qm_wavenet_reset(qm_model *m)
     for (int l = 0; l < A->n_layers; ++l) {
       wn_layer *L = &A->layers[l];
       memset(L->hist, 0, (size_t)L->frames * (size_t)A->C * sizeof(float));
+      memset(L->hq.codes, 0, (size_t)L->frames * (size_t)L->hq.ld);
+      memset(L->hq.scales, 0, (size_t)L->frames * sizeof(float));
+      memset(L->hq.sums, 0, (size_t)L->frames * sizeof(int32_t));
       L->pos = L->lookback;
-      L->wmix_ok = false;
+      L->wmix.ok = false;
     }
+    A->wrechannel.ok = false;
   }
 }
 
@@ -211,6 +281,7 @@ static void make_room(wn_layer *L, int C, int n)
     return;
   memmove(L->hist, L->hist + (size_t)(L->pos - L->lookback) * (size_t)C,
           (size_t)L->lookback * (size_t)C * sizeof(float));
+  move_int8_history(&L->hq, 0, L->pos - L->lookback, L->lookback);
   L->pos = L->lookback;
 }
 
@@ -243,42 +314,142 @@ static void gather_taps(float *gather, const float *x, int n, int C, int K, int 
   }
 }
 
-/**
-   z += mixin * cond for a mono condition (the mixin is Z x 1, no bias):
-   a rank-1 update, so instead of a GEMM call per batch (whose per-frame
-   load / add / store of Z outputs cost more than the 1 MAC per output)
-   the mixin's effective weights (whatever its packed format: W times the
-   unit input, exact) are taken once per packed W and the update is one
-   pass. Per element this is z + w * cond, like the kernel's
-   fl(w * x) + z; per frame, so independent of the batch length.
-*/
-static void apply_mixin(wn_layer *L, const float *cond, int n, float *z, int Z)
+/** Whether M can be applied as a rank-1 update (rank1_weights). */
+static bool is_rank1(const qm_linear *M)
 {
-  qm_linear *M = &L->mixin;
-  if (M->in != 1 || M->bias || M->act_mode != QM_LINEAR_ACT_F32) {
-    qm_linear_apply(M, cond, 1, n, z, Z, QK_ACCUMULATE);
+  return M->in == 1 && !M->bias && M->act_mode == QM_LINEAR_ACT_F32;
+}
+
+static const float *rank1_effective(rank1_weights *r, const qm_linear *M)
+{
+  if (!r->ok || r->gen != M->W_gen) {
+    const float one = 1.0f;
+    qk_gemm_f32(M->W, &one, 1, 1, NULL, r->w, M->out, 0);
+    r->gen = M->W_gen;
+    r->ok = true;
+  }
+  return r->w;
+}
+
+/**
+   Y (+)= M x for a single input per frame (x[n]), as a rank-1 update when
+   M allows it (per element fl(w * x), then the add when accumulating),
+   else through qm_linear_apply. Per frame, so independent of the batch
+   length.
+*/
+static void apply_single_input(qm_linear *M, rank1_weights *r, const float *x, int n, float *y,
+                               int ldy, unsigned flags)
+{
+  if (!is_rank1(M)) {
+    qm_linear_apply(M, x, 1, n, y, ldy, flags);
     return;
   }
   if (M->observe)
-    M->observe(M->observe_user, M, cond, 1, n);
-  if (!L->wmix_ok || L->wmix_gen != M->W_gen) {
-    const float one = 1.0f;
-    qk_gemm_f32(M->W, &one, 1, 1, NULL, L->wmix, Z, 0);
-    L->wmix_gen = M->W_gen;
-    L->wmix_ok = true;
-  }
-  const float *w = L->wmix;
+    M->observe(M->observe_user, M, x, 1, n);
+  const float *w = rank1_effective(r, M);
+  const int out = M->out;
   for (int f = 0; f < n; ++f) {
-    const float c = cond[f];
-    float *zf = z + (size_t)f * (size_t)Z;
-    for (int i = 0; i < Z; ++i)
-      zf[i] += w[i] * c;
+    const float c = x[f];
+    float *yf = y + (size_t)f * (size_t)ldy;
+    if (flags & QK_ACCUMULATE) {
+      for (int i = 0; i < out; ++i)
+        yf[i] += w[i] * c;
+    } else {
+      for (int i = 0; i < out; ++i)
+        yf[i] = w[i] * c;
+    }
   }
+}
+
+static qk_wavenet_layer int8_layer_spec(const wn_array *A, wn_layer *L)
+{
+  const qk_wavenet_layer spec = {
+      .C = A->C,
+      .taps = A->K,
+      .dilation = L->dilation,
+      .conv = L->conv.W,
+      .conv_bias = L->conv.bias,
+      .mixin = L->wmix.w,
+      .w1x1 = L->w1x1.W,
+      .bias1x1 = L->w1x1.bias,
+  };
+  return spec;
+}
+
+/**
+   Whether layer L runs as one int8 WaveNet layer (kernels' fused form
+   where the ISA has one): the plain tanh layer with int8 dynamic
+   activations on both matrices, nothing observing them (a calibration
+   pass sees every linear's input) and qk_tanh as the activation.
+*/
+static bool int8_layer(const qm_model *m, const wn_array *A, wn_layer *L)
+{
+  if (A->gated || A->act != QM_ACT_TANH || !m->fast ||
+      L->conv.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->conv.observe ||
+      L->w1x1.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->w1x1.observe ||
+      !is_rank1(&L->mixin) || L->mixin.observe)
+    return false;
+  const qk_wavenet_layer spec = int8_layer_spec(A, L);
+  return qk_wavenet_layer_s8_valid(&spec);
+}
+
+/**
+   Its input frames are quantized once each into the int8 history (a scale
+   per time step), and the conv reads every tap from there. With weight
+   groups that split a row the kernel's form does not apply, and the
+   steps path quantizes each conv column (all taps together) instead.
+*/
+static void run_layer_int8(wn_array *A, wn_layer *L, const float *x, const float *cond, int n,
+                           float *next)
+{
+  rank1_effective(&L->wmix, &L->mixin);
+  const qk_wavenet_layer spec = int8_layer_spec(A, L);
+  const qk_act_s8 hq = int8_history_at(&L->hq, L->pos);
+  const qk_wavenet_scratch scratch = {.conv_act = &L->conv.act, .act_1x1 = &L->w1x1.act, .z = A->z};
+  qk_wavenet_layer_s8(&spec, x, &hq, cond, n, A->headacc, next, &scratch);
+}
+
+/** Every other layer: the linears, activation and sums one after another. */
+static void run_layer_steps(qm_model *m, wn_array *A, wn_layer *L, const float *x,
+                            const float *cond, int n, float *next)
+{
+  const int C = A->C, Z = A->Z, K = A->K, KC = K * C;
+  const size_t nc = (size_t)n * (size_t)C;
+  if (K == 1) {
+    qm_linear_apply(&L->conv, x, C, n, A->z, Z, 0);
+  } else if (L->conv.act_mode == QM_LINEAR_ACT_S8_DYNAMIC && !L->conv.observe) {
+    /* int8 dynamic: the taps are quantized straight from the history */
+    qm_linear_apply_taps(&L->conv, x - (size_t)L->dilation * (size_t)(K - 1) * (size_t)C, C, K,
+                         (ptrdiff_t)L->dilation * C, n, A->gather, A->z, Z, 0);
+  } else {
+    gather_taps(A->gather, x, n, C, K, L->dilation);
+    qm_linear_apply(&L->conv, A->gather, KC, n, A->z, Z, 0);
+  }
+  apply_single_input(&L->mixin, &L->wmix, cond, n, A->z, Z, QK_ACCUMULATE);
+
+  const float *a;
+  if (!A->gated) {
+    qm_activate(A->act, m->fast, A->z, nc);
+    a = A->z;
+  } else {
+    for (int f = 0; f < n; ++f) {
+      float *z = A->z + (size_t)f * Z, *af = A->a + (size_t)f * C;
+      qm_activate(A->act, m->fast, z, (size_t)C);
+      qm_sigmoid_v(m->fast, z + C, z + C, (size_t)C);
+      for (int c = 0; c < C; ++c)
+        af[c] = z[c] * z[C + c];
+    }
+    a = A->a;
+  }
+  for (size_t i = 0; i < nc; ++i)
+    A->headacc[i] += a[i];
+  memcpy(next, x, nc * sizeof(float));
+  qm_linear_apply(&L->w1x1, a, C, n, next, C, QK_ACCUMULATE);
 }
 
 static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const float *cond, int n)
 {
-  const int C = A->C, Z = A->Z, K = A->K, KC = K * C;
+  const int C = A->C;
   const size_t nc = (size_t)n * (size_t)C;
 
   for (int l = 0; l < A->n_layers; ++l)
@@ -290,7 +461,7 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
   if (prev)
     qm_linear_apply(&A->rechannel, prev->out, prev->C, n, L0->hist + (size_t)L0->pos * C, C, 0);
   else
-    qm_linear_apply(&A->rechannel, cond, 1, n, L0->hist + (size_t)L0->pos * C, C, 0);
+    apply_single_input(&A->rechannel, &A->wrechannel, cond, n, L0->hist + (size_t)L0->pos * C, C, 0);
   if (prev)
     memcpy(A->headacc, prev->headout, nc * sizeof(float)); /* prev head_size == C */
   else
@@ -299,40 +470,13 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
   for (int l = 0; l < A->n_layers; ++l) {
     wn_layer *L = &A->layers[l];
     const float *x = L->hist + (size_t)L->pos * C;
-    if (K == 1) {
-      qm_linear_apply(&L->conv, x, C, n, A->z, Z, 0);
-    } else if (L->conv.act_mode == QM_LINEAR_ACT_S8_DYNAMIC && !L->conv.observe) {
-      /* int8 dynamic: the taps are quantized straight from the history */
-      qm_linear_apply_taps(&L->conv, x - (size_t)L->dilation * (size_t)(K - 1) * (size_t)C, C, K,
-                           (ptrdiff_t)L->dilation * C, n, A->gather, A->z, Z, 0);
-    } else {
-      gather_taps(A->gather, x, n, C, K, L->dilation);
-      qm_linear_apply(&L->conv, A->gather, KC, n, A->z, Z, 0);
-    }
-    apply_mixin(L, cond, n, A->z, Z);
-
-    const float *a;
-    if (!A->gated) {
-      qm_activate(A->act, m->fast, A->z, nc);
-      a = A->z;
-    } else {
-      for (int f = 0; f < n; ++f) {
-        float *z = A->z + (size_t)f * Z, *af = A->a + (size_t)f * C;
-        qm_activate(A->act, m->fast, z, (size_t)C);
-        qm_sigmoid_v(m->fast, z + C, z + C, (size_t)C);
-        for (int c = 0; c < C; ++c)
-          af[c] = z[c] * z[C + c];
-      }
-      a = A->a;
-    }
-    for (size_t i = 0; i < nc; ++i)
-      A->headacc[i] += a[i];
-
     float *next = l + 1 < A->n_layers
                       ? A->layers[l + 1].hist + (size_t)A->layers[l + 1].pos * C
                       : A->out;
-    memcpy(next, x, nc * sizeof(float));
-    qm_linear_apply(&L->w1x1, a, C, n, next, C, QK_ACCUMULATE);
+    if (int8_layer(m, A, L))
+      run_layer_int8(A, L, x, cond, n, next);
+    else
+      run_layer_steps(m, A, L, x, cond, n, next);
     qm_tap(m, L->tap_layer, next, C, C, n);
   }
   qm_linear_apply(&A->head, A->headacc, C, n, A->headout, A->head_size, 0);
@@ -355,8 +499,10 @@ void qm_wavenet_run(qm_model *m, const float *x, float *y, int n)
    The only streaming state of a WaveNet is each layer's input history: the
    `lookback` frames before pos are all a later batch reads. They go to the
    start of dst's buffer (dst->pos = lookback, the reset position), so the
-   two models may have different chunk sizes. Everything else (gather, z,
-   head accumulators) is per-batch scratch.
+   two models may have different chunk sizes. The int8 history is
+   rebuilt from those floats (each frame quantized on its own, exactly as
+   the run would have). Everything else (gather, z, head accumulators) is
+   per-batch scratch.
 */
 bool qm_wavenet_copy_state(qm_model *dst, const qm_model *src)
 {
@@ -382,6 +528,7 @@ bool qm_wavenet_copy_state(qm_model *dst, const qm_model *src)
       wn_layer *DL = &DA->layers[l];
       memcpy(DL->hist, SL->hist + (size_t)(SL->pos - SL->lookback) * C,
              (size_t)SL->lookback * C * sizeof(float));
+      qk_quantize_act_dynamic(DL->hist, (int)C, (int)C, DL->lookback, &DL->hq);
       DL->pos = DL->lookback;
     }
   }
