@@ -38,13 +38,45 @@ bool qk_avx512vnni_wavenet_layer_fusable(const qk_wavenet_layer *L)
          qk_packed_isa(L->conv) == QK_ISA_AVX512VNNI;
 }
 
+/*
+  Frames per vector: with C = 4 or 8 channels a zmm holds P = 16 / C frames
+  side by side (lanes p*C .. p*C + C - 1 are frame n + p), so the tanh,
+  epilogues and loads of small layers run once per P frames. The weights,
+  scales and biases are repeated in every lane group; each lane group
+  broadcasts its own frame's codes and scale. Lanes compute exactly what
+  they would alone, so the result does not depend on P.
+*/
+
+/** Lanes of lane group p (C channels each). */
+ALWAYS_INLINE __mmask16 group_mask(int p, const int C)
+{
+  return (__mmask16)(((1u << C) - 1u) << (p * C));
+}
+
+/** Lane i takes lane i % C: a C-row vector repeated in every lane group. */
+ALWAYS_INLINE __m512i repeat_rows_i32(__m512i v, const int C)
+{
+  if (C >= TILE_ROWS)
+    return v;
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i idx = C == 8 ? _mm512_and_si512(lane, _mm512_set1_epi32(7))
+                    : C == 4 ? _mm512_and_si512(lane, _mm512_set1_epi32(3))
+                             : lane;
+  return _mm512_permutexvar_epi32(idx, v);
+}
+
+ALWAYS_INLINE __m512 repeat_rows_ps(__m512 v, const int C)
+{
+  return _mm512_castsi512_ps(repeat_rows_i32(_mm512_castps_si512(v), C));
+}
+
 /**
    One matrix ready for the frame loop: signed weights per quad, the
    per-tap constants that take the activations' +128 back out, the row
-   scales and zero points.
+   scales and zero points, each repeated in every lane group.
 */
 typedef struct {
-  __m512i w[MAX_QUADS];     /**< quad q: 16 rows x 4 k as signed bytes */
+  __m512i w[MAX_QUADS];     /**< quad q: rows x 4 k as signed bytes */
   __m512i start[MAX_QUADS]; /**< per tap: -128 * row sum of v over the tap's columns */
   __m512i zp;               /**< zero points (0 when symmetric) */
   __m512 scale;
@@ -69,103 +101,187 @@ static __m512i quad_u(const int_view *v, __m512i tbl, int q)
   }
 }
 
-/** quads_per_tap: C / 4 (the taps split the row into equal parts). */
-static void prepare_matrix(const qk_packed *p, int quads_per_tap, fused_matrix *fm)
+/** Q = C / 4 quads per tap (the taps split the row into equal parts). */
+ALWAYS_INLINE void prepare_matrix(const qk_packed *p, fused_matrix *fm, const int Q)
 {
+  const int C = 4 * Q;
   const int_view *v = int_view_of(p);
   const __m512i tbl = v->bits == 8 ? _mm512_setzero_si512() : table_u_zmm(p);
   const __m512i flip = _mm512_set1_epi8((char)0x80), ones = _mm512_set1_epi8(1);
   const int quads = v->K / 4;
-  for (int t = 0; t * quads_per_tap < quads; ++t) {
+  for (int t = 0; t * Q < quads; ++t) {
     __m512i usum = _mm512_setzero_si512();
-    for (int q = t * quads_per_tap; q < (t + 1) * quads_per_tap; ++q) {
+    for (int q = t * Q; q < (t + 1) * Q; ++q) {
       const __m512i u = quad_u(v, tbl, q);
       usum = dpbusd(usum, u, ones); /* sum of u = v + 128 per row */
-      fm->w[q] = _mm512_xor_si512(u, flip);
+      fm->w[q] = repeat_rows_i32(_mm512_xor_si512(u, flip), C);
     }
-    /* row sum of v = usum - 128 * 4 * quads_per_tap; start = -128 * that */
-    const __m512i rowsum = _mm512_sub_epi32(usum, _mm512_set1_epi32(512 * quads_per_tap));
-    fm->start[t] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(rowsum, 7));
+    /* row sum of v = usum - 128 * 4 * Q; start = -128 * that */
+    const __m512i rowsum = _mm512_sub_epi32(usum, _mm512_set1_epi32(512 * Q));
+    fm->start[t] = repeat_rows_i32(
+        _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(rowsum, 7)), C);
   }
-  fm->scale = _mm512_load_ps(v->par);
+  fm->scale = repeat_rows_ps(_mm512_load_ps(v->par), C);
   fm->has_zp = v->has_zp;
-  fm->zp = v->has_zp ? _mm512_sub_epi32(_mm512_load_si512(v->par + 16), _mm512_set1_epi32(128))
+  fm->zp = v->has_zp ? repeat_rows_i32(_mm512_sub_epi32(_mm512_load_si512(v->par + 16),
+                                                        _mm512_set1_epi32(128)),
+                                       C)
                      : _mm512_setzero_si512();
 }
 
-/** acc += u8(the 4 codes at c, + 128) . s8(w), the codes broadcast to every lane. */
-ALWAYS_INLINE __m512i dot_quad(__m512i acc, const int8_t *c, const __m512i *w)
+/** A C-float vector (bias, mixin; NULL = 0) repeated in every lane group. */
+ALWAYS_INLINE __m512 load_rows(const float *v, const int C)
 {
-  const __m512i u = _mm512_xor_si512(_mm512_set1_epi32(load4(c)), _mm512_set1_epi8((char)0x80));
-  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "m"(*w));
+  return v ? repeat_rows_ps(_mm512_maskz_loadu_ps(lanes_mask(C), v), C) : _mm512_setzero_ps();
+}
+
+/**
+   Lane group p gets the int32 at base + p * stride (groups past `valid`
+   repeat the last valid frame: never read beyond the block).
+*/
+ALWAYS_INLINE __m512i frames_i32(const int8_t *base, ptrdiff_t stride, int valid, const int P,
+                                 const int C)
+{
+  __m512i v = _mm512_set1_epi32(load4(base));
+#pragma GCC unroll 4
+  for (int p = 1; p < P; ++p)
+    v = _mm512_mask_set1_epi32(v, group_mask(p, C),
+                               load4(base + (p < valid ? p : valid - 1) * stride));
+  return v;
+}
+
+/** The same for floats one apart (scales, cond). */
+ALWAYS_INLINE __m512 frames_ps(const float *base, int valid, const int P, const int C)
+{
+  __m512 v = _mm512_set1_ps(base[0]);
+#pragma GCC unroll 4
+  for (int p = 1; p < P; ++p)
+    v = _mm512_mask_mov_ps(v, group_mask(p, C), _mm512_set1_ps(base[p < valid ? p : valid - 1]));
+  return v;
+}
+
+ALWAYS_INLINE __m512i frames_sums(const int32_t *base, int valid, const int P, const int C)
+{
+  __m512i v = _mm512_set1_epi32(base[0]);
+#pragma GCC unroll 4
+  for (int p = 1; p < P; ++p)
+    v = _mm512_mask_set1_epi32(v, group_mask(p, C), base[p < valid ? p : valid - 1]);
+  return v;
+}
+
+/** acc += u8(u ^ 0x80) . s8(w). */
+ALWAYS_INLINE __m512i dot_quad(__m512i acc, __m512i codes, const __m512i *w)
+{
+  const __m512i u = _mm512_xor_si512(codes, _mm512_set1_epi8((char)0x80));
+  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(*w));
   return acc;
 }
 
 /**
-   i = sum over the Q quads of one C-code column (codes c, code sum csum)
-   against weights w[0..Q) - zp * csum, starting from `start`. Two chains.
+   i = sum over the Q quads of the code columns at c (frame p's column at
+   c + p * ld) against weights w[0..Q), from `start`, minus zp * code sum
+   with zero points. Two chains.
 */
-ALWAYS_INLINE __m512i dot_column(const fused_matrix *fm, const __m512i *w, __m512i start,
-                                 const int8_t *c, int32_t csum, const int Q)
+ALWAYS_INLINE __m512i dot_columns(const fused_matrix *fm, const __m512i *w, __m512i start,
+                                  const int8_t *c, ptrdiff_t ld, const int32_t *sums, int valid,
+                                  const int Q, const int P)
 {
+  const int C = 4 * Q;
   __m512i a0 = start, a1 = _mm512_setzero_si512();
   if (fm->has_zp)
-    a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(fm->zp, _mm512_set1_epi32(csum)));
+    a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(fm->zp, frames_sums(sums, valid, P, C)));
 #pragma GCC unroll 4
   for (int j = 0; j < Q; ++j) {
+    const __m512i x = frames_i32(c + 4 * j, ld, valid, P, C);
     if (j % 2)
-      a1 = dot_quad(a1, c + 4 * j, w + j);
+      a1 = dot_quad(a1, x, w + j);
     else
-      a0 = dot_quad(a0, c + 4 * j, w + j);
+      a0 = dot_quad(a0, x, w + j);
   }
   return _mm512_add_epi32(a0, a1);
 }
 
-/** Step 2 for every frame: Q = C / 4 quads per tap. */
-ALWAYS_INLINE void conv_frames(const qk_wavenet_layer *L, const fused_matrix *cv,
-                               const qk_act_s8 *xq, const float *cond, int N, float *head,
-                               float *a_out, const int Q)
+/**
+   Step 2 for F vectors of P frames from frame n (F * P frames, the last
+   vector possibly short: `valid` frames in it). The F vectors are
+   independent and interleaved step by step: one frame's chain (taps, then
+   the tanh polynomial and division) is long, and a loop over single
+   frames leaves the core waiting on it.
+*/
+ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *cv,
+                                const qk_act_s8 *xq, const float *cond, int n, int valid_last,
+                                float *head, float *a_out, __m512 bconv, __m512 mixin,
+                                const int Q, const int P, const int F)
 {
   const int C = 4 * Q, taps = L->taps;
-  const __mmask16 mk = lanes_mask(C);
   const ptrdiff_t ld = xq->ld;
-  /* qk.h: base = bias + 0.0f for the first tap (a -0 bias becomes +0) */
-  const __m512 bconv = L->conv_bias
-                           ? _mm512_add_ps(_mm512_maskz_loadu_ps(mk, L->conv_bias), _mm512_setzero_ps())
-                           : _mm512_setzero_ps();
-  const __m512 mixin = _mm512_maskz_loadu_ps(mk, L->mixin);
-  for (int n = 0; n < N; ++n) {
-    __m512 z = bconv;
-    for (int t = 0; t < taps; ++t) {
-      const ptrdiff_t f = n - (ptrdiff_t)L->dilation * (taps - 1 - t);
-      const __m512i i = dot_column(cv, cv->w + t * Q, cv->start[t], xq->codes + f * ld,
-                                   cv->has_zp ? xq->sums[f] : 0, Q);
+  __m512 z[4];
+#pragma GCC unroll 4
+  for (int v = 0; v < F; ++v)
+    z[v] = bconv;
+  for (int t = 0; t < taps; ++t) {
+    const ptrdiff_t f0 = n - (ptrdiff_t)L->dilation * (taps - 1 - t);
+#pragma GCC unroll 4
+    for (int v = 0; v < F; ++v) {
+      const ptrdiff_t f = f0 + v * P;
+      const int valid = v + 1 < F ? P : valid_last;
+      const __m512i i = dot_columns(cv, cv->w + t * Q, cv->start[t], xq->codes + f * ld, ld,
+                                    xq->sums + f, valid, Q, P);
       const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
-      z = _mm512_fmadd_ps(s, _mm512_set1_ps(xq->scales[f]),
-                          t ? _mm512_add_ps(_mm512_setzero_ps(), z) : z);
+      z[v] = _mm512_fmadd_ps(s, frames_ps(xq->scales + f, valid, P, C),
+                             t ? _mm512_add_ps(_mm512_setzero_ps(), z[v]) : z[v]);
     }
-    z = _mm512_add_ps(z, _mm512_mul_ps(mixin, _mm512_set1_ps(cond[n])));
-    const __m512 a = act16(z, 0);
-    float *hn = head + (size_t)n * (size_t)C;
-    _mm512_mask_storeu_ps(hn, mk, _mm512_add_ps(_mm512_maskz_loadu_ps(mk, hn), a));
-    _mm512_mask_storeu_ps(a_out + (size_t)n * (size_t)C, mk, a);
+  }
+  __m512 a[4];
+#pragma GCC unroll 4
+  for (int v = 0; v < F; ++v) {
+    const int valid = v + 1 < F ? P : valid_last;
+    z[v] = _mm512_add_ps(z[v], _mm512_mul_ps(mixin, frames_ps(cond + n + v * P, valid, P, C)));
+    a[v] = act16(z[v], 0);
+  }
+#pragma GCC unroll 4
+  for (int v = 0; v < F; ++v) {
+    const int valid = v + 1 < F ? P : valid_last;
+    const __mmask16 mk = lanes_mask(valid * C);
+    float *hn = head + (size_t)(n + v * P) * (size_t)C;
+    _mm512_mask_storeu_ps(hn, mk, _mm512_add_ps(_mm512_maskz_loadu_ps(mk, hn), a[v]));
+    _mm512_mask_storeu_ps(a_out + (size_t)(n + v * P) * (size_t)C, mk, a[v]);
   }
 }
 
-/** Step 4 for every frame. */
-ALWAYS_INLINE void mix_frames(const qk_wavenet_layer *L, const fused_matrix *w1,
-                              const qk_act_s8 *aq, const float *x, int N, float *next, const int Q)
+/** Step 2 for every frame: 4 vectors at a time, then single vectors. */
+ALWAYS_INLINE void conv_frames(const qk_wavenet_layer *L, const fused_matrix *cv,
+                               const qk_act_s8 *xq, const float *cond, int N, float *head,
+                               float *a_out, const int Q, const int P)
 {
   const int C = 4 * Q;
-  const __mmask16 mk = lanes_mask(C);
-  const __m512 b1x1 = L->bias1x1 ? _mm512_maskz_loadu_ps(mk, L->bias1x1) : _mm512_setzero_ps();
-  for (int n = 0; n < N; ++n) {
-    const __m512i i = dot_column(w1, w1->w, w1->start[0], aq->codes + (size_t)n * (size_t)aq->ld,
-                                 w1->has_zp ? aq->sums[n] : 0, Q);
+  /* qk.h: base = bias + 0.0f for the first tap (a -0 bias becomes +0) */
+  const __m512 bconv = _mm512_add_ps(load_rows(L->conv_bias, C), _mm512_setzero_ps());
+  const __m512 mixin = load_rows(L->mixin, C);
+  int n = 0;
+  for (; n + 4 * P <= N; n += 4 * P)
+    conv_vectors(L, cv, xq, cond, n, P, head, a_out, bconv, mixin, Q, P, 4);
+  for (; n < N; n += P)
+    conv_vectors(L, cv, xq, cond, n, N - n < P ? N - n : P, head, a_out, bconv, mixin, Q, P, 1);
+}
+
+/** Step 4 for every frame, P at a time. */
+ALWAYS_INLINE void mix_frames(const qk_wavenet_layer *L, const fused_matrix *w1,
+                              const qk_act_s8 *aq, const float *x, int N, float *next,
+                              const int Q, const int P)
+{
+  const int C = 4 * Q;
+  const ptrdiff_t ld = aq->ld;
+  const __m512 b1x1 = load_rows(L->bias1x1, C);
+  for (int n = 0; n < N; n += P) {
+    const int valid = N - n < P ? N - n : P;
+    const __mmask16 mk = lanes_mask(valid * C);
+    const __m512i i = dot_columns(w1, w1->w, w1->start[0], aq->codes + (ptrdiff_t)n * ld, ld,
+                                  aq->sums + n, valid, Q, P);
     const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
     const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + (size_t)n * (size_t)C));
     _mm512_mask_storeu_ps(next + (size_t)n * (size_t)C, mk,
-                          _mm512_fmadd_ps(s, _mm512_set1_ps(aq->scales[n]), base));
+                          _mm512_fmadd_ps(s, frames_ps(aq->scales + n, valid, P, C), base));
   }
 }
 
@@ -180,13 +296,14 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
                            const float *cond, int N, float *head, float *next,
                            const qk_wavenet_scratch *scratch, const int Q)
 {
+  const int P = 4 / Q == 4 ? 4 : 4 / Q == 2 ? 2 : 1; /* C = 4, 8: 4, 2 frames per zmm */
   fused_matrix cv, w1;
-  prepare_matrix(L->conv, Q, &cv);
-  prepare_matrix(L->w1x1, Q, &w1);
+  prepare_matrix(L->conv, &cv, Q);
+  prepare_matrix(L->w1x1, &w1, Q);
   quantize_frames(x, 4 * Q, N, xq);
-  conv_frames(L, &cv, xq, cond, N, head, scratch->z, Q);
+  conv_frames(L, &cv, xq, cond, N, head, scratch->z, Q, P);
   quantize_frames(scratch->z, 4 * Q, N, scratch->act_1x1);
-  mix_frames(L, &w1, scratch->act_1x1, x, N, next, Q);
+  mix_frames(L, &w1, scratch->act_1x1, x, N, next, Q, P);
 }
 
 void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,

@@ -1,0 +1,1167 @@
+/*
+  The int8 NAM WaveNet layer (qk.h: qk_wavenet_layer_s8 and friends).
+
+  What this proves, and why it matters:
+
+  1. Every ISA gives the reference's bits. qk_wavenet_layer_s8() (fused
+     where the ISA has a form for the shape, else step by step) must write
+     exactly what qk_wavenet_layer_s8_steps() writes on weights packed for
+     the scalar ISA (the oracle): head, next and the int8 history columns
+     0..N-1 (codes, scales, sums), compared with memcmp. A model that runs
+     the fused form on one machine and the composition on another must
+     produce identical audio, and the fused form must not drift from the
+     definition it claims to implement. Random layers cover every weight
+     format, symmetric and with zero points at the range ends, the shapes
+     the fused form takes and those it must refuse (C not a multiple of 4,
+     C > 16, taps * C > 64 up to QK_TAPS_MAX_K), dilations 0..16, frame
+     counts 1..100, biases present, absent or holding -0.0f, and
+     histories with silent, huge (1e3) and tiny (1e-30, 1e-38) frames.
+     Every buffer the layer writes sits between guard bytes, the lookback
+     columns of the int8 history must stay untouched, and the float input
+     must not change; scratch buffers are allocated to their exact size so
+     ASan (this test also runs in the sanitizer build) sees any overrun.
+     The fused/step-by-step choice itself is checked against what qk.h
+     documents, so a fused form that silently stops being used fails too.
+
+  2. The reference is the intended maths. On the scalar ISA, next and
+     head are recomputed from the definitions in qk.h in double: history
+     codes dequantized with their frame's scale (and those codes checked
+     against qk.h's dynamic formula, written out here), weights as
+     scale * (v - zp), z = bias + the dilated taps + mixin * cond, tanh in
+     double, head += a, and the 1x1 on a quantized per frame by the same
+     formula. Tolerance: 1e-4 * (1 + |value|), plus the float rounding of
+     z (1e-6 * the sum of its terms' magnitudes: next to a 1e3 frame, taps
+     of thousands can cancel to a z near 0), plus, for each code of a whose
+     exact value lies within the float error of a rounding boundary (so
+     float and double may legitimately round it apart), one code step
+     times |w1x1| -- that term is zero for all but about one code in 100.
+
+  3. Column independence: N frames in one call equal, bit for bit, the
+     same frames in two calls split at a random point (the second call's
+     x, history, cond, head and next advanced), on every ISA. This is what
+     makes a model bit-identical at every audio block size.
+
+  4. qk_wavenet_layer_s8_valid() refuses what the layer cannot run: F32
+     weights, a scale group that splits a row, mismatched shapes, weights
+     packed for different ISAs.
+
+  Usage: test_wavenet_layer [--seed S] [--rounds R] [--verbose] [--require ISA]...
+  --require fails the test when that ISA cannot run here; --verbose prints
+  every case with whether it ran fused.
+*/
+#include "qk.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+static int checks;
+static bool verbose;
+
+#define CHECK(cond, ...)                                                             \
+  do {                                                                               \
+    ++checks;                                                                        \
+    if (!(cond)) {                                                                   \
+      if (++failures <= 30) {                                                        \
+        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                         \
+        fprintf(stderr, __VA_ARGS__);                                                \
+        fputc('\n', stderr);                                                         \
+      }                                                                              \
+    }                                                                                \
+  } while (0)
+
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* ---- seeded PRNG (xorshift64*), so every failure can be replayed ---- */
+static uint64_t rng_state = 0x5DEECE66D2545F49ull;
+static uint64_t rng_next(void)
+{
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return rng_state * 0x2545F4914F6CDD1Dull;
+}
+static int rng_int(int lo, int hi) /* inclusive */
+{
+  return lo + (int)(rng_next() % (uint64_t)(hi - lo + 1));
+}
+static float rng_float(float lo, float hi)
+{
+  return lo + (hi - lo) * (float)((rng_next() >> 40) * (1.0 / 16777216.0));
+}
+/** A nonzero xorshift state from any seed (distinct seeds, distinct states). */
+static uint64_t seed_state(uint64_t seed)
+{
+  const uint64_t s = seed ^ 0x9E3779B97F4A7C15ull;
+  return s ? s : 1;
+}
+static bool rng_chance(int one_in)
+{
+  return rng_int(0, one_in - 1) == 0;
+}
+
+/* ---- guarded buffers: payload between two guard regions ---- */
+#define GUARD 64
+#define GUARD_BYTE 0xA5
+
+typedef struct {
+  unsigned char *raw;
+  unsigned char *p; /* payload */
+  size_t bytes;
+} guarded;
+
+static guarded guarded_new(size_t bytes)
+{
+  guarded g = {malloc(bytes + 2 * GUARD), NULL, bytes};
+  memset(g.raw, GUARD_BYTE, bytes + 2 * GUARD);
+  g.p = g.raw + GUARD;
+  return g;
+}
+
+static guarded guarded_clone(const guarded *src)
+{
+  guarded g = guarded_new(src->bytes);
+  memcpy(g.raw, src->raw, src->bytes + 2 * GUARD);
+  return g;
+}
+
+static bool guards_intact(const guarded *g)
+{
+  const unsigned char *tail = g->p + g->bytes;
+  for (int i = 0; i < GUARD; ++i)
+    if (g->raw[i] != GUARD_BYTE || tail[i] != GUARD_BYTE)
+      return false;
+  return true;
+}
+
+static void guarded_free(guarded *g)
+{
+  free(g->raw);
+  g->raw = g->p = NULL;
+}
+
+static void fill_random_bytes(unsigned char *p, size_t n)
+{
+  for (size_t i = 0; i < n; ++i)
+    p[i] = (unsigned char)rng_next();
+}
+
+/** Index of the first float whose bits differ, or -1. */
+static long first_float_diff(const float *a, const float *b, size_t n)
+{
+  for (size_t i = 0; i < n; ++i)
+    if (memcmp(&a[i], &b[i], sizeof(float)))
+      return (long)i;
+  return -1;
+}
+
+/* ------------------------------------------------------------------------
+   Random weight matrices (qk_weights descriptions the test owns)
+   ------------------------------------------------------------------------ */
+typedef struct {
+  qk_weights w;
+  int8_t *codes;
+  float *scales;
+  int32_t *zp;
+  int8_t codebook[16];
+} matrix;
+
+/** A value in [lo, hi], biased towards the ends of the range. */
+static int random_code(int lo, int hi)
+{
+  switch (rng_int(0, 9)) {
+  case 0: return lo;
+  case 1: return hi;
+  default: return rng_int(lo, hi);
+  }
+}
+
+/** Largest |v - zp| the format allows: sizes the scales so z stays O(1). */
+static int value_span(qk_format f)
+{
+  return qk_format_is_codebook(f) ? 255 : qk_format_max(f) - qk_format_min(f);
+}
+
+/** rows x cols, one scale group per row (group), zero points if asym (S8/S4/S2). */
+static void matrix_random(matrix *mx, qk_format f, int rows, int cols, int group, bool asym)
+{
+  memset(mx, 0, sizeof *mx);
+  const int lo = qk_format_min(f), hi = qk_format_max(f);
+  const size_t n = (size_t)rows * (size_t)cols;
+  const int ng = qk_group_count(cols, group);
+  mx->codes = malloc(n);
+  for (size_t i = 0; i < n; ++i)
+    mx->codes[i] = (int8_t)random_code(lo, hi);
+  mx->scales = malloc((size_t)rows * (size_t)ng * sizeof(float));
+  const float unit = 2.0f / ((float)value_span(f) * sqrtf((float)cols));
+  for (int i = 0; i < rows * ng; ++i)
+    mx->scales[i] = unit * rng_float(0.05f, 2.0f) * (rng_chance(8) ? 20.0f : 1.0f);
+  if (asym && !qk_format_is_codebook(f)) {
+    mx->zp = malloc((size_t)rows * (size_t)ng * sizeof(int32_t));
+    for (int i = 0; i < rows * ng; ++i)
+      mx->zp[i] = random_code(lo, hi);
+  }
+  if (qk_format_is_codebook(f)) {
+    for (int i = 0; i < (f == QK_CB4 ? 16 : 4); ++i)
+      mx->codebook[i] = (int8_t)random_code(-128, 127);
+    mx->w.codebook = mx->codebook;
+  }
+  mx->w.format = f;
+  mx->w.rows = rows;
+  mx->w.cols = cols;
+  mx->w.group = group;
+  mx->w.codes = mx->codes;
+  mx->w.scales = mx->scales;
+  mx->w.zero_points = mx->zp;
+}
+
+static void matrix_free(matrix *mx)
+{
+  free(mx->codes);
+  free(mx->scales);
+  free(mx->zp);
+}
+
+/** w[m][k] = scale[m] * (v[m][k] - zp[m]) in double (one group per row). */
+static double matrix_weight(const matrix *mx, int m, int k)
+{
+  const int code = mx->codes[(size_t)m * (size_t)mx->w.cols + (size_t)k];
+  const int v = qk_format_is_codebook(mx->w.format) ? mx->codebook[code] : code;
+  const int zp = mx->zp ? mx->zp[m] : 0;
+  return (double)mx->scales[m] * (double)(v - zp);
+}
+
+static qk_packed *pack_or_fail(const matrix *mx, qk_isa isa)
+{
+  const char *err = NULL;
+  qk_packed *p = qk_pack(&mx->w, isa, &err);
+  CHECK(p, "qk_pack %s %dx%d group %d on %s failed: %s", qk_format_name(mx->w.format),
+        mx->w.rows, mx->w.cols, mx->w.group, qk_isa_name(isa), err ? err : "?");
+  return p;
+}
+
+/* ------------------------------------------------------------------------
+   One random layer case: parameters, weights and inputs
+   ------------------------------------------------------------------------ */
+typedef struct {
+  int C, taps, dilation, N;
+  qk_format conv_format, w1_format;
+  bool conv_zp, w1_zp;
+  bool conv_bias, bias1x1;
+} case_params;
+
+typedef struct {
+  case_params p;
+  int back;              /* lookback frames: dilation * (taps - 1) */
+  char desc[200];        /* the parameters, for every message */
+  matrix conv, w1;
+  float *conv_bias;      /* NULL or C, one entry -0.0f */
+  float *bias1x1;        /* NULL or C */
+  float *mixin, *cond;   /* C, N */
+  float *head0;          /* N * C, nonzero */
+  guarded hist;          /* (back + N) * C floats, frame-major */
+  float *x;              /* frame 0 of hist */
+} layer_case;
+
+static void describe(const case_params *p, char *out, size_t size)
+{
+  snprintf(out, size, "C=%d taps=%d dilation=%d N=%d conv=%s%s w1x1=%s%s conv_bias=%s bias1x1=%s",
+           p->C, p->taps, p->dilation, p->N, qk_format_name(p->conv_format),
+           p->conv_zp ? "+zp" : "", qk_format_name(p->w1_format), p->w1_zp ? "+zp" : "",
+           p->conv_bias ? "yes(one -0.0f)" : "NULL", p->bias1x1 ? "yes" : "NULL");
+}
+
+static float *random_floats(int n, float lo, float hi)
+{
+  float *v = malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+  for (int i = 0; i < n; ++i)
+    v[i] = rng_float(lo, hi);
+  return v;
+}
+
+/** One frame of C floats of a given kind (see fill_history). */
+static void fill_frame(float *f, int C, int kind)
+{
+  const float amp = kind == 4 ? 0.01f : kind == 5 ? 0.1f : 1.0f;
+  for (int c = 0; c < C; ++c) {
+    switch (kind) {
+    case 0: f[c] = 0.0f; break;                                 /* silent */
+    case 2: f[c] = 1e-30f * rng_float(-1.0f, 1.0f); break;      /* tiny scale */
+    case 3: f[c] = 1e-38f * rng_float(-1.0f, 1.0f); break;      /* subnormal scale */
+    default: f[c] = amp * rng_float(-1.0f, 1.0f); break;        /* audio range */
+    }
+  }
+  if (kind == 1)
+    f[rng_int(0, C - 1)] = rng_chance(2) ? 1e3f : -1e3f;          /* one outlier */
+}
+
+/**
+   Frames of audio-range values at a few levels, with at least one silent
+   frame, one with a single 1e3 value and one of 1e-30 values when there
+   are frames enough, and more of each (and 1e-38 frames) at random.
+*/
+static void fill_history(float *h, int C, int frames)
+{
+  for (int f = 0; f < frames; ++f) {
+    int r = rng_int(0, 19), kind = r < 2 ? 0 : r < 3 ? 1 : r < 4 ? 2 : r < 5 ? 3 : r < 8 ? 4
+                                             : r < 11 ? 5 : 6;
+    fill_frame(h + (size_t)f * (size_t)C, C, kind);
+  }
+  for (int kind = 0; kind < 3 && kind < frames; ++kind)
+    fill_frame(h + (size_t)rng_int(0, frames - 1) * (size_t)C, C, kind);
+}
+
+static void layer_case_init(layer_case *lc, const case_params *p)
+{
+  memset(lc, 0, sizeof *lc);
+  lc->p = *p;
+  const int C = p->C, N = p->N;
+  lc->back = p->dilation * (p->taps - 1);
+  describe(p, lc->desc, sizeof lc->desc);
+  matrix_random(&lc->conv, p->conv_format, C, p->taps * C, 0, p->conv_zp);
+  matrix_random(&lc->w1, p->w1_format, C, C, 0, p->w1_zp);
+  if (p->conv_bias) {
+    lc->conv_bias = random_floats(C, -0.5f, 0.5f);
+    lc->conv_bias[rng_int(0, C - 1)] = -0.0f;
+  }
+  if (p->bias1x1) {
+    lc->bias1x1 = random_floats(C, -0.5f, 0.5f);
+    if (rng_chance(2))
+      lc->bias1x1[rng_int(0, C - 1)] = -0.0f;
+  }
+  lc->mixin = random_floats(C, -1.0f, 1.0f);
+  lc->cond = random_floats(N, -1.0f, 1.0f);
+  lc->head0 = random_floats(N * C, -2.0f, 2.0f);
+  for (int i = 0; i < N * C; ++i)
+    if (lc->head0[i] == 0.0f)
+      lc->head0[i] = 0.25f;
+  const int frames = lc->back + N;
+  lc->hist = guarded_new((size_t)frames * (size_t)C * sizeof(float));
+  fill_history((float *)lc->hist.p, C, frames);
+  lc->x = (float *)lc->hist.p + (size_t)lc->back * (size_t)C;
+}
+
+static void layer_case_free(layer_case *lc)
+{
+  matrix_free(&lc->conv);
+  matrix_free(&lc->w1);
+  free(lc->conv_bias);
+  free(lc->bias1x1);
+  free(lc->mixin);
+  free(lc->cond);
+  free(lc->head0);
+  guarded_free(&lc->hist);
+}
+
+/** The layer description over weights packed for one ISA. */
+static qk_wavenet_layer layer_of(const layer_case *lc, const qk_packed *conv, const qk_packed *w1)
+{
+  qk_wavenet_layer L = {.C = lc->p.C,
+                        .taps = lc->p.taps,
+                        .dilation = lc->p.dilation,
+                        .conv = conv,
+                        .conv_bias = lc->conv_bias,
+                        .mixin = lc->mixin,
+                        .w1x1 = w1,
+                        .bias1x1 = lc->bias1x1};
+  return L;
+}
+
+/* ------------------------------------------------------------------------
+   The int8 history: columns -back .. N-1, column 0 = frame 0
+   ------------------------------------------------------------------------ */
+typedef struct {
+  int back, N, ld;
+  guarded codes, scales, sums; /* (back + N) columns each */
+  qk_act_s8 view;              /* column 0 = frame 0 */
+} int8_history;
+
+static void int8_history_bind(int8_history *h)
+{
+  h->view.codes = (int8_t *)h->codes.p + (size_t)h->back * (size_t)h->ld;
+  h->view.ld = h->ld;
+  h->view.scales = (float *)h->scales.p + h->back;
+  h->view.per_column = true;
+  h->view.sums = (int32_t *)h->sums.p + h->back;
+  h->view.group = 0;
+}
+
+/**
+   Lookback columns quantized from the lookback floats on `isa`; columns
+   0..N-1 hold garbage the layer must overwrite.
+*/
+static void int8_history_init(int8_history *h, const layer_case *lc, qk_isa isa)
+{
+  const int C = lc->p.C, cols = lc->back + lc->p.N;
+  h->back = lc->back;
+  h->N = lc->p.N;
+  h->ld = qk_act_ld(C);
+  h->codes = guarded_new((size_t)cols * (size_t)h->ld);
+  h->scales = guarded_new((size_t)cols * sizeof(float));
+  h->sums = guarded_new((size_t)cols * sizeof(int32_t));
+  fill_random_bytes(h->codes.p, h->codes.bytes);
+  fill_random_bytes(h->scales.p, h->scales.bytes);
+  fill_random_bytes(h->sums.p, h->sums.bytes);
+  int8_history_bind(h);
+  if (lc->back > 0) {
+    qk_act_s8 lookback = h->view;
+    lookback.codes = (int8_t *)h->codes.p;
+    lookback.scales = (float *)h->scales.p;
+    lookback.sums = (int32_t *)h->sums.p;
+    qk_quantize_act_dynamic_isa(isa, (const float *)lc->hist.p, C, C, lc->back, &lookback);
+  }
+}
+
+static void int8_history_clone(int8_history *dst, const int8_history *src)
+{
+  *dst = *src;
+  dst->codes = guarded_clone(&src->codes);
+  dst->scales = guarded_clone(&src->scales);
+  dst->sums = guarded_clone(&src->sums);
+  int8_history_bind(dst);
+}
+
+static void int8_history_free(int8_history *h)
+{
+  guarded_free(&h->codes);
+  guarded_free(&h->scales);
+  guarded_free(&h->sums);
+}
+
+/* ------------------------------------------------------------------------
+   One run of the layer: outputs, history copy and exact-size scratch
+   ------------------------------------------------------------------------ */
+typedef struct {
+  guarded head, next;
+  int8_history xq;
+  qk_act_s8 conv_act, act_1x1;
+  float *z;
+  qk_wavenet_scratch scratch;
+} run_state;
+
+static qk_act_s8 act_alloc(int K, int N)
+{
+  qk_act_s8 a = {.ld = qk_act_ld(K), .per_column = true, .group = 0};
+  a.codes = malloc((size_t)a.ld * (size_t)N);
+  a.scales = malloc((size_t)N * sizeof(float));
+  a.sums = malloc((size_t)N * sizeof(int32_t));
+  return a;
+}
+
+static void act_release(qk_act_s8 *a)
+{
+  free(a->codes);
+  free(a->scales);
+  free(a->sums);
+}
+
+/** head starts at head0, next at a garbage pattern, xq at a copy of the case's history. */
+static void run_state_init(run_state *r, const layer_case *lc, const int8_history *xq0)
+{
+  const int C = lc->p.C, N = lc->p.N, taps = lc->p.taps;
+  const size_t nc = (size_t)N * (size_t)C;
+  r->head = guarded_new(nc * sizeof(float));
+  memcpy(r->head.p, lc->head0, nc * sizeof(float));
+  r->next = guarded_new(nc * sizeof(float));
+  memset(r->next.p, 0xCD, nc * sizeof(float));
+  int8_history_clone(&r->xq, xq0);
+  r->conv_act = act_alloc(taps * C, N);
+  r->act_1x1 = act_alloc(C, N);
+  r->z = malloc(nc * sizeof(float));
+  r->scratch.conv_act = &r->conv_act;
+  r->scratch.act_1x1 = &r->act_1x1;
+  r->scratch.z = r->z;
+}
+
+static void run_state_free(run_state *r)
+{
+  guarded_free(&r->head);
+  guarded_free(&r->next);
+  int8_history_free(&r->xq);
+  act_release(&r->conv_act);
+  act_release(&r->act_1x1);
+  free(r->z);
+}
+
+typedef void layer_fn(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
+                      const float *cond, int N, float *head, float *next,
+                      const qk_wavenet_scratch *scratch);
+
+/** Frames n0 .. n0 + count - 1 in one call, every pointer advanced to frame n0. */
+static void run_frames(layer_fn *fn, const qk_wavenet_layer *L, const layer_case *lc,
+                       run_state *r, int n0, int count)
+{
+  const size_t off = (size_t)n0 * (size_t)lc->p.C;
+  qk_act_s8 xq = r->xq.view;
+  xq.codes += (size_t)n0 * (size_t)xq.ld;
+  xq.scales += n0;
+  xq.sums += n0;
+  fn(L, lc->x + off, &xq, lc->cond + n0, count, (float *)r->head.p + off,
+     (float *)r->next.p + off, &r->scratch);
+}
+
+/* ------------------------------------------------------------------------
+   Comparing runs
+   ------------------------------------------------------------------------ */
+
+/** head and next of two runs, bit for bit; `what` names got and want. */
+static void compare_outputs(const char *what, const layer_case *lc, const run_state *got,
+                            const run_state *want)
+{
+  const int C = lc->p.C;
+  const size_t nc = (size_t)lc->p.N * (size_t)C;
+  const float *gh = (const float *)got->head.p, *wh = (const float *)want->head.p;
+  const float *gn = (const float *)got->next.p, *wn = (const float *)want->next.p;
+  long i = first_float_diff(gh, wh, nc);
+  CHECK(i < 0, "%s: head differs at frame %ld channel %ld: %.9g (%a) vs %.9g (%a) [%s]", what,
+        i / C, i % C, i >= 0 ? gh[i] : 0.0, i >= 0 ? gh[i] : 0.0, i >= 0 ? wh[i] : 0.0,
+        i >= 0 ? wh[i] : 0.0, lc->desc);
+  i = first_float_diff(gn, wn, nc);
+  CHECK(i < 0, "%s: next differs at frame %ld channel %ld: %.9g (%a) vs %.9g (%a) [%s]", what,
+        i / C, i % C, i >= 0 ? gn[i] : 0.0, i >= 0 ? gn[i] : 0.0, i >= 0 ? wn[i] : 0.0,
+        i >= 0 ? wn[i] : 0.0, lc->desc);
+}
+
+/** History columns 0..N-1 of two runs: C codes, scale bits and sum per column. */
+static void compare_history(const char *what, const layer_case *lc, const run_state *got,
+                            const run_state *want)
+{
+  const qk_act_s8 *g = &got->xq.view, *w = &want->xq.view;
+  const int C = lc->p.C;
+  for (int n = 0; n < lc->p.N; ++n) {
+    const int8_t *gc = g->codes + (size_t)n * (size_t)g->ld;
+    const int8_t *wc = w->codes + (size_t)n * (size_t)w->ld;
+    int c = 0;
+    while (c < C && gc[c] == wc[c])
+      ++c;
+    CHECK(c == C, "%s: int8 history frame %d code %d is %d, want %d [%s]", what, n, c,
+          c < C ? gc[c] : 0, c < C ? wc[c] : 0, lc->desc);
+    CHECK(!memcmp(&g->scales[n], &w->scales[n], sizeof(float)),
+          "%s: int8 history frame %d scale %a, want %a [%s]", what, n, g->scales[n],
+          w->scales[n], lc->desc);
+    CHECK(g->sums[n] == w->sums[n], "%s: int8 history frame %d sum %d, want %d [%s]", what, n,
+          g->sums[n], w->sums[n], lc->desc);
+    if (c < C || memcmp(&g->scales[n], &w->scales[n], sizeof(float)) ||
+        g->sums[n] != w->sums[n])
+      break; /* one report per run */
+  }
+}
+
+/**
+   What the layer must leave alone: guard bytes around head, next and the
+   three history arrays, the lookback columns (as the case built them), and
+   the padding bytes C..ld-1 of the columns it wrote must be zero (qk_act_s8).
+*/
+static void check_untouched(const char *what, const layer_case *lc, const run_state *r,
+                            const int8_history *xq0)
+{
+  const int8_history *h = &r->xq;
+  CHECK(guards_intact(&r->head), "%s: wrote outside head (N*C = %d floats) [%s]", what,
+        lc->p.N * lc->p.C, lc->desc);
+  CHECK(guards_intact(&r->next), "%s: wrote outside next (N*C = %d floats) [%s]", what,
+        lc->p.N * lc->p.C, lc->desc);
+  CHECK(guards_intact(&h->codes) && guards_intact(&h->scales) && guards_intact(&h->sums),
+        "%s: wrote outside the int8 history (codes %d, scales %d, sums %d intact) [%s]", what,
+        guards_intact(&h->codes), guards_intact(&h->scales), guards_intact(&h->sums), lc->desc);
+  const size_t back = (size_t)lc->back;
+  CHECK(!memcmp(h->codes.p, xq0->codes.p, back * (size_t)h->ld) &&
+            !memcmp(h->scales.p, xq0->scales.p, back * sizeof(float)) &&
+            !memcmp(h->sums.p, xq0->sums.p, back * sizeof(int32_t)),
+        "%s: changed the %zu lookback columns of the int8 history [%s]", what, back, lc->desc);
+  for (int n = 0; n < lc->p.N; ++n) {
+    const int8_t *c = h->view.codes + (size_t)n * (size_t)h->ld;
+    int k = lc->p.C;
+    while (k < h->ld && c[k] == 0)
+      ++k;
+    CHECK(k == h->ld, "%s: int8 history frame %d padding byte %d is %d, not 0 [%s]", what, n,
+          k, k < h->ld ? c[k] : 0, lc->desc);
+    if (k != h->ld)
+      break;
+  }
+}
+
+/* ------------------------------------------------------------------------
+   1 and 3. One case on one ISA against the scalar oracle, and split calls
+   ------------------------------------------------------------------------ */
+
+/** qk.h: fused on AVX-512 VNNI for C a multiple of 4 up to 16 and taps * C <= 64. */
+static bool documented_fused(qk_isa isa, const case_params *p)
+{
+  return isa == QK_ISA_AVX512VNNI && p->C % 4 == 0 && p->C <= 16 && p->taps * p->C <= 64;
+}
+
+typedef struct {
+  int cases, fused;
+  int fused_by_C[25], steps_by_C[25];
+} isa_tally;
+
+static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
+{
+  layer_case lc;
+  layer_case_init(&lc, p);
+  guarded hist0 = guarded_clone(&lc.hist);
+  qk_packed *cv_ref = pack_or_fail(&lc.conv, QK_ISA_SCALAR);
+  qk_packed *w1_ref = pack_or_fail(&lc.w1, QK_ISA_SCALAR);
+  qk_packed *cv = pack_or_fail(&lc.conv, isa), *w1 = pack_or_fail(&lc.w1, isa);
+  if (!cv_ref || !w1_ref || !cv || !w1)
+    goto out;
+  const qk_wavenet_layer Lref = layer_of(&lc, cv_ref, w1_ref), L = layer_of(&lc, cv, w1);
+  CHECK(qk_wavenet_layer_s8_valid(&Lref) && qk_wavenet_layer_s8_valid(&L),
+        "%s: qk_wavenet_layer_s8_valid false for a valid layer [%s]", qk_isa_name(isa), lc.desc);
+  const bool fused = qk_wavenet_layer_s8_fused(&L);
+  CHECK(fused == documented_fused(isa, p),
+        "%s: qk_wavenet_layer_s8_fused = %d, qk.h documents %d [%s]", qk_isa_name(isa), fused,
+        documented_fused(isa, p), lc.desc);
+  CHECK(!qk_wavenet_layer_s8_fused(&Lref), "scalar weights report a fused form [%s]", lc.desc);
+
+  int8_history xq0;
+  int8_history_init(&xq0, &lc, isa);
+  run_state want, got, split, isa_steps;
+  run_state_init(&want, &lc, &xq0);
+  run_state_init(&got, &lc, &xq0);
+  run_state_init(&split, &lc, &xq0);
+  run_state_init(&isa_steps, &lc, &xq0);
+
+  const int N = p->N, k = N > 1 ? rng_int(1, N - 1) : rng_int(0, 1);
+  run_frames(qk_wavenet_layer_s8_steps, &Lref, &lc, &want, 0, N);
+  run_frames(qk_wavenet_layer_s8, &L, &lc, &got, 0, 0); /* N = 0 writes nothing */
+  run_frames(qk_wavenet_layer_s8, &L, &lc, &got, 0, N);
+  run_frames(qk_wavenet_layer_s8, &L, &lc, &split, 0, k);
+  run_frames(qk_wavenet_layer_s8, &L, &lc, &split, k, N - k);
+  run_frames(qk_wavenet_layer_s8_steps, &L, &lc, &isa_steps, 0, N);
+
+  char what[160];
+  snprintf(what, sizeof what, "%s qk_wavenet_layer_s8 (%s) vs scalar steps", qk_isa_name(isa),
+           fused ? "fused" : "step by step");
+  compare_outputs(what, &lc, &got, &want);
+  compare_history(what, &lc, &got, &want);
+  check_untouched(what, &lc, &got, &xq0);
+  snprintf(what, sizeof what, "%s qk_wavenet_layer_s8_steps vs scalar steps", qk_isa_name(isa));
+  compare_outputs(what, &lc, &isa_steps, &want);
+  compare_history(what, &lc, &isa_steps, &want);
+  check_untouched(what, &lc, &isa_steps, &xq0);
+  check_untouched("scalar steps (oracle)", &lc, &want, &xq0);
+  snprintf(what, sizeof what, "%s qk_wavenet_layer_s8 (%s) in calls of %d + %d frames vs one call",
+           qk_isa_name(isa), fused ? "fused" : "step by step", k, N - k);
+  compare_outputs(what, &lc, &split, &got);
+  compare_history(what, &lc, &split, &got);
+  check_untouched(what, &lc, &split, &xq0);
+  CHECK(guards_intact(&lc.hist) && !memcmp(lc.hist.p, hist0.p, hist0.bytes),
+        "%s: the float history (const x) changed [%s]", qk_isa_name(isa), lc.desc);
+
+  tally->cases++;
+  tally->fused += fused;
+  (fused ? tally->fused_by_C : tally->steps_by_C)[p->C <= 24 ? p->C : 0]++;
+  if (verbose)
+    printf("    %-12s %-5s %s\n", qk_isa_name(isa), fused ? "fused" : "steps", lc.desc);
+
+  run_state_free(&want);
+  run_state_free(&got);
+  run_state_free(&split);
+  run_state_free(&isa_steps);
+  int8_history_free(&xq0);
+out:
+  qk_packed_free(cv_ref);
+  qk_packed_free(w1_ref);
+  qk_packed_free(cv);
+  qk_packed_free(w1);
+  guarded_free(&hist0);
+  layer_case_free(&lc);
+}
+
+static const int main_Cs[] = {1, 2, 3, 4, 5, 8, 12, 16};
+static const int wide_Cs[] = {20, 24};
+static const int dilations[] = {0, 1, 2, 5, 16};
+static const int frame_counts[] = {1, 2, 3, 4, 5, 7, 16, 17, 33, 64, 100};
+static const qk_format formats[] = {QK_S8, QK_S4, QK_S2, QK_CB4, QK_CB2};
+
+static bool format_takes_zp(qk_format f)
+{
+  return !qk_format_is_codebook(f);
+}
+
+/** Random parameters for C, a conv format and zero-point choice; taps mostly keep taps*C <= 64. */
+static case_params random_params(int C, qk_format f, bool zp)
+{
+  case_params p;
+  p.C = C;
+  const int fit = 64 / C; /* most taps with taps * C <= 64 */
+  p.taps = rng_int(1, fit >= 1 && fit < 4 && !rng_chance(5) ? fit : 4);
+  p.dilation = dilations[rng_int(0, COUNT(dilations) - 1)];
+  p.N = frame_counts[rng_int(0, COUNT(frame_counts) - 1)];
+  p.conv_format = f;
+  p.conv_zp = zp;
+  p.w1_format = rng_chance(4) ? formats[rng_int(0, COUNT(formats) - 1)] : f;
+  p.w1_zp = format_takes_zp(p.w1_format) && (p.w1_format == f ? zp : rng_chance(2));
+  p.conv_bias = !rng_chance(3);
+  p.bias1x1 = !rng_chance(3);
+  return p;
+}
+
+/**
+   Shapes at the edges of the fused form (taps * C exactly 64, C = 12 with
+   an odd tap count) and just past it, up to QK_TAPS_MAX_K.
+*/
+static const int edge_shapes[][2] = {{4, 16}, {8, 8}, {12, 5}, {16, 4}, {4, 17}, {12, 6},
+                                     {16, 5}, {1, 64}, {1, 65}, {3, 22}, {5, 13}, {24, 170},
+                                     {16, 256}};
+
+static void test_isa(qk_isa isa, int rounds)
+{
+  const int before = failures;
+  isa_tally t;
+  memset(&t, 0, sizeof t);
+  for (int r = 0; r < rounds; ++r) {
+    for (int ci = 0; ci < COUNT(main_Cs) + COUNT(wide_Cs); ++ci) {
+      const int C = ci < COUNT(main_Cs) ? main_Cs[ci] : wide_Cs[ci - COUNT(main_Cs)];
+      for (int fi = 0; fi < COUNT(formats); ++fi)
+        for (int zp = 0; zp <= (int)format_takes_zp(formats[fi]); ++zp) {
+          /* the wide channel counts only every other round: they never fuse */
+          if (ci >= COUNT(main_Cs) && (r + fi + zp) % 2)
+            continue;
+          case_params p = random_params(C, formats[fi], zp);
+          /* consecutive frame counts per C: every C meets every N */
+          p.N = frame_counts[(r * 8 + fi * 2 + zp) % COUNT(frame_counts)];
+          run_case(isa, &p, &t);
+        }
+    }
+  }
+  for (int s = 0; s < COUNT(edge_shapes); ++s) {
+    const qk_format f = formats[rng_int(0, COUNT(formats) - 1)];
+    case_params p = random_params(edge_shapes[s][0], f, format_takes_zp(f) && rng_chance(2));
+    p.taps = edge_shapes[s][1];
+    if (p.taps * p.C > 256) /* keep the huge convs short */
+      p.N = rng_int(1, 5), p.dilation = rng_int(0, 2);
+    run_case(isa, &p, &t);
+  }
+  printf("  %-12s %4d cases, %3d fused, %4d step by step: %s\n", qk_isa_name(isa), t.cases,
+         t.fused, t.cases - t.fused, failures == before ? "bit-exact, split calls identical" : "FAILED");
+  printf("  %-12s fused/steps by C:", "");
+  for (int C = 1; C <= 24; ++C)
+    if (t.fused_by_C[C] + t.steps_by_C[C])
+      printf(" %d:%d/%d", C, t.fused_by_C[C], t.steps_by_C[C]);
+  printf("\n");
+}
+
+/* ------------------------------------------------------------------------
+   2. The reference against the definitions of qk.h in double
+   ------------------------------------------------------------------------ */
+
+/** qk.h's dynamic quantizer for one frame, written out in float. */
+static void formula_quantize(const float *x, int C, int8_t *q, float *scale, int32_t *sum)
+{
+  float amax = 0.0f;
+  for (int c = 0; c < C; ++c)
+    amax = fmaxf(amax, fabsf(x[c]));
+  float s = 0.0f, inv = 0.0f;
+  if (amax > 0.0f && isfinite(amax)) {
+    s = amax / 127.0f;
+    inv = 127.0f / amax;
+  }
+  *sum = 0;
+  for (int c = 0; c < C; ++c) {
+    float v = rintf(x[c] * inv);
+    v = isnan(v) ? 0.0f : fminf(fmaxf(v, -127.0f), 127.0f);
+    q[c] = (int8_t)v;
+    *sum += q[c];
+  }
+  *scale = s;
+}
+
+/** The codes of one frame's a in double, and how many codes each may be off by. */
+typedef struct {
+  double scale;
+  int code[24];
+  double slack[24]; /* codes a float computation may legitimately differ by */
+} double_quant;
+
+/**
+   qk.h's dynamic formula on a (double), where err[c] bounds how far the
+   kernel's float a[c] may be from it: a code whose exact value is within
+   that distance (in code units) of a rounding boundary may round the other
+   way in float, so it gets a slack of a code step.
+*/
+static double_quant quantize_double(const double *a, const double *err, int C)
+{
+  double_quant dq;
+  double amax = 0.0, amax_err = 0.0;
+  for (int c = 0; c < C; ++c)
+    if (fabs(a[c]) > amax)
+      amax = fabs(a[c]), amax_err = err[c];
+  dq.scale = amax / 127.0;
+  for (int c = 0; c < C; ++c) {
+    dq.code[c] = 0;
+    dq.slack[c] = 0.0;
+    if (amax == 0.0)
+      continue;
+    const double t = a[c] * (127.0 / amax);
+    dq.code[c] = (int)nearbyint(t);
+    const double delta = 127.0 * (err[c] + amax_err) / amax + 1e-4;
+    const double to_boundary = fabs(fabs(t - floor(t)) - 0.5);
+    if (to_boundary < delta)
+      dq.slack[c] = 1.0 + floor(2.0 * delta);
+  }
+  return dq;
+}
+
+/** Quantizes every frame -back .. N-1 by the formula; checks the history the layer wrote. */
+static void formula_history(const layer_case *lc, const run_state *r, int8_t *q, float *s)
+{
+  const int C = lc->p.C, frames = lc->back + lc->p.N;
+  const float *h = (const float *)lc->hist.p;
+  const qk_act_s8 *xq = &r->xq.view;
+  for (int f = 0; f < frames; ++f) {
+    int32_t sum;
+    formula_quantize(h + (size_t)f * (size_t)C, C, q + (size_t)f * (size_t)C, &s[f], &sum);
+    const int n = f - lc->back; /* column in the history view */
+    const int8_t *got = xq->codes + (ptrdiff_t)n * xq->ld;
+    CHECK(!memcmp(got, q + (size_t)f * (size_t)C, (size_t)C) &&
+              !memcmp(&xq->scales[n], &s[f], sizeof(float)) && xq->sums[n] == sum,
+          "int8 history frame %d (%s) differs from qk.h's dynamic formula: scale %a vs %a, "
+          "sum %d vs %d [%s]",
+          n, n < 0 ? "lookback, qk_quantize_act_dynamic_isa" : "written by the layer",
+          xq->scales[n], s[f], xq->sums[n], sum, lc->desc);
+  }
+}
+
+typedef struct {
+  int values, slack_codes;
+  double worst; /* largest |diff| / (1 + |value|) where no code had slack */
+} semantics_tally;
+
+/** The first value outside its tolerance, and how many were. */
+typedef struct {
+  int bad, n, m;
+  double got, want, tol;
+} mismatch;
+
+static void compare_value(mismatch *mm, semantics_tally *st, int n, int m, double got,
+                          double want, double tol, bool exact_codes)
+{
+  const double rel = fabs(got - want) / (1.0 + fabs(want));
+  if (exact_codes)
+    st->worst = fmax(st->worst, rel);
+  st->values++;
+  if (fabs(got - want) <= tol)
+    return;
+  if (!mm->bad++) {
+    mm->n = n;
+    mm->m = m;
+    mm->got = got;
+    mm->want = want;
+    mm->tol = tol;
+  }
+}
+
+/**
+   z of frame n in double from the formula-quantized history (q, s: rows
+   0 .. back+N-1 = frames -back .. N-1): bias, the dilated taps and the
+   mixin. mag[m] is the sum of the terms' magnitudes (float error scale).
+*/
+static void conv_frame_double(const layer_case *lc, const int8_t *q, const float *s, int n,
+                              double *z, double *mag)
+{
+  const int C = lc->p.C, taps = lc->p.taps;
+  for (int m = 0; m < C; ++m) {
+    z[m] = lc->conv_bias ? lc->conv_bias[m] : 0.0;
+    mag[m] = fabs(z[m]);
+    for (int t = 0; t < taps; ++t) {
+      const int f = n + lc->back - lc->p.dilation * (taps - 1 - t);
+      for (int c = 0; c < C; ++c) {
+        const double term = matrix_weight(&lc->conv, m, t * C + c) *
+                            (double)q[(size_t)f * (size_t)C + (size_t)c] * (double)s[f];
+        z[m] += term;
+        mag[m] += fabs(term);
+      }
+    }
+    const double mix = (double)lc->mixin[m] * (double)lc->cond[n];
+    z[m] += mix;
+    mag[m] += fabs(mix);
+  }
+}
+
+/** next of frame n in double: x + w1x1 * dequantized a + bias1x1, and its slack. */
+static void mix_frame_double(const layer_case *lc, const double_quant *dq, int n, double *next,
+                             double *slack)
+{
+  const int C = lc->p.C;
+  for (int m = 0; m < C; ++m) {
+    next[m] = (double)lc->x[(size_t)n * (size_t)C + (size_t)m] +
+              (lc->bias1x1 ? lc->bias1x1[m] : 0.0);
+    slack[m] = 0.0;
+    for (int c = 0; c < C; ++c) {
+      const double w = matrix_weight(&lc->w1, m, c);
+      next[m] += w * dq->code[c] * dq->scale;
+      slack[m] += fabs(w) * dq->slack[c] * dq->scale;
+    }
+  }
+}
+
+static void semantics_case(const case_params *p, semantics_tally *st)
+{
+  layer_case lc;
+  layer_case_init(&lc, p);
+  qk_packed *cv = pack_or_fail(&lc.conv, QK_ISA_SCALAR), *w1 = pack_or_fail(&lc.w1, QK_ISA_SCALAR);
+  if (!cv || !w1)
+    goto out;
+  const qk_wavenet_layer L = layer_of(&lc, cv, w1);
+  int8_history xq0;
+  int8_history_init(&xq0, &lc, QK_ISA_SCALAR);
+  run_state r;
+  run_state_init(&r, &lc, &xq0);
+  run_frames(qk_wavenet_layer_s8_steps, &L, &lc, &r, 0, p->N);
+
+  const int C = p->C, frames = lc.back + p->N;
+  int8_t *q = malloc((size_t)frames * (size_t)C);
+  float *s = malloc((size_t)frames * sizeof(float));
+  formula_history(&lc, &r, q, s);
+
+  const float *head = (const float *)r.head.p, *next = (const float *)r.next.p;
+  mismatch bad_head = {0, 0, 0, 0, 0, 0}, bad_next = {0, 0, 0, 0, 0, 0};
+  for (int n = 0; n < p->N; ++n) {
+    double z[24], mag[24], a[24], err[24], want[24], slack[24];
+    conv_frame_double(&lc, q, s, n, z, mag);
+    for (int m = 0; m < C; ++m) {
+      const size_t i = (size_t)n * (size_t)C + (size_t)m;
+      a[m] = tanh(z[m]);
+      err[m] = 2e-6 + 1e-6 * mag[m]; /* qk_tanh's bound, float rounding of z */
+      const double h = (double)lc.head0[i] + a[m];
+      /* + the float rounding of z: terms of an outlier frame can cancel */
+      compare_value(&bad_head, st, n, m, head[i], h, 1e-4 * (1.0 + fabs(h)) + 1e-6 * mag[m],
+                    true);
+    }
+    const double_quant dq = quantize_double(a, err, C);
+    mix_frame_double(&lc, &dq, n, want, slack);
+    for (int m = 0; m < C; ++m) {
+      const size_t i = (size_t)n * (size_t)C + (size_t)m;
+      compare_value(&bad_next, st, n, m, next[i], want[m],
+                    1e-4 * (1.0 + fabs(want[m])) + slack[m], slack[m] == 0.0);
+    }
+    for (int c = 0; c < C; ++c)
+      st->slack_codes += dq.slack[c] > 0.0;
+  }
+  CHECK(!bad_head.bad,
+        "scalar steps head != qk.h in double at %d values, first frame %d channel %d: %.9g vs "
+        "%.9g (tol %.3g) [%s]",
+        bad_head.bad, bad_head.n, bad_head.m, bad_head.got, bad_head.want, bad_head.tol, lc.desc);
+  CHECK(!bad_next.bad,
+        "scalar steps next != qk.h in double at %d values, first frame %d channel %d: %.9g vs "
+        "%.9g (tol %.3g) [%s]",
+        bad_next.bad, bad_next.n, bad_next.m, bad_next.got, bad_next.want, bad_next.tol, lc.desc);
+  free(q);
+  free(s);
+  run_state_free(&r);
+  int8_history_free(&xq0);
+out:
+  qk_packed_free(cv);
+  qk_packed_free(w1);
+  layer_case_free(&lc);
+}
+
+static void test_semantics(void)
+{
+  const int before = failures;
+  semantics_tally st = {0, 0, 0.0};
+  int cases = 0;
+  for (int i = 0; i < 96; ++i) {
+    const int C = i < 80 ? main_Cs[i % COUNT(main_Cs)] : wide_Cs[i % 2];
+    const qk_format f = formats[(i / COUNT(main_Cs)) % COUNT(formats)];
+    case_params p = random_params(C, f, format_takes_zp(f) && i % 2);
+    semantics_case(&p, &st);
+    ++cases;
+  }
+  printf("  scalar       %d cases, %d values, worst |diff|/(1+|v|) %.2e, %d codes of a at a "
+         "rounding boundary: %s\n",
+         cases, st.values, st.worst, st.slack_codes, failures == before ? "agrees" : "FAILED");
+}
+
+/* ------------------------------------------------------------------------
+   4. qk_wavenet_layer_s8_valid refuses what the layer cannot run
+   ------------------------------------------------------------------------ */
+
+/** conv C x taps*C and w1x1 C x C of S8, packed with given groups on given ISAs. */
+typedef struct {
+  matrix conv, w1;
+  float mixin[48];
+  qk_packed *cv, *w;
+} valid_fixture;
+
+static void valid_fixture_init(valid_fixture *v, int C, int taps, int conv_group, qk_isa cv_isa,
+                               qk_isa w1_isa)
+{
+  matrix_random(&v->conv, QK_S8, C, taps * C, conv_group, false);
+  matrix_random(&v->w1, QK_S4, C, C, 0, true);
+  for (int i = 0; i < 48; ++i)
+    v->mixin[i] = 0.5f;
+  v->cv = pack_or_fail(&v->conv, cv_isa);
+  v->w = pack_or_fail(&v->w1, w1_isa);
+}
+
+static void valid_fixture_free(valid_fixture *v)
+{
+  qk_packed_free(v->cv);
+  qk_packed_free(v->w);
+  matrix_free(&v->conv);
+  matrix_free(&v->w1);
+}
+
+static qk_wavenet_layer valid_layer(const valid_fixture *v, int C, int taps)
+{
+  qk_wavenet_layer L = {.C = C, .taps = taps, .dilation = 2, .conv = v->cv, .conv_bias = NULL,
+                        .mixin = v->mixin, .w1x1 = v->w, .bias1x1 = NULL};
+  return L;
+}
+
+/** F32 weights of the right shape. */
+static qk_packed *pack_f32(int rows, int cols, float *buf)
+{
+  for (int i = 0; i < rows * cols; ++i)
+    buf[i] = 0.01f * (float)(i % 7);
+  qk_weights w = {.format = QK_F32, .rows = rows, .cols = cols, .f32 = buf};
+  const char *err = NULL;
+  qk_packed *p = qk_pack(&w, QK_ISA_SCALAR, &err);
+  CHECK(p, "qk_pack f32 %dx%d: %s", rows, cols, err ? err : "?");
+  return p;
+}
+
+static void test_valid(void)
+{
+  const int before = failures;
+  valid_fixture v;
+  /* baseline: C = 16, taps = 3, whole-row groups (0, and 48 == the row) */
+  valid_fixture_init(&v, 16, 3, 0, QK_ISA_SCALAR, QK_ISA_SCALAR);
+  qk_wavenet_layer L = valid_layer(&v, 16, 3);
+  CHECK(qk_wavenet_layer_s8_valid(&L), "valid: C=16 taps=3 s8 conv, s4 1x1 refused");
+  qk_wavenet_layer bad = L;
+  bad.taps = 2;
+  CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: taps=2 accepted for a 16x48 conv");
+  bad = L;
+  bad.C = 8;
+  CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: C=8 accepted for a 16x48 conv and 16x16 1x1");
+  bad = L;
+  bad.C = 0;
+  CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: C=0 accepted");
+  bad = L;
+  bad.taps = 0;
+  CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: taps=0 accepted");
+  bad = L;
+  bad.dilation = -1;
+  CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: dilation=-1 accepted");
+  bad = L;
+  bad.mixin = NULL;
+  CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: NULL mixin accepted");
+  bad = L;
+  bad.conv = NULL;
+  CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: NULL conv accepted");
+  bad = L;
+  bad.w1x1 = NULL;
+  CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: NULL w1x1 accepted");
+  bad = L;
+  bad.w1x1 = v.cv; /* 16 x 48 as the 1x1 */
+  CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: a 16x48 w1x1 accepted for C=16");
+  bad = L;
+  bad.conv = v.w; /* 16 x 16 as the conv */
+  CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: a 16x16 conv accepted for taps=3");
+
+  /* F32 conv or 1x1 */
+  float buf[48 * 48];
+  qk_packed *f32cv = pack_f32(16, 48, buf);
+  bad = L;
+  bad.conv = f32cv;
+  CHECK(!f32cv || !qk_wavenet_layer_s8_valid(&bad), "valid: an F32 conv accepted");
+  qk_packed_free(f32cv);
+  qk_packed *f32w1 = pack_f32(16, 16, buf);
+  bad = L;
+  bad.w1x1 = f32w1;
+  CHECK(!f32w1 || !qk_wavenet_layer_s8_valid(&bad), "valid: an F32 w1x1 accepted");
+  qk_packed_free(f32w1);
+  valid_fixture_free(&v);
+
+  /* an explicit group equal to the row is one group per row: accepted */
+  valid_fixture_init(&v, 16, 3, 48, QK_ISA_SCALAR, QK_ISA_SCALAR);
+  L = valid_layer(&v, 16, 3);
+  CHECK(qk_wavenet_layer_s8_valid(&L), "valid: conv group 48 == taps*C = 48 refused");
+  valid_fixture_free(&v);
+  /* group 16 splits a 48-wide conv row into three scale groups */
+  valid_fixture_init(&v, 16, 3, 16, QK_ISA_SCALAR, QK_ISA_SCALAR);
+  L = valid_layer(&v, 16, 3);
+  CHECK(!qk_wavenet_layer_s8_valid(&L), "valid: conv group 16 with taps*C = 48 accepted");
+  valid_fixture_free(&v);
+  /* a 1x1 of C = 32 with group 16 splits its row too */
+  {
+    matrix w1;
+    matrix_random(&w1, QK_S8, 32, 32, 16, false);
+    valid_fixture_init(&v, 32, 1, 0, QK_ISA_SCALAR, QK_ISA_SCALAR);
+    qk_packed *split = pack_or_fail(&w1, QK_ISA_SCALAR);
+    L = valid_layer(&v, 32, 1);
+    CHECK(qk_wavenet_layer_s8_valid(&L), "valid: C=32 taps=1 refused");
+    L.w1x1 = split;
+    CHECK(!split || !qk_wavenet_layer_s8_valid(&L), "valid: w1x1 group 16 with C = 32 accepted");
+    qk_packed_free(split);
+    matrix_free(&w1);
+    valid_fixture_free(&v);
+  }
+
+  /* weights packed for two different ISAs */
+  int pairs = 0;
+  for (int i = 0; i < QK_ISA_COUNT; ++i)
+    for (int j = 0; j < QK_ISA_COUNT; ++j) {
+      if (i == j || !qk_isa_supported((qk_isa)i) || !qk_isa_supported((qk_isa)j))
+        continue;
+      valid_fixture_init(&v, 8, 2, 0, (qk_isa)i, (qk_isa)j);
+      L = valid_layer(&v, 8, 2);
+      CHECK(!qk_wavenet_layer_s8_valid(&L), "valid: conv for %s with w1x1 for %s accepted",
+            qk_isa_name((qk_isa)i), qk_isa_name((qk_isa)j));
+      CHECK(!qk_wavenet_layer_s8_fused(&L), "fused: conv for %s with w1x1 for %s reports fused",
+            qk_isa_name((qk_isa)i), qk_isa_name((qk_isa)j));
+      valid_fixture_free(&v);
+      ++pairs;
+    }
+  printf("  F32, split groups, shapes, NULLs, %d mixed-ISA pairs refused: %s\n", pairs,
+         failures == before ? "ok" : "FAILED");
+}
+
+int main(int argc, char **argv)
+{
+  int rounds = 20;
+  bool required[QK_ISA_COUNT] = {false};
+  for (int i = 1; i < argc; ++i) {
+    qk_isa isa;
+    if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+      rng_state = seed_state(strtoull(argv[++i], NULL, 0));
+    else if (!strcmp(argv[i], "--rounds") && i + 1 < argc && atoi(argv[i + 1]) >= 0)
+      rounds = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--verbose"))
+      verbose = true;
+    else if (!strcmp(argv[i], "--require") && i + 1 < argc && qk_isa_from_name(argv[i + 1], &isa))
+      required[isa] = true, ++i;
+    else {
+      fprintf(stderr, "usage: %s [--seed S] [--rounds R] [--verbose] [--require ISA]...\n",
+              argv[0]);
+      return 2;
+    }
+  }
+  printf("seed 0x%" PRIx64 ", %d rounds, default ISA %s\n", rng_state, rounds,
+         qk_isa_name(qk_active_isa()));
+  for (int i = 0; i < QK_ISA_COUNT; ++i)
+    CHECK(!required[i] || qk_isa_supported((qk_isa)i), "required ISA %s cannot run here",
+          qk_isa_name((qk_isa)i));
+
+  printf("qk_wavenet_layer_s8_valid:\n");
+  test_valid();
+  printf("scalar steps against qk.h's definitions in double:\n");
+  test_semantics();
+  printf("qk_wavenet_layer_s8 on each ISA against scalar steps, and split into two calls:\n");
+  for (int i = QK_ISA_SCALAR; i < QK_ISA_COUNT; ++i) {
+    if (!qk_isa_supported((qk_isa)i)) {
+      printf("  %-12s not available here\n", qk_isa_name((qk_isa)i));
+      continue;
+    }
+    test_isa((qk_isa)i, rounds);
+  }
+  printf("%d checks, %d failures\n", checks, failures);
+  return failures ? 1 : 0;
+}
