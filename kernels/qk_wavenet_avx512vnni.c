@@ -201,17 +201,122 @@ ALWAYS_INLINE __m512i dot_columns(const fused_matrix *fm, const __m512i *w, __m5
   return _mm512_add_epi32(a0, a1);
 }
 
+/*
+  Steps 3 and 4 in registers (2 or 4 frames per vector, weights without
+  zero points): a is
+  quantized per frame by qk.h's dynamic formula -- amax over the frame's
+  lanes (a is never NaN: act16 clamps first), scale = amax / 127 and
+  inv = 127 / amax when amax is > 0 and finite (else both 0), codes
+  clamp(rint(a * inv), +-127) -- with the per-frame maxima of 4 vectors
+  reduced together and the divisions done once per 4 vectors. The codes
+  of frame (lane group) p feed the 1x1 by an in-register broadcast.
+*/
+
+/** max(v, v with its 128-bit lanes' elements permuted by imm): in-lane steps. */
+ALWAYS_INLINE __m512 max_in_lane(__m512 v, const int imm)
+{
+  return _mm512_max_ps(v, _mm512_permute_ps(v, imm));
+}
+
+/**
+   The frame maxima of m[0..3] (|a| of up to 4 vectors of P = 2 or 4
+   frames, missing ones 0), packed into one vector, so that the two
+   divisions run once for all of them: P = 2 gives each frame a 128-bit
+   lane of d01 / d23 and interleaves the two, P = 4 reduces each frame in
+   its own 128-bit lane and interleaves the four vectors. frame_values() picks a vector's values
+   back out, one per lane group.
+*/
+ALWAYS_INLINE __m512 frame_maxima(const __m512 m[4], const int P)
+{
+  if (P == 2) {
+    /* 128-bit lanes of d01: v0 frame 0, v0 frame 1, v1 frame 0, v1 frame 1 */
+    const __m512 d01 = _mm512_max_ps(_mm512_shuffle_f32x4(m[0], m[1], 0x88),
+                                     _mm512_shuffle_f32x4(m[0], m[1], 0xDD));
+    const __m512 d23 = _mm512_max_ps(_mm512_shuffle_f32x4(m[2], m[3], 0x88),
+                                     _mm512_shuffle_f32x4(m[2], m[3], 0xDD));
+    return _mm512_mask_mov_ps(max_in_lane(max_in_lane(d01, 0x4E), 0xB1), 0xAAAA,
+                              max_in_lane(max_in_lane(d23, 0x4E), 0xB1));
+  }
+  __m512 r = max_in_lane(max_in_lane(m[0], 0x4E), 0xB1);
+  r = _mm512_mask_mov_ps(r, 0x2222, max_in_lane(max_in_lane(m[1], 0x4E), 0xB1));
+  r = _mm512_mask_mov_ps(r, 0x4444, max_in_lane(max_in_lane(m[2], 0x4E), 0xB1));
+  return _mm512_mask_mov_ps(r, 0x8888, max_in_lane(max_in_lane(m[3], 0x4E), 0xB1));
+}
+
+/** Vector v's per-frame values from frame_maxima()'s packing, in each frame's lanes. */
+ALWAYS_INLINE __m512 frame_values(__m512 d, int v, const int P)
+{
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  __m512i idx;
+  if (P == 2) /* frame 0 of vector v at (v & 1) * 8 + (v >> 1), frame 1 four further */
+    idx = _mm512_add_epi32(_mm512_set1_epi32((v & 1) * 8 + (v >> 1)),
+                           _mm512_and_si512(_mm512_srli_epi32(lane, 1), _mm512_set1_epi32(4)));
+  else /* frame l / 4 of vector v at 4 * (l / 4) + v */
+    idx = _mm512_add_epi32(_mm512_andnot_si512(_mm512_set1_epi32(3), lane), _mm512_set1_epi32(v));
+  return _mm512_permutexvar_ps(idx, d);
+}
+
+ALWAYS_INLINE void mix_vectors(const qk_wavenet_layer *L, const fused_matrix *w1,
+                               const __m512 a[4], const float *x, int n, int valid_last,
+                               float *next, __m512 b1x1, const int Q, const int P, const int F)
+{
+  const int C = 4 * Q;
+  __m512 m[4];
+#pragma GCC unroll 4
+  for (int v = 0; v < 4; ++v)
+    m[v] = v < F ? _mm512_abs_ps(a[v]) : _mm512_setzero_ps();
+  const __m512 amax = frame_maxima(m, P);
+  const __m512 k127 = _mm512_set1_ps(127.0f);
+  const __mmask16 ok = _mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_GT_OQ) &
+                       _mm512_cmp_ps_mask(amax, _mm512_set1_ps(__builtin_inff()), _CMP_LT_OQ);
+  const __m512 scales = _mm512_maskz_div_ps(ok, amax, k127);
+  const __m512 invs = _mm512_maskz_div_ps(ok, k127, amax);
+  /* lanes of frame n + v*P + p read dword p*Q + j of the vector's codes */
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i group_base = _mm512_mullo_epi32(_mm512_srli_epi32(lane, C == 4 ? 2 : C == 8 ? 3 : 4),
+                                                _mm512_set1_epi32(Q));
+  (void)L;
+#pragma GCC unroll 4
+  for (int v = 0; v < F; ++v) {
+    const int valid = v + 1 < F ? P : valid_last;
+    const __mmask16 mk = lanes_mask(valid * C);
+    const __m512 scale = frame_values(scales, v, P), inv = frame_values(invs, v, P);
+    const __m512 r = _mm512_roundscale_ps(_mm512_mul_ps(a[v], inv),
+                                          _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+    const __m512 c = _mm512_min_ps(_mm512_max_ps(r, _mm512_set1_ps(-127.0f)), k127);
+    const __m512i q = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(r, r, _CMP_ORD_Q), c);
+    const __m512i u = _mm512_zextsi128_si512(
+        _mm_xor_si128(_mm512_cvtepi32_epi8(q), _mm_set1_epi8((char)0x80)));
+    __m512i acc0 = w1->start[0], acc1 = _mm512_setzero_si512();
+#pragma GCC unroll 4
+    for (int j = 0; j < Q; ++j) {
+      const __m512i uj = _mm512_permutexvar_epi32(_mm512_add_epi32(group_base, _mm512_set1_epi32(j)), u);
+      if (j % 2)
+        __asm__("vpdpbusd %2, %1, %0" : "+v"(acc1) : "v"(uj), "v"(w1->w[j]));
+      else
+        __asm__("vpdpbusd %2, %1, %0" : "+v"(acc0) : "v"(uj), "v"(w1->w[j]));
+    }
+    const __m512i i = _mm512_add_epi32(acc0, acc1);
+    const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
+    const size_t at = (size_t)(n + v * P) * (size_t)C;
+    const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + at));
+    _mm512_mask_storeu_ps(next + at, mk, _mm512_fmadd_ps(s, scale, base));
+  }
+}
+
 /**
    Step 2 for F vectors of P frames from frame n (F * P frames, the last
    vector possibly short: `valid` frames in it). The F vectors are
    independent and interleaved step by step: one frame's chain (taps, then
    the tanh polynomial and division) is long, and a loop over single
-   frames leaves the core waiting on it.
+   frames leaves the core waiting on it. With a_out NULL, steps 3 and 4
+   follow in registers (mix_vectors); else a goes to a_out for them.
 */
 ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *cv,
-                                const qk_act_s8 *xq, const float *cond, int n, int valid_last,
-                                float *head, float *a_out, __m512 bconv, __m512 mixin,
-                                const int Q, const int P, const int F)
+                                const fused_matrix *w1, const qk_act_s8 *xq, const float *x,
+                                const float *cond, int n, int valid_last, float *head,
+                                float *a_out, float *next, __m512 bconv, __m512 mixin,
+                                __m512 b1x1, const int Q, const int P, const int F)
 {
   const int C = 4 * Q, taps = L->taps;
   const ptrdiff_t ld = xq->ld;
@@ -245,24 +350,33 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
     const __mmask16 mk = lanes_mask(valid * C);
     float *hn = head + (size_t)(n + v * P) * (size_t)C;
     _mm512_mask_storeu_ps(hn, mk, _mm512_add_ps(_mm512_maskz_loadu_ps(mk, hn), a[v]));
-    _mm512_mask_storeu_ps(a_out + (size_t)(n + v * P) * (size_t)C, mk, a[v]);
+    if (a_out)
+      _mm512_mask_storeu_ps(a_out + (size_t)(n + v * P) * (size_t)C, mk, a[v]);
   }
+  if (!a_out)
+    mix_vectors(L, w1, a, x, n, valid_last, next, b1x1, Q, P, F);
 }
 
-/** Step 2 for every frame: 4 vectors at a time, then single vectors. */
+/**
+   Step 2 for every frame, 4 vectors at a time, then single vectors; with
+   a_out NULL steps 3 and 4 too.
+*/
 ALWAYS_INLINE void conv_frames(const qk_wavenet_layer *L, const fused_matrix *cv,
-                               const qk_act_s8 *xq, const float *cond, int N, float *head,
-                               float *a_out, const int Q, const int P)
+                               const fused_matrix *w1, const qk_act_s8 *xq, const float *x,
+                               const float *cond, int N, float *head, float *a_out, float *next,
+                               const int Q, const int P)
 {
   const int C = 4 * Q;
   /* qk.h: base = bias + 0.0f for the first tap (a -0 bias becomes +0) */
   const __m512 bconv = _mm512_add_ps(load_rows(L->conv_bias, C), _mm512_setzero_ps());
   const __m512 mixin = load_rows(L->mixin, C);
+  const __m512 b1x1 = load_rows(L->bias1x1, C);
   int n = 0;
   for (; n + 4 * P <= N; n += 4 * P)
-    conv_vectors(L, cv, xq, cond, n, P, head, a_out, bconv, mixin, Q, P, 4);
+    conv_vectors(L, cv, w1, xq, x, cond, n, P, head, a_out, next, bconv, mixin, b1x1, Q, P, 4);
   for (; n < N; n += P)
-    conv_vectors(L, cv, xq, cond, n, N - n < P ? N - n : P, head, a_out, bconv, mixin, Q, P, 1);
+    conv_vectors(L, cv, w1, xq, x, cond, n, N - n < P ? N - n : P, head, a_out, next, bconv,
+                 mixin, b1x1, Q, P, 1);
 }
 
 /** Step 4 for every frame, P at a time. */
@@ -301,7 +415,14 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
   prepare_matrix(L->conv, &cv, Q);
   prepare_matrix(L->w1x1, &w1, Q);
   quantize_frames(x, 4 * Q, N, xq);
-  conv_frames(L, &cv, xq, cond, N, head, scratch->z, Q, P);
+  if (P > 1 && !w1.has_zp) {
+    conv_frames(L, &cv, &w1, xq, x, cond, N, head, NULL, next, Q, P);
+    return;
+  }
+  /* One frame per vector (its maxima fold 4 vectors in 11 steps, slower
+     than the batched quantizer's 16-column transpose, measured), or zero
+     points (each frame's code sum): a through the batched quantizer. */
+  conv_frames(L, &cv, &w1, xq, x, cond, N, head, scratch->z, next, Q, P);
   quantize_frames(scratch->z, 4 * Q, N, scratch->act_1x1);
   mix_frames(L, &w1, scratch->act_1x1, x, N, next, Q, P);
 }
