@@ -212,10 +212,11 @@ ALWAYS_INLINE __m512i dot_columns(const fused_matrix *fm, const __m512i *w, __m5
   of frame (lane group) p feed the 1x1 by an in-register broadcast.
 */
 
-/** max(v, v with its 128-bit lanes' elements permuted by imm): in-lane steps. */
-ALWAYS_INLINE __m512 max_in_lane(__m512 v, const int imm)
+/** The maximum of each 128-bit lane's 4 elements, in all 4 of them. */
+ALWAYS_INLINE __m512 lane_max4(__m512 v)
 {
-  return _mm512_max_ps(v, _mm512_permute_ps(v, imm));
+  v = _mm512_max_ps(v, _mm512_permute_ps(v, 0x4E));
+  return _mm512_max_ps(v, _mm512_permute_ps(v, 0xB1));
 }
 
 /**
@@ -234,13 +235,13 @@ ALWAYS_INLINE __m512 frame_maxima(const __m512 m[4], const int P)
                                      _mm512_shuffle_f32x4(m[0], m[1], 0xDD));
     const __m512 d23 = _mm512_max_ps(_mm512_shuffle_f32x4(m[2], m[3], 0x88),
                                      _mm512_shuffle_f32x4(m[2], m[3], 0xDD));
-    return _mm512_mask_mov_ps(max_in_lane(max_in_lane(d01, 0x4E), 0xB1), 0xAAAA,
-                              max_in_lane(max_in_lane(d23, 0x4E), 0xB1));
+    return _mm512_mask_mov_ps(lane_max4(d01), 0xAAAA,
+                              lane_max4(d23));
   }
-  __m512 r = max_in_lane(max_in_lane(m[0], 0x4E), 0xB1);
-  r = _mm512_mask_mov_ps(r, 0x2222, max_in_lane(max_in_lane(m[1], 0x4E), 0xB1));
-  r = _mm512_mask_mov_ps(r, 0x4444, max_in_lane(max_in_lane(m[2], 0x4E), 0xB1));
-  return _mm512_mask_mov_ps(r, 0x8888, max_in_lane(max_in_lane(m[3], 0x4E), 0xB1));
+  __m512 r = lane_max4(m[0]);
+  r = _mm512_mask_mov_ps(r, 0x2222, lane_max4(m[1]));
+  r = _mm512_mask_mov_ps(r, 0x4444, lane_max4(m[2]));
+  return _mm512_mask_mov_ps(r, 0x8888, lane_max4(m[3]));
 }
 
 /** Vector v's per-frame values from frame_maxima()'s packing, in each frame's lanes. */

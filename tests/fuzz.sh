@@ -13,7 +13,11 @@ if [ ! -d "$build" ]; then
     -Db_sanitize=address,undefined -Db_lundef=false \
     -Dc_args=-fsanitize=fuzzer-no-link >/dev/null
 fi
-ninja -C "$build" tests/fuzz/fuzz_nam tests/fuzz/fuzz_keras tests/models/qm_make_seeds >/dev/null
+if ! out=$(ninja -C "$build" tests/fuzz/fuzz_nam tests/fuzz/fuzz_keras tests/models/qm_make_seeds 2>&1); then
+  echo "$out" | tail -n 40
+  echo "fuzz.sh: building the fuzz targets with clang failed"
+  exit 1
+fi
 
 corpus="$build/fuzz-corpus"
 "$build/tests/models/qm_make_seeds" "$corpus" ../shared/reference >/dev/null

@@ -9,6 +9,8 @@
 #        CPU_NODOTPROD (default cortex-a57), TEST_ARGS (extra test options,
 #        e.g. "--cases 1000 --seed 7").
 #
+# Also runs tests/kernels/test_wavenet_layer on the sdot CPU.
+#
 # Relies on tests/kernels/test_kernels.c: exits non-zero on any mismatch,
 # accepts --require ISA (fails if that ISA cannot run), and reports each ISA
 # as "  <name>  agrees with scalar" or "  <name>  not available here" and the
@@ -65,6 +67,17 @@ expect "$CPU_NODOTPROD" '^ +neon +agrees with scalar$' "neon not checked against
 expect "$CPU_NODOTPROD" '^ +neon-dotprod +not available here$' \
   "neon-dotprod not reported unavailable on a CPU without sdot"
 expect "$CPU_NODOTPROD" 'default ISA neon$' "dispatcher did not fall back to neon"
+
+# The int8 WaveNet layer (step by step on NEON, no fused form yet) must
+# give the scalar ISA's bits on both NEON ISAs.
+wl=$(find "$BUILD" -type f -name test_wavenet_layer -perm -u+x | head -n 1)
+[ -n "$wl" ] || { echo "neon.sh: no test_wavenet_layer executable in $BUILD" >&2; exit 1; }
+echo "=== test_wavenet_layer under qemu -cpu $CPU_DOTPROD"
+if ! env -u QUANTONE_ISA QEMU_CPU="$CPU_DOTPROD" qemu-aarch64 -L "$SYSROOT" "$wl" \
+    --require neon --require neon-dotprod 2>&1 | tail -n 12; then
+  echo "neon.sh: test_wavenet_layer failed on $CPU_DOTPROD" >&2
+  fail=1
+fi
 
 if [ "$fail" = 0 ]; then
   echo "neon.sh: OK (neon + neon-dotprod on $CPU_DOTPROD, neon only on $CPU_NODOTPROD)"
