@@ -273,6 +273,12 @@ typedef struct {
   const float *mixin;      /**< [C]: the condition's weights, float */
   const qk_packed *w1x1;   /**< integer format, one scale group per row, same ISA */
   const float *bias1x1;    /**< [C] or NULL */
+  /** Optional (NULL or `taps` pointers): W_t, conv columns t*C .. t*C + C - 1
+      packed on their own (the same codes, row scales and zero points), so
+      the step-by-step form multiplies each tap's C codes straight from the
+      history instead of taps*C-wide columns that are mostly zeros. Same
+      result; the fused form does not need them. */
+  const qk_packed *const *conv_taps;
 } qk_wavenet_layer;
 
 /**

@@ -14,16 +14,55 @@ static const qk_isa_ops *layer_ops(const qk_wavenet_layer *L)
   return ops ? ops : &qk_ops_scalar;
 }
 
+/** An integer matrix of rows x cols, one scale group per row, packed for isa. */
+static bool one_group_int(const qk_packed *W, int rows, int cols, qk_isa isa)
+{
+  return W && qk_packed_format(W) != QK_F32 && qk_packed_isa(W) == isa &&
+         qk_packed_rows(W) == rows && qk_packed_cols(W) == cols && qk_packed_group(W) == cols;
+}
+
 bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L)
 {
-  const qk_packed *cv = L->conv, *w1 = L->w1x1;
   const int C = L->C;
-  return C >= 1 && L->taps >= 1 && L->dilation >= 0 && L->taps * C <= QK_TAPS_MAX_K && cv &&
-         w1 && L->mixin && qk_packed_format(cv) != QK_F32 && qk_packed_format(w1) != QK_F32 &&
-         qk_packed_isa(cv) == qk_packed_isa(w1) && qk_packed_rows(cv) == C &&
-         qk_packed_cols(cv) == L->taps * C && qk_packed_rows(w1) == C &&
-         qk_packed_cols(w1) == C && qk_packed_group(cv) == L->taps * C &&
-         qk_packed_group(w1) == C;
+  if (C < 1 || L->taps < 1 || L->dilation < 0 || L->taps * C > QK_TAPS_MAX_K || !L->mixin ||
+      !L->conv)
+    return false;
+  const qk_isa isa = qk_packed_isa(L->conv);
+  if (!one_group_int(L->conv, C, L->taps * C, isa) || !one_group_int(L->w1x1, C, C, isa))
+    return false;
+  for (int t = 0; L->conv_taps && t < L->taps; ++t)
+    if (!one_group_int(L->conv_taps[t], C, C, isa) ||
+        qk_packed_has_zero_points(L->conv_taps[t]) != qk_packed_has_zero_points(L->conv))
+      return false;
+  return true;
+}
+
+/** z (+)= W_t x_t for tap t: the slice on the history itself, or padded columns. */
+static void conv_tap(const qk_isa_ops *ops, const qk_wavenet_layer *L, int t, const qk_act_s8 *xq,
+                     int N, qk_act_s8 *col, float *z)
+{
+  const int C = L->C;
+  const ptrdiff_t back = (ptrdiff_t)L->dilation * (L->taps - 1 - t);
+  const float *bias = t ? NULL : L->conv_bias;
+  const unsigned flags = t ? QK_ACCUMULATE : 0;
+  if (L->conv_taps) {
+    qk_act_s8 view = *xq;
+    view.codes += -back * xq->ld;
+    view.scales += -back;
+    view.sums += -back;
+    ops->gemm_s8(L->conv_taps[t], &view, N, bias, z, C, flags);
+    return;
+  }
+  for (int n = 0; n < N; ++n) {
+    const ptrdiff_t f = n - back;
+    int8_t *c = col->codes + (size_t)n * (size_t)col->ld;
+    memset(c, 0, (size_t)col->ld);
+    memcpy(c + (size_t)t * (size_t)C, xq->codes + f * xq->ld, (size_t)C);
+    col->scales[n] = xq->scales[f];
+    col->sums[n] = xq->sums[f];
+  }
+  col->per_column = true;
+  ops->gemm_s8(L->conv, col, N, bias, z, C, flags);
 }
 
 void qk_wavenet_layer_s8_steps(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
@@ -36,26 +75,14 @@ void qk_wavenet_layer_s8_steps(const qk_wavenet_layer *L, const float *x, const 
   const int C = L->C, taps = L->taps;
   const size_t nc = (size_t)N * (size_t)C;
   float *z = scratch->z;
-  qk_act_s8 *col = scratch->conv_act;
   qk_act_s8 frames = *xq;
 
   /* this call's frames into the int8 history */
   qk_act_quantize_dynamic(ops, x, C, C, N, &frames);
 
-  /* the conv, one tap at a time: columns holding that tap's codes only */
-  col->per_column = true;
-  for (int t = 0; t < taps; ++t) {
-    const ptrdiff_t back = (ptrdiff_t)L->dilation * (taps - 1 - t);
-    for (int n = 0; n < N; ++n) {
-      const ptrdiff_t f = n - back;
-      int8_t *c = col->codes + (size_t)n * (size_t)col->ld;
-      memset(c, 0, (size_t)col->ld);
-      memcpy(c + (size_t)t * (size_t)C, xq->codes + f * xq->ld, (size_t)C);
-      col->scales[n] = xq->scales[f];
-      col->sums[n] = xq->sums[f];
-    }
-    ops->gemm_s8(L->conv, col, N, t ? NULL : L->conv_bias, z, C, t ? QK_ACCUMULATE : 0);
-  }
+  /* the conv, one tap at a time (columns holding that tap's codes only) */
+  for (int t = 0; t < taps; ++t)
+    conv_tap(ops, L, t, xq, N, scratch->conv_act, z);
   for (int n = 0; n < N; ++n) {
     const float c = cond[n];
     float *zn = z + (size_t)n * (size_t)C;

@@ -142,6 +142,12 @@ void qm_model_free(qm_model *m)
   free(m);
 }
 
+void qm_model_prepare_quantized(qm_model *m, const qk_weights *const *w)
+{
+  if (m->arch == QM_ARCH_WAVENET)
+    qm_wavenet_prepare(m, w);
+}
+
 /** One internal batch (n <= chunk) through the architecture. */
 static void run(qm_model *m, const float *x, float *y, int n)
 {

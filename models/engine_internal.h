@@ -69,6 +69,17 @@ void qm_wavenet_run(qm_model *m, const float *x, float *y, int n);
 void qm_wavenet_free(qm_model *m);
 /** Copy streaming state (histories) src -> dst; false if shapes differ. RT safe. */
 bool qm_wavenet_copy_state(qm_model *dst, const qm_model *src);
+/** See qm_model_prepare_quantized(). */
+void qm_wavenet_prepare(qm_model *m, const qk_weights *const *w);
+
+/**
+   Called by the quantizer (models/variant.c) once new weights are in
+   place: w[i] describes the quantized weights of m->linears[i] (NULL for
+   float ones, or w NULL for a float model). The architecture may derive
+   run-time forms from them (the WaveNet's per-tap conv slices). Allocates;
+   not real-time; failures only cost speed.
+*/
+void qm_model_prepare_quantized(qm_model *m, const qk_weights *const *w);
 
 bool qm_seq_build(qm_model *m, const qm_desc *d, char *err, size_t errlen);
 void qm_seq_reset(qm_model *m);

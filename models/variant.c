@@ -377,6 +377,13 @@ bool qm_model_quantize(qm_model *m, const qm_variant_spec *spec, const float *ca
       act_ok = false;
     }
   }
+  /* Run-time forms derived from the quantized codes (optional: a failed
+     allocation leaves them out and only costs speed). */
+  const qk_weights **wl = calloc((size_t)n, sizeof *wl);
+  for (int i = 0; wl && i < n; ++i)
+    wl[i] = vd->bits[i] == QM_BITS_FP32 ? NULL : &vd->t[i].w;
+  qm_model_prepare_quantized(m, wl);
+  free(wl);
   if (m->variant && m->variant_free)
     m->variant_free(m->variant);
   m->variant = vd;

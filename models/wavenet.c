@@ -51,6 +51,7 @@ typedef struct {
   int dilation, lookback;
   float *hist;   /* frames x C */
   qk_act_s8 hq;  /* the same frames as int8, a scale per frame (int8 layers) */
+  qk_packed **conv_taps; /* K per-tap slices of a quantized conv, or NULL */
   int frames, pos;
   qm_linear conv, mixin, w1x1;
   rank1_weights wmix; /* the mixin's effective weights */
@@ -122,6 +123,14 @@ static qk_act_s8 int8_history_at(const qk_act_s8 *hq, int pos)
   v.scales += pos;
   v.sums += pos;
   return v;
+}
+
+static void free_conv_taps(wn_layer *L, int K)
+{
+  for (int t = 0; L->conv_taps && t < K; ++t)
+    qk_packed_free(L->conv_taps[t]);
+  free(L->conv_taps);
+  L->conv_taps = NULL;
 }
 
 static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, int ai, char *err,
@@ -235,6 +244,7 @@ void qm_wavenet_free(qm_model *m)
     for (int l = 0; l < A->n_layers; ++l) {
       free(A->layers[l].hist);
       free_int8_history(&A->layers[l].hq);
+      free_conv_taps(&A->layers[l], A->K);
       qm_linear_release(&A->layers[l].conv);
       qm_linear_release(&A->layers[l].mixin);
       qm_linear_release(&A->layers[l].w1x1);
@@ -372,6 +382,7 @@ static qk_wavenet_layer int8_layer_spec(const wn_array *A, wn_layer *L)
       .mixin = L->wmix.w,
       .w1x1 = L->w1x1.W,
       .bias1x1 = L->w1x1.bias,
+      .conv_taps = (const qk_packed *const *)L->conv_taps,
   };
   return spec;
 }
@@ -533,4 +544,66 @@ bool qm_wavenet_copy_state(qm_model *dst, const qm_model *src)
     }
   }
   return true;
+}
+
+/** Index of L in the model's linears, or -1. */
+static int linear_index(const qm_model *m, const qm_linear *L)
+{
+  for (int i = 0; i < m->n_linears; ++i)
+    if (m->linears[i] == L)
+      return i;
+  return -1;
+}
+
+/**
+   The K per-tap slices of a quantized conv (qk.h's conv_taps), from the
+   codes the quantizer made: columns t*C .. t*C + C - 1 of every row with
+   the row's scale and zero point. NULL when the weights are float, have
+   groups that split a row, or an allocation fails (the slices only save
+   time; the layer runs without them).
+*/
+static qk_packed **pack_conv_taps(const qk_weights *w, int C, int K, qk_isa isa)
+{
+  if (w->format == QK_F32 || qk_group_count(w->cols, w->group) != 1 || w->cols != K * C)
+    return NULL;
+  qk_packed **taps = calloc((size_t)K, sizeof *taps);
+  int8_t *codes = malloc((size_t)C * (size_t)C);
+  bool ok = taps && codes;
+  for (int t = 0; ok && t < K; ++t) {
+    for (int r = 0; r < w->rows; ++r)
+      memcpy(codes + (size_t)r * (size_t)C, w->codes + (size_t)r * (size_t)w->cols + (size_t)t * C,
+             (size_t)C);
+    qk_weights slice = *w;
+    slice.cols = C;
+    slice.group = 0;
+    slice.codes = codes;
+    ok = (taps[t] = qk_pack(&slice, isa, NULL)) != NULL;
+  }
+  free(codes);
+  if (!ok && taps) {
+    for (int t = 0; t < K; ++t)
+      qk_packed_free(taps[t]);
+    free(taps);
+    taps = NULL;
+  }
+  return taps;
+}
+
+void qm_wavenet_prepare(qm_model *m, const qk_weights *const *w)
+{
+  qm_wavenet *wn = m->wn;
+  for (int a = 0; a < wn->n_arrays; ++a) {
+    wn_array *A = &wn->arrays[a];
+    for (int l = 0; l < A->n_layers; ++l) {
+      wn_layer *L = &A->layers[l];
+      free_conv_taps(L, A->K);
+      const int i = linear_index(m, &L->conv);
+      if (A->K < 2 || i < 0 || !w || !w[i])
+        continue;
+      rank1_effective(&L->wmix, &L->mixin);
+      const qk_wavenet_layer spec = int8_layer_spec(A, L);
+      if (qk_wavenet_layer_s8_valid(&spec) && !qk_wavenet_layer_s8_fused(&spec))
+        L->conv_taps = pack_conv_taps(w[i], A->C, A->K, m->isa);
+    }
+  }
 }

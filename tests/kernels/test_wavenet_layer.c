@@ -22,6 +22,8 @@
      ASan (this test also runs in the sanitizer build) sees any overrun.
      The fused/step-by-step choice itself is checked against what qk.h
      documents, so a fused form that silently stops being used fails too.
+     The step-by-step form with per-tap conv slices (conv_taps, what the
+     engine gives ISAs without a fused form) must give the same bits.
 
   2. The reference is the intended maths. On the scalar ISA, next and
      head are recomputed from the definitions in qk.h in double: history
@@ -241,6 +243,38 @@ static qk_packed *pack_or_fail(const matrix *mx, qk_isa isa)
   CHECK(p, "qk_pack %s %dx%d group %d on %s failed: %s", qk_format_name(mx->w.format),
         mx->w.rows, mx->w.cols, mx->w.group, qk_isa_name(isa), err ? err : "?");
   return p;
+}
+
+/**
+   The conv's per-tap slices (qk.h's conv_taps): columns t*C .. t*C + C - 1
+   of every row, the same scales, zero points and codebook, packed for isa.
+*/
+static qk_packed **pack_taps_or_fail(const matrix *mx, int C, int taps, qk_isa isa)
+{
+  qk_packed **tp = calloc((size_t)taps, sizeof *tp);
+  int8_t *codes = malloc((size_t)mx->w.rows * (size_t)C);
+  for (int t = 0; t < taps; ++t) {
+    for (int r = 0; r < mx->w.rows; ++r)
+      memcpy(codes + (size_t)r * (size_t)C,
+             mx->codes + (size_t)r * (size_t)mx->w.cols + (size_t)t * (size_t)C, (size_t)C);
+    qk_weights w = mx->w;
+    w.cols = C;
+    w.group = 0;
+    w.codes = codes;
+    const char *err = NULL;
+    tp[t] = qk_pack(&w, isa, &err);
+    CHECK(tp[t], "qk_pack of tap %d slice on %s failed: %s", t, qk_isa_name(isa),
+          err ? err : "?");
+  }
+  free(codes);
+  return tp;
+}
+
+static void taps_free(qk_packed **tp, int taps)
+{
+  for (int t = 0; tp && t < taps; ++t)
+    qk_packed_free(tp[t]);
+  free(tp);
 }
 
 /* ------------------------------------------------------------------------
@@ -619,11 +653,18 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
 
   int8_history xq0;
   int8_history_init(&xq0, &lc, isa);
-  run_state want, got, split, isa_steps;
+  run_state want, got, split, isa_steps, sliced;
   run_state_init(&want, &lc, &xq0);
   run_state_init(&got, &lc, &xq0);
   run_state_init(&split, &lc, &xq0);
   run_state_init(&isa_steps, &lc, &xq0);
+  run_state_init(&sliced, &lc, &xq0);
+  /* the same layer with per-tap slices, step by step (qk.h: same result) */
+  qk_packed **taps = pack_taps_or_fail(&lc.conv, p->C, p->taps, isa);
+  qk_wavenet_layer Ls = L;
+  Ls.conv_taps = (const qk_packed *const *)taps;
+  CHECK(qk_wavenet_layer_s8_valid(&Ls), "%s: layer with tap slices not valid [%s]",
+        qk_isa_name(isa), lc.desc);
 
   const int N = p->N, k = N > 1 ? rng_int(1, N - 1) : rng_int(0, 1);
   run_frames(qk_wavenet_layer_s8_steps, &Lref, &lc, &want, 0, N);
@@ -632,6 +673,7 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
   run_frames(qk_wavenet_layer_s8, &L, &lc, &split, 0, k);
   run_frames(qk_wavenet_layer_s8, &L, &lc, &split, k, N - k);
   run_frames(qk_wavenet_layer_s8_steps, &L, &lc, &isa_steps, 0, N);
+  run_frames(qk_wavenet_layer_s8_steps, &Ls, &lc, &sliced, 0, N);
 
   char what[160];
   snprintf(what, sizeof what, "%s qk_wavenet_layer_s8 (%s) vs scalar steps", qk_isa_name(isa),
@@ -644,6 +686,11 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
   compare_history(what, &lc, &isa_steps, &want);
   check_untouched(what, &lc, &isa_steps, &xq0);
   check_untouched("scalar steps (oracle)", &lc, &want, &xq0);
+  snprintf(what, sizeof what, "%s qk_wavenet_layer_s8_steps with tap slices vs scalar steps",
+           qk_isa_name(isa));
+  compare_outputs(what, &lc, &sliced, &want);
+  compare_history(what, &lc, &sliced, &want);
+  check_untouched(what, &lc, &sliced, &xq0);
   snprintf(what, sizeof what, "%s qk_wavenet_layer_s8 (%s) in calls of %d + %d frames vs one call",
            qk_isa_name(isa), fused ? "fused" : "step by step", k, N - k);
   compare_outputs(what, &lc, &split, &got);
@@ -662,6 +709,8 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
   run_state_free(&got);
   run_state_free(&split);
   run_state_free(&isa_steps);
+  run_state_free(&sliced);
+  taps_free(taps, p->taps);
   int8_history_free(&xq0);
 out:
   qk_packed_free(cv_ref);
@@ -1105,6 +1154,28 @@ static void test_valid(void)
     valid_fixture_free(&v);
   }
 
+  /* tap slices: right ones accepted; wrong shape or zero points refused */
+  {
+    valid_fixture_init(&v, 8, 3, 0, QK_ISA_SCALAR, QK_ISA_SCALAR);
+    qk_packed **good = pack_taps_or_fail(&v.conv, 8, 3, QK_ISA_SCALAR);
+    L = valid_layer(&v, 8, 3);
+    L.conv_taps = (const qk_packed *const *)good;
+    CHECK(qk_wavenet_layer_s8_valid(&L), "valid: correct tap slices refused");
+    const qk_packed *wrong[3] = {good[0], v.cv, good[2]}; /* a whole conv as a slice */
+    L.conv_taps = wrong;
+    CHECK(!qk_wavenet_layer_s8_valid(&L), "valid: a %dx%d matrix accepted as a tap slice",
+          qk_packed_rows(v.cv), qk_packed_cols(v.cv));
+    matrix asym;
+    matrix_random(&asym, QK_S8, 8, 24, 0, true);
+    qk_packed **zp = pack_taps_or_fail(&asym, 8, 3, QK_ISA_SCALAR);
+    L.conv_taps = (const qk_packed *const *)zp;
+    CHECK(!qk_wavenet_layer_s8_valid(&L), "valid: slices with zero points, conv without, accepted");
+    taps_free(zp, 3);
+    taps_free(good, 3);
+    matrix_free(&asym);
+    valid_fixture_free(&v);
+  }
+
   /* weights packed for two different ISAs */
   int pairs = 0;
   for (int i = 0; i < QK_ISA_COUNT; ++i)
@@ -1120,7 +1191,7 @@ static void test_valid(void)
       valid_fixture_free(&v);
       ++pairs;
     }
-  printf("  F32, split groups, shapes, NULLs, %d mixed-ISA pairs refused: %s\n", pairs,
+  printf("  F32, split groups, shapes, NULLs, bad tap slices, %d mixed-ISA pairs refused: %s\n", pairs,
          failures == before ? "ok" : "FAILED");
 }
 
