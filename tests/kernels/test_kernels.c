@@ -18,6 +18,7 @@
   missing instruction set is an error, not a silent skip).
 */
 #include "qk.h"
+#include "qk_test.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -25,38 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-static int checks;
 
-#define CHECK(cond, ...)                                                             \
-  do {                                                                               \
-    ++checks;                                                                        \
-    if (!(cond)) {                                                                   \
-      if (++failures <= 30) {                                                        \
-        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                         \
-        fprintf(stderr, __VA_ARGS__);                                                \
-        fputc('\n', stderr);                                                         \
-      }                                                                              \
-    }                                                                                \
-  } while (0)
-
-/* ---- seeded PRNG (xorshift64*), so every failure can be replayed ---- */
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rng_next(void)
-{
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 0x2545F4914F6CDD1Dull;
-}
-static int rng_int(int lo, int hi) /* inclusive */
-{
-  return lo + (int)(rng_next() % (uint64_t)(hi - lo + 1));
-}
-static float rng_float(float lo, float hi)
-{
-  return lo + (hi - lo) * (float)((rng_next() >> 40) * (1.0 / 16777216.0));
-}
 
 /* ---- guarded output buffers ---- */
 #define GUARD 64

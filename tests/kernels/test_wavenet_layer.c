@@ -52,6 +52,8 @@
   every case with whether it ran fused.
 */
 #include "qk.h"
+#define QK_TEST_SEED 0x5DEECE66D2545F49ull
+#include "qk_test.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -59,41 +61,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int failures;
-static int checks;
 static bool verbose;
 
-#define CHECK(cond, ...)                                                             \
-  do {                                                                               \
-    ++checks;                                                                        \
-    if (!(cond)) {                                                                   \
-      if (++failures <= 30) {                                                        \
-        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                         \
-        fprintf(stderr, __VA_ARGS__);                                                \
-        fputc('\n', stderr);                                                         \
-      }                                                                              \
-    }                                                                                \
-  } while (0)
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-/* ---- seeded PRNG (xorshift64*), so every failure can be replayed ---- */
-static uint64_t rng_state = 0x5DEECE66D2545F49ull;
-static uint64_t rng_next(void)
-{
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * 0x2545F4914F6CDD1Dull;
-}
-static int rng_int(int lo, int hi) /* inclusive */
-{
-  return lo + (int)(rng_next() % (uint64_t)(hi - lo + 1));
-}
-static float rng_float(float lo, float hi)
-{
-  return lo + (hi - lo) * (float)((rng_next() >> 40) * (1.0 / 16777216.0));
-}
 /** A nonzero xorshift state from any seed (distinct seeds, distinct states). */
 static uint64_t seed_state(uint64_t seed)
 {

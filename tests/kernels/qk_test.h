@@ -1,0 +1,55 @@
+/*
+  What the kernel tests share: a counting CHECK that keeps going after a
+  failure (so one run lists every broken case, the first 30 printed) and a
+  seeded xorshift64* generator, so every failure can be replayed. A test
+  may define QK_TEST_SEED before including this. Header-only: each test is
+  one executable.
+*/
+#ifndef QUANTONE_TESTS_QK_TEST_H
+#define QUANTONE_TESTS_QK_TEST_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+static int failures;
+static int checks;
+
+#define CHECK(cond, ...)                                                             \
+  do {                                                                               \
+    ++checks;                                                                        \
+    if (!(cond)) {                                                                   \
+      if (++failures <= 30) {                                                        \
+        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                         \
+        fprintf(stderr, __VA_ARGS__);                                                \
+        fputc('\n', stderr);                                                         \
+      }                                                                              \
+    }                                                                                \
+  } while (0)
+
+#ifndef QK_TEST_SEED
+#define QK_TEST_SEED 0x9E3779B97F4A7C15ull
+#endif
+
+static uint64_t rng_state = QK_TEST_SEED;
+
+static inline uint64_t rng_next(void)
+{
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return rng_state * 0x2545F4914F6CDD1Dull;
+}
+
+/** Uniform in [lo, hi], both inclusive. */
+static inline int rng_int(int lo, int hi)
+{
+  return lo + (int)(rng_next() % (uint64_t)(hi - lo + 1));
+}
+
+/** Uniform in [lo, hi) with 24 random bits. */
+static inline float rng_float(float lo, float hi)
+{
+  return lo + (hi - lo) * (float)((rng_next() >> 40) * (1.0 / 16777216.0));
+}
+
+#endif
