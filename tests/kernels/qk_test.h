@@ -1,6 +1,5 @@
 /*
-  What the kernel tests share: a counting CHECK that keeps going after a
-  failure (so one run lists every broken case, the first 30 printed) and a
+  What the kernel tests share: the counting CHECK (test_check.h) and a
   seeded xorshift64* generator, so every failure can be replayed. A test
   may define QK_TEST_SEED before including this. Header-only: each test is
   one executable.
@@ -8,23 +7,9 @@
 #ifndef QUANTONE_TESTS_QK_TEST_H
 #define QUANTONE_TESTS_QK_TEST_H
 
+#include "test_check.h"
+
 #include <stdint.h>
-#include <stdio.h>
-
-static int failures;
-static int checks;
-
-#define CHECK(cond, ...)                                                             \
-  do {                                                                               \
-    ++checks;                                                                        \
-    if (!(cond)) {                                                                   \
-      if (++failures <= 30) {                                                        \
-        fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                         \
-        fprintf(stderr, __VA_ARGS__);                                                \
-        fputc('\n', stderr);                                                         \
-      }                                                                              \
-    }                                                                                \
-  } while (0)
 
 #ifndef QK_TEST_SEED
 #define QK_TEST_SEED 0x9E3779B97F4A7C15ull

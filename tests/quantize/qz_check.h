@@ -1,29 +1,16 @@
 /*
-  What the quantizer tests share: a counting CHECK that keeps going after a
-  failure (so one run lists every broken case) and a seeded splitmix64
-  generator for reproducible test tensors. Header-only: each test is one
+  What the quantizer tests share: the counting CHECK (test_check.h) and a
+  seeded splitmix64 generator for reproducible test tensors. Header-only: each test is one
   executable.
 */
 #ifndef QUANTONE_TESTS_QZ_CHECK_H
 #define QUANTONE_TESTS_QZ_CHECK_H
 
+#include "test_check.h"
+
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
 
-static int failures;
-static int checks;
-
-#define CHECK(cond, ...)                                                   \
-  do {                                                                     \
-    ++checks;                                                              \
-    if (!(cond)) {                                                         \
-      ++failures;                                                          \
-      fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);      \
-      fprintf(stderr, __VA_ARGS__);                                        \
-      fputc('\n', stderr);                                                 \
-    }                                                                      \
-  } while (0)
 
 static uint64_t rng_state;
 
