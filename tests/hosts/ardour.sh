@@ -4,7 +4,10 @@
 # exports. Passes when Quantone's weight_bytes changed after the 4-bit
 # request and the export is audio, 40 dB quieter with Quantone's output
 # level at -40 dB. Ardour's exit status is not judged (its teardown may
-# crash after a good export); the files are.
+# crash after a good export); the files are. Ardour 7 also aborts now and
+# then between the two exports, with or without Quantone (seen about once
+# in ten runs): a run that ends without both files is retried, up to three
+# runs, and every attempt is printed.
 . "$(dirname "$0")/common.sh"
 LUA=$1
 need ardour7-lua
@@ -14,8 +17,15 @@ export QT_ARDOUR_DIR="$WORK"
 # a private config dir: no user settings in, no test settings out
 export XDG_CONFIG_HOME="$WORK/config"
 export LV2_PATH="$LV2DIR"
-timeout 300 ardour7-lua "$LUA" >"$WORK/ardour.log" 2>&1
-echo "  ardour7-lua exit status $? (not judged)"
+A="$WORK/export/int4.wav"
+B="$WORK/export/int4-minus40.wav"
+for attempt in 1 2 3; do
+  rm -f "$A" "$B"
+  timeout 300 ardour7-lua "$LUA" >"$WORK/ardour.log" 2>&1
+  echo "  run $attempt: ardour7-lua exit status $? (not judged)"
+  [ -s "$A" ] && [ -s "$B" ] && break
+  grep -q '^QT_NO_PLUGIN' "$WORK/ardour.log" && break
+done
 grep '^QT_' "$WORK/ardour.log" | sed 's/^/  /'
 grep -q '^QT_NO_PLUGIN' "$WORK/ardour.log" && fail "Ardour did not find $URI in LV2_PATH=$LV2DIR"
 WB=$(sed -n 's/^QT_WEIGHT_BYTES //p' "$WORK/ardour.log")
@@ -23,8 +33,6 @@ WB=$(sed -n 's/^QT_WEIGHT_BYTES //p' "$WORK/ardour.log")
 set -- $WB
 [ "$1" != "$2" ] || fail "weight_bytes stayed $1 after setting precision 4"
 grep -q '^QT_PRECISION 4$' "$WORK/ardour.log" || fail "precision is not 4"
-A="$WORK/export/int4.wav"
-B="$WORK/export/int4-minus40.wav"
 audible "$A" "export at 4 bits"
 [ -s "$B" ] || fail "second export missing"
 RA=$(field rms "$("$WAVSTAT" "$A")")
