@@ -279,6 +279,10 @@ typedef struct {
       history instead of taps*C-wide columns that are mostly zeros. Same
       result; the fused form does not need them. */
   const qk_packed *const *conv_taps;
+  /** Optional: what qk_wavenet_layer_s8_prepare() made of these weights, so
+      the fused form does not decode them again on every call (it does when
+      this is NULL). Same result either way. */
+  const void *prepared;
 } qk_wavenet_layer;
 
 /**
@@ -316,6 +320,15 @@ void qk_wavenet_layer_s8_steps(const qk_wavenet_layer *L, const float *x, const 
 
 /** True if qk_wavenet_layer_s8() runs this layer fused (tests, benchmarks). */
 bool qk_wavenet_layer_s8_fused(const qk_wavenet_layer *L);
+
+/**
+   Bytes of the fused form's prepared weights for L (0 if L does not run
+   fused). Prepare time: qk_wavenet_layer_s8_prepare() writes them to mem
+   (64-byte aligned, that size) from L's conv and w1x1; pass mem as
+   L->prepared while those weights stay the same.
+*/
+size_t qk_wavenet_layer_s8_prepared_size(const qk_wavenet_layer *L);
+void qk_wavenet_layer_s8_prepare(const qk_wavenet_layer *L, void *mem);
 
 /** Vectorized activations on the active ISA; |error| <= 2e-6 vs libm on [-20, 20]. */
 void qk_tanh(float *y, const float *x, size_t n);

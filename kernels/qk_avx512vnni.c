@@ -1377,4 +1377,6 @@ const qk_isa_ops qk_ops_avx512vnni = {
   .quantize_dynamic_taps = quantize_dynamic_taps_avx512,
   .wavenet_layer_fusable = qk_avx512vnni_wavenet_layer_fusable,
   .wavenet_layer_s8 = qk_avx512vnni_wavenet_layer_s8,
+  .wavenet_prepared_size = qk_avx512vnni_wavenet_prepared_size,
+  .wavenet_prepare = qk_avx512vnni_wavenet_prepare,
 };

@@ -158,5 +158,7 @@ bool qk_avx512vnni_wavenet_layer_fusable(const qk_wavenet_layer *L);
 void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
                                     const float *cond, int N, float *head, float *next,
                                     const qk_wavenet_scratch *scratch);
+size_t qk_avx512vnni_wavenet_prepared_size(const qk_wavenet_layer *L);
+void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem);
 
 #endif

@@ -108,6 +108,9 @@ typedef struct {
   void (*wavenet_layer_s8)(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
                            const float *cond, int N, float *head, float *next,
                            const qk_wavenet_scratch *scratch);
+  /** With the two above: qk.h's prepared weights of a fusable layer. */
+  size_t (*wavenet_prepared_size)(const qk_wavenet_layer *L);
+  void (*wavenet_prepare)(const qk_wavenet_layer *L, void *mem);
 } qk_isa_ops;
 
 extern const qk_isa_ops qk_ops_scalar;

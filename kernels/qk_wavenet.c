@@ -115,3 +115,14 @@ void qk_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act
   else
     qk_wavenet_layer_s8_steps(L, x, xq, cond, N, head, next, scratch);
 }
+
+size_t qk_wavenet_layer_s8_prepared_size(const qk_wavenet_layer *L)
+{
+  return qk_wavenet_layer_s8_fused(L) ? layer_ops(L)->wavenet_prepared_size(L) : 0;
+}
+
+void qk_wavenet_layer_s8_prepare(const qk_wavenet_layer *L, void *mem)
+{
+  if (qk_wavenet_layer_s8_fused(L))
+    layer_ops(L)->wavenet_prepare(L, mem);
+}

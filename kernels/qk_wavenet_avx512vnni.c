@@ -407,25 +407,57 @@ static void quantize_frames(const float *x, int C, int N, const qk_act_s8 *dst)
   qk_act_quantize_dynamic(&qk_ops_avx512vnni, x, C, C, N, &out);
 }
 
+/** Both matrices of a layer, ready for the frame loops (qk.h's prepared weights). */
+typedef struct {
+  fused_matrix cv, w1;
+} fused_layer;
+
+ALWAYS_INLINE void prepare_layer(const qk_wavenet_layer *L, fused_layer *fl, const int Q)
+{
+  prepare_matrix(L->conv, &fl->cv, Q);
+  prepare_matrix(L->w1x1, &fl->w1, Q);
+}
+
+size_t qk_avx512vnni_wavenet_prepared_size(const qk_wavenet_layer *L)
+{
+  (void)L;
+  return sizeof(fused_layer);
+}
+
+void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem)
+{
+  fused_layer *fl = mem;
+  switch (L->C / 4) {
+  case 1: prepare_layer(L, fl, 1); break;
+  case 2: prepare_layer(L, fl, 2); break;
+  case 3: prepare_layer(L, fl, 3); break;
+  default: prepare_layer(L, fl, 4); break;
+  }
+}
+
 ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
                            const float *cond, int N, float *head, float *next,
                            const qk_wavenet_scratch *scratch, const int Q)
 {
   const int P = 4 / Q == 4 ? 4 : 4 / Q == 2 ? 2 : 1; /* C = 4, 8: 4, 2 frames per zmm */
-  fused_matrix cv, w1;
-  prepare_matrix(L->conv, &cv, Q);
-  prepare_matrix(L->w1x1, &w1, Q);
+  fused_layer local;
+  const fused_layer *fl = L->prepared;
+  if (!fl) {
+    prepare_layer(L, &local, Q);
+    fl = &local;
+  }
+  const fused_matrix *cv = &fl->cv, *w1 = &fl->w1;
   quantize_frames(x, 4 * Q, N, xq);
-  if (P > 1 && !w1.has_zp) {
-    conv_frames(L, &cv, &w1, xq, x, cond, N, head, NULL, next, Q, P);
+  if (P > 1 && !w1->has_zp) {
+    conv_frames(L, cv, w1, xq, x, cond, N, head, NULL, next, Q, P);
     return;
   }
   /* One frame per vector (its maxima fold 4 vectors in 11 steps, slower
      than the batched quantizer's 16-column transpose, measured), or zero
      points (each frame's code sum): a through the batched quantizer. */
-  conv_frames(L, &cv, &w1, xq, x, cond, N, head, scratch->z, next, Q, P);
+  conv_frames(L, cv, w1, xq, x, cond, N, head, scratch->z, next, Q, P);
   quantize_frames(scratch->z, 4 * Q, N, scratch->act_1x1);
-  mix_frames(L, &w1, scratch->act_1x1, x, N, next, Q, P);
+  mix_frames(L, w1, scratch->act_1x1, x, N, next, Q, P);
 }
 
 void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,

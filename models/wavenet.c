@@ -52,6 +52,8 @@ typedef struct {
   float *hist;   /* frames x C */
   qk_act_s8 hq;  /* the same frames as int8, a scale per frame (int8 layers) */
   qk_packed **conv_taps; /* K per-tap slices of a quantized conv, or NULL */
+  void *prepared;        /* the fused form's prepared weights, or NULL */
+  unsigned prepared_gen[2]; /* conv.W_gen, w1x1.W_gen they were made from */
   int frames, pos;
   qm_linear conv, mixin, w1x1;
   rank1_weights wmix; /* the mixin's effective weights */
@@ -125,12 +127,15 @@ static qk_act_s8 int8_history_at(const qk_act_s8 *hq, int pos)
   return v;
 }
 
-static void free_conv_taps(wn_layer *L, int K)
+/** Drop what qm_wavenet_prepare() derived from the layer's weights. */
+static void free_derived(wn_layer *L, int K)
 {
   for (int t = 0; L->conv_taps && t < K; ++t)
     qk_packed_free(L->conv_taps[t]);
   free(L->conv_taps);
   L->conv_taps = NULL;
+  free(L->prepared);
+  L->prepared = NULL;
 }
 
 static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, int ai, char *err,
@@ -244,7 +249,7 @@ void qm_wavenet_free(qm_model *m)
     for (int l = 0; l < A->n_layers; ++l) {
       free(A->layers[l].hist);
       free_int8_history(&A->layers[l].hq);
-      free_conv_taps(&A->layers[l], A->K);
+      free_derived(&A->layers[l], A->K);
       qm_linear_release(&A->layers[l].conv);
       qm_linear_release(&A->layers[l].mixin);
       qm_linear_release(&A->layers[l].w1x1);
@@ -383,6 +388,10 @@ static qk_wavenet_layer int8_layer_spec(const wn_array *A, wn_layer *L)
       .w1x1 = L->w1x1.W,
       .bias1x1 = L->w1x1.bias,
       .conv_taps = (const qk_packed *const *)L->conv_taps,
+      .prepared = L->prepared && L->prepared_gen[0] == L->conv.W_gen &&
+                          L->prepared_gen[1] == L->w1x1.W_gen
+                      ? L->prepared
+                      : NULL,
   };
   return spec;
 }
@@ -589,6 +598,11 @@ static qk_packed **pack_conv_taps(const qk_weights *w, int C, int K, qk_isa isa)
   return taps;
 }
 
+/**
+   After quantization: per int8 layer, the fused form's prepared weights
+   where the ISA has one (decoded once here instead of on every call),
+   else the per-tap conv slices of the step-by-step form.
+*/
 void qm_wavenet_prepare(qm_model *m, const qk_weights *const *w)
 {
   qm_wavenet *wn = m->wn;
@@ -596,14 +610,25 @@ void qm_wavenet_prepare(qm_model *m, const qk_weights *const *w)
     wn_array *A = &wn->arrays[a];
     for (int l = 0; l < A->n_layers; ++l) {
       wn_layer *L = &A->layers[l];
-      free_conv_taps(L, A->K);
+      free_derived(L, A->K);
       const int i = linear_index(m, &L->conv);
-      if (A->K < 2 || i < 0 || !w || !w[i])
+      if (i < 0 || !w || !w[i])
         continue;
       rank1_effective(&L->wmix, &L->mixin);
       const qk_wavenet_layer spec = int8_layer_spec(A, L);
-      if (qk_wavenet_layer_s8_valid(&spec) && !qk_wavenet_layer_s8_fused(&spec))
+      if (!qk_wavenet_layer_s8_valid(&spec))
+        continue;
+      if (qk_wavenet_layer_s8_fused(&spec)) {
+        const size_t bytes = qk_wavenet_layer_s8_prepared_size(&spec);
+        L->prepared = bytes ? aligned_alloc(64, (bytes + 63) / 64 * 64) : NULL;
+        if (L->prepared) {
+          qk_wavenet_layer_s8_prepare(&spec, L->prepared);
+          L->prepared_gen[0] = L->conv.W_gen;
+          L->prepared_gen[1] = L->w1x1.W_gen;
+        }
+      } else if (A->K > 1) {
         L->conv_taps = pack_conv_taps(w[i], A->C, A->K, m->isa);
+      }
     }
   }
 }

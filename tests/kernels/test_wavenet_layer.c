@@ -23,7 +23,8 @@
      The fused/step-by-step choice itself is checked against what qk.h
      documents, so a fused form that silently stops being used fails too.
      The step-by-step form with per-tap conv slices (conv_taps, what the
-     engine gives ISAs without a fused form) must give the same bits.
+     engine gives ISAs without a fused form) and the fused form with
+     prepared weights (what the engine gives it) must give the same bits.
 
   2. The reference is the intended maths. On the scalar ISA, next and
      head are recomputed from the definitions in qk.h in double: history
@@ -625,12 +626,22 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
 
   int8_history xq0;
   int8_history_init(&xq0, &lc, isa);
-  run_state want, got, split, isa_steps, sliced;
+  run_state want, got, split, isa_steps, sliced, prepped;
   run_state_init(&want, &lc, &xq0);
   run_state_init(&got, &lc, &xq0);
   run_state_init(&split, &lc, &xq0);
   run_state_init(&isa_steps, &lc, &xq0);
   run_state_init(&sliced, &lc, &xq0);
+  run_state_init(&prepped, &lc, &xq0);
+  /* the same layer with prepared weights (qk.h: same result) */
+  const size_t prep_bytes = qk_wavenet_layer_s8_prepared_size(&L);
+  CHECK((prep_bytes > 0) == fused, "%s: prepared size %zu for a layer %s fused [%s]",
+        qk_isa_name(isa), prep_bytes, fused ? "run" : "not run", lc.desc);
+  void *prep = prep_bytes ? aligned_alloc(64, (prep_bytes + 63) / 64 * 64) : NULL;
+  if (prep)
+    qk_wavenet_layer_s8_prepare(&L, prep);
+  qk_wavenet_layer Lp = L;
+  Lp.prepared = prep;
   /* the same layer with per-tap slices, step by step (qk.h: same result) */
   qk_packed **taps = pack_taps_or_fail(&lc.conv, p->C, p->taps, isa);
   qk_wavenet_layer Ls = L;
@@ -646,6 +657,7 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
   run_frames(qk_wavenet_layer_s8, &L, &lc, &split, k, N - k);
   run_frames(qk_wavenet_layer_s8_steps, &L, &lc, &isa_steps, 0, N);
   run_frames(qk_wavenet_layer_s8_steps, &Ls, &lc, &sliced, 0, N);
+  run_frames(qk_wavenet_layer_s8, &Lp, &lc, &prepped, 0, N);
 
   char what[160];
   snprintf(what, sizeof what, "%s qk_wavenet_layer_s8 (%s) vs scalar steps", qk_isa_name(isa),
@@ -663,6 +675,11 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
   compare_outputs(what, &lc, &sliced, &want);
   compare_history(what, &lc, &sliced, &want);
   check_untouched(what, &lc, &sliced, &xq0);
+  snprintf(what, sizeof what, "%s qk_wavenet_layer_s8 with prepared weights vs scalar steps",
+           qk_isa_name(isa));
+  compare_outputs(what, &lc, &prepped, &want);
+  compare_history(what, &lc, &prepped, &want);
+  check_untouched(what, &lc, &prepped, &xq0);
   snprintf(what, sizeof what, "%s qk_wavenet_layer_s8 (%s) in calls of %d + %d frames vs one call",
            qk_isa_name(isa), fused ? "fused" : "step by step", k, N - k);
   compare_outputs(what, &lc, &split, &got);
@@ -682,6 +699,8 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
   run_state_free(&split);
   run_state_free(&isa_steps);
   run_state_free(&sliced);
+  run_state_free(&prepped);
+  free(prep);
   taps_free(taps, p->taps);
   int8_history_free(&xq0);
 out:
