@@ -9,6 +9,13 @@
 /** `quantone-bench kernels`: GEMM/GEMV/tanh throughput per weight format. */
 int bench_kernels(int argc, char **argv);
 
+/**
+   Part of `kernels`: the int8 WaveNet layer (qk_wavenet_layer_s8) at 16
+   and 8 channels, as the engine runs it on `isa`, against its step-by-step
+   composition: ns per frame, medians of `runs` interleaved timings.
+*/
+void bench_wavenet_layer(int isa, double min_seconds, int runs);
+
 /** `quantone-bench models`: whole-model speed per precision and block size. */
 int bench_models(int argc, char **argv);
 

@@ -523,23 +523,15 @@ static void bench_tanh(const options *o)
   for (int i = 0; i < TANH_N; ++i)
     x[i] = bench_rng_uniform(&rng, -6.0f, 6.0f);
   tanh_call calls[2] = {{o->isa, y, x, TANH_N}, {QK_ISA_SCALAR, y, x, TANH_N}};
+  void *ctx[2] = {&calls[0], &calls[1]};
   const int ncalls = o->isa == QK_ISA_SCALAR ? 1 : 2;
-  long iters[2];
-  double *times = bench_alloc(2 * (size_t)o->runs * sizeof *times), sec[2];
-  for (int c = 0; c < ncalls; ++c)
-    iters[c] = bench_calibrate(run_tanh, &calls[c], o->min_ms * 1e-3);
-  for (int r = 0; r < o->runs; ++r)
-    for (int c = 0; c < ncalls; ++c)
-      times[(size_t)c * (size_t)o->runs + (size_t)r] =
-        bench_time_per_iter(run_tanh, &calls[c], iters[c]);
-  for (int c = 0; c < ncalls; ++c)
-    sec[c] = bench_median(times + (size_t)c * (size_t)o->runs, o->runs);
+  double sec[2];
+  bench_median_times(run_tanh, ctx, ncalls, o->min_ms * 1e-3, o->runs, sec);
   printf("\nqk_tanh (n=%d, x in [-6, 6]): %s %.1f Melem/s (%.3f ns/elem)", TANH_N,
          qk_isa_name(o->isa), TANH_N / sec[0] * 1e-6, sec[0] * 1e9 / TANH_N);
   if (ncalls == 2)
     printf(", scalar %.1f Melem/s, %.2fx scalar", TANH_N / sec[1] * 1e-6, sec[1] / sec[0]);
   printf("\n");
-  bench_free(times);
   bench_free(x);
   bench_free(y);
 }
@@ -614,6 +606,7 @@ int bench_kernels(int argc, char **argv)
 
   print_summary(&o, res, nshapes);
   bench_tanh(&o);
+  bench_wavenet_layer(o.isa, o.min_ms * 1e-3, o.runs);
 
   rc = 0;
   if (json) {

@@ -148,3 +148,19 @@ void bench_cpu_name(char *buf, size_t size)
   }
   fclose(f);
 }
+
+void bench_median_times(bench_fn fn, void *const *ctx, int n, double min_seconds, int runs,
+                        double *sec)
+{
+  long *iters = bench_alloc((size_t)n * sizeof *iters);
+  double *times = bench_alloc((size_t)n * (size_t)runs * sizeof *times);
+  for (int c = 0; c < n; ++c)
+    iters[c] = bench_calibrate(fn, ctx[c], min_seconds);
+  for (int r = 0; r < runs; ++r)
+    for (int c = 0; c < n; ++c)
+      times[(size_t)c * (size_t)runs + (size_t)r] = bench_time_per_iter(fn, ctx[c], iters[c]);
+  for (int c = 0; c < n; ++c)
+    sec[c] = bench_median(times + (size_t)c * (size_t)runs, runs);
+  bench_free(times);
+  bench_free(iters);
+}

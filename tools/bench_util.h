@@ -28,6 +28,15 @@ long bench_calibrate(bench_fn fn, void *ctx, double min_seconds);
 /** Seconds per repetition of one batch of `iters` repetitions. */
 double bench_time_per_iter(bench_fn fn, void *ctx, long iters);
 
+/**
+   Seconds per repetition of each of n calls (fn on ctx[i]): each call's
+   batch is calibrated to min_seconds, then the calls are timed in turn,
+   `runs` rounds, and sec[i] is the median of call i's rounds. Interleaving
+   makes a load change on a shared machine hit every call alike.
+*/
+void bench_median_times(bench_fn fn, void *const *ctx, int n, double min_seconds, int runs,
+                        double *sec);
+
 /** Median of n values (n >= 1); v is left unchanged. */
 double bench_median(const double *v, int n);
 
