@@ -71,7 +71,8 @@ qm_model *qm_variant_create(const qm_desc *d, const qm_variant_spec *spec,
    Copy the streaming state (histories, recurrent state) of src into dst,
    two models built from the same description at any precisions. This is
    how a new variant starts from where the running one is, so a switch does
-   not click. Real-time safe (memcpy only).
+   not click. Real-time safe (copies, plus requantizing the int8 histories of
+   int8 WaveNet layers; no allocation).
 */
 bool qm_model_copy_state(qm_model *dst, const qm_model *src);
 

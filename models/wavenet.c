@@ -53,7 +53,7 @@ typedef struct {
   qk_act_s8 hq;  /* the same frames as int8, a scale per frame (int8 layers) */
   qk_packed **conv_taps; /* K per-tap slices of a quantized conv, or NULL */
   void *prepared;        /* the fused form's prepared weights, or NULL */
-  unsigned prepared_gen[2]; /* conv.W_gen, w1x1.W_gen they were made from */
+  unsigned derived_gen[2]; /* conv.W_gen, w1x1.W_gen both were made from */
   int frames, pos;
   qm_linear conv, mixin, w1x1;
   rank1_weights wmix; /* the mixin's effective weights */
@@ -378,7 +378,7 @@ static void apply_single_input(qm_linear *M, rank1_weights *r, const float *x, i
 
 static qk_wavenet_layer int8_layer_spec(const wn_array *A, wn_layer *L)
 {
-  const qk_wavenet_layer spec = {
+  qk_wavenet_layer spec = {
       .C = A->C,
       .taps = A->K,
       .dilation = L->dilation,
@@ -387,12 +387,12 @@ static qk_wavenet_layer int8_layer_spec(const wn_array *A, wn_layer *L)
       .mixin = L->wmix.w,
       .w1x1 = L->w1x1.W,
       .bias1x1 = L->w1x1.bias,
-      .conv_taps = (const qk_packed *const *)L->conv_taps,
-      .prepared = L->prepared && L->prepared_gen[0] == L->conv.W_gen &&
-                          L->prepared_gen[1] == L->w1x1.W_gen
-                      ? L->prepared
-                      : NULL,
   };
+  /* what qm_wavenet_prepare() derived, only while it matches the weights */
+  if (L->derived_gen[0] == L->conv.W_gen && L->derived_gen[1] == L->w1x1.W_gen) {
+    spec.conv_taps = (const qk_packed *const *)L->conv_taps;
+    spec.prepared = L->prepared;
+  }
   return spec;
 }
 
@@ -519,9 +519,9 @@ void qm_wavenet_run(qm_model *m, const float *x, float *y, int n)
    The only streaming state of a WaveNet is each layer's input history: the
    `lookback` frames before pos are all a later batch reads. They go to the
    start of dst's buffer (dst->pos = lookback, the reset position), so the
-   two models may have different chunk sizes. The int8 history is
-   rebuilt from those floats (each frame quantized on its own, exactly as
-   the run would have). Everything else (gather, z, head accumulators) is
+   two models may have different chunk sizes. An int8 layer's int8
+   history is rebuilt from those floats (each frame quantized on its own,
+   exactly as the run would have; no allocation). Everything else (gather, z, head accumulators) is
    per-batch scratch.
 */
 bool qm_wavenet_copy_state(qm_model *dst, const qm_model *src)
@@ -548,8 +548,9 @@ bool qm_wavenet_copy_state(qm_model *dst, const qm_model *src)
       wn_layer *DL = &DA->layers[l];
       memcpy(DL->hist, SL->hist + (size_t)(SL->pos - SL->lookback) * C,
              (size_t)SL->lookback * C * sizeof(float));
-      qk_quantize_act_dynamic(DL->hist, (int)C, (int)C, DL->lookback, &DL->hq);
       DL->pos = DL->lookback;
+      if (int8_layer(dst, DA, DL))
+        qk_quantize_act_dynamic(DL->hist, (int)C, (int)C, DL->lookback, &DL->hq);
     }
   }
   return true;
@@ -621,14 +622,13 @@ void qm_wavenet_prepare(qm_model *m, const qk_weights *const *w)
       if (qk_wavenet_layer_s8_fused(&spec)) {
         const size_t bytes = qk_wavenet_layer_s8_prepared_size(&spec);
         L->prepared = bytes ? aligned_alloc(64, (bytes + 63) / 64 * 64) : NULL;
-        if (L->prepared) {
+        if (L->prepared)
           qk_wavenet_layer_s8_prepare(&spec, L->prepared);
-          L->prepared_gen[0] = L->conv.W_gen;
-          L->prepared_gen[1] = L->w1x1.W_gen;
-        }
       } else if (A->K > 1) {
         L->conv_taps = pack_conv_taps(w[i], A->C, A->K, m->isa);
       }
+      L->derived_gen[0] = L->conv.W_gen;
+      L->derived_gen[1] = L->w1x1.W_gen;
     }
   }
 }
