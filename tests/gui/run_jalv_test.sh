@@ -34,25 +34,19 @@ command -v jack_metro >/dev/null 2>&1 || HAVE_METRO=0
 DNUM=${QT_JALV_DISPLAY:-99}
 while [ -e /tmp/.X$DNUM-lock ]; do DNUM=$((DNUM + 1)); done
 export DISPLAY=:$DNUM
-export JACK_DEFAULT_SERVER=quantone-gui-test-$$
-export JACK_NO_AUDIO_RESERVATION=1
+. "$(dirname "$0")/../common/jack.sh"
 PIDS=""
-cleanup() {
-  for p in $PIDS; do kill "$p" 2>/dev/null; done
-  for p in $PIDS; do wait "$p" 2>/dev/null; done
-}
+cleanup() { stop_in_order $PIDS; }   # newest first: clients, jackd, Xvfb
 trap cleanup EXIT INT TERM
 fail() { echo "FAIL: $*"; echo "--- jalv stderr"; tail -30 "$ART/jalv.err"; exit 1; }
 
 Xvfb :$DNUM -screen 0 1600x1000x24 -nolisten tcp >"$ART/xvfb.log" 2>&1 &
 PIDS="$!"
-jackd --no-realtime -d dummy -r 48000 -p 256 >"$ART/jackd.log" 2>&1 &
-PIDS="$! $PIDS"
-for i in $(seq 100); do
-  [ -e /tmp/.X11-unix/X$DNUM ] && jack_lsp >/dev/null 2>&1 && break
-  sleep 0.1
-done
-jack_lsp >/dev/null 2>&1 || fail "jackd did not start"
+jack_start_dummy quantone-test-gui-jalv "$ART/jackd.log" ||
+  { cat "$ART/jackd.log"; fail "jackd did not start"; }
+PIDS="$JACKD_PID $PIDS"
+for i in $(seq 100); do [ -e /tmp/.X11-unix/X$DNUM ] && break; sleep 0.1; done
+[ -e /tmp/.X11-unix/X$DNUM ] || fail "Xvfb did not start on :$DNUM"
 
 BROKEN="$ART/broken.nam"
 printf '{ "version": "0.5.0", "architecture": "WaveNet", "config": { broken' > "$BROKEN"

@@ -5,20 +5,17 @@
 # weight memory) must change from the 8-bit default to the 4-bit value.
 . "$(dirname "$0")/common.sh"
 need jalv jackd jack_lsp
-export JACK_DEFAULT_SERVER="quantone-hosts-$$"
-export JACK_NO_AUDIO_RESERVATION=1
+. "$(dirname "$0")/../common/jack.sh"
 PIDS=""
 cleanup() {
   exec 3>&- 2>/dev/null
-  for p in $PIDS; do kill "$p" 2>/dev/null; done
-  for p in $PIDS; do wait "$p" 2>/dev/null; done
+  stop_in_order $PIDS
 }
 trap cleanup EXIT INT TERM
 
-jackd --no-realtime -d dummy -r 48000 -p 256 >"$WORK/jackd.log" 2>&1 &
-PIDS="$!"
-for i in $(seq 100); do jack_lsp >/dev/null 2>&1 && break; sleep 0.1; done
-jack_lsp >/dev/null 2>&1 || { cat "$WORK/jackd.log"; fail "jackd (dummy backend) did not start"; }
+jack_start_dummy quantone-test-host-jalv "$WORK/jackd.log" ||
+  { cat "$WORK/jackd.log"; fail "jackd (dummy backend) did not start"; }
+PIDS="$JACKD_PID"
 
 mkfifo "$WORK/stdin"
 LV2_PATH="$LV2DIR" jalv "$URI" <"$WORK/stdin" >"$WORK/jalv.out" 2>"$WORK/jalv.err" &
