@@ -304,7 +304,10 @@ bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L);
    history (frame n at x + n*C). xq: the int8 history, column 0 = frame 0
    (codes, scales and sums, group 0, ld >= qk_act_ld(C)), whose columns
    back to -dilation*(taps-1) hold the earlier frames; the call first
-   quantizes frames 0 .. N-1 of x into columns 0 .. N-1. cond[N]; head[N][C]
+   quantizes frames 0 .. N-1 of x into columns 0 .. N-1 (their codes
+   0 .. C-1: keep the padding bytes C .. ld-1 zero, as a zeroed buffer and
+   whole-column copies do; the fused form does not write them, the
+   step-by-step form writes zeros there). cond[N]; head[N][C]
    is accumulated into; next[N][C] is written (not overlapping x). Runs
    fused where the ISA has a form for the shape (AVX-512 VNNI: C a multiple
    of 4 up to 16, taps*C <= 64), else step by step.

@@ -1218,10 +1218,14 @@ ALWAYS_INLINE __m512 transpose_reduce16(const __m512 v[16], const int ADD)
   return _mm512_permutexvar_ps(DWORD_T_ZMM, r);
 }
 
-/** 16 columns n0..n0+15 with one group (or no sums): batched reductions. */
+/**
+   16 columns n0..n0+15 with one group (or no sums): batched reductions.
+   COMPACT (K <= 16, V = 1): only the K codes of each column are stored,
+   its padding is left as it is (qk_avx512vnni_quantize_frames).
+*/
 ALWAYS_INLINE bool quantize_dyn_16(const float *x, int ldx, const ptrdiff_t off[4],
                                    const __mmask16 mk[4], int8_t *codes, int ld, float *scales,
-                                   int32_t *sums, const int V)
+                                   int32_t *sums, const int V, const int COMPACT)
 {
   /* Column loops stay rolled: unrolling 16 columns spills everything. */
   __m512 mv[16];
@@ -1262,11 +1266,16 @@ ALWAYS_INLINE bool quantize_dyn_16(const float *x, int ldx, const ptrdiff_t off[
       }
     }
     int8_t *cc = codes + (size_t)c * (size_t)ld;
-    const __m512i lo = _mm512_packs_epi32(q[0], q[1]);
-    const __m512i hi = V > 2 ? _mm512_packs_epi32(q[2], q[3]) : _mm512_setzero_si512();
-    _mm512_storeu_si512(cc, _mm512_permutexvar_epi32(perm, _mm512_packs_epi16(lo, hi)));
-    if (ld > 64)
-      memset(cc + 64, 0, (size_t)(ld - 64));
+    if (COMPACT) {
+      /* |q| <= 127: the saturating narrowing gives the packs' bytes */
+      _mm_mask_storeu_epi8(cc, mk[0], _mm512_cvtsepi32_epi8(q[0]));
+    } else {
+      const __m512i lo = _mm512_packs_epi32(q[0], q[1]);
+      const __m512i hi = V > 2 ? _mm512_packs_epi32(q[2], q[3]) : _mm512_setzero_si512();
+      _mm512_storeu_si512(cc, _mm512_permutexvar_epi32(perm, _mm512_packs_epi16(lo, hi)));
+      if (ld > 64)
+        memset(cc + 64, 0, (size_t)(ld - 64));
+    }
     __m512i t = q[0];
 #pragma GCC unroll 4
     for (int i = 1; i < V; ++i)
@@ -1280,7 +1289,7 @@ ALWAYS_INLINE bool quantize_dyn_16(const float *x, int ldx, const ptrdiff_t off[
 
 ALWAYS_INLINE void quantize_dyn_block(const float *x, int ldx, const ptrdiff_t off[4],
                                       const __mmask16 mk[4], int K, int N, qk_act_s8 *out, int G,
-                                      int ng, const int V)
+                                      int ng, const int V, const int COMPACT)
 {
   int8_t *codes = out->codes;
   const int ld = out->ld;
@@ -1291,7 +1300,7 @@ ALWAYS_INLINE void quantize_dyn_block(const float *x, int ldx, const ptrdiff_t o
     for (; n + 16 <= N; n += 16) {
       if (!quantize_dyn_16(x + (size_t)n * (size_t)ldx, ldx, off, mk,
                            codes + (size_t)n * (size_t)ld, ld, scales + n, sums ? sums + n : NULL,
-                           V)) {
+                           V, COMPACT)) {
         for (int c = n; c < n + 16; ++c)
           quantize_dyn_col(x + (size_t)c * (size_t)ldx, off, mk, K, codes + (size_t)c * (size_t)ld,
                            ld, scales + c, sums ? sums + c : NULL, G, V);
@@ -1305,7 +1314,7 @@ ALWAYS_INLINE void quantize_dyn_block(const float *x, int ldx, const ptrdiff_t o
 
 /** Both entry points once the vector offsets and masks are known. */
 static bool quantize_dyn_run(const float *x, int ldx, const ptrdiff_t off[4],
-                             const __mmask16 mk[4], int K, int N, qk_act_s8 *out)
+                             const __mmask16 mk[4], int K, int N, qk_act_s8 *out, bool compact)
 {
   if (K > 64 || out->ld < 64)
     return false;
@@ -1314,16 +1323,21 @@ static bool quantize_dyn_run(const float *x, int ldx, const ptrdiff_t off[4],
     return false;
   const int ng = qk_group_count(K, out->group);
   out->per_column = true;
+  if (compact && K <= 16 && ng == 1) {
+    quantize_dyn_block(x, ldx, off, mk, K, N, out, K, 1, 1, 1);
+    return true;
+  }
   switch ((K + 15) / 16) {
-  case 1: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 1); break;
-  case 2: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 2); break;
-  case 3: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 3); break;
-  default: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 4); break;
+  case 1: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 1, 0); break;
+  case 2: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 2, 0); break;
+  case 3: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 3, 0); break;
+  default: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 4, 0); break;
   }
   return true;
 }
 
-static bool quantize_dynamic_avx512(const float *x, int ldx, int K, int N, qk_act_s8 *out)
+/** Contiguous columns of K values (ldx apart). */
+static bool quantize_columns(const float *x, int ldx, int K, int N, qk_act_s8 *out, bool compact)
 {
   ptrdiff_t off[4];
   __mmask16 mk[4];
@@ -1331,7 +1345,17 @@ static bool quantize_dynamic_avx512(const float *x, int ldx, int K, int N, qk_ac
     off[i] = 16 * i;
     mk[i] = lanes_mask(K - 16 * i);
   }
-  return quantize_dyn_run(x, ldx, off, mk, K, N, out);
+  return quantize_dyn_run(x, ldx, off, mk, K, N, out, compact);
+}
+
+static bool quantize_dynamic_avx512(const float *x, int ldx, int K, int N, qk_act_s8 *out)
+{
+  return quantize_columns(x, ldx, K, N, out, false);
+}
+
+bool qk_avx512vnni_quantize_frames(const float *x, int K, int N, qk_act_s8 *out)
+{
+  return K <= 16 && quantize_columns(x, K, K, N, out, true);
 }
 
 /** Taps of C = 16 or 32 floats (whole vectors), up to 64 values per column. */
@@ -1349,7 +1373,7 @@ static bool quantize_dynamic_taps_avx512(const float *x, int ldx, int C, int tap
       off[i] = (ptrdiff_t)(k / C) * tap_stride + (k % C);
     mk[i] = lanes_mask(K - k);
   }
-  return quantize_dyn_run(x, ldx, off, mk, K, N, out);
+  return quantize_dyn_run(x, ldx, off, mk, K, N, out, false);
 }
 
 /* tanh / sigmoid over arrays: act16 (qk_avx512vnni_common.h) per 16 lanes. */

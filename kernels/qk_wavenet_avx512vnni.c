@@ -400,11 +400,15 @@ ALWAYS_INLINE void mix_frames(const qk_wavenet_layer *L, const fused_matrix *w1,
   }
 }
 
-/** Steps 1 and 3: the dynamic quantizer, as the composition calls it. */
+/**
+   Steps 1 and 3: the dynamic quantizer, as the composition calls it, but
+   storing only the C codes of each column (all the frame loops read).
+*/
 static void quantize_frames(const float *x, int C, int N, const qk_act_s8 *dst)
 {
   qk_act_s8 out = *dst;
-  qk_act_quantize_dynamic(&qk_ops_avx512vnni, x, C, C, N, &out);
+  if (!qk_avx512vnni_quantize_frames(x, C, N, &out))
+    qk_act_quantize_dynamic(&qk_ops_avx512vnni, x, C, C, N, &out);
 }
 
 /** Both matrices of a layer, ready for the frame loops (qk.h's prepared weights). */

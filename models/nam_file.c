@@ -186,7 +186,11 @@ static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, json_t *weights)
     expected += C * (uint64_t)A->input_size;
     for (int l = 0; l < A->n_layers; ++l) {
       expected += Z * C * K + Z + Z * (uint64_t)A->condition_size + C * C + C;
-      state_floats += (2 * (K - 1) * (uint64_t)A->layers[l].dilation + QM_STATE_FRAMES) * C;
+      /* models/wavenet.c: lookback + max(chunk, 4 * lookback) frames of
+         history, each C floats plus an int8 copy (64-byte columns, a
+         scale and a code sum) */
+      const uint64_t frames = 5 * (K - 1) * (uint64_t)A->layers[l].dilation + QM_STATE_FRAMES;
+      state_floats += frames * (C + ((C + 63) / 64 * 64 + 8) / sizeof(float));
     }
     expected += (uint64_t)A->head_size * C + (A->head_bias ? (uint64_t)A->head_size : 0);
     state_floats += QM_STATE_FRAMES * (K * C + Z + 3 * C + (uint64_t)A->head_size);

@@ -398,7 +398,8 @@ static void int8_history_bind(int8_history *h)
 
 /**
    Lookback columns quantized from the lookback floats on `isa`; columns
-   0..N-1 hold garbage the layer must overwrite.
+   0..N-1 hold garbage codes, scales and sums the layer must overwrite,
+   with zero padding (qk.h: the caller keeps it zero).
 */
 static void int8_history_init(int8_history *h, const layer_case *lc, qk_isa isa)
 {
@@ -413,6 +414,8 @@ static void int8_history_init(int8_history *h, const layer_case *lc, qk_isa isa)
   fill_random_bytes(h->scales.p, h->scales.bytes);
   fill_random_bytes(h->sums.p, h->sums.bytes);
   int8_history_bind(h);
+  for (int n = 0; n < h->N; ++n)
+    memset(h->view.codes + (size_t)n * (size_t)h->ld + C, 0, (size_t)(h->ld - C));
   if (lc->back > 0) {
     qk_act_s8 lookback = h->view;
     lookback.codes = (int8_t *)h->codes.p;
@@ -560,7 +563,7 @@ static void compare_history(const char *what, const layer_case *lc, const run_st
 /**
    What the layer must leave alone: guard bytes around head, next and the
    three history arrays, the lookback columns (as the case built them), and
-   the padding bytes C..ld-1 of the columns it wrote must be zero (qk_act_s8).
+   the padding bytes C..ld-1 of the columns it wrote must still be zero.
 */
 static void check_untouched(const char *what, const layer_case *lc, const run_state *r,
                             const int8_history *xq0)
