@@ -1195,14 +1195,13 @@ ALWAYS_INLINE __m512 op16(__m512 a, __m512 b, const int ADD)
              : _mm512_max_ps(a, b);
 }
 
-ALWAYS_INLINE __m512 transpose_reduce16(const __m512 v[16], const int ADD)
+/**
+   The same from 8 vectors of two columns each: lanes 0-7 of c[i] belong to
+   column 2i, lanes 8-15 to column 2i + 1.
+*/
+ALWAYS_INLINE __m512 transpose_reduce8x2(const __m512 c[8], const int ADD)
 {
-  __m512 c[8], d[4], e[2];
-  /* 16 -> 8: 256-bit halves folded; c[i] lanes 0-7 from v[2i], 8-15 from v[2i+1] */
-#pragma GCC unroll 8
-  for (int i = 0; i < 8; ++i)
-    c[i] = op16(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0x44),
-                _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0xEE), ADD);
+  __m512 d[4], e[2];
   /* 8 -> 4: 128-bit lane L of d[i] holds 4 partials of column 4i+L */
 #pragma GCC unroll 4
   for (int i = 0; i < 4; ++i)
@@ -1218,14 +1217,39 @@ ALWAYS_INLINE __m512 transpose_reduce16(const __m512 v[16], const int ADD)
   return _mm512_permutexvar_ps(DWORD_T_ZMM, r);
 }
 
+ALWAYS_INLINE __m512 transpose_reduce16(const __m512 v[16], const int ADD)
+{
+  __m512 c[8];
+  /* 16 -> 8: 256-bit halves folded; c[i] lanes 0-7 from v[2i], 8-15 from v[2i+1] */
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i)
+    c[i] = op16(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0x44),
+                _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0xEE), ADD);
+  return transpose_reduce8x2(c, ADD);
+}
+
 /**
-   16 columns n0..n0+15 with one group (or no sums): batched reductions.
-   COMPACT (K <= 16, V = 1): only the K codes of each column are stored,
-   its padding is left as it is (qk_avx512vnni_quantize_frames).
+   qk.h's dynamic scales of 16 columns from their maxima (never NaN: max
+   ignores NaN lanes): scale = amax / 127 and inv = 127 / amax where amax is
+   > 0 and finite, else 0. False (nothing stored) for a subnormal amax,
+   whose inverse overflows: the generic primitive handles those columns.
 */
+ALWAYS_INLINE bool dynamic_scales16(__m512 amax, float *scales, float invs[16])
+{
+  const __mmask16 ok = _mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_GT_OQ) &
+                       _mm512_cmp_ps_mask(amax, _mm512_set1_ps(__builtin_inff()), _CMP_LT_OQ);
+  const __m512 inv = _mm512_maskz_div_ps(ok, _mm512_set1_ps(127.0f), amax);
+  if (_mm512_cmp_ps_mask(inv, _mm512_set1_ps(__builtin_inff()), _CMP_EQ_OQ))
+    return false;
+  _mm512_storeu_ps(scales, _mm512_maskz_div_ps(ok, amax, _mm512_set1_ps(127.0f)));
+  _mm512_store_ps(invs, inv);
+  return true;
+}
+
+/** 16 columns n0..n0+15 with one group (or no sums): batched reductions. */
 ALWAYS_INLINE bool quantize_dyn_16(const float *x, int ldx, const ptrdiff_t off[4],
                                    const __mmask16 mk[4], int8_t *codes, int ld, float *scales,
-                                   int32_t *sums, const int V, const int COMPACT)
+                                   int32_t *sums, const int V)
 {
   /* Column loops stay rolled: unrolling 16 columns spills everything. */
   __m512 mv[16];
@@ -1240,15 +1264,9 @@ ALWAYS_INLINE bool quantize_dyn_16(const float *x, int ldx, const ptrdiff_t off[
     mv[c] = m;
   }
   const __m512 amax = transpose_reduce16(mv, 0);
-  /* amax > 0 and finite (max ignores NaN lanes, so amax is never NaN) */
-  const __mmask16 ok = _mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_GT_OQ) &
-                       _mm512_cmp_ps_mask(amax, _mm512_set1_ps(__builtin_inff()), _CMP_LT_OQ);
-  const __m512 inv = _mm512_maskz_div_ps(ok, _mm512_set1_ps(127.0f), amax);
-  if (_mm512_cmp_ps_mask(inv, _mm512_set1_ps(__builtin_inff()), _CMP_EQ_OQ))
-    return false; /* a subnormal amax: the generic primitive handles it */
-  _mm512_storeu_ps(scales, _mm512_maskz_div_ps(ok, amax, _mm512_set1_ps(127.0f)));
   float invs[16] __attribute__((aligned(64)));
-  _mm512_store_ps(invs, inv);
+  if (!dynamic_scales16(amax, scales, invs))
+    return false;
   __m512 tv[16];
   const __m512i perm = DWORD_T_ZMM;
 #pragma GCC unroll 1
@@ -1266,16 +1284,11 @@ ALWAYS_INLINE bool quantize_dyn_16(const float *x, int ldx, const ptrdiff_t off[
       }
     }
     int8_t *cc = codes + (size_t)c * (size_t)ld;
-    if (COMPACT) {
-      /* |q| <= 127: the saturating narrowing gives the packs' bytes */
-      _mm_mask_storeu_epi8(cc, mk[0], _mm512_cvtsepi32_epi8(q[0]));
-    } else {
-      const __m512i lo = _mm512_packs_epi32(q[0], q[1]);
-      const __m512i hi = V > 2 ? _mm512_packs_epi32(q[2], q[3]) : _mm512_setzero_si512();
-      _mm512_storeu_si512(cc, _mm512_permutexvar_epi32(perm, _mm512_packs_epi16(lo, hi)));
-      if (ld > 64)
-        memset(cc + 64, 0, (size_t)(ld - 64));
-    }
+    const __m512i lo = _mm512_packs_epi32(q[0], q[1]);
+    const __m512i hi = V > 2 ? _mm512_packs_epi32(q[2], q[3]) : _mm512_setzero_si512();
+    _mm512_storeu_si512(cc, _mm512_permutexvar_epi32(perm, _mm512_packs_epi16(lo, hi)));
+    if (ld > 64)
+      memset(cc + 64, 0, (size_t)(ld - 64));
     __m512i t = q[0];
 #pragma GCC unroll 4
     for (int i = 1; i < V; ++i)
@@ -1289,7 +1302,7 @@ ALWAYS_INLINE bool quantize_dyn_16(const float *x, int ldx, const ptrdiff_t off[
 
 ALWAYS_INLINE void quantize_dyn_block(const float *x, int ldx, const ptrdiff_t off[4],
                                       const __mmask16 mk[4], int K, int N, qk_act_s8 *out, int G,
-                                      int ng, const int V, const int COMPACT)
+                                      int ng, const int V)
 {
   int8_t *codes = out->codes;
   const int ld = out->ld;
@@ -1300,7 +1313,7 @@ ALWAYS_INLINE void quantize_dyn_block(const float *x, int ldx, const ptrdiff_t o
     for (; n + 16 <= N; n += 16) {
       if (!quantize_dyn_16(x + (size_t)n * (size_t)ldx, ldx, off, mk,
                            codes + (size_t)n * (size_t)ld, ld, scales + n, sums ? sums + n : NULL,
-                           V, COMPACT)) {
+                           V)) {
         for (int c = n; c < n + 16; ++c)
           quantize_dyn_col(x + (size_t)c * (size_t)ldx, off, mk, K, codes + (size_t)c * (size_t)ld,
                            ld, scales + c, sums ? sums + c : NULL, G, V);
@@ -1314,7 +1327,7 @@ ALWAYS_INLINE void quantize_dyn_block(const float *x, int ldx, const ptrdiff_t o
 
 /** Both entry points once the vector offsets and masks are known. */
 static bool quantize_dyn_run(const float *x, int ldx, const ptrdiff_t off[4],
-                             const __mmask16 mk[4], int K, int N, qk_act_s8 *out, bool compact)
+                             const __mmask16 mk[4], int K, int N, qk_act_s8 *out)
 {
   if (K > 64 || out->ld < 64)
     return false;
@@ -1323,39 +1336,108 @@ static bool quantize_dyn_run(const float *x, int ldx, const ptrdiff_t off[4],
     return false;
   const int ng = qk_group_count(K, out->group);
   out->per_column = true;
-  if (compact && K <= 16 && ng == 1) {
-    quantize_dyn_block(x, ldx, off, mk, K, N, out, K, 1, 1, 1);
-    return true;
-  }
   switch ((K + 15) / 16) {
-  case 1: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 1, 0); break;
-  case 2: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 2, 0); break;
-  case 3: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 3, 0); break;
-  default: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 4, 0); break;
+  case 1: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 1); break;
+  case 2: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 2); break;
+  case 3: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 3); break;
+  default: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 4); break;
   }
   return true;
 }
 
-/** Contiguous columns of K values (ldx apart). */
-static bool quantize_columns(const float *x, int ldx, int K, int N, qk_act_s8 *out, bool compact)
+/** Offsets and masks of contiguous columns of K values. */
+static void contiguous_vectors(int K, ptrdiff_t off[4], __mmask16 mk[4])
 {
-  ptrdiff_t off[4];
-  __mmask16 mk[4];
   for (int i = 0; i < 4; ++i) {
     off[i] = 16 * i;
     mk[i] = lanes_mask(K - 16 * i);
   }
-  return quantize_dyn_run(x, ldx, off, mk, K, N, out, compact);
 }
 
 static bool quantize_dynamic_avx512(const float *x, int ldx, int K, int N, qk_act_s8 *out)
 {
-  return quantize_columns(x, ldx, K, N, out, false);
+  ptrdiff_t off[4];
+  __mmask16 mk[4];
+  contiguous_vectors(K, off, mk);
+  return quantize_dyn_run(x, ldx, off, mk, K, N, out);
+}
+
+/**
+   16 frames of K = 8 or 16 floats, back to back (a zmm holds 16 / K
+   frames), as quantize_dyn_16 does them, storing K codes per column. The
+   loops unroll here: a frame is one vector, nothing spills.
+*/
+ALWAYS_INLINE bool quantize_frames_16(const float *x, int8_t *codes, int ld, float *scales,
+                                      int32_t *sums, const int K)
+{
+  const int NV = K == 16 ? 16 : 8; /* vectors per 16 frames */
+  __m512 v[16];
+  for (int i = 0; i < NV; ++i) /* max(|x|, 0) is 0 for NaN, as in quantize_dyn_16 */
+    v[i] = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + 16 * i)), _mm512_setzero_ps());
+  const __m512 amax = K == 16 ? transpose_reduce16(v, 0) : transpose_reduce8x2(v, 0);
+  float invs[16] __attribute__((aligned(64)));
+  if (!dynamic_scales16(amax, scales, invs))
+    return false;
+  __m512 t[16];
+  for (int i = 0; i < NV; ++i) {
+    const float *xi = x + 16 * i;
+    /* the frames' inverse scales, each over its K lanes */
+    const __m512 vinv = K == 16 ? _mm512_set1_ps(invs[i])
+                                : _mm512_mask_mov_ps(_mm512_set1_ps(invs[2 * i]), 0xFF00,
+                                                     _mm512_set1_ps(invs[2 * i + 1]));
+    const __m512 p = _mm512_mul_ps(_mm512_loadu_ps(xi), vinv);
+    const __m512i q = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(p, p, _CMP_ORD_Q), p);
+    /* |q| <= 127: the saturating narrowing gives quantize_dyn_16's bytes */
+    const __m128i b = _mm512_cvtsepi32_epi8(q);
+    if (K == 16) {
+      _mm_storeu_si128((__m128i *)(codes + (size_t)i * (size_t)ld), b);
+    } else {
+      _mm_storel_epi64((__m128i *)(codes + (size_t)(2 * i) * (size_t)ld), b);
+      _mm_storeh_pd((double *)(void *)(codes + (size_t)(2 * i + 1) * (size_t)ld),
+                    _mm_castsi128_pd(b));
+    }
+    t[i] = _mm512_castsi512_ps(q);
+  }
+  if (sums)
+    _mm512_storeu_si512(sums, _mm512_castps_si512(K == 16 ? transpose_reduce16(t, 1)
+                                                          : transpose_reduce8x2(t, 1)));
+  return true;
+}
+
+ALWAYS_INLINE void quantize_frames_k(const float *x, int N, qk_act_s8 *out, const int K)
+{
+  ptrdiff_t off[4];
+  __mmask16 mk[4];
+  contiguous_vectors(K, off, mk);
+  const int ld = out->ld;
+  int n = 0;
+  for (; n + 16 <= N; n += 16) {
+    int8_t *codes = out->codes + (size_t)n * (size_t)ld;
+    if (!quantize_frames_16(x + (size_t)n * K, codes, ld, out->scales + n,
+                            out->sums ? out->sums + n : NULL, K))
+      quantize_dyn_block(x + (size_t)n * K, K, off, mk, K, 16, &(qk_act_s8){
+          .codes = codes, .ld = ld, .scales = out->scales + n,
+          .sums = out->sums ? out->sums + n : NULL, .group = out->group}, K, 1, 1);
+  }
+  if (n < N) {
+    qk_act_s8 rest = *out;
+    rest.codes += (size_t)n * (size_t)ld;
+    rest.scales += n;
+    rest.sums = out->sums ? out->sums + n : NULL;
+    quantize_dyn_block(x + (size_t)n * K, K, off, mk, K, N - n, &rest, K, 1, 1);
+  }
 }
 
 bool qk_avx512vnni_quantize_frames(const float *x, int K, int N, qk_act_s8 *out)
 {
-  return K <= 16 && quantize_columns(x, K, K, N, out, true);
+  if ((K != 8 && K != 16) || out->ld < 64 || qk_group_count(K, out->group) != 1)
+    return false;
+  out->per_column = true;
+  if (K == 16)
+    quantize_frames_k(x, N, out, 16);
+  else
+    quantize_frames_k(x, N, out, 8);
+  return true;
 }
 
 /** Taps of C = 16 or 32 floats (whole vectors), up to 64 values per column. */
@@ -1373,7 +1455,7 @@ static bool quantize_dynamic_taps_avx512(const float *x, int ldx, int C, int tap
       off[i] = (ptrdiff_t)(k / C) * tap_stride + (k % C);
     mk[i] = lanes_mask(K - k);
   }
-  return quantize_dyn_run(x, ldx, off, mk, K, N, out, false);
+  return quantize_dyn_run(x, ldx, off, mk, K, N, out);
 }
 
 /* tanh / sigmoid over arrays: act16 (qk_avx512vnni_common.h) per 16 lanes. */

@@ -154,11 +154,12 @@ ALWAYS_INLINE __m512 act16(__m512 x, const int SIGMOID)
 }
 
 /**
-   qk_act_quantize_dynamic of N frames of K <= 16 floats (x frame-major),
-   except that it may store only each column's K codes and leave the rest
-   of the column as it was: for readers of the first K bytes only (the
-   fused WaveNet layer), where writing whole 64-byte columns measured 5% of
-   a whole model. False (nothing written) for K > 16.
+   qk_act_quantize_dynamic of N frames of K floats (x frame-major, group
+   0), except that it stores only each column's K codes and leaves its
+   padding as it was: for readers of the first K bytes (the fused WaveNet
+   layer). K = 8 or 16 (two or one frames per vector, 16 frames per batch):
+   writing whole 64-byte columns, and the generic batch's rolled loops,
+   measured 15-20% of a whole model. False (nothing written) otherwise.
 */
 bool qk_avx512vnni_quantize_frames(const float *x, int K, int N, qk_act_s8 *out);
 
