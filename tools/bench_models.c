@@ -4,7 +4,8 @@
   For each model (default: wavenet_a1_standard.nam and lstm.nam from
   ../shared/reference/nam/) and each setting (FP32; 8, 4, 2 bits linear
   symmetric per channel with int8 dynamic activations and weight-only),
-  at block sizes 1, 64, 256, 1024: the median over runs of the time to
+  at block sizes 1, 64, 256, 1024: the median over runs (the settings
+  interleaved run by run) of the time to
   stream a fixed synthetic guitar-like signal through the model, as
   ns per sample, real-time factor, effective GMAC/s (the model's MACs per
   sample, sum over its linears of inputs x outputs, times samples / time:
@@ -129,6 +130,12 @@ static double time_run(qm_model *m, const float *x, float *y, int n, int block)
   return t;
 }
 
+/**
+   Every setting of one model, each block size timed with the settings
+   interleaved: run r of every setting before run r + 1 of any, so a load
+   change on a shared machine hits all settings alike and the ratios to
+   FP32 stay fair; the median of each setting's runs is reported.
+*/
 static int bench_one(const char *path, int runs, double seconds, result *res, int *nres)
 {
   char err[1024];
@@ -140,17 +147,14 @@ static int bench_one(const char *path, int runs, double seconds, result *res, in
   const double rate = d->sample_rate;
   const int n = (int)(seconds * rate);
   float *x = make_signal(n, rate), *y = malloc((size_t)n * sizeof(float));
-  double *t = malloc((size_t)runs * sizeof(double));
+  double *t = malloc((size_t)runs * NSETTINGS * sizeof(double));
+  qm_model *m[NSETTINGS] = {0};
+  int status = 0;
   if (!x || !y || !t) {
     fprintf(stderr, "quantone-bench models: out of memory\n");
-    return 1;
+    status = 1;
+    goto done;
   }
-  double fp32_ns[NBLOCKS] = {0};
-  double macs = 0.0;
-  printf("\n%s (%s, %.0f Hz, %.2f s of audio, median of %d runs)\n", path, d->architecture,
-         rate, seconds, runs);
-  printf("%-9s %-8s %6s %12s %9s %8s %8s %8s\n", "precision", "acts", "block", "ns/sample",
-         "rtf", "GMAC/s", "vs fp32", "wbytes");
   for (int s = 0; s < NSETTINGS; ++s) {
     qm_variant_spec spec;
     qm_variant_spec_default(&spec);
@@ -158,19 +162,28 @@ static int bench_one(const char *path, int runs, double seconds, result *res, in
     spec.activations = settings[s].act;
     qm_options o;
     qm_options_default(&o);
-    qm_model *m = qm_variant_create(d, &spec, &o, x, n, err, sizeof err);
-    if (!m) {
+    m[s] = qm_variant_create(d, &spec, &o, x, n, err, sizeof err);
+    if (!m[s]) {
       fprintf(stderr, "quantone-bench models: %s\n", err);
-      continue;
+      status = 1;
+      goto done;
     }
-    if (macs == 0.0)
-      macs = model_macs(m);
-    for (int b = 0; b < NBLOCKS; ++b) {
-      time_run(m, x, y, n < 4096 ? n : 4096, blocks[b]); /* warm-up */
-      for (int r = 0; r < runs; ++r)
-        t[r] = time_run(m, x, y, n, blocks[b]);
-      double sec = bench_median(t, runs);
-      result *R = &res[(*nres)++];
+  }
+  const double macs = model_macs(m[0]);
+  printf("\n%s (%s, %.0f Hz, %.2f s of audio, median of %d interleaved runs)\n", path,
+         d->architecture, rate, seconds, runs);
+  printf("%-9s %-8s %6s %12s %9s %8s %8s %8s\n", "precision", "acts", "block", "ns/sample",
+         "rtf", "GMAC/s", "vs fp32", "wbytes");
+  result *first = &res[*nres];
+  for (int b = 0; b < NBLOCKS; ++b) {
+    for (int s = 0; s < NSETTINGS; ++s)
+      time_run(m[s], x, y, n < 4096 ? n : 4096, blocks[b]); /* warm-up */
+    for (int r = 0; r < runs; ++r)
+      for (int s = 0; s < NSETTINGS; ++s)
+        t[s * runs + r] = time_run(m[s], x, y, n, blocks[b]);
+    for (int s = 0; s < NSETTINGS; ++s) {
+      const double sec = bench_median(t + s * runs, runs);
+      result *R = &first[s * NBLOCKS + b];
       snprintf(R->model, sizeof R->model, "%s", base_name(path));
       R->precision = settings[s].precision;
       R->bits = settings[s].bits;
@@ -179,23 +192,25 @@ static int bench_one(const char *path, int runs, double seconds, result *res, in
       R->ns = sec * 1e9 / n;
       R->rtf = sec / ((double)n / rate);
       R->gmacs = macs * n / sec * 1e-9;
-      if (s == 0)
-        fp32_ns[b] = R->ns;
-      R->ratio = fp32_ns[b] / R->ns;
-      R->weight_bytes = qm_model_weight_bytes(m);
-      printf("%-9s %-8s %6d %12.1f %9.5f %8.2f %8.2f %8zu\n", R->precision,
-             qm_act_mode_name(R->act), R->block, R->ns, R->rtf, R->gmacs, R->ratio,
-             R->weight_bytes);
-      fflush(stdout);
+      R->ratio = first[b].ns / R->ns; /* setting 0 is FP32 */
+      R->weight_bytes = qm_model_weight_bytes(m[s]);
     }
-    qm_model_free(m);
   }
+  for (int i = 0; i < NSETTINGS * NBLOCKS; ++i) {
+    const result *R = &first[i];
+    printf("%-9s %-8s %6d %12.1f %9.5f %8.2f %8.2f %8zu\n", R->precision, qm_act_mode_name(R->act),
+           R->block, R->ns, R->rtf, R->gmacs, R->ratio, R->weight_bytes);
+  }
+  *nres += NSETTINGS * NBLOCKS;
   printf("MACs per sample: %.0f\n", macs);
+done:
+  for (int s = 0; s < NSETTINGS; ++s)
+    qm_model_free(m[s]);
   free(x);
   free(y);
   free(t);
   qm_desc_free(d);
-  return 0;
+  return status;
 }
 
 static const result *find(const result *res, int nres, const char *model, int bits,
