@@ -1184,68 +1184,6 @@ ALWAYS_INLINE void quantize_dyn_col(const float *x, const ptrdiff_t off[4], cons
   }
 }
 
-/**
-   r lane c = reduction of all 16 lanes of v[c], for 16 vectors at once
-   (op: 0 = float max, 1 = int32 add): 15 shuffle steps instead of 16
-   horizontal reductions of 4 steps each, and no long per-column chain.
-*/
-ALWAYS_INLINE __m512 op16(__m512 a, __m512 b, const int ADD)
-{
-  return ADD ? _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(a), _mm512_castps_si512(b)))
-             : _mm512_max_ps(a, b);
-}
-
-/**
-   The same from 8 vectors of two columns each: lanes 0-7 of c[i] belong to
-   column 2i, lanes 8-15 to column 2i + 1.
-*/
-ALWAYS_INLINE __m512 transpose_reduce8x2(const __m512 c[8], const int ADD)
-{
-  __m512 d[4], e[2];
-  /* 8 -> 4: 128-bit lane L of d[i] holds 4 partials of column 4i+L */
-#pragma GCC unroll 4
-  for (int i = 0; i < 4; ++i)
-    d[i] = op16(_mm512_shuffle_f32x4(c[2 * i], c[2 * i + 1], 0x88),
-                _mm512_shuffle_f32x4(c[2 * i], c[2 * i + 1], 0xDD), ADD);
-  /* 4 -> 2: lane L of e[i]: 2 partials of column 8i+L, then of 8i+4+L */
-#pragma GCC unroll 2
-  for (int i = 0; i < 2; ++i)
-    e[i] = op16(_mm512_shuffle_ps(d[2 * i], d[2 * i + 1], 0x88),
-                _mm512_shuffle_ps(d[2 * i], d[2 * i + 1], 0xDD), ADD);
-  /* 2 -> 1: lane L element j = column L + 4j */
-  const __m512 r = op16(_mm512_shuffle_ps(e[0], e[1], 0x88), _mm512_shuffle_ps(e[0], e[1], 0xDD), ADD);
-  return _mm512_permutexvar_ps(DWORD_T_ZMM, r);
-}
-
-ALWAYS_INLINE __m512 transpose_reduce16(const __m512 v[16], const int ADD)
-{
-  __m512 c[8];
-  /* 16 -> 8: 256-bit halves folded; c[i] lanes 0-7 from v[2i], 8-15 from v[2i+1] */
-#pragma GCC unroll 8
-  for (int i = 0; i < 8; ++i)
-    c[i] = op16(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0x44),
-                _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0xEE), ADD);
-  return transpose_reduce8x2(c, ADD);
-}
-
-/**
-   qk.h's dynamic scales of 16 columns from their maxima (never NaN: max
-   ignores NaN lanes): scale = amax / 127 and inv = 127 / amax where amax is
-   > 0 and finite, else 0. False (nothing stored) for a subnormal amax,
-   whose inverse overflows: the generic primitive handles those columns.
-*/
-ALWAYS_INLINE bool dynamic_scales16(__m512 amax, float *scales, float invs[16])
-{
-  const __mmask16 ok = _mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_GT_OQ) &
-                       _mm512_cmp_ps_mask(amax, _mm512_set1_ps(__builtin_inff()), _CMP_LT_OQ);
-  const __m512 inv = _mm512_maskz_div_ps(ok, _mm512_set1_ps(127.0f), amax);
-  if (_mm512_cmp_ps_mask(inv, _mm512_set1_ps(__builtin_inff()), _CMP_EQ_OQ))
-    return false;
-  _mm512_storeu_ps(scales, _mm512_maskz_div_ps(ok, amax, _mm512_set1_ps(127.0f)));
-  _mm512_store_ps(invs, inv);
-  return true;
-}
-
 /** 16 columns n0..n0+15 with one group (or no sums): batched reductions. */
 ALWAYS_INLINE bool quantize_dyn_16(const float *x, int ldx, const ptrdiff_t off[4],
                                    const __mmask16 mk[4], int8_t *codes, int ld, float *scales,

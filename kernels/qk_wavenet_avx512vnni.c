@@ -212,6 +212,25 @@ ALWAYS_INLINE __m512i dot_columns(const fused_matrix *fm, const __m512i *w, __m5
   of frame (lane group) p feed the 1x1 by an in-register broadcast.
 */
 
+/**
+   The 1x1's integer sums (from its start, no zero points) for the codes in
+   u (code + 128; frame p's C codes from byte p * C): the lanes of frame p
+   take dword group_base + j of u for quad j. Two chains.
+*/
+ALWAYS_INLINE __m512i dot_codes(const fused_matrix *w1, __m512i u, __m512i group_base, const int Q)
+{
+  __m512i acc0 = w1->start[0], acc1 = _mm512_setzero_si512();
+#pragma GCC unroll 4
+  for (int j = 0; j < Q; ++j) {
+    const __m512i uj = _mm512_permutexvar_epi32(_mm512_add_epi32(group_base, _mm512_set1_epi32(j)), u);
+    if (j % 2)
+      __asm__("vpdpbusd %2, %1, %0" : "+v"(acc1) : "v"(uj), "v"(w1->w[j]));
+    else
+      __asm__("vpdpbusd %2, %1, %0" : "+v"(acc0) : "v"(uj), "v"(w1->w[j]));
+  }
+  return _mm512_add_epi32(acc0, acc1);
+}
+
 /** The maximum of each 128-bit lane's 4 elements, in all 4 of them. */
 ALWAYS_INLINE __m512 lane_max4(__m512 v)
 {
@@ -288,16 +307,7 @@ ALWAYS_INLINE void mix_vectors(const qk_wavenet_layer *L, const fused_matrix *w1
     const __m512i q = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(r, r, _CMP_ORD_Q), c);
     const __m512i u = _mm512_zextsi128_si512(
         _mm_xor_si128(_mm512_cvtepi32_epi8(q), _mm_set1_epi8((char)0x80)));
-    __m512i acc0 = w1->start[0], acc1 = _mm512_setzero_si512();
-#pragma GCC unroll 4
-    for (int j = 0; j < Q; ++j) {
-      const __m512i uj = _mm512_permutexvar_epi32(_mm512_add_epi32(group_base, _mm512_set1_epi32(j)), u);
-      if (j % 2)
-        __asm__("vpdpbusd %2, %1, %0" : "+v"(acc1) : "v"(uj), "v"(w1->w[j]));
-      else
-        __asm__("vpdpbusd %2, %1, %0" : "+v"(acc0) : "v"(uj), "v"(w1->w[j]));
-    }
-    const __m512i i = _mm512_add_epi32(acc0, acc1);
+    const __m512i i = dot_codes(w1, u, group_base, Q);
     const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
     const size_t at = (size_t)(n + v * P) * (size_t)C;
     const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + at));
@@ -380,6 +390,71 @@ ALWAYS_INLINE void conv_frames(const qk_wavenet_layer *L, const fused_matrix *cv
                  mixin, b1x1, Q, P, 1);
 }
 
+/**
+   Steps 2 to 4 for the 16 frames from n at one frame per vector (C = 12
+   or 16, weights of the 1x1 without zero points), all in registers: a's
+   16 frame maxima come from one transposing reduction, as in the batched
+   quantizer, instead of a pass through memory. False when a frame's
+   maximum is subnormal: a is then in a_out for the batched path. (With
+   act16 that does not happen: e - 1 is a multiple of 2^-24, so a nonzero
+   |a| is at least 2^-25; the check guards a future activation.)
+*/
+ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_matrix *cv,
+                                         const fused_matrix *w1, const qk_act_s8 *xq,
+                                         const float *x, const float *cond, int n, float *head,
+                                         float *a_out, float *next, __m512 bconv, __m512 mixin,
+                                         __m512 b1x1, const int Q)
+{
+  const int C = 4 * Q, taps = L->taps;
+  const ptrdiff_t ld = xq->ld;
+  const __mmask16 mk = lanes_mask(C);
+  __m512 a[16];
+#pragma GCC unroll 16
+  for (int v = 0; v < 16; ++v)
+    a[v] = bconv;
+  for (int t = 0; t < taps; ++t) {
+    const ptrdiff_t f0 = n - (ptrdiff_t)L->dilation * (taps - 1 - t);
+#pragma GCC unroll 16
+    for (int v = 0; v < 16; ++v) {
+      const ptrdiff_t f = f0 + v;
+      const __m512i i = dot_columns(cv, cv->w + t * Q, cv->start[t], xq->codes + f * ld, ld,
+                                    xq->sums + f, 1, Q, 1);
+      const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
+      a[v] = _mm512_fmadd_ps(s, _mm512_set1_ps(xq->scales[f]),
+                             t ? _mm512_add_ps(_mm512_setzero_ps(), a[v]) : a[v]);
+    }
+  }
+  __m512 m[16];
+#pragma GCC unroll 16
+  for (int v = 0; v < 16; ++v) {
+    a[v] = act16(_mm512_add_ps(a[v], _mm512_mul_ps(mixin, _mm512_set1_ps(cond[n + v]))), 0);
+    float *hn = head + (size_t)(n + v) * (size_t)C;
+    _mm512_mask_storeu_ps(hn, mk, _mm512_add_ps(_mm512_maskz_loadu_ps(mk, hn), a[v]));
+    m[v] = _mm512_abs_ps(a[v]); /* never NaN (act16 clamps); 0 past C */
+  }
+  float scales[16] __attribute__((aligned(64))), invs[16] __attribute__((aligned(64)));
+  if (!dynamic_scales16(transpose_reduce16(m, 0), scales, invs)) {
+#pragma GCC unroll 16
+    for (int v = 0; v < 16; ++v)
+      _mm512_mask_storeu_ps(a_out + (size_t)(n + v) * (size_t)C, mk, a[v]);
+    return false;
+  }
+#pragma GCC unroll 16
+  for (int v = 0; v < 16; ++v) {
+    /* the batched quantizer's codes, as unsigned operands (code + 128) */
+    const __m512 p = _mm512_mul_ps(a[v], _mm512_set1_ps(invs[v]));
+    const __m512i q = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(p, p, _CMP_ORD_Q), p);
+    const __m512i u = _mm512_castsi128_si512(
+        _mm_xor_si128(_mm512_cvtsepi32_epi8(q), _mm_set1_epi8((char)0x80)));
+    const __m512i i = dot_codes(w1, u, _mm512_setzero_si512(), Q);
+    const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
+    const size_t at = (size_t)(n + v) * (size_t)C;
+    const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + at));
+    _mm512_mask_storeu_ps(next + at, mk, _mm512_fmadd_ps(s, _mm512_set1_ps(scales[v]), base));
+  }
+  return true;
+}
+
 /** Step 4 for every frame, P at a time. */
 ALWAYS_INLINE void mix_frames(const qk_wavenet_layer *L, const fused_matrix *w1,
                               const qk_act_s8 *aq, const float *x, int N, float *next,
@@ -409,6 +484,17 @@ static void quantize_frames(const float *x, int C, int N, const qk_act_s8 *dst)
   qk_act_s8 out = *dst;
   if (!qk_avx512vnni_quantize_frames(x, C, N, &out))
     qk_act_quantize_dynamic(&qk_ops_avx512vnni, x, C, C, N, &out);
+}
+
+/** The columns of v from frame n on. */
+static qk_act_s8 frames_from(const qk_act_s8 *v, int n)
+{
+  qk_act_s8 r = *v;
+  r.codes += (ptrdiff_t)n * r.ld;
+  r.scales += n;
+  if (r.sums)
+    r.sums += n;
+  return r;
 }
 
 /** Both matrices of a layer, ready for the frame loops (qk.h's prepared weights). */
@@ -456,12 +542,33 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
     conv_frames(L, cv, w1, xq, x, cond, N, head, NULL, next, Q, P);
     return;
   }
-  /* One frame per vector (its maxima fold 4 vectors in 11 steps, slower
-     than the batched quantizer's 16-column transpose, measured), or zero
-     points (each frame's code sum): a through the batched quantizer. */
-  conv_frames(L, cv, w1, xq, x, cond, N, head, scratch->z, next, Q, P);
-  quantize_frames(scratch->z, 4 * Q, N, scratch->act_1x1);
-  mix_frames(L, w1, scratch->act_1x1, x, N, next, Q, P);
+  /* One frame per vector: 16 frames at a time in registers (folding the
+     maxima of 4 vectors measured slower than the 16-column transpose),
+     the rest, and zero points (each frame's code sum), with a through the
+     batched quantizer. */
+  const int C = 4 * Q;
+  float *a = scratch->z;
+  int n0 = 0;
+  if (!w1->has_zp) {
+    /* qk.h: base = bias + 0.0f for the first tap (a -0 bias becomes +0) */
+    const __m512 bconv = _mm512_add_ps(load_rows(L->conv_bias, C), _mm512_setzero_ps());
+    const __m512 mixin = load_rows(L->mixin, C), b1x1 = load_rows(L->bias1x1, C);
+    for (; n0 + 16 <= N; n0 += 16)
+      if (!frames16_in_registers(L, cv, w1, xq, x, cond, n0, head, a, next, bconv, mixin, b1x1,
+                                 Q)) {
+        const qk_act_s8 aq = frames_from(scratch->act_1x1, n0);
+        quantize_frames(a + (size_t)n0 * C, C, 16, &aq);
+        mix_frames(L, w1, &aq, x + (size_t)n0 * C, 16, next + (size_t)n0 * C, Q, P);
+      }
+    if (n0 == N)
+      return;
+  }
+  /* the rest (all frames with zero points) in three passes */
+  const qk_act_s8 xr = frames_from(xq, n0), ar = frames_from(scratch->act_1x1, n0);
+  const size_t at = (size_t)n0 * C;
+  conv_frames(L, cv, w1, &xr, x + at, cond + n0, N - n0, head + at, a + at, next + at, Q, P);
+  quantize_frames(a + at, C, N - n0, &ar);
+  mix_frames(L, w1, &ar, x + at, N - n0, next + at, Q, P);
 }
 
 void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
