@@ -719,6 +719,121 @@ static size_t quantize_column_avx2(const float *x, int K, float inv, int8_t *cod
   return clipped;
 }
 
+/*
+  The dynamic quantizer for 8 columns at a time of K = 8 or 16 values (the
+  WaveNet layers' frames): the 8 column maxima come from one transposing
+  reduction (3 shuffle steps for 8 columns instead of 3 per column), the
+  divisions run once per 8 columns, and each column's codes are written
+  with their padding in whole vectors. The codes, scales and sums are the
+  per-column driver's (qk_act.c): quantize8 is the same arithmetic.
+*/
+
+/** r lane c = reduction of the 8 lanes of v[c] (ADD: int32 sums, else float max). */
+static inline __m256 op8(__m256 a, __m256 b, const int ADD)
+{
+  return ADD ? _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(a), _mm256_castps_si256(b)))
+             : _mm256_max_ps(a, b);
+}
+
+static inline __m256 transpose_reduce8(const __m256 v[8], const int ADD)
+{
+  __m256 t[4], u[2];
+  /* t[i]: 128-bit lane 0 holds 4 partials of column 2i, lane 1 of column 2i+1 */
+  for (int i = 0; i < 4; ++i)
+    t[i] = op8(_mm256_permute2f128_ps(v[2 * i], v[2 * i + 1], 0x20),
+               _mm256_permute2f128_ps(v[2 * i], v[2 * i + 1], 0x31), ADD);
+  /* u[j]: lane 0 two partials of columns 4j, 4j+2; lane 1 of 4j+1, 4j+3 */
+  for (int j = 0; j < 2; ++j)
+    u[j] = op8(_mm256_shuffle_ps(t[2 * j], t[2 * j + 1], 0x88),
+               _mm256_shuffle_ps(t[2 * j], t[2 * j + 1], 0xDD), ADD);
+  /* lane 0: columns 0 2 4 6, lane 1: columns 1 3 5 7 */
+  const __m256 w = op8(_mm256_shuffle_ps(u[0], u[1], 0x88), _mm256_shuffle_ps(u[0], u[1], 0xDD), ADD);
+  return _mm256_permutevar8x32_ps(w, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/** 8 columns of K = 8 or 16 from x (ldx apart); false for a subnormal maximum (nothing written). */
+static inline bool quantize_dyn_8(const float *x, int ldx, int8_t *codes, int ld, float *scales,
+                                  int32_t *sums, const int K)
+{
+  const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+  __m256 v[8];
+  for (int c = 0; c < 8; ++c) {
+    const float *xc = x + (size_t)c * (size_t)ldx;
+    /* vmaxps keeps its second operand when either is NaN: NaN lanes count as 0 */
+    __m256 m = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(xc), absmask), _mm256_setzero_ps());
+    if (K == 16)
+      m = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(xc + 8), absmask), m);
+    v[c] = m;
+  }
+  const __m256 amax = transpose_reduce8(v, 0);
+  const __m256 k127 = _mm256_set1_ps(127.0f), inf = _mm256_set1_ps(__builtin_inff());
+  /* qk_act.c: scale = amax / 127, inv = 127 / amax where amax > 0 and finite, else 0 */
+  const __m256 ok = _mm256_and_ps(_mm256_cmp_ps(amax, _mm256_setzero_ps(), _CMP_GT_OQ),
+                                  _mm256_cmp_ps(amax, inf, _CMP_LT_OQ));
+  const __m256 inv = _mm256_and_ps(_mm256_div_ps(k127, amax), ok);
+  if (_mm256_movemask_ps(_mm256_cmp_ps(inv, inf, _CMP_EQ_OQ)))
+    return false;
+  _mm256_storeu_ps(scales, _mm256_and_ps(_mm256_div_ps(amax, k127), ok));
+  float invs[8];
+  _mm256_storeu_ps(invs, inv);
+  __m256 t[8];
+  size_t clipped = 0; /* never: |x * inv| <= 127 */
+  for (int c = 0; c < 8; ++c) {
+    const float *xc = x + (size_t)c * (size_t)ldx;
+    const __m256 vinv = _mm256_set1_ps(invs[c]);
+    const __m256i q0 = quantize8(_mm256_loadu_ps(xc), vinv, &clipped);
+    const __m256i q1 = K == 16 ? quantize8(_mm256_loadu_ps(xc + 8), vinv, &clipped)
+                               : _mm256_setzero_si256();
+    /* packs per 128-bit lane: bytes 0-7 = q0's lanes 0-3, q1's 0-3 ... */
+    const __m256i w = _mm256_packs_epi32(q0, q1);
+    const __m128i b = _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
+    /* b: q0[0-3] q1[0-3] q0[4-7] q1[4-7]; dword order 0 2 1 3 gives k order */
+    int8_t *cc = codes + (size_t)c * (size_t)ld;
+    _mm256_storeu_si256((__m256i *)cc, _mm256_zextsi128_si256(_mm_shuffle_epi32(b, 0xD8)));
+    _mm256_storeu_si256((__m256i *)(cc + 32), _mm256_setzero_si256());
+    if (ld > 64)
+      memset(cc + 64, 0, (size_t)(ld - 64));
+    t[c] = _mm256_castsi256_ps(_mm256_add_epi32(q0, q1));
+  }
+  if (sums)
+    _mm256_storeu_si256((__m256i *)sums, _mm256_castps_si256(transpose_reduce8(t, 1)));
+  return true;
+}
+
+static bool quantize_dynamic_avx2(const float *x, int ldx, int K, int N, qk_act_s8 *out)
+{
+  if ((K != 8 && K != 16) || N < 8 || out->ld < 64 || qk_group_count(K, out->group) != 1)
+    return false;
+  out->per_column = true;
+  const int ld = out->ld;
+  int n = 0;
+  for (; n + 8 <= N; n += 8) {
+    qk_act_s8 part = *out;
+    part.codes += (size_t)n * (size_t)ld;
+    part.scales += n;
+    part.sums = out->sums ? out->sums + n : NULL;
+    const float *xn = x + (size_t)n * (size_t)ldx;
+    const bool done = K == 16 ? quantize_dyn_8(xn, ldx, part.codes, ld, part.scales, part.sums, 16)
+                              : quantize_dyn_8(xn, ldx, part.codes, ld, part.scales, part.sums, 8);
+    for (int c = 0; !done && c < 8; ++c) {
+      /* the driver, one column at a time (this function declines N < 8) */
+      qk_act_s8 col = part;
+      col.codes += (size_t)c * (size_t)ld;
+      col.scales += c;
+      col.sums = part.sums ? part.sums + c : NULL;
+      qk_act_quantize_dynamic(&qk_ops_avx2, xn + (size_t)c * (size_t)ldx, ldx, K, 1, &col);
+    }
+  }
+  if (n < N) {
+    qk_act_s8 rest = *out;
+    rest.codes += (size_t)n * (size_t)ld;
+    rest.scales += n;
+    rest.sums = out->sums ? out->sums + n : NULL;
+    qk_act_quantize_dynamic(&qk_ops_avx2, x + (size_t)n * (size_t)ldx, ldx, K, N - n, &rest);
+  }
+  return true;
+}
+
 /* ------------------------------------------------------------------------
    tanh / sigmoid: the exp of qk_internal.h step by step (same constants,
    same fused operations), so results match the scalar path.
@@ -789,6 +904,7 @@ const qk_isa_ops qk_ops_avx2 = {
   .gemm_s8 = avx2_gemm_s8,
   .column_amax = amax_avx2,
   .quantize_column = quantize_column_avx2,
+  .quantize_dynamic = quantize_dynamic_avx2,
   .tanh = avx2_tanh,
   .sigmoid = avx2_sigmoid,
 };
