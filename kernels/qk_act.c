@@ -70,10 +70,7 @@ void qk_act_quantize_dynamic_taps(const qk_isa_ops *ops, const float *x, int ldx
           dst[t * C + c] = src[c];
       }
     }
-    qk_act_s8 view = *out;
-    view.codes = column_codes(out, n0);
-    view.scales = out->scales + n0;
-    view.sums = column_sums(out, n0, ng);
+    qk_act_s8 view = qk_act_columns_from(out, n0, ng);
     qk_act_quantize_dynamic(ops, buf, K, K, cnt, &view);
   }
 }

@@ -808,27 +808,18 @@ static bool quantize_dynamic_avx2(const float *x, int ldx, int K, int N, qk_act_
   const int ld = out->ld;
   int n = 0;
   for (; n + 8 <= N; n += 8) {
-    qk_act_s8 part = *out;
-    part.codes += (size_t)n * (size_t)ld;
-    part.scales += n;
-    part.sums = out->sums ? out->sums + n : NULL;
+    const qk_act_s8 part = qk_act_columns_from(out, n, 1);
     const float *xn = x + (size_t)n * (size_t)ldx;
     const bool done = K == 16 ? quantize_dyn_8(xn, ldx, part.codes, ld, part.scales, part.sums, 16)
                               : quantize_dyn_8(xn, ldx, part.codes, ld, part.scales, part.sums, 8);
     for (int c = 0; !done && c < 8; ++c) {
       /* the driver, one column at a time (this function declines N < 8) */
-      qk_act_s8 col = part;
-      col.codes += (size_t)c * (size_t)ld;
-      col.scales += c;
-      col.sums = part.sums ? part.sums + c : NULL;
+      qk_act_s8 col = qk_act_columns_from(&part, c, 1);
       qk_act_quantize_dynamic(&qk_ops_avx2, xn + (size_t)c * (size_t)ldx, ldx, K, 1, &col);
     }
   }
   if (n < N) {
-    qk_act_s8 rest = *out;
-    rest.codes += (size_t)n * (size_t)ld;
-    rest.scales += n;
-    rest.sums = out->sums ? out->sums + n : NULL;
+    qk_act_s8 rest = qk_act_columns_from(out, n, 1);
     qk_act_quantize_dynamic(&qk_ops_avx2, x + (size_t)n * (size_t)ldx, ldx, K, N - n, &rest);
   }
   return true;

@@ -1350,18 +1350,12 @@ ALWAYS_INLINE void quantize_frames_k(const float *x, int N, qk_act_s8 *out, cons
   const int ld = out->ld;
   int n = 0;
   for (; n + 16 <= N; n += 16) {
-    int8_t *codes = out->codes + (size_t)n * (size_t)ld;
-    if (!quantize_frames_16(x + (size_t)n * K, codes, ld, out->scales + n,
-                            out->sums ? out->sums + n : NULL, K))
-      quantize_dyn_block(x + (size_t)n * K, K, off, mk, K, 16, &(qk_act_s8){
-          .codes = codes, .ld = ld, .scales = out->scales + n,
-          .sums = out->sums ? out->sums + n : NULL, .group = out->group}, K, 1, 1);
+    qk_act_s8 part = qk_act_columns_from(out, n, 1);
+    if (!quantize_frames_16(x + (size_t)n * K, part.codes, ld, part.scales, part.sums, K))
+      quantize_dyn_block(x + (size_t)n * K, K, off, mk, K, 16, &part, K, 1, 1);
   }
   if (n < N) {
-    qk_act_s8 rest = *out;
-    rest.codes += (size_t)n * (size_t)ld;
-    rest.scales += n;
-    rest.sums = out->sums ? out->sums + n : NULL;
+    qk_act_s8 rest = qk_act_columns_from(out, n, 1);
     quantize_dyn_block(x + (size_t)n * K, K, off, mk, K, N - n, &rest, K, 1, 1);
   }
 }

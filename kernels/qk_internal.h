@@ -146,6 +146,21 @@ static inline int qk_group_size(int K, int group)
   return (group <= 0 || group >= K) ? K : group;
 }
 
+/**
+   The columns of a from column n on (n may be negative: earlier columns of
+   a history), a scale per column (dynamic) and ng sum groups per column;
+   sums stay NULL when a has none.
+*/
+static inline qk_act_s8 qk_act_columns_from(const qk_act_s8 *a, ptrdiff_t n, int ng)
+{
+  qk_act_s8 v = *a;
+  v.codes += n * (ptrdiff_t)a->ld;
+  v.scales += n;
+  if (a->sums)
+    v.sums += n * (ptrdiff_t)ng;
+  return v;
+}
+
 /* ------------------------------------------------------------------------
    Activation quantizer drivers (qk_act.c), written once for every ISA on
    top of its column_amax / quantize_column primitives.

@@ -46,10 +46,7 @@ static void conv_tap(const qk_isa_ops *ops, const qk_wavenet_layer *L, int t, co
   const float *bias = t ? NULL : L->conv_bias;
   const unsigned flags = t ? QK_ACCUMULATE : 0;
   if (L->conv_taps) {
-    qk_act_s8 view = *xq;
-    view.codes += -back * xq->ld;
-    view.scales += -back;
-    view.sums += -back;
+    const qk_act_s8 view = qk_act_columns_from(xq, -back, 1);
     ops->gemm_s8(L->conv_taps[t], &view, N, bias, z, C, flags);
     return;
   }

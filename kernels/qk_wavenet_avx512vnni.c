@@ -486,17 +486,6 @@ static void quantize_frames(const float *x, int C, int N, const qk_act_s8 *dst)
     qk_act_quantize_dynamic(&qk_ops_avx512vnni, x, C, C, N, &out);
 }
 
-/** The columns of v from frame n on. */
-static qk_act_s8 frames_from(const qk_act_s8 *v, int n)
-{
-  qk_act_s8 r = *v;
-  r.codes += (ptrdiff_t)n * r.ld;
-  r.scales += n;
-  if (r.sums)
-    r.sums += n;
-  return r;
-}
-
 /** Both matrices of a layer, ready for the frame loops (qk.h's prepared weights). */
 typedef struct {
   fused_matrix cv, w1;
@@ -556,7 +545,7 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
     for (; n0 + 16 <= N; n0 += 16)
       if (!frames16_in_registers(L, cv, w1, xq, x, cond, n0, head, a, next, bconv, mixin, b1x1,
                                  Q)) {
-        const qk_act_s8 aq = frames_from(scratch->act_1x1, n0);
+        const qk_act_s8 aq = qk_act_columns_from(scratch->act_1x1, n0, 1);
         quantize_frames(a + (size_t)n0 * C, C, 16, &aq);
         mix_frames(L, w1, &aq, x + (size_t)n0 * C, 16, next + (size_t)n0 * C, Q, P);
       }
@@ -564,7 +553,8 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
       return;
   }
   /* the rest (all frames with zero points) in three passes */
-  const qk_act_s8 xr = frames_from(xq, n0), ar = frames_from(scratch->act_1x1, n0);
+  const qk_act_s8 xr = qk_act_columns_from(xq, n0, 1);
+  const qk_act_s8 ar = qk_act_columns_from(scratch->act_1x1, n0, 1);
   const size_t at = (size_t)n0 * C;
   conv_frames(L, cv, w1, &xr, x + at, cond + n0, N - n0, head + at, a + at, next + at, Q, P);
   quantize_frames(a + at, C, N - n0, &ar);
