@@ -33,6 +33,12 @@ extern "C" {
 #define QM_MAX_DILATION 65536                  /**< WaveNet dilation */
 #define QM_MAX_LAYERS 1024                     /**< layers in one model */
 #define QM_MAX_RECEPTIVE_FIELD (1 << 20)       /**< samples of history */
+
+/** A WaveNet layer's history holds its lookback and room for this many
+    times the lookback beyond it (at least one batch), so the lookback is
+    moved to the front that much less often (models/wavenet.c); the
+    loader's state-memory estimate counts the same frames. */
+#define QM_WAVENET_HISTORY_ROOM 4
 #define QM_MAX_LINEAR_TAPS 65536               /**< NAM Linear receptive_field */
 
 typedef enum {

@@ -13,6 +13,7 @@
   bias if "bias" is true.
 */
 #include "loader_internal.h"
+#include "qk.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -186,11 +187,14 @@ static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, json_t *weights)
     expected += C * (uint64_t)A->input_size;
     for (int l = 0; l < A->n_layers; ++l) {
       expected += Z * C * K + Z + Z * (uint64_t)A->condition_size + C * C + C;
-      /* models/wavenet.c: lookback + max(chunk, 4 * lookback) frames of
-         history, each C floats plus an int8 copy (64-byte columns, a
-         scale and a code sum) */
-      const uint64_t frames = 5 * (K - 1) * (uint64_t)A->layers[l].dilation + QM_STATE_FRAMES;
-      state_floats += frames * (C + ((C + 63) / 64 * 64 + 8) / sizeof(float));
+      /* models/wavenet.c: lookback + max(chunk, room * lookback) frames
+         of history, each C floats plus an int8 copy (qk_act_ld(C) codes,
+         a scale and a code sum) */
+      const uint64_t frames = (1 + QM_WAVENET_HISTORY_ROOM) * (K - 1) *
+                                  (uint64_t)A->layers[l].dilation +
+                              QM_STATE_FRAMES;
+      const uint64_t int8_bytes = (uint64_t)qk_act_ld(A->channels) + 8;
+      state_floats += frames * (C + int8_bytes / sizeof(float));
     }
     expected += (uint64_t)A->head_size * C + (A->head_bias ? (uint64_t)A->head_size : 0);
     state_floats += QM_STATE_FRAMES * (K * C + Z + 3 * C + (uint64_t)A->head_size);

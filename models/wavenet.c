@@ -165,8 +165,10 @@ static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, int ai, 
     const qm_wn_layer *DL = &D->layers[l];
     L->dilation = DL->dilation;
     L->lookback = (K - 1) * DL->dilation;
-    /* Room of at least max(chunk, 4 * lookback) frames beyond the lookback. */
-    int room = m->chunk > 4 * L->lookback ? m->chunk : 4 * L->lookback;
+    /* Room of max(chunk, QM_WAVENET_HISTORY_ROOM * lookback) frames beyond
+       the lookback. */
+    const int room_lb = QM_WAVENET_HISTORY_ROOM * L->lookback;
+    int room = m->chunk > room_lb ? m->chunk : room_lb;
     L->frames = L->lookback + room;
     L->hist = qm_falloc((size_t)L->frames * (size_t)C);
     if (!L->hist || !alloc_int8_history(&L->hq, C, L->frames))
