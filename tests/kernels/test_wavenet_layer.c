@@ -15,7 +15,8 @@
      the fused form takes and those it must refuse (C not a multiple of 4,
      C > 16, taps * C > 64 up to QK_TAPS_MAX_K), dilations 0..16, frame
      counts 1..100, biases present, absent or holding -0.0f, and
-     histories with silent, huge (1e3) and tiny (1e-30, 1e-38) frames.
+     histories with silent, huge (1e3) and tiny (1e-30, 1e-38) frames
+     and frames holding a NaN (all but the check in double).
      Every buffer the layer writes sits between guard bytes, the lookback
      columns of the int8 history must stay untouched, and the float input
      must not change; scratch buffers are allocated to their exact size so
@@ -258,6 +259,7 @@ typedef struct {
   qk_format conv_format, w1_format;
   bool conv_zp, w1_zp;
   bool conv_bias, bias1x1;
+  bool nan_frames;       /* some history frames hold a NaN (not in the double check) */
 } case_params;
 
 typedef struct {
@@ -303,6 +305,8 @@ static void fill_frame(float *f, int C, int kind)
   }
   if (kind == 1)
     f[rng_int(0, C - 1)] = rng_chance(2) ? 1e3f : -1e3f;          /* one outlier */
+  if (kind == 7)
+    f[rng_int(0, C - 1)] = NAN;                                   /* one NaN */
 }
 
 /**
@@ -310,11 +314,11 @@ static void fill_frame(float *f, int C, int kind)
    frame, one with a single 1e3 value and one of 1e-30 values when there
    are frames enough, and more of each (and 1e-38 frames) at random.
 */
-static void fill_history(float *h, int C, int frames)
+static void fill_history(float *h, int C, int frames, bool nan_frames)
 {
   for (int f = 0; f < frames; ++f) {
-    int r = rng_int(0, 19), kind = r < 2 ? 0 : r < 3 ? 1 : r < 4 ? 2 : r < 5 ? 3 : r < 8 ? 4
-                                             : r < 11 ? 5 : 6;
+    int r = rng_int(0, 39), kind = r < 4 ? 0 : r < 6 ? 1 : r < 8 ? 2 : r < 10 ? 3 : r < 16 ? 4
+                                             : r < 22 ? 5 : r < 39 || !nan_frames ? 6 : 7;
     fill_frame(h + (size_t)f * (size_t)C, C, kind);
   }
   for (int kind = 0; kind < 3 && kind < frames; ++kind)
@@ -347,7 +351,7 @@ static void layer_case_init(layer_case *lc, const case_params *p)
       lc->head0[i] = 0.25f;
   const int frames = lc->back + N;
   lc->hist = guarded_new((size_t)frames * (size_t)C * sizeof(float));
-  fill_history((float *)lc->hist.p, C, frames);
+  fill_history((float *)lc->hist.p, C, frames, p->nan_frames);
   lc->x = (float *)lc->hist.p + (size_t)lc->back * (size_t)C;
 }
 
@@ -741,6 +745,7 @@ static case_params random_params(int C, qk_format f, bool zp)
   p.w1_zp = format_takes_zp(p.w1_format) && (p.w1_format == f ? zp : rng_chance(2));
   p.conv_bias = !rng_chance(3);
   p.bias1x1 = !rng_chance(3);
+  p.nan_frames = true;
   return p;
 }
 
@@ -1013,6 +1018,7 @@ static void test_semantics(void)
     const int C = i < 80 ? main_Cs[i % COUNT(main_Cs)] : wide_Cs[i % 2];
     const qk_format f = formats[(i / COUNT(main_Cs)) % COUNT(formats)];
     case_params p = random_params(C, f, format_takes_zp(f) && i % 2);
+    p.nan_frames = false; /* a NaN has no tolerance to compare within */
     semantics_case(&p, &st);
     ++cases;
   }
