@@ -251,14 +251,14 @@ void qk_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N,
        z    = fma(fma((float)i_0, ws[m], 0), s[f_0], conv_bias[m] + 0)
        z    = fma(fma((float)i_t, ws[m], 0), s[f_t], 0 + z)   for t = 1 .. taps-1
        z   += mixin[m] * cond[n]                   (fl(mixin * cond), then the add)
-       a    = tanh(z)                              (qk_tanh's approximation)
+       a    = tanh(z)                              (qk_tanh_int8's approximation)
        head[n] += a
        next[n]  = x[n] + w1x1 a + bias1x1          (a quantized per frame, qk_gemm_s8)
 
    i.e. exactly what `taps` qk_gemm_s8 calls give on activation columns
    that hold one tap's codes (zeros elsewhere) with that frame's scale and
    sum, the first with the bias and the others accumulating, followed by
-   the mixin, qk_tanh, the head sum and the 1x1 as a qk_gemm_s8 with
+   the mixin, qk_tanh_int8, the head sum and the 1x1 as a qk_gemm_s8 with
    QK_ACCUMULATE over a copy of x. qk_wavenet_layer_s8_steps() is that
    composition, literally; qk_wavenet_layer_s8() may run it fused (one
    pass per frame, z and a in registers) and gives the same bits.
@@ -337,9 +337,22 @@ void qk_wavenet_layer_s8_prepare(const qk_wavenet_layer *L, void *mem);
 void qk_tanh(float *y, const float *x, size_t n);
 void qk_sigmoid(float *y, const float *x, size_t n);
 
+/**
+   tanh for int8-activation paths: a rational approximation with about half
+   the operations of qk_tanh, relative (and absolute) error <= 5.3e-5 on
+   all of R. Its output is about to be quantized to int8, whose rounding
+   step is 1/127 of the frame maximum: this error is below 1/60 of half a
+   step, so it moves a code only where the value sits within that
+   distance of a rounding boundary. The int8 WaveNet layer uses it; float
+   paths keep qk_tanh, the reference renders need its accuracy. Same bits
+   on every ISA.
+*/
+void qk_tanh_int8(float *y, const float *x, size_t n);
+
 /** The same on a chosen ISA (tests and benchmarks). */
 void qk_tanh_isa(qk_isa isa, float *y, const float *x, size_t n);
 void qk_sigmoid_isa(qk_isa isa, float *y, const float *x, size_t n);
+void qk_tanh_int8_isa(qk_isa isa, float *y, const float *x, size_t n);
 void qk_quantize_act_dynamic_isa(qk_isa isa, const float *x, int ldx, int K, int N,
                                  qk_act_s8 *out);
 size_t qk_quantize_act_static_isa(qk_isa isa, const float *x, int ldx, int K, int N,

@@ -870,23 +870,49 @@ static inline __m256 sigmoid8(__m256 x)
   return _mm256_div_ps(one, _mm256_add_ps(one, e));
 }
 
-/** y = tanh(x) (SIGMOID = 0) or sigmoid(x) (SIGMOID = 1), masked tail. */
-QK_AI void act_map_avx2(float *y, const float *x, size_t count, const int SIGMOID)
+/** qk_internal.h's QK_TANH8 rational, step for step. */
+static inline __m256 tanh_int8_8(__m256 x)
+{
+  const __m256 v = clamp_ps(x, QK_TANH8_CLAMP), u = _mm256_mul_ps(v, v);
+  const __m256 p = _mm256_fmadd_ps(
+      _mm256_fmadd_ps(_mm256_set1_ps(QK_TANH8_P2), u, _mm256_set1_ps(QK_TANH8_P1)), u,
+      _mm256_set1_ps(QK_TANH8_P0));
+  const __m256 q = _mm256_fmadd_ps(
+      _mm256_fmadd_ps(_mm256_set1_ps(QK_TANH8_Q2), u, _mm256_set1_ps(QK_TANH8_Q1)), u,
+      _mm256_set1_ps(1.0f));
+  return _mm256_div_ps(_mm256_mul_ps(v, p), q);
+}
+
+/** The activation ACT (QK_ACT_TANH, _SIGMOID, _TANH_INT8) of 8 lanes. */
+QK_AI __m256 act8(__m256 v, const int ACT)
+{
+  return ACT == QK_ACT_SIGMOID ? sigmoid8(v) : ACT == QK_ACT_TANH_INT8 ? tanh_int8_8(v) : tanh8(v);
+}
+
+/** y = ACT(x), masked tail. */
+QK_AI void act_map_avx2(float *y, const float *x, size_t count, const int ACT)
 {
   size_t i = 0;
-  for (; i + 8 <= count; i += 8) {
-    const __m256 v = _mm256_loadu_ps(x + i);
-    _mm256_storeu_ps(y + i, SIGMOID ? sigmoid8(v) : tanh8(v));
-  }
+  for (; i + 8 <= count; i += 8)
+    _mm256_storeu_ps(y + i, act8(_mm256_loadu_ps(x + i), ACT));
   if (i < count) {
     const __m256i mk = lane_mask((int)(count - i));
-    const __m256 v = _mm256_maskload_ps(x + i, mk);
-    _mm256_maskstore_ps(y + i, mk, SIGMOID ? sigmoid8(v) : tanh8(v));
+    _mm256_maskstore_ps(y + i, mk, act8(_mm256_maskload_ps(x + i, mk), ACT));
   }
 }
 
-static void avx2_tanh(float *y, const float *x, size_t count) { act_map_avx2(y, x, count, 0); }
-static void avx2_sigmoid(float *y, const float *x, size_t count) { act_map_avx2(y, x, count, 1); }
+static void avx2_tanh(float *y, const float *x, size_t count)
+{
+  act_map_avx2(y, x, count, QK_ACT_TANH);
+}
+static void avx2_sigmoid(float *y, const float *x, size_t count)
+{
+  act_map_avx2(y, x, count, QK_ACT_SIGMOID);
+}
+static void avx2_tanh_int8(float *y, const float *x, size_t count)
+{
+  act_map_avx2(y, x, count, QK_ACT_TANH_INT8);
+}
 
 const qk_isa_ops qk_ops_avx2 = {
   .isa = QK_ISA_AVX2,
@@ -898,4 +924,5 @@ const qk_isa_ops qk_ops_avx2 = {
   .quantize_dynamic = quantize_dynamic_avx2,
   .tanh = avx2_tanh,
   .sigmoid = avx2_sigmoid,
+  .tanh_int8 = avx2_tanh_int8,
 };

@@ -1390,17 +1390,27 @@ static bool quantize_dynamic_taps_avx512(const float *x, int ldx, int C, int tap
   return quantize_dyn_run(x, ldx, off, mk, K, N, out);
 }
 
-/* tanh / sigmoid over arrays: act16 (qk_avx512vnni_common.h) per 16 lanes. */
-ALWAYS_INLINE void act_map16(float *y, const float *x, size_t count, const int SIGMOID)
+/* The activations over arrays: act16 (qk_avx512vnni_common.h) per 16 lanes. */
+ALWAYS_INLINE void act_map16(float *y, const float *x, size_t count, const int ACT)
 {
   for (size_t i = 0; i < count; i += 16) {
     const __mmask16 mk = count - i >= 16 ? (__mmask16)0xFFFF : lanes_mask((int)(count - i));
-    _mm512_mask_storeu_ps(y + i, mk, act16(_mm512_maskz_loadu_ps(mk, x + i), SIGMOID));
+    _mm512_mask_storeu_ps(y + i, mk, act16(_mm512_maskz_loadu_ps(mk, x + i), ACT));
   }
 }
 
-static void tanh_avx512vnni(float *y, const float *x, size_t count) { act_map16(y, x, count, 0); }
-static void sigmoid_avx512vnni(float *y, const float *x, size_t count) { act_map16(y, x, count, 1); }
+static void tanh_avx512vnni(float *y, const float *x, size_t count)
+{
+  act_map16(y, x, count, QK_ACT_TANH);
+}
+static void sigmoid_avx512vnni(float *y, const float *x, size_t count)
+{
+  act_map16(y, x, count, QK_ACT_SIGMOID);
+}
+static void tanh_int8_avx512vnni(float *y, const float *x, size_t count)
+{
+  act_map16(y, x, count, QK_ACT_TANH_INT8);
+}
 
 const qk_isa_ops qk_ops_avx512vnni = {
   .isa = QK_ISA_AVX512VNNI,
@@ -1411,6 +1421,7 @@ const qk_isa_ops qk_ops_avx512vnni = {
   .quantize_column = quantize_column_avx512,
   .tanh = tanh_avx512vnni,
   .sigmoid = sigmoid_avx512vnni,
+  .tanh_int8 = tanh_int8_avx512vnni,
   .quantize_dynamic = quantize_dynamic_avx512,
   .quantize_dynamic_taps = quantize_dynamic_taps_avx512,
   .wavenet_layer_fusable = qk_avx512vnni_wavenet_layer_fusable,

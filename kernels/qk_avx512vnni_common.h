@@ -139,13 +139,30 @@ ALWAYS_INLINE __m512 exp_approx16(__m512 y)
   return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
 }
 
-/** tanh (SIGMOID = 0) or sigmoid (SIGMOID = 1) of 16 lanes, clamped first. */
-ALWAYS_INLINE __m512 act16(__m512 x, const int SIGMOID)
+/** qk_internal.h's QK_TANH8 rational of 16 lanes, step for step. */
+ALWAYS_INLINE __m512 tanh_int8_16(__m512 x)
 {
-  const __m512 one = _mm512_set1_ps(1.0f);
-  const float c = SIGMOID ? QK_SIGMOID_CLAMP : QK_TANH_CLAMP;
+  const float c = QK_TANH8_CLAMP;
   const __m512 v = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-c)), _mm512_set1_ps(c));
-  if (SIGMOID) {
+  const __m512 u = _mm512_mul_ps(v, v);
+  const __m512 p = _mm512_fmadd_ps(
+      _mm512_fmadd_ps(_mm512_set1_ps(QK_TANH8_P2), u, _mm512_set1_ps(QK_TANH8_P1)), u,
+      _mm512_set1_ps(QK_TANH8_P0));
+  const __m512 q = _mm512_fmadd_ps(
+      _mm512_fmadd_ps(_mm512_set1_ps(QK_TANH8_Q2), u, _mm512_set1_ps(QK_TANH8_Q1)), u,
+      _mm512_set1_ps(1.0f));
+  return _mm512_div_ps(_mm512_mul_ps(v, p), q);
+}
+
+/** The activation ACT (QK_ACT_TANH, _SIGMOID, _TANH_INT8) of 16 lanes, clamped first. */
+ALWAYS_INLINE __m512 act16(__m512 x, const int ACT)
+{
+  if (ACT == QK_ACT_TANH_INT8)
+    return tanh_int8_16(x);
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const float c = ACT == QK_ACT_SIGMOID ? QK_SIGMOID_CLAMP : QK_TANH_CLAMP;
+  const __m512 v = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-c)), _mm512_set1_ps(c));
+  if (ACT == QK_ACT_SIGMOID) {
     const __m512 e = exp_approx16(_mm512_xor_ps(v, _mm512_set1_ps(-0.0f))); /* -v */
     return _mm512_div_ps(one, _mm512_add_ps(one, e));
   }

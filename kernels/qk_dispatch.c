@@ -164,3 +164,8 @@ void qk_sigmoid_isa(qk_isa isa, float *y, const float *x, size_t n)
 {
   ops_or_scalar(isa)->sigmoid(y, x, n);
 }
+void qk_tanh_int8(float *y, const float *x, size_t n) { active_ops()->tanh_int8(y, x, n); }
+void qk_tanh_int8_isa(qk_isa isa, float *y, const float *x, size_t n)
+{
+  ops_or_scalar(isa)->tanh_int8(y, x, n);
+}

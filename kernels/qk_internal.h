@@ -86,6 +86,8 @@ typedef struct {
                             int32_t *sums, int group);
   void (*tanh)(float *y, const float *x, size_t n);
   void (*sigmoid)(float *y, const float *x, size_t n);
+  /** qk.h's qk_tanh_int8: the rational below (QK_TANH8_*), same bits on every ISA. */
+  void (*tanh_int8)(float *y, const float *x, size_t n);
   /**
      Optional (may be NULL): the whole dynamic quantizer of qk.h for N
      columns, for shapes an ISA has a faster form of. Returns false to
@@ -126,6 +128,7 @@ size_t qk_scalar_quantize_column(const float *x, int K, float inv, int8_t *codes
                                  int32_t *sums, int group);
 void qk_scalar_tanh(float *y, const float *x, size_t n);
 void qk_scalar_sigmoid(float *y, const float *x, size_t n);
+void qk_scalar_tanh_int8(float *y, const float *x, size_t n);
 #ifdef QK_HAVE_AVX2
 extern const qk_isa_ops qk_ops_avx2;
 #endif
@@ -198,5 +201,28 @@ void qk_act_group_sums(const int8_t *codes, int K, int group, int32_t *sums);
 #define QK_TANH_CLAMP 9.0f
 /** sigmoid's exp argument stays finite inside this. */
 #define QK_SIGMOID_CLAMP 80.0f
+
+/** The vector activations, as compile-time arguments of the SIMD maps. */
+enum { QK_ACT_TANH = 0, QK_ACT_SIGMOID = 1, QK_ACT_TANH_INT8 = 2 };
+
+/* ------------------------------------------------------------------------
+   The tanh of int8-activation paths (qk.h: qk_tanh_int8), in these steps
+   on every ISA:
+     v = fminf(fmaxf(x, -QK_TANH8_CLAMP), QK_TANH8_CLAMP),  u = v * v,
+     p = fmaf(fmaf(QK_TANH8_P2, u, QK_TANH8_P1), u, QK_TANH8_P0),
+     q = fmaf(fmaf(QK_TANH8_Q2, u, QK_TANH8_Q1), u, 1),
+     tanh(x) ~ (v * p) / q.
+   The coefficients are a rational fitted to tanh on [0, 5] for the least
+   maximum relative error (iteratively reweighted least squares, then
+   rounded to float). Measured in float over [0, 10] in steps of 5e-8 and
+   down to 1e-30: relative and absolute error <= 5.3e-5; the largest value
+   is 0.99996, reached at the clamp. The function is odd, exactly.
+   ------------------------------------------------------------------------ */
+#define QK_TANH8_CLAMP 5.0f
+#define QK_TANH8_P0 0.9999480843544006f
+#define QK_TANH8_P1 0.10242072492837906f
+#define QK_TANH8_P2 0.000670660228934139f
+#define QK_TANH8_Q1 0.43543580174446106f
+#define QK_TANH8_Q2 0.012820822186768055f
 
 #endif

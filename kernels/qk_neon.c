@@ -414,25 +414,48 @@ QK_NEON_INLINE float32x4_t sigmoid4(float32x4_t x)
   return vdivq_f32(one, vaddq_f32(one, exp4(vnegq_f32(v))));
 }
 
-/** y = tanh(x) (SIGMOID = 0) or sigmoid(x) (SIGMOID = 1); the tail goes through a copy. */
-QK_NEON_INLINE void act_map4(float *y, const float *x, size_t count, const int SIGMOID)
+/** qk_internal.h's QK_TANH8 rational, step for step (FMLA is fmaf). */
+QK_NEON_INLINE float32x4_t tanh_int8_4(float32x4_t x)
+{
+  const float32x4_t v =
+    vminnmq_f32(vmaxnmq_f32(x, vdupq_n_f32(-QK_TANH8_CLAMP)), vdupq_n_f32(QK_TANH8_CLAMP));
+  const float32x4_t u = vmulq_f32(v, v);
+  const float32x4_t p = vfmaq_f32(
+    vdupq_n_f32(QK_TANH8_P0), vfmaq_f32(vdupq_n_f32(QK_TANH8_P1), vdupq_n_f32(QK_TANH8_P2), u), u);
+  const float32x4_t q = vfmaq_f32(
+    vdupq_n_f32(1.0f), vfmaq_f32(vdupq_n_f32(QK_TANH8_Q1), vdupq_n_f32(QK_TANH8_Q2), u), u);
+  return vdivq_f32(vmulq_f32(v, p), q);
+}
+
+/** The activation ACT (QK_ACT_TANH, _SIGMOID, _TANH_INT8) of 4 lanes. */
+QK_NEON_INLINE float32x4_t act4(float32x4_t v, const int ACT)
+{
+  return ACT == QK_ACT_SIGMOID ? sigmoid4(v) : ACT == QK_ACT_TANH_INT8 ? tanh_int8_4(v) : tanh4(v);
+}
+
+/** y = ACT(x); the tail goes through a copy. */
+QK_NEON_INLINE void act_map4(float *y, const float *x, size_t count, const int ACT)
 {
   size_t i = 0;
-  for (; i + 4 <= count; i += 4) {
-    const float32x4_t v = vld1q_f32(x + i);
-    vst1q_f32(y + i, SIGMOID ? sigmoid4(v) : tanh4(v));
-  }
+  for (; i + 4 <= count; i += 4)
+    vst1q_f32(y + i, act4(vld1q_f32(x + i), ACT));
   if (i < count) {
     float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     memcpy(t, x + i, (count - i) * sizeof(float));
-    const float32x4_t v = vld1q_f32(t);
-    vst1q_f32(t, SIGMOID ? sigmoid4(v) : tanh4(v));
+    vst1q_f32(t, act4(vld1q_f32(t), ACT));
     memcpy(y + i, t, (count - i) * sizeof(float));
   }
 }
 
-void qk_neon_tanh(float *y, const float *x, size_t count) { act_map4(y, x, count, 0); }
-void qk_neon_sigmoid(float *y, const float *x, size_t count) { act_map4(y, x, count, 1); }
+void qk_neon_tanh(float *y, const float *x, size_t count) { act_map4(y, x, count, QK_ACT_TANH); }
+void qk_neon_sigmoid(float *y, const float *x, size_t count)
+{
+  act_map4(y, x, count, QK_ACT_SIGMOID);
+}
+void qk_neon_tanh_int8(float *y, const float *x, size_t count)
+{
+  act_map4(y, x, count, QK_ACT_TANH_INT8);
+}
 
 const qk_isa_ops qk_ops_neon = {
   .isa = QK_ISA_NEON,
@@ -443,4 +466,5 @@ const qk_isa_ops qk_ops_neon = {
   .quantize_column = qk_neon_quantize_column,
   .tanh = qk_neon_tanh,
   .sigmoid = qk_neon_sigmoid,
+  .tanh_int8 = qk_neon_tanh_int8,
 };

@@ -60,6 +60,7 @@ size_t qk_neon_quantize_column(const float *x, int K, float inv, int8_t *codes, 
                                int32_t *sums, int group);
 void qk_neon_tanh(float *y, const float *x, size_t n);
 void qk_neon_sigmoid(float *y, const float *x, size_t n);
+void qk_neon_tanh_int8(float *y, const float *x, size_t n);
 
 /* ---- layout arithmetic ---- */
 

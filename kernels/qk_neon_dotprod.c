@@ -27,4 +27,5 @@ const qk_isa_ops qk_ops_neon_dotprod = {
   .quantize_column = qk_neon_quantize_column,
   .tanh = qk_neon_tanh,
   .sigmoid = qk_neon_sigmoid,
+  .tanh_int8 = qk_neon_tanh_int8,
 };

@@ -169,6 +169,16 @@ void qk_scalar_sigmoid(float *y, const float *x, size_t count)
   }
 }
 
+void qk_scalar_tanh_int8(float *y, const float *x, size_t count)
+{
+  for (size_t i = 0; i < count; ++i) {
+    const float v = fminf(fmaxf(x[i], -QK_TANH8_CLAMP), QK_TANH8_CLAMP), u = v * v;
+    const float p = fmaf(fmaf(QK_TANH8_P2, u, QK_TANH8_P1), u, QK_TANH8_P0);
+    const float q = fmaf(fmaf(QK_TANH8_Q2, u, QK_TANH8_Q1), u, 1.0f);
+    y[i] = (v * p) / q;
+  }
+}
+
 const qk_isa_ops qk_ops_scalar = {
   .isa = QK_ISA_SCALAR,
   .pack = qk_scalar_pack,
@@ -178,4 +188,5 @@ const qk_isa_ops qk_ops_scalar = {
   .quantize_column = qk_scalar_quantize_column,
   .tanh = qk_scalar_tanh,
   .sigmoid = qk_scalar_sigmoid,
+  .tanh_int8 = qk_scalar_tanh_int8,
 };

@@ -86,7 +86,7 @@ void qk_wavenet_layer_s8_steps(const qk_wavenet_layer *L, const float *x, const 
     for (int i = 0; i < C; ++i)
       zn[i] += L->mixin[i] * c;
   }
-  ops->tanh(z, z, nc);
+  ops->tanh_int8(z, z, nc);
   for (size_t i = 0; i < nc; ++i)
     head[i] += z[i];
   memcpy(next, x, nc * sizeof(float));

@@ -24,8 +24,8 @@
   frame's code sum. Zero points still use the frame's code sum, as in
   qk.h. The float operations are those of qk.h, in its order:
   fma((float)i, ws, 0), fma(., frame scale, base) with base = bias + 0 for
-  the first tap and 0 + z after it; fl(mixin * cond) then the add; act16
-  for tanh; fma(fma((float)i, ws, 0), scale of a, bias + x) for the 1x1.
+  the first tap and 0 + z after it; fl(mixin * cond) then the add;
+  tanh_int8_16 for qk_tanh_int8; fma(fma((float)i, ws, 0), scale of a, bias + x) for the 1x1.
 */
 #include "qk_avx512vnni_common.h"
 
@@ -205,7 +205,7 @@ ALWAYS_INLINE __m512i dot_columns(const fused_matrix *fm, const __m512i *w, __m5
   Steps 3 and 4 in registers (2 or 4 frames per vector, weights without
   zero points): a is
   quantized per frame by qk.h's dynamic formula -- amax over the frame's
-  lanes (a is never NaN: act16 clamps first), scale = amax / 127 and
+  lanes (a is never NaN: tanh_int8_16 clamps first), scale = amax / 127 and
   inv = 127 / amax when amax is > 0 and finite (else both 0), codes
   clamp(rint(a * inv), +-127) -- with the per-frame maxima of 4 vectors
   reduced together and the divisions done once per 4 vectors. The codes
@@ -353,7 +353,7 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
   for (int v = 0; v < F; ++v) {
     const int valid = v + 1 < F ? P : valid_last;
     z[v] = _mm512_add_ps(z[v], _mm512_mul_ps(mixin, frames_ps(cond + n + v * P, valid, P, C)));
-    a[v] = act16(z[v], 0);
+    a[v] = tanh_int8_16(z[v]);
   }
 #pragma GCC unroll 4
   for (int v = 0; v < F; ++v) {
@@ -395,9 +395,8 @@ ALWAYS_INLINE void conv_frames(const qk_wavenet_layer *L, const fused_matrix *cv
    or 16, weights of the 1x1 without zero points), all in registers: a's
    16 frame maxima come from one transposing reduction, as in the batched
    quantizer, instead of a pass through memory. False when a frame's
-   maximum is subnormal: a is then in a_out for the batched path. (With
-   act16 that does not happen: e - 1 is a multiple of 2^-24, so a nonzero
-   |a| is at least 2^-25; the check guards a future activation.)
+   maximum is subnormal (a subnormal z gives a subnormal a): a is then in
+   a_out for the batched path.
 */
 ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_matrix *cv,
                                          const fused_matrix *w1, const qk_act_s8 *xq,
@@ -427,10 +426,10 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
   __m512 m[16];
 #pragma GCC unroll 16
   for (int v = 0; v < 16; ++v) {
-    a[v] = act16(_mm512_add_ps(a[v], _mm512_mul_ps(mixin, _mm512_set1_ps(cond[n + v]))), 0);
+    a[v] = tanh_int8_16(_mm512_add_ps(a[v], _mm512_mul_ps(mixin, _mm512_set1_ps(cond[n + v]))));
     float *hn = head + (size_t)(n + v) * (size_t)C;
     _mm512_mask_storeu_ps(hn, mk, _mm512_add_ps(_mm512_maskz_loadu_ps(mk, hn), a[v]));
-    m[v] = _mm512_abs_ps(a[v]); /* never NaN (act16 clamps); 0 past C */
+    m[v] = _mm512_abs_ps(a[v]); /* never NaN (the clamp); 0 past C */
   }
   float scales[16] __attribute__((aligned(64))), invs[16] __attribute__((aligned(64)));
   if (!dynamic_scales16(transpose_reduce16(m, 0), scales, invs)) {

@@ -645,6 +645,54 @@ static void test_activations(qk_isa isa)
   free(y);
 }
 
+/**
+   6b. qk_tanh_int8: relative (and absolute) error <= 6e-5 against libm over
+   [-20, 20] and tiny values, odd, below 1 in magnitude, NaN and infinities
+   clamped; every ISA bit for bit equal to the scalar (the int8 WaveNet
+   layer's fused and step-by-step forms rely on it).
+*/
+static void test_tanh_int8(qk_isa isa)
+{
+  const size_t dense = 400001;
+  const float special[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-40f, -1e-40f, 1e-7f, 4.99f, 5.0f,
+                           5.01f, -5.0f, 100.0f, -1e30f, INFINITY, -INFINITY, NAN};
+  const size_t ns = sizeof special / sizeof special[0], n = dense + ns;
+  float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float)),
+        *neg = malloc(n * sizeof(float)), *ref = malloc(n * sizeof(float));
+  for (size_t i = 0; i < dense; ++i)
+    x[i] = -20.0f + 40.0f * (float)i / (float)(dense - 1);
+  memcpy(x + dense, special, sizeof special);
+  qk_tanh_int8_isa(isa, y, x, n);
+  double worst = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    if (isnan(x[i])) {
+      CHECK(fabsf(y[i]) < 1.0f, "%s tanh_int8(NaN) = %g, not clamped", qk_isa_name(isa), y[i]);
+      continue;
+    }
+    const double t = tanh((double)x[i]), err = fabs(y[i] - t);
+    worst = fmax(worst, t != 0.0 ? err / fabs(t) : err);
+    CHECK(fabsf(y[i]) < 1.0f, "%s tanh_int8(%g) = %.9g", qk_isa_name(isa), x[i], y[i]);
+  }
+  CHECK(worst <= 6e-5, "%s tanh_int8 max relative error %.3g", qk_isa_name(isa), worst);
+  for (size_t i = 0; i < n; ++i)
+    neg[i] = -x[i];
+  qk_tanh_int8_isa(isa, neg, neg, n); /* in place */
+  size_t odd_fail = 0, isa_fail = 0;
+  for (size_t i = 0; i < n; ++i)
+    odd_fail += !isnan(x[i]) && neg[i] != -y[i];
+  qk_tanh_int8_isa(QK_ISA_SCALAR, ref, x, n);
+  for (size_t i = 0; i < n; ++i)
+    isa_fail += memcmp(&y[i], &ref[i], sizeof(float)) != 0;
+  CHECK(odd_fail == 0, "%s tanh_int8 not odd at %zu inputs", qk_isa_name(isa), odd_fail);
+  CHECK(isa_fail == 0, "%s tanh_int8 differs from scalar at %zu inputs", qk_isa_name(isa),
+        isa_fail);
+  printf("  %-12s tanh_int8 max rel err %.2e\n", qk_isa_name(isa), worst);
+  free(x);
+  free(y);
+  free(neg);
+  free(ref);
+}
+
 /** The scalar ISA's tap quantizer (the generic gather path) against gathering. */
 static void test_taps_scalar(void)
 {
@@ -845,6 +893,7 @@ int main(int argc, char **argv)
   test_pack_validation();
   printf("activations against libm:\n");
   test_activations(QK_ISA_SCALAR);
+  test_tanh_int8(QK_ISA_SCALAR);
   printf("ISAs against the scalar oracle:\n");
   {
     /* the scalar tap quantizer against gather + scalar quantize, too */
@@ -861,6 +910,7 @@ int main(int argc, char **argv)
     test_isa_against_scalar((qk_isa)i, cases);
     test_saturation_trap((qk_isa)i);
     test_activations((qk_isa)i);
+    test_tanh_int8((qk_isa)i);
   }
   printf("column independence (one call over N == N calls of one):\n");
   for (int i = QK_ISA_SCALAR; i < QK_ISA_COUNT; ++i)
