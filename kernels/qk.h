@@ -281,7 +281,8 @@ typedef struct {
   const qk_packed *const *conv_taps;
   /** Optional: what qk_wavenet_layer_s8_prepare() made of these weights, so
       the fused form does not decode them again on every call (it does when
-      this is NULL). Same result either way. */
+      this is NULL), nor check the layer again (prepare did). Same result
+      either way. */
   const void *prepared;
 } qk_wavenet_layer;
 

@@ -107,7 +107,9 @@ void qk_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act
 {
   if (N <= 0)
     return;
-  if (qk_wavenet_layer_s8_fused(L))
+  /* prepared weights exist only for a layer prepare() found fusable: skip
+     checking that again on every call */
+  if (L->prepared || qk_wavenet_layer_s8_fused(L))
     layer_ops(L)->wavenet_layer_s8(L, x, xq, cond, N, head, next, scratch);
   else
     qk_wavenet_layer_s8_steps(L, x, xq, cond, N, head, next, scratch);

@@ -55,6 +55,7 @@ typedef struct {
   qk_packed **conv_taps; /* K per-tap slices of a quantized conv, or NULL */
   void *prepared;        /* the fused form's prepared weights, or NULL */
   unsigned derived_gen[2]; /* conv.W_gen, w1x1.W_gen both were made from */
+  bool int8_valid;         /* the int8 layer spec of those weights is valid */
   int frames, pos;
   qm_linear conv, mixin, w1x1;
   rank1_weights wmix; /* the mixin's effective weights */
@@ -137,6 +138,7 @@ static void free_derived(wn_layer *L, int K)
   L->conv_taps = NULL;
   free(L->prepared);
   L->prepared = NULL;
+  L->int8_valid = false;
 }
 
 static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, int ai, char *err,
@@ -379,6 +381,12 @@ static void apply_single_input(qm_linear *M, rank1_weights *r, const float *x, i
   }
 }
 
+/** Whether what qm_wavenet_prepare() derived still matches the weights. */
+static bool derived_current(const wn_layer *L)
+{
+  return L->derived_gen[0] == L->conv.W_gen && L->derived_gen[1] == L->w1x1.W_gen;
+}
+
 static qk_wavenet_layer int8_layer_spec(const wn_array *A, wn_layer *L)
 {
   qk_wavenet_layer spec = {
@@ -391,8 +399,7 @@ static qk_wavenet_layer int8_layer_spec(const wn_array *A, wn_layer *L)
       .w1x1 = L->w1x1.W,
       .bias1x1 = L->w1x1.bias,
   };
-  /* what qm_wavenet_prepare() derived, only while it matches the weights */
-  if (L->derived_gen[0] == L->conv.W_gen && L->derived_gen[1] == L->w1x1.W_gen) {
+  if (derived_current(L)) {
     spec.conv_taps = (const qk_packed *const *)L->conv_taps;
     spec.prepared = L->prepared;
   }
@@ -412,6 +419,8 @@ static bool int8_layer(const qm_model *m, const wn_array *A, wn_layer *L)
       L->w1x1.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->w1x1.observe ||
       !is_rank1(&L->mixin) || L->mixin.observe)
     return false;
+  if (derived_current(L))
+    return L->int8_valid; /* checked by qm_wavenet_prepare(), not again per block */
   const qk_wavenet_layer spec = int8_layer_spec(A, L);
   return qk_wavenet_layer_s8_valid(&spec);
 }
@@ -622,6 +631,7 @@ void qm_wavenet_prepare(qm_model *m, const qk_weights *const *w)
       const qk_wavenet_layer spec = int8_layer_spec(A, L);
       if (!qk_wavenet_layer_s8_valid(&spec))
         continue;
+      L->int8_valid = true;
       if (qk_wavenet_layer_s8_fused(&spec)) {
         const size_t bytes = qk_wavenet_layer_s8_prepared_size(&spec);
         L->prepared = bytes ? aligned_alloc(64, (bytes + 63) / 64 * 64) : NULL;
