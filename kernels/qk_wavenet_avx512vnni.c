@@ -276,35 +276,39 @@ ALWAYS_INLINE __m512 frame_values(__m512 d, int v, const int P)
   return _mm512_permutexvar_ps(idx, d);
 }
 
-ALWAYS_INLINE void mix_vectors(const qk_wavenet_layer *L, const fused_matrix *w1,
-                               const __m512 a[4], const float *x, int n, int valid_last,
-                               float *next, __m512 b1x1, const int Q, const int P, const int F)
+/**
+   Codes of a (never NaN) times inv, as qk.h's dynamic formula gives them.
+   FINITE: every inv is finite, so |a * inv| <= 127 (1 + 2^-23) and the
+   plain conversion is exact; else (the inverse of a subnormal maximum
+   overflows) the clamp to +-127 and NaN (0 * inf) -> 0 are needed.
+*/
+ALWAYS_INLINE __m512i frame_codes(__m512 a, __m512 inv, const int FINITE)
+{
+  if (FINITE)
+    return _mm512_cvtps_epi32(_mm512_mul_ps(a, inv));
+  const __m512 r = _mm512_roundscale_ps(_mm512_mul_ps(a, inv),
+                                        _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+  const __m512 c = _mm512_min_ps(_mm512_max_ps(r, _mm512_set1_ps(-127.0f)), _mm512_set1_ps(127.0f));
+  return _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(r, r, _CMP_ORD_Q), c);
+}
+
+/** Steps 3 and 4 of F vectors once their frames' scales and inverses are known. */
+ALWAYS_INLINE void mix_with_scales(const fused_matrix *w1, const __m512 a[4], __m512 scales,
+                                   __m512 invs, const float *x, int n, int valid_last,
+                                   float *next, __m512 b1x1, const int Q, const int P,
+                                   const int F, const int FINITE)
 {
   const int C = 4 * Q;
-  __m512 m[4];
-#pragma GCC unroll 4
-  for (int v = 0; v < 4; ++v)
-    m[v] = v < F ? _mm512_abs_ps(a[v]) : _mm512_setzero_ps();
-  const __m512 amax = frame_maxima(m, P);
-  const __m512 k127 = _mm512_set1_ps(127.0f);
-  const __mmask16 ok = _mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_GT_OQ) &
-                       _mm512_cmp_ps_mask(amax, _mm512_set1_ps(__builtin_inff()), _CMP_LT_OQ);
-  const __m512 scales = _mm512_maskz_div_ps(ok, amax, k127);
-  const __m512 invs = _mm512_maskz_div_ps(ok, k127, amax);
   /* lanes of frame n + v*P + p read dword p*Q + j of the vector's codes */
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i group_base = _mm512_mullo_epi32(_mm512_srli_epi32(lane, C == 4 ? 2 : C == 8 ? 3 : 4),
                                                 _mm512_set1_epi32(Q));
-  (void)L;
 #pragma GCC unroll 4
   for (int v = 0; v < F; ++v) {
     const int valid = v + 1 < F ? P : valid_last;
     const __mmask16 mk = lanes_mask(valid * C);
     const __m512 scale = frame_values(scales, v, P), inv = frame_values(invs, v, P);
-    const __m512 r = _mm512_roundscale_ps(_mm512_mul_ps(a[v], inv),
-                                          _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
-    const __m512 c = _mm512_min_ps(_mm512_max_ps(r, _mm512_set1_ps(-127.0f)), k127);
-    const __m512i q = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(r, r, _CMP_ORD_Q), c);
+    const __m512i q = frame_codes(a[v], inv, FINITE);
     const __m512i u = _mm512_zextsi128_si512(
         _mm_xor_si128(_mm512_cvtepi32_epi8(q), _mm_set1_epi8((char)0x80)));
     const __m512i i = dot_codes(w1, u, group_base, Q);
@@ -313,6 +317,26 @@ ALWAYS_INLINE void mix_vectors(const qk_wavenet_layer *L, const fused_matrix *w1
     const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + at));
     _mm512_mask_storeu_ps(next + at, mk, _mm512_fmadd_ps(s, scale, base));
   }
+}
+
+ALWAYS_INLINE void mix_vectors(const fused_matrix *w1, const __m512 a[4], const float *x, int n,
+                               int valid_last, float *next, __m512 b1x1, const int Q,
+                               const int P, const int F)
+{
+  __m512 m[4];
+#pragma GCC unroll 4
+  for (int v = 0; v < 4; ++v)
+    m[v] = v < F ? _mm512_abs_ps(a[v]) : _mm512_setzero_ps();
+  const __m512 amax = frame_maxima(m, P);
+  const __m512 k127 = _mm512_set1_ps(127.0f), inf = _mm512_set1_ps(__builtin_inff());
+  const __mmask16 ok = _mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_GT_OQ) &
+                       _mm512_cmp_ps_mask(amax, inf, _CMP_LT_OQ);
+  const __m512 scales = _mm512_maskz_div_ps(ok, amax, k127);
+  const __m512 invs = _mm512_maskz_div_ps(ok, k127, amax);
+  if (__builtin_expect(_mm512_cmp_ps_mask(invs, inf, _CMP_EQ_OQ) == 0, 1))
+    mix_with_scales(w1, a, scales, invs, x, n, valid_last, next, b1x1, Q, P, F, 1);
+  else
+    mix_with_scales(w1, a, scales, invs, x, n, valid_last, next, b1x1, Q, P, F, 0);
 }
 
 /**
@@ -365,7 +389,7 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
       _mm512_mask_storeu_ps(a_out + (size_t)(n + v * P) * (size_t)C, mk, a[v]);
   }
   if (!a_out)
-    mix_vectors(L, w1, a, x, n, valid_last, next, b1x1, Q, P, F);
+    mix_vectors(w1, a, x, n, valid_last, next, b1x1, Q, P, F);
 }
 
 /**
@@ -440,9 +464,10 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
   }
 #pragma GCC unroll 16
   for (int v = 0; v < 16; ++v) {
-    /* the batched quantizer's codes, as unsigned operands (code + 128) */
+    /* the batched quantizer's codes, as unsigned operands (code + 128);
+       a and inv are finite, so p is never NaN */
     const __m512 p = _mm512_mul_ps(a[v], _mm512_set1_ps(invs[v]));
-    const __m512i q = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(p, p, _CMP_ORD_Q), p);
+    const __m512i q = _mm512_cvtps_epi32(p);
     const __m512i u = _mm512_castsi128_si512(
         _mm_xor_si128(_mm512_cvtsepi32_epi8(q), _mm_set1_epi8((char)0x80)));
     const __m512i i = dot_codes(w1, u, _mm512_setzero_si512(), Q);

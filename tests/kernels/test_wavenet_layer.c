@@ -260,6 +260,8 @@ typedef struct {
   bool conv_zp, w1_zp;
   bool conv_bias, bias1x1;
   bool nan_frames;       /* some history frames hold a NaN (not in the double check) */
+  bool subnormal;        /* history and cond scaled into the subnormals, no conv bias:
+                            z, a and their frame maxima are subnormal */
 } case_params;
 
 typedef struct {
@@ -352,6 +354,15 @@ static void layer_case_init(layer_case *lc, const case_params *p)
   const int frames = lc->back + N;
   lc->hist = guarded_new((size_t)frames * (size_t)C * sizeof(float));
   fill_history((float *)lc->hist.p, C, frames, p->nan_frames);
+  if (p->subnormal) {
+    float *h = (float *)lc->hist.p;
+    for (size_t i = 0; i < (size_t)frames * (size_t)C; ++i)
+      h[i] = isfinite(h[i]) ? h[i] * 1e-42f : h[i];
+    for (int n = 0; n < N; ++n)
+      lc->cond[n] *= 1e-41f;
+    free(lc->conv_bias);
+    lc->conv_bias = NULL;
+  }
   lc->x = (float *)lc->hist.p + (size_t)lc->back * (size_t)C;
 }
 
@@ -746,6 +757,7 @@ static case_params random_params(int C, qk_format f, bool zp)
   p.conv_bias = !rng_chance(3);
   p.bias1x1 = !rng_chance(3);
   p.nan_frames = true;
+  p.subnormal = false;
   return p;
 }
 
@@ -777,6 +789,15 @@ static void test_isa(qk_isa isa, int rounds)
         }
     }
   }
+  /* subnormal a: the fused forms' paths for a maximum whose inverse overflows */
+  for (int C = 8; C <= 16; C += 8)
+    for (int i = 0; i < 3; ++i) {
+      case_params p = random_params(C, QK_S8, false);
+      p.w1_format = QK_S8;
+      p.w1_zp = false;
+      p.subnormal = true;
+      run_case(isa, &p, &t);
+    }
   for (int s = 0; s < COUNT(edge_shapes); ++s) {
     const qk_format f = formats[rng_int(0, COUNT(formats) - 1)];
     case_params p = random_params(edge_shapes[s][0], f, format_takes_zp(f) && rng_chance(2));
