@@ -1292,21 +1292,16 @@ static void contiguous_vectors(int K, ptrdiff_t off[4], __mmask16 mk[4])
   }
 }
 
-static bool quantize_dynamic_avx512(const float *x, int ldx, int K, int N, qk_act_s8 *out)
-{
-  ptrdiff_t off[4];
-  __mmask16 mk[4];
-  contiguous_vectors(K, off, mk);
-  return quantize_dyn_run(x, ldx, off, mk, K, N, out);
-}
 
 /**
    16 frames of K = 8 or 16 floats, back to back (a zmm holds 16 / K
-   frames), as quantize_dyn_16 does them, storing K codes per column. The
-   loops unroll here: a frame is one vector, nothing spills.
+   frames), as quantize_dyn_16 does them, storing K codes per column, or
+   with PAD whole 64-byte columns (codes, then zeros) as the generic
+   contract wants (ld == 64). The loops unroll here: a frame is one
+   vector, nothing spills.
 */
 ALWAYS_INLINE bool quantize_frames_16(const float *x, int8_t *codes, int ld, float *scales,
-                                      int32_t *sums, const int K)
+                                      int32_t *sums, const int K, const int PAD)
 {
   const int NV = K == 16 ? 16 : 8; /* vectors per 16 frames */
   __m512 v[16];
@@ -1327,7 +1322,14 @@ ALWAYS_INLINE bool quantize_frames_16(const float *x, int8_t *codes, int ld, flo
     const __m512i q = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(p, p, _CMP_ORD_Q), p);
     /* |q| <= 127: the saturating narrowing gives quantize_dyn_16's bytes */
     const __m128i b = _mm512_cvtsepi32_epi8(q);
-    if (K == 16) {
+    if (PAD && K == 16) {
+      _mm512_storeu_si512(codes + (size_t)i * (size_t)ld, _mm512_zextsi128_si512(b));
+    } else if (PAD) {
+      _mm512_storeu_si512(codes + (size_t)(2 * i) * (size_t)ld,
+                          _mm512_zextsi128_si512(_mm_move_epi64(b)));
+      _mm512_storeu_si512(codes + (size_t)(2 * i + 1) * (size_t)ld,
+                          _mm512_zextsi128_si512(_mm_srli_si128(b, 8)));
+    } else if (K == 16) {
       _mm_storeu_si128((__m128i *)(codes + (size_t)i * (size_t)ld), b);
     } else {
       _mm_storel_epi64((__m128i *)(codes + (size_t)(2 * i) * (size_t)ld), b);
@@ -1342,7 +1344,8 @@ ALWAYS_INLINE bool quantize_frames_16(const float *x, int8_t *codes, int ld, flo
   return true;
 }
 
-ALWAYS_INLINE void quantize_frames_k(const float *x, int N, qk_act_s8 *out, const int K)
+ALWAYS_INLINE void quantize_frames_k(const float *x, int N, qk_act_s8 *out, const int K,
+                                     const int PAD)
 {
   ptrdiff_t off[4];
   __mmask16 mk[4];
@@ -1351,7 +1354,7 @@ ALWAYS_INLINE void quantize_frames_k(const float *x, int N, qk_act_s8 *out, cons
   int n = 0;
   for (; n + 16 <= N; n += 16) {
     qk_act_s8 part = qk_act_columns_from(out, n, 1);
-    if (!quantize_frames_16(x + (size_t)n * K, part.codes, ld, part.scales, part.sums, K))
+    if (!quantize_frames_16(x + (size_t)n * K, part.codes, ld, part.scales, part.sums, K, PAD))
       quantize_dyn_block(x + (size_t)n * K, K, off, mk, K, 16, &part, K, 1, 1);
   }
   if (n < N) {
@@ -1360,16 +1363,38 @@ ALWAYS_INLINE void quantize_frames_k(const float *x, int N, qk_act_s8 *out, cons
   }
 }
 
-bool qk_avx512vnni_quantize_frames(const float *x, int K, int N, qk_act_s8 *out)
+/**
+   N frames of K = 8 or 16 floats back to back into columns of one group
+   (ld >= 64): only the codes (for the fused WaveNet layer), or with PAD
+   whole columns, padding zeros included (ld == 64). False otherwise.
+*/
+static bool quantize_frames_8_16(const float *x, int K, int N, qk_act_s8 *out, bool pad)
 {
-  if ((K != 8 && K != 16) || out->ld < 64 || qk_group_count(K, out->group) != 1)
+  if ((K != 8 && K != 16) || out->ld < 64 || (pad && out->ld != 64) ||
+      qk_group_count(K, out->group) != 1)
     return false;
   out->per_column = true;
   if (K == 16)
-    quantize_frames_k(x, N, out, 16);
+    pad ? quantize_frames_k(x, N, out, 16, 1) : quantize_frames_k(x, N, out, 16, 0);
   else
-    quantize_frames_k(x, N, out, 8);
+    pad ? quantize_frames_k(x, N, out, 8, 1) : quantize_frames_k(x, N, out, 8, 0);
   return true;
+}
+
+bool qk_avx512vnni_quantize_frames(const float *x, int K, int N, qk_act_s8 *out)
+{
+  return quantize_frames_8_16(x, K, N, out, false);
+}
+
+static bool quantize_dynamic_avx512(const float *x, int ldx, int K, int N, qk_act_s8 *out)
+{
+  /* frames back to back: the unrolled frame quantizer, whole columns */
+  if (ldx == K && quantize_frames_8_16(x, K, N, out, true))
+    return true;
+  ptrdiff_t off[4];
+  __mmask16 mk[4];
+  contiguous_vectors(K, off, mk);
+  return quantize_dyn_run(x, ldx, off, mk, K, N, out);
 }
 
 /** Taps of C = 16 or 32 floats (whole vectors), up to 64 values per column. */
