@@ -410,7 +410,9 @@ static qk_wavenet_layer int8_layer_spec(const wn_array *A, wn_layer *L)
    Whether layer L runs as one int8 WaveNet layer (kernels' fused form
    where the ISA has one): the plain tanh layer with int8 dynamic
    activations on both matrices, nothing observing them (a calibration
-   pass sees every linear's input) and qk_tanh as the activation.
+   pass sees every linear's input) and the kernels' tanh (fast
+   activations): the layer then runs qk_tanh_int8, whose output is
+   quantized to int8 straight away.
 */
 static bool int8_layer(const qm_model *m, const wn_array *A, wn_layer *L)
 {
