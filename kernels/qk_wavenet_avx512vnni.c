@@ -25,7 +25,8 @@
   qk.h. The float operations are those of qk.h, in its order:
   fma((float)i, ws, 0), fma(., frame scale, base) with base = bias + 0 for
   the first tap and 0 + z after it; fl(mixin * cond) then the add;
-  tanh_int8_16 for qk_tanh_int8; fma(fma((float)i, ws, 0), scale of a, bias + x) for the 1x1.
+  tanh_int8_16 for qk_tanh_int8; fma(fma((float)i, ws, 0), scale of a,
+  bias + x) for the 1x1.
 */
 #include "qk_avx512vnni_common.h"
 
