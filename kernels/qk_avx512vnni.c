@@ -1292,7 +1292,6 @@ static void contiguous_vectors(int K, ptrdiff_t off[4], __mmask16 mk[4])
   }
 }
 
-
 /**
    16 frames of K = 8 or 16 floats, back to back (a zmm holds 16 / K
    frames), as quantize_dyn_16 does them, storing K codes per column, or

@@ -631,9 +631,13 @@ void qm_wavenet_prepare(qm_model *m, const qk_weights *const *w)
         continue;
       rank1_effective(&L->wmix, &L->mixin);
       const qk_wavenet_layer spec = int8_layer_spec(A, L);
-      if (!qk_wavenet_layer_s8_valid(&spec))
+      /* recorded for these weights either way, so that int8_layer() does
+         not check an invalid spec again on every block either */
+      L->int8_valid = qk_wavenet_layer_s8_valid(&spec);
+      L->derived_gen[0] = L->conv.W_gen;
+      L->derived_gen[1] = L->w1x1.W_gen;
+      if (!L->int8_valid)
         continue;
-      L->int8_valid = true;
       if (qk_wavenet_layer_s8_fused(&spec)) {
         const size_t bytes = qk_wavenet_layer_s8_prepared_size(&spec);
         L->prepared = bytes ? aligned_alloc(64, (bytes + 63) / 64 * 64) : NULL;
@@ -642,8 +646,6 @@ void qm_wavenet_prepare(qm_model *m, const qk_weights *const *w)
       } else if (A->K > 1) {
         L->conv_taps = pack_conv_taps(w[i], A->C, A->K, m->isa);
       }
-      L->derived_gen[0] = L->conv.W_gen;
-      L->derived_gen[1] = L->w1x1.W_gen;
     }
   }
 }
