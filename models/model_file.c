@@ -5,11 +5,14 @@
 #include "loader_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 bool qm_fail(qm_ctx *c, const char *fmt, ...)
 {
@@ -223,11 +226,43 @@ bool qm_json_floats(qm_ctx *c, json_t *arr, const char *what, size_t first, size
   return true;
 }
 
+/** What a non-regular file is, for the refusal message. */
+static const char *file_type_name(mode_t m)
+{
+  if (S_ISDIR(m))
+    return "a directory";
+  if (S_ISFIFO(m))
+    return "a FIFO (named pipe)";
+  if (S_ISCHR(m))
+    return "a character device";
+  if (S_ISBLK(m))
+    return "a block device";
+  if (S_ISSOCK(m))
+    return "a socket";
+  return "not a regular file";
+}
+
 char *qm_read_file(qm_ctx *c, const char *path, size_t *len)
 {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
+  /* Only regular files are model files. O_NONBLOCK so that opening a FIFO
+     with no writer (or a device that waits for a carrier) returns at once
+     instead of blocking the worker forever; fstat on the descriptor (not
+     stat on the path, which could change in between) then says what it is,
+     and /dev/zero or /dev/urandom are refused before a byte is read. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
     qm_fail(c, "cannot open: %s", strerror(errno));
+    return NULL;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    qm_fail(c, "cannot stat: %s", strerror(errno));
+    close(fd);
+    return NULL;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    qm_fail(c, "%s, not a model file (only regular files are read)", file_type_name(st.st_mode));
+    close(fd);
     return NULL;
   }
   char *buf = NULL;
@@ -249,22 +284,23 @@ char *qm_read_file(qm_ctx *c, const char *path, size_t *len)
       buf = b;
       cap = ncap;
     }
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (got == 0) {
-      if (ferror(f)) {
-        qm_fail(c, "read error: %s", strerror(errno));
-        goto fail;
-      }
-      break;
+    ssize_t got = read(fd, buf + n, cap - n);
+    if (got < 0) {
+      if (errno == EINTR)
+        continue;
+      qm_fail(c, "read error: %s", strerror(errno));
+      goto fail;
     }
+    if (got == 0)
+      break;
+    n += (size_t)got;
   }
-  fclose(f);
+  close(fd);
   buf[n] = '\0';
   *len = n;
   return buf;
 fail:
-  fclose(f);
+  close(fd);
   free(buf);
   return NULL;
 }

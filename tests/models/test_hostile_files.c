@@ -1,0 +1,96 @@
+/*
+  Model paths and files a user (or a saved session) can hand the loader
+  that are not model files at all: FIFOs, devices, directories, secrets.
+  Each must be refused quickly with a message naming the path. Every case
+  runs under alarm() so a loader that blocks fails the test instead of
+  hanging it. Usage: test_models_hostile_files DIR (created if missing).
+*/
+#include "model_file.h"
+#include "test_check.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/** Seconds each load may take before SIGALRM ends the test (as a failure). */
+enum { GUARD_SECONDS = 10 };
+
+static double now(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/** Load under the alarm guard; returns the seconds it took. */
+static double guarded_load(const char *path, qm_desc **d, char *err, size_t errlen)
+{
+  printf("loading %s\n", path);
+  fflush(stdout);
+  err[0] = '\0';
+  alarm(GUARD_SECONDS);
+  double t0 = now();
+  *d = qm_load_file(path, err, errlen);
+  double dt = now() - t0;
+  alarm(0);
+  return dt;
+}
+
+/** A refusal must start with "PATH: " and contain `what`. */
+static void expect_refused(const char *path, const char *what, double max_seconds)
+{
+  char err[512];
+  qm_desc *d;
+  double dt = guarded_load(path, &d, err, sizeof err);
+  size_t pl = strlen(path);
+  CHECK(!d, "%s should be refused", path);
+  CHECK(strncmp(err, path, pl) == 0 && strncmp(err + pl, ": ", 2) == 0,
+        "%s: message does not start with the path: %s", path, err);
+  CHECK(strstr(err, what), "%s: expected \"%s\" in: %s", path, what, err);
+  CHECK(dt < max_seconds, "%s: refused after %.3f s (limit %.1f)", path, dt, max_seconds);
+  printf("ok   refused in %.4f s: %s\n", dt, err);
+  qm_desc_free(d);
+}
+
+/** Defect 9: only regular files are opened, and none of the rest blocks. */
+static void test_special_files(const char *dir)
+{
+  char fifo[1024], link[1024], sub[1024];
+  snprintf(fifo, sizeof fifo, "%s/model.fifo", dir);
+  snprintf(link, sizeof link, "%s/fifo_link.nam", dir);
+  snprintf(sub, sizeof sub, "%s/a_directory.nam", dir);
+  unlink(fifo);
+  unlink(link);
+  if (mkfifo(fifo, 0600) != 0 || symlink("model.fifo", link) != 0 ||
+      (mkdir(sub, 0700) != 0 && errno != EEXIST)) {
+    perror(dir);
+    ++failures;
+    return;
+  }
+  expect_refused(fifo, "FIFO", 1.0);
+  expect_refused(link, "FIFO", 1.0);
+  expect_refused("/dev/zero", "character device", 1.0);
+  expect_refused("/dev/urandom", "character device", 1.0);
+  expect_refused(sub, "directory", 1.0);
+  unlink(link);
+  unlink(fifo);
+}
+
+int main(int argc, char **argv)
+{
+  const char *dir = argc > 1 ? argv[1] : "qm_hostile";
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    perror(dir);
+    return 1;
+  }
+  /* SIGALRM's default action ends the process: a hang becomes a failure. */
+  signal(SIGALRM, SIG_DFL);
+  test_special_files(dir);
+  printf("%s\n", failures ? "FAILED" : "all hostile-file checks passed");
+  return failures ? 1 : 0;
+}
