@@ -79,9 +79,11 @@ static bool parse_act(qm_ctx *c, json_t *layer, const char *where, qm_activation
     *out = QM_ACT_RELU;
   else if (!strcmp(s, "sigmoid"))
     *out = QM_ACT_SIGMOID;
-  else
-    return qm_fail(c, "unsupported activation \"%.40s\" in %s (supported: tanh, relu, sigmoid, "
-                      "none)", s, where);
+  else {
+    char shown[QM_SHOWN_BYTES];
+    return qm_fail(c, "unsupported activation %s in %s (supported: tanh, relu, sigmoid, none)",
+                   qm_shown(s, shown, sizeof shown), where);
+  }
   return true;
 }
 
@@ -229,8 +231,9 @@ static bool load_layer(qm_ctx *c, qm_desc *d, json_t *layer, const char *where, 
     }
     return true;
   }
-  return qm_fail(c, "unsupported layer type \"%.40s\" in %s (supported: lstm, gru, dense, "
-                    "activation)", type, where);
+  char shown[QM_SHOWN_BYTES];
+  return qm_fail(c, "unsupported layer type %s in %s (supported: lstm, gru, dense, activation)",
+                 qm_shown(type, shown, sizeof shown), where);
 }
 
 qm_desc *qm_load_keras_buffer(const char *data, size_t len, const char *name, char *err,

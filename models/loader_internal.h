@@ -35,6 +35,16 @@ char *qm_desc_strdup(qm_desc *d, const char *s);
 /** Parse JSON text; on error a message with line and column. */
 json_t *qm_parse_json(qm_ctx *c, const char *data, size_t len);
 
+/**
+   A string value from the file as a message may show it: a short word of
+   letters, digits and "._+-" (an activation, architecture or version the
+   loader does not support) in quotes; anything else only by its length, so
+   that a file which is not a model never has its contents echoed. Returns
+   buf (QM_SHOWN_BYTES is enough).
+*/
+#define QM_SHOWN_BYTES 48
+const char *qm_shown(const char *s, char *buf, size_t n);
+
 /** Key lookups: `required` missing -> error; wrong type -> error naming what. */
 json_t *qm_get(qm_ctx *c, json_t *obj, const char *where, const char *key, bool required);
 bool qm_get_int(qm_ctx *c, json_t *obj, const char *where, const char *key, bool required,

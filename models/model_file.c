@@ -4,6 +4,7 @@
 */
 #include "loader_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -96,6 +97,29 @@ void qm_desc_free(qm_desc *d)
   free(d);
 }
 
+/**
+   The kind of a JSON syntax error in our own words. jansson's e.text quotes
+   the token it stopped at ("near 'root'"), which for a mistaken path such
+   as /etc/shadow or /proc/self/environ would copy the file's contents into
+   the host log and the GUI; the error code and position say enough.
+*/
+static const char *json_error_kind(const json_error_t *e)
+{
+  switch (json_error_code(e)) {
+  case json_error_out_of_memory: return "out of memory";
+  case json_error_stack_overflow: return "nested too deeply";
+  case json_error_invalid_utf8: return "invalid UTF-8";
+  case json_error_premature_end_of_input: return "the text ends too early (truncated?)";
+  case json_error_end_of_input_expected: return "more text after the end of the JSON value";
+  case json_error_invalid_syntax: return "a syntax error";
+  case json_error_null_character: return "a NUL byte outside a string";
+  case json_error_null_byte_in_key: return "a NUL byte in an object key";
+  case json_error_duplicate_key: return "a duplicate object key";
+  case json_error_numeric_overflow: return "a number too large to represent";
+  default: return "unreadable JSON";
+  }
+}
+
 json_t *qm_parse_json(qm_ctx *c, const char *data, size_t len)
 {
   json_error_t e;
@@ -103,7 +127,8 @@ json_t *qm_parse_json(qm_ctx *c, const char *data, size_t len)
      not a reason to misreport the file as truncated. */
   json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
   if (!root) {
-    qm_fail(c, "not valid JSON (line %d, column %d: %s)", e.line, e.column, e.text);
+    qm_fail(c, "not valid JSON: %s at line %d, column %d (byte %d)", json_error_kind(&e),
+            e.line, e.column, e.position);
     return NULL;
   }
   if (!json_is_object(root)) {
@@ -112,6 +137,19 @@ json_t *qm_parse_json(qm_ctx *c, const char *data, size_t len)
     return NULL;
   }
   return root;
+}
+
+const char *qm_shown(const char *s, char *buf, size_t n)
+{
+  size_t len = strlen(s);
+  bool word = len > 0 && len <= 32;
+  for (size_t i = 0; word && i < len; ++i)
+    word = isalnum((unsigned char)s[i]) || strchr("._+-", s[i]);
+  if (word)
+    snprintf(buf, n, "\"%s\"", s);
+  else
+    snprintf(buf, n, "(a string of %zu bytes)", len);
+  return buf;
 }
 
 static const char *type_name(json_t *v)

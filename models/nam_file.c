@@ -32,10 +32,13 @@ static bool parse_version(qm_ctx *c, qm_desc *d, json_t *root)
     return qm_fail(c, "\"version\" must be a string like \"0.5.4\"");
   const char *s = json_string_value(v);
   int major, minor, patch, used = 0;
+  char shown[QM_SHOWN_BYTES];
   if (sscanf(s, "%d.%d.%d%n", &major, &minor, &patch, &used) != 3 || s[used] != '\0')
-    return qm_fail(c, "unreadable file version \"%.40s\" (expected MAJOR.MINOR.PATCH)", s);
+    return qm_fail(c, "unreadable file version %s (expected MAJOR.MINOR.PATCH)",
+                   qm_shown(s, shown, sizeof shown));
   if (major != 0 || minor != 5)
-    return qm_fail(c, "unsupported file version \"%.40s\" (this build reads 0.5.x)", s);
+    return qm_fail(c, "unsupported file version %s (this build reads 0.5.x)",
+                   qm_shown(s, shown, sizeof shown));
   d->version = qm_desc_strdup(d, s);
   return d->version != NULL || qm_fail(c, "out of memory");
 }
@@ -63,8 +66,9 @@ static bool parse_activation(qm_ctx *c, json_t *obj, const char *where, qm_activ
       return true;
     }
   }
-  return qm_fail(c, "unsupported activation \"%.40s\" in %s (supported: Tanh, ReLU, Sigmoid, "
-                    "Hardtanh, Fasttanh)", s, where);
+  char shown[QM_SHOWN_BYTES];
+  return qm_fail(c, "unsupported activation %s in %s (supported: Tanh, ReLU, Sigmoid, "
+                    "Hardtanh, Fasttanh)", qm_shown(s, shown, sizeof shown), where);
 }
 
 /** The weights array, checked against the expected count, as floats. */
@@ -413,8 +417,11 @@ qm_desc *qm_load_nam_buffer(const char *data, size_t len, const char *name, char
       ok = load_lstm(&c, d, config, weights);
     else if (strcmp(a, "Linear") == 0)
       ok = load_linear(&c, d, config, weights);
-    else
-      ok = qm_fail(&c, "unknown architecture \"%.40s\" (supported: WaveNet, LSTM, Linear)", a);
+    else {
+      char shown[QM_SHOWN_BYTES];
+      ok = qm_fail(&c, "unknown architecture %s (supported: WaveNet, LSTM, Linear)",
+                   qm_shown(a, shown, sizeof shown));
+    }
   }
   if (ok)
     read_metadata(d, root);

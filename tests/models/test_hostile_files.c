@@ -9,6 +9,7 @@
 #include "test_check.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,6 +82,69 @@ static void test_special_files(const char *dir)
   unlink(fifo);
 }
 
+/** Write len bytes of text to DIR/name; the path goes to path. */
+static bool write_file(const char *dir, const char *name, const char *text, size_t len,
+                       char *path, size_t pathlen)
+{
+  snprintf(path, pathlen, "%s/%s", dir, name);
+  FILE *f = fopen(path, "wb");
+  bool ok = f && fwrite(text, 1, len, f) == len;
+  if (f)
+    ok = fclose(f) == 0 && ok;
+  if (!ok) {
+    perror(path);
+    ++failures;
+  }
+  return ok;
+}
+
+/**
+   Defect 14: a refusal names the file, the kind of problem and where it
+   is, and never repeats what the file says: `secret` must not appear.
+*/
+static void expect_no_echo(const char *dir, const char *name, const char *text, size_t len,
+                           const char *secret, const char *where)
+{
+  char path[1024], err[512];
+  if (!write_file(dir, name, text, len, path, sizeof path))
+    return;
+  qm_desc *d;
+  guarded_load(path, &d, err, sizeof err);
+  size_t pl = strlen(path);
+  CHECK(!d, "%s should be refused", name);
+  CHECK(strncmp(err, path, pl) == 0 && strncmp(err + pl, ": ", 2) == 0,
+        "%s: message does not start with the path: %s", name, err);
+  CHECK(!strstr(err + pl, secret), "%s: the message repeats \"%s\": %s", name, secret, err);
+  CHECK(strstr(err + pl, where), "%s: expected \"%s\" in: %s", name, where, err);
+  printf("ok   %s\n", err);
+  qm_desc_free(d);
+}
+
+static void test_no_echo(const char *dir)
+{
+  static const char shadow[] = "root:$6$Zq8TOPSECRETc0ffee$x:19000:0:99999:7:::\n"
+                               "daemon:*:19000:0:99999:7:::\n";
+  expect_no_echo(dir, "shadow.nam", shadow, sizeof shadow - 1, "root", "at line 1, column ");
+  expect_no_echo(dir, "shadow.nam", shadow, sizeof shadow - 1, "TOPSECRET", "syntax error");
+  static const char environ[] = "SHELL=/bin/bash\0API_TOKEN=hunter2hunter2\0HOME=/root\0";
+  expect_no_echo(dir, "environ.nam", environ, sizeof environ - 1, "SHELL", "at line 1, column ");
+  /* Past the first error position: a token later on the first line. */
+  static const char late[] = "{\"version\": \"0.5.0\", password=hunter2hunter2}";
+  expect_no_echo(dir, "late.nam", late, sizeof late - 1, "hunter2", "at line 1, column ");
+  static const char dup[] = "{\"hunter2hunter2\": 1, \"hunter2hunter2\": 2}";
+  expect_no_echo(dir, "dup.nam", dup, sizeof dup - 1, "hunter2", "duplicate object key");
+  static const char cut[] = "{\"layers\": [\"sk-live-hunter2hunter2";
+  expect_no_echo(dir, "cut.json", cut, sizeof cut - 1, "hunter2", "byte");
+  /* Valid JSON shaped like a model: string values are not echoed either,
+     unless they are short words (an unsupported activation's name). */
+  static const char arch[] = "{\"version\": \"0.5.0\", \"architecture\": \"sk=hunter2/hunter2\", "
+                             "\"config\": {}, \"weights\": []}";
+  expect_no_echo(dir, "arch.nam", arch, sizeof arch - 1, "hunter2", "unknown architecture");
+  static const char version[] = "{\"version\": \"0.5.0 hunter2hunter2\", \"architecture\": "
+                                "\"LSTM\", \"config\": {}, \"weights\": []}";
+  expect_no_echo(dir, "version.nam", version, sizeof version - 1, "hunter2", "version");
+}
+
 int main(int argc, char **argv)
 {
   const char *dir = argc > 1 ? argv[1] : "qm_hostile";
@@ -91,6 +155,7 @@ int main(int argc, char **argv)
   /* SIGALRM's default action ends the process: a hang becomes a failure. */
   signal(SIGALRM, SIG_DFL);
   test_special_files(dir);
+  test_no_echo(dir);
   printf("%s\n", failures ? "FAILED" : "all hostile-file checks passed");
   return failures ? 1 : 0;
 }
