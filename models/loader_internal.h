@@ -70,7 +70,8 @@ bool qm_json_floats(qm_ctx *c, json_t *arr, const char *what, size_t first, size
 /** Read a whole file (at most QM_MAX_FILE_BYTES) into a malloc'd buffer. */
 char *qm_read_file(qm_ctx *c, const char *path, size_t *len);
 
-/** Metadata helpers: copy an optional string / number; wrong types are ignored. */
+/** Metadata helpers: copy an optional string (capped, see QM_MAX_META_BYTES) /
+    number; wrong types are ignored. */
 void qm_meta_string(qm_desc *d, json_t *obj, const char *key, char **out);
 void qm_meta_number(json_t *obj, const char *key, bool *has, double *out);
 

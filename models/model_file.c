@@ -346,8 +346,30 @@ fail:
 void qm_meta_string(qm_desc *d, json_t *obj, const char *key, char **out)
 {
   json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-  if (json_is_string(v))
-    *out = qm_desc_strdup(d, json_string_value(v));
+  if (!json_is_string(v))
+    return;
+  /* A name is one line in the GUI and the host log, and travels to the UI
+     in one atom message: a 1 MB name never arrived there. Longer strings
+     are cut on a UTF-8 character boundary (jansson has checked the
+     encoding) and end in an ellipsis, and control characters become
+     spaces. */
+  static const char ellipsis[] = "\xE2\x80\xA6";
+  const char *s = json_string_value(v);
+  size_t n = strlen(s);
+  bool cut = n > QM_MAX_META_BYTES;
+  if (cut) {
+    n = QM_MAX_META_BYTES - (sizeof ellipsis - 1);
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+      --n; /* s[n] continues a character: cut before that character */
+  }
+  char *p = qm_desc_alloc(d, n + sizeof ellipsis);
+  if (!p)
+    return;
+  for (size_t i = 0; i < n; ++i)
+    p[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7F ? ' ' : s[i];
+  if (cut)
+    memcpy(p + n, ellipsis, sizeof ellipsis);
+  *out = p;
 }
 
 void qm_meta_number(json_t *obj, const char *key, bool *has, double *out)

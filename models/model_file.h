@@ -33,6 +33,10 @@ extern "C" {
 #define QM_MAX_DILATION 65536                  /**< WaveNet dilation */
 #define QM_MAX_LAYERS 1024                     /**< layers in one model */
 #define QM_MAX_RECEPTIVE_FIELD (1 << 20)       /**< samples of history */
+/** Metadata strings (name, modeled_by, gear ...) longer than this many
+    bytes are cut at load, ending in an ellipsis, so the stored string,
+    terminator excluded, is at most this long and valid UTF-8. */
+#define QM_MAX_META_BYTES 256
 
 /** A WaveNet layer's history holds its lookback and room for this many
     times the lookback beyond it (at least one batch), so the lookback is
@@ -138,7 +142,9 @@ typedef struct {
 
 /* ---- Metadata and the description -------------------------------------- */
 
-/** What the GUI shows. Strings are NULL when absent; has_* flags the numbers. */
+/** What the GUI shows. Strings are NULL when absent, at most
+    QM_MAX_META_BYTES long, without control characters; has_* flags the
+    numbers. */
 typedef struct {
   char *name, *modeled_by, *gear_type, *gear_make, *gear_model, *tone_type;
   bool has_loudness, has_gain, has_input_level, has_output_level, has_validation_esr;

@@ -32,6 +32,10 @@ static bool parse_version(qm_ctx *c, qm_desc *d, json_t *root)
     return qm_fail(c, "\"version\" must be a string like \"0.5.4\"");
   const char *s = json_string_value(v);
   int major, minor, patch, used = 0;
+  /* Real versions are a few characters: a long one is not stored (nor
+     parsed by sscanf, whose %d is undefined past INT_MAX). */
+  if (strlen(s) > 32)
+    return qm_fail(c, "unreadable file version (a string of %zu bytes)", strlen(s));
   char shown[QM_SHOWN_BYTES];
   if (sscanf(s, "%d.%d.%d%n", &major, &minor, &patch, &used) != 3 || s[used] != '\0')
     return qm_fail(c, "unreadable file version %s (expected MAJOR.MINOR.PATCH)",
@@ -408,20 +412,20 @@ qm_desc *qm_load_nam_buffer(const char *data, size_t len, const char *name, char
   if (ok) {
     d->kind = QM_FILE_NAM;
     const char *a = json_string_value(arch);
-    d->architecture = qm_desc_strdup(d, a);
-    if (!d->architecture)
-      ok = qm_fail(&c, "out of memory");
-    else if (strcmp(a, "WaveNet") == 0)
-      ok = load_wavenet(&c, d, config, weights);
-    else if (strcmp(a, "LSTM") == 0)
-      ok = load_lstm(&c, d, config, weights);
-    else if (strcmp(a, "Linear") == 0)
-      ok = load_linear(&c, d, config, weights);
-    else {
+    /* Stored only once it is a known name (never a file's arbitrary text). */
+    bool (*load)(qm_ctx *, qm_desc *, json_t *, json_t *) =
+        !strcmp(a, "WaveNet") ? load_wavenet
+        : !strcmp(a, "LSTM")  ? load_lstm
+        : !strcmp(a, "Linear") ? load_linear
+                               : NULL;
+    if (!load) {
       char shown[QM_SHOWN_BYTES];
       ok = qm_fail(&c, "unknown architecture %s (supported: WaveNet, LSTM, Linear)",
                    qm_shown(a, shown, sizeof shown));
-    }
+    } else if (!(d->architecture = qm_desc_strdup(d, a)))
+      ok = qm_fail(&c, "out of memory");
+    else
+      ok = load(&c, d, config, weights);
   }
   if (ok)
     read_metadata(d, root);

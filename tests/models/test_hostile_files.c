@@ -145,6 +145,104 @@ static void test_no_echo(const char *dir)
   expect_no_echo(dir, "version.nam", version, sizeof version - 1, "hunter2", "version");
 }
 
+/** Strict UTF-8 (no overlongs, surrogates or values past U+10FFFF), no C0 controls or DEL. */
+static bool clean_utf8(const char *s)
+{
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    unsigned c = *p++;
+    int more = c < 0x80            ? 0
+               : (c & 0xE0) == 0xC0 ? 1
+               : (c & 0xF0) == 0xE0 ? 2
+               : (c & 0xF8) == 0xF0 ? 3
+                                    : -1;
+    if (more < 0 || (more == 0 && (c < 0x20 || c == 0x7F)))
+      return false;
+    unsigned v = more == 0 ? c : c & (0x3Fu >> more);
+    for (int i = 0; i < more; ++i, ++p) {
+      if ((*p & 0xC0) != 0x80)
+        return false;
+      v = v << 6 | (*p & 0x3Fu);
+    }
+    static const unsigned min[4] = {0, 0x80, 0x800, 0x10000};
+    if (v < min[more] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+      return false;
+  }
+  return true;
+}
+
+/** Ends in "\u2026" and fits the cap, and is clean UTF-8. */
+static void check_capped(const char *what, const char *s)
+{
+  CHECK(s, "%s missing", what);
+  if (!s)
+    return;
+  size_t n = strlen(s);
+  CHECK(n <= QM_MAX_META_BYTES, "%s is %zu bytes (cap %d)", what, n, QM_MAX_META_BYTES);
+  CHECK(n >= 3 && !strcmp(s + n - 3, "\xE2\x80\xA6"), "%s does not end in an ellipsis", what);
+  CHECK(n + 3 > QM_MAX_META_BYTES, "%s was cut too short (%zu bytes)", what, n);
+  CHECK(clean_utf8(s), "%s is not clean UTF-8", what);
+}
+
+/** `n` bytes of JSON string body: two ASCII letters, then 2-byte characters. */
+static void append_long_string(char *out, size_t *pos, size_t n)
+{
+  out[(*pos)++] = 'x';
+  out[(*pos)++] = 'y';
+  for (size_t i = 2; i + 1 < n; i += 2) {
+    out[(*pos)++] = (char)0xC3; /* U+00E9 */
+    out[(*pos)++] = (char)0xA9;
+  }
+}
+
+/**
+   Defect 15 (loader part): metadata strings are capped at load. A 1 MB
+   name must load, cut to at most QM_MAX_META_BYTES on a character
+   boundary, ending in an ellipsis; control characters do not survive.
+*/
+static void test_long_metadata(const char *dir)
+{
+  enum { LONG = 1 << 20 };
+  char *text = malloc(2 * LONG + 4096), path[1024], err[512];
+  if (!text) {
+    ++failures;
+    return;
+  }
+  for (int keras = 0; keras < 2; ++keras) {
+    size_t n = 0;
+    if (keras)
+      n += (size_t)sprintf(text, "{\"in_shape\": [null, null, 1], \"layers\": [{\"type\": "
+                                 "\"dense\", \"shape\": [null, null, 1], \"weights\": "
+                                 "[[[0.5]], [0.0]]}], \"metadata\": {\"name\": \"");
+    else
+      n += (size_t)sprintf(text, "{\"version\": \"0.5.4\", \"architecture\": \"Linear\", "
+                                 "\"config\": {\"receptive_field\": 2, \"bias\": false}, "
+                                 "\"weights\": [0.5, 0.25], \"metadata\": {\"name\": \"");
+    append_long_string(text, &n, LONG);
+    n += (size_t)sprintf(text + n, "\", \"gear_make\": \"");
+    memset(text + n, 'a', LONG);
+    n += LONG;
+    n += (size_t)sprintf(text + n, "\", \"modeled_by\": \"\\u001b[31mred\\nline\"}}");
+    if (!write_file(dir, keras ? "long_name.json" : "long_name.nam", text, n, path, sizeof path))
+      break;
+    qm_desc *d;
+    double dt = guarded_load(path, &d, err, sizeof err);
+    CHECK(d, "%s should load: %s", path, err);
+    if (d) {
+      check_capped("name", d->meta.name);
+      if (!keras) {
+        check_capped("gear_make", d->meta.gear_make);
+        CHECK(d->meta.modeled_by && !strcmp(d->meta.modeled_by, " [31mred line"),
+              "control characters kept: %s", d->meta.modeled_by ? d->meta.modeled_by : "");
+      }
+      printf("ok   %s loads in %.3f s, name of %zu bytes\n", path, dt,
+             d->meta.name ? strlen(d->meta.name) : 0);
+    }
+    qm_desc_free(d);
+  }
+  free(text);
+}
+
 int main(int argc, char **argv)
 {
   const char *dir = argc > 1 ? argv[1] : "qm_hostile";
@@ -156,6 +254,7 @@ int main(int argc, char **argv)
   signal(SIGALRM, SIG_DFL);
   test_special_files(dir);
   test_no_echo(dir);
+  test_long_metadata(dir);
   printf("%s\n", failures ? "FAILED" : "all hostile-file checks passed");
   return failures ? 1 : 0;
 }
