@@ -236,13 +236,10 @@ static bool load_layer(qm_ctx *c, qm_desc *d, json_t *layer, const char *where, 
                  qm_shown(type, shown, sizeof shown), where);
 }
 
-qm_desc *qm_load_keras_buffer(const char *data, size_t len, const char *name, char *err,
-                              size_t errlen)
+qm_desc *qm_keras_from_doc(qm_ctx *cp, qm_doc *doc)
 {
-  qm_ctx c = {name ? name : "(model)", err, errlen};
-  json_t *root = qm_parse_json(&c, data, len);
-  if (!root)
-    return NULL;
+  qm_ctx c = *cp;
+  json_t *root = doc->root;
   qm_desc *d = qm_desc_new(c.name);
   bool ok = d != NULL || qm_fail(&c, "out of memory");
   json_t *layers = NULL;
@@ -324,7 +321,6 @@ qm_desc *qm_load_keras_buffer(const char *data, size_t len, const char *name, ch
     if (ok && in != 1)
       ok = qm_fail(&c, "the last layer has %d outputs; a mono model needs 1", in);
   }
-  json_decref(root);
   if (!ok) {
     qm_desc_free(d);
     return NULL;

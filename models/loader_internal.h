@@ -32,8 +32,88 @@ qm_desc *qm_desc_new(const char *name);
 void *qm_desc_alloc(qm_desc *d, size_t bytes);
 char *qm_desc_strdup(qm_desc *d, const char *s);
 
-/** Parse JSON text; on error a message with line and column. */
-json_t *qm_parse_json(qm_ctx *c, const char *data, size_t len);
+/* ---- Splitting a file's text (json_split.c) ----------------------------- */
+
+#define QM_STR_(x) #x
+#define QM_STR(x) QM_STR_(x)
+
+/** The longest number the weights array may hold, in characters: 24 is
+    the longest a double prints in shortest round-trip form
+    (-2.2250738585072014e-308); more is room, not a need. */
+#define QM_MAX_NUMBER_CHARS 32
+
+/** Values (each a DOM node) a file may hold outside its top-level
+    "weights" array: a .nam file's config and metadata need a few hundred,
+    a keras file's weights are all here (the largest RTNeural models have
+    tens of thousands). Caps the DOM at about 15 MB. */
+#define QM_MAX_JSON_VALUES (1 << 18)
+
+typedef enum { QM_SPLIT_NONE, QM_SPLIT_FIRST, QM_SPLIT_VALUE, QM_SPLIT_COMMA } qm_split_expect;
+
+/**
+   A file's text split while it is read: the numbers of the top-level
+   "weights" array as floats (w[0..n_w), have_weights), everything else in
+   `rest`, where that array reads "[]". Fields below `rest` and `w` are the
+   scanner's state.
+*/
+typedef struct {
+  char *rest;
+  size_t rest_len, rest_cap;
+  float *w;
+  size_t n_w, cap_w;
+  bool have_weights;
+  bool failed;
+  size_t values;            /**< JSON values seen outside "weights" */
+  size_t offset;            /**< bytes fed (after a byte order mark) */
+  int line, col;            /**< of the byte being looked at */
+  bool started;
+  int depth;                /**< nesting outside "weights" */
+  bool top_object, key_next, in_string, escape, in_key, key_escaped, key_is_weights;
+  bool in_scalar, weights_next, weights_done, in_weights;
+  char key[8];
+  size_t key_len;
+  qm_split_expect expect;
+  char tok[QM_MAX_NUMBER_CHARS + 1];
+  size_t tok_len;
+  int open_line, open_col;  /**< where "weights" opened */
+  size_t map_at, map_bytes; /**< the rest's "]" and how many bytes went before it */
+  int map_lines, map_col;
+} qm_split;
+
+void qm_split_init(qm_split *s);
+void qm_split_free(qm_split *s);
+/** Feed the next n bytes of the file; false (with a message) on a problem. */
+bool qm_split_feed(qm_split *s, qm_ctx *c, const char *p, size_t n);
+/** After the last byte: false if the text ended inside "weights". */
+bool qm_split_finish(qm_split *s, qm_ctx *c);
+/** Map a position in `rest` (jansson's line, column, byte) to the file's. */
+void qm_split_position(const qm_split *s, int *line, int *column, size_t *byte);
+
+/**
+   A model file as the loaders read it: the DOM of all but the top-level
+   "weights" array, whose numbers are in w[0..n_w) when have_weights (else
+   that array, if any, is in the DOM: a key written with escapes).
+*/
+typedef struct {
+  json_t *root;
+  float *w;
+  size_t n_w;
+  bool have_weights;
+} qm_doc;
+
+/** Split and parse a buffer / a file (regular files only, at most
+    QM_MAX_FILE_BYTES, refused by size before a byte is read). */
+bool qm_doc_from_buffer(qm_ctx *c, const char *data, size_t len, qm_doc *doc);
+bool qm_doc_from_file(qm_ctx *c, const char *path, qm_doc *doc);
+void qm_doc_free(qm_doc *doc);
+
+/** The loaders proper, on a parsed file (nam_file.c, keras_file.c). */
+qm_desc *qm_nam_from_doc(qm_ctx *c, qm_doc *doc);
+qm_desc *qm_keras_from_doc(qm_ctx *c, qm_doc *doc);
+
+/** Parse JSON text; on error a message with the kind of error, line, column
+    and byte (mapped through `split` when given), never the file's text. */
+json_t *qm_parse_json(qm_ctx *c, const char *data, size_t len, const qm_split *split);
 
 /**
    A string value from the file as a message may show it: a short word of
@@ -67,8 +147,6 @@ bool qm_json_float(qm_ctx *c, json_t *v, const char *what, size_t index, float *
 bool qm_json_floats(qm_ctx *c, json_t *arr, const char *what, size_t first, size_t count,
                     float *out);
 
-/** Read a whole file (at most QM_MAX_FILE_BYTES) into a malloc'd buffer. */
-char *qm_read_file(qm_ctx *c, const char *path, size_t *len);
 
 /** Metadata helpers: copy an optional string (capped, see QM_MAX_META_BYTES) /
     number; wrong types are ignored. */

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,15 +121,19 @@ static const char *json_error_kind(const json_error_t *e)
   }
 }
 
-json_t *qm_parse_json(qm_ctx *c, const char *data, size_t len)
+json_t *qm_parse_json(qm_ctx *c, const char *data, size_t len, const qm_split *split)
 {
   json_error_t e;
   /* JSON_ALLOW_NUL: a NUL inside a string is a content error reported later,
      not a reason to misreport the file as truncated. */
   json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
   if (!root) {
-    qm_fail(c, "not valid JSON: %s at line %d, column %d (byte %d)", json_error_kind(&e),
-            e.line, e.column, e.position);
+    int line = e.line, column = e.column;
+    size_t byte = e.position > 0 ? (size_t)e.position : 0;
+    if (split)
+      qm_split_position(split, &line, &column, &byte);
+    qm_fail(c, "not valid JSON: %s at line %d, column %d (byte %zu)", json_error_kind(&e), line,
+            column, byte);
     return NULL;
   }
   if (!json_is_object(root)) {
@@ -280,67 +285,98 @@ static const char *file_type_name(mode_t m)
   return "not a regular file";
 }
 
-char *qm_read_file(qm_ctx *c, const char *path, size_t *len)
+/** The split text parsed; takes the weights from the splitter. */
+static bool doc_from_split(qm_ctx *c, qm_split *sp, qm_doc *doc)
 {
+  memset(doc, 0, sizeof *doc);
+  bool ok = qm_split_finish(sp, c) &&
+            (doc->root = qm_parse_json(c, sp->rest, sp->rest_len, sp)) != NULL;
+  if (ok) {
+    doc->w = sp->w;
+    doc->n_w = sp->n_w;
+    doc->have_weights = sp->have_weights;
+    sp->w = NULL;
+  }
+  qm_split_free(sp);
+  return ok;
+}
+
+bool qm_doc_from_buffer(qm_ctx *c, const char *data, size_t len, qm_doc *doc)
+{
+  qm_split sp;
+  qm_split_init(&sp);
+  qm_split_feed(&sp, c, data, len);
+  return doc_from_split(c, &sp, doc);
+}
+
+bool qm_doc_from_file(qm_ctx *c, const char *path, qm_doc *doc)
+{
+  memset(doc, 0, sizeof *doc);
   /* Only regular files are model files. O_NONBLOCK so that opening a FIFO
      with no writer (or a device that waits for a carrier) returns at once
      instead of blocking the worker forever; fstat on the descriptor (not
      stat on the path, which could change in between) then says what it is,
      and /dev/zero or /dev/urandom are refused before a byte is read. */
   int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) {
-    qm_fail(c, "cannot open: %s", strerror(errno));
-    return NULL;
-  }
+  if (fd < 0)
+    return qm_fail(c, "cannot open: %s", strerror(errno));
   struct stat st;
   if (fstat(fd, &st) != 0) {
     qm_fail(c, "cannot stat: %s", strerror(errno));
     close(fd);
-    return NULL;
+    return false;
   }
   if (!S_ISREG(st.st_mode)) {
     qm_fail(c, "%s, not a model file (only regular files are read)", file_type_name(st.st_mode));
     close(fd);
-    return NULL;
+    return false;
   }
-  char *buf = NULL;
-  size_t n = 0, cap = 0;
-  for (;;) {
-    if (n == cap) {
-      if (cap >= QM_MAX_FILE_BYTES) {
-        qm_fail(c, "file too large (more than %zu MiB)", QM_MAX_FILE_BYTES >> 20);
-        goto fail;
-      }
-      size_t ncap = cap ? 2 * cap : 65536;
-      if (ncap > QM_MAX_FILE_BYTES)
-        ncap = QM_MAX_FILE_BYTES;
-      char *b = realloc(buf, ncap + 1);
-      if (!b) {
-        qm_fail(c, "out of memory reading the file");
-        goto fail;
-      }
-      buf = b;
-      cap = ncap;
-    }
-    ssize_t got = read(fd, buf + n, cap - n);
+  if ((uintmax_t)st.st_size > QM_MAX_FILE_BYTES) {
+    qm_fail(c, "file too large: %jd bytes, the limit is %zu (%zu MiB, room for %d weights)",
+            (intmax_t)st.st_size, QM_MAX_FILE_BYTES, QM_MAX_FILE_BYTES >> 20, QM_MAX_WEIGHTS);
+    close(fd);
+    return false;
+  }
+  /* Read in pieces straight into the splitter: the text is never held
+     whole, only the floats and what is not "weights". */
+  qm_split sp;
+  qm_split_init(&sp);
+  static const size_t piece = 65536;
+  char *buf = malloc(piece);
+  bool ok = buf != NULL || qm_fail(c, "out of memory reading the file");
+  size_t total = 0;
+  while (ok) {
+    ssize_t got = read(fd, buf, piece);
+    if (got < 0 && errno == EINTR)
+      continue;
     if (got < 0) {
-      if (errno == EINTR)
-        continue;
-      qm_fail(c, "read error: %s", strerror(errno));
-      goto fail;
+      ok = qm_fail(c, "read error: %s", strerror(errno));
+      break;
     }
     if (got == 0)
       break;
-    n += (size_t)got;
+    total += (size_t)got;
+    /* The file may have grown since fstat. */
+    if (total > QM_MAX_FILE_BYTES)
+      ok = qm_fail(c, "file too large: more than %zu bytes (%zu MiB)", QM_MAX_FILE_BYTES,
+                   QM_MAX_FILE_BYTES >> 20);
+    else
+      ok = qm_split_feed(&sp, c, buf, (size_t)got);
   }
-  close(fd);
-  buf[n] = '\0';
-  *len = n;
-  return buf;
-fail:
-  close(fd);
   free(buf);
-  return NULL;
+  close(fd);
+  if (!ok) {
+    qm_split_free(&sp);
+    return false;
+  }
+  return doc_from_split(c, &sp, doc);
+}
+
+void qm_doc_free(qm_doc *doc)
+{
+  json_decref(doc->root);
+  free(doc->w);
+  memset(doc, 0, sizeof *doc);
 }
 
 void qm_meta_string(qm_desc *d, json_t *obj, const char *key, char **out)
@@ -381,50 +417,61 @@ void qm_meta_number(json_t *obj, const char *key, bool *has, double *out)
   }
 }
 
-/** Skip leading whitespace and a UTF-8 byte order mark. */
-static size_t skip_space(const char *data, size_t len)
+/** Choose the loader by content: .nam keys first, then keras ones. */
+static qm_desc *load_doc(qm_ctx *c, qm_doc *doc)
 {
-  size_t i = 0;
-  if (len >= 3 && (unsigned char)data[0] == 0xEF && (unsigned char)data[1] == 0xBB &&
-      (unsigned char)data[2] == 0xBF)
-    i = 3;
-  while (i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
-    ++i;
-  return i;
+  json_t *root = doc->root;
+  bool nam = doc->have_weights || json_object_get(root, "architecture") ||
+             json_object_get(root, "weights") || json_object_get(root, "version");
+  bool keras = json_object_get(root, "layers") || json_object_get(root, "in_shape");
+  if (nam)
+    return qm_nam_from_doc(c, doc);
+  if (keras)
+    return qm_keras_from_doc(c, doc);
+  qm_fail(c, "not a model file: neither a .nam file (no \"architecture\"/\"weights\") nor "
+             "a keras/RTNeural model (no \"layers\")");
+  return NULL;
+}
+
+/** A buffer split, parsed and handed to `load`, with messages named `name`. */
+static qm_desc *load_buffer_with(const char *data, size_t len, const char *name, char *err,
+                                 size_t errlen, qm_desc *(*load)(qm_ctx *, qm_doc *))
+{
+  qm_ctx c = {name ? name : "(model)", err, errlen};
+  qm_doc doc;
+  if (!qm_doc_from_buffer(&c, data, len, &doc))
+    return NULL;
+  qm_desc *d = load(&c, &doc);
+  qm_doc_free(&doc);
+  return d;
 }
 
 qm_desc *qm_load_buffer(const char *data, size_t len, const char *name, char *err,
                         size_t errlen)
 {
-  qm_ctx c = {name ? name : "(model)", err, errlen};
-  size_t s = skip_space(data, len);
-  data += s;
-  len -= s;
-  json_t *root = qm_parse_json(&c, data, len);
-  if (!root)
-    return NULL;
-  bool nam = json_object_get(root, "architecture") || json_object_get(root, "weights") ||
-             json_object_get(root, "version");
-  bool keras = json_object_get(root, "layers") || json_object_get(root, "in_shape");
-  json_decref(root);
-  if (nam)
-    return qm_load_nam_buffer(data, len, name, err, errlen);
-  if (keras)
-    return qm_load_keras_buffer(data, len, name, err, errlen);
-  qm_fail(&c, "not a model file: neither a .nam file (no \"architecture\"/\"weights\") nor "
-              "a keras/RTNeural model (no \"layers\")");
-  return NULL;
+  return load_buffer_with(data, len, name, err, errlen, load_doc);
+}
+
+qm_desc *qm_load_nam_buffer(const char *data, size_t len, const char *name, char *err,
+                            size_t errlen)
+{
+  return load_buffer_with(data, len, name, err, errlen, qm_nam_from_doc);
+}
+
+qm_desc *qm_load_keras_buffer(const char *data, size_t len, const char *name, char *err,
+                              size_t errlen)
+{
+  return load_buffer_with(data, len, name, err, errlen, qm_keras_from_doc);
 }
 
 qm_desc *qm_load_file(const char *path, char *err, size_t errlen)
 {
   qm_ctx c = {path, err, errlen};
-  size_t len;
-  char *data = qm_read_file(&c, path, &len);
-  if (!data)
+  qm_doc doc;
+  if (!qm_doc_from_file(&c, path, &doc))
     return NULL;
-  qm_desc *d = qm_load_buffer(data, len, path, err, errlen);
-  free(data);
+  qm_desc *d = load_doc(&c, &doc);
+  qm_doc_free(&doc);
   return d;
 }
 

@@ -6,7 +6,9 @@
   shapes, weight counts, non-finite values, absurd sizes) and report it in a
   caller buffer as "PATH: problem". They never abort, and they refuse any
   shape whose weights or run-time state would exceed QM_MAX_MODEL_BYTES, so a
-  hostile file cannot make the host allocate gigabytes.
+  hostile file cannot make the host allocate gigabytes. A load's peak memory
+  is about three times the weights' floats plus the file's text outside its
+  "weights" array (models/json_split.c).
 
   Weights are stored already transposed to the orientation the engine
   multiplies with: every matrix is row-major [outputs][inputs], the layout
@@ -27,7 +29,22 @@ extern "C" {
 
 /** Limits a file must respect (refused with a message beyond them). */
 #define QM_MAX_MODEL_BYTES ((size_t)256 << 20) /**< weights + run-time state */
-#define QM_MAX_FILE_BYTES ((size_t)256 << 20)  /**< size of the file itself */
+/** Float parameters in one model: 76 times NAM's "standard" WaveNet (13,802),
+    several times the largest capture files in use (a few MB, about 30
+    bytes a weight), so a few seconds of loading and 4 MiB of floats. */
+#define QM_MAX_WEIGHTS (1 << 20)
+/** Bytes a weight may take in a file: its number (24 characters at most
+    in the shortest form that reads back exactly, as Python's json and
+    NAM's exporter write it), a comma, a newline and 14 of indentation
+    (NAM's exporter writes 8: 34 bytes). */
+#define QM_FILE_BYTES_PER_WEIGHT 40
+/** Room for everything else: config, metadata, an RTNeural file's test
+    vectors. */
+#define QM_FILE_SLACK_BYTES ((size_t)1 << 20)
+/** The size of the file itself, derived from the largest model the other
+    limits allow: 2^20 weights x 40 bytes + 1 MiB = 41 MiB (42,991,616 bytes).
+    A larger file is refused by its size before a byte of it is read. */
+#define QM_MAX_FILE_BYTES ((size_t)QM_MAX_WEIGHTS * QM_FILE_BYTES_PER_WEIGHT + QM_FILE_SLACK_BYTES)
 #define QM_MAX_CHANNELS 1024                   /**< channels, hidden units, head size */
 #define QM_MAX_KERNEL 64                       /**< WaveNet kernel_size */
 #define QM_MAX_DILATION 65536                  /**< WaveNet dilation */

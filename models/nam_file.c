@@ -75,24 +75,38 @@ static bool parse_activation(qm_ctx *c, json_t *obj, const char *where, qm_activ
                     "Hardtanh, Fasttanh)", qm_shown(s, shown, sizeof shown), where);
 }
 
-/** The weights array, checked against the expected count, as floats. */
-static float *read_weights(qm_ctx *c, qm_desc *d, json_t *weights, uint64_t expected)
+/**
+   The file's weights, checked against the count the config implies: the
+   floats the splitter read, or (a "weights" key it did not recognise) the
+   DOM array converted into the same buffer. They live in `doc` until the
+   load ends; the description keeps only the copies the layers take.
+*/
+static const float *read_weights(qm_ctx *c, qm_desc *d, qm_doc *doc, json_t *weights,
+                                 uint64_t expected)
 {
-  size_t found = json_array_size(weights);
+  if (expected > QM_MAX_WEIGHTS) {
+    qm_fail(c, "model too large: %llu weights (the limit is %d)", (unsigned long long)expected,
+            QM_MAX_WEIGHTS);
+    return NULL;
+  }
+  size_t found = doc->have_weights ? doc->n_w : json_array_size(weights);
   if ((uint64_t)found != expected) {
     qm_fail(c, "weight count mismatch: expected %llu weights, found %zu",
             (unsigned long long)expected, found);
     return NULL;
   }
-  float *w = qm_desc_alloc(d, found * sizeof(float));
-  if (!w) {
-    qm_fail(c, "out of memory for %zu weights", found);
-    return NULL;
+  if (!doc->have_weights) {
+    free(doc->w);
+    doc->w = malloc(found * sizeof(float));
+    if (!doc->w) {
+      qm_fail(c, "out of memory for %zu weights", found);
+      return NULL;
+    }
+    if (!qm_json_floats(c, weights, "weight", 0, found, doc->w))
+      return NULL;
   }
-  if (!qm_json_floats(c, weights, "weight", 0, found, w))
-    return NULL;
   d->n_weights = found;
-  return w;
+  return doc->w;
 }
 
 /** Consume n floats from the cursor into fresh description memory. */
@@ -106,7 +120,8 @@ static float *take(qm_desc *d, const float **cur, size_t n)
   return p;
 }
 
-static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, json_t *weights)
+static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc,
+                         json_t *weights)
 {
   json_t *head = json_object_get(config, "head");
   if (head && !json_is_null(head))
@@ -212,7 +227,7 @@ static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, json_t *weights)
     return qm_fail(c, "model too large: %llu MiB of weights and state (limit %zu MiB)",
                    (unsigned long long)(bytes >> 20), QM_MAX_MODEL_BYTES >> 20);
 
-  const float *w = read_weights(c, d, weights, expected);
+  const float *w = read_weights(c, d, doc, weights, expected);
   if (!w)
     return false;
   const float *cur = w;
@@ -247,7 +262,7 @@ static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, json_t *weights)
   return true;
 }
 
-static bool load_lstm(qm_ctx *c, qm_desc *d, json_t *config, json_t *weights)
+static bool load_lstm(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights)
 {
   int input_size, hidden, num_layers;
   if (!qm_get_int(c, config, "config", "input_size", false, 1, QM_MAX_CHANNELS, 1,
@@ -267,7 +282,7 @@ static bool load_lstm(qm_ctx *c, qm_desc *d, json_t *config, json_t *weights)
     return qm_fail(c, "model too large: %llu MiB of weights and state (limit %zu MiB)",
                    (unsigned long long)(((expected + state) * sizeof(float)) >> 20),
                    QM_MAX_MODEL_BYTES >> 20);
-  const float *w = read_weights(c, d, weights, expected);
+  const float *w = read_weights(c, d, doc, weights, expected);
   if (!w)
     return false;
 
@@ -313,7 +328,8 @@ static bool load_lstm(qm_ctx *c, qm_desc *d, json_t *config, json_t *weights)
   return true;
 }
 
-static bool load_linear(qm_ctx *c, qm_desc *d, json_t *config, json_t *weights)
+static bool load_linear(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc,
+                        json_t *weights)
 {
   int rf, in_ch, out_ch;
   bool bias;
@@ -322,7 +338,7 @@ static bool load_linear(qm_ctx *c, qm_desc *d, json_t *config, json_t *weights)
       !qm_get_int(c, config, "config", "in_channels", false, 1, 1, 1, &in_ch) ||
       !qm_get_int(c, config, "config", "out_channels", false, 1, 1, 1, &out_ch))
     return false;
-  const float *w = read_weights(c, d, weights, (uint64_t)rf + (bias ? 1 : 0));
+  const float *w = read_weights(c, d, doc, weights, (uint64_t)rf + (bias ? 1 : 0));
   if (!w)
     return false;
   qm_sequential_desc *s = &d->seq;
@@ -372,37 +388,33 @@ static void read_metadata(qm_desc *d, json_t *root)
                  &md->validation_esr);
 }
 
-qm_desc *qm_load_nam_buffer(const char *data, size_t len, const char *name, char *err,
-                            size_t errlen)
+qm_desc *qm_nam_from_doc(qm_ctx *c, qm_doc *doc)
 {
-  qm_ctx c = {name ? name : "(model)", err, errlen};
-  json_t *root = qm_parse_json(&c, data, len);
-  if (!root)
-    return NULL;
-  qm_desc *d = qm_desc_new(c.name);
-  bool ok = d != NULL || qm_fail(&c, "out of memory");
+  json_t *root = doc->root;
+  qm_desc *d = qm_desc_new(c->name);
+  bool ok = d != NULL || qm_fail(c, "out of memory");
   json_t *arch = NULL, *config = NULL, *weights = NULL;
   if (ok)
-    ok = parse_version(&c, d, root);
-  if (ok && !(arch = qm_get(&c, root, "the file", "architecture", true)))
+    ok = parse_version(c, d, root);
+  if (ok && !(arch = qm_get(c, root, "the file", "architecture", true)))
     ok = false;
   if (ok && !json_is_string(arch))
-    ok = qm_fail(&c, "\"architecture\" must be a string");
-  if (ok && !(config = qm_get(&c, root, "the file", "config", true)))
+    ok = qm_fail(c, "\"architecture\" must be a string");
+  if (ok && !(config = qm_get(c, root, "the file", "config", true)))
     ok = false;
   if (ok && !json_is_object(config))
-    ok = qm_fail(&c, "\"config\" must be an object");
-  if (ok && !(weights = qm_get(&c, root, "the file", "weights", true)))
+    ok = qm_fail(c, "\"config\" must be an object");
+  if (ok && !(weights = qm_get(c, root, "the file", "weights", true)))
     ok = false;
   if (ok && !json_is_array(weights))
-    ok = qm_fail(&c, "\"weights\" must be an array of numbers");
+    ok = qm_fail(c, "\"weights\" must be an array of numbers");
   if (ok) {
     json_t *sr = json_object_get(root, "sample_rate");
     if (sr && !json_is_null(sr)) {
       double v;
-      ok = qm_get_double(&c, root, "the file", "sample_rate", true, 0, &v);
+      ok = qm_get_double(c, root, "the file", "sample_rate", true, 0, &v);
       if (ok && !(v >= 1000.0 && v <= 1536000.0))
-        ok = qm_fail(&c, "sample_rate %g is out of range", v);
+        ok = qm_fail(c, "sample_rate %g is out of range", v);
       if (ok) {
         d->sample_rate = v;
         d->sample_rate_in_file = true;
@@ -413,23 +425,22 @@ qm_desc *qm_load_nam_buffer(const char *data, size_t len, const char *name, char
     d->kind = QM_FILE_NAM;
     const char *a = json_string_value(arch);
     /* Stored only once it is a known name (never a file's arbitrary text). */
-    bool (*load)(qm_ctx *, qm_desc *, json_t *, json_t *) =
+    bool (*load)(qm_ctx *, qm_desc *, json_t *, qm_doc *, json_t *) =
         !strcmp(a, "WaveNet") ? load_wavenet
         : !strcmp(a, "LSTM")  ? load_lstm
         : !strcmp(a, "Linear") ? load_linear
                                : NULL;
     if (!load) {
       char shown[QM_SHOWN_BYTES];
-      ok = qm_fail(&c, "unknown architecture %s (supported: WaveNet, LSTM, Linear)",
+      ok = qm_fail(c, "unknown architecture %s (supported: WaveNet, LSTM, Linear)",
                    qm_shown(a, shown, sizeof shown));
     } else if (!(d->architecture = qm_desc_strdup(d, a)))
-      ok = qm_fail(&c, "out of memory");
+      ok = qm_fail(c, "out of memory");
     else
-      ok = load(&c, d, config, weights);
+      ok = load(c, d, config, doc, weights);
   }
   if (ok)
     read_metadata(d, root);
-  json_decref(root);
   if (!ok) {
     qm_desc_free(d);
     return NULL;
