@@ -44,8 +44,11 @@ void qm_split_free(qm_split *s)
 static bool syntax_error(qm_split *s, qm_ctx *c, const char *kind)
 {
   s->failed = true;
+  /* jansson reads a whole UTF-8 character before it reports: so do we. */
+  unsigned char b = (unsigned char)s->last;
+  size_t byte = s->offset + (b >= 0xF0 ? 3 : b >= 0xE0 ? 2 : b >= 0xC0 ? 1 : 0);
   return qm_fail(c, "not valid JSON: %s at line %d, column %d (byte %zu)", kind, s->line,
-                 s->col, s->offset);
+                 s->col, byte);
 }
 
 static bool rest_put(qm_split *s, qm_ctx *c, const char *p, size_t n)
@@ -321,6 +324,7 @@ bool qm_split_feed(qm_split *s, qm_ctx *c, const char *p, size_t n)
   s->started = s->started || n > 0;
   for (size_t i = 0; i < n && !s->failed; ++i) {
     char ch = p[i];
+    s->last = ch;
     ++s->offset;
     if ((unsigned char)ch >= 0x80 && ((unsigned char)ch & 0xC0) == 0x80)
       ; /* a UTF-8 continuation byte: same column (jansson counts characters) */

@@ -66,6 +66,7 @@ typedef struct {
   size_t values;            /**< JSON values seen outside "weights" */
   size_t offset;            /**< bytes fed (after a byte order mark) */
   int line, col;            /**< of the byte being looked at */
+  char last;                /**< that byte */
   bool started;
   int depth;                /**< nesting outside "weights" */
   bool top_object, key_next, in_string, escape, in_key, key_escaped, key_is_weights;
