@@ -13,7 +13,8 @@ if [ ! -d "$build" ]; then
     -Db_sanitize=address,undefined -Db_lundef=false \
     -Dc_args=-fsanitize=fuzzer-no-link >/dev/null
 fi
-if ! out=$(ninja -C "$build" tests/fuzz/fuzz_nam tests/fuzz/fuzz_keras tests/models/qm_make_seeds 2>&1); then
+if ! out=$(ninja -C "$build" tests/fuzz/fuzz_nam tests/fuzz/fuzz_keras tests/fuzz/fuzz_split \
+    tests/models/qm_make_seeds 2>&1); then
   echo "$out" | tail -n 40
   echo "fuzz.sh: building the fuzz targets with clang failed"
   exit 1
@@ -22,11 +23,15 @@ fi
 corpus="$build/fuzz-corpus"
 "$build/tests/models/qm_make_seeds" "$corpus" ../shared/reference >/dev/null
 status=0
-for t in nam keras; do
+# fuzz_split starts from both corpora: it reads any JSON.
+for t in nam keras split; do
   mkdir -p "$corpus/$t.work"
   log="$build/fuzz_$t.log"
+  seeds="$corpus/$t"
+  [ "$t" = split ] && seeds="$corpus/nam $corpus/keras"
+  # shellcheck disable=SC2086
   if "$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-       -print_final_stats=1 "$corpus/$t.work" "$corpus/$t" >"$log" 2>&1; then
+       -print_final_stats=1 "$corpus/$t.work" $seeds >"$log" 2>&1; then
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     echo "fuzz_$t: ${execs:-?} executions in ${secs}s, no crash"
   else

@@ -233,6 +233,32 @@ static char *dup_text(const char *s, size_t *len)
   return p;
 }
 
+/** A Linear model whose metadata name is 2000 bytes (cut to 256 at load). */
+static char *long_name(size_t *len)
+{
+  sb b = {0};
+  sb_printf(&b, "{\"version\": \"0.5.0\", \"architecture\": \"Linear\", \"config\": "
+                "{\"receptive_field\": 2, \"bias\": false}, \"weights\": [0.5, 0.25], "
+                "\"metadata\": {\"name\": \"");
+  for (int i = 0; i < 200; ++i)
+    sb_printf(&b, "Name %04d ", i);
+  sb_printf(&b, "\"}}");
+  *len = b.n;
+  return b.s;
+}
+
+/** A keras file with more values than the DOM may hold (test vectors). */
+static char *many_values(size_t *len)
+{
+  sb b = {0};
+  sb_printf(&b, "{\"in_shape\": [null, null, 1], \"input_batch\": [0");
+  for (int i = 0; i < 300000; ++i)
+    sb_printf(&b, ",0");
+  sb_printf(&b, "], \"layers\": []}");
+  *len = b.n;
+  return b.s;
+}
+
 int samples_make(sample_file **out)
 {
   sample_file *s = calloc(64, sizeof *s);
@@ -367,6 +393,28 @@ int samples_make(sample_file **out)
   ADD("k_units.json", true, "\"shape\" in layers[0] must be a non-empty array",
       dup_text("{\"layers\": [{\"type\": \"dense\", \"shape\": 5, \"weights\": [[[1]], [0]]}]}",
                &s[n].len));
+
+  /* Splitting "weights" from the rest (models/json_split.c) and the caps. */
+#define LINEAR_HEAD "{\"version\": \"0.5.0\", \"architecture\": \"Linear\", \"config\": " \
+                    "{\"receptive_field\": 2, \"bias\": false}, "
+  ADD("trailing_comma.nam", false, "not valid JSON: a syntax error in \"weights\"",
+      dup_text(LINEAR_HEAD "\"weights\": [0.5, 0.25,]}", &s[n].len));
+  ADD("weight_string.nam", false, "weight 1 is a string, not a number",
+      dup_text(LINEAR_HEAD "\"weights\": [0.5, \"0.25\"]}", &s[n].len));
+  ADD("long_number.nam", false, "characters in \"weights\"",
+      dup_text(LINEAR_HEAD "\"weights\": [0.5, 0.250000000000000000000000000000000001]}",
+               &s[n].len));
+  ADD("after_weights.nam", false, "not valid JSON: a syntax error at line 1, column 145 (byte 145)",
+      dup_text(LINEAR_HEAD "\"weights\": [0.5, 0.25], \"metadata\": {\"name\": oops}}",
+               &s[n].len));
+  ADD("escaped_key.nam", false, NULL,
+      dup_text(LINEAR_HEAD "\"weight\\u0073\": [0.5, 0.25]}", &s[n].len));
+  ADD("bom.nam", false, NULL,
+      dup_text("\xEF\xBB\xBF" LINEAR_HEAD "\"weights\": [0.5, 0.25]}", &s[n].len));
+  ADD("long_name.nam", false, NULL, long_name(&s[n].len));
+  ADD("many_values.json", true, "too many JSON values outside \"weights\"",
+      many_values(&s[n].len));
+#undef LINEAR_HEAD
 #undef ADD
   *out = s;
   return n;

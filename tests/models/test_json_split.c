@@ -88,12 +88,28 @@ static void check_same_weights(const char *name, const char *text, size_t len)
         qm_doc_free(&doc);
       continue;
     }
-    CHECK(ok && doc.have_weights && doc.n_w == n, "%s (pieces of %zu): %s, %zu of %zu weights",
-          name, pieces[p], err, doc.n_w, n);
-    CHECK(!ok || n == 0 || !memcmp(doc.w, ref, n * sizeof *ref),
-          "%s (pieces of %zu): weights differ from jansson's", name, pieces[p]);
-    CHECK(!ok || json_array_size(json_object_get(doc.root, "weights")) == 0,
-          "%s: the rest still holds the weights", name);
+    if (!ok) {
+      /* Only the loader's own cap on a number's length may refuse it. */
+      CHECK(strstr(err, "characters in \"weights\""), "%s (pieces of %zu): %s", name,
+            pieces[p], err);
+      continue;
+    }
+    if (!doc.have_weights) {
+      /* A key the splitter does not take (written with an escape): the
+         DOM holds the array, and jansson's reading is the reference. */
+      size_t m;
+      char *dom = json_dumps(doc.root, JSON_COMPACT);
+      float *w = dom ? jansson_weights(dom, strlen(dom), &m) : NULL;
+      CHECK(w && m == n && !memcmp(w, ref, n * sizeof *ref), "%s: DOM weights differ", name);
+      free(w);
+      free(dom);
+    } else {
+      CHECK(doc.n_w == n, "%s (pieces of %zu): %zu of %zu weights", name, pieces[p], doc.n_w, n);
+      CHECK(doc.n_w != n || n == 0 || !memcmp(doc.w, ref, n * sizeof *ref),
+            "%s (pieces of %zu): weights differ from jansson's", name, pieces[p]);
+      CHECK(json_array_size(json_object_get(doc.root, "weights")) == 0,
+            "%s: the rest still holds the weights", name);
+    }
     qm_doc_free(&doc);
   }
   free(ref);
