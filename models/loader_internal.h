@@ -44,9 +44,11 @@ char *qm_desc_strdup(qm_desc *d, const char *s);
 
 /** Values (each a DOM node) a file may hold outside its top-level
     "weights" array: a .nam file's config and metadata need a few hundred,
-    a keras file's weights are all here (the largest RTNeural models have
-    tens of thousands). Caps the DOM at about 15 MB. */
-#define QM_MAX_JSON_VALUES (1 << 18)
+    a keras file's weights are all here (AIDA-X's LSTM 40 has 6,800; an
+    RTNeural file's test vectors a few thousand more). Caps jansson's DOM
+    at about 18 MB: an empty array, the dearest value, costs about 135
+    bytes (models-huge-file measures it). */
+#define QM_MAX_JSON_VALUES (1 << 17)
 
 typedef enum { QM_SPLIT_NONE, QM_SPLIT_FIRST, QM_SPLIT_VALUE, QM_SPLIT_COMMA } qm_split_expect;
 

@@ -10,10 +10,13 @@
     values, the shape that cost the old loader 50 bytes a number) is
     refused within the same bound and quickly;
   - a file one byte over the limit is refused by its size, at once, with a
-    message naming the file, its size and the limit.
+    message naming the file, its size and the limit;
+  - empty arrays outside "weights" up to QM_MAX_JSON_VALUES load within
+    DOM_BOUND_MIB, four times as many are refused before any DOM exists.
   Usage: test_models_huge_file DIR (created if missing; the files are
   deleted again).
 */
+#include "loader_internal.h"
 #include "model_file.h"
 #include "test_check.h"
 
@@ -32,6 +35,9 @@
 enum { PEAK_WEIGHTS_FACTOR = 4 };
 /** ...plus this much for the rest (config, DOM, allocator). */
 enum { PEAK_SLACK_MIB = 8 };
+
+/** The bound on the DOM of everything but "weights" at QM_MAX_JSON_VALUES. */
+enum { DOM_BOUND_MIB = 24 };
 
 /** The LSTM written just under the limit: 2 layers of 288 units. */
 enum { HIDDEN = 288 };
@@ -163,6 +169,21 @@ static void report(const char *what, const char *path, const load_result *r)
          r->loaded ? "" : r->err);
 }
 
+/** A valid Linear .nam with `arrays` empty arrays beside its weights. */
+static bool write_arrays(const char *path, size_t arrays)
+{
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return false;
+  fputs("{\"version\": \"0.5.4\", \"architecture\": \"Linear\", \"config\": "
+        "{\"receptive_field\": 2, \"bias\": false}, \"weights\": [0.5, 0.25], \"x\": [[]",
+        f);
+  for (size_t i = 1; i < arrays; ++i)
+    fputs(",[]", f);
+  fputs("]}", f);
+  return fclose(f) == 0;
+}
+
 /** The peak bound (KiB) for a load holding `weights` floats; skipped under ASan,
     whose shadow memory and quarantine of freed blocks are not the loader's. */
 static bool peak_ok(const load_result *r, size_t weights, long *bound)
@@ -228,6 +249,29 @@ int main(int argc, char **argv)
   CHECK(r.peak_kib >= 0 && r.peak_kib < 1024, "refusing %s by its size peaked at %ld KiB", over,
         r.peak_kib);
   unlink(over);
+
+  /* The DOM for what is not "weights": empty arrays (the dearest values)
+     up to the limit on values load within DOM_BOUND_MIB; four times as
+     many are refused before jansson builds any of them. */
+  char arrays[1024];
+  snprintf(arrays, sizeof arrays, "%s/arrays.nam", dir);
+  CHECK(write_arrays(arrays, QM_MAX_JSON_VALUES - 64), "writing %s", arrays);
+  r = load_in_child(arrays);
+  report("empty arrays, just under the limit", arrays, &r);
+  CHECK(r.loaded, "%s should load: %s", arrays, r.err);
+#if !defined(__SANITIZE_ADDRESS__)
+  CHECK(r.peak_kib >= 0 && r.peak_kib <= DOM_BOUND_MIB * 1024, "%s peaked at %ld KiB", arrays,
+        r.peak_kib);
+#endif
+  CHECK(write_arrays(arrays, 4 * (size_t)QM_MAX_JSON_VALUES), "writing %s", arrays);
+  r = load_in_child(arrays);
+  report("empty arrays, 4 x the limit", arrays, &r);
+  CHECK(!r.loaded && strstr(r.err, "too many JSON values"), "%s: %s", arrays, r.err);
+#if !defined(__SANITIZE_ADDRESS__)
+  CHECK(r.peak_kib >= 0 && r.peak_kib <= DOM_BOUND_MIB * 1024 / 4, "%s peaked at %ld KiB", arrays,
+        r.peak_kib);
+#endif
+  unlink(arrays);
 
   printf("%d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;
