@@ -59,6 +59,9 @@ struct qt_gui {
   GtkWidget *view[V_COUNT];
   bool dirty[V_COUNT];
   guint timer;
+  /** The root widget was destroyed (its toplevel went first, as hosts may
+      do before cleanup()): every child widget pointer above is dangling. */
+  bool widgets_gone;
   int updating;
   bool selftest, force_redraw, reported;
   int reported_x, reported_y;
@@ -147,6 +150,8 @@ static GtkWidget *segmented(qt_gui *g, uint32_t port, int n, const float *values
 
 static void show_port_value(qt_gui *g, uint32_t port, float v)
 {
+  if (g->widgets_gone)
+    return;
   g->updating++;
   for (int i = 0; i < g->n_seg; ++i) {
     seg_item *it = &g->seg[i];
@@ -205,6 +210,8 @@ static void on_bypass(GtkToggleButton *b, gpointer user)
 
 static void show_error(qt_gui *g)
 {
+  if (g->widgets_gone)
+    return;
   if (g->data.have_error) {
     gtk_label_set_text(GTK_LABEL(g->error_label), g->data.error);
     gtk_widget_show(g->error_box);
@@ -276,6 +283,8 @@ static void on_hist_layer(GtkComboBox *c, gpointer user)
 
 static void show_info(qt_gui *g)
 {
+  if (g->widgets_gone)
+    return;
   const qt_gui_data *d = &g->data;
   char buf[1024];
   const char *base = strrchr(d->model_path, '/');
@@ -665,6 +674,22 @@ static GtkWidget *build_error(qt_gui *g)
   return g->error_box;
 }
 
+/** The host destroyed our widget tree before cleanup() (jalv.gtk3 and
+    Carla's bridge destroy the window first, which the LV2 UI spec allows).
+    GTK has finalized every child by the time the container's "destroy"
+    returns, while g->root itself survives on our reference: from here on
+    only plain data may be touched, and nothing may run on a timer. */
+static void on_root_destroy(GtkWidget *w, gpointer user)
+{
+  (void)w;
+  qt_gui *g = user;
+  g->widgets_gone = true;
+  if (g->timer) {
+    g_source_remove(g->timer);
+    g->timer = 0;
+  }
+}
+
 qt_gui *qt_gui_new(LV2_URID_Map *map, qt_gui_write_fn write, void *controller)
 {
   qt_gui *g = calloc(1, sizeof *g);
@@ -704,6 +729,7 @@ qt_gui *qt_gui_new(LV2_URID_Map *map, qt_gui_write_fn write, void *controller)
 
   gtk_widget_add_events(g->root, GDK_KEY_PRESS_MASK);
   g_signal_connect(g->root, "key-press-event", G_CALLBACK(on_key), g);
+  g_signal_connect(g->root, "destroy", G_CALLBACK(on_root_destroy), g);
 
   g->css = gtk_css_provider_new();
   gtk_css_provider_load_from_data(g->css, qt_css, -1, NULL);
@@ -833,14 +859,18 @@ void qt_gui_free(qt_gui *g)
   if (g->timer)
     g_source_remove(g->timer);
   /** Disconnect everything that points at g before it goes: the host may
-      keep the (destroyed) widgets alive a little longer than us. */
+      keep the widgets alive a little longer than us. Once the root was
+      destroyed the children are finalized and there is nothing left to
+      disconnect from them (only the root, which our reference keeps). */
   g_signal_handlers_disconnect_by_data(g->root, g);
-  for (int v = 0; v < V_COUNT; ++v)
-    if (g->view[v])
-      g_signal_handlers_disconnect_by_data(g->view[v], g);
-  for (int i = 0; i < g->n_seg; ++i)
-    g_signal_handlers_disconnect_by_data(g->seg[i].button, &g->seg[i]);
-  gtk_widget_destroy(g->root);
+  if (!g->widgets_gone) {
+    for (int v = 0; v < V_COUNT; ++v)
+      if (g->view[v])
+        g_signal_handlers_disconnect_by_data(g->view[v], g);
+    for (int i = 0; i < g->n_seg; ++i)
+      g_signal_handlers_disconnect_by_data(g->seg[i].button, &g->seg[i]);
+    gtk_widget_destroy(g->root);
+  }
   g_object_unref(g->root);
   g_object_unref(g->css);
   qt_spectrum_free(g->spec);
