@@ -56,6 +56,7 @@ struct qt_gui {
   GtkWidget *bypass;
   GtkWidget *model_name, *model_info, *model_var, *error_box, *error_label;
   GtkWidget *hist_combo;
+  GtkWidget *act_cost; /**< what the chosen activations cost, under their buttons */
   GtkWidget *view[V_COUNT];
   bool dirty[V_COUNT];
   guint timer;
@@ -108,6 +109,25 @@ static GtkWidget *section(const char *text)
 
 /* ---- Segmented buttons ---------------------------------------------------------- */
 
+/** One line on what the chosen activations cost, so the price of the
+    weight-only path is visible without hovering. */
+static const char *act_cost_text(const qt_gui *g)
+{
+  if (g->data.port[QT_PORT_PRECISION] > 16)
+    return "FP32 plays: activations apply to 8, 4 and 2 bits.";
+  switch ((int)lrintf(g->data.port[QT_PORT_ACTIVATIONS])) {
+  case QT_ACT_FLOAT: return "Weight-only: float kernels, about FP32's CPU; saves memory only.";
+  case QT_ACT_DYNAMIC: return "Int8 SIMD kernels: less CPU than FP32.";
+  default: return "Int8 SIMD kernels with calibrated scales: less CPU; loud input can clip.";
+  }
+}
+
+static void show_act_cost(qt_gui *g)
+{
+  if (g->act_cost && !g->widgets_gone)
+    gtk_label_set_text(GTK_LABEL(g->act_cost), act_cost_text(g));
+}
+
 static void on_seg_toggled(GtkToggleButton *b, gpointer user)
 {
   seg_item *it = user;
@@ -115,6 +135,8 @@ static void on_seg_toggled(GtkToggleButton *b, gpointer user)
   if (g->updating || !gtk_toggle_button_get_active(b))
     return;
   write_float(g, it->port, it->value);
+  if (it->port == QT_PORT_ACTIVATIONS || it->port == QT_PORT_PRECISION)
+    show_act_cost(g);
   if (it->port == QT_PORT_PRECISION) {
     g->data.esr.reference = it->value > 16;
     mark(g, V_ESR);
@@ -162,6 +184,8 @@ static void show_port_value(qt_gui *g, uint32_t port, float v)
     gtk_range_set_value(GTK_RANGE(g->scale[port]), v);
   if (port == QT_PORT_ENABLED && g->bypass)
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(g->bypass), v < 0.5f);
+  if (port == QT_PORT_ACTIVATIONS || port == QT_PORT_PRECISION)
+    show_act_cost(g);
   g->updating--;
 }
 
@@ -451,6 +475,7 @@ static const char qt_css[] =
     ".qt-root label.qt-model-name { font-size: 15px; font-weight: bold; color: #f2f4f8; }"
     ".qt-root label.qt-model-info { font-size: 11px; color: #8b94a4; }"
     ".qt-root label.qt-variant { font-size: 11px; color: #ffc943; font-weight: bold; }"
+    ".qt-root label.qt-note { font-size: 10px; color: #8b94a4; }"
     ".qt-root label.qt-section { font-size: 10px; font-weight: bold; color: #8b94a4; letter-spacing: 1px;"
     "  margin-top: 6px; }"
     ".qt-controls { background-color: #1e2128; border-radius: 6px; border: 1px solid #333843;"
@@ -503,9 +528,15 @@ static GtkWidget *build_controls(qt_gui *g)
   static const char *const prec_l[] = {"FP32", "8", "4", "2"};
   static const char *const prec_t[] = {
       "The float reference: every weight as trained, the sound the others are measured against.",
-      "8-bit weights: 255 levels, usually indistinguishable from the reference.",
-      "4-bit weights: 15 levels and an eighth of the memory; the error becomes measurable.",
-      "2-bit weights: 3 levels, tiny and fast, audible unless the model was trained for it."};
+      "8-bit weights: 255 levels, usually indistinguishable from the reference. Each weight "
+      "takes 1 byte, a quarter of float32's 4; the cost panel's weight memory also counts the "
+      "float scale per channel and the float biases.",
+      "4-bit weights: 15 levels; the error becomes measurable. Each weight takes half a byte, "
+      "an eighth of float32's 4; the cost panel's weight memory also counts the float scale "
+      "per channel and the float biases, so it shows more than an eighth.",
+      "2-bit weights: 3 levels, audible unless the model was trained for it. Each weight takes "
+      "a quarter byte, a sixteenth of float32's 4; the cost panel's weight memory also counts "
+      "the float scales and biases."};
   gtk_box_pack_start(GTK_BOX(c), section("PRECISION (BITS PER WEIGHT)"), FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(c), segmented(g, QT_PORT_PRECISION, 4, prec_v, prec_l, prec_t,
                                            "qt-prec"),
@@ -547,14 +578,22 @@ static GtkWidget *build_controls(qt_gui *g)
   static const float act_v[] = {QT_ACT_FLOAT, QT_ACT_DYNAMIC, QT_ACT_STATIC};
   static const char *const act_l[] = {"Float", "Int8 dyn", "Int8 cal"};
   static const char *const act_t[] = {
-      "Activations stay float: only the weights are quantized (weight-only).",
-      "Activations rounded to int8 with a scale computed from the signal at every time step.",
-      "Activations rounded to int8 with fixed scales from a calibration pass; loud input can "
-      "clip."};
+      "Weight-only: activations stay float and the float kernels run with dequantized "
+      "weights. Saves weight memory, not CPU: about FP32's DSP time.",
+      "Int8 dynamic (default): activations rounded to int8 with a scale computed at every "
+      "time step, so the integer SIMD kernels run: less DSP time than FP32.",
+      "Int8 calibrated: int8 activations with fixed scales from a calibration pass; the "
+      "integer kernels as with dynamic, and loud input can clip."};
   gtk_box_pack_start(GTK_BOX(c), section("ACTIVATIONS"), FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(c),
                      segmented(g, QT_PORT_ACTIVATIONS, 3, act_v, act_l, act_t, NULL), FALSE,
                      FALSE, 0);
+  g->act_cost = gtk_label_new("");
+  gtk_style_context_add_class(gtk_widget_get_style_context(g->act_cost), "qt-note");
+  gtk_label_set_xalign(GTK_LABEL(g->act_cost), 0);
+  gtk_label_set_line_wrap(GTK_LABEL(g->act_cost), TRUE);
+  gtk_label_set_max_width_chars(GTK_LABEL(g->act_cost), 34);
+  gtk_box_pack_start(GTK_BOX(c), g->act_cost, FALSE, FALSE, 0);
 
   static const float mon_v[] = {QT_MONITOR_QUANTIZED, QT_MONITOR_REFERENCE, QT_MONITOR_ERROR};
   static const char *const mon_l[] = {"Quantized", "Reference", "Error"};
@@ -738,7 +777,8 @@ qt_gui *qt_gui_new(LV2_URID_Map *map, qt_gui_write_fn write, void *controller)
   /* Defaults shown until the host tells us the real values. */
   static const float defaults[][2] = {{QT_PORT_PRECISION, 8}, {QT_PORT_GRANULARITY, 1},
                                       {QT_PORT_MAPPING, 0},   {QT_PORT_ASYMMETRIC, 0},
-                                      {QT_PORT_ACTIVATIONS, 0}, {QT_PORT_MONITOR, 0},
+                                      {QT_PORT_ACTIVATIONS, QT_ACT_DYNAMIC},
+                                      {QT_PORT_MONITOR, 0},
                                       {QT_PORT_ENABLED, 1}};
   for (size_t i = 0; i < sizeof defaults / sizeof *defaults; ++i) {
     g->data.port[(int)defaults[i][0]] = defaults[i][1];
