@@ -756,12 +756,15 @@ qt_gui *qt_gui_new(LV2_URID_Map *map, qt_gui_write_fn write, void *controller)
   gtk_grid_set_row_spacing(GTK_GRID(grid), 8);
   gtk_grid_set_column_spacing(GTK_GRID(grid), 8);
   gtk_grid_set_column_homogeneous(GTK_GRID(grid), TRUE);
-  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_ESR, 330, 190), 0, 0, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SPEC, 330, 190), 1, 0, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SCOPE, 330, 190), 0, 1, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SQNR, 330, 190), 1, 1, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_HIST, 330, 170), 0, 2, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_COST, 330, 170), 1, 2, 1, 1);
+  /** These sizes are the window's natural size in every host (the
+      in-process UI and the external UI's helper both open at it): room
+      for each plot's axes and legend, not more. */
+  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_ESR, 350, 200), 0, 0, 1, 1);
+  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SPEC, 350, 200), 1, 0, 1, 1);
+  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SCOPE, 350, 200), 0, 1, 1, 1);
+  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SQNR, 350, 200), 1, 1, 1, 1);
+  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_HIST, 350, 180), 0, 2, 1, 1);
+  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_COST, 350, 180), 1, 2, 1, 1);
   gtk_widget_set_hexpand(grid, TRUE);
   gtk_box_pack_start(GTK_BOX(body), grid, TRUE, TRUE, 0);
   gtk_box_pack_start(GTK_BOX(g->root), body, TRUE, TRUE, 0);

@@ -6,6 +6,7 @@
 # warning. Then the external UI's close path: test_ui_close shows the
 # shim, closes the helper's window as a window manager would, and the
 # helper (run under valgrind through a wrapper) must exit with no error.
+# Both windows must open at the same (natural) size.
 # usage: run_lifetime_test.sh TEST_LIFETIME UI_GTK3.so BUNDLE_DIR TEST_CLOSE SHIM.so HELPER ART
 set -u
 T_LIFE=$1 UI=$2 BUNDLE=$3 T_CLOSE=$4 SHIM=$5 HELPER=$6 ART=${7:-.}
@@ -38,8 +39,9 @@ RC=0
 for variant in destroy-first cleanup-first; do
   LOG="$ART/lifetime_$variant.valgrind"
   echo "== $variant"
-  $VG --log-file="$LOG" "$T_LIFE" "$UI" "$BUNDLE" $variant
+  $VG --log-file="$LOG" "$T_LIFE" "$UI" "$BUNDLE" $variant >"$ART/lifetime_$variant.out"
   rc=$?
+  cat "$ART/lifetime_$variant.out"
   errs=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$LOG" | tail -1)
   echo "valgrind: ${errs:-?} errors (exit $rc); log $LOG"
   if [ "$rc" != 0 ] || [ "${errs:-1}" != 0 ]; then
@@ -57,8 +59,9 @@ exec $VG --log-file="$HLOG" "$HELPER" "\$@"
 EOF
 chmod +x "$WRAP"
 rm -f "$HLOG"
-QUANTONE_GUI_HELPER="$WRAP" "$T_CLOSE" "$SHIM" 2>"$ART/lifetime_helper.err"
+QUANTONE_GUI_HELPER="$WRAP" "$T_CLOSE" "$SHIM" 2>"$ART/lifetime_helper.err" >"$ART/lifetime_close.out"
 rc=$?
+cat "$ART/lifetime_close.out"
 errs=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$HLOG" 2>/dev/null | tail -1)
 echo "helper: valgrind ${errs:-?} errors; log $HLOG; test exit $rc"
 if grep -E 'WARNING|CRITICAL' "$ART/lifetime_helper.err"; then
@@ -67,6 +70,15 @@ if grep -E 'WARNING|CRITICAL' "$ART/lifetime_helper.err"; then
 fi
 if [ "$rc" != 0 ] || [ "${errs:-1}" != 0 ]; then
   grep -A12 'Invalid\|uninitialised' "$HLOG" 2>/dev/null | head -60
+  RC=1
+fi
+# One natural size (issue 11, defect 8): the helper's window opens at the
+# size an in-process host gives the same widget.
+IN=$(sed -n 's/^window \([0-9]*x[0-9]*\)$/\1/p' "$ART/lifetime_destroy-first.out")
+EXT=$(sed -n 's/^helper window \([0-9]*x[0-9]*\)$/\1/p' "$ART/lifetime_close.out")
+echo "window size: in-process ${IN:-?}, external UI's helper ${EXT:-?}"
+if [ -z "$IN" ] || [ "$IN" != "$EXT" ]; then
+  echo "FAIL: the two UIs open at different sizes"
   RC=1
 fi
 [ $RC = 0 ] && echo "lifetime tests passed"

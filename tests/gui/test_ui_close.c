@@ -140,6 +140,9 @@ int main(int argc, char **argv)
     return 1;
   }
   qt_test_sleep_ms(500); /* let it draw a few frames with data */
+  XWindowAttributes wa;
+  if (XGetWindowAttributes(dpy, win, &wa))
+    printf("helper window %dx%d\n", wa.width, wa.height);
   kw->run(kw);
 
   send_delete(dpy, win);

@@ -113,6 +113,19 @@ int main(int argc, char **argv)
   gtk_widget_show_all(win);
   feed(d, ui);
   spin(400);
+  /** The size the host's window takes: the widget's natural size (the
+      script compares it with the external UI's helper window). */
+  int ww = 0, wh = 0;
+  gtk_window_get_size(GTK_WINDOW(win), &ww, &wh);
+  printf("window %dx%d\n", ww, wh);
+  const char *shot = getenv("QT_LIFETIME_SCREENSHOT");
+  if (shot && *shot) {
+    GdkPixbuf *pb = gdk_pixbuf_get_from_window(gtk_widget_get_window(win), 0, 0, ww, wh);
+    if (pb) {
+      gdk_pixbuf_save(pb, shot, "png", NULL, NULL);
+      g_object_unref(pb);
+    }
+  }
 
   if (destroy_first) {
     gtk_widget_destroy(win);

@@ -13,6 +13,11 @@
     int8 activations add rounding of their own, so weight-only reads
     lower); their dsp_ratio readings are printed;
   - the LADSPA descriptor's default hint for the activations port is 1.
+  And what a generic host UI shows of the outputs (issue 11, defect 8):
+  Ardour draws a float output port as a meter with its name turned on its
+  side beside it, with room for a few letters ("ESR" came out as "SR"), so
+  every float output's lv2:name is at most 8 characters, unique, and the
+  port symbols (public: sessions and scripts use them) are unchanged.
 */
 #include "quantone_ports.h"
 #include "test_check.h"
@@ -100,6 +105,45 @@ static void test_turtle(LilvWorld *w, const LilvPlugin *p)
         "%d presets, %d set activations, %d of them to int8 dynamic", n, with_act, dynamic);
   lilv_nodes_free(presets);
   lilv_node_free(preset_class);
+}
+
+/* ---- Output port names ------------------------------------------------------------------ */
+
+#define QT_MAX_METER_NAME 8
+
+static void test_output_names(LilvWorld *w, const LilvPlugin *p)
+{
+  printf("Output port names\n");
+  static const char *const symbols[] = {"esr_db", "clipped", "dsp_ratio", "weight_bytes",
+                                        "latency"};
+  LilvNode *output = lilv_new_uri(w, LV2_CORE__OutputPort);
+  LilvNode *control = lilv_new_uri(w, LV2_CORE__ControlPort);
+  LilvNode *integer = lilv_new_uri(w, LV2_CORE__integer);
+  char seen[8][64];
+  int n_seen = 0;
+  for (size_t i = 0; i < sizeof symbols / sizeof *symbols; ++i) {
+    LilvNode *sym = lilv_new_string(w, symbols[i]);
+    const LilvPort *port = lilv_plugin_get_port_by_symbol(p, sym);
+    lilv_node_free(sym);
+    CHECK(port != NULL, "output port symbol %s exists", symbols[i]);
+    if (!port || !lilv_port_is_a(p, port, output) || !lilv_port_is_a(p, port, control))
+      continue;
+    LilvNode *name = lilv_port_get_name(p, port);
+    const char *s = name ? lilv_node_as_string(name) : "";
+    bool meter = !lilv_port_has_property(p, port, integer);
+    printf("        %-13s \"%s\"%s\n", symbols[i], s, meter ? " (a meter in generic UIs)" : "");
+    if (meter)
+      CHECK(strlen(s) <= QT_MAX_METER_NAME, "%s: name \"%s\" longer than %d characters",
+            symbols[i], s, QT_MAX_METER_NAME);
+    for (int k = 0; k < n_seen; ++k)
+      CHECK(strcmp(seen[k], s) != 0, "%s: name \"%s\" used twice", symbols[i], s);
+    if (n_seen < 8)
+      snprintf(seen[n_seen++], sizeof seen[0], "%s", s);
+    lilv_node_free(name);
+  }
+  lilv_node_free(integer);
+  lilv_node_free(control);
+  lilv_node_free(output);
 }
 
 /* ---- Renders ----------------------------------------------------------------------------- */
@@ -274,6 +318,7 @@ int main(int argc, char **argv)
     return 1;
   }
   test_turtle(w, p);
+  test_output_names(w, p);
   test_renders(p);
   test_ladspa(argv[1]);
   lilv_world_free(w);
