@@ -881,6 +881,8 @@ void qt_gui_port_event(qt_gui *g, uint32_t port, uint32_t size, uint32_t format,
   if (chg & QT_CHG_ERROR)
     show_error(g);
   if (chg & QT_CHG_FRAMES) {
+    qt_esr_note_reference(&d->esr, d->scope.ref, d->scope.n);
+    mark(g, V_ESR);
     if (g->spec)
       qt_spectrum_feed(g->spec, d->scope.ref, d->scope.diff, d->scope.n, d->scope.rate,
                        &d->spectrum);
