@@ -16,6 +16,7 @@
 #include "gui_window.h"
 
 #include "gui_data.h"
+#include "model_status.h"
 #include "protocol.h"
 #include "quantone_ports.h"
 #include "spectrum.h"
@@ -45,6 +46,7 @@ struct qt_gui {
   void *controller;
   qt_proto proto;
   qt_gui_data data;
+  qt_model_status model_status; /**< "model missing: PATH" in the name label */
   qt_spectrum *spec;
   uint8_t msg[QT_MSG_BUF];
 
@@ -250,10 +252,14 @@ static void show_error(qt_gui *g)
   }
 }
 
+static void show_info(qt_gui *g);
+
 static void load_model(qt_gui *g, const char *path)
 {
   g->data.have_error = false; /* a new attempt: the old complaint is moot */
   show_error(g);
+  qt_model_status_on_user_load(&g->model_status);
+  show_info(g);
   write_atom(g, qt_proto_set_model(&g->proto, g->msg, sizeof g->msg, path));
 }
 
@@ -313,12 +319,22 @@ static void show_info(qt_gui *g)
   char buf[1024];
   const char *base = strrchr(d->model_path, '/');
   base = base ? base + 1 : d->model_path;
-  if (d->model_name[0] && strcmp(d->model_name, base))
-    snprintf(buf, sizeof buf, "%s", d->model_name);
-  else
-    snprintf(buf, sizeof buf, "%.300s", base[0] ? base : "No model");
+  qt_model_status_title(&g->model_status, d->model_name, d->model_path, buf, sizeof buf);
   gtk_label_set_text(GTK_LABEL(g->model_name), buf);
-  gtk_widget_set_tooltip_text(g->model_name, d->model_path);
+  /** A missing model is said where the model is chosen, in the error
+      colour, until a model loads; the tooltip has the whole path. */
+  GtkStyleContext *sc = gtk_widget_get_style_context(g->model_name);
+  if (g->model_status.missing) {
+    gtk_style_context_add_class(sc, "qt-missing");
+    gtk_widget_set_tooltip_text(g->model_name, g->model_status.path);
+  } else {
+    gtk_style_context_remove_class(sc, "qt-missing");
+    gtk_widget_set_tooltip_text(g->model_name, d->model_path);
+  }
+  if (g->selftest) {
+    fprintf(stderr, "quantone-gui: model label: %s\n", buf);
+    fflush(stderr);
+  }
   if (!d->have_info) {
     gtk_label_set_text(GTK_LABEL(g->model_info), "");
     return;
@@ -474,6 +490,7 @@ static const char qt_css[] =
     ".qt-root label.qt-subtitle { font-size: 10px; color: #8b94a4; }"
     ".qt-root label.qt-model-name { font-size: 15px; font-weight: bold; color: #f2f4f8; }"
     ".qt-root label.qt-model-info { font-size: 11px; color: #8b94a4; }"
+    ".qt-root label.qt-model-name.qt-missing { color: #ff6b72; }"
     ".qt-root label.qt-variant { font-size: 11px; color: #ffc943; font-weight: bold; }"
     ".qt-root label.qt-note { font-size: 10px; color: #8b94a4; }"
     ".qt-root label.qt-section { font-size: 10px; font-weight: bold; color: #8b94a4; letter-spacing: 1px;"
@@ -863,6 +880,12 @@ void qt_gui_port_event(qt_gui *g, uint32_t port, uint32_t size, uint32_t format,
   if (format != g->proto.atom_eventTransfer || port != QT_PORT_NOTIFY)
     return;
   unsigned chg = qt_proto_decode(&g->proto, buffer, size, d);
+  if (chg & QT_CHG_ERROR) {
+    qt_model_status_on_error(&g->model_status, d->error, d->have_info ? d->model_path : NULL);
+    chg |= QT_CHG_PATH; /* the name label may change */
+  }
+  if (chg & QT_CHG_INFO)
+    qt_model_status_on_info(&g->model_status, d->model_path);
   if (chg & (QT_CHG_PATH | QT_CHG_INFO)) {
     show_info(g);
     mark(g, V_COST);

@@ -134,7 +134,7 @@ void qt_view_esr(cairo_t *cr, double w, double h, const qt_esr_view *v)
   qt_esr_headline(v, big, sizeof big);
   if (v->reference) {
     /** FP32 plays the reference itself: the error is zero, not unknown. */
-    qt_no_data(cr, g, "FP32 plays the reference: no quantization error");
+    qt_no_data(cr, g, "FP32 is the reference: no error");
     qt_text_bold(cr, w - 12, 19, 15, 1, qt_band_colour(QT_BAND_GREAT), big);
     return;
   }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 static int failures;
+int test_model_status(void); /* test_model_status.c */
 #define CHECK(c, ...)                                                                          \
   do {                                                                                         \
     if (!(c)) {                                                                                \
@@ -512,6 +513,7 @@ int main(void)
 {
   test_esr();
   test_esr_states();
+  failures += test_model_status();
   test_sqnr();
   test_spectrum();
   test_scope();
