@@ -113,15 +113,16 @@ static GtkWidget *section(const char *text)
 /* ---- Segmented buttons ---------------------------------------------------------- */
 
 /** One line on what the chosen activations cost, so the price of the
-    weight-only path is visible without hovering. */
+    weight-only path is visible without hovering. Each fits one line of
+    the controls column, so switching never changes the window's height. */
 static const char *act_cost_text(const qt_gui *g)
 {
   if (g->data.port[QT_PORT_PRECISION] > 16)
     return "FP32 plays: activations apply to 8, 4 and 2 bits.";
   switch ((int)lrintf(g->data.port[QT_PORT_ACTIVATIONS])) {
-  case QT_ACT_FLOAT: return "Weight-only: float kernels, about FP32's CPU; saves memory only.";
+  case QT_ACT_FLOAT: return "Weight-only: about FP32's CPU; saves memory only.";
   case QT_ACT_DYNAMIC: return "Int8 SIMD kernels: less CPU than FP32.";
-  default: return "Int8 SIMD kernels with calibrated scales: less CPU; loud input can clip.";
+  default: return "Int8 SIMD kernels, calibrated: less CPU than FP32.";
   }
 }
 
@@ -544,8 +545,8 @@ static GtkWidget *build_controls(qt_gui *g)
   static const float act_v[] = {QT_ACT_FLOAT, QT_ACT_DYNAMIC, QT_ACT_STATIC};
   static const char *const act_l[] = {"Float", "Int8 dyn", "Int8 cal"};
   static const char *const act_t[] = {
-      "Weight-only: activations stay float and the float kernels run with dequantized "
-      "weights. Saves weight memory, not CPU: about FP32's DSP time.",
+      "Weight-only: activations stay float, so the weight codes are decoded and multiplied "
+      "in float. Saves weight memory, not CPU: about FP32's DSP time.",
       "Int8 dynamic (default): activations rounded to int8 with a scale computed at every "
       "time step, so the integer SIMD kernels run: less DSP time than FP32.",
       "Int8 calibrated: int8 activations with fixed scales from a calibration pass; the "
