@@ -149,7 +149,7 @@ static void test_output_names(LilvWorld *w, const LilvPlugin *p)
 /* ---- Renders ----------------------------------------------------------------------------- */
 
 #define RATE 48000
-#define SECONDS 3
+#define SECONDS 2
 #define LEN (RATE * SECONDS)
 #define BLOCK 256
 
@@ -204,8 +204,9 @@ static bool render(const LilvPlugin *p, bool all_defaults, int act, const float 
     lilv_instance_connect_port(inst, (uint32_t)i, &ctl[i]);
   lilv_instance_activate(inst);
   for (int i = 0; i < LEN; i += BLOCK) {
-    memcpy(in, x + i, BLOCK * sizeof(float));
-    lilv_instance_run(inst, BLOCK);
+    int n = LEN - i < BLOCK ? LEN - i : BLOCK;
+    memcpy(in, x + i, (size_t)n * sizeof(float));
+    lilv_instance_run(inst, (uint32_t)n);
   }
   f->esr_db = ctl[QT_PORT_ESR_DB];
   f->dsp_ratio = ctl[QT_PORT_DSP_RATIO];
