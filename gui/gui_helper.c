@@ -133,7 +133,7 @@ static void create_window(helper *h)
   }
   h->window = gtk_window_new(GTK_WINDOW_TOPLEVEL);
   gtk_window_set_title(GTK_WINDOW(h->window), h->title[0] ? h->title : "Quantone");
-  gtk_window_set_default_size(GTK_WINDOW(h->window), 1180, 760);
+  /* No default size: the widget's natural size, as in-process hosts give it. */
   gtk_container_add(GTK_CONTAINER(h->window), qt_gui_widget(h->gui));
   g_signal_connect(h->window, "delete-event", G_CALLBACK(on_delete), h);
   gtk_widget_show_all(h->window);

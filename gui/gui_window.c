@@ -16,6 +16,8 @@
 #include "gui_window.h"
 
 #include "gui_data.h"
+#include "gui_style.h"
+#include "model_status.h"
 #include "protocol.h"
 #include "quantone_ports.h"
 #include "spectrum.h"
@@ -45,6 +47,7 @@ struct qt_gui {
   void *controller;
   qt_proto proto;
   qt_gui_data data;
+  qt_model_status model_status; /**< "model missing: PATH" in the name label */
   qt_spectrum *spec;
   uint8_t msg[QT_MSG_BUF];
 
@@ -56,9 +59,13 @@ struct qt_gui {
   GtkWidget *bypass;
   GtkWidget *model_name, *model_info, *model_var, *error_box, *error_label;
   GtkWidget *hist_combo;
+  GtkWidget *act_cost; /**< what the chosen activations cost, under their buttons */
   GtkWidget *view[V_COUNT];
   bool dirty[V_COUNT];
   guint timer;
+  /** The root widget was destroyed (its toplevel went first, as hosts may
+      do before cleanup()): every child widget pointer above is dangling. */
+  bool widgets_gone;
   int updating;
   bool selftest, force_redraw, reported;
   int reported_x, reported_y;
@@ -105,6 +112,26 @@ static GtkWidget *section(const char *text)
 
 /* ---- Segmented buttons ---------------------------------------------------------- */
 
+/** One line on what the chosen activations cost, so the price of the
+    weight-only path is visible without hovering. Each fits one line of
+    the controls column, so switching never changes the window's height. */
+static const char *act_cost_text(const qt_gui *g)
+{
+  if (g->data.port[QT_PORT_PRECISION] > 16)
+    return "FP32 plays: activations apply to 8, 4 and 2 bits.";
+  switch ((int)lrintf(g->data.port[QT_PORT_ACTIVATIONS])) {
+  case QT_ACT_FLOAT: return "Weight-only: about FP32's CPU; saves memory only.";
+  case QT_ACT_DYNAMIC: return "Int8 SIMD kernels: less CPU than FP32.";
+  default: return "Int8 SIMD kernels, calibrated: less CPU than FP32.";
+  }
+}
+
+static void show_act_cost(qt_gui *g)
+{
+  if (g->act_cost && !g->widgets_gone)
+    gtk_label_set_text(GTK_LABEL(g->act_cost), act_cost_text(g));
+}
+
 static void on_seg_toggled(GtkToggleButton *b, gpointer user)
 {
   seg_item *it = user;
@@ -112,6 +139,8 @@ static void on_seg_toggled(GtkToggleButton *b, gpointer user)
   if (g->updating || !gtk_toggle_button_get_active(b))
     return;
   write_float(g, it->port, it->value);
+  if (it->port == QT_PORT_ACTIVATIONS || it->port == QT_PORT_PRECISION)
+    show_act_cost(g);
   if (it->port == QT_PORT_PRECISION) {
     g->data.esr.reference = it->value > 16;
     mark(g, V_ESR);
@@ -147,6 +176,8 @@ static GtkWidget *segmented(qt_gui *g, uint32_t port, int n, const float *values
 
 static void show_port_value(qt_gui *g, uint32_t port, float v)
 {
+  if (g->widgets_gone)
+    return;
   g->updating++;
   for (int i = 0; i < g->n_seg; ++i) {
     seg_item *it = &g->seg[i];
@@ -157,6 +188,8 @@ static void show_port_value(qt_gui *g, uint32_t port, float v)
     gtk_range_set_value(GTK_RANGE(g->scale[port]), v);
   if (port == QT_PORT_ENABLED && g->bypass)
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(g->bypass), v < 0.5f);
+  if (port == QT_PORT_ACTIVATIONS || port == QT_PORT_PRECISION)
+    show_act_cost(g);
   g->updating--;
 }
 
@@ -205,6 +238,8 @@ static void on_bypass(GtkToggleButton *b, gpointer user)
 
 static void show_error(qt_gui *g)
 {
+  if (g->widgets_gone)
+    return;
   if (g->data.have_error) {
     gtk_label_set_text(GTK_LABEL(g->error_label), g->data.error);
     gtk_widget_show(g->error_box);
@@ -219,10 +254,14 @@ static void show_error(qt_gui *g)
   }
 }
 
+static void show_info(qt_gui *g);
+
 static void load_model(qt_gui *g, const char *path)
 {
   g->data.have_error = false; /* a new attempt: the old complaint is moot */
   show_error(g);
+  qt_model_status_on_user_load(&g->model_status);
+  show_info(g);
   write_atom(g, qt_proto_set_model(&g->proto, g->msg, sizeof g->msg, path));
 }
 
@@ -276,16 +315,28 @@ static void on_hist_layer(GtkComboBox *c, gpointer user)
 
 static void show_info(qt_gui *g)
 {
+  if (g->widgets_gone)
+    return;
   const qt_gui_data *d = &g->data;
   char buf[1024];
   const char *base = strrchr(d->model_path, '/');
   base = base ? base + 1 : d->model_path;
-  if (d->model_name[0] && strcmp(d->model_name, base))
-    snprintf(buf, sizeof buf, "%s", d->model_name);
-  else
-    snprintf(buf, sizeof buf, "%.300s", base[0] ? base : "No model");
+  qt_model_status_title(&g->model_status, d->model_name, d->model_path, buf, sizeof buf);
   gtk_label_set_text(GTK_LABEL(g->model_name), buf);
-  gtk_widget_set_tooltip_text(g->model_name, d->model_path);
+  /** A missing model is said where the model is chosen, in the error
+      colour, until a model loads; the tooltip has the whole path. */
+  GtkStyleContext *sc = gtk_widget_get_style_context(g->model_name);
+  if (g->model_status.missing) {
+    gtk_style_context_add_class(sc, "qt-missing");
+    gtk_widget_set_tooltip_text(g->model_name, g->model_status.path);
+  } else {
+    gtk_style_context_remove_class(sc, "qt-missing");
+    gtk_widget_set_tooltip_text(g->model_name, d->model_path);
+  }
+  if (g->selftest) {
+    fprintf(stderr, "quantone-gui: model label: %s\n", buf);
+    fflush(stderr);
+  }
   if (!d->have_info) {
     gtk_label_set_text(GTK_LABEL(g->model_info), "");
     return;
@@ -432,56 +483,6 @@ static gboolean on_key(GtkWidget *w, GdkEventKey *ev, gpointer user)
   return TRUE;
 }
 
-/* ---- Style ----------------------------------------------------------------------------- */
-
-static const char qt_css[] =
-    ".qt-root { background-color: #16181d; }"
-    ".qt-root label { color: #dce1ea; }"
-    ".qt-root label.qt-title { font-size: 21px; font-weight: 800; letter-spacing: 4px; color: #27c0c9; }"
-    ".qt-root label.qt-subtitle { font-size: 10px; color: #8b94a4; }"
-    ".qt-root label.qt-model-name { font-size: 15px; font-weight: bold; color: #f2f4f8; }"
-    ".qt-root label.qt-model-info { font-size: 11px; color: #8b94a4; }"
-    ".qt-root label.qt-variant { font-size: 11px; color: #ffc943; font-weight: bold; }"
-    ".qt-root label.qt-section { font-size: 10px; font-weight: bold; color: #8b94a4; letter-spacing: 1px;"
-    "  margin-top: 6px; }"
-    ".qt-controls { background-color: #1e2128; border-radius: 6px; border: 1px solid #333843;"
-    "  padding: 10px; }"
-    ".qt-root button { background-image: none; background-color: #2a2e37; color: #dce1ea;"
-    "  border: 1px solid #3b414d; box-shadow: none; text-shadow: none; -gtk-icon-shadow: none;"
-    "  padding: 4px 6px; font-size: 11px; min-height: 22px; }"
-    ".qt-root button:hover { background-color: #343945; }"
-    ".qt-root button:checked { background-color: #27c0c9; color: #0d1014; border-color: #27c0c9;"
-    "  font-weight: bold; }"
-    ".qt-root button:checked label { color: #0d1014; }"
-    ".qt-root button:focus { outline-color: #ffc943; }"
-    ".qt-root .qt-prec button { min-height: 46px; }"
-    ".qt-root .qt-prec button label { font-size: 20px; font-weight: 800; }"
-    ".qt-root button.qt-bypass:checked { background-color: #e8484f; border-color: #e8484f; }"
-    ".qt-root button.qt-load { background-color: #27c0c9; border-color: #27c0c9;"
-    "  padding: 6px 14px; }"
-    ".qt-root button.qt-load:hover { background-color: #3fd3dc; }"
-    ".qt-root button.qt-load label { color: #0d1014; font-weight: bold; font-size: 12px; }"
-    ".qt-error { background-color: #5a1d24; border: 1px solid #e8484f; border-radius: 5px;"
-    "  padding: 6px 10px; }"
-    ".qt-root .qt-error label { color: #ffd6da; font-weight: bold; }"
-    ".qt-root scale trough { background-color: #333843; border: none; min-height: 4px; }"
-    ".qt-root scale highlight { background-color: #27c0c9; border: none; }"
-    ".qt-root scale slider { background-color: #dce1ea; border: none; min-width: 14px;"
-    "  min-height: 14px; border-radius: 7px; }"
-    ".qt-root scale value { color: #dce1ea; font-size: 11px; }"
-    ".qt-root combobox button { padding: 2px 6px; }"
-    ".qt-root tooltip label { color: #ffffff; }";
-
-/** Apply our CSS to one widget tree only (not the screen): in-process the
-    host's own widgets must keep their look. */
-static void style_tree(GtkWidget *w, gpointer css)
-{
-  gtk_style_context_add_provider(gtk_widget_get_style_context(w), GTK_STYLE_PROVIDER(css),
-                                 GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-  if (GTK_IS_CONTAINER(w))
-    gtk_container_forall(GTK_CONTAINER(w), style_tree, css);
-}
-
 /* ---- Construction -------------------------------------------------------------------- */
 
 static GtkWidget *build_controls(qt_gui *g)
@@ -494,9 +495,15 @@ static GtkWidget *build_controls(qt_gui *g)
   static const char *const prec_l[] = {"FP32", "8", "4", "2"};
   static const char *const prec_t[] = {
       "The float reference: every weight as trained, the sound the others are measured against.",
-      "8-bit weights: 255 levels, usually indistinguishable from the reference.",
-      "4-bit weights: 15 levels and an eighth of the memory; the error becomes measurable.",
-      "2-bit weights: 3 levels, tiny and fast, audible unless the model was trained for it."};
+      "8-bit weights: 255 levels, usually indistinguishable from the reference. Each weight "
+      "takes 1 byte, a quarter of float32's 4; the cost panel's weight memory also counts the "
+      "float scale per channel and the float biases.",
+      "4-bit weights: 15 levels; the error becomes measurable. Each weight takes half a byte, "
+      "an eighth of float32's 4; the cost panel's weight memory also counts the float scale "
+      "per channel and the float biases, so it shows more than an eighth.",
+      "2-bit weights: 3 levels, audible unless the model was trained for it. Each weight takes "
+      "a quarter byte, a sixteenth of float32's 4; the cost panel's weight memory also counts "
+      "the float scales and biases."};
   gtk_box_pack_start(GTK_BOX(c), section("PRECISION (BITS PER WEIGHT)"), FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(c), segmented(g, QT_PORT_PRECISION, 4, prec_v, prec_l, prec_t,
                                            "qt-prec"),
@@ -538,14 +545,22 @@ static GtkWidget *build_controls(qt_gui *g)
   static const float act_v[] = {QT_ACT_FLOAT, QT_ACT_DYNAMIC, QT_ACT_STATIC};
   static const char *const act_l[] = {"Float", "Int8 dyn", "Int8 cal"};
   static const char *const act_t[] = {
-      "Activations stay float: only the weights are quantized (weight-only).",
-      "Activations rounded to int8 with a scale computed from the signal at every time step.",
-      "Activations rounded to int8 with fixed scales from a calibration pass; loud input can "
-      "clip."};
+      "Weight-only: activations stay float, so the weight codes are decoded and multiplied "
+      "in float. Saves weight memory, not CPU: about FP32's DSP time.",
+      "Int8 dynamic (default): activations rounded to int8 with a scale computed at every "
+      "time step, so the integer SIMD kernels run: less DSP time than FP32.",
+      "Int8 calibrated: int8 activations with fixed scales from a calibration pass; the "
+      "integer kernels as with dynamic, and loud input can clip."};
   gtk_box_pack_start(GTK_BOX(c), section("ACTIVATIONS"), FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(c),
                      segmented(g, QT_PORT_ACTIVATIONS, 3, act_v, act_l, act_t, NULL), FALSE,
                      FALSE, 0);
+  g->act_cost = gtk_label_new("");
+  gtk_style_context_add_class(gtk_widget_get_style_context(g->act_cost), "qt-note");
+  gtk_label_set_xalign(GTK_LABEL(g->act_cost), 0);
+  gtk_label_set_line_wrap(GTK_LABEL(g->act_cost), TRUE);
+  gtk_label_set_max_width_chars(GTK_LABEL(g->act_cost), 34);
+  gtk_box_pack_start(GTK_BOX(c), g->act_cost, FALSE, FALSE, 0);
 
   static const float mon_v[] = {QT_MONITOR_QUANTIZED, QT_MONITOR_REFERENCE, QT_MONITOR_ERROR};
   static const char *const mon_l[] = {"Quantized", "Reference", "Error"};
@@ -665,6 +680,22 @@ static GtkWidget *build_error(qt_gui *g)
   return g->error_box;
 }
 
+/** The host destroyed our widget tree before cleanup() (jalv.gtk3 and
+    Carla's bridge destroy the window first, which the LV2 UI spec allows).
+    GTK has finalized every child by the time the container's "destroy"
+    returns, while g->root itself survives on our reference: from here on
+    only plain data may be touched, and nothing may run on a timer. */
+static void on_root_destroy(GtkWidget *w, gpointer user)
+{
+  (void)w;
+  qt_gui *g = user;
+  g->widgets_gone = true;
+  if (g->timer) {
+    g_source_remove(g->timer);
+    g->timer = 0;
+  }
+}
+
 qt_gui *qt_gui_new(LV2_URID_Map *map, qt_gui_write_fn write, void *controller)
 {
   qt_gui *g = calloc(1, sizeof *g);
@@ -692,27 +723,30 @@ qt_gui *qt_gui_new(LV2_URID_Map *map, qt_gui_write_fn write, void *controller)
   gtk_grid_set_row_spacing(GTK_GRID(grid), 8);
   gtk_grid_set_column_spacing(GTK_GRID(grid), 8);
   gtk_grid_set_column_homogeneous(GTK_GRID(grid), TRUE);
-  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_ESR, 330, 190), 0, 0, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SPEC, 330, 190), 1, 0, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SCOPE, 330, 190), 0, 1, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SQNR, 330, 190), 1, 1, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_HIST, 330, 170), 0, 2, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_COST, 330, 170), 1, 2, 1, 1);
+  /** These sizes are the window's natural size in every host (the
+      in-process UI and the external UI's helper both open at it): room
+      for each plot's axes and legend, not more. */
+  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_ESR, 350, 200), 0, 0, 1, 1);
+  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SPEC, 350, 200), 1, 0, 1, 1);
+  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SCOPE, 350, 200), 0, 1, 1, 1);
+  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SQNR, 350, 200), 1, 1, 1, 1);
+  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_HIST, 350, 180), 0, 2, 1, 1);
+  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_COST, 350, 180), 1, 2, 1, 1);
   gtk_widget_set_hexpand(grid, TRUE);
   gtk_box_pack_start(GTK_BOX(body), grid, TRUE, TRUE, 0);
   gtk_box_pack_start(GTK_BOX(g->root), body, TRUE, TRUE, 0);
 
   gtk_widget_add_events(g->root, GDK_KEY_PRESS_MASK);
   g_signal_connect(g->root, "key-press-event", G_CALLBACK(on_key), g);
+  g_signal_connect(g->root, "destroy", G_CALLBACK(on_root_destroy), g);
 
-  g->css = gtk_css_provider_new();
-  gtk_css_provider_load_from_data(g->css, qt_css, -1, NULL);
-  style_tree(g->root, g->css);
+  g->css = qt_gui_style(g->root);
 
   /* Defaults shown until the host tells us the real values. */
   static const float defaults[][2] = {{QT_PORT_PRECISION, 8}, {QT_PORT_GRANULARITY, 1},
                                       {QT_PORT_MAPPING, 0},   {QT_PORT_ASYMMETRIC, 0},
-                                      {QT_PORT_ACTIVATIONS, 0}, {QT_PORT_MONITOR, 0},
+                                      {QT_PORT_ACTIVATIONS, QT_ACT_DYNAMIC},
+                                      {QT_PORT_MONITOR, 0},
                                       {QT_PORT_ENABLED, 1}};
   for (size_t i = 0; i < sizeof defaults / sizeof *defaults; ++i) {
     g->data.port[(int)defaults[i][0]] = defaults[i][1];
@@ -794,6 +828,12 @@ void qt_gui_port_event(qt_gui *g, uint32_t port, uint32_t size, uint32_t format,
   if (format != g->proto.atom_eventTransfer || port != QT_PORT_NOTIFY)
     return;
   unsigned chg = qt_proto_decode(&g->proto, buffer, size, d);
+  if (chg & QT_CHG_ERROR) {
+    qt_model_status_on_error(&g->model_status, d->error, d->have_info ? d->model_path : NULL);
+    chg |= QT_CHG_PATH; /* the name label may change */
+  }
+  if (chg & QT_CHG_INFO)
+    qt_model_status_on_info(&g->model_status, d->model_path);
   if (chg & (QT_CHG_PATH | QT_CHG_INFO)) {
     show_info(g);
     mark(g, V_COST);
@@ -812,6 +852,8 @@ void qt_gui_port_event(qt_gui *g, uint32_t port, uint32_t size, uint32_t format,
   if (chg & QT_CHG_ERROR)
     show_error(g);
   if (chg & QT_CHG_FRAMES) {
+    qt_esr_note_reference(&d->esr, d->scope.ref, d->scope.n);
+    mark(g, V_ESR);
     if (g->spec)
       qt_spectrum_feed(g->spec, d->scope.ref, d->scope.diff, d->scope.n, d->scope.rate,
                        &d->spectrum);
@@ -833,14 +875,18 @@ void qt_gui_free(qt_gui *g)
   if (g->timer)
     g_source_remove(g->timer);
   /** Disconnect everything that points at g before it goes: the host may
-      keep the (destroyed) widgets alive a little longer than us. */
+      keep the widgets alive a little longer than us. Once the root was
+      destroyed the children are finalized and there is nothing left to
+      disconnect from them (only the root, which our reference keeps). */
   g_signal_handlers_disconnect_by_data(g->root, g);
-  for (int v = 0; v < V_COUNT; ++v)
-    if (g->view[v])
-      g_signal_handlers_disconnect_by_data(g->view[v], g);
-  for (int i = 0; i < g->n_seg; ++i)
-    g_signal_handlers_disconnect_by_data(g->seg[i].button, &g->seg[i]);
-  gtk_widget_destroy(g->root);
+  if (!g->widgets_gone) {
+    for (int v = 0; v < V_COUNT; ++v)
+      if (g->view[v])
+        g_signal_handlers_disconnect_by_data(g->view[v], g);
+    for (int i = 0; i < g->n_seg; ++i)
+      g_signal_handlers_disconnect_by_data(g->seg[i].button, &g->seg[i]);
+    gtk_widget_destroy(g->root);
+  }
   g_object_unref(g->root);
   g_object_unref(g->css);
   qt_spectrum_free(g->spec);

@@ -37,6 +37,11 @@ const char *qt_band_label(int band);
 #define QT_ESR_DB_MAX 10.0    /**< top of the ESR axis, dB */
 #define QT_ESR_HISTORY 300    /**< history points (10 s at 30 Hz) */
 
+/** Below this level (RMS of the reference over a qt:frames vector) there
+    is nothing to measure: the plugin holds the last ESR, the GUI says
+    "silence" (a ratio of two near-zero signals is noise, or DC). */
+#define QT_ESR_SILENCE_DBFS (-70.0)
+
 typedef struct {
   bool valid;   /**< a measurement exists (audio has played) */
   float esr_db; /**< current value */
@@ -44,10 +49,16 @@ typedef struct {
   int n_history;
   float clipped_per_s; /**< saturated int8 activations per second */
   bool reference;      /**< FP32 is playing: the error is zero by definition */
+  bool silent;         /**< the reference is below QT_ESR_SILENCE_DBFS */
 } qt_esr_view;
 
 /** Append a value to the history (drops the oldest when full). */
 void qt_esr_push(qt_esr_view *v, float esr_db);
+/** Note the level of the latest reference samples (from qt:frames). */
+void qt_esr_note_reference(qt_esr_view *v, const float *ref, int n);
+/** The meter's headline: "exact" at FP32, "silence", "-31.2 dB", or
+    "-- dB" before any measurement. Returns buf. */
+const char *qt_esr_headline(const qt_esr_view *v, char *buf, size_t len);
 void qt_view_esr(cairo_t *cr, double w, double h, const qt_esr_view *v);
 
 /* ---- Spectrum ------------------------------------------------------------- */

@@ -3,6 +3,10 @@
   its last seconds as a graph, both over colour bands that say what the
   number means to a player (the NAM bands). Bands are drawn in dB because
   ESR spans decades: 8 bits sit around -40 dB, 2 bits near 0 dB.
+  Two states are not numbers: at FP32 the reference itself plays, so the
+  error is "exact" (zero), not unknown; and when the reference is silent
+  (below QT_ESR_SILENCE_DBFS) the ratio means nothing, the plugin holds
+  the last value and the meter says "silence" over it, dimmed.
 */
 #include "qt_views.h"
 
@@ -44,6 +48,32 @@ void qt_esr_push(qt_esr_view *v, float db)
     v->n_history--;
   }
   v->history[v->n_history++] = db;
+}
+
+void qt_esr_note_reference(qt_esr_view *v, const float *ref, int n)
+{
+  if (n <= 0)
+    return;
+  double sum = 0;
+  for (int i = 0; i < n; ++i)
+    sum += (double)ref[i] * ref[i];
+  double rms = sqrt(sum / n);
+  v->silent = !(rms > 0) || 20.0 * log10(rms) < QT_ESR_SILENCE_DBFS;
+}
+
+const char *qt_esr_headline(const qt_esr_view *v, char *buf, size_t len)
+{
+  if (v->reference)
+    snprintf(buf, len, "exact");
+  else if (v->silent)
+    snprintf(buf, len, "silence");
+  else if (!v->valid)
+    snprintf(buf, len, "-- dB");
+  else if (v->esr_db <= QT_ESR_DB_MIN - 30)
+    snprintf(buf, len, "< %.0f dB", QT_ESR_DB_MIN - 30);
+  else
+    snprintf(buf, len, "%.1f dB", v->esr_db);
+  return buf;
 }
 
 double qt_esr_y(qt_rect p, double db)
@@ -101,13 +131,20 @@ void qt_view_esr(cairo_t *cr, double w, double h, const qt_esr_view *v)
   qt_text(cr, g.x + g.w, g.y + g.h + 16, 10, 1, QT_COL_DIM, "last 10 s");
 
   char big[48];
+  qt_esr_headline(v, big, sizeof big);
+  if (v->reference) {
+    /** FP32 plays the reference itself: the error is zero, not unknown. */
+    qt_no_data(cr, g, "FP32 is the reference: no error");
+    qt_text_bold(cr, w - 12, 19, 15, 1, qt_band_colour(QT_BAND_GREAT), big);
+    return;
+  }
   if (!v->valid) {
-    qt_no_data(cr, g, "no signal yet");
-    qt_text_bold(cr, w - 12, 19, 15, 1, QT_COL_DIM, "-- dB");
+    qt_no_data(cr, g, v->silent ? "silence: nothing to measure" : "no signal yet");
+    qt_text_bold(cr, w - 12, 19, 15, 1, QT_COL_DIM, big);
     return;
   }
   double esr_lin = pow(10.0, v->esr_db / 10.0);
-  int band = v->reference ? QT_BAND_GREAT : qt_esr_band(esr_lin);
+  int band = qt_esr_band(esr_lin);
   qt_rgb bc = qt_band_colour(band);
 
   /* History line. */
@@ -131,33 +168,30 @@ void qt_view_esr(cairo_t *cr, double w, double h, const qt_esr_view *v)
     cairo_restore(cr);
   }
 
-  /* Bar meter: filled from the bottom to the current value, in its band. */
+  /* Bar meter: filled from the bottom to the current value, in its band
+     (dimmed while silence holds the last value). */
   double y = qt_esr_y(m, v->esr_db);
-  qt_set_rgb(cr, bc);
+  qt_set_rgba(cr, bc, v->silent ? 0.45 : 1.0);
   cairo_rectangle(cr, m.x, y, m.w, m.y + m.h - y);
   cairo_fill(cr);
   qt_set_rgb(cr, QT_COL_TEXT);
   cairo_rectangle(cr, m.x - 3, floor(y) - 1, m.w + 6, 2);
   cairo_fill(cr);
 
-  if (v->reference)
-    snprintf(big, sizeof big, "FP32 reference");
-  else if (v->esr_db <= QT_ESR_DB_MIN - 30)
-    snprintf(big, sizeof big, "< %.0f dB", QT_ESR_DB_MIN - 30);
-  else
-    snprintf(big, sizeof big, "%.1f dB", v->esr_db);
+  qt_rgb hc = v->silent ? QT_COL_DIM : bc;
   cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
   cairo_set_font_size(cr, 15);
   cairo_text_extents_t e;
   cairo_text_extents(cr, big, &e);
-  qt_text_bold(cr, w - 12, 19, 15, 1, bc, big);
-  if (!v->reference) {
-    char lab[64];
+  qt_text_bold(cr, w - 12, 19, 15, 1, hc, big);
+  char lab[64];
+  if (v->silent)
+    snprintf(lab, sizeof lab, "held %.1f dB", v->esr_db);
+  else
     snprintf(lab, sizeof lab, "%s  ·  %.3g", qt_band_label(band), esr_lin);
-    double right = w - 12 - e.x_advance - 10;
-    cairo_set_font_size(cr, 11);
-    cairo_text_extents(cr, lab, &e);
-    if (right - e.x_advance > title_end + 8)
-      qt_text(cr, right, 18, 11, 1, qt_band_colour(band), lab);
-  }
+  double right = w - 12 - e.x_advance - 10;
+  cairo_set_font_size(cr, 11);
+  cairo_text_extents(cr, lab, &e);
+  if (right - e.x_advance > title_end + 8)
+    qt_text(cr, right, 18, 11, 1, v->silent ? QT_COL_DIM : bc, lab);
 }

@@ -33,6 +33,9 @@ static float control_default(int port)
   switch (port) {
   case QT_PORT_PRECISION: return 8.0f;
   case QT_PORT_GRANULARITY: return (float)QT_GRAN_CHANNEL;
+  /** The integer path is the point of quantizing (float activations cost
+      about FP32's CPU), so it is what a host gets without asking. */
+  case QT_PORT_ACTIVATIONS: return (float)QT_ACT_DYNAMIC;
   case QT_PORT_ENABLED: return 1.0f;
   case QT_PORT_ERROR_GAIN: return 20.0f;
   default: return 0.0f;

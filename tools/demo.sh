@@ -5,8 +5,8 @@
 #      quantone.lv2: plugin, GUI, Turtle, presets, default model);
 #   3. synthesize an 8 s guitar-like demo clip (nothing is downloaded);
 #   4. render it through the installed plugin at FP32, 8, 4 and 2 bits with
-#      quantone-render, weights only and with int8 activations (where the
-#      CPU is saved), print the table (ESR against FP32, DSP time ratio,
+#      quantone-render, with int8 activations (the default, where the CPU is
+#      saved) and weights only, print the table (ESR against FP32, DSP time ratio,
 #      weight memory) and leave the renders and report.{json,csv,png} in
 #      build/demo/;
 #   5. run the kernel benchmark in --quick mode;
@@ -41,10 +41,14 @@ mkdir -p "$DEMO"
 step "demo clip: 8 s of synthesized guitar -> $DEMO/demo.wav"
 build/tools/quantone-demo-clip "$DEMO/demo.wav" --seconds 8
 
-step "rendering through the installed plugin (FP32, 8, 4, 2 bits; float and int8 activations)"
-DEFAULT_SETTINGS="32,8,4,2"
-for b in 8 4 2; do
-  DEFAULT_SETTINGS="$DEFAULT_SETTINGS,$b:linear:sym:channel:dynamic"
+step "rendering through the installed plugin (FP32, 8, 4, 2 bits; int8 and float activations)"
+# The plugin's defaults first (int8 dynamic activations: the integer path),
+# then weight-only (float activations) for comparison.
+DEFAULT_SETTINGS="32"
+for a in dynamic float; do
+  for b in 8 4 2; do
+    DEFAULT_SETTINGS="$DEFAULT_SETTINGS,$b:linear:sym:channel:$a"
+  done
 done
 set -- --in "$DEMO/demo.wav" --out-dir "$DEMO" --settings "${QUANTONE_SETTINGS:-$DEFAULT_SETTINGS}"
 [ -n "${QUANTONE_MODEL:-}" ] && set -- "$@" --model "$QUANTONE_MODEL"

@@ -100,10 +100,10 @@ static int name_index(const char *const *names, int n, const char *tok)
 
 /** One LIST entry: precision first, then any of the other fields in any
     order (their value sets do not overlap); missing fields default to
-    linear, sym, channel, float, the plugin's defaults. */
+    linear, sym, channel, dynamic, the plugin's defaults. */
 static bool parse_entry(const char *entry, rs_setting *s, char *err, size_t errlen)
 {
-  rs_setting r = {0, QT_MAPPING_LINEAR, 0, QT_GRAN_CHANNEL, QT_ACT_FLOAT};
+  rs_setting r = {0, QT_MAPPING_LINEAR, 0, QT_GRAN_CHANNEL, QT_ACT_DYNAMIC};
   char buf[256];
   snprintf(buf, sizeof buf, "%s", entry);
   char *save = NULL;
@@ -643,7 +643,7 @@ static void usage(FILE *f)
     "\n"
     "Render IN.wav through the Quantone LV2 plugin (found in LV2_PATH, or the bundle\n"
     "directory given with --bundle) once per setting, and write to DIR:\n"
-    "  one 32-bit float WAV per setting (fp32.wav, int4_kmeans_sym_channel_float.wav ...),\n"
+    "  one 32-bit float WAV per setting (fp32.wav, int4_kmeans_sym_channel_dynamic.wav ...),\n"
     "  report.csv, report.json (a list of objects: setting, precision, mapping, asymmetric,\n"
     "  granularity, activations, esr_db, dsp_ratio, weight_bytes, seconds, file[, error])\n"
     "  and report.png (ESR and weight memory per setting).\n"
@@ -657,8 +657,8 @@ static void usage(FILE *f)
     "                   MAPPING linear|pow2|kmeans            (default linear)\n"
     "                   SYM sym|asym                          (default sym)\n"
     "                   GRANULARITY tensor|channel|group      (default channel)\n"
-    "                   ACTIVATIONS float|dynamic|static      (default float)\n"
-    "                 e.g. \"32,8:linear:sym:channel:dynamic,4:kmeans,2:pow2:tensor\"\n"
+    "                   ACTIVATIONS float|dynamic|static      (default dynamic)\n"
+    "                 e.g. \"32,8:linear:sym:channel:float,4:kmeans,2:pow2:tensor\"\n"
     "  --block N      frames per run() call, 1..%d (default 256)\n"
     "  --bundle DIR   load quantone.lv2 from DIR instead of searching LV2_PATH\n"
     "\n"

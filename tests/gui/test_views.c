@@ -20,6 +20,7 @@
 #include <string.h>
 
 static int failures;
+int test_model_status(void); /* test_model_status.c */
 #define CHECK(c, ...)                                                                          \
   do {                                                                                         \
     if (!(c)) {                                                                                \
@@ -166,6 +167,69 @@ static void test_esr(void)
   CHECK(qt_esr_band(0.005) == QT_BAND_GREAT && qt_esr_band(0.02) == QT_BAND_NOT_BAD &&
             qt_esr_band(0.05) == QT_BAND_MAYBE && qt_esr_band(0.2) == QT_BAND_AUDIBLE,
         "esr: band thresholds");
+}
+
+/* ---- ESR states: exact at FP32, silence ------------------------------------------------ */
+
+/** Pixels of colour c (within tol) in the rectangle. */
+static int count_colour(const image *im, qt_rect r, qt_rgb c, int tol);
+
+/** A sine of the given RMS level in dBFS, as a qt:frames reference vector. */
+static void sine_at(float *x, int n, double dbfs)
+{
+  double a = sqrt(2.0) * pow(10.0, dbfs / 20.0);
+  for (int i = 0; i < n; ++i)
+    x[i] = (float)(a * sin(2 * M_PI * 440.0 * i / 48000.0));
+}
+
+static void test_esr_states(void)
+{
+  static qt_esr_view v;
+  char h[48];
+  const int W = 420, H = 220;
+  qt_rect head = {W - 160, 4, 156, 22}; /* the headline, top right */
+
+  /* FP32 plays the reference: "exact" in the 'great' colour, even though
+     the plugin reports no measurement (esr_db at its floor). */
+  memset(&v, 0, sizeof v);
+  v.reference = true;
+  v.valid = false;
+  CHECK(!strcmp(qt_esr_headline(&v, h, sizeof h), "exact"), "esr at FP32: headline '%s'", h);
+  image im = render((view_fn)qt_view_esr, W, H, &v, "view_esr_fp32.png");
+  int green = count_colour(&im, head, qt_band_colour(QT_BAND_GREAT), 8);
+  printf("  esr FP32: headline '%s', %d headline pixels in the 'great' colour\n", h, green);
+  CHECK(green > 20, "esr at FP32: headline not drawn in the 'great' colour (%d px)", green);
+  cairo_surface_destroy(im.s);
+
+  /* Silence: a reference vector below -70 dBFS; the held value stays. */
+  memset(&v, 0, sizeof v);
+  v.valid = true;
+  v.esr_db = -33.9f;
+  float ref[QUANTONE_FRAME_LEN];
+  const struct {
+    double dbfs;
+    bool silent;
+  } lv[] = {{-90, true}, {-71, true}, {-69, false}, {-20, false}};
+  for (int i = 0; i < 4; ++i) {
+    sine_at(ref, QUANTONE_FRAME_LEN, lv[i].dbfs);
+    qt_esr_note_reference(&v, ref, QUANTONE_FRAME_LEN);
+    qt_esr_headline(&v, h, sizeof h);
+    printf("  esr with the reference at %.0f dBFS: '%s'\n", lv[i].dbfs, h);
+    CHECK(v.silent == lv[i].silent && !strcmp(h, lv[i].silent ? "silence" : "-33.9 dB"),
+          "esr at %.0f dBFS: headline '%s'", lv[i].dbfs, h);
+  }
+  memset(ref, 0, sizeof ref);
+  qt_esr_note_reference(&v, ref, QUANTONE_FRAME_LEN);
+  CHECK(v.silent, "esr: digital silence is silence");
+  for (int i = 0; i < QT_ESR_HISTORY; ++i)
+    qt_esr_push(&v, -33.9f);
+  im = render((view_fn)qt_view_esr, W, H, &v, "view_esr_silence.png");
+  int band_px = count_colour(&im, head, qt_band_colour(QT_BAND_GREAT), 8);
+  CHECK(band_px == 0, "esr on silence: headline still in the band colour (%d px)", band_px);
+  cairo_surface_destroy(im.s);
+  /* Without any measurement yet, silence is said too (not "no signal"). */
+  v.valid = false;
+  CHECK(!strcmp(qt_esr_headline(&v, h, sizeof h), "silence"), "esr silent, no value: '%s'", h);
 }
 
 /* ---- SQNR ---------------------------------------------------------------- */
@@ -448,6 +512,8 @@ static void test_protocol(void)
 int main(void)
 {
   test_esr();
+  test_esr_states();
+  failures += test_model_status();
   test_sqnr();
   test_spectrum();
   test_scope();

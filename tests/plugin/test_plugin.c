@@ -164,7 +164,8 @@ static void test_blocks(const float *x, size_t n, int precision)
     qm_options o;
     qm_options_default(&o);
     qm_variant_spec spec;
-    qm_variant_spec_default(&spec); /* = the plugin's default scheme controls */
+    qm_variant_spec_default(&spec); /* + int8 dynamic = the plugin's default controls */
+    spec.activations = QM_ACT_DYNAMIC;
     spec.bits = precision;
     qm_model *m = precision == 32 ? qm_model_create(d, &o, err, sizeof err)
                                   : qm_variant_create(d, &spec, &o, NULL, 0, err, sizeof err);
@@ -455,7 +456,7 @@ static void test_state(const float *x, size_t n)
   a->ctl[QT_PORT_MAPPING] = 2;
   a->ctl[QT_PORT_ASYMMETRIC] = 1;
   a->ctl[QT_PORT_GRANULARITY] = 2;
-  a->ctl[QT_PORT_ACTIVATIONS] = 1;
+  a->ctl[QT_PORT_ACTIVATIONS] = QT_ACT_FLOAT; /* not the default (int8 dynamic) */
   a->ctl[QT_PORT_MONITOR] = 1;
   a->ctl[QT_PORT_ERROR_GAIN] = 33;
   a->ctl[QT_PORT_INPUT_LEVEL] = -3.5f;

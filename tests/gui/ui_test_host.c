@@ -1,0 +1,69 @@
+/* Shared pieces of the GUI test hosts (see ui_test_host.h). */
+#include "ui_test_host.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define QT_TEST_MAX_URIS 512
+
+static char *uris[QT_TEST_MAX_URIS];
+static int n_uris;
+
+LV2_URID qt_test_map(LV2_URID_Map_Handle h, const char *uri)
+{
+  (void)h;
+  for (int i = 0; i < n_uris; ++i)
+    if (!strcmp(uris[i], uri))
+      return (LV2_URID)(i + 1);
+  if (n_uris == QT_TEST_MAX_URIS)
+    return 0;
+  uris[n_uris] = strdup(uri);
+  return (LV2_URID)(++n_uris);
+}
+
+void qt_test_map_free(void)
+{
+  for (int i = 0; i < n_uris; ++i)
+    free(uris[i]);
+  n_uris = 0;
+}
+
+int qt_test_count_children(void)
+{
+  DIR *d = opendir("/proc");
+  struct dirent *e;
+  int n = 0;
+  char path[300], line[256];
+  while (d && (e = readdir(d))) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9')
+      continue;
+    snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+      continue;
+    while (fgets(line, sizeof line, f))
+      if (!strncmp(line, "PPid:", 5) && atoi(line + 5) == getpid())
+        ++n;
+    fclose(f);
+  }
+  if (d)
+    closedir(d);
+  return n;
+}
+
+double qt_test_now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void qt_test_sleep_ms(int ms)
+{
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
