@@ -1,0 +1,232 @@
+/*
+  The plugin's worker side through the lilv test host (host.c): how model
+  loads are requested, coalesced and installed, what a host without a
+  worker gets, what the state keeps, and how a model at another rate is
+  swapped in. Usage: test_worker BUNDLE_DIR NAM_REFERENCE_DIR TMP_DIR
+  (QH_ONLY=name runs one group). Each group prints its figures:
+  - storm: patch:Set of the model every block, with a small and slow
+    worker queue: no schedule is refused, only the last file is parsed,
+    and a precision change made during the storm is heard during it;
+  - longpath: a path near 4 KB is loaded (or refused for what it is, not
+    for a full queue), a longer one is refused naming the limit;
+  - noworker: URID map but no worker: run() stays short while a precision
+    change and a model load are prepared, and both take effect.
+*/
+#include "host.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const LilvPlugin *plugin;
+static const char *nam_dir, *tmp_dir, *bundle_dir;
+static char model_path[1024], lstm_path[1024], default_path[1024];
+
+#define CHECK qh_check
+
+static void sine(float *x, size_t n, double f, double rate, float amp)
+{
+  for (size_t i = 0; i < n; ++i)
+    x[i] = amp * (float)sin(2 * M_PI * f * (double)i / rate);
+}
+
+static void sleep_ms(int ms)
+{
+  struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&t, NULL);
+}
+
+/* ---- 13. Coalesced loads ------------------------------------------------------------ */
+
+static void test_storm(void)
+{
+  printf("Model load storm: patch:Set every block, 2 KB worker queue run every 16 blocks\n");
+  qh_opts o = {.queue_limit = 2048, .worker_every = 16};
+  qhost *h = qh_new_opts(plugin, 48000, &o);
+  h->ctl[QT_PORT_PRECISION] = 8;
+  for (int i = 0; i < 40; ++i)
+    qh_run(h, NULL, NULL, 0);
+  const char *files[3] = {model_path, lstm_path, default_path};
+  float x[256], y[256];
+  sine(x, 256, 220, 48000, 0.3f);
+  long loads0 = qh_loads_logged;
+  int fails0 = h->n_sched_fail;
+  const int storm = 96;
+  const char *last = NULL;
+  for (int b = 0; b < storm; ++b) {
+    last = files[b % 3];
+    qh_set_model(h, last);
+    if (b == 24)
+      h->ctl[QT_PORT_PRECISION] = 4;
+    qh_run(h, x, y, 256);
+  }
+  bool heard4 = strstr(h->info_variant, "4-bit") != NULL;
+  char during[128];
+  snprintf(during, sizeof during, "%s", h->info_variant);
+  long parsed_storm = qh_loads_logged - loads0;
+  for (int b = 0; b < 160; ++b)
+    qh_run(h, x, y, 256);
+  long parsed = qh_loads_logged - loads0;
+  int fails = h->n_sched_fail - fails0;
+  CHECK(fails == 0, "%d schedule_work() calls refused (queue full) during %d requests", fails,
+        storm);
+  CHECK(parsed <= 2 && parsed >= 1,
+        "%ld files parsed for %d requests (%ld while they kept coming)", parsed, storm,
+        parsed_storm);
+  CHECK(!strcmp(h->last_path, last), "the last request plays: %s", h->last_path);
+  CHECK(heard4, "precision 4 set during the storm was playing before it ended (\"%s\")", during);
+  CHECK(strstr(h->info_variant, "4-bit") != NULL, "and after it: \"%s\"", h->info_variant);
+  qh_free(h);
+}
+
+/* ---- 15. Long paths ------------------------------------------------------------------- */
+
+static void long_path(char *buf, size_t len)
+{
+  /* components under NAME_MAX, so the file system says "no such file" */
+  size_t k = (size_t)snprintf(buf, len + 1, "%s/no-such-dir", tmp_dir);
+  while (k < len) {
+    buf[k] = (k % 200 == 0) ? '/' : 'a';
+    ++k;
+  }
+  buf[len] = 0;
+}
+
+static void test_longpath(void)
+{
+  printf("Long model paths (a jalv-sized 4 KB worker queue)\n");
+  qh_opts o = {.queue_limit = 4096};
+  qhost *h = qh_new_opts(plugin, 48000, &o);
+  qh_settle(h);
+  static char p[6000];
+  long_path(p, 4090);
+  int e0 = h->n_errors;
+  qh_set_model(h, p);
+  qh_settle(h);
+  CHECK(h->n_errors > e0 && !strstr(h->last_error, "queue") && !strstr(h->last_error, "again"),
+        "4090-byte path: the load was tried, message \"%.60s...%s\"", h->last_error,
+        strlen(h->last_error) > 40 ? h->last_error + strlen(h->last_error) - 40 : "");
+  long_path(p, 5000);
+  e0 = h->n_errors;
+  qh_set_model(h, p);
+  qh_settle(h);
+  CHECK(h->n_errors > e0 && strstr(h->last_error, "too long") && strstr(h->last_error, "4095"),
+        "5000-byte path: \"%s\"", h->last_error);
+  qh_set_model(h, model_path);
+  qh_settle(h);
+  CHECK(!strcmp(h->last_path, model_path), "a good path afterwards loads: %s", h->last_path);
+  qh_free(h);
+}
+
+/* ---- 16. No worker --------------------------------------------------------------------- */
+
+static void test_noworker(void)
+{
+  printf("Host with URID map but no worker\n");
+  qh_opts o = {.no_worker = true};
+  qhost *h = qh_new_opts(plugin, 48000, &o);
+  CHECK(h != NULL, "instantiated without a worker");
+  if (!h)
+    return;
+  h->ctl[QT_PORT_PRECISION] = 8;
+  qh_get(h);
+  float x[256], y[256];
+  sine(x, 256, 220, 48000, 0.3f);
+  for (int i = 0; i < 20; ++i)
+    qh_run(h, x, y, 256);
+  float wb8 = h->ctl[QT_PORT_WEIGHT_BYTES];
+  h->max_run_s = h->max_run_cpu_s = 0;
+  long a0 = qh_allocs_in_run, l0 = qh_locks_in_run;
+  h->ctl[QT_PORT_PRECISION] = 4;
+  qh_set_model(h, model_path);
+  /* blocks at about real-time pace (5.3 ms each), up to 20 s */
+  double waited = 0;
+  int blocks = 0;
+  bool loaded = false, switched = false;
+  for (; blocks < 4000 && !(loaded && switched); ++blocks) {
+    qh_run(h, x, y, 256);
+    loaded = !strcmp(h->last_path, model_path);
+    switched = strstr(h->info_variant, "4-bit") != NULL && h->ctl[QT_PORT_WEIGHT_BYTES] != wb8;
+    sleep_ms(5);
+    waited += 0.005;
+  }
+  long a = qh_allocs_in_run - a0, l = qh_locks_in_run - l0;
+  CHECK(loaded && switched, "model loaded (%d) and 4 bits playing (%d, \"%s\") after %d blocks",
+        loaded, switched, h->info_variant, blocks);
+  CHECK(h->max_run_cpu_s < 0.005,
+        "longest run() of 256 frames meanwhile: %.2f ms of CPU (limit 5 ms; %.2f ms wall-clock, "
+        "other processes included)",
+        1e3 * h->max_run_cpu_s, 1e3 * h->max_run_s);
+  if (qh_interposed)
+    CHECK(a == 0 && l == 0, "allocations %ld, mutex locks %ld in run()", a, l);
+  qh_free(h);
+
+  /* an offline host: controls set before activate are heard from sample 0 */
+  qhost *g = qh_new_opts(plugin, 48000, &o);
+  qh_opts w = {0};
+  qhost *r = qh_new_opts(plugin, 48000, &w);
+  lilv_instance_deactivate(g->inst);
+  lilv_instance_deactivate(r->inst);
+  g->ctl[QT_PORT_PRECISION] = r->ctl[QT_PORT_PRECISION] = 2;
+  lilv_instance_activate(g->inst);
+  lilv_instance_activate(r->inst);
+  qh_settle(r); /* the synchronous worker prepares it before audio */
+  static float yg[4800], yr[4800], xx[4800];
+  sine(xx, 4800, 220, 48000, 0.3f);
+  qh_render(g, xx, yg, 4800, 1, 0, NULL, NULL);
+  qh_render(r, xx, yr, 4800, 1, 0, NULL, NULL);
+  size_t d = 0;
+  while (d < 4800 && yg[d] == yr[d])
+    ++d;
+  CHECK(d == 4800, "precision set before activate plays from the first sample "
+        "(first difference to a worker host: %zu of 4800)", d);
+  qh_free(g);
+  qh_free(r);
+}
+
+int main(int argc, char **argv)
+{
+  if (argc != 4) {
+    fprintf(stderr, "usage: %s BUNDLE_DIR NAM_REFERENCE_DIR TMP_DIR\n", argv[0]);
+    return 2;
+  }
+  bundle_dir = argv[1], nam_dir = argv[2], tmp_dir = argv[3];
+  snprintf(model_path, sizeof model_path, "%s/wavenet_a1_standard.nam", nam_dir);
+  snprintf(lstm_path, sizeof lstm_path, "%s/lstm.nam", nam_dir);
+  if (access(model_path, R_OK) != 0 || access(lstm_path, R_OK) != 0) {
+    printf("skip: %s or %s not found\n", model_path, lstm_path);
+    return 77;
+  }
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "mkdir -p '%s'", tmp_dir);
+  if (system(cmd) != 0) {
+    printf("cannot create %s\n", tmp_dir);
+    return 1;
+  }
+
+  LilvWorld *world = lilv_world_new();
+  qh_world_init(world);
+  if (!(plugin = qh_find_plugin(world, bundle_dir)))
+    return 1;
+  char *abs = realpath(bundle_dir, NULL);
+  snprintf(default_path, sizeof default_path, "%s/overdrive_standard.nam",
+           abs ? abs : bundle_dir);
+  free(abs);
+
+  const char *only = getenv("QH_ONLY");
+#define WANT(name) (!only || !strcmp(only, name))
+  if (WANT("storm"))
+    test_storm();
+  if (WANT("longpath"))
+    test_longpath();
+  if (WANT("noworker"))
+    test_noworker();
+
+  lilv_world_free(world);
+  printf("%s (%d failure%s)\n", qh_failures ? "FAILED" : "all passed", qh_failures,
+         qh_failures == 1 ? "" : "s");
+  return qh_failures ? 1 : 0;
+}
