@@ -10,9 +10,15 @@
   - longpath: a path near 4 KB is loaded (or refused for what it is, not
     for a full queue), a longer one is refused naming the limit;
   - noworker: URID map but no worker: run() stays short while a precision
-    change and a model load are prepared, and both take effect.
+    change and a model load are prepared, and both take effect;
+  - state: a restored path that cannot be loaded is kept for the next
+    save and announced as "model missing: PATH", until another model is
+    loaded.
 */
 #include "host.h"
+
+#include <lv2/atom/atom.h>
+#include <lv2/state/state.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -187,6 +193,82 @@ static void test_noworker(void)
   qh_free(r);
 }
 
+/* ---- 10. Missing model in a saved session --------------------------------------------- */
+
+typedef struct {
+  LV2_URID key, type;
+  char value[4200];
+  const char *give; /**< retrieve: the model path to hand over */
+} state_io;
+
+static LV2_State_Status store_fn(LV2_State_Handle sh, uint32_t key, const void *value,
+                                 size_t size, uint32_t type, uint32_t flags)
+{
+  (void)flags;
+  state_io *s = sh;
+  if (key == s->key && size < sizeof s->value) {
+    memcpy(s->value, value, size);
+    s->value[size] = 0;
+    s->type = type;
+  }
+  return LV2_STATE_SUCCESS;
+}
+
+static const void *retrieve_fn(LV2_State_Handle sh, uint32_t key, size_t *size, uint32_t *type,
+                               uint32_t *flags)
+{
+  state_io *s = sh;
+  if (key != s->key)
+    return NULL;
+  *size = strlen(s->give) + 1;
+  *type = qh_map()->map(qh_map()->handle, LV2_ATOM__Path);
+  *flags = LV2_STATE_IS_POD | LV2_STATE_IS_PORTABLE;
+  return s->give;
+}
+
+static const char *saved_path(qhost *h, const LV2_State_Interface *si, state_io *io)
+{
+  io->value[0] = 0;
+  si->save(lilv_instance_get_handle(h->inst), store_fn, io, LV2_STATE_IS_POD, NULL);
+  return io->value;
+}
+
+static void test_state(void)
+{
+  printf("Session with a missing model file\n");
+  char gone[1200];
+  snprintf(gone, sizeof gone, "%s/moved-away/amp.nam", tmp_dir);
+  qhost *h = qh_new(plugin, 48000);
+  const LV2_State_Interface *si =
+      lilv_instance_get_extension_data(h->inst, LV2_STATE__interface);
+  state_io io;
+  memset(&io, 0, sizeof io);
+  io.key = qh_map()->map(qh_map()->handle, QUANTONE__model);
+  io.give = gone;
+  int e0 = h->n_errors;
+  si->restore(lilv_instance_get_handle(h->inst), retrieve_fn, &io, 0, NULL);
+  qh_get(h);
+  qh_settle(h);
+  char want[1300];
+  snprintf(want, sizeof want, "model missing: %s", gone);
+  CHECK(h->n_errors > e0 && !strncmp(h->last_error, want, strlen(want)),
+        "restore: message \"%.200s\"", h->last_error);
+  CHECK(strstr(h->last_path, bundle_dir) != NULL, "the default model plays: %s", h->last_path);
+  const char *p = saved_path(h, si, &io);
+  CHECK(!strcmp(p, gone), "saved again: the path is still the missing one (%s)", p);
+  float x[256], y[256];
+  sine(x, 256, 220, 48000, 0.3f);
+  for (int i = 0; i < 10; ++i)
+    qh_run(h, x, y, 256);
+  p = saved_path(h, si, &io);
+  CHECK(!strcmp(p, gone), "and after playing and switching nothing: %s", p);
+  qh_set_model(h, model_path);
+  qh_settle(h);
+  p = saved_path(h, si, &io);
+  CHECK(!strcmp(p, model_path), "after the user loads a model the state names it: %s", p);
+  qh_free(h);
+}
+
 int main(int argc, char **argv)
 {
   if (argc != 4) {
@@ -224,6 +306,8 @@ int main(int argc, char **argv)
     test_longpath();
   if (WANT("noworker"))
     test_noworker();
+  if (WANT("state"))
+    test_state();
 
   lilv_world_free(world);
   printf("%s (%d failure%s)\n", qh_failures ? "FAILED" : "all passed", qh_failures,
