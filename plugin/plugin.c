@@ -224,6 +224,11 @@ static void process(qt_plugin *self, const float *in, float *out, uint32_t n)
         qt_model_host_step(self, self->model_old, self->xbuf, k, self->wet_old, false);
         int i = 0;
         for (; i < k && self->mfade_pos < self->mfade_len; ++i) {
+          if (self->mfade_hold > 0) { /* the new model's output is not there yet */
+            --self->mfade_hold;
+            wet[i] = self->wet_old[i];
+            continue;
+          }
           float g = (float)(self->mfade_pos + 1) / (float)self->mfade_len;
           wet[i] = self->wet_old[i] + g * (wet[i] - self->wet_old[i]);
           ++self->mfade_pos;

@@ -282,6 +282,10 @@ typedef struct qt_plugin {
   qt_model *model;     /**< playing (NULL: no model, audio passes through) */
   qt_model *model_old; /**< fading out after a load */
   int mfade_pos, mfade_len; /**< host-rate samples */
+  /** Host-rate frames the old model still plays alone before the fade:
+      the new model's resampler latency, whose start-up zeros would
+      otherwise be faded in (a dropout of up to 15 ms at a 6 kHz model). */
+  int mfade_hold;
   bool ref_live;       /**< the reference must run this step */
 
   /* Switching (switching.c). */

@@ -253,6 +253,7 @@ void qt_install_model(qt_plugin *self, qt_model *m, bool fade)
   if (self->model && fade && self->played) {
     self->model_old = self->model;
     self->mfade_pos = 0;
+    self->mfade_hold = m->rs ? qt_resampler_latency(m->rs) : 0;
   } else {
     qt_garbage(self, QT_FREE_MODEL, self->model);
   }
