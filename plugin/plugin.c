@@ -332,6 +332,7 @@ static void cleanup(LV2_Handle h)
     qt_model_destroy(self->inbox[i].model);
     qt_variant_destroy(self->inbox[i].var);
     free(self->inbox[i].hist);
+    free(self->inbox[i].sqnr); /* a late SQNR answer the thread handed back at the end */
   }
   for (int i = 0; i < self->n_garbage; ++i) {
     void *p = self->garbage[i].ptr;

@@ -4,8 +4,9 @@
   switching.c, meters.c, monitor.c, levels.c, resample.c, messages.c).
 
   Ownership, in one paragraph: every qt_model, qt_variant and qt_hist is
-  allocated by the worker (or, for hosts without one, synchronously at
-  instantiate / in run() of an offline host) and handed to the audio thread
+  allocated by the worker (the host's, or for hosts without one the
+  plugin's own thread, bgworker.c; synchronously at instantiate, restore
+  and, for those hosts, activate) and handed to the audio thread
   through work_response. From then on the audio thread owns it, mutates
   only its run-time fields, and when it is replaced puts it in the garbage
   list, which run() hands back to the worker (a FREE job) to be freed. The

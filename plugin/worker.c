@@ -5,11 +5,10 @@
   weight histograms, and freeing whatever run() hands back.
 
   A host with the LV2 worker runs these jobs on its worker thread, one at a
-  time in the order scheduled. A host without one (lv2apply, and other
-  offline hosts) gets the same code synchronously from qt_schedule(): such a
-  host is not real-time, so preparing a variant inside run() is the right
-  trade there, and it keeps the controls working. The LADSPA entry point
-  (ladspa.c) brings a worker of its own: a thread per instance.
+  time in the order scheduled. A host without one (a plain lilv host,
+  lv2apply, the LADSPA entry point) gets a thread of the plugin's own that
+  does the same (bgworker.c); only if that thread cannot be started do jobs
+  run synchronously from qt_schedule().
 */
 #include "qt_plugin.h"
 

@@ -272,8 +272,18 @@ static void worker_round(qhost *h)
      allow it): take a snapshot */
   static _Alignas(8) uint8_t snap[QH_QUEUE_BYTES];
   size_t len = h->jobs_len;
+  if (h->jobs_per_round > 0) { /* a slow worker: the first few, the rest wait */
+    size_t off = 0;
+    for (int j = 0; j < h->jobs_per_round && off < len; ++j) {
+      uint32_t size;
+      memcpy(&size, h->jobs + off, sizeof size);
+      off += 8 + ((size + 7u) & ~7u);
+    }
+    len = off;
+  }
   memcpy(snap, h->jobs, len);
-  h->jobs_len = 0;
+  memmove(h->jobs, h->jobs + len, h->jobs_len - len);
+  h->jobs_len -= len;
   for (size_t off = 0; off < len;) {
     uint32_t size;
     memcpy(&size, snap + off, sizeof size);
@@ -311,6 +321,7 @@ qhost *qh_new_opts(const LilvPlugin *p, double rate, const qh_opts *o)
     h->no_worker = o->no_worker;
     h->queue_limit = o->queue_limit;
     h->worker_every = o->worker_every;
+    h->jobs_per_round = o->jobs_per_round;
   }
   h->plugin = p;
   h->rate = rate;
@@ -373,6 +384,7 @@ void qh_free(qhost *h)
   lilv_instance_deactivate(h->inst);
   /* answers still queued carry objects: let the plugin take them so
      cleanup() frees them */
+  h->jobs_per_round = 0;
   worker_round(h);
   const LV2_Feature *sched_f = h->sched_feature;
   lilv_instance_free(h->inst);

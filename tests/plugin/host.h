@@ -55,6 +55,7 @@ typedef struct {
   bool no_worker;       /**< offer no worker feature (only URID map, log, options) */
   size_t queue_limit;   /**< job queue capacity in bytes (0: QH_QUEUE_BYTES) */
   int worker_every;     /**< run the worker after every Nth run() only (0, 1: each) */
+  int jobs_per_round;   /**< jobs the worker takes per round (0: all queued) */
   int runs_since_worker;
   const LV2_Feature *sched_feature;
   int n_sched_fail;     /**< schedule_work() calls refused for a full queue */
@@ -69,6 +70,7 @@ typedef struct {
   bool no_worker;
   size_t queue_limit;
   int worker_every;
+  int jobs_per_round;
 } qh_opts;
 
 /** Counters of the interposed allocator and mutex (0 when not interposed). */

@@ -4,9 +4,10 @@
   worker gets, what the state keeps, and how a model at another rate is
   swapped in. Usage: test_worker BUNDLE_DIR NAM_REFERENCE_DIR TMP_DIR
   (QH_ONLY=name runs one group). Each group prints its figures:
-  - storm: patch:Set of the model every block, with a small and slow
-    worker queue: no schedule is refused, only the last file is parsed,
-    and a precision change made during the storm is heard during it;
+  - storm: patch:Set of the model every block, with a small queue and a
+    slow worker (one job per 8 blocks): no schedule is refused, only the
+    last file is parsed, and a precision change made during the storm is
+    heard during it;
   - longpath: a path near 4 KB is loaded (or refused for what it is, not
     for a full queue), a longer one is refused naming the limit;
   - noworker: URID map but no worker: run() stays short while a precision
@@ -51,31 +52,32 @@ static void sleep_ms(int ms)
 
 static void test_storm(void)
 {
-  printf("Model load storm: patch:Set every block, 2 KB worker queue run every 16 blocks\n");
-  qh_opts o = {.queue_limit = 2048, .worker_every = 16};
+  printf("Model load storm: patch:Set every block; a 2 KB worker queue taking one job every "
+         "8 blocks\n");
+  qh_opts o = {.queue_limit = 2048, .worker_every = 8, .jobs_per_round = 1};
   qhost *h = qh_new_opts(plugin, 48000, &o);
   h->ctl[QT_PORT_PRECISION] = 8;
-  for (int i = 0; i < 40; ++i)
+  for (int i = 0; i < 80; ++i)
     qh_run(h, NULL, NULL, 0);
   const char *files[3] = {model_path, lstm_path, default_path};
   float x[256], y[256];
   sine(x, 256, 220, 48000, 0.3f);
   long loads0 = qh_loads_logged;
   int fails0 = h->n_sched_fail;
-  const int storm = 96;
+  const int storm = 96, change = 24;
+  int heard4 = -1;
   const char *last = NULL;
   for (int b = 0; b < storm; ++b) {
     last = files[b % 3];
     qh_set_model(h, last);
-    if (b == 24)
+    if (b == change)
       h->ctl[QT_PORT_PRECISION] = 4;
     qh_run(h, x, y, 256);
+    if (heard4 < 0 && b >= change && strstr(h->info_variant, "4-bit"))
+      heard4 = b - change;
   }
-  bool heard4 = strstr(h->info_variant, "4-bit") != NULL;
-  char during[128];
-  snprintf(during, sizeof during, "%s", h->info_variant);
   long parsed_storm = qh_loads_logged - loads0;
-  for (int b = 0; b < 160; ++b)
+  for (int b = 0; b < 400; ++b)
     qh_run(h, x, y, 256);
   long parsed = qh_loads_logged - loads0;
   int fails = h->n_sched_fail - fails0;
@@ -85,7 +87,8 @@ static void test_storm(void)
         "%ld files parsed for %d requests (%ld while they kept coming)", parsed, storm,
         parsed_storm);
   CHECK(!strcmp(h->last_path, last), "the last request plays: %s", h->last_path);
-  CHECK(heard4, "precision 4 set during the storm was playing before it ended (\"%s\")", during);
+  CHECK(heard4 >= 0, "precision 4, set during the storm, playing %d blocks later (-1: not "
+        "before the storm ended, %d blocks later)", heard4, storm - change);
   CHECK(strstr(h->info_variant, "4-bit") != NULL, "and after it: \"%s\"", h->info_variant);
   qh_free(h);
 }
@@ -131,6 +134,16 @@ static void test_longpath(void)
 
 /* ---- 16. No worker --------------------------------------------------------------------- */
 
+/** run() of 256 frames (5.3 ms at 48 kHz) playing, at most, two models
+    and the reference through a crossfade; a file load or a variant build
+    in it costs 100 ms and more. AddressSanitizer builds run about 4 times
+    slower (as meson's --timeout-multiplier 4 for them assumes). */
+#ifdef __SANITIZE_ADDRESS__
+#define RUN_LIMIT_S 0.020
+#else
+#define RUN_LIMIT_S 0.005
+#endif
+
 static void test_noworker(void)
 {
   printf("Host with URID map but no worker\n");
@@ -164,10 +177,10 @@ static void test_noworker(void)
   long a = qh_allocs_in_run - a0, l = qh_locks_in_run - l0;
   CHECK(loaded && switched, "model loaded (%d) and 4 bits playing (%d, \"%s\") after %d blocks",
         loaded, switched, h->info_variant, blocks);
-  CHECK(h->max_run_cpu_s < 0.005,
-        "longest run() of 256 frames meanwhile: %.2f ms of CPU (limit 5 ms; %.2f ms wall-clock, "
-        "other processes included)",
-        1e3 * h->max_run_cpu_s, 1e3 * h->max_run_s);
+  CHECK(h->max_run_cpu_s < RUN_LIMIT_S,
+        "longest run() of 256 frames meanwhile: %.2f ms of CPU (limit %.0f ms; %.2f ms "
+        "wall-clock, other processes included)",
+        1e3 * h->max_run_cpu_s, 1e3 * RUN_LIMIT_S, 1e3 * h->max_run_s);
   if (qh_interposed)
     CHECK(a == 0 && l == 0, "allocations %ld, mutex locks %ld in run()", a, l);
   qh_free(h);
