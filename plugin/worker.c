@@ -471,6 +471,14 @@ LV2_Worker_Status qt_work_response(LV2_Handle h, uint32_t size, const void *data
     qt_garbage(self, QT_FREE_BUFFER, r->sqnr);
   if (r->variant_job)
     self->var_inflight = false;
+  /** A load's answer must always free the load slot, or no file could be
+      loaded again; a model dropped here is loaded again if still wanted. */
+  if (r->type == QT_RESP_MODEL || r->type == QT_RESP_SUPERSEDED ||
+      (r->type == QT_RESP_ERROR && !r->variant_job)) {
+    self->load_inflight = false;
+    if (r->type == QT_RESP_MODEL && r->gen == self->load_gen)
+      self->load_pending = true;
+  }
   return LV2_WORKER_ERR_NO_SPACE;
 }
 

@@ -8,6 +8,8 @@
     slow worker (one job per 8 blocks): no schedule is refused, only the
     last file is parsed, and a precision change made during the storm is
     heard during it;
+  - inbox: a model answer that finds the plugin's inbox full does not
+    block later loads;
   - longpath: a path near 4 KB is loaded (or refused for what it is, not
     for a full queue), a longer one is refused naming the limit;
   - noworker: URID map but no worker: run() stays short while a precision
@@ -90,6 +92,32 @@ static void test_storm(void)
   CHECK(heard4 >= 0, "precision 4, set during the storm, playing %d blocks later (-1: not "
         "before the storm ended, %d blocks later)", heard4, storm - change);
   CHECK(strstr(h->info_variant, "4-bit") != NULL, "and after it: \"%s\"", h->info_variant);
+  qh_free(h);
+}
+
+/** More answers at once than the plugin's inbox holds (histogram requests
+    piling up behind a busy worker) must not leave the load slot taken. */
+static void test_inbox(void)
+{
+  printf("A model answer that finds the plugin's inbox full\n");
+  qh_opts o = {.worker_every = 64};
+  qhost *h = qh_new_opts(plugin, 48000, &o);
+  for (int i = 0; i < 64; ++i)
+    qh_run(h, NULL, NULL, 0);
+  for (int b = 0; b < 40; ++b) {
+    qh_set_hist_layer(h, b % 3);
+    if (b == 39)
+      qh_set_model(h, model_path);
+    qh_run(h, NULL, NULL, 0);
+  }
+  for (int i = 0; i < 3 * 64; ++i)
+    qh_run(h, NULL, NULL, 0);
+  CHECK(!strcmp(h->last_path, model_path), "the model behind 39 histograms loads: %s",
+        h->last_path);
+  qh_set_model(h, lstm_path);
+  for (int i = 0; i < 2 * 64; ++i)
+    qh_run(h, NULL, NULL, 0);
+  CHECK(!strcmp(h->last_path, lstm_path), "and the next one too: %s", h->last_path);
   qh_free(h);
 }
 
@@ -398,6 +426,8 @@ int main(int argc, char **argv)
 #define WANT(name) (!only || !strcmp(only, name))
   if (WANT("storm"))
     test_storm();
+  if (WANT("inbox"))
+    test_inbox();
   if (WANT("longpath"))
     test_longpath();
   if (WANT("noworker"))
