@@ -18,41 +18,26 @@
     LIBDIR/ladspa into the LV2 bundle works) is handed to the LV2
     instantiate() as its bundle path; the model installed beside the .so is
     loaded there. LADSPA has no way to name another file.
-  - A worker. LADSPA has none, and preparing a variant (quantizing,
-    packing, calibrating: milliseconds to seconds) must not happen in
-    run() of a real-time host. So each instance owns a background pthread
-    acting as the LV2 worker: run() posts jobs to a lock-free
-    single-producer / single-consumer ring and wakes the thread with
-    sem_post (async-signal-safe, no lock); the thread prepares the variant
-    and answers through a second ring, which the next run() drains into the
-    core's work_response (a pointer swap, then the core's click-free
-    crossfade). run() therefore never allocates, frees, locks or waits, and
-    the descriptor claims LADSPA_PROPERTY_HARD_RT_CAPABLE.
-  - Offline hosts (applyplugin, sox) set their controls before activate()
-    and then render as fast as they can: a background switch would land at
-    some arbitrary point of the file, or never in a short one. So activate()
-    (which LADSPA does not call from the audio thread) waits for the
-    worker to go idle and prepares whatever the controls ask for
-    synchronously, before the first sample. Changes made after activate()
-    (a live host turning a knob) go through the thread and take effect a
-    moment later with a crossfade.
+  - A worker. LADSPA has none and this file passes the core no features,
+    so the core runs its own background thread (bgworker.c), as it does for any
+    LV2 host without a worker: run() never allocates, frees, locks or
+    waits, and the descriptor claims LADSPA_PROPERTY_HARD_RT_CAPABLE.
+    Offline hosts (applyplugin, sox) set their controls before activate(),
+    where the core prepares what they ask for synchronously, before the
+    first sample; later changes (a live host turning a knob) go through
+    the thread and take effect a moment later with a crossfade.
 */
 #include "quantone_ports.h"
 
 #include <ladspa.h>
 #include <lv2/core/lv2.h>
-#include <lv2/worker/worker.h>
 
 #include <dlfcn.h>
 #include <limits.h>
-#include <pthread.h>
-#include <semaphore.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /** LADSPA unique IDs are handed out by ladspa.org; this one is unassigned
     there as far as we know and outside the 1..1000 test range. */
@@ -152,150 +137,12 @@ static const LADSPA_PortRangeHint port_hints[QL_PORT_COUNT] = {
   {LADSPA_HINT_DEFAULT_0, 0, 0},
 };
 
-/* ---- Lock-free rings between run() and the worker thread ----------------------- */
-
-#define QL_RING_BYTES (1u << 16) /**< power of two: indices wrap by masking */
-#define QL_MSG_MAX 8192          /**< largest job or response (a job carries a path) */
-
-/** Single producer, single consumer; wr and rd only grow, so wr - rd is the
-    fill level even after they wrap. The producer publishes a record with a
-    release store of wr after copying it in, the consumer frees its space
-    with a release store of rd after copying it out. */
-typedef struct {
-  uint8_t buf[QL_RING_BYTES];
-  atomic_size_t wr, rd;
-} ql_ring;
-
-static void ring_copy_in(ql_ring *r, size_t at, const void *src, size_t n)
-{
-  const uint8_t *s = src;
-  for (size_t i = 0; i < n; ++i)
-    r->buf[(at + i) & (QL_RING_BYTES - 1)] = s[i];
-}
-
-static void ring_copy_out(const ql_ring *r, size_t at, void *dst, size_t n)
-{
-  uint8_t *d = dst;
-  for (size_t i = 0; i < n; ++i)
-    d[i] = r->buf[(at + i) & (QL_RING_BYTES - 1)];
-}
-
-static bool ring_write(ql_ring *r, uint32_t size, const void *data)
-{
-  size_t wr = atomic_load_explicit(&r->wr, memory_order_relaxed);
-  size_t rd = atomic_load_explicit(&r->rd, memory_order_acquire);
-  if (size > QL_MSG_MAX || QL_RING_BYTES - (wr - rd) < sizeof size + size)
-    return false;
-  ring_copy_in(r, wr, &size, sizeof size);
-  ring_copy_in(r, wr + sizeof size, data, size);
-  atomic_store_explicit(&r->wr, wr + sizeof size + size, memory_order_release);
-  return true;
-}
-
-/** Next record into out (QL_MSG_MAX bytes); its size, or 0 when empty. */
-static uint32_t ring_read(ql_ring *r, void *out)
-{
-  size_t rd = atomic_load_explicit(&r->rd, memory_order_relaxed);
-  size_t wr = atomic_load_explicit(&r->wr, memory_order_acquire);
-  if (wr == rd)
-    return 0;
-  uint32_t size;
-  ring_copy_out(r, rd, &size, sizeof size);
-  ring_copy_out(r, rd + sizeof size, out, size);
-  atomic_store_explicit(&r->rd, rd + sizeof size + size, memory_order_release);
-  return size;
-}
-
 /* ---- The instance ---------------------------------------------------------------- */
 
 typedef struct {
   const LV2_Descriptor *lv2;
   LV2_Handle core;
-  const LV2_Worker_Interface *wi;
-  LV2_Worker_Schedule sched;
-  LV2_Feature sched_feature;
-  const LV2_Feature *features[2];
-
-  bool sync;                /**< jobs run at once (activate(), cleanup()) */
-  ql_ring jobs, resps;
-  atomic_int pending;       /**< jobs posted and not finished */
-  atomic_bool quit;
-  sem_t wake;
-  pthread_t thread;
-  bool have_sem, have_thread;
-  _Alignas(16) uint8_t job_buf[QL_MSG_MAX];  /**< the worker thread's */
-  _Alignas(16) uint8_t resp_buf[QL_MSG_MAX]; /**< the audio thread's */
 } ql_instance;
-
-static LV2_Worker_Status respond_to_ring(LV2_Worker_Respond_Handle h, uint32_t size,
-                                         const void *data)
-{
-  ql_instance *q = h;
-  /** A full response ring would mean run() has not been called for ~100
-      prepared variants; the object then leaks rather than being freed on
-      a thread that does not own it. */
-  return ring_write(&q->resps, size, data) ? LV2_WORKER_SUCCESS : LV2_WORKER_ERR_NO_SPACE;
-}
-
-static LV2_Worker_Status respond_now(LV2_Worker_Respond_Handle h, uint32_t size,
-                                     const void *data)
-{
-  ql_instance *q = h;
-  return q->wi->work_response(q->core, size, data);
-}
-
-static LV2_Worker_Status schedule_work(LV2_Worker_Schedule_Handle h, uint32_t size,
-                                       const void *data)
-{
-  ql_instance *q = h;
-  if (q->sync || !q->have_thread) {
-    q->wi->work(q->core, respond_now, q, size, data);
-    return LV2_WORKER_SUCCESS;
-  }
-  atomic_fetch_add_explicit(&q->pending, 1, memory_order_relaxed);
-  if (!ring_write(&q->jobs, size, data)) {
-    atomic_fetch_sub_explicit(&q->pending, 1, memory_order_relaxed);
-    return LV2_WORKER_ERR_NO_SPACE; /* the core retries on its next run() */
-  }
-  sem_post(&q->wake);
-  return LV2_WORKER_SUCCESS;
-}
-
-static void *worker_main(void *arg)
-{
-  ql_instance *q = arg;
-  for (;;) {
-    while (sem_wait(&q->wake) != 0) {
-    }
-    uint32_t n;
-    while ((n = ring_read(&q->jobs, q->job_buf)) > 0) {
-      q->wi->work(q->core, respond_to_ring, q, n, q->job_buf);
-      atomic_fetch_sub_explicit(&q->pending, 1, memory_order_release);
-    }
-    if (atomic_load(&q->quit))
-      return NULL;
-  }
-}
-
-/** Hand the worker's answers to the core (audio thread, or a non-RT call
-    when no run() can be concurrent). */
-static void deliver_responses(ql_instance *q)
-{
-  uint32_t n;
-  while ((n = ring_read(&q->resps, q->resp_buf)) > 0)
-    q->wi->work_response(q->core, n, q->resp_buf);
-}
-
-/** Wait until the worker thread has finished every posted job. */
-static void quiesce(ql_instance *q)
-{
-  const struct timespec ms = {0, 1000000};
-  while (atomic_load_explicit(&q->pending, memory_order_acquire) > 0)
-    nanosleep(&ms, NULL);
-  deliver_responses(q);
-}
-
-static void ql_cleanup(LADSPA_Handle h);
 
 /** The directory holding this .so, symlinks resolved: the bundle. */
 static char *own_dir(void)
@@ -319,26 +166,16 @@ static LADSPA_Handle ql_instantiate(const LADSPA_Descriptor *d, unsigned long ra
   if (!q)
     return NULL;
   q->lv2 = lv2_descriptor(0);
-  q->sched.handle = q;
-  q->sched.schedule_work = schedule_work;
-  q->sched_feature.URI = LV2_WORKER__schedule;
-  q->sched_feature.data = &q->sched;
-  q->features[0] = &q->sched_feature;
-  q->features[1] = NULL;
-  q->wi = q->lv2->extension_data(LV2_WORKER__interface);
+  static const LV2_Feature *const no_features[] = {NULL};
   char *dir = own_dir();
-  /** The core loads the default model here (synchronously: instantiate is
-      not real-time in LADSPA either). No thread exists yet, so any job it
-      schedules runs at once. */
-  q->core = q->lv2->instantiate(q->lv2, (double)rate, dir ? dir : "./", q->features);
+  /** The core loads the default model here (instantiate is not real-time
+      in LADSPA either) and starts its worker thread. */
+  q->core = q->lv2->instantiate(q->lv2, (double)rate, dir ? dir : "./", no_features);
   free(dir);
   if (!q->core) {
     free(q);
     return NULL;
   }
-  /* without a thread, jobs run synchronously in run(): still correct */
-  q->have_sem = sem_init(&q->wake, 0, 0) == 0;
-  q->have_thread = q->have_sem && pthread_create(&q->thread, NULL, worker_main, q) == 0;
   return q;
 }
 
@@ -352,39 +189,18 @@ static void ql_connect_port(LADSPA_Handle h, unsigned long port, LADSPA_Data *da
 static void ql_activate(LADSPA_Handle h)
 {
   ql_instance *q = h;
-  quiesce(q);
   q->lv2->activate(q->core);
-  /** A zero-frame run() with jobs executed at once: the core reads the
-      controls, prepares the variant they ask for and installs it (nothing
-      has played yet, so without a fade). */
-  q->sync = true;
-  q->lv2->run(q->core, 0);
-  q->sync = false;
 }
 
 static void ql_run(LADSPA_Handle h, unsigned long n)
 {
   ql_instance *q = h;
-  deliver_responses(q);
   q->lv2->run(q->core, (uint32_t)n);
 }
 
 static void ql_cleanup(LADSPA_Handle h)
 {
   ql_instance *q = h;
-  if (q->have_thread) {
-    atomic_store(&q->quit, true);
-    sem_post(&q->wake);
-    pthread_join(q->thread, NULL);
-    q->have_thread = false;
-  }
-  if (q->have_sem)
-    sem_destroy(&q->wake);
-  /* jobs posted after the thread's last look (e.g. FREE) run here */
-  uint32_t n;
-  while ((n = ring_read(&q->jobs, q->job_buf)) > 0)
-    q->wi->work(q->core, respond_now, q, n, q->job_buf);
-  deliver_responses(q); /* the core's cleanup frees what it has been handed */
   q->lv2->cleanup(q->core);
   free(q);
 }

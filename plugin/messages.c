@@ -148,7 +148,7 @@ static bool send_path(qt_plugin *self)
 {
   const qt_uris *u = &self->uris;
   const char *p = self->model->path;
-  if (!room(self, strlen(p) + 96))
+  if (!room(self, self->model->path_len + 96))
     return false;
   LV2_Atom_Forge *f = &self->forge;
   LV2_Atom_Forge_Frame fr;
@@ -157,7 +157,7 @@ static bool send_path(qt_plugin *self)
   lv2_atom_forge_key(f, u->patch_property);
   lv2_atom_forge_urid(f, u->qt_model);
   lv2_atom_forge_key(f, u->patch_value);
-  lv2_atom_forge_path(f, p, (uint32_t)strlen(p));
+  lv2_atom_forge_path(f, p, (uint32_t)self->model->path_len);
   lv2_atom_forge_pop(f, &fr);
   return true;
 }
@@ -168,17 +168,14 @@ static bool send_info(qt_plugin *self)
   qt_model *M = self->model;
   const qm_desc *d = M->desc;
   const qt_variant *v = M->var_pending ? M->var_pending : M->var;
-  size_t need = 512 + strlen(M->path) + (d->meta.name ? strlen(d->meta.name) : 0);
-  for (int i = 0; i < M->n_linears; ++i)
-    need += 16 + strlen(qm_model_linear(M->ref, i)->name);
-  if (!room(self, need))
+  if (!room(self, M->info_bytes)) /* summed once in the worker (qt_model_load) */
     return false;
   LV2_Atom_Forge *f = &self->forge;
   LV2_Atom_Forge_Frame fr, tup;
   lv2_atom_forge_frame_time(f, 0);
   lv2_atom_forge_object(f, &fr, 0, u->qt_modelInfo);
   lv2_atom_forge_key(f, u->qt_path);
-  lv2_atom_forge_path(f, M->path, (uint32_t)strlen(M->path));
+  lv2_atom_forge_path(f, M->path, (uint32_t)M->path_len);
   key_string(f, u->qt_name, d->meta.name ? d->meta.name : "");
   key_string(f, u->qt_architecture, d->architecture);
   lv2_atom_forge_key(f, u->qt_modelRate);

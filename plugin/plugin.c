@@ -8,8 +8,8 @@
     4. take the worker's answers (swap pointers, start crossfades);
     5. audio in steps of at most QT_HOST_CHUNK frames;
     6. meters to the output ports; messages; hand garbage to the worker.
-  Nothing in it allocates, frees, locks, logs or touches files (with a host
-  worker; see worker.c for hosts without one).
+  Nothing in it allocates, frees, locks, logs or touches files: a host
+  without a worker gets one of our own (bgworker.c).
 */
 #include "qt_plugin.h"
 
@@ -108,6 +108,13 @@ static LV2_Handle instantiate(const LV2_Descriptor *desc, double rate, const cha
     lv2_log_error(&self->logger, "Quantone: %s\n", msg);
     qt_set_error(self, msg);
   }
+  /** No host worker: a thread of our own, so run() never prepares
+      anything (only if that fails do jobs run synchronously in run()). */
+  if (!self->schedule && (self->bg = qt_bgworker_new(self))) {
+    self->bg_schedule.handle = self->bg;
+    self->bg_schedule.schedule_work = qt_bgworker_schedule;
+    self->schedule = &self->bg_schedule;
+  }
   return self;
 }
 
@@ -131,9 +138,13 @@ static void connect_port(LV2_Handle h, uint32_t port, void *data)
   }
 }
 
+static void read_controls(qt_plugin *self);
+
 static void activate(LV2_Handle h)
 {
   qt_plugin *self = h;
+  if (self->bg)
+    qt_bgworker_quiesce(self->bg); /* nothing of the thread's is still on its way */
   if (self->model) {
     qt_model_reset_all(self->model);
     qt_meters_reset(&self->meters, self->model->rate);
@@ -141,6 +152,21 @@ static void activate(LV2_Handle h)
   memset(self->delay, 0, QT_MAX_LATENCY * sizeof(float));
   self->delay_pos = 0;
   self->played = false;
+  if (self->bg) {
+    /** Offline hosts without a worker (lv2apply, LADSPA's applyplugin and
+        sox) set the controls first and then render as fast as they can:
+        prepare what they ask for now, synchronously, so the first sample
+        already plays it (activate() is not real-time). Later changes go
+        through the thread. */
+    qt_bgworker_set_sync(self->bg, true);
+    read_controls(self);
+    for (int i = 0; i < 2; ++i) { /* an answer may free the request slot */
+      qt_request_variant(self);
+      qt_take_inbox(self);
+    }
+    qt_flush_garbage(self);
+    qt_bgworker_set_sync(self->bg, false);
+  }
 }
 
 static void read_controls(qt_plugin *self)
@@ -201,6 +227,11 @@ static void process(qt_plugin *self, const float *in, float *out, uint32_t n)
         qt_model_host_step(self, self->model_old, self->xbuf, k, self->wet_old, false);
         int i = 0;
         for (; i < k && self->mfade_pos < self->mfade_len; ++i) {
+          if (self->mfade_hold > 0) { /* the new model's output is not there yet */
+            --self->mfade_hold;
+            wet[i] = self->wet_old[i];
+            continue;
+          }
           float g = (float)(self->mfade_pos + 1) / (float)self->mfade_len;
           wet[i] = self->wet_old[i] + g * (wet[i] - self->wet_old[i]);
           ++self->mfade_pos;
@@ -265,6 +296,8 @@ static void run(LV2_Handle h, uint32_t n)
   qt_plugin *self = h;
   qt_fpenv env;
   qt_denormals_enter(&env);
+  if (self->bg)
+    qt_bgworker_deliver(self->bg);
   qt_notify_begin(self, n);
 
   read_controls(self);
@@ -297,10 +330,12 @@ static void run(LV2_Handle h, uint32_t n)
 static void cleanup(LV2_Handle h)
 {
   qt_plugin *self = h;
+  qt_bgworker_free(self->bg); /* first: it may still read the models */
   for (int i = 0; i < self->n_inbox; ++i) {
     qt_model_destroy(self->inbox[i].model);
     qt_variant_destroy(self->inbox[i].var);
     free(self->inbox[i].hist);
+    free(self->inbox[i].sqnr); /* a late SQNR answer the thread handed back at the end */
   }
   for (int i = 0; i < self->n_garbage; ++i) {
     void *p = self->garbage[i].ptr;

@@ -4,8 +4,9 @@
   switching.c, meters.c, monitor.c, levels.c, resample.c, messages.c).
 
   Ownership, in one paragraph: every qt_model, qt_variant and qt_hist is
-  allocated by the worker (or, for hosts without one, synchronously at
-  instantiate / in run() of an offline host) and handed to the audio thread
+  allocated by the worker (the host's, or for hosts without one the
+  plugin's own thread, bgworker.c; synchronously at instantiate, restore
+  and, for those hosts, activate) and handed to the audio thread
   through work_response. From then on the audio thread owns it, mutates
   only its run-time fields, and when it is replaced puts it in the garbage
   list, which run() hands back to the worker (a FREE job) to be freed. The
@@ -97,6 +98,9 @@ typedef struct qt_model {
   /* Immutable once built (the worker may read these). */
   unsigned id;
   char *path;
+  /** Measured once in the worker, so run() never walks a long path or
+      name: strlen(path), and the notify bytes a modelInfo message needs. */
+  size_t path_len, info_bytes;
   qm_desc *desc;
   double rate; /**< model sample rate */
   float *calib; /**< synthetic guitar-like clip at the model rate */
@@ -184,13 +188,12 @@ typedef enum { QT_FREE_MODEL = 1, QT_FREE_VARIANT, QT_FREE_HIST, QT_FREE_BUFFER 
 typedef struct {
   uint32_t type;
   uint32_t free_kind;
+  uint32_t gen; /**< LOAD: the request generation it was scheduled for */
   qt_setting set;
   const qt_model *model; /**< VARIANT / HIST: derive from (read only) */
   const qt_variant *var; /**< HIST: weights to show (NULL: the reference) */
   void *ptr;             /**< FREE */
   int32_t linear;        /**< HIST */
-  uint32_t path_len;     /**< LOAD: bytes of path that follow, with NUL */
-  char path[];
 } qt_job;
 
 typedef enum {
@@ -198,12 +201,14 @@ typedef enum {
   QT_RESP_VARIANT,
   QT_RESP_SQNR, /**< per-layer SQNR of a variant delivered earlier */
   QT_RESP_HIST,
-  QT_RESP_ERROR
+  QT_RESP_ERROR,
+  QT_RESP_SUPERSEDED /**< a LOAD dropped unparsed: a newer request exists */
 } qt_resp_type;
 
 typedef struct {
   uint32_t type;
   bool variant_job; /**< the job was a VARIANT request (clears in-flight) */
+  uint32_t gen;     /**< MODEL / ERROR / SUPERSEDED of a LOAD: its generation */
   qt_model *model;
   qt_variant *var;
   qt_hist *hist;
@@ -229,7 +234,24 @@ typedef struct {
 
 void qt_uris_init(qt_uris *u, LV2_URID_Map *map);
 
+/* ---- Strings shared with another thread ------------------------------------ */
+
+/** A string one thread writes while another may read it, with a tag
+    (a generation) published together with it; a seqlock, so neither side
+    ever blocks: the writer is the audio thread or an instantiation-class
+    call, the reader a worker or save() that retries a torn read. */
+typedef struct {
+  atomic_uint seq, tag;
+  char buf[QT_PATH_MAX];
+} qt_seqstr;
+
+void qt_seqstr_write(qt_seqstr *s, const char *str, size_t n, unsigned tag);
+/** Copy into out[len]; returns the tag that goes with it. */
+unsigned qt_seqstr_read(qt_seqstr *s, char *out, size_t len);
+
 /* ---- The instance ---------------------------------------------------------- */
+
+typedef struct qt_bgworker qt_bgworker;
 
 typedef struct qt_plugin {
   /* Ports (NULL when the host leaves an optional one unconnected). */
@@ -243,6 +265,9 @@ typedef struct qt_plugin {
   /* Host features. */
   LV2_URID_Map *map;        /**< NULL: no atom messages at all */
   LV2_Worker_Schedule *schedule; /**< NULL: jobs run synchronously */
+  /** The host offers no worker: our own thread (bgworker.c) plays it. */
+  qt_bgworker *bg;
+  LV2_Worker_Schedule bg_schedule;
   LV2_Log_Logger logger;
   qt_uris uris;
   LV2_Atom_Forge forge;
@@ -258,12 +283,23 @@ typedef struct qt_plugin {
   qt_model *model;     /**< playing (NULL: no model, audio passes through) */
   qt_model *model_old; /**< fading out after a load */
   int mfade_pos, mfade_len; /**< host-rate samples */
+  /** Host-rate frames the old model still plays alone before the fade:
+      the new model's resampler latency, whose start-up zeros would
+      otherwise be faded in (a dropout of up to 15 ms at a 6 kHz model). */
+  int mfade_hold;
   bool ref_live;       /**< the reference must run this step */
 
   /* Switching (switching.c). */
   qt_setting want;          /**< from the controls */
   bool var_inflight;        /**< a VARIANT job is queued */
+  /** Model loads are coalesced: at most one LOAD job in flight, and the
+      newest requested path waits in load_req (the worker reads it from
+      there, so a job is small whatever the path's length). load_gen counts
+      requests; a job or answer of an older generation is superseded. */
   bool load_inflight;
+  bool load_pending;        /**< load_req holds a request not yet scheduled */
+  unsigned load_gen;
+  qt_seqstr load_req;
   bool have_failed;
   qt_setting failed;        /**< last setting the worker refused */
   qt_resp inbox[QT_INBOX];
@@ -274,10 +310,11 @@ typedef struct qt_plugin {
   } garbage[QT_GARBAGE];
   int n_garbage;
 
-  /* Path of the playing model, readable by state save() concurrently with
-     run(): a seqlock, so neither side blocks. */
-  atomic_uint path_seq;
-  char path_buf[QT_PATH_MAX];
+  /** The model path the state saves, readable by save() concurrently with
+      run(): the playing model's, or the one the user asked for when that
+      could not be loaded at restore (the default plays meanwhile), so a
+      missing file is not forgotten by the next save. */
+  qt_seqstr state_path;
 
   /* DSP state. */
   qt_meters meters;
@@ -316,9 +353,26 @@ qt_variant *qt_variant_build(const qt_model *mo, const qt_setting *set, bool ana
 void qt_model_destroy(qt_model *m);
 void qt_variant_destroy(qt_variant *v);
 
+/* bgworker.c: a worker thread for hosts without the LV2 worker */
+/** Starts the thread; NULL when that fails (jobs then run synchronously). */
+qt_bgworker *qt_bgworker_new(qt_plugin *self);
+/** Stop the thread, run what is still queued and hand back the answers. */
+void qt_bgworker_free(qt_bgworker *w);
+/** The LV2_Worker_Schedule function: queue a job, never blocks. */
+LV2_Worker_Status qt_bgworker_schedule(LV2_Worker_Schedule_Handle h, uint32_t size,
+                                       const void *data);
+/** Audio thread: give the thread's answers to qt_work_response(). */
+void qt_bgworker_deliver(qt_bgworker *w);
+/** Non-real-time calls only: wait until every queued job is done and
+    deliver the answers; then, while sync is set, jobs run at once. */
+void qt_bgworker_quiesce(qt_bgworker *w);
+void qt_bgworker_set_sync(qt_bgworker *w, bool sync);
+
 /* switching.c */
 void qt_request_variant(qt_plugin *self);
 void qt_request_load(qt_plugin *self, const char *path, uint32_t len);
+/** Schedule the pending load if none is in flight (retried every run()). */
+void qt_kick_load(qt_plugin *self);
 void qt_request_hist(qt_plugin *self);
 void qt_take_inbox(qt_plugin *self);
 void qt_install_model(qt_plugin *self, qt_model *m, bool fade);

@@ -11,8 +11,13 @@
   load synchronously and install the model directly. The worker might still
   be busy with an older job that reads the old model, so the old model goes
   to the garbage list like any other and run() hands it back in order.
-  A missing or broken file is not fatal: the player gets a message and the
-  default model, never a crash and never silence without a reason.
+  A missing or broken file is not fatal: the player gets a message
+  ("model missing: PATH ...", which the GUI shows) and the default model,
+  never a crash and never silence without a reason. The state keeps naming
+  the file the session asked for, not the default standing in for it, so
+  saving the session again (before the file is back, or on a machine
+  without it) does not lose the user's choice; loading another model
+  replaces it as usual.
 */
 #include "qt_plugin.h"
 
@@ -86,22 +91,25 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
   char err[QT_MSG_MAX];
   qt_setting fp = {.precision = 32}; /* run() requests the controls' variant */
   qt_model *m = qt_model_load(self, path, &fp, true, err, sizeof err);
-  if (!m) {
+  bool missing = m == NULL;
+  if (missing) {
     char msg[QT_MSG_MAX];
-    snprintf(msg, sizeof msg, "cannot restore the saved model (%.300s); using the default model",
-             err);
+    size_t pl = strlen(path);
+    const char *why = !strncmp(err, path, pl) && err[pl] == ':' ? err + pl + 1 : err;
+    while (*why == ' ')
+      ++why;
+    snprintf(msg, sizeof msg, "model missing: %.380s (%.80s); playing the default model", path,
+             why);
     lv2_log_error(&self->logger, "Quantone: %s\n", msg);
     qt_set_error(self, msg);
     m = qt_model_load(self, self->default_model, &fp, true, err, sizeof err);
     if (!m)
       lv2_log_error(&self->logger, "Quantone: default model: %s\n", err);
   }
-  if (apath) {
-    if (free_path)
-      free_path->free_path(free_path->handle, apath);
-    else
-      free(apath);
-  }
+  /** The session's choice replaces any load still on its way (run() is
+      not running, so the request slot is ours to write). */
+  qt_seqstr_write(&self->load_req, "", 0, ++self->load_gen);
+  self->load_pending = false;
   if (m) {
     qt_model_reset_all(m);
     qt_install_model(self, m, false);
@@ -109,6 +117,14 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
       qt_garbage(self, QT_FREE_MODEL, self->model_old);
       self->model_old = NULL;
     }
+  }
+  if (missing)
+    qt_publish_path(self, path); /* after the install, which names the default */
+  if (apath) {
+    if (free_path)
+      free_path->free_path(free_path->handle, apath);
+    else
+      free(apath);
   }
   return LV2_STATE_SUCCESS;
 }

@@ -58,39 +58,50 @@ void qt_set_error(qt_plugin *self, const char *msg)
   self->send_error = true;
 }
 
-void qt_publish_path(qt_plugin *self, const char *path)
+void qt_seqstr_write(qt_seqstr *s, const char *str, size_t n, unsigned tag)
 {
-  unsigned s = atomic_load_explicit(&self->path_seq, memory_order_relaxed);
-  atomic_store_explicit(&self->path_seq, s + 1, memory_order_relaxed);
+  unsigned q = atomic_load_explicit(&s->seq, memory_order_relaxed);
+  atomic_store_explicit(&s->seq, q + 1, memory_order_relaxed);
   atomic_thread_fence(memory_order_release);
-  size_t n = strlen(path);
-  if (n >= sizeof self->path_buf)
-    n = sizeof self->path_buf - 1;
+  if (n >= sizeof s->buf)
+    n = sizeof s->buf - 1;
   for (size_t i = 0; i < n; ++i) /* byte copies: the reader may race them, then retries */
-    ((volatile char *)self->path_buf)[i] = path[i];
-  ((volatile char *)self->path_buf)[n] = 0;
+    ((volatile char *)s->buf)[i] = str[i];
+  ((volatile char *)s->buf)[n] = 0;
+  atomic_store_explicit(&s->tag, tag, memory_order_relaxed);
   atomic_thread_fence(memory_order_release);
-  atomic_store_explicit(&self->path_seq, s + 2, memory_order_relaxed);
+  atomic_store_explicit(&s->seq, q + 2, memory_order_relaxed);
 }
 
-void qt_read_path(qt_plugin *self, char *out, size_t len)
+unsigned qt_seqstr_read(qt_seqstr *s, char *out, size_t len)
 {
   for (;;) {
-    unsigned s1 = atomic_load_explicit(&self->path_seq, memory_order_acquire);
+    unsigned s1 = atomic_load_explicit(&s->seq, memory_order_acquire);
     if (s1 & 1u)
       continue;
     size_t i = 0;
-    for (; i + 1 < len && i < sizeof self->path_buf; ++i) {
-      char c = ((volatile char *)self->path_buf)[i];
+    for (; i + 1 < len && i < sizeof s->buf; ++i) {
+      char c = ((volatile char *)s->buf)[i];
       out[i] = c;
       if (!c)
         break;
     }
     out[i < len ? i : len - 1] = 0;
+    unsigned tag = atomic_load_explicit(&s->tag, memory_order_relaxed);
     atomic_thread_fence(memory_order_acquire);
-    if (atomic_load_explicit(&self->path_seq, memory_order_relaxed) == s1)
-      return;
+    if (atomic_load_explicit(&s->seq, memory_order_relaxed) == s1)
+      return tag;
   }
+}
+
+void qt_publish_path(qt_plugin *self, const char *path)
+{
+  qt_seqstr_write(&self->state_path, path, strlen(path), 0);
+}
+
+void qt_read_path(qt_plugin *self, char *out, size_t len)
+{
+  qt_seqstr_read(&self->state_path, out, len);
 }
 
 /* ---- Requests ---------------------------------------------------------------------- */
@@ -103,8 +114,11 @@ static const qt_setting *target_setting(const qt_model *M)
 
 void qt_request_variant(qt_plugin *self)
 {
+  /** Not held back by a pending load: a variant of the playing model is
+      what the player hears until the new file is ready (and one built
+      for a model replaced meanwhile is dropped as stale). */
   qt_model *M = self->model;
-  if (!M || self->var_inflight || self->load_inflight)
+  if (!M || self->var_inflight)
     return;
   if (qt_setting_eq(&self->want, target_setting(M)))
     return;
@@ -122,28 +136,44 @@ void qt_request_variant(qt_plugin *self)
 
 void qt_request_load(qt_plugin *self, const char *path, uint32_t len)
 {
-  union {
-    qt_job job;
-    char bytes[sizeof(qt_job) + QT_PATH_MAX];
-  } u;
-  if (len == 0 || len >= QT_PATH_MAX) {
-    qt_set_error(self, "model path is empty or too long");
+  if (len == 0) {
+    qt_set_error(self, "model path is empty");
     return;
   }
-  memset(&u.job, 0, sizeof u.job);
-  u.job.type = QT_JOB_LOAD;
-  u.job.set = self->want;
-  memcpy(u.job.path, path, len);
-  u.job.path[len] = 0;
-  u.job.path_len = len + 1;
+  if (len >= QT_PATH_MAX) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "model path is too long (%u bytes; the limit is %d bytes)",
+             (unsigned)len, QT_PATH_MAX - 1);
+    qt_set_error(self, msg);
+    return;
+  }
   if (!self->schedule && !self->map) {
     qt_set_error(self, "this host has no worker: cannot load model files");
     return;
   }
+  /** The newest request replaces any waiting one; the worker reads the
+      path from here when it starts, and drops the job unparsed if the
+      generation moved on meanwhile. */
+  qt_seqstr_write(&self->load_req, path, len, ++self->load_gen);
+  self->load_pending = true;
+  qt_kick_load(self);
+}
+
+void qt_kick_load(qt_plugin *self)
+{
+  if (!self->load_pending || self->load_inflight)
+    return;
+  qt_job job;
+  memset(&job, 0, sizeof job);
+  job.type = QT_JOB_LOAD;
+  job.set = self->want;
+  job.gen = self->load_gen;
   self->load_inflight = true;
-  if (!qt_schedule(self, &u.job, (uint32_t)(sizeof(qt_job) + len + 1))) {
+  self->load_pending = false;
+  if (!qt_schedule(self, &job, sizeof job)) {
+    /* worker queue full: the request stays and is retried next run() */
     self->load_inflight = false;
-    qt_set_error(self, "the host's worker queue is full; model not loaded, try again");
+    self->load_pending = true;
   }
 }
 
@@ -223,6 +253,7 @@ void qt_install_model(qt_plugin *self, qt_model *m, bool fade)
   if (self->model && fade && self->played) {
     self->model_old = self->model;
     self->mfade_pos = 0;
+    self->mfade_hold = m->rs ? qt_resampler_latency(m->rs) : 0;
   } else {
     qt_garbage(self, QT_FREE_MODEL, self->model);
   }
@@ -268,9 +299,16 @@ void qt_take_inbox(qt_plugin *self)
     switch (r->type) {
     case QT_RESP_MODEL:
       self->load_inflight = false;
+      if (r->gen != self->load_gen) {
+        qt_garbage(self, QT_FREE_MODEL, r->model); /* superseded while it loaded */
+        break;
+      }
       qt_install_model(self, r->model, true);
       if (r->msg[0])
         qt_set_error(self, r->msg);
+      break;
+    case QT_RESP_SUPERSEDED:
+      self->load_inflight = false;
       break;
     case QT_RESP_VARIANT:
       self->var_inflight = false;
@@ -295,6 +333,8 @@ void qt_take_inbox(qt_plugin *self)
         self->failed = self->want;
       } else {
         self->load_inflight = false;
+        if (r->gen != self->load_gen)
+          break; /* about a file the player has since replaced */
       }
       qt_set_error(self, r->msg);
       break;
@@ -303,6 +343,7 @@ void qt_take_inbox(qt_plugin *self)
     }
   }
   self->n_inbox = 0;
+  qt_kick_load(self); /* the slot may be free now, or a full queue may have room */
 }
 
 /* ---- DSP of one model -------------------------------------------------------------- */

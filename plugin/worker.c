@@ -5,11 +5,10 @@
   weight histograms, and freeing whatever run() hands back.
 
   A host with the LV2 worker runs these jobs on its worker thread, one at a
-  time in the order scheduled. A host without one (lv2apply, and other
-  offline hosts) gets the same code synchronously from qt_schedule(): such a
-  host is not real-time, so preparing a variant inside run() is the right
-  trade there, and it keeps the controls working. The LADSPA entry point
-  (ladspa.c) brings a worker of its own: a thread per instance.
+  time in the order scheduled. A host without one (a plain lilv host,
+  lv2apply, the LADSPA entry point) gets a thread of the plugin's own that
+  does the same (bgworker.c); only if that thread cannot be started do jobs
+  run synchronously from qt_schedule().
 */
 #include "qt_plugin.h"
 
@@ -253,6 +252,13 @@ qt_model *qt_model_load(qt_plugin *self, const char *path, const qt_setting *set
     snprintf(err, errlen, "%s: out of memory", path);
     goto fail;
   }
+  /** Every length a modelInfo message needs, summed here once: the name
+      and the linear names may be long, and run() retries a message that
+      does not fit yet on every block. */
+  mo->path_len = strlen(mo->path);
+  mo->info_bytes = 512 + mo->path_len + (d->meta.name ? strlen(d->meta.name) : 0);
+  for (int i = 0; i < mo->n_linears; ++i)
+    mo->info_bytes += 16 + strlen(qm_model_linear(mo->ref, i)->name);
   mo->fade_len = (int)lround(QT_FADE_S * mo->rate);
   if (mo->fade_len < 1)
     mo->fade_len = 1;
@@ -339,12 +345,13 @@ static qt_hist *hist_build(const qt_model *mo, const qt_variant *v, int linear)
 
 static LV2_Worker_Status respond_error(qt_plugin *self, LV2_Worker_Respond_Function respond,
                                        LV2_Worker_Respond_Handle rh, bool variant_job,
-                                       const char *msg)
+                                       uint32_t gen, const char *msg)
 {
   qt_resp r;
   memset(&r, 0, sizeof r);
   r.type = QT_RESP_ERROR;
   r.variant_job = variant_job;
+  r.gen = gen;
   snprintf(r.msg, sizeof r.msg, "%s", msg);
   lv2_log_error(&self->logger, "Quantone: %s\n", r.msg);
   return respond(rh, sizeof r, &r);
@@ -364,17 +371,32 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
   memset(&r, 0, sizeof r);
   switch (job->type) {
   case QT_JOB_LOAD: {
-    if (job->path_len == 0 || size < sizeof(qt_job) + job->path_len ||
-        job->path[job->path_len - 1] != 0)
-      return respond_error(self, respond, rh, false, "model path message is malformed");
-    qt_model *m = qt_model_load(self, job->path, &job->set, analyze, err, sizeof err);
-    if (!m)
-      return respond_error(self, respond, rh, false, err);
+    /** Coalescing: the job names a generation, the instance holds the
+        newest path. A job whose generation is no longer the newest is
+        dropped here, before the file is opened, and the audio thread then
+        schedules the newest one (at most one load is ever in flight). */
+    char *path = malloc(QT_PATH_MAX);
+    if (!path)
+      return respond_error(self, respond, rh, false, job->gen, "out of memory");
+    unsigned gen = qt_seqstr_read(&self->load_req, path, QT_PATH_MAX);
+    if (gen != job->gen) {
+      free(path);
+      r.type = QT_RESP_SUPERSEDED;
+      r.gen = job->gen;
+      return respond(rh, sizeof r, &r);
+    }
+    qt_model *m = qt_model_load(self, path, &job->set, analyze, err, sizeof err);
+    if (!m) {
+      free(path);
+      return respond_error(self, respond, rh, false, job->gen, err);
+    }
     if (err[0])
       lv2_log_warning(&self->logger, "Quantone: %s\n", err);
     else
-      lv2_log_note(&self->logger, "Quantone: loaded %s\n", job->path);
+      lv2_log_note(&self->logger, "Quantone: loaded %s\n", path);
+    free(path);
     r.type = QT_RESP_MODEL;
+    r.gen = job->gen;
     r.model = m;
     snprintf(r.msg, sizeof r.msg, "%s", err);
     return respond(rh, sizeof r, &r);
@@ -388,7 +410,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
     bool later = analyze && job->set.precision != 32;
     qt_variant *v = qt_variant_build(job->model, &job->set, analyze && !later, err, sizeof err);
     if (!v)
-      return respond_error(self, respond, rh, true, err);
+      return respond_error(self, respond, rh, true, 0, err);
     r.type = QT_RESP_VARIANT;
     r.variant_job = true;
     r.var = v;
@@ -449,6 +471,14 @@ LV2_Worker_Status qt_work_response(LV2_Handle h, uint32_t size, const void *data
     qt_garbage(self, QT_FREE_BUFFER, r->sqnr);
   if (r->variant_job)
     self->var_inflight = false;
+  /** A load's answer must always free the load slot, or no file could be
+      loaded again; a model dropped here is loaded again if still wanted. */
+  if (r->type == QT_RESP_MODEL || r->type == QT_RESP_SUPERSEDED ||
+      (r->type == QT_RESP_ERROR && !r->variant_job)) {
+    self->load_inflight = false;
+    if (r->type == QT_RESP_MODEL && r->gen == self->load_gen)
+      self->load_pending = true;
+  }
   return LV2_WORKER_ERR_NO_SPACE;
 }
 

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 long qh_allocs_in_run, qh_locks_in_run;
 static _Thread_local int in_run;
@@ -127,7 +128,7 @@ static struct {
       atom_Sequence, atom_Float, atom_Double;
   LV2_URID patch_Set, patch_Get, patch_property, patch_value;
   LV2_URID qt_model, qt_error, qt_message, qt_modelInfo, qt_frames, qt_layerSqnr, qt_histogram,
-      qt_histogramLayer, qt_resampling, qt_latency, qt_counts, qt_values;
+      qt_histogramLayer, qt_resampling, qt_latency, qt_counts, qt_values, qt_variant;
   LV2_URID bufsz_max, bufsz_nominal, param_sampleRate;
 } U;
 
@@ -135,9 +136,13 @@ static struct {
 
 static LV2_URID log_Note, log_Trace;
 
+long qh_loads_logged;
+
 static int log_vprintf(LV2_Log_Handle h, LV2_URID type, const char *fmt, va_list ap)
 {
   (void)h;
+  if (type == log_Note && !strncmp(fmt, "Quantone: loaded ", 17))
+    __atomic_fetch_add(&qh_loads_logged, 1, __ATOMIC_RELAXED);
   if (type == log_Note || type == log_Trace)
     return 0; /* keep the test output to what matters */
   fprintf(stderr, "  [plugin log] ");
@@ -190,9 +195,41 @@ void qh_world_init(LilvWorld *world)
   U.qt_latency = map_uri(NULL, QUANTONE__latency);
   U.qt_counts = map_uri(NULL, QUANTONE__counts);
   U.qt_values = map_uri(NULL, QUANTONE__values);
+  U.qt_variant = map_uri(NULL, QUANTONE__variant);
   U.bufsz_max = map_uri(NULL, LV2_BUF_SIZE__maxBlockLength);
   U.bufsz_nominal = map_uri(NULL, LV2_BUF_SIZE__nominalBlockLength);
   U.param_sampleRate = map_uri(NULL, LV2_PARAMETERS__sampleRate);
+}
+
+int qh_failures;
+
+void qh_check(bool ok, const char *fmt, ...)
+{
+  printf("%s ", ok ? "  ok  " : "  FAIL");
+  va_list ap;
+  va_start(ap, fmt);
+  vprintf(fmt, ap);
+  va_end(ap);
+  printf("\n");
+  if (!ok)
+    ++qh_failures;
+}
+
+const LilvPlugin *qh_find_plugin(LilvWorld *world, const char *bundle_dir)
+{
+  char uri[4096];
+  char *abs = realpath(bundle_dir, NULL);
+  snprintf(uri, sizeof uri, "file://%s/", abs ? abs : bundle_dir);
+  free(abs);
+  LilvNode *bundle = lilv_new_uri(world, uri);
+  lilv_world_load_bundle(world, bundle);
+  lilv_node_free(bundle);
+  LilvNode *puri = lilv_new_uri(world, QUANTONE_URI);
+  const LilvPlugin *p = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), puri);
+  lilv_node_free(puri);
+  if (!p)
+    printf("FAIL: %s not found in %s\n", QUANTONE_URI, uri);
+  return p;
 }
 
 /* ---- Worker ---------------------------------------------------------------------- */
@@ -212,8 +249,13 @@ static LV2_Worker_Status schedule_work(LV2_Worker_Schedule_Handle hd, uint32_t s
                                        const void *data)
 {
   qhost *h = hd;
-  return queue_push(h->jobs, &h->jobs_len, size, data) ? LV2_WORKER_SUCCESS
-                                                       : LV2_WORKER_ERR_NO_SPACE;
+  size_t need = 8 + ((size + 7u) & ~7u);
+  if ((h->queue_limit && h->jobs_len + need > h->queue_limit) ||
+      !queue_push(h->jobs, &h->jobs_len, size, data)) {
+    ++h->n_sched_fail;
+    return LV2_WORKER_ERR_NO_SPACE;
+  }
+  return LV2_WORKER_SUCCESS;
 }
 
 static LV2_Worker_Status respond(LV2_Worker_Respond_Handle hd, uint32_t size, const void *data)
@@ -230,8 +272,18 @@ static void worker_round(qhost *h)
      allow it): take a snapshot */
   static _Alignas(8) uint8_t snap[QH_QUEUE_BYTES];
   size_t len = h->jobs_len;
+  if (h->jobs_per_round > 0) { /* a slow worker: the first few, the rest wait */
+    size_t off = 0;
+    for (int j = 0; j < h->jobs_per_round && off < len; ++j) {
+      uint32_t size;
+      memcpy(&size, h->jobs + off, sizeof size);
+      off += 8 + ((size + 7u) & ~7u);
+    }
+    len = off;
+  }
   memcpy(snap, h->jobs, len);
-  h->jobs_len = 0;
+  memmove(h->jobs, h->jobs + len, h->jobs_len - len);
+  h->jobs_len -= len;
   for (size_t off = 0; off < len;) {
     uint32_t size;
     memcpy(&size, snap + off, sizeof size);
@@ -260,9 +312,17 @@ static void clear_control(qhost *h)
   s->body.pad = 0;
 }
 
-qhost *qh_new(const LilvPlugin *p, double rate)
+qhost *qh_new(const LilvPlugin *p, double rate) { return qh_new_opts(p, rate, NULL); }
+
+qhost *qh_new_opts(const LilvPlugin *p, double rate, const qh_opts *o)
 {
   qhost *h = calloc(1, sizeof *h);
+  if (o) {
+    h->no_worker = o->no_worker;
+    h->queue_limit = o->queue_limit;
+    h->worker_every = o->worker_every;
+    h->jobs_per_round = o->jobs_per_round;
+  }
   h->plugin = p;
   h->rate = rate;
   static LV2_Feature map_f = {LV2_URID__map, &map}, unmap_f = {LV2_URID__unmap, &unmap},
@@ -290,8 +350,10 @@ qhost *qh_new(const LilvPlugin *p, double rate)
   h->features[k++] = &log_f;
   h->features[k++] = &opts_f;
   h->features[k++] = &bounded_f;
-  h->features[k++] = sched_f;
+  if (!h->no_worker)
+    h->features[k++] = sched_f;
   h->features[k] = NULL;
+  h->sched_feature = sched_f;
 
   h->inst = lilv_plugin_instantiate(p, rate, h->features);
   if (!h->inst) {
@@ -322,8 +384,9 @@ void qh_free(qhost *h)
   lilv_instance_deactivate(h->inst);
   /* answers still queued carry objects: let the plugin take them so
      cleanup() frees them */
+  h->jobs_per_round = 0;
   worker_round(h);
-  const LV2_Feature *sched_f = h->features[5];
+  const LV2_Feature *sched_f = h->sched_feature;
   lilv_instance_free(h->inst);
   free((void *)sched_f);
   free(h);
@@ -412,6 +475,11 @@ static void parse_notify(qhost *h)
         h->info_resampling = ((const LV2_Atom_Bool *)rs)->body != 0;
       if (lat && lat->type == U.atom_Int)
         h->info_latency = ((const LV2_Atom_Int *)lat)->body;
+      const LV2_Atom *var = NULL;
+      lv2_atom_object_get(obj, U.qt_variant, &var, 0);
+      if (var && var->type == U.atom_String)
+        snprintf(h->info_variant, sizeof h->info_variant, "%s",
+                 (const char *)LV2_ATOM_BODY_CONST(var));
       ++h->n_info;
     } else if (obj->body.otype == U.qt_frames) {
       ++h->n_frames;
@@ -444,14 +512,28 @@ void qh_run(qhost *h, const float *in, float *out, uint32_t n)
   LV2_Atom_Sequence *nt = (LV2_Atom_Sequence *)h->notify;
   nt->atom.type = U.atom_Chunk;
   nt->atom.size = sizeof h->notify - sizeof(LV2_Atom);
+  struct timespec t0, t1, c0, c1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
   in_run = 1;
   lilv_instance_run(h->inst, n);
   in_run = 0;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  h->last_run_s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  if (h->last_run_s > h->max_run_s)
+    h->max_run_s = h->last_run_s;
+  double cpu = (double)(c1.tv_sec - c0.tv_sec) + 1e-9 * (double)(c1.tv_nsec - c0.tv_nsec);
+  if (cpu > h->max_run_cpu_s)
+    h->max_run_cpu_s = cpu;
   if (n && out)
     memcpy(out, h->out, n * sizeof(float));
   clear_control(h);
   parse_notify(h);
-  worker_round(h);
+  if (h->worker_every <= 1 || ++h->runs_since_worker >= h->worker_every) {
+    h->runs_since_worker = 0;
+    worker_round(h);
+  }
 }
 
 void qh_settle(qhost *h)

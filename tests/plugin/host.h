@@ -50,17 +50,48 @@ typedef struct {
   int info_latency;
   int hist_bins_total;
   int sqnr_layers;
+
+  /* qh_new_opts() only (zero for qh_new) */
+  bool no_worker;       /**< offer no worker feature (only URID map, log, options) */
+  size_t queue_limit;   /**< job queue capacity in bytes (0: QH_QUEUE_BYTES) */
+  int worker_every;     /**< run the worker after every Nth run() only (0, 1: each) */
+  int jobs_per_round;   /**< jobs the worker takes per round (0: all queued) */
+  int runs_since_worker;
+  const LV2_Feature *sched_feature;
+  int n_sched_fail;     /**< schedule_work() calls refused for a full queue */
+  char info_variant[128]; /**< qt:variant of the last modelInfo */
+  double last_run_s, max_run_s; /**< wall-clock time of run() itself */
+  /** CPU time of the calling thread in run(): what run() itself costs,
+      not how long another process held the core */
+  double max_run_cpu_s;
 } qhost;
+
+typedef struct {
+  bool no_worker;
+  size_t queue_limit;
+  int worker_every;
+  int jobs_per_round;
+} qh_opts;
 
 /** Counters of the interposed allocator and mutex (0 when not interposed). */
 extern long qh_allocs_in_run, qh_locks_in_run;
 extern bool qh_interposed;
 
 void qh_world_init(LilvWorld *world);
+/** Print "ok"/"FAIL" and the printf-style message; count failures. */
+void qh_check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+extern int qh_failures;
+/** Load the bundle in bundle_dir into world and find Quantone in it
+    (NULL, with a message, when it is not there). */
+const LilvPlugin *qh_find_plugin(LilvWorld *world, const char *bundle_dir);
 LV2_URID_Map *qh_map(void);
 LV2_URID_Unmap *qh_unmap(void);
 
 qhost *qh_new(const LilvPlugin *p, double rate);
+/** qh_new with a different worker: none, a small queue, or a slow one. */
+qhost *qh_new_opts(const LilvPlugin *p, double rate, const qh_opts *o);
+/** Log notes "Quantone: loaded ..." seen (files parsed by the worker). */
+extern long qh_loads_logged;
 void qh_free(qhost *h);
 /** One run() of n <= QH_MAX_BLOCK frames, then the worker round trip. */
 void qh_run(qhost *h, const float *in, float *out, uint32_t n);

@@ -648,18 +648,8 @@ int main(int argc, char **argv)
 
   world = lilv_world_new();
   qh_world_init(world);
-  char uri[4096];
-  char *abs = realpath(bundle_dir, NULL);
-  snprintf(uri, sizeof uri, "file://%s/", abs ? abs : bundle_dir);
-  free(abs);
-  LilvNode *bundle = lilv_new_uri(world, uri);
-  lilv_world_load_bundle(world, bundle);
-  LilvNode *puri = lilv_new_uri(world, QUANTONE_URI);
-  plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), puri);
-  if (!plugin) {
-    printf("FAIL: %s not found in %s\n", QUANTONE_URI, uri);
+  if (!(plugin = qh_find_plugin(world, bundle_dir)))
     return 1;
-  }
 
   /* Do quantized variants exist in this build? */
   qhost *probe = with_model(48000);
@@ -703,8 +693,6 @@ int main(int argc, char **argv)
   if (WANT("resample"))
     test_resample();
 
-  lilv_node_free(puri);
-  lilv_node_free(bundle);
   lilv_world_free(world);
   free(x);
   printf("%s (%d failure%s)\n", failures ? "FAILED" : "all passed", failures,
