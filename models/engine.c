@@ -5,6 +5,7 @@
 #include "engine_internal.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +124,22 @@ qm_model *qm_model_create(const qm_desc *d, const qm_options *opt, char *err, si
     qm_model_free(m);
     return NULL;
   }
-  qm_model_reset(m);
+  if (!qm_model_save_prewarm(m)) {
+    snprintf(err, errlen, "%s: out of memory", path);
+    qm_model_free(m);
+    return NULL;
+  }
+  /** Refused here, where the worker builds it: a model whose output on
+      silence is already NaN or Inf (weights near FLT_MAX) would play
+      silence and be reset on every audio block. */
+  if (!m->warm_finite) {
+    snprintf(err, errlen,
+             "%s: the model's output on silence is not finite (NaN or Inf after the %d-sample "
+             "prewarm): its weights are out of range",
+             path, m->prewarm);
+    qm_model_free(m);
+    return NULL;
+  }
   return m;
 }
 
@@ -170,16 +186,69 @@ void qm_model_reset(qm_model *m)
   qm_model_reset_cold(m);
   /* Prewarm: the model sees silence for its prewarm length, so the first
      real sample meets the same state NeuralAmpModelerCore's would. */
-  bool tap = m->tap_on;
+  bool tap = m->tap_on, finite = true;
   m->tap_on = false;
   memset(m->xin, 0, (size_t)m->chunk * sizeof(float));
   for (int done = 0; done < m->prewarm;) {
     int n = m->prewarm - done < m->chunk ? m->prewarm - done : m->chunk;
     run(m, m->xin, m->yout, n);
+    for (int i = 0; i < n; ++i)
+      finite = finite && isfinite(m->yout[i] * m->out_gain);
     done += n;
   }
   m->tap_on = tap;
+  m->warm_finite = finite;
 }
+
+/**
+   What the saved prewarm state depends on besides the description: every
+   linear's packed weights and activation path. W_gen counts replacements
+   through qm_linear_set_packed(); the pointer catches a direct swap (the
+   calibration pass's temporary float weights).
+*/
+static unsigned weights_sig(const qm_model *m)
+{
+  unsigned h = 2166136261u;
+  for (int i = 0; i < m->n_linears; ++i) {
+    const qm_linear *L = m->linears[i];
+    uint32_t scale;
+    memcpy(&scale, &L->act_scale, sizeof scale);
+    const unsigned v[4] = {L->W_gen, (unsigned)L->act_mode, scale,
+                           (unsigned)((uintptr_t)L->W >> 4)};
+    for (int k = 0; k < 4; ++k)
+      h = (h ^ v[k]) * 16777619u;
+  }
+  return h;
+}
+
+bool qm_model_save_prewarm(qm_model *m)
+{
+  m->warm_ok = false;
+  qm_model_reset(m);
+  bool state_finite = true;
+  bool ok = m->arch == QM_ARCH_WAVENET ? qm_wavenet_save_warm(m, &state_finite)
+                                       : qm_seq_save_warm(m, &state_finite);
+  m->warm_finite = m->warm_finite && state_finite;
+  if (!ok)
+    return false;
+  m->warm_sig = weights_sig(m);
+  m->warm_ok = true;
+  return true;
+}
+
+void qm_model_restore_prewarm(qm_model *m)
+{
+  if (!m->warm_ok || m->warm_sig != weights_sig(m)) {
+    qm_model_reset(m);
+    return;
+  }
+  if (m->arch == QM_ARCH_WAVENET)
+    qm_wavenet_load_warm(m);
+  else
+    qm_seq_load_warm(m);
+}
+
+bool qm_model_prewarm_finite(const qm_model *m) { return m->warm_finite; }
 
 void qm_model_process(qm_model *m, const float *in, float *out, int n)
 {

@@ -13,7 +13,12 @@
     NeuralAmpModelerCore does (zeros through the model for
     desc->prewarm_samples), so histories start at the zero-input steady
     state. It does not allocate either, but it costs prewarm_samples of
-    processing.
+    processing (3 ms for a standard A1, more for an LSTM's half second):
+    too much for one audio block.
+  - So qm_model_create() and qm_model_quantize() prewarm once and keep the
+    resulting state (qm_model_save_prewarm), and qm_model_restore_prewarm()
+    returns to it by copying: what a real-time host calls after NaN input
+    or a model that blew up.
 
   For analysis every layer output can be observed through a tap callback,
   and every weight matrix is a qm_linear (linear.h) a quantizer can replace.
@@ -55,6 +60,26 @@ void qm_model_free(qm_model *m);
 void qm_model_reset(qm_model *m);
 /** Start state without prewarm (for tests of the raw start). */
 void qm_model_reset_cold(qm_model *m);
+
+/**
+   qm_model_reset(), then keep a copy of the prewarmed streaming state for
+   qm_model_restore_prewarm(). Allocates (prepare time only); false when out
+   of memory. qm_model_create() and qm_model_quantize() call it.
+*/
+bool qm_model_save_prewarm(qm_model *m);
+/**
+   Back to the state qm_model_save_prewarm() kept, by copying it (and
+   requantizing the int8 histories of int8 WaveNet layers): no allocation,
+   no lock, about the cost of copying the histories once. Bit for bit the
+   state qm_model_reset() computes. If the weights or activation modes
+   changed since it was saved (or nothing was saved), it falls back to
+   qm_model_reset() itself, which is correct but slow.
+*/
+void qm_model_restore_prewarm(qm_model *m);
+/** Whether the last prewarm (qm_model_reset / save_prewarm) left every
+    output sample and state value finite. A model that is not has weights
+    out of range: qm_model_create() refuses it. */
+bool qm_model_prewarm_finite(const qm_model *m);
 
 /** out[0..n) = model(in[0..n)); any n >= 0. Real-time safe. */
 void qm_model_process(qm_model *m, const float *in, float *out, int n);

@@ -38,6 +38,13 @@ struct qm_model {
   qm_wavenet *wn;
   qm_seq *seq;
 
+  /** The prewarmed streaming state is kept by the architecture
+      (qm_model_save_prewarm); it belongs to the weights whose signature
+      (qm_model_weights_sig) was warm_sig when it was saved. */
+  bool warm_ok;
+  unsigned warm_sig;
+  bool warm_finite; /**< the last prewarm's output and state were finite */
+
   /** Quantization bookkeeping owned by models/variant.c (the spec and each
       linear's qz_tensor, for the GUI's weights and levels); NULL for a
       float model. Freed by qm_model_free() through variant_free, so the
@@ -71,6 +78,11 @@ void qm_wavenet_free(qm_model *m);
 bool qm_wavenet_copy_state(qm_model *dst, const qm_model *src);
 /** See qm_model_prepare_quantized(). */
 void qm_wavenet_prepare(qm_model *m, const qk_weights *const *w);
+/** Keep a copy of the streaming state (allocates); *finite = every value
+    of it is finite. False when out of memory. */
+bool qm_wavenet_save_warm(qm_model *m, bool *finite);
+/** Back to the state qm_wavenet_save_warm() kept: copies only. RT safe. */
+void qm_wavenet_load_warm(qm_model *m);
 
 /**
    Called by the quantizer (models/variant.c) once new weights are in
@@ -87,5 +99,8 @@ void qm_seq_run(qm_model *m, const float *x, float *y, int n);
 void qm_seq_free(qm_model *m);
 /** Copy recurrent state and FIR history src -> dst; false if shapes differ. RT safe. */
 bool qm_seq_copy_state(qm_model *dst, const qm_model *src);
+/** As qm_wavenet_save_warm / qm_wavenet_load_warm for a chain. */
+bool qm_seq_save_warm(qm_model *m, bool *finite);
+void qm_seq_load_warm(qm_model *m);
 
 #endif

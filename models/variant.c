@@ -392,7 +392,15 @@ bool qm_model_quantize(qm_model *m, const qm_variant_spec *spec, const float *ca
   free(need);
   free(scales);
   qm_model_take_clipped(m);
-  qm_model_reset(m);
+  /** Prewarm once here, off the audio thread, and keep the state: a reset
+      in run() then costs a copy, not a prewarm. */
+  if (!qm_model_save_prewarm(m)) {
+    snprintf(err, errlen, "out of memory keeping the prewarmed state");
+    act_ok = false;
+  } else if (!qm_model_prewarm_finite(m)) {
+    snprintf(err, errlen, "the quantized model's output on silence is not finite");
+    act_ok = false;
+  }
   return act_ok;
 
 fail:

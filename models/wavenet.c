@@ -26,6 +26,7 @@
 #include "activation.h"
 #include "engine_internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,8 @@ typedef struct {
   qm_linear conv, mixin, w1x1;
   rank1_weights wmix; /* the mixin's effective weights */
   int tap_layer;
+  float *warm;     /* prewarmed lookback: warm_frames x C (see qm_wavenet_save_warm) */
+  int warm_frames; /* 1 (every lookback frame equal) or lookback */
 } wn_layer;
 
 typedef struct {
@@ -259,6 +262,7 @@ void qm_wavenet_free(qm_model *m)
       qm_linear_release(&A->layers[l].mixin);
       qm_linear_release(&A->layers[l].w1x1);
       free(A->layers[l].wmix.w);
+      free(A->layers[l].warm);
     }
     free(A->layers);
     free(A->wrechannel.w);
@@ -568,6 +572,68 @@ bool qm_wavenet_copy_state(qm_model *dst, const qm_model *src)
     }
   }
   return true;
+}
+
+/**
+   The prewarmed state is each layer's lookback frames, as copy_state
+   takes them. After a prewarm of silence at least as long as the
+   receptive field, every layer's input is the same vector frame after
+   frame (the zero-input steady state), so a layer whose lookback frames
+   are all bit-identical keeps one frame instead of all of them (the
+   standard A1: 20 frames of 16 or 8 floats instead of 2,046 each); any
+   other layer keeps its whole lookback. Restoring writes the same bits
+   either way.
+*/
+bool qm_wavenet_save_warm(qm_model *m, bool *finite)
+{
+  qm_wavenet *wn = m->wn;
+  *finite = true;
+  for (int a = 0; a < wn->n_arrays; ++a) {
+    wn_array *A = &wn->arrays[a];
+    const size_t C = (size_t)A->C;
+    for (int l = 0; l < A->n_layers; ++l) {
+      wn_layer *L = &A->layers[l];
+      free(L->warm);
+      L->warm = NULL;
+      L->warm_frames = 0;
+      if (L->lookback == 0)
+        continue;
+      const float *src = L->hist + (size_t)(L->pos - L->lookback) * C;
+      int frames = 1;
+      for (int f = 1; f < L->lookback && frames == 1; ++f)
+        if (memcmp(src + (size_t)f * C, src, C * sizeof(float)))
+          frames = L->lookback;
+      if (!(L->warm = malloc((size_t)frames * C * sizeof(float))))
+        return false;
+      memcpy(L->warm, src, (size_t)frames * C * sizeof(float));
+      L->warm_frames = frames;
+      for (size_t i = 0; i < (size_t)frames * C; ++i)
+        *finite = *finite && isfinite(L->warm[i]);
+    }
+  }
+  return true;
+}
+
+void qm_wavenet_load_warm(qm_model *m)
+{
+  qm_wavenet *wn = m->wn;
+  for (int a = 0; a < wn->n_arrays; ++a) {
+    wn_array *A = &wn->arrays[a];
+    const size_t C = (size_t)A->C;
+    for (int l = 0; l < A->n_layers; ++l) {
+      wn_layer *L = &A->layers[l];
+      L->pos = L->lookback;
+      if (L->lookback == 0)
+        continue;
+      if (L->warm_frames == L->lookback)
+        memcpy(L->hist, L->warm, (size_t)L->lookback * C * sizeof(float));
+      else
+        for (int f = 0; f < L->lookback; ++f)
+          memcpy(L->hist + (size_t)f * C, L->warm, C * sizeof(float));
+      if (int8_layer(m, A, L))
+        qk_quantize_act_dynamic(L->hist, (int)C, (int)C, L->lookback, &L->hq);
+    }
+  }
 }
 
 /** Index of L in the model's linears, or -1. */

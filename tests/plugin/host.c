@@ -23,8 +23,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 long qh_allocs_in_run, qh_locks_in_run;
+double qh_last_run_s;
 static _Thread_local int in_run;
 
 #if defined(__SANITIZE_ADDRESS__) || defined(QH_NO_INTERPOSE)
@@ -193,6 +195,23 @@ void qh_world_init(LilvWorld *world)
   U.bufsz_max = map_uri(NULL, LV2_BUF_SIZE__maxBlockLength);
   U.bufsz_nominal = map_uri(NULL, LV2_BUF_SIZE__nominalBlockLength);
   U.param_sampleRate = map_uri(NULL, LV2_PARAMETERS__sampleRate);
+}
+
+LilvWorld *qh_world_with_bundle(const char *bundle_dir, const LilvPlugin **plugin)
+{
+  LilvWorld *world = lilv_world_new();
+  qh_world_init(world);
+  char uri[4096];
+  char *abs = realpath(bundle_dir, NULL);
+  snprintf(uri, sizeof uri, "file://%s/", abs ? abs : bundle_dir);
+  free(abs);
+  LilvNode *bundle = lilv_new_uri(world, uri);
+  lilv_world_load_bundle(world, bundle);
+  LilvNode *puri = lilv_new_uri(world, QUANTONE_URI);
+  *plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), puri);
+  lilv_node_free(puri);
+  lilv_node_free(bundle);
+  return world;
 }
 
 /* ---- Worker ---------------------------------------------------------------------- */
@@ -444,9 +463,13 @@ void qh_run(qhost *h, const float *in, float *out, uint32_t n)
   LV2_Atom_Sequence *nt = (LV2_Atom_Sequence *)h->notify;
   nt->atom.type = U.atom_Chunk;
   nt->atom.size = sizeof h->notify - sizeof(LV2_Atom);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   in_run = 1;
   lilv_instance_run(h->inst, n);
   in_run = 0;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  qh_last_run_s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
   if (n && out)
     memcpy(out, h->out, n * sizeof(float));
   clear_control(h);

@@ -55,8 +55,15 @@ typedef struct {
 /** Counters of the interposed allocator and mutex (0 when not interposed). */
 extern long qh_allocs_in_run, qh_locks_in_run;
 extern bool qh_interposed;
+/** Wall time of the last qh_run()'s run() call alone (seconds, monotonic
+    clock), without the worker round that follows it. */
+extern double qh_last_run_s;
 
 void qh_world_init(LilvWorld *world);
+/** A new world with qh_world_init() done and the bundle at bundle_dir
+    loaded; *plugin = Quantone in it, or NULL (the world is returned
+    either way, for lilv_world_free). */
+LilvWorld *qh_world_with_bundle(const char *bundle_dir, const LilvPlugin **plugin);
 LV2_URID_Map *qh_map(void);
 LV2_URID_Unmap *qh_unmap(void);
 
