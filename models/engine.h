@@ -35,7 +35,11 @@ extern "C" {
 
 typedef struct qm_model qm_model;
 
-#define QM_DEFAULT_CHUNK 256
+/** Frames per internal batch by default. Every per-batch buffer (and the
+    room of each WaveNet history) scales with it: 64 frames keep a standard
+    A1's at a quarter of what 256 took, at no measurable cost in speed
+    (quantone-bench models: blocks of 256 as fast either way). */
+#define QM_DEFAULT_CHUNK 64
 #define QM_MAX_CHUNK 4096
 
 typedef struct {
@@ -89,6 +93,24 @@ int qm_model_prewarm_samples(const qm_model *m);
 qm_arch qm_model_arch(const qm_model *m);
 /** Bytes of weights at their current storage precision (sum over linears). */
 size_t qm_model_weight_bytes(const qm_model *m);
+
+/** Where a model's memory goes, in bytes (heap blocks it owns). */
+typedef struct {
+  size_t weights_float;   /**< float copies of the file's weights and biases (qm_linear.w) */
+  size_t weights_packed;  /**< what the kernels multiply (tiles, scales, folded sums) */
+  size_t weights_derived; /**< forms derived from them: fused int8 layers, per-tap slices */
+  size_t act_scratch;     /**< the linears' int8 activation scratch */
+  size_t history_float;   /**< streaming input histories (WaveNet layers, FIR) */
+  size_t history_int8;    /**< int8 copies of WaveNet histories (codes, scales, sums) */
+  size_t scratch;         /**< per-batch buffers (gather, z, head, LSTM gates, in/out) */
+  size_t prewarm;         /**< the saved prewarmed state */
+  size_t quantizer;       /**< the quantizer's codes and scales, kept for the GUI */
+  size_t other;           /**< structs, names, recurrent state */
+  size_t total;           /**< the sum */
+} qm_memory;
+
+/** Fill *out for m. Not real-time (walks the model). */
+void qm_model_memory(const qm_model *m, qm_memory *out);
 
 /* ---- Per-layer observation ----------------------------------------------- */
 

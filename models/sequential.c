@@ -394,3 +394,22 @@ void qm_seq_load_warm(qm_model *m)
     }
   }
 }
+
+void qm_seq_memory(const qm_model *m, qm_memory *mem)
+{
+  const qm_seq *s = m->seq;
+  const size_t chunk = (size_t)m->chunk, F = sizeof(float);
+  mem->other += sizeof *s + (size_t)s->n_layers * sizeof(seq_layer);
+  for (int i = 0; i < s->n_layers; ++i) {
+    const seq_layer *S = &s->layers[i];
+    const size_t H = (size_t)S->out, G = (size_t)S->gates * H;
+    mem->other += F * ((S->h0 ? H : 0) + (S->c0 ? H : 0) + (S->h ? H : 0) + (S->c ? H : 0));
+    mem->scratch += F * ((S->g ? chunk * G : 0) + (S->tmp ? G : 0) + chunk * H);
+    mem->history_float += S->hist ? (size_t)S->frames * F : 0;
+    mem->prewarm += S->warm ? warm_size(S) * F : 0;
+    if (S->has_wx)
+      qm_linear_memory(&S->wx, mem);
+    if (S->has_wh)
+      qm_linear_memory(&S->wh, mem);
+  }
+}
