@@ -13,7 +13,8 @@
   buffers (sizeof(qhost), about 250 KB of ports and worker queues) are made
   resident on purpose and subtracted, so the figure is the plugin's.
   Asserts: under 2 MB (2,000,000 bytes) per instance at 8 bits with int8
-  dynamic activations. It also prints the heap bytes in use per instance
+  dynamic activations (not under AddressSanitizer, whose redzones and
+  quarantine it would count: there it only runs, and reports a skip). It also prints the heap bytes in use per instance
   (mallinfo2), which does not depend on how glibc returns memory to the
   system.
 */
@@ -123,7 +124,13 @@ int main(int argc, char **argv)
     printf("  FAIL %d of %d instances made, errors: %s\n", made, N, errors ? "yes" : "no");
     ++failures;
   }
-  if (precision == 8 && activations == 1) {
+#if defined(__SANITIZE_ADDRESS__)
+  /* AddressSanitizer's redzones and quarantine are not the plugin's */
+  const bool judge = false;
+#else
+  const bool judge = true;
+#endif
+  if (judge && precision == 8 && activations == 1) {
     bool ok = per < 2e6;
     printf("%s resident memory per instance %.0f bytes < 2,000,000\n", ok ? "  ok  " : "  FAIL",
            per);
@@ -134,6 +141,6 @@ int main(int argc, char **argv)
   free(hs);
   free(x);
   lilv_world_free(world);
-  printf("%s\n", failures ? "FAILED" : "all passed");
-  return failures ? 1 : 0;
+  printf("%s\n", failures ? "FAILED" : judge ? "all passed" : "skip: no bound under ASan");
+  return failures ? 1 : judge ? 0 : 77;
 }

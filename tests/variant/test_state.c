@@ -69,8 +69,15 @@ static void check_model(const qm_desc *d, const char *label, const qm_variant_sp
     return;
   qm_memory mem;
   qm_model_memory(m, &mem);
+#if defined(__SANITIZE_ADDRESS__)
+  /* ASan's allocator keeps mallinfo2 at zero */
+  printf("        %s: qm_model_memory %zu bytes (heap growth not measurable under ASan)\n",
+         label, mem.total);
+  (void)grew;
+#else
   CHECK(fabs((double)mem.total - (double)grew) <= 0.1 * (double)grew,
         "%s: qm_model_memory %zu bytes, heap grew %zu", label, mem.total, grew);
+#endif
 
   float *a = malloc(sizeof(float) * (size_t)n), *b = malloc(sizeof(float) * (size_t)n);
   float *xn = malloc(sizeof(float) * (size_t)n);
