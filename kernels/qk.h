@@ -166,6 +166,9 @@ bool qk_packed_has_zero_points(const qk_packed *p);
    memory figure a user compares, not the padded in-RAM tile layout.
 */
 size_t qk_packed_weight_bytes(const qk_packed *p);
+/** Bytes the packed object occupies in memory (tiles with their padding,
+    scales, zero points, folded sums, the struct): for memory accounting. */
+size_t qk_packed_alloc_bytes(const qk_packed *p);
 
 /** Int8 activations, as written by qk_quantize_act_*(); caller-owned buffers. */
 typedef struct {

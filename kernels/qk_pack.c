@@ -153,6 +153,15 @@ void qk_packed_free(qk_packed *p)
   free(p);
 }
 
+size_t qk_packed_alloc_bytes(const qk_packed *p)
+{
+  if (!p)
+    return 0;
+  const size_t slots = (size_t)p->rows * (size_t)p->ngroups;
+  return sizeof *p + p->data_bytes + slots * sizeof(float) +
+         (p->zp ? slots * sizeof(int32_t) : 0) + (p->fold ? slots * sizeof(int32_t) : 0);
+}
+
 qk_isa qk_packed_isa(const qk_packed *p) { return p->isa; }
 qk_format qk_packed_format(const qk_packed *p) { return p->format; }
 int qk_packed_rows(const qk_packed *p) { return p->rows; }

@@ -5,6 +5,7 @@
 #include "engine_internal.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +124,22 @@ qm_model *qm_model_create(const qm_desc *d, const qm_options *opt, char *err, si
     qm_model_free(m);
     return NULL;
   }
-  qm_model_reset(m);
+  if (!qm_model_save_prewarm(m)) {
+    snprintf(err, errlen, "%s: out of memory", path);
+    qm_model_free(m);
+    return NULL;
+  }
+  /** Refused here, where the worker builds it: a model whose output on
+      silence is already NaN or Inf (weights near FLT_MAX) would play
+      silence and be reset on every audio block. */
+  if (!m->warm_finite) {
+    snprintf(err, errlen,
+             "%s: the model's output on silence is not finite (NaN or Inf after the %d-sample "
+             "prewarm): its weights are out of range",
+             path, m->prewarm);
+    qm_model_free(m);
+    return NULL;
+  }
   return m;
 }
 
@@ -137,15 +153,64 @@ void qm_model_free(qm_model *m)
   qm_seq_free(m);
   free(m->xin);
   free(m->yout);
+  for (int p = 0; p < 2; ++p) {
+    free(m->act_pool[p].codes);
+    free(m->act_pool[p].scales);
+    free(m->act_pool[p].sums);
+  }
   free(m->layers);
   free(m->linears);
   free(m);
 }
 
-void qm_model_prepare_quantized(qm_model *m, const qk_weights *const *w)
+/**
+   An int8 linear's scratch is max_n columns of codes (qk_act_ld(in) bytes
+   each), scales and group sums, and lives only within one apply() call.
+   Each linear owning one took 198 KB of a standard A1 at 8 bits (0.8 MB
+   at chunk 256), for buffers of which two are in use at any time.
+*/
+bool qm_model_share_act(qm_model *m)
 {
-  if (m->arch == QM_ARCH_WAVENET)
-    qm_wavenet_prepare(m, w);
+  size_t codes[2] = {0, 0}, cols[2] = {0, 0}, sums[2] = {0, 0};
+  for (int i = 0; i < m->n_linears; ++i) {
+    const qm_linear *L = m->linears[i];
+    if (L->act_mode == QM_LINEAR_ACT_F32 || !L->act.codes)
+      continue;
+    const int p = L->act_pool ? 1 : 0;
+    const size_t n = (size_t)L->max_n;
+    const size_t c = n * (size_t)L->act.ld, s = n * (size_t)qk_group_count(L->in, L->act.group);
+    codes[p] = codes[p] > c ? codes[p] : c;
+    cols[p] = cols[p] > n ? cols[p] : n;
+    sums[p] = sums[p] > s ? sums[p] : s;
+  }
+  m->act_pool_bytes = 0;
+  for (int p = 0; p < 2; ++p) {
+    qk_act_s8 *a = &m->act_pool[p];
+    free(a->codes);
+    free(a->scales);
+    free(a->sums);
+    memset(a, 0, sizeof *a);
+    if (!codes[p])
+      continue;
+    a->codes = aligned_alloc(64, (codes[p] + 63) / 64 * 64);
+    a->scales = calloc(cols[p], sizeof(float));
+    a->sums = calloc(sums[p], sizeof(int32_t));
+    if (!a->codes || !a->scales || !a->sums)
+      return false;
+    memset(a->codes, 0, (codes[p] + 63) / 64 * 64);
+    m->act_pool_bytes += (codes[p] + 63) / 64 * 64 + cols[p] * sizeof(float) +
+                         sums[p] * sizeof(int32_t);
+  }
+  for (int i = 0; i < m->n_linears; ++i) {
+    qm_linear *L = m->linears[i];
+    qm_linear_share_act(L, &m->act_pool[L->act_pool ? 1 : 0]);
+  }
+  return true;
+}
+
+bool qm_model_prepare_quantized(qm_model *m, const qk_weights *const *w)
+{
+  return m->arch == QM_ARCH_WAVENET ? qm_wavenet_prepare(m, w) : true;
 }
 
 /** One internal batch (n <= chunk) through the architecture. */
@@ -170,16 +235,69 @@ void qm_model_reset(qm_model *m)
   qm_model_reset_cold(m);
   /* Prewarm: the model sees silence for its prewarm length, so the first
      real sample meets the same state NeuralAmpModelerCore's would. */
-  bool tap = m->tap_on;
+  bool tap = m->tap_on, finite = true;
   m->tap_on = false;
   memset(m->xin, 0, (size_t)m->chunk * sizeof(float));
   for (int done = 0; done < m->prewarm;) {
     int n = m->prewarm - done < m->chunk ? m->prewarm - done : m->chunk;
     run(m, m->xin, m->yout, n);
+    for (int i = 0; i < n; ++i)
+      finite = finite && isfinite(m->yout[i] * m->out_gain);
     done += n;
   }
   m->tap_on = tap;
+  m->warm_finite = finite;
 }
+
+/**
+   What the saved prewarm state depends on besides the description: every
+   linear's packed weights and activation path. W_gen counts replacements
+   through qm_linear_set_packed(); the pointer catches a direct swap (the
+   calibration pass's temporary float weights).
+*/
+static unsigned weights_sig(const qm_model *m)
+{
+  unsigned h = 2166136261u;
+  for (int i = 0; i < m->n_linears; ++i) {
+    const qm_linear *L = m->linears[i];
+    uint32_t scale;
+    memcpy(&scale, &L->act_scale, sizeof scale);
+    const unsigned v[4] = {L->W_gen, (unsigned)L->act_mode, scale,
+                           (unsigned)((uintptr_t)L->W >> 4)};
+    for (int k = 0; k < 4; ++k)
+      h = (h ^ v[k]) * 16777619u;
+  }
+  return h;
+}
+
+bool qm_model_save_prewarm(qm_model *m)
+{
+  m->warm_ok = false;
+  qm_model_reset(m);
+  bool state_finite = true;
+  bool ok = m->arch == QM_ARCH_WAVENET ? qm_wavenet_save_warm(m, &state_finite)
+                                       : qm_seq_save_warm(m, &state_finite);
+  m->warm_finite = m->warm_finite && state_finite;
+  if (!ok)
+    return false;
+  m->warm_sig = weights_sig(m);
+  m->warm_ok = true;
+  return true;
+}
+
+void qm_model_restore_prewarm(qm_model *m)
+{
+  if (!m->warm_ok || m->warm_sig != weights_sig(m)) {
+    qm_model_reset(m);
+    return;
+  }
+  if (m->arch == QM_ARCH_WAVENET)
+    qm_wavenet_load_warm(m);
+  else
+    qm_seq_load_warm(m);
+}
+
+bool qm_model_prewarm_finite(const qm_model *m) { return m->warm_finite; }
 
 void qm_model_process(qm_model *m, const float *in, float *out, int n)
 {
@@ -237,4 +355,34 @@ int qm_model_linear_count(const qm_model *m) { return m->n_linears; }
 qm_linear *qm_model_linear(qm_model *m, int i)
 {
   return i >= 0 && i < m->n_linears ? m->linears[i] : NULL;
+}
+
+void qm_linear_memory(const qm_linear *L, qm_memory *mem)
+{
+  mem->weights_float += (size_t)L->in * (size_t)L->out * sizeof(float) +
+                        (L->bias ? (size_t)L->out * sizeof(float) : 0);
+  mem->weights_packed += qk_packed_alloc_bytes(L->W);
+  if (L->act.codes && !L->act_shared) {
+    const size_t n = (size_t)L->max_n;
+    mem->act_scratch += n * (size_t)L->act.ld + n * sizeof(float) +
+                        n * (size_t)qk_group_count(L->in, L->act.group) * sizeof(int32_t);
+  }
+}
+
+void qm_model_memory(const qm_model *m, qm_memory *out)
+{
+  memset(out, 0, sizeof *out);
+  out->other = sizeof *m + (size_t)m->cap_layers * sizeof(qm_layer_info) +
+               (size_t)m->cap_linears * sizeof(qm_linear *);
+  out->scratch = 2 * (size_t)m->chunk * sizeof(float); /* xin, yout */
+  out->act_scratch += m->act_pool_bytes;
+  if (m->arch == QM_ARCH_WAVENET)
+    qm_wavenet_memory(m, out);
+  else
+    qm_seq_memory(m, out);
+  if (m->variant && m->variant_bytes)
+    out->quantizer += m->variant_bytes(m->variant);
+  out->total = out->weights_float + out->weights_packed + out->weights_derived +
+               out->act_scratch + out->history_float + out->history_int8 + out->scratch +
+               out->prewarm + out->quantizer + out->other;
 }

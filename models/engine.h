@@ -13,7 +13,12 @@
     NeuralAmpModelerCore does (zeros through the model for
     desc->prewarm_samples), so histories start at the zero-input steady
     state. It does not allocate either, but it costs prewarm_samples of
-    processing.
+    processing (3 ms for a standard A1, more for an LSTM's half second):
+    too much for one audio block.
+  - So qm_model_create() and qm_model_quantize() prewarm once and keep the
+    resulting state (qm_model_save_prewarm), and qm_model_restore_prewarm()
+    returns to it by copying: what a real-time host calls after NaN input
+    or a model that blew up.
 
   For analysis every layer output can be observed through a tap callback,
   and every weight matrix is a qm_linear (linear.h) a quantizer can replace.
@@ -30,7 +35,11 @@ extern "C" {
 
 typedef struct qm_model qm_model;
 
-#define QM_DEFAULT_CHUNK 256
+/** Frames per internal batch by default. Every per-batch buffer (and the
+    room of each WaveNet history) scales with it: 64 frames keep a standard
+    A1's at a quarter of what 256 took, at no measurable cost in speed
+    (quantone-bench models: blocks of 256 as fast either way). */
+#define QM_DEFAULT_CHUNK 64
 #define QM_MAX_CHUNK 4096
 
 typedef struct {
@@ -56,6 +65,26 @@ void qm_model_reset(qm_model *m);
 /** Start state without prewarm (for tests of the raw start). */
 void qm_model_reset_cold(qm_model *m);
 
+/**
+   qm_model_reset(), then keep a copy of the prewarmed streaming state for
+   qm_model_restore_prewarm(). Allocates (prepare time only); false when out
+   of memory. qm_model_create() and qm_model_quantize() call it.
+*/
+bool qm_model_save_prewarm(qm_model *m);
+/**
+   Back to the state qm_model_save_prewarm() kept, by copying it (and
+   requantizing the int8 histories of int8 WaveNet layers): no allocation,
+   no lock, about the cost of copying the histories once. Bit for bit the
+   state qm_model_reset() computes. If the weights or activation modes
+   changed since it was saved (or nothing was saved), it falls back to
+   qm_model_reset() itself, which is correct but slow.
+*/
+void qm_model_restore_prewarm(qm_model *m);
+/** Whether the last prewarm (qm_model_reset / save_prewarm) left every
+    output sample and state value finite. A model that is not has weights
+    out of range: qm_model_create() refuses it. */
+bool qm_model_prewarm_finite(const qm_model *m);
+
 /** out[0..n) = model(in[0..n)); any n >= 0. Real-time safe. */
 void qm_model_process(qm_model *m, const float *in, float *out, int n);
 
@@ -64,6 +93,24 @@ int qm_model_prewarm_samples(const qm_model *m);
 qm_arch qm_model_arch(const qm_model *m);
 /** Bytes of weights at their current storage precision (sum over linears). */
 size_t qm_model_weight_bytes(const qm_model *m);
+
+/** Where a model's memory goes, in bytes (heap blocks it owns). */
+typedef struct {
+  size_t weights_float;   /**< float copies of the file's weights and biases (qm_linear.w) */
+  size_t weights_packed;  /**< what the kernels multiply (tiles, scales, folded sums) */
+  size_t weights_derived; /**< forms derived from them: fused int8 layers, per-tap slices */
+  size_t act_scratch;     /**< the linears' int8 activation scratch */
+  size_t history_float;   /**< streaming input histories (WaveNet layers, FIR) */
+  size_t history_int8;    /**< int8 copies of WaveNet histories (codes, scales, sums) */
+  size_t scratch;         /**< per-batch buffers (gather, z, head, LSTM gates, in/out) */
+  size_t prewarm;         /**< the saved prewarmed state */
+  size_t quantizer;       /**< the quantizer's codes and scales, kept for the GUI */
+  size_t other;           /**< structs, names, recurrent state */
+  size_t total;           /**< the sum */
+} qm_memory;
+
+/** Fill *out for m. Not real-time (walks the model). */
+void qm_model_memory(const qm_model *m, qm_memory *out);
 
 /* ---- Per-layer observation ----------------------------------------------- */
 

@@ -9,10 +9,13 @@
 
 static void release_act(qm_linear *L)
 {
-  free(L->act.codes);
-  free(L->act.scales);
-  free(L->act.sums);
+  if (!L->act_shared) {
+    free(L->act.codes);
+    free(L->act.scales);
+    free(L->act.sums);
+  }
   memset(&L->act, 0, sizeof L->act);
+  L->act_shared = false;
 }
 
 bool qm_linear_init(qm_linear *L, const char *name, int out, int in, const float *w,
@@ -130,6 +133,22 @@ bool qm_linear_set_activations(qm_linear *L, qm_linear_act mode, float static_sc
   L->act_mode = mode;
   L->act_scale = static_scale;
   L->clipped = 0;
+  return true;
+}
+
+bool qm_linear_share_act(qm_linear *L, const qk_act_s8 *pool)
+{
+  if (L->act_mode == QM_LINEAR_ACT_F32 || !L->act.codes)
+    return false;
+  if (!L->act_shared) {
+    free(L->act.codes);
+    free(L->act.scales);
+    free(L->act.sums);
+  }
+  L->act.codes = pool->codes;
+  L->act.scales = pool->scales;
+  L->act.sums = pool->sums;
+  L->act_shared = true;
   return true;
 }
 

@@ -38,7 +38,10 @@ typedef struct qm_linear {
 
   qm_linear_act act_mode;
   float act_scale;    /**< static scale (QM_LINEAR_ACT_S8_STATIC) */
-  qk_act_s8 act;      /**< int8 scratch for max_n frames (owned) */
+  qk_act_s8 act;      /**< int8 scratch for max_n frames (owned unless act_shared) */
+  bool act_shared;    /**< act's buffers belong to the model (qm_linear_share_act) */
+  int act_pool;       /**< which of the model's shared buffers it may use (0 or 1): two
+                           linears one kernel call uses at once need different ones */
   size_t clipped;     /**< saturated activations so far (static mode) */
 
   /** Calibration hook (models/variant.c): when set, apply() first hands it
@@ -88,6 +91,15 @@ bool qm_linear_set_packed(qm_linear *L, qk_packed *W);
    weights' group when they have zero points (0 = whole row).
 */
 bool qm_linear_set_activations(qm_linear *L, qm_linear_act mode, float static_scale, int group);
+
+/**
+   Use the buffers of `pool` (codes, scales, sums, sized for at least
+   max_n columns of this linear) as the int8 scratch instead of its own,
+   which it frees. The scratch only lives within one apply() call, so the
+   linears of one model, which run one after another on one thread, can
+   share it. False (nothing changed) when the linear has no int8 mode.
+*/
+bool qm_linear_share_act(qm_linear *L, const qk_act_s8 *pool);
 
 /** Bytes of weights as stored (codes, scales, zero points) plus float bias. */
 size_t qm_linear_weight_bytes(const qm_linear *L);

@@ -12,6 +12,7 @@
 #include "activation.h"
 #include "engine_internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ typedef struct {
   float *hist;     /* FIR: input history */
   int frames, pos;
   int tap_layer;
+  float *warm;     /* prewarmed h | c | FIR lookback (qm_seq_save_warm) */
 } seq_layer;
 
 struct qm_seq {
@@ -171,6 +173,7 @@ void qm_seq_free(qm_model *m)
     free(S->tmp);
     free(S->y);
     free(S->hist);
+    free(S->warm);
   }
   free(s->layers);
   free(s);
@@ -324,4 +327,89 @@ bool qm_seq_copy_state(qm_model *dst, const qm_model *src)
     }
   }
   return true;
+}
+
+/** Floats of a layer's streaming state: h, c, the FIR's last taps-1 inputs. */
+static size_t warm_size(const seq_layer *S)
+{
+  return (S->h ? (size_t)S->out : 0) + (S->c ? (size_t)S->out : 0) +
+         (S->hist ? (size_t)(S->taps - 1) : 0);
+}
+
+/**
+   The prewarmed state of a chain is tiny (h and c of each recurrent layer,
+   a FIR's lookback) while computing it is not: NAM prewarms an LSTM for
+   half a second, 24,000 recurrent steps.
+*/
+bool qm_seq_save_warm(qm_model *m, bool *finite)
+{
+  qm_seq *s = m->seq;
+  *finite = true;
+  for (int i = 0; i < s->n_layers; ++i) {
+    seq_layer *S = &s->layers[i];
+    free(S->warm);
+    S->warm = NULL;
+    const size_t n = warm_size(S), H = (size_t)S->out;
+    if (n == 0)
+      continue;
+    if (!(S->warm = malloc(n * sizeof(float))))
+      return false;
+    float *w = S->warm;
+    if (S->h) {
+      memcpy(w, S->h, H * sizeof(float));
+      w += H;
+    }
+    if (S->c) {
+      memcpy(w, S->c, H * sizeof(float));
+      w += H;
+    }
+    if (S->hist)
+      memcpy(w, S->hist + (S->pos - (S->taps - 1)), (size_t)(S->taps - 1) * sizeof(float));
+    for (size_t k = 0; k < n; ++k)
+      *finite = *finite && isfinite(S->warm[k]);
+  }
+  return true;
+}
+
+void qm_seq_load_warm(qm_model *m)
+{
+  qm_seq *s = m->seq;
+  for (int i = 0; i < s->n_layers; ++i) {
+    seq_layer *S = &s->layers[i];
+    const size_t H = (size_t)S->out;
+    const float *w = S->warm;
+    if (!w)
+      continue;
+    if (S->h) {
+      memcpy(S->h, w, H * sizeof(float));
+      w += H;
+    }
+    if (S->c) {
+      memcpy(S->c, w, H * sizeof(float));
+      w += H;
+    }
+    if (S->hist) {
+      memcpy(S->hist, w, (size_t)(S->taps - 1) * sizeof(float));
+      S->pos = S->taps - 1;
+    }
+  }
+}
+
+void qm_seq_memory(const qm_model *m, qm_memory *mem)
+{
+  const qm_seq *s = m->seq;
+  const size_t chunk = (size_t)m->chunk, F = sizeof(float);
+  mem->other += sizeof *s + (size_t)s->n_layers * sizeof(seq_layer);
+  for (int i = 0; i < s->n_layers; ++i) {
+    const seq_layer *S = &s->layers[i];
+    const size_t H = (size_t)S->out, G = (size_t)S->gates * H;
+    mem->other += F * ((S->h0 ? H : 0) + (S->c0 ? H : 0) + (S->h ? H : 0) + (S->c ? H : 0));
+    mem->scratch += F * ((S->g ? chunk * G : 0) + (S->tmp ? G : 0) + chunk * H);
+    mem->history_float += S->hist ? (size_t)S->frames * F : 0;
+    mem->prewarm += S->warm ? warm_size(S) * F : 0;
+    if (S->has_wx)
+      qm_linear_memory(&S->wx, mem);
+    if (S->has_wh)
+      qm_linear_memory(&S->wh, mem);
+  }
 }

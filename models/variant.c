@@ -45,6 +45,21 @@ static void variant_data_free(void *p)
   free(v);
 }
 
+static size_t variant_data_bytes(const void *p)
+{
+  const variant_data *v = p;
+  size_t b = sizeof *v + (size_t)v->n * (sizeof(int) + sizeof(qz_tensor));
+  for (int i = 0; i < v->n; ++i) {
+    const qz_tensor *t = &v->t[i];
+    if (!t->codes)
+      continue;
+    const size_t slots = (size_t)t->w.rows * (size_t)t->ngroups;
+    b += (size_t)t->w.rows * (size_t)t->w.cols + slots * sizeof(float) +
+         (t->zero_points ? slots * sizeof(int32_t) : 0) + (t->codebook ? 16 : 0);
+  }
+  return b;
+}
+
 /* ---- Names and descriptions ------------------------------------------------ */
 
 static const char *const act_names[] = {"float", "dynamic", "static"};
@@ -349,6 +364,12 @@ bool qm_model_quantize(qm_model *m, const qm_variant_spec *spec, const float *ca
       goto fail;
     }
   }
+  /* the float pass needs every layer's float history (an int8 layer of an
+     earlier setting keeps none) */
+  if (any_static && !qm_model_prepare_quantized(m, NULL)) {
+    snprintf(err, errlen, "out of memory");
+    goto fail;
+  }
   if (any_static && !calibrate(m, spec, need, calib, n_calib, scales, err, errlen))
     goto fail;
 
@@ -377,22 +398,37 @@ bool qm_model_quantize(qm_model *m, const qm_variant_spec *spec, const float *ca
       act_ok = false;
     }
   }
+  /* One int8 scratch for all linears instead of one each (optional: out of
+     memory, each keeps its own). */
+  qm_model_share_act(m);
   /* Run-time forms derived from the quantized codes (optional: a failed
      allocation leaves them out and only costs speed). */
   const qk_weights **wl = calloc((size_t)n, sizeof *wl);
   for (int i = 0; wl && i < n; ++i)
     wl[i] = vd->bits[i] == QM_BITS_FP32 ? NULL : &vd->t[i].w;
-  qm_model_prepare_quantized(m, wl);
+  if (!qm_model_prepare_quantized(m, wl)) {
+    snprintf(err, errlen, "out of memory");
+    act_ok = false;
+  }
   free(wl);
   if (m->variant && m->variant_free)
     m->variant_free(m->variant);
   m->variant = vd;
   m->variant_free = variant_data_free;
+  m->variant_bytes = variant_data_bytes;
   free(P);
   free(need);
   free(scales);
   qm_model_take_clipped(m);
-  qm_model_reset(m);
+  /** Prewarm once here, off the audio thread, and keep the state: a reset
+      in run() then costs a copy, not a prewarm. */
+  if (!qm_model_save_prewarm(m)) {
+    snprintf(err, errlen, "out of memory keeping the prewarmed state");
+    act_ok = false;
+  } else if (!qm_model_prewarm_finite(m)) {
+    snprintf(err, errlen, "the quantized model's output on silence is not finite");
+    act_ok = false;
+  }
   return act_ok;
 
 fail:

@@ -13,9 +13,13 @@
   contiguous), as qk_gemm_f32 wants. Each layer keeps its input x in a
   linear history buffer: `lookback` = (K-1)*dilation frames of past plus room
   for new frames; when a batch would run past the end, the last `lookback`
-  frames are moved to the front (amortized: the room is at least four times
-  the lookback, so this costs at most a quarter of a frame copy per frame;
-  with room = lookback the moves were 5-6% of a whole model's time).
+  frames are moved to the front. The room is max(chunk, lookback): at most
+  one frame copy per frame, amortized (such moves were once measured at
+  5-6% of a whole model's time; a room of four lookbacks makes it a
+  quarter of that, but doubles the histories of the standard A1, and an
+  instance plays two models: issue 11, defect 17, memory per instance).
+  The loader's size cap (QM_WAVENET_HISTORY_ROOM) still assumes four
+  lookbacks, an upper bound.
 
   The dilated conv is one GEMM with K*C inputs: for each frame the K taps
   x[t - d*(K-1-k)] are gathered side by side ([tap0 | tap1 | ...], tap 0 the
@@ -26,6 +30,7 @@
 #include "activation.h"
 #include "engine_internal.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +55,8 @@ typedef struct {
 
 typedef struct {
   int dilation, lookback;
-  float *hist;   /* frames x C */
+  float *hist;   /* frames x C; an int8 layer's: one batch (chunk x C), see int8_only */
+  bool int8_only; /* the history is hq alone; hist holds the batch's input frames */
   qk_act_s8 hq;  /* the same frames as int8, a scale per frame (int8 layers) */
   qk_packed **conv_taps; /* K per-tap slices of a quantized conv, or NULL */
   void *prepared;        /* the fused form's prepared weights, or NULL */
@@ -60,6 +66,9 @@ typedef struct {
   qm_linear conv, mixin, w1x1;
   rank1_weights wmix; /* the mixin's effective weights */
   int tap_layer;
+  float *warm;     /* prewarmed lookback: warm_frames x C (see qm_wavenet_save_warm) */
+  int warm_frames; /* 1 (every lookback frame equal) or lookback */
+  qk_act_s8 warmq; /* an int8_only layer's prewarmed int8 lookback (warm_frames columns) */
 } wn_layer;
 
 typedef struct {
@@ -85,6 +94,22 @@ struct qm_wavenet {
   float head_scale;
 };
 
+static void free_warm(wn_layer *L);
+
+/** Float frames L->hist holds: a full history, or one batch (int8_only). */
+static int hist_frames(const qm_model *m, const wn_layer *L)
+{
+  return L->int8_only ? m->chunk : L->frames;
+}
+
+/** Where this batch's input frames go: at pos in a full history, at the
+    start of an int8_only layer's one-batch buffer. */
+static float *batch_input(const wn_layer *L, int C)
+{
+  return L->hist + (size_t)(L->int8_only ? 0 : L->pos) * (size_t)C;
+}
+
+
 /**
    The int8 copy of a layer's input history (qk.h's int8 WaveNet layer):
    a column of qk_act_ld(C) codes, a scale and a code sum per frame. It is
@@ -92,8 +117,19 @@ struct qm_wavenet {
    it is never state of its own: reset zeroes it with the floats, and
    copy_state rebuilds it from the copied floats.
 */
+static void free_int8_history(qk_act_s8 *hq)
+{
+  free(hq->codes);
+  free(hq->scales);
+  free(hq->sums);
+  hq->codes = NULL;
+  hq->scales = NULL;
+  hq->sums = NULL;
+}
+
 static bool alloc_int8_history(qk_act_s8 *hq, int C, int frames)
 {
+  free_int8_history(hq);
   hq->ld = qk_act_ld(C);
   hq->codes = calloc((size_t)frames * (size_t)hq->ld, 1);
   hq->scales = calloc((size_t)frames, sizeof(float));
@@ -101,13 +137,6 @@ static bool alloc_int8_history(qk_act_s8 *hq, int C, int frames)
   hq->per_column = true;
   hq->group = 0;
   return hq->codes && hq->scales && hq->sums;
-}
-
-static void free_int8_history(qk_act_s8 *hq)
-{
-  free(hq->codes);
-  free(hq->scales);
-  free(hq->sums);
 }
 
 /** Frames [from, from + n) of the int8 history, moved to [to, to + n). */
@@ -167,13 +196,11 @@ static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, int ai, 
     const qm_wn_layer *DL = &D->layers[l];
     L->dilation = DL->dilation;
     L->lookback = (K - 1) * DL->dilation;
-    /* Room of max(chunk, QM_WAVENET_HISTORY_ROOM * lookback) frames beyond
-       the lookback. */
-    const int room_lb = QM_WAVENET_HISTORY_ROOM * L->lookback;
-    int room = m->chunk > room_lb ? m->chunk : room_lb;
+    /* Room of max(chunk, lookback) frames beyond the lookback. */
+    const int room = m->chunk > L->lookback ? m->chunk : L->lookback;
     L->frames = L->lookback + room;
     L->hist = qm_falloc((size_t)L->frames * (size_t)C);
-    if (!L->hist || !alloc_int8_history(&L->hq, C, L->frames))
+    if (!L->hist)
       goto oom;
     snprintf(name, sizeof name, "a%d.l%d.conv", ai, l);
     if (!qm_model_linear_init(m, &L->conv, name, Z, K * C, DL->conv_w, DL->conv_b, err, errlen))
@@ -187,6 +214,7 @@ static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, int ai, 
     snprintf(name, sizeof name, "a%d.l%d.1x1", ai, l);
     if (!qm_model_linear_init(m, &L->w1x1, name, C, C, DL->w1x1, DL->b1x1, err, errlen))
       return false;
+    L->w1x1.act_pool = 1; /* the fused layer uses the conv's scratch and this one at once */
     snprintf(name, sizeof name, "a%d.l%d", ai, l);
     if ((L->tap_layer = qm_model_add_layer(m, name, C)) < 0)
       goto oom;
@@ -259,6 +287,7 @@ void qm_wavenet_free(qm_model *m)
       qm_linear_release(&A->layers[l].mixin);
       qm_linear_release(&A->layers[l].w1x1);
       free(A->layers[l].wmix.w);
+      free_warm(&A->layers[l]);
     }
     free(A->layers);
     free(A->wrechannel.w);
@@ -283,10 +312,12 @@ void qm_wavenet_reset(qm_model *m)
     wn_array *A = &wn->arrays[a];
     for (int l = 0; l < A->n_layers; ++l) {
       wn_layer *L = &A->layers[l];
-      memset(L->hist, 0, (size_t)L->frames * (size_t)A->C * sizeof(float));
-      memset(L->hq.codes, 0, (size_t)L->frames * (size_t)L->hq.ld);
-      memset(L->hq.scales, 0, (size_t)L->frames * sizeof(float));
-      memset(L->hq.sums, 0, (size_t)L->frames * sizeof(int32_t));
+      memset(L->hist, 0, (size_t)hist_frames(m, L) * (size_t)A->C * sizeof(float));
+      if (L->hq.codes) {
+        memset(L->hq.codes, 0, (size_t)L->frames * (size_t)L->hq.ld);
+        memset(L->hq.scales, 0, (size_t)L->frames * sizeof(float));
+        memset(L->hq.sums, 0, (size_t)L->frames * sizeof(int32_t));
+      }
       L->pos = L->lookback;
       L->wmix.ok = false;
     }
@@ -299,9 +330,11 @@ static void make_room(wn_layer *L, int C, int n)
 {
   if (L->pos + n <= L->frames)
     return;
-  memmove(L->hist, L->hist + (size_t)(L->pos - L->lookback) * (size_t)C,
-          (size_t)L->lookback * (size_t)C * sizeof(float));
-  move_int8_history(&L->hq, 0, L->pos - L->lookback, L->lookback);
+  if (!L->int8_only)
+    memmove(L->hist, L->hist + (size_t)(L->pos - L->lookback) * (size_t)C,
+            (size_t)L->lookback * (size_t)C * sizeof(float));
+  if (L->hq.codes)
+    move_int8_history(&L->hq, 0, L->pos - L->lookback, L->lookback);
   L->pos = L->lookback;
 }
 
@@ -412,11 +445,13 @@ static qk_wavenet_layer int8_layer_spec(const wn_array *A, wn_layer *L)
    activations on both matrices, nothing observing them (a calibration
    pass sees every linear's input) and the kernels' tanh (fast
    activations): the layer then runs qk_tanh_int8, whose output is
-   quantized to int8 straight away.
+   quantized to int8 straight away. Only a layer qm_wavenet_prepare() gave
+   an int8 history can (the float reference has none: it would be half its
+   memory).
 */
 static bool int8_layer(const qm_model *m, const wn_array *A, wn_layer *L)
 {
-  if (A->gated || A->act != QM_ACT_TANH || !m->fast ||
+  if (!L->hq.codes || A->gated || A->act != QM_ACT_TANH || !m->fast ||
       L->conv.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->conv.observe ||
       L->w1x1.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->w1x1.observe ||
       !is_rank1(&L->mixin) || L->mixin.observe)
@@ -493,9 +528,9 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
      stream of the previous one. */
   wn_layer *L0 = &A->layers[0];
   if (prev)
-    qm_linear_apply(&A->rechannel, prev->out, prev->C, n, L0->hist + (size_t)L0->pos * C, C, 0);
+    qm_linear_apply(&A->rechannel, prev->out, prev->C, n, batch_input(L0, C), C, 0);
   else
-    apply_single_input(&A->rechannel, &A->wrechannel, cond, n, L0->hist + (size_t)L0->pos * C, C, 0);
+    apply_single_input(&A->rechannel, &A->wrechannel, cond, n, batch_input(L0, C), C, 0);
   if (prev)
     memcpy(A->headacc, prev->headout, nc * sizeof(float)); /* prev head_size == C */
   else
@@ -503,14 +538,15 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
 
   for (int l = 0; l < A->n_layers; ++l) {
     wn_layer *L = &A->layers[l];
-    const float *x = L->hist + (size_t)L->pos * C;
-    float *next = l + 1 < A->n_layers
-                      ? A->layers[l + 1].hist + (size_t)A->layers[l + 1].pos * C
-                      : A->out;
+    const float *x = batch_input(L, C);
+    float *next = l + 1 < A->n_layers ? batch_input(&A->layers[l + 1], C) : A->out;
     if (int8_layer(m, A, L))
       run_layer_int8(A, L, x, cond, n, next);
-    else
+    else if (!L->int8_only)
       run_layer_steps(m, A, L, x, cond, n, next);
+    else /* its linears were changed behind qm_model_quantize's back: no
+            float lookback to run them on, pass the residual through */
+      memcpy(next, x, nc * sizeof(float));
     qm_tap(m, L->tap_layer, next, C, C, n);
   }
   qm_linear_apply(&A->head, A->headacc, C, n, A->headout, A->head_size, 0);
@@ -529,14 +565,29 @@ void qm_wavenet_run(qm_model *m, const float *x, float *y, int n)
     y[f] = wn->head_scale * h[f];
 }
 
+/** Columns [from, from + n) of a's int8 history to [to, to + n) of b's (same ld). */
+static void copy_int8_columns(qk_act_s8 *b, int to, const qk_act_s8 *a, int from, int n)
+{
+  memcpy(b->codes + (size_t)to * (size_t)b->ld, a->codes + (size_t)from * (size_t)a->ld,
+         (size_t)n * (size_t)a->ld);
+  memcpy(b->scales + to, a->scales + from, (size_t)n * sizeof(float));
+  memcpy(b->sums + to, a->sums + from, (size_t)n * sizeof(int32_t));
+}
+
 /**
    The only streaming state of a WaveNet is each layer's input history: the
    `lookback` frames before pos are all a later batch reads. They go to the
    start of dst's buffer (dst->pos = lookback, the reset position), so the
    two models may have different chunk sizes. An int8 layer's int8
    history is rebuilt from those floats (each frame quantized on its own,
-   exactly as the run would have; no allocation). Everything else (gather, z, head accumulators) is
-   per-batch scratch.
+   exactly as the run would have; no allocation). Everything else (gather,
+   z, head accumulators) is per-batch scratch.
+
+   An int8_only layer keeps no float lookback: from another int8_only layer
+   its int8 columns are copied as they are (exact); into a layer that needs
+   floats they are dequantized (code * scale per frame), which is close to
+   but not bit for bit the float history the source saw. The plugin copies
+   from a variant only when the reference has been idle (no meter, no UI).
 */
 bool qm_wavenet_copy_state(qm_model *dst, const qm_model *src)
 {
@@ -560,14 +611,128 @@ bool qm_wavenet_copy_state(qm_model *dst, const qm_model *src)
     for (int l = 0; l < SA->n_layers; ++l) {
       const wn_layer *SL = &SA->layers[l];
       wn_layer *DL = &DA->layers[l];
-      memcpy(DL->hist, SL->hist + (size_t)(SL->pos - SL->lookback) * C,
-             (size_t)SL->lookback * C * sizeof(float));
+      const int lb = SL->lookback, from = SL->pos - lb;
       DL->pos = DL->lookback;
+      if (SL->int8_only && DL->int8_only) {
+        copy_int8_columns(&DL->hq, 0, &SL->hq, from, lb);
+        continue;
+      }
+      if (SL->int8_only) {
+        for (int f = 0; f < lb; ++f) {
+          const int8_t *c = SL->hq.codes + (size_t)(from + f) * (size_t)SL->hq.ld;
+          const float sc = SL->hq.scales[from + f];
+          for (size_t k = 0; k < C; ++k)
+            DL->hist[(size_t)f * C + k] = (float)c[k] * sc;
+        }
+      } else if (DL->int8_only) {
+        qk_quantize_act_dynamic(SL->hist + (size_t)from * C, (int)C, (int)C, lb, &DL->hq);
+        continue;
+      } else {
+        memcpy(DL->hist, SL->hist + (size_t)from * C, (size_t)lb * C * sizeof(float));
+      }
       if (int8_layer(dst, DA, DL))
-        qk_quantize_act_dynamic(DL->hist, (int)C, (int)C, DL->lookback, &DL->hq);
+        qk_quantize_act_dynamic(DL->hist, (int)C, (int)C, lb, &DL->hq);
     }
   }
   return true;
+}
+
+static void free_warm(wn_layer *L)
+{
+  free(L->warm);
+  L->warm = NULL;
+  free_int8_history(&L->warmq);
+  L->warm_frames = 0;
+}
+
+/** Whether column f of hq equals column 0 (codes, scale, sum), bit for bit. */
+static bool same_column(const qk_act_s8 *hq, int f)
+{
+  return !memcmp(hq->codes + (size_t)f * (size_t)hq->ld, hq->codes, (size_t)hq->ld) &&
+         !memcmp(hq->scales + f, hq->scales, sizeof(float)) &&
+         !memcmp(hq->sums + f, hq->sums, sizeof(int32_t));
+}
+
+/**
+   The prewarmed state is each layer's lookback frames, as copy_state
+   takes them (the int8 columns of an int8_only layer). After a prewarm of
+   silence at least as long as the receptive field, every layer's input is
+   the same vector frame after frame (the zero-input steady state), so a
+   layer whose lookback frames are all bit-identical keeps one frame
+   instead of all of them (the standard A1: 20 frames of 16 or 8 floats
+   instead of 2,046 each); any other layer keeps its whole lookback.
+   Restoring writes the same bits either way.
+*/
+bool qm_wavenet_save_warm(qm_model *m, bool *finite)
+{
+  qm_wavenet *wn = m->wn;
+  *finite = true;
+  for (int a = 0; a < wn->n_arrays; ++a) {
+    wn_array *A = &wn->arrays[a];
+    const size_t C = (size_t)A->C;
+    for (int l = 0; l < A->n_layers; ++l) {
+      wn_layer *L = &A->layers[l];
+      free_warm(L);
+      const int lb = L->lookback, from = L->pos - lb;
+      if (lb == 0)
+        continue;
+      int frames = 1;
+      if (L->int8_only) {
+        const qk_act_s8 v = int8_history_at(&L->hq, from);
+        for (int f = 1; f < lb && frames == 1; ++f)
+          if (!same_column(&v, f))
+            frames = lb;
+        if (!alloc_int8_history(&L->warmq, A->C, frames))
+          return false;
+        copy_int8_columns(&L->warmq, 0, &L->hq, from, frames);
+        for (int f = 0; f < frames; ++f)
+          *finite = *finite && isfinite(L->warmq.scales[f]);
+      } else {
+        const float *src = L->hist + (size_t)from * C;
+        for (int f = 1; f < lb && frames == 1; ++f)
+          if (memcmp(src + (size_t)f * C, src, C * sizeof(float)))
+            frames = lb;
+        if (!(L->warm = malloc((size_t)frames * C * sizeof(float))))
+          return false;
+        memcpy(L->warm, src, (size_t)frames * C * sizeof(float));
+        for (size_t i = 0; i < (size_t)frames * C; ++i)
+          *finite = *finite && isfinite(L->warm[i]);
+      }
+      L->warm_frames = frames;
+    }
+  }
+  return true;
+}
+
+void qm_wavenet_load_warm(qm_model *m)
+{
+  qm_wavenet *wn = m->wn;
+  for (int a = 0; a < wn->n_arrays; ++a) {
+    wn_array *A = &wn->arrays[a];
+    const size_t C = (size_t)A->C;
+    for (int l = 0; l < A->n_layers; ++l) {
+      wn_layer *L = &A->layers[l];
+      const int lb = L->lookback;
+      L->pos = lb;
+      if (lb == 0)
+        continue;
+      if (L->int8_only) {
+        if (L->warm_frames == lb)
+          copy_int8_columns(&L->hq, 0, &L->warmq, 0, lb);
+        else
+          for (int f = 0; f < lb; ++f)
+            copy_int8_columns(&L->hq, f, &L->warmq, 0, 1);
+        continue;
+      }
+      if (L->warm_frames == lb)
+        memcpy(L->hist, L->warm, (size_t)lb * C * sizeof(float));
+      else
+        for (int f = 0; f < lb; ++f)
+          memcpy(L->hist + (size_t)f * C, L->warm, C * sizeof(float));
+      if (int8_layer(m, A, L))
+        qk_quantize_act_dynamic(L->hist, (int)C, (int)C, lb, &L->hq);
+    }
+  }
 }
 
 /** Index of L in the model's linears, or -1. */
@@ -614,11 +779,32 @@ static qk_packed **pack_conv_taps(const qk_weights *w, int C, int K, qk_isa isa)
 }
 
 /**
+   A layer's float history: the full one (frames x C), or for a layer that
+   runs int8 (int8_only) one batch, its input frames: the conv reads every
+   tap from the int8 history, so the float lookback would only be copied
+   around (by make_room) and never read. For the standard A1 at 8 bits that
+   is 0.4 MB of a variant's 1.4. The state is lost (a reset follows).
+*/
+static bool set_float_history(qm_model *m, wn_layer *L, int C, bool int8_only)
+{
+  if (L->int8_only == int8_only)
+    return true;
+  float *h = qm_falloc((size_t)(int8_only ? m->chunk : L->frames) * (size_t)C);
+  if (!h)
+    return false;
+  free(L->hist);
+  L->hist = h;
+  L->int8_only = int8_only;
+  L->pos = L->lookback;
+  return true;
+}
+
+/**
    After quantization: per int8 layer, the fused form's prepared weights
    where the ISA has one (decoded once here instead of on every call),
    else the per-tap conv slices of the step-by-step form.
 */
-void qm_wavenet_prepare(qm_model *m, const qk_weights *const *w)
+bool qm_wavenet_prepare(qm_model *m, const qk_weights *const *w)
 {
   qm_wavenet *wn = m->wn;
   for (int a = 0; a < wn->n_arrays; ++a) {
@@ -626,6 +812,9 @@ void qm_wavenet_prepare(qm_model *m, const qk_weights *const *w)
     for (int l = 0; l < A->n_layers; ++l) {
       wn_layer *L = &A->layers[l];
       free_derived(L, A->K);
+      free_int8_history(&L->hq);
+      if (!set_float_history(m, L, A->C, false))
+        return false;
       const int i = linear_index(m, &L->conv);
       if (i < 0 || !w || !w[i])
         continue;
@@ -638,6 +827,19 @@ void qm_wavenet_prepare(qm_model *m, const qk_weights *const *w)
       L->derived_gen[1] = L->w1x1.W_gen;
       if (!L->int8_valid)
         continue;
+      /* the int8 history, only where the layer will read it; without it
+         (out of memory) the layer runs step by step */
+      if (!alloc_int8_history(&L->hq, A->C, L->frames)) {
+        free_int8_history(&L->hq);
+        continue;
+      }
+      if (!int8_layer(m, A, L)) {
+        free_int8_history(&L->hq);
+        continue;
+      }
+      /* it reads its lookback from hq alone: keep one batch of floats
+         (failing that, the full history still works) */
+      set_float_history(m, L, A->C, true);
       if (qk_wavenet_layer_s8_fused(&spec)) {
         const size_t bytes = qk_wavenet_layer_s8_prepared_size(&spec);
         L->prepared = bytes ? aligned_alloc(64, (bytes + 63) / 64 * 64) : NULL;
@@ -646,6 +848,42 @@ void qm_wavenet_prepare(qm_model *m, const qk_weights *const *w)
       } else if (A->K > 1) {
         L->conv_taps = pack_conv_taps(w[i], A->C, A->K, m->isa);
       }
+    }
+  }
+  return true;
+}
+
+void qm_wavenet_memory(const qm_model *m, qm_memory *mem)
+{
+  const qm_wavenet *wn = m->wn;
+  const size_t chunk = (size_t)m->chunk, F = sizeof(float);
+  mem->other += sizeof *wn + (size_t)wn->n_arrays * sizeof(wn_array);
+  for (int a = 0; a < wn->n_arrays; ++a) {
+    const wn_array *A = &wn->arrays[a];
+    const size_t C = (size_t)A->C, Z = (size_t)A->Z, K = (size_t)A->K;
+    mem->other += (size_t)A->n_layers * sizeof(wn_layer);
+    mem->scratch += chunk * F * (K * C + Z + (A->a ? C : 0) + C + (size_t)A->head_size + C);
+    mem->weights_derived += C * F; /* wrechannel */
+    qm_linear_memory(&A->rechannel, mem);
+    qm_linear_memory(&A->head, mem);
+    for (int l = 0; l < A->n_layers; ++l) {
+      const wn_layer *L = &A->layers[l];
+      mem->history_float += (size_t)hist_frames(m, L) * C * F;
+      if (L->hq.codes)
+        mem->history_int8 += (size_t)L->frames * ((size_t)L->hq.ld + F + sizeof(int32_t));
+      mem->prewarm += L->warmq.codes ? (size_t)L->warm_frames * ((size_t)L->warmq.ld + 2 * F)
+                                     : (size_t)L->warm_frames * C * F;
+      mem->weights_derived += Z * F; /* wmix */
+      if (L->prepared)
+        mem->weights_derived += qk_wavenet_layer_s8_prepared_size(&(qk_wavenet_layer){
+            .C = A->C, .taps = A->K, .dilation = L->dilation, .conv = L->conv.W,
+            .conv_bias = L->conv.bias, .mixin = L->wmix.w, .w1x1 = L->w1x1.W,
+            .bias1x1 = L->w1x1.bias});
+      for (int t = 0; L->conv_taps && t < A->K; ++t)
+        mem->weights_derived += qk_packed_alloc_bytes(L->conv_taps[t]);
+      qm_linear_memory(&L->conv, mem);
+      qm_linear_memory(&L->mixin, mem);
+      qm_linear_memory(&L->w1x1, mem);
     }
   }
 }

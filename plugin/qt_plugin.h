@@ -103,8 +103,6 @@ typedef struct qt_model {
   size_t path_len, info_bytes;
   qm_desc *desc;
   double rate; /**< model sample rate */
-  float *calib; /**< synthetic guitar-like clip at the model rate */
-  int n_calib;
   size_t ref_weight_bytes;
   int n_layers, n_linears;
 

@@ -118,7 +118,6 @@ void qt_model_destroy(qt_model *m)
   free(m->r);
   free(m->qo);
   free(m->mix);
-  free(m->calib);
   free(m->path);
   free(m);
 }
@@ -150,7 +149,9 @@ static float *qt_variant_sqnr(const qt_model *mo, const qt_setting *set, int *n_
   memset(&an, 0, sizeof an);
   char e[QT_MSG_MAX];
   float *sqnr = NULL;
-  if (qm_analyze(mo->desc, &spec, mo->calib, mo->n_calib, QM_DEFAULT_CHUNK, &an, e, sizeof e)) {
+  int n_calib = 0;
+  float *calib = synth_calib(mo->rate, &n_calib);
+  if (calib && qm_analyze(mo->desc, &spec, calib, n_calib, QM_DEFAULT_CHUNK, &an, e, sizeof e)) {
     if (an.n_layers > 0 && (sqnr = malloc(sizeof(float) * an.n_layers))) {
       *n_out = an.n_layers;
       for (int i = 0; i < an.n_layers; ++i)
@@ -158,6 +159,7 @@ static float *qt_variant_sqnr(const qt_model *mo, const qt_setting *set, int *n_
     }
     qm_analysis_free(&an);
   }
+  free(calib);
   return sqnr;
 }
 #endif
@@ -190,7 +192,12 @@ qt_variant *qt_variant_build(const qt_model *mo, const qt_setting *set, bool ana
   qm_options_default(&o);
   char e[QT_MSG_MAX];
   e[0] = 0;
-  v->m = qm_variant_create(mo->desc, &spec, &o, mo->calib, mo->n_calib, e, sizeof e);
+  /** The clip is made when a variant needs it, not kept with the model:
+      1 s of floats per loaded model was 10% of an instance's memory. */
+  int n_calib = 0;
+  float *calib = spec.activations == QM_ACT_STATIC ? synth_calib(mo->rate, &n_calib) : NULL;
+  v->m = qm_variant_create(mo->desc, &spec, &o, calib, n_calib, e, sizeof e);
+  free(calib);
   if (!v->m) {
     snprintf(err, errlen, "%s: cannot build %s: %s", mo->path, v->describe, e);
     free(v);
@@ -247,8 +254,7 @@ qt_model *qt_model_load(qt_plugin *self, const char *path, const qt_setting *set
   mo->r = calloc((size_t)mo->mcap, sizeof(float));
   mo->qo = calloc((size_t)mo->mcap, sizeof(float));
   mo->mix = calloc((size_t)mo->mcap, sizeof(float));
-  mo->calib = synth_calib(mo->rate, &mo->n_calib);
-  if (!mo->x || !mo->q || !mo->r || !mo->qo || !mo->mix || !mo->calib) {
+  if (!mo->x || !mo->q || !mo->r || !mo->qo || !mo->mix) {
     snprintf(err, errlen, "%s: out of memory", path);
     goto fail;
   }
