@@ -26,24 +26,15 @@
 #define QT_DEFAULT_MODEL_FILE "overdrive_standard.nam"
 #endif
 
-/** Control defaults, used while a control port is unconnected (lv2apply
-    and other hosts may leave any of them so); they match the Turtle. */
-static float control_default(int port)
-{
-  switch (port) {
-  case QT_PORT_PRECISION: return 8.0f;
-  case QT_PORT_GRANULARITY: return (float)QT_GRAN_CHANNEL;
-  case QT_PORT_ENABLED: return 1.0f;
-  case QT_PORT_ERROR_GAIN: return 20.0f;
-  default: return 0.0f;
-  }
-}
-
+/** A control as the plugin plays it: the port table's default while the
+    port is unconnected (lv2apply and other hosts may leave any of them
+    so) or NaN, else the value clamped to its declared range. Hosts and
+    automation can write anything into a control port (1e30 dB of output
+    level made every sample +Inf), and the table is the Turtle's. */
 static float control(const qt_plugin *self, int port)
 {
   const float *p = self->ctl[port];
-  float v = p ? *p : control_default(port);
-  return isfinite(v) ? v : control_default(port);
+  return p ? qt_port_clamp(port, *p) : qt_port_info_get(port)->def;
 }
 
 static void cleanup(LV2_Handle h);
@@ -135,6 +126,7 @@ static void activate(LV2_Handle h)
     qt_model_reset_all(self->model);
     qt_meters_reset(&self->meters, self->model->rate);
   }
+
   memset(self->delay, 0, QT_MAX_LATENCY * sizeof(float));
   self->delay_pos = 0;
   self->played = false;

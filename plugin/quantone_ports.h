@@ -124,6 +124,72 @@ typedef enum {
   QT_PORT_COUNT
 } qt_port_index;
 
+/* ---- The port table ------------------------------------------------------------
+
+   One row per port (by qt_port_index): symbol, kind and, for control
+   ports, the range and default of ttl/quantone.ttl.in. The plugin clamps
+   every control input to [min, max] and plays the default for NaN (and
+   for an unconnected port), the LADSPA wrapper derives its range hints
+   from it, and a test (tests/plugin/test_rtpath.c, "ports") checks every
+   row against the Turtle through lilv, so the two cannot drift apart. */
+
+typedef enum {
+  QT_KIND_AUDIO_IN = 0,
+  QT_KIND_AUDIO_OUT,
+  QT_KIND_ATOM_IN,
+  QT_KIND_ATOM_OUT,
+  QT_KIND_CONTROL_IN,
+  QT_KIND_CONTROL_OUT
+} qt_port_kind;
+
+typedef struct {
+  const char *symbol;
+  qt_port_kind kind;
+  float min, max, def; /**< control ports only (0 otherwise) */
+} qt_port_info;
+
+/** Row `index` of the table, or NULL past the last port. A function with
+    a local table keeps this header free of definitions that every file
+    including it would otherwise carry (or warn about). */
+static inline const qt_port_info *qt_port_info_get(int index)
+{
+  static const qt_port_info table[QT_PORT_COUNT] = {
+    [QT_PORT_IN] = {"in", QT_KIND_AUDIO_IN, 0, 0, 0},
+    [QT_PORT_OUT] = {"out", QT_KIND_AUDIO_OUT, 0, 0, 0},
+    [QT_PORT_CONTROL] = {"control", QT_KIND_ATOM_IN, 0, 0, 0},
+    [QT_PORT_NOTIFY] = {"notify", QT_KIND_ATOM_OUT, 0, 0, 0},
+    [QT_PORT_PRECISION] = {"precision", QT_KIND_CONTROL_IN, 2, 32, 8},
+    [QT_PORT_MAPPING] = {"mapping", QT_KIND_CONTROL_IN, 0, 2, 0},
+    [QT_PORT_ASYMMETRIC] = {"asymmetric", QT_KIND_CONTROL_IN, 0, 1, 0},
+    [QT_PORT_GRANULARITY] = {"granularity", QT_KIND_CONTROL_IN, 0, 2, 1},
+    [QT_PORT_ACTIVATIONS] = {"activations", QT_KIND_CONTROL_IN, 0, 2, 0},
+    [QT_PORT_MONITOR] = {"monitor", QT_KIND_CONTROL_IN, 0, 2, 0},
+    [QT_PORT_ERROR_GAIN] = {"error_gain", QT_KIND_CONTROL_IN, 0, 60, 20},
+    [QT_PORT_INPUT_LEVEL] = {"input_level", QT_KIND_CONTROL_IN, -24, 24, 0},
+    [QT_PORT_OUTPUT_LEVEL] = {"output_level", QT_KIND_CONTROL_IN, -40, 12, 0},
+    [QT_PORT_ENABLED] = {"enabled", QT_KIND_CONTROL_IN, 0, 1, 1},
+    [QT_PORT_ESR_DB] = {"esr_db", QT_KIND_CONTROL_OUT, -120, 40, -120},
+    [QT_PORT_CLIPPED] = {"clipped", QT_KIND_CONTROL_OUT, 0, 1000000, 0},
+    [QT_PORT_DSP_RATIO] = {"dsp_ratio", QT_KIND_CONTROL_OUT, 0, 16, 1},
+    [QT_PORT_WEIGHT_BYTES] = {"weight_bytes", QT_KIND_CONTROL_OUT, 0, 268435456, 0},
+    [QT_PORT_LATENCY] = {"latency", QT_KIND_CONTROL_OUT, 0, 8192, 0},
+  };
+  return index >= 0 && index < QT_PORT_COUNT ? &table[index] : 0;
+}
+
+/** A control input's value as the plugin plays it: NaN is the default,
+    anything else (infinities included) is clamped to the declared range.
+    `v != v` rather than isnan() so this header needs no <math.h>. */
+static inline float qt_port_clamp(int index, float v)
+{
+  const qt_port_info *p = qt_port_info_get(index);
+  if (!p || p->kind != QT_KIND_CONTROL_IN)
+    return v;
+  if (v != v)
+    return p->def;
+  return v < p->min ? p->min : v > p->max ? p->max : v;
+}
+
 typedef enum { QT_MAPPING_LINEAR = 0, QT_MAPPING_POW2, QT_MAPPING_KMEANS } qt_mapping;
 typedef enum { QT_GRAN_TENSOR = 0, QT_GRAN_CHANNEL, QT_GRAN_GROUP } qt_granularity;
 typedef enum { QT_ACT_FLOAT = 0, QT_ACT_DYNAMIC, QT_ACT_STATIC } qt_activations;

@@ -195,6 +195,25 @@ void qh_world_init(LilvWorld *world)
   U.param_sampleRate = map_uri(NULL, LV2_PARAMETERS__sampleRate);
 }
 
+int qh_failures;
+
+const LilvPlugin *qh_load_plugin(LilvWorld *world, const char *bundle_dir)
+{
+  char uri[4096];
+  char *abs = realpath(bundle_dir, NULL);
+  snprintf(uri, sizeof uri, "file://%s/", abs ? abs : bundle_dir);
+  free(abs);
+  LilvNode *bundle = lilv_new_uri(world, uri);
+  lilv_world_load_bundle(world, bundle);
+  LilvNode *puri = lilv_new_uri(world, QUANTONE_URI);
+  const LilvPlugin *p = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), puri);
+  if (!p)
+    printf("FAIL: %s not found in %s\n", QUANTONE_URI, uri);
+  lilv_node_free(puri);
+  lilv_node_free(bundle);
+  return p;
+}
+
 /* ---- Worker ---------------------------------------------------------------------- */
 
 static bool queue_push(uint8_t *q, size_t *len, uint32_t size, const void *data)
@@ -357,14 +376,22 @@ static LV2_Atom_Forge_Ref build_set_path(LV2_Atom_Forge *f, const void *arg)
   return r;
 }
 
-static LV2_Atom_Forge_Ref build_set_layer(LV2_Atom_Forge *f, const void *arg)
+/** patch:Set of a property to a 32-bit atom (Int or Bool: the same body). */
+typedef struct {
+  LV2_URID key, type;
+  int32_t value;
+} set_int32_arg;
+
+static LV2_Atom_Forge_Ref build_set_int32(LV2_Atom_Forge *f, const void *arg)
 {
+  const set_int32_arg *a = arg;
   LV2_Atom_Forge_Frame fr;
   LV2_Atom_Forge_Ref r = lv2_atom_forge_object(f, &fr, 0, U.patch_Set);
   lv2_atom_forge_key(f, U.patch_property);
-  lv2_atom_forge_urid(f, U.qt_histogramLayer);
+  lv2_atom_forge_urid(f, a->key);
   lv2_atom_forge_key(f, U.patch_value);
-  lv2_atom_forge_int(f, *(const int *)arg);
+  lv2_atom_forge_atom(f, sizeof a->value, a->type);
+  lv2_atom_forge_write(f, &a->value, sizeof a->value);
   lv2_atom_forge_pop(f, &fr);
   return r;
 }
@@ -379,7 +406,11 @@ static LV2_Atom_Forge_Ref build_get(LV2_Atom_Forge *f, const void *arg)
 }
 
 void qh_set_model(qhost *h, const char *path) { append(h, build_set_path, path); }
-void qh_set_hist_layer(qhost *h, int layer) { append(h, build_set_layer, &layer); }
+void qh_set_hist_layer(qhost *h, int layer)
+{
+  set_int32_arg a = {U.qt_histogramLayer, U.atom_Int, layer};
+  append(h, build_set_int32, &a);
+}
 void qh_get(qhost *h) { append(h, build_get, NULL); }
 
 static void parse_notify(qhost *h)

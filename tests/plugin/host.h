@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define QH_MAX_BLOCK 4096
 #define QH_QUEUE_BYTES (1 << 16)
@@ -57,6 +58,22 @@ extern long qh_allocs_in_run, qh_locks_in_run;
 extern bool qh_interposed;
 
 void qh_world_init(LilvWorld *world);
+/** Load the bundle in bundle_dir into world and return its Quantone plugin
+    (NULL, with a message on stdout, when it is not there). */
+const LilvPlugin *qh_load_plugin(LilvWorld *world, const char *bundle_dir);
+
+/** A check printed with its figures ("  ok  " / "  FAIL"); failures are
+    counted in qh_failures. */
+extern int qh_failures;
+#define QH_CHECK(cond, ...)                                                                    \
+  do {                                                                                         \
+    bool ok_ = (cond);                                                                         \
+    printf("%s ", ok_ ? "  ok  " : "  FAIL");                                                  \
+    printf(__VA_ARGS__);                                                                       \
+    printf("\n");                                                                              \
+    if (!ok_)                                                                                  \
+      ++qh_failures;                                                                           \
+  } while (0)
 LV2_URID_Map *qh_map(void);
 LV2_URID_Unmap *qh_unmap(void);
 

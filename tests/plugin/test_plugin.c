@@ -33,22 +33,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static int failures;
 static LilvWorld *world;
 static const LilvPlugin *plugin;
 static const char *nam_dir, *tmp_dir, *bundle_dir;
 static char model_path[1024];
 static bool have_variants;
 
-#define CHECK(cond, ...)                                                                       \
-  do {                                                                                         \
-    bool ok_ = (cond);                                                                         \
-    printf("%s ", ok_ ? "  ok  " : "  FAIL");                                                  \
-    printf(__VA_ARGS__);                                                                       \
-    printf("\n");                                                                              \
-    if (!ok_)                                                                                  \
-      ++failures;                                                                              \
-  } while (0)
+#define CHECK QH_CHECK
 
 static float *read_wav(const char *path, size_t *n)
 {
@@ -499,7 +490,7 @@ static void test_state(const float *x, size_t n)
   snprintf(gone, sizeof gone, "%s/gone.nam", mdir);
   snprintf(cmd, sizeof cmd, "cp '%s' '%s'", model_path, gone);
   if (system(cmd) != 0)
-    ++failures;
+    ++qh_failures;
   qhost *c = fresh(48000);
   qh_set_model(c, gone);
   qh_settle(c);
@@ -647,18 +638,9 @@ int main(int argc, char **argv)
 
   world = lilv_world_new();
   qh_world_init(world);
-  char uri[4096];
-  char *abs = realpath(bundle_dir, NULL);
-  snprintf(uri, sizeof uri, "file://%s/", abs ? abs : bundle_dir);
-  free(abs);
-  LilvNode *bundle = lilv_new_uri(world, uri);
-  lilv_world_load_bundle(world, bundle);
-  LilvNode *puri = lilv_new_uri(world, QUANTONE_URI);
-  plugin = lilv_plugins_get_by_uri(lilv_world_get_all_plugins(world), puri);
-  if (!plugin) {
-    printf("FAIL: %s not found in %s\n", QUANTONE_URI, uri);
+  plugin = qh_load_plugin(world, bundle_dir);
+  if (!plugin)
     return 1;
-  }
 
   /* Do quantized variants exist in this build? */
   qhost *probe = with_model(48000);
@@ -702,11 +684,9 @@ int main(int argc, char **argv)
   if (WANT("resample"))
     test_resample();
 
-  lilv_node_free(puri);
-  lilv_node_free(bundle);
   lilv_world_free(world);
   free(x);
-  printf("%s (%d failure%s)\n", failures ? "FAILED" : "all passed", failures,
-         failures == 1 ? "" : "s");
-  return failures ? 1 : 0;
+  printf("%s (%d failure%s)\n", qh_failures ? "FAILED" : "all passed", qh_failures,
+         qh_failures == 1 ? "" : "s");
+  return qh_failures ? 1 : 0;
 }

@@ -1,0 +1,180 @@
+/*
+  The real-time path of the real quantone.lv2 bundle, through the lilv
+  test host (host.c), for issue 11:
+
+  - ports:   the port table (quantone_ports.h) equals the Turtle, port by
+             port: symbol, kind, minimum, maximum, default (read via lilv);
+  - clamp:   every control input at out-of-range, infinite and NaN values
+             gives finite output, sample for sample what the value clamped
+             to the Turtle's range (NaN: the Turtle's default) gives.
+*/
+#include "host.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const LilvPlugin *plugin;
+static LilvWorld *world;
+static const char *models_dir;
+static float *sig;
+static size_t n_sig;
+
+/** A guitar-like test signal that never pauses: a plucked note (six
+    decaying harmonics) every quarter second, cycling through the open
+    strings, peaks around 0.5. */
+static float *pluck_signal(size_t n)
+{
+  static const double f0[] = {82.41, 110.0, 146.83, 196.0, 246.94, 329.63};
+  float *x = calloc(n, sizeof *x);
+  const size_t step = 12000;
+  for (size_t on = 0, k = 0; on < n; on += step, ++k) {
+    double f = f0[k % 6];
+    size_t len = n - on < 4 * step ? n - on : 4 * step;
+    for (size_t i = 0; i < len; ++i) {
+      double t = (double)i / 48000.0, v = 0;
+      for (int h = 1; h <= 6; ++h)
+        v += sin(2 * M_PI * f * h * t) * exp(-t * (2.0 + 1.5 * h)) / h;
+      x[on + i] += (float)(0.2 * v);
+    }
+  }
+  return x;
+}
+
+/* ---- ports ----------------------------------------------------------------------------------- */
+
+static void test_ports(void)
+{
+  printf("Port table against the Turtle\n");
+  uint32_t np = lilv_plugin_get_num_ports(plugin);
+  QH_CHECK(np == QT_PORT_COUNT, "%u ports in the Turtle, %d in the table", np, QT_PORT_COUNT);
+  float mins[64], maxs[64], defs[64];
+  if (np > 64)
+    return;
+  lilv_plugin_get_port_ranges_float(plugin, mins, maxs, defs);
+  LilvNode *in = lilv_new_uri(world, LV2_CORE__InputPort);
+  LilvNode *out = lilv_new_uri(world, LV2_CORE__OutputPort);
+  LilvNode *audio = lilv_new_uri(world, LV2_CORE__AudioPort);
+  LilvNode *ctl = lilv_new_uri(world, LV2_CORE__ControlPort);
+  LilvNode *atom = lilv_new_uri(world, "http://lv2plug.in/ns/ext/atom#AtomPort");
+  int bad = 0;
+  for (uint32_t i = 0; i < np && i < QT_PORT_COUNT; ++i) {
+    const LilvPort *port = lilv_plugin_get_port_by_index(plugin, i);
+    const qt_port_info *t = qt_port_info_get((int)i);
+    const char *sym = lilv_node_as_string(lilv_port_get_symbol(plugin, port));
+    bool is_in = lilv_port_is_a(plugin, port, in), is_out = lilv_port_is_a(plugin, port, out);
+    qt_port_kind kind = (qt_port_kind)-1;
+    if (lilv_port_is_a(plugin, port, audio))
+      kind = is_in ? QT_KIND_AUDIO_IN : QT_KIND_AUDIO_OUT;
+    else if (lilv_port_is_a(plugin, port, atom))
+      kind = is_in ? QT_KIND_ATOM_IN : QT_KIND_ATOM_OUT;
+    else if (lilv_port_is_a(plugin, port, ctl))
+      kind = is_in ? QT_KIND_CONTROL_IN : QT_KIND_CONTROL_OUT;
+    bool ok = !strcmp(sym, t->symbol) && kind == t->kind && is_in != is_out;
+    if (t->kind == QT_KIND_CONTROL_IN || t->kind == QT_KIND_CONTROL_OUT)
+      ok = ok && mins[i] == t->min && maxs[i] == t->max && defs[i] == t->def;
+    if (!ok) {
+      ++bad;
+      printf("        port %u: Turtle %s kind %d [%g, %g] default %g; table %s kind %d [%g, %g] "
+             "default %g\n",
+             i, sym, (int)kind, mins[i], maxs[i], defs[i], t->symbol, (int)t->kind, t->min,
+             t->max, t->def);
+    }
+  }
+  QH_CHECK(bad == 0, "every port's symbol, kind, minimum, maximum and default match (%d differ)",
+        bad);
+  lilv_node_free(in);
+  lilv_node_free(out);
+  lilv_node_free(audio);
+  lilv_node_free(ctl);
+  lilv_node_free(atom);
+}
+
+/* ---- clamp ----------------------------------------------------------------------------------- */
+
+/** Render `n` frames of the signal with control `port` at `v` (and the
+    monitor on the error where the port is the error gain, so it is
+    heard); fresh instance each time, so two renders compare exactly. */
+static void render_with(int port, float v, float *y, size_t n)
+{
+  qhost *h = qh_new(plugin, 48000);
+  h->ctl[port] = v;
+  if (port == QT_PORT_ERROR_GAIN)
+    h->ctl[QT_PORT_MONITOR] = 2;
+  qh_settle(h);
+  qh_render(h, sig, y, n, 256, 0, NULL, NULL);
+  qh_free(h);
+}
+
+static void test_clamp(void)
+{
+  printf("Control inputs out of range, infinite or NaN\n");
+  float mins[64], maxs[64], defs[64];
+  lilv_plugin_get_port_ranges_float(plugin, mins, maxs, defs);
+  const size_t n = 9600 < n_sig ? 9600 : n_sig;
+  float *y = malloc(n * sizeof *y), *ref = malloc(n * sizeof *ref);
+  const float vals[] = {1e30f, -1e30f, INFINITY, -INFINITY, NAN, 0, 0};
+  for (int p = QT_PORT_PRECISION; p <= QT_PORT_ENABLED; ++p) {
+    float v7[7];
+    memcpy(v7, vals, sizeof v7);
+    v7[5] = maxs[p] + 1000.0f;
+    v7[6] = mins[p] - 1000.0f;
+    int bad = 0, nonfinite = 0;
+    float last_expect = NAN;
+    for (int k = 0; k < 7; ++k) {
+      float v = v7[k];
+      /* independent of the plugin's table: the Turtle as lilv reads it */
+      float expect = isnan(v) ? defs[p] : v < mins[p] ? mins[p] : v > maxs[p] ? maxs[p] : v;
+      if (expect != last_expect) {
+        render_with(p, expect, ref, n);
+        last_expect = expect;
+      }
+      render_with(p, v, y, n);
+      size_t nf = 0, diff = n;
+      for (size_t i = 0; i < n; ++i) {
+        nf += !isfinite(y[i]);
+        if (diff == n && memcmp(&y[i], &ref[i], sizeof(float)) != 0)
+          diff = i;
+      }
+      if (nf || diff != n) {
+        ++bad;
+        printf("        %s = %g: %zu non-finite samples, first difference from %s = %g at %zu\n",
+               qt_port_info_get(p)->symbol, v, nf, qt_port_info_get(p)->symbol, expect, diff);
+      }
+      nonfinite += nf != 0;
+    }
+    QH_CHECK(bad == 0, "%-12s at +-1e30, +-inf, NaN, max+1000, min-1000: finite, exactly as "
+          "clamped [%g, %g] / default %g (%d of 7 differ, %d non-finite)",
+          qt_port_info_get(p)->symbol, mins[p], maxs[p], defs[p], bad, nonfinite);
+  }
+  free(y);
+  free(ref);
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 3) {
+    fprintf(stderr, "usage: %s BUNDLE_DIR MODELS_DIR\n", argv[0]);
+    return 2;
+  }
+  models_dir = argv[2];
+  sig = pluck_signal(8 * 48000);
+  n_sig = 8 * 48000;
+  world = lilv_world_new();
+  qh_world_init(world);
+  plugin = qh_load_plugin(world, argv[1]);
+  if (!plugin)
+    return 1;
+  const char *only = getenv("QH_ONLY");
+#define WANT(name) (!only || !strcmp(only, name))
+  if (WANT("ports"))
+    test_ports();
+  if (WANT("clamp"))
+    test_clamp();
+  lilv_world_free(world);
+  free(sig);
+  printf("%s (%d failure%s)\n", qh_failures ? "FAILED" : "all passed", qh_failures,
+         qh_failures == 1 ? "" : "s");
+  return qh_failures ? 1 : 0;
+}
