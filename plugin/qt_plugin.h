@@ -220,7 +220,7 @@ typedef struct {
       atom_Object, atom_Tuple, atom_Vector, atom_eventTransfer, atom_URID;
   LV2_URID patch_Set, patch_Get, patch_property, patch_value;
   LV2_URID qt_model, qt_modelInfo, qt_error, qt_frames, qt_layerSqnr, qt_histogram,
-      qt_histogramLayer;
+      qt_histogramLayer, qt_uiAlive;
   LV2_URID qt_path, qt_name, qt_architecture, qt_modelRate, qt_hostRate, qt_resampling,
       qt_latency, qt_weightCount, qt_weightBytesFp32, qt_weightBytes, qt_variant,
       qt_linearNames, qt_message, qt_sampleRate, qt_reference, qt_quantized, qt_difference,
@@ -301,6 +301,9 @@ typedef struct qt_plugin {
   bool frame_ready;
   float frame_r[QUANTONE_FRAME_LEN], frame_q[QUANTONE_FRAME_LEN];
   float frame_rate;
+  /** Host frames of audio left before the last qt:uiAlive expires; the
+      streamed messages go out only while it is above 0. */
+  uint32_t ui_alive_left;
 } qt_plugin;
 
 /* worker.c */

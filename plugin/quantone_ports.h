@@ -29,7 +29,23 @@
       choose the weight matrix (index into modelInfo's qt:linearNames) whose
       histogram the plugin sends.
   - patch:Get { } (or with patch:property qt:model)
-      ask for everything: patch:Set model, modelInfo, layerSqnr, histogram.
+      ask for everything: patch:Set model, modelInfo, layerSqnr, histogram
+      (the last two while a UI is alive, see qt:uiAlive).
+  - patch:Set { patch:property qt:uiAlive, patch:value atom:Bool }
+      keep-alive of a UI that shows the streamed data. A UI sends true
+      every QUANTONE_UI_ALIVE_INTERVAL_S while it is open (both the Gtk3 UI
+      and the external helper do, from the window's redraw timer) and may
+      send false when it closes (the external-UI shim does, on hide and
+      when its helper window goes away). The plugin streams qt:frames,
+      qt:layerSqnr and qt:histogram only while it has had a true within
+      the last QUANTONE_UI_ALIVE_TIMEOUT_S of audio (counted in samples
+      processed by run(), so a stopped host clock stops nothing early),
+      and stops at once on false. Why: hosts keep the notify port
+      connected after their UI has closed (Ardour keeps the plugin-to-UI
+      ring and stops draining it), and 25 scope frames a second filled its
+      ring in seconds and then logged an error per message. Answers to
+      explicit requests (patch:Set model and modelInfo on patch:Get or
+      after a load, qt:error) go out whether or not a UI is alive.
 
   plugin -> UI (notify port)
   - patch:Set { patch:property qt:model, patch:value atom:Path }
@@ -70,6 +86,7 @@
 #define QUANTONE__layerSqnr QUANTONE_NS "layerSqnr"
 #define QUANTONE__histogram QUANTONE_NS "histogram"
 #define QUANTONE__histogramLayer QUANTONE_NS "histogramLayer"
+#define QUANTONE__uiAlive QUANTONE_NS "uiAlive"
 /* property keys */
 #define QUANTONE__path QUANTONE_NS "path"
 #define QUANTONE__name QUANTONE_NS "name"
@@ -100,6 +117,11 @@
 #define QUANTONE_FRAME_RATE 25 /**< qt:frames messages per second, at most */
 #define QUANTONE_HIST_BINS 64  /**< bins of a qt:histogram */
 #define QUANTONE_ESR_WINDOW_S 1.0 /**< esr_db / clipped window, seconds */
+/** A UI sends qt:uiAlive true at about this period (seconds)... */
+#define QUANTONE_UI_ALIVE_INTERVAL_S 0.33
+/** ... and the plugin stops streaming after this much audio without one:
+    three missed keep-alives, so a busy GUI thread does not blink. */
+#define QUANTONE_UI_ALIVE_TIMEOUT_S 1.0
 
 typedef enum {
   QT_PORT_IN = 0,

@@ -127,7 +127,7 @@ static struct {
       atom_Sequence, atom_Float, atom_Double;
   LV2_URID patch_Set, patch_Get, patch_property, patch_value;
   LV2_URID qt_model, qt_error, qt_message, qt_modelInfo, qt_frames, qt_layerSqnr, qt_histogram,
-      qt_histogramLayer, qt_resampling, qt_latency, qt_counts, qt_values;
+      qt_histogramLayer, qt_resampling, qt_latency, qt_counts, qt_values, qt_uiAlive;
   LV2_URID bufsz_max, bufsz_nominal, param_sampleRate;
 } U;
 
@@ -190,6 +190,7 @@ void qh_world_init(LilvWorld *world)
   U.qt_latency = map_uri(NULL, QUANTONE__latency);
   U.qt_counts = map_uri(NULL, QUANTONE__counts);
   U.qt_values = map_uri(NULL, QUANTONE__values);
+  U.qt_uiAlive = map_uri(NULL, QUANTONE__uiAlive);
   U.bufsz_max = map_uri(NULL, LV2_BUF_SIZE__maxBlockLength);
   U.bufsz_nominal = map_uri(NULL, LV2_BUF_SIZE__nominalBlockLength);
   U.param_sampleRate = map_uri(NULL, LV2_PARAMETERS__sampleRate);
@@ -411,6 +412,11 @@ void qh_set_hist_layer(qhost *h, int layer)
   set_int32_arg a = {U.qt_histogramLayer, U.atom_Int, layer};
   append(h, build_set_int32, &a);
 }
+void qh_ui_alive(qhost *h, bool alive)
+{
+  set_int32_arg a = {U.qt_uiAlive, U.atom_Bool, alive ? 1 : 0};
+  append(h, build_set_int32, &a);
+}
 void qh_get(qhost *h) { append(h, build_get, NULL); }
 
 static void parse_notify(qhost *h)
@@ -470,6 +476,13 @@ static void parse_notify(qhost *h)
 
 void qh_run(qhost *h, const float *in, float *out, uint32_t n)
 {
+  if (h->alive_every) {
+    if (h->alive_count == 0)
+      qh_ui_alive(h, true);
+    h->alive_count += n;
+    if (h->alive_count >= h->alive_every)
+      h->alive_count = 0; /* the next run sends one */
+  }
   if (n)
     memcpy(h->in, in, n * sizeof(float));
   LV2_Atom_Sequence *nt = (LV2_Atom_Sequence *)h->notify;

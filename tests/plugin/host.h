@@ -51,6 +51,10 @@ typedef struct {
   int info_latency;
   int hist_bins_total;
   int sqnr_layers;
+
+  /* qt:uiAlive: when alive_every > 0, qh_run sends a keep-alive (true)
+     before the first run and then every alive_every frames, like an open UI */
+  uint32_t alive_every, alive_count;
 } qhost;
 
 /** Counters of the interposed allocator and mutex (0 when not interposed). */
@@ -86,6 +90,8 @@ void qh_settle(qhost *h);
 void qh_set_model(qhost *h, const char *path);
 void qh_set_hist_layer(qhost *h, int layer);
 void qh_get(qhost *h);
+/** patch:Set qt:uiAlive true / false on the control port (next run). */
+void qh_ui_alive(qhost *h, bool alive);
 
 typedef void (*qh_block_fn)(qhost *h, size_t pos, uint32_t n, void *user);
 /** Render x[n] -> y[n] in blocks of `block` frames, or random sizes in

@@ -328,6 +328,7 @@ static void test_rt(const float *x, size_t n)
   switch_plan plan = {seq, 7, 4800, NULL, 0, 1, 0};
   float *y = malloc(n * sizeof(float));
   qhost *h = with_model(48000);
+  h->alive_every = 12000; /* a UI is open: scope frames and histograms stream */
   qh_settle(h);
   int paths0 = h->n_paths, hist0 = h->n_hist;
   qh_allocs_in_run = qh_locks_in_run = 0;

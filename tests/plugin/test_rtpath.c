@@ -6,7 +6,10 @@
              port: symbol, kind, minimum, maximum, default (read via lilv);
   - clamp:   every control input at out-of-range, infinite and NaN values
              gives finite output, sample for sample what the value clamped
-             to the Turtle's range (NaN: the Turtle's default) gives.
+             to the Turtle's range (NaN: the Turtle's default) gives;
+  - alive:   scope frames stream only while the host sends qt:uiAlive:
+             none after the timeout without one, steady with them, none
+             from the block of an explicit "off"; patch:Get still answered.
 */
 #include "host.h"
 
@@ -152,6 +155,60 @@ static void test_clamp(void)
   free(ref);
 }
 
+/* ---- alive ----------------------------------------------------------------------------------- */
+
+/** Frames received while rendering `seconds` of the signal (looped). */
+static int frames_during(qhost *h, double seconds, size_t *pos)
+{
+  int f0 = h->n_frames;
+  size_t n = (size_t)(seconds * h->rate);
+  float y[256];
+  for (size_t done = 0; done < n; done += 256) {
+    if (*pos + 256 > n_sig)
+      *pos = 0;
+    qh_run(h, sig + *pos, y, 256);
+    *pos += 256;
+  }
+  return h->n_frames - f0;
+}
+
+static void test_alive(void)
+{
+  printf("Streaming only while a UI says it is alive (qt:uiAlive)\n");
+  size_t pos = 0;
+  qhost *h = qh_new(plugin, 48000);
+  qh_settle(h);
+  int silent = frames_during(h, 1.0, &pos);
+  QH_CHECK(silent == 0, "notify connected, no keep-alive ever: %d scope frames in 1 s (0)", silent);
+
+  h->alive_every = 16000; /* a keep-alive every third of a second */
+  int on = frames_during(h, 2.0, &pos);
+  QH_CHECK(on >= 45 && on <= 51, "keep-alive every 1/3 s: %d frames in 2 s (25/s: 45..51)", on);
+
+  h->alive_every = 0; /* the UI went away without a word */
+  int tail = frames_during(h, 1.1, &pos);
+  int after = frames_during(h, 2.0, &pos);
+  QH_CHECK(tail > 0 && after == 0,
+        "keep-alives stopped: %d frames in the next 1.1 s (timeout 1 s), then %d in 2 s (0)",
+        tail, after);
+  int i0 = h->n_info, p0 = h->n_paths;
+  qh_get(h);
+  qh_settle(h);
+  QH_CHECK(h->n_info > i0 && h->n_paths > p0,
+        "patch:Get without a UI alive is still answered (model path %d, modelInfo %d)",
+        h->n_paths - p0, h->n_info - i0);
+
+  h->alive_every = 16000;
+  h->alive_count = 0;
+  on = frames_during(h, 1.0, &pos);
+  h->alive_every = 0;
+  qh_ui_alive(h, false);
+  int off = frames_during(h, 1.0, &pos);
+  QH_CHECK(on >= 20 && off == 0, "back alive: %d frames in 1 s; after uiAlive false: %d (0)", on,
+        off);
+  qh_free(h);
+}
+
 int main(int argc, char **argv)
 {
   if (argc < 3) {
@@ -172,6 +229,8 @@ int main(int argc, char **argv)
     test_ports();
   if (WANT("clamp"))
     test_clamp();
+  if (WANT("alive"))
+    test_alive();
   lilv_world_free(world);
   free(sig);
   printf("%s (%d failure%s)\n", qh_failures ? "FAILED" : "all passed", qh_failures,
