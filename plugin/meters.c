@@ -8,6 +8,16 @@
   the port is exactly ESR = sum((q - r)^2) / sum(r^2) over the last
   QUANTONE_ESR_WINDOW_S seconds of whole segments; a test can recompute it
   offline from the two rendered signals.
+
+  Both signals pass through a copy of the output's DC blocker (dcblock.h)
+  before they are compared, the quantized path through one, the reference
+  through another, so the meter measures what the player hears: a model
+  variant that idles at an offset the blocker removes is not charged for
+  it (at 2 bits the default model's offset alone was worth more than the
+  rest of its error on quiet passages), and an ESR recomputed offline from
+  two rendered outputs (tests, quantone-render) is the port's value. The
+  error stays the model's: the filter is linear and the same on both, so
+  it only removes what neither output contains any more.
 */
 #include "qt_plugin.h"
 
@@ -25,6 +35,8 @@ void qt_meters_reset(qt_meters *mt, double rate)
     mt->seg_len = 1;
   mt->esr_db = ESR_FLOOR_DB;
   mt->dsp_ratio = 1.0f;
+  qt_dcblock_init(&mt->dc_q, rate);
+  qt_dcblock_init(&mt->dc_r, rate);
 }
 
 static float esr_db(double num, double den)
@@ -72,9 +84,10 @@ void qt_meters_feed(qt_meters *mt, const float *q, const float *r, int n, size_t
       k = n - i;
     double num = mt->acc_num, den = mt->acc_den;
     for (int j = i; j < i + k; ++j) {
-      double e = (double)q[j] - (double)r[j];
+      double fq = qt_dcblock_step(&mt->dc_q, q[j]), fr = qt_dcblock_step(&mt->dc_r, r[j]);
+      double e = fq - fr;
       num += e * e;
-      den += (double)r[j] * (double)r[j];
+      den += fr * fr;
     }
     mt->acc_num = num;
     mt->acc_den = den;
@@ -82,6 +95,10 @@ void qt_meters_feed(qt_meters *mt, const float *q, const float *r, int n, size_t
     i += k;
     if (mt->pos == mt->seg_len)
       close_segment(mt);
+  }
+  if (!isfinite(mt->dc_q.y1) || !isfinite(mt->dc_r.y1)) {
+    qt_dcblock_reset(&mt->dc_q);
+    qt_dcblock_reset(&mt->dc_r);
   }
 }
 

@@ -74,6 +74,7 @@ static LV2_Handle instantiate(const LV2_Descriptor *desc, double rate, const cha
   qt_gain_init(&self->out_gain, rate, 0.01);
   qt_gain_init(&self->wet, rate, QT_FADE_S / 3);
   qt_monitor_init(&self->monitor, rate);
+  qt_dcblock_init(&self->dcblock, rate);
   qt_meters_reset(&self->meters, rate);
   self->mfade_len = (int)lround(QT_FADE_S * rate);
   if (self->mfade_len < 1)
@@ -126,7 +127,7 @@ static void activate(LV2_Handle h)
     qt_model_reset_all(self->model);
     qt_meters_reset(&self->meters, self->model->rate);
   }
-
+  qt_dcblock_reset(&self->dcblock);
   memset(self->delay, 0, QT_MAX_LATENCY * sizeof(float));
   self->delay_pos = 0;
   self->played = false;
@@ -202,6 +203,11 @@ static void process(qt_plugin *self, const float *in, float *out, uint32_t n)
     } else {
       memcpy(wet, self->xbuf, (size_t)k * sizeof(float));
     }
+    /** After the crossfades (one filter over the whole output: a switch's
+        change of offset becomes a short decay, not a step that stays),
+        before the output level (a gain change does not disturb it), and
+        never on the dry path, which bypass must return untouched. */
+    qt_dcblock_run(&self->dcblock, wet, k);
     qt_gain_apply(&self->out_gain, wet, wet, k);
     delay_dry(self, self->dry, k);
     qt_gain_mix(&self->wet, self->dry, wet, out + done, k);
@@ -226,6 +232,8 @@ static void recover(qt_plugin *self, float *out, uint32_t n)
     qt_garbage(self, QT_FREE_MODEL, self->model_old);
     self->model_old = NULL;
   }
+  /* the models restart from their steady state: so does the blocker */
+  qt_dcblock_reset(&self->dcblock);
   memset(self->delay, 0, QT_MAX_LATENCY * sizeof(float));
   memset(out, 0, n * sizeof(float));
 }

@@ -17,6 +17,7 @@
 #ifndef QUANTONE_PLUGIN_QT_PLUGIN_H
 #define QUANTONE_PLUGIN_QT_PLUGIN_H
 
+#include "dcblock.h"
 #include "quantone_ports.h"
 
 #include "engine.h"
@@ -127,6 +128,9 @@ typedef struct {
   float esr_db, clipped;
   double t_q, t_ref; /**< smoothed seconds per step of each path */
   float dsp_ratio;
+  /** The output's DC blocker, once per path: the meters compare what the
+      player hears (meters.c says why). */
+  qt_dcblock dc_q, dc_r;
 } qt_meters;
 
 void qt_meters_reset(qt_meters *mt, double rate);
@@ -283,6 +287,7 @@ typedef struct qt_plugin {
   qt_meters meters;
   qt_monitor_mix monitor;
   qt_gain in_gain, out_gain, wet;
+  qt_dcblock dcblock; /**< on the model's output, before the output level */
   float *xbuf, *dry, *wet_buf, *wet_old; /**< host-rate [QT_HOST_CHUNK] */
   float *delay;                          /**< dry delay line [QT_MAX_LATENCY] */
   int delay_pos;

@@ -3,7 +3,7 @@
   Usage: test_plugin BUNDLE_DIR NAM_REFERENCE_DIR TMP_DIR
   Asserts, each printed with its figures:
   - FP32 output through the plugin equals the engine's float reference
-    bit-exactly and matches wavenet_a1_standard.nam-core.wav (ESR <= 1e-8),
+    bit-exactly (both through the output DC blocker) and matches wavenet_a1_standard.nam-core.wav (ESR <= 1e-8),
     the model being loaded by patch:Set;
   - output identical across block sizes 1, 64, 256 and random sizes;
   - switching precision every 100 ms does not click: the largest
@@ -20,6 +20,8 @@
   - host rate != model rate: resampled, latency reported, pitch kept.
 */
 #include "host.h"
+
+#include "dcblock.h"
 
 #include "engine.h"
 #include "model_file.h"
@@ -118,10 +120,17 @@ static void test_fp32(const float *x, size_t n)
   qm_model *m = qm_model_create(d, &o, err, sizeof err);
   for (size_t i = 0; i < n; i += 64)
     qm_model_process(m, x + i, e + i, (int)(n - i < 64 ? n - i : 64));
+  /* the plugin's output passes its DC blocker (plugin/dcblock.c): the same
+     filter over the engine's output and the reference render */
+  qt_dcblock dc;
+  qt_dcblock_init(&dc, 48000);
+  qt_dcblock_run(&dc, e, (int)n);
   size_t fd = first_diff(y, e, n);
-  CHECK(fd == n, "plugin FP32 == engine float reference bit-exact (first difference at %zu of %zu)",
-        fd, n);
+  CHECK(fd == n, "plugin FP32 == engine float reference + DC blocker bit-exact (first difference "
+        "at %zu of %zu)", fd, n);
   if (core && nref == n) {
+    qt_dcblock_init(&dc, 48000);
+    qt_dcblock_run(&dc, core, (int)n);
     double v = esr(y, core, 0, n);
     CHECK(v <= 1e-8, "plugin FP32 vs wavenet_a1_standard.nam-core.wav: ESR %.3e (<= 1e-8)", v);
   } else {

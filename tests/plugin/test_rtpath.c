@@ -9,10 +9,19 @@
              to the Turtle's range (NaN: the Turtle's default) gives;
   - alive:   scope frames stream only while the host sends qt:uiAlive:
              none after the timeout without one, steady with them, none
-             from the block of an explicit "off"; patch:Get still answered.
+             from the block of an explicit "off"; patch:Get still answered;
+  - dc:      on 3 s of silence after half a second of signal the output's
+             mean is below 1e-3 over the last 2 s, for every shipped model
+             (models/ *.nam) at 32, 8, 4 and 2 bits, float and int8 dynamic
+             activations; prints the mean of 3 s of silence from the start
+             too (the table in models/README.md).
+
+  usage: test_rtpath BUNDLE_DIR MODELS_DIR
+  QH_ONLY=group runs one group.
 */
 #include "host.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +218,92 @@ static void test_alive(void)
   qh_free(h);
 }
 
+/* ---- dc -------------------------------------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_dc(void)
+{
+  printf("DC on 3 s of silence, every shipped model, 32/8/4/2 bits\n");
+  DIR *d = opendir(models_dir);
+  if (!d) {
+    QH_CHECK(false, "open %s", models_dir);
+    return;
+  }
+  char *names[64];
+  int nm = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) && nm < 64) {
+    size_t l = strlen(e->d_name);
+    if (l > 4 && !strcmp(e->d_name + l - 4, ".nam"))
+      names[nm++] = strdup(e->d_name);
+  }
+  closedir(d);
+  qsort(names, (size_t)nm, sizeof *names, cmp_str);
+  QH_CHECK(nm > 0, "%d models in %s", nm, models_dir);
+  static const int prec[] = {32, 8, 4, 2};
+  const size_t n = 3 * 48000, tail = 48000; /* mean over [1 s, 3 s) */
+  float *zero = calloc(n, sizeof(float)), *y = malloc(n * sizeof(float));
+  printf("        %-32s %-8s %10s %10s %10s %10s  (output mean)\n", "model",
+         "act", "32", "8", "4", "2");
+  printf("        (first row: mean of 3 s of silence from the start; second: mean of the\n"
+         "        last 2 s of 3 s of silence after 0.5 s of signal)\n");
+  for (int m = 0; m < nm; ++m) {
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s", models_dir, names[m]);
+    for (int act = 0; act <= 1; ++act) {
+      double whole[4], last[4];
+      char errs[4][160] = {{0}};
+      int worst = 0;
+      for (int k = 0; k < 4; ++k) {
+        qhost *h = qh_new(plugin, 48000);
+        h->ctl[QT_PORT_PRECISION] = (float)prec[k];
+        h->ctl[QT_PORT_ACTIVATIONS] = (float)act;
+        qh_set_model(h, path);
+        qh_settle(h);
+        if (h->n_errors)
+          snprintf(errs[k], sizeof errs[k], "%.150s", h->last_error);
+        qh_render(h, zero, y, n, 256, 0, NULL, NULL);
+        double s = 0;
+        for (size_t i = 0; i < n; ++i)
+          s += y[i];
+        whole[k] = s / (double)n;
+        /* the same after half a second of playing: the offset then has to
+           be filtered out, not just never let in */
+        qh_render(h, sig, y, 24000, 256, 0, NULL, NULL);
+        qh_render(h, zero, y, n, 256, 0, NULL, NULL);
+        double sl = 0;
+        for (size_t i = tail; i < n; ++i)
+          sl += y[i];
+        last[k] = sl / (double)(n - tail);
+        if (fabs(last[k]) > fabs(last[worst]))
+          worst = k;
+        qh_free(h);
+      }
+      printf("        %-32s %-8s", names[m], act ? "dynamic" : "float");
+      for (int k = 0; k < 4; ++k)
+        printf(" %+10.6f", whole[k]);
+      printf("\n        %-32s %-8s", "", "");
+      for (int k = 0; k < 4; ++k)
+        printf(" %+10.2e", last[k]);
+      printf("\n");
+      for (int k = 0; k < 4; ++k)
+        if (errs[k][0])
+          printf("        (%d bits: %s)\n", prec[k], errs[k]);
+      QH_CHECK(fabs(last[worst]) < 1e-3, "%s, %s activations: |mean| of the last 2 s %.2e at %d "
+            "bits, the largest (< 1e-3)",
+            names[m], act ? "dynamic" : "float", fabs(last[worst]), prec[worst]);
+    }
+  }
+  for (int m = 0; m < nm; ++m)
+    free(names[m]);
+  free(zero);
+  free(y);
+}
+
 int main(int argc, char **argv)
 {
   if (argc < 3) {
@@ -231,6 +326,8 @@ int main(int argc, char **argv)
     test_clamp();
   if (WANT("alive"))
     test_alive();
+  if (WANT("dc"))
+    test_dc();
   lilv_world_free(world);
   free(sig);
   printf("%s (%d failure%s)\n", qh_failures ? "FAILED" : "all passed", qh_failures,
