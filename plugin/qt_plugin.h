@@ -120,7 +120,8 @@ typedef struct qt_model {
 /* ---- Meters, monitor, levels --------------------------------------------- */
 
 typedef struct {
-  int seg_len, pos, idx, filled;
+  int seg_len, pos, idx, filled; /**< idx, filled: segments with signal */
+  int cidx, cfilled;              /**< the clip ring: every segment */
   double num[QT_ESR_SEGS], den[QT_ESR_SEGS];
   size_t clip[QT_ESR_SEGS];
   double acc_num, acc_den;

@@ -122,6 +122,9 @@
 /** ... and the plugin stops streaming after this much audio without one:
     three missed keep-alives, so a busy GUI thread does not blink. */
 #define QUANTONE_UI_ALIVE_TIMEOUT_S 1.0
+/** Reference level (mean square, about -70 dBFS) under which a segment of
+    the ESR window counts as silence and does not enter the window. */
+#define QUANTONE_ESR_SILENCE_MS 1e-7
 
 typedef enum {
   QT_PORT_IN = 0,

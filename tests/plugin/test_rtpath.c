@@ -14,7 +14,10 @@
              mean is below 1e-3 over the last 2 s, for every shipped model
              (models/ *.nam) at 32, 8, 4 and 2 bits, float and int8 dynamic
              activations; prints the mean of 3 s of silence from the start
-             too (the table in models/README.md).
+             too (the table in models/README.md);
+  - silence: the esr_db port holds the value it had when the signal stops,
+             through 3 s of silence, instead of measuring the models' idle
+             output.
 
   usage: test_rtpath BUNDLE_DIR MODELS_DIR
   QH_ONLY=group runs one group.
@@ -304,6 +307,34 @@ static void test_dc(void)
   free(y);
 }
 
+/* ---- silence --------------------------------------------------------------------------------- */
+
+static void test_silence(int precision)
+{
+  printf("esr_db through silence at %d bits\n", precision);
+  qhost *h = qh_new(plugin, 48000);
+  h->ctl[QT_PORT_PRECISION] = (float)precision;
+  qh_settle(h);
+  size_t n = n_sig < 2 * 48000 ? n_sig : 2 * 48000;
+  float *y = malloc(n * sizeof(float)), zero[256] = {0}, o[256];
+  qh_render(h, sig, y, n, 256, 0, NULL, NULL);
+  float playing = h->ctl[QT_PORT_ESR_DB];
+  float lo = playing, hi = playing;
+  for (size_t i = 0; i < 3 * 48000; i += 256) {
+    qh_run(h, zero, o, 256);
+    float v = h->ctl[QT_PORT_ESR_DB];
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+  }
+  float end = h->ctl[QT_PORT_ESR_DB];
+  QH_CHECK(playing > -119.0f && fabsf(end - playing) < 0.5f && hi - lo < 1.0f,
+        "esr_db %.2f dB playing; through 3 s of silence %.2f .. %.2f, at the end %.2f "
+        "(holds: within 0.5 dB, range < 1 dB)",
+        playing, lo, hi, end);
+  free(y);
+  qh_free(h);
+}
+
 int main(int argc, char **argv)
 {
   if (argc < 3) {
@@ -326,6 +357,10 @@ int main(int argc, char **argv)
     test_clamp();
   if (WANT("alive"))
     test_alive();
+  if (WANT("silence")) {
+    test_silence(8);
+    test_silence(4);
+  }
   if (WANT("dc"))
     test_dc();
   lilv_world_free(world);
