@@ -6,18 +6,18 @@
   The window is QT_ESR_SEGS segments of rate/QT_ESR_SEGS samples counted
   from activation, independent of the host's block size, so the value on
   the port is exactly ESR = sum((q - r)^2) / sum(r^2) over the last
-  QUANTONE_ESR_WINDOW_S seconds of whole segments; a test can recompute it
-  offline from the two rendered signals.
+  QUANTONE_ESR_WINDOW_S seconds of whole segments (of signal: see Silence
+  below); a test can recompute it offline from the two rendered signals.
 
   Both signals pass through a copy of the output's DC blocker (dcblock.h)
   before they are compared, the quantized path through one, the reference
   through another, so the meter measures what the player hears: a model
-  variant that idles at an offset the blocker removes is not charged for
-  it (at 2 bits the default model's offset alone was worth more than the
-  rest of its error on quiet passages), and an ESR recomputed offline from
-  two rendered outputs (tests, quantone-render) is the port's value. The
-  error stays the model's: the filter is linear and the same on both, so
-  it only removes what neither output contains any more.
+  variant that idles at an offset the blocker removes (the default
+  model's is +0.095 at 2 bits) is not charged for it, and an ESR
+  recomputed offline from two rendered outputs (tests, quantone-render) is
+  the port's value. The error stays the model's: the filter is linear and
+  the same on both, so it only removes what neither output contains any
+  more.
 
   Silence: a segment whose reference is below QUANTONE_ESR_SILENCE_MS
   (about -70 dBFS) does not enter the window, so the window is the last
