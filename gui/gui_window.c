@@ -447,6 +447,7 @@ static gboolean on_tick(gpointer user)
   }
   if (g->selftest && gtk_widget_get_mapped(g->root))
     report_geometry(g);
+  write_atom(g, qt_proto_alive_tick(&g->proto, g->msg, sizeof g->msg));
   return G_SOURCE_CONTINUE;
 }
 
@@ -757,6 +758,8 @@ qt_gui *qt_gui_new(LV2_URID_Map *map, qt_gui_write_fn write, void *controller)
   g->timer = g_timeout_add(QT_REDRAW_MS, on_tick, g);
 
   write_atom(g, qt_proto_get(&g->proto, g->msg, sizeof g->msg));
+  /* alive before the first tick, so the answer to patch:Get is complete */
+  write_atom(g, qt_proto_alive_tick(&g->proto, g->msg, sizeof g->msg));
   /** Test hooks for scripted checks (tests/gui): load a file as if
       chosen in the dialog, or write one control as if clicked. */
   const char *load = getenv("QUANTONE_GUI_TEST_LOAD");

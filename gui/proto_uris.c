@@ -24,4 +24,4 @@ const char *const qt_proto_uris[] = {
     QUANTONE__linearNames, QUANTONE__message, QUANTONE__sampleRate, QUANTONE__reference,
     QUANTONE__quantized, QUANTONE__difference, QUANTONE__layerNames, QUANTONE__values,
     QUANTONE__layerName, QUANTONE__min, QUANTONE__max, QUANTONE__counts, QUANTONE__levels,
-    NULL};
+    QUANTONE__uiAlive, NULL};

@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 
 void qt_proto_init(qt_proto *p, LV2_URID_Map *map)
@@ -63,7 +64,9 @@ void qt_proto_init(qt_proto *p, LV2_URID_Map *map)
   p->qt_max = M(QUANTONE__max);
   p->qt_counts = M(QUANTONE__counts);
   p->qt_levels = M(QUANTONE__levels);
+  p->qt_uiAlive = M(QUANTONE__uiAlive);
 #undef M
+  p->alive_last_s = -1.0;
   lv2_atom_forge_init(&p->forge, map);
 }
 
@@ -310,16 +313,48 @@ uint32_t qt_proto_set_model(qt_proto *p, void *buf, uint32_t cap, const char *pa
   return finish(p, buf, ok);
 }
 
-uint32_t qt_proto_set_hist_layer(qt_proto *p, void *buf, uint32_t cap, int layer)
+/** patch:Set of `key` to a 32-bit atom (Int or Bool: the same body). */
+static uint32_t set_int32(qt_proto *p, void *buf, uint32_t cap, LV2_URID key, LV2_URID type,
+                          int32_t v)
 {
   LV2_Atom_Forge_Frame fr;
   lv2_atom_forge_set_buffer(&p->forge, buf, cap);
   LV2_Atom_Forge_Ref ok = lv2_atom_forge_object(&p->forge, &fr, 0, p->patch_Set);
   ok = ok && lv2_atom_forge_key(&p->forge, p->patch_property);
-  ok = ok && lv2_atom_forge_urid(&p->forge, p->qt_histogramLayer);
+  ok = ok && lv2_atom_forge_urid(&p->forge, key);
   ok = ok && lv2_atom_forge_key(&p->forge, p->patch_value);
-  ok = ok && lv2_atom_forge_int(&p->forge, layer);
+  ok = ok && lv2_atom_forge_atom(&p->forge, sizeof v, type);
+  ok = ok && lv2_atom_forge_write(&p->forge, &v, sizeof v);
   if (ok)
     lv2_atom_forge_pop(&p->forge, &fr);
   return finish(p, buf, ok);
+}
+
+uint32_t qt_proto_set_hist_layer(qt_proto *p, void *buf, uint32_t cap, int layer)
+{
+  return set_int32(p, buf, cap, p->qt_histogramLayer, p->atom_Int, layer);
+}
+
+uint32_t qt_proto_alive(qt_proto *p, void *buf, uint32_t cap, bool alive)
+{
+  return set_int32(p, buf, cap, p->qt_uiAlive, p->atom_Bool, alive ? 1 : 0);
+}
+
+/** Paced by the redraw timer rather than a timer of its own so that one
+    code path serves the in-process Gtk3 UI and the external helper alike:
+    while the window's main loop runs, the plugin hears from it; when the
+    process hangs or dies, the keep-alives stop and so does the stream.
+    Measured on the clock, not counted in ticks, because a loaded main
+    loop runs its timeouts late. */
+uint32_t qt_proto_alive_tick(qt_proto *p, void *buf, uint32_t cap)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  double now = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+  if (p->alive_last_s >= 0 && now - p->alive_last_s < QUANTONE_UI_ALIVE_INTERVAL_S)
+    return 0;
+  uint32_t n = qt_proto_alive(p, buf, cap, true);
+  if (n)
+    p->alive_last_s = now;
+  return n;
 }

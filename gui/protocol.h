@@ -13,6 +13,8 @@
 #include <lv2/atom/forge.h>
 #include <lv2/urid/urid.h>
 
+#include <stdbool.h>
+
 typedef struct {
   LV2_URID atom_Path, atom_String, atom_Float, atom_Double, atom_Int, atom_Long, atom_Bool,
       atom_Object, atom_Tuple, atom_Vector, atom_URID, atom_eventTransfer;
@@ -22,8 +24,9 @@ typedef struct {
       qt_resampling, qt_latency, qt_weightCount, qt_weightBytesFp32, qt_weightBytes,
       qt_variant, qt_linearNames, qt_message, qt_sampleRate, qt_reference, qt_quantized,
       qt_difference, qt_layerNames, qt_values, qt_layerName, qt_min, qt_max, qt_counts,
-      qt_levels;
+      qt_levels, qt_uiAlive;
   LV2_Atom_Forge forge;
+  double alive_last_s; /**< monotonic time of the last keep-alive, < 0: none yet */
 } qt_proto;
 
 /** What a decoded message changed (bit set). */
@@ -46,5 +49,12 @@ unsigned qt_proto_decode(const qt_proto *p, const LV2_Atom *atom, uint32_t size,
 uint32_t qt_proto_get(qt_proto *p, void *buf, uint32_t cap);
 uint32_t qt_proto_set_model(qt_proto *p, void *buf, uint32_t cap, const char *path);
 uint32_t qt_proto_set_hist_layer(qt_proto *p, void *buf, uint32_t cap, int layer);
+/** patch:Set qt:uiAlive: true = keep streaming to me, false = I am gone. */
+uint32_t qt_proto_alive(qt_proto *p, void *buf, uint32_t cap, bool alive);
+/** The keep-alive's pacing, driven by the window's redraw timer: call it on
+    every tick; it forges qt:uiAlive true (and returns its size) when
+    QUANTONE_UI_ALIVE_INTERVAL_S or more have passed on the monotonic clock
+    since the last one, else returns 0. The first call always forges one. */
+uint32_t qt_proto_alive_tick(qt_proto *p, void *buf, uint32_t cap);
 
 #endif

@@ -8,14 +8,19 @@
   run/show/hide; Ardour) and ui:showInterface + ui:idleInterface (LV2 1.6+
   hosts). Hiding ends the helper; showing again starts a fresh one and
   replays the last value of every control port, and the GUI's patch:Get
-  brings the rest.
+  brings the rest. The helper's window sends the qt:uiAlive keep-alives
+  (relayed like any message); the shim itself sends qt:uiAlive false when
+  the helper goes away (hidden, closed by the user, or cleanup), so the
+  plugin stops streaming to a host that no longer drains the ring.
 */
 #include "pipe_proto.h"
 #include "proto_uris.h"
 #include "quantone_ports.h"
 
 #include <lv2/atom/atom.h>
+#include <lv2/atom/forge.h>
 #include <lv2/core/lv2.h>
+#include <lv2/patch/patch.h>
 #include <lv2/ui/ui.h>
 #include <lv2/urid/urid.h>
 
@@ -58,6 +63,8 @@ typedef struct {
   const qt_external_ui_host *kx;
   LV2_URID_Map *map;
   LV2_URID event_transfer;
+  LV2_Atom_Forge forge;
+  LV2_URID patch_Set, patch_property, patch_value, qt_uiAlive;
   char *helper;
   char title[256];
   pid_t pid;
@@ -91,9 +98,33 @@ static void reap(qt_shim *s)
   s->pid = 0;
 }
 
+/** Tell the plugin that no UI is listening any more (qt:uiAlive false in
+    quantone_ports.h), so it stops streaming at once instead of after the
+    keep-alive timeout: a host that keeps the notify ring connected but
+    stops draining it once the UI is hidden (Ardour) then receives nothing
+    more to queue. */
+static void say_goodbye(qt_shim *s)
+{
+  _Alignas(8) uint8_t buf[128];
+  LV2_Atom_Forge *f = &s->forge;
+  LV2_Atom_Forge_Frame fr;
+  lv2_atom_forge_set_buffer(f, buf, sizeof buf);
+  LV2_Atom_Forge_Ref ok = lv2_atom_forge_object(f, &fr, 0, s->patch_Set);
+  ok = ok && lv2_atom_forge_key(f, s->patch_property);
+  ok = ok && lv2_atom_forge_urid(f, s->qt_uiAlive);
+  ok = ok && lv2_atom_forge_key(f, s->patch_value);
+  ok = ok && lv2_atom_forge_bool(f, false);
+  if (!ok)
+    return;
+  lv2_atom_forge_pop(f, &fr);
+  const LV2_Atom *a = (const LV2_Atom *)buf;
+  s->write(s->controller, QT_PORT_CONTROL, (uint32_t)sizeof *a + a->size, s->event_transfer, a);
+}
+
 static void stop_helper(qt_shim *s)
 {
   if (s->fd >= 0) {
+    say_goodbye(s);
     qt_pipe_queue(&s->out, QT_PIPE_QUIT, 0, 0, NULL, 0);
     qt_pipe_flush(s->fd, &s->out);
     /** Closing our end is the helper's EOF, in case QUIT did not fit. */
@@ -199,6 +230,7 @@ static int pump(qt_shim *s)
     reap(s);
     s->in.len = s->out.len = 0;
     s->closed = true;
+    say_goodbye(s);
     if (s->kx && s->kx->ui_closed)
       s->kx->ui_closed(s->controller);
     return 1;
@@ -255,6 +287,11 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *desc, const char *plugin
     return NULL;
   }
   s->event_transfer = s->map->map(s->map->handle, LV2_ATOM__eventTransfer);
+  lv2_atom_forge_init(&s->forge, s->map);
+  s->patch_Set = s->map->map(s->map->handle, LV2_PATCH__Set);
+  s->patch_property = s->map->map(s->map->handle, LV2_PATCH__property);
+  s->patch_value = s->map->map(s->map->handle, LV2_PATCH__value);
+  s->qt_uiAlive = s->map->map(s->map->handle, QUANTONE__uiAlive);
   s->write = write;
   s->controller = controller;
   snprintf(s->title, sizeof s->title, "%s",

@@ -34,6 +34,8 @@
 
 #include <dlfcn.h>
 #include <limits.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,34 +110,87 @@ static const char *const port_names[QL_PORT_COUNT] = {
   "latency",
 };
 
-#define QL_INT (LADSPA_HINT_BOUNDED_BELOW | LADSPA_HINT_BOUNDED_ABOVE | LADSPA_HINT_INTEGER)
-#define QL_DB (LADSPA_HINT_BOUNDED_BELOW | LADSPA_HINT_BOUNDED_ABOVE)
-
-/** Defaults match the Turtle. LADSPA can only express a default as a
-    point of the range, so the ranges are chosen to land on it: precision
-    over [2, 32] logarithmic has its middle at 8; the error gain range
-    [-20, 60] dB (the Turtle's [0, 60] plus some attenuation, which the
-    monitor accepts) has its middle at the Turtle's 20 dB. */
-static const LADSPA_PortRangeHint port_hints[QL_PORT_COUNT] = {
-  {0, 0, 0},
-  {0, 0, 0},
-  {QL_INT | LADSPA_HINT_LOGARITHMIC | LADSPA_HINT_DEFAULT_MIDDLE, 2, 32},
-  {QL_INT | LADSPA_HINT_DEFAULT_0, 0, 2},
-  {LADSPA_HINT_TOGGLED | LADSPA_HINT_DEFAULT_0, 0, 0},
-  {QL_INT | LADSPA_HINT_DEFAULT_1, 0, 2},
-  {QL_INT | LADSPA_HINT_DEFAULT_1, 0, 2}, /* activations: int8 dynamic */
-  {QL_INT | LADSPA_HINT_DEFAULT_0, 0, 2},
-  {QL_DB | LADSPA_HINT_DEFAULT_MIDDLE, -20, 60},
-  {QL_DB | LADSPA_HINT_DEFAULT_0, -24, 24},
-  {QL_DB | LADSPA_HINT_DEFAULT_0, -40, 12},
-  /* outputs: sox treats every control port as an input it must fill from
-     its arguments or the port's default, so outputs carry a default too */
-  {LADSPA_HINT_DEFAULT_0, 0, 0},
-  {LADSPA_HINT_DEFAULT_0, 0, 0},
-  {LADSPA_HINT_DEFAULT_0, 0, 0},
-  {LADSPA_HINT_DEFAULT_0, 0, 0},
-  {LADSPA_HINT_DEFAULT_0, 0, 0},
+/** What LADSPA needs beyond the port table: how a host should present
+    the value. Bounds and defaults come from the table
+    (quantone_ports.h), which is the Turtle's, so the LADSPA plugin
+    advertises exactly the range the core clamps every control to. */
+static const LADSPA_PortRangeHintDescriptor port_style[QL_PORT_COUNT] = {
+  [QL_PRECISION] = LADSPA_HINT_INTEGER | LADSPA_HINT_LOGARITHMIC,
+  [QL_MAPPING] = LADSPA_HINT_INTEGER,
+  [QL_ASYMMETRIC] = LADSPA_HINT_TOGGLED,
+  [QL_GRANULARITY] = LADSPA_HINT_INTEGER,
+  [QL_ACTIVATIONS] = LADSPA_HINT_INTEGER,
+  [QL_MONITOR] = LADSPA_HINT_INTEGER,
 };
+
+static LADSPA_PortRangeHint port_hints[QL_PORT_COUNT];
+
+/** The value a LADSPA default hint stands for (ladspa.h's definitions). */
+static double ladspa_default_value(LADSPA_PortRangeHintDescriptor d, double lo, double hi,
+                                   bool lg)
+{
+  double w;
+  switch (d) {
+  case LADSPA_HINT_DEFAULT_MINIMUM: return lo;
+  case LADSPA_HINT_DEFAULT_MAXIMUM: return hi;
+  case LADSPA_HINT_DEFAULT_0: return 0;
+  case LADSPA_HINT_DEFAULT_1: return 1;
+  case LADSPA_HINT_DEFAULT_100: return 100;
+  case LADSPA_HINT_DEFAULT_440: return 440;
+  case LADSPA_HINT_DEFAULT_LOW: w = 0.25; break;
+  case LADSPA_HINT_DEFAULT_MIDDLE: w = 0.5; break;
+  default: w = 0.75; break; /* HIGH */
+  }
+  if (lg && lo > 0 && hi > 0)
+    return exp(log(lo) * (1 - w) + log(hi) * w);
+  return lo * (1 - w) + hi * w;
+}
+
+/** LADSPA can only name a default as a point of the range (or 0, 1, 100,
+    440): take the one nearest the table's default. Every port lands on
+    it exactly (precision's [2, 32] logarithmic middle is 8) except
+    error_gain, whose 20 dB in [0, 60] is not expressible: hosts that
+    apply defaults start it at 15 dB (LOW), which only matters while the
+    monitor plays the error. */
+static void fill_hints(void)
+{
+  static const LADSPA_PortRangeHintDescriptor defaults[] = {
+    /* 0 and 1 first: the only defaults a toggled port may carry */
+    LADSPA_HINT_DEFAULT_0,    LADSPA_HINT_DEFAULT_1,       LADSPA_HINT_DEFAULT_MINIMUM,
+    LADSPA_HINT_DEFAULT_LOW,  LADSPA_HINT_DEFAULT_MIDDLE,  LADSPA_HINT_DEFAULT_HIGH,
+    LADSPA_HINT_DEFAULT_MAXIMUM, LADSPA_HINT_DEFAULT_100,  LADSPA_HINT_DEFAULT_440,
+  };
+  for (int i = 0; i < QL_PORT_COUNT; ++i) {
+    const qt_port_info *p = qt_port_info_get((int)ladspa_to_lv2[i]);
+    LADSPA_PortRangeHint *h = &port_hints[i];
+    memset(h, 0, sizeof *h);
+    if (p->kind == QT_KIND_CONTROL_OUT) {
+      /** sox treats every control port as an input it must fill from its
+          arguments or the port's default, so outputs carry a default. */
+      h->HintDescriptor = LADSPA_HINT_DEFAULT_0;
+      continue;
+    }
+    if (p->kind != QT_KIND_CONTROL_IN)
+      continue;
+    bool lg = (port_style[i] & LADSPA_HINT_LOGARITHMIC) != 0;
+    LADSPA_PortRangeHintDescriptor best = LADSPA_HINT_DEFAULT_MIDDLE;
+    double best_d = INFINITY;
+    for (size_t k = 0; k < sizeof defaults / sizeof *defaults; ++k) {
+      double v = ladspa_default_value(defaults[k], p->min, p->max, lg);
+      double d = fabs(v - p->def);
+      if (v >= p->min && v <= p->max && d < best_d - 1e-9) {
+        best = defaults[k];
+        best_d = d;
+      }
+    }
+    h->HintDescriptor =
+        port_style[i] | best |
+        (port_style[i] & LADSPA_HINT_TOGGLED ? 0
+                                              : LADSPA_HINT_BOUNDED_BELOW | LADSPA_HINT_BOUNDED_ABOVE);
+    h->LowerBound = p->min;
+    h->UpperBound = p->max;
+  }
+}
 
 /* ---- The instance ---------------------------------------------------------------- */
 
@@ -230,5 +285,7 @@ static const LADSPA_Descriptor descriptor = {
 __attribute__((visibility("default"))) const LADSPA_Descriptor *
 ladspa_descriptor(unsigned long index)
 {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, fill_hints);
   return index == 0 ? &descriptor : NULL;
 }

@@ -42,6 +42,7 @@ void qt_uris_init(qt_uris *u, LV2_URID_Map *map)
   u->qt_layerSqnr = M(QUANTONE__layerSqnr);
   u->qt_histogram = M(QUANTONE__histogram);
   u->qt_histogramLayer = M(QUANTONE__histogramLayer);
+  u->qt_uiAlive = M(QUANTONE__uiAlive);
   u->qt_path = M(QUANTONE__path);
   u->qt_name = M(QUANTONE__name);
   u->qt_architecture = M(QUANTONE__architecture);
@@ -71,6 +72,20 @@ void qt_uris_init(qt_uris *u, LV2_URID_Map *map)
 
 /* ---- Incoming ------------------------------------------------------------------- */
 
+/** A UI's keep-alive (true) or goodbye (false): see qt:uiAlive in
+    quantone_ports.h. False also drops a snapshot waiting to be sent, so
+    nothing streams after it, not even the frame already taken. */
+static void ui_alive(qt_plugin *self, bool alive)
+{
+  if (alive) {
+    double n = QUANTONE_UI_ALIVE_TIMEOUT_S * self->host_rate;
+    self->ui_alive_left = n > 1.0 ? (uint32_t)n : 1u;
+  } else {
+    self->ui_alive_left = 0;
+    self->frame_ready = false;
+  }
+}
+
 static void on_object(qt_plugin *self, const LV2_Atom_Object *obj)
 {
   const qt_uris *u = &self->uris;
@@ -90,6 +105,9 @@ static void on_object(qt_plugin *self, const LV2_Atom_Object *obj)
     } else if (key == u->qt_histogramLayer && value->type == u->atom_Int) {
       self->hist_layer = ((const LV2_Atom_Int *)value)->body;
       self->hist_requested = true;
+    } else if (key == u->qt_uiAlive &&
+               (value->type == u->atom_Bool || value->type == u->atom_Int)) {
+      ui_alive(self, ((const LV2_Atom_Int *)value)->body != 0);
     }
   } else if (obj->body.otype == u->patch_Get) {
     self->send_path = self->send_info = self->send_sqnr = true;
@@ -114,7 +132,9 @@ void qt_read_control_port(qt_plugin *self)
 
 void qt_notify_begin(qt_plugin *self, uint32_t n_samples)
 {
-  (void)n_samples;
+  /** The keep-alive clock is the audio itself: no system clock in run(),
+      and a host that stops calling run() has nothing to stream anyway. */
+  self->ui_alive_left = self->ui_alive_left > n_samples ? self->ui_alive_left - n_samples : 0;
   self->notify_ok = false;
   if (!self->map || !self->notify)
     return;
@@ -310,6 +330,11 @@ void qt_send_messages(qt_plugin *self)
     self->send_path = false;
   if (self->send_info && send_info(self))
     self->send_info = false;
+  /** The streamed data only while a UI is alive; SQNR and histogram stay
+      pending meanwhile (one message each, the latest), so a UI that comes
+      back gets them with its first keep-alive. */
+  if (!self->ui_alive_left)
+    return;
   if (self->send_sqnr && send_sqnr(self))
     self->send_sqnr = false;
   if (self->send_hist && self->hist && send_hist(self))
@@ -322,6 +347,14 @@ void qt_send_messages(qt_plugin *self)
     frame_interval samples snapshot them for the next message. */
 void qt_frames_feed(qt_plugin *self, const float *q, const float *r, int n)
 {
+  /** No UI alive: no snapshot (a stale one would go out first when a UI
+      comes back) and no copying. The ring is refilled before the next
+      snapshot at any model rate from 6.4 kHz up (frame_interval = rate /
+      QUANTONE_FRAME_RATE >= QUANTONE_FRAME_LEN). */
+  if (!self->ui_alive_left) {
+    self->frame_ready = false;
+    return;
+  }
   for (int i = 0; i < n; ++i) {
     self->frame_ring_q[self->frame_pos] = q[i];
     self->frame_ring_r[self->frame_pos] = r[i];

@@ -6,12 +6,30 @@
   The window is QT_ESR_SEGS segments of rate/QT_ESR_SEGS samples counted
   from activation, independent of the host's block size, so the value on
   the port is exactly ESR = sum((q - r)^2) / sum(r^2) over the last
-  QUANTONE_ESR_WINDOW_S seconds of whole segments; a test can recompute it
-  offline from the two rendered signals.
+  QUANTONE_ESR_WINDOW_S seconds of whole segments (of signal: see Silence
+  below); a test can recompute it offline from the two rendered signals.
+
+  Both signals pass through a copy of the output's DC blocker (dcblock.h)
+  before they are compared, the quantized path through one, the reference
+  through another, so the meter measures what the player hears: a model
+  variant that idles at an offset the blocker removes (the default
+  model's is +0.095 at 2 bits) is not charged for it, and an ESR
+  recomputed offline from two rendered outputs (tests, quantone-render) is
+  the port's value. The error stays the model's: the filter is linear and
+  the same on both, so it only removes what neither output contains any
+  more.
+
+  Silence: a segment whose reference is below QUANTONE_ESR_SILENCE_MS
+  (about -70 dBFS) does not enter the window, so the window is the last
+  QUANTONE_ESR_WINDOW_S of signal, and the port holds its value through a
+  pause instead of measuring the models' idle noise against a reference of
+  nearly nothing (Ardour with the transport stopped showed a constant
+  -33.9 dB). The clipped count keeps the plain time window.
 */
 #include "qt_plugin.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define ESR_FLOOR_DB -120.0f
@@ -25,6 +43,8 @@ void qt_meters_reset(qt_meters *mt, double rate)
     mt->seg_len = 1;
   mt->esr_db = ESR_FLOOR_DB;
   mt->dsp_ratio = 1.0f;
+  qt_dcblock_init(&mt->dc_q, rate);
+  qt_dcblock_init(&mt->dc_r, rate);
 }
 
 static float esr_db(double num, double den)
@@ -38,28 +58,38 @@ static float esr_db(double num, double den)
 }
 
 /** Close the current segment and recompute the window sums (QT_ESR_SEGS
-    additions per segment: cheap, and no drift from running subtraction). */
+    additions per segment: cheap, and no drift from running subtraction).
+    num / den form a ring of the last QT_ESR_SEGS segments with signal
+    (idx, filled); clip a ring of the last QT_ESR_SEGS segments of time
+    (cidx, cfilled). */
 static void close_segment(qt_meters *mt)
 {
-  mt->num[mt->idx] = mt->acc_num;
-  mt->den[mt->idx] = mt->acc_den;
-  mt->clip[mt->idx] = mt->acc_clip;
-  mt->idx = (mt->idx + 1) % QT_ESR_SEGS;
-  if (mt->filled < QT_ESR_SEGS)
-    ++mt->filled;
+  bool silent = mt->acc_den < QUANTONE_ESR_SILENCE_MS * mt->seg_len;
+  mt->clip[mt->cidx] = mt->acc_clip;
+  mt->cidx = (mt->cidx + 1) % QT_ESR_SEGS;
+  if (mt->cfilled < QT_ESR_SEGS)
+    ++mt->cfilled;
+  size_t clip = 0;
+  for (int i = 0; i < mt->cfilled; ++i)
+    clip += mt->clip[i];
+  /* per second, over the part of the window seen so far */
+  mt->clipped = (float)((double)clip * QT_ESR_SEGS / (QUANTONE_ESR_WINDOW_S * mt->cfilled));
+  if (!silent) {
+    mt->num[mt->idx] = mt->acc_num;
+    mt->den[mt->idx] = mt->acc_den;
+    mt->idx = (mt->idx + 1) % QT_ESR_SEGS;
+    if (mt->filled < QT_ESR_SEGS)
+      ++mt->filled;
+    double num = 0, den = 0;
+    for (int i = 0; i < mt->filled; ++i) {
+      num += mt->num[i];
+      den += mt->den[i];
+    }
+    mt->esr_db = esr_db(num, den);
+  }
   mt->acc_num = mt->acc_den = 0.0;
   mt->acc_clip = 0;
   mt->pos = 0;
-  double num = 0, den = 0;
-  size_t clip = 0;
-  for (int i = 0; i < mt->filled; ++i) {
-    num += mt->num[i];
-    den += mt->den[i];
-    clip += mt->clip[i];
-  }
-  mt->esr_db = esr_db(num, den);
-  /* per second, over the part of the window seen so far */
-  mt->clipped = (float)((double)clip * QT_ESR_SEGS / (QUANTONE_ESR_WINDOW_S * mt->filled));
 }
 
 void qt_meters_feed(qt_meters *mt, const float *q, const float *r, int n, size_t clipped)
@@ -72,9 +102,10 @@ void qt_meters_feed(qt_meters *mt, const float *q, const float *r, int n, size_t
       k = n - i;
     double num = mt->acc_num, den = mt->acc_den;
     for (int j = i; j < i + k; ++j) {
-      double e = (double)q[j] - (double)r[j];
+      double fq = qt_dcblock_step(&mt->dc_q, q[j]), fr = qt_dcblock_step(&mt->dc_r, r[j]);
+      double e = fq - fr;
       num += e * e;
-      den += (double)r[j] * (double)r[j];
+      den += fr * fr;
     }
     mt->acc_num = num;
     mt->acc_den = den;
@@ -82,6 +113,10 @@ void qt_meters_feed(qt_meters *mt, const float *q, const float *r, int n, size_t
     i += k;
     if (mt->pos == mt->seg_len)
       close_segment(mt);
+  }
+  if (!isfinite(mt->dc_q.y1) || !isfinite(mt->dc_r.y1)) {
+    qt_dcblock_reset(&mt->dc_q);
+    qt_dcblock_reset(&mt->dc_r);
   }
 }
 

@@ -26,10 +26,9 @@ void qt_monitor_set(qt_monitor_mix *m, int mode, float error_gain_db)
     mode = 0;
   for (int i = 0; i < 3; ++i)
     m->target[i] = i == mode ? 1.0f : 0.0f;
-  if (!(error_gain_db > -120.0f))
-    error_gain_db = -120.0f;
-  if (error_gain_db > 120.0f)
-    error_gain_db = 120.0f;
+  /** The declared range: plugin.c clamps already, this keeps the monitor
+      safe whoever calls it. */
+  error_gain_db = qt_port_clamp(QT_PORT_ERROR_GAIN, error_gain_db);
   m->eg_target = powf(10.0f, error_gain_db / 20.0f);
 }
 

@@ -26,27 +26,15 @@
 #define QT_DEFAULT_MODEL_FILE "overdrive_standard.nam"
 #endif
 
-/** Control defaults, used while a control port is unconnected (lv2apply
-    and other hosts may leave any of them so); they match the Turtle. */
-static float control_default(int port)
-{
-  switch (port) {
-  case QT_PORT_PRECISION: return 8.0f;
-  case QT_PORT_GRANULARITY: return (float)QT_GRAN_CHANNEL;
-  /** The integer path is the point of quantizing (float activations cost
-      about FP32's CPU), so it is what a host gets without asking. */
-  case QT_PORT_ACTIVATIONS: return (float)QT_ACT_DYNAMIC;
-  case QT_PORT_ENABLED: return 1.0f;
-  case QT_PORT_ERROR_GAIN: return 20.0f;
-  default: return 0.0f;
-  }
-}
-
+/** A control as the plugin plays it: the port table's default while the
+    port is unconnected (lv2apply and other hosts may leave any of them
+    so) or NaN, else the value clamped to its declared range. Hosts and
+    automation can write anything into a control port (1e30 dB of output
+    level made every sample +Inf), and the table is the Turtle's. */
 static float control(const qt_plugin *self, int port)
 {
   const float *p = self->ctl[port];
-  float v = p ? *p : control_default(port);
-  return isfinite(v) ? v : control_default(port);
+  return p ? qt_port_clamp(port, *p) : qt_port_info_get(port)->def;
 }
 
 static void cleanup(LV2_Handle h);
@@ -86,6 +74,7 @@ static LV2_Handle instantiate(const LV2_Descriptor *desc, double rate, const cha
   qt_gain_init(&self->out_gain, rate, 0.01);
   qt_gain_init(&self->wet, rate, QT_FADE_S / 3);
   qt_monitor_init(&self->monitor, rate);
+  qt_dcblock_init(&self->dcblock, rate);
   qt_meters_reset(&self->meters, rate);
   self->mfade_len = (int)lround(QT_FADE_S * rate);
   if (self->mfade_len < 1)
@@ -149,6 +138,7 @@ static void activate(LV2_Handle h)
     qt_model_reset_all(self->model);
     qt_meters_reset(&self->meters, self->model->rate);
   }
+  qt_dcblock_reset(&self->dcblock);
   memset(self->delay, 0, QT_MAX_LATENCY * sizeof(float));
   self->delay_pos = 0;
   self->played = false;
@@ -244,6 +234,11 @@ static void process(qt_plugin *self, const float *in, float *out, uint32_t n)
     } else {
       memcpy(wet, self->xbuf, (size_t)k * sizeof(float));
     }
+    /** After the crossfades (one filter over the whole output: a switch's
+        change of offset becomes a short decay, not a step that stays),
+        before the output level (a gain change does not disturb it), and
+        never on the dry path, which bypass must return untouched. */
+    qt_dcblock_run(&self->dcblock, wet, k);
     qt_gain_apply(&self->out_gain, wet, wet, k);
     delay_dry(self, self->dry, k);
     qt_gain_mix(&self->wet, self->dry, wet, out + done, k);
@@ -268,6 +263,8 @@ static void recover(qt_plugin *self, float *out, uint32_t n)
     qt_garbage(self, QT_FREE_MODEL, self->model_old);
     self->model_old = NULL;
   }
+  /* the models restart from their steady state: so does the blocker */
+  qt_dcblock_reset(&self->dcblock);
   memset(self->delay, 0, QT_MAX_LATENCY * sizeof(float));
   memset(out, 0, n * sizeof(float));
 }

@@ -18,6 +18,7 @@
 #ifndef QUANTONE_PLUGIN_QT_PLUGIN_H
 #define QUANTONE_PLUGIN_QT_PLUGIN_H
 
+#include "dcblock.h"
 #include "quantone_ports.h"
 
 #include "engine.h"
@@ -121,7 +122,8 @@ typedef struct qt_model {
 /* ---- Meters, monitor, levels --------------------------------------------- */
 
 typedef struct {
-  int seg_len, pos, idx, filled;
+  int seg_len, pos, idx, filled; /**< idx, filled: segments with signal */
+  int cidx, cfilled;              /**< the clip ring: every segment */
   double num[QT_ESR_SEGS], den[QT_ESR_SEGS];
   size_t clip[QT_ESR_SEGS];
   double acc_num, acc_den;
@@ -129,6 +131,9 @@ typedef struct {
   float esr_db, clipped;
   double t_q, t_ref; /**< smoothed seconds per step of each path */
   float dsp_ratio;
+  /** The output's DC blocker, once per path: the meters compare what the
+      player hears (meters.c says why). */
+  qt_dcblock dc_q, dc_r;
 } qt_meters;
 
 void qt_meters_reset(qt_meters *mt, double rate);
@@ -223,7 +228,7 @@ typedef struct {
       atom_Object, atom_Tuple, atom_Vector, atom_eventTransfer, atom_URID;
   LV2_URID patch_Set, patch_Get, patch_property, patch_value;
   LV2_URID qt_model, qt_modelInfo, qt_error, qt_frames, qt_layerSqnr, qt_histogram,
-      qt_histogramLayer;
+      qt_histogramLayer, qt_uiAlive;
   LV2_URID qt_path, qt_name, qt_architecture, qt_modelRate, qt_hostRate, qt_resampling,
       qt_latency, qt_weightCount, qt_weightBytesFp32, qt_weightBytes, qt_variant,
       qt_linearNames, qt_message, qt_sampleRate, qt_reference, qt_quantized, qt_difference,
@@ -318,6 +323,7 @@ typedef struct qt_plugin {
   qt_meters meters;
   qt_monitor_mix monitor;
   qt_gain in_gain, out_gain, wet;
+  qt_dcblock dcblock; /**< on the model's output, before the output level */
   float *xbuf, *dry, *wet_buf, *wet_old; /**< host-rate [QT_HOST_CHUNK] */
   float *delay;                          /**< dry delay line [QT_MAX_LATENCY] */
   int delay_pos;
@@ -336,6 +342,9 @@ typedef struct qt_plugin {
   bool frame_ready;
   float frame_r[QUANTONE_FRAME_LEN], frame_q[QUANTONE_FRAME_LEN];
   float frame_rate;
+  /** Host frames of audio left before the last qt:uiAlive expires; the
+      streamed messages go out only while it is above 0. */
+  uint32_t ui_alive_left;
 } qt_plugin;
 
 /* worker.c */

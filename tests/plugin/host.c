@@ -128,7 +128,8 @@ static struct {
       atom_Sequence, atom_Float, atom_Double;
   LV2_URID patch_Set, patch_Get, patch_property, patch_value;
   LV2_URID qt_model, qt_error, qt_message, qt_modelInfo, qt_frames, qt_layerSqnr, qt_histogram,
-      qt_histogramLayer, qt_resampling, qt_latency, qt_counts, qt_values, qt_variant;
+      qt_histogramLayer, qt_resampling, qt_latency, qt_counts, qt_values, qt_variant,
+      qt_uiAlive;
   LV2_URID bufsz_max, bufsz_nominal, param_sampleRate;
 } U;
 
@@ -196,6 +197,7 @@ void qh_world_init(LilvWorld *world)
   U.qt_counts = map_uri(NULL, QUANTONE__counts);
   U.qt_values = map_uri(NULL, QUANTONE__values);
   U.qt_variant = map_uri(NULL, QUANTONE__variant);
+  U.qt_uiAlive = map_uri(NULL, QUANTONE__uiAlive);
   U.bufsz_max = map_uri(NULL, LV2_BUF_SIZE__maxBlockLength);
   U.bufsz_nominal = map_uri(NULL, LV2_BUF_SIZE__nominalBlockLength);
   U.param_sampleRate = map_uri(NULL, LV2_PARAMETERS__sampleRate);
@@ -420,14 +422,22 @@ static LV2_Atom_Forge_Ref build_set_path(LV2_Atom_Forge *f, const void *arg)
   return r;
 }
 
-static LV2_Atom_Forge_Ref build_set_layer(LV2_Atom_Forge *f, const void *arg)
+/** patch:Set of a property to a 32-bit atom (Int or Bool: the same body). */
+typedef struct {
+  LV2_URID key, type;
+  int32_t value;
+} set_int32_arg;
+
+static LV2_Atom_Forge_Ref build_set_int32(LV2_Atom_Forge *f, const void *arg)
 {
+  const set_int32_arg *a = arg;
   LV2_Atom_Forge_Frame fr;
   LV2_Atom_Forge_Ref r = lv2_atom_forge_object(f, &fr, 0, U.patch_Set);
   lv2_atom_forge_key(f, U.patch_property);
-  lv2_atom_forge_urid(f, U.qt_histogramLayer);
+  lv2_atom_forge_urid(f, a->key);
   lv2_atom_forge_key(f, U.patch_value);
-  lv2_atom_forge_int(f, *(const int *)arg);
+  lv2_atom_forge_atom(f, sizeof a->value, a->type);
+  lv2_atom_forge_write(f, &a->value, sizeof a->value);
   lv2_atom_forge_pop(f, &fr);
   return r;
 }
@@ -442,7 +452,16 @@ static LV2_Atom_Forge_Ref build_get(LV2_Atom_Forge *f, const void *arg)
 }
 
 void qh_set_model(qhost *h, const char *path) { append(h, build_set_path, path); }
-void qh_set_hist_layer(qhost *h, int layer) { append(h, build_set_layer, &layer); }
+void qh_set_hist_layer(qhost *h, int layer)
+{
+  set_int32_arg a = {U.qt_histogramLayer, U.atom_Int, layer};
+  append(h, build_set_int32, &a);
+}
+void qh_ui_alive(qhost *h, bool alive)
+{
+  set_int32_arg a = {U.qt_uiAlive, U.atom_Bool, alive ? 1 : 0};
+  append(h, build_set_int32, &a);
+}
 void qh_get(qhost *h) { append(h, build_get, NULL); }
 
 static void parse_notify(qhost *h)
@@ -507,6 +526,13 @@ static void parse_notify(qhost *h)
 
 void qh_run(qhost *h, const float *in, float *out, uint32_t n)
 {
+  if (h->alive_every) {
+    if (h->alive_count == 0)
+      qh_ui_alive(h, true);
+    h->alive_count += n;
+    if (h->alive_count >= h->alive_every)
+      h->alive_count = 0; /* the next run sends one */
+  }
   if (n)
     memcpy(h->in, in, n * sizeof(float));
   LV2_Atom_Sequence *nt = (LV2_Atom_Sequence *)h->notify;

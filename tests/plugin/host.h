@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define QH_MAX_BLOCK 4096
 #define QH_QUEUE_BYTES (1 << 16)
@@ -64,6 +65,9 @@ typedef struct {
   /** CPU time of the calling thread in run(): what run() itself costs,
       not how long another process held the core */
   double max_run_cpu_s;
+  /* qt:uiAlive: when alive_every > 0, qh_run sends a keep-alive (true)
+     before the first run and then every alive_every frames, like an open UI */
+  uint32_t alive_every, alive_count;
 } qhost;
 
 typedef struct {
@@ -100,6 +104,8 @@ void qh_settle(qhost *h);
 void qh_set_model(qhost *h, const char *path);
 void qh_set_hist_layer(qhost *h, int layer);
 void qh_get(qhost *h);
+/** patch:Set qt:uiAlive true / false on the control port (next run). */
+void qh_ui_alive(qhost *h, bool alive);
 
 typedef void (*qh_block_fn)(qhost *h, size_t pos, uint32_t n, void *user);
 /** Render x[n] -> y[n] in blocks of `block` frames, or random sizes in

@@ -28,20 +28,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static int failures;
 static const LilvPlugin *plugin;
 static const char *bundle_dir, *models_dir, *tmp_dir;
 static char default_model[1024];
 
-#define CHECK(cond, ...)                                                                       \
-  do {                                                                                         \
-    bool ok_ = (cond);                                                                         \
-    printf("%s ", ok_ ? "  ok  " : "  FAIL");                                                  \
-    printf(__VA_ARGS__);                                                                       \
-    printf("\n");                                                                              \
-    if (!ok_)                                                                                  \
-      ++failures;                                                                              \
-  } while (0)
+#define CHECK qh_check
 
 #define BLOCK 256
 
@@ -401,7 +392,7 @@ int main(int argc, char **argv)
   test_recover_exact("LSTM, 8-bit int8 dynamic", lstm, 8, QT_ACT_DYNAMIC);
 
   lilv_world_free(world);
-  printf("%s (%d failure%s)\n", failures ? "FAILED" : "all passed", failures,
-         failures == 1 ? "" : "s");
-  return failures ? 1 : 0;
+  printf("%s (%d failure%s)\n", qh_failures ? "FAILED" : "all passed", qh_failures,
+         qh_failures == 1 ? "" : "s");
+  return qh_failures ? 1 : 0;
 }
