@@ -111,6 +111,10 @@ static void on_object(qt_plugin *self, const LV2_Atom_Object *obj)
     }
   } else if (obj->body.otype == u->patch_Get) {
     self->send_path = self->send_info = self->send_sqnr = true;
+    if (self->missing_msg[0]) {
+      memcpy(self->error_msg, self->missing_msg, sizeof self->error_msg);
+      self->send_error = true;
+    }
     if (self->hist)
       self->send_hist = true;
     else

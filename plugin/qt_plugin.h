@@ -334,6 +334,10 @@ typedef struct qt_plugin {
   bool send_path, send_info, send_sqnr, send_hist;
   bool send_error;
   char error_msg[QT_MSG_MAX];
+  /** "model missing: PATH ..." while a restored session's model could not
+      be loaded (empty otherwise): sent again on every patch:Get, so a GUI
+      opened after the restore still learns why the default plays. */
+  char missing_msg[QT_MSG_MAX];
   qt_hist *hist;
   int hist_layer;
   bool hist_requested;

@@ -118,8 +118,10 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
       self->model_old = NULL;
     }
   }
-  if (missing)
-    qt_publish_path(self, path); /* after the install, which names the default */
+  if (missing) { /* after the install, which names the default */
+    qt_publish_path(self, path);
+    snprintf(self->missing_msg, sizeof self->missing_msg, "%s", self->error_msg);
+  }
   if (apath) {
     if (free_path)
       free_path->free_path(free_path->handle, apath);

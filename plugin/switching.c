@@ -272,6 +272,7 @@ void qt_install_model(qt_plugin *self, qt_model *m, bool fade)
   self->frame_count = 0;
   self->latency = m->rs ? qt_resampler_latency(m->rs) : 0;
   qt_publish_path(self, m->path);
+  self->missing_msg[0] = '\0'; /* a model plays as asked (restore sets it after) */
   self->send_path = self->send_info = self->send_sqnr = true;
   if (self->map) {
     if (self->hist)

@@ -305,10 +305,23 @@ static void test_state(void)
     qh_run(h, x, y, 256);
   p = saved_path(h, si, &io);
   CHECK(!strcmp(p, gone), "and after playing and switching nothing: %s", p);
+  /* A GUI opened after the restore asks with patch:Get: it must learn why
+     the default plays, not only that it does. */
+  e0 = h->n_errors;
+  h->last_error[0] = '\0';
+  qh_get(h);
+  qh_settle(h);
+  CHECK(h->n_errors > e0 && !strncmp(h->last_error, want, strlen(want)),
+        "patch:Get later: \"model missing\" sent again (\"%.120s\")", h->last_error);
   qh_set_model(h, model_path);
   qh_settle(h);
   p = saved_path(h, si, &io);
   CHECK(!strcmp(p, model_path), "after the user loads a model the state names it: %s", p);
+  e0 = h->n_errors;
+  qh_get(h);
+  qh_settle(h);
+  CHECK(h->n_errors == e0, "patch:Get once it plays: no \"model missing\" (%d errors)",
+        h->n_errors - e0);
   qh_free(h);
 }
 
