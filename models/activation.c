@@ -37,27 +37,27 @@ void qm_sigmoid_v(bool fast, float *y, const float *x, size_t n)
     y[i] = 1.0f / (1.0f + expf(-x[i]));
 }
 
-void qm_activate(qm_activation a, bool fast, float *x, size_t n)
+void qm_activate(qm_nonlinearity a, bool fast, float *x, size_t n)
 {
   switch (a) {
-  case QM_ACT_NONE:
-  case QM_ACT_COUNT:
+  case QM_NONLIN_NONE:
+  case QM_NONLIN_COUNT:
     return;
-  case QM_ACT_TANH:
+  case QM_NONLIN_TANH:
     qm_tanh_v(fast, x, x, n);
     return;
-  case QM_ACT_SIGMOID:
+  case QM_NONLIN_SIGMOID:
     qm_sigmoid_v(fast, x, x, n);
     return;
-  case QM_ACT_RELU:
+  case QM_NONLIN_RELU:
     for (size_t i = 0; i < n; ++i)
       x[i] = x[i] > 0.0f ? x[i] : 0.0f;
     return;
-  case QM_ACT_HARDTANH:
+  case QM_NONLIN_HARDTANH:
     for (size_t i = 0; i < n; ++i)
       x[i] = x[i] < -1.0f ? -1.0f : (x[i] > 1.0f ? 1.0f : x[i]);
     return;
-  case QM_ACT_FASTTANH:
+  case QM_NONLIN_FASTTANH:
     for (size_t i = 0; i < n; ++i)
       x[i] = qm_fasttanh(x[i]);
     return;

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-void qm_activate(qm_activation a, bool fast, float *x, size_t n);
+void qm_activate(qm_nonlinearity a, bool fast, float *x, size_t n);
 void qm_tanh_v(bool fast, float *y, const float *x, size_t n);
 void qm_sigmoid_v(bool fast, float *y, const float *x, size_t n);
 

@@ -62,23 +62,23 @@ static bool read_vector(qm_ctx *c, json_t *v, size_t n, const char *what, float 
   return qm_json_floats(c, v, item, 0, n, out);
 }
 
-static bool parse_act(qm_ctx *c, json_t *layer, const char *where, qm_activation *out)
+static bool parse_act(qm_ctx *c, json_t *layer, const char *where, qm_nonlinearity *out)
 {
   json_t *v = json_object_get(layer, "activation");
-  *out = QM_ACT_NONE;
+  *out = QM_NONLIN_NONE;
   if (!v || json_is_null(v))
     return true;
   if (!json_is_string(v))
     return qm_fail(c, "\"activation\" in %s must be a string", where);
   const char *s = json_string_value(v);
   if (!*s || !strcmp(s, "linear"))
-    *out = QM_ACT_NONE;
+    *out = QM_NONLIN_NONE;
   else if (!strcmp(s, "tanh"))
-    *out = QM_ACT_TANH;
+    *out = QM_NONLIN_TANH;
   else if (!strcmp(s, "relu"))
-    *out = QM_ACT_RELU;
+    *out = QM_NONLIN_RELU;
   else if (!strcmp(s, "sigmoid"))
-    *out = QM_ACT_SIGMOID;
+    *out = QM_NONLIN_SIGMOID;
   else {
     char shown[QM_SHOWN_BYTES];
     return qm_fail(c, "unsupported activation %s in %s (supported: tanh, relu, sigmoid, none)",

@@ -30,11 +30,11 @@ bool qm_fail(qm_ctx *c, const char *fmt, ...)
   return false;
 }
 
-const char *qm_activation_name(qm_activation a)
+const char *qm_nonlinearity_name(qm_nonlinearity a)
 {
-  static const char *const names[QM_ACT_COUNT] = {"none", "tanh", "relu", "sigmoid",
+  static const char *const names[QM_NONLIN_COUNT] = {"none", "tanh", "relu", "sigmoid",
                                                   "hardtanh", "fasttanh"};
-  return (unsigned)a < QM_ACT_COUNT ? names[a] : "?";
+  return (unsigned)a < QM_NONLIN_COUNT ? names[a] : "?";
 }
 
 const char *qm_layer_kind_name(qm_layer_kind k)

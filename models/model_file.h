@@ -62,17 +62,20 @@ extern "C" {
 #define QM_WAVENET_HISTORY_ROOM 4
 #define QM_MAX_LINEAR_TAPS 65536               /**< NAM Linear receptive_field */
 
+/** A layer's nonlinearity, as the model file names it. Not the setting's
+    activation quantization (qm_actq, setting.h): the two used to share
+    the QM_ACT_ prefix. */
 typedef enum {
-  QM_ACT_NONE = 0,  /**< identity ("", "linear", absent) */
-  QM_ACT_TANH,
-  QM_ACT_RELU,
-  QM_ACT_SIGMOID,
-  QM_ACT_HARDTANH,  /**< clamp to [-1, 1] */
-  QM_ACT_FASTTANH,  /**< NAM's rational tanh approximation */
-  QM_ACT_COUNT
-} qm_activation;
+  QM_NONLIN_NONE = 0,  /**< identity ("", "linear", absent) */
+  QM_NONLIN_TANH,
+  QM_NONLIN_RELU,
+  QM_NONLIN_SIGMOID,
+  QM_NONLIN_HARDTANH,  /**< clamp to [-1, 1] */
+  QM_NONLIN_FASTTANH,  /**< NAM's rational tanh approximation */
+  QM_NONLIN_COUNT
+} qm_nonlinearity;
 
-const char *qm_activation_name(qm_activation a);
+const char *qm_nonlinearity_name(qm_nonlinearity a);
 
 typedef enum {
   QM_FILE_NAM = 0,  /**< Neural Amp Modeler .nam (JSON), versions 0.5.x */
@@ -100,7 +103,7 @@ typedef struct {
 
 typedef struct {
   int input_size, condition_size, head_size, channels, kernel_size;
-  qm_activation activation; /**< applied to z (gated: to its top half) */
+  qm_nonlinearity activation; /**< applied to z (gated: to its top half) */
   bool gated;               /**< a = act(z[0:C]) * sigmoid(z[C:2C]) */
   bool head_bias;
   int n_layers;
@@ -148,7 +151,7 @@ typedef struct {
   qm_layer_kind kind;
   int in, out;
   int taps; /**< FIR only */
-  qm_activation activation; /**< DENSE / ACTIVATION */
+  qm_nonlinearity activation; /**< DENSE / ACTIVATION */
   float *wx, *wh, *b, *bh, *h0, *c0;
 } qm_seq_layer;
 

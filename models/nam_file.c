@@ -47,7 +47,7 @@ static bool parse_version(qm_ctx *c, qm_desc *d, json_t *root)
   return d->version != NULL || qm_fail(c, "out of memory");
 }
 
-static bool parse_activation(qm_ctx *c, json_t *obj, const char *where, qm_activation *out)
+static bool parse_activation(qm_ctx *c, json_t *obj, const char *where, qm_nonlinearity *out)
 {
   json_t *v = qm_get(c, obj, where, "activation", true);
   if (!v)
@@ -59,10 +59,10 @@ static bool parse_activation(qm_ctx *c, json_t *obj, const char *where, qm_activ
     return qm_fail(c, "\"activation\" in %s must be a string", where);
   static const struct {
     const char *name;
-    qm_activation act;
-  } table[] = {{"Tanh", QM_ACT_TANH},         {"ReLU", QM_ACT_RELU},
-               {"Sigmoid", QM_ACT_SIGMOID},   {"Hardtanh", QM_ACT_HARDTANH},
-               {"Fasttanh", QM_ACT_FASTTANH}, {"Identity", QM_ACT_NONE}};
+    qm_nonlinearity act;
+  } table[] = {{"Tanh", QM_NONLIN_TANH},         {"ReLU", QM_NONLIN_RELU},
+               {"Sigmoid", QM_NONLIN_SIGMOID},   {"Hardtanh", QM_NONLIN_HARDTANH},
+               {"Fasttanh", QM_NONLIN_FASTTANH}, {"Identity", QM_NONLIN_NONE}};
   const char *s = json_string_value(v);
   for (size_t i = 0; i < sizeof table / sizeof table[0]; ++i) {
     if (strcmp(s, table[i].name) == 0) {
@@ -318,7 +318,7 @@ static bool load_lstm(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t
   head->kind = QM_LAYER_DENSE;
   head->in = hidden;
   head->out = 1;
-  head->activation = QM_ACT_NONE;
+  head->activation = QM_NONLIN_NONE;
   if (!(head->wx = take(d, &cur, h)) || !(head->b = take(d, &cur, 1)))
     return qm_fail(c, "out of memory");
   d->arch = QM_ARCH_SEQUENTIAL;

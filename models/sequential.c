@@ -20,7 +20,7 @@
 typedef struct {
   qm_layer_kind kind;
   int in, out, taps, gates;
-  qm_activation act;
+  qm_nonlinearity act;
   qm_linear wx, wh;
   bool has_wx, has_wh;
   float *h0, *c0;  /* start state [out], NULL = zero */

@@ -73,7 +73,7 @@ typedef struct {
 
 typedef struct {
   int C, Z, K, head_size;
-  qm_activation act;
+  qm_nonlinearity act;
   bool gated;
   int n_layers;
   wn_layer *layers;
@@ -451,7 +451,7 @@ static qk_wavenet_layer int8_layer_spec(const wn_array *A, wn_layer *L)
 */
 static bool int8_layer(const qm_model *m, const wn_array *A, wn_layer *L)
 {
-  if (!L->hq.codes || A->gated || A->act != QM_ACT_TANH || !m->fast ||
+  if (!L->hq.codes || A->gated || A->act != QM_NONLIN_TANH || !m->fast ||
       L->conv.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->conv.observe ||
       L->w1x1.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->w1x1.observe ||
       !is_rank1(&L->mixin) || L->mixin.observe)

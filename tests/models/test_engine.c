@@ -18,14 +18,14 @@
 enum { T = 2000 };
 static int failures;
 
-static double act(qm_activation a, double v)
+static double act(qm_nonlinearity a, double v)
 {
   switch (a) {
-  case QM_ACT_TANH: return tanh(v);
-  case QM_ACT_RELU: return v > 0 ? v : 0;
-  case QM_ACT_SIGMOID: return 1 / (1 + exp(-v));
-  case QM_ACT_HARDTANH: return v < -1 ? -1 : (v > 1 ? 1 : v);
-  case QM_ACT_FASTTANH: return qm_fasttanh((float)v);
+  case QM_NONLIN_TANH: return tanh(v);
+  case QM_NONLIN_RELU: return v > 0 ? v : 0;
+  case QM_NONLIN_SIGMOID: return 1 / (1 + exp(-v));
+  case QM_NONLIN_HARDTANH: return v < -1 ? -1 : (v > 1 ? 1 : v);
+  case QM_NONLIN_FASTTANH: return qm_fasttanh((float)v);
   default: return v;
   }
 }
