@@ -104,7 +104,7 @@ static double ratio_db(double num, double den)
    analysis asks how the variant does on this input; a caller wanting a
    held-out calibration builds the variant itself).
 */
-bool qm_analyze(const qm_desc *d, const qm_variant_spec *spec, const float *in, int n,
+bool qm_analyze(const qm_desc *d, const qm_setting *spec, const float *in, int n,
                 int block, qm_analysis *out, char *err, size_t errlen)
 {
   char dummy[8];

@@ -40,12 +40,6 @@ struct qz_observer {
   uint64_t count, nonfinite;
 };
 
-const char *qz_observer_name(qz_observer_kind k)
-{
-  static const char *const names[QZ_OBS_COUNT] = {"minmax", "percentile", "mse"};
-  return (unsigned)k < QZ_OBS_COUNT ? names[k] : "?";
-}
-
 qz_observer *qz_observer_create(const qz_observer_config *cfg)
 {
   qz_observer_config c = {QZ_OBS_MINMAX, 0.0, 0};

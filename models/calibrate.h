@@ -27,16 +27,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "setting.h" /* qz_observer_kind and its names */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef enum {
-  QZ_OBS_MINMAX = 0,
-  QZ_OBS_PERCENTILE,
-  QZ_OBS_MSE,
-  QZ_OBS_COUNT
-} qz_observer_kind;
 
 typedef struct {
   qz_observer_kind kind;
@@ -45,8 +40,6 @@ typedef struct {
 } qz_observer_config;
 
 typedef struct qz_observer qz_observer;
-
-const char *qz_observer_name(qz_observer_kind k); /**< "minmax", "percentile", "mse" */
 
 /** NULL on bad configuration or out of memory. cfg NULL = min/max. */
 qz_observer *qz_observer_create(const qz_observer_config *cfg);

@@ -42,43 +42,6 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
   va_end(ap);
 }
 
-/* ---------------------------------------------------------------- names */
-
-static const char *const mapping_names[QZ_MAPPING_COUNT] = {"linear", "pow2", "kmeans"};
-static const char *const gran_names[QZ_GRANULARITY_COUNT] = {"tensor", "channel", "group"};
-
-const char *qz_mapping_name(qz_mapping m)
-{
-  return (unsigned)m < QZ_MAPPING_COUNT ? mapping_names[m] : "?";
-}
-
-const char *qz_granularity_name(qz_granularity g)
-{
-  return (unsigned)g < QZ_GRANULARITY_COUNT ? gran_names[g] : "?";
-}
-
-bool qz_mapping_from_name(const char *name, qz_mapping *out)
-{
-  for (int i = 0; name && i < QZ_MAPPING_COUNT; ++i) {
-    if (!strcmp(name, mapping_names[i])) {
-      *out = (qz_mapping)i;
-      return true;
-    }
-  }
-  return false;
-}
-
-bool qz_granularity_from_name(const char *name, qz_granularity *out)
-{
-  for (int i = 0; name && i < QZ_GRANULARITY_COUNT; ++i) {
-    if (!strcmp(name, gran_names[i])) {
-      *out = (qz_granularity)i;
-      return true;
-    }
-  }
-  return false;
-}
-
 qz_scheme qz_scheme_default(void)
 {
   qz_scheme s = {8, QZ_LINEAR, false, QZ_PER_CHANNEL, QZ_DEFAULT_GROUP};

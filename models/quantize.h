@@ -50,24 +50,11 @@
 #include <stdint.h>
 
 #include "qk.h"
+#include "setting.h" /* qz_mapping, qz_granularity, their names, QZ_DEFAULT_GROUP */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef enum {
-  QZ_LINEAR = 0, /**< uniform levels (scale, optional zero point) */
-  QZ_POW2,       /**< 0 and signed powers of two (log2 levels) */
-  QZ_KMEANS,     /**< Lloyd's k-means codebook */
-  QZ_MAPPING_COUNT
-} qz_mapping;
-
-typedef enum {
-  QZ_PER_TENSOR = 0,
-  QZ_PER_CHANNEL, /**< per output row */
-  QZ_PER_GROUP,   /**< per row and group of `group` consecutive inputs */
-  QZ_GRANULARITY_COUNT
-} qz_granularity;
 
 typedef struct {
   int bits;                   /**< 8, 4 or 2 */
@@ -77,19 +64,11 @@ typedef struct {
   int group;                  /**< QZ_PER_GROUP: inputs per group, multiple of 16 */
 } qz_scheme;
 
-/** Default group size for QZ_PER_GROUP. */
-#define QZ_DEFAULT_GROUP 32
-
 /** 8-bit linear symmetric per channel, group QZ_DEFAULT_GROUP. */
 qz_scheme qz_scheme_default(void);
 
 /** NULL if the scheme is valid, else a static message saying why not. */
 const char *qz_scheme_check(const qz_scheme *s);
-
-const char *qz_mapping_name(qz_mapping m);         /**< "linear", "pow2", "kmeans" */
-const char *qz_granularity_name(qz_granularity g); /**< "tensor", "channel", "group" */
-bool qz_mapping_from_name(const char *name, qz_mapping *out);
-bool qz_granularity_from_name(const char *name, qz_granularity *out);
 
 /**
    A quantized matrix. `w` is ready for qk_pack(): its pointers refer to the

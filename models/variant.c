@@ -60,76 +60,6 @@ static size_t variant_data_bytes(const void *p)
   return b;
 }
 
-/* ---- Names and descriptions ------------------------------------------------ */
-
-static const char *const act_names[] = {"float", "dynamic", "static"};
-
-const char *qm_act_mode_name(qm_act_mode a)
-{
-  return (unsigned)a <= QM_ACT_STATIC ? act_names[a] : "?";
-}
-
-bool qm_act_mode_from_name(const char *name, qm_act_mode *out)
-{
-  for (int i = 0; name && i <= QM_ACT_STATIC; ++i) {
-    if (!strcmp(name, act_names[i])) {
-      *out = (qm_act_mode)i;
-      return true;
-    }
-  }
-  return false;
-}
-
-void qm_variant_spec_default(qm_variant_spec *s)
-{
-  memset(s, 0, sizeof *s);
-  s->bits = QM_BITS_FP32;
-  s->mapping = QZ_LINEAR;
-  s->asymmetric = false;
-  s->granularity = QZ_PER_CHANNEL;
-  s->group = QZ_DEFAULT_GROUP;
-  s->activations = QM_ACT_FLOAT;
-  /** Percentile (99.99 %) by default: on the standard WaveNet + input.wav
-      at 8 bits it measured -21.3 dB ESR against -19.1 (MSE) and -17.4
-      (min/max); a rare outlier clips instead of coarsening every step. */
-  s->observer = QZ_OBS_PERCENTILE;
-  s->linear_bits = NULL;
-  s->n_linear_bits = 0;
-}
-
-void qm_variant_spec_describe(const qm_variant_spec *s, char *buf, size_t len)
-{
-  if (!buf || len == 0)
-    return;
-  bool mixed = false;
-  for (int i = 0; s->linear_bits && i < s->n_linear_bits; ++i)
-    if (s->linear_bits[i] != 0 && s->linear_bits[i] != s->bits)
-      mixed = true;
-  if (s->bits == QM_BITS_FP32 && !mixed) {
-    snprintf(buf, len, "FP32 reference");
-    return;
-  }
-  char gran[32];
-  if (s->granularity == QZ_PER_GROUP)
-    snprintf(gran, sizeof gran, "per-group %d", s->group);
-  else
-    snprintf(gran, sizeof gran, "per-%s", qz_granularity_name(s->granularity));
-  char act[48];
-  if (s->activations == QM_ACT_FLOAT)
-    snprintf(act, sizeof act, "float");
-  else if (s->activations == QM_ACT_DYNAMIC)
-    snprintf(act, sizeof act, "int8 dynamic");
-  else
-    snprintf(act, sizeof act, "int8 static %s", qz_observer_name(s->observer));
-  char bits[16];
-  if (s->bits == QM_BITS_FP32)
-    snprintf(bits, sizeof bits, "FP32");
-  else
-    snprintf(bits, sizeof bits, "%d-bit", s->bits);
-  snprintf(buf, len, "%s%s %s %s %s, %s", bits, mixed ? " mixed" : "",
-           qz_mapping_name(s->mapping), s->asymmetric ? "asym" : "sym", gran, act);
-}
-
 /* ---- Validation ------------------------------------------------------------ */
 
 static bool bits_valid(int b)
@@ -137,7 +67,7 @@ static bool bits_valid(int b)
   return b == QM_BITS_FP32 || b == 8 || b == 4 || b == 2;
 }
 
-static qz_scheme scheme_for(const qm_variant_spec *s, int bits)
+static qz_scheme scheme_for(const qm_setting *s, int bits)
 {
   qz_scheme q;
   q.bits = bits;
@@ -148,13 +78,13 @@ static qz_scheme scheme_for(const qm_variant_spec *s, int bits)
   return q;
 }
 
-static bool check_spec(const qm_model *m, const qm_variant_spec *s, char *err, size_t errlen)
+static bool check_spec(const qm_model *m, const qm_setting *s, char *err, size_t errlen)
 {
   if (!bits_valid(s->bits)) {
     snprintf(err, errlen, "precision %d bits is not one of 32 (FP32), 8, 4, 2", s->bits);
     return false;
   }
-  if ((unsigned)s->activations > QM_ACT_STATIC) {
+  if ((unsigned)s->activations > QM_ACTQ_STATIC) {
     snprintf(err, errlen, "unknown activation mode %d", (int)s->activations);
     return false;
   }
@@ -204,7 +134,7 @@ static void observe_input(void *user, const qm_linear *L, const float *X, int ld
    (their packed weights and activation settings are untouched in between
    except for the swap), so a failure leaves the model as it was.
 */
-static bool calibrate(qm_model *m, const qm_variant_spec *spec, const bool *need,
+static bool calibrate(qm_model *m, const qm_setting *spec, const bool *need,
                       const float *calib, int n_calib, float *scales, char *err,
                       size_t errlen)
 {
@@ -308,7 +238,7 @@ static bool int8_input(const qm_linear *L)
   return L->in > 1;
 }
 
-bool qm_model_quantize(qm_model *m, const qm_variant_spec *spec, const float *calib,
+bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib,
                        int n_calib, char *err, size_t errlen)
 {
   char dummy[8];
@@ -353,7 +283,7 @@ bool qm_model_quantize(qm_model *m, const qm_variant_spec *spec, const float *ca
         goto fail;
       }
       P[i] = qk_pack(&vd->t[i].w, m->isa, &why);
-      if (spec->activations == QM_ACT_STATIC && int8_input(L)) {
+      if (spec->activations == QM_ACTQ_STATIC && int8_input(L)) {
         need[i] = true;
         any_static = true;
       }
@@ -389,10 +319,10 @@ bool qm_model_quantize(qm_model *m, const qm_variant_spec *spec, const float *ca
       continue;
     }
     P[i] = NULL;
-    if (vd->bits[i] == QM_BITS_FP32 || spec->activations == QM_ACT_FLOAT || !int8_input(L))
+    if (vd->bits[i] == QM_BITS_FP32 || spec->activations == QM_ACTQ_FLOAT || !int8_input(L))
       continue;
     qm_linear_act mode =
-        spec->activations == QM_ACT_DYNAMIC ? QM_LINEAR_ACT_S8_DYNAMIC : QM_LINEAR_ACT_S8_STATIC;
+        spec->activations == QM_ACTQ_DYNAMIC ? QM_LINEAR_ACT_S8_DYNAMIC : QM_LINEAR_ACT_S8_STATIC;
     if (!qm_linear_set_activations(L, mode, scales[i], act_group(L->W))) {
       snprintf(err, errlen, "%s: cannot set int8 activations (out of memory?)", L->name);
       act_ok = false;
@@ -441,7 +371,7 @@ fail:
   return false;
 }
 
-qm_model *qm_variant_create(const qm_desc *d, const qm_variant_spec *spec,
+qm_model *qm_variant_create(const qm_desc *d, const qm_setting *spec,
                             const qm_options *opt, const float *calib, int n_calib,
                             char *err, size_t errlen)
 {

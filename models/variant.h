@@ -15,55 +15,28 @@
 #include "calibrate.h"
 #include "engine.h"
 #include "quantize.h"
+#include "setting.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-typedef enum {
-  QM_ACT_FLOAT = 0, /**< weight-only ("partial") quantization */
-  QM_ACT_DYNAMIC,   /**< int8, a scale per time step computed at run time */
-  QM_ACT_STATIC     /**< int8, scales from a calibration pass over audio */
-} qm_act_mode;
-
-const char *qm_act_mode_name(qm_act_mode a); /**< "float", "dynamic", "static" */
-bool qm_act_mode_from_name(const char *name, qm_act_mode *out);
-
-#define QM_BITS_FP32 32
-
-typedef struct {
-  int bits;               /**< QM_BITS_FP32 (float reference), 8, 4 or 2 */
-  qz_mapping mapping;
-  bool asymmetric;
-  qz_granularity granularity;
-  int group;              /**< for QZ_PER_GROUP, multiple of 16 (default 32) */
-  qm_act_mode activations;
-  qz_observer_kind observer; /**< for QM_ACT_STATIC */
-  /** Mixed precision: bits per qm_linear (index as qm_model_linear()),
-      0 = use `bits`. NULL for a uniform width. Not owned. */
-  const int *linear_bits;
-  int n_linear_bits;
-} qm_variant_spec;
-
-/** FP32 reference, linear symmetric per channel, float activations. */
-void qm_variant_spec_default(qm_variant_spec *s);
-
-/** Human-readable one-liner, e.g. "4-bit kmeans sym per-channel, int8 dynamic". */
-void qm_variant_spec_describe(const qm_variant_spec *s, char *buf, size_t len);
+/** A variant is built from a qm_setting (setting.h): the one setting type
+    of the engine, the plugin and the tools. */
 
 /**
    Quantize a model built by qm_model_create() in place to `spec` (every
    qm_linear from its float weights, so this can be called again with
-   another spec). For QM_ACT_STATIC, calibrate on `calib` (n_calib samples
+   another spec). For QM_ACTQ_STATIC, calibrate on `calib` (n_calib samples
    at the model's rate; the float model is run over it). Allocates:
    prepare time only. Resets the model. False with a message on failure,
    leaving the model usable at its previous setting.
 */
-bool qm_model_quantize(qm_model *m, const qm_variant_spec *spec, const float *calib,
+bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib,
                        int n_calib, char *err, size_t errlen);
 
 /** Convenience: qm_model_create + qm_model_quantize. */
-qm_model *qm_variant_create(const qm_desc *d, const qm_variant_spec *spec,
+qm_model *qm_variant_create(const qm_desc *d, const qm_setting *spec,
                             const qm_options *opt, const float *calib, int n_calib,
                             char *err, size_t errlen);
 
@@ -101,7 +74,7 @@ typedef struct {
   double prepare_ms;     /**< time to quantize and pack */
 } qm_analysis;
 
-bool qm_analyze(const qm_desc *d, const qm_variant_spec *spec, const float *in, int n,
+bool qm_analyze(const qm_desc *d, const qm_setting *spec, const float *in, int n,
                 int block, qm_analysis *out, char *err, size_t errlen);
 void qm_analysis_free(qm_analysis *a);
 

@@ -79,7 +79,8 @@ static LV2_Handle instantiate(const LV2_Descriptor *desc, double rate, const cha
   self->mfade_len = (int)lround(QT_FADE_S * rate);
   if (self->mfade_len < 1)
     self->mfade_len = 1;
-  self->want.precision = 32;
+  qm_setting_default(&self->want); /* the reference, until the controls are read */
+  qm_setting_normalise(&self->want);
 
   /** Instantiation may block, so the built-in default model is loaded
       right here for every host: a host without a worker or URID map
@@ -161,14 +162,10 @@ static void activate(LV2_Handle h)
 
 static void read_controls(qt_plugin *self)
 {
-  qt_setting s;
-  s.precision = (int)lrintf(control(self, QT_PORT_PRECISION));
-  s.mapping = (int)lrintf(control(self, QT_PORT_MAPPING));
-  s.asymmetric = control(self, QT_PORT_ASYMMETRIC) > 0.5f;
-  s.granularity = (int)lrintf(control(self, QT_PORT_GRANULARITY));
-  s.activations = (int)lrintf(control(self, QT_PORT_ACTIVATIONS));
-  qt_setting_normalize(&s);
-  self->want = s;
+  qt_setting_from_controls(&self->want, control(self, QT_PORT_PRECISION),
+                           control(self, QT_PORT_MAPPING), control(self, QT_PORT_ASYMMETRIC),
+                           control(self, QT_PORT_GRANULARITY),
+                           control(self, QT_PORT_ACTIVATIONS));
   qt_monitor_set(&self->monitor, (int)lrintf(control(self, QT_PORT_MONITOR)),
                  control(self, QT_PORT_ERROR_GAIN));
   qt_gain_set_db(&self->in_gain, control(self, QT_PORT_INPUT_LEVEL));

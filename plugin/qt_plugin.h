@@ -20,6 +20,7 @@
 
 #include "dcblock.h"
 #include "quantone_ports.h"
+#include "setting_ports.h"
 
 #include "engine.h"
 #include "model_file.h"
@@ -55,24 +56,15 @@
 
 /* ---- Settings ------------------------------------------------------------ */
 
-/** What the controls ask for. Normalized (qt_setting_normalize) so two
-    settings that build the same variant compare equal. */
-typedef struct {
-  int precision; /**< 32, 8, 4, 2 */
-  int mapping;   /**< qt_mapping */
-  int asymmetric;
-  int granularity; /**< qt_granularity */
-  int activations; /**< qt_activations */
-} qt_setting;
-
-void qt_setting_normalize(qt_setting *s);
-bool qt_setting_eq(const qt_setting *a, const qt_setting *b);
-void qt_setting_describe(const qt_setting *s, char *buf, size_t len);
+/* What the controls ask for is a qm_setting (models/setting.h), kept
+   normalised (qm_setting_normalise) so two settings that build the same
+   variant compare equal (qm_setting_eq); setting_ports.h converts the
+   controls and checks their values against the engine's enums. */
 
 /* ---- Objects built by the worker ----------------------------------------- */
 
 typedef struct qt_variant {
-  qt_setting set;
+  qm_setting set;
   unsigned model_id; /**< qt_model.id it was built from */
   unsigned serial;   /**< unique per built variant: matches late SQNR results */
   qm_model *m;       /**< NULL for FP32: the model's reference plays */
@@ -192,7 +184,7 @@ typedef struct {
   uint32_t type;
   uint32_t free_kind;
   uint32_t gen; /**< LOAD: the request generation it was scheduled for */
-  qt_setting set;
+  qm_setting set;
   const qt_model *model; /**< VARIANT / HIST: derive from (read only) */
   const qt_variant *var; /**< HIST: weights to show (NULL: the reference) */
   void *ptr;             /**< FREE */
@@ -293,7 +285,7 @@ typedef struct qt_plugin {
   bool ref_live;       /**< the reference must run this step */
 
   /* Switching (switching.c). */
-  qt_setting want;          /**< from the controls */
+  qm_setting want;          /**< from the controls */
   bool var_inflight;        /**< a VARIANT job is queued */
   /** Model loads are coalesced: at most one LOAD job in flight, and the
       newest requested path waits in load_req (the worker reads it from
@@ -304,7 +296,7 @@ typedef struct qt_plugin {
   unsigned load_gen;
   qt_seqstr load_req;
   bool have_failed;
-  qt_setting failed;        /**< last setting the worker refused */
+  qm_setting failed;        /**< last setting the worker refused */
   qt_resp inbox[QT_INBOX];
   int n_inbox;
   struct {
@@ -357,9 +349,9 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
 LV2_Worker_Status qt_work_response(LV2_Handle h, uint32_t size, const void *data);
 /** Run a job in the worker, or right here when the host has none. */
 bool qt_schedule(qt_plugin *self, const qt_job *job, uint32_t size);
-qt_model *qt_model_load(qt_plugin *self, const char *path, const qt_setting *set, bool analyze,
+qt_model *qt_model_load(qt_plugin *self, const char *path, const qm_setting *set, bool analyze,
                         char *err, size_t errlen);
-qt_variant *qt_variant_build(const qt_model *mo, const qt_setting *set, bool analyze, char *err,
+qt_variant *qt_variant_build(const qt_model *mo, const qm_setting *set, bool analyze, char *err,
                              size_t errlen);
 void qt_model_destroy(qt_model *m);
 void qt_variant_destroy(qt_variant *v);

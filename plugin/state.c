@@ -89,7 +89,9 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
   const char *path = apath ? apath : v;
 
   char err[QT_MSG_MAX];
-  qt_setting fp = {.precision = 32}; /* run() requests the controls' variant */
+  qm_setting fp; /* run() requests the controls' variant */
+  qm_setting_default(&fp);
+  qm_setting_normalise(&fp);
   qt_model *m = qt_model_load(self, path, &fp, true, err, sizeof err);
   bool missing = m == NULL;
   if (missing) {

@@ -107,7 +107,7 @@ void qt_read_path(qt_plugin *self, char *out, size_t len)
 /* ---- Requests ---------------------------------------------------------------------- */
 
 /** The setting the playing model is heading to (pending, else playing). */
-static const qt_setting *target_setting(const qt_model *M)
+static const qm_setting *target_setting(const qt_model *M)
 {
   return M->var_pending ? &M->var_pending->set : &M->var->set;
 }
@@ -120,9 +120,9 @@ void qt_request_variant(qt_plugin *self)
   qt_model *M = self->model;
   if (!M || self->var_inflight)
     return;
-  if (qt_setting_eq(&self->want, target_setting(M)))
+  if (qm_setting_eq(&self->want, target_setting(M)))
     return;
-  if (self->have_failed && qt_setting_eq(&self->want, &self->failed))
+  if (self->have_failed && qm_setting_eq(&self->want, &self->failed))
     return;
   qt_job job;
   memset(&job, 0, sizeof job);
@@ -238,7 +238,7 @@ static void start_fade(qt_plugin *self, qt_model *M, qt_variant *v)
 static void take_variant(qt_plugin *self, qt_variant *v)
 {
   qt_model *M = self->model;
-  if (!M || v->model_id != M->id || !qt_setting_eq(&v->set, &self->want)) {
+  if (!M || v->model_id != M->id || !qm_setting_eq(&v->set, &self->want)) {
     qt_garbage(self, QT_FREE_VARIANT, v); /* stale */
     return;
   }

@@ -17,50 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- Settings ------------------------------------------------------------ */
-
-void qt_setting_normalize(qt_setting *s)
-{
-  if (s->precision >= 20)
-    s->precision = 32;
-  else if (s->precision >= 6)
-    s->precision = 8;
-  else if (s->precision >= 3)
-    s->precision = 4;
-  else
-    s->precision = 2;
-  if (s->mapping < 0 || s->mapping > QT_MAPPING_KMEANS)
-    s->mapping = QT_MAPPING_LINEAR;
-  s->asymmetric = s->asymmetric ? 1 : 0;
-  if (s->granularity < 0 || s->granularity > QT_GRAN_GROUP)
-    s->granularity = QT_GRAN_CHANNEL;
-  if (s->activations < 0 || s->activations > QT_ACT_STATIC)
-    s->activations = QT_ACT_FLOAT;
-  /** The reference ignores every scheme control: normalizing them away
-      means turning a scheme knob at FP32 costs no job and no fade. */
-  if (s->precision == 32)
-    s->mapping = s->asymmetric = s->granularity = s->activations = 0;
-}
-
-bool qt_setting_eq(const qt_setting *a, const qt_setting *b)
-{
-  return a->precision == b->precision && a->mapping == b->mapping &&
-         a->asymmetric == b->asymmetric && a->granularity == b->granularity &&
-         a->activations == b->activations;
-}
-
-void qt_setting_describe(const qt_setting *s, char *buf, size_t len)
-{
-  static const char *map[] = {"linear", "pow2", "kmeans"};
-  static const char *gran[] = {"per-tensor", "per-channel", "per-group"};
-  static const char *act[] = {"float activations", "int8 dynamic", "int8 calibrated"};
-  if (s->precision == 32)
-    snprintf(buf, len, "FP32 reference");
-  else
-    snprintf(buf, len, "%d-bit %s %s %s, %s", s->precision, map[s->mapping],
-             s->asymmetric ? "asym" : "sym", gran[s->granularity], act[s->activations]);
-}
-
 /* ---- Calibration audio ----------------------------------------------------- */
 
 /** A deterministic guitar-like clip: plucked notes (decaying harmonic
@@ -123,35 +79,20 @@ void qt_model_destroy(qt_model *m)
 }
 
 #ifdef QT_HAVE_VARIANT
-static void spec_from(const qt_setting *s, qm_variant_spec *spec)
-{
-  qm_variant_spec_default(spec);
-  spec->bits = s->precision;
-  spec->mapping = (qz_mapping)s->mapping;
-  spec->asymmetric = s->asymmetric != 0;
-  spec->granularity = (qz_granularity)s->granularity;
-  spec->group = QZ_DEFAULT_GROUP;
-  spec->activations = (qm_act_mode)s->activations;
-}
-#endif
-
-#ifdef QT_HAVE_VARIANT
 /**
    Per-layer SQNR of a setting against the float model over the model's
    calibration clip: builds and runs a private copy of the variant, so it
    is slow (it never delays a switch: see QT_JOB_VARIANT). NULL on failure.
 */
-static float *qt_variant_sqnr(const qt_model *mo, const qt_setting *set, int *n_out)
+static float *qt_variant_sqnr(const qt_model *mo, const qm_setting *set, int *n_out)
 {
-  qm_variant_spec spec;
-  spec_from(set, &spec);
   qm_analysis an;
   memset(&an, 0, sizeof an);
   char e[QT_MSG_MAX];
   float *sqnr = NULL;
   int n_calib = 0;
   float *calib = synth_calib(mo->rate, &n_calib);
-  if (calib && qm_analyze(mo->desc, &spec, calib, n_calib, QM_DEFAULT_CHUNK, &an, e, sizeof e)) {
+  if (calib && qm_analyze(mo->desc, set, calib, n_calib, QM_DEFAULT_CHUNK, &an, e, sizeof e)) {
     if (an.n_layers > 0 && (sqnr = malloc(sizeof(float) * an.n_layers))) {
       *n_out = an.n_layers;
       for (int i = 0; i < an.n_layers; ++i)
@@ -164,7 +105,7 @@ static float *qt_variant_sqnr(const qt_model *mo, const qt_setting *set, int *n_
 }
 #endif
 
-qt_variant *qt_variant_build(const qt_model *mo, const qt_setting *set, bool analyze, char *err,
+qt_variant *qt_variant_build(const qt_model *mo, const qm_setting *set, bool analyze, char *err,
                              size_t errlen)
 {
   qt_variant *v = calloc(1, sizeof *v);
@@ -176,9 +117,9 @@ qt_variant *qt_variant_build(const qt_model *mo, const qt_setting *set, bool ana
   v->set = *set;
   v->model_id = mo->id;
   v->serial = atomic_fetch_add(&serials, 1) + 1;
-  qt_setting_describe(set, v->describe, sizeof v->describe);
+  qm_setting_describe(set, v->describe, sizeof v->describe);
   v->n_layers = mo->n_layers;
-  if (set->precision == 32) {
+  if (set->bits == QM_BITS_FP32) {
     v->weight_bytes = mo->ref_weight_bytes;
     if (analyze && mo->n_layers > 0 && (v->layer_sqnr = malloc(sizeof(float) * mo->n_layers)))
       for (int i = 0; i < mo->n_layers; ++i)
@@ -186,8 +127,6 @@ qt_variant *qt_variant_build(const qt_model *mo, const qt_setting *set, bool ana
     return v;
   }
 #ifdef QT_HAVE_VARIANT
-  qm_variant_spec spec;
-  spec_from(set, &spec);
   qm_options o;
   qm_options_default(&o);
   char e[QT_MSG_MAX];
@@ -195,8 +134,8 @@ qt_variant *qt_variant_build(const qt_model *mo, const qt_setting *set, bool ana
   /** The clip is made when a variant needs it, not kept with the model:
       1 s of floats per loaded model was 10% of an instance's memory. */
   int n_calib = 0;
-  float *calib = spec.activations == QM_ACT_STATIC ? synth_calib(mo->rate, &n_calib) : NULL;
-  v->m = qm_variant_create(mo->desc, &spec, &o, calib, n_calib, e, sizeof e);
+  float *calib = set->activations == QM_ACTQ_STATIC ? synth_calib(mo->rate, &n_calib) : NULL;
+  v->m = qm_variant_create(mo->desc, set, &o, calib, n_calib, e, sizeof e);
   free(calib);
   if (!v->m) {
     snprintf(err, errlen, "%s: cannot build %s: %s", mo->path, v->describe, e);
@@ -215,7 +154,7 @@ qt_variant *qt_variant_build(const qt_model *mo, const qt_setting *set, bool ana
 #endif
 }
 
-qt_model *qt_model_load(qt_plugin *self, const char *path, const qt_setting *set, bool analyze,
+qt_model *qt_model_load(qt_plugin *self, const char *path, const qm_setting *set, bool analyze,
                         char *err, size_t errlen)
 {
   err[0] = 0;
@@ -272,7 +211,9 @@ qt_model *qt_model_load(qt_plugin *self, const char *path, const qt_setting *set
   if (!mo->var) {
     /** The file is fine, only the requested scheme failed: play the
         reference and say why (err keeps the message for the caller). */
-    qt_setting fp = {.precision = 32};
+    qm_setting fp;
+    qm_setting_default(&fp);
+    qm_setting_normalise(&fp);
     char e2[64];
     mo->var = qt_variant_build(mo, &fp, analyze, e2, sizeof e2);
     if (!mo->var)
@@ -413,7 +354,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
         a second response. The variant cannot be freed before that
         response is written (frees are jobs, and this worker is busy), and
         the audio thread matches the result by serial, never by pointer. */
-    bool later = analyze && job->set.precision != 32;
+    bool later = analyze && job->set.bits != QM_BITS_FP32;
     qt_variant *v = qt_variant_build(job->model, &job->set, analyze && !later, err, sizeof err);
     if (!v)
       return respond_error(self, respond, rh, true, 0, err);

@@ -37,13 +37,13 @@ static const int blocks[] = {1, 64, 256, 1024};
 typedef struct {
   const char *precision; /**< "fp32", "8", "4", "2" */
   int bits;
-  qm_act_mode act;
+  qm_actq act;
 } setting;
 
 static const setting settings[] = {
-    {"fp32", QM_BITS_FP32, QM_ACT_FLOAT},
-    {"8", 8, QM_ACT_DYNAMIC}, {"4", 4, QM_ACT_DYNAMIC}, {"2", 2, QM_ACT_DYNAMIC},
-    {"8", 8, QM_ACT_FLOAT},   {"4", 4, QM_ACT_FLOAT},   {"2", 2, QM_ACT_FLOAT},
+    {"fp32", QM_BITS_FP32, QM_ACTQ_FLOAT},
+    {"8", 8, QM_ACTQ_DYNAMIC}, {"4", 4, QM_ACTQ_DYNAMIC}, {"2", 2, QM_ACTQ_DYNAMIC},
+    {"8", 8, QM_ACTQ_FLOAT},   {"4", 4, QM_ACTQ_FLOAT},   {"2", 2, QM_ACTQ_FLOAT},
 };
 #define NSETTINGS ((int)(sizeof settings / sizeof settings[0]))
 
@@ -51,7 +51,7 @@ typedef struct {
   char model[512];
   const char *precision;
   int bits;
-  qm_act_mode act;
+  qm_actq act;
   int block;
   double ns, rtf, gmacs, ratio;
   size_t weight_bytes;
@@ -156,8 +156,8 @@ static int bench_one(const char *path, int runs, double seconds, result *res, in
     goto done;
   }
   for (int s = 0; s < NSETTINGS; ++s) {
-    qm_variant_spec spec;
-    qm_variant_spec_default(&spec);
+    qm_setting spec;
+    qm_setting_default(&spec);
     spec.bits = settings[s].bits;
     spec.activations = settings[s].act;
     qm_options o;
@@ -198,7 +198,7 @@ static int bench_one(const char *path, int runs, double seconds, result *res, in
   }
   for (int i = 0; i < NSETTINGS * NBLOCKS; ++i) {
     const result *R = &first[i];
-    printf("%-9s %-8s %6d %12.1f %9.5f %8.2f %8.2f %8zu\n", R->precision, qm_act_mode_name(R->act),
+    printf("%-9s %-8s %6d %12.1f %9.5f %8.2f %8.2f %8zu\n", R->precision, qm_actq_name(R->act),
            R->block, R->ns, R->rtf, R->gmacs, R->ratio, R->weight_bytes);
   }
   *nres += NSETTINGS * NBLOCKS;
@@ -214,7 +214,7 @@ done:
 }
 
 static const result *find(const result *res, int nres, const char *model, int bits,
-                          qm_act_mode act, int block)
+                          qm_actq act, int block)
 {
   for (int i = 0; i < nres; ++i)
     if (!strcmp(res[i].model, model) && res[i].bits == bits && res[i].act == act &&
@@ -226,10 +226,10 @@ static const result *find(const result *res, int nres, const char *model, int bi
 static void targets(const result *res, int nres)
 {
   const char *wn = "wavenet_a1_standard.nam";
-  const result *f = find(res, nres, wn, QM_BITS_FP32, QM_ACT_FLOAT, 64);
-  const result *q8 = find(res, nres, wn, 8, QM_ACT_DYNAMIC, 64);
-  const result *q4 = find(res, nres, wn, 4, QM_ACT_DYNAMIC, 64);
-  const result *q2 = find(res, nres, wn, 2, QM_ACT_DYNAMIC, 64);
+  const result *f = find(res, nres, wn, QM_BITS_FP32, QM_ACTQ_FLOAT, 64);
+  const result *q8 = find(res, nres, wn, 8, QM_ACTQ_DYNAMIC, 64);
+  const result *q4 = find(res, nres, wn, 4, QM_ACTQ_DYNAMIC, 64);
+  const result *q2 = find(res, nres, wn, 2, QM_ACTQ_DYNAMIC, 64);
   if (!f || !q8 || !q4 || !q2)
     return;
   printf("\nTargets (%s, block 64, %s):\n", wn, qk_isa_name(qk_active_isa()));
@@ -261,7 +261,7 @@ static int write_json(const char *path, const result *res, int nres)
             "\"ns_per_sample\": %.3f, \"rtf\": %.6f, \"gmacs\": %.4f, \"ratio_vs_fp32\": %.4f, "
             "\"weight_bytes\": %zu, \"isa\": \"%s\"}%s\n",
             R->model, R->precision, R->bits == QM_BITS_FP32 ? "none" : "linear",
-            R->bits == QM_BITS_FP32 ? "none" : "channel", qm_act_mode_name(R->act), R->block,
+            R->bits == QM_BITS_FP32 ? "none" : "channel", qm_actq_name(R->act), R->block,
             R->ns, R->rtf, R->gmacs, R->ratio, R->weight_bytes, qk_isa_name(qk_active_isa()),
             i + 1 < nres ? "," : "");
   }

@@ -52,17 +52,17 @@ static void print(const char *what, const qm_model *m, size_t grew)
 int main(int argc, char **argv)
 {
   const char *model = QT_SOURCE_ROOT "/models/overdrive_standard.nam";
-  qm_variant_spec spec;
-  qm_variant_spec_default(&spec);
+  qm_setting spec;
+  qm_setting_default(&spec);
   spec.bits = 8;
-  spec.activations = QM_ACT_DYNAMIC;
+  spec.activations = QM_ACTQ_DYNAMIC;
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--model") && i + 1 < argc)
       model = argv[++i];
     else if (!strcmp(argv[i], "--bits") && i + 1 < argc)
       spec.bits = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--activations") && i + 1 < argc) {
-      if (!qm_act_mode_from_name(argv[++i], &spec.activations)) {
+      if (!qm_actq_from_name(argv[++i], &spec.activations)) {
         fprintf(stderr, "activations: float, dynamic or static\n");
         return 2;
       }
@@ -101,7 +101,7 @@ int main(int argc, char **argv)
     return 1;
   }
   char desc[128];
-  qm_variant_spec_describe(&spec, desc, sizeof desc);
+  qm_setting_describe(&spec, desc, sizeof desc);
   print(desc, q, heap() - h0);
   qm_model_free(q);
   qm_model_free(ref);

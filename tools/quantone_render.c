@@ -25,6 +25,7 @@
 */
 #include "host.h"
 #include "quantone_ports.h"
+#include "setting_ports.h"
 
 #include <cairo.h>
 #include <lilv/lilv.h>
@@ -43,123 +44,28 @@
 
 /* ---- Settings ----------------------------------------------------------------- */
 
-typedef struct {
-  int precision; /**< 32, 8, 4, 2 */
-  int mapping;   /**< qt_mapping */
-  int asymmetric;
-  int granularity; /**< qt_granularity */
-  int activations; /**< qt_activations */
-} rs_setting;
-
-static const char *const map_names[] = {"linear", "pow2", "kmeans"};
-static const char *const gran_names[] = {"tensor", "channel", "group"};
-static const char *const act_names[] = {"float", "dynamic", "static"};
-
-/** The plugin ignores every scheme control at FP32; so does the report. */
-static void setting_normalize(rs_setting *s)
+/** The file name of a setting's render: "fp32.wav", else the LIST form
+    with '_' for ':' after "int" ("int4_kmeans_sym_channel_dynamic.wav"). */
+static void setting_file(const qm_setting *s, char *buf, size_t len)
 {
-  if (s->precision == 32)
-    s->mapping = s->asymmetric = s->granularity = s->activations = 0;
-}
-
-static bool setting_eq(const rs_setting *a, const rs_setting *b)
-{
-  return a->precision == b->precision && a->mapping == b->mapping &&
-         a->asymmetric == b->asymmetric && a->granularity == b->granularity &&
-         a->activations == b->activations;
-}
-
-/** The LIST form of a setting ("4:kmeans:sym:channel:float", "32"). */
-static void setting_str(const rs_setting *s, char *buf, size_t len)
-{
-  if (s->precision == 32)
-    snprintf(buf, len, "32");
-  else
-    snprintf(buf, len, "%d:%s:%s:%s:%s", s->precision, map_names[s->mapping],
-             s->asymmetric ? "asym" : "sym", gran_names[s->granularity],
-             act_names[s->activations]);
-}
-
-static void setting_file(const rs_setting *s, char *buf, size_t len)
-{
-  if (s->precision == 32)
+  if (s->bits == QM_BITS_FP32) {
     snprintf(buf, len, "fp32.wav");
-  else
-    snprintf(buf, len, "int%d_%s_%s_%s_%s.wav", s->precision, map_names[s->mapping],
-             s->asymmetric ? "asym" : "sym", gran_names[s->granularity],
-             act_names[s->activations]);
+    return;
+  }
+  char str[64];
+  qm_setting_format(s, str, sizeof str);
+  for (char *c = str; *c; ++c)
+    if (*c == ':')
+      *c = '_';
+  snprintf(buf, len, "int%s.wav", str);
 }
 
-static int name_index(const char *const *names, int n, const char *tok)
-{
-  for (int i = 0; i < n; ++i)
-    if (!strcmp(names[i], tok))
-      return i;
-  return -1;
-}
-
-/** One LIST entry: precision first, then any of the other fields in any
-    order (their value sets do not overlap); missing fields default to
-    linear, sym, channel, dynamic, the plugin's defaults. */
-static bool parse_entry(const char *entry, rs_setting *s, char *err, size_t errlen)
-{
-  rs_setting r = {0, QT_MAPPING_LINEAR, 0, QT_GRAN_CHANNEL, QT_ACT_DYNAMIC};
-  char buf[256];
-  snprintf(buf, sizeof buf, "%s", entry);
-  char *save = NULL;
-  char *tok = strtok_r(buf, ":", &save);
-  if (!tok) {
-    snprintf(err, errlen, "empty setting");
-    return false;
-  }
-  if (!strcmp(tok, "32") || !strcmp(tok, "fp32") || !strcmp(tok, "FP32"))
-    r.precision = 32;
-  else if (!strcmp(tok, "8") || !strcmp(tok, "4") || !strcmp(tok, "2"))
-    r.precision = atoi(tok);
-  else {
-    snprintf(err, errlen, "'%s': precision must be 32 (or fp32), 8, 4 or 2", entry);
-    return false;
-  }
-  bool seen[4] = {false, false, false, false};
-  while ((tok = strtok_r(NULL, ":", &save))) {
-    int i;
-    int field;
-    if ((i = name_index(map_names, 3, tok)) >= 0) {
-      field = 0;
-      r.mapping = i;
-    } else if (!strcmp(tok, "sym") || !strcmp(tok, "asym")) {
-      field = 1;
-      r.asymmetric = !strcmp(tok, "asym");
-    } else if ((i = name_index(gran_names, 3, tok)) >= 0) {
-      field = 2;
-      r.granularity = i;
-    } else if ((i = name_index(act_names, 3, tok)) >= 0 || !strcmp(tok, "calibrated")) {
-      field = 3;
-      r.activations = i >= 0 ? i : QT_ACT_STATIC;
-    } else {
-      snprintf(err, errlen,
-               "'%s': unknown field '%s' (mapping linear|pow2|kmeans, sym|asym, "
-               "granularity tensor|channel|group, activations float|dynamic|static)",
-               entry, tok);
-      return false;
-    }
-    if (seen[field]) {
-      snprintf(err, errlen, "'%s': '%s' repeats a field", entry, tok);
-      return false;
-    }
-    seen[field] = true;
-  }
-  setting_normalize(&r);
-  *s = r;
-  return true;
-}
-
-static int add_setting(rs_setting **list, int *n, const rs_setting *s)
+static int add_setting(qm_setting **list, int *n, const qm_setting *s)
 {
   for (int i = 0; i < *n; ++i)
-    if (setting_eq(&(*list)[i], s))
+    if (qm_setting_eq(&(*list)[i], s))
       return 0; /* duplicates render once */
-  rs_setting *p = realloc(*list, sizeof **list * (size_t)(*n + 1));
+  qm_setting *p = realloc(*list, sizeof **list * (size_t)(*n + 1));
   if (!p)
     return -1;
   *list = p;
@@ -169,24 +75,17 @@ static int add_setting(rs_setting **list, int *n, const rs_setting *s)
 
 /** "all": FP32 and every scheme of every bit width (1 + 3*3*2*3*3 = 163);
     "bits": FP32, 8, 4, 2 with the default scheme; else a LIST. */
-static bool parse_settings(const char *spec, rs_setting **list, int *n, char *err,
+static bool parse_settings(const char *spec, qm_setting **list, int *n, char *err,
                            size_t errlen)
 {
   *list = NULL;
   *n = 0;
   if (!strcmp(spec, "all")) {
-    rs_setting s = {32, 0, 0, 0, 0};
-    add_setting(list, n, &s);
-    static const int bits[] = {8, 4, 2};
-    for (int b = 0; b < 3; ++b)
-      for (int m = 0; m < 3; ++m)
-        for (int a = 0; a < 2; ++a)
-          for (int g = 0; g < 3; ++g)
-            for (int c = 0; c < 3; ++c) {
-              rs_setting t = {bits[b], m, a, g, c};
-              if (add_setting(list, n, &t))
-                return false;
-            }
+    qm_setting all[QM_SETTING_ALL_COUNT];
+    const int n_all = qm_setting_all(all, QM_SETTING_ALL_COUNT);
+    for (int i = 0; i < n_all; ++i)
+      if (add_setting(list, n, &all[i]))
+        return false;
     return true;
   }
   if (!strcmp(spec, "bits"))
@@ -196,8 +95,8 @@ static bool parse_settings(const char *spec, rs_setting **list, int *n, char *er
     return false;
   char *save = NULL;
   for (char *e = strtok_r(copy, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
-    rs_setting s;
-    if (!parse_entry(e, &s, err, errlen) || add_setting(list, n, &s)) {
+    qm_setting s;
+    if (!qm_setting_parse(e, &s, err, errlen) || add_setting(list, n, &s)) {
       free(copy);
       return false;
     }
@@ -213,7 +112,7 @@ static bool parse_settings(const char *spec, rs_setting **list, int *n, char *er
 /* ---- Results ----------------------------------------------------------------------- */
 
 typedef struct {
-  rs_setting set;
+  qm_setting set;
   char name[64];   /**< LIST form */
   char file[128];  /**< relative to out-dir, "" when refused */
   char error[1100]; /**< why the plugin refused the setting, "" when fine */
@@ -265,7 +164,7 @@ typedef struct {
 } rs_ctx;
 
 /** Render x[n] through a fresh instance with setting s into y. */
-static bool render_one(const rs_ctx *c, const rs_setting *s, const float *x, float *y,
+static bool render_one(const rs_ctx *c, const qm_setting *s, const float *x, float *y,
                        size_t n, rs_result *res, rs_progress *pg)
 {
   qhost *h = qh_new(c->plugin, c->rate);
@@ -283,11 +182,7 @@ static bool render_one(const rs_ctx *c, const rs_setting *s, const float *x, flo
     }
   }
   int errors0 = h->n_errors;
-  h->ctl[QT_PORT_PRECISION] = (float)s->precision;
-  h->ctl[QT_PORT_MAPPING] = (float)s->mapping;
-  h->ctl[QT_PORT_ASYMMETRIC] = (float)s->asymmetric;
-  h->ctl[QT_PORT_GRANULARITY] = (float)s->granularity;
-  h->ctl[QT_PORT_ACTIVATIONS] = (float)s->activations;
+  qt_setting_to_controls(s, h->ctl);
   h->ctl[QT_PORT_MONITOR] = (float)QT_MONITOR_QUANTIZED;
   h->ctl[QT_PORT_INPUT_LEVEL] = 0.0f;
   h->ctl[QT_PORT_OUTPUT_LEVEL] = 0.0f;
@@ -425,13 +320,13 @@ static bool write_reports(const char *dir, const rs_result *r, int n)
   fprintf(f, "setting,precision,mapping,asymmetric,granularity,activations,esr_db,dsp_ratio,"
              "weight_bytes,seconds,file,error\n");
   for (int i = 0; i < n; ++i) {
-    const rs_setting *s = &r[i].set;
+    const qm_setting *s = &r[i].set;
     /* the scheme fields do not apply to the FP32 reference: left empty */
-    if (s->precision == 32)
+    if (s->bits == QM_BITS_FP32)
       fprintf(f, "%s,32,,,,,", r[i].name);
     else
-      fprintf(f, "%s,%d,%s,%d,%s,%s,", r[i].name, s->precision, map_names[s->mapping],
-              s->asymmetric, gran_names[s->granularity], act_names[s->activations]);
+      fprintf(f, "%s,%d,%s,%d,%s,%s,", r[i].name, s->bits, qz_mapping_name(s->mapping),
+              s->asymmetric, qz_granularity_name(s->granularity), qm_actq_name(s->activations));
     if (r[i].error[0]) {
       fprintf(f, ",,,,,\"");
       for (const char *c = r[i].error; *c; ++c) { /* CSV quoting: "" inside "..." */
@@ -457,18 +352,18 @@ static bool write_reports(const char *dir, const rs_result *r, int n)
     return false;
   fprintf(f, "[\n");
   for (int i = 0; i < n; ++i) {
-    const rs_setting *s = &r[i].set;
+    const qm_setting *s = &r[i].set;
     fprintf(f, "  {\"setting\": ");
     json_string(f, r[i].name);
     /* the scheme fields do not apply to the FP32 reference: null */
-    if (s->precision == 32)
+    if (s->bits == QM_BITS_FP32)
       fprintf(f, ", \"precision\": 32, \"mapping\": null, \"asymmetric\": null, "
                  "\"granularity\": null, \"activations\": null, \"esr_db\": ");
     else
       fprintf(f, ", \"precision\": %d, \"mapping\": \"%s\", \"asymmetric\": %s, "
                  "\"granularity\": \"%s\", \"activations\": \"%s\", \"esr_db\": ",
-              s->precision, map_names[s->mapping], s->asymmetric ? "true" : "false",
-              gran_names[s->granularity], act_names[s->activations]);
+              s->bits, qz_mapping_name(s->mapping), s->asymmetric ? "true" : "false",
+              qz_granularity_name(s->granularity), qm_actq_name(s->activations));
     json_number(f, r[i].error[0] ? NAN : r[i].esr_db, "%.4f");
     fprintf(f, ", \"dsp_ratio\": ");
     json_number(f, r[i].error[0] ? NAN : r[i].dsp_ratio, "%.4f");
@@ -587,7 +482,7 @@ static bool write_plot(const char *dir, const rs_result *r, int n, const char *t
       if (!isfinite(v))
         continue; /* FP32's ESR: no error, no bar */
       double ya = py + ph * (hi - 0) / (hi - lo), yb = py + ph * (hi - v) / (hi - lo);
-      int b = r[i].set.precision;
+      int b = r[i].set.bits;
       /* one colour per bit width */
       double cr_ = b == 32 ? 0.3 : b == 8 ? 0.15 : b == 4 ? 0.95 : 0.85;
       double cg = b == 32 ? 0.3 : b == 8 ? 0.45 : b == 4 ? 0.6 : 0.2;
@@ -728,7 +623,7 @@ int main(int argc, char **argv)
     usage(stderr);
     return 2;
   }
-  rs_setting *sets;
+  qm_setting *sets;
   int n_sets;
   char err[1024] = "";
   if (!parse_settings(spec, &sets, &n_sets, err, sizeof err)) {
@@ -779,12 +674,14 @@ int main(int argc, char **argv)
   }
 
   /** FP32 first: every other setting's error is measured against it. */
-  rs_setting fp = {32, 0, 0, 0, 0};
+  qm_setting fp;
+  qm_setting_default(&fp);
+  qm_setting_normalise(&fp);
   bool fp_listed = false;
   for (int i = 0; i < n_sets; ++i)
-    fp_listed |= setting_eq(&sets[i], &fp);
+    fp_listed |= qm_setting_eq(&sets[i], &fp);
   int n_jobs = n_sets + (fp_listed ? 0 : 1);
-  rs_setting *jobs = malloc(sizeof *jobs * (size_t)n_jobs);
+  qm_setting *jobs = malloc(sizeof *jobs * (size_t)n_jobs);
   rs_result *res = calloc((size_t)n_jobs, sizeof *res);
   float *ref = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n);
   if (!jobs || !res || !ref || !y) {
@@ -793,7 +690,7 @@ int main(int argc, char **argv)
   }
   jobs[0] = fp;
   for (int i = 0, k = 1; i < n_sets; ++i)
-    if (!setting_eq(&sets[i], &fp))
+    if (!qm_setting_eq(&sets[i], &fp))
       jobs[k++] = sets[i];
 
   rs_ctx ctx = {plugin, rate, model_abs, block};
@@ -806,7 +703,7 @@ int main(int argc, char **argv)
   for (int j = 0; j < n_jobs; ++j) {
     rs_result *r = &res[n_res];
     r->set = jobs[j];
-    setting_str(&jobs[j], r->name, sizeof r->name);
+    qm_setting_format(&jobs[j], r->name, sizeof r->name);
     pg.index = j + 1;
     pg.label = r->name;
     float *dst = j == 0 ? ref : y;

@@ -115,8 +115,8 @@ int main(int argc, char **argv)
 {
   const char *model = NULL, *in = NULL, *out = NULL, *json = NULL;
   const char *precision = "fp32";
-  qm_variant_spec spec;
-  qm_variant_spec_default(&spec);
+  qm_setting spec;
+  qm_setting_default(&spec);
   int block = 64;
 
   for (int i = 1; i < argc; ++i) {
@@ -151,11 +151,7 @@ int main(int argc, char **argv)
       json = v;
     } else if (!strcmp(a, "--precision")) {
       precision = v;
-      if (!strcmp(v, "fp32") || !strcmp(v, "32"))
-        spec.bits = QM_BITS_FP32;
-      else if (!strcmp(v, "8") || !strcmp(v, "4") || !strcmp(v, "2"))
-        spec.bits = atoi(v);
-      else
+      if (!qm_bits_from_name(v, &spec.bits))
         return bad_option("--precision must be fp32, 8, 4 or 2, not '%s'", v);
     } else if (!strcmp(a, "--mapping")) {
       if (!qz_mapping_from_name(v, &spec.mapping))
@@ -167,16 +163,10 @@ int main(int argc, char **argv)
       if (!parse_int(v, 16, 65536, &spec.group) || spec.group % 16)
         return bad_option("--group must be a positive multiple of 16, not '%s'", v);
     } else if (!strcmp(a, "--activations")) {
-      if (!qm_act_mode_from_name(v, &spec.activations))
+      if (!qm_actq_from_name(v, &spec.activations))
         return bad_option("--activations must be float, dynamic or static, not '%s'", v);
     } else if (!strcmp(a, "--observer")) {
-      bool ok = false;
-      for (int k = 0; k < QZ_OBS_COUNT && !ok; ++k)
-        if (!strcmp(v, qz_observer_name((qz_observer_kind)k))) {
-          spec.observer = (qz_observer_kind)k;
-          ok = true;
-        }
-      if (!ok)
+      if (!qz_observer_from_name(v, &spec.observer))
         return bad_option("--observer must be minmax, percentile or mse, not '%s'", v);
     } else if (!strcmp(a, "--block")) {
       if (!parse_int(v, 1, 65536, &block))
@@ -295,7 +285,7 @@ int main(int argc, char **argv)
   }
 
   char desc[160];
-  qm_variant_spec_describe(&spec, desc, sizeof desc);
+  qm_setting_describe(&spec, desc, sizeof desc);
   double ns = secs * 1e9 / n;
   double rtf = secs / ((double)n / d->sample_rate);
   if (json) {
@@ -318,7 +308,7 @@ int main(int argc, char **argv)
       fprintf(f, ",\n  \"asymmetric\": %s,\n  \"granularity\": ", spec.asymmetric ? "true" : "false");
       json_str(f, qz_granularity_name(spec.granularity));
       fprintf(f, ",\n  \"group\": %d,\n  \"activations\": ", spec.group);
-      json_str(f, qm_act_mode_name(spec.activations));
+      json_str(f, qm_actq_name(spec.activations));
       fprintf(f, ",\n  \"observer\": ");
       json_str(f, qz_observer_name(spec.observer));
       fprintf(f, ",\n  \"variant\": ");

@@ -163,9 +163,9 @@ static void test_blocks(const float *x, size_t n, int precision)
     qm_desc *d = qm_load_file(model_path, err, sizeof err);
     qm_options o;
     qm_options_default(&o);
-    qm_variant_spec spec;
-    qm_variant_spec_default(&spec); /* + int8 dynamic = the plugin's default controls */
-    spec.activations = QM_ACT_DYNAMIC;
+    qm_setting spec;
+    qm_setting_default(&spec); /* + int8 dynamic = the plugin's default controls */
+    spec.activations = QM_ACTQ_DYNAMIC;
     spec.bits = precision;
     qm_model *m = precision == 32 ? qm_model_create(d, &o, err, sizeof err)
                                   : qm_variant_create(d, &spec, &o, NULL, 0, err, sizeof err);

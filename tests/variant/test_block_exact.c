@@ -77,7 +77,7 @@ static void render(qm_model *m, const float *x, float *y, int n, int block)
 typedef struct {
   const char *name;
   int bits;
-  qm_act_mode act;
+  qm_actq act;
   qz_granularity gran;
   bool asym;
 } setting;
@@ -86,8 +86,8 @@ static void check_model(const qm_desc *d, const char *model, const setting *s, i
                         const float *x, int n)
 {
   char err[512];
-  qm_variant_spec spec;
-  qm_variant_spec_default(&spec);
+  qm_setting spec;
+  qm_setting_default(&spec);
   spec.bits = s->bits;
   spec.activations = s->act;
   spec.granularity = s->gran;
@@ -141,12 +141,12 @@ int main(int argc, char **argv)
     return 77;
   }
   static const setting settings[] = {
-      {"fp32", QM_BITS_FP32, QM_ACT_FLOAT, QZ_PER_CHANNEL, false},
-      {"8-bit int8 dynamic", 8, QM_ACT_DYNAMIC, QZ_PER_CHANNEL, false},
-      {"8-bit int8 static", 8, QM_ACT_STATIC, QZ_PER_CHANNEL, false},
-      {"4-bit weight-only", 4, QM_ACT_FLOAT, QZ_PER_CHANNEL, false},
-      {"4-bit g32 asym int8 dynamic", 4, QM_ACT_DYNAMIC, QZ_PER_GROUP, true},
-      {"2-bit weight-only", 2, QM_ACT_FLOAT, QZ_PER_CHANNEL, false},
+      {"fp32", QM_BITS_FP32, QM_ACTQ_FLOAT, QZ_PER_CHANNEL, false},
+      {"8-bit int8 dynamic", 8, QM_ACTQ_DYNAMIC, QZ_PER_CHANNEL, false},
+      {"8-bit int8 static", 8, QM_ACTQ_STATIC, QZ_PER_CHANNEL, false},
+      {"4-bit weight-only", 4, QM_ACTQ_FLOAT, QZ_PER_CHANNEL, false},
+      {"4-bit g32 asym int8 dynamic", 4, QM_ACTQ_DYNAMIC, QZ_PER_GROUP, true},
+      {"2-bit weight-only", 2, QM_ACTQ_FLOAT, QZ_PER_CHANNEL, false},
   };
   static const char *models[] = {"wavenet_a1_standard.nam", "lstm.nam"};
   const int isas[] = {-1, QK_ISA_SCALAR};

@@ -56,7 +56,7 @@ static double esr_db(const float *y, const float *ref, int n)
   return 10 * log10(num / den);
 }
 
-static void check_model(const qm_desc *d, const char *label, const qm_variant_spec *spec,
+static void check_model(const qm_desc *d, const char *label, const qm_setting *spec,
                         const float *x, int n)
 {
   char err[512];
@@ -102,10 +102,10 @@ static void check_model(const qm_desc *d, const char *label, const qm_variant_sp
 static void check_catch_up(const qm_desc *d, const float *x, int n)
 {
   char err[512];
-  qm_variant_spec s;
-  qm_variant_spec_default(&s);
+  qm_setting s;
+  qm_setting_default(&s);
   s.bits = 8;
-  s.activations = QM_ACT_DYNAMIC;
+  s.activations = QM_ACTQ_DYNAMIC;
   qm_model *q = qm_variant_create(d, &s, NULL, NULL, 0, err, sizeof err);
   qm_model *f = qm_model_create(d, NULL, err, sizeof err);
   qm_model *g = qm_model_create(d, NULL, err, sizeof err);
@@ -156,15 +156,15 @@ int main(int argc, char **argv)
       continue;
     }
     printf("%s\n", path);
-    qm_variant_spec s8d, s4s, s8f;
-    qm_variant_spec_default(&s8d);
+    qm_setting s8d, s4s, s8f;
+    qm_setting_default(&s8d);
     s8d.bits = 8;
-    s8d.activations = QM_ACT_DYNAMIC;
+    s8d.activations = QM_ACTQ_DYNAMIC;
     s4s = s8d;
     s4s.bits = 4;
-    s4s.activations = QM_ACT_STATIC;
+    s4s.activations = QM_ACTQ_STATIC;
     s8f = s8d;
-    s8f.activations = QM_ACT_FLOAT;
+    s8f.activations = QM_ACTQ_FLOAT;
     check_model(d, "FP32", NULL, x, n);
     check_model(d, "8-bit int8 dynamic", &s8d, x, n);
     if (k == 0) {

@@ -79,11 +79,11 @@ static qm_desc *load(const char *dir, const char *name)
   return d;
 }
 
-static qm_variant_spec make_spec(int bits, qz_mapping map, bool asym, qz_granularity g,
-                                 qm_act_mode act)
+static qm_setting make_spec(int bits, qz_mapping map, bool asym, qz_granularity g,
+                                 qm_actq act)
 {
-  qm_variant_spec s;
-  qm_variant_spec_default(&s);
+  qm_setting s;
+  qm_setting_default(&s);
   s.bits = bits;
   s.mapping = map;
   s.asymmetric = asym;
@@ -171,8 +171,8 @@ static void esr_table(const qm_desc *d, const float *x, int n, bool quick)
               printf(" %10s", "-");
               continue;
             }
-            qm_variant_spec s = make_spec(bits[b], (qz_mapping)mp, as, (qz_granularity)g,
-                                          (qm_act_mode)a);
+            qm_setting s = make_spec(bits[b], (qz_mapping)mp, as, (qz_granularity)g,
+                                          (qm_actq)a);
             qm_analysis an;
             char err[512];
             if (!qm_analyze(d, &s, x, n, 64, &an, err, sizeof err)) {
@@ -208,7 +208,7 @@ static void esr_table(const qm_desc *d, const float *x, int n, bool quick)
       double e4 = t[1][QZ_LINEAR][as][QZ_PER_CHANNEL][a];
       double e2 = t[2][QZ_LINEAR][as][QZ_PER_CHANNEL][a];
       CHECK(e8 < e4 && e4 < e2, "linear %s per-channel %s: ESR 8/4/2 = %.2f %.2f %.2f dB not "
-            "increasing", as ? "asym" : "sym", qm_act_mode_name((qm_act_mode)a), e8, e4, e2);
+            "increasing", as ? "asym" : "sym", qm_actq_name((qm_actq)a), e8, e4, e2);
     }
   CHECK(have[0][QZ_LINEAR][0][QZ_PER_CHANNEL][1] &&
             table[0][QZ_LINEAR][0][QZ_PER_CHANNEL][1] < -30.0,
@@ -227,7 +227,7 @@ static void fp32_identity(const qm_desc *d, const float *x, int n)
   char err[512];
   float *y0 = malloc((size_t)n * sizeof(float)), *y1 = malloc((size_t)n * sizeof(float));
   qm_model *ref = qm_model_create(d, NULL, err, sizeof err);
-  qm_variant_spec s = make_spec(QM_BITS_FP32, QZ_LINEAR, false, QZ_PER_CHANNEL, QM_ACT_DYNAMIC);
+  qm_setting s = make_spec(QM_BITS_FP32, QZ_LINEAR, false, QZ_PER_CHANNEL, QM_ACTQ_DYNAMIC);
   qm_model *v = qm_variant_create(d, &s, NULL, x, n, err, sizeof err);
   CHECK(ref && v, "create: %s", err);
   if (ref && v) {
@@ -236,7 +236,7 @@ static void fp32_identity(const qm_desc *d, const float *x, int n)
     CHECK(!memcmp(y0, y1, (size_t)n * sizeof(float)), "%s: fp32 variant differs from float",
           d->path);
     /* Quantize to 4 bits, then back to 32: the float weights come back. */
-    qm_variant_spec s4 = make_spec(4, QZ_KMEANS, true, QZ_PER_GROUP, QM_ACT_DYNAMIC);
+    qm_setting s4 = make_spec(4, QZ_KMEANS, true, QZ_PER_GROUP, QM_ACTQ_DYNAMIC);
     CHECK(qm_model_quantize(v, &s4, x, n, err, sizeof err), "quantize 4: %s", err);
     CHECK(qm_model_weight_bytes(v) < qm_model_weight_bytes(ref), "4-bit not smaller");
     CHECK(qm_model_quantize(v, &s, x, n, err, sizeof err), "quantize 32: %s", err);
@@ -269,7 +269,7 @@ static void copy_state(const qm_desc *d, const float *x, int n)
   const int half = n / 2 / 64 * 64 + 17; /* not on a chunk boundary */
   float *ya = malloc((size_t)n * sizeof(float)), *yb = malloc((size_t)n * sizeof(float));
   float *yf = malloc((size_t)n * sizeof(float));
-  qm_variant_spec s = make_spec(4, QZ_LINEAR, false, QZ_PER_CHANNEL, QM_ACT_DYNAMIC);
+  qm_setting s = make_spec(4, QZ_LINEAR, false, QZ_PER_CHANNEL, QM_ACTQ_DYNAMIC);
   qm_options o64;
   qm_options_default(&o64);
   o64.chunk = 64;
@@ -337,8 +337,8 @@ static void seq_model(const char *dir, const char *name, const float *x, int n, 
   for (int i = 0; i < nf; ++i) {
     printf("%-7d %-7s", formats[i].bits, qz_mapping_name(formats[i].map));
     for (int a = 0; a < 3; ++a) {
-      qm_variant_spec s =
-          make_spec(formats[i].bits, formats[i].map, false, QZ_PER_CHANNEL, (qm_act_mode)a);
+      qm_setting s =
+          make_spec(formats[i].bits, formats[i].map, false, QZ_PER_CHANNEL, (qm_actq)a);
       qm_analysis an;
       if (!qm_analyze(d, &s, x, n, 64, &an, err, sizeof err)) {
         CHECK(0, "%s analyze: %s", name, err);
@@ -350,7 +350,7 @@ static void seq_model(const char *dir, const char *name, const float *x, int n, 
           2 bits at least not a different signal. */
       double limit = formats[i].bits == 8 ? -25.0 : formats[i].bits == 4 ? -8.0 : 3.0;
       CHECK(an.esr_db < limit, "%s %d-bit %s %s: ESR %.2f dB, want < %.0f", name,
-            formats[i].bits, qz_mapping_name(formats[i].map), qm_act_mode_name((qm_act_mode)a),
+            formats[i].bits, qz_mapping_name(formats[i].map), qm_actq_name((qm_actq)a),
             an.esr_db, limit);
       CHECK(an.n_layers == d->seq.n_layers, "%s: %d SQNR entries for %d layers", name,
             an.n_layers, d->seq.n_layers);
@@ -369,8 +369,8 @@ static void seq_model(const char *dir, const char *name, const float *x, int n, 
     for (int i = 0; i < nf && yref; ++i) {
       if (quick && i > 2)
         break;
-      qm_variant_spec s =
-          make_spec(formats[i].bits, formats[i].map, true, QZ_PER_GROUP, QM_ACT_DYNAMIC);
+      qm_setting s =
+          make_spec(formats[i].bits, formats[i].map, true, QZ_PER_GROUP, QM_ACTQ_DYNAMIC);
       qm_options os;
       qm_options_default(&os);
       os.isa = QK_ISA_SCALAR;
@@ -411,9 +411,9 @@ static void wavenet_isa(const qm_desc *d, const float *x, int n, bool quick)
     if (quick && i % 3)
       continue;
     for (int a = 1; a < 3; ++a) {
-      qm_variant_spec s = make_spec(formats[i].bits, formats[i].map, formats[i].bits != 8,
+      qm_setting s = make_spec(formats[i].bits, formats[i].map, formats[i].bits != 8,
                                     formats[i].bits == 8 ? QZ_PER_CHANNEL : QZ_PER_GROUP,
-                                    (qm_act_mode)a);
+                                    (qm_actq)a);
       qm_options os;
       qm_options_default(&os);
       os.isa = QK_ISA_SCALAR;
@@ -428,7 +428,7 @@ static void wavenet_isa(const qm_desc *d, const float *x, int n, bool quick)
         render(ma, x, y1, n, 64);
         double e = esr_db(y1, y0, n);
         printf("wavenet %-6s %-7s: %s vs scalar ESR %.1f dB\n", formats[i].fmt,
-               qm_act_mode_name((qm_act_mode)a), qk_isa_name(qk_active_isa()), e);
+               qm_actq_name((qm_actq)a), qk_isa_name(qk_active_isa()), e);
         /** The int8 GEMMs and layers are bit-exact across ISAs (the
             kernels' contract, tested in tests/kernels), but static scales
             come from a float calibration pass (f32 GEMMs, ISA-dependent
@@ -439,11 +439,11 @@ static void wavenet_isa(const qm_desc *d, const float *x, int n, bool quick)
             bit-identical. */
         double eq = esr_db(y1, yref, n);
         CHECK(e < eq - 20.0, "wavenet %s %s: active ISA vs scalar ESR %.1f dB, quantization "
-              "error %.1f dB", formats[i].fmt, qm_act_mode_name((qm_act_mode)a), e, eq);
+              "error %.1f dB", formats[i].fmt, qm_actq_name((qm_actq)a), e, eq);
         /* With dynamic activations nothing ISA-dependent is left: the int8
            layers are bit-exact by contract and the single-input linears
            run as rank-1 updates from exactly taken weights. */
-        if ((qm_act_mode)a == QM_ACT_DYNAMIC)
+        if ((qm_actq)a == QM_ACTQ_DYNAMIC)
           CHECK(memcmp(y0, y1, (size_t)n * sizeof(float)) == 0,
                 "wavenet %s dynamic: active ISA output not bit-identical to scalar",
                 formats[i].fmt);
@@ -461,7 +461,7 @@ static void wavenet_isa(const qm_desc *d, const float *x, int n, bool quick)
 static void weights_and_levels(const qm_desc *d, const float *x, int n)
 {
   char err[512];
-  qm_variant_spec s = make_spec(2, QZ_LINEAR, false, QZ_PER_CHANNEL, QM_ACT_FLOAT);
+  qm_setting s = make_spec(2, QZ_LINEAR, false, QZ_PER_CHANNEL, QM_ACTQ_FLOAT);
   qm_model *v = qm_variant_create(d, &s, NULL, x, n, err, sizeof err);
   CHECK(v != NULL, "create: %s", err);
   if (!v)

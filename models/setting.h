@@ -1,0 +1,175 @@
+/*
+  A quantization setting: the one type that says how a model is quantized
+  (precision, mapping, symmetry, granularity and group size, activations
+  and their observer, optional per-linear bit widths), with its string
+  form, its normal form, its human description and the name tables of
+  every field.
+
+  The engine builds variants from it (variant.h), the plugin keeps the
+  setting its controls ask for in it (its control values are these enums,
+  checked at compile time in plugin/setting_ports.h), and the tools parse
+  and print it. It depends on nothing but the C library, so the plugin,
+  the GUI and the tools can link its small library (qm_setting) without
+  the rest of the engine.
+
+  String form (quantone-render's LIST entries):
+
+      PRECISION[:MAPPING][:sym|asym][:GRANULARITY][:ACTIVATIONS]
+
+  PRECISION is 32 (also fp32, FP32), 8, 4 or 2 and comes first; the other
+  fields follow in any order (their words do not overlap), each at most
+  once: MAPPING linear|pow2|kmeans, GRANULARITY tensor|channel|group,
+  ACTIVATIONS float|dynamic|static (calibrated = static). Missing fields
+  are the plugin's defaults: linear, sym, channel, dynamic. The group
+  size is QZ_DEFAULT_GROUP and the observer the default one: the string
+  form has no words for them (the plugin has no control for them either).
+*/
+#ifndef QUANTONE_MODELS_SETTING_H
+#define QUANTONE_MODELS_SETTING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Fields ------------------------------------------------------------------ */
+
+/** Weight levels (see quantize.h for each mapping's formula). */
+typedef enum {
+  QZ_LINEAR = 0, /**< uniform levels (scale, optional zero point) */
+  QZ_POW2,       /**< 0 and signed powers of two (log2 levels) */
+  QZ_KMEANS,     /**< Lloyd's k-means codebook */
+  QZ_MAPPING_COUNT
+} qz_mapping;
+
+/** What one weight scale (and zero point) covers. */
+typedef enum {
+  QZ_PER_TENSOR = 0,
+  QZ_PER_CHANNEL, /**< per output row */
+  QZ_PER_GROUP,   /**< per row and group of `group` consecutive inputs */
+  QZ_GRANULARITY_COUNT
+} qz_granularity;
+
+/** How static activation scales are chosen (see calibrate.h). */
+typedef enum {
+  QZ_OBS_MINMAX = 0,
+  QZ_OBS_PERCENTILE,
+  QZ_OBS_MSE,
+  QZ_OBS_COUNT
+} qz_observer_kind;
+
+/** Activation quantization. Not to be confused with a layer's
+    nonlinearity (qm_nonlinearity, model_file.h): that is part of the
+    model, this is part of the setting. */
+typedef enum {
+  QM_ACTQ_FLOAT = 0, /**< weight-only ("partial") quantization */
+  QM_ACTQ_DYNAMIC,   /**< int8, a scale per time step computed at run time */
+  QM_ACTQ_STATIC,    /**< int8, scales from a calibration pass over audio */
+  QM_ACTQ_COUNT
+} qm_actq;
+
+#define QM_BITS_FP32 32
+/** Default group size for QZ_PER_GROUP. */
+#define QZ_DEFAULT_GROUP 32
+
+/* ---- Name tables --------------------------------------------------------------
+
+   name: the word of the string form, the reports and the tools' options.
+   label: the short caption the GUI puts on the field's button.
+   Out-of-range values give "?"; *_from_name accepts exactly the names. */
+
+const char *qz_mapping_name(qz_mapping m);         /**< "linear", "pow2", "kmeans" */
+const char *qz_granularity_name(qz_granularity g); /**< "tensor", "channel", "group" */
+const char *qz_observer_name(qz_observer_kind k);  /**< "minmax", "percentile", "mse" */
+const char *qm_actq_name(qm_actq a);               /**< "float", "dynamic", "static" */
+/** Precision: "32", "fp32" or "FP32" (QM_BITS_FP32), "8", "4", "2". */
+bool qm_bits_from_name(const char *name, int *out);
+bool qz_mapping_from_name(const char *name, qz_mapping *out);
+bool qz_granularity_from_name(const char *name, qz_granularity *out);
+bool qz_observer_from_name(const char *name, qz_observer_kind *out);
+bool qm_actq_from_name(const char *name, qm_actq *out);
+
+const char *qz_mapping_label(qz_mapping m);         /**< "Linear", "Power of 2", "K-means" */
+const char *qz_granularity_label(qz_granularity g); /**< "Tensor", "Channel", "Group 32" */
+const char *qm_actq_label(qm_actq a);               /**< "Float", "Int8 dyn", "Int8 cal" */
+
+/* ---- The setting --------------------------------------------------------------- */
+
+typedef struct {
+  int bits;               /**< QM_BITS_FP32 (float reference), 8, 4 or 2 */
+  qz_mapping mapping;
+  bool asymmetric;
+  qz_granularity granularity;
+  int group;              /**< for QZ_PER_GROUP, multiple of 16 (default 32) */
+  qm_actq activations;
+  qz_observer_kind observer; /**< for QM_ACTQ_STATIC */
+  /** Mixed precision: bits per qm_linear (index as qm_model_linear()),
+      0 = use `bits`. NULL for a uniform width. Not owned. */
+  const int *linear_bits;
+  int n_linear_bits;
+} qm_setting;
+
+/** FP32 reference, linear symmetric per channel, group QZ_DEFAULT_GROUP,
+    float activations, percentile observer, uniform width. */
+void qm_setting_default(qm_setting *s);
+
+/**
+   The normal form, so that two settings that build the same variant
+   compare equal (qm_setting_eq): precision rounded to the nearest width
+   (>= 20 is FP32, >= 6 is 8, >= 3 is 4, else 2: what a precision knob
+   between the steps means), a field out of its range set to its default
+   (linear, channel, float activations, percentile, group
+   QZ_DEFAULT_GROUP when not a positive multiple of 16), and at FP32 with
+   a uniform width every scheme field zeroed (mapping linear, sym, tensor,
+   float, default group and observer): the reference ignores them, so
+   turning a scheme knob at FP32 must not ask for a new variant.
+   No allocation, no locks: the plugin calls it from run().
+*/
+void qm_setting_normalise(qm_setting *s);
+
+/** Whether two normalised settings build the same variant: the group
+    counts only per group, the observer only for static activations, the
+    per-linear widths by value. Real-time safe. */
+bool qm_setting_eq(const qm_setting *a, const qm_setting *b);
+
+/**
+   The human label the GUI shows and the plugin's messages use:
+   "FP32 reference", or BITS-bit[ mixed] MAPPING sym|asym per-GRANULARITY,
+   ACTIVATIONS, e.g. "4-bit kmeans sym per-channel, int8 dynamic". The
+   activations read "float activations", "int8 dynamic" or "int8
+   calibrated"; a group size other than QZ_DEFAULT_GROUP follows
+   "per-group" and an observer other than the default follows
+   "calibrated" in parentheses (the plugin never makes either).
+*/
+void qm_setting_describe(const qm_setting *s, char *buf, size_t len);
+
+/**
+   Parse the string form (see the top of this file) into *out, normalised.
+   False with a message in err (naming the entry and the bad word) for an
+   empty string, a bad precision, an unknown or repeated field; *out is
+   then unchanged.
+*/
+bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen);
+
+/** The string form of a setting, every field spelled out: "32" for the
+    reference, else e.g. "4:kmeans:sym:channel:float". Parsing it gives
+    the setting back (group size and observer at their defaults). */
+void qm_setting_format(const qm_setting *s, char *buf, size_t len);
+
+/** How many settings the plugin's controls can ask for: FP32, and every
+    mapping, symmetry, granularity and activations at 8, 4 and 2 bits. */
+#define QM_SETTING_ALL_COUNT \
+  (1 + 3 * QZ_MAPPING_COUNT * 2 * QZ_GRANULARITY_COUNT * QM_ACTQ_COUNT)
+
+/** Those settings, normalised, FP32 first, then by bits (8, 4, 2), mapping,
+    symmetry, granularity and activations (the last varying fastest);
+    writes min(max, QM_SETTING_ALL_COUNT) and returns how many it wrote. */
+int qm_setting_all(qm_setting *out, int max);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
