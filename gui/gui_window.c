@@ -20,6 +20,7 @@
 #include "model_status.h"
 #include "protocol.h"
 #include "quantone_ports.h"
+#include "setting_ports.h" /* the scheme buttons' labels */
 #include "spectrum.h"
 
 #include <math.h>
@@ -511,7 +512,9 @@ static GtkWidget *build_controls(qt_gui *g)
                      FALSE, FALSE, 0);
 
   static const float map_v[] = {QT_MAPPING_LINEAR, QT_MAPPING_POW2, QT_MAPPING_KMEANS};
-  static const char *const map_l[] = {"Linear", "Power of 2", "K-means"};
+  const char *const map_l[] = {qz_mapping_label(QZ_LINEAR),
+                               qz_mapping_label(QZ_POW2),
+                               qz_mapping_label(QZ_KMEANS)};
   static const char *const map_t[] = {
       "Evenly spaced levels: what integer kernels multiply directly.",
       "Levels at powers of two: dense near zero where most weights are, coarse at the extremes.",
@@ -533,7 +536,9 @@ static GtkWidget *build_controls(qt_gui *g)
                      FALSE, 0);
 
   static const float gran_v[] = {QT_GRAN_TENSOR, QT_GRAN_CHANNEL, QT_GRAN_GROUP};
-  static const char *const gran_l[] = {"Tensor", "Channel", "Group 32"};
+  const char *const gran_l[] = {qz_granularity_label(QZ_PER_TENSOR),
+                                qz_granularity_label(QZ_PER_CHANNEL),
+                                qz_granularity_label(QZ_PER_GROUP)};
   static const char *const gran_t[] = {
       "One scale for the whole matrix: least overhead, one outlier costs every channel.",
       "One scale per output channel: the usual best trade-off.",
@@ -544,7 +549,8 @@ static GtkWidget *build_controls(qt_gui *g)
                      FALSE, 0);
 
   static const float act_v[] = {QT_ACT_FLOAT, QT_ACT_DYNAMIC, QT_ACT_STATIC};
-  static const char *const act_l[] = {"Float", "Int8 dyn", "Int8 cal"};
+  const char *const act_l[] = {qm_actq_label(QM_ACTQ_FLOAT), qm_actq_label(QM_ACTQ_DYNAMIC),
+                               qm_actq_label(QM_ACTQ_STATIC)};
   static const char *const act_t[] = {
       "Weight-only: activations stay float, so the weight codes are decoded and multiplied "
       "in float. Saves weight memory, not CPU: about FP32's DSP time.",
