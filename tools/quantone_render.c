@@ -99,11 +99,15 @@ static int name_index(const char *const *names, int n, const char *tok)
 }
 
 /** One LIST entry: precision first, then any of the other fields in any
-    order (their value sets do not overlap); missing fields default to
-    linear, sym, channel, dynamic, the plugin's defaults. */
+    order (their value sets do not overlap); missing fields take the
+    plugin's defaults from the port table (linear, sym, channel,
+    dynamic). */
 static bool parse_entry(const char *entry, rs_setting *s, char *err, size_t errlen)
 {
-  rs_setting r = {0, QT_MAPPING_LINEAR, 0, QT_GRAN_CHANNEL, QT_ACT_DYNAMIC};
+  rs_setting r = {0, (int)qt_port_info_get(QT_PORT_MAPPING)->def,
+                  (int)qt_port_info_get(QT_PORT_ASYMMETRIC)->def,
+                  (int)qt_port_info_get(QT_PORT_GRANULARITY)->def,
+                  (int)qt_port_info_get(QT_PORT_ACTIVATIONS)->def};
   char buf[256];
   snprintf(buf, sizeof buf, "%s", entry);
   char *save = NULL;
@@ -283,15 +287,18 @@ static bool render_one(const rs_ctx *c, const rs_setting *s, const float *x, flo
     }
   }
   int errors0 = h->n_errors;
+  /** Every control at the port table's default (levels, enabled), then
+      the setting; the monitor on the quantized path whatever its
+      default, since that is what the report measures. */
+  for (int p = 0; p < QT_PORT_COUNT; ++p)
+    if (qt_port_info_get(p)->kind == QT_KIND_CONTROL_IN)
+      h->ctl[p] = qt_port_info_get(p)->def;
   h->ctl[QT_PORT_PRECISION] = (float)s->precision;
   h->ctl[QT_PORT_MAPPING] = (float)s->mapping;
   h->ctl[QT_PORT_ASYMMETRIC] = (float)s->asymmetric;
   h->ctl[QT_PORT_GRANULARITY] = (float)s->granularity;
   h->ctl[QT_PORT_ACTIVATIONS] = (float)s->activations;
   h->ctl[QT_PORT_MONITOR] = (float)QT_MONITOR_QUANTIZED;
-  h->ctl[QT_PORT_INPUT_LEVEL] = 0.0f;
-  h->ctl[QT_PORT_OUTPUT_LEVEL] = 0.0f;
-  h->ctl[QT_PORT_ENABLED] = 1.0f;
   /** run(0) a few times: the control change becomes a worker job, its
       answer is installed before any audio (nothing played: no fade). */
   qh_settle(h);
