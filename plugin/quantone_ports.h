@@ -302,7 +302,10 @@ static inline const qt_port_info *qt_port_info_get(int index)
                                      "the float reference over the last second, in dB.",
                           .group = "meters", .unit = QT_UNIT_DB, .props = QT_P_OPT},
       /** Names of meters (non-integer outputs) stay within 8 characters:
-          generic UIs draw them in a narrow column (test plugin-defaults). */
+          generic UIs draw them in a narrow column (test plugin-defaults).
+          Names are what Ardour's Lua API finds parameters by (test
+          host-ardour looks up "Precision", "Output level" and "Weight
+          memory"): rename none. */
       [QT_PORT_CLIPPED] = {.symbol = "clipped", .kind = QT_KIND_CONTROL_OUT,
                            .min = 0, .max = 1000000, .def = 0, .name = "Clips/s",
                            .comment = "Clipped activations: saturated int8 activations per "
@@ -316,7 +319,7 @@ static inline const qt_port_info *qt_port_info_get(int index)
                              .group = "meters", .props = QT_P_OPT},
       [QT_PORT_WEIGHT_BYTES] = {.symbol = "weight_bytes", .kind = QT_KIND_CONTROL_OUT,
                                 .min = 0, .max = 268435456, .def = 0,
-                                .name = "Weight memory (bytes)",
+                                .name = "Weight memory",
                                 .comment = "Memory of the weights the active variant "
                                            "multiplies with, in bytes.",
                                 .group = "meters", .props = QT_P_INT | QT_P_OPT},
