@@ -2,8 +2,11 @@
   The plugin's public interface: port indices, control values and URIs.
   Shared by the plugin, the GUI and the tests; it includes no LV2 or GTK
   header so the GUI process and the tools can use it as it is.
-  Port symbols (in ttl/quantone.ttl.in) are a public interface too: hosts,
-  presets and scripts address ports by them, so never renumber or rename.
+  Port indices and symbols (the port table below, from which the build
+  writes quantone.ttl's ports) are a public interface too: hosts, presets,
+  scripts and LADSPA command lines address ports by them, so never
+  renumber or rename; names too, since Ardour's Lua API finds parameters
+  by name.
 */
 #ifndef QUANTONE_PLUGIN_PORTS_H
 #define QUANTONE_PLUGIN_PORTS_H
