@@ -10,7 +10,8 @@
              nothing less); the ttl's ports are generated from the table,
              so this guards the generator and any hand edit of either
              side; then the maintainer, homepage and license hosts show,
-             and that every unit is an lv2 unit (issue 12, items 2, 6);
+             and that every unit is an lv2 unit; every preset's port
+             values are ones the table allows (issue 12, items 2, 6);
   - clamp:   every control input at out-of-range, infinite and NaN values
              gives finite output, sample for sample what the value clamped
              to the Turtle's range (NaN: the Turtle's default) gives;
@@ -34,6 +35,7 @@
 #include <lv2/atom/atom.h>
 #include <lv2/core/lv2.h>
 #include <lv2/port-groups/port-groups.h>
+#include <lv2/presets/presets.h>
 #include <lv2/resize-port/resize-port.h>
 #include <lv2/units/units.h>
 
@@ -260,6 +262,68 @@ static void test_port_row(uint32_t i, const LilvPort *port, const qt_port_info *
                    t->props & props[k].flag ? "present" : "absent");
 }
 
+/** Preset values the table does not allow: an unknown symbol, a port
+    that is not a control input, a value outside [min, max], a value of
+    an enumeration that is none of its scale points, a fraction on an
+    integer or toggled port. */
+static int preset_bad;
+
+static void on_preset_value(const char *symbol, void *user, const void *value, uint32_t size,
+                            uint32_t type)
+{
+  (void)size;
+  (void)type;
+  const char *preset = user;
+  float v = *(const float *)value;
+  const qt_port_info *t = NULL;
+  for (int i = 0; i < QT_PORT_COUNT; ++i)
+    if (!strcmp(qt_port_info_get(i)->symbol, symbol))
+      t = qt_port_info_get(i);
+  bool ok = t && t->kind == QT_KIND_CONTROL_IN && v >= t->min && v <= t->max;
+  if (ok && (t->props & (QT_PROP_INTEGER | QT_PROP_TOGGLED)))
+    ok = v == (float)(long)v;
+  if (ok && (t->props & QT_PROP_ENUMERATION)) {
+    bool point = false;
+    for (int k = 0; k < t->n_points; ++k)
+      point = point || t->points[k].value == v;
+    ok = point;
+  }
+  if (!ok) {
+    printf("        preset %s: %s = %g is not a value of the table's %s\n", preset, symbol,
+           (double)v, symbol);
+    ++preset_bad;
+  }
+}
+
+/** The presets (ttl/presets.ttl.in, and the QAT preset ttl/meson.build
+    adds) hold port values by symbol: each must be one the table allows. */
+static void test_presets(void)
+{
+  LilvNode *preset_class = lilv_new_uri(world, LV2_PRESETS__Preset);
+  LilvNodes *presets = lilv_plugin_get_related(plugin, preset_class);
+  int n = 0;
+  preset_bad = 0;
+  LILV_FOREACH (nodes, i, presets) {
+    const LilvNode *pr = lilv_nodes_get(presets, i);
+    lilv_world_load_resource(world, pr);
+    LilvState *st = lilv_state_new_from_world(world, qh_map(), pr);
+    if (!st) {
+      printf("        preset %s: lilv cannot read it\n", lilv_node_as_uri(pr));
+      ++preset_bad;
+      continue;
+    }
+    ++n;
+    lilv_state_emit_port_values(st, on_preset_value, (void *)lilv_node_as_uri(pr));
+    lilv_state_free(st);
+  }
+  qh_check(n >= 2 && preset_bad == 0,
+           "%d presets: every port value is a control input's, in its range, on a scale point "
+           "of an enumeration (%d not)",
+           n, preset_bad);
+  lilv_nodes_free(presets);
+  lilv_node_free(preset_class);
+}
+
 static void test_ports(void)
 {
   printf("Port table against the Turtle\n");
@@ -308,6 +372,9 @@ static void test_ports(void)
   }
   lilv_node_free(unit_p);
   qh_check(custom == 0, "every unit is one of lv2 units (%d custom)", custom);
+
+  printf("Presets against the table\n");
+  test_presets();
 }
 
 /* ---- clamp ----------------------------------------------------------------------------------- */
