@@ -9,10 +9,11 @@
   the reference beside the quantized path, meters, monitor and levels are
   exactly the LV2 code. What LADSPA lacks, this file supplies:
 
-  - Ports: LADSPA port i maps to an LV2 port index (ladspa_to_lv2[]); the
-    atom ports and `enabled` are simply left unconnected, which the LV2
-    core allows (they are lv2:connectionOptional, and it plays its control
-    defaults for unconnected controls).
+  - Ports: LADSPA port i maps to an LV2 port index (ladspa_to_lv2[]),
+    both taken from the port table (quantone_ports.h) with names and range
+    hints; the atom ports and `enabled` are simply left unconnected, which
+    the LV2 core allows (they are lv2:connectionOptional, and it plays its
+    control defaults for unconnected controls).
   - The default model: LADSPA passes no bundle path, so the directory of
     this very .so file (dladdr + realpath, so a symlink from
     LIBDIR/ladspa into the LV2 bundle works) is handed to the LV2
@@ -47,83 +48,19 @@
 
 /* ---- Ports -------------------------------------------------------------------- */
 
-enum {
-  QL_IN,
-  QL_OUT,
-  QL_PRECISION,
-  QL_MAPPING,
-  QL_ASYMMETRIC,
-  QL_GRANULARITY,
-  QL_ACTIVATIONS,
-  QL_MONITOR,
-  QL_ERROR_GAIN,
-  QL_INPUT_LEVEL,
-  QL_OUTPUT_LEVEL,
-  QL_ESR_DB,
-  QL_CLIPPED,
-  QL_DSP_RATIO,
-  QL_WEIGHT_BYTES,
-  QL_LATENCY,
-  QL_PORT_COUNT
-};
-
-/** Port order is the command-line order of applyplugin and sox (control
-    inputs are positional there), so it is a public interface: append
-    only. */
-static const uint32_t ladspa_to_lv2[QL_PORT_COUNT] = {
-  QT_PORT_IN,          QT_PORT_OUT,          QT_PORT_PRECISION,   QT_PORT_MAPPING,
-  QT_PORT_ASYMMETRIC,  QT_PORT_GRANULARITY,  QT_PORT_ACTIVATIONS, QT_PORT_MONITOR,
-  QT_PORT_ERROR_GAIN,  QT_PORT_INPUT_LEVEL,  QT_PORT_OUTPUT_LEVEL, QT_PORT_ESR_DB,
-  QT_PORT_CLIPPED,     QT_PORT_DSP_RATIO,    QT_PORT_WEIGHT_BYTES, QT_PORT_LATENCY,
-};
-
-static const LADSPA_PortDescriptor port_desc[QL_PORT_COUNT] = {
-  LADSPA_PORT_INPUT | LADSPA_PORT_AUDIO,    LADSPA_PORT_OUTPUT | LADSPA_PORT_AUDIO,
-  LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL,  LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL,
-  LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL,  LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL,
-  LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL,  LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL,
-  LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL,  LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL,
-  LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL,  LADSPA_PORT_OUTPUT | LADSPA_PORT_CONTROL,
-  LADSPA_PORT_OUTPUT | LADSPA_PORT_CONTROL, LADSPA_PORT_OUTPUT | LADSPA_PORT_CONTROL,
-  LADSPA_PORT_OUTPUT | LADSPA_PORT_CONTROL, LADSPA_PORT_OUTPUT | LADSPA_PORT_CONTROL,
-};
-
-/** The enumerations are spelled out in the names because LADSPA has no
-    scale points; "latency" is the name hosts (Ardour) look for to learn a
-    LADSPA plugin's latency. */
-static const char *const port_names[QL_PORT_COUNT] = {
-  "Input",
-  "Output",
-  "Precision (32=FP32 reference, 8, 4, 2 bits)",
-  "Mapping (0=linear, 1=power-of-two, 2=k-means)",
-  "Asymmetric (0=symmetric, 1=zero point)",
-  "Granularity (0=tensor, 1=channel, 2=group)",
-  "Activations (0=float, 1=int8 dynamic, 2=int8 calibrated)",
-  "Monitor (0=quantized, 1=reference, 2=error)",
-  "Error gain (dB)",
-  "Input level (dB)",
-  "Output level (dB)",
-  "ESR (dB)",
-  "Clipped activations (per second)",
-  "DSP time ratio (quantized / FP32)",
-  "Weight memory (bytes)",
-  "latency",
-};
-
-/** What LADSPA needs beyond the port table: how a host should present
-    the value. Bounds and defaults come from the table
-    (quantone_ports.h), which is the Turtle's, so the LADSPA plugin
-    advertises exactly the range the core clamps every control to. */
-static const LADSPA_PortRangeHintDescriptor port_style[QL_PORT_COUNT] = {
-  [QL_PRECISION] = LADSPA_HINT_INTEGER | LADSPA_HINT_LOGARITHMIC,
-  [QL_MAPPING] = LADSPA_HINT_INTEGER,
-  [QL_ASYMMETRIC] = LADSPA_HINT_TOGGLED,
-  [QL_GRANULARITY] = LADSPA_HINT_INTEGER,
-  [QL_ACTIVATIONS] = LADSPA_HINT_INTEGER,
-  [QL_MONITOR] = LADSPA_HINT_INTEGER,
-};
-
-static LADSPA_PortRangeHint port_hints[QL_PORT_COUNT];
+/** The LADSPA ports are the LV2 port table's audio and control ports, in
+    its order, but for the one designated lv2:enabled (LADSPA hosts bypass
+    by themselves); the atom ports have no LADSPA counterpart. The order
+    is the command-line order of applyplugin and sox (control inputs are
+    positional there), so it is a public interface, which the table's
+    append-only indices keep. Everything below is filled in once, from the
+    table, by fill_ports(). */
+static uint32_t ladspa_to_lv2[QT_PORT_COUNT];
+static unsigned long n_ports;
+static LADSPA_PortDescriptor port_desc[QT_PORT_COUNT];
+static const char *port_names[QT_PORT_COUNT];
+static char name_buf[QT_PORT_COUNT][160];
+static LADSPA_PortRangeHint port_hints[QT_PORT_COUNT];
 
 /** The value a LADSPA default hint stands for (ladspa.h's definitions). */
 static double ladspa_default_value(LADSPA_PortRangeHintDescriptor d, double lo, double hi,
@@ -146,49 +83,117 @@ static double ladspa_default_value(LADSPA_PortRangeHintDescriptor d, double lo, 
   return lo * (1 - w) + hi * w;
 }
 
-/** LADSPA can only name a default as a point of the range (or 0, 1, 100,
-    440): take the one nearest the table's default. Every port lands on
-    it exactly (precision's [2, 32] logarithmic middle is 8) except
-    error_gain, whose 20 dB in [0, 60] is not expressible: hosts that
-    apply defaults start it at 15 dB (LOW), which only matters while the
-    monitor plays the error. */
-static void fill_hints(void)
+/** The default hint nearest the table's default on a linear (lg false)
+    or logarithmic range; *dist is how far it is. Candidates in
+    preference order, 0 and 1 first: the only defaults a toggled port may
+    carry. */
+static LADSPA_PortRangeHintDescriptor nearest_default(const qt_port_info *p, bool lg,
+                                                      double *dist)
 {
   static const LADSPA_PortRangeHintDescriptor defaults[] = {
-    /* 0 and 1 first: the only defaults a toggled port may carry */
     LADSPA_HINT_DEFAULT_0,    LADSPA_HINT_DEFAULT_1,       LADSPA_HINT_DEFAULT_MINIMUM,
     LADSPA_HINT_DEFAULT_LOW,  LADSPA_HINT_DEFAULT_MIDDLE,  LADSPA_HINT_DEFAULT_HIGH,
     LADSPA_HINT_DEFAULT_MAXIMUM, LADSPA_HINT_DEFAULT_100,  LADSPA_HINT_DEFAULT_440,
   };
-  for (int i = 0; i < QL_PORT_COUNT; ++i) {
-    const qt_port_info *p = qt_port_info_get((int)ladspa_to_lv2[i]);
-    LADSPA_PortRangeHint *h = &port_hints[i];
-    memset(h, 0, sizeof *h);
-    if (p->kind == QT_KIND_CONTROL_OUT) {
-      /** sox treats every control port as an input it must fill from its
-          arguments or the port's default, so outputs carry a default. */
-      h->HintDescriptor = LADSPA_HINT_DEFAULT_0;
-      continue;
+  LADSPA_PortRangeHintDescriptor best = LADSPA_HINT_DEFAULT_MIDDLE;
+  double best_d = INFINITY;
+  for (size_t k = 0; k < sizeof defaults / sizeof *defaults; ++k) {
+    double v = ladspa_default_value(defaults[k], p->min, p->max, lg);
+    double d = fabs(v - p->def);
+    if (v >= p->min && v <= p->max && d < best_d - 1e-9) {
+      best = defaults[k];
+      best_d = d;
     }
-    if (p->kind != QT_KIND_CONTROL_IN)
-      continue;
-    bool lg = (port_style[i] & LADSPA_HINT_LOGARITHMIC) != 0;
-    LADSPA_PortRangeHintDescriptor best = LADSPA_HINT_DEFAULT_MIDDLE;
-    double best_d = INFINITY;
-    for (size_t k = 0; k < sizeof defaults / sizeof *defaults; ++k) {
-      double v = ladspa_default_value(defaults[k], p->min, p->max, lg);
-      double d = fabs(v - p->def);
-      if (v >= p->min && v <= p->max && d < best_d - 1e-9) {
-        best = defaults[k];
-        best_d = d;
-      }
+  }
+  *dist = best_d;
+  return best;
+}
+
+/** Range hints from the table. LADSPA can only name a default as a point
+    of the range (or 0, 1, 100, 440): take the one nearest the table's
+    default on a linear range, or on a logarithmic one where only that
+    reaches the default exactly (precision: [2, 32]'s logarithmic middle
+    is 8, its linear points are 2, 9.5, 17, ...). Every port lands on its
+    default exactly except error_gain, whose 20 dB in [0, 60] is not
+    expressible: hosts that apply defaults start it at 15 dB (LOW), which
+    only matters while the monitor plays the error. */
+static void fill_hint(LADSPA_PortRangeHint *h, const qt_port_info *p)
+{
+  memset(h, 0, sizeof *h);
+  if (p->kind == QT_KIND_CONTROL_OUT) {
+    /** sox treats every control port as an input it must fill from its
+        arguments or the port's default, so outputs carry a default. */
+    h->HintDescriptor = LADSPA_HINT_DEFAULT_0;
+    return;
+  }
+  if (p->kind != QT_KIND_CONTROL_IN)
+    return;
+  double d_lin, d_log;
+  LADSPA_PortRangeHintDescriptor style = 0, def = nearest_default(p, false, &d_lin);
+  if (p->props & QT_PROP_TOGGLED)
+    style = LADSPA_HINT_TOGGLED;
+  else {
+    style = LADSPA_HINT_BOUNDED_BELOW | LADSPA_HINT_BOUNDED_ABOVE;
+    if (p->props & QT_PROP_INTEGER)
+      style |= LADSPA_HINT_INTEGER;
+    LADSPA_PortRangeHintDescriptor def_log = nearest_default(p, true, &d_log);
+    if (d_lin > 1e-9 && d_log <= 1e-9 && p->min > 0) {
+      style |= LADSPA_HINT_LOGARITHMIC;
+      def = def_log;
     }
-    h->HintDescriptor =
-        port_style[i] | best |
-        (port_style[i] & LADSPA_HINT_TOGGLED ? 0
-                                              : LADSPA_HINT_BOUNDED_BELOW | LADSPA_HINT_BOUNDED_ABOVE);
-    h->LowerBound = p->min;
-    h->UpperBound = p->max;
+  }
+  h->HintDescriptor = style | def;
+  h->LowerBound = p->min;
+  h->UpperBound = p->max;
+}
+
+/** A LADSPA port name from the table: LADSPA has no scale points and no
+    units, so the name carries them ("Mapping (0=Linear, 1=Power of two,
+    2=K-means)", "Error gain (dB)"). The lv2:latency port is "latency",
+    the name hosts (Ardour) look for to learn a LADSPA plugin's latency. */
+static void fill_name(char *buf, size_t len, const qt_port_info *p)
+{
+  if (p->designation == QT_DESIG_LATENCY) {
+    snprintf(buf, len, "latency");
+    return;
+  }
+  size_t n = (size_t)snprintf(buf, len, "%s", p->name);
+  if (p->n_points > 0) {
+    for (int k = 0; k < p->n_points && n < len; ++k)
+      n += (size_t)snprintf(buf + n, len - n, "%s%g=%s", k ? ", " : " (",
+                            (double)p->points[k].value, p->points[k].label);
+    if (n < len)
+      snprintf(buf + n, len - n, ")");
+  } else if (p->props & QT_PROP_TOGGLED) {
+    snprintf(buf + n, len - n, " (0=off, 1=on)");
+  } else if (p->unit == QT_UNIT_DB && !strstr(p->name, "dB")) {
+    snprintf(buf + n, len - n, " (dB)");
+  } else if (p->unit == QT_UNIT_FRAME) {
+    snprintf(buf + n, len - n, " (frames)");
+  }
+}
+
+static void fill_ports(void)
+{
+  n_ports = 0;
+  for (int i = 0; i < QT_PORT_COUNT; ++i) {
+    const qt_port_info *p = qt_port_info_get(i);
+    LADSPA_PortDescriptor d;
+    switch (p->kind) {
+    case QT_KIND_AUDIO_IN: d = LADSPA_PORT_INPUT | LADSPA_PORT_AUDIO; break;
+    case QT_KIND_AUDIO_OUT: d = LADSPA_PORT_OUTPUT | LADSPA_PORT_AUDIO; break;
+    case QT_KIND_CONTROL_IN: d = LADSPA_PORT_INPUT | LADSPA_PORT_CONTROL; break;
+    case QT_KIND_CONTROL_OUT: d = LADSPA_PORT_OUTPUT | LADSPA_PORT_CONTROL; break;
+    default: continue; /* atom ports */
+    }
+    if (p->designation == QT_DESIG_ENABLED)
+      continue;
+    ladspa_to_lv2[n_ports] = (uint32_t)i;
+    port_desc[n_ports] = d;
+    fill_name(name_buf[n_ports], sizeof name_buf[n_ports], p);
+    port_names[n_ports] = name_buf[n_ports];
+    fill_hint(&port_hints[n_ports], p);
+    ++n_ports;
   }
 }
 
@@ -203,7 +208,7 @@ typedef struct {
 static char *own_dir(void)
 {
   Dl_info info;
-  if (!dladdr((const void *)&port_names, &info) || !info.dli_fname)
+  if (!dladdr((const void *)&own_dir, &info) || !info.dli_fname)
     return NULL;
   char *real = realpath(info.dli_fname, NULL);
   if (!real)
@@ -237,7 +242,7 @@ static LADSPA_Handle ql_instantiate(const LADSPA_Descriptor *d, unsigned long ra
 static void ql_connect_port(LADSPA_Handle h, unsigned long port, LADSPA_Data *data)
 {
   ql_instance *q = h;
-  if (port < QL_PORT_COUNT)
+  if (port < n_ports)
     q->lv2->connect_port(q->core, ladspa_to_lv2[port], data);
 }
 
@@ -260,14 +265,14 @@ static void ql_cleanup(LADSPA_Handle h)
   free(q);
 }
 
-static const LADSPA_Descriptor descriptor = {
+static LADSPA_Descriptor descriptor = {
   .UniqueID = QL_UNIQUE_ID,
   .Label = "quantone",
   .Properties = LADSPA_PROPERTY_HARD_RT_CAPABLE,
   .Name = "Quantone (neural amp capture at FP32 / INT8 / INT4 / INT2)",
   .Maker = "Quantone",
   .Copyright = "ISC",
-  .PortCount = QL_PORT_COUNT,
+  .PortCount = 0, /* fill_ports() */
   .PortDescriptors = port_desc,
   .PortNames = port_names,
   .PortRangeHints = port_hints,
@@ -282,10 +287,16 @@ static const LADSPA_Descriptor descriptor = {
   .cleanup = ql_cleanup,
 };
 
+static void fill_descriptor(void)
+{
+  fill_ports();
+  descriptor.PortCount = n_ports;
+}
+
 __attribute__((visibility("default"))) const LADSPA_Descriptor *
 ladspa_descriptor(unsigned long index)
 {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once(&once, fill_hints);
+  pthread_once(&once, fill_descriptor);
   return index == 0 ? &descriptor : NULL;
 }

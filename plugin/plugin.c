@@ -116,15 +116,16 @@ static void connect_port(LV2_Handle h, uint32_t port, void *data)
   case QT_PORT_OUT: self->out = data; break;
   case QT_PORT_CONTROL: self->control = data; break;
   case QT_PORT_NOTIFY: self->notify = data; break;
-  case QT_PORT_ESR_DB:
-  case QT_PORT_CLIPPED:
-  case QT_PORT_DSP_RATIO:
-  case QT_PORT_WEIGHT_BYTES:
-  case QT_PORT_LATENCY: self->meter[port] = data; break;
-  default:
-    if (port < QT_PORT_COUNT)
+  default: {
+    /** Control ports by their kind in the table: a new control needs no
+        case here. */
+    const qt_port_info *p = qt_port_info_get((int)port);
+    if (p && p->kind == QT_KIND_CONTROL_OUT)
+      self->meter[port] = data;
+    else if (p && p->kind == QT_KIND_CONTROL_IN)
       self->ctl[port] = data;
     break;
+  }
   }
 }
 
@@ -280,7 +281,7 @@ static void write_meters(qt_plugin *self)
   vals[QT_PORT_DSP_RATIO] = self->model && self->model->var->m ? mt->dsp_ratio : 1.0f;
   vals[QT_PORT_WEIGHT_BYTES] = wb;
   vals[QT_PORT_LATENCY] = (float)self->latency;
-  for (int p = QT_PORT_ESR_DB; p <= QT_PORT_LATENCY; ++p)
+  for (int p = 0; p < QT_PORT_COUNT; ++p)
     if (self->meter[p])
       *self->meter[p] = vals[p];
 }

@@ -2,8 +2,11 @@
   The plugin's public interface: port indices, control values and URIs.
   Shared by the plugin, the GUI and the tests; it includes no LV2 or GTK
   header so the GUI process and the tools can use it as it is.
-  Port symbols (in ttl/quantone.ttl.in) are a public interface too: hosts,
-  presets and scripts address ports by them, so never renumber or rename.
+  Port indices and symbols (the port table below, from which the build
+  writes quantone.ttl's ports) are a public interface too: hosts, presets,
+  scripts and LADSPA command lines address ports by them, so never
+  renumber or rename; names too, since Ardour's Lua API finds parameters
+  by name.
 */
 #ifndef QUANTONE_PLUGIN_PORTS_H
 #define QUANTONE_PLUGIN_PORTS_H
@@ -151,12 +154,21 @@ typedef enum {
 
 /* ---- The port table ------------------------------------------------------------
 
-   One row per port (by qt_port_index): symbol, kind and, for control
-   ports, the range and default of ttl/quantone.ttl.in. The plugin clamps
-   every control input to [min, max] and plays the default for NaN (and
-   for an unconnected port), the LADSPA wrapper derives its range hints
-   from it, and a test (tests/plugin/test_rtpath.c, "ports") checks every
-   row against the Turtle through lilv, so the two cannot drift apart. */
+   One row per port (by qt_port_index): everything the Turtle says about
+   the port. It is the only copy:
+   - ttl/gen_ports_ttl.c writes the ports of quantone.ttl from it at build
+     time, so the bundle's Turtle cannot say anything else;
+   - the plugin clamps every control input to [min, max] and plays the
+     default for NaN and for an unconnected port (plugin.c);
+   - the LADSPA wrapper derives its port list, names and range hints
+     from it (ladspa.c);
+   - the GUI takes its ranges and defaults from it, quantone-render its
+     defaults;
+   - tests/plugin/test_rtpath.c ("ports") reads the installed quantone.ttl
+     through lilv and compares it with every field of every row, so a
+     hand edit of either side, or a generator bug, fails a test.
+   Adding a control: a row here, an index in qt_port_index (append only),
+   and whatever the plugin does with it. */
 
 typedef enum {
   QT_KIND_AUDIO_IN = 0,
@@ -167,10 +179,48 @@ typedef enum {
   QT_KIND_CONTROL_OUT
 } qt_port_kind;
 
+/** Units hosts know (the lv2 units extension). Quantities it has no unit
+    for (bytes, ratios, counts per second) carry none: Carla warns about
+    every custom unit on each load, so those ports say their unit in the
+    name or comment instead. */
+typedef enum { QT_UNIT_NONE = 0, QT_UNIT_DB, QT_UNIT_FRAME } qt_port_unit;
+
+/** lv2:portProperty flags (lv2core). */
+enum {
+  QT_PROP_OPTIONAL = 1u << 0,        /**< lv2:connectionOptional */
+  QT_PROP_INTEGER = 1u << 1,         /**< lv2:integer */
+  QT_PROP_ENUMERATION = 1u << 2,     /**< lv2:enumeration (scale points only) */
+  QT_PROP_TOGGLED = 1u << 3,         /**< lv2:toggled */
+  QT_PROP_REPORTS_LATENCY = 1u << 4, /**< lv2:reportsLatency */
+};
+
+/** lv2:designation of a port. */
+typedef enum {
+  QT_DESIG_NONE = 0,
+  QT_DESIG_CONTROL, /**< lv2:control (the atom ports) */
+  QT_DESIG_ENABLED, /**< lv2:enabled */
+  QT_DESIG_LATENCY, /**< lv2:latency */
+} qt_port_designation;
+
+/** A named value of a control (lv2:scalePoint). */
 typedef struct {
-  const char *symbol;
+  float value;
+  const char *label;
+} qt_scale_point;
+
+typedef struct {
+  const char *symbol;  /**< lv2:symbol: public, never rename */
   qt_port_kind kind;
   float min, max, def; /**< control ports only (0 otherwise) */
+  const char *name;    /**< lv2:name */
+  const char *comment; /**< rdfs:comment, or NULL */
+  const char *group;   /**< symbol of its pg:Group (in quantone.ttl.in), or NULL */
+  qt_port_unit unit;
+  unsigned props;      /**< QT_PROP_* */
+  qt_port_designation designation;
+  unsigned min_size;   /**< rsz:minimumSize of an atom port's buffer, 0 = none */
+  const qt_scale_point *points; /**< lv2:scalePoint, in the order the GUI lists them */
+  int n_points;
 } qt_port_info;
 
 /** Row `index` of the table, or NULL past the last port. A function with
@@ -178,28 +228,133 @@ typedef struct {
     including it would otherwise carry (or warn about). */
 static inline const qt_port_info *qt_port_info_get(int index)
 {
-  static const qt_port_info table[QT_PORT_COUNT] = {
-    [QT_PORT_IN] = {"in", QT_KIND_AUDIO_IN, 0, 0, 0},
-    [QT_PORT_OUT] = {"out", QT_KIND_AUDIO_OUT, 0, 0, 0},
-    [QT_PORT_CONTROL] = {"control", QT_KIND_ATOM_IN, 0, 0, 0},
-    [QT_PORT_NOTIFY] = {"notify", QT_KIND_ATOM_OUT, 0, 0, 0},
-    [QT_PORT_PRECISION] = {"precision", QT_KIND_CONTROL_IN, 2, 32, 8},
-    [QT_PORT_MAPPING] = {"mapping", QT_KIND_CONTROL_IN, 0, 2, 0},
-    [QT_PORT_ASYMMETRIC] = {"asymmetric", QT_KIND_CONTROL_IN, 0, 1, 0},
-    [QT_PORT_GRANULARITY] = {"granularity", QT_KIND_CONTROL_IN, 0, 2, 1},
-    [QT_PORT_ACTIVATIONS] = {"activations", QT_KIND_CONTROL_IN, 0, 2, 1},
-    [QT_PORT_MONITOR] = {"monitor", QT_KIND_CONTROL_IN, 0, 2, 0},
-    [QT_PORT_ERROR_GAIN] = {"error_gain", QT_KIND_CONTROL_IN, 0, 60, 20},
-    [QT_PORT_INPUT_LEVEL] = {"input_level", QT_KIND_CONTROL_IN, -24, 24, 0},
-    [QT_PORT_OUTPUT_LEVEL] = {"output_level", QT_KIND_CONTROL_IN, -40, 12, 0},
-    [QT_PORT_ENABLED] = {"enabled", QT_KIND_CONTROL_IN, 0, 1, 1},
-    [QT_PORT_ESR_DB] = {"esr_db", QT_KIND_CONTROL_OUT, -120, 40, -120},
-    [QT_PORT_CLIPPED] = {"clipped", QT_KIND_CONTROL_OUT, 0, 1000000, 0},
-    [QT_PORT_DSP_RATIO] = {"dsp_ratio", QT_KIND_CONTROL_OUT, 0, 16, 1},
-    [QT_PORT_WEIGHT_BYTES] = {"weight_bytes", QT_KIND_CONTROL_OUT, 0, 268435456, 0},
-    [QT_PORT_LATENCY] = {"latency", QT_KIND_CONTROL_OUT, 0, 8192, 0},
+#define QT_POINTS_(a) a, (int)(sizeof a / sizeof *a)
+  enum {
+    QT_P_OPT = QT_PROP_OPTIONAL,
+    QT_P_INT = QT_PROP_INTEGER,
+    QT_P_ENUM = QT_PROP_ENUMERATION,
+    QT_P_TOG = QT_PROP_TOGGLED,
   };
+  static const qt_scale_point precision[] = {
+      {32, "FP32 reference"}, {8, "8 bits"}, {4, "4 bits"}, {2, "2 bits"}};
+  static const qt_scale_point mapping[] = {{0, "Linear"}, {1, "Power of two"}, {2, "K-means"}};
+  static const qt_scale_point granularity[] = {
+      {0, "Per tensor"}, {1, "Per channel"}, {2, "Per group of 32"}};
+  static const qt_scale_point activations[] = {{0, "Float (weight-only, FP32 CPU)"},
+                                               {1, "Int8 dynamic (less CPU)"},
+                                               {2, "Int8 calibrated"}};
+  static const qt_scale_point monitor[] = {{0, "Quantized"}, {1, "Reference"}, {2, "Error"}};
+  static const qt_port_info table[QT_PORT_COUNT] = {
+      [QT_PORT_IN] = {.symbol = "in", .kind = QT_KIND_AUDIO_IN, .name = "In"},
+      [QT_PORT_OUT] = {.symbol = "out", .kind = QT_KIND_AUDIO_OUT, .name = "Out"},
+      [QT_PORT_CONTROL] = {.symbol = "control", .kind = QT_KIND_ATOM_IN, .name = "Control",
+                           .props = QT_P_OPT, .designation = QT_DESIG_CONTROL},
+      /** 64 KiB: a qt:histogram or a modelInfo with many layer names fits
+          with room for the scope frames of the same block. */
+      [QT_PORT_NOTIFY] = {.symbol = "notify", .kind = QT_KIND_ATOM_OUT, .name = "Notify",
+                          .props = QT_P_OPT, .designation = QT_DESIG_CONTROL, .min_size = 65536},
+      [QT_PORT_PRECISION] = {.symbol = "precision", .kind = QT_KIND_CONTROL_IN,
+                             .min = 2, .max = 32, .def = 8, .name = "Precision",
+                             .comment = "Weight bit width; 32 is the float reference.",
+                             .group = "quantization", .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
+                             .points = QT_POINTS_(precision)},
+      [QT_PORT_MAPPING] = {.symbol = "mapping", .kind = QT_KIND_CONTROL_IN,
+                           .min = 0, .max = 2, .def = 0, .name = "Mapping",
+                           .group = "quantization", .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
+                           .points = QT_POINTS_(mapping)},
+      [QT_PORT_ASYMMETRIC] = {.symbol = "asymmetric", .kind = QT_KIND_CONTROL_IN,
+                              .min = 0, .max = 1, .def = 0, .name = "Asymmetric",
+                              .comment = "Fit the levels to [min, max] with a zero point "
+                                         "instead of symmetric around 0.",
+                              .group = "quantization", .props = QT_P_TOG | QT_P_OPT},
+      [QT_PORT_GRANULARITY] = {.symbol = "granularity", .kind = QT_KIND_CONTROL_IN,
+                               .min = 0, .max = 2, .def = 1, .name = "Granularity",
+                               .group = "quantization", .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
+                               .points = QT_POINTS_(granularity)},
+      [QT_PORT_ACTIVATIONS] = {.symbol = "activations", .kind = QT_KIND_CONTROL_IN,
+                               .min = 0, .max = 2, .def = 1, .name = "Activations",
+                               .comment = "Int8 dynamic (the default) runs the integer SIMD "
+                                          "kernels, the path that saves CPU; float keeps "
+                                          "activations in float (weight-only quantization: "
+                                          "memory saved, CPU about FP32's); int8 calibrated "
+                                          "uses fixed scales from a calibration pass.",
+                               .group = "quantization", .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
+                               .points = QT_POINTS_(activations)},
+      [QT_PORT_MONITOR] = {.symbol = "monitor", .kind = QT_KIND_CONTROL_IN,
+                           .min = 0, .max = 2, .def = 0, .name = "Monitor",
+                           .comment = "What the output plays: the quantized model, the float "
+                                      "reference, or their difference raised by the error "
+                                      "gain.",
+                           .group = "monitoring", .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
+                           .points = QT_POINTS_(monitor)},
+      [QT_PORT_ERROR_GAIN] = {.symbol = "error_gain", .kind = QT_KIND_CONTROL_IN,
+                              .min = 0, .max = 60, .def = 20, .name = "Error gain",
+                              .group = "monitoring", .unit = QT_UNIT_DB, .props = QT_P_OPT},
+      [QT_PORT_INPUT_LEVEL] = {.symbol = "input_level", .kind = QT_KIND_CONTROL_IN,
+                               .min = -24, .max = 24, .def = 0, .name = "Input level",
+                               .group = "levels", .unit = QT_UNIT_DB, .props = QT_P_OPT},
+      [QT_PORT_OUTPUT_LEVEL] = {.symbol = "output_level", .kind = QT_KIND_CONTROL_IN,
+                                .min = -40, .max = 12, .def = 0, .name = "Output level",
+                                .group = "levels", .unit = QT_UNIT_DB, .props = QT_P_OPT},
+      [QT_PORT_ENABLED] = {.symbol = "enabled", .kind = QT_KIND_CONTROL_IN,
+                           .min = 0, .max = 1, .def = 1, .name = "Enabled",
+                           .props = QT_P_TOG | QT_P_OPT, .designation = QT_DESIG_ENABLED},
+      [QT_PORT_ESR_DB] = {.symbol = "esr_db", .kind = QT_KIND_CONTROL_OUT,
+                          .min = -120, .max = 40, .def = -120, .name = "ESR dB",
+                          .comment = "ESR: error-to-signal ratio of the quantized path against "
+                                     "the float reference over the last second, in dB.",
+                          .group = "meters", .unit = QT_UNIT_DB, .props = QT_P_OPT},
+      /** Names of meters (non-integer outputs) stay within 8 characters:
+          generic UIs draw them in a narrow column (test plugin-defaults).
+          Names are what Ardour's Lua API finds parameters by (test
+          host-ardour looks up "Precision", "Output level" and "Weight
+          memory"): rename none. */
+      [QT_PORT_CLIPPED] = {.symbol = "clipped", .kind = QT_KIND_CONTROL_OUT,
+                           .min = 0, .max = 1000000, .def = 0, .name = "Clips/s",
+                           .comment = "Clipped activations: saturated int8 activations per "
+                                      "second (calibrated activations).",
+                           .group = "meters", .props = QT_P_OPT},
+      [QT_PORT_DSP_RATIO] = {.symbol = "dsp_ratio", .kind = QT_KIND_CONTROL_OUT,
+                             .min = 0, .max = 16, .def = 1, .name = "DSP x",
+                             .comment = "DSP time ratio, a factor (x): time of the "
+                                        "quantized path relative to the float reference (below 1: less "
+                                        "CPU than FP32).",
+                             .group = "meters", .props = QT_P_OPT},
+      [QT_PORT_WEIGHT_BYTES] = {.symbol = "weight_bytes", .kind = QT_KIND_CONTROL_OUT,
+                                .min = 0, .max = 268435456, .def = 0,
+                                .name = "Weight memory",
+                                .comment = "Memory of the weights the active variant "
+                                           "multiplies with, in bytes.",
+                                .group = "meters", .props = QT_P_INT | QT_P_OPT},
+      [QT_PORT_LATENCY] = {.symbol = "latency", .kind = QT_KIND_CONTROL_OUT,
+                           .min = 0, .max = 8192, .def = 0, .name = "Latency",
+                           .unit = QT_UNIT_FRAME,
+                           .props = QT_PROP_REPORTS_LATENCY | QT_P_INT | QT_P_OPT,
+                           .designation = QT_DESIG_LATENCY},
+  };
+#undef QT_POINTS_
   return index >= 0 && index < QT_PORT_COUNT ? &table[index] : 0;
+}
+
+/** The lv2 units URI of a unit, or NULL for none. */
+static inline const char *qt_port_unit_uri(qt_port_unit u)
+{
+  switch (u) {
+  case QT_UNIT_DB: return "http://lv2plug.in/ns/extensions/units#db";
+  case QT_UNIT_FRAME: return "http://lv2plug.in/ns/extensions/units#frame";
+  default: return 0;
+  }
+}
+
+/** The lv2core URI of a designation, or NULL for none. */
+static inline const char *qt_port_designation_uri(qt_port_designation d)
+{
+  switch (d) {
+  case QT_DESIG_CONTROL: return "http://lv2plug.in/ns/lv2core#control";
+  case QT_DESIG_ENABLED: return "http://lv2plug.in/ns/lv2core#enabled";
+  case QT_DESIG_LATENCY: return "http://lv2plug.in/ns/lv2core#latency";
+  default: return 0;
+  }
 }
 
 /** A control input's value as the plugin plays it: NaN is the default,

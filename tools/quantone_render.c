@@ -182,11 +182,14 @@ static bool render_one(const rs_ctx *c, const qm_setting *s, const float *x, flo
     }
   }
   int errors0 = h->n_errors;
+  /** Every control at the port table's default (levels, enabled), then
+      the setting; the monitor on the quantized path whatever its
+      default, since that is what the report measures. */
+  for (int p = 0; p < QT_PORT_COUNT; ++p)
+    if (qt_port_info_get(p)->kind == QT_KIND_CONTROL_IN)
+      h->ctl[p] = qt_port_info_get(p)->def;
   qt_setting_to_controls(s, h->ctl);
   h->ctl[QT_PORT_MONITOR] = (float)QT_MONITOR_QUANTIZED;
-  h->ctl[QT_PORT_INPUT_LEVEL] = 0.0f;
-  h->ctl[QT_PORT_OUTPUT_LEVEL] = 0.0f;
-  h->ctl[QT_PORT_ENABLED] = 1.0f;
   /** run(0) a few times: the control change becomes a worker job, its
       answer is installed before any audio (nothing played: no fade). */
   qh_settle(h);

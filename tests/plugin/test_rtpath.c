@@ -2,8 +2,16 @@
   The real-time path of the real quantone.lv2 bundle, through the lilv
   test host (host.c), for issue 11:
 
-  - ports:   the port table (quantone_ports.h) equals the Turtle, port by
-             port: symbol, kind, minimum, maximum, default (read via lilv);
+  - ports:   the port table (quantone_ports.h) equals the installed
+             quantone.ttl as lilv reads it, port by port and field by
+             field: index, symbol, kind, name, comment, minimum, maximum,
+             default, every scale point (value and label), unit, group,
+             designation, buffer size, port properties (nothing more,
+             nothing less); the ttl's ports are generated from the table,
+             so this guards the generator and any hand edit of either
+             side; then the maintainer, homepage and license hosts show,
+             and that every unit is an lv2 unit; every preset's port
+             values are ones the table allows (issue 12, items 2, 6);
   - clamp:   every control input at out-of-range, infinite and NaN values
              gives finite output, sample for sample what the value clamped
              to the Turtle's range (NaN: the Turtle's default) gives;
@@ -24,7 +32,15 @@
 */
 #include "host.h"
 
+#include <lv2/atom/atom.h>
+#include <lv2/core/lv2.h>
+#include <lv2/port-groups/port-groups.h>
+#include <lv2/presets/presets.h>
+#include <lv2/resize-port/resize-port.h>
+#include <lv2/units/units.h>
+
 #include <dirent.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,51 +75,306 @@ static float *pluck_signal(size_t n)
 
 /* ---- ports ----------------------------------------------------------------------------------- */
 
-static void test_ports(void)
+/** Mismatches of the port being compared: each printed as it is found,
+    so a failure names the port and the field. */
+static int port_bad;
+
+static void port_differs(uint32_t i, const char *sym, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void port_differs(uint32_t i, const char *sym, const char *field, const char *fmt, ...)
 {
-  printf("Port table against the Turtle\n");
-  uint32_t np = lilv_plugin_get_num_ports(plugin);
-  qh_check(np == QT_PORT_COUNT, "%u ports in the Turtle, %d in the table", np, QT_PORT_COUNT);
-  float mins[64], maxs[64], defs[64];
-  if (np > 64)
-    return;
-  lilv_plugin_get_port_ranges_float(plugin, mins, maxs, defs);
+  va_list ap;
+  va_start(ap, fmt);
+  printf("        port %u (%s) %s: ", i, sym, field);
+  vprintf(fmt, ap);
+  printf("\n");
+  va_end(ap);
+  ++port_bad;
+}
+
+/** The one value of `predicate` on a port as a string (a URI or a
+    literal), or NULL when it has none; two values are a mismatch too. */
+static const char *port_one(const LilvPort *port, const char *predicate, uint32_t i,
+                            const char *sym, char *buf, size_t len)
+{
+  LilvNode *pred = lilv_new_uri(world, predicate);
+  LilvNodes *vals = lilv_port_get_value(plugin, port, pred);
+  lilv_node_free(pred);
+  const char *r = NULL;
+  if (vals && lilv_nodes_size(vals) > 1)
+    port_differs(i, sym, predicate, "%u values in the Turtle", lilv_nodes_size(vals));
+  if (vals && lilv_nodes_size(vals) > 0) {
+    snprintf(buf, len, "%s", lilv_node_as_string(lilv_nodes_get_first(vals)));
+    r = buf;
+  }
+  lilv_nodes_free(vals);
+  return r;
+}
+
+/** Compares two optional strings; NULL is "absent". */
+static void port_same_str(uint32_t i, const char *sym, const char *field, const char *turtle,
+                          const char *table)
+{
+  if ((turtle == NULL) != (table == NULL) || (turtle && strcmp(turtle, table)))
+    port_differs(i, sym, field, "Turtle \"%s\", table \"%s\"", turtle ? turtle : "(none)",
+                 table ? table : "(none)");
+}
+
+static void test_port_row(uint32_t i, const LilvPort *port, const qt_port_info *t)
+{
+  static const struct {
+    unsigned flag;
+    const char *uri;
+  } props[] = {
+      {QT_PROP_OPTIONAL, LV2_CORE__connectionOptional},
+      {QT_PROP_INTEGER, LV2_CORE__integer},
+      {QT_PROP_ENUMERATION, LV2_CORE__enumeration},
+      {QT_PROP_TOGGLED, LV2_CORE__toggled},
+      {QT_PROP_REPORTS_LATENCY, LV2_CORE__reportsLatency},
+  };
+  char buf[1024], tbuf[1024];
+  const char *sym = lilv_node_as_string(lilv_port_get_symbol(plugin, port));
+
+  /* index and symbol */
+  if (lilv_port_get_index(plugin, port) != i)
+    port_differs(i, sym, "index", "Turtle %u", lilv_port_get_index(plugin, port));
+  port_same_str(i, sym, "symbol", sym, t->symbol);
+
+  /* kind: audio / atom / control, input / output */
   LilvNode *in = lilv_new_uri(world, LV2_CORE__InputPort);
   LilvNode *out = lilv_new_uri(world, LV2_CORE__OutputPort);
   LilvNode *audio = lilv_new_uri(world, LV2_CORE__AudioPort);
   LilvNode *ctl = lilv_new_uri(world, LV2_CORE__ControlPort);
-  LilvNode *atom = lilv_new_uri(world, "http://lv2plug.in/ns/ext/atom#AtomPort");
-  int bad = 0;
-  for (uint32_t i = 0; i < np && i < QT_PORT_COUNT; ++i) {
-    const LilvPort *port = lilv_plugin_get_port_by_index(plugin, i);
-    const qt_port_info *t = qt_port_info_get((int)i);
-    const char *sym = lilv_node_as_string(lilv_port_get_symbol(plugin, port));
-    bool is_in = lilv_port_is_a(plugin, port, in), is_out = lilv_port_is_a(plugin, port, out);
-    qt_port_kind kind = (qt_port_kind)-1;
-    if (lilv_port_is_a(plugin, port, audio))
-      kind = is_in ? QT_KIND_AUDIO_IN : QT_KIND_AUDIO_OUT;
-    else if (lilv_port_is_a(plugin, port, atom))
-      kind = is_in ? QT_KIND_ATOM_IN : QT_KIND_ATOM_OUT;
-    else if (lilv_port_is_a(plugin, port, ctl))
-      kind = is_in ? QT_KIND_CONTROL_IN : QT_KIND_CONTROL_OUT;
-    bool ok = !strcmp(sym, t->symbol) && kind == t->kind && is_in != is_out;
-    if (t->kind == QT_KIND_CONTROL_IN || t->kind == QT_KIND_CONTROL_OUT)
-      ok = ok && mins[i] == t->min && maxs[i] == t->max && defs[i] == t->def;
-    if (!ok) {
-      ++bad;
-      printf("        port %u: Turtle %s kind %d [%g, %g] default %g; table %s kind %d [%g, %g] "
-             "default %g\n",
-             i, sym, (int)kind, mins[i], maxs[i], defs[i], t->symbol, (int)t->kind, t->min,
-             t->max, t->def);
-    }
-  }
-  qh_check(bad == 0, "every port's symbol, kind, minimum, maximum and default match (%d differ)",
-        bad);
+  LilvNode *atom = lilv_new_uri(world, LV2_ATOM__AtomPort);
+  bool is_in = lilv_port_is_a(plugin, port, in), is_out = lilv_port_is_a(plugin, port, out);
+  int kind = -1;
+  if (lilv_port_is_a(plugin, port, audio))
+    kind = is_in ? QT_KIND_AUDIO_IN : QT_KIND_AUDIO_OUT;
+  else if (lilv_port_is_a(plugin, port, atom))
+    kind = is_in ? QT_KIND_ATOM_IN : QT_KIND_ATOM_OUT;
+  else if (lilv_port_is_a(plugin, port, ctl))
+    kind = is_in ? QT_KIND_CONTROL_IN : QT_KIND_CONTROL_OUT;
+  if (kind != (int)t->kind || is_in == is_out)
+    port_differs(i, sym, "kind", "Turtle %d (input %d, output %d), table %d", kind, is_in,
+                 is_out, (int)t->kind);
   lilv_node_free(in);
   lilv_node_free(out);
   lilv_node_free(audio);
   lilv_node_free(ctl);
   lilv_node_free(atom);
+
+  /* name and comment */
+  LilvNode *name = lilv_port_get_name(plugin, port);
+  port_same_str(i, sym, "name", name ? lilv_node_as_string(name) : NULL, t->name);
+  lilv_node_free(name);
+  port_same_str(i, sym, "comment",
+                port_one(port, LILV_NS_RDFS "comment", i, sym, buf, sizeof buf), t->comment);
+
+  /* minimum, maximum, default: present exactly on control ports */
+  LilvNode *def = NULL, *min = NULL, *max = NULL;
+  lilv_port_get_range(plugin, port, &def, &min, &max);
+  const bool control = t->kind == QT_KIND_CONTROL_IN || t->kind == QT_KIND_CONTROL_OUT;
+  const struct {
+    const char *field;
+    const LilvNode *turtle;
+    float table;
+  } range[] = {{"minimum", min, t->min}, {"maximum", max, t->max}, {"default", def, t->def}};
+  for (int k = 0; k < 3; ++k) {
+    if (!control) {
+      if (range[k].turtle)
+        port_differs(i, sym, range[k].field, "Turtle %s on a port without a range",
+                     lilv_node_as_string(range[k].turtle));
+    } else if (!range[k].turtle) {
+      port_differs(i, sym, range[k].field, "none in the Turtle, table %g",
+                   (double)range[k].table);
+    } else if (lilv_node_as_float(range[k].turtle) != range[k].table) {
+      port_differs(i, sym, range[k].field, "Turtle %s, table %.9g",
+                   lilv_node_as_string(range[k].turtle), (double)range[k].table);
+    }
+  }
+  lilv_node_free(def);
+  lilv_node_free(min);
+  lilv_node_free(max);
+
+  /* scale points: the same (value, label) pairs; values are unique in
+     the table, so equal counts and every table point found is a match */
+  LilvScalePoints *sps = lilv_port_get_scale_points(plugin, port);
+  unsigned n_sp = sps ? lilv_scale_points_size(sps) : 0;
+  if (n_sp != (unsigned)t->n_points)
+    port_differs(i, sym, "scale points", "%u in the Turtle, %d in the table", n_sp,
+                 t->n_points);
+  for (int k = 0; k < t->n_points; ++k) {
+    for (int m = 0; m < k; ++m)
+      if (t->points[m].value == t->points[k].value)
+        port_differs(i, sym, "scale points", "the table has value %g twice",
+                     (double)t->points[k].value);
+    bool found = false;
+    const char *label = NULL;
+    LILV_FOREACH (scale_points, it, sps) {
+      const LilvScalePoint *sp = lilv_scale_points_get(sps, it);
+      if (lilv_node_as_float(lilv_scale_point_get_value(sp)) == t->points[k].value) {
+        found = true;
+        label = lilv_node_as_string(lilv_scale_point_get_label(sp));
+      }
+    }
+    if (!found)
+      port_differs(i, sym, "scale point", "value %g (\"%s\") not in the Turtle",
+                   (double)t->points[k].value, t->points[k].label);
+    else
+      port_same_str(i, sym, "scale point label", label, t->points[k].label);
+  }
+  lilv_scale_points_free(sps);
+
+  /* unit, group, designation, buffer size */
+  port_same_str(i, sym, "unit", port_one(port, LV2_UNITS__unit, i, sym, buf, sizeof buf),
+                qt_port_unit_uri(t->unit));
+  if (t->group)
+    snprintf(tbuf, sizeof tbuf, "%s%s", QUANTONE_NS, t->group);
+  port_same_str(i, sym, "group",
+                port_one(port, LV2_PORT_GROUPS__group, i, sym, buf, sizeof buf),
+                t->group ? tbuf : NULL);
+  port_same_str(i, sym, "designation",
+                port_one(port, LV2_CORE__designation, i, sym, buf, sizeof buf),
+                qt_port_designation_uri(t->designation));
+  const char *size = port_one(port, LV2_RESIZE_PORT__minimumSize, i, sym, buf, sizeof buf);
+  if ((size ? strtoul(size, NULL, 10) : 0) != t->min_size)
+    port_differs(i, sym, "minimum buffer size", "Turtle %s, table %u", size ? size : "(none)",
+                 t->min_size);
+
+  /* port properties: the same set, and none the table cannot say */
+  unsigned have = 0;
+  LilvNodes *pp = lilv_port_get_properties(plugin, port);
+  LILV_FOREACH (nodes, it, pp) {
+    const char *uri = lilv_node_as_string(lilv_nodes_get(pp, it));
+    unsigned flag = 0;
+    for (size_t k = 0; k < sizeof props / sizeof *props; ++k)
+      if (!strcmp(uri, props[k].uri))
+        flag = props[k].flag;
+    if (!flag)
+      port_differs(i, sym, "port property", "Turtle %s, unknown to the table", uri);
+    have |= flag;
+  }
+  lilv_nodes_free(pp);
+  for (size_t k = 0; k < sizeof props / sizeof *props; ++k)
+    if ((have & props[k].flag) != (t->props & props[k].flag))
+      port_differs(i, sym, "port property", "%s %s in the Turtle, %s in the table",
+                   props[k].uri, have & props[k].flag ? "present" : "absent",
+                   t->props & props[k].flag ? "present" : "absent");
+}
+
+/** Preset values the table does not allow: an unknown symbol, a port
+    that is not a control input, a value outside [min, max], a value of
+    an enumeration that is none of its scale points, a fraction on an
+    integer or toggled port. */
+static int preset_bad;
+
+static void on_preset_value(const char *symbol, void *user, const void *value, uint32_t size,
+                            uint32_t type)
+{
+  (void)size;
+  (void)type;
+  const char *preset = user;
+  float v = *(const float *)value;
+  const qt_port_info *t = NULL;
+  for (int i = 0; i < QT_PORT_COUNT; ++i)
+    if (!strcmp(qt_port_info_get(i)->symbol, symbol))
+      t = qt_port_info_get(i);
+  bool ok = t && t->kind == QT_KIND_CONTROL_IN && v >= t->min && v <= t->max;
+  if (ok && (t->props & (QT_PROP_INTEGER | QT_PROP_TOGGLED)))
+    ok = v == (float)(long)v;
+  if (ok && (t->props & QT_PROP_ENUMERATION)) {
+    bool point = false;
+    for (int k = 0; k < t->n_points; ++k)
+      point = point || t->points[k].value == v;
+    ok = point;
+  }
+  if (!ok) {
+    printf("        preset %s: %s = %g is not a value of the table's %s\n", preset, symbol,
+           (double)v, symbol);
+    ++preset_bad;
+  }
+}
+
+/** The presets (ttl/presets.ttl.in, and the QAT preset ttl/meson.build
+    adds) hold port values by symbol: each must be one the table allows. */
+static void test_presets(void)
+{
+  LilvNode *preset_class = lilv_new_uri(world, LV2_PRESETS__Preset);
+  LilvNodes *presets = lilv_plugin_get_related(plugin, preset_class);
+  int n = 0;
+  preset_bad = 0;
+  LILV_FOREACH (nodes, i, presets) {
+    const LilvNode *pr = lilv_nodes_get(presets, i);
+    lilv_world_load_resource(world, pr);
+    LilvState *st = lilv_state_new_from_world(world, qh_map(), pr);
+    if (!st) {
+      printf("        preset %s: lilv cannot read it\n", lilv_node_as_uri(pr));
+      ++preset_bad;
+      continue;
+    }
+    ++n;
+    lilv_state_emit_port_values(st, on_preset_value, (void *)lilv_node_as_uri(pr));
+    lilv_state_free(st);
+  }
+  qh_check(n >= 2 && preset_bad == 0,
+           "%d presets: every port value is a control input's, in its range, on a scale point "
+           "of an enumeration (%d not)",
+           n, preset_bad);
+  lilv_nodes_free(presets);
+  lilv_node_free(preset_class);
+}
+
+static void test_ports(void)
+{
+  printf("Port table against the Turtle\n");
+  uint32_t np = lilv_plugin_get_num_ports(plugin);
+  qh_check(np == QT_PORT_COUNT, "%u ports in the Turtle, %d in the table", np, QT_PORT_COUNT);
+  port_bad = 0;
+  for (uint32_t i = 0; i < np && i < QT_PORT_COUNT; ++i)
+    test_port_row(i, lilv_plugin_get_port_by_index(plugin, i), qt_port_info_get((int)i));
+  qh_check(port_bad == 0,
+           "every port's index, symbol, kind, name, comment, minimum, maximum, default, "
+           "scale points (value and label), unit, group, designation, buffer size and port "
+           "properties match (%d differ)",
+           port_bad);
+
+  printf("Metadata hosts show\n");
+  LilvNode *author = lilv_plugin_get_author_name(plugin);
+  LilvNode *home = lilv_plugin_get_author_homepage(plugin);
+  LilvNode *license_p = lilv_new_uri(world, "http://usefulinc.com/ns/doap#license");
+  LilvNodes *license = lilv_plugin_get_value(plugin, license_p);
+  const char *a = author ? lilv_node_as_string(author) : "(none)";
+  const char *hp = home ? lilv_node_as_string(home) : "(none)";
+  const char *li = license && lilv_nodes_size(license) == 1
+                       ? lilv_node_as_string(lilv_nodes_get_first(license))
+                       : "(none or several)";
+  qh_check(!strcmp(a, "Quantone developers") && !strcmp(hp, "https://quantone.audio/") &&
+               !strcmp(li, "http://opensource.org/licenses/isc"),
+           "author \"%s\", homepage %s, license %s", a, hp, li);
+  lilv_node_free(author);
+  lilv_node_free(home);
+  lilv_nodes_free(license);
+  lilv_node_free(license_p);
+
+  /* Carla warns on every load about a unit it does not know */
+  int custom = 0;
+  LilvNode *unit_p = lilv_new_uri(world, LV2_UNITS__unit);
+  for (uint32_t i = 0; i < np; ++i) {
+    LilvNodes *u = lilv_port_get_value(plugin, lilv_plugin_get_port_by_index(plugin, i), unit_p);
+    LILV_FOREACH (nodes, it, u) {
+      const char *uri = lilv_node_as_string(lilv_nodes_get(u, it));
+      if (strncmp(uri, LV2_UNITS_PREFIX, strlen(LV2_UNITS_PREFIX))) {
+        printf("        port %u: unit %s\n", i, uri);
+        ++custom;
+      }
+    }
+    lilv_nodes_free(u);
+  }
+  lilv_node_free(unit_p);
+  qh_check(custom == 0, "every unit is one of lv2 units (%d custom)", custom);
+
+  printf("Presets against the table\n");
+  test_presets();
 }
 
 /* ---- clamp ----------------------------------------------------------------------------------- */
