@@ -4,7 +4,7 @@
   as fd 3 (--fd N), and it runs the same window as the in-process UI in
   its own GTK3 process, which is what lets a GTK2 host (Ardour) show it.
 
-  URIDs: the shim maps every URI the GUI uses (qt_proto_uris) with the
+  URIDs: the shim maps every URI the GUI uses (quantone_uris.h) with the
   host's map and sends the table first, so this process's URIDs equal the
   host's and atoms pass through both ways unchanged.
 */

@@ -94,7 +94,7 @@ static void write_float(qt_gui *g, uint32_t port, float v)
 static void write_atom(qt_gui *g, uint32_t size)
 {
   if (size)
-    g->write(g->controller, QT_PORT_CONTROL, size, g->proto.atom_eventTransfer, g->msg);
+    g->write(g->controller, QT_PORT_CONTROL, size, g->proto.uris.atom_eventTransfer, g->msg);
 }
 
 static void mark(qt_gui *g, int v)
@@ -828,7 +828,7 @@ void qt_gui_port_event(qt_gui *g, uint32_t port, uint32_t size, uint32_t format,
     }
     return;
   }
-  if (format != g->proto.atom_eventTransfer || port != QT_PORT_NOTIFY)
+  if (format != g->proto.uris.atom_eventTransfer || port != QT_PORT_NOTIFY)
     return;
   unsigned chg = qt_proto_decode(&g->proto, buffer, size, d);
   if (chg & QT_CHG_ERROR) {

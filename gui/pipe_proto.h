@@ -10,8 +10,9 @@
   not a URID: each side translates to its own atom:eventTransfer.
 
   shim -> helper: URIDS (first; uint32 id + NUL-terminated URI, repeated:
-                  the host's URIDs for qt_proto_uris, so atoms pass through
-                  unchanged), TITLE (string), PORT (port event), SHOW, QUIT.
+                  the host's URIDs for every URI in quantone_uris.h, so
+                  atoms pass through unchanged), TITLE (string), PORT
+                  (port event), SHOW, QUIT.
   helper -> shim: PORT (port write).
   The helper exits on QUIT, on EOF and when its window is closed; the shim
   sees EOF and reaps it.

@@ -8,6 +8,7 @@
 #define QUANTONE_GUI_PROTOCOL_H
 
 #include "gui_data.h"
+#include "quantone_uris.h"
 
 #include <lv2/atom/atom.h>
 #include <lv2/atom/forge.h>
@@ -16,15 +17,7 @@
 #include <stdbool.h>
 
 typedef struct {
-  LV2_URID atom_Path, atom_String, atom_Float, atom_Double, atom_Int, atom_Long, atom_Bool,
-      atom_Object, atom_Tuple, atom_Vector, atom_URID, atom_eventTransfer;
-  LV2_URID patch_Set, patch_Get, patch_property, patch_value;
-  LV2_URID qt_model, qt_modelInfo, qt_error, qt_frames, qt_layerSqnr, qt_histogram,
-      qt_histogramLayer, qt_path, qt_name, qt_architecture, qt_modelRate, qt_hostRate,
-      qt_resampling, qt_latency, qt_weightCount, qt_weightBytesFp32, qt_weightBytes,
-      qt_variant, qt_linearNames, qt_message, qt_sampleRate, qt_reference, qt_quantized,
-      qt_difference, qt_layerNames, qt_values, qt_layerName, qt_min, qt_max, qt_counts,
-      qt_levels, qt_uiAlive;
+  qt_uris uris; /**< quantone_uris.h, mapped with the map qt_proto_init is given */
   LV2_Atom_Forge forge;
   double alive_last_s; /**< monotonic time of the last keep-alive, < 0: none yet */
 } qt_proto;

@@ -14,8 +14,8 @@
   plugin stops streaming to a host that no longer drains the ring.
 */
 #include "pipe_proto.h"
-#include "proto_uris.h"
 #include "quantone_ports.h"
+#include "quantone_uris.h"
 
 #include <lv2/atom/atom.h>
 #include <lv2/atom/forge.h>
@@ -29,6 +29,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,9 +63,8 @@ typedef struct {
   LV2UI_Controller controller;
   const qt_external_ui_host *kx;
   LV2_URID_Map *map;
-  LV2_URID event_transfer;
+  qt_uris uris; /**< mapped with the host's map: the helper's URIDs too */
   LV2_Atom_Forge forge;
-  LV2_URID patch_Set, patch_property, patch_value, qt_uiAlive;
   char *helper;
   char title[256];
   pid_t pid;
@@ -109,16 +109,16 @@ static void say_goodbye(qt_shim *s)
   LV2_Atom_Forge *f = &s->forge;
   LV2_Atom_Forge_Frame fr;
   lv2_atom_forge_set_buffer(f, buf, sizeof buf);
-  LV2_Atom_Forge_Ref ok = lv2_atom_forge_object(f, &fr, 0, s->patch_Set);
-  ok = ok && lv2_atom_forge_key(f, s->patch_property);
-  ok = ok && lv2_atom_forge_urid(f, s->qt_uiAlive);
-  ok = ok && lv2_atom_forge_key(f, s->patch_value);
+  LV2_Atom_Forge_Ref ok = lv2_atom_forge_object(f, &fr, 0, s->uris.patch_Set);
+  ok = ok && lv2_atom_forge_key(f, s->uris.patch_property);
+  ok = ok && lv2_atom_forge_urid(f, s->uris.qt_uiAlive);
+  ok = ok && lv2_atom_forge_key(f, s->uris.patch_value);
   ok = ok && lv2_atom_forge_bool(f, false);
   if (!ok)
     return;
   lv2_atom_forge_pop(f, &fr);
   const LV2_Atom *a = (const LV2_Atom *)buf;
-  s->write(s->controller, QT_PORT_CONTROL, (uint32_t)sizeof *a + a->size, s->event_transfer, a);
+  s->write(s->controller, QT_PORT_CONTROL, (uint32_t)sizeof *a + a->size, s->uris.atom_eventTransfer, a);
 }
 
 static void stop_helper(qt_shim *s)
@@ -134,6 +134,18 @@ static void stop_helper(qt_shim *s)
   reap(s);
   s->in.len = s->out.len = 0;
 }
+
+/** The URID table the helper gets first: every URI of quantone_uris.h
+    with the id the host's map gave it (already in s->uris), so the
+    helper's URIDs are the host's and atoms pass through unchanged. */
+static const struct {
+  const char *uri;
+  size_t offset;
+} uri_table[] = {
+#define QT_URI_ENTRY_(field, uri) {uri, offsetof(qt_uris, field)},
+    QUANTONE_URIS(QT_URI_ENTRY_)
+#undef QT_URI_ENTRY_
+};
 
 static bool start_helper(qt_shim *s)
 {
@@ -174,9 +186,9 @@ static bool start_helper(qt_shim *s)
 
   /* URID table, title, then the last value of every control port. */
   qt_pipe_buf t = {0};
-  for (int i = 0; qt_proto_uris[i]; ++i) {
-    const char *u = qt_proto_uris[i];
-    uint32_t id = s->map->map(s->map->handle, u);
+  for (size_t i = 0; i < sizeof uri_table / sizeof *uri_table; ++i) {
+    const char *u = uri_table[i].uri;
+    uint32_t id = *(const LV2_URID *)((const char *)&s->uris + uri_table[i].offset);
     size_t n = strlen(u) + 1;
     if (t.len + 4 + n > t.cap) {
       size_t cap = t.cap ? t.cap * 2 : 4096;
@@ -218,7 +230,7 @@ static int pump(qt_shim *s)
         s->port_known[h.port] = true;
         s->write(s->controller, h.port, sizeof(float), 0, &s->port[h.port]);
       } else if (h.format == QT_PIPE_FMT_ATOM && h.size >= sizeof(LV2_Atom)) {
-        s->write(s->controller, h.port, h.size, s->event_transfer, pl);
+        s->write(s->controller, h.port, h.size, s->uris.atom_eventTransfer, pl);
       }
     }
     qt_pipe_pop(&s->in, &h);
@@ -286,12 +298,8 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *desc, const char *plugin
     free(s);
     return NULL;
   }
-  s->event_transfer = s->map->map(s->map->handle, LV2_ATOM__eventTransfer);
+  qt_uris_map(&s->uris, s->map);
   lv2_atom_forge_init(&s->forge, s->map);
-  s->patch_Set = s->map->map(s->map->handle, LV2_PATCH__Set);
-  s->patch_property = s->map->map(s->map->handle, LV2_PATCH__property);
-  s->patch_value = s->map->map(s->map->handle, LV2_PATCH__value);
-  s->qt_uiAlive = s->map->map(s->map->handle, QUANTONE__uiAlive);
   s->write = write;
   s->controller = controller;
   snprintf(s->title, sizeof s->title, "%s",
@@ -338,7 +346,7 @@ static void port_event(LV2UI_Handle h, uint32_t port, uint32_t size, uint32_t fo
     s->port_known[port] = true;
     if (s->fd >= 0)
       qt_pipe_queue(&s->out, QT_PIPE_PORT, port, QT_PIPE_FMT_FLOAT, buffer, size);
-  } else if (format == s->event_transfer && s->fd >= 0) {
+  } else if (format == s->uris.atom_eventTransfer && s->fd >= 0) {
     /** A full queue (helper stalled) drops messages: scope frames are
         replaced 25 times a second, and state comes back on patch:Get. */
     qt_pipe_queue(&s->out, QT_PIPE_PORT, port, QT_PIPE_FMT_ATOM, buffer, size);

@@ -432,8 +432,8 @@ static void test_protocol(void)
   /* qt:error */
   LV2_Atom_Forge_Frame fr, tup;
   lv2_atom_forge_set_buffer(&f, buf, sizeof buf);
-  lv2_atom_forge_object(&f, &fr, 0, p.qt_error);
-  lv2_atom_forge_key(&f, p.qt_message);
+  lv2_atom_forge_object(&f, &fr, 0, p.uris.qt_error);
+  lv2_atom_forge_key(&f, p.uris.qt_message);
   lv2_atom_forge_string(&f, "cannot read /x.nam", 18);
   lv2_atom_forge_pop(&f, &fr);
   const LV2_Atom *a = (const LV2_Atom *)buf;
@@ -443,20 +443,20 @@ static void test_protocol(void)
 
   /* qt:modelInfo */
   lv2_atom_forge_set_buffer(&f, buf, sizeof buf);
-  lv2_atom_forge_object(&f, &fr, 0, p.qt_modelInfo);
-  lv2_atom_forge_key(&f, p.qt_path);
+  lv2_atom_forge_object(&f, &fr, 0, p.uris.qt_modelInfo);
+  lv2_atom_forge_key(&f, p.uris.qt_path);
   lv2_atom_forge_path(&f, "/m/a.nam", 8);
-  lv2_atom_forge_key(&f, p.qt_name);
+  lv2_atom_forge_key(&f, p.uris.qt_name);
   lv2_atom_forge_string(&f, "Amp", 3);
-  lv2_atom_forge_key(&f, p.qt_architecture);
+  lv2_atom_forge_key(&f, p.uris.qt_architecture);
   lv2_atom_forge_string(&f, "WaveNet", 7);
-  lv2_atom_forge_key(&f, p.qt_modelRate);
+  lv2_atom_forge_key(&f, p.uris.qt_modelRate);
   lv2_atom_forge_double(&f, 48000);
-  lv2_atom_forge_key(&f, p.qt_weightCount);
+  lv2_atom_forge_key(&f, p.uris.qt_weightCount);
   lv2_atom_forge_long(&f, 13801);
-  lv2_atom_forge_key(&f, p.qt_weightBytesFp32);
+  lv2_atom_forge_key(&f, p.uris.qt_weightBytesFp32);
   lv2_atom_forge_long(&f, 55204);
-  lv2_atom_forge_key(&f, p.qt_linearNames);
+  lv2_atom_forge_key(&f, p.uris.qt_linearNames);
   lv2_atom_forge_tuple(&f, &tup);
   lv2_atom_forge_string(&f, "l0", 2);
   lv2_atom_forge_string(&f, "l1", 2);
@@ -476,15 +476,15 @@ static void test_protocol(void)
     df[i] = 1;
   }
   lv2_atom_forge_set_buffer(&f, buf, sizeof buf);
-  lv2_atom_forge_object(&f, &fr, 0, p.qt_frames);
-  lv2_atom_forge_key(&f, p.qt_sampleRate);
+  lv2_atom_forge_object(&f, &fr, 0, p.uris.qt_frames);
+  lv2_atom_forge_key(&f, p.uris.qt_sampleRate);
   lv2_atom_forge_float(&f, 44100);
-  lv2_atom_forge_key(&f, p.qt_reference);
-  lv2_atom_forge_vector(&f, 4, p.atom_Float, 256, r);
-  lv2_atom_forge_key(&f, p.qt_quantized);
-  lv2_atom_forge_vector(&f, 4, p.atom_Float, 256, q);
-  lv2_atom_forge_key(&f, p.qt_difference);
-  lv2_atom_forge_vector(&f, 4, p.atom_Float, 256, df);
+  lv2_atom_forge_key(&f, p.uris.qt_reference);
+  lv2_atom_forge_vector(&f, 4, p.uris.atom_Float, 256, r);
+  lv2_atom_forge_key(&f, p.uris.qt_quantized);
+  lv2_atom_forge_vector(&f, 4, p.uris.atom_Float, 256, q);
+  lv2_atom_forge_key(&f, p.uris.qt_difference);
+  lv2_atom_forge_vector(&f, 4, p.uris.atom_Float, 256, df);
   lv2_atom_forge_pop(&f, &fr);
   c = qt_proto_decode(&p, a, sizeof(LV2_Atom) + a->size, &d);
   CHECK(c == QT_CHG_FRAMES && d.scope.n == 256 && d.scope.rate == 44100 && d.scope.quant[10] == 11,
@@ -497,14 +497,14 @@ static void test_protocol(void)
   CHECK(n > sizeof(LV2_Atom), "protocol: set_model size");
   const LV2_Atom_Object *o = (const LV2_Atom_Object *)buf;
   const LV2_Atom *prop = NULL, *val = NULL;
-  lv2_atom_object_get(o, p.patch_property, &prop, p.patch_value, &val, 0);
-  CHECK(o->body.otype == p.patch_Set && prop && ((const LV2_Atom_URID *)prop)->body == p.qt_model &&
-            val && val->type == p.atom_Path &&
+  lv2_atom_object_get(o, p.uris.patch_property, &prop, p.uris.patch_value, &val, 0);
+  CHECK(o->body.otype == p.uris.patch_Set && prop && ((const LV2_Atom_URID *)prop)->body == p.uris.qt_model &&
+            val && val->type == p.uris.atom_Path &&
             !strcmp((const char *)LV2_ATOM_BODY_CONST(val), "/tmp/broken.nam"),
         "protocol: patch:Set model");
   CHECK(qt_proto_set_model(&p, buf, 16, "/tmp/broken.nam") == 0, "protocol: overflow not caught");
   n = qt_proto_get(&p, buf, sizeof buf);
-  CHECK(n >= sizeof(LV2_Atom_Object) && o->body.otype == p.patch_Get, "protocol: patch:Get");
+  CHECK(n >= sizeof(LV2_Atom_Object) && o->body.otype == p.uris.patch_Get, "protocol: patch:Get");
   for (int i = 0; i < n_uris; ++i)
     free(uris[i]);
 }
