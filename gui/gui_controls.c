@@ -11,7 +11,7 @@
 /** One line on what the chosen activations cost, so the price of the
     weight-only path is visible without hovering. Each fits one line of
     the controls column, so switching never changes the window's height. */
-static const char *act_cost_text(const qt_gui *g)
+static const char *act_cost_text(const qg_gui *g)
 {
   if (g->data.port[QT_PORT_PRECISION] > 16)
     return "FP32 plays: activations apply to 8, 4 and 2 bits.";
@@ -22,7 +22,7 @@ static const char *act_cost_text(const qt_gui *g)
   }
 }
 
-static void show_act_cost(qt_gui *g)
+static void show_act_cost(qg_gui *g)
 {
   if (g->act_cost && !g->widgets_gone)
     gtk_label_set_text(GTK_LABEL(g->act_cost), act_cost_text(g));
@@ -31,21 +31,21 @@ static void show_act_cost(qt_gui *g)
 static void on_seg_toggled(GtkToggleButton *b, gpointer user)
 {
   seg_item *it = user;
-  qt_gui *g = it->gui;
+  qg_gui *g = it->gui;
   if (g->updating || !gtk_toggle_button_get_active(b))
     return;
-  qt_gui_write_float(g, it->port, it->value);
+  qg_gui_write_float(g, it->port, it->value);
   if (it->port == QT_PORT_ACTIVATIONS || it->port == QT_PORT_PRECISION)
     show_act_cost(g);
   if (it->port == QT_PORT_PRECISION) {
     g->data.esr.reference = it->value > 16;
-    qt_gui_mark(g, V_ESR);
+    qg_gui_mark(g, V_ESR);
   }
 }
 
 /** A row of radio buttons drawn as one segmented control ("linked"):
     keyboard focusable, arrow keys move within the group. */
-GtkWidget *qt_gui_segmented(qt_gui *g, uint32_t port, int n, const float *values,
+GtkWidget *qg_gui_segmented(qg_gui *g, uint32_t port, int n, const float *values,
                             const char *const *labels, const char *const *tips,
                             const char *css_class)
 {
@@ -54,7 +54,7 @@ GtkWidget *qt_gui_segmented(qt_gui *g, uint32_t port, int n, const float *values
   if (css_class)
     gtk_style_context_add_class(gtk_widget_get_style_context(box), css_class);
   GSList *group = NULL;
-  for (int i = 0; i < n && g->n_seg < QT_MAX_SEG; ++i) {
+  for (int i = 0; i < n && g->n_seg < QG_MAX_SEG; ++i) {
     seg_item *it = &g->seg[g->n_seg++];
     it->gui = g;
     it->port = port;
@@ -70,7 +70,7 @@ GtkWidget *qt_gui_segmented(qt_gui *g, uint32_t port, int n, const float *values
   return box;
 }
 
-void qt_gui_show_port_value(qt_gui *g, uint32_t port, float v)
+void qg_gui_show_port_value(qg_gui *g, uint32_t port, float v)
 {
   if (g->widgets_gone)
     return;
@@ -89,7 +89,7 @@ void qt_gui_show_port_value(qt_gui *g, uint32_t port, float v)
   g->updating--;
 }
 
-GtkWidget *qt_gui_build_controls(qt_gui *g)
+GtkWidget *qg_gui_build_controls(qg_gui *g)
 {
   GtkWidget *c = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
   gtk_style_context_add_class(gtk_widget_get_style_context(c), "qt-controls");
@@ -108,8 +108,8 @@ GtkWidget *qt_gui_build_controls(qt_gui *g)
       "2-bit weights: 3 levels, audible unless the model was trained for it. Each weight takes "
       "a quarter byte, a sixteenth of float32's 4; the cost panel's weight memory also counts "
       "the float scales and biases."};
-  gtk_box_pack_start(GTK_BOX(c), qt_gui_section("PRECISION (BITS PER WEIGHT)"), FALSE, FALSE, 0);
-  gtk_box_pack_start(GTK_BOX(c), qt_gui_segmented(g, QT_PORT_PRECISION, 4, prec_v, prec_l, prec_t,
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_section("PRECISION (BITS PER WEIGHT)"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_segmented(g, QT_PORT_PRECISION, 4, prec_v, prec_l, prec_t,
                                            "qt-prec"),
                      FALSE, FALSE, 0);
 
@@ -120,9 +120,9 @@ GtkWidget *qt_gui_build_controls(qt_gui *g)
       "Levels at powers of two: dense near zero where most weights are, coarse at the extremes.",
       "Levels learned from this layer's weights (2^bits centroids), so they sit where the "
       "weights are."};
-  gtk_box_pack_start(GTK_BOX(c), qt_gui_section("MAPPING"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_section("MAPPING"), FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(c),
-                     qt_gui_segmented(g, QT_PORT_MAPPING, 3, map_v, map_l, map_t, NULL), FALSE,
+                     qg_gui_segmented(g, QT_PORT_MAPPING, 3, map_v, map_l, map_t, NULL), FALSE,
                      FALSE, 0);
 
   static const float sym_v[] = {0, 1};
@@ -130,9 +130,9 @@ GtkWidget *qt_gui_build_controls(qt_gui *g)
   static const char *const sym_t[] = {
       "Levels symmetric around zero, no zero point: cheapest, wastes range on lopsided weights.",
       "Levels fitted to [min, max] with a zero point, so lopsided weights use every level."};
-  gtk_box_pack_start(GTK_BOX(c), qt_gui_section("RANGE"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_section("RANGE"), FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(c),
-                     qt_gui_segmented(g, QT_PORT_ASYMMETRIC, 2, sym_v, sym_l, sym_t, NULL), FALSE,
+                     qg_gui_segmented(g, QT_PORT_ASYMMETRIC, 2, sym_v, sym_l, sym_t, NULL), FALSE,
                      FALSE, 0);
 
   static const float gran_v[] = {QT_GRAN_TENSOR, QT_GRAN_CHANNEL, QT_GRAN_GROUP};
@@ -141,9 +141,9 @@ GtkWidget *qt_gui_build_controls(qt_gui *g)
       "One scale for the whole matrix: least overhead, one outlier costs every channel.",
       "One scale per output channel: the usual best trade-off.",
       "One scale per 32 inputs of a channel: the finest fit for a little more memory."};
-  gtk_box_pack_start(GTK_BOX(c), qt_gui_section("SCALE GRANULARITY"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_section("SCALE GRANULARITY"), FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(c),
-                     qt_gui_segmented(g, QT_PORT_GRANULARITY, 3, gran_v, gran_l, gran_t, NULL), FALSE,
+                     qg_gui_segmented(g, QT_PORT_GRANULARITY, 3, gran_v, gran_l, gran_t, NULL), FALSE,
                      FALSE, 0);
 
   static const float act_v[] = {QT_ACT_FLOAT, QT_ACT_DYNAMIC, QT_ACT_STATIC};
@@ -155,9 +155,9 @@ GtkWidget *qt_gui_build_controls(qt_gui *g)
       "time step, so the integer SIMD kernels run: less DSP time than FP32.",
       "Int8 calibrated: int8 activations with fixed scales from a calibration pass; the "
       "integer kernels as with dynamic, and loud input can clip."};
-  gtk_box_pack_start(GTK_BOX(c), qt_gui_section("ACTIVATIONS"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_section("ACTIVATIONS"), FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(c),
-                     qt_gui_segmented(g, QT_PORT_ACTIVATIONS, 3, act_v, act_l, act_t, NULL), FALSE,
+                     qg_gui_segmented(g, QT_PORT_ACTIVATIONS, 3, act_v, act_l, act_t, NULL), FALSE,
                      FALSE, 0);
   g->act_cost = gtk_label_new("");
   gtk_style_context_add_class(gtk_widget_get_style_context(g->act_cost), "qt-note");
@@ -166,13 +166,13 @@ GtkWidget *qt_gui_build_controls(qt_gui *g)
   gtk_label_set_max_width_chars(GTK_LABEL(g->act_cost), 34);
   gtk_box_pack_start(GTK_BOX(c), g->act_cost, FALSE, FALSE, 0);
 
-  qt_gui_pack_monitor_levels(g, c);
+  qg_gui_pack_monitor_levels(g, c);
 
-  gtk_box_pack_start(GTK_BOX(c), qt_gui_section("HISTOGRAM LAYER"), FALSE, FALSE, 0);
-  gtk_box_pack_start(GTK_BOX(c), qt_gui_build_hist_combo(g), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_section("HISTOGRAM LAYER"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_build_hist_combo(g), FALSE, FALSE, 0);
 
   GtkWidget *spacer = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
   gtk_box_pack_start(GTK_BOX(c), spacer, TRUE, TRUE, 0);
-  gtk_box_pack_start(GTK_BOX(c), qt_gui_build_bypass(g), FALSE, FALSE, 4);
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_build_bypass(g), FALSE, FALSE, 4);
   return c;
 }

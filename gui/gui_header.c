@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-void qt_gui_show_error(qt_gui *g)
+void qg_gui_show_error(qg_gui *g)
 {
   if (g->widgets_gone)
     return;
@@ -27,18 +27,18 @@ void qt_gui_show_error(qt_gui *g)
   }
 }
 
-void qt_gui_load_model(qt_gui *g, const char *path)
+void qg_gui_load_model(qg_gui *g, const char *path)
 {
   g->data.have_error = false; /* a new attempt: the old complaint is moot */
-  qt_gui_show_error(g);
-  qt_model_status_on_user_load(&g->model_status);
-  qt_gui_show_info(g);
-  qt_gui_write_atom(g, qt_proto_set_model(&g->proto, g->msg, sizeof g->msg, path));
+  qg_gui_show_error(g);
+  qg_model_status_on_user_load(&g->model_status);
+  qg_gui_show_info(g);
+  qg_gui_write_atom(g, qg_proto_set_model(&g->proto, g->msg, sizeof g->msg, path));
 }
 
 static void on_load(GtkButton *b, gpointer user)
 {
-  qt_gui *g = user;
+  qg_gui *g = user;
   GtkWidget *top = gtk_widget_get_toplevel(GTK_WIDGET(b));
   GtkFileChooserNative *fc = gtk_file_chooser_native_new(
       "Load a model capture", gtk_widget_is_toplevel(top) ? GTK_WINDOW(top) : NULL,
@@ -61,7 +61,7 @@ static void on_load(GtkButton *b, gpointer user)
   if (gtk_native_dialog_run(GTK_NATIVE_DIALOG(fc)) == GTK_RESPONSE_ACCEPT) {
     char *path = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(fc));
     if (path)
-      qt_gui_load_model(g, path);
+      qg_gui_load_model(g, path);
     g_free(path);
   }
   g_object_unref(fc);
@@ -70,20 +70,20 @@ static void on_load(GtkButton *b, gpointer user)
 static void on_dismiss(GtkButton *b, gpointer user)
 {
   (void)b;
-  qt_gui *g = user;
+  qg_gui *g = user;
   g->data.have_error = false;
-  qt_gui_show_error(g);
+  qg_gui_show_error(g);
 }
 
-void qt_gui_show_info(qt_gui *g)
+void qg_gui_show_info(qg_gui *g)
 {
   if (g->widgets_gone)
     return;
-  const qt_gui_data *d = &g->data;
+  const qg_gui_data *d = &g->data;
   char buf[1024];
   const char *base = strrchr(d->model_path, '/');
   base = base ? base + 1 : d->model_path;
-  qt_model_status_title(&g->model_status, d->model_name, d->model_path, buf, sizeof buf);
+  qg_model_status_title(&g->model_status, d->model_name, d->model_path, buf, sizeof buf);
   gtk_label_set_text(GTK_LABEL(g->model_name), buf);
   /** A missing model is said where the model is chosen, in the error
       colour, until a model loads; the tooltip has the whole path. */
@@ -135,7 +135,7 @@ void qt_gui_show_info(qt_gui *g)
   g->updating--;
 }
 
-GtkWidget *qt_gui_build_header(qt_gui *g)
+GtkWidget *qg_gui_build_header(qg_gui *g)
 {
   GtkWidget *h = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 14);
   GtkWidget *brand = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
@@ -175,7 +175,7 @@ GtkWidget *qt_gui_build_header(qt_gui *g)
   return h;
 }
 
-GtkWidget *qt_gui_build_error(qt_gui *g)
+GtkWidget *qg_gui_build_error(qg_gui *g)
 {
   g->error_box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
   gtk_style_context_add_class(gtk_widget_get_style_context(g->error_box), "qt-error");

@@ -2,7 +2,7 @@
   What the window's files share (gui_window.c and the per-area files
   gui_header.c, gui_controls.c, gui_levels.c, gui_views.c): the window
   struct and the functions one area calls in another. Private to
-  libqt_gui_window; the UIs see only gui_window.h.
+  libqg_gui_window; the UIs see only gui_window.h.
 */
 #ifndef QUANTONE_GUI_GUI_INTERNAL_H
 #define QUANTONE_GUI_GUI_INTERNAL_H
@@ -18,32 +18,32 @@
 #include <stdbool.h>
 
 
-#define QT_MSG_BUF 8192
+#define QG_MSG_BUF 8192
 
 enum { V_ESR, V_SPEC, V_SCOPE, V_SQNR, V_HIST, V_COST, V_COUNT };
 
 typedef struct {
-  qt_gui *gui;
+  qg_gui *gui;
   uint32_t port;
   float value;
   GtkWidget *button;
 } seg_item;
 
-#define QT_MAX_SEG 24
+#define QG_MAX_SEG 24
 
-struct qt_gui {
+struct qg_gui {
   LV2_URID_Map *map;
-  qt_gui_write_fn write;
+  qg_gui_write_fn write;
   void *controller;
-  qt_proto proto;
-  qt_gui_data data;
-  qt_model_status model_status; /**< "model missing: PATH" in the name label */
-  qt_spectrum *spec;
-  uint8_t msg[QT_MSG_BUF];
+  qg_proto proto;
+  qg_gui_data data;
+  qg_model_status model_status; /**< "model missing: PATH" in the name label */
+  qg_spectrum *spec;
+  uint8_t msg[QG_MSG_BUF];
 
   GtkWidget *root;
   GtkCssProvider *css;
-  seg_item seg[QT_MAX_SEG];
+  seg_item seg[QG_MAX_SEG];
   int n_seg;
   GtkWidget *scale[QT_PORT_COUNT]; /**< error gain, input, output */
   GtkWidget *bypass;
@@ -64,37 +64,37 @@ struct qt_gui {
 };
 
 /* gui_window.c: plumbing every area uses */
-double qt_gui_now_s(void);
+double qg_gui_now_s(void);
 /** Write a control port (and remember the value as the host's). */
-void qt_gui_write_float(qt_gui *g, uint32_t port, float v);
+void qg_gui_write_float(qg_gui *g, uint32_t port, float v);
 /** Send the atom forged into g->msg (size 0: nothing was forged). */
-void qt_gui_write_atom(qt_gui *g, uint32_t size);
+void qg_gui_write_atom(qg_gui *g, uint32_t size);
 /** Queue a redraw of view v at the next tick. */
-void qt_gui_mark(qt_gui *g, int v);
-GtkWidget *qt_gui_section(const char *text);
+void qg_gui_mark(qg_gui *g, int v);
+GtkWidget *qg_gui_section(const char *text);
 
 /* gui_header.c: title, model chooser, model labels, error bar */
-GtkWidget *qt_gui_build_header(qt_gui *g);
-GtkWidget *qt_gui_build_error(qt_gui *g);
-void qt_gui_show_error(qt_gui *g);
-void qt_gui_show_info(qt_gui *g);
+GtkWidget *qg_gui_build_header(qg_gui *g);
+GtkWidget *qg_gui_build_error(qg_gui *g);
+void qg_gui_show_error(qg_gui *g);
+void qg_gui_show_info(qg_gui *g);
 /** Ask the plugin to load path, as the file dialog does. */
-void qt_gui_load_model(qt_gui *g, const char *path);
+void qg_gui_load_model(qg_gui *g, const char *path);
 
 /* gui_controls.c: precision and scheme (segmented buttons), the controls column */
-GtkWidget *qt_gui_segmented(qt_gui *g, uint32_t port, int n, const float *values,
+GtkWidget *qg_gui_segmented(qg_gui *g, uint32_t port, int n, const float *values,
                             const char *const *labels, const char *const *tips,
                             const char *css_class);
 /** Show a control port's value in whichever widget shows that port. */
-void qt_gui_show_port_value(qt_gui *g, uint32_t port, float v);
-GtkWidget *qt_gui_build_controls(qt_gui *g);
+void qg_gui_show_port_value(qg_gui *g, uint32_t port, float v);
+GtkWidget *qg_gui_build_controls(qg_gui *g);
 
 /* gui_levels.c: monitor, error gain and levels, bypass */
-void qt_gui_pack_monitor_levels(qt_gui *g, GtkWidget *column);
-GtkWidget *qt_gui_build_bypass(qt_gui *g);
+void qg_gui_pack_monitor_levels(qg_gui *g, GtkWidget *column);
+GtkWidget *qg_gui_build_bypass(qg_gui *g);
 
 /* gui_views.c: the views grid and the histogram layer chooser */
-GtkWidget *qt_gui_build_views(qt_gui *g);
-GtkWidget *qt_gui_build_hist_combo(qt_gui *g);
+GtkWidget *qg_gui_build_views(qg_gui *g);
+GtkWidget *qg_gui_build_hist_combo(qg_gui *g);
 
 #endif

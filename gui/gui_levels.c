@@ -8,12 +8,12 @@
 
 static void on_scale(GtkRange *r, gpointer user)
 {
-  qt_gui *g = user;
+  qg_gui *g = user;
   if (g->updating)
     return;
   for (uint32_t p = 0; p < QT_PORT_COUNT; ++p)
     if (g->scale[p] == GTK_WIDGET(r))
-      qt_gui_write_float(g, p, (float)gtk_range_get_value(r));
+      qg_gui_write_float(g, p, (float)gtk_range_get_value(r));
 }
 
 static gchar *format_db(GtkScale *s, gdouble v, gpointer user)
@@ -23,7 +23,7 @@ static gchar *format_db(GtkScale *s, gdouble v, gpointer user)
   return g_strdup_printf("%+.1f dB", v);
 }
 
-static GtkWidget *db_scale(qt_gui *g, uint32_t port, double lo, double hi, double def,
+static GtkWidget *db_scale(qg_gui *g, uint32_t port, double lo, double hi, double def,
                            const char *tip)
 {
   GtkWidget *s = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, lo, hi, 0.5);
@@ -40,12 +40,12 @@ static GtkWidget *db_scale(qt_gui *g, uint32_t port, double lo, double hi, doubl
 
 static void on_bypass(GtkToggleButton *b, gpointer user)
 {
-  qt_gui *g = user;
+  qg_gui *g = user;
   if (!g->updating)
-    qt_gui_write_float(g, QT_PORT_ENABLED, gtk_toggle_button_get_active(b) ? 0.0f : 1.0f);
+    qg_gui_write_float(g, QT_PORT_ENABLED, gtk_toggle_button_get_active(b) ? 0.0f : 1.0f);
 }
 
-void qt_gui_pack_monitor_levels(qt_gui *g, GtkWidget *c)
+void qg_gui_pack_monitor_levels(qg_gui *g, GtkWidget *c)
 {
   static const float mon_v[] = {QT_MONITOR_QUANTIZED, QT_MONITOR_REFERENCE, QT_MONITOR_ERROR};
   static const char *const mon_l[] = {"Quantized", "Reference", "Error"};
@@ -53,9 +53,9 @@ void qt_gui_pack_monitor_levels(qt_gui *g, GtkWidget *c)
       "Hear the quantized model: what this setting sounds like.",
       "Hear the float reference, for A/B comparison.",
       "Hear only the difference (quantized minus reference), raised by the error gain."};
-  gtk_box_pack_start(GTK_BOX(c), qt_gui_section("MONITOR"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_section("MONITOR"), FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(c),
-                     qt_gui_segmented(g, QT_PORT_MONITOR, 3, mon_v, mon_l, mon_t, NULL), FALSE,
+                     qg_gui_segmented(g, QT_PORT_MONITOR, 3, mon_v, mon_l, mon_t, NULL), FALSE,
                      FALSE, 0);
 
   GtkWidget *grid = gtk_grid_new();
@@ -80,11 +80,11 @@ void qt_gui_pack_monitor_levels(qt_gui *g, GtkWidget *c)
                                              sc[i].tip),
                     1, i, 1, 1);
   }
-  gtk_box_pack_start(GTK_BOX(c), qt_gui_section("LEVELS"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_section("LEVELS"), FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(c), grid, FALSE, FALSE, 0);
 }
 
-GtkWidget *qt_gui_build_bypass(qt_gui *g)
+GtkWidget *qg_gui_build_bypass(qg_gui *g)
 {
   g->bypass = gtk_toggle_button_new_with_mnemonic("_Bypass");
   gtk_style_context_add_class(gtk_widget_get_style_context(g->bypass), "qt-bypass");

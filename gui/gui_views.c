@@ -1,5 +1,5 @@
 /*
-  The views grid: six cairo views (qt_views.h) in drawing areas, redrawn
+  The views grid: six cairo views (views.h) in drawing areas, redrawn
   by the window's timer when marked dirty, and the chooser of the layer
   the histogram view shows.
 */
@@ -7,34 +7,34 @@
 
 static void on_hist_layer(GtkComboBox *c, gpointer user)
 {
-  qt_gui *g = user;
+  qg_gui *g = user;
   int i = gtk_combo_box_get_active(c);
   if (g->updating || i < 0)
     return;
-  qt_gui_write_atom(g, qt_proto_set_hist_layer(&g->proto, g->msg, sizeof g->msg, i));
+  qg_gui_write_atom(g, qg_proto_set_hist_layer(&g->proto, g->msg, sizeof g->msg, i));
 }
 
 /* ---- Views -------------------------------------------------------------------------- */
 
 static gboolean on_draw(GtkWidget *w, cairo_t *cr, gpointer user)
 {
-  qt_gui *g = user;
+  qg_gui *g = user;
   double W = gtk_widget_get_allocated_width(w), H = gtk_widget_get_allocated_height(w);
-  const qt_gui_data *d = &g->data;
+  const qg_gui_data *d = &g->data;
   int v = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(w), "qt-view"));
   switch (v) {
-  case V_ESR: qt_view_esr(cr, W, H, &d->esr); break;
-  case V_SPEC: qt_view_spectrum(cr, W, H, &d->spectrum); break;
-  case V_SCOPE: qt_view_scope(cr, W, H, &d->scope); break;
-  case V_SQNR: qt_view_sqnr(cr, W, H, &d->sqnr); break;
-  case V_HIST: qt_view_hist(cr, W, H, &d->hist); break;
-  default: qt_view_cost(cr, W, H, &d->cost); break;
+  case V_ESR: qg_view_esr(cr, W, H, &d->esr); break;
+  case V_SPEC: qg_view_spectrum(cr, W, H, &d->spectrum); break;
+  case V_SCOPE: qg_view_scope(cr, W, H, &d->scope); break;
+  case V_SQNR: qg_view_sqnr(cr, W, H, &d->sqnr); break;
+  case V_HIST: qg_view_hist(cr, W, H, &d->hist); break;
+  default: qg_view_cost(cr, W, H, &d->cost); break;
   }
   g->draws++;
   return TRUE;
 }
 
-static GtkWidget *view_area(qt_gui *g, int v, int min_w, int min_h)
+static GtkWidget *view_area(qg_gui *g, int v, int min_w, int min_h)
 {
   GtkWidget *a = gtk_drawing_area_new();
   gtk_widget_set_size_request(a, min_w, min_h);
@@ -46,7 +46,7 @@ static GtkWidget *view_area(qt_gui *g, int v, int min_w, int min_h)
   return a;
 }
 
-GtkWidget *qt_gui_build_views(qt_gui *g)
+GtkWidget *qg_gui_build_views(qg_gui *g)
 {
   GtkWidget *grid = gtk_grid_new();
   gtk_grid_set_row_spacing(GTK_GRID(grid), 8);
@@ -65,7 +65,7 @@ GtkWidget *qt_gui_build_views(qt_gui *g)
   return grid;
 }
 
-GtkWidget *qt_gui_build_hist_combo(qt_gui *g)
+GtkWidget *qg_gui_build_hist_combo(qg_gui *g)
 {
   g->hist_combo = gtk_combo_box_text_new();
   gtk_widget_set_tooltip_text(g->hist_combo,

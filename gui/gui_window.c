@@ -24,38 +24,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define QT_REDRAW_MS 33 /**< 30 Hz */
+#define QG_REDRAW_MS 33 /**< 30 Hz */
 
 /* ---- Small helpers ------------------------------------------------------------ */
 
-double qt_gui_now_s(void)
+double qg_gui_now_s(void)
 {
   return (double)g_get_monotonic_time() / 1e6;
 }
 
-void qt_gui_write_float(qt_gui *g, uint32_t port, float v)
+void qg_gui_write_float(qg_gui *g, uint32_t port, float v)
 {
   g->data.port[port] = v;
   g->data.port_known[port] = true;
   g->write(g->controller, port, sizeof v, 0, &v);
   if (g->selftest) {
-    fprintf(stderr, "quantone-gui: wrote port %u = %g at %.3f\n", port, v, qt_gui_now_s());
+    fprintf(stderr, "quantone-gui: wrote port %u = %g at %.3f\n", port, v, qg_gui_now_s());
     fflush(stderr);
   }
 }
 
-void qt_gui_write_atom(qt_gui *g, uint32_t size)
+void qg_gui_write_atom(qg_gui *g, uint32_t size)
 {
   if (size)
     g->write(g->controller, QT_PORT_CONTROL, size, g->proto.uris.atom_eventTransfer, g->msg);
 }
 
-void qt_gui_mark(qt_gui *g, int v)
+void qg_gui_mark(qg_gui *g, int v)
 {
   g->dirty[v] = true;
 }
 
-GtkWidget *qt_gui_section(const char *text)
+GtkWidget *qg_gui_section(const char *text)
 {
   GtkWidget *l = gtk_label_new(text);
   gtk_widget_set_halign(l, GTK_ALIGN_START);
@@ -65,7 +65,7 @@ GtkWidget *qt_gui_section(const char *text)
 
 /** Test hook: where the precision buttons are in the toplevel, printed
     again whenever the layout moves them (e.g. the error bar appears). */
-static void report_geometry(qt_gui *g)
+static void report_geometry(qg_gui *g)
 {
   GtkWidget *top = gtk_widget_get_toplevel(g->root);
   int x0 = 0, y0 = 0;
@@ -90,13 +90,13 @@ static void report_geometry(qt_gui *g)
 
 static gboolean on_tick(gpointer user)
 {
-  qt_gui *g = user;
-  qt_gui_data *d = &g->data;
+  qg_gui *g = user;
+  qg_gui_data *d = &g->data;
   /** The history advances with time, not with messages, so its x axis
       is seconds even when the host sends meter values irregularly. */
   if (d->esr.valid) {
-    qt_esr_push(&d->esr, d->esr.esr_db);
-    qt_gui_mark(g, V_ESR);
+    qg_esr_push(&d->esr, d->esr.esr_db);
+    qg_gui_mark(g, V_ESR);
   }
   for (int v = 0; v < V_COUNT; ++v) {
     if ((g->dirty[v] || g->force_redraw) && g->view[v] && gtk_widget_get_mapped(g->view[v]))
@@ -105,7 +105,7 @@ static gboolean on_tick(gpointer user)
   }
   if (g->selftest && gtk_widget_get_mapped(g->root))
     report_geometry(g);
-  qt_gui_write_atom(g, qt_proto_alive_tick(&g->proto, g->msg, sizeof g->msg));
+  qg_gui_write_atom(g, qg_proto_alive_tick(&g->proto, g->msg, sizeof g->msg));
   return G_SOURCE_CONTINUE;
 }
 
@@ -117,7 +117,7 @@ static gboolean on_tick(gpointer user)
 static gboolean on_key(GtkWidget *w, GdkEventKey *ev, gpointer user)
 {
   (void)w;
-  qt_gui *g = user;
+  qg_gui *g = user;
   if (ev->state & (GDK_CONTROL_MASK | GDK_MOD1_MASK))
     return FALSE;
   float prec = 0;
@@ -152,7 +152,7 @@ static gboolean on_key(GtkWidget *w, GdkEventKey *ev, gpointer user)
 static void on_root_destroy(GtkWidget *w, gpointer user)
 {
   (void)w;
-  qt_gui *g = user;
+  qg_gui *g = user;
   g->widgets_gone = true;
   if (g->timer) {
     g_source_remove(g->timer);
@@ -160,16 +160,16 @@ static void on_root_destroy(GtkWidget *w, gpointer user)
   }
 }
 
-qt_gui *qt_gui_new(LV2_URID_Map *map, qt_gui_write_fn write, void *controller)
+qg_gui *qg_gui_new(LV2_URID_Map *map, qg_gui_write_fn write, void *controller)
 {
-  qt_gui *g = calloc(1, sizeof *g);
+  qg_gui *g = calloc(1, sizeof *g);
   if (!g)
     return NULL;
   g->map = map;
   g->write = write;
   g->controller = controller;
-  qt_proto_init(&g->proto, map);
-  g->spec = qt_spectrum_new(1024);
+  qg_proto_init(&g->proto, map);
+  g->spec = qg_spectrum_new(1024);
   g->selftest = getenv("QUANTONE_GUI_SELFTEST") != NULL;
   g->force_redraw = getenv("QUANTONE_GUI_FORCE_REDRAW") != NULL;
   g->data.cost.dsp_ratio = 1.0f;
@@ -178,19 +178,19 @@ qt_gui *qt_gui_new(LV2_URID_Map *map, qt_gui_write_fn write, void *controller)
   g_object_ref_sink(g->root);
   gtk_style_context_add_class(gtk_widget_get_style_context(g->root), "qt-root");
   gtk_container_set_border_width(GTK_CONTAINER(g->root), 10);
-  gtk_box_pack_start(GTK_BOX(g->root), qt_gui_build_header(g), FALSE, FALSE, 0);
-  gtk_box_pack_start(GTK_BOX(g->root), qt_gui_build_error(g), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(g->root), qg_gui_build_header(g), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(g->root), qg_gui_build_error(g), FALSE, FALSE, 0);
 
   GtkWidget *body = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 10);
-  gtk_box_pack_start(GTK_BOX(body), qt_gui_build_controls(g), FALSE, FALSE, 0);
-  gtk_box_pack_start(GTK_BOX(body), qt_gui_build_views(g), TRUE, TRUE, 0);
+  gtk_box_pack_start(GTK_BOX(body), qg_gui_build_controls(g), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(body), qg_gui_build_views(g), TRUE, TRUE, 0);
   gtk_box_pack_start(GTK_BOX(g->root), body, TRUE, TRUE, 0);
 
   gtk_widget_add_events(g->root, GDK_KEY_PRESS_MASK);
   g_signal_connect(g->root, "key-press-event", G_CALLBACK(on_key), g);
   g_signal_connect(g->root, "destroy", G_CALLBACK(on_root_destroy), g);
 
-  g->css = qt_gui_style(g->root);
+  g->css = qg_gui_style(g->root);
 
   /* Defaults shown until the host tells us the real values. */
   static const float defaults[][2] = {{QT_PORT_PRECISION, 8}, {QT_PORT_GRANULARITY, 1},
@@ -200,37 +200,37 @@ qt_gui *qt_gui_new(LV2_URID_Map *map, qt_gui_write_fn write, void *controller)
                                       {QT_PORT_ENABLED, 1}};
   for (size_t i = 0; i < sizeof defaults / sizeof *defaults; ++i) {
     g->data.port[(int)defaults[i][0]] = defaults[i][1];
-    qt_gui_show_port_value(g, (uint32_t)defaults[i][0], defaults[i][1]);
+    qg_gui_show_port_value(g, (uint32_t)defaults[i][0], defaults[i][1]);
   }
   gtk_widget_show_all(g->root);
 
-  g->timer = g_timeout_add(QT_REDRAW_MS, on_tick, g);
+  g->timer = g_timeout_add(QG_REDRAW_MS, on_tick, g);
 
-  qt_gui_write_atom(g, qt_proto_get(&g->proto, g->msg, sizeof g->msg));
+  qg_gui_write_atom(g, qg_proto_get(&g->proto, g->msg, sizeof g->msg));
   /* alive before the first tick, so the answer to patch:Get is complete */
-  qt_gui_write_atom(g, qt_proto_alive_tick(&g->proto, g->msg, sizeof g->msg));
+  qg_gui_write_atom(g, qg_proto_alive_tick(&g->proto, g->msg, sizeof g->msg));
   /** Test hooks for scripted checks (tests/gui): load a file as if
       chosen in the dialog, or write one control as if clicked. */
   const char *load = getenv("QUANTONE_GUI_TEST_LOAD");
   if (load && *load)
-    qt_gui_load_model(g, load);
+    qg_gui_load_model(g, load);
   const char *set = getenv("QUANTONE_GUI_TEST_SET");
   unsigned port;
   float val;
   if (set && sscanf(set, "%u=%f", &port, &val) == 2 && port < QT_PORT_COUNT)
-    qt_gui_write_float(g, port, val);
+    qg_gui_write_float(g, port, val);
   return g;
 }
 
-GtkWidget *qt_gui_widget(qt_gui *g)
+GtkWidget *qg_gui_widget(qg_gui *g)
 {
   return g->root;
 }
 
-void qt_gui_port_event(qt_gui *g, uint32_t port, uint32_t size, uint32_t format,
+void qg_gui_port_event(qg_gui *g, uint32_t port, uint32_t size, uint32_t format,
                        const void *buffer)
 {
-  qt_gui_data *d = &g->data;
+  qg_gui_data *d = &g->data;
   if (format == 0 && size == sizeof(float) && port < QT_PORT_COUNT) {
     float v = *(const float *)buffer;
     bool changed = !d->port_known[port] || d->port[port] != v;
@@ -240,28 +240,28 @@ void qt_gui_port_event(qt_gui *g, uint32_t port, uint32_t size, uint32_t format,
     case QT_PORT_ESR_DB:
       d->esr.esr_db = v;
       d->esr.valid = v > -119.5f;
-      qt_gui_mark(g, V_ESR);
+      qg_gui_mark(g, V_ESR);
       break;
     case QT_PORT_CLIPPED:
       d->esr.clipped_per_s = d->cost.clipped_per_s = v;
-      qt_gui_mark(g, V_COST);
+      qg_gui_mark(g, V_COST);
       break;
     case QT_PORT_DSP_RATIO:
       d->cost.dsp_ratio = v;
-      qt_gui_mark(g, V_COST);
+      qg_gui_mark(g, V_COST);
       break;
     case QT_PORT_WEIGHT_BYTES:
       d->cost.weight_bytes = v;
-      qt_gui_mark(g, V_COST);
+      qg_gui_mark(g, V_COST);
       /* Test hook: when the plugin's active variant changed, and when. */
       if (changed && g->selftest) {
-        fprintf(stderr, "quantone-gui: port %u = %g at %.3f\n", port, v, qt_gui_now_s());
+        fprintf(stderr, "quantone-gui: port %u = %g at %.3f\n", port, v, qg_gui_now_s());
         fflush(stderr);
       }
       break;
     case QT_PORT_LATENCY:
       d->cost.latency = (int)v;
-      qt_gui_mark(g, V_COST);
+      qg_gui_mark(g, V_COST);
       break;
     default:
       if (changed && g->selftest) {
@@ -270,57 +270,57 @@ void qt_gui_port_event(qt_gui *g, uint32_t port, uint32_t size, uint32_t format,
       }
       if (port == QT_PORT_PRECISION) {
         d->esr.reference = v > 16;
-        qt_gui_mark(g, V_ESR);
+        qg_gui_mark(g, V_ESR);
       }
-      qt_gui_show_port_value(g, port, v);
+      qg_gui_show_port_value(g, port, v);
       break;
     }
     return;
   }
   if (format != g->proto.uris.atom_eventTransfer || port != QT_PORT_NOTIFY)
     return;
-  unsigned chg = qt_proto_decode(&g->proto, buffer, size, d);
-  if (chg & QT_CHG_ERROR) {
-    qt_model_status_on_error(&g->model_status, d->error, d->have_info ? d->model_path : NULL);
-    chg |= QT_CHG_PATH; /* the name label may change */
+  unsigned chg = qg_proto_decode(&g->proto, buffer, size, d);
+  if (chg & QG_CHG_ERROR) {
+    qg_model_status_on_error(&g->model_status, d->error, d->have_info ? d->model_path : NULL);
+    chg |= QG_CHG_PATH; /* the name label may change */
   }
-  if (chg & QT_CHG_INFO)
-    qt_model_status_on_info(&g->model_status, d->model_path);
-  if (chg & (QT_CHG_PATH | QT_CHG_INFO)) {
-    qt_gui_show_info(g);
-    qt_gui_mark(g, V_COST);
+  if (chg & QG_CHG_INFO)
+    qg_model_status_on_info(&g->model_status, d->model_path);
+  if (chg & (QG_CHG_PATH | QG_CHG_INFO)) {
+    qg_gui_show_info(g);
+    qg_gui_mark(g, V_COST);
   }
   /** A new model: show a convolution's weights rather than the first
       matrix (often a tiny 1 x N input mix with nothing to see). */
-  if ((chg & QT_CHG_INFO) && d->n_linears > 0 && strcmp(g->hist_auto_for, d->model_path)) {
+  if ((chg & QG_CHG_INFO) && d->n_linears > 0 && strcmp(g->hist_auto_for, d->model_path)) {
     snprintf(g->hist_auto_for, sizeof g->hist_auto_for, "%s", d->model_path);
     for (int i = 0; i < d->n_linears; ++i)
       if (strstr(d->linear_names[i], "conv")) {
         if (!(d->hist.valid && !strcmp(d->hist.layer, d->linear_names[i])))
-          qt_gui_write_atom(g, qt_proto_set_hist_layer(&g->proto, g->msg, sizeof g->msg, i));
+          qg_gui_write_atom(g, qg_proto_set_hist_layer(&g->proto, g->msg, sizeof g->msg, i));
         break;
       }
   }
-  if (chg & QT_CHG_ERROR)
-    qt_gui_show_error(g);
-  if (chg & QT_CHG_FRAMES) {
-    qt_esr_note_reference(&d->esr, d->scope.ref, d->scope.n);
-    qt_gui_mark(g, V_ESR);
+  if (chg & QG_CHG_ERROR)
+    qg_gui_show_error(g);
+  if (chg & QG_CHG_FRAMES) {
+    qg_esr_note_reference(&d->esr, d->scope.ref, d->scope.n);
+    qg_gui_mark(g, V_ESR);
     if (g->spec)
-      qt_spectrum_feed(g->spec, d->scope.ref, d->scope.diff, d->scope.n, d->scope.rate,
+      qg_spectrum_feed(g->spec, d->scope.ref, d->scope.diff, d->scope.n, d->scope.rate,
                        &d->spectrum);
-    qt_gui_mark(g, V_SCOPE);
-    qt_gui_mark(g, V_SPEC);
+    qg_gui_mark(g, V_SCOPE);
+    qg_gui_mark(g, V_SPEC);
   }
-  if (chg & QT_CHG_SQNR)
-    qt_gui_mark(g, V_SQNR);
-  if (chg & QT_CHG_HIST) {
-    qt_gui_mark(g, V_HIST);
-    qt_gui_show_info(g); /* selects the layer in the combo */
+  if (chg & QG_CHG_SQNR)
+    qg_gui_mark(g, V_SQNR);
+  if (chg & QG_CHG_HIST) {
+    qg_gui_mark(g, V_HIST);
+    qg_gui_show_info(g); /* selects the layer in the combo */
   }
 }
 
-void qt_gui_free(qt_gui *g)
+void qg_gui_free(qg_gui *g)
 {
   if (!g)
     return;
@@ -341,7 +341,7 @@ void qt_gui_free(qt_gui *g)
   }
   g_object_unref(g->root);
   g_object_unref(g->css);
-  qt_spectrum_free(g->spec);
+  qg_spectrum_free(g->spec);
   if (g->selftest)
     fprintf(stderr, "quantone-gui: %lu view redraws\n", g->draws);
   free(g);

@@ -14,7 +14,7 @@
 #include <time.h>
 
 
-void qt_proto_init(qt_proto *p, LV2_URID_Map *map)
+void qg_proto_init(qg_proto *p, LV2_URID_Map *map)
 {
   qt_uris_map(&p->uris, map);
   p->alive_last_s = -1.0;
@@ -23,7 +23,7 @@ void qt_proto_init(qt_proto *p, LV2_URID_Map *map)
 
 /* ---- Typed field readers: false (and nothing written) on a type mismatch. */
 
-static void get_str(const qt_proto *p, const LV2_Atom *a, char *out, size_t cap)
+static void get_str(const qg_proto *p, const LV2_Atom *a, char *out, size_t cap)
 {
   if (!a || (a->type != p->uris.atom_String && a->type != p->uris.atom_Path) || cap == 0)
     return;
@@ -34,7 +34,7 @@ static void get_str(const qt_proto *p, const LV2_Atom *a, char *out, size_t cap)
   out[n] = '\0';
 }
 
-static bool get_num(const qt_proto *p, const LV2_Atom *a, double *out)
+static bool get_num(const qg_proto *p, const LV2_Atom *a, double *out)
 {
   if (!a)
     return false;
@@ -52,7 +52,7 @@ static bool get_num(const qt_proto *p, const LV2_Atom *a, double *out)
 }
 
 /** Elements of a Vector of child type t (child size 4); NULL if not one. */
-static const void *get_vec(const qt_proto *p, const LV2_Atom *a, LV2_URID t, int *n)
+static const void *get_vec(const qg_proto *p, const LV2_Atom *a, LV2_URID t, int *n)
 {
   *n = 0;
   if (!a || a->type != p->uris.atom_Vector || a->size < sizeof(LV2_Atom_Vector_Body))
@@ -64,7 +64,7 @@ static const void *get_vec(const qt_proto *p, const LV2_Atom *a, LV2_URID t, int
   return v + 1;
 }
 
-static int get_strings(const qt_proto *p, const LV2_Atom *a, char (*out)[48], int cap,
+static int get_strings(const qg_proto *p, const LV2_Atom *a, char (*out)[48], int cap,
                        size_t width)
 {
   if (!a || a->type != p->uris.atom_Tuple)
@@ -80,7 +80,7 @@ static int get_strings(const qt_proto *p, const LV2_Atom *a, char (*out)[48], in
   return n;
 }
 
-static unsigned on_info(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data *d)
+static unsigned on_info(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data *d)
 {
   const LV2_Atom *path = NULL, *name = NULL, *arch = NULL, *mrate = NULL, *hrate = NULL,
                  *rs = NULL, *lat = NULL, *wc = NULL, *wb32 = NULL, *wb = NULL, *var = NULL,
@@ -109,16 +109,16 @@ static unsigned on_info(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data
     d->weight_bytes_fp32 = (int64_t)x;
   if (get_num(p, wb, &x))
     d->weight_bytes = (int64_t)x;
-  d->n_linears = get_strings(p, lin, d->linear_names, QT_GUI_MAX_LINEARS, 48);
+  d->n_linears = get_strings(p, lin, d->linear_names, QG_GUI_MAX_LINEARS, 48);
   d->have_info = true;
   d->cost.valid = true;
   d->cost.weight_bytes_fp32 = (double)d->weight_bytes_fp32;
   if (!d->port_known[QT_PORT_WEIGHT_BYTES])
     d->cost.weight_bytes = (double)d->weight_bytes;
-  return QT_CHG_INFO;
+  return QG_CHG_INFO;
 }
 
-static unsigned on_frames(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data *d)
+static unsigned on_frames(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data *d)
 {
   const LV2_Atom *sr = NULL, *ref = NULL, *q = NULL, *diff = NULL;
   lv2_atom_object_get(o, p->uris.qt_sampleRate, &sr, p->uris.qt_reference, &ref, p->uris.qt_quantized, &q,
@@ -131,8 +131,8 @@ static unsigned on_frames(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_da
     return 0;
   int n = nr < nq ? nr : nq;
   n = n < nd ? n : nd;
-  if (n > QT_SCOPE_MAX)
-    n = QT_SCOPE_MAX;
+  if (n > QG_SCOPE_MAX)
+    n = QG_SCOPE_MAX;
   double rate = 48000;
   get_num(p, sr, &rate);
   memcpy(d->scope.ref, r, (size_t)n * sizeof(float));
@@ -141,10 +141,10 @@ static unsigned on_frames(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_da
   d->scope.n = n;
   d->scope.rate = (float)rate;
   d->scope.valid = n > 1;
-  return QT_CHG_FRAMES;
+  return QG_CHG_FRAMES;
 }
 
-static unsigned on_sqnr(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data *d)
+static unsigned on_sqnr(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data *d)
 {
   const LV2_Atom *names = NULL, *vals = NULL;
   lv2_atom_object_get(o, p->uris.qt_layerNames, &names, p->uris.qt_values, &vals, 0);
@@ -152,9 +152,9 @@ static unsigned on_sqnr(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data
   const float *v = get_vec(p, vals, p->uris.atom_Float, &nv);
   if (!v)
     return 0;
-  static char tmp[QT_MAX_LAYERS][48];
-  int nn = get_strings(p, names, tmp, QT_MAX_LAYERS, 32);
-  int n = nv < QT_MAX_LAYERS ? nv : QT_MAX_LAYERS;
+  static char tmp[QG_MAX_LAYERS][48];
+  int nn = get_strings(p, names, tmp, QG_MAX_LAYERS, 32);
+  int n = nv < QG_MAX_LAYERS ? nv : QG_MAX_LAYERS;
   for (int i = 0; i < n; ++i) {
     d->sqnr.sqnr_db[i] = v[i];
     if (i < nn)
@@ -164,10 +164,10 @@ static unsigned on_sqnr(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data
     d->sqnr.names[i][31] = '\0';
   }
   d->sqnr.n = n;
-  return QT_CHG_SQNR;
+  return QG_CHG_SQNR;
 }
 
-static unsigned on_hist(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data *d)
+static unsigned on_hist(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data *d)
 {
   const LV2_Atom *layer = NULL, *name = NULL, *mn = NULL, *mx = NULL, *counts = NULL,
                  *levels = NULL;
@@ -179,11 +179,11 @@ static unsigned on_hist(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data
   double lo, hi;
   if (!c || !get_num(p, mn, &lo) || !get_num(p, mx, &hi))
     return 0;
-  qt_hist_view *h = &d->hist;
-  h->n_bins = nc < QT_HIST_MAX_BINS ? nc : QT_HIST_MAX_BINS;
+  qg_hist_view *h = &d->hist;
+  h->n_bins = nc < QG_HIST_MAX_BINS ? nc : QG_HIST_MAX_BINS;
   for (int i = 0; i < h->n_bins; ++i)
     h->counts[i] = c[i];
-  h->n_levels = l ? (nl < QT_HIST_MAX_LEVELS ? nl : QT_HIST_MAX_LEVELS) : 0;
+  h->n_levels = l ? (nl < QG_HIST_MAX_LEVELS ? nl : QG_HIST_MAX_LEVELS) : 0;
   for (int i = 0; i < h->n_levels; ++i)
     h->levels[i] = l[i];
   h->min = (float)lo;
@@ -191,10 +191,10 @@ static unsigned on_hist(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data
   h->layer[0] = '\0';
   get_str(p, name, h->layer, sizeof h->layer);
   h->valid = true;
-  return QT_CHG_HIST;
+  return QG_CHG_HIST;
 }
 
-unsigned qt_proto_decode(const qt_proto *p, const LV2_Atom *a, uint32_t size, qt_gui_data *d)
+unsigned qg_proto_decode(const qg_proto *p, const LV2_Atom *a, uint32_t size, qg_gui_data *d)
 {
   if (!a || size < sizeof(LV2_Atom) || a->size > size - sizeof(LV2_Atom) ||
       a->type != p->uris.atom_Object || a->size < sizeof(LV2_Atom_Object_Body))
@@ -206,7 +206,7 @@ unsigned qt_proto_decode(const qt_proto *p, const LV2_Atom *a, uint32_t size, qt
     lv2_atom_object_get(o, p->uris.patch_property, &prop, p->uris.patch_value, &val, 0);
     if (prop && prop->type == p->uris.atom_URID && ((const LV2_Atom_URID *)prop)->body == p->uris.qt_model) {
       get_str(p, val, d->model_path, sizeof d->model_path);
-      return QT_CHG_PATH;
+      return QG_CHG_PATH;
     }
     return 0;
   }
@@ -218,7 +218,7 @@ unsigned qt_proto_decode(const qt_proto *p, const LV2_Atom *a, uint32_t size, qt
     d->error[0] = '\0';
     get_str(p, msg, d->error, sizeof d->error);
     d->have_error = d->error[0] != '\0';
-    return QT_CHG_ERROR;
+    return QG_CHG_ERROR;
   }
   if (t == p->uris.qt_frames)
     return on_frames(p, o, d);
@@ -231,7 +231,7 @@ unsigned qt_proto_decode(const qt_proto *p, const LV2_Atom *a, uint32_t size, qt
 
 /* ---- Forging --------------------------------------------------------------- */
 
-static uint32_t finish(qt_proto *p, void *buf, LV2_Atom_Forge_Ref ok)
+static uint32_t finish(qg_proto *p, void *buf, LV2_Atom_Forge_Ref ok)
 {
   (void)p;
   if (!ok)
@@ -240,7 +240,7 @@ static uint32_t finish(qt_proto *p, void *buf, LV2_Atom_Forge_Ref ok)
   return (uint32_t)sizeof(LV2_Atom) + a->size;
 }
 
-uint32_t qt_proto_get(qt_proto *p, void *buf, uint32_t cap)
+uint32_t qg_proto_get(qg_proto *p, void *buf, uint32_t cap)
 {
   LV2_Atom_Forge_Frame fr;
   lv2_atom_forge_set_buffer(&p->forge, buf, cap);
@@ -250,7 +250,7 @@ uint32_t qt_proto_get(qt_proto *p, void *buf, uint32_t cap)
   return finish(p, buf, ok);
 }
 
-uint32_t qt_proto_set_model(qt_proto *p, void *buf, uint32_t cap, const char *path)
+uint32_t qg_proto_set_model(qg_proto *p, void *buf, uint32_t cap, const char *path)
 {
   LV2_Atom_Forge_Frame fr;
   lv2_atom_forge_set_buffer(&p->forge, buf, cap);
@@ -265,7 +265,7 @@ uint32_t qt_proto_set_model(qt_proto *p, void *buf, uint32_t cap, const char *pa
 }
 
 /** patch:Set of `key` to a 32-bit atom (Int or Bool: the same body). */
-static uint32_t set_int32(qt_proto *p, void *buf, uint32_t cap, LV2_URID key, LV2_URID type,
+static uint32_t set_int32(qg_proto *p, void *buf, uint32_t cap, LV2_URID key, LV2_URID type,
                           int32_t v)
 {
   LV2_Atom_Forge_Frame fr;
@@ -281,12 +281,12 @@ static uint32_t set_int32(qt_proto *p, void *buf, uint32_t cap, LV2_URID key, LV
   return finish(p, buf, ok);
 }
 
-uint32_t qt_proto_set_hist_layer(qt_proto *p, void *buf, uint32_t cap, int layer)
+uint32_t qg_proto_set_hist_layer(qg_proto *p, void *buf, uint32_t cap, int layer)
 {
   return set_int32(p, buf, cap, p->uris.qt_histogramLayer, p->uris.atom_Int, layer);
 }
 
-uint32_t qt_proto_alive(qt_proto *p, void *buf, uint32_t cap, bool alive)
+uint32_t qg_proto_alive(qg_proto *p, void *buf, uint32_t cap, bool alive)
 {
   return set_int32(p, buf, cap, p->uris.qt_uiAlive, p->uris.atom_Bool, alive ? 1 : 0);
 }
@@ -297,14 +297,14 @@ uint32_t qt_proto_alive(qt_proto *p, void *buf, uint32_t cap, bool alive)
     process hangs or dies, the keep-alives stop and so does the stream.
     Measured on the clock, not counted in ticks, because a loaded main
     loop runs its timeouts late. */
-uint32_t qt_proto_alive_tick(qt_proto *p, void *buf, uint32_t cap)
+uint32_t qg_proto_alive_tick(qg_proto *p, void *buf, uint32_t cap)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   double now = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
   if (p->alive_last_s >= 0 && now - p->alive_last_s < QUANTONE_UI_ALIVE_INTERVAL_S)
     return 0;
-  uint32_t n = qt_proto_alive(p, buf, cap, true);
+  uint32_t n = qg_proto_alive(p, buf, cap, true);
   if (n)
     p->alive_last_s = now;
   return n;
