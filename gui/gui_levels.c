@@ -61,22 +61,24 @@ void qg_gui_pack_monitor_levels(qg_gui *g, GtkWidget *c)
   GtkWidget *grid = gtk_grid_new();
   gtk_grid_set_row_spacing(GTK_GRID(grid), 0);
   gtk_grid_set_column_spacing(GTK_GRID(grid), 8);
+  /** Ranges and defaults come from the port table (quantone_ports.h),
+      the one the plugin clamps with and the Turtle is checked against. */
   const struct {
     const char *label;
     uint32_t port;
-    double lo, hi, def;
     const char *tip;
   } sc[] = {
-      {"Error gain", QT_PORT_ERROR_GAIN, 0, 60, 20,
+      {"Error gain", QT_PORT_ERROR_GAIN,
        "Gain applied to the error signal when the monitor plays the error."},
-      {"Input", QT_PORT_INPUT_LEVEL, -24, 24, 0, "Level into the model (drives the capture)."},
-      {"Output", QT_PORT_OUTPUT_LEVEL, -40, 12, 0, "Level after the model."},
+      {"Input", QT_PORT_INPUT_LEVEL, "Level into the model (drives the capture)."},
+      {"Output", QT_PORT_OUTPUT_LEVEL, "Level after the model."},
   };
   for (int i = 0; i < 3; ++i) {
+    const qt_port_info *info = qt_port_info_get((int)sc[i].port);
     GtkWidget *l = gtk_label_new(sc[i].label);
     gtk_widget_set_halign(l, GTK_ALIGN_START);
     gtk_grid_attach(GTK_GRID(grid), l, 0, i, 1, 1);
-    gtk_grid_attach(GTK_GRID(grid), db_scale(g, sc[i].port, sc[i].lo, sc[i].hi, sc[i].def,
+    gtk_grid_attach(GTK_GRID(grid), db_scale(g, sc[i].port, info->min, info->max, info->def,
                                              sc[i].tip),
                     1, i, 1, 1);
   }

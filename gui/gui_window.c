@@ -192,15 +192,15 @@ qg_gui *qg_gui_new(LV2_URID_Map *map, qg_gui_write_fn write, void *controller)
 
   g->css = qg_gui_style(g->root);
 
-  /* Defaults shown until the host tells us the real values. */
-  static const float defaults[][2] = {{QT_PORT_PRECISION, 8}, {QT_PORT_GRANULARITY, 1},
-                                      {QT_PORT_MAPPING, 0},   {QT_PORT_ASYMMETRIC, 0},
-                                      {QT_PORT_ACTIVATIONS, QT_ACT_DYNAMIC},
-                                      {QT_PORT_MONITOR, 0},
-                                      {QT_PORT_ENABLED, 1}};
-  for (size_t i = 0; i < sizeof defaults / sizeof *defaults; ++i) {
-    g->data.port[(int)defaults[i][0]] = defaults[i][1];
-    qg_gui_show_port_value(g, (uint32_t)defaults[i][0], defaults[i][1]);
+  /** Every control shows the port table's default until the host tells
+      the real value (a host may never send one for a port at its
+      default), so the GUI cannot disagree with the Turtle or the plugin. */
+  for (int p = 0; p < QT_PORT_COUNT; ++p) {
+    const qt_port_info *info = qt_port_info_get(p);
+    if (info->kind != QT_KIND_CONTROL_IN)
+      continue;
+    g->data.port[p] = info->def;
+    qg_gui_show_port_value(g, (uint32_t)p, info->def);
   }
   gtk_widget_show_all(g->root);
 
