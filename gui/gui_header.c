@@ -20,11 +20,8 @@ void qg_gui_show_error(qg_gui *g)
     gtk_widget_hide(g->error_box);
   }
   /** Test hook: lets a script check the label's text without OCR. */
-  if (g->selftest) {
-    fprintf(stderr, "quantone-gui: error label: %s\n",
-            g->data.have_error ? gtk_label_get_text(GTK_LABEL(g->error_label)) : "");
-    fflush(stderr);
-  }
+  qg_hook_log(g, "quantone-gui: error label: %s\n",
+              g->data.have_error ? gtk_label_get_text(GTK_LABEL(g->error_label)) : "");
 }
 
 void qg_gui_load_model(qg_gui *g, const char *path)
@@ -95,10 +92,7 @@ void qg_gui_show_info(qg_gui *g)
     gtk_style_context_remove_class(sc, "qt-missing");
     gtk_widget_set_tooltip_text(g->model_name, d->model_path);
   }
-  if (g->selftest) {
-    fprintf(stderr, "quantone-gui: model label: %s\n", buf);
-    fflush(stderr);
-  }
+  qg_hook_log(g, "quantone-gui: model label: %s\n", buf);
   if (!d->have_info) {
     gtk_label_set_text(GTK_LABEL(g->model_info), "");
     return;

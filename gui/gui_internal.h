@@ -57,6 +57,7 @@ struct qg_gui {
       do before cleanup()): every child widget pointer above is dangling. */
   bool widgets_gone;
   int updating;
+  /** Test hooks' state (gui_hooks.c); stays false without them. */
   bool selftest, force_redraw, reported;
   int reported_x, reported_y;
   char hist_auto_for[4096]; /**< model path the histogram layer was picked for */
@@ -96,5 +97,28 @@ GtkWidget *qg_gui_build_bypass(qg_gui *g);
 /* gui_views.c: the views grid and the histogram layer chooser */
 GtkWidget *qg_gui_build_views(qg_gui *g);
 GtkWidget *qg_gui_build_hist_combo(qg_gui *g);
+
+/* gui_hooks.c: test hooks, only with -Dgui_test_hooks=true (QG_TEST_HOOKS
+   1). Without them these are empty inline functions the compiler drops,
+   so no code path reads the environment. */
+#if QG_TEST_HOOKS
+/** Read QUANTONE_GUI_SELFTEST and QUANTONE_GUI_FORCE_REDRAW. */
+void qg_hooks_init(qg_gui *g);
+/** After the first patch:Get: QUANTONE_GUI_TEST_LOAD, QUANTONE_GUI_TEST_SET. */
+void qg_hooks_started(qg_gui *g);
+/** Every redraw tick: the precision buttons' geometry when it moved. */
+void qg_hooks_tick(qg_gui *g);
+/** printf to stderr (flushed) under QUANTONE_GUI_SELFTEST. */
+void qg_hook_log(const qg_gui *g, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+#else
+static inline void qg_hooks_init(qg_gui *g) { (void)g; }
+static inline void qg_hooks_started(qg_gui *g) { (void)g; }
+static inline void qg_hooks_tick(qg_gui *g) { (void)g; }
+static inline G_GNUC_PRINTF(2, 3) void qg_hook_log(const qg_gui *g, const char *fmt, ...)
+{
+  (void)g;
+  (void)fmt;
+}
+#endif
 
 #endif

@@ -38,10 +38,7 @@ void qg_gui_write_float(qg_gui *g, uint32_t port, float v)
   g->data.port[port] = v;
   g->data.port_known[port] = true;
   g->write(g->controller, port, sizeof v, 0, &v);
-  if (g->selftest) {
-    fprintf(stderr, "quantone-gui: wrote port %u = %g at %.3f\n", port, v, qg_gui_now_s());
-    fflush(stderr);
-  }
+  qg_hook_log(g, "quantone-gui: wrote port %u = %g at %.3f\n", port, v, qg_gui_now_s());
 }
 
 void qg_gui_write_atom(qg_gui *g, uint32_t size)
@@ -63,31 +60,6 @@ GtkWidget *qg_gui_section(const char *text)
   return l;
 }
 
-/** Test hook: where the precision buttons are in the toplevel, printed
-    again whenever the layout moves them (e.g. the error bar appears). */
-static void report_geometry(qg_gui *g)
-{
-  GtkWidget *top = gtk_widget_get_toplevel(g->root);
-  int x0 = 0, y0 = 0;
-  gtk_widget_translate_coordinates(g->seg[0].button, top, 0, 0, &x0, &y0);
-  if (g->reported && x0 == g->reported_x && y0 == g->reported_y)
-    return;
-  g->reported = true;
-  g->reported_x = x0;
-  g->reported_y = y0;
-  for (int i = 0; i < g->n_seg; ++i) {
-    if (g->seg[i].port != QT_PORT_PRECISION)
-      continue;
-    int x = 0, y = 0;
-    GtkAllocation a;
-    gtk_widget_get_allocation(g->seg[i].button, &a);
-    gtk_widget_translate_coordinates(g->seg[i].button, top, 0, 0, &x, &y);
-    fprintf(stderr, "quantone-gui: button precision=%g at %d %d size %d %d\n",
-            g->seg[i].value, x, y, a.width, a.height);
-  }
-  fflush(stderr);
-}
-
 static gboolean on_tick(gpointer user)
 {
   qg_gui *g = user;
@@ -103,8 +75,7 @@ static gboolean on_tick(gpointer user)
       gtk_widget_queue_draw(g->view[v]);
     g->dirty[v] = false;
   }
-  if (g->selftest && gtk_widget_get_mapped(g->root))
-    report_geometry(g);
+  qg_hooks_tick(g);
   qg_gui_write_atom(g, qg_proto_alive_tick(&g->proto, g->msg, sizeof g->msg));
   return G_SOURCE_CONTINUE;
 }
@@ -170,8 +141,7 @@ qg_gui *qg_gui_new(LV2_URID_Map *map, qg_gui_write_fn write, void *controller)
   g->controller = controller;
   qg_proto_init(&g->proto, map);
   g->spec = qg_spectrum_new(1024);
-  g->selftest = getenv("QUANTONE_GUI_SELFTEST") != NULL;
-  g->force_redraw = getenv("QUANTONE_GUI_FORCE_REDRAW") != NULL;
+  qg_hooks_init(g);
   g->data.cost.dsp_ratio = 1.0f;
 
   g->root = gtk_box_new(GTK_ORIENTATION_VERTICAL, 8);
@@ -209,16 +179,7 @@ qg_gui *qg_gui_new(LV2_URID_Map *map, qg_gui_write_fn write, void *controller)
   qg_gui_write_atom(g, qg_proto_get(&g->proto, g->msg, sizeof g->msg));
   /* alive before the first tick, so the answer to patch:Get is complete */
   qg_gui_write_atom(g, qg_proto_alive_tick(&g->proto, g->msg, sizeof g->msg));
-  /** Test hooks for scripted checks (tests/gui): load a file as if
-      chosen in the dialog, or write one control as if clicked. */
-  const char *load = getenv("QUANTONE_GUI_TEST_LOAD");
-  if (load && *load)
-    qg_gui_load_model(g, load);
-  const char *set = getenv("QUANTONE_GUI_TEST_SET");
-  unsigned port;
-  float val;
-  if (set && sscanf(set, "%u=%f", &port, &val) == 2 && port < QT_PORT_COUNT)
-    qg_gui_write_float(g, port, val);
+  qg_hooks_started(g);
   return g;
 }
 
@@ -254,20 +215,16 @@ void qg_gui_port_event(qg_gui *g, uint32_t port, uint32_t size, uint32_t format,
       d->cost.weight_bytes = v;
       qg_gui_mark(g, V_COST);
       /* Test hook: when the plugin's active variant changed, and when. */
-      if (changed && g->selftest) {
-        fprintf(stderr, "quantone-gui: port %u = %g at %.3f\n", port, v, qg_gui_now_s());
-        fflush(stderr);
-      }
+      if (changed)
+        qg_hook_log(g, "quantone-gui: port %u = %g at %.3f\n", port, v, qg_gui_now_s());
       break;
     case QT_PORT_LATENCY:
       d->cost.latency = (int)v;
       qg_gui_mark(g, V_COST);
       break;
     default:
-      if (changed && g->selftest) {
-        fprintf(stderr, "quantone-gui: port %u = %g\n", port, v);
-        fflush(stderr);
-      }
+      if (changed)
+        qg_hook_log(g, "quantone-gui: port %u = %g\n", port, v);
       if (port == QT_PORT_PRECISION) {
         d->esr.reference = v > 16;
         qg_gui_mark(g, V_ESR);
@@ -342,7 +299,6 @@ void qg_gui_free(qg_gui *g)
   g_object_unref(g->root);
   g_object_unref(g->css);
   qg_spectrum_free(g->spec);
-  if (g->selftest)
-    fprintf(stderr, "quantone-gui: %lu view redraws\n", g->draws);
+  qg_hook_log(g, "quantone-gui: %lu view redraws\n", g->draws);
   free(g);
 }
