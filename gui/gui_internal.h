@@ -17,7 +17,6 @@
 
 #include <stdbool.h>
 
-
 #define QG_MSG_BUF 8192
 
 enum { V_ESR, V_SPEC, V_SCOPE, V_SQNR, V_HIST, V_COST, V_COUNT };
