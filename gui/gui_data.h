@@ -7,13 +7,13 @@
 #ifndef QUANTONE_GUI_GUI_DATA_H
 #define QUANTONE_GUI_GUI_DATA_H
 
-#include "qt_views.h"
+#include "views.h"
 #include "quantone_ports.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#define QT_GUI_MAX_LINEARS 128
+#define QG_GUI_MAX_LINEARS 128
 
 typedef struct {
   float port[QT_PORT_COUNT]; /**< last value seen or written, per port */
@@ -27,17 +27,17 @@ typedef struct {
   int latency;
   int64_t weight_count, weight_bytes_fp32, weight_bytes;
   int n_linears;
-  char linear_names[QT_GUI_MAX_LINEARS][48];
+  char linear_names[QG_GUI_MAX_LINEARS][48];
 
   char error[512];
   bool have_error;
 
-  qt_esr_view esr;
-  qt_scope_view scope;
-  qt_spectrum_view spectrum;
-  qt_sqnr_view sqnr;
-  qt_hist_view hist;
-  qt_cost_view cost;
-} qt_gui_data;
+  qg_esr_view esr;
+  qg_scope_view scope;
+  qg_spectrum_view spectrum;
+  qg_sqnr_view sqnr;
+  qg_hist_view hist;
+  qg_cost_view cost;
+} qg_gui_data;
 
 #endif

@@ -4,7 +4,7 @@
   as fd 3 (--fd N), and it runs the same window as the in-process UI in
   its own GTK3 process, which is what lets a GTK2 host (Ardour) show it.
 
-  URIDs: the shim maps every URI the GUI uses (qt_proto_uris) with the
+  URIDs: the shim maps every URI the GUI uses (quantone_uris.h) with the
   host's map and sends the table first, so this process's URIDs equal the
   host's and atoms pass through both ways unchanged.
 */
@@ -27,14 +27,14 @@ typedef struct {
 
 typedef struct {
   int fd;
-  qt_pipe_buf in, out;
+  qg_pipe_buf in, out;
   guint out_watch, in_watch;
   urid_entry *urids;
   int n_urids;
   LV2_URID next_private;
   LV2_URID_Map map;
   LV2_URID event_transfer;
-  qt_gui *gui;
+  qg_gui *gui;
   GtkWidget *window;
   char title[256];
 } helper;
@@ -61,7 +61,7 @@ static gboolean on_writable(gint fd, GIOCondition c, gpointer user);
 
 static void flush_out(helper *h)
 {
-  if (qt_pipe_flush(h->fd, &h->out) < 0) {
+  if (qg_pipe_flush(h->fd, &h->out) < 0) {
     gtk_main_quit();
     return;
   }
@@ -83,10 +83,10 @@ static void gui_write(void *controller, uint32_t port, uint32_t size, uint32_t f
                       const void *buf)
 {
   helper *h = controller;
-  uint32_t fmt = format == 0 ? QT_PIPE_FMT_FLOAT : QT_PIPE_FMT_ATOM;
+  uint32_t fmt = format == 0 ? QG_PIPE_FMT_FLOAT : QG_PIPE_FMT_ATOM;
   if (format != 0 && format != h->event_transfer)
     return;
-  qt_pipe_queue(&h->out, QT_PIPE_PORT, port, fmt, buf, size);
+  qg_pipe_queue(&h->out, QG_PIPE_PORT, port, fmt, buf, size);
   flush_out(h);
 }
 
@@ -126,7 +126,7 @@ static void read_urids(helper *h, const uint8_t *p, uint32_t size)
 static void create_window(helper *h)
 {
   h->event_transfer = map_uri(h, LV2_ATOM__eventTransfer);
-  h->gui = qt_gui_new(&h->map, gui_write, h);
+  h->gui = qg_gui_new(&h->map, gui_write, h);
   if (!h->gui) {
     gtk_main_quit();
     return;
@@ -134,7 +134,7 @@ static void create_window(helper *h)
   h->window = gtk_window_new(GTK_WINDOW_TOPLEVEL);
   gtk_window_set_title(GTK_WINDOW(h->window), h->title[0] ? h->title : "Quantone");
   /* No default size: the widget's natural size, as in-process hosts give it. */
-  gtk_container_add(GTK_CONTAINER(h->window), qt_gui_widget(h->gui));
+  gtk_container_add(GTK_CONTAINER(h->window), qg_gui_widget(h->gui));
   g_signal_connect(h->window, "delete-event", G_CALLBACK(on_delete), h);
   gtk_widget_show_all(h->window);
 }
@@ -143,37 +143,37 @@ static gboolean on_readable(gint fd, GIOCondition c, gpointer user)
 {
   (void)c;
   helper *h = user;
-  int rc = qt_pipe_fill(fd, &h->in);
-  qt_pipe_hdr hd;
+  int rc = qg_pipe_fill(fd, &h->in);
+  qg_pipe_hdr hd;
   const uint8_t *pl;
   bool bad = false;
-  while (qt_pipe_peek(&h->in, &hd, &pl, &bad)) {
+  while (qg_pipe_peek(&h->in, &hd, &pl, &bad)) {
     switch (hd.type) {
-    case QT_PIPE_URIDS:
+    case QG_PIPE_URIDS:
       if (!h->gui) {
         read_urids(h, pl, hd.size);
         create_window(h);
       }
       break;
-    case QT_PIPE_TITLE:
+    case QG_PIPE_TITLE:
       snprintf(h->title, sizeof h->title, "%.*s", (int)hd.size, (const char *)pl);
       if (h->window)
         gtk_window_set_title(GTK_WINDOW(h->window), h->title);
       break;
-    case QT_PIPE_PORT:
+    case QG_PIPE_PORT:
       if (h->gui)
-        qt_gui_port_event(h->gui, hd.port, hd.size,
-                          hd.format == QT_PIPE_FMT_FLOAT ? 0 : h->event_transfer, pl);
+        qg_gui_port_event(h->gui, hd.port, hd.size,
+                          hd.format == QG_PIPE_FMT_FLOAT ? 0 : h->event_transfer, pl);
       break;
-    case QT_PIPE_SHOW:
+    case QG_PIPE_SHOW:
       if (h->window)
         gtk_window_present(GTK_WINDOW(h->window));
       break;
-    case QT_PIPE_QUIT:
+    case QG_PIPE_QUIT:
       gtk_main_quit();
       break;
     }
-    qt_pipe_pop(&h->in, &hd);
+    qg_pipe_pop(&h->in, &hd);
   }
   if (rc < 0 || bad) {
     h->in_watch = 0;
@@ -209,15 +209,15 @@ int main(int argc, char **argv)
     g_source_remove(h.out_watch);
   if (h.gui) {
     gtk_widget_hide(h.window);
-    gtk_container_remove(GTK_CONTAINER(h.window), qt_gui_widget(h.gui));
-    qt_gui_free(h.gui);
+    gtk_container_remove(GTK_CONTAINER(h.window), qg_gui_widget(h.gui));
+    qg_gui_free(h.gui);
     gtk_widget_destroy(h.window);
   }
   for (int i = 0; i < h.n_urids; ++i)
     free(h.urids[i].uri);
   free(h.urids);
-  qt_pipe_buf_free(&h.in);
-  qt_pipe_buf_free(&h.out);
+  qg_pipe_buf_free(&h.in);
+  qg_pipe_buf_free(&h.out);
   close(h.fd);
   return 0;
 }

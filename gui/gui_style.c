@@ -1,10 +1,10 @@
 /*
   The window's look (see gui_style.h): one CSS sheet, in the palette of
-  the views (qt_views.h), applied to the Quantone widget tree only.
+  the views (views.h), applied to the Quantone widget tree only.
 */
 #include "gui_style.h"
 
-static const char qt_css[] =
+static const char qg_css[] =
     ".qt-root { background-color: #16181d; }"
     ".qt-root label { color: #dce1ea; }"
     ".qt-root label.qt-title { font-size: 21px; font-weight: 800; letter-spacing: 4px; color: #27c0c9; }"
@@ -54,10 +54,10 @@ static void style_tree(GtkWidget *w, gpointer css)
     gtk_container_forall(GTK_CONTAINER(w), style_tree, css);
 }
 
-GtkCssProvider *qt_gui_style(GtkWidget *root)
+GtkCssProvider *qg_gui_style(GtkWidget *root)
 {
   GtkCssProvider *css = gtk_css_provider_new();
-  gtk_css_provider_load_from_data(css, qt_css, -1, NULL);
+  gtk_css_provider_load_from_data(css, qg_css, -1, NULL);
   style_tree(root, css);
   return css;
 }

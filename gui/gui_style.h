@@ -9,6 +9,6 @@
 
 /** Style root and every widget below it; returns the provider (the
     caller unrefs it). Widgets added later are not styled. */
-GtkCssProvider *qt_gui_style(GtkWidget *root);
+GtkCssProvider *qg_gui_style(GtkWidget *root);
 
 #endif

@@ -9,10 +9,10 @@ static void copy(char *dst, size_t cap, const char *src)
   snprintf(dst, cap, "%s", src ? src : "");
 }
 
-void qt_model_status_on_error(qt_model_status *s, const char *message, const char *playing)
+void qg_model_status_on_error(qg_model_status *s, const char *message, const char *playing)
 {
-  size_t n = strlen(QT_MODEL_MISSING_PREFIX);
-  if (!message || strncmp(message, QT_MODEL_MISSING_PREFIX, n) != 0)
+  size_t n = strlen(QG_MODEL_MISSING_PREFIX);
+  if (!message || strncmp(message, QG_MODEL_MISSING_PREFIX, n) != 0)
     return; /* other errors are shown in the error bar and change nothing here */
   s->missing = true;
   copy(s->path, sizeof s->path, message + n);
@@ -20,7 +20,7 @@ void qt_model_status_on_error(qt_model_status *s, const char *message, const cha
   copy(s->standin, sizeof s->standin, s->standin_known ? playing : "");
 }
 
-void qt_model_status_on_info(qt_model_status *s, const char *path)
+void qg_model_status_on_info(qg_model_status *s, const char *path)
 {
   if (!s->missing || !path)
     return;
@@ -38,7 +38,7 @@ void qt_model_status_on_info(qt_model_status *s, const char *path)
   s->missing = false;
 }
 
-void qt_model_status_on_user_load(qt_model_status *s)
+void qg_model_status_on_user_load(qg_model_status *s)
 {
   s->missing = false;
 }
@@ -51,19 +51,19 @@ static size_t utf8_floor(const char *p, size_t i)
   return i;
 }
 
-/** The path shortened to about QT_MODEL_MISSING_SHOWN bytes: its start,
+/** The path shortened to about QG_MODEL_MISSING_SHOWN bytes: its start,
     an ellipsis, and its end with the whole file name when that fits. */
 static void shorten(const char *path, char *buf, size_t len)
 {
   size_t n = strlen(path);
-  if (n <= QT_MODEL_MISSING_SHOWN) {
+  if (n <= QG_MODEL_MISSING_SHOWN) {
     copy(buf, len, path);
     return;
   }
   const char *slash = strrchr(path, '/');
   size_t base = slash ? n - (size_t)(slash - path) : 0;
-  size_t tail = base && base <= QT_MODEL_MISSING_SHOWN - 16 ? base : QT_MODEL_MISSING_SHOWN / 2;
-  size_t head = QT_MODEL_MISSING_SHOWN - tail;
+  size_t tail = base && base <= QG_MODEL_MISSING_SHOWN - 16 ? base : QG_MODEL_MISSING_SHOWN / 2;
+  size_t head = QG_MODEL_MISSING_SHOWN - tail;
   size_t h = utf8_floor(path, head);
   size_t t = n - tail;
   while (t < n && ((unsigned char)path[t] & 0xC0) == 0x80)
@@ -71,13 +71,13 @@ static void shorten(const char *path, char *buf, size_t len)
   snprintf(buf, len, "%.*s…%s", (int)h, path, path + t);
 }
 
-void qt_model_status_title(const qt_model_status *s, const char *name, const char *path,
+void qg_model_status_title(const qg_model_status *s, const char *name, const char *path,
                            char *buf, size_t len)
 {
   if (s->missing) {
-    char shown[QT_MODEL_MISSING_SHOWN + 8];
+    char shown[QG_MODEL_MISSING_SHOWN + 8];
     shorten(s->path, shown, sizeof shown);
-    snprintf(buf, len, "%s%s", QT_MODEL_MISSING_PREFIX, shown);
+    snprintf(buf, len, "%s%s", QG_MODEL_MISSING_PREFIX, shown);
     return;
   }
   path = path ? path : "";

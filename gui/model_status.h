@@ -4,7 +4,7 @@
   file cannot be found.
 
   The plugin reports a missing model with a qt:error whose message starts
-  with QT_MODEL_MISSING_PREFIX and goes on with the path; it keeps playing
+  with QG_MODEL_MISSING_PREFIX and goes on with the path; it keeps playing
   some other model meanwhile (the bundle's default) and keeps the path for
   the next save. The label keeps saying "missing" until a model loads:
   the user picks one here, or the plugin reports info for the missing path
@@ -19,29 +19,29 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define QT_MODEL_MISSING_PREFIX "model missing: "
+#define QG_MODEL_MISSING_PREFIX "model missing: "
 /** Bytes of a missing path shown in the label at most (the full path is
     the label's tooltip); the file name is kept whole when it fits. */
-#define QT_MODEL_MISSING_SHOWN 96
+#define QG_MODEL_MISSING_SHOWN 96
 
 typedef struct {
   bool missing;
   char path[4096];     /**< the missing model's path */
   bool standin_known;
   char standin[4096];  /**< the model that plays meanwhile */
-} qt_model_status;
+} qg_model_status;
 
 /** A qt:error arrived; playing: the path of the model the GUI last had
     info for, or NULL if none yet. */
-void qt_model_status_on_error(qt_model_status *s, const char *message, const char *playing);
+void qg_model_status_on_error(qg_model_status *s, const char *message, const char *playing);
 /** A qt:modelInfo arrived for path. */
-void qt_model_status_on_info(qt_model_status *s, const char *path);
+void qg_model_status_on_info(qg_model_status *s, const char *path);
 /** The user asked for a model in this GUI. */
-void qt_model_status_on_user_load(qt_model_status *s);
+void qg_model_status_on_user_load(qg_model_status *s);
 /** The label text: "model missing: PATH" (shortened), else the model's
     name when it has one other than its file name, else the file name,
     else "No model". */
-void qt_model_status_title(const qt_model_status *s, const char *name, const char *path,
+void qg_model_status_title(const qg_model_status *s, const char *name, const char *path,
                            char *buf, size_t len);
 
 #endif

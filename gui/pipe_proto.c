@@ -11,14 +11,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-void qt_pipe_buf_free(qt_pipe_buf *b)
+void qg_pipe_buf_free(qg_pipe_buf *b)
 {
   free(b->data);
   b->data = NULL;
   b->len = b->cap = 0;
 }
 
-static bool reserve(qt_pipe_buf *b, size_t extra)
+static bool reserve(qg_pipe_buf *b, size_t extra)
 {
   if (b->len + extra <= b->cap)
     return true;
@@ -33,14 +33,14 @@ static bool reserve(qt_pipe_buf *b, size_t extra)
   return true;
 }
 
-bool qt_pipe_queue(qt_pipe_buf *out, uint32_t type, uint32_t port, uint32_t format,
+bool qg_pipe_queue(qg_pipe_buf *out, uint32_t type, uint32_t port, uint32_t format,
                    const void *payload, uint32_t size)
 {
-  if (size > QT_PIPE_MAX_FRAME || out->len + sizeof(qt_pipe_hdr) + size > QT_PIPE_MAX_QUEUE)
+  if (size > QG_PIPE_MAX_FRAME || out->len + sizeof(qg_pipe_hdr) + size > QG_PIPE_MAX_QUEUE)
     return false;
-  if (!reserve(out, sizeof(qt_pipe_hdr) + size))
+  if (!reserve(out, sizeof(qg_pipe_hdr) + size))
     return false;
-  qt_pipe_hdr h = {type, port, format, size};
+  qg_pipe_hdr h = {type, port, format, size};
   memcpy(out->data + out->len, &h, sizeof h);
   if (size)
     memcpy(out->data + out->len + sizeof h, payload, size);
@@ -48,7 +48,7 @@ bool qt_pipe_queue(qt_pipe_buf *out, uint32_t type, uint32_t port, uint32_t form
   return true;
 }
 
-int qt_pipe_flush(int fd, qt_pipe_buf *out)
+int qg_pipe_flush(int fd, qg_pipe_buf *out)
 {
   size_t done = 0;
   while (done < out->len) {
@@ -68,10 +68,10 @@ int qt_pipe_flush(int fd, qt_pipe_buf *out)
   return 0;
 }
 
-int qt_pipe_fill(int fd, qt_pipe_buf *in)
+int qg_pipe_fill(int fd, qg_pipe_buf *in)
 {
   for (;;) {
-    if (in->len > 2 * QT_PIPE_MAX_QUEUE || !reserve(in, 65536))
+    if (in->len > 2 * QG_PIPE_MAX_QUEUE || !reserve(in, 65536))
       return -1;
     ssize_t n = recv(fd, in->data + in->len, in->cap - in->len, MSG_DONTWAIT);
     if (n > 0) {
@@ -88,13 +88,13 @@ int qt_pipe_fill(int fd, qt_pipe_buf *in)
   }
 }
 
-bool qt_pipe_peek(const qt_pipe_buf *in, qt_pipe_hdr *h, const uint8_t **payload, bool *bad)
+bool qg_pipe_peek(const qg_pipe_buf *in, qg_pipe_hdr *h, const uint8_t **payload, bool *bad)
 {
   *bad = false;
   if (in->len < sizeof *h)
     return false;
   memcpy(h, in->data, sizeof *h);
-  if (h->type < QT_PIPE_URIDS || h->type > QT_PIPE_QUIT || h->size > QT_PIPE_MAX_FRAME) {
+  if (h->type < QG_PIPE_URIDS || h->type > QG_PIPE_QUIT || h->size > QG_PIPE_MAX_FRAME) {
     *bad = true;
     return false;
   }
@@ -104,7 +104,7 @@ bool qt_pipe_peek(const qt_pipe_buf *in, qt_pipe_hdr *h, const uint8_t **payload
   return true;
 }
 
-void qt_pipe_pop(qt_pipe_buf *in, const qt_pipe_hdr *h)
+void qg_pipe_pop(qg_pipe_buf *in, const qg_pipe_hdr *h)
 {
   size_t n = sizeof *h + h->size;
   memmove(in->data, in->data + n, in->len - n);

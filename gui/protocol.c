@@ -14,67 +14,18 @@
 #include <time.h>
 
 
-void qt_proto_init(qt_proto *p, LV2_URID_Map *map)
+void qg_proto_init(qg_proto *p, LV2_URID_Map *map)
 {
-#define M(uri) map->map(map->handle, uri)
-  p->atom_Path = M(LV2_ATOM__Path);
-  p->atom_String = M(LV2_ATOM__String);
-  p->atom_Float = M(LV2_ATOM__Float);
-  p->atom_Double = M(LV2_ATOM__Double);
-  p->atom_Int = M(LV2_ATOM__Int);
-  p->atom_Long = M(LV2_ATOM__Long);
-  p->atom_Bool = M(LV2_ATOM__Bool);
-  p->atom_Object = M(LV2_ATOM__Object);
-  p->atom_Tuple = M(LV2_ATOM__Tuple);
-  p->atom_Vector = M(LV2_ATOM__Vector);
-  p->atom_URID = M(LV2_ATOM__URID);
-  p->atom_eventTransfer = M(LV2_ATOM__eventTransfer);
-  p->patch_Set = M(LV2_PATCH__Set);
-  p->patch_Get = M(LV2_PATCH__Get);
-  p->patch_property = M(LV2_PATCH__property);
-  p->patch_value = M(LV2_PATCH__value);
-  p->qt_model = M(QUANTONE__model);
-  p->qt_modelInfo = M(QUANTONE__modelInfo);
-  p->qt_error = M(QUANTONE__error);
-  p->qt_frames = M(QUANTONE__frames);
-  p->qt_layerSqnr = M(QUANTONE__layerSqnr);
-  p->qt_histogram = M(QUANTONE__histogram);
-  p->qt_histogramLayer = M(QUANTONE__histogramLayer);
-  p->qt_path = M(QUANTONE__path);
-  p->qt_name = M(QUANTONE__name);
-  p->qt_architecture = M(QUANTONE__architecture);
-  p->qt_modelRate = M(QUANTONE__modelRate);
-  p->qt_hostRate = M(QUANTONE__hostRate);
-  p->qt_resampling = M(QUANTONE__resampling);
-  p->qt_latency = M(QUANTONE__latency);
-  p->qt_weightCount = M(QUANTONE__weightCount);
-  p->qt_weightBytesFp32 = M(QUANTONE__weightBytesFp32);
-  p->qt_weightBytes = M(QUANTONE__weightBytes);
-  p->qt_variant = M(QUANTONE__variant);
-  p->qt_linearNames = M(QUANTONE__linearNames);
-  p->qt_message = M(QUANTONE__message);
-  p->qt_sampleRate = M(QUANTONE__sampleRate);
-  p->qt_reference = M(QUANTONE__reference);
-  p->qt_quantized = M(QUANTONE__quantized);
-  p->qt_difference = M(QUANTONE__difference);
-  p->qt_layerNames = M(QUANTONE__layerNames);
-  p->qt_values = M(QUANTONE__values);
-  p->qt_layerName = M(QUANTONE__layerName);
-  p->qt_min = M(QUANTONE__min);
-  p->qt_max = M(QUANTONE__max);
-  p->qt_counts = M(QUANTONE__counts);
-  p->qt_levels = M(QUANTONE__levels);
-  p->qt_uiAlive = M(QUANTONE__uiAlive);
-#undef M
+  qt_uris_map(&p->uris, map);
   p->alive_last_s = -1.0;
   lv2_atom_forge_init(&p->forge, map);
 }
 
 /* ---- Typed field readers: false (and nothing written) on a type mismatch. */
 
-static void get_str(const qt_proto *p, const LV2_Atom *a, char *out, size_t cap)
+static void get_str(const qg_proto *p, const LV2_Atom *a, char *out, size_t cap)
 {
-  if (!a || (a->type != p->atom_String && a->type != p->atom_Path) || cap == 0)
+  if (!a || (a->type != p->uris.atom_String && a->type != p->uris.atom_Path) || cap == 0)
     return;
   size_t n = strnlen((const char *)LV2_ATOM_BODY_CONST(a), a->size);
   if (n >= cap)
@@ -83,17 +34,17 @@ static void get_str(const qt_proto *p, const LV2_Atom *a, char *out, size_t cap)
   out[n] = '\0';
 }
 
-static bool get_num(const qt_proto *p, const LV2_Atom *a, double *out)
+static bool get_num(const qg_proto *p, const LV2_Atom *a, double *out)
 {
   if (!a)
     return false;
-  if (a->type == p->atom_Float && a->size >= 4)
+  if (a->type == p->uris.atom_Float && a->size >= 4)
     *out = ((const LV2_Atom_Float *)a)->body;
-  else if (a->type == p->atom_Double && a->size >= 8)
+  else if (a->type == p->uris.atom_Double && a->size >= 8)
     *out = ((const LV2_Atom_Double *)a)->body;
-  else if ((a->type == p->atom_Int || a->type == p->atom_Bool) && a->size >= 4)
+  else if ((a->type == p->uris.atom_Int || a->type == p->uris.atom_Bool) && a->size >= 4)
     *out = ((const LV2_Atom_Int *)a)->body;
-  else if (a->type == p->atom_Long && a->size >= 8)
+  else if (a->type == p->uris.atom_Long && a->size >= 8)
     *out = (double)((const LV2_Atom_Long *)a)->body;
   else
     return false;
@@ -101,10 +52,10 @@ static bool get_num(const qt_proto *p, const LV2_Atom *a, double *out)
 }
 
 /** Elements of a Vector of child type t (child size 4); NULL if not one. */
-static const void *get_vec(const qt_proto *p, const LV2_Atom *a, LV2_URID t, int *n)
+static const void *get_vec(const qg_proto *p, const LV2_Atom *a, LV2_URID t, int *n)
 {
   *n = 0;
-  if (!a || a->type != p->atom_Vector || a->size < sizeof(LV2_Atom_Vector_Body))
+  if (!a || a->type != p->uris.atom_Vector || a->size < sizeof(LV2_Atom_Vector_Body))
     return NULL;
   const LV2_Atom_Vector *v = (const LV2_Atom_Vector *)a;
   if (v->body.child_type != t || v->body.child_size != 4)
@@ -113,10 +64,10 @@ static const void *get_vec(const qt_proto *p, const LV2_Atom *a, LV2_URID t, int
   return v + 1;
 }
 
-static int get_strings(const qt_proto *p, const LV2_Atom *a, char (*out)[48], int cap,
+static int get_strings(const qg_proto *p, const LV2_Atom *a, char (*out)[48], int cap,
                        size_t width)
 {
-  if (!a || a->type != p->atom_Tuple)
+  if (!a || a->type != p->uris.atom_Tuple)
     return 0;
   int n = 0;
   LV2_ATOM_TUPLE_FOREACH ((const LV2_Atom_Tuple *)a, it) {
@@ -129,15 +80,15 @@ static int get_strings(const qt_proto *p, const LV2_Atom *a, char (*out)[48], in
   return n;
 }
 
-static unsigned on_info(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data *d)
+static unsigned on_info(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data *d)
 {
   const LV2_Atom *path = NULL, *name = NULL, *arch = NULL, *mrate = NULL, *hrate = NULL,
                  *rs = NULL, *lat = NULL, *wc = NULL, *wb32 = NULL, *wb = NULL, *var = NULL,
                  *lin = NULL;
-  lv2_atom_object_get(o, p->qt_path, &path, p->qt_name, &name, p->qt_architecture, &arch,
-                      p->qt_modelRate, &mrate, p->qt_hostRate, &hrate, p->qt_resampling, &rs,
-                      p->qt_latency, &lat, p->qt_weightCount, &wc, p->qt_weightBytesFp32, &wb32,
-                      p->qt_weightBytes, &wb, p->qt_variant, &var, p->qt_linearNames, &lin, 0);
+  lv2_atom_object_get(o, p->uris.qt_path, &path, p->uris.qt_name, &name, p->uris.qt_architecture, &arch,
+                      p->uris.qt_modelRate, &mrate, p->uris.qt_hostRate, &hrate, p->uris.qt_resampling, &rs,
+                      p->uris.qt_latency, &lat, p->uris.qt_weightCount, &wc, p->uris.qt_weightBytesFp32, &wb32,
+                      p->uris.qt_weightBytes, &wb, p->uris.qt_variant, &var, p->uris.qt_linearNames, &lin, 0);
   double x;
   get_str(p, path, d->model_path, sizeof d->model_path);
   d->model_name[0] = d->architecture[0] = d->variant[0] = '\0';
@@ -158,30 +109,30 @@ static unsigned on_info(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data
     d->weight_bytes_fp32 = (int64_t)x;
   if (get_num(p, wb, &x))
     d->weight_bytes = (int64_t)x;
-  d->n_linears = get_strings(p, lin, d->linear_names, QT_GUI_MAX_LINEARS, 48);
+  d->n_linears = get_strings(p, lin, d->linear_names, QG_GUI_MAX_LINEARS, 48);
   d->have_info = true;
   d->cost.valid = true;
   d->cost.weight_bytes_fp32 = (double)d->weight_bytes_fp32;
   if (!d->port_known[QT_PORT_WEIGHT_BYTES])
     d->cost.weight_bytes = (double)d->weight_bytes;
-  return QT_CHG_INFO;
+  return QG_CHG_INFO;
 }
 
-static unsigned on_frames(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data *d)
+static unsigned on_frames(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data *d)
 {
   const LV2_Atom *sr = NULL, *ref = NULL, *q = NULL, *diff = NULL;
-  lv2_atom_object_get(o, p->qt_sampleRate, &sr, p->qt_reference, &ref, p->qt_quantized, &q,
-                      p->qt_difference, &diff, 0);
+  lv2_atom_object_get(o, p->uris.qt_sampleRate, &sr, p->uris.qt_reference, &ref, p->uris.qt_quantized, &q,
+                      p->uris.qt_difference, &diff, 0);
   int nr, nq, nd;
-  const float *r = get_vec(p, ref, p->atom_Float, &nr);
-  const float *qq = get_vec(p, q, p->atom_Float, &nq);
-  const float *dd = get_vec(p, diff, p->atom_Float, &nd);
+  const float *r = get_vec(p, ref, p->uris.atom_Float, &nr);
+  const float *qq = get_vec(p, q, p->uris.atom_Float, &nq);
+  const float *dd = get_vec(p, diff, p->uris.atom_Float, &nd);
   if (!r || !qq || !dd)
     return 0;
   int n = nr < nq ? nr : nq;
   n = n < nd ? n : nd;
-  if (n > QT_SCOPE_MAX)
-    n = QT_SCOPE_MAX;
+  if (n > QG_SCOPE_MAX)
+    n = QG_SCOPE_MAX;
   double rate = 48000;
   get_num(p, sr, &rate);
   memcpy(d->scope.ref, r, (size_t)n * sizeof(float));
@@ -190,20 +141,20 @@ static unsigned on_frames(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_da
   d->scope.n = n;
   d->scope.rate = (float)rate;
   d->scope.valid = n > 1;
-  return QT_CHG_FRAMES;
+  return QG_CHG_FRAMES;
 }
 
-static unsigned on_sqnr(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data *d)
+static unsigned on_sqnr(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data *d)
 {
   const LV2_Atom *names = NULL, *vals = NULL;
-  lv2_atom_object_get(o, p->qt_layerNames, &names, p->qt_values, &vals, 0);
+  lv2_atom_object_get(o, p->uris.qt_layerNames, &names, p->uris.qt_values, &vals, 0);
   int nv;
-  const float *v = get_vec(p, vals, p->atom_Float, &nv);
+  const float *v = get_vec(p, vals, p->uris.atom_Float, &nv);
   if (!v)
     return 0;
-  static char tmp[QT_MAX_LAYERS][48];
-  int nn = get_strings(p, names, tmp, QT_MAX_LAYERS, 32);
-  int n = nv < QT_MAX_LAYERS ? nv : QT_MAX_LAYERS;
+  static char tmp[QG_MAX_LAYERS][48];
+  int nn = get_strings(p, names, tmp, QG_MAX_LAYERS, 32);
+  int n = nv < QG_MAX_LAYERS ? nv : QG_MAX_LAYERS;
   for (int i = 0; i < n; ++i) {
     d->sqnr.sqnr_db[i] = v[i];
     if (i < nn)
@@ -213,26 +164,26 @@ static unsigned on_sqnr(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data
     d->sqnr.names[i][31] = '\0';
   }
   d->sqnr.n = n;
-  return QT_CHG_SQNR;
+  return QG_CHG_SQNR;
 }
 
-static unsigned on_hist(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data *d)
+static unsigned on_hist(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data *d)
 {
   const LV2_Atom *layer = NULL, *name = NULL, *mn = NULL, *mx = NULL, *counts = NULL,
                  *levels = NULL;
-  lv2_atom_object_get(o, p->qt_histogramLayer, &layer, p->qt_layerName, &name, p->qt_min, &mn,
-                      p->qt_max, &mx, p->qt_counts, &counts, p->qt_levels, &levels, 0);
+  lv2_atom_object_get(o, p->uris.qt_histogramLayer, &layer, p->uris.qt_layerName, &name, p->uris.qt_min, &mn,
+                      p->uris.qt_max, &mx, p->uris.qt_counts, &counts, p->uris.qt_levels, &levels, 0);
   int nc, nl;
-  const int32_t *c = get_vec(p, counts, p->atom_Int, &nc);
-  const float *l = get_vec(p, levels, p->atom_Float, &nl);
+  const int32_t *c = get_vec(p, counts, p->uris.atom_Int, &nc);
+  const float *l = get_vec(p, levels, p->uris.atom_Float, &nl);
   double lo, hi;
   if (!c || !get_num(p, mn, &lo) || !get_num(p, mx, &hi))
     return 0;
-  qt_hist_view *h = &d->hist;
-  h->n_bins = nc < QT_HIST_MAX_BINS ? nc : QT_HIST_MAX_BINS;
+  qg_hist_view *h = &d->hist;
+  h->n_bins = nc < QG_HIST_MAX_BINS ? nc : QG_HIST_MAX_BINS;
   for (int i = 0; i < h->n_bins; ++i)
     h->counts[i] = c[i];
-  h->n_levels = l ? (nl < QT_HIST_MAX_LEVELS ? nl : QT_HIST_MAX_LEVELS) : 0;
+  h->n_levels = l ? (nl < QG_HIST_MAX_LEVELS ? nl : QG_HIST_MAX_LEVELS) : 0;
   for (int i = 0; i < h->n_levels; ++i)
     h->levels[i] = l[i];
   h->min = (float)lo;
@@ -240,47 +191,47 @@ static unsigned on_hist(const qt_proto *p, const LV2_Atom_Object *o, qt_gui_data
   h->layer[0] = '\0';
   get_str(p, name, h->layer, sizeof h->layer);
   h->valid = true;
-  return QT_CHG_HIST;
+  return QG_CHG_HIST;
 }
 
-unsigned qt_proto_decode(const qt_proto *p, const LV2_Atom *a, uint32_t size, qt_gui_data *d)
+unsigned qg_proto_decode(const qg_proto *p, const LV2_Atom *a, uint32_t size, qg_gui_data *d)
 {
   if (!a || size < sizeof(LV2_Atom) || a->size > size - sizeof(LV2_Atom) ||
-      a->type != p->atom_Object || a->size < sizeof(LV2_Atom_Object_Body))
+      a->type != p->uris.atom_Object || a->size < sizeof(LV2_Atom_Object_Body))
     return 0;
   const LV2_Atom_Object *o = (const LV2_Atom_Object *)a;
   LV2_URID t = o->body.otype;
-  if (t == p->patch_Set) {
+  if (t == p->uris.patch_Set) {
     const LV2_Atom *prop = NULL, *val = NULL;
-    lv2_atom_object_get(o, p->patch_property, &prop, p->patch_value, &val, 0);
-    if (prop && prop->type == p->atom_URID && ((const LV2_Atom_URID *)prop)->body == p->qt_model) {
+    lv2_atom_object_get(o, p->uris.patch_property, &prop, p->uris.patch_value, &val, 0);
+    if (prop && prop->type == p->uris.atom_URID && ((const LV2_Atom_URID *)prop)->body == p->uris.qt_model) {
       get_str(p, val, d->model_path, sizeof d->model_path);
-      return QT_CHG_PATH;
+      return QG_CHG_PATH;
     }
     return 0;
   }
-  if (t == p->qt_modelInfo)
+  if (t == p->uris.qt_modelInfo)
     return on_info(p, o, d);
-  if (t == p->qt_error) {
+  if (t == p->uris.qt_error) {
     const LV2_Atom *msg = NULL;
-    lv2_atom_object_get(o, p->qt_message, &msg, 0);
+    lv2_atom_object_get(o, p->uris.qt_message, &msg, 0);
     d->error[0] = '\0';
     get_str(p, msg, d->error, sizeof d->error);
     d->have_error = d->error[0] != '\0';
-    return QT_CHG_ERROR;
+    return QG_CHG_ERROR;
   }
-  if (t == p->qt_frames)
+  if (t == p->uris.qt_frames)
     return on_frames(p, o, d);
-  if (t == p->qt_layerSqnr)
+  if (t == p->uris.qt_layerSqnr)
     return on_sqnr(p, o, d);
-  if (t == p->qt_histogram)
+  if (t == p->uris.qt_histogram)
     return on_hist(p, o, d);
   return 0;
 }
 
 /* ---- Forging --------------------------------------------------------------- */
 
-static uint32_t finish(qt_proto *p, void *buf, LV2_Atom_Forge_Ref ok)
+static uint32_t finish(qg_proto *p, void *buf, LV2_Atom_Forge_Ref ok)
 {
   (void)p;
   if (!ok)
@@ -289,24 +240,24 @@ static uint32_t finish(qt_proto *p, void *buf, LV2_Atom_Forge_Ref ok)
   return (uint32_t)sizeof(LV2_Atom) + a->size;
 }
 
-uint32_t qt_proto_get(qt_proto *p, void *buf, uint32_t cap)
+uint32_t qg_proto_get(qg_proto *p, void *buf, uint32_t cap)
 {
   LV2_Atom_Forge_Frame fr;
   lv2_atom_forge_set_buffer(&p->forge, buf, cap);
-  LV2_Atom_Forge_Ref ok = lv2_atom_forge_object(&p->forge, &fr, 0, p->patch_Get);
+  LV2_Atom_Forge_Ref ok = lv2_atom_forge_object(&p->forge, &fr, 0, p->uris.patch_Get);
   if (ok)
     lv2_atom_forge_pop(&p->forge, &fr);
   return finish(p, buf, ok);
 }
 
-uint32_t qt_proto_set_model(qt_proto *p, void *buf, uint32_t cap, const char *path)
+uint32_t qg_proto_set_model(qg_proto *p, void *buf, uint32_t cap, const char *path)
 {
   LV2_Atom_Forge_Frame fr;
   lv2_atom_forge_set_buffer(&p->forge, buf, cap);
-  LV2_Atom_Forge_Ref ok = lv2_atom_forge_object(&p->forge, &fr, 0, p->patch_Set);
-  ok = ok && lv2_atom_forge_key(&p->forge, p->patch_property);
-  ok = ok && lv2_atom_forge_urid(&p->forge, p->qt_model);
-  ok = ok && lv2_atom_forge_key(&p->forge, p->patch_value);
+  LV2_Atom_Forge_Ref ok = lv2_atom_forge_object(&p->forge, &fr, 0, p->uris.patch_Set);
+  ok = ok && lv2_atom_forge_key(&p->forge, p->uris.patch_property);
+  ok = ok && lv2_atom_forge_urid(&p->forge, p->uris.qt_model);
+  ok = ok && lv2_atom_forge_key(&p->forge, p->uris.patch_value);
   ok = ok && lv2_atom_forge_path(&p->forge, path, (uint32_t)strlen(path));
   if (ok)
     lv2_atom_forge_pop(&p->forge, &fr);
@@ -314,15 +265,15 @@ uint32_t qt_proto_set_model(qt_proto *p, void *buf, uint32_t cap, const char *pa
 }
 
 /** patch:Set of `key` to a 32-bit atom (Int or Bool: the same body). */
-static uint32_t set_int32(qt_proto *p, void *buf, uint32_t cap, LV2_URID key, LV2_URID type,
+static uint32_t set_int32(qg_proto *p, void *buf, uint32_t cap, LV2_URID key, LV2_URID type,
                           int32_t v)
 {
   LV2_Atom_Forge_Frame fr;
   lv2_atom_forge_set_buffer(&p->forge, buf, cap);
-  LV2_Atom_Forge_Ref ok = lv2_atom_forge_object(&p->forge, &fr, 0, p->patch_Set);
-  ok = ok && lv2_atom_forge_key(&p->forge, p->patch_property);
+  LV2_Atom_Forge_Ref ok = lv2_atom_forge_object(&p->forge, &fr, 0, p->uris.patch_Set);
+  ok = ok && lv2_atom_forge_key(&p->forge, p->uris.patch_property);
   ok = ok && lv2_atom_forge_urid(&p->forge, key);
-  ok = ok && lv2_atom_forge_key(&p->forge, p->patch_value);
+  ok = ok && lv2_atom_forge_key(&p->forge, p->uris.patch_value);
   ok = ok && lv2_atom_forge_atom(&p->forge, sizeof v, type);
   ok = ok && lv2_atom_forge_write(&p->forge, &v, sizeof v);
   if (ok)
@@ -330,14 +281,14 @@ static uint32_t set_int32(qt_proto *p, void *buf, uint32_t cap, LV2_URID key, LV
   return finish(p, buf, ok);
 }
 
-uint32_t qt_proto_set_hist_layer(qt_proto *p, void *buf, uint32_t cap, int layer)
+uint32_t qg_proto_set_hist_layer(qg_proto *p, void *buf, uint32_t cap, int layer)
 {
-  return set_int32(p, buf, cap, p->qt_histogramLayer, p->atom_Int, layer);
+  return set_int32(p, buf, cap, p->uris.qt_histogramLayer, p->uris.atom_Int, layer);
 }
 
-uint32_t qt_proto_alive(qt_proto *p, void *buf, uint32_t cap, bool alive)
+uint32_t qg_proto_alive(qg_proto *p, void *buf, uint32_t cap, bool alive)
 {
-  return set_int32(p, buf, cap, p->qt_uiAlive, p->atom_Bool, alive ? 1 : 0);
+  return set_int32(p, buf, cap, p->uris.qt_uiAlive, p->uris.atom_Bool, alive ? 1 : 0);
 }
 
 /** Paced by the redraw timer rather than a timer of its own so that one
@@ -346,14 +297,14 @@ uint32_t qt_proto_alive(qt_proto *p, void *buf, uint32_t cap, bool alive)
     process hangs or dies, the keep-alives stop and so does the stream.
     Measured on the clock, not counted in ticks, because a loaded main
     loop runs its timeouts late. */
-uint32_t qt_proto_alive_tick(qt_proto *p, void *buf, uint32_t cap)
+uint32_t qg_proto_alive_tick(qg_proto *p, void *buf, uint32_t cap)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   double now = (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
   if (p->alive_last_s >= 0 && now - p->alive_last_s < QUANTONE_UI_ALIVE_INTERVAL_S)
     return 0;
-  uint32_t n = qt_proto_alive(p, buf, cap, true);
+  uint32_t n = qg_proto_alive(p, buf, cap, true);
   if (n)
     p->alive_last_s = now;
   return n;

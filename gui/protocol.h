@@ -1,6 +1,6 @@
 /*
   The GUI side of the atom protocol documented in quantone_ports.h:
-  decoding notify messages into qt_gui_data, forging patch:Get / patch:Set.
+  decoding notify messages into qg_gui_data, forging patch:Get / patch:Set.
   Uses only LV2 atom headers (no GTK), with whatever URID map it is given:
   the host's in-process, or the helper's table in the external UI.
 */
@@ -8,6 +8,7 @@
 #define QUANTONE_GUI_PROTOCOL_H
 
 #include "gui_data.h"
+#include "quantone_uris.h"
 
 #include <lv2/atom/atom.h>
 #include <lv2/atom/forge.h>
@@ -16,45 +17,37 @@
 #include <stdbool.h>
 
 typedef struct {
-  LV2_URID atom_Path, atom_String, atom_Float, atom_Double, atom_Int, atom_Long, atom_Bool,
-      atom_Object, atom_Tuple, atom_Vector, atom_URID, atom_eventTransfer;
-  LV2_URID patch_Set, patch_Get, patch_property, patch_value;
-  LV2_URID qt_model, qt_modelInfo, qt_error, qt_frames, qt_layerSqnr, qt_histogram,
-      qt_histogramLayer, qt_path, qt_name, qt_architecture, qt_modelRate, qt_hostRate,
-      qt_resampling, qt_latency, qt_weightCount, qt_weightBytesFp32, qt_weightBytes,
-      qt_variant, qt_linearNames, qt_message, qt_sampleRate, qt_reference, qt_quantized,
-      qt_difference, qt_layerNames, qt_values, qt_layerName, qt_min, qt_max, qt_counts,
-      qt_levels, qt_uiAlive;
+  qt_uris uris; /**< quantone_uris.h, mapped with the map qg_proto_init is given */
   LV2_Atom_Forge forge;
   double alive_last_s; /**< monotonic time of the last keep-alive, < 0: none yet */
-} qt_proto;
+} qg_proto;
 
 /** What a decoded message changed (bit set). */
 enum {
-  QT_CHG_PATH = 1u << 0,
-  QT_CHG_INFO = 1u << 1,
-  QT_CHG_ERROR = 1u << 2,
-  QT_CHG_FRAMES = 1u << 3,
-  QT_CHG_SQNR = 1u << 4,
-  QT_CHG_HIST = 1u << 5,
+  QG_CHG_PATH = 1u << 0,
+  QG_CHG_INFO = 1u << 1,
+  QG_CHG_ERROR = 1u << 2,
+  QG_CHG_FRAMES = 1u << 3,
+  QG_CHG_SQNR = 1u << 4,
+  QG_CHG_HIST = 1u << 5,
 };
 
 
-void qt_proto_init(qt_proto *p, LV2_URID_Map *map);
-/** Decode one notify event; returns QT_CHG_* bits (0: not ours). */
-unsigned qt_proto_decode(const qt_proto *p, const LV2_Atom *atom, uint32_t size,
-                         qt_gui_data *d);
+void qg_proto_init(qg_proto *p, LV2_URID_Map *map);
+/** Decode one notify event; returns QG_CHG_* bits (0: not ours). */
+unsigned qg_proto_decode(const qg_proto *p, const LV2_Atom *atom, uint32_t size,
+                         qg_gui_data *d);
 /** Forge into buf; return the atom's total size (header + body), 0 if it
     does not fit. */
-uint32_t qt_proto_get(qt_proto *p, void *buf, uint32_t cap);
-uint32_t qt_proto_set_model(qt_proto *p, void *buf, uint32_t cap, const char *path);
-uint32_t qt_proto_set_hist_layer(qt_proto *p, void *buf, uint32_t cap, int layer);
+uint32_t qg_proto_get(qg_proto *p, void *buf, uint32_t cap);
+uint32_t qg_proto_set_model(qg_proto *p, void *buf, uint32_t cap, const char *path);
+uint32_t qg_proto_set_hist_layer(qg_proto *p, void *buf, uint32_t cap, int layer);
 /** patch:Set qt:uiAlive: true = keep streaming to me, false = I am gone. */
-uint32_t qt_proto_alive(qt_proto *p, void *buf, uint32_t cap, bool alive);
+uint32_t qg_proto_alive(qg_proto *p, void *buf, uint32_t cap, bool alive);
 /** The keep-alive's pacing, driven by the window's redraw timer: call it on
     every tick; it forges qt:uiAlive true (and returns its size) when
     QUANTONE_UI_ALIVE_INTERVAL_S or more have passed on the monotonic clock
     since the last one, else returns 0. The first call always forges one. */
-uint32_t qt_proto_alive_tick(qt_proto *p, void *buf, uint32_t cap);
+uint32_t qg_proto_alive_tick(qg_proto *p, void *buf, uint32_t cap);
 
 #endif

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct qt_spectrum {
+struct qg_spectrum {
   int len, bins;
   float *in;
   fftwf_complex *out;
@@ -18,16 +18,16 @@ struct qt_spectrum {
   double *pow_sig, *pow_err;
   bool primed;
   double alpha;
-  float window[QT_SCOPE_MAX];
+  float window[QG_SCOPE_MAX];
   int window_n;
   double window_sum;
 };
 
-qt_spectrum *qt_spectrum_new(int fft_len)
+qg_spectrum *qg_spectrum_new(int fft_len)
 {
-  if (fft_len < 16 || fft_len > 2 * (QT_SPEC_MAX_BINS - 1) || (fft_len & (fft_len - 1)))
+  if (fft_len < 16 || fft_len > 2 * (QG_SPEC_MAX_BINS - 1) || (fft_len & (fft_len - 1)))
     return NULL;
-  qt_spectrum *s = calloc(1, sizeof *s);
+  qg_spectrum *s = calloc(1, sizeof *s);
   if (!s)
     return NULL;
   s->len = fft_len;
@@ -38,7 +38,7 @@ qt_spectrum *qt_spectrum_new(int fft_len)
   s->pow_sig = calloc((size_t)s->bins, sizeof(double));
   s->pow_err = calloc((size_t)s->bins, sizeof(double));
   if (!s->in || !s->out || !s->pow_sig || !s->pow_err) {
-    qt_spectrum_free(s);
+    qg_spectrum_free(s);
     return NULL;
   }
   /** FFTW_ESTIMATE: planning costs microseconds, not seconds, so opening
@@ -46,13 +46,13 @@ qt_spectrum *qt_spectrum_new(int fft_len)
       difference in execution speed is irrelevant. */
   s->plan = fftwf_plan_dft_r2c_1d(fft_len, s->in, s->out, FFTW_ESTIMATE);
   if (!s->plan) {
-    qt_spectrum_free(s);
+    qg_spectrum_free(s);
     return NULL;
   }
   return s;
 }
 
-void qt_spectrum_free(qt_spectrum *s)
+void qg_spectrum_free(qg_spectrum *s)
 {
   if (!s)
     return;
@@ -65,17 +65,17 @@ void qt_spectrum_free(qt_spectrum *s)
   free(s);
 }
 
-void qt_spectrum_set_smoothing(qt_spectrum *s, double alpha)
+void qg_spectrum_set_smoothing(qg_spectrum *s, double alpha)
 {
   s->alpha = alpha > 0 && alpha <= 1 ? alpha : 0.25;
 }
 
-void qt_spectrum_reset(qt_spectrum *s)
+void qg_spectrum_reset(qg_spectrum *s)
 {
   s->primed = false;
 }
 
-static void analyse(qt_spectrum *s, const float *x, int n, double *acc)
+static void analyse(qg_spectrum *s, const float *x, int n, double *acc)
 {
   memset(s->in, 0, (size_t)s->len * sizeof(float));
   for (int i = 0; i < n; ++i)
@@ -91,13 +91,13 @@ static void analyse(qt_spectrum *s, const float *x, int n, double *acc)
   }
 }
 
-void qt_spectrum_feed(qt_spectrum *s, const float *sig, const float *err, int n, double rate,
-                      qt_spectrum_view *out)
+void qg_spectrum_feed(qg_spectrum *s, const float *sig, const float *err, int n, double rate,
+                      qg_spectrum_view *out)
 {
   if (n > s->len)
     n = s->len;
-  if (n > QT_SCOPE_MAX)
-    n = QT_SCOPE_MAX;
+  if (n > QG_SCOPE_MAX)
+    n = QG_SCOPE_MAX;
   if (n < 2)
     return;
   if (n != s->window_n) {

@@ -1,27 +1,27 @@
 /*
   Spectrum analysis of the scope frames (signal and error) for the
-  spectrum view. FFTW plans are made once, in qt_spectrum_new, on the GUI
+  spectrum view. FFTW plans are made once, in qg_spectrum_new, on the GUI
   thread: never per frame and never on an audio thread (FFTW's planner is
   slow and not thread-safe).
 */
 #ifndef QUANTONE_GUI_SPECTRUM_H
 #define QUANTONE_GUI_SPECTRUM_H
 
-#include "qt_views.h"
+#include "views.h"
 
-typedef struct qt_spectrum qt_spectrum;
+typedef struct qg_spectrum qg_spectrum;
 
-/** fft_len: power of two >= the frame length, <= 2 * (QT_SPEC_MAX_BINS - 1);
+/** fft_len: power of two >= the frame length, <= 2 * (QG_SPEC_MAX_BINS - 1);
     frames shorter than it are zero-padded (a smoother curve, same
     resolution). */
-qt_spectrum *qt_spectrum_new(int fft_len);
-void qt_spectrum_free(qt_spectrum *s);
+qg_spectrum *qg_spectrum_new(int fft_len);
+void qg_spectrum_free(qg_spectrum *s);
 /** Exponential average weight of a new frame (0..1]; 1 = no averaging. */
-void qt_spectrum_set_smoothing(qt_spectrum *s, double alpha);
+void qg_spectrum_set_smoothing(qg_spectrum *s, double alpha);
 /** Analyse one frame of signal and error (n samples at rate) and update
     the averaged spectra in out. */
-void qt_spectrum_feed(qt_spectrum *s, const float *signal, const float *error, int n,
-                      double rate, qt_spectrum_view *out);
-void qt_spectrum_reset(qt_spectrum *s);
+void qg_spectrum_feed(qg_spectrum *s, const float *signal, const float *error, int n,
+                      double rate, qg_spectrum_view *out);
+void qg_spectrum_reset(qg_spectrum *s);
 
 #endif

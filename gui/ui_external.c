@@ -14,8 +14,8 @@
   plugin stops streaming to a host that no longer drains the ring.
 */
 #include "pipe_proto.h"
-#include "proto_uris.h"
 #include "quantone_ports.h"
+#include "quantone_uris.h"
 
 #include <lv2/atom/atom.h>
 #include <lv2/atom/forge.h>
@@ -29,6 +29,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,43 +42,42 @@ extern char **environ;
 
 /* ---- The kx external-UI extension (written from its published header
         shape: three function pointers the host calls). ---------------- */
-#define QT_KX_EXTERNAL_UI_WIDGET "http://kxstudio.sf.net/ns/lv2ext/external-ui#Widget"
-#define QT_KX_EXTERNAL_UI_HOST "http://kxstudio.sf.net/ns/lv2ext/external-ui#Host"
-#define QT_LV2_EXTERNAL_UI_DEPRECATED "http://lv2plug.in/ns/extensions/ui#external"
+#define QG_KX_EXTERNAL_UI_WIDGET "http://kxstudio.sf.net/ns/lv2ext/external-ui#Widget"
+#define QG_KX_EXTERNAL_UI_HOST "http://kxstudio.sf.net/ns/lv2ext/external-ui#Host"
+#define QG_LV2_EXTERNAL_UI_DEPRECATED "http://lv2plug.in/ns/extensions/ui#external"
 
-typedef struct qt_external_ui_widget {
-  void (*run)(struct qt_external_ui_widget *w);
-  void (*show)(struct qt_external_ui_widget *w);
-  void (*hide)(struct qt_external_ui_widget *w);
-} qt_external_ui_widget;
+typedef struct qg_external_ui_widget {
+  void (*run)(struct qg_external_ui_widget *w);
+  void (*show)(struct qg_external_ui_widget *w);
+  void (*hide)(struct qg_external_ui_widget *w);
+} qg_external_ui_widget;
 
 typedef struct {
   void (*ui_closed)(LV2UI_Controller controller);
   const char *plugin_human_id;
-} qt_external_ui_host;
+} qg_external_ui_host;
 
 typedef struct {
-  qt_external_ui_widget widget; /**< first: the host's pointer is ours */
+  qg_external_ui_widget widget; /**< first: the host's pointer is ours */
   LV2UI_Write_Function write;
   LV2UI_Controller controller;
-  const qt_external_ui_host *kx;
+  const qg_external_ui_host *kx;
   LV2_URID_Map *map;
-  LV2_URID event_transfer;
+  qt_uris uris; /**< mapped with the host's map: the helper's URIDs too */
   LV2_Atom_Forge forge;
-  LV2_URID patch_Set, patch_property, patch_value, qt_uiAlive;
   char *helper;
   char title[256];
   pid_t pid;
   int fd;
-  qt_pipe_buf in, out;
+  qg_pipe_buf in, out;
   float port[QT_PORT_COUNT];
   bool port_known[QT_PORT_COUNT];
   bool closed; /**< the helper went away by itself (window closed) */
-} qt_shim;
+} qg_shim;
 
 /** Reap the helper: wait up to ~1 s for it to exit after QUIT / EOF, then
     TERM, then KILL. Never leaves a zombie, never blocks forever. */
-static void reap(qt_shim *s)
+static void reap(qg_shim *s)
 {
   if (s->pid <= 0)
     return;
@@ -103,30 +103,30 @@ static void reap(qt_shim *s)
     keep-alive timeout: a host that keeps the notify ring connected but
     stops draining it once the UI is hidden (Ardour) then receives nothing
     more to queue. */
-static void say_goodbye(qt_shim *s)
+static void say_goodbye(qg_shim *s)
 {
   _Alignas(8) uint8_t buf[128];
   LV2_Atom_Forge *f = &s->forge;
   LV2_Atom_Forge_Frame fr;
   lv2_atom_forge_set_buffer(f, buf, sizeof buf);
-  LV2_Atom_Forge_Ref ok = lv2_atom_forge_object(f, &fr, 0, s->patch_Set);
-  ok = ok && lv2_atom_forge_key(f, s->patch_property);
-  ok = ok && lv2_atom_forge_urid(f, s->qt_uiAlive);
-  ok = ok && lv2_atom_forge_key(f, s->patch_value);
+  LV2_Atom_Forge_Ref ok = lv2_atom_forge_object(f, &fr, 0, s->uris.patch_Set);
+  ok = ok && lv2_atom_forge_key(f, s->uris.patch_property);
+  ok = ok && lv2_atom_forge_urid(f, s->uris.qt_uiAlive);
+  ok = ok && lv2_atom_forge_key(f, s->uris.patch_value);
   ok = ok && lv2_atom_forge_bool(f, false);
   if (!ok)
     return;
   lv2_atom_forge_pop(f, &fr);
   const LV2_Atom *a = (const LV2_Atom *)buf;
-  s->write(s->controller, QT_PORT_CONTROL, (uint32_t)sizeof *a + a->size, s->event_transfer, a);
+  s->write(s->controller, QT_PORT_CONTROL, (uint32_t)sizeof *a + a->size, s->uris.atom_eventTransfer, a);
 }
 
-static void stop_helper(qt_shim *s)
+static void stop_helper(qg_shim *s)
 {
   if (s->fd >= 0) {
     say_goodbye(s);
-    qt_pipe_queue(&s->out, QT_PIPE_QUIT, 0, 0, NULL, 0);
-    qt_pipe_flush(s->fd, &s->out);
+    qg_pipe_queue(&s->out, QG_PIPE_QUIT, 0, 0, NULL, 0);
+    qg_pipe_flush(s->fd, &s->out);
     /** Closing our end is the helper's EOF, in case QUIT did not fit. */
     close(s->fd);
     s->fd = -1;
@@ -135,7 +135,19 @@ static void stop_helper(qt_shim *s)
   s->in.len = s->out.len = 0;
 }
 
-static bool start_helper(qt_shim *s)
+/** The URID table the helper gets first: every URI of quantone_uris.h
+    with the id the host's map gave it (already in s->uris), so the
+    helper's URIDs are the host's and atoms pass through unchanged. */
+static const struct {
+  const char *uri;
+  size_t offset;
+} uri_table[] = {
+#define QG_URI_ENTRY_(field, uri) {uri, offsetof(qt_uris, field)},
+    QUANTONE_URIS(QG_URI_ENTRY_)
+#undef QG_URI_ENTRY_
+};
+
+static bool start_helper(qg_shim *s)
 {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
@@ -173,10 +185,10 @@ static bool start_helper(qt_shim *s)
   s->closed = false;
 
   /* URID table, title, then the last value of every control port. */
-  qt_pipe_buf t = {0};
-  for (int i = 0; qt_proto_uris[i]; ++i) {
-    const char *u = qt_proto_uris[i];
-    uint32_t id = s->map->map(s->map->handle, u);
+  qg_pipe_buf t = {0};
+  for (size_t i = 0; i < sizeof uri_table / sizeof *uri_table; ++i) {
+    const char *u = uri_table[i].uri;
+    uint32_t id = *(const LV2_URID *)((const char *)&s->uris + uri_table[i].offset);
     size_t n = strlen(u) + 1;
     if (t.len + 4 + n > t.cap) {
       size_t cap = t.cap ? t.cap * 2 : 4096;
@@ -190,38 +202,38 @@ static bool start_helper(qt_shim *s)
     memcpy(t.data + t.len + 4, u, n);
     t.len += 4 + n;
   }
-  qt_pipe_queue(&s->out, QT_PIPE_URIDS, 0, 0, t.data, (uint32_t)t.len);
-  qt_pipe_buf_free(&t);
-  qt_pipe_queue(&s->out, QT_PIPE_TITLE, 0, 0, s->title, (uint32_t)strlen(s->title));
+  qg_pipe_queue(&s->out, QG_PIPE_URIDS, 0, 0, t.data, (uint32_t)t.len);
+  qg_pipe_buf_free(&t);
+  qg_pipe_queue(&s->out, QG_PIPE_TITLE, 0, 0, s->title, (uint32_t)strlen(s->title));
   for (uint32_t p = 0; p < QT_PORT_COUNT; ++p)
     if (s->port_known[p])
-      qt_pipe_queue(&s->out, QT_PIPE_PORT, p, QT_PIPE_FMT_FLOAT, &s->port[p], sizeof(float));
-  qt_pipe_flush(s->fd, &s->out);
+      qg_pipe_queue(&s->out, QG_PIPE_PORT, p, QG_PIPE_FMT_FLOAT, &s->port[p], sizeof(float));
+  qg_pipe_flush(s->fd, &s->out);
   return true;
 }
 
 /** Relay what the helper wrote to the host; 1 when the helper is gone. */
-static int pump(qt_shim *s)
+static int pump(qg_shim *s)
 {
   if (s->fd < 0)
     return s->closed ? 1 : 0;
-  int rc = qt_pipe_flush(s->fd, &s->out);
+  int rc = qg_pipe_flush(s->fd, &s->out);
   if (rc == 0)
-    rc = qt_pipe_fill(s->fd, &s->in);
-  qt_pipe_hdr h;
+    rc = qg_pipe_fill(s->fd, &s->in);
+  qg_pipe_hdr h;
   const uint8_t *pl;
   bool bad = false;
-  while (qt_pipe_peek(&s->in, &h, &pl, &bad)) {
-    if (h.type == QT_PIPE_PORT && h.port < QT_PORT_COUNT) {
-      if (h.format == QT_PIPE_FMT_FLOAT && h.size == sizeof(float)) {
+  while (qg_pipe_peek(&s->in, &h, &pl, &bad)) {
+    if (h.type == QG_PIPE_PORT && h.port < QT_PORT_COUNT) {
+      if (h.format == QG_PIPE_FMT_FLOAT && h.size == sizeof(float)) {
         memcpy(&s->port[h.port], pl, sizeof(float));
         s->port_known[h.port] = true;
         s->write(s->controller, h.port, sizeof(float), 0, &s->port[h.port]);
-      } else if (h.format == QT_PIPE_FMT_ATOM && h.size >= sizeof(LV2_Atom)) {
-        s->write(s->controller, h.port, h.size, s->event_transfer, pl);
+      } else if (h.format == QG_PIPE_FMT_ATOM && h.size >= sizeof(LV2_Atom)) {
+        s->write(s->controller, h.port, h.size, s->uris.atom_eventTransfer, pl);
       }
     }
-    qt_pipe_pop(&s->in, &h);
+    qg_pipe_pop(&s->in, &h);
   }
   if (rc < 0 || bad) {
     /* Window closed (or helper died): tidy up and tell the host. */
@@ -238,29 +250,29 @@ static int pump(qt_shim *s)
   return 0;
 }
 
-static int do_show(qt_shim *s)
+static int do_show(qg_shim *s)
 {
   if (s->fd >= 0) {
-    qt_pipe_queue(&s->out, QT_PIPE_SHOW, 0, 0, NULL, 0);
-    qt_pipe_flush(s->fd, &s->out);
+    qg_pipe_queue(&s->out, QG_PIPE_SHOW, 0, 0, NULL, 0);
+    qg_pipe_flush(s->fd, &s->out);
     return 0;
   }
   return start_helper(s) ? 0 : 1;
 }
 
-static void kx_run(qt_external_ui_widget *w)
+static void kx_run(qg_external_ui_widget *w)
 {
-  pump((qt_shim *)w);
+  pump((qg_shim *)w);
 }
 
-static void kx_show(qt_external_ui_widget *w)
+static void kx_show(qg_external_ui_widget *w)
 {
-  do_show((qt_shim *)w);
+  do_show((qg_shim *)w);
 }
 
-static void kx_hide(qt_external_ui_widget *w)
+static void kx_hide(qg_external_ui_widget *w)
 {
-  stop_helper((qt_shim *)w);
+  stop_helper((qg_shim *)w);
 }
 
 static LV2UI_Handle instantiate(const LV2UI_Descriptor *desc, const char *plugin_uri,
@@ -271,27 +283,23 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *desc, const char *plugin
   (void)desc;
   if (strcmp(plugin_uri, QUANTONE_URI) != 0)
     return NULL;
-  qt_shim *s = calloc(1, sizeof *s);
+  qg_shim *s = calloc(1, sizeof *s);
   if (!s)
     return NULL;
   s->fd = -1;
   for (int i = 0; features && features[i]; ++i) {
     if (!strcmp(features[i]->URI, LV2_URID__map))
       s->map = features[i]->data;
-    else if (!strcmp(features[i]->URI, QT_KX_EXTERNAL_UI_HOST) ||
-             !strcmp(features[i]->URI, QT_LV2_EXTERNAL_UI_DEPRECATED))
+    else if (!strcmp(features[i]->URI, QG_KX_EXTERNAL_UI_HOST) ||
+             !strcmp(features[i]->URI, QG_LV2_EXTERNAL_UI_DEPRECATED))
       s->kx = features[i]->data;
   }
   if (!s->map) {
     free(s);
     return NULL;
   }
-  s->event_transfer = s->map->map(s->map->handle, LV2_ATOM__eventTransfer);
+  qt_uris_map(&s->uris, s->map);
   lv2_atom_forge_init(&s->forge, s->map);
-  s->patch_Set = s->map->map(s->map->handle, LV2_PATCH__Set);
-  s->patch_property = s->map->map(s->map->handle, LV2_PATCH__property);
-  s->patch_value = s->map->map(s->map->handle, LV2_PATCH__value);
-  s->qt_uiAlive = s->map->map(s->map->handle, QUANTONE__uiAlive);
   s->write = write;
   s->controller = controller;
   snprintf(s->title, sizeof s->title, "%s",
@@ -319,10 +327,10 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *desc, const char *plugin
 
 static void cleanup(LV2UI_Handle h)
 {
-  qt_shim *s = h;
+  qg_shim *s = h;
   stop_helper(s);
-  qt_pipe_buf_free(&s->in);
-  qt_pipe_buf_free(&s->out);
+  qg_pipe_buf_free(&s->in);
+  qg_pipe_buf_free(&s->out);
   free(s->helper);
   free(s);
 }
@@ -330,20 +338,20 @@ static void cleanup(LV2UI_Handle h)
 static void port_event(LV2UI_Handle h, uint32_t port, uint32_t size, uint32_t format,
                        const void *buffer)
 {
-  qt_shim *s = h;
+  qg_shim *s = h;
   if (port >= QT_PORT_COUNT)
     return;
   if (format == 0 && size == sizeof(float)) {
     memcpy(&s->port[port], buffer, sizeof(float));
     s->port_known[port] = true;
     if (s->fd >= 0)
-      qt_pipe_queue(&s->out, QT_PIPE_PORT, port, QT_PIPE_FMT_FLOAT, buffer, size);
-  } else if (format == s->event_transfer && s->fd >= 0) {
+      qg_pipe_queue(&s->out, QG_PIPE_PORT, port, QG_PIPE_FMT_FLOAT, buffer, size);
+  } else if (format == s->uris.atom_eventTransfer && s->fd >= 0) {
     /** A full queue (helper stalled) drops messages: scope frames are
         replaced 25 times a second, and state comes back on patch:Get. */
-    qt_pipe_queue(&s->out, QT_PIPE_PORT, port, QT_PIPE_FMT_ATOM, buffer, size);
+    qg_pipe_queue(&s->out, QG_PIPE_PORT, port, QG_PIPE_FMT_ATOM, buffer, size);
   }
-  if (s->fd >= 0 && qt_pipe_flush(s->fd, &s->out) < 0)
+  if (s->fd >= 0 && qg_pipe_flush(s->fd, &s->out) < 0)
     pump(s);
 }
 

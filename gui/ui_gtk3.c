@@ -27,22 +27,22 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *desc, const char *plugin
       map = features[i]->data;
   if (!map)
     return NULL; /* required in the Turtle: no atoms without it */
-  qt_gui *g = qt_gui_new(map, (qt_gui_write_fn)write, controller);
+  qg_gui *g = qg_gui_new(map, (qg_gui_write_fn)write, controller);
   if (!g)
     return NULL;
-  *widget = qt_gui_widget(g);
+  *widget = qg_gui_widget(g);
   return g;
 }
 
 static void cleanup(LV2UI_Handle h)
 {
-  qt_gui_free(h);
+  qg_gui_free(h);
 }
 
 static void port_event(LV2UI_Handle h, uint32_t port, uint32_t size, uint32_t format,
                        const void *buffer)
 {
-  qt_gui_port_event(h, port, size, format, buffer);
+  qg_gui_port_event(h, port, size, format, buffer);
 }
 
 static const void *extension_data(const char *uri)

@@ -3,68 +3,68 @@
   FP32 reference (a marker at 1x, so "faster" is left of it) and weight
   memory against the float model's, with the saving spelled out.
 */
-#include "qt_views.h"
+#include "views.h"
 
 #include <math.h>
 #include <stdio.h>
 
-static void bar_row(cairo_t *cr, double x, double y, double w, double frac, qt_rgb c,
+static void bar_row(cairo_t *cr, double x, double y, double w, double frac, qg_rgb c,
                     double mark)
 {
-  qt_rounded_rect(cr, x, y, w, 12, 3);
-  qt_set_rgb(cr, QT_COL_GRID);
+  qg_rounded_rect(cr, x, y, w, 12, 3);
+  qg_set_rgb(cr, QG_COL_GRID);
   cairo_fill(cr);
   frac = fmax(0.0, fmin(1.0, frac));
   if (frac > 0) {
-    qt_rounded_rect(cr, x, y, fmax(w * frac, 6), 12, 3);
-    qt_set_rgb(cr, c);
+    qg_rounded_rect(cr, x, y, fmax(w * frac, 6), 12, 3);
+    qg_set_rgb(cr, c);
     cairo_fill(cr);
   }
   if (mark >= 0) {
-    qt_set_rgb(cr, QT_COL_TEXT);
+    qg_set_rgb(cr, QG_COL_TEXT);
     cairo_rectangle(cr, x + w * mark - 1, y - 3, 2, 18);
     cairo_fill(cr);
   }
 }
 
-void qt_view_cost(cairo_t *cr, double w, double h, const qt_cost_view *v)
+void qg_view_cost(cairo_t *cr, double w, double h, const qg_cost_view *v)
 {
-  qt_panel(cr, w, h, "WHAT IT COSTS");
+  qg_panel(cr, w, h, "WHAT IT COSTS");
   double x = 12, bw = w - 24;
   char s[128], a[32], b[32];
   double y = 44;
   if (!v->valid) {
-    qt_rect r = {0, 0, w, h};
-    qt_no_data(cr, r, "no model");
+    qg_rect r = {0, 0, w, h};
+    qg_no_data(cr, r, "no model");
     return;
   }
   /* DSP time: scale 0..2x FP32, marker at 1x. */
   double ratio = v->dsp_ratio > 0 && isfinite(v->dsp_ratio) ? v->dsp_ratio : 1.0;
-  qt_text(cr, x, y - 6, 11, 0, QT_COL_TEXT, "DSP time");
+  qg_text(cr, x, y - 6, 11, 0, QG_COL_TEXT, "DSP time");
   if (fabs(ratio - 1.0) < 0.005)
     snprintf(s, sizeof s, "1.00x FP32");
   else
     snprintf(s, sizeof s, "%.2fx FP32  (%s%.0f%%)", ratio, ratio < 1 ? "-" : "+",
              fabs(ratio - 1.0) * 100);
   /* Within 5 %: a wash (measurement noise), shown neutral. */
-  qt_rgb rc = ratio < 0.95 ? qt_band_colour(QT_BAND_GREAT) : ratio > 1.05 ? QT_COL_ERR : QT_COL_TEXT;
-  qt_text_bold(cr, x + bw, y - 6, 11, 1, rc, s);
-  bar_row(cr, x, y, bw, ratio / 2.0, QT_COL_ACCENT, 0.5);
+  qg_rgb rc = ratio < 0.95 ? qg_band_colour(QG_BAND_GREAT) : ratio > 1.05 ? QG_COL_ERR : QG_COL_TEXT;
+  qg_text_bold(cr, x + bw, y - 6, 11, 1, rc, s);
+  bar_row(cr, x, y, bw, ratio / 2.0, QG_COL_ACCENT, 0.5);
 
   y += 46;
   double fp = v->weight_bytes_fp32 > 0 ? v->weight_bytes_fp32 : v->weight_bytes;
   double frac = fp > 0 ? v->weight_bytes / fp : 1.0;
-  qt_text(cr, x, y - 6, 11, 0, QT_COL_TEXT, "Weight memory");
-  qt_format_bytes(v->weight_bytes, a, sizeof a);
-  qt_format_bytes(fp, b, sizeof b);
+  qg_text(cr, x, y - 6, 11, 0, QG_COL_TEXT, "Weight memory");
+  qg_format_bytes(v->weight_bytes, a, sizeof a);
+  qg_format_bytes(fp, b, sizeof b);
   snprintf(s, sizeof s, "%s of %s  (%.0f%% saved)", a, b, fmax(0.0, (1.0 - frac) * 100));
-  qt_text_bold(cr, x + bw, y - 6, 11, 1, QT_COL_TEXT, s);
-  bar_row(cr, x, y, bw, frac, QT_COL_QUANT, -1);
+  qg_text_bold(cr, x + bw, y - 6, 11, 1, QG_COL_TEXT, s);
+  bar_row(cr, x, y, bw, frac, QG_COL_QUANT, -1);
 
   y += 36;
   if (y < h - 4) {
     snprintf(s, sizeof s, "latency %d frames   ·   clipped activations %.0f /s", v->latency,
              v->clipped_per_s);
-    qt_text(cr, x, y, 10.5, 0, QT_COL_DIM, s);
+    qg_text(cr, x, y, 10.5, 0, QG_COL_DIM, s);
   }
 }

@@ -4,27 +4,27 @@
   weights are (k-means), are spaced evenly across the range (linear) or
   crowd near zero (power of two), and how coarse 2 bits really is.
 */
-#include "qt_views.h"
+#include "views.h"
 
 #include <math.h>
 #include <stdio.h>
 
-void qt_view_hist(cairo_t *cr, double w, double h, const qt_hist_view *v)
+void qg_view_hist(cairo_t *cr, double w, double h, const qg_hist_view *v)
 {
-  qt_panel(cr, w, h, "WEIGHTS AND LEVELS");
-  qt_rect p = qt_plot_rect(w, h);
+  qg_panel(cr, w, h, "WEIGHTS AND LEVELS");
+  qg_rect p = qg_plot_rect(w, h);
   p.x = 14;
   p.w = w - 28;
-  qt_set_rgb(cr, QT_COL_GRID);
+  qg_set_rgb(cr, QG_COL_GRID);
   cairo_set_line_width(cr, 1);
   cairo_move_to(cr, p.x, floor(p.y + p.h) + 0.5);
   cairo_line_to(cr, p.x + p.w, floor(p.y + p.h) + 0.5);
   cairo_stroke(cr);
   if (!v->valid || v->n_bins <= 0 || !(v->max > v->min)) {
-    qt_no_data(cr, p, "no histogram");
+    qg_no_data(cr, p, "no histogram");
     return;
   }
-  int n = v->n_bins > QT_HIST_MAX_BINS ? QT_HIST_MAX_BINS : v->n_bins;
+  int n = v->n_bins > QG_HIST_MAX_BINS ? QG_HIST_MAX_BINS : v->n_bins;
   int peak = 1;
   for (int i = 0; i < n; ++i)
     if (v->counts[i] > peak)
@@ -32,19 +32,19 @@ void qt_view_hist(cairo_t *cr, double w, double h, const qt_hist_view *v)
   double bw = p.w / n;
   for (int i = 0; i < n; ++i) {
     double bh = p.h * 0.92 * v->counts[i] / peak;
-    qt_set_rgba(cr, QT_COL_REF, 0.75);
+    qg_set_rgba(cr, QG_COL_REF, 0.75);
     cairo_rectangle(cr, p.x + i * bw + 0.5, p.y + p.h - bh, fmax(bw - 1, 1), bh);
     cairo_fill(cr);
   }
   /* Levels: dense sets (8 bits) become a faint comb, sparse ones bold. */
-  int nl = v->n_levels > QT_HIST_MAX_LEVELS ? QT_HIST_MAX_LEVELS : v->n_levels;
+  int nl = v->n_levels > QG_HIST_MAX_LEVELS ? QG_HIST_MAX_LEVELS : v->n_levels;
   double alpha = nl > 32 ? 0.35 : 0.95, lw = nl > 32 ? 1.0 : 2.0;
   for (int i = 0; i < nl; ++i) {
     double f = (v->levels[i] - v->min) / (v->max - v->min);
     if (!(f >= -0.001 && f <= 1.001))
       continue;
     double x = p.x + f * p.w;
-    qt_set_rgba(cr, QT_COL_QUANT, alpha);
+    qg_set_rgba(cr, QG_COL_QUANT, alpha);
     cairo_set_line_width(cr, lw);
     cairo_move_to(cr, x, p.y + 2);
     cairo_line_to(cr, x, p.y + p.h);
@@ -52,16 +52,16 @@ void qt_view_hist(cairo_t *cr, double w, double h, const qt_hist_view *v)
   }
   char s[96];
   snprintf(s, sizeof s, "%.3g", v->min);
-  qt_text(cr, p.x, p.y + p.h + 15, 10, 0, QT_COL_DIM, s);
+  qg_text(cr, p.x, p.y + p.h + 15, 10, 0, QG_COL_DIM, s);
   snprintf(s, sizeof s, "%.3g", v->max);
-  qt_text(cr, p.x + p.w, p.y + p.h + 15, 10, 1, QT_COL_DIM, s);
+  qg_text(cr, p.x + p.w, p.y + p.h + 15, 10, 1, QG_COL_DIM, s);
   if (v->min < 0 && v->max > 0) {
     double x0 = p.x + p.w * (0 - v->min) / (v->max - v->min);
-    qt_text(cr, x0, p.y + p.h + 15, 10, 0.5, QT_COL_DIM, "0");
+    qg_text(cr, x0, p.y + p.h + 15, 10, 0.5, QG_COL_DIM, "0");
   }
   if (nl > 0)
     snprintf(s, sizeof s, "%s  ·  %d levels", v->layer, nl);
   else
     snprintf(s, sizeof s, "%s  ·  FP32", v->layer);
-  qt_text(cr, w - 12, 18, 10, 1, QT_COL_DIM, s);
+  qg_text(cr, w - 12, 18, 10, 1, QG_COL_DIM, s);
 }

@@ -5,12 +5,12 @@
   is far too small to see on the signal's scale. The magnification is
   printed so the picture never lies about size.
 */
-#include "qt_views.h"
+#include "views.h"
 
 #include <math.h>
 #include <stdio.h>
 
-static void wave(cairo_t *cr, qt_rect r, const float *x, int n, double scale)
+static void wave(cairo_t *cr, qg_rect r, const float *x, int n, double scale)
 {
   double mid = r.y + r.h / 2;
   for (int i = 0; i < n; ++i) {
@@ -28,9 +28,9 @@ static void wave(cairo_t *cr, qt_rect r, const float *x, int n, double scale)
   }
 }
 
-static void strip_frame(cairo_t *cr, qt_rect r)
+static void strip_frame(cairo_t *cr, qg_rect r)
 {
-  qt_set_rgb(cr, QT_COL_GRID);
+  qg_set_rgb(cr, QG_COL_GRID);
   cairo_set_line_width(cr, 1);
   double mid = floor(r.y + r.h / 2) + 0.5;
   cairo_move_to(cr, r.x, mid);
@@ -50,25 +50,25 @@ static double nice_ceiling(double x)
   return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * e;
 }
 
-void qt_view_scope(cairo_t *cr, double w, double h, const qt_scope_view *v)
+void qg_view_scope(cairo_t *cr, double w, double h, const qg_scope_view *v)
 {
-  qt_panel(cr, w, h, "SCOPE");
-  qt_rect p = qt_plot_rect(w, h);
+  qg_panel(cr, w, h, "SCOPE");
+  qg_rect p = qg_plot_rect(w, h);
   p.x = 12;
   p.w = w - 24;
-  qt_rect top = p, bot = p;
+  qg_rect top = p, bot = p;
   top.h = floor(p.h * 0.64);
   bot.y = top.y + top.h + 6;
   bot.h = p.h - top.h - 6;
   strip_frame(cr, top);
   strip_frame(cr, bot);
 
-  qt_legend_entry(cr, w - 232, 13, 2.5, QT_COL_REF, "reference");
-  qt_legend_entry(cr, w - 150, 13, 2.5, QT_COL_QUANT, "quantized");
-  qt_legend_entry(cr, w - 70, 13, 2.5, QT_COL_ERR, "error");
+  qg_legend_entry(cr, w - 232, 13, 2.5, QG_COL_REF, "reference");
+  qg_legend_entry(cr, w - 150, 13, 2.5, QG_COL_QUANT, "quantized");
+  qg_legend_entry(cr, w - 70, 13, 2.5, QG_COL_ERR, "error");
 
   if (!v->valid || v->n < 2) {
-    qt_no_data(cr, top, "waiting for audio");
+    qg_no_data(cr, top, "waiting for audio");
     return;
   }
   double peak = 0, epeak = 0;
@@ -84,11 +84,11 @@ void qt_view_scope(cairo_t *cr, double w, double h, const qt_scope_view *v)
   cairo_clip(cr);
   cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
   wave(cr, top, v->ref, v->n, 1.0 / full);
-  qt_set_rgb(cr, QT_COL_REF);
+  qg_set_rgb(cr, QG_COL_REF);
   cairo_set_line_width(cr, 2.6);
   cairo_stroke(cr);
   wave(cr, top, v->quant, v->n, 1.0 / full);
-  qt_set_rgb(cr, QT_COL_QUANT);
+  qg_set_rgb(cr, QG_COL_QUANT);
   cairo_set_line_width(cr, 1.3);
   cairo_stroke(cr);
   cairo_restore(cr);
@@ -97,16 +97,16 @@ void qt_view_scope(cairo_t *cr, double w, double h, const qt_scope_view *v)
   cairo_rectangle(cr, bot.x, bot.y, bot.w, bot.h);
   cairo_clip(cr);
   wave(cr, bot, v->diff, v->n, 1.0 / efull);
-  qt_set_rgb(cr, QT_COL_ERR);
+  qg_set_rgb(cr, QG_COL_ERR);
   cairo_set_line_width(cr, 1.3);
   cairo_stroke(cr);
   cairo_restore(cr);
 
   char s[64];
   snprintf(s, sizeof s, "±%.3g", full);
-  qt_text(cr, top.x + 5, top.y + 12, 10, 0, QT_COL_DIM, s);
+  qg_text(cr, top.x + 5, top.y + 12, 10, 0, QG_COL_DIM, s);
   snprintf(s, sizeof s, "error ±%.2g  (×%.0f)", efull, full / efull);
-  qt_text(cr, bot.x + 5, bot.y + 12, 10, 0, QT_COL_DIM, s);
+  qg_text(cr, bot.x + 5, bot.y + 12, 10, 0, QG_COL_DIM, s);
   snprintf(s, sizeof s, "%.1f ms", 1000.0 * v->n / (v->rate > 0 ? v->rate : 48000.0));
-  qt_text(cr, p.x + p.w, p.y + p.h + 15, 10, 1, QT_COL_DIM, s);
+  qg_text(cr, p.x + p.w, p.y + p.h + 15, 10, 1, QG_COL_DIM, s);
 }

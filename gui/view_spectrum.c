@@ -4,43 +4,43 @@
   magnitude; the signal is a filled area, the error a line over it, so
   "error close to the signal" reads as the red line touching the blue.
 */
-#include "qt_views.h"
+#include "views.h"
 
 #include <math.h>
 #include <stdio.h>
 
 static double f_max(double rate)
 {
-  return rate > 2 * QT_SPEC_F_MIN ? rate / 2 : 24000.0;
+  return rate > 2 * QG_SPEC_F_MIN ? rate / 2 : 24000.0;
 }
 
-double qt_spec_x(qt_rect p, double f, double rate)
+double qg_spec_x(qg_rect p, double f, double rate)
 {
-  double lo = log10(QT_SPEC_F_MIN), hi = log10(f_max(rate));
-  if (f < QT_SPEC_F_MIN)
-    f = QT_SPEC_F_MIN;
+  double lo = log10(QG_SPEC_F_MIN), hi = log10(f_max(rate));
+  if (f < QG_SPEC_F_MIN)
+    f = QG_SPEC_F_MIN;
   return p.x + p.w * (log10(f) - lo) / (hi - lo);
 }
 
-static double spec_y(qt_rect p, double db)
+static double spec_y(qg_rect p, double db)
 {
-  if (!(db > QT_SPEC_DB_MIN))
-    db = QT_SPEC_DB_MIN;
-  if (db > QT_SPEC_DB_MAX)
-    db = QT_SPEC_DB_MAX;
-  return p.y + p.h * (QT_SPEC_DB_MAX - db) / (QT_SPEC_DB_MAX - QT_SPEC_DB_MIN);
+  if (!(db > QG_SPEC_DB_MIN))
+    db = QG_SPEC_DB_MIN;
+  if (db > QG_SPEC_DB_MAX)
+    db = QG_SPEC_DB_MAX;
+  return p.y + p.h * (QG_SPEC_DB_MAX - db) / (QG_SPEC_DB_MAX - QG_SPEC_DB_MIN);
 }
 
-static void trace(cairo_t *cr, qt_rect p, const qt_spectrum_view *v, const float *db, bool close)
+static void trace(cairo_t *cr, qg_rect p, const qg_spectrum_view *v, const float *db, bool close)
 {
   double df = v->rate / (2.0 * (v->n_bins - 1));
   bool first = true;
   double last_x = p.x;
   for (int k = 1; k < v->n_bins; ++k) {
     double f = k * df;
-    if (f < QT_SPEC_F_MIN)
+    if (f < QG_SPEC_F_MIN)
       continue;
-    double x = qt_spec_x(p, f, v->rate), y = spec_y(p, db[k]);
+    double x = qg_spec_x(p, f, v->rate), y = spec_y(p, db[k]);
     if (first) {
       if (close)
         cairo_move_to(cr, x, p.y + p.h);
@@ -57,10 +57,10 @@ static void trace(cairo_t *cr, qt_rect p, const qt_spectrum_view *v, const float
   }
 }
 
-void qt_view_spectrum(cairo_t *cr, double w, double h, const qt_spectrum_view *v)
+void qg_view_spectrum(cairo_t *cr, double w, double h, const qg_spectrum_view *v)
 {
-  qt_panel(cr, w, h, "SPECTRUM");
-  qt_rect p = qt_plot_rect(w, h);
+  qg_panel(cr, w, h, "SPECTRUM");
+  qg_rect p = qg_plot_rect(w, h);
   double rate = v->valid ? v->rate : 48000.0;
 
   cairo_set_line_width(cr, 1);
@@ -68,8 +68,8 @@ void qt_view_spectrum(cairo_t *cr, double w, double h, const qt_spectrum_view *v
   for (size_t i = 0; i < sizeof grid_f / sizeof *grid_f; ++i) {
     if (grid_f[i] > f_max(rate))
       break;
-    double x = floor(qt_spec_x(p, grid_f[i], rate)) + 0.5;
-    qt_set_rgb(cr, QT_COL_GRID);
+    double x = floor(qg_spec_x(p, grid_f[i], rate)) + 0.5;
+    qg_set_rgb(cr, QG_COL_GRID);
     cairo_move_to(cr, x, p.y);
     cairo_line_to(cr, x, p.y + p.h);
     cairo_stroke(cr);
@@ -78,39 +78,39 @@ void qt_view_spectrum(cairo_t *cr, double w, double h, const qt_spectrum_view *v
       snprintf(s, sizeof s, "%gk", grid_f[i] / 1000);
     else
       snprintf(s, sizeof s, "%g", grid_f[i]);
-    qt_text(cr, x, p.y + p.h + 14, 10, 0.5, QT_COL_DIM, s);
+    qg_text(cr, x, p.y + p.h + 14, 10, 0.5, QG_COL_DIM, s);
   }
-  for (int db = (int)QT_SPEC_DB_MIN; db <= (int)QT_SPEC_DB_MAX; db += 20) {
+  for (int db = (int)QG_SPEC_DB_MIN; db <= (int)QG_SPEC_DB_MAX; db += 20) {
     double y = floor(spec_y(p, db)) + 0.5;
-    qt_set_rgb(cr, QT_COL_GRID);
+    qg_set_rgb(cr, QG_COL_GRID);
     cairo_move_to(cr, p.x, y);
     cairo_line_to(cr, p.x + p.w, y);
     cairo_stroke(cr);
     char s[16];
     snprintf(s, sizeof s, "%d", db);
-    qt_text(cr, p.x - 6, y + 3.5, 10, 1, QT_COL_DIM, s);
+    qg_text(cr, p.x - 6, y + 3.5, 10, 1, QG_COL_DIM, s);
   }
-  qt_text(cr, p.x - 6, p.y + p.h + 14, 10, 1, QT_COL_DIM, "Hz");
+  qg_text(cr, p.x - 6, p.y + p.h + 14, 10, 1, QG_COL_DIM, "Hz");
 
   /* Legend, top right. */
-  qt_legend_entry(cr, w - 150, 10, 8, QT_COL_REF, "signal");
-  qt_legend_entry(cr, w - 86, 13, 2.5, QT_COL_ERR, "error");
+  qg_legend_entry(cr, w - 150, 10, 8, QG_COL_REF, "signal");
+  qg_legend_entry(cr, w - 86, 13, 2.5, QG_COL_ERR, "error");
 
   if (!v->valid || v->n_bins < 2) {
-    qt_no_data(cr, p, "waiting for audio");
+    qg_no_data(cr, p, "waiting for audio");
     return;
   }
   cairo_save(cr);
   cairo_rectangle(cr, p.x, p.y, p.w, p.h);
   cairo_clip(cr);
   trace(cr, p, v, v->signal_db, true);
-  qt_set_rgba(cr, QT_COL_REF, 0.35);
+  qg_set_rgba(cr, QG_COL_REF, 0.35);
   cairo_fill_preserve(cr);
-  qt_set_rgb(cr, QT_COL_REF);
+  qg_set_rgb(cr, QG_COL_REF);
   cairo_set_line_width(cr, 1.2);
   cairo_stroke(cr);
   trace(cr, p, v, v->error_db, false);
-  qt_set_rgb(cr, QT_COL_ERR);
+  qg_set_rgb(cr, QG_COL_ERR);
   cairo_set_line_width(cr, 1.8);
   cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
   cairo_stroke(cr);

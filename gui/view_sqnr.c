@@ -5,59 +5,59 @@
   linear dB scale (height proportional to SQNR) and are coloured with the
   same bands as the ESR meter (SQNR dB = -ESR dB of that layer).
 */
-#include "qt_views.h"
+#include "views.h"
 
 #include <math.h>
 #include <stdio.h>
 
-qt_rect qt_sqnr_bar_rect(double w, double h, int n, int i)
+qg_rect qg_sqnr_bar_rect(double w, double h, int n, int i)
 {
-  qt_rect p = qt_plot_rect(w, h);
+  qg_rect p = qg_plot_rect(w, h);
   double slot = p.w / (n > 0 ? n : 1);
   double bw = fmax(2.0, fmin(slot * 0.72, 40.0));
-  qt_rect r = {p.x + slot * i + (slot - bw) / 2, p.y, bw, p.h};
+  qg_rect r = {p.x + slot * i + (slot - bw) / 2, p.y, bw, p.h};
   return r;
 }
 
-void qt_view_sqnr(cairo_t *cr, double w, double h, const qt_sqnr_view *v)
+void qg_view_sqnr(cairo_t *cr, double w, double h, const qg_sqnr_view *v)
 {
-  qt_panel(cr, w, h, "PER-LAYER SQNR");
-  qt_rect p = qt_plot_rect(w, h);
+  qg_panel(cr, w, h, "PER-LAYER SQNR");
+  qg_rect p = qg_plot_rect(w, h);
   cairo_set_line_width(cr, 1);
-  for (int db = 0; db <= (int)QT_SQNR_DB_TOP; db += 10) {
-    double y = floor(p.y + p.h - p.h * db / QT_SQNR_DB_TOP) + 0.5;
-    qt_set_rgb(cr, QT_COL_GRID);
+  for (int db = 0; db <= (int)QG_SQNR_DB_TOP; db += 10) {
+    double y = floor(p.y + p.h - p.h * db / QG_SQNR_DB_TOP) + 0.5;
+    qg_set_rgb(cr, QG_COL_GRID);
     cairo_move_to(cr, p.x, y);
     cairo_line_to(cr, p.x + p.w, y);
     cairo_stroke(cr);
     char s[16];
     snprintf(s, sizeof s, "%d", db);
-    qt_text(cr, p.x - 6, y + 3.5, 10, 1, QT_COL_DIM, s);
+    qg_text(cr, p.x - 6, y + 3.5, 10, 1, QG_COL_DIM, s);
   }
-  qt_text(cr, p.x - 6, p.y + p.h + 15, 10, 1, QT_COL_DIM, "dB");
+  qg_text(cr, p.x - 6, p.y + p.h + 15, 10, 1, QG_COL_DIM, "dB");
   if (v->n <= 0) {
-    qt_no_data(cr, p, "no layer data");
+    qg_no_data(cr, p, "no layer data");
     return;
   }
-  int n = v->n > QT_MAX_LAYERS ? QT_MAX_LAYERS : v->n;
+  int n = v->n > QG_MAX_LAYERS ? QG_MAX_LAYERS : v->n;
   int label_every = 1;
   double slot = p.w / n;
   while (slot * label_every < 18)
     ++label_every;
   for (int i = 0; i < n; ++i) {
-    qt_rect r = qt_sqnr_bar_rect(w, h, n, i);
+    qg_rect r = qg_sqnr_bar_rect(w, h, n, i);
     double s = v->sqnr_db[i];
     bool inf = isinf(s) && s > 0;
-    double frac = inf ? 1.0 : isfinite(s) ? fmax(0.0, fmin(1.0, s / QT_SQNR_DB_TOP)) : 0.0;
+    double frac = inf ? 1.0 : isfinite(s) ? fmax(0.0, fmin(1.0, s / QG_SQNR_DB_TOP)) : 0.0;
     double bh = frac * r.h;
-    qt_rgb c = inf ? QT_COL_ACCENT : qt_band_colour(qt_esr_band(pow(10.0, -s / 10.0)));
-    qt_set_rgb(cr, c);
+    qg_rgb c = inf ? QG_COL_ACCENT : qg_band_colour(qg_esr_band(pow(10.0, -s / 10.0)));
+    qg_set_rgb(cr, c);
     cairo_rectangle(cr, r.x, r.y + r.h - bh, r.w, bh);
     cairo_fill(cr);
     if (i % label_every == 0) {
       char lab[16];
       snprintf(lab, sizeof lab, "%d", i + 1);
-      qt_text(cr, r.x + r.w / 2, p.y + p.h + 15, 10, 0.5, QT_COL_DIM, lab);
+      qg_text(cr, r.x + r.w / 2, p.y + p.h + 15, 10, 0.5, QG_COL_DIM, lab);
     }
     if (r.w >= 22) {
       char val[16];
@@ -66,10 +66,10 @@ void qt_view_sqnr(cairo_t *cr, double w, double h, const qt_sqnr_view *v)
       else
         snprintf(val, sizeof val, "%.0f", s);
       double ty = r.y + r.h - bh - 4;
-      qt_text(cr, r.x + r.w / 2, ty < p.y + 10 ? p.y + 10 : ty, 9.5, 0.5, QT_COL_TEXT, val);
+      qg_text(cr, r.x + r.w / 2, ty < p.y + 10 ? p.y + 10 : ty, 9.5, 0.5, QG_COL_TEXT, val);
     }
   }
   char first_last[96];
   snprintf(first_last, sizeof first_last, "%s ... %s", v->names[0], v->names[n - 1]);
-  qt_text(cr, w - 12, 18, 10, 1, QT_COL_DIM, first_last);
+  qg_text(cr, w - 12, 18, 10, 1, QG_COL_DIM, first_last);
 }

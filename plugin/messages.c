@@ -1,8 +1,9 @@
 /*
-  The atom side of the plugin: URIDs, patch:Set / patch:Get from the UI,
-  and every message to it (model path and info, errors, scope frames,
+  The atom side of the plugin: patch:Set / patch:Get from the UI, and
+  every message to it (model path and info, errors, scope frames,
   per-layer SQNR, histograms). The layouts are documented in
-  quantone_ports.h, the only thing the GUI shares with this code.
+  quantone_ports.h and the URIDs are quantone_uris.h's: the only things
+  the GUI shares with this code.
 
   Messages are flags and data kept in the instance and written at the end
   of run() only when the notify buffer has room for the whole message, so
@@ -15,60 +16,6 @@
 
 #include <math.h>
 #include <string.h>
-
-void qt_uris_init(qt_uris *u, LV2_URID_Map *map)
-{
-#define M(uri) map->map(map->handle, uri)
-  u->atom_Path = M(LV2_ATOM__Path);
-  u->atom_Float = M(LV2_ATOM__Float);
-  u->atom_Double = M(LV2_ATOM__Double);
-  u->atom_Int = M(LV2_ATOM__Int);
-  u->atom_Long = M(LV2_ATOM__Long);
-  u->atom_Bool = M(LV2_ATOM__Bool);
-  u->atom_String = M(LV2_ATOM__String);
-  u->atom_Object = M(LV2_ATOM__Object);
-  u->atom_Tuple = M(LV2_ATOM__Tuple);
-  u->atom_Vector = M(LV2_ATOM__Vector);
-  u->atom_eventTransfer = M(LV2_ATOM__eventTransfer);
-  u->atom_URID = M(LV2_ATOM__URID);
-  u->patch_Set = M(LV2_PATCH__Set);
-  u->patch_Get = M(LV2_PATCH__Get);
-  u->patch_property = M(LV2_PATCH__property);
-  u->patch_value = M(LV2_PATCH__value);
-  u->qt_model = M(QUANTONE__model);
-  u->qt_modelInfo = M(QUANTONE__modelInfo);
-  u->qt_error = M(QUANTONE__error);
-  u->qt_frames = M(QUANTONE__frames);
-  u->qt_layerSqnr = M(QUANTONE__layerSqnr);
-  u->qt_histogram = M(QUANTONE__histogram);
-  u->qt_histogramLayer = M(QUANTONE__histogramLayer);
-  u->qt_uiAlive = M(QUANTONE__uiAlive);
-  u->qt_path = M(QUANTONE__path);
-  u->qt_name = M(QUANTONE__name);
-  u->qt_architecture = M(QUANTONE__architecture);
-  u->qt_modelRate = M(QUANTONE__modelRate);
-  u->qt_hostRate = M(QUANTONE__hostRate);
-  u->qt_resampling = M(QUANTONE__resampling);
-  u->qt_latency = M(QUANTONE__latency);
-  u->qt_weightCount = M(QUANTONE__weightCount);
-  u->qt_weightBytesFp32 = M(QUANTONE__weightBytesFp32);
-  u->qt_weightBytes = M(QUANTONE__weightBytes);
-  u->qt_variant = M(QUANTONE__variant);
-  u->qt_linearNames = M(QUANTONE__linearNames);
-  u->qt_message = M(QUANTONE__message);
-  u->qt_sampleRate = M(QUANTONE__sampleRate);
-  u->qt_reference = M(QUANTONE__reference);
-  u->qt_quantized = M(QUANTONE__quantized);
-  u->qt_difference = M(QUANTONE__difference);
-  u->qt_layerNames = M(QUANTONE__layerNames);
-  u->qt_values = M(QUANTONE__values);
-  u->qt_layerName = M(QUANTONE__layerName);
-  u->qt_min = M(QUANTONE__min);
-  u->qt_max = M(QUANTONE__max);
-  u->qt_counts = M(QUANTONE__counts);
-  u->qt_levels = M(QUANTONE__levels);
-#undef M
-}
 
 /* ---- Incoming ------------------------------------------------------------------- */
 

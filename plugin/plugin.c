@@ -51,7 +51,7 @@ static LV2_Handle instantiate(const LV2_Descriptor *desc, double rate, const cha
                      &self->schedule, false, LV2_LOG__log, &log, false, NULL);
   lv2_log_logger_init(&self->logger, self->map, log);
   if (self->map) {
-    qt_uris_init(&self->uris, self->map);
+    qt_uris_map(&self->uris, self->map);
     lv2_atom_forge_init(&self->forge, self->map);
   }
   self->host_rate = rate;

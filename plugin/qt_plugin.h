@@ -20,6 +20,7 @@
 
 #include "dcblock.h"
 #include "quantone_ports.h"
+#include "quantone_uris.h"
 #include "setting_ports.h"
 
 #include "engine.h"
@@ -212,22 +213,6 @@ typedef struct {
   unsigned serial;     /**< SQNR: qt_variant.serial it belongs to */
   char msg[QT_MSG_MAX];
 } qt_resp;
-
-/* ---- URIDs ----------------------------------------------------------------- */
-
-typedef struct {
-  LV2_URID atom_Path, atom_Float, atom_Double, atom_Int, atom_Long, atom_Bool, atom_String,
-      atom_Object, atom_Tuple, atom_Vector, atom_eventTransfer, atom_URID;
-  LV2_URID patch_Set, patch_Get, patch_property, patch_value;
-  LV2_URID qt_model, qt_modelInfo, qt_error, qt_frames, qt_layerSqnr, qt_histogram,
-      qt_histogramLayer, qt_uiAlive;
-  LV2_URID qt_path, qt_name, qt_architecture, qt_modelRate, qt_hostRate, qt_resampling,
-      qt_latency, qt_weightCount, qt_weightBytesFp32, qt_weightBytes, qt_variant,
-      qt_linearNames, qt_message, qt_sampleRate, qt_reference, qt_quantized, qt_difference,
-      qt_layerNames, qt_values, qt_layerName, qt_min, qt_max, qt_counts, qt_levels;
-} qt_uris;
-
-void qt_uris_init(qt_uris *u, LV2_URID_Map *map);
 
 /* ---- Strings shared with another thread ------------------------------------ */
 

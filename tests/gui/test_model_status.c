@@ -16,10 +16,10 @@ int test_model_status(void);
 #define DEFAULT_MODEL "/usr/lib/lv2/quantone.lv2/overdrive_standard.nam"
 #define SAVED "/home/me/session/amp.nam"
 
-static const char *title(const qt_model_status *s, const char *name, const char *path)
+static const char *title(const qg_model_status *s, const char *name, const char *path)
 {
   static char buf[1024];
-  qt_model_status_title(s, name, path, buf, sizeof buf);
+  qg_model_status_title(s, name, path, buf, sizeof buf);
   return buf;
 }
 
@@ -40,40 +40,40 @@ static bool valid_utf8(const char *p)
 
 int test_model_status(void)
 {
-  qt_model_status s;
+  qg_model_status s;
 
   /* A GUI opened after the restore: the error first, then the stand-in's
      path and info (and info again on every variant change). */
   memset(&s, 0, sizeof s);
-  qt_model_status_on_error(&s, "model missing: " SAVED, NULL);
+  qg_model_status_on_error(&s, "model missing: " SAVED, NULL);
   printf("  model label after the error: '%s'\n", title(&s, "", DEFAULT_MODEL));
   CHECK(!strcmp(title(&s, "", DEFAULT_MODEL), "model missing: " SAVED), "missing label '%s'",
         title(&s, "", DEFAULT_MODEL));
-  qt_model_status_on_info(&s, DEFAULT_MODEL);
-  qt_model_status_on_info(&s, DEFAULT_MODEL);
+  qg_model_status_on_info(&s, DEFAULT_MODEL);
+  qg_model_status_on_info(&s, DEFAULT_MODEL);
   CHECK(s.missing, "the stand-in's info cleared 'model missing'");
   /* A preset or another UI loads a model: that is a model loading. */
-  qt_model_status_on_info(&s, "/models/other.nam");
+  qg_model_status_on_info(&s, "/models/other.nam");
   CHECK(!s.missing && !strcmp(title(&s, "", "/models/other.nam"), "other.nam"),
         "another model loaded, label '%s'", title(&s, "", "/models/other.nam"));
 
   /* A GUI open while it happens: info for the stand-in came first. */
   memset(&s, 0, sizeof s);
-  qt_model_status_on_info(&s, DEFAULT_MODEL);
-  qt_model_status_on_error(&s, "model missing: " SAVED, DEFAULT_MODEL);
-  qt_model_status_on_info(&s, DEFAULT_MODEL);
+  qg_model_status_on_info(&s, DEFAULT_MODEL);
+  qg_model_status_on_error(&s, "model missing: " SAVED, DEFAULT_MODEL);
+  qg_model_status_on_info(&s, DEFAULT_MODEL);
   CHECK(s.missing, "info for the stand-in cleared 'model missing'");
   /* Other errors do not touch it. */
-  qt_model_status_on_error(&s, "cannot parse /x.nam: bad JSON at byte 12", DEFAULT_MODEL);
+  qg_model_status_on_error(&s, "cannot parse /x.nam: bad JSON at byte 12", DEFAULT_MODEL);
   CHECK(s.missing && !strcmp(s.path, SAVED), "another error changed the missing state");
   /* The user picks a model. */
-  qt_model_status_on_user_load(&s);
+  qg_model_status_on_user_load(&s);
   CHECK(!s.missing, "a model picked in the GUI did not clear 'model missing'");
 
   /* The file came back: info for the missing path itself. */
   memset(&s, 0, sizeof s);
-  qt_model_status_on_error(&s, "model missing: " SAVED, NULL);
-  qt_model_status_on_info(&s, SAVED);
+  qg_model_status_on_error(&s, "model missing: " SAVED, NULL);
+  qg_model_status_on_info(&s, SAVED);
   CHECK(!s.missing, "the missing model itself loaded, still 'missing'");
 
   /* Names as before when nothing is missing. */
@@ -82,7 +82,7 @@ int test_model_status(void)
   CHECK(!strcmp(title(&s, "", ""), "No model"), "no model");
 
   /* A path near 4 KB: the label keeps the prefix, the start of the path,
-     and the whole file name, in about QT_MODEL_MISSING_SHOWN bytes. */
+     and the whole file name, in about QG_MODEL_MISSING_SHOWN bytes. */
   char longp[4000];
   static const char piece[] = "/dïrëctory_x"; /* 2-byte characters near every cut */
   size_t n = 0, pn = strlen(piece);
@@ -94,13 +94,13 @@ int test_model_status(void)
   char msg[4200];
   snprintf(msg, sizeof msg, "model missing: %s", longp);
   memset(&s, 0, sizeof s);
-  qt_model_status_on_error(&s, msg, NULL);
+  qg_model_status_on_error(&s, msg, NULL);
   const char *t = title(&s, "", DEFAULT_MODEL);
-  size_t tl = strlen(t), pl = strlen(QT_MODEL_MISSING_PREFIX);
+  size_t tl = strlen(t), pl = strlen(QG_MODEL_MISSING_PREFIX);
   printf("  model label for a %zu-byte path: '%s' (%zu bytes)\n", strlen(longp), t, tl);
-  CHECK(!strncmp(t, QT_MODEL_MISSING_PREFIX "/d", pl + 2), "long path: start '%.30s'", t);
+  CHECK(!strncmp(t, QG_MODEL_MISSING_PREFIX "/d", pl + 2), "long path: start '%.30s'", t);
   CHECK(tl > pl + 11 && !strcmp(t + tl - 11, "/my amp.nam"), "long path: file name lost");
-  CHECK(tl <= pl + QT_MODEL_MISSING_SHOWN + 3 && strstr(t, "…"), "long path: %zu bytes", tl);
+  CHECK(tl <= pl + QG_MODEL_MISSING_SHOWN + 3 && strstr(t, "…"), "long path: %zu bytes", tl);
   CHECK(valid_utf8(t), "long path: a character cut in two");
   printf("  model label: %d checks, %d failed\n", checks, failures);
   return failures;

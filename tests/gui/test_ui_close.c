@@ -103,12 +103,12 @@ int main(int argc, char **argv)
     printf("FAIL: no descriptor in %s (%s)\n", argv[1], lib ? "" : dlerror());
     return 1;
   }
-  LV2_URID_Map m = {NULL, qt_test_map};
-  urid_event_transfer = qt_test_map(NULL, LV2_ATOM__eventTransfer);
-  urid_patch_get = qt_test_map(NULL, LV2_PATCH__Get);
-  qt_test_kx_host kh = {ui_closed, TITLE};
+  LV2_URID_Map m = {NULL, qg_test_map};
+  urid_event_transfer = qg_test_map(NULL, LV2_ATOM__eventTransfer);
+  urid_patch_get = qg_test_map(NULL, LV2_PATCH__Get);
+  qg_test_kx_host kh = {ui_closed, TITLE};
   LV2_Feature f_map = {LV2_URID__map, &m};
-  LV2_Feature f_kx = {QT_TEST_KX_HOST_URI, &kh};
+  LV2_Feature f_kx = {QG_TEST_KX_HOST_URI, &kh};
   const LV2_Feature *features[] = {&f_map, &f_kx, NULL};
   LV2UI_Widget w = NULL;
   LV2UI_Handle ui = d->instantiate(d, QUANTONE_URI, "/nonexistent/", ui_write, NULL, &w,
@@ -117,59 +117,59 @@ int main(int argc, char **argv)
     printf("FAIL: instantiate\n");
     return 1;
   }
-  qt_test_kx_widget *kw = w;
+  qg_test_kx_widget *kw = w;
   int failures = 0;
-  int children_before = qt_test_count_children();
+  int children_before = qg_test_count_children();
 
   kw->show(kw);
   /* Valgrind makes the helper's start slow: allow a minute. */
-  double t0 = qt_test_now();
+  double t0 = qg_test_now();
   Window win = None;
   float esr = -40.0f;
-  while (qt_test_now() - t0 < 60 && (win == None || gets == 0)) {
+  while (qg_test_now() - t0 < 60 && (win == None || gets == 0)) {
     kw->run(kw);
     d->port_event(ui, QT_PORT_ESR_DB, sizeof esr, 0, &esr);
     win = find_window(dpy, TITLE);
-    qt_test_sleep_ms(50);
+    qg_test_sleep_ms(50);
   }
   printf("helper window %s after %.1f s, patch:Get x%d\n", win != None ? "up" : "NOT up",
-         qt_test_now() - t0, gets);
+         qg_test_now() - t0, gets);
   if (win == None || gets == 0) {
     printf("FAIL: the helper's window did not come up\n");
     d->cleanup(ui);
     return 1;
   }
-  qt_test_sleep_ms(500); /* let it draw a few frames with data */
+  qg_test_sleep_ms(500); /* let it draw a few frames with data */
   XWindowAttributes wa;
   if (XGetWindowAttributes(dpy, win, &wa))
     printf("helper window %dx%d\n", wa.width, wa.height);
   kw->run(kw);
 
   send_delete(dpy, win);
-  t0 = qt_test_now();
-  while (qt_test_now() - t0 < 60 && closed_calls == 0) {
+  t0 = qg_test_now();
+  while (qg_test_now() - t0 < 60 && closed_calls == 0) {
     kw->run(kw);
-    qt_test_sleep_ms(50);
+    qg_test_sleep_ms(50);
   }
   printf("ui_closed x%d after %.1f s; children %d (before show %d)\n", closed_calls,
-         qt_test_now() - t0, qt_test_count_children(), children_before);
+         qg_test_now() - t0, qg_test_count_children(), children_before);
   if (closed_calls != 1) {
     printf("FAIL: ui_closed called %d times after the window was closed\n", closed_calls);
     ++failures;
   }
-  if (qt_test_count_children() != children_before) {
+  if (qg_test_count_children() != children_before) {
     printf("FAIL: the helper is still there after closing its window\n");
     ++failures;
   }
   kw->run(kw); /* a host may call run() again before it notices */
   d->cleanup(ui);
-  if (qt_test_count_children() != children_before) {
+  if (qg_test_count_children() != children_before) {
     printf("FAIL: a child is left after cleanup()\n");
     ++failures;
   }
   XCloseDisplay(dpy);
   dlclose(lib);
-  qt_test_map_free();
+  qg_test_map_free();
   printf(failures ? "close test FAILED\n" : "close test passed\n");
   return failures ? 1 : 0;
 }

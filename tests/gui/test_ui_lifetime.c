@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     return 1;
   }
 
-  LV2_URID_Map m = {NULL, qt_test_map};
+  LV2_URID_Map m = {NULL, qg_test_map};
   LV2_Feature f_map = {LV2_URID__map, &m};
   const LV2_Feature *features[] = {&f_map, NULL};
   LV2UI_Widget w = NULL;
@@ -153,7 +153,7 @@ int main(int argc, char **argv)
     printf("FAIL: %d GLib warnings\n", warnings);
     ++failures;
   }
-  qt_test_map_free();
+  qg_test_map_free();
   /* The module stays loaded: GTK may hold pointers into it (the host
      that dlcloses a GTK UI must not do so before the main loop ends). */
   printf(failures ? "lifetime test FAILED\n" : "lifetime test passed\n");

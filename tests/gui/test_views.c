@@ -8,7 +8,7 @@
 */
 #include "gui_data.h"
 #include "protocol.h"
-#include "qt_views.h"
+#include "views.h"
 #include "spectrum.h"
 
 #include <lv2/atom/forge.h>
@@ -64,7 +64,7 @@ static void rgb_at(const image *im, int x, int y, int *r, int *g, int *b)
   *b = p & 255;
 }
 
-static bool near(const image *im, int x, int y, qt_rgb c, int tol)
+static bool near(const image *im, int x, int y, qg_rgb c, int tol)
 {
   int r, g, b;
   rgb_at(im, x, y, &r, &g, &b);
@@ -72,9 +72,9 @@ static bool near(const image *im, int x, int y, qt_rgb c, int tol)
          abs(b - (int)lround(c.b * 255)) <= tol;
 }
 
-static qt_rgb blend(qt_rgb under, qt_rgb over, double a)
+static qg_rgb blend(qg_rgb under, qg_rgb over, double a)
 {
-  qt_rgb o = {under.r + a * (over.r - under.r), under.g + a * (over.g - under.g),
+  qg_rgb o = {under.r + a * (over.r - under.r), under.g + a * (over.g - under.g),
               under.b + a * (over.b - under.b)};
   return o;
 }
@@ -99,7 +99,7 @@ static void stats(const image *im, int *distinct, double *stddev, int *non_bg)
       double l = 0.2126 * r + 0.7152 * g + 0.0722 * b;
       sum += l;
       sum2 += l * l;
-      if (!near(im, x, y, QT_COL_PANEL, 3) && !near(im, x, y, QT_COL_BG, 3))
+      if (!near(im, x, y, QG_COL_PANEL, 3) && !near(im, x, y, QG_COL_BG, 3))
         ++*non_bg;
     }
   double n = (double)im->w * im->h, m = sum / n;
@@ -121,58 +121,58 @@ static void check_nonblank(const image *im, const char *what, int min_colours, i
 
 static void test_esr(void)
 {
-  static qt_esr_view v;
+  static qg_esr_view v;
   memset(&v, 0, sizeof v);
   v.valid = true;
   v.esr_db = -30;
-  for (int i = 0; i < QT_ESR_HISTORY; ++i)
-    qt_esr_push(&v, -30.0f + 3.0f * sinf(i * 0.1f));
+  for (int i = 0; i < QG_ESR_HISTORY; ++i)
+    qg_esr_push(&v, -30.0f + 3.0f * sinf(i * 0.1f));
   const int W = 420, H = 220;
-  image im = render((view_fn)qt_view_esr, W, H, &v, "view_esr.png");
+  image im = render((view_fn)qg_view_esr, W, H, &v, "view_esr.png");
   check_nonblank(&im, "esr", 20, 5000);
 
-  qt_rect p = qt_plot_rect(W, H);
-  qt_rect g = p;
+  qg_rect p = qg_plot_rect(W, H);
+  qg_rect g = p;
   g.w -= 26;
-  qt_rect m = {g.x + g.w + 10, p.y, 16, p.h};
+  qg_rect m = {g.x + g.w + 10, p.y, 16, p.h};
   /* Band stripes behind the graph: the expected blend in each band. */
   int xg = (int)(g.x + 20);
   struct {
     double db;
     int band;
-  } probe[] = {{-45, QT_BAND_GREAT}, {-17, QT_BAND_NOT_BAD}, {-12.5, QT_BAND_MAYBE},
-               {4, QT_BAND_AUDIBLE}};
+  } probe[] = {{-45, QG_BAND_GREAT}, {-17, QG_BAND_NOT_BAD}, {-12.5, QG_BAND_MAYBE},
+               {4, QG_BAND_AUDIBLE}};
   for (int i = 0; i < 4; ++i) {
-    int y = (int)qt_esr_y(g, probe[i].db);
-    qt_rgb want = blend(QT_COL_PANEL, qt_band_colour(probe[i].band), 0.16);
+    int y = (int)qg_esr_y(g, probe[i].db);
+    qg_rgb want = blend(QG_COL_PANEL, qg_band_colour(probe[i].band), 0.16);
     CHECK(near(&im, xg, y, want, 4), "esr: band %d colour at %.1f dB", probe[i].band,
           probe[i].db);
   }
   /* Meter: solid band colour below the value, dim band above it. */
   int xm = (int)(m.x + m.w / 2);
-  CHECK(near(&im, xm, (int)qt_esr_y(m, -50), qt_band_colour(QT_BAND_GREAT), 2),
+  CHECK(near(&im, xm, (int)qg_esr_y(m, -50), qg_band_colour(QG_BAND_GREAT), 2),
         "esr: meter fill is not the 'great' colour");
-  CHECK(near(&im, xm, (int)qt_esr_y(m, 5),
-             blend(QT_COL_PANEL, qt_band_colour(QT_BAND_AUDIBLE), 0.28), 4),
+  CHECK(near(&im, xm, (int)qg_esr_y(m, 5),
+             blend(QG_COL_PANEL, qg_band_colour(QG_BAND_AUDIBLE), 0.28), 4),
         "esr: meter above the value is not the dim 'audible' band");
   cairo_surface_destroy(im.s);
 
   /* An audible error turns the meter red. */
   v.esr_db = -3;
-  im = render((view_fn)qt_view_esr, W, H, &v, NULL);
-  CHECK(near(&im, xm, (int)qt_esr_y(m, -50), qt_band_colour(QT_BAND_AUDIBLE), 2),
+  im = render((view_fn)qg_view_esr, W, H, &v, NULL);
+  CHECK(near(&im, xm, (int)qg_esr_y(m, -50), qg_band_colour(QG_BAND_AUDIBLE), 2),
         "esr: -3 dB meter is not red");
   cairo_surface_destroy(im.s);
 
-  CHECK(qt_esr_band(0.005) == QT_BAND_GREAT && qt_esr_band(0.02) == QT_BAND_NOT_BAD &&
-            qt_esr_band(0.05) == QT_BAND_MAYBE && qt_esr_band(0.2) == QT_BAND_AUDIBLE,
+  CHECK(qg_esr_band(0.005) == QG_BAND_GREAT && qg_esr_band(0.02) == QG_BAND_NOT_BAD &&
+            qg_esr_band(0.05) == QG_BAND_MAYBE && qg_esr_band(0.2) == QG_BAND_AUDIBLE,
         "esr: band thresholds");
 }
 
 /* ---- ESR states: exact at FP32, silence ------------------------------------------------ */
 
 /** Pixels of colour c (within tol) in the rectangle. */
-static int count_colour(const image *im, qt_rect r, qt_rgb c, int tol);
+static int count_colour(const image *im, qg_rect r, qg_rgb c, int tol);
 
 /** A sine of the given RMS level in dBFS, as a qt:frames reference vector. */
 static void sine_at(float *x, int n, double dbfs)
@@ -184,19 +184,19 @@ static void sine_at(float *x, int n, double dbfs)
 
 static void test_esr_states(void)
 {
-  static qt_esr_view v;
+  static qg_esr_view v;
   char h[48];
   const int W = 420, H = 220;
-  qt_rect head = {W - 160, 4, 156, 22}; /* the headline, top right */
+  qg_rect head = {W - 160, 4, 156, 22}; /* the headline, top right */
 
   /* FP32 plays the reference: "exact" in the 'great' colour, even though
      the plugin reports no measurement (esr_db at its floor). */
   memset(&v, 0, sizeof v);
   v.reference = true;
   v.valid = false;
-  CHECK(!strcmp(qt_esr_headline(&v, h, sizeof h), "exact"), "esr at FP32: headline '%s'", h);
-  image im = render((view_fn)qt_view_esr, W, H, &v, "view_esr_fp32.png");
-  int green = count_colour(&im, head, qt_band_colour(QT_BAND_GREAT), 8);
+  CHECK(!strcmp(qg_esr_headline(&v, h, sizeof h), "exact"), "esr at FP32: headline '%s'", h);
+  image im = render((view_fn)qg_view_esr, W, H, &v, "view_esr_fp32.png");
+  int green = count_colour(&im, head, qg_band_colour(QG_BAND_GREAT), 8);
   printf("  esr FP32: headline '%s', %d headline pixels in the 'great' colour\n", h, green);
   CHECK(green > 20, "esr at FP32: headline not drawn in the 'great' colour (%d px)", green);
   cairo_surface_destroy(im.s);
@@ -212,29 +212,29 @@ static void test_esr_states(void)
   } lv[] = {{-90, true}, {-71, true}, {-69, false}, {-20, false}};
   for (int i = 0; i < 4; ++i) {
     sine_at(ref, QUANTONE_FRAME_LEN, lv[i].dbfs);
-    qt_esr_note_reference(&v, ref, QUANTONE_FRAME_LEN);
-    qt_esr_headline(&v, h, sizeof h);
+    qg_esr_note_reference(&v, ref, QUANTONE_FRAME_LEN);
+    qg_esr_headline(&v, h, sizeof h);
     printf("  esr with the reference at %.0f dBFS: '%s'\n", lv[i].dbfs, h);
     CHECK(v.silent == lv[i].silent && !strcmp(h, lv[i].silent ? "silence" : "-33.9 dB"),
           "esr at %.0f dBFS: headline '%s'", lv[i].dbfs, h);
   }
   memset(ref, 0, sizeof ref);
-  qt_esr_note_reference(&v, ref, QUANTONE_FRAME_LEN);
+  qg_esr_note_reference(&v, ref, QUANTONE_FRAME_LEN);
   CHECK(v.silent, "esr: digital silence is silence");
-  for (int i = 0; i < QT_ESR_HISTORY; ++i)
-    qt_esr_push(&v, -33.9f);
-  im = render((view_fn)qt_view_esr, W, H, &v, "view_esr_silence.png");
-  int band_px = count_colour(&im, head, qt_band_colour(QT_BAND_GREAT), 8);
+  for (int i = 0; i < QG_ESR_HISTORY; ++i)
+    qg_esr_push(&v, -33.9f);
+  im = render((view_fn)qg_view_esr, W, H, &v, "view_esr_silence.png");
+  int band_px = count_colour(&im, head, qg_band_colour(QG_BAND_GREAT), 8);
   CHECK(band_px == 0, "esr on silence: headline still in the band colour (%d px)", band_px);
   cairo_surface_destroy(im.s);
   /* Without any measurement yet, silence is said too (not "no signal"). */
   v.valid = false;
-  CHECK(!strcmp(qt_esr_headline(&v, h, sizeof h), "silence"), "esr silent, no value: '%s'", h);
+  CHECK(!strcmp(qg_esr_headline(&v, h, sizeof h), "silence"), "esr silent, no value: '%s'", h);
 }
 
 /* ---- SQNR ---------------------------------------------------------------- */
 
-static int bar_height(const image *im, qt_rect r, qt_rgb c)
+static int bar_height(const image *im, qg_rect r, qg_rgb c)
 {
   int x = (int)(r.x + r.w / 2), n = 0;
   for (int y = (int)r.y; y < (int)(r.y + r.h + 1) && y < im->h; ++y)
@@ -245,7 +245,7 @@ static int bar_height(const image *im, qt_rect r, qt_rgb c)
 
 static void test_sqnr(void)
 {
-  static qt_sqnr_view v;
+  static qg_sqnr_view v;
   memset(&v, 0, sizeof v);
   v.n = 4;
   const float vals[] = {15, 30, 45, INFINITY};
@@ -254,18 +254,18 @@ static void test_sqnr(void)
     snprintf(v.names[i], sizeof v.names[i], "layer%d", i);
   }
   const int W = 420, H = 220;
-  image im = render((view_fn)qt_view_sqnr, W, H, &v, "view_sqnr.png");
+  image im = render((view_fn)qg_view_sqnr, W, H, &v, "view_sqnr.png");
   check_nonblank(&im, "sqnr", 10, 3000);
   int hgt[4];
   for (int i = 0; i < 4; ++i) {
-    qt_rgb c = isinf(vals[i]) ? QT_COL_ACCENT : qt_band_colour(qt_esr_band(pow(10, -vals[i] / 10)));
-    hgt[i] = bar_height(&im, qt_sqnr_bar_rect(W, H, 4, i), c);
+    qg_rgb c = isinf(vals[i]) ? QG_COL_ACCENT : qg_band_colour(qg_esr_band(pow(10, -vals[i] / 10)));
+    hgt[i] = bar_height(&im, qg_sqnr_bar_rect(W, H, 4, i), c);
   }
-  double full = qt_sqnr_bar_rect(W, H, 4, 0).h;
+  double full = qg_sqnr_bar_rect(W, H, 4, 0).h;
   printf("  sqnr bars %d %d %d %d px (plot %.0f)\n", hgt[0], hgt[1], hgt[2], hgt[3], full);
   CHECK(abs(hgt[1] - 2 * hgt[0]) <= 3, "sqnr: 30 dB bar is not twice the 15 dB bar");
   CHECK(abs(hgt[2] - 3 * hgt[0]) <= 3, "sqnr: 45 dB bar is not three times the 15 dB bar");
-  CHECK(fabs(hgt[2] - full * 45 / QT_SQNR_DB_TOP) <= 3, "sqnr: 45 dB bar height off scale");
+  CHECK(fabs(hgt[2] - full * 45 / QG_SQNR_DB_TOP) <= 3, "sqnr: 45 dB bar height off scale");
   CHECK(fabs(hgt[3] - full) <= 3, "sqnr: +inf (FP32) bar is not full height");
   cairo_surface_destroy(im.s);
 }
@@ -274,11 +274,11 @@ static void test_sqnr(void)
 
 static void test_spectrum(void)
 {
-  qt_spectrum *s = qt_spectrum_new(1024);
+  qg_spectrum *s = qg_spectrum_new(1024);
   CHECK(s != NULL, "spectrum: create");
   if (!s)
     return;
-  static qt_spectrum_view v;
+  static qg_spectrum_view v;
   memset(&v, 0, sizeof v);
   float sig[256], err[256];
   for (int f = 0; f < 8; ++f) {
@@ -287,7 +287,7 @@ static void test_spectrum(void)
       sig[i] = (float)(0.5 * sin(2 * M_PI * 3000.0 * t));
       err[i] = (float)(0.005 * sin(2 * M_PI * 9000.0 * t));
     }
-    qt_spectrum_feed(s, sig, err, 256, 48000, &v);
+    qg_spectrum_feed(s, sig, err, 256, 48000, &v);
   }
   int peak = 1;
   for (int k = 1; k < v.n_bins; ++k)
@@ -307,23 +307,23 @@ static void test_spectrum(void)
   CHECK(fabs(fe - 9000) < 100 && fabs(v.error_db[epeak] - (-46.0)) < 1.5,
         "spectrum: error peak %.0f Hz %.1f dB", fe, v.error_db[epeak]);
   const int W = 420, H = 220;
-  image im = render((view_fn)qt_view_spectrum, W, H, &v, "view_spectrum.png");
+  image im = render((view_fn)qg_view_spectrum, W, H, &v, "view_spectrum.png");
   check_nonblank(&im, "spectrum", 20, 5000);
   /* Error line drawn at its frequency on the log axis, near -46 dB. */
-  qt_rect p = qt_plot_rect(W, H);
-  int x = (int)qt_spec_x(p, 9000, 48000);
+  qg_rect p = qg_plot_rect(W, H);
+  int x = (int)qg_spec_x(p, 9000, 48000);
   int hits = 0;
   for (int y = (int)p.y; y < (int)(p.y + p.h); ++y)
     for (int dx = -2; dx <= 2; ++dx)
-      hits += near(&im, x + dx, y, QT_COL_ERR, 40);
+      hits += near(&im, x + dx, y, QG_COL_ERR, 40);
   CHECK(hits > 2, "spectrum: no error trace at 9 kHz");
   cairo_surface_destroy(im.s);
-  qt_spectrum_free(s);
+  qg_spectrum_free(s);
 }
 
 /* ---- Scope, histogram, cost --------------------------------------------------- */
 
-static int count_colour(const image *im, qt_rect r, qt_rgb c, int tol)
+static int count_colour(const image *im, qg_rect r, qg_rgb c, int tol)
 {
   int n = 0;
   for (int y = (int)r.y; y < (int)(r.y + r.h) && y < im->h; ++y)
@@ -334,7 +334,7 @@ static int count_colour(const image *im, qt_rect r, qt_rgb c, int tol)
 
 static void test_scope(void)
 {
-  static qt_scope_view v;
+  static qg_scope_view v;
   memset(&v, 0, sizeof v);
   v.valid = true;
   v.n = 256;
@@ -345,19 +345,19 @@ static void test_scope(void)
     v.diff[i] = v.quant[i] - v.ref[i];
   }
   const int W = 420, H = 220;
-  image im = render((view_fn)qt_view_scope, W, H, &v, "view_scope.png");
+  image im = render((view_fn)qg_view_scope, W, H, &v, "view_scope.png");
   check_nonblank(&im, "scope", 20, 3000);
-  qt_rect all = {0, 30, W, H - 30};
-  CHECK(count_colour(&im, all, QT_COL_REF, 10) > 100, "scope: no reference trace");
-  CHECK(count_colour(&im, all, QT_COL_QUANT, 10) > 100, "scope: no quantized trace");
-  qt_rect lower = {0, 30 + (H - 48) * 0.66, W, H};
-  CHECK(count_colour(&im, lower, QT_COL_ERR, 10) > 100, "scope: no error trace in its strip");
+  qg_rect all = {0, 30, W, H - 30};
+  CHECK(count_colour(&im, all, QG_COL_REF, 10) > 100, "scope: no reference trace");
+  CHECK(count_colour(&im, all, QG_COL_QUANT, 10) > 100, "scope: no quantized trace");
+  qg_rect lower = {0, 30 + (H - 48) * 0.66, W, H};
+  CHECK(count_colour(&im, lower, QG_COL_ERR, 10) > 100, "scope: no error trace in its strip");
   cairo_surface_destroy(im.s);
 }
 
 static void test_hist(void)
 {
-  static qt_hist_view v;
+  static qg_hist_view v;
   memset(&v, 0, sizeof v);
   v.valid = true;
   v.min = -1;
@@ -371,9 +371,9 @@ static void test_hist(void)
   v.levels[2] = 0.5f;
   snprintf(v.layer, sizeof v.layer, "l0.conv");
   const int W = 420, H = 200;
-  image im = render((view_fn)qt_view_hist, W, H, &v, "view_hist.png");
+  image im = render((view_fn)qg_view_hist, W, H, &v, "view_hist.png");
   check_nonblank(&im, "hist", 10, 3000);
-  qt_rect p = qt_plot_rect(W, H);
+  qg_rect p = qg_plot_rect(W, H);
   p.x = 14;
   p.w = W - 28;
   for (int i = 0; i < 3; ++i) {
@@ -381,7 +381,7 @@ static void test_hist(void)
     int n = 0;
     for (int dx = -1; dx <= 1; ++dx)
       for (int y = (int)p.y + 4; y < (int)(p.y + p.h) - 2; ++y)
-        n += near(&im, x + dx, y, QT_COL_QUANT, 40);
+        n += near(&im, x + dx, y, QG_COL_QUANT, 40);
     CHECK(n > p.h * 0.6, "hist: level %d line missing (%d px)", i, n);
   }
   cairo_surface_destroy(im.s);
@@ -389,15 +389,15 @@ static void test_hist(void)
 
 static void test_cost(void)
 {
-  qt_cost_view v = {true, 0.5f, 25000, 100000, 0, 0};
+  qg_cost_view v = {true, 0.5f, 25000, 100000, 0, 0};
   const int W = 420, H = 180;
-  image im = render((view_fn)qt_view_cost, W, H, &v, "view_cost.png");
+  image im = render((view_fn)qg_view_cost, W, H, &v, "view_cost.png");
   check_nonblank(&im, "cost", 10, 2000);
   /* Weight bar: quantized colour over 25% of the bar width. */
-  qt_rect bar = {12, 90, W - 24, 12};
+  qg_rect bar = {12, 90, W - 24, 12};
   int n = 0;
   for (int x = (int)bar.x; x < (int)(bar.x + bar.w); ++x)
-    n += near(&im, x, 96, QT_COL_QUANT, 3);
+    n += near(&im, x, 96, QG_COL_QUANT, 3);
   CHECK(abs(n - (int)(bar.w * 0.25)) <= 4, "cost: weight bar %d px, want %d", n,
         (int)(bar.w * 0.25));
   cairo_surface_destroy(im.s);
@@ -421,9 +421,9 @@ static LV2_URID map(LV2_URID_Map_Handle h, const char *uri)
 static void test_protocol(void)
 {
   LV2_URID_Map m = {NULL, map};
-  qt_proto p;
-  qt_proto_init(&p, &m);
-  static qt_gui_data d;
+  qg_proto p;
+  qg_proto_init(&p, &m);
+  static qg_gui_data d;
   memset(&d, 0, sizeof d);
   uint8_t buf[8192];
   LV2_Atom_Forge f;
@@ -432,38 +432,38 @@ static void test_protocol(void)
   /* qt:error */
   LV2_Atom_Forge_Frame fr, tup;
   lv2_atom_forge_set_buffer(&f, buf, sizeof buf);
-  lv2_atom_forge_object(&f, &fr, 0, p.qt_error);
-  lv2_atom_forge_key(&f, p.qt_message);
+  lv2_atom_forge_object(&f, &fr, 0, p.uris.qt_error);
+  lv2_atom_forge_key(&f, p.uris.qt_message);
   lv2_atom_forge_string(&f, "cannot read /x.nam", 18);
   lv2_atom_forge_pop(&f, &fr);
   const LV2_Atom *a = (const LV2_Atom *)buf;
-  unsigned c = qt_proto_decode(&p, a, sizeof(LV2_Atom) + a->size, &d);
-  CHECK(c == QT_CHG_ERROR && d.have_error && !strcmp(d.error, "cannot read /x.nam"),
+  unsigned c = qg_proto_decode(&p, a, sizeof(LV2_Atom) + a->size, &d);
+  CHECK(c == QG_CHG_ERROR && d.have_error && !strcmp(d.error, "cannot read /x.nam"),
         "protocol: error message");
 
   /* qt:modelInfo */
   lv2_atom_forge_set_buffer(&f, buf, sizeof buf);
-  lv2_atom_forge_object(&f, &fr, 0, p.qt_modelInfo);
-  lv2_atom_forge_key(&f, p.qt_path);
+  lv2_atom_forge_object(&f, &fr, 0, p.uris.qt_modelInfo);
+  lv2_atom_forge_key(&f, p.uris.qt_path);
   lv2_atom_forge_path(&f, "/m/a.nam", 8);
-  lv2_atom_forge_key(&f, p.qt_name);
+  lv2_atom_forge_key(&f, p.uris.qt_name);
   lv2_atom_forge_string(&f, "Amp", 3);
-  lv2_atom_forge_key(&f, p.qt_architecture);
+  lv2_atom_forge_key(&f, p.uris.qt_architecture);
   lv2_atom_forge_string(&f, "WaveNet", 7);
-  lv2_atom_forge_key(&f, p.qt_modelRate);
+  lv2_atom_forge_key(&f, p.uris.qt_modelRate);
   lv2_atom_forge_double(&f, 48000);
-  lv2_atom_forge_key(&f, p.qt_weightCount);
+  lv2_atom_forge_key(&f, p.uris.qt_weightCount);
   lv2_atom_forge_long(&f, 13801);
-  lv2_atom_forge_key(&f, p.qt_weightBytesFp32);
+  lv2_atom_forge_key(&f, p.uris.qt_weightBytesFp32);
   lv2_atom_forge_long(&f, 55204);
-  lv2_atom_forge_key(&f, p.qt_linearNames);
+  lv2_atom_forge_key(&f, p.uris.qt_linearNames);
   lv2_atom_forge_tuple(&f, &tup);
   lv2_atom_forge_string(&f, "l0", 2);
   lv2_atom_forge_string(&f, "l1", 2);
   lv2_atom_forge_pop(&f, &tup);
   lv2_atom_forge_pop(&f, &fr);
-  c = qt_proto_decode(&p, a, sizeof(LV2_Atom) + a->size, &d);
-  CHECK(c == QT_CHG_INFO && !strcmp(d.model_name, "Amp") && !strcmp(d.architecture, "WaveNet") &&
+  c = qg_proto_decode(&p, a, sizeof(LV2_Atom) + a->size, &d);
+  CHECK(c == QG_CHG_INFO && !strcmp(d.model_name, "Amp") && !strcmp(d.architecture, "WaveNet") &&
             d.model_rate == 48000 && d.weight_count == 13801 && d.n_linears == 2 &&
             !strcmp(d.linear_names[1], "l1") && d.cost.weight_bytes_fp32 == 55204,
         "protocol: modelInfo");
@@ -476,35 +476,35 @@ static void test_protocol(void)
     df[i] = 1;
   }
   lv2_atom_forge_set_buffer(&f, buf, sizeof buf);
-  lv2_atom_forge_object(&f, &fr, 0, p.qt_frames);
-  lv2_atom_forge_key(&f, p.qt_sampleRate);
+  lv2_atom_forge_object(&f, &fr, 0, p.uris.qt_frames);
+  lv2_atom_forge_key(&f, p.uris.qt_sampleRate);
   lv2_atom_forge_float(&f, 44100);
-  lv2_atom_forge_key(&f, p.qt_reference);
-  lv2_atom_forge_vector(&f, 4, p.atom_Float, 256, r);
-  lv2_atom_forge_key(&f, p.qt_quantized);
-  lv2_atom_forge_vector(&f, 4, p.atom_Float, 256, q);
-  lv2_atom_forge_key(&f, p.qt_difference);
-  lv2_atom_forge_vector(&f, 4, p.atom_Float, 256, df);
+  lv2_atom_forge_key(&f, p.uris.qt_reference);
+  lv2_atom_forge_vector(&f, 4, p.uris.atom_Float, 256, r);
+  lv2_atom_forge_key(&f, p.uris.qt_quantized);
+  lv2_atom_forge_vector(&f, 4, p.uris.atom_Float, 256, q);
+  lv2_atom_forge_key(&f, p.uris.qt_difference);
+  lv2_atom_forge_vector(&f, 4, p.uris.atom_Float, 256, df);
   lv2_atom_forge_pop(&f, &fr);
-  c = qt_proto_decode(&p, a, sizeof(LV2_Atom) + a->size, &d);
-  CHECK(c == QT_CHG_FRAMES && d.scope.n == 256 && d.scope.rate == 44100 && d.scope.quant[10] == 11,
+  c = qg_proto_decode(&p, a, sizeof(LV2_Atom) + a->size, &d);
+  CHECK(c == QG_CHG_FRAMES && d.scope.n == 256 && d.scope.rate == 44100 && d.scope.quant[10] == 11,
         "protocol: frames");
   /* Truncated: claimed size beyond the buffer is refused. */
-  CHECK(qt_proto_decode(&p, a, 16, &d) == 0, "protocol: truncated message accepted");
+  CHECK(qg_proto_decode(&p, a, 16, &d) == 0, "protocol: truncated message accepted");
 
   /* Forged patch:Set of the model. */
-  uint32_t n = qt_proto_set_model(&p, buf, sizeof buf, "/tmp/broken.nam");
+  uint32_t n = qg_proto_set_model(&p, buf, sizeof buf, "/tmp/broken.nam");
   CHECK(n > sizeof(LV2_Atom), "protocol: set_model size");
   const LV2_Atom_Object *o = (const LV2_Atom_Object *)buf;
   const LV2_Atom *prop = NULL, *val = NULL;
-  lv2_atom_object_get(o, p.patch_property, &prop, p.patch_value, &val, 0);
-  CHECK(o->body.otype == p.patch_Set && prop && ((const LV2_Atom_URID *)prop)->body == p.qt_model &&
-            val && val->type == p.atom_Path &&
+  lv2_atom_object_get(o, p.uris.patch_property, &prop, p.uris.patch_value, &val, 0);
+  CHECK(o->body.otype == p.uris.patch_Set && prop && ((const LV2_Atom_URID *)prop)->body == p.uris.qt_model &&
+            val && val->type == p.uris.atom_Path &&
             !strcmp((const char *)LV2_ATOM_BODY_CONST(val), "/tmp/broken.nam"),
         "protocol: patch:Set model");
-  CHECK(qt_proto_set_model(&p, buf, 16, "/tmp/broken.nam") == 0, "protocol: overflow not caught");
-  n = qt_proto_get(&p, buf, sizeof buf);
-  CHECK(n >= sizeof(LV2_Atom_Object) && o->body.otype == p.patch_Get, "protocol: patch:Get");
+  CHECK(qg_proto_set_model(&p, buf, 16, "/tmp/broken.nam") == 0, "protocol: overflow not caught");
+  n = qg_proto_get(&p, buf, sizeof buf);
+  CHECK(n >= sizeof(LV2_Atom_Object) && o->body.otype == p.uris.patch_Get, "protocol: patch:Get");
   for (int i = 0; i < n_uris; ++i)
     free(uris[i]);
 }

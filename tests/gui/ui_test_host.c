@@ -8,31 +8,31 @@
 #include <time.h>
 #include <unistd.h>
 
-#define QT_TEST_MAX_URIS 512
+#define QG_TEST_MAX_URIS 512
 
-static char *uris[QT_TEST_MAX_URIS];
+static char *uris[QG_TEST_MAX_URIS];
 static int n_uris;
 
-LV2_URID qt_test_map(LV2_URID_Map_Handle h, const char *uri)
+LV2_URID qg_test_map(LV2_URID_Map_Handle h, const char *uri)
 {
   (void)h;
   for (int i = 0; i < n_uris; ++i)
     if (!strcmp(uris[i], uri))
       return (LV2_URID)(i + 1);
-  if (n_uris == QT_TEST_MAX_URIS)
+  if (n_uris == QG_TEST_MAX_URIS)
     return 0;
   uris[n_uris] = strdup(uri);
   return (LV2_URID)(++n_uris);
 }
 
-void qt_test_map_free(void)
+void qg_test_map_free(void)
 {
   for (int i = 0; i < n_uris; ++i)
     free(uris[i]);
   n_uris = 0;
 }
 
-int qt_test_count_children(void)
+int qg_test_count_children(void)
 {
   DIR *d = opendir("/proc");
   struct dirent *e;
@@ -55,14 +55,14 @@ int qt_test_count_children(void)
   return n;
 }
 
-double qt_test_now(void)
+double qg_test_now(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-void qt_test_sleep_ms(int ms)
+void qg_test_sleep_ms(int ms)
 {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&ts, NULL);

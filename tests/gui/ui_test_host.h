@@ -9,25 +9,25 @@
 #include <lv2/urid/urid.h>
 
 /** The kx external-UI widget and host feature (three functions + two fields). */
-typedef struct qt_test_kx_widget {
-  void (*run)(struct qt_test_kx_widget *);
-  void (*show)(struct qt_test_kx_widget *);
-  void (*hide)(struct qt_test_kx_widget *);
-} qt_test_kx_widget;
+typedef struct qg_test_kx_widget {
+  void (*run)(struct qg_test_kx_widget *);
+  void (*show)(struct qg_test_kx_widget *);
+  void (*hide)(struct qg_test_kx_widget *);
+} qg_test_kx_widget;
 
 typedef struct {
   void (*ui_closed)(void *controller);
   const char *plugin_human_id;
-} qt_test_kx_host;
+} qg_test_kx_host;
 
-#define QT_TEST_KX_HOST_URI "http://kxstudio.sf.net/ns/lv2ext/external-ui#Host"
+#define QG_TEST_KX_HOST_URI "http://kxstudio.sf.net/ns/lv2ext/external-ui#Host"
 
 /** A process-wide URI table (ids from 1; 0 when full). */
-LV2_URID qt_test_map(LV2_URID_Map_Handle h, const char *uri);
-void qt_test_map_free(void);
+LV2_URID qg_test_map(LV2_URID_Map_Handle h, const char *uri);
+void qg_test_map_free(void);
 /** Children of this process in any state, a zombie included. */
-int qt_test_count_children(void);
-double qt_test_now(void);
-void qt_test_sleep_ms(int ms);
+int qg_test_count_children(void);
+double qg_test_now(void);
+void qg_test_sleep_ms(int ms);
 
 #endif

@@ -8,8 +8,8 @@
   by rendering a fixed input without a display. Sizes are in logical
   pixels; HiDPI comes for free because GTK scales the cairo_t it hands us.
 */
-#ifndef QUANTONE_GUI_QT_VIEWS_H
-#define QUANTONE_GUI_QT_VIEWS_H
+#ifndef QUANTONE_GUI_VIEWS_H
+#define QUANTONE_GUI_VIEWS_H
 
 #include <cairo.h>
 #include <stdbool.h>
@@ -17,109 +17,109 @@
 
 typedef struct {
   double r, g, b;
-} qt_rgb;
+} qg_rgb;
 
 /** The palette, shared with the GTK CSS so widgets and plots match. */
-extern const qt_rgb QT_COL_BG, QT_COL_PANEL, QT_COL_GRID, QT_COL_TEXT, QT_COL_DIM, QT_COL_REF,
-    QT_COL_QUANT, QT_COL_ERR, QT_COL_ACCENT;
+extern const qg_rgb QG_COL_BG, QG_COL_PANEL, QG_COL_GRID, QG_COL_TEXT, QG_COL_DIM, QG_COL_REF,
+    QG_COL_QUANT, QG_COL_ERR, QG_COL_ACCENT;
 
 /* ---- ESR meter ------------------------------------------------------------ */
 
 /** The NAM community's reading of ESR (linear): < 0.01 great, < 0.035 not
     bad, < 0.1 might be OK, above: audible. */
-enum { QT_BAND_GREAT = 0, QT_BAND_NOT_BAD, QT_BAND_MAYBE, QT_BAND_AUDIBLE, QT_BAND_COUNT };
-extern const double qt_band_limit[QT_BAND_COUNT - 1]; /**< linear ESR upper bounds */
-int qt_esr_band(double esr_linear);
-qt_rgb qt_band_colour(int band);
-const char *qt_band_label(int band);
+enum { QG_BAND_GREAT = 0, QG_BAND_NOT_BAD, QG_BAND_MAYBE, QG_BAND_AUDIBLE, QG_BAND_COUNT };
+extern const double qg_band_limit[QG_BAND_COUNT - 1]; /**< linear ESR upper bounds */
+int qg_esr_band(double esr_linear);
+qg_rgb qg_band_colour(int band);
+const char *qg_band_label(int band);
 
-#define QT_ESR_DB_MIN (-60.0) /**< bottom of the ESR axis, dB */
-#define QT_ESR_DB_MAX 10.0    /**< top of the ESR axis, dB */
-#define QT_ESR_HISTORY 300    /**< history points (10 s at 30 Hz) */
+#define QG_ESR_DB_MIN (-60.0) /**< bottom of the ESR axis, dB */
+#define QG_ESR_DB_MAX 10.0    /**< top of the ESR axis, dB */
+#define QG_ESR_HISTORY 300    /**< history points (10 s at 30 Hz) */
 
 /** Below this level (RMS of the reference over a qt:frames vector) there
     is nothing to measure: the plugin holds the last ESR, the GUI says
     "silence" (a ratio of two near-zero signals is noise, or DC). */
-#define QT_ESR_SILENCE_DBFS (-70.0)
+#define QG_ESR_SILENCE_DBFS (-70.0)
 
 typedef struct {
   bool valid;   /**< a measurement exists (audio has played) */
   float esr_db; /**< current value */
-  float history[QT_ESR_HISTORY]; /**< oldest first */
+  float history[QG_ESR_HISTORY]; /**< oldest first */
   int n_history;
   float clipped_per_s; /**< saturated int8 activations per second */
   bool reference;      /**< FP32 is playing: the error is zero by definition */
-  bool silent;         /**< the reference is below QT_ESR_SILENCE_DBFS */
-} qt_esr_view;
+  bool silent;         /**< the reference is below QG_ESR_SILENCE_DBFS */
+} qg_esr_view;
 
 /** Append a value to the history (drops the oldest when full). */
-void qt_esr_push(qt_esr_view *v, float esr_db);
+void qg_esr_push(qg_esr_view *v, float esr_db);
 /** Note the level of the latest reference samples (from qt:frames). */
-void qt_esr_note_reference(qt_esr_view *v, const float *ref, int n);
+void qg_esr_note_reference(qg_esr_view *v, const float *ref, int n);
 /** The meter's headline: "exact" at FP32, "silence", "-31.2 dB", or
     "-- dB" before any measurement. Returns buf. */
-const char *qt_esr_headline(const qt_esr_view *v, char *buf, size_t len);
-void qt_view_esr(cairo_t *cr, double w, double h, const qt_esr_view *v);
+const char *qg_esr_headline(const qg_esr_view *v, char *buf, size_t len);
+void qg_view_esr(cairo_t *cr, double w, double h, const qg_esr_view *v);
 
 /* ---- Spectrum ------------------------------------------------------------- */
 
-#define QT_SPEC_MAX_BINS 1025
+#define QG_SPEC_MAX_BINS 1025
 
 typedef struct {
   bool valid;
   int n_bins;  /**< bin k is at k * rate / (2 * (n_bins - 1)) Hz */
   double rate; /**< Hz */
-  float signal_db[QT_SPEC_MAX_BINS]; /**< dBFS, averaged */
-  float error_db[QT_SPEC_MAX_BINS];
-} qt_spectrum_view;
+  float signal_db[QG_SPEC_MAX_BINS]; /**< dBFS, averaged */
+  float error_db[QG_SPEC_MAX_BINS];
+} qg_spectrum_view;
 
-#define QT_SPEC_DB_MIN (-120.0)
-#define QT_SPEC_DB_MAX 0.0
-#define QT_SPEC_F_MIN 20.0
-void qt_view_spectrum(cairo_t *cr, double w, double h, const qt_spectrum_view *v);
+#define QG_SPEC_DB_MIN (-120.0)
+#define QG_SPEC_DB_MAX 0.0
+#define QG_SPEC_F_MIN 20.0
+void qg_view_spectrum(cairo_t *cr, double w, double h, const qg_spectrum_view *v);
 
 /* ---- Scope ---------------------------------------------------------------- */
 
-#define QT_SCOPE_MAX 1024
+#define QG_SCOPE_MAX 1024
 
 typedef struct {
   bool valid;
   int n;
   float rate;
-  float ref[QT_SCOPE_MAX], quant[QT_SCOPE_MAX], diff[QT_SCOPE_MAX];
-} qt_scope_view;
+  float ref[QG_SCOPE_MAX], quant[QG_SCOPE_MAX], diff[QG_SCOPE_MAX];
+} qg_scope_view;
 
-void qt_view_scope(cairo_t *cr, double w, double h, const qt_scope_view *v);
+void qg_view_scope(cairo_t *cr, double w, double h, const qg_scope_view *v);
 
 /* ---- Per-layer SQNR ------------------------------------------------------- */
 
-#define QT_MAX_LAYERS 64
-#define QT_SQNR_DB_TOP 60.0 /**< bar scale: 60 dB fills the plot; +inf (FP32) too */
+#define QG_MAX_LAYERS 64
+#define QG_SQNR_DB_TOP 60.0 /**< bar scale: 60 dB fills the plot; +inf (FP32) too */
 
 typedef struct {
   int n;
-  char names[QT_MAX_LAYERS][32];
-  float sqnr_db[QT_MAX_LAYERS];
-} qt_sqnr_view;
+  char names[QG_MAX_LAYERS][32];
+  float sqnr_db[QG_MAX_LAYERS];
+} qg_sqnr_view;
 
-void qt_view_sqnr(cairo_t *cr, double w, double h, const qt_sqnr_view *v);
+void qg_view_sqnr(cairo_t *cr, double w, double h, const qg_sqnr_view *v);
 
 /* ---- Weight histogram ----------------------------------------------------- */
 
-#define QT_HIST_MAX_BINS 256
-#define QT_HIST_MAX_LEVELS 256
+#define QG_HIST_MAX_BINS 256
+#define QG_HIST_MAX_LEVELS 256
 
 typedef struct {
   bool valid;
   char layer[48];
   float min, max;
   int n_bins;
-  int counts[QT_HIST_MAX_BINS];
+  int counts[QG_HIST_MAX_BINS];
   int n_levels; /**< 0: FP32, nothing to draw over the histogram */
-  float levels[QT_HIST_MAX_LEVELS];
-} qt_hist_view;
+  float levels[QG_HIST_MAX_LEVELS];
+} qg_hist_view;
 
-void qt_view_hist(cairo_t *cr, double w, double h, const qt_hist_view *v);
+void qg_view_hist(cairo_t *cr, double w, double h, const qg_hist_view *v);
 
 /* ---- Cost ------------------------------------------------------------------- */
 
@@ -130,40 +130,40 @@ typedef struct {
   double weight_bytes_fp32;
   int latency;             /**< frames */
   float clipped_per_s;
-} qt_cost_view;
+} qg_cost_view;
 
-void qt_view_cost(cairo_t *cr, double w, double h, const qt_cost_view *v);
+void qg_view_cost(cairo_t *cr, double w, double h, const qg_cost_view *v);
 
 /* ---- Shared layout (also used by the tests to find things) ------------------- */
 
 typedef struct {
   double x, y, w, h;
-} qt_rect;
+} qg_rect;
 
 /** The plot rectangle inside a panel of w x h (axes labels around it). */
-qt_rect qt_plot_rect(double w, double h);
+qg_rect qg_plot_rect(double w, double h);
 /** Bar i of n in the SQNR plot (full height rect the bar grows in). */
-qt_rect qt_sqnr_bar_rect(double w, double h, int n, int i);
+qg_rect qg_sqnr_bar_rect(double w, double h, int n, int i);
 /** y in plot coordinates of an ESR value in dB. */
-double qt_esr_y(qt_rect plot, double db);
+double qg_esr_y(qg_rect plot, double db);
 /** x of a frequency on the spectrum's log axis. */
-double qt_spec_x(qt_rect plot, double f, double rate);
+double qg_spec_x(qg_rect plot, double f, double rate);
 
 /* Drawing helpers (view_common.c). */
-void qt_set_rgb(cairo_t *cr, qt_rgb c);
-void qt_set_rgba(cairo_t *cr, qt_rgb c, double a);
+void qg_set_rgb(cairo_t *cr, qg_rgb c);
+void qg_set_rgba(cairo_t *cr, qg_rgb c, double a);
 /** Returns the x where the title ends (for headers that must not overlap it). */
-double qt_panel(cairo_t *cr, double w, double h, const char *title);
+double qg_panel(cairo_t *cr, double w, double h, const char *title);
 /** align: 0 left, 0.5 centre, 1 right of x; y is the baseline. */
 /** One legend entry: a swatch (a line if h is small, a block otherwise) at
     (x, y) and its label 14 px to the right, on the baseline of the title row. */
-void qt_legend_entry(cairo_t *cr, double x, double y, double h, qt_rgb c, const char *label);
-void qt_text(cairo_t *cr, double x, double y, double size, double align, qt_rgb c,
+void qg_legend_entry(cairo_t *cr, double x, double y, double h, qg_rgb c, const char *label);
+void qg_text(cairo_t *cr, double x, double y, double size, double align, qg_rgb c,
              const char *text);
-void qt_text_bold(cairo_t *cr, double x, double y, double size, double align, qt_rgb c,
+void qg_text_bold(cairo_t *cr, double x, double y, double size, double align, qg_rgb c,
                   const char *text);
-void qt_rounded_rect(cairo_t *cr, double x, double y, double w, double h, double r);
-void qt_format_bytes(double bytes, char *buf, size_t len);
-void qt_no_data(cairo_t *cr, qt_rect r, const char *msg);
+void qg_rounded_rect(cairo_t *cr, double x, double y, double w, double h, double r);
+void qg_format_bytes(double bytes, char *buf, size_t len);
+void qg_no_data(cairo_t *cr, qg_rect r, const char *msg);
 
 #endif

@@ -1,0 +1,184 @@
+/*
+  The controls column: precision and scheme as segmented buttons (mapping,
+  range, granularity, activations and what they cost), then the areas of
+  gui_levels.c and the histogram layer chooser; also the one place a
+  port's value is shown in its widget.
+*/
+#include "gui_internal.h"
+#include "setting_ports.h" /* the scheme buttons' labels */
+
+#include <math.h>
+
+/** One line on what the chosen activations cost, so the price of the
+    weight-only path is visible without hovering. Each fits one line of
+    the controls column, so switching never changes the window's height. */
+static const char *act_cost_text(const qg_gui *g)
+{
+  if (g->data.port[QT_PORT_PRECISION] > 16)
+    return "FP32 plays: activations apply to 8, 4 and 2 bits.";
+  switch ((int)lrintf(g->data.port[QT_PORT_ACTIVATIONS])) {
+  case QT_ACT_FLOAT: return "Weight-only: about FP32's CPU; saves memory only.";
+  case QT_ACT_DYNAMIC: return "Int8 SIMD kernels: less CPU than FP32.";
+  default: return "Int8 SIMD kernels, calibrated: less CPU than FP32.";
+  }
+}
+
+static void show_act_cost(qg_gui *g)
+{
+  if (g->act_cost && !g->widgets_gone)
+    gtk_label_set_text(GTK_LABEL(g->act_cost), act_cost_text(g));
+}
+
+static void on_seg_toggled(GtkToggleButton *b, gpointer user)
+{
+  seg_item *it = user;
+  qg_gui *g = it->gui;
+  if (g->updating || !gtk_toggle_button_get_active(b))
+    return;
+  qg_gui_write_float(g, it->port, it->value);
+  if (it->port == QT_PORT_ACTIVATIONS || it->port == QT_PORT_PRECISION)
+    show_act_cost(g);
+  if (it->port == QT_PORT_PRECISION) {
+    g->data.esr.reference = it->value > 16;
+    qg_gui_mark(g, V_ESR);
+  }
+}
+
+/** A row of radio buttons drawn as one segmented control ("linked"):
+    keyboard focusable, arrow keys move within the group. */
+GtkWidget *qg_gui_segmented(qg_gui *g, uint32_t port, int n, const float *values,
+                            const char *const *labels, const char *const *tips,
+                            const char *css_class)
+{
+  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_style_context_add_class(gtk_widget_get_style_context(box), "linked");
+  if (css_class)
+    gtk_style_context_add_class(gtk_widget_get_style_context(box), css_class);
+  GSList *group = NULL;
+  for (int i = 0; i < n && g->n_seg < QG_MAX_SEG; ++i) {
+    seg_item *it = &g->seg[g->n_seg++];
+    it->gui = g;
+    it->port = port;
+    it->value = values[i];
+    it->button = gtk_radio_button_new_with_label(group, labels[i]);
+    group = gtk_radio_button_get_group(GTK_RADIO_BUTTON(it->button));
+    gtk_toggle_button_set_mode(GTK_TOGGLE_BUTTON(it->button), FALSE);
+    gtk_widget_set_tooltip_text(it->button, tips[i]);
+    gtk_widget_set_hexpand(it->button, TRUE);
+    gtk_box_pack_start(GTK_BOX(box), it->button, TRUE, TRUE, 0);
+    g_signal_connect(it->button, "toggled", G_CALLBACK(on_seg_toggled), it);
+  }
+  return box;
+}
+
+void qg_gui_show_port_value(qg_gui *g, uint32_t port, float v)
+{
+  if (g->widgets_gone)
+    return;
+  g->updating++;
+  for (int i = 0; i < g->n_seg; ++i) {
+    seg_item *it = &g->seg[i];
+    if (it->port == port && fabsf(it->value - v) < 0.5f)
+      gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(it->button), TRUE);
+  }
+  if (g->scale[port])
+    gtk_range_set_value(GTK_RANGE(g->scale[port]), v);
+  if (port == QT_PORT_ENABLED && g->bypass)
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(g->bypass), v < 0.5f);
+  if (port == QT_PORT_ACTIVATIONS || port == QT_PORT_PRECISION)
+    show_act_cost(g);
+  g->updating--;
+}
+
+GtkWidget *qg_gui_build_controls(qg_gui *g)
+{
+  GtkWidget *c = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
+  gtk_style_context_add_class(gtk_widget_get_style_context(c), "qt-controls");
+  gtk_widget_set_size_request(c, 290, -1);
+
+  static const float prec_v[] = {32, 8, 4, 2};
+  static const char *const prec_l[] = {"FP32", "8", "4", "2"};
+  static const char *const prec_t[] = {
+      "The float reference: every weight as trained, the sound the others are measured against.",
+      "8-bit weights: 255 levels, usually indistinguishable from the reference. Each weight "
+      "takes 1 byte, a quarter of float32's 4; the cost panel's weight memory also counts the "
+      "float scale per channel and the float biases.",
+      "4-bit weights: 15 levels; the error becomes measurable. Each weight takes half a byte, "
+      "an eighth of float32's 4; the cost panel's weight memory also counts the float scale "
+      "per channel and the float biases, so it shows more than an eighth.",
+      "2-bit weights: 3 levels, audible unless the model was trained for it. Each weight takes "
+      "a quarter byte, a sixteenth of float32's 4; the cost panel's weight memory also counts "
+      "the float scales and biases."};
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_section("PRECISION (BITS PER WEIGHT)"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_segmented(g, QT_PORT_PRECISION, 4, prec_v, prec_l, prec_t,
+                                           "qt-prec"),
+                     FALSE, FALSE, 0);
+
+  static const float map_v[] = {QT_MAPPING_LINEAR, QT_MAPPING_POW2, QT_MAPPING_KMEANS};
+  const char *const map_l[] = {qz_mapping_label(QZ_LINEAR),
+                               qz_mapping_label(QZ_POW2),
+                               qz_mapping_label(QZ_KMEANS)};
+  static const char *const map_t[] = {
+      "Evenly spaced levels: what integer kernels multiply directly.",
+      "Levels at powers of two: dense near zero where most weights are, coarse at the extremes.",
+      "Levels learned from this layer's weights (2^bits centroids), so they sit where the "
+      "weights are."};
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_section("MAPPING"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c),
+                     qg_gui_segmented(g, QT_PORT_MAPPING, 3, map_v, map_l, map_t, NULL), FALSE,
+                     FALSE, 0);
+
+  static const float sym_v[] = {0, 1};
+  static const char *const sym_l[] = {"Symmetric", "Asymmetric"};
+  static const char *const sym_t[] = {
+      "Levels symmetric around zero, no zero point: cheapest, wastes range on lopsided weights.",
+      "Levels fitted to [min, max] with a zero point, so lopsided weights use every level."};
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_section("RANGE"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c),
+                     qg_gui_segmented(g, QT_PORT_ASYMMETRIC, 2, sym_v, sym_l, sym_t, NULL), FALSE,
+                     FALSE, 0);
+
+  static const float gran_v[] = {QT_GRAN_TENSOR, QT_GRAN_CHANNEL, QT_GRAN_GROUP};
+  const char *const gran_l[] = {qz_granularity_label(QZ_PER_TENSOR),
+                                qz_granularity_label(QZ_PER_CHANNEL),
+                                qz_granularity_label(QZ_PER_GROUP)};
+  static const char *const gran_t[] = {
+      "One scale for the whole matrix: least overhead, one outlier costs every channel.",
+      "One scale per output channel: the usual best trade-off.",
+      "One scale per 32 inputs of a channel: the finest fit for a little more memory."};
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_section("SCALE GRANULARITY"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c),
+                     qg_gui_segmented(g, QT_PORT_GRANULARITY, 3, gran_v, gran_l, gran_t, NULL), FALSE,
+                     FALSE, 0);
+
+  static const float act_v[] = {QT_ACT_FLOAT, QT_ACT_DYNAMIC, QT_ACT_STATIC};
+  const char *const act_l[] = {qm_actq_label(QM_ACTQ_FLOAT), qm_actq_label(QM_ACTQ_DYNAMIC),
+                               qm_actq_label(QM_ACTQ_STATIC)};
+  static const char *const act_t[] = {
+      "Weight-only: activations stay float, so the weight codes are decoded and multiplied "
+      "in float. Saves weight memory, not CPU: about FP32's DSP time.",
+      "Int8 dynamic (default): activations rounded to int8 with a scale computed at every "
+      "time step, so the integer SIMD kernels run: less DSP time than FP32.",
+      "Int8 calibrated: int8 activations with fixed scales from a calibration pass; the "
+      "integer kernels as with dynamic, and loud input can clip."};
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_section("ACTIVATIONS"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c),
+                     qg_gui_segmented(g, QT_PORT_ACTIVATIONS, 3, act_v, act_l, act_t, NULL), FALSE,
+                     FALSE, 0);
+  g->act_cost = gtk_label_new("");
+  gtk_style_context_add_class(gtk_widget_get_style_context(g->act_cost), "qt-note");
+  gtk_label_set_xalign(GTK_LABEL(g->act_cost), 0);
+  gtk_label_set_line_wrap(GTK_LABEL(g->act_cost), TRUE);
+  gtk_label_set_max_width_chars(GTK_LABEL(g->act_cost), 34);
+  gtk_box_pack_start(GTK_BOX(c), g->act_cost, FALSE, FALSE, 0);
+
+  qg_gui_pack_monitor_levels(g, c);
+
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_section("HISTOGRAM LAYER"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_build_hist_combo(g), FALSE, FALSE, 0);
+
+  GtkWidget *spacer = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+  gtk_box_pack_start(GTK_BOX(c), spacer, TRUE, TRUE, 0);
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_build_bypass(g), FALSE, FALSE, 4);
+  return c;
+}

@@ -1,0 +1,195 @@
+/*
+  The window's header: title, the model chooser ("Load model…" and its
+  file dialog), the model's name / info / variant labels, and the error
+  bar under them.
+*/
+#include "gui_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void qg_gui_show_error(qg_gui *g)
+{
+  if (g->widgets_gone)
+    return;
+  if (g->data.have_error) {
+    gtk_label_set_text(GTK_LABEL(g->error_label), g->data.error);
+    gtk_widget_show(g->error_box);
+  } else {
+    gtk_widget_hide(g->error_box);
+  }
+  /** Test hook: lets a script check the label's text without OCR. */
+  qg_hook_log(g, "quantone-gui: error label: %s\n",
+              g->data.have_error ? gtk_label_get_text(GTK_LABEL(g->error_label)) : "");
+}
+
+void qg_gui_load_model(qg_gui *g, const char *path)
+{
+  g->data.have_error = false; /* a new attempt: the old complaint is moot */
+  qg_gui_show_error(g);
+  qg_model_status_on_user_load(&g->model_status);
+  qg_gui_show_info(g);
+  qg_gui_write_atom(g, qg_proto_set_model(&g->proto, g->msg, sizeof g->msg, path));
+}
+
+static void on_load(GtkButton *b, gpointer user)
+{
+  qg_gui *g = user;
+  GtkWidget *top = gtk_widget_get_toplevel(GTK_WIDGET(b));
+  GtkFileChooserNative *fc = gtk_file_chooser_native_new(
+      "Load a model capture", gtk_widget_is_toplevel(top) ? GTK_WINDOW(top) : NULL,
+      GTK_FILE_CHOOSER_ACTION_OPEN, "_Load", "_Cancel");
+  GtkFileFilter *f = gtk_file_filter_new();
+  gtk_file_filter_set_name(f, "Models (.nam, .json, .aidax)");
+  gtk_file_filter_add_pattern(f, "*.nam");
+  gtk_file_filter_add_pattern(f, "*.json");
+  gtk_file_filter_add_pattern(f, "*.aidax");
+  gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(fc), f);
+  GtkFileFilter *all = gtk_file_filter_new();
+  gtk_file_filter_set_name(all, "All files");
+  gtk_file_filter_add_pattern(all, "*");
+  gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(fc), all);
+  if (g->data.model_path[0]) {
+    char *dir = g_path_get_dirname(g->data.model_path);
+    gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(fc), dir);
+    g_free(dir);
+  }
+  if (gtk_native_dialog_run(GTK_NATIVE_DIALOG(fc)) == GTK_RESPONSE_ACCEPT) {
+    char *path = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(fc));
+    if (path)
+      qg_gui_load_model(g, path);
+    g_free(path);
+  }
+  g_object_unref(fc);
+}
+
+static void on_dismiss(GtkButton *b, gpointer user)
+{
+  (void)b;
+  qg_gui *g = user;
+  g->data.have_error = false;
+  qg_gui_show_error(g);
+}
+
+void qg_gui_show_info(qg_gui *g)
+{
+  if (g->widgets_gone)
+    return;
+  const qg_gui_data *d = &g->data;
+  char buf[1024];
+  const char *base = strrchr(d->model_path, '/');
+  base = base ? base + 1 : d->model_path;
+  qg_model_status_title(&g->model_status, d->model_name, d->model_path, buf, sizeof buf);
+  gtk_label_set_text(GTK_LABEL(g->model_name), buf);
+  /** A missing model is said where the model is chosen, in the error
+      colour, until a model loads; the tooltip has the whole path. */
+  GtkStyleContext *sc = gtk_widget_get_style_context(g->model_name);
+  if (g->model_status.missing) {
+    gtk_style_context_add_class(sc, "qt-missing");
+    gtk_widget_set_tooltip_text(g->model_name, g->model_status.path);
+  } else {
+    gtk_style_context_remove_class(sc, "qt-missing");
+    gtk_widget_set_tooltip_text(g->model_name, d->model_path);
+  }
+  qg_hook_log(g, "quantone-gui: model label: %s\n", buf);
+  if (!d->have_info) {
+    gtk_label_set_text(GTK_LABEL(g->model_info), "");
+    return;
+  }
+  char params[32];
+  if (d->weight_count >= 1000000)
+    snprintf(params, sizeof params, "%.2fM", (double)d->weight_count / 1e6);
+  else if (d->weight_count >= 1000)
+    snprintf(params, sizeof params, "%.1fk", (double)d->weight_count / 1e3);
+  else
+    snprintf(params, sizeof params, "%lld", (long long)d->weight_count);
+  char rate[128];
+  if (d->host_rate > 0 && fabs(d->host_rate - d->model_rate) > 0.5)
+    snprintf(rate, sizeof rate, "%g kHz model, %g kHz host: %s", d->model_rate / 1000,
+             d->host_rate / 1000, d->resampling ? "resampled" : "NOT resampled");
+  else
+    snprintf(rate, sizeof rate, "%g kHz", d->model_rate / 1000);
+  snprintf(buf, sizeof buf, "%s  ·  %s parameters  ·  %s  ·  latency %d  ·  %.300s", d->architecture,
+           params, rate, d->latency, base);
+  gtk_label_set_text(GTK_LABEL(g->model_info), buf);
+  gtk_label_set_text(GTK_LABEL(g->model_var), d->variant);
+
+  g->updating++;
+  gtk_combo_box_text_remove_all(GTK_COMBO_BOX_TEXT(g->hist_combo));
+  for (int i = 0; i < d->n_linears; ++i) {
+    char item[64];
+    snprintf(item, sizeof item, "%d  %s", i + 1, d->linear_names[i]);
+    gtk_combo_box_text_append_text(GTK_COMBO_BOX_TEXT(g->hist_combo), item);
+  }
+  if (d->hist.valid)
+    for (int i = 0; i < d->n_linears; ++i)
+      if (!strcmp(d->linear_names[i], d->hist.layer))
+        gtk_combo_box_set_active(GTK_COMBO_BOX(g->hist_combo), i);
+  g->updating--;
+}
+
+GtkWidget *qg_gui_build_header(qg_gui *g)
+{
+  GtkWidget *h = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 14);
+  GtkWidget *brand = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *title = gtk_label_new("QUANTONE");
+  gtk_style_context_add_class(gtk_widget_get_style_context(title), "qt-title");
+  gtk_widget_set_halign(title, GTK_ALIGN_START);
+  GtkWidget *sub = gtk_label_new("neural amp captures at low precision");
+  gtk_style_context_add_class(gtk_widget_get_style_context(sub), "qt-subtitle");
+  gtk_widget_set_halign(sub, GTK_ALIGN_START);
+  gtk_box_pack_start(GTK_BOX(brand), title, FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(brand), sub, FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(h), brand, FALSE, FALSE, 0);
+
+  GtkWidget *load = gtk_button_new_with_mnemonic("_Load model…");
+  gtk_style_context_add_class(gtk_widget_get_style_context(load), "qt-load");
+  gtk_widget_set_tooltip_text(load, "Open a .nam capture or an AIDA-X / RTNeural .json model.");
+  gtk_widget_set_valign(load, GTK_ALIGN_CENTER);
+  g_signal_connect(load, "clicked", G_CALLBACK(on_load), g);
+  gtk_box_pack_start(GTK_BOX(h), load, FALSE, FALSE, 10);
+
+  GtkWidget *info = gtk_box_new(GTK_ORIENTATION_VERTICAL, 1);
+  g->model_name = gtk_label_new("No model");
+  gtk_style_context_add_class(gtk_widget_get_style_context(g->model_name), "qt-model-name");
+  g->model_info = gtk_label_new("");
+  gtk_style_context_add_class(gtk_widget_get_style_context(g->model_info), "qt-model-info");
+  g->model_var = gtk_label_new("");
+  gtk_style_context_add_class(gtk_widget_get_style_context(g->model_var), "qt-variant");
+  GtkWidget *labels[] = {g->model_name, g->model_info, g->model_var};
+  for (int i = 0; i < 3; ++i) {
+    gtk_widget_set_halign(labels[i], GTK_ALIGN_START);
+    gtk_label_set_ellipsize(GTK_LABEL(labels[i]), PANGO_ELLIPSIZE_MIDDLE);
+    gtk_label_set_xalign(GTK_LABEL(labels[i]), 0);
+    gtk_box_pack_start(GTK_BOX(info), labels[i], FALSE, FALSE, 0);
+  }
+  gtk_widget_set_hexpand(info, TRUE);
+  gtk_box_pack_start(GTK_BOX(h), info, TRUE, TRUE, 0);
+  return h;
+}
+
+GtkWidget *qg_gui_build_error(qg_gui *g)
+{
+  g->error_box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
+  gtk_style_context_add_class(gtk_widget_get_style_context(g->error_box), "qt-error");
+  GtkWidget *icon = gtk_label_new("⚠");
+  g->error_label = gtk_label_new("");
+  gtk_label_set_line_wrap(GTK_LABEL(g->error_label), TRUE);
+  gtk_label_set_xalign(GTK_LABEL(g->error_label), 0);
+  gtk_label_set_selectable(GTK_LABEL(g->error_label), TRUE);
+  gtk_widget_set_hexpand(g->error_label, TRUE);
+  GtkWidget *x = gtk_button_new_with_label("Dismiss");
+  gtk_widget_set_valign(x, GTK_ALIGN_CENTER);
+  g_signal_connect(x, "clicked", G_CALLBACK(on_dismiss), g);
+  gtk_box_pack_start(GTK_BOX(g->error_box), icon, FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(g->error_box), g->error_label, TRUE, TRUE, 0);
+  gtk_box_pack_start(GTK_BOX(g->error_box), x, FALSE, FALSE, 0);
+  /** Hidden until there is an error: show_all of the window must skip the
+      box, so its children are shown here and the box alone toggles. */
+  gtk_widget_show(icon);
+  gtk_widget_show(g->error_label);
+  gtk_widget_show(x);
+  gtk_widget_set_no_show_all(g->error_box, TRUE);
+  return g->error_box;
+}

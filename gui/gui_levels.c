@@ -1,0 +1,96 @@
+/*
+  Monitor (what the player hears: quantized, reference or error), the
+  error gain and input / output levels as dB scales, and bypass.
+*/
+#include "gui_internal.h"
+
+/* ---- Scales and bypass ---------------------------------------------------------- */
+
+static void on_scale(GtkRange *r, gpointer user)
+{
+  qg_gui *g = user;
+  if (g->updating)
+    return;
+  for (uint32_t p = 0; p < QT_PORT_COUNT; ++p)
+    if (g->scale[p] == GTK_WIDGET(r))
+      qg_gui_write_float(g, p, (float)gtk_range_get_value(r));
+}
+
+static gchar *format_db(GtkScale *s, gdouble v, gpointer user)
+{
+  (void)s;
+  (void)user;
+  return g_strdup_printf("%+.1f dB", v);
+}
+
+static GtkWidget *db_scale(qg_gui *g, uint32_t port, double lo, double hi, double def,
+                           const char *tip)
+{
+  GtkWidget *s = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, lo, hi, 0.5);
+  gtk_range_set_value(GTK_RANGE(s), def);
+  gtk_scale_set_value_pos(GTK_SCALE(s), GTK_POS_RIGHT);
+  gtk_scale_add_mark(GTK_SCALE(s), 0, GTK_POS_BOTTOM, NULL);
+  gtk_widget_set_tooltip_text(s, tip);
+  gtk_widget_set_hexpand(s, TRUE);
+  g_signal_connect(s, "format-value", G_CALLBACK(format_db), NULL);
+  g_signal_connect(s, "value-changed", G_CALLBACK(on_scale), g);
+  g->scale[port] = s;
+  return s;
+}
+
+static void on_bypass(GtkToggleButton *b, gpointer user)
+{
+  qg_gui *g = user;
+  if (!g->updating)
+    qg_gui_write_float(g, QT_PORT_ENABLED, gtk_toggle_button_get_active(b) ? 0.0f : 1.0f);
+}
+
+void qg_gui_pack_monitor_levels(qg_gui *g, GtkWidget *c)
+{
+  static const float mon_v[] = {QT_MONITOR_QUANTIZED, QT_MONITOR_REFERENCE, QT_MONITOR_ERROR};
+  static const char *const mon_l[] = {"Quantized", "Reference", "Error"};
+  static const char *const mon_t[] = {
+      "Hear the quantized model: what this setting sounds like.",
+      "Hear the float reference, for A/B comparison.",
+      "Hear only the difference (quantized minus reference), raised by the error gain."};
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_section("MONITOR"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c),
+                     qg_gui_segmented(g, QT_PORT_MONITOR, 3, mon_v, mon_l, mon_t, NULL), FALSE,
+                     FALSE, 0);
+
+  GtkWidget *grid = gtk_grid_new();
+  gtk_grid_set_row_spacing(GTK_GRID(grid), 0);
+  gtk_grid_set_column_spacing(GTK_GRID(grid), 8);
+  /** Ranges and defaults come from the port table (quantone_ports.h),
+      the one the plugin clamps with and the Turtle is checked against. */
+  const struct {
+    const char *label;
+    uint32_t port;
+    const char *tip;
+  } sc[] = {
+      {"Error gain", QT_PORT_ERROR_GAIN,
+       "Gain applied to the error signal when the monitor plays the error."},
+      {"Input", QT_PORT_INPUT_LEVEL, "Level into the model (drives the capture)."},
+      {"Output", QT_PORT_OUTPUT_LEVEL, "Level after the model."},
+  };
+  for (int i = 0; i < 3; ++i) {
+    const qt_port_info *info = qt_port_info_get((int)sc[i].port);
+    GtkWidget *l = gtk_label_new(sc[i].label);
+    gtk_widget_set_halign(l, GTK_ALIGN_START);
+    gtk_grid_attach(GTK_GRID(grid), l, 0, i, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid), db_scale(g, sc[i].port, info->min, info->max, info->def,
+                                             sc[i].tip),
+                    1, i, 1, 1);
+  }
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_section("LEVELS"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), grid, FALSE, FALSE, 0);
+}
+
+GtkWidget *qg_gui_build_bypass(qg_gui *g)
+{
+  g->bypass = gtk_toggle_button_new_with_mnemonic("_Bypass");
+  gtk_style_context_add_class(gtk_widget_get_style_context(g->bypass), "qt-bypass");
+  gtk_widget_set_tooltip_text(g->bypass, "Pass the input through untouched (latency kept).");
+  g_signal_connect(g->bypass, "toggled", G_CALLBACK(on_bypass), g);
+  return g->bypass;
+}
