@@ -122,7 +122,6 @@ void qt_model_destroy(qt_model *m)
   free(m);
 }
 
-#ifdef QT_HAVE_VARIANT
 static void spec_from(const qt_setting *s, qm_variant_spec *spec)
 {
   qm_variant_spec_default(spec);
@@ -133,9 +132,7 @@ static void spec_from(const qt_setting *s, qm_variant_spec *spec)
   spec->group = QZ_DEFAULT_GROUP;
   spec->activations = (qm_act_mode)s->activations;
 }
-#endif
 
-#ifdef QT_HAVE_VARIANT
 /**
    Per-layer SQNR of a setting against the float model over the model's
    calibration clip: builds and runs a private copy of the variant, so it
@@ -162,7 +159,6 @@ static float *qt_variant_sqnr(const qt_model *mo, const qt_setting *set, int *n_
   free(calib);
   return sqnr;
 }
-#endif
 
 qt_variant *qt_variant_build(const qt_model *mo, const qt_setting *set, bool analyze, char *err,
                              size_t errlen)
@@ -185,7 +181,6 @@ qt_variant *qt_variant_build(const qt_model *mo, const qt_setting *set, bool ana
         v->layer_sqnr[i] = INFINITY;
     return v;
   }
-#ifdef QT_HAVE_VARIANT
   qm_variant_spec spec;
   spec_from(set, &spec);
   qm_options o;
@@ -207,12 +202,6 @@ qt_variant *qt_variant_build(const qt_model *mo, const qt_setting *set, bool ana
   if (analyze)
     v->layer_sqnr = qt_variant_sqnr(mo, set, &v->n_layers);
   return v;
-#else
-  snprintf(err, errlen, "%s: %s is not available: this build has no quantized variants "
-           "(models/variant.c); playing the FP32 reference", mo->path, v->describe);
-  free(v);
-  return NULL;
-#endif
 }
 
 qt_model *qt_model_load(qt_plugin *self, const char *path, const qt_setting *set, bool analyze,
@@ -310,16 +299,12 @@ static qt_hist *hist_build(const qt_model *mo, const qt_variant *v, int linear)
     free(h);
     return NULL;
   }
-#ifdef QT_HAVE_VARIANT
   n = qm_model_linear_used_weights(src, linear, w, n);
   if (v && v->m) {
     h->n_levels = qm_model_linear_levels(src, linear, 0, h->levels, QT_MAX_LEVELS);
     if (h->n_levels < 0)
       h->n_levels = 0;
   }
-#else
-  memcpy(w, L->w, sizeof(float) * (size_t)n);
-#endif
   float lo = INFINITY, hi = -INFINITY;
   for (int i = 0; i < n; ++i) {
     if (w[i] < lo)
@@ -421,7 +406,6 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
     r.variant_job = true;
     r.var = v;
     LV2_Worker_Status st = respond(rh, sizeof r, &r);
-#ifdef QT_HAVE_VARIANT
     if (later && st == LV2_WORKER_SUCCESS) {
       qt_resp s;
       memset(&s, 0, sizeof s);
@@ -431,7 +415,6 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
       if (s.sqnr && respond(rh, sizeof s, &s) != LV2_WORKER_SUCCESS)
         free(s.sqnr);
     }
-#endif
     return st;
   }
   case QT_JOB_HIST: {
