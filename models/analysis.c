@@ -11,8 +11,6 @@
 */
 #include "variant.h"
 
-#include "engine_internal.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

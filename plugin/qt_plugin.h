@@ -25,9 +25,7 @@
 
 #include "engine.h"
 #include "model_file.h"
-#ifdef QT_HAVE_VARIANT
 #include "variant.h"
-#endif
 
 #include <lv2/atom/atom.h>
 #include <lv2/atom/forge.h>

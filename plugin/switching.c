@@ -213,7 +213,6 @@ void qt_model_reset_all(qt_model *M)
 
 static void start_fade(qt_plugin *self, qt_model *M, qt_variant *v)
 {
-#ifdef QT_HAVE_VARIANT
   if (v->m) {
     /* Seed from whatever has been running: the reference when it ran in
        the last step, else the playing variant. */
@@ -222,7 +221,6 @@ static void start_fade(qt_plugin *self, qt_model *M, qt_variant *v)
   }
   if (!v->m && !M->ref_was_live && M->var->m)
     qm_model_copy_state(M->ref, M->var->m);
-#endif
   M->var_old = M->var;
   M->var = v;
   M->fade_pos = 0;
@@ -375,10 +373,8 @@ void qt_model_step(qt_plugin *self, qt_model *M, const float *x, int n, float *y
 {
   qt_variant *v = M->var, *vo = M->var_old;
   bool need_ref = self->ref_live || !v->m || (vo && !vo->m);
-#ifdef QT_HAVE_VARIANT
   if (need_ref && !M->ref_was_live && v->m)
     qm_model_copy_state(M->ref, v->m); /* catch the idle reference up */
-#endif
   M->ref_was_live = need_ref;
 
   double t0 = now_s(), tq = 0, tr = 0;
@@ -431,10 +427,8 @@ void qt_model_step(qt_plugin *self, qt_model *M, const float *x, int n, float *y
 
   if (current) {
     size_t clipped = 0;
-#ifdef QT_HAVE_VARIANT
     if (v->m)
       clipped = qm_model_take_clipped(v->m);
-#endif
     if (need_ref) {
       qt_meters_feed(&self->meters, q, r, n, clipped);
       if (v->m)

@@ -78,7 +78,6 @@ void qt_model_destroy(qt_model *m)
   free(m);
 }
 
-#ifdef QT_HAVE_VARIANT
 /**
    Per-layer SQNR of a setting against the float model over the model's
    calibration clip: builds and runs a private copy of the variant, so it
@@ -103,7 +102,6 @@ static float *qt_variant_sqnr(const qt_model *mo, const qm_setting *set, int *n_
   free(calib);
   return sqnr;
 }
-#endif
 
 qt_variant *qt_variant_build(const qt_model *mo, const qm_setting *set, bool analyze, char *err,
                              size_t errlen)
@@ -126,7 +124,6 @@ qt_variant *qt_variant_build(const qt_model *mo, const qm_setting *set, bool ana
         v->layer_sqnr[i] = INFINITY;
     return v;
   }
-#ifdef QT_HAVE_VARIANT
   qm_options o;
   qm_options_default(&o);
   char e[QT_MSG_MAX];
@@ -146,12 +143,6 @@ qt_variant *qt_variant_build(const qt_model *mo, const qm_setting *set, bool ana
   if (analyze)
     v->layer_sqnr = qt_variant_sqnr(mo, set, &v->n_layers);
   return v;
-#else
-  snprintf(err, errlen, "%s: %s is not available: this build has no quantized variants "
-           "(models/variant.c); playing the FP32 reference", mo->path, v->describe);
-  free(v);
-  return NULL;
-#endif
 }
 
 qt_model *qt_model_load(qt_plugin *self, const char *path, const qm_setting *set, bool analyze,
@@ -251,16 +242,12 @@ static qt_hist *hist_build(const qt_model *mo, const qt_variant *v, int linear)
     free(h);
     return NULL;
   }
-#ifdef QT_HAVE_VARIANT
   n = qm_model_linear_used_weights(src, linear, w, n);
   if (v && v->m) {
     h->n_levels = qm_model_linear_levels(src, linear, 0, h->levels, QT_MAX_LEVELS);
     if (h->n_levels < 0)
       h->n_levels = 0;
   }
-#else
-  memcpy(w, L->w, sizeof(float) * (size_t)n);
-#endif
   float lo = INFINITY, hi = -INFINITY;
   for (int i = 0; i < n; ++i) {
     if (w[i] < lo)
@@ -362,7 +349,6 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
     r.variant_job = true;
     r.var = v;
     LV2_Worker_Status st = respond(rh, sizeof r, &r);
-#ifdef QT_HAVE_VARIANT
     if (later && st == LV2_WORKER_SUCCESS) {
       qt_resp s;
       memset(&s, 0, sizeof s);
@@ -372,7 +358,6 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
       if (s.sqnr && respond(rh, sizeof s, &s) != LV2_WORKER_SUCCESS)
         free(s.sqnr);
     }
-#endif
     return st;
   }
   case QT_JOB_HIST: {

@@ -1,6 +1,6 @@
 /*
   quantone-render: render a WAV file through the real quantone.lv2 plugin
-  (loaded with lilv, driven by the project's test host tests/plugin/host.c)
+  (loaded with lilv, driven by the project's lilv host lv2host/host.c)
   for a list of settings, and report what each costs and saves.
 
   Why through the plugin and not the engine: the report is meant to be

@@ -1,12 +1,13 @@
 /*
-  A minimal lilv host for testing the real quantone.lv2 bundle: URID map and
-  unmap, options (block lengths, sample rate), log, a synchronous worker
-  (jobs scheduled in run() are executed after it returns and their answers
+  A minimal lilv host for the real quantone.lv2 bundle, shared by the plugin
+  tests and quantone-render (lv2host/meson.build): URID map and unmap,
+  options (block lengths, sample rate), log, a synchronous worker (jobs
+  scheduled in run() are executed after it returns and their answers
   delivered before the next run, as jalv does without threads), patch:Set
   and patch:Get on the control port, and parsing of the notify port.
 */
-#ifndef QUANTONE_TESTS_PLUGIN_HOST_H
-#define QUANTONE_TESTS_PLUGIN_HOST_H
+#ifndef QUANTONE_LV2HOST_HOST_H
+#define QUANTONE_LV2HOST_HOST_H
 
 #include "quantone_ports.h"
 
@@ -77,7 +78,9 @@ typedef struct {
   int jobs_per_round;
 } qh_opts;
 
-/** Counters of the interposed allocator and mutex (0 when not interposed). */
+/** Counters of the interposed allocator and mutex (0 when not interposed).
+    Defined by the test-only interpose.c (qh_interpose_dep), so a program
+    that links the host alone cannot read counters nobody keeps. */
 extern long qh_allocs_in_run, qh_locks_in_run;
 extern bool qh_interposed;
 

@@ -1,13 +1,10 @@
 /*
-  The test host (see host.h), including the allocation / lock counters:
-  malloc, calloc, realloc, free, aligned allocators and pthread_mutex_lock
-  are interposed in this executable (exported with -rdynamic, so the
-  dlopen'ed plugin and the libraries it uses resolve to them) and count
-  while the thread-local "in run" flag is set, i.e. while run() or
-  work_response() is on the stack. Under AddressSanitizer its own
-  interceptors own these symbols, so the counters are off there.
+  The lilv host (see host.h). The allocation / lock counters are not here:
+  they are interpose.c, which only the tests link. This file just marks
+  the stretches that run audio-thread code (qh_in_run) for them.
 */
 #include "host.h"
+#include "host_run.h"
 
 #include <lv2/atom/util.h>
 #include <lv2/buf-size/buf-size.h>
@@ -16,8 +13,6 @@
 #include <lv2/parameters/parameters.h>
 #include <lv2/patch/patch.h>
 
-#include <dlfcn.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -25,75 +20,7 @@
 #include <string.h>
 #include <time.h>
 
-long qh_allocs_in_run, qh_locks_in_run;
-static _Thread_local int in_run;
-
-#if defined(__SANITIZE_ADDRESS__) || defined(QH_NO_INTERPOSE)
-/* QH_NO_INTERPOSE: tools (quantone-render) reuse this host without
-   replacing the process's allocator */
-bool qh_interposed = false;
-#else
-bool qh_interposed = true;
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-extern void __libc_free(void *);
-
-static void count_alloc(void)
-{
-  if (in_run)
-    __atomic_fetch_add(&qh_allocs_in_run, 1, __ATOMIC_RELAXED);
-}
-
-void *malloc(size_t n)
-{
-  count_alloc();
-  return __libc_malloc(n);
-}
-void *calloc(size_t a, size_t b)
-{
-  count_alloc();
-  return __libc_calloc(a, b);
-}
-void *realloc(void *p, size_t n)
-{
-  count_alloc();
-  return __libc_realloc(p, n);
-}
-void free(void *p)
-{
-  if (p)
-    count_alloc();
-  __libc_free(p);
-}
-void *aligned_alloc(size_t a, size_t n)
-{
-  count_alloc();
-  return __libc_memalign(a, n);
-}
-void *memalign(size_t a, size_t n)
-{
-  count_alloc();
-  return __libc_memalign(a, n);
-}
-int posix_memalign(void **p, size_t a, size_t n)
-{
-  count_alloc();
-  *p = __libc_memalign(a, n);
-  return *p ? 0 : 12;
-}
-
-static int (*real_lock)(pthread_mutex_t *);
-int pthread_mutex_lock(pthread_mutex_t *m)
-{
-  if (in_run)
-    __atomic_fetch_add(&qh_locks_in_run, 1, __ATOMIC_RELAXED);
-  if (!real_lock)
-    real_lock = (int (*)(pthread_mutex_t *))dlsym(RTLD_NEXT, "pthread_mutex_lock");
-  return real_lock(m);
-}
-#endif
+_Thread_local int qh_in_run;
 
 /* ---- URID map ----------------------------------------------------------------- */
 
@@ -164,10 +91,6 @@ static LV2_Log_Log log_feature = {NULL, log_printf, log_vprintf};
 void qh_world_init(LilvWorld *world)
 {
   (void)world;
-#if !defined(__SANITIZE_ADDRESS__) && !defined(QH_NO_INTERPOSE)
-  if (!real_lock) /* resolve before any run(): dlsym may allocate */
-    real_lock = (int (*)(pthread_mutex_t *))dlsym(RTLD_NEXT, "pthread_mutex_lock");
-#endif
   log_Note = map_uri(NULL, LV2_LOG__Note);
   log_Trace = map_uri(NULL, LV2_LOG__Trace);
   U.atom_Object = map_uri(NULL, LV2_ATOM__Object);
@@ -295,9 +218,9 @@ static void worker_round(qhost *h)
   for (size_t off = 0; off < h->resps_len;) {
     uint32_t size;
     memcpy(&size, h->resps + off, sizeof size);
-    in_run = 1; /* work_response is audio-thread code: held to the same rules */
+    qh_in_run = 1; /* work_response is audio-thread code: held to the same rules */
     h->worker->work_response(handle, size, h->resps + off + 8);
-    in_run = 0;
+    qh_in_run = 0;
     off += 8 + ((size + 7u) & ~7u);
   }
   h->resps_len = 0;
@@ -541,9 +464,9 @@ void qh_run(qhost *h, const float *in, float *out, uint32_t n)
   struct timespec t0, t1, c0, c1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
-  in_run = 1;
+  qh_in_run = 1;
   lilv_instance_run(h->inst, n);
-  in_run = 0;
+  qh_in_run = 0;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   h->last_run_s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
