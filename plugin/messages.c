@@ -136,10 +136,10 @@ static bool send_path(qt_plugin *self)
 static bool send_info(qt_plugin *self)
 {
   const qt_uris *u = &self->uris;
-  qt_model *M = self->model;
+  qt_slot *M = self->model;
   const qm_desc *d = M->desc;
   const qt_variant *v = M->var_pending ? M->var_pending : M->var;
-  if (!room(self, M->info_bytes)) /* summed once in the worker (qt_model_load) */
+  if (!room(self, M->info_bytes)) /* summed once in the worker (qt_slot_load) */
     return false;
   LV2_Atom_Forge *f = &self->forge;
   LV2_Atom_Forge_Frame fr, tup;
@@ -192,7 +192,7 @@ static bool send_error(qt_plugin *self)
 static bool send_sqnr(qt_plugin *self)
 {
   const qt_uris *u = &self->uris;
-  qt_model *M = self->model;
+  qt_slot *M = self->model;
   const qt_variant *v = M->var_pending ? M->var_pending : M->var;
   if (!v->layer_sqnr)
     return true; /* nothing analysed (no map at build time): nothing to send */

@@ -88,7 +88,7 @@ static LV2_Handle instantiate(const LV2_Descriptor *desc, double rate, const cha
       that fails the plugin still instantiates (a NULL instance crashes some
       hosts) and passes audio through, saying why in the log and the UI. */
   char err[QT_MSG_MAX];
-  qt_model *m = qt_model_load(self, self->default_model, &self->want, self->map != NULL, err,
+  qt_slot *m = qt_slot_load(self, self->default_model, &self->want, self->map != NULL, err,
                               sizeof err);
   if (m) {
     qt_install_model(self, m, false);
@@ -137,7 +137,7 @@ static void activate(LV2_Handle h)
   if (self->bg)
     qt_bgworker_quiesce(self->bg); /* nothing of the thread's is still on its way */
   if (self->model) {
-    qt_model_reset_all(self->model);
+    qt_slot_reset_all(self->model);
     qt_meters_reset(&self->meters, self->model->rate);
   }
   qt_dcblock_reset(&self->dcblock);
@@ -210,9 +210,9 @@ static void process(qt_plugin *self, const float *in, float *out, uint32_t n)
     qt_gain_apply(&self->in_gain, self->dry, self->xbuf, k);
     float *wet = self->wet_buf;
     if (self->model) {
-      qt_model_host_step(self, self->model, self->xbuf, k, wet, true);
+      qt_slot_host_step(self, self->model, self->xbuf, k, wet, true);
       if (self->model_old) {
-        qt_model_host_step(self, self->model_old, self->xbuf, k, self->wet_old, false);
+        qt_slot_host_step(self, self->model_old, self->xbuf, k, self->wet_old, false);
         int i = 0;
         for (; i < k && self->mfade_pos < self->mfade_len; ++i) {
           if (self->mfade_hold > 0) { /* the new model's output is not there yet */
@@ -249,12 +249,12 @@ static void process(qt_plugin *self, const float *in, float *out, uint32_t n)
 static void recover(qt_plugin *self, float *out, uint32_t n)
 {
   if (self->model) {
-    qt_model *M = self->model;
+    qt_slot *M = self->model;
     if (M->var_old) {
       qt_garbage(self, QT_FREE_VARIANT, M->var_old);
       M->var_old = NULL;
     }
-    qt_model_reset_all(M);
+    qt_slot_reset_all(M);
     qt_meters_reset(&self->meters, M->rate);
   }
   if (self->model_old) {
@@ -327,7 +327,7 @@ static void cleanup(LV2_Handle h)
   qt_plugin *self = h;
   qt_bgworker_free(self->bg); /* first: it may still read the models */
   for (int i = 0; i < self->n_inbox; ++i) {
-    qt_model_destroy(self->inbox[i].model);
+    qt_slot_destroy(self->inbox[i].model);
     qt_variant_destroy(self->inbox[i].var);
     free(self->inbox[i].hist);
     free(self->inbox[i].sqnr); /* a late SQNR answer the thread handed back at the end */
@@ -335,14 +335,14 @@ static void cleanup(LV2_Handle h)
   for (int i = 0; i < self->n_garbage; ++i) {
     void *p = self->garbage[i].ptr;
     if (self->garbage[i].kind == QT_FREE_MODEL)
-      qt_model_destroy(p);
+      qt_slot_destroy(p);
     else if (self->garbage[i].kind == QT_FREE_VARIANT)
       qt_variant_destroy(p);
     else
       free(p);
   }
-  qt_model_destroy(self->model);
-  qt_model_destroy(self->model_old);
+  qt_slot_destroy(self->model);
+  qt_slot_destroy(self->model_old);
   free(self->hist);
   free(self->xbuf);
   free(self->dry);

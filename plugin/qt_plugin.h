@@ -3,7 +3,7 @@
   per concern: plugin.c lifecycle and run(), worker.c, state.c,
   switching.c, meters.c, monitor.c, levels.c, resample.c, messages.c).
 
-  Ownership, in one paragraph: every qt_model, qt_variant and qt_hist is
+  Ownership, in one paragraph: every qt_slot, qt_variant and qt_hist is
   allocated by the worker (the host's, or for hosts without one the
   plugin's own thread, bgworker.c; synchronously at instantiate, restore
   and, for those hosts, activate) and handed to the audio thread
@@ -64,7 +64,7 @@
 
 typedef struct qt_variant {
   qm_setting set;
-  unsigned model_id; /**< qt_model.id it was built from */
+  unsigned model_id; /**< qt_slot.id it was built from */
   unsigned serial;   /**< unique per built variant: matches late SQNR results */
   qm_model *m;       /**< NULL for FP32: the model's reference plays */
   size_t weight_bytes;
@@ -86,7 +86,7 @@ typedef struct qt_hist {
 /** Host rate <-> model rate conversion (resample.c). */
 typedef struct qt_resampler qt_resampler;
 
-typedef struct qt_model {
+typedef struct qt_slot {
   /* Immutable once built (the worker may read these). */
   unsigned id;
   char *path;
@@ -108,7 +108,7 @@ typedef struct qt_model {
   qt_resampler *rs;       /**< NULL when host rate == model rate */
   int mcap;               /**< model-rate frames per step (buffer size) */
   float *x, *q, *r, *qo, *mix; /**< model-rate scratch [mcap] */
-} qt_model;
+} qt_slot;
 
 /* ---- Meters, monitor, levels --------------------------------------------- */
 
@@ -184,7 +184,7 @@ typedef struct {
   uint32_t free_kind;
   uint32_t gen; /**< LOAD: the request generation it was scheduled for */
   qm_setting set;
-  const qt_model *model; /**< VARIANT / HIST: derive from (read only) */
+  const qt_slot *model; /**< VARIANT / HIST: derive from (read only) */
   const qt_variant *var; /**< HIST: weights to show (NULL: the reference) */
   void *ptr;             /**< FREE */
   int32_t linear;        /**< HIST */
@@ -203,7 +203,7 @@ typedef struct {
   uint32_t type;
   bool variant_job; /**< the job was a VARIANT request (clears in-flight) */
   uint32_t gen;     /**< MODEL / ERROR / SUPERSEDED of a LOAD: its generation */
-  qt_model *model;
+  qt_slot *model;
   qt_variant *var;
   qt_hist *hist;
   float *sqnr;         /**< SQNR: [n_sqnr] dB (owned; freed if unclaimed) */
@@ -258,8 +258,8 @@ typedef struct qt_plugin {
   atomic_uint next_model_id;
 
   /* Models. */
-  qt_model *model;     /**< playing (NULL: no model, audio passes through) */
-  qt_model *model_old; /**< fading out after a load */
+  qt_slot *model;     /**< playing (NULL: no model, audio passes through) */
+  qt_slot *model_old; /**< fading out after a load */
   int mfade_pos, mfade_len; /**< host-rate samples */
   /** Host-rate frames the old model still plays alone before the fade:
       the new model's resampler latency, whose start-up zeros would
@@ -332,11 +332,11 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
 LV2_Worker_Status qt_work_response(LV2_Handle h, uint32_t size, const void *data);
 /** Run a job in the worker, or right here when the host has none. */
 bool qt_schedule(qt_plugin *self, const qt_job *job, uint32_t size);
-qt_model *qt_model_load(qt_plugin *self, const char *path, const qm_setting *set, bool analyze,
+qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, bool analyze,
                         char *err, size_t errlen);
-qt_variant *qt_variant_build(const qt_model *mo, const qm_setting *set, bool analyze, char *err,
+qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, bool analyze, char *err,
                              size_t errlen);
-void qt_model_destroy(qt_model *m);
+void qt_slot_destroy(qt_slot *m);
 void qt_variant_destroy(qt_variant *v);
 
 /* bgworker.c: a worker thread for hosts without the LV2 worker */
@@ -361,15 +361,15 @@ void qt_request_load(qt_plugin *self, const char *path, uint32_t len);
 void qt_kick_load(qt_plugin *self);
 void qt_request_hist(qt_plugin *self);
 void qt_take_inbox(qt_plugin *self);
-void qt_install_model(qt_plugin *self, qt_model *m, bool fade);
+void qt_install_model(qt_plugin *self, qt_slot *m, bool fade);
 void qt_garbage(qt_plugin *self, uint32_t kind, void *ptr);
 void qt_flush_garbage(qt_plugin *self);
 /** Model-rate step of one model: quantized / reference / fades / meters. */
-void qt_model_step(qt_plugin *self, qt_model *M, const float *x, int n, float *y, bool current);
-/** Host-rate step of one model (resampling around qt_model_step). */
-void qt_model_host_step(qt_plugin *self, qt_model *M, const float *x, int k, float *y,
+void qt_slot_step(qt_plugin *self, qt_slot *M, const float *x, int n, float *y, bool current);
+/** Host-rate step of one model (resampling around qt_slot_step). */
+void qt_slot_host_step(qt_plugin *self, qt_slot *M, const float *x, int k, float *y,
                         bool current);
-void qt_model_reset_all(qt_model *M);
+void qt_slot_reset_all(qt_slot *M);
 void qt_set_error(qt_plugin *self, const char *msg);
 void qt_publish_path(qt_plugin *self, const char *path);
 void qt_read_path(qt_plugin *self, char *out, size_t len);

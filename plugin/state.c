@@ -92,7 +92,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
   qm_setting fp; /* run() requests the controls' variant */
   qm_setting_default(&fp);
   qm_setting_normalise(&fp);
-  qt_model *m = qt_model_load(self, path, &fp, true, err, sizeof err);
+  qt_slot *m = qt_slot_load(self, path, &fp, true, err, sizeof err);
   bool missing = m == NULL;
   if (missing) {
     char msg[QT_MSG_MAX];
@@ -104,7 +104,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
              why);
     lv2_log_error(&self->logger, "Quantone: %s\n", msg);
     qt_set_error(self, msg);
-    m = qt_model_load(self, self->default_model, &fp, true, err, sizeof err);
+    m = qt_slot_load(self, self->default_model, &fp, true, err, sizeof err);
     if (!m)
       lv2_log_error(&self->logger, "Quantone: default model: %s\n", err);
   }
@@ -113,7 +113,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
   qt_seqstr_write(&self->load_req, "", 0, ++self->load_gen);
   self->load_pending = false;
   if (m) {
-    qt_model_reset_all(m);
+    qt_slot_reset_all(m);
     qt_install_model(self, m, false);
     if (self->model_old) { /* a load was fading: session load wins at once */
       qt_garbage(self, QT_FREE_MODEL, self->model_old);

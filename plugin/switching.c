@@ -9,7 +9,7 @@
     the old variant's over QT_FADE_S. A variant that arrives during a fade
     waits (var_pending) and a stale one (setting changed again, or built for
     a model that has been replaced) is handed back unplayed.
-  - A loaded file becomes a new qt_model; both models run for QT_FADE_S
+  - A loaded file becomes a new qt_slot; both models run for QT_FADE_S
     while their (host-rate) outputs crossfade.
   - Replaced objects go to the garbage list; run() hands them to the worker.
 */
@@ -107,7 +107,7 @@ void qt_read_path(qt_plugin *self, char *out, size_t len)
 /* ---- Requests ---------------------------------------------------------------------- */
 
 /** The setting the playing model is heading to (pending, else playing). */
-static const qm_setting *target_setting(const qt_model *M)
+static const qm_setting *target_setting(const qt_slot *M)
 {
   return M->var_pending ? &M->var_pending->set : &M->var->set;
 }
@@ -117,7 +117,7 @@ void qt_request_variant(qt_plugin *self)
   /** Not held back by a pending load: a variant of the playing model is
       what the player hears until the new file is ready (and one built
       for a model replaced meanwhile is dropped as stale). */
-  qt_model *M = self->model;
+  qt_slot *M = self->model;
   if (!M || self->var_inflight)
     return;
   if (qm_setting_eq(&self->want, target_setting(M)))
@@ -199,7 +199,7 @@ void qt_request_hist(qt_plugin *self)
    block's work, not a prewarm of 4,093 samples (A1) or half a second
    (LSTM) per model.
 */
-void qt_model_reset_all(qt_model *M)
+void qt_slot_reset_all(qt_slot *M)
 {
   qm_model_restore_prewarm(M->ref);
   if (M->var && M->var->m)
@@ -211,7 +211,7 @@ void qt_model_reset_all(qt_model *M)
   M->ref_was_live = true;
 }
 
-static void start_fade(qt_plugin *self, qt_model *M, qt_variant *v)
+static void start_fade(qt_plugin *self, qt_slot *M, qt_variant *v)
 {
   if (v->m) {
     /* Seed from whatever has been running: the reference when it ran in
@@ -235,7 +235,7 @@ static void start_fade(qt_plugin *self, qt_model *M, qt_variant *v)
 
 static void take_variant(qt_plugin *self, qt_variant *v)
 {
-  qt_model *M = self->model;
+  qt_slot *M = self->model;
   if (!M || v->model_id != M->id || !qm_setting_eq(&v->set, &self->want)) {
     qt_garbage(self, QT_FREE_VARIANT, v); /* stale */
     return;
@@ -249,7 +249,7 @@ static void take_variant(qt_plugin *self, qt_variant *v)
   start_fade(self, M, v);
 }
 
-void qt_install_model(qt_plugin *self, qt_model *m, bool fade)
+void qt_install_model(qt_plugin *self, qt_slot *m, bool fade)
 {
   if (self->model_old) {
     qt_garbage(self, QT_FREE_MODEL, self->model_old);
@@ -284,7 +284,7 @@ void qt_install_model(qt_plugin *self, qt_model *m, bool fade)
     if that variant is still playing or waiting; otherwise free it. */
 static void attach_sqnr(qt_plugin *self, const qt_resp *r)
 {
-  qt_model *M = self->model;
+  qt_slot *M = self->model;
   qt_variant *cand[2] = {M ? M->var : NULL, M ? M->var_pending : NULL};
   for (int i = 0; i < 2; ++i) {
     qt_variant *v = cand[i];
@@ -369,7 +369,7 @@ static bool all_finite(const float *x, int n)
   return true;
 }
 
-void qt_model_step(qt_plugin *self, qt_model *M, const float *x, int n, float *y, bool current)
+void qt_slot_step(qt_plugin *self, qt_slot *M, const float *x, int n, float *y, bool current)
 {
   qt_variant *v = M->var, *vo = M->var_old;
   bool need_ref = self->ref_live || !v->m || (vo && !vo->m);
@@ -420,7 +420,7 @@ void qt_model_step(qt_plugin *self, qt_model *M, const float *x, int n, float *y
 
   if (!all_finite(q, n) || !all_finite(r, n)) {
     /* A model that blew up must not keep playing garbage: restart it. */
-    qt_model_reset_all(M);
+    qt_slot_reset_all(M);
     memset(y, 0, (size_t)n * sizeof(float));
     return;
   }
@@ -442,16 +442,16 @@ void qt_model_step(qt_plugin *self, qt_model *M, const float *x, int n, float *y
   qt_monitor_run(&self->monitor, q, r, y, n, current);
 }
 
-void qt_model_host_step(qt_plugin *self, qt_model *M, const float *x, int k, float *y,
+void qt_slot_host_step(qt_plugin *self, qt_slot *M, const float *x, int k, float *y,
                         bool current)
 {
   if (!M->rs) {
-    qt_model_step(self, M, x, k, y, current);
+    qt_slot_step(self, M, x, k, y, current);
     return;
   }
   int m = qt_resampler_up(M->rs, x, k, M->x, M->mcap);
   if (m > 0) {
-    qt_model_step(self, M, M->x, m, M->mix, current);
+    qt_slot_step(self, M, M->x, m, M->mix, current);
     qt_resampler_down(M->rs, M->mix, m);
   }
   qt_resampler_read(M->rs, y, k);

@@ -58,7 +58,7 @@ void qt_variant_destroy(qt_variant *v)
   free(v);
 }
 
-void qt_model_destroy(qt_model *m)
+void qt_slot_destroy(qt_slot *m)
 {
   if (!m)
     return;
@@ -83,7 +83,7 @@ void qt_model_destroy(qt_model *m)
    calibration clip: builds and runs a private copy of the variant, so it
    is slow (it never delays a switch: see QT_JOB_VARIANT). NULL on failure.
 */
-static float *qt_variant_sqnr(const qt_model *mo, const qm_setting *set, int *n_out)
+static float *qt_variant_sqnr(const qt_slot *mo, const qm_setting *set, int *n_out)
 {
   qm_analysis an;
   memset(&an, 0, sizeof an);
@@ -103,7 +103,7 @@ static float *qt_variant_sqnr(const qt_model *mo, const qm_setting *set, int *n_
   return sqnr;
 }
 
-qt_variant *qt_variant_build(const qt_model *mo, const qm_setting *set, bool analyze, char *err,
+qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, bool analyze, char *err,
                              size_t errlen)
 {
   qt_variant *v = calloc(1, sizeof *v);
@@ -145,14 +145,14 @@ qt_variant *qt_variant_build(const qt_model *mo, const qm_setting *set, bool ana
   return v;
 }
 
-qt_model *qt_model_load(qt_plugin *self, const char *path, const qm_setting *set, bool analyze,
+qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, bool analyze,
                         char *err, size_t errlen)
 {
   err[0] = 0;
   qm_desc *d = qm_load_file(path, err, errlen);
   if (!d)
     return NULL;
-  qt_model *mo = calloc(1, sizeof *mo);
+  qt_slot *mo = calloc(1, sizeof *mo);
   if (!mo) {
     qm_desc_free(d);
     snprintf(err, errlen, "%s: out of memory", path);
@@ -214,13 +214,13 @@ qt_model *qt_model_load(qt_plugin *self, const char *path, const qm_setting *set
 fail:
   if (!err[0])
     snprintf(err, errlen, "%s: cannot build the model", path);
-  qt_model_destroy(mo);
+  qt_slot_destroy(mo);
   return NULL;
 }
 
 /* ---- Histograms --------------------------------------------------------------- */
 
-static qt_hist *hist_build(const qt_model *mo, const qt_variant *v, int linear)
+static qt_hist *hist_build(const qt_slot *mo, const qt_variant *v, int linear)
 {
   if (mo->n_linears <= 0)
     return NULL;
@@ -319,7 +319,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
       r.gen = job->gen;
       return respond(rh, sizeof r, &r);
     }
-    qt_model *m = qt_model_load(self, path, &job->set, analyze, err, sizeof err);
+    qt_slot *m = qt_slot_load(self, path, &job->set, analyze, err, sizeof err);
     if (!m) {
       free(path);
       return respond_error(self, respond, rh, false, job->gen, err);
@@ -370,7 +370,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
   }
   case QT_JOB_FREE:
     if (job->free_kind == QT_FREE_MODEL)
-      qt_model_destroy(job->ptr);
+      qt_slot_destroy(job->ptr);
     else if (job->free_kind == QT_FREE_VARIANT)
       qt_variant_destroy(job->ptr);
     else if (job->free_kind == QT_FREE_HIST || job->free_kind == QT_FREE_BUFFER)
