@@ -86,6 +86,10 @@ typedef struct qt_hist {
 /** Host rate <-> model rate conversion (resample.c). */
 typedef struct qt_resampler qt_resampler;
 
+/** A model file as the plugin loaded it: its description, the float
+    reference engine (a qm_model, models/engine.h), the variants playing and
+    fading, and the resampler between host and model rate. Named apart from
+    qm_model on purpose: it holds engines, it is not one. */
 typedef struct qt_slot {
   /* Immutable once built (the worker may read these). */
   unsigned id;
