@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The controls column: precision and scheme as segmented buttons (mapping,
   range, granularity, activations and what they cost), then the areas of

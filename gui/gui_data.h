@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Everything the GUI knows about the plugin, as plain data: the last
   value of every port, what the notify messages said, and the view data

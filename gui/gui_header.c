@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The window's header: title, the model chooser ("Load model…" and its
   file dialog), the model's name / info / variant labels, and the error

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   quantone_gui: the GUI helper process of the external UI. The shim
   (ui_external.c) starts it from the bundle with one end of a socket pair

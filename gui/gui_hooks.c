@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Test hooks for scripted checks of the real window in real hosts
   (tests/gui: gui-jalv, gui-shim), compiled only with

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   What the window's files share (gui_window.c and the per-area files
   gui_header.c, gui_controls.c, gui_levels.c, gui_views.c): the window

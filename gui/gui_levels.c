@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Monitor (what the player hears: quantized, reference or error), the
   error gain and input / output levels as dB scales, and bypass.

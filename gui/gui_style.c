@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The window's look (see gui_style.h): one CSS sheet, in the palette of
   the views (views.h), applied to the Quantone widget tree only.

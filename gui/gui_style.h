@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The Quantone window's CSS. Applied per widget (never to the screen):
   in-process, the host's own widgets keep their look.

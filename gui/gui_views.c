@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The views grid: six cairo views (views.h) in drawing areas, redrawn
   by the window's timer when marked dirty, and the chooser of the layer

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The Quantone window (see gui_window.h): construction, port events and
   notify messages in, the redraw timer, keyboard shortcuts, teardown. The

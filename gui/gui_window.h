@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The Quantone window contents: every widget, its CSS and the plumbing
   between widgets, views and the plugin. Used by both UI binaries: the

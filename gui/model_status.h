@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   What the model name label says, as plain data (no GTK, tested headless):
   the model's name, or "model missing: PATH" while a saved session's model

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Frame queueing and non-blocking I/O for pipe_proto.h. Neither side may
   block on the other: the host's UI thread must not stall when the helper

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The framed protocol between the external-UI shim (in the host) and the
   GUI helper process, over one AF_UNIX stream socket pair (a bidirectional

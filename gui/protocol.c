@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Notify-message decoding and control-message forging (see protocol.h and
   the protocol comment in quantone_ports.h). Every read is bounds-checked

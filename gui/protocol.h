@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The GUI side of the atom protocol documented in quantone_ports.h:
   decoding notify messages into qg_gui_data, forging patch:Get / patch:Set.

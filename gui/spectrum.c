@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Hann-windowed FFT magnitude of signal and error, averaged over frames in
   the power domain (averaging dB would bias low), scaled so a full-scale

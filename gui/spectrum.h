@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Spectrum analysis of the scope frames (signal and error) for the
   spectrum view. FFTW plans are made once, in qg_spectrum_new, on the GUI

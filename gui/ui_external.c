@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   quantone_ui_ext.so: the external-UI shim. It links no GTK (a GTK2 host
   like Ardour cannot have GTK3 in its process); it starts the GUI helper

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The in-process ui:Gtk3UI (quantone_ui_gtk3.so): native in jalv.gtk3,
   bridged by Carla. A thin LV2 wrapper around gui_window.c; the host owns

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Palette, panel chrome, text and layout shared by every view. Text uses
   cairo's toy font API ("sans-serif" through fontconfig): enough for short

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Cost panel: what the chosen precision buys. DSP time relative to the
   FP32 reference (a marker at 1x, so "faster" is left of it) and weight

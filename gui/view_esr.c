@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   ESR meter: the current error-to-signal ratio as a number and a bar, and
   its last seconds as a graph, both over colour bands that say what the

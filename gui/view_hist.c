@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Weight histogram of one layer with the active scheme's quantization
   levels drawn over it: the player sees whether the levels sit where the

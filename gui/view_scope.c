@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Scope: the float reference and the quantized output overlaid (upper
   part, shared scale so a level difference shows), and their difference

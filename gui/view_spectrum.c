@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Error spectrum against signal spectrum: where in frequency the
   quantization error lives. Log frequency axis (how we hear pitch), dB

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Per-layer SQNR bars: each observed layer's output against the float
   model's same layer, in network order, so error accumulating through the

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Activation quantization drivers, the same for every instruction set: the
   per-column scale logic of qk.h written once, on top of the two per-ISA

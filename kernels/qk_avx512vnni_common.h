@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   What the AVX-512 VNNI files share: the packed integer layout (described
   in qk_avx512vnni.c, which writes it), the vpdpbusd steps that read it and

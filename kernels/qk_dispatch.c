@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Choosing an instruction set once per process, and routing the public
   calls to it. Packed weights remember the ISA they were packed for, so a

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Internals shared by the kernel implementations: the packed-weight object
   and the table of functions each instruction set provides.

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   AArch64 Advanced SIMD kernels (baseline ARMv8-A, every AArch64 CPU).
   Layout and the shared int8 GEMM body: qk_neon_common.h. This file also

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Code shared by the two AArch64 kernel files, qk_neon.c (baseline Advanced
   SIMD) and qk_neon_dotprod.c (ARMv8.2 sdot). Both read the same packed

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   AArch64 kernels for CPUs with the ARMv8.2 dot product (sdot), compiled
   with -march=armv8.2-a+dotprod and only called when HWCAP_ASIMDDP is set.

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The ISA-independent half of packing: validate a weight description, copy
   its scales, zero points and value table, then let the chosen ISA lay out

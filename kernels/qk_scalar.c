@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Portable C kernels: always built, the oracle every SIMD path is tested
   against. Written for clarity, one output at a time, in exactly the order

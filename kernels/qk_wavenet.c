@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The int8 WaveNet layer's entry points (qk.h): the step-by-step
   composition that defines the result, and the dispatch to an ISA's fused

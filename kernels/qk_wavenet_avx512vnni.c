@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The int8 WaveNet layer on AVX-512 VNNI (qk.h: qk_wavenet_layer_s8),
   fused. The composition in qk_wavenet.c runs `taps` GEMMs over columns

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The lilv host (see host.h). The allocation / lock counters are not here:
   they are interpose.c, which only the tests link. This file just marks

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   A minimal lilv host for the real quantone.lv2 bundle, shared by the plugin
   tests and quantone-render (lv2host/meson.build): URID map and unmap,

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   What host.c shares with the test-only interposition (interpose.c) and
   nobody else: the flag that says the calling thread is inside the plugin's

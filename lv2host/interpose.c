@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Test-only part of the lilv host (see host.h): the allocation / lock
   counters behind qh_allocs_in_run and qh_locks_in_run. malloc, calloc,

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Activations. See activation.h for the choice between libm and qk_*.
 */

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Offline analysis of a variant against the float model (variant.h,
   qm_analyze): both models run side by side over the same signal, block by

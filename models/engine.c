@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Architecture-independent half of the engine: options, the model object,
   block splitting, gains, reset and prewarm, taps and registries.

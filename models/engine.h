@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Quantone float reference engine: streaming inference of a loaded model
   (model_file.h) on the kernels of kernels/qk.h.

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Engine internals shared by the architecture files (wavenet.c,
   sequential.c) and engine.c. Not part of the public API.

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Splits a model file's JSON text, fed in pieces as it is read, into the
   numbers of its top-level "weights" array, converted straight into a

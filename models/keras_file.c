@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Loader for RTNeural / AIDA-X keras-style JSON (.json, .aidax):
     {"in_shape": [null, null, 1], "in_skip": 0|1, "in_gain": dB, "out_gain": dB,

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The one place where the engine multiplies by a weight matrix. See linear.h.
 */

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   qm_linear: every weight matrix of every architecture goes through this one
   object, so a network can be rebuilt at another precision by swapping what

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Shared by the model-file loaders (not installed, not for the engine):
   error reporting, the description's allocation list, and typed access to

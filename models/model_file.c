@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Model-file plumbing shared by the loaders: messages, the description's
   memory, typed JSON access, reading files, dispatch by content.

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Quantone model files: what a `.nam` or RTNeural / AIDA-X keras JSON file
   says, as an in-memory description the engine (engine.h) builds from.

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Loader for Neural Amp Modeler `.nam` files, versions 0.5.x: WaveNet (A1),
   LSTM and Linear. The weight layouts follow NeuralAmpModelerCore, as

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Weight quantizer: linear (symmetric / asymmetric), power-of-two and
   k-means mappings at 8, 4 and 2 bits, per tensor / channel / group.

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Quantone weight quantizer: float weight matrices -> the integer or
   codebook descriptions (qk_weights) that kernels/ packs and runs.

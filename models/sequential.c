@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Sequential models: LSTM, GRU, Dense, Activation and FIR layers in a chain
   (NAM LSTM = LSTM layers + a dense head; NAM Linear = one FIR; keras /

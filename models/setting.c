@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Quantization settings: name tables, normal form, description, string
   form. See setting.h for the contract. Every table is indexed by its enum

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   A quantization setting: the one type that says how a model is quantized
   (precision, mapping, symmetry, granularity and group size, activations

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Variants: a qm_model rebuilt in place at one precision and scheme. See
   variant.h for the contract.

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Variants: one model file at one precision and scheme, and what that
   precision costs. This is the engine interface the plugin, the tools and

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   A worker of our own, for hosts that give the plugin no LV2 worker (a
   plain lilv host with only URID map, lv2apply, and the LADSPA entry point,

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   DC blocker: a first-order high-pass at QT_DCBLOCK_HZ (bilinear, with the
   cut-off prewarped), as NAM's and AIDA-X's plugins put on their output.

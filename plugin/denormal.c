@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Denormals cost up to 100x per operation on x86 and appear in every decaying
   recurrence (LSTM cell state, filter tails after the input stops). run()

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Quantone as a LADSPA plugin: the same DSP as the LV2 plugin, for hosts
   that only speak LADSPA (sox, applyplugin, older DAWs).

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Smoothed gains: input level, output level and the bypass (enabled) mix.
   Controls move in steps (a host writes a new value per block); applying a

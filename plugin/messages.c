@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The atom side of the plugin: patch:Set / patch:Get from the UI, and
   every message to it (model path and info, errors, scope frames,

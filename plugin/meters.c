@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Output meters: ESR of the quantized path against the float reference over
   a sliding window, clipped (saturated int8) activations per second, and

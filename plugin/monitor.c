@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   What the player hears: the quantized path, the float reference, or their
   difference raised by error_gain so that small errors become audible.

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Quantone LV2 plugin internals, shared by the files of plugin/ (one file
   per concern: plugin.c lifecycle and run(), worker.c, state.c,

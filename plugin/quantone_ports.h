@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The plugin's public interface: port indices, control values and URIs.
   Shared by the plugin, the GUI and the tests; it includes no LV2 or GTK

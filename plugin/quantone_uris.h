@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The atom protocol's URIDs, one list for the plugin, the GUI and the
   external-UI shim (in the style of lv2's eg-sampler uris.h). The message

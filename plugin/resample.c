@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Host rate != model rate: a model trained at 48 kHz run at 44.1 kHz plays
   at the wrong pitch and timing, so the model runs at its own rate between

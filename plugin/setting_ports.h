@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The setting controls (precision, mapping, asymmetric, granularity,
   activations) as a qm_setting (models/setting.h), and back.

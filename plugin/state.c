@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   state:interface: the model file path (and the histogram layer) are the
   plugin's state; every control is a port and the host saves those itself.

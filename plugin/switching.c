@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Switching: turning control changes and loaded files into playing models
   without a click, and the per-step DSP of a model.

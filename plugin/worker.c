@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Everything slow happens here, off the audio thread: reading and parsing
   model files, building the float reference, quantizing and packing

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
+# SPDX-License-Identifier: ISC
 # Build the model-loader fuzz targets with clang (libFuzzer + ASan + UBSan)
 # in build-fuzz, write the seed corpora, run each target for a bounded time
 # and print how many inputs it executed without a crash.

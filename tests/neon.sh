@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
+# SPDX-License-Identifier: ISC
 # Cross-build the kernels and their test for AArch64 and run the test under
 # qemu-user twice: on a CPU with sdot (both neon and neon-dotprod must be
 # checked against scalar) and on one without (neon checked, neon-dotprod

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   quantone-bench subcommands. Each one lives in its own file and takes the
   arguments after its name (argv[0] is the subcommand name); it returns the

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   `quantone-bench kernels`: throughput of the GEMM/GEMV kernels for every
   weight format and activation path on one ISA, a table of GMAC/s and of

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   quantone-bench kernels, last part: the int8 NAM WaveNet layer
   (qk_wavenet_layer_s8) as the engine runs it, against the step-by-step

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   quantone-bench: command-line entry point. Dispatches to one subcommand
   per file (see bench.h); adding one means adding a row to `commands`.

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Helpers shared by the quantone-bench subcommands: a clock, calibrated
   timing of a repeated call, medians, a seeded PRNG, aligned buffers, the

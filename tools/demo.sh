@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
+# SPDX-License-Identifier: ISC
 # The main job, on a fresh Debian 12:
 #   1. install the missing Debian packages, build (build/);
 #   2. install the quantone.lv2 bundle to ~/.lv2 (a copy of build/lv2/

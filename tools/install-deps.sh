@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
+# SPDX-License-Identifier: ISC
 # Install the Debian packages listed in tools/debian-packages.txt that are
 # not installed yet. Uses sudo when not root. Safe to run repeatedly.
 set -eu

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   quantone-demo-clip: write a guitar-like demo clip the project synthesizes
   itself (nothing downloaded, no recordings to license).

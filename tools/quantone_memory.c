@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   quantone-memory: where a model's memory goes, by category, for the float
   reference and for a quantized variant, as the plugin builds them

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   quantone-render: render a WAV file through the real quantone.lv2 plugin
   (loaded with lilv, driven by the project's lilv host lv2host/host.c)

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   quantone-run: the engine alone, offline. Renders a WAV file through a
   model at one precision and scheme, and reports how far the result is

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
+# SPDX-License-Identifier: ISC
 # The whole test suite: installs missing Debian packages, then
 #  1. release build + every meson test (kernels on every ISA this CPU runs,
 #     models against the reference renders, ...);

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   quantone-train: trains NAM-compatible WaveNet / LSTM captures, with
   quantization-aware fine-tuning, and writes .nam files.

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   gen_ports_ttl TEMPLATE OUT: copy TEMPLATE (quantone.ttl.in after
   configure_file) to OUT, replacing the line that holds only @QT_PORTS@

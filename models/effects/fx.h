@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Quantone reference effects: nonlinear circuits with memory, simulated
   from their physics, that the trainer uses as built-in capture targets.

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Overdrive: a Tube-Screamer-style clipping amplifier followed by a tone
   low-pass and a passive Fender '59 Bassman tone stack. All values in SI.

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Adam (Kingma and Ba, 2015) with bias correction, optional global
   gradient-norm clipping (a single bad batch, e.g. a burst of near-silence

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Weight-gradient outer products. The hot case is M, K = 16 or 8 channels
   over N = thousands of frames: one pass over N with a 4 x 16 block of dW

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Small dense helpers the backward passes need beside qk_gemm_f32:
   weight-gradient outer products and packing of (transposed) matrices.

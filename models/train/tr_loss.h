@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Training loss: error-to-signal ratio on pre-emphasized signals plus a DC
   term (Wright, Damskagg, Valimaki, "Real-time guitar amplifier emulation

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   NAM LSTM training. Per layer (input size I, hidden H), parameters in
   .nam order: W[4H][I+H] (rows i, f, g, o; columns input then hidden),

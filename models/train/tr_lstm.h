@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Trainable NAM LSTM (1..4 stacked layers, a linear head), forward and
   hand-written backpropagation through time.

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 #include "tr_model.h"
 
 void tr_tensor_get(const tr_tensor *t, const float *p, float *m)

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   What the training loop needs from a trainable network, whatever its
   architecture. Parameters live in one flat float vector in exactly the

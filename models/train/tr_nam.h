@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   .nam files for the trainer: a writer (what NAM's own exporter writes:
   version, metadata, architecture, config, weights, sample_rate) and a

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Quantization-aware training support: fake quantization of a model's
   weight matrices with the engine's own quantizer (models/quantize.h), so

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Deterministic random numbers for the trainer (splitmix64 seeding a
   xoshiro256** generator): the same seed gives the same dataset, the same

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The training loop: mini-batches of random segments, Adam, per-epoch
   validation on held-out audio, best-epoch tracking, checkpoints, and

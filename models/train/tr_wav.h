@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   WAV input for the trainer (libsndfile): reading a dry / recorded pair,
   checking it, and measuring the latency between the two files.

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Trainable NAM "A1" WaveNet (not gated, Tanh, kernel 3, condition = the
   raw input), forward and hand-written backward on qk_gemm_f32.

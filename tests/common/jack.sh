@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
+# SPDX-License-Identifier: ISC
 # Sourced by the tests that need a JACK server (tests/hosts/jalv.sh,
 # tests/gui/run_jalv_test.sh): a dummy-backend jackd that starts on any
 # machine, however many earlier runs died there, and stops cleanly.

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The counting CHECK every C test uses: it keeps going after a failure, so
   one run lists every broken case (the first 30 are printed with file and

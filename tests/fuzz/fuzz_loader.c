@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   libFuzzer target for the model-file loaders. Built twice: with
   QM_FUZZ_KERAS for the keras/RTNeural loader, without for the .nam loader.

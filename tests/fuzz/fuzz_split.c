@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   libFuzzer target: the model-file splitter (models/json_split.c) against
   jansson on the same bytes. What the splitter accepts jansson accepts,

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
+# SPDX-License-Identifier: ISC
 # GUI end-to-end test in jalv.gtk3 (DESIGN.md "Testing recipes"):
 #   Xvfb + jackd (dummy backend) + jalv.gtk3 running the plugin with its
 #   ui:Gtk3UI, fed by jack_metro so the views have signal.

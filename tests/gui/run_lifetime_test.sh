@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
+# SPDX-License-Identifier: ISC
 # UI lifetime under valgrind (issue 11, defect 1): test_ui_lifetime loads
 # the bundle's ui:Gtk3UI, packs it into a window, destroys the window and
 # then calls cleanup() (and the other order); valgrind must report no

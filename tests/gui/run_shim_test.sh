@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
+# SPDX-License-Identifier: ISC
 # External-UI shim test: readelf check (no GTK in the shim), then the C
 # host test_gui_shim under a private Xvfb (the helper opens a window).
 # usage: run_shim_test.sh TEST_BIN SHIM.so HELPER ARTIFACT_DIR

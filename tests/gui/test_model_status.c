@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The model name label's state (gui/model_status.c), part of gui-views:
   "model missing: PATH" from the plugin's qt:error until a model loads, in

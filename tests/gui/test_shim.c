@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Test host for the external-UI shim (quantone_ui_ext.so): loads it
   through its LV2UI_Descriptor with urid:map and the kx external-UI host

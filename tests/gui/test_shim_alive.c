@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The external-UI shim and the UI keep-alive (issue 11, defect 2): while
   the GUI helper runs, its qt:uiAlive true messages reach the host (under

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The external UI's close path: the user closes the helper's window (a
   window manager's WM_DELETE_WINDOW, sent here with Xlib as a WM would),

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Host-lifetime test of the in-process ui:Gtk3UI (quantone_ui_gtk3.so),
   in the order jalv.gtk3 and Carla's gtk3 bridge use when a window is

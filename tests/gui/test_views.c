@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Headless tests of the GUI's drawing and data paths: every view renders
   into a cairo image surface from fixed input, and statistics of the

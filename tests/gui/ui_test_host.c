@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /* Shared pieces of the GUI test hosts (see ui_test_host.h). */
 #include "ui_test_host.h"
 

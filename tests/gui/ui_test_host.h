@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   What the GUI test hosts share (test_ui_lifetime.c, test_ui_close.c): a
   URID map, the kx external-UI structs as a host sees them, counting this

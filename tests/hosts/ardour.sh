@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
+# SPDX-License-Identifier: ISC
 # Ardour headless: ardour7-lua (package ardour) with the Dummy backend runs
 # ardour_export.lua: session, generator-fed track, Quantone at 4 bits,
 # exports. Passes when Quantone's weight_bytes changed after the 4-bit

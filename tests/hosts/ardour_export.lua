@@ -1,3 +1,5 @@
+-- SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
+-- SPDX-License-Identifier: ISC
 -- Ardour headless (ardour7-lua) session for tests/hosts/ardour.sh.
 -- Dummy backend; a mono track fed by a generator (Ardour's "ACE Noise"
 -- Lua DSP, first on the track) into Quantone; precision set to 4 bits

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
+# SPDX-License-Identifier: ISC
 # Sourced by the host tests (tests/hosts/*.sh). Each is run by meson as
 #   SCRIPT BUILD_ROOT WORK_DIR WAVSTAT DEMO_CLIP [EXTRA...]
 # and exits 0 (pass), 1 (fail) or 77 (skipped: the host is not installed,

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
+# SPDX-License-Identifier: ISC
 # Plain jalv (console, JACK) on a dummy JACK server: it loads the plugin
 # and obeys `set precision 4` typed on stdin. Evidence: jalv's `monitors`
 # command prints the output ports, and weight_bytes (the active variant's

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
+# SPDX-License-Identifier: ISC
 # The LADSPA entry point of quantone.so (LADSPA_PATH = the bundle, where
 # the default model is) in applyplugin (ladspa-sdk) and sox's ladspa
 # effect: audio out, setting-dependent, and the same DSP as the LV2 plugin

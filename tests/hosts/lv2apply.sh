@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
+# SPDX-License-Identifier: ISC
 # lv2apply (lilv-utils): no host features at all, run() one frame at a
 # time, controls by -c. Outputs at FP32 / 8 / 4 / 2 bits must be audio and
 # differ from each other, the more bits the closer to FP32.

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
+# SPDX-License-Identifier: ISC
 # quantone-render through the real bundle: files, report.json / .csv / .png,
 # ESR in the report equal to the ESR of the written files, more bits closer
 # to FP32, weight memory shrinking with the bit width; --help and a bad

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The LADSPA entry point of quantone.so in-process (dlopen, as any LADSPA
   host does), for what applyplugin and sox cannot show:

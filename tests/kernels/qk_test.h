@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   What the kernel tests share: the counting CHECK (test_check.h) and a
   seeded xorshift64* generator, so every failure can be replayed. A test

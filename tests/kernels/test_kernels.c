@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Kernel tests: the scalar path against exact integer arithmetic, and every
   SIMD path this machine can run against the scalar path.

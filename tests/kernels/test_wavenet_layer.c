@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The int8 NAM WaveNet layer (qk.h: qk_wavenet_layer_s8 and friends).
 

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Writes the fuzz seed corpora: every sample file (good and bad, see
   sample_files.c) into DIR/nam or DIR/keras by kind, plus the shared

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Small model files written by the tests: good ones (tiny but complete
   models of every architecture the loaders read) and bad ones, one per

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Loader behaviour on good and bad files: every good sample loads, builds
   and runs; every bad one is refused with a message that starts with the

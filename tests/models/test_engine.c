@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The engine against a naive, whole-signal, double-precision evaluation of
   the same description, for the shapes the reference renders do not cover:

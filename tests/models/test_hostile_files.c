@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Model paths and files a user (or a saved session) can hand the loader
   that are not model files at all: FIFOs, devices, directories, secrets.

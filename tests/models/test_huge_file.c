@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Model files at the size limit (defect 7 of issue 11). Each load runs in
   a child process that reports its peak resident memory (VmHWM, reset

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The splitter (models/json_split.c) against jansson itself: whatever text
   it is given, a model file read through it must mean what jansson reading

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The float engine against the reference renders:
   - ../shared/reference/nam: wavenet_a1_standard.nam and lstm.nam on

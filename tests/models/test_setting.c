@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The setting module (models/setting.h) and its port conversion
   (plugin/setting_ports.h): every name table entry both ways, the string

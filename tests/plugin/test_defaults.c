@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The fast path is the default (issue 11, defect 6): a host that leaves the
   controls alone must get int8 dynamic activations, the integer SIMD path,

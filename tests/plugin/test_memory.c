@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Memory per instance (issue 11, defect 17): the resident memory N instances
   of the real quantone.lv2 add to a process, through the lilv test host.

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The real quantone.lv2 bundle through a lilv host (host.c).
   Usage: test_plugin BUNDLE_DIR NAM_REFERENCE_DIR TMP_DIR

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Resets inside run() (issue 11, defect 4), in the real quantone.lv2 through
   the lilv test host (host.c), which times each run() call and counts

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The real-time path of the real quantone.lv2 bundle, through the lilv
   test host (host.c), for issue 11:

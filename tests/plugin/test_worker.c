@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   The plugin's worker side through the lilv test host (host.c): how model
   loads are requested, coalesced and installed, what a host without a

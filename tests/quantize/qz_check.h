@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   What the quantizer tests share: the counting CHECK (test_check.h) and a
   seeded splitmix64 generator for reproducible test tensors. Header-only: each test is one

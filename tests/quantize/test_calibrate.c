@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Tests of the activation observers (models/calibrate.c): min/max exactness,
   percentile accuracy, the heavy-tailed behaviour that motivates percentile

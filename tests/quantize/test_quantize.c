@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Tests of the weight quantizer (models/quantize.c): known values, then
   properties over every bits x mapping x symmetric/asymmetric x granularity

@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Trainer tests: analytic gradients against central finite differences
   (WaveNet and LSTM), a few Adam steps lower the loss, the diode clipper's

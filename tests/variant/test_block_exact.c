@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Block-size exactness of the engine: qm_model_process() must give the same
   bits whatever block lengths the host uses. The kernels guarantee that an

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
+# SPDX-License-Identifier: ISC
 """quantone-run end to end: renders the reference input through the standard
 WaveNet at FP32 and 8-bit (int8 dynamic), checks the JSON report and the WAV,
 and that bad options and bad files give a message and a non-zero exit.

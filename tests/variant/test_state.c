@@ -1,3 +1,5 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
 /*
   Saved prewarm state and the compact histories (issue 11, defects 4 and
   17), on the engine alone. Usage: test_state MODELS_DIR
