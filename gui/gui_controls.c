@@ -112,13 +112,12 @@ GtkWidget *qg_gui_build_controls(qg_gui *g)
       "a quarter byte, a sixteenth of float32's 4; the cost panel's weight memory also counts "
       "the float scales and biases."};
   gtk_box_pack_start(GTK_BOX(c), qg_gui_section("PRECISION (BITS PER WEIGHT)"), FALSE, FALSE, 0);
-  gtk_box_pack_start(GTK_BOX(c), qg_gui_segmented(g, QT_PORT_PRECISION, 4, prec_v, prec_l, prec_t,
-                                           "qt-prec"),
+  gtk_box_pack_start(GTK_BOX(c),
+                     qg_gui_segmented(g, QT_PORT_PRECISION, 4, prec_v, prec_l, prec_t, "qt-prec"),
                      FALSE, FALSE, 0);
 
   static const float map_v[] = {QT_MAPPING_LINEAR, QT_MAPPING_POW2, QT_MAPPING_KMEANS};
-  const char *const map_l[] = {qz_mapping_label(QZ_LINEAR),
-                               qz_mapping_label(QZ_POW2),
+  const char *const map_l[] = {qz_mapping_label(QZ_LINEAR), qz_mapping_label(QZ_POW2),
                                qz_mapping_label(QZ_KMEANS)};
   static const char *const map_t[] = {
       "Evenly spaced levels: what integer kernels multiply directly.",
@@ -126,9 +125,8 @@ GtkWidget *qg_gui_build_controls(qg_gui *g)
       "Levels learned from this layer's weights (2^bits centroids), so they sit where the "
       "weights are."};
   gtk_box_pack_start(GTK_BOX(c), qg_gui_section("MAPPING"), FALSE, FALSE, 0);
-  gtk_box_pack_start(GTK_BOX(c),
-                     qg_gui_segmented(g, QT_PORT_MAPPING, 3, map_v, map_l, map_t, NULL), FALSE,
-                     FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_segmented(g, QT_PORT_MAPPING, 3, map_v, map_l, map_t, NULL),
+                     FALSE, FALSE, 0);
 
   static const float sym_v[] = {0, 1};
   static const char *const sym_l[] = {"Symmetric", "Asymmetric"};
@@ -150,8 +148,8 @@ GtkWidget *qg_gui_build_controls(qg_gui *g)
       "One scale per 32 inputs of a channel: the finest fit for a little more memory."};
   gtk_box_pack_start(GTK_BOX(c), qg_gui_section("SCALE GRANULARITY"), FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(c),
-                     qg_gui_segmented(g, QT_PORT_GRANULARITY, 3, gran_v, gran_l, gran_t, NULL), FALSE,
-                     FALSE, 0);
+                     qg_gui_segmented(g, QT_PORT_GRANULARITY, 3, gran_v, gran_l, gran_t, NULL),
+                     FALSE, FALSE, 0);
 
   static const float act_v[] = {QT_ACT_FLOAT, QT_ACT_DYNAMIC, QT_ACT_STATIC};
   const char *const act_l[] = {qm_actq_label(QM_ACTQ_FLOAT), qm_actq_label(QM_ACTQ_DYNAMIC),

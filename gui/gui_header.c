@@ -112,8 +112,8 @@ void qg_gui_show_info(qg_gui *g)
              d->host_rate / 1000, d->resampling ? "resampled" : "NOT resampled");
   else
     snprintf(rate, sizeof rate, "%g kHz", d->model_rate / 1000);
-  snprintf(buf, sizeof buf, "%s  ·  %s parameters  ·  %s  ·  latency %d  ·  %.300s", d->architecture,
-           params, rate, d->latency, base);
+  snprintf(buf, sizeof buf, "%s  ·  %s parameters  ·  %s  ·  latency %d  ·  %.300s",
+           d->architecture, params, rate, d->latency, base);
   gtk_label_set_text(GTK_LABEL(g->model_info), buf);
   gtk_label_set_text(GTK_LABEL(g->model_var), d->variant);
 

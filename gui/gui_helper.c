@@ -171,9 +171,7 @@ static gboolean on_readable(gint fd, GIOCondition c, gpointer user)
       if (h->window)
         gtk_window_present(GTK_WINDOW(h->window));
       break;
-    case QG_PIPE_QUIT:
-      gtk_main_quit();
-      break;
+    case QG_PIPE_QUIT: gtk_main_quit(); break;
     }
     qg_pipe_pop(&h->in, &hd);
   }

@@ -69,8 +69,8 @@ static void report_geometry(qg_gui *g)
     GtkAllocation a;
     gtk_widget_get_allocation(g->seg[i].button, &a);
     gtk_widget_translate_coordinates(g->seg[i].button, top, 0, 0, &x, &y);
-    fprintf(stderr, "quantone-gui: button precision=%g at %d %d size %d %d\n",
-            g->seg[i].value, x, y, a.width, a.height);
+    fprintf(stderr, "quantone-gui: button precision=%g at %d %d size %d %d\n", g->seg[i].value, x,
+            y, a.width, a.height);
   }
   fflush(stderr);
 }

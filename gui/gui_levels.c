@@ -56,9 +56,8 @@ void qg_gui_pack_monitor_levels(qg_gui *g, GtkWidget *c)
       "Hear the float reference, for A/B comparison.",
       "Hear only the difference (quantized minus reference), raised by the error gain."};
   gtk_box_pack_start(GTK_BOX(c), qg_gui_section("MONITOR"), FALSE, FALSE, 0);
-  gtk_box_pack_start(GTK_BOX(c),
-                     qg_gui_segmented(g, QT_PORT_MONITOR, 3, mon_v, mon_l, mon_t, NULL), FALSE,
-                     FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_segmented(g, QT_PORT_MONITOR, 3, mon_v, mon_l, mon_t, NULL),
+                     FALSE, FALSE, 0);
 
   GtkWidget *grid = gtk_grid_new();
   gtk_grid_set_row_spacing(GTK_GRID(grid), 0);
@@ -80,9 +79,9 @@ void qg_gui_pack_monitor_levels(qg_gui *g, GtkWidget *c)
     GtkWidget *l = gtk_label_new(sc[i].label);
     gtk_widget_set_halign(l, GTK_ALIGN_START);
     gtk_grid_attach(GTK_GRID(grid), l, 0, i, 1, 1);
-    gtk_grid_attach(GTK_GRID(grid), db_scale(g, sc[i].port, info->min, info->max, info->def,
-                                             sc[i].tip),
-                    1, i, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid),
+                    db_scale(g, sc[i].port, info->min, info->max, info->def, sc[i].tip), 1, i, 1,
+                    1);
   }
   gtk_box_pack_start(GTK_BOX(c), qg_gui_section("LEVELS"), FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(c), grid, FALSE, FALSE, 0);

@@ -30,10 +30,7 @@
 
 /* ---- Small helpers ------------------------------------------------------------ */
 
-double qg_gui_now_s(void)
-{
-  return (double)g_get_monotonic_time() / 1e6;
-}
+double qg_gui_now_s(void) { return (double)g_get_monotonic_time() / 1e6; }
 
 void qg_gui_write_float(qg_gui *g, uint32_t port, float v)
 {
@@ -49,10 +46,7 @@ void qg_gui_write_atom(qg_gui *g, uint32_t size)
     g->write(g->controller, QT_PORT_CONTROL, size, g->proto.uris.atom_eventTransfer, g->msg);
 }
 
-void qg_gui_mark(qg_gui *g, int v)
-{
-  g->dirty[v] = true;
-}
+void qg_gui_mark(qg_gui *g, int v) { g->dirty[v] = true; }
 
 GtkWidget *qg_gui_section(const char *text)
 {
@@ -185,13 +179,9 @@ qg_gui *qg_gui_new(LV2_URID_Map *map, qg_gui_write_fn write, void *controller)
   return g;
 }
 
-GtkWidget *qg_gui_widget(qg_gui *g)
-{
-  return g->root;
-}
+GtkWidget *qg_gui_widget(qg_gui *g) { return g->root; }
 
-void qg_gui_port_event(qg_gui *g, uint32_t port, uint32_t size, uint32_t format,
-                       const void *buffer)
+void qg_gui_port_event(qg_gui *g, uint32_t port, uint32_t size, uint32_t format, const void *buffer)
 {
   qg_gui_data *d = &g->data;
   if (format == 0 && size == sizeof(float) && port < QT_PORT_COUNT) {

@@ -40,10 +40,7 @@ void qg_model_status_on_info(qg_model_status *s, const char *path)
   s->missing = false;
 }
 
-void qg_model_status_on_user_load(qg_model_status *s)
-{
-  s->missing = false;
-}
+void qg_model_status_on_user_load(qg_model_status *s) { s->missing = false; }
 
 /** Index of the UTF-8 character boundary at or before i. */
 static size_t utf8_floor(const char *p, size_t i)
@@ -73,8 +70,8 @@ static void shorten(const char *path, char *buf, size_t len)
   snprintf(buf, len, "%.*s…%s", (int)h, path, path + t);
 }
 
-void qg_model_status_title(const qg_model_status *s, const char *name, const char *path,
-                           char *buf, size_t len)
+void qg_model_status_title(const qg_model_status *s, const char *name, const char *path, char *buf,
+                           size_t len)
 {
   if (s->missing) {
     char shown[QG_MODEL_MISSING_SHOWN + 8];

@@ -28,9 +28,9 @@
 
 typedef struct {
   bool missing;
-  char path[4096];     /**< the missing model's path */
+  char path[4096]; /**< the missing model's path */
   bool standin_known;
-  char standin[4096];  /**< the model that plays meanwhile */
+  char standin[4096]; /**< the model that plays meanwhile */
 } qg_model_status;
 
 /** A qt:error arrived; playing: the path of the model the GUI last had
@@ -43,7 +43,7 @@ void qg_model_status_on_user_load(qg_model_status *s);
 /** The label text: "model missing: PATH" (shortened), else the model's
     name when it has one other than its file name, else the file name,
     else "No model". */
-void qg_model_status_title(const qg_model_status *s, const char *name, const char *path,
-                           char *buf, size_t len);
+void qg_model_status_title(const qg_model_status *s, const char *name, const char *path, char *buf,
+                           size_t len);
 
 #endif

@@ -50,7 +50,7 @@ int qg_pipe_flush(int fd, qg_pipe_buf *out);
 /** Receive what is available without blocking. -1: EOF or error. */
 int qg_pipe_fill(int fd, qg_pipe_buf *in);
 /** The next complete frame in in, or false. Call qg_pipe_pop after use.
-    *bad is set on a malformed header (the stream is then unusable). */
+ *bad is set on a malformed header (the stream is then unusable). */
 bool qg_pipe_peek(const qg_pipe_buf *in, qg_pipe_hdr *h, const uint8_t **payload, bool *bad);
 void qg_pipe_pop(qg_pipe_buf *in, const qg_pipe_hdr *h);
 

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-
 void qg_proto_init(qg_proto *p, LV2_URID_Map *map)
 {
   qt_uris_map(&p->uris, map);
@@ -66,8 +65,7 @@ static const void *get_vec(const qg_proto *p, const LV2_Atom *a, LV2_URID t, int
   return v + 1;
 }
 
-static int get_strings(const qg_proto *p, const LV2_Atom *a, char (*out)[48], int cap,
-                       size_t width)
+static int get_strings(const qg_proto *p, const LV2_Atom *a, char (*out)[48], int cap, size_t width)
 {
   if (!a || a->type != p->uris.atom_Tuple)
     return 0;
@@ -84,13 +82,13 @@ static int get_strings(const qg_proto *p, const LV2_Atom *a, char (*out)[48], in
 
 static unsigned on_info(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data *d)
 {
-  const LV2_Atom *path = NULL, *name = NULL, *arch = NULL, *mrate = NULL, *hrate = NULL,
-                 *rs = NULL, *lat = NULL, *wc = NULL, *wb32 = NULL, *wb = NULL, *var = NULL,
-                 *lin = NULL;
-  lv2_atom_object_get(o, p->uris.qt_path, &path, p->uris.qt_name, &name, p->uris.qt_architecture, &arch,
-                      p->uris.qt_modelRate, &mrate, p->uris.qt_hostRate, &hrate, p->uris.qt_resampling, &rs,
-                      p->uris.qt_latency, &lat, p->uris.qt_weightCount, &wc, p->uris.qt_weightBytesFp32, &wb32,
-                      p->uris.qt_weightBytes, &wb, p->uris.qt_variant, &var, p->uris.qt_linearNames, &lin, 0);
+  const LV2_Atom *path = NULL, *name = NULL, *arch = NULL, *mrate = NULL, *hrate = NULL, *rs = NULL,
+                 *lat = NULL, *wc = NULL, *wb32 = NULL, *wb = NULL, *var = NULL, *lin = NULL;
+  lv2_atom_object_get(o, p->uris.qt_path, &path, p->uris.qt_name, &name, p->uris.qt_architecture,
+                      &arch, p->uris.qt_modelRate, &mrate, p->uris.qt_hostRate, &hrate,
+                      p->uris.qt_resampling, &rs, p->uris.qt_latency, &lat, p->uris.qt_weightCount,
+                      &wc, p->uris.qt_weightBytesFp32, &wb32, p->uris.qt_weightBytes, &wb,
+                      p->uris.qt_variant, &var, p->uris.qt_linearNames, &lin, 0);
   double x;
   get_str(p, path, d->model_path, sizeof d->model_path);
   d->model_name[0] = d->architecture[0] = d->variant[0] = '\0';
@@ -123,8 +121,8 @@ static unsigned on_info(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data
 static unsigned on_frames(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data *d)
 {
   const LV2_Atom *sr = NULL, *ref = NULL, *q = NULL, *diff = NULL;
-  lv2_atom_object_get(o, p->uris.qt_sampleRate, &sr, p->uris.qt_reference, &ref, p->uris.qt_quantized, &q,
-                      p->uris.qt_difference, &diff, 0);
+  lv2_atom_object_get(o, p->uris.qt_sampleRate, &sr, p->uris.qt_reference, &ref,
+                      p->uris.qt_quantized, &q, p->uris.qt_difference, &diff, 0);
   int nr, nq, nd;
   const float *r = get_vec(p, ref, p->uris.atom_Float, &nr);
   const float *qq = get_vec(p, q, p->uris.atom_Float, &nq);
@@ -173,8 +171,9 @@ static unsigned on_hist(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data
 {
   const LV2_Atom *layer = NULL, *name = NULL, *mn = NULL, *mx = NULL, *counts = NULL,
                  *levels = NULL;
-  lv2_atom_object_get(o, p->uris.qt_histogramLayer, &layer, p->uris.qt_layerName, &name, p->uris.qt_min, &mn,
-                      p->uris.qt_max, &mx, p->uris.qt_counts, &counts, p->uris.qt_levels, &levels, 0);
+  lv2_atom_object_get(o, p->uris.qt_histogramLayer, &layer, p->uris.qt_layerName, &name,
+                      p->uris.qt_min, &mn, p->uris.qt_max, &mx, p->uris.qt_counts, &counts,
+                      p->uris.qt_levels, &levels, 0);
   int nc, nl;
   const int32_t *c = get_vec(p, counts, p->uris.atom_Int, &nc);
   const float *l = get_vec(p, levels, p->uris.atom_Float, &nl);
@@ -206,7 +205,8 @@ unsigned qg_proto_decode(const qg_proto *p, const LV2_Atom *a, uint32_t size, qg
   if (t == p->uris.patch_Set) {
     const LV2_Atom *prop = NULL, *val = NULL;
     lv2_atom_object_get(o, p->uris.patch_property, &prop, p->uris.patch_value, &val, 0);
-    if (prop && prop->type == p->uris.atom_URID && ((const LV2_Atom_URID *)prop)->body == p->uris.qt_model) {
+    if (prop && prop->type == p->uris.atom_URID &&
+        ((const LV2_Atom_URID *)prop)->body == p->uris.qt_model) {
       get_str(p, val, d->model_path, sizeof d->model_path);
       return QG_CHG_PATH;
     }

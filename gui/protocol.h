@@ -34,11 +34,9 @@ enum {
   QG_CHG_HIST = 1u << 5,
 };
 
-
 void qg_proto_init(qg_proto *p, LV2_URID_Map *map);
 /** Decode one notify event; returns QG_CHG_* bits (0: not ours). */
-unsigned qg_proto_decode(const qg_proto *p, const LV2_Atom *atom, uint32_t size,
-                         qg_gui_data *d);
+unsigned qg_proto_decode(const qg_proto *p, const LV2_Atom *atom, uint32_t size, qg_gui_data *d);
 /** Forge into buf; return the atom's total size (header + body), 0 if it
     does not fit. */
 uint32_t qg_proto_get(qg_proto *p, void *buf, uint32_t cap);

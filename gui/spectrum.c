@@ -72,10 +72,7 @@ void qg_spectrum_set_smoothing(qg_spectrum *s, double alpha)
   s->alpha = alpha > 0 && alpha <= 1 ? alpha : 0.25;
 }
 
-void qg_spectrum_reset(qg_spectrum *s)
-{
-  s->primed = false;
-}
+void qg_spectrum_reset(qg_spectrum *s) { s->primed = false; }
 
 static void analyse(qg_spectrum *s, const float *x, int n, double *acc)
 {

@@ -22,8 +22,8 @@ void qg_spectrum_free(qg_spectrum *s);
 void qg_spectrum_set_smoothing(qg_spectrum *s, double alpha);
 /** Analyse one frame of signal and error (n samples at rate) and update
     the averaged spectra in out. */
-void qg_spectrum_feed(qg_spectrum *s, const float *signal, const float *error, int n,
-                      double rate, qg_spectrum_view *out);
+void qg_spectrum_feed(qg_spectrum *s, const float *signal, const float *error, int n, double rate,
+                      qg_spectrum_view *out);
 void qg_spectrum_reset(qg_spectrum *s);
 
 #endif

@@ -120,7 +120,8 @@ static void say_goodbye(qg_shim *s)
     return;
   lv2_atom_forge_pop(f, &fr);
   const LV2_Atom *a = (const LV2_Atom *)buf;
-  s->write(s->controller, QT_PORT_CONTROL, (uint32_t)sizeof *a + a->size, s->uris.atom_eventTransfer, a);
+  s->write(s->controller, QT_PORT_CONTROL, (uint32_t)sizeof *a + a->size,
+           s->uris.atom_eventTransfer, a);
 }
 
 static void stop_helper(qg_shim *s)
@@ -262,20 +263,11 @@ static int do_show(qg_shim *s)
   return start_helper(s) ? 0 : 1;
 }
 
-static void kx_run(qg_external_ui_widget *w)
-{
-  pump((qg_shim *)w);
-}
+static void kx_run(qg_external_ui_widget *w) { pump((qg_shim *)w); }
 
-static void kx_show(qg_external_ui_widget *w)
-{
-  do_show((qg_shim *)w);
-}
+static void kx_show(qg_external_ui_widget *w) { do_show((qg_shim *)w); }
 
-static void kx_hide(qg_external_ui_widget *w)
-{
-  stop_helper((qg_shim *)w);
-}
+static void kx_hide(qg_external_ui_widget *w) { stop_helper((qg_shim *)w); }
 
 static LV2UI_Handle instantiate(const LV2UI_Descriptor *desc, const char *plugin_uri,
                                 const char *bundle_path, LV2UI_Write_Function write,
@@ -357,15 +349,9 @@ static void port_event(LV2UI_Handle h, uint32_t port, uint32_t size, uint32_t fo
     pump(s);
 }
 
-static int ui_idle(LV2UI_Handle h)
-{
-  return pump(h);
-}
+static int ui_idle(LV2UI_Handle h) { return pump(h); }
 
-static int ui_show(LV2UI_Handle h)
-{
-  return do_show(h);
-}
+static int ui_show(LV2UI_Handle h) { return do_show(h); }
 
 static int ui_hide(LV2UI_Handle h)
 {

@@ -36,10 +36,7 @@ static LV2UI_Handle instantiate(const LV2UI_Descriptor *desc, const char *plugin
   return g;
 }
 
-static void cleanup(LV2UI_Handle h)
-{
-  qg_gui_free(h);
-}
+static void cleanup(LV2UI_Handle h) { qg_gui_free(h); }
 
 static void port_event(LV2UI_Handle h, uint32_t port, uint32_t size, uint32_t format,
                        const void *buffer)
@@ -53,8 +50,8 @@ static const void *extension_data(const char *uri)
   return NULL;
 }
 
-static const LV2UI_Descriptor descriptor = {QUANTONE_UI_GTK3_URI, instantiate, cleanup,
-                                            port_event, extension_data};
+static const LV2UI_Descriptor descriptor = {QUANTONE_UI_GTK3_URI, instantiate, cleanup, port_event,
+                                            extension_data};
 
 LV2_SYMBOL_EXPORT const LV2UI_Descriptor *lv2ui_descriptor(uint32_t index)
 {

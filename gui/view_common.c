@@ -21,15 +21,9 @@ const qg_rgb QG_COL_QUANT = {1.000, 0.788, 0.263};
 const qg_rgb QG_COL_ERR = {1.000, 0.353, 0.431};
 const qg_rgb QG_COL_ACCENT = {0.153, 0.753, 0.788};
 
-void qg_set_rgb(cairo_t *cr, qg_rgb c)
-{
-  cairo_set_source_rgb(cr, c.r, c.g, c.b);
-}
+void qg_set_rgb(cairo_t *cr, qg_rgb c) { cairo_set_source_rgb(cr, c.r, c.g, c.b); }
 
-void qg_set_rgba(cairo_t *cr, qg_rgb c, double a)
-{
-  cairo_set_source_rgba(cr, c.r, c.g, c.b, a);
-}
+void qg_set_rgba(cairo_t *cr, qg_rgb c, double a) { cairo_set_source_rgba(cr, c.r, c.g, c.b, a); }
 
 void qg_rounded_rect(cairo_t *cr, double x, double y, double w, double h, double r)
 {
@@ -68,8 +62,7 @@ void qg_legend_entry(cairo_t *cr, double x, double y, double h, qg_rgb c, const 
   qg_text(cr, x + 14, 18, 10.5, 0, QG_COL_TEXT, label);
 }
 
-void qg_text(cairo_t *cr, double x, double y, double size, double align, qg_rgb c,
-             const char *text)
+void qg_text(cairo_t *cr, double x, double y, double size, double align, qg_rgb c, const char *text)
 {
   text_face(cr, x, y, size, align, c, text, CAIRO_FONT_WEIGHT_NORMAL);
 }

@@ -10,8 +10,7 @@
 #include <math.h>
 #include <stdio.h>
 
-static void bar_row(cairo_t *cr, double x, double y, double w, double frac, qg_rgb c,
-                    double mark)
+static void bar_row(cairo_t *cr, double x, double y, double w, double frac, qg_rgb c, double mark)
 {
   qg_rounded_rect(cr, x, y, w, 12, 3);
   qg_set_rgb(cr, QG_COL_GRID);
@@ -49,7 +48,9 @@ void qg_view_cost(cairo_t *cr, double w, double h, const qg_cost_view *v)
     snprintf(s, sizeof s, "%.2fx FP32  (%s%.0f%%)", ratio, ratio < 1 ? "-" : "+",
              fabs(ratio - 1.0) * 100);
   /* Within 5 %: a wash (measurement noise), shown neutral. */
-  qg_rgb rc = ratio < 0.95 ? qg_band_colour(QG_BAND_GREAT) : ratio > 1.05 ? QG_COL_ERR : QG_COL_TEXT;
+  qg_rgb rc = ratio < 0.95   ? qg_band_colour(QG_BAND_GREAT)
+              : ratio > 1.05 ? QG_COL_ERR
+                             : QG_COL_TEXT;
   qg_text_bold(cr, x + bw, y - 6, 11, 1, rc, s);
   bar_row(cr, x, y, bw, ratio / 2.0, QG_COL_ACCENT, 0.5);
 

@@ -11,10 +11,7 @@
 #include <math.h>
 #include <stdio.h>
 
-static double f_max(double rate)
-{
-  return rate > 2 * QG_SPEC_F_MIN ? rate / 2 : 24000.0;
-}
+static double f_max(double rate) { return rate > 2 * QG_SPEC_F_MIN ? rate / 2 : 24000.0; }
 
 double qg_spec_x(qg_rect p, double f, double rate)
 {

@@ -45,8 +45,8 @@ const char *qg_band_label(int band);
 #define QG_ESR_SILENCE_DBFS (-70.0)
 
 typedef struct {
-  bool valid;   /**< a measurement exists (audio has played) */
-  float esr_db; /**< current value */
+  bool valid;                    /**< a measurement exists (audio has played) */
+  float esr_db;                  /**< current value */
   float history[QG_ESR_HISTORY]; /**< oldest first */
   int n_history;
   float clipped_per_s; /**< saturated int8 activations per second */
@@ -69,8 +69,8 @@ void qg_view_esr(cairo_t *cr, double w, double h, const qg_esr_view *v);
 
 typedef struct {
   bool valid;
-  int n_bins;  /**< bin k is at k * rate / (2 * (n_bins - 1)) Hz */
-  double rate; /**< Hz */
+  int n_bins;                        /**< bin k is at k * rate / (2 * (n_bins - 1)) Hz */
+  double rate;                       /**< Hz */
   float signal_db[QG_SPEC_MAX_BINS]; /**< dBFS, averaged */
   float error_db[QG_SPEC_MAX_BINS];
 } qg_spectrum_view;
@@ -127,10 +127,10 @@ void qg_view_hist(cairo_t *cr, double w, double h, const qg_hist_view *v);
 
 typedef struct {
   bool valid;
-  float dsp_ratio;         /**< DSP time of the active path / FP32 */
-  double weight_bytes;     /**< active variant */
+  float dsp_ratio;     /**< DSP time of the active path / FP32 */
+  double weight_bytes; /**< active variant */
   double weight_bytes_fp32;
-  int latency;             /**< frames */
+  int latency; /**< frames */
   float clipped_per_s;
 } qg_cost_view;
 

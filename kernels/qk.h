@@ -83,23 +83,15 @@ extern "C" {
 
 /** Instruction sets, one implementation file each. */
 typedef enum {
-  QK_ISA_SCALAR = 0,     /**< portable C, always built: the oracle */
-  QK_ISA_AVX2,           /**< AVX2 + FMA */
-  QK_ISA_AVX512VNNI,     /**< AVX-512 F/BW/VL + VNNI (vpdpbusd) */
-  QK_ISA_NEON,           /**< AArch64 Advanced SIMD */
-  QK_ISA_NEON_DOTPROD,   /**< AArch64 with sdot */
+  QK_ISA_SCALAR = 0,   /**< portable C, always built: the oracle */
+  QK_ISA_AVX2,         /**< AVX2 + FMA */
+  QK_ISA_AVX512VNNI,   /**< AVX-512 F/BW/VL + VNNI (vpdpbusd) */
+  QK_ISA_NEON,         /**< AArch64 Advanced SIMD */
+  QK_ISA_NEON_DOTPROD, /**< AArch64 with sdot */
   QK_ISA_COUNT
 } qk_isa;
 
-typedef enum {
-  QK_F32 = 0,
-  QK_S8,
-  QK_S4,
-  QK_S2,
-  QK_CB4,
-  QK_CB2,
-  QK_FORMAT_COUNT
-} qk_format;
+typedef enum { QK_F32 = 0, QK_S8, QK_S4, QK_S2, QK_CB4, QK_CB2, QK_FORMAT_COUNT } qk_format;
 
 /** Flags for the GEMM calls. */
 enum {
@@ -109,11 +101,11 @@ enum {
 /** Lowest and highest legal value v (or codebook index) of a format. */
 int qk_format_min(qk_format f);
 int qk_format_max(qk_format f);
-int qk_format_bits(qk_format f);       /**< storage bits per weight */
+int qk_format_bits(qk_format f);         /**< storage bits per weight */
 const char *qk_format_name(qk_format f); /**< "f32", "s8", "s4", "s2", "cb4", "cb2" */
 bool qk_format_is_codebook(qk_format f);
 
-const char *qk_isa_name(qk_isa isa);   /**< "scalar", "avx2", "avx512vnni", "neon", "neon-dotprod" */
+const char *qk_isa_name(qk_isa isa); /**< "scalar", "avx2", "avx512vnni", "neon", "neon-dotprod" */
 bool qk_isa_from_name(const char *name, qk_isa *out);
 
 /** True if this build contains the ISA and this CPU can run it. */
@@ -159,7 +151,7 @@ qk_isa qk_packed_isa(const qk_packed *p);
 qk_format qk_packed_format(const qk_packed *p);
 int qk_packed_rows(const qk_packed *p);
 int qk_packed_cols(const qk_packed *p);
-int qk_packed_group(const qk_packed *p);   /**< effective group (cols if whole row) */
+int qk_packed_group(const qk_packed *p); /**< effective group (cols if whole row) */
 bool qk_packed_has_zero_points(const qk_packed *p);
 
 /**
@@ -215,8 +207,7 @@ void qk_quantize_act_dynamic_taps_isa(qk_isa isa, const float *x, int ldx, int C
    Values beyond the calibrated range saturate. Returns the number of
    values that saturated (the "clipped activations" count).
 */
-size_t qk_quantize_act_static(const float *x, int ldx, int K, int N, float scale,
-                              qk_act_s8 *out);
+size_t qk_quantize_act_static(const float *x, int ldx, int K, int N, float scale, qk_act_s8 *out);
 
 /** Inverse of the quantizers: x[n][k] = q[n][k] * scale(n). */
 void qk_dequantize_act(const qk_act_s8 *q, int K, int N, float *x, int ldx);
@@ -226,8 +217,8 @@ void qk_dequantize_act(const qk_act_s8 *q, int K, int N, float *x, int ldx);
    X: N columns of K floats (ldx >= K); Y: N columns of M floats (ldy >= M).
    bias may be NULL. flags: QK_ACCUMULATE.
 */
-void qk_gemm_f32(const qk_packed *W, const float *X, int ldx, int N,
-                 const float *bias, float *Y, int ldy, unsigned flags);
+void qk_gemm_f32(const qk_packed *W, const float *X, int ldx, int N, const float *bias, float *Y,
+                 int ldy, unsigned flags);
 
 /**
    Y = W * X (+ bias) with int8 activations. Integer formats only (not F32).
@@ -235,8 +226,8 @@ void qk_gemm_f32(const qk_packed *W, const float *X, int ldx, int N,
    when the group spans the whole row). See the header comment for the
    exact arithmetic.
 */
-void qk_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N,
-                const float *bias, float *Y, int ldy, unsigned flags);
+void qk_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias, float *Y, int ldy,
+                unsigned flags);
 
 /* ------------------------------------------------------------------------
    NAM WaveNet layer, int8 dynamic activations with a scale per time step
@@ -270,14 +261,14 @@ void qk_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N,
    Column independence holds as for the GEMMs.
 */
 typedef struct {
-  int C;                   /**< channels: conv is C x taps*C, w1x1 is C x C */
-  int taps;                /**< kernel size */
-  int dilation;            /**< frames between taps */
-  const qk_packed *conv;   /**< integer format, one scale group per row */
-  const float *conv_bias;  /**< [C] or NULL */
-  const float *mixin;      /**< [C]: the condition's weights, float */
-  const qk_packed *w1x1;   /**< integer format, one scale group per row, same ISA */
-  const float *bias1x1;    /**< [C] or NULL */
+  int C;                  /**< channels: conv is C x taps*C, w1x1 is C x C */
+  int taps;               /**< kernel size */
+  int dilation;           /**< frames between taps */
+  const qk_packed *conv;  /**< integer format, one scale group per row */
+  const float *conv_bias; /**< [C] or NULL */
+  const float *mixin;     /**< [C]: the condition's weights, float */
+  const qk_packed *w1x1;  /**< integer format, one scale group per row, same ISA */
+  const float *bias1x1;   /**< [C] or NULL */
   /** Optional (NULL or `taps` pointers): W_t, conv columns t*C .. t*C + C - 1
       packed on their own (the same codes, row scales and zero points), so
       the step-by-step form multiplies each tap's C codes straight from the
@@ -359,10 +350,9 @@ void qk_tanh_int8(float *y, const float *x, size_t n);
 void qk_tanh_isa(qk_isa isa, float *y, const float *x, size_t n);
 void qk_sigmoid_isa(qk_isa isa, float *y, const float *x, size_t n);
 void qk_tanh_int8_isa(qk_isa isa, float *y, const float *x, size_t n);
-void qk_quantize_act_dynamic_isa(qk_isa isa, const float *x, int ldx, int K, int N,
-                                 qk_act_s8 *out);
-size_t qk_quantize_act_static_isa(qk_isa isa, const float *x, int ldx, int K, int N,
-                                  float scale, qk_act_s8 *out);
+void qk_quantize_act_dynamic_isa(qk_isa isa, const float *x, int ldx, int K, int N, qk_act_s8 *out);
+size_t qk_quantize_act_static_isa(qk_isa isa, const float *x, int ldx, int K, int N, float scale,
+                                  qk_act_s8 *out);
 
 #ifdef __cplusplus
 }

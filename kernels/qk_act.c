@@ -46,11 +46,10 @@ void qk_act_quantize_dynamic(const qk_isa_ops *ops, const float *x, int ldx, int
   }
 }
 
-void qk_act_quantize_dynamic_taps(const qk_isa_ops *ops, const float *x, int ldx, int C,
-                                  int taps, ptrdiff_t tap_stride, int N, qk_act_s8 *out)
+void qk_act_quantize_dynamic_taps(const qk_isa_ops *ops, const float *x, int ldx, int C, int taps,
+                                  ptrdiff_t tap_stride, int N, qk_act_s8 *out)
 {
-  if (ops->quantize_dynamic_taps &&
-      ops->quantize_dynamic_taps(x, ldx, C, taps, tap_stride, N, out))
+  if (ops->quantize_dynamic_taps && ops->quantize_dynamic_taps(x, ldx, C, taps, tap_stride, N, out))
     return;
   /* Generic: gather as many columns as the buffer holds, then the dynamic
      driver (and the ISA's block quantizer) on them; per column, so the

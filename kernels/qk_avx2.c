@@ -69,10 +69,16 @@ static inline int row_tiles(const qk_packed *p) { return (p->rows + 7) / 8; }
 static inline int kstep_of(int bits) { return 32 / bits; }
 
 /** Padded K of an integer format. */
-static inline int kpad_of(int K, int bits) { return (K + kstep_of(bits) - 1) / kstep_of(bits) * kstep_of(bits); }
+static inline int kpad_of(int K, int bits)
+{
+  return (K + kstep_of(bits) - 1) / kstep_of(bits) * kstep_of(bits);
+}
 
 /** Bytes of one 8-row tile of codes: 8 rows * Kp * bits / 8. */
-static inline size_t tile_code_bytes(int K, int bits) { return (size_t)kpad_of(K, bits) * (size_t)bits; }
+static inline size_t tile_code_bytes(int K, int bits)
+{
+  return (size_t)kpad_of(K, bits) * (size_t)bits;
+}
 
 /** Offset of the tiled scales inside p->data (64-byte aligned). */
 static inline size_t scales_offset(const qk_packed *p, int bits)
@@ -106,7 +112,7 @@ static int avx2_pack(qk_packed *p, const qk_weights *w)
     for (int m = 0; m < M; ++m)
       for (int k = 0; k < K; ++k)
         d[((size_t)(m / 8) * (size_t)K + (size_t)k) * 8 + (size_t)(m % 8)] =
-          w->f32[(size_t)m * (size_t)K + (size_t)k];
+            w->f32[(size_t)m * (size_t)K + (size_t)k];
     p->data = d;
     p->data_bytes = bytes;
     return 0;
@@ -140,7 +146,7 @@ static int avx2_pack(qk_packed *p, const qk_weights *w)
   for (int m = 0; m < M; ++m)
     for (int g = 0; g < ng; ++g)
       sc[((size_t)(m / 8) * (size_t)ng + (size_t)g) * 8 + (size_t)(m % 8)] =
-        p->scales[(size_t)m * (size_t)ng + (size_t)g];
+          p->scales[(size_t)m * (size_t)ng + (size_t)g];
   if (p->zp) {
     int32_t *z = qk_aligned_calloc((size_t)MT * (size_t)ng * 8 * sizeof(int32_t));
     if (!z) {
@@ -150,7 +156,7 @@ static int avx2_pack(qk_packed *p, const qk_weights *w)
     for (int m = 0; m < M; ++m)
       for (int g = 0; g < ng; ++g)
         z[((size_t)(m / 8) * (size_t)ng + (size_t)g) * 8 + (size_t)(m % 8)] =
-          p->zp[(size_t)m * (size_t)ng + (size_t)g];
+            p->zp[(size_t)m * (size_t)ng + (size_t)g];
     p->fold = z;
   }
   p->data = d;
@@ -210,8 +216,8 @@ static inline __m256i load_table(const qk_packed *p)
    base = bias + (accumulate ? y : 0), exactly the scalar's float ops.
    Rows past M are masked off (never read nor written).
 */
-QK_AI void store_tile(float *y, int rows, __m256 bias_v, unsigned flags, __m256 acc,
-                      __m256 xscale, const int fused)
+QK_AI void store_tile(float *y, int rows, __m256 bias_v, unsigned flags, __m256 acc, __m256 xscale,
+                      const int fused)
 {
   if (rows >= 8) {
     __m256 prev = (flags & QK_ACCUMULATE) ? _mm256_loadu_ps(y) : _mm256_setzero_ps();
@@ -254,8 +260,8 @@ static inline __m256 load_bias(const float *bias, int m0, int rows)
    are decoded (and |w| taken) once and shared by all NF frames; each
    activation dword is broadcast once and shared by the RT tiles.
 */
-QK_AI void gemm_s8_8RTxNF_avx2(const qk_packed *W, const int bits, const int I16, int cpf,
-                               int t, const int RT, const qk_act_s8 *X, int n0, const int NF,
+QK_AI void gemm_s8_8RTxNF_avx2(const qk_packed *W, const int bits, const int I16, int cpf, int t,
+                               const int RT, const qk_act_s8 *X, int n0, const int NF,
                                const float *bias, float *Y, int ldy, unsigned flags)
 {
   const int K = W->cols, ng = W->ngroups, G = W->group, KSTEP = kstep_of(bits);
@@ -316,11 +322,10 @@ QK_AI void gemm_s8_8RTxNF_avx2(const qk_packed *W, const int bits, const int I16
       const __m256 scale = _mm256_load_ps(sc + (size_t)r * sstride + (size_t)g * 8);
       if (zp) {
         const __m256i z =
-          _mm256_load_si256((const __m256i *)(zp + (size_t)r * sstride + (size_t)g * 8));
+            _mm256_load_si256((const __m256i *)(zp + (size_t)r * sstride + (size_t)g * 8));
         for (int f = 0; f < NF; ++f) {
           const int32_t xs = X->sums[(size_t)(n0 + f) * (size_t)ng + (size_t)g];
-          iacc[r][f] =
-            _mm256_sub_epi32(iacc[r][f], _mm256_mullo_epi32(z, _mm256_set1_epi32(xs)));
+          iacc[r][f] = _mm256_sub_epi32(iacc[r][f], _mm256_mullo_epi32(z, _mm256_set1_epi32(xs)));
         }
       }
       for (int f = 0; f < NF; ++f)
@@ -419,8 +424,8 @@ static void gemm_s8_s2w_avx2(const qk_packed *W, const qk_act_s8 *X, int N, cons
   gemm_s8_bits_avx2(W, 2, X, N, bias, Y, ldy, flags);
 }
 
-static void avx2_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias,
-                         float *Y, int ldy, unsigned flags)
+static void avx2_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias, float *Y,
+                         int ldy, unsigned flags)
 {
   switch (fmt_bits(W->format)) {
   case 8: gemm_s8_s8w_avx2(W, X, N, bias, Y, ldy, flags); break;
@@ -435,9 +440,9 @@ static void avx2_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const fl
    accumulators, one broadcast of x[k] per frame shared by the RT tiles.
    ------------------------------------------------------------------------ */
 
-QK_AI void gemm_f32_8RTxNF_avx2(const qk_packed *W, int t, const int RT, const float *X,
-                                int ldx, int n0, const int NF, const float *bias, float *Y,
-                                int ldy, unsigned flags)
+QK_AI void gemm_f32_8RTxNF_avx2(const qk_packed *W, int t, const int RT, const float *X, int ldx,
+                                int n0, const int NF, const float *bias, float *Y, int ldy,
+                                unsigned flags)
 {
   const int K = W->cols;
   const float *wp[2];
@@ -469,9 +474,8 @@ QK_AI void gemm_f32_8RTxNF_avx2(const qk_packed *W, int t, const int RT, const f
   }
 }
 
-QK_AI void gemm_f32_frames_avx2(const qk_packed *W, const float *X, int ldx, int n0,
-                                const int NF, const float *bias, float *Y, int ldy,
-                                unsigned flags)
+QK_AI void gemm_f32_frames_avx2(const qk_packed *W, const float *X, int ldx, int n0, const int NF,
+                                const float *bias, float *Y, int ldy, unsigned flags)
 {
   const int MT = row_tiles(W);
   int t = 0;
@@ -523,9 +527,9 @@ QK_AI void wq_subtile(__m256i w, __m256i z, const float *const *x, int k, const 
   }
 }
 
-QK_AI void gemm_f32_q_8xNF_avx2(const qk_packed *W, const int bits, int t, const float *X,
-                                int ldx, int n0, const int NF, const float *bias, float *Y,
-                                int ldy, unsigned flags)
+QK_AI void gemm_f32_q_8xNF_avx2(const qk_packed *W, const int bits, int t, const float *X, int ldx,
+                                int n0, const int NF, const float *bias, float *Y, int ldy,
+                                unsigned flags)
 {
   const int K = W->cols, ng = W->ngroups, G = W->group, KSTEP = kstep_of(bits);
   const int NS = KSTEP / 4;
@@ -543,8 +547,8 @@ QK_AI void gemm_f32_q_8xNF_avx2(const qk_packed *W, const int bits, int t, const
   for (int g = 0; g < ng; ++g) {
     const int k0 = g * G, k1 = k0 + G < K ? k0 + G : K;
     const int c0 = k0 / KSTEP, cfull = k1 / KSTEP, c1 = (k1 + KSTEP - 1) / KSTEP;
-    const __m256i z = zp ? _mm256_load_si256((const __m256i *)(zp + (size_t)g * 8))
-                         : _mm256_setzero_si256();
+    const __m256i z =
+        zp ? _mm256_load_si256((const __m256i *)(zp + (size_t)g * 8)) : _mm256_setzero_si256();
     __m256 part[4];
     for (int f = 0; f < NF; ++f)
       part[f] = _mm256_setzero_ps();
@@ -571,8 +575,8 @@ QK_AI void gemm_f32_q_8xNF_avx2(const qk_packed *W, const int bits, int t, const
                _mm256_setzero_ps(), 0);
 }
 
-QK_AI void gemm_f32_q_bits_avx2(const qk_packed *W, const int bits, const float *X, int ldx,
-                                int N, const float *bias, float *Y, int ldy, unsigned flags)
+QK_AI void gemm_f32_q_bits_avx2(const qk_packed *W, const int bits, const float *X, int ldx, int N,
+                                const float *bias, float *Y, int ldy, unsigned flags)
 {
   const int MT = row_tiles(W);
   int n = 0;
@@ -589,20 +593,20 @@ QK_AI void gemm_f32_q_bits_avx2(const qk_packed *W, const int bits, const float 
   }
 }
 
-static void gemm_f32_s8w_avx2(const qk_packed *W, const float *X, int ldx, int N,
-                              const float *bias, float *Y, int ldy, unsigned flags)
+static void gemm_f32_s8w_avx2(const qk_packed *W, const float *X, int ldx, int N, const float *bias,
+                              float *Y, int ldy, unsigned flags)
 {
   gemm_f32_q_bits_avx2(W, 8, X, ldx, N, bias, Y, ldy, flags);
 }
 
-static void gemm_f32_s4w_avx2(const qk_packed *W, const float *X, int ldx, int N,
-                              const float *bias, float *Y, int ldy, unsigned flags)
+static void gemm_f32_s4w_avx2(const qk_packed *W, const float *X, int ldx, int N, const float *bias,
+                              float *Y, int ldy, unsigned flags)
 {
   gemm_f32_q_bits_avx2(W, 4, X, ldx, N, bias, Y, ldy, flags);
 }
 
-static void gemm_f32_s2w_avx2(const qk_packed *W, const float *X, int ldx, int N,
-                              const float *bias, float *Y, int ldy, unsigned flags)
+static void gemm_f32_s2w_avx2(const qk_packed *W, const float *X, int ldx, int N, const float *bias,
+                              float *Y, int ldy, unsigned flags)
 {
   gemm_f32_q_bits_avx2(W, 2, X, ldx, N, bias, Y, ldy, flags);
 }
@@ -676,8 +680,9 @@ static int32_t code_sum(const int8_t *c, int k0, int k1)
   int k = k0, blocks = 0;
   for (; k + 16 <= k1; k += 16, ++blocks)
     /* psadbw sums unsigned bytes: bias by +128 and take 128 off per byte */
-    s = _mm_add_epi64(s, _mm_sad_epu8(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(c + k)), bias),
-                                      _mm_setzero_si128()));
+    s = _mm_add_epi64(s,
+                      _mm_sad_epu8(_mm_xor_si128(_mm_loadu_si128((const __m128i *)(c + k)), bias),
+                                   _mm_setzero_si128()));
   int64_t total = _mm_cvtsi128_si64(s) + _mm_extract_epi64(s, 1) - 128 * 16 * (int64_t)blocks;
   for (; k < k1; ++k)
     total += c[k];
@@ -749,7 +754,8 @@ static inline __m256 transpose_reduce8(const __m256 v[8], const int ADD)
     u[j] = op8(_mm256_shuffle_ps(t[2 * j], t[2 * j + 1], 0x88),
                _mm256_shuffle_ps(t[2 * j], t[2 * j + 1], 0xDD), ADD);
   /* lane 0: columns 0 2 4 6, lane 1: columns 1 3 5 7 */
-  const __m256 w = op8(_mm256_shuffle_ps(u[0], u[1], 0x88), _mm256_shuffle_ps(u[0], u[1], 0xDD), ADD);
+  const __m256 w =
+      op8(_mm256_shuffle_ps(u[0], u[1], 0x88), _mm256_shuffle_ps(u[0], u[1], 0xDD), ADD);
   return _mm256_permutevar8x32_ps(w, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
@@ -784,8 +790,8 @@ static inline bool quantize_dyn_8(const float *x, int ldx, int8_t *codes, int ld
     const float *xc = x + (size_t)c * (size_t)ldx;
     const __m256 vinv = _mm256_set1_ps(invs[c]);
     const __m256i q0 = quantize8(_mm256_loadu_ps(xc), vinv, &clipped);
-    const __m256i q1 = K == 16 ? quantize8(_mm256_loadu_ps(xc + 8), vinv, &clipped)
-                               : _mm256_setzero_si256();
+    const __m256i q1 =
+        K == 16 ? quantize8(_mm256_loadu_ps(xc + 8), vinv, &clipped) : _mm256_setzero_si256();
     /* packs per 128-bit lane: bytes 0-7 = q0's lanes 0-3, q1's 0-3 ... */
     const __m256i w = _mm256_packs_epi32(q0, q1);
     const __m128i b = _mm_packs_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
@@ -846,7 +852,8 @@ static inline __m256 exp_approx_avx2(__m256 y)
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(QK_EXP_C2));
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
   p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  __m256i e =
+      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
   return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
@@ -876,12 +883,12 @@ static inline __m256 sigmoid8(__m256 x)
 static inline __m256 tanh_int8_8(__m256 x)
 {
   const __m256 v = clamp_ps(x, QK_TANH8_CLAMP), u = _mm256_mul_ps(v, v);
-  const __m256 p = _mm256_fmadd_ps(
-      _mm256_fmadd_ps(_mm256_set1_ps(QK_TANH8_P2), u, _mm256_set1_ps(QK_TANH8_P1)), u,
-      _mm256_set1_ps(QK_TANH8_P0));
-  const __m256 q = _mm256_fmadd_ps(
-      _mm256_fmadd_ps(_mm256_set1_ps(QK_TANH8_Q2), u, _mm256_set1_ps(QK_TANH8_Q1)), u,
-      _mm256_set1_ps(1.0f));
+  const __m256 p =
+      _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(QK_TANH8_P2), u, _mm256_set1_ps(QK_TANH8_P1)),
+                      u, _mm256_set1_ps(QK_TANH8_P0));
+  const __m256 q =
+      _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(QK_TANH8_Q2), u, _mm256_set1_ps(QK_TANH8_Q1)),
+                      u, _mm256_set1_ps(1.0f));
   return _mm256_div_ps(_mm256_mul_ps(v, p), q);
 }
 
@@ -917,14 +924,14 @@ static void avx2_tanh_int8(float *y, const float *x, size_t count)
 }
 
 const qk_isa_ops qk_ops_avx2 = {
-  .isa = QK_ISA_AVX2,
-  .pack = avx2_pack,
-  .gemm_f32 = avx2_gemm_f32,
-  .gemm_s8 = avx2_gemm_s8,
-  .column_amax = amax_avx2,
-  .quantize_column = quantize_column_avx2,
-  .quantize_dynamic = quantize_dynamic_avx2,
-  .tanh = avx2_tanh,
-  .sigmoid = avx2_sigmoid,
-  .tanh_int8 = avx2_tanh_int8,
+    .isa = QK_ISA_AVX2,
+    .pack = avx2_pack,
+    .gemm_f32 = avx2_gemm_f32,
+    .gemm_s8 = avx2_gemm_s8,
+    .column_amax = amax_avx2,
+    .quantize_column = quantize_column_avx2,
+    .quantize_dynamic = quantize_dynamic_avx2,
+    .tanh = avx2_tanh,
+    .sigmoid = avx2_sigmoid,
+    .tanh_int8 = avx2_tanh_int8,
 };

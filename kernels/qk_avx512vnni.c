@@ -72,7 +72,6 @@ static int_view int_geometry(const qk_packed *p)
   return v;
 }
 
-
 /* ------------------------------------------------------------------------
    Pack
    ------------------------------------------------------------------------ */
@@ -166,9 +165,6 @@ static int pack_avx512vnni(qk_packed *p, const qk_weights *w)
 /* ------------------------------------------------------------------------
    Shared pieces of the GEMM kernels
    ------------------------------------------------------------------------ */
-
-
-
 
 /**
    Y rows [m0, m0+16) of one frame: y = acc + base, base = bias +
@@ -265,7 +261,7 @@ ALWAYS_INLINE void gemm_s8_16x4_core(const s8_args *a, int t0, int n0, const int
 #pragma GCC unroll 8
     for (int f = 0; f < F; ++f)
       xs[f] = (one || xsums) ? xsums[(size_t)(n0 + f) * (size_t)ng + (size_t)g]
-                    : xsum_range(xp[f], k0, k0 + G < K ? k0 + G : K);
+                             : xsum_range(xp[f], k0, k0 + G < K ? k0 + G : K);
     if (has_zp) {
 #pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
@@ -372,68 +368,69 @@ ALWAYS_INLINE void gemm_s8_16x4_core(const s8_args *a, int t0, int n0, const int
 
 typedef void (*s8_block_fn)(const s8_args *a, int t0, int n0);
 
-#define DEF_S8_BLOCK(R, F, B)                                                          \
-  static void gemm_s8_16x4_r##R##_f##F##_b##B(const s8_args *a, int t0, int n0)        \
-  {                                                                                    \
-    gemm_s8_16x4_core(a, t0, n0, R, F, B, 0);                                          \
-  }                                                                                    \
-  static void gemm_s8_16x4_r##R##_f##F##_b##B##_one(const s8_args *a, int t0, int n0)  \
-  {                                                                                    \
-    gemm_s8_16x4_core(a, t0, n0, R, F, B, 1);                                          \
+#define DEF_S8_BLOCK(R, F, B)                                                                      \
+  static void gemm_s8_16x4_r##R##_f##F##_b##B(const s8_args *a, int t0, int n0)                    \
+  {                                                                                                \
+    gemm_s8_16x4_core(a, t0, n0, R, F, B, 0);                                                      \
+  }                                                                                                \
+  static void gemm_s8_16x4_r##R##_f##F##_b##B##_one(const s8_args *a, int t0, int n0)              \
+  {                                                                                                \
+    gemm_s8_16x4_core(a, t0, n0, R, F, B, 1);                                                      \
   }
-#define DEF_S8_BITS(B)                                                                 \
-  DEF_S8_BLOCK(4, 4, B) DEF_S8_BLOCK(4, 2, B) DEF_S8_BLOCK(4, 1, B)                    \
-  DEF_S8_BLOCK(2, 8, B) DEF_S8_BLOCK(2, 4, B) DEF_S8_BLOCK(2, 2, B) DEF_S8_BLOCK(2, 1, B) \
-  DEF_S8_BLOCK(1, 8, B) DEF_S8_BLOCK(1, 4, B) DEF_S8_BLOCK(1, 2, B) DEF_S8_BLOCK(1, 1, B) \
-  static const s8_block_fn s8_blocks_b##B[3][4] = {                                    \
-    {NULL, gemm_s8_16x4_r4_f4_b##B, gemm_s8_16x4_r4_f2_b##B, gemm_s8_16x4_r4_f1_b##B}, \
-    {gemm_s8_16x4_r2_f8_b##B, gemm_s8_16x4_r2_f4_b##B, gemm_s8_16x4_r2_f2_b##B,       \
-     gemm_s8_16x4_r2_f1_b##B},                                                         \
-    {gemm_s8_16x4_r1_f8_b##B, gemm_s8_16x4_r1_f4_b##B, gemm_s8_16x4_r1_f2_b##B,       \
-     gemm_s8_16x4_r1_f1_b##B}};                                                        \
-  static const s8_block_fn s8_blocks_b##B##_one[3][4] = {                              \
-    {NULL, gemm_s8_16x4_r4_f4_b##B##_one, gemm_s8_16x4_r4_f2_b##B##_one,               \
-     gemm_s8_16x4_r4_f1_b##B##_one},                                                   \
-    {gemm_s8_16x4_r2_f8_b##B##_one, gemm_s8_16x4_r2_f4_b##B##_one,                     \
-     gemm_s8_16x4_r2_f2_b##B##_one, gemm_s8_16x4_r2_f1_b##B##_one},                    \
-    {gemm_s8_16x4_r1_f8_b##B##_one, gemm_s8_16x4_r1_f4_b##B##_one,                     \
-     gemm_s8_16x4_r1_f2_b##B##_one, gemm_s8_16x4_r1_f1_b##B##_one}};
+#define DEF_S8_BITS(B)                                                                             \
+  DEF_S8_BLOCK(4, 4, B)                                                                            \
+  DEF_S8_BLOCK(4, 2, B) DEF_S8_BLOCK(4, 1, B) DEF_S8_BLOCK(2, 8, B) DEF_S8_BLOCK(2, 4, B)          \
+      DEF_S8_BLOCK(2, 2, B) DEF_S8_BLOCK(2, 1, B) DEF_S8_BLOCK(1, 8, B) DEF_S8_BLOCK(1, 4, B)      \
+          DEF_S8_BLOCK(1, 2, B) DEF_S8_BLOCK(1, 1,                                                 \
+                                             B) static const s8_block_fn s8_blocks_b##B[3][4] = {  \
+              {NULL, gemm_s8_16x4_r4_f4_b##B, gemm_s8_16x4_r4_f2_b##B, gemm_s8_16x4_r4_f1_b##B},   \
+              {gemm_s8_16x4_r2_f8_b##B, gemm_s8_16x4_r2_f4_b##B, gemm_s8_16x4_r2_f2_b##B,          \
+               gemm_s8_16x4_r2_f1_b##B},                                                           \
+              {gemm_s8_16x4_r1_f8_b##B, gemm_s8_16x4_r1_f4_b##B, gemm_s8_16x4_r1_f2_b##B,          \
+               gemm_s8_16x4_r1_f1_b##B}};                                                          \
+  static const s8_block_fn s8_blocks_b##B##_one[3][4] = {                                          \
+      {NULL, gemm_s8_16x4_r4_f4_b##B##_one, gemm_s8_16x4_r4_f2_b##B##_one,                         \
+       gemm_s8_16x4_r4_f1_b##B##_one},                                                             \
+      {gemm_s8_16x4_r2_f8_b##B##_one, gemm_s8_16x4_r2_f4_b##B##_one,                               \
+       gemm_s8_16x4_r2_f2_b##B##_one, gemm_s8_16x4_r2_f1_b##B##_one},                              \
+      {gemm_s8_16x4_r1_f8_b##B##_one, gemm_s8_16x4_r1_f4_b##B##_one,                               \
+       gemm_s8_16x4_r1_f2_b##B##_one, gemm_s8_16x4_r1_f1_b##B##_one}};
 
 DEF_S8_BITS(8)
 DEF_S8_BITS(4)
 DEF_S8_BITS(2)
 
 /** Tile blocks of 4, 2, 1 tiles; frame blocks of 8 (4 with 4 tiles), then 4, 2, 1. */
-#define RUN_BLOCKS(fns, T, N, args)                                                    \
-  do {                                                                                 \
-    static const int rs_[3] = {4, 2, 1}, fs_[4] = {8, 4, 2, 1};                       \
-    for (int t_ = 0; t_ < (T);) {                                                      \
-      int ri_ = (T) - t_ >= 4 ? 0 : (T) - t_ >= 2 ? 1 : 2;                             \
-      int n_ = 0;                                                                      \
-      for (int fi_ = 0; fi_ < 4; ++fi_) {                                              \
-        if (!(fns)[ri_][fi_])                                                          \
-          continue;                                                                    \
-        while (n_ + fs_[fi_] <= (N)) {                                                 \
-          (fns)[ri_][fi_]((args), t_, n_);                                             \
-          n_ += fs_[fi_];                                                              \
-        }                                                                              \
-      }                                                                                \
-      t_ += rs_[ri_];                                                                  \
-    }                                                                                  \
+#define RUN_BLOCKS(fns, T, N, args)                                                                \
+  do {                                                                                             \
+    static const int rs_[3] = {4, 2, 1}, fs_[4] = {8, 4, 2, 1};                                    \
+    for (int t_ = 0; t_ < (T);) {                                                                  \
+      int ri_ = (T)-t_ >= 4 ? 0 : (T)-t_ >= 2 ? 1 : 2;                                             \
+      int n_ = 0;                                                                                  \
+      for (int fi_ = 0; fi_ < 4; ++fi_) {                                                          \
+        if (!(fns)[ri_][fi_])                                                                      \
+          continue;                                                                                \
+        while (n_ + fs_[fi_] <= (N)) {                                                             \
+          (fns)[ri_][fi_]((args), t_, n_);                                                         \
+          n_ += fs_[fi_];                                                                          \
+        }                                                                                          \
+      }                                                                                            \
+      t_ += rs_[ri_];                                                                              \
+    }                                                                                              \
   } while (0)
 
 /** N = 1: tile blocks of 4, 2, 1, no frame loop. */
-#define RUN_GEMV(fns, T, args)                                                         \
-  do {                                                                                 \
-    int t_ = 0;                                                                        \
-    for (; t_ + 4 <= (T); t_ += 4)                                                     \
-      (fns)[0][3]((args), t_, 0);                                                      \
-    if (t_ + 2 <= (T)) {                                                               \
-      (fns)[1][3]((args), t_, 0);                                                      \
-      t_ += 2;                                                                         \
-    }                                                                                  \
-    if (t_ < (T))                                                                      \
-      (fns)[2][3]((args), t_, 0);                                                      \
+#define RUN_GEMV(fns, T, args)                                                                     \
+  do {                                                                                             \
+    int t_ = 0;                                                                                    \
+    for (; t_ + 4 <= (T); t_ += 4)                                                                 \
+      (fns)[0][3]((args), t_, 0);                                                                  \
+    if (t_ + 2 <= (T)) {                                                                           \
+      (fns)[1][3]((args), t_, 0);                                                                  \
+      t_ += 2;                                                                                     \
+    }                                                                                              \
+    if (t_ < (T))                                                                                  \
+      (fns)[2][3]((args), t_, 0);                                                                  \
   } while (0)
 
 /* ------------------------------------------------------------------------
@@ -499,9 +496,9 @@ ALWAYS_INLINE void gemv1_s8_tiles(const int_view *v, int t0, __m512i tbl, const 
   for (int r = 0; r < R; ++r) {
     const int m0 = (t0 + r) * TILE_ROWS;
     const __mmask16 mk = lanes_mask(v->M - m0);
-    const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(acc0[r], acc1[r])),
-                                     _mm512_load_ps(par + (size_t)r * PAR_FLOATS),
-                                     _mm512_setzero_ps());
+    const __m512 s =
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(acc0[r], acc1[r])),
+                        _mm512_load_ps(par + (size_t)r * PAR_FLOATS), _mm512_setzero_ps());
     __m512 base = bias ? _mm512_add_ps(_mm512_maskz_loadu_ps(mk, bias + m0), _mm512_setzero_ps())
                        : _mm512_setzero_ps();
     if (flags & QK_ACCUMULATE)
@@ -686,19 +683,19 @@ ALWAYS_INLINE void gemm_f32_16x1_core(const f32_args *a, const float *w, int m0,
 
 typedef void (*f32_block_fn)(const f32_args *a, const float *w, int m0, int n0);
 
-#define DEF_F32_BLOCK(R, F)                                                            \
-  static void gemm_f32_16x1_r##R##_f##F(const f32_args *a, const float *w, int m0, int n0) \
-  {                                                                                    \
-    gemm_f32_16x1_core(a, w, m0, n0, R, F);                                            \
+#define DEF_F32_BLOCK(R, F)                                                                        \
+  static void gemm_f32_16x1_r##R##_f##F(const f32_args *a, const float *w, int m0, int n0)         \
+  {                                                                                                \
+    gemm_f32_16x1_core(a, w, m0, n0, R, F);                                                        \
   }
 /* 4 chains x R tiles x F frames <= 24 accumulators; R = 4 only for GEMV */
 DEF_F32_BLOCK(4, 1)
-DEF_F32_BLOCK(2, 3) DEF_F32_BLOCK(2, 2) DEF_F32_BLOCK(2, 1)
-DEF_F32_BLOCK(1, 6) DEF_F32_BLOCK(1, 3) DEF_F32_BLOCK(1, 2) DEF_F32_BLOCK(1, 1)
-static const f32_block_fn f32_blocks[3][4] = {
-  {NULL, NULL, NULL, gemm_f32_16x1_r4_f1},
-  {NULL, gemm_f32_16x1_r2_f3, gemm_f32_16x1_r2_f2, gemm_f32_16x1_r2_f1},
-  {gemm_f32_16x1_r1_f6, gemm_f32_16x1_r1_f3, gemm_f32_16x1_r1_f2, gemm_f32_16x1_r1_f1}};
+DEF_F32_BLOCK(2, 3)
+DEF_F32_BLOCK(2, 2) DEF_F32_BLOCK(2, 1) DEF_F32_BLOCK(1, 6) DEF_F32_BLOCK(1, 3) DEF_F32_BLOCK(1, 2)
+    DEF_F32_BLOCK(1, 1) static const f32_block_fn f32_blocks[3][4] = {
+        {NULL, NULL, NULL, gemm_f32_16x1_r4_f1},
+        {NULL, gemm_f32_16x1_r2_f3, gemm_f32_16x1_r2_f2, gemm_f32_16x1_r2_f1},
+        {gemm_f32_16x1_r1_f6, gemm_f32_16x1_r1_f3, gemm_f32_16x1_r1_f2, gemm_f32_16x1_r1_f1}};
 
 /** All frames of tile rows [m0, m0 + 16*R) against the weights at w (table row ri). */
 ALWAYS_INLINE void run_f32_frames(const f32_args *a, int ri, const float *w, int m0, int N)
@@ -735,10 +732,8 @@ ALWAYS_INLINE void run_f32_frames(const f32_args *a, int ri, const float *w, int
 /** Largest padded K the decode buffer holds (16 KiB of floats). */
 #define WQ_KMAX 256
 
-
 /** Tile t as floats scale * (v - z), [Kp][16], into buf. */
-ALWAYS_INLINE void wq_decode_tile(const int_view *v, int t, __m512i tbl, float *buf,
-                                  const int bits)
+ALWAYS_INLINE void wq_decode_tile(const int_view *v, int t, __m512i tbl, float *buf, const int bits)
 {
   const int per = 8 / bits, kstep = 4 * per;
   const int ng = v->ng, G = v->G, Kp = v->Kp;
@@ -759,15 +754,18 @@ ALWAYS_INLINE void wq_decode_tile(const int_view *v, int t, __m512i tbl, float *
         _mm512_store_ps(o, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
                                              _mm512_cvtepu8_epi32(_mm512_castsi512_si128(q8)), zc)),
                                          sv));
-        _mm512_store_ps(o + 16, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
-                                                  _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(q8, 1)), zc)),
-                                              sv));
-        _mm512_store_ps(o + 32, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
-                                                  _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(q8, 2)), zc)),
-                                              sv));
-        _mm512_store_ps(o + 48, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
-                                                  _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(q8, 3)), zc)),
-                                              sv));
+        _mm512_store_ps(
+            o + 16, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
+                                      _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(q8, 1)), zc)),
+                                  sv));
+        _mm512_store_ps(
+            o + 32, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
+                                      _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(q8, 2)), zc)),
+                                  sv));
+        _mm512_store_ps(
+            o + 48, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(
+                                      _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(q8, 3)), zc)),
+                                  sv));
       }
     }
   }
@@ -872,9 +870,9 @@ ALWAYS_INLINE void gemm_wq_f32_16x4_core(const wq_args *a, int t0, int n0, const
 
 #pragma GCC unroll 4
   for (int f = 0; f < F; ++f)
-    store_rows(a->Y + (size_t)(n0 + f) * (size_t)a->ldy, a->bias, t0 * TILE_ROWS, v->M, a->flags,
-               _mm512_add_ps(_mm512_add_ps(acc[0][f], acc[1][f]),
-                             _mm512_add_ps(acc[2][f], acc[3][f])));
+    store_rows(
+        a->Y + (size_t)(n0 + f) * (size_t)a->ldy, a->bias, t0 * TILE_ROWS, v->M, a->flags,
+        _mm512_add_ps(_mm512_add_ps(acc[0][f], acc[1][f]), _mm512_add_ps(acc[2][f], acc[3][f])));
 }
 
 /**
@@ -888,8 +886,8 @@ ALWAYS_INLINE void gemm_wq_f32_16x4_core(const wq_args *a, int t0, int n0, const
    GEMM gives that column (qk.h). Partial quads at the end of K use a
    masked fma, so chains past K are left untouched, not fed zeros.
 */
-#define WQ_PART(q8, blk, bits, L)                                                      \
-  ((bits) == 8 ? _mm_load_si128((const __m128i *)(const void *)((blk) + 16 * (L)))     \
+#define WQ_PART(q8, blk, bits, L)                                                                  \
+  ((bits) == 8 ? _mm_load_si128((const __m128i *)(const void *)((blk) + 16 * (L)))                 \
                : _mm512_extracti32x4_epi32((q8), (L)))
 
 ALWAYS_INLINE void wq_gemv_quad(__m512 acc[4], __m512i q8, const uint8_t *blk, const int bits,
@@ -915,7 +913,8 @@ ALWAYS_INLINE void wq_gemv_core(const int_view *v, __m512i tbl, const float *x, 
   const int per = 8 / bits, kstep = 4 * per;
   const int ng = v->ng, G = v->G, K = v->K, M = v->M, T = v->T;
   const size_t tb = v->tile_bytes;
-  const __m512i idx_lo = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
+  const __m512i idx_lo =
+      _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
   for (int t = 0; t < T; ++t) {
     const uint8_t *blk = v->codes + (size_t)t * tb;
     const float *par = v->par + (size_t)t * (size_t)ng * PAR_FLOATS;
@@ -954,42 +953,42 @@ ALWAYS_INLINE void wq_gemv_core(const int_view *v, __m512i tbl, const float *x, 
 #pragma GCC unroll 4
     for (int L = 0; L < 4; ++L) {
       const __m512 t1 = _mm512_add_ps(acc[L], _mm512_permute_ps(acc[L], 0xB1)); /* c0+c1, c2+c3 */
-      t2[L] = _mm512_add_ps(t1, _mm512_permute_ps(t1, 0x4E));                  /* (c0+c1)+(c2+c3) */
+      t2[L] = _mm512_add_ps(t1, _mm512_permute_ps(t1, 0x4E)); /* (c0+c1)+(c2+c3) */
     }
-    const __m512 out = _mm512_mask_blend_ps((__mmask16)0xFF00,
-                                            _mm512_permutex2var_ps(t2[0], idx_lo, t2[1]),
-                                            _mm512_permutex2var_ps(t2[2], idx_lo, t2[3]));
+    const __m512 out =
+        _mm512_mask_blend_ps((__mmask16)0xFF00, _mm512_permutex2var_ps(t2[0], idx_lo, t2[1]),
+                             _mm512_permutex2var_ps(t2[2], idx_lo, t2[3]));
     store_rows(y, bias, t * TILE_ROWS, M, flags, out);
   }
 }
 
-static void wq_gemv_b8(const int_view *v, __m512i tbl, const float *x, const float *bias,
-                       float *y, unsigned flags)
+static void wq_gemv_b8(const int_view *v, __m512i tbl, const float *x, const float *bias, float *y,
+                       unsigned flags)
 {
   wq_gemv_core(v, tbl, x, bias, y, flags, 8);
 }
-static void wq_gemv_b4(const int_view *v, __m512i tbl, const float *x, const float *bias,
-                       float *y, unsigned flags)
+static void wq_gemv_b4(const int_view *v, __m512i tbl, const float *x, const float *bias, float *y,
+                       unsigned flags)
 {
   wq_gemv_core(v, tbl, x, bias, y, flags, 4);
 }
-static void wq_gemv_b2(const int_view *v, __m512i tbl, const float *x, const float *bias,
-                       float *y, unsigned flags)
+static void wq_gemv_b2(const int_view *v, __m512i tbl, const float *x, const float *bias, float *y,
+                       unsigned flags)
 {
   wq_gemv_core(v, tbl, x, bias, y, flags, 2);
 }
 
 typedef void (*wq_block_fn)(const wq_args *a, int t0, int n0);
 
-#define DEF_WQ_BLOCK(F, B)                                                             \
-  static void gemm_wq_f32_16x4_f##F##_b##B(const wq_args *a, int t0, int n0)            \
-  {                                                                                    \
-    gemm_wq_f32_16x4_core(a, t0, n0, F, B);                                            \
+#define DEF_WQ_BLOCK(F, B)                                                                         \
+  static void gemm_wq_f32_16x4_f##F##_b##B(const wq_args *a, int t0, int n0)                       \
+  {                                                                                                \
+    gemm_wq_f32_16x4_core(a, t0, n0, F, B);                                                        \
   }
-#define DEF_WQ_BITS(B)                                                                 \
-  DEF_WQ_BLOCK(4, B) DEF_WQ_BLOCK(2, B) DEF_WQ_BLOCK(1, B)                             \
-  static const wq_block_fn wq_blocks_b##B[3] = {                                       \
-    gemm_wq_f32_16x4_f4_b##B, gemm_wq_f32_16x4_f2_b##B, gemm_wq_f32_16x4_f1_b##B};
+#define DEF_WQ_BITS(B)                                                                             \
+  DEF_WQ_BLOCK(4, B)                                                                               \
+  DEF_WQ_BLOCK(2, B) DEF_WQ_BLOCK(1, B) static const wq_block_fn wq_blocks_b##B[3] = {             \
+      gemm_wq_f32_16x4_f4_b##B, gemm_wq_f32_16x4_f2_b##B, gemm_wq_f32_16x4_f1_b##B};
 DEF_WQ_BITS(8)
 DEF_WQ_BITS(4)
 DEF_WQ_BITS(2)
@@ -999,8 +998,7 @@ static void gemm_f32_avx512vnni(const qk_packed *W, const float *X, int ldx, int
 {
   if (W->format == QK_F32) {
     const int T = (W->rows + TILE_ROWS - 1) / TILE_ROWS;
-    const f32_args a = {X, ldx, bias, Y, ldy, flags, W->rows, W->cols,
-                        (size_t)W->cols * TILE_ROWS};
+    const f32_args a = {X, ldx, bias, Y, ldy, flags, W->rows, W->cols, (size_t)W->cols * TILE_ROWS};
     const float *w = (const float *)W->data;
     for (int t = 0; t < T;) {
       /* 4 tiles x 1 frame only for GEMV (16 independent chains); frame
@@ -1080,7 +1078,8 @@ static size_t quantize_column_avx512(const float *x, int K, float inv, int8_t *c
     const __mmask16 over = _mm512_cmp_ps_mask(r, hi, _CMP_GT_OQ);
     const __mmask16 under = _mm512_cmp_ps_mask(r, lo, _CMP_LT_OQ);
     const __mmask16 ordered = _mm512_cmp_ps_mask(r, r, _CMP_ORD_Q);
-    clipped += (size_t)__builtin_popcount((unsigned)over) + (size_t)__builtin_popcount((unsigned)under);
+    clipped +=
+        (size_t)__builtin_popcount((unsigned)over) + (size_t)__builtin_popcount((unsigned)under);
     const __m512 c = _mm512_min_ps(_mm512_max_ps(r, lo), hi);
     const __m512i i = _mm512_maskz_cvtps_epi32(ordered, c);
     _mm_storeu_si128((__m128i *)(void *)(codes + k), _mm512_cvtepi32_epi8(i));
@@ -1161,8 +1160,9 @@ ALWAYS_INLINE void quantize_dyn_col(const float *x, const ptrdiff_t off[4], cons
     }
   }
   /* packs work per 128-bit lane; the dword transpose restores k order */
-  const __m512i b = _mm512_permutexvar_epi32(
-      DWORD_T_ZMM, _mm512_packs_epi16(_mm512_packs_epi32(q[0], q[1]), _mm512_packs_epi32(q[2], q[3])));
+  const __m512i b =
+      _mm512_permutexvar_epi32(DWORD_T_ZMM, _mm512_packs_epi16(_mm512_packs_epi32(q[0], q[1]),
+                                                               _mm512_packs_epi32(q[2], q[3])));
   _mm512_storeu_si512(codes, b);
   if (ld > 64)
     memset(codes + 64, 0, (size_t)(ld - 64));
@@ -1266,8 +1266,8 @@ ALWAYS_INLINE void quantize_dyn_block(const float *x, int ldx, const ptrdiff_t o
 }
 
 /** Both entry points once the vector offsets and masks are known. */
-static bool quantize_dyn_run(const float *x, int ldx, const ptrdiff_t off[4],
-                             const __mmask16 mk[4], int K, int N, qk_act_s8 *out)
+static bool quantize_dyn_run(const float *x, int ldx, const ptrdiff_t off[4], const __mmask16 mk[4],
+                             int K, int N, qk_act_s8 *out)
 {
   if (K > 64 || out->ld < 64)
     return false;
@@ -1340,8 +1340,8 @@ ALWAYS_INLINE bool quantize_frames_16(const float *x, int8_t *codes, int ld, flo
     t[i] = _mm512_castsi512_ps(q);
   }
   if (sums)
-    _mm512_storeu_si512(sums, _mm512_castps_si512(K == 16 ? transpose_reduce16(t, 1)
-                                                          : transpose_reduce8x2(t, 1)));
+    _mm512_storeu_si512(
+        sums, _mm512_castps_si512(K == 16 ? transpose_reduce16(t, 1) : transpose_reduce8x2(t, 1)));
   return true;
 }
 
@@ -1439,19 +1439,19 @@ static void tanh_int8_avx512vnni(float *y, const float *x, size_t count)
 }
 
 const qk_isa_ops qk_ops_avx512vnni = {
-  .isa = QK_ISA_AVX512VNNI,
-  .pack = pack_avx512vnni,
-  .gemm_f32 = gemm_f32_avx512vnni,
-  .gemm_s8 = gemm_s8_avx512vnni,
-  .column_amax = column_amax_avx512,
-  .quantize_column = quantize_column_avx512,
-  .tanh = tanh_avx512vnni,
-  .sigmoid = sigmoid_avx512vnni,
-  .tanh_int8 = tanh_int8_avx512vnni,
-  .quantize_dynamic = quantize_dynamic_avx512,
-  .quantize_dynamic_taps = quantize_dynamic_taps_avx512,
-  .wavenet_layer_fusable = qk_avx512vnni_wavenet_layer_fusable,
-  .wavenet_layer_s8 = qk_avx512vnni_wavenet_layer_s8,
-  .wavenet_prepared_size = qk_avx512vnni_wavenet_prepared_size,
-  .wavenet_prepare = qk_avx512vnni_wavenet_prepare,
+    .isa = QK_ISA_AVX512VNNI,
+    .pack = pack_avx512vnni,
+    .gemm_f32 = gemm_f32_avx512vnni,
+    .gemm_s8 = gemm_s8_avx512vnni,
+    .column_amax = column_amax_avx512,
+    .quantize_column = quantize_column_avx512,
+    .tanh = tanh_avx512vnni,
+    .sigmoid = sigmoid_avx512vnni,
+    .tanh_int8 = tanh_int8_avx512vnni,
+    .quantize_dynamic = quantize_dynamic_avx512,
+    .quantize_dynamic_taps = quantize_dynamic_taps_avx512,
+    .wavenet_layer_fusable = qk_avx512vnni_wavenet_layer_fusable,
+    .wavenet_layer_s8 = qk_avx512vnni_wavenet_layer_s8,
+    .wavenet_prepared_size = qk_avx512vnni_wavenet_prepared_size,
+    .wavenet_prepare = qk_avx512vnni_wavenet_prepare,
 };

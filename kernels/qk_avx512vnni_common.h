@@ -38,25 +38,22 @@ ALWAYS_INLINE __mmask16 lanes_mask(int n)
 #define HDR_BYTES 128
 
 typedef struct {
-  int M, K, T;          /**< rows, cols, tiles of 16 rows */
-  int G, ng;            /**< effective group size and count */
-  int bits;             /**< 8, 4 or 2 */
-  int kstep;            /**< k per 64-byte block: 32 / bits */
-  int Kp;               /**< padded K: whole blocks in the last group */
-  int has_zp;           /**< zero points given */
-  size_t tile_bytes;    /**< code bytes per tile */
-  size_t codes_bytes;   /**< all code bytes (multiple of 64) */
+  int M, K, T;        /**< rows, cols, tiles of 16 rows */
+  int G, ng;          /**< effective group size and count */
+  int bits;           /**< 8, 4 or 2 */
+  int kstep;          /**< k per 64-byte block: 32 / bits */
+  int Kp;             /**< padded K: whole blocks in the last group */
+  int has_zp;         /**< zero points given */
+  size_t tile_bytes;  /**< code bytes per tile */
+  size_t codes_bytes; /**< all code bytes (multiple of 64) */
   const uint8_t *codes;
-  const float *par;     /**< [T][ng][PAR_FLOATS] */
+  const float *par; /**< [T][ng][PAR_FLOATS] */
 } int_view;
 
 _Static_assert(sizeof(int_view) <= HDR_BYTES, "int_view header too large");
 
 /** The header written by pack_avx512vnni(). */
-ALWAYS_INLINE const int_view *int_view_of(const qk_packed *p)
-{
-  return (const int_view *)p->data;
-}
+ALWAYS_INLINE const int_view *int_view_of(const qk_packed *p) { return (const int_view *)p->data; }
 
 /**
    p->table + 128 (as unsigned bytes) in every 128-bit lane: every integer
@@ -100,7 +97,9 @@ typedef int32_t qk_i32u __attribute__((aligned(1), may_alias));
 
 ALWAYS_INLINE __m512i dpbusd_bc(__m512i acc, __m512i u, const int8_t *x)
 {
-  __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*(const qk_i32u *)(const void *)x));
+  __asm__("vpdpbusd %2%{1to16%}, %1, %0"
+          : "+v"(acc)
+          : "v"(u), "m"(*(const qk_i32u *)(const void *)x));
   return acc;
 }
 
@@ -113,7 +112,7 @@ ALWAYS_INLINE int32_t load4(const int8_t *p)
 }
 
 /* byte kk*4+rr <- rr*4+kk inside each lane, then dword kk*4+L <- L*4+kk */
-#define BYTE_T_ZMM                                                                     \
+#define BYTE_T_ZMM                                                                                 \
   _mm512_broadcast_i32x4(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15))
 #define DWORD_T_ZMM _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15)
 
@@ -136,8 +135,8 @@ ALWAYS_INLINE __m512 exp_approx16(__m512 y)
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(QK_EXP_C2));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
   p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-  const __m512i e = _mm512_slli_epi32(
-      _mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23);
+  const __m512i e =
+      _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23);
   return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
 }
 
@@ -147,12 +146,12 @@ ALWAYS_INLINE __m512 tanh_int8_16(__m512 x)
   const float c = QK_TANH8_CLAMP;
   const __m512 v = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-c)), _mm512_set1_ps(c));
   const __m512 u = _mm512_mul_ps(v, v);
-  const __m512 p = _mm512_fmadd_ps(
-      _mm512_fmadd_ps(_mm512_set1_ps(QK_TANH8_P2), u, _mm512_set1_ps(QK_TANH8_P1)), u,
-      _mm512_set1_ps(QK_TANH8_P0));
-  const __m512 q = _mm512_fmadd_ps(
-      _mm512_fmadd_ps(_mm512_set1_ps(QK_TANH8_Q2), u, _mm512_set1_ps(QK_TANH8_Q1)), u,
-      _mm512_set1_ps(1.0f));
+  const __m512 p =
+      _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_set1_ps(QK_TANH8_P2), u, _mm512_set1_ps(QK_TANH8_P1)),
+                      u, _mm512_set1_ps(QK_TANH8_P0));
+  const __m512 q =
+      _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_set1_ps(QK_TANH8_Q2), u, _mm512_set1_ps(QK_TANH8_Q1)),
+                      u, _mm512_set1_ps(1.0f));
   return _mm512_div_ps(_mm512_mul_ps(v, p), q);
 }
 
@@ -195,13 +194,14 @@ ALWAYS_INLINE __m512 transpose_reduce8x2(const __m512 c[8], const int ADD)
   for (int i = 0; i < 4; ++i)
     d[i] = op16(_mm512_shuffle_f32x4(c[2 * i], c[2 * i + 1], 0x88),
                 _mm512_shuffle_f32x4(c[2 * i], c[2 * i + 1], 0xDD), ADD);
-  /* 4 -> 2: lane L of e[i]: 2 partials of column 8i+L, then of 8i+4+L */
+    /* 4 -> 2: lane L of e[i]: 2 partials of column 8i+L, then of 8i+4+L */
 #pragma GCC unroll 2
   for (int i = 0; i < 2; ++i)
     e[i] = op16(_mm512_shuffle_ps(d[2 * i], d[2 * i + 1], 0x88),
                 _mm512_shuffle_ps(d[2 * i], d[2 * i + 1], 0xDD), ADD);
   /* 2 -> 1: lane L element j = column L + 4j */
-  const __m512 r = op16(_mm512_shuffle_ps(e[0], e[1], 0x88), _mm512_shuffle_ps(e[0], e[1], 0xDD), ADD);
+  const __m512 r =
+      op16(_mm512_shuffle_ps(e[0], e[1], 0x88), _mm512_shuffle_ps(e[0], e[1], 0xDD), ADD);
   return _mm512_permutexvar_ps(DWORD_T_ZMM, r);
 }
 

@@ -21,19 +21,16 @@
 static bool cpu_has(qk_isa isa)
 {
   switch (isa) {
-  case QK_ISA_SCALAR:
-    return true;
+  case QK_ISA_SCALAR: return true;
 #if defined(__x86_64__) || defined(__i386__)
-  case QK_ISA_AVX2:
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  case QK_ISA_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   case QK_ISA_AVX512VNNI:
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
            __builtin_cpu_supports("fma");
 #endif
 #if defined(__aarch64__)
-  case QK_ISA_NEON:
-    return true;
+  case QK_ISA_NEON: return true;
   case QK_ISA_NEON_DOTPROD:
 #if defined(__linux__)
     return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
@@ -41,8 +38,7 @@ static bool cpu_has(qk_isa isa)
     return false;
 #endif
 #endif
-  default:
-    return false;
+  default: return false;
   }
 }
 
@@ -108,16 +104,16 @@ static const qk_isa_ops *ops_or_scalar(qk_isa isa)
   return ops ? ops : &qk_ops_scalar;
 }
 
-void qk_gemm_f32(const qk_packed *W, const float *X, int ldx, int N, const float *bias,
-                 float *Y, int ldy, unsigned flags)
+void qk_gemm_f32(const qk_packed *W, const float *X, int ldx, int N, const float *bias, float *Y,
+                 int ldy, unsigned flags)
 {
   if (N <= 0)
     return;
   built_ops(W->isa)->gemm_f32(W, X, ldx, N, bias, Y, ldy, flags);
 }
 
-void qk_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias, float *Y,
-                int ldy, unsigned flags)
+void qk_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias, float *Y, int ldy,
+                unsigned flags)
 {
   if (N <= 0)
     return;
@@ -141,27 +137,28 @@ void qk_quantize_act_dynamic_taps_isa(qk_isa isa, const float *x, int ldx, int C
   qk_act_quantize_dynamic_taps(ops_or_scalar(isa), x, ldx, C, taps, tap_stride, N, out);
 }
 
-void qk_quantize_act_dynamic_isa(qk_isa isa, const float *x, int ldx, int K, int N,
-                                 qk_act_s8 *out)
+void qk_quantize_act_dynamic_isa(qk_isa isa, const float *x, int ldx, int K, int N, qk_act_s8 *out)
 {
   qk_act_quantize_dynamic(ops_or_scalar(isa), x, ldx, K, N, out);
 }
 
-size_t qk_quantize_act_static(const float *x, int ldx, int K, int N, float scale,
-                              qk_act_s8 *out)
+size_t qk_quantize_act_static(const float *x, int ldx, int K, int N, float scale, qk_act_s8 *out)
 {
   return qk_act_quantize_static(active_ops(), x, ldx, K, N, scale, out);
 }
 
-size_t qk_quantize_act_static_isa(qk_isa isa, const float *x, int ldx, int K, int N,
-                                  float scale, qk_act_s8 *out)
+size_t qk_quantize_act_static_isa(qk_isa isa, const float *x, int ldx, int K, int N, float scale,
+                                  qk_act_s8 *out)
 {
   return qk_act_quantize_static(ops_or_scalar(isa), x, ldx, K, N, scale, out);
 }
 
 void qk_tanh(float *y, const float *x, size_t n) { active_ops()->tanh(y, x, n); }
 void qk_sigmoid(float *y, const float *x, size_t n) { active_ops()->sigmoid(y, x, n); }
-void qk_tanh_isa(qk_isa isa, float *y, const float *x, size_t n) { ops_or_scalar(isa)->tanh(y, x, n); }
+void qk_tanh_isa(qk_isa isa, float *y, const float *x, size_t n)
+{
+  ops_or_scalar(isa)->tanh(y, x, n);
+}
 void qk_sigmoid_isa(qk_isa isa, float *y, const float *x, size_t n)
 {
   ops_or_scalar(isa)->sigmoid(y, x, n);

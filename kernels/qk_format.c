@@ -14,20 +14,16 @@ typedef struct {
 } format_info;
 
 static const format_info formats[QK_FORMAT_COUNT] = {
-  [QK_F32] = {"f32", 32, 0, 0},
-  [QK_S8] = {"s8", 8, -128, 127},
-  [QK_S4] = {"s4", 4, -8, 7},
-  [QK_S2] = {"s2", 2, -2, 1},
-  [QK_CB4] = {"cb4", 4, 0, 15},
-  [QK_CB2] = {"cb2", 2, 0, 3},
+    [QK_F32] = {"f32", 32, 0, 0}, [QK_S8] = {"s8", 8, -128, 127}, [QK_S4] = {"s4", 4, -8, 7},
+    [QK_S2] = {"s2", 2, -2, 1},   [QK_CB4] = {"cb4", 4, 0, 15},   [QK_CB2] = {"cb2", 2, 0, 3},
 };
 
 static const char *const isa_names[QK_ISA_COUNT] = {
-  [QK_ISA_SCALAR] = "scalar",
-  [QK_ISA_AVX2] = "avx2",
-  [QK_ISA_AVX512VNNI] = "avx512vnni",
-  [QK_ISA_NEON] = "neon",
-  [QK_ISA_NEON_DOTPROD] = "neon-dotprod",
+    [QK_ISA_SCALAR] = "scalar",
+    [QK_ISA_AVX2] = "avx2",
+    [QK_ISA_AVX512VNNI] = "avx512vnni",
+    [QK_ISA_NEON] = "neon",
+    [QK_ISA_NEON_DOTPROD] = "neon-dotprod",
 };
 
 static bool format_valid(qk_format f) { return (unsigned)f < QK_FORMAT_COUNT; }
@@ -38,10 +34,7 @@ int qk_format_bits(qk_format f) { return format_valid(f) ? formats[f].bits : 0; 
 const char *qk_format_name(qk_format f) { return format_valid(f) ? formats[f].name : "?"; }
 bool qk_format_is_codebook(qk_format f) { return f == QK_CB4 || f == QK_CB2; }
 
-const char *qk_isa_name(qk_isa isa)
-{
-  return (unsigned)isa < QK_ISA_COUNT ? isa_names[isa] : "?";
-}
+const char *qk_isa_name(qk_isa isa) { return (unsigned)isa < QK_ISA_COUNT ? isa_names[isa] : "?"; }
 
 bool qk_isa_from_name(const char *name, qk_isa *out)
 {

@@ -23,14 +23,14 @@ struct qk_packed {
   qk_format format;
   qk_isa isa;
   int rows, cols;
-  int group;      /**< effective group size, 1..cols (cols for whole-row) */
-  int ngroups;    /**< qk_group_count(cols, group) */
-  float *scales;  /**< rows * ngroups */
-  int32_t *zp;    /**< rows * ngroups, NULL if symmetric */
+  int group;        /**< effective group size, 1..cols (cols for whole-row) */
+  int ngroups;      /**< qk_group_count(cols, group) */
+  float *scales;    /**< rows * ngroups */
+  int32_t *zp;      /**< rows * ngroups, NULL if symmetric */
   int8_t table[16]; /**< value of each index for S4/S2/CB4/CB2 (index = v - min for S4/S2) */
-  void *data;     /**< ISA tile layout, QK_ALIGN aligned */
+  void *data;       /**< ISA tile layout, QK_ALIGN aligned */
   size_t data_bytes;
-  int32_t *fold;  /**< ISA-specific per-(row, group) integer correction, or NULL */
+  int32_t *fold; /**< ISA-specific per-(row, group) integer correction, or NULL */
 };
 
 /** Allocate zeroed, QK_ALIGN-aligned memory; free with qk_aligned_free(). */
@@ -68,10 +68,10 @@ typedef struct {
   qk_isa isa;
   /** Fill p->data (and p->fold if used) from w. Returns 0, or -1 on allocation failure. */
   int (*pack)(qk_packed *p, const qk_weights *w);
-  void (*gemm_f32)(const qk_packed *W, const float *X, int ldx, int N,
-                   const float *bias, float *Y, int ldy, unsigned flags);
-  void (*gemm_s8)(const qk_packed *W, const qk_act_s8 *X, int N,
-                  const float *bias, float *Y, int ldy, unsigned flags);
+  void (*gemm_f32)(const qk_packed *W, const float *X, int ldx, int N, const float *bias, float *Y,
+                   int ldy, unsigned flags);
+  void (*gemm_s8)(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias, float *Y,
+                  int ldy, unsigned flags);
   /**
      max_k |x[k]| with fmaxf semantics: a NaN element is ignored, 0 for an
      all-zero (or all-NaN) column. Every ISA returns the same value (max is
@@ -84,8 +84,8 @@ typedef struct {
      code sums of each group (qk_group_count(K, group) of them). Returns the
      number of values that saturated. Never reads x past K.
   */
-  size_t (*quantize_column)(const float *x, int K, float inv, int8_t *codes, int ld,
-                            int32_t *sums, int group);
+  size_t (*quantize_column)(const float *x, int K, float inv, int8_t *codes, int ld, int32_t *sums,
+                            int group);
   void (*tanh)(float *y, const float *x, size_t n);
   void (*sigmoid)(float *y, const float *x, size_t n);
   /** qk.h's qk_tanh_int8: the rational below (QK_TANH8_*), same bits on every ISA. */
@@ -123,8 +123,8 @@ extern const qk_isa_ops qk_ops_scalar;
 int qk_scalar_pack(qk_packed *p, const qk_weights *w);
 void qk_scalar_gemm_f32(const qk_packed *W, const float *X, int ldx, int N, const float *bias,
                         float *Y, int ldy, unsigned flags);
-void qk_scalar_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias,
-                       float *Y, int ldy, unsigned flags);
+void qk_scalar_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias, float *Y,
+                       int ldy, unsigned flags);
 float qk_scalar_column_amax(const float *x, int K);
 size_t qk_scalar_quantize_column(const float *x, int K, float inv, int8_t *codes, int ld,
                                  int32_t *sums, int group);
@@ -146,10 +146,7 @@ extern const qk_isa_ops qk_ops_neon_dotprod;
 const qk_isa_ops *qk_ops_for(qk_isa isa);
 
 /** Effective group size for K values: group, or K when group is 0 or spans K. */
-static inline int qk_group_size(int K, int group)
-{
-  return (group <= 0 || group >= K) ? K : group;
-}
+static inline int qk_group_size(int K, int group) { return (group <= 0 || group >= K) ? K : group; }
 
 /**
    The columns of a from column n on (n may be negative: earlier columns of
@@ -172,8 +169,8 @@ static inline qk_act_s8 qk_act_columns_from(const qk_act_s8 *a, ptrdiff_t n, int
    ------------------------------------------------------------------------ */
 void qk_act_quantize_dynamic(const qk_isa_ops *ops, const float *x, int ldx, int K, int N,
                              qk_act_s8 *out);
-void qk_act_quantize_dynamic_taps(const qk_isa_ops *ops, const float *x, int ldx, int C,
-                                  int taps, ptrdiff_t tap_stride, int N, qk_act_s8 *out);
+void qk_act_quantize_dynamic_taps(const qk_isa_ops *ops, const float *x, int ldx, int C, int taps,
+                                  ptrdiff_t tap_stride, int N, qk_act_s8 *out);
 size_t qk_act_quantize_static(const qk_isa_ops *ops, const float *x, int ldx, int K, int N,
                               float scale, qk_act_s8 *out);
 

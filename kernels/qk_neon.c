@@ -21,8 +21,8 @@ static int pack_f32(qk_packed *p, const qk_weights *w)
     return -1;
   for (int m = 0; m < M; ++m)
     for (int k = 0; k < K; ++k)
-      d[((size_t)(m / 4) * (size_t)nb4 + (size_t)(k / 4)) * 16 + (size_t)(m % 4) * 4 + (size_t)(k % 4)] =
-        w->f32[(size_t)m * (size_t)K + (size_t)k];
+      d[((size_t)(m / 4) * (size_t)nb4 + (size_t)(k / 4)) * 16 + (size_t)(m % 4) * 4 +
+        (size_t)(k % 4)] = w->f32[(size_t)m * (size_t)K + (size_t)k];
   p->data = d;
   p->data_bytes = bytes;
   return 0;
@@ -50,16 +50,12 @@ int qk_neon_pack(qk_packed *p, const qk_weights *w)
       uint8_t *blk = d + ((size_t)t * (size_t)nblk + (size_t)(k / QK_NEON_KB)) * bb;
       const int j = k % QK_NEON_KB;
       switch (f) {
-      case QK_S8:
-        blk[r * 16 + j] = (uint8_t)w->codes[(size_t)m * (size_t)K + (size_t)k];
-        break;
+      case QK_S8: blk[r * 16 + j] = (uint8_t)w->codes[(size_t)m * (size_t)K + (size_t)k]; break;
       case QK_S4:
       case QK_CB4:
         blk[(r / 2) * 16 + j] |= (uint8_t)(qk_weight_index(w, m, k) << (4 * (r % 2)));
         break;
-      default: /* QK_S2, QK_CB2 */
-        blk[j] |= (uint8_t)(qk_weight_index(w, m, k) << (2 * r));
-        break;
+      default: /* QK_S2, QK_CB2 */ blk[j] |= (uint8_t)(qk_weight_index(w, m, k) << (2 * r)); break;
       }
     }
   }
@@ -286,8 +282,8 @@ void qk_neon_gemm_f32(const qk_packed *W, const float *X, int ldx, int N, const 
    Int8 GEMM (baseline dot product: vmull_s8 + vpadalq_s16)
    ------------------------------------------------------------------------ */
 
-static void neon_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias,
-                         float *Y, int ldy, unsigned flags)
+static void neon_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias, float *Y,
+                         int ldy, unsigned flags)
 {
   qk_neon_gemm_s8_body(W, X, N, bias, Y, ldy, flags);
 }
@@ -403,7 +399,8 @@ QK_NEON_INLINE float32x4_t exp4(float32x4_t y)
 QK_NEON_INLINE float32x4_t tanh4(float32x4_t x)
 {
   const float32x4_t one = vdupq_n_f32(1.0f);
-  float32x4_t v = vminnmq_f32(vmaxnmq_f32(x, vdupq_n_f32(-QK_TANH_CLAMP)), vdupq_n_f32(QK_TANH_CLAMP));
+  float32x4_t v =
+      vminnmq_f32(vmaxnmq_f32(x, vdupq_n_f32(-QK_TANH_CLAMP)), vdupq_n_f32(QK_TANH_CLAMP));
   float32x4_t e = exp4(vmulq_f32(vdupq_n_f32(2.0f), v));
   return vdivq_f32(vsubq_f32(e, one), vaddq_f32(e, one));
 }
@@ -412,7 +409,7 @@ QK_NEON_INLINE float32x4_t sigmoid4(float32x4_t x)
 {
   const float32x4_t one = vdupq_n_f32(1.0f);
   float32x4_t v =
-    vminnmq_f32(vmaxnmq_f32(x, vdupq_n_f32(-QK_SIGMOID_CLAMP)), vdupq_n_f32(QK_SIGMOID_CLAMP));
+      vminnmq_f32(vmaxnmq_f32(x, vdupq_n_f32(-QK_SIGMOID_CLAMP)), vdupq_n_f32(QK_SIGMOID_CLAMP));
   return vdivq_f32(one, vaddq_f32(one, exp4(vnegq_f32(v))));
 }
 
@@ -420,12 +417,13 @@ QK_NEON_INLINE float32x4_t sigmoid4(float32x4_t x)
 QK_NEON_INLINE float32x4_t tanh_int8_4(float32x4_t x)
 {
   const float32x4_t v =
-    vminnmq_f32(vmaxnmq_f32(x, vdupq_n_f32(-QK_TANH8_CLAMP)), vdupq_n_f32(QK_TANH8_CLAMP));
+      vminnmq_f32(vmaxnmq_f32(x, vdupq_n_f32(-QK_TANH8_CLAMP)), vdupq_n_f32(QK_TANH8_CLAMP));
   const float32x4_t u = vmulq_f32(v, v);
-  const float32x4_t p = vfmaq_f32(
-    vdupq_n_f32(QK_TANH8_P0), vfmaq_f32(vdupq_n_f32(QK_TANH8_P1), vdupq_n_f32(QK_TANH8_P2), u), u);
+  const float32x4_t p =
+      vfmaq_f32(vdupq_n_f32(QK_TANH8_P0),
+                vfmaq_f32(vdupq_n_f32(QK_TANH8_P1), vdupq_n_f32(QK_TANH8_P2), u), u);
   const float32x4_t q = vfmaq_f32(
-    vdupq_n_f32(1.0f), vfmaq_f32(vdupq_n_f32(QK_TANH8_Q1), vdupq_n_f32(QK_TANH8_Q2), u), u);
+      vdupq_n_f32(1.0f), vfmaq_f32(vdupq_n_f32(QK_TANH8_Q1), vdupq_n_f32(QK_TANH8_Q2), u), u);
   return vdivq_f32(vmulq_f32(v, p), q);
 }
 
@@ -460,13 +458,13 @@ void qk_neon_tanh_int8(float *y, const float *x, size_t count)
 }
 
 const qk_isa_ops qk_ops_neon = {
-  .isa = QK_ISA_NEON,
-  .pack = qk_neon_pack,
-  .gemm_f32 = qk_neon_gemm_f32,
-  .gemm_s8 = neon_gemm_s8,
-  .column_amax = qk_neon_column_amax,
-  .quantize_column = qk_neon_quantize_column,
-  .tanh = qk_neon_tanh,
-  .sigmoid = qk_neon_sigmoid,
-  .tanh_int8 = qk_neon_tanh_int8,
+    .isa = QK_ISA_NEON,
+    .pack = qk_neon_pack,
+    .gemm_f32 = qk_neon_gemm_f32,
+    .gemm_s8 = neon_gemm_s8,
+    .column_amax = qk_neon_column_amax,
+    .quantize_column = qk_neon_quantize_column,
+    .tanh = qk_neon_tanh,
+    .sigmoid = qk_neon_sigmoid,
+    .tanh_int8 = qk_neon_tanh_int8,
 };

@@ -89,7 +89,8 @@ static inline size_t qk_neon_codes_bytes(qk_format f, int rows, int cols)
 
 static inline const float *qk_neon_scales_t(const qk_packed *p)
 {
-  return (const float *)((const uint8_t *)p->data + qk_neon_codes_bytes(p->format, p->rows, p->cols));
+  return (const float *)((const uint8_t *)p->data +
+                         qk_neon_codes_bytes(p->format, p->rows, p->cols));
 }
 
 /** First and one-past-last 16-k block of group g. */
@@ -103,7 +104,7 @@ static inline void qk_neon_group_blocks(const qk_packed *p, int g, int *kb0, int
 /** Where 4-row tile t of an integer-format matrix lives, and its shape. */
 typedef struct {
   int ng;             /**< groups per row */
-  int nblk;          /**< 16-k blocks per row */
+  int nblk;           /**< 16-k blocks per row */
   int m, rows;        /**< first row, valid rows (<= QK_NEON_MR) */
   int tail;           /**< K % QK_NEON_KB: valid k of the last block, 0 if whole */
   size_t bb;          /**< bytes per code block */
@@ -239,8 +240,8 @@ QK_NEON_INLINE int32x4_t qk_neon_dot16(int32x4_t acc, int8x16_t w, int8x16_t x)
 
 /** One block: decode 4 rows, dot them with nc frames' 16 codes. */
 QK_NEON_INLINE void qk_neon_s8_block(qk_format f, const uint8_t *wb, int8x16_t table,
-                                     const int8_t *const *xc, int koff, const int nc,
-                                     bool masked, uint8x16_t mask, int32x4_t acc[][4])
+                                     const int8_t *const *xc, int koff, const int nc, bool masked,
+                                     uint8x16_t mask, int32x4_t acc[][4])
 {
   int8x16_t w[4];
   qk_neon_decode(f, wb, table, w);
@@ -321,9 +322,8 @@ QK_NEON_INLINE void qk_neon_s8_tile(const qk_packed *W, qk_format f, int t, cons
 }
 
 /** All tiles for one weight format; frames in steps of 4, then 2, then 1. */
-QK_NEON_INLINE void qk_neon_gemm_s8_fmt(const qk_packed *W, qk_format f, const qk_act_s8 *X,
-                                        int N, const float *bias, float *Y, int ldy,
-                                        unsigned flags)
+QK_NEON_INLINE void qk_neon_gemm_s8_fmt(const qk_packed *W, qk_format f, const qk_act_s8 *X, int N,
+                                        const float *bias, float *Y, int ldy, unsigned flags)
 {
   const int T = qk_neon_tiles(W->rows);
   for (int t = 0; t < T; ++t) {

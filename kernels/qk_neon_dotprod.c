@@ -21,13 +21,13 @@ static void dotprod_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const
 }
 
 const qk_isa_ops qk_ops_neon_dotprod = {
-  .isa = QK_ISA_NEON_DOTPROD,
-  .pack = qk_neon_pack,
-  .gemm_f32 = qk_neon_gemm_f32,
-  .gemm_s8 = dotprod_gemm_s8,
-  .column_amax = qk_neon_column_amax,
-  .quantize_column = qk_neon_quantize_column,
-  .tanh = qk_neon_tanh,
-  .sigmoid = qk_neon_sigmoid,
-  .tanh_int8 = qk_neon_tanh_int8,
+    .isa = QK_ISA_NEON_DOTPROD,
+    .pack = qk_neon_pack,
+    .gemm_f32 = qk_neon_gemm_f32,
+    .gemm_s8 = dotprod_gemm_s8,
+    .column_amax = qk_neon_column_amax,
+    .quantize_column = qk_neon_quantize_column,
+    .tanh = qk_neon_tanh,
+    .sigmoid = qk_neon_sigmoid,
+    .tanh_int8 = qk_neon_tanh_int8,
 };

@@ -88,14 +88,9 @@ static void fill_table(qk_packed *p, const qk_weights *w)
     for (int i = 0; i < 4; ++i)
       p->table[i] = (int8_t)(i - 2);
     break;
-  case QK_CB4:
-    memcpy(p->table, w->codebook, 16);
-    break;
-  case QK_CB2:
-    memcpy(p->table, w->codebook, 4);
-    break;
-  default:
-    break;
+  case QK_CB4: memcpy(p->table, w->codebook, 16); break;
+  case QK_CB2: memcpy(p->table, w->codebook, 4); break;
+  default: break;
   }
 }
 
@@ -160,8 +155,8 @@ size_t qk_packed_alloc_bytes(const qk_packed *p)
   if (!p)
     return 0;
   const size_t slots = (size_t)p->rows * (size_t)p->ngroups;
-  return sizeof *p + p->data_bytes + slots * sizeof(float) +
-         (p->zp ? slots * sizeof(int32_t) : 0) + (p->fold ? slots * sizeof(int32_t) : 0);
+  return sizeof *p + p->data_bytes + slots * sizeof(float) + (p->zp ? slots * sizeof(int32_t) : 0) +
+         (p->fold ? slots * sizeof(int32_t) : 0);
 }
 
 qk_isa qk_packed_isa(const qk_packed *p) { return p->isa; }

@@ -41,8 +41,8 @@ static inline float output_base(const float *bias, const float *y, int m, unsign
   return b + ((flags & QK_ACCUMULATE) ? *y : 0.0f);
 }
 
-void qk_scalar_gemm_f32(const qk_packed *W, const float *X, int ldx, int N,
-                            const float *bias, float *Y, int ldy, unsigned flags)
+void qk_scalar_gemm_f32(const qk_packed *W, const float *X, int ldx, int N, const float *bias,
+                        float *Y, int ldy, unsigned flags)
 {
   const int M = W->rows, K = W->cols;
   for (int n = 0; n < N; ++n) {
@@ -70,8 +70,8 @@ void qk_scalar_gemm_f32(const qk_packed *W, const float *X, int ldx, int N,
   }
 }
 
-void qk_scalar_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias,
-                           float *Y, int ldy, unsigned flags)
+void qk_scalar_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias, float *Y,
+                       int ldy, unsigned flags)
 {
   const int M = W->rows, K = W->cols;
   for (int n = 0; n < N; ++n) {
@@ -182,13 +182,13 @@ void qk_scalar_tanh_int8(float *y, const float *x, size_t count)
 }
 
 const qk_isa_ops qk_ops_scalar = {
-  .isa = QK_ISA_SCALAR,
-  .pack = qk_scalar_pack,
-  .gemm_f32 = qk_scalar_gemm_f32,
-  .gemm_s8 = qk_scalar_gemm_s8,
-  .column_amax = qk_scalar_column_amax,
-  .quantize_column = qk_scalar_quantize_column,
-  .tanh = qk_scalar_tanh,
-  .sigmoid = qk_scalar_sigmoid,
-  .tanh_int8 = qk_scalar_tanh_int8,
+    .isa = QK_ISA_SCALAR,
+    .pack = qk_scalar_pack,
+    .gemm_f32 = qk_scalar_gemm_f32,
+    .gemm_s8 = qk_scalar_gemm_s8,
+    .column_amax = qk_scalar_column_amax,
+    .quantize_column = qk_scalar_quantize_column,
+    .tanh = qk_scalar_tanh,
+    .sigmoid = qk_scalar_sigmoid,
+    .tanh_int8 = qk_scalar_tanh_int8,
 };

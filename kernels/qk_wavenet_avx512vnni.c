@@ -62,9 +62,9 @@ ALWAYS_INLINE __m512i repeat_rows_i32(__m512i v, const int C)
   if (C >= TILE_ROWS)
     return v;
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m512i idx = C == 8 ? _mm512_and_si512(lane, _mm512_set1_epi32(7))
-                    : C == 4 ? _mm512_and_si512(lane, _mm512_set1_epi32(3))
-                             : lane;
+  const __m512i idx = C == 8   ? _mm512_and_si512(lane, _mm512_set1_epi32(7))
+                      : C == 4 ? _mm512_and_si512(lane, _mm512_set1_epi32(3))
+                               : lane;
   return _mm512_permutexvar_epi32(idx, v);
 }
 
@@ -121,15 +121,15 @@ ALWAYS_INLINE void prepare_matrix(const qk_packed *p, fused_matrix *fm, const in
     }
     /* row sum of v = usum - 128 * 4 * Q; start = -128 * that */
     const __m512i rowsum = _mm512_sub_epi32(usum, _mm512_set1_epi32(512 * Q));
-    fm->start[t] = repeat_rows_i32(
-        _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(rowsum, 7)), C);
+    fm->start[t] =
+        repeat_rows_i32(_mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(rowsum, 7)), C);
   }
   fm->scale = repeat_rows_ps(_mm512_load_ps(v->par), C);
   fm->has_zp = v->has_zp;
-  fm->zp = v->has_zp ? repeat_rows_i32(_mm512_sub_epi32(_mm512_load_si512(v->par + 16),
-                                                        _mm512_set1_epi32(128)),
-                                       C)
-                     : _mm512_setzero_si512();
+  fm->zp = v->has_zp
+               ? repeat_rows_i32(
+                     _mm512_sub_epi32(_mm512_load_si512(v->par + 16), _mm512_set1_epi32(128)), C)
+               : _mm512_setzero_si512();
 }
 
 /** A C-float vector (bias, mixin; NULL = 0) repeated in every lane group. */
@@ -225,7 +225,8 @@ ALWAYS_INLINE __m512i dot_codes(const fused_matrix *w1, __m512i u, __m512i group
   __m512i acc0 = w1->start[0], acc1 = _mm512_setzero_si512();
 #pragma GCC unroll 4
   for (int j = 0; j < Q; ++j) {
-    const __m512i uj = _mm512_permutexvar_epi32(_mm512_add_epi32(group_base, _mm512_set1_epi32(j)), u);
+    const __m512i uj =
+        _mm512_permutexvar_epi32(_mm512_add_epi32(group_base, _mm512_set1_epi32(j)), u);
     if (j % 2)
       __asm__("vpdpbusd %2, %1, %0" : "+v"(acc1) : "v"(uj), "v"(w1->w[j]));
     else
@@ -257,8 +258,7 @@ ALWAYS_INLINE __m512 frame_maxima(const __m512 m[4], const int P)
                                      _mm512_shuffle_f32x4(m[0], m[1], 0xDD));
     const __m512 d23 = _mm512_max_ps(_mm512_shuffle_f32x4(m[2], m[3], 0x88),
                                      _mm512_shuffle_f32x4(m[2], m[3], 0xDD));
-    return _mm512_mask_mov_ps(lane_max4(d01), 0xAAAA,
-                              lane_max4(d23));
+    return _mm512_mask_mov_ps(lane_max4(d01), 0xAAAA, lane_max4(d23));
   }
   __m512 r = lane_max4(m[0]);
   r = _mm512_mask_mov_ps(r, 0x2222, lane_max4(m[1]));
@@ -289,22 +289,24 @@ ALWAYS_INLINE __m512i frame_codes(__m512 a, __m512 inv, const int FINITE)
 {
   if (FINITE)
     return _mm512_cvtps_epi32(_mm512_mul_ps(a, inv));
-  const __m512 r = _mm512_roundscale_ps(_mm512_mul_ps(a, inv),
-                                        _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+  const __m512 r =
+      _mm512_roundscale_ps(_mm512_mul_ps(a, inv), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
   const __m512 c = _mm512_min_ps(_mm512_max_ps(r, _mm512_set1_ps(-127.0f)), _mm512_set1_ps(127.0f));
   return _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(r, r, _CMP_ORD_Q), c);
 }
 
 /** Steps 3 and 4 of F vectors once their frames' scales and inverses are known. */
 ALWAYS_INLINE void mix_with_scales(const fused_matrix *w1, const __m512 a[4], __m512 scales,
-                                   __m512 invs, const float *x, int n, int valid_last,
-                                   float *next, __m512 b1x1, const int Q, const int P,
-                                   const int F, const int FINITE)
+                                   __m512 invs, const float *x, int n, int valid_last, float *next,
+                                   __m512 b1x1, const int Q, const int P, const int F,
+                                   const int FINITE)
 {
   const int C = 4 * Q;
   /* lanes of frame n + v*P + p read dword p*Q + j of the vector's codes */
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const __m512i group_base = _mm512_mullo_epi32(_mm512_srli_epi32(lane, C == 4 ? 2 : C == 8 ? 3 : 4),
+  const __m512i group_base = _mm512_mullo_epi32(_mm512_srli_epi32(lane, C == 4   ? 2
+                                                                        : C == 8 ? 3
+                                                                                 : 4),
                                                 _mm512_set1_epi32(Q));
 #pragma GCC unroll 4
   for (int v = 0; v < F; ++v) {
@@ -312,8 +314,8 @@ ALWAYS_INLINE void mix_with_scales(const fused_matrix *w1, const __m512 a[4], __
     const __mmask16 mk = lanes_mask(valid * C);
     const __m512 scale = frame_values(scales, v, P), inv = frame_values(invs, v, P);
     const __m512i q = frame_codes(a[v], inv, FINITE);
-    const __m512i u = _mm512_zextsi128_si512(
-        _mm_xor_si128(_mm512_cvtepi32_epi8(q), _mm_set1_epi8((char)0x80)));
+    const __m512i u =
+        _mm512_zextsi128_si512(_mm_xor_si128(_mm512_cvtepi32_epi8(q), _mm_set1_epi8((char)0x80)));
     const __m512i i = dot_codes(w1, u, group_base, Q);
     const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
     const size_t at = (size_t)(n + v * P) * (size_t)C;
@@ -323,8 +325,8 @@ ALWAYS_INLINE void mix_with_scales(const fused_matrix *w1, const __m512 a[4], __
 }
 
 ALWAYS_INLINE void mix_vectors(const fused_matrix *w1, const __m512 a[4], const float *x, int n,
-                               int valid_last, float *next, __m512 b1x1, const int Q,
-                               const int P, const int F)
+                               int valid_last, float *next, __m512 b1x1, const int Q, const int P,
+                               const int F)
 {
   __m512 m[4];
 #pragma GCC unroll 4
@@ -352,9 +354,9 @@ ALWAYS_INLINE void mix_vectors(const fused_matrix *w1, const __m512 a[4], const 
 */
 ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *cv,
                                 const fused_matrix *w1, const qk_act_s8 *xq, const float *x,
-                                const float *cond, int n, int valid_last, float *head,
-                                float *a_out, float *next, __m512 bconv, __m512 mixin,
-                                __m512 b1x1, const int Q, const int P, const int F)
+                                const float *cond, int n, int valid_last, float *head, float *a_out,
+                                float *next, __m512 bconv, __m512 mixin, __m512 b1x1, const int Q,
+                                const int P, const int F)
 {
   const int C = 4 * Q, taps = L->taps;
   const ptrdiff_t ld = xq->ld;
@@ -413,8 +415,8 @@ ALWAYS_INLINE void conv_frames(const qk_wavenet_layer *L, const fused_matrix *cv
   for (; n + 4 * P <= N; n += 4 * P)
     conv_vectors(L, cv, w1, xq, x, cond, n, P, head, a_out, next, bconv, mixin, b1x1, Q, P, 4);
   for (; n < N; n += P)
-    conv_vectors(L, cv, w1, xq, x, cond, n, N - n < P ? N - n : P, head, a_out, next, bconv,
-                 mixin, b1x1, Q, P, 1);
+    conv_vectors(L, cv, w1, xq, x, cond, n, N - n < P ? N - n : P, head, a_out, next, bconv, mixin,
+                 b1x1, Q, P, 1);
 }
 
 /**
@@ -471,8 +473,8 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
        a and inv are finite, so p is never NaN */
     const __m512 p = _mm512_mul_ps(a[v], _mm512_set1_ps(invs[v]));
     const __m512i q = _mm512_cvtps_epi32(p);
-    const __m512i u = _mm512_castsi128_si512(
-        _mm_xor_si128(_mm512_cvtsepi32_epi8(q), _mm_set1_epi8((char)0x80)));
+    const __m512i u =
+        _mm512_castsi128_si512(_mm_xor_si128(_mm512_cvtsepi32_epi8(q), _mm_set1_epi8((char)0x80)));
     const __m512i i = dot_codes(w1, u, _mm512_setzero_si512(), Q);
     const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
     const size_t at = (size_t)(n + v) * (size_t)C;
@@ -484,8 +486,8 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
 
 /** Step 4 for every frame, P at a time. */
 ALWAYS_INLINE void mix_frames(const qk_wavenet_layer *L, const fused_matrix *w1,
-                              const qk_act_s8 *aq, const float *x, int N, float *next,
-                              const int Q, const int P)
+                              const qk_act_s8 *aq, const float *x, int N, float *next, const int Q,
+                              const int P)
 {
   const int C = 4 * Q;
   const ptrdiff_t ld = aq->ld;

@@ -57,8 +57,7 @@ static struct {
       atom_Sequence, atom_Float, atom_Double;
   LV2_URID patch_Set, patch_Get, patch_property, patch_value;
   LV2_URID qt_model, qt_error, qt_message, qt_modelInfo, qt_frames, qt_layerSqnr, qt_histogram,
-      qt_histogramLayer, qt_resampling, qt_latency, qt_counts, qt_values, qt_variant,
-      qt_uiAlive;
+      qt_histogramLayer, qt_resampling, qt_latency, qt_counts, qt_values, qt_variant, qt_uiAlive;
   LV2_URID bufsz_max, bufsz_nominal, param_sampleRate;
 } U;
 
@@ -259,12 +258,12 @@ qhost *qh_new_opts(const LilvPlugin *p, double rate, const qh_opts *o)
   static float srate;
   srate = (float)rate;
   static LV2_Options_Option opts[4];
-  opts[0] = (LV2_Options_Option){LV2_OPTIONS_INSTANCE, 0, U.bufsz_max, sizeof(int32_t),
-                                 U.atom_Int, &max_block};
-  opts[1] = (LV2_Options_Option){LV2_OPTIONS_INSTANCE, 0, U.bufsz_nominal, sizeof(int32_t),
-                                 U.atom_Int, &nominal};
-  opts[2] = (LV2_Options_Option){LV2_OPTIONS_INSTANCE, 0, U.param_sampleRate, sizeof(float),
-                                 U.atom_Float, &srate};
+  opts[0] = (LV2_Options_Option){LV2_OPTIONS_INSTANCE, 0,          U.bufsz_max,
+                                 sizeof(int32_t),      U.atom_Int, &max_block};
+  opts[1] = (LV2_Options_Option){LV2_OPTIONS_INSTANCE, 0,          U.bufsz_nominal,
+                                 sizeof(int32_t),      U.atom_Int, &nominal};
+  opts[2] = (LV2_Options_Option){LV2_OPTIONS_INSTANCE, 0,     U.param_sampleRate, sizeof(float),
+                                 U.atom_Float,         &srate};
   static LV2_Feature opts_f = {LV2_OPTIONS__options, opts};
   h->sched.handle = h;
   h->sched.schedule_work = schedule_work;

@@ -56,14 +56,14 @@ typedef struct {
   int sqnr_layers;
 
   /* qh_new_opts() only (zero for qh_new) */
-  bool no_worker;       /**< offer no worker feature (only URID map, log, options) */
-  size_t queue_limit;   /**< job queue capacity in bytes (0: QH_QUEUE_BYTES) */
-  int worker_every;     /**< run the worker after every Nth run() only (0, 1: each) */
-  int jobs_per_round;   /**< jobs the worker takes per round (0: all queued) */
+  bool no_worker;     /**< offer no worker feature (only URID map, log, options) */
+  size_t queue_limit; /**< job queue capacity in bytes (0: QH_QUEUE_BYTES) */
+  int worker_every;   /**< run the worker after every Nth run() only (0, 1: each) */
+  int jobs_per_round; /**< jobs the worker takes per round (0: all queued) */
   int runs_since_worker;
   const LV2_Feature *sched_feature;
-  int n_sched_fail;     /**< schedule_work() calls refused for a full queue */
-  char info_variant[128]; /**< qt:variant of the last modelInfo */
+  int n_sched_fail;             /**< schedule_work() calls refused for a full queue */
+  char info_variant[128];       /**< qt:variant of the last modelInfo */
   double last_run_s, max_run_s; /**< wall-clock time of run() itself */
   /** CPU time of the calling thread in run(): what run() itself costs,
       not how long another process held the core */

@@ -43,14 +43,9 @@ void qm_activate(qm_nonlinearity a, bool fast, float *x, size_t n)
 {
   switch (a) {
   case QM_NONLIN_NONE:
-  case QM_NONLIN_COUNT:
-    return;
-  case QM_NONLIN_TANH:
-    qm_tanh_v(fast, x, x, n);
-    return;
-  case QM_NONLIN_SIGMOID:
-    qm_sigmoid_v(fast, x, x, n);
-    return;
+  case QM_NONLIN_COUNT: return;
+  case QM_NONLIN_TANH: qm_tanh_v(fast, x, x, n); return;
+  case QM_NONLIN_SIGMOID: qm_sigmoid_v(fast, x, x, n); return;
   case QM_NONLIN_RELU:
     for (size_t i = 0; i < n; ++i)
       x[i] = x[i] > 0.0f ? x[i] : 0.0f;

@@ -104,8 +104,8 @@ static double ratio_db(double num, double den)
    analysis asks how the variant does on this input; a caller wanting a
    held-out calibration builds the variant itself).
 */
-bool qm_analyze(const qm_desc *d, const qm_setting *spec, const float *in, int n,
-                int block, qm_analysis *out, char *err, size_t errlen)
+bool qm_analyze(const qm_desc *d, const qm_setting *spec, const float *in, int n, int block,
+                qm_analysis *out, char *err, size_t errlen)
 {
   char dummy[8];
   if (!err || errlen == 0) {
@@ -157,8 +157,8 @@ bool qm_analyze(const qm_desc *d, const qm_setting *spec, const float *in, int n
   out->layer_sqnr_db = calloc((size_t)nl + 1, sizeof(double));
   yr = malloc((size_t)block * sizeof(float));
   yq = malloc((size_t)block * sizeof(float));
-  bool mem = acc.channels && acc.ref && acc.ref_off && acc.q_off && acc.sum_ref &&
-             acc.sum_err && out->layer_sqnr_db && yr && yq;
+  bool mem = acc.channels && acc.ref && acc.ref_off && acc.q_off && acc.sum_ref && acc.sum_err &&
+             out->layer_sqnr_db && yr && yq;
   for (int l = 0; mem && l < nl; ++l) {
     acc.channels[l] = qm_model_layer_channels(ref, l);
     acc.ref[l] = malloc((size_t)block * (size_t)acc.channels[l] * sizeof(float));
@@ -193,8 +193,8 @@ bool qm_analyze(const qm_desc *d, const qm_setting *spec, const float *in, int n
   out->esr_db = out->esr > 0.0 ? 10.0 * log10(out->esr) : -INFINITY;
   out->n_layers = nl;
   for (int l = 0; l < nl; ++l)
-    out->layer_sqnr_db[l] = acc.sum_err[l] > 0.0 ? ratio_db(acc.sum_ref[l], acc.sum_err[l])
-                                                  : INFINITY;
+    out->layer_sqnr_db[l] =
+        acc.sum_err[l] > 0.0 ? ratio_db(acc.sum_ref[l], acc.sum_err[l]) : INFINITY;
   out->clipped = qm_model_take_clipped(q);
   out->weight_bytes = qm_model_weight_bytes(q);
   out->weight_bytes_fp32 = qm_model_weight_bytes(ref);

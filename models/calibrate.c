@@ -33,11 +33,11 @@
 struct qz_observer {
   qz_observer_kind kind;
   double percentile;
-  int bins;        /**< B, a power of two */
+  int bins; /**< B, a power of two */
   int log2_bins;
-  uint64_t *hist;  /**< B counts of |x| over [0, 2^range_exp) */
-  bool has_range;  /**< false until a non-zero value was seen */
-  int range_exp;   /**< R = 2^range_exp > every |x| seen */
+  uint64_t *hist; /**< B counts of |x| over [0, 2^range_exp) */
+  bool has_range; /**< false until a non-zero value was seen */
+  int range_exp;  /**< R = 2^range_exp > every |x| seen */
   float min, max, absmax;
   uint64_t count, nonfinite;
 };
@@ -261,15 +261,9 @@ float qz_observer_threshold(const qz_observer *o)
     return 0.0f;
   double t;
   switch (o->kind) {
-  case QZ_OBS_PERCENTILE:
-    t = percentile_threshold(o);
-    break;
-  case QZ_OBS_MSE:
-    t = mse_threshold(o);
-    break;
-  default:
-    t = o->absmax;
-    break;
+  case QZ_OBS_PERCENTILE: t = percentile_threshold(o); break;
+  case QZ_OBS_MSE: t = mse_threshold(o); break;
+  default: t = o->absmax; break;
   }
   if (!(t > 0.0))
     t = o->absmax;

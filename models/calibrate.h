@@ -67,8 +67,8 @@ float qz_observer_scale(const qz_observer *o);
 /** Clip threshold T (scale = T / 127) the observer chose. */
 float qz_observer_threshold(const qz_observer *o);
 
-float qz_observer_min(const qz_observer *o);    /**< 0 if nothing observed */
-float qz_observer_max(const qz_observer *o);    /**< 0 if nothing observed */
+float qz_observer_min(const qz_observer *o); /**< 0 if nothing observed */
+float qz_observer_max(const qz_observer *o); /**< 0 if nothing observed */
 float qz_observer_absmax(const qz_observer *o);
 uint64_t qz_observer_count(const qz_observer *o);     /**< finite values seen */
 uint64_t qz_observer_nonfinite(const qz_observer *o); /**< NaN / Inf values skipped */

@@ -200,8 +200,8 @@ bool qm_model_share_act(qm_model *m)
     if (!a->codes || !a->scales || !a->sums)
       return false;
     memset(a->codes, 0, (codes[p] + 63) / 64 * 64);
-    m->act_pool_bytes += (codes[p] + 63) / 64 * 64 + cols[p] * sizeof(float) +
-                         sums[p] * sizeof(int32_t);
+    m->act_pool_bytes +=
+        (codes[p] + 63) / 64 * 64 + cols[p] * sizeof(float) + sums[p] * sizeof(int32_t);
   }
   for (int i = 0; i < m->n_linears; ++i) {
     qm_linear *L = m->linears[i];
@@ -384,7 +384,7 @@ void qm_model_memory(const qm_model *m, qm_memory *out)
     qm_seq_memory(m, out);
   if (m->variant && m->variant_bytes)
     out->quantizer += m->variant_bytes(m->variant);
-  out->total = out->weights_float + out->weights_packed + out->weights_derived +
-               out->act_scratch + out->history_float + out->history_int8 + out->scratch +
-               out->prewarm + out->quantizer + out->other;
+  out->total = out->weights_float + out->weights_packed + out->weights_derived + out->act_scratch +
+               out->history_float + out->history_int8 + out->scratch + out->prewarm +
+               out->quantizer + out->other;
 }

@@ -52,7 +52,7 @@ typedef struct {
       (see tests/models/test_reference.c), so the fast path costs nothing
       audible. */
   bool fast_activations;
-  int isa;   /**< qk_isa to pack for; -1 = qk_active_isa() */
+  int isa; /**< qk_isa to pack for; -1 = qk_active_isa() */
 } qm_options;
 
 /** Defaults: chunk QM_DEFAULT_CHUNK, qk_* activations, active ISA. */
@@ -122,8 +122,7 @@ void qm_model_memory(const qm_model *m, qm_memory *out);
    values, frame f at y + f*ld. It runs on the audio thread: copy, don't
    block.
 */
-typedef void (*qm_tap_fn)(void *user, int layer, const float *y, int ld, int channels,
-                          int frames);
+typedef void (*qm_tap_fn)(void *user, int layer, const float *y, int ld, int channels, int frames);
 void qm_model_set_tap(qm_model *m, qm_tap_fn fn, void *user);
 
 /** Observed layers, in processing order: WaveNet "a0.l3" (residual output

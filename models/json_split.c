@@ -49,8 +49,8 @@ static bool syntax_error(qm_split *s, qm_ctx *c, const char *kind)
   /* jansson reads a whole UTF-8 character before it reports: so do we. */
   unsigned char b = (unsigned char)s->last;
   size_t byte = s->offset + (b >= 0xF0 ? 3 : b >= 0xE0 ? 2 : b >= 0xC0 ? 1 : 0);
-  return qm_fail(c, "not valid JSON: %s at line %d, column %d (byte %zu)", kind, s->line,
-                 s->col, byte);
+  return qm_fail(c, "not valid JSON: %s at line %d, column %d (byte %zu)", kind, s->line, s->col,
+                 byte);
 }
 
 static bool rest_put(qm_split *s, qm_ctx *c, const char *p, size_t n)
@@ -164,8 +164,7 @@ static bool finish_number(qm_split *s, qm_ctx *c)
 
 static bool number_char(char ch)
 {
-  return (ch >= '0' && ch <= '9') || ch == '-' || ch == '+' || ch == '.' || ch == 'e' ||
-         ch == 'E';
+  return (ch >= '0' && ch <= '9') || ch == '-' || ch == '+' || ch == '.' || ch == 'e' || ch == 'E';
 }
 
 static bool space(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; }
@@ -176,8 +175,8 @@ static bool weights_byte(qm_split *s, qm_ctx *c, char ch)
   if (s->tok_len) {
     if (number_char(ch)) {
       if (s->tok_len == QM_MAX_NUMBER_CHARS)
-        return syntax_error(s, c, "a number of over " QM_STR(QM_MAX_NUMBER_CHARS)
-                                  " characters in \"weights\"");
+        return syntax_error(
+            s, c, "a number of over " QM_STR(QM_MAX_NUMBER_CHARS) " characters in \"weights\"");
       s->tok[s->tok_len++] = ch;
       return true;
     }
@@ -209,9 +208,12 @@ static bool weights_byte(qm_split *s, qm_ctx *c, char ch)
     return true;
   }
   if (s->expect != QM_SPLIT_COMMA) {
-    const char *what = ch == 'n' ? "null" : ch == 't' || ch == 'f' ? "a boolean"
-                       : ch == '"' ? "a string" : ch == '[' ? "an array"
-                       : ch == '{' ? "an object" : NULL;
+    const char *what = ch == 'n'                ? "null"
+                       : ch == 't' || ch == 'f' ? "a boolean"
+                       : ch == '"'              ? "a string"
+                       : ch == '['              ? "an array"
+                       : ch == '{'              ? "an object"
+                                                : NULL;
     if (what) {
       s->failed = true;
       return qm_fail(c, "weight %zu is %s, not a number", s->n_w, what);
@@ -304,15 +306,13 @@ static bool rest_byte(qm_split *s, qm_ctx *c, char ch)
     if (s->depth > 0)
       --s->depth;
     break;
-  default:
-    break;
+  default: break;
   }
   s->weights_next = false;
   return true;
 too_many:
   s->failed = true;
-  return qm_fail(c, "too many JSON values outside \"weights\" (more than %d)",
-                 QM_MAX_JSON_VALUES);
+  return qm_fail(c, "too many JSON values outside \"weights\" (more than %d)", QM_MAX_JSON_VALUES);
 }
 
 bool qm_split_feed(qm_split *s, qm_ctx *c, const char *p, size_t n)

@@ -41,8 +41,8 @@ static bool read_matrix_t(qm_ctx *c, json_t *m, size_t rows, size_t cols, const 
     if (!json_is_array(row))
       return qm_fail(c, "row %zu of %s must be an array of %zu numbers", i, what, cols);
     if (json_array_size(row) != cols)
-      return qm_fail(c, "row %zu of %s has %zu values, expected %zu", i, what,
-                     json_array_size(row), cols);
+      return qm_fail(c, "row %zu of %s has %zu values, expected %zu", i, what, json_array_size(row),
+                     cols);
     for (size_t j = 0; j < cols; ++j) {
       float v;
       if (!qm_json_float(c, json_array_get(row, j), item, i * cols + j, &v))
@@ -100,8 +100,8 @@ static bool parse_units(qm_ctx *c, json_t *layer, const char *where, int *units)
     return qm_fail(c, "\"shape\" in %s must be a non-empty array", where);
   char what[96];
   snprintf(what, sizeof what, "the last \"shape\" entry of %s", where);
-  return qm_json_int(c, json_array_get(shape, json_array_size(shape) - 1), what, 1,
-                     QM_MAX_CHANNELS, units);
+  return qm_json_int(c, json_array_get(shape, json_array_size(shape) - 1), what, 1, QM_MAX_CHANNELS,
+                     units);
 }
 
 /** Units of a recurrent / dense layer from its bias or kernel width. */
@@ -114,8 +114,7 @@ static bool weights_array(qm_ctx *c, json_t *layer, const char *where, size_t mi
   if (!json_is_array(*w) || json_array_size(*w) < min || json_array_size(*w) > max) {
     if (min == max)
       return qm_fail(c, "\"weights\" of %s must be an array of %zu arrays", where, min);
-    return qm_fail(c, "\"weights\" of %s must be an array of %zu to %zu arrays", where, min,
-                   max);
+    return qm_fail(c, "\"weights\" of %s must be an array of %zu to %zu arrays", where, min, max);
   }
   return true;
 }
@@ -157,8 +156,8 @@ static bool load_layer(qm_ctx *c, qm_desc *d, json_t *layer, const char *where, 
       return false;
     size_t O = first_row_width(json_array_get(w, 0));
     if (O == 0 || O > QM_MAX_CHANNELS)
-      return qm_fail(c, "kernel of %s must be a [%zu][outputs] matrix with 1 to %d outputs",
-                     where, I, QM_MAX_CHANNELS);
+      return qm_fail(c, "kernel of %s must be a [%zu][outputs] matrix with 1 to %d outputs", where,
+                     I, QM_MAX_CHANNELS);
     if (units && (size_t)units != O)
       return qm_fail(c, "%s: kernel has %zu outputs but \"shape\" says %d", where, O, units);
     L->out = (int)O;
@@ -188,8 +187,8 @@ static bool load_layer(qm_ctx *c, qm_desc *d, json_t *layer, const char *where, 
       return false;
     size_t G = first_row_width(json_array_get(w, 0));
     if (G == 0 || G % gates != 0 || G / gates > QM_MAX_CHANNELS)
-      return qm_fail(c, "kernel of %s must be a [%zu][%zu*units] matrix with 1 to %d units",
-                     where, I, gates, QM_MAX_CHANNELS);
+      return qm_fail(c, "kernel of %s must be a [%zu][%zu*units] matrix with 1 to %d units", where,
+                     I, gates, QM_MAX_CHANNELS);
     size_t H = G / gates;
     if (units && (size_t)units != H)
       return qm_fail(c, "%s: weights have %zu units but \"shape\" says %d", where, H, units);
@@ -221,8 +220,10 @@ static bool load_layer(qm_ctx *c, qm_desc *d, json_t *layer, const char *where, 
          equations of a single-bias GRU differ, so refuse rather than guess. */
       if (!json_is_array(bias) || json_array_size(bias) != 2 ||
           !json_is_array(json_array_get(bias, 0)))
-        return qm_fail(c, "%s must be [2][%zu] (input and recurrent bias, keras "
-                          "reset_after=True)", what, G);
+        return qm_fail(c,
+                       "%s must be [2][%zu] (input and recurrent bias, keras "
+                       "reset_after=True)",
+                       what, G);
       L->bh = qm_desc_alloc(d, G * sizeof(float));
       if (!L->bh)
         return qm_fail(c, "out of memory");
@@ -261,8 +262,7 @@ qm_desc *qm_keras_from_doc(qm_ctx *cp, qm_doc *doc)
         ok = qm_json_int(&c, json_array_get(shape, json_array_size(shape) - 1),
                          "the last \"in_shape\" entry", 1, QM_MAX_CHANNELS, &in);
       if (ok && in != 1)
-        ok = qm_fail(&c, "input size %d: conditioned (multi-input) models are not supported",
-                     in);
+        ok = qm_fail(&c, "input size %d: conditioned (multi-input) models are not supported", in);
     }
   }
   if (ok) {
@@ -312,8 +312,7 @@ qm_desc *qm_keras_from_doc(qm_ctx *cp, qm_doc *doc)
     for (int i = 0; ok && i < s->n_layers; ++i) {
       char where[32];
       snprintf(where, sizeof where, "layers[%d]", i);
-      ok = load_layer(&c, d, json_array_get(layers, (size_t)i), where, in, &s->layers[i],
-                      &bytes);
+      ok = load_layer(&c, d, json_array_get(layers, (size_t)i), where, in, &s->layers[i], &bytes);
       if (ok && bytes > QM_MAX_MODEL_BYTES)
         ok = qm_fail(&c, "model too large: more than %zu MiB of weights and state",
                      QM_MAX_MODEL_BYTES >> 20);

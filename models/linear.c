@@ -67,12 +67,8 @@ void qm_linear_apply(qm_linear *L, const float *X, int ldx, int N, float *Y, int
   if (L->observe)
     L->observe(L->observe_user, L, X, ldx, N);
   switch (L->act_mode) {
-  case QM_LINEAR_ACT_F32:
-    qk_gemm_f32(L->W, X, ldx, N, L->bias, Y, ldy, flags);
-    return;
-  case QM_LINEAR_ACT_S8_DYNAMIC:
-    qk_quantize_act_dynamic(X, ldx, L->in, N, &L->act);
-    break;
+  case QM_LINEAR_ACT_F32: qk_gemm_f32(L->W, X, ldx, N, L->bias, Y, ldy, flags); return;
+  case QM_LINEAR_ACT_S8_DYNAMIC: qk_quantize_act_dynamic(X, ldx, L->in, N, &L->act); break;
   case QM_LINEAR_ACT_S8_STATIC:
     L->clipped += qk_quantize_act_static(X, ldx, L->in, N, L->act_scale, &L->act);
     break;

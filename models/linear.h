@@ -24,27 +24,27 @@ extern "C" {
 #endif
 
 typedef enum {
-  QM_LINEAR_ACT_F32 = 0,   /**< float activations (reference, or weight-only) */
+  QM_LINEAR_ACT_F32 = 0,    /**< float activations (reference, or weight-only) */
   QM_LINEAR_ACT_S8_DYNAMIC, /**< int8 with a scale per frame, computed at run time */
   QM_LINEAR_ACT_S8_STATIC   /**< int8 with one calibrated scale */
 } qm_linear_act;
 
 typedef struct qm_linear {
-  char name[48];      /**< e.g. "a0.l3.conv", "lstm0.wh": stable across builds */
-  int in, out;        /**< K and M */
-  float *w;           /**< float weights [out][in], row-major (the reference) */
-  float *bias;        /**< [out], or NULL */
-  qk_packed *W;       /**< what apply() multiplies with (owned) */
-  unsigned W_gen;     /**< bumped whenever W is replaced (caches of W key on it) */
-  int max_n;          /**< largest N apply() is called with */
+  char name[48];  /**< e.g. "a0.l3.conv", "lstm0.wh": stable across builds */
+  int in, out;    /**< K and M */
+  float *w;       /**< float weights [out][in], row-major (the reference) */
+  float *bias;    /**< [out], or NULL */
+  qk_packed *W;   /**< what apply() multiplies with (owned) */
+  unsigned W_gen; /**< bumped whenever W is replaced (caches of W key on it) */
+  int max_n;      /**< largest N apply() is called with */
 
   qm_linear_act act_mode;
-  float act_scale;    /**< static scale (QM_LINEAR_ACT_S8_STATIC) */
-  qk_act_s8 act;      /**< int8 scratch for max_n frames (owned unless act_shared) */
-  bool act_shared;    /**< act's buffers belong to the model (qm_linear_share_act) */
-  int act_pool;       /**< which of the model's shared buffers it may use (0 or 1): two
-                           linears one kernel call uses at once need different ones */
-  size_t clipped;     /**< saturated activations so far (static mode) */
+  float act_scale; /**< static scale (QM_LINEAR_ACT_S8_STATIC) */
+  qk_act_s8 act;   /**< int8 scratch for max_n frames (owned unless act_shared) */
+  bool act_shared; /**< act's buffers belong to the model (qm_linear_share_act) */
+  int act_pool;    /**< which of the model's shared buffers it may use (0 or 1): two
+                        linears one kernel call uses at once need different ones */
+  size_t clipped;  /**< saturated activations so far (static mode) */
 
   /** Calibration hook (models/variant.c): when set, apply() first hands it
       the float input block it was given, so a static-activation scale can be

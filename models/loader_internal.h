@@ -26,7 +26,8 @@ typedef struct {
 #define QM_PRINTF(a, b)
 #endif
 
-/** Writes "NAME: message" into the context's buffer; returns false so callers can `return qm_fail(...)`. */
+/** Writes "NAME: message" into the context's buffer; returns false so callers can `return
+ * qm_fail(...)`. */
 bool qm_fail(qm_ctx *c, const char *fmt, ...) QM_PRINTF(2, 3);
 
 qm_desc *qm_desc_new(const char *name);
@@ -67,12 +68,12 @@ typedef struct {
   size_t n_w, cap_w;
   bool have_weights;
   bool failed;
-  size_t values;            /**< JSON values seen outside "weights" */
-  size_t offset;            /**< bytes fed (after a byte order mark) */
-  int line, col;            /**< of the byte being looked at */
-  char last;                /**< that byte */
+  size_t values; /**< JSON values seen outside "weights" */
+  size_t offset; /**< bytes fed (after a byte order mark) */
+  int line, col; /**< of the byte being looked at */
+  char last;     /**< that byte */
   bool started;
-  int depth;                /**< nesting outside "weights" */
+  int depth; /**< nesting outside "weights" */
   bool top_object, key_next, in_string, escape, in_key, key_escaped, key_is_weights;
   bool in_scalar, weights_next, weights_done, in_weights;
   char key[8];
@@ -151,7 +152,6 @@ bool qm_json_float(qm_ctx *c, json_t *v, const char *what, size_t index, float *
 /** Reads `count` floats from a flat JSON array (length checked by the caller). */
 bool qm_json_floats(qm_ctx *c, json_t *arr, const char *what, size_t first, size_t count,
                     float *out);
-
 
 /** Metadata helpers: copy an optional string (capped, see QM_MAX_META_BYTES) /
     number; wrong types are ignored. */

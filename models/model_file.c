@@ -34,8 +34,8 @@ bool qm_fail(qm_ctx *c, const char *fmt, ...)
 
 const char *qm_nonlinearity_name(qm_nonlinearity a)
 {
-  static const char *const names[QM_NONLIN_COUNT] = {"none", "tanh", "relu", "sigmoid",
-                                                  "hardtanh", "fasttanh"};
+  static const char *const names[QM_NONLIN_COUNT] = {"none",    "tanh",     "relu",
+                                                     "sigmoid", "hardtanh", "fasttanh"};
   return (unsigned)a < QM_NONLIN_COUNT ? names[a] : "?";
 }
 
@@ -291,8 +291,8 @@ static const char *file_type_name(mode_t m)
 static bool doc_from_split(qm_ctx *c, qm_split *sp, qm_doc *doc)
 {
   memset(doc, 0, sizeof *doc);
-  bool ok = qm_split_finish(sp, c) &&
-            (doc->root = qm_parse_json(c, sp->rest, sp->rest_len, sp)) != NULL;
+  bool ok =
+      qm_split_finish(sp, c) && (doc->root = qm_parse_json(c, sp->rest, sp->rest_len, sp)) != NULL;
   if (ok) {
     doc->w = sp->w;
     doc->n_w = sp->n_w;
@@ -448,8 +448,7 @@ static qm_desc *load_buffer_with(const char *data, size_t len, const char *name,
   return d;
 }
 
-qm_desc *qm_load_buffer(const char *data, size_t len, const char *name, char *err,
-                        size_t errlen)
+qm_desc *qm_load_buffer(const char *data, size_t len, const char *name, char *err, size_t errlen)
 {
   return load_buffer_with(data, len, name, err, errlen, load_doc);
 }

@@ -47,11 +47,11 @@ extern "C" {
     limits allow: 2^20 weights x 40 bytes + 1 MiB = 41 MiB (42,991,616 bytes).
     A larger file is refused by its size before a byte of it is read. */
 #define QM_MAX_FILE_BYTES ((size_t)QM_MAX_WEIGHTS * QM_FILE_BYTES_PER_WEIGHT + QM_FILE_SLACK_BYTES)
-#define QM_MAX_CHANNELS 1024                   /**< channels, hidden units, head size */
-#define QM_MAX_KERNEL 64                       /**< WaveNet kernel_size */
-#define QM_MAX_DILATION 65536                  /**< WaveNet dilation */
-#define QM_MAX_LAYERS 1024                     /**< layers in one model */
-#define QM_MAX_RECEPTIVE_FIELD (1 << 20)       /**< samples of history */
+#define QM_MAX_CHANNELS 1024             /**< channels, hidden units, head size */
+#define QM_MAX_KERNEL 64                 /**< WaveNet kernel_size */
+#define QM_MAX_DILATION 65536            /**< WaveNet dilation */
+#define QM_MAX_LAYERS 1024               /**< layers in one model */
+#define QM_MAX_RECEPTIVE_FIELD (1 << 20) /**< samples of history */
 /** Metadata strings (name, modeled_by, gear ...) longer than this many
     bytes are cut at load, ending in an ellipsis, so the stored string,
     terminator excluded, is at most this long and valid UTF-8. */
@@ -62,26 +62,26 @@ extern "C" {
     moved to the front that much less often (models/wavenet.c); the
     loader's state-memory estimate counts the same frames. */
 #define QM_WAVENET_HISTORY_ROOM 4
-#define QM_MAX_LINEAR_TAPS 65536               /**< NAM Linear receptive_field */
+#define QM_MAX_LINEAR_TAPS 65536 /**< NAM Linear receptive_field */
 
 /** A layer's nonlinearity, as the model file names it. Not the setting's
     activation quantization (qm_actq, setting.h): the two used to share
     the QM_ACT_ prefix. */
 typedef enum {
-  QM_NONLIN_NONE = 0,  /**< identity ("", "linear", absent) */
+  QM_NONLIN_NONE = 0, /**< identity ("", "linear", absent) */
   QM_NONLIN_TANH,
   QM_NONLIN_RELU,
   QM_NONLIN_SIGMOID,
-  QM_NONLIN_HARDTANH,  /**< clamp to [-1, 1] */
-  QM_NONLIN_FASTTANH,  /**< NAM's rational tanh approximation */
+  QM_NONLIN_HARDTANH, /**< clamp to [-1, 1] */
+  QM_NONLIN_FASTTANH, /**< NAM's rational tanh approximation */
   QM_NONLIN_COUNT
 } qm_nonlinearity;
 
 const char *qm_nonlinearity_name(qm_nonlinearity a);
 
 typedef enum {
-  QM_FILE_NAM = 0,  /**< Neural Amp Modeler .nam (JSON), versions 0.5.x */
-  QM_FILE_KERAS     /**< RTNeural / AIDA-X keras-style JSON */
+  QM_FILE_NAM = 0, /**< Neural Amp Modeler .nam (JSON), versions 0.5.x */
+  QM_FILE_KERAS    /**< RTNeural / AIDA-X keras-style JSON */
 } qm_file_kind;
 
 typedef enum {
@@ -97,16 +97,16 @@ typedef struct {
   /** [Z][K*C]. Column k*C + c multiplies input channel c at time
       t - dilation*(K-1-k): tap 0 is the oldest. (File order: out, in, tap.) */
   float *conv_w;
-  float *conv_b;   /**< [Z] */
-  float *mixin_w;  /**< [Z][condition_size], no bias */
-  float *w1x1;     /**< [C][C] */
-  float *b1x1;     /**< [C] */
+  float *conv_b;  /**< [Z] */
+  float *mixin_w; /**< [Z][condition_size], no bias */
+  float *w1x1;    /**< [C][C] */
+  float *b1x1;    /**< [C] */
 } qm_wn_layer;
 
 typedef struct {
   int input_size, condition_size, head_size, channels, kernel_size;
   qm_nonlinearity activation; /**< applied to z (gated: to its top half) */
-  bool gated;               /**< a = act(z[0:C]) * sigmoid(z[C:2C]) */
+  bool gated;                 /**< a = act(z[0:C]) * sigmoid(z[C:2C]) */
   bool head_bias;
   int n_layers;
   qm_wn_layer *layers;
@@ -152,7 +152,7 @@ const char *qm_layer_kind_name(qm_layer_kind k);
 typedef struct {
   qm_layer_kind kind;
   int in, out;
-  int taps; /**< FIR only */
+  int taps;                   /**< FIR only */
   qm_nonlinearity activation; /**< DENSE / ACTIVATION */
   float *wx, *wh, *b, *bh, *h0, *c0;
 } qm_seq_layer;
@@ -170,9 +170,9 @@ typedef struct {
 typedef struct {
   char *name, *modeled_by, *gear_type, *gear_make, *gear_model, *tone_type;
   bool has_loudness, has_gain, has_input_level, has_output_level, has_validation_esr;
-  double loudness;         /**< dB */
+  double loudness; /**< dB */
   double gain;
-  double input_level_dbu;  /**< input calibration level */
+  double input_level_dbu; /**< input calibration level */
   double output_level_dbu;
   double validation_esr;
 } qm_metadata;
@@ -180,10 +180,10 @@ typedef struct {
 typedef struct qm_desc {
   qm_file_kind kind;
   qm_arch arch;
-  char *path;          /**< as given to the loader */
-  char *version;       /**< NAM file version ("0.5.4"); NULL for keras */
-  char *architecture;  /**< "WaveNet", "LSTM", "Linear", or "keras" */
-  double sample_rate;  /**< model rate; 48000 when the file says nothing */
+  char *path;         /**< as given to the loader */
+  char *version;      /**< NAM file version ("0.5.4"); NULL for keras */
+  char *architecture; /**< "WaveNet", "LSTM", "Linear", or "keras" */
+  double sample_rate; /**< model rate; 48000 when the file says nothing */
   bool sample_rate_in_file;
   qm_metadata meta;
   /** Keras / AIDA-X extras: y = out_gain * (model(in_gain * x) + in_skip * in_gain * x). */
@@ -192,11 +192,11 @@ typedef struct qm_desc {
   /** Zeros processed on reset so state starts at the zero-input steady
       state (NAM: the receptive field for WaveNet, 0.5 s for LSTM). */
   int prewarm_samples;
-  size_t n_weights;     /**< float parameters the file carried */
+  size_t n_weights; /**< float parameters the file carried */
   qm_wavenet_desc wavenet;
   qm_sequential_desc seq;
 
-  void **allocs;        /**< internal: every block this description owns */
+  void **allocs; /**< internal: every block this description owns */
   size_t n_allocs, cap_allocs;
 } qm_desc;
 
@@ -208,8 +208,7 @@ typedef struct qm_desc {
 qm_desc *qm_load_file(const char *path, char *err, size_t errlen);
 
 /** Load from memory; name stands for the path in messages. */
-qm_desc *qm_load_buffer(const char *data, size_t len, const char *name, char *err,
-                        size_t errlen);
+qm_desc *qm_load_buffer(const char *data, size_t len, const char *name, char *err, size_t errlen);
 qm_desc *qm_load_nam_buffer(const char *data, size_t len, const char *name, char *err,
                             size_t errlen);
 qm_desc *qm_load_keras_buffer(const char *data, size_t len, const char *name, char *err,

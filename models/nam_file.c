@@ -73,8 +73,10 @@ static bool parse_activation(qm_ctx *c, json_t *obj, const char *where, qm_nonli
     }
   }
   char shown[QM_SHOWN_BYTES];
-  return qm_fail(c, "unsupported activation %s in %s (supported: Tanh, ReLU, Sigmoid, "
-                    "Hardtanh, Fasttanh)", qm_shown(s, shown, sizeof shown), where);
+  return qm_fail(c,
+                 "unsupported activation %s in %s (supported: Tanh, ReLU, Sigmoid, "
+                 "Hardtanh, Fasttanh)",
+                 qm_shown(s, shown, sizeof shown), where);
 }
 
 /**
@@ -122,8 +124,7 @@ static float *take(qm_desc *d, const float **cur, size_t n)
   return p;
 }
 
-static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc,
-                         json_t *weights)
+static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights)
 {
   json_t *head = json_object_get(config, "head");
   if (head && !json_is_null(head))
@@ -182,8 +183,7 @@ static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc,
         return false;
       rf += (uint64_t)(A->kernel_size - 1) * (uint64_t)A->layers[l].dilation;
       if (rf > QM_MAX_RECEPTIVE_FIELD)
-        return qm_fail(c, "receptive field over %d samples is too large",
-                       QM_MAX_RECEPTIVE_FIELD);
+        return qm_fail(c, "receptive field over %d samples is too large", QM_MAX_RECEPTIVE_FIELD);
     }
 
     /* How arrays connect (NeuralAmpModelerCore): the condition is the mono
@@ -193,16 +193,19 @@ static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc,
       return qm_fail(c, "condition_size %d in %s: only 1 (the mono input) is supported",
                      A->condition_size, where);
     if (a == 0 && A->input_size != 1)
-      return qm_fail(c, "input_size of the first layer array must be 1, found %d",
-                     A->input_size);
+      return qm_fail(c, "input_size of the first layer array must be 1, found %d", A->input_size);
     if (a > 0) {
       const qm_wn_array *P = &wn->arrays[a - 1];
       if (A->input_size != P->channels)
-        return qm_fail(c, "input_size %d of %s does not match the %d channels of the array "
-                          "before it", A->input_size, where, P->channels);
+        return qm_fail(c,
+                       "input_size %d of %s does not match the %d channels of the array "
+                       "before it",
+                       A->input_size, where, P->channels);
       if (P->head_size != A->channels)
-        return qm_fail(c, "head_size %d of config.layers[%zu] does not match the %d channels "
-                          "of the next array", P->head_size, a - 1, A->channels);
+        return qm_fail(c,
+                       "head_size %d of config.layers[%zu] does not match the %d channels "
+                       "of the next array",
+                       P->head_size, a - 1, A->channels);
     }
     if (a == na - 1 && A->head_size != 1)
       return qm_fail(c, "head_size of the last layer array must be 1 (mono output), found %d",
@@ -215,9 +218,9 @@ static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc,
       /* models/wavenet.c: lookback + max(chunk, room * lookback) frames
          of history, each C floats plus an int8 copy (qk_act_ld(C) codes,
          a scale and a code sum) */
-      const uint64_t frames = (1 + QM_WAVENET_HISTORY_ROOM) * (K - 1) *
-                                  (uint64_t)A->layers[l].dilation +
-                              QM_STATE_FRAMES;
+      const uint64_t frames =
+          (1 + QM_WAVENET_HISTORY_ROOM) * (K - 1) * (uint64_t)A->layers[l].dilation +
+          QM_STATE_FRAMES;
       const uint64_t int8_bytes = (uint64_t)qk_act_ld(A->channels) + 8;
       state_floats += frames * (C + int8_bytes / sizeof(float));
     }
@@ -267,8 +270,7 @@ static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc,
 static bool load_lstm(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights)
 {
   int input_size, hidden, num_layers;
-  if (!qm_get_int(c, config, "config", "input_size", false, 1, QM_MAX_CHANNELS, 1,
-                  &input_size) ||
+  if (!qm_get_int(c, config, "config", "input_size", false, 1, QM_MAX_CHANNELS, 1, &input_size) ||
       !qm_get_int(c, config, "config", "hidden_size", true, 1, QM_MAX_CHANNELS, 0, &hidden) ||
       !qm_get_int(c, config, "config", "num_layers", true, 1, QM_MAX_LAYERS, 0, &num_layers))
     return false;
@@ -330,8 +332,7 @@ static bool load_lstm(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t
   return true;
 }
 
-static bool load_linear(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc,
-                        json_t *weights)
+static bool load_linear(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights)
 {
   int rf, in_ch, out_ch;
   bool bias;
@@ -428,8 +429,8 @@ qm_desc *qm_nam_from_doc(qm_ctx *c, qm_doc *doc)
     const char *a = json_string_value(arch);
     /* Stored only once it is a known name (never a file's arbitrary text). */
     bool (*load)(qm_ctx *, qm_desc *, json_t *, qm_doc *, json_t *) =
-        !strcmp(a, "WaveNet") ? load_wavenet
-        : !strcmp(a, "LSTM")  ? load_lstm
+        !strcmp(a, "WaveNet")  ? load_wavenet
+        : !strcmp(a, "LSTM")   ? load_lstm
         : !strcmp(a, "Linear") ? load_linear
                                : NULL;
     if (!load) {

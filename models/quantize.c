@@ -105,9 +105,9 @@ int qz_linear_code(float w, float scale, int zp, int lo, int hi, bool *saturated
 
 typedef struct {
   int rows, cols;
-  int gsize;    /**< k per block within a row; cols when the block is a whole row */
-  int ng;       /**< groups per row in the qk layout */
-  bool tensor;  /**< one block for the whole matrix */
+  int gsize;   /**< k per block within a row; cols when the block is a whole row */
+  int ng;      /**< groups per row in the qk layout */
+  bool tensor; /**< one block for the whole matrix */
   size_t nblocks;
 } layout;
 
@@ -376,7 +376,7 @@ static int pow2_table(int8_t table[16], int bits, bool asym)
     int n = 1;
     for (int j = 0; j <= 6; ++j) {
       table[n++] = (int8_t)(1 << j);
-      table[n++] = (int8_t)-(1 << j);
+      table[n++] = (int8_t) - (1 << j);
     }
     return 15;
   }
@@ -391,8 +391,8 @@ static int pow2_table(int8_t table[16], int bits, bool asym)
 /* ---------------------------------------------------------------- kmeans */
 
 typedef struct {
-  double x;   /**< normalized weight w / s0 (or |w / s0| when symmetric) */
-  double wt;  /**< s0^2: makes the normalized objective the real squared error */
+  double x;  /**< normalized weight w / s0 (or |w / s0| when symmetric) */
+  double wt; /**< s0^2: makes the normalized objective the real squared error */
 } sample;
 
 static int cmp_sample(const void *a, const void *b)
@@ -490,8 +490,8 @@ static double quantile(const sorted_data *d, double q)
    error at its final scale (with the assignment that scale implies).
    acc holds 2 * nblocks doubles of scratch.
 */
-static void refit_scales(const layout *L, const float *w, const int8_t *tab, int nact,
-                         float *bs, double *acc, double *bse)
+static void refit_scales(const layout *L, const float *w, const int8_t *tab, int nact, float *bs,
+                         double *acc, double *bse)
 {
   double *wl = acc, *ll = acc + L->nblocks;
   for (int r = 0; r <= QZ_SCALE_REFITS; ++r) {
@@ -508,7 +508,7 @@ static void refit_scales(const layout *L, const float *w, const int8_t *tab, int
           double e = (double)x - (double)(bs[b] * (float)lv);
           bse[b] += e * e;
         }
-        wl[b] += (double)x * lv; /* sum(w L) */
+        wl[b] += (double)x * lv;  /* sum(w L) */
         ll[b] += (double)lv * lv; /* sum(L^2) */
       }
     }
@@ -552,8 +552,8 @@ static void refit_scales(const layout *L, const float *w, const int8_t *tab, int
       Asymmetric: run this from s0 and from -s0 and keep, per block, the
       orientation with the lower error.
 */
-static bool kmeans_quantize(qz_tensor *t, const layout *L, const float *w,
-                            const block_stats *st, char *err, size_t errlen)
+static bool kmeans_quantize(qz_tensor *t, const layout *L, const float *w, const block_stats *st,
+                            char *err, size_t errlen)
 {
   const bool asym = t->scheme.asymmetric;
   const int K = asym ? (1 << t->scheme.bits) : (1 << (t->scheme.bits - 1)); /* sym: 0 + P */
@@ -680,8 +680,8 @@ void qz_tensor_free(qz_tensor *t)
   memset(t, 0, sizeof *t);
 }
 
-bool qz_quantize(const float *w, int rows, int cols, const qz_scheme *scheme,
-                 qz_tensor *out, char *err, size_t errlen)
+bool qz_quantize(const float *w, int rows, int cols, const qz_scheme *scheme, qz_tensor *out,
+                 char *err, size_t errlen)
 {
   if (!out) {
     set_err(err, errlen, "no output tensor");
@@ -694,8 +694,7 @@ bool qz_quantize(const float *w, int rows, int cols, const qz_scheme *scheme,
     return false;
   }
   if (!w || rows <= 0 || cols <= 0 || rows > QZ_MAX_DIM || cols > QZ_MAX_DIM) {
-    set_err(err, errlen, "matrix size %dx%d out of range (1..%d each)", rows, cols,
-            QZ_MAX_DIM);
+    set_err(err, errlen, "matrix size %dx%d out of range (1..%d each)", rows, cols, QZ_MAX_DIM);
     return false;
   }
   const size_t n = (size_t)rows * (size_t)cols;
@@ -711,8 +710,8 @@ bool qz_quantize(const float *w, int rows, int cols, const qz_scheme *scheme,
   qz_tensor *t = out;
   t->scheme = *scheme;
   t->ngroups = L.ng;
-  const bool linear = scheme->mapping == QZ_LINEAR ||
-                      (scheme->mapping == QZ_KMEANS && scheme->bits == 8);
+  const bool linear =
+      scheme->mapping == QZ_LINEAR || (scheme->mapping == QZ_KMEANS && scheme->bits == 8);
   qk_format fmt;
   if (linear)
     fmt = scheme->bits == 8 ? QK_S8 : scheme->bits == 4 ? QK_S4 : QK_S2;

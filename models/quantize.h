@@ -59,11 +59,11 @@ extern "C" {
 #endif
 
 typedef struct {
-  int bits;                   /**< 8, 4 or 2 */
+  int bits; /**< 8, 4 or 2 */
   qz_mapping mapping;
-  bool asymmetric;            /**< zero point / levels fitted to [min, max], 0 exact */
+  bool asymmetric; /**< zero point / levels fitted to [min, max], 0 exact */
   qz_granularity granularity;
-  int group;                  /**< QZ_PER_GROUP: inputs per group, multiple of 16 */
+  int group; /**< QZ_PER_GROUP: inputs per group, multiple of 16 */
 } qz_scheme;
 
 /** 8-bit linear symmetric per channel, group QZ_DEFAULT_GROUP. */
@@ -78,18 +78,18 @@ const char *qz_scheme_check(const qz_scheme *s);
    except through qz_requantize().
 */
 typedef struct {
-  qk_weights w;          /**< format, rows, cols, group, codes, scales, zero_points, codebook */
-  qz_scheme scheme;      /**< the scheme it was made with */
-  qz_mapping levels;     /**< the levels it carries: scheme.mapping, except that
-                              kmeans is QZ_LINEAR at 8 bits and wherever the
-                              linear scheme had the lower squared error */
-  int8_t *codes;         /**< rows * cols (owned) */
-  float *scales;         /**< rows * ngroups (owned) */
-  int32_t *zero_points;  /**< rows * ngroups or NULL (owned) */
-  int8_t *codebook;      /**< 16 entries for codebook formats, else NULL (owned) */
-  int ngroups;           /**< scale groups per row: qk_group_count(cols, w.group) */
-  int nlevels;           /**< distinct values v a weight can take */
-  size_t saturated;      /**< weights clamped at the code range when encoded */
+  qk_weights w;         /**< format, rows, cols, group, codes, scales, zero_points, codebook */
+  qz_scheme scheme;     /**< the scheme it was made with */
+  qz_mapping levels;    /**< the levels it carries: scheme.mapping, except that
+                             kmeans is QZ_LINEAR at 8 bits and wherever the
+                             linear scheme had the lower squared error */
+  int8_t *codes;        /**< rows * cols (owned) */
+  float *scales;        /**< rows * ngroups (owned) */
+  int32_t *zero_points; /**< rows * ngroups or NULL (owned) */
+  int8_t *codebook;     /**< 16 entries for codebook formats, else NULL (owned) */
+  int ngroups;          /**< scale groups per row: qk_group_count(cols, w.group) */
+  int nlevels;          /**< distinct values v a weight can take */
+  size_t saturated;     /**< weights clamped at the code range when encoded */
 } qz_tensor;
 
 /**
@@ -98,8 +98,8 @@ typedef struct {
    returns false, leaves *out empty (safe to free) and, if err is not NULL,
    writes a message: invalid scheme, bad sizes, non-finite weights, memory.
 */
-bool qz_quantize(const float *w, int rows, int cols, const qz_scheme *scheme,
-                 qz_tensor *out, char *err, size_t errlen);
+bool qz_quantize(const float *w, int rows, int cols, const qz_scheme *scheme, qz_tensor *out,
+                 char *err, size_t errlen);
 
 /** w_hat = the float weights the kernels use, rows * cols row-major. */
 void qz_dequantize(const qz_tensor *t, float *w_hat);

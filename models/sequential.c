@@ -25,15 +25,15 @@ typedef struct {
   qm_nonlinearity act;
   qm_linear wx, wh;
   bool has_wx, has_wh;
-  float *h0, *c0;  /* start state [out], NULL = zero */
-  float *h, *c;    /* state [out] */
-  float *g;        /* [chunk][gates*out] input projections */
-  float *tmp;      /* [gates*out] per-step scratch */
-  float *y;        /* [chunk][out] */
-  float *hist;     /* FIR: input history */
+  float *h0, *c0; /* start state [out], NULL = zero */
+  float *h, *c;   /* state [out] */
+  float *g;       /* [chunk][gates*out] input projections */
+  float *tmp;     /* [gates*out] per-step scratch */
+  float *y;       /* [chunk][out] */
+  float *hist;    /* FIR: input history */
   int frames, pos;
   int tap_layer;
-  float *warm;     /* prewarmed h | c | FIR lookback (qm_seq_save_warm) */
+  float *warm; /* prewarmed h | c | FIR lookback (qm_seq_save_warm) */
 } seq_layer;
 
 struct qm_seq {
@@ -141,8 +141,7 @@ bool qm_seq_build(qm_model *m, const qm_desc *d, char *err, size_t errlen)
   int in = 1;
   for (int i = 0; i < s->n_layers; ++i) {
     if (d->seq.layers[i].in != in) {
-      snprintf(err, errlen, "layer %d takes %d inputs but receives %d", i, d->seq.layers[i].in,
-               in);
+      snprintf(err, errlen, "layer %d takes %d inputs but receives %d", i, d->seq.layers[i].in, in);
       return false;
     }
     if (!build_layer(m, &s->layers[i], &d->seq.layers[i], i, err, errlen))
@@ -240,7 +239,7 @@ static void run_gru(qm_model *m, seq_layer *S, const float *x, int ldx, int n)
       g[j] += u[j];
     qm_sigmoid_v(m->fast, g, g, (size_t)(2 * H)); /* z | r */
     for (int j = 0; j < H; ++j)
-      g[2 * H + j] += g[H + j] * u[2 * H + j];    /* r applies after U (reset_after) */
+      g[2 * H + j] += g[H + j] * u[2 * H + j]; /* r applies after U (reset_after) */
     qm_tanh_v(m->fast, g + 2 * H, g + 2 * H, (size_t)H);
     float *y = S->y + (size_t)f * H;
     for (int j = 0; j < H; ++j)
@@ -271,12 +270,8 @@ void qm_seq_run(qm_model *m, const float *x, float *y, int n)
   for (int i = 0; i < s->n_layers; ++i) {
     seq_layer *S = &s->layers[i];
     switch (S->kind) {
-    case QM_LAYER_LSTM:
-      run_lstm(m, S, in, ldx, n);
-      break;
-    case QM_LAYER_GRU:
-      run_gru(m, S, in, ldx, n);
-      break;
+    case QM_LAYER_LSTM: run_lstm(m, S, in, ldx, n); break;
+    case QM_LAYER_GRU: run_gru(m, S, in, ldx, n); break;
     case QM_LAYER_DENSE:
       qm_linear_apply(&S->wx, in, ldx, n, S->y, S->out, 0);
       qm_activate(S->act, m->fast, S->y, (size_t)n * (size_t)S->out);
@@ -285,9 +280,7 @@ void qm_seq_run(qm_model *m, const float *x, float *y, int n)
       memcpy(S->y, in, (size_t)n * (size_t)S->out * sizeof(float));
       qm_activate(S->act, m->fast, S->y, (size_t)n * (size_t)S->out);
       break;
-    case QM_LAYER_FIR:
-      run_fir(S, in, ldx, n);
-      break;
+    case QM_LAYER_FIR: run_fir(S, in, ldx, n); break;
     }
     qm_tap(m, S->tap_layer, S->y, S->out, S->out, n);
     in = S->y;

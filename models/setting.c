@@ -21,30 +21,30 @@ typedef struct {
 } field_names;
 
 static const field_names mapping_names[] = {
-  [QZ_LINEAR] = {"linear", "Linear"},
-  [QZ_POW2] = {"pow2", "Power of 2"},
-  [QZ_KMEANS] = {"kmeans", "K-means"},
+    [QZ_LINEAR] = {"linear", "Linear"},
+    [QZ_POW2] = {"pow2", "Power of 2"},
+    [QZ_KMEANS] = {"kmeans", "K-means"},
 };
 static const field_names gran_names[] = {
-  [QZ_PER_TENSOR] = {"tensor", "Tensor"},
-  [QZ_PER_CHANNEL] = {"channel", "Channel"},
-  [QZ_PER_GROUP] = {"group", "Group 32"},
+    [QZ_PER_TENSOR] = {"tensor", "Tensor"},
+    [QZ_PER_CHANNEL] = {"channel", "Channel"},
+    [QZ_PER_GROUP] = {"group", "Group 32"},
 };
 static const field_names actq_names[] = {
-  [QM_ACTQ_FLOAT] = {"float", "Float"},
-  [QM_ACTQ_DYNAMIC] = {"dynamic", "Int8 dyn"},
-  [QM_ACTQ_STATIC] = {"static", "Int8 cal"},
+    [QM_ACTQ_FLOAT] = {"float", "Float"},
+    [QM_ACTQ_DYNAMIC] = {"dynamic", "Int8 dyn"},
+    [QM_ACTQ_STATIC] = {"static", "Int8 cal"},
 };
 /** The descriptions' words for the activations (setting.h describe). */
 static const char *const actq_describe[] = {
-  [QM_ACTQ_FLOAT] = "float activations",
-  [QM_ACTQ_DYNAMIC] = "int8 dynamic",
-  [QM_ACTQ_STATIC] = "int8 calibrated",
+    [QM_ACTQ_FLOAT] = "float activations",
+    [QM_ACTQ_DYNAMIC] = "int8 dynamic",
+    [QM_ACTQ_STATIC] = "int8 calibrated",
 };
 static const char *const observer_names[] = {
-  [QZ_OBS_MINMAX] = "minmax",
-  [QZ_OBS_PERCENTILE] = "percentile",
-  [QZ_OBS_MSE] = "mse",
+    [QZ_OBS_MINMAX] = "minmax",
+    [QZ_OBS_PERCENTILE] = "percentile",
+    [QZ_OBS_MSE] = "mse",
 };
 
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -82,10 +82,7 @@ const char *qz_granularity_name(qz_granularity g)
   return name_at(gran_names, QZ_GRANULARITY_COUNT, (int)g, false);
 }
 
-const char *qm_actq_name(qm_actq a)
-{
-  return name_at(actq_names, QM_ACTQ_COUNT, (int)a, false);
-}
+const char *qm_actq_name(qm_actq a) { return name_at(actq_names, QM_ACTQ_COUNT, (int)a, false); }
 
 const char *qz_mapping_label(qz_mapping m)
 {
@@ -97,10 +94,7 @@ const char *qz_granularity_label(qz_granularity g)
   return name_at(gran_names, QZ_GRANULARITY_COUNT, (int)g, true);
 }
 
-const char *qm_actq_label(qm_actq a)
-{
-  return name_at(actq_names, QM_ACTQ_COUNT, (int)a, true);
-}
+const char *qm_actq_label(qm_actq a) { return name_at(actq_names, QM_ACTQ_COUNT, (int)a, true); }
 
 const char *qz_observer_name(qz_observer_kind k)
 {
@@ -222,8 +216,7 @@ void qm_setting_normalise(qm_setting *s)
 /** The width linear i plays at. */
 static int bits_of(const qm_setting *s, int i)
 {
-  return s->linear_bits && i < s->n_linear_bits && s->linear_bits[i] ? s->linear_bits[i]
-                                                                       : s->bits;
+  return s->linear_bits && i < s->n_linear_bits && s->linear_bits[i] ? s->linear_bits[i] : s->bits;
 }
 
 bool qm_setting_eq(const qm_setting *a, const qm_setting *b)
@@ -294,8 +287,8 @@ void qm_setting_describe(const qm_setting *s, char *buf, size_t len)
   if (s->activations == QM_ACTQ_STATIC && s->observer != QZ_OBS_PERCENTILE)
     snprintf(act, sizeof act, "%s (%s)", actq_describe[QM_ACTQ_STATIC],
              qz_observer_name(s->observer));
-  snprintf(buf, len, "%s%s %s %s %s, %s", bits, mixed ? " mixed" : "",
-           qz_mapping_name(s->mapping), s->asymmetric ? "asym" : "sym", gran, act);
+  snprintf(buf, len, "%s%s %s %s %s, %s", bits, mixed ? " mixed" : "", qz_mapping_name(s->mapping),
+           s->asymmetric ? "asym" : "sym", gran, act);
 }
 
 void qm_setting_format(const qm_setting *s, char *buf, size_t len)

@@ -55,12 +55,7 @@ typedef enum {
 } qz_granularity;
 
 /** How static activation scales are chosen (see calibrate.h). */
-typedef enum {
-  QZ_OBS_MINMAX = 0,
-  QZ_OBS_PERCENTILE,
-  QZ_OBS_MSE,
-  QZ_OBS_COUNT
-} qz_observer_kind;
+typedef enum { QZ_OBS_MINMAX = 0, QZ_OBS_PERCENTILE, QZ_OBS_MSE, QZ_OBS_COUNT } qz_observer_kind;
 
 /** Activation quantization. Not to be confused with a layer's
     nonlinearity (qm_nonlinearity, model_file.h): that is part of the
@@ -100,11 +95,11 @@ const char *qm_actq_label(qm_actq a);               /**< "Float", "Int8 dyn", "I
 /* ---- The setting --------------------------------------------------------------- */
 
 typedef struct {
-  int bits;               /**< QM_BITS_FP32 (float reference), 8, 4 or 2 */
+  int bits; /**< QM_BITS_FP32 (float reference), 8, 4 or 2 */
   qz_mapping mapping;
   bool asymmetric;
   qz_granularity granularity;
-  int group;              /**< for QZ_PER_GROUP, multiple of 16 (default 32) */
+  int group; /**< for QZ_PER_GROUP, multiple of 16 (default 32) */
   qm_actq activations;
   qz_observer_kind observer; /**< for QM_ACTQ_STATIC */
   /** Mixed precision: bits per qm_linear (index as qm_model_linear()),
@@ -162,8 +157,7 @@ void qm_setting_format(const qm_setting *s, char *buf, size_t len);
 
 /** How many settings the plugin's controls can ask for: FP32, and every
     mapping, symmetry, granularity and activations at 8, 4 and 2 bits. */
-#define QM_SETTING_ALL_COUNT \
-  (1 + 3 * QZ_MAPPING_COUNT * 2 * QZ_GRANULARITY_COUNT * QM_ACTQ_COUNT)
+#define QM_SETTING_ALL_COUNT (1 + 3 * QZ_MAPPING_COUNT * 2 * QZ_GRANULARITY_COUNT * QM_ACTQ_COUNT)
 
 /** Those settings, normalised, FP32 first, then by bits (8, 4, 2), mapping,
     symmetry, granularity and activations (the last varying fastest);

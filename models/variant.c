@@ -30,9 +30,9 @@
 
 /** What a quantized model remembers about how it was made. */
 typedef struct {
-  int n;          /**< linears */
-  int *bits;      /**< resolved bits per linear (32 = float) */
-  qz_tensor *t;   /**< per linear; empty (codes NULL) where bits == 32 */
+  int n;        /**< linears */
+  int *bits;    /**< resolved bits per linear (32 = float) */
+  qz_tensor *t; /**< per linear; empty (codes NULL) where bits == 32 */
 } variant_data;
 
 static void variant_data_free(void *p)
@@ -64,10 +64,7 @@ static size_t variant_data_bytes(const void *p)
 
 /* ---- Validation ------------------------------------------------------------ */
 
-static bool bits_valid(int b)
-{
-  return b == QM_BITS_FP32 || b == 8 || b == 4 || b == 2;
-}
+static bool bits_valid(int b) { return b == QM_BITS_FP32 || b == 8 || b == 4 || b == 2; }
 
 static qz_scheme scheme_for(const qm_setting *s, int bits)
 {
@@ -103,8 +100,8 @@ static bool check_spec(const qm_model *m, const qm_setting *s, char *err, size_t
   for (int i = 0; s->linear_bits && i < s->n_linear_bits; ++i) {
     int b = s->linear_bits[i];
     if (b != 0 && !bits_valid(b)) {
-      snprintf(err, errlen, "%s: precision %d bits is not one of 32, 8, 4, 2",
-               m->linears[i]->name, b);
+      snprintf(err, errlen, "%s: precision %d bits is not one of 32, 8, 4, 2", m->linears[i]->name,
+               b);
       return false;
     }
     if (b != 0 && b != QM_BITS_FP32)
@@ -136,9 +133,8 @@ static void observe_input(void *user, const qm_linear *L, const float *X, int ld
    (their packed weights and activation settings are untouched in between
    except for the swap), so a failure leaves the model as it was.
 */
-static bool calibrate(qm_model *m, const qm_setting *spec, const bool *need,
-                      const float *calib, int n_calib, float *scales, char *err,
-                      size_t errlen)
+static bool calibrate(qm_model *m, const qm_setting *spec, const bool *need, const float *calib,
+                      int n_calib, float *scales, char *err, size_t errlen)
 {
   const int n = m->n_linears;
   if (!calib || n_calib <= 0) {
@@ -235,13 +231,10 @@ static int act_group(const qk_packed *P)
    anyway; static int8 of the raw audio would add input noise for nothing.
    Its weights are quantized like every other linear's.
 */
-static bool int8_input(const qm_linear *L)
-{
-  return L->in > 1;
-}
+static bool int8_input(const qm_linear *L) { return L->in > 1; }
 
-bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib,
-                       int n_calib, char *err, size_t errlen)
+bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, int n_calib,
+                       char *err, size_t errlen)
 {
   char dummy[8];
   if (!err || errlen == 0) {
@@ -373,9 +366,8 @@ fail:
   return false;
 }
 
-qm_model *qm_variant_create(const qm_desc *d, const qm_setting *spec,
-                            const qm_options *opt, const float *calib, int n_calib,
-                            char *err, size_t errlen)
+qm_model *qm_variant_create(const qm_desc *d, const qm_setting *spec, const qm_options *opt,
+                            const float *calib, int n_calib, char *err, size_t errlen)
 {
   qm_model *m = qm_model_create(d, opt, err, errlen);
   if (!m)

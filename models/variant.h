@@ -34,13 +34,12 @@ extern "C" {
    prepare time only. Resets the model. False with a message on failure,
    leaving the model usable at its previous setting.
 */
-bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib,
-                       int n_calib, char *err, size_t errlen);
+bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, int n_calib,
+                       char *err, size_t errlen);
 
 /** Convenience: qm_model_create + qm_model_quantize. */
-qm_model *qm_variant_create(const qm_desc *d, const qm_setting *spec,
-                            const qm_options *opt, const float *calib, int n_calib,
-                            char *err, size_t errlen);
+qm_model *qm_variant_create(const qm_desc *d, const qm_setting *spec, const qm_options *opt,
+                            const float *calib, int n_calib, char *err, size_t errlen);
 
 /**
    Copy the streaming state (histories, recurrent state) of src into dst,
@@ -73,11 +72,11 @@ typedef struct {
   size_t clipped;        /**< saturated activations over the signal */
   size_t weight_bytes;   /**< qm_model_weight_bytes of the variant */
   size_t weight_bytes_fp32;
-  double prepare_ms;     /**< time to quantize and pack */
+  double prepare_ms; /**< time to quantize and pack */
 } qm_analysis;
 
-bool qm_analyze(const qm_desc *d, const qm_setting *spec, const float *in, int n,
-                int block, qm_analysis *out, char *err, size_t errlen);
+bool qm_analyze(const qm_desc *d, const qm_setting *spec, const float *in, int n, int block,
+                qm_analysis *out, char *err, size_t errlen);
 void qm_analysis_free(qm_analysis *a);
 
 #ifdef __cplusplus

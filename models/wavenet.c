@@ -57,11 +57,11 @@ typedef struct {
 
 typedef struct {
   int dilation, lookback;
-  float *hist;   /* frames x C; an int8 layer's: one batch (chunk x C), see int8_only */
-  bool int8_only; /* the history is hq alone; hist holds the batch's input frames */
-  qk_act_s8 hq;  /* the same frames as int8, a scale per frame (int8 layers) */
-  qk_packed **conv_taps; /* K per-tap slices of a quantized conv, or NULL */
-  void *prepared;        /* the fused form's prepared weights, or NULL */
+  float *hist;             /* frames x C; an int8 layer's: one batch (chunk x C), see int8_only */
+  bool int8_only;          /* the history is hq alone; hist holds the batch's input frames */
+  qk_act_s8 hq;            /* the same frames as int8, a scale per frame (int8 layers) */
+  qk_packed **conv_taps;   /* K per-tap slices of a quantized conv, or NULL */
+  void *prepared;          /* the fused form's prepared weights, or NULL */
   unsigned derived_gen[2]; /* conv.W_gen, w1x1.W_gen both were made from */
   bool int8_valid;         /* the int8 layer spec of those weights is valid */
   int frames, pos;
@@ -81,12 +81,12 @@ typedef struct {
   wn_layer *layers;
   qm_linear rechannel, head;
   rank1_weights wrechannel; /* first array: the rechannel of the mono input */
-  float *gather;  /* [chunk][K*C] */
-  float *z;       /* [chunk][Z] */
-  float *a;       /* [chunk][C], gated only */
-  float *headacc; /* [chunk][C] */
-  float *headout; /* [chunk][head_size] */
-  float *out;     /* [chunk][C]: residual output of the last layer */
+  float *gather;            /* [chunk][K*C] */
+  float *z;                 /* [chunk][Z] */
+  float *a;                 /* [chunk][C], gated only */
+  float *headacc;           /* [chunk][C] */
+  float *headout;           /* [chunk][head_size] */
+  float *out;               /* [chunk][C]: residual output of the last layer */
   int tap_head;
 } wn_array;
 
@@ -110,7 +110,6 @@ static float *batch_input(const wn_layer *L, int C)
 {
   return L->hist + (size_t)(L->int8_only ? 0 : L->pos) * (size_t)C;
 }
-
 
 /**
    The int8 copy of a layer's input history (qk.h's int8 WaveNet layer):
@@ -222,8 +221,7 @@ static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, int ai, 
       goto oom;
   }
   snprintf(name, sizeof name, "a%d.head", ai);
-  if (!qm_model_linear_init(m, &A->head, name, D->head_size, C, D->head_w, D->head_b, err,
-                            errlen))
+  if (!qm_model_linear_init(m, &A->head, name, D->head_size, C, D->head_w, D->head_b, err, errlen))
     return false;
   if ((A->tap_head = qm_model_add_layer(m, name, D->head_size)) < 0)
     goto oom;
@@ -455,8 +453,8 @@ static bool int8_layer(const qm_model *m, const wn_array *A, wn_layer *L)
 {
   if (!L->hq.codes || A->gated || A->act != QM_NONLIN_TANH || !m->fast ||
       L->conv.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->conv.observe ||
-      L->w1x1.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->w1x1.observe ||
-      !is_rank1(&L->mixin) || L->mixin.observe)
+      L->w1x1.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->w1x1.observe || !is_rank1(&L->mixin) ||
+      L->mixin.observe)
     return false;
   if (derived_current(L))
     return L->int8_valid; /* checked by qm_wavenet_prepare(), not again per block */
@@ -877,10 +875,15 @@ void qm_wavenet_memory(const qm_model *m, qm_memory *mem)
                                      : (size_t)L->warm_frames * C * F;
       mem->weights_derived += Z * F; /* wmix */
       if (L->prepared)
-        mem->weights_derived += qk_wavenet_layer_s8_prepared_size(&(qk_wavenet_layer){
-            .C = A->C, .taps = A->K, .dilation = L->dilation, .conv = L->conv.W,
-            .conv_bias = L->conv.bias, .mixin = L->wmix.w, .w1x1 = L->w1x1.W,
-            .bias1x1 = L->w1x1.bias});
+        mem->weights_derived +=
+            qk_wavenet_layer_s8_prepared_size(&(qk_wavenet_layer){.C = A->C,
+                                                                  .taps = A->K,
+                                                                  .dilation = L->dilation,
+                                                                  .conv = L->conv.W,
+                                                                  .conv_bias = L->conv.bias,
+                                                                  .mixin = L->wmix.w,
+                                                                  .w1x1 = L->w1x1.W,
+                                                                  .bias1x1 = L->w1x1.bias});
       for (int t = 0; L->conv_taps && t < A->K; ++t)
         mem->weights_derived += qk_packed_alloc_bytes(L->conv_taps[t]);
       qm_linear_memory(&L->conv, mem);

@@ -47,7 +47,7 @@ struct qt_bgworker {
   qt_bg_ring jobs, answers;
   atomic_int pending; /**< jobs posted and not finished */
   atomic_bool quit;
-  bool sync;          /**< run jobs at once (activate(), cleanup()) */
+  bool sync; /**< run jobs at once (activate(), cleanup()) */
   bool have_thread;
   sem_t wake;
   pthread_t thread;
@@ -105,8 +105,7 @@ static LV2_Worker_Status answer_to_ring(LV2_Worker_Respond_Handle h, uint32_t si
   return ring_write(&w->answers, size, data) ? LV2_WORKER_SUCCESS : LV2_WORKER_ERR_NO_SPACE;
 }
 
-static LV2_Worker_Status answer_now(LV2_Worker_Respond_Handle h, uint32_t size,
-                                    const void *data)
+static LV2_Worker_Status answer_now(LV2_Worker_Respond_Handle h, uint32_t size, const void *data)
 {
   qt_bgworker *w = h;
   return qt_work_response(w->self, size, data);

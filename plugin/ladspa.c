@@ -65,8 +65,7 @@ static char name_buf[QT_PORT_COUNT][160];
 static LADSPA_PortRangeHint port_hints[QT_PORT_COUNT];
 
 /** The value a LADSPA default hint stands for (ladspa.h's definitions). */
-static double ladspa_default_value(LADSPA_PortRangeHintDescriptor d, double lo, double hi,
-                                   bool lg)
+static double ladspa_default_value(LADSPA_PortRangeHintDescriptor d, double lo, double hi, bool lg)
 {
   double w;
   switch (d) {
@@ -89,13 +88,12 @@ static double ladspa_default_value(LADSPA_PortRangeHintDescriptor d, double lo, 
     or logarithmic range; *dist is how far it is. Candidates in
     preference order, 0 and 1 first: the only defaults a toggled port may
     carry. */
-static LADSPA_PortRangeHintDescriptor nearest_default(const qt_port_info *p, bool lg,
-                                                      double *dist)
+static LADSPA_PortRangeHintDescriptor nearest_default(const qt_port_info *p, bool lg, double *dist)
 {
   static const LADSPA_PortRangeHintDescriptor defaults[] = {
-    LADSPA_HINT_DEFAULT_0,    LADSPA_HINT_DEFAULT_1,       LADSPA_HINT_DEFAULT_MINIMUM,
-    LADSPA_HINT_DEFAULT_LOW,  LADSPA_HINT_DEFAULT_MIDDLE,  LADSPA_HINT_DEFAULT_HIGH,
-    LADSPA_HINT_DEFAULT_MAXIMUM, LADSPA_HINT_DEFAULT_100,  LADSPA_HINT_DEFAULT_440,
+      LADSPA_HINT_DEFAULT_0,       LADSPA_HINT_DEFAULT_1,      LADSPA_HINT_DEFAULT_MINIMUM,
+      LADSPA_HINT_DEFAULT_LOW,     LADSPA_HINT_DEFAULT_MIDDLE, LADSPA_HINT_DEFAULT_HIGH,
+      LADSPA_HINT_DEFAULT_MAXIMUM, LADSPA_HINT_DEFAULT_100,    LADSPA_HINT_DEFAULT_440,
   };
   LADSPA_PortRangeHintDescriptor best = LADSPA_HINT_DEFAULT_MIDDLE;
   double best_d = INFINITY;
@@ -268,25 +266,25 @@ static void ql_cleanup(LADSPA_Handle h)
 }
 
 static LADSPA_Descriptor descriptor = {
-  .UniqueID = QL_UNIQUE_ID,
-  .Label = "quantone",
-  .Properties = LADSPA_PROPERTY_HARD_RT_CAPABLE,
-  .Name = "Quantone (neural amp capture at FP32 / INT8 / INT4 / INT2)",
-  .Maker = "Quantone",
-  .Copyright = "ISC",
-  .PortCount = 0, /* fill_ports() */
-  .PortDescriptors = port_desc,
-  .PortNames = port_names,
-  .PortRangeHints = port_hints,
-  .ImplementationData = NULL,
-  .instantiate = ql_instantiate,
-  .connect_port = ql_connect_port,
-  .activate = ql_activate,
-  .run = ql_run,
-  .run_adding = NULL,
-  .set_run_adding_gain = NULL,
-  .deactivate = NULL,
-  .cleanup = ql_cleanup,
+    .UniqueID = QL_UNIQUE_ID,
+    .Label = "quantone",
+    .Properties = LADSPA_PROPERTY_HARD_RT_CAPABLE,
+    .Name = "Quantone (neural amp capture at FP32 / INT8 / INT4 / INT2)",
+    .Maker = "Quantone",
+    .Copyright = "ISC",
+    .PortCount = 0, /* fill_ports() */
+    .PortDescriptors = port_desc,
+    .PortNames = port_names,
+    .PortRangeHints = port_hints,
+    .ImplementationData = NULL,
+    .instantiate = ql_instantiate,
+    .connect_port = ql_connect_port,
+    .activate = ql_activate,
+    .run = ql_run,
+    .run_adding = NULL,
+    .set_run_adding_gain = NULL,
+    .deactivate = NULL,
+    .cleanup = ql_cleanup,
 };
 
 static void fill_descriptor(void)

@@ -90,8 +90,8 @@ static LV2_Handle instantiate(const LV2_Descriptor *desc, double rate, const cha
       that fails the plugin still instantiates (a NULL instance crashes some
       hosts) and passes audio through, saying why in the log and the UI. */
   char err[QT_MSG_MAX];
-  qt_slot *m = qt_slot_load(self, self->default_model, &self->want, self->map != NULL, err,
-                              sizeof err);
+  qt_slot *m =
+      qt_slot_load(self, self->default_model, &self->want, self->map != NULL, err, sizeof err);
   if (m) {
     qt_install_model(self, m, false);
   } else {
@@ -167,8 +167,7 @@ static void read_controls(qt_plugin *self)
 {
   qt_setting_from_controls(&self->want, control(self, QT_PORT_PRECISION),
                            control(self, QT_PORT_MAPPING), control(self, QT_PORT_ASYMMETRIC),
-                           control(self, QT_PORT_GRANULARITY),
-                           control(self, QT_PORT_ACTIVATIONS));
+                           control(self, QT_PORT_GRANULARITY), control(self, QT_PORT_ACTIVATIONS));
   qt_monitor_set(&self->monitor, (int)lrintf(control(self, QT_PORT_MONITOR)),
                  control(self, QT_PORT_ERROR_GAIN));
   qt_gain_set_db(&self->in_gain, control(self, QT_PORT_INPUT_LEVEL));
@@ -366,7 +365,7 @@ static const void *extension_data(const char *uri)
 }
 
 static const LV2_Descriptor descriptor = {
-  QUANTONE_URI, instantiate, connect_port, activate, run, NULL, cleanup, extension_data,
+    QUANTONE_URI, instantiate, connect_port, activate, run, NULL, cleanup, extension_data,
 };
 
 LV2_SYMBOL_EXPORT const LV2_Descriptor *lv2_descriptor(uint32_t index)

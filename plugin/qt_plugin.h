@@ -45,15 +45,15 @@
 /** Host frames processed per inner step: bounds every scratch buffer, so
     any host block size (1 .. anything) works with fixed allocations. */
 #define QT_HOST_CHUNK 256
-#define QT_FADE_S 0.005       /**< crossfade of a switch: 5 ms */
-#define QT_INBOX 16           /**< worker responses waiting for run() */
-#define QT_GARBAGE 64         /**< objects waiting to be handed back */
-#define QT_MAX_LATENCY 8192   /**< host frames; bounds the dry delay line */
-#define QT_MAX_LEVELS 256     /**< quantizer levels sent with a histogram */
+#define QT_FADE_S 0.005     /**< crossfade of a switch: 5 ms */
+#define QT_INBOX 16         /**< worker responses waiting for run() */
+#define QT_GARBAGE 64       /**< objects waiting to be handed back */
+#define QT_MAX_LATENCY 8192 /**< host frames; bounds the dry delay line */
+#define QT_MAX_LEVELS 256   /**< quantizer levels sent with a histogram */
 #define QT_PATH_MAX 4096
 #define QT_MSG_MAX 512
-#define QT_ESR_SEGS 50        /**< ESR window = QT_ESR_SEGS segments of rate/50 */
-#define QT_CALIB_S 1.0        /**< seconds of calibration / analysis audio */
+#define QT_ESR_SEGS 50 /**< ESR window = QT_ESR_SEGS segments of rate/50 */
+#define QT_CALIB_S 1.0 /**< seconds of calibration / analysis audio */
 
 /* ---- Settings ------------------------------------------------------------ */
 
@@ -105,14 +105,14 @@ typedef struct qt_slot {
   int n_layers, n_linears;
 
   /* Run-time: owned by the audio thread once delivered. */
-  qm_model *ref;          /**< float reference */
-  qt_variant *var;        /**< playing */
-  qt_variant *var_old;    /**< fading out, or NULL */
-  qt_variant *var_pending; /**< arrived during a fade; next to play */
-  int fade_pos, fade_len; /**< model-rate samples */
-  bool ref_was_live;      /**< the reference ran in the last step */
-  qt_resampler *rs;       /**< NULL when host rate == model rate */
-  int mcap;               /**< model-rate frames per step (buffer size) */
+  qm_model *ref;               /**< float reference */
+  qt_variant *var;             /**< playing */
+  qt_variant *var_old;         /**< fading out, or NULL */
+  qt_variant *var_pending;     /**< arrived during a fade; next to play */
+  int fade_pos, fade_len;      /**< model-rate samples */
+  bool ref_was_live;           /**< the reference ran in the last step */
+  qt_resampler *rs;            /**< NULL when host rate == model rate */
+  int mcap;                    /**< model-rate frames per step (buffer size) */
   float *x, *q, *r, *qo, *mix; /**< model-rate scratch [mcap] */
 } qt_slot;
 
@@ -120,7 +120,7 @@ typedef struct qt_slot {
 
 typedef struct {
   int seg_len, pos, idx, filled; /**< idx, filled: segments with signal */
-  int cidx, cfilled;              /**< the clip ring: every segment */
+  int cidx, cfilled;             /**< the clip ring: every segment */
   double num[QT_ESR_SEGS], den[QT_ESR_SEGS];
   size_t clip[QT_ESR_SEGS];
   double acc_num, acc_den;
@@ -139,9 +139,9 @@ void qt_meters_feed(qt_meters *mt, const float *q, const float *r, int n, size_t
 void qt_meters_time(qt_meters *mt, double t_q, double t_ref);
 
 typedef struct {
-  float w[3];      /**< current weights of quantized, reference, error */
+  float w[3]; /**< current weights of quantized, reference, error */
   float target[3];
-  float step;      /**< weight change per sample (linear ramp) */
+  float step;                   /**< weight change per sample (linear ramp) */
   float eg, eg_target, eg_coef; /**< error gain, smoothed */
 } qt_monitor_mix;
 
@@ -190,7 +190,7 @@ typedef struct {
   uint32_t free_kind;
   uint32_t gen; /**< LOAD: the request generation it was scheduled for */
   qm_setting set;
-  const qt_slot *model; /**< VARIANT / HIST: derive from (read only) */
+  const qt_slot *model;  /**< VARIANT / HIST: derive from (read only) */
   const qt_variant *var; /**< HIST: weights to show (NULL: the reference) */
   void *ptr;             /**< FREE */
   int32_t linear;        /**< HIST */
@@ -212,9 +212,9 @@ typedef struct {
   qt_slot *model;
   qt_variant *var;
   qt_hist *hist;
-  float *sqnr;         /**< SQNR: [n_sqnr] dB (owned; freed if unclaimed) */
+  float *sqnr; /**< SQNR: [n_sqnr] dB (owned; freed if unclaimed) */
   int n_sqnr;
-  unsigned serial;     /**< SQNR: qt_variant.serial it belongs to */
+  unsigned serial; /**< SQNR: qt_variant.serial it belongs to */
   char msg[QT_MSG_MAX];
 } qt_resp;
 
@@ -247,7 +247,7 @@ typedef struct qt_plugin {
   float *meter[QT_PORT_COUNT];     /**< control outputs, by qt_port_index */
 
   /* Host features. */
-  LV2_URID_Map *map;        /**< NULL: no atom messages at all */
+  LV2_URID_Map *map;             /**< NULL: no atom messages at all */
   LV2_Worker_Schedule *schedule; /**< NULL: jobs run synchronously */
   /** The host offers no worker: our own thread (bgworker.c) plays it. */
   qt_bgworker *bg;
@@ -264,28 +264,28 @@ typedef struct qt_plugin {
   atomic_uint next_model_id;
 
   /* Models. */
-  qt_slot *model;     /**< playing (NULL: no model, audio passes through) */
-  qt_slot *model_old; /**< fading out after a load */
+  qt_slot *model;           /**< playing (NULL: no model, audio passes through) */
+  qt_slot *model_old;       /**< fading out after a load */
   int mfade_pos, mfade_len; /**< host-rate samples */
   /** Host-rate frames the old model still plays alone before the fade:
       the new model's resampler latency, whose start-up zeros would
       otherwise be faded in (a dropout of up to 15 ms at a 6 kHz model). */
   int mfade_hold;
-  bool ref_live;       /**< the reference must run this step */
+  bool ref_live; /**< the reference must run this step */
 
   /* Switching (switching.c). */
-  qm_setting want;          /**< from the controls */
-  bool var_inflight;        /**< a VARIANT job is queued */
+  qm_setting want;   /**< from the controls */
+  bool var_inflight; /**< a VARIANT job is queued */
   /** Model loads are coalesced: at most one LOAD job in flight, and the
       newest requested path waits in load_req (the worker reads it from
       there, so a job is small whatever the path's length). load_gen counts
       requests; a job or answer of an older generation is superseded. */
   bool load_inflight;
-  bool load_pending;        /**< load_req holds a request not yet scheduled */
+  bool load_pending; /**< load_req holds a request not yet scheduled */
   unsigned load_gen;
   qt_seqstr load_req;
   bool have_failed;
-  qm_setting failed;        /**< last setting the worker refused */
+  qm_setting failed; /**< last setting the worker refused */
   qt_resp inbox[QT_INBOX];
   int n_inbox;
   struct {
@@ -304,7 +304,7 @@ typedef struct qt_plugin {
   qt_meters meters;
   qt_monitor_mix monitor;
   qt_gain in_gain, out_gain, wet;
-  qt_dcblock dcblock; /**< on the model's output, before the output level */
+  qt_dcblock dcblock;                    /**< on the model's output, before the output level */
   float *xbuf, *dry, *wet_buf, *wet_old; /**< host-rate [QT_HOST_CHUNK] */
   float *delay;                          /**< dry delay line [QT_MAX_LATENCY] */
   int delay_pos;
@@ -339,7 +339,7 @@ LV2_Worker_Status qt_work_response(LV2_Handle h, uint32_t size, const void *data
 /** Run a job in the worker, or right here when the host has none. */
 bool qt_schedule(qt_plugin *self, const qt_job *job, uint32_t size);
 qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, bool analyze,
-                        char *err, size_t errlen);
+                      char *err, size_t errlen);
 qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, bool analyze, char *err,
                              size_t errlen);
 void qt_slot_destroy(qt_slot *m);
@@ -373,8 +373,7 @@ void qt_flush_garbage(qt_plugin *self);
 /** Model-rate step of one model: quantized / reference / fades / meters. */
 void qt_slot_step(qt_plugin *self, qt_slot *M, const float *x, int n, float *y, bool current);
 /** Host-rate step of one model (resampling around qt_slot_step). */
-void qt_slot_host_step(qt_plugin *self, qt_slot *M, const float *x, int k, float *y,
-                        bool current);
+void qt_slot_host_step(qt_plugin *self, qt_slot *M, const float *x, int k, float *y, bool current);
 void qt_slot_reset_all(qt_slot *M);
 void qt_set_error(qt_plugin *self, const char *msg);
 void qt_publish_path(qt_plugin *self, const char *path);

@@ -118,9 +118,9 @@
 #define QUANTONE__counts QUANTONE_NS "counts"
 #define QUANTONE__levels QUANTONE_NS "levels"
 
-#define QUANTONE_FRAME_LEN 256 /**< samples per vector of a qt:frames message */
-#define QUANTONE_FRAME_RATE 25 /**< qt:frames messages per second, at most */
-#define QUANTONE_HIST_BINS 64  /**< bins of a qt:histogram */
+#define QUANTONE_FRAME_LEN 256    /**< samples per vector of a qt:frames message */
+#define QUANTONE_FRAME_RATE 25    /**< qt:frames messages per second, at most */
+#define QUANTONE_HIST_BINS 64     /**< bins of a qt:histogram */
 #define QUANTONE_ESR_WINDOW_S 1.0 /**< esr_db / clipped window, seconds */
 /** A UI sends qt:uiAlive true at about this period (seconds)... */
 #define QUANTONE_UI_ALIVE_INTERVAL_S 0.33
@@ -211,16 +211,16 @@ typedef struct {
 } qt_scale_point;
 
 typedef struct {
-  const char *symbol;  /**< lv2:symbol: public, never rename */
+  const char *symbol; /**< lv2:symbol: public, never rename */
   qt_port_kind kind;
   float min, max, def; /**< control ports only (0 otherwise) */
   const char *name;    /**< lv2:name */
   const char *comment; /**< rdfs:comment, or NULL */
   const char *group;   /**< symbol of its pg:Group (in quantone.ttl.in), or NULL */
   qt_port_unit unit;
-  unsigned props;      /**< QT_PROP_* */
+  unsigned props; /**< QT_PROP_* */
   qt_port_designation designation;
-  unsigned min_size;   /**< rsz:minimumSize of an atom port's buffer, 0 = none */
+  unsigned min_size;            /**< rsz:minimumSize of an atom port's buffer, 0 = none */
   const qt_scale_point *points; /**< lv2:scalePoint, in the order the GUI lists them */
   int n_points;
 } qt_port_info;
@@ -242,94 +242,178 @@ static inline const qt_port_info *qt_port_info_get(int index)
   static const qt_scale_point mapping[] = {{0, "Linear"}, {1, "Power of two"}, {2, "K-means"}};
   static const qt_scale_point granularity[] = {
       {0, "Per tensor"}, {1, "Per channel"}, {2, "Per group of 32"}};
-  static const qt_scale_point activations[] = {{0, "Float (weight-only, FP32 CPU)"},
-                                               {1, "Int8 dynamic (less CPU)"},
-                                               {2, "Int8 calibrated"}};
+  static const qt_scale_point activations[] = {
+      {0, "Float (weight-only, FP32 CPU)"}, {1, "Int8 dynamic (less CPU)"}, {2, "Int8 calibrated"}};
   static const qt_scale_point monitor[] = {{0, "Quantized"}, {1, "Reference"}, {2, "Error"}};
   static const qt_port_info table[QT_PORT_COUNT] = {
       [QT_PORT_IN] = {.symbol = "in", .kind = QT_KIND_AUDIO_IN, .name = "In"},
       [QT_PORT_OUT] = {.symbol = "out", .kind = QT_KIND_AUDIO_OUT, .name = "Out"},
-      [QT_PORT_CONTROL] = {.symbol = "control", .kind = QT_KIND_ATOM_IN, .name = "Control",
-                           .props = QT_P_OPT, .designation = QT_DESIG_CONTROL},
+      [QT_PORT_CONTROL] = {.symbol = "control",
+                           .kind = QT_KIND_ATOM_IN,
+                           .name = "Control",
+                           .props = QT_P_OPT,
+                           .designation = QT_DESIG_CONTROL},
       /** 64 KiB: a qt:histogram or a modelInfo with many layer names fits
           with room for the scope frames of the same block. */
-      [QT_PORT_NOTIFY] = {.symbol = "notify", .kind = QT_KIND_ATOM_OUT, .name = "Notify",
-                          .props = QT_P_OPT, .designation = QT_DESIG_CONTROL, .min_size = 65536},
-      [QT_PORT_PRECISION] = {.symbol = "precision", .kind = QT_KIND_CONTROL_IN,
-                             .min = 2, .max = 32, .def = 8, .name = "Precision",
+      [QT_PORT_NOTIFY] = {.symbol = "notify",
+                          .kind = QT_KIND_ATOM_OUT,
+                          .name = "Notify",
+                          .props = QT_P_OPT,
+                          .designation = QT_DESIG_CONTROL,
+                          .min_size = 65536},
+      [QT_PORT_PRECISION] = {.symbol = "precision",
+                             .kind = QT_KIND_CONTROL_IN,
+                             .min = 2,
+                             .max = 32,
+                             .def = 8,
+                             .name = "Precision",
                              .comment = "Weight bit width; 32 is the float reference.",
-                             .group = "quantization", .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
+                             .group = "quantization",
+                             .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
                              .points = QT_POINTS_(precision)},
-      [QT_PORT_MAPPING] = {.symbol = "mapping", .kind = QT_KIND_CONTROL_IN,
-                           .min = 0, .max = 2, .def = 0, .name = "Mapping",
-                           .group = "quantization", .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
+      [QT_PORT_MAPPING] = {.symbol = "mapping",
+                           .kind = QT_KIND_CONTROL_IN,
+                           .min = 0,
+                           .max = 2,
+                           .def = 0,
+                           .name = "Mapping",
+                           .group = "quantization",
+                           .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
                            .points = QT_POINTS_(mapping)},
-      [QT_PORT_ASYMMETRIC] = {.symbol = "asymmetric", .kind = QT_KIND_CONTROL_IN,
-                              .min = 0, .max = 1, .def = 0, .name = "Asymmetric",
+      [QT_PORT_ASYMMETRIC] = {.symbol = "asymmetric",
+                              .kind = QT_KIND_CONTROL_IN,
+                              .min = 0,
+                              .max = 1,
+                              .def = 0,
+                              .name = "Asymmetric",
                               .comment = "Fit the levels to [min, max] with a zero point "
                                          "instead of symmetric around 0.",
-                              .group = "quantization", .props = QT_P_TOG | QT_P_OPT},
-      [QT_PORT_GRANULARITY] = {.symbol = "granularity", .kind = QT_KIND_CONTROL_IN,
-                               .min = 0, .max = 2, .def = 1, .name = "Granularity",
-                               .group = "quantization", .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
+                              .group = "quantization",
+                              .props = QT_P_TOG | QT_P_OPT},
+      [QT_PORT_GRANULARITY] = {.symbol = "granularity",
+                               .kind = QT_KIND_CONTROL_IN,
+                               .min = 0,
+                               .max = 2,
+                               .def = 1,
+                               .name = "Granularity",
+                               .group = "quantization",
+                               .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
                                .points = QT_POINTS_(granularity)},
-      [QT_PORT_ACTIVATIONS] = {.symbol = "activations", .kind = QT_KIND_CONTROL_IN,
-                               .min = 0, .max = 2, .def = 1, .name = "Activations",
+      [QT_PORT_ACTIVATIONS] = {.symbol = "activations",
+                               .kind = QT_KIND_CONTROL_IN,
+                               .min = 0,
+                               .max = 2,
+                               .def = 1,
+                               .name = "Activations",
                                .comment = "Int8 dynamic (the default) runs the integer SIMD "
                                           "kernels, the path that saves CPU; float keeps "
                                           "activations in float (weight-only quantization: "
                                           "memory saved, CPU about FP32's); int8 calibrated "
                                           "uses fixed scales from a calibration pass.",
-                               .group = "quantization", .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
+                               .group = "quantization",
+                               .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
                                .points = QT_POINTS_(activations)},
-      [QT_PORT_MONITOR] = {.symbol = "monitor", .kind = QT_KIND_CONTROL_IN,
-                           .min = 0, .max = 2, .def = 0, .name = "Monitor",
+      [QT_PORT_MONITOR] = {.symbol = "monitor",
+                           .kind = QT_KIND_CONTROL_IN,
+                           .min = 0,
+                           .max = 2,
+                           .def = 0,
+                           .name = "Monitor",
                            .comment = "What the output plays: the quantized model, the float "
                                       "reference, or their difference raised by the error "
                                       "gain.",
-                           .group = "monitoring", .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
+                           .group = "monitoring",
+                           .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
                            .points = QT_POINTS_(monitor)},
-      [QT_PORT_ERROR_GAIN] = {.symbol = "error_gain", .kind = QT_KIND_CONTROL_IN,
-                              .min = 0, .max = 60, .def = 20, .name = "Error gain",
-                              .group = "monitoring", .unit = QT_UNIT_DB, .props = QT_P_OPT},
-      [QT_PORT_INPUT_LEVEL] = {.symbol = "input_level", .kind = QT_KIND_CONTROL_IN,
-                               .min = -24, .max = 24, .def = 0, .name = "Input level",
-                               .group = "levels", .unit = QT_UNIT_DB, .props = QT_P_OPT},
-      [QT_PORT_OUTPUT_LEVEL] = {.symbol = "output_level", .kind = QT_KIND_CONTROL_IN,
-                                .min = -40, .max = 12, .def = 0, .name = "Output level",
-                                .group = "levels", .unit = QT_UNIT_DB, .props = QT_P_OPT},
-      [QT_PORT_ENABLED] = {.symbol = "enabled", .kind = QT_KIND_CONTROL_IN,
-                           .min = 0, .max = 1, .def = 1, .name = "Enabled",
-                           .props = QT_P_TOG | QT_P_OPT, .designation = QT_DESIG_ENABLED},
-      [QT_PORT_ESR_DB] = {.symbol = "esr_db", .kind = QT_KIND_CONTROL_OUT,
-                          .min = -120, .max = 40, .def = -120, .name = "ESR dB",
+      [QT_PORT_ERROR_GAIN] = {.symbol = "error_gain",
+                              .kind = QT_KIND_CONTROL_IN,
+                              .min = 0,
+                              .max = 60,
+                              .def = 20,
+                              .name = "Error gain",
+                              .group = "monitoring",
+                              .unit = QT_UNIT_DB,
+                              .props = QT_P_OPT},
+      [QT_PORT_INPUT_LEVEL] = {.symbol = "input_level",
+                               .kind = QT_KIND_CONTROL_IN,
+                               .min = -24,
+                               .max = 24,
+                               .def = 0,
+                               .name = "Input level",
+                               .group = "levels",
+                               .unit = QT_UNIT_DB,
+                               .props = QT_P_OPT},
+      [QT_PORT_OUTPUT_LEVEL] = {.symbol = "output_level",
+                                .kind = QT_KIND_CONTROL_IN,
+                                .min = -40,
+                                .max = 12,
+                                .def = 0,
+                                .name = "Output level",
+                                .group = "levels",
+                                .unit = QT_UNIT_DB,
+                                .props = QT_P_OPT},
+      [QT_PORT_ENABLED] = {.symbol = "enabled",
+                           .kind = QT_KIND_CONTROL_IN,
+                           .min = 0,
+                           .max = 1,
+                           .def = 1,
+                           .name = "Enabled",
+                           .props = QT_P_TOG | QT_P_OPT,
+                           .designation = QT_DESIG_ENABLED},
+      [QT_PORT_ESR_DB] = {.symbol = "esr_db",
+                          .kind = QT_KIND_CONTROL_OUT,
+                          .min = -120,
+                          .max = 40,
+                          .def = -120,
+                          .name = "ESR dB",
                           .comment = "ESR: error-to-signal ratio of the quantized path against "
                                      "the float reference over the last second, in dB.",
-                          .group = "meters", .unit = QT_UNIT_DB, .props = QT_P_OPT},
+                          .group = "meters",
+                          .unit = QT_UNIT_DB,
+                          .props = QT_P_OPT},
       /** Names of meters (non-integer outputs) stay within 8 characters:
           generic UIs draw them in a narrow column (test plugin-defaults).
           Names are what Ardour's Lua API finds parameters by (test
           host-ardour looks up "Precision", "Output level" and "Weight
           memory"): rename none. */
-      [QT_PORT_CLIPPED] = {.symbol = "clipped", .kind = QT_KIND_CONTROL_OUT,
-                           .min = 0, .max = 1000000, .def = 0, .name = "Clips/s",
+      [QT_PORT_CLIPPED] = {.symbol = "clipped",
+                           .kind = QT_KIND_CONTROL_OUT,
+                           .min = 0,
+                           .max = 1000000,
+                           .def = 0,
+                           .name = "Clips/s",
                            .comment = "Clipped activations: saturated int8 activations per "
                                       "second (calibrated activations).",
-                           .group = "meters", .props = QT_P_OPT},
-      [QT_PORT_DSP_RATIO] = {.symbol = "dsp_ratio", .kind = QT_KIND_CONTROL_OUT,
-                             .min = 0, .max = 16, .def = 1, .name = "DSP x",
-                             .comment = "DSP time ratio, a factor (x): time of the "
-                                        "quantized path relative to the float reference (below 1: less "
-                                        "CPU than FP32).",
-                             .group = "meters", .props = QT_P_OPT},
-      [QT_PORT_WEIGHT_BYTES] = {.symbol = "weight_bytes", .kind = QT_KIND_CONTROL_OUT,
-                                .min = 0, .max = 268435456, .def = 0,
+                           .group = "meters",
+                           .props = QT_P_OPT},
+      [QT_PORT_DSP_RATIO] = {.symbol = "dsp_ratio",
+                             .kind = QT_KIND_CONTROL_OUT,
+                             .min = 0,
+                             .max = 16,
+                             .def = 1,
+                             .name = "DSP x",
+                             .comment =
+                                 "DSP time ratio, a factor (x): time of the "
+                                 "quantized path relative to the float reference (below 1: less "
+                                 "CPU than FP32).",
+                             .group = "meters",
+                             .props = QT_P_OPT},
+      [QT_PORT_WEIGHT_BYTES] = {.symbol = "weight_bytes",
+                                .kind = QT_KIND_CONTROL_OUT,
+                                .min = 0,
+                                .max = 268435456,
+                                .def = 0,
                                 .name = "Weight memory",
                                 .comment = "Memory of the weights the active variant "
                                            "multiplies with, in bytes.",
-                                .group = "meters", .props = QT_P_INT | QT_P_OPT},
-      [QT_PORT_LATENCY] = {.symbol = "latency", .kind = QT_KIND_CONTROL_OUT,
-                           .min = 0, .max = 8192, .def = 0, .name = "Latency",
+                                .group = "meters",
+                                .props = QT_P_INT | QT_P_OPT},
+      [QT_PORT_LATENCY] = {.symbol = "latency",
+                           .kind = QT_KIND_CONTROL_OUT,
+                           .min = 0,
+                           .max = 8192,
+                           .def = 0,
+                           .name = "Latency",
                            .unit = QT_UNIT_FRAME,
                            .props = QT_PROP_REPORTS_LATENCY | QT_P_INT | QT_P_OPT,
                            .designation = QT_DESIG_LATENCY},

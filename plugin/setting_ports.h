@@ -23,7 +23,8 @@
 _Static_assert((int)QT_MAPPING_LINEAR == (int)QZ_LINEAR, "mapping port value");
 _Static_assert((int)QT_MAPPING_POW2 == (int)QZ_POW2, "mapping port value");
 _Static_assert((int)QT_MAPPING_KMEANS == (int)QZ_KMEANS, "mapping port value");
-_Static_assert((int)QT_MAPPING_KMEANS + 1 == (int)QZ_MAPPING_COUNT, "a mapping without a port value");
+_Static_assert((int)QT_MAPPING_KMEANS + 1 == (int)QZ_MAPPING_COUNT,
+               "a mapping without a port value");
 _Static_assert((int)QT_GRAN_TENSOR == (int)QZ_PER_TENSOR, "granularity port value");
 _Static_assert((int)QT_GRAN_CHANNEL == (int)QZ_PER_CHANNEL, "granularity port value");
 _Static_assert((int)QT_GRAN_GROUP == (int)QZ_PER_GROUP, "granularity port value");
@@ -39,8 +40,7 @@ _Static_assert((int)QT_ACT_STATIC + 1 == (int)QM_ACTQ_COUNT,
     reads its ports: rounded to the nearest integer, asymmetric above
     0.5). No allocation: called from run(). */
 static inline void qt_setting_from_controls(qm_setting *s, float precision, float mapping,
-                                            float asymmetric, float granularity,
-                                            float activations)
+                                            float asymmetric, float granularity, float activations)
 {
   qm_setting_default(s);
   s->bits = (int)lrintf(precision);

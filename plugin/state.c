@@ -30,9 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store,
-                             LV2_State_Handle sh, uint32_t flags,
-                             const LV2_Feature *const *features)
+static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store, LV2_State_Handle sh,
+                             uint32_t flags, const LV2_Feature *const *features)
 {
   (void)flags;
   qt_plugin *self = h;

@@ -315,16 +315,12 @@ void qt_take_inbox(qt_plugin *self)
       if (r->msg[0])
         qt_set_error(self, r->msg);
       break;
-    case QT_RESP_SUPERSEDED:
-      self->load_inflight = false;
-      break;
+    case QT_RESP_SUPERSEDED: self->load_inflight = false; break;
     case QT_RESP_VARIANT:
       self->var_inflight = false;
       take_variant(self, r->var);
       break;
-    case QT_RESP_SQNR:
-      attach_sqnr(self, r);
-      break;
+    case QT_RESP_SQNR: attach_sqnr(self, r); break;
     case QT_RESP_HIST:
       if (self->model && r->hist->model_id == self->model->id) {
         qt_garbage(self, QT_FREE_HIST, self->hist);
@@ -346,8 +342,7 @@ void qt_take_inbox(qt_plugin *self)
       }
       qt_set_error(self, r->msg);
       break;
-    default:
-      break;
+    default: break;
     }
   }
   self->n_inbox = 0;
@@ -444,8 +439,7 @@ void qt_slot_step(qt_plugin *self, qt_slot *M, const float *x, int n, float *y, 
   qt_monitor_run(&self->monitor, q, r, y, n, current);
 }
 
-void qt_slot_host_step(qt_plugin *self, qt_slot *M, const float *x, int k, float *y,
-                        bool current)
+void qt_slot_host_step(qt_plugin *self, qt_slot *M, const float *x, int k, float *y, bool current)
 {
   if (!M->rs) {
     qt_slot_step(self, M, x, k, y, current);

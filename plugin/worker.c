@@ -148,7 +148,7 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, bool anal
 }
 
 qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, bool analyze,
-                        char *err, size_t errlen)
+                      char *err, size_t errlen)
 {
   err[0] = 0;
   qm_desc *d = qm_load_file(path, err, errlen);
@@ -280,8 +280,8 @@ static qt_hist *hist_build(const qt_slot *mo, const qt_variant *v, int linear)
 /* ---- The worker interface ------------------------------------------------------ */
 
 static LV2_Worker_Status respond_error(qt_plugin *self, LV2_Worker_Respond_Function respond,
-                                       LV2_Worker_Respond_Handle rh, bool variant_job,
-                                       uint32_t gen, const char *msg)
+                                       LV2_Worker_Respond_Handle rh, bool variant_job, uint32_t gen,
+                                       const char *msg)
 {
   qt_resp r;
   memset(&r, 0, sizeof r);
@@ -378,8 +378,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
     else if (job->free_kind == QT_FREE_HIST || job->free_kind == QT_FREE_BUFFER)
       free(job->ptr);
     return LV2_WORKER_SUCCESS;
-  default:
-    return LV2_WORKER_ERR_UNKNOWN;
+  default: return LV2_WORKER_ERR_UNKNOWN;
   }
 }
 
@@ -416,8 +415,7 @@ LV2_Worker_Status qt_work_response(LV2_Handle h, uint32_t size, const void *data
   return LV2_WORKER_ERR_NO_SPACE;
 }
 
-static LV2_Worker_Status sync_respond(LV2_Worker_Respond_Handle rh, uint32_t size,
-                                      const void *data)
+static LV2_Worker_Status sync_respond(LV2_Worker_Respond_Handle rh, uint32_t size, const void *data)
 {
   return qt_work_response((LV2_Handle)rh, size, data);
 }
@@ -425,8 +423,7 @@ static LV2_Worker_Status sync_respond(LV2_Worker_Respond_Handle rh, uint32_t siz
 bool qt_schedule(qt_plugin *self, const qt_job *job, uint32_t size)
 {
   if (self->schedule)
-    return self->schedule->schedule_work(self->schedule->handle, size, job) ==
-           LV2_WORKER_SUCCESS;
+    return self->schedule->schedule_work(self->schedule->handle, size, job) == LV2_WORKER_SUCCESS;
   qt_work(self, sync_respond, self, size, job);
   return true;
 }

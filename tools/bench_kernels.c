@@ -29,25 +29,27 @@ typedef struct {
 
 enum {
   COL_F32,
-  COL_W_S8, COL_W_S4, COL_W_S2, COL_W_CB4, COL_W_CB2,
-  COL_A_S8, COL_A_S4, COL_A_S2, COL_A_CB4, COL_A_CB2,
+  COL_W_S8,
+  COL_W_S4,
+  COL_W_S2,
+  COL_W_CB4,
+  COL_W_CB2,
+  COL_A_S8,
+  COL_A_S4,
+  COL_A_S2,
+  COL_A_CB4,
+  COL_A_CB2,
   COL_A_S8_G32,
   NCOLS
 };
 
 static const column columns[NCOLS] = {
-  [COL_F32] = {"f32", QK_F32, false, 0},
-  [COL_W_S8] = {"s8", QK_S8, false, 0},
-  [COL_W_S4] = {"s4", QK_S4, false, 0},
-  [COL_W_S2] = {"s2", QK_S2, false, 0},
-  [COL_W_CB4] = {"cb4", QK_CB4, false, 0},
-  [COL_W_CB2] = {"cb2", QK_CB2, false, 0},
-  [COL_A_S8] = {"s8", QK_S8, true, 0},
-  [COL_A_S4] = {"s4", QK_S4, true, 0},
-  [COL_A_S2] = {"s2", QK_S2, true, 0},
-  [COL_A_CB4] = {"cb4", QK_CB4, true, 0},
-  [COL_A_CB2] = {"cb2", QK_CB2, true, 0},
-  [COL_A_S8_G32] = {"s8g32", QK_S8, true, 32},
+    [COL_F32] = {"f32", QK_F32, false, 0},   [COL_W_S8] = {"s8", QK_S8, false, 0},
+    [COL_W_S4] = {"s4", QK_S4, false, 0},    [COL_W_S2] = {"s2", QK_S2, false, 0},
+    [COL_W_CB4] = {"cb4", QK_CB4, false, 0}, [COL_W_CB2] = {"cb2", QK_CB2, false, 0},
+    [COL_A_S8] = {"s8", QK_S8, true, 0},     [COL_A_S4] = {"s4", QK_S4, true, 0},
+    [COL_A_S2] = {"s2", QK_S2, true, 0},     [COL_A_CB4] = {"cb4", QK_CB4, true, 0},
+    [COL_A_CB2] = {"cb2", QK_CB2, true, 0},  [COL_A_S8_G32] = {"s8g32", QK_S8, true, 32},
 };
 
 /* Non-uniform signed levels, as a k-means codebook would produce. */
@@ -86,27 +88,26 @@ typedef struct {
 
 static void usage(FILE *out)
 {
-  fprintf(out,
-    "usage: quantone-bench kernels [--isa NAME] [--json FILE] [--runs R] [--quick]\n"
-    "                              [--min-ms MS]\n"
-    "\n"
-    "Measures GMAC/s (M*K*N multiply-adds per second) of qk_gemm_f32 and\n"
-    "qk_gemm_s8 for M in {8,16,32,64}, K in {24,48,96,192}, N in {1,64,256,512}\n"
-    "plus square GEMVs 16x16, 32x32, 64x64, for weights f32, s8, s4, s2, cb4,\n"
-    "cb2 with float activations (weight-only path) and with int8 activations\n"
-    "(pre-quantized by qk_quantize_act_dynamic; only the GEMM is timed), and\n"
-    "s8 with group-32 scales. Prints the tables, a summary against the\n"
-    "performance targets (reported, not asserted) and qk_tanh throughput.\n"
-    "\n"
-    "options:\n"
-    "  --isa NAME    pin an ISA (scalar, avx2, avx512vnni, neon, neon-dotprod);\n"
-    "                default: qk_active_isa() (honours QUANTONE_ISA)\n"
-    "  --json FILE   also write every measurement as a JSON list to FILE\n"
-    "  --runs R      timed runs per cell, median reported (default 7; --quick 3)\n"
-    "  --min-ms MS   minimum length of one run of repeated calls\n"
-    "                (default 20; --quick 5)\n"
-    "  --quick       fewer shapes and runs, for CI smoke tests\n"
-    "  -h, --help    this text\n");
+  fprintf(out, "usage: quantone-bench kernels [--isa NAME] [--json FILE] [--runs R] [--quick]\n"
+               "                              [--min-ms MS]\n"
+               "\n"
+               "Measures GMAC/s (M*K*N multiply-adds per second) of qk_gemm_f32 and\n"
+               "qk_gemm_s8 for M in {8,16,32,64}, K in {24,48,96,192}, N in {1,64,256,512}\n"
+               "plus square GEMVs 16x16, 32x32, 64x64, for weights f32, s8, s4, s2, cb4,\n"
+               "cb2 with float activations (weight-only path) and with int8 activations\n"
+               "(pre-quantized by qk_quantize_act_dynamic; only the GEMM is timed), and\n"
+               "s8 with group-32 scales. Prints the tables, a summary against the\n"
+               "performance targets (reported, not asserted) and qk_tanh throughput.\n"
+               "\n"
+               "options:\n"
+               "  --isa NAME    pin an ISA (scalar, avx2, avx512vnni, neon, neon-dotprod);\n"
+               "                default: qk_active_isa() (honours QUANTONE_ISA)\n"
+               "  --json FILE   also write every measurement as a JSON list to FILE\n"
+               "  --runs R      timed runs per cell, median reported (default 7; --quick 3)\n"
+               "  --min-ms MS   minimum length of one run of repeated calls\n"
+               "                (default 20; --quick 5)\n"
+               "  --quick       fewer shapes and runs, for CI smoke tests\n"
+               "  -h, --help    this text\n");
 }
 
 /**
@@ -243,8 +244,7 @@ static qk_packed *make_weights(const column *c, int M, int K, qk_isa isa, bench_
   qk_packed *p = qk_pack(&w, isa, &err);
   if (!p) {
     fprintf(stderr, "quantone-bench kernels: qk_pack(%s, %dx%d, group %d, %s) failed: %s\n",
-            qk_format_name(c->format), M, K, c->group, qk_isa_name(isa),
-            err ? err : "?");
+            qk_format_name(c->format), M, K, c->group, qk_isa_name(isa), err ? err : "?");
     exit(1);
   }
   bench_free(f32);
@@ -329,15 +329,20 @@ static void measure_shape(const options *o, const shape *sh, result *res)
 
   for (int c = 0; c < NCOLS; ++c) {
     W[c] = make_weights(&columns[c], M, K, o->isa, &rng);
-    calls[c] = (gemm_call){.W = W[c], .act_s8 = columns[c].act_s8, .X = X,
-                           .xq = columns[c].group ? &xq32 : &xq0, .Y = Y,
-                           .M = M, .K = K, .N = N};
+    calls[c] = (gemm_call){.W = W[c],
+                           .act_s8 = columns[c].act_s8,
+                           .X = X,
+                           .xq = columns[c].group ? &xq32 : &xq0,
+                           .Y = Y,
+                           .M = M,
+                           .K = K,
+                           .N = N};
     iters[c] = bench_calibrate(run_gemm, &calls[c], min_s);
   }
   for (int r = 0; r < o->runs; ++r)
     for (int c = 0; c < NCOLS; ++c)
       times[(size_t)c * (size_t)o->runs + (size_t)r] =
-        bench_time_per_iter(run_gemm, &calls[c], iters[c]);
+          bench_time_per_iter(run_gemm, &calls[c], iters[c]);
 
   res->sh = *sh;
   for (int c = 0; c < NCOLS; ++c) {
@@ -422,7 +427,8 @@ static int write_json(FILE *f, const char *path, const options *o, const result 
 
 static const char *mark(double v, double target) { return v >= target ? "PASS" : "MISS"; }
 
-/** Min and median of `num` col over `den` col time ratios (den/num time) on grid shapes with N >= 64. */
+/** Min and median of `num` col over `den` col time ratios (den/num time) on grid shapes with N
+ * >= 64. */
 static int gemm_ratios(const result *res, int nres, int num, int den, double *min, double *med)
 {
   double *v = bench_alloc((size_t)(nres ? nres : 1) * sizeof *v);
@@ -492,8 +498,8 @@ static void print_summary(const options *o, const result *res, int nres)
       continue;
     }
     double v = ratio_vs_f32(r, COL_A_S8);
-    printf("  %-44s %5.2fx %s   (target >= 1.5x; weight-only s8 %5.2fx)\n", what, v,
-           mark(v, 1.5), ratio_vs_f32(r, COL_W_S8));
+    printf("  %-44s %5.2fx %s   (target >= 1.5x; weight-only s8 %5.2fx)\n", what, v, mark(v, 1.5),
+           ratio_vs_f32(r, COL_W_S8));
   }
 }
 
@@ -537,8 +543,9 @@ static void bench_tanh(const options *o)
          qk_isa_name(o->isa), TANH_N / sec[1] * 1e-6, sec[1] * 1e9 / TANH_N);
   if (ncalls == 3)
     printf(", scalar %.1f Melem/s, %.2fx scalar", TANH_N / sec[2] * 1e-6, sec[2] / sec[1]);
-  printf("\nqk_tanh_int8 (the int8 WaveNet layer's): %s %.1f Melem/s (%.3f ns/elem), %.2fx qk_tanh\n",
-         qk_isa_name(o->isa), TANH_N / sec[0] * 1e-6, sec[0] * 1e9 / TANH_N, sec[1] / sec[0]);
+  printf(
+      "\nqk_tanh_int8 (the int8 WaveNet layer's): %s %.1f Melem/s (%.3f ns/elem), %.2fx qk_tanh\n",
+      qk_isa_name(o->isa), TANH_N / sec[0] * 1e-6, sec[0] * 1e9 / TANH_N, sec[1] / sec[0]);
   bench_free(x);
   bench_free(y);
 }
@@ -588,8 +595,10 @@ int bench_kernels(int argc, char **argv)
   printf(")\n");
   printf("  timing:  median of %d runs per cell, each >= %g ms of repeated calls%s\n", o.runs,
          o.min_ms, o.quick ? " (--quick)" : "");
-  printf("  weights: random, symmetric, per-channel scales (group 0); s8g32 = s8, group-32 scales\n");
-  printf("  act s8:  activations pre-quantized by qk_quantize_act_dynamic; only qk_gemm_s8 timed\n");
+  printf(
+      "  weights: random, symmetric, per-channel scales (group 0); s8g32 = s8, group-32 scales\n");
+  printf(
+      "  act s8:  activations pre-quantized by qk_quantize_act_dynamic; only qk_gemm_s8 timed\n");
   fflush(stdout);
 
   shape shapes[COUNT(full_M) * COUNT(full_K) * COUNT(full_N) + COUNT(gemv_sides)];

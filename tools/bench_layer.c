@@ -34,8 +34,7 @@ static void run_layer(void *ctx, long iters)
   const layer_call *c = ctx;
   for (long i = 0; i < iters; ++i) {
     if (c->steps)
-      qk_wavenet_layer_s8_steps(&c->L, c->x, c->xq, c->cond, LAYER_N, c->head, c->next,
-                                c->scratch);
+      qk_wavenet_layer_s8_steps(&c->L, c->x, c->xq, c->cond, LAYER_N, c->head, c->next, c->scratch);
     else
       qk_wavenet_layer_s8(&c->L, c->x, c->xq, c->cond, LAYER_N, c->head, c->next, c->scratch);
     bench_clobber(c->next);
@@ -85,9 +84,11 @@ static void slice_taps(int C, qk_isa isa, uint64_t seed, qk_packed **taps)
 
 static qk_act_s8 act_columns(int K, int n)
 {
-  qk_act_s8 a = {.codes = bench_alloc((size_t)n * (size_t)qk_act_ld(K)), .ld = qk_act_ld(K),
+  qk_act_s8 a = {.codes = bench_alloc((size_t)n * (size_t)qk_act_ld(K)),
+                 .ld = qk_act_ld(K),
                  .scales = bench_alloc((size_t)n * sizeof(float)),
-                 .sums = bench_alloc((size_t)n * sizeof(int32_t)), .per_column = true};
+                 .sums = bench_alloc((size_t)n * sizeof(int32_t)),
+                 .per_column = true};
   return a;
 }
 
@@ -135,8 +136,14 @@ static void measure_layer(int C, qk_isa isa, double min_seconds, int runs, doubl
   xq0.sums += back;
   const qk_wavenet_scratch scratch = {&conv_act, &act_1x1, z};
 
-  qk_wavenet_layer L = {.C = C, .taps = LAYER_TAPS, .dilation = LAYER_DILATION, .conv = conv,
-                        .conv_bias = bias, .mixin = mixin, .w1x1 = w1, .bias1x1 = bias};
+  qk_wavenet_layer L = {.C = C,
+                        .taps = LAYER_TAPS,
+                        .dilation = LAYER_DILATION,
+                        .conv = conv,
+                        .conv_bias = bias,
+                        .mixin = mixin,
+                        .w1x1 = w1,
+                        .bias1x1 = bias};
   const qk_wavenet_layer plain = L;
   *fused = qk_wavenet_layer_s8_fused(&L);
   void *prepared = NULL;

@@ -16,8 +16,8 @@ typedef struct {
 } bench_command;
 
 static const bench_command commands[] = {
-  {"kernels", bench_kernels, "GEMM/GEMV/tanh throughput per weight format on one ISA"},
-  {"models", bench_models, "whole-model speed: FP32 and 8/4/2 bits at block 1..1024"},
+    {"kernels", bench_kernels, "GEMM/GEMV/tanh throughput per weight format on one ISA"},
+    {"models", bench_models, "whole-model speed: FP32 and 8/4/2 bits at block 1..1024"},
 };
 
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))

@@ -44,8 +44,12 @@ typedef struct {
 
 static const setting settings[] = {
     {"fp32", QM_BITS_FP32, QM_ACTQ_FLOAT},
-    {"8", 8, QM_ACTQ_DYNAMIC}, {"4", 4, QM_ACTQ_DYNAMIC}, {"2", 2, QM_ACTQ_DYNAMIC},
-    {"8", 8, QM_ACTQ_FLOAT},   {"4", 4, QM_ACTQ_FLOAT},   {"2", 2, QM_ACTQ_FLOAT},
+    {"8", 8, QM_ACTQ_DYNAMIC},
+    {"4", 4, QM_ACTQ_DYNAMIC},
+    {"2", 2, QM_ACTQ_DYNAMIC},
+    {"8", 8, QM_ACTQ_FLOAT},
+    {"4", 4, QM_ACTQ_FLOAT},
+    {"2", 2, QM_ACTQ_FLOAT},
 };
 #define NSETTINGS ((int)(sizeof settings / sizeof settings[0]))
 
@@ -61,15 +65,14 @@ typedef struct {
 
 static void usage(FILE *f)
 {
-  fprintf(f,
-          "usage: quantone-bench models [--model FILE]... [--json FILE] [--runs R] [--quick]\n"
-          "\n"
-          "  --model FILE  a .nam or keras .json model (repeatable); default\n"
-          "                wavenet_a1_standard.nam and lstm.nam from\n"
-          "                ../shared/reference/nam/ (next to the source tree, or cwd)\n"
-          "  --json FILE   write every measurement as a JSON array of objects\n"
-          "  --runs R      timed runs per measurement, median reported (default 5)\n"
-          "  --quick       0.25 s of audio and 3 runs (smoke test)\n");
+  fprintf(f, "usage: quantone-bench models [--model FILE]... [--json FILE] [--runs R] [--quick]\n"
+             "\n"
+             "  --model FILE  a .nam or keras .json model (repeatable); default\n"
+             "                wavenet_a1_standard.nam and lstm.nam from\n"
+             "                ../shared/reference/nam/ (next to the source tree, or cwd)\n"
+             "  --json FILE   write every measurement as a JSON array of objects\n"
+             "  --runs R      timed runs per measurement, median reported (default 5)\n"
+             "  --quick       0.25 s of audio and 3 runs (smoke test)\n");
 }
 
 /** Guitar-like test signal: decaying plucked harmonics, new note every
@@ -174,8 +177,8 @@ static int bench_one(const char *path, int runs, double seconds, result *res, in
   const double macs = model_macs(m[0]);
   printf("\n%s (%s, %.0f Hz, %.2f s of audio, median of %d interleaved runs)\n", path,
          d->architecture, rate, seconds, runs);
-  printf("%-9s %-8s %6s %12s %9s %8s %8s %8s\n", "precision", "acts", "block", "ns/sample",
-         "rtf", "GMAC/s", "vs fp32", "wbytes");
+  printf("%-9s %-8s %6s %12s %9s %8s %8s %8s\n", "precision", "acts", "block", "ns/sample", "rtf",
+         "GMAC/s", "vs fp32", "wbytes");
   result *first = &res[*nres];
   for (int b = 0; b < NBLOCKS; ++b) {
     for (int s = 0; s < NSETTINGS; ++s)
@@ -215,8 +218,8 @@ done:
   return status;
 }
 
-static const result *find(const result *res, int nres, const char *model, int bits,
-                          qm_actq act, int block)
+static const result *find(const result *res, int nres, const char *model, int bits, qm_actq act,
+                          int block)
 {
   for (int i = 0; i < nres; ++i)
     if (!strcmp(res[i].model, model) && res[i].bits == bits && res[i].act == act &&
@@ -263,8 +266,8 @@ static int write_json(const char *path, const result *res, int nres)
             "\"ns_per_sample\": %.3f, \"rtf\": %.6f, \"gmacs\": %.4f, \"ratio_vs_fp32\": %.4f, "
             "\"weight_bytes\": %zu, \"isa\": \"%s\"}%s\n",
             R->model, R->precision, R->bits == QM_BITS_FP32 ? "none" : "linear",
-            R->bits == QM_BITS_FP32 ? "none" : "channel", qm_actq_name(R->act), R->block,
-            R->ns, R->rtf, R->gmacs, R->ratio, R->weight_bytes, qk_isa_name(qk_active_isa()),
+            R->bits == QM_BITS_FP32 ? "none" : "channel", qm_actq_name(R->act), R->block, R->ns,
+            R->rtf, R->gmacs, R->ratio, R->weight_bytes, qk_isa_name(qk_active_isa()),
             i + 1 < nres ? "," : "");
   }
   fprintf(f, "]\n");

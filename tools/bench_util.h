@@ -43,10 +43,7 @@ void bench_median_times(bench_fn fn, void *const *ctx, int n, double min_seconds
 double bench_median(const double *v, int n);
 
 /** Compiler barrier: memory behind p may have been read or written. */
-static inline void bench_clobber(void *p)
-{
-  __asm__ __volatile__("" : : "r"(p) : "memory");
-}
+static inline void bench_clobber(void *p) { __asm__ __volatile__("" : : "r"(p) : "memory"); }
 
 /** Feed a result into a volatile sink so the work producing it is kept. */
 void bench_sink(float x);

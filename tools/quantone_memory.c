@@ -38,13 +38,14 @@ static void print(const char *what, const qm_model *m, size_t grew)
 {
   qm_memory b;
   qm_model_memory(m, &b);
-  static const char *names[] = {"weights, float copies", "weights, packed", "weights, derived",
-                                "int8 activation scratch", "histories, float",
-                                "histories, int8", "per-batch scratch", "prewarmed state",
+  static const char *names[] = {"weights, float copies", "weights, packed",
+                                "weights, derived",      "int8 activation scratch",
+                                "histories, float",      "histories, int8",
+                                "per-batch scratch",     "prewarmed state",
                                 "quantizer codes (GUI)", "other"};
   const size_t v[] = {b.weights_float, b.weights_packed, b.weights_derived, b.act_scratch,
-                      b.history_float, b.history_int8, b.scratch, b.prewarm, b.quantizer,
-                      b.other};
+                      b.history_float, b.history_int8,   b.scratch,         b.prewarm,
+                      b.quantizer,     b.other};
   printf("%s: %zu bytes (%.1f KiB); heap grew %zu bytes building it\n", what, b.total,
          b.total / 1024.0, grew);
   for (size_t i = 0; i < sizeof v / sizeof v[0]; ++i)

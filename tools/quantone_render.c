@@ -77,8 +77,7 @@ static int add_setting(qm_setting **list, int *n, const qm_setting *s)
 
 /** "all": FP32 and every scheme of every bit width (1 + 3*3*2*3*3 = 163);
     "bits": FP32, 8, 4, 2 with the default scheme; else a LIST. */
-static bool parse_settings(const char *spec, qm_setting **list, int *n, char *err,
-                           size_t errlen)
+static bool parse_settings(const char *spec, qm_setting **list, int *n, char *err, size_t errlen)
 {
   *list = NULL;
   *n = 0;
@@ -115,13 +114,13 @@ static bool parse_settings(const char *spec, qm_setting **list, int *n, char *er
 
 typedef struct {
   qm_setting set;
-  char name[64];   /**< LIST form */
-  char file[128];  /**< relative to out-dir, "" when refused */
+  char name[64];    /**< LIST form */
+  char file[128];   /**< relative to out-dir, "" when refused */
   char error[1100]; /**< why the plugin refused the setting, "" when fine */
-  double esr_db;   /**< vs the FP32 render; -inf for FP32 itself */
+  double esr_db;    /**< vs the FP32 render; -inf for FP32 itself */
   double dsp_ratio;
   double weight_bytes;
-  double seconds;  /**< wall time of the render */
+  double seconds; /**< wall time of the render */
   double peak, rms;
 } rs_result;
 
@@ -166,8 +165,8 @@ typedef struct {
 } rs_ctx;
 
 /** Render x[n] through a fresh instance with setting s into y. */
-static bool render_one(const rs_ctx *c, const qm_setting *s, const float *x, float *y,
-                       size_t n, rs_result *res, rs_progress *pg)
+static bool render_one(const rs_ctx *c, const qm_setting *s, const float *x, float *y, size_t n,
+                       rs_result *res, rs_progress *pg)
 {
   qhost *h = qh_new(c->plugin, c->rate);
   if (!h) {
@@ -346,8 +345,7 @@ static bool write_reports(const char *dir, const rs_result *r, int n)
       fprintf(f, "%.4f,", r[i].esr_db);
     else
       fprintf(f, "-inf,");
-    fprintf(f, "%.4f,%.0f,%.3f,%s,\n", r[i].dsp_ratio, r[i].weight_bytes, r[i].seconds,
-            r[i].file);
+    fprintf(f, "%.4f,%.0f,%.3f,%s,\n", r[i].dsp_ratio, r[i].weight_bytes, r[i].seconds, r[i].file);
   }
   fclose(f);
 
@@ -365,8 +363,9 @@ static bool write_reports(const char *dir, const rs_result *r, int n)
       fprintf(f, ", \"precision\": 32, \"mapping\": null, \"asymmetric\": null, "
                  "\"granularity\": null, \"activations\": null, \"esr_db\": ");
     else
-      fprintf(f, ", \"precision\": %d, \"mapping\": \"%s\", \"asymmetric\": %s, "
-                 "\"granularity\": \"%s\", \"activations\": \"%s\", \"esr_db\": ",
+      fprintf(f,
+              ", \"precision\": %d, \"mapping\": \"%s\", \"asymmetric\": %s, "
+              "\"granularity\": \"%s\", \"activations\": \"%s\", \"esr_db\": ",
               s->bits, qz_mapping_name(s->mapping), s->asymmetric ? "true" : "false",
               qz_granularity_name(s->granularity), qm_actq_name(s->activations));
     json_number(f, r[i].error[0] ? NAN : r[i].esr_db, "%.4f");
@@ -537,36 +536,37 @@ static bool write_plot(const char *dir, const rs_result *r, int n, const char *t
 
 static void usage(FILE *f)
 {
-  fprintf(f,
-    "Usage: quantone-render --in IN.wav --out-dir DIR [--model FILE] [--settings all|bits|LIST]\n"
-    "                       [--block N] [--bundle DIR]\n"
-    "\n"
-    "Render IN.wav through the Quantone LV2 plugin (found in LV2_PATH, or the bundle\n"
-    "directory given with --bundle) once per setting, and write to DIR:\n"
-    "  one 32-bit float WAV per setting (fp32.wav, int4_kmeans_sym_channel_dynamic.wav ...),\n"
-    "  report.csv, report.json (a list of objects: setting, precision, mapping, asymmetric,\n"
-    "  granularity, activations, esr_db, dsp_ratio, weight_bytes, seconds, file[, error])\n"
-    "  and report.png (ESR and weight memory per setting).\n"
-    "\n"
-    "  --model FILE   model (.nam or keras .json) instead of the bundle's default\n"
-    "  --settings     'bits' (default): FP32, 8, 4 and 2 bits with the default scheme;\n"
-    "                 'all': FP32 and every scheme of every bit width (163 settings);\n"
-    "                 LIST: comma-separated settings, each\n"
-    "                   PRECISION[:MAPPING][:SYM][:GRANULARITY][:ACTIVATIONS]\n"
-    "                 PRECISION 32 (or fp32), 8, 4, 2; then in any order\n"
-    "                   MAPPING linear|pow2|kmeans            (default linear)\n"
-    "                   SYM sym|asym                          (default sym)\n"
-    "                   GRANULARITY tensor|channel|group      (default channel)\n"
-    "                   ACTIVATIONS float|dynamic|static      (default dynamic)\n"
-    "                 e.g. \"32,8:linear:sym:channel:float,4:kmeans,2:pow2:tensor\"\n"
-    "  --block N      frames per run() call, 1..%d (default 256)\n"
-    "  --bundle DIR   load quantone.lv2 from DIR instead of searching LV2_PATH\n"
-    "\n"
-    "esr_db is 10*log10(sum((y - y_fp32)^2) / sum(y_fp32^2)) against the FP32 render of\n"
-    "the same input (always rendered; null for FP32 itself); dsp_ratio is the plugin's\n"
-    "dsp_ratio port (quantized path time / FP32 path time, averaged over the render);\n"
-    "weight_bytes is its weight_bytes port (weight memory of the active variant).\n",
-    QH_MAX_BLOCK);
+  fprintf(
+      f,
+      "Usage: quantone-render --in IN.wav --out-dir DIR [--model FILE] [--settings all|bits|LIST]\n"
+      "                       [--block N] [--bundle DIR]\n"
+      "\n"
+      "Render IN.wav through the Quantone LV2 plugin (found in LV2_PATH, or the bundle\n"
+      "directory given with --bundle) once per setting, and write to DIR:\n"
+      "  one 32-bit float WAV per setting (fp32.wav, int4_kmeans_sym_channel_dynamic.wav ...),\n"
+      "  report.csv, report.json (a list of objects: setting, precision, mapping, asymmetric,\n"
+      "  granularity, activations, esr_db, dsp_ratio, weight_bytes, seconds, file[, error])\n"
+      "  and report.png (ESR and weight memory per setting).\n"
+      "\n"
+      "  --model FILE   model (.nam or keras .json) instead of the bundle's default\n"
+      "  --settings     'bits' (default): FP32, 8, 4 and 2 bits with the default scheme;\n"
+      "                 'all': FP32 and every scheme of every bit width (163 settings);\n"
+      "                 LIST: comma-separated settings, each\n"
+      "                   PRECISION[:MAPPING][:SYM][:GRANULARITY][:ACTIVATIONS]\n"
+      "                 PRECISION 32 (or fp32), 8, 4, 2; then in any order\n"
+      "                   MAPPING linear|pow2|kmeans            (default linear)\n"
+      "                   SYM sym|asym                          (default sym)\n"
+      "                   GRANULARITY tensor|channel|group      (default channel)\n"
+      "                   ACTIVATIONS float|dynamic|static      (default dynamic)\n"
+      "                 e.g. \"32,8:linear:sym:channel:float,4:kmeans,2:pow2:tensor\"\n"
+      "  --block N      frames per run() call, 1..%d (default 256)\n"
+      "  --bundle DIR   load quantone.lv2 from DIR instead of searching LV2_PATH\n"
+      "\n"
+      "esr_db is 10*log10(sum((y - y_fp32)^2) / sum(y_fp32^2)) against the FP32 render of\n"
+      "the same input (always rendered; null for FP32 itself); dsp_ratio is the plugin's\n"
+      "dsp_ratio port (quantized path time / FP32 path time, averaged over the render);\n"
+      "weight_bytes is its weight_bytes port (weight memory of the active variant).\n",
+      QH_MAX_BLOCK);
 }
 
 static int make_dir(const char *d)
@@ -594,15 +594,15 @@ int main(int argc, char **argv)
       usage(stdout);
       return 0;
     }
-#define OPT(name, var)                                                                     \
-  if (!strcmp(a, name)) {                                                                  \
-    if (!v) {                                                                              \
-      fprintf(stderr, "quantone-render: %s needs a value\n", name);                        \
-      return 2;                                                                            \
-    }                                                                                      \
-    var = v;                                                                               \
-    ++i;                                                                                   \
-    continue;                                                                              \
+#define OPT(name, var)                                                                             \
+  if (!strcmp(a, name)) {                                                                          \
+    if (!v) {                                                                                      \
+      fprintf(stderr, "quantone-render: %s needs a value\n", name);                                \
+      return 2;                                                                                    \
+    }                                                                                              \
+    var = v;                                                                                       \
+    ++i;                                                                                           \
+    continue;                                                                                      \
   }
     OPT("--in", in)
     OPT("--out-dir", out_dir)
@@ -672,8 +672,9 @@ int main(int argc, char **argv)
   lilv_node_free(puri);
   if (!plugin) {
     fprintf(stderr, "quantone-render: %s not found (%s)\n", QUANTONE_URI,
-            bundle ? "in --bundle" : "set LV2_PATH to the directory holding quantone.lv2, "
-                                     "or use --bundle");
+            bundle ? "in --bundle"
+                   : "set LV2_PATH to the directory holding quantone.lv2, "
+                     "or use --bundle");
     lilv_world_free(world);
     return 1;
   }
@@ -757,8 +758,7 @@ int main(int argc, char **argv)
     memmove(res, res + 1, sizeof *res * (size_t)(n_jobs - 1));
 
   char title[512];
-  snprintf(title, sizeof title, "Quantone: %s, model %s", in,
-           model ? model : "bundle default");
+  snprintf(title, sizeof title, "Quantone: %s, model %s", in, model ? model : "bundle default");
   if (!write_reports(out_dir, res, n_res) || !write_plot(out_dir, res, n_res, title)) {
     fprintf(stderr, "quantone-render: cannot write the report in %s\n", out_dir);
     return 1;
@@ -779,8 +779,7 @@ int main(int argc, char **argv)
     printf("%-30s %9s %9.2f %12.1f  %s\n", r->name, esr, r->dsp_ratio, r->weight_bytes / 1024.0,
            r->file);
   }
-  printf("report: %s/report.json, report.csv, report.png (%.1f s)\n", out_dir,
-         now_s() - t_all);
+  printf("report: %s/report.json, report.csv, report.png (%.1f s)\n", out_dir, now_s() - t_all);
 
   free(model_abs);
   free(sets);

@@ -22,35 +22,34 @@
 
 static void usage(FILE *f)
 {
-  fprintf(f,
-          "usage: quantone-run --model FILE --in IN.wav --out OUT.wav [options]\n"
-          "\n"
-          "Render IN.wav (mono, at the model's sample rate) through a .nam or\n"
-          "RTNeural/AIDA-X .json model at the chosen precision into OUT.wav\n"
-          "(32-bit float).\n"
-          "\n"
-          "  --model FILE          model file (.nam, .json, .aidax)\n"
-          "  --in FILE             input WAV, mono, at the model's sample rate\n"
-          "  --out FILE            output WAV (float); optional with --json\n"
-          "  --precision P         fp32 (default), 8, 4 or 2 weight bits\n"
-          "  --mapping M           linear (default), pow2 or kmeans levels\n"
-          "  --asymmetric          zero point / asymmetric levels (default symmetric)\n"
-          "  --granularity G       tensor, channel (default) or group scales\n"
-          "  --group N             inputs per scale group with --granularity group\n"
-          "                        (multiple of 16, default 32)\n"
-          "  --activations A       float (weight-only, default), dynamic (int8,\n"
-          "                        a scale per time step) or static (int8, scales\n"
-          "                        calibrated on the input file)\n"
-          "  --observer O          static calibration: minmax, percentile (default)\n"
-          "                        or mse\n"
-          "  --block N             frames per process call, 1..65536 (default 64)\n"
-          "  --json FILE           write a report: esr_db against the float model on\n"
-          "                        this input, weight_bytes, weight_bytes_fp32,\n"
-          "                        ns_per_sample, rtf, prepare_ms, clipped, model,\n"
-          "                        architecture, sample_rate, samples and the settings\n"
-          "  --help                this text\n"
-          "\n"
-          "Exit status: 0 ok, 1 file or model error, 2 bad option.\n");
+  fprintf(f, "usage: quantone-run --model FILE --in IN.wav --out OUT.wav [options]\n"
+             "\n"
+             "Render IN.wav (mono, at the model's sample rate) through a .nam or\n"
+             "RTNeural/AIDA-X .json model at the chosen precision into OUT.wav\n"
+             "(32-bit float).\n"
+             "\n"
+             "  --model FILE          model file (.nam, .json, .aidax)\n"
+             "  --in FILE             input WAV, mono, at the model's sample rate\n"
+             "  --out FILE            output WAV (float); optional with --json\n"
+             "  --precision P         fp32 (default), 8, 4 or 2 weight bits\n"
+             "  --mapping M           linear (default), pow2 or kmeans levels\n"
+             "  --asymmetric          zero point / asymmetric levels (default symmetric)\n"
+             "  --granularity G       tensor, channel (default) or group scales\n"
+             "  --group N             inputs per scale group with --granularity group\n"
+             "                        (multiple of 16, default 32)\n"
+             "  --activations A       float (weight-only, default), dynamic (int8,\n"
+             "                        a scale per time step) or static (int8, scales\n"
+             "                        calibrated on the input file)\n"
+             "  --observer O          static calibration: minmax, percentile (default)\n"
+             "                        or mse\n"
+             "  --block N             frames per process call, 1..65536 (default 64)\n"
+             "  --json FILE           write a report: esr_db against the float model on\n"
+             "                        this input, weight_bytes, weight_bytes_fp32,\n"
+             "                        ns_per_sample, rtf, prepare_ms, clipped, model,\n"
+             "                        architecture, sample_rate, samples and the settings\n"
+             "  --help                this text\n"
+             "\n"
+             "Exit status: 0 ok, 1 file or model error, 2 bad option.\n");
 }
 
 static int bad_option(const char *fmt, const char *a)
@@ -131,10 +130,9 @@ int main(int argc, char **argv)
       spec.asymmetric = true;
       continue;
     }
-    static const char *const with_value[] = {"--model", "--in", "--out", "--json",
-                                             "--precision", "--mapping", "--granularity",
-                                             "--group", "--activations", "--observer",
-                                             "--block"};
+    static const char *const with_value[] = {
+        "--model",       "--in",    "--out",         "--json",     "--precision", "--mapping",
+        "--granularity", "--group", "--activations", "--observer", "--block"};
     bool known = false;
     for (size_t j = 0; j < sizeof with_value / sizeof with_value[0]; ++j)
       known = known || !strcmp(a, with_value[j]);
@@ -198,8 +196,8 @@ int main(int argc, char **argv)
     return 1;
   }
   if (info.channels != 1) {
-    fprintf(stderr, "quantone-run: %s: %d channels; the models are mono, give a mono file\n",
-            in, info.channels);
+    fprintf(stderr, "quantone-run: %s: %d channels; the models are mono, give a mono file\n", in,
+            info.channels);
     sf_close(sf);
     qm_desc_free(d);
     return 1;
@@ -307,7 +305,8 @@ int main(int argc, char **argv)
       json_str(f, spec.bits == QM_BITS_FP32 ? "fp32" : precision);
       fprintf(f, ",\n  \"bits\": %d,\n  \"mapping\": ", spec.bits);
       json_str(f, qz_mapping_name(spec.mapping));
-      fprintf(f, ",\n  \"asymmetric\": %s,\n  \"granularity\": ", spec.asymmetric ? "true" : "false");
+      fprintf(f,
+              ",\n  \"asymmetric\": %s,\n  \"granularity\": ", spec.asymmetric ? "true" : "false");
       json_str(f, qz_granularity_name(spec.granularity));
       fprintf(f, ",\n  \"group\": %d,\n  \"activations\": ", spec.group);
       json_str(f, qm_actq_name(spec.activations));

@@ -39,27 +39,26 @@ typedef struct {
 
 static void usage(void)
 {
-  printf(
-      "usage: quantone-train COMMAND [options]\n"
-      "commands: train, eval, render, check-reference DIR\n"
-      "data:   --target overdrive|diode   built-in effect on synthesized guitar\n"
-      "        --train-seconds S (120) --val-seconds S (20)\n"
-      "        --input DRY.wav --output WET.wav   a capture pair (48 kHz)\n"
-      "        --latency N (drop N samples from the output start) --max-latency N (8)\n"
-      "        --val-fraction F (0.1)\n"
-      "model:  --arch wavenet|lstm  --preset nano|feather|lite|standard (standard)\n"
-      "        --hidden H (16) --layers N (1) --burn-in N (2048)  [lstm]\n"
-      "        --init F.nam (start from a trained model, e.g. for QAT)\n"
-      "train:  --epochs N --batch B --segment L --steps N --lr X --lr-decay X --clip X\n"
-      "        --seed S --threads N --preemph A (0.85) --dc W (1) --plain W (0)\n"
-      "        --time-limit SECONDS --checkpoint FILE --resume FILE [--resume-best]\n"
-      "        (on resume an explicit --lr replaces the checkpoint's rate)\n"
-      "        --qat SCHEME   fake-quantized fine-tuning, SCHEME = bits[:linear|pow2|kmeans]\n"
-      "                       [:sym|asym][:tensor|channel|groupN], e.g. 4 or 2:linear:asym\n"
-      "output: --out F.nam --name NAME\n"
-      "eval:   --model F.nam [--schemes 8,4,2 (comma list of SCHEMEs)] [--ref FLOAT.nam]\n"
-      "        (ESR of each quantized variant vs the float model, or vs --ref's output)\n"
-      "render: --target NAME --val-seconds S --seed S --dry-out A.wav --wet-out B.wav\n");
+  printf("usage: quantone-train COMMAND [options]\n"
+         "commands: train, eval, render, check-reference DIR\n"
+         "data:   --target overdrive|diode   built-in effect on synthesized guitar\n"
+         "        --train-seconds S (120) --val-seconds S (20)\n"
+         "        --input DRY.wav --output WET.wav   a capture pair (48 kHz)\n"
+         "        --latency N (drop N samples from the output start) --max-latency N (8)\n"
+         "        --val-fraction F (0.1)\n"
+         "model:  --arch wavenet|lstm  --preset nano|feather|lite|standard (standard)\n"
+         "        --hidden H (16) --layers N (1) --burn-in N (2048)  [lstm]\n"
+         "        --init F.nam (start from a trained model, e.g. for QAT)\n"
+         "train:  --epochs N --batch B --segment L --steps N --lr X --lr-decay X --clip X\n"
+         "        --seed S --threads N --preemph A (0.85) --dc W (1) --plain W (0)\n"
+         "        --time-limit SECONDS --checkpoint FILE --resume FILE [--resume-best]\n"
+         "        (on resume an explicit --lr replaces the checkpoint's rate)\n"
+         "        --qat SCHEME   fake-quantized fine-tuning, SCHEME = bits[:linear|pow2|kmeans]\n"
+         "                       [:sym|asym][:tensor|channel|groupN], e.g. 4 or 2:linear:asym\n"
+         "output: --out F.nam --name NAME\n"
+         "eval:   --model F.nam [--schemes 8,4,2 (comma list of SCHEMEs)] [--ref FLOAT.nam]\n"
+         "        (ESR of each quantized variant vs the float model, or vs --ref's output)\n"
+         "render: --target NAME --val-seconds S --seed S --dry-out A.wav --wet-out B.wav\n");
 }
 
 static bool load_data(const cli *c, tr_dataset *d)
@@ -71,8 +70,7 @@ static bool load_data(const cli *c, tr_dataset *d)
       return false;
     }
     tr_wav_pair p;
-    if (!tr_wav_pair_load(&p, c->in_wav, c->out_wav, c->latency, c->max_latency, err,
-                          sizeof err)) {
+    if (!tr_wav_pair_load(&p, c->in_wav, c->out_wav, c->latency, c->max_latency, err, sizeof err)) {
       fprintf(stderr, "quantone-train: %s\n", err);
       return false;
     }
@@ -170,9 +168,10 @@ static void ptq_table(tr_model *m, const tr_dataset *d, const char *list, int sk
            ext_ref ? "reference float model" : "float", vs_float,
            10 * log10(vs_float > 0 ? vs_float : 1e-30), et);
     if (json && jo < jlen)
-      jo += (size_t)snprintf(json + jo, jlen - jo,
-                             "%s{\"scheme\": \"%s\", \"esr_vs_float\": %.6g, \"esr_vs_target\": %.6g}",
-                             first ? "" : ", ", nm, vs_float, et);
+      jo += (size_t)snprintf(
+          json + jo, jlen - jo,
+          "%s{\"scheme\": \"%s\", \"esr_vs_float\": %.6g, \"esr_vs_target\": %.6g}",
+          first ? "" : ", ", nm, vs_float, et);
     first = 0;
   }
   if (json && jo < jlen)
@@ -223,14 +222,18 @@ static int cmd_train(cli *c)
   const double ef = tr_evaluate(m, m->p, NULL, &d.val, c->o.val_skip, NULL, NULL, NULL);
   if (c->out) {
     char qj[2600];
-    snprintf(qj, sizeof qj, "{\"trainer\": \"quantone-train\", \"data\": \"%s\", \"qat\": %s%s%s, "
-             "\"seconds\": %.1f, \"eval\": %s}", d.desc, c->qat ? "\"" : "",
-             c->qat ? c->qat : "null", c->qat ? "\"" : "", r.seconds, json);
-    tr_nam_meta meta = {c->name ? c->name : "Quantone capture", "quantone-train",
+    snprintf(qj, sizeof qj,
+             "{\"trainer\": \"quantone-train\", \"data\": \"%s\", \"qat\": %s%s%s, "
+             "\"seconds\": %.1f, \"eval\": %s}",
+             d.desc, c->qat ? "\"" : "", c->qat ? c->qat : "null", c->qat ? "\"" : "", r.seconds,
+             json);
+    tr_nam_meta meta = {c->name ? c->name : "Quantone capture",
+                        "quantone-train",
                         c->in_wav ? NULL : "pedal",
                         c->in_wav ? NULL
                                   : (strcmp(c->target, "diode") == 0 ? "crunch" : "overdrive"),
-                        ef, qj};
+                        ef,
+                        qj};
     if (!tr_nam_write(c->out, m, m->p, &meta)) {
       fprintf(stderr, "quantone-train: cannot write %s\n", c->out);
       return 1;
@@ -299,8 +302,7 @@ static int cmd_render(cli *c)
   return ok ? 0 : 1;
 }
 
-static int check_one(const char *dir, const char *nam, const char *core, const float *x,
-                     size_t n)
+static int check_one(const char *dir, const char *nam, const char *core, const float *x, size_t n)
 {
   char p1[4096], p2[4096], err[512];
   snprintf(p1, sizeof p1, "%s/%s", dir, nam);
@@ -372,25 +374,85 @@ int main(int argc, char **argv)
   c.val_frac = 0.1;
   c.eval_schemes = "8,4,2";
   enum {
-    O_TARGET = 256, O_IN, O_OUT, O_LAT, O_MAXLAT, O_VALF, O_ARCH, O_PRESET, O_HIDDEN, O_LAYERS,
-    O_BURN, O_INIT, O_EPOCHS, O_BATCH, O_SEG, O_STEPS, O_LR, O_DECAY, O_CLIP, O_SEED, O_THREADS,
-    O_PRE, O_DC, O_PLAIN, O_TLIM, O_CK, O_RESUME, O_QAT, O_NAMEOUT, O_NAME, O_MODEL, O_SCHEMES,
-    O_TRS, O_VALS, O_DRY, O_WET, O_REF, O_RBEST
+    O_TARGET = 256,
+    O_IN,
+    O_OUT,
+    O_LAT,
+    O_MAXLAT,
+    O_VALF,
+    O_ARCH,
+    O_PRESET,
+    O_HIDDEN,
+    O_LAYERS,
+    O_BURN,
+    O_INIT,
+    O_EPOCHS,
+    O_BATCH,
+    O_SEG,
+    O_STEPS,
+    O_LR,
+    O_DECAY,
+    O_CLIP,
+    O_SEED,
+    O_THREADS,
+    O_PRE,
+    O_DC,
+    O_PLAIN,
+    O_TLIM,
+    O_CK,
+    O_RESUME,
+    O_QAT,
+    O_NAMEOUT,
+    O_NAME,
+    O_MODEL,
+    O_SCHEMES,
+    O_TRS,
+    O_VALS,
+    O_DRY,
+    O_WET,
+    O_REF,
+    O_RBEST
   };
-  static const struct option opts[] = {
-      {"target", 1, 0, O_TARGET}, {"input", 1, 0, O_IN}, {"output", 1, 0, O_OUT},
-      {"latency", 1, 0, O_LAT}, {"max-latency", 1, 0, O_MAXLAT}, {"val-fraction", 1, 0, O_VALF},
-      {"arch", 1, 0, O_ARCH}, {"preset", 1, 0, O_PRESET}, {"hidden", 1, 0, O_HIDDEN},
-      {"layers", 1, 0, O_LAYERS}, {"burn-in", 1, 0, O_BURN}, {"init", 1, 0, O_INIT},
-      {"epochs", 1, 0, O_EPOCHS}, {"batch", 1, 0, O_BATCH}, {"segment", 1, 0, O_SEG},
-      {"steps", 1, 0, O_STEPS}, {"lr", 1, 0, O_LR}, {"lr-decay", 1, 0, O_DECAY},
-      {"clip", 1, 0, O_CLIP}, {"seed", 1, 0, O_SEED}, {"threads", 1, 0, O_THREADS},
-      {"preemph", 1, 0, O_PRE}, {"dc", 1, 0, O_DC}, {"plain", 1, 0, O_PLAIN},
-      {"time-limit", 1, 0, O_TLIM}, {"checkpoint", 1, 0, O_CK}, {"resume", 1, 0, O_RESUME},
-      {"qat", 1, 0, O_QAT}, {"out", 1, 0, O_NAMEOUT}, {"name", 1, 0, O_NAME},
-      {"model", 1, 0, O_MODEL}, {"schemes", 1, 0, O_SCHEMES}, {"train-seconds", 1, 0, O_TRS},
-      {"val-seconds", 1, 0, O_VALS}, {"dry-out", 1, 0, O_DRY}, {"wet-out", 1, 0, O_WET}, {"ref", 1, 0, O_REF}, {"resume-best", 0, 0, O_RBEST},
-      {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+  static const struct option opts[] = {{"target", 1, 0, O_TARGET},
+                                       {"input", 1, 0, O_IN},
+                                       {"output", 1, 0, O_OUT},
+                                       {"latency", 1, 0, O_LAT},
+                                       {"max-latency", 1, 0, O_MAXLAT},
+                                       {"val-fraction", 1, 0, O_VALF},
+                                       {"arch", 1, 0, O_ARCH},
+                                       {"preset", 1, 0, O_PRESET},
+                                       {"hidden", 1, 0, O_HIDDEN},
+                                       {"layers", 1, 0, O_LAYERS},
+                                       {"burn-in", 1, 0, O_BURN},
+                                       {"init", 1, 0, O_INIT},
+                                       {"epochs", 1, 0, O_EPOCHS},
+                                       {"batch", 1, 0, O_BATCH},
+                                       {"segment", 1, 0, O_SEG},
+                                       {"steps", 1, 0, O_STEPS},
+                                       {"lr", 1, 0, O_LR},
+                                       {"lr-decay", 1, 0, O_DECAY},
+                                       {"clip", 1, 0, O_CLIP},
+                                       {"seed", 1, 0, O_SEED},
+                                       {"threads", 1, 0, O_THREADS},
+                                       {"preemph", 1, 0, O_PRE},
+                                       {"dc", 1, 0, O_DC},
+                                       {"plain", 1, 0, O_PLAIN},
+                                       {"time-limit", 1, 0, O_TLIM},
+                                       {"checkpoint", 1, 0, O_CK},
+                                       {"resume", 1, 0, O_RESUME},
+                                       {"qat", 1, 0, O_QAT},
+                                       {"out", 1, 0, O_NAMEOUT},
+                                       {"name", 1, 0, O_NAME},
+                                       {"model", 1, 0, O_MODEL},
+                                       {"schemes", 1, 0, O_SCHEMES},
+                                       {"train-seconds", 1, 0, O_TRS},
+                                       {"val-seconds", 1, 0, O_VALS},
+                                       {"dry-out", 1, 0, O_DRY},
+                                       {"wet-out", 1, 0, O_WET},
+                                       {"ref", 1, 0, O_REF},
+                                       {"resume-best", 0, 0, O_RBEST},
+                                       {"help", 0, 0, 'h'},
+                                       {0, 0, 0, 0}};
   optind = 2;
   int ch;
   while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -411,7 +473,10 @@ int main(int argc, char **argv)
     case O_BATCH: c.o.batch = atoi(optarg); break;
     case O_SEG: c.o.segment = atoi(optarg); break;
     case O_STEPS: c.o.steps_per_epoch = atoi(optarg); break;
-    case O_LR: c.o.lr = atof(optarg); c.o.lr_override = true; break;
+    case O_LR:
+      c.o.lr = atof(optarg);
+      c.o.lr_override = true;
+      break;
     case O_DECAY: c.o.lr_decay = atof(optarg); break;
     case O_CLIP: c.o.clip = atof(optarg); break;
     case O_SEED: c.o.seed = strtoull(optarg, NULL, 10); break;

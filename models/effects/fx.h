@@ -23,14 +23,14 @@ extern "C" {
 /* ---- Diode clipper (fx_diode.c) ---------------------------------------- */
 
 typedef struct {
-  double R, C;      /**< series resistor (ohm), shunt capacitor (farad) */
-  double Is, nVt;   /**< diode saturation current (A), emission coeff * thermal voltage (V) */
-  double drive;     /**< volts per unit of digital input */
-  double out_gain;  /**< digital output per volt across the capacitor */
-  double v;         /**< state: capacitor voltage */
-  double u_prev;    /**< previous input voltage (trapezoidal rule) */
-  double tol;       /**< Newton tolerance on the voltage (V) */
-  int max_iter;     /**< Newton iterations before falling back to bisection */
+  double R, C;     /**< series resistor (ohm), shunt capacitor (farad) */
+  double Is, nVt;  /**< diode saturation current (A), emission coeff * thermal voltage (V) */
+  double drive;    /**< volts per unit of digital input */
+  double out_gain; /**< digital output per volt across the capacitor */
+  double v;        /**< state: capacitor voltage */
+  double u_prev;   /**< previous input voltage (trapezoidal rule) */
+  double tol;      /**< Newton tolerance on the voltage (V) */
+  int max_iter;    /**< Newton iterations before falling back to bisection */
   /* statistics for tests */
   long newton_iters, bisections, steps;
   double max_residual; /**< largest |g(V)| accepted, in volts */
@@ -51,14 +51,14 @@ typedef struct {
 } fx_iir3;
 
 typedef struct {
-  double in_volts;          /**< volts per unit of digital input */
-  double r_drive, r_in;     /**< feedback (drive) and ground-leg resistors */
-  double Is, nVt;           /**< clipping diodes */
+  double in_volts;      /**< volts per unit of digital input */
+  double r_drive, r_in; /**< feedback (drive) and ground-leg resistors */
+  double Is, nVt;       /**< clipping diodes */
   double out_gain;
-  fx_iir3 hp;               /**< ground leg R_in + C_in: high-pass current */
-  fx_iir3 tone_lp;          /**< post-clip RC low-pass */
-  fx_iir3 stack;            /**< Fender '59 Bassman tone stack, 3rd order */
-  double vd_prev;           /**< Newton warm start */
+  fx_iir3 hp;      /**< ground leg R_in + C_in: high-pass current */
+  fx_iir3 tone_lp; /**< post-clip RC low-pass */
+  fx_iir3 stack;   /**< Fender '59 Bassman tone stack, 3rd order */
+  double vd_prev;  /**< Newton warm start */
 } fx_overdrive;
 
 /** drive in [0, 1]; treble, mid, bass pot positions in [0, 1]. */

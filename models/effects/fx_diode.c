@@ -80,8 +80,8 @@ float fx_diode_tick(fx_diode *d, float x)
       lo = v;
     else
       break;
-    const double dg = 1.0 + 0.5 * T * (1.0 / (d->R * d->C) +
-                                       2.0 * d->Is * cosh(v / d->nVt) / (d->C * d->nVt));
+    const double dg =
+        1.0 + 0.5 * T * (1.0 / (d->R * d->C) + 2.0 * d->Is * cosh(v / d->nVt) / (d->C * d->nVt));
     double vn = v - g / dg;
     /** Safeguard (as in "rtsafe"): bisect when the Newton step leaves the bracket or
         does not at least halve the previous step. Far above the knee the exponential

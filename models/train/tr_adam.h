@@ -18,8 +18,8 @@ typedef struct {
   size_t n;
   float *m, *v;
   double beta1, beta2, eps;
-  double clip;   /**< max global L2 norm of the gradient, 0 = off */
-  long t;        /**< steps taken */
+  double clip; /**< max global L2 norm of the gradient, 0 = off */
+  long t;      /**< steps taken */
 } tr_adam;
 
 int tr_adam_init(tr_adam *a, size_t n);

@@ -20,8 +20,8 @@ static bool make_signal(tr_signal *s, const char *effect, size_t n, uint64_t see
   return fx_render(effect, s->x, s->y, n) != 0;
 }
 
-bool tr_dataset_builtin(tr_dataset *d, const char *effect, double train_seconds,
-                        double val_seconds, uint64_t seed, char *err, size_t errlen)
+bool tr_dataset_builtin(tr_dataset *d, const char *effect, double train_seconds, double val_seconds,
+                        uint64_t seed, char *err, size_t errlen)
 {
   memset(d, 0, sizeof *d);
   if (!make_signal(&d->train, effect, (size_t)(train_seconds * FX_RATE), seed) ||
@@ -60,9 +60,10 @@ bool tr_dataset_from_pair(tr_dataset *d, const tr_wav_pair *p, double val_fracti
   memcpy(d->train.y, p->y, nt * sizeof(float));
   memcpy(d->val.x, p->x + nt, nv * sizeof(float));
   memcpy(d->val.y, p->y + nt, nv * sizeof(float));
-  snprintf(d->desc, sizeof d->desc, "WAV pair, %.1f s train + %.1f s held-out (last %.0f%%), "
-           "latency %ld applied", nt / 48000.0, nv / 48000.0, 100.0 * val_fraction,
-           p->applied_latency);
+  snprintf(d->desc, sizeof d->desc,
+           "WAV pair, %.1f s train + %.1f s held-out (last %.0f%%), "
+           "latency %ld applied",
+           nt / 48000.0, nv / 48000.0, 100.0 * val_fraction, p->applied_latency);
   return true;
 }
 

@@ -32,8 +32,8 @@ typedef struct {
    effect ("overdrive" or "diode"). The validation audio is synthesized
    with a different seed, so it is held out: no note of it was trained on.
 */
-bool tr_dataset_builtin(tr_dataset *d, const char *effect, double train_seconds,
-                        double val_seconds, uint64_t seed, char *err, size_t errlen);
+bool tr_dataset_builtin(tr_dataset *d, const char *effect, double train_seconds, double val_seconds,
+                        uint64_t seed, char *err, size_t errlen);
 
 /** From a checked WAV pair: the last val_fraction is held out. Takes ownership of nothing. */
 bool tr_dataset_from_pair(tr_dataset *d, const tr_wav_pair *p, double val_fraction, char *err,

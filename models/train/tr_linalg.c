@@ -16,9 +16,10 @@
 #define TR_HAVE_AVX2_PATH 1
 
 /** rows m0..m0+MB-1 (MB <= 4) x cols k0..k0+15 (two vectors; k0+16 <= K). */
-__attribute__((target("avx2,fma"))) static void outer_4x16_avx2(
-    float *dW, int ldw, int m0, int MB, int k0, int KV, const float *G, int ldg,
-    const float *X, int ldx, int N)
+__attribute__((target("avx2,fma"))) static void outer_4x16_avx2(float *dW, int ldw, int m0, int MB,
+                                                                int k0, int KV, const float *G,
+                                                                int ldg, const float *X, int ldx,
+                                                                int N)
 {
   __m256 acc[4][2];
   for (int r = 0; r < 4; ++r)

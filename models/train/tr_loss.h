@@ -26,9 +26,9 @@ extern "C" {
 #endif
 
 typedef struct {
-  double preemph;  /**< a in 1 - a z^-1 (0.85) */
-  double w_plain;  /**< weight of plain ESR (0 = off) */
-  double w_dc;     /**< weight of the DC term */
+  double preemph; /**< a in 1 - a z^-1 (0.85) */
+  double w_plain; /**< weight of plain ESR (0 = off) */
+  double w_dc;    /**< weight of the DC term */
   /* set by tr_loss_prepare */
   double den_pre, den_plain, den_dc;
   int B;

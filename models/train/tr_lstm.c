@@ -194,7 +194,8 @@ static void forward(ls_impl *im, ls_ws *w, const float *x, int ldx, int T, int B
         const float *c0 = cp + (size_t)b * H;
         float *c1 = cn + (size_t)b * H, *hb = h + (size_t)b * H;
         for (int j = 0; j < H; ++j) {
-          const float gi = gb[j], gf = gb[H + j], gg = 2.0f * gb[2 * H + j] - 1.0f, go = gb[3 * H + j];
+          const float gi = gb[j], gf = gb[H + j], gg = 2.0f * gb[2 * H + j] - 1.0f,
+                      go = gb[3 * H + j];
           gb[2 * H + j] = gg;
           c1[j] = gf * c0[j] + gi * gg;
           hb[j] = go * tanhf(c1[j]);
@@ -326,8 +327,8 @@ static double ls_batch_grad(tr_model *m, const float *pe, int B, int L, const fl
   ls_job jobs[64];
   pthread_t th[64];
   for (int i = 0; i < nth; ++i) {
-    jobs[i] = (ls_job){im, i, B * i / nth, B * (i + 1) / nth, L, m->context, x, t, loss,
-                       m->n_params};
+    jobs[i] =
+        (ls_job){im, i, B * i / nth, B * (i + 1) / nth, L, m->context, x, t, loss, m->n_params};
     if (i > 0 && pthread_create(&th[i], NULL, ls_worker, &jobs[i]) != 0)
       abort();
   }
@@ -403,10 +404,7 @@ static void ls_destroy(tr_model *m)
   free(m);
 }
 
-const tr_lstm_config *tr_lstm_cfg(const tr_model *m)
-{
-  return &((const ls_impl *)m->impl)->cfg;
-}
+const tr_lstm_config *tr_lstm_cfg(const tr_model *m) { return &((const ls_impl *)m->impl)->cfg; }
 
 tr_model *tr_lstm_new(const tr_lstm_config *cfg, unsigned long long seed, int threads)
 {

@@ -17,8 +17,8 @@ extern "C" {
 
 typedef struct {
   int hidden, layers;
-  int burn_in;       /**< samples run before the loss counts (state warm-up) */
-  int prewarm;       /**< zeros run after reset in predict (NAM: 0.5 s) */
+  int burn_in; /**< samples run before the loss counts (state warm-up) */
+  int prewarm; /**< zeros run after reset in predict (NAM: 0.5 s) */
 } tr_lstm_config;
 
 size_t tr_lstm_param_count(const tr_lstm_config *cfg);

@@ -43,9 +43,9 @@ typedef struct tr_model tr_model;
 struct tr_model {
   tr_arch arch;
   size_t n_params;
-  float *p;             /**< trainable parameters, .nam order */
+  float *p; /**< trainable parameters, .nam order */
   int n_tensors;
-  tr_tensor *tensors;   /**< the weight matrices (biases and states excluded) */
+  tr_tensor *tensors; /**< the weight matrices (biases and states excluded) */
   /** Input samples a segment needs before its first scored output:
       WaveNet: receptive field - 1; LSTM: burn-in. */
   int context;
@@ -56,8 +56,8 @@ struct tr_model {
      ones: p, or p fake-quantized). x: B segments of context + L inputs,
      t: B segments of L targets. g (n_params) is overwritten.
   */
-  double (*batch_grad)(tr_model *m, const float *pe, int B, int L, const float *x,
-                       const float *t, tr_loss *loss, float *g);
+  double (*batch_grad)(tr_model *m, const float *pe, int B, int L, const float *x, const float *t,
+                       tr_loss *loss, float *g);
   /** Run a whole signal with parameters pe the way the engine does after
       reset (NAM prewarm), y[n]. */
   void (*predict)(tr_model *m, const float *pe, const float *x, size_t n, float *y);

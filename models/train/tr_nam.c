@@ -29,10 +29,11 @@ bool tr_nam_write(const char *path, const tr_model *m, const float *p, const tr_
   time_t now = time(NULL);
   struct tm tmv;
   gmtime_r(&now, &tmv);
-  fprintf(f, "{\n  \"version\": \"%s\",\n  \"metadata\": {\n    \"date\": {\"year\": %d, "
-             "\"month\": %d, \"day\": %d, \"hour\": %d, \"minute\": %d, \"second\": %d},\n",
-          TR_NAM_VERSION, tmv.tm_year + 1900, tmv.tm_mon + 1, tmv.tm_mday, tmv.tm_hour,
-          tmv.tm_min, tmv.tm_sec);
+  fprintf(f,
+          "{\n  \"version\": \"%s\",\n  \"metadata\": {\n    \"date\": {\"year\": %d, "
+          "\"month\": %d, \"day\": %d, \"hour\": %d, \"minute\": %d, \"second\": %d},\n",
+          TR_NAM_VERSION, tmv.tm_year + 1900, tmv.tm_mon + 1, tmv.tm_mday, tmv.tm_hour, tmv.tm_min,
+          tmv.tm_sec);
   fprintf(f, "    \"name\": ");
   json_str(f, meta && meta->name ? meta->name : "Quantone model");
   fprintf(f, ",\n    \"modeled_by\": ");

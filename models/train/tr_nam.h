@@ -26,10 +26,10 @@ extern "C" {
 typedef struct {
   const char *name;
   const char *modeled_by;
-  const char *gear_type;   /**< "pedal", "amp", ... */
-  const char *tone_type;   /**< "clean", "overdrive", "crunch", "hi_gain", "fuzz" */
-  double validation_esr;   /**< < 0: write null */
-  const char *quantone;    /**< extra JSON object text under metadata.quantone, or NULL */
+  const char *gear_type; /**< "pedal", "amp", ... */
+  const char *tone_type; /**< "clean", "overdrive", "crunch", "hi_gain", "fuzz" */
+  double validation_esr; /**< < 0: write null */
+  const char *quantone;  /**< extra JSON object text under metadata.quantone, or NULL */
 } tr_nam_meta;
 
 /** Write model m with parameters p to path. Returns false (and errno) on I/O error. */

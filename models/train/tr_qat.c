@@ -62,8 +62,10 @@ bool tr_scheme_parse(const char *spec, qz_scheme *s, char *err, size_t errlen)
       s->group = tok[5] ? atoi(tok + 5) : QZ_DEFAULT_GROUP;
     } else if (!qz_mapping_from_name(tok, &s->mapping) &&
                !qz_granularity_from_name(tok, &s->granularity)) {
-      snprintf(err, errlen, "scheme '%s': unknown word '%s' (bits:linear|pow2|kmeans:sym|asym:"
-                            "tensor|channel|groupN)", spec, tok);
+      snprintf(err, errlen,
+               "scheme '%s': unknown word '%s' (bits:linear|pow2|kmeans:sym|asym:"
+               "tensor|channel|groupN)",
+               spec, tok);
       return false;
     }
   }

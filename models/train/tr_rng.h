@@ -56,10 +56,7 @@ static inline double tr_rng_range(tr_rng *r, double lo, double hi)
 }
 
 /** Uniform integer in [0, n). */
-static inline int tr_rng_int(tr_rng *r, int n)
-{
-  return (int)(tr_rng_uniform(r) * n);
-}
+static inline int tr_rng_int(tr_rng *r, int n) { return (int)(tr_rng_uniform(r) * n); }
 
 static inline double tr_rng_normal(tr_rng *r)
 {

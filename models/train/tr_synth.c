@@ -126,14 +126,17 @@ void tr_synth_guitar(float *x, size_t n, uint64_t seed)
     if (u < 0.30) { /* single note, maybe with a slide */
       const int s = tr_rng_int(&r, 6);
       const double f0 = midi_hz(open[s] + tr_rng_int(&r, 15));
-      const double slide = tr_rng_uniform(&r) < 0.2 ? f0 * pow(2.0, tr_rng_range(&r, -5, 5) / 12.0) : 0.0;
+      const double slide =
+          tr_rng_uniform(&r) < 0.2 ? f0 * pow(2.0, tr_rng_range(&r, -5, 5) / 12.0) : 0.0;
       ks_pluck(ev, len, f0, tr_rng_range(&r, 0.8, 4.0), tr_rng_range(&r, 0.0, 0.35),
                tr_rng_range(&r, 0.08, 0.3), tr_rng_range(&r, 0.3, 1.0), slide, &r);
       advance = (size_t)(tr_rng_range(&r, 0.25, 1.0) * (double)len);
     } else if (u < 0.58) { /* strummed chord: 3-6 strings, staggered onsets */
       const int fret = tr_rng_int(&r, 10);
-      const int first = tr_rng_int(&r, 3), count = 3 + tr_rng_int(&r, 4 - first > 3 ? 3 : 4 - first);
-      static const int shape[2][6] = {{0, 2, 2, 1, 0, 0}, {0, 2, 2, 0, 0, 0}}; /* E major / minor shapes */
+      const int first = tr_rng_int(&r, 3),
+                count = 3 + tr_rng_int(&r, 4 - first > 3 ? 3 : 4 - first);
+      static const int shape[2][6] = {{0, 2, 2, 1, 0, 0},
+                                      {0, 2, 2, 0, 0, 0}}; /* E major / minor shapes */
       const int sh = tr_rng_int(&r, 2);
       const double stagger = tr_rng_range(&r, 0.004, 0.03) * FS;
       const int down = tr_rng_uniform(&r) < 0.7;
@@ -154,8 +157,8 @@ void tr_synth_guitar(float *x, size_t n, uint64_t seed)
         const size_t off = (size_t)(i * beat);
         const double f0 = midi_hz(open[tr_rng_int(&r, 2)] + tr_rng_int(&r, 7));
         const size_t nl = (size_t)fmin((double)(len - off), beat * 1.5);
-        ks_pluck(ev + off, nl, f0, tr_rng_range(&r, 0.06, 0.25), tr_rng_range(&r, 0.35, 0.5),
-                 0.15, tr_rng_range(&r, 0.5, 1.0), 0.0, &r);
+        ks_pluck(ev + off, nl, f0, tr_rng_range(&r, 0.06, 0.25), tr_rng_range(&r, 0.35, 0.5), 0.15,
+                 tr_rng_range(&r, 0.5, 1.0), 0.0, &r);
       }
       advance = len;
     } else if (u < 0.84) { /* logarithmic sine sweep */

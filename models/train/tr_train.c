@@ -33,8 +33,8 @@ void tr_train_opts_default(tr_train_opts *o)
   o->val_skip = 4800;
 }
 
-double tr_evaluate(tr_model *m, const float *p, const qz_scheme *s, const tr_signal *v,
-                   int skip, const float *ref, double *esr_vs_ref, float *out)
+double tr_evaluate(tr_model *m, const float *p, const qz_scheme *s, const tr_signal *v, int skip,
+                   const float *ref, double *esr_vs_ref, float *out)
 {
   float *pe = malloc(m->n_params * sizeof *pe);
   float *y = out ? out : malloc(v->n * sizeof *y);
@@ -108,13 +108,14 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
 {
   const int B = o->batch, L = o->segment, T = m->context + o->segment;
   if ((size_t)T + 1 > d->train.n) {
-    snprintf(err, errlen, "training audio (%zu samples) shorter than one segment (%d)",
-             d->train.n, T);
+    snprintf(err, errlen, "training audio (%zu samples) shorter than one segment (%d)", d->train.n,
+             T);
     return false;
   }
   const size_t np = m->n_params;
   float *x = malloc((size_t)B * T * sizeof *x), *t = malloc((size_t)B * L * sizeof *t);
-  float *g = malloc(np * sizeof *g), *pe = malloc(np * sizeof *pe), *best = malloc(np * sizeof *best);
+  float *g = malloc(np * sizeof *g), *pe = malloc(np * sizeof *pe),
+        *best = malloc(np * sizeof *best);
   tr_adam adam;
   if (!x || !t || !g || !pe || !best || !tr_adam_init(&adam, np))
     abort();
@@ -148,9 +149,8 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
       printf("resumed from %s at epoch %d (best held-out ESR %.5f at epoch %d)\n", o->resume,
              epoch0, h.best_val, h.best_epoch);
   }
-  const int steps = o->steps_per_epoch > 0
-                        ? o->steps_per_epoch
-                        : (int)fmax(1.0, (double)d->train.n / ((double)B * L));
+  const int steps = o->steps_per_epoch > 0 ? o->steps_per_epoch
+                                           : (int)fmax(1.0, (double)d->train.n / ((double)B * L));
   const double t0 = now_s();
   r->epochs_run = 0;
   for (int ep = epoch0; ep < o->epochs; ++ep) {

@@ -23,27 +23,27 @@ extern "C" {
 
 typedef struct {
   int epochs;
-  int batch;             /**< segments per step */
-  int segment;           /**< scored samples per segment */
-  int steps_per_epoch;   /**< 0: train samples / (batch * segment) */
-  double lr, lr_decay;   /**< per-epoch exponential decay */
-  double clip;           /**< gradient norm clip, 0 = off */
+  int batch;           /**< segments per step */
+  int segment;         /**< scored samples per segment */
+  int steps_per_epoch; /**< 0: train samples / (batch * segment) */
+  double lr, lr_decay; /**< per-epoch exponential decay */
+  double clip;         /**< gradient norm clip, 0 = off */
   uint64_t seed;
   tr_loss loss;
-  const qz_scheme *qat;  /**< NULL: float training */
-  const char *checkpoint;/**< written after every epoch if not NULL */
-  const char *resume;    /**< checkpoint to continue from, or NULL */
-  bool resume_best;      /**< continue from the checkpoint's best weights, not its last */
-  bool lr_override;      /**< on resume, use lr instead of the checkpoint's decayed rate */
-  double time_limit;     /**< seconds; stop after the epoch that crosses it (0 = none) */
-  int val_skip;          /**< validation samples not scored at the start */
+  const qz_scheme *qat;   /**< NULL: float training */
+  const char *checkpoint; /**< written after every epoch if not NULL */
+  const char *resume;     /**< checkpoint to continue from, or NULL */
+  bool resume_best;       /**< continue from the checkpoint's best weights, not its last */
+  bool lr_override;       /**< on resume, use lr instead of the checkpoint's decayed rate */
+  double time_limit;      /**< seconds; stop after the epoch that crosses it (0 = none) */
+  int val_skip;           /**< validation samples not scored at the start */
   int quiet;
 } tr_train_opts;
 
 void tr_train_opts_default(tr_train_opts *o);
 
 typedef struct {
-  double best_val_esr;   /**< plain ESR on the held-out audio (fake-quantized if QAT) */
+  double best_val_esr; /**< plain ESR on the held-out audio (fake-quantized if QAT) */
   int best_epoch;
   int epochs_run;
   double seconds;
@@ -61,8 +61,8 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
    the target; if ref is not NULL, also the ESR against ref's prediction
    (e.g. the float model) in *esr_vs_ref. Prediction in *out if not NULL.
 */
-double tr_evaluate(tr_model *m, const float *p, const qz_scheme *s, const tr_signal *v,
-                   int skip, const float *ref, double *esr_vs_ref, float *out);
+double tr_evaluate(tr_model *m, const float *p, const qz_scheme *s, const tr_signal *v, int skip,
+                   const float *ref, double *esr_vs_ref, float *out);
 
 #ifdef __cplusplus
 }

@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-float *tr_wav_read(const char *path, size_t *n, int *rate, int *channels, char *err,
-                   size_t errlen)
+float *tr_wav_read(const char *path, size_t *n, int *rate, int *channels, char *err, size_t errlen)
 {
   SF_INFO info;
   memset(&info, 0, sizeof info);
@@ -159,8 +158,8 @@ bool tr_wav_pair_load(tr_wav_pair *p, const char *in_path, const char *out_path,
     goto fail;
   }
   if (rx != 48000) {
-    snprintf(err, errlen, "%s is %d Hz: the models are 48 kHz, resample both files first",
-             in_path, rx);
+    snprintf(err, errlen, "%s is %d Hz: the models are 48 kHz, resample both files first", in_path,
+             rx);
     goto fail;
   }
   const size_t diff = nx > ny ? nx - ny : ny - nx;
@@ -185,9 +184,8 @@ bool tr_wav_pair_load(tr_wav_pair *p, const char *in_path, const char *out_path,
   }
   const long residual = tr_latency(x, y, n, max_search, (size_t)1 << 19, &p->corr);
   if (p->corr < 0.05) {
-    snprintf(err, errlen,
-             "%s and %s do not look like a dry/recorded pair (peak correlation %.3f)", in_path,
-             out_path, p->corr);
+    snprintf(err, errlen, "%s and %s do not look like a dry/recorded pair (peak correlation %.3f)",
+             in_path, out_path, p->corr);
     goto fail;
   }
   if (labs(residual) > max_latency) {

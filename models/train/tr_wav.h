@@ -15,8 +15,7 @@ extern "C" {
 #endif
 
 /** Read channel 0 of a file as float; *rate receives the sample rate. */
-float *tr_wav_read(const char *path, size_t *n, int *rate, int *channels, char *err,
-                   size_t errlen);
+float *tr_wav_read(const char *path, size_t *n, int *rate, int *channels, char *err, size_t errlen);
 
 /** Write mono float (32-bit float WAV if float32, else 24-bit PCM). */
 bool tr_wav_write(const char *path, const float *x, size_t n, int rate, bool float32);
@@ -32,7 +31,7 @@ long tr_latency(const float *x, const float *y, size_t n, long max_lag, size_t w
                 double *peak_corr);
 
 typedef struct {
-  float *x, *y;          /**< dry input, recorded output, aligned, same length */
+  float *x, *y; /**< dry input, recorded output, aligned, same length */
   size_t n;
   int rate;
   long measured_latency; /**< before any --latency correction */

@@ -51,12 +51,12 @@ typedef struct {
 } wn_packs;
 
 typedef struct {
-  int T_in;                                   /**< capacity the buffers were sized for */
+  int T_in; /**< capacity the buffers were sized for */
   float *X[TR_WN_MAX_ARRAYS][TR_WN_MAX_LAYERS + 1];
   float *A[TR_WN_MAX_ARRAYS][TR_WN_MAX_LAYERS];
   float *S[TR_WN_MAX_ARRAYS], *H[TR_WN_MAX_ARRAYS];
   float *gS, *gH, *gA, *g1, *g2, *g3, *gy, *y;
-  float *ge;                                  /**< gradient, engine orientation */
+  float *ge; /**< gradient, engine orientation */
   double loss;
 } wn_ws;
 
@@ -382,8 +382,8 @@ static void backward_seg(wn_impl *im, wn_ws *w, const float *in, int T_in)
         gA[i] *= 1.0f - Al[i] * Al[i];
       tr_colsum_acc(ge + o->conv_b[l], C, gA, C, Tn);
       for (int k = 0; k < K; ++k)
-        tr_outer_acc(ge + o->conv_w[l] + (size_t)k * C, K * C, C, C, gA, C,
-                     X + (size_t)d * k * C, C, Tn);
+        tr_outer_acc(ge + o->conv_w[l] + (size_t)k * C, K * C, C, C, gA, C, X + (size_t)d * k * C,
+                     C, Tn);
       tr_outer_acc(ge + o->mix[l], 1, C, 1, gA, C, in + (T_in - Tn), 1, Tn);
       /* gradient w.r.t. X_l */
       float *gcur = bufs[which];
@@ -569,11 +569,11 @@ tr_model *tr_wavenet_new(const tr_wn_config *cfg, unsigned long long seed, int t
     const tr_wn_array_cfg *A = &cfg->arrays[a];
     const int C = A->channels, K = A->kernel_size;
     const wn_offsets *o = &im->off[a];
-#define UNI(off, n, fan)                                                                  \
-  do {                                                                                    \
-    const double bnd = 1.0 / sqrt((double)(fan));                                         \
-    for (size_t i_ = 0; i_ < (size_t)(n); ++i_)                                           \
-      m->p[(off) + i_] = (float)tr_rng_range(&r, -bnd, bnd);                              \
+#define UNI(off, n, fan)                                                                           \
+  do {                                                                                             \
+    const double bnd = 1.0 / sqrt((double)(fan));                                                  \
+    for (size_t i_ = 0; i_ < (size_t)(n); ++i_)                                                    \
+      m->p[(off) + i_] = (float)tr_rng_range(&r, -bnd, bnd);                                       \
   } while (0)
     UNI(o->rech, (size_t)C * A->input_size, A->input_size);
     for (int l = 0; l < A->n_layers; ++l) {

@@ -14,16 +14,16 @@
 static int failures;
 static int checks;
 
-#define CHECK(cond, ...)                                                             \
-  do {                                                                               \
-    ++checks;                                                                        \
-    if (!(cond)) {                                                                   \
-      if (++failures <= 30) {                                                        \
-        fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);              \
-        fprintf(stderr, __VA_ARGS__);                                                \
-        fputc('\n', stderr);                                                         \
-      }                                                                              \
-    }                                                                                \
+#define CHECK(cond, ...)                                                                           \
+  do {                                                                                             \
+    ++checks;                                                                                      \
+    if (!(cond)) {                                                                                 \
+      if (++failures <= 30) {                                                                      \
+        fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                            \
+        fprintf(stderr, __VA_ARGS__);                                                              \
+        fputc('\n', stderr);                                                                       \
+      }                                                                                            \
+    }                                                                                              \
   } while (0)
 
 #endif

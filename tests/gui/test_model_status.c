@@ -29,7 +29,11 @@ static const char *title(const qg_model_status *s, const char *name, const char 
 static bool valid_utf8(const char *p)
 {
   for (const unsigned char *u = (const unsigned char *)p; *u;) {
-    int n = *u < 0x80 ? 0 : (*u & 0xE0) == 0xC0 ? 1 : (*u & 0xF0) == 0xE0 ? 2 : (*u & 0xF8) == 0xF0 ? 3 : -1;
+    int n = *u < 0x80             ? 0
+            : (*u & 0xE0) == 0xC0 ? 1
+            : (*u & 0xF0) == 0xE0 ? 2
+            : (*u & 0xF8) == 0xF0 ? 3
+                                  : -1;
     if (n < 0)
       return false;
     ++u;

@@ -54,14 +54,14 @@ static LV2_URID map(LV2_URID_Map_Handle h, const char *uri)
 }
 
 static int failures;
-#define CHECK(c, ...)                                                                          \
-  do {                                                                                         \
-    if (!(c)) {                                                                                \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);                                              \
-      printf(__VA_ARGS__);                                                                     \
-      printf("\n");                                                                            \
-      failures++;                                                                              \
-    }                                                                                          \
+#define CHECK(c, ...)                                                                              \
+  do {                                                                                             \
+    if (!(c)) {                                                                                    \
+      printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                  \
+      printf(__VA_ARGS__);                                                                         \
+      printf("\n");                                                                                \
+      failures++;                                                                                  \
+    }                                                                                              \
   } while (0)
 
 static int got_float_port = -1;
@@ -183,8 +183,8 @@ int main(int argc, char **argv)
   LV2_Feature f_kx = {"http://kxstudio.sf.net/ns/lv2ext/external-ui#Host", &kh};
   const LV2_Feature *features[] = {&f_map, &f_kx, NULL};
   LV2UI_Widget w = NULL;
-  LV2UI_Handle ui = desc->instantiate(desc, QUANTONE_URI, "/nonexistent/", ui_write, NULL, &w,
-                                      features);
+  LV2UI_Handle ui =
+      desc->instantiate(desc, QUANTONE_URI, "/nonexistent/", ui_write, NULL, &w, features);
   CHECK(ui && w, "instantiate");
   if (!ui)
     return 1;

@@ -99,7 +99,8 @@ int main(int argc, char **argv)
     return 2;
   }
   void *lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-  LV2UI_DescriptorFunction df = lib ? (LV2UI_DescriptorFunction)dlsym(lib, "lv2ui_descriptor") : NULL;
+  LV2UI_DescriptorFunction df =
+      lib ? (LV2UI_DescriptorFunction)dlsym(lib, "lv2ui_descriptor") : NULL;
   const LV2UI_Descriptor *desc = df ? df(0) : NULL;
   if (!desc) {
     printf("FAIL: no UI descriptor in %s\n", argv[1]);
@@ -127,8 +128,8 @@ int main(int argc, char **argv)
 
   printf("kx show, run, hide\n");
   kw->show(kw);
-  pump_for(kw, 15.0, true);                 /* the window's first keep-alive */
-  pump_for(kw, 1.2, false);                 /* and the ones after it */
+  pump_for(kw, 15.0, true); /* the window's first keep-alive */
+  pump_for(kw, 1.2, false); /* and the ones after it */
   int t_open = n_true;
   check(t_open >= 3, "keep-alives relayed from the helper while open (>= 3 in ~1.2 s)", t_open, 0);
   kw->hide(kw);

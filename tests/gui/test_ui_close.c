@@ -6,8 +6,8 @@
   the helper tears its GUI down and exits, the shim notices on its next
   run() and tells the host through the kx ui_closed callback; the host
   then calls cleanup(). Checked: ui_closed called once, the helper exited
-  by itself (before cleanup() could end it), no child left. run_lifetime_test.sh runs the helper under valgrind (through
-  QUANTONE_GUI_HELPER) and checks its log and stderr.
+  by itself (before cleanup() could end it), no child left. run_lifetime_test.sh runs the helper
+  under valgrind (through QUANTONE_GUI_HELPER) and checks its log and stderr.
 
   usage: test_ui_close SHIM.so
 */
@@ -38,8 +38,8 @@ static void ui_write(LV2UI_Controller c, uint32_t port, uint32_t size, uint32_t 
 {
   (void)c;
   const LV2_Atom_Object *o = buf;
-  if (format == urid_event_transfer && port == QT_PORT_CONTROL &&
-      size >= sizeof(LV2_Atom_Object) && o->body.otype == urid_patch_get)
+  if (format == urid_event_transfer && port == QT_PORT_CONTROL && size >= sizeof(LV2_Atom_Object) &&
+      o->body.otype == urid_patch_get)
     ++gets;
 }
 
@@ -98,8 +98,8 @@ int main(int argc, char **argv)
     return 1;
   }
   void *lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-  LV2UI_DescriptorFunction df = lib ? (LV2UI_DescriptorFunction)dlsym(lib, "lv2ui_descriptor")
-                                    : NULL;
+  LV2UI_DescriptorFunction df =
+      lib ? (LV2UI_DescriptorFunction)dlsym(lib, "lv2ui_descriptor") : NULL;
   const LV2UI_Descriptor *d = df ? df(0) : NULL;
   if (!d) {
     printf("FAIL: no descriptor in %s (%s)\n", argv[1], lib ? "" : dlerror());
@@ -113,8 +113,7 @@ int main(int argc, char **argv)
   LV2_Feature f_kx = {QG_TEST_KX_HOST_URI, &kh};
   const LV2_Feature *features[] = {&f_map, &f_kx, NULL};
   LV2UI_Widget w = NULL;
-  LV2UI_Handle ui = d->instantiate(d, QUANTONE_URI, "/nonexistent/", ui_write, NULL, &w,
-                                   features);
+  LV2UI_Handle ui = d->instantiate(d, QUANTONE_URI, "/nonexistent/", ui_write, NULL, &w, features);
   if (!ui || !w) {
     printf("FAIL: instantiate\n");
     return 1;

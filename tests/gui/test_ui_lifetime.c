@@ -70,7 +70,7 @@ static void spin(int ms)
 /** Control values and meter readings a running plugin would send. */
 static void feed(const LV2UI_Descriptor *d, LV2UI_Handle ui)
 {
-  const float v[][2] = {{QT_PORT_PRECISION, 4}, {QT_PORT_MAPPING, 2}, {QT_PORT_ESR_DB, -31},
+  const float v[][2] = {{QT_PORT_PRECISION, 4},    {QT_PORT_MAPPING, 2}, {QT_PORT_ESR_DB, -31},
                         {QT_PORT_DSP_RATIO, 0.5f}, {QT_PORT_ENABLED, 1}, {QT_PORT_ERROR_GAIN, 12}};
   for (size_t i = 0; i < sizeof v / sizeof *v; ++i)
     d->port_event(ui, (uint32_t)v[i][0], sizeof(float), 0, &v[i][1]);

@@ -23,14 +23,14 @@
 
 static int failures;
 int test_model_status(void); /* test_model_status.c */
-#define CHECK(c, ...)                                                                          \
-  do {                                                                                         \
-    if (!(c)) {                                                                                \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                     \
-      fprintf(stderr, __VA_ARGS__);                                                            \
-      fprintf(stderr, "\n");                                                                   \
-      failures++;                                                                              \
-    }                                                                                          \
+#define CHECK(c, ...)                                                                              \
+  do {                                                                                             \
+    if (!(c)) {                                                                                    \
+      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                         \
+      fprintf(stderr, __VA_ARGS__);                                                                \
+      fprintf(stderr, "\n");                                                                       \
+      failures++;                                                                                  \
+    }                                                                                              \
   } while (0)
 
 typedef struct {
@@ -142,13 +142,12 @@ static void test_esr(void)
   struct {
     double db;
     int band;
-  } probe[] = {{-45, QG_BAND_GREAT}, {-17, QG_BAND_NOT_BAD}, {-12.5, QG_BAND_MAYBE},
-               {4, QG_BAND_AUDIBLE}};
+  } probe[] = {
+      {-45, QG_BAND_GREAT}, {-17, QG_BAND_NOT_BAD}, {-12.5, QG_BAND_MAYBE}, {4, QG_BAND_AUDIBLE}};
   for (int i = 0; i < 4; ++i) {
     int y = (int)qg_esr_y(g, probe[i].db);
     qg_rgb want = blend(QG_COL_PANEL, qg_band_colour(probe[i].band), 0.16);
-    CHECK(near(&im, xg, y, want, 4), "esr: band %d colour at %.1f dB", probe[i].band,
-          probe[i].db);
+    CHECK(near(&im, xg, y, want, 4), "esr: band %d colour at %.1f dB", probe[i].band, probe[i].db);
   }
   /* Meter: solid band colour below the value, dim band above it. */
   int xm = (int)(m.x + m.w / 2);
@@ -500,8 +499,9 @@ static void test_protocol(void)
   const LV2_Atom_Object *o = (const LV2_Atom_Object *)buf;
   const LV2_Atom *prop = NULL, *val = NULL;
   lv2_atom_object_get(o, p.uris.patch_property, &prop, p.uris.patch_value, &val, 0);
-  CHECK(o->body.otype == p.uris.patch_Set && prop && ((const LV2_Atom_URID *)prop)->body == p.uris.qt_model &&
-            val && val->type == p.uris.atom_Path &&
+  CHECK(o->body.otype == p.uris.patch_Set && prop &&
+            ((const LV2_Atom_URID *)prop)->body == p.uris.qt_model && val &&
+            val->type == p.uris.atom_Path &&
             !strcmp((const char *)LV2_ATOM_BODY_CONST(val), "/tmp/broken.nam"),
         "protocol: patch:Set model");
   CHECK(qg_proto_set_model(&p, buf, 16, "/tmp/broken.nam") == 0, "protocol: overflow not caught");

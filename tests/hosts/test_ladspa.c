@@ -26,13 +26,13 @@
 enum { IN, OUT, PREC, MAP, ASYM, GRAN, ACT, MON, EGAIN, INL, OUTL, ESR, CLIP, DSP, WB, LAT, N };
 
 static int failures;
-#define CHECK(c, ...)                                                                      \
-  do {                                                                                     \
-    if (!(c)) {                                                                            \
-      printf("FAIL: " __VA_ARGS__);                                                        \
-      printf("\n");                                                                        \
-      ++failures;                                                                          \
-    }                                                                                      \
+#define CHECK(c, ...)                                                                              \
+  do {                                                                                             \
+    if (!(c)) {                                                                                    \
+      printf("FAIL: " __VA_ARGS__);                                                                \
+      printf("\n");                                                                                \
+      ++failures;                                                                                  \
+    }                                                                                              \
   } while (0)
 
 typedef struct {

@@ -26,8 +26,8 @@ static float *load(const char *path, long *n, int *rate)
     fprintf(stderr, "wavstat: %s: %s\n", path, sf_strerror(NULL));
     return NULL;
   }
-  float *inter = malloc(sizeof(float) * (size_t)(info.frames > 0 ? info.frames : 1) *
-                        (size_t)info.channels);
+  float *inter =
+      malloc(sizeof(float) * (size_t)(info.frames > 0 ? info.frames : 1) * (size_t)info.channels);
   float *x = malloc(sizeof(float) * (size_t)(info.frames > 0 ? info.frames : 1));
   sf_count_t got = inter && x ? sf_readf_float(f, inter, info.frames) : 0;
   sf_close(f);

@@ -28,8 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
-
 /* ---- guarded output buffers ---- */
 #define GUARD 64
 #define GUARD_BYTE 0xA5
@@ -189,13 +187,12 @@ static void act_free(act_buffers *b)
   free(b->a.sums);
 }
 
-static bool same_bits(const float *a, const float *b, int M, int lda, int ldb, int N,
-                      int *bad_m, int *bad_n)
+static bool same_bits(const float *a, const float *b, int M, int lda, int ldb, int N, int *bad_m,
+                      int *bad_n)
 {
   for (int n = 0; n < N; ++n)
     for (int m = 0; m < M; ++m)
-      if (memcmp(&a[(size_t)n * (size_t)lda + m], &b[(size_t)n * (size_t)ldb + m],
-                 sizeof(float))) {
+      if (memcmp(&a[(size_t)n * (size_t)lda + m], &b[(size_t)n * (size_t)ldb + m], sizeof(float))) {
         *bad_m = m;
         *bad_n = n;
         return false;
@@ -330,8 +327,8 @@ static void test_pack_validation(void)
   /* weight memory counts storage bits: 2 x 16 at 4 bits = 16 bytes + scales + table */
   w.rows = 2;
   p = qk_pack(&w, QK_ISA_SCALAR, &err);
-  CHECK(p && qk_packed_weight_bytes(p) == 16 + 2 * sizeof(float) + 16,
-        "cb4 weight bytes %zu", p ? qk_packed_weight_bytes(p) : 0);
+  CHECK(p && qk_packed_weight_bytes(p) == 16 + 2 * sizeof(float) + 16, "cb4 weight bytes %zu",
+        p ? qk_packed_weight_bytes(p) : 0);
   qk_packed_free(p);
 }
 
@@ -345,8 +342,8 @@ static void compare_isa_case(qk_isa isa, qk_format f, int M, int K, int N, int g
   const char *err = NULL;
   qk_packed *ref = qk_pack(&c.w, QK_ISA_SCALAR, &err);
   qk_packed *simd = qk_pack(&c.w, isa, &err);
-  CHECK(ref && simd, "%s pack %s %dx%d g%d: %s", qk_isa_name(isa), qk_format_name(f), M, K,
-        group, err ? err : "?");
+  CHECK(ref && simd, "%s pack %s %dx%d g%d: %s", qk_isa_name(isa), qk_format_name(f), M, K, group,
+        err ? err : "?");
   if (!ref || !simd)
     goto out_weights;
   CHECK(qk_packed_weight_bytes(ref) == qk_packed_weight_bytes(simd), "weight bytes differ");
@@ -477,15 +474,14 @@ static void test_isa_against_scalar(qk_isa isa, int cases)
     CHECK(!memcmp(a.a.codes, b.a.codes, (size_t)a.a.ld * (size_t)N) &&
               !memcmp(a.a.scales, b.a.scales, (size_t)N * sizeof(float)) &&
               !memcmp(a.a.sums, b.a.sums, (size_t)N * (size_t)ng * sizeof(int32_t)),
-          "%s dynamic act quantizer differs from scalar (K=%d N=%d g=%d)", qk_isa_name(isa),
-          K, N, group);
+          "%s dynamic act quantizer differs from scalar (K=%d N=%d g=%d)", qk_isa_name(isa), K, N,
+          group);
     /* static, with a scale small enough that many values saturate */
     float scale = rng_float(0.001f, 0.02f);
     size_t clip_a = qk_quantize_act_static_isa(QK_ISA_SCALAR, x, ldx, K, N, scale, &a.a);
     size_t clip_b = qk_quantize_act_static_isa(isa, x, ldx, K, N, scale, &b.a);
     CHECK(clip_a == clip_b && a.a.scales[0] == b.a.scales[0] && !a.a.per_column &&
-              !b.a.per_column &&
-              !memcmp(a.a.codes, b.a.codes, (size_t)a.a.ld * (size_t)N) &&
+              !b.a.per_column && !memcmp(a.a.codes, b.a.codes, (size_t)a.a.ld * (size_t)N) &&
               !memcmp(a.a.sums, b.a.sums, (size_t)N * (size_t)ng * sizeof(int32_t)),
           "%s static act quantizer differs from scalar (K=%d N=%d g=%d, clipped %zu vs %zu)",
           qk_isa_name(isa), K, N, group, clip_a, clip_b);
@@ -511,7 +507,10 @@ static void test_isa_against_scalar(qk_isa isa, int cases)
         for (int k = 0; k < K; ++k)
           col[k] = col[k] * 1e-39f;
         break;
-      case 3: for (int k = 0; k < K; ++k) col[k] = 0.0f; break;
+      case 3:
+        for (int k = 0; k < K; ++k)
+          col[k] = 0.0f;
+        break;
       default: break;
       }
     }
@@ -541,8 +540,8 @@ static void test_isa_against_scalar(qk_isa isa, int cases)
     float *g = malloc((size_t)K * (size_t)N * sizeof(float));
     for (int n = 0; n < N; ++n)
       for (int t = 0; t < taps; ++t)
-        memcpy(g + (size_t)n * (size_t)K + (size_t)t * (size_t)C, hist + (size_t)(n + t * d) * (size_t)C,
-               (size_t)C * sizeof(float));
+        memcpy(g + (size_t)n * (size_t)K + (size_t)t * (size_t)C,
+               hist + (size_t)(n + t * d) * (size_t)C, (size_t)C * sizeof(float));
     act_buffers a = act_new(K, N, group), b = act_new(K, N, group);
     qk_quantize_act_dynamic_isa(QK_ISA_SCALAR, g, K, K, N, &a.a);
     qk_quantize_act_dynamic_taps_isa(isa, hist, C, C, taps, (ptrdiff_t)d * C, N, &b.a);
@@ -578,8 +577,8 @@ static void test_saturation_trap(qk_isa isa)
     for (int k = 0; k < K; ++k)
       codes[m * K + k] = (int8_t)((m / 2) % 2 ? -128 : 127);
   }
-  qk_weights w = {.format = QK_S8, .rows = M, .cols = K, .codes = codes, .scales = scales,
-                  .zero_points = zp};
+  qk_weights w = {
+      .format = QK_S8, .rows = M, .cols = K, .codes = codes, .scales = scales, .zero_points = zp};
   float *x = malloc((size_t)K * N * sizeof(float));
   for (int n = 0; n < N; ++n)
     for (int k = 0; k < K; ++k)
@@ -656,8 +655,8 @@ static void test_activations(qk_isa isa)
 static void test_tanh_int8(qk_isa isa)
 {
   const size_t dense = 400001;
-  const float special[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-40f, -1e-40f, 1e-7f, 4.99f, 5.0f,
-                           5.01f, -5.0f, 100.0f, -1e30f, INFINITY, -INFINITY, NAN};
+  const float special[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 1e-40f, -1e-40f,  1e-7f,     4.99f,
+                           5.0f, 5.01f, -5.0f,  100.0f,  -1e30f, INFINITY, -INFINITY, NAN};
   const size_t ns = sizeof special / sizeof special[0], n = dense + ns;
   float *x = malloc(n * sizeof(float)), *y = malloc(n * sizeof(float)),
         *neg = malloc(n * sizeof(float)), *ref = malloc(n * sizeof(float));
@@ -787,8 +786,8 @@ static void column_independence_case(qk_isa isa, qk_format f, int M, int K, int 
                     ldy, flags);
       for (int n = 0; n < N;) {
         int cnt = rng_int(1, N - n < 19 ? N - n : 19);
-        qk_gemm_f32(p, x + (size_t)n * (size_t)ldx, ldx, cnt, bias,
-                    ysub + (size_t)n * (size_t)ldy, ldy, flags);
+        qk_gemm_f32(p, x + (size_t)n * (size_t)ldx, ldx, cnt, bias, ysub + (size_t)n * (size_t)ldy,
+                    ldy, flags);
         n += cnt;
       }
     } else {
@@ -828,8 +827,8 @@ static void column_independence_case(qk_isa isa, qk_format f, int M, int K, int 
     CHECK(!memcmp(act.a.codes, one.a.codes, (size_t)act.a.ld * (size_t)N) &&
               !memcmp(act.a.scales, one.a.scales, (size_t)N * sizeof(float)) &&
               !memcmp(act.a.sums, one.a.sums, (size_t)N * (size_t)ng * sizeof(int32_t)),
-          "%s dynamic quantizer: N=%d call differs from N=1 calls (K=%d g=%d)",
-          qk_isa_name(isa), N, K, group);
+          "%s dynamic quantizer: N=%d call differs from N=1 calls (K=%d g=%d)", qk_isa_name(isa), N,
+          K, group);
     act_free(&one);
   }
   act_free(&act);
@@ -852,12 +851,12 @@ static void test_column_independence(qk_isa isa, int cases)
       for (int asym = 0; asym <= 1; ++asym)
         column_independence_case(isa, (qk_format)f, 37, 131, 23, groups[gi], asym);
   /* model shapes (WaveNet conv / 1x1 / mixin / head, LSTM gates), long K too */
-  static const int shapes[][2] = {{16, 48}, {16, 16}, {16, 1}, {8, 24}, {8, 8}, {1, 8},
-                                  {64, 16}, {64, 1}, {48, 300}, {32, 520}};
+  static const int shapes[][2] = {{16, 48}, {16, 16}, {16, 1}, {8, 24},   {8, 8},
+                                  {1, 8},   {64, 16}, {64, 1}, {48, 300}, {32, 520}};
   for (int f = QK_F32; f < QK_FORMAT_COUNT; ++f)
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
-      column_independence_case(isa, (qk_format)f, shapes[s][0], shapes[s][1],
-                               rng_int(2, 70), 0, f == QK_S8 && s % 2);
+      column_independence_case(isa, (qk_format)f, shapes[s][0], shapes[s][1], rng_int(2, 70), 0,
+                               f == QK_S8 && s % 2);
   for (int i = 0; i < cases; ++i) {
     qk_format f = (qk_format)rng_int(QK_F32, QK_FORMAT_COUNT - 1);
     int M = rng_int(1, 80), K = rng_int(1, 300);

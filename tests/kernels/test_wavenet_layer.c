@@ -34,13 +34,12 @@
      codes dequantized with their frame's scale (and those codes checked
      against qk.h's dynamic formula, written out here), weights as
      scale * (v - zp), z = bias + the dilated taps + mixin * cond, tanh in
-     double (within qk_tanh_int8's stated error), head += a, and the 1x1 on a quantized per frame by the same
-     formula. Tolerance: 1e-4 * (1 + |value|), plus the float rounding of
-     z (1e-6 * the sum of its terms' magnitudes: next to a 1e3 frame, taps
-     of thousands can cancel to a z near 0), plus, for each code of a whose
-     exact value lies within the float error of a rounding boundary (so
-     float and double may legitimately round it apart), one code step
-     times |w1x1| -- that term is zero for all but about one code in 100.
+     double (within qk_tanh_int8's stated error), head += a, and the 1x1 on a quantized per frame by
+  the same formula. Tolerance: 1e-4 * (1 + |value|), plus the float rounding of z (1e-6 * the sum of
+  its terms' magnitudes: next to a 1e3 frame, taps of thousands can cancel to a z near 0), plus, for
+  each code of a whose exact value lies within the float error of a rounding boundary (so float and
+  double may legitimately round it apart), one code step times |w1x1| -- that term is zero for all
+  but about one code in 100.
 
   3. Column independence: N frames in one call equal, bit for bit, the
      same frames in two calls split at a random point (the second call's
@@ -67,7 +66,6 @@
 
 static bool verbose;
 
-
 #define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /** A nonzero xorshift state from any seed (distinct seeds, distinct states). */
@@ -76,10 +74,7 @@ static uint64_t seed_state(uint64_t seed)
   const uint64_t s = seed ^ 0x9E3779B97F4A7C15ull;
   return s ? s : 1;
 }
-static bool rng_chance(int one_in)
-{
-  return rng_int(0, one_in - 1) == 0;
-}
+static bool rng_chance(int one_in) { return rng_int(0, one_in - 1) == 0; }
 
 /* ---- guarded buffers: payload between two guard regions ---- */
 #define GUARD 64
@@ -216,8 +211,8 @@ static qk_packed *pack_or_fail(const matrix *mx, qk_isa isa)
 {
   const char *err = NULL;
   qk_packed *p = qk_pack(&mx->w, isa, &err);
-  CHECK(p, "qk_pack %s %dx%d group %d on %s failed: %s", qk_format_name(mx->w.format),
-        mx->w.rows, mx->w.cols, mx->w.group, qk_isa_name(isa), err ? err : "?");
+  CHECK(p, "qk_pack %s %dx%d group %d on %s failed: %s", qk_format_name(mx->w.format), mx->w.rows,
+        mx->w.cols, mx->w.group, qk_isa_name(isa), err ? err : "?");
   return p;
 }
 
@@ -239,8 +234,7 @@ static qk_packed **pack_taps_or_fail(const matrix *mx, int C, int taps, qk_isa i
     w.codes = codes;
     const char *err = NULL;
     tp[t] = qk_pack(&w, isa, &err);
-    CHECK(tp[t], "qk_pack of tap %d slice on %s failed: %s", t, qk_isa_name(isa),
-          err ? err : "?");
+    CHECK(tp[t], "qk_pack of tap %d slice on %s failed: %s", t, qk_isa_name(isa), err ? err : "?");
   }
   free(codes);
   return tp;
@@ -261,22 +255,22 @@ typedef struct {
   qk_format conv_format, w1_format;
   bool conv_zp, w1_zp;
   bool conv_bias, bias1x1;
-  bool nan_frames;       /* some history frames hold a NaN (not in the double check) */
-  bool subnormal;        /* history and cond scaled into the subnormals, no conv bias:
-                            z, a and their frame maxima are subnormal */
+  bool nan_frames; /* some history frames hold a NaN (not in the double check) */
+  bool subnormal;  /* history and cond scaled into the subnormals, no conv bias:
+                      z, a and their frame maxima are subnormal */
 } case_params;
 
 typedef struct {
   case_params p;
-  int back;              /* lookback frames: dilation * (taps - 1) */
-  char desc[200];        /* the parameters, for every message */
+  int back;       /* lookback frames: dilation * (taps - 1) */
+  char desc[200]; /* the parameters, for every message */
   matrix conv, w1;
-  float *conv_bias;      /* NULL or C, one entry -0.0f */
-  float *bias1x1;        /* NULL or C */
-  float *mixin, *cond;   /* C, N */
-  float *head0;          /* N * C, nonzero */
-  guarded hist;          /* (back + N) * C floats, frame-major */
-  float *x;              /* frame 0 of hist */
+  float *conv_bias;    /* NULL or C, one entry -0.0f */
+  float *bias1x1;      /* NULL or C */
+  float *mixin, *cond; /* C, N */
+  float *head0;        /* N * C, nonzero */
+  guarded hist;        /* (back + N) * C floats, frame-major */
+  float *x;            /* frame 0 of hist */
 } layer_case;
 
 static void describe(const case_params *p, char *out, size_t size)
@@ -301,16 +295,16 @@ static void fill_frame(float *f, int C, int kind)
   const float amp = kind == 4 ? 0.01f : kind == 5 ? 0.1f : 1.0f;
   for (int c = 0; c < C; ++c) {
     switch (kind) {
-    case 0: f[c] = 0.0f; break;                                 /* silent */
-    case 2: f[c] = 1e-30f * rng_float(-1.0f, 1.0f); break;      /* tiny scale */
-    case 3: f[c] = 1e-38f * rng_float(-1.0f, 1.0f); break;      /* subnormal scale */
-    default: f[c] = amp * rng_float(-1.0f, 1.0f); break;        /* audio range */
+    case 0: f[c] = 0.0f; break;                            /* silent */
+    case 2: f[c] = 1e-30f * rng_float(-1.0f, 1.0f); break; /* tiny scale */
+    case 3: f[c] = 1e-38f * rng_float(-1.0f, 1.0f); break; /* subnormal scale */
+    default: f[c] = amp * rng_float(-1.0f, 1.0f); break;   /* audio range */
     }
   }
   if (kind == 1)
-    f[rng_int(0, C - 1)] = rng_chance(2) ? 1e3f : -1e3f;          /* one outlier */
+    f[rng_int(0, C - 1)] = rng_chance(2) ? 1e3f : -1e3f; /* one outlier */
   if (kind == 7)
-    f[rng_int(0, C - 1)] = NAN;                                   /* one NaN */
+    f[rng_int(0, C - 1)] = NAN; /* one NaN */
 }
 
 /**
@@ -321,8 +315,14 @@ static void fill_frame(float *f, int C, int kind)
 static void fill_history(float *h, int C, int frames, bool nan_frames)
 {
   for (int f = 0; f < frames; ++f) {
-    int r = rng_int(0, 39), kind = r < 4 ? 0 : r < 6 ? 1 : r < 8 ? 2 : r < 10 ? 3 : r < 16 ? 4
-                                             : r < 22 ? 5 : r < 39 || !nan_frames ? 6 : 7;
+    int r = rng_int(0, 39), kind = r < 4                   ? 0
+                                   : r < 6                 ? 1
+                                   : r < 8                 ? 2
+                                   : r < 10                ? 3
+                                   : r < 16                ? 4
+                                   : r < 22                ? 5
+                                   : r < 39 || !nan_frames ? 6
+                                                           : 7;
     fill_frame(h + (size_t)f * (size_t)C, C, kind);
   }
   for (int kind = 0; kind < 3 && kind < frames; ++kind)
@@ -518,16 +518,16 @@ typedef void layer_fn(const qk_wavenet_layer *L, const float *x, const qk_act_s8
                       const qk_wavenet_scratch *scratch);
 
 /** Frames n0 .. n0 + count - 1 in one call, every pointer advanced to frame n0. */
-static void run_frames(layer_fn *fn, const qk_wavenet_layer *L, const layer_case *lc,
-                       run_state *r, int n0, int count)
+static void run_frames(layer_fn *fn, const qk_wavenet_layer *L, const layer_case *lc, run_state *r,
+                       int n0, int count)
 {
   const size_t off = (size_t)n0 * (size_t)lc->p.C;
   qk_act_s8 xq = r->xq.view;
   xq.codes += (size_t)n0 * (size_t)xq.ld;
   xq.scales += n0;
   xq.sums += n0;
-  fn(L, lc->x + off, &xq, lc->cond + n0, count, (float *)r->head.p + off,
-     (float *)r->next.p + off, &r->scratch);
+  fn(L, lc->x + off, &xq, lc->cond + n0, count, (float *)r->head.p + off, (float *)r->next.p + off,
+     &r->scratch);
 }
 
 /* ------------------------------------------------------------------------
@@ -567,12 +567,11 @@ static void compare_history(const char *what, const layer_case *lc, const run_st
     CHECK(c == C, "%s: int8 history frame %d code %d is %d, want %d [%s]", what, n, c,
           c < C ? gc[c] : 0, c < C ? wc[c] : 0, lc->desc);
     CHECK(!memcmp(&g->scales[n], &w->scales[n], sizeof(float)),
-          "%s: int8 history frame %d scale %a, want %a [%s]", what, n, g->scales[n],
-          w->scales[n], lc->desc);
+          "%s: int8 history frame %d scale %a, want %a [%s]", what, n, g->scales[n], w->scales[n],
+          lc->desc);
     CHECK(g->sums[n] == w->sums[n], "%s: int8 history frame %d sum %d, want %d [%s]", what, n,
           g->sums[n], w->sums[n], lc->desc);
-    if (c < C || memcmp(&g->scales[n], &w->scales[n], sizeof(float)) ||
-        g->sums[n] != w->sums[n])
+    if (c < C || memcmp(&g->scales[n], &w->scales[n], sizeof(float)) || g->sums[n] != w->sums[n])
       break; /* one report per run */
   }
 }
@@ -603,8 +602,8 @@ static void check_untouched(const char *what, const layer_case *lc, const run_st
     int k = lc->p.C;
     while (k < h->ld && c[k] == 0)
       ++k;
-    CHECK(k == h->ld, "%s: int8 history frame %d padding byte %d is %d, not 0 [%s]", what, n,
-          k, k < h->ld ? c[k] : 0, lc->desc);
+    CHECK(k == h->ld, "%s: int8 history frame %d padding byte %d is %d, not 0 [%s]", what, n, k,
+          k < h->ld ? c[k] : 0, lc->desc);
     if (k != h->ld)
       break;
   }
@@ -738,10 +737,7 @@ static const int dilations[] = {0, 1, 2, 5, 16};
 static const int frame_counts[] = {1, 2, 3, 4, 5, 7, 16, 17, 33, 64, 100};
 static const qk_format formats[] = {QK_S8, QK_S4, QK_S2, QK_CB4, QK_CB2};
 
-static bool format_takes_zp(qk_format f)
-{
-  return !qk_format_is_codebook(f);
-}
+static bool format_takes_zp(qk_format f) { return !qk_format_is_codebook(f); }
 
 /** Random parameters for C, a conv format and zero-point choice; taps mostly keep taps*C <= 64. */
 static case_params random_params(int C, qk_format f, bool zp)
@@ -767,9 +763,9 @@ static case_params random_params(int C, qk_format f, bool zp)
    Shapes at the edges of the fused form (taps * C exactly 64, C = 12 with
    an odd tap count) and just past it, up to QK_TAPS_MAX_K.
 */
-static const int edge_shapes[][2] = {{4, 16}, {8, 8}, {12, 5}, {16, 4}, {4, 17}, {12, 6},
-                                     {16, 5}, {1, 64}, {1, 65}, {3, 22}, {5, 13}, {24, 170},
-                                     {16, 256}};
+static const int edge_shapes[][2] = {{4, 16}, {8, 8},    {12, 5},  {16, 4}, {4, 17},
+                                     {12, 6}, {16, 5},   {1, 64},  {1, 65}, {3, 22},
+                                     {5, 13}, {24, 170}, {16, 256}};
 
 static void test_isa(qk_isa isa, int rounds)
 {
@@ -808,8 +804,8 @@ static void test_isa(qk_isa isa, int rounds)
       p.N = rng_int(1, 5), p.dilation = rng_int(0, 2);
     run_case(isa, &p, &t);
   }
-  printf("  %-12s %4d cases, %3d fused, %4d step by step: %s\n", qk_isa_name(isa), t.cases,
-         t.fused, t.cases - t.fused, failures == before ? "bit-exact, split calls identical" : "FAILED");
+  printf("  %-12s %4d cases, %3d fused, %4d step by step: %s\n", qk_isa_name(isa), t.cases, t.fused,
+         t.cases - t.fused, failures == before ? "bit-exact, split calls identical" : "FAILED");
   printf("  %-12s fused/steps by C:", "");
   for (int C = 1; C <= 24; ++C)
     if (t.fused_by_C[C] + t.steps_by_C[C])
@@ -909,8 +905,8 @@ typedef struct {
   double got, want, tol;
 } mismatch;
 
-static void compare_value(mismatch *mm, semantics_tally *st, int n, int m, double got,
-                          double want, double tol, bool exact_codes)
+static void compare_value(mismatch *mm, semantics_tally *st, int n, int m, double got, double want,
+                          double tol, bool exact_codes)
 {
   const double rel = fabs(got - want) / (1.0 + fabs(want));
   if (exact_codes)
@@ -960,8 +956,8 @@ static void mix_frame_double(const layer_case *lc, const double_quant *dq, int n
 {
   const int C = lc->p.C;
   for (int m = 0; m < C; ++m) {
-    next[m] = (double)lc->x[(size_t)n * (size_t)C + (size_t)m] +
-              (lc->bias1x1 ? lc->bias1x1[m] : 0.0);
+    next[m] =
+        (double)lc->x[(size_t)n * (size_t)C + (size_t)m] + (lc->bias1x1 ? lc->bias1x1[m] : 0.0);
     slack[m] = 0.0;
     for (int c = 0; c < C; ++c) {
       const double w = matrix_weight(&lc->w1, m, c);
@@ -1002,15 +998,14 @@ static void semantics_case(const case_params *p, semantics_tally *st)
       err[m] = 6e-5 * fabs(a[m]) + 1e-6 * mag[m];
       const double h = (double)lc.head0[i] + a[m];
       /* + the float rounding of z: terms of an outlier frame can cancel */
-      compare_value(&bad_head, st, n, m, head[i], h, 1e-4 * (1.0 + fabs(h)) + 1e-6 * mag[m],
-                    true);
+      compare_value(&bad_head, st, n, m, head[i], h, 1e-4 * (1.0 + fabs(h)) + 1e-6 * mag[m], true);
     }
     const double_quant dq = quantize_double(a, err, C);
     mix_frame_double(&lc, &dq, n, want, slack);
     for (int m = 0; m < C; ++m) {
       const size_t i = (size_t)n * (size_t)C + (size_t)m;
-      compare_value(&bad_next, st, n, m, next[i], want[m],
-                    1e-4 * (1.0 + fabs(want[m])) + slack[m], slack[m] == 0.0);
+      compare_value(&bad_next, st, n, m, next[i], want[m], 1e-4 * (1.0 + fabs(want[m])) + slack[m],
+                    slack[m] == 0.0);
     }
     for (int c = 0; c < C; ++c)
       st->slack_codes += dq.slack[c] > 0.0;
@@ -1083,8 +1078,14 @@ static void valid_fixture_free(valid_fixture *v)
 
 static qk_wavenet_layer valid_layer(const valid_fixture *v, int C, int taps)
 {
-  qk_wavenet_layer L = {.C = C, .taps = taps, .dilation = 2, .conv = v->cv, .conv_bias = NULL,
-                        .mixin = v->mixin, .w1x1 = v->w, .bias1x1 = NULL};
+  qk_wavenet_layer L = {.C = C,
+                        .taps = taps,
+                        .dilation = 2,
+                        .conv = v->cv,
+                        .conv_bias = NULL,
+                        .mixin = v->mixin,
+                        .w1x1 = v->w,
+                        .bias1x1 = NULL};
   return L;
 }
 
@@ -1215,8 +1216,8 @@ static void test_valid(void)
       valid_fixture_free(&v);
       ++pairs;
     }
-  printf("  F32, split groups, shapes, NULLs, bad tap slices, %d mixed-ISA pairs refused: %s\n", pairs,
-         failures == before ? "ok" : "FAILED");
+  printf("  F32, split groups, shapes, NULLs, bad tap slices, %d mixed-ISA pairs refused: %s\n",
+         pairs, failures == before ? "ok" : "FAILED");
 }
 
 int main(int argc, char **argv)

@@ -75,10 +75,10 @@ static long wavenet_count(const arr_cfg *a, int na)
 }
 
 static const char *metadata =
-  "\"metadata\": {\"name\": \"Sample\", \"modeled_by\": \"tests\", \"gear_type\": \"amp\","
-  " \"gear_make\": \"Q\", \"gear_model\": \"T1\", \"tone_type\": \"crunch\","
-  " \"loudness\": -20.5, \"gain\": 0.4, \"input_level_dbu\": 12.0,"
-  " \"output_level_dbu\": 6.5, \"training\": {\"validation_esr\": 0.0123}}";
+    "\"metadata\": {\"name\": \"Sample\", \"modeled_by\": \"tests\", \"gear_type\": \"amp\","
+    " \"gear_make\": \"Q\", \"gear_model\": \"T1\", \"tone_type\": \"crunch\","
+    " \"loudness\": -20.5, \"gain\": 0.4, \"input_level_dbu\": 12.0,"
+    " \"output_level_dbu\": 6.5, \"training\": {\"validation_esr\": 0.0123}}";
 
 static char *nam_wavenet(const char *version, const arr_cfg *a, int na, long delta, long bad_at,
                          const char *bad, size_t *len)
@@ -87,16 +87,19 @@ static char *nam_wavenet(const char *version, const arr_cfg *a, int na, long del
   sb_printf(&b, "{\"version\": \"%s\", \"architecture\": \"WaveNet\", \"config\": {\"layers\": [",
             version);
   for (int i = 0; i < na; ++i) {
-    sb_printf(&b, "%s{\"input_size\": %d, \"condition_size\": %d, \"head_size\": %d, "
-                  "\"channels\": %d, \"kernel_size\": %d, \"dilations\": [",
+    sb_printf(&b,
+              "%s{\"input_size\": %d, \"condition_size\": %d, \"head_size\": %d, "
+              "\"channels\": %d, \"kernel_size\": %d, \"dilations\": [",
               i ? ", " : "", a[i].in, a[i].cond, a[i].head, a[i].ch, a[i].k);
     for (int d = 0; d < a[i].ndil; ++d)
       sb_printf(&b, "%s%d", d ? ", " : "", a[i].dil[d]);
     sb_printf(&b, "], \"activation\": \"%s\", \"gated\": %s, \"head_bias\": %s}", a[i].act,
               a[i].gated ? "true" : "false", a[i].head_bias ? "true" : "false");
   }
-  sb_printf(&b, "], \"head\": null, \"head_scale\": 0.02}, %s, \"sample_rate\": 48000, "
-                "\"weights\": ", metadata);
+  sb_printf(&b,
+            "], \"head\": null, \"head_scale\": 0.02}, %s, \"sample_rate\": 48000, "
+            "\"weights\": ",
+            metadata);
   /* Absurd shapes are refused before the weights are read: don't write
      gigabytes of them. */
   long count = wavenet_count(a, na) + delta;
@@ -114,9 +117,10 @@ static char *nam_lstm(int layers, int hidden, long delta, size_t *len)
     n += 4L * hidden * (I + hidden) + 6L * hidden;
   }
   sb b = {0};
-  sb_printf(&b, "{\"version\": \"0.5.4\", \"architecture\": \"LSTM\", \"config\": "
-                "{\"input_size\": 1, \"hidden_size\": %d, \"num_layers\": %d}, %s, "
-                "\"sample_rate\": 44100, \"weights\": ",
+  sb_printf(&b,
+            "{\"version\": \"0.5.4\", \"architecture\": \"LSTM\", \"config\": "
+            "{\"input_size\": 1, \"hidden_size\": %d, \"num_layers\": %d}, %s, "
+            "\"sample_rate\": 44100, \"weights\": ",
             hidden, layers, metadata);
   weights(&b, n + delta, -1, NULL);
   sb_printf(&b, "}\n");
@@ -127,8 +131,9 @@ static char *nam_lstm(int layers, int hidden, long delta, size_t *len)
 static char *nam_linear(int rf, bool bias, size_t *len)
 {
   sb b = {0};
-  sb_printf(&b, "{\"version\": \"0.5.1\", \"architecture\": \"Linear\", \"config\": "
-                "{\"receptive_field\": %d, \"bias\": %s}, \"weights\": ",
+  sb_printf(&b,
+            "{\"version\": \"0.5.1\", \"architecture\": \"Linear\", \"config\": "
+            "{\"receptive_field\": %d, \"bias\": %s}, \"weights\": ",
             rf, bias ? "true" : "false");
   weights(&b, rf + (bias ? 1 : 0), -1, NULL);
   sb_printf(&b, "}\n");
@@ -160,17 +165,28 @@ static void matrix(sb *b, int rows, int cols, long *seed, const char *bad)
   sb_printf(b, "]");
 }
 
-typedef enum { K_GOOD, K_ROWS, K_TYPE, K_GRUBIAS, K_NONFINITE, K_OUT2, K_SKIP, K_ACT, K_NOLAYERS,
-               K_WTYPE } keras_variant;
+typedef enum {
+  K_GOOD,
+  K_ROWS,
+  K_TYPE,
+  K_GRUBIAS,
+  K_NONFINITE,
+  K_OUT2,
+  K_SKIP,
+  K_ACT,
+  K_NOLAYERS,
+  K_WTYPE
+} keras_variant;
 
 /** LSTM 1->3, GRU 3->2, Dense 2->2 tanh, activation relu, Dense 2->1 (variants break it). */
 static char *keras(keras_variant v, size_t *len)
 {
   sb b = {0};
   long seed = 1;
-  sb_printf(&b, "{\"in_shape\": [null, null, 1], \"in_skip\": %d, \"in_gain\": 0.0, "
-                "\"out_gain\": -3.0, \"metadata\": {\"name\": \"sample\", \"samplerate\": "
-                "\"48000\"}",
+  sb_printf(&b,
+            "{\"in_shape\": [null, null, 1], \"in_skip\": %d, \"in_gain\": 0.0, "
+            "\"out_gain\": -3.0, \"metadata\": {\"name\": \"sample\", \"samplerate\": "
+            "\"48000\"}",
             v == K_SKIP ? 2 : 1);
   if (v == K_NOLAYERS) {
     sb_printf(&b, "}\n");
@@ -188,8 +204,9 @@ static char *keras(keras_variant v, size_t *len)
   matrix(&b, 0, 12, &seed, NULL);
   sb_printf(&b, "]}, ");
   /* GRU 3 -> 2 */
-  sb_printf(&b, "{\"type\": \"%s\", \"activation\": \"\", \"shape\": [null, null, 2], "
-                "\"weights\": [",
+  sb_printf(&b,
+            "{\"type\": \"%s\", \"activation\": \"\", \"shape\": [null, null, 2], "
+            "\"weights\": [",
             v == K_TYPE ? "conv2d" : "gru");
   matrix(&b, 3, 6, &seed, v == K_NONFINITE ? "1e300" : NULL);
   sb_printf(&b, ",");
@@ -201,8 +218,9 @@ static char *keras(keras_variant v, size_t *len)
     matrix(&b, 2, 6, &seed, NULL);
   sb_printf(&b, "]}, ");
   /* Dense 2 -> 2 tanh, activation, Dense 2 -> 1 (or 2) */
-  sb_printf(&b, "{\"type\": \"dense\", \"activation\": \"%s\", \"shape\": [null, null, 2], "
-                "\"weights\": [",
+  sb_printf(&b,
+            "{\"type\": \"dense\", \"activation\": \"%s\", \"shape\": [null, null, 2], "
+            "\"weights\": [",
             v == K_ACT ? "softmax" : "tanh");
   matrix(&b, 2, 2, &seed, NULL);
   sb_printf(&b, ",");
@@ -210,8 +228,9 @@ static char *keras(keras_variant v, size_t *len)
   sb_printf(&b, "]}, {\"type\": \"activation\", \"activation\": \"relu\", \"shape\": [null, "
                 "null, 2]}, ");
   int o = v == K_OUT2 ? 2 : 1;
-  sb_printf(&b, "{\"type\": \"dense\", \"activation\": \"\", \"shape\": [null, null, %d], "
-                "\"weights\": ",
+  sb_printf(&b,
+            "{\"type\": \"dense\", \"activation\": \"\", \"shape\": [null, null, %d], "
+            "\"weights\": ",
             o);
   if (v == K_WTYPE) {
     sb_printf(&b, "\"none\"}]}\n");
@@ -265,19 +284,19 @@ int samples_make(sample_file **out)
 {
   sample_file *s = calloc(64, sizeof *s);
   int n = 0;
-#define ADD(NAME, KERAS, EXPECT, EXPR)                                                        \
-  do {                                                                                        \
-    snprintf(s[n].name, sizeof s[n].name, "%s", NAME);                                       \
-    s[n].keras = KERAS;                                                                       \
-    s[n].expect = EXPECT;                                                                     \
-    s[n].text = EXPR;                                                                         \
-    ++n;                                                                                      \
+#define ADD(NAME, KERAS, EXPECT, EXPR)                                                             \
+  do {                                                                                             \
+    snprintf(s[n].name, sizeof s[n].name, "%s", NAME);                                             \
+    s[n].keras = KERAS;                                                                            \
+    s[n].expect = EXPECT;                                                                          \
+    s[n].text = EXPR;                                                                              \
+    ++n;                                                                                           \
   } while (0)
 
   /* Two chained arrays: gated Tanh (K 3) into ReLU (K 2) with head bias. */
   const arr_cfg two[2] = {
-    {1, 1, 3, 4, 3, 3, {1, 2, 4}, true, false, "Tanh"},
-    {4, 1, 1, 3, 2, 2, {1, 8}, false, true, "ReLU"},
+      {1, 1, 3, 4, 3, 3, {1, 2, 4}, true, false, "Tanh"},
+      {4, 1, 1, 3, 2, 2, {1, 8}, false, true, "ReLU"},
   };
   arr_cfg one = {1, 1, 1, 2, 2, 2, {1, 2}, false, true, "Tanh"};
   arr_cfg acts[4] = {one, one, one, one};
@@ -296,34 +315,41 @@ int samples_make(sample_file **out)
   ADD("good_keras.json", true, NULL, keras(K_GOOD, &s[n].len));
 
   /* Syntax and structure. */
-  ADD("not_json.nam", false, "not valid JSON", dup_text("{\"version\": \"0.5.0\", oops", &s[n].len));
+  ADD("not_json.nam", false, "not valid JSON",
+      dup_text("{\"version\": \"0.5.0\", oops", &s[n].len));
   ADD("empty.nam", false, "not valid JSON", dup_text("", &s[n].len));
   ADD("array.nam", false, "not an object", dup_text("[1, 2, 3]", &s[n].len));
   ADD("neither.json", false, "not a model file", dup_text("{\"hello\": 1}", &s[n].len));
   ADD("no_weights.nam", false, "missing key \"weights\"",
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"LSTM\", \"config\": "
-               "{\"hidden_size\": 2, \"num_layers\": 1}}", &s[n].len));
+               "{\"hidden_size\": 2, \"num_layers\": 1}}",
+               &s[n].len));
   ADD("no_config.nam", false, "missing key \"config\"",
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"LSTM\", \"weights\": []}", &s[n].len));
   ADD("no_version.nam", false, "missing key \"version\"",
       dup_text("{\"architecture\": \"LSTM\", \"config\": {}, \"weights\": []}", &s[n].len));
   ADD("no_hidden.nam", false, "missing key \"hidden_size\" in config",
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"LSTM\", \"config\": "
-               "{\"num_layers\": 1}, \"weights\": []}", &s[n].len));
+               "{\"num_layers\": 1}, \"weights\": []}",
+               &s[n].len));
   ADD("weights_type.nam", false, "\"weights\" must be an array",
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"LSTM\", \"config\": "
-               "{\"hidden_size\": 2, \"num_layers\": 1}, \"weights\": \"many\"}", &s[n].len));
+               "{\"hidden_size\": 2, \"num_layers\": 1}, \"weights\": \"many\"}",
+               &s[n].len));
   ADD("int_type.nam", false, "\"hidden_size\" in config must be an integer, not a string",
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"LSTM\", \"config\": "
-               "{\"hidden_size\": \"2\", \"num_layers\": 1}, \"weights\": []}", &s[n].len));
+               "{\"hidden_size\": \"2\", \"num_layers\": 1}, \"weights\": []}",
+               &s[n].len));
   ADD("bool_type.nam", false, "\"gated\" in config.layers[0] must be true or false",
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"WaveNet\", \"config\": {\"layers\": "
                "[{\"input_size\": 1, \"condition_size\": 1, \"head_size\": 1, \"channels\": 2, "
                "\"kernel_size\": 2, \"dilations\": [1], \"activation\": \"Tanh\", \"gated\": 1, "
-               "\"head_bias\": false}], \"head_scale\": 1}, \"weights\": []}", &s[n].len));
+               "\"head_bias\": false}], \"head_scale\": 1}, \"weights\": []}",
+               &s[n].len));
   ADD("arch.nam", false, "unknown architecture \"ConvNet\"",
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"ConvNet\", \"config\": {}, "
-               "\"weights\": []}", &s[n].len));
+               "\"weights\": []}",
+               &s[n].len));
   ADD("version06.nam", false, "unsupported file version \"0.6.0\"",
       nam_wavenet("0.6.0", &one, 1, 0, -1, NULL, &s[n].len));
   ADD("version_text.nam", false, "unreadable file version",
@@ -334,8 +360,7 @@ int samples_make(sample_file **out)
       nam_wavenet("0.5.0", &one, 1, -1, -1, NULL, &s[n].len));
   ADD("count_long.nam", false, "expected 42 weights, found 43",
       nam_wavenet("0.5.0", &one, 1, 1, -1, NULL, &s[n].len));
-  ADD("count_lstm.nam", false, "expected 160 weights, found 159",
-      nam_lstm(2, 3, -1, &s[n].len));
+  ADD("count_lstm.nam", false, "expected 160 weights, found 159", nam_lstm(2, 3, -1, &s[n].len));
   ADD("inf_weight.nam", false, "weight 5 is not finite",
       nam_wavenet("0.5.0", &one, 1, 0, 5, "1e39", &s[n].len));
   ADD("huge_weight.nam", false, "weight 3 is not finite",
@@ -350,8 +375,9 @@ int samples_make(sample_file **out)
   wide.ch = 100000;
   ADD("channels_huge.nam", false, "\"channels\" in config.layers[0] is 100000, outside [1, 1024]",
       nam_wavenet("0.5.0", &wide, 1, 0, -1, NULL, &s[n].len));
-  arr_cfg deep = {1, 1, 1, 1024, 64, 8, {65536, 65536, 65536, 65536, 65536, 65536, 65536, 65536},
-                  true, false, "Tanh"};
+  arr_cfg deep = {
+      1,    1,     1,     1024, 64, 8, {65536, 65536, 65536, 65536, 65536, 65536, 65536, 65536},
+      true, false, "Tanh"};
   ADD("rf_huge.nam", false, "receptive field over",
       nam_wavenet("0.5.0", &deep, 1, 0, -1, NULL, &s[n].len));
   arr_cfg big = {1, 1, 1, 1024, 64, 1, {1}, true, false, "Tanh"};
@@ -359,12 +385,14 @@ int samples_make(sample_file **out)
       nam_wavenet("0.5.0", &big, 1, 0, -1, NULL, &s[n].len));
   ADD("lstm_huge.nam", false, "model too large",
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"LSTM\", \"config\": "
-               "{\"hidden_size\": 1024, \"num_layers\": 200}, \"weights\": []}", &s[n].len));
+               "{\"hidden_size\": 1024, \"num_layers\": 200}, \"weights\": []}",
+               &s[n].len));
   ADD("dilation0.nam", false, "dilation 1 of config.layers[0] is 0",
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"WaveNet\", \"config\": {\"layers\": "
                "[{\"input_size\": 1, \"condition_size\": 1, \"head_size\": 1, \"channels\": 2, "
                "\"kernel_size\": 2, \"dilations\": [1, 0], \"activation\": \"Tanh\", \"gated\": "
-               "false, \"head_bias\": false}], \"head_scale\": 1}, \"weights\": []}", &s[n].len));
+               "false, \"head_bias\": false}], \"head_scale\": 1}, \"weights\": []}",
+               &s[n].len));
   arr_cfg chain[2] = {two[0], two[1]};
   chain[1].in = 5;
   ADD("chain.nam", false, "does not match the 4 channels",
@@ -373,10 +401,12 @@ int samples_make(sample_file **out)
       nam_wavenet("0.5.0", &acts[3], 1, 0, -1, NULL, &s[n].len));
   ADD("head.nam", false, "post-stack \"head\" is not supported",
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"WaveNet\", \"config\": {\"layers\": "
-               "[], \"head\": {\"channels\": 2}, \"head_scale\": 1}, \"weights\": []}", &s[n].len));
+               "[], \"head\": {\"channels\": 2}, \"head_scale\": 1}, \"weights\": []}",
+               &s[n].len));
   ADD("linear_rf.nam", false, "\"receptive_field\" in config is 0",
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"Linear\", \"config\": "
-               "{\"receptive_field\": 0, \"bias\": true}, \"weights\": []}", &s[n].len));
+               "{\"receptive_field\": 0, \"bias\": true}, \"weights\": []}",
+               &s[n].len));
 
   /* Keras. */
   ADD("k_rows.json", true, "kernel of layers[0] (lstm) has 2 rows, expected 1",
@@ -384,21 +414,22 @@ int samples_make(sample_file **out)
   ADD("k_type.json", true, "unsupported layer type \"conv2d\" in layers[1]",
       keras(K_TYPE, &s[n].len));
   ADD("k_grubias.json", true, "reset_after=True", keras(K_GRUBIAS, &s[n].len));
-  ADD("k_nonfinite.json", true, "kernel of layers[1] (gru): value 0 is not finite", keras(K_NONFINITE, &s[n].len));
+  ADD("k_nonfinite.json", true, "kernel of layers[1] (gru): value 0 is not finite",
+      keras(K_NONFINITE, &s[n].len));
   ADD("k_out2.json", true, "the last layer has 2 outputs", keras(K_OUT2, &s[n].len));
   ADD("k_skip.json", true, "in_skip 2 is not supported", keras(K_SKIP, &s[n].len));
   ADD("k_act.json", true, "unsupported activation \"softmax\" in layers[2]",
       keras(K_ACT, &s[n].len));
   ADD("k_nolayers.json", true, "missing key \"layers\"", keras(K_NOLAYERS, &s[n].len));
-  ADD("k_wtype.json", true, "\"weights\" of layers[4] must be an array",
-      keras(K_WTYPE, &s[n].len));
+  ADD("k_wtype.json", true, "\"weights\" of layers[4] must be an array", keras(K_WTYPE, &s[n].len));
   ADD("k_units.json", true, "\"shape\" in layers[0] must be a non-empty array",
       dup_text("{\"layers\": [{\"type\": \"dense\", \"shape\": 5, \"weights\": [[[1]], [0]]}]}",
                &s[n].len));
 
   /* Splitting "weights" from the rest (models/json_split.c) and the caps. */
-#define LINEAR_HEAD "{\"version\": \"0.5.0\", \"architecture\": \"Linear\", \"config\": " \
-                    "{\"receptive_field\": 2, \"bias\": false}, "
+#define LINEAR_HEAD                                                                                \
+  "{\"version\": \"0.5.0\", \"architecture\": \"Linear\", \"config\": "                            \
+  "{\"receptive_field\": 2, \"bias\": false}, "
   ADD("trailing_comma.nam", false, "not valid JSON: a syntax error in \"weights\"",
       dup_text(LINEAR_HEAD "\"weights\": [0.5, 0.25,]}", &s[n].len));
   ADD("weight_string.nam", false, "weight 1 is a string, not a number",
@@ -407,15 +438,13 @@ int samples_make(sample_file **out)
       dup_text(LINEAR_HEAD "\"weights\": [0.5, 0.250000000000000000000000000000000001]}",
                &s[n].len));
   ADD("after_weights.nam", false, "not valid JSON: a syntax error at line 1, column 145 (byte 145)",
-      dup_text(LINEAR_HEAD "\"weights\": [0.5, 0.25], \"metadata\": {\"name\": oops}}",
-               &s[n].len));
+      dup_text(LINEAR_HEAD "\"weights\": [0.5, 0.25], \"metadata\": {\"name\": oops}}", &s[n].len));
   ADD("escaped_key.nam", false, NULL,
       dup_text(LINEAR_HEAD "\"weight\\u0073\": [0.5, 0.25]}", &s[n].len));
   ADD("bom.nam", false, NULL,
       dup_text("\xEF\xBB\xBF" LINEAR_HEAD "\"weights\": [0.5, 0.25]}", &s[n].len));
   ADD("long_name.nam", false, NULL, long_name(&s[n].len));
-  ADD("many_values.json", true, "too many JSON values outside \"weights\"",
-      many_values(&s[n].len));
+  ADD("many_values.json", true, "too many JSON values outside \"weights\"", many_values(&s[n].len));
 #undef LINEAR_HEAD
 #undef ADD
   *out = s;

@@ -13,10 +13,10 @@
 #include <stddef.h>
 
 typedef struct {
-  char name[64];     /**< file name, e.g. "bad_count.nam" */
-  char *text;        /**< content (malloc'd) */
+  char name[64]; /**< file name, e.g. "bad_count.nam" */
+  char *text;    /**< content (malloc'd) */
   size_t len;
-  bool keras;        /**< a keras/RTNeural file (else .nam) */
+  bool keras;         /**< a keras/RTNeural file (else .nam) */
   const char *expect; /**< NULL: must load; else a substring of the error */
 } sample_file;
 

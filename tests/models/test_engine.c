@@ -65,8 +65,8 @@ static void naive_wavenet(const qm_desc *d, const float *x, double *y)
         }
         double av[64];
         for (int c = 0; c < C; ++c)
-          av[c] = A->gated ? act(A->activation, z[c]) / (1 + exp(-z[C + c]))
-                           : act(A->activation, z[c]);
+          av[c] =
+              A->gated ? act(A->activation, z[c]) / (1 + exp(-z[C + c])) : act(A->activation, z[c]);
         for (int c = 0; c < C; ++c) {
           double s = X[t * C + c] + L->b1x1[c];
           for (int i = 0; i < C; ++i)
@@ -123,7 +123,8 @@ int main(void)
   static float x[T], y[T];
   static double ref[T];
   for (int t = 0; t < T; ++t)
-    x[t] = 0.8f * sinf(0.013f * (float)t) * sinf(0.0021f * (float)t) + 0.05f * sinf(1.3f * (float)t);
+    x[t] =
+        0.8f * sinf(0.013f * (float)t) * sinf(0.0021f * (float)t) + 0.05f * sinf(1.3f * (float)t);
   for (int i = 0; i < n; ++i) {
     if (s[i].expect || s[i].keras || !strstr(s[i].name, "good_") || strstr(s[i].name, "lstm"))
       continue;
@@ -163,8 +164,8 @@ int main(void)
         }
         double esr = num / (den > 0 ? den : 1);
         bool ok = esr <= 1e-9 && mx <= 1e-5;
-        printf("%s %-20s %s chunk %3d  ESR %.2e  max|err| %.2e\n", ok ? "ok  " : "FAIL",
-               s[i].name, fast ? "qk  " : "libm", chunks[ci], esr, mx);
+        printf("%s %-20s %s chunk %3d  ESR %.2e  max|err| %.2e\n", ok ? "ok  " : "FAIL", s[i].name,
+               fast ? "qk  " : "libm", chunks[ci], esr, mx);
         failures += !ok;
         qm_model_free(m);
       }

@@ -87,8 +87,8 @@ static void test_special_files(const char *dir)
 }
 
 /** Write len bytes of text to DIR/name; the path goes to path. */
-static bool write_file(const char *dir, const char *name, const char *text, size_t len,
-                       char *path, size_t pathlen)
+static bool write_file(const char *dir, const char *name, const char *text, size_t len, char *path,
+                       size_t pathlen)
 {
   snprintf(path, pathlen, "%s/%s", dir, name);
   FILE *f = fopen(path, "wb");
@@ -106,8 +106,7 @@ static bool write_file(const char *dir, const char *name, const char *text, size
    Defect 14: a refusal names the file, the kind of problem and where it
    is, and never repeats what the file says: `secret` must not appear.
 */
-static void check_no_echo(const char *path, const char *name, const char *secret,
-                          const char *where)
+static void check_no_echo(const char *path, const char *name, const char *secret, const char *where)
 {
   char err[512];
   qm_desc *d;
@@ -174,7 +173,7 @@ static bool clean_utf8(const char *s)
   const unsigned char *p = (const unsigned char *)s;
   while (*p) {
     unsigned c = *p++;
-    int more = c < 0x80            ? 0
+    int more = c < 0x80             ? 0
                : (c & 0xE0) == 0xC0 ? 1
                : (c & 0xF0) == 0xE0 ? 2
                : (c & 0xF8) == 0xF0 ? 3

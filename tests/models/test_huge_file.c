@@ -122,9 +122,11 @@ static bool write_lstm(const char *path, size_t size)
   FILE *f = fopen(path, "w");
   if (!f)
     return false;
-  int head = fprintf(f, "{\"version\": \"0.5.4\", \"architecture\": \"LSTM\", \"config\": "
-                        "{\"input_size\": 1, \"hidden_size\": %d, \"num_layers\": 2}, "
-                        "\"sample_rate\": 48000, \"weights\": [\n", HIDDEN);
+  int head = fprintf(f,
+                     "{\"version\": \"0.5.4\", \"architecture\": \"LSTM\", \"config\": "
+                     "{\"input_size\": 1, \"hidden_size\": %d, \"num_layers\": 2}, "
+                     "\"sample_rate\": 48000, \"weights\": [\n",
+                     HIDDEN);
   const char *tail = "]}";
   size_t total = head > 0 ? (size_t)head : 0;
   size_t per = (size - total - strlen(tail)) / lstm_weights;

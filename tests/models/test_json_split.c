@@ -38,8 +38,8 @@ static bool split_pieces(const char *text, size_t len, size_t piece, qm_doc *doc
     if (!qm_split_feed(&s, &c, text + at, len - at < piece ? len - at : piece))
       break;
   memset(doc, 0, sizeof *doc);
-  bool ok = qm_split_finish(&s, &c) &&
-            (doc->root = qm_parse_json(&c, s.rest, s.rest_len, &s)) != NULL;
+  bool ok =
+      qm_split_finish(&s, &c) && (doc->root = qm_parse_json(&c, s.rest, s.rest_len, &s)) != NULL;
   if (ok) {
     doc->w = s.w;
     doc->n_w = s.n_w;
@@ -92,8 +92,8 @@ static void check_same_weights(const char *name, const char *text, size_t len)
     }
     if (!ok) {
       /* Only the loader's own cap on a number's length may refuse it. */
-      CHECK(strstr(err, "characters in \"weights\""), "%s (pieces of %zu): %s", name,
-            pieces[p], err);
+      CHECK(strstr(err, "characters in \"weights\""), "%s (pieces of %zu): %s", name, pieces[p],
+            err);
       continue;
     }
     if (!doc.have_weights) {
@@ -197,13 +197,46 @@ int main(int argc, char **argv)
   }
 
   /* Numbers and separators, good and broken. */
-  static const char *const bodies[] = {
-      "[]", "[0]", "[-0]", "[1, 2.5, -3e2, 4E-2, 5e+1, 0.0]", "[ 1 ,\n\t2\r\n]",
-      "[1e-46]", "[123456789012345678]", "[3.4028235677973366e38]", "[3.4028236e38]",
-      "[1e400]", "[-1e400]", "[99999999999999999999]", "[1,]", "[,1]", "[1 2]", "[01]",
-      "[1.]", "[.5]", "[+1]", "[--1]", "[1e]", "[1e+]", "[0x10]", "[NaN]", "[Infinity]",
-      "[-]", "[1,,2]", "[1]]", "[[1]]", "[\"1\"]", "[null]", "[true]", "[{}]", "[1",
-      "[1,", "[1 ", "[", "[1e5.5]", "[1.5e5e5]", "[1-2]"};
+  static const char *const bodies[] = {"[]",
+                                       "[0]",
+                                       "[-0]",
+                                       "[1, 2.5, -3e2, 4E-2, 5e+1, 0.0]",
+                                       "[ 1 ,\n\t2\r\n]",
+                                       "[1e-46]",
+                                       "[123456789012345678]",
+                                       "[3.4028235677973366e38]",
+                                       "[3.4028236e38]",
+                                       "[1e400]",
+                                       "[-1e400]",
+                                       "[99999999999999999999]",
+                                       "[1,]",
+                                       "[,1]",
+                                       "[1 2]",
+                                       "[01]",
+                                       "[1.]",
+                                       "[.5]",
+                                       "[+1]",
+                                       "[--1]",
+                                       "[1e]",
+                                       "[1e+]",
+                                       "[0x10]",
+                                       "[NaN]",
+                                       "[Infinity]",
+                                       "[-]",
+                                       "[1,,2]",
+                                       "[1]]",
+                                       "[[1]]",
+                                       "[\"1\"]",
+                                       "[null]",
+                                       "[true]",
+                                       "[{}]",
+                                       "[1",
+                                       "[1,",
+                                       "[1 ",
+                                       "[",
+                                       "[1e5.5]",
+                                       "[1.5e5e5]",
+                                       "[1-2]"};
   for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; ++i)
     check_agrees(bodies[i]);
 
@@ -218,15 +251,16 @@ int main(int argc, char **argv)
   char err[256] = "";
   qm_doc doc;
   static const char escaped[] = "{\"weight\\u0073\": [0.5, 0.25]}";
-  CHECK(split_pieces(escaped, sizeof escaped - 1, 0, &doc, err, sizeof err) &&
-            !doc.have_weights && json_array_size(json_object_get(doc.root, "weights")) == 2,
+  CHECK(split_pieces(escaped, sizeof escaped - 1, 0, &doc, err, sizeof err) && !doc.have_weights &&
+            json_array_size(json_object_get(doc.root, "weights")) == 2,
         "escaped key: %s", err);
   qm_doc_free(&doc);
   static const char nested[] = "{\"layers\": [{\"weights\": [[1]]}], \"x\": {\"weights\": [2]}}";
   CHECK(split_pieces(nested, sizeof nested - 1, 0, &doc, err, sizeof err) && !doc.have_weights,
         "nested keys: %s", err);
   qm_doc_free(&doc);
-  static const char value[] = "{\"a\": \"weights\", \"weights\": \"many\", \"b\": [\"weights\", 1]}";
+  static const char value[] =
+      "{\"a\": \"weights\", \"weights\": \"many\", \"b\": [\"weights\", 1]}";
   CHECK(split_pieces(value, sizeof value - 1, 0, &doc, err, sizeof err) && !doc.have_weights &&
             json_is_string(json_object_get(doc.root, "weights")),
         "weights as a string: %s", err);

@@ -74,8 +74,8 @@ static void test_names(void)
     const char *n = qz_granularity_name((qz_granularity)i);
     CHECK(strcmp(n, "?") && qz_granularity_from_name(n, &g) && g == (qz_granularity)i,
           "granularity %d '%s' does not come back", i, n);
-    CHECK(strcmp(qz_granularity_label((qz_granularity)i), "?") != 0,
-          "granularity %d has no label", i);
+    CHECK(strcmp(qz_granularity_label((qz_granularity)i), "?") != 0, "granularity %d has no label",
+          i);
     for (int j = 0; j < i; ++j)
       CHECK(strcmp(n, qz_granularity_name((qz_granularity)j)) &&
                 strcmp(qz_granularity_label((qz_granularity)i),
@@ -151,8 +151,7 @@ static void test_round_trips(void)
     qm_setting_format(s, str[i], sizeof str[i]);
     qm_setting p;
     if (setting_from(str[i], &p)) {
-      CHECK(qm_setting_eq(&p, s) && same(&p, s), "'%s' parses to another setting",
-            str[i]);
+      CHECK(qm_setting_eq(&p, s) && same(&p, s), "'%s' parses to another setting", str[i]);
       char again[64];
       qm_setting_format(&p, again, sizeof again);
       CHECK(!strcmp(again, str[i]), "'%s' formats back as '%s'", str[i], again);
@@ -185,7 +184,8 @@ static void test_parse(void)
               a.granularity == QZ_PER_CHANNEL && a.activations == QM_ACTQ_DYNAMIC &&
               a.group == QZ_DEFAULT_GROUP && a.observer == QZ_OBS_PERCENTILE,
           "missing fields are linear, sym, channel, int8 dynamic");
-  if (setting_from("2:static:group:asym:pow2", &a) && setting_from("2:pow2:asym:group:calibrated", &b))
+  if (setting_from("2:static:group:asym:pow2", &a) &&
+      setting_from("2:pow2:asym:group:calibrated", &b))
     CHECK(qm_setting_eq(&a, &b) && a.activations == QM_ACTQ_STATIC && a.asymmetric &&
               a.mapping == QZ_POW2 && a.granularity == QZ_PER_GROUP,
           "fields in any order; calibrated = static");
@@ -213,15 +213,14 @@ static void test_parse(void)
 
 static void test_normalise(void)
 {
-  static const int knob[][2] = {{32, 32}, {20, 32}, {19, 8}, {6, 8}, {5, 4}, {3, 4},
-                                {2, 2},   {0, 2},   {-5, 2}, {999, 32}};
+  static const int knob[][2] = {{32, 32}, {20, 32}, {19, 8}, {6, 8},  {5, 4},
+                                {3, 4},   {2, 2},   {0, 2},  {-5, 2}, {999, 32}};
   for (size_t i = 0; i < sizeof knob / sizeof knob[0]; ++i) {
     qm_setting s;
     qm_setting_default(&s);
     s.bits = knob[i][0];
     qm_setting_normalise(&s);
-    CHECK(s.bits == knob[i][1], "precision %d plays %d, want %d", knob[i][0], s.bits,
-          knob[i][1]);
+    CHECK(s.bits == knob[i][1], "precision %d plays %d, want %d", knob[i][0], s.bits, knob[i][1]);
   }
   qm_setting s;
   qm_setting_default(&s);

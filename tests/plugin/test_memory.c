@@ -16,9 +16,8 @@
   resident on purpose and subtracted, so the figure is the plugin's.
   Asserts: under 2 MB (2,000,000 bytes) per instance at 8 bits with int8
   dynamic activations (not under AddressSanitizer, whose redzones and
-  quarantine it would count: there it only runs, and reports a skip). It also prints the heap bytes in use per instance
-  (mallinfo2), which does not depend on how glibc returns memory to the
-  system.
+  quarantine it would count: there it only runs, and reports a skip). It also prints the heap bytes
+  in use per instance (mallinfo2), which does not depend on how glibc returns memory to the system.
 */
 #include "host.h"
 
@@ -97,7 +96,8 @@ int main(int argc, char **argv)
   const size_t n = 24064; /* half a second at 48 kHz, whole blocks of 256 */
   float *x = malloc(n * sizeof(float));
   for (size_t i = 0; i < n; ++i)
-    x[i] = (float)(0.3 * sin(2 * M_PI * 110.0 * (double)i / 48000.0) * exp(-2.0 * (double)i / 48000.0));
+    x[i] = (float)(0.3 * sin(2 * M_PI * 110.0 * (double)i / 48000.0) *
+                   exp(-2.0 * (double)i / 48000.0));
 
   qh_free(play(plugin, x, n, precision, activations)); /* what the process pays once */
   malloc_trim(0);
@@ -112,8 +112,8 @@ int main(int argc, char **argv)
   const long page = sysconf(_SC_PAGESIZE);
   const long host_bytes = ((long)sizeof(qhost) + page - 1) / page * page;
   const double per = ((double)(r1 - r0) - (double)made * (double)host_bytes) / (made ? made : 1);
-  const double heap_per = ((double)h1 - (double)h0 - (double)made * (double)sizeof(qhost)) /
-                          (made ? made : 1);
+  const double heap_per =
+      ((double)h1 - (double)h0 - (double)made * (double)sizeof(qhost)) / (made ? made : 1);
   printf("%d instances at precision %d, activations %d: resident +%.2f MB (%.0f bytes) per "
          "instance, heap in use +%.2f MB per instance (test host's %ld bytes each subtracted)\n",
          made, precision, activations, per / 1e6, per, heap_per / 1e6, host_bytes);

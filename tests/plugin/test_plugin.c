@@ -5,8 +5,8 @@
   Usage: test_plugin BUNDLE_DIR NAM_REFERENCE_DIR TMP_DIR
   Asserts, each printed with its figures:
   - FP32 output through the plugin equals the engine's float reference
-    bit-exactly (both through the output DC blocker) and matches wavenet_a1_standard.nam-core.wav (ESR <= 1e-8),
-    the model being loaded by patch:Set;
+    bit-exactly (both through the output DC blocker) and matches wavenet_a1_standard.nam-core.wav
+  (ESR <= 1e-8), the model being loaded by patch:Set;
   - output identical across block sizes 1, 64, 256 and random sizes;
   - switching precision every 100 ms does not click: the largest
     sample-to-sample step near each switch is within the largest step of
@@ -128,8 +128,10 @@ static void test_fp32(const float *x, size_t n)
   qt_dcblock_init(&dc, 48000);
   qt_dcblock_run(&dc, e, (int)n);
   size_t fd = first_diff(y, e, n);
-  CHECK(fd == n, "plugin FP32 == engine float reference + DC blocker bit-exact (first difference "
-        "at %zu of %zu)", fd, n);
+  CHECK(fd == n,
+        "plugin FP32 == engine float reference + DC blocker bit-exact (first difference "
+        "at %zu of %zu)",
+        fd, n);
   if (core && nref == n) {
     qt_dcblock_init(&dc, 48000);
     qt_dcblock_run(&dc, core, (int)n);
@@ -201,10 +203,13 @@ static void test_blocks(const float *x, size_t n, int precision)
            the plugin cannot be: hold it to the engine's own tolerance. */
         CHECK(md <= 1e-5 && esr(y, y0, 0, n) <= 1e-11,
               "block %-16s = block 1 within float rounding (first difference %zu; max|diff| "
-              "%.3g, ESR %.3g)", label, fd, md, esr(y, y0, 0, n));
+              "%.3g, ESR %.3g)",
+              label, fd, md, esr(y, y0, 0, n));
       else
-        CHECK(fd == n, "block %-16s identical to block 1 (first difference at %zu; max|diff| "
-              "%.3g, ESR %.3g)", label, fd, md, esr(y, y0, 0, n));
+        CHECK(fd == n,
+              "block %-16s identical to block 1 (first difference at %zu; max|diff| "
+              "%.3g, ESR %.3g)",
+              label, fd, md, esr(y, y0, 0, n));
     }
     qh_free(h);
   }
@@ -220,7 +225,7 @@ typedef struct {
   size_t period;
   size_t *switch_at;
   int n_switch;
-  int loads;      /**< also load models at two points */
+  int loads; /**< also load models at two points */
   int hist_layer;
 } switch_plan;
 
@@ -318,8 +323,8 @@ static void test_esr_port(const float *x, size_t n, int precision)
   /* the window: the last 50 segments of 960 samples (1 s at 48 kHz) */
   size_t end = n / 960 * 960, start = end - 48000;
   double off = 10 * log10(esr(yq, yr, start, end));
-  CHECK(fabs(port - off) < 0.01, "esr_db port %.4f dB, offline %.4f dB (|diff| %.5f < 0.01)",
-        port, off, fabs(port - off));
+  CHECK(fabs(port - off) < 0.01, "esr_db port %.4f dB, offline %.4f dB (|diff| %.5f < 0.01)", port,
+        off, fabs(port - off));
   printf("        weight_bytes %.0f, dsp_ratio %.3f, clipped %.0f/s\n",
          h->ctl[QT_PORT_WEIGHT_BYTES], h->ctl[QT_PORT_DSP_RATIO], h->ctl[QT_PORT_CLIPPED]);
   qh_free(h);
@@ -327,7 +332,8 @@ static void test_esr_port(const float *x, size_t n, int precision)
   free(yr);
 }
 
-/* ---- 5. Real-time safety ------------------------------------------------------------------------ */
+/* ---- 5. Real-time safety ------------------------------------------------------------------------
+ */
 
 static void test_rt(const float *x, size_t n)
 {
@@ -357,7 +363,8 @@ static void test_rt(const float *x, size_t n)
   free(y);
 }
 
-/* ---- 6. Eight instances ---------------------------------------------------------------------------- */
+/* ---- 6. Eight instances
+ * ---------------------------------------------------------------------------- */
 
 static void set_controls(qhost *h, int i)
 {
@@ -408,7 +415,8 @@ static void test_instances(const float *x, size_t n)
   CHECK(same == 8, "%d of 8 instances interleaved give exactly their output alone", same);
 }
 
-/* ---- 7. State ------------------------------------------------------------------------------------------- */
+/* ---- 7. State
+ * ------------------------------------------------------------------------------------------- */
 
 static const void *get_port(const char *sym, void *user, uint32_t *size, uint32_t *type)
 {
@@ -432,8 +440,7 @@ static void set_port(const char *sym, void *user, const void *value, uint32_t si
   LilvNode *sn = lilv_new_string(world, sym);
   const LilvPort *p = lilv_plugin_get_port_by_symbol(plugin, sn);
   lilv_node_free(sn);
-  if (!p || size != sizeof(float) ||
-      type != qh_map()->map(qh_map()->handle, LV2_ATOM__Float))
+  if (!p || size != sizeof(float) || type != qh_map()->map(qh_map()->handle, LV2_ATOM__Float))
     return;
   h->ctl[lilv_port_get_index(plugin, p)] = *(const float *)value;
 }
@@ -445,8 +452,8 @@ static void test_state(const float *x, size_t n)
   char mdir[1200], mpath[1300], sdir[1200], cmd[8192];
   snprintf(mdir, sizeof mdir, "%s/state-models", tmp_dir);
   snprintf(sdir, sizeof sdir, "%s/state-saved", tmp_dir);
-  snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s' && mkdir -p '%s' && cp '%s' '%s/amp.nam'", mdir,
-           sdir, mdir, model_path, mdir);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s' && mkdir -p '%s' && cp '%s' '%s/amp.nam'", mdir, sdir,
+           mdir, model_path, mdir);
   if (system(cmd) != 0) {
     CHECK(false, "preparing %s", mdir);
     return;
@@ -471,8 +478,8 @@ static void test_state(const float *x, size_t n)
      directory as its own temporaries and removes them) */
   char scratch[1300];
   snprintf(scratch, sizeof scratch, "%s/scratch", tmp_dir);
-  LilvState *st = lilv_state_new_from_instance(plugin, a->inst, qh_map(), scratch, sdir, sdir,
-                                               sdir, get_port, a, LV2_STATE_IS_POD, a->features);
+  LilvState *st = lilv_state_new_from_instance(plugin, a->inst, qh_map(), scratch, sdir, sdir, sdir,
+                                               get_port, a, LV2_STATE_IS_POD, a->features);
   CHECK(st != NULL, "lilv_state_new_from_instance");
   if (!st)
     return;
@@ -534,7 +541,8 @@ static void test_state(const float *x, size_t n)
   free(y);
 }
 
-/* ---- 8. Broken file, NaN -------------------------------------------------------------------------------- */
+/* ---- 8. Broken file, NaN
+ * -------------------------------------------------------------------------------- */
 
 static void test_broken(const float *x, size_t n)
 {
@@ -577,7 +585,8 @@ static void test_broken(const float *x, size_t n)
     silent &= y1[i] == 0.0f;
   for (size_t i = 0; i < n; ++i)
     finite &= isfinite(y1[i]) != 0;
-  CHECK(silent && finite, "the NaN block is silent (%d) and all output finite (%d)", silent, finite);
+  CHECK(silent && finite, "the NaN block is silent (%d) and all output finite (%d)", silent,
+        finite);
   /* recovery: after the block the model restarted from its steady state,
      exactly as a fresh instance fed the rest of the input */
   qhost *g = with_model(48000);
@@ -585,7 +594,8 @@ static void test_broken(const float *x, size_t n)
   qh_settle(g);
   qh_render(g, x + at + 64, y0, n - at - 64, 64, 0, NULL, NULL);
   size_t fd2 = first_diff(y0, y1 + at + 64, n - at - 64);
-  CHECK(fd2 == n - at - 64, "recovered: output after it equals a fresh start (first diff %zu)", fd2);
+  CHECK(fd2 == n - at - 64, "recovered: output after it equals a fresh start (first diff %zu)",
+        fd2);
   qh_free(h);
   qh_free(g);
   free(xn);
@@ -593,7 +603,8 @@ static void test_broken(const float *x, size_t n)
   free(y1);
 }
 
-/* ---- 9. Rate mismatch ------------------------------------------------------------------------------- */
+/* ---- 9. Rate mismatch
+ * ------------------------------------------------------------------------------- */
 
 static void test_resample(void)
 {

@@ -152,10 +152,7 @@ static double count_weights(size_t i, double v)
   n_weights = i + 1;
   return v;
 }
-static double huge_head_scale(size_t i, double v)
-{
-  return i + 1 == n_weights ? 3e37 : v;
-}
+static double huge_head_scale(size_t i, double v) { return i + 1 == n_weights ? 3e37 : v; }
 
 /* ---- Timing -------------------------------------------------------------------------------- */
 
@@ -176,7 +173,8 @@ static timing time_blocks(qhost *h, const float *x, int blocks, const bool *bad)
 {
   timing t;
   memset(&t, 0, sizeof t);
-  double *tn = malloc(sizeof(double) * (size_t)blocks), *tb = malloc(sizeof(double) * (size_t)blocks);
+  double *tn = malloc(sizeof(double) * (size_t)blocks),
+         *tb = malloc(sizeof(double) * (size_t)blocks);
   int nn = 0, nb = 0;
   float in[BLOCK], out[BLOCK];
   t.silent_bad = t.finite = true;
@@ -331,10 +329,10 @@ static void test_huge_refused(void)
   free(y1);
 }
 
-/* ---- Bit-exact recovery ----------------------------------------------------------------------- */
+/* ---- Bit-exact recovery -----------------------------------------------------------------------
+ */
 
-static void test_recover_exact(const char *what, const char *model, int precision,
-                               int activations)
+static void test_recover_exact(const char *what, const char *model, int precision, int activations)
 {
   printf("After a NaN block = a fresh start: %s\n", what);
   const size_t n = 96000, at = 24064;
@@ -348,8 +346,10 @@ static void test_recover_exact(const char *what, const char *model, int precisio
   const size_t rest = n - at - BLOCK;
   qh_render(f, x + at + BLOCK, g, rest, BLOCK, 0, NULL, NULL);
   size_t fd = first_diff(g, y + at + BLOCK, rest);
-  CHECK(fd == rest, "%s: output after the NaN block equals a fresh instance's (first difference "
-        "%zu of %zu)", what, fd, rest);
+  CHECK(fd == rest,
+        "%s: output after the NaN block equals a fresh instance's (first difference "
+        "%zu of %zu)",
+        what, fd, rest);
   qh_free(h);
   qh_free(f);
   free(x);

@@ -128,10 +128,8 @@ static void test_port_row(uint32_t i, const LilvPort *port, const qt_port_info *
     unsigned flag;
     const char *uri;
   } props[] = {
-      {QT_PROP_OPTIONAL, LV2_CORE__connectionOptional},
-      {QT_PROP_INTEGER, LV2_CORE__integer},
-      {QT_PROP_ENUMERATION, LV2_CORE__enumeration},
-      {QT_PROP_TOGGLED, LV2_CORE__toggled},
+      {QT_PROP_OPTIONAL, LV2_CORE__connectionOptional},    {QT_PROP_INTEGER, LV2_CORE__integer},
+      {QT_PROP_ENUMERATION, LV2_CORE__enumeration},        {QT_PROP_TOGGLED, LV2_CORE__toggled},
       {QT_PROP_REPORTS_LATENCY, LV2_CORE__reportsLatency},
   };
   char buf[1024], tbuf[1024];
@@ -157,8 +155,8 @@ static void test_port_row(uint32_t i, const LilvPort *port, const qt_port_info *
   else if (lilv_port_is_a(plugin, port, ctl))
     kind = is_in ? QT_KIND_CONTROL_IN : QT_KIND_CONTROL_OUT;
   if (kind != (int)t->kind || is_in == is_out)
-    port_differs(i, sym, "kind", "Turtle %d (input %d, output %d), table %d", kind, is_in,
-                 is_out, (int)t->kind);
+    port_differs(i, sym, "kind", "Turtle %d (input %d, output %d), table %d", kind, is_in, is_out,
+                 (int)t->kind);
   lilv_node_free(in);
   lilv_node_free(out);
   lilv_node_free(audio);
@@ -169,8 +167,8 @@ static void test_port_row(uint32_t i, const LilvPort *port, const qt_port_info *
   LilvNode *name = lilv_port_get_name(plugin, port);
   port_same_str(i, sym, "name", name ? lilv_node_as_string(name) : NULL, t->name);
   lilv_node_free(name);
-  port_same_str(i, sym, "comment",
-                port_one(port, LILV_NS_RDFS "comment", i, sym, buf, sizeof buf), t->comment);
+  port_same_str(i, sym, "comment", port_one(port, LILV_NS_RDFS "comment", i, sym, buf, sizeof buf),
+                t->comment);
 
   /* minimum, maximum, default: present exactly on control ports */
   LilvNode *def = NULL, *min = NULL, *max = NULL;
@@ -187,8 +185,7 @@ static void test_port_row(uint32_t i, const LilvPort *port, const qt_port_info *
         port_differs(i, sym, range[k].field, "Turtle %s on a port without a range",
                      lilv_node_as_string(range[k].turtle));
     } else if (!range[k].turtle) {
-      port_differs(i, sym, range[k].field, "none in the Turtle, table %g",
-                   (double)range[k].table);
+      port_differs(i, sym, range[k].field, "none in the Turtle, table %g", (double)range[k].table);
     } else if (lilv_node_as_float(range[k].turtle) != range[k].table) {
       port_differs(i, sym, range[k].field, "Turtle %s, table %.9g",
                    lilv_node_as_string(range[k].turtle), (double)range[k].table);
@@ -203,8 +200,7 @@ static void test_port_row(uint32_t i, const LilvPort *port, const qt_port_info *
   LilvScalePoints *sps = lilv_port_get_scale_points(plugin, port);
   unsigned n_sp = sps ? lilv_scale_points_size(sps) : 0;
   if (n_sp != (unsigned)t->n_points)
-    port_differs(i, sym, "scale points", "%u in the Turtle, %d in the table", n_sp,
-                 t->n_points);
+    port_differs(i, sym, "scale points", "%u in the Turtle, %d in the table", n_sp, t->n_points);
   for (int k = 0; k < t->n_points; ++k) {
     for (int m = 0; m < k; ++m)
       if (t->points[m].value == t->points[k].value)
@@ -212,7 +208,8 @@ static void test_port_row(uint32_t i, const LilvPort *port, const qt_port_info *
                      (double)t->points[k].value);
     bool found = false;
     const char *label = NULL;
-    LILV_FOREACH (scale_points, it, sps) {
+    LILV_FOREACH(scale_points, it, sps)
+    {
       const LilvScalePoint *sp = lilv_scale_points_get(sps, it);
       if (lilv_node_as_float(lilv_scale_point_get_value(sp)) == t->points[k].value) {
         found = true;
@@ -232,8 +229,7 @@ static void test_port_row(uint32_t i, const LilvPort *port, const qt_port_info *
                 qt_port_unit_uri(t->unit));
   if (t->group)
     snprintf(tbuf, sizeof tbuf, "%s%s", QUANTONE_NS, t->group);
-  port_same_str(i, sym, "group",
-                port_one(port, LV2_PORT_GROUPS__group, i, sym, buf, sizeof buf),
+  port_same_str(i, sym, "group", port_one(port, LV2_PORT_GROUPS__group, i, sym, buf, sizeof buf),
                 t->group ? tbuf : NULL);
   port_same_str(i, sym, "designation",
                 port_one(port, LV2_CORE__designation, i, sym, buf, sizeof buf),
@@ -246,7 +242,8 @@ static void test_port_row(uint32_t i, const LilvPort *port, const qt_port_info *
   /* port properties: the same set, and none the table cannot say */
   unsigned have = 0;
   LilvNodes *pp = lilv_port_get_properties(plugin, port);
-  LILV_FOREACH (nodes, it, pp) {
+  LILV_FOREACH(nodes, it, pp)
+  {
     const char *uri = lilv_node_as_string(lilv_nodes_get(pp, it));
     unsigned flag = 0;
     for (size_t k = 0; k < sizeof props / sizeof *props; ++k)
@@ -259,8 +256,8 @@ static void test_port_row(uint32_t i, const LilvPort *port, const qt_port_info *
   lilv_nodes_free(pp);
   for (size_t k = 0; k < sizeof props / sizeof *props; ++k)
     if ((have & props[k].flag) != (t->props & props[k].flag))
-      port_differs(i, sym, "port property", "%s %s in the Turtle, %s in the table",
-                   props[k].uri, have & props[k].flag ? "present" : "absent",
+      port_differs(i, sym, "port property", "%s %s in the Turtle, %s in the table", props[k].uri,
+                   have & props[k].flag ? "present" : "absent",
                    t->props & props[k].flag ? "present" : "absent");
 }
 
@@ -305,7 +302,8 @@ static void test_presets(void)
   LilvNodes *presets = lilv_plugin_get_related(plugin, preset_class);
   int n = 0;
   preset_bad = 0;
-  LILV_FOREACH (nodes, i, presets) {
+  LILV_FOREACH(nodes, i, presets)
+  {
     const LilvNode *pr = lilv_nodes_get(presets, i);
     lilv_world_load_resource(world, pr);
     LilvState *st = lilv_state_new_from_world(world, qh_map(), pr);
@@ -363,7 +361,8 @@ static void test_ports(void)
   LilvNode *unit_p = lilv_new_uri(world, LV2_UNITS__unit);
   for (uint32_t i = 0; i < np; ++i) {
     LilvNodes *u = lilv_port_get_value(plugin, lilv_plugin_get_port_by_index(plugin, i), unit_p);
-    LILV_FOREACH (nodes, it, u) {
+    LILV_FOREACH(nodes, it, u)
+    {
       const char *uri = lilv_node_as_string(lilv_nodes_get(u, it));
       if (strncmp(uri, LV2_UNITS_PREFIX, strlen(LV2_UNITS_PREFIX))) {
         printf("        port %u: unit %s\n", i, uri);
@@ -432,9 +431,10 @@ static void test_clamp(void)
       }
       nonfinite += nf != 0;
     }
-    qh_check(bad == 0, "%-12s at +-1e30, +-inf, NaN, max+1000, min-1000: finite, exactly as "
-          "clamped [%g, %g] / default %g (%d of 7 differ, %d non-finite)",
-          qt_port_info_get(p)->symbol, mins[p], maxs[p], defs[p], bad, nonfinite);
+    qh_check(bad == 0,
+             "%-12s at +-1e30, +-inf, NaN, max+1000, min-1000: finite, exactly as "
+             "clamped [%g, %g] / default %g (%d of 7 differ, %d non-finite)",
+             qt_port_info_get(p)->symbol, mins[p], maxs[p], defs[p], bad, nonfinite);
   }
   free(y);
   free(ref);
@@ -474,14 +474,14 @@ static void test_alive(void)
   int tail = frames_during(h, 1.1, &pos);
   int after = frames_during(h, 2.0, &pos);
   qh_check(tail > 0 && after == 0,
-        "keep-alives stopped: %d frames in the next 1.1 s (timeout 1 s), then %d in 2 s (0)",
-        tail, after);
+           "keep-alives stopped: %d frames in the next 1.1 s (timeout 1 s), then %d in 2 s (0)",
+           tail, after);
   int i0 = h->n_info, p0 = h->n_paths;
   qh_get(h);
   qh_settle(h);
   qh_check(h->n_info > i0 && h->n_paths > p0,
-        "patch:Get without a UI alive is still answered (model path %d, modelInfo %d)",
-        h->n_paths - p0, h->n_info - i0);
+           "patch:Get without a UI alive is still answered (model path %d, modelInfo %d)",
+           h->n_paths - p0, h->n_info - i0);
 
   h->alive_every = 16000;
   h->alive_count = 0;
@@ -490,7 +490,7 @@ static void test_alive(void)
   qh_ui_alive(h, false);
   int off = frames_during(h, 1.0, &pos);
   qh_check(on >= 20 && off == 0, "back alive: %d frames in 1 s; after uiAlive false: %d (0)", on,
-        off);
+           off);
   qh_free(h);
 }
 
@@ -523,8 +523,8 @@ static void test_dc(void)
   static const int prec[] = {32, 8, 4, 2};
   const size_t n = 3 * 48000, tail = 48000; /* mean over [1 s, 3 s) */
   float *zero = calloc(n, sizeof(float)), *y = malloc(n * sizeof(float));
-  printf("        %-32s %-8s %10s %10s %10s %10s  (output mean)\n", "model",
-         "act", "32", "8", "4", "2");
+  printf("        %-32s %-8s %10s %10s %10s %10s  (output mean)\n", "model", "act", "32", "8", "4",
+         "2");
   printf("        (first row: mean of 3 s of silence from the start; second: mean of the\n"
          "        last 2 s of 3 s of silence after 0.5 s of signal)\n");
   for (int m = 0; m < nm; ++m) {
@@ -569,9 +569,10 @@ static void test_dc(void)
       for (int k = 0; k < 4; ++k)
         if (errs[k][0])
           printf("        (%d bits: %s)\n", prec[k], errs[k]);
-      qh_check(fabs(last[worst]) < 1e-3, "%s, %s activations: |mean| of the last 2 s %.2e at %d "
-            "bits, the largest (< 1e-3)",
-            names[m], act ? "dynamic" : "float", fabs(last[worst]), prec[worst]);
+      qh_check(fabs(last[worst]) < 1e-3,
+               "%s, %s activations: |mean| of the last 2 s %.2e at %d "
+               "bits, the largest (< 1e-3)",
+               names[m], act ? "dynamic" : "float", fabs(last[worst]), prec[worst]);
     }
   }
   for (int m = 0; m < nm; ++m)
@@ -601,9 +602,9 @@ static void test_silence(int precision)
   }
   float end = h->ctl[QT_PORT_ESR_DB];
   qh_check(playing > -119.0f && fabsf(end - playing) < 0.5f && hi - lo < 1.0f,
-        "esr_db %.2f dB playing; through 3 s of silence %.2f .. %.2f, at the end %.2f "
-        "(holds: within 0.5 dB, range < 1 dB)",
-        playing, lo, hi, end);
+           "esr_db %.2f dB playing; through 3 s of silence %.2f .. %.2f, at the end %.2f "
+           "(holds: within 0.5 dB, range < 1 dB)",
+           playing, lo, hi, end);
   free(y);
   qh_free(h);
 }

@@ -87,12 +87,13 @@ static void test_storm(void)
   int fails = h->n_sched_fail - fails0;
   CHECK(fails == 0, "%d schedule_work() calls refused (queue full) during %d requests", fails,
         storm);
-  CHECK(parsed <= 2 && parsed >= 1,
-        "%ld files parsed for %d requests (%ld while they kept coming)", parsed, storm,
-        parsed_storm);
+  CHECK(parsed <= 2 && parsed >= 1, "%ld files parsed for %d requests (%ld while they kept coming)",
+        parsed, storm, parsed_storm);
   CHECK(!strcmp(h->last_path, last), "the last request plays: %s", h->last_path);
-  CHECK(heard4 >= 0, "precision 4, set during the storm, playing %d blocks later (-1: not "
-        "before the storm ended, %d blocks later)", heard4, storm - change);
+  CHECK(heard4 >= 0,
+        "precision 4, set during the storm, playing %d blocks later (-1: not "
+        "before the storm ended, %d blocks later)",
+        heard4, storm - change);
   CHECK(strstr(h->info_variant, "4-bit") != NULL, "and after it: \"%s\"", h->info_variant);
   qh_free(h);
 }
@@ -232,8 +233,10 @@ static void test_noworker(void)
   size_t d = 0;
   while (d < 4800 && yg[d] == yr[d])
     ++d;
-  CHECK(d == 4800, "precision set before activate plays from the first sample "
-        "(first difference to a worker host: %zu of 4800)", d);
+  CHECK(d == 4800,
+        "precision set before activate plays from the first sample "
+        "(first difference to a worker host: %zu of 4800)",
+        d);
   qh_free(g);
   qh_free(r);
 }
@@ -246,8 +249,8 @@ typedef struct {
   const char *give; /**< retrieve: the model path to hand over */
 } state_io;
 
-static LV2_State_Status store_fn(LV2_State_Handle sh, uint32_t key, const void *value,
-                                 size_t size, uint32_t type, uint32_t flags)
+static LV2_State_Status store_fn(LV2_State_Handle sh, uint32_t key, const void *value, size_t size,
+                                 uint32_t type, uint32_t flags)
 {
   (void)flags;
   state_io *s = sh;
@@ -284,8 +287,7 @@ static void test_state(void)
   char gone[1200];
   snprintf(gone, sizeof gone, "%s/moved-away/amp.nam", tmp_dir);
   qhost *h = qh_new(plugin, 48000);
-  const LV2_State_Interface *si =
-      lilv_instance_get_extension_data(h->inst, LV2_STATE__interface);
+  const LV2_State_Interface *si = lilv_instance_get_extension_data(h->inst, LV2_STATE__interface);
   state_io io;
   memset(&io, 0, sizeof io);
   io.key = qh_map()->map(qh_map()->handle, QUANTONE__model);
@@ -433,8 +435,7 @@ int main(int argc, char **argv)
   if (!(plugin = qh_find_plugin(world, bundle_dir)))
     return 1;
   char *abs = realpath(bundle_dir, NULL);
-  snprintf(default_path, sizeof default_path, "%s/overdrive_standard.nam",
-           abs ? abs : bundle_dir);
+  snprintf(default_path, sizeof default_path, "%s/overdrive_standard.nam", abs ? abs : bundle_dir);
   free(abs);
 
   const char *only = getenv("QH_ONLY");

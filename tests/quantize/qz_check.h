@@ -13,7 +13,6 @@
 #include <math.h>
 #include <stdint.h>
 
-
 static uint64_t rng_state;
 
 /** splitmix64: tiny, seedable, good enough for test data. */

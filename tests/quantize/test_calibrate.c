@@ -100,7 +100,8 @@ static void test_heavy_tail(void)
   float s_mm = qz_observer_scale(mm), s_pc = qz_observer_scale(pc), s_ms = qz_observer_scale(ms);
   double e_mm = quant_mse(x, n, s_mm), e_pc = quant_mse(x, n, s_pc), e_ms = quant_mse(x, n, s_ms);
   printf("heavy tail (n=%zu): scale minmax %.5g (mse %.4e), percentile 99.99 %.5g (mse %.4e),"
-         " mse %.5g (mse %.4e)\n", n, s_mm, e_mm, s_pc, e_pc, s_ms, e_ms);
+         " mse %.5g (mse %.4e)\n",
+         n, s_mm, e_mm, s_pc, e_pc, s_ms, e_ms);
   CHECK(s_pc < s_mm, "percentile %g not below minmax %g", s_pc, s_mm);
   CHECK(e_ms < e_mm, "MSE observer %g not below minmax %g", e_ms, e_mm);
   CHECK(e_ms <= e_pc * 1.05, "MSE observer %g much worse than percentile %g", e_ms, e_pc);

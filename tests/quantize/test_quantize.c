@@ -33,7 +33,8 @@ static void test_known_values(void)
     return;
   CHECK(t.w.format == QK_S8, "format %s", qk_format_name(t.w.format));
   CHECK(fabsf(t.scales[0] - 3.7f / 255.0f) <= 1e-6f * (3.7f / 255.0f), "scale %.9g", t.scales[0]);
-  CHECK(t.zero_points && t.zero_points[0] + 128 == 110, "zp %d", t.zero_points ? t.zero_points[0] + 128 : -1);
+  CHECK(t.zero_points && t.zero_points[0] + 128 == 110, "zp %d",
+        t.zero_points ? t.zero_points[0] + 128 : -1);
   /* u = rint(w / scale) + 110: 0.2 -> 13.78 -> 124, -0.5 -> -34.46 -> 76,
      1.3 -> 89.59 -> 200, 2.1 -> 144.73 -> 255, -1.6 -> -110.27 -> 0 */
   const int want_u[5] = {124, 76, 200, 255, 0};
@@ -88,7 +89,8 @@ static void test_errors(void)
   qz_scheme s = {3, QZ_LINEAR, false, QZ_PER_CHANNEL, 32};
   CHECK(!qz_quantize(w, 2, 16, &s, &t, err, sizeof err) && strstr(err, "bits"), "%s", err);
   s = (qz_scheme){4, QZ_LINEAR, false, QZ_PER_GROUP, 24};
-  CHECK(!qz_quantize(w, 2, 16, &s, &t, err, sizeof err) && strstr(err, "multiple of 16"), "%s", err);
+  CHECK(!qz_quantize(w, 2, 16, &s, &t, err, sizeof err) && strstr(err, "multiple of 16"), "%s",
+        err);
   s.group = 16;
   w[5] = NAN;
   CHECK(!qz_quantize(w, 2, 16, &s, &t, err, sizeof err) && strstr(err, "non-finite"), "%s", err);
@@ -107,7 +109,8 @@ static void test_errors(void)
       float wh[32];
       qz_dequantize(&t, wh);
       for (int i = 0; i < 32; ++i)
-        CHECK(wh[i] == 0.0f, "zero matrix %s asym=%d: w_hat[%d]=%g", qz_mapping_name(s.mapping), a, i, wh[i]);
+        CHECK(wh[i] == 0.0f, "zero matrix %s asym=%d: w_hat[%d]=%g", qz_mapping_name(s.mapping), a,
+              i, wh[i]);
       const char *perr = NULL;
       qk_packed *p = qk_pack(&t.w, QK_ISA_SCALAR, &perr);
       CHECK(p != NULL, "pack: %s", perr ? perr : "?");
@@ -186,8 +189,9 @@ static void check_gemm(const qz_tensor *t, const float *w_hat, const char *label
 static double run_scheme(const tensor_case *tc, const qz_scheme *s, bool verbose)
 {
   char label[160], err[200];
-  snprintf(label, sizeof label, "%s %d-bit %s %s %s", tc->name, s->bits, qz_mapping_name(s->mapping),
-           s->asymmetric ? "asym" : "sym", qz_granularity_name(s->granularity));
+  snprintf(label, sizeof label, "%s %d-bit %s %s %s", tc->name, s->bits,
+           qz_mapping_name(s->mapping), s->asymmetric ? "asym" : "sym",
+           qz_granularity_name(s->granularity));
   qz_tensor t;
   if (!qz_quantize(tc->w, tc->rows, tc->cols, s, &t, err, sizeof err)) {
     CHECK(false, "%s: %s", label, err);
@@ -207,9 +211,11 @@ static double run_scheme(const tensor_case *tc, const qz_scheme *s, bool verbose
   CHECK(t.levels == s->mapping || (s->mapping == QZ_KMEANS && t.levels == QZ_LINEAR),
         "%s: levels %s", label, qz_mapping_name(t.levels));
   if (t.levels == QZ_LINEAR)
-    CHECK(linear && qk_format_bits(t.w.format) == s->bits, "%s: format %s", label, qk_format_name(t.w.format));
+    CHECK(linear && qk_format_bits(t.w.format) == s->bits, "%s: format %s", label,
+          qk_format_name(t.w.format));
   else
-    CHECK(t.w.format == (s->bits == 2 ? QK_CB2 : QK_CB4), "%s: format %s", label, qk_format_name(t.w.format));
+    CHECK(t.w.format == (s->bits == 2 ? QK_CB2 : QK_CB4), "%s: format %s", label,
+          qk_format_name(t.w.format));
   CHECK((t.zero_points != NULL) == (linear && s->asymmetric), "%s: zero points", label);
   if (s->granularity == QZ_PER_TENSOR)
     for (int m = 1; m < tc->rows; ++m)
@@ -244,7 +250,8 @@ static double run_scheme(const tensor_case *tc, const qz_scheme *s, bool verbose
   r.codes = malloc(n);
   r.w.codes = r.codes;
   size_t rs = qz_requantize(&r, wh);
-  CHECK(!memcmp(r.codes, t.codes, n) && rs == 0, "%s: requantize with fixed scales changed codes", label);
+  CHECK(!memcmp(r.codes, t.codes, n) && rs == 0, "%s: requantize with fixed scales changed codes",
+        label);
   free(r.codes);
   if (s->mapping != QZ_KMEANS || s->bits == 8) {
     qz_tensor r2;
@@ -277,10 +284,10 @@ static void test_properties(void)
 {
   rng_state = 12345;
   tensor_case cases[] = {
-    {"gauss 24x80", 24, 80, NULL},   /* group 32 -> 32, 32, 16 */
-    {"shifted 16x64", 16, 64, NULL}, /* asymmetric rows */
-    {"positive 8x48", 8, 48, NULL},  /* all >= 0 */
-    {"thin 5x16", 5, 16, NULL},      /* one group == one row */
+      {"gauss 24x80", 24, 80, NULL},   /* group 32 -> 32, 32, 16 */
+      {"shifted 16x64", 16, 64, NULL}, /* asymmetric rows */
+      {"positive 8x48", 8, 48, NULL},  /* all >= 0 */
+      {"thin 5x16", 5, 16, NULL},      /* one group == one row */
   };
   cases[0].w = make_weights(24, 80, 0);
   cases[1].w = make_weights(16, 64, 1);
@@ -308,7 +315,8 @@ static void test_properties(void)
     }
   }
   printf("property sweep: %d schemes on %zu tensors; %d of %d 4/2-bit k-means tensors kept"
-         " linear levels\n", combos, sizeof cases / sizeof cases[0], fallbacks,
+         " linear levels\n",
+         combos, sizeof cases / sizeof cases[0], fallbacks,
          (int)(sizeof cases / sizeof cases[0]) * 2 * 2 * QZ_GRANULARITY_COUNT);
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c)
     free(cases[c].w);

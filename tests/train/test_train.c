@@ -29,19 +29,19 @@
 #include <unistd.h>
 
 static int failures = 0;
-#define CHECK(cond, ...)                                                                    \
-  do {                                                                                      \
-    if (!(cond)) {                                                                          \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);                                           \
-      printf(__VA_ARGS__);                                                                  \
-      printf("\n");                                                                         \
-      failures++;                                                                           \
-    }                                                                                       \
+#define CHECK(cond, ...)                                                                           \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                  \
+      printf(__VA_ARGS__);                                                                         \
+      printf("\n");                                                                                \
+      failures++;                                                                                  \
+    }                                                                                              \
   } while (0)
 
 /** Loss of a batch in double-free float arithmetic (the model's own forward). */
-static double batch_loss(tr_model *m, const float *p, int B, int L, const float *x,
-                         const float *t, tr_loss *l, float *g)
+static double batch_loss(tr_model *m, const float *p, int B, int L, const float *x, const float *t,
+                         tr_loss *l, float *g)
 {
   return m->batch_grad(m, p, B, L, x, t, l, g);
 }
@@ -274,7 +274,8 @@ static void test_wav_pairs(void)
   const bool late = tr_wav_pair_load(&p, pin, pdel, 0, 8, err, sizeof err);
   CHECK(!late, "misaligned pair accepted");
   printf("misaligned pair refused: %s\n", err);
-  CHECK(strstr(err, "misaligned") && strstr(err, "--latency 30"), "message should name the lag: %s", err);
+  CHECK(strstr(err, "misaligned") && strstr(err, "--latency 30"), "message should name the lag: %s",
+        err);
   const bool fixed = tr_wav_pair_load(&p, pin, pdel, delay, 8, err, sizeof err);
   CHECK(fixed, "pair with --latency %ld refused: %s", delay, err);
   if (fixed)

@@ -24,14 +24,14 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                     \
-  do {                                                                                       \
-    if (!(cond)) {                                                                           \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                 \
-      fprintf(stderr, __VA_ARGS__);                                                          \
-      fprintf(stderr, "\n");                                                                 \
-      ++failures;                                                                            \
-    }                                                                                        \
+#define CHECK(cond, ...)                                                                           \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                         \
+      fprintf(stderr, __VA_ARGS__);                                                                \
+      fprintf(stderr, "\n");                                                                       \
+      ++failures;                                                                                  \
+    }                                                                                              \
   } while (0)
 
 static float *read_wav(const char *path, int max_frames, int *frames)
@@ -114,8 +114,7 @@ static void check_model(const qm_desc *d, const char *model, const setting *s, i
         bad = i;
     if (blocks[b])
       CHECK(bad < 0, "%s %s isa %d: block %d differs from block 64 at sample %d: %.9g vs %.9g",
-            model, s->name, isa, blocks[b], bad, bad < 0 ? 0.0 : ref[bad],
-            bad < 0 ? 0.0 : y[bad]);
+            model, s->name, isa, blocks[b], bad, bad < 0 ? 0.0 : ref[bad], bad < 0 ? 0.0 : y[bad]);
     else
       CHECK(bad < 0, "%s %s isa %d: random blocks differ from block 64 at sample %d: %.9g vs %.9g",
             model, s->name, isa, bad, bad < 0 ? 0.0 : ref[bad], bad < 0 ? 0.0 : y[bad]);

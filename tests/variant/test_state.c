@@ -26,14 +26,14 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                       \
-  do {                                                                                         \
-    bool ok_ = (cond);                                                                         \
-    printf("%s ", ok_ ? "  ok  " : "  FAIL");                                                  \
-    printf(__VA_ARGS__);                                                                       \
-    printf("\n");                                                                              \
-    if (!ok_)                                                                                  \
-      ++failures;                                                                              \
+#define CHECK(cond, ...)                                                                           \
+  do {                                                                                             \
+    bool ok_ = (cond);                                                                             \
+    printf("%s ", ok_ ? "  ok  " : "  FAIL");                                                      \
+    printf(__VA_ARGS__);                                                                           \
+    printf("\n");                                                                                  \
+    if (!ok_)                                                                                      \
+      ++failures;                                                                                  \
   } while (0)
 
 static void render(qm_model *m, const float *x, float *y, int n, int block)
@@ -58,8 +58,8 @@ static double esr_db(const float *y, const float *ref, int n)
   return 10 * log10(num / den);
 }
 
-static void check_model(const qm_desc *d, const char *label, const qm_setting *spec,
-                        const float *x, int n)
+static void check_model(const qm_desc *d, const char *label, const qm_setting *spec, const float *x,
+                        int n)
 {
   char err[512];
   const size_t h0 = heap();
@@ -73,8 +73,8 @@ static void check_model(const qm_desc *d, const char *label, const qm_setting *s
   qm_model_memory(m, &mem);
 #if defined(__SANITIZE_ADDRESS__)
   /* ASan's allocator keeps mallinfo2 at zero */
-  printf("        %s: qm_model_memory %zu bytes (heap growth not measurable under ASan)\n",
-         label, mem.total);
+  printf("        %s: qm_model_memory %zu bytes (heap growth not measurable under ASan)\n", label,
+         mem.total);
   (void)grew;
 #else
   CHECK(fabs((double)mem.total - (double)grew) <= 0.1 * (double)grew,
@@ -128,8 +128,10 @@ static void check_catch_up(const qm_desc *d, const float *x, int n)
   render(f, x + half, yf + half, n - half, 64);
   render(g, x + half, y + half, n - half, 64);
   const double e = esr_db(y + half, yf + half, n - half);
-  CHECK(e < -40, "float model seeded from the int8 variant vs one that ran along: ESR %.1f dB "
-        "(< -40)", e);
+  CHECK(e < -40,
+        "float model seeded from the int8 variant vs one that ran along: ESR %.1f dB "
+        "(< -40)",
+        e);
   free(y);
   free(yf);
   qm_model_free(q);

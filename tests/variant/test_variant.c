@@ -42,14 +42,14 @@
 
 static int failures;
 
-#define CHECK(cond, ...)                                                                     \
-  do {                                                                                       \
-    if (!(cond)) {                                                                           \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                 \
-      fprintf(stderr, __VA_ARGS__);                                                          \
-      fprintf(stderr, "\n");                                                                 \
-      ++failures;                                                                            \
-    }                                                                                        \
+#define CHECK(cond, ...)                                                                           \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                         \
+      fprintf(stderr, __VA_ARGS__);                                                                \
+      fprintf(stderr, "\n");                                                                       \
+      ++failures;                                                                                  \
+    }                                                                                              \
   } while (0)
 
 static float *read_wav(const char *path, int *frames, int *rate)
@@ -81,8 +81,7 @@ static qm_desc *load(const char *dir, const char *name)
   return d;
 }
 
-static qm_setting make_spec(int bits, qz_mapping map, bool asym, qz_granularity g,
-                                 qm_actq act)
+static qm_setting make_spec(int bits, qz_mapping map, bool asym, qz_granularity g, qm_actq act)
 {
   qm_setting s;
   qm_setting_default(&s);
@@ -162,8 +161,7 @@ static void esr_table(const qm_desc *d, const float *x, int n, bool quick)
         for (int g = 0; g < QZ_GRANULARITY_COUNT; ++g) {
           /** The quick matrix keeps what the assertions need (linear per
               channel) plus one row of every mapping and granularity. */
-          bool wanted = !quick || (mp == QZ_LINEAR && g == QZ_PER_CHANNEL) ||
-                        (b == 1 && as == 0);
+          bool wanted = !quick || (mp == QZ_LINEAR && g == QZ_PER_CHANNEL) || (b == 1 && as == 0);
           if (!wanted)
             continue;
           printf("%-5d %-7s %-5s %-8s", bits[b], qz_mapping_name((qz_mapping)mp),
@@ -173,8 +171,7 @@ static void esr_table(const qm_desc *d, const float *x, int n, bool quick)
               printf(" %10s", "-");
               continue;
             }
-            qm_setting s = make_spec(bits[b], (qz_mapping)mp, as, (qz_granularity)g,
-                                          (qm_actq)a);
+            qm_setting s = make_spec(bits[b], (qz_mapping)mp, as, (qz_granularity)g, (qm_actq)a);
             qm_analysis an;
             char err[512];
             if (!qm_analyze(d, &s, x, n, 64, &an, err, sizeof err)) {
@@ -203,14 +200,16 @@ static void esr_table(const qm_desc *d, const float *x, int n, bool quick)
   for (int as = 0; as < 2; ++as)
     for (int a = 0; a < 3; ++a) {
       double(*t)[QZ_MAPPING_COUNT][2][QZ_GRANULARITY_COUNT][3] = table;
-      if (!have[0][QZ_LINEAR][as][QZ_PER_CHANNEL][a] || !have[1][QZ_LINEAR][as][QZ_PER_CHANNEL][a] ||
-          !have[2][QZ_LINEAR][as][QZ_PER_CHANNEL][a])
+      if (!have[0][QZ_LINEAR][as][QZ_PER_CHANNEL][a] ||
+          !have[1][QZ_LINEAR][as][QZ_PER_CHANNEL][a] || !have[2][QZ_LINEAR][as][QZ_PER_CHANNEL][a])
         continue;
       double e8 = t[0][QZ_LINEAR][as][QZ_PER_CHANNEL][a];
       double e4 = t[1][QZ_LINEAR][as][QZ_PER_CHANNEL][a];
       double e2 = t[2][QZ_LINEAR][as][QZ_PER_CHANNEL][a];
-      CHECK(e8 < e4 && e4 < e2, "linear %s per-channel %s: ESR 8/4/2 = %.2f %.2f %.2f dB not "
-            "increasing", as ? "asym" : "sym", qm_actq_name((qm_actq)a), e8, e4, e2);
+      CHECK(e8 < e4 && e4 < e2,
+            "linear %s per-channel %s: ESR 8/4/2 = %.2f %.2f %.2f dB not "
+            "increasing",
+            as ? "asym" : "sym", qm_actq_name((qm_actq)a), e8, e4, e2);
     }
   CHECK(have[0][QZ_LINEAR][0][QZ_PER_CHANNEL][1] &&
             table[0][QZ_LINEAR][0][QZ_PER_CHANNEL][1] < -30.0,
@@ -293,7 +292,8 @@ static void copy_state(const qm_desc *d, const float *x, int n)
     for (int i = half; i < n; ++i)
       mx = fmaxf(mx, fabsf(yb[i] - ya[i]));
     printf("%s copy_state: fresh variant vs variant that ran along: ESR %.1f dB, max |diff| "
-           "%.3g\n", d->path, e, mx);
+           "%.3g\n",
+           d->path, e, mx);
     CHECK(mx <= 1e-5f, "copy_state: max |diff| %g after copying", mx);
     /* Float -> float across chunk sizes is exact continuation too. */
     qm_model_reset(g);
@@ -321,8 +321,8 @@ static const struct {
   qz_mapping map;
   const char *fmt;
 } formats[] = {
-    {8, QZ_LINEAR, "s8"}, {4, QZ_LINEAR, "s4"}, {2, QZ_LINEAR, "s2"},
-    {4, QZ_POW2, "cb4"},  {2, QZ_POW2, "cb2"},  {4, QZ_KMEANS, "cb4/s4"}, {2, QZ_KMEANS, "cb2/s2"},
+    {8, QZ_LINEAR, "s8"}, {4, QZ_LINEAR, "s4"},     {2, QZ_LINEAR, "s2"},     {4, QZ_POW2, "cb4"},
+    {2, QZ_POW2, "cb2"},  {4, QZ_KMEANS, "cb4/s4"}, {2, QZ_KMEANS, "cb2/s2"},
 };
 
 static void seq_model(const char *dir, const char *name, const float *x, int n, bool quick)
@@ -339,8 +339,7 @@ static void seq_model(const char *dir, const char *name, const float *x, int n, 
   for (int i = 0; i < nf; ++i) {
     printf("%-7d %-7s", formats[i].bits, qz_mapping_name(formats[i].map));
     for (int a = 0; a < 3; ++a) {
-      qm_setting s =
-          make_spec(formats[i].bits, formats[i].map, false, QZ_PER_CHANNEL, (qm_actq)a);
+      qm_setting s = make_spec(formats[i].bits, formats[i].map, false, QZ_PER_CHANNEL, (qm_actq)a);
       qm_analysis an;
       if (!qm_analyze(d, &s, x, n, 64, &an, err, sizeof err)) {
         CHECK(0, "%s analyze: %s", name, err);
@@ -351,11 +350,10 @@ static void seq_model(const char *dir, const char *name, const float *x, int n, 
       /** Sane: 8 bits is transparent-ish, 4 bits still clearly the model,
           2 bits at least not a different signal. */
       double limit = formats[i].bits == 8 ? -25.0 : formats[i].bits == 4 ? -8.0 : 3.0;
-      CHECK(an.esr_db < limit, "%s %d-bit %s %s: ESR %.2f dB, want < %.0f", name,
-            formats[i].bits, qz_mapping_name(formats[i].map), qm_actq_name((qm_actq)a),
-            an.esr_db, limit);
-      CHECK(an.n_layers == d->seq.n_layers, "%s: %d SQNR entries for %d layers", name,
-            an.n_layers, d->seq.n_layers);
+      CHECK(an.esr_db < limit, "%s %d-bit %s %s: ESR %.2f dB, want < %.0f", name, formats[i].bits,
+            qz_mapping_name(formats[i].map), qm_actq_name((qm_actq)a), an.esr_db, limit);
+      CHECK(an.n_layers == d->seq.n_layers, "%s: %d SQNR entries for %d layers", name, an.n_layers,
+            d->seq.n_layers);
       for (int l = 0; l < an.n_layers; ++l)
         CHECK(isfinite(an.layer_sqnr_db[l]), "%s layer %d SQNR not finite", name, l);
       qm_analysis_free(&an);
@@ -387,8 +385,10 @@ static void seq_model(const char *dir, const char *name, const float *x, int n, 
         render(ma, x, y1, n, 64);
         double e = esr_db(y1, y0, n);
         double eq = esr_db(y1, yref, n);
-        CHECK(e < eq - 20.0, "%s %s dynamic: active ISA vs scalar ESR %.1f dB, quantization "
-              "error %.1f dB", name, formats[i].fmt, e, eq);
+        CHECK(e < eq - 20.0,
+              "%s %s dynamic: active ISA vs scalar ESR %.1f dB, quantization "
+              "error %.1f dB",
+              name, formats[i].fmt, e, eq);
       }
       qm_model_free(ms);
       qm_model_free(ma);
@@ -414,8 +414,7 @@ static void wavenet_isa(const qm_desc *d, const float *x, int n, bool quick)
       continue;
     for (int a = 1; a < 3; ++a) {
       qm_setting s = make_spec(formats[i].bits, formats[i].map, formats[i].bits != 8,
-                                    formats[i].bits == 8 ? QZ_PER_CHANNEL : QZ_PER_GROUP,
-                                    (qm_actq)a);
+                               formats[i].bits == 8 ? QZ_PER_CHANNEL : QZ_PER_GROUP, (qm_actq)a);
       qm_options os;
       qm_options_default(&os);
       os.isa = QK_ISA_SCALAR;
@@ -440,8 +439,10 @@ static void wavenet_isa(const qm_desc *d, const float *x, int n, bool quick)
             has, so it cannot hide a wrong kernel path; dynamic outputs are
             bit-identical. */
         double eq = esr_db(y1, yref, n);
-        CHECK(e < eq - 20.0, "wavenet %s %s: active ISA vs scalar ESR %.1f dB, quantization "
-              "error %.1f dB", formats[i].fmt, qm_actq_name((qm_actq)a), e, eq);
+        CHECK(e < eq - 20.0,
+              "wavenet %s %s: active ISA vs scalar ESR %.1f dB, quantization "
+              "error %.1f dB",
+              formats[i].fmt, qm_actq_name((qm_actq)a), e, eq);
         /* With dynamic activations nothing ISA-dependent is left: the int8
            layers are bit-exact by contract and the single-input linears
            run as rank-1 updates from exactly taken weights. */
@@ -492,7 +493,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "usage: %s NAM_DIR RTNEURAL_DIR [--quick]\n", argv[0]);
     return 2;
   }
-  bool quick = ASAN_BUILD || getenv("QUANTONE_TEST_QUICK") || (argc > 3 && !strcmp(argv[3], "--quick"));
+  bool quick =
+      ASAN_BUILD || getenv("QUANTONE_TEST_QUICK") || (argc > 3 && !strcmp(argv[3], "--quick"));
   char path[1024];
   snprintf(path, sizeof path, "%s/input.wav", argv[1]);
   int n_all = 0, rate = 0;
