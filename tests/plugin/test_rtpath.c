@@ -29,6 +29,12 @@
              through 3 s of silence, instead of measuring the models' idle
              output.
 
+  Built with AddressSanitizer, clamp and dc run a subset (every port with
+  +1e30, NaN and max+1000; every model at 32 and 2 bits with the default
+  int8 dynamic activations): the sanitizer looks for memory errors, which
+  the subset reaches on the same code paths, and the whole matrix takes
+  over 5 minutes there. The release build runs all of it.
+
   usage: test_rtpath BUNDLE_DIR MODELS_DIR
   QH_ONLY=group runs one group.
 */
@@ -394,6 +400,12 @@ static void render_with(int port, float v, float *y, size_t n)
   qh_free(h);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+static const bool sanitized = true;
+#else
+static const bool sanitized = false;
+#endif
+
 static void test_clamp(void)
 {
   printf("Control inputs out of range, infinite or NaN\n");
@@ -410,6 +422,8 @@ static void test_clamp(void)
     int bad = 0, nonfinite = 0;
     float last_expect = NAN;
     for (int k = 0; k < 7; ++k) {
+      if (sanitized && k != 0 && k != 4 && k != 5)
+        continue;
       float v = v7[k];
       /* independent of the plugin's table: the Turtle as lilv reads it */
       float expect = isnan(v) ? defs[p] : v < mins[p] ? mins[p] : v > maxs[p] ? maxs[p] : v;
@@ -432,9 +446,11 @@ static void test_clamp(void)
       nonfinite += nf != 0;
     }
     qh_check(bad == 0,
-             "%-12s at +-1e30, +-inf, NaN, max+1000, min-1000: finite, exactly as "
-             "clamped [%g, %g] / default %g (%d of 7 differ, %d non-finite)",
-             qt_port_info_get(p)->symbol, mins[p], maxs[p], defs[p], bad, nonfinite);
+             "%-12s at %s: finite, exactly as clamped [%g, %g] / default %g (%d of %d differ, "
+             "%d non-finite)",
+             qt_port_info_get(p)->symbol,
+             sanitized ? "+1e30, NaN, max+1000" : "+-1e30, +-inf, NaN, max+1000, min-1000", mins[p],
+             maxs[p], defs[p], bad, sanitized ? 3 : 7, nonfinite);
   }
   free(y);
   free(ref);
@@ -530,11 +546,15 @@ static void test_dc(void)
   for (int m = 0; m < nm; ++m) {
     char path[2048];
     snprintf(path, sizeof path, "%s/%s", models_dir, names[m]);
-    for (int act = 0; act <= 1; ++act) {
+    for (int act = sanitized ? QT_ACT_DYNAMIC : 0; act <= 1; ++act) {
       double whole[4], last[4];
       char errs[4][160] = {{0}};
       int worst = 0;
       for (int k = 0; k < 4; ++k) {
+        if (sanitized && (prec[k] == 8 || prec[k] == 4)) {
+          whole[k] = last[k] = 0;
+          continue;
+        }
         qhost *h = qh_new(plugin, 48000);
         h->ctl[QT_PORT_PRECISION] = (float)prec[k];
         h->ctl[QT_PORT_ACTIVATIONS] = (float)act;
