@@ -14,17 +14,20 @@
 
 static char *uris[QG_TEST_MAX_URIS];
 static int n_uris;
+static LV2_URID first_id = 1;
+
+void qg_test_map_first_id(LV2_URID first) { first_id = first; }
 
 LV2_URID qg_test_map(LV2_URID_Map_Handle h, const char *uri)
 {
   (void)h;
   for (int i = 0; i < n_uris; ++i)
     if (!strcmp(uris[i], uri))
-      return (LV2_URID)(i + 1);
+      return first_id + (LV2_URID)i;
   if (n_uris == QG_TEST_MAX_URIS)
     return 0;
   uris[n_uris] = strdup(uri);
-  return (LV2_URID)(++n_uris);
+  return first_id + (LV2_URID)n_uris++;
 }
 
 void qg_test_map_free(void)
