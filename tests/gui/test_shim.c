@@ -117,23 +117,17 @@ int main(int argc, char **argv)
   int children_before = qg_test_count_children();
 
   qg_test_map_first_id(100); /* catch a helper that assumes 1-based ids */
-  LV2_URID_Map m = {NULL, qg_test_map};
   urid_event_transfer = qg_test_map(NULL, LV2_ATOM__eventTransfer);
   urid_patch_get = qg_test_map(NULL, LV2_PATCH__Get);
   qg_test_kx_host kh = {ui_closed, "Quantone (shim test)"};
-  LV2_Feature f_map = {LV2_URID__map, &m};
-  LV2_Feature f_kx = {QG_TEST_KX_HOST_URI, &kh};
-  const LV2_Feature *features[] = {&f_map, &f_kx, NULL};
-  LV2UI_Widget w = NULL;
-  LV2UI_Handle ui =
-      desc->instantiate(desc, QUANTONE_URI, "/nonexistent/", ui_write, NULL, &w, features);
-  CHECK(ui && w, "instantiate");
+  qg_test_kx_widget *kw = NULL;
+  LV2UI_Handle ui = qg_test_instantiate_kx(desc, ui_write, &kh, &kw);
+  CHECK(ui && kw, "instantiate");
   if (!ui)
     return 1;
   const LV2UI_Idle_Interface *idle = desc->extension_data(LV2_UI__idleInterface);
   const LV2UI_Show_Interface *show = desc->extension_data(LV2_UI__showInterface);
   CHECK(idle && show, "idle/show interfaces");
-  qg_test_kx_widget *kw = w;
 
   for (int round = 0; round < 2; ++round) {
     got_float_port = -1;

@@ -83,7 +83,6 @@ int main(int argc, char **argv)
   /* Ids from 7: unlike the helper's own, so a URI the shim did not map with
      the host's map would arrive under another id and not count. */
   qg_test_map_first_id(7);
-  LV2_URID_Map m = {NULL, qg_test_map};
   u_transfer = qg_test_map(NULL, LV2_ATOM__eventTransfer);
   u_set = qg_test_map(NULL, LV2_PATCH__Set);
   u_property = qg_test_map(NULL, LV2_PATCH__property);
@@ -91,17 +90,12 @@ int main(int argc, char **argv)
   u_alive = qg_test_map(NULL, QUANTONE__uiAlive);
   u_bool = qg_test_map(NULL, LV2_ATOM__Bool);
   qg_test_kx_host kh = {ui_closed, "Quantone (keep-alive test)"};
-  LV2_Feature f_map = {LV2_URID__map, &m};
-  LV2_Feature f_kx = {QG_TEST_KX_HOST_URI, &kh};
-  const LV2_Feature *features[] = {&f_map, &f_kx, NULL};
-  LV2UI_Widget w = NULL;
-  LV2UI_Handle ui =
-      desc->instantiate(desc, QUANTONE_URI, "/nonexistent/", ui_write, NULL, &w, features);
+  qg_test_kx_widget *kw = NULL;
+  LV2UI_Handle ui = qg_test_instantiate_kx(desc, ui_write, &kh, &kw);
   if (!ui) {
     printf("FAIL: instantiate\n");
     return 1;
   }
-  qg_test_kx_widget *kw = w;
 
   printf("kx show, run, hide\n");
   kw->show(kw);

@@ -3,6 +3,8 @@
 /* Shared pieces of the GUI test hosts (see ui_test_host.h). */
 #include "ui_test_host.h"
 
+#include "quantone_ports.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,20 @@ void qg_test_map_free(void)
   for (int i = 0; i < n_uris; ++i)
     free(uris[i]);
   n_uris = 0;
+}
+
+LV2UI_Handle qg_test_instantiate_kx(const LV2UI_Descriptor *desc, LV2UI_Write_Function write,
+                                    const qg_test_kx_host *kh, qg_test_kx_widget **widget)
+{
+  static LV2_URID_Map map = {NULL, qg_test_map};
+  LV2_Feature f_map = {LV2_URID__map, &map};
+  LV2_Feature f_kx = {QG_TEST_KX_HOST_URI, (void *)kh};
+  const LV2_Feature *features[] = {&f_map, &f_kx, NULL};
+  LV2UI_Widget w = NULL;
+  LV2UI_Handle ui =
+      desc->instantiate(desc, QUANTONE_URI, "/nonexistent/", write, NULL, &w, features);
+  *widget = w;
+  return ui;
 }
 
 int qg_test_count_children(void)

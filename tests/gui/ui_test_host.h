@@ -9,6 +9,7 @@
 #ifndef QUANTONE_TESTS_GUI_UI_TEST_HOST_H
 #define QUANTONE_TESTS_GUI_UI_TEST_HOST_H
 
+#include <lv2/ui/ui.h>
 #include <lv2/urid/urid.h>
 
 /**
@@ -44,6 +45,14 @@ LV2_URID qg_test_map(LV2_URID_Map_Handle h, const char *uri);
 */
 void qg_test_map_first_id(LV2_URID first);
 void qg_test_map_free(void);
+/**
+  Instantiate the external UI `desc` as a kx host does: urid:map through
+  qg_test_map() and the kx host feature `kh` (the shim keeps both pointers
+  for its lifetime: the map is static here, kh stays the caller's). The kx
+  widget goes to *widget (NULL when instantiate gave none).
+*/
+LV2UI_Handle qg_test_instantiate_kx(const LV2UI_Descriptor *desc, LV2UI_Write_Function write,
+                                    const qg_test_kx_host *kh, qg_test_kx_widget **widget);
 /** Children of this process in any state, a zombie included. */
 int qg_test_count_children(void);
 double qg_test_now(void);
