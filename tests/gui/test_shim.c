@@ -13,6 +13,7 @@
   which is how the host-to-helper direction is observed.
 */
 #include "quantone_ports.h"
+#include "ui_test_host.h"
 
 #include <lv2/atom/atom.h>
 #include <lv2/core/lv2.h>
@@ -27,31 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-typedef struct kx_widget {
-  void (*run)(struct kx_widget *);
-  void (*show)(struct kx_widget *);
-  void (*hide)(struct kx_widget *);
-} kx_widget;
-
-typedef struct {
-  void (*ui_closed)(LV2UI_Controller);
-  const char *plugin_human_id;
-} kx_host;
-
-static char *uris[512];
-static int n_uris;
-static LV2_URID map(LV2_URID_Map_Handle h, const char *uri)
-{
-  (void)h;
-  for (int i = 0; i < n_uris; ++i)
-    if (!strcmp(uris[i], uri))
-      return (LV2_URID)(i + 100); /* offset: catch a helper that assumes 1-based ids */
-  uris[n_uris] = strdup(uri);
-  return (LV2_URID)(n_uris++ + 100);
-}
 
 static int failures;
 #define CHECK(c, ...)                                                                              \
@@ -101,29 +78,6 @@ static int list_fds(int *fds, int cap)
   return n;
 }
 
-/** Children of this process, in any state (a zombie included). */
-static int count_children(void)
-{
-  DIR *d = opendir("/proc");
-  struct dirent *e;
-  int n = 0;
-  char path[300], line[256];
-  while ((e = readdir(d))) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9')
-      continue;
-    snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
-    FILE *f = fopen(path, "r");
-    if (!f)
-      continue;
-    while (fgets(line, sizeof line, f))
-      if (!strncmp(line, "PPid:", 5) && atoi(line + 5) == getpid())
-        ++n;
-    fclose(f);
-  }
-  closedir(d);
-  return n;
-}
-
 static bool log_has(const char *path, const char *needle)
 {
   FILE *f = fopen(path, "r");
@@ -135,19 +89,6 @@ static bool log_has(const char *path, const char *needle)
     found = strstr(line, needle) != NULL;
   fclose(f);
   return found;
-}
-
-static double now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void sleep_ms(int ms)
-{
-  struct timespec ts = {0, ms * 1000000L};
-  nanosleep(&ts, NULL);
 }
 
 int main(int argc, char **argv)
@@ -173,25 +114,20 @@ int main(int argc, char **argv)
 
   int fds_before[256], fds_after[256];
   int nb = list_fds(fds_before, 256);
-  int children_before = count_children();
+  int children_before = qg_test_count_children();
 
-  LV2_URID_Map m = {NULL, map};
-  urid_event_transfer = map(NULL, LV2_ATOM__eventTransfer);
-  urid_patch_get = map(NULL, LV2_PATCH__Get);
-  kx_host kh = {ui_closed, "Quantone (shim test)"};
-  LV2_Feature f_map = {LV2_URID__map, &m};
-  LV2_Feature f_kx = {"http://kxstudio.sf.net/ns/lv2ext/external-ui#Host", &kh};
-  const LV2_Feature *features[] = {&f_map, &f_kx, NULL};
-  LV2UI_Widget w = NULL;
-  LV2UI_Handle ui =
-      desc->instantiate(desc, QUANTONE_URI, "/nonexistent/", ui_write, NULL, &w, features);
-  CHECK(ui && w, "instantiate");
+  qg_test_map_first_id(100); /* catch a helper that assumes 1-based ids */
+  urid_event_transfer = qg_test_map(NULL, LV2_ATOM__eventTransfer);
+  urid_patch_get = qg_test_map(NULL, LV2_PATCH__Get);
+  qg_test_kx_host kh = {ui_closed, "Quantone (shim test)"};
+  qg_test_kx_widget *kw = NULL;
+  LV2UI_Handle ui = qg_test_instantiate_kx(desc, ui_write, &kh, &kw);
+  CHECK(ui && kw, "instantiate");
   if (!ui)
     return 1;
   const LV2UI_Idle_Interface *idle = desc->extension_data(LV2_UI__idleInterface);
   const LV2UI_Show_Interface *show = desc->extension_data(LV2_UI__showInterface);
   CHECK(idle && show, "idle/show interfaces");
-  kx_widget *kw = w;
 
   for (int round = 0; round < 2; ++round) {
     got_float_port = -1;
@@ -203,41 +139,42 @@ int main(int argc, char **argv)
       kw->show(kw);
     else
       show->show(ui);
-    double t0 = now();
+    double t0 = qg_test_now();
     char want[64];
     snprintf(want, sizeof want, "quantone-gui: port %d = %g", QT_PORT_MAPPING, mapping);
     float esr = -42.0f;
     bool seen = false;
-    while (now() - t0 < 15 && !(seen && got_float_port >= 0 && got_gets > 0)) {
+    while (qg_test_now() - t0 < 15 && !(seen && got_float_port >= 0 && got_gets > 0)) {
       if (round == 0)
         kw->run(kw);
       else
         idle->idle(ui);
       desc->port_event(ui, QT_PORT_ESR_DB, 4, 0, &esr);
       seen = log_has(log, want);
-      sleep_ms(20);
+      qg_test_sleep_ms(20);
     }
     printf("round %d: host->helper %s, helper->host float port %d = %g, patch:Get x%d "
            "(%.2f s)\n",
-           round, seen ? "seen" : "NOT seen", got_float_port, got_float, got_gets, now() - t0);
+           round, seen ? "seen" : "NOT seen", got_float_port, got_float, got_gets,
+           qg_test_now() - t0);
     CHECK(seen, "round %d: port event did not reach the helper", round);
     CHECK(got_float_port == QT_PORT_PRECISION && got_float == 2.0f,
           "round %d: helper's port write did not reach the host", round);
     CHECK(got_gets > 0, "round %d: helper's patch:Get did not reach the host", round);
-    CHECK(count_children() == children_before + 1, "round %d: helper not running", round);
+    CHECK(qg_test_count_children() == children_before + 1, "round %d: helper not running", round);
     if (round == 0)
       kw->hide(kw);
     else
       show->hide(ui);
-    CHECK(count_children() == children_before, "round %d: child left after hide", round);
+    CHECK(qg_test_count_children() == children_before, "round %d: child left after hide", round);
     if (truncate(log, 0) != 0)
       perror("truncate");
   }
   /* Cleanup with the helper running must end it too. */
   show->show(ui);
-  sleep_ms(300);
+  qg_test_sleep_ms(300);
   desc->cleanup(ui);
-  CHECK(count_children() == children_before, "child left after cleanup");
+  CHECK(qg_test_count_children() == children_before, "child left after cleanup");
   CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD, "an unreaped child exists");
   CHECK(closed_calls == 0, "ui_closed called although the host hid the UI");
 
@@ -249,10 +186,9 @@ int main(int argc, char **argv)
       found |= fds_after[i] == fds_before[j];
     CHECK(found, "fd %d open after but not before", fds_after[i]);
   }
-  printf("fds before %d after %d, children %d\n", nb, na, count_children());
+  printf("fds before %d after %d, children %d\n", nb, na, qg_test_count_children());
   dlclose(lib);
-  for (int i = 0; i < n_uris; ++i)
-    free(uris[i]);
+  qg_test_map_free();
   if (failures)
     printf("%d failure(s)\n", failures);
   else

@@ -11,6 +11,7 @@
   which provides the Xvfb display and QUANTONE_GUI_HELPER)
 */
 #include "quantone_ports.h"
+#include "ui_test_host.h"
 
 #include <lv2/atom/atom.h>
 #include <lv2/atom/util.h>
@@ -24,33 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-typedef struct kx_widget {
-  void (*run)(struct kx_widget *);
-  void (*show)(struct kx_widget *);
-  void (*hide)(struct kx_widget *);
-} kx_widget;
-
-typedef struct {
-  void (*ui_closed)(LV2UI_Controller);
-  const char *plugin_human_id;
-} kx_host;
-
-static const char *uri_table[512];
-static int n_table;
-
-/** 7 + index: ids unlike the helper's own, so a URI the shim did not map
-    with the host's map would arrive under another id and not count. */
-static LV2_URID map(LV2_URID_Map_Handle h, const char *uri)
-{
-  (void)h;
-  int i = 0;
-  while (i < n_table && strcmp(uri_table[i], uri))
-    ++i;
-  if (i == n_table && n_table < 512)
-    uri_table[n_table++] = strdup(uri);
-  return (LV2_URID)(7 + i);
-}
 
 static LV2_URID u_transfer, u_set, u_property, u_value, u_alive, u_bool;
 static int n_true, n_false;
@@ -72,7 +46,7 @@ static void ui_write(LV2UI_Controller c, uint32_t port, uint32_t size, uint32_t 
 
 static void ui_closed(LV2UI_Controller c) { (void)c; }
 
-static void pump_for(kx_widget *kw, double seconds, bool until_true)
+static void pump_for(qg_test_kx_widget *kw, double seconds, bool until_true)
 {
   struct timespec t0, t, nap = {0, 20 * 1000000L};
   clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -106,25 +80,22 @@ int main(int argc, char **argv)
     printf("FAIL: no UI descriptor in %s\n", argv[1]);
     return 1;
   }
-  LV2_URID_Map m = {NULL, map};
-  u_transfer = map(NULL, LV2_ATOM__eventTransfer);
-  u_set = map(NULL, LV2_PATCH__Set);
-  u_property = map(NULL, LV2_PATCH__property);
-  u_value = map(NULL, LV2_PATCH__value);
-  u_alive = map(NULL, QUANTONE__uiAlive);
-  u_bool = map(NULL, LV2_ATOM__Bool);
-  kx_host kh = {ui_closed, "Quantone (keep-alive test)"};
-  LV2_Feature f_map = {LV2_URID__map, &m};
-  LV2_Feature f_kx = {"http://kxstudio.sf.net/ns/lv2ext/external-ui#Host", &kh};
-  const LV2_Feature *features[] = {&f_map, &f_kx, NULL};
-  LV2UI_Widget w = NULL;
-  LV2UI_Handle ui =
-      desc->instantiate(desc, QUANTONE_URI, "/nonexistent/", ui_write, NULL, &w, features);
+  /* Ids from 7: unlike the helper's own, so a URI the shim did not map with
+     the host's map would arrive under another id and not count. */
+  qg_test_map_first_id(7);
+  u_transfer = qg_test_map(NULL, LV2_ATOM__eventTransfer);
+  u_set = qg_test_map(NULL, LV2_PATCH__Set);
+  u_property = qg_test_map(NULL, LV2_PATCH__property);
+  u_value = qg_test_map(NULL, LV2_PATCH__value);
+  u_alive = qg_test_map(NULL, QUANTONE__uiAlive);
+  u_bool = qg_test_map(NULL, LV2_ATOM__Bool);
+  qg_test_kx_host kh = {ui_closed, "Quantone (keep-alive test)"};
+  qg_test_kx_widget *kw = NULL;
+  LV2UI_Handle ui = qg_test_instantiate_kx(desc, ui_write, &kh, &kw);
   if (!ui) {
     printf("FAIL: instantiate\n");
     return 1;
   }
-  kx_widget *kw = w;
 
   printf("kx show, run, hide\n");
   kw->show(kw);
@@ -146,8 +117,7 @@ int main(int argc, char **argv)
   check(t_again > 0 && n_false == f_hide + 1, "alive again after show; cleanup writes false",
         t_again, n_false - f_hide);
   dlclose(lib);
-  for (int i = 0; i < n_table; ++i)
-    free((void *)uri_table[i]);
+  qg_test_map_free();
   printf("%s\n", failures ? "FAILED" : "shim keep-alive test passed");
   return failures ? 1 : 0;
 }

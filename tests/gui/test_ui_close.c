@@ -105,20 +105,15 @@ int main(int argc, char **argv)
     printf("FAIL: no descriptor in %s (%s)\n", argv[1], lib ? "" : dlerror());
     return 1;
   }
-  LV2_URID_Map m = {NULL, qg_test_map};
   urid_event_transfer = qg_test_map(NULL, LV2_ATOM__eventTransfer);
   urid_patch_get = qg_test_map(NULL, LV2_PATCH__Get);
   qg_test_kx_host kh = {ui_closed, TITLE};
-  LV2_Feature f_map = {LV2_URID__map, &m};
-  LV2_Feature f_kx = {QG_TEST_KX_HOST_URI, &kh};
-  const LV2_Feature *features[] = {&f_map, &f_kx, NULL};
-  LV2UI_Widget w = NULL;
-  LV2UI_Handle ui = d->instantiate(d, QUANTONE_URI, "/nonexistent/", ui_write, NULL, &w, features);
-  if (!ui || !w) {
+  qg_test_kx_widget *kw = NULL;
+  LV2UI_Handle ui = qg_test_instantiate_kx(d, ui_write, &kh, &kw);
+  if (!ui || !kw) {
     printf("FAIL: instantiate\n");
     return 1;
   }
-  qg_test_kx_widget *kw = w;
   int failures = 0;
   int children_before = qg_test_count_children();
 

@@ -3,6 +3,8 @@
 /* Shared pieces of the GUI test hosts (see ui_test_host.h). */
 #include "ui_test_host.h"
 
+#include "quantone_ports.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,17 +16,20 @@
 
 static char *uris[QG_TEST_MAX_URIS];
 static int n_uris;
+static LV2_URID first_id = 1;
+
+void qg_test_map_first_id(LV2_URID first) { first_id = first; }
 
 LV2_URID qg_test_map(LV2_URID_Map_Handle h, const char *uri)
 {
   (void)h;
   for (int i = 0; i < n_uris; ++i)
     if (!strcmp(uris[i], uri))
-      return (LV2_URID)(i + 1);
+      return first_id + (LV2_URID)i;
   if (n_uris == QG_TEST_MAX_URIS)
     return 0;
   uris[n_uris] = strdup(uri);
-  return (LV2_URID)(++n_uris);
+  return first_id + (LV2_URID)n_uris++;
 }
 
 void qg_test_map_free(void)
@@ -32,6 +37,20 @@ void qg_test_map_free(void)
   for (int i = 0; i < n_uris; ++i)
     free(uris[i]);
   n_uris = 0;
+}
+
+LV2UI_Handle qg_test_instantiate_kx(const LV2UI_Descriptor *desc, LV2UI_Write_Function write,
+                                    const qg_test_kx_host *kh, qg_test_kx_widget **widget)
+{
+  static LV2_URID_Map map = {NULL, qg_test_map};
+  LV2_Feature f_map = {LV2_URID__map, &map};
+  LV2_Feature f_kx = {QG_TEST_KX_HOST_URI, (void *)kh};
+  const LV2_Feature *features[] = {&f_map, &f_kx, NULL};
+  LV2UI_Widget w = NULL;
+  LV2UI_Handle ui =
+      desc->instantiate(desc, QUANTONE_URI, "/nonexistent/", write, NULL, &w, features);
+  *widget = w;
+  return ui;
 }
 
 int qg_test_count_children(void)

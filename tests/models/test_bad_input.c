@@ -10,24 +10,15 @@
 #include "model_file.h"
 #include "sample_files.h"
 
+#define TEST_CHECK_STREAM stdout /* FAIL lines in order with the progress lines */
+#include "test_check.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                  \
-      printf(__VA_ARGS__);                                                                         \
-      printf("\n");                                                                                \
-      ++failures;                                                                                  \
-    }                                                                                              \
-  } while (0)
 
 static int taps_seen;
 static void count_tap(void *user, int layer, const float *y, int ld, int ch, int frames)

@@ -22,22 +22,14 @@
 #include "tr_wav.h"
 #include "tr_wavenet.h"
 
+#define TEST_CHECK_STREAM stdout /* FAIL lines in order with the progress lines */
+#include "test_check.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static int failures = 0;
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__);                                                  \
-      printf(__VA_ARGS__);                                                                         \
-      printf("\n");                                                                                \
-      failures++;                                                                                  \
-    }                                                                                              \
-  } while (0)
 
 /** Loss of a batch in double-free float arithmetic (the model's own forward). */
 static double batch_loss(tr_model *m, const float *p, int B, int L, const float *x, const float *t,

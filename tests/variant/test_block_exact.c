@@ -15,24 +15,13 @@
 
   Usage: test_block_exact NAM_DIR. Exit 77 (skip) if the files are missing.
 */
+#include "test_check.h"
 #include "variant.h"
 
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                         \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fprintf(stderr, "\n");                                                                       \
-      ++failures;                                                                                  \
-    }                                                                                              \
-  } while (0)
 
 static float *read_wav(const char *path, int max_frames, int *frames)
 {

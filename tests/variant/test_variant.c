@@ -21,6 +21,7 @@
   reduced matrix on less audio so sanitizer CI stays fast. Exit 77 (skip)
   when the reference files are missing.
 */
+#include "test_check.h"
 #include "variant.h"
 
 #include <math.h>
@@ -39,18 +40,6 @@
 #ifndef ASAN_BUILD
 #define ASAN_BUILD 0
 #endif
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                         \
-      fprintf(stderr, __VA_ARGS__);                                                                \
-      fprintf(stderr, "\n");                                                                       \
-      ++failures;                                                                                  \
-    }                                                                                              \
-  } while (0)
 
 static float *read_wav(const char *path, int *frames, int *rate)
 {
