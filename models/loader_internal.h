@@ -34,6 +34,9 @@ qm_desc *qm_desc_new(const char *name);
 /** Zeroed memory owned (and freed) by the description; NULL on failure. */
 void *qm_desc_alloc(qm_desc *d, size_t bytes);
 char *qm_desc_strdup(qm_desc *d, const char *s);
+/** Make parent own child (freed by qm_desc_free(parent)); false when out of
+    memory, and then the caller still owns child. */
+bool qm_desc_adopt(qm_desc *parent, qm_desc *child);
 
 /* ---- Splitting a file's text (json_split.c) ----------------------------- */
 
@@ -115,6 +118,14 @@ void qm_doc_free(qm_doc *doc);
 
 /** The loaders proper, on a parsed file (nam_file.c, keras_file.c). */
 qm_desc *qm_nam_from_doc(qm_ctx *c, qm_doc *doc);
+/**
+   A .nam model nested as a JSON object inside another file (a
+   SlimmableContainer's submodel, a WaveNet's condition_dsp): the same
+   loader, its weights read from the DOM. `where` names it in messages
+   ("config.submodels[1].model"). The caller adopts the result
+   (qm_desc_adopt) or frees it.
+*/
+qm_desc *qm_nam_from_object(qm_ctx *c, json_t *obj, const char *where);
 qm_desc *qm_keras_from_doc(qm_ctx *c, qm_doc *doc);
 
 /** Parse JSON text; on error a message with the kind of error, line, column

@@ -81,6 +81,20 @@ void *qm_desc_alloc(qm_desc *d, size_t bytes)
   return p;
 }
 
+bool qm_desc_adopt(qm_desc *parent, qm_desc *child)
+{
+  if (parent->n_children == parent->cap_children) {
+    size_t cap = parent->cap_children ? 2 * parent->cap_children : 4;
+    qm_desc **c = realloc(parent->children, cap * sizeof *c);
+    if (!c)
+      return false;
+    parent->children = c;
+    parent->cap_children = cap;
+  }
+  parent->children[parent->n_children++] = child;
+  return true;
+}
+
 char *qm_desc_strdup(qm_desc *d, const char *s)
 {
   size_t n = strlen(s) + 1;
@@ -94,6 +108,9 @@ void qm_desc_free(qm_desc *d)
 {
   if (!d)
     return;
+  for (size_t i = 0; i < d->n_children; ++i)
+    qm_desc_free(d->children[i]);
+  free(d->children);
   for (size_t i = 0; i < d->n_allocs; ++i)
     free(d->allocs[i]);
   free(d->allocs);

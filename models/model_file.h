@@ -80,7 +80,7 @@ typedef enum {
 const char *qm_nonlinearity_name(qm_nonlinearity a);
 
 typedef enum {
-  QM_FILE_NAM = 0, /**< Neural Amp Modeler .nam (JSON), versions 0.5.x */
+  QM_FILE_NAM = 0, /**< Neural Amp Modeler .nam (JSON), versions 0.5.0 to 0.7.x */
   QM_FILE_KERAS    /**< RTNeural / AIDA-X keras-style JSON */
 } qm_file_kind;
 
@@ -182,6 +182,9 @@ typedef struct qm_desc {
   qm_arch arch;
   char *path;         /**< as given to the loader */
   char *version;      /**< NAM file version ("0.5.4"); NULL for keras */
+  /** A reason to tell the player although the file loaded (a newer patch
+      version than this build knows), or NULL. */
+  char *warning;
   char *architecture; /**< "WaveNet", "LSTM", "Linear", or "keras" */
   double sample_rate; /**< model rate; 48000 when the file says nothing */
   bool sample_rate_in_file;
@@ -198,6 +201,10 @@ typedef struct qm_desc {
 
   void **allocs; /**< internal: every block this description owns */
   size_t n_allocs, cap_allocs;
+  /** internal: descriptions nested in this one (a container's submodels,
+      a WaveNet's condition_dsp), freed with it (qm_desc_adopt) */
+  struct qm_desc **children;
+  size_t n_children, cap_children;
 } qm_desc;
 
 /**

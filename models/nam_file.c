@@ -25,6 +25,14 @@
 /** Upper bound on the engine's internal batch, for the state-memory estimate. */
 #define QM_STATE_FRAMES 4096
 
+/** The .nam file versions this build reads fully: 0.5.0 (the first with
+    this layout) to 0.7.0 (A2, SlimmableContainer). A later patch release of
+    0.7 loads with a warning (NeuralAmpModelerCore's "partial support"); a
+    later minor or major version is refused, since its fields may change
+    what the weights mean. */
+#define QM_NAM_VERSION_EARLIEST 500 /* 0.5.0, as major*10000 + minor*100 + patch */
+#define QM_NAM_VERSION_LATEST 700   /* 0.7.0 */
+
 static bool parse_version(qm_ctx *c, qm_desc *d, json_t *root)
 {
   json_t *v = qm_get(c, root, "the file", "version", true);
@@ -39,14 +47,28 @@ static bool parse_version(qm_ctx *c, qm_desc *d, json_t *root)
   if (strlen(s) > 32)
     return qm_fail(c, "unreadable file version (a string of %zu bytes)", strlen(s));
   char shown[QM_SHOWN_BYTES];
-  if (sscanf(s, "%d.%d.%d%n", &major, &minor, &patch, &used) != 3 || s[used] != '\0')
+  if (sscanf(s, "%d.%d.%d%n", &major, &minor, &patch, &used) != 3 || s[used] != '\0' ||
+      major < 0 || minor < 0 || patch < 0 || major > 99 || minor > 99 || patch > 99)
     return qm_fail(c, "unreadable file version %s (expected MAJOR.MINOR.PATCH)",
                    qm_shown(s, shown, sizeof shown));
-  if (major != 0 || minor != 5)
-    return qm_fail(c, "unsupported file version %s (this build reads 0.5.x)",
+  const int code = major * 10000 + minor * 100 + patch;
+  const int latest_minor = QM_NAM_VERSION_LATEST / 100;
+  if (code < QM_NAM_VERSION_EARLIEST || major * 100 + minor > latest_minor)
+    return qm_fail(c, "unsupported file version %s (this build reads 0.5.0 to 0.7.x)",
                    qm_shown(s, shown, sizeof shown));
   d->version = qm_desc_strdup(d, s);
-  return d->version != NULL || qm_fail(c, "out of memory");
+  if (!d->version)
+    return qm_fail(c, "out of memory");
+  if (code > QM_NAM_VERSION_LATEST) {
+    char w[160];
+    snprintf(w, sizeof w,
+             "file version %s is newer than 0.7.0, the newest this build knows: loaded, but "
+             "fields added since are ignored",
+             d->version);
+    if (!(d->warning = qm_desc_strdup(d, w)))
+      return qm_fail(c, "out of memory");
+  }
+  return true;
 }
 
 static bool parse_activation(qm_ctx *c, json_t *obj, const char *where, qm_nonlinearity *out)
@@ -389,6 +411,27 @@ static void read_metadata(qm_desc *d, json_t *root)
   qm_meta_number(m, "validation_esr", &md->has_validation_esr, &md->validation_esr);
   qm_meta_number(json_object_get(m, "training"), "validation_esr", &md->has_validation_esr,
                  &md->validation_esr);
+}
+
+qm_desc *qm_nam_from_object(qm_ctx *c, json_t *obj, const char *where)
+{
+  char name[512];
+  snprintf(name, sizeof name, "%s: %s", c->name, where);
+  qm_ctx sub = {name, c->err, c->errlen};
+  if (!json_is_object(obj)) {
+    qm_fail(&sub, "must be a .nam model object");
+    return NULL;
+  }
+  qm_doc doc = {.root = obj};
+  qm_desc *d = qm_nam_from_doc(&sub, &doc);
+  free(doc.w);
+  /* messages and the GUI name the file the player chose */
+  if (d && !(d->path = qm_desc_strdup(d, c->name))) {
+    qm_desc_free(d);
+    qm_fail(c, "out of memory");
+    return NULL;
+  }
+  return d;
 }
 
 qm_desc *qm_nam_from_doc(qm_ctx *c, qm_doc *doc)
