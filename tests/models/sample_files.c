@@ -350,8 +350,12 @@ int samples_make(sample_file **out)
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"ConvNet\", \"config\": {}, "
                "\"weights\": []}",
                &s[n].len));
-  ADD("version06.nam", false, "unsupported file version \"0.6.0\"",
-      nam_wavenet("0.6.0", &one, 1, 0, -1, NULL, &s[n].len));
+  ADD("version08.nam", false, "unsupported file version \"0.8.0\"",
+      nam_wavenet("0.8.0", &one, 1, 0, -1, NULL, &s[n].len));
+  ADD("version10.nam", false, "unsupported file version \"1.0.0\"",
+      nam_wavenet("1.0.0", &one, 1, 0, -1, NULL, &s[n].len));
+  ADD("version04.nam", false, "unsupported file version \"0.4.9\"",
+      nam_wavenet("0.4.9", &one, 1, 0, -1, NULL, &s[n].len));
   ADD("version_text.nam", false, "unreadable file version",
       nam_wavenet("five", &one, 1, 0, -1, NULL, &s[n].len));
 
