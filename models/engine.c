@@ -5,6 +5,7 @@
   block splitting, gains, reset and prewarm, taps and registries.
 */
 #include "engine_internal.h"
+#include "slim.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -87,6 +88,10 @@ qm_model *qm_model_create(const qm_desc *d, const qm_options *opt, char *err, si
     snprintf(err, errlen, "%s: no model description", path);
     return NULL;
   }
+  /** A container plays one submodel at a time: the model of a container
+      is its full size (slim 1.0); other sizes are built from
+      qm_desc_at_slim()'s descriptions. */
+  d = qm_desc_full_size(d);
   if (o.chunk < 1 || o.chunk > QM_MAX_CHUNK) {
     snprintf(err, errlen, "%s: chunk %d outside 1..%d", path, o.chunk, QM_MAX_CHUNK);
     return NULL;

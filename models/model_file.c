@@ -5,6 +5,7 @@
   memory, typed JSON access, reading files, dispatch by content.
 */
 #include "loader_internal.h"
+#include "slim.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -495,6 +496,7 @@ qm_desc *qm_load_file(const char *path, char *err, size_t errlen)
 
 int qm_desc_receptive_field(const qm_desc *d)
 {
+  d = qm_desc_full_size(d);
   long long rf = 1;
   if (d->arch == QM_ARCH_WAVENET) {
     for (int a = 0; a < d->wavenet.n_arrays; ++a) {

@@ -472,13 +472,15 @@ qm_desc *qm_nam_from_doc(qm_ctx *c, qm_doc *doc)
     const char *a = json_string_value(arch);
     /* Stored only once it is a known name (never a file's arbitrary text). */
     bool (*load)(qm_ctx *, qm_desc *, json_t *, qm_doc *, json_t *) =
-        !strcmp(a, "WaveNet")  ? load_wavenet
-        : !strcmp(a, "LSTM")   ? load_lstm
-        : !strcmp(a, "Linear") ? load_linear
-                               : NULL;
+        !strcmp(a, "WaveNet")              ? load_wavenet
+        : !strcmp(a, "LSTM")               ? load_lstm
+        : !strcmp(a, "Linear")             ? load_linear
+        : !strcmp(a, "SlimmableContainer") ? qm_nam_load_container
+                                           : NULL;
     if (!load) {
       char shown[QM_SHOWN_BYTES];
-      ok = qm_fail(c, "unknown architecture %s (supported: WaveNet, LSTM, Linear)",
+      ok = qm_fail(c,
+                   "unknown architecture %s (supported: WaveNet, LSTM, Linear, SlimmableContainer)",
                    qm_shown(a, shown, sizeof shown));
     } else if (!(d->architecture = qm_desc_strdup(d, a)))
       ok = qm_fail(c, "out of memory");
