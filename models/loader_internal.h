@@ -126,9 +126,6 @@ qm_desc *qm_nam_from_doc(qm_ctx *c, qm_doc *doc);
    (qm_desc_adopt) or frees it.
 */
 qm_desc *qm_nam_from_object(qm_ctx *c, json_t *obj, const char *where);
-/** The SlimmableContainer architecture (nam_container.c), as nam_file.c's
-    loaders: fills d from its config; false with a message. */
-bool qm_nam_load_container(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights);
 qm_desc *qm_keras_from_doc(qm_ctx *c, qm_doc *doc);
 
 /** Parse JSON text; on error a message with the kind of error, line, column

@@ -147,6 +147,16 @@ static void test_container_selection(void)
              st[i].hi, st[i].label, st[i].weights, st[i].macs_per_sample);
   }
   CHECK(qm_desc_slim_steps(d, st, 2) == 2, "fills at most max");
+  /* the description's count is the engine's: rows x columns of every linear */
+  for (int i = 0; i < 3; ++i) {
+    qm_model *m = qm_model_create(sub[i], NULL, err, sizeof err);
+    CHECK(m, "build submodel %d: %s", i, err);
+    if (m)
+      CHECK(qm_desc_macs_per_sample(sub[i]) == qm_model_macs_per_sample(m),
+            "submodel %d: %g MACs from the description, %g from the model", i,
+            qm_desc_macs_per_sample(sub[i]), qm_model_macs_per_sample(m));
+    qm_model_free(m);
+  }
   qm_desc_free(d);
 
   /* A plain model: one size, itself. */
