@@ -129,6 +129,15 @@ const qm_desc *qm_desc_at_slim(qm_desc *d, double s, char *err, size_t errlen)
   return d;
 }
 
+int qm_slim_step_index(const qm_slim_step *steps, int n, double s)
+{
+  s = clamp_slim(s);
+  for (int i = 0; i + 1 < n; ++i)
+    if (s < steps[i].hi)
+      return i;
+  return n - 1;
+}
+
 const qm_desc *qm_desc_full_size(const qm_desc *d)
 {
   if (d->arch == QM_ARCH_CONTAINER)
