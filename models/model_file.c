@@ -34,8 +34,9 @@ bool qm_fail(qm_ctx *c, const char *fmt, ...)
 
 const char *qm_nonlinearity_name(qm_nonlinearity a)
 {
-  static const char *const names[QM_NONLIN_COUNT] = {"none",    "tanh",     "relu",
-                                                     "sigmoid", "hardtanh", "fasttanh"};
+  static const char *const names[QM_NONLIN_COUNT] = {
+      "none",      "tanh",  "relu", "sigmoid",   "hardtanh",      "fasttanh",
+      "leakyrelu", "prelu", "silu", "hardswish", "leakyhardtanh", "softsign"};
   return (unsigned)a < QM_NONLIN_COUNT ? names[a] : "?";
 }
 
@@ -500,8 +501,13 @@ int qm_desc_receptive_field(const qm_desc *d)
     for (int a = 0; a < d->wavenet.n_arrays; ++a) {
       const qm_wn_array *A = &d->wavenet.arrays[a];
       for (int l = 0; l < A->n_layers; ++l)
-        rf += (long long)(A->kernel_size - 1) * A->layers[l].dilation;
+        rf += (long long)(A->layers[l].kernel_size - 1) * A->layers[l].dilation;
+      rf += (long long)(A->head_kernel - 1) * A->head_dilation;
     }
+    for (int i = 0; i < d->wavenet.head.n_convs; ++i)
+      rf += d->wavenet.head.convs[i].kernel_size - 1;
+    if (d->wavenet.condition_dsp)
+      rf += qm_desc_receptive_field(d->wavenet.condition_dsp) - 1;
   } else {
     for (int i = 0; i < d->seq.n_layers; ++i)
       if (d->seq.layers[i].kind == QM_LAYER_FIR)

@@ -47,8 +47,8 @@ static bool parse_version(qm_ctx *c, qm_desc *d, json_t *root)
   if (strlen(s) > 32)
     return qm_fail(c, "unreadable file version (a string of %zu bytes)", strlen(s));
   char shown[QM_SHOWN_BYTES];
-  if (sscanf(s, "%d.%d.%d%n", &major, &minor, &patch, &used) != 3 || s[used] != '\0' ||
-      major < 0 || minor < 0 || patch < 0 || major > 99 || minor > 99 || patch > 99)
+  if (sscanf(s, "%d.%d.%d%n", &major, &minor, &patch, &used) != 3 || s[used] != '\0' || major < 0 ||
+      minor < 0 || patch < 0 || major > 99 || minor > 99 || patch > 99)
     return qm_fail(c, "unreadable file version %s (expected MAJOR.MINOR.PATCH)",
                    qm_shown(s, shown, sizeof shown));
   const int code = major * 10000 + minor * 100 + patch;
@@ -170,6 +170,9 @@ static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, jso
   uint64_t state_floats = 0, total_layers = 0, rf = 1;
   for (size_t a = 0; a < na; ++a) {
     qm_wn_array *A = &wn->arrays[a];
+    int kernel_size;
+    qm_nonlinearity activation = QM_NONLIN_NONE;
+    bool gated;
     json_t *cfg = json_array_get(arrays, a);
     char where[64];
     snprintf(where, sizeof where, "config.layers[%zu]", a);
@@ -180,9 +183,9 @@ static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, jso
                     &A->condition_size) ||
         !qm_get_int(c, cfg, where, "head_size", true, 1, QM_MAX_CHANNELS, 0, &A->head_size) ||
         !qm_get_int(c, cfg, where, "channels", true, 1, QM_MAX_CHANNELS, 0, &A->channels) ||
-        !qm_get_int(c, cfg, where, "kernel_size", true, 1, QM_MAX_KERNEL, 0, &A->kernel_size) ||
-        !parse_activation(c, cfg, where, &A->activation) ||
-        !qm_get_bool(c, cfg, where, "gated", true, false, &A->gated) ||
+        !qm_get_int(c, cfg, where, "kernel_size", true, 1, QM_MAX_KERNEL, 0, &kernel_size) ||
+        !parse_activation(c, cfg, where, &activation) ||
+        !qm_get_bool(c, cfg, where, "gated", true, false, &gated) ||
         !qm_get_bool(c, cfg, where, "head_bias", true, false, &A->head_bias))
       return false;
     json_t *dil = qm_get(c, cfg, where, "dilations", true);
@@ -203,7 +206,11 @@ static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, jso
       if (!qm_json_int(c, json_array_get(dil, (size_t)l), what, 1, QM_MAX_DILATION,
                        &A->layers[l].dilation))
         return false;
-      rf += (uint64_t)(A->kernel_size - 1) * (uint64_t)A->layers[l].dilation;
+      A->layers[l].kernel_size = kernel_size;
+      A->layers[l].activation.type = activation;
+      A->layers[l].gating = gated ? QM_GATING_GATED : QM_GATING_NONE;
+      A->layers[l].secondary.type = QM_NONLIN_SIGMOID;
+      rf += (uint64_t)(kernel_size - 1) * (uint64_t)A->layers[l].dilation;
       if (rf > QM_MAX_RECEPTIVE_FIELD)
         return qm_fail(c, "receptive field over %d samples is too large", QM_MAX_RECEPTIVE_FIELD);
     }
@@ -233,7 +240,11 @@ static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, jso
       return qm_fail(c, "head_size of the last layer array must be 1 (mono output), found %d",
                      A->head_size);
 
-    uint64_t C = (uint64_t)A->channels, Z = A->gated ? 2 * C : C, K = (uint64_t)A->kernel_size;
+    A->bottleneck = A->channels;
+    A->layer1x1 = true;
+    A->layer1x1_groups = A->groups_input = A->groups_input_mixin = 1;
+    A->head_kernel = A->head_dilation = 1;
+    uint64_t C = (uint64_t)A->channels, Z = gated ? 2 * C : C, K = (uint64_t)kernel_size;
     expected += C * (uint64_t)A->input_size;
     for (int l = 0; l < A->n_layers; ++l) {
       expected += Z * C * K + Z + Z * (uint64_t)A->condition_size + C * C + C;
@@ -260,7 +271,8 @@ static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, jso
   const float *cur = w;
   for (int a = 0; a < wn->n_arrays; ++a) {
     qm_wn_array *A = &wn->arrays[a];
-    size_t C = (size_t)A->channels, Z = A->gated ? 2 * C : C, K = (size_t)A->kernel_size;
+    size_t C = (size_t)A->channels, Z = A->layers[0].gating ? 2 * C : C,
+           K = (size_t)A->layers[0].kernel_size;
     if (!(A->rechannel_w = take(d, &cur, C * (size_t)A->input_size)))
       return qm_fail(c, "out of memory");
     for (int l = 0; l < A->n_layers; ++l) {
@@ -284,6 +296,7 @@ static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, jso
       return qm_fail(c, "out of memory");
   }
   wn->head_scale = *cur++;
+  wn->in_channels = wn->out_channels = 1;
   d->arch = QM_ARCH_WAVENET;
   d->prewarm_samples = (int)rf;
   return true;
