@@ -122,10 +122,20 @@ static bool wavenet_config(const qm_desc *d, tr_wn_config *c, char *err, size_t 
   for (int a = 0; a < wn->n_arrays; ++a) {
     const qm_wn_array *A = &wn->arrays[a];
     tr_wn_array_cfg *T = &c->arrays[a];
-    if (A->gated || A->activation != QM_NONLIN_TANH || A->condition_size != 1) {
+    /* the trainer's WaveNet is A1: one kernel size, Tanh, no gating, no
+       bottleneck, no head1x1, FiLM or array head conv */
+    bool a1 = A->condition_size == 1 && A->bottleneck == A->channels && A->layer1x1 &&
+              !A->head1x1 && A->head_kernel == 1 && wn->head.n_convs == 0 && !wn->condition_dsp;
+    for (int p = 0; p < QM_FILM_COUNT; ++p)
+      a1 = a1 && !A->film[p].active;
+    for (int l = 0; l < A->n_layers; ++l)
+      a1 = a1 && A->layers[l].gating == QM_GATING_NONE &&
+           A->layers[l].activation.type == QM_NONLIN_TANH &&
+           A->layers[l].kernel_size == A->layers[0].kernel_size;
+    if (!a1) {
       snprintf(err, errlen,
-               "%s: config.layers[%d]: only Tanh, non-gated, condition_size 1 arrays are "
-               "trainable",
+               "%s: config.layers[%d]: only A1 arrays (Tanh, non-gated, one kernel size, "
+               "condition_size 1, no bottleneck, head1x1, FiLM or head conv) are trainable",
                d->path, a);
       return false;
     }
@@ -137,7 +147,7 @@ static bool wavenet_config(const qm_desc *d, tr_wn_config *c, char *err, size_t 
     T->input_size = A->input_size;
     T->channels = A->channels;
     T->head_size = A->head_size;
-    T->kernel_size = A->kernel_size;
+    T->kernel_size = A->layers[0].kernel_size;
     T->head_bias = A->head_bias;
     T->n_layers = A->n_layers;
     for (int l = 0; l < A->n_layers; ++l)
@@ -157,7 +167,7 @@ static float *wavenet_params(const qm_desc *d, float *p)
 {
   for (int a = 0; a < d->wavenet.n_arrays; ++a) {
     const qm_wn_array *A = &d->wavenet.arrays[a];
-    const size_t C = (size_t)A->channels, K = (size_t)A->kernel_size, Z = C;
+    const size_t C = (size_t)A->channels, K = (size_t)A->layers[0].kernel_size, Z = C;
     p = put(p, A->rechannel_w, C * (size_t)A->input_size);
     for (int l = 0; l < A->n_layers; ++l) {
       const qm_wn_layer *L = &A->layers[l];
