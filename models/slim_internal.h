@@ -8,10 +8,16 @@
 #ifndef QUANTONE_MODELS_SLIM_INTERNAL_H
 #define QUANTONE_MODELS_SLIM_INTERNAL_H
 
-#include "model_file.h"
+#include "loader_internal.h"
 
 /** Whether some layer array can play at more than one channel count. */
 bool qm_wavenet_slimmable(const qm_wavenet_desc *wn);
+
+/** What NeuralAmpModelerCore refuses in a slimmable WaveNet
+    (extract_slimmed_weights): in any of its arrays a grouped convolution
+    or 1x1, or an array head conv over more than one tap. False with
+    "PATH: config.layers[i]...: ..." in c. The loader calls it. */
+bool qm_wavenet_check_slimmable(qm_ctx *c, const qm_wavenet_desc *wn);
 
 /** The slim values where some array changes its channel count: i/n for
     i = 1..n-1 of each slimmable array's n allowed counts, ascending and

@@ -33,6 +33,34 @@ bool qm_wavenet_slimmable(const qm_wavenet_desc *wn)
   return false;
 }
 
+bool qm_wavenet_check_slimmable(qm_ctx *c, const qm_wavenet_desc *wn)
+{
+  if (!qm_wavenet_slimmable(wn))
+    return true;
+  for (int a = 0; a < wn->n_arrays; ++a) {
+    const qm_wn_array *A = &wn->arrays[a];
+    const struct {
+      const char *key;
+      int groups;
+    } grouped[] = {{"groups_input", A->groups_input},
+                   {"groups_input_mixin", A->groups_input_mixin},
+                   {"layer1x1.groups", A->layer1x1 ? A->layer1x1_groups : 1},
+                   {"head1x1.groups", A->head1x1 ? A->head1x1_groups : 1}};
+    for (size_t i = 0; i < sizeof grouped / sizeof grouped[0]; ++i)
+      if (grouped[i].groups != 1)
+        return qm_fail(c,
+                       "config.layers[%d].%s is %d in a slimmable WaveNet: only ungrouped arrays "
+                       "can be slimmed (as in NeuralAmpModelerCore)",
+                       a, grouped[i].key, grouped[i].groups);
+    if (A->head_kernel != 1)
+      return qm_fail(c,
+                     "config.layers[%d].head.kernel_size is %d in a slimmable WaveNet: only a "
+                     "head over one tap can be slimmed (as in NeuralAmpModelerCore)",
+                     a, A->head_kernel);
+  }
+  return true;
+}
+
 static int by_value(const void *pa, const void *pb)
 {
   const double a = *(const double *)pa, b = *(const double *)pb;
@@ -218,7 +246,8 @@ qm_desc *qm_wavenet_slice(const qm_desc *d, const int *channels)
     const qm_wn_head_conv *hc = &wn->head.convs[i];
     ct.floats += (size_t)hc->out * ((size_t)hc->kernel_size * (size_t)hc->in + 1);
   }
-  s->n_weights = ct.floats;
+  /* the loader counts a condition_dsp's weights in its model's */
+  s->n_weights = ct.floats + (wn->condition_dsp ? wn->condition_dsp->n_weights : 0);
   return s;
 }
 

@@ -361,6 +361,23 @@ static void test_refusals(void)
   json_object_set_new(json_object_get(r, "config"), "submodels", json_array());
   expect_refused(r, "box.nam: config.submodels must be a non-empty array", "no submodels");
 
+  /* what NeuralAmpModelerCore cannot slim, in a slimmable WaveNet */
+  char wpath[1100];
+  snprintf(wpath, sizeof wpath, "%s/current/slimmable_wavenet.nam", nam_dir);
+  json_error_t je;
+  json_t *array;
+  r = json_load_file(wpath, 0, &je);
+  array = json_array_get(json_object_get(json_object_get(r, "config"), "layers"), 0);
+  json_object_set_new(array, "groups_input", json_integer(3));
+  expect_refused(r, "box.nam: config.layers[0].groups_input is 3 in a slimmable WaveNet",
+                 "grouped slimmable");
+  r = json_load_file(wpath, 0, &je);
+  array = json_array_get(json_object_get(json_object_get(r, "config"), "layers"), 0);
+  json_object_set_new(array, "head",
+                      json_pack("{s:i, s:i, s:b}", "out_channels", 1, "kernel_size", 2, "bias", 0));
+  expect_refused(r, "box.nam: config.layers[0].head.kernel_size is 2 in a slimmable WaveNet",
+                 "slimmable head conv");
+
   /* max_values beyond 1.0: the submodel covering 1.0 is the last step,
      the one above it never plays. */
   r = reference_container();
