@@ -32,8 +32,10 @@ void qm_wavenet_channels_at(const qm_wavenet_desc *wn, double s, int *channels);
 
 /** d (a WaveNet) cut to those channels, a new description the caller owns
     (it points into d for what slimming does not change, so d must outlive
-    it); NULL when out of memory. */
-qm_desc *qm_wavenet_slice(const qm_desc *d, const int *channels);
+    it); NULL when out of memory. Without `weights`, only the shapes and
+    n_weights: what a step costs, at a fraction of the memory (a hostile
+    file may have a thousand sizes). */
+qm_desc *qm_wavenet_slice(const qm_desc *d, const int *channels, bool weights);
 
 /** Multiply-adds per sample of the WaveNet as described (its
     condition_dsp's included). */

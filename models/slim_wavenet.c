@@ -110,9 +110,11 @@ void qm_wavenet_channels_at(const qm_wavenet_desc *wn, double s, int *channels)
 
 /* ---- Cutting ------------------------------------------------------------------ */
 
-/** Where cut blocks go, how many floats they hold, and whether one failed. */
+/** Where cut blocks go (none when only counting), how many floats they
+    hold, and whether one failed. */
 typedef struct {
   qm_desc *d;
+  bool weights;
   size_t floats;
   bool failed;
 } cutter;
@@ -127,6 +129,9 @@ static float *cut(cutter *ct, const float *src, int cols, int new_rows, int new_
   if (!src)
     return NULL;
   const size_t n = (size_t)new_rows * (size_t)taps * (size_t)new_cols;
+  ct->floats += n;
+  if (!ct->weights)
+    return NULL;
   float *dst = qm_desc_alloc(ct->d, n * sizeof *dst);
   if (!dst) {
     ct->failed = true;
@@ -136,7 +141,6 @@ static float *cut(cutter *ct, const float *src, int cols, int new_rows, int new_
     for (int k = 0; k < taps; ++k)
       memcpy(dst + ((size_t)r * taps + k) * new_cols, src + ((size_t)r * taps + k) * cols,
              (size_t)new_cols * sizeof *dst);
-  ct->floats += n;
   return dst;
 }
 
@@ -211,7 +215,7 @@ static void cut_array(cutter *ct, const qm_wn_array *A, qm_wn_array *N, int C2, 
   N->head_b = A->head_bias ? cut(ct, A->head_b, 1, head2, 1, 1) : NULL;
 }
 
-qm_desc *qm_wavenet_slice(const qm_desc *d, const int *channels)
+qm_desc *qm_wavenet_slice(const qm_desc *d, const int *channels, bool weights)
 {
   const qm_wavenet_desc *wn = &d->wavenet;
   qm_desc *s = qm_desc_new(d->path);
@@ -228,7 +232,7 @@ qm_desc *qm_wavenet_slice(const qm_desc *d, const int *channels)
   s->meta = d->meta;
   s->prewarm_samples = d->prewarm_samples; /* the same kernels and dilations */
   s->wavenet = *wn;
-  cutter ct = {s, 1 /* head_scale */, false};
+  cutter ct = {s, weights, 1 /* head_scale */, false};
   qm_wn_array *arrays = qm_desc_alloc(s, (size_t)wn->n_arrays * sizeof *arrays);
   ct.failed = !arrays;
   for (int a = 0; a < wn->n_arrays && !ct.failed; ++a) {
@@ -269,7 +273,7 @@ double qm_wavenet_macs(const qm_wavenet_desc *wn)
       if (A->head1x1)
         macs += H1 * B;
       for (int p = 0; p < QM_FILM_COUNT; ++p)
-        if (L->film[p].w)
+        if (A->film[p].active)
           macs += (A->film[p].shift ? 2.0 : 1.0) * L->film[p].dim * Q;
     }
     macs += (double)A->head_size * A->head_kernel * (A->head1x1 ? H1 : B); /* array head */
