@@ -3,8 +3,8 @@
 /*
   Slimmable models (models/slim.h, models/nam_container.c):
   - renders: each size of the reference's slimmable models
-    (slimmable_container.nam, slimmable_wavenet.nam; A2.nam printed, and
-    required once A2_ENGINE_READY), chosen with qm_desc_at_slim(),
+    (slimmable_container.nam, slimmable_wavenet.nam, A2.nam), chosen with
+    qm_desc_at_slim(),
     reproduces NeuralAmpModelerCore's render at that --slim (ESR <= 1e-10
     with libm activations at blocks 1, 64 and 4096, after the prewarm),
     and qm_model_create() on the file plays its full size;
@@ -32,11 +32,6 @@
 #define SLIM_ESR_LIMIT 1e-10
 
 static const char *nam_dir;
-
-/** Whether A2.nam's renders must match: not until the engine runs the A2
-    layer (bottleneck, per-layer kernels, LeakyReLU, array head conv);
-    today it builds its description as if it were A1. */
-#define A2_ENGINE_READY false
 
 static void check_render(qm_desc *d, const qm_desc *plays, const char *file, double s,
                          const char *how, bool required)
@@ -265,6 +260,15 @@ static void test_a2_selection(void)
         "below 0.5: nano");
   CHECK(qm_desc_at_slim(d, 0.5, err, sizeof err) == d->container.submodels[1].model,
         "0.5: standard");
+  for (int i = 0; i < n; ++i) {
+    const qm_desc *sub = d->container.submodels[i].model;
+    qm_model *m = qm_model_create(sub, NULL, err, sizeof err);
+    CHECK(m, "build A2 submodel %d: %s", i, err);
+    if (m)
+      CHECK(st[i].macs_per_sample == qm_model_macs_per_sample(m), "A2 %d: MACs %g vs %g", i,
+            st[i].macs_per_sample, qm_model_macs_per_sample(m));
+    qm_model_free(m);
+  }
   qm_desc_free(d);
 }
 
@@ -424,7 +428,7 @@ int main(int argc, char **argv)
   test_renders("slimmable_wavenet.nam", wavenet_slims, 3, true);
   test_a2_selection();
   static const double a2_slims[] = {0.0, 1.0};
-  test_renders("A2.nam", a2_slims, 2, A2_ENGINE_READY);
+  test_renders("A2.nam", a2_slims, 2, true);
   printf("%d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;
 }
