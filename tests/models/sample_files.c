@@ -530,6 +530,14 @@ int samples_make(sample_file **out)
                      "", 0, &s[n].len));
   ADD("a2_slim_method.nam", false, "config.layers[0].slimmable.method \"magic\" is not supported",
       nam_wavenet_a2(KS TANH HEAD1 ", \"slimmable\": {\"method\": \"magic\"}", "", 0, &s[n].len));
+  /* 71,000 weights in the file, 66 million floats as dense matrices */
+  ADD("a2_grouped_huge.nam", false, "model too large",
+      dup_text("{\"version\": \"0.6.0\", \"architecture\": \"WaveNet\", \"config\": {\"layers\": "
+               "[{\"input_size\": 1, \"condition_size\": 1, \"channels\": 1024, \"dilations\": "
+               "[1], \"kernel_size\": 64, \"groups_input\": 1024, \"layer1x1\": {\"active\": "
+               "true, \"groups\": 1024}, \"activation\": \"Tanh\", \"head_size\": 1, "
+               "\"head_bias\": false}], \"head_scale\": 1}, \"weights\": []}",
+               &s[n].len));
 #undef KS
 #undef TANH
 #undef HEAD1
