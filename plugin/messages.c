@@ -173,6 +173,22 @@ static bool send_info(qt_plugin *self)
     lv2_atom_forge_string(f, nm, (uint32_t)strlen(nm));
   }
   lv2_atom_forge_pop(f, &tup);
+  lv2_atom_forge_key(f, u->qt_slimmable);
+  lv2_atom_forge_bool(f, M->n_steps > 1);
+  lv2_atom_forge_key(f, u->qt_slimSteps);
+  lv2_atom_forge_tuple(f, &tup);
+  for (int i = 0; i < M->n_steps; ++i) {
+    const qm_slim_step *st = &M->steps[i];
+    LV2_Atom_Forge_Frame one;
+    lv2_atom_forge_tuple(f, &one);
+    lv2_atom_forge_double(f, st->lo);
+    lv2_atom_forge_double(f, st->hi);
+    lv2_atom_forge_string(f, st->label, (uint32_t)strnlen(st->label, sizeof st->label));
+    lv2_atom_forge_long(f, (int64_t)st->weights);
+    lv2_atom_forge_double(f, st->macs_per_sample);
+    lv2_atom_forge_pop(f, &one);
+  }
+  lv2_atom_forge_pop(f, &tup);
   lv2_atom_forge_pop(f, &fr);
   return true;
 }

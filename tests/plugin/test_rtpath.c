@@ -414,7 +414,9 @@ static void test_clamp(void)
   const size_t n = 9600 < n_sig ? 9600 : n_sig;
   float *y = malloc(n * sizeof *y), *ref = malloc(n * sizeof *ref);
   const float vals[] = {1e30f, -1e30f, INFINITY, -INFINITY, NAN, 0, 0};
-  for (int p = QT_PORT_PRECISION; p <= QT_PORT_ENABLED; ++p) {
+  for (int p = QT_PORT_PRECISION; p < QT_PORT_COUNT; ++p) {
+    if (qt_port_info_get(p)->kind != QT_KIND_CONTROL_IN)
+      continue; /* the meters; slim comes after them */
     float v7[7];
     memcpy(v7, vals, sizeof v7);
     v7[5] = maxs[p] + 1000.0f;
