@@ -86,7 +86,8 @@ typedef enum {
 
 typedef enum {
   QM_ARCH_WAVENET = 0, /**< NAM WaveNet "A1" */
-  QM_ARCH_SEQUENTIAL   /**< a chain of LSTM / GRU / Dense / FIR layers */
+  QM_ARCH_SEQUENTIAL,  /**< a chain of LSTM / GRU / Dense / FIR layers */
+  QM_ARCH_CONTAINER    /**< NAM SlimmableContainer: one submodel plays (slim.h) */
 } qm_arch;
 
 /* ---- WaveNet (NAM A1) ------------------------------------------------ */
@@ -162,6 +163,21 @@ typedef struct {
   qm_seq_layer *layers;
 } qm_sequential_desc;
 
+/* ---- SlimmableContainer (NAM 0.7, models/nam_container.c) ------------- */
+
+typedef struct {
+  /** Plays for slim values below this; the last submodel also at and above it. */
+  double max_value;
+  /** A complete description of any architecture but a container, owned by
+      the container (qm_desc_adopt); its path is the container's file. */
+  struct qm_desc *model;
+} qm_submodel;
+
+typedef struct {
+  int n_submodels;
+  qm_submodel *submodels; /**< max_value strictly ascending, the last >= 1.0 */
+} qm_container_desc;
+
 /* ---- Metadata and the description -------------------------------------- */
 
 /** What the GUI shows. Strings are NULL when absent, at most
@@ -180,8 +196,8 @@ typedef struct {
 typedef struct qm_desc {
   qm_file_kind kind;
   qm_arch arch;
-  char *path;         /**< as given to the loader */
-  char *version;      /**< NAM file version ("0.5.4"); NULL for keras */
+  char *path;    /**< as given to the loader */
+  char *version; /**< NAM file version ("0.5.4"); NULL for keras */
   /** A reason to tell the player although the file loaded (a newer patch
       version than this build knows), or NULL. */
   char *warning;
@@ -198,7 +214,10 @@ typedef struct qm_desc {
   size_t n_weights; /**< float parameters the file carried */
   qm_wavenet_desc wavenet;
   qm_sequential_desc seq;
+  qm_container_desc container;
 
+  /** internal: what qm_desc_at_slim() built, one per step (slim.c) */
+  const struct qm_desc **slim_sizes;
   void **allocs; /**< internal: every block this description owns */
   size_t n_allocs, cap_allocs;
   /** internal: descriptions nested in this one (a container's submodels,
