@@ -38,7 +38,7 @@ void qg_slim_describe(const qg_gui_data *d, double s, char *out, size_t cap)
   char w[32];
   short_count(st->weights, w, sizeof w);
   if (full > 0)
-    snprintf(out, cap, "%s: %s weights, %.0f%% of the MACs", st->label, w, 100.0 * st->macs / full);
+    snprintf(out, cap, "%s, %s weights, %.0f%% of the MACs", st->label, w, 100.0 * st->macs / full);
   else
-    snprintf(out, cap, "%s: %s weights", st->label, w);
+    snprintf(out, cap, "%s, %s weights", st->label, w);
 }

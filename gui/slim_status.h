@@ -15,7 +15,7 @@
 /** The step slim value s plays, as the plugin picks it (the first whose
     hi is above s, else the last); -1 when the model has no steps. */
 int qg_slim_step_at(const qg_gui_data *d, double s);
-/** "LABEL: 2.1k weights, 40% of the MACs" for the step s plays, the MACs
+/** "LABEL, 2.1k weights, 40% of the MACs" for the step s plays, the MACs
     as a share of the full (last) size's; "" when the model has no steps. */
 void qg_slim_describe(const qg_gui_data *d, double s, char *out, size_t cap);
 

@@ -81,19 +81,25 @@ void qt_slot_destroy(qt_slot *m)
 }
 
 /**
-   Per-layer SQNR of a setting against the float model over the model's
-   calibration clip: builds and runs a private copy of the variant, so it
-   is slow (it never delays a switch: see QT_JOB_VARIANT). NULL on failure.
+   Per-layer SQNR of a setting against the float model of its size over
+   the model's calibration clip: builds and runs a private copy of the
+   variant, so it is slow (it never delays a switch: see QT_JOB_VARIANT).
+   NULL on failure.
 */
-static float *qt_variant_sqnr(const qt_slot *mo, const qm_setting *set, int *n_out)
+static float *qt_variant_sqnr(const qt_slot *mo, const qm_setting *set, int slim_step, int *n_out)
 {
+  char e[QT_MSG_MAX];
+  const qm_desc *d = mo->desc;
+  if (slim_step >= 0 && slim_step < mo->full_step) /* built already: the cached size */
+    d = qm_desc_at_slim(mo->desc, mo->steps[slim_step].lo, e, sizeof e);
+  if (!d)
+    return NULL;
   qm_analysis an;
   memset(&an, 0, sizeof an);
-  char e[QT_MSG_MAX];
   float *sqnr = NULL;
   int n_calib = 0;
   float *calib = synth_calib(mo->rate, &n_calib);
-  if (calib && qm_analyze(mo->desc, set, calib, n_calib, QM_DEFAULT_CHUNK, &an, e, sizeof e)) {
+  if (calib && qm_analyze(d, set, calib, n_calib, QM_DEFAULT_CHUNK, &an, e, sizeof e)) {
     if (an.n_layers > 0 && (sqnr = malloc(sizeof(float) * an.n_layers))) {
       *n_out = an.n_layers;
       for (int i = 0; i < an.n_layers; ++i)
@@ -117,10 +123,12 @@ int qt_slot_slim_step(const qt_slot *M, float s)
    A variant at a smaller size than the reference's: the description that
    plays at the step's lower slim value (built once per size and kept in
    the slot's description, so coming back to a size only quantizes), as
-   its own engine even at FP32. No per-layer SQNR: the GUI names layers
-   after the full-size reference, whose layers these are not.
+   its own engine even at FP32. Its per-layer SQNR is measured against
+   the float model of its own size, layer for layer of that size
+   (messages.c names them from its engine).
 */
-static qt_variant *slimmed_build(const qt_slot *mo, qt_variant *v, char *err, size_t errlen)
+static qt_variant *slimmed_build(const qt_slot *mo, qt_variant *v, bool analyze, char *err,
+                                 size_t errlen)
 {
   char e[QT_MSG_MAX];
   e[0] = 0;
@@ -146,6 +154,13 @@ static qt_variant *slimmed_build(const qt_slot *mo, qt_variant *v, char *err, si
   v->weight_bytes = qm_model_weight_bytes(v->m);
   snprintf(v->describe + strlen(v->describe), sizeof v->describe - strlen(v->describe), ", %s",
            st->label);
+  v->n_layers = qm_model_layer_count(v->m);
+  if (analyze && v->set.bits == QM_BITS_FP32 && v->n_layers > 0 &&
+      (v->layer_sqnr = malloc(sizeof(float) * (size_t)v->n_layers)))
+    for (int i = 0; i < v->n_layers; ++i)
+      v->layer_sqnr[i] = INFINITY;
+  else if (analyze && v->set.bits != QM_BITS_FP32)
+    v->layer_sqnr = qt_variant_sqnr(mo, &v->set, v->slim_step, &v->n_layers);
   return v;
 }
 
@@ -165,7 +180,7 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_
   qm_setting_describe(set, v->describe, sizeof v->describe);
   v->n_layers = mo->n_layers;
   if (slim_step >= 0 && slim_step < mo->full_step)
-    return slimmed_build(mo, v, err, errlen);
+    return slimmed_build(mo, v, analyze, err, errlen);
   v->slim_step = mo->full_step;
   if (set->bits == QM_BITS_FP32) {
     v->weight_bytes = mo->ref_weight_bytes;
@@ -191,7 +206,7 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_
   }
   v->weight_bytes = qm_model_weight_bytes(v->m);
   if (analyze)
-    v->layer_sqnr = qt_variant_sqnr(mo, set, &v->n_layers);
+    v->layer_sqnr = qt_variant_sqnr(mo, set, v->slim_step, &v->n_layers);
   return v;
 }
 
@@ -405,8 +420,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
         a second response. The variant cannot be freed before that
         response is written (frees are jobs, and this worker is busy), and
         the audio thread matches the result by serial, never by pointer. */
-    bool full = job->slim_step == job->model->full_step;
-    bool later = analyze && full && job->set.bits != QM_BITS_FP32;
+    bool later = analyze && job->set.bits != QM_BITS_FP32;
     qt_variant *v =
         qt_variant_build(job->model, &job->set, job->slim_step, analyze && !later, err, sizeof err);
     if (!v)
@@ -420,7 +434,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
       memset(&s, 0, sizeof s);
       s.type = QT_RESP_SQNR;
       s.serial = v->serial;
-      s.sqnr = qt_variant_sqnr(job->model, &job->set, &s.n_sqnr);
+      s.sqnr = qt_variant_sqnr(job->model, &job->set, v->slim_step, &s.n_sqnr);
       if (s.sqnr && respond(rh, sizeof s, &s) != LV2_WORKER_SUCCESS)
         free(s.sqnr);
     }

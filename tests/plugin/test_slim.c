@@ -20,6 +20,8 @@
   - esr_db compares with the full-size FP32 model: at slim 0 it reads what
     the offline ESR of the slim-0 render against the full render is (well
     above the floor), at slim 1 FP32 the floor;
+  - the per-layer SQNR a UI gets for a smaller size has that size's
+    layers (not the full model's);
   - a plain model ignores slim: bit-identical at 0 and 1, nothing built.
 */
 #include "host.h"
@@ -300,6 +302,28 @@ static void test_esr(const float *x, size_t n)
   free(y1);
 }
 
+static void test_sqnr(qm_desc *d, const float *x)
+{
+  printf("Per-layer SQNR of a smaller size\n");
+  qm_model *half = engine_at(d, 0.5), *full = engine_at(d, 1.0);
+  int want = half ? qm_model_layer_count(half) : -1;
+  int n_full = full ? qm_model_layer_count(full) : -1;
+  qhost *h = qh_new(plugin, RATE);
+  h->alive_every = 12000; /* a UI is open: SQNR streams */
+  h->ctl[QT_PORT_PRECISION] = 8;
+  h->ctl[QT_PORT_SLIM] = 0.5f;
+  qh_set_model(h, container);
+  qh_settle(h);
+  float y[4800];
+  qh_render(h, x, y, 4800, BLOCK, 0, NULL, NULL);
+  CHECK(h->n_sqnr > 0 && h->sqnr_layers == want && want != n_full,
+        "8 bits at slim 0.5: %d SQNR messages of %d layers (the size has %d, the full model %d)",
+        h->n_sqnr, h->sqnr_layers, want, n_full);
+  qh_free(h);
+  qm_model_free(half);
+  qm_model_free(full);
+}
+
 static void test_plain(const float *x, size_t n)
 {
   printf("A plain model ignores slim\n");
@@ -344,6 +368,7 @@ int main(int argc, char **argv)
     return 1;
   test_switching(d, x, n);
   test_esr(x, n);
+  test_sqnr(d, x);
   test_plain(x, n);
   qm_desc_free(d);
   free(x);
