@@ -47,6 +47,10 @@ int qm_desc_slim_steps(qm_desc *d, qm_slim_step *steps, int max);
     always one of the steps. */
 const qm_desc *qm_desc_at_slim(qm_desc *d, double s, char *err, size_t errlen);
 
+/** The step of steps[0..n) that plays at S: the one whose [lo, hi) holds it, the last for S at
+    or above its lo (and for NaN), the first below 0. -1 when n <= 0. */
+int qm_slim_step_index(const qm_slim_step *steps, int n, double s);
+
 /** What qm_model_create() builds from d: the description that plays at S = 1.0 (a container's
     last submodel; d itself otherwise, a slimmable WaveNet's full size being its file's). Never
     allocates. */

@@ -174,15 +174,16 @@ static void free_derived(wn_layer *L, int K)
 static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, int ai, char *err,
                         size_t errlen)
 {
-  const int C = D->channels, Z = D->gated ? 2 * C : C, K = D->kernel_size;
+  const bool gated = D->layers[0].gating != QM_GATING_NONE;
+  const int C = D->channels, Z = gated ? 2 * C : C, K = D->layers[0].kernel_size;
   const size_t chunk = (size_t)m->chunk;
   char name[48];
   A->C = C;
   A->Z = Z;
   A->K = K;
   A->head_size = D->head_size;
-  A->act = D->activation;
-  A->gated = D->gated;
+  A->act = D->layers[0].activation.type;
+  A->gated = gated;
   A->layers = calloc((size_t)D->n_layers, sizeof *A->layers);
   if (!A->layers)
     goto oom;
@@ -229,11 +230,11 @@ static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, int ai, 
     goto oom;
   A->gather = qm_falloc(chunk * (size_t)(K * C));
   A->z = qm_falloc(chunk * (size_t)Z);
-  A->a = D->gated ? qm_falloc(chunk * (size_t)C) : NULL;
+  A->a = gated ? qm_falloc(chunk * (size_t)C) : NULL;
   A->headacc = qm_falloc(chunk * (size_t)C);
   A->headout = qm_falloc(chunk * (size_t)D->head_size);
   A->out = qm_falloc(chunk * (size_t)C);
-  if (!A->gather || !A->z || (D->gated && !A->a) || !A->headacc || !A->headout || !A->out)
+  if (!A->gather || !A->z || (gated && !A->a) || !A->headacc || !A->headout || !A->out)
     goto oom;
   return true;
 oom:
@@ -899,8 +900,13 @@ static long long wavenet_receptive_field(const qm_desc *d)
   for (int a = 0; a < d->wavenet.n_arrays; ++a) {
     const qm_wn_array *A = &d->wavenet.arrays[a];
     for (int l = 0; l < A->n_layers; ++l)
-      rf += (long long)(A->kernel_size - 1) * A->layers[l].dilation;
+      rf += (long long)(A->layers[l].kernel_size - 1) * A->layers[l].dilation;
+    rf += (long long)(A->head_kernel - 1) * A->head_dilation;
   }
+  for (int i = 0; i < d->wavenet.head.n_convs; ++i)
+    rf += d->wavenet.head.convs[i].kernel_size - 1;
+  if (d->wavenet.condition_dsp)
+    rf += qm_desc_receptive_field(d->wavenet.condition_dsp) - 1;
   return rf;
 }
 

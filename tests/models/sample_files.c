@@ -307,6 +307,7 @@ int samples_make(sample_file **out)
 
   ADD("good_wavenet2.nam", false, NULL, nam_wavenet("0.5.0", two, 2, 0, -1, NULL, &s[n].len));
   ADD("good_wavenet1.nam", false, NULL, nam_wavenet("0.5.2", &one, 1, 0, -1, NULL, &s[n].len));
+  ADD("good_version073.nam", false, NULL, nam_wavenet("0.7.3", &one, 1, 0, -1, NULL, &s[n].len));
   ADD("good_sigmoid.nam", false, NULL, nam_wavenet("0.5.0", &acts[0], 1, 0, -1, NULL, &s[n].len));
   ADD("good_hardtanh.nam", false, NULL, nam_wavenet("0.5.0", &acts[1], 1, 0, -1, NULL, &s[n].len));
   ADD("good_fasttanh.nam", false, NULL, nam_wavenet("0.5.0", &acts[2], 1, 0, -1, NULL, &s[n].len));
@@ -391,7 +392,7 @@ int samples_make(sample_file **out)
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"LSTM\", \"config\": "
                "{\"hidden_size\": 1024, \"num_layers\": 200}, \"weights\": []}",
                &s[n].len));
-  ADD("dilation0.nam", false, "dilation 1 of config.layers[0] is 0",
+  ADD("dilation0.nam", false, "config.layers[0].dilations[1] is 0",
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"WaveNet\", \"config\": {\"layers\": "
                "[{\"input_size\": 1, \"condition_size\": 1, \"head_size\": 1, \"channels\": 2, "
                "\"kernel_size\": 2, \"dilations\": [1, 0], \"activation\": \"Tanh\", \"gated\": "
@@ -399,13 +400,16 @@ int samples_make(sample_file **out)
                &s[n].len));
   arr_cfg chain[2] = {two[0], two[1]};
   chain[1].in = 5;
-  ADD("chain.nam", false, "does not match the 4 channels",
+  ADD("chain.nam", false, "config.layers[1].input_size is 5, the array before it has 4 channels",
       nam_wavenet("0.5.0", chain, 2, 0, -1, NULL, &s[n].len));
   ADD("swish.nam", false, "unsupported activation \"Swish\"",
       nam_wavenet("0.5.0", &acts[3], 1, 0, -1, NULL, &s[n].len));
-  ADD("head.nam", false, "post-stack \"head\" is not supported",
+  ADD("head.nam", false, "missing key \"out_channels\" in config.head",
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"WaveNet\", \"config\": {\"layers\": "
-               "[], \"head\": {\"channels\": 2}, \"head_scale\": 1}, \"weights\": []}",
+               "[{\"input_size\": 1, \"condition_size\": 1, \"head_size\": 1, \"channels\": 2, "
+               "\"kernel_size\": 2, \"dilations\": [1], \"activation\": \"Tanh\", \"gated\": "
+               "false, \"head_bias\": false}], \"head\": {\"channels\": 2}, \"head_scale\": 1}, "
+               "\"weights\": []}",
                &s[n].len));
   ADD("linear_rf.nam", false, "\"receptive_field\" in config is 0",
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"Linear\", \"config\": "

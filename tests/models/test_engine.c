@@ -39,7 +39,9 @@ static void naive_wavenet(const qm_desc *d, const float *x, double *y)
   int prev_c = 0;
   for (int a = 0; a < d->wavenet.n_arrays; ++a) {
     const qm_wn_array *A = &d->wavenet.arrays[a];
-    int C = A->channels, Z = A->gated ? 2 * C : C, K = A->kernel_size;
+    const bool gated = A->layers[0].gating == QM_GATING_GATED;
+    const qm_nonlinearity activation = A->layers[0].activation.type;
+    int C = A->channels, Z = gated ? 2 * C : C, K = A->layers[0].kernel_size;
     double *X = calloc((size_t)T * C, sizeof *X), *N = calloc((size_t)T * C, sizeof *N);
     double *head = calloc((size_t)T * C, sizeof *head), *z = malloc((size_t)Z * sizeof *z);
     for (int t = 0; t < T; ++t)
@@ -65,8 +67,7 @@ static void naive_wavenet(const qm_desc *d, const float *x, double *y)
         }
         double av[64];
         for (int c = 0; c < C; ++c)
-          av[c] =
-              A->gated ? act(A->activation, z[c]) / (1 + exp(-z[C + c])) : act(A->activation, z[c]);
+          av[c] = gated ? act(activation, z[c]) / (1 + exp(-z[C + c])) : act(activation, z[c]);
         for (int c = 0; c < C; ++c) {
           double s = X[t * C + c] + L->b1x1[c];
           for (int i = 0; i < C; ++i)
