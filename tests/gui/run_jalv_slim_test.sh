@@ -2,16 +2,17 @@
 # SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
 # SPDX-License-Identifier: ISC
 # The Slim slider in jalv.gtk3 under Xvfb (the setup of run_jalv_test.sh):
-#   1. a slimmable model (QUANTONE_GUI_TEST_LOAD, slim at 0.5): the GUI's
+#   1. a slimmable model (QUANTONE_GUI_TEST_LOAD, slim at SLIM): the GUI's
 #      test hook reports the slider on screen (mapped) with the text of the
 #      size that plays; screenshot ARTIFACTS/gui_slim.png;
 #   2. the bundle's default (plain) model: the slider is never on screen
 #      once its modelInfo has arrived; screenshot ARTIFACTS/gui_plain.png.
-# usage: run_jalv_slim_test.sh BUILD_DIR ARTIFACT_DIR SLIMMABLE.nam  (exit 77 = skipped)
+# usage: run_jalv_slim_test.sh BUILD_DIR ARTIFACT_DIR SLIMMABLE.nam [SLIM]  (exit 77 = skipped)
 set -u
 BUILD=$(cd "$1" && pwd)
 ART=${2:-$BUILD/artifacts}
 MODEL=${3:-}
+SLIM=${4:-0.5}
 mkdir -p "$ART"
 ART=$(cd "$ART" && pwd)
 URI=https://quantone.audio/plugins/quantone
@@ -48,7 +49,7 @@ for i in $(seq 100); do [ -e /tmp/.X11-unix/X$DNUM ] && break; sleep 0.1; done
 start_jalv() {
   ERR="$ART/jalv-$1.err"
   LV2_PATH="$BUILD/lv2" QUANTONE_GUI_SELFTEST=1 QUANTONE_GUI_TEST_LOAD="${3:-}" \
-    jalv.gtk3 -c slim=0.5 $URI >"$ART/jalv-$1.out" 2>"$ERR" &
+    jalv.gtk3 -c slim=$SLIM $URI >"$ART/jalv-$1.out" 2>"$ERR" &
   JALV=$!
   PIDS="$JALV $PIDS"
   WID=""
