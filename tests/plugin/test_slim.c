@@ -20,6 +20,8 @@
   - esr_db compares with the full-size FP32 model: at slim 0 it reads what
     the offline ESR of the slim-0 render against the full render is (well
     above the floor), at slim 1 FP32 the floor;
+  - switching the bit width while a smaller size plays (the new variant
+    takes the old one's state: same size) does not click either;
   - the per-layer SQNR a UI gets for a smaller size has that size's
     layers (not the full model's);
   - a plain model ignores slim: bit-identical at 0 and 1, nothing built.
@@ -277,6 +279,62 @@ static void test_switching(qm_desc *d, const float *x, size_t n)
   free(u);
 }
 
+static const float prec_plan[] = {32, 8, 4, 8, 2, 32};
+#define PREC_N ((int)(sizeof prec_plan / sizeof *prec_plan))
+
+static void prec_cb(qhost *h, size_t pos, uint32_t k, void *user)
+{
+  (void)k;
+  (void)user;
+  h->ctl[QT_PORT_PRECISION] = prec_plan[(pos / SEG) % PREC_N];
+}
+
+static void test_bits_while_slim(const float *x, size_t n)
+{
+  printf("Bit width switched while slim 0.5 plays (block %d)\n", BLOCK);
+  float *y = malloc(n * sizeof(float)), *u = malloc(n * sizeof(float));
+  float lim_of[33] = {0};
+  for (int i = 0; i < PREC_N; ++i) {
+    int p = (int)prec_plan[i];
+    if (lim_of[p] > 0)
+      continue;
+    qhost *h = playing(container, 0.5f);
+    h->ctl[QT_PORT_PRECISION] = (float)p;
+    qh_settle(h);
+    qh_render(h, x, u, n, BLOCK, 0, NULL, NULL);
+    lim_of[p] = max_step(u, 0, n);
+    printf("        unswitched %2d bits: largest step %.5f\n", p, lim_of[p]);
+    qh_free(h);
+  }
+  qhost *h = playing(container, 0.5f);
+  int info0 = h->n_info;
+  qh_render(h, x, y, n, BLOCK, 0, prec_cb, NULL);
+  int infos = h->n_info - info0;
+  qh_free(h);
+  int bad = 0, switches = 0;
+  float worst = 0;
+  for (int sgm = 1; (size_t)sgm * SEG < n; ++sgm) {
+    int from = (int)prec_plan[(sgm - 1) % PREC_N], to = (int)prec_plan[sgm % PREC_N];
+    if (from == to)
+      continue;
+    size_t a = (size_t)sgm * SEG - BLOCK, b = (size_t)sgm * SEG + 2 * BLOCK + 2 * FADE;
+    float lim = fmaxf(lim_of[from], lim_of[to]), st = max_step(y, a, b);
+    worst = fmaxf(worst, st / lim);
+    ++switches;
+    if (st > lim) {
+      ++bad;
+      printf("        switch at %d (%d -> %d bits): step %.5f > %.5f\n", sgm * SEG, from, to, st,
+             lim);
+    }
+  }
+  CHECK(bad == 0 && infos == switches,
+        "%d switches (%d variants built), largest step near a switch / unswitched limit = %.3f "
+        "(<= 1)",
+        switches, infos, worst);
+  free(y);
+  free(u);
+}
+
 static void test_esr(const float *x, size_t n)
 {
   printf("esr_db against the full-size FP32 model\n");
@@ -367,6 +425,7 @@ int main(int argc, char **argv)
   if (!plugin)
     return 1;
   test_switching(d, x, n);
+  test_bits_while_slim(x, n);
   test_esr(x, n);
   test_sqnr(d, x);
   test_plain(x, n);
