@@ -119,6 +119,8 @@ qm_model *qm_model_create(const qm_desc *d, const qm_options *opt, char *err, si
     snprintf(why, sizeof why, "out of memory");
   else if (d->arch == QM_ARCH_WAVENET)
     ok = qm_wavenet_build(m, d, why, sizeof why);
+  else if (d->arch == QM_ARCH_CONVNET)
+    ok = qm_convnet_build(m, d, why, sizeof why);
   else
     ok = qm_seq_build(m, d, why, sizeof why);
   if (!ok) {
@@ -153,6 +155,7 @@ void qm_model_free(qm_model *m)
     m->variant_free(m->variant);
   qm_wavenet_free(m);
   qm_seq_free(m);
+  qm_convnet_free(m);
   free(m->xin);
   free(m->yout);
   for (int p = 0; p < 2; ++p) {
@@ -220,6 +223,8 @@ static void run(qm_model *m, const float *x, float *y, int n)
 {
   if (m->arch == QM_ARCH_WAVENET)
     qm_wavenet_run(m, x, y, n);
+  else if (m->arch == QM_ARCH_CONVNET)
+    qm_convnet_run(m, x, y, n);
   else
     qm_seq_run(m, x, y, n);
 }
@@ -228,6 +233,8 @@ void qm_model_reset_cold(qm_model *m)
 {
   if (m->arch == QM_ARCH_WAVENET)
     qm_wavenet_reset(m);
+  else if (m->arch == QM_ARCH_CONVNET)
+    qm_convnet_reset(m);
   else
     qm_seq_reset(m);
 }
@@ -277,8 +284,9 @@ bool qm_model_save_prewarm(qm_model *m)
   m->warm_ok = false;
   qm_model_reset(m);
   bool state_finite = true;
-  bool ok = m->arch == QM_ARCH_WAVENET ? qm_wavenet_save_warm(m, &state_finite)
-                                       : qm_seq_save_warm(m, &state_finite);
+  bool ok = m->arch == QM_ARCH_WAVENET   ? qm_wavenet_save_warm(m, &state_finite)
+            : m->arch == QM_ARCH_CONVNET ? qm_convnet_save_warm(m, &state_finite)
+                                         : qm_seq_save_warm(m, &state_finite);
   m->warm_finite = m->warm_finite && state_finite;
   if (!ok)
     return false;
@@ -295,6 +303,8 @@ void qm_model_restore_prewarm(qm_model *m)
   }
   if (m->arch == QM_ARCH_WAVENET)
     qm_wavenet_load_warm(m);
+  else if (m->arch == QM_ARCH_CONVNET)
+    qm_convnet_load_warm(m);
   else
     qm_seq_load_warm(m);
 }
@@ -380,6 +390,8 @@ void qm_model_memory(const qm_model *m, qm_memory *out)
   out->act_scratch += m->act_pool_bytes;
   if (m->arch == QM_ARCH_WAVENET)
     qm_wavenet_memory(m, out);
+  else if (m->arch == QM_ARCH_CONVNET)
+    qm_convnet_memory(m, out);
   else
     qm_seq_memory(m, out);
   if (m->variant && m->variant_bytes)

@@ -11,6 +11,7 @@
 
 typedef struct qm_wavenet qm_wavenet;
 typedef struct qm_seq qm_seq;
+typedef struct qm_convnet qm_convnet;
 
 typedef struct {
   char name[32];
@@ -39,6 +40,7 @@ struct qm_model {
 
   qm_wavenet *wn;
   qm_seq *seq;
+  qm_convnet *cn;
 
   /** The prewarmed streaming state is kept by the architecture
       (qm_model_save_prewarm); it belongs to the weights whose signature
@@ -124,5 +126,15 @@ bool qm_seq_copy_state(qm_model *dst, const qm_model *src);
 /** As qm_wavenet_save_warm / qm_wavenet_load_warm for a chain. */
 bool qm_seq_save_warm(qm_model *m, bool *finite);
 void qm_seq_load_warm(qm_model *m);
+
+/* NAM ConvNet (convnet.c): as the WaveNet's. */
+bool qm_convnet_build(qm_model *m, const qm_desc *d, char *err, size_t errlen);
+void qm_convnet_reset(qm_model *m);
+void qm_convnet_run(qm_model *m, const float *x, float *y, int n);
+void qm_convnet_free(qm_model *m);
+bool qm_convnet_copy_state(qm_model *dst, const qm_model *src);
+bool qm_convnet_save_warm(qm_model *m, bool *finite);
+void qm_convnet_load_warm(qm_model *m);
+void qm_convnet_memory(const qm_model *m, qm_memory *mem);
 
 #endif

@@ -128,6 +128,16 @@ qm_desc *qm_nam_from_doc(qm_ctx *c, qm_doc *doc);
 qm_desc *qm_nam_from_object(qm_ctx *c, json_t *obj, const char *where);
 qm_desc *qm_keras_from_doc(qm_ctx *c, qm_doc *doc);
 
+/** Shared by the .nam architecture loaders (nam_file.c): a layer's
+    "activation" in `where`; the file's weights, refused unless exactly
+    `expected` (they stay in doc; sets d->n_weights); n floats from *cur
+    into description memory (NULL when out of memory). */
+bool qm_nam_activation(qm_ctx *c, json_t *obj, const char *where, qm_nonlinearity *out);
+const float *qm_nam_weights(qm_ctx *c, qm_desc *d, qm_doc *doc, json_t *weights, uint64_t expected);
+float *qm_nam_take(qm_desc *d, const float **cur, size_t n);
+/** A ConvNet's config and weights (nam_convnet.c). */
+bool qm_nam_load_convnet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights);
+
 /** Parse JSON text; on error a message with the kind of error, line, column
     and byte (mapped through `split` when given), never the file's text. */
 json_t *qm_parse_json(qm_ctx *c, const char *data, size_t len, const qm_split *split);

@@ -502,6 +502,9 @@ int qm_desc_receptive_field(const qm_desc *d)
       for (int l = 0; l < A->n_layers; ++l)
         rf += (long long)(A->kernel_size - 1) * A->layers[l].dilation;
     }
+  } else if (d->arch == QM_ARCH_CONVNET) {
+    for (int b = 0; b < d->convnet.n_blocks; ++b)
+      rf += (long long)(QM_CONVNET_KERNEL - 1) * d->convnet.blocks[b].dilation;
   } else {
     for (int i = 0; i < d->seq.n_layers; ++i)
       if (d->seq.layers[i].kind == QM_LAYER_FIR)

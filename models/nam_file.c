@@ -472,13 +472,14 @@ qm_desc *qm_nam_from_doc(qm_ctx *c, qm_doc *doc)
     const char *a = json_string_value(arch);
     /* Stored only once it is a known name (never a file's arbitrary text). */
     bool (*load)(qm_ctx *, qm_desc *, json_t *, qm_doc *, json_t *) =
-        !strcmp(a, "WaveNet")  ? load_wavenet
-        : !strcmp(a, "LSTM")   ? load_lstm
-        : !strcmp(a, "Linear") ? load_linear
-                               : NULL;
+        !strcmp(a, "WaveNet")   ? load_wavenet
+        : !strcmp(a, "LSTM")    ? load_lstm
+        : !strcmp(a, "Linear")  ? load_linear
+        : !strcmp(a, "ConvNet") ? qm_nam_load_convnet
+                                : NULL;
     if (!load) {
       char shown[QM_SHOWN_BYTES];
-      ok = qm_fail(c, "unknown architecture %s (supported: WaveNet, LSTM, Linear)",
+      ok = qm_fail(c, "unknown architecture %s (supported: WaveNet, LSTM, Linear, ConvNet)",
                    qm_shown(a, shown, sizeof shown));
     } else if (!(d->architecture = qm_desc_strdup(d, a)))
       ok = qm_fail(c, "out of memory");
@@ -493,3 +494,17 @@ qm_desc *qm_nam_from_doc(qm_ctx *c, qm_doc *doc)
   }
   return d;
 }
+
+/* ---- For the architecture loaders in their own files (loader_internal.h) -- */
+
+bool qm_nam_activation(qm_ctx *c, json_t *obj, const char *where, qm_nonlinearity *out)
+{
+  return parse_activation(c, obj, where, out);
+}
+
+const float *qm_nam_weights(qm_ctx *c, qm_desc *d, qm_doc *doc, json_t *weights, uint64_t expected)
+{
+  return read_weights(c, d, doc, weights, expected);
+}
+
+float *qm_nam_take(qm_desc *d, const float **cur, size_t n) { return take(d, cur, n); }
