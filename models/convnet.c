@@ -22,7 +22,7 @@
   the history; otherwise they are gathered first.
 */
 #include "activation.h"
-#include "engine_internal.h"
+#include "arch_registry.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -39,7 +39,7 @@ typedef struct {
   int warm_frames; /* 1 (every lookback frame equal) or dilation */
 } cn_block;
 
-struct qm_convnet {
+typedef struct {
   int C, n_blocks;
   qm_nonlinearity act;
   cn_block *blocks;
@@ -47,15 +47,15 @@ struct qm_convnet {
   int tap_head;
   float *gather; /* [chunk][2*C] */
   float *out;    /* [chunk][C]: the last block's output */
-};
+} qm_convnet;    /* m->arch_state */
 
-bool qm_convnet_build(qm_model *m, const qm_desc *d, char *err, size_t errlen)
+static bool convnet_build(qm_model *m, const qm_desc *d, char *err, size_t errlen)
 {
   const qm_convnet_desc *D = &d->convnet;
   qm_convnet *cn = calloc(1, sizeof *cn);
   if (!cn)
     goto oom;
-  m->cn = cn;
+  m->arch_state = cn;
   if (D->n_blocks < 1 || D->channels < 1) {
     snprintf(err, errlen, "ConvNet without blocks");
     return false;
@@ -97,9 +97,9 @@ oom:
   return false;
 }
 
-void qm_convnet_free(qm_model *m)
+static void convnet_free(qm_model *m)
 {
-  qm_convnet *cn = m->cn;
+  qm_convnet *cn = m->arch_state;
   if (!cn)
     return;
   for (int b = 0; cn->blocks && b < cn->n_blocks; ++b) {
@@ -112,12 +112,12 @@ void qm_convnet_free(qm_model *m)
   free(cn->gather);
   free(cn->out);
   free(cn);
-  m->cn = NULL;
+  m->arch_state = NULL;
 }
 
-void qm_convnet_reset(qm_model *m)
+static void convnet_reset(qm_model *m)
 {
-  qm_convnet *cn = m->cn;
+  qm_convnet *cn = m->arch_state;
   for (int b = 0; b < cn->n_blocks; ++b) {
     cn_block *B = &cn->blocks[b];
     memset(B->hist, 0, (size_t)B->frames * (size_t)B->in * sizeof(float));
@@ -135,9 +135,9 @@ static void make_room(cn_block *B, int n)
   B->pos = B->dilation;
 }
 
-void qm_convnet_run(qm_model *m, const float *x, float *y, int n)
+static void convnet_run(qm_model *m, const float *x, float *y, int n)
 {
-  qm_convnet *cn = m->cn;
+  qm_convnet *cn = m->arch_state;
   const int C = cn->C;
   for (int b = 0; b < cn->n_blocks; ++b)
     make_room(&cn->blocks[b], n);
@@ -166,10 +166,10 @@ void qm_convnet_run(qm_model *m, const float *x, float *y, int n)
    dst's buffer (the reset position), so the two models may have different
    chunk sizes; the per-batch buffers are scratch.
 */
-bool qm_convnet_copy_state(qm_model *dst, const qm_model *src)
+static bool convnet_copy_state(qm_model *dst, const qm_model *src)
 {
-  const qm_convnet *s = src->cn;
-  qm_convnet *d = dst->cn;
+  const qm_convnet *s = src->arch_state;
+  qm_convnet *d = dst->arch_state;
   if (!s || !d || s->n_blocks != d->n_blocks || s->C != d->C)
     return false;
   for (int b = 0; b < s->n_blocks; ++b)
@@ -193,9 +193,9 @@ bool qm_convnet_copy_state(qm_model *dst, const qm_model *src)
    8 floats instead of 255); any other keeps its whole lookback. Restoring
    writes the same bits either way.
 */
-bool qm_convnet_save_warm(qm_model *m, bool *finite)
+static bool convnet_save_warm(qm_model *m, bool *finite)
 {
-  qm_convnet *cn = m->cn;
+  qm_convnet *cn = m->arch_state;
   *finite = true;
   for (int b = 0; b < cn->n_blocks; ++b) {
     cn_block *B = &cn->blocks[b];
@@ -217,9 +217,9 @@ bool qm_convnet_save_warm(qm_model *m, bool *finite)
   return true;
 }
 
-void qm_convnet_load_warm(qm_model *m)
+static void convnet_load_warm(qm_model *m)
 {
-  qm_convnet *cn = m->cn;
+  qm_convnet *cn = m->arch_state;
   for (int b = 0; b < cn->n_blocks; ++b) {
     cn_block *B = &cn->blocks[b];
     const size_t in = (size_t)B->in;
@@ -232,9 +232,9 @@ void qm_convnet_load_warm(qm_model *m)
   }
 }
 
-void qm_convnet_memory(const qm_model *m, qm_memory *mem)
+static void convnet_memory(const qm_model *m, qm_memory *mem)
 {
-  const qm_convnet *cn = m->cn;
+  const qm_convnet *cn = m->arch_state;
   const size_t chunk = (size_t)m->chunk, F = sizeof(float), C = (size_t)cn->C;
   mem->other += sizeof *cn + (size_t)cn->n_blocks * sizeof(cn_block);
   mem->scratch += chunk * F * (QM_CONVNET_KERNEL * C + C);
@@ -246,3 +246,24 @@ void qm_convnet_memory(const qm_model *m, qm_memory *mem)
     qm_linear_memory(&B->conv, mem);
   }
 }
+
+static long long convnet_receptive_field(const qm_desc *d)
+{
+  long long rf = 1;
+  for (int b = 0; b < d->convnet.n_blocks; ++b)
+    rf += (long long)(QM_CONVNET_KERNEL - 1) * d->convnet.blocks[b].dilation;
+  return rf;
+}
+
+const qm_arch_ops qm_convnet_ops = {
+    .build = convnet_build,
+    .free = convnet_free,
+    .reset = convnet_reset,
+    .run = convnet_run,
+    .save_warm = convnet_save_warm,
+    .load_warm = convnet_load_warm,
+    .copy_state = convnet_copy_state,
+    .prepare = NULL, /* nothing derived from quantized weights */
+    .memory = convnet_memory,
+    .receptive_field = convnet_receptive_field,
+};

@@ -11,7 +11,6 @@
 
 typedef struct qm_wavenet qm_wavenet;
 typedef struct qm_seq qm_seq;
-typedef struct qm_convnet qm_convnet;
 
 typedef struct {
   char name[32];
@@ -20,6 +19,7 @@ typedef struct {
 
 struct qm_model {
   qm_arch arch;
+  const struct qm_arch_ops_s *ops; /**< the architecture's functions (arch_registry.h) */
   int chunk;
   bool fast;
   qk_isa isa;
@@ -40,7 +40,9 @@ struct qm_model {
 
   qm_wavenet *wn;
   qm_seq *seq;
-  qm_convnet *cn;
+  /** An architecture's own run-time object, for those added since the
+      registry (arch_registry.h): its build() sets it, its free() clears it. */
+  void *arch_state;
 
   /** The prewarmed streaming state is kept by the architecture
       (qm_model_save_prewarm); it belongs to the weights whose signature
@@ -126,15 +128,5 @@ bool qm_seq_copy_state(qm_model *dst, const qm_model *src);
 /** As qm_wavenet_save_warm / qm_wavenet_load_warm for a chain. */
 bool qm_seq_save_warm(qm_model *m, bool *finite);
 void qm_seq_load_warm(qm_model *m);
-
-/* NAM ConvNet (convnet.c): as the WaveNet's. */
-bool qm_convnet_build(qm_model *m, const qm_desc *d, char *err, size_t errlen);
-void qm_convnet_reset(qm_model *m);
-void qm_convnet_run(qm_model *m, const float *x, float *y, int n);
-void qm_convnet_free(qm_model *m);
-bool qm_convnet_copy_state(qm_model *dst, const qm_model *src);
-bool qm_convnet_save_warm(qm_model *m, bool *finite);
-void qm_convnet_load_warm(qm_model *m);
-void qm_convnet_memory(const qm_model *m, qm_memory *mem);
 
 #endif

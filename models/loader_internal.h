@@ -135,8 +135,6 @@ qm_desc *qm_keras_from_doc(qm_ctx *c, qm_doc *doc);
 bool qm_nam_activation(qm_ctx *c, json_t *obj, const char *where, qm_nonlinearity *out);
 const float *qm_nam_weights(qm_ctx *c, qm_desc *d, qm_doc *doc, json_t *weights, uint64_t expected);
 float *qm_nam_take(qm_desc *d, const float **cur, size_t n);
-/** A ConvNet's config and weights (nam_convnet.c). */
-bool qm_nam_load_convnet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights);
 
 /** Parse JSON text; on error a message with the kind of error, line, column
     and byte (mapped through `split` when given), never the file's text. */
