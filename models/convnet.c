@@ -35,7 +35,7 @@ typedef struct {
   int frames, pos;  /* pos: where this batch's input frames go */
   qm_linear conv;   /* [C][2*in] */
   int tap_layer;
-  float *warm;     /* prewarmed lookback: warm_frames x in (qm_convnet_save_warm) */
+  float *warm;     /* prewarmed lookback: warm_frames x in (convnet_save_warm) */
   int warm_frames; /* 1 (every lookback frame equal) or dilation */
 } cn_block;
 

@@ -212,11 +212,13 @@ static void check_quantized(const reference_model *r, const qm_desc *d, const fl
     }
     printf("\n");
   }
-  /* A variant names and quantizes every linear: the blocks' convs and the head. */
+  /* A variant names and quantizes every linear (the blocks' convs and the
+     head), and plays the same bits at any block length. */
   const qm_setting q = setting(4, QZ_LINEAR, QZ_PER_CHANNEL, QM_ACTQ_DYNAMIC);
   qm_model *v = qm_variant_create(d, &q, NULL, NULL, 0, err, sizeof err);
   CHECK(v, "%s: variant: %s", r->file, err);
-  if (v) {
+  float *y = malloc((size_t)n * sizeof(float)), *y1 = malloc((size_t)n * sizeof(float));
+  if (v && y && y1) {
     CHECK(qm_model_linear_count(v) == r->blocks + 1, "%s: %d linears", r->file,
           qm_model_linear_count(v));
     for (int i = 0; i < qm_model_linear_count(v); ++i) {
@@ -227,15 +229,23 @@ static void check_quantized(const reference_model *r, const qm_desc *d, const fl
       CHECK(qk_packed_format(L->W) != QK_F32 && L->act_mode == QM_LINEAR_ACT_S8_DYNAMIC,
             "%s: %s not quantized", r->file, L->name);
     }
-    float *y = malloc((size_t)n * sizeof(float));
-    play(v, x, y, (size_t)n, 1);
+    qm_model_reset(v);
+    play(v, x, y1, (size_t)n, 1);
     bool finite = true;
     for (int i = 0; i < n; ++i)
-      finite = finite && isfinite(y[i]);
+      finite = finite && isfinite(y1[i]);
     CHECK(finite, "%s: 4-bit output not finite", r->file);
-    free(y);
-    qm_model_free(v);
+    static const int blocks[] = {64, 4096, 13};
+    for (int b = 0; b < 3; ++b) {
+      qm_model_reset(v);
+      play(v, x, y, (size_t)n, blocks[b]);
+      CHECK(!memcmp(y, y1, (size_t)n * sizeof(float)), "%s: 4-bit int8 block %d != block 1",
+            r->file, blocks[b]);
+    }
   }
+  free(y);
+  free(y1);
+  qm_model_free(v);
 }
 
 int main(int argc, char **argv)
