@@ -86,7 +86,7 @@ static void check_description(const reference_model *r, const qm_desc *d)
   const qm_convnet_desc *cn = &d->convnet;
   CHECK(d->arch == QM_ARCH_CONVNET && !strcmp(d->architecture, "ConvNet"), "%s: arch", r->file);
   CHECK(cn->channels == r->channels && cn->n_blocks == r->blocks && cn->batchnorm == r->batchnorm &&
-            cn->activation == r->act,
+            cn->activation.type == r->act,
         "%s: config %d ch, %d blocks", r->file, cn->channels, cn->n_blocks);
   int rf = 1;
   for (int b = 0; b < cn->n_blocks; ++b) {

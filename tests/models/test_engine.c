@@ -138,7 +138,7 @@ static void naive_convnet(const qm_desc *d, const float *x, double *y)
           for (int i = 0; tt >= 0 && i < I; ++i)
             s += B->conv_w[(o * QM_CONVNET_KERNEL + k) * I + i] * in[tt * I + i];
         }
-        out[t * C + o] = act(cn->activation, s);
+        out[t * C + o] = act(cn->activation.type, s);
       }
     free(in);
     in = out;
