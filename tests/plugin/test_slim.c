@@ -32,10 +32,10 @@
 
 #include "engine.h"
 #include "model_file.h"
+#include "reference_io.h" /* tests/models: reading the input, ESR */
 #include "slim.h"
 
 #include <math.h>
-#include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,19 +49,6 @@
 static const LilvPlugin *plugin;
 static char container[1200];
 
-static float *read_wav(const char *path, size_t *n)
-{
-  SF_INFO info;
-  memset(&info, 0, sizeof info);
-  SNDFILE *f = sf_open(path, SFM_READ, &info);
-  if (!f)
-    return NULL;
-  float *x = malloc((size_t)info.frames * sizeof(float));
-  *n = x ? (size_t)sf_readf_float(f, x, info.frames) : 0;
-  sf_close(f);
-  return x;
-}
-
 static float max_step(const float *y, size_t a, size_t b)
 {
   float m = 0;
@@ -69,17 +56,6 @@ static float max_step(const float *y, size_t a, size_t b)
     if (fabsf(y[i] - y[i - 1]) > m)
       m = fabsf(y[i] - y[i - 1]);
   return m;
-}
-
-static double esr(const float *y, const float *ref, size_t a, size_t b)
-{
-  double num = 0, den = 0;
-  for (size_t i = a; i < b; ++i) {
-    double e = (double)y[i] - (double)ref[i];
-    num += e * e;
-    den += (double)ref[i] * ref[i];
-  }
-  return den > 0 ? num / den : num;
 }
 
 /** An instance playing `path` at `slim` (FP32), loaded before any audio. */
@@ -350,7 +326,7 @@ static void test_esr(const float *x, size_t n)
   qh_free(h);
   /* the window: the last 50 segments of 960 samples (1 s at 48 kHz) */
   size_t end = n / 960 * 960, start = end - RATE;
-  double off = 10 * log10(esr(y0, y1, start, end));
+  double off = 10 * log10(ref_compare(y0 + start, y1 + start, end - start).esr);
   CHECK(fabs(port0 - off) < 0.01 && port0 > -60.0f,
         "slim 0: esr_db %.3f dB = offline ESR of the slim-0 render against the full render "
         "%.3f dB (weight memory %.0f bytes)",
@@ -412,7 +388,7 @@ int main(int argc, char **argv)
   snprintf(container, sizeof container, "%s/current/slimmable_container.nam", argv[2]);
   snprintf(in_path, sizeof in_path, "%s/input.wav", argv[2]);
   size_t n = 0;
-  float *x = read_wav(in_path, &n);
+  float *x = ref_read_wav(in_path, &n);
   char err[512];
   qm_desc *d = x ? qm_load_file(container, err, sizeof err) : NULL;
   if (!d) {
