@@ -4,7 +4,8 @@
   The slim control through the real bundle (lilv, lv2host's synchronous
   worker), with the reference's slimmable_container.nam (LSTM, then two
   WaveNets: max_values 0.33, 0.66, 1.0) and A2.nam (a trained capture: A2
-  nano below 0.5, A2 standard from 0.5; the switching checks only).
+  nano below 0.5, A2 standard from 0.5) and slimmable_wavenet.nam (1, 2, 3
+  channels), these two for the switching checks only.
   Usage: test_plugin_slim BUNDLE_DIR NAM_REFERENCE_DIR (exit 77 without it)
   Asserts, each printed with its figures:
   - moving slim across every breakpoint while playing (block 64) plays
@@ -44,8 +45,9 @@
 #define CHECK qh_check
 #define RATE 48000
 #define BLOCK 64
-#define SEG 9600 /**< 0.2 s per slim value */
-#define FADE ((int)(0.005 * RATE))
+#define SEG 9600                      /**< 0.2 s per slim value */
+#define FADE ((int)(0.005 * RATE))    /**< QT_FADE_S */
+#define WARM_MAX ((int)(0.15 * RATE)) /**< QT_WARM_MAX_S */
 
 static const LilvPlugin *plugin;
 static char container[1200];
@@ -119,11 +121,21 @@ static qm_model *engine_at(qm_desc *d, double s)
    The switched render as the plugin must play it: the full-size model
    runs throughout (it is the reference, and at the full size FP32 it is
    what plays); a switch to another size lands one block after the control
-   moved, with a fresh engine of that size whose output crossfades in from
-   the old one's over FADE samples ((pos + 1) / FADE, as switching.c); then
-   the DC blocker over the whole output. Returns the number of switches.
+   moved, with a fresh engine of that size that first runs unheard for its
+   prewarm length (at most WARM_MAX) while the old one plays, then
+   crossfades in over FADE samples ((pos + 1) / FADE, as switching.c); the
+   full size needs no warming (the reference ran all along). Then the DC
+   blocker over the whole output. Returns the number of switches; *warm
+   gets the longest warm-up; each crossfade's start, and the steps it goes
+   from and to, go to fades[].
 */
-static int expected_render(qm_desc *d, const float *x, float *y, size_t n)
+typedef struct {
+  size_t at;
+  int from, to;
+} fade_info;
+
+static int expected_render(qm_desc *d, const float *x, float *y, size_t n, int *warm_most,
+                           fade_info *fades)
 {
   qm_slim_step steps[MAX_STEPS];
   int n_steps = qm_desc_slim_steps(d, steps, MAX_STEPS);
@@ -134,7 +146,8 @@ static int expected_render(qm_desc *d, const float *x, float *y, size_t n)
   float r[BLOCK], q[BLOCK], old_out[BLOCK];
   qm_model *cur = NULL, *old = NULL; /* NULL: the full size (the reference plays) */
   bool fading = false;
-  int fade_pos = 0, switches = 0;
+  int fade_pos = 0, switches = 0, warm = 0;
+  *warm_most = 0;
   int step_of_cur = step_at(steps, n_steps, plan_slim[0]), asked = -1;
   if (step_of_cur != n_steps - 1)
     cur = engine_at(d, plan_slim[0]);
@@ -147,6 +160,12 @@ static int expected_render(qm_desc *d, const float *x, float *y, size_t n)
       fading = true;
       fade_pos = 0;
       cur = asked == n_steps - 1 ? NULL : engine_at(d, steps[asked].lo);
+      warm = cur ? qm_model_prewarm_samples(cur) : 0;
+      warm = warm < WARM_MAX ? warm : WARM_MAX;
+      *warm_most = warm > *warm_most ? warm : *warm_most;
+      fades[switches].at = pos + (size_t)warm;
+      fades[switches].from = step_of_cur;
+      fades[switches].to = asked;
       step_of_cur = asked;
       asked = -1;
       ++switches;
@@ -164,9 +183,15 @@ static int expected_render(qm_desc *d, const float *x, float *y, size_t n)
         qm_model_process(old, x + pos, old_out, k);
       else
         memcpy(old_out, r, sizeof(float) * (size_t)k);
-      for (int i = 0; i < k && fade_pos < FADE; ++i, ++fade_pos) {
+      for (int i = 0; i < k && (warm > 0 || fade_pos < FADE); ++i) {
+        if (warm > 0) {
+          --warm;
+          q[i] = old_out[i];
+          continue;
+        }
         float g = (float)(fade_pos + 1) / (float)FADE;
         q[i] = old_out[i] + g * (q[i] - old_out[i]);
+        ++fade_pos;
       }
       if (fade_pos >= FADE) {
         if (old)
@@ -228,15 +253,18 @@ static void test_switching(const char *path, qm_desc *d, const float *x, size_t 
   printf("        the plugin's last variant: %s\n", h->info_variant);
   qh_free(h);
 
-  int switches = expected_render(d, x, e, n);
+  int warm_most = 0;
+  fade_info fades[PLAN_N * 2];
+  int switches = expected_render(d, x, e, n, &warm_most, fades);
   size_t fd = n;
   for (size_t i = 0; i < n && fd == n; ++i)
     if (memcmp(&y[i], &e[i], sizeof(float)))
       fd = i;
   CHECK(fd == n,
-        "output == engine at each slim (qm_desc_at_slim + qm_model_create, %d-sample "
-        "crossfades, DC blocker) bit-exact over %zu frames (first difference at %zu)",
-        FADE, n, fd);
+        "output == engine at each slim (qm_desc_at_slim + qm_model_create, warmed up to %d "
+        "samples, %d-sample crossfades, DC blocker) bit-exact over %zu frames (first "
+        "difference at %zu)",
+        warm_most, FADE, n, fd);
   CHECK(switches == want_switches && infos == switches && inside > 0,
         "%d switches, %d modelInfo messages: nothing built for the %d moves inside a step",
         switches, infos, inside);
@@ -245,24 +273,24 @@ static void test_switching(const char *path, qm_desc *d, const float *x, size_t 
           "allocations %ld, mutex locks %ld in run()/work_response() while switching sizes", allocs,
           locks);
 
-  /* clicks: every segment boundary where the step changes */
+  /* clicks: around every crossfade (the switch itself changes nothing
+     heard: the old size plays on while the new one warms up) */
   int bad = 0;
   float worst = 0;
-  for (int sgm = 1; sgm < PLAN_N && (size_t)sgm * SEG < n; ++sgm) {
-    int from = step_at(steps, n_steps, plan_slim[sgm - 1]);
-    int to = step_at(steps, n_steps, plan_slim[sgm]);
-    if (from == to)
-      continue;
-    size_t a = (size_t)sgm * SEG - BLOCK, b = (size_t)sgm * SEG + 2 * BLOCK + 2 * FADE;
+  for (int k = 0; k < switches; ++k) {
+    int from = fades[k].from, to = fades[k].to;
+    size_t a = fades[k].at - BLOCK, b = fades[k].at + FADE + BLOCK;
+    b = b < n ? b : n;
     float lim = fmaxf(lim_of[from], lim_of[to]), st = max_step(y, a, b);
     worst = fmaxf(worst, st / lim);
     if (st > lim) {
       ++bad;
-      printf("        switch at %d (slim %.2f -> %.2f): step %.5f > %.5f\n", sgm * SEG,
-             plan_slim[sgm - 1], plan_slim[sgm], st, lim);
+      printf("        crossfade at %zu (size %d -> %d): step %.5f > %.5f\n", fades[k].at, from, to,
+             st, lim);
     }
   }
-  CHECK(bad == 0, "no click: largest step near a switch / unswitched limit = %.3f (<= 1)", worst);
+  CHECK(bad == 0, "no click: largest step near a crossfade / unswitched limit = %.3f (<= 1)",
+        worst);
   free(y);
   free(e);
   free(u);
@@ -414,15 +442,19 @@ int main(int argc, char **argv)
   if (!plugin)
     return 1;
   test_switching(container, d, x, n);
-  /** A real trained capture (A2 nano / A2 standard at 0.5), when the
-      engine runs it. */
-  char a2[1200];
-  snprintf(a2, sizeof a2, "%s/current/A2.nam", argv[2]);
-  qm_desc *d2 = qm_load_file(a2, err, sizeof err);
-  CHECK(d2 != NULL, "loading %s: %s", a2, d2 ? "" : err);
-  if (d2)
-    test_switching(a2, d2, x, n);
-  qm_desc_free(d2);
+  /** A real trained capture (A2 nano / A2 standard at 0.5), and a
+      WaveNet whose layer array is slimmable (1, 2 or 3 channels). */
+  static const char *const more[] = {"A2.nam", "slimmable_wavenet.nam"};
+  for (int i = 0; i < 2; ++i) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/current/%s", argv[2], more[i]);
+    qm_desc *d2 = qm_load_file(path, err, sizeof err);
+    if (!d2)
+      CHECK(false, "loading %s: %s", path, err);
+    else
+      test_switching(path, d2, x, n);
+    qm_desc_free(d2);
+  }
   test_bits_while_slim(x, n);
   test_esr(x, n);
   test_sqnr(d, x);
