@@ -607,12 +607,21 @@ static uint64_t grouped(uint64_t out, uint64_t in, int groups)
   return out * in / (uint64_t)groups;
 }
 
+/** The zeros a grouped matrix adds when stored dense (block-diagonal):
+    groups_input 1024 would make 131,072 weights of a file 134 million
+    floats, so they count against the memory cap. */
+static uint64_t zeros(uint64_t out, uint64_t in, int groups)
+{
+  return out * in - grouped(out, in, groups);
+}
+
 static uint64_t film_rows(const qm_wn_array *A, const qm_wn_layer *L, int p)
 {
   return (uint64_t)(A->film[p].shift ? 2 : 1) * (uint64_t)film_dim(A, L, (qm_film_point)p);
 }
 
-/** The weights the config implies, and the engine's run-time floats for it
+/** The weights the config implies, and the other floats it takes: the
+    zeros of grouped matrices stored dense, and the engine's run-time floats
     (models/wavenet.c: histories of lookback + max(batch, room x lookback)
     frames with an int8 copy, and per-batch scratch), condition_dsp
     included. */
@@ -631,15 +640,21 @@ static void wavenet_size(const qm_desc *d, uint64_t *weights, uint64_t *state)
       const qm_wn_layer *L = &A->layers[l];
       const uint64_t Z = L->gating != QM_GATING_NONE ? 2 * B : B, K = (uint64_t)L->kernel_size;
       w += grouped(Z, C * K, A->groups_input) + Z + grouped(Z, Q, A->groups_input_mixin);
-      if (A->layer1x1)
+      s += zeros(Z, C * K, A->groups_input) + zeros(Z, Q, A->groups_input_mixin);
+      if (A->layer1x1) {
         w += grouped(C, B, A->layer1x1_groups) + C;
-      if (A->head1x1)
+        s += zeros(C, B, A->layer1x1_groups);
+      }
+      if (A->head1x1) {
         w += grouped(H1, B, A->head1x1_groups) + H1;
+        s += zeros(H1, B, A->head1x1_groups);
+      }
       uint64_t film_floats = 0;
       for (int p = 0; p < QM_FILM_COUNT; ++p)
         if (A->film[p].active) {
           const uint64_t rows = film_rows(A, L, p);
           w += grouped(rows, Q, A->film[p].groups) + rows;
+          s += zeros(rows, Q, A->film[p].groups);
           film_floats += rows;
         }
       const uint64_t int8_floats = ((uint64_t)qk_act_ld(A->channels) + 8) / sizeof(float);

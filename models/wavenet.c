@@ -405,19 +405,31 @@ static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, const ch
     goto oom;
   if (!(A->wrechannel.w = qm_falloc((size_t)C)))
     goto oom;
+  /* Scratch only where some layer reads it: an A1 array allocates what
+     it always did (the plugin's per-instance memory is tested). */
+  bool general = false, gated = false, any_film = false;
+  for (int l = 0; l < A->n_layers; ++l) {
+    general = general || !A->layers[l].a1_form;
+    gated = gated || A->layers[l].gating != QM_GATING_NONE;
+  }
+  for (int p = 0; p < QM_FILM_COUNT; ++p)
+    any_film = any_film || D->film[p].active;
+  const bool need_a = general || gated, need_mix = D->film[QM_FILM_MIXIN_POST].active,
+             need_condf = D->film[QM_FILM_MIXIN_PRE].active, need_l1 = general && D->layer1x1;
   A->gather = qm_falloc(chunk * gather);
   A->z = qm_falloc(chunk * zmax);
-  A->a = qm_falloc(chunk * (size_t)B);
-  A->mix = qm_falloc(chunk * zmax);
-  A->ss = qm_falloc(chunk * ssmax);
-  A->condf = qm_falloc(chunk * (size_t)Q);
-  A->l1 = qm_falloc(chunk * (size_t)C);
-  A->h1 = qm_falloc(chunk * (size_t)(D->head1x1 ? D->head1x1_out : 1));
+  A->a = need_a ? qm_falloc(chunk * (size_t)B) : NULL;
+  A->mix = need_mix ? qm_falloc(chunk * zmax) : NULL;
+  A->ss = any_film ? qm_falloc(chunk * ssmax) : NULL;
+  A->condf = need_condf ? qm_falloc(chunk * (size_t)Q) : NULL;
+  A->l1 = need_l1 ? qm_falloc(chunk * (size_t)C) : NULL;
+  A->h1 = D->head1x1 ? qm_falloc(chunk * (size_t)D->head1x1_out) : NULL;
   A->headacc = qm_falloc(chunk * (size_t)HO);
   A->headout = qm_falloc(chunk * (size_t)D->head_size);
   A->out = qm_falloc(chunk * (size_t)C);
-  if (!A->gather || !A->z || !A->a || !A->mix || !A->ss || !A->condf || !A->l1 || !A->h1 ||
-      !A->headacc || !A->headout || !A->out)
+  if (!A->gather || !A->z || (need_a && !A->a) || (need_mix && !A->mix) || (any_film && !A->ss) ||
+      (need_condf && !A->condf) || (need_l1 && !A->l1) || (D->head1x1 && !A->h1) || !A->headacc ||
+      !A->headout || !A->out)
     goto oom;
   return true;
 oom:
@@ -1460,11 +1472,11 @@ static void memory_net(const qm_model *m, const qm_wavenet *wn, qm_memory *mem)
         ssmax = ssmax > (size_t)L->film[p].lin.out ? ssmax : (size_t)L->film[p].lin.out;
       }
     }
-    /* gather, z, a, mix, ss, condf, l1, h1, headacc, headout, out */
-    mem->scratch +=
-        chunk * F *
-        (gather + 2 * zmax + (size_t)A->B + ssmax + (size_t)A->Q + 2 * C +
-         (size_t)(A->layers[0].has_head1x1 ? A->HO : 1) + (size_t)A->HO + (size_t)A->head_size);
+    /* gather, z, headacc, headout, out, and those only some arrays have */
+    mem->scratch += chunk * F *
+                    (gather + zmax + (size_t)A->HO + (size_t)A->head_size + C +
+                     (A->a ? (size_t)A->B : 0) + (A->mix ? zmax : 0) + (A->ss ? ssmax : 0) +
+                     (A->condf ? (size_t)A->Q : 0) + (A->l1 ? C : 0) + (A->h1 ? (size_t)A->HO : 0));
   }
   size_t head_gather = 0;
   for (int i = 0; i < wn->n_head; ++i) {
@@ -1482,19 +1494,23 @@ static void memory_net(const qm_model *m, const qm_wavenet *wn, qm_memory *mem)
 
 void qm_wavenet_memory(const qm_model *m, qm_memory *mem) { memory_net(m, m->wn, mem); }
 
+/** NeuralAmpModelerCore's count: 1 + each layer's and array head's
+    (K-1) * dilation + the post-stack head's K-1 per conv, plus what the
+    condition_dsp sees before. */
 static long long wavenet_receptive_field(const qm_desc *d)
 {
+  const qm_wavenet_desc *wn = &d->wavenet;
   long long rf = 1;
-  for (int a = 0; a < d->wavenet.n_arrays; ++a) {
-    const qm_wn_array *A = &d->wavenet.arrays[a];
+  for (int a = 0; a < wn->n_arrays; ++a) {
+    const qm_wn_array *A = &wn->arrays[a];
     for (int l = 0; l < A->n_layers; ++l)
       rf += (long long)(A->layers[l].kernel_size - 1) * A->layers[l].dilation;
     rf += (long long)(A->head_kernel - 1) * A->head_dilation;
   }
-  for (int i = 0; i < d->wavenet.head.n_convs; ++i)
-    rf += d->wavenet.head.convs[i].kernel_size - 1;
-  if (d->wavenet.condition_dsp)
-    rf += qm_desc_receptive_field(d->wavenet.condition_dsp) - 1;
+  for (int i = 0; i < wn->head.n_convs; ++i)
+    rf += wn->head.convs[i].kernel_size - 1;
+  if (wn->condition_dsp)
+    rf += wavenet_receptive_field(wn->condition_dsp) - 1;
   return rf;
 }
 

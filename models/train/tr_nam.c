@@ -108,6 +108,23 @@ bool tr_nam_write(const char *path, const tr_model *m, const float *p, const tr_
 
 /** WaveNet description -> trainer config; false (with a message) if the
     trainer cannot train this form. */
+/** Whether the trainer's A1 WaveNet (tr_wavenet.c) has A's form. */
+static bool trainable_array(const qm_wn_array *A)
+{
+  for (int p = 0; p < QM_FILM_COUNT; ++p)
+    if (A->film[p].active)
+      return false;
+  for (int l = 0; l < A->n_layers; ++l) {
+    const qm_wn_layer *L = &A->layers[l];
+    if (L->gating != QM_GATING_NONE || L->activation.type != QM_NONLIN_TANH ||
+        L->kernel_size != A->layers[0].kernel_size)
+      return false;
+  }
+  return A->condition_size == 1 && A->bottleneck == A->channels && A->layer1x1 &&
+         A->layer1x1_groups == 1 && !A->head1x1 && A->groups_input == 1 &&
+         A->groups_input_mixin == 1 && A->head_kernel == 1;
+}
+
 static bool wavenet_config(const qm_desc *d, tr_wn_config *c, char *err, size_t errlen)
 {
   memset(c, 0, sizeof *c);
@@ -122,20 +139,11 @@ static bool wavenet_config(const qm_desc *d, tr_wn_config *c, char *err, size_t 
   for (int a = 0; a < wn->n_arrays; ++a) {
     const qm_wn_array *A = &wn->arrays[a];
     tr_wn_array_cfg *T = &c->arrays[a];
-    /* the trainer's WaveNet is A1: one kernel size, Tanh, no gating, no
-       bottleneck, no head1x1, FiLM or array head conv */
-    bool a1 = A->condition_size == 1 && A->bottleneck == A->channels && A->layer1x1 &&
-              !A->head1x1 && A->head_kernel == 1 && wn->head.n_convs == 0 && !wn->condition_dsp;
-    for (int p = 0; p < QM_FILM_COUNT; ++p)
-      a1 = a1 && !A->film[p].active;
-    for (int l = 0; l < A->n_layers; ++l)
-      a1 = a1 && A->layers[l].gating == QM_GATING_NONE &&
-           A->layers[l].activation.type == QM_NONLIN_TANH &&
-           A->layers[l].kernel_size == A->layers[0].kernel_size;
-    if (!a1) {
+    if (!trainable_array(A) || wn->condition_dsp || wn->head.n_convs) {
       snprintf(err, errlen,
                "%s: config.layers[%d]: only A1 arrays (Tanh, non-gated, one kernel size, "
-               "condition_size 1, no bottleneck, head1x1, FiLM or head conv) are trainable",
+               "condition_size 1, no FiLM, groups, bottleneck, head1x1, head conv, "
+               "condition_dsp or post-stack head) are trainable",
                d->path, a);
       return false;
     }

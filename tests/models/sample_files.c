@@ -109,6 +109,27 @@ static char *nam_wavenet(const char *version, const arr_cfg *a, int na, long del
   return b.s;
 }
 
+/**
+   A 0.6.0 WaveNet of one layer array with the given members after its
+   fixed ones (input_size 1, condition_size 1, channels 2, dilations
+   [1, 2]), `config` more members of config, and n_weights weights: for
+   the options of A2 and later (kernel_sizes, activation objects, gating
+   modes, groups, FiLM, heads, condition_dsp, slimmable).
+*/
+static char *nam_wavenet_a2(const char *layer, const char *config, long n_weights, size_t *len)
+{
+  sb b = {0};
+  sb_printf(&b,
+            "{\"version\": \"0.6.0\", \"architecture\": \"WaveNet\", \"config\": {\"layers\": "
+            "[{\"input_size\": 1, \"condition_size\": 1, \"channels\": 2, \"dilations\": [1, 2], "
+            "%s}]%s%s, \"head_scale\": 0.02}, \"sample_rate\": 48000, \"weights\": ",
+            layer, *config ? ", " : "", config);
+  weights(&b, n_weights, -1, NULL);
+  sb_printf(&b, "}\n");
+  *len = b.n;
+  return b.s;
+}
+
 static char *nam_lstm(int layers, int hidden, long delta, size_t *len)
 {
   long n = hidden + 1;
@@ -282,7 +303,7 @@ static char *many_values(size_t *len)
 
 int samples_make(sample_file **out)
 {
-  sample_file *s = calloc(64, sizeof *s);
+  sample_file *s = calloc(128, sizeof *s);
   int n = 0;
 #define ADD(NAME, KERAS, EXPECT, EXPR)                                                             \
   do {                                                                                             \
@@ -314,6 +335,27 @@ int samples_make(sample_file **out)
   ADD("good_lstm2.nam", false, NULL, nam_lstm(2, 3, 0, &s[n].len));
   ADD("good_linear.nam", false, NULL, nam_linear(16, true, &s[n].len));
   ADD("good_keras.json", true, NULL, keras(K_GOOD, &s[n].len));
+  /* A2: per-layer kernel sizes 3 and 2, LeakyReLU, a head conv of 4 taps:
+     rechannel 2, layers 22 + 18, head 9, head_scale 1. */
+  ADD("good_a2.nam", false, NULL,
+      nam_wavenet_a2("\"kernel_sizes\": [3, 2], \"activation\": {\"type\": \"LeakyReLU\", "
+                     "\"negative_slope\": 0.02}, \"head\": {\"out_channels\": 1, "
+                     "\"kernel_size\": 4, \"bias\": true}",
+                     "", 52, &s[n].len));
+  /* Blended gating, grouped conv / layer1x1 / head1x1, conv_post_film and a
+     post-stack head of two convs: rechannel 2, per layer conv 8 + 4 (K 2,
+     groups 2) or 4 + 4 (K 1), mixin 4, layer1x1 4, head1x1 4, FiLM 16;
+     head 2; post-stack head 6 + 3; head_scale 1. */
+  ADD("good_a2_options.nam", false, NULL,
+      nam_wavenet_a2("\"kernel_sizes\": [2, 1], \"activation\": \"SiLU\", \"gating_mode\": "
+                     "\"blended\", \"secondary_activation\": {\"type\": \"LeakyHardtanh\", "
+                     "\"min_val\": 0}, \"groups_input\": 2, \"layer1x1\": {\"active\": true, "
+                     "\"groups\": 2}, \"head1x1\": {\"active\": true, \"out_channels\": 2, "
+                     "\"groups\": 2}, \"conv_post_film\": {\"active\": true}, \"head\": "
+                     "{\"out_channels\": 1, \"kernel_size\": 1, \"bias\": false}",
+                     "\"head\": {\"channels\": 2, \"out_channels\": 1, \"kernel_sizes\": [2, 1], "
+                     "\"activation\": \"Softsign\"}",
+                     2 + (12 + 4 + 4 + 4 + 16) + (8 + 4 + 4 + 4 + 16) + 2 + 9 + 1, &s[n].len));
 
   /* Syntax and structure. */
   ADD("not_json.nam", false, "not valid JSON",
@@ -415,6 +457,91 @@ int samples_make(sample_file **out)
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"Linear\", \"config\": "
                "{\"receptive_field\": 0, \"bias\": true}, \"weights\": []}",
                &s[n].len));
+
+  /* A2 and later options: each refusal names the field. */
+#define KS "\"kernel_size\": 2, "
+#define TANH "\"activation\": \"Tanh\", "
+#define HEAD1 "\"head_size\": 1, \"head_bias\": false"
+  ADD("a2_ks_both.nam", false, "config.layers[0] has both kernel_size and kernel_sizes",
+      nam_wavenet_a2(KS "\"kernel_sizes\": [2, 2], " TANH HEAD1, "", 0, &s[n].len));
+  ADD("a2_ks_count.nam", false, "config.layers[0].kernel_sizes has 3 entries, dilations 2",
+      nam_wavenet_a2("\"kernel_sizes\": [2, 2, 2], " TANH HEAD1, "", 0, &s[n].len));
+  ADD("a2_ks_none.nam", false, "config.layers[0] needs kernel_size or kernel_sizes",
+      nam_wavenet_a2(TANH HEAD1, "", 0, &s[n].len));
+  ADD("a2_act_count.nam", false, "config.layers[0].activation has 3 entries, dilations 2",
+      nam_wavenet_a2(KS "\"activation\": [\"Tanh\", \"ReLU\", \"SiLU\"], " HEAD1, "", 0,
+                     &s[n].len));
+  ADD("a2_act_type.nam", false, "unsupported activation \"Mish\" in config.layers[0].activation",
+      nam_wavenet_a2(KS "\"activation\": {\"type\": \"Mish\"}, " HEAD1, "", 0, &s[n].len));
+  ADD("a2_prelu.nam", false, "config.layers[0].activation[1] has 3 negative_slopes for 2 channels",
+      nam_wavenet_a2(KS "\"activation\": [\"ReLU\", {\"type\": \"PReLU\", \"negative_slopes\": "
+                        "[0.1, 0.2, 0.3]}], " HEAD1,
+                     "", 0, &s[n].len));
+  ADD("a2_gating.nam", false, "config.layers[0].gating_mode is \"sometimes\"",
+      nam_wavenet_a2(KS TANH "\"gating_mode\": \"sometimes\", " HEAD1, "", 0, &s[n].len));
+  ADD("a2_secondary.nam", false, "config.layers[0].secondary_activation has 1 entries, dilations 2",
+      nam_wavenet_a2(KS TANH "\"gating_mode\": [\"gated\", \"none\"], \"secondary_activation\": "
+                             "[\"Sigmoid\"], " HEAD1,
+                     "", 0, &s[n].len));
+  ADD("a2_groups.nam", false, "config.layers[0].groups_input: groups 3 does not divide",
+      nam_wavenet_a2(KS TANH "\"groups_input\": 3, " HEAD1, "", 0, &s[n].len));
+  ADD("a2_bottleneck.nam", false,
+      "config.layers[0].layer1x1 is inactive, so bottleneck (1) must equal channels (2)",
+      nam_wavenet_a2(KS TANH "\"bottleneck\": 1, \"layer1x1\": {\"active\": false, \"groups\": "
+                             "1}, " HEAD1,
+                     "", 0, &s[n].len));
+  ADD("a2_film_type.nam", false, "config.layers[0].conv_pre_film must be false or an object",
+      nam_wavenet_a2(KS TANH "\"conv_pre_film\": true, " HEAD1, "", 0, &s[n].len));
+  ADD("a2_film_head1x1.nam", false,
+      "config.layers[0].head1x1_post_film is active but head1x1 is not",
+      nam_wavenet_a2(KS TANH "\"head1x1_post_film\": {\"shift\": false}, " HEAD1, "", 0,
+                     &s[n].len));
+  ADD("a2_head_kernel.nam", false, "missing key \"kernel_size\" in config.layers[0].head",
+      nam_wavenet_a2(KS TANH "\"head\": {\"out_channels\": 1, \"bias\": true}", "", 0, &s[n].len));
+  ADD("a2_post_head.nam", false, "config.head.kernel_sizes must be an array of 1 to",
+      nam_wavenet_a2(KS TANH HEAD1,
+                     "\"head\": {\"channels\": 2, \"out_channels\": 1, \"kernel_sizes\": [], "
+                     "\"activation\": \"ReLU\"}",
+                     0, &s[n].len));
+  ADD("a2_in_channels.nam", false, "config.in_channels is 2: only mono models",
+      nam_wavenet_a2(KS TANH HEAD1, "\"in_channels\": 2", 0, &s[n].len));
+  ADD("a2_stereo_out.nam", false, "the model has 2 output channels: only mono models",
+      nam_wavenet_a2(KS TANH "\"head_size\": 2, \"head_bias\": false", "", 0, &s[n].len));
+  ADD("a2_condition_size.nam", false,
+      "config.layers[0].condition_size is 2, but the condition has 1 channels (the input)",
+      dup_text("{\"version\": \"0.6.0\", \"architecture\": \"WaveNet\", \"config\": {\"layers\": "
+               "[{\"input_size\": 1, \"condition_size\": 2, \"channels\": 2, \"dilations\": [1], "
+               "\"kernel_size\": 2, \"activation\": \"Tanh\", \"head_size\": 1, \"head_bias\": "
+               "false}], \"head_scale\": 1}, \"weights\": []}",
+               &s[n].len));
+  ADD("a2_condition_dsp.nam", false, "config.condition_dsp: config.layers must be a non-empty",
+      nam_wavenet_a2(KS TANH HEAD1,
+                     "\"condition_dsp\": {\"version\": \"0.6.0\", \"architecture\": "
+                     "\"WaveNet\", \"config\": {\"layers\": []}, \"weights\": []}",
+                     0, &s[n].len));
+  ADD("a2_slim_order.nam", false,
+      "config.layers[0].slimmable.kwargs.allowed_channels must be ascending (1 after 2)",
+      nam_wavenet_a2(KS TANH HEAD1 ", \"slimmable\": {\"method\": \"slice_channels_uniform\", "
+                                   "\"kwargs\": {\"allowed_channels\": [2, 1]}}",
+                     "", 0, &s[n].len));
+  ADD("a2_slim_last.nam", false,
+      "config.layers[0].slimmable.kwargs.allowed_channels ends at 1, not at the 2 channels",
+      nam_wavenet_a2(KS TANH HEAD1 ", \"slimmable\": {\"method\": \"slice_channels_uniform\", "
+                                   "\"kwargs\": {\"allowed_channels\": [1]}}",
+                     "", 0, &s[n].len));
+  ADD("a2_slim_method.nam", false, "config.layers[0].slimmable.method \"magic\" is not supported",
+      nam_wavenet_a2(KS TANH HEAD1 ", \"slimmable\": {\"method\": \"magic\"}", "", 0, &s[n].len));
+  /* 71,000 weights in the file, 66 million floats as dense matrices */
+  ADD("a2_grouped_huge.nam", false, "model too large",
+      dup_text("{\"version\": \"0.6.0\", \"architecture\": \"WaveNet\", \"config\": {\"layers\": "
+               "[{\"input_size\": 1, \"condition_size\": 1, \"channels\": 1024, \"dilations\": "
+               "[1], \"kernel_size\": 64, \"groups_input\": 1024, \"layer1x1\": {\"active\": "
+               "true, \"groups\": 1024}, \"activation\": \"Tanh\", \"head_size\": 1, "
+               "\"head_bias\": false}], \"head_scale\": 1}, \"weights\": []}",
+               &s[n].len));
+#undef KS
+#undef TANH
+#undef HEAD1
 
   /* Keras. */
   ADD("k_rows.json", true, "kernel of layers[0] (lstm) has 2 rows, expected 1",
