@@ -138,6 +138,12 @@ const float *qm_nam_read_weights(qm_ctx *c, qm_desc *d, qm_doc *doc, json_t *wei
                                  uint64_t expected);
 /** A .nam "WaveNet" config and its weights into d (nam_wavenet.c). */
 bool qm_nam_load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights);
+/** A .nam activation (a name or an object with its parameters) read as
+    NeuralAmpModelerCore's ActivationConfig::from_json does (nam_wavenet.c);
+    `what` names it in messages. */
+bool qm_nam_activation(qm_ctx *c, qm_desc *d, json_t *v, const char *what, qm_activation *out);
+/** n floats from *cur into description memory (NULL when out of memory). */
+float *qm_nam_take(qm_desc *d, const float **cur, size_t n);
 
 /** Parse JSON text; on error a message with the kind of error, line, column
     and byte (mapped through `split` when given), never the file's text. */

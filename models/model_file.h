@@ -106,7 +106,9 @@ typedef enum {
 
 typedef enum {
   QM_ARCH_WAVENET = 0, /**< NAM WaveNet (A1, A2 and every option of 0.5-0.7 files) */
-  QM_ARCH_SEQUENTIAL   /**< a chain of LSTM / GRU / Dense / FIR layers */
+  QM_ARCH_SEQUENTIAL,  /**< a chain of LSTM / GRU / Dense / FIR layers */
+  QM_ARCH_CONTAINER,   /**< NAM SlimmableContainer: one submodel plays (slim.h) */
+  QM_ARCH_CONVNET      /**< NAM ConvNet (models/nam_convnet.c, models/convnet.c) */
 } qm_arch;
 
 /* ---- WaveNet ------------------------------------------------------------- */
@@ -240,6 +242,32 @@ typedef struct {
   const struct qm_desc *condition_dsp;
 } qm_wavenet_desc;
 
+/* ---- ConvNet (NAM) ----------------------------------------------------- */
+
+/** NAM's ConvNet convolutions always have two taps (its source hard-codes it). */
+#define QM_CONVNET_KERNEL 2
+
+/** One block: y = act(conv(x) + b), C outputs from `in` inputs (1 for the
+    first block, C after it). A batchnorm of the file is folded in
+    (models/nam_convnet.c says how and why that is exact enough). */
+typedef struct {
+  int dilation;
+  /** [C][2*in]. Column k*in + i multiplies input i at time
+      t - dilation*(1-k): tap 0 is the older. (File order: out, in, tap.) */
+  float *conv_w;
+  float *conv_b; /**< [C]: the conv bias, or the folded batchnorm shift */
+} qm_cn_block;
+
+typedef struct {
+  int channels;
+  qm_activation activation;
+  bool batchnorm; /**< the file had batchnorm (now folded into conv_w, conv_b) */
+  int n_blocks;
+  qm_cn_block *blocks;
+  float *head_w; /**< [1][C] */
+  float *head_b; /**< [1] */
+} qm_convnet_desc;
+
 /* ---- Sequential layers (NAM LSTM / Linear, keras) ---------------------- */
 
 typedef enum {
@@ -281,6 +309,21 @@ typedef struct {
   qm_seq_layer *layers;
 } qm_sequential_desc;
 
+/* ---- SlimmableContainer (NAM 0.7, models/nam_container.c) ------------- */
+
+typedef struct {
+  /** Plays for slim values below this; the last submodel also at and above it. */
+  double max_value;
+  /** A complete description of any architecture but a container, owned by
+      the container (qm_desc_adopt); its path is the container's file. */
+  struct qm_desc *model;
+} qm_submodel;
+
+typedef struct {
+  int n_submodels;
+  qm_submodel *submodels; /**< max_value strictly ascending, the last >= 1.0 */
+} qm_container_desc;
+
 /* ---- Metadata and the description -------------------------------------- */
 
 /** What the GUI shows. Strings are NULL when absent, at most
@@ -317,7 +360,11 @@ typedef struct qm_desc {
   size_t n_weights; /**< float parameters the file carried */
   qm_wavenet_desc wavenet;
   qm_sequential_desc seq;
+  qm_container_desc container;
+  qm_convnet_desc convnet;
 
+  /** internal: what qm_desc_at_slim() built, one per step (slim.c) */
+  const struct qm_desc **slim_sizes;
   void **allocs; /**< internal: every block this description owns */
   size_t n_allocs, cap_allocs;
   /** internal: descriptions nested in this one (a container's submodels,

@@ -313,3 +313,7 @@ qm_desc *qm_nam_from_doc(qm_ctx *c, qm_doc *doc)
   }
   return d;
 }
+
+/* ---- For the architecture loaders in their own files (loader_internal.h) -- */
+
+float *qm_nam_take(qm_desc *d, const float **cur, size_t n) { return take(d, cur, n); }

@@ -88,7 +88,7 @@ static bool act_param(qm_ctx *c, json_t *obj, const char *what, const char *key,
    An activation as NeuralAmpModelerCore's ActivationConfig::from_json reads
    it: a name, or an object with "type" and the parameters of that type.
 */
-static bool parse_activation(qm_ctx *c, qm_desc *d, json_t *v, const char *what, qm_activation *out)
+bool qm_nam_activation(qm_ctx *c, qm_desc *d, json_t *v, const char *what, qm_activation *out)
 {
   json_t *type = v;
   if (json_is_object(v)) {
@@ -373,7 +373,7 @@ static bool parse_layers(qm_ctx *c, qm_desc *d, json_t *cfg, const char *where, 
       snprintf(what, sizeof what, "%s.activation[%d]", where, l);
     else
       snprintf(what, sizeof what, "%s.activation", where);
-    if (!parse_activation(c, d, per_layer(act, l), what, &L->activation) ||
+    if (!qm_nam_activation(c, d, per_layer(act, l), what, &L->activation) ||
         !check_slopes(c, &L->activation, A->bottleneck, what))
       return false;
     if (gm) {
@@ -392,7 +392,7 @@ static bool parse_layers(qm_ctx *c, qm_desc *d, json_t *cfg, const char *where, 
         snprintf(what, sizeof what, "%s.secondary_activation[%d]", where, l);
       else
         snprintf(what, sizeof what, "%s.secondary_activation", where);
-      if (!parse_activation(c, d, per_layer(sec, l), what, &L->secondary) ||
+      if (!qm_nam_activation(c, d, per_layer(sec, l), what, &L->secondary) ||
           !check_slopes(c, &L->secondary, A->bottleneck, what))
         return false;
     }
@@ -534,7 +534,7 @@ static bool parse_post_head(qm_ctx *c, qm_desc *d, json_t *config, qm_wavenet_de
     return qm_fail(c, "config.head.in_channels is %d, the last layer array's head size %d",
                    legacy_in, in);
   json_t *act = qm_get(c, h, where, "activation", true);
-  if (!act || !parse_activation(c, d, act, "config.head.activation", &H->activation))
+  if (!act || !qm_nam_activation(c, d, act, "config.head.activation", &H->activation))
     return false;
   json_t *ks = qm_get(c, h, where, "kernel_sizes", true);
   if (!ks)

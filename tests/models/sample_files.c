@@ -162,6 +162,61 @@ static char *nam_linear(int rf, bool bias, size_t *len)
   return b.s;
 }
 
+/** The next number of a JSON array, *count of them written before it. */
+static void number(sb *b, long *count, double v)
+{
+  sb_printf(b, "%s%.6g", (*count)++ ? "," : "", v);
+}
+
+/** What a ConvNet sample's batchnorm says: sane, a running_var below
+    -eps, or a weight over a running_var + eps that overflows the scale. */
+typedef enum { CN_BN_OK, CN_BN_NEG_VAR, CN_BN_HUGE } cn_bn;
+
+/**
+   A NAM ConvNet: C channels, nd blocks, `extra` more config fields (e.g.
+   ", \"groups\": 1"), `delta` weights more (or fewer) than the config
+   implies. Batchnorm running variances are positive unless `bn` says.
+*/
+static char *nam_convnet(int C, const int *dil, int nd, bool batchnorm, const char *act,
+                         const char *extra, long delta, cn_bn bn, size_t *len)
+{
+  sb b = {0};
+  sb_printf(&b,
+            "{\"version\": \"0.5.4\", \"architecture\": \"ConvNet\", \"config\": "
+            "{\"channels\": %d, \"dilations\": [",
+            C);
+  for (int i = 0; i < nd; ++i)
+    sb_printf(&b, "%s%d", i ? ", " : "", dil[i]);
+  sb_printf(&b, "], \"batchnorm\": %s, \"activation\": \"%s\"%s}, \"weights\": [",
+            batchnorm ? "true" : "false", act, extra);
+  long seed = 0, written = 0;
+  for (int k = 0; k < nd; ++k) {
+    const long in = k ? C : 1;
+    for (long i = 0; i < (long)C * in * 2; ++i)
+      number(&b, &written, weight(seed++));
+    if (!batchnorm) {
+      for (int i = 0; i < C; ++i)
+        number(&b, &written, weight(seed++));
+      continue;
+    }
+    for (int part = 0; part < 4; ++part) /* mean, var, weight, bias */
+      for (int i = 0; i < C; ++i) {
+        double v = weight(seed++);
+        if (part == 1)
+          v = bn == CN_BN_NEG_VAR && k == 1 && i == 0 ? -1.0 : bn == CN_BN_HUGE ? 1e-30 : 0.75 + v;
+        if (part == 2 && bn == CN_BN_HUGE)
+          v = 1e30;
+        number(&b, &written, v);
+      }
+    number(&b, &written, bn == CN_BN_HUGE ? 0.0 : 1e-5); /* eps */
+  }
+  for (long i = 0; i < C + 1 + delta; ++i)
+    number(&b, &written, weight(seed++));
+  sb_printf(&b, "]}\n");
+  *len = b.n;
+  return b.s;
+}
+
 /** A JSON matrix [rows][cols] (rows == 0: a flat vector of cols). */
 static void matrix(sb *b, int rows, int cols, long *seed, const char *bad)
 {
@@ -303,7 +358,7 @@ static char *many_values(size_t *len)
 
 int samples_make(sample_file **out)
 {
-  sample_file *s = calloc(128, sizeof *s);
+  sample_file *s = calloc(192, sizeof *s);
   int n = 0;
 #define ADD(NAME, KERAS, EXPECT, EXPR)                                                             \
   do {                                                                                             \
@@ -389,8 +444,8 @@ int samples_make(sample_file **out)
                "\"kernel_size\": 2, \"dilations\": [1], \"activation\": \"Tanh\", \"gated\": 1, "
                "\"head_bias\": false}], \"head_scale\": 1}, \"weights\": []}",
                &s[n].len));
-  ADD("arch.nam", false, "unknown architecture \"ConvNet\"",
-      dup_text("{\"version\": \"0.5.0\", \"architecture\": \"ConvNet\", \"config\": {}, "
+  ADD("arch.nam", false, "unknown architecture \"Transformer\"",
+      dup_text("{\"version\": \"0.5.0\", \"architecture\": \"Transformer\", \"config\": {}, "
                "\"weights\": []}",
                &s[n].len));
   ADD("version08.nam", false, "unsupported file version \"0.8.0\"",
@@ -542,6 +597,44 @@ int samples_make(sample_file **out)
 #undef KS
 #undef TANH
 #undef HEAD1
+  /* ConvNet: 3 channels with batchnorm, 2 with a conv bias (0.5.4, as NAM writes them). */
+  const int cn_dil[3] = {1, 2, 4}, cn_zero[2] = {1, 0};
+  ADD("good_convnet_bn.nam", false, NULL,
+      nam_convnet(3, cn_dil, 3, true, "Tanh", "", 0, CN_BN_OK, &s[n].len));
+  ADD("good_convnet_relu.nam", false, NULL,
+      nam_convnet(2, cn_dil, 2, false, "ReLU",
+                  ", \"groups\": 1, \"in_channels\": 1, \"out_channels\": 1", 0, CN_BN_OK,
+                  &s[n].len));
+  ADD("cn_count.nam", false, "expected 85 weights, found 84",
+      nam_convnet(3, cn_dil, 3, true, "Tanh", "", -1, CN_BN_OK, &s[n].len));
+  ADD("cn_groups.nam", false, "\"groups\" in config is 2",
+      nam_convnet(2, cn_dil, 2, false, "ReLU", ", \"groups\": 2", 0, CN_BN_OK, &s[n].len));
+  ADD("cn_stereo.nam", false, "\"in_channels\" 2 and \"out_channels\" 1 in config",
+      nam_convnet(2, cn_dil, 2, false, "ReLU", ", \"in_channels\": 2", 0, CN_BN_OK, &s[n].len));
+  ADD("cn_variance.nam", false, "batchnorm of block 1: running_var + eps is -0.99999 at channel 0",
+      nam_convnet(3, cn_dil, 3, true, "Tanh", "", 0, CN_BN_NEG_VAR, &s[n].len));
+  ADD("cn_scale.nam", false, "batchnorm of block 0: channel 0 scales its conv beyond float range",
+      nam_convnet(3, cn_dil, 3, true, "Tanh", "", 0, CN_BN_HUGE, &s[n].len));
+  ADD("cn_dilation0.nam", false, "config.dilations[1] is 0, outside [1, 65536]",
+      nam_convnet(2, cn_zero, 2, false, "ReLU", "", 0, CN_BN_OK, &s[n].len));
+  ADD("cn_act.nam", false, "unsupported activation \"Swish\" in config.activation",
+      nam_convnet(2, cn_dil, 2, false, "Swish", "", 0, CN_BN_OK, &s[n].len));
+  ADD("cn_channels.nam", false, "\"channels\" in config is 0, outside [1, 1024]",
+      nam_convnet(0, cn_dil, 2, false, "ReLU", "", 0, CN_BN_OK, &s[n].len));
+  ADD("cn_no_batchnorm.nam", false, "missing key \"batchnorm\" in config",
+      dup_text("{\"version\": \"0.5.4\", \"architecture\": \"ConvNet\", \"config\": "
+               "{\"channels\": 2, \"dilations\": [1], \"activation\": \"Tanh\"}, \"weights\": []}",
+               &s[n].len));
+  ADD("cn_dilations.nam", false, "\"dilations\" in config must be a non-empty array",
+      dup_text("{\"version\": \"0.5.4\", \"architecture\": \"ConvNet\", \"config\": "
+               "{\"channels\": 2, \"dilations\": [], \"batchnorm\": false, \"activation\": "
+               "\"Tanh\"}, \"weights\": []}",
+               &s[n].len));
+  ADD("cn_huge.nam", false, "model too large",
+      dup_text("{\"version\": \"0.5.4\", \"architecture\": \"ConvNet\", \"config\": "
+               "{\"channels\": 1024, \"dilations\": [1, 1, 1, 1, 1, 1, 1, 1], \"batchnorm\": "
+               "false, \"activation\": \"Tanh\"}, \"weights\": []}",
+               &s[n].len));
 
   /* Keras. */
   ADD("k_rows.json", true, "kernel of layers[0] (lstm) has 2 rows, expected 1",

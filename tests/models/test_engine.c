@@ -4,7 +4,8 @@
   The engine against a naive, whole-signal, double-precision evaluation of
   the same description, for the shapes the reference renders do not cover:
   gated WaveNet, chained arrays with different channels and kernel sizes,
-  ReLU / Sigmoid / Hardtanh / Fasttanh, head bias, and NAM Linear (FIR);
+  ReLU / Sigmoid / Hardtanh / Fasttanh, head bias, NAM Linear (FIR) and
+  ConvNet (with and without batchnorm, which the loader folds);
   and for A2's options with batching: per-layer kernels, LeakyReLU, an
   array head conv of 4 taps, blended gating with a LeakyHardtanh gate,
   grouped matrices, head1x1, FiLM and a post-stack head of two convs.
@@ -226,6 +227,40 @@ static void naive_fir(const qm_desc *d, const float *x, double *y)
   }
 }
 
+/** A ConvNet block by block: y_b[t] = act(b + W [x[t - d] | x[t]]), then the head. */
+static void naive_convnet(const qm_desc *d, const float *x, double *y)
+{
+  const qm_convnet_desc *cn = &d->convnet;
+  const int C = cn->channels;
+  double *in = malloc((size_t)T * sizeof *in), *out = NULL;
+  for (int t = 0; t < T; ++t)
+    in[t] = x[t];
+  for (int b = 0; b < cn->n_blocks; ++b) {
+    const qm_cn_block *B = &cn->blocks[b];
+    const int I = b ? C : 1;
+    out = malloc((size_t)T * C * sizeof *out);
+    for (int t = 0; t < T; ++t)
+      for (int o = 0; o < C; ++o) {
+        double s = B->conv_b[o];
+        for (int k = 0; k < QM_CONVNET_KERNEL; ++k) {
+          const int tt = t - B->dilation * (QM_CONVNET_KERNEL - 1 - k);
+          for (int i = 0; tt >= 0 && i < I; ++i)
+            s += B->conv_w[(o * QM_CONVNET_KERNEL + k) * I + i] * in[tt * I + i];
+        }
+        out[t * C + o] = act(&cn->activation, s, o);
+      }
+    free(in);
+    in = out;
+  }
+  for (int t = 0; t < T; ++t) {
+    double s = cn->head_b[0];
+    for (int c = 0; c < C; ++c)
+      s += cn->head_w[c] * in[t * C + c];
+    y[t] = s;
+  }
+  free(in);
+}
+
 int main(void)
 {
   sample_file *s;
@@ -247,6 +282,8 @@ int main(void)
     }
     if (d->arch == QM_ARCH_WAVENET)
       naive_wavenet(d, x, ref);
+    else if (d->arch == QM_ARCH_CONVNET)
+      naive_convnet(d, x, ref);
     else
       naive_fir(d, x, ref);
     for (int fast = 0; fast <= 1; ++fast) {

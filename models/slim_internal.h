@@ -1,0 +1,36 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
+/*
+  Between slim.c (the API: steps, selection, the cache of sizes) and
+  slim_wavenet.c (the sizes of a WaveNet with slimmable layer arrays).
+  Internal to models/.
+*/
+#ifndef QUANTONE_MODELS_SLIM_INTERNAL_H
+#define QUANTONE_MODELS_SLIM_INTERNAL_H
+
+#include "model_file.h"
+
+/** Whether some layer array can play at more than one channel count. */
+bool qm_wavenet_slimmable(const qm_wavenet_desc *wn);
+
+/** The slim values where some array changes its channel count: i/n for
+    i = 1..n-1 of each slimmable array's n allowed counts, ascending and
+    each once, into a malloc'ed *out (NULL when there are none). Returns
+    the count, -1 when out of memory. */
+int qm_wavenet_breakpoints(const qm_wavenet_desc *wn, double **out);
+
+/** The channels each array plays at S (NeuralAmpModelerCore's
+    ratio_to_channels: allowed[min(floor(S*n), n-1)], all of them for an
+    array that is not slimmable), into channels[0..n_arrays). */
+void qm_wavenet_channels_at(const qm_wavenet_desc *wn, double s, int *channels);
+
+/** d (a WaveNet) cut to those channels, a new description the caller owns
+    (it points into d for what slimming does not change, so d must outlive
+    it); NULL when out of memory. */
+qm_desc *qm_wavenet_slice(const qm_desc *d, const int *channels);
+
+/** Multiply-adds per sample of the WaveNet as described (its
+    condition_dsp's included). */
+double qm_wavenet_macs(const qm_wavenet_desc *wn);
+
+#endif
