@@ -145,6 +145,12 @@ extern const qk_isa_ops qk_ops_neon_dotprod;
 /** The ops of an ISA, or NULL if it is not built or not supported here. */
 const qk_isa_ops *qk_ops_for(qk_isa isa);
 
+/** The bottleneck B of a WaveNet layer (qk.h: 0 means C). */
+static inline int qk_wavenet_bottleneck(const qk_wavenet_layer *L)
+{
+  return L->bottleneck > 0 ? L->bottleneck : L->C;
+}
+
 /** Effective group size for K values: group, or K when group is 0 or spans K. */
 static inline int qk_group_size(int K, int group) { return (group <= 0 || group >= K) ? K : group; }
 
