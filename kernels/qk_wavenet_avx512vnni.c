@@ -415,11 +415,10 @@ ALWAYS_INLINE void mix_vectors(const fused_matrix *w1, const __m512 a[4], const 
                        _mm512_cmp_ps_mask(amax, inf, _CMP_LT_OQ);
   const __m512 scales = _mm512_maskz_div_ps(ok, amax, k127);
   const __m512 invs = _mm512_maskz_div_ps(ok, k127, amax);
-  /* a piecewise-linear a may be infinite (z overflowed): inv 0 then, and
-     inf * 0 is NaN, which the general path turns into code 0 */
-  if (__builtin_expect(_mm512_cmp_ps_mask(invs, inf, _CMP_EQ_OQ) == 0 &&
-                           (TANH || _mm512_cmp_ps_mask(amax, inf, _CMP_NLT_UQ) == 0),
-                       1))
+  /* a piecewise-linear a may be infinite (z overflowed): its frame's inv
+     is 0, inf * 0 is NaN, cvtps gives 0x80000000 and the truncating
+     vpmovdb of frame_codes keeps its low byte, 0: qk.h's code */
+  if (__builtin_expect(_mm512_cmp_ps_mask(invs, inf, _CMP_EQ_OQ) == 0, 1))
     mix_with_scales(w1, a, scales, invs, x, n, valid_last, next, b1x1, Q, P, F, 1);
   else
     mix_with_scales(w1, a, scales, invs, x, n, valid_last, next, b1x1, Q, P, F, 0);

@@ -47,8 +47,17 @@
      makes a model bit-identical at every audio block size.
 
   4. qk_wavenet_layer_s8_valid() refuses what the layer cannot run: F32
-     weights, a scale group that splits a row, mismatched shapes, weights
-     packed for different ISAs.
+     weights, a scale group that splits a row, mismatched shapes (with a
+     bottleneck too), an unknown nonlinearity or PReLU without slopes,
+     weights packed for different ISAs.
+
+  1b. A2 layers (NAM's current default): 1 and 3 for a bottleneck B (and
+     B != C), kernels 6 and 15, A2 nano's 3 channels, A2's dilations and
+     2048, every nonlinearity of qk.h (crossed LeakyHardtanh bounds, and
+     one that overflows to inf), 8/4/2-bit weights symmetric and
+     asymmetric, blocks of 1, 7, 64 and 4096 frames; the A2 standard layer
+     (C = 8, kernels 6 and 15, LeakyReLU) must run fused on AVX-512 VNNI.
+     2 is run on them too.
 
   Usage: test_wavenet_layer [--seed S] [--rounds R] [--verbose] [--require ISA]...
   --require fails the test when that ISA cannot run here; --verbose prints
@@ -723,6 +732,13 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
   run_frames(qk_wavenet_layer_s8_steps, &Ls, &lc, &sliced, 0, N);
   run_frames(qk_wavenet_layer_s8, &Lp, &lc, &prepped, 0, N);
 
+  if (p->overflow) { /* the case must reach an infinite a, or it tests nothing */
+    const float *h = (const float *)want.head.p;
+    size_t inf = 0;
+    for (size_t i = 0; i < (size_t)N * (size_t)lc.B; ++i)
+      inf += isinf(h[i]) != 0;
+    CHECK(inf > 0, "overflow case: no infinite a in the scalar head [%s]", lc.desc);
+  }
   char what[160];
   snprintf(what, sizeof what, "%s qk_wavenet_layer_s8 (%s) vs scalar steps", qk_isa_name(isa),
            fused ? "fused" : "step by step");
@@ -1370,6 +1386,54 @@ static void test_valid(void)
     valid_fixture_free(&v);
   }
 
+  /* a bottleneck: conv B x taps*C, w1x1 C x B; and the nonlinearity */
+  {
+    matrix conv, w1, conv_wrong;
+    matrix_random(&conv, QK_S8, 4, 6 * 8, 0, false);
+    matrix_random(&w1, QK_S4, 8, 4, 0, true);
+    matrix_random(&conv_wrong, QK_S8, 8, 6 * 8, 0, false);
+    qk_packed *cv = pack_or_fail(&conv, QK_ISA_SCALAR), *w = pack_or_fail(&w1, QK_ISA_SCALAR);
+    qk_packed *cvw = pack_or_fail(&conv_wrong, QK_ISA_SCALAR);
+    qk_packed **taps = pack_taps_or_fail(&conv, 8, 6, QK_ISA_SCALAR);
+    float mixin[8] = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
+    qk_wavenet_layer B4 = {.C = 8,
+                           .taps = 6,
+                           .dilation = 3,
+                           .conv = cv,
+                           .mixin = mixin,
+                           .w1x1 = w,
+                           .bottleneck = 4,
+                           .act = {.kind = QK_WN_LEAKY_RELU, .slope = 0.01f}};
+    CHECK(qk_wavenet_layer_s8_valid(&B4), "valid: C=8 B=4 taps=6 LeakyReLU refused");
+    bad = B4;
+    bad.conv_taps = (const qk_packed *const *)taps;
+    CHECK(qk_wavenet_layer_s8_valid(&bad), "valid: C=8 B=4 with 4x8 tap slices refused");
+    bad = B4;
+    bad.bottleneck = 0;
+    CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: a 4-row conv accepted without bottleneck");
+    bad = B4;
+    bad.conv = cvw;
+    CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: an 8-row conv accepted for B=4");
+    bad = B4;
+    bad.bottleneck = -1;
+    CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: bottleneck -1 accepted");
+    bad = B4;
+    bad.act.kind = QK_WN_ACT_COUNT;
+    CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: nonlinearity %d accepted", QK_WN_ACT_COUNT);
+    bad = B4;
+    bad.act.kind = QK_WN_PRELU;
+    CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: PReLU without slopes accepted");
+    bad.act.slopes = mixin;
+    CHECK(qk_wavenet_layer_s8_valid(&bad), "valid: PReLU with slopes refused");
+    taps_free(taps, 6);
+    qk_packed_free(cv);
+    qk_packed_free(w);
+    qk_packed_free(cvw);
+    matrix_free(&conv);
+    matrix_free(&w1);
+    matrix_free(&conv_wrong);
+  }
+
   /* weights packed for two different ISAs */
   int pairs = 0;
   for (int i = 0; i < QK_ISA_COUNT; ++i)
@@ -1385,7 +1449,8 @@ static void test_valid(void)
       valid_fixture_free(&v);
       ++pairs;
     }
-  printf("  F32, split groups, shapes, NULLs, bad tap slices, %d mixed-ISA pairs refused: %s\n",
+  printf("  F32, split groups, shapes, bottlenecks, NULLs, bad tap slices, nonlinearities, %d "
+         "mixed-ISA pairs refused: %s\n",
          pairs, failures == before ? "ok" : "FAILED");
 }
 
