@@ -164,6 +164,17 @@ static int avx2_pack(qk_packed *p, const qk_weights *w)
   return 0;
 }
 
+int qk_avx2_weight_value(const qk_packed *p, int m, int k)
+{
+  const int bits = fmt_bits(p->format), KSTEP = kstep_of(bits);
+  const uint8_t *tile = (const uint8_t *)p->data + (size_t)(m / 8) * tile_code_bytes(p->cols, bits);
+  const int kk = k % KSTEP;
+  const uint8_t byte = tile[(size_t)(k / KSTEP) * 32 + (size_t)(4 * (m % 8) + kk % 4)];
+  if (bits == 8)
+    return (int8_t)byte;
+  return p->table[(byte >> (bits * (kk / 4))) & ((1 << bits) - 1)];
+}
+
 /* ------------------------------------------------------------------------
    Shared pieces
    ------------------------------------------------------------------------ */
@@ -934,4 +945,8 @@ const qk_isa_ops qk_ops_avx2 = {
     .tanh = avx2_tanh,
     .sigmoid = avx2_sigmoid,
     .tanh_int8 = avx2_tanh_int8,
+    .wavenet_layer_fusable = qk_avx2_wavenet_layer_fusable,
+    .wavenet_layer_s8 = qk_avx2_wavenet_layer_s8,
+    .wavenet_prepared_size = qk_avx2_wavenet_prepared_size,
+    .wavenet_prepare = qk_avx2_wavenet_prepare,
 };

@@ -133,6 +133,15 @@ void qk_scalar_sigmoid(float *y, const float *x, size_t n);
 void qk_scalar_tanh_int8(float *y, const float *x, size_t n);
 #ifdef QK_HAVE_AVX2
 extern const qk_isa_ops qk_ops_avx2;
+/** The value v of weight (m, k) of an integer matrix packed for AVX2 (qk_avx2.c's layout). */
+int qk_avx2_weight_value(const qk_packed *p, int m, int k);
+/** The fused WaveNet layer on AVX2 (qk_wavenet_avx2.c), as qk_isa_ops wants it. */
+bool qk_avx2_wavenet_layer_fusable(const qk_wavenet_layer *L);
+void qk_avx2_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
+                              const float *cond, int N, float *head, float *next,
+                              const qk_wavenet_scratch *scratch);
+size_t qk_avx2_wavenet_prepared_size(const qk_wavenet_layer *L);
+void qk_avx2_wavenet_prepare(const qk_wavenet_layer *L, void *mem);
 #endif
 #ifdef QK_HAVE_AVX512VNNI
 extern const qk_isa_ops qk_ops_avx512vnni;

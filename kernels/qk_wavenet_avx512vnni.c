@@ -605,18 +605,15 @@ static void quantize_frames(const float *x, int C, int N, const qk_act_s8 *dst)
     qk_act_quantize_dynamic(&qk_ops_avx512vnni, x, C, C, N, &out);
 }
 
-/** Both matrices of a layer and its nonlinearity, ready for the frame loops
-    (qk.h's prepared weights). */
+/** Both matrices of a layer, ready for the frame loops (qk.h's prepared weights). */
 typedef struct {
   fused_matrix cv, w1;
-  fused_act act;
 } fused_layer;
 
 ALWAYS_INLINE void prepare_layer(const qk_wavenet_layer *L, fused_layer *fl, const int Q)
 {
   prepare_matrix(L->conv, &fl->cv, Q);
   prepare_matrix(L->w1x1, &fl->w1, Q);
-  prepare_act(&L->act, &fl->act, 4 * Q);
 }
 
 size_t qk_avx512vnni_wavenet_prepared_size(const qk_wavenet_layer *L)
@@ -648,7 +645,9 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
     fl = &local;
   }
   const fused_matrix *cv = &fl->cv, *w1 = &fl->w1;
-  const fused_act *fa = &fl->act;
+  fused_act act;
+  prepare_act(&L->act, &act, 4 * Q);
+  const fused_act *fa = &act;
   quantize_frames(x, 4 * Q, N, xq);
   if (P > 1 && !w1->has_zp) {
     conv_frames(L, cv, w1, xq, x, cond, N, head, NULL, next, fa, Q, P, TANH);

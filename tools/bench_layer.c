@@ -12,8 +12,9 @@
   A1 layers: the standard WaveNet's shapes (16 and 8 channels, kernel 3,
   dilation 8, tanh), 64 frames per call.
 
-  A2 layers: A2 standard's shapes (8 channels, no bottleneck, kernels 6
-  and 15, LeakyReLU 0.01, dilation 41 and 13 as in A2.nam) at 64 and 16
+  A2 layers: A2 standard's and nano's shapes (8 and 3 channels, no
+  bottleneck, kernels 6 and 15, LeakyReLU 0.01, dilation 41 and 13 as in
+  A2.nam) at 64 and 16
   frames per call, also against the float path an engine runs without
   int8 activations: the taps gathered into taps*C columns, one qk_gemm_f32
   with F32 weights, the mixin, LeakyReLU, the head sum and the 1x1 as a
@@ -278,24 +279,26 @@ void bench_wavenet_layer(int isa, double min_seconds, int runs)
     printf("  C=%-2d  engine (%s) %6.2f   steps %6.2f   %.2fx\n", s.C,
            fused ? "fused" : "steps, tap slices", ns[0], ns[1], ns[1] / ns[0]);
   }
-  printf("A2 standard (C=8, LeakyReLU 0.01), int8 engine and steps against the float path "
-         "(gather, qk_gemm_f32, LeakyReLU, 1x1):\n");
-  static const int a2_taps[] = {6, 15}, a2_dilation[] = {41, 13}, blocks[] = {64, 16};
-  for (int k = 0; k < 2; ++k)
-    for (int b = 0; b < 2; ++b) {
-      const layer_shape s = {.C = 8,
-                             .taps = a2_taps[k],
-                             .dilation = a2_dilation[k],
-                             .N = blocks[b],
-                             .act = {.kind = QK_WN_LEAKY_RELU, .slope = 0.01f}};
-      double ns[3];
-      bool fused;
-      measure_layer(&s, (qk_isa)isa, min_seconds, runs, true, ns, &fused);
-      printf("  K=%-2d block %-3d engine (%s) %6.2f   steps %6.2f   float %6.2f   float/engine "
-             "%.2fx\n",
-             s.taps, s.N, fused ? "fused" : "steps, tap slices", ns[0], ns[1], ns[2],
-             ns[2] / ns[0]);
-    }
+  printf("A2 standard (C=8) and nano (C=3), LeakyReLU 0.01: int8 engine and steps against the "
+         "float path (gather, qk_gemm_f32, LeakyReLU, 1x1):\n");
+  static const int a2_C[] = {8, 3}, a2_taps[] = {6, 15}, a2_dilation[] = {41, 13},
+                   blocks[] = {64, 16};
+  for (int ci = 0; ci < 2; ++ci)
+    for (int k = 0; k < 2; ++k)
+      for (int b = 0; b < 2; ++b) {
+        const layer_shape s = {.C = a2_C[ci],
+                               .taps = a2_taps[k],
+                               .dilation = a2_dilation[k],
+                               .N = blocks[b],
+                               .act = {.kind = QK_WN_LEAKY_RELU, .slope = 0.01f}};
+        double ns[3];
+        bool fused;
+        measure_layer(&s, (qk_isa)isa, min_seconds, runs, true, ns, &fused);
+        printf("  C=%d K=%-2d block %-3d engine (%s) %6.2f   steps %6.2f   float %6.2f   "
+               "float/engine %.2fx\n",
+               s.C, s.taps, s.N, fused ? "fused" : "steps, tap slices", ns[0], ns[1], ns[2],
+               ns[2] / ns[0]);
+      }
 }
 
 int bench_layer(int argc, char **argv)
