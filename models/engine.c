@@ -4,7 +4,7 @@
   Architecture-independent half of the engine: options, the model object,
   block splitting, gains, reset and prewarm, taps and registries.
 */
-#include "engine_internal.h"
+#include "arch_registry.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -102,6 +102,7 @@ qm_model *qm_model_create(const qm_desc *d, const qm_options *opt, char *err, si
     return NULL;
   }
   m->arch = d->arch;
+  m->ops = qm_arch_ops_of(d->arch);
   m->chunk = o.chunk;
   m->fast = o.fast_activations;
   m->isa = isa;
@@ -117,10 +118,10 @@ qm_model *qm_model_create(const qm_desc *d, const qm_options *opt, char *err, si
   bool ok = m->xin && m->yout;
   if (!ok)
     snprintf(why, sizeof why, "out of memory");
-  else if (d->arch == QM_ARCH_WAVENET)
-    ok = qm_wavenet_build(m, d, why, sizeof why);
+  else if (!m->ops)
+    ok = false, snprintf(why, sizeof why, "no engine for this architecture");
   else
-    ok = qm_seq_build(m, d, why, sizeof why);
+    ok = m->ops->build(m, d, why, sizeof why);
   if (!ok) {
     snprintf(err, errlen, "%s: %s", path, why);
     qm_model_free(m);
@@ -151,8 +152,8 @@ void qm_model_free(qm_model *m)
     return;
   if (m->variant && m->variant_free)
     m->variant_free(m->variant);
-  qm_wavenet_free(m);
-  qm_seq_free(m);
+  if (m->ops)
+    m->ops->free(m);
   free(m->xin);
   free(m->yout);
   for (int p = 0; p < 2; ++p) {
@@ -212,25 +213,13 @@ bool qm_model_share_act(qm_model *m)
 
 bool qm_model_prepare_quantized(qm_model *m, const qk_weights *const *w)
 {
-  return m->arch == QM_ARCH_WAVENET ? qm_wavenet_prepare(m, w) : true;
+  return m->ops->prepare ? m->ops->prepare(m, w) : true;
 }
 
 /** One internal batch (n <= chunk) through the architecture. */
-static void run(qm_model *m, const float *x, float *y, int n)
-{
-  if (m->arch == QM_ARCH_WAVENET)
-    qm_wavenet_run(m, x, y, n);
-  else
-    qm_seq_run(m, x, y, n);
-}
+static void run(qm_model *m, const float *x, float *y, int n) { m->ops->run(m, x, y, n); }
 
-void qm_model_reset_cold(qm_model *m)
-{
-  if (m->arch == QM_ARCH_WAVENET)
-    qm_wavenet_reset(m);
-  else
-    qm_seq_reset(m);
-}
+void qm_model_reset_cold(qm_model *m) { m->ops->reset(m); }
 
 void qm_model_reset(qm_model *m)
 {
@@ -277,8 +266,7 @@ bool qm_model_save_prewarm(qm_model *m)
   m->warm_ok = false;
   qm_model_reset(m);
   bool state_finite = true;
-  bool ok = m->arch == QM_ARCH_WAVENET ? qm_wavenet_save_warm(m, &state_finite)
-                                       : qm_seq_save_warm(m, &state_finite);
+  bool ok = m->ops->save_warm(m, &state_finite);
   m->warm_finite = m->warm_finite && state_finite;
   if (!ok)
     return false;
@@ -293,10 +281,7 @@ void qm_model_restore_prewarm(qm_model *m)
     qm_model_reset(m);
     return;
   }
-  if (m->arch == QM_ARCH_WAVENET)
-    qm_wavenet_load_warm(m);
-  else
-    qm_seq_load_warm(m);
+  m->ops->load_warm(m);
 }
 
 bool qm_model_prewarm_finite(const qm_model *m) { return m->warm_finite; }
@@ -354,6 +339,14 @@ int qm_model_layer_channels(const qm_model *m, int layer)
 
 int qm_model_linear_count(const qm_model *m) { return m->n_linears; }
 
+double qm_model_macs_per_sample(const qm_model *m)
+{
+  double macs = 0.0;
+  for (int i = 0; i < m->n_linears; ++i)
+    macs += (double)m->linears[i]->in * (double)m->linears[i]->out;
+  return macs;
+}
+
 qm_linear *qm_model_linear(qm_model *m, int i)
 {
   return i >= 0 && i < m->n_linears ? m->linears[i] : NULL;
@@ -378,10 +371,7 @@ void qm_model_memory(const qm_model *m, qm_memory *out)
                (size_t)m->cap_linears * sizeof(qm_linear *);
   out->scratch = 2 * (size_t)m->chunk * sizeof(float); /* xin, yout */
   out->act_scratch += m->act_pool_bytes;
-  if (m->arch == QM_ARCH_WAVENET)
-    qm_wavenet_memory(m, out);
-  else
-    qm_seq_memory(m, out);
+  m->ops->memory(m, out);
   if (m->variant && m->variant_bytes)
     out->quantizer += m->variant_bytes(m->variant);
   out->total = out->weights_float + out->weights_packed + out->weights_derived + out->act_scratch +

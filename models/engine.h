@@ -136,6 +136,9 @@ int qm_model_layer_channels(const qm_model *m, int layer);
 
 /** Every qm_linear of the model, in a fixed order (names are stable). */
 int qm_model_linear_count(const qm_model *m);
+/** Multiply-adds per output sample: every linear's in x out (each runs
+    once per frame), the measure quantone-bench's GMAC/s divides by. */
+double qm_model_macs_per_sample(const qm_model *m);
 qm_linear *qm_model_linear(qm_model *m, int i);
 
 #ifdef __cplusplus

@@ -19,6 +19,7 @@ typedef struct {
 
 struct qm_model {
   qm_arch arch;
+  const struct qm_arch_ops_s *ops; /**< the architecture's functions (arch_registry.h) */
   int chunk;
   bool fast;
   qk_isa isa;
@@ -39,6 +40,9 @@ struct qm_model {
 
   qm_wavenet *wn;
   qm_seq *seq;
+  /** An architecture's own run-time object, for those added since the
+      registry (arch_registry.h): its build() sets it, its free() clears it. */
+  void *arch_state;
 
   /** The prewarmed streaming state is kept by the architecture
       (qm_model_save_prewarm); it belongs to the weights whose signature

@@ -4,7 +4,7 @@
   Model-file plumbing shared by the loaders: messages, the description's
   memory, typed JSON access, reading files, dispatch by content.
 */
-#include "loader_internal.h"
+#include "arch_registry.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -495,18 +495,8 @@ qm_desc *qm_load_file(const char *path, char *err, size_t errlen)
 
 int qm_desc_receptive_field(const qm_desc *d)
 {
-  long long rf = 1;
-  if (d->arch == QM_ARCH_WAVENET) {
-    for (int a = 0; a < d->wavenet.n_arrays; ++a) {
-      const qm_wn_array *A = &d->wavenet.arrays[a];
-      for (int l = 0; l < A->n_layers; ++l)
-        rf += (long long)(A->kernel_size - 1) * A->layers[l].dilation;
-    }
-  } else {
-    for (int i = 0; i < d->seq.n_layers; ++i)
-      if (d->seq.layers[i].kind == QM_LAYER_FIR)
-        rf += d->seq.layers[i].taps - 1;
-  }
+  const qm_arch_ops *ops = qm_arch_ops_of(d->arch);
+  const long long rf = ops ? ops->receptive_field(d) : 1;
   return rf > QM_MAX_RECEPTIVE_FIELD ? QM_MAX_RECEPTIVE_FIELD : (int)rf;
 }
 

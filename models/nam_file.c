@@ -14,7 +14,7 @@
   Linear: receptive_field weights, weights[k] multiplying x[t-k], then the
   bias if "bias" is true.
 */
-#include "loader_internal.h"
+#include "arch_registry.h"
 #include "qk.h"
 
 #include <math.h>
@@ -47,8 +47,8 @@ static bool parse_version(qm_ctx *c, qm_desc *d, json_t *root)
   if (strlen(s) > 32)
     return qm_fail(c, "unreadable file version (a string of %zu bytes)", strlen(s));
   char shown[QM_SHOWN_BYTES];
-  if (sscanf(s, "%d.%d.%d%n", &major, &minor, &patch, &used) != 3 || s[used] != '\0' ||
-      major < 0 || minor < 0 || patch < 0 || major > 99 || minor > 99 || patch > 99)
+  if (sscanf(s, "%d.%d.%d%n", &major, &minor, &patch, &used) != 3 || s[used] != '\0' || major < 0 ||
+      minor < 0 || patch < 0 || major > 99 || minor > 99 || patch > 99)
     return qm_fail(c, "unreadable file version %s (expected MAJOR.MINOR.PATCH)",
                    qm_shown(s, shown, sizeof shown));
   const int code = major * 10000 + minor * 100 + patch;
@@ -146,7 +146,7 @@ static float *take(qm_desc *d, const float **cur, size_t n)
   return p;
 }
 
-static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights)
+bool qm_nam_load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights)
 {
   json_t *head = json_object_get(config, "head");
   if (head && !json_is_null(head))
@@ -289,7 +289,7 @@ static bool load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, jso
   return true;
 }
 
-static bool load_lstm(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights)
+bool qm_nam_load_lstm(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights)
 {
   int input_size, hidden, num_layers;
   if (!qm_get_int(c, config, "config", "input_size", false, 1, QM_MAX_CHANNELS, 1, &input_size) ||
@@ -354,7 +354,7 @@ static bool load_lstm(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t
   return true;
 }
 
-static bool load_linear(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights)
+bool qm_nam_load_linear(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights)
 {
   int rf, in_ch, out_ch;
   bool bias;
@@ -471,19 +471,16 @@ qm_desc *qm_nam_from_doc(qm_ctx *c, qm_doc *doc)
     d->kind = QM_FILE_NAM;
     const char *a = json_string_value(arch);
     /* Stored only once it is a known name (never a file's arbitrary text). */
-    bool (*load)(qm_ctx *, qm_desc *, json_t *, qm_doc *, json_t *) =
-        !strcmp(a, "WaveNet")  ? load_wavenet
-        : !strcmp(a, "LSTM")   ? load_lstm
-        : !strcmp(a, "Linear") ? load_linear
-                               : NULL;
-    if (!load) {
-      char shown[QM_SHOWN_BYTES];
-      ok = qm_fail(c, "unknown architecture %s (supported: WaveNet, LSTM, Linear)",
-                   qm_shown(a, shown, sizeof shown));
-    } else if (!(d->architecture = qm_desc_strdup(d, a)))
+    const qm_arch_entry *entry = qm_arch_find_nam(a);
+    if (!entry) {
+      char shown[QM_SHOWN_BYTES], names[256];
+      qm_arch_nam_names(names, sizeof names);
+      ok = qm_fail(c, "unknown architecture %s (supported: %s)", qm_shown(a, shown, sizeof shown),
+                   names);
+    } else if (!(d->architecture = qm_desc_strdup(d, entry->name)))
       ok = qm_fail(c, "out of memory");
     else
-      ok = load(c, d, config, doc, weights);
+      ok = entry->load(c, d, config, doc, weights);
   }
   if (ok)
     read_metadata(d, root);

@@ -12,7 +12,7 @@
   Equations are in model_file.h next to qm_seq_layer.
 */
 #include "activation.h"
-#include "engine_internal.h"
+#include "arch_registry.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -408,3 +408,25 @@ void qm_seq_memory(const qm_model *m, qm_memory *mem)
       qm_linear_memory(&S->wh, mem);
   }
 }
+
+static long long seq_receptive_field(const qm_desc *d)
+{
+  long long rf = 1;
+  for (int i = 0; i < d->seq.n_layers; ++i)
+    if (d->seq.layers[i].kind == QM_LAYER_FIR)
+      rf += d->seq.layers[i].taps - 1;
+  return rf;
+}
+
+const qm_arch_ops qm_seq_ops = {
+    .build = qm_seq_build,
+    .free = qm_seq_free,
+    .reset = qm_seq_reset,
+    .run = qm_seq_run,
+    .save_warm = qm_seq_save_warm,
+    .load_warm = qm_seq_load_warm,
+    .copy_state = qm_seq_copy_state,
+    .prepare = NULL,
+    .memory = qm_seq_memory,
+    .receptive_field = seq_receptive_field,
+};

@@ -21,7 +21,7 @@
 */
 #include "variant.h"
 
-#include "engine_internal.h"
+#include "arch_registry.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -389,8 +389,7 @@ bool qm_model_copy_state(qm_model *dst, const qm_model *src)
     return false;
   if (dst == src)
     return true;
-  return dst->arch == QM_ARCH_WAVENET ? qm_wavenet_copy_state(dst, src)
-                                      : qm_seq_copy_state(dst, src);
+  return dst->ops->copy_state(dst, src);
 }
 
 size_t qm_model_take_clipped(qm_model *m)

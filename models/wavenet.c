@@ -30,7 +30,7 @@
   span all taps, as in the file.
 */
 #include "activation.h"
-#include "engine_internal.h"
+#include "arch_registry.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -892,3 +892,27 @@ void qm_wavenet_memory(const qm_model *m, qm_memory *mem)
     }
   }
 }
+
+static long long wavenet_receptive_field(const qm_desc *d)
+{
+  long long rf = 1;
+  for (int a = 0; a < d->wavenet.n_arrays; ++a) {
+    const qm_wn_array *A = &d->wavenet.arrays[a];
+    for (int l = 0; l < A->n_layers; ++l)
+      rf += (long long)(A->kernel_size - 1) * A->layers[l].dilation;
+  }
+  return rf;
+}
+
+const qm_arch_ops qm_wavenet_ops = {
+    .build = qm_wavenet_build,
+    .free = qm_wavenet_free,
+    .reset = qm_wavenet_reset,
+    .run = qm_wavenet_run,
+    .save_warm = qm_wavenet_save_warm,
+    .load_warm = qm_wavenet_load_warm,
+    .copy_state = qm_wavenet_copy_state,
+    .prepare = qm_wavenet_prepare,
+    .memory = qm_wavenet_memory,
+    .receptive_field = wavenet_receptive_field,
+};

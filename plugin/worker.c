@@ -212,6 +212,10 @@ qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, 
     if (!mo->var)
       goto fail;
   }
+  /* A file that loaded with a reservation (a newer patch version) plays,
+     and the player is told, as for a scheme that failed. */
+  if (!err[0] && d->warning)
+    snprintf(err, errlen, "%s: %s", path, d->warning);
   return mo;
 fail:
   if (!err[0])

@@ -95,16 +95,6 @@ static float *make_signal(int n, double rate)
   return x;
 }
 
-static double model_macs(qm_model *m)
-{
-  double macs = 0.0;
-  for (int i = 0; i < qm_model_linear_count(m); ++i) {
-    const qm_linear *L = qm_model_linear(m, i);
-    macs += (double)L->in * (double)L->out;
-  }
-  return macs;
-}
-
 static const char *base_name(const char *p)
 {
   const char *s = strrchr(p, '/');
@@ -174,7 +164,7 @@ static int bench_one(const char *path, int runs, double seconds, result *res, in
       goto done;
     }
   }
-  const double macs = model_macs(m[0]);
+  const double macs = qm_model_macs_per_sample(m[0]);
   printf("\n%s (%s, %.0f Hz, %.2f s of audio, median of %d interleaved runs)\n", path,
          d->architecture, rate, seconds, runs);
   printf("%-9s %-8s %6s %12s %9s %8s %8s %8s\n", "precision", "acts", "block", "ns/sample", "rtf",

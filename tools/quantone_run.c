@@ -185,6 +185,8 @@ int main(int argc, char **argv)
     fprintf(stderr, "quantone-run: %s\n", err);
     return 1;
   }
+  if (d->warning)
+    fprintf(stderr, "quantone-run: warning: %s: %s\n", model, d->warning);
 
   /* Input. */
   SF_INFO info;

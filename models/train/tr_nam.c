@@ -2,6 +2,8 @@
 /* SPDX-License-Identifier: ISC */
 #include "tr_nam.h"
 
+#include "model_file.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,223 +94,150 @@ bool tr_nam_write(const char *path, const tr_model *m, const float *p, const tr_
   return (fclose(f) == 0) && ok;
 }
 
-/* ---- minimal reader: key lookups inside a bounded span of the text ---- */
+/* ---- reading: through the engine's loader ---------------------------- */
 
-static const char *find_key(const char *s, const char *end, const char *key)
+/**
+   The trainer reads .nam files with the same loader the plugin uses
+   (models/model_file.h), so a file it accepts has been validated field by
+   field, and a file the plugin refuses is refused here with the same
+   message. What remains is mapping the loader's description back onto
+   the trainer's parameter vector, which is in the file's order (the order
+   tr_nam_write writes): the loader stores a conv as [out][tap*C + in],
+   the file as out, in, tap; everything else is copied as it is.
+*/
+
+/** WaveNet description -> trainer config; false (with a message) if the
+    trainer cannot train this form. */
+static bool wavenet_config(const qm_desc *d, tr_wn_config *c, char *err, size_t errlen)
 {
-  const size_t kl = strlen(key);
-  for (const char *q = s; q && q + kl + 2 <= end; ++q) {
-    q = memchr(q, '"', (size_t)(end - q));
-    if (!q || q + kl + 2 > end)
-      return NULL;
-    if (memcmp(q + 1, key, kl) == 0 && q[kl + 1] == '"') {
-      const char *c = q + kl + 2;
-      while (c < end && (*c == ' ' || *c == '\n' || *c == '\r' || *c == '\t'))
-        ++c;
-      if (c < end && *c == ':')
-        return c + 1;
-    }
+  memset(c, 0, sizeof *c);
+  const qm_wavenet_desc *wn = &d->wavenet;
+  if (wn->n_arrays > TR_WN_MAX_ARRAYS) {
+    snprintf(err, errlen, "%s: %d layer arrays, the trainer builds at most %d", d->path,
+             wn->n_arrays, TR_WN_MAX_ARRAYS);
+    return false;
   }
-  return NULL;
+  c->n_arrays = wn->n_arrays;
+  c->head_scale = wn->head_scale;
+  for (int a = 0; a < wn->n_arrays; ++a) {
+    const qm_wn_array *A = &wn->arrays[a];
+    tr_wn_array_cfg *T = &c->arrays[a];
+    if (A->gated || A->activation != QM_NONLIN_TANH || A->condition_size != 1) {
+      snprintf(err, errlen,
+               "%s: config.layers[%d]: only Tanh, non-gated, condition_size 1 arrays are "
+               "trainable",
+               d->path, a);
+      return false;
+    }
+    if (A->n_layers > TR_WN_MAX_LAYERS) {
+      snprintf(err, errlen, "%s: config.layers[%d]: %d layers, the trainer builds at most %d",
+               d->path, a, A->n_layers, TR_WN_MAX_LAYERS);
+      return false;
+    }
+    T->input_size = A->input_size;
+    T->channels = A->channels;
+    T->head_size = A->head_size;
+    T->kernel_size = A->kernel_size;
+    T->head_bias = A->head_bias;
+    T->n_layers = A->n_layers;
+    for (int l = 0; l < A->n_layers; ++l)
+      T->dilations[l] = A->layers[l].dilation;
+  }
+  return true;
 }
 
-static const char *skip_ws(const char *c)
+static float *put(float *p, const float *src, size_t n)
 {
-  while (*c == ' ' || *c == '\n' || *c == '\r' || *c == '\t')
-    ++c;
-  return c;
+  memcpy(p, src, n * sizeof(float));
+  return p + n;
 }
 
-/** End (one past) of the bracketed value starting at c ('{' or '['), ignoring strings. */
-static const char *match_end(const char *c)
+/** The description's weights in the file's order (without head_scale). */
+static float *wavenet_params(const qm_desc *d, float *p)
 {
-  int depth = 0, in_str = 0;
-  for (; *c; ++c) {
-    if (in_str) {
-      if (*c == '\\' && c[1])
-        ++c;
-      else if (*c == '"')
-        in_str = 0;
+  for (int a = 0; a < d->wavenet.n_arrays; ++a) {
+    const qm_wn_array *A = &d->wavenet.arrays[a];
+    const size_t C = (size_t)A->channels, K = (size_t)A->kernel_size, Z = C;
+    p = put(p, A->rechannel_w, C * (size_t)A->input_size);
+    for (int l = 0; l < A->n_layers; ++l) {
+      const qm_wn_layer *L = &A->layers[l];
+      for (size_t o = 0; o < Z; ++o)
+        for (size_t i = 0; i < C; ++i)
+          for (size_t k = 0; k < K; ++k)
+            *p++ = L->conv_w[o * K * C + k * C + i];
+      p = put(p, L->conv_b, Z);
+      p = put(p, L->mixin_w, Z);
+      p = put(p, L->w1x1, C * C);
+      p = put(p, L->b1x1, C);
+    }
+    p = put(p, A->head_w, (size_t)A->head_size * C);
+    if (A->head_bias)
+      p = put(p, A->head_b, (size_t)A->head_size);
+  }
+  return p;
+}
+
+static float *lstm_params(const qm_desc *d, float *p)
+{
+  for (int l = 0; l < d->seq.n_layers; ++l) {
+    const qm_seq_layer *L = &d->seq.layers[l];
+    const size_t H = (size_t)L->out, I = (size_t)L->in;
+    if (L->kind == QM_LAYER_DENSE) { /* the head: weight[H], bias */
+      p = put(p, L->wx, I);
+      p = put(p, L->b, 1);
       continue;
     }
-    if (*c == '"')
-      in_str = 1;
-    else if (*c == '{' || *c == '[')
-      depth++;
-    else if (*c == '}' || *c == ']') {
-      if (--depth == 0)
-        return c + 1;
+    for (size_t r = 0; r < 4 * H; ++r) {
+      p = put(p, L->wx + r * I, I);
+      p = put(p, L->wh + r * H, H);
     }
+    p = put(p, L->b, 4 * H);
+    p = put(p, L->h0, H);
+    p = put(p, L->c0, H);
   }
-  return NULL;
-}
-
-static bool get_int(const char *s, const char *end, const char *key, int *v)
-{
-  const char *c = find_key(s, end, key);
-  if (!c)
-    return false;
-  *v = (int)strtol(skip_ws(c), NULL, 10);
-  return true;
-}
-
-static bool get_bool(const char *s, const char *end, const char *key, bool *v)
-{
-  const char *c = find_key(s, end, key);
-  if (!c)
-    return false;
-  c = skip_ws(c);
-  *v = strncmp(c, "true", 4) == 0;
-  return true;
+  return p;
 }
 
 tr_model *tr_nam_read(const char *path, int threads, int lstm_prewarm, char *err, size_t errlen)
 {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    snprintf(err, errlen, "%s: cannot open", path);
+  if (errlen)
+    err[0] = '\0';
+  qm_desc *d = qm_load_file(path, err, errlen);
+  if (!d)
     return NULL;
-  }
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *txt = malloc((size_t)n + 1);
-  if (!txt || fread(txt, 1, (size_t)n, f) != (size_t)n) {
-    fclose(f);
-    free(txt);
-    snprintf(err, errlen, "%s: read error", path);
-    return NULL;
-  }
-  fclose(f);
-  txt[n] = 0;
-  const char *end = txt + n;
   tr_model *m = NULL;
-  const char *cfgp = find_key(txt, end, "config");
-  const char *arch = find_key(txt, end, "architecture");
-  const char *wts = find_key(txt, end, "weights");
-  if (!cfgp || !arch || !wts) {
-    snprintf(err, errlen, "%s: not a .nam file (architecture/config/weights missing)", path);
-    goto out;
-  }
-  cfgp = skip_ws(cfgp);
-  const char *cfge = match_end(cfgp);
-  arch = skip_ws(arch);
-  if (strncmp(arch, "\"WaveNet\"", 9) == 0) {
+  const bool wavenet = d->arch == QM_ARCH_WAVENET;
+  if (wavenet) {
     tr_wn_config c;
-    memset(&c, 0, sizeof c);
-    const char *ly = find_key(cfgp, cfge, "layers");
-    if (!ly || *(ly = skip_ws(ly)) != '[') {
-      snprintf(err, errlen, "%s: config.layers missing", path);
-      goto out;
-    }
-    const char *lye = match_end(ly);
-    const char *q = ly + 1;
-    while (q < lye) {
-      q = memchr(q, '{', (size_t)(lye - q));
-      if (!q)
-        break;
-      const char *oe = match_end(q);
-      if (c.n_arrays >= TR_WN_MAX_ARRAYS) {
-        snprintf(err, errlen, "%s: too many layer arrays", path);
-        goto out;
-      }
-      tr_wn_array_cfg *A = &c.arrays[c.n_arrays++];
-      int cond = 1;
-      bool gated = false;
-      get_int(q, oe, "input_size", &A->input_size);
-      get_int(q, oe, "condition_size", &cond);
-      get_int(q, oe, "head_size", &A->head_size);
-      get_int(q, oe, "channels", &A->channels);
-      get_int(q, oe, "kernel_size", &A->kernel_size);
-      get_bool(q, oe, "gated", &gated);
-      get_bool(q, oe, "head_bias", &A->head_bias);
-      const char *act = find_key(q, oe, "activation");
-      if (cond != 1 || gated || !act || strncmp(skip_ws(act), "\"Tanh\"", 6) != 0) {
-        snprintf(err, errlen, "%s: only Tanh, non-gated, condition_size 1 arrays are trainable",
-                 path);
-        goto out;
-      }
-      const char *d = find_key(q, oe, "dilations");
-      if (!d || *(d = skip_ws(d)) != '[') {
-        snprintf(err, errlen, "%s: dilations missing", path);
-        goto out;
-      }
-      ++d;
-      while (*(d = skip_ws(d)) != ']') {
-        if (A->n_layers >= TR_WN_MAX_LAYERS) {
-          snprintf(err, errlen, "%s: too many layers", path);
-          goto out;
-        }
-        char *e;
-        A->dilations[A->n_layers++] = (int)strtol(d, &e, 10);
-        d = skip_ws(e);
-        if (*d == ',')
-          ++d;
-      }
-      q = oe;
-    }
-    const char *hs = find_key(cfgp, cfge, "head_scale");
-    c.head_scale = hs ? strtof(skip_ws(hs), NULL) : 1.0f;
-    m = tr_wavenet_new(&c, 0, threads);
-  } else if (strncmp(arch, "\"LSTM\"", 6) == 0) {
-    tr_lstm_config c = {0, 0, 0, lstm_prewarm};
-    int in = 1;
-    get_int(cfgp, cfge, "input_size", &in);
-    get_int(cfgp, cfge, "hidden_size", &c.hidden);
-    get_int(cfgp, cfge, "num_layers", &c.layers);
-    if (in != 1) {
-      snprintf(err, errlen, "%s: LSTM input_size must be 1", path);
-      goto out;
-    }
+    if (wavenet_config(d, &c, err, errlen))
+      m = tr_wavenet_new(&c, 0, threads);
+  } else if (d->architecture && strcmp(d->architecture, "LSTM") == 0) {
+    tr_lstm_config c = {0};
+    c.hidden = d->seq.layers[0].out;
+    c.layers = d->seq.n_layers - 1; /* the last is the head */
+    c.prewarm = lstm_prewarm;
     m = tr_lstm_new(&c, 0, threads);
   } else {
-    snprintf(err, errlen, "%s: architecture not trainable here", path);
-    goto out;
+    snprintf(err, errlen, "%s: the trainer trains WaveNet and LSTM models, not %s", path,
+             d->architecture ? d->architecture : "this architecture");
   }
-  if (!m) {
+  /* The loader checked the file's count against its config, the trainer
+     counts its own from the same config: equal unless the layouts differ,
+     which is checked before a float is written. */
+  const size_t file_params = d->n_weights - (wavenet ? 1 : 0); /* without head_scale */
+  if (m && file_params != m->n_params) {
+    snprintf(err, errlen, "%s: %zu weights, the trainer's model has %zu", path, file_params,
+             m->n_params);
+    tr_model_free(m);
+    m = NULL;
+  } else if (m) {
+    if (wavenet)
+      wavenet_params(d, m->p);
+    else
+      lstm_params(d, m->p);
+  } else if (!err[0]) {
     snprintf(err, errlen, "%s: unsupported configuration", path);
-    goto out;
   }
-  {
-    const char *c = skip_ws(wts);
-    if (*c != '[') {
-      snprintf(err, errlen, "%s: weights is not an array", path);
-      goto fail;
-    }
-    ++c;
-    size_t cnt = 0;
-    const size_t want = m->n_params + (m->arch == TR_WAVENET ? 1 : 0);
-    float last = 0.0f;
-    while (*(c = skip_ws(c)) != ']' && *c) {
-      char *e;
-      const float v = strtof(c, &e);
-      if (e == c) {
-        snprintf(err, errlen, "%s: bad number in weights", path);
-        goto fail;
-      }
-      if (cnt < m->n_params)
-        m->p[cnt] = v;
-      last = v;
-      cnt++;
-      c = skip_ws(e);
-      if (*c == ',')
-        ++c;
-    }
-    if (cnt != want) {
-      snprintf(err, errlen, "%s: %zu weights, the config needs %zu", path, cnt, want);
-      goto fail;
-    }
-    if (m->arch == TR_WAVENET && last != tr_wavenet_config(m)->head_scale) {
-      snprintf(err, errlen, "%s: last weight %g differs from head_scale %g", path, last,
-               tr_wavenet_config(m)->head_scale);
-      goto fail;
-    }
-  }
-  goto out;
-fail:
-  tr_model_free(m);
-  m = NULL;
-out:
-  free(txt);
+  qm_desc_free(d);
   return m;
 }

@@ -307,6 +307,7 @@ int samples_make(sample_file **out)
 
   ADD("good_wavenet2.nam", false, NULL, nam_wavenet("0.5.0", two, 2, 0, -1, NULL, &s[n].len));
   ADD("good_wavenet1.nam", false, NULL, nam_wavenet("0.5.2", &one, 1, 0, -1, NULL, &s[n].len));
+  ADD("good_version073.nam", false, NULL, nam_wavenet("0.7.3", &one, 1, 0, -1, NULL, &s[n].len));
   ADD("good_sigmoid.nam", false, NULL, nam_wavenet("0.5.0", &acts[0], 1, 0, -1, NULL, &s[n].len));
   ADD("good_hardtanh.nam", false, NULL, nam_wavenet("0.5.0", &acts[1], 1, 0, -1, NULL, &s[n].len));
   ADD("good_fasttanh.nam", false, NULL, nam_wavenet("0.5.0", &acts[2], 1, 0, -1, NULL, &s[n].len));

@@ -110,6 +110,19 @@ int main(int argc, char **argv)
     qm_desc_free(d);
   }
 
+  /* A later patch version than this build knows loads, with a warning the
+     plugin and tools pass on; a file of a known version has none. */
+  snprintf(path, sizeof path, "%s/good_version073.nam", dir);
+  qm_desc *dv = qm_load_file(path, err, sizeof err);
+  CHECK(dv && dv->warning && strstr(dv->warning, "0.7.3") && strstr(dv->warning, "0.7.0"),
+        "version 0.7.3: expected a warning naming 0.7.3 and 0.7.0, got %s",
+        dv && dv->warning ? dv->warning : "none");
+  qm_desc_free(dv);
+  snprintf(path, sizeof path, "%s/good_wavenet1.nam", dir);
+  dv = qm_load_file(path, err, sizeof err);
+  CHECK(dv && !dv->warning, "version 0.5.2 should load without a warning");
+  qm_desc_free(dv);
+
   /* Metadata and extras of the good files. */
   snprintf(path, sizeof path, "%s/good_wavenet2.nam", dir);
   qm_desc *d = qm_load_file(path, err, sizeof err);

@@ -329,6 +329,21 @@ static void test_nam_roundtrip_and_qat(void)
         "lstm round trip");
   tr_model_free(r);
   tr_model_free(l);
+  /* the trainer reads through the engine's loader: a file it refuses is
+     refused here with the same message (the old private reader took a
+     non-finite weight and a wrong layer count without a word) */
+  {
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL, "rewrite %s", path);
+    fprintf(f, "{\"version\": \"0.5.4\", \"architecture\": \"LSTM\", \"config\": "
+               "{\"input_size\": 1, \"hidden_size\": 1, \"num_layers\": 1}, \"weights\": "
+               "[0, 0, 0, 0, 0, 1e39, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]}\n");
+    fclose(f);
+    r = tr_nam_read(path, 1, 0, err, sizeof err);
+    CHECK(r == NULL && strstr(err, path) && strstr(err, "not finite"),
+          "an infinite weight was not refused by the engine's loader: %s", r ? "(read)" : err);
+    tr_model_free(r);
+  }
   unlink(path);
   /* fake quantization: 8-bit is close, 2-bit has at most 3 distinct values per row */
   qz_scheme s;
