@@ -86,15 +86,28 @@ ALWAYS_INLINE __m512 repeat_rows_ps(__m512 v, const int C)
 /**
    One matrix ready for the frame loop: signed weights per quad, the
    per-tap constants that take the activations' +128 back out, the row
-   scales and zero points, each repeated in every lane group.
+   scales and zero points, each repeated in every lane group. Sized to the
+   matrix (v holds its quads, then one constant per tap), so a layer's
+   prepared weights are as large as its taps need.
 */
 typedef struct {
-  __m512i w[MAX_QUADS];     /**< quad q: rows x 4 k as signed bytes */
-  __m512i start[MAX_QUADS]; /**< per tap: -128 * row sum of v over the tap's columns */
-  __m512i zp;               /**< zero points (0 when symmetric) */
+  __m512i zp; /**< zero points (0 when symmetric) */
   __m512 scale;
   int has_zp;
+  int quads;
+  __m512i v[]; /**< quad q: rows x 4 k as signed bytes; then per tap t, at
+                    quads + t: -128 * row sum of v over the tap's columns */
 } fused_matrix;
+
+/** Quad weights and tap constants of a fused matrix. */
+ALWAYS_INLINE const __m512i *matrix_w(const fused_matrix *fm) { return fm->v; }
+ALWAYS_INLINE __m512i matrix_start(const fused_matrix *fm, int t) { return fm->v[fm->quads + t]; }
+
+/** Bytes of a fused matrix of `quads` quads and `taps` taps. */
+static size_t matrix_bytes(int quads, int taps)
+{
+  return sizeof(fused_matrix) + (size_t)(quads + taps) * sizeof(__m512i);
+}
 
 /** Quad q of a packed integer matrix as u = v + 128 (decode_quad wants constant bits, j). */
 static __m512i quad_u(const int_view *v, __m512i tbl, int q)
@@ -127,14 +140,15 @@ ALWAYS_INLINE void prepare_matrix(const qk_packed *p, fused_matrix *fm, const in
     for (int q = t * Q; q < (t + 1) * Q; ++q) {
       const __m512i u = quad_u(v, tbl, q);
       usum = dpbusd(usum, u, ones); /* sum of u = v + 128 per row */
-      fm->w[q] = repeat_rows_i32(_mm512_xor_si512(u, flip), C);
+      fm->v[q] = repeat_rows_i32(_mm512_xor_si512(u, flip), C);
     }
     /* row sum of v = usum - 128 * 4 * Q; start = -128 * that */
     const __m512i rowsum = _mm512_sub_epi32(usum, _mm512_set1_epi32(512 * Q));
-    fm->start[t] =
+    fm->v[quads + t] =
         repeat_rows_i32(_mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(rowsum, 7)), C);
   }
   fm->scale = repeat_rows_ps(_mm512_load_ps(v->par), C);
+  fm->quads = quads;
   fm->has_zp = v->has_zp;
   fm->zp = v->has_zp
                ? repeat_rows_i32(
@@ -299,15 +313,15 @@ ALWAYS_INLINE __m512i dot_columns(const fused_matrix *fm, const __m512i *w, __m5
 */
 ALWAYS_INLINE __m512i dot_codes(const fused_matrix *w1, __m512i u, __m512i group_base, const int Q)
 {
-  __m512i acc0 = w1->start[0], acc1 = _mm512_setzero_si512();
+  __m512i acc0 = matrix_start(w1, 0), acc1 = _mm512_setzero_si512();
 #pragma GCC unroll 4
   for (int j = 0; j < Q; ++j) {
     const __m512i uj =
         _mm512_permutexvar_epi32(_mm512_add_epi32(group_base, _mm512_set1_epi32(j)), u);
     if (j % 2)
-      __asm__("vpdpbusd %2, %1, %0" : "+v"(acc1) : "v"(uj), "v"(w1->w[j]));
+      __asm__("vpdpbusd %2, %1, %0" : "+v"(acc1) : "v"(uj), "v"(matrix_w(w1)[j]));
     else
-      __asm__("vpdpbusd %2, %1, %0" : "+v"(acc0) : "v"(uj), "v"(w1->w[j]));
+      __asm__("vpdpbusd %2, %1, %0" : "+v"(acc0) : "v"(uj), "v"(matrix_w(w1)[j]));
   }
   return _mm512_add_epi32(acc0, acc1);
 }
@@ -451,8 +465,8 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
     for (int v = 0; v < F; ++v) {
       const ptrdiff_t f = f0 + v * P;
       const int valid = v + 1 < F ? P : valid_last;
-      const __m512i i = dot_columns(cv, cv->w + t * Q, cv->start[t], xq->codes + f * ld, ld,
-                                    xq->sums + f, valid, Q, P);
+      const __m512i i = dot_columns(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
+                                    xq->codes + f * ld, ld, xq->sums + f, valid, Q, P);
       const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
       z[v] = _mm512_fmadd_ps(s, frames_ps(xq->scales + f, valid, P, C),
                              t ? _mm512_add_ps(_mm512_setzero_ps(), z[v]) : z[v]);
@@ -528,8 +542,8 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
 #pragma GCC unroll 16
     for (int v = 0; v < 16; ++v) {
       const ptrdiff_t f = f0 + v;
-      const __m512i i = dot_columns(cv, cv->w + t * Q, cv->start[t], xq->codes + f * ld, ld,
-                                    xq->sums + f, 1, Q, 1);
+      const __m512i i = dot_columns(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
+                                    xq->codes + f * ld, ld, xq->sums + f, 1, Q, 1);
       const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
       a[v] = _mm512_fmadd_ps(s, _mm512_set1_ps(xq->scales[f]),
                              t ? _mm512_add_ps(_mm512_setzero_ps(), a[v]) : a[v]);
@@ -585,8 +599,8 @@ ALWAYS_INLINE void mix_frames(const qk_wavenet_layer *L, const fused_matrix *w1,
   for (int n = 0; n < N; n += P) {
     const int valid = N - n < P ? N - n : P;
     const __mmask16 mk = lanes_mask(valid * C);
-    const __m512i i = dot_columns(w1, w1->w, w1->start[0], aq->codes + (ptrdiff_t)n * ld, ld,
-                                  aq->sums + n, valid, Q, P);
+    const __m512i i = dot_columns(w1, matrix_w(w1), matrix_start(w1, 0),
+                                  aq->codes + (ptrdiff_t)n * ld, ld, aq->sums + n, valid, Q, P);
     const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
     const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + (size_t)n * (size_t)C));
     _mm512_mask_storeu_ps(next + (size_t)n * (size_t)C, mk,
@@ -605,31 +619,46 @@ static void quantize_frames(const float *x, int C, int N, const qk_act_s8 *dst)
     qk_act_quantize_dynamic(&qk_ops_avx512vnni, x, C, C, N, &out);
 }
 
-/** Both matrices of a layer, ready for the frame loops (qk.h's prepared weights). */
+/*
+  A layer's prepared weights (qk.h): the conv's fused matrix, then the
+  1x1's, each sized by matrix_bytes (multiples of 64 bytes).
+*/
+static size_t conv_bytes(const qk_wavenet_layer *L)
+{
+  return matrix_bytes(L->taps * L->C / 4, L->taps);
+}
+
+/** The largest prepared weights: taps * C = 128 at C = 4 (32 taps), a 1x1 of 4 quads. */
+#define MAX_PREPARED (sizeof(fused_matrix) * 2 + (size_t)(MAX_QUADS + MAX_QUADS + 4 + 1) * 64)
+
 typedef struct {
-  fused_matrix cv, w1;
+  const fused_matrix *cv, *w1;
 } fused_layer;
 
-ALWAYS_INLINE void prepare_layer(const qk_wavenet_layer *L, fused_layer *fl, const int Q)
+static fused_layer layer_at(const qk_wavenet_layer *L, const void *mem)
 {
-  prepare_matrix(L->conv, &fl->cv, Q);
-  prepare_matrix(L->w1x1, &fl->w1, Q);
+  const fused_layer fl = {mem, (const fused_matrix *)((const char *)mem + conv_bytes(L))};
+  return fl;
+}
+
+ALWAYS_INLINE void prepare_layer(const qk_wavenet_layer *L, void *mem, const int Q)
+{
+  prepare_matrix(L->conv, mem, Q);
+  prepare_matrix(L->w1x1, (fused_matrix *)((char *)mem + conv_bytes(L)), Q);
 }
 
 size_t qk_avx512vnni_wavenet_prepared_size(const qk_wavenet_layer *L)
 {
-  (void)L;
-  return sizeof(fused_layer);
+  return conv_bytes(L) + matrix_bytes(L->C / 4, 1);
 }
 
 void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem)
 {
-  fused_layer *fl = mem;
   switch (L->C / 4) {
-  case 1: prepare_layer(L, fl, 1); break;
-  case 2: prepare_layer(L, fl, 2); break;
-  case 3: prepare_layer(L, fl, 3); break;
-  default: prepare_layer(L, fl, 4); break;
+  case 1: prepare_layer(L, mem, 1); break;
+  case 2: prepare_layer(L, mem, 2); break;
+  case 3: prepare_layer(L, mem, 3); break;
+  default: prepare_layer(L, mem, 4); break;
   }
 }
 
@@ -638,13 +667,14 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
                            const qk_wavenet_scratch *scratch, const int Q, const int TANH)
 {
   const int P = 4 / Q == 4 ? 4 : 4 / Q == 2 ? 2 : 1; /* C = 4, 8: 4, 2 frames per zmm */
-  fused_layer local;
-  const fused_layer *fl = L->prepared;
-  if (!fl) {
-    prepare_layer(L, &local, Q);
-    fl = &local;
+  _Alignas(64) unsigned char local[MAX_PREPARED];
+  const void *mem = L->prepared;
+  if (!mem) {
+    prepare_layer(L, local, Q);
+    mem = local;
   }
-  const fused_matrix *cv = &fl->cv, *w1 = &fl->w1;
+  const fused_layer fl = layer_at(L, mem);
+  const fused_matrix *cv = fl.cv, *w1 = fl.w1;
   fused_act act;
   prepare_act(&L->act, &act, 4 * Q);
   const fused_act *fa = &act;
