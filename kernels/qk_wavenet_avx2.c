@@ -1,9 +1,9 @@
 /* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
 /* SPDX-License-Identifier: ISC */
 /*
-  The int8 WaveNet layer on AVX2 + FMA (qk.h: qk_wavenet_layer_s8), fused,
-  for the piecewise-linear nonlinearities (NAM's A2 layers; tanh layers
-  run step by step on this ISA). The composition in qk_wavenet.c runs
+  The int8 WaveNet layer on AVX2 + FMA (qk.h: qk_wavenet_layer_s8), fused:
+  NAM's A1 (tanh) and A2 (LeakyReLU, any piecewise-linear kind) layers
+  without a bottleneck. The composition in qk_wavenet.c runs
   `taps` GEMMs over columns that are mostly zeros, then passes over z for
   the mixin, the nonlinearity and head, quantizes a and runs the 1x1;
   here, after this call's frames are quantized into the int8 history (the
@@ -26,7 +26,8 @@
   integer), zero points are taken out through the frame's code sum as in
   qk.h. The float operations are qk.h's, in its order, per row:
   fma((float)i, ws, 0), fma(., frame scale, base) with base = bias + 0 for
-  the first tap and 0 + z after it; fl(mixin * cond) then the add; the
+  the first tap and 0 + z after it; fl(mixin * cond) then the add;
+  tanh_int8_8 (qk_avx2_common.h) for qk_tanh_int8, or the piecewise-linear
   nonlinearity by compares, blends and the scalar expressions' own single
   multiplies and adds (exact: each lane gets the value the scalar branch
   returns); the dynamic quantizer's amax (max is exact; NaN lanes count 0
@@ -34,7 +35,7 @@
   finite (else 0), clamp(rint(a * inv)) with NaN -> 0; then
   fma(fma((float)i, ws, 0), scale of a, bias + x) for the 1x1.
 */
-#include "qk_internal.h"
+#include "qk_avx2_common.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -52,7 +53,7 @@ static int row_vectors(int C) { return (C + 7) / 8; }
 bool qk_avx2_wavenet_layer_fusable(const qk_wavenet_layer *L)
 {
   const int C = L->C;
-  return C <= 8 * MAX_ROWV && L->act.kind != QK_WN_TANH && qk_wavenet_bottleneck(L) == C &&
+  return C <= 8 * MAX_ROWV && qk_wavenet_bottleneck(L) == C &&
          L->taps <= MAX_PAIRS / (pair_count(C) * row_vectors(C)) &&
          qk_packed_isa(L->conv) == QK_ISA_AVX2;
 }
@@ -140,7 +141,7 @@ AI __m256 load_rows(const float *v, int C, int rv)
 
 static void prepare_act(const qk_wavenet_act *act, int C, pair_act *pa)
 {
-  pa->kind = act->kind;
+  *pa = (pair_act){.kind = act->kind};
   for (int rv = 0; rv < row_vectors(C); ++rv)
     pa->slope[rv] =
         act->kind == QK_WN_PRELU ? load_rows(act->slopes, C, rv) : _mm256_set1_ps(act->slope);
@@ -179,6 +180,12 @@ AI __m256 act8(__m256 z, const pair_act *pa, int rv)
   }
   default: return z; /* QK_WN_IDENTITY */
   }
+}
+
+/** The layer's nonlinearity: TANH (compile time) or pa's piecewise-linear kind. */
+AI __m256 act8_layer(__m256 z, const pair_act *pa, int rv, const int TANH)
+{
+  return TANH ? tanh_int8_8(z) : act8(z, pa, rv);
 }
 
 /** Dword j (0..3) of each 128-bit lane, in all four of its dwords. */
@@ -228,7 +235,7 @@ AI __m256i hsum8(__m256i v)
 AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_act *pa,
                     const qk_act_s8 *xq, const float *x, const float *cond, int n, float *head,
                     float *next, const __m256 *bconv, const __m256 *mixin, const __m256 *b1x1,
-                    const __m256i *mask, const int H, const int R)
+                    const __m256i *mask, const int H, const int R, const int TANH)
 {
   const int C = L->C, taps = L->taps;
   __m256 z[MAX_ROWV];
@@ -272,7 +279,7 @@ AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_
 #pragma GCC unroll 2
   for (int rv = 0; rv < R; ++rv) {
     const __m256 zz = _mm256_add_ps(z[rv], _mm256_mul_ps(mixin[rv], c));
-    a[rv] = _mm256_and_ps(act8(zz, pa, rv), _mm256_castsi256_ps(mask[rv]));
+    a[rv] = _mm256_and_ps(act8_layer(zz, pa, rv, TANH), _mm256_castsi256_ps(mask[rv]));
     _mm256_maskstore_ps(hn + 8 * rv, mask[rv],
                         _mm256_add_ps(_mm256_maskload_ps(hn + 8 * rv, mask[rv]), a[rv]));
     /* |a| with NaN counted 0 (qk.h's maximum ignores NaN) */
@@ -328,7 +335,7 @@ AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_
 
 AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
                      const float *x, const float *cond, int N, float *head, float *next,
-                     const int H, const int R)
+                     const int H, const int R, const int TANH)
 {
   const int C = L->C;
   pair_act pa;
@@ -343,7 +350,27 @@ AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
     mask[rv] = lane_mask(C - 8 * rv);
   }
   for (int n = 0; n < N; ++n)
-    layer_frame(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, H, R);
+    layer_frame(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, H, R, TANH);
+}
+
+/** The frame loop compiled for the common channel counts (8, 16, 3 and 4). */
+AI void layer_shapes(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
+                     const float *x, const float *cond, int N, float *head, float *next,
+                     const int TANH)
+{
+  const int C = L->C;
+  switch (C) {
+  case 8: layer_frames(L, pl, xq, x, cond, N, head, next, 4, 1, TANH); break;
+  case 16: layer_frames(L, pl, xq, x, cond, N, head, next, 8, 2, TANH); break;
+  case 3:
+  case 4: layer_frames(L, pl, xq, x, cond, N, head, next, 2, 1, TANH); break;
+  default:
+    if (C <= 8)
+      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 1, TANH);
+    else
+      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 2, TANH);
+    break;
+  }
 }
 
 void qk_avx2_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
@@ -360,16 +387,9 @@ void qk_avx2_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const q
   const int C = L->C;
   qk_act_s8 frames = *xq;
   qk_act_quantize_dynamic(&qk_ops_avx2, x, C, C, N, &frames);
-  switch (C) {
-  case 8: layer_frames(L, pl, xq, x, cond, N, head, next, 4, 1); break;
-  case 16: layer_frames(L, pl, xq, x, cond, N, head, next, 8, 2); break;
-  case 3:
-  case 4: layer_frames(L, pl, xq, x, cond, N, head, next, 2, 1); break;
-  default:
-    if (C <= 8)
-      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 1);
-    else
-      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 2);
-    break;
-  }
+  /* tanh (A1) and the piecewise-linear kinds (A2) compiled apart */
+  if (L->act.kind == QK_WN_TANH)
+    layer_shapes(L, pl, xq, x, cond, N, head, next, 1);
+  else
+    layer_shapes(L, pl, xq, x, cond, N, head, next, 0);
 }

@@ -7,7 +7,8 @@
   Random 8-bit per-channel symmetric weights; the history holds random
   audio-range frames. "engine" is the fused form with its prepared
   weights where the ISA has one, else the composition with per-tap conv
-  slices; "steps" is the composition on padded columns.
+  slices ("slices", also timed on its own: what an ISA without a fused
+  form runs); "steps" is the composition on padded columns.
 
   A1 layers: the standard WaveNet's shapes (16 and 8 channels, kernel 3,
   dilation 8, tanh), 64 frames per call.
@@ -35,7 +36,7 @@ typedef struct {
 } layer_shape;
 
 /** Which form a call times. */
-typedef enum { FORM_ENGINE, FORM_STEPS, FORM_FLOAT } layer_form;
+typedef enum { FORM_ENGINE, FORM_STEPS, FORM_SLICES, FORM_FLOAT, FORM_COUNT } layer_form;
 
 typedef struct {
   qk_wavenet_layer L;
@@ -81,6 +82,7 @@ static void run_layer(void *ctx, long iters)
   for (long i = 0; i < iters; ++i) {
     switch (c->form) {
     case FORM_STEPS:
+    case FORM_SLICES:
       qk_wavenet_layer_s8_steps(&c->L, c->x, c->xq, c->cond, c->N, c->head, c->next, c->scratch);
       break;
     case FORM_FLOAT: float_layer(c); break;
@@ -159,11 +161,11 @@ static void act_columns_free(qk_act_s8 *a)
 }
 
 /**
-   ns per frame of the engine's form, the composition and (float) the
-   float path, for one shape; *fused says which form the engine ran.
+   ns per frame of each layer_form (the float path only if with_float)
+   for one shape; *fused says which form the engine ran.
 */
 static void measure_layer(const layer_shape *s, qk_isa isa, double min_seconds, int runs,
-                          bool with_float, double ns[3], bool *fused)
+                          bool with_float, double ns[FORM_COUNT], bool *fused)
 {
   const int C = s->C, taps = s->taps, N = s->N, KC = taps * C;
   const int back = s->dilation * (taps - 1), frames = back + N;
@@ -230,17 +232,19 @@ static void measure_layer(const layer_shape *s, qk_isa isa, double min_seconds, 
                            .conv_f32 = conv_f32,
                            .w1_f32 = w1_f32,
                            .gather = gather};
-  layer_call calls[3] = {base, base, base};
-  calls[0].L = L;
-  calls[0].form = FORM_ENGINE;
-  calls[1].L = plain;
-  calls[1].form = FORM_STEPS;
-  calls[2].L = plain;
-  calls[2].form = FORM_FLOAT;
-  void *ctx[3] = {&calls[0], &calls[1], &calls[2]};
-  double sec[3] = {0, 0, 0};
-  bench_median_times(run_layer, ctx, with_float ? 3 : 2, min_seconds, runs, sec);
-  for (int i = 0; i < 3; ++i)
+  layer_call calls[FORM_COUNT];
+  void *ctx[FORM_COUNT];
+  for (int f = 0; f < FORM_COUNT; ++f) {
+    calls[f] = base;
+    calls[f].form = (layer_form)f;
+    calls[f].L = f == FORM_ENGINE ? L : plain;
+    ctx[f] = &calls[f];
+  }
+  calls[FORM_SLICES].L.conv_taps = (const qk_packed *const *)conv_taps;
+  double sec[FORM_COUNT] = {0};
+  bench_median_times(run_layer, ctx, with_float ? FORM_COUNT : FORM_COUNT - 1, min_seconds, runs,
+                     sec);
+  for (int i = 0; i < FORM_COUNT; ++i)
     ns[i] = sec[i] * 1e9 / N;
 
   bench_free(prepared);
@@ -273,11 +277,12 @@ void bench_wavenet_layer(int isa, double min_seconds, int runs)
   static const int a1_channels[] = {16, 8};
   for (int i = 0; i < 2; ++i) {
     const layer_shape s = {.C = a1_channels[i], .taps = 3, .dilation = 8, .N = 64};
-    double ns[3];
+    double ns[FORM_COUNT];
     bool fused;
     measure_layer(&s, (qk_isa)isa, min_seconds, runs, false, ns, &fused);
-    printf("  C=%-2d  engine (%s) %6.2f   steps %6.2f   %.2fx\n", s.C,
-           fused ? "fused" : "steps, tap slices", ns[0], ns[1], ns[1] / ns[0]);
+    printf("  C=%-2d  engine (%s) %6.2f   slices %6.2f   steps %6.2f   steps/engine %.2fx\n", s.C,
+           fused ? "fused" : "slices", ns[FORM_ENGINE], ns[FORM_SLICES], ns[FORM_STEPS],
+           ns[FORM_STEPS] / ns[FORM_ENGINE]);
   }
   printf("A2 standard (C=8) and nano (C=3), LeakyReLU 0.01: int8 engine and steps against the "
          "float path (gather, qk_gemm_f32, LeakyReLU, 1x1):\n");
@@ -291,13 +296,13 @@ void bench_wavenet_layer(int isa, double min_seconds, int runs)
                                .dilation = a2_dilation[k],
                                .N = blocks[b],
                                .act = {.kind = QK_WN_LEAKY_RELU, .slope = 0.01f}};
-        double ns[3];
+        double ns[FORM_COUNT];
         bool fused;
         measure_layer(&s, (qk_isa)isa, min_seconds, runs, true, ns, &fused);
-        printf("  C=%d K=%-2d block %-3d engine (%s) %6.2f   steps %6.2f   float %6.2f   "
+        printf("  C=%d K=%-2d block %-3d engine (%s) %6.2f   slices %6.2f   float %6.2f   "
                "float/engine %.2fx\n",
-               s.C, s.taps, s.N, fused ? "fused" : "steps, tap slices", ns[0], ns[1], ns[2],
-               ns[2] / ns[0]);
+               s.C, s.taps, s.N, fused ? "fused" : "slices", ns[FORM_ENGINE], ns[FORM_SLICES],
+               ns[FORM_FLOAT], ns[FORM_FLOAT] / ns[FORM_ENGINE]);
       }
 }
 

@@ -668,8 +668,8 @@ static void check_untouched(const char *what, const layer_case *lc, const run_st
 
 /**
    qk.h: fused for B = C on AVX-512 VNNI for C a multiple of 4 up to 16
-   and taps * C <= 128; on AVX2 for a piecewise-linear nonlinearity, C up
-   to 16 and taps * ceil(C/2) * ceil(C/8) <= 128.
+   and taps * C <= 128; on AVX2 for C up to 16 and taps * ceil(C/2) *
+   ceil(C/8) <= 128.
 */
 static bool documented_fused(qk_isa isa, const case_params *p)
 {
@@ -678,8 +678,7 @@ static bool documented_fused(qk_isa isa, const case_params *p)
   if (isa == QK_ISA_AVX512VNNI)
     return p->C % 4 == 0 && p->C <= 16 && p->taps * p->C <= 128;
   if (isa == QK_ISA_AVX2)
-    return p->act != QK_WN_TANH && p->C <= 16 &&
-           p->taps * ((p->C + 1) / 2) * ((p->C + 7) / 8) <= 128;
+    return p->C <= 16 && p->taps * ((p->C + 1) / 2) * ((p->C + 7) / 8) <= 128;
   return false;
 }
 
