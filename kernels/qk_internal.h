@@ -135,7 +135,13 @@ void qk_scalar_tanh_int8(float *y, const float *x, size_t n);
 extern const qk_isa_ops qk_ops_avx2;
 /** The value v of weight (m, k) of an integer matrix packed for AVX2 (qk_avx2.c's layout). */
 int qk_avx2_weight_value(const qk_packed *p, int m, int k);
-/** The fused WaveNet layer on AVX2 (qk_wavenet_avx2.c), as qk_isa_ops wants it. */
+/**
+   The fused WaveNet layer on AVX2 (qk_wavenet_avx2.c), as qk_isa_ops wants
+   it. Its frame loop also serves AVX-512 VNNI weights (the shapes the
+   AVX-512 form does not take): _shape says whether it takes L whatever
+   the ISA, prepare decodes the weights from either layout.
+*/
+bool qk_avx2_wavenet_layer_shape(const qk_wavenet_layer *L);
 bool qk_avx2_wavenet_layer_fusable(const qk_wavenet_layer *L);
 void qk_avx2_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
                               const float *cond, int N, float *head, float *next,
@@ -145,6 +151,8 @@ void qk_avx2_wavenet_prepare(const qk_wavenet_layer *L, void *mem);
 #endif
 #ifdef QK_HAVE_AVX512VNNI
 extern const qk_isa_ops qk_ops_avx512vnni;
+/** The value v of weight (m, k) of an integer matrix packed for AVX-512 VNNI (its layout). */
+int qk_avx512vnni_weight_value(const qk_packed *p, int m, int k);
 #endif
 #ifdef QK_HAVE_NEON
 extern const qk_isa_ops qk_ops_neon;

@@ -50,12 +50,26 @@
 static int pair_count(int C) { return (C + 1) / 2; }
 static int row_vectors(int C) { return (C + 7) / 8; }
 
-bool qk_avx2_wavenet_layer_fusable(const qk_wavenet_layer *L)
+bool qk_avx2_wavenet_layer_shape(const qk_wavenet_layer *L)
 {
   const int C = L->C;
   return C <= 8 * MAX_ROWV && qk_wavenet_bottleneck(L) == C &&
-         L->taps <= MAX_PAIRS / (pair_count(C) * row_vectors(C)) &&
-         qk_packed_isa(L->conv) == QK_ISA_AVX2;
+         L->taps <= MAX_PAIRS / (pair_count(C) * row_vectors(C));
+}
+
+bool qk_avx2_wavenet_layer_fusable(const qk_wavenet_layer *L)
+{
+  return qk_avx2_wavenet_layer_shape(L) && qk_packed_isa(L->conv) == QK_ISA_AVX2;
+}
+
+/** Weight (m, k) of p, from the layout of the ISA it was packed for. */
+static int weight_value(const qk_packed *p, int m, int k)
+{
+#ifdef QK_HAVE_AVX512VNNI
+  if (qk_packed_isa(p) == QK_ISA_AVX512VNNI)
+    return qk_avx512vnni_weight_value(p, m, k);
+#endif
+  return qk_avx2_weight_value(p, m, k);
 }
 
 /** One matrix ready for the frame loop: int16 weight pairs, row scales, zero points. */
@@ -87,8 +101,8 @@ static void prepare_pairs(const qk_packed *p, int C, __m256i *out, pair_matrix *
         int32_t d[8];
         for (int r = 0; r < 8; ++r) {
           const int m = 8 * rv + r, c0 = 2 * h, c1 = 2 * h + 1;
-          const int v0 = m < rows && c0 < C ? qk_avx2_weight_value(p, m, t * C + c0) : 0;
-          const int v1 = m < rows && c1 < C ? qk_avx2_weight_value(p, m, t * C + c1) : 0;
+          const int v0 = m < rows && c0 < C ? weight_value(p, m, t * C + c0) : 0;
+          const int v1 = m < rows && c1 < C ? weight_value(p, m, t * C + c1) : 0;
           d[r] = (int32_t)(((uint32_t)(uint16_t)(int16_t)v1 << 16) | (uint16_t)(int16_t)v0);
         }
         out[(t * H + h) * R + rv] = _mm256_loadu_si256((const __m256i *)d);

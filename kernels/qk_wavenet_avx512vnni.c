@@ -17,7 +17,8 @@
   Shapes: one tile (C <= 16 rows), C a multiple of 4 (a 4-k quad never
   straddles two taps), taps * C <= 128 (A2's kernel 15 at 8 channels is
   120), no bottleneck (B = C: the conv's and the 1x1's frames then share
-  one lane layout).
+  one lane layout). Other channel counts up to 16 (A2 nano's 3) run the
+  AVX2 form's frame loop on these weights (avx2_frame_loop).
 
   Bit-exactness with the composition: the integer sums are exact (split
   into chains freely: integer addition is associative), and the operands
@@ -45,10 +46,20 @@
 /** Most 4-k quads of a conv row (taps * C <= 128). */
 #define MAX_QUADS 32
 
+/**
+   Channel counts that are not a multiple of 4 (A2 nano's 3: a quad would
+   straddle two taps) run the AVX2 form's frame loop instead, from these
+   weights decoded once (qk_wavenet_avx2.c; same bits, as every form).
+*/
+static bool avx2_frame_loop(const qk_wavenet_layer *L) { return L->C % 4 != 0; }
+
 bool qk_avx512vnni_wavenet_layer_fusable(const qk_wavenet_layer *L)
 {
-  return L->C <= TILE_ROWS && L->C % 4 == 0 && L->taps <= 4 * MAX_QUADS / L->C &&
-         qk_wavenet_bottleneck(L) == L->C && qk_packed_isa(L->conv) == QK_ISA_AVX512VNNI;
+  if (qk_packed_isa(L->conv) != QK_ISA_AVX512VNNI)
+    return false;
+  if (avx2_frame_loop(L))
+    return qk_avx2_wavenet_layer_shape(L);
+  return L->C <= TILE_ROWS && L->taps <= 4 * MAX_QUADS / L->C && qk_wavenet_bottleneck(L) == L->C;
 }
 
 /*
@@ -649,11 +660,17 @@ ALWAYS_INLINE void prepare_layer(const qk_wavenet_layer *L, void *mem, const int
 
 size_t qk_avx512vnni_wavenet_prepared_size(const qk_wavenet_layer *L)
 {
+  if (avx2_frame_loop(L))
+    return qk_avx2_wavenet_prepared_size(L);
   return conv_bytes(L) + matrix_bytes(L->C / 4, 1);
 }
 
 void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem)
 {
+  if (avx2_frame_loop(L)) {
+    qk_avx2_wavenet_prepare(L, mem);
+    return;
+  }
   switch (L->C / 4) {
   case 1: prepare_layer(L, mem, 1); break;
   case 2: prepare_layer(L, mem, 2); break;
@@ -718,6 +735,10 @@ void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, c
                                     const float *cond, int N, float *head, float *next,
                                     const qk_wavenet_scratch *scratch)
 {
+  if (avx2_frame_loop(L)) {
+    qk_avx2_wavenet_layer_s8(L, x, xq, cond, N, head, next, scratch);
+    return;
+  }
   /* tanh (A1) and the piecewise-linear kinds (A2) compiled apart: the
      tanh form is the code it was before the other kinds existed */
   const bool tanh = L->act.kind == QK_WN_TANH;

@@ -667,19 +667,18 @@ static void check_untouched(const char *what, const layer_case *lc, const run_st
    ------------------------------------------------------------------------ */
 
 /**
-   qk.h: fused for B = C on AVX-512 VNNI for C a multiple of 4 up to 16
-   and taps * C <= 128; on AVX2 for C up to 16 and taps * ceil(C/2) *
-   ceil(C/8) <= 128.
+   qk.h: fused for B = C on AVX2 for C up to 16 and taps * ceil(C/2) *
+   ceil(C/8) <= 128; on AVX-512 VNNI for C a multiple of 4 up to 16 and
+   taps * C <= 128, and as AVX2 for the other C.
 */
 static bool documented_fused(qk_isa isa, const case_params *p)
 {
   if (p->B != 0 && p->B != p->C)
     return false;
+  const bool avx2_shape = p->C <= 16 && p->taps * ((p->C + 1) / 2) * ((p->C + 7) / 8) <= 128;
   if (isa == QK_ISA_AVX512VNNI)
-    return p->C % 4 == 0 && p->C <= 16 && p->taps * p->C <= 128;
-  if (isa == QK_ISA_AVX2)
-    return p->C <= 16 && p->taps * ((p->C + 1) / 2) * ((p->C + 7) / 8) <= 128;
-  return false;
+    return p->C % 4 == 0 ? p->C <= 16 && p->taps * p->C <= 128 : avx2_shape;
+  return isa == QK_ISA_AVX2 && avx2_shape;
 }
 
 typedef struct {
