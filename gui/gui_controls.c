@@ -8,6 +8,7 @@
 */
 #include "gui_internal.h"
 #include "setting_ports.h" /* the scheme buttons' labels */
+#include "slim_status.h"
 
 #include <math.h>
 
@@ -73,6 +74,77 @@ GtkWidget *qg_gui_segmented(qg_gui *g, uint32_t port, int n, const float *values
   return box;
 }
 
+/* ---- Slim ------------------------------------------------------------------------ */
+
+static void show_slim_text(qg_gui *g)
+{
+  if (!g->slim_text || g->widgets_gone)
+    return;
+  char buf[160];
+  qg_slim_describe(&g->data, g->data.port[QT_PORT_SLIM], buf, sizeof buf);
+  gtk_label_set_text(GTK_LABEL(g->slim_text), buf);
+}
+
+static void on_slim(GtkRange *r, gpointer user)
+{
+  qg_gui *g = user;
+  if (g->updating)
+    return;
+  qg_gui_write_float(g, QT_PORT_SLIM, (float)gtk_range_get_value(r));
+  show_slim_text(g);
+}
+
+void qg_gui_show_slim(qg_gui *g)
+{
+  if (g->widgets_gone || !g->slim_box)
+    return;
+  const qg_gui_data *d = &g->data;
+  GtkScale *s = GTK_SCALE(g->scale[QT_PORT_SLIM]);
+  gtk_scale_clear_marks(s);
+  if (!d->slimmable) {
+    gtk_widget_hide(g->slim_box);
+    return;
+  }
+  /** A mark where each smaller size ends: the breakpoints the player
+      hears, between which moving the slider changes nothing. */
+  for (int i = 1; i < d->n_slim; ++i)
+    gtk_scale_add_mark(s, d->slim[i].lo, GTK_POS_BOTTOM, NULL);
+  show_slim_text(g);
+  gtk_widget_show(g->slim_box);
+}
+
+static GtkWidget *build_slim(qg_gui *g)
+{
+  const qt_port_info *info = qt_port_info_get(QT_PORT_SLIM);
+  g->slim_box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *sec = qg_gui_section("SLIM (MODEL SIZE)");
+  GtkWidget *s = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, info->min, info->max, 0.01);
+  gtk_range_set_value(GTK_RANGE(s), info->def);
+  gtk_scale_set_digits(GTK_SCALE(s), 2);
+  gtk_scale_set_value_pos(GTK_SCALE(s), GTK_POS_RIGHT);
+  gtk_widget_set_hexpand(s, TRUE);
+  gtk_widget_set_tooltip_text(s, "Play a smaller size of this slimmable model: less CPU and "
+                                 "memory, more error against the full model (the ESR meter "
+                                 "and monitor compare with the full-size float model). The "
+                                 "marks are where the size changes.");
+  g_signal_connect(s, "value-changed", G_CALLBACK(on_slim), g);
+  g->scale[QT_PORT_SLIM] = s;
+  g->slim_text = gtk_label_new("");
+  gtk_style_context_add_class(gtk_widget_get_style_context(g->slim_text), "qt-note");
+  gtk_label_set_xalign(GTK_LABEL(g->slim_text), 0);
+  gtk_label_set_line_wrap(GTK_LABEL(g->slim_text), TRUE);
+  gtk_label_set_max_width_chars(GTK_LABEL(g->slim_text), 34);
+  gtk_box_pack_start(GTK_BOX(g->slim_box), sec, FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(g->slim_box), s, FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(g->slim_box), g->slim_text, FALSE, FALSE, 0);
+  /** Hidden until a slimmable model's modelInfo arrives; the window's
+      show_all must not reveal it. */
+  gtk_widget_show_all(g->slim_box);
+  gtk_widget_hide(g->slim_box);
+  gtk_widget_set_no_show_all(g->slim_box, TRUE);
+  return g->slim_box;
+}
+
 void qg_gui_show_port_value(qg_gui *g, uint32_t port, float v)
 {
   if (g->widgets_gone)
@@ -89,6 +161,8 @@ void qg_gui_show_port_value(qg_gui *g, uint32_t port, float v)
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(g->bypass), v < 0.5f);
   if (port == QT_PORT_ACTIVATIONS || port == QT_PORT_PRECISION)
     show_act_cost(g);
+  if (port == QT_PORT_SLIM)
+    show_slim_text(g);
   g->updating--;
 }
 
@@ -171,6 +245,7 @@ GtkWidget *qg_gui_build_controls(qg_gui *g)
   gtk_label_set_line_wrap(GTK_LABEL(g->act_cost), TRUE);
   gtk_label_set_max_width_chars(GTK_LABEL(g->act_cost), 34);
   gtk_box_pack_start(GTK_BOX(c), g->act_cost, FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), build_slim(g), FALSE, FALSE, 0);
 
   qg_gui_pack_monitor_levels(g, c);
 

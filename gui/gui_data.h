@@ -16,6 +16,15 @@
 #include <stdint.h>
 
 #define QG_GUI_MAX_LINEARS 128
+#define QG_GUI_MAX_SLIM 32
+
+/** One size of a slimmable model, as modelInfo's qt:slimSteps gives it. */
+typedef struct {
+  double lo, hi; /**< the slim values [lo, hi) play it (the last also 1.0) */
+  char label[64];
+  int64_t weights;
+  double macs; /**< multiply-adds per sample */
+} qg_slim_step;
 
 typedef struct {
   float port[QT_PORT_COUNT]; /**< last value seen or written, per port */
@@ -30,6 +39,9 @@ typedef struct {
   int64_t weight_count, weight_bytes_fp32, weight_bytes;
   int n_linears;
   char linear_names[QG_GUI_MAX_LINEARS][48];
+  bool slimmable; /**< more than one size: the Slim slider shows */
+  int n_slim;
+  qg_slim_step slim[QG_GUI_MAX_SLIM];
 
   char error[512];
   bool have_error;

@@ -9,7 +9,8 @@
     QUANTONE_GUI_SELFTEST      log to stderr what a script cannot see
                                without OCR: port writes and changes, the
                                model and error labels, where the precision
-                               buttons are (for xdotool clicks), redraws
+                               buttons are (for xdotool clicks), whether
+                               the Slim slider is on screen, redraws
     QUANTONE_GUI_FORCE_REDRAW  redraw every view on every tick (measures
                                the GUI's worst-case CPU)
     QUANTONE_GUI_TEST_LOAD     load this file as if chosen in the dialog
@@ -75,8 +76,24 @@ static void report_geometry(qg_gui *g)
   fflush(stderr);
 }
 
+/** Whether the Slim slider is on screen (mapped, not merely built), said
+    again whenever that changes, with the text under it. */
+static void report_slim(qg_gui *g)
+{
+  bool mapped = g->slim_box && gtk_widget_get_mapped(g->slim_box);
+  if (g->slim_reported && mapped == g->slim_reported_mapped)
+    return;
+  g->slim_reported = true;
+  g->slim_reported_mapped = mapped;
+  fprintf(stderr, "quantone-gui: slim slider %s (%d steps): %s\n", mapped ? "shown" : "hidden",
+          g->data.n_slim, mapped ? gtk_label_get_text(GTK_LABEL(g->slim_text)) : "");
+  fflush(stderr);
+}
+
 void qg_hooks_tick(qg_gui *g)
 {
-  if (g->selftest && gtk_widget_get_mapped(g->root))
+  if (g->selftest && gtk_widget_get_mapped(g->root)) {
     report_geometry(g);
+    report_slim(g);
+  }
 }

@@ -51,6 +51,8 @@ struct qg_gui {
   GtkWidget *model_name, *model_info, *model_var, *error_box, *error_label;
   GtkWidget *hist_combo;
   GtkWidget *act_cost; /**< what the chosen activations cost, under their buttons */
+  /** The Slim section: shown only while a slimmable model plays. */
+  GtkWidget *slim_box, *slim_text;
   GtkWidget *view[V_COUNT];
   bool dirty[V_COUNT];
   guint timer;
@@ -61,6 +63,7 @@ struct qg_gui {
   /** Test hooks' state (gui_hooks.c); stays false without them. */
   bool selftest, force_redraw, reported;
   int reported_x, reported_y;
+  bool slim_reported, slim_reported_mapped;
   char hist_auto_for[4096]; /**< model path the histogram layer was picked for */
   unsigned long draws;
 };
@@ -90,6 +93,8 @@ GtkWidget *qg_gui_segmented(qg_gui *g, uint32_t port, int n, const float *values
 /** Show a control port's value in whichever widget shows that port. */
 void qg_gui_show_port_value(qg_gui *g, uint32_t port, float v);
 GtkWidget *qg_gui_build_controls(qg_gui *g);
+/** Show or hide the Slim section and mark its steps, from modelInfo. */
+void qg_gui_show_slim(qg_gui *g);
 
 /* gui_levels.c: monitor, error gain and levels, bypass */
 void qg_gui_pack_monitor_levels(qg_gui *g, GtkWidget *column);

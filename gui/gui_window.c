@@ -233,8 +233,10 @@ void qg_gui_port_event(qg_gui *g, uint32_t port, uint32_t size, uint32_t format,
     qg_model_status_on_error(&g->model_status, d->error, d->have_info ? d->model_path : NULL);
     chg |= QG_CHG_PATH; /* the name label may change */
   }
-  if (chg & QG_CHG_INFO)
+  if (chg & QG_CHG_INFO) {
     qg_model_status_on_info(&g->model_status, d->model_path);
+    qg_gui_show_slim(g);
+  }
   if (chg & (QG_CHG_PATH | QG_CHG_INFO)) {
     qg_gui_show_info(g);
     qg_gui_mark(g, V_COST);

@@ -80,15 +80,46 @@ static int get_strings(const qg_proto *p, const LV2_Atom *a, char (*out)[48], in
   return n;
 }
 
+/** qt:slimSteps: a Tuple of (lo, hi, label, weights, MACs) Tuples. A
+    malformed step ends the list there. */
+static int get_slim_steps(const qg_proto *p, const LV2_Atom *a, qg_slim_step *out, int cap)
+{
+  if (!a || a->type != p->uris.atom_Tuple)
+    return 0;
+  int n = 0;
+  LV2_ATOM_TUPLE_FOREACH ((const LV2_Atom_Tuple *)a, it) {
+    if (n >= cap || it->type != p->uris.atom_Tuple)
+      break;
+    const LV2_Atom *f[5] = {NULL};
+    int k = 0;
+    LV2_ATOM_TUPLE_FOREACH ((const LV2_Atom_Tuple *)it, e) {
+      if (k < 5)
+        f[k++] = e;
+    }
+    qg_slim_step *s = &out[n];
+    double w = 0;
+    s->label[0] = '\0';
+    if (k < 5 || !get_num(p, f[0], &s->lo) || !get_num(p, f[1], &s->hi) || !get_num(p, f[3], &w) ||
+        !get_num(p, f[4], &s->macs))
+      break;
+    get_str(p, f[2], s->label, sizeof s->label);
+    s->weights = (int64_t)w;
+    ++n;
+  }
+  return n;
+}
+
 static unsigned on_info(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data *d)
 {
   const LV2_Atom *path = NULL, *name = NULL, *arch = NULL, *mrate = NULL, *hrate = NULL, *rs = NULL,
-                 *lat = NULL, *wc = NULL, *wb32 = NULL, *wb = NULL, *var = NULL, *lin = NULL;
+                 *lat = NULL, *wc = NULL, *wb32 = NULL, *wb = NULL, *var = NULL, *lin = NULL,
+                 *slimmable = NULL, *steps = NULL;
   lv2_atom_object_get(o, p->uris.qt_path, &path, p->uris.qt_name, &name, p->uris.qt_architecture,
                       &arch, p->uris.qt_modelRate, &mrate, p->uris.qt_hostRate, &hrate,
                       p->uris.qt_resampling, &rs, p->uris.qt_latency, &lat, p->uris.qt_weightCount,
                       &wc, p->uris.qt_weightBytesFp32, &wb32, p->uris.qt_weightBytes, &wb,
-                      p->uris.qt_variant, &var, p->uris.qt_linearNames, &lin, 0);
+                      p->uris.qt_variant, &var, p->uris.qt_linearNames, &lin, p->uris.qt_slimmable,
+                      &slimmable, p->uris.qt_slimSteps, &steps, 0);
   double x;
   get_str(p, path, d->model_path, sizeof d->model_path);
   d->model_name[0] = d->architecture[0] = d->variant[0] = '\0';
@@ -110,6 +141,9 @@ static unsigned on_info(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data
   if (get_num(p, wb, &x))
     d->weight_bytes = (int64_t)x;
   d->n_linears = get_strings(p, lin, d->linear_names, QG_GUI_MAX_LINEARS, 48);
+  /** A plugin without slim (or a malformed list) is a model of one size. */
+  d->n_slim = get_slim_steps(p, steps, d->slim, QG_GUI_MAX_SLIM);
+  d->slimmable = get_num(p, slimmable, &x) && x != 0 && d->n_slim > 1;
   d->have_info = true;
   d->cost.valid = true;
   d->cost.weight_bytes_fp32 = (double)d->weight_bytes_fp32;

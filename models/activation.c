@@ -39,11 +39,94 @@ void qm_sigmoid_v(bool fast, float *y, const float *x, size_t n)
     y[i] = 1.0f / (1.0f + expf(-x[i]));
 }
 
+qm_activation qm_activation_default(qm_nonlinearity type)
+{
+  return (qm_activation){.type = type,
+                         .negative_slope = 0.01f,
+                         .min_val = -1.0f,
+                         .max_val = 1.0f,
+                         .min_slope = 0.01f,
+                         .max_slope = 0.01f};
+}
+
+static inline float leaky_relu(float x, float slope) { return x > 0.0f ? x : slope * x; }
+
+static inline float leaky_hardtanh(const qm_activation *a, float x)
+{
+  if (x < a->min_val)
+    return (x - a->min_val) * a->min_slope + a->min_val;
+  if (x > a->max_val)
+    return (x - a->max_val) * a->max_slope + a->max_val;
+  return x;
+}
+
+void qm_activation_apply(const qm_activation *a, bool fast, float *x, size_t frames, int width)
+{
+  const size_t n = frames * (size_t)width;
+  switch (a->type) {
+  case QM_NONLIN_LEAKY_RELU:
+    for (size_t i = 0; i < n; ++i)
+      x[i] = leaky_relu(x[i], a->negative_slope);
+    return;
+  case QM_NONLIN_PRELU:
+    if (a->n_slopes <= 1) {
+      const float slope = a->n_slopes == 1 ? a->slopes[0] : a->negative_slope;
+      for (size_t i = 0; i < n; ++i)
+        x[i] = leaky_relu(x[i], slope);
+      return;
+    }
+    for (size_t f = 0; f < frames; ++f) {
+      float *xf = x + f * (size_t)width;
+      for (int c = 0; c < width; ++c)
+        xf[c] = leaky_relu(xf[c], a->slopes[c % a->n_slopes]);
+    }
+    return;
+  case QM_NONLIN_SILU:
+    if (fast) {
+      for (size_t i = 0; i < n;) {
+        /* qk_sigmoid into a small buffer, then the product */
+        float s[256];
+        const size_t m = n - i < 256 ? n - i : 256;
+        qk_sigmoid(s, x + i, m);
+        for (size_t j = 0; j < m; ++j)
+          x[i + j] *= s[j];
+        i += m;
+      }
+      return;
+    }
+    for (size_t i = 0; i < n; ++i)
+      x[i] = x[i] * (1.0f / (1.0f + expf(-x[i])));
+    return;
+  case QM_NONLIN_HARDSWISH:
+    for (size_t i = 0; i < n; ++i) {
+      const float t = x[i] + 3.0f;
+      const float clamped = t < 0.0f ? 0.0f : (t > 6.0f ? 6.0f : t);
+      x[i] = x[i] * clamped * (1.0f / 6.0f);
+    }
+    return;
+  case QM_NONLIN_LEAKY_HARDTANH:
+    for (size_t i = 0; i < n; ++i)
+      x[i] = leaky_hardtanh(a, x[i]);
+    return;
+  case QM_NONLIN_SOFTSIGN:
+    for (size_t i = 0; i < n; ++i)
+      x[i] = x[i] / (1.0f + fabsf(x[i]));
+    return;
+  default: qm_activate(a->type, fast, x, n); return;
+  }
+}
+
 void qm_activate(qm_nonlinearity a, bool fast, float *x, size_t n)
 {
   switch (a) {
   case QM_NONLIN_NONE:
   case QM_NONLIN_COUNT: return;
+  default: {
+    /* the parameterized ones, at NeuralAmpModelerCore's defaults */
+    const qm_activation defaults = qm_activation_default(a);
+    qm_activation_apply(&defaults, fast, x, n, 1);
+    return;
+  }
   case QM_NONLIN_TANH: qm_tanh_v(fast, x, x, n); return;
   case QM_NONLIN_SIGMOID: qm_sigmoid_v(fast, x, x, n); return;
   case QM_NONLIN_RELU:
@@ -51,8 +134,10 @@ void qm_activate(qm_nonlinearity a, bool fast, float *x, size_t n)
       x[i] = x[i] > 0.0f ? x[i] : 0.0f;
     return;
   case QM_NONLIN_HARDTANH:
-    for (size_t i = 0; i < n; ++i)
-      x[i] = x[i] < -1.0f ? -1.0f : (x[i] > 1.0f ? 1.0f : x[i]);
+    for (size_t i = 0; i < n; ++i) {
+      const float t = x[i] < -1.0f ? -1.0f : x[i];
+      x[i] = t > 1.0f ? 1.0f : t;
+    }
     return;
   case QM_NONLIN_FASTTANH:
     for (size_t i = 0; i < n; ++i)

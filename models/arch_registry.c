@@ -11,17 +11,23 @@
 
 /* Each architecture's loader and engine functions, defined in its own
    files and named only here. */
-extern const qm_arch_ops qm_wavenet_ops; /* wavenet.c */
-extern const qm_arch_ops qm_seq_ops;     /* sequential.c */
+extern const qm_arch_ops qm_wavenet_ops;   /* wavenet.c */
+extern const qm_arch_ops qm_seq_ops;       /* sequential.c */
+extern const qm_arch_ops qm_container_ops; /* container.c */
+extern const qm_arch_ops qm_convnet_ops;   /* convnet.c */
 bool qm_nam_load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights);
 bool qm_nam_load_lstm(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights);
 bool qm_nam_load_linear(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights);
+bool qm_nam_load_convnet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights);
+bool qm_nam_load_container(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights);
 
 static const qm_arch_entry qm_arch_table[] = {
     {"WaveNet", QM_ARCH_WAVENET, qm_nam_load_wavenet, &qm_wavenet_ops},
     {"LSTM", QM_ARCH_SEQUENTIAL, qm_nam_load_lstm, &qm_seq_ops},
     {"Linear", QM_ARCH_SEQUENTIAL, qm_nam_load_linear, &qm_seq_ops},
+    {"ConvNet", QM_ARCH_CONVNET, qm_nam_load_convnet, &qm_convnet_ops},
     {"keras", QM_ARCH_SEQUENTIAL, NULL, &qm_seq_ops},
+    {"SlimmableContainer", QM_ARCH_CONTAINER, qm_nam_load_container, &qm_container_ops},
 };
 
 #define QM_ARCH_ENTRIES (sizeof qm_arch_table / sizeof qm_arch_table[0])

@@ -128,6 +128,23 @@ qm_desc *qm_nam_from_doc(qm_ctx *c, qm_doc *doc);
 qm_desc *qm_nam_from_object(qm_ctx *c, json_t *obj, const char *where);
 qm_desc *qm_keras_from_doc(qm_ctx *c, qm_doc *doc);
 
+/**
+   The file's weights for a .nam model (nam_file.c): exactly `expected`
+   floats, from the splitter or the DOM's "weights" array; they live in
+   `doc` until the load ends. Sets d->n_weights. NULL with a message on a
+   count mismatch or a bad value.
+*/
+const float *qm_nam_read_weights(qm_ctx *c, qm_desc *d, qm_doc *doc, json_t *weights,
+                                 uint64_t expected);
+/** A .nam "WaveNet" config and its weights into d (nam_wavenet.c). */
+bool qm_nam_load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights);
+/** A .nam activation (a name or an object with its parameters) read as
+    NeuralAmpModelerCore's ActivationConfig::from_json does (nam_wavenet.c);
+    `what` names it in messages. */
+bool qm_nam_activation(qm_ctx *c, qm_desc *d, json_t *v, const char *what, qm_activation *out);
+/** n floats from *cur into description memory (NULL when out of memory). */
+float *qm_nam_take(qm_desc *d, const float **cur, size_t n);
+
 /** Parse JSON text; on error a message with the kind of error, line, column
     and byte (mapped through `split` when given), never the file's text. */
 json_t *qm_parse_json(qm_ctx *c, const char *data, size_t len, const qm_split *split);

@@ -34,8 +34,9 @@ bool qm_fail(qm_ctx *c, const char *fmt, ...)
 
 const char *qm_nonlinearity_name(qm_nonlinearity a)
 {
-  static const char *const names[QM_NONLIN_COUNT] = {"none",    "tanh",     "relu",
-                                                     "sigmoid", "hardtanh", "fasttanh"};
+  static const char *const names[QM_NONLIN_COUNT] = {
+      "none",      "tanh",  "relu", "sigmoid",   "hardtanh",      "fasttanh",
+      "leakyrelu", "prelu", "silu", "hardswish", "leakyhardtanh", "softsign"};
   return (unsigned)a < QM_NONLIN_COUNT ? names[a] : "?";
 }
 

@@ -66,18 +66,38 @@ extern "C" {
 
 /** A layer's nonlinearity, as the model file names it. Not the setting's
     activation quantization (qm_actq, setting.h): the two used to share
-    the QM_ACT_ prefix. */
+    the QM_ACT_ prefix. The formulas are NeuralAmpModelerCore's
+    (NAM/activations.h); the parameters live in qm_activation. */
 typedef enum {
   QM_NONLIN_NONE = 0, /**< identity ("", "linear", absent) */
   QM_NONLIN_TANH,
   QM_NONLIN_RELU,
   QM_NONLIN_SIGMOID,
-  QM_NONLIN_HARDTANH, /**< clamp to [-1, 1] */
-  QM_NONLIN_FASTTANH, /**< NAM's rational tanh approximation */
+  QM_NONLIN_HARDTANH,       /**< clamp to [-1, 1] */
+  QM_NONLIN_FASTTANH,       /**< NAM's rational tanh approximation */
+  QM_NONLIN_LEAKY_RELU,     /**< x > 0 ? x : negative_slope * x */
+  QM_NONLIN_PRELU,          /**< LeakyReLU with a slope per channel */
+  QM_NONLIN_SILU,           /**< x * sigmoid(x) ("SiLU", swish) */
+  QM_NONLIN_HARDSWISH,      /**< x * clamp(x + 3, 0, 6) / 6 */
+  QM_NONLIN_LEAKY_HARDTANH, /**< identity in [min_val, max_val], sloped outside */
+  QM_NONLIN_SOFTSIGN,       /**< x / (1 + |x|) */
   QM_NONLIN_COUNT
 } qm_nonlinearity;
 
 const char *qm_nonlinearity_name(qm_nonlinearity a);
+
+/** A nonlinearity with its parameters (NAM's ActivationConfig). The
+    parameters a type does not use are ignored. */
+typedef struct {
+  qm_nonlinearity type;
+  float negative_slope; /**< LEAKY_RELU; PRELU when n_slopes == 0 */
+  /** PRELU per channel: channel c of the activated vector uses
+      slopes[c % n_slopes] (the loader requires n_slopes to be the vector's
+      width); NULL and 0 for a single slope. */
+  float *slopes;
+  int n_slopes;
+  float min_val, max_val, min_slope, max_slope; /**< LEAKY_HARDTANH */
+} qm_activation;
 
 typedef enum {
   QM_FILE_NAM = 0, /**< Neural Amp Modeler .nam (JSON), versions 0.5.0 to 0.7.x */
@@ -85,41 +105,168 @@ typedef enum {
 } qm_file_kind;
 
 typedef enum {
-  QM_ARCH_WAVENET = 0, /**< NAM WaveNet "A1" */
-  QM_ARCH_SEQUENTIAL   /**< a chain of LSTM / GRU / Dense / FIR layers */
+  QM_ARCH_WAVENET = 0, /**< NAM WaveNet (A1, A2 and every option of 0.5-0.7 files) */
+  QM_ARCH_SEQUENTIAL,  /**< a chain of LSTM / GRU / Dense / FIR layers */
+  QM_ARCH_CONTAINER,   /**< NAM SlimmableContainer: one submodel plays (slim.h) */
+  QM_ARCH_CONVNET      /**< NAM ConvNet (models/nam_convnet.c, models/convnet.c) */
 } qm_arch;
 
-/* ---- WaveNet (NAM A1) ------------------------------------------------ */
+/* ---- WaveNet ------------------------------------------------------------- */
 
-/** One dilated layer. C = channels, Z = 2C if gated else C, K = kernel_size. */
+/*
+  NeuralAmpModelerCore's WaveNet (NAM/wavenet/), every option. Notation per
+  layer array: C = channels, B = bottleneck, Z = 2B for a gated or blended
+  layer else B, Q = condition_size, H1 = head1x1.out_channels, HO = what a
+  layer adds to the head accumulator (H1 with head1x1, else B).
+
+  Every matrix is dense row-major [out][in]. A grouped convolution (groups
+  > 1) is stored block-diagonal: output row g*(out/groups) + i reads input
+  g*(in/groups) + j only, the other entries are zero, so the engine and the
+  quantizer see plain matrices; NAM's per-group weight order is undone by
+  the loader. A convolution over K taps is [out][K*in]: column k*in + c
+  multiplies input channel c at time t - dilation*(K-1-k) (tap 0 the
+  oldest).
+
+  Slimming (NAM/wavenet/slimmable.cpp, a slimmable array's smaller sizes)
+  keeps the first rows and the first input channels of each matrix and the
+  first entries of each bias: a top-left sub-block, per tap for a conv
+  (column k*C + c becomes k*C' + c). A slimmed description is a copy with
+  the smaller shapes; a loaded one is always the full size.
+*/
+
+/** The points in a layer where FiLM (out = in * scale(cond) + shift(cond))
+    can modulate a vector, in the order their weights follow in the file. */
+typedef enum {
+  QM_FILM_CONV_PRE = 0,    /**< the conv's input, C channels */
+  QM_FILM_CONV_POST,       /**< the conv's output, Z */
+  QM_FILM_MIXIN_PRE,       /**< the condition before input_mixin, Q */
+  QM_FILM_MIXIN_POST,      /**< input_mixin's output, Z */
+  QM_FILM_ACTIVATION_PRE,  /**< z before the activation, Z */
+  QM_FILM_ACTIVATION_POST, /**< the activated vector, B */
+  QM_FILM_LAYER1X1_POST,   /**< layer1x1's output, C (NAM applies it in blended layers only) */
+  QM_FILM_HEAD1X1_POST,    /**< head1x1's output, H1 */
+  QM_FILM_COUNT
+} qm_film_point;
+
+/** What a layer array says about one FiLM point (the same for its layers). */
+typedef struct {
+  bool active;
+  bool shift; /**< scale and shift (2*dim outputs), else scale only (dim) */
+  int groups; /**< of the condition -> scale/shift 1x1 */
+} qm_film_config;
+
+/** One FiLM point's weights in one layer: dim modulated channels, rows =
+    (shift ? 2 : 1) * dim, scale rows first, then shift rows. */
+typedef struct {
+  int dim;
+  float *w; /**< [rows][Q], block-diagonal by the config's groups; NULL when inactive */
+  float *b; /**< [rows] */
+} qm_wn_film;
+
+typedef enum {
+  QM_GATING_NONE = 0, /**< a = act(z) */
+  QM_GATING_GATED,    /**< a = act(z[0:B]) * secondary(z[B:2B]) */
+  QM_GATING_BLENDED,  /**< s = secondary(z[B:2B]); a = s * act(z[0:B]) + (1 - s) * z[0:B] */
+} qm_gating;
+
+/** One dilated layer of an array. */
 typedef struct {
   int dilation;
-  /** [Z][K*C]. Column k*C + c multiplies input channel c at time
-      t - dilation*(K-1-k): tap 0 is the oldest. (File order: out, in, tap.) */
-  float *conv_w;
-  float *conv_b;  /**< [Z] */
-  float *mixin_w; /**< [Z][condition_size], no bias */
-  float *w1x1;    /**< [C][C] */
-  float *b1x1;    /**< [C] */
+  int kernel_size; /**< K */
+  qm_activation activation;
+  qm_gating gating;
+  qm_activation secondary; /**< gated / blended layers */
+  float *conv_w;           /**< [Z][K*C], groups_input */
+  float *conv_b;           /**< [Z] */
+  float *mixin_w;          /**< [Z][Q], no bias, groups_input_mixin */
+  float *w1x1;             /**< [C][B] (layer1x1), NULL when inactive */
+  float *b1x1;             /**< [C] */
+  float *head1x1_w;        /**< [H1][B], NULL when inactive */
+  float *head1x1_b;        /**< [H1] */
+  qm_wn_film film[QM_FILM_COUNT];
 } qm_wn_layer;
 
+/** A layer array's `slimmable` key: the channel counts it may be cut to
+    (ascending, the last == channels). n_allowed 0: not slimmable. */
 typedef struct {
-  int input_size, condition_size, head_size, channels, kernel_size;
-  qm_nonlinearity activation; /**< applied to z (gated: to its top half) */
-  bool gated;                 /**< a = act(z[0:C]) * sigmoid(z[C:2C]) */
-  bool head_bias;
+  int n_allowed;
+  int *allowed_channels;
+} qm_wn_slim;
+
+typedef struct {
+  int input_size, condition_size, head_size, channels, bottleneck;
+  int groups_input, groups_input_mixin;
+  bool layer1x1;       /**< layer1x1.active (default true); false needs B == C */
+  int layer1x1_groups; /**< of the [C][B] 1x1 */
+  bool head1x1;
+  int head1x1_out, head1x1_groups;
+  qm_film_config film[QM_FILM_COUNT];
   int n_layers;
   qm_wn_layer *layers;
   float *rechannel_w; /**< [C][input_size], no bias */
-  float *head_w;      /**< [head_size][C] */
-  float *head_b;      /**< [head_size], NULL unless head_bias */
+  /** The array's head: a conv HO -> head_size over head_kernel taps
+      head_dilation apart (legacy head_size / head_bias: kernel 1). */
+  int head_kernel, head_dilation;
+  bool head_bias;
+  float *head_w; /**< [head_size][head_kernel * HO] */
+  float *head_b; /**< [head_size], NULL unless head_bias */
+  qm_wn_slim slim;
 } qm_wn_array;
 
+/** One conv of the post-stack head, preceded by the head's activation. */
 typedef struct {
+  int in, out, kernel_size; /**< dilation 1, always a bias */
+  float *w;                 /**< [out][kernel_size * in] */
+  float *b;                 /**< [out] */
+} qm_wn_head_conv;
+
+/** The optional post-stack head (config "head"): head_scale times the last
+    array's head output goes through act -> conv -> act -> conv ... */
+typedef struct {
+  int channels, out_channels;
+  qm_activation activation;
+  int n_convs; /**< 0: no post-stack head */
+  qm_wn_head_conv *convs;
+} qm_wn_post_head;
+
+typedef struct {
+  int in_channels;  /**< 1: the plugin is mono */
+  int out_channels; /**< last head_size, or the post-stack head's out_channels */
   int n_arrays;
   qm_wn_array *arrays;
+  qm_wn_post_head head;
   float head_scale; /**< the last weight of the file */
+  /** config.condition_dsp, a nested WaveNet (owned by the description
+      through qm_desc_adopt), or NULL: its out_channels outputs are the
+      condition of every array instead of the input. */
+  const struct qm_desc *condition_dsp;
 } qm_wavenet_desc;
+
+/* ---- ConvNet (NAM) ----------------------------------------------------- */
+
+/** NAM's ConvNet convolutions always have two taps (its source hard-codes it). */
+#define QM_CONVNET_KERNEL 2
+
+/** One block: y = act(conv(x) + b), C outputs from `in` inputs (1 for the
+    first block, C after it). A batchnorm of the file is folded in
+    (models/nam_convnet.c says how and why that is exact enough). */
+typedef struct {
+  int dilation;
+  /** [C][2*in]. Column k*in + i multiplies input i at time
+      t - dilation*(1-k): tap 0 is the older. (File order: out, in, tap.) */
+  float *conv_w;
+  float *conv_b; /**< [C]: the conv bias, or the folded batchnorm shift */
+} qm_cn_block;
+
+typedef struct {
+  int channels;
+  qm_activation activation;
+  bool batchnorm; /**< the file had batchnorm (now folded into conv_w, conv_b) */
+  int n_blocks;
+  qm_cn_block *blocks;
+  float *head_w; /**< [1][C] */
+  float *head_b; /**< [1] */
+} qm_convnet_desc;
 
 /* ---- Sequential layers (NAM LSTM / Linear, keras) ---------------------- */
 
@@ -162,6 +309,21 @@ typedef struct {
   qm_seq_layer *layers;
 } qm_sequential_desc;
 
+/* ---- SlimmableContainer (NAM 0.7, models/nam_container.c) ------------- */
+
+typedef struct {
+  /** Plays for slim values below this; the last submodel also at and above it. */
+  double max_value;
+  /** A complete description of any architecture but a container, owned by
+      the container (qm_desc_adopt); its path is the container's file. */
+  struct qm_desc *model;
+} qm_submodel;
+
+typedef struct {
+  int n_submodels;
+  qm_submodel *submodels; /**< max_value strictly ascending, the last >= 1.0 */
+} qm_container_desc;
+
 /* ---- Metadata and the description -------------------------------------- */
 
 /** What the GUI shows. Strings are NULL when absent, at most
@@ -180,8 +342,8 @@ typedef struct {
 typedef struct qm_desc {
   qm_file_kind kind;
   qm_arch arch;
-  char *path;         /**< as given to the loader */
-  char *version;      /**< NAM file version ("0.5.4"); NULL for keras */
+  char *path;    /**< as given to the loader */
+  char *version; /**< NAM file version ("0.5.4"); NULL for keras */
   /** A reason to tell the player although the file loaded (a newer patch
       version than this build knows), or NULL. */
   char *warning;
@@ -198,7 +360,11 @@ typedef struct qm_desc {
   size_t n_weights; /**< float parameters the file carried */
   qm_wavenet_desc wavenet;
   qm_sequential_desc seq;
+  qm_container_desc container;
+  qm_convnet_desc convnet;
 
+  /** internal: what qm_desc_at_slim() built, one per step (slim.c) */
+  const struct qm_desc **slim_sizes;
   void **allocs; /**< internal: every block this description owns */
   size_t n_allocs, cap_allocs;
   /** internal: descriptions nested in this one (a container's submodels,

@@ -1,14 +1,10 @@
 /* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
 /* SPDX-License-Identifier: ISC */
 /*
-  Loader for Neural Amp Modeler `.nam` files, versions 0.5.x: WaveNet (A1),
-  LSTM and Linear. The weight layouts follow NeuralAmpModelerCore, as
-  described in ../shared/reference/nam/README.md:
+  Loader for Neural Amp Modeler `.nam` files, versions 0.5.0 to 0.7.x:
+  WaveNet (nam_wavenet.c), LSTM and Linear. The weight layouts follow
+  NeuralAmpModelerCore, as described in ../shared/reference/nam/README.md:
 
-  WaveNet, per layer array: rechannel W[C][in] (no bias); per dilation: conv
-  weights looped out, in, tap, then conv bias[Z], input_mixin W[Z][cond]
-  (no bias), 1x1 W[C][C] and bias[C]; then head_rechannel W[head][C] (+ bias
-  if head_bias). The last weight of the file is head_scale.
   LSTM, per layer: W[4H][I+H] row-major (gates i, f, g, o), b[4H], h0[H],
   c0[H]; then the head weight[H] and head bias.
   Linear: receptive_field weights, weights[k] multiplying x[t-k], then the
@@ -71,43 +67,13 @@ static bool parse_version(qm_ctx *c, qm_desc *d, json_t *root)
   return true;
 }
 
-static bool parse_activation(qm_ctx *c, json_t *obj, const char *where, qm_nonlinearity *out)
-{
-  json_t *v = qm_get(c, obj, where, "activation", true);
-  if (!v)
-    return false;
-  /* Later files may write {"type": "Tanh", ...}; read the name either way. */
-  if (json_is_object(v))
-    v = json_object_get(v, "type");
-  if (!json_is_string(v))
-    return qm_fail(c, "\"activation\" in %s must be a string", where);
-  static const struct {
-    const char *name;
-    qm_nonlinearity act;
-  } table[] = {{"Tanh", QM_NONLIN_TANH},         {"ReLU", QM_NONLIN_RELU},
-               {"Sigmoid", QM_NONLIN_SIGMOID},   {"Hardtanh", QM_NONLIN_HARDTANH},
-               {"Fasttanh", QM_NONLIN_FASTTANH}, {"Identity", QM_NONLIN_NONE}};
-  const char *s = json_string_value(v);
-  for (size_t i = 0; i < sizeof table / sizeof table[0]; ++i) {
-    if (strcmp(s, table[i].name) == 0) {
-      *out = table[i].act;
-      return true;
-    }
-  }
-  char shown[QM_SHOWN_BYTES];
-  return qm_fail(c,
-                 "unsupported activation %s in %s (supported: Tanh, ReLU, Sigmoid, "
-                 "Hardtanh, Fasttanh)",
-                 qm_shown(s, shown, sizeof shown), where);
-}
-
 /**
    The file's weights, checked against the count the config implies: the
    floats the splitter read, or (a "weights" key it did not recognise) the
    DOM array converted into the same buffer. They live in `doc` until the
    load ends; the description keeps only the copies the layers take.
 */
-static const float *read_weights(qm_ctx *c, qm_desc *d, qm_doc *doc, json_t *weights,
+const float *qm_nam_read_weights(qm_ctx *c, qm_desc *d, qm_doc *doc, json_t *weights,
                                  uint64_t expected)
 {
   if (expected > QM_MAX_WEIGHTS) {
@@ -146,149 +112,6 @@ static float *take(qm_desc *d, const float **cur, size_t n)
   return p;
 }
 
-bool qm_nam_load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights)
-{
-  json_t *head = json_object_get(config, "head");
-  if (head && !json_is_null(head))
-    return qm_fail(c, "WaveNet with a post-stack \"head\" is not supported");
-  json_t *arrays = qm_get(c, config, "config", "layers", true);
-  if (!arrays)
-    return false;
-  if (!json_is_array(arrays) || json_array_size(arrays) == 0)
-    return qm_fail(c, "\"layers\" in config must be a non-empty array of layer arrays");
-  size_t na = json_array_size(arrays);
-  if (na > 64)
-    return qm_fail(c, "%zu layer arrays is too many (limit 64)", na);
-
-  qm_wavenet_desc *wn = &d->wavenet;
-  wn->n_arrays = (int)na;
-  wn->arrays = qm_desc_alloc(d, na * sizeof *wn->arrays);
-  if (!wn->arrays)
-    return qm_fail(c, "out of memory");
-
-  uint64_t expected = 1; /* head_scale */
-  uint64_t state_floats = 0, total_layers = 0, rf = 1;
-  for (size_t a = 0; a < na; ++a) {
-    qm_wn_array *A = &wn->arrays[a];
-    json_t *cfg = json_array_get(arrays, a);
-    char where[64];
-    snprintf(where, sizeof where, "config.layers[%zu]", a);
-    if (!json_is_object(cfg))
-      return qm_fail(c, "%s must be an object", where);
-    if (!qm_get_int(c, cfg, where, "input_size", true, 1, QM_MAX_CHANNELS, 0, &A->input_size) ||
-        !qm_get_int(c, cfg, where, "condition_size", true, 1, QM_MAX_CHANNELS, 0,
-                    &A->condition_size) ||
-        !qm_get_int(c, cfg, where, "head_size", true, 1, QM_MAX_CHANNELS, 0, &A->head_size) ||
-        !qm_get_int(c, cfg, where, "channels", true, 1, QM_MAX_CHANNELS, 0, &A->channels) ||
-        !qm_get_int(c, cfg, where, "kernel_size", true, 1, QM_MAX_KERNEL, 0, &A->kernel_size) ||
-        !parse_activation(c, cfg, where, &A->activation) ||
-        !qm_get_bool(c, cfg, where, "gated", true, false, &A->gated) ||
-        !qm_get_bool(c, cfg, where, "head_bias", true, false, &A->head_bias))
-      return false;
-    json_t *dil = qm_get(c, cfg, where, "dilations", true);
-    if (!dil)
-      return false;
-    if (!json_is_array(dil) || json_array_size(dil) == 0)
-      return qm_fail(c, "\"dilations\" in %s must be a non-empty array", where);
-    total_layers += json_array_size(dil);
-    if (total_layers > QM_MAX_LAYERS)
-      return qm_fail(c, "too many layers (limit %d)", QM_MAX_LAYERS);
-    A->n_layers = (int)json_array_size(dil);
-    A->layers = qm_desc_alloc(d, (size_t)A->n_layers * sizeof *A->layers);
-    if (!A->layers)
-      return qm_fail(c, "out of memory");
-    for (int l = 0; l < A->n_layers; ++l) {
-      char what[96];
-      snprintf(what, sizeof what, "dilation %d of %s", l, where);
-      if (!qm_json_int(c, json_array_get(dil, (size_t)l), what, 1, QM_MAX_DILATION,
-                       &A->layers[l].dilation))
-        return false;
-      rf += (uint64_t)(A->kernel_size - 1) * (uint64_t)A->layers[l].dilation;
-      if (rf > QM_MAX_RECEPTIVE_FIELD)
-        return qm_fail(c, "receptive field over %d samples is too large", QM_MAX_RECEPTIVE_FIELD);
-    }
-
-    /* How arrays connect (NeuralAmpModelerCore): the condition is the mono
-       input; array a+1 reads array a's residual stream and continues its
-       head accumulator, so the shapes must chain. */
-    if (A->condition_size != 1)
-      return qm_fail(c, "condition_size %d in %s: only 1 (the mono input) is supported",
-                     A->condition_size, where);
-    if (a == 0 && A->input_size != 1)
-      return qm_fail(c, "input_size of the first layer array must be 1, found %d", A->input_size);
-    if (a > 0) {
-      const qm_wn_array *P = &wn->arrays[a - 1];
-      if (A->input_size != P->channels)
-        return qm_fail(c,
-                       "input_size %d of %s does not match the %d channels of the array "
-                       "before it",
-                       A->input_size, where, P->channels);
-      if (P->head_size != A->channels)
-        return qm_fail(c,
-                       "head_size %d of config.layers[%zu] does not match the %d channels "
-                       "of the next array",
-                       P->head_size, a - 1, A->channels);
-    }
-    if (a == na - 1 && A->head_size != 1)
-      return qm_fail(c, "head_size of the last layer array must be 1 (mono output), found %d",
-                     A->head_size);
-
-    uint64_t C = (uint64_t)A->channels, Z = A->gated ? 2 * C : C, K = (uint64_t)A->kernel_size;
-    expected += C * (uint64_t)A->input_size;
-    for (int l = 0; l < A->n_layers; ++l) {
-      expected += Z * C * K + Z + Z * (uint64_t)A->condition_size + C * C + C;
-      /* models/wavenet.c: lookback + max(chunk, room * lookback) frames
-         of history, each C floats plus an int8 copy (qk_act_ld(C) codes,
-         a scale and a code sum) */
-      const uint64_t frames =
-          (1 + QM_WAVENET_HISTORY_ROOM) * (K - 1) * (uint64_t)A->layers[l].dilation +
-          QM_STATE_FRAMES;
-      const uint64_t int8_bytes = (uint64_t)qk_act_ld(A->channels) + 8;
-      state_floats += frames * (C + int8_bytes / sizeof(float));
-    }
-    expected += (uint64_t)A->head_size * C + (A->head_bias ? (uint64_t)A->head_size : 0);
-    state_floats += QM_STATE_FRAMES * (K * C + Z + 3 * C + (uint64_t)A->head_size);
-  }
-  uint64_t bytes = (expected + state_floats) * sizeof(float);
-  if (bytes > QM_MAX_MODEL_BYTES)
-    return qm_fail(c, "model too large: %llu MiB of weights and state (limit %zu MiB)",
-                   (unsigned long long)(bytes >> 20), QM_MAX_MODEL_BYTES >> 20);
-
-  const float *w = read_weights(c, d, doc, weights, expected);
-  if (!w)
-    return false;
-  const float *cur = w;
-  for (int a = 0; a < wn->n_arrays; ++a) {
-    qm_wn_array *A = &wn->arrays[a];
-    size_t C = (size_t)A->channels, Z = A->gated ? 2 * C : C, K = (size_t)A->kernel_size;
-    if (!(A->rechannel_w = take(d, &cur, C * (size_t)A->input_size)))
-      return qm_fail(c, "out of memory");
-    for (int l = 0; l < A->n_layers; ++l) {
-      qm_wn_layer *L = &A->layers[l];
-      L->conv_w = qm_desc_alloc(d, Z * K * C * sizeof(float));
-      if (!L->conv_w)
-        return qm_fail(c, "out of memory");
-      /* File order out, in, tap -> engine column tap*C + in. */
-      for (size_t o = 0; o < Z; ++o)
-        for (size_t i = 0; i < C; ++i)
-          for (size_t k = 0; k < K; ++k)
-            L->conv_w[o * K * C + k * C + i] = *cur++;
-      if (!(L->conv_b = take(d, &cur, Z)) ||
-          !(L->mixin_w = take(d, &cur, Z * (size_t)A->condition_size)) ||
-          !(L->w1x1 = take(d, &cur, C * C)) || !(L->b1x1 = take(d, &cur, C)))
-        return qm_fail(c, "out of memory");
-    }
-    if (!(A->head_w = take(d, &cur, (size_t)A->head_size * C)))
-      return qm_fail(c, "out of memory");
-    if (A->head_bias && !(A->head_b = take(d, &cur, (size_t)A->head_size)))
-      return qm_fail(c, "out of memory");
-  }
-  wn->head_scale = *cur++;
-  d->arch = QM_ARCH_WAVENET;
-  d->prewarm_samples = (int)rf;
-  return true;
-}
-
 bool qm_nam_load_lstm(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights)
 {
   int input_size, hidden, num_layers;
@@ -308,7 +131,7 @@ bool qm_nam_load_lstm(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t
     return qm_fail(c, "model too large: %llu MiB of weights and state (limit %zu MiB)",
                    (unsigned long long)(((expected + state) * sizeof(float)) >> 20),
                    QM_MAX_MODEL_BYTES >> 20);
-  const float *w = read_weights(c, d, doc, weights, expected);
+  const float *w = qm_nam_read_weights(c, d, doc, weights, expected);
   if (!w)
     return false;
 
@@ -363,7 +186,7 @@ bool qm_nam_load_linear(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json
       !qm_get_int(c, config, "config", "in_channels", false, 1, 1, 1, &in_ch) ||
       !qm_get_int(c, config, "config", "out_channels", false, 1, 1, 1, &out_ch))
     return false;
-  const float *w = read_weights(c, d, doc, weights, (uint64_t)rf + (bias ? 1 : 0));
+  const float *w = qm_nam_read_weights(c, d, doc, weights, (uint64_t)rf + (bias ? 1 : 0));
   if (!w)
     return false;
   qm_sequential_desc *s = &d->seq;
@@ -490,3 +313,7 @@ qm_desc *qm_nam_from_doc(qm_ctx *c, qm_doc *doc)
   }
   return d;
 }
+
+/* ---- For the architecture loaders in their own files (loader_internal.h) -- */
+
+float *qm_nam_take(qm_desc *d, const float **cur, size_t n) { return take(d, cur, n); }

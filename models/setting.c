@@ -9,6 +9,7 @@
 */
 #include "setting.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,7 @@ void qm_setting_default(qm_setting *s)
       at 8 bits it measured -21.3 dB ESR against -19.1 (MSE) and -17.4
       (min/max); a rare outlier clips instead of coarsening every step. */
   s->observer = QZ_OBS_PERCENTILE;
+  s->slim = 1.0;
   s->linear_bits = NULL;
   s->n_linear_bits = 0;
 }
@@ -201,6 +203,11 @@ void qm_setting_normalise(qm_setting *s)
     s->group = QZ_DEFAULT_GROUP;
   if (!s->linear_bits)
     s->n_linear_bits = 0;
+  /* written so that NaN fails every comparison and lands on the full size */
+  if (!(s->slim >= 0.0))
+    s->slim = isnan(s->slim) ? 1.0 : 0.0;
+  else if (!(s->slim <= 1.0))
+    s->slim = 1.0;
   if (s->bits == QM_BITS_FP32 && !is_mixed(s)) {
     s->mapping = QZ_LINEAR;
     s->asymmetric = false;
@@ -222,7 +229,7 @@ static int bits_of(const qm_setting *s, int i)
 bool qm_setting_eq(const qm_setting *a, const qm_setting *b)
 {
   if (a->bits != b->bits || a->mapping != b->mapping || a->asymmetric != b->asymmetric ||
-      a->granularity != b->granularity || a->activations != b->activations)
+      a->granularity != b->granularity || a->activations != b->activations || a->slim != b->slim)
     return false;
   if (a->granularity == QZ_PER_GROUP && a->group != b->group)
     return false;
@@ -268,8 +275,11 @@ void qm_setting_describe(const qm_setting *s, char *buf, size_t len)
   if (!buf || len == 0)
     return;
   const bool mixed = is_mixed(s);
+  char slim[32] = "";
+  if (s->slim < 1.0)
+    snprintf(slim, sizeof slim, ", slim %g", s->slim);
   if (s->bits == QM_BITS_FP32 && !mixed) {
-    snprintf(buf, len, "FP32 reference");
+    snprintf(buf, len, "%s%s", slim[0] ? "FP32" : "FP32 reference", slim);
     return;
   }
   char bits[16];
@@ -287,18 +297,38 @@ void qm_setting_describe(const qm_setting *s, char *buf, size_t len)
   if (s->activations == QM_ACTQ_STATIC && s->observer != QZ_OBS_PERCENTILE)
     snprintf(act, sizeof act, "%s (%s)", actq_describe[QM_ACTQ_STATIC],
              qz_observer_name(s->observer));
-  snprintf(buf, len, "%s%s %s %s %s, %s", bits, mixed ? " mixed" : "", qz_mapping_name(s->mapping),
-           s->asymmetric ? "asym" : "sym", gran, act);
+  snprintf(buf, len, "%s%s %s %s %s, %s%s", bits, mixed ? " mixed" : "",
+           qz_mapping_name(s->mapping), s->asymmetric ? "asym" : "sym", gran, act, slim);
 }
 
 void qm_setting_format(const qm_setting *s, char *buf, size_t len)
 {
+  char slim[40] = "";
+  if (s->slim < 1.0) {
+    /* the shortest of %.15g / %.17g that reads back as the same double */
+    snprintf(slim, sizeof slim, ":slim=%.15g", s->slim);
+    if (strtod(slim + 6, NULL) != s->slim)
+      snprintf(slim, sizeof slim, ":slim=%.17g", s->slim);
+  }
   if (s->bits == QM_BITS_FP32)
-    snprintf(buf, len, "32");
+    snprintf(buf, len, "32%s", slim);
   else
-    snprintf(buf, len, "%d:%s:%s:%s:%s", s->bits, qz_mapping_name(s->mapping),
+    snprintf(buf, len, "%d:%s:%s:%s:%s%s", s->bits, qz_mapping_name(s->mapping),
              s->asymmetric ? "asym" : "sym", qz_granularity_name(s->granularity),
-             qm_actq_name(s->activations));
+             qm_actq_name(s->activations), slim);
+}
+
+/** "slim=S" with 0 <= S <= 1 written in full (no trailing characters). */
+static bool parse_slim(const char *tok, double *out)
+{
+  if (strncmp(tok, "slim=", 5) != 0 || !tok[5])
+    return false;
+  char *end = NULL;
+  const double v = strtod(tok + 5, &end);
+  if (*end != '\0' || !(v >= 0.0 && v <= 1.0))
+    return false;
+  *out = v;
+  return true;
 }
 
 bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen)
@@ -322,7 +352,7 @@ bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen
     snprintf(err, errlen, "'%s': precision must be 32 (or fp32), 8, 4 or 2", str);
     return false;
   }
-  bool seen[4] = {false, false, false, false};
+  bool seen[5] = {false, false, false, false, false};
   while ((tok = strtok_r(NULL, ":", &save))) {
     int field;
     if (qz_mapping_from_name(tok, &r.mapping)) {
@@ -336,10 +366,13 @@ bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen
       field = 3;
       if (!strcmp(tok, "calibrated"))
         r.activations = QM_ACTQ_STATIC;
+    } else if (parse_slim(tok, &r.slim)) {
+      field = 4;
     } else {
       snprintf(err, errlen,
                "'%s': unknown field '%s' (mapping linear|pow2|kmeans, sym|asym, "
-               "granularity tensor|channel|group, activations float|dynamic|static)",
+               "granularity tensor|channel|group, activations float|dynamic|static, "
+               "slim=S with 0 <= S <= 1)",
                str, tok);
       return false;
     }

@@ -21,8 +21,9 @@
   PRECISION is 32 (also fp32, FP32), 8, 4 or 2 and comes first; the other
   fields follow in any order (their words do not overlap), each at most
   once: MAPPING linear|pow2|kmeans, GRANULARITY tensor|channel|group,
-  ACTIVATIONS float|dynamic|static (calibrated = static). Missing fields
-  are the plugin's defaults: linear, sym, channel, dynamic. The group
+  ACTIVATIONS float|dynamic|static (calibrated = static), slim=S (a
+  slimmable model's size, 0 <= S <= 1, slim.h). Missing fields
+  are the plugin's defaults: linear, sym, channel, dynamic, slim=1. The group
   size is QZ_DEFAULT_GROUP and the observer the default one: the string
   form has no words for them (the plugin has no control for them either).
 */
@@ -102,6 +103,11 @@ typedef struct {
   int group; /**< for QZ_PER_GROUP, multiple of 16 (default 32) */
   qm_actq activations;
   qz_observer_kind observer; /**< for QM_ACTQ_STATIC */
+  /** The size a slimmable model plays at (slim.h: qm_desc_at_slim), in
+      [0, 1]; 1.0 (the default) is the full size, and every model's only
+      size when it is not slimmable. Errors are measured against the
+      full-size FP32 model, so width and bits sit on one scale. */
+  double slim;
   /** Mixed precision: bits per qm_linear (index as qm_model_linear()),
       0 = use `bits`. NULL for a uniform width. Not owned. */
   const int *linear_bits;
@@ -121,7 +127,9 @@ void qm_setting_default(qm_setting *s);
    QZ_DEFAULT_GROUP when not a positive multiple of 16), and at FP32 with
    a uniform width every scheme field zeroed (mapping linear, sym, tensor,
    float, default group and observer): the reference ignores them, so
-   turning a scheme knob at FP32 must not ask for a new variant.
+   turning a scheme knob at FP32 must not ask for a new variant. slim is
+   kept in [0, 1] (NaN is 1, the full size); it stays at FP32 (a smaller
+   model in float is a variant of its own).
    No allocation, no locks: the plugin calls it from run().
 */
 void qm_setting_normalise(qm_setting *s);
@@ -138,7 +146,9 @@ bool qm_setting_eq(const qm_setting *a, const qm_setting *b);
    activations read "float activations", "int8 dynamic" or "int8
    calibrated"; a group size other than QZ_DEFAULT_GROUP follows
    "per-group" and an observer other than the default follows
-   "calibrated" in parentheses (the plugin never makes either).
+   "calibrated" in parentheses (the plugin never makes either). Below the
+   full size, ", slim S" follows ("FP32, slim 0.5" then: not the
+   reference).
 */
 void qm_setting_describe(const qm_setting *s, char *buf, size_t len);
 
@@ -151,12 +161,14 @@ void qm_setting_describe(const qm_setting *s, char *buf, size_t len);
 bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen);
 
 /** The string form of a setting, every field spelled out: "32" for the
-    reference, else e.g. "4:kmeans:sym:channel:float". Parsing it gives
+    reference, else e.g. "4:kmeans:sym:channel:float", with ":slim=S"
+    after either below the full size ("32:slim=0.5"). Parsing it gives
     the setting back (group size and observer at their defaults). */
 void qm_setting_format(const qm_setting *s, char *buf, size_t len);
 
 /** How many settings the plugin's controls can ask for: FP32, and every
-    mapping, symmetry, granularity and activations at 8, 4 and 2 bits. */
+    mapping, symmetry, granularity and activations at 8, 4 and 2 bits (at
+    the full size: the slim values a model has are its own, slim.h). */
 #define QM_SETTING_ALL_COUNT (1 + 3 * QZ_MAPPING_COUNT * 2 * QZ_GRANULARITY_COUNT * QM_ACTQ_COUNT)
 
 /** Those settings, normalised, FP32 first, then by bits (8, 4, 2), mapping,

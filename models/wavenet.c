@@ -1,18 +1,32 @@
 /* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
 /* SPDX-License-Identifier: ISC */
 /*
-  NAM WaveNet "A1", batched over a block.
+  NAM WaveNet, every form of .nam 0.5 to 0.7 (A1, A2 and every option of
+  NeuralAmpModelerCore's WaveNet), batched over a block.
 
-  Per layer array (C channels, Z = 2C if gated, K taps), per layer:
+  Per layer array (C channels, bottleneck B, Z = 2B when gated or blended,
+  K taps per layer), per layer:
       z   = conv(x) + mixin(condition)        (dilated conv over K taps)
-      a   = act(z)   or   act(z[0:C]) * sigmoid(z[C:2C])   (gated)
-      head += a;   x_next = x + W1x1 a + b1x1
-  The array's input goes through `rechannel`; its head accumulator starts
-  at zero (first array) or at the previous array's head output; the array
-  ends with head = head_rechannel(head). Output = head_scale * last head.
+      a   = act(z)   or   act(z[0:B]) * secondary(z[B:2B])   (gated)
+            or   s * act(z[0:B]) + (1 - s) * z[0:B], s = secondary(z[B:2B])
+      head += a (or head1x1(a));   x_next = x + W1x1 a + b1x1 (or x)
+  with FiLM (v = v * scale(cond) + shift(cond)) at up to eight points
+  (model_file.h, qm_film_point). The array's input goes through
+  `rechannel`; its head accumulator starts at zero (first array) or at the
+  previous array's head output; the array ends with head = conv(head), a
+  conv over the head's own history when its kernel is > 1. Output =
+  head_scale * last head, or that through the post-stack head (activation
+  then conv, per conv). The condition is the input, or the outputs of a
+  nested WaveNet (condition_dsp) run on the input in the same model, its
+  matrices registered as "cond.*" linears.
+
+  A layer of exactly the A1 form (no FiLM, layer1x1, no head1x1, B == C,
+  gating none or gated by a sigmoid) runs the path A1 always ran, with the
+  fused int8 layer (qk_wavenet_layer_s8) where it applies; any other layer
+  runs run_layer_general, NeuralAmpModelerCore's steps in its order.
 
   Data layout: frame-major everywhere (frame f's channel vector is
-  contiguous), as qk_gemm_f32 wants. Each layer keeps its input x in a
+  contiguous), as qk_gemm_f32 wants. Each layer keeps its conv's input in a
   linear history buffer: `lookback` = (K-1)*dilation frames of past plus room
   for new frames; when a batch would run past the end, the last `lookback`
   frames are moved to the front. The room is max(chunk, lookback): at most
@@ -21,7 +35,8 @@
   quarter of that, but doubles the histories of the standard A1, and an
   instance plays two models: issue 11, defect 17, memory per instance).
   The loader's size cap (QM_WAVENET_HISTORY_ROOM) still assumes four
-  lookbacks, an upper bound.
+  lookbacks, an upper bound. The array head conv and the post-stack head's
+  convs keep the same kind of history (wn_hist) when their kernel is > 1.
 
   The dilated conv is one GEMM with K*C inputs: for each frame the K taps
   x[t - d*(K-1-k)] are gathered side by side ([tap0 | tap1 | ...], tap 0 the
@@ -55,8 +70,34 @@ typedef struct {
   bool ok;
 } rank1_weights;
 
+/** One FiLM point of a layer: cond -> (shift ? 2 : 1) * dim scale / shift rows. */
 typedef struct {
-  int dilation, lookback;
+  bool active, shift;
+  int dim;
+  qm_linear lin;
+} wn_film;
+
+/**
+   The input history of a conv outside the layers (the array head conv,
+   the post-stack head's convs): as a layer's, lookback frames of past and
+   room for a batch; a kernel of 1 keeps no past (lookback 0, one batch).
+*/
+typedef struct {
+  int C, K, dilation, lookback, frames, pos;
+  float *hist;     /* frames x C */
+  float *warm;     /* prewarmed lookback, warm_frames x C */
+  int warm_frames; /* 1 (every lookback frame equal) or lookback */
+} wn_hist;
+
+typedef struct {
+  int dilation, lookback, K, Z;
+  qm_activation act, secondary;
+  qm_gating gating;
+  /** Exactly the A1 layer: no FiLM, layer1x1, no head1x1, B == C, gating
+      none or gated by a sigmoid. Only such a layer runs run_layer_steps
+      and the fused int8 form. */
+  bool a1_form;
+  bool has_1x1, has_head1x1;
   float *hist;             /* frames x C; an int8 layer's: one batch (chunk x C), see int8_only */
   bool int8_only;          /* the history is hq alone; hist holds the batch's input frames */
   qk_act_s8 hq;            /* the same frames as int8, a scale per frame (int8 layers) */
@@ -65,8 +106,12 @@ typedef struct {
   unsigned derived_gen[2]; /* conv.W_gen, w1x1.W_gen both were made from */
   bool int8_valid;         /* the int8 layer spec of those weights is valid */
   int frames, pos;
-  qm_linear conv, mixin, w1x1;
+  qm_linear conv, mixin, w1x1, head1x1;
+  wn_film film[QM_FILM_COUNT];
   rank1_weights wmix; /* the mixin's effective weights */
+  /** [chunk][C]: the layer's input when conv_pre_film makes the conv's
+      history (FiLM of it) differ from it; NULL otherwise (hist holds it). */
+  float *xin;
   int tap_layer;
   float *warm;     /* prewarmed lookback: warm_frames x C (see qm_wavenet_save_warm) */
   int warm_frames; /* 1 (every lookback frame equal) or lookback */
@@ -74,26 +119,44 @@ typedef struct {
 } wn_layer;
 
 typedef struct {
-  int C, Z, K, head_size;
-  qm_nonlinearity act;
-  bool gated;
+  int C, B, Q, HO, head_size; /* HO: the head accumulator's channels */
   int n_layers;
   wn_layer *layers;
   qm_linear rechannel, head;
   rank1_weights wrechannel; /* first array: the rechannel of the mono input */
-  float *gather;            /* [chunk][K*C] */
-  float *z;                 /* [chunk][Z] */
-  float *a;                 /* [chunk][C], gated only */
-  float *headacc;           /* [chunk][C] */
+  wn_hist headhist;         /* the head conv's input when its kernel is > 1 */
+  float *gather;            /* [chunk][largest K*C, head K*HO] */
+  float *z;                 /* [chunk][largest Z] */
+  float *a;                 /* [chunk][B] */
+  float *mix;               /* [chunk][largest Z]: input_mixin's output (general layers) */
+  float *ss;                /* [chunk][largest FiLM rows] */
+  float *condf;             /* [chunk][Q]: the condition through input_mixin_pre_film */
+  float *l1;                /* [chunk][C]: layer1x1's output (general layers) */
+  float *h1;                /* [chunk][H1]: head1x1's output */
+  float *headacc;           /* [chunk][HO] */
   float *headout;           /* [chunk][head_size] */
   float *out;               /* [chunk][C]: residual output of the last layer */
   int tap_head;
 } wn_array;
 
+/** One conv of the post-stack head and the history of its (activated) input. */
+typedef struct {
+  qm_linear lin;
+  wn_hist in;
+  int tap;
+} wn_head_conv;
+
 struct qm_wavenet {
   int n_arrays;
   wn_array *arrays;
   float head_scale;
+  int out_channels;
+  qm_activation head_act; /* the post-stack head's */
+  int n_head;
+  wn_head_conv *head; /* the post-stack head, n_head convs */
+  float *head_gather; /* [chunk][largest K*in of the post-stack head] */
+  qm_wavenet *cond;   /* condition_dsp, or NULL */
+  float *condbuf;     /* [chunk][cond->out_channels] */
 };
 
 static void free_warm(wn_layer *L);
@@ -105,9 +168,12 @@ static int hist_frames(const qm_model *m, const wn_layer *L)
 }
 
 /** Where this batch's input frames go: at pos in a full history, at the
-    start of an int8_only layer's one-batch buffer. */
+    start of an int8_only layer's one-batch buffer, or (conv_pre_film) in
+    the layer's own input buffer. */
 static float *batch_input(const wn_layer *L, int C)
 {
+  if (L->xin)
+    return L->xin;
   return L->hist + (size_t)(L->int8_only ? 0 : L->pos) * (size_t)C;
 }
 
@@ -171,69 +237,122 @@ static void free_derived(wn_layer *L, int K)
   L->int8_valid = false;
 }
 
-static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, int ai, char *err,
-                        size_t errlen)
-{
-  const int C = D->channels, Z = D->gated ? 2 * C : C, K = D->kernel_size;
-  const size_t chunk = (size_t)m->chunk;
-  char name[48];
-  A->C = C;
-  A->Z = Z;
-  A->K = K;
-  A->head_size = D->head_size;
-  A->act = D->activation;
-  A->gated = D->gated;
-  A->layers = calloc((size_t)D->n_layers, sizeof *A->layers);
-  if (!A->layers)
-    goto oom;
-  A->n_layers = D->n_layers;
+/* ---- conv histories outside the layers (wn_hist) ------------------------- */
 
-  snprintf(name, sizeof name, "a%d.rechannel", ai);
-  if (!qm_model_linear_init(m, &A->rechannel, name, C, D->input_size, D->rechannel_w, NULL, err,
-                            errlen))
+static bool hist_init(wn_hist *h, int C, int K, int dilation, int chunk)
+{
+  h->C = C;
+  h->K = K;
+  h->dilation = dilation;
+  h->lookback = (K - 1) * dilation;
+  const int room = chunk > h->lookback ? chunk : h->lookback;
+  h->frames = h->lookback + room;
+  h->pos = h->lookback;
+  h->hist = qm_falloc((size_t)h->frames * (size_t)C);
+  return h->hist != NULL;
+}
+
+static void hist_free(wn_hist *h)
+{
+  free(h->hist);
+  free(h->warm);
+  h->hist = h->warm = NULL;
+  h->warm_frames = 0;
+}
+
+static void hist_reset(wn_hist *h)
+{
+  if (!h->hist)
+    return;
+  memset(h->hist, 0, (size_t)h->frames * (size_t)h->C * sizeof(float));
+  h->pos = h->lookback;
+}
+
+/** Room for n new frames at pos, the lookback kept before it. */
+static void hist_make_room(wn_hist *h, int n)
+{
+  if (h->pos + n <= h->frames)
+    return;
+  memmove(h->hist, h->hist + (size_t)(h->pos - h->lookback) * (size_t)h->C,
+          (size_t)h->lookback * (size_t)h->C * sizeof(float));
+  h->pos = h->lookback;
+}
+
+static float *hist_at(const wn_hist *h) { return h->hist + (size_t)h->pos * (size_t)h->C; }
+
+/* ---- building ------------------------------------------------------------ */
+
+/** The name of FiLM point p in linear names ("a0.l3.f.conv_pre"). */
+static const char *const film_names[QM_FILM_COUNT] = {"conv_pre",   "conv_post",   "mixin_pre",
+                                                      "mixin_post", "act_pre",     "act_post",
+                                                      "1x1_post",   "head1x1_post"};
+
+static bool is_a1_form(const qm_wn_array *D, const qm_wn_layer *DL)
+{
+  for (int p = 0; p < QM_FILM_COUNT; ++p)
+    if (D->film[p].active)
+      return false;
+  return D->layer1x1 && !D->head1x1 && D->bottleneck == D->channels &&
+         (DL->gating == QM_GATING_NONE ||
+          (DL->gating == QM_GATING_GATED && DL->secondary.type == QM_NONLIN_SIGMOID));
+}
+
+static bool build_layer(qm_model *m, wn_layer *L, const qm_wn_array *D, const qm_wn_layer *DL,
+                        const char *prefix, int ai, int l, char *err, size_t errlen)
+{
+  const int C = D->channels, B = D->bottleneck, Q = D->condition_size;
+  char name[48];
+  L->dilation = DL->dilation;
+  L->K = DL->kernel_size;
+  L->Z = DL->gating != QM_GATING_NONE ? 2 * B : B;
+  L->act = DL->activation;
+  L->secondary = DL->secondary;
+  L->gating = DL->gating;
+  L->a1_form = is_a1_form(D, DL);
+  L->has_1x1 = D->layer1x1;
+  L->has_head1x1 = D->head1x1;
+  L->lookback = (L->K - 1) * DL->dilation;
+  /* Room of max(chunk, lookback) frames beyond the lookback. */
+  const int room = m->chunk > L->lookback ? m->chunk : L->lookback;
+  L->frames = L->lookback + room;
+  L->hist = qm_falloc((size_t)L->frames * (size_t)C);
+  if (!L->hist)
+    goto oom;
+  snprintf(name, sizeof name, "%sa%d.l%d.conv", prefix, ai, l);
+  if (!qm_model_linear_init(m, &L->conv, name, L->Z, L->K * C, DL->conv_w, DL->conv_b, err, errlen))
     return false;
-  for (int l = 0; l < D->n_layers; ++l) {
-    wn_layer *L = &A->layers[l];
-    const qm_wn_layer *DL = &D->layers[l];
-    L->dilation = DL->dilation;
-    L->lookback = (K - 1) * DL->dilation;
-    /* Room of max(chunk, lookback) frames beyond the lookback. */
-    const int room = m->chunk > L->lookback ? m->chunk : L->lookback;
-    L->frames = L->lookback + room;
-    L->hist = qm_falloc((size_t)L->frames * (size_t)C);
-    if (!L->hist)
-      goto oom;
-    snprintf(name, sizeof name, "a%d.l%d.conv", ai, l);
-    if (!qm_model_linear_init(m, &L->conv, name, Z, K * C, DL->conv_w, DL->conv_b, err, errlen))
-      return false;
-    snprintf(name, sizeof name, "a%d.l%d.mixin", ai, l);
-    if (!qm_model_linear_init(m, &L->mixin, name, Z, D->condition_size, DL->mixin_w, NULL, err,
-                              errlen))
-      return false;
-    if (!(L->wmix.w = qm_falloc((size_t)Z)))
-      goto oom;
-    snprintf(name, sizeof name, "a%d.l%d.1x1", ai, l);
-    if (!qm_model_linear_init(m, &L->w1x1, name, C, C, DL->w1x1, DL->b1x1, err, errlen))
+  snprintf(name, sizeof name, "%sa%d.l%d.mixin", prefix, ai, l);
+  if (!qm_model_linear_init(m, &L->mixin, name, L->Z, Q, DL->mixin_w, NULL, err, errlen))
+    return false;
+  if (!(L->wmix.w = qm_falloc((size_t)L->Z)))
+    goto oom;
+  if (L->has_1x1) {
+    snprintf(name, sizeof name, "%sa%d.l%d.1x1", prefix, ai, l);
+    if (!qm_model_linear_init(m, &L->w1x1, name, C, B, DL->w1x1, DL->b1x1, err, errlen))
       return false;
     L->w1x1.act_pool = 1; /* the fused layer uses the conv's scratch and this one at once */
-    snprintf(name, sizeof name, "a%d.l%d", ai, l);
-    if ((L->tap_layer = qm_model_add_layer(m, name, C)) < 0)
-      goto oom;
   }
-  snprintf(name, sizeof name, "a%d.head", ai);
-  if (!qm_model_linear_init(m, &A->head, name, D->head_size, C, D->head_w, D->head_b, err, errlen))
-    return false;
-  if ((A->tap_head = qm_model_add_layer(m, name, D->head_size)) < 0)
+  if (L->has_head1x1) {
+    snprintf(name, sizeof name, "%sa%d.l%d.head1x1", prefix, ai, l);
+    if (!qm_model_linear_init(m, &L->head1x1, name, D->head1x1_out, B, DL->head1x1_w, DL->head1x1_b,
+                              err, errlen))
+      return false;
+  }
+  for (int p = 0; p < QM_FILM_COUNT; ++p) {
+    wn_film *F = &L->film[p];
+    if (!(F->active = D->film[p].active))
+      continue;
+    F->shift = D->film[p].shift;
+    F->dim = DL->film[p].dim;
+    snprintf(name, sizeof name, "%sa%d.l%d.f.%s", prefix, ai, l, film_names[p]);
+    if (!qm_model_linear_init(m, &F->lin, name, (F->shift ? 2 : 1) * F->dim, Q, DL->film[p].w,
+                              DL->film[p].b, err, errlen))
+      return false;
+  }
+  if (D->film[QM_FILM_CONV_PRE].active && !(L->xin = qm_falloc((size_t)m->chunk * (size_t)C)))
     goto oom;
-  if (!(A->wrechannel.w = qm_falloc((size_t)C)))
-    goto oom;
-  A->gather = qm_falloc(chunk * (size_t)(K * C));
-  A->z = qm_falloc(chunk * (size_t)Z);
-  A->a = D->gated ? qm_falloc(chunk * (size_t)C) : NULL;
-  A->headacc = qm_falloc(chunk * (size_t)C);
-  A->headout = qm_falloc(chunk * (size_t)D->head_size);
-  A->out = qm_falloc(chunk * (size_t)C);
-  if (!A->gather || !A->z || (D->gated && !A->a) || !A->headacc || !A->headout || !A->out)
+  snprintf(name, sizeof name, "%sa%d.l%d", prefix, ai, l);
+  if ((L->tap_layer = qm_model_add_layer(m, name, C)) < 0)
     goto oom;
   return true;
 oom:
@@ -241,73 +360,230 @@ oom:
   return false;
 }
 
-bool qm_wavenet_build(qm_model *m, const qm_desc *d, char *err, size_t errlen)
+static bool build_array(qm_model *m, wn_array *A, const qm_wn_array *D, const char *prefix, int ai,
+                        char *err, size_t errlen)
+{
+  const int C = D->channels, B = D->bottleneck, Q = D->condition_size;
+  const int HO = D->head1x1 ? D->head1x1_out : B;
+  const size_t chunk = (size_t)m->chunk;
+  char name[48];
+  A->C = C;
+  A->B = B;
+  A->Q = Q;
+  A->HO = HO;
+  A->head_size = D->head_size;
+  A->layers = calloc((size_t)D->n_layers, sizeof *A->layers);
+  if (!A->layers)
+    goto oom;
+  A->n_layers = D->n_layers;
+
+  snprintf(name, sizeof name, "%sa%d.rechannel", prefix, ai);
+  if (!qm_model_linear_init(m, &A->rechannel, name, C, D->input_size, D->rechannel_w, NULL, err,
+                            errlen))
+    return false;
+  size_t gather = (size_t)D->head_kernel * (size_t)HO, zmax = 1, ssmax = 1;
+  for (int l = 0; l < D->n_layers; ++l) {
+    if (!build_layer(m, &A->layers[l], D, &D->layers[l], prefix, ai, l, err, errlen))
+      return false;
+    const wn_layer *L = &A->layers[l];
+    if ((size_t)L->K * (size_t)C > gather)
+      gather = (size_t)L->K * (size_t)C;
+    if ((size_t)L->Z > zmax)
+      zmax = (size_t)L->Z;
+    for (int p = 0; p < QM_FILM_COUNT; ++p)
+      if (L->film[p].active && (size_t)L->film[p].lin.out > ssmax)
+        ssmax = (size_t)L->film[p].lin.out;
+  }
+  snprintf(name, sizeof name, "%sa%d.head", prefix, ai);
+  if (!qm_model_linear_init(m, &A->head, name, D->head_size, D->head_kernel * HO, D->head_w,
+                            D->head_b, err, errlen))
+    return false;
+  if ((A->tap_head = qm_model_add_layer(m, name, D->head_size)) < 0)
+    goto oom;
+  if (D->head_kernel > 1 &&
+      !hist_init(&A->headhist, HO, D->head_kernel, D->head_dilation, m->chunk))
+    goto oom;
+  if (!(A->wrechannel.w = qm_falloc((size_t)C)))
+    goto oom;
+  /* Scratch only where some layer reads it: an A1 array allocates what
+     it always did (the plugin's per-instance memory is tested). */
+  bool general = false, gated = false, any_film = false;
+  for (int l = 0; l < A->n_layers; ++l) {
+    general = general || !A->layers[l].a1_form;
+    gated = gated || A->layers[l].gating != QM_GATING_NONE;
+  }
+  for (int p = 0; p < QM_FILM_COUNT; ++p)
+    any_film = any_film || D->film[p].active;
+  const bool need_a = general || gated, need_mix = D->film[QM_FILM_MIXIN_POST].active,
+             need_condf = D->film[QM_FILM_MIXIN_PRE].active, need_l1 = general && D->layer1x1;
+  A->gather = qm_falloc(chunk * gather);
+  A->z = qm_falloc(chunk * zmax);
+  A->a = need_a ? qm_falloc(chunk * (size_t)B) : NULL;
+  A->mix = need_mix ? qm_falloc(chunk * zmax) : NULL;
+  A->ss = any_film ? qm_falloc(chunk * ssmax) : NULL;
+  A->condf = need_condf ? qm_falloc(chunk * (size_t)Q) : NULL;
+  A->l1 = need_l1 ? qm_falloc(chunk * (size_t)C) : NULL;
+  A->h1 = D->head1x1 ? qm_falloc(chunk * (size_t)D->head1x1_out) : NULL;
+  A->headacc = qm_falloc(chunk * (size_t)HO);
+  A->headout = qm_falloc(chunk * (size_t)D->head_size);
+  A->out = qm_falloc(chunk * (size_t)C);
+  if (!A->gather || !A->z || (need_a && !A->a) || (need_mix && !A->mix) || (any_film && !A->ss) ||
+      (need_condf && !A->condf) || (need_l1 && !A->l1) || (D->head1x1 && !A->h1) || !A->headacc ||
+      !A->headout || !A->out)
+    goto oom;
+  return true;
+oom:
+  snprintf(err, errlen, "out of memory building the WaveNet");
+  return false;
+}
+
+static bool build_head(qm_model *m, qm_wavenet *wn, const qm_wn_post_head *H, const char *prefix,
+                       char *err, size_t errlen)
+{
+  wn->head_act = H->activation;
+  if (!(wn->head = calloc((size_t)H->n_convs, sizeof *wn->head)))
+    goto oom;
+  wn->n_head = H->n_convs;
+  size_t gather = 1;
+  for (int i = 0; i < H->n_convs; ++i) {
+    const qm_wn_head_conv *D = &H->convs[i];
+    wn_head_conv *K = &wn->head[i];
+    char name[48];
+    snprintf(name, sizeof name, "%shead%d", prefix, i);
+    if (!qm_model_linear_init(m, &K->lin, name, D->out, D->kernel_size * D->in, D->w, D->b, err,
+                              errlen))
+      return false;
+    if ((K->tap = qm_model_add_layer(m, name, D->out)) < 0 ||
+        !hist_init(&K->in, D->in, D->kernel_size, 1, m->chunk))
+      goto oom;
+    if ((size_t)D->kernel_size * (size_t)D->in > gather)
+      gather = (size_t)D->kernel_size * (size_t)D->in;
+  }
+  if (!(wn->head_gather = qm_falloc((size_t)m->chunk * gather)))
+    goto oom;
+  return true;
+oom:
+  snprintf(err, errlen, "out of memory building the WaveNet");
+  return false;
+}
+
+static void free_net(qm_wavenet *wn);
+
+/** A WaveNet and its condition_dsp; prefix names their linears and taps. */
+static qm_wavenet *build_net(qm_model *m, const qm_wavenet_desc *d, const char *prefix, char *err,
+                             size_t errlen)
 {
   qm_wavenet *wn = calloc(1, sizeof *wn);
   if (!wn) {
     snprintf(err, errlen, "out of memory");
-    return false;
+    return NULL;
   }
-  m->wn = wn;
-  wn->head_scale = d->wavenet.head_scale;
-  wn->arrays = calloc((size_t)d->wavenet.n_arrays, sizeof *wn->arrays);
-  if (!wn->arrays) {
-    snprintf(err, errlen, "out of memory");
-    return false;
+  wn->head_scale = d->head_scale;
+  wn->out_channels = d->out_channels;
+  int cond_channels = d->in_channels;
+  if (d->condition_dsp) {
+    char sub[48];
+    snprintf(sub, sizeof sub, "%scond.", prefix);
+    if (d->condition_dsp->arch != QM_ARCH_WAVENET ||
+        !(wn->cond = build_net(m, &d->condition_dsp->wavenet, sub, err, errlen)))
+      goto fail;
+    cond_channels = wn->cond->out_channels;
+    if (!(wn->condbuf = qm_falloc((size_t)m->chunk * (size_t)cond_channels)))
+      goto oom;
   }
-  wn->n_arrays = d->wavenet.n_arrays;
+  if (!(wn->arrays = calloc((size_t)d->n_arrays, sizeof *wn->arrays)))
+    goto oom;
+  wn->n_arrays = d->n_arrays;
   for (int a = 0; a < wn->n_arrays; ++a) {
-    const qm_wn_array *D = &d->wavenet.arrays[a];
+    const qm_wn_array *D = &d->arrays[a], *P = a ? &d->arrays[a - 1] : NULL;
+    const int HO = D->head1x1 ? D->head1x1_out : D->bottleneck;
     /* The loader checks these; the engine relies on them, so re-check. */
-    if (D->condition_size != 1 || (a == 0 && D->input_size != 1) ||
-        (a > 0 && (D->input_size != d->wavenet.arrays[a - 1].channels ||
-                   d->wavenet.arrays[a - 1].head_size != D->channels)) ||
-        (a == wn->n_arrays - 1 && D->head_size != 1)) {
+    if (D->condition_size != cond_channels || (!P && D->input_size != d->in_channels) ||
+        (P && (D->input_size != P->channels || P->head_size != HO))) {
       snprintf(err, errlen, "inconsistent layer array shapes");
-      return false;
+      goto fail;
     }
-    if (!build_array(m, &wn->arrays[a], D, a, err, errlen))
-      return false;
+    if (!build_array(m, &wn->arrays[a], D, prefix, a, err, errlen))
+      goto fail;
   }
-  return true;
+  if (d->head.n_convs && !build_head(m, wn, &d->head, prefix, err, errlen))
+    goto fail;
+  return wn;
+oom:
+  snprintf(err, errlen, "out of memory building the WaveNet");
+fail:
+  free_net(wn);
+  return NULL;
 }
 
-void qm_wavenet_free(qm_model *m)
+bool qm_wavenet_build(qm_model *m, const qm_desc *d, char *err, size_t errlen)
 {
-  qm_wavenet *wn = m->wn;
+  if (d->wavenet.out_channels != 1 || d->wavenet.in_channels != 1) {
+    snprintf(err, errlen, "only mono WaveNets (1 input, 1 output) can be played");
+    return false;
+  }
+  m->wn = build_net(m, &d->wavenet, "", err, errlen);
+  return m->wn != NULL;
+}
+
+static void free_net(qm_wavenet *wn)
+{
   if (!wn)
     return;
   for (int a = 0; a < wn->n_arrays; ++a) {
     wn_array *A = &wn->arrays[a];
     for (int l = 0; l < A->n_layers; ++l) {
-      free(A->layers[l].hist);
-      free_int8_history(&A->layers[l].hq);
-      free_derived(&A->layers[l], A->K);
-      qm_linear_release(&A->layers[l].conv);
-      qm_linear_release(&A->layers[l].mixin);
-      qm_linear_release(&A->layers[l].w1x1);
-      free(A->layers[l].wmix.w);
-      free_warm(&A->layers[l]);
+      wn_layer *L = &A->layers[l];
+      free(L->hist);
+      free(L->xin);
+      free_int8_history(&L->hq);
+      free_derived(L, L->K);
+      qm_linear_release(&L->conv);
+      qm_linear_release(&L->mixin);
+      qm_linear_release(&L->w1x1);
+      qm_linear_release(&L->head1x1);
+      for (int p = 0; p < QM_FILM_COUNT; ++p)
+        qm_linear_release(&L->film[p].lin);
+      free(L->wmix.w);
+      free_warm(L);
     }
     free(A->layers);
     free(A->wrechannel.w);
     qm_linear_release(&A->rechannel);
     qm_linear_release(&A->head);
+    hist_free(&A->headhist);
     free(A->gather);
     free(A->z);
     free(A->a);
+    free(A->mix);
+    free(A->ss);
+    free(A->condf);
+    free(A->l1);
+    free(A->h1);
     free(A->headacc);
     free(A->headout);
     free(A->out);
   }
   free(wn->arrays);
+  for (int i = 0; i < wn->n_head; ++i) {
+    qm_linear_release(&wn->head[i].lin);
+    hist_free(&wn->head[i].in);
+  }
+  free(wn->head);
+  free(wn->head_gather);
+  free_net(wn->cond);
+  free(wn->condbuf);
   free(wn);
+}
+
+void qm_wavenet_free(qm_model *m)
+{
+  free_net(m->wn);
   m->wn = NULL;
 }
 
-void qm_wavenet_reset(qm_model *m)
+static void reset_net(qm_model *m, qm_wavenet *wn)
 {
-  qm_wavenet *wn = m->wn;
   for (int a = 0; a < wn->n_arrays; ++a) {
     wn_array *A = &wn->arrays[a];
     for (int l = 0; l < A->n_layers; ++l) {
@@ -322,8 +598,15 @@ void qm_wavenet_reset(qm_model *m)
       L->wmix.ok = false;
     }
     A->wrechannel.ok = false;
+    hist_reset(&A->headhist);
   }
+  for (int i = 0; i < wn->n_head; ++i)
+    hist_reset(&wn->head[i].in);
+  if (wn->cond)
+    reset_net(m, wn->cond);
 }
+
+void qm_wavenet_reset(qm_model *m) { reset_net(m, m->wn); }
 
 /** Make room for n new frames after pos, keeping the lookback before it. */
 static void make_room(wn_layer *L, int C, int n)
@@ -424,7 +707,7 @@ static qk_wavenet_layer int8_layer_spec(const wn_array *A, wn_layer *L)
 {
   qk_wavenet_layer spec = {
       .C = A->C,
-      .taps = A->K,
+      .taps = L->K,
       .dilation = L->dilation,
       .conv = L->conv.W,
       .conv_bias = L->conv.bias,
@@ -441,7 +724,7 @@ static qk_wavenet_layer int8_layer_spec(const wn_array *A, wn_layer *L)
 
 /**
    Whether layer L runs as one int8 WaveNet layer (kernels' fused form
-   where the ISA has one): the plain tanh layer with int8 dynamic
+   where the ISA has one): the plain A1 tanh layer with int8 dynamic
    activations on both matrices, nothing observing them (a calibration
    pass sees every linear's input) and the kernels' tanh (fast
    activations): the layer then runs qk_tanh_int8, whose output is
@@ -451,8 +734,9 @@ static qk_wavenet_layer int8_layer_spec(const wn_array *A, wn_layer *L)
 */
 static bool int8_layer(const qm_model *m, const wn_array *A, wn_layer *L)
 {
-  if (!L->hq.codes || A->gated || A->act != QM_NONLIN_TANH || !m->fast ||
-      L->conv.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->conv.observe ||
+  (void)A;
+  if (!L->hq.codes || !L->a1_form || L->gating != QM_GATING_NONE || L->act.type != QM_NONLIN_TANH ||
+      !m->fast || L->conv.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->conv.observe ||
       L->w1x1.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->w1x1.observe || !is_rank1(&L->mixin) ||
       L->mixin.observe)
     return false;
@@ -478,12 +762,10 @@ static void run_layer_int8(wn_array *A, wn_layer *L, const float *x, const float
   qk_wavenet_layer_s8(&spec, x, &hq, cond, n, A->headacc, next, &scratch);
 }
 
-/** Every other layer: the linears, activation and sums one after another. */
-static void run_layer_steps(qm_model *m, wn_array *A, wn_layer *L, const float *x,
-                            const float *cond, int n, float *next)
+/** z = the dilated conv of the history ending at x (frames at x .. x + n). */
+static void apply_conv(wn_array *A, wn_layer *L, const float *x, int n)
 {
-  const int C = A->C, Z = A->Z, K = A->K, KC = K * C;
-  const size_t nc = (size_t)n * (size_t)C;
+  const int C = A->C, Z = L->Z, K = L->K;
   if (K == 1) {
     qm_linear_apply(&L->conv, x, C, n, A->z, Z, 0);
   } else if (L->conv.act_mode == QM_LINEAR_ACT_S8_DYNAMIC && !L->conv.observe) {
@@ -492,18 +774,37 @@ static void run_layer_steps(qm_model *m, wn_array *A, wn_layer *L, const float *
                          (ptrdiff_t)L->dilation * C, n, A->gather, A->z, Z, 0);
   } else {
     gather_taps(A->gather, x, n, C, K, L->dilation);
-    qm_linear_apply(&L->conv, A->gather, KC, n, A->z, Z, 0);
+    qm_linear_apply(&L->conv, A->gather, K * C, n, A->z, Z, 0);
   }
-  apply_single_input(&L->mixin, &L->wmix, cond, n, A->z, Z, QK_ACCUMULATE);
+}
+
+/** Y (+)= mixin(condition), the rank-1 form for a single condition channel. */
+static void apply_mixin(wn_array *A, wn_layer *L, const float *cond, int n, float *y,
+                        unsigned flags)
+{
+  if (A->Q == 1)
+    apply_single_input(&L->mixin, &L->wmix, cond, n, y, L->Z, flags);
+  else
+    qm_linear_apply(&L->mixin, cond, A->Q, n, y, L->Z, flags);
+}
+
+/** An A1 layer: the linears, activation and sums one after another. */
+static void run_layer_steps(qm_model *m, wn_array *A, wn_layer *L, const float *x,
+                            const float *cond, int n, float *next)
+{
+  const int C = A->C, Z = L->Z;
+  const size_t nc = (size_t)n * (size_t)C;
+  apply_conv(A, L, x, n);
+  apply_mixin(A, L, cond, n, A->z, QK_ACCUMULATE);
 
   const float *a;
-  if (!A->gated) {
-    qm_activate(A->act, m->fast, A->z, nc);
+  if (L->gating == QM_GATING_NONE) {
+    qm_activation_apply(&L->act, m->fast, A->z, (size_t)n, Z);
     a = A->z;
   } else {
     for (int f = 0; f < n; ++f) {
       float *z = A->z + (size_t)f * Z, *af = A->a + (size_t)f * C;
-      qm_activate(A->act, m->fast, z, (size_t)C);
+      qm_activation_apply(&L->act, m->fast, z, 1, C);
       qm_sigmoid_v(m->fast, z + C, z + C, (size_t)C);
       for (int c = 0; c < C; ++c)
         af[c] = z[c] * z[C + c];
@@ -516,7 +817,132 @@ static void run_layer_steps(qm_model *m, wn_array *A, wn_layer *L, const float *
   qm_linear_apply(&L->w1x1, a, C, n, next, C, QK_ACCUMULATE);
 }
 
-static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const float *cond, int n)
+/**
+   FiLM: y = x * scale + shift per channel, scale and shift (rows dim and
+   2*dim of F's linear) from the condition; y may be x.
+*/
+static void film_apply(wn_array *A, wn_film *F, const float *cond, const float *x, int ldx,
+                       float *y, int ldy, int n)
+{
+  const int rows = F->lin.out, dim = F->dim;
+  qm_linear_apply(&F->lin, cond, A->Q, n, A->ss, rows, 0);
+  for (int f = 0; f < n; ++f) {
+    const float *s = A->ss + (size_t)f * (size_t)rows, *xf = x + (size_t)f * (size_t)ldx;
+    float *yf = y + (size_t)f * (size_t)ldy;
+    if (F->shift)
+      for (int c = 0; c < dim; ++c)
+        yf[c] = xf[c] * s[c] + s[dim + c];
+    else
+      for (int c = 0; c < dim; ++c)
+        yf[c] = xf[c] * s[c];
+  }
+}
+
+/**
+   Any other layer, in NeuralAmpModelerCore's order (Layer::Process):
+   conv (FiLM before and after), input_mixin (FiLM before and after), z =
+   their sum, FiLM, activation / gating / blending into a, FiLM, head1x1
+   (FiLM) or a into the head, layer1x1 into the residual. NAM applies
+   layer1x1_post_film in blended layers only; so does this.
+*/
+static void run_layer_general(qm_model *m, wn_array *A, wn_layer *L, const float *x,
+                              const float *cond, int n, float *next)
+{
+  const int C = A->C, B = A->B, Z = L->Z;
+  wn_film *film = L->film;
+  float *convin = L->hist + (size_t)L->pos * (size_t)C;
+  if (film[QM_FILM_CONV_PRE].active)
+    film_apply(A, &film[QM_FILM_CONV_PRE], cond, x, C, convin, C, n);
+  apply_conv(A, L, convin, n);
+  if (film[QM_FILM_CONV_POST].active)
+    film_apply(A, &film[QM_FILM_CONV_POST], cond, A->z, Z, A->z, Z, n);
+
+  const float *c = cond;
+  if (film[QM_FILM_MIXIN_PRE].active) {
+    film_apply(A, &film[QM_FILM_MIXIN_PRE], cond, cond, A->Q, A->condf, A->Q, n);
+    c = A->condf;
+  }
+  if (film[QM_FILM_MIXIN_POST].active) {
+    apply_mixin(A, L, c, n, A->mix, 0);
+    film_apply(A, &film[QM_FILM_MIXIN_POST], cond, A->mix, Z, A->mix, Z, n);
+    for (size_t i = 0; i < (size_t)n * (size_t)Z; ++i)
+      A->z[i] += A->mix[i];
+  } else {
+    apply_mixin(A, L, c, n, A->z, QK_ACCUMULATE);
+  }
+  if (film[QM_FILM_ACTIVATION_PRE].active)
+    film_apply(A, &film[QM_FILM_ACTIVATION_PRE], cond, A->z, Z, A->z, Z, n);
+
+  float *a = A->a;
+  if (L->gating == QM_GATING_NONE) {
+    qm_activation_apply(&L->act, m->fast, A->z, (size_t)n, Z);
+    memcpy(a, A->z, (size_t)n * (size_t)B * sizeof(float));
+  } else {
+    for (int f = 0; f < n; ++f) {
+      float *z = A->z + (size_t)f * Z, *af = a + (size_t)f * B;
+      if (L->gating == QM_GATING_BLENDED)
+        memcpy(af, z, (size_t)B * sizeof(float)); /* the value before activation */
+      qm_activation_apply(&L->act, m->fast, z, 1, B);
+      qm_activation_apply(&L->secondary, m->fast, z + B, 1, B);
+      if (L->gating == QM_GATING_GATED)
+        for (int k = 0; k < B; ++k)
+          af[k] = z[k] * z[B + k];
+      else
+        for (int k = 0; k < B; ++k) {
+          const float alpha = z[B + k];
+          af[k] = alpha * z[k] + (1.0f - alpha) * af[k];
+        }
+    }
+  }
+  if (film[QM_FILM_ACTIVATION_POST].active)
+    film_apply(A, &film[QM_FILM_ACTIVATION_POST], cond, a, B, a, B, n);
+
+  const size_t nh = (size_t)n * (size_t)A->HO;
+  if (L->has_head1x1) {
+    qm_linear_apply(&L->head1x1, a, B, n, A->h1, A->HO, 0);
+    if (film[QM_FILM_HEAD1X1_POST].active)
+      film_apply(A, &film[QM_FILM_HEAD1X1_POST], cond, A->h1, A->HO, A->h1, A->HO, n);
+    for (size_t i = 0; i < nh; ++i)
+      A->headacc[i] += A->h1[i];
+  } else {
+    for (size_t i = 0; i < nh; ++i)
+      A->headacc[i] += a[i];
+  }
+
+  const size_t nc = (size_t)n * (size_t)C;
+  if (L->has_1x1) {
+    qm_linear_apply(&L->w1x1, a, B, n, A->l1, C, 0);
+    if (L->gating == QM_GATING_BLENDED && film[QM_FILM_LAYER1X1_POST].active)
+      film_apply(A, &film[QM_FILM_LAYER1X1_POST], cond, A->l1, C, A->l1, C, n);
+    for (size_t i = 0; i < nc; ++i)
+      next[i] = x[i] + A->l1[i];
+  } else {
+    memmove(next, x, nc * sizeof(float));
+  }
+}
+
+/** headout = the head conv of the accumulated head (its history when K > 1). */
+static void run_array_head(wn_array *A, int n)
+{
+  wn_hist *h = &A->headhist;
+  if (!h->hist) {
+    qm_linear_apply(&A->head, A->headacc, A->HO, n, A->headout, A->head_size, 0);
+    return;
+  }
+  hist_make_room(h, n);
+  float *at = hist_at(h);
+  memcpy(at, A->headacc, (size_t)n * (size_t)A->HO * sizeof(float));
+  gather_taps(A->gather, at, n, A->HO, h->K, h->dilation);
+  qm_linear_apply(&A->head, A->gather, h->K * A->HO, n, A->headout, A->head_size, 0);
+  h->pos += n;
+}
+
+/**
+   One array on a batch: `in` is the model's input (first array) and `cond`
+   the condition every layer reads (the input again without condition_dsp).
+*/
+static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const float *in,
+                      const float *cond, int n)
 {
   const int C = A->C;
   const size_t nc = (size_t)n * (size_t)C;
@@ -524,23 +950,26 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
   for (int l = 0; l < A->n_layers; ++l)
     make_room(&A->layers[l], C, n);
 
-  /* Array input: the mono condition for the first array, else the residual
+  /* Array input: the mono input for the first array, else the residual
      stream of the previous one. */
   wn_layer *L0 = &A->layers[0];
   if (prev)
     qm_linear_apply(&A->rechannel, prev->out, prev->C, n, batch_input(L0, C), C, 0);
   else
-    apply_single_input(&A->rechannel, &A->wrechannel, cond, n, batch_input(L0, C), C, 0);
+    apply_single_input(&A->rechannel, &A->wrechannel, in, n, batch_input(L0, C), C, 0);
+  const size_t nh = (size_t)n * (size_t)A->HO;
   if (prev)
-    memcpy(A->headacc, prev->headout, nc * sizeof(float)); /* prev head_size == C */
+    memcpy(A->headacc, prev->headout, nh * sizeof(float)); /* prev head_size == HO */
   else
-    memset(A->headacc, 0, nc * sizeof(float));
+    memset(A->headacc, 0, nh * sizeof(float));
 
   for (int l = 0; l < A->n_layers; ++l) {
     wn_layer *L = &A->layers[l];
     const float *x = batch_input(L, C);
     float *next = l + 1 < A->n_layers ? batch_input(&A->layers[l + 1], C) : A->out;
-    if (int8_layer(m, A, L))
+    if (!L->a1_form)
+      run_layer_general(m, A, L, x, cond, n, next);
+    else if (int8_layer(m, A, L))
       run_layer_int8(A, L, x, cond, n, next);
     else if (!L->int8_only)
       run_layer_steps(m, A, L, x, cond, n, next);
@@ -549,21 +978,61 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
       memcpy(next, x, nc * sizeof(float));
     qm_tap(m, L->tap_layer, next, C, C, n);
   }
-  qm_linear_apply(&A->head, A->headacc, C, n, A->headout, A->head_size, 0);
+  run_array_head(A, n);
   qm_tap(m, A->tap_head, A->headout, A->head_size, A->head_size, n);
   for (int l = 0; l < A->n_layers; ++l)
     A->layers[l].pos += n;
 }
 
-void qm_wavenet_run(qm_model *m, const float *x, float *y, int n)
+/** The post-stack head: act then conv, per conv, from head_scale * h. */
+static void run_post_head(qm_model *m, qm_wavenet *wn, const float *h, int n, float *y)
 {
-  qm_wavenet *wn = m->wn;
-  for (int a = 0; a < wn->n_arrays; ++a)
-    run_array(m, &wn->arrays[a], a ? &wn->arrays[a - 1] : NULL, x, n);
-  const float *h = wn->arrays[wn->n_arrays - 1].headout; /* head_size 1 */
-  for (int f = 0; f < n; ++f)
-    y[f] = wn->head_scale * h[f];
+  for (int i = 0; i < wn->n_head; ++i) {
+    wn_head_conv *K = &wn->head[i];
+    wn_hist *in = &K->in;
+    hist_make_room(in, n);
+    float *at = hist_at(in);
+    if (i == 0)
+      for (size_t k = 0; k < (size_t)n * (size_t)in->C; ++k)
+        at[k] = wn->head_scale * h[k];
+    qm_activation_apply(&wn->head_act, m->fast, at, (size_t)n, in->C);
+    float *out = y;
+    if (i + 1 < wn->n_head) {
+      hist_make_room(&wn->head[i + 1].in, n);
+      out = hist_at(&wn->head[i + 1].in);
+    }
+    if (in->K == 1) {
+      qm_linear_apply(&K->lin, at, in->C, n, out, K->lin.out, 0);
+    } else {
+      gather_taps(wn->head_gather, at, n, in->C, in->K, 1);
+      qm_linear_apply(&K->lin, wn->head_gather, in->K * in->C, n, out, K->lin.out, 0);
+    }
+    qm_tap(m, K->tap, out, K->lin.out, K->lin.out, n);
+    in->pos += n;
+  }
 }
+
+/** y[n][out_channels] = the net on x[n] (mono). */
+static void run_net(qm_model *m, qm_wavenet *wn, const float *x, float *y, int n)
+{
+  const float *cond = x;
+  if (wn->cond) {
+    run_net(m, wn->cond, x, wn->condbuf, n);
+    cond = wn->condbuf;
+  }
+  for (int a = 0; a < wn->n_arrays; ++a)
+    run_array(m, &wn->arrays[a], a ? &wn->arrays[a - 1] : NULL, x, cond, n);
+  const wn_array *last = &wn->arrays[wn->n_arrays - 1];
+  if (wn->n_head) {
+    run_post_head(m, wn, last->headout, n, y);
+    return;
+  }
+  const size_t nh = (size_t)n * (size_t)last->head_size;
+  for (size_t i = 0; i < nh; ++i)
+    y[i] = wn->head_scale * last->headout[i];
+}
+
+void qm_wavenet_run(qm_model *m, const float *x, float *y, int n) { run_net(m, m->wn, x, y, n); }
 
 /** Columns [from, from + n) of a's int8 history to [to, to + n) of b's (same ld). */
 static void copy_int8_columns(qk_act_s8 *b, int to, const qk_act_s8 *a, int from, int n)
@@ -574,40 +1043,49 @@ static void copy_int8_columns(qk_act_s8 *b, int to, const qk_act_s8 *a, int from
   memcpy(b->sums + to, a->sums + from, (size_t)n * sizeof(int32_t));
 }
 
-/**
-   The only streaming state of a WaveNet is each layer's input history: the
-   `lookback` frames before pos are all a later batch reads. They go to the
-   start of dst's buffer (dst->pos = lookback, the reset position), so the
-   two models may have different chunk sizes. An int8 layer's int8
-   history is rebuilt from those floats (each frame quantized on its own,
-   exactly as the run would have; no allocation). Everything else (gather,
-   z, head accumulators) is per-batch scratch.
-
-   An int8_only layer keeps no float lookback: from another int8_only layer
-   its int8 columns are copied as they are (exact); into a layer that needs
-   floats they are dequantized (code * scale per frame), which is close to
-   but not bit for bit the float history the source saw. The plugin copies
-   from a variant only when the reference has been idle (no meter, no UI).
-*/
-bool qm_wavenet_copy_state(qm_model *dst, const qm_model *src)
+/** The lookback of h from s into d (same shapes), at d's reset position. */
+static void hist_copy(wn_hist *d, const wn_hist *s)
 {
-  const qm_wavenet *s = src->wn;
-  qm_wavenet *d = dst->wn;
-  if (!s || !d || s->n_arrays != d->n_arrays)
+  if (!d->hist)
+    return;
+  d->pos = d->lookback;
+  memcpy(d->hist, s->hist + (size_t)(s->pos - s->lookback) * (size_t)s->C,
+         (size_t)s->lookback * (size_t)s->C * sizeof(float));
+}
+
+static bool same_hist(const wn_hist *a, const wn_hist *b)
+{
+  return (a->hist != NULL) == (b->hist != NULL) && a->C == b->C && a->lookback == b->lookback;
+}
+
+static bool same_shape(const qm_wavenet *s, const qm_wavenet *d)
+{
+  if (!s || !d)
+    return s == d;
+  if (s->n_arrays != d->n_arrays || s->n_head != d->n_head || !same_shape(s->cond, d->cond))
     return false;
   for (int a = 0; a < s->n_arrays; ++a) {
     const wn_array *SA = &s->arrays[a];
     const wn_array *DA = &d->arrays[a];
-    if (SA->C != DA->C || SA->K != DA->K || SA->n_layers != DA->n_layers)
+    if (SA->C != DA->C || SA->n_layers != DA->n_layers || !same_hist(&SA->headhist, &DA->headhist))
       return false;
     for (int l = 0; l < SA->n_layers; ++l)
       if (SA->layers[l].lookback != DA->layers[l].lookback)
         return false;
   }
+  for (int i = 0; i < s->n_head; ++i)
+    if (!same_hist(&s->head[i].in, &d->head[i].in))
+      return false;
+  return true;
+}
+
+static void copy_net(qm_model *dst, qm_wavenet *d, const qm_wavenet *s)
+{
   for (int a = 0; a < s->n_arrays; ++a) {
     const wn_array *SA = &s->arrays[a];
     wn_array *DA = &d->arrays[a];
     const size_t C = (size_t)SA->C;
+    hist_copy(&DA->headhist, &SA->headhist);
     for (int l = 0; l < SA->n_layers; ++l) {
       const wn_layer *SL = &SA->layers[l];
       wn_layer *DL = &DA->layers[l];
@@ -634,6 +1112,33 @@ bool qm_wavenet_copy_state(qm_model *dst, const qm_model *src)
         qk_quantize_act_dynamic(DL->hist, (int)C, (int)C, lb, &DL->hq);
     }
   }
+  for (int i = 0; i < s->n_head; ++i)
+    hist_copy(&d->head[i].in, &s->head[i].in);
+  if (s->cond)
+    copy_net(dst, d->cond, s->cond);
+}
+
+/**
+   The only streaming state of a WaveNet is each conv's input history (every
+   layer's, the array heads' and the post-stack head's with kernels > 1, and
+   the condition_dsp's): the `lookback` frames before pos are all a later
+   batch reads. They go to the start of dst's buffer (dst->pos = lookback,
+   the reset position), so the two models may have different chunk sizes.
+   An int8 layer's int8 history is rebuilt from those floats (each frame
+   quantized on its own, exactly as the run would have; no allocation).
+   Everything else (gather, z, head accumulators) is per-batch scratch.
+
+   An int8_only layer keeps no float lookback: from another int8_only layer
+   its int8 columns are copied as they are (exact); into a layer that needs
+   floats they are dequantized (code * scale per frame), which is close to
+   but not bit for bit the float history the source saw. The plugin copies
+   from a variant only when the reference has been idle (no meter, no UI).
+*/
+bool qm_wavenet_copy_state(qm_model *dst, const qm_model *src)
+{
+  if (!src->wn || !dst->wn || !same_shape(src->wn, dst->wn))
+    return false;
+  copy_net(dst, dst->wn, src->wn);
   return true;
 }
 
@@ -654,7 +1159,56 @@ static bool same_column(const qk_act_s8 *hq, int f)
 }
 
 /**
-   The prewarmed state is each layer's lookback frames, as copy_state
+   The lb float frames at src, kept in *warm: one frame when all lb are
+   the same bits, else all of them. False when out of memory.
+*/
+static bool save_float_frames(const float *src, int lb, size_t C, float **warm, int *warm_frames,
+                              bool *finite)
+{
+  int frames = 1;
+  for (int f = 1; f < lb && frames == 1; ++f)
+    if (memcmp(src + (size_t)f * C, src, C * sizeof(float)))
+      frames = lb;
+  if (!(*warm = malloc((size_t)frames * C * sizeof(float))))
+    return false;
+  memcpy(*warm, src, (size_t)frames * C * sizeof(float));
+  for (size_t i = 0; i < (size_t)frames * C; ++i)
+    *finite = *finite && isfinite((*warm)[i]);
+  *warm_frames = frames;
+  return true;
+}
+
+static void load_float_frames(float *dst, int lb, size_t C, const float *warm, int warm_frames)
+{
+  if (warm_frames == lb)
+    memcpy(dst, warm, (size_t)lb * C * sizeof(float));
+  else
+    for (int f = 0; f < lb; ++f)
+      memcpy(dst + (size_t)f * C, warm, C * sizeof(float));
+}
+
+static bool hist_save_warm(wn_hist *h, bool *finite)
+{
+  free(h->warm);
+  h->warm = NULL;
+  h->warm_frames = 0;
+  if (!h->hist || h->lookback == 0)
+    return true;
+  return save_float_frames(h->hist + (size_t)(h->pos - h->lookback) * (size_t)h->C, h->lookback,
+                           (size_t)h->C, &h->warm, &h->warm_frames, finite);
+}
+
+static void hist_load_warm(wn_hist *h)
+{
+  if (!h->hist)
+    return;
+  h->pos = h->lookback;
+  if (h->lookback > 0)
+    load_float_frames(h->hist, h->lookback, (size_t)h->C, h->warm, h->warm_frames);
+}
+
+/**
+   The prewarmed state is each conv's lookback frames, as copy_state
    takes them (the int8 columns of an int8_only layer). After a prewarm of
    silence at least as long as the receptive field, every layer's input is
    the same vector frame after frame (the zero-input steady state), so a
@@ -663,21 +1217,21 @@ static bool same_column(const qk_act_s8 *hq, int f)
    instead of 2,046 each); any other layer keeps its whole lookback.
    Restoring writes the same bits either way.
 */
-bool qm_wavenet_save_warm(qm_model *m, bool *finite)
+static bool save_warm_net(qm_wavenet *wn, bool *finite)
 {
-  qm_wavenet *wn = m->wn;
-  *finite = true;
   for (int a = 0; a < wn->n_arrays; ++a) {
     wn_array *A = &wn->arrays[a];
     const size_t C = (size_t)A->C;
+    if (!hist_save_warm(&A->headhist, finite))
+      return false;
     for (int l = 0; l < A->n_layers; ++l) {
       wn_layer *L = &A->layers[l];
       free_warm(L);
       const int lb = L->lookback, from = L->pos - lb;
       if (lb == 0)
         continue;
-      int frames = 1;
       if (L->int8_only) {
+        int frames = 1;
         const qk_act_s8 v = int8_history_at(&L->hq, from);
         for (int f = 1; f < lb && frames == 1; ++f)
           if (!same_column(&v, f))
@@ -687,29 +1241,31 @@ bool qm_wavenet_save_warm(qm_model *m, bool *finite)
         copy_int8_columns(&L->warmq, 0, &L->hq, from, frames);
         for (int f = 0; f < frames; ++f)
           *finite = *finite && isfinite(L->warmq.scales[f]);
-      } else {
-        const float *src = L->hist + (size_t)from * C;
-        for (int f = 1; f < lb && frames == 1; ++f)
-          if (memcmp(src + (size_t)f * C, src, C * sizeof(float)))
-            frames = lb;
-        if (!(L->warm = malloc((size_t)frames * C * sizeof(float))))
-          return false;
-        memcpy(L->warm, src, (size_t)frames * C * sizeof(float));
-        for (size_t i = 0; i < (size_t)frames * C; ++i)
-          *finite = *finite && isfinite(L->warm[i]);
+        L->warm_frames = frames;
+      } else if (!save_float_frames(L->hist + (size_t)from * C, lb, C, &L->warm, &L->warm_frames,
+                                    finite)) {
+        return false;
       }
-      L->warm_frames = frames;
     }
   }
-  return true;
+  for (int i = 0; i < wn->n_head; ++i)
+    if (!hist_save_warm(&wn->head[i].in, finite))
+      return false;
+  return !wn->cond || save_warm_net(wn->cond, finite);
 }
 
-void qm_wavenet_load_warm(qm_model *m)
+bool qm_wavenet_save_warm(qm_model *m, bool *finite)
 {
-  qm_wavenet *wn = m->wn;
+  *finite = true;
+  return save_warm_net(m->wn, finite);
+}
+
+static void load_warm_net(qm_model *m, qm_wavenet *wn)
+{
   for (int a = 0; a < wn->n_arrays; ++a) {
     wn_array *A = &wn->arrays[a];
     const size_t C = (size_t)A->C;
+    hist_load_warm(&A->headhist);
     for (int l = 0; l < A->n_layers; ++l) {
       wn_layer *L = &A->layers[l];
       const int lb = L->lookback;
@@ -724,16 +1280,18 @@ void qm_wavenet_load_warm(qm_model *m)
             copy_int8_columns(&L->hq, f, &L->warmq, 0, 1);
         continue;
       }
-      if (L->warm_frames == lb)
-        memcpy(L->hist, L->warm, (size_t)lb * C * sizeof(float));
-      else
-        for (int f = 0; f < lb; ++f)
-          memcpy(L->hist + (size_t)f * C, L->warm, C * sizeof(float));
+      load_float_frames(L->hist, lb, C, L->warm, L->warm_frames);
       if (int8_layer(m, A, L))
         qk_quantize_act_dynamic(L->hist, (int)C, (int)C, lb, &L->hq);
     }
   }
+  for (int i = 0; i < wn->n_head; ++i)
+    hist_load_warm(&wn->head[i].in);
+  if (wn->cond)
+    load_warm_net(m, wn->cond);
 }
+
+void qm_wavenet_load_warm(qm_model *m) { load_warm_net(m, m->wn); }
 
 /** Index of L in the model's linears, or -1. */
 static int linear_index(const qm_model *m, const qm_linear *L)
@@ -799,24 +1357,19 @@ static bool set_float_history(qm_model *m, wn_layer *L, int C, bool int8_only)
   return true;
 }
 
-/**
-   After quantization: per int8 layer, the fused form's prepared weights
-   where the ISA has one (decoded once here instead of on every call),
-   else the per-tap conv slices of the step-by-step form.
-*/
-bool qm_wavenet_prepare(qm_model *m, const qk_weights *const *w)
+static bool prepare_net(qm_model *m, qm_wavenet *wn, const qk_weights *const *w)
 {
-  qm_wavenet *wn = m->wn;
   for (int a = 0; a < wn->n_arrays; ++a) {
     wn_array *A = &wn->arrays[a];
     for (int l = 0; l < A->n_layers; ++l) {
       wn_layer *L = &A->layers[l];
-      free_derived(L, A->K);
+      free_derived(L, L->K);
       free_int8_history(&L->hq);
       if (!set_float_history(m, L, A->C, false))
         return false;
       const int i = linear_index(m, &L->conv);
-      if (i < 0 || !w || !w[i])
+      /* only an A1 layer of a mono condition can run the int8 form */
+      if (i < 0 || !w || !w[i] || !L->a1_form || A->Q != 1)
         continue;
       rank1_effective(&L->wmix, &L->mixin);
       const qk_wavenet_layer spec = int8_layer_spec(A, L);
@@ -845,30 +1398,54 @@ bool qm_wavenet_prepare(qm_model *m, const qk_weights *const *w)
         L->prepared = bytes ? aligned_alloc(64, (bytes + 63) / 64 * 64) : NULL;
         if (L->prepared)
           qk_wavenet_layer_s8_prepare(&spec, L->prepared);
-      } else if (A->K > 1) {
-        L->conv_taps = pack_conv_taps(w[i], A->C, A->K, m->isa);
+      } else if (L->K > 1) {
+        L->conv_taps = pack_conv_taps(w[i], A->C, L->K, m->isa);
       }
     }
   }
-  return true;
+  return !wn->cond || prepare_net(m, wn->cond, w);
 }
 
-void qm_wavenet_memory(const qm_model *m, qm_memory *mem)
+/**
+   After quantization: per int8 layer, the fused form's prepared weights
+   where the ISA has one (decoded once here instead of on every call),
+   else the per-tap conv slices of the step-by-step form.
+*/
+bool qm_wavenet_prepare(qm_model *m, const qk_weights *const *w)
 {
-  const qm_wavenet *wn = m->wn;
+  return prepare_net(m, m->wn, w);
+}
+
+static void hist_memory(const wn_hist *h, qm_memory *mem)
+{
+  if (!h->hist)
+    return;
+  mem->history_float += (size_t)h->frames * (size_t)h->C * sizeof(float);
+  mem->prewarm += (size_t)h->warm_frames * (size_t)h->C * sizeof(float);
+}
+
+static void memory_net(const qm_model *m, const qm_wavenet *wn, qm_memory *mem)
+{
   const size_t chunk = (size_t)m->chunk, F = sizeof(float);
-  mem->other += sizeof *wn + (size_t)wn->n_arrays * sizeof(wn_array);
+  mem->other += sizeof *wn + (size_t)wn->n_arrays * sizeof(wn_array) +
+                (size_t)wn->n_head * sizeof(wn_head_conv);
   for (int a = 0; a < wn->n_arrays; ++a) {
     const wn_array *A = &wn->arrays[a];
-    const size_t C = (size_t)A->C, Z = (size_t)A->Z, K = (size_t)A->K;
+    const size_t C = (size_t)A->C;
+    size_t gather = (size_t)A->head.in, zmax = 1, ssmax = 1;
     mem->other += (size_t)A->n_layers * sizeof(wn_layer);
-    mem->scratch += chunk * F * (K * C + Z + (A->a ? C : 0) + C + (size_t)A->head_size + C);
     mem->weights_derived += C * F; /* wrechannel */
     qm_linear_memory(&A->rechannel, mem);
     qm_linear_memory(&A->head, mem);
+    hist_memory(&A->headhist, mem);
     for (int l = 0; l < A->n_layers; ++l) {
       const wn_layer *L = &A->layers[l];
+      const size_t Z = (size_t)L->Z;
+      gather = gather > (size_t)L->conv.in ? gather : (size_t)L->conv.in;
+      zmax = zmax > Z ? zmax : Z;
       mem->history_float += (size_t)hist_frames(m, L) * C * F;
+      if (L->xin)
+        mem->scratch += chunk * C * F;
       if (L->hq.codes)
         mem->history_int8 += (size_t)L->frames * ((size_t)L->hq.ld + F + sizeof(int32_t));
       mem->prewarm += L->warmq.codes ? (size_t)L->warm_frames * ((size_t)L->warmq.ld + 2 * F)
@@ -877,30 +1454,63 @@ void qm_wavenet_memory(const qm_model *m, qm_memory *mem)
       if (L->prepared)
         mem->weights_derived +=
             qk_wavenet_layer_s8_prepared_size(&(qk_wavenet_layer){.C = A->C,
-                                                                  .taps = A->K,
+                                                                  .taps = L->K,
                                                                   .dilation = L->dilation,
                                                                   .conv = L->conv.W,
                                                                   .conv_bias = L->conv.bias,
                                                                   .mixin = L->wmix.w,
                                                                   .w1x1 = L->w1x1.W,
                                                                   .bias1x1 = L->w1x1.bias});
-      for (int t = 0; L->conv_taps && t < A->K; ++t)
+      for (int t = 0; L->conv_taps && t < L->K; ++t)
         mem->weights_derived += qk_packed_alloc_bytes(L->conv_taps[t]);
       qm_linear_memory(&L->conv, mem);
       qm_linear_memory(&L->mixin, mem);
       qm_linear_memory(&L->w1x1, mem);
+      qm_linear_memory(&L->head1x1, mem);
+      for (int p = 0; p < QM_FILM_COUNT; ++p) {
+        qm_linear_memory(&L->film[p].lin, mem);
+        ssmax = ssmax > (size_t)L->film[p].lin.out ? ssmax : (size_t)L->film[p].lin.out;
+      }
     }
+    /* gather, z, headacc, headout, out, and those only some arrays have */
+    mem->scratch += chunk * F *
+                    (gather + zmax + (size_t)A->HO + (size_t)A->head_size + C +
+                     (A->a ? (size_t)A->B : 0) + (A->mix ? zmax : 0) + (A->ss ? ssmax : 0) +
+                     (A->condf ? (size_t)A->Q : 0) + (A->l1 ? C : 0) + (A->h1 ? (size_t)A->HO : 0));
+  }
+  size_t head_gather = 0;
+  for (int i = 0; i < wn->n_head; ++i) {
+    qm_linear_memory(&wn->head[i].lin, mem);
+    hist_memory(&wn->head[i].in, mem);
+    if ((size_t)wn->head[i].lin.in > head_gather)
+      head_gather = (size_t)wn->head[i].lin.in;
+  }
+  mem->scratch += chunk * F * head_gather;
+  if (wn->cond) {
+    mem->scratch += chunk * F * (size_t)wn->cond->out_channels;
+    memory_net(m, wn->cond, mem);
   }
 }
 
+void qm_wavenet_memory(const qm_model *m, qm_memory *mem) { memory_net(m, m->wn, mem); }
+
+/** NeuralAmpModelerCore's count: 1 + each layer's and array head's
+    (K-1) * dilation + the post-stack head's K-1 per conv, plus what the
+    condition_dsp sees before. */
 static long long wavenet_receptive_field(const qm_desc *d)
 {
+  const qm_wavenet_desc *wn = &d->wavenet;
   long long rf = 1;
-  for (int a = 0; a < d->wavenet.n_arrays; ++a) {
-    const qm_wn_array *A = &d->wavenet.arrays[a];
+  for (int a = 0; a < wn->n_arrays; ++a) {
+    const qm_wn_array *A = &wn->arrays[a];
     for (int l = 0; l < A->n_layers; ++l)
-      rf += (long long)(A->kernel_size - 1) * A->layers[l].dilation;
+      rf += (long long)(A->layers[l].kernel_size - 1) * A->layers[l].dilation;
+    rf += (long long)(A->head_kernel - 1) * A->head_dilation;
   }
+  for (int i = 0; i < wn->head.n_convs; ++i)
+    rf += wn->head.convs[i].kernel_size - 1;
+  if (wn->condition_dsp)
+    rf += wavenet_receptive_field(wn->condition_dsp) - 1;
   return rf;
 }
 

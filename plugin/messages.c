@@ -173,6 +173,22 @@ static bool send_info(qt_plugin *self)
     lv2_atom_forge_string(f, nm, (uint32_t)strlen(nm));
   }
   lv2_atom_forge_pop(f, &tup);
+  lv2_atom_forge_key(f, u->qt_slimmable);
+  lv2_atom_forge_bool(f, M->n_steps > 1);
+  lv2_atom_forge_key(f, u->qt_slimSteps);
+  lv2_atom_forge_tuple(f, &tup);
+  for (int i = 0; i < M->n_steps; ++i) {
+    const qm_slim_step *st = &M->steps[i];
+    LV2_Atom_Forge_Frame one;
+    lv2_atom_forge_tuple(f, &one);
+    lv2_atom_forge_double(f, st->lo);
+    lv2_atom_forge_double(f, st->hi);
+    lv2_atom_forge_string(f, st->label, (uint32_t)strnlen(st->label, sizeof st->label));
+    lv2_atom_forge_long(f, (int64_t)st->weights);
+    lv2_atom_forge_double(f, st->macs_per_sample);
+    lv2_atom_forge_pop(f, &one);
+  }
+  lv2_atom_forge_pop(f, &tup);
   lv2_atom_forge_pop(f, &fr);
   return true;
 }
@@ -198,10 +214,13 @@ static bool send_sqnr(qt_plugin *self)
   const qt_variant *v = M->var_pending ? M->var_pending : M->var;
   if (!v->layer_sqnr)
     return true; /* nothing analysed (no map at build time): nothing to send */
-  int n = v->n_layers < M->n_layers ? v->n_layers : M->n_layers;
+  /** A smaller size of a slimmable model has layers of its own. */
+  const qm_model *named = v->slim_step != M->full_step && v->m ? v->m : M->ref;
+  int n_named = named == M->ref ? M->n_layers : qm_model_layer_count(named);
+  int n = v->n_layers < n_named ? v->n_layers : n_named;
   size_t need = 128 + (size_t)n * 4;
   for (int i = 0; i < n; ++i)
-    need += 16 + strlen(qm_model_layer_name(M->ref, i));
+    need += 16 + strlen(qm_model_layer_name(named, i));
   if (!room(self, need))
     return false;
   LV2_Atom_Forge *f = &self->forge;
@@ -211,7 +230,7 @@ static bool send_sqnr(qt_plugin *self)
   lv2_atom_forge_key(f, u->qt_layerNames);
   lv2_atom_forge_tuple(f, &tup);
   for (int i = 0; i < n; ++i) {
-    const char *nm = qm_model_layer_name(M->ref, i);
+    const char *nm = qm_model_layer_name(named, i);
     lv2_atom_forge_string(f, nm, (uint32_t)strlen(nm));
   }
   lv2_atom_forge_pop(f, &tup);

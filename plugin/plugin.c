@@ -83,6 +83,7 @@ static LV2_Handle instantiate(const LV2_Descriptor *desc, double rate, const cha
     self->mfade_len = 1;
   qm_setting_default(&self->want); /* the reference, until the controls are read */
   qm_setting_normalise(&self->want);
+  self->want_slim = qt_port_info_get(QT_PORT_SLIM)->def;
 
   /** Instantiation may block, so the built-in default model is loaded
       right here for every host: a host without a worker or URID map
@@ -90,8 +91,8 @@ static LV2_Handle instantiate(const LV2_Descriptor *desc, double rate, const cha
       that fails the plugin still instantiates (a NULL instance crashes some
       hosts) and passes audio through, saying why in the log and the UI. */
   char err[QT_MSG_MAX];
-  qt_slot *m =
-      qt_slot_load(self, self->default_model, &self->want, self->map != NULL, err, sizeof err);
+  qt_slot *m = qt_slot_load(self, self->default_model, &self->want, self->want_slim,
+                            self->map != NULL, err, sizeof err);
   if (m) {
     qt_install_model(self, m, false);
   } else {
@@ -168,6 +169,7 @@ static void read_controls(qt_plugin *self)
   qt_setting_from_controls(&self->want, control(self, QT_PORT_PRECISION),
                            control(self, QT_PORT_MAPPING), control(self, QT_PORT_ASYMMETRIC),
                            control(self, QT_PORT_GRANULARITY), control(self, QT_PORT_ACTIVATIONS));
+  self->want_slim = control(self, QT_PORT_SLIM);
   qt_monitor_set(&self->monitor, (int)lrintf(control(self, QT_PORT_MONITOR)),
                  control(self, QT_PORT_ERROR_GAIN));
   qt_gain_set_db(&self->in_gain, control(self, QT_PORT_INPUT_LEVEL));

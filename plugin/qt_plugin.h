@@ -27,6 +27,7 @@
 
 #include "engine.h"
 #include "model_file.h"
+#include "slim.h"
 #include "variant.h"
 
 #include <lv2/atom/atom.h>
@@ -54,6 +55,12 @@
 #define QT_MSG_MAX 512
 #define QT_ESR_SEGS 50 /**< ESR window = QT_ESR_SEGS segments of rate/50 */
 #define QT_CALIB_S 1.0 /**< seconds of calibration / analysis audio */
+#define QT_SLIM_MAX 32 /**< sizes of a slimmable model the slim port can reach */
+/** At most this long an engine that starts cold (another size) runs on the
+    live input before it is faded in: a WaveNet's receptive field makes it
+    exactly warm (A2's 6347 samples are 0.13 s at 48 kHz); an LSTM's half
+    second of prewarm is cut to this, the longest a switch waits. */
+#define QT_WARM_MAX_S 0.15
 
 /* ---- Settings ------------------------------------------------------------ */
 
@@ -66,10 +73,19 @@
 
 typedef struct qt_variant {
   qm_setting set;
+  /** The size it plays: an index into its slot's slim steps. Only the
+      full size (qt_slot.full_step) shares the reference's structure, so
+      only there is m NULL at FP32, and streaming state is copied only
+      between engines of one size. */
+  int slim_step;
   unsigned model_id; /**< qt_slot.id it was built from */
   unsigned serial;   /**< unique per built variant: matches late SQNR results */
   qm_model *m;       /**< NULL for FP32: the model's reference plays */
   size_t weight_bytes;
+  /** Model-rate samples m needs on the live input before it is heard when
+      it starts cold (no engine of its size to copy from): its prewarm
+      length, at most QT_WARM_MAX_S. */
+  int warm_len;
   char describe[128];
   int n_layers;
   float *layer_sqnr; /**< [n_layers] dB, or NULL when not analysed */
@@ -102,7 +118,13 @@ typedef struct qt_slot {
   qm_desc *desc;
   double rate; /**< model sample rate */
   size_t ref_weight_bytes;
+  int ref_warm_len; /**< qt_variant.warm_len of the reference */
   int n_layers, n_linears;
+  /** The sizes the slim port chooses from (models/slim.h), ascending; one
+      step for a plain model. full_step = n_steps - 1 is what the
+      reference plays. */
+  int n_steps, full_step;
+  qm_slim_step steps[QT_SLIM_MAX];
 
   /* Run-time: owned by the audio thread once delivered. */
   qm_model *ref;               /**< float reference */
@@ -110,6 +132,7 @@ typedef struct qt_slot {
   qt_variant *var_old;         /**< fading out, or NULL */
   qt_variant *var_pending;     /**< arrived during a fade; next to play */
   int fade_pos, fade_len;      /**< model-rate samples */
+  int warm_left;               /**< samples var still runs unheard before its fade */
   bool ref_was_live;           /**< the reference ran in the last step */
   qt_resampler *rs;            /**< NULL when host rate == model rate */
   int mcap;                    /**< model-rate frames per step (buffer size) */
@@ -192,6 +215,8 @@ typedef struct {
   qm_setting set;
   const qt_slot *model;  /**< VARIANT / HIST: derive from (read only) */
   const qt_variant *var; /**< HIST: weights to show (NULL: the reference) */
+  int32_t slim_step;     /**< VARIANT: the size to build (an index into the slot's steps) */
+  float slim;            /**< LOAD: the slim control when it was scheduled */
   void *ptr;             /**< FREE */
   int32_t linear;        /**< HIST */
 } qt_job;
@@ -275,6 +300,7 @@ typedef struct qt_plugin {
 
   /* Switching (switching.c). */
   qm_setting want;   /**< from the controls */
+  float want_slim;   /**< the slim control, 0..1 */
   bool var_inflight; /**< a VARIANT job is queued */
   /** Model loads are coalesced: at most one LOAD job in flight, and the
       newest requested path waits in load_req (the worker reads it from
@@ -286,6 +312,7 @@ typedef struct qt_plugin {
   qt_seqstr load_req;
   bool have_failed;
   qm_setting failed; /**< last setting the worker refused */
+  int failed_step;   /**< ... at this slim step */
   qt_resp inbox[QT_INBOX];
   int n_inbox;
   struct {
@@ -338,10 +365,13 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
 LV2_Worker_Status qt_work_response(LV2_Handle h, uint32_t size, const void *data);
 /** Run a job in the worker, or right here when the host has none. */
 bool qt_schedule(qt_plugin *self, const qt_job *job, uint32_t size);
-qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, bool analyze,
-                      char *err, size_t errlen);
-qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, bool analyze, char *err,
-                             size_t errlen);
+/** Loads a file and builds its variant of `set` at the size `slim` picks. */
+qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, float slim,
+                      bool analyze, char *err, size_t errlen);
+qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_step, bool analyze,
+                             char *err, size_t errlen);
+/** The step of M that slim value s plays (real-time safe: a short scan). */
+int qt_slot_slim_step(const qt_slot *M, float s);
 void qt_slot_destroy(qt_slot *m);
 void qt_variant_destroy(qt_variant *v);
 

@@ -62,7 +62,13 @@
       qt:weightCount atom:Long (float parameters in the file),
       qt:weightBytesFp32 atom:Long, qt:weightBytes atom:Long (active variant),
       qt:variant atom:String (e.g. "4-bit kmeans sym per-channel, float"),
-      qt:linearNames atom:Tuple of atom:String }
+      qt:linearNames atom:Tuple of atom:String,
+      qt:slimmable atom:Bool (the model has more than one size: the slim
+        port chooses one),
+      qt:slimSteps atom:Tuple of atom:Tuple { atom:Double lo, atom:Double hi,
+        atom:String label, atom:Long weights, atom:Double MACs per sample },
+        ascending: the slim values in [lo, hi) play that size (the last
+        step also at 1.0); one step for a plain model }
   - qt:error { qt:message atom:String }   a problem the player must see
       (unreadable model file, unsupported sample rate ratio, a scheme the
       quantizer refuses ...). Also written to the host log (not from run()).
@@ -105,6 +111,8 @@
 #define QUANTONE__weightBytes QUANTONE_NS "weightBytes"
 #define QUANTONE__variant QUANTONE_NS "variant"
 #define QUANTONE__linearNames QUANTONE_NS "linearNames"
+#define QUANTONE__slimmable QUANTONE_NS "slimmable"
+#define QUANTONE__slimSteps QUANTONE_NS "slimSteps"
 #define QUANTONE__message QUANTONE_NS "message"
 #define QUANTONE__sampleRate QUANTONE_NS "sampleRate"
 #define QUANTONE__reference QUANTONE_NS "reference"
@@ -151,6 +159,7 @@ typedef enum {
   QT_PORT_DSP_RATIO,    /**< out: DSP time of the quantized path / FP32 */
   QT_PORT_WEIGHT_BYTES, /**< out: weight memory of the active variant */
   QT_PORT_LATENCY,      /**< out: lv2:latency in frames */
+  QT_PORT_SLIM,         /**< size of a slimmable model, 0..1 (1 = full); modelInfo's steps */
   QT_PORT_COUNT
 } qt_port_index;
 
@@ -417,6 +426,19 @@ static inline const qt_port_info *qt_port_info_get(int index)
                            .unit = QT_UNIT_FRAME,
                            .props = QT_PROP_REPORTS_LATENCY | QT_P_INT | QT_P_OPT,
                            .designation = QT_DESIG_LATENCY},
+      [QT_PORT_SLIM] = {.symbol = "slim",
+                        .kind = QT_KIND_CONTROL_IN,
+                        .min = 0,
+                        .max = 1,
+                        .def = 1,
+                        .name = "Slim",
+                        .comment = "Size of a slimmable model (a NAM SlimmableContainer, or a "
+                                   "WaveNet with a slimmable layer array): 1 plays the full "
+                                   "model, lower values smaller and cheaper ones, in steps. "
+                                   "The meters still compare with the full-size float model. "
+                                   "Other models ignore it.",
+                        .group = "quantization",
+                        .props = QT_P_OPT},
   };
 #undef QT_POINTS_
   return index >= 0 && index < QT_PORT_COUNT ? &table[index] : 0;

@@ -69,6 +69,8 @@
   X(qt_weightBytes, QUANTONE__weightBytes)                                                         \
   X(qt_variant, QUANTONE__variant)                                                                 \
   X(qt_linearNames, QUANTONE__linearNames)                                                         \
+  X(qt_slimmable, QUANTONE__slimmable)                                                             \
+  X(qt_slimSteps, QUANTONE__slimSteps)                                                             \
   X(qt_message, QUANTONE__message)                                                                 \
   X(qt_sampleRate, QUANTONE__sampleRate)                                                           \
   X(qt_reference, QUANTONE__reference)                                                             \

@@ -108,10 +108,10 @@ void qt_read_path(qt_plugin *self, char *out, size_t len)
 
 /* ---- Requests ---------------------------------------------------------------------- */
 
-/** The setting the playing model is heading to (pending, else playing). */
-static const qm_setting *target_setting(const qt_slot *M)
+/** The variant the playing model is heading to (pending, else playing). */
+static const qt_variant *target_variant(const qt_slot *M)
 {
-  return M->var_pending ? &M->var_pending->set : &M->var->set;
+  return M->var_pending ? M->var_pending : M->var;
 }
 
 void qt_request_variant(qt_plugin *self)
@@ -122,14 +122,19 @@ void qt_request_variant(qt_plugin *self)
   qt_slot *M = self->model;
   if (!M || self->var_inflight)
     return;
-  if (qm_setting_eq(&self->want, target_setting(M)))
+  /** A slim value within the playing step asks for nothing: sizes are
+      steps, and a plain model has only one. */
+  int step = qt_slot_slim_step(M, self->want_slim);
+  const qt_variant *t = target_variant(M);
+  if (qm_setting_eq(&self->want, &t->set) && step == t->slim_step)
     return;
-  if (self->have_failed && qm_setting_eq(&self->want, &self->failed))
+  if (self->have_failed && qm_setting_eq(&self->want, &self->failed) && step == self->failed_step)
     return;
   qt_job job;
   memset(&job, 0, sizeof job);
   job.type = QT_JOB_VARIANT;
   job.set = self->want;
+  job.slim_step = step;
   job.model = M;
   self->var_inflight = true;
   if (!qt_schedule(self, &job, sizeof job))
@@ -169,6 +174,7 @@ void qt_kick_load(qt_plugin *self)
   memset(&job, 0, sizeof job);
   job.type = QT_JOB_LOAD;
   job.set = self->want;
+  job.slim = self->want_slim;
   job.gen = self->load_gen;
   self->load_inflight = true;
   self->load_pending = false;
@@ -213,20 +219,48 @@ void qt_slot_reset_all(qt_slot *M)
   M->ref_was_live = true;
 }
 
+/**
+   Seed a new variant's streaming state from an engine of its own size
+   that has been running: the reference when it ran in the last step (full
+   size), else the playing variant if it has that size. An engine of
+   another size has other histories (another submodel, other channels):
+   nothing to copy, so the new one starts from its prewarmed state, which
+   is silence's. Faded in at once, it clicked (a switch of
+   slimmable_wavenet.nam from 1 to 2 channels stepped 1.28 where the
+   renders step 0.13 at most): it first runs unheard on the live input
+   for the samples this returns (0 when seeded), then fades in.
+*/
+static int seed_state(qt_slot *M, qt_variant *v)
+{
+  bool full = v->slim_step == M->full_step;
+  bool var_same = M->var->m && M->var->slim_step == v->slim_step;
+  if (v->m) {
+    if (full && (M->ref_was_live || !M->var->m))
+      qm_model_copy_state(v->m, M->ref);
+    else if (var_same)
+      qm_model_copy_state(v->m, M->var->m);
+    else
+      return v->warm_len;
+    return 0;
+  }
+  if (M->ref_was_live) /* the reference plays next */
+    return 0;
+  if (var_same) { /* catch it up */
+    qm_model_copy_state(M->ref, M->var->m);
+    return 0;
+  }
+  qm_model_restore_prewarm(M->ref);
+  return M->ref_warm_len;
+}
+
 static void start_fade(qt_plugin *self, qt_slot *M, qt_variant *v)
 {
-  if (v->m) {
-    /* Seed from whatever has been running: the reference when it ran in
-       the last step, else the playing variant. */
-    const qm_model *src = M->ref_was_live || !M->var->m ? M->ref : M->var->m;
-    qm_model_copy_state(v->m, src);
-  }
-  if (!v->m && !M->ref_was_live && M->var->m)
-    qm_model_copy_state(M->ref, M->var->m);
+  M->warm_left = seed_state(M, v);
   M->var_old = M->var;
   M->var = v;
   M->fade_pos = 0;
   if (!self->played) { /* nothing has been heard yet: nothing to fade from */
+    M->warm_left = 0;
     qt_garbage(self, QT_FREE_VARIANT, M->var_old);
     M->var_old = NULL;
   }
@@ -238,7 +272,8 @@ static void start_fade(qt_plugin *self, qt_slot *M, qt_variant *v)
 static void take_variant(qt_plugin *self, qt_variant *v)
 {
   qt_slot *M = self->model;
-  if (!M || v->model_id != M->id || !qm_setting_eq(&v->set, &self->want)) {
+  if (!M || v->model_id != M->id || !qm_setting_eq(&v->set, &self->want) ||
+      v->slim_step != qt_slot_slim_step(M, self->want_slim)) {
     qt_garbage(self, QT_FREE_VARIANT, v); /* stale */
     return;
   }
@@ -335,6 +370,7 @@ void qt_take_inbox(qt_plugin *self)
         self->var_inflight = false;
         self->have_failed = true;
         self->failed = self->want;
+        self->failed_step = self->model ? qt_slot_slim_step(self->model, self->want_slim) : 0;
       } else {
         self->load_inflight = false;
         if (r->gen != self->load_gen)
@@ -370,8 +406,12 @@ void qt_slot_step(qt_plugin *self, qt_slot *M, const float *x, int n, float *y, 
 {
   qt_variant *v = M->var, *vo = M->var_old;
   bool need_ref = self->ref_live || !v->m || (vo && !vo->m);
-  if (need_ref && !M->ref_was_live && v->m)
-    qm_model_copy_state(M->ref, v->m); /* catch the idle reference up */
+  if (need_ref && !M->ref_was_live) { /* catch the idle reference up */
+    if (v->m && v->slim_step == M->full_step)
+      qm_model_copy_state(M->ref, v->m);
+    else
+      qm_model_restore_prewarm(M->ref); /* a smaller size played: no state of its shape */
+  }
   M->ref_was_live = need_ref;
 
   double t0 = now_s(), tq = 0, tr = 0;
@@ -399,7 +439,12 @@ void qt_slot_step(qt_plugin *self, qt_slot *M, const float *x, int n, float *y, 
       q = M->q;
     }
     int i = 0;
-    for (; i < n && M->fade_pos < M->fade_len; ++i) {
+    for (; i < n && (M->warm_left > 0 || M->fade_pos < M->fade_len); ++i) {
+      if (M->warm_left > 0) { /* the new engine is not warm yet: the old one plays */
+        --M->warm_left;
+        q[i] = o[i];
+        continue;
+      }
       float g = (float)(M->fade_pos + 1) / (float)M->fade_len;
       q[i] = o[i] + g * (q[i] - o[i]);
       ++M->fade_pos;

@@ -50,6 +50,12 @@ static float *synth_calib(double rate, int *n_out)
 
 /* ---- Models and variants ----------------------------------------------------- */
 
+static int warm_len(const qm_model *m, double rate)
+{
+  int cap = (int)(QT_WARM_MAX_S * rate), pw = qm_model_prewarm_samples(m);
+  return pw < cap ? pw : cap;
+}
+
 void qt_variant_destroy(qt_variant *v)
 {
   if (!v)
@@ -81,19 +87,25 @@ void qt_slot_destroy(qt_slot *m)
 }
 
 /**
-   Per-layer SQNR of a setting against the float model over the model's
-   calibration clip: builds and runs a private copy of the variant, so it
-   is slow (it never delays a switch: see QT_JOB_VARIANT). NULL on failure.
+   Per-layer SQNR of a setting against the float model of its size over
+   the model's calibration clip: builds and runs a private copy of the
+   variant, so it is slow (it never delays a switch: see QT_JOB_VARIANT).
+   NULL on failure.
 */
-static float *qt_variant_sqnr(const qt_slot *mo, const qm_setting *set, int *n_out)
+static float *qt_variant_sqnr(const qt_slot *mo, const qm_setting *set, int slim_step, int *n_out)
 {
+  char e[QT_MSG_MAX];
+  const qm_desc *d = mo->desc;
+  if (slim_step >= 0 && slim_step < mo->full_step) /* built already: the cached size */
+    d = qm_desc_at_slim(mo->desc, mo->steps[slim_step].lo, e, sizeof e);
+  if (!d)
+    return NULL;
   qm_analysis an;
   memset(&an, 0, sizeof an);
-  char e[QT_MSG_MAX];
   float *sqnr = NULL;
   int n_calib = 0;
   float *calib = synth_calib(mo->rate, &n_calib);
-  if (calib && qm_analyze(mo->desc, set, calib, n_calib, QM_DEFAULT_CHUNK, &an, e, sizeof e)) {
+  if (calib && qm_analyze(d, set, calib, n_calib, QM_DEFAULT_CHUNK, &an, e, sizeof e)) {
     if (an.n_layers > 0 && (sqnr = malloc(sizeof(float) * an.n_layers))) {
       *n_out = an.n_layers;
       for (int i = 0; i < an.n_layers; ++i)
@@ -105,8 +117,62 @@ static float *qt_variant_sqnr(const qt_slot *mo, const qm_setting *set, int *n_o
   return sqnr;
 }
 
-qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, bool analyze, char *err,
-                             size_t errlen)
+int qt_slot_slim_step(const qt_slot *M, float s)
+{
+  for (int i = 0; i < M->full_step; ++i)
+    if (s < M->steps[i].hi)
+      return i;
+  return M->full_step;
+}
+
+/**
+   A variant at a smaller size than the reference's: the description that
+   plays at the step's lower slim value (built once per size and kept in
+   the slot's description, so coming back to a size only quantizes), as
+   its own engine even at FP32. Its per-layer SQNR is measured against
+   the float model of its own size, layer for layer of that size
+   (messages.c names them from its engine).
+*/
+static qt_variant *slimmed_build(const qt_slot *mo, qt_variant *v, bool analyze, char *err,
+                                 size_t errlen)
+{
+  char e[QT_MSG_MAX];
+  e[0] = 0;
+  const qm_slim_step *st = &mo->steps[v->slim_step];
+  const qm_desc *d = qm_desc_at_slim(mo->desc, st->lo, e, sizeof e);
+  if (d) {
+    qm_options o;
+    qm_options_default(&o);
+    if (v->set.bits == QM_BITS_FP32) {
+      v->m = qm_model_create(d, &o, e, sizeof e);
+    } else {
+      int n_calib = 0;
+      float *calib = v->set.activations == QM_ACTQ_STATIC ? synth_calib(mo->rate, &n_calib) : NULL;
+      v->m = qm_variant_create(d, &v->set, &o, calib, n_calib, e, sizeof e);
+      free(calib);
+    }
+  }
+  if (!v->m) {
+    snprintf(err, errlen, "%s: cannot build %s at %s: %s", mo->path, v->describe, st->label, e);
+    free(v);
+    return NULL;
+  }
+  v->weight_bytes = qm_model_weight_bytes(v->m);
+  v->warm_len = warm_len(v->m, mo->rate);
+  snprintf(v->describe + strlen(v->describe), sizeof v->describe - strlen(v->describe), ", %s",
+           st->label);
+  v->n_layers = qm_model_layer_count(v->m);
+  if (analyze && v->set.bits == QM_BITS_FP32 && v->n_layers > 0 &&
+      (v->layer_sqnr = malloc(sizeof(float) * (size_t)v->n_layers)))
+    for (int i = 0; i < v->n_layers; ++i)
+      v->layer_sqnr[i] = INFINITY;
+  else if (analyze && v->set.bits != QM_BITS_FP32)
+    v->layer_sqnr = qt_variant_sqnr(mo, &v->set, v->slim_step, &v->n_layers);
+  return v;
+}
+
+qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_step, bool analyze,
+                             char *err, size_t errlen)
 {
   qt_variant *v = calloc(1, sizeof *v);
   if (!v) {
@@ -115,10 +181,14 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, bool anal
   }
   static atomic_uint serials;
   v->set = *set;
+  v->slim_step = slim_step;
   v->model_id = mo->id;
   v->serial = atomic_fetch_add(&serials, 1) + 1;
   qm_setting_describe(set, v->describe, sizeof v->describe);
   v->n_layers = mo->n_layers;
+  if (slim_step >= 0 && slim_step < mo->full_step)
+    return slimmed_build(mo, v, analyze, err, errlen);
+  v->slim_step = mo->full_step;
   if (set->bits == QM_BITS_FP32) {
     v->weight_bytes = mo->ref_weight_bytes;
     if (analyze && mo->n_layers > 0 && (v->layer_sqnr = malloc(sizeof(float) * mo->n_layers)))
@@ -142,13 +212,14 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, bool anal
     return NULL;
   }
   v->weight_bytes = qm_model_weight_bytes(v->m);
+  v->warm_len = warm_len(v->m, mo->rate);
   if (analyze)
-    v->layer_sqnr = qt_variant_sqnr(mo, set, &v->n_layers);
+    v->layer_sqnr = qt_variant_sqnr(mo, set, v->slim_step, &v->n_layers);
   return v;
 }
 
-qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, bool analyze,
-                      char *err, size_t errlen)
+qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, float slim,
+                      bool analyze, char *err, size_t errlen)
 {
   err[0] = 0;
   qm_desc *d = qm_load_file(path, err, errlen);
@@ -170,8 +241,18 @@ qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, 
   if (!mo->ref || !mo->path)
     goto fail;
   mo->ref_weight_bytes = qm_model_weight_bytes(mo->ref);
+  mo->ref_warm_len = warm_len(mo->ref, mo->rate);
   mo->n_layers = qm_model_layer_count(mo->ref);
   mo->n_linears = qm_model_linear_count(mo->ref);
+  mo->n_steps = qm_desc_slim_steps(d, mo->steps, QT_SLIM_MAX);
+  if (mo->n_steps > QT_SLIM_MAX)
+    mo->n_steps = QT_SLIM_MAX;
+  if (mo->n_steps < 1) { /* cannot happen for a loaded file; a plain model's one size */
+    mo->n_steps = 1;
+    memset(&mo->steps[0], 0, sizeof mo->steps[0]);
+    mo->steps[0].hi = 1.0;
+  }
+  mo->full_step = mo->n_steps - 1;
   mo->mcap = QT_HOST_CHUNK;
   if (mo->rate != self->host_rate) {
     char e[256];
@@ -197,10 +278,11 @@ qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, 
   mo->info_bytes = 512 + mo->path_len + (d->meta.name ? strlen(d->meta.name) : 0);
   for (int i = 0; i < mo->n_linears; ++i)
     mo->info_bytes += 16 + strlen(qm_model_linear(mo->ref, i)->name);
+  mo->info_bytes += 64 + (size_t)mo->n_steps * (96 + sizeof mo->steps[0].label);
   mo->fade_len = (int)lround(QT_FADE_S * mo->rate);
   if (mo->fade_len < 1)
     mo->fade_len = 1;
-  mo->var = qt_variant_build(mo, set, analyze, err, errlen);
+  mo->var = qt_variant_build(mo, set, qt_slot_slim_step(mo, slim), analyze, err, errlen);
   if (!mo->var) {
     /** The file is fine, only the requested scheme failed: play the
         reference and say why (err keeps the message for the caller). */
@@ -208,7 +290,7 @@ qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, 
     qm_setting_default(&fp);
     qm_setting_normalise(&fp);
     char e2[64];
-    mo->var = qt_variant_build(mo, &fp, analyze, e2, sizeof e2);
+    mo->var = qt_variant_build(mo, &fp, mo->full_step, analyze, e2, sizeof e2);
     if (!mo->var)
       goto fail;
   }
@@ -239,6 +321,10 @@ static qt_hist *hist_build(const qt_slot *mo, const qt_variant *v, int linear)
     return NULL;
   h->model_id = mo->id;
   h->linear = linear;
+  /** A smaller size's engine has other matrices than the reference
+      whose linearNames the GUI lists: show the reference's then. */
+  if (v && v->slim_step != mo->full_step)
+    v = NULL;
   qm_model *src = v && v->m ? v->m : mo->ref;
   const qm_linear *L = qm_model_linear(src, linear);
   snprintf(h->name, sizeof h->name, "%s", L->name);
@@ -325,7 +411,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
       r.gen = job->gen;
       return respond(rh, sizeof r, &r);
     }
-    qt_slot *m = qt_slot_load(self, path, &job->set, analyze, err, sizeof err);
+    qt_slot *m = qt_slot_load(self, path, &job->set, job->slim, analyze, err, sizeof err);
     if (!m) {
       free(path);
       return respond_error(self, respond, rh, false, job->gen, err);
@@ -348,7 +434,8 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
         response is written (frees are jobs, and this worker is busy), and
         the audio thread matches the result by serial, never by pointer. */
     bool later = analyze && job->set.bits != QM_BITS_FP32;
-    qt_variant *v = qt_variant_build(job->model, &job->set, analyze && !later, err, sizeof err);
+    qt_variant *v =
+        qt_variant_build(job->model, &job->set, job->slim_step, analyze && !later, err, sizeof err);
     if (!v)
       return respond_error(self, respond, rh, true, 0, err);
     r.type = QT_RESP_VARIANT;
@@ -360,7 +447,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
       memset(&s, 0, sizeof s);
       s.type = QT_RESP_SQNR;
       s.serial = v->serial;
-      s.sqnr = qt_variant_sqnr(job->model, &job->set, &s.n_sqnr);
+      s.sqnr = qt_variant_sqnr(job->model, &job->set, v->slim_step, &s.n_sqnr);
       if (s.sqnr && respond(rh, sizeof s, &s) != LV2_WORKER_SUCCESS)
         free(s.sqnr);
     }

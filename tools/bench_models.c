@@ -15,12 +15,17 @@
   block, and weight bytes. Every setting runs the same fixed workload, so
   the ratios compare like with like.
 
+  A slimmable model (slim.h) is measured at each of its sizes, each
+  named by its step ("slimmable_container.nam, slim 0.33: submodel 2 of
+  3: WaveNet, 3+2 channels"), its speed-up against its own FP32.
+
   Targets (issue 3, AVX-512 VNNI, standard WaveNet, block 64) are
   reported as PASS / MISS, never asserted: a benchmark is not a test.
 */
 #include "bench.h"
 #include "bench_util.h"
 
+#include "slim.h"
 #include "variant.h"
 
 #include <math.h>
@@ -55,6 +60,8 @@ static const setting settings[] = {
 
 typedef struct {
   char model[512];
+  double slim;         /**< the lower end of the size's slim range */
+  char slim_label[64]; /**< what plays at that size */
   const char *precision;
   int bits;
   qm_actq act;
@@ -69,7 +76,8 @@ static void usage(FILE *f)
              "\n"
              "  --model FILE  a .nam or keras .json model (repeatable); default\n"
              "                wavenet_a1_standard.nam and lstm.nam from\n"
-             "                ../shared/reference/nam/ (next to the source tree, or cwd)\n"
+             "                ../shared/reference/nam/ (next to the source tree, or cwd);\n"
+             "                a slimmable model is measured at each of its sizes\n"
              "  --json FILE   write every measurement as a JSON array of objects\n"
              "  --runs R      timed runs per measurement, median reported (default 5)\n"
              "  --quick       0.25 s of audio and 3 runs (smoke test)\n");
@@ -126,19 +134,15 @@ static double time_run(qm_model *m, const float *x, float *y, int n, int block)
 }
 
 /**
-   Every setting of one model, each block size timed with the settings
-   interleaved: run r of every setting before run r + 1 of any, so a load
-   change on a shared machine hits all settings alike and the ratios to
-   FP32 stay fair; the median of each setting's runs is reported.
+   Every setting of one model size, each block size timed with the
+   settings interleaved: run r of every setting before run r + 1 of any,
+   so a load change on a shared machine hits all settings alike and the
+   ratios to FP32 stay fair; the median of each setting's runs is reported.
 */
-static int bench_one(const char *path, int runs, double seconds, result *res, int *nres)
+static int bench_size(const char *path, const qm_desc *d, const qm_slim_step *step, bool slimmable,
+                      int runs, double seconds, result *res, int *nres)
 {
   char err[1024];
-  qm_desc *d = qm_load_file(path, err, sizeof err);
-  if (!d) {
-    fprintf(stderr, "quantone-bench models: %s\n", err);
-    return 1;
-  }
   const double rate = d->sample_rate;
   const int n = (int)(seconds * rate);
   float *x = make_signal(n, rate), *y = malloc((size_t)n * sizeof(float));
@@ -165,7 +169,10 @@ static int bench_one(const char *path, int runs, double seconds, result *res, in
     }
   }
   const double macs = qm_model_macs_per_sample(m[0]);
-  printf("\n%s (%s, %.0f Hz, %.2f s of audio, median of %d interleaved runs)\n", path,
+  char size[96] = "";
+  if (slimmable)
+    snprintf(size, sizeof size, ", slim %.2f: %s", step->lo, step->label);
+  printf("\n%s%s (%s, %.0f Hz, %.2f s of audio, median of %d interleaved runs)\n", path, size,
          d->architecture, rate, seconds, runs);
   printf("%-9s %-8s %6s %12s %9s %8s %8s %8s\n", "precision", "acts", "block", "ns/sample", "rtf",
          "GMAC/s", "vs fp32", "wbytes");
@@ -180,6 +187,8 @@ static int bench_one(const char *path, int runs, double seconds, result *res, in
       const double sec = bench_median(t + s * runs, runs);
       result *R = &first[s * NBLOCKS + b];
       snprintf(R->model, sizeof R->model, "%s", base_name(path));
+      R->slim = step->lo;
+      snprintf(R->slim_label, sizeof R->slim_label, "%s", step->label);
       R->precision = settings[s].precision;
       R->bits = settings[s].bits;
       R->act = settings[s].act;
@@ -204,6 +213,34 @@ done:
   free(x);
   free(y);
   free(t);
+  return status;
+}
+
+/** Every size of one model file (one for a plain model), appended to *res. */
+static int bench_one(const char *path, int runs, double seconds, result **res, int *nres)
+{
+  char err[1024];
+  qm_desc *d = qm_load_file(path, err, sizeof err);
+  if (!d) {
+    fprintf(stderr, "quantone-bench models: %s\n", err);
+    return 1;
+  }
+  qm_slim_step steps[16];
+  const int n_steps = qm_desc_slim_steps(d, steps, 16);
+  int status = 0;
+  for (int k = 0; k < n_steps && !status; ++k) {
+    const qm_desc *plays = qm_desc_at_slim(d, steps[k].lo, err, sizeof err);
+    result *more =
+        plays ? realloc(*res, sizeof **res * (size_t)(*nres + NSETTINGS * NBLOCKS)) : NULL;
+    if (!more) {
+      fprintf(stderr, "quantone-bench models: %s\n", plays ? "out of memory" : err);
+      status = 1;
+      break;
+    }
+    *res = more;
+    memset(more + *nres, 0, sizeof *more * NSETTINGS * NBLOCKS);
+    status = bench_size(path, plays, &steps[k], n_steps > 1, runs, seconds, *res, nres);
+  }
   qm_desc_free(d);
   return status;
 }
@@ -212,8 +249,8 @@ static const result *find(const result *res, int nres, const char *model, int bi
                           int block)
 {
   for (int i = 0; i < nres; ++i)
-    if (!strcmp(res[i].model, model) && res[i].bits == bits && res[i].act == act &&
-        res[i].block == block)
+    if (!strcmp(res[i].model, model) && res[i].slim == 0.0 && res[i].bits == bits &&
+        res[i].act == act && res[i].block == block)
       return &res[i];
   return NULL;
 }
@@ -250,15 +287,15 @@ static int write_json(const char *path, const result *res, int nres)
   fprintf(f, "[\n");
   for (int i = 0; i < nres; ++i) {
     const result *R = &res[i];
-    fprintf(f,
-            "  {\"model\": \"%s\", \"precision\": \"%s\", \"mapping\": \"%s\", "
-            "\"granularity\": \"%s\", \"activations\": \"%s\", \"block\": %d, "
-            "\"ns_per_sample\": %.3f, \"rtf\": %.6f, \"gmacs\": %.4f, \"ratio_vs_fp32\": %.4f, "
-            "\"weight_bytes\": %zu, \"isa\": \"%s\"}%s\n",
-            R->model, R->precision, R->bits == QM_BITS_FP32 ? "none" : "linear",
-            R->bits == QM_BITS_FP32 ? "none" : "channel", qm_actq_name(R->act), R->block, R->ns,
-            R->rtf, R->gmacs, R->ratio, R->weight_bytes, qk_isa_name(qk_active_isa()),
-            i + 1 < nres ? "," : "");
+    fprintf(
+        f,
+        "  {\"model\": \"%s\", \"slim\": %.15g, \"slim_label\": \"%s\", \"precision\": \"%s\", "
+        "\"mapping\": \"%s\", \"granularity\": \"%s\", \"activations\": \"%s\", \"block\": %d, "
+        "\"ns_per_sample\": %.3f, \"rtf\": %.6f, \"gmacs\": %.4f, \"ratio_vs_fp32\": %.4f, "
+        "\"weight_bytes\": %zu, \"isa\": \"%s\"}%s\n",
+        R->model, R->slim, R->slim_label, R->precision, R->bits == QM_BITS_FP32 ? "none" : "linear",
+        R->bits == QM_BITS_FP32 ? "none" : "channel", qm_actq_name(R->act), R->block, R->ns, R->rtf,
+        R->gmacs, R->ratio, R->weight_bytes, qk_isa_name(qk_active_isa()), i + 1 < nres ? "," : "");
   }
   fprintf(f, "]\n");
   return fclose(f) == 0 ? 0 : 1;
@@ -312,12 +349,10 @@ int bench_models(int argc, char **argv)
   bench_cpu_name(cpu, sizeof cpu);
   printf("quantone-bench models: %s, ISA %s, one thread\n", cpu, qk_isa_name(qk_active_isa()));
 
-  result *res = calloc((size_t)nmodels * NSETTINGS * NBLOCKS, sizeof *res);
-  if (!res)
-    return 1;
+  result *res = NULL;
   int nres = 0, status = 0;
   for (int i = 0; i < nmodels; ++i)
-    status |= bench_one(models[i], runs, seconds, res, &nres);
+    status |= bench_one(models[i], runs, seconds, &res, &nres);
   targets(res, nres);
   if (json)
     status |= write_json(json, res, nres);

@@ -47,19 +47,20 @@
 /* ---- Settings ----------------------------------------------------------------- */
 
 /** The file name of a setting's render: "fp32.wav", else the LIST form
-    with '_' for ':' after "int" ("int4_kmeans_sym_channel_dynamic.wav"). */
+    with '_' for ':' after "int" ("int4_kmeans_sym_channel_dynamic.wav"),
+    and "_slimS" below the full size ("fp32_slim0.5.wav"). */
 static void setting_file(const qm_setting *s, char *buf, size_t len)
 {
-  if (s->bits == QM_BITS_FP32) {
-    snprintf(buf, len, "fp32.wav");
-    return;
-  }
-  char str[64];
+  char str[96], *to = str;
   qm_setting_format(s, str, sizeof str);
-  for (char *c = str; *c; ++c)
-    if (*c == ':')
-      *c = '_';
-  snprintf(buf, len, "int%s.wav", str);
+  for (const char *c = str; *c; ++c)
+    if (*c != '=')
+      *to++ = *c == ':' ? '_' : *c;
+  *to = '\0';
+  if (s->bits == QM_BITS_FP32)
+    snprintf(buf, len, "fp32%s.wav", str + 2); /* after "32" */
+  else
+    snprintf(buf, len, "int%s.wav", str);
 }
 
 static int add_setting(qm_setting **list, int *n, const qm_setting *s)
@@ -164,6 +165,17 @@ typedef struct {
   int block;
 } rs_ctx;
 
+/** The plugin's control input named "slim" (the size a slimmable model
+    plays at), or -1 when this build has none. */
+static int slim_port(void)
+{
+  for (int p = 0; p < QT_PORT_COUNT; ++p)
+    if (qt_port_info_get(p)->kind == QT_KIND_CONTROL_IN &&
+        !strcmp(qt_port_info_get(p)->symbol, "slim"))
+      return p;
+  return -1;
+}
+
 /** Render x[n] through a fresh instance with setting s into y. */
 static bool render_one(const rs_ctx *c, const qm_setting *s, const float *x, float *y, size_t n,
                        rs_result *res, rs_progress *pg)
@@ -191,6 +203,15 @@ static bool render_one(const rs_ctx *c, const qm_setting *s, const float *x, flo
       h->ctl[p] = qt_port_info_get(p)->def;
   qt_setting_to_controls(s, h->ctl);
   h->ctl[QT_PORT_MONITOR] = (float)QT_MONITOR_QUANTIZED;
+  const int slim = slim_port();
+  if (slim >= 0) {
+    h->ctl[slim] = (float)s->slim;
+  } else if (s->slim < 1.0) {
+    snprintf(res->error, sizeof res->error,
+             "this plugin has no slim control: it plays the full size only");
+    qh_free(h);
+    return false;
+  }
   /** run(0) a few times: the control change becomes a worker job, its
       answer is installed before any audio (nothing played: no fade). */
   qh_settle(h);
@@ -321,16 +342,17 @@ static bool write_reports(const char *dir, const rs_result *r, int n)
   FILE *f = fopen(path, "w");
   if (!f)
     return false;
-  fprintf(f, "setting,precision,mapping,asymmetric,granularity,activations,esr_db,dsp_ratio,"
-             "weight_bytes,seconds,file,error\n");
+  fprintf(f, "setting,precision,mapping,asymmetric,granularity,activations,slim,esr_db,"
+             "dsp_ratio,weight_bytes,seconds,file,error\n");
   for (int i = 0; i < n; ++i) {
     const qm_setting *s = &r[i].set;
-    /* the scheme fields do not apply to the FP32 reference: left empty */
+    /* the scheme fields do not apply to FP32: left empty */
     if (s->bits == QM_BITS_FP32)
-      fprintf(f, "%s,32,,,,,", r[i].name);
+      fprintf(f, "%s,32,,,,,%g,", r[i].name, s->slim);
     else
-      fprintf(f, "%s,%d,%s,%d,%s,%s,", r[i].name, s->bits, qz_mapping_name(s->mapping),
-              s->asymmetric, qz_granularity_name(s->granularity), qm_actq_name(s->activations));
+      fprintf(f, "%s,%d,%s,%d,%s,%s,%g,", r[i].name, s->bits, qz_mapping_name(s->mapping),
+              s->asymmetric, qz_granularity_name(s->granularity), qm_actq_name(s->activations),
+              s->slim);
     if (r[i].error[0]) {
       fprintf(f, ",,,,,\"");
       for (const char *c = r[i].error; *c; ++c) { /* CSV quoting: "" inside "..." */
@@ -361,13 +383,16 @@ static bool write_reports(const char *dir, const rs_result *r, int n)
     /* the scheme fields do not apply to the FP32 reference: null */
     if (s->bits == QM_BITS_FP32)
       fprintf(f, ", \"precision\": 32, \"mapping\": null, \"asymmetric\": null, "
-                 "\"granularity\": null, \"activations\": null, \"esr_db\": ");
+                 "\"granularity\": null, \"activations\": null, ");
     else
       fprintf(f,
               ", \"precision\": %d, \"mapping\": \"%s\", \"asymmetric\": %s, "
-              "\"granularity\": \"%s\", \"activations\": \"%s\", \"esr_db\": ",
+              "\"granularity\": \"%s\", \"activations\": \"%s\", ",
               s->bits, qz_mapping_name(s->mapping), s->asymmetric ? "true" : "false",
               qz_granularity_name(s->granularity), qm_actq_name(s->activations));
+    fprintf(f, "\"slim\": ");
+    json_number(f, s->slim, "%.15g");
+    fprintf(f, ", \"esr_db\": ");
     json_number(f, r[i].error[0] ? NAN : r[i].esr_db, "%.4f");
     fprintf(f, ", \"dsp_ratio\": ");
     json_number(f, r[i].error[0] ? NAN : r[i].dsp_ratio, "%.4f");
@@ -545,25 +570,27 @@ static void usage(FILE *f)
       "directory given with --bundle) once per setting, and write to DIR:\n"
       "  one 32-bit float WAV per setting (fp32.wav, int4_kmeans_sym_channel_dynamic.wav ...),\n"
       "  report.csv, report.json (a list of objects: setting, precision, mapping, asymmetric,\n"
-      "  granularity, activations, esr_db, dsp_ratio, weight_bytes, seconds, file[, error])\n"
+      "  granularity, activations, slim, esr_db, dsp_ratio, weight_bytes, seconds, file[, error])\n"
       "  and report.png (ESR and weight memory per setting).\n"
       "\n"
       "  --model FILE   model (.nam or keras .json) instead of the bundle's default\n"
       "  --settings     'bits' (default): FP32, 8, 4 and 2 bits with the default scheme;\n"
       "                 'all': FP32 and every scheme of every bit width (163 settings);\n"
       "                 LIST: comma-separated settings, each\n"
-      "                   PRECISION[:MAPPING][:SYM][:GRANULARITY][:ACTIVATIONS]\n"
+      "                   PRECISION[:MAPPING][:SYM][:GRANULARITY][:ACTIVATIONS][:slim=S]\n"
       "                 PRECISION 32 (or fp32), 8, 4, 2; then in any order\n"
       "                   MAPPING linear|pow2|kmeans            (default linear)\n"
       "                   SYM sym|asym                          (default sym)\n"
       "                   GRANULARITY tensor|channel|group      (default channel)\n"
       "                   ACTIVATIONS float|dynamic|static      (default dynamic)\n"
+      "                   slim=S  a slimmable model's size, 0..1 (default 1, the full size)\n"
       "                 e.g. \"32,8:linear:sym:channel:float,4:kmeans,2:pow2:tensor\"\n"
       "  --block N      frames per run() call, 1..%d (default 256)\n"
       "  --bundle DIR   load quantone.lv2 from DIR instead of searching LV2_PATH\n"
       "\n"
-      "esr_db is 10*log10(sum((y - y_fp32)^2) / sum(y_fp32^2)) against the FP32 render of\n"
-      "the same input (always rendered; null for FP32 itself); dsp_ratio is the plugin's\n"
+      "esr_db is 10*log10(sum((y - y_fp32)^2) / sum(y_fp32^2)) against the full-size FP32\n"
+      "render of the same input (always rendered; null for it), so a smaller size's error\n"
+      "and the quantization's sit on one scale; dsp_ratio is the plugin's\n"
       "dsp_ratio port (quantized path time / FP32 path time, averaged over the render);\n"
       "weight_bytes is its weight_bytes port (weight memory of the active variant).\n",
       QH_MAX_BLOCK);

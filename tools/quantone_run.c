@@ -10,6 +10,7 @@
   See usage() for every option. Exit status: 0 on success, 2 for bad
   options, 1 for a file or model problem (always with a message on stderr).
 */
+#include "slim.h"
 #include "variant.h"
 
 #include <errno.h>
@@ -42,11 +43,17 @@ static void usage(FILE *f)
              "                        calibrated on the input file)\n"
              "  --observer O          static calibration: minmax, percentile (default)\n"
              "                        or mse\n"
+             "  --slim S              the size a slimmable model plays at, 0..1\n"
+             "                        (default 1, the full size; NeuralAmpModelerCore's\n"
+             "                        --slim); the error is always measured against the\n"
+             "                        full-size float model\n"
              "  --block N             frames per process call, 1..65536 (default 64)\n"
-             "  --json FILE           write a report: esr_db against the float model on\n"
-             "                        this input, weight_bytes, weight_bytes_fp32,\n"
-             "                        ns_per_sample, rtf, prepare_ms, clipped, model,\n"
-             "                        architecture, sample_rate, samples and the settings\n"
+             "  --json FILE           write a report: esr_db against the full-size float\n"
+             "                        model on this input, weight_bytes,\n"
+             "                        weight_bytes_fp32 (full size), ns_per_sample, rtf,\n"
+             "                        prepare_ms, clipped, model, architecture,\n"
+             "                        sample_rate, samples, the settings, slim and\n"
+             "                        slim_label (the size that played)\n"
              "  --help                this text\n"
              "\n"
              "Exit status: 0 ok, 1 file or model error, 2 bad option.\n");
@@ -132,7 +139,7 @@ int main(int argc, char **argv)
     }
     static const char *const with_value[] = {
         "--model",       "--in",    "--out",         "--json",     "--precision", "--mapping",
-        "--granularity", "--group", "--activations", "--observer", "--block"};
+        "--granularity", "--group", "--activations", "--observer", "--block",     "--slim"};
     bool known = false;
     for (size_t j = 0; j < sizeof with_value / sizeof with_value[0]; ++j)
       known = known || !strcmp(a, with_value[j]);
@@ -168,6 +175,11 @@ int main(int argc, char **argv)
     } else if (!strcmp(a, "--observer")) {
       if (!qz_observer_from_name(v, &spec.observer))
         return bad_option("--observer must be minmax, percentile or mse, not '%s'", v);
+    } else if (!strcmp(a, "--slim")) {
+      char *end;
+      spec.slim = strtod(v, &end);
+      if (end == v || *end || !(spec.slim >= 0.0 && spec.slim <= 1.0))
+        return bad_option("--slim must be a number in 0..1, not '%s'", v);
     } else if (!strcmp(a, "--block")) {
       if (!parse_int(v, 1, 65536, &block))
         return bad_option("--block must be an integer in 1..65536, not '%s'", v);
@@ -238,11 +250,21 @@ int main(int argc, char **argv)
     return 1;
   }
 
+  /** The size that plays at --slim, and what it is called. */
+  const qm_desc *plays = qm_desc_at_slim(d, spec.slim, err, sizeof err);
+  if (!plays) {
+    fprintf(stderr, "quantone-run: %s\n", err);
+    return 1;
+  }
+  qm_slim_step steps[64];
+  const int n_steps = qm_desc_slim_steps(d, steps, 64);
+  const char *slim_label = steps[qm_slim_step_index(steps, n_steps, spec.slim)].label;
+
   /* The variant: prepare (timed), then render (timed). */
   qm_options o;
   qm_options_default(&o);
   double t0 = now_s();
-  qm_model *m = qm_variant_create(d, &spec, &o, x, n, err, sizeof err);
+  qm_model *m = qm_variant_create(plays, &spec, &o, x, n, err, sizeof err);
   double prepare_ms = (now_s() - t0) * 1e3;
   if (!m) {
     fprintf(stderr, "quantone-run: %s\n", err);
@@ -254,7 +276,9 @@ int main(int argc, char **argv)
   double secs = now_s() - t0;
   size_t clipped = qm_model_take_clipped(m);
 
-  /* The float reference on the same input, for ESR. */
+  /** The float reference on the same input, for ESR: always the full
+      size, so a smaller size's error and the quantization's add up on one
+      scale (DESIGN.md, "Slim"). */
   qm_model *ref = qm_model_create(d, &o, err, sizeof err);
   if (!ref) {
     fprintf(stderr, "quantone-run: %s\n", err);
@@ -316,6 +340,10 @@ int main(int argc, char **argv)
       json_str(f, qz_observer_name(spec.observer));
       fprintf(f, ",\n  \"variant\": ");
       json_str(f, desc);
+      fprintf(f, ",\n  \"slim\": ");
+      json_num(f, spec.slim);
+      fprintf(f, ",\n  \"slim_label\": ");
+      json_str(f, slim_label);
       fprintf(f, ",\n  \"block\": %d,\n  \"esr\": ", block);
       json_num(f, esr);
       fprintf(f, ",\n  \"esr_db\": ");
@@ -337,8 +365,10 @@ int main(int argc, char **argv)
       }
     }
   }
-  fprintf(stderr, "%s: %s, ESR %.2f dB vs float, %.1f ns/sample (RTF %.4f), %zu weight bytes\n",
-          model, desc, esr_db, ns, rtf, qm_model_weight_bytes(m));
+  fprintf(stderr,
+          "%s: %s (%s), ESR %.2f dB vs the full-size float model, %.1f ns/sample (RTF %.4f), %zu "
+          "weight bytes\n",
+          model, desc, slim_label, esr_db, ns, rtf, qm_model_weight_bytes(m));
 
   qm_model_free(m);
   qm_model_free(ref);

@@ -108,6 +108,23 @@ bool tr_nam_write(const char *path, const tr_model *m, const float *p, const tr_
 
 /** WaveNet description -> trainer config; false (with a message) if the
     trainer cannot train this form. */
+/** Whether the trainer's A1 WaveNet (tr_wavenet.c) has A's form. */
+static bool trainable_array(const qm_wn_array *A)
+{
+  for (int p = 0; p < QM_FILM_COUNT; ++p)
+    if (A->film[p].active)
+      return false;
+  for (int l = 0; l < A->n_layers; ++l) {
+    const qm_wn_layer *L = &A->layers[l];
+    if (L->gating != QM_GATING_NONE || L->activation.type != QM_NONLIN_TANH ||
+        L->kernel_size != A->layers[0].kernel_size)
+      return false;
+  }
+  return A->condition_size == 1 && A->bottleneck == A->channels && A->layer1x1 &&
+         A->layer1x1_groups == 1 && !A->head1x1 && A->groups_input == 1 &&
+         A->groups_input_mixin == 1 && A->head_kernel == 1;
+}
+
 static bool wavenet_config(const qm_desc *d, tr_wn_config *c, char *err, size_t errlen)
 {
   memset(c, 0, sizeof *c);
@@ -122,10 +139,11 @@ static bool wavenet_config(const qm_desc *d, tr_wn_config *c, char *err, size_t 
   for (int a = 0; a < wn->n_arrays; ++a) {
     const qm_wn_array *A = &wn->arrays[a];
     tr_wn_array_cfg *T = &c->arrays[a];
-    if (A->gated || A->activation != QM_NONLIN_TANH || A->condition_size != 1) {
+    if (!trainable_array(A) || wn->condition_dsp || wn->head.n_convs) {
       snprintf(err, errlen,
-               "%s: config.layers[%d]: only Tanh, non-gated, condition_size 1 arrays are "
-               "trainable",
+               "%s: config.layers[%d]: only A1 arrays (Tanh, non-gated, one kernel size, "
+               "condition_size 1, no FiLM, groups, bottleneck, head1x1, head conv, "
+               "condition_dsp or post-stack head) are trainable",
                d->path, a);
       return false;
     }
@@ -137,7 +155,7 @@ static bool wavenet_config(const qm_desc *d, tr_wn_config *c, char *err, size_t 
     T->input_size = A->input_size;
     T->channels = A->channels;
     T->head_size = A->head_size;
-    T->kernel_size = A->kernel_size;
+    T->kernel_size = A->layers[0].kernel_size;
     T->head_bias = A->head_bias;
     T->n_layers = A->n_layers;
     for (int l = 0; l < A->n_layers; ++l)
@@ -157,7 +175,7 @@ static float *wavenet_params(const qm_desc *d, float *p)
 {
   for (int a = 0; a < d->wavenet.n_arrays; ++a) {
     const qm_wn_array *A = &d->wavenet.arrays[a];
-    const size_t C = (size_t)A->channels, K = (size_t)A->kernel_size, Z = C;
+    const size_t C = (size_t)A->channels, K = (size_t)A->layers[0].kernel_size, Z = C;
     p = put(p, A->rechannel_w, C * (size_t)A->input_size);
     for (int l = 0; l < A->n_layers; ++l) {
       const qm_wn_layer *L = &A->layers[l];

@@ -10,6 +10,7 @@
 */
 #include "gui_data.h"
 #include "protocol.h"
+#include "slim_status.h"
 #include "views.h"
 #include "spectrum.h"
 
@@ -468,6 +469,49 @@ static void test_protocol(void)
             d.model_rate == 48000 && d.weight_count == 13801 && d.n_linears == 2 &&
             !strcmp(d.linear_names[1], "l1") && d.cost.weight_bytes_fp32 == 55204,
         "protocol: modelInfo");
+
+  CHECK(!d.slimmable && d.n_slim == 0, "protocol: modelInfo without slim steps is one size");
+
+  /* qt:modelInfo of a slimmable model: its steps and what the slider says */
+  static const struct {
+    double lo, hi;
+    const char *label;
+    int64_t weights;
+    double macs;
+  } st[] = {{0, 0.5, "A2 nano: 3 channels", 2100, 400}, {0.5, 1, "A2 standard: 8", 12146, 1000}};
+  lv2_atom_forge_set_buffer(&f, buf, sizeof buf);
+  lv2_atom_forge_object(&f, &fr, 0, p.uris.qt_modelInfo);
+  lv2_atom_forge_key(&f, p.uris.qt_slimmable);
+  lv2_atom_forge_bool(&f, true);
+  lv2_atom_forge_key(&f, p.uris.qt_slimSteps);
+  lv2_atom_forge_tuple(&f, &tup);
+  for (int i = 0; i < 2; ++i) {
+    LV2_Atom_Forge_Frame one;
+    lv2_atom_forge_tuple(&f, &one);
+    lv2_atom_forge_double(&f, st[i].lo);
+    lv2_atom_forge_double(&f, st[i].hi);
+    lv2_atom_forge_string(&f, st[i].label, (uint32_t)strlen(st[i].label));
+    lv2_atom_forge_long(&f, st[i].weights);
+    lv2_atom_forge_double(&f, st[i].macs);
+    lv2_atom_forge_pop(&f, &one);
+  }
+  lv2_atom_forge_pop(&f, &tup);
+  lv2_atom_forge_pop(&f, &fr);
+  c = qg_proto_decode(&p, a, sizeof(LV2_Atom) + a->size, &d);
+  CHECK(c == QG_CHG_INFO && d.slimmable && d.n_slim == 2 && d.slim[1].lo == 0.5 &&
+            !strcmp(d.slim[0].label, "A2 nano: 3 channels") && d.slim[1].weights == 12146 &&
+            d.slim[0].macs == 400,
+        "protocol: modelInfo slim steps (slimmable %d, %d steps)", d.slimmable, d.n_slim);
+  char text[160];
+  qg_slim_describe(&d, 0.3, text, sizeof text);
+  CHECK(!strcmp(text, "A2 nano: 3 channels, 2.1k weights, 40% of the MACs"), "slim text at 0.3: %s",
+        text);
+  qg_slim_describe(&d, 1.0, text, sizeof text);
+  CHECK(!strcmp(text, "A2 standard: 8, 12.1k weights, 100% of the MACs"), "slim text at 1: %s",
+        text);
+  CHECK(qg_slim_step_at(&d, 0.0) == 0 && qg_slim_step_at(&d, 0.4999) == 0 &&
+            qg_slim_step_at(&d, 0.5) == 1 && qg_slim_step_at(&d, 1.0) == 1,
+        "slim steps at 0, 0.4999, 0.5, 1");
 
   /* qt:frames */
   float r[256], q[256], df[256];

@@ -18,7 +18,7 @@ sed 's/^/  /' "$WORK/render.out"
 for f in report.json report.csv report.png; do [ -s "$OUT/$f" ] || fail "no $f"; done
 head -c 8 "$OUT/report.png" | od -An -c | grep -q 'P   N   G' || fail "report.png is not a PNG"
 [ "$(grep -c '"esr_db"' "$OUT/report.json")" = 4 ] || fail "report.json should list 4 settings"
-for k in precision mapping asymmetric granularity activations esr_db dsp_ratio weight_bytes file; do
+for k in precision mapping asymmetric granularity activations slim esr_db dsp_ratio weight_bytes file; do
   grep -q "\"$k\": " "$OUT/report.json" || fail "report.json lacks $k"
 done
 [ "$(wc -l < "$OUT/report.csv")" = 5 ] || fail "report.csv should have a header and 4 rows"

@@ -23,7 +23,26 @@
 #include <string.h>
 #include <time.h>
 
-enum { IN, OUT, PREC, MAP, ASYM, GRAN, ACT, MON, EGAIN, INL, OUTL, ESR, CLIP, DSP, WB, LAT, N };
+enum {
+  IN,
+  OUT,
+  PREC,
+  MAP,
+  ASYM,
+  GRAN,
+  ACT,
+  MON,
+  EGAIN,
+  INL,
+  OUTL,
+  ESR,
+  CLIP,
+  DSP,
+  WB,
+  LAT,
+  SLIM,
+  N
+};
 
 static int failures;
 #define CHECK(c, ...)                                                                              \
@@ -59,7 +78,7 @@ static void setup(inst *q, const LADSPA_Descriptor *d, float precision, int in_p
     printf("FAIL: instantiate returned NULL\n");
     exit(1);
   }
-  static const float defaults[N] = {0, 0, 8, 0, 0, 1, 1, 0, 20, 0, 0};
+  static const float defaults[N] = {0, 0, 8, 0, 0, 1, 1, 0, 20, 0, 0, [SLIM] = 1};
   memcpy(q->ctl, defaults, sizeof defaults);
   q->ctl[PREC] = precision;
   d->connect_port(q->h, IN, q->in);

@@ -74,7 +74,11 @@ int main(int argc, char **argv)
   if (argc > 2) {
     static const char *refs[][2] = {{"nam/lstm.nam", "nam"},
                                     {"rtneural/gru8_dense1.json", "keras"},
-                                    {"rtneural/lstm8_lstm8_dense1.json", "keras"}};
+                                    {"rtneural/lstm8_lstm8_dense1.json", "keras"},
+                                    /* every WaveNet option of .nam 0.6 / 0.7 */
+                                    {"nam/current/wavenet_a2_max.nam", "nam"},
+                                    {"nam/current/wavenet_condition_dsp.nam", "nam"},
+                                    {"nam/current/slimmable_wavenet.nam", "nam"}};
     for (size_t i = 0; i < sizeof refs / sizeof refs[0]; ++i) {
       char from[2048];
       snprintf(from, sizeof from, "%s/%s", argv[2], refs[i][0]);

@@ -109,6 +109,27 @@ static char *nam_wavenet(const char *version, const arr_cfg *a, int na, long del
   return b.s;
 }
 
+/**
+   A 0.6.0 WaveNet of one layer array with the given members after its
+   fixed ones (input_size 1, condition_size 1, channels 2, dilations
+   [1, 2]), `config` more members of config, and n_weights weights: for
+   the options of A2 and later (kernel_sizes, activation objects, gating
+   modes, groups, FiLM, heads, condition_dsp, slimmable).
+*/
+static char *nam_wavenet_a2(const char *layer, const char *config, long n_weights, size_t *len)
+{
+  sb b = {0};
+  sb_printf(&b,
+            "{\"version\": \"0.6.0\", \"architecture\": \"WaveNet\", \"config\": {\"layers\": "
+            "[{\"input_size\": 1, \"condition_size\": 1, \"channels\": 2, \"dilations\": [1, 2], "
+            "%s}]%s%s, \"head_scale\": 0.02}, \"sample_rate\": 48000, \"weights\": ",
+            layer, *config ? ", " : "", config);
+  weights(&b, n_weights, -1, NULL);
+  sb_printf(&b, "}\n");
+  *len = b.n;
+  return b.s;
+}
+
 static char *nam_lstm(int layers, int hidden, long delta, size_t *len)
 {
   long n = hidden + 1;
@@ -137,6 +158,61 @@ static char *nam_linear(int rf, bool bias, size_t *len)
             rf, bias ? "true" : "false");
   weights(&b, rf + (bias ? 1 : 0), -1, NULL);
   sb_printf(&b, "}\n");
+  *len = b.n;
+  return b.s;
+}
+
+/** The next number of a JSON array, *count of them written before it. */
+static void number(sb *b, long *count, double v)
+{
+  sb_printf(b, "%s%.6g", (*count)++ ? "," : "", v);
+}
+
+/** What a ConvNet sample's batchnorm says: sane, a running_var below
+    -eps, or a weight over a running_var + eps that overflows the scale. */
+typedef enum { CN_BN_OK, CN_BN_NEG_VAR, CN_BN_HUGE } cn_bn;
+
+/**
+   A NAM ConvNet: C channels, nd blocks, `extra` more config fields (e.g.
+   ", \"groups\": 1"), `delta` weights more (or fewer) than the config
+   implies. Batchnorm running variances are positive unless `bn` says.
+*/
+static char *nam_convnet(int C, const int *dil, int nd, bool batchnorm, const char *act,
+                         const char *extra, long delta, cn_bn bn, size_t *len)
+{
+  sb b = {0};
+  sb_printf(&b,
+            "{\"version\": \"0.5.4\", \"architecture\": \"ConvNet\", \"config\": "
+            "{\"channels\": %d, \"dilations\": [",
+            C);
+  for (int i = 0; i < nd; ++i)
+    sb_printf(&b, "%s%d", i ? ", " : "", dil[i]);
+  sb_printf(&b, "], \"batchnorm\": %s, \"activation\": \"%s\"%s}, \"weights\": [",
+            batchnorm ? "true" : "false", act, extra);
+  long seed = 0, written = 0;
+  for (int k = 0; k < nd; ++k) {
+    const long in = k ? C : 1;
+    for (long i = 0; i < (long)C * in * 2; ++i)
+      number(&b, &written, weight(seed++));
+    if (!batchnorm) {
+      for (int i = 0; i < C; ++i)
+        number(&b, &written, weight(seed++));
+      continue;
+    }
+    for (int part = 0; part < 4; ++part) /* mean, var, weight, bias */
+      for (int i = 0; i < C; ++i) {
+        double v = weight(seed++);
+        if (part == 1)
+          v = bn == CN_BN_NEG_VAR && k == 1 && i == 0 ? -1.0 : bn == CN_BN_HUGE ? 1e-30 : 0.75 + v;
+        if (part == 2 && bn == CN_BN_HUGE)
+          v = 1e30;
+        number(&b, &written, v);
+      }
+    number(&b, &written, bn == CN_BN_HUGE ? 0.0 : 1e-5); /* eps */
+  }
+  for (long i = 0; i < C + 1 + delta; ++i)
+    number(&b, &written, weight(seed++));
+  sb_printf(&b, "]}\n");
   *len = b.n;
   return b.s;
 }
@@ -282,7 +358,7 @@ static char *many_values(size_t *len)
 
 int samples_make(sample_file **out)
 {
-  sample_file *s = calloc(64, sizeof *s);
+  sample_file *s = calloc(192, sizeof *s);
   int n = 0;
 #define ADD(NAME, KERAS, EXPECT, EXPR)                                                             \
   do {                                                                                             \
@@ -314,6 +390,27 @@ int samples_make(sample_file **out)
   ADD("good_lstm2.nam", false, NULL, nam_lstm(2, 3, 0, &s[n].len));
   ADD("good_linear.nam", false, NULL, nam_linear(16, true, &s[n].len));
   ADD("good_keras.json", true, NULL, keras(K_GOOD, &s[n].len));
+  /* A2: per-layer kernel sizes 3 and 2, LeakyReLU, a head conv of 4 taps:
+     rechannel 2, layers 22 + 18, head 9, head_scale 1. */
+  ADD("good_a2.nam", false, NULL,
+      nam_wavenet_a2("\"kernel_sizes\": [3, 2], \"activation\": {\"type\": \"LeakyReLU\", "
+                     "\"negative_slope\": 0.02}, \"head\": {\"out_channels\": 1, "
+                     "\"kernel_size\": 4, \"bias\": true}",
+                     "", 52, &s[n].len));
+  /* Blended gating, grouped conv / layer1x1 / head1x1, conv_post_film and a
+     post-stack head of two convs: rechannel 2, per layer conv 8 + 4 (K 2,
+     groups 2) or 4 + 4 (K 1), mixin 4, layer1x1 4, head1x1 4, FiLM 16;
+     head 2; post-stack head 6 + 3; head_scale 1. */
+  ADD("good_a2_options.nam", false, NULL,
+      nam_wavenet_a2("\"kernel_sizes\": [2, 1], \"activation\": \"SiLU\", \"gating_mode\": "
+                     "\"blended\", \"secondary_activation\": {\"type\": \"LeakyHardtanh\", "
+                     "\"min_val\": 0}, \"groups_input\": 2, \"layer1x1\": {\"active\": true, "
+                     "\"groups\": 2}, \"head1x1\": {\"active\": true, \"out_channels\": 2, "
+                     "\"groups\": 2}, \"conv_post_film\": {\"active\": true}, \"head\": "
+                     "{\"out_channels\": 1, \"kernel_size\": 1, \"bias\": false}",
+                     "\"head\": {\"channels\": 2, \"out_channels\": 1, \"kernel_sizes\": [2, 1], "
+                     "\"activation\": \"Softsign\"}",
+                     2 + (12 + 4 + 4 + 4 + 16) + (8 + 4 + 4 + 4 + 16) + 2 + 9 + 1, &s[n].len));
 
   /* Syntax and structure. */
   ADD("not_json.nam", false, "not valid JSON",
@@ -347,8 +444,8 @@ int samples_make(sample_file **out)
                "\"kernel_size\": 2, \"dilations\": [1], \"activation\": \"Tanh\", \"gated\": 1, "
                "\"head_bias\": false}], \"head_scale\": 1}, \"weights\": []}",
                &s[n].len));
-  ADD("arch.nam", false, "unknown architecture \"ConvNet\"",
-      dup_text("{\"version\": \"0.5.0\", \"architecture\": \"ConvNet\", \"config\": {}, "
+  ADD("arch.nam", false, "unknown architecture \"Transformer\"",
+      dup_text("{\"version\": \"0.5.0\", \"architecture\": \"Transformer\", \"config\": {}, "
                "\"weights\": []}",
                &s[n].len));
   ADD("version08.nam", false, "unsupported file version \"0.8.0\"",
@@ -392,7 +489,7 @@ int samples_make(sample_file **out)
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"LSTM\", \"config\": "
                "{\"hidden_size\": 1024, \"num_layers\": 200}, \"weights\": []}",
                &s[n].len));
-  ADD("dilation0.nam", false, "dilation 1 of config.layers[0] is 0",
+  ADD("dilation0.nam", false, "config.layers[0].dilations[1] is 0",
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"WaveNet\", \"config\": {\"layers\": "
                "[{\"input_size\": 1, \"condition_size\": 1, \"head_size\": 1, \"channels\": 2, "
                "\"kernel_size\": 2, \"dilations\": [1, 0], \"activation\": \"Tanh\", \"gated\": "
@@ -400,17 +497,143 @@ int samples_make(sample_file **out)
                &s[n].len));
   arr_cfg chain[2] = {two[0], two[1]};
   chain[1].in = 5;
-  ADD("chain.nam", false, "does not match the 4 channels",
+  ADD("chain.nam", false, "config.layers[1].input_size is 5, the array before it has 4 channels",
       nam_wavenet("0.5.0", chain, 2, 0, -1, NULL, &s[n].len));
   ADD("swish.nam", false, "unsupported activation \"Swish\"",
       nam_wavenet("0.5.0", &acts[3], 1, 0, -1, NULL, &s[n].len));
-  ADD("head.nam", false, "post-stack \"head\" is not supported",
+  ADD("head.nam", false, "missing key \"out_channels\" in config.head",
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"WaveNet\", \"config\": {\"layers\": "
-               "[], \"head\": {\"channels\": 2}, \"head_scale\": 1}, \"weights\": []}",
+               "[{\"input_size\": 1, \"condition_size\": 1, \"head_size\": 1, \"channels\": 2, "
+               "\"kernel_size\": 2, \"dilations\": [1], \"activation\": \"Tanh\", \"gated\": "
+               "false, \"head_bias\": false}], \"head\": {\"channels\": 2}, \"head_scale\": 1}, "
+               "\"weights\": []}",
                &s[n].len));
   ADD("linear_rf.nam", false, "\"receptive_field\" in config is 0",
       dup_text("{\"version\": \"0.5.0\", \"architecture\": \"Linear\", \"config\": "
                "{\"receptive_field\": 0, \"bias\": true}, \"weights\": []}",
+               &s[n].len));
+
+  /* A2 and later options: each refusal names the field. */
+#define KS "\"kernel_size\": 2, "
+#define TANH "\"activation\": \"Tanh\", "
+#define HEAD1 "\"head_size\": 1, \"head_bias\": false"
+  ADD("a2_ks_both.nam", false, "config.layers[0] has both kernel_size and kernel_sizes",
+      nam_wavenet_a2(KS "\"kernel_sizes\": [2, 2], " TANH HEAD1, "", 0, &s[n].len));
+  ADD("a2_ks_count.nam", false, "config.layers[0].kernel_sizes has 3 entries, dilations 2",
+      nam_wavenet_a2("\"kernel_sizes\": [2, 2, 2], " TANH HEAD1, "", 0, &s[n].len));
+  ADD("a2_ks_none.nam", false, "config.layers[0] needs kernel_size or kernel_sizes",
+      nam_wavenet_a2(TANH HEAD1, "", 0, &s[n].len));
+  ADD("a2_act_count.nam", false, "config.layers[0].activation has 3 entries, dilations 2",
+      nam_wavenet_a2(KS "\"activation\": [\"Tanh\", \"ReLU\", \"SiLU\"], " HEAD1, "", 0,
+                     &s[n].len));
+  ADD("a2_act_type.nam", false, "unsupported activation \"Mish\" in config.layers[0].activation",
+      nam_wavenet_a2(KS "\"activation\": {\"type\": \"Mish\"}, " HEAD1, "", 0, &s[n].len));
+  ADD("a2_prelu.nam", false, "config.layers[0].activation[1] has 3 negative_slopes for 2 channels",
+      nam_wavenet_a2(KS "\"activation\": [\"ReLU\", {\"type\": \"PReLU\", \"negative_slopes\": "
+                        "[0.1, 0.2, 0.3]}], " HEAD1,
+                     "", 0, &s[n].len));
+  ADD("a2_gating.nam", false, "config.layers[0].gating_mode is \"sometimes\"",
+      nam_wavenet_a2(KS TANH "\"gating_mode\": \"sometimes\", " HEAD1, "", 0, &s[n].len));
+  ADD("a2_secondary.nam", false, "config.layers[0].secondary_activation has 1 entries, dilations 2",
+      nam_wavenet_a2(KS TANH "\"gating_mode\": [\"gated\", \"none\"], \"secondary_activation\": "
+                             "[\"Sigmoid\"], " HEAD1,
+                     "", 0, &s[n].len));
+  ADD("a2_groups.nam", false, "config.layers[0].groups_input: groups 3 does not divide",
+      nam_wavenet_a2(KS TANH "\"groups_input\": 3, " HEAD1, "", 0, &s[n].len));
+  ADD("a2_bottleneck.nam", false,
+      "config.layers[0].layer1x1 is inactive, so bottleneck (1) must equal channels (2)",
+      nam_wavenet_a2(KS TANH "\"bottleneck\": 1, \"layer1x1\": {\"active\": false, \"groups\": "
+                             "1}, " HEAD1,
+                     "", 0, &s[n].len));
+  ADD("a2_film_type.nam", false, "config.layers[0].conv_pre_film must be false or an object",
+      nam_wavenet_a2(KS TANH "\"conv_pre_film\": true, " HEAD1, "", 0, &s[n].len));
+  ADD("a2_film_head1x1.nam", false,
+      "config.layers[0].head1x1_post_film is active but head1x1 is not",
+      nam_wavenet_a2(KS TANH "\"head1x1_post_film\": {\"shift\": false}, " HEAD1, "", 0,
+                     &s[n].len));
+  ADD("a2_head_kernel.nam", false, "missing key \"kernel_size\" in config.layers[0].head",
+      nam_wavenet_a2(KS TANH "\"head\": {\"out_channels\": 1, \"bias\": true}", "", 0, &s[n].len));
+  ADD("a2_post_head.nam", false, "config.head.kernel_sizes must be an array of 1 to",
+      nam_wavenet_a2(KS TANH HEAD1,
+                     "\"head\": {\"channels\": 2, \"out_channels\": 1, \"kernel_sizes\": [], "
+                     "\"activation\": \"ReLU\"}",
+                     0, &s[n].len));
+  ADD("a2_in_channels.nam", false, "config.in_channels is 2: only mono models",
+      nam_wavenet_a2(KS TANH HEAD1, "\"in_channels\": 2", 0, &s[n].len));
+  ADD("a2_stereo_out.nam", false, "the model has 2 output channels: only mono models",
+      nam_wavenet_a2(KS TANH "\"head_size\": 2, \"head_bias\": false", "", 0, &s[n].len));
+  ADD("a2_condition_size.nam", false,
+      "config.layers[0].condition_size is 2, but the condition has 1 channels (the input)",
+      dup_text("{\"version\": \"0.6.0\", \"architecture\": \"WaveNet\", \"config\": {\"layers\": "
+               "[{\"input_size\": 1, \"condition_size\": 2, \"channels\": 2, \"dilations\": [1], "
+               "\"kernel_size\": 2, \"activation\": \"Tanh\", \"head_size\": 1, \"head_bias\": "
+               "false}], \"head_scale\": 1}, \"weights\": []}",
+               &s[n].len));
+  ADD("a2_condition_dsp.nam", false, "config.condition_dsp: config.layers must be a non-empty",
+      nam_wavenet_a2(KS TANH HEAD1,
+                     "\"condition_dsp\": {\"version\": \"0.6.0\", \"architecture\": "
+                     "\"WaveNet\", \"config\": {\"layers\": []}, \"weights\": []}",
+                     0, &s[n].len));
+  ADD("a2_slim_order.nam", false,
+      "config.layers[0].slimmable.kwargs.allowed_channels must be ascending (1 after 2)",
+      nam_wavenet_a2(KS TANH HEAD1 ", \"slimmable\": {\"method\": \"slice_channels_uniform\", "
+                                   "\"kwargs\": {\"allowed_channels\": [2, 1]}}",
+                     "", 0, &s[n].len));
+  ADD("a2_slim_last.nam", false,
+      "config.layers[0].slimmable.kwargs.allowed_channels ends at 1, not at the 2 channels",
+      nam_wavenet_a2(KS TANH HEAD1 ", \"slimmable\": {\"method\": \"slice_channels_uniform\", "
+                                   "\"kwargs\": {\"allowed_channels\": [1]}}",
+                     "", 0, &s[n].len));
+  ADD("a2_slim_method.nam", false, "config.layers[0].slimmable.method \"magic\" is not supported",
+      nam_wavenet_a2(KS TANH HEAD1 ", \"slimmable\": {\"method\": \"magic\"}", "", 0, &s[n].len));
+  /* 71,000 weights in the file, 66 million floats as dense matrices */
+  ADD("a2_grouped_huge.nam", false, "model too large",
+      dup_text("{\"version\": \"0.6.0\", \"architecture\": \"WaveNet\", \"config\": {\"layers\": "
+               "[{\"input_size\": 1, \"condition_size\": 1, \"channels\": 1024, \"dilations\": "
+               "[1], \"kernel_size\": 64, \"groups_input\": 1024, \"layer1x1\": {\"active\": "
+               "true, \"groups\": 1024}, \"activation\": \"Tanh\", \"head_size\": 1, "
+               "\"head_bias\": false}], \"head_scale\": 1}, \"weights\": []}",
+               &s[n].len));
+#undef KS
+#undef TANH
+#undef HEAD1
+  /* ConvNet: 3 channels with batchnorm, 2 with a conv bias (0.5.4, as NAM writes them). */
+  const int cn_dil[3] = {1, 2, 4}, cn_zero[2] = {1, 0};
+  ADD("good_convnet_bn.nam", false, NULL,
+      nam_convnet(3, cn_dil, 3, true, "Tanh", "", 0, CN_BN_OK, &s[n].len));
+  ADD("good_convnet_relu.nam", false, NULL,
+      nam_convnet(2, cn_dil, 2, false, "ReLU",
+                  ", \"groups\": 1, \"in_channels\": 1, \"out_channels\": 1", 0, CN_BN_OK,
+                  &s[n].len));
+  ADD("cn_count.nam", false, "expected 85 weights, found 84",
+      nam_convnet(3, cn_dil, 3, true, "Tanh", "", -1, CN_BN_OK, &s[n].len));
+  ADD("cn_groups.nam", false, "\"groups\" in config is 2",
+      nam_convnet(2, cn_dil, 2, false, "ReLU", ", \"groups\": 2", 0, CN_BN_OK, &s[n].len));
+  ADD("cn_stereo.nam", false, "\"in_channels\" 2 and \"out_channels\" 1 in config",
+      nam_convnet(2, cn_dil, 2, false, "ReLU", ", \"in_channels\": 2", 0, CN_BN_OK, &s[n].len));
+  ADD("cn_variance.nam", false, "batchnorm of block 1: running_var + eps is -0.99999 at channel 0",
+      nam_convnet(3, cn_dil, 3, true, "Tanh", "", 0, CN_BN_NEG_VAR, &s[n].len));
+  ADD("cn_scale.nam", false, "batchnorm of block 0: channel 0 scales its conv beyond float range",
+      nam_convnet(3, cn_dil, 3, true, "Tanh", "", 0, CN_BN_HUGE, &s[n].len));
+  ADD("cn_dilation0.nam", false, "config.dilations[1] is 0, outside [1, 65536]",
+      nam_convnet(2, cn_zero, 2, false, "ReLU", "", 0, CN_BN_OK, &s[n].len));
+  ADD("cn_act.nam", false, "unsupported activation \"Swish\" in config.activation",
+      nam_convnet(2, cn_dil, 2, false, "Swish", "", 0, CN_BN_OK, &s[n].len));
+  ADD("cn_channels.nam", false, "\"channels\" in config is 0, outside [1, 1024]",
+      nam_convnet(0, cn_dil, 2, false, "ReLU", "", 0, CN_BN_OK, &s[n].len));
+  ADD("cn_no_batchnorm.nam", false, "missing key \"batchnorm\" in config",
+      dup_text("{\"version\": \"0.5.4\", \"architecture\": \"ConvNet\", \"config\": "
+               "{\"channels\": 2, \"dilations\": [1], \"activation\": \"Tanh\"}, \"weights\": []}",
+               &s[n].len));
+  ADD("cn_dilations.nam", false, "\"dilations\" in config must be a non-empty array",
+      dup_text("{\"version\": \"0.5.4\", \"architecture\": \"ConvNet\", \"config\": "
+               "{\"channels\": 2, \"dilations\": [], \"batchnorm\": false, \"activation\": "
+               "\"Tanh\"}, \"weights\": []}",
+               &s[n].len));
+  ADD("cn_huge.nam", false, "model too large",
+      dup_text("{\"version\": \"0.5.4\", \"architecture\": \"ConvNet\", \"config\": "
+               "{\"channels\": 1024, \"dilations\": [1, 1, 1, 1, 1, 1, 1, 1], \"batchnorm\": "
+               "false, \"activation\": \"Tanh\"}, \"weights\": []}",
                &s[n].len));
 
   /* Keras. */

@@ -12,6 +12,7 @@
 #include "setting_ports.h"
 #include "test_check.h"
 
+#include <math.h>
 #include <string.h>
 
 /** Every field equal (memcmp would also compare padding). */
@@ -19,7 +20,7 @@ static bool same(const qm_setting *a, const qm_setting *b)
 {
   return a->bits == b->bits && a->mapping == b->mapping && a->asymmetric == b->asymmetric &&
          a->granularity == b->granularity && a->group == b->group &&
-         a->activations == b->activations && a->observer == b->observer &&
+         a->activations == b->activations && a->observer == b->observer && a->slim == b->slim &&
          a->linear_bits == b->linear_bits && a->n_linear_bits == b->n_linear_bits;
 }
 
@@ -210,6 +211,38 @@ static void test_parse(void)
   refused("4:sym:asym", "repeats");
   refused("8:channel:group", "repeats");
   refused("8:float:calibrated", "repeats");
+  refused("4:slim=0.5:slim=0.2", "repeats");
+  refused("4:slim=1.5", "'slim=1.5'");
+  refused("4:slim=-0.1", "'slim=-0.1'");
+  refused("4:slim=nan", "'slim=nan'");
+  refused("4:slim=", "'slim='");
+  refused("4:slim=0.5x", "'slim=0.5x'");
+
+  /* slim: the full size unless said, any order, kept at FP32 */
+  if (setting_from("4:kmeans", &a))
+    CHECK(a.slim == 1.0, "slim defaults to the full size");
+  if (setting_from("4:slim=0.25:kmeans", &a) && setting_from("4:kmeans:slim=0.25", &b))
+    CHECK(qm_setting_eq(&a, &b) && a.slim == 0.25, "slim in any order");
+  if (setting_from("32:slim=0.5", &a) && setting_from("32", &b))
+    CHECK(!qm_setting_eq(&a, &b) && a.slim == 0.5, "FP32 at slim 0.5 is not the reference");
+  if (setting_from("4:slim=1", &a) && setting_from("4", &b))
+    CHECK(qm_setting_eq(&a, &b) && same(&a, &b), "slim=1 is the full size");
+  static const double slims[] = {0.0, 0.33, 0.5, 1.0 / 3.0, 0.9999999999999999};
+  for (size_t i = 0; i < sizeof slims / sizeof slims[0]; ++i) {
+    qm_setting_default(&a);
+    a.bits = 4;
+    a.slim = slims[i];
+    qm_setting_normalise(&a);
+    char str[96];
+    qm_setting_format(&a, str, sizeof str);
+    if (setting_from(str, &b))
+      CHECK(qm_setting_eq(&a, &b) && b.slim == slims[i], "slim %.17g formats as '%s'", slims[i],
+            str);
+  }
+  char str[96];
+  a.slim = 0.33;
+  qm_setting_format(&a, str, sizeof str);
+  CHECK(!strcmp(str, "4:linear:sym:channel:float:slim=0.33"), "'%s'", str);
   char longer[400];
   memset(longer, 'x', sizeof longer - 1);
   longer[sizeof longer - 1] = 0;
@@ -238,6 +271,14 @@ static void test_normalise(void)
   s.observer = (qz_observer_kind)9;
   s.group = 40;
   qm_setting_normalise(&s);
+  CHECK(s.slim == 1.0, "slim 1.0 by default");
+  static const double slim_in[][2] = {{-0.5, 0.0}, {1.5, 1.0}, {NAN, 1.0}, {0.4, 0.4}};
+  for (size_t i = 0; i < sizeof slim_in / sizeof slim_in[0]; ++i) {
+    qm_setting t = s;
+    t.slim = slim_in[i][0];
+    qm_setting_normalise(&t);
+    CHECK(t.slim == slim_in[i][1], "slim %g normalises to %g", slim_in[i][0], t.slim);
+  }
   CHECK(s.mapping == QZ_LINEAR && s.granularity == QZ_PER_CHANNEL &&
             s.activations == QM_ACTQ_FLOAT && s.observer == QZ_OBS_PERCENTILE &&
             s.group == QZ_DEFAULT_GROUP,
@@ -293,6 +334,8 @@ static void test_normalise(void)
   describes_as("8:float", "8-bit linear sym per-channel, float activations");
   describes_as("2:pow2:asym:tensor:static", "2-bit pow2 asym per-tensor, int8 calibrated");
   describes_as("4:group", "4-bit linear sym per-group, int8 dynamic");
+  describes_as("4:kmeans:slim=0.5", "4-bit kmeans sym per-channel, int8 dynamic, slim 0.5");
+  describes_as("32:slim=0", "FP32, slim 0");
   /* truncation is safe */
   qm_setting_default(&a);
   a.bits = 8;

@@ -51,20 +51,30 @@ static void on_preset_port(const char *symbol, void *user, const void *value, ui
     *(float *)user = *(const float *)value;
 }
 
-static void test_turtle(LilvWorld *w, const LilvPlugin *p)
+/** A port's lv2:default as lilv reads it, -1 when it has none. */
+static float turtle_default(LilvWorld *w, const LilvPlugin *p, const char *symbol)
 {
-  printf("Turtle defaults and presets\n");
-  LilvNode *sym = lilv_new_string(w, "activations");
+  LilvNode *sym = lilv_new_string(w, symbol);
   const LilvPort *port = lilv_plugin_get_port_by_symbol(p, sym);
   LilvNode *def = NULL;
   if (port)
     lilv_port_get_range(p, port, &def, NULL, NULL);
   float d = def ? lilv_node_as_float(def) : -1.0f;
-  printf("        activations lv2:default %g (int8 dynamic = %d)\n", d, QT_ACT_DYNAMIC);
-  CHECK(def && d == (float)QT_ACT_DYNAMIC, "activations lv2:default = %g (int8 dynamic = %d)", d,
-        QT_ACT_DYNAMIC);
   lilv_node_free(def);
   lilv_node_free(sym);
+  return d;
+}
+
+static void test_turtle(LilvWorld *w, const LilvPlugin *p)
+{
+  printf("Turtle defaults and presets\n");
+  float d = turtle_default(w, p, "activations");
+  printf("        activations lv2:default %g (int8 dynamic = %d)\n", d, QT_ACT_DYNAMIC);
+  CHECK(d == (float)QT_ACT_DYNAMIC, "activations lv2:default = %g (int8 dynamic = %d)", d,
+        QT_ACT_DYNAMIC);
+  /** A slimmable model plays at full size unless asked otherwise. */
+  d = turtle_default(w, p, "slim");
+  CHECK(d == 1.0f, "slim lv2:default = %g (1 = the full model)", d);
 
   LilvNode *preset_class = lilv_new_uri(w, LV2_PRESETS__Preset);
   LilvNodes *presets = lilv_plugin_get_related(p, preset_class);
@@ -184,9 +194,10 @@ static bool render(const LilvPlugin *p, bool all_defaults, int act, const float 
   lilv_instance_connect_port(inst, QT_PORT_IN, in);
   lilv_instance_connect_port(inst, QT_PORT_OUT, out);
   lilv_instance_connect_port(inst, QT_PORT_PRECISION, &ctl[QT_PORT_PRECISION]);
-  if (all_defaults)
-    for (int i = QT_PORT_MAPPING; i <= QT_PORT_ENABLED; ++i)
-      lilv_instance_connect_port(inst, (uint32_t)i, &ctl[i]);
+  if (all_defaults) /* every control input but precision, slim (after the meters) included */
+    for (int i = QT_PORT_MAPPING; i < QT_PORT_COUNT; ++i)
+      if (qt_port_info_get(i)->kind == QT_KIND_CONTROL_IN)
+        lilv_instance_connect_port(inst, (uint32_t)i, &ctl[i]);
   if (act != ACT_UNCONNECTED) {
     ctl[QT_PORT_ACTIVATIONS] = (float)act;
     lilv_instance_connect_port(inst, QT_PORT_ACTIVATIONS, &ctl[QT_PORT_ACTIVATIONS]);
@@ -274,6 +285,14 @@ static void test_ladspa(const char *bundle)
     if (!strncmp(d->PortNames[i], "Activations", 11))
       port = i;
   CHECK(port < d->PortCount, "an Activations port");
+  unsigned long slim = d->PortCount;
+  for (unsigned long i = 0; i < d->PortCount; ++i)
+    if (!strncmp(d->PortNames[i], "Slim", 4))
+      slim = i;
+  CHECK(slim == d->PortCount - 1 && (d->PortRangeHints[slim].HintDescriptor &
+                                     LADSPA_HINT_DEFAULT_MASK) == LADSPA_HINT_DEFAULT_1,
+        "Slim is the last LADSPA port (%lu of %lu) with default hint 1 (the full model)", slim,
+        d->PortCount);
   if (port < d->PortCount) {
     LADSPA_PortRangeHintDescriptor h = d->PortRangeHints[port].HintDescriptor;
     printf("        \"%s\": default hint 0x%x (LADSPA_HINT_DEFAULT_1 = 0x%x)\n", d->PortNames[port],

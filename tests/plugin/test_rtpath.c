@@ -27,7 +27,11 @@
              too (the table in models/README.md);
   - silence: the esr_db port holds the value it had when the signal stops,
              through 3 s of silence, instead of measuring the models' idle
-             output.
+             output;
+  - slim:    with a slimmable model (NAM_DIR's slimmable_container.nam),
+             slim and precision moving while playing at random block
+             sizes with a UI alive: every size and bit width is built and
+             crossfaded in, and run() allocates and locks nothing.
 
   Built with AddressSanitizer, clamp and dc run a subset (every port with
   +1e30, NaN and max+1000; every model at 32 and 2 bits with the default
@@ -35,7 +39,7 @@
   the subset reaches on the same code paths, and the whole matrix takes
   over 5 minutes there. The release build runs all of it.
 
-  usage: test_rtpath BUNDLE_DIR MODELS_DIR
+  usage: test_rtpath BUNDLE_DIR MODELS_DIR [NAM_DIR]
   QH_ONLY=group runs one group.
 */
 #include "host.h"
@@ -56,7 +60,7 @@
 
 static const LilvPlugin *plugin;
 static LilvWorld *world;
-static const char *models_dir;
+static const char *models_dir, *nam_dir;
 static float *sig;
 static size_t n_sig;
 
@@ -414,7 +418,9 @@ static void test_clamp(void)
   const size_t n = 9600 < n_sig ? 9600 : n_sig;
   float *y = malloc(n * sizeof *y), *ref = malloc(n * sizeof *ref);
   const float vals[] = {1e30f, -1e30f, INFINITY, -INFINITY, NAN, 0, 0};
-  for (int p = QT_PORT_PRECISION; p <= QT_PORT_ENABLED; ++p) {
+  for (int p = QT_PORT_PRECISION; p < QT_PORT_COUNT; ++p) {
+    if (qt_port_info_get(p)->kind != QT_KIND_CONTROL_IN)
+      continue; /* the meters; slim comes after them */
     float v7[7];
     memcpy(v7, vals, sizeof v7);
     v7[5] = maxs[p] + 1000.0f;
@@ -629,6 +635,56 @@ static void test_silence(int precision)
   qh_free(h);
 }
 
+/* ---- slim ------------------------------------------------------------------------------------ */
+
+/** Slim across the container's breakpoints (0.33, 0.66) and within a
+    step, and the precision, each on its own period. */
+static void slim_cb(qhost *h, size_t pos, uint32_t k, void *user)
+{
+  (void)k;
+  (void)user;
+  static const float slim[] = {1.0f, 0.1f, 0.5f, 0.2f, 0.9f, 0.4f, 0.0f, 0.7f};
+  static const float prec[] = {32, 8, 4, 8, 2};
+  h->ctl[QT_PORT_SLIM] = slim[(pos / 7000) % 8];
+  h->ctl[QT_PORT_PRECISION] = prec[(pos / 11000) % 5];
+}
+
+static void test_slim(void)
+{
+  printf("Slim switching in run()\n");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/current/slimmable_container.nam", nam_dir ? nam_dir : "");
+  FILE *f = nam_dir ? fopen(path, "r") : NULL;
+  if (!f) {
+    printf("  skip  no %s (give NAM_DIR)\n", path);
+    return;
+  }
+  fclose(f);
+  if (!qh_interposed) {
+    printf("  skip  AddressSanitizer owns malloc; the release build counts\n");
+    return;
+  }
+  qhost *h = qh_new(plugin, 48000);
+  h->alive_every = 12000; /* a UI is open: frames, SQNR and histograms stream */
+  qh_set_model(h, path);
+  qh_settle(h);
+  size_t n = n_sig < 4 * 48000 ? n_sig : 4 * 48000;
+  float *y = malloc(n * sizeof(float));
+  int info0 = h->n_info;
+  qh_allocs_in_run = qh_locks_in_run = 0;
+  qh_render(h, sig, y, n, 0, 7, slim_cb, NULL);
+  long a = qh_allocs_in_run, l = qh_locks_in_run;
+  size_t nonfinite = 0;
+  for (size_t i = 0; i < n; ++i)
+    nonfinite += !isfinite(y[i]);
+  qh_check(a == 0 && l == 0 && nonfinite == 0 && h->n_info - info0 >= 20 && !h->n_errors,
+           "allocations %ld, mutex locks %ld in run()/work_response() over %zu frames while %d "
+           "variants of 3 sizes x 4 widths came in (%zu non-finite samples, %d errors)",
+           a, l, n, h->n_info - info0, nonfinite, h->n_errors);
+  free(y);
+  qh_free(h);
+}
+
 int main(int argc, char **argv)
 {
   if (argc < 3) {
@@ -636,6 +692,7 @@ int main(int argc, char **argv)
     return 2;
   }
   models_dir = argv[2];
+  nam_dir = argc > 3 ? argv[3] : NULL;
   sig = pluck_signal(8 * 48000);
   n_sig = 8 * 48000;
   world = lilv_world_new();
@@ -657,6 +714,8 @@ int main(int argc, char **argv)
   }
   if (WANT("dc"))
     test_dc();
+  if (WANT("slim"))
+    test_slim();
   lilv_world_free(world);
   free(sig);
   printf("%s (%d failure%s)\n", qh_failures ? "FAILED" : "all passed", qh_failures,

@@ -3,7 +3,9 @@
 # SPDX-License-Identifier: ISC
 """quantone-run end to end: renders the reference input through the standard
 WaveNet at FP32 and 8-bit (int8 dynamic), checks the JSON report and the WAV,
-and that bad options and bad files give a message and a non-zero exit.
+and that bad options and bad files give a message and a non-zero exit; with
+--slim, the slimmable container's sizes against NeuralAmpModelerCore's
+renders, their error measured against the full size.
 Usage: test_run.py QUANTONE_RUN NAM_DIR WORK_DIR. Exit 77 (skip) without the
 reference files."""
 import json, os, subprocess, sys
@@ -29,7 +31,7 @@ def call(*args):
 rc, out, _ = call("--help")
 check(rc == 0, "--help exit %d" % rc)
 for opt in ["--model", "--in", "--out", "--precision", "--mapping", "--asymmetric",
-            "--granularity", "--group", "--activations", "--block", "--json"]:
+            "--granularity", "--group", "--activations", "--block", "--json", "--slim"]:
     check(opt in out, "--help does not document " + opt)
 
 for prec, acts in [("fp32", "float"), ("8", "dynamic"), ("4", "static")]:
@@ -57,7 +59,76 @@ for prec, acts in [("fp32", "float"), ("8", "dynamic"), ("4", "static")]:
     else:
         check(r["esr_db"] is not None and r["esr_db"] < 0, "4-bit ESR %r" % r["esr_db"])
 
+def read_float_wav(path):
+    """The samples of a mono 32-bit float WAV (the wave module reads only PCM)."""
+    import struct
+    data = open(path, "rb").read()
+    pos = 12
+    while pos + 8 <= len(data):
+        tag, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        if tag == b"data":
+            return struct.unpack("<%df" % (size // 4), data[pos + 8:pos + 8 + size // 4 * 4])
+        pos += 8 + size + (size & 1)
+    return None
+
+def esr(y, ref):
+    num = sum((a - b) * (a - b) for a, b in zip(y, ref))
+    den = sum(b * b for b in ref)
+    return num / den
+
+# --slim: each size of the container is its render, and its error is
+# measured against the full size (the 1.0 render).
+box = os.path.join(nam, "current", "slimmable_container.nam")
+if os.path.exists(box):
+    full = read_float_wav(os.path.join(nam, "current", "slimmable_container.slim1.0.nam-core.wav"))
+    for slim, label in [("0.2", "submodel 1 of 3: LSTM, 3 hidden"),
+                        ("0.5", "submodel 2 of 3: WaveNet, 3+2 channels"),
+                        ("1.0", "submodel 3 of 3: WaveNet, 4+2 channels")]:
+        rep = os.path.join(work, "slim-%s.json" % slim)
+        outwav = os.path.join(work, "slim-%s.wav" % slim)
+        rc, _, err = call("--model", box, "--in", wav, "--out", outwav, "--slim", slim,
+                          "--json", rep)
+        check(rc == 0, "slim %s exit %d: %s" % (slim, rc, err))
+        if rc != 0:
+            continue
+        r = json.load(open(rep))
+        check(r.get("slim") == float(slim), "slim %s: JSON slim %r" % (slim, r.get("slim")))
+        check(r.get("slim_label") == label, "slim %s: label %r" % (slim, r.get("slim_label")))
+        ref = read_float_wav(os.path.join(
+            nam, "current", "slimmable_container.slim%s.nam-core.wav" % slim))
+        y = read_float_wav(outwav)
+        e = esr(y, ref)
+        check(e < 1e-8, "slim %s: ESR %.3g against the reference render" % (slim, e))
+        if slim == "1.0":
+            check(r["esr_db"] is None, "full size: ESR %r, want -inf (null)" % r["esr_db"])
+        else:
+            import math
+            want = 10 * math.log10(esr(ref, full))
+            check(r["esr_db"] is not None and abs(r["esr_db"] - want) < 0.01,
+                  "slim %s: esr_db %r, want %.3f (its render against the full size's)"
+                  % (slim, r["esr_db"], want))
+        print("  slim %s: %s, esr_db %s" % (slim, r.get("slim_label"), r.get("esr_db")))
+
+# a slimmable WaveNet: 2 of its 3 channels at --slim 0.5, as the reference renders it
+slimwn = os.path.join(nam, "current", "slimmable_wavenet.nam")
+if os.path.exists(slimwn):
+    rep = os.path.join(work, "slimwn.json")
+    outwav = os.path.join(work, "slimwn.wav")
+    rc, _, err = call("--model", slimwn, "--in", wav, "--out", outwav, "--slim", "0.5",
+                      "--json", rep)
+    check(rc == 0, "slimmable WaveNet exit %d: %s" % (rc, err))
+    if rc == 0:
+        r = json.load(open(rep))
+        check(r.get("slim_label") == "2 of 3 channels", "label %r" % r.get("slim_label"))
+        ref = read_float_wav(os.path.join(nam, "current", "slimmable_wavenet.slim0.5.nam-core.wav"))
+        e = esr(read_float_wav(outwav), ref)
+        check(e < 1e-8, "slimmable WaveNet at 0.5: ESR %.3g against the reference render" % e)
+        print("  slimmable_wavenet slim 0.5: %s, ESR %.3g vs its render, esr_db %s vs full"
+              % (r.get("slim_label"), e, r.get("esr_db")))
+
 bad = [
+    (["--model", model, "--in", wav, "--out", "x.wav", "--slim", "1.5"], 2),
+    (["--model", model, "--in", wav, "--out", "x.wav", "--slim", "half"], 2),
     (["--model", model, "--in", wav, "--out", "x.wav", "--precision", "3"], 2),
     (["--model", model, "--in", wav, "--out", "x.wav", "--mapping", "log"], 2),
     (["--model", model, "--in", wav, "--out", "x.wav", "--granularity", "row"], 2),
