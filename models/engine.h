@@ -114,6 +114,15 @@ typedef struct {
 /** Fill *out for m. Not real-time (walks the model). */
 void qm_model_memory(const qm_model *m, qm_memory *out);
 
+/**
+   WaveNet layers (condition_dsp's included) that run as one int8 WaveNet
+   layer (qk_wavenet_layer_s8), into *int8, and how many of those the
+   weights' ISA runs fused, into *fused; both 0 for other architectures.
+   For tests and benchmarks: a fast path that silently stops being taken
+   shows here.
+*/
+void qm_model_int8_layers(const qm_model *m, int *int8, int *fused);
+
 /* ---- Per-layer observation ----------------------------------------------- */
 
 /**

@@ -20,10 +20,14 @@
   nested WaveNet (condition_dsp) run on the input in the same model, its
   matrices registered as "cond.*" linears.
 
-  A layer of exactly the A1 form (no FiLM, layer1x1, no head1x1, B == C,
-  gating none or gated by a sigmoid) runs the path A1 always ran, with the
-  fused int8 layer (qk_wavenet_layer_s8) where it applies; any other layer
-  runs run_layer_general, NeuralAmpModelerCore's steps in its order.
+  A layer the kernels' int8 WaveNet layer covers (int8_form: no FiLM,
+  layer1x1, no head1x1, no gating; A1's and A2's layers, bottleneck or
+  not) runs as one qk_wavenet_layer_s8 call, fused where the ISA has a
+  form for it, when its linears are int8 dynamic and its nonlinearity is
+  one the kernels define (int8_layer()). Otherwise a layer of exactly the
+  A1 form (int8_form with B == C, or gated by a sigmoid) runs the path A1
+  always ran, and any other layer runs run_layer_general,
+  NeuralAmpModelerCore's steps in its order.
 
   Data layout: frame-major everywhere (frame f's channel vector is
   contiguous), as qk_gemm_f32 wants. Each layer keeps its conv's input in a
@@ -94,9 +98,11 @@ typedef struct {
   qm_activation act, secondary;
   qm_gating gating;
   /** Exactly the A1 layer: no FiLM, layer1x1, no head1x1, B == C, gating
-      none or gated by a sigmoid. Only such a layer runs run_layer_steps
-      and the fused int8 form. */
+      none or gated by a sigmoid. Only such a layer runs run_layer_steps. */
   bool a1_form;
+  /** The shape qk_wavenet_layer_s8 takes: no FiLM, layer1x1, no head1x1, no
+      gating (any bottleneck). Only such a layer can run the int8 form. */
+  bool int8_form;
   bool has_1x1, has_head1x1;
   float *hist;             /* frames x C; an int8 layer's: one batch (chunk x C), see int8_only */
   bool int8_only;          /* the history is hq alone; hist holds the batch's input frames */
@@ -297,6 +303,14 @@ static bool is_a1_form(const qm_wn_array *D, const qm_wn_layer *DL)
           (DL->gating == QM_GATING_GATED && DL->secondary.type == QM_NONLIN_SIGMOID));
 }
 
+static bool is_int8_form(const qm_wn_array *D, const qm_wn_layer *DL)
+{
+  for (int p = 0; p < QM_FILM_COUNT; ++p)
+    if (D->film[p].active)
+      return false;
+  return D->layer1x1 && !D->head1x1 && DL->gating == QM_GATING_NONE;
+}
+
 static bool build_layer(qm_model *m, wn_layer *L, const qm_wn_array *D, const qm_wn_layer *DL,
                         const char *prefix, int ai, int l, char *err, size_t errlen)
 {
@@ -309,6 +323,7 @@ static bool build_layer(qm_model *m, wn_layer *L, const qm_wn_array *D, const qm
   L->secondary = DL->secondary;
   L->gating = DL->gating;
   L->a1_form = is_a1_form(D, DL);
+  L->int8_form = is_int8_form(D, DL);
   L->has_1x1 = D->layer1x1;
   L->has_head1x1 = D->head1x1;
   L->lookback = (L->K - 1) * DL->dilation;
@@ -703,7 +718,48 @@ static bool derived_current(const wn_layer *L)
   return L->derived_gen[0] == L->conv.W_gen && L->derived_gen[1] == L->w1x1.W_gen;
 }
 
-static qk_wavenet_layer int8_layer_spec(const wn_array *A, wn_layer *L)
+/**
+   The kernels' form of a layer's nonlinearity (qk_wavenet_act); false when
+   they have none. Tanh only with the fast activations: the int8 layer runs
+   qk_tanh_int8, whose output is quantized to int8 straight away. The
+   piecewise-linear kinds are NAM's expressions here (activation.c) and in
+   the kernels alike, so they do not depend on `fast`. A PReLU of one slope
+   is a LeakyReLU of that slope; one of several needs one per bottleneck
+   channel (the loader's rule).
+*/
+static bool int8_act(const qm_activation *a, bool fast, int B, qk_wavenet_act *out)
+{
+  *out = (qk_wavenet_act){.kind = QK_WN_IDENTITY};
+  switch (a->type) {
+  case QM_NONLIN_NONE: return true;
+  case QM_NONLIN_TANH: out->kind = QK_WN_TANH; return fast;
+  case QM_NONLIN_RELU: out->kind = QK_WN_RELU; return true;
+  case QM_NONLIN_HARDTANH: out->kind = QK_WN_HARDTANH; return true;
+  case QM_NONLIN_LEAKY_RELU:
+    out->kind = QK_WN_LEAKY_RELU;
+    out->slope = a->negative_slope;
+    return true;
+  case QM_NONLIN_PRELU:
+    if (a->n_slopes <= 1) {
+      out->kind = QK_WN_LEAKY_RELU;
+      out->slope = a->n_slopes == 1 ? a->slopes[0] : a->negative_slope;
+      return true;
+    }
+    out->kind = QK_WN_PRELU;
+    out->slopes = a->slopes;
+    return a->n_slopes == B;
+  case QM_NONLIN_LEAKY_HARDTANH:
+    out->kind = QK_WN_LEAKY_HARDTANH;
+    out->min_val = a->min_val;
+    out->max_val = a->max_val;
+    out->min_slope = a->min_slope;
+    out->max_slope = a->max_slope;
+    return true;
+  default: return false;
+  }
+}
+
+static qk_wavenet_layer int8_layer_spec(const wn_array *A, const wn_layer *L)
 {
   qk_wavenet_layer spec = {
       .C = A->C,
@@ -714,7 +770,10 @@ static qk_wavenet_layer int8_layer_spec(const wn_array *A, wn_layer *L)
       .mixin = L->wmix.w,
       .w1x1 = L->w1x1.W,
       .bias1x1 = L->w1x1.bias,
+      .bottleneck = A->B,
   };
+  /* the fast activations' tanh: a layer whose tanh is exact never runs this */
+  int8_act(&L->act, true, A->B, &spec.act);
   if (derived_current(L)) {
     spec.conv_taps = (const qk_packed *const *)L->conv_taps;
     spec.prepared = L->prepared;
@@ -724,19 +783,18 @@ static qk_wavenet_layer int8_layer_spec(const wn_array *A, wn_layer *L)
 
 /**
    Whether layer L runs as one int8 WaveNet layer (kernels' fused form
-   where the ISA has one): the plain A1 tanh layer with int8 dynamic
-   activations on both matrices, nothing observing them (a calibration
-   pass sees every linear's input) and the kernels' tanh (fast
-   activations): the layer then runs qk_tanh_int8, whose output is
-   quantized to int8 straight away. Only a layer qm_wavenet_prepare() gave
-   an int8 history can (the float reference has none: it would be half its
+   where the ISA has one): a layer of the kernel's shape (int8_form), a
+   nonlinearity the kernels have (int8_act), int8 dynamic activations on
+   both matrices and nothing observing them (a calibration pass sees
+   every linear's input). Only a layer qm_wavenet_prepare() gave an int8
+   history can (the float reference has none: it would be half its
    memory).
 */
 static bool int8_layer(const qm_model *m, const wn_array *A, wn_layer *L)
 {
-  (void)A;
-  if (!L->hq.codes || !L->a1_form || L->gating != QM_GATING_NONE || L->act.type != QM_NONLIN_TANH ||
-      !m->fast || L->conv.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->conv.observe ||
+  qk_wavenet_act act;
+  if (!L->hq.codes || !L->int8_form || !int8_act(&L->act, m->fast, A->B, &act) ||
+      L->conv.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->conv.observe ||
       L->w1x1.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->w1x1.observe || !is_rank1(&L->mixin) ||
       L->mixin.observe)
     return false;
@@ -967,15 +1025,15 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
     wn_layer *L = &A->layers[l];
     const float *x = batch_input(L, C);
     float *next = l + 1 < A->n_layers ? batch_input(&A->layers[l + 1], C) : A->out;
-    if (!L->a1_form)
-      run_layer_general(m, A, L, x, cond, n, next);
-    else if (int8_layer(m, A, L))
+    if (int8_layer(m, A, L))
       run_layer_int8(A, L, x, cond, n, next);
-    else if (!L->int8_only)
-      run_layer_steps(m, A, L, x, cond, n, next);
-    else /* its linears were changed behind qm_model_quantize's back: no
+    else if (L->int8_only) /* its linears were changed behind qm_model_quantize's back: no
             float lookback to run them on, pass the residual through */
       memcpy(next, x, nc * sizeof(float));
+    else if (L->a1_form)
+      run_layer_steps(m, A, L, x, cond, n, next);
+    else
+      run_layer_general(m, A, L, x, cond, n, next);
     qm_tap(m, L->tap_layer, next, C, C, n);
   }
   run_array_head(A, n);
@@ -1368,8 +1426,9 @@ static bool prepare_net(qm_model *m, qm_wavenet *wn, const qk_weights *const *w)
       if (!set_float_history(m, L, A->C, false))
         return false;
       const int i = linear_index(m, &L->conv);
-      /* only an A1 layer of a mono condition can run the int8 form */
-      if (i < 0 || !w || !w[i] || !L->a1_form || A->Q != 1)
+      /* only a layer of the kernel's shape and a mono condition can run
+         the int8 form */
+      if (i < 0 || !w || !w[i] || !L->int8_form || A->Q != 1)
         continue;
       rank1_effective(&L->wmix, &L->mixin);
       const qk_wavenet_layer spec = int8_layer_spec(A, L);
@@ -1451,16 +1510,11 @@ static void memory_net(const qm_model *m, const qm_wavenet *wn, qm_memory *mem)
       mem->prewarm += L->warmq.codes ? (size_t)L->warm_frames * ((size_t)L->warmq.ld + 2 * F)
                                      : (size_t)L->warm_frames * C * F;
       mem->weights_derived += Z * F; /* wmix */
-      if (L->prepared)
-        mem->weights_derived +=
-            qk_wavenet_layer_s8_prepared_size(&(qk_wavenet_layer){.C = A->C,
-                                                                  .taps = L->K,
-                                                                  .dilation = L->dilation,
-                                                                  .conv = L->conv.W,
-                                                                  .conv_bias = L->conv.bias,
-                                                                  .mixin = L->wmix.w,
-                                                                  .w1x1 = L->w1x1.W,
-                                                                  .bias1x1 = L->w1x1.bias});
+      if (L->prepared) {
+        qk_wavenet_layer spec = int8_layer_spec(A, L);
+        spec.prepared = NULL;
+        mem->weights_derived += qk_wavenet_layer_s8_prepared_size(&spec);
+      }
       for (int t = 0; L->conv_taps && t < L->K; ++t)
         mem->weights_derived += qk_packed_alloc_bytes(L->conv_taps[t]);
       qm_linear_memory(&L->conv, mem);
@@ -1493,6 +1547,30 @@ static void memory_net(const qm_model *m, const qm_wavenet *wn, qm_memory *mem)
 }
 
 void qm_wavenet_memory(const qm_model *m, qm_memory *mem) { memory_net(m, m->wn, mem); }
+
+static void int8_layers_net(const qm_model *m, const qm_wavenet *wn, int *int8, int *fused)
+{
+  for (int a = 0; a < wn->n_arrays; ++a) {
+    const wn_array *A = &wn->arrays[a];
+    for (int l = 0; l < A->n_layers; ++l) {
+      wn_layer *L = &A->layers[l];
+      if (!int8_layer(m, A, L))
+        continue;
+      const qk_wavenet_layer spec = int8_layer_spec(A, L);
+      ++*int8;
+      *fused += qk_wavenet_layer_s8_fused(&spec);
+    }
+  }
+  if (wn->cond)
+    int8_layers_net(m, wn->cond, int8, fused);
+}
+
+void qm_model_int8_layers(const qm_model *m, int *int8, int *fused)
+{
+  *int8 = *fused = 0;
+  if (m->wn)
+    int8_layers_net(m, m->wn, int8, fused);
+}
 
 /** NeuralAmpModelerCore's count: 1 + each layer's and array head's
     (K-1) * dilation + the post-stack head's K-1 per conv, plus what the
