@@ -642,8 +642,8 @@ static void make_room(wn_layer *L, int C, int n)
    standard WaveNet), so a libc memcpy call per (frame, tap) cost more than
    the copy itself (over a tenth of the run time in profiles); when C is a
    multiple of 8 the copy is done in fixed 32-byte pieces, which the
-   compiler inlines as plain vector moves. Values are copied bit for bit
-   either way.
+   compiler inlines as plain vector moves, and below 8 (A2 nano's 3) value
+   by value. Values are copied bit for bit either way.
 */
 static void gather_taps(float *gather, const float *x, int n, int C, int K, int dilation)
 {
@@ -657,6 +657,15 @@ static void gather_taps(float *gather, const float *x, int n, int C, int K, int 
         float *d = dst + (size_t)f * KC;
         for (int c = 0; c < C; c += 8)
           __builtin_memcpy(d + c, s + c, 8 * sizeof(float));
+      }
+    } else if (C < 8) {
+      /* A2 nano's 3 channels: a libc call per 12 bytes cost more than the
+         element copies */
+      for (int f = 0; f < n; ++f) {
+        const float *s = src + (size_t)f * (size_t)C;
+        float *d = dst + (size_t)f * KC;
+        for (int c = 0; c < C; ++c)
+          d[c] = s[c];
       }
     } else {
       for (int f = 0; f < n; ++f)
