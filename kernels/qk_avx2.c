@@ -738,12 +738,11 @@ static size_t quantize_column_avx2(const float *x, int K, float inv, int8_t *cod
 }
 
 /*
-  The dynamic quantizer for 8 columns at a time of K = 8 or 16 values (the
-  WaveNet layers' frames): the 8 column maxima come from one transposing
-  reduction (3 shuffle steps for 8 columns instead of 3 per column), the
-  divisions run once per 8 columns, and each column's codes are written
-  with their padding in whole vectors. The codes, scales and sums are the
-  per-column driver's (qk_act.c): quantize8 is the same arithmetic.
+  The dynamic quantizer for 8 columns at a time of K = 8 or 16 values, or
+  fewer than 8 (the WaveNet layers' frames, A2 nano's 3 channels): the 8 column maxima come from one
+  transposing reduction (3 shuffle steps for 8 columns instead of 3 per column), the divisions run
+  once per 8 columns, and each column's codes are written with their padding in whole vectors. The
+  codes, scales and sums are the per-column driver's (qk_act.c): quantize8 is the same arithmetic.
 */
 
 /** r lane c = reduction of the 8 lanes of v[c] (ADD: int32 sums, else float max). */
@@ -770,16 +769,29 @@ static inline __m256 transpose_reduce8(const __m256 v[8], const int ADD)
   return _mm256_permutevar8x32_ps(w, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-/** 8 columns of K = 8 or 16 from x (ldx apart); false for a subnormal maximum (nothing written). */
+/**
+   The first 8 floats of a column: all 8 for K >= 8, else the K of a
+   short column (A2 nano's 3 channels) with zeros after them, read with a
+   mask so nothing past the column is touched. The zeros change neither
+   the maximum of |x| nor the codes or sums (they quantize to 0).
+*/
+static inline __m256 load_column8(const float *xc, const int K, __m256i kmask)
+{
+  return K >= 8 ? _mm256_loadu_ps(xc) : _mm256_maskload_ps(xc, kmask);
+}
+
+/** 8 columns of K = 16, 8 or 1..7 (K_SHORT, kmask its lanes) from x (ldx apart);
+    false for a subnormal maximum (nothing written). */
 static inline bool quantize_dyn_8(const float *x, int ldx, int8_t *codes, int ld, float *scales,
-                                  int32_t *sums, const int K)
+                                  int32_t *sums, const int K, __m256i kmask)
 {
   const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
   __m256 v[8];
   for (int c = 0; c < 8; ++c) {
     const float *xc = x + (size_t)c * (size_t)ldx;
     /* vmaxps keeps its second operand when either is NaN: NaN lanes count as 0 */
-    __m256 m = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(xc), absmask), _mm256_setzero_ps());
+    __m256 m =
+        _mm256_max_ps(_mm256_and_ps(load_column8(xc, K, kmask), absmask), _mm256_setzero_ps());
     if (K == 16)
       m = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(xc + 8), absmask), m);
     v[c] = m;
@@ -800,7 +812,7 @@ static inline bool quantize_dyn_8(const float *x, int ldx, int8_t *codes, int ld
   for (int c = 0; c < 8; ++c) {
     const float *xc = x + (size_t)c * (size_t)ldx;
     const __m256 vinv = _mm256_set1_ps(invs[c]);
-    const __m256i q0 = quantize8(_mm256_loadu_ps(xc), vinv, &clipped);
+    const __m256i q0 = quantize8(load_column8(xc, K, kmask), vinv, &clipped);
     const __m256i q1 =
         K == 16 ? quantize8(_mm256_loadu_ps(xc + 8), vinv, &clipped) : _mm256_setzero_si256();
     /* packs per 128-bit lane: bytes 0-7 = q0's lanes 0-3, q1's 0-3 ... */
@@ -819,18 +831,25 @@ static inline bool quantize_dyn_8(const float *x, int ldx, int8_t *codes, int ld
   return true;
 }
 
+/** K below 8 for quantize_dyn_8: masked loads (any value < 8 compiles the same code). */
+#define K_SHORT 1
+
 static bool quantize_dynamic_avx2(const float *x, int ldx, int K, int N, qk_act_s8 *out)
 {
-  if ((K != 8 && K != 16) || N < 8 || out->ld < 64 || qk_group_count(K, out->group) != 1)
+  if ((K > 8 && K != 16) || N < 8 || out->ld < 64 || qk_group_count(K, out->group) != 1)
     return false;
   out->per_column = true;
   const int ld = out->ld;
+  const __m256i kmask =
+      _mm256_cmpgt_epi32(_mm256_set1_epi32(K), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   int n = 0;
   for (; n + 8 <= N; n += 8) {
     const qk_act_s8 part = qk_act_columns_from(out, n, 1);
     const float *xn = x + (size_t)n * (size_t)ldx;
-    const bool done = K == 16 ? quantize_dyn_8(xn, ldx, part.codes, ld, part.scales, part.sums, 16)
-                              : quantize_dyn_8(xn, ldx, part.codes, ld, part.scales, part.sums, 8);
+    const bool done =
+        K == 16  ? quantize_dyn_8(xn, ldx, part.codes, ld, part.scales, part.sums, 16, kmask)
+        : K == 8 ? quantize_dyn_8(xn, ldx, part.codes, ld, part.scales, part.sums, 8, kmask)
+                 : quantize_dyn_8(xn, ldx, part.codes, ld, part.scales, part.sums, K_SHORT, kmask);
     for (int c = 0; !done && c < 8; ++c) {
       /* the driver, one column at a time (this function declines N < 8) */
       qk_act_s8 col = qk_act_columns_from(&part, c, 1);
