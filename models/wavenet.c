@@ -111,6 +111,9 @@ typedef struct {
   void *prepared;          /* the fused form's prepared weights, or NULL */
   unsigned derived_gen[2]; /* conv.W_gen, w1x1.W_gen both were made from */
   bool int8_valid;         /* the int8 layer spec of those weights is valid */
+  /** That spec, kept so that a block does not rebuild it per layer (it was
+      1% of A2 standard's int8 time); valid while derived_current(). */
+  qk_wavenet_layer int8_spec;
   int frames, pos;
   qm_linear conv, mixin, w1x1, head1x1;
   wn_film film[QM_FILM_COUNT];
@@ -823,10 +826,11 @@ static void run_layer_int8(wn_array *A, wn_layer *L, const float *x, const float
                            float *next)
 {
   rank1_effective(&L->wmix, &L->mixin);
-  const qk_wavenet_layer spec = int8_layer_spec(A, L);
+  const bool kept = derived_current(L);
+  const qk_wavenet_layer spec = kept ? (qk_wavenet_layer){0} : int8_layer_spec(A, L);
   const qk_act_s8 hq = int8_history_at(&L->hq, L->pos);
   const qk_wavenet_scratch scratch = {.conv_act = &L->conv.act, .act_1x1 = &L->w1x1.act, .z = A->z};
-  qk_wavenet_layer_s8(&spec, x, &hq, cond, n, A->headacc, next, &scratch);
+  qk_wavenet_layer_s8(kept ? &L->int8_spec : &spec, x, &hq, cond, n, A->headacc, next, &scratch);
 }
 
 /** z = the dilated conv of the history ending at x (frames at x .. x + n). */
@@ -1469,6 +1473,7 @@ static bool prepare_net(qm_model *m, qm_wavenet *wn, const qk_weights *const *w)
       } else if (L->K > 1) {
         L->conv_taps = pack_conv_taps(w[i], A->C, L->K, m->isa);
       }
+      L->int8_spec = int8_layer_spec(A, L); /* with what was just derived */
     }
   }
   return !wn->cond || prepare_net(m, wn->cond, w);
