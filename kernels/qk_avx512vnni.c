@@ -389,10 +389,12 @@ typedef void (*s8_block_fn)(const s8_args *a, int t0, int n0);
   }
 #define DEF_S8_BITS(B)                                                                             \
   DEF_S8_BLOCK(4, 4, B)                                                                            \
-  DEF_S8_BLOCK(4, 2, B) DEF_S8_BLOCK(4, 1, B) DEF_S8_BLOCK(2, 8, B) DEF_S8_BLOCK(2, 4, B)          \
-      DEF_S8_BLOCK(2, 2, B) DEF_S8_BLOCK(2, 1, B) DEF_S8_BLOCK(1, 8, B) DEF_S8_BLOCK(1, 4, B)      \
-          DEF_S8_BLOCK(1, 2, B) DEF_S8_BLOCK(1, 1,                                                 \
-                                             B) static const s8_block_fn s8_blocks_b##B[3][4] = {  \
+  DEF_S8_BLOCK(4, 2, B)                                                                            \
+  DEF_S8_BLOCK(4, 1, B)                                                                            \
+  DEF_S8_BLOCK(2, 8, B)                                                                            \
+  DEF_S8_BLOCK(2, 4, B) DEF_S8_BLOCK(2, 2, B) DEF_S8_BLOCK(2, 1, B) DEF_S8_BLOCK(1, 8, B)          \
+      DEF_S8_BLOCK(1, 4, B) DEF_S8_BLOCK(1, 2, B)                                                  \
+          DEF_S8_BLOCK(1, 1, B) static const s8_block_fn s8_blocks_b##B[3][4] = {                  \
               {NULL, gemm_s8_16x4_r4_f4_b##B, gemm_s8_16x4_r4_f2_b##B, gemm_s8_16x4_r4_f1_b##B},   \
               {gemm_s8_16x4_r2_f8_b##B, gemm_s8_16x4_r2_f4_b##B, gemm_s8_16x4_r2_f2_b##B,          \
                gemm_s8_16x4_r2_f1_b##B},                                                           \
@@ -701,7 +703,10 @@ typedef void (*f32_block_fn)(const f32_args *a, const float *w, int m0, int n0);
 /* 4 chains x R tiles x F frames <= 24 accumulators; R = 4 only for GEMV */
 DEF_F32_BLOCK(4, 1)
 DEF_F32_BLOCK(2, 3)
-DEF_F32_BLOCK(2, 2) DEF_F32_BLOCK(2, 1) DEF_F32_BLOCK(1, 6) DEF_F32_BLOCK(1, 3) DEF_F32_BLOCK(1, 2)
+DEF_F32_BLOCK(2, 2)
+DEF_F32_BLOCK(2, 1)
+DEF_F32_BLOCK(1, 6)
+DEF_F32_BLOCK(1, 3) DEF_F32_BLOCK(1, 2)
     DEF_F32_BLOCK(1, 1) static const f32_block_fn f32_blocks[3][4] = {
         {NULL, NULL, NULL, gemm_f32_16x1_r4_f1},
         {NULL, gemm_f32_16x1_r2_f3, gemm_f32_16x1_r2_f2, gemm_f32_16x1_r2_f1},
@@ -719,6 +724,95 @@ ALWAYS_INLINE void run_f32_frames(const f32_args *a, int ri, const float *w, int
     for (; n + fs[fi] <= N; n += fs[fi])
       fn(a, w, m0, n);
   }
+}
+
+/* ------------------------------------------------------------------------
+   gemm_f32, QK_F32 weights of at most 4 rows (A2 nano's 3-row convs and
+   1x1s, the 1-row array head conv): a 16-row tile per frame would leave
+   13 to 15 of its lanes idle, so here 16 frames share a vector instead,
+   one accumulator per (row, chain), each k's 16 activations gathered from
+   their frames and each weight broadcast. Per output it is the tile
+   form's arithmetic exactly -- chain j takes k = j (mod 4) in k order,
+   fma(w, x, chain) (the product commutes), (c0 + c1) + (c2 + c3), then
+   + (bias + old) -- so a column's bits are the same whichever form ran
+   it (qk.h: column independence); the frames after the last whole 16 run
+   the tile form.
+   ------------------------------------------------------------------------ */
+
+#define FRAME_LANES 16
+/** Largest M the frame form takes: at 8 rows (two passes, each gathering
+    the activations again) A2 standard's FP32 ran 13% slower than on tiles. */
+#define FRAMES16_MAX_ROWS 4
+
+ALWAYS_INLINE void gemm_f32_frames16(const f32_args *a, const float *w, int n0, int m0, const int M)
+{
+  const int K = a->K;
+  const __m512i offs =
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(a->ldx));
+  const float *x = a->X + (size_t)n0 * (size_t)a->ldx;
+  __m512 ch[4][4];
+#pragma GCC unroll 4
+  for (int j = 0; j < 4; ++j)
+#pragma GCC unroll 4
+    for (int r = 0; r < M; ++r)
+      ch[j][r] = _mm512_setzero_ps();
+  int k = 0;
+  for (; k + 4 <= K; k += 4) {
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {
+      const __m512 xv = _mm512_i32gather_ps(offs, x + k + j, 4);
+#pragma GCC unroll 4
+      for (int r = 0; r < M; ++r)
+        ch[j][r] =
+            _mm512_fmadd_ps(_mm512_set1_ps(w[(size_t)(k + j) * TILE_ROWS + m0 + r]), xv, ch[j][r]);
+    }
+  }
+  for (int j = 0; k < K; ++k, ++j) {
+    const __m512 xv = _mm512_i32gather_ps(offs, x + k, 4);
+#pragma GCC unroll 4
+    for (int r = 0; r < M; ++r) {
+      const __m512 wv = _mm512_set1_ps(w[(size_t)k * TILE_ROWS + m0 + r]);
+      if (j == 0)
+        ch[0][r] = _mm512_fmadd_ps(wv, xv, ch[0][r]);
+      else if (j == 1)
+        ch[1][r] = _mm512_fmadd_ps(wv, xv, ch[1][r]);
+      else
+        ch[2][r] = _mm512_fmadd_ps(wv, xv, ch[2][r]);
+    }
+  }
+  float sum[4][FRAME_LANES] __attribute__((aligned(64)));
+#pragma GCC unroll 4
+  for (int r = 0; r < M; ++r)
+    _mm512_store_ps(sum[r], _mm512_add_ps(_mm512_add_ps(ch[0][r], ch[1][r]),
+                                          _mm512_add_ps(ch[2][r], ch[3][r])));
+  /* store_rows' epilogue, one value at a time (the kernels do not contract) */
+  for (int f = 0; f < FRAME_LANES; ++f) {
+    float *y = a->Y + (size_t)(n0 + f) * (size_t)a->ldy + m0;
+    for (int r = 0; r < M; ++r) {
+      const float b = a->bias ? a->bias[m0 + r] : 0.0f;
+      const float old = (a->flags & QK_ACCUMULATE) ? y[r] : 0.0f;
+      y[r] = sum[r][f] + (b + old);
+    }
+  }
+}
+
+/** The whole 16-frame runs of a matrix of M <= FRAMES16_MAX_ROWS rows, 4
+    rows a pass (16 accumulators); returns the frames done. */
+static int run_f32_frames16(const f32_args *a, const float *w, int N)
+{
+  int n = 0;
+  for (; n + FRAME_LANES <= N; n += FRAME_LANES) {
+    for (int m0 = 0; m0 < a->M; m0 += 4) {
+      switch (a->M - m0) {
+      case 1: gemm_f32_frames16(a, w, n, m0, 1); break;
+      case 2: gemm_f32_frames16(a, w, n, m0, 2); break;
+      case 3: gemm_f32_frames16(a, w, n, m0, 3); break;
+      default: gemm_f32_frames16(a, w, n, m0, 4); break;
+      }
+    }
+  }
+  return n;
 }
 
 /* ------------------------------------------------------------------------
@@ -997,7 +1091,9 @@ typedef void (*wq_block_fn)(const wq_args *a, int t0, int n0);
   }
 #define DEF_WQ_BITS(B)                                                                             \
   DEF_WQ_BLOCK(4, B)                                                                               \
-  DEF_WQ_BLOCK(2, B) DEF_WQ_BLOCK(1, B) static const wq_block_fn wq_blocks_b##B[3] = {             \
+  DEF_WQ_BLOCK(2, B)                                                                               \
+  DEF_WQ_BLOCK(1, B)                                                                               \
+  static const wq_block_fn wq_blocks_b##B[3] = {                                                   \
       gemm_wq_f32_16x4_f4_b##B, gemm_wq_f32_16x4_f2_b##B, gemm_wq_f32_16x4_f1_b##B};
 DEF_WQ_BITS(8)
 DEF_WQ_BITS(4)
@@ -1010,6 +1106,23 @@ static void gemm_f32_avx512vnni(const qk_packed *W, const float *X, int ldx, int
     const int T = (W->rows + TILE_ROWS - 1) / TILE_ROWS;
     const f32_args a = {X, ldx, bias, Y, ldy, flags, W->rows, W->cols, (size_t)W->cols * TILE_ROWS};
     const float *w = (const float *)W->data;
+    if (W->rows <= FRAMES16_MAX_ROWS && N >= FRAME_LANES &&
+        (size_t)a.ldx * FRAME_LANES <= (size_t)INT32_MAX / 4) {
+      const int done = run_f32_frames16(&a, w, N);
+      if (done == N)
+        return;
+      const f32_args rest = {X + (size_t)done * (size_t)ldx,
+                             ldx,
+                             bias,
+                             Y + (size_t)done * (size_t)ldy,
+                             ldy,
+                             flags,
+                             W->rows,
+                             W->cols,
+                             a.tstride};
+      run_f32_frames(&rest, 2, w, 0, N - done);
+      return;
+    }
     for (int t = 0; t < T;) {
       /* 4 tiles x 1 frame only for GEMV (16 independent chains); frame
          runs take 2 tiles x 2 frames, so the weights each pass streams

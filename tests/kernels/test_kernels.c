@@ -850,9 +850,12 @@ static void test_column_independence(qk_isa isa, int cases)
     for (size_t gi = 0; gi < sizeof groups / sizeof groups[0]; ++gi)
       for (int asym = 0; asym <= 1; ++asym)
         column_independence_case(isa, (qk_format)f, 37, 131, 23, groups[gi], asym);
-  /* model shapes (WaveNet conv / 1x1 / mixin / head, LSTM gates), long K too */
+  /* model shapes (WaveNet conv / 1x1 / mixin / head, LSTM gates), long K
+     too; A2 nano's 3-row convs and 1x1 and A2's 1-row head conv, which
+     AVX-512 runs 16 frames to a vector */
   static const int shapes[][2] = {{16, 48}, {16, 16}, {16, 1}, {8, 24},   {8, 8},
-                                  {1, 8},   {64, 16}, {64, 1}, {48, 300}, {32, 520}};
+                                  {1, 8},   {64, 16}, {64, 1}, {48, 300}, {32, 520},
+                                  {3, 18},  {3, 45},  {3, 3},  {1, 48}};
   for (int f = QK_F32; f < QK_FORMAT_COUNT; ++f)
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
       column_independence_case(isa, (qk_format)f, shapes[s][0], shapes[s][1], rng_int(2, 70), 0,
