@@ -221,6 +221,18 @@ void qk_gemm_f32(const qk_packed *W, const float *X, int ldx, int N, const float
                  int ldy, unsigned flags);
 
 /**
+   qk_gemm_f32() of N columns that are never gathered: column n is `taps`
+   pieces of C floats, piece t at x + n*ldx + t*tap_stride (a dilated
+   convolution's taps, straight from a history); taps * C = W's columns.
+   Writes, bit for bit, what qk_gemm_f32() writes for the gathered
+   columns. gather: scratch of N * taps * C floats, for the columns an ISA
+   gathers first.
+*/
+void qk_gemm_f32_taps(const qk_packed *W, const float *x, int ldx, int C, int taps,
+                      ptrdiff_t tap_stride, int N, float *gather, const float *bias, float *Y,
+                      int ldy, unsigned flags);
+
+/**
    Y = W * X (+ bias) with int8 activations. Integer formats only (not F32).
    If W has zero points, X->group must equal qk_packed_group(W) (or be 0
    when the group spans the whole row). See the header comment for the

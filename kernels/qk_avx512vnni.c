@@ -392,8 +392,9 @@ typedef void (*s8_block_fn)(const s8_args *a, int t0, int n0);
   DEF_S8_BLOCK(4, 2, B)                                                                            \
   DEF_S8_BLOCK(4, 1, B)                                                                            \
   DEF_S8_BLOCK(2, 8, B)                                                                            \
-  DEF_S8_BLOCK(2, 4, B) DEF_S8_BLOCK(2, 2, B) DEF_S8_BLOCK(2, 1, B) DEF_S8_BLOCK(1, 8, B)          \
-      DEF_S8_BLOCK(1, 4, B) DEF_S8_BLOCK(1, 2, B)                                                  \
+  DEF_S8_BLOCK(2, 4, B)                                                                            \
+  DEF_S8_BLOCK(2, 2, B) DEF_S8_BLOCK(2, 1, B) DEF_S8_BLOCK(1, 8, B) DEF_S8_BLOCK(1, 4, B)          \
+      DEF_S8_BLOCK(1, 2, B)                                                                        \
           DEF_S8_BLOCK(1, 1, B) static const s8_block_fn s8_blocks_b##B[3][4] = {                  \
               {NULL, gemm_s8_16x4_r4_f4_b##B, gemm_s8_16x4_r4_f2_b##B, gemm_s8_16x4_r4_f1_b##B},   \
               {gemm_s8_16x4_r2_f8_b##B, gemm_s8_16x4_r2_f4_b##B, gemm_s8_16x4_r2_f2_b##B,          \
@@ -706,11 +707,11 @@ DEF_F32_BLOCK(2, 3)
 DEF_F32_BLOCK(2, 2)
 DEF_F32_BLOCK(2, 1)
 DEF_F32_BLOCK(1, 6)
-DEF_F32_BLOCK(1, 3) DEF_F32_BLOCK(1, 2)
-    DEF_F32_BLOCK(1, 1) static const f32_block_fn f32_blocks[3][4] = {
-        {NULL, NULL, NULL, gemm_f32_16x1_r4_f1},
-        {NULL, gemm_f32_16x1_r2_f3, gemm_f32_16x1_r2_f2, gemm_f32_16x1_r2_f1},
-        {gemm_f32_16x1_r1_f6, gemm_f32_16x1_r1_f3, gemm_f32_16x1_r1_f2, gemm_f32_16x1_r1_f1}};
+DEF_F32_BLOCK(1, 3)
+DEF_F32_BLOCK(1, 2) DEF_F32_BLOCK(1, 1) static const f32_block_fn f32_blocks[3][4] = {
+    {NULL, NULL, NULL, gemm_f32_16x1_r4_f1},
+    {NULL, gemm_f32_16x1_r2_f3, gemm_f32_16x1_r2_f2, gemm_f32_16x1_r2_f1},
+    {gemm_f32_16x1_r1_f6, gemm_f32_16x1_r1_f3, gemm_f32_16x1_r1_f2, gemm_f32_16x1_r1_f1}};
 
 /** All frames of tile rows [m0, m0 + 16*R) against the weights at w (table row ri). */
 ALWAYS_INLINE void run_f32_frames(const f32_args *a, int ri, const float *w, int m0, int N)
@@ -744,7 +745,16 @@ ALWAYS_INLINE void run_f32_frames(const f32_args *a, int ri, const float *w, int
     the activations again) A2 standard's FP32 ran 13% slower than on tiles. */
 #define FRAMES16_MAX_ROWS 4
 
-ALWAYS_INLINE void gemm_f32_frames16(const f32_args *a, const float *w, int n0, int m0, const int M)
+/** Most columns the taps form takes (its table of where each k is read). */
+#define FRAMES16_TAPS_MAX_K 512
+
+/**
+   16 frames from n0, rows m0 .. m0 + M - 1. Value k of frame n is read at
+   X + n*ldx + kpos[k] (kpos NULL: + k, a gathered column; else the taps
+   form's piece offsets).
+*/
+ALWAYS_INLINE void gemm_f32_frames16(const f32_args *a, const float *w, int n0, int m0, const int M,
+                                     const ptrdiff_t *kpos)
 {
   const int K = a->K;
   const __m512i offs =
@@ -761,7 +771,7 @@ ALWAYS_INLINE void gemm_f32_frames16(const f32_args *a, const float *w, int n0, 
   for (; k + 4 <= K; k += 4) {
 #pragma GCC unroll 4
     for (int j = 0; j < 4; ++j) {
-      const __m512 xv = _mm512_i32gather_ps(offs, x + k + j, 4);
+      const __m512 xv = _mm512_i32gather_ps(offs, x + (kpos ? kpos[k + j] : k + j), 4);
 #pragma GCC unroll 4
       for (int r = 0; r < M; ++r)
         ch[j][r] =
@@ -769,7 +779,7 @@ ALWAYS_INLINE void gemm_f32_frames16(const f32_args *a, const float *w, int n0, 
     }
   }
   for (int j = 0; k < K; ++k, ++j) {
-    const __m512 xv = _mm512_i32gather_ps(offs, x + k, 4);
+    const __m512 xv = _mm512_i32gather_ps(offs, x + (kpos ? kpos[k] : k), 4);
 #pragma GCC unroll 4
     for (int r = 0; r < M; ++r) {
       const __m512 wv = _mm512_set1_ps(w[(size_t)k * TILE_ROWS + m0 + r]);
@@ -799,20 +809,47 @@ ALWAYS_INLINE void gemm_f32_frames16(const f32_args *a, const float *w, int n0, 
 
 /** The whole 16-frame runs of a matrix of M <= FRAMES16_MAX_ROWS rows, 4
     rows a pass (16 accumulators); returns the frames done. */
-static int run_f32_frames16(const f32_args *a, const float *w, int N)
+static int run_f32_frames16(const f32_args *a, const float *w, int N, const ptrdiff_t *kpos)
 {
   int n = 0;
   for (; n + FRAME_LANES <= N; n += FRAME_LANES) {
     for (int m0 = 0; m0 < a->M; m0 += 4) {
       switch (a->M - m0) {
-      case 1: gemm_f32_frames16(a, w, n, m0, 1); break;
-      case 2: gemm_f32_frames16(a, w, n, m0, 2); break;
-      case 3: gemm_f32_frames16(a, w, n, m0, 3); break;
-      default: gemm_f32_frames16(a, w, n, m0, 4); break;
+      case 1: gemm_f32_frames16(a, w, n, m0, 1, kpos); break;
+      case 2: gemm_f32_frames16(a, w, n, m0, 2, kpos); break;
+      case 3: gemm_f32_frames16(a, w, n, m0, 3, kpos); break;
+      default: gemm_f32_frames16(a, w, n, m0, 4, kpos); break;
       }
     }
   }
   return n;
+}
+
+/** Whether the frame form takes a QK_F32 matrix for N frames ldx apart. */
+static bool frames16_applies(const qk_packed *W, int ldx, int N)
+{
+  return W->format == QK_F32 && W->rows <= FRAMES16_MAX_ROWS && N >= FRAME_LANES &&
+         (size_t)ldx * FRAME_LANES <= (size_t)INT32_MAX / 4;
+}
+
+/**
+   qk_gemm_f32_taps()'s whole 16-frame runs on the frame form, each k read
+   where its tap's piece lies: the engine's gather of A2 nano's taps (C
+   floats per frame and tap) is not needed for them.
+*/
+static int gemm_f32_taps_avx512vnni(const qk_packed *W, const float *x, int ldx, int C, int taps,
+                                    ptrdiff_t tap_stride, int N, const float *bias, float *Y,
+                                    int ldy, unsigned flags)
+{
+  const int K = W->cols;
+  if (!frames16_applies(W, ldx, N) || K != taps * C || K > FRAMES16_TAPS_MAX_K)
+    return 0;
+  ptrdiff_t kpos[FRAMES16_TAPS_MAX_K];
+  for (int t = 0; t < taps; ++t)
+    for (int c = 0; c < C; ++c)
+      kpos[t * C + c] = (ptrdiff_t)t * tap_stride + c;
+  const f32_args a = {x, ldx, bias, Y, ldy, flags, W->rows, K, (size_t)K * TILE_ROWS};
+  return run_f32_frames16(&a, (const float *)W->data, N, kpos);
 }
 
 /* ------------------------------------------------------------------------
@@ -1106,9 +1143,8 @@ static void gemm_f32_avx512vnni(const qk_packed *W, const float *X, int ldx, int
     const int T = (W->rows + TILE_ROWS - 1) / TILE_ROWS;
     const f32_args a = {X, ldx, bias, Y, ldy, flags, W->rows, W->cols, (size_t)W->cols * TILE_ROWS};
     const float *w = (const float *)W->data;
-    if (W->rows <= FRAMES16_MAX_ROWS && N >= FRAME_LANES &&
-        (size_t)a.ldx * FRAME_LANES <= (size_t)INT32_MAX / 4) {
-      const int done = run_f32_frames16(&a, w, N);
+    if (frames16_applies(W, ldx, N)) {
+      const int done = run_f32_frames16(&a, w, N, NULL);
       if (done == N)
         return;
       const f32_args rest = {X + (size_t)done * (size_t)ldx,
@@ -1573,6 +1609,7 @@ const qk_isa_ops qk_ops_avx512vnni = {
     .tanh_int8 = tanh_int8_avx512vnni,
     .quantize_dynamic = quantize_dynamic_avx512,
     .quantize_dynamic_taps = quantize_dynamic_taps_avx512,
+    .gemm_f32_taps = gemm_f32_taps_avx512vnni,
     .wavenet_layer_fusable = qk_avx512vnni_wavenet_layer_fusable,
     .wavenet_layer_s8 = qk_avx512vnni_wavenet_layer_s8,
     .wavenet_prepared_size = qk_avx512vnni_wavenet_prepared_size,

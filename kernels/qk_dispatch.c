@@ -112,6 +112,35 @@ void qk_gemm_f32(const qk_packed *W, const float *X, int ldx, int N, const float
   built_ops(W->isa)->gemm_f32(W, X, ldx, N, bias, Y, ldy, flags);
 }
 
+void qk_gemm_f32_taps(const qk_packed *W, const float *x, int ldx, int C, int taps,
+                      ptrdiff_t tap_stride, int N, float *gather, const float *bias, float *Y,
+                      int ldy, unsigned flags)
+{
+  if (N <= 0)
+    return;
+  const qk_isa_ops *ops = built_ops(W->isa);
+  const int done = ops->gemm_f32_taps
+                       ? ops->gemm_f32_taps(W, x, ldx, C, taps, tap_stride, N, bias, Y, ldy, flags)
+                       : 0;
+  if (done >= N)
+    return;
+  const size_t K = (size_t)taps * (size_t)C;
+  for (int n = done; n < N; ++n)
+    for (int t = 0; t < taps; ++t) {
+      /* pieces of a few floats: a libc call each would cost more than the
+         copy; whole 32-byte pieces where C allows (inlined vector moves) */
+      const float *src = x + (size_t)n * (size_t)ldx + (ptrdiff_t)t * tap_stride;
+      float *dst = gather + (size_t)(n - done) * K + (size_t)t * (size_t)C;
+      if (C % 8 == 0)
+        for (int c = 0; c < C; c += 8)
+          __builtin_memcpy(dst + c, src + c, 8 * sizeof(float));
+      else
+        for (int c = 0; c < C; ++c)
+          dst[c] = src[c];
+    }
+  ops->gemm_f32(W, gather, (int)K, N - done, bias, Y + (size_t)done * (size_t)ldy, ldy, flags);
+}
+
 void qk_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias, float *Y, int ldy,
                 unsigned flags)
 {

@@ -102,6 +102,14 @@ typedef struct {
   bool (*quantize_dynamic_taps)(const float *x, int ldx, int C, int taps, ptrdiff_t tap_stride,
                                 int N, qk_act_s8 *out);
   /**
+     Optional: qk_gemm_f32_taps() for the first frames of the call, those
+     it has a form for that reads the taps in place; returns how many it
+     did (0 to N). The dispatcher gathers the rest for gemm_f32.
+  */
+  int (*gemm_f32_taps)(const qk_packed *W, const float *x, int ldx, int C, int taps,
+                       ptrdiff_t tap_stride, int N, const float *bias, float *Y, int ldy,
+                       unsigned flags);
+  /**
      Optional (both NULL or both set): the fused WaveNet layer of qk.h.
      fusable() says whether this ISA has a fused form of the (valid)
      layer L, weights packed for it; wavenet_layer_s8() is called only then

@@ -85,6 +85,10 @@ void qm_linear_apply_taps(qm_linear *L, const float *x, int C, int taps, ptrdiff
     qk_gemm_s8(L->W, &L->act, N, L->bias, Y, ldy, flags);
     return;
   }
+  if (L->act_mode == QM_LINEAR_ACT_F32 && !L->observe && L->in == taps * C) {
+    qk_gemm_f32_taps(L->W, x, C, C, taps, tap_stride, N, gather, L->bias, Y, ldy, flags);
+    return;
+  }
   const size_t K = (size_t)taps * (size_t)C;
   for (int n = 0; n < N; ++n)
     for (int t = 0; t < taps; ++t)

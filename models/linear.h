@@ -77,8 +77,9 @@ void qm_linear_apply(qm_linear *L, const float *X, int ldx, int N, float *Y, int
    pieces of C floats at x + n*C + t*tap_stride (in = taps * C), read
    straight from a frame history. With int8 dynamic activations the
    columns are quantized in place (qk_quantize_act_dynamic_taps), never
-   gathered; otherwise they are gathered into `gather` (N * in floats)
-   first. Either way the result is bit for bit that of gathering and
+   gathered; with float ones qk_gemm_f32_taps reads them in place where
+   the ISA can and gathers the rest into `gather` (N * in floats), as the
+   other modes do first. Either way the result is bit for bit that of gathering and
    calling qm_linear_apply().
 */
 void qm_linear_apply_taps(qm_linear *L, const float *x, int C, int taps, ptrdiff_t tap_stride,

@@ -839,8 +839,11 @@ static void apply_conv(wn_array *A, wn_layer *L, const float *x, int n)
   const int C = A->C, Z = L->Z, K = L->K;
   if (K == 1) {
     qm_linear_apply(&L->conv, x, C, n, A->z, Z, 0);
-  } else if (L->conv.act_mode == QM_LINEAR_ACT_S8_DYNAMIC && !L->conv.observe) {
-    /* int8 dynamic: the taps are quantized straight from the history */
+  } else if ((L->conv.act_mode == QM_LINEAR_ACT_S8_DYNAMIC ||
+              L->conv.act_mode == QM_LINEAR_ACT_F32) &&
+             !L->conv.observe) {
+    /* int8 dynamic: the taps are quantized straight from the history;
+       float: the kernels read them there where they can (A2 nano) */
     qm_linear_apply_taps(&L->conv, x - (size_t)L->dilation * (size_t)(K - 1) * (size_t)C, C, K,
                          (ptrdiff_t)L->dilation * C, n, A->gather, A->z, Z, 0);
   } else {
@@ -1003,8 +1006,13 @@ static void run_array_head(wn_array *A, int n)
   hist_make_room(h, n);
   float *at = hist_at(h);
   memcpy(at, A->headacc, (size_t)n * (size_t)A->HO * sizeof(float));
-  gather_taps(A->gather, at, n, A->HO, h->K, h->dilation);
-  qm_linear_apply(&A->head, A->gather, h->K * A->HO, n, A->headout, A->head_size, 0);
+  if (A->head.observe || A->head.act_mode == QM_LINEAR_ACT_S8_STATIC) {
+    gather_taps(A->gather, at, n, A->HO, h->K, h->dilation);
+    qm_linear_apply(&A->head, A->gather, h->K * A->HO, n, A->headout, A->head_size, 0);
+  } else { /* the taps read in place (int8 dynamic, or float where the ISA can) */
+    qm_linear_apply_taps(&A->head, at - (size_t)h->lookback * (size_t)A->HO, A->HO, h->K,
+                         (ptrdiff_t)h->dilation * A->HO, n, A->gather, A->headout, A->head_size, 0);
+  }
   h->pos += n;
 }
 

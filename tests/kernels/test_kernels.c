@@ -842,6 +842,65 @@ static void column_independence_case(qk_isa isa, qk_format f, int M, int K, int 
   weights_case_free(&c);
 }
 
+/**
+   qk_gemm_f32_taps (a dilated conv's taps read in place from a frame
+   history) against gathering the columns and calling qk_gemm_f32: the
+   same bits, for float and weight-only formats, the small row counts
+   AVX-512 runs 16 frames to a vector (A2 nano's convs, the head conv)
+   and larger ones, with and without bias and QK_ACCUMULATE.
+*/
+static void test_gemm_f32_taps(qk_isa isa, int cases)
+{
+  int before = failures;
+  for (int i = 0; i < cases; ++i) {
+    const qk_format f = i % 3 ? QK_F32 : QK_S8;
+    const int M = i % 4 ? rng_int(1, 4) : rng_int(5, 20), C = rng_int(1, 16);
+    const int taps = rng_int(1, 16), d = rng_int(1, 9), N = rng_int(1, 70);
+    const int K = taps * C, frames = N + (taps - 1) * d;
+    weights_case c;
+    weights_case_init(&c, f, M, K, 0, false);
+    qk_packed *p = qk_pack(&c.w, isa, NULL);
+    CHECK(p, "%s pack %s %dx%d for the taps GEMM", qk_isa_name(isa), qk_format_name(f), M, K);
+    if (!p) {
+      weights_case_free(&c);
+      continue;
+    }
+    float *hist = random_activations(C, C, frames);
+    float *g = malloc((size_t)K * (size_t)N * sizeof(float));
+    float *scratch = malloc((size_t)K * (size_t)N * sizeof(float));
+    for (int n = 0; n < N; ++n)
+      for (int t = 0; t < taps; ++t)
+        memcpy(g + (size_t)n * (size_t)K + (size_t)t * (size_t)C,
+               hist + (size_t)(n + t * d) * (size_t)C, (size_t)C * sizeof(float));
+    float *bias = NULL;
+    if (rng_int(0, 1)) {
+      bias = malloc((size_t)M * sizeof(float));
+      for (int m = 0; m < M; ++m)
+        bias[m] = rng_float(-1.0f, 1.0f);
+    }
+    const unsigned flags = rng_int(0, 1) ? QK_ACCUMULATE : 0;
+    const size_t ny = (size_t)M * (size_t)N;
+    float *ya = malloc(ny * sizeof(float)), *yb = malloc(ny * sizeof(float));
+    for (size_t k = 0; k < ny; ++k)
+      ya[k] = yb[k] = rng_float(-1.0f, 1.0f);
+    qk_gemm_f32(p, g, K, N, bias, ya, M, flags);
+    qk_gemm_f32_taps(p, hist, C, C, taps, (ptrdiff_t)d * C, N, scratch, bias, yb, M, flags);
+    CHECK(!memcmp(ya, yb, ny * sizeof(float)),
+          "%s taps GEMM differs from gather + qk_gemm_f32 (%s M=%d C=%d taps=%d d=%d N=%d)",
+          qk_isa_name(isa), qk_format_name(f), M, C, taps, d, N);
+    free(ya);
+    free(yb);
+    free(bias);
+    free(g);
+    free(scratch);
+    free(hist);
+    qk_packed_free(p);
+    weights_case_free(&c);
+  }
+  printf("  %-12s %s\n", qk_isa_name(isa),
+         failures == before ? "taps read in place = gathered" : "FAILED");
+}
+
 static void test_column_independence(qk_isa isa, int cases)
 {
   int before = failures;
@@ -916,6 +975,10 @@ int main(int argc, char **argv)
     test_activations((qk_isa)i);
     test_tanh_int8((qk_isa)i);
   }
+  printf("f32 GEMM on taps read in place (qk_gemm_f32_taps):\n");
+  for (int i = QK_ISA_SCALAR; i < QK_ISA_COUNT; ++i)
+    if (qk_isa_supported((qk_isa)i))
+      test_gemm_f32_taps((qk_isa)i, cases / 2);
   printf("column independence (one call over N == N calls of one):\n");
   for (int i = QK_ISA_SCALAR; i < QK_ISA_COUNT; ++i)
     if (qk_isa_supported((qk_isa)i))
