@@ -354,6 +354,73 @@ void qk_quantize_act_dynamic_isa(qk_isa isa, const float *x, int ldx, int K, int
 size_t qk_quantize_act_static_isa(qk_isa isa, const float *x, int ldx, int K, int N, float scale,
                                   qk_act_s8 *out);
 
+/* ------------------------------------------------------------------------
+   Recurrent layers (LSTM, GRU): the whole recurrence of a step in one pass
+   ------------------------------------------------------------------------
+   H units, G gates (LSTM 4: i, f, g, o; GRU 3: z, r, n), recurrent weights
+   Wh [G*H][H] and recurrent bias bh [G*H] (zeros when the file has none).
+   The input projections gx = Wx x + b do not depend on the state: the
+   caller computes them for a whole block (one GEMM) and hands them in,
+   frame f's G*H values at gx + f*ldg. Per frame, for m < G*H:
+
+     float weights:  u[m] = sA + sB, sA = bh[m] + sum over even k of
+                     w[m][k] h[k], sB = sum over odd k, each a chain of fmaf
+                     in increasing k (sB starts at 0)
+     int8 dynamic:   amax = max_k |h[k]|; s = amax / 127, inv = 127 / amax
+                     (both 0 when amax is 0 or not finite);
+                     q[k] = clamp(rint(h[k] * inv), -127, 127) (half to even);
+                     i[m] = sum_k v[m][k] q[k] (int32, exact; w = ws[m] v);
+                     u[m] = fmaf(fmaf((float)i[m], ws[m], 0), s, bh[m])
+
+   then, with sigmoid and tanh the qk_sigmoid / qk_tanh approximations
+   (qk_internal.h's exp, the same bits on every ISA):
+
+     LSTM: i, f, o = sigmoid(gx + u) of their rows, g = tanh(gx + u);
+           c = fmaf(f, c, i * g); h = o * tanh(c)
+     GRU:  z, r = sigmoid(gx + u) of their rows;
+           n = tanh(fmaf(r, u_n, gx_n)); h = fmaf(z, h - n, n)
+
+   and y[f] = h. Every ISA performs exactly these float operations, so the
+   float and the int8 forms each give the same bits on every ISA, and a
+   frame's result depends only on the state it starts from (block-size
+   independent).
+*/
+typedef enum { QK_RNN_LSTM = 0, QK_RNN_GRU } qk_rnn_kind;
+
+/** Gates of a kind: 4 (LSTM) or 3 (GRU). */
+int qk_rnn_gates(qk_rnn_kind kind);
+
+typedef struct {
+  qk_rnn_kind kind;
+  int units;       /**< H, 1..1024 */
+  const float *wh; /**< float form: [G*H][H] row-major */
+  const float *bh; /**< [G*H] or NULL (zeros) */
+  /** int8 form instead of wh: an integer format with one scale group per
+      row (group 0 or >= H) and no zero points; NULL for the float form. */
+  const qk_weights *wh_q;
+} qk_rnn_weights;
+
+/** Weights packed for one ISA's fused step. Opaque. */
+typedef struct qk_rnn qk_rnn;
+
+/**
+   Pack (allocates; prepare time). NULL with a reason in *err (if not
+   NULL) when the description is not one of the above or the ISA is not
+   supported here.
+*/
+qk_rnn *qk_rnn_pack(const qk_rnn_weights *w, qk_isa isa, const char **err);
+void qk_rnn_free(qk_rnn *r);
+size_t qk_rnn_alloc_bytes(const qk_rnn *r);
+qk_isa qk_rnn_isa(const qk_rnn *r);
+
+/**
+   N steps. gx: N frames of G*H floats (ldg >= G*H). h [H] and, for an
+   LSTM, c [H]: the state, read and updated. y: N frames of H floats at
+   y + f*ldy (may not overlap gx). No allocation.
+*/
+void qk_rnn_run(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c, float *y,
+                int ldy);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,6 +23,7 @@
   reported as PASS / MISS, never asserted: a benchmark is not a test.
 */
 #include "bench.h"
+#include "bench_rnn_shapes.h"
 #include "bench_util.h"
 
 #include "slim.h"
@@ -80,6 +81,8 @@ static void usage(FILE *f)
              "                a slimmable model is measured at each of its sizes\n"
              "  --json FILE   write every measurement as a JSON array of objects\n"
              "  --runs R      timed runs per measurement, median reported (default 5)\n"
+             "  --rnn         add keras LSTM-12, LSTM-20, LSTM-40 and GRU-12 shapes\n"
+             "                (random weights, written to a temporary directory)\n"
              "  --quick       0.25 s of audio and 3 runs (smoke test)\n");
 }
 
@@ -303,10 +306,10 @@ static int write_json(const char *path, const result *res, int nres)
 
 int bench_models(int argc, char **argv)
 {
-  const char *models[16];
+  const char *models[16 + BENCH_RNN_SHAPES];
   int nmodels = 0, runs = 5;
   const char *json = NULL;
-  bool quick = false;
+  bool quick = false, rnn = false;
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
       usage(stdout);
@@ -327,6 +330,8 @@ int bench_models(int argc, char **argv)
       }
     } else if (!strcmp(argv[i], "--quick")) {
       quick = true;
+    } else if (!strcmp(argv[i], "--rnn")) {
+      rnn = true;
     } else {
       fprintf(stderr, "quantone-bench models: unknown or incomplete option '%s'\n", argv[i]);
       usage(stderr);
@@ -342,6 +347,16 @@ int bench_models(int argc, char **argv)
     models[nmodels++] = defaults[0];
     models[nmodels++] = defaults[1];
   }
+  static char rnn_dir[64], rnn_paths[BENCH_RNN_SHAPES][1200];
+  if (rnn) {
+    snprintf(rnn_dir, sizeof rnn_dir, "/tmp/quantone-bench-rnn-XXXXXX");
+    if (!mkdtemp(rnn_dir) || bench_rnn_shapes_write(rnn_dir, rnn_paths)) {
+      fprintf(stderr, "quantone-bench models: cannot write the recurrent shapes\n");
+      return 1;
+    }
+    for (int i = 0; i < BENCH_RNN_SHAPES; ++i)
+      models[nmodels++] = rnn_paths[i];
+  }
   if (quick && runs > 3)
     runs = 3;
   double seconds = quick ? 0.25 : 1.0;
@@ -354,6 +369,11 @@ int bench_models(int argc, char **argv)
   for (int i = 0; i < nmodels; ++i)
     status |= bench_one(models[i], runs, seconds, &res, &nres);
   targets(res, nres);
+  if (rnn) {
+    for (int i = 0; i < BENCH_RNN_SHAPES; ++i)
+      remove(rnn_paths[i]);
+    rmdir(rnn_dir);
+  }
   if (json)
     status |= write_json(json, res, nres);
   free(res);

@@ -1,0 +1,234 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
+/*
+  The fused recurrent step: packing for every ISA, dispatch, and the scalar
+  form, which is the definition (qk.h) written out and the oracle the SIMD
+  files are tested against bit for bit.
+*/
+#include "qk_rnn_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int qk_rnn_gates(qk_rnn_kind kind) { return kind == QK_RNN_LSTM ? 4 : 3; }
+
+/** Lanes per gate on an ISA: H rounded up to its vector width. */
+static int lanes_for(qk_isa isa, int H)
+{
+  int v = 1;
+#ifdef QK_HAVE_AVX2
+  if (isa == QK_ISA_AVX2)
+    v = QK_RNN_AVX2_LANES;
+#endif
+#ifdef QK_HAVE_AVX512VNNI
+  if (isa == QK_ISA_AVX512VNNI)
+    v = QK_RNN_AVX512_LANES;
+#endif
+  return (H + v - 1) / v * v;
+}
+
+static qk_rnn_run_fn run_for(qk_isa isa, bool s8)
+{
+  switch (isa) {
+#ifdef QK_HAVE_AVX2
+  case QK_ISA_AVX2: return s8 ? qk_rnn_run_s8_p8_avx2 : qk_rnn_run_f32_p8_avx2;
+#endif
+#ifdef QK_HAVE_AVX512VNNI
+  case QK_ISA_AVX512VNNI: return s8 ? qk_rnn_run_s8_p16_avx512vnni : qk_rnn_run_f32_p16_avx512;
+#endif
+  default: return qk_rnn_run_scalar;
+  }
+}
+
+static bool fail(const char **err, const char *why)
+{
+  if (err)
+    *err = why;
+  return false;
+}
+
+static bool valid(const qk_rnn_weights *w, qk_isa isa, const char **err)
+{
+  if (!w || (w->kind != QK_RNN_LSTM && w->kind != QK_RNN_GRU))
+    return fail(err, "unknown recurrent layer kind");
+  if (w->units < 1 || w->units > QK_RNN_MAX_UNITS)
+    return fail(err, "units out of range");
+  if (!qk_isa_supported(isa))
+    return fail(err, "ISA not supported here");
+  const qk_weights *q = w->wh_q;
+  if (!q)
+    return w->wh != NULL || fail(err, "no recurrent weights");
+  if (q->format == QK_F32 || !q->codes || !q->scales)
+    return fail(err, "int8 form needs integer codes and scales");
+  if (q->rows != qk_rnn_gates(w->kind) * w->units || q->cols != w->units)
+    return fail(err, "recurrent weights have the wrong shape");
+  if (qk_group_count(q->cols, q->group) != 1 || q->zero_points)
+    return fail(err, "int8 form needs one symmetric scale group per row");
+  if (qk_format_is_codebook(q->format) && !q->codebook)
+    return fail(err, "codebook format without a codebook");
+  for (size_t i = 0, n = (size_t)q->rows * (size_t)q->cols; i < n; ++i)
+    if (q->codes[i] < qk_format_min(q->format) || q->codes[i] > qk_format_max(q->format))
+      return fail(err, "weight code out of range");
+  return true;
+}
+
+qk_rnn *qk_rnn_pack(const qk_rnn_weights *w, qk_isa isa, const char **err)
+{
+  if (!valid(w, isa, err))
+    return NULL;
+  qk_rnn *r = calloc(1, sizeof *r);
+  if (!r) {
+    fail(err, "out of memory");
+    return NULL;
+  }
+  const int H = w->units, G = qk_rnn_gates(w->kind), P = lanes_for(isa, H), GP = G * P;
+  const int K4 = (H + 3) / 4;
+  r->kind = w->kind;
+  r->isa = isa;
+  r->H = H;
+  r->G = G;
+  r->P = P;
+  r->s8 = w->wh_q != NULL;
+  r->run = run_for(isa, r->s8);
+  r->bh = qk_aligned_calloc((size_t)GP * sizeof(float));
+  r->bytes = sizeof *r + (size_t)GP * sizeof(float);
+  if (!r->s8) {
+    r->w = qk_aligned_calloc((size_t)H * (size_t)GP * sizeof(float));
+    r->bytes += (size_t)H * (size_t)GP * sizeof(float);
+  } else {
+    r->ws = qk_aligned_calloc((size_t)GP * sizeof(float));
+    r->fold = qk_aligned_calloc((size_t)GP * sizeof(int32_t));
+    r->q = qk_aligned_calloc((size_t)K4 * (size_t)GP * 4);
+    r->bytes += (size_t)GP * (sizeof(float) + sizeof(int32_t)) + (size_t)K4 * (size_t)GP * 4;
+  }
+  if (!r->bh || (!r->s8 && !r->w) || (r->s8 && (!r->ws || !r->fold || !r->q))) {
+    qk_rnn_free(r);
+    fail(err, "out of memory");
+    return NULL;
+  }
+  for (int g = 0; g < G; ++g) {
+    for (int j = 0; j < H; ++j) {
+      const int m = g * H + j, lane = g * P + j;
+      r->bh[lane] = w->bh ? w->bh[m] : 0.0f;
+      if (!r->s8) {
+        for (int k = 0; k < H; ++k)
+          r->w[(size_t)k * (size_t)GP + (size_t)lane] = w->wh[(size_t)m * (size_t)H + (size_t)k];
+        continue;
+      }
+      int32_t sum = 0;
+      for (int k = 0; k < H; ++k) {
+        const int v = qk_weight_value(w->wh_q, m, k);
+        r->q[((size_t)(k / 4) * (size_t)GP + (size_t)lane) * 4 + (size_t)(k % 4)] = (int8_t)v;
+        sum += v;
+      }
+      r->ws[lane] = w->wh_q->scales[m];
+      r->fold[lane] = -128 * sum;
+    }
+  }
+  return r;
+}
+
+void qk_rnn_free(qk_rnn *r)
+{
+  if (!r)
+    return;
+  qk_aligned_free(r->w);
+  qk_aligned_free(r->bh);
+  qk_aligned_free(r->ws);
+  qk_aligned_free(r->q);
+  qk_aligned_free(r->fold);
+  free(r);
+}
+
+size_t qk_rnn_alloc_bytes(const qk_rnn *r) { return r ? r->bytes : 0; }
+qk_isa qk_rnn_isa(const qk_rnn *r) { return r->isa; }
+
+void qk_rnn_run(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c, float *y,
+                int ldy)
+{
+  if (N > 0)
+    r->run(r, gx, ldg, N, h, c, y, ldy);
+}
+
+/* ---- The scalar form: the definition, step for step ---------------------- */
+
+/** u = bh + Wh h with float weights: two fmaf chains (even k, odd k), then their sum. */
+static void recurrent_f32(const qk_rnn *r, const float *h, float *u)
+{
+  const int GP = r->G * r->P;
+  for (int l = 0; l < GP; ++l) {
+    float a = r->bh[l], b = 0.0f;
+    for (int k = 0; k < r->H; ++k) {
+      const float w = r->w[(size_t)k * (size_t)GP + (size_t)l];
+      if (k % 2 == 0)
+        a = fmaf(w, h[k], a);
+      else
+        b = fmaf(w, h[k], b);
+    }
+    u[l] = a + b;
+  }
+}
+
+/** u = bh + Wh h with h quantized to int8 for this step (qk.h). */
+static void recurrent_s8(const qk_rnn *r, const float *h, float *u)
+{
+  const int GP = r->G * r->P, H = r->H;
+  float amax = 0.0f;
+  for (int k = 0; k < H; ++k)
+    amax = fmaxf(amax, fabsf(h[k]));
+  float s = 0.0f, inv = 0.0f;
+  if (amax > 0.0f && isfinite(amax)) {
+    s = amax / 127.0f;
+    inv = 127.0f / amax;
+  }
+  int32_t q[QK_RNN_MAX_UNITS];
+  for (int k = 0; k < H; ++k) {
+    const float v = rintf(h[k] * inv);
+    q[k] = v > 127.0f ? 127 : v < -127.0f ? -127 : v == v ? (int32_t)v : 0;
+  }
+  for (int l = 0; l < GP; ++l) {
+    int32_t acc = 0;
+    for (int k = 0; k < H; ++k)
+      acc += r->q[((size_t)(k / 4) * (size_t)GP + (size_t)l) * 4 + (size_t)(k % 4)] * q[k];
+    u[l] = fmaf(fmaf((float)acc, r->ws[l], 0.0f), s, r->bh[l]);
+  }
+}
+
+void qk_rnn_run_scalar(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
+                       float *y, int ldy)
+{
+  const int H = r->H, P = r->P;
+  float u[4 * QK_RNN_MAX_UNITS], z[4 * QK_RNN_MAX_UNITS];
+  for (int f = 0; f < N; ++f) {
+    const float *g = gx + (size_t)f * (size_t)ldg;
+    if (r->s8)
+      recurrent_s8(r, h, u);
+    else
+      recurrent_f32(r, h, u);
+    if (r->kind == QK_RNN_LSTM) {
+      for (int q = 0; q < 4; ++q)
+        for (int j = 0; j < H; ++j)
+          z[q * H + j] = g[q * H + j] + u[q * P + j];
+      qk_scalar_sigmoid(z, z, (size_t)(2 * H));
+      qk_scalar_tanh(z + 2 * H, z + 2 * H, (size_t)H);
+      qk_scalar_sigmoid(z + 3 * H, z + 3 * H, (size_t)H);
+      for (int j = 0; j < H; ++j) {
+        c[j] = fmaf(z[H + j], c[j], z[j] * z[2 * H + j]);
+        float t;
+        qk_scalar_tanh(&t, &c[j], 1);
+        h[j] = z[3 * H + j] * t;
+      }
+    } else {
+      for (int q = 0; q < 2; ++q)
+        for (int j = 0; j < H; ++j)
+          z[q * H + j] = g[q * H + j] + u[q * P + j];
+      qk_scalar_sigmoid(z, z, (size_t)(2 * H));
+      for (int j = 0; j < H; ++j)
+        z[2 * H + j] = fmaf(z[H + j], u[2 * P + j], g[2 * H + j]);
+      qk_scalar_tanh(z + 2 * H, z + 2 * H, (size_t)H);
+      for (int j = 0; j < H; ++j)
+        h[j] = fmaf(z[j], h[j] - z[2 * H + j], z[2 * H + j]);
+    }
+    memcpy(y + (size_t)f * (size_t)ldy, h, (size_t)H * sizeof(float));
+  }
+}
