@@ -107,12 +107,16 @@ qk_rnn *qk_rnn_pack(const qk_rnn_weights *w, qk_isa isa, const char **err)
     return NULL;
   }
   for (int g = 0; g < G; ++g) {
+    /* LSTM i, f, o and GRU z, r are sigmoid gates; LSTM g and GRU n tanh */
+    const float half = g != 2 ? 0.5f : 1.0f;
+    r->half[g] = half;
     for (int j = 0; j < H; ++j) {
       const int m = g * H + j, lane = g * P + j;
-      r->bh[lane] = w->bh ? w->bh[m] : 0.0f;
+      r->bh[lane] = half * (w->bh ? w->bh[m] : 0.0f);
       if (!r->s8) {
         for (int k = 0; k < H; ++k)
-          r->w[(size_t)k * (size_t)GP + (size_t)lane] = w->wh[(size_t)m * (size_t)H + (size_t)k];
+          r->w[(size_t)k * (size_t)GP + (size_t)lane] =
+              half * w->wh[(size_t)m * (size_t)H + (size_t)k];
         continue;
       }
       int32_t sum = 0;
@@ -121,7 +125,7 @@ qk_rnn *qk_rnn_pack(const qk_rnn_weights *w, qk_isa isa, const char **err)
         r->q[((size_t)(k / 4) * (size_t)GP + (size_t)lane) * 4 + (size_t)(k % 4)] = (int8_t)v;
         sum += v;
       }
-      r->ws[lane] = w->wh_q->scales[m];
+      r->ws[lane] = half * w->wh_q->scales[m];
       r->fold[lane] = -128 * sum;
     }
   }
@@ -152,12 +156,37 @@ void qk_rnn_run(const qk_rnn *r, const float *gx, int ldg, int N, float *h, floa
 
 /* ---- The scalar form: the definition, step for step ---------------------- */
 
-/** u = bh + Wh h with float weights: two fmaf chains (even k, odd k), then their sum. */
-static void recurrent_f32(const qk_rnn *r, const float *h, float *u)
+float qk_rnn_tanh(float x)
+{
+  const float v = fminf(fmaxf(x, -QK_RNN_TANH_CLAMP), QK_RNN_TANH_CLAMP), u = v * v;
+  float p = fmaf(QK_RNN_TANH_P4, u, QK_RNN_TANH_P3);
+  p = fmaf(p, u, QK_RNN_TANH_P2);
+  p = fmaf(p, u, QK_RNN_TANH_P1);
+  p = fmaf(p, u, QK_RNN_TANH_P0);
+  float q = fmaf(QK_RNN_TANH_Q4, u, QK_RNN_TANH_Q3);
+  q = fmaf(q, u, QK_RNN_TANH_Q2);
+  q = fmaf(q, u, QK_RNN_TANH_Q1);
+  q = fmaf(q, u, 1.0f);
+  return (v * p) / q;
+}
+
+/** The state-independent part of a step: gx' = half * gx per lane (0 for
+    the GRU candidate, whose input projection joins after the reset gate). */
+static void input_part(const qk_rnn *r, const float *g, float *gxs)
+{
+  const int H = r->H, P = r->P;
+  for (int q = 0; q < r->G; ++q)
+    for (int j = 0; j < P; ++j)
+      gxs[q * P + j] =
+          j < H && !(r->kind == QK_RNN_GRU && q == 2) ? r->half[q] * g[q * H + j] : 0.0f;
+}
+
+/** z = sA + sB (qk.h) with float weights: two fmaf chains, even and odd k. */
+static void recurrent_f32(const qk_rnn *r, const float *h, const float *gxs, float *z)
 {
   const int GP = r->G * r->P;
   for (int l = 0; l < GP; ++l) {
-    float a = r->bh[l], b = 0.0f;
+    float a = r->bh[l], b = gxs[l];
     for (int k = 0; k < r->H; ++k) {
       const float w = r->w[(size_t)k * (size_t)GP + (size_t)l];
       if (k % 2 == 0)
@@ -165,12 +194,12 @@ static void recurrent_f32(const qk_rnn *r, const float *h, float *u)
       else
         b = fmaf(w, h[k], b);
     }
-    u[l] = a + b;
+    z[l] = a + b;
   }
 }
 
-/** u = bh + Wh h with h quantized to int8 for this step (qk.h). */
-static void recurrent_s8(const qk_rnn *r, const float *h, float *u)
+/** z with h quantized to int8 for this step (qk.h). */
+static void recurrent_s8(const qk_rnn *r, const float *h, const float *gxs, float *z)
 {
   const int GP = r->G * r->P, H = r->H;
   float amax = 0.0f;
@@ -190,44 +219,35 @@ static void recurrent_s8(const qk_rnn *r, const float *h, float *u)
     int32_t acc = 0;
     for (int k = 0; k < H; ++k)
       acc += r->q[((size_t)(k / 4) * (size_t)GP + (size_t)l) * 4 + (size_t)(k % 4)] * q[k];
-    u[l] = fmaf(fmaf((float)acc, r->ws[l], 0.0f), s, r->bh[l]);
+    z[l] = fmaf(fmaf((float)acc, r->ws[l], 0.0f), s, r->bh[l] + gxs[l]);
   }
 }
+
+static inline float sigmoid_of_half(float zh) { return fmaf(qk_rnn_tanh(zh), 0.5f, 0.5f); }
 
 void qk_rnn_run_scalar(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
                        float *y, int ldy)
 {
   const int H = r->H, P = r->P;
-  float u[4 * QK_RNN_MAX_UNITS], z[4 * QK_RNN_MAX_UNITS];
+  float gxs[4 * QK_RNN_MAX_UNITS], z[4 * QK_RNN_MAX_UNITS];
   for (int f = 0; f < N; ++f) {
     const float *g = gx + (size_t)f * (size_t)ldg;
+    input_part(r, g, gxs);
     if (r->s8)
-      recurrent_s8(r, h, u);
+      recurrent_s8(r, h, gxs, z);
     else
-      recurrent_f32(r, h, u);
-    if (r->kind == QK_RNN_LSTM) {
-      for (int q = 0; q < 4; ++q)
-        for (int j = 0; j < H; ++j)
-          z[q * H + j] = g[q * H + j] + u[q * P + j];
-      qk_scalar_sigmoid(z, z, (size_t)(2 * H));
-      qk_scalar_tanh(z + 2 * H, z + 2 * H, (size_t)H);
-      qk_scalar_sigmoid(z + 3 * H, z + 3 * H, (size_t)H);
-      for (int j = 0; j < H; ++j) {
-        c[j] = fmaf(z[H + j], c[j], z[j] * z[2 * H + j]);
-        float t;
-        qk_scalar_tanh(&t, &c[j], 1);
-        h[j] = z[3 * H + j] * t;
+      recurrent_f32(r, h, gxs, z);
+    for (int j = 0; j < H; ++j) {
+      if (r->kind == QK_RNN_LSTM) {
+        const float i = sigmoid_of_half(z[j]), fg = sigmoid_of_half(z[P + j]);
+        const float gg = qk_rnn_tanh(z[2 * P + j]), o = sigmoid_of_half(z[3 * P + j]);
+        c[j] = fmaf(fg, c[j], i * gg);
+        h[j] = o * qk_rnn_tanh(c[j]);
+      } else {
+        const float zg = sigmoid_of_half(z[j]), rg = sigmoid_of_half(z[P + j]);
+        const float n = qk_rnn_tanh(fmaf(rg, z[2 * P + j], g[2 * H + j]));
+        h[j] = fmaf(zg, h[j] - n, n);
       }
-    } else {
-      for (int q = 0; q < 2; ++q)
-        for (int j = 0; j < H; ++j)
-          z[q * H + j] = g[q * H + j] + u[q * P + j];
-      qk_scalar_sigmoid(z, z, (size_t)(2 * H));
-      for (int j = 0; j < H; ++j)
-        z[2 * H + j] = fmaf(z[H + j], u[2 * P + j], g[2 * H + j]);
-      qk_scalar_tanh(z + 2 * H, z + 2 * H, (size_t)H);
-      for (int j = 0; j < H; ++j)
-        h[j] = fmaf(z[j], h[j] - z[2 * H + j], z[2 * H + j]);
     }
     memcpy(y + (size_t)f * (size_t)ldy, h, (size_t)H * sizeof(float));
   }

@@ -8,7 +8,6 @@
   vpmaddwd by ones widens the pairs to the int32 sum of four. The body is
   qk_rnn_simd.h; this file gives it the ymm operations.
 */
-#include "qk_avx2_act.h"
 #include "qk_rnn_internal.h"
 
 #include <immintrin.h>
@@ -57,9 +56,9 @@ QK_RNN_AI int32_t load4(const int8_t *p)
 #define v_mul(a, b) _mm256_mul_ps(a, b)
 #define v_abs(a) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a)
 #define v_max(a, b) _mm256_max_ps(a, b)
+#define v_min(a, b) _mm256_min_ps(a, b)
+#define v_div(a, b) _mm256_div_ps(a, b)
 #define v_hmax(a) hmax8(a)
-#define v_sigmoid(a) sigmoid8(a)
-#define v_tanh(a) tanh8(a)
 #define v_loadu_n(p, n) _mm256_maskload_ps(p, lanes_mask8(n))
 #define v_storeu_n(p, v, n) _mm256_maskstore_ps(p, lanes_mask8(n), v)
 #define v_cvt(a) _mm256_cvtepi32_ps(a)

@@ -20,11 +20,36 @@
                                    codes as unsigned (q + 128); adding the
                                    fold gives back sum_k v q exactly
     both        bh   [G*P]         recurrent bias (0 where the file has none)
+                half [G]           0.5 for a sigmoid gate (its rows of w or
+                                   ws and bh are halved), 1 for a tanh gate
 */
 #ifndef QUANTONE_KERNELS_QK_RNN_INTERNAL_H
 #define QUANTONE_KERNELS_QK_RNN_INTERNAL_H
 
 #include "qk_internal.h"
+
+/**
+   The recurrent step's tanh, a rational in u = v^2 (v = x clamped to
+   +-QK_RNN_TANH_CLAMP):  tanh(x) ~ v * P(u) / Q(u), P and Q of degree 4,
+   each by Horner in fmaf, then one IEEE division, so every ISA gets the
+   same bits. Fitted (iteratively reweighted least squares toward the
+   minimax) on [0, 9]: |error| <= 2e-8 before float rounding, below the
+   float step of the result; the value at the clamp is 1 - 1.1e-8. Its
+   latency (two multiplies, four fmaf, a divide) is about half that of
+   exp-based qk_tanh, and the step is a chain of two of them.
+   Sigmoid gates use sigmoid(x) = 0.5 + 0.5 tanh(x / 2), with the 1/2
+   folded into their packed weights and bias (exact: a power of two).
+*/
+#define QK_RNN_TANH_CLAMP 9.0f
+#define QK_RNN_TANH_P0 0.9999999129420565f
+#define QK_RNN_TANH_P1 0.13375436747200486f
+#define QK_RNN_TANH_P2 0.0034891948009151815f
+#define QK_RNN_TANH_P3 2.0512827368722192e-05f
+#define QK_RNN_TANH_P4 1.3236973134944974e-08f
+#define QK_RNN_TANH_Q1 0.4670873582131306f
+#define QK_RNN_TANH_Q2 0.025852040994076595f
+#define QK_RNN_TANH_Q3 0.00032755741708534035f
+#define QK_RNN_TANH_Q4 7.725126202692154e-07f
 
 /** Largest H (QM_MAX_CHANNELS of the engine); sizes the step's stack buffers. */
 #define QK_RNN_MAX_UNITS 1024
@@ -42,9 +67,13 @@ struct qk_rnn {
   float *ws;
   int8_t *q;
   int32_t *fold;
+  float half[4];
   size_t bytes;
   qk_rnn_run_fn run;
 };
+
+/** The rational above on one value (the scalar form's). */
+float qk_rnn_tanh(float x);
 
 void qk_rnn_run_scalar(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
                        float *y, int ldy);

@@ -12,27 +12,48 @@
   each block H broadcasts of h[k] times one weight row (float), or
   ceil(H/4) broadcasts of four int8 codes (int8), with the even and the
   odd k in two accumulators (float) so the chains are half as long; the
-  activations and the state update follow lane-vector by lane-vector in
-  registers.
+  activations (qk_rnn_internal.h's rational tanh, four gates in parallel)
+  and the state update follow lane-vector by lane-vector in registers.
 
   The including file defines:
     V, VI, VL (lanes), RNN_RB (gate vectors per register block), RNN_S8_UNSIGNED
-    v_load(p) v_zero() v_set1(x) v_fma(a, b, c) v_add v_sub v_mul v_abs v_max
-    v_hmax(v) v_sigmoid(v) v_tanh(v) v_loadu_n(p, n) v_storeu_n(p, v, n)
+    v_load(p) v_zero() v_set1(x) v_fma(a, b, c) v_add v_sub v_mul v_div v_abs
+    v_max v_min v_hmax(v) v_loadu_n(p, n) v_storeu_n(p, v, n)
     v_codes(v, inv, dst): VL int8 codes of rint(v * inv) clamped to +-127
                           (+128 as unsigned bytes when RNN_S8_UNSIGNED)
     vi_load(p) vi_set1_dword(p) vi_dot(acc, a, w) vi_from(fold_ptr) v_cvt(vi)
     RNN_NAME(x): the function name for this ISA
 */
 
-/** u[0 .. NB) = bh + Wh h for NB gate vectors, float weights from W (row stride ld). */
+/** qk_rnn_internal.h's rational tanh, lane by lane as qk_rnn_tanh(). */
+QK_RNN_AI V RNN_NAME(tanh_r)(V x)
+{
+  const V v = v_min(v_max(x, v_set1(-QK_RNN_TANH_CLAMP)), v_set1(QK_RNN_TANH_CLAMP));
+  const V u = v_mul(v, v);
+  V p = v_fma(v_set1(QK_RNN_TANH_P4), u, v_set1(QK_RNN_TANH_P3));
+  V q = v_fma(v_set1(QK_RNN_TANH_Q4), u, v_set1(QK_RNN_TANH_Q3));
+  p = v_fma(p, u, v_set1(QK_RNN_TANH_P2));
+  q = v_fma(q, u, v_set1(QK_RNN_TANH_Q2));
+  p = v_fma(p, u, v_set1(QK_RNN_TANH_P1));
+  q = v_fma(q, u, v_set1(QK_RNN_TANH_Q1));
+  p = v_fma(p, u, v_set1(QK_RNN_TANH_P0));
+  q = v_fma(q, u, v_set1(1.0f));
+  return v_div(v_mul(v, p), q);
+}
+
+QK_RNN_AI V RNN_NAME(sigmoid_of_half)(V zh)
+{
+  return v_fma(RNN_NAME(tanh_r)(zh), v_set1(0.5f), v_set1(0.5f));
+}
+
+/** z[0 .. NB) = sA + sB for NB gate vectors, float weights from W (row stride ld). */
 QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, int H,
-                                   const float *bh, V *u, const int NB)
+                                   const float *bh, const float *gxs, V *z, const int NB)
 {
   V a[RNN_RB], b[RNN_RB];
   for (int i = 0; i < NB; ++i) {
     a[i] = v_load(bh + i * VL);
-    b[i] = v_zero();
+    b[i] = v_load(gxs + i * VL);
   }
   int k = 0;
   for (; k + 1 < H; k += 2) {
@@ -50,25 +71,25 @@ QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, i
       a[i] = v_fma(v_load(w0 + i * VL), h0, a[i]);
   }
   for (int i = 0; i < NB; ++i)
-    u[i] = v_add(a[i], b[i]);
+    z[i] = v_add(a[i], b[i]);
 }
 
-static void RNN_NAME(recurrent_f32)(const qk_rnn *r, const float *hp, V *u)
+static void RNN_NAME(recurrent_f32)(const qk_rnn *r, const float *hp, const float *gxs, V *z)
 {
-  const int GV = r->G * r->P / VL;
+  const int GV = r->G * r->P / VL, H = r->H;
   const size_t ld = (size_t)r->G * (size_t)r->P;
   for (int j = 0; j < GV; j += RNN_RB) {
-    const float *w = r->w + j * VL, *bh = r->bh + j * VL;
+    const float *w = r->w + j * VL, *bh = r->bh + j * VL, *gj = gxs + j * VL;
     /* constant block sizes, so each is unrolled into registers */
     switch (GV - j < RNN_RB ? GV - j : RNN_RB) {
-    case 1: RNN_NAME(f32_block)(w, ld, hp, r->H, bh, u + j, 1); break;
-    case 2: RNN_NAME(f32_block)(w, ld, hp, r->H, bh, u + j, 2); break;
-    case 3: RNN_NAME(f32_block)(w, ld, hp, r->H, bh, u + j, 3); break;
+    case 1: RNN_NAME(f32_block)(w, ld, hp, H, bh, gj, z + j, 1); break;
+    case 2: RNN_NAME(f32_block)(w, ld, hp, H, bh, gj, z + j, 2); break;
+    case 3: RNN_NAME(f32_block)(w, ld, hp, H, bh, gj, z + j, 3); break;
 #if RNN_RB > 4
-    case 5: RNN_NAME(f32_block)(w, ld, hp, r->H, bh, u + j, 5); break;
-    case 6: RNN_NAME(f32_block)(w, ld, hp, r->H, bh, u + j, 6); break;
+    case 5: RNN_NAME(f32_block)(w, ld, hp, H, bh, gj, z + j, 5); break;
+    case 6: RNN_NAME(f32_block)(w, ld, hp, H, bh, gj, z + j, 6); break;
 #endif
-    default: RNN_NAME(f32_block)(w, ld, hp, r->H, bh, u + j, 4); break;
+    default: RNN_NAME(f32_block)(w, ld, hp, H, bh, gj, z + j, 4); break;
     }
   }
 }
@@ -90,7 +111,7 @@ QK_RNN_AI void RNN_NAME(s8_block)(const int8_t *Q, size_t ld4, const int8_t *qa,
     acc[i] = a[i];
 }
 
-static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, V *u)
+static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, const float *gxs, V *z)
 {
   const int P = r->P, NV = P / VL, GV = r->G * NV, K4 = (r->H + 3) / 4;
   V m = v_zero();
@@ -123,8 +144,9 @@ static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, V *u)
     default: RNN_NAME(s8_block)(w, ld4, qa, K4, fold, acc, 4); break;
     }
     for (int i = 0; i < nb; ++i) {
-      const V x = v_fma(v_cvt(acc[i]), v_load(r->ws + (j + i) * VL), v_zero());
-      u[j + i] = v_fma(x, vs, v_load(r->bh + (j + i) * VL));
+      const int l = (j + i) * VL;
+      const V x = v_fma(v_cvt(acc[i]), v_load(r->ws + l), v_zero());
+      z[j + i] = v_fma(x, vs, v_add(v_load(r->bh + l), v_load(gxs + l)));
     }
   }
 }
@@ -133,45 +155,52 @@ static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, V *u)
 QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
                              float *y, int ldy, const bool S8)
 {
-  const int H = r->H, P = r->P, NV = P / VL;
-  _Alignas(64) float hp[QK_RNN_MAX_UNITS], cp[QK_RNN_MAX_UNITS];
-  V u[4 * QK_RNN_MAX_UNITS / VL];
+  const int H = r->H, P = r->P, NV = P / VL, G = r->G;
+  const bool lstm = r->kind == QK_RNN_LSTM;
+  _Alignas(64) float hp[QK_RNN_MAX_UNITS], cp[QK_RNN_MAX_UNITS], gxs[4 * QK_RNN_MAX_UNITS];
+  V z[4 * QK_RNN_MAX_UNITS / VL];
   memset(hp, 0, (size_t)P * sizeof(float));
   memset(cp, 0, (size_t)P * sizeof(float));
   memcpy(hp, h, (size_t)H * sizeof(float));
-  if (r->kind == QK_RNN_LSTM)
+  if (lstm)
     memcpy(cp, c, (size_t)H * sizeof(float));
   for (int f = 0; f < N; ++f) {
     const float *g = gx + (size_t)f * (size_t)ldg;
     float *yf = y + (size_t)f * (size_t)ldy;
+    /* the state-independent part first: gx' (qk_rnn.c, input_part) */
+    for (int q = 0; q < G; ++q)
+      for (int v = 0; v < NV; ++v) {
+        const int n = H - v * VL < VL ? H - v * VL : VL;
+        const V x =
+            lstm || q < 2 ? v_mul(v_loadu_n(g + q * H + v * VL, n), v_set1(r->half[q])) : v_zero();
+        v_store(gxs + q * P + v * VL, x);
+      }
     if (S8)
-      RNN_NAME(recurrent_s8)(r, hp, u);
+      RNN_NAME(recurrent_s8)(r, hp, gxs, z);
     else
-      RNN_NAME(recurrent_f32)(r, hp, u);
+      RNN_NAME(recurrent_f32)(r, hp, gxs, z);
     for (int v = 0; v < NV; ++v) {
       const int n = H - v * VL < VL ? H - v * VL : VL;
-      const float *gv = g + v * VL;
-      if (r->kind == QK_RNN_LSTM) {
-        const V i = v_sigmoid(v_add(v_loadu_n(gv, n), u[v]));
-        const V fg = v_sigmoid(v_add(v_loadu_n(gv + H, n), u[NV + v]));
-        const V gg = v_tanh(v_add(v_loadu_n(gv + 2 * H, n), u[2 * NV + v]));
-        const V o = v_sigmoid(v_add(v_loadu_n(gv + 3 * H, n), u[3 * NV + v]));
+      V hv;
+      if (lstm) {
+        const V i = RNN_NAME(sigmoid_of_half)(z[v]);
+        const V fg = RNN_NAME(sigmoid_of_half)(z[NV + v]);
+        const V gg = RNN_NAME(tanh_r)(z[2 * NV + v]);
+        const V o = RNN_NAME(sigmoid_of_half)(z[3 * NV + v]);
         const V cv = v_fma(fg, v_load(cp + v * VL), v_mul(i, gg));
-        const V hv = v_mul(o, v_tanh(cv));
+        hv = v_mul(o, RNN_NAME(tanh_r)(cv));
         v_store(cp + v * VL, cv);
-        v_store(hp + v * VL, hv);
-        v_storeu_n(yf + v * VL, hv, n);
       } else {
-        const V z = v_sigmoid(v_add(v_loadu_n(gv, n), u[v]));
-        const V rg = v_sigmoid(v_add(v_loadu_n(gv + H, n), u[NV + v]));
-        const V nn = v_tanh(v_fma(rg, u[2 * NV + v], v_loadu_n(gv + 2 * H, n)));
-        const V hv = v_fma(z, v_sub(v_load(hp + v * VL), nn), nn);
-        v_store(hp + v * VL, hv);
-        v_storeu_n(yf + v * VL, hv, n);
+        const V zg = RNN_NAME(sigmoid_of_half)(z[v]);
+        const V rg = RNN_NAME(sigmoid_of_half)(z[NV + v]);
+        const V nn = RNN_NAME(tanh_r)(v_fma(rg, z[2 * NV + v], v_loadu_n(g + 2 * H + v * VL, n)));
+        hv = v_fma(zg, v_sub(v_load(hp + v * VL), nn), nn);
       }
+      v_store(hp + v * VL, hv);
+      v_storeu_n(yf + v * VL, hv, n);
     }
   }
   memcpy(h, hp, (size_t)H * sizeof(float));
-  if (r->kind == QK_RNN_LSTM)
+  if (lstm)
     memcpy(c, cp, (size_t)H * sizeof(float));
 }
