@@ -361,24 +361,30 @@ size_t qk_quantize_act_static_isa(qk_isa isa, const float *x, int ldx, int K, in
    Wh [G*H][H] and recurrent bias bh [G*H] (zeros when the file has none).
    The input projections gx = Wx x + b do not depend on the state: the
    caller computes them for a whole block (one GEMM) and hands them in,
-   frame f's G*H values at gx + f*ldg. Per frame, for m < G*H:
+   frame f's G*H values at gx + f*ldg. Each gate row m has a factor a[m]:
+   1/2 for a sigmoid gate (LSTM i, f, o; GRU z, r), 1 for a tanh gate
+   (LSTM g, GRU n); the pack multiplies the rows' weights (or row scales)
+   and bias by it, which is exact. With gx'[m] = a[m] gx[m] (0 for the GRU
+   candidate n, whose input joins after the reset gate), per frame:
 
-     float weights:  u[m] = sA + sB, sA = bh[m] + sum over even k of
-                     w[m][k] h[k], sB = sum over odd k, each a chain of fmaf
-                     in increasing k (sB starts at 0)
+     float weights:  z[m] = sA + sB, sA = a bh[m] + sum over even k of
+                     a w[m][k] h[k], sB = gx'[m] + sum over odd k, each a
+                     chain of fmaf in increasing k
      int8 dynamic:   amax = max_k |h[k]|; s = amax / 127, inv = 127 / amax
                      (both 0 when amax is 0 or not finite);
                      q[k] = clamp(rint(h[k] * inv), -127, 127) (half to even);
                      i[m] = sum_k v[m][k] q[k] (int32, exact; w = ws[m] v);
-                     u[m] = fmaf(fmaf((float)i[m], ws[m], 0), s, bh[m])
+                     z[m] = fmaf(fmaf((float)i[m], a ws[m], 0), s, a bh[m] + gx'[m])
 
-   then, with sigmoid and tanh the qk_sigmoid / qk_tanh approximations
-   (qk_internal.h's exp, the same bits on every ISA):
+   so z is a (gx + bh + Wh h) of the sigmoid and LSTM rows, bh + Wh h of
+   the GRU candidate. Then, with T the step's rational tanh
+   (qk_rnn_internal.h, |error| <= 2e-8; same bits on every ISA) and
+   S(z) = fmaf(T(z), 0.5, 0.5) = sigmoid(2z):
 
-     LSTM: i, f, o = sigmoid(gx + u) of their rows, g = tanh(gx + u);
-           c = fmaf(f, c, i * g); h = o * tanh(c)
-     GRU:  z, r = sigmoid(gx + u) of their rows;
-           n = tanh(fmaf(r, u_n, gx_n)); h = fmaf(z, h - n, n)
+     LSTM: i, f, o = S(z) of their rows, g = T(z);
+           c = fmaf(f, c, i * g); h = o * T(c)
+     GRU:  zg, r = S(z) of their rows;
+           n = T(fmaf(r, z_n, gx_n)); h = fmaf(zg, h - n, n)
 
    and y[f] = h. Every ISA performs exactly these float operations, so the
    float and the int8 forms each give the same bits on every ISA, and a
