@@ -367,9 +367,9 @@ size_t qk_quantize_act_static_isa(qk_isa isa, const float *x, int ldx, int K, in
    and bias by it, which is exact. With gx'[m] = a[m] gx[m] (0 for the GRU
    candidate n, whose input joins after the reset gate), per frame:
 
-     float weights:  z[m] = sA + sB, sA = a bh[m] + sum over even k of
-                     a w[m][k] h[k], sB = gx'[m] + sum over odd k, each a
-                     chain of fmaf in increasing k
+     float weights:  z[m] = (s0 + s1) + (s2 + s3), s_t the chain of fmaf
+                     in increasing k of a w[m][k] h[k] over k = t mod 4,
+                     starting from a bh[m] (s0), gx'[m] (s1), 0 (s2, s3)
      int8 dynamic:   amax = max_k |h[k]|; s = amax / 127, inv = 127 / amax
                      (both 0 when amax is 0 or not finite);
                      q[k] = clamp(rint(h[k] * inv), -127, 127) (half to even);

@@ -156,18 +156,51 @@ void qk_rnn_run(const qk_rnn *r, const float *gx, int ldg, int N, float *h, floa
 
 /* ---- The scalar form: the definition, step for step ---------------------- */
 
+/** The rational's numerator v P(u) and denominator Q(u), each by Estrin's
+    scheme: c0 + c1 u + u^2 (c2 + c3 u + c4 u^2). */
+static inline void tanh_parts(float x, float *num, float *den)
+{
+  const float v = fminf(fmaxf(x, -QK_RNN_TANH_CLAMP), QK_RNN_TANH_CLAMP), u = v * v, u2 = u * u;
+  const float p = fmaf(u2, fmaf(QK_RNN_TANH_P4, u2, fmaf(QK_RNN_TANH_P3, u, QK_RNN_TANH_P2)),
+                       fmaf(QK_RNN_TANH_P1, u, QK_RNN_TANH_P0));
+  *den = fmaf(u2, fmaf(QK_RNN_TANH_Q4, u2, fmaf(QK_RNN_TANH_Q3, u, QK_RNN_TANH_Q2)),
+              fmaf(QK_RNN_TANH_Q1, u, 1.0f));
+  *num = v * p;
+}
+
 float qk_rnn_tanh(float x)
 {
-  const float v = fminf(fmaxf(x, -QK_RNN_TANH_CLAMP), QK_RNN_TANH_CLAMP), u = v * v;
-  float p = fmaf(QK_RNN_TANH_P4, u, QK_RNN_TANH_P3);
-  p = fmaf(p, u, QK_RNN_TANH_P2);
-  p = fmaf(p, u, QK_RNN_TANH_P1);
-  p = fmaf(p, u, QK_RNN_TANH_P0);
-  float q = fmaf(QK_RNN_TANH_Q4, u, QK_RNN_TANH_Q3);
-  q = fmaf(q, u, QK_RNN_TANH_Q2);
-  q = fmaf(q, u, QK_RNN_TANH_Q1);
-  q = fmaf(q, u, 1.0f);
-  return (v * p) / q;
+  float n, q;
+  tanh_parts(x, &n, &q);
+  return n / q;
+}
+
+/**
+   The four LSTM gates with one divide (qk_rnn_internal.h): i, f, o as
+   sigmoids (fmaf(0.5 t', D, 0.5) with t' the tanh before its 1/Q), g as
+   the tanh.
+*/
+static void gates4(const float x[4], float out[4])
+{
+  float n[4], q[4];
+  for (int g = 0; g < 4; ++g)
+    tanh_parts(x[g], &n[g], &q[g]);
+  const float A = q[0] * q[1], B = q[2] * q[3], D = 1.0f / (A * B);
+  out[0] = fmaf((n[0] * (q[1] * B)) * 0.5f, D, 0.5f);
+  out[1] = fmaf((n[1] * (q[0] * B)) * 0.5f, D, 0.5f);
+  out[2] = (n[2] * (A * q[3])) * D;
+  out[3] = fmaf((n[3] * (A * q[2])) * 0.5f, D, 0.5f);
+}
+
+/** The GRU's two sigmoid gates with one divide. */
+static void gates2(const float x[2], float out[2])
+{
+  float n[2], q[2];
+  for (int g = 0; g < 2; ++g)
+    tanh_parts(x[g], &n[g], &q[g]);
+  const float D = 1.0f / (q[0] * q[1]);
+  out[0] = fmaf((n[0] * q[1]) * 0.5f, D, 0.5f);
+  out[1] = fmaf((n[1] * q[0]) * 0.5f, D, 0.5f);
 }
 
 /** The state-independent part of a step: gx' = half * gx per lane (0 for
@@ -181,20 +214,15 @@ static void input_part(const qk_rnn *r, const float *g, float *gxs)
           j < H && !(r->kind == QK_RNN_GRU && q == 2) ? r->half[q] * g[q * H + j] : 0.0f;
 }
 
-/** z = sA + sB (qk.h) with float weights: two fmaf chains, even and odd k. */
+/** z = (sA + sB) + (sC + sD) (qk.h) with float weights: four fmaf chains, k mod 4. */
 static void recurrent_f32(const qk_rnn *r, const float *h, const float *gxs, float *z)
 {
   const int GP = r->G * r->P;
   for (int l = 0; l < GP; ++l) {
-    float a = r->bh[l], b = gxs[l];
-    for (int k = 0; k < r->H; ++k) {
-      const float w = r->w[(size_t)k * (size_t)GP + (size_t)l];
-      if (k % 2 == 0)
-        a = fmaf(w, h[k], a);
-      else
-        b = fmaf(w, h[k], b);
-    }
-    z[l] = a + b;
+    float s[4] = {r->bh[l], gxs[l], 0.0f, 0.0f};
+    for (int k = 0; k < r->H; ++k)
+      s[k % 4] = fmaf(r->w[(size_t)k * (size_t)GP + (size_t)l], h[k], s[k % 4]);
+    z[l] = (s[0] + s[1]) + (s[2] + s[3]);
   }
 }
 
@@ -223,8 +251,6 @@ static void recurrent_s8(const qk_rnn *r, const float *h, const float *gxs, floa
   }
 }
 
-static inline float sigmoid_of_half(float zh) { return fmaf(qk_rnn_tanh(zh), 0.5f, 0.5f); }
-
 void qk_rnn_run_scalar(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
                        float *y, int ldy)
 {
@@ -239,12 +265,16 @@ void qk_rnn_run_scalar(const qk_rnn *r, const float *gx, int ldg, int N, float *
       recurrent_f32(r, h, gxs, z);
     for (int j = 0; j < H; ++j) {
       if (r->kind == QK_RNN_LSTM) {
-        const float i = sigmoid_of_half(z[j]), fg = sigmoid_of_half(z[P + j]);
-        const float gg = qk_rnn_tanh(z[2 * P + j]), o = sigmoid_of_half(z[3 * P + j]);
-        c[j] = fmaf(fg, c[j], i * gg);
-        h[j] = o * qk_rnn_tanh(c[j]);
+        const float x[4] = {z[j], z[P + j], z[2 * P + j], z[3 * P + j]};
+        float t[4];
+        gates4(x, t);
+        c[j] = fmaf(t[1], c[j], t[0] * t[2]);
+        h[j] = t[3] * qk_rnn_tanh(c[j]);
       } else {
-        const float zg = sigmoid_of_half(z[j]), rg = sigmoid_of_half(z[P + j]);
+        const float x[2] = {z[j], z[P + j]};
+        float t[2];
+        gates2(x, t);
+        const float zg = t[0], rg = t[1];
         const float n = qk_rnn_tanh(fmaf(rg, z[2 * P + j], g[2 * H + j]));
         h[j] = fmaf(zg, h[j] - n, n);
       }

@@ -17,7 +17,8 @@
 #define V __m256
 #define VI __m256i
 #define VL 8
-#define RNN_RB 4
+#define RNN_RB_F32 2
+#define RNN_RB_S8 4
 #define RNN_NAME(x) x##_p8_avx2
 
 QK_RNN_AI __m256i lanes_mask8(int n)
@@ -56,7 +57,7 @@ QK_RNN_AI int32_t load4(const int8_t *p)
 #define v_mul(a, b) _mm256_mul_ps(a, b)
 #define v_abs(a) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a)
 #define v_max(a, b) _mm256_max_ps(a, b)
-#define v_min(a, b) _mm256_min_ps(a, b)
+#define v_clamp(x, c) _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-(c))), _mm256_set1_ps(c))
 #define v_div(a, b) _mm256_div_ps(a, b)
 #define v_hmax(a) hmax8(a)
 #define v_loadu_n(p, n) _mm256_maskload_ps(p, lanes_mask8(n))
@@ -65,6 +66,8 @@ QK_RNN_AI int32_t load4(const int8_t *p)
 #define vi_load(p) _mm256_load_si256((const __m256i *)(const void *)(p))
 #define vi_set1_dword(p) _mm256_set1_epi32(load4(p))
 #define vi_dot(acc, a, w) dot4(acc, a, w)
+#define vi_zero() _mm256_setzero_si256()
+#define vi_add(a, b) _mm256_add_epi32(a, b)
 #define vi_from(p) ((void)(p), _mm256_setzero_si256())
 
 /** Codes of 8 lanes as signed bytes. */

@@ -16,7 +16,8 @@
 #define V __m512
 #define VI __m512i
 #define VL 16
-#define RNN_RB 6
+#define RNN_RB_F32 4
+#define RNN_RB_S8 6
 #define RNN_NAME(x) x##_p16_avx512
 
 #define v_load(p) _mm512_load_ps(p)
@@ -29,7 +30,8 @@
 #define v_mul(a, b) _mm512_mul_ps(a, b)
 #define v_abs(a) _mm512_abs_ps(a)
 #define v_max(a, b) _mm512_max_ps(a, b)
-#define v_min(a, b) _mm512_min_ps(a, b)
+/* sign(x) min(|x|, c), one vrangeps: fminf(fmaxf(x, -c), c) for every x but NaN */
+#define v_clamp(x, c) _mm512_range_ps(x, _mm512_set1_ps(c), 0x02)
 #define v_div(a, b) _mm512_div_ps(a, b)
 #define v_hmax(a) _mm512_reduce_max_ps(a)
 #define v_loadu_n(p, n) _mm512_maskz_loadu_ps(lanes_mask(n), p)
@@ -38,6 +40,8 @@
 #define vi_load(p) _mm512_load_si512((const void *)(p))
 #define vi_set1_dword(p) _mm512_set1_epi32(load4(p))
 #define vi_dot(acc, a, w) _mm512_dpbusd_epi32(acc, a, w)
+#define vi_zero() _mm512_setzero_si512()
+#define vi_add(a, b) _mm512_add_epi32(a, b)
 #define vi_from(p) _mm512_load_si512((const void *)(p))
 
 /** Codes of 16 lanes, offset by 128 to the unsigned bytes vpdpbusd takes. */

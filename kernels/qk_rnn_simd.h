@@ -10,105 +10,118 @@
   A step: h (padded to P lanes, zeros past H) stays in a small aligned
   buffer; the recurrent product runs over blocks of RNN_RB gate vectors,
   each block H broadcasts of h[k] times one weight row (float), or
-  ceil(H/4) broadcasts of four int8 codes (int8), with the even and the
-  odd k in two accumulators (float) so the chains are half as long; the
-  activations (qk_rnn_internal.h's rational tanh, four gates in parallel)
-  and the state update follow lane-vector by lane-vector in registers.
+  ceil(H/4) broadcasts of four int8 codes (int8), with the k of each residue mod 4 in an accumulator
+  of its own (float; two chains of dwords for int8) so the chains are short; the activations
+  (qk_rnn_internal.h's rational tanh, four gates in parallel) and the state update follow
+  lane-vector by lane-vector in registers.
 
   The including file defines:
-    V, VI, VL (lanes), RNN_RB (gate vectors per register block), RNN_S8_UNSIGNED
+    V, VI, VL (lanes), RNN_RB_F32 / RNN_RB_S8 (gate vectors per register block)
     v_load(p) v_zero() v_set1(x) v_fma(a, b, c) v_add v_sub v_mul v_div v_abs
-    v_max v_min v_hmax(v) v_loadu_n(p, n) v_storeu_n(p, v, n)
-    v_codes(v, inv, dst): VL int8 codes of rint(v * inv) clamped to +-127
+    v_max v_clamp(x, c) (fminf(fmaxf(x, -c), c) lane by lane) v_hmax(v) v_loadu_n(p, n)
+  v_storeu_n(p, v, n) v_codes(v, inv, dst): VL int8 codes of rint(v * inv) clamped to +-127
                           (+128 as unsigned bytes when RNN_S8_UNSIGNED)
-    vi_load(p) vi_set1_dword(p) vi_dot(acc, a, w) vi_from(fold_ptr) v_cvt(vi)
+    vi_load(p) vi_set1_dword(p) vi_dot(acc, a, w) vi_from(fold_ptr) vi_zero() vi_add
+    v_cvt(vi)
     RNN_NAME(x): the function name for this ISA
 */
 
-/** qk_rnn_internal.h's rational tanh, lane by lane as qk_rnn_tanh(). */
+/** The rational's numerator and denominator, lane by lane as the scalar
+    form's (qk_rnn.c, tanh_parts: Estrin's scheme). */
+QK_RNN_AI V RNN_NAME(tanh_parts)(V x, V *den)
+{
+  const V v = v_clamp(x, QK_RNN_TANH_CLAMP);
+  const V u = v_mul(v, v), u2 = v_mul(u, u);
+  const V p = v_fma(
+      u2,
+      v_fma(v_set1(QK_RNN_TANH_P4), u2, v_fma(v_set1(QK_RNN_TANH_P3), u, v_set1(QK_RNN_TANH_P2))),
+      v_fma(v_set1(QK_RNN_TANH_P1), u, v_set1(QK_RNN_TANH_P0)));
+  *den = v_fma(
+      u2,
+      v_fma(v_set1(QK_RNN_TANH_Q4), u2, v_fma(v_set1(QK_RNN_TANH_Q3), u, v_set1(QK_RNN_TANH_Q2))),
+      v_fma(v_set1(QK_RNN_TANH_Q1), u, v_set1(1.0f)));
+  return v_mul(v, p);
+}
+
 QK_RNN_AI V RNN_NAME(tanh_r)(V x)
 {
-  const V v = v_min(v_max(x, v_set1(-QK_RNN_TANH_CLAMP)), v_set1(QK_RNN_TANH_CLAMP));
-  const V u = v_mul(v, v);
-  V p = v_fma(v_set1(QK_RNN_TANH_P4), u, v_set1(QK_RNN_TANH_P3));
-  V q = v_fma(v_set1(QK_RNN_TANH_Q4), u, v_set1(QK_RNN_TANH_Q3));
-  p = v_fma(p, u, v_set1(QK_RNN_TANH_P2));
-  q = v_fma(q, u, v_set1(QK_RNN_TANH_Q2));
-  p = v_fma(p, u, v_set1(QK_RNN_TANH_P1));
-  q = v_fma(q, u, v_set1(QK_RNN_TANH_Q1));
-  p = v_fma(p, u, v_set1(QK_RNN_TANH_P0));
-  q = v_fma(q, u, v_set1(1.0f));
-  return v_div(v_mul(v, p), q);
+  V q;
+  const V n = RNN_NAME(tanh_parts)(x, &q);
+  return v_div(n, q);
 }
 
-QK_RNN_AI V RNN_NAME(sigmoid_of_half)(V zh)
-{
-  return v_fma(RNN_NAME(tanh_r)(zh), v_set1(0.5f), v_set1(0.5f));
-}
+/** fmaf(0.5 t, D, 0.5): a sigmoid gate once its divide D is known. */
+QK_RNN_AI V RNN_NAME(sigmoid_d)(V t, V D) { return v_fma(v_mul(t, v_set1(0.5f)), D, v_set1(0.5f)); }
 
-/** z[0 .. NB) = sA + sB for NB gate vectors, float weights from W (row stride ld). */
+/** z[0 .. NB) = (sA + sB) + (sC + sD) for NB gate vectors, float weights
+    from W (row stride ld): four chains, k = 0, 1, 2, 3 mod 4. */
 QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, int H,
                                    const float *bh, const float *gxs, V *z, const int NB)
 {
-  V a[RNN_RB], b[RNN_RB];
+  V a[4][RNN_RB_F32];
   for (int i = 0; i < NB; ++i) {
-    a[i] = v_load(bh + i * VL);
-    b[i] = v_load(gxs + i * VL);
+    a[0][i] = v_load(bh + i * VL);
+    a[1][i] = v_load(gxs + i * VL);
+    a[2][i] = v_zero();
+    a[3][i] = v_zero();
   }
   int k = 0;
-  for (; k + 1 < H; k += 2) {
-    const V h0 = v_set1(hp[k]), h1 = v_set1(hp[k + 1]);
-    const float *w0 = W + (size_t)k * ld, *w1 = w0 + ld;
-    for (int i = 0; i < NB; ++i) {
-      a[i] = v_fma(v_load(w0 + i * VL), h0, a[i]);
-      b[i] = v_fma(v_load(w1 + i * VL), h1, b[i]);
+  for (; k + 3 < H; k += 4)
+    for (int t = 0; t < 4; ++t) {
+      const V hk = v_set1(hp[k + t]);
+      const float *w = W + (size_t)(k + t) * ld;
+      for (int i = 0; i < NB; ++i)
+        a[t][i] = v_fma(v_load(w + i * VL), hk, a[t][i]);
     }
-  }
-  if (k < H) {
-    const V h0 = v_set1(hp[k]);
-    const float *w0 = W + (size_t)k * ld;
+  for (int t = 0; k + t < H; ++t) {
+    const V hk = v_set1(hp[k + t]);
+    const float *w = W + (size_t)(k + t) * ld;
     for (int i = 0; i < NB; ++i)
-      a[i] = v_fma(v_load(w0 + i * VL), h0, a[i]);
+      a[t][i] = v_fma(v_load(w + i * VL), hk, a[t][i]);
   }
   for (int i = 0; i < NB; ++i)
-    z[i] = v_add(a[i], b[i]);
+    z[i] = v_add(v_add(a[0][i], a[1][i]), v_add(a[2][i], a[3][i]));
 }
 
 static void RNN_NAME(recurrent_f32)(const qk_rnn *r, const float *hp, const float *gxs, V *z)
 {
   const int GV = r->G * r->P / VL, H = r->H;
   const size_t ld = (size_t)r->G * (size_t)r->P;
-  for (int j = 0; j < GV; j += RNN_RB) {
-    const float *w = r->w + j * VL, *bh = r->bh + j * VL, *gj = gxs + j * VL;
-    /* constant block sizes, so each is unrolled into registers */
-    switch (GV - j < RNN_RB ? GV - j : RNN_RB) {
-    case 1: RNN_NAME(f32_block)(w, ld, hp, H, bh, gj, z + j, 1); break;
-    case 2: RNN_NAME(f32_block)(w, ld, hp, H, bh, gj, z + j, 2); break;
-    case 3: RNN_NAME(f32_block)(w, ld, hp, H, bh, gj, z + j, 3); break;
-#if RNN_RB > 4
-    case 5: RNN_NAME(f32_block)(w, ld, hp, H, bh, gj, z + j, 5); break;
-    case 6: RNN_NAME(f32_block)(w, ld, hp, H, bh, gj, z + j, 6); break;
-#endif
-    default: RNN_NAME(f32_block)(w, ld, hp, H, bh, gj, z + j, 4); break;
-    }
-  }
+  int j = 0;
+  /* a constant block size, so the block is unrolled into registers */
+  for (; j + RNN_RB_F32 <= GV; j += RNN_RB_F32)
+    RNN_NAME(f32_block)(r->w + j * VL, ld, hp, H, r->bh + j * VL, gxs + j * VL, z + j, RNN_RB_F32);
+  for (; j < GV; ++j)
+    RNN_NAME(f32_block)(r->w + j * VL, ld, hp, H, r->bh + j * VL, gxs + j * VL, z + j, 1);
 }
 
-/** Integer sums of NB gate vectors over K4 dwords of codes qa. */
+/** Integer sums of NB gate vectors over K4 dwords of codes qa, in two
+    chains (even and odd dwords: exact, so any split gives the same sum). */
 QK_RNN_AI void RNN_NAME(s8_block)(const int8_t *Q, size_t ld4, const int8_t *qa, int K4,
                                   const int32_t *fold, VI *acc, const int NB)
 {
-  VI a[RNN_RB];
-  for (int i = 0; i < NB; ++i)
+  VI a[RNN_RB_S8], b[RNN_RB_S8];
+  for (int i = 0; i < NB; ++i) {
     a[i] = vi_from(fold + i * VL);
-  for (int kk = 0; kk < K4; ++kk) {
-    const VI x = vi_set1_dword(qa + 4 * kk);
+    b[i] = vi_zero();
+  }
+  int kk = 0;
+  for (; kk + 1 < K4; kk += 2) {
+    const VI x0 = vi_set1_dword(qa + 4 * kk), x1 = vi_set1_dword(qa + 4 * kk + 4);
+    const int8_t *w = Q + (size_t)kk * ld4;
+    for (int i = 0; i < NB; ++i) {
+      a[i] = vi_dot(a[i], x0, vi_load(w + (size_t)i * VL * 4));
+      b[i] = vi_dot(b[i], x1, vi_load(w + ld4 + (size_t)i * VL * 4));
+    }
+  }
+  if (kk < K4) {
+    const VI x0 = vi_set1_dword(qa + 4 * kk);
     const int8_t *w = Q + (size_t)kk * ld4;
     for (int i = 0; i < NB; ++i)
-      a[i] = vi_dot(a[i], x, vi_load(w + (size_t)i * VL * 4));
+      a[i] = vi_dot(a[i], x0, vi_load(w + (size_t)i * VL * 4));
   }
   for (int i = 0; i < NB; ++i)
-    acc[i] = a[i];
+    acc[i] = vi_add(a[i], b[i]);
 }
 
 static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, const float *gxs, V *z)
@@ -127,22 +140,17 @@ static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, const float
   for (int v = 0; v < NV; ++v)
     v_codes(v_load(hp + v * VL), inv, qa + v * VL);
   const size_t ld4 = (size_t)r->G * (size_t)P * 4;
-  VI acc[RNN_RB];
+  VI acc[RNN_RB_S8];
   const V vs = v_set1(s);
-  for (int j = 0; j < GV; j += RNN_RB) {
-    const int nb = GV - j < RNN_RB ? GV - j : RNN_RB;
+  for (int j = 0; j < GV; j += RNN_RB_S8) {
+    const int nb = GV - j < RNN_RB_S8 ? GV - j : RNN_RB_S8;
     const int8_t *w = r->q + (size_t)j * VL * 4;
     const int32_t *fold = r->fold + j * VL;
-    switch (nb) {
-    case 1: RNN_NAME(s8_block)(w, ld4, qa, K4, fold, acc, 1); break;
-    case 2: RNN_NAME(s8_block)(w, ld4, qa, K4, fold, acc, 2); break;
-    case 3: RNN_NAME(s8_block)(w, ld4, qa, K4, fold, acc, 3); break;
-#if RNN_RB > 4
-    case 5: RNN_NAME(s8_block)(w, ld4, qa, K4, fold, acc, 5); break;
-    case 6: RNN_NAME(s8_block)(w, ld4, qa, K4, fold, acc, 6); break;
-#endif
-    default: RNN_NAME(s8_block)(w, ld4, qa, K4, fold, acc, 4); break;
-    }
+    if (nb == RNN_RB_S8)
+      RNN_NAME(s8_block)(w, ld4, qa, K4, fold, acc, RNN_RB_S8);
+    else
+      for (int i = 0; i < nb; ++i)
+        RNN_NAME(s8_block)(w + (size_t)i * VL * 4, ld4, qa, K4, fold + i * VL, acc + i, 1);
     for (int i = 0; i < nb; ++i) {
       const int l = (j + i) * VL;
       const V x = v_fma(v_cvt(acc[i]), v_load(r->ws + l), v_zero());
@@ -183,16 +191,27 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
       const int n = H - v * VL < VL ? H - v * VL : VL;
       V hv;
       if (lstm) {
-        const V i = RNN_NAME(sigmoid_of_half)(z[v]);
-        const V fg = RNN_NAME(sigmoid_of_half)(z[NV + v]);
-        const V gg = RNN_NAME(tanh_r)(z[2 * NV + v]);
-        const V o = RNN_NAME(sigmoid_of_half)(z[3 * NV + v]);
+        /* four gates, one divide (qk_rnn.c, tanh4) */
+        V q0, q1, q2, q3;
+        const V n0 = RNN_NAME(tanh_parts)(z[v], &q0);
+        const V n1 = RNN_NAME(tanh_parts)(z[NV + v], &q1);
+        const V n2 = RNN_NAME(tanh_parts)(z[2 * NV + v], &q2);
+        const V n3 = RNN_NAME(tanh_parts)(z[3 * NV + v], &q3);
+        const V A = v_mul(q0, q1), B = v_mul(q2, q3), D = v_div(v_set1(1.0f), v_mul(A, B));
+        const V i = RNN_NAME(sigmoid_d)(v_mul(n0, v_mul(q1, B)), D);
+        const V fg = RNN_NAME(sigmoid_d)(v_mul(n1, v_mul(q0, B)), D);
+        const V gg = v_mul(v_mul(n2, v_mul(A, q3)), D);
+        const V o = RNN_NAME(sigmoid_d)(v_mul(n3, v_mul(A, q2)), D);
         const V cv = v_fma(fg, v_load(cp + v * VL), v_mul(i, gg));
         hv = v_mul(o, RNN_NAME(tanh_r)(cv));
         v_store(cp + v * VL, cv);
       } else {
-        const V zg = RNN_NAME(sigmoid_of_half)(z[v]);
-        const V rg = RNN_NAME(sigmoid_of_half)(z[NV + v]);
+        V q0, q1;
+        const V n0 = RNN_NAME(tanh_parts)(z[v], &q0);
+        const V n1 = RNN_NAME(tanh_parts)(z[NV + v], &q1);
+        const V D = v_div(v_set1(1.0f), v_mul(q0, q1));
+        const V zg = RNN_NAME(sigmoid_d)(v_mul(n0, q1), D);
+        const V rg = RNN_NAME(sigmoid_d)(v_mul(n1, q0), D);
         const V nn = RNN_NAME(tanh_r)(v_fma(rg, z[2 * NV + v], v_loadu_n(g + 2 * H + v * VL, n)));
         hv = v_fma(zg, v_sub(v_load(hp + v * VL), nn), nn);
       }
