@@ -124,13 +124,12 @@ QK_RNN_AI void RNN_NAME(s8_block)(const int8_t *Q, size_t ld4, const int8_t *qa,
     acc[i] = vi_add(a[i], b[i]);
 }
 
-static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, const float *gxs, V *z)
+/** z from h (hp) with hmax = max of |h| lane by lane, kept by the caller as
+    h was made (one store and load fewer on the step's critical path). */
+static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, V hmax, const float *gxs, V *z)
 {
   const int P = r->P, NV = P / VL, GV = r->G * NV, K4 = (r->H + 3) / 4;
-  V m = v_zero();
-  for (int v = 0; v < NV; ++v)
-    m = v_max(v_abs(v_load(hp + v * VL)), m);
-  const float amax = v_hmax(m);
+  const float amax = v_hmax(hmax);
   float s = 0.0f, inv = 0.0f;
   if (amax > 0.0f && isfinite(amax)) {
     s = amax / 127.0f;
@@ -172,6 +171,9 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
   memcpy(hp, h, (size_t)H * sizeof(float));
   if (lstm)
     memcpy(cp, c, (size_t)H * sizeof(float));
+  V hmax = v_zero(); /* max |h| lane by lane (padding lanes are 0) */
+  for (int v = 0; v < NV; ++v)
+    hmax = v_max(v_abs(v_load(hp + v * VL)), hmax);
   for (int f = 0; f < N; ++f) {
     const float *g = gx + (size_t)f * (size_t)ldg;
     float *yf = y + (size_t)f * (size_t)ldy;
@@ -184,9 +186,10 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
         v_store(gxs + q * P + v * VL, x);
       }
     if (S8)
-      RNN_NAME(recurrent_s8)(r, hp, gxs, z);
+      RNN_NAME(recurrent_s8)(r, hp, hmax, gxs, z);
     else
       RNN_NAME(recurrent_f32)(r, hp, gxs, z);
+    hmax = v_zero();
     for (int v = 0; v < NV; ++v) {
       const int n = H - v * VL < VL ? H - v * VL : VL;
       V hv;
@@ -216,6 +219,7 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
         hv = v_fma(zg, v_sub(v_load(hp + v * VL), nn), nn);
       }
       v_store(hp + v * VL, hv);
+      hmax = v_max(v_abs(hv), hmax);
       v_storeu_n(yf + v * VL, hv, n);
     }
   }
