@@ -176,20 +176,25 @@ float qk_rnn_tanh(float x)
 }
 
 /**
-   The four LSTM gates with one divide (qk_rnn_internal.h): i, f, o as
-   sigmoids (fmaf(0.5 t', D, 0.5) with t' the tanh before its 1/Q), g as
-   the tanh.
+   One LSTM unit's update with one divide for its four gates
+   (qk_rnn_internal.h): with t' = n * (the other three Q) the gates' tanh
+   before the common 1/Q, D = 1 / (Q_i Q_f Q_g Q_o), i = 0.5 + (t'_i / 2) D,
+   f = 0.5 + (t'_f / 2) D, g = t'_g D, o = 0.5 + (t'_o / 2) D, the new cell
+   f c + i g is the polynomial a + b D + e D^2 in D, whose coefficients
+   a = c / 2, b = (t'_f / 2) c + t'_g / 2, e = (t'_i / 2) t'_g do not wait
+   for the divide. Returns o; *c becomes the new cell.
 */
-static void gates4(const float x[4], float out[4])
+static float lstm_unit(const float x[4], float *c)
 {
   float n[4], q[4];
   for (int g = 0; g < 4; ++g)
     tanh_parts(x[g], &n[g], &q[g]);
   const float A = q[0] * q[1], B = q[2] * q[3], D = 1.0f / (A * B);
-  out[0] = fmaf((n[0] * (q[1] * B)) * 0.5f, D, 0.5f);
-  out[1] = fmaf((n[1] * (q[0] * B)) * 0.5f, D, 0.5f);
-  out[2] = (n[2] * (A * q[3])) * D;
-  out[3] = fmaf((n[3] * (A * q[2])) * 0.5f, D, 0.5f);
+  const float wi = (n[0] * (q[1] * B)) * 0.5f, wf = (n[1] * (q[0] * B)) * 0.5f;
+  const float wg = n[2] * (A * q[3]);
+  const float a = *c * 0.5f, b = fmaf(wf, *c, wg * 0.5f), e = wi * wg;
+  *c = fmaf(fmaf(e, D, b), D, a);
+  return fmaf((n[3] * (A * q[2])) * 0.5f, D, 0.5f);
 }
 
 /** The GRU's two sigmoid gates with one divide. */
@@ -266,10 +271,8 @@ void qk_rnn_run_scalar(const qk_rnn *r, const float *gx, int ldg, int N, float *
     for (int j = 0; j < H; ++j) {
       if (r->kind == QK_RNN_LSTM) {
         const float x[4] = {z[j], z[P + j], z[2 * P + j], z[3 * P + j]};
-        float t[4];
-        gates4(x, t);
-        c[j] = fmaf(t[1], c[j], t[0] * t[2]);
-        h[j] = t[3] * qk_rnn_tanh(c[j]);
+        const float o = lstm_unit(x, &c[j]);
+        h[j] = o * qk_rnn_tanh(c[j]);
       } else {
         const float x[2] = {z[j], z[P + j]};
         float t[2];

@@ -201,11 +201,14 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
         const V n2 = RNN_NAME(tanh_parts)(z[2 * NV + v], &q2);
         const V n3 = RNN_NAME(tanh_parts)(z[3 * NV + v], &q3);
         const V A = v_mul(q0, q1), B = v_mul(q2, q3), D = v_div(v_set1(1.0f), v_mul(A, B));
-        const V i = RNN_NAME(sigmoid_d)(v_mul(n0, v_mul(q1, B)), D);
-        const V fg = RNN_NAME(sigmoid_d)(v_mul(n1, v_mul(q0, B)), D);
-        const V gg = v_mul(v_mul(n2, v_mul(A, q3)), D);
+        /* qk_rnn.c, lstm_unit: the cell as a polynomial in D */
+        const V half = v_set1(0.5f), c0 = v_load(cp + v * VL);
+        const V wi = v_mul(v_mul(n0, v_mul(q1, B)), half);
+        const V wf = v_mul(v_mul(n1, v_mul(q0, B)), half);
+        const V wg = v_mul(n2, v_mul(A, q3));
+        const V a = v_mul(c0, half), b = v_fma(wf, c0, v_mul(wg, half)), e = v_mul(wi, wg);
+        const V cv = v_fma(v_fma(e, D, b), D, a);
         const V o = RNN_NAME(sigmoid_d)(v_mul(n3, v_mul(A, q2)), D);
-        const V cv = v_fma(fg, v_load(cp + v * VL), v_mul(i, gg));
         hv = v_mul(o, RNN_NAME(tanh_r)(cv));
         v_store(cp + v * VL, cv);
       } else {
