@@ -19,6 +19,9 @@
   named by its step ("slimmable_container.nam, slim 0.33: submodel 2 of
   3: WaveNet, 3+2 channels"), its speed-up against its own FP32.
 
+  --rnn adds AIDA-X-style keras shapes (LSTM-12 = AIDA-X's "tw40",
+  LSTM-20, LSTM-40, GRU-12; random weights, tools/bench_rnn_shapes.c).
+
   Targets (issue 3, AVX-512 VNNI, standard WaveNet, block 64) are
   reported as PASS / MISS, never asserted: a benchmark is not a test.
 */
@@ -33,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef QT_SOURCE_ROOT
@@ -73,7 +77,8 @@ typedef struct {
 
 static void usage(FILE *f)
 {
-  fprintf(f, "usage: quantone-bench models [--model FILE]... [--json FILE] [--runs R] [--quick]\n"
+  fprintf(f, "usage: quantone-bench models [--model FILE]... [--rnn] [--json FILE] [--runs R]\n"
+             "                             [--cpu-time] [--quick]\n"
              "\n"
              "  --model FILE  a .nam or keras .json model (repeatable); default\n"
              "                wavenet_a1_standard.nam and lstm.nam from\n"
@@ -81,8 +86,10 @@ static void usage(FILE *f)
              "                a slimmable model is measured at each of its sizes\n"
              "  --json FILE   write every measurement as a JSON array of objects\n"
              "  --runs R      timed runs per measurement, median reported (default 5)\n"
-             "  --rnn         add keras LSTM-12, LSTM-20, LSTM-40 and GRU-12 shapes\n"
-             "                (random weights, written to a temporary directory)\n"
+             "  --rnn         keras LSTM-12, LSTM-20, LSTM-40 and GRU-12 shapes (random\n"
+             "                weights, written to a temporary directory), beside the\n"
+             "                --model files, instead of the default models\n"
+             "  --cpu-time    time by the thread's CPU time (a shared, loaded machine)\n"
              "  --quick       0.25 s of audio and 3 runs (smoke test)\n");
 }
 
@@ -122,16 +129,31 @@ static void default_dir(char *buf, size_t len)
     snprintf(buf, len, "../shared/reference/nam");
 }
 
+/** --cpu-time: time runs by this thread's CPU time instead of the wall
+    clock, so that time the thread spends preempted on a loaded machine
+    does not count (what the thread itself costs, not what a listener
+    waits). */
+static bool cpu_time;
+
+static double clock_now(void)
+{
+  if (!cpu_time)
+    return bench_now();
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static double time_run(qm_model *m, const float *x, float *y, int n, int block)
 {
   qm_model_reset(m);
-  double t0 = bench_now();
+  double t0 = clock_now();
   for (int done = 0; done < n;) {
     int k = n - done < block ? n - done : block;
     qm_model_process(m, x + done, y + done, k);
     done += k;
   }
-  double t = bench_now() - t0;
+  double t = clock_now() - t0;
   bench_clobber(y);
   return t;
 }
@@ -332,6 +354,8 @@ int bench_models(int argc, char **argv)
       quick = true;
     } else if (!strcmp(argv[i], "--rnn")) {
       rnn = true;
+    } else if (!strcmp(argv[i], "--cpu-time")) {
+      cpu_time = true;
     } else {
       fprintf(stderr, "quantone-bench models: unknown or incomplete option '%s'\n", argv[i]);
       usage(stderr);
@@ -339,7 +363,7 @@ int bench_models(int argc, char **argv)
     }
   }
   static char defaults[2][1200];
-  if (nmodels == 0) {
+  if (nmodels == 0 && !rnn) {
     char dir[1024];
     default_dir(dir, sizeof dir);
     snprintf(defaults[0], sizeof defaults[0], "%s/wavenet_a1_standard.nam", dir);
