@@ -156,16 +156,20 @@ void qk_rnn_run(const qk_rnn *r, const float *gx, int ldg, int N, float *h, floa
 
 /* ---- The scalar form: the definition, step for step ---------------------- */
 
-/** The rational's numerator v P(u) and denominator Q(u), each by Estrin's
-    scheme: c0 + c1 u + u^2 (c2 + c3 u + c4 u^2). */
+/**
+   The rational's numerator v P(u) and denominator Q(u) by Estrin's scheme,
+   c0 + c1 u + u^2 (c2 + c3 u + c4 u^2), v multiplied into the two halves of
+   the numerator (v (p0 + p1 u) + (v u^2) (p2 + ...)) so that it is ready
+   with the denominator rather than one multiply after it.
+*/
 static inline void tanh_parts(float x, float *num, float *den)
 {
   const float v = fminf(fmaxf(x, -QK_RNN_TANH_CLAMP), QK_RNN_TANH_CLAMP), u = v * v, u2 = u * u;
-  const float p = fmaf(u2, fmaf(QK_RNN_TANH_P4, u2, fmaf(QK_RNN_TANH_P3, u, QK_RNN_TANH_P2)),
-                       fmaf(QK_RNN_TANH_P1, u, QK_RNN_TANH_P0));
+  const float p_lo = fmaf(QK_RNN_TANH_P1, u, QK_RNN_TANH_P0);
+  const float p_hi = fmaf(QK_RNN_TANH_P4, u2, fmaf(QK_RNN_TANH_P3, u, QK_RNN_TANH_P2));
+  *num = fmaf(v * u2, p_hi, v * p_lo);
   *den = fmaf(u2, fmaf(QK_RNN_TANH_Q4, u2, fmaf(QK_RNN_TANH_Q3, u, QK_RNN_TANH_Q2)),
               fmaf(QK_RNN_TANH_Q1, u, 1.0f));
-  *num = v * p;
 }
 
 float qk_rnn_tanh(float x)

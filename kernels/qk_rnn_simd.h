@@ -27,20 +27,19 @@
 */
 
 /** The rational's numerator and denominator, lane by lane as the scalar
-    form's (qk_rnn.c, tanh_parts: Estrin's scheme). */
+    form's (qk_rnn.c, tanh_parts: Estrin's scheme, v folded in). */
 QK_RNN_AI V RNN_NAME(tanh_parts)(V x, V *den)
 {
   const V v = v_clamp(x, QK_RNN_TANH_CLAMP);
   const V u = v_mul(v, v), u2 = v_mul(u, u);
-  const V p = v_fma(
-      u2,
-      v_fma(v_set1(QK_RNN_TANH_P4), u2, v_fma(v_set1(QK_RNN_TANH_P3), u, v_set1(QK_RNN_TANH_P2))),
-      v_fma(v_set1(QK_RNN_TANH_P1), u, v_set1(QK_RNN_TANH_P0)));
+  const V p_lo = v_fma(v_set1(QK_RNN_TANH_P1), u, v_set1(QK_RNN_TANH_P0));
+  const V p_hi =
+      v_fma(v_set1(QK_RNN_TANH_P4), u2, v_fma(v_set1(QK_RNN_TANH_P3), u, v_set1(QK_RNN_TANH_P2)));
   *den = v_fma(
       u2,
       v_fma(v_set1(QK_RNN_TANH_Q4), u2, v_fma(v_set1(QK_RNN_TANH_Q3), u, v_set1(QK_RNN_TANH_Q2))),
       v_fma(v_set1(QK_RNN_TANH_Q1), u, v_set1(1.0f)));
-  return v_mul(v, p);
+  return v_fma(v_mul(v, u2), p_hi, v_mul(v, p_lo));
 }
 
 QK_RNN_AI V RNN_NAME(tanh_r)(V x)
