@@ -372,9 +372,10 @@ size_t qk_quantize_act_static_isa(qk_isa isa, const float *x, int ldx, int K, in
                      starting from a bh[m] (s0), gx'[m] (s1), 0 (s2, s3)
      int8 dynamic:   amax = max_k |h[k]|; s = amax / 127, inv = 127 / amax
                      (both 0 when amax is 0 or not finite);
-                     q[k] = clamp(rint(h[k] * inv), -127, 127) (half to even);
+                     q[k] = rint(fmaf(h[k], inv, 128)) - 128 (half to even;
+                     |q| <= 127 without a clamp since |h inv| <= 127);
                      i[m] = sum_k v[m][k] q[k] (int32, exact; w = ws[m] v);
-                     z[m] = fmaf(fmaf((float)i[m], a ws[m], 0), s, a bh[m] + gx'[m])
+                     z[m] = fmaf((float)i[m], (a ws[m]) * s, a bh[m] + gx'[m])
 
    so z is a (gx + bh + Wh h) of the sigmoid and LSTM rows, bh + Wh h of
    the GRU candidate. Then, with T the step's rational tanh

@@ -249,14 +249,15 @@ static void recurrent_s8(const qk_rnn *r, const float *h, const float *gxs, floa
   }
   int32_t q[QK_RNN_MAX_UNITS];
   for (int k = 0; k < H; ++k) {
-    const float v = rintf(h[k] * inv);
-    q[k] = v > 127.0f ? 127 : v < -127.0f ? -127 : v == v ? (int32_t)v : 0;
+    /* h * inv is within +-127 (1 + 2^-23): its code + 128 is in 1 .. 255 */
+    const float v = rintf(fmaf(h[k], inv, 128.0f));
+    q[k] = v == v ? (int32_t)v - 128 : 0;
   }
   for (int l = 0; l < GP; ++l) {
     int32_t acc = 0;
     for (int k = 0; k < H; ++k)
       acc += r->q[((size_t)(k / 4) * (size_t)GP + (size_t)l) * 4 + (size_t)(k % 4)] * q[k];
-    z[l] = fmaf(fmaf((float)acc, r->ws[l], 0.0f), s, r->bh[l] + gxs[l]);
+    z[l] = fmaf((float)acc, r->ws[l] * s, r->bh[l] + gxs[l]);
   }
 }
 

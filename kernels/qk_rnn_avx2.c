@@ -73,8 +73,9 @@ QK_RNN_AI int32_t load4(const int8_t *p)
 /** Codes of 8 lanes as signed bytes. */
 QK_RNN_AI void v_codes(__m256 v, float inv, int8_t *dst)
 {
-  __m256i q = _mm256_cvtps_epi32(_mm256_mul_ps(v, _mm256_set1_ps(inv)));
-  q = _mm256_min_epi32(_mm256_max_epi32(q, _mm256_set1_epi32(-127)), _mm256_set1_epi32(127));
+  const __m256i q = _mm256_sub_epi32(
+      _mm256_cvtps_epi32(_mm256_fmadd_ps(v, _mm256_set1_ps(inv), _mm256_set1_ps(128.0f))),
+      _mm256_set1_epi32(128));
   const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
   _mm_storel_epi64((__m128i *)(void *)dst, _mm_packs_epi16(w, w));
 }

@@ -44,12 +44,11 @@
 #define vi_add(a, b) _mm512_add_epi32(a, b)
 #define vi_from(p) _mm512_load_si512((const void *)(p))
 
-/** Codes of 16 lanes, offset by 128 to the unsigned bytes vpdpbusd takes. */
+/** Codes of 16 lanes + 128 (1 .. 255), the unsigned bytes vpdpbusd takes. */
 ALWAYS_INLINE void v_codes(__m512 v, float inv, int8_t *dst)
 {
-  __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(v, _mm512_set1_ps(inv)));
-  q = _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(-127)), _mm512_set1_epi32(127));
-  q = _mm512_add_epi32(q, _mm512_set1_epi32(128));
+  const __m512i q =
+      _mm512_cvtps_epi32(_mm512_fmadd_ps(v, _mm512_set1_ps(inv), _mm512_set1_ps(128.0f)));
   _mm_store_si128((__m128i *)(void *)dst, _mm512_cvtepi32_epi8(q));
 }
 

@@ -151,8 +151,8 @@ static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, V hmax, con
         RNN_NAME(s8_block)(w + (size_t)i * VL * 4, ld4, qa, K4, fold + i * VL, acc + i, 1);
     for (int i = 0; i < nb; ++i) {
       const int l = (j + i) * VL;
-      const V x = v_fma(v_cvt(acc[i]), v_load(r->ws + l), v_zero());
-      z[j + i] = v_fma(x, vs, v_add(v_load(r->bh + l), v_load(gxs + l)));
+      z[j + i] = v_fma(v_cvt(acc[i]), v_mul(v_load(r->ws + l), vs),
+                       v_add(v_load(r->bh + l), v_load(gxs + l)));
     }
   }
 }
