@@ -31,12 +31,14 @@
 /**
    The recurrent step's tanh, a rational in u = v^2 (v = x clamped to
    +-QK_RNN_TANH_CLAMP):  tanh(x) ~ v * P(u) / Q(u), P and Q of degree 4,
-   each by Horner in fmaf, then one IEEE division, so every ISA gets the
-   same bits. Fitted (iteratively reweighted least squares toward the
-   minimax) on [0, 9]: |error| <= 2e-8 before float rounding, below the
-   float step of the result; the value at the clamp is 1 - 1.1e-8. Its
-   latency (two multiplies, four fmaf, a divide) is about half that of
-   exp-based qk_tanh, and the step is a chain of two of them.
+   each by Estrin's scheme in fmaf (qk_rnn.c, tanh_parts), then IEEE
+   divisions, so every ISA gets the same bits. Fitted (iteratively
+   reweighted least squares toward the minimax) on [0, 9]: |error| <= 2e-8
+   before float rounding, below the float step of the result; the value at
+   the clamp is 1 - 1.1e-8. Its latency (clamp, three multiplies, two fmaf,
+   a divide) is about half that of the exp-based qk_tanh, and the step is a
+   chain of two of them; an LSTM's four gates share one divide (qk_rnn.c,
+   lstm_unit), a GRU's two sigmoid gates another.
    Sigmoid gates use sigmoid(x) = 0.5 + 0.5 tanh(x / 2), with the 1/2
    folded into their packed weights and bias (exact: a power of two).
 */
