@@ -19,16 +19,20 @@
   named by its step ("slimmable_container.nam, slim 0.33: submodel 2 of
   3: WaveNet, 3+2 channels"), its speed-up against its own FP32.
 
+  --rnn adds AIDA-X-style keras shapes (LSTM-12 = AIDA-X's "tw40",
+  LSTM-20, LSTM-40, GRU-12; random weights, tools/bench_rnn_shapes.c).
+
   Targets (issue 3, AVX-512 VNNI, standard WaveNet, block 64) are
   reported as PASS / MISS, never asserted: a benchmark is not a test.
 
-  --clock cpu times each run by the thread's CPU time instead of the wall
-  clock: on a machine shared with other work, wall time counts the time
-  the thread waited for a core (2-3x on a loaded 2-core machine, and
-  noisy), CPU time only the time it ran. Wall time stays the default: it
-  is what a host's deadline sees.
+  --clock cpu (or --cpu-time) times each run by the thread's CPU time
+  instead of the wall clock: on a machine shared with other work, wall
+  time counts the time the thread waited for a core (2-3x on a loaded
+  2-core machine, and noisy), CPU time only the time it ran. Wall time
+  stays the default: it is what a host's deadline sees.
 */
 #include "bench.h"
+#include "bench_rnn_shapes.h"
 #include "bench_util.h"
 
 #include "slim.h"
@@ -38,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef QT_SOURCE_ROOT
@@ -47,10 +52,9 @@
 static const int default_blocks[] = {1, 64, 256, 1024};
 #define MAX_BLOCKS 8
 
-/** The block sizes measured (--blocks) and the clock (--clock). */
+/** The block sizes measured (--blocks). */
 static int blocks[MAX_BLOCKS];
 static int n_blocks;
-static double (*clock_now)(void) = bench_now;
 
 typedef struct {
   const char *precision; /**< "fp32", "8", "4", "2" */
@@ -83,8 +87,8 @@ typedef struct {
 
 static void usage(FILE *f)
 {
-  fprintf(f, "usage: quantone-bench models [--model FILE]... [--json FILE] [--runs R] [--quick]\n"
-             "                              [--blocks N,N,...] [--clock wall|cpu]\n"
+  fprintf(f, "usage: quantone-bench models [--model FILE]... [--rnn] [--json FILE] [--runs R]\n"
+             "                             [--blocks N,N,...] [--clock wall|cpu] [--quick]\n"
              "\n"
              "  --model FILE  a .nam or keras .json model (repeatable); default\n"
              "                wavenet_a1_standard.nam and lstm.nam from\n"
@@ -92,11 +96,15 @@ static void usage(FILE *f)
              "                a slimmable model is measured at each of its sizes\n"
              "  --json FILE   write every measurement as a JSON array of objects\n"
              "  --runs R      timed runs per measurement, median reported (default 5)\n"
-             "  --quick       0.25 s of audio and 3 runs (smoke test)\n"
+             "  --rnn         keras LSTM-12, LSTM-20, LSTM-40 and GRU-12 shapes (random\n"
+             "                weights, written to a temporary directory), beside the\n"
+             "                --model files, instead of the default models\n"
              "  --blocks LIST block sizes, comma-separated (default 1,64,256,1024; at most 8)\n"
              "  --clock CLOCK wall (default): elapsed time; cpu: the thread's CPU time\n"
              "                (CLOCK_THREAD_CPUTIME_ID), which leaves out the time the\n"
-             "                thread waited for a core on a loaded machine\n");
+             "                thread waited for a core on a loaded machine\n"
+             "  --cpu-time    the same as --clock cpu\n"
+             "  --quick       0.25 s of audio and 3 runs (smoke test)\n");
 }
 
 /** Guitar-like test signal: decaying plucked harmonics, new note every
@@ -133,6 +141,21 @@ static void default_dir(char *buf, size_t len)
   snprintf(probe, sizeof probe, "%s/wavenet_a1_standard.nam", buf);
   if (access(probe, R_OK) != 0)
     snprintf(buf, len, "../shared/reference/nam");
+}
+
+/** --cpu-time: time runs by this thread's CPU time instead of the wall
+    clock, so that time the thread spends preempted on a loaded machine
+    does not count (what the thread itself costs, not what a listener
+    waits). */
+static bool cpu_time;
+
+static double clock_now(void)
+{
+  if (!cpu_time)
+    return bench_now();
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static double time_run(qm_model *m, const float *x, float *y, int n, int block)
@@ -189,7 +212,7 @@ static int bench_size(const char *path, const qm_desc *d, const qm_slim_step *st
   if (slimmable)
     snprintf(size, sizeof size, ", slim %.2f: %s", step->lo, step->label);
   printf("\n%s%s (%s, %.0f Hz, %.2f s of audio, median of %d interleaved runs, %s time)\n", path,
-         size, d->architecture, rate, seconds, runs, clock_now == bench_now ? "wall" : "CPU");
+         size, d->architecture, rate, seconds, runs, cpu_time ? "CPU" : "wall");
   printf("%-9s %-8s %6s %12s %9s %8s %8s %8s\n", "precision", "acts", "block", "ns/sample", "rtf",
          "GMAC/s", "vs fp32", "wbytes");
   result *first = &res[*nres];
@@ -312,7 +335,7 @@ static int write_json(const char *path, const result *res, int nres)
             R->bits == QM_BITS_FP32 ? "none" : "linear",
             R->bits == QM_BITS_FP32 ? "none" : "channel", qm_actq_name(R->act), R->block, R->ns,
             R->rtf, R->gmacs, R->ratio, R->weight_bytes, qk_isa_name(qk_active_isa()),
-            clock_now == bench_now ? "wall" : "cpu", i + 1 < nres ? "," : "");
+            cpu_time ? "cpu" : "wall", i + 1 < nres ? "," : "");
   }
   fprintf(f, "]\n");
   return fclose(f) == 0 ? 0 : 1;
@@ -340,10 +363,10 @@ int bench_models(int argc, char **argv)
 {
   n_blocks = (int)(sizeof default_blocks / sizeof default_blocks[0]);
   memcpy(blocks, default_blocks, sizeof default_blocks);
-  const char *models[16];
+  const char *models[16 + BENCH_RNN_SHAPES];
   int nmodels = 0, runs = 5;
   const char *json = NULL;
-  bool quick = false;
+  bool quick = false, rnn = false;
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
       usage(stdout);
@@ -364,13 +387,17 @@ int bench_models(int argc, char **argv)
       }
     } else if (!strcmp(argv[i], "--quick")) {
       quick = true;
+    } else if (!strcmp(argv[i], "--rnn")) {
+      rnn = true;
+    } else if (!strcmp(argv[i], "--cpu-time")) {
+      cpu_time = true;
     } else if (!strcmp(argv[i], "--clock") && i + 1 < argc) {
       const char *c = argv[++i];
       if (strcmp(c, "wall") && strcmp(c, "cpu")) {
         fprintf(stderr, "quantone-bench models: --clock is wall or cpu\n");
         return 2;
       }
-      clock_now = strcmp(c, "cpu") ? bench_now : bench_thread_cpu_now;
+      cpu_time = !strcmp(c, "cpu");
     } else if (!strcmp(argv[i], "--blocks") && i + 1 < argc) {
       if (!parse_blocks(argv[++i]))
         return 2;
@@ -381,13 +408,23 @@ int bench_models(int argc, char **argv)
     }
   }
   static char defaults[2][1200];
-  if (nmodels == 0) {
+  if (nmodels == 0 && !rnn) {
     char dir[1024];
     default_dir(dir, sizeof dir);
     snprintf(defaults[0], sizeof defaults[0], "%s/wavenet_a1_standard.nam", dir);
     snprintf(defaults[1], sizeof defaults[1], "%s/lstm.nam", dir);
     models[nmodels++] = defaults[0];
     models[nmodels++] = defaults[1];
+  }
+  static char rnn_dir[64], rnn_paths[BENCH_RNN_SHAPES][1200];
+  if (rnn) {
+    snprintf(rnn_dir, sizeof rnn_dir, "/tmp/quantone-bench-rnn-XXXXXX");
+    if (!mkdtemp(rnn_dir) || bench_rnn_shapes_write(rnn_dir, rnn_paths)) {
+      fprintf(stderr, "quantone-bench models: cannot write the recurrent shapes\n");
+      return 1;
+    }
+    for (int i = 0; i < BENCH_RNN_SHAPES; ++i)
+      models[nmodels++] = rnn_paths[i];
   }
   if (quick && runs > 3)
     runs = 3;
@@ -401,6 +438,11 @@ int bench_models(int argc, char **argv)
   for (int i = 0; i < nmodels; ++i)
     status |= bench_one(models[i], runs, seconds, &res, &nres);
   targets(res, nres);
+  if (rnn) {
+    for (int i = 0; i < BENCH_RNN_SHAPES; ++i)
+      remove(rnn_paths[i]);
+    rmdir(rnn_dir);
+  }
   if (json)
     status |= write_json(json, res, nres);
   free(res);

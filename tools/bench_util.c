@@ -18,13 +18,6 @@ double bench_now(void)
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-double bench_thread_cpu_now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 double bench_time_per_iter(bench_fn fn, void *ctx, long iters)
 {
   double t0 = bench_now();

@@ -14,10 +14,6 @@
 /** Monotonic time in seconds. */
 double bench_now(void);
 
-/** The calling thread's CPU time in seconds (CLOCK_THREAD_CPUTIME_ID): on a
-    loaded machine it leaves out the time the thread waited descheduled. */
-double bench_thread_cpu_now(void);
-
 /**
    Work to time: performs `iters` repetitions of one operation on ctx.
    It should pass its output through bench_clobber() so that the calls
