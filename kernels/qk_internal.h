@@ -137,6 +137,9 @@ extern const qk_isa_ops qk_ops_avx2;
 #ifdef QK_HAVE_AVX512VNNI
 extern const qk_isa_ops qk_ops_avx512vnni;
 #endif
+#ifdef QK_HAVE_AVXVNNI
+extern const qk_isa_ops qk_ops_avxvnni;
+#endif
 #ifdef QK_HAVE_NEON
 extern const qk_isa_ops qk_ops_neon;
 extern const qk_isa_ops qk_ops_neon_dotprod;
