@@ -43,9 +43,9 @@
 
 #include <immintrin.h>
 
-/** Frames per register block for long runs, and the tiles beside them. */
-#define VNNI_NF 4
-#define VNNI_RT 3
+/** Largest frame and row-tile counts of a register block (array bounds). */
+#define VNNI_NF 6
+#define VNNI_RT 4
 
 /** The activation's group sums a kernel reads: n * stride + g. */
 typedef struct {
@@ -144,7 +144,7 @@ QK_AI void gemm_s8_tiles_vnni(const qk_packed *W, const int bits, int t, const i
   }
 }
 
-/** Frames n0 .. n0+NF-1 over every row tile, RT tiles at a time, then one by one. */
+/** Frames n0 .. n0+NF-1 over every row tile: RT tiles at a time, then 2, then 1. */
 QK_AI void gemm_s8_frames_vnni(const qk_packed *W, const int bits, const qk_act_s8 *X, xsum_view xs,
                                int n0, const int NF, const int RT, const int SPLIT,
                                const float *bias, float *Y, int ldy, unsigned flags)
@@ -153,14 +153,19 @@ QK_AI void gemm_s8_frames_vnni(const qk_packed *W, const int bits, const qk_act_
   int t = 0;
   for (; t + RT <= MT; t += RT)
     gemm_s8_tiles_vnni(W, bits, t, RT, X, xs, n0, NF, SPLIT, bias, Y, ldy, flags);
+  if (RT > 2 && t + 2 <= MT) {
+    gemm_s8_tiles_vnni(W, bits, t, 2, X, xs, n0, NF, SPLIT, bias, Y, ldy, flags);
+    t += 2;
+  }
   for (; t < MT; ++t)
     gemm_s8_tiles_vnni(W, bits, t, 1, X, xs, n0, NF, SPLIT, bias, Y, ldy, flags);
 }
 
 /**
-   All frames: blocks of VNNI_NF frames x VNNI_RT tiles (12 accumulators,
-   3 weight vectors and a broadcast in the 16 ymm), then the last frames
-   in one block of their own; blocks of 1 or 2 frames split their k chains.
+   All frames: blocks of 6 frames x 2 tiles (12 accumulators, 2 weight
+   vectors and a broadcast in the 16 ymm), then the last frames in one
+   block of their own with more tiles, so that every block keeps 8 to 12
+   vpdpbusd chains in flight (blocks of 1 or 2 frames split their k chains).
 */
 QK_AI void gemm_s8_bits_vnni(const qk_packed *W, const int bits, const qk_act_s8 *X, int N,
                              const float *bias, float *Y, int ldy, unsigned flags)
@@ -169,12 +174,14 @@ QK_AI void gemm_s8_bits_vnni(const qk_packed *W, const int bits, const qk_act_s8
   const bool sums_fit = X->sums && qk_group_size(W->cols, X->group) == W->group;
   const xsum_view xs = {sums_fit ? X->sums : NULL, W->ngroups};
   int n = 0;
-  for (; n + VNNI_NF <= N; n += VNNI_NF)
-    gemm_s8_frames_vnni(W, bits, X, xs, n, VNNI_NF, VNNI_RT, 1, bias, Y, ldy, flags);
+  for (; n + 6 <= N; n += 6)
+    gemm_s8_frames_vnni(W, bits, X, xs, n, 6, 2, 1, bias, Y, ldy, flags);
   switch (N - n) {
-  case 3: gemm_s8_frames_vnni(W, bits, X, xs, n, 3, 3, 1, bias, Y, ldy, flags); break;
+  case 5: gemm_s8_frames_vnni(W, bits, X, xs, n, 5, 2, 1, bias, Y, ldy, flags); break;
+  case 4: gemm_s8_frames_vnni(W, bits, X, xs, n, 4, 3, 1, bias, Y, ldy, flags); break;
+  case 3: gemm_s8_frames_vnni(W, bits, X, xs, n, 3, 4, 1, bias, Y, ldy, flags); break;
   case 2: gemm_s8_frames_vnni(W, bits, X, xs, n, 2, 3, 2, bias, Y, ldy, flags); break;
-  case 1: gemm_s8_frames_vnni(W, bits, X, xs, n, 1, 3, 2, bias, Y, ldy, flags); break;
+  case 1: gemm_s8_frames_vnni(W, bits, X, xs, n, 1, 4, 2, bias, Y, ldy, flags); break;
   default: break;
   }
 }
