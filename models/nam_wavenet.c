@@ -24,6 +24,7 @@
 */
 #include "activation.h"
 #include "loader_internal.h"
+#include "slim_internal.h"
 #include "qk.h"
 
 #include <math.h>
@@ -828,6 +829,8 @@ bool qm_nam_load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, jso
     if (wn->arrays[a].slim.n_allowed && wn->head.n_convs)
       return qm_fail(c, "config.head: a post-stack head with a slimmable layer array is not "
                         "supported (NeuralAmpModelerCore refuses it too)");
+  if (!qm_wavenet_check_slimmable(c, wn))
+    return false;
 
   const uint64_t pw = prewarm_of(wn);
   if (pw > QM_MAX_RECEPTIVE_FIELD)

@@ -139,7 +139,7 @@ static const qm_desc *wavenet_size(qm_desc *d, const wavenet_plan *p, int k, con
   bool full = true;
   for (int a = 0; a < d->wavenet.n_arrays; ++a)
     full = full && channels[a] == d->wavenet.arrays[a].channels;
-  qm_desc *size = full ? d : qm_wavenet_slice(d, channels);
+  qm_desc *size = full ? d : qm_wavenet_slice(d, channels, true);
   if (!size)
     return NULL;
   if (size != d && !qm_desc_adopt(d, size)) {
@@ -172,10 +172,13 @@ static int wavenet_steps(qm_desc *d, qm_slim_step *steps, int max)
   int count = 0;
   for (int k = 0; k < p.n_steps && count < max; ++k) {
     step_channels(d, &p, k, channels);
-    const qm_desc *size = wavenet_size(d, &p, k, channels);
-    if (!size)
+    /* a size already built, else its shapes only (freed at once) */
+    const qm_desc *built = d->slim_sizes ? d->slim_sizes[k] : NULL;
+    qm_desc *shapes = built ? NULL : qm_wavenet_slice(d, channels, false);
+    if (!built && !shapes)
       break;
-    fill_step(&steps[count], step_lo(&p, k), step_hi(&p, k), size);
+    fill_step(&steps[count], step_lo(&p, k), step_hi(&p, k), built ? built : shapes);
+    qm_desc_free(shapes);
     wavenet_label(d, channels, steps[count].label, sizeof steps[count].label);
     ++count;
   }

@@ -10,7 +10,10 @@
   their own.
 
   Everything here allocates or may: call it from a worker, never from the
-  audio thread.
+  audio thread, and for one description from one thread at a time
+  (qm_desc_at_slim and qm_desc_slim_steps fill the description's cache of
+  sizes). The descriptions it returns are read-only and may be built
+  into models on any thread.
 */
 #ifndef QUANTONE_MODELS_SLIM_H
 #define QUANTONE_MODELS_SLIM_H

@@ -8,10 +8,16 @@
 #ifndef QUANTONE_MODELS_SLIM_INTERNAL_H
 #define QUANTONE_MODELS_SLIM_INTERNAL_H
 
-#include "model_file.h"
+#include "loader_internal.h"
 
 /** Whether some layer array can play at more than one channel count. */
 bool qm_wavenet_slimmable(const qm_wavenet_desc *wn);
+
+/** What NeuralAmpModelerCore refuses in a slimmable WaveNet
+    (extract_slimmed_weights): in any of its arrays a grouped convolution
+    or 1x1, or an array head conv over more than one tap. False with
+    "PATH: config.layers[i]...: ..." in c. The loader calls it. */
+bool qm_wavenet_check_slimmable(qm_ctx *c, const qm_wavenet_desc *wn);
 
 /** The slim values where some array changes its channel count: i/n for
     i = 1..n-1 of each slimmable array's n allowed counts, ascending and
@@ -26,8 +32,10 @@ void qm_wavenet_channels_at(const qm_wavenet_desc *wn, double s, int *channels);
 
 /** d (a WaveNet) cut to those channels, a new description the caller owns
     (it points into d for what slimming does not change, so d must outlive
-    it); NULL when out of memory. */
-qm_desc *qm_wavenet_slice(const qm_desc *d, const int *channels);
+    it); NULL when out of memory. Without `weights`, only the shapes and
+    n_weights: what a step costs, at a fraction of the memory (a hostile
+    file may have a thousand sizes). */
+qm_desc *qm_wavenet_slice(const qm_desc *d, const int *channels, bool weights);
 
 /** Multiply-adds per sample of the WaveNet as described (its
     condition_dsp's included). */

@@ -33,6 +33,34 @@ bool qm_wavenet_slimmable(const qm_wavenet_desc *wn)
   return false;
 }
 
+bool qm_wavenet_check_slimmable(qm_ctx *c, const qm_wavenet_desc *wn)
+{
+  if (!qm_wavenet_slimmable(wn))
+    return true;
+  for (int a = 0; a < wn->n_arrays; ++a) {
+    const qm_wn_array *A = &wn->arrays[a];
+    const struct {
+      const char *key;
+      int groups;
+    } grouped[] = {{"groups_input", A->groups_input},
+                   {"groups_input_mixin", A->groups_input_mixin},
+                   {"layer1x1.groups", A->layer1x1 ? A->layer1x1_groups : 1},
+                   {"head1x1.groups", A->head1x1 ? A->head1x1_groups : 1}};
+    for (size_t i = 0; i < sizeof grouped / sizeof grouped[0]; ++i)
+      if (grouped[i].groups != 1)
+        return qm_fail(c,
+                       "config.layers[%d].%s is %d in a slimmable WaveNet: only ungrouped arrays "
+                       "can be slimmed (as in NeuralAmpModelerCore)",
+                       a, grouped[i].key, grouped[i].groups);
+    if (A->head_kernel != 1)
+      return qm_fail(c,
+                     "config.layers[%d].head.kernel_size is %d in a slimmable WaveNet: only a "
+                     "head over one tap can be slimmed (as in NeuralAmpModelerCore)",
+                     a, A->head_kernel);
+  }
+  return true;
+}
+
 static int by_value(const void *pa, const void *pb)
 {
   const double a = *(const double *)pa, b = *(const double *)pb;
@@ -82,9 +110,11 @@ void qm_wavenet_channels_at(const qm_wavenet_desc *wn, double s, int *channels)
 
 /* ---- Cutting ------------------------------------------------------------------ */
 
-/** Where cut blocks go, how many floats they hold, and whether one failed. */
+/** Where cut blocks go (none when only counting), how many floats they
+    hold, and whether one failed. */
 typedef struct {
   qm_desc *d;
+  bool weights;
   size_t floats;
   bool failed;
 } cutter;
@@ -99,6 +129,9 @@ static float *cut(cutter *ct, const float *src, int cols, int new_rows, int new_
   if (!src)
     return NULL;
   const size_t n = (size_t)new_rows * (size_t)taps * (size_t)new_cols;
+  ct->floats += n;
+  if (!ct->weights)
+    return NULL;
   float *dst = qm_desc_alloc(ct->d, n * sizeof *dst);
   if (!dst) {
     ct->failed = true;
@@ -108,7 +141,6 @@ static float *cut(cutter *ct, const float *src, int cols, int new_rows, int new_
     for (int k = 0; k < taps; ++k)
       memcpy(dst + ((size_t)r * taps + k) * new_cols, src + ((size_t)r * taps + k) * cols,
              (size_t)new_cols * sizeof *dst);
-  ct->floats += n;
   return dst;
 }
 
@@ -183,7 +215,7 @@ static void cut_array(cutter *ct, const qm_wn_array *A, qm_wn_array *N, int C2, 
   N->head_b = A->head_bias ? cut(ct, A->head_b, 1, head2, 1, 1) : NULL;
 }
 
-qm_desc *qm_wavenet_slice(const qm_desc *d, const int *channels)
+qm_desc *qm_wavenet_slice(const qm_desc *d, const int *channels, bool weights)
 {
   const qm_wavenet_desc *wn = &d->wavenet;
   qm_desc *s = qm_desc_new(d->path);
@@ -200,7 +232,7 @@ qm_desc *qm_wavenet_slice(const qm_desc *d, const int *channels)
   s->meta = d->meta;
   s->prewarm_samples = d->prewarm_samples; /* the same kernels and dilations */
   s->wavenet = *wn;
-  cutter ct = {s, 1 /* head_scale */, false};
+  cutter ct = {s, weights, 1 /* head_scale */, false};
   qm_wn_array *arrays = qm_desc_alloc(s, (size_t)wn->n_arrays * sizeof *arrays);
   ct.failed = !arrays;
   for (int a = 0; a < wn->n_arrays && !ct.failed; ++a) {
@@ -218,7 +250,8 @@ qm_desc *qm_wavenet_slice(const qm_desc *d, const int *channels)
     const qm_wn_head_conv *hc = &wn->head.convs[i];
     ct.floats += (size_t)hc->out * ((size_t)hc->kernel_size * (size_t)hc->in + 1);
   }
-  s->n_weights = ct.floats;
+  /* the loader counts a condition_dsp's weights in its model's */
+  s->n_weights = ct.floats + (wn->condition_dsp ? wn->condition_dsp->n_weights : 0);
   return s;
 }
 
@@ -240,7 +273,7 @@ double qm_wavenet_macs(const qm_wavenet_desc *wn)
       if (A->head1x1)
         macs += H1 * B;
       for (int p = 0; p < QM_FILM_COUNT; ++p)
-        if (L->film[p].w)
+        if (A->film[p].active)
           macs += (A->film[p].shift ? 2.0 : 1.0) * L->film[p].dim * Q;
     }
     macs += (double)A->head_size * A->head_kernel * (A->head1x1 ? H1 : B); /* array head */

@@ -56,6 +56,11 @@
 #define QT_ESR_SEGS 50 /**< ESR window = QT_ESR_SEGS segments of rate/50 */
 #define QT_CALIB_S 1.0 /**< seconds of calibration / analysis audio */
 #define QT_SLIM_MAX 32 /**< sizes of a slimmable model the slim port can reach */
+/** At most this long an engine that starts cold (another size) runs on the
+    live input before it is faded in: a WaveNet's receptive field makes it
+    exactly warm (A2's 6347 samples are 0.13 s at 48 kHz); an LSTM's half
+    second of prewarm is cut to this, the longest a switch waits. */
+#define QT_WARM_MAX_S 0.15
 
 /* ---- Settings ------------------------------------------------------------ */
 
@@ -77,6 +82,10 @@ typedef struct qt_variant {
   unsigned serial;   /**< unique per built variant: matches late SQNR results */
   qm_model *m;       /**< NULL for FP32: the model's reference plays */
   size_t weight_bytes;
+  /** Model-rate samples m needs on the live input before it is heard when
+      it starts cold (no engine of its size to copy from): its prewarm
+      length, at most QT_WARM_MAX_S. */
+  int warm_len;
   char describe[128];
   int n_layers;
   float *layer_sqnr; /**< [n_layers] dB, or NULL when not analysed */
@@ -109,6 +118,7 @@ typedef struct qt_slot {
   qm_desc *desc;
   double rate; /**< model sample rate */
   size_t ref_weight_bytes;
+  int ref_warm_len; /**< qt_variant.warm_len of the reference */
   int n_layers, n_linears;
   /** The sizes the slim port chooses from (models/slim.h), ascending; one
       step for a plain model. full_step = n_steps - 1 is what the
@@ -122,6 +132,7 @@ typedef struct qt_slot {
   qt_variant *var_old;         /**< fading out, or NULL */
   qt_variant *var_pending;     /**< arrived during a fade; next to play */
   int fade_pos, fade_len;      /**< model-rate samples */
+  int warm_left;               /**< samples var still runs unheard before its fade */
   bool ref_was_live;           /**< the reference ran in the last step */
   qt_resampler *rs;            /**< NULL when host rate == model rate */
   int mcap;                    /**< model-rate frames per step (buffer size) */

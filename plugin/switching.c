@@ -224,10 +224,13 @@ void qt_slot_reset_all(qt_slot *M)
    that has been running: the reference when it ran in the last step (full
    size), else the playing variant if it has that size. An engine of
    another size has other histories (another submodel, other channels):
-   nothing to copy, so a new size starts from its prewarmed state and the
-   crossfade covers the change, as it does for a newly loaded file.
+   nothing to copy, so the new one starts from its prewarmed state, which
+   is silence's. Faded in at once, it clicked (a switch of
+   slimmable_wavenet.nam from 1 to 2 channels stepped 1.28 where the
+   renders step 0.13 at most): it first runs unheard on the live input
+   for the samples this returns (0 when seeded), then fades in.
 */
-static void seed_state(qt_slot *M, qt_variant *v)
+static int seed_state(qt_slot *M, qt_variant *v)
 {
   bool full = v->slim_step == M->full_step;
   bool var_same = M->var->m && M->var->slim_step == v->slim_step;
@@ -236,21 +239,28 @@ static void seed_state(qt_slot *M, qt_variant *v)
       qm_model_copy_state(v->m, M->ref);
     else if (var_same)
       qm_model_copy_state(v->m, M->var->m);
-  } else if (!M->ref_was_live) { /* the reference plays next: catch it up */
-    if (var_same)
-      qm_model_copy_state(M->ref, M->var->m);
     else
-      qm_model_restore_prewarm(M->ref);
+      return v->warm_len;
+    return 0;
   }
+  if (M->ref_was_live) /* the reference plays next */
+    return 0;
+  if (var_same) { /* catch it up */
+    qm_model_copy_state(M->ref, M->var->m);
+    return 0;
+  }
+  qm_model_restore_prewarm(M->ref);
+  return M->ref_warm_len;
 }
 
 static void start_fade(qt_plugin *self, qt_slot *M, qt_variant *v)
 {
-  seed_state(M, v);
+  M->warm_left = seed_state(M, v);
   M->var_old = M->var;
   M->var = v;
   M->fade_pos = 0;
   if (!self->played) { /* nothing has been heard yet: nothing to fade from */
+    M->warm_left = 0;
     qt_garbage(self, QT_FREE_VARIANT, M->var_old);
     M->var_old = NULL;
   }
@@ -429,7 +439,12 @@ void qt_slot_step(qt_plugin *self, qt_slot *M, const float *x, int n, float *y, 
       q = M->q;
     }
     int i = 0;
-    for (; i < n && M->fade_pos < M->fade_len; ++i) {
+    for (; i < n && (M->warm_left > 0 || M->fade_pos < M->fade_len); ++i) {
+      if (M->warm_left > 0) { /* the new engine is not warm yet: the old one plays */
+        --M->warm_left;
+        q[i] = o[i];
+        continue;
+      }
       float g = (float)(M->fade_pos + 1) / (float)M->fade_len;
       q[i] = o[i] + g * (q[i] - o[i]);
       ++M->fade_pos;

@@ -50,6 +50,12 @@ static float *synth_calib(double rate, int *n_out)
 
 /* ---- Models and variants ----------------------------------------------------- */
 
+static int warm_len(const qm_model *m, double rate)
+{
+  int cap = (int)(QT_WARM_MAX_S * rate), pw = qm_model_prewarm_samples(m);
+  return pw < cap ? pw : cap;
+}
+
 void qt_variant_destroy(qt_variant *v)
 {
   if (!v)
@@ -152,6 +158,7 @@ static qt_variant *slimmed_build(const qt_slot *mo, qt_variant *v, bool analyze,
     return NULL;
   }
   v->weight_bytes = qm_model_weight_bytes(v->m);
+  v->warm_len = warm_len(v->m, mo->rate);
   snprintf(v->describe + strlen(v->describe), sizeof v->describe - strlen(v->describe), ", %s",
            st->label);
   v->n_layers = qm_model_layer_count(v->m);
@@ -205,6 +212,7 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_
     return NULL;
   }
   v->weight_bytes = qm_model_weight_bytes(v->m);
+  v->warm_len = warm_len(v->m, mo->rate);
   if (analyze)
     v->layer_sqnr = qt_variant_sqnr(mo, set, v->slim_step, &v->n_layers);
   return v;
@@ -233,6 +241,7 @@ qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, 
   if (!mo->ref || !mo->path)
     goto fail;
   mo->ref_weight_bytes = qm_model_weight_bytes(mo->ref);
+  mo->ref_warm_len = warm_len(mo->ref, mo->rate);
   mo->n_layers = qm_model_layer_count(mo->ref);
   mo->n_linears = qm_model_linear_count(mo->ref);
   mo->n_steps = qm_desc_slim_steps(d, mo->steps, QT_SLIM_MAX);

@@ -32,7 +32,9 @@ export DISPLAY=:$DNUM
 . "$(dirname "$0")/../common/jack.sh"
 PIDS=""
 cleanup() { stop_in_order $PIDS; }   # newest first: clients, jackd, Xvfb
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+# a reader that goes away (| head) must not leave Xvfb, jackd and jalv behind
+trap 'cleanup; exit 1' INT TERM HUP PIPE
 fail() { echo "FAIL: $*"; echo "--- jalv stderr"; tail -30 "$ERR"; exit 1; }
 
 Xvfb :$DNUM -screen 0 1600x1000x24 -nolisten tcp >"$ART/xvfb-slim.log" 2>&1 &
@@ -68,9 +70,14 @@ start_jalv() {
     for i in $(seq 50); do jack_lsp | grep -q '^qtmetro:' && break; sleep 0.1; done
   fi
   if [ -n "${METRO:-}" ]; then
-    IN=$(jack_lsp | grep -E '^Quantone[^:]*:in$' | head -1)
+    IN=""
+    for i in $(seq 50); do
+      IN=$(jack_lsp | grep -E '^Quantone[^:]*:in$' | head -1)
+      [ -n "$IN" ] && break
+      sleep 0.1
+    done
     jack_connect "$(jack_lsp | grep '^qtmetro:' | head -1)" "$IN" 2>/dev/null ||
-      echo "note: could not connect the metronome"
+      echo "note: could not connect the metronome to '$IN'"
   fi
   sleep 3
 }
@@ -80,7 +87,7 @@ stop_jalv() {
   import -window "$WID" "$ART/$1" || fail "import failed"
   echo "screenshot $1: $(identify -format '%wx%h' "$ART/$1")"
   stop_in_order $JALV
-  PIDS=${PIDS#"$JALV "}
+  PIDS=$(echo " $PIDS " | sed "s/ $JALV / /")
 }
 
 # 1. Slimmable.

@@ -14,7 +14,9 @@
      reproduce its render with ESR <= 1e-10 at blocks 1, 64 and 4096 after
      the prewarm. With the kernels' activations (qk_tanh / qk_sigmoid,
      |err| <= 2e-6) the ESR is printed and must be <= FAST_ESR_BOUND.
-  2. Each quantized at 8, 4 and 2 bits with four schemes runs and stays
+  2. A model given another's state halfway (qm_model_copy_state)
+     continues with the same bits.
+  3. Each quantized at 8, 4 and 2 bits with four schemes runs and stays
      finite, and at 8 bits with int8 dynamic activations its ESR against
      the float model is below Q8_ESR_BOUND.
 
@@ -147,6 +149,44 @@ static void check_exact(const char *label, const qm_desc *d, const float *x, con
   }
 }
 
+/**
+   Streaming state: a second model given the first one's state halfway
+   through (qm_model_copy_state: every layer's, array head's, post-stack
+   head's and condition_dsp's history) must continue with the same bits.
+*/
+static void check_copy_state(const char *label, const qm_desc *d, const float *x, float *y,
+                             size_t n)
+{
+  char err[512];
+  qm_model *a = qm_model_create(d, NULL, err, sizeof err);
+  qm_model *b = qm_model_create(d, NULL, err, sizeof err);
+  float *yb = malloc(n * sizeof(float));
+  if (!a || !b || !yb) {
+    printf("FAIL create %s\n", err);
+    ++failures;
+  } else {
+    const size_t half = n / 2 + 17;
+    qm_model_reset(a);
+    qm_model_reset(b);
+    qm_model_process(b, x, yb, 4096); /* some other state to be overwritten */
+    for (size_t done = 0; done < half; done += 64)
+      qm_model_process(a, x + done, y + done, (int)(half - done < 64 ? half - done : 64));
+    const bool copied = qm_model_copy_state(b, a);
+    for (size_t done = half; done < n; done += 64) {
+      const int k = (int)(n - done < 64 ? n - done : 64);
+      qm_model_process(a, x + done, y + done, k);
+      qm_model_process(b, x + done, yb + done, k);
+    }
+    const bool ok = copied && !memcmp(y + half, yb + half, (n - half) * sizeof(float));
+    printf("  %-26s state copied halfway: the copy continues %s  %s\n", label,
+           ok ? "with the same bits" : "DIFFERENTLY", ok ? "ok" : "FAIL");
+    failures += !ok;
+  }
+  qm_model_free(a);
+  qm_model_free(b);
+  free(yb);
+}
+
 typedef struct {
   const char *name;
   bool bounded; /* its 8-bit ESR must be <= Q8_ESR_BOUND */
@@ -269,6 +309,7 @@ int main(int argc, char **argv)
     printf("%s: %zu weights, prewarm %d, receptive field %d\n", label, d->n_weights,
            d->prewarm_samples, qm_desc_receptive_field(d));
     check_exact(label, d, x, ref, y, (size_t)n);
+    check_copy_state(label, d, x, y, (size_t)n);
     check_quantized(label, d, x, y, (size_t)n);
     free(ref);
     qm_desc_free(d);

@@ -2,11 +2,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
   Slimmable models (models/slim.h, models/nam_container.c):
-  - renders: each size of the reference's slimmable models, chosen with
-    qm_desc_at_slim(), reproduces NeuralAmpModelerCore's render at that
-    --slim (ESR <= 1e-10 with libm activations at blocks 1, 64 and 4096,
-    after the prewarm), and qm_model_create() on a container plays its
-    full size;
+  - renders: each size of the reference's slimmable models
+    (slimmable_container.nam, slimmable_wavenet.nam, A2.nam), chosen with
+    qm_desc_at_slim(),
+    reproduces NeuralAmpModelerCore's render at that --slim (ESR <= 1e-10
+    with libm activations at blocks 1, 64 and 4096, after the prewarm),
+    and qm_model_create() on the file plays its full size;
   - selection: which submodel plays just below and at each max_value, at 0
     and 1 and outside [0, 1]; the steps, their ranges, labels, weights and
     multiply-adds;
@@ -33,7 +34,7 @@
 static const char *nam_dir;
 
 static void check_render(qm_desc *d, const qm_desc *plays, const char *file, double s,
-                         const char *how)
+                         const char *how, bool required)
 {
   char path[1200], err[512];
   snprintf(path, sizeof path, "%s/current/%.*s.slim%.1f.nam-core.wav", nam_dir,
@@ -53,9 +54,11 @@ static void check_render(qm_desc *d, const qm_desc *plays, const char *file, dou
   for (int b = 0; m && b < 3; ++b) {
     ref_render(m, x, y, n, blocks[b]);
     const ref_cmp c = ref_compare(y, ref, n);
-    printf("  %s slim %.1f (%s) block %4d: ESR %.3e (%.1f dB), max|err| %.3e\n", file, s, how,
-           blocks[b], c.esr, 10 * log10(c.esr > 0 ? c.esr : 1e-300), c.max_err);
-    CHECK(c.esr <= SLIM_ESR_LIMIT, "%s slim %.1f block %d: ESR %.3e", file, s, blocks[b], c.esr);
+    printf("  %s slim %.1f (%s) block %4d: ESR %.3e (%.1f dB), max|err| %.3e%s\n", file, s, how,
+           blocks[b], c.esr, 10 * log10(c.esr > 0 ? c.esr : 1e-300), c.max_err,
+           required || c.esr <= SLIM_ESR_LIMIT ? "" : "  (not required yet)");
+    CHECK(!required || c.esr <= SLIM_ESR_LIMIT, "%s slim %.1f block %d: ESR %.3e", file, s,
+          blocks[b], c.esr);
   }
   (void)d;
   qm_model_free(m);
@@ -64,7 +67,7 @@ static void check_render(qm_desc *d, const qm_desc *plays, const char *file, dou
   free(ref);
 }
 
-static void test_renders(const char *file, const double *slims, int n_slims)
+static void test_renders(const char *file, const double *slims, int n_slims, bool required)
 {
   char path[1100], err[512];
   snprintf(path, sizeof path, "%s/current/%s", nam_dir, file);
@@ -77,10 +80,10 @@ static void test_renders(const char *file, const double *slims, int n_slims)
     const qm_desc *plays = qm_desc_at_slim(d, slims[i], err, sizeof err);
     CHECK(plays, "%s at %g: %s", file, slims[i], err);
     if (plays)
-      check_render(d, plays, file, slims[i], "qm_desc_at_slim");
+      check_render(d, plays, file, slims[i], "qm_desc_at_slim", required);
   }
   /* the description itself builds its full size */
-  check_render(d, d, file, 1.0, "qm_model_create");
+  check_render(d, d, file, 1.0, "qm_model_create", required);
   qm_desc_free(d);
 }
 
@@ -171,6 +174,102 @@ static void test_container_selection(void)
           "one step");
     qm_desc_free(plain);
   }
+}
+
+/** slimmable_wavenet.nam: one array of 3 channels, allowed [1, 2, 3], 10
+    layers of kernel 3, no gating, head 1: 40 C^2 + 32 C + 1 weights. */
+static void test_wavenet_selection(void)
+{
+  char path[1100], err[512];
+  snprintf(path, sizeof path, "%s/current/slimmable_wavenet.nam", nam_dir);
+  qm_desc *d = qm_load_file(path, err, sizeof err);
+  CHECK(d, "load: %s", err);
+  if (!d)
+    return;
+  CHECK(qm_desc_slimmable(d), "slimmable_wavenet.nam is slimmable");
+  CHECK(qm_desc_full_size(d) == d, "its full size is itself");
+  qm_slim_step st[8];
+  const int n = qm_desc_slim_steps(d, st, 8);
+  CHECK(n == 3, "3 steps, got %d", n);
+  static const size_t weights[] = {73, 225, 457};
+  static const char *const labels[] = {"1 of 3 channels", "2 of 3 channels", "3 of 3 channels"};
+  for (int i = 0; i < n && i < 3; ++i) {
+    CHECK(st[i].lo == i / 3.0 && st[i].hi == (i == 2 ? 1.0 : (i + 1) / 3.0), "step %d [%g, %g)", i,
+          st[i].lo, st[i].hi);
+    CHECK(st[i].weights == weights[i], "step %d: %zu weights, want %zu", i, st[i].weights,
+          weights[i]);
+    CHECK(!strcmp(st[i].label, labels[i]), "step %d label '%s'", i, st[i].label);
+    printf("  step %d [%.3f, %.3f): %s, %zu weights, %.0f MACs/sample\n", i + 1, st[i].lo, st[i].hi,
+           st[i].label, st[i].weights, st[i].macs_per_sample);
+  }
+  CHECK(st[2].weights == d->n_weights, "the full size's weights are the file's");
+  /* selection: floor(S * 3), the same description every time */
+  static const struct {
+    double s;
+    int channels;
+  } cases[] = {{0.0, 1},       {0.3333, 1}, {1.0 / 3.0, 2}, {0.5, 2}, {0.6666, 2},
+               {2.0 / 3.0, 3}, {1.0, 3},    {-1.0, 1},      {NAN, 3}};
+  const qm_desc *first = NULL;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    const qm_desc *p = qm_desc_at_slim(d, cases[i].s, err, sizeof err);
+    CHECK(p && p->arch == QM_ARCH_WAVENET && p->wavenet.arrays[0].channels == cases[i].channels,
+          "slim %g plays %d channels", cases[i].s, cases[i].channels);
+    if (cases[i].s == 0.0)
+      first = p;
+  }
+  CHECK(qm_desc_at_slim(d, 0.1, err, sizeof err) == first, "a size is built once");
+  CHECK(qm_desc_at_slim(d, 1.0, err, sizeof err) == d, "the full size is d itself");
+  /* each size's MACs are the engine's for it */
+  for (int i = 0; i < n; ++i) {
+    const qm_desc *p = qm_desc_at_slim(d, st[i].lo, err, sizeof err);
+    qm_model *m = p ? qm_model_create(p, NULL, err, sizeof err) : NULL;
+    CHECK(m, "build step %d: %s", i, err);
+    if (m)
+      CHECK(st[i].macs_per_sample == qm_model_macs_per_sample(m), "step %d: MACs %g vs %g", i,
+            st[i].macs_per_sample, qm_model_macs_per_sample(m));
+    qm_model_free(m);
+  }
+  qm_desc_free(d);
+}
+
+/** A2.nam: a real container of 665 KB (nested weights through jansson's
+    DOM): A2 nano (3 channels) below 0.5, A2 standard (8) from 0.5. */
+static void test_a2_selection(void)
+{
+  char path[1100], err[512];
+  snprintf(path, sizeof path, "%s/current/A2.nam", nam_dir);
+  qm_desc *d = qm_load_file(path, err, sizeof err);
+  CHECK(d, "load: %s", err);
+  if (!d)
+    return;
+  qm_slim_step st[4];
+  const int n = qm_desc_slim_steps(d, st, 4);
+  CHECK(n == 2, "2 steps, got %d", n);
+  if (n == 2) {
+    CHECK(st[0].lo == 0 && st[0].hi == 0.5 && st[1].lo == 0.5 && st[1].hi == 1.0, "ranges");
+    CHECK(!strcmp(st[0].label, "submodel 1 of 2: WaveNet, 3 channels") &&
+              !strcmp(st[1].label, "submodel 2 of 2: WaveNet, 8 channels"),
+          "labels '%s', '%s'", st[0].label, st[1].label);
+    CHECK(st[0].weights == 1871 && st[1].weights == 12146, "weights %zu, %zu", st[0].weights,
+          st[1].weights);
+    for (int i = 0; i < n; ++i)
+      printf("  A2 step %d [%.2f, %.2f): %s, %zu weights, %.0f MACs/sample\n", i + 1, st[i].lo,
+             st[i].hi, st[i].label, st[i].weights, st[i].macs_per_sample);
+  }
+  CHECK(qm_desc_at_slim(d, nextafter(0.5, 0), err, sizeof err) == d->container.submodels[0].model,
+        "below 0.5: nano");
+  CHECK(qm_desc_at_slim(d, 0.5, err, sizeof err) == d->container.submodels[1].model,
+        "0.5: standard");
+  for (int i = 0; i < n; ++i) {
+    const qm_desc *sub = d->container.submodels[i].model;
+    qm_model *m = qm_model_create(sub, NULL, err, sizeof err);
+    CHECK(m, "build A2 submodel %d: %s", i, err);
+    if (m)
+      CHECK(st[i].macs_per_sample == qm_model_macs_per_sample(m), "A2 %d: MACs %g vs %g", i,
+            st[i].macs_per_sample, qm_model_macs_per_sample(m));
+    qm_model_free(m);
+  }
+  qm_desc_free(d);
 }
 
 /* ---- Containers built from the reference's, changed one way each ------------------- */
@@ -266,6 +365,23 @@ static void test_refusals(void)
   json_object_set_new(json_object_get(r, "config"), "submodels", json_array());
   expect_refused(r, "box.nam: config.submodels must be a non-empty array", "no submodels");
 
+  /* what NeuralAmpModelerCore cannot slim, in a slimmable WaveNet */
+  char wpath[1100];
+  snprintf(wpath, sizeof wpath, "%s/current/slimmable_wavenet.nam", nam_dir);
+  json_error_t je;
+  json_t *array;
+  r = json_load_file(wpath, 0, &je);
+  array = json_array_get(json_object_get(json_object_get(r, "config"), "layers"), 0);
+  json_object_set_new(array, "groups_input", json_integer(3));
+  expect_refused(r, "box.nam: config.layers[0].groups_input is 3 in a slimmable WaveNet",
+                 "grouped slimmable");
+  r = json_load_file(wpath, 0, &je);
+  array = json_array_get(json_object_get(json_object_get(r, "config"), "layers"), 0);
+  json_object_set_new(array, "head",
+                      json_pack("{s:i, s:i, s:b}", "out_channels", 1, "kernel_size", 2, "bias", 0));
+  expect_refused(r, "box.nam: config.layers[0].head.kernel_size is 2 in a slimmable WaveNet",
+                 "slimmable head conv");
+
   /* max_values beyond 1.0: the submodel covering 1.0 is the last step,
      the one above it never plays. */
   r = reference_container();
@@ -305,8 +421,14 @@ int main(int argc, char **argv)
   fclose(f);
   test_container_selection();
   test_refusals();
+  test_wavenet_selection();
   static const double container_slims[] = {0.2, 0.5, 1.0};
-  test_renders("slimmable_container.nam", container_slims, 3);
+  test_renders("slimmable_container.nam", container_slims, 3, true);
+  static const double wavenet_slims[] = {0.0, 0.5, 1.0};
+  test_renders("slimmable_wavenet.nam", wavenet_slims, 3, true);
+  test_a2_selection();
+  static const double a2_slims[] = {0.0, 1.0};
+  test_renders("A2.nam", a2_slims, 2, true);
   printf("%d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;
 }

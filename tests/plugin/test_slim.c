@@ -3,7 +3,9 @@
 /*
   The slim control through the real bundle (lilv, lv2host's synchronous
   worker), with the reference's slimmable_container.nam (LSTM, then two
-  WaveNets: max_values 0.33, 0.66, 1.0).
+  WaveNets: max_values 0.33, 0.66, 1.0) and A2.nam (a trained capture: A2
+  nano below 0.5, A2 standard from 0.5) and slimmable_wavenet.nam (1, 2, 3
+  channels), these two for the switching checks only.
   Usage: test_plugin_slim BUNDLE_DIR NAM_REFERENCE_DIR (exit 77 without it)
   Asserts, each printed with its figures:
   - moving slim across every breakpoint while playing (block 64) plays
@@ -32,10 +34,10 @@
 
 #include "engine.h"
 #include "model_file.h"
+#include "reference_io.h" /* tests/models: reading the input, ESR */
 #include "slim.h"
 
 #include <math.h>
-#include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,24 +45,12 @@
 #define CHECK qh_check
 #define RATE 48000
 #define BLOCK 64
-#define SEG 9600 /**< 0.2 s per slim value */
-#define FADE ((int)(0.005 * RATE))
+#define SEG 9600                      /**< 0.2 s per slim value */
+#define FADE ((int)(0.005 * RATE))    /**< QT_FADE_S */
+#define WARM_MAX ((int)(0.15 * RATE)) /**< QT_WARM_MAX_S */
 
 static const LilvPlugin *plugin;
 static char container[1200];
-
-static float *read_wav(const char *path, size_t *n)
-{
-  SF_INFO info;
-  memset(&info, 0, sizeof info);
-  SNDFILE *f = sf_open(path, SFM_READ, &info);
-  if (!f)
-    return NULL;
-  float *x = malloc((size_t)info.frames * sizeof(float));
-  *n = x ? (size_t)sf_readf_float(f, x, info.frames) : 0;
-  sf_close(f);
-  return x;
-}
 
 static float max_step(const float *y, size_t a, size_t b)
 {
@@ -69,17 +59,6 @@ static float max_step(const float *y, size_t a, size_t b)
     if (fabsf(y[i] - y[i - 1]) > m)
       m = fabsf(y[i] - y[i - 1]);
   return m;
-}
-
-static double esr(const float *y, const float *ref, size_t a, size_t b)
-{
-  double num = 0, den = 0;
-  for (size_t i = a; i < b; ++i) {
-    double e = (double)y[i] - (double)ref[i];
-    num += e * e;
-    den += (double)ref[i] * ref[i];
-  }
-  return den > 0 ? num / den : num;
 }
 
 /** An instance playing `path` at `slim` (FP32), loaded before any audio. */
@@ -114,6 +93,17 @@ static void plan_cb(qhost *h, size_t pos, uint32_t k, void *user)
 
 /* ---- What the plugin must play, from the engine alone ------------------------------------ */
 
+#define MAX_STEPS 8
+
+/** The step slim value s plays (the plugin's rule, qt_slot_slim_step). */
+static int step_at(const qm_slim_step *steps, int n_steps, float s)
+{
+  for (int i = 0; i + 1 < n_steps; ++i)
+    if (s < steps[i].hi)
+      return i;
+  return n_steps - 1;
+}
+
 /** A fresh engine of the size slim s plays (what a switch to it builds). */
 static qm_model *engine_at(qm_desc *d, double s)
 {
@@ -131,14 +121,24 @@ static qm_model *engine_at(qm_desc *d, double s)
    The switched render as the plugin must play it: the full-size model
    runs throughout (it is the reference, and at the full size FP32 it is
    what plays); a switch to another size lands one block after the control
-   moved, with a fresh engine of that size whose output crossfades in from
-   the old one's over FADE samples ((pos + 1) / FADE, as switching.c); then
-   the DC blocker over the whole output. Returns the number of switches.
+   moved, with a fresh engine of that size that first runs unheard for its
+   prewarm length (at most WARM_MAX) while the old one plays, then
+   crossfades in over FADE samples ((pos + 1) / FADE, as switching.c); the
+   full size needs no warming (the reference ran all along). Then the DC
+   blocker over the whole output. Returns the number of switches; *warm
+   gets the longest warm-up; each crossfade's start, and the steps it goes
+   from and to, go to fades[].
 */
-static int expected_render(qm_desc *d, const float *x, float *y, size_t n)
+typedef struct {
+  size_t at;
+  int from, to;
+} fade_info;
+
+static int expected_render(qm_desc *d, const float *x, float *y, size_t n, int *warm_most,
+                           fade_info *fades)
 {
-  qm_slim_step steps[8];
-  int n_steps = qm_desc_slim_steps(d, steps, 8);
+  qm_slim_step steps[MAX_STEPS];
+  int n_steps = qm_desc_slim_steps(d, steps, MAX_STEPS);
   char err[512];
   qm_options o;
   qm_options_default(&o);
@@ -146,13 +146,9 @@ static int expected_render(qm_desc *d, const float *x, float *y, size_t n)
   float r[BLOCK], q[BLOCK], old_out[BLOCK];
   qm_model *cur = NULL, *old = NULL; /* NULL: the full size (the reference plays) */
   bool fading = false;
-  int fade_pos = 0, switches = 0;
-  int step_of_cur = n_steps - 1, asked = -1;
-  for (int i = 0; i < n_steps; ++i)
-    if (plan_slim[0] < steps[i].hi || i == n_steps - 1) {
-      step_of_cur = i;
-      break;
-    }
+  int fade_pos = 0, switches = 0, warm = 0;
+  *warm_most = 0;
+  int step_of_cur = step_at(steps, n_steps, plan_slim[0]), asked = -1;
   if (step_of_cur != n_steps - 1)
     cur = engine_at(d, plan_slim[0]);
   for (size_t pos = 0; pos < n; pos += BLOCK) {
@@ -164,17 +160,17 @@ static int expected_render(qm_desc *d, const float *x, float *y, size_t n)
       fading = true;
       fade_pos = 0;
       cur = asked == n_steps - 1 ? NULL : engine_at(d, steps[asked].lo);
+      warm = cur ? qm_model_prewarm_samples(cur) : 0;
+      warm = warm < WARM_MAX ? warm : WARM_MAX;
+      *warm_most = warm > *warm_most ? warm : *warm_most;
+      fades[switches].at = pos + (size_t)warm;
+      fades[switches].from = step_of_cur;
+      fades[switches].to = asked;
       step_of_cur = asked;
       asked = -1;
       ++switches;
     }
-    float s = plan_slim[(pos / SEG) % PLAN_N];
-    int want = n_steps - 1;
-    for (int i = 0; i + 1 < n_steps; ++i)
-      if (s < steps[i].hi) {
-        want = i;
-        break;
-      }
+    int want = step_at(steps, n_steps, plan_slim[(pos / SEG) % PLAN_N]);
     if (want != step_of_cur)
       asked = want;
     qm_model_process(full, x + pos, r, k);
@@ -187,9 +183,15 @@ static int expected_render(qm_desc *d, const float *x, float *y, size_t n)
         qm_model_process(old, x + pos, old_out, k);
       else
         memcpy(old_out, r, sizeof(float) * (size_t)k);
-      for (int i = 0; i < k && fade_pos < FADE; ++i, ++fade_pos) {
+      for (int i = 0; i < k && (warm > 0 || fade_pos < FADE); ++i) {
+        if (warm > 0) {
+          --warm;
+          q[i] = old_out[i];
+          continue;
+        }
         float g = (float)(fade_pos + 1) / (float)FADE;
         q[i] = old_out[i] + g * (q[i] - old_out[i]);
+        ++fade_pos;
       }
       if (fade_pos >= FADE) {
         if (old)
@@ -213,24 +215,36 @@ static int expected_render(qm_desc *d, const float *x, float *y, size_t n)
 
 /* ---- Tests ---------------------------------------------------------------------------------- */
 
-static void test_switching(qm_desc *d, const float *x, size_t n)
+static void test_switching(const char *path, qm_desc *d, const float *x, size_t n)
 {
-  printf("Slim moved across every breakpoint while playing (block %d)\n", BLOCK);
+  const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  printf("%s: slim moved across every breakpoint while playing (block %d)\n", base, BLOCK);
   float *y = malloc(n * sizeof(float)), *e = malloc(n * sizeof(float));
   float *u = malloc(n * sizeof(float));
+  qm_slim_step steps[MAX_STEPS];
+  int n_steps = qm_desc_slim_steps(d, steps, MAX_STEPS);
 
   /* unswitched renders: the click limit of each size */
-  static const float sizes[] = {0.1f, 0.5f, 1.0f};
-  float lim_of[3];
-  for (int i = 0; i < 3; ++i) {
-    qhost *h = playing(container, sizes[i]);
+  float lim_of[MAX_STEPS];
+  for (int i = 0; i < n_steps; ++i) {
+    qhost *h = playing(path, (float)steps[i].lo);
     qh_render(h, x, u, n, BLOCK, 0, NULL, NULL);
     lim_of[i] = max_step(u, 0, n);
-    printf("        unswitched slim %.1f: largest step %.5f\n", sizes[i], lim_of[i]);
+    printf("        unswitched slim %.2f (%s): largest step %.5f\n", steps[i].lo, steps[i].label,
+           lim_of[i]);
     qh_free(h);
   }
+  /* what the plan asks for: switches of size, and moves inside one */
+  int want_switches = 0, inside = 0;
+  for (int sgm = 1; (size_t)sgm * SEG < n; ++sgm) {
+    float a = plan_slim[(sgm - 1) % PLAN_N], b = plan_slim[sgm % PLAN_N];
+    if (step_at(steps, n_steps, a) != step_at(steps, n_steps, b))
+      ++want_switches;
+    else if (a != b)
+      ++inside;
+  }
 
-  qhost *h = playing(container, plan_slim[0]);
+  qhost *h = playing(path, plan_slim[0]);
   int info0 = h->n_info;
   qh_allocs_in_run = qh_locks_in_run = 0;
   qh_render(h, x, y, n, BLOCK, 0, plan_cb, NULL);
@@ -239,41 +253,44 @@ static void test_switching(qm_desc *d, const float *x, size_t n)
   printf("        the plugin's last variant: %s\n", h->info_variant);
   qh_free(h);
 
-  int switches = expected_render(d, x, e, n);
+  int warm_most = 0;
+  fade_info fades[PLAN_N * 2];
+  int switches = expected_render(d, x, e, n, &warm_most, fades);
   size_t fd = n;
   for (size_t i = 0; i < n && fd == n; ++i)
     if (memcmp(&y[i], &e[i], sizeof(float)))
       fd = i;
   CHECK(fd == n,
-        "output == engine at each slim (qm_desc_at_slim + qm_model_create, %d-sample "
-        "crossfades, DC blocker) bit-exact over %zu frames (first difference at %zu)",
-        FADE, n, fd);
-  CHECK(switches == 7 && infos == switches,
-        "%d switches, %d modelInfo messages: nothing built for the 2 moves inside a step", switches,
-        infos);
+        "output == engine at each slim (qm_desc_at_slim + qm_model_create, warmed up to %d "
+        "samples, %d-sample crossfades, DC blocker) bit-exact over %zu frames (first "
+        "difference at %zu)",
+        warm_most, FADE, n, fd);
+  CHECK(switches == want_switches && infos == switches && inside > 0,
+        "%d switches, %d modelInfo messages: nothing built for the %d moves inside a step",
+        switches, infos, inside);
   if (qh_interposed)
     CHECK(allocs == 0 && locks == 0,
           "allocations %ld, mutex locks %ld in run()/work_response() while switching sizes", allocs,
           locks);
 
-  /* clicks: every segment boundary where the step changes */
+  /* clicks: around every crossfade (the switch itself changes nothing
+     heard: the old size plays on while the new one warms up) */
   int bad = 0;
   float worst = 0;
-  for (int sgm = 1; sgm < PLAN_N && (size_t)sgm * SEG < n; ++sgm) {
-    int from = plan_slim[sgm - 1] < 0.33f ? 0 : plan_slim[sgm - 1] < 0.66f ? 1 : 2;
-    int to = plan_slim[sgm] < 0.33f ? 0 : plan_slim[sgm] < 0.66f ? 1 : 2;
-    if (from == to)
-      continue;
-    size_t a = (size_t)sgm * SEG - BLOCK, b = (size_t)sgm * SEG + 2 * BLOCK + 2 * FADE;
+  for (int k = 0; k < switches; ++k) {
+    int from = fades[k].from, to = fades[k].to;
+    size_t a = fades[k].at - BLOCK, b = fades[k].at + FADE + BLOCK;
+    b = b < n ? b : n;
     float lim = fmaxf(lim_of[from], lim_of[to]), st = max_step(y, a, b);
     worst = fmaxf(worst, st / lim);
     if (st > lim) {
       ++bad;
-      printf("        switch at %d (slim %.2f -> %.2f): step %.5f > %.5f\n", sgm * SEG,
-             plan_slim[sgm - 1], plan_slim[sgm], st, lim);
+      printf("        crossfade at %zu (size %d -> %d): step %.5f > %.5f\n", fades[k].at, from, to,
+             st, lim);
     }
   }
-  CHECK(bad == 0, "no click: largest step near a switch / unswitched limit = %.3f (<= 1)", worst);
+  CHECK(bad == 0, "no click: largest step near a crossfade / unswitched limit = %.3f (<= 1)",
+        worst);
   free(y);
   free(e);
   free(u);
@@ -350,7 +367,7 @@ static void test_esr(const float *x, size_t n)
   qh_free(h);
   /* the window: the last 50 segments of 960 samples (1 s at 48 kHz) */
   size_t end = n / 960 * 960, start = end - RATE;
-  double off = 10 * log10(esr(y0, y1, start, end));
+  double off = 10 * log10(ref_compare(y0 + start, y1 + start, end - start).esr);
   CHECK(fabs(port0 - off) < 0.01 && port0 > -60.0f,
         "slim 0: esr_db %.3f dB = offline ESR of the slim-0 render against the full render "
         "%.3f dB (weight memory %.0f bytes)",
@@ -412,7 +429,7 @@ int main(int argc, char **argv)
   snprintf(container, sizeof container, "%s/current/slimmable_container.nam", argv[2]);
   snprintf(in_path, sizeof in_path, "%s/input.wav", argv[2]);
   size_t n = 0;
-  float *x = read_wav(in_path, &n);
+  float *x = ref_read_wav(in_path, &n);
   char err[512];
   qm_desc *d = x ? qm_load_file(container, err, sizeof err) : NULL;
   if (!d) {
@@ -424,7 +441,20 @@ int main(int argc, char **argv)
   plugin = qh_find_plugin(world, argv[1]);
   if (!plugin)
     return 1;
-  test_switching(d, x, n);
+  test_switching(container, d, x, n);
+  /** A real trained capture (A2 nano / A2 standard at 0.5), and a
+      WaveNet whose layer array is slimmable (1, 2 or 3 channels). */
+  static const char *const more[] = {"A2.nam", "slimmable_wavenet.nam"};
+  for (int i = 0; i < 2; ++i) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/current/%s", argv[2], more[i]);
+    qm_desc *d2 = qm_load_file(path, err, sizeof err);
+    if (!d2)
+      CHECK(false, "loading %s: %s", path, err);
+    else
+      test_switching(path, d2, x, n);
+    qm_desc_free(d2);
+  }
   test_bits_while_slim(x, n);
   test_esr(x, n);
   test_sqnr(d, x);

@@ -109,6 +109,23 @@ if os.path.exists(box):
                   % (slim, r["esr_db"], want))
         print("  slim %s: %s, esr_db %s" % (slim, r.get("slim_label"), r.get("esr_db")))
 
+# a slimmable WaveNet: 2 of its 3 channels at --slim 0.5, as the reference renders it
+slimwn = os.path.join(nam, "current", "slimmable_wavenet.nam")
+if os.path.exists(slimwn):
+    rep = os.path.join(work, "slimwn.json")
+    outwav = os.path.join(work, "slimwn.wav")
+    rc, _, err = call("--model", slimwn, "--in", wav, "--out", outwav, "--slim", "0.5",
+                      "--json", rep)
+    check(rc == 0, "slimmable WaveNet exit %d: %s" % (rc, err))
+    if rc == 0:
+        r = json.load(open(rep))
+        check(r.get("slim_label") == "2 of 3 channels", "label %r" % r.get("slim_label"))
+        ref = read_float_wav(os.path.join(nam, "current", "slimmable_wavenet.slim0.5.nam-core.wav"))
+        e = esr(read_float_wav(outwav), ref)
+        check(e < 1e-8, "slimmable WaveNet at 0.5: ESR %.3g against the reference render" % e)
+        print("  slimmable_wavenet slim 0.5: %s, ESR %.3g vs its render, esr_db %s vs full"
+              % (r.get("slim_label"), e, r.get("esr_db")))
+
 bad = [
     (["--model", model, "--in", wav, "--out", "x.wav", "--slim", "1.5"], 2),
     (["--model", model, "--in", wav, "--out", "x.wav", "--slim", "half"], 2),
