@@ -350,8 +350,9 @@ bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L);
    is accumulated into; next[N][C] is written (not overlapping x). Runs
    fused where the ISA has a form for the layer, else step by step:
    AVX-512 VNNI: B = C, C a multiple of 4 up to 16 and taps*C <= 128, or
-   as AVX2 for the other C; AVX2: B = C <= 16 (any C, A2 nano's 3
-   included), taps * ceil(C/2) * ceil(C/8) <= 128; any nonlinearity.
+   as AVX2 for the other C; AVX2 and AVX-VNNI: B = C <= 16 (any C, A2
+   nano's 3 included), taps * ceil(C/2) * ceil(C/8) <= 128; any
+   nonlinearity.
 */
 void qk_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
                          const float *cond, int N, float *head, float *next,

@@ -256,4 +256,8 @@ const qk_isa_ops qk_ops_avxvnni = {
     .tanh = avxvnni_tanh,
     .sigmoid = avxvnni_sigmoid,
     .tanh_int8 = avxvnni_tanh_int8,
+    .wavenet_layer_fusable = qk_avxvnni_wavenet_layer_fusable,
+    .wavenet_layer_s8 = qk_avxvnni_wavenet_layer_s8,
+    .wavenet_prepared_size = qk_avxvnni_wavenet_prepared_size,
+    .wavenet_prepare = qk_avxvnni_wavenet_prepare,
 };
