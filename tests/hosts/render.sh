@@ -38,4 +38,25 @@ done
 W=$(sed -n 's/.*"weight_bytes": \([0-9]*\),.*/\1/p' "$OUT/report.json" | tr '\n' ' ')
 set -- $W
 gt "$1" "$2" && gt "$2" "$3" && gt "$3" "$4" || fail "weight_bytes should shrink with the bit width: $W"
+# slim: a slimmable model's smaller sizes through the plugin's slim
+# control, measured against the full size (skipped without ../shared)
+BOX="$(dirname "$0")/../../../shared/reference/nam/current/slimmable_container.nam"
+if [ -f "$BOX" ]; then
+  "$RENDER" --in "$WORK/in.wav" --out-dir "$OUT/slim" --bundle "$BUNDLE" --model "$BOX" \
+    --settings "32,32:slim=0.5,8:slim=0.2" >"$WORK/slim.out" 2>&1 ||
+    { cat "$WORK/slim.out"; fail "quantone-render with slim settings"; }
+  for s in fp32_slim0.5 int8_linear_sym_channel_dynamic_slim0.2; do
+    audible "$OUT/slim/$s.wav" "$s"
+    E=$(field esr_db "$("$WAVSTAT" "$OUT/slim/$s.wav" "$OUT/slim/fp32.wav")")
+    R=$(grep "\"$s.wav\"" "$OUT/slim/report.json" | sed 's/.*"esr_db": \([^,]*\),.*/\1/')
+    echo "  $s: file ESR $E dB against the full size, report $R dB"
+    awk -v a="$E" -v b="$R" 'BEGIN { d = a - b; exit !(d < 0.01 && d > -0.01) }' ||
+      fail "$s: report ESR $R differs from the file's $E"
+    # the container's submodels are different networks: another size is far from the full one
+    gt "$E" -20 || fail "$s: the full size played (ESR $E dB against it)"
+  done
+  grep -q '"slim": 0.5' "$OUT/slim/report.json" || fail "report.json lacks slim 0.5"
+else
+  echo "  (no $BOX: slim settings not rendered)"
+fi
 echo "PASS: quantone-render"

@@ -78,7 +78,9 @@ int main(int argc, char **argv)
                                     /* every WaveNet option of .nam 0.6 / 0.7 */
                                     {"nam/current/wavenet_a2_max.nam", "nam"},
                                     {"nam/current/wavenet_condition_dsp.nam", "nam"},
-                                    {"nam/current/slimmable_wavenet.nam", "nam"}};
+                                    {"nam/current/slimmable_wavenet.nam", "nam"},
+                                    /* a SlimmableContainer (LSTM and WaveNet submodels) */
+                                    {"nam/current/slimmable_container.nam", "nam"}};
     for (size_t i = 0; i < sizeof refs / sizeof refs[0]; ++i) {
       char from[2048];
       snprintf(from, sizeof from, "%s/%s", argv[2], refs[i][0]);

@@ -2,8 +2,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
   Reading reference renders and comparing the engine's output with them,
-  for the tests that check against ../shared/reference (test_slim.c;
-  test_reference.c has its own copy from before this file).
+  for the tests that check against ../shared/reference (test_reference.c,
+  test_reference_current.c, test_slim.c).
 */
 #ifndef QUANTONE_TESTS_MODELS_REFERENCE_IO_H
 #define QUANTONE_TESTS_MODELS_REFERENCE_IO_H
@@ -24,7 +24,8 @@ typedef struct {
 ref_cmp ref_compare(const float *y, const float *ref, size_t n);
 
 /** qm_model_reset() (the NAM prewarm), then x through the model in blocks
-    of `block` frames. */
+    of `block` frames, or (block 0) of lengths that change from call to
+    call (1, 7, 64, 3, 256, 5000, 128, 2, 511, 33, again). */
 void ref_render(qm_model *m, const float *x, float *y, size_t n, int block);
 
 #endif

@@ -13,74 +13,15 @@
 */
 #include "engine.h"
 #include "model_file.h"
+#include "reference_io.h"
 
 #include <jansson.h>
 #include <math.h>
-#include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static int failures;
-
-static float *read_wav(const char *path, sf_count_t *frames, int *rate)
-{
-  SF_INFO info;
-  memset(&info, 0, sizeof info);
-  SNDFILE *f = sf_open(path, SFM_READ, &info);
-  if (!f) {
-    fprintf(stderr, "cannot open %s: %s\n", path, sf_strerror(NULL));
-    return NULL;
-  }
-  if (info.channels != 1) {
-    fprintf(stderr, "%s: expected mono\n", path);
-    sf_close(f);
-    return NULL;
-  }
-  float *x = malloc((size_t)info.frames * sizeof(float));
-  *frames = sf_readf_float(f, x, info.frames);
-  *rate = info.samplerate;
-  sf_close(f);
-  return x;
-}
-
-typedef struct {
-  double esr, max_err;
-} cmp;
-
-static cmp compare(const float *y, const float *ref, size_t n)
-{
-  double num = 0, den = 0, mx = 0;
-  for (size_t i = 0; i < n; ++i) {
-    double e = (double)y[i] - (double)ref[i];
-    num += e * e;
-    den += (double)ref[i] * ref[i];
-    if (fabs(e) > mx)
-      mx = fabs(e);
-  }
-  cmp c = {den > 0 ? num / den : num, mx};
-  return c;
-}
-
-/** Block size for call i: fixed, or (block == 0) a changing pattern. */
-static int block_at(int block, int i)
-{
-  static const int pattern[] = {1, 7, 64, 3, 256, 5000, 128, 2, 511, 33};
-  return block ? block : pattern[i % 10];
-}
-
-static void render(qm_model *m, const float *x, float *y, size_t n, int block)
-{
-  qm_model_reset(m);
-  size_t done = 0;
-  for (int i = 0; done < n; ++i) {
-    size_t k = (size_t)block_at(block, i);
-    if (k > n - done)
-      k = n - done;
-    qm_model_process(m, x + done, y + done, (int)k);
-    done += k;
-  }
-}
 
 static void test_nam(const char *dir, const char *name)
 {
@@ -94,9 +35,8 @@ static void test_nam(const char *dir, const char *name)
     ++failures;
     return;
   }
-  sf_count_t n, nref;
-  int rate, rref;
-  float *x = read_wav(inpath, &n, &rate), *ref = read_wav(refpath, &nref, &rref);
+  size_t n = 0, nref = 0;
+  float *x = ref_read_wav(inpath, &n), *ref = ref_read_wav(refpath, &nref);
   if (!x || !ref || n != nref) {
     printf("FAIL reading %s / %s\n", inpath, refpath);
     ++failures;
@@ -121,8 +61,8 @@ static void test_nam(const char *dir, const char *name)
     }
     static const int blocks[] = {1, 64, 4096, 0};
     for (int b = 0; b < 4; ++b) {
-      render(m, x, y, (size_t)n, blocks[b]);
-      cmp c = compare(y, ref, (size_t)n);
+      ref_render(m, x, y, n, blocks[b]);
+      ref_cmp c = ref_compare(y, ref, n);
       bool ok = c.esr <= 1e-8 && c.max_err <= 1e-4;
       /* Both activation paths must meet the tolerance: libm is what the
          reference used, qk_* is the engine's default. */
@@ -180,8 +120,8 @@ static void test_keras(const char *dir, const char *name)
     }
     static const int blocks[] = {1, 64, 0}; /* 0: changing block sizes */
     for (int b = 0; b < 3; ++b) {
-      render(m, x, y, n, blocks[b]);
-      cmp c = compare(y, ref, n);
+      ref_render(m, x, y, n, blocks[b]);
+      ref_cmp c = ref_compare(y, ref, n);
       bool ok = c.esr <= 1e-8;
       bool required = true;
       printf("  %-28s %-7s block %4d ESR %.3e (%.1f dB)  max|err| %.3e  %s\n", name,

@@ -25,11 +25,11 @@
 */
 #include "engine.h"
 #include "model_file.h"
+#include "reference_io.h"
 #include "variant.h"
 
 #include <jansson.h>
 #include <math.h>
-#include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,49 +53,12 @@
 
 static int failures;
 
-static float *read_wav(const char *path, sf_count_t *frames)
-{
-  SF_INFO info;
-  memset(&info, 0, sizeof info);
-  SNDFILE *f = sf_open(path, SFM_READ, &info);
-  if (!f) {
-    fprintf(stderr, "cannot open %s: %s\n", path, sf_strerror(NULL));
-    return NULL;
-  }
-  float *x = info.channels == 1 ? malloc((size_t)info.frames * sizeof(float)) : NULL;
-  *frames = x ? sf_readf_float(f, x, info.frames) : 0;
-  sf_close(f);
-  return x;
-}
-
-static double esr(const float *y, const float *ref, size_t n)
-{
-  double num = 0, den = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const double e = (double)y[i] - (double)ref[i];
-    num += e * e;
-    den += (double)ref[i] * ref[i];
-  }
-  return den > 0 ? num / den : num;
-}
-
 static bool all_finite(const float *y, size_t n)
 {
   for (size_t i = 0; i < n; ++i)
     if (!isfinite(y[i]))
       return false;
   return true;
-}
-
-/** Reset (prewarm) and play x through m in blocks of `block`. */
-static void render(qm_model *m, const float *x, float *y, size_t n, int block)
-{
-  qm_model_reset(m);
-  for (size_t done = 0; done < n;) {
-    const size_t k = n - done < (size_t)block ? n - done : (size_t)block;
-    qm_model_process(m, x + done, y + done, (int)k);
-    done += k;
-  }
 }
 
 /** Submodel i of a SlimmableContainer file, loaded as a file of its own. */
@@ -137,8 +100,8 @@ static void check_exact(const char *label, const qm_desc *d, const float *x, con
       continue;
     }
     for (int b = 0; b < 3; ++b) {
-      render(m, x, y, n, blocks[b]);
-      const double e = esr(y, ref, n);
+      ref_render(m, x, y, n, blocks[b]);
+      const double e = ref_compare(y, ref, n).esr;
       const double bound = fast ? FAST_ESR_BOUND : EXACT_ESR_BOUND;
       const bool ok = e <= bound && all_finite(y, n);
       printf("  %-26s %-7s block %-5d ESR %.3e (%6.1f dB)  %s\n", label, fast ? "qk_*" : "libm",
@@ -215,7 +178,7 @@ static void check_quantized(const char *label, const qm_desc *d, const float *x,
     free(yref);
     return;
   }
-  render(ref_model, x, yref, n, 64);
+  ref_render(ref_model, x, yref, n, 64);
   qm_model_free(ref_model);
   for (size_t s = 0; s < sizeof schemes / sizeof schemes[0]; ++s)
     for (int b = 0; b < 3; ++b) {
@@ -234,9 +197,9 @@ static void check_quantized(const char *label, const qm_desc *d, const float *x,
         ++failures;
         continue;
       }
-      render(m, x, y, n, 64);
+      ref_render(m, x, y, n, 64);
       const bool finite = all_finite(y, n);
-      const double e = esr(y, yref, n);
+      const double e = ref_compare(y, yref, n).esr;
       const bool ok = finite && (bits[b] != 8 || !schemes[s].bounded || e <= Q8_ESR_BOUND);
       printf("  %-26s %d bits %-32s ESR vs float %.3e (%6.1f dB)%s  %s\n", label, bits[b],
              schemes[s].name, e, 10 * log10(e > 0 ? e : 1e-30), finite ? "" : " NOT FINITE",
@@ -280,8 +243,8 @@ int main(int argc, char **argv)
       {"A2.nam", 0, "A2.slim0.0.nam-core.wav"},
       {"A2.nam", 1, "A2.slim1.0.nam-core.wav"},
   };
-  sf_count_t n;
-  float *x = read_wav(argv[2], &n);
+  size_t n = 0;
+  float *x = ref_read_wav(argv[2], &n);
   if (!x) {
     printf("FAIL reading %s\n", argv[2]);
     return 1;
@@ -297,8 +260,8 @@ int main(int argc, char **argv)
       snprintf(label, sizeof label, "%s", models[i].file);
     qm_desc *d = models[i].submodel >= 0 ? load_submodel(path, models[i].submodel, err, sizeof err)
                                          : qm_load_file(path, err, sizeof err);
-    sf_count_t nref = 0;
-    float *ref = read_wav(refpath, &nref);
+    size_t nref = 0;
+    float *ref = ref_read_wav(refpath, &nref);
     if (!d || !ref || nref != n) {
       printf("FAIL %s: %s\n", label, d ? "cannot read its render" : err);
       ++failures;
