@@ -285,11 +285,29 @@ AI __m256i hsum8(__m256i v)
   return _mm256_add_epi32(v, _mm256_shuffle_epi32(v, 0xB1));
 }
 
+/**
+   A row vector of a frame's floats: FULL (C a multiple of 8, compile
+   time) plain loads and stores, else masked ones (slow stores on some
+   cores, and never past C).
+*/
+AI __m256 load_frame(const float *p, __m256i mask, const int FULL)
+{
+  return FULL ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
+}
+
+AI void store_frame(float *p, __m256i mask, __m256 v, const int FULL)
+{
+  if (FULL)
+    _mm256_storeu_ps(p, v);
+  else
+    _mm256_maskstore_ps(p, mask, v);
+}
+
 /** One frame n, from its taps' codes to head and next (H pairs, R row vectors). */
 AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_act *pa,
                     const qk_act_s8 *xq, const float *x, const float *cond, int n, float *head,
                     float *next, const __m256 *bconv, const __m256 *mixin, const __m256 *b1x1,
-                    const __m256i *mask, const int H, const int R, const int TANH)
+                    const __m256i *mask, const int H, const int R, const int TANH, const int FULL)
 {
   const int C = L->C, taps = L->taps;
   __m256 z[MAX_ROWV];
@@ -334,8 +352,8 @@ AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_
   for (int rv = 0; rv < R; ++rv) {
     const __m256 zz = _mm256_add_ps(z[rv], _mm256_mul_ps(mixin[rv], c));
     a[rv] = _mm256_and_ps(act8_layer(zz, pa, rv, TANH), _mm256_castsi256_ps(mask[rv]));
-    _mm256_maskstore_ps(hn + 8 * rv, mask[rv],
-                        _mm256_add_ps(_mm256_maskload_ps(hn + 8 * rv, mask[rv]), a[rv]));
+    store_frame(hn + 8 * rv, mask[rv],
+                _mm256_add_ps(load_frame(hn + 8 * rv, mask[rv], FULL), a[rv]), FULL);
     /* |a| with NaN counted 0 (qk.h's maximum ignores NaN) */
     m = _mm256_max_ps(
         m, _mm256_and_ps(_mm256_and_ps(a[rv], abs_mask), _mm256_cmp_ps(a[rv], a[rv], _CMP_ORD_Q)));
@@ -382,14 +400,14 @@ AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_
   for (int rv = 0; rv < R; ++rv) {
     const __m256 p =
         _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[rv]), pl->w1m.scale[rv], _mm256_setzero_ps());
-    const __m256 base = _mm256_add_ps(b1x1[rv], _mm256_maskload_ps(xn + 8 * rv, mask[rv]));
-    _mm256_maskstore_ps(nn + 8 * rv, mask[rv], _mm256_fmadd_ps(p, scale, base));
+    const __m256 base = _mm256_add_ps(b1x1[rv], load_frame(xn + 8 * rv, mask[rv], FULL));
+    store_frame(nn + 8 * rv, mask[rv], _mm256_fmadd_ps(p, scale, base), FULL);
   }
 }
 
 AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
                      const float *x, const float *cond, int N, float *head, float *next,
-                     const int H, const int R, const int TANH)
+                     const int H, const int R, const int TANH, const int FULL)
 {
   const int C = L->C;
   pair_act pa;
@@ -404,7 +422,7 @@ AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
     mask[rv] = lane_mask(C - 8 * rv);
   }
   for (int n = 0; n < N; ++n)
-    layer_frame(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, H, R, TANH);
+    layer_frame(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, H, R, TANH, FULL);
 }
 
 /** The frame loop compiled for the common channel counts (8, 16, 3 and 4). */
@@ -414,15 +432,15 @@ AI void layer_shapes(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
 {
   const int C = L->C;
   switch (C) {
-  case 8: layer_frames(L, pl, xq, x, cond, N, head, next, 4, 1, TANH); break;
-  case 16: layer_frames(L, pl, xq, x, cond, N, head, next, 8, 2, TANH); break;
+  case 8: layer_frames(L, pl, xq, x, cond, N, head, next, 4, 1, TANH, 1); break;
+  case 16: layer_frames(L, pl, xq, x, cond, N, head, next, 8, 2, TANH, 1); break;
   case 3:
-  case 4: layer_frames(L, pl, xq, x, cond, N, head, next, 2, 1, TANH); break;
+  case 4: layer_frames(L, pl, xq, x, cond, N, head, next, 2, 1, TANH, 0); break;
   default:
     if (C <= 8)
-      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 1, TANH);
+      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 1, TANH, 0);
     else
-      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 2, TANH);
+      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 2, TANH, 0);
     break;
   }
 }
