@@ -88,6 +88,7 @@ typedef enum {
   QK_ISA_AVX512VNNI,   /**< AVX-512 F/BW/VL + VNNI (vpdpbusd) */
   QK_ISA_NEON,         /**< AArch64 Advanced SIMD */
   QK_ISA_NEON_DOTPROD, /**< AArch64 with sdot */
+  QK_ISA_AVXVNNI,      /**< AVX2 + FMA + AVX-VNNI (VEX vpdpbusd, 256-bit) */
   QK_ISA_COUNT
 } qk_isa;
 
@@ -105,7 +106,8 @@ int qk_format_bits(qk_format f);         /**< storage bits per weight */
 const char *qk_format_name(qk_format f); /**< "f32", "s8", "s4", "s2", "cb4", "cb2" */
 bool qk_format_is_codebook(qk_format f);
 
-const char *qk_isa_name(qk_isa isa); /**< "scalar", "avx2", "avx512vnni", "neon", "neon-dotprod" */
+/** "scalar", "avx2", "avx512vnni", "neon", "neon-dotprod", "avxvnni" */
+const char *qk_isa_name(qk_isa isa);
 bool qk_isa_from_name(const char *name, qk_isa *out);
 
 /** True if this build contains the ISA and this CPU can run it. */
@@ -115,7 +117,7 @@ bool qk_isa_supported(qk_isa isa);
    The ISA used by default, chosen once per process (pthread_once) from
    cpuid: the best supported one, unless the environment variable
    QUANTONE_ISA names another supported one (scalar, avx2, avx512vnni,
-   neon, neon-dotprod).
+   avxvnni, neon, neon-dotprod).
 */
 qk_isa qk_active_isa(void);
 
@@ -360,8 +362,9 @@ bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L);
    is accumulated into; next[N][C] is written (not overlapping x). Runs
    fused where the ISA has a form for the layer, else step by step:
    AVX-512 VNNI: B = C, C a multiple of 4 up to 16 and taps*C <= 128, or
-   as AVX2 for the other C; AVX2: B = C <= 16 (any C, A2 nano's 3
-   included), taps * ceil(C/2) * ceil(C/8) <= 128; any nonlinearity.
+   as AVX2 for the other C; AVX2 and AVX-VNNI: B = C <= 16 (any C, A2
+   nano's 3 included), taps * ceil(C/2) * ceil(C/8) <= 128; any
+   nonlinearity.
 */
 void qk_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
                          const float *cond, int N, float *head, float *next,

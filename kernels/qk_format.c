@@ -24,6 +24,7 @@ static const char *const isa_names[QK_ISA_COUNT] = {
     [QK_ISA_AVX512VNNI] = "avx512vnni",
     [QK_ISA_NEON] = "neon",
     [QK_ISA_NEON_DOTPROD] = "neon-dotprod",
+    [QK_ISA_AVXVNNI] = "avxvnni",
 };
 
 static bool format_valid(qk_format f) { return (unsigned)f < QK_FORMAT_COUNT; }

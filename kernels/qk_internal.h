@@ -162,6 +162,17 @@ extern const qk_isa_ops qk_ops_avx512vnni;
 /** The value v of weight (m, k) of an integer matrix packed for AVX-512 VNNI (its layout). */
 int qk_avx512vnni_weight_value(const qk_packed *p, int m, int k);
 #endif
+#ifdef QK_HAVE_AVXVNNI
+extern const qk_isa_ops qk_ops_avxvnni;
+/** qk_wavenet_avx2.c's fused layer built for AVX-VNNI (qk_wavenet_avxvnni.c). */
+bool qk_avxvnni_wavenet_layer_shape(const qk_wavenet_layer *L);
+bool qk_avxvnni_wavenet_layer_fusable(const qk_wavenet_layer *L);
+void qk_avxvnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
+                                 const float *cond, int N, float *head, float *next,
+                                 const qk_wavenet_scratch *scratch);
+size_t qk_avxvnni_wavenet_prepared_size(const qk_wavenet_layer *L);
+void qk_avxvnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem);
+#endif
 #ifdef QK_HAVE_NEON
 extern const qk_isa_ops qk_ops_neon;
 extern const qk_isa_ops qk_ops_neon_dotprod;

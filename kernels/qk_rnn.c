@@ -17,7 +17,7 @@ static int lanes_for(qk_isa isa, int H)
 {
   int v = 1;
 #ifdef QK_HAVE_AVX2
-  if (isa == QK_ISA_AVX2)
+  if (isa == QK_ISA_AVX2 || isa == QK_ISA_AVXVNNI)
     v = QK_RNN_AVX2_LANES;
 #endif
 #ifdef QK_HAVE_AVX512VNNI
@@ -31,6 +31,9 @@ static qk_rnn_run_fn run_for(qk_isa isa, bool s8)
 {
   switch (isa) {
 #ifdef QK_HAVE_AVX2
+  /* An AVX-VNNI CPU has AVX2: its steps are AVX2's (the recurrence's int8
+     products are a few per step, VEX vpdpbusd would not change them). */
+  case QK_ISA_AVXVNNI:
   case QK_ISA_AVX2: return s8 ? qk_rnn_run_s8_p8_avx2 : qk_rnn_run_f32_p8_avx2;
 #endif
 #ifdef QK_HAVE_AVX512VNNI

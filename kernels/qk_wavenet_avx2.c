@@ -40,6 +40,23 @@
 #include <immintrin.h>
 #include <string.h>
 
+/*
+  Compiled twice: here for AVX2, and for AVX-VNNI by qk_wavenet_avxvnni.c
+  (QK_WAVENET_AVXVNNI), which gives the entry points their qk_avxvnni_
+  names, takes layers packed for that ISA (the same tiles as AVX2) and
+  multiplies each channel pair with one vpdpwssd: the two int16 products
+  and their int32 add in one instruction, without saturation, so the
+  integer is vpmaddwd + vpaddd's (the products of int8 values never reach
+  vpmaddwd's one saturating case, -32768 * -32768 twice).
+*/
+#ifdef QK_WAVENET_AVXVNNI
+#define WN_ISA QK_ISA_AVXVNNI
+#define WN_FN(name) qk_avxvnni_wavenet_##name
+#else
+#define WN_ISA QK_ISA_AVX2
+#define WN_FN(name) qk_avx2_wavenet_##name
+#endif
+
 #define AI static inline __attribute__((always_inline))
 
 /** Most int16-pair weight vectors of the conv: taps * ceil(C/2) * ceil(C/8). */
@@ -50,16 +67,16 @@
 static int pair_count(int C) { return (C + 1) / 2; }
 static int row_vectors(int C) { return (C + 7) / 8; }
 
-bool qk_avx2_wavenet_layer_shape(const qk_wavenet_layer *L)
+bool WN_FN(layer_shape)(const qk_wavenet_layer *L)
 {
   const int C = L->C;
   return C <= 8 * MAX_ROWV && qk_wavenet_bottleneck(L) == C &&
          L->taps <= MAX_PAIRS / (pair_count(C) * row_vectors(C));
 }
 
-bool qk_avx2_wavenet_layer_fusable(const qk_wavenet_layer *L)
+bool WN_FN(layer_fusable)(const qk_wavenet_layer *L)
 {
-  return qk_avx2_wavenet_layer_shape(L) && qk_packed_isa(L->conv) == QK_ISA_AVX2;
+  return WN_FN(layer_shape)(L) && qk_packed_isa(L->conv) == WN_ISA;
 }
 
 /** Weight (m, k) of p, from the layout of the ISA it was packed for. */
@@ -121,13 +138,13 @@ static void prepare_pairs(const qk_packed *p, int C, __m256i *out, pair_matrix *
   }
 }
 
-size_t qk_avx2_wavenet_prepared_size(const qk_wavenet_layer *L)
+size_t WN_FN(prepared_size)(const qk_wavenet_layer *L)
 {
   (void)L;
   return sizeof(pair_layer);
 }
 
-void qk_avx2_wavenet_prepare(const qk_wavenet_layer *L, void *mem)
+void WN_FN(prepare)(const qk_wavenet_layer *L, void *mem)
 {
   pair_layer *pl = mem;
   prepare_pairs(L->conv, L->C, pl->conv, &pl->cv);
@@ -220,6 +237,28 @@ AI __m256i dword_all(__m256i v, int j)
 AI void dot_pairs(__m256i acc[MAX_ROWV], __m256i lo, __m256i hi, const __m256i *w, const int H,
                   const int R)
 {
+#ifdef QK_WAVENET_AVXVNNI
+  /* odd pairs in a second chain: vpdpwssd's latency is the bound, and the
+     integer sum is the same in any order */
+  __m256i odd[MAX_ROWV];
+#pragma GCC unroll 2
+  for (int rv = 0; rv < R; ++rv)
+    odd[rv] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+  for (int h = 0; h < H; ++h) {
+    const __m256i x = dword_all(h < 4 ? lo : hi, h);
+#pragma GCC unroll 2
+    for (int rv = 0; rv < R; ++rv) {
+      if (h & 1)
+        odd[rv] = _mm256_dpwssd_avx_epi32(odd[rv], w[h * R + rv], x);
+      else
+        acc[rv] = _mm256_dpwssd_avx_epi32(acc[rv], w[h * R + rv], x);
+    }
+  }
+#pragma GCC unroll 2
+  for (int rv = 0; rv < R; ++rv)
+    acc[rv] = _mm256_add_epi32(acc[rv], odd[rv]);
+#else
 #pragma GCC unroll 8
   for (int h = 0; h < H; ++h) {
     const __m256i x = dword_all(h < 4 ? lo : hi, h);
@@ -227,6 +266,7 @@ AI void dot_pairs(__m256i acc[MAX_ROWV], __m256i lo, __m256i hi, const __m256i *
     for (int rv = 0; rv < R; ++rv)
       acc[rv] = _mm256_add_epi32(acc[rv], _mm256_madd_epi16(w[h * R + rv], x));
   }
+#endif
 }
 
 /** The maximum of 8 lanes, in every lane. */
@@ -405,15 +445,15 @@ AI void layer_shapes(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
   }
 }
 
-void qk_avx2_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
-                              const float *cond, int N, float *head, float *next,
-                              const qk_wavenet_scratch *scratch)
+void WN_FN(layer_s8)(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
+                     const float *cond, int N, float *head, float *next,
+                     const qk_wavenet_scratch *scratch)
 {
   (void)scratch;
   const pair_layer *pl = L->prepared;
   pair_layer local;
   if (!pl) {
-    qk_avx2_wavenet_prepare(L, &local);
+    WN_FN(prepare)(L, &local);
     pl = &local;
   }
   const int C = L->C;

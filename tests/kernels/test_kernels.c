@@ -17,7 +17,9 @@
 
   Usage: test_kernels [--seed S] [--cases C] [--require ISA]...
   --require fails the test when that ISA cannot run here (CI uses it so a
-  missing instruction set is an error, not a silent skip).
+  missing instruction set is an error, not a silent skip). AVX-VNNI is
+  required whenever cpuid reports it: this machine class has it, and a
+  build or dispatch that loses it must fail here.
 */
 #include "qk.h"
 #include "qk_test.h"
@@ -27,6 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 /* ---- guarded output buffers ---- */
 #define GUARD 64
@@ -424,6 +429,17 @@ static void compare_isa_case(qk_isa isa, qk_format f, int M, int K, int N, int g
           z_ref.y[(size_t)bn * (size_t)ldy + bm], z_simd.y[(size_t)bn * (size_t)ldy + bm]);
     CHECK(guards_intact(&z_simd) && gaps_intact(&z_simd, M, ldy, N),
           "%s gemm_s8 %s wrote outside Y", qk_isa_name(isa), qk_format_name(f));
+    if (!asym && !(flags & QK_ACCUMULATE)) {
+      /* symmetric weights need no activation sums: a caller may pass none,
+         and an ISA that folds sums in (the VNNI ones) must make its own */
+      int32_t *sums = act.a.sums;
+      act.a.sums = NULL;
+      qk_gemm_s8(simd, &act.a, N, bias, z_simd.y, ldy, flags);
+      act.a.sums = sums;
+      CHECK(same_bits(z_ref.y, z_simd.y, M, ldy, ldy, N, &bm, &bn),
+            "%s gemm_s8 %s M=%d K=%d N=%d g=%d without sums: not bit-exact at m=%d n=%d",
+            qk_isa_name(isa), qk_format_name(f), M, K, N, group, bm, bn);
+    }
     free(z_ref.raw);
     free(z_simd.raw);
     act_free(&act);
@@ -929,6 +945,20 @@ static void test_column_independence(qk_isa isa, int cases)
          failures == before ? "columns independent of N" : "FAILED");
 }
 
+/** CPUID.(EAX=7, ECX=1):EAX bit 4, read here on its own, not through the library's dispatch. */
+static bool cpu_reports_avx_vnni(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned a, b, c, d;
+  if (!__builtin_cpu_supports("avx2") || __get_cpuid_max(0, NULL) < 7)
+    return false;
+  __cpuid_count(7, 1, a, b, c, d);
+  return (a >> 4) & 1u;
+#else
+  return false;
+#endif
+}
+
 int main(int argc, char **argv)
 {
   int cases = 300;
@@ -946,6 +976,8 @@ int main(int argc, char **argv)
       return 2;
     }
   }
+  if (cpu_reports_avx_vnni())
+    required[QK_ISA_AVXVNNI] = true;
   printf("seed 0x%" PRIx64 ", default ISA %s\n", rng_state, qk_isa_name(qk_active_isa()));
   for (int i = 0; i < QK_ISA_COUNT; ++i)
     CHECK(!required[i] || qk_isa_supported((qk_isa)i), "required ISA %s cannot run here",

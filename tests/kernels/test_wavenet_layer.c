@@ -678,7 +678,7 @@ static bool documented_fused(qk_isa isa, const case_params *p)
   const bool avx2_shape = p->C <= 16 && p->taps * ((p->C + 1) / 2) * ((p->C + 7) / 8) <= 128;
   if (isa == QK_ISA_AVX512VNNI)
     return p->C % 4 == 0 ? p->C <= 16 && p->taps * p->C <= 128 : avx2_shape;
-  return isa == QK_ISA_AVX2 && avx2_shape;
+  return (isa == QK_ISA_AVX2 || isa == QK_ISA_AVXVNNI) && avx2_shape;
 }
 
 typedef struct {
