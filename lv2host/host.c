@@ -292,6 +292,10 @@ qhost *qh_new_opts(const LilvPlugin *p, double rate, const qh_opts *o)
   lilv_plugin_get_port_ranges_float(p, mins, maxs, defs);
   for (int i = 0; i < QT_PORT_COUNT; ++i)
     h->ctl[i] = defs[i] == defs[i] ? defs[i] : 0.0f;
+  /** The tests compare the plugin with the engine sample for sample: the
+      model's own output, not the Normalized default's gain. A program
+      that wants a mode sets the port (quantone-render --output-mode). */
+  h->ctl[QT_PORT_OUTPUT_MODE] = (float)QT_OUTPUT_RAW;
   lilv_instance_connect_port(h->inst, QT_PORT_IN, h->in);
   lilv_instance_connect_port(h->inst, QT_PORT_OUT, h->out);
   lilv_instance_connect_port(h->inst, QT_PORT_CONTROL, h->control);

@@ -125,6 +125,11 @@ typedef struct qt_slot {
       reference plays. */
   int n_steps, full_step;
   qm_slim_step steps[QT_SLIM_MAX];
+  /** The float model's loudness measured in the worker when the file has
+      none (models/loudness.h): what Normalized plays every variant and
+      size of this file at, so their error is heard, not normalised away. */
+  bool has_measured_loudness;
+  double measured_loudness_db;
 
   /* Run-time: owned by the audio thread once delivered. */
   qm_model *ref;               /**< float reference */
@@ -186,6 +191,19 @@ void qt_gain_set_lin(qt_gain *g, float lin);
 void qt_gain_apply(qt_gain *g, const float *in, float *out, int n);
 /** out = dry + g * (wet - dry), g the smoothed value (bypass crossfade). */
 void qt_gain_mix(qt_gain *g, const float *dry, const float *wet, float *out, int n);
+
+/* ---- Calibration and output mode (calibration.c) ------------------------- */
+
+/** The gains, dB, that the input calibration and the output mode add for
+    model M (NULL: none) under the controls; *_applies false when the model
+    lacks what the control needs (the gain is then 0). Real-time safe. */
+typedef struct {
+  float input_db, output_db;
+  bool input_applies, output_applies;
+} qt_model_gains;
+
+void qt_model_gains_get(const qt_slot *M, bool calibrate_input, float interface_dbu,
+                        int output_mode, qt_model_gains *g);
 
 /* ---- Resampling (resample.c) --------------------------------------------- */
 

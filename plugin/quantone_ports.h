@@ -160,6 +160,9 @@ typedef enum {
   QT_PORT_WEIGHT_BYTES, /**< out: weight memory of the active variant */
   QT_PORT_LATENCY,      /**< out: lv2:latency in frames */
   QT_PORT_SLIM,         /**< size of a slimmable model, 0..1 (1 = full); modelInfo's steps */
+  QT_PORT_INPUT_DBU,    /**< the interface's level at 0 dBFS, dBu (input calibration) */
+  QT_PORT_CALIBRATE,    /**< toggle: input gain from the model's input_level_dbu */
+  QT_PORT_OUTPUT_MODE,  /**< qt_output_mode (models/loudness.h qm_output_mode) */
   QT_PORT_COUNT
 } qt_port_index;
 
@@ -253,6 +256,7 @@ static inline const qt_port_info *qt_port_info_get(int index)
       {0, "Per tensor"}, {1, "Per channel"}, {2, "Per group of 32"}};
   static const qt_scale_point activations[] = {
       {0, "Float (weight-only, FP32 CPU)"}, {1, "Int8 dynamic (less CPU)"}, {2, "Int8 calibrated"}};
+  static const qt_scale_point output_mode[] = {{0, "Raw"}, {1, "Normalized"}, {2, "Calibrated"}};
   static const qt_scale_point monitor[] = {{0, "Quantized"}, {1, "Reference"}, {2, "Error"}};
   static const qt_port_info table[QT_PORT_COUNT] = {
       [QT_PORT_IN] = {.symbol = "in", .kind = QT_KIND_AUDIO_IN, .name = "In"},
@@ -439,6 +443,46 @@ static inline const qt_port_info *qt_port_info_get(int index)
                                    "Other models ignore it.",
                         .group = "quantization",
                         .props = QT_P_OPT},
+      /** dBu is no lv2 unit: the name says it (QT_UNIT_* are lv2 units only). */
+      [QT_PORT_INPUT_DBU] = {.symbol = "input_dbu",
+                             .kind = QT_KIND_CONTROL_IN,
+                             .min = -20,
+                             .max = 30,
+                             .def = 12,
+                             .name = "Interface level dBu",
+                             .comment = "The level in dBu that reads 0 dBFS on your audio "
+                                        "interface's input (12 dBu as NAM's plugin assumes). "
+                                        "Calibrate input and Calibrated output use it.",
+                             .group = "levels",
+                             .props = QT_P_OPT},
+      [QT_PORT_CALIBRATE] = {.symbol = "calibrate_input",
+                             .kind = QT_KIND_CONTROL_IN,
+                             .min = 0,
+                             .max = 1,
+                             .def = 0,
+                             .name = "Calibrate input",
+                             .comment = "Gain the input by the interface level minus the "
+                                        "model's input_level_dbu, so the capture hears "
+                                        "the level it was made at. Models without "
+                                        "input_level_dbu are not changed.",
+                             .group = "levels",
+                             .props = QT_P_TOG | QT_P_OPT},
+      [QT_PORT_OUTPUT_MODE] = {.symbol = "output_mode",
+                               .kind = QT_KIND_CONTROL_IN,
+                               .min = 0,
+                               .max = 2,
+                               .def = 1,
+                               .name = "Output mode",
+                               .comment = "Raw: the model's output. Normalized: moved to "
+                                          "-18 dB loudness, from the file's loudness or, "
+                                          "without one, its RMS measured on the built-in "
+                                          "guitar clip. Calibrated: the model's "
+                                          "output_level_dbu on the interface level's scale "
+                                          "(raw without it). Quantized and smaller sizes "
+                                          "keep the float model's gain.",
+                               .group = "levels",
+                               .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
+                               .points = QT_POINTS_(output_mode)},
   };
 #undef QT_POINTS_
   return index >= 0 && index < QT_PORT_COUNT ? &table[index] : 0;
@@ -482,5 +526,6 @@ typedef enum { QT_MAPPING_LINEAR = 0, QT_MAPPING_POW2, QT_MAPPING_KMEANS } qt_ma
 typedef enum { QT_GRAN_TENSOR = 0, QT_GRAN_CHANNEL, QT_GRAN_GROUP } qt_granularity;
 typedef enum { QT_ACT_FLOAT = 0, QT_ACT_DYNAMIC, QT_ACT_STATIC } qt_activations;
 typedef enum { QT_MONITOR_QUANTIZED = 0, QT_MONITOR_REFERENCE, QT_MONITOR_ERROR } qt_monitor;
+typedef enum { QT_OUTPUT_RAW = 0, QT_OUTPUT_NORMALIZED, QT_OUTPUT_CALIBRATED } qt_output_mode;
 
 #endif

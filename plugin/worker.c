@@ -14,6 +14,8 @@
 */
 #include "qt_plugin.h"
 
+#include "loudness.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,6 +255,14 @@ qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, 
     mo->steps[0].hi = 1.0;
   }
   mo->full_step = mo->n_steps - 1;
+  /** Once per file, here in the worker, never in run(): a file without a
+      loudness is measured so Normalized can play it at the level of the
+      others. A model that cannot be measured (silent) plays raw. */
+  if (!d->meta.has_loudness) {
+    char e[QT_MSG_MAX];
+    mo->has_measured_loudness =
+        qm_measure_loudness_db(mo->ref, &mo->measured_loudness_db, e, sizeof e);
+  }
   mo->mcap = QT_HOST_CHUNK;
   if (mo->rate != self->host_rate) {
     char e[256];
