@@ -53,6 +53,8 @@ struct qg_gui {
   GtkWidget *act_cost; /**< what the chosen activations cost, under their buttons */
   /** The Slim section: shown only while a slimmable model plays. */
   GtkWidget *slim_box, *slim_text;
+  /** Input calibration's switch and what the levels do for this model. */
+  GtkWidget *calibrate, *levels_text;
   GtkWidget *view[V_COUNT];
   bool dirty[V_COUNT];
   guint timer;
@@ -99,6 +101,8 @@ void qg_gui_show_slim(qg_gui *g);
 /* gui_levels.c: monitor, error gain and levels, bypass */
 void qg_gui_pack_monitor_levels(qg_gui *g, GtkWidget *column);
 GtkWidget *qg_gui_build_bypass(qg_gui *g);
+/** Say what calibration and the output mode do for the playing model. */
+void qg_gui_show_levels(qg_gui *g);
 
 /* gui_views.c: the views grid and the histogram layer chooser */
 GtkWidget *qg_gui_build_views(qg_gui *g);

@@ -189,6 +189,23 @@ static bool send_info(qt_plugin *self)
     lv2_atom_forge_pop(f, &one);
   }
   lv2_atom_forge_pop(f, &tup);
+  /** What the levels work from, so the GUI can say why a control does
+      nothing for this model. */
+  const qm_metadata *meta = &d->meta;
+  if (meta->has_input_level) {
+    lv2_atom_forge_key(f, u->qt_inputLevelDbu);
+    lv2_atom_forge_double(f, meta->input_level_dbu);
+  }
+  if (meta->has_output_level) {
+    lv2_atom_forge_key(f, u->qt_outputLevelDbu);
+    lv2_atom_forge_double(f, meta->output_level_dbu);
+  }
+  if (meta->has_loudness || M->has_measured_loudness) {
+    lv2_atom_forge_key(f, u->qt_loudness);
+    lv2_atom_forge_double(f, meta->has_loudness ? meta->loudness : M->measured_loudness_db);
+    lv2_atom_forge_key(f, u->qt_loudnessMeasured);
+    lv2_atom_forge_bool(f, !meta->has_loudness);
+  }
   lv2_atom_forge_pop(f, &fr);
   return true;
 }

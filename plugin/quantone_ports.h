@@ -68,7 +68,11 @@
       qt:slimSteps atom:Tuple of atom:Tuple { atom:Double lo, atom:Double hi,
         atom:String label, atom:Long weights, atom:Double MACs per sample },
         ascending: the slim values in [lo, hi) play that size (the last
-        step also at 1.0); one step for a plain model }
+        step also at 1.0); one step for a plain model,
+      qt:inputLevelDbu atom:Double, qt:outputLevelDbu atom:Double (the
+        file's metadata; each absent when the file has none),
+      qt:loudness atom:Double (dB: the file's, else the measured one;
+        absent when neither), qt:loudnessMeasured atom:Bool }
   - qt:error { qt:message atom:String }   a problem the player must see
       (unreadable model file, unsupported sample rate ratio, a scheme the
       quantizer refuses ...). Also written to the host log (not from run()).
@@ -113,6 +117,10 @@
 #define QUANTONE__linearNames QUANTONE_NS "linearNames"
 #define QUANTONE__slimmable QUANTONE_NS "slimmable"
 #define QUANTONE__slimSteps QUANTONE_NS "slimSteps"
+#define QUANTONE__inputLevelDbu QUANTONE_NS "inputLevelDbu"
+#define QUANTONE__outputLevelDbu QUANTONE_NS "outputLevelDbu"
+#define QUANTONE__loudness QUANTONE_NS "loudness"
+#define QUANTONE__loudnessMeasured QUANTONE_NS "loudnessMeasured"
 #define QUANTONE__message QUANTONE_NS "message"
 #define QUANTONE__sampleRate QUANTONE_NS "sampleRate"
 #define QUANTONE__reference QUANTONE_NS "reference"
