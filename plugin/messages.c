@@ -51,6 +51,12 @@ static void on_object(qt_plugin *self, const LV2_Atom_Object *obj)
       }
       const char *path = (const char *)LV2_ATOM_BODY_CONST(value);
       qt_request_load(self, path, (uint32_t)strnlen(path, value->size));
+    } else if (key == u->qt_modelStep && value->type == u->atom_Int) {
+      qt_request_model_step(self, ((const LV2_Atom_Int *)value)->body);
+    } else if (key == u->qt_modelAB &&
+               (value->type == u->atom_Bool || value->type == u->atom_Int)) {
+      if (((const LV2_Atom_Int *)value)->body != 0)
+        qt_request_model_ab(self);
     } else if (key == u->qt_histogramLayer && value->type == u->atom_Int) {
       self->hist_layer = ((const LV2_Atom_Int *)value)->body;
       self->hist_requested = true;

@@ -33,6 +33,14 @@
   - patch:Set { patch:property qt:histogramLayer, patch:value atom:Int }
       choose the weight matrix (index into modelInfo's qt:linearNames) whose
       histogram the plugin sends.
+  - patch:Set { patch:property qt:modelStep, patch:value atom:Int }
+      +1: the next model file in the playing model's folder, -1: the
+      previous one (.nam, .json, .aidax by name, wrapping around). Files
+      that do not load are skipped and named in a qt:error; the switch
+      crossfades like any load. Listing and loading are the worker's.
+  - patch:Set { patch:property qt:modelAB, patch:value atom:Bool true }
+      A/B: load the model that played before the current one (two in a row
+      come back), with the same crossfade.
   - patch:Get { } (or with patch:property qt:model)
       ask for everything: patch:Set model, modelInfo, layerSqnr, histogram
       (the last two while a UI is alive, see qt:uiAlive).
@@ -118,6 +126,8 @@
 #define QUANTONE__slimmable QUANTONE_NS "slimmable"
 #define QUANTONE__slimSteps QUANTONE_NS "slimSteps"
 #define QUANTONE__inputLevelDbu QUANTONE_NS "inputLevelDbu"
+#define QUANTONE__modelStep QUANTONE_NS "modelStep"
+#define QUANTONE__modelAB QUANTONE_NS "modelAB"
 #define QUANTONE__outputLevelDbu QUANTONE_NS "outputLevelDbu"
 #define QUANTONE__loudness QUANTONE_NS "loudness"
 #define QUANTONE__loudnessMeasured QUANTONE_NS "loudnessMeasured"

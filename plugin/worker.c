@@ -421,7 +421,10 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
       r.gen = job->gen;
       return respond(rh, sizeof r, &r);
     }
-    qt_slot *m = qt_slot_load(self, path, &job->set, job->slim, analyze, err, sizeof err);
+    qt_slot *m = job->step
+                     ? qt_slot_load_step(self, path, job->step, &job->set, job->slim, analyze, err,
+                                         sizeof err)
+                     : qt_slot_load(self, path, &job->set, job->slim, analyze, err, sizeof err);
     if (!m) {
       free(path);
       return respond_error(self, respond, rh, false, job->gen, err);
@@ -429,7 +432,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
     if (err[0])
       lv2_log_warning(&self->logger, "Quantone: %s\n", err);
     else
-      lv2_log_note(&self->logger, "Quantone: loaded %s\n", path);
+      lv2_log_note(&self->logger, "Quantone: loaded %s\n", m->path);
     free(path);
     r.type = QT_RESP_MODEL;
     r.gen = job->gen;
