@@ -131,6 +131,54 @@ void qg_gui_show_info(qg_gui *g)
   g->updating--;
 }
 
+static void on_prev(GtkButton *b, gpointer user)
+{
+  (void)b;
+  qg_gui *g = user;
+  qg_gui_write_atom(g, qg_proto_model_step(&g->proto, g->msg, sizeof g->msg, -1));
+}
+
+static void on_next(GtkButton *b, gpointer user)
+{
+  (void)b;
+  qg_gui *g = user;
+  qg_gui_write_atom(g, qg_proto_model_step(&g->proto, g->msg, sizeof g->msg, 1));
+}
+
+static void on_ab(GtkButton *b, gpointer user)
+{
+  (void)b;
+  qg_gui *g = user;
+  qg_gui_write_atom(g, qg_proto_model_ab(&g->proto, g->msg, sizeof g->msg));
+}
+
+/** Previous / next model of the folder and A/B, with their keys (Alt+P,
+    Alt+N, Alt+A): the plugin lists the folder and loads in its worker. */
+static GtkWidget *browse_buttons(qg_gui *g)
+{
+  static const struct {
+    const char *label, *tip;
+    void (*fn)(GtkButton *, gpointer);
+  } bt[] = {
+      {"◀ _Prev",
+       "The previous model file in this model's folder (Alt+P); files that do not "
+       "load are skipped and named.",
+       on_prev},
+      {"_Next ▶", "The next model file in this model's folder (Alt+N), wrapping around.", on_next},
+      {"_A/B", "Back to the model that played before this one (Alt+A), crossfaded.", on_ab},
+  };
+  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_style_context_add_class(gtk_widget_get_style_context(box), "linked");
+  gtk_widget_set_valign(box, GTK_ALIGN_CENTER);
+  for (int i = 0; i < 3; ++i) {
+    GtkWidget *b = gtk_button_new_with_mnemonic(bt[i].label);
+    gtk_widget_set_tooltip_text(b, bt[i].tip);
+    g_signal_connect(b, "clicked", G_CALLBACK(bt[i].fn), g);
+    gtk_box_pack_start(GTK_BOX(box), b, FALSE, FALSE, 0);
+  }
+  return box;
+}
+
 GtkWidget *qg_gui_build_header(qg_gui *g)
 {
   GtkWidget *h = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 14);
@@ -151,6 +199,7 @@ GtkWidget *qg_gui_build_header(qg_gui *g)
   gtk_widget_set_valign(load, GTK_ALIGN_CENTER);
   g_signal_connect(load, "clicked", G_CALLBACK(on_load), g);
   gtk_box_pack_start(GTK_BOX(h), load, FALSE, FALSE, 10);
+  gtk_box_pack_start(GTK_BOX(h), browse_buttons(g), FALSE, FALSE, 0);
 
   GtkWidget *info = gtk_box_new(GTK_ORIENTATION_VERTICAL, 1);
   g->model_name = gtk_label_new("No model");

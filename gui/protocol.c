@@ -331,6 +331,16 @@ uint32_t qg_proto_set_hist_layer(qg_proto *p, void *buf, uint32_t cap, int layer
   return set_int32(p, buf, cap, p->uris.qt_histogramLayer, p->uris.atom_Int, layer);
 }
 
+uint32_t qg_proto_model_step(qg_proto *p, void *buf, uint32_t cap, int step)
+{
+  return set_int32(p, buf, cap, p->uris.qt_modelStep, p->uris.atom_Int, step < 0 ? -1 : 1);
+}
+
+uint32_t qg_proto_model_ab(qg_proto *p, void *buf, uint32_t cap)
+{
+  return set_int32(p, buf, cap, p->uris.qt_modelAB, p->uris.atom_Bool, 1);
+}
+
 uint32_t qg_proto_alive(qg_proto *p, void *buf, uint32_t cap, bool alive)
 {
   return set_int32(p, buf, cap, p->uris.qt_uiAlive, p->uris.atom_Bool, alive ? 1 : 0);
