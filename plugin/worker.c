@@ -289,6 +289,7 @@ qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, 
   for (int i = 0; i < mo->n_linears; ++i)
     mo->info_bytes += 16 + strlen(qm_model_linear(mo->ref, i)->name);
   mo->info_bytes += 64 + (size_t)mo->n_steps * (96 + sizeof mo->steps[0].label);
+  mo->info_bytes += 4 * 32; /* the levels' keys: input / output dBu, loudness, measured */
   mo->fade_len = (int)lround(QT_FADE_S * mo->rate);
   if (mo->fade_len < 1)
     mo->fade_len = 1;

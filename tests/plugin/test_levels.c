@@ -15,7 +15,8 @@
     clip itself played Normalized comes out at -18 dB RMS within 0.5 dB,
     and 2-bit weights keep the float model's gain (Normalized / Raw the
     same at 2 bits as at FP32, to 0.01 dB) while their error stays;
-  - A2.nam (when ../shared is there): Normalized / Raw = -18 - (-26.3839).
+  - A2.nam (when ../shared is there): Normalized / Raw = -18 - (-26.3839);
+    slimmable_container.nam's smaller size keeps the full size's gain.
   Usage: test_plugin_levels BUNDLE_DIR TMP_DIR [NAM_CURRENT_DIR]
 */
 #include "host.h"
@@ -35,9 +36,10 @@ static const LilvPlugin *plugin;
 typedef struct {
   int mode, calibrate, precision;
   float dbu;
+  float slim; /**< the slim port: 1 the full size */
 } levels;
 
-static const levels RAW = {QT_OUTPUT_RAW, 0, 32, 12};
+static const levels RAW = {QT_OUTPUT_RAW, 0, 32, 12, 1};
 
 static double rms_db(const float *y, size_t a, size_t b)
 {
@@ -60,6 +62,7 @@ static float *render(const char *model, const levels *lv, const float *x, size_t
   h->ctl[QT_PORT_CALIBRATE] = (float)lv->calibrate;
   h->ctl[QT_PORT_INPUT_DBU] = lv->dbu;
   h->ctl[QT_PORT_PRECISION] = (float)lv->precision;
+  h->ctl[QT_PORT_SLIM] = lv->slim;
   qh_settle(h);
   float *y = malloc(n * sizeof *y);
   if (y)
@@ -112,9 +115,10 @@ static void linear_models(const char *tmp, const float *x, size_t n)
     return;
   }
   printf("A Linear model (y = 0.5 x) with loudness -30, input 18 dBu, output 6 dBu\n");
-  levels cal12 = {QT_OUTPUT_RAW, 1, 32, 12}, cal24 = {QT_OUTPUT_RAW, 1, 32, 24};
-  levels norm = {QT_OUTPUT_NORMALIZED, 0, 32, 12};
-  levels calib12 = {QT_OUTPUT_CALIBRATED, 0, 32, 12}, calib0 = {QT_OUTPUT_CALIBRATED, 0, 32, 0};
+  levels cal12 = {QT_OUTPUT_RAW, 1, 32, 12, 1}, cal24 = {QT_OUTPUT_RAW, 1, 32, 24, 1};
+  levels norm = {QT_OUTPUT_NORMALIZED, 0, 32, 12, 1};
+  levels calib12 = {QT_OUTPUT_CALIBRATED, 0, 32, 12, 1},
+         calib0 = {QT_OUTPUT_CALIBRATED, 0, 32, 0, 1};
   check_gain(gain_db(meta, &cal12, &RAW, x, n), 12.0 - 18.0, "input calibration at 12 dBu");
   check_gain(gain_db(meta, &cal24, &RAW, x, n), 24.0 - 18.0, "input calibration at 24 dBu");
   check_gain(gain_db(meta, &norm, &RAW, x, n), -18.0 + 30.0, "Normalized");
@@ -141,7 +145,7 @@ static void default_model(const float *x, size_t n)
   printf("The default model (no metadata: its loudness is measured)\n");
   size_t nc = 0;
   float *clip = qm_loudness_clip(&nc);
-  levels norm = {QT_OUTPUT_NORMALIZED, 0, 32, 12};
+  levels norm = {QT_OUTPUT_NORMALIZED, 0, 32, 12, 1};
   float *y = clip ? render(NULL, &norm, clip, nc) : NULL;
   if (y) {
     double out = rms_db(y, 0, nc);
@@ -157,7 +161,7 @@ static void default_model(const float *x, size_t n)
   free(y);
   free(clip);
 
-  levels raw2 = {QT_OUTPUT_RAW, 0, 2, 12}, norm2 = {QT_OUTPUT_NORMALIZED, 0, 2, 12};
+  levels raw2 = {QT_OUTPUT_RAW, 0, 2, 12, 1}, norm2 = {QT_OUTPUT_NORMALIZED, 0, 2, 12, 1};
   double g32 = gain_db(NULL, &norm, &RAW, x, n), g2 = gain_db(NULL, &norm2, &raw2, x, n);
   check_gain(g2, g32, "2 bits keep the float model's normalization gain");
   float *q = render(NULL, &norm2, x, n), *f = render(NULL, &norm, x, n);
@@ -184,8 +188,35 @@ static void a2(const char *dir, const float *x, size_t n)
     return;
   }
   printf("A2.nam (loudness -26.3839 in its metadata)\n");
-  levels norm = {QT_OUTPUT_NORMALIZED, 0, 32, 12};
+  levels norm = {QT_OUTPUT_NORMALIZED, 0, 32, 12, 1};
   check_gain(gain_db(path, &norm, &RAW, x, n), -18.0 + 26.383899688720703, "Normalized");
+}
+
+/** A slimmable model without metadata: its smaller sizes play at the
+    full model's measured gain, like quantized variants. */
+static void slim_sizes(const char *dir, const float *x, size_t n)
+{
+  char path[1200];
+  snprintf(path, sizeof path, "%s/slimmable_container.nam", dir);
+  if (access(path, R_OK) != 0) {
+    printf("skip: %s\n", path);
+    return;
+  }
+  printf("slimmable_container.nam (no metadata: measured on its full size)\n");
+  levels norm = {QT_OUTPUT_NORMALIZED, 0, 32, 12, 1}, raw = {QT_OUTPUT_RAW, 0, 32, 12, 1};
+  double full = gain_db(path, &norm, &raw, x, n);
+  norm.slim = raw.slim = 0.2f; /* the LSTM submodel */
+  double small = gain_db(path, &norm, &raw, x, n);
+  check_gain(small, full, "slim 0.2 keeps the full size's normalization gain");
+  float *a = render(path, &raw, x, n);
+  raw.slim = 1;
+  float *b = render(path, &raw, x, n);
+  if (a && b) {
+    double d = fabs(rms_db(a, n / 2, n) - rms_db(b, n / 2, n));
+    CHECK(d > 0.01, "... while the sizes' own levels differ by %.2f dB (not normalised away)", d);
+  }
+  free(a);
+  free(b);
 }
 
 int main(int argc, char **argv)
@@ -214,8 +245,10 @@ int main(int argc, char **argv)
   }
   linear_models(argv[2], x, n);
   default_model(x, n);
-  if (argc > 3)
+  if (argc > 3) {
     a2(argv[3], x, n);
+    slim_sizes(argv[3], x, n);
+  }
   free(x);
   lilv_world_free(world);
   printf("%s (%d failure%s)\n", qh_failures ? "FAILED" : "all passed", qh_failures,
