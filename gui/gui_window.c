@@ -239,6 +239,7 @@ void qg_gui_port_event(qg_gui *g, uint32_t port, uint32_t size, uint32_t format,
     qg_model_status_on_info(&g->model_status, d->model_path);
     qg_gui_show_slim(g);
     qg_gui_show_levels(g);
+    qg_gui_show_recent(g);
   }
   if (chg & (QG_CHG_PATH | QG_CHG_INFO)) {
     qg_gui_show_info(g);
