@@ -163,6 +163,10 @@ void qg_gui_show_port_value(qg_gui *g, uint32_t port, float v)
     show_act_cost(g);
   if (port == QT_PORT_SLIM)
     show_slim_text(g);
+  if (port == QT_PORT_CALIBRATE && g->calibrate)
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(g->calibrate), v > 0.5f);
+  if (port == QT_PORT_CALIBRATE || port == QT_PORT_INPUT_DBU || port == QT_PORT_OUTPUT_MODE)
+    qg_gui_show_levels(g);
   g->updating--;
 }
 

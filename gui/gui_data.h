@@ -42,6 +42,9 @@ typedef struct {
   bool slimmable; /**< more than one size: the Slim slider shows */
   int n_slim;
   qg_slim_step slim[QG_GUI_MAX_SLIM];
+  /** What the levels work from (modelInfo); has_* false when absent. */
+  bool has_input_level_dbu, has_output_level_dbu, has_loudness, loudness_measured;
+  double input_level_dbu, output_level_dbu, loudness;
 
   char error[512];
   bool have_error;

@@ -6,7 +6,9 @@
   bar under them.
 */
 #include "gui_internal.h"
+#include "recent_models.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -131,6 +133,125 @@ void qg_gui_show_info(qg_gui *g)
   g->updating--;
 }
 
+static void on_prev(GtkButton *b, gpointer user)
+{
+  (void)b;
+  qg_gui *g = user;
+  qg_gui_write_atom(g, qg_proto_model_step(&g->proto, g->msg, sizeof g->msg, -1));
+}
+
+static void on_next(GtkButton *b, gpointer user)
+{
+  (void)b;
+  qg_gui *g = user;
+  qg_gui_write_atom(g, qg_proto_model_step(&g->proto, g->msg, sizeof g->msg, 1));
+}
+
+static void on_ab(GtkButton *b, gpointer user)
+{
+  (void)b;
+  qg_gui *g = user;
+  qg_gui_write_atom(g, qg_proto_model_ab(&g->proto, g->msg, sizeof g->msg));
+}
+
+static void on_recent(GtkComboBox *c, gpointer user)
+{
+  qg_gui *g = user;
+  const char *path = gtk_combo_box_get_active_id(c);
+  if (g->updating || !path || !path[0])
+    return;
+  char chosen[4096];
+  snprintf(chosen, sizeof chosen, "%s", path);
+  g->updating++;
+  gtk_combo_box_set_active(c, 0); /* back to "Recent" */
+  g->updating--;
+  qg_gui_load_model(g, chosen);
+}
+
+void qg_gui_show_recent(qg_gui *g)
+{
+  if (g->widgets_gone || !g->recent_combo)
+    return;
+  GtkRecentManager *mgr = gtk_recent_manager_get_default();
+  const char *current = g->data.have_info ? g->data.model_path : NULL;
+  if (current && current[0] == '/' && strcmp(g->played[0], current)) {
+    gchar *uri = g_filename_to_uri(current, NULL, NULL);
+    if (uri)
+      gtk_recent_manager_add_item(mgr, uri);
+    g_free(uri);
+    /** The manager saves and reloads its list later (at idle): what this
+        window played is kept here too, newest first, so the list is right
+        at once. */
+    memmove(g->played[1], g->played[0], sizeof g->played - sizeof g->played[0]);
+    snprintf(g->played[0], sizeof g->played[0], "%s", current);
+  }
+  GList *items = gtk_recent_manager_get_items(mgr);
+  int n = (int)g_list_length(items) + QG_RECENT_MAX, i = 0;
+  char **paths = g_new0(char *, n);
+  long *times = g_new0(long, n);
+  for (int j = 0; j < QG_RECENT_MAX; ++j, ++i) {
+    paths[i] = g->played[j][0] ? g_strdup(g->played[j]) : NULL;
+    times[i] = LONG_MAX - j; /* newer than anything the manager had */
+  }
+  for (GList *l = items; l; l = l->next, ++i) {
+    GtkRecentInfo *info = l->data;
+    paths[i] = g_filename_from_uri(gtk_recent_info_get_uri(info), NULL, NULL);
+    times[i] = (long)gtk_recent_info_get_modified(info);
+  }
+  const char *pick[QG_RECENT_MAX];
+  int k = qg_recent_pick((const char *const *)paths, times, n, current, pick, QG_RECENT_MAX);
+  g->updating++;
+  GtkComboBoxText *c = GTK_COMBO_BOX_TEXT(g->recent_combo);
+  gtk_combo_box_text_remove_all(c);
+  gtk_combo_box_text_append(c, "", k ? "Recent" : "Recent (none yet)");
+  for (int j = 0; j < k; ++j) {
+    const char *slash = strrchr(pick[j], '/');
+    gtk_combo_box_text_append(c, pick[j], slash ? slash + 1 : pick[j]);
+  }
+  gtk_combo_box_set_active(GTK_COMBO_BOX(c), 0);
+  g->updating--;
+  for (i = 0; i < n; ++i)
+    g_free(paths[i]);
+  g_free(paths);
+  g_free(times);
+  g_list_free_full(items, (GDestroyNotify)gtk_recent_info_unref);
+}
+
+/** Previous / next model of the folder and A/B, with their keys (Alt+P,
+    Alt+N, Alt+A): the plugin lists the folder and loads in its worker. */
+static GtkWidget *browse_buttons(qg_gui *g)
+{
+  static const struct {
+    const char *label, *tip;
+    void (*fn)(GtkButton *, gpointer);
+  } bt[] = {
+      {"◀ _Prev",
+       "The previous model file in this model's folder (Alt+P); files that do not "
+       "load are skipped and named.",
+       on_prev},
+      {"_Next ▶", "The next model file in this model's folder (Alt+N), wrapping around.", on_next},
+      {"_A/B", "Back to the model that played before this one (Alt+A), crossfaded.", on_ab},
+  };
+  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_style_context_add_class(gtk_widget_get_style_context(box), "linked");
+  gtk_widget_set_valign(box, GTK_ALIGN_CENTER);
+  for (int i = 0; i < 3; ++i) {
+    GtkWidget *b = gtk_button_new_with_mnemonic(bt[i].label);
+    gtk_widget_set_tooltip_text(b, bt[i].tip);
+    g_signal_connect(b, "clicked", G_CALLBACK(bt[i].fn), g);
+    gtk_box_pack_start(GTK_BOX(box), b, FALSE, FALSE, 0);
+  }
+  /** The recently played model files (the desktop's recent list, where
+      every model that plays is recorded): choosing one loads it. */
+  g->recent_combo = gtk_combo_box_text_new();
+  gtk_widget_set_tooltip_text(g->recent_combo, "Model files played recently, newest first.");
+  gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(g->recent_combo), "", "Recent");
+  gtk_combo_box_set_active(GTK_COMBO_BOX(g->recent_combo), 0);
+  g_signal_connect(g->recent_combo, "changed", G_CALLBACK(on_recent), g);
+  gtk_box_pack_start(GTK_BOX(box), g->recent_combo, FALSE, FALSE, 6);
+  return box;
+}
+
 GtkWidget *qg_gui_build_header(qg_gui *g)
 {
   GtkWidget *h = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 14);
@@ -151,6 +272,7 @@ GtkWidget *qg_gui_build_header(qg_gui *g)
   gtk_widget_set_valign(load, GTK_ALIGN_CENTER);
   g_signal_connect(load, "clicked", G_CALLBACK(on_load), g);
   gtk_box_pack_start(GTK_BOX(h), load, FALSE, FALSE, 10);
+  gtk_box_pack_start(GTK_BOX(h), browse_buttons(g), FALSE, FALSE, 0);
 
   GtkWidget *info = gtk_box_new(GTK_ORIENTATION_VERTICAL, 1);
   g->model_name = gtk_label_new("No model");

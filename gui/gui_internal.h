@@ -12,6 +12,7 @@
 #include "gui_window.h"
 
 #include "gui_data.h"
+#include "recent_models.h"
 #include "model_status.h"
 #include "protocol.h"
 #include "quantone_ports.h"
@@ -53,6 +54,10 @@ struct qg_gui {
   GtkWidget *act_cost; /**< what the chosen activations cost, under their buttons */
   /** The Slim section: shown only while a slimmable model plays. */
   GtkWidget *slim_box, *slim_text;
+  /** Input calibration's switch and what the levels do for this model. */
+  GtkWidget *calibrate, *levels_text;
+  GtkWidget *recent_combo;          /**< recently played model files (gui_header.c) */
+  char played[QG_RECENT_MAX][4096]; /**< models this window saw play, newest first */
   GtkWidget *view[V_COUNT];
   bool dirty[V_COUNT];
   guint timer;
@@ -85,6 +90,8 @@ void qg_gui_show_error(qg_gui *g);
 void qg_gui_show_info(qg_gui *g);
 /** Ask the plugin to load path, as the file dialog does. */
 void qg_gui_load_model(qg_gui *g, const char *path);
+/** Record the playing model as recently used and refill the Recent list. */
+void qg_gui_show_recent(qg_gui *g);
 
 /* gui_controls.c: precision and scheme (segmented buttons), the controls column */
 GtkWidget *qg_gui_segmented(qg_gui *g, uint32_t port, int n, const float *values,
@@ -99,6 +106,8 @@ void qg_gui_show_slim(qg_gui *g);
 /* gui_levels.c: monitor, error gain and levels, bypass */
 void qg_gui_pack_monitor_levels(qg_gui *g, GtkWidget *column);
 GtkWidget *qg_gui_build_bypass(qg_gui *g);
+/** Say what calibration and the output mode do for the playing model. */
+void qg_gui_show_levels(qg_gui *g);
 
 /* gui_views.c: the views grid and the histogram layer chooser */
 GtkWidget *qg_gui_build_views(qg_gui *g);

@@ -2,9 +2,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
   Monitor (what the player hears: quantized, reference or error), the
-  error gain and input / output levels as dB scales, and bypass.
+  error gain and input / output levels as dB scales, input calibration and
+  the output mode (with why they do nothing for a model without the
+  metadata they need), and bypass.
 */
 #include "gui_internal.h"
+#include "levels_status.h"
 
 /* ---- Scales and bypass ---------------------------------------------------------- */
 
@@ -38,6 +41,80 @@ static GtkWidget *db_scale(qg_gui *g, uint32_t port, double lo, double hi, doubl
   g_signal_connect(s, "value-changed", G_CALLBACK(on_scale), g);
   g->scale[port] = s;
   return s;
+}
+
+static gchar *format_dbu(GtkScale *s, gdouble v, gpointer user)
+{
+  (void)s;
+  (void)user;
+  return g_strdup_printf("%+.1f dBu", v);
+}
+
+static void on_calibrate(GtkToggleButton *b, gpointer user)
+{
+  qg_gui *g = user;
+  if (!g->updating)
+    qg_gui_write_float(g, QT_PORT_CALIBRATE, gtk_toggle_button_get_active(b) ? 1.0f : 0.0f);
+}
+
+void qg_gui_show_levels(qg_gui *g)
+{
+  if (g->widgets_gone || !g->levels_text)
+    return;
+  char buf[400];
+  qg_levels_describe(&g->data, buf, sizeof buf);
+  gtk_label_set_text(GTK_LABEL(g->levels_text), buf);
+}
+
+/** The interface level, the calibration switch, the output mode and what
+    they do for this model. */
+static void pack_calibration(qg_gui *g, GtkWidget *c, GtkWidget *grid, int row)
+{
+  const qt_port_info *dbu = qt_port_info_get(QT_PORT_INPUT_DBU);
+  g->calibrate = gtk_check_button_new_with_mnemonic("_Calibrate input");
+  gtk_widget_set_tooltip_text(g->calibrate, qt_port_info_get(QT_PORT_CALIBRATE)->comment);
+  gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(g->calibrate),
+                               qt_port_info_get(QT_PORT_CALIBRATE)->def > 0.5f);
+  g_signal_connect(g->calibrate, "toggled", G_CALLBACK(on_calibrate), g);
+  GtkWidget *s = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, dbu->min, dbu->max, 0.5);
+  gtk_range_set_value(GTK_RANGE(s), dbu->def);
+  gtk_scale_set_value_pos(GTK_SCALE(s), GTK_POS_RIGHT);
+  gtk_scale_add_mark(GTK_SCALE(s), dbu->def, GTK_POS_BOTTOM, NULL);
+  gtk_widget_set_tooltip_text(s, dbu->comment);
+  gtk_widget_set_hexpand(s, TRUE);
+  g_signal_connect(s, "format-value", G_CALLBACK(format_dbu), NULL);
+  g_signal_connect(s, "value-changed", G_CALLBACK(on_scale), g);
+  g->scale[QT_PORT_INPUT_DBU] = s;
+  GtkWidget *l = gtk_label_new("Interface");
+  gtk_widget_set_halign(l, GTK_ALIGN_START);
+  gtk_widget_set_tooltip_text(l, dbu->comment);
+  gtk_grid_attach(GTK_GRID(grid), l, 0, row, 1, 1);
+  gtk_grid_attach(GTK_GRID(grid), s, 1, row, 1, 1);
+  gtk_box_pack_start(GTK_BOX(c), grid, FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), g->calibrate, FALSE, FALSE, 0);
+
+  /** Values and labels from the port table's scale points. */
+  const qt_port_info *om = qt_port_info_get(QT_PORT_OUTPUT_MODE);
+  float values[3];
+  const char *labels[3];
+  static const char *const tips[3] = {
+      "The model's output as it is.",
+      "Every model at -18 dB loudness: from the file's loudness, or measured once on the "
+      "built-in guitar clip. Quantized settings keep the float model's gain.",
+      "The capture's output level (output_level_dbu) on your interface's scale."};
+  for (int i = 0; i < 3 && i < om->n_points; ++i) {
+    values[i] = om->points[i].value;
+    labels[i] = om->points[i].label;
+  }
+  gtk_box_pack_start(GTK_BOX(c),
+                     qg_gui_segmented(g, QT_PORT_OUTPUT_MODE, 3, values, labels, tips, NULL), FALSE,
+                     FALSE, 0);
+  g->levels_text = gtk_label_new("");
+  gtk_widget_set_halign(g->levels_text, GTK_ALIGN_START);
+  gtk_label_set_line_wrap(GTK_LABEL(g->levels_text), TRUE);
+  gtk_label_set_xalign(GTK_LABEL(g->levels_text), 0.0f);
+  gtk_style_context_add_class(gtk_widget_get_style_context(g->levels_text), "dim-label");
+  gtk_box_pack_start(GTK_BOX(c), g->levels_text, FALSE, FALSE, 0);
 }
 
 static void on_bypass(GtkToggleButton *b, gpointer user)
@@ -84,7 +161,7 @@ void qg_gui_pack_monitor_levels(qg_gui *g, GtkWidget *c)
                     1);
   }
   gtk_box_pack_start(GTK_BOX(c), qg_gui_section("LEVELS"), FALSE, FALSE, 0);
-  gtk_box_pack_start(GTK_BOX(c), grid, FALSE, FALSE, 0);
+  pack_calibration(g, c, grid, 3);
 }
 
 GtkWidget *qg_gui_build_bypass(qg_gui *g)

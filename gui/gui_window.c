@@ -37,6 +37,8 @@ void qg_gui_write_float(qg_gui *g, uint32_t port, float v)
   g->data.port[port] = v;
   g->data.port_known[port] = true;
   g->write(g->controller, port, sizeof v, 0, &v);
+  if (port == QT_PORT_CALIBRATE || port == QT_PORT_INPUT_DBU || port == QT_PORT_OUTPUT_MODE)
+    qg_gui_show_levels(g);
   qg_hook_log(g, "quantone-gui: wrote port %u = %g at %.3f\n", port, v, qg_gui_now_s());
 }
 
@@ -236,6 +238,8 @@ void qg_gui_port_event(qg_gui *g, uint32_t port, uint32_t size, uint32_t format,
   if (chg & QG_CHG_INFO) {
     qg_model_status_on_info(&g->model_status, d->model_path);
     qg_gui_show_slim(g);
+    qg_gui_show_levels(g);
+    qg_gui_show_recent(g);
   }
   if (chg & (QG_CHG_PATH | QG_CHG_INFO)) {
     qg_gui_show_info(g);

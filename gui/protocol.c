@@ -113,13 +113,16 @@ static unsigned on_info(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data
 {
   const LV2_Atom *path = NULL, *name = NULL, *arch = NULL, *mrate = NULL, *hrate = NULL, *rs = NULL,
                  *lat = NULL, *wc = NULL, *wb32 = NULL, *wb = NULL, *var = NULL, *lin = NULL,
-                 *slimmable = NULL, *steps = NULL;
+                 *slimmable = NULL, *steps = NULL, *in_dbu = NULL, *out_dbu = NULL, *loud = NULL,
+                 *loud_measured = NULL;
   lv2_atom_object_get(o, p->uris.qt_path, &path, p->uris.qt_name, &name, p->uris.qt_architecture,
                       &arch, p->uris.qt_modelRate, &mrate, p->uris.qt_hostRate, &hrate,
                       p->uris.qt_resampling, &rs, p->uris.qt_latency, &lat, p->uris.qt_weightCount,
                       &wc, p->uris.qt_weightBytesFp32, &wb32, p->uris.qt_weightBytes, &wb,
                       p->uris.qt_variant, &var, p->uris.qt_linearNames, &lin, p->uris.qt_slimmable,
-                      &slimmable, p->uris.qt_slimSteps, &steps, 0);
+                      &slimmable, p->uris.qt_slimSteps, &steps, p->uris.qt_inputLevelDbu, &in_dbu,
+                      p->uris.qt_outputLevelDbu, &out_dbu, p->uris.qt_loudness, &loud,
+                      p->uris.qt_loudnessMeasured, &loud_measured, 0);
   double x;
   get_str(p, path, d->model_path, sizeof d->model_path);
   d->model_name[0] = d->architecture[0] = d->variant[0] = '\0';
@@ -144,6 +147,12 @@ static unsigned on_info(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data
   /** A plugin without slim (or a malformed list) is a model of one size. */
   d->n_slim = get_slim_steps(p, steps, d->slim, QG_GUI_MAX_SLIM);
   d->slimmable = get_num(p, slimmable, &x) && x != 0 && d->n_slim > 1;
+  /** Absent keys mean the model lacks the field: never keep a previous
+      model's. */
+  d->has_input_level_dbu = get_num(p, in_dbu, &d->input_level_dbu);
+  d->has_output_level_dbu = get_num(p, out_dbu, &d->output_level_dbu);
+  d->has_loudness = get_num(p, loud, &d->loudness);
+  d->loudness_measured = d->has_loudness && get_num(p, loud_measured, &x) && x != 0;
   d->have_info = true;
   d->cost.valid = true;
   d->cost.weight_bytes_fp32 = (double)d->weight_bytes_fp32;
@@ -320,6 +329,16 @@ static uint32_t set_int32(qg_proto *p, void *buf, uint32_t cap, LV2_URID key, LV
 uint32_t qg_proto_set_hist_layer(qg_proto *p, void *buf, uint32_t cap, int layer)
 {
   return set_int32(p, buf, cap, p->uris.qt_histogramLayer, p->uris.atom_Int, layer);
+}
+
+uint32_t qg_proto_model_step(qg_proto *p, void *buf, uint32_t cap, int step)
+{
+  return set_int32(p, buf, cap, p->uris.qt_modelStep, p->uris.atom_Int, step < 0 ? -1 : 1);
+}
+
+uint32_t qg_proto_model_ab(qg_proto *p, void *buf, uint32_t cap)
+{
+  return set_int32(p, buf, cap, p->uris.qt_modelAB, p->uris.atom_Bool, 1);
 }
 
 uint32_t qg_proto_alive(qg_proto *p, void *buf, uint32_t cap, bool alive)

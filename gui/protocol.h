@@ -42,6 +42,10 @@ unsigned qg_proto_decode(const qg_proto *p, const LV2_Atom *atom, uint32_t size,
 uint32_t qg_proto_get(qg_proto *p, void *buf, uint32_t cap);
 uint32_t qg_proto_set_model(qg_proto *p, void *buf, uint32_t cap, const char *path);
 uint32_t qg_proto_set_hist_layer(qg_proto *p, void *buf, uint32_t cap, int layer);
+/** patch:Set qt:modelStep: +1 the next, -1 the previous model file of the folder. */
+uint32_t qg_proto_model_step(qg_proto *p, void *buf, uint32_t cap, int step);
+/** patch:Set qt:modelAB true: back to the model that played before. */
+uint32_t qg_proto_model_ab(qg_proto *p, void *buf, uint32_t cap);
 /** patch:Set qt:uiAlive: true = keep streaming to me, false = I am gone. */
 uint32_t qg_proto_alive(qg_proto *p, void *buf, uint32_t cap, bool alive);
 /** The keep-alive's pacing, driven by the window's redraw timer: call it on

@@ -58,6 +58,7 @@ static struct {
   LV2_URID patch_Set, patch_Get, patch_property, patch_value;
   LV2_URID qt_model, qt_error, qt_message, qt_modelInfo, qt_frames, qt_layerSqnr, qt_histogram,
       qt_histogramLayer, qt_resampling, qt_latency, qt_counts, qt_values, qt_variant, qt_uiAlive;
+  LV2_URID qt_modelStep, qt_modelAB;
   LV2_URID bufsz_max, bufsz_nominal, param_sampleRate;
 } U;
 
@@ -109,6 +110,8 @@ void qh_world_init(LilvWorld *world)
   U.patch_property = map_uri(NULL, LV2_PATCH__property);
   U.patch_value = map_uri(NULL, LV2_PATCH__value);
   U.qt_model = map_uri(NULL, QUANTONE__model);
+  U.qt_modelStep = map_uri(NULL, QUANTONE__modelStep);
+  U.qt_modelAB = map_uri(NULL, QUANTONE__modelAB);
   U.qt_error = map_uri(NULL, QUANTONE__error);
   U.qt_message = map_uri(NULL, QUANTONE__message);
   U.qt_modelInfo = map_uri(NULL, QUANTONE__modelInfo);
@@ -292,6 +295,10 @@ qhost *qh_new_opts(const LilvPlugin *p, double rate, const qh_opts *o)
   lilv_plugin_get_port_ranges_float(p, mins, maxs, defs);
   for (int i = 0; i < QT_PORT_COUNT; ++i)
     h->ctl[i] = defs[i] == defs[i] ? defs[i] : 0.0f;
+  /** The tests compare the plugin with the engine sample for sample: the
+      model's own output, not the Normalized default's gain. A program
+      that wants a mode sets the port (quantone-render --output-mode). */
+  h->ctl[QT_PORT_OUTPUT_MODE] = (float)QT_OUTPUT_RAW;
   lilv_instance_connect_port(h->inst, QT_PORT_IN, h->in);
   lilv_instance_connect_port(h->inst, QT_PORT_OUT, h->out);
   lilv_instance_connect_port(h->inst, QT_PORT_CONTROL, h->control);
@@ -384,6 +391,16 @@ void qh_set_hist_layer(qhost *h, int layer)
 void qh_ui_alive(qhost *h, bool alive)
 {
   set_int32_arg a = {U.qt_uiAlive, U.atom_Bool, alive ? 1 : 0};
+  append(h, build_set_int32, &a);
+}
+void qh_step_model(qhost *h, int step)
+{
+  set_int32_arg a = {U.qt_modelStep, U.atom_Int, step};
+  append(h, build_set_int32, &a);
+}
+void qh_ab_model(qhost *h)
+{
+  set_int32_arg a = {U.qt_modelAB, U.atom_Bool, 1};
   append(h, build_set_int32, &a);
 }
 void qh_get(qhost *h) { append(h, build_get, NULL); }

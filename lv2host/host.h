@@ -109,6 +109,10 @@ void qh_settle(qhost *h);
 void qh_set_model(qhost *h, const char *path);
 void qh_set_hist_layer(qhost *h, int layer);
 void qh_get(qhost *h);
+/** patch:Set qt:modelStep (+1 next, -1 previous file of the model's folder). */
+void qh_step_model(qhost *h, int step);
+/** patch:Set qt:modelAB true: back to the model that played before. */
+void qh_ab_model(qhost *h);
 /** patch:Set qt:uiAlive true / false on the control port (next run). */
 void qh_ui_alive(qhost *h, bool alive);
 

@@ -51,6 +51,12 @@ static void on_object(qt_plugin *self, const LV2_Atom_Object *obj)
       }
       const char *path = (const char *)LV2_ATOM_BODY_CONST(value);
       qt_request_load(self, path, (uint32_t)strnlen(path, value->size));
+    } else if (key == u->qt_modelStep && value->type == u->atom_Int) {
+      qt_request_model_step(self, ((const LV2_Atom_Int *)value)->body);
+    } else if (key == u->qt_modelAB &&
+               (value->type == u->atom_Bool || value->type == u->atom_Int)) {
+      if (((const LV2_Atom_Int *)value)->body != 0)
+        qt_request_model_ab(self);
     } else if (key == u->qt_histogramLayer && value->type == u->atom_Int) {
       self->hist_layer = ((const LV2_Atom_Int *)value)->body;
       self->hist_requested = true;
@@ -189,6 +195,23 @@ static bool send_info(qt_plugin *self)
     lv2_atom_forge_pop(f, &one);
   }
   lv2_atom_forge_pop(f, &tup);
+  /** What the levels work from, so the GUI can say why a control does
+      nothing for this model. */
+  const qm_metadata *meta = &d->meta;
+  if (meta->has_input_level) {
+    lv2_atom_forge_key(f, u->qt_inputLevelDbu);
+    lv2_atom_forge_double(f, meta->input_level_dbu);
+  }
+  if (meta->has_output_level) {
+    lv2_atom_forge_key(f, u->qt_outputLevelDbu);
+    lv2_atom_forge_double(f, meta->output_level_dbu);
+  }
+  if (meta->has_loudness || M->has_measured_loudness) {
+    lv2_atom_forge_key(f, u->qt_loudness);
+    lv2_atom_forge_double(f, meta->has_loudness ? meta->loudness : M->measured_loudness_db);
+    lv2_atom_forge_key(f, u->qt_loudnessMeasured);
+    lv2_atom_forge_bool(f, !meta->has_loudness);
+  }
   lv2_atom_forge_pop(f, &fr);
   return true;
 }

@@ -172,8 +172,14 @@ static void read_controls(qt_plugin *self)
   self->want_slim = control(self, QT_PORT_SLIM);
   qt_monitor_set(&self->monitor, (int)lrintf(control(self, QT_PORT_MONITOR)),
                  control(self, QT_PORT_ERROR_GAIN));
-  qt_gain_set_db(&self->in_gain, control(self, QT_PORT_INPUT_LEVEL));
-  qt_gain_set_db(&self->out_gain, control(self, QT_PORT_OUTPUT_LEVEL));
+  /** The playing model's calibration and output mode join the levels,
+      so a model load or a mode change glides like a level change. */
+  qt_model_gains mg;
+  qt_model_gains_get(self->model, control(self, QT_PORT_CALIBRATE) > 0.5f,
+                     control(self, QT_PORT_INPUT_DBU),
+                     (int)lrintf(control(self, QT_PORT_OUTPUT_MODE)), &mg);
+  qt_gain_set_db(&self->in_gain, control(self, QT_PORT_INPUT_LEVEL) + mg.input_db);
+  qt_gain_set_db(&self->out_gain, control(self, QT_PORT_OUTPUT_LEVEL) + mg.output_db);
   qt_gain_set_lin(&self->wet, control(self, QT_PORT_ENABLED) > 0.5f ? 1.0f : 0.0f);
   /** The reference runs whenever its output is used: measured (the ESR
       port is connected, or a UI may be listening on notify) or heard. */

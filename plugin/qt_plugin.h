@@ -125,6 +125,11 @@ typedef struct qt_slot {
       reference plays. */
   int n_steps, full_step;
   qm_slim_step steps[QT_SLIM_MAX];
+  /** The float model's loudness measured in the worker when the file has
+      none (models/loudness.h): what Normalized plays every variant and
+      size of this file at, so their error is heard, not normalised away. */
+  bool has_measured_loudness;
+  double measured_loudness_db;
 
   /* Run-time: owned by the audio thread once delivered. */
   qm_model *ref;               /**< float reference */
@@ -187,6 +192,19 @@ void qt_gain_apply(qt_gain *g, const float *in, float *out, int n);
 /** out = dry + g * (wet - dry), g the smoothed value (bypass crossfade). */
 void qt_gain_mix(qt_gain *g, const float *dry, const float *wet, float *out, int n);
 
+/* ---- Calibration and output mode (calibration.c) ------------------------- */
+
+/** The gains, dB, that the input calibration and the output mode add for
+    model M (NULL: none) under the controls; *_applies false when the model
+    lacks what the control needs (the gain is then 0). Real-time safe. */
+typedef struct {
+  float input_db, output_db;
+  bool input_applies, output_applies;
+} qt_model_gains;
+
+void qt_model_gains_get(const qt_slot *M, bool calibrate_input, float interface_dbu,
+                        int output_mode, qt_model_gains *g);
+
 /* ---- Resampling (resample.c) --------------------------------------------- */
 
 /** NULL with a message when the ratio is out of range or SRC fails. mcap
@@ -217,6 +235,7 @@ typedef struct {
   const qt_variant *var; /**< HIST: weights to show (NULL: the reference) */
   int32_t slim_step;     /**< VARIANT: the size to build (an index into the slot's steps) */
   float slim;            /**< LOAD: the slim control when it was scheduled */
+  int32_t step;          /**< LOAD: 0 the path itself, +-1 the next / previous file of its folder */
   void *ptr;             /**< FREE */
   int32_t linear;        /**< HIST */
 } qt_job;
@@ -310,6 +329,11 @@ typedef struct qt_plugin {
   bool load_pending; /**< load_req holds a request not yet scheduled */
   unsigned load_gen;
   qt_seqstr load_req;
+  int load_step; /**< of the waiting request: 0, or +-1 from load_req's file (model browsing) */
+  /** The model that played before the current one (A/B), "" for none:
+      copied in the audio thread at a model switch (no allocation). */
+  char prev_path[QT_PATH_MAX];
+  uint32_t prev_len;
   bool have_failed;
   qm_setting failed; /**< last setting the worker refused */
   int failed_step;   /**< ... at this slim step */
@@ -368,6 +392,10 @@ bool qt_schedule(qt_plugin *self, const qt_job *job, uint32_t size);
 /** Loads a file and builds its variant of `set` at the size `slim` picks. */
 qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, float slim,
                       bool analyze, char *err, size_t errlen);
+/** browse.c: the next (step > 0) or previous model file of path's folder
+    that loads; err says which were skipped. NULL when none loads. */
+qt_slot *qt_slot_load_step(qt_plugin *self, const char *path, int step, const qm_setting *set,
+                           float slim, bool analyze, char *err, size_t errlen);
 qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_step, bool analyze,
                              char *err, size_t errlen);
 /** The step of M that slim value s plays (real-time safe: a short scan). */
@@ -393,6 +421,10 @@ void qt_bgworker_set_sync(qt_bgworker *w, bool sync);
 /* switching.c */
 void qt_request_variant(qt_plugin *self);
 void qt_request_load(qt_plugin *self, const char *path, uint32_t len);
+/** The next (+1) or previous (-1) model file in the playing model's folder. */
+void qt_request_model_step(qt_plugin *self, int step);
+/** The model that played before the current one. */
+void qt_request_model_ab(qt_plugin *self);
 /** Schedule the pending load if none is in flight (retried every run()). */
 void qt_kick_load(qt_plugin *self);
 void qt_request_hist(qt_plugin *self);

@@ -33,6 +33,14 @@
   - patch:Set { patch:property qt:histogramLayer, patch:value atom:Int }
       choose the weight matrix (index into modelInfo's qt:linearNames) whose
       histogram the plugin sends.
+  - patch:Set { patch:property qt:modelStep, patch:value atom:Int }
+      +1: the next model file in the playing model's folder, -1: the
+      previous one (.nam, .json, .aidax by name, wrapping around). Files
+      that do not load are skipped and named in a qt:error; the switch
+      crossfades like any load. Listing and loading are the worker's.
+  - patch:Set { patch:property qt:modelAB, patch:value atom:Bool true }
+      A/B: load the model that played before the current one (two in a row
+      come back), with the same crossfade.
   - patch:Get { } (or with patch:property qt:model)
       ask for everything: patch:Set model, modelInfo, layerSqnr, histogram
       (the last two while a UI is alive, see qt:uiAlive).
@@ -68,7 +76,11 @@
       qt:slimSteps atom:Tuple of atom:Tuple { atom:Double lo, atom:Double hi,
         atom:String label, atom:Long weights, atom:Double MACs per sample },
         ascending: the slim values in [lo, hi) play that size (the last
-        step also at 1.0); one step for a plain model }
+        step also at 1.0); one step for a plain model,
+      qt:inputLevelDbu atom:Double, qt:outputLevelDbu atom:Double (the
+        file's metadata; each absent when the file has none),
+      qt:loudness atom:Double (dB: the file's, else the measured one;
+        absent when neither), qt:loudnessMeasured atom:Bool }
   - qt:error { qt:message atom:String }   a problem the player must see
       (unreadable model file, unsupported sample rate ratio, a scheme the
       quantizer refuses ...). Also written to the host log (not from run()).
@@ -113,6 +125,12 @@
 #define QUANTONE__linearNames QUANTONE_NS "linearNames"
 #define QUANTONE__slimmable QUANTONE_NS "slimmable"
 #define QUANTONE__slimSteps QUANTONE_NS "slimSteps"
+#define QUANTONE__inputLevelDbu QUANTONE_NS "inputLevelDbu"
+#define QUANTONE__modelStep QUANTONE_NS "modelStep"
+#define QUANTONE__modelAB QUANTONE_NS "modelAB"
+#define QUANTONE__outputLevelDbu QUANTONE_NS "outputLevelDbu"
+#define QUANTONE__loudness QUANTONE_NS "loudness"
+#define QUANTONE__loudnessMeasured QUANTONE_NS "loudnessMeasured"
 #define QUANTONE__message QUANTONE_NS "message"
 #define QUANTONE__sampleRate QUANTONE_NS "sampleRate"
 #define QUANTONE__reference QUANTONE_NS "reference"
@@ -160,6 +178,9 @@ typedef enum {
   QT_PORT_WEIGHT_BYTES, /**< out: weight memory of the active variant */
   QT_PORT_LATENCY,      /**< out: lv2:latency in frames */
   QT_PORT_SLIM,         /**< size of a slimmable model, 0..1 (1 = full); modelInfo's steps */
+  QT_PORT_INPUT_DBU,    /**< the interface's level at 0 dBFS, dBu (input calibration) */
+  QT_PORT_CALIBRATE,    /**< toggle: input gain from the model's input_level_dbu */
+  QT_PORT_OUTPUT_MODE,  /**< qt_output_mode (models/loudness.h qm_output_mode) */
   QT_PORT_COUNT
 } qt_port_index;
 
@@ -253,6 +274,7 @@ static inline const qt_port_info *qt_port_info_get(int index)
       {0, "Per tensor"}, {1, "Per channel"}, {2, "Per group of 32"}};
   static const qt_scale_point activations[] = {
       {0, "Float (weight-only, FP32 CPU)"}, {1, "Int8 dynamic (less CPU)"}, {2, "Int8 calibrated"}};
+  static const qt_scale_point output_mode[] = {{0, "Raw"}, {1, "Normalized"}, {2, "Calibrated"}};
   static const qt_scale_point monitor[] = {{0, "Quantized"}, {1, "Reference"}, {2, "Error"}};
   static const qt_port_info table[QT_PORT_COUNT] = {
       [QT_PORT_IN] = {.symbol = "in", .kind = QT_KIND_AUDIO_IN, .name = "In"},
@@ -439,6 +461,46 @@ static inline const qt_port_info *qt_port_info_get(int index)
                                    "Other models ignore it.",
                         .group = "quantization",
                         .props = QT_P_OPT},
+      /** dBu is no lv2 unit: the name says it (QT_UNIT_* are lv2 units only). */
+      [QT_PORT_INPUT_DBU] = {.symbol = "input_dbu",
+                             .kind = QT_KIND_CONTROL_IN,
+                             .min = -20,
+                             .max = 30,
+                             .def = 12,
+                             .name = "Interface level dBu",
+                             .comment = "The level in dBu that reads 0 dBFS on your audio "
+                                        "interface's input (12 dBu as NAM's plugin assumes). "
+                                        "Calibrate input and Calibrated output use it.",
+                             .group = "levels",
+                             .props = QT_P_OPT},
+      [QT_PORT_CALIBRATE] = {.symbol = "calibrate_input",
+                             .kind = QT_KIND_CONTROL_IN,
+                             .min = 0,
+                             .max = 1,
+                             .def = 0,
+                             .name = "Calibrate input",
+                             .comment = "Gain the input by the interface level minus the "
+                                        "model's input_level_dbu, so the capture hears "
+                                        "the level it was made at. Models without "
+                                        "input_level_dbu are not changed.",
+                             .group = "levels",
+                             .props = QT_P_TOG | QT_P_OPT},
+      [QT_PORT_OUTPUT_MODE] = {.symbol = "output_mode",
+                               .kind = QT_KIND_CONTROL_IN,
+                               .min = 0,
+                               .max = 2,
+                               .def = 1,
+                               .name = "Output mode",
+                               .comment = "Raw: the model's output. Normalized: moved to "
+                                          "-18 dB loudness, from the file's loudness or, "
+                                          "without one, its RMS measured on the built-in "
+                                          "guitar clip. Calibrated: the model's "
+                                          "output_level_dbu on the interface level's scale "
+                                          "(raw without it). Quantized and smaller sizes "
+                                          "keep the float model's gain.",
+                               .group = "levels",
+                               .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
+                               .points = QT_POINTS_(output_mode)},
   };
 #undef QT_POINTS_
   return index >= 0 && index < QT_PORT_COUNT ? &table[index] : 0;
@@ -482,5 +544,6 @@ typedef enum { QT_MAPPING_LINEAR = 0, QT_MAPPING_POW2, QT_MAPPING_KMEANS } qt_ma
 typedef enum { QT_GRAN_TENSOR = 0, QT_GRAN_CHANNEL, QT_GRAN_GROUP } qt_granularity;
 typedef enum { QT_ACT_FLOAT = 0, QT_ACT_DYNAMIC, QT_ACT_STATIC } qt_activations;
 typedef enum { QT_MONITOR_QUANTIZED = 0, QT_MONITOR_REFERENCE, QT_MONITOR_ERROR } qt_monitor;
+typedef enum { QT_OUTPUT_RAW = 0, QT_OUTPUT_NORMALIZED, QT_OUTPUT_CALIBRATED } qt_output_mode;
 
 #endif

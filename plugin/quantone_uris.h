@@ -71,6 +71,12 @@
   X(qt_linearNames, QUANTONE__linearNames)                                                         \
   X(qt_slimmable, QUANTONE__slimmable)                                                             \
   X(qt_slimSteps, QUANTONE__slimSteps)                                                             \
+  X(qt_modelStep, QUANTONE__modelStep)                                                             \
+  X(qt_modelAB, QUANTONE__modelAB)                                                                 \
+  X(qt_inputLevelDbu, QUANTONE__inputLevelDbu)                                                     \
+  X(qt_outputLevelDbu, QUANTONE__outputLevelDbu)                                                   \
+  X(qt_loudness, QUANTONE__loudness)                                                               \
+  X(qt_loudnessMeasured, QUANTONE__loudnessMeasured)                                               \
   X(qt_message, QUANTONE__message)                                                                 \
   X(qt_sampleRate, QUANTONE__sampleRate)                                                           \
   X(qt_reference, QUANTONE__reference)                                                             \

@@ -141,7 +141,32 @@ void qt_request_variant(qt_plugin *self)
     self->var_inflight = false; /* queue full: ask again next run */
 }
 
+static void request_load(qt_plugin *self, const char *path, uint32_t len, int step);
+
 void qt_request_load(qt_plugin *self, const char *path, uint32_t len)
+{
+  request_load(self, path, len, 0);
+}
+
+void qt_request_model_step(qt_plugin *self, int step)
+{
+  if (!self->model) {
+    qt_set_error(self, "no model plays: nothing to step from");
+    return;
+  }
+  request_load(self, self->model->path, (uint32_t)self->model->path_len, step < 0 ? -1 : 1);
+}
+
+void qt_request_model_ab(qt_plugin *self)
+{
+  if (self->prev_len == 0) {
+    qt_set_error(self, "A/B: no model played before this one");
+    return;
+  }
+  request_load(self, self->prev_path, self->prev_len, 0);
+}
+
+static void request_load(qt_plugin *self, const char *path, uint32_t len, int step)
 {
   if (len == 0) {
     qt_set_error(self, "model path is empty");
@@ -162,6 +187,7 @@ void qt_request_load(qt_plugin *self, const char *path, uint32_t len)
       path from here when it starts, and drops the job unparsed if the
       generation moved on meanwhile. */
   qt_seqstr_write(&self->load_req, path, len, ++self->load_gen);
+  self->load_step = step;
   self->load_pending = true;
   qt_kick_load(self);
 }
@@ -176,6 +202,7 @@ void qt_kick_load(qt_plugin *self)
   job.set = self->want;
   job.slim = self->want_slim;
   job.gen = self->load_gen;
+  job.step = self->load_step;
   self->load_inflight = true;
   self->load_pending = false;
   if (!qt_schedule(self, &job, sizeof job)) {
@@ -291,6 +318,13 @@ void qt_install_model(qt_plugin *self, qt_slot *m, bool fade)
   if (self->model_old) {
     qt_garbage(self, QT_FREE_MODEL, self->model_old);
     self->model_old = NULL;
+  }
+  /** The model being replaced is what A/B comes back to (a reload of the
+      same file keeps the one before). */
+  if (self->model && strcmp(self->model->path, m->path) != 0 &&
+      self->model->path_len < QT_PATH_MAX) {
+    memcpy(self->prev_path, self->model->path, self->model->path_len + 1);
+    self->prev_len = (uint32_t)self->model->path_len;
   }
   if (self->model && fade && self->played) {
     self->model_old = self->model;

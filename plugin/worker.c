@@ -14,6 +14,8 @@
 */
 #include "qt_plugin.h"
 
+#include "loudness.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,6 +255,14 @@ qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, 
     mo->steps[0].hi = 1.0;
   }
   mo->full_step = mo->n_steps - 1;
+  /** Once per file, here in the worker, never in run(): a file without a
+      loudness is measured so Normalized can play it at the level of the
+      others. A model that cannot be measured (silent) plays raw. */
+  if (!d->meta.has_loudness) {
+    char e[QT_MSG_MAX];
+    mo->has_measured_loudness =
+        qm_measure_loudness_db(mo->ref, &mo->measured_loudness_db, e, sizeof e);
+  }
   mo->mcap = QT_HOST_CHUNK;
   if (mo->rate != self->host_rate) {
     char e[256];
@@ -279,6 +289,7 @@ qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, 
   for (int i = 0; i < mo->n_linears; ++i)
     mo->info_bytes += 16 + strlen(qm_model_linear(mo->ref, i)->name);
   mo->info_bytes += 64 + (size_t)mo->n_steps * (96 + sizeof mo->steps[0].label);
+  mo->info_bytes += 4 * 32; /* the levels' keys: input / output dBu, loudness, measured */
   mo->fade_len = (int)lround(QT_FADE_S * mo->rate);
   if (mo->fade_len < 1)
     mo->fade_len = 1;
@@ -411,7 +422,10 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
       r.gen = job->gen;
       return respond(rh, sizeof r, &r);
     }
-    qt_slot *m = qt_slot_load(self, path, &job->set, job->slim, analyze, err, sizeof err);
+    qt_slot *m = job->step
+                     ? qt_slot_load_step(self, path, job->step, &job->set, job->slim, analyze, err,
+                                         sizeof err)
+                     : qt_slot_load(self, path, &job->set, job->slim, analyze, err, sizeof err);
     if (!m) {
       free(path);
       return respond_error(self, respond, rh, false, job->gen, err);
@@ -419,7 +433,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
     if (err[0])
       lv2_log_warning(&self->logger, "Quantone: %s\n", err);
     else
-      lv2_log_note(&self->logger, "Quantone: loaded %s\n", path);
+      lv2_log_note(&self->logger, "Quantone: loaded %s\n", m->path);
     free(path);
     r.type = QT_RESP_MODEL;
     r.gen = job->gen;

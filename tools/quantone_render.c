@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -163,7 +164,20 @@ typedef struct {
   double rate;
   const char *model; /**< NULL: the bundle's default model */
   int block;
+  float output_mode; /**< the output_mode port (Raw unless --output-mode) */
+  float input_dbu;   /**< the input_dbu port; NAN: no input calibration */
 } rs_ctx;
+
+/** The output_mode value whose scale point label is `name` (any case:
+    raw, normalized, calibrated), from the port table; -1 for none. */
+static int output_mode_from_name(const char *name)
+{
+  const qt_port_info *p = qt_port_info_get(QT_PORT_OUTPUT_MODE);
+  for (int i = 0; i < p->n_points; ++i)
+    if (!strcasecmp(name, p->points[i].label))
+      return (int)p->points[i].value;
+  return -1;
+}
 
 /** The plugin's control input named "slim" (the size a slimmable model
     plays at), or -1 when this build has none. */
@@ -203,6 +217,13 @@ static bool render_one(const rs_ctx *c, const qm_setting *s, const float *x, flo
       h->ctl[p] = qt_port_info_get(p)->def;
   qt_setting_to_controls(s, h->ctl);
   h->ctl[QT_PORT_MONITOR] = (float)QT_MONITOR_QUANTIZED;
+  /** Raw unless asked: the report measures the model, and the gain of a
+      mode is the same for every setting of a file (ESR does not move). */
+  h->ctl[QT_PORT_OUTPUT_MODE] = c->output_mode;
+  if (!isnan(c->input_dbu)) {
+    h->ctl[QT_PORT_CALIBRATE] = 1;
+    h->ctl[QT_PORT_INPUT_DBU] = c->input_dbu;
+  }
   const int slim = slim_port();
   if (slim >= 0) {
     h->ctl[slim] = (float)s->slim;
@@ -564,7 +585,7 @@ static void usage(FILE *f)
   fprintf(
       f,
       "Usage: quantone-render --in IN.wav --out-dir DIR [--model FILE] [--settings all|bits|LIST]\n"
-      "                       [--block N] [--bundle DIR]\n"
+      "                       [--block N] [--bundle DIR] [--input-dbu DBU] [--output-mode M]\n"
       "\n"
       "Render IN.wav through the Quantone LV2 plugin (found in LV2_PATH, or the bundle\n"
       "directory given with --bundle) once per setting, and write to DIR:\n"
@@ -587,6 +608,10 @@ static void usage(FILE *f)
       "                 e.g. \"32,8:linear:sym:channel:float,4:kmeans,2:pow2:tensor\"\n"
       "  --block N      frames per run() call, 1..%d (default 256)\n"
       "  --bundle DIR   load quantone.lv2 from DIR instead of searching LV2_PATH\n"
+      "  --input-dbu DBU  calibrate the input: the plugin's calibrate_input on, input_dbu\n"
+      "                 DBU (the interface's dBu at 0 dBFS; NAM's plugin assumes 12)\n"
+      "  --output-mode M  raw (default here: the model's own level), normalized (to\n"
+      "                 -18 dB loudness, the plugin's default) or calibrated\n"
       "\n"
       "esr_db is 10*log10(sum((y - y_fp32)^2) / sum(y_fp32^2)) against the full-size FP32\n"
       "render of the same input (always rendered; null for it), so a smaller size's error\n"
@@ -613,7 +638,8 @@ static int make_dir(const char *d)
 int main(int argc, char **argv)
 {
   const char *in = NULL, *out_dir = NULL, *model = NULL, *spec = "bits", *bundle = NULL;
-  int block = 256;
+  int block = 256, output_mode = QT_OUTPUT_RAW;
+  float input_dbu = NAN;
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -637,6 +663,25 @@ int main(int argc, char **argv)
     OPT("--settings", spec)
     OPT("--bundle", bundle)
 #undef OPT
+    if (!strcmp(a, "--output-mode") && v) {
+      if ((output_mode = output_mode_from_name(v)) < 0) {
+        fprintf(stderr, "quantone-render: --output-mode must be raw, normalized or calibrated\n");
+        return 2;
+      }
+      ++i;
+      continue;
+    }
+    if (!strcmp(a, "--input-dbu") && v) {
+      char *end;
+      input_dbu = strtof(v, &end);
+      const qt_port_info *p = qt_port_info_get(QT_PORT_INPUT_DBU);
+      if (*end || end == v || !(input_dbu >= p->min && input_dbu <= p->max)) {
+        fprintf(stderr, "quantone-render: --input-dbu must be %g..%g dBu\n", p->min, p->max);
+        return 2;
+      }
+      ++i;
+      continue;
+    }
     if (!strcmp(a, "--block") && v) {
       char *end;
       long b = strtol(v, &end, 10);
@@ -726,7 +771,7 @@ int main(int argc, char **argv)
     if (!qm_setting_eq(&sets[i], &fp))
       jobs[k++] = sets[i];
 
-  rs_ctx ctx = {plugin, rate, model_abs, block};
+  rs_ctx ctx = {plugin, rate, model_abs, block, (float)output_mode, input_dbu};
   rs_progress pg = {isatty(2), 0, (size_t)n_jobs * n, 0, 0, n_jobs, ""};
   fprintf(stderr, "quantone-render: %s (%.2f s at %.0f Hz) -> %s, %d setting%s, block %d\n", in,
           (double)n / rate, rate, out_dir, n_jobs, n_jobs == 1 ? "" : "s", block);

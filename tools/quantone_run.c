@@ -10,6 +10,7 @@
   See usage() for every option. Exit status: 0 on success, 2 for bad
   options, 1 for a file or model problem (always with a message on stderr).
 */
+#include "loudness.h"
 #include "slim.h"
 #include "variant.h"
 
@@ -47,13 +48,23 @@ static void usage(FILE *f)
              "                        (default 1, the full size; NeuralAmpModelerCore's\n"
              "                        --slim); the error is always measured against the\n"
              "                        full-size float model\n"
+             "  --input-dbu DBU       calibrate the input: the interface level at 0 dBFS\n"
+             "                        (NAM's plugin: 12); gains the input by DBU minus\n"
+             "                        the model's metadata.input_level_dbu (none without)\n"
+             "  --output-mode M       raw (default), normalized (loudness to -18 dB from\n"
+             "                        metadata.loudness, or the RMS of the float model's\n"
+             "                        output over the built-in guitar clip) or calibrated\n"
+             "                        (output_level_dbu - DBU; DBU 12 without\n"
+             "                        --input-dbu); the float model's gain for every\n"
+             "                        setting, so ESR is unchanged\n"
              "  --block N             frames per process call, 1..65536 (default 64)\n"
              "  --json FILE           write a report: esr_db against the full-size float\n"
              "                        model on this input, weight_bytes,\n"
              "                        weight_bytes_fp32 (full size), ns_per_sample, rtf,\n"
              "                        prepare_ms, clipped, model, architecture,\n"
              "                        sample_rate, samples, the settings, slim and\n"
-             "                        slim_label (the size that played)\n"
+             "                        slim_label (the size that played), output_mode,\n"
+             "                        input_gain_db, output_gain_db, loudness_db\n"
              "  --help                this text\n"
              "\n"
              "Exit status: 0 ok, 1 file or model error, 2 bad option.\n");
@@ -126,6 +137,9 @@ int main(int argc, char **argv)
   qm_setting spec;
   qm_setting_default(&spec);
   int block = 64;
+  bool calibrate_input = false;
+  double interface_dbu = QM_INTERFACE_DBU_DEFAULT;
+  qm_output_mode output_mode = QM_OUTPUT_RAW;
 
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
@@ -138,8 +152,9 @@ int main(int argc, char **argv)
       continue;
     }
     static const char *const with_value[] = {
-        "--model",       "--in",    "--out",         "--json",     "--precision", "--mapping",
-        "--granularity", "--group", "--activations", "--observer", "--block",     "--slim"};
+        "--model",   "--in",          "--out",       "--json",        "--precision",
+        "--mapping", "--granularity", "--group",     "--activations", "--observer",
+        "--block",   "--slim",        "--input-dbu", "--output-mode"};
     bool known = false;
     for (size_t j = 0; j < sizeof with_value / sizeof with_value[0]; ++j)
       known = known || !strcmp(a, with_value[j]);
@@ -180,6 +195,15 @@ int main(int argc, char **argv)
       spec.slim = strtod(v, &end);
       if (end == v || *end || !(spec.slim >= 0.0 && spec.slim <= 1.0))
         return bad_option("--slim must be a number in 0..1, not '%s'", v);
+    } else if (!strcmp(a, "--input-dbu")) {
+      char *end;
+      interface_dbu = strtod(v, &end);
+      if (end == v || *end || !(interface_dbu >= -60.0 && interface_dbu <= 60.0))
+        return bad_option("--input-dbu must be a level in dBu, -60..60, not '%s'", v);
+      calibrate_input = true;
+    } else if (!strcmp(a, "--output-mode")) {
+      if (!qm_output_mode_from_name(v, &output_mode))
+        return bad_option("--output-mode must be raw, normalized or calibrated, not '%s'", v);
     } else if (!strcmp(a, "--block")) {
       if (!parse_int(v, 1, 65536, &block))
         return bad_option("--block must be an integer in 1..65536, not '%s'", v);
@@ -260,6 +284,18 @@ int main(int argc, char **argv)
   const int n_steps = qm_desc_slim_steps(d, steps, 64);
   const char *slim_label = steps[qm_slim_step_index(steps, n_steps, spec.slim)].label;
 
+  /** Input calibration before the model, as the plugin does it; a model
+      without input_level_dbu plays unchanged, and says so. */
+  double input_gain_db = 0.0;
+  if (calibrate_input) {
+    if (!qm_input_calibration_db(&d->meta, interface_dbu, &input_gain_db))
+      fprintf(stderr, "quantone-run: %s has no metadata.input_level_dbu: input not calibrated\n",
+              model);
+    const float g = (float)pow(10.0, input_gain_db / 20.0);
+    for (int i = 0; i < n; ++i)
+      x[i] *= g;
+  }
+
   /* The variant: prepare (timed), then render (timed). */
   qm_options o;
   qm_options_default(&o);
@@ -285,6 +321,28 @@ int main(int argc, char **argv)
     return 1;
   }
   render(ref, x, yr, n, block);
+
+  /** The output mode's gain is the full-size float model's, applied to
+      both renders: the ESR below does not move with it. */
+  bool measured = false;
+  double loudness_db = d->meta.has_loudness ? d->meta.loudness : NAN;
+  if (!d->meta.has_loudness && output_mode == QM_OUTPUT_NORMALIZED) {
+    char e[256];
+    measured = qm_measure_loudness_db(ref, &loudness_db, e, sizeof e);
+    if (!measured)
+      loudness_db = NAN;
+  }
+  double output_gain_db = 0.0;
+  if (!qm_output_gain_db(&d->meta, output_mode, interface_dbu, measured, loudness_db,
+                         &output_gain_db))
+    fprintf(stderr, "quantone-run: %s has no %s: output mode %s plays raw\n", model,
+            output_mode == QM_OUTPUT_CALIBRATED ? "metadata.output_level_dbu" : "loudness",
+            qm_output_mode_name(output_mode));
+  const float og = (float)pow(10.0, output_gain_db / 20.0);
+  for (int i = 0; i < n && output_gain_db != 0.0; ++i) {
+    y[i] *= og;
+    yr[i] *= og;
+  }
   double num = 0.0, den = 0.0;
   for (int i = 0; i < n; ++i) {
     double e = (double)y[i] - (double)yr[i];
@@ -344,6 +402,14 @@ int main(int argc, char **argv)
       json_num(f, spec.slim);
       fprintf(f, ",\n  \"slim_label\": ");
       json_str(f, slim_label);
+      fprintf(f, ",\n  \"output_mode\": ");
+      json_str(f, qm_output_mode_name(output_mode));
+      fprintf(f, ",\n  \"input_gain_db\": ");
+      json_num(f, input_gain_db);
+      fprintf(f, ",\n  \"output_gain_db\": ");
+      json_num(f, output_gain_db);
+      fprintf(f, ",\n  \"loudness_db\": ");
+      json_num(f, loudness_db);
       fprintf(f, ",\n  \"block\": %d,\n  \"esr\": ", block);
       json_num(f, esr);
       fprintf(f, ",\n  \"esr_db\": ");

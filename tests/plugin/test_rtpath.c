@@ -685,6 +685,58 @@ static void test_slim(void)
   qh_free(h);
 }
 
+/** The levels of issue 18 on their own periods, and loads alternating a
+    model with metadata (A2.nam: loudness, input_level_dbu) and one whose
+    loudness the worker measures (overdrive_nano.nam). */
+static void levels_cb(qhost *h, size_t pos, uint32_t k, void *user)
+{
+  const char *const *models = user;
+  static const float dbu[] = {12, -20, 30, 4.5f};
+  h->ctl[QT_PORT_OUTPUT_MODE] = (float)((pos / 5000) % 3);
+  h->ctl[QT_PORT_CALIBRATE] = (float)((pos / 7000) % 2);
+  h->ctl[QT_PORT_INPUT_DBU] = dbu[(pos / 3000) % 4];
+  size_t period = 40000;
+  if (pos % period < k && models[(pos / period) % 2])
+    qh_set_model(h, models[(pos / period) % 2]);
+}
+
+static void test_levels(void)
+{
+  printf("Input calibration, output modes and loads in run()\n");
+  if (!qh_interposed) {
+    printf("  skip  AddressSanitizer owns malloc; the release build counts\n");
+    return;
+  }
+  char a2[4200], nano[4200];
+  snprintf(a2, sizeof a2, "%s/current/A2.nam", nam_dir ? nam_dir : "");
+  snprintf(nano, sizeof nano, "%s/overdrive_nano.nam", models_dir);
+  FILE *f = nam_dir ? fopen(a2, "r") : NULL;
+  if (f)
+    fclose(f);
+  else
+    printf("  (no %s: loads of overdrive_nano.nam only)\n", a2);
+  const char *models[2] = {nano, f ? a2 : NULL};
+  qhost *h = qh_new(plugin, 48000);
+  h->alive_every = 12000;
+  qh_settle(h);
+  size_t n = n_sig < 4 * 48000 ? n_sig : 4 * 48000;
+  float *y = malloc(n * sizeof(float));
+  int paths0 = h->n_paths;
+  qh_allocs_in_run = qh_locks_in_run = 0;
+  qh_render(h, sig, y, n, 0, 11, levels_cb, (void *)models);
+  long a = qh_allocs_in_run, l = qh_locks_in_run;
+  size_t nonfinite = 0;
+  for (size_t i = 0; i < n; ++i)
+    nonfinite += !isfinite(y[i]);
+  qh_check(a == 0 && l == 0 && nonfinite == 0 && h->n_paths - paths0 >= 3 && !h->n_errors,
+           "allocations %ld, mutex locks %ld in run()/work_response() over %zu frames of "
+           "mode / calibration / interface level changes and %d model loads (%zu non-finite, "
+           "%d errors)",
+           a, l, n, h->n_paths - paths0, nonfinite, h->n_errors);
+  free(y);
+  qh_free(h);
+}
+
 int main(int argc, char **argv)
 {
   if (argc < 3) {
@@ -716,6 +768,8 @@ int main(int argc, char **argv)
     test_dc();
   if (WANT("slim"))
     test_slim();
+  if (WANT("levels"))
+    test_levels();
   lilv_world_free(world);
   free(sig);
   printf("%s (%d failure%s)\n", qh_failures ? "FAILED" : "all passed", qh_failures,

@@ -31,7 +31,8 @@ def call(*args):
 rc, out, _ = call("--help")
 check(rc == 0, "--help exit %d" % rc)
 for opt in ["--model", "--in", "--out", "--precision", "--mapping", "--asymmetric",
-            "--granularity", "--group", "--activations", "--block", "--json", "--slim"]:
+            "--granularity", "--group", "--activations", "--block", "--json", "--slim",
+            "--input-dbu", "--output-mode"]:
     check(opt in out, "--help does not document " + opt)
 
 for prec, acts in [("fp32", "float"), ("8", "dynamic"), ("4", "static")]:
@@ -126,7 +127,50 @@ if os.path.exists(slimwn):
         print("  slimmable_wavenet slim 0.5: %s, ESR %.3g vs its render, esr_db %s vs full"
               % (r.get("slim_label"), e, r.get("esr_db")))
 
+# --input-dbu / --output-mode (issue 18): A2.nam's metadata says loudness
+# -26.3839 and input_level_dbu 14.76; the gains are reported and applied
+# (the output is the raw output times the gain, sample for sample).
+a2 = os.path.join(nam, "current", "A2.nam")
+if os.path.exists(a2):
+    outs = {}
+    for name, args in [("raw", []),
+                       ("norm", ["--output-mode", "normalized"]),
+                       ("cal", ["--input-dbu", "12", "--output-mode", "raw"])]:
+        rep = os.path.join(work, "levels-%s.json" % name)
+        outwav = os.path.join(work, "levels-%s.wav" % name)
+        rc, _, err = call("--model", a2, "--in", wav, "--out", outwav, "--json", rep, *args)
+        check(rc == 0, "levels %s exit %d: %s" % (name, rc, err))
+        if rc == 0:
+            outs[name] = (json.load(open(rep)), read_float_wav(outwav))
+    if len(outs) == 3:
+        rn, yn = outs["norm"]
+        rr, yr = outs["raw"]
+        check(abs(rn["output_gain_db"] - (-18 + 26.383899688720703)) < 0.01,
+              "normalized gain %r, want 8.3839" % rn["output_gain_db"])
+        check(rn["output_mode"] == "normalized", "output_mode %r" % rn["output_mode"])
+        g = 10 ** (rn["output_gain_db"] / 20)
+        worst = max(abs(a - g * b) for a, b in zip(yn, yr))
+        check(worst < 1e-5, "normalized output is not the raw output times the gain (%.3g)" % worst)
+        check(rn["esr_db"] == rr["esr_db"], "ESR moved with the output gain")
+        rc_, _ = outs["cal"]
+        check(abs(rc_["input_gain_db"] - (12 - 14.76)) < 0.01,
+              "input calibration %r, want -2.76" % rc_["input_gain_db"])
+        check(rc_["output_gain_db"] == 0, "raw output gain %r" % rc_["output_gain_db"])
+        print("  A2.nam: normalized %+.4f dB, input calibration at 12 dBu %+.4f dB"
+              % (rn["output_gain_db"], rc_["input_gain_db"]))
+    # a model without loudness: normalized from the measured one
+    rep = os.path.join(work, "levels-measured.json")
+    rc, _, err = call("--model", model, "--in", wav, "--json", rep, "--output-mode", "normalized")
+    check(rc == 0, "measured loudness exit %d: %s" % (rc, err))
+    if rc == 0:
+        r = json.load(open(rep))
+        check(r["loudness_db"] is not None and -60 < r["loudness_db"] < 0 and
+              abs(r["output_gain_db"] - (-18 - r["loudness_db"])) < 0.01,
+              "measured loudness %r, gain %r" % (r["loudness_db"], r["output_gain_db"]))
+
 bad = [
+    (["--model", model, "--in", wav, "--out", "x.wav", "--output-mode", "loud"], 2),
+    (["--model", model, "--in", wav, "--out", "x.wav", "--input-dbu", "high"], 2),
     (["--model", model, "--in", wav, "--out", "x.wav", "--slim", "1.5"], 2),
     (["--model", model, "--in", wav, "--out", "x.wav", "--slim", "half"], 2),
     (["--model", model, "--in", wav, "--out", "x.wav", "--precision", "3"], 2),
