@@ -283,3 +283,82 @@ float qz_observer_max(const qz_observer *o) { return o->max; }
 float qz_observer_absmax(const qz_observer *o) { return o->absmax; }
 uint64_t qz_observer_count(const qz_observer *o) { return o->count; }
 uint64_t qz_observer_nonfinite(const qz_observer *o) { return o->nonfinite; }
+
+/* ---- Layer input statistics ------------------------------------------------ */
+
+struct qz_gram {
+  int k;
+  uint64_t count;
+  double *sum_xx; /**< k * k, upper triangle (row i, column j >= i) filled */
+  double *sum_x;  /**< k */
+  double *col;    /**< k: one column in double, scratch */
+};
+
+qz_gram *qz_gram_create(int k)
+{
+  if (k < 1 || k > (1 << 14))
+    return NULL;
+  qz_gram *g = calloc(1, sizeof *g);
+  if (!g)
+    return NULL;
+  g->k = k;
+  g->sum_xx = calloc((size_t)k * (size_t)k, sizeof *g->sum_xx);
+  g->sum_x = calloc((size_t)k, sizeof *g->sum_x);
+  g->col = calloc((size_t)k, sizeof *g->col);
+  if (!g->sum_xx || !g->sum_x || !g->col) {
+    qz_gram_free(g);
+    return NULL;
+  }
+  return g;
+}
+
+void qz_gram_free(qz_gram *g)
+{
+  if (!g)
+    return;
+  free(g->sum_xx);
+  free(g->sum_x);
+  free(g->col);
+  free(g);
+}
+
+int qz_gram_dim(const qz_gram *g) { return g->k; }
+uint64_t qz_gram_count(const qz_gram *g) { return g->count; }
+
+void qz_gram_update_strided(qz_gram *g, const float *x, int ldx, int K, int N)
+{
+  if (K != g->k)
+    return;
+  for (int n = 0; n < N; ++n) {
+    const float *c = x + (size_t)n * (size_t)ldx;
+    bool finite = true;
+    for (int i = 0; i < K; ++i) {
+      finite = finite && isfinite(c[i]);
+      g->col[i] = c[i];
+    }
+    if (!finite)
+      continue;
+    /** S[i][j] += x_i x_j for j >= i; s[i] += x_i. */
+    for (int i = 0; i < K; ++i) {
+      const double xi = g->col[i];
+      double *row = g->sum_xx + (size_t)i * (size_t)K;
+      g->sum_x[i] += xi;
+      if (xi == 0.0)
+        continue;
+      for (int j = i; j < K; ++j)
+        row[j] += xi * g->col[j];
+    }
+    g->count++;
+  }
+}
+
+void qz_gram_get(const qz_gram *g, double *H, double *mu)
+{
+  const int K = g->k;
+  const double inv = g->count ? 1.0 / (double)g->count : 0.0;
+  for (int i = 0; H && i < K; ++i)
+    for (int j = i; j < K; ++j)
+      H[(size_t)i * K + j] = H[(size_t)j * K + i] = g->sum_xx[(size_t)i * K + j] * inv;
+  for (int i = 0; mu && i < K; ++i)
+    mu[i] = g->sum_x[i] * inv;
+}
