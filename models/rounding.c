@@ -233,6 +233,122 @@ bool qz_round_gptq(qz_tensor *t, const float *w, const double *H, double damp, c
   return true;
 }
 
+/** Candidate multipliers of the scale searched by qz_search_scales: 1
+    (the scheme's own range) down to 0.5 (half the range, the largest
+    weights clipped) in steps of 0.05. */
+#define QZ_SCALE_STEPS 11
+
+/** Rows whose scale slots move together: per tensor all rows share one
+    scale, per channel and per group each row has its own (all of a row's
+    groups move by one multiplier). */
+static bool tensor_wide(const qz_tensor *t) { return t->scheme.granularity == QZ_PER_TENSOR; }
+
+static void scale_row(qz_tensor *t, int m, const float *base, float r)
+{
+  for (int g = 0; g < t->ngroups; ++g)
+    t->scales[(size_t)m * t->ngroups + g] = base[(size_t)m * t->ngroups + g] * r;
+}
+
+static void encode_row(qz_tensor *t, const float *w, int m)
+{
+  const int K = t->w.cols;
+  for (int k = 0; k < K; ++k)
+    t->codes[(size_t)m * K + k] = (int8_t)qz_encode(t, m, k, w[(size_t)m * K + k], NULL);
+}
+
+bool qz_search_scales(qz_tensor *t, const float *w, const double *H)
+{
+  const int R = t->w.rows, K = t->w.cols;
+  const size_t slots = (size_t)R * (size_t)t->ngroups;
+  float *base = malloc(slots * sizeof *base);
+  double *e = malloc((size_t)K * sizeof *e);
+  double *best = malloc((size_t)R * sizeof *best);
+  float *best_r = malloc((size_t)R * sizeof *best_r);
+  if (!base || !e || !best || !best_r) {
+    free(base), free(e), free(best), free(best_r);
+    return false;
+  }
+  memcpy(base, t->scales, slots * sizeof *base);
+  for (int m = 0; m < R; ++m) {
+    best[m] = INFINITY;
+    best_r[m] = 1.0f;
+  }
+  double best_total = INFINITY;
+  float best_total_r = 1.0f;
+  for (int step = 0; step < QZ_SCALE_STEPS; ++step) {
+    const float r = 1.0f - 0.05f * (float)step;
+    double total = 0.0;
+    for (int m = 0; m < R; ++m) {
+      scale_row(t, m, base, r);
+      encode_row(t, w, m);
+      row_error(t, w, m, e);
+      const double obj = quadratic_form(e, H, K);
+      total += obj;
+      /* strictly lower only: ties keep the larger range */
+      if (obj < best[m]) {
+        best[m] = obj;
+        best_r[m] = r;
+      }
+    }
+    if (total < best_total) {
+      best_total = total;
+      best_total_r = r;
+    }
+  }
+  for (int m = 0; m < R; ++m) {
+    scale_row(t, m, base, tensor_wide(t) ? best_total_r : best_r[m]);
+    encode_row(t, w, m);
+  }
+  free(base), free(e), free(best), free(best_r);
+  return true;
+}
+
+bool qz_refit_scales(qz_tensor *t, const float *w, const double *H)
+{
+  if (t->ngroups != 1 || tensor_wide(t))
+    return true;
+  const int R = t->w.rows, K = t->w.cols;
+  double *v = malloc((size_t)K * sizeof *v);
+  double *x = malloc((size_t)K * sizeof *x);
+  double *e = malloc((size_t)K * sizeof *e);
+  if (!v || !x || !e) {
+    free(v), free(x), free(e);
+    return false;
+  }
+  for (int m = 0; m < R; ++m) {
+    float *sc = &t->scales[m];
+    if (*sc == 0.0f)
+      continue;
+    /** w_hat = s v with v = w_hat / s (the code's level minus the zero
+        point), so the objective (s v - w)^T H (s v - w) is a parabola
+        in s, least at s* = (v^T H w) / (v^T H v). */
+    for (int k = 0; k < K; ++k) {
+      v[k] = (double)qz_decode(t, m, k, t->codes[(size_t)m * K + k]) / (double)*sc;
+      x[k] = w[(size_t)m * K + k];
+    }
+    double vhv = quadratic_form(v, H, K);
+    double vhw = 0.0;
+    for (int i = 0; i < K; ++i) {
+      double hi = 0.0;
+      for (int j = 0; j < K; ++j)
+        hi += H[(size_t)i * K + j] * x[j];
+      vhw += v[i] * hi;
+    }
+    if (!(vhv > 0.0))
+      continue;
+    const float old = *sc;
+    row_error(t, w, m, e);
+    const double before = quadratic_form(e, H, K);
+    *sc = (float)(vhw / vhv);
+    row_error(t, w, m, e);
+    /* float rounding of the new scale can only lose a hair: keep the better */
+    if (!(quadratic_form(e, H, K) < before) || !isfinite(*sc) || *sc == 0.0f)
+      *sc = old;
+  }
+  free(v), free(x), free(e);
+  return true;
+}
+
 void qz_bias_correction(const qz_tensor *t, const float *w, const double *mu, float *delta)
 {
   const int K = t->w.cols;

@@ -31,6 +31,13 @@
             order is not optimal in general, so each row keeps whichever of
             gptq and nearest codes has the lower objective: never worse
             than nearest on the calibration statistics.
+  scales    (with gptq) before it, qz_search_scales: each row's scales
+            (per tensor: all of them) times r in 1, 0.95, .., 0.5, nearest
+            codes, keep the r of the lowest objective (clipping the largest
+            weights for a finer grid, judged on the layer output instead of
+            the weights); after it, qz_refit_scales: per channel, the least
+            squares scale for the chosen codes under H. Both can only lower
+            the objective. O(11 rows K^2) and O(rows K^2).
   bias      bias correction: delta = -E mu added to the layer's bias makes
             the mean output error over the calibration set exactly zero
             (up to float rounding). O(rows K), K doubles.
@@ -72,6 +79,16 @@ double qz_layer_power(const float *w, int rows, int cols, const double *H);
 */
 bool qz_round_gptq(qz_tensor *t, const float *w, const double *H, double damp, char *err,
                    size_t errlen);
+
+/** The scale search described at the top (before gptq). t made from w
+    by qz_quantize; its codes are left at nearest rounding for the new
+    scales. False only when out of memory (t unchanged). */
+bool qz_search_scales(qz_tensor *t, const float *w, const double *H);
+
+/** The least-squares refit of per-channel scales for t's codes (after
+    gptq; other granularities are left as they are). False only when out
+    of memory. */
+bool qz_refit_scales(qz_tensor *t, const float *w, const double *H);
 
 /** Bias correction: delta[m] = -sum_k (w_hat[m][k] - w[m][k]) mu[k], the
     offset that cancels t's mean output error on inputs of mean mu. */

@@ -262,7 +262,13 @@ static bool round_linear(const qm_linear *L, const qm_setting *spec, const qz_gr
   const double power = qz_layer_power(L->w, L->out, K, H);
   *sqnr_nearest = sqnr_db(power, qz_layer_error(t, L->w, H, NULL));
   char why[160] = "";
-  bool ok = spec->rounding != QZ_ROUND_GPTQ || qz_round_gptq(t, L->w, H, 0.0, why, sizeof why);
+  bool ok = true;
+  if (spec->rounding == QZ_ROUND_GPTQ) {
+    ok = qz_search_scales(t, L->w, H) && qz_round_gptq(t, L->w, H, 0.0, why, sizeof why) &&
+         qz_refit_scales(t, L->w, H);
+    if (!why[0])
+      snprintf(why, sizeof why, "out of memory");
+  }
   if (!ok)
     snprintf(err, errlen, "%s: %s", L->name, why);
   *sqnr = sqnr_db(power, qz_layer_error(t, L->w, H, NULL));

@@ -139,6 +139,26 @@ static void test_never_worse(void)
             CHECK(opt < 0.7 * near, "%d-bit %s %s %s: gptq %g not clearly below nearest %g", s.bits,
                   qz_mapping_name(s.mapping), a ? "asym" : "sym",
                   qz_granularity_name(s.granularity), opt, near);
+          /* the whole gptq pipeline of variant.c: scale search, gptq, refit */
+          double piped_rows[12];
+          qz_tensor_free(&t);
+          CHECK(qz_quantize(w, R, K, &s, &t, err, sizeof err), "quantize: %s", err);
+          CHECK(qz_search_scales(&t, w, H), "search");
+          double searched = qz_layer_error(&t, w, H, NULL);
+          CHECK(searched <= near, "%d-bit %s: scale search %g > nearest %g", s.bits,
+                qz_mapping_name(s.mapping), searched, near);
+          CHECK(qz_round_gptq(&t, w, H, 0.0, err, sizeof err), "gptq: %s", err);
+          double rounded = qz_layer_error(&t, w, H, NULL);
+          CHECK(qz_refit_scales(&t, w, H), "refit");
+          qz_layer_error(&t, w, H, piped_rows);
+          double piped = 0.0;
+          for (int m = 0; m < R; ++m) {
+            piped += piped_rows[m];
+            CHECK(piped_rows[m] <= near_rows[m], "%d-bit %s row %d: pipeline %g > nearest %g",
+                  s.bits, qz_mapping_name(s.mapping), m, piped_rows[m], near_rows[m]);
+          }
+          CHECK(piped <= rounded && rounded <= searched, "%d-bit %s: %g, %g, %g not decreasing",
+                s.bits, qz_mapping_name(s.mapping), searched, rounded, piped);
           qz_tensor_free(&t);
           ++schemes;
         }
