@@ -291,8 +291,14 @@ struct qz_gram {
   uint64_t count;
   double *sum_xx; /**< k * k, upper triangle (row i, column j >= i) filled */
   double *sum_x;  /**< k */
-  double *col;    /**< k: one column in double, scratch */
+  float *block;   /**< k * k: float partial sums of up to QZ_GRAM_BLOCK columns */
 };
+
+/** Columns summed in float before they are added to the double sums: 8
+    float lanes per vector instead of 4 doubles, and at most 32 terms per
+    float sum (relative rounding error ~32 * 2^-24, far below what the
+    rounding methods can resolve). */
+#define QZ_GRAM_BLOCK 32
 
 qz_gram *qz_gram_create(int k)
 {
@@ -304,8 +310,8 @@ qz_gram *qz_gram_create(int k)
   g->k = k;
   g->sum_xx = calloc((size_t)k * (size_t)k, sizeof *g->sum_xx);
   g->sum_x = calloc((size_t)k, sizeof *g->sum_x);
-  g->col = calloc((size_t)k, sizeof *g->col);
-  if (!g->sum_xx || !g->sum_x || !g->col) {
+  g->block = calloc((size_t)k * (size_t)k, sizeof *g->block);
+  if (!g->sum_xx || !g->sum_x || !g->block) {
     qz_gram_free(g);
     return NULL;
   }
@@ -318,38 +324,52 @@ void qz_gram_free(qz_gram *g)
     return;
   free(g->sum_xx);
   free(g->sum_x);
-  free(g->col);
+  free(g->block);
   free(g);
 }
 
 int qz_gram_dim(const qz_gram *g) { return g->k; }
 uint64_t qz_gram_count(const qz_gram *g) { return g->count; }
 
+/** Add the float partial sums to the double ones and clear them. */
+static void flush_block(qz_gram *g)
+{
+  const int K = g->k;
+  for (int i = 0; i < K; ++i)
+    for (int j = i; j < K; ++j) {
+      g->sum_xx[(size_t)i * K + j] += g->block[(size_t)i * K + j];
+      g->block[(size_t)i * K + j] = 0.0f;
+    }
+}
+
 void qz_gram_update_strided(qz_gram *g, const float *x, int ldx, int K, int N)
 {
   if (K != g->k)
     return;
+  int in_block = 0;
   for (int n = 0; n < N; ++n) {
     const float *c = x + (size_t)n * (size_t)ldx;
     bool finite = true;
-    for (int i = 0; i < K; ++i) {
+    for (int i = 0; i < K; ++i)
       finite = finite && isfinite(c[i]);
-      g->col[i] = c[i];
-    }
     if (!finite)
       continue;
-    /** S[i][j] += x_i x_j for j >= i; s[i] += x_i. */
+    /** S[i][j] += x_i x_j for j >= i (in the float block); s[i] += x_i. */
     for (int i = 0; i < K; ++i) {
-      const double xi = g->col[i];
-      double *row = g->sum_xx + (size_t)i * (size_t)K;
+      const float xi = c[i];
+      float *row = g->block + (size_t)i * (size_t)K;
       g->sum_x[i] += xi;
-      if (xi == 0.0)
-        continue;
       for (int j = i; j < K; ++j)
-        row[j] += xi * g->col[j];
+        row[j] += xi * c[j];
     }
     g->count++;
+    if (++in_block == QZ_GRAM_BLOCK) {
+      flush_block(g);
+      in_block = 0;
+    }
   }
+  if (in_block)
+    flush_block(g);
 }
 
 void qz_gram_get(const qz_gram *g, double *H, double *mu)

@@ -83,10 +83,11 @@ uint64_t qz_observer_nonfinite(const qz_observer *o); /**< NaN / Inf values skip
    from which the rounding methods take the Gram matrix H = S / N (the
    layer output error of a weight error E is tr(E H E^T) per column on
    average) and the input mean mu = s / N (the mean output error of E is
-   E mu). Sums are kept in double over the upper triangle; cost per column
-   K (K + 1) / 2 multiply-adds, memory K^2 doubles. Streaming like the
-   observers: any split into blocks gives the same sums up to the order of
-   double additions, no allocation after create. */
+   E mu). Sums over the upper triangle, in float over runs of 32 columns
+   and then in double (relative error ~1e-6); cost per column K (K + 1) / 2
+   multiply-adds, memory K^2 doubles and K^2 floats. Streaming like the
+   observers: any split into blocks gives the same sums up to float
+   rounding, no allocation after create. */
 typedef struct qz_gram qz_gram;
 
 qz_gram *qz_gram_create(int k); /**< NULL for k < 1 or out of memory */

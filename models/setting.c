@@ -273,6 +273,11 @@ bool qm_setting_eq(const qm_setting *a, const qm_setting *b)
   return true;
 }
 
+bool qm_setting_needs_calibration(const qm_setting *s)
+{
+  return s->activations == QM_ACTQ_STATIC || s->rounding != QZ_ROUND_NEAREST || s->bias_correction;
+}
+
 int qm_setting_all(qm_setting *out, int max)
 {
   int n = 0;

@@ -184,6 +184,10 @@ bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen
     the setting back (group size and observer at their defaults). */
 void qm_setting_format(const qm_setting *s, char *buf, size_t len);
 
+/** Whether building the setting's variant needs calibration audio:
+    static activations, post-training rounding or bias correction. */
+bool qm_setting_needs_calibration(const qm_setting *s);
+
 /** How many settings the plugin's controls can ask for: FP32, and every
     mapping, symmetry, granularity and activations at 8, 4 and 2 bits (at
     the full size: the slim values a model has are its own, slim.h). */

@@ -49,7 +49,7 @@ static void usage(FILE *f)
              "                        calibration audio (models/rounding.h)\n"
              "  --bias-correction     remove the mean output error each layer's\n"
              "                        quantization adds on the calibration audio\n"
-             "  --calib-seconds S     calibration audio: S seconds (default 4) of the\n"
+             "  --calib-seconds S     calibration audio: S seconds (default 2) of the\n"
              "                        built-in guitar-like clip, or of --calib\n"
              "  --calib FILE          calibration audio from FILE (mono, the model's\n"
              "                        rate). With neither option and nearest rounding\n"
@@ -334,7 +334,7 @@ int main(int argc, char **argv)
   char calib_name[64] = "input";
   if (calib_file || calib_seconds > 0.0 || spec.rounding != QZ_ROUND_NEAREST ||
       spec.bias_correction) {
-    const double secs = calib_seconds > 0.0 ? calib_seconds : 4.0;
+    const double secs = calib_seconds > 0.0 ? calib_seconds : 2.0;
     n_calib = (int)(secs * d->sample_rate);
     if (calib_file) {
       if (!read_calib(calib_file, d->sample_rate, &calib_own, &n_calib))

@@ -356,6 +356,13 @@ static void test_normalise(void)
       CHECK(!qm_setting_eq(&a, &b) && b.rounding == QZ_ROUND_GPTQ && !b.bias_correction,
             "bc ignored by equality");
   }
+  CHECK(qm_setting_needs_calibration(&a), "gptq needs calibration");
+  if (setting_from("4:bc", &b))
+    CHECK(qm_setting_needs_calibration(&b), "bias correction needs calibration");
+  if (setting_from("4:static", &b))
+    CHECK(qm_setting_needs_calibration(&b), "static activations need calibration");
+  if (setting_from("4:kmeans:nearest", &b))
+    CHECK(!qm_setting_needs_calibration(&b), "nearest, dynamic: no calibration");
   refused("4:gptq:nearest", "repeats");
   refused("4:bc:bc", "repeats");
   refused("4:adaround", "'adaround'");

@@ -3,8 +3,9 @@
 /*
   Tests of post-training rounding (models/rounding.c) and the layer input
   statistics it reads (qz_gram, models/calibrate.c):
-    - qz_gram equals the directly computed E[x x^T] and E[x], however the
-      columns are split into blocks;
+    - qz_gram equals the directly computed E[x x^T] and E[x] (to float
+      rounding: it sums 32 columns in float), however the columns are
+      split into blocks;
     - gptq never raises any row's layer objective above nearest rounding,
       for every mapping, symmetry, granularity and width, on correlated
       random inputs, and lowers the total clearly where inputs correlate;
@@ -86,8 +87,9 @@ static void test_gram(void)
       double s = 0.0;
       for (int n = 0; n < N; ++n)
         s += (double)x[(size_t)n * K + i] * x[(size_t)n * K + j];
-      CHECK(fabs(s / N - H[i * K + j]) < 1e-12 * (1.0 + fabs(s / N)), "H %d %d: %g vs %g", i, j,
-            s / N, H[i * K + j]);
+      /* float partial sums of 32 columns: float-rounding level, not exact */
+      CHECK(fabs(s / N - H[i * K + j]) < 1e-5 * sqrt(H[i * K + i] * H[j * K + j]),
+            "H %d %d: %g vs %g", i, j, s / N, H[i * K + j]);
     }
   }
   /* blocks of 7 with a padded layout (ld 8): same sums */
@@ -100,7 +102,8 @@ static void test_gram(void)
   CHECK(qz_gram_count(g) == (uint64_t)N, "count %llu", (unsigned long long)qz_gram_count(g));
   qz_gram_get(g, H2, mu2);
   for (int i = 0; i < K * K; ++i)
-    CHECK(fabs(H[i] - H2[i]) < 1e-12 * (1.0 + fabs(H[i])), "blocked H %d", i);
+    CHECK(fabs(H[i] - H2[i]) < 1e-5 * sqrt(H[i / K * (K + 1)] * H[i % K * (K + 1)]), "blocked H %d",
+          i);
   qz_gram_free(g);
   free(pad);
   free(x);
