@@ -46,6 +46,12 @@ typedef struct {
       nearest rounding and with the chosen rounding; NAN where not
       measured (no post-training rounding asked, or a float linear). */
   double *sqnr_nearest_db, *sqnr_db;
+  /** The end-to-end guard of post-training rounding (qm_model_quantize):
+      ESR against the float model on the calibration audio with nearest
+      rounding and with the asked rounding, and whether the asked one was
+      kept. NAN / false without post-training rounding. */
+  double calib_esr_nearest_db, calib_esr_db;
+  bool rounding_kept;
 } variant_data;
 
 static void variant_data_free(void *p)
@@ -315,8 +321,8 @@ static void free_watch(input_watch *watch, float **delta, int n)
   free(delta);
 }
 
-bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, int n_calib,
-                       char *err, size_t errlen)
+static bool quantize_once(qm_model *m, const qm_setting *spec, const float *calib, int n_calib,
+                          char *err, size_t errlen)
 {
   char dummy[8];
   if (!err || errlen == 0) {
@@ -344,6 +350,7 @@ bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, 
     goto fail;
   }
   vd->n = n;
+  vd->calib_esr_nearest_db = vd->calib_esr_db = NAN;
   const bool ptq = spec->rounding != QZ_ROUND_NEAREST || spec->bias_correction;
 
   /* Phase 1 (fallible, the model is not touched): quantize, calibrate,
@@ -504,6 +511,110 @@ bool qm_model_linear_rounding_sqnr(const qm_model *m, int linear, double *neares
     return false;
   *nearest_db = vd->sqnr_nearest_db[linear];
   *rounded_db = vd->sqnr_db[linear];
+  return true;
+}
+
+/** ESR in dB of m's output on x against ref (n samples), from a reset,
+    taps off; the model is reset again afterwards. */
+static double calib_esr_db(qm_model *m, const float *x, const float *ref, float *y, int n)
+{
+  qm_tap_fn tap = m->tap;
+  m->tap = NULL;
+  qm_model_reset(m);
+  for (int done = 0; done < n;) {
+    int k = n - done < m->chunk ? n - done : m->chunk;
+    qm_model_process(m, x + done, y + done, k);
+    done += k;
+  }
+  m->tap = tap;
+  qm_model_reset(m);
+  double num = 0.0, den = 0.0;
+  for (int i = 0; i < n; ++i) {
+    double e = (double)y[i] - (double)ref[i];
+    num += e * e;
+    den += (double)ref[i] * (double)ref[i];
+  }
+  return num > 0.0 ? 10.0 * log10(num / (den > 0.0 ? den : 1e-300)) : -INFINITY;
+}
+
+/**
+   Post-training rounding lowers every layer's own error, but layers feed
+   each other, so end to end it can still lose to nearest rounding (seen on
+   2-bit k-means). Guard: render the calibration audio through the float
+   model, the nearest variant and the asked one, and keep the asked one
+   only if its ESR is not higher; else the nearest variant (bias correction
+   included or not as asked) is installed again. Costs two cheap
+   quantizations (nearest, FP32) and three renders of the calibration
+   audio, besides the rounding itself.
+*/
+bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, int n_calib,
+                       char *err, size_t errlen)
+{
+  if (!m || !spec || (spec->rounding == QZ_ROUND_NEAREST && !spec->bias_correction) || !calib ||
+      n_calib <= 0)
+    return quantize_once(m, spec, calib, n_calib, err, errlen);
+  float *ref = qm_falloc((size_t)n_calib), *y = qm_falloc((size_t)n_calib);
+  if (!ref || !y) {
+    free(ref), free(y);
+    snprintf(err, errlen, "out of memory");
+    return false;
+  }
+  qm_setting fp32 = *spec, nearest = *spec;
+  fp32.bits = QM_BITS_FP32;
+  fp32.linear_bits = NULL;
+  fp32.n_linear_bits = 0;
+  fp32.rounding = QZ_ROUND_NEAREST;
+  fp32.bias_correction = false;
+  nearest.rounding = QZ_ROUND_NEAREST;
+  nearest.bias_correction = false;
+  bool ok = quantize_once(m, &fp32, NULL, 0, err, errlen);
+  double e_near = NAN, e_opt = NAN;
+  if (ok) {
+    calib_esr_db(m, calib, calib, ref, n_calib); /* ref = the float output */
+    ok = quantize_once(m, &nearest, calib, n_calib, err, errlen);
+  }
+  if (ok) {
+    e_near = calib_esr_db(m, calib, ref, y, n_calib);
+    ok = quantize_once(m, spec, calib, n_calib, err, errlen);
+  }
+  if (ok) {
+    e_opt = calib_esr_db(m, calib, ref, y, n_calib);
+    variant_data *vd = m->variant;
+    if (e_opt > e_near) {
+      /* keep the per-layer figures of the rounding that was tried */
+      const int n = vd->n;
+      double *a = vd->sqnr_nearest_db, *b = vd->sqnr_db;
+      vd->sqnr_nearest_db = vd->sqnr_db = NULL;
+      ok = quantize_once(m, &nearest, calib, n_calib, err, errlen);
+      vd = m->variant;
+      if (ok && vd->n == n) {
+        free(vd->sqnr_nearest_db);
+        free(vd->sqnr_db);
+        vd->sqnr_nearest_db = a;
+        vd->sqnr_db = b;
+      } else {
+        free(a), free(b);
+      }
+    }
+    if (ok) {
+      vd->calib_esr_nearest_db = e_near;
+      vd->calib_esr_db = e_opt;
+      vd->rounding_kept = e_opt <= e_near;
+    }
+  }
+  free(ref), free(y);
+  return ok;
+}
+
+bool qm_model_rounding_guard(const qm_model *m, double *calib_esr_nearest_db, double *calib_esr_db,
+                             bool *kept)
+{
+  const variant_data *vd = m ? m->variant : NULL;
+  if (!vd || isnan(vd->calib_esr_db))
+    return false;
+  *calib_esr_nearest_db = vd->calib_esr_nearest_db;
+  *calib_esr_db = vd->calib_esr_db;
+  *kept = vd->rounding_kept;
   return true;
 }
 

@@ -52,6 +52,19 @@ bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, 
 bool qm_model_linear_rounding_sqnr(const qm_model *m, int linear, double *nearest_db,
                                    double *rounded_db);
 
+/**
+   The end-to-end guard of post-training rounding: qm_model_quantize
+   renders the calibration audio through the float model, the nearest
+   variant and the asked one, and installs the asked one only if its ESR
+   there is not higher (else nearest rounding, without bias correction).
+   Gives both ESRs (dB) and whether the asked rounding was kept; false
+   without post-training rounding. With a fallback, the per-layer figures
+   (qm_model_linear_rounding_sqnr) stay those of the rounding that was
+   tried.
+*/
+bool qm_model_rounding_guard(const qm_model *m, double *calib_esr_nearest_db, double *calib_esr_db,
+                             bool *kept);
+
 /** Convenience: qm_model_create + qm_model_quantize. */
 qm_model *qm_variant_create(const qm_desc *d, const qm_setting *spec, const qm_options *opt,
                             const float *calib, int n_calib, char *err, size_t errlen);

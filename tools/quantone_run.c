@@ -68,7 +68,9 @@ static void usage(FILE *f)
              "                        prepare_ms, clipped, model, architecture,\n"
              "                        sample_rate, samples, the settings, slim and\n"
              "                        slim_label (the size that played), rounding,\n"
-             "                        bias_correction, calib and layers (per layer\n"
+             "                        bias_correction, calib, calib_esr_nearest_db,\n"
+             "                        calib_esr_db and rounding_kept (the guard:\n"
+             "                        models/variant.h), layers (per layer\n"
              "                        SQNR on the calibration audio, nearest vs the\n"
              "                        chosen rounding)\n"
              "  --help                this text\n"
@@ -444,6 +446,15 @@ int main(int argc, char **argv)
       fprintf(f, ",\n  \"bias_correction\": %s,\n  \"calib\": ",
               spec.bias_correction ? "true" : "false");
       json_str(f, calib_name);
+      double gn, go;
+      bool kept;
+      if (qm_model_rounding_guard(m, &gn, &go, &kept)) {
+        fprintf(f, ",\n  \"calib_esr_nearest_db\": ");
+        json_num(f, gn);
+        fprintf(f, ",\n  \"calib_esr_db\": ");
+        json_num(f, go);
+        fprintf(f, ",\n  \"rounding_kept\": %s", kept ? "true" : "false");
+      }
       fprintf(f, ",\n  \"layers\": [");
       int shown = 0;
       for (int i = 0; i < qm_model_linear_count(m); ++i) {
@@ -484,6 +495,12 @@ int main(int argc, char **argv)
           "weight bytes\n",
           model, desc, slim_label, esr_db, ns, rtf, qm_model_weight_bytes(m));
 
+  double guard_near, guard_opt;
+  bool guard_kept;
+  if (qm_model_rounding_guard(m, &guard_near, &guard_opt, &guard_kept))
+    fprintf(stderr, "  on the calibration audio: nearest %.2f dB, %s%s %.2f dB: %s\n", guard_near,
+            qz_rounding_name(spec.rounding), spec.bias_correction ? "+bc" : "", guard_opt,
+            guard_kept ? "kept" : "worse end to end, nearest rounding plays");
   if (verbose_layers)
     for (int i = 0; i < qm_model_linear_count(m); ++i) {
       double a, b;

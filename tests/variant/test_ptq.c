@@ -14,6 +14,9 @@
     the calibration audio (gathered here through the observe hook), the
     installed bias offset cancels the mean output error of the quantized
     weights, (W_hat - W) mu + (b' - b) = 0, for every linear;
+  - the end-to-end guard: the asked rounding is kept exactly when its
+    ESR on the calibration audio is not above nearest's, and otherwise the
+    model plays the nearest variant's very samples;
   - quantizing again with nearest rounding gives the file's biases back.
 */
 #include "engine.h"
@@ -103,6 +106,7 @@ int main(int argc, char **argv)
   }
   float *calib = malloc(N_CALIB * sizeof *calib), *x = malloc(N_TEST * sizeof *x);
   float *ref = malloc(N_TEST * sizeof *ref), *y = malloc(N_TEST * sizeof *y);
+  float *y_near = malloc(N_TEST * sizeof *y_near);
   tr_synth_guitar(calib, N_CALIB, 17);
   tr_synth_guitar(x, N_TEST, 99);
   qm_model *f = qm_model_create(d, NULL, err, sizeof err);
@@ -122,10 +126,20 @@ int main(int argc, char **argv)
       qm_model_reset(m);
       render(m, x, y, N_TEST);
       const double near = esr_db(y, ref, N_TEST);
+      memcpy(y_near, y, N_TEST * sizeof *y);
       quantize(m, widths[b], (qz_mapping)mp, QZ_ROUND_GPTQ, false, calib);
       qm_model_reset(m);
       render(m, x, y, N_TEST);
       const double opt = esr_db(y, ref, N_TEST);
+      double g_near, g_opt;
+      bool kept;
+      if (qm_model_rounding_guard(m, &g_near, &g_opt, &kept))
+        CHECK(kept == (g_opt <= g_near) && (kept || !memcmp(y, y_near, N_TEST * sizeof *y)),
+              "%d-bit %s guard: calibration ESR nearest %.2f dB, gptq %.2f dB, %s", widths[b],
+              qz_mapping_name((qz_mapping)mp), g_near, g_opt,
+              kept ? "kept" : "nearest plays (same samples as the nearest variant)");
+      else
+        CHECK(false, "%d-bit %s: no guard report", widths[b], qz_mapping_name((qz_mapping)mp));
       int measured = 0, worse = 0;
       double gain = 0.0;
       for (int i = 0; i < n; ++i) {
@@ -207,7 +221,7 @@ int main(int argc, char **argv)
 
   for (int i = 0; i < n; ++i)
     free(sums[i].sum);
-  free(sums), free(scratch), free(calib), free(x), free(ref), free(y);
+  free(sums), free(scratch), free(calib), free(x), free(ref), free(y), free(y_near);
   qm_model_free(f);
   qm_model_free(m);
   qm_desc_free(d);
