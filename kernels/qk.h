@@ -232,59 +232,98 @@ void qk_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias
 /* ------------------------------------------------------------------------
    NAM WaveNet layer, int8 dynamic activations with a scale per time step
    ------------------------------------------------------------------------
-   A non-gated tanh WaveNet layer (C channels, `taps` dilated taps, mono
-   condition) whose input history is also kept as int8: every frame (time
-   step) of the input x is quantized once, dynamically, with its own scale
-   (qk_quantize_act_dynamic of that frame's C values, group 0), into a
-   history xq of qk_act_s8 columns, one per frame. The dilated conv then
-   reads each tap's codes straight from that history, each with its own
-   frame's scale, so a frame is quantized once and not once per tap.
+   A non-gated WaveNet layer (C channels, bottleneck B, `taps` dilated taps,
+   mono condition, a nonlinearity without gating: NAM's A1 layers with tanh
+   and B = C, and its A2 layers with LeakyReLU and a bottleneck) whose input
+   history is also kept as int8: every frame (time step) of the input x is
+   quantized once, dynamically, with its own scale (qk_quantize_act_dynamic
+   of that frame's C values, group 0), into a history xq of qk_act_s8
+   columns, one per frame. The dilated conv then reads each tap's codes
+   straight from that history, each with its own frame's scale, so a frame
+   is quantized once and not once per tap.
 
    Per frame n, with f_t = n - dilation * (taps - 1 - t) and W_t the conv's
-   columns t*C .. t*C + C - 1 (one scale group per row: ws, zero point zp):
+   columns t*C .. t*C + C - 1 (B rows; one scale group per row: ws, zero
+   point zp), for every m < B:
 
        i_t  = sum_c W_t[m][c] * q[f_t][c] - zp[m] * sum_c q[f_t][c]     (int32)
        z    = fma(fma((float)i_0, ws[m], 0), s[f_0], conv_bias[m] + 0)
        z    = fma(fma((float)i_t, ws[m], 0), s[f_t], 0 + z)   for t = 1 .. taps-1
        z   += mixin[m] * cond[n]                   (fl(mixin * cond), then the add)
-       a    = tanh(z)                              (qk_tanh_int8's approximation)
-       head[n] += a
-       next[n]  = x[n] + w1x1 a + bias1x1          (a quantized per frame, qk_gemm_s8)
+       a    = act(z)                               (qk_wavenet_act below)
+       head[n][m] += a                             (B values per frame)
+       next[n]  = x[n] + w1x1 a + bias1x1          (C x B; a quantized per frame, qk_gemm_s8)
 
    i.e. exactly what `taps` qk_gemm_s8 calls give on activation columns
    that hold one tap's codes (zeros elsewhere) with that frame's scale and
    sum, the first with the bias and the others accumulating, followed by
-   the mixin, qk_tanh_int8, the head sum and the 1x1 as a qk_gemm_s8 with
-   QK_ACCUMULATE over a copy of x. qk_wavenet_layer_s8_steps() is that
+   the mixin, the nonlinearity, the head sum and the 1x1 as a qk_gemm_s8
+   with QK_ACCUMULATE over a copy of x. qk_wavenet_layer_s8_steps() is that
    composition, literally; qk_wavenet_layer_s8() may run it fused (one
    pass per frame, z and a in registers) and gives the same bits.
    Column independence holds as for the GEMMs.
 */
+
+/**
+   The layer's nonlinearity a = act(z). QK_WN_TANH is qk_tanh_int8; every
+   other kind is piecewise linear and defined by the float expression given
+   (no fused multiply-add, comparisons false for NaN): one rounding or none
+   per value, so every ISA computes it exactly, and they are NAM's own
+   expressions (activations.h), so a float path and this one agree on z.
+   The zero value is tanh, so initializers written before the other kinds
+   existed keep meaning the A1 layer.
+*/
+typedef enum {
+  QK_WN_TANH = 0,       /**< qk_tanh_int8(z) */
+  QK_WN_IDENTITY,       /**< z */
+  QK_WN_RELU,           /**< z > 0 ? z : 0 */
+  QK_WN_LEAKY_RELU,     /**< z > 0 ? z : slope * z */
+  QK_WN_PRELU,          /**< z > 0 ? z : slopes[m] * z (per channel) */
+  QK_WN_HARDTANH,       /**< t = z < -1 ? -1 : z;  t > 1 ? 1 : t */
+  QK_WN_LEAKY_HARDTANH, /**< z < min_val ? (z - min_val) * min_slope + min_val
+                             : z > max_val ? (z - max_val) * max_slope + max_val : z */
+  QK_WN_ACT_COUNT
+} qk_wavenet_act_kind;
+
 typedef struct {
-  int C;                  /**< channels: conv is C x taps*C, w1x1 is C x C */
+  qk_wavenet_act_kind kind;
+  float slope;         /**< QK_WN_LEAKY_RELU's negative slope (NAM's default 0.01) */
+  const float *slopes; /**< QK_WN_PRELU: [B] */
+  float min_val, max_val, min_slope, max_slope; /**< QK_WN_LEAKY_HARDTANH */
+} qk_wavenet_act;
+
+/** a[i] = act(z[i]) for N frames of B channels (a may be z); any kind but QK_WN_TANH. */
+void qk_wavenet_act_apply(const qk_wavenet_act *act, float *a, const float *z, int B, int N);
+
+typedef struct {
+  int C;                  /**< channels: conv is B x taps*C, w1x1 is C x B */
   int taps;               /**< kernel size */
   int dilation;           /**< frames between taps */
   const qk_packed *conv;  /**< integer format, one scale group per row */
-  const float *conv_bias; /**< [C] or NULL */
-  const float *mixin;     /**< [C]: the condition's weights, float */
+  const float *conv_bias; /**< [B] or NULL */
+  const float *mixin;     /**< [B]: the condition's weights, float */
   const qk_packed *w1x1;  /**< integer format, one scale group per row, same ISA */
   const float *bias1x1;   /**< [C] or NULL */
   /** Optional (NULL or `taps` pointers): W_t, conv columns t*C .. t*C + C - 1
-      packed on their own (the same codes, row scales and zero points), so
-      the step-by-step form multiplies each tap's C codes straight from the
-      history instead of taps*C-wide columns that are mostly zeros. Same
-      result; the fused form does not need them. */
+      packed on their own (B x C: the same codes, row scales and zero
+      points), so the step-by-step form multiplies each tap's C codes
+      straight from the history instead of taps*C-wide columns that are
+      mostly zeros. Same result; the fused form does not need them. */
   const qk_packed *const *conv_taps;
   /** Optional: what qk_wavenet_layer_s8_prepare() made of these weights, so
       the fused form does not decode them again on every call (it does when
       this is NULL), nor check the layer again (prepare did). Same result
       either way. */
   const void *prepared;
+  /** Bottleneck B: the conv's outputs, a and the head's width; 0 means C.
+      (Last, with act, so that older initializers mean the A1 layer.) */
+  int bottleneck;
+  qk_wavenet_act act; /**< zero: tanh */
 } qk_wavenet_layer;
 
 /**
    Scratch (sized for N frames): conv_act holds N columns of taps*C codes
-   (group 0), act_1x1 N columns of C (group 0), z N*C floats. The fused
+   (group 0), act_1x1 N columns of B (group 0), z N*B floats. The fused
    form may leave them untouched.
 */
 typedef struct {
@@ -293,7 +332,8 @@ typedef struct {
   float *z;
 } qk_wavenet_scratch;
 
-/** True if the layer meets the requirements above (formats, groups, shapes). */
+/** True if the layer meets the requirements above (formats, groups, shapes, a
+    known nonlinearity; PReLU with its slopes). */
 bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L);
 
 /**
@@ -304,10 +344,12 @@ bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L);
    quantizes frames 0 .. N-1 of x into columns 0 .. N-1 (their codes
    0 .. C-1: keep the padding bytes C .. ld-1 zero, as a zeroed buffer and
    whole-column copies do; the fused form does not write them, the
-   step-by-step form writes zeros there). cond[N]; head[N][C]
+   step-by-step form writes zeros there). cond[N]; head[N][B]
    is accumulated into; next[N][C] is written (not overlapping x). Runs
-   fused where the ISA has a form for the shape (AVX-512 VNNI: C a multiple
-   of 4 up to 16, taps*C <= 64), else step by step.
+   fused where the ISA has a form for the layer, else step by step:
+   AVX-512 VNNI: B = C, C a multiple of 4 up to 16 and taps*C <= 128, or
+   as AVX2 for the other C; AVX2: B = C <= 16 (any C, A2 nano's 3
+   included), taps * ceil(C/2) * ceil(C/8) <= 128; any nonlinearity.
 */
 void qk_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
                          const float *cond, int N, float *head, float *next,

@@ -26,7 +26,7 @@
   zero in the int8 path and never multiplied in the float path, so padding
   never changes a result. Groups are multiples of 16 k, hence whole chunks.
 */
-#include "qk_internal.h"
+#include "qk_avx2_common.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -162,6 +162,17 @@ static int avx2_pack(qk_packed *p, const qk_weights *w)
   p->data = d;
   p->data_bytes = bytes;
   return 0;
+}
+
+int qk_avx2_weight_value(const qk_packed *p, int m, int k)
+{
+  const int bits = fmt_bits(p->format), KSTEP = kstep_of(bits);
+  const uint8_t *tile = (const uint8_t *)p->data + (size_t)(m / 8) * tile_code_bytes(p->cols, bits);
+  const int kk = k % KSTEP;
+  const uint8_t byte = tile[(size_t)(k / KSTEP) * 32 + (size_t)(4 * (m % 8) + kk % 4)];
+  if (bits == 8)
+    return (int8_t)byte;
+  return p->table[(byte >> (bits * (kk / 4))) & ((1 << bits) - 1)];
 }
 
 /* ------------------------------------------------------------------------
@@ -857,12 +868,6 @@ static inline __m256 exp_approx_avx2(__m256 y)
   return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
-/** Clamp like fminf(fmaxf(x, -c), c): vmaxps returns -c for a NaN x, as fmaxf does. */
-static inline __m256 clamp_ps(__m256 x, float c)
-{
-  return _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-c)), _mm256_set1_ps(c));
-}
-
 static inline __m256 tanh8(__m256 x)
 {
   const __m256 one = _mm256_set1_ps(1.0f);
@@ -877,19 +882,6 @@ static inline __m256 sigmoid8(__m256 x)
   __m256 v = clamp_ps(x, QK_SIGMOID_CLAMP);
   __m256 e = exp_approx_avx2(_mm256_xor_ps(v, _mm256_set1_ps(-0.0f))); /* -v */
   return _mm256_div_ps(one, _mm256_add_ps(one, e));
-}
-
-/** qk_internal.h's QK_TANH8 rational, step for step. */
-static inline __m256 tanh_int8_8(__m256 x)
-{
-  const __m256 v = clamp_ps(x, QK_TANH8_CLAMP), u = _mm256_mul_ps(v, v);
-  const __m256 p =
-      _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(QK_TANH8_P2), u, _mm256_set1_ps(QK_TANH8_P1)),
-                      u, _mm256_set1_ps(QK_TANH8_P0));
-  const __m256 q =
-      _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(QK_TANH8_Q2), u, _mm256_set1_ps(QK_TANH8_Q1)),
-                      u, _mm256_set1_ps(1.0f));
-  return _mm256_div_ps(_mm256_mul_ps(v, p), q);
 }
 
 /** The activation ACT (QK_ACT_TANH, _SIGMOID, _TANH_INT8) of 8 lanes. */
@@ -934,4 +926,8 @@ const qk_isa_ops qk_ops_avx2 = {
     .tanh = avx2_tanh,
     .sigmoid = avx2_sigmoid,
     .tanh_int8 = avx2_tanh_int8,
+    .wavenet_layer_fusable = qk_avx2_wavenet_layer_fusable,
+    .wavenet_layer_s8 = qk_avx2_wavenet_layer_s8,
+    .wavenet_prepared_size = qk_avx2_wavenet_prepared_size,
+    .wavenet_prepare = qk_avx2_wavenet_prepare,
 };

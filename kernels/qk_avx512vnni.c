@@ -76,6 +76,16 @@ static int_view int_geometry(const qk_packed *p)
    Pack
    ------------------------------------------------------------------------ */
 
+int qk_avx512vnni_weight_value(const qk_packed *p, int m, int k)
+{
+  const int_view *v = int_view_of(p);
+  const int per = 8 / v->bits, q = k / 4;
+  const uint8_t byte = v->codes[(size_t)(m / TILE_ROWS) * v->tile_bytes + (size_t)(q / per) * 64 +
+                                (size_t)((m % TILE_ROWS) * 4 + k % 4)];
+  const int idx = (byte >> (v->bits * (q % per))) & ((1 << v->bits) - 1);
+  return v->bits == 8 ? idx - 128 : p->table[idx];
+}
+
 static int pack_f32(qk_packed *p, const qk_weights *w)
 {
   const int M = p->rows, K = p->cols, T = (M + TILE_ROWS - 1) / TILE_ROWS;

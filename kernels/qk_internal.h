@@ -133,9 +133,26 @@ void qk_scalar_sigmoid(float *y, const float *x, size_t n);
 void qk_scalar_tanh_int8(float *y, const float *x, size_t n);
 #ifdef QK_HAVE_AVX2
 extern const qk_isa_ops qk_ops_avx2;
+/** The value v of weight (m, k) of an integer matrix packed for AVX2 (qk_avx2.c's layout). */
+int qk_avx2_weight_value(const qk_packed *p, int m, int k);
+/**
+   The fused WaveNet layer on AVX2 (qk_wavenet_avx2.c), as qk_isa_ops wants
+   it. Its frame loop also serves AVX-512 VNNI weights (the shapes the
+   AVX-512 form does not take): _shape says whether it takes L whatever
+   the ISA, prepare decodes the weights from either layout.
+*/
+bool qk_avx2_wavenet_layer_shape(const qk_wavenet_layer *L);
+bool qk_avx2_wavenet_layer_fusable(const qk_wavenet_layer *L);
+void qk_avx2_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
+                              const float *cond, int N, float *head, float *next,
+                              const qk_wavenet_scratch *scratch);
+size_t qk_avx2_wavenet_prepared_size(const qk_wavenet_layer *L);
+void qk_avx2_wavenet_prepare(const qk_wavenet_layer *L, void *mem);
 #endif
 #ifdef QK_HAVE_AVX512VNNI
 extern const qk_isa_ops qk_ops_avx512vnni;
+/** The value v of weight (m, k) of an integer matrix packed for AVX-512 VNNI (its layout). */
+int qk_avx512vnni_weight_value(const qk_packed *p, int m, int k);
 #endif
 #ifdef QK_HAVE_NEON
 extern const qk_isa_ops qk_ops_neon;
@@ -144,6 +161,12 @@ extern const qk_isa_ops qk_ops_neon_dotprod;
 
 /** The ops of an ISA, or NULL if it is not built or not supported here. */
 const qk_isa_ops *qk_ops_for(qk_isa isa);
+
+/** The bottleneck B of a WaveNet layer (qk.h: 0 means C). */
+static inline int qk_wavenet_bottleneck(const qk_wavenet_layer *L)
+{
+  return L->bottleneck > 0 ? L->bottleneck : L->C;
+}
 
 /** Effective group size for K values: group, or K when group is 0 or spans K. */
 static inline int qk_group_size(int K, int group) { return (group <= 0 || group >= K) ? K : group; }

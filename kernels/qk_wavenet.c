@@ -23,17 +23,24 @@ static bool one_group_int(const qk_packed *W, int rows, int cols, qk_isa isa)
          qk_packed_rows(W) == rows && qk_packed_cols(W) == cols && qk_packed_group(W) == cols;
 }
 
+/** A nonlinearity qk.h defines, with what its kind needs. */
+static bool act_valid(const qk_wavenet_act *act)
+{
+  return act->kind >= QK_WN_TANH && act->kind < QK_WN_ACT_COUNT &&
+         (act->kind != QK_WN_PRELU || act->slopes);
+}
+
 bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L)
 {
-  const int C = L->C;
-  if (C < 1 || L->taps < 1 || L->dilation < 0 || L->taps * C > QK_TAPS_MAX_K || !L->mixin ||
-      !L->conv)
+  const int C = L->C, B = qk_wavenet_bottleneck(L);
+  if (C < 1 || L->bottleneck < 0 || L->taps < 1 || L->dilation < 0 || L->taps > QK_TAPS_MAX_K / C ||
+      !L->mixin || !L->conv || !act_valid(&L->act))
     return false;
   const qk_isa isa = qk_packed_isa(L->conv);
-  if (!one_group_int(L->conv, C, L->taps * C, isa) || !one_group_int(L->w1x1, C, C, isa))
+  if (!one_group_int(L->conv, B, L->taps * C, isa) || !one_group_int(L->w1x1, C, B, isa))
     return false;
   for (int t = 0; L->conv_taps && t < L->taps; ++t)
-    if (!one_group_int(L->conv_taps[t], C, C, isa) ||
+    if (!one_group_int(L->conv_taps[t], B, C, isa) ||
         qk_packed_has_zero_points(L->conv_taps[t]) != qk_packed_has_zero_points(L->conv))
       return false;
   return true;
@@ -43,13 +50,13 @@ bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L)
 static void conv_tap(const qk_isa_ops *ops, const qk_wavenet_layer *L, int t, const qk_act_s8 *xq,
                      int N, qk_act_s8 *col, float *z)
 {
-  const int C = L->C;
+  const int C = L->C, B = qk_wavenet_bottleneck(L);
   const ptrdiff_t back = (ptrdiff_t)L->dilation * (L->taps - 1 - t);
   const float *bias = t ? NULL : L->conv_bias;
   const unsigned flags = t ? QK_ACCUMULATE : 0;
   if (L->conv_taps) {
     const qk_act_s8 view = qk_act_columns_from(xq, -back, 1);
-    ops->gemm_s8(L->conv_taps[t], &view, N, bias, z, C, flags);
+    ops->gemm_s8(L->conv_taps[t], &view, N, bias, z, B, flags);
     return;
   }
   for (int n = 0; n < N; ++n) {
@@ -61,7 +68,40 @@ static void conv_tap(const qk_isa_ops *ops, const qk_wavenet_layer *L, int t, co
     col->sums[n] = xq->sums[f];
   }
   col->per_column = true;
-  ops->gemm_s8(L->conv, col, N, bias, z, C, flags);
+  ops->gemm_s8(L->conv, col, N, bias, z, B, flags);
+}
+
+/*
+  The piecewise-linear kinds, written as NAM writes them (qk.h). The
+  kernels are built with -ffp-contract=off, so (z - lo) * slope + lo stays
+  two roundings here as in every SIMD form.
+*/
+static float act_value(const qk_wavenet_act *act, float z, int m)
+{
+  switch (act->kind) {
+  case QK_WN_RELU: return z > 0.0f ? z : 0.0f;
+  case QK_WN_LEAKY_RELU: return z > 0.0f ? z : act->slope * z;
+  case QK_WN_PRELU: return z > 0.0f ? z : act->slopes[m] * z;
+  case QK_WN_HARDTANH: {
+    const float t = z < -1.0f ? -1.0f : z;
+    return t > 1.0f ? 1.0f : t;
+  }
+  case QK_WN_LEAKY_HARDTANH:
+    if (z < act->min_val)
+      return (z - act->min_val) * act->min_slope + act->min_val;
+    if (z > act->max_val)
+      return (z - act->max_val) * act->max_slope + act->max_val;
+    return z;
+  default: return z; /* QK_WN_IDENTITY */
+  }
+}
+
+void qk_wavenet_act_apply(const qk_wavenet_act *act, float *a, const float *z, int B, int N)
+{
+  for (int n = 0; n < N; ++n)
+    for (int m = 0; m < B; ++m)
+      a[(size_t)n * (size_t)B + (size_t)m] =
+          act_value(act, z[(size_t)n * (size_t)B + (size_t)m], m);
 }
 
 void qk_wavenet_layer_s8_steps(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
@@ -71,8 +111,8 @@ void qk_wavenet_layer_s8_steps(const qk_wavenet_layer *L, const float *x, const 
   if (N <= 0)
     return;
   const qk_isa_ops *ops = layer_ops(L);
-  const int C = L->C, taps = L->taps;
-  const size_t nc = (size_t)N * (size_t)C;
+  const int C = L->C, B = qk_wavenet_bottleneck(L), taps = L->taps;
+  const size_t nc = (size_t)N * (size_t)C, nb = (size_t)N * (size_t)B;
   float *z = scratch->z;
   qk_act_s8 frames = *xq;
 
@@ -84,15 +124,18 @@ void qk_wavenet_layer_s8_steps(const qk_wavenet_layer *L, const float *x, const 
     conv_tap(ops, L, t, xq, N, scratch->conv_act, z);
   for (int n = 0; n < N; ++n) {
     const float c = cond[n];
-    float *zn = z + (size_t)n * (size_t)C;
-    for (int i = 0; i < C; ++i)
+    float *zn = z + (size_t)n * (size_t)B;
+    for (int i = 0; i < B; ++i)
       zn[i] += L->mixin[i] * c;
   }
-  ops->tanh_int8(z, z, nc);
-  for (size_t i = 0; i < nc; ++i)
+  if (L->act.kind == QK_WN_TANH)
+    ops->tanh_int8(z, z, nb);
+  else
+    qk_wavenet_act_apply(&L->act, z, z, B, N);
+  for (size_t i = 0; i < nb; ++i)
     head[i] += z[i];
   memcpy(next, x, nc * sizeof(float));
-  qk_act_quantize_dynamic(ops, z, C, C, N, scratch->act_1x1);
+  qk_act_quantize_dynamic(ops, z, B, B, N, scratch->act_1x1);
   ops->gemm_s8(L->w1x1, scratch->act_1x1, N, L->bias1x1, next, C, QK_ACCUMULATE);
 }
 

@@ -10,12 +10,15 @@
     1. this call's input frames into the int8 history (the ISA's batched
        dynamic quantizer, as in the composition);
     2. per frame: per tap, C/4 vpdpbusd from that frame's codes, scaled by
-       its own scale; mixin, tanh, head; a to scratch;
+       its own scale; mixin, the nonlinearity, head; a to scratch;
     3. a quantized per frame (batched quantizer again);
     4. per frame: the 1x1, added to x, into next.
 
   Shapes: one tile (C <= 16 rows), C a multiple of 4 (a 4-k quad never
-  straddles two taps), taps * C <= 64.
+  straddles two taps), taps * C <= 128 (A2's kernel 15 at 8 channels is
+  120), no bottleneck (B = C: the conv's and the 1x1's frames then share
+  one lane layout). Other channel counts up to 16 (A2 nano's 3) run the
+  AVX2 form's frame loop on these weights (avx2_frame_loop).
 
   Bit-exactness with the composition: the integer sums are exact (split
   into chains freely: integer addition is associative), and the operands
@@ -27,18 +30,36 @@
   qk.h. The float operations are those of qk.h, in its order:
   fma((float)i, ws, 0), fma(., frame scale, base) with base = bias + 0 for
   the first tap and 0 + z after it; fl(mixin * cond) then the add;
-  tanh_int8_16 for qk_tanh_int8; fma(fma((float)i, ws, 0), scale of a,
-  bias + x) for the 1x1.
+  tanh_int8_16 for qk_tanh_int8, or the piecewise-linear kinds as
+  compares, blends and the same single multiplies and adds as the scalar
+  expressions (act16_piecewise: each lane's value is the one the scalar
+  branch picks, computed by the same IEEE operations, so it is exact);
+  fma(fma((float)i, ws, 0), scale of a, bias + x) for the 1x1.
+
+  a is never NaN after tanh (it clamps first); a piecewise-linear a is NaN
+  or infinite only if z overflowed, and the quantizer steps below then
+  still follow qk.h's formula (NaN ignored by the maximum, codes 0 for a
+  frame whose maximum is not finite).
 */
 #include "qk_avx512vnni_common.h"
 
-/** Most 4-k quads of a conv row (taps * C <= 64). */
-#define MAX_QUADS 16
+/** Most 4-k quads of a conv row (taps * C <= 128). */
+#define MAX_QUADS 32
+
+/**
+   Channel counts that are not a multiple of 4 (A2 nano's 3: a quad would
+   straddle two taps) run the AVX2 form's frame loop instead, from these
+   weights decoded once (qk_wavenet_avx2.c; same bits, as every form).
+*/
+static bool avx2_frame_loop(const qk_wavenet_layer *L) { return L->C % 4 != 0; }
 
 bool qk_avx512vnni_wavenet_layer_fusable(const qk_wavenet_layer *L)
 {
-  return L->C <= TILE_ROWS && L->C % 4 == 0 && L->taps * L->C <= 4 * MAX_QUADS &&
-         qk_packed_isa(L->conv) == QK_ISA_AVX512VNNI;
+  if (qk_packed_isa(L->conv) != QK_ISA_AVX512VNNI)
+    return false;
+  if (avx2_frame_loop(L))
+    return qk_avx2_wavenet_layer_shape(L);
+  return L->C <= TILE_ROWS && L->taps <= 4 * MAX_QUADS / L->C && qk_wavenet_bottleneck(L) == L->C;
 }
 
 /*
@@ -76,15 +97,28 @@ ALWAYS_INLINE __m512 repeat_rows_ps(__m512 v, const int C)
 /**
    One matrix ready for the frame loop: signed weights per quad, the
    per-tap constants that take the activations' +128 back out, the row
-   scales and zero points, each repeated in every lane group.
+   scales and zero points, each repeated in every lane group. Sized to the
+   matrix (v holds its quads, then one constant per tap), so a layer's
+   prepared weights are as large as its taps need.
 */
 typedef struct {
-  __m512i w[MAX_QUADS];     /**< quad q: rows x 4 k as signed bytes */
-  __m512i start[MAX_QUADS]; /**< per tap: -128 * row sum of v over the tap's columns */
-  __m512i zp;               /**< zero points (0 when symmetric) */
+  __m512i zp; /**< zero points (0 when symmetric) */
   __m512 scale;
   int has_zp;
+  int quads;
+  __m512i v[]; /**< quad q: rows x 4 k as signed bytes; then per tap t, at
+                    quads + t: -128 * row sum of v over the tap's columns */
 } fused_matrix;
+
+/** Quad weights and tap constants of a fused matrix. */
+ALWAYS_INLINE const __m512i *matrix_w(const fused_matrix *fm) { return fm->v; }
+ALWAYS_INLINE __m512i matrix_start(const fused_matrix *fm, int t) { return fm->v[fm->quads + t]; }
+
+/** Bytes of a fused matrix of `quads` quads and `taps` taps. */
+static size_t matrix_bytes(int quads, int taps)
+{
+  return sizeof(fused_matrix) + (size_t)(quads + taps) * sizeof(__m512i);
+}
 
 /** Quad q of a packed integer matrix as u = v + 128 (decode_quad wants constant bits, j). */
 static __m512i quad_u(const int_view *v, __m512i tbl, int q)
@@ -117,14 +151,15 @@ ALWAYS_INLINE void prepare_matrix(const qk_packed *p, fused_matrix *fm, const in
     for (int q = t * Q; q < (t + 1) * Q; ++q) {
       const __m512i u = quad_u(v, tbl, q);
       usum = dpbusd(usum, u, ones); /* sum of u = v + 128 per row */
-      fm->w[q] = repeat_rows_i32(_mm512_xor_si512(u, flip), C);
+      fm->v[q] = repeat_rows_i32(_mm512_xor_si512(u, flip), C);
     }
     /* row sum of v = usum - 128 * 4 * Q; start = -128 * that */
     const __m512i rowsum = _mm512_sub_epi32(usum, _mm512_set1_epi32(512 * Q));
-    fm->start[t] =
+    fm->v[quads + t] =
         repeat_rows_i32(_mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(rowsum, 7)), C);
   }
   fm->scale = repeat_rows_ps(_mm512_load_ps(v->par), C);
+  fm->quads = quads;
   fm->has_zp = v->has_zp;
   fm->zp = v->has_zp
                ? repeat_rows_i32(
@@ -136,6 +171,73 @@ ALWAYS_INLINE void prepare_matrix(const qk_packed *p, fused_matrix *fm, const in
 ALWAYS_INLINE __m512 load_rows(const float *v, const int C)
 {
   return v ? repeat_rows_ps(_mm512_maskz_loadu_ps(lanes_mask(C), v), C) : _mm512_setzero_ps();
+}
+
+/** A piecewise-linear nonlinearity's constants, repeated in every lane group. */
+typedef struct {
+  __m512 slope;  /**< LeakyReLU's slope, or PReLU's per channel */
+  __m512 lo, hi; /**< LeakyHardtanh's min_val and max_val */
+  __m512 lo_slope, hi_slope;
+  qk_wavenet_act_kind kind;
+} fused_act;
+
+ALWAYS_INLINE void prepare_act(const qk_wavenet_act *act, fused_act *fa, const int C)
+{
+  fa->kind = act->kind;
+  fa->slope = act->kind == QK_WN_PRELU ? load_rows(act->slopes, C) : _mm512_set1_ps(act->slope);
+  fa->lo = _mm512_set1_ps(act->min_val);
+  fa->hi = _mm512_set1_ps(act->max_val);
+  fa->lo_slope = _mm512_set1_ps(act->min_slope);
+  fa->hi_slope = _mm512_set1_ps(act->max_slope);
+}
+
+/**
+   qk.h's piecewise-linear kinds of 16 lanes: the ordered compares are
+   false for NaN as the scalar ones are, the blends pick what the scalar
+   branch returns, and the values are the scalar expressions' own single
+   multiplies and adds (no fma), hence the same bits.
+*/
+ALWAYS_INLINE __m512 act16_piecewise(__m512 z, const fused_act *fa)
+{
+  const __m512 zero = _mm512_setzero_ps();
+  switch (fa->kind) {
+  case QK_WN_RELU: return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(z, zero, _CMP_GT_OQ), z);
+  case QK_WN_LEAKY_RELU:
+  case QK_WN_PRELU:
+    return _mm512_mask_mov_ps(_mm512_mul_ps(fa->slope, z), _mm512_cmp_ps_mask(z, zero, _CMP_GT_OQ),
+                              z);
+  case QK_WN_HARDTANH: {
+    const __m512 one = _mm512_set1_ps(1.0f), minus_one = _mm512_set1_ps(-1.0f);
+    const __m512 t = _mm512_mask_mov_ps(z, _mm512_cmp_ps_mask(z, minus_one, _CMP_LT_OQ), minus_one);
+    return _mm512_mask_mov_ps(t, _mm512_cmp_ps_mask(t, one, _CMP_GT_OQ), one);
+  }
+  case QK_WN_LEAKY_HARDTANH: {
+    const __m512 below =
+        _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(z, fa->lo), fa->lo_slope), fa->lo);
+    const __m512 above =
+        _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(z, fa->hi), fa->hi_slope), fa->hi);
+    /* the scalar tests z < min_val first: below wins where both hold */
+    const __m512 a = _mm512_mask_mov_ps(z, _mm512_cmp_ps_mask(z, fa->hi, _CMP_GT_OQ), above);
+    return _mm512_mask_mov_ps(a, _mm512_cmp_ps_mask(z, fa->lo, _CMP_LT_OQ), below);
+  }
+  default: return z; /* QK_WN_IDENTITY */
+  }
+}
+
+/** The layer's nonlinearity: TANH (compile time) or fa's piecewise-linear kind. */
+ALWAYS_INLINE __m512 act16_layer(__m512 z, const fused_act *fa, const int TANH)
+{
+  return TANH ? tanh_int8_16(z) : act16_piecewise(z, fa);
+}
+
+/**
+   |a| for the frame maxima: with a piecewise-linear a a NaN lane counts 0
+   (qk.h's maximum ignores NaN; vmaxps would not), with tanh a is never NaN.
+*/
+ALWAYS_INLINE __m512 abs_for_max(__m512 a, const int TANH)
+{
+  const __m512 m = _mm512_abs_ps(a);
+  return TANH ? m : _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(a, a, _CMP_ORD_Q), m);
 }
 
 /**
@@ -222,15 +324,15 @@ ALWAYS_INLINE __m512i dot_columns(const fused_matrix *fm, const __m512i *w, __m5
 */
 ALWAYS_INLINE __m512i dot_codes(const fused_matrix *w1, __m512i u, __m512i group_base, const int Q)
 {
-  __m512i acc0 = w1->start[0], acc1 = _mm512_setzero_si512();
+  __m512i acc0 = matrix_start(w1, 0), acc1 = _mm512_setzero_si512();
 #pragma GCC unroll 4
   for (int j = 0; j < Q; ++j) {
     const __m512i uj =
         _mm512_permutexvar_epi32(_mm512_add_epi32(group_base, _mm512_set1_epi32(j)), u);
     if (j % 2)
-      __asm__("vpdpbusd %2, %1, %0" : "+v"(acc1) : "v"(uj), "v"(w1->w[j]));
+      __asm__("vpdpbusd %2, %1, %0" : "+v"(acc1) : "v"(uj), "v"(matrix_w(w1)[j]));
     else
-      __asm__("vpdpbusd %2, %1, %0" : "+v"(acc0) : "v"(uj), "v"(w1->w[j]));
+      __asm__("vpdpbusd %2, %1, %0" : "+v"(acc0) : "v"(uj), "v"(matrix_w(w1)[j]));
   }
   return _mm512_add_epi32(acc0, acc1);
 }
@@ -326,18 +428,21 @@ ALWAYS_INLINE void mix_with_scales(const fused_matrix *w1, const __m512 a[4], __
 
 ALWAYS_INLINE void mix_vectors(const fused_matrix *w1, const __m512 a[4], const float *x, int n,
                                int valid_last, float *next, __m512 b1x1, const int Q, const int P,
-                               const int F)
+                               const int F, const int TANH)
 {
   __m512 m[4];
 #pragma GCC unroll 4
   for (int v = 0; v < 4; ++v)
-    m[v] = v < F ? _mm512_abs_ps(a[v]) : _mm512_setzero_ps();
+    m[v] = v < F ? abs_for_max(a[v], TANH) : _mm512_setzero_ps();
   const __m512 amax = frame_maxima(m, P);
   const __m512 k127 = _mm512_set1_ps(127.0f), inf = _mm512_set1_ps(__builtin_inff());
   const __mmask16 ok = _mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_GT_OQ) &
                        _mm512_cmp_ps_mask(amax, inf, _CMP_LT_OQ);
   const __m512 scales = _mm512_maskz_div_ps(ok, amax, k127);
   const __m512 invs = _mm512_maskz_div_ps(ok, k127, amax);
+  /* a piecewise-linear a may be infinite (z overflowed): its frame's inv
+     is 0, inf * 0 is NaN, cvtps gives 0x80000000 and the truncating
+     vpmovdb of frame_codes keeps its low byte, 0: qk.h's code */
   if (__builtin_expect(_mm512_cmp_ps_mask(invs, inf, _CMP_EQ_OQ) == 0, 1))
     mix_with_scales(w1, a, scales, invs, x, n, valid_last, next, b1x1, Q, P, F, 1);
   else
@@ -355,8 +460,9 @@ ALWAYS_INLINE void mix_vectors(const fused_matrix *w1, const __m512 a[4], const 
 ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *cv,
                                 const fused_matrix *w1, const qk_act_s8 *xq, const float *x,
                                 const float *cond, int n, int valid_last, float *head, float *a_out,
-                                float *next, __m512 bconv, __m512 mixin, __m512 b1x1, const int Q,
-                                const int P, const int F)
+                                float *next, __m512 bconv, __m512 mixin, __m512 b1x1,
+                                const fused_act *fa, const int Q, const int P, const int F,
+                                const int TANH)
 {
   const int C = 4 * Q, taps = L->taps;
   const ptrdiff_t ld = xq->ld;
@@ -370,8 +476,8 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
     for (int v = 0; v < F; ++v) {
       const ptrdiff_t f = f0 + v * P;
       const int valid = v + 1 < F ? P : valid_last;
-      const __m512i i = dot_columns(cv, cv->w + t * Q, cv->start[t], xq->codes + f * ld, ld,
-                                    xq->sums + f, valid, Q, P);
+      const __m512i i = dot_columns(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
+                                    xq->codes + f * ld, ld, xq->sums + f, valid, Q, P);
       const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
       z[v] = _mm512_fmadd_ps(s, frames_ps(xq->scales + f, valid, P, C),
                              t ? _mm512_add_ps(_mm512_setzero_ps(), z[v]) : z[v]);
@@ -382,7 +488,7 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
   for (int v = 0; v < F; ++v) {
     const int valid = v + 1 < F ? P : valid_last;
     z[v] = _mm512_add_ps(z[v], _mm512_mul_ps(mixin, frames_ps(cond + n + v * P, valid, P, C)));
-    a[v] = tanh_int8_16(z[v]);
+    a[v] = act16_layer(z[v], fa, TANH);
   }
 #pragma GCC unroll 4
   for (int v = 0; v < F; ++v) {
@@ -394,7 +500,7 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
       _mm512_mask_storeu_ps(a_out + (size_t)(n + v * P) * (size_t)C, mk, a[v]);
   }
   if (!a_out)
-    mix_vectors(w1, a, x, n, valid_last, next, b1x1, Q, P, F);
+    mix_vectors(w1, a, x, n, valid_last, next, b1x1, Q, P, F, TANH);
 }
 
 /**
@@ -404,7 +510,7 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
 ALWAYS_INLINE void conv_frames(const qk_wavenet_layer *L, const fused_matrix *cv,
                                const fused_matrix *w1, const qk_act_s8 *xq, const float *x,
                                const float *cond, int N, float *head, float *a_out, float *next,
-                               const int Q, const int P)
+                               const fused_act *fa, const int Q, const int P, const int TANH)
 {
   const int C = 4 * Q;
   /* qk.h: base = bias + 0.0f for the first tap (a -0 bias becomes +0) */
@@ -413,10 +519,11 @@ ALWAYS_INLINE void conv_frames(const qk_wavenet_layer *L, const fused_matrix *cv
   const __m512 b1x1 = load_rows(L->bias1x1, C);
   int n = 0;
   for (; n + 4 * P <= N; n += 4 * P)
-    conv_vectors(L, cv, w1, xq, x, cond, n, P, head, a_out, next, bconv, mixin, b1x1, Q, P, 4);
+    conv_vectors(L, cv, w1, xq, x, cond, n, P, head, a_out, next, bconv, mixin, b1x1, fa, Q, P, 4,
+                 TANH);
   for (; n < N; n += P)
     conv_vectors(L, cv, w1, xq, x, cond, n, N - n < P ? N - n : P, head, a_out, next, bconv, mixin,
-                 b1x1, Q, P, 1);
+                 b1x1, fa, Q, P, 1, TANH);
 }
 
 /**
@@ -431,7 +538,8 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
                                          const fused_matrix *w1, const qk_act_s8 *xq,
                                          const float *x, const float *cond, int n, float *head,
                                          float *a_out, float *next, __m512 bconv, __m512 mixin,
-                                         __m512 b1x1, const int Q)
+                                         __m512 b1x1, const fused_act *fa, const int Q,
+                                         const int TANH)
 {
   const int C = 4 * Q, taps = L->taps;
   const ptrdiff_t ld = xq->ld;
@@ -445,8 +553,8 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
 #pragma GCC unroll 16
     for (int v = 0; v < 16; ++v) {
       const ptrdiff_t f = f0 + v;
-      const __m512i i = dot_columns(cv, cv->w + t * Q, cv->start[t], xq->codes + f * ld, ld,
-                                    xq->sums + f, 1, Q, 1);
+      const __m512i i = dot_columns(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
+                                    xq->codes + f * ld, ld, xq->sums + f, 1, Q, 1);
       const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
       a[v] = _mm512_fmadd_ps(s, _mm512_set1_ps(xq->scales[f]),
                              t ? _mm512_add_ps(_mm512_setzero_ps(), a[v]) : a[v]);
@@ -455,13 +563,20 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
   __m512 m[16];
 #pragma GCC unroll 16
   for (int v = 0; v < 16; ++v) {
-    a[v] = tanh_int8_16(_mm512_add_ps(a[v], _mm512_mul_ps(mixin, _mm512_set1_ps(cond[n + v]))));
+    a[v] = act16_layer(_mm512_add_ps(a[v], _mm512_mul_ps(mixin, _mm512_set1_ps(cond[n + v]))), fa,
+                       TANH);
     float *hn = head + (size_t)(n + v) * (size_t)C;
     _mm512_mask_storeu_ps(hn, mk, _mm512_add_ps(_mm512_maskz_loadu_ps(mk, hn), a[v]));
-    m[v] = _mm512_abs_ps(a[v]); /* never NaN (the clamp); 0 past C */
+    /* never NaN; past C, tanh(0) = 0, but a piecewise-linear kind may map
+       0 elsewhere (LeakyHardtanh with max_val < 0) */
+    m[v] = TANH ? abs_for_max(a[v], TANH) : _mm512_maskz_mov_ps(mk, abs_for_max(a[v], TANH));
   }
   float scales[16] __attribute__((aligned(64))), invs[16] __attribute__((aligned(64)));
-  if (!dynamic_scales16(transpose_reduce16(m, 0), scales, invs)) {
+  const __m512 amax = transpose_reduce16(m, 0);
+  /* an infinite piecewise-linear a (z overflowed) saturates a code here:
+     the batched path gives it qk.h's code 0 */
+  if ((!TANH && _mm512_cmp_ps_mask(amax, _mm512_set1_ps(__builtin_inff()), _CMP_NLT_UQ)) ||
+      !dynamic_scales16(amax, scales, invs)) {
 #pragma GCC unroll 16
     for (int v = 0; v < 16; ++v)
       _mm512_mask_storeu_ps(a_out + (size_t)(n + v) * (size_t)C, mk, a[v]);
@@ -495,8 +610,8 @@ ALWAYS_INLINE void mix_frames(const qk_wavenet_layer *L, const fused_matrix *w1,
   for (int n = 0; n < N; n += P) {
     const int valid = N - n < P ? N - n : P;
     const __mmask16 mk = lanes_mask(valid * C);
-    const __m512i i = dot_columns(w1, w1->w, w1->start[0], aq->codes + (ptrdiff_t)n * ld, ld,
-                                  aq->sums + n, valid, Q, P);
+    const __m512i i = dot_columns(w1, matrix_w(w1), matrix_start(w1, 0),
+                                  aq->codes + (ptrdiff_t)n * ld, ld, aq->sums + n, valid, Q, P);
     const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
     const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + (size_t)n * (size_t)C));
     _mm512_mask_storeu_ps(next + (size_t)n * (size_t)C, mk,
@@ -515,49 +630,74 @@ static void quantize_frames(const float *x, int C, int N, const qk_act_s8 *dst)
     qk_act_quantize_dynamic(&qk_ops_avx512vnni, x, C, C, N, &out);
 }
 
-/** Both matrices of a layer, ready for the frame loops (qk.h's prepared weights). */
+/*
+  A layer's prepared weights (qk.h): the conv's fused matrix, then the
+  1x1's, each sized by matrix_bytes (multiples of 64 bytes).
+*/
+static size_t conv_bytes(const qk_wavenet_layer *L)
+{
+  return matrix_bytes(L->taps * L->C / 4, L->taps);
+}
+
+/** The largest prepared weights: taps * C = 128 at C = 4 (32 taps), a 1x1 of 4 quads. */
+#define MAX_PREPARED (sizeof(fused_matrix) * 2 + (size_t)(MAX_QUADS + MAX_QUADS + 4 + 1) * 64)
+
 typedef struct {
-  fused_matrix cv, w1;
+  const fused_matrix *cv, *w1;
 } fused_layer;
 
-ALWAYS_INLINE void prepare_layer(const qk_wavenet_layer *L, fused_layer *fl, const int Q)
+static fused_layer layer_at(const qk_wavenet_layer *L, const void *mem)
 {
-  prepare_matrix(L->conv, &fl->cv, Q);
-  prepare_matrix(L->w1x1, &fl->w1, Q);
+  const fused_layer fl = {mem, (const fused_matrix *)((const char *)mem + conv_bytes(L))};
+  return fl;
+}
+
+ALWAYS_INLINE void prepare_layer(const qk_wavenet_layer *L, void *mem, const int Q)
+{
+  prepare_matrix(L->conv, mem, Q);
+  prepare_matrix(L->w1x1, (fused_matrix *)((char *)mem + conv_bytes(L)), Q);
 }
 
 size_t qk_avx512vnni_wavenet_prepared_size(const qk_wavenet_layer *L)
 {
-  (void)L;
-  return sizeof(fused_layer);
+  if (avx2_frame_loop(L))
+    return qk_avx2_wavenet_prepared_size(L);
+  return conv_bytes(L) + matrix_bytes(L->C / 4, 1);
 }
 
 void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem)
 {
-  fused_layer *fl = mem;
+  if (avx2_frame_loop(L)) {
+    qk_avx2_wavenet_prepare(L, mem);
+    return;
+  }
   switch (L->C / 4) {
-  case 1: prepare_layer(L, fl, 1); break;
-  case 2: prepare_layer(L, fl, 2); break;
-  case 3: prepare_layer(L, fl, 3); break;
-  default: prepare_layer(L, fl, 4); break;
+  case 1: prepare_layer(L, mem, 1); break;
+  case 2: prepare_layer(L, mem, 2); break;
+  case 3: prepare_layer(L, mem, 3); break;
+  default: prepare_layer(L, mem, 4); break;
   }
 }
 
 ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
                            const float *cond, int N, float *head, float *next,
-                           const qk_wavenet_scratch *scratch, const int Q)
+                           const qk_wavenet_scratch *scratch, const int Q, const int TANH)
 {
   const int P = 4 / Q == 4 ? 4 : 4 / Q == 2 ? 2 : 1; /* C = 4, 8: 4, 2 frames per zmm */
-  fused_layer local;
-  const fused_layer *fl = L->prepared;
-  if (!fl) {
-    prepare_layer(L, &local, Q);
-    fl = &local;
+  _Alignas(64) unsigned char local[MAX_PREPARED];
+  const void *mem = L->prepared;
+  if (!mem) {
+    prepare_layer(L, local, Q);
+    mem = local;
   }
-  const fused_matrix *cv = &fl->cv, *w1 = &fl->w1;
+  const fused_layer fl = layer_at(L, mem);
+  const fused_matrix *cv = fl.cv, *w1 = fl.w1;
+  fused_act act;
+  prepare_act(&L->act, &act, 4 * Q);
+  const fused_act *fa = &act;
   quantize_frames(x, 4 * Q, N, xq);
   if (P > 1 && !w1->has_zp) {
-    conv_frames(L, cv, w1, xq, x, cond, N, head, NULL, next, Q, P);
+    conv_frames(L, cv, w1, xq, x, cond, N, head, NULL, next, fa, Q, P, TANH);
     return;
   }
   /* One frame per vector: 16 frames at a time in registers (folding the
@@ -572,8 +712,8 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
     const __m512 bconv = _mm512_add_ps(load_rows(L->conv_bias, C), _mm512_setzero_ps());
     const __m512 mixin = load_rows(L->mixin, C), b1x1 = load_rows(L->bias1x1, C);
     for (; n0 + 16 <= N; n0 += 16)
-      if (!frames16_in_registers(L, cv, w1, xq, x, cond, n0, head, a, next, bconv, mixin, b1x1,
-                                 Q)) {
+      if (!frames16_in_registers(L, cv, w1, xq, x, cond, n0, head, a, next, bconv, mixin, b1x1, fa,
+                                 Q, TANH)) {
         const qk_act_s8 aq = qk_act_columns_from(scratch->act_1x1, n0, 1);
         quantize_frames(a + (size_t)n0 * C, C, 16, &aq);
         mix_frames(L, w1, &aq, x + (size_t)n0 * C, 16, next + (size_t)n0 * C, Q, P);
@@ -585,7 +725,8 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
   const qk_act_s8 xr = qk_act_columns_from(xq, n0, 1);
   const qk_act_s8 ar = qk_act_columns_from(scratch->act_1x1, n0, 1);
   const size_t at = (size_t)n0 * C;
-  conv_frames(L, cv, w1, &xr, x + at, cond + n0, N - n0, head + at, a + at, next + at, Q, P);
+  conv_frames(L, cv, w1, &xr, x + at, cond + n0, N - n0, head + at, a + at, next + at, fa, Q, P,
+              TANH);
   quantize_frames(a + at, C, N - n0, &ar);
   mix_frames(L, w1, &ar, x + at, N - n0, next + at, Q, P);
 }
@@ -594,10 +735,29 @@ void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, c
                                     const float *cond, int N, float *head, float *next,
                                     const qk_wavenet_scratch *scratch)
 {
+  if (avx2_frame_loop(L)) {
+    qk_avx2_wavenet_layer_s8(L, x, xq, cond, N, head, next, scratch);
+    return;
+  }
+  /* tanh (A1) and the piecewise-linear kinds (A2) compiled apart: the
+     tanh form is the code it was before the other kinds existed */
+  const bool tanh = L->act.kind == QK_WN_TANH;
   switch (L->C / 4) {
-  case 1: layer_q(L, x, xq, cond, N, head, next, scratch, 1); break;
-  case 2: layer_q(L, x, xq, cond, N, head, next, scratch, 2); break;
-  case 3: layer_q(L, x, xq, cond, N, head, next, scratch, 3); break;
-  default: layer_q(L, x, xq, cond, N, head, next, scratch, 4); break;
+  case 1:
+    tanh ? layer_q(L, x, xq, cond, N, head, next, scratch, 1, 1)
+         : layer_q(L, x, xq, cond, N, head, next, scratch, 1, 0);
+    break;
+  case 2:
+    tanh ? layer_q(L, x, xq, cond, N, head, next, scratch, 2, 1)
+         : layer_q(L, x, xq, cond, N, head, next, scratch, 2, 0);
+    break;
+  case 3:
+    tanh ? layer_q(L, x, xq, cond, N, head, next, scratch, 3, 1)
+         : layer_q(L, x, xq, cond, N, head, next, scratch, 3, 0);
+    break;
+  default:
+    tanh ? layer_q(L, x, xq, cond, N, head, next, scratch, 4, 1)
+         : layer_q(L, x, xq, cond, N, head, next, scratch, 4, 0);
+    break;
   }
 }

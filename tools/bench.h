@@ -12,11 +12,16 @@
 int bench_kernels(int argc, char **argv);
 
 /**
-   Part of `kernels`: the int8 WaveNet layer (qk_wavenet_layer_s8) at 16
-   and 8 channels, as the engine runs it on `isa`, against its step-by-step
-   composition: ns per frame, medians of `runs` interleaved timings.
+   Part of `kernels`: the int8 WaveNet layer (qk_wavenet_layer_s8), A1
+   layers at 16 and 8 channels and A2 standard layers (kernels 6 and 15,
+   blocks 64 and 16), as the engine runs it on `isa`, against its
+   step-by-step composition and (A2) the float path: ns per frame, medians
+   of `runs` interleaved timings.
 */
 void bench_wavenet_layer(int isa, double min_seconds, int runs);
+
+/** `quantone-bench layer`: bench_wavenet_layer alone. */
+int bench_layer(int argc, char **argv);
 
 /** `quantone-bench models`: whole-model speed per precision and block size. */
 int bench_models(int argc, char **argv);

@@ -17,6 +17,7 @@ typedef struct {
 
 static const bench_command commands[] = {
     {"kernels", bench_kernels, "GEMM/GEMV/tanh throughput per weight format on one ISA"},
+    {"layer", bench_layer, "the int8 WaveNet layer (A1, A2) against its steps and float"},
     {"models", bench_models, "whole-model speed: FP32 and 8/4/2 bits at block 1..1024"},
 };
 

@@ -47,8 +47,17 @@
      makes a model bit-identical at every audio block size.
 
   4. qk_wavenet_layer_s8_valid() refuses what the layer cannot run: F32
-     weights, a scale group that splits a row, mismatched shapes, weights
-     packed for different ISAs.
+     weights, a scale group that splits a row, mismatched shapes (with a
+     bottleneck too), an unknown nonlinearity or PReLU without slopes,
+     weights packed for different ISAs.
+
+  1b. A2 layers (NAM's current default): 1 and 3 for a bottleneck B (and
+     B != C), kernels 6 and 15, A2 nano's 3 channels, A2's dilations and
+     2048, every nonlinearity of qk.h (crossed LeakyHardtanh bounds, and
+     one that overflows to inf), 8/4/2-bit weights symmetric and
+     asymmetric, blocks of 1, 7, 64 and 4096 frames; the A2 standard layer
+     (C = 8, kernels 6 and 15, LeakyReLU) must run fused on AVX-512 VNNI.
+     2 is run on them too.
 
   Usage: test_wavenet_layer [--seed S] [--rounds R] [--verbose] [--require ISA]...
   --require fails the test when that ISA cannot run here; --verbose prints
@@ -252,6 +261,9 @@ static void taps_free(qk_packed **tp, int taps)
    ------------------------------------------------------------------------ */
 typedef struct {
   int C, taps, dilation, N;
+  int B;                   /* bottleneck; 0: B = C (the A1 layer) */
+  qk_wavenet_act_kind act; /* QK_WN_TANH for the A1 layer; parameters drawn at random */
+  bool overflow;           /* LeakyHardtanh with a slope of 1e38: some a overflow to inf */
   qk_format conv_format, w1_format;
   bool conv_zp, w1_zp;
   bool conv_bias, bias1x1;
@@ -265,20 +277,30 @@ typedef struct {
   int back;       /* lookback frames: dilation * (taps - 1) */
   char desc[200]; /* the parameters, for every message */
   matrix conv, w1;
-  float *conv_bias;    /* NULL or C, one entry -0.0f */
+  int B;               /* the bottleneck (p.B or C) */
+  qk_wavenet_act act;  /* p.act with its parameters */
+  float *prelu;        /* B slopes of QK_WN_PRELU, else NULL */
+  float *conv_bias;    /* NULL or B, one entry -0.0f */
   float *bias1x1;      /* NULL or C */
-  float *mixin, *cond; /* C, N */
-  float *head0;        /* N * C, nonzero */
+  float *mixin, *cond; /* B, N */
+  float *head0;        /* N * B, nonzero */
   guarded hist;        /* (back + N) * C floats, frame-major */
   float *x;            /* frame 0 of hist */
 } layer_case;
 
+static const char *const act_names[QK_WN_ACT_COUNT] = {
+    "tanh", "identity", "relu", "leaky_relu", "prelu", "hardtanh", "leaky_hardtanh"};
+
 static void describe(const case_params *p, char *out, size_t size)
 {
-  snprintf(out, size, "C=%d taps=%d dilation=%d N=%d conv=%s%s w1x1=%s%s conv_bias=%s bias1x1=%s",
+  char extra[96] = "";
+  if (p->B || p->act != QK_WN_TANH)
+    snprintf(extra, sizeof extra, " B=%d act=%s%s", p->B ? p->B : p->C, act_names[p->act],
+             p->overflow ? "(slope 1e38)" : "");
+  snprintf(out, size, "C=%d taps=%d dilation=%d N=%d conv=%s%s w1x1=%s%s conv_bias=%s bias1x1=%s%s",
            p->C, p->taps, p->dilation, p->N, qk_format_name(p->conv_format),
            p->conv_zp ? "+zp" : "", qk_format_name(p->w1_format), p->w1_zp ? "+zp" : "",
-           p->conv_bias ? "yes(one -0.0f)" : "NULL", p->bias1x1 ? "yes" : "NULL");
+           p->conv_bias ? "yes(one -0.0f)" : "NULL", p->bias1x1 ? "yes" : "NULL", extra);
 }
 
 static float *random_floats(int n, float lo, float hi)
@@ -287,6 +309,32 @@ static float *random_floats(int n, float lo, float hi)
   for (int i = 0; i < n; ++i)
     v[i] = rng_float(lo, hi);
   return v;
+}
+
+/**
+   The nonlinearity's parameters: NAM's 0.01 or a random LeakyReLU slope,
+   PReLU slopes per channel, LeakyHardtanh bounds (now and then crossed:
+   min_val > max_val, where the kernel must test min_val first) and
+   slopes. Draws nothing for tanh, so the A1 cases stay as they were.
+*/
+static void random_act(layer_case *lc)
+{
+  const case_params *p = &lc->p;
+  lc->act.kind = p->act;
+  switch (p->act) {
+  case QK_WN_LEAKY_RELU: lc->act.slope = rng_chance(2) ? 0.01f : rng_float(-0.5f, 1.5f); break;
+  case QK_WN_PRELU:
+    lc->prelu = random_floats(lc->B, -0.5f, 1.5f);
+    lc->act.slopes = lc->prelu;
+    break;
+  case QK_WN_LEAKY_HARDTANH:
+    lc->act.min_val = rng_float(-1.0f, 0.0f);
+    lc->act.max_val = rng_chance(5) ? rng_float(-1.5f, lc->act.min_val) : rng_float(0.0f, 1.0f);
+    lc->act.min_slope = rng_float(0.0f, 0.2f);
+    lc->act.max_slope = p->overflow ? 1e38f : rng_float(0.0f, 0.2f);
+    break;
+  default: break;
+  }
 }
 
 /** One frame of C floats of a given kind (see fill_history). */
@@ -333,24 +381,25 @@ static void layer_case_init(layer_case *lc, const case_params *p)
 {
   memset(lc, 0, sizeof *lc);
   lc->p = *p;
-  const int C = p->C, N = p->N;
+  const int C = p->C, N = p->N, B = p->B ? p->B : C;
+  lc->B = B;
   lc->back = p->dilation * (p->taps - 1);
   describe(p, lc->desc, sizeof lc->desc);
-  matrix_random(&lc->conv, p->conv_format, C, p->taps * C, 0, p->conv_zp);
-  matrix_random(&lc->w1, p->w1_format, C, C, 0, p->w1_zp);
+  matrix_random(&lc->conv, p->conv_format, B, p->taps * C, 0, p->conv_zp);
+  matrix_random(&lc->w1, p->w1_format, C, B, 0, p->w1_zp);
   if (p->conv_bias) {
-    lc->conv_bias = random_floats(C, -0.5f, 0.5f);
-    lc->conv_bias[rng_int(0, C - 1)] = -0.0f;
+    lc->conv_bias = random_floats(B, -0.5f, 0.5f);
+    lc->conv_bias[rng_int(0, B - 1)] = -0.0f;
   }
   if (p->bias1x1) {
     lc->bias1x1 = random_floats(C, -0.5f, 0.5f);
     if (rng_chance(2))
       lc->bias1x1[rng_int(0, C - 1)] = -0.0f;
   }
-  lc->mixin = random_floats(C, -1.0f, 1.0f);
+  lc->mixin = random_floats(B, -1.0f, 1.0f);
   lc->cond = random_floats(N, -1.0f, 1.0f);
-  lc->head0 = random_floats(N * C, -2.0f, 2.0f);
-  for (int i = 0; i < N * C; ++i)
+  lc->head0 = random_floats(N * B, -2.0f, 2.0f);
+  for (int i = 0; i < N * B; ++i)
     if (lc->head0[i] == 0.0f)
       lc->head0[i] = 0.25f;
   const int frames = lc->back + N;
@@ -366,12 +415,14 @@ static void layer_case_init(layer_case *lc, const case_params *p)
     lc->conv_bias = NULL;
   }
   lc->x = (float *)lc->hist.p + (size_t)lc->back * (size_t)C;
+  random_act(lc);
 }
 
 static void layer_case_free(layer_case *lc)
 {
   matrix_free(&lc->conv);
   matrix_free(&lc->w1);
+  free(lc->prelu);
   free(lc->conv_bias);
   free(lc->bias1x1);
   free(lc->mixin);
@@ -390,7 +441,9 @@ static qk_wavenet_layer layer_of(const layer_case *lc, const qk_packed *conv, co
                         .conv_bias = lc->conv_bias,
                         .mixin = lc->mixin,
                         .w1x1 = w1,
-                        .bias1x1 = lc->bias1x1};
+                        .bias1x1 = lc->bias1x1,
+                        .bottleneck = lc->p.B,
+                        .act = lc->act};
   return L;
 }
 
@@ -488,16 +541,16 @@ static void act_release(qk_act_s8 *a)
 /** head starts at head0, next at a garbage pattern, xq at a copy of the case's history. */
 static void run_state_init(run_state *r, const layer_case *lc, const int8_history *xq0)
 {
-  const int C = lc->p.C, N = lc->p.N, taps = lc->p.taps;
-  const size_t nc = (size_t)N * (size_t)C;
-  r->head = guarded_new(nc * sizeof(float));
-  memcpy(r->head.p, lc->head0, nc * sizeof(float));
+  const int C = lc->p.C, N = lc->p.N, taps = lc->p.taps, B = lc->B;
+  const size_t nc = (size_t)N * (size_t)C, nb = (size_t)N * (size_t)B;
+  r->head = guarded_new(nb * sizeof(float));
+  memcpy(r->head.p, lc->head0, nb * sizeof(float));
   r->next = guarded_new(nc * sizeof(float));
   memset(r->next.p, 0xCD, nc * sizeof(float));
   int8_history_clone(&r->xq, xq0);
   r->conv_act = act_alloc(taps * C, N);
-  r->act_1x1 = act_alloc(C, N);
-  r->z = malloc(nc * sizeof(float));
+  r->act_1x1 = act_alloc(B, N);
+  r->z = malloc(nb * sizeof(float));
   r->scratch.conv_act = &r->conv_act;
   r->scratch.act_1x1 = &r->act_1x1;
   r->scratch.z = r->z;
@@ -521,13 +574,13 @@ typedef void layer_fn(const qk_wavenet_layer *L, const float *x, const qk_act_s8
 static void run_frames(layer_fn *fn, const qk_wavenet_layer *L, const layer_case *lc, run_state *r,
                        int n0, int count)
 {
-  const size_t off = (size_t)n0 * (size_t)lc->p.C;
+  const size_t off = (size_t)n0 * (size_t)lc->p.C, off_head = (size_t)n0 * (size_t)lc->B;
   qk_act_s8 xq = r->xq.view;
   xq.codes += (size_t)n0 * (size_t)xq.ld;
   xq.scales += n0;
   xq.sums += n0;
-  fn(L, lc->x + off, &xq, lc->cond + n0, count, (float *)r->head.p + off, (float *)r->next.p + off,
-     &r->scratch);
+  fn(L, lc->x + off, &xq, lc->cond + n0, count, (float *)r->head.p + off_head,
+     (float *)r->next.p + off, &r->scratch);
 }
 
 /* ------------------------------------------------------------------------
@@ -538,13 +591,13 @@ static void run_frames(layer_fn *fn, const qk_wavenet_layer *L, const layer_case
 static void compare_outputs(const char *what, const layer_case *lc, const run_state *got,
                             const run_state *want)
 {
-  const int C = lc->p.C;
-  const size_t nc = (size_t)lc->p.N * (size_t)C;
+  const int C = lc->p.C, B = lc->B;
+  const size_t nc = (size_t)lc->p.N * (size_t)C, nb = (size_t)lc->p.N * (size_t)B;
   const float *gh = (const float *)got->head.p, *wh = (const float *)want->head.p;
   const float *gn = (const float *)got->next.p, *wn = (const float *)want->next.p;
-  long i = first_float_diff(gh, wh, nc);
+  long i = first_float_diff(gh, wh, nb);
   CHECK(i < 0, "%s: head differs at frame %ld channel %ld: %.9g (%a) vs %.9g (%a) [%s]", what,
-        i / C, i % C, i >= 0 ? gh[i] : 0.0, i >= 0 ? gh[i] : 0.0, i >= 0 ? wh[i] : 0.0,
+        i / B, i % B, i >= 0 ? gh[i] : 0.0, i >= 0 ? gh[i] : 0.0, i >= 0 ? wh[i] : 0.0,
         i >= 0 ? wh[i] : 0.0, lc->desc);
   i = first_float_diff(gn, wn, nc);
   CHECK(i < 0, "%s: next differs at frame %ld channel %ld: %.9g (%a) vs %.9g (%a) [%s]", what,
@@ -585,8 +638,8 @@ static void check_untouched(const char *what, const layer_case *lc, const run_st
                             const int8_history *xq0)
 {
   const int8_history *h = &r->xq;
-  CHECK(guards_intact(&r->head), "%s: wrote outside head (N*C = %d floats) [%s]", what,
-        lc->p.N * lc->p.C, lc->desc);
+  CHECK(guards_intact(&r->head), "%s: wrote outside head (N*B = %d floats) [%s]", what,
+        lc->p.N * lc->B, lc->desc);
   CHECK(guards_intact(&r->next), "%s: wrote outside next (N*C = %d floats) [%s]", what,
         lc->p.N * lc->p.C, lc->desc);
   CHECK(guards_intact(&h->codes) && guards_intact(&h->scales) && guards_intact(&h->sums),
@@ -613,10 +666,19 @@ static void check_untouched(const char *what, const layer_case *lc, const run_st
    1 and 3. One case on one ISA against the scalar oracle, and split calls
    ------------------------------------------------------------------------ */
 
-/** qk.h: fused on AVX-512 VNNI for C a multiple of 4 up to 16 and taps * C <= 64. */
+/**
+   qk.h: fused for B = C on AVX2 for C up to 16 and taps * ceil(C/2) *
+   ceil(C/8) <= 128; on AVX-512 VNNI for C a multiple of 4 up to 16 and
+   taps * C <= 128, and as AVX2 for the other C.
+*/
 static bool documented_fused(qk_isa isa, const case_params *p)
 {
-  return isa == QK_ISA_AVX512VNNI && p->C % 4 == 0 && p->C <= 16 && p->taps * p->C <= 64;
+  if (p->B != 0 && p->B != p->C)
+    return false;
+  const bool avx2_shape = p->C <= 16 && p->taps * ((p->C + 1) / 2) * ((p->C + 7) / 8) <= 128;
+  if (isa == QK_ISA_AVX512VNNI)
+    return p->C % 4 == 0 ? p->C <= 16 && p->taps * p->C <= 128 : avx2_shape;
+  return isa == QK_ISA_AVX2 && avx2_shape;
 }
 
 typedef struct {
@@ -678,6 +740,13 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
   run_frames(qk_wavenet_layer_s8_steps, &Ls, &lc, &sliced, 0, N);
   run_frames(qk_wavenet_layer_s8, &Lp, &lc, &prepped, 0, N);
 
+  if (p->overflow) { /* the case must reach an infinite a, or it tests nothing */
+    const float *h = (const float *)want.head.p;
+    size_t inf = 0;
+    for (size_t i = 0; i < (size_t)N * (size_t)lc.B; ++i)
+      inf += isinf(h[i]) != 0;
+    CHECK(inf > 0, "overflow case: no infinite a in the scalar head [%s]", lc.desc);
+  }
   char what[160];
   snprintf(what, sizeof what, "%s qk_wavenet_layer_s8 (%s) vs scalar steps", qk_isa_name(isa),
            fused ? "fused" : "step by step");
@@ -756,6 +825,9 @@ static case_params random_params(int C, qk_format f, bool zp)
   p.bias1x1 = !rng_chance(3);
   p.nan_frames = true;
   p.subnormal = false;
+  p.B = 0;
+  p.act = QK_WN_TANH;
+  p.overflow = false;
   return p;
 }
 
@@ -814,6 +886,75 @@ static void test_isa(qk_isa isa, int rounds)
 }
 
 /* ------------------------------------------------------------------------
+   1b. A2 layers (NAM's current default WaveNet): a bottleneck B, kernels
+   of 6 and 15, dilations up to 2048, LeakyReLU and the other piecewise-
+   linear kinds, at the audio block sizes an engine sees
+   ------------------------------------------------------------------------ */
+
+/** {C, B, taps}: A2 standard (8, 8, 6/15) and nano (3, 3, 6/15), bottlenecks, fused edges. */
+static const int a2_shapes[][3] = {{8, 8, 6},   {8, 8, 15},  {3, 3, 6},    {3, 3, 15},
+                                   {8, 4, 6},   {8, 4, 15},  {4, 8, 6},    {3, 5, 15},
+                                   {16, 16, 8}, {16, 16, 9}, {12, 12, 10}, {4, 4, 15}};
+static const int a2_dilations[] = {1, 3, 7, 13, 17, 41, 101, 239, 2048};
+static const int a2_blocks[] = {1, 7, 64, 4096};
+/** 8-, 4- and 2-bit weights, symmetric and with zero points */
+static const qk_format a2_formats[] = {QK_S8, QK_S4, QK_S2};
+
+static case_params a2_params(int shape, qk_wavenet_act_kind act, int block, int pick)
+{
+  const int fi = pick % 6;
+  case_params p = random_params(a2_shapes[shape][0], a2_formats[fi / 2], fi % 2);
+  p.B = a2_shapes[shape][1] == p.C ? 0 : a2_shapes[shape][1];
+  p.taps = a2_shapes[shape][2];
+  p.act = act;
+  p.N = a2_blocks[block];
+  /* the longest blocks with the longest dilations, every dilation in turn */
+  p.dilation = p.N == 4096 ? a2_dilations[COUNT(a2_dilations) - 1 - pick % 2]
+                           : a2_dilations[pick % COUNT(a2_dilations)];
+  p.w1_format = p.conv_format;
+  p.w1_zp = p.conv_zp;
+  return p;
+}
+
+static void test_a2_isa(qk_isa isa)
+{
+  const int before = failures;
+  isa_tally t;
+  memset(&t, 0, sizeof t);
+  int standard = 0, standard_fused = 0, pick = 0;
+  for (int sh = 0; sh < COUNT(a2_shapes); ++sh)
+    for (int act = 0; act < QK_WN_ACT_COUNT; ++act)
+      for (int b = 0; b < COUNT(a2_blocks); ++b) {
+        const case_params p = a2_params(sh, (qk_wavenet_act_kind)act, b, pick++);
+        const int fused_before = t.fused;
+        run_case(isa, &p, &t);
+        if (p.C == 8 && p.B == 0 && act == QK_WN_LEAKY_RELU) {
+          standard++;
+          standard_fused += t.fused - fused_before;
+        }
+      }
+  /* an overflowing LeakyHardtanh: infinite a, frames whose maximum is inf */
+  static const int overflow_C[] = {4, 8, 16, 3};
+  for (int i = 0; i < COUNT(overflow_C); ++i) {
+    case_params p = random_params(overflow_C[i], QK_S8, false);
+    p.act = QK_WN_LEAKY_HARDTANH;
+    p.overflow = true;
+    p.taps = 6;
+    p.N = 64;
+    p.w1_format = QK_S8;
+    p.w1_zp = false;
+    run_case(isa, &p, &t);
+  }
+  /* the A2 standard layer must run fused where qk.h says it does */
+  CHECK((isa != QK_ISA_AVX512VNNI && isa != QK_ISA_AVX2) || standard_fused == standard,
+        "%s: %d of %d A2 standard layers (C=8, kernel 6 and 15, LeakyReLU) ran fused",
+        qk_isa_name(isa), standard_fused, standard);
+  printf("  %-12s %4d cases, %3d fused, %4d step by step (A2 standard fused: %d/%d): %s\n",
+         qk_isa_name(isa), t.cases, t.fused, t.cases - t.fused, standard_fused, standard,
+         failures == before ? "bit-exact, split calls identical" : "FAILED");
+}
+
+/* ------------------------------------------------------------------------
    2. The reference against the definitions of qk.h in double
    ------------------------------------------------------------------------ */
 
@@ -841,8 +982,8 @@ static void formula_quantize(const float *x, int C, int8_t *q, float *scale, int
 /** The codes of one frame's a in double, and how many codes each may be off by. */
 typedef struct {
   double scale;
-  int code[24];
-  double slack[24]; /* codes a float computation may legitimately differ by */
+  int code[32];
+  double slack[32]; /* codes a float computation may legitimately differ by */
 } double_quant;
 
 /**
@@ -932,7 +1073,7 @@ static void conv_frame_double(const layer_case *lc, const int8_t *q, const float
                               double *z, double *mag)
 {
   const int C = lc->p.C, taps = lc->p.taps;
-  for (int m = 0; m < C; ++m) {
+  for (int m = 0; m < lc->B; ++m) {
     z[m] = lc->conv_bias ? lc->conv_bias[m] : 0.0;
     mag[m] = fabs(z[m]);
     for (int t = 0; t < taps; ++t) {
@@ -959,7 +1100,7 @@ static void mix_frame_double(const layer_case *lc, const double_quant *dq, int n
     next[m] =
         (double)lc->x[(size_t)n * (size_t)C + (size_t)m] + (lc->bias1x1 ? lc->bias1x1[m] : 0.0);
     slack[m] = 0.0;
-    for (int c = 0; c < C; ++c) {
+    for (int c = 0; c < lc->B; ++c) {
       const double w = matrix_weight(&lc->w1, m, c);
       next[m] += w * dq->code[c] * dq->scale;
       slack[m] += fabs(w) * dq->slack[c] * dq->scale;
@@ -967,10 +1108,40 @@ static void mix_frame_double(const layer_case *lc, const double_quant *dq, int n
   }
 }
 
+/**
+   qk.h's nonlinearity of z in double (tanh exactly, the others by their
+   formulas); *lip gets how much a float error in z can move it (the
+   largest slope; the kinds are continuous where the bounds are not
+   crossed, as semantics_case keeps them).
+*/
+static double act_double(const qk_wavenet_act *act, double z, int m, double *lip)
+{
+  *lip = 1.0;
+  switch (act->kind) {
+  case QK_WN_TANH: return tanh(z);
+  case QK_WN_RELU: return z > 0.0 ? z : 0.0;
+  case QK_WN_LEAKY_RELU: *lip = fmax(1.0, fabs(act->slope)); return z > 0.0 ? z : act->slope * z;
+  case QK_WN_PRELU: *lip = fmax(1.0, fabs(act->slopes[m])); return z > 0.0 ? z : act->slopes[m] * z;
+  case QK_WN_HARDTANH: return fmin(fmax(z, -1.0), 1.0);
+  case QK_WN_LEAKY_HARDTANH:
+    *lip = fmax(1.0, fmax(fabs(act->min_slope), fabs(act->max_slope)));
+    if (z < act->min_val)
+      return (z - act->min_val) * act->min_slope + act->min_val;
+    if (z > act->max_val)
+      return (z - act->max_val) * act->max_slope + act->max_val;
+    return z;
+  default: return z;
+  }
+}
+
 static void semantics_case(const case_params *p, semantics_tally *st)
 {
   layer_case lc;
   layer_case_init(&lc, p);
+  /* crossed LeakyHardtanh bounds jump at min_val: float and double z may
+     land on either side (the bit-exact tests keep them) */
+  if (lc.act.max_val < lc.act.min_val)
+    lc.act.max_val = -lc.act.max_val;
   qk_packed *cv = pack_or_fail(&lc.conv, QK_ISA_SCALAR), *w1 = pack_or_fail(&lc.w1, QK_ISA_SCALAR);
   if (!cv || !w1)
     goto out;
@@ -981,7 +1152,7 @@ static void semantics_case(const case_params *p, semantics_tally *st)
   run_state_init(&r, &lc, &xq0);
   run_frames(qk_wavenet_layer_s8_steps, &L, &lc, &r, 0, p->N);
 
-  const int C = p->C, frames = lc.back + p->N;
+  const int C = p->C, B = lc.B, frames = lc.back + p->N;
   int8_t *q = malloc((size_t)frames * (size_t)C);
   float *s = malloc((size_t)frames * sizeof(float));
   formula_history(&lc, &r, q, s);
@@ -989,25 +1160,28 @@ static void semantics_case(const case_params *p, semantics_tally *st)
   const float *head = (const float *)r.head.p, *next = (const float *)r.next.p;
   mismatch bad_head = {0, 0, 0, 0, 0, 0}, bad_next = {0, 0, 0, 0, 0, 0};
   for (int n = 0; n < p->N; ++n) {
-    double z[24], mag[24], a[24], err[24], want[24], slack[24];
+    double z[32], mag[32], a[32], err[32], want[32], slack[32];
     conv_frame_double(&lc, q, s, n, z, mag);
-    for (int m = 0; m < C; ++m) {
-      const size_t i = (size_t)n * (size_t)C + (size_t)m;
-      a[m] = tanh(z[m]);
-      /* qk_tanh_int8's bound (qk.h: 5.3e-5 relative), float rounding of z */
-      err[m] = 6e-5 * fabs(a[m]) + 1e-6 * mag[m];
+    for (int m = 0; m < B; ++m) {
+      const size_t i = (size_t)n * (size_t)B + (size_t)m;
+      double lip;
+      a[m] = act_double(&lc.act, z[m], m, &lip);
+      /* qk_tanh_int8's bound (qk.h: 5.3e-5 relative) or the piecewise
+         kinds' own rounding, and the float rounding of z times the slope */
+      err[m] = (p->act == QK_WN_TANH ? 6e-5 : 1e-6) * fabs(a[m]) + 1e-6 * lip * mag[m];
       const double h = (double)lc.head0[i] + a[m];
       /* + the float rounding of z: terms of an outlier frame can cancel */
-      compare_value(&bad_head, st, n, m, head[i], h, 1e-4 * (1.0 + fabs(h)) + 1e-6 * mag[m], true);
+      compare_value(&bad_head, st, n, m, head[i], h, 1e-4 * (1.0 + fabs(h)) + 1e-6 * lip * mag[m],
+                    true);
     }
-    const double_quant dq = quantize_double(a, err, C);
+    const double_quant dq = quantize_double(a, err, B);
     mix_frame_double(&lc, &dq, n, want, slack);
     for (int m = 0; m < C; ++m) {
       const size_t i = (size_t)n * (size_t)C + (size_t)m;
       compare_value(&bad_next, st, n, m, next[i], want[m], 1e-4 * (1.0 + fabs(want[m])) + slack[m],
                     slack[m] == 0.0);
     }
-    for (int c = 0; c < C; ++c)
+    for (int c = 0; c < B; ++c)
       st->slack_codes += dq.slack[c] > 0.0;
   }
   CHECK(!bad_head.bad,
@@ -1042,6 +1216,25 @@ static void test_semantics(void)
     ++cases;
   }
   printf("  scalar       %d cases, %d values, worst |diff|/(1+|v|) %.2e, %d codes of a at a "
+         "rounding boundary: %s\n",
+         cases, st.values, st.worst, st.slack_codes, failures == before ? "agrees" : "FAILED");
+}
+
+/** The A2 shapes and every nonlinearity against qk.h in double. */
+static void test_semantics_a2(void)
+{
+  const int before = failures;
+  semantics_tally st = {0, 0, 0.0};
+  int cases = 0;
+  for (int sh = 0; sh < COUNT(a2_shapes); ++sh)
+    for (int act = 0; act < QK_WN_ACT_COUNT; ++act) {
+      case_params p = a2_params(sh, (qk_wavenet_act_kind)act, 2, cases);
+      p.nan_frames = false;
+      p.dilation = p.dilation > 17 ? 17 : p.dilation;
+      semantics_case(&p, &st);
+      ++cases;
+    }
+  printf("  scalar A2    %d cases, %d values, worst |diff|/(1+|v|) %.2e, %d codes of a at a "
          "rounding boundary: %s\n",
          cases, st.values, st.worst, st.slack_codes, failures == before ? "agrees" : "FAILED");
 }
@@ -1201,6 +1394,54 @@ static void test_valid(void)
     valid_fixture_free(&v);
   }
 
+  /* a bottleneck: conv B x taps*C, w1x1 C x B; and the nonlinearity */
+  {
+    matrix conv, w1, conv_wrong;
+    matrix_random(&conv, QK_S8, 4, 6 * 8, 0, false);
+    matrix_random(&w1, QK_S4, 8, 4, 0, true);
+    matrix_random(&conv_wrong, QK_S8, 8, 6 * 8, 0, false);
+    qk_packed *cv = pack_or_fail(&conv, QK_ISA_SCALAR), *w = pack_or_fail(&w1, QK_ISA_SCALAR);
+    qk_packed *cvw = pack_or_fail(&conv_wrong, QK_ISA_SCALAR);
+    qk_packed **taps = pack_taps_or_fail(&conv, 8, 6, QK_ISA_SCALAR);
+    float mixin[8] = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
+    qk_wavenet_layer B4 = {.C = 8,
+                           .taps = 6,
+                           .dilation = 3,
+                           .conv = cv,
+                           .mixin = mixin,
+                           .w1x1 = w,
+                           .bottleneck = 4,
+                           .act = {.kind = QK_WN_LEAKY_RELU, .slope = 0.01f}};
+    CHECK(qk_wavenet_layer_s8_valid(&B4), "valid: C=8 B=4 taps=6 LeakyReLU refused");
+    bad = B4;
+    bad.conv_taps = (const qk_packed *const *)taps;
+    CHECK(qk_wavenet_layer_s8_valid(&bad), "valid: C=8 B=4 with 4x8 tap slices refused");
+    bad = B4;
+    bad.bottleneck = 0;
+    CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: a 4-row conv accepted without bottleneck");
+    bad = B4;
+    bad.conv = cvw;
+    CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: an 8-row conv accepted for B=4");
+    bad = B4;
+    bad.bottleneck = -1;
+    CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: bottleneck -1 accepted");
+    bad = B4;
+    bad.act.kind = QK_WN_ACT_COUNT;
+    CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: nonlinearity %d accepted", QK_WN_ACT_COUNT);
+    bad = B4;
+    bad.act.kind = QK_WN_PRELU;
+    CHECK(!qk_wavenet_layer_s8_valid(&bad), "valid: PReLU without slopes accepted");
+    bad.act.slopes = mixin;
+    CHECK(qk_wavenet_layer_s8_valid(&bad), "valid: PReLU with slopes refused");
+    taps_free(taps, 6);
+    qk_packed_free(cv);
+    qk_packed_free(w);
+    qk_packed_free(cvw);
+    matrix_free(&conv);
+    matrix_free(&w1);
+    matrix_free(&conv_wrong);
+  }
+
   /* weights packed for two different ISAs */
   int pairs = 0;
   for (int i = 0; i < QK_ISA_COUNT; ++i)
@@ -1216,7 +1457,8 @@ static void test_valid(void)
       valid_fixture_free(&v);
       ++pairs;
     }
-  printf("  F32, split groups, shapes, NULLs, bad tap slices, %d mixed-ISA pairs refused: %s\n",
+  printf("  F32, split groups, shapes, bottlenecks, NULLs, bad tap slices, nonlinearities, %d "
+         "mixed-ISA pairs refused: %s\n",
          pairs, failures == before ? "ok" : "FAILED");
 }
 
@@ -1250,6 +1492,7 @@ int main(int argc, char **argv)
   test_valid();
   printf("scalar steps against qk.h's definitions in double:\n");
   test_semantics();
+  test_semantics_a2();
   printf("qk_wavenet_layer_s8 on each ISA against scalar steps, and split into two calls:\n");
   for (int i = QK_ISA_SCALAR; i < QK_ISA_COUNT; ++i) {
     if (!qk_isa_supported((qk_isa)i)) {
@@ -1258,6 +1501,11 @@ int main(int argc, char **argv)
     }
     test_isa((qk_isa)i, rounds);
   }
+  printf("A2 layers (bottleneck, kernels 6 and 15, dilations to 2048, every nonlinearity, "
+         "blocks 1, 7, 64, 4096):\n");
+  for (int i = QK_ISA_SCALAR; i < QK_ISA_COUNT; ++i)
+    if (qk_isa_supported((qk_isa)i))
+      test_a2_isa((qk_isa)i);
   printf("%d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;
 }

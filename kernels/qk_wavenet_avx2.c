@@ -1,0 +1,427 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
+/*
+  The int8 WaveNet layer on AVX2 + FMA (qk.h: qk_wavenet_layer_s8), fused:
+  NAM's A1 (tanh) and A2 (LeakyReLU, any piecewise-linear kind) layers
+  without a bottleneck. The composition in qk_wavenet.c runs
+  `taps` GEMMs over columns that are mostly zeros, then passes over z for
+  the mixin, the nonlinearity and head, quantizes a and runs the 1x1;
+  here, after this call's frames are quantized into the int8 history (the
+  ISA's batched quantizer, as in the composition), each frame runs in
+  registers from its taps' codes to its next:
+
+    per tap: the frame's codes widened to int16, one pair of channels
+    broadcast per vpmaddwd against the conv's int16 weight pairs (8 rows
+    per ymm: C <= 8 one ymm, C <= 16 two), scaled by the frame's scale;
+    mixin, nonlinearity, head; a quantized by qk.h's dynamic formula; the
+    1x1 the same way from a's codes; x added.
+
+  Shapes: B = C <= 16, any C (an odd C reads the history's zero padding
+  byte after its last code, against a zero weight), taps * ceil(C/2) *
+  ceil(C/8) <= MAX_PAIRS (A2 standard's kernel 15 at 8 channels: 60; A2
+  nano's at 3 channels: 30).
+
+  Bit-exactness with the composition: the integer sums are exact (int16
+  products of int8 values, summed in int32: any order gives the same
+  integer), zero points are taken out through the frame's code sum as in
+  qk.h. The float operations are qk.h's, in its order, per row:
+  fma((float)i, ws, 0), fma(., frame scale, base) with base = bias + 0 for
+  the first tap and 0 + z after it; fl(mixin * cond) then the add;
+  tanh_int8_8 (qk_avx2_common.h) for qk_tanh_int8, or the piecewise-linear
+  nonlinearity by compares, blends and the scalar expressions' own single
+  multiplies and adds (exact: each lane gets the value the scalar branch
+  returns); the dynamic quantizer's amax (max is exact; NaN lanes count 0
+  as fmaxf ignores them), amax / 127 and 127 / amax where amax is > 0 and
+  finite (else 0), clamp(rint(a * inv)) with NaN -> 0; then
+  fma(fma((float)i, ws, 0), scale of a, bias + x) for the 1x1.
+*/
+#include "qk_avx2_common.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define AI static inline __attribute__((always_inline))
+
+/** Most int16-pair weight vectors of the conv: taps * ceil(C/2) * ceil(C/8). */
+#define MAX_PAIRS 128
+/** Most ymm of rows (C <= 16). */
+#define MAX_ROWV 2
+
+static int pair_count(int C) { return (C + 1) / 2; }
+static int row_vectors(int C) { return (C + 7) / 8; }
+
+bool qk_avx2_wavenet_layer_shape(const qk_wavenet_layer *L)
+{
+  const int C = L->C;
+  return C <= 8 * MAX_ROWV && qk_wavenet_bottleneck(L) == C &&
+         L->taps <= MAX_PAIRS / (pair_count(C) * row_vectors(C));
+}
+
+bool qk_avx2_wavenet_layer_fusable(const qk_wavenet_layer *L)
+{
+  return qk_avx2_wavenet_layer_shape(L) && qk_packed_isa(L->conv) == QK_ISA_AVX2;
+}
+
+/** Weight (m, k) of p, from the layout of the ISA it was packed for. */
+static int weight_value(const qk_packed *p, int m, int k)
+{
+#ifdef QK_HAVE_AVX512VNNI
+  if (qk_packed_isa(p) == QK_ISA_AVX512VNNI)
+    return qk_avx512vnni_weight_value(p, m, k);
+#endif
+  return qk_avx2_weight_value(p, m, k);
+}
+
+/** One matrix ready for the frame loop: int16 weight pairs, row scales, zero points. */
+typedef struct {
+  __m256i zp[MAX_ROWV]; /**< zero points (0 when symmetric) */
+  __m256 scale[MAX_ROWV];
+  int has_zp;
+} pair_matrix;
+
+/** Both matrices (qk.h's prepared weights on this ISA). */
+typedef struct {
+  __m256i conv[MAX_PAIRS]; /**< [t][h][rv]: rows 8rv.. of channels 2h, 2h + 1 of tap t */
+  __m256i w1[8 * MAX_ROWV];
+  pair_matrix cv, w1m;
+} pair_layer;
+
+/**
+   Weights of p (rows x cols, one group per row) as int16 pairs: vector
+   (t, h, rv) holds, in dword r, rows 8rv + r's values at columns
+   t*C + 2h and t*C + 2h + 1 (low half first); 0 past C or the rows.
+*/
+static void prepare_pairs(const qk_packed *p, int C, __m256i *out, pair_matrix *pm)
+{
+  const int rows = qk_packed_rows(p), taps = qk_packed_cols(p) / C;
+  const int H = pair_count(C), R = row_vectors(C);
+  for (int t = 0; t < taps; ++t)
+    for (int h = 0; h < H; ++h)
+      for (int rv = 0; rv < R; ++rv) {
+        int32_t d[8];
+        for (int r = 0; r < 8; ++r) {
+          const int m = 8 * rv + r, c0 = 2 * h, c1 = 2 * h + 1;
+          const int v0 = m < rows && c0 < C ? weight_value(p, m, t * C + c0) : 0;
+          const int v1 = m < rows && c1 < C ? weight_value(p, m, t * C + c1) : 0;
+          d[r] = (int32_t)(((uint32_t)(uint16_t)(int16_t)v1 << 16) | (uint16_t)(int16_t)v0);
+        }
+        out[(t * H + h) * R + rv] = _mm256_loadu_si256((const __m256i *)d);
+      }
+  pm->has_zp = p->zp != NULL;
+  for (int rv = 0; rv < R; ++rv) {
+    int32_t zp[8];
+    float sc[8];
+    for (int r = 0; r < 8; ++r) {
+      const int m = 8 * rv + r;
+      zp[r] = m < rows && p->zp ? p->zp[m] : 0;
+      sc[r] = m < rows ? p->scales[m] : 0.0f;
+    }
+    pm->zp[rv] = _mm256_loadu_si256((const __m256i *)zp);
+    pm->scale[rv] = _mm256_loadu_ps(sc);
+  }
+}
+
+size_t qk_avx2_wavenet_prepared_size(const qk_wavenet_layer *L)
+{
+  (void)L;
+  return sizeof(pair_layer);
+}
+
+void qk_avx2_wavenet_prepare(const qk_wavenet_layer *L, void *mem)
+{
+  pair_layer *pl = mem;
+  prepare_pairs(L->conv, L->C, pl->conv, &pl->cv);
+  prepare_pairs(L->w1x1, L->C, pl->w1, &pl->w1m);
+}
+
+/** The nonlinearity's constants (qk.h's piecewise-linear kinds). */
+typedef struct {
+  __m256 slope[MAX_ROWV]; /**< LeakyReLU's slope, or PReLU's per channel */
+  __m256 lo, hi, lo_slope, hi_slope;
+  qk_wavenet_act_kind kind;
+} pair_act;
+
+/** Lanes [0, n) of 8 set, n in 0..8. */
+AI __m256i lane_mask(int n)
+{
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/** Row vector rv's lanes of a C-float vector (NULL = 0). */
+AI __m256 load_rows(const float *v, int C, int rv)
+{
+  return v ? _mm256_maskload_ps(v + 8 * rv, lane_mask(C - 8 * rv)) : _mm256_setzero_ps();
+}
+
+static void prepare_act(const qk_wavenet_act *act, int C, pair_act *pa)
+{
+  *pa = (pair_act){.kind = act->kind};
+  for (int rv = 0; rv < row_vectors(C); ++rv)
+    pa->slope[rv] =
+        act->kind == QK_WN_PRELU ? load_rows(act->slopes, C, rv) : _mm256_set1_ps(act->slope);
+  pa->lo = _mm256_set1_ps(act->min_val);
+  pa->hi = _mm256_set1_ps(act->max_val);
+  pa->lo_slope = _mm256_set1_ps(act->min_slope);
+  pa->hi_slope = _mm256_set1_ps(act->max_slope);
+}
+
+/**
+   qk.h's piecewise-linear kinds of 8 lanes: ordered compares (false for
+   NaN, as the scalar ones), blends picking what the scalar branch
+   returns, and its own multiplies and adds (no fma).
+*/
+AI __m256 act8(__m256 z, const pair_act *pa, int rv)
+{
+  const __m256 zero = _mm256_setzero_ps();
+  switch (pa->kind) {
+  case QK_WN_RELU: return _mm256_and_ps(z, _mm256_cmp_ps(z, zero, _CMP_GT_OQ));
+  case QK_WN_LEAKY_RELU:
+  case QK_WN_PRELU:
+    return _mm256_blendv_ps(_mm256_mul_ps(pa->slope[rv], z), z, _mm256_cmp_ps(z, zero, _CMP_GT_OQ));
+  case QK_WN_HARDTANH: {
+    const __m256 one = _mm256_set1_ps(1.0f), minus_one = _mm256_set1_ps(-1.0f);
+    const __m256 t = _mm256_blendv_ps(z, minus_one, _mm256_cmp_ps(z, minus_one, _CMP_LT_OQ));
+    return _mm256_blendv_ps(t, one, _mm256_cmp_ps(t, one, _CMP_GT_OQ));
+  }
+  case QK_WN_LEAKY_HARDTANH: {
+    const __m256 below =
+        _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(z, pa->lo), pa->lo_slope), pa->lo);
+    const __m256 above =
+        _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(z, pa->hi), pa->hi_slope), pa->hi);
+    /* the scalar tests z < min_val first: below wins where both hold */
+    const __m256 a = _mm256_blendv_ps(z, above, _mm256_cmp_ps(z, pa->hi, _CMP_GT_OQ));
+    return _mm256_blendv_ps(a, below, _mm256_cmp_ps(z, pa->lo, _CMP_LT_OQ));
+  }
+  default: return z; /* QK_WN_IDENTITY */
+  }
+}
+
+/** The layer's nonlinearity: TANH (compile time) or pa's piecewise-linear kind. */
+AI __m256 act8_layer(__m256 z, const pair_act *pa, int rv, const int TANH)
+{
+  return TANH ? tanh_int8_8(z) : act8(z, pa, rv);
+}
+
+/** Dword j (0..3) of each 128-bit lane, in all four of its dwords. */
+AI __m256i dword_all(__m256i v, int j)
+{
+  switch (j & 3) {
+  case 0: return _mm256_shuffle_epi32(v, 0x00);
+  case 1: return _mm256_shuffle_epi32(v, 0x55);
+  case 2: return _mm256_shuffle_epi32(v, 0xAA);
+  default: return _mm256_shuffle_epi32(v, 0xFF);
+  }
+}
+
+/**
+   int32 sums of the H channel pairs in `lo` (pairs 0-3, in both 128-bit
+   lanes) and `hi` (pairs 4-7) against w[h * R + rv], from acc.
+*/
+AI void dot_pairs(__m256i acc[MAX_ROWV], __m256i lo, __m256i hi, const __m256i *w, const int H,
+                  const int R)
+{
+#pragma GCC unroll 8
+  for (int h = 0; h < H; ++h) {
+    const __m256i x = dword_all(h < 4 ? lo : hi, h);
+#pragma GCC unroll 2
+    for (int rv = 0; rv < R; ++rv)
+      acc[rv] = _mm256_add_epi32(acc[rv], _mm256_madd_epi16(w[h * R + rv], x));
+  }
+}
+
+/** The maximum of 8 lanes, in every lane. */
+AI __m256 hmax8(__m256 v)
+{
+  v = _mm256_max_ps(v, _mm256_permute2f128_ps(v, v, 0x01));
+  v = _mm256_max_ps(v, _mm256_shuffle_ps(v, v, 0x4E));
+  return _mm256_max_ps(v, _mm256_shuffle_ps(v, v, 0xB1));
+}
+
+/** The sum of 8 int32 lanes, in every lane. */
+AI __m256i hsum8(__m256i v)
+{
+  v = _mm256_add_epi32(v, _mm256_permute2x128_si256(v, v, 0x01));
+  v = _mm256_add_epi32(v, _mm256_shuffle_epi32(v, 0x4E));
+  return _mm256_add_epi32(v, _mm256_shuffle_epi32(v, 0xB1));
+}
+
+/**
+   A row vector of a frame's floats: FULL (C a multiple of 8, compile
+   time) plain loads and stores, else masked ones (slow stores on some
+   cores, and never past C).
+*/
+AI __m256 load_frame(const float *p, __m256i mask, const int FULL)
+{
+  return FULL ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
+}
+
+AI void store_frame(float *p, __m256i mask, __m256 v, const int FULL)
+{
+  if (FULL)
+    _mm256_storeu_ps(p, v);
+  else
+    _mm256_maskstore_ps(p, mask, v);
+}
+
+/** One frame n, from its taps' codes to head and next (H pairs, R row vectors). */
+AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_act *pa,
+                    const qk_act_s8 *xq, const float *x, const float *cond, int n, float *head,
+                    float *next, const __m256 *bconv, const __m256 *mixin, const __m256 *b1x1,
+                    const __m256i *mask, const int H, const int R, const int TANH, const int FULL)
+{
+  const int C = L->C, taps = L->taps;
+  __m256 z[MAX_ROWV];
+#pragma GCC unroll 2
+  for (int rv = 0; rv < R; ++rv)
+    z[rv] = bconv[rv];
+  for (int t = 0; t < taps; ++t) {
+    const ptrdiff_t f = n - (ptrdiff_t)L->dilation * (taps - 1 - t);
+    const int8_t *codes = xq->codes + f * (ptrdiff_t)xq->ld;
+    /* pairs 0-3 (codes 0-7) and 4-7 (codes 8-15) as int16, each in both lanes */
+    __m256i lo, hi = _mm256_setzero_si256();
+    if (H <= 4) {
+      lo = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)codes)));
+    } else {
+      const __m256i w16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)codes));
+      lo = _mm256_permute2x128_si256(w16, w16, 0x00);
+      hi = _mm256_permute2x128_si256(w16, w16, 0x11);
+    }
+    __m256i acc[MAX_ROWV];
+#pragma GCC unroll 2
+    for (int rv = 0; rv < R; ++rv)
+      acc[rv] =
+          pl->cv.has_zp
+              ? _mm256_sub_epi32(_mm256_setzero_si256(),
+                                 _mm256_mullo_epi32(pl->cv.zp[rv], _mm256_set1_epi32(xq->sums[f])))
+              : _mm256_setzero_si256();
+    dot_pairs(acc, lo, hi, pl->conv + (size_t)t * (size_t)(H * R), H, R);
+    const __m256 s = _mm256_set1_ps(xq->scales[f]);
+#pragma GCC unroll 2
+    for (int rv = 0; rv < R; ++rv) {
+      const __m256 p =
+          _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[rv]), pl->cv.scale[rv], _mm256_setzero_ps());
+      z[rv] = _mm256_fmadd_ps(p, s, t ? _mm256_add_ps(_mm256_setzero_ps(), z[rv]) : z[rv]);
+    }
+  }
+  /* mixin, nonlinearity (lanes past C zeroed: act(0) need not be 0), head */
+  const __m256 c = _mm256_set1_ps(cond[n]);
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+  __m256 a[MAX_ROWV], m = _mm256_setzero_ps();
+  float *hn = head + (size_t)n * (size_t)C;
+#pragma GCC unroll 2
+  for (int rv = 0; rv < R; ++rv) {
+    const __m256 zz = _mm256_add_ps(z[rv], _mm256_mul_ps(mixin[rv], c));
+    a[rv] = _mm256_and_ps(act8_layer(zz, pa, rv, TANH), _mm256_castsi256_ps(mask[rv]));
+    store_frame(hn + 8 * rv, mask[rv],
+                _mm256_add_ps(load_frame(hn + 8 * rv, mask[rv], FULL), a[rv]), FULL);
+    /* |a| with NaN counted 0 (qk.h's maximum ignores NaN) */
+    m = _mm256_max_ps(
+        m, _mm256_and_ps(_mm256_and_ps(a[rv], abs_mask), _mm256_cmp_ps(a[rv], a[rv], _CMP_ORD_Q)));
+  }
+  /* a quantized: qk.h's dynamic formula */
+  const __m256 amax = hmax8(m), k127 = _mm256_set1_ps(127.0f);
+  const __m256 ok =
+      _mm256_and_ps(_mm256_cmp_ps(amax, _mm256_setzero_ps(), _CMP_GT_OQ),
+                    _mm256_cmp_ps(amax, _mm256_set1_ps(__builtin_inff()), _CMP_LT_OQ));
+  const __m256 scale = _mm256_and_ps(_mm256_div_ps(amax, k127), ok);
+  const __m256 inv = _mm256_and_ps(_mm256_div_ps(k127, amax), ok);
+  __m256i q[MAX_ROWV];
+#pragma GCC unroll 2
+  for (int rv = 0; rv < R; ++rv) {
+    const __m256 r =
+        _mm256_round_ps(_mm256_mul_ps(a[rv], inv), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+    const __m256 cl = _mm256_min_ps(_mm256_max_ps(r, _mm256_set1_ps(-127.0f)), k127);
+    q[rv] = _mm256_cvtps_epi32(_mm256_and_ps(cl, _mm256_cmp_ps(r, r, _CMP_ORD_Q)));
+  }
+  /* the 1x1 on a's codes as int16 pairs */
+  __m256i lo, hi = _mm256_setzero_si256(), acc[MAX_ROWV];
+  if (R == 1) {
+    lo = _mm256_broadcastsi128_si256(
+        _mm_packs_epi32(_mm256_castsi256_si128(q[0]), _mm256_extracti128_si256(q[0], 1)));
+  } else {
+    const __m256i w16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(q[0], q[1]), 0xD8);
+    lo = _mm256_permute2x128_si256(w16, w16, 0x00);
+    hi = _mm256_permute2x128_si256(w16, w16, 0x11);
+  }
+  if (pl->w1m.has_zp) {
+    const __m256i qsum = hsum8(R == 1 ? q[0] : _mm256_add_epi32(q[0], q[1]));
+#pragma GCC unroll 2
+    for (int rv = 0; rv < R; ++rv)
+      acc[rv] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_mullo_epi32(pl->w1m.zp[rv], qsum));
+  } else {
+#pragma GCC unroll 2
+    for (int rv = 0; rv < R; ++rv)
+      acc[rv] = _mm256_setzero_si256();
+  }
+  dot_pairs(acc, lo, hi, pl->w1, H, R);
+  const float *xn = x + (size_t)n * (size_t)C;
+  float *nn = next + (size_t)n * (size_t)C;
+#pragma GCC unroll 2
+  for (int rv = 0; rv < R; ++rv) {
+    const __m256 p =
+        _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[rv]), pl->w1m.scale[rv], _mm256_setzero_ps());
+    const __m256 base = _mm256_add_ps(b1x1[rv], load_frame(xn + 8 * rv, mask[rv], FULL));
+    store_frame(nn + 8 * rv, mask[rv], _mm256_fmadd_ps(p, scale, base), FULL);
+  }
+}
+
+AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
+                     const float *x, const float *cond, int N, float *head, float *next,
+                     const int H, const int R, const int TANH, const int FULL)
+{
+  const int C = L->C;
+  pair_act pa;
+  prepare_act(&L->act, C, &pa);
+  __m256 bconv[MAX_ROWV], mixin[MAX_ROWV], b1x1[MAX_ROWV];
+  __m256i mask[MAX_ROWV];
+  for (int rv = 0; rv < R; ++rv) {
+    /* qk.h: base = bias + 0.0f for the first tap (a -0 bias becomes +0) */
+    bconv[rv] = _mm256_add_ps(load_rows(L->conv_bias, C, rv), _mm256_setzero_ps());
+    mixin[rv] = load_rows(L->mixin, C, rv);
+    b1x1[rv] = load_rows(L->bias1x1, C, rv);
+    mask[rv] = lane_mask(C - 8 * rv);
+  }
+  for (int n = 0; n < N; ++n)
+    layer_frame(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, H, R, TANH, FULL);
+}
+
+/** The frame loop compiled for the common channel counts (8, 16, 3 and 4). */
+AI void layer_shapes(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
+                     const float *x, const float *cond, int N, float *head, float *next,
+                     const int TANH)
+{
+  const int C = L->C;
+  switch (C) {
+  case 8: layer_frames(L, pl, xq, x, cond, N, head, next, 4, 1, TANH, 1); break;
+  case 16: layer_frames(L, pl, xq, x, cond, N, head, next, 8, 2, TANH, 1); break;
+  case 3:
+  case 4: layer_frames(L, pl, xq, x, cond, N, head, next, 2, 1, TANH, 0); break;
+  default:
+    if (C <= 8)
+      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 1, TANH, 0);
+    else
+      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 2, TANH, 0);
+    break;
+  }
+}
+
+void qk_avx2_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
+                              const float *cond, int N, float *head, float *next,
+                              const qk_wavenet_scratch *scratch)
+{
+  (void)scratch;
+  const pair_layer *pl = L->prepared;
+  pair_layer local;
+  if (!pl) {
+    qk_avx2_wavenet_prepare(L, &local);
+    pl = &local;
+  }
+  const int C = L->C;
+  qk_act_s8 frames = *xq;
+  qk_act_quantize_dynamic(&qk_ops_avx2, x, C, C, N, &frames);
+  /* tanh (A1) and the piecewise-linear kinds (A2) compiled apart */
+  if (L->act.kind == QK_WN_TANH)
+    layer_shapes(L, pl, xq, x, cond, N, head, next, 1);
+  else
+    layer_shapes(L, pl, xq, x, cond, N, head, next, 0);
+}
