@@ -56,7 +56,10 @@ extern "C" {
 
 /** Default damping of gptq: lambda = QZ_GPTQ_DAMP * mean(diag H) is added
     to H's diagonal before inverting (H is often near-singular: inputs that
-    move together, channels that never fire). */
+    move together, channels that never fire). 0.01 measured best of 0.001,
+    0.01, 0.1 (4-bit linear gptq + bc on input.wav: wavenet_a1_standard
+    -16.45 / -19.56 / -15.49 dB, A2 -25.77 / -26.33 / -22.98 dB,
+    overdrive_standard -28.41 / -33.07 / -30.75 dB). */
 #define QZ_GPTQ_DAMP 0.01
 
 /**

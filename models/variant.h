@@ -33,7 +33,9 @@ extern "C" {
    another spec). For QM_ACTQ_STATIC, calibrate on `calib` (n_calib samples
    at the model's rate; the float model is run over it); the same audio
    gives the input statistics of post-training rounding (spec->rounding,
-   spec->bias_correction: rounding.h). Allocates:
+   spec->bias_correction: rounding.h; then also the guard below, and a
+   failure may leave the model at FP32 or nearest rounding rather than at
+   its previous setting, still usable). Allocates:
    prepare time only. Resets the model. False with a message on failure,
    leaving the model usable at its previous setting.
 */
