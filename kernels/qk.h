@@ -396,6 +396,80 @@ void qk_quantize_act_dynamic_isa(qk_isa isa, const float *x, int ldx, int K, int
 size_t qk_quantize_act_static_isa(qk_isa isa, const float *x, int ldx, int K, int N, float scale,
                                   qk_act_s8 *out);
 
+/* ------------------------------------------------------------------------
+   Recurrent layers (LSTM, GRU): the whole recurrence of a step in one pass
+   ------------------------------------------------------------------------
+   H units, G gates (LSTM 4: i, f, g, o; GRU 3: z, r, n), recurrent weights
+   Wh [G*H][H] and recurrent bias bh [G*H] (zeros when the file has none).
+   The input projections gx = Wx x + b do not depend on the state: the
+   caller computes them for a whole block (one GEMM) and hands them in,
+   frame f's G*H values at gx + f*ldg. Each gate row m has a factor a[m]:
+   1/2 for a sigmoid gate (LSTM i, f, o; GRU z, r), 1 for a tanh gate
+   (LSTM g, GRU n); the pack multiplies the rows' weights (or row scales)
+   and bias by it, which is exact. With gx'[m] = a[m] gx[m] (0 for the GRU
+   candidate n, whose input joins after the reset gate), per frame:
+
+     float weights:  z[m] = (s0 + s1) + (s2 + s3), s_t the chain of fmaf
+                     in increasing k of a w[m][k] h[k] over k = t mod 4,
+                     starting from a bh[m] (s0), gx'[m] (s1), 0 (s2, s3)
+     int8 dynamic:   amax = max_k |h[k]|; s = amax / 127, inv = 127 / amax
+                     (both 0 when amax is 0 or not finite);
+                     q[k] = rint(fmaf(h[k], inv, 128)) - 128 (half to even;
+                     |q| <= 127 without a clamp since |h inv| <= 127);
+                     i[m] = sum_k v[m][k] q[k] (int32, exact; w = ws[m] v);
+                     z[m] = fmaf((float)i[m], (a ws[m]) * s, a bh[m] + gx'[m])
+
+   so z is a (gx + bh + Wh h) of the sigmoid and LSTM rows, bh + Wh h of
+   the GRU candidate. Then, with T the step's rational tanh
+   (qk_rnn_internal.h, |error| <= 2e-8; same bits on every ISA) and
+   S(z) = fmaf(T(z), 0.5, 0.5) = sigmoid(2z):
+
+     LSTM: i, f, o = S(z) of their rows, g = T(z);
+           c = fmaf(f, c, i * g); h = o * T(c)
+     GRU:  zg, r = S(z) of their rows;
+           n = T(fmaf(r, z_n, gx_n)); h = fmaf(zg, h - n, n)
+
+   and y[f] = h. Every ISA performs exactly these float operations, so the
+   float and the int8 forms each give the same bits on every ISA, and a
+   frame's result depends only on the state it starts from (block-size
+   independent).
+*/
+typedef enum { QK_RNN_LSTM = 0, QK_RNN_GRU } qk_rnn_kind;
+
+/** Gates of a kind: 4 (LSTM) or 3 (GRU). */
+int qk_rnn_gates(qk_rnn_kind kind);
+
+typedef struct {
+  qk_rnn_kind kind;
+  int units;       /**< H, 1..1024 */
+  const float *wh; /**< float form: [G*H][H] row-major */
+  const float *bh; /**< [G*H] or NULL (zeros) */
+  /** int8 form instead of wh: an integer format with one scale group per
+      row (group 0 or >= H) and no zero points; NULL for the float form. */
+  const qk_weights *wh_q;
+} qk_rnn_weights;
+
+/** Weights packed for one ISA's fused step. Opaque. */
+typedef struct qk_rnn qk_rnn;
+
+/**
+   Pack (allocates; prepare time). NULL with a reason in *err (if not
+   NULL) when the description is not one of the above or the ISA is not
+   supported here.
+*/
+qk_rnn *qk_rnn_pack(const qk_rnn_weights *w, qk_isa isa, const char **err);
+void qk_rnn_free(qk_rnn *r);
+size_t qk_rnn_alloc_bytes(const qk_rnn *r);
+qk_isa qk_rnn_isa(const qk_rnn *r);
+
+/**
+   N steps. gx: N frames of G*H floats (ldg >= G*H). h [H] and, for an
+   LSTM, c [H]: the state, read and updated. y: N frames of H floats at
+   y + f*ldy (may not overlap gx). No allocation.
+*/
+void qk_rnn_run(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c, float *y,
+                int ldy);
+
 #ifdef __cplusplus
 }
 #endif

@@ -22,6 +22,8 @@
 #include <string.h>
 
 #define QM_STATE_FRAMES 4096
+/** Zero samples AIDA-X plays through a keras model before its first block. */
+#define QM_KERAS_PREWARM 2048
 
 /**
    Read a JSON matrix m[rows][cols] and store its transpose: out[j*rows + i]
@@ -326,6 +328,9 @@ qm_desc *qm_keras_from_doc(qm_ctx *cp, qm_doc *doc)
     qm_desc_free(d);
     return NULL;
   }
-  d->prewarm_samples = 0; /* RTNeural starts from a zero state */
+  /* AIDA-X runs 2048 zero samples through a model it has just loaded, before
+     the first block, so its stream starts from that state rather than from
+     RTNeural's zero state: a keras model here starts the same way. */
+  d->prewarm_samples = QM_KERAS_PREWARM;
   return d;
 }

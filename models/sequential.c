@@ -8,7 +8,14 @@
   Layer-major over a batch: each layer turns the batch's input frames into
   its output frames before the next layer runs. The input projections of
   recurrent layers (Wx x + b) do not depend on the state, so they are one
-  GEMM over the batch; only the recurrent part (Wh h) is a GEMV per sample.
+  GEMM over the batch. The recurrence itself runs in the kernels' fused
+  step (qk.h, qk_rnn_run: the recurrent product, every gate's activation
+  and the state update in one pass per sample, weights packed once) when
+  the model uses the kernels' activations (fast_activations) and Wh is
+  float, or int8 with dynamic activations (its form is packed by
+  qm_seq_prepare from the quantized codes). Otherwise (libm activations,
+  weight-only or static quantization, grouped or asymmetric codes) it is
+  a qm_linear GEMV per sample plus separate activation calls.
   Equations are in model_file.h next to qm_seq_layer.
 */
 #include "activation.h"
@@ -33,7 +40,10 @@ typedef struct {
   float *hist;    /* FIR: input history */
   int frames, pos;
   int tap_layer;
-  float *warm; /* prewarmed h | c | FIR lookback (qm_seq_save_warm) */
+  float *warm;           /* prewarmed h | c | FIR lookback (qm_seq_save_warm) */
+  qk_rnn *fused_f32;     /* the fused step on wh's float weights, or NULL */
+  qk_rnn *fused_s8;      /* on wh's int8 codes (qm_seq_prepare), or NULL */
+  unsigned fused_s8_gen; /* wh.W_gen fused_s8 was packed from */
 } seq_layer;
 
 struct qm_seq {
@@ -76,6 +86,14 @@ static bool build_layer(qm_model *m, seq_layer *S, const qm_seq_layer *D, int i,
     if (!qm_model_linear_init(m, &S->wh, name, S->gates * H, H, D->wh, D->bh, err, errlen))
       return false;
     S->has_wh = true;
+    if (m->fast) {
+      /* optional: without it (out of memory) the layer runs unfused */
+      const qk_rnn_weights fw = {.kind = D->kind == QM_LAYER_LSTM ? QK_RNN_LSTM : QK_RNN_GRU,
+                                 .units = H,
+                                 .wh = S->wh.w,
+                                 .bh = S->wh.bias};
+      S->fused_f32 = qk_rnn_pack(&fw, m->isa, NULL);
+    }
     S->h0 = dup_or_null(D->h0, (size_t)H, &ok);
     S->c0 = dup_or_null(D->c0, (size_t)H, &ok);
     S->h = qm_falloc((size_t)H);
@@ -166,6 +184,8 @@ void qm_seq_free(qm_model *m)
       qm_linear_release(&S->wx);
     if (S->has_wh)
       qm_linear_release(&S->wh);
+    qk_rnn_free(S->fused_f32);
+    qk_rnn_free(S->fused_s8);
     free(S->h0);
     free(S->c0);
     free(S->h);
@@ -206,11 +226,34 @@ void qm_seq_reset(qm_model *m)
   }
 }
 
+/**
+   The fused step that computes what the layer's linears would, or NULL:
+   the float form while wh multiplies float weights (always its own float
+   copy, the one the form was packed from: quantizers only replace W), the
+   int8 form while wh runs int8 dynamic on the codes it was packed from.
+*/
+static const qk_rnn *fused_form(const qm_model *m, const seq_layer *S)
+{
+  const qm_linear *wh = &S->wh;
+  if (!m->fast || wh->observe)
+    return NULL;
+  if (wh->act_mode == QM_LINEAR_ACT_F32)
+    return qk_packed_format(wh->W) == QK_F32 ? S->fused_f32 : NULL;
+  if (wh->act_mode == QM_LINEAR_ACT_S8_DYNAMIC && S->fused_s8 && wh->W_gen == S->fused_s8_gen)
+    return S->fused_s8;
+  return NULL;
+}
+
 static void run_lstm(qm_model *m, seq_layer *S, const float *x, int ldx, int n)
 {
   const int H = S->out, G = 4 * H;
   float *h = S->h, *c = S->c, *t = S->tmp;
   qm_linear_apply(&S->wx, x, ldx, n, S->g, G, 0);
+  const qk_rnn *fused = fused_form(m, S);
+  if (fused) {
+    qk_rnn_run(fused, S->g, G, n, h, c, S->y, H);
+    return;
+  }
   for (int f = 0; f < n; ++f) {
     float *g = S->g + (size_t)f * G;
     qm_linear_apply(&S->wh, h, H, 1, g, G, QK_ACCUMULATE);
@@ -232,6 +275,11 @@ static void run_gru(qm_model *m, seq_layer *S, const float *x, int ldx, int n)
   const int H = S->out, G = 3 * H;
   float *h = S->h, *u = S->tmp;
   qm_linear_apply(&S->wx, x, ldx, n, S->g, G, 0);
+  const qk_rnn *fused = fused_form(m, S);
+  if (fused) {
+    qk_rnn_run(fused, S->g, G, n, h, NULL, S->y, H);
+    return;
+  }
   for (int f = 0; f < n; ++f) {
     float *g = S->g + (size_t)f * G;
     qm_linear_apply(&S->wh, h, H, 1, u, G, 0); /* U h + recurrent bias */
@@ -406,7 +454,45 @@ void qm_seq_memory(const qm_model *m, qm_memory *mem)
       qm_linear_memory(&S->wx, mem);
     if (S->has_wh)
       qm_linear_memory(&S->wh, mem);
+    mem->weights_derived += qk_rnn_alloc_bytes(S->fused_f32) + qk_rnn_alloc_bytes(S->fused_s8);
   }
+}
+
+/** Index of a linear among the model's (the quantizer's order), or -1. */
+static int linear_index(qm_model *m, const qm_linear *L)
+{
+  for (int i = 0; i < qm_model_linear_count(m); ++i)
+    if (qm_model_linear(m, i) == L)
+      return i;
+  return -1;
+}
+
+/**
+   After quantization: the fused int8 step of each recurrent layer whose
+   Wh runs int8 dynamic, from its codes (one symmetric scale group per row;
+   other schemes keep the unfused path). Optional: a form that cannot be
+   packed (out of memory, grouped or asymmetric codes) only costs speed.
+*/
+static bool qm_seq_prepare(qm_model *m, const qk_weights *const *w)
+{
+  qm_seq *s = m->seq;
+  for (int i = 0; i < s->n_layers; ++i) {
+    seq_layer *S = &s->layers[i];
+    if (!S->has_wh)
+      continue;
+    qk_rnn_free(S->fused_s8);
+    S->fused_s8 = NULL;
+    const int li = linear_index(m, &S->wh);
+    if (!w || li < 0 || !w[li] || S->wh.act_mode != QM_LINEAR_ACT_S8_DYNAMIC)
+      continue;
+    const qk_rnn_weights qw = {.kind = S->kind == QM_LAYER_LSTM ? QK_RNN_LSTM : QK_RNN_GRU,
+                               .units = S->out,
+                               .bh = S->wh.bias,
+                               .wh_q = w[li]};
+    S->fused_s8 = qk_rnn_pack(&qw, m->isa, NULL);
+    S->fused_s8_gen = S->wh.W_gen;
+  }
+  return true;
 }
 
 static long long seq_receptive_field(const qm_desc *d)
@@ -426,7 +512,7 @@ const qm_arch_ops qm_seq_ops = {
     .save_warm = qm_seq_save_warm,
     .load_warm = qm_seq_load_warm,
     .copy_state = qm_seq_copy_state,
-    .prepare = NULL,
+    .prepare = qm_seq_prepare,
     .memory = qm_seq_memory,
     .receptive_field = seq_receptive_field,
 };

@@ -19,10 +19,14 @@
   named by its step ("slimmable_container.nam, slim 0.33: submodel 2 of
   3: WaveNet, 3+2 channels"), its speed-up against its own FP32.
 
+  --rnn adds AIDA-X-style keras shapes (LSTM-12 = AIDA-X's "tw40",
+  LSTM-20, LSTM-40, GRU-12; random weights, tools/bench_rnn_shapes.c).
+
   Targets (issue 3, AVX-512 VNNI, standard WaveNet, block 64) are
   reported as PASS / MISS, never asserted: a benchmark is not a test.
 */
 #include "bench.h"
+#include "bench_rnn_shapes.h"
 #include "bench_util.h"
 
 #include "slim.h"
@@ -32,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef QT_SOURCE_ROOT
@@ -72,7 +77,8 @@ typedef struct {
 
 static void usage(FILE *f)
 {
-  fprintf(f, "usage: quantone-bench models [--model FILE]... [--json FILE] [--runs R] [--quick]\n"
+  fprintf(f, "usage: quantone-bench models [--model FILE]... [--rnn] [--json FILE] [--runs R]\n"
+             "                             [--cpu-time] [--quick]\n"
              "\n"
              "  --model FILE  a .nam or keras .json model (repeatable); default\n"
              "                wavenet_a1_standard.nam and lstm.nam from\n"
@@ -80,6 +86,10 @@ static void usage(FILE *f)
              "                a slimmable model is measured at each of its sizes\n"
              "  --json FILE   write every measurement as a JSON array of objects\n"
              "  --runs R      timed runs per measurement, median reported (default 5)\n"
+             "  --rnn         keras LSTM-12, LSTM-20, LSTM-40 and GRU-12 shapes (random\n"
+             "                weights, written to a temporary directory), beside the\n"
+             "                --model files, instead of the default models\n"
+             "  --cpu-time    time by the thread's CPU time (a shared, loaded machine)\n"
              "  --quick       0.25 s of audio and 3 runs (smoke test)\n");
 }
 
@@ -119,16 +129,31 @@ static void default_dir(char *buf, size_t len)
     snprintf(buf, len, "../shared/reference/nam");
 }
 
+/** --cpu-time: time runs by this thread's CPU time instead of the wall
+    clock, so that time the thread spends preempted on a loaded machine
+    does not count (what the thread itself costs, not what a listener
+    waits). */
+static bool cpu_time;
+
+static double clock_now(void)
+{
+  if (!cpu_time)
+    return bench_now();
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static double time_run(qm_model *m, const float *x, float *y, int n, int block)
 {
   qm_model_reset(m);
-  double t0 = bench_now();
+  double t0 = clock_now();
   for (int done = 0; done < n;) {
     int k = n - done < block ? n - done : block;
     qm_model_process(m, x + done, y + done, k);
     done += k;
   }
-  double t = bench_now() - t0;
+  double t = clock_now() - t0;
   bench_clobber(y);
   return t;
 }
@@ -303,10 +328,10 @@ static int write_json(const char *path, const result *res, int nres)
 
 int bench_models(int argc, char **argv)
 {
-  const char *models[16];
+  const char *models[16 + BENCH_RNN_SHAPES];
   int nmodels = 0, runs = 5;
   const char *json = NULL;
-  bool quick = false;
+  bool quick = false, rnn = false;
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
       usage(stdout);
@@ -327,6 +352,10 @@ int bench_models(int argc, char **argv)
       }
     } else if (!strcmp(argv[i], "--quick")) {
       quick = true;
+    } else if (!strcmp(argv[i], "--rnn")) {
+      rnn = true;
+    } else if (!strcmp(argv[i], "--cpu-time")) {
+      cpu_time = true;
     } else {
       fprintf(stderr, "quantone-bench models: unknown or incomplete option '%s'\n", argv[i]);
       usage(stderr);
@@ -334,13 +363,23 @@ int bench_models(int argc, char **argv)
     }
   }
   static char defaults[2][1200];
-  if (nmodels == 0) {
+  if (nmodels == 0 && !rnn) {
     char dir[1024];
     default_dir(dir, sizeof dir);
     snprintf(defaults[0], sizeof defaults[0], "%s/wavenet_a1_standard.nam", dir);
     snprintf(defaults[1], sizeof defaults[1], "%s/lstm.nam", dir);
     models[nmodels++] = defaults[0];
     models[nmodels++] = defaults[1];
+  }
+  static char rnn_dir[64], rnn_paths[BENCH_RNN_SHAPES][1200];
+  if (rnn) {
+    snprintf(rnn_dir, sizeof rnn_dir, "/tmp/quantone-bench-rnn-XXXXXX");
+    if (!mkdtemp(rnn_dir) || bench_rnn_shapes_write(rnn_dir, rnn_paths)) {
+      fprintf(stderr, "quantone-bench models: cannot write the recurrent shapes\n");
+      return 1;
+    }
+    for (int i = 0; i < BENCH_RNN_SHAPES; ++i)
+      models[nmodels++] = rnn_paths[i];
   }
   if (quick && runs > 3)
     runs = 3;
@@ -354,6 +393,11 @@ int bench_models(int argc, char **argv)
   for (int i = 0; i < nmodels; ++i)
     status |= bench_one(models[i], runs, seconds, &res, &nres);
   targets(res, nres);
+  if (rnn) {
+    for (int i = 0; i < BENCH_RNN_SHAPES; ++i)
+      remove(rnn_paths[i]);
+    rmdir(rnn_dir);
+  }
   if (json)
     status |= write_json(json, res, nres);
   free(res);

@@ -39,10 +39,10 @@ ref_cmp ref_compare(const float *y, const float *ref, size_t n)
   return c;
 }
 
-void ref_render(qm_model *m, const float *x, float *y, size_t n, int block)
+/** x through m from its current state, in blocks as ref_render() says. */
+static void play(qm_model *m, const float *x, float *y, size_t n, int block)
 {
   static const int pattern[] = {1, 7, 64, 3, 256, 5000, 128, 2, 511, 33};
-  qm_model_reset(m);
   size_t done = 0;
   for (int i = 0; done < n; ++i) {
     const size_t want = (size_t)(block ? block : pattern[i % 10]);
@@ -50,4 +50,16 @@ void ref_render(qm_model *m, const float *x, float *y, size_t n, int block)
     qm_model_process(m, x + done, y + done, (int)k);
     done += k;
   }
+}
+
+void ref_render(qm_model *m, const float *x, float *y, size_t n, int block)
+{
+  qm_model_reset(m);
+  play(m, x, y, n, block);
+}
+
+void ref_render_cold(qm_model *m, const float *x, float *y, size_t n, int block)
+{
+  qm_model_reset_cold(m);
+  play(m, x, y, n, block);
 }

@@ -27,5 +27,7 @@ ref_cmp ref_compare(const float *y, const float *ref, size_t n);
     of `block` frames, or (block 0) of lengths that change from call to
     call (1, 7, 64, 3, 256, 5000, 128, 2, 511, 33, again). */
 void ref_render(qm_model *m, const float *x, float *y, size_t n, int block);
+/** The same from the start state without the prewarm (qm_model_reset_cold). */
+void ref_render_cold(qm_model *m, const float *x, float *y, size_t n, int block);
 
 #endif

@@ -7,7 +7,11 @@
     with ESR <= 1e-8 and max |err| <= 1e-4 at block sizes 1, 64, 4096 and a
     changing block size.
   - ../shared/reference/rtneural: each keras file's output_batch from its
-    input_batch (RTNeural, zero state) with ESR <= 1e-8.
+    input_batch (RTNeural, zero state) with ESR <= 1e-8. Those outputs
+    start from RTNeural's zero state, so the keras renders here start cold
+    (qm_model_reset_cold): the engine's keras prewarm (AIDA-X's 2048 zero
+    samples, which qm_model_reset runs) would start elsewhere. That the
+    prewarm is there, and is AIDA-X's, is checked separately.
   Usage: test_models_reference NAM_DIR RTNEURAL_DIR. Exit 77 (skip) when the
   reference directory is missing.
 */
@@ -86,6 +90,43 @@ static void test_nam(const char *dir, const char *name)
   qm_desc_free(d);
 }
 
+/**
+   qm_model_reset() of a keras model = a cold start followed by 2048 zero
+   samples (AIDA-X's pre-buffer): the first block after it equals, bit for
+   bit, the block that follows 2048 zeros from the cold state.
+*/
+static void prewarm_is_zeros(const qm_desc *d, const char *name)
+{
+  char err[512];
+  qm_options o;
+  qm_options_default(&o);
+  qm_model *a = qm_model_create(d, &o, err, sizeof err),
+           *b = qm_model_create(d, &o, err, sizeof err);
+  float zeros[2048] = {0}, sink[2048], x[256], ya[256], yb[256];
+  for (int i = 0; i < 256; ++i)
+    x[i] = 0.5f * sinf(0.05f * (float)i);
+  if (!a || !b) {
+    printf("FAIL create %s\n", err);
+    ++failures;
+  } else {
+    qm_model_reset(a);
+    qm_model_process(a, x, ya, 256);
+    qm_model_reset_cold(b);
+    qm_model_process(b, zeros, sink, 2048);
+    qm_model_process(b, x, yb, 256);
+    const bool same = !memcmp(ya, yb, sizeof ya);
+    qm_model_reset_cold(b);
+    qm_model_process(b, x, yb, 256);
+    const bool differs = memcmp(ya, yb, sizeof ya) != 0;
+    printf("  %-28s prewarm = 2048 zeros from cold: %s; cold start differs: %s\n", name,
+           same ? "yes" : "no", differs ? "yes" : "no");
+    if (!same || !differs)
+      ++failures;
+  }
+  qm_model_free(a);
+  qm_model_free(b);
+}
+
 static void test_keras(const char *dir, const char *name)
 {
   char path[1024], err[512];
@@ -108,6 +149,11 @@ static void test_keras(const char *dir, const char *name)
     x[i] = (float)json_number_value(json_array_get(json_array_get(in, i), 0));
     ref[i] = (float)json_number_value(json_array_get(json_array_get(out, i), 0));
   }
+  if (d->prewarm_samples != 2048) {
+    printf("FAIL %s: keras prewarm %d samples, AIDA-X's is 2048\n", name, d->prewarm_samples);
+    ++failures;
+  }
+  prewarm_is_zeros(d, name);
   for (int fast = 0; fast <= 1; ++fast) {
     qm_options o;
     qm_options_default(&o);
@@ -120,7 +166,7 @@ static void test_keras(const char *dir, const char *name)
     }
     static const int blocks[] = {1, 64, 0}; /* 0: changing block sizes */
     for (int b = 0; b < 3; ++b) {
-      ref_render(m, x, y, n, blocks[b]);
+      ref_render_cold(m, x, y, n, blocks[b]);
       ref_cmp c = ref_compare(y, ref, n);
       bool ok = c.esr <= 1e-8;
       bool required = true;

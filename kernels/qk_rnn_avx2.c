@@ -1,0 +1,95 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
+/*
+  The fused recurrent step (qk.h) on AVX2 + FMA: gates padded to 8 lanes
+  (one ymm per 8 units of a gate). Int8 products without VNNI: vpmaddubsw
+  of |w| (unsigned, at most 128) and the code signed by w (|q| <= 127), so
+  a pair sums to at most 2 * 128 * 127 = 32512 and never saturates int16;
+  vpmaddwd by ones widens the pairs to the int32 sum of four. The body is
+  qk_rnn_simd.h; this file gives it the ymm operations.
+*/
+#include "qk_rnn_internal.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define QK_RNN_AI static inline __attribute__((always_inline))
+#define V __m256
+#define VI __m256i
+#define VL 8
+#define RNN_RB_F32 2
+#define RNN_RB_S8 4
+#define RNN_NAME(x) x##_p8_avx2
+
+QK_RNN_AI __m256i lanes_mask8(int n)
+{
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+QK_RNN_AI float hmax8(__m256 v)
+{
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  return _mm_cvtss_f32(m);
+}
+
+QK_RNN_AI __m256i dot4(__m256i acc, __m256i x, __m256i w)
+{
+  const __m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(x, w));
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
+}
+
+QK_RNN_AI int32_t load4(const int8_t *p)
+{
+  int32_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+#define v_load(p) _mm256_load_ps(p)
+#define v_store(p, v) _mm256_store_ps(p, v)
+#define v_zero() _mm256_setzero_ps()
+#define v_set1(x) _mm256_set1_ps(x)
+#define v_fma(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define v_add(a, b) _mm256_add_ps(a, b)
+#define v_sub(a, b) _mm256_sub_ps(a, b)
+#define v_mul(a, b) _mm256_mul_ps(a, b)
+#define v_abs(a) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a)
+#define v_max(a, b) _mm256_max_ps(a, b)
+#define v_clamp(x, c) _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-(c))), _mm256_set1_ps(c))
+#define v_div(a, b) _mm256_div_ps(a, b)
+#define v_hmax(a) hmax8(a)
+#define v_loadu_n(p, n) _mm256_maskload_ps(p, lanes_mask8(n))
+#define v_storeu_n(p, v, n) _mm256_maskstore_ps(p, lanes_mask8(n), v)
+#define v_cvt(a) _mm256_cvtepi32_ps(a)
+#define vi_load(p) _mm256_load_si256((const __m256i *)(const void *)(p))
+#define vi_set1_dword(p) _mm256_set1_epi32(load4(p))
+#define vi_dot(acc, a, w) dot4(acc, a, w)
+#define vi_zero() _mm256_setzero_si256()
+#define vi_add(a, b) _mm256_add_epi32(a, b)
+#define vi_from(p) ((void)(p), _mm256_setzero_si256())
+
+/** Codes of 8 lanes as signed bytes. */
+QK_RNN_AI void v_codes(__m256 v, float inv, int8_t *dst)
+{
+  const __m256i q = _mm256_sub_epi32(
+      _mm256_cvtps_epi32(_mm256_fmadd_ps(v, _mm256_set1_ps(inv), _mm256_set1_ps(128.0f))),
+      _mm256_set1_epi32(128));
+  const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+  _mm_storel_epi64((__m128i *)(void *)dst, _mm_packs_epi16(w, w));
+}
+
+#include "qk_rnn_simd.h"
+
+void qk_rnn_run_f32_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
+                            float *y, int ldy)
+{
+  run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, false);
+}
+
+void qk_rnn_run_s8_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
+                           float *y, int ldy)
+{
+  run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, true);
+}

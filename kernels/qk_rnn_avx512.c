@@ -1,0 +1,67 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
+/*
+  The fused recurrent step (qk.h) on AVX-512: gates padded to 16 lanes
+  (one zmm per 16 units of a gate), float weights by vfmadd231ps, int8
+  weights by vpdpbusd (codes offset to unsigned, the pack's fold undoes
+  it). The body is qk_rnn_simd.h; this file gives it the zmm operations.
+*/
+#include "qk_avx512vnni_common.h"
+#include "qk_rnn_internal.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define QK_RNN_AI ALWAYS_INLINE
+#define V __m512
+#define VI __m512i
+#define VL 16
+#define RNN_RB_F32 4
+#define RNN_RB_S8 6
+#define RNN_NAME(x) x##_p16_avx512
+
+#define v_load(p) _mm512_load_ps(p)
+#define v_store(p, v) _mm512_store_ps(p, v)
+#define v_zero() _mm512_setzero_ps()
+#define v_set1(x) _mm512_set1_ps(x)
+#define v_fma(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define v_add(a, b) _mm512_add_ps(a, b)
+#define v_sub(a, b) _mm512_sub_ps(a, b)
+#define v_mul(a, b) _mm512_mul_ps(a, b)
+#define v_abs(a) _mm512_abs_ps(a)
+#define v_max(a, b) _mm512_max_ps(a, b)
+/* sign(x) min(|x|, c), one vrangeps: fminf(fmaxf(x, -c), c) for every x but NaN */
+#define v_clamp(x, c) _mm512_range_ps(x, _mm512_set1_ps(c), 0x02)
+#define v_div(a, b) _mm512_div_ps(a, b)
+#define v_hmax(a) _mm512_reduce_max_ps(a)
+#define v_loadu_n(p, n) _mm512_maskz_loadu_ps(lanes_mask(n), p)
+#define v_storeu_n(p, v, n) _mm512_mask_storeu_ps(p, lanes_mask(n), v)
+#define v_cvt(a) _mm512_cvtepi32_ps(a)
+#define vi_load(p) _mm512_load_si512((const void *)(p))
+#define vi_set1_dword(p) _mm512_set1_epi32(load4(p))
+#define vi_dot(acc, a, w) _mm512_dpbusd_epi32(acc, a, w)
+#define vi_zero() _mm512_setzero_si512()
+#define vi_add(a, b) _mm512_add_epi32(a, b)
+#define vi_from(p) _mm512_load_si512((const void *)(p))
+
+/** Codes of 16 lanes + 128 (1 .. 255), the unsigned bytes vpdpbusd takes. */
+ALWAYS_INLINE void v_codes(__m512 v, float inv, int8_t *dst)
+{
+  const __m512i q =
+      _mm512_cvtps_epi32(_mm512_fmadd_ps(v, _mm512_set1_ps(inv), _mm512_set1_ps(128.0f)));
+  _mm_store_si128((__m128i *)(void *)dst, _mm512_cvtepi32_epi8(q));
+}
+
+#include "qk_rnn_simd.h"
+
+void qk_rnn_run_f32_p16_avx512(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
+                               float *y, int ldy)
+{
+  run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, false);
+}
+
+void qk_rnn_run_s8_p16_avx512vnni(const qk_rnn *r, const float *gx, int ldg, int N, float *h,
+                                  float *c, float *y, int ldy)
+{
+  run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, true);
+}

@@ -1,0 +1,98 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
+/*
+  The fused recurrent step (qk.h, "Recurrent layers"): the packed object
+  and the per-ISA entry points. One layout serves every ISA, with the lane
+  count P of a gate chosen per ISA:
+
+    row m = gate * H + j (j < H) of the file lives at lane gate * P + j;
+    lanes H .. P - 1 of every gate are padding with zero weights and bias,
+    so their gates stay sigmoid(0), tanh(0) and their state stays 0.
+
+    float form  w    [H][G*P]      row k: w[.][k] of every lane, so a step
+                                   is H broadcasts of h[k] times one row
+    int8 form   q    [K4][G*P][4]  K4 = ceil(H / 4): lane l's codes for
+                                   k = 4kk .. 4kk + 3 in one dword (zeros
+                                   past H), the shape vpdpbusd and
+                                   vpmaddubsw + vpmaddwd reduce per lane
+                ws   [G*P]         row scales (0 in padding)
+                fold [G*P]         -128 * sum_k v[m][k]: vpdpbusd takes the
+                                   codes as unsigned (q + 128); adding the
+                                   fold gives back sum_k v q exactly
+    both        bh   [G*P]         recurrent bias (0 where the file has none)
+                half [G]           0.5 for a sigmoid gate (its rows of w or
+                                   ws and bh are halved), 1 for a tanh gate
+*/
+#ifndef QUANTONE_KERNELS_QK_RNN_INTERNAL_H
+#define QUANTONE_KERNELS_QK_RNN_INTERNAL_H
+
+#include "qk_internal.h"
+
+/**
+   The recurrent step's tanh, a rational in u = v^2 (v = x clamped to
+   +-QK_RNN_TANH_CLAMP):  tanh(x) ~ v * P(u) / Q(u), P and Q of degree 4,
+   each by Estrin's scheme in fmaf (qk_rnn.c, tanh_parts), then IEEE
+   divisions, so every ISA gets the same bits. Fitted (iteratively
+   reweighted least squares toward the minimax) on [0, 9]: |error| <= 2e-8
+   before float rounding, below the float step of the result; the value at
+   the clamp is 1 - 1.1e-8. Its latency (clamp, three multiplies, two fmaf,
+   a divide) is about half that of the exp-based qk_tanh, and the step is a
+   chain of two of them; an LSTM's four gates share one divide (qk_rnn.c,
+   lstm_unit), a GRU's two sigmoid gates another.
+   Sigmoid gates use sigmoid(x) = 0.5 + 0.5 tanh(x / 2), with the 1/2
+   folded into their packed weights and bias (exact: a power of two).
+*/
+#define QK_RNN_TANH_CLAMP 9.0f
+#define QK_RNN_TANH_P0 0.9999999129420565f
+#define QK_RNN_TANH_P1 0.13375436747200486f
+#define QK_RNN_TANH_P2 0.0034891948009151815f
+#define QK_RNN_TANH_P3 2.0512827368722192e-05f
+#define QK_RNN_TANH_P4 1.3236973134944974e-08f
+#define QK_RNN_TANH_Q1 0.4670873582131306f
+#define QK_RNN_TANH_Q2 0.025852040994076595f
+#define QK_RNN_TANH_Q3 0.00032755741708534035f
+#define QK_RNN_TANH_Q4 7.725126202692154e-07f
+
+/** Largest H (QM_MAX_CHANNELS of the engine); sizes the step's stack buffers. */
+#define QK_RNN_MAX_UNITS 1024
+
+typedef void (*qk_rnn_run_fn)(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
+                              float *y, int ldy);
+
+struct qk_rnn {
+  qk_rnn_kind kind;
+  qk_isa isa;
+  int H, G, P;
+  bool s8;
+  float *w;
+  float *bh;
+  float *ws;
+  int8_t *q;
+  int32_t *fold;
+  float half[4];
+  size_t bytes;
+  qk_rnn_run_fn run;
+};
+
+/** The rational above on one value (the scalar form's). */
+float qk_rnn_tanh(float x);
+
+void qk_rnn_run_scalar(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
+                       float *y, int ldy);
+#ifdef QK_HAVE_AVX2
+/** Lanes per gate of the AVX2 form (a multiple of this). */
+#define QK_RNN_AVX2_LANES 8
+void qk_rnn_run_f32_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
+                            float *y, int ldy);
+void qk_rnn_run_s8_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
+                           float *y, int ldy);
+#endif
+#ifdef QK_HAVE_AVX512VNNI
+#define QK_RNN_AVX512_LANES 16
+void qk_rnn_run_f32_p16_avx512(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
+                               float *y, int ldy);
+void qk_rnn_run_s8_p16_avx512vnni(const qk_rnn *r, const float *gx, int ldg, int N, float *h,
+                                  float *c, float *y, int ldy);
+#endif
+
+#endif

@@ -1,0 +1,231 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
+/*
+  The body of the fused recurrent step (qk.h) for one vector ISA, written
+  once: qk_rnn_avx2.c and qk_rnn_avx512.c define the vector type and its
+  operations below, then include this file. Everything here performs the
+  float operations of the scalar form (qk_rnn.c) in the same order, lane
+  by lane, so the results are the same bits.
+
+  A step: h (padded to P lanes, zeros past H) stays in a small aligned
+  buffer; the recurrent product runs over blocks of RNN_RB gate vectors,
+  each block H broadcasts of h[k] times one weight row (float), or
+  ceil(H/4) broadcasts of four int8 codes (int8), with the k of each residue mod 4 in an accumulator
+  of its own (float; two chains of dwords for int8) so the chains are short; the activations
+  (qk_rnn_internal.h's rational tanh, four gates in parallel) and the state update follow
+  lane-vector by lane-vector in registers.
+
+  The including file defines:
+    V, VI, VL (lanes), RNN_RB_F32 / RNN_RB_S8 (gate vectors per register block)
+    v_load(p) v_zero() v_set1(x) v_fma(a, b, c) v_add v_sub v_mul v_div v_abs
+    v_max v_clamp(x, c) (fminf(fmaxf(x, -c), c) lane by lane) v_hmax(v) v_loadu_n(p, n)
+  v_storeu_n(p, v, n) v_codes(v, inv, dst): VL int8 codes of rint(v * inv) clamped to +-127
+                          (+128 as unsigned bytes when RNN_S8_UNSIGNED)
+    vi_load(p) vi_set1_dword(p) vi_dot(acc, a, w) vi_from(fold_ptr) vi_zero() vi_add
+    v_cvt(vi)
+    RNN_NAME(x): the function name for this ISA
+*/
+
+/** The rational's numerator and denominator, lane by lane as the scalar
+    form's (qk_rnn.c, tanh_parts: Estrin's scheme, v folded in). */
+QK_RNN_AI V RNN_NAME(tanh_parts)(V x, V *den)
+{
+  const V v = v_clamp(x, QK_RNN_TANH_CLAMP);
+  const V u = v_mul(v, v), u2 = v_mul(u, u);
+  const V p_lo = v_fma(v_set1(QK_RNN_TANH_P1), u, v_set1(QK_RNN_TANH_P0));
+  const V p_hi =
+      v_fma(v_set1(QK_RNN_TANH_P4), u2, v_fma(v_set1(QK_RNN_TANH_P3), u, v_set1(QK_RNN_TANH_P2)));
+  *den = v_fma(
+      u2,
+      v_fma(v_set1(QK_RNN_TANH_Q4), u2, v_fma(v_set1(QK_RNN_TANH_Q3), u, v_set1(QK_RNN_TANH_Q2))),
+      v_fma(v_set1(QK_RNN_TANH_Q1), u, v_set1(1.0f)));
+  return v_fma(v_mul(v, u2), p_hi, v_mul(v, p_lo));
+}
+
+QK_RNN_AI V RNN_NAME(tanh_r)(V x)
+{
+  V q;
+  const V n = RNN_NAME(tanh_parts)(x, &q);
+  return v_div(n, q);
+}
+
+/** fmaf(0.5 t, D, 0.5): a sigmoid gate once its divide D is known. */
+QK_RNN_AI V RNN_NAME(sigmoid_d)(V t, V D) { return v_fma(v_mul(t, v_set1(0.5f)), D, v_set1(0.5f)); }
+
+/** z[0 .. NB) = (sA + sB) + (sC + sD) for NB gate vectors, float weights
+    from W (row stride ld): four chains, k = 0, 1, 2, 3 mod 4. */
+QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, int H,
+                                   const float *bh, const float *gxs, V *z, const int NB)
+{
+  V a[4][RNN_RB_F32];
+  for (int i = 0; i < NB; ++i) {
+    a[0][i] = v_load(bh + i * VL);
+    a[1][i] = v_load(gxs + i * VL);
+    a[2][i] = v_zero();
+    a[3][i] = v_zero();
+  }
+  int k = 0;
+  for (; k + 3 < H; k += 4)
+    for (int t = 0; t < 4; ++t) {
+      const V hk = v_set1(hp[k + t]);
+      const float *w = W + (size_t)(k + t) * ld;
+      for (int i = 0; i < NB; ++i)
+        a[t][i] = v_fma(v_load(w + i * VL), hk, a[t][i]);
+    }
+  for (int t = 0; k + t < H; ++t) {
+    const V hk = v_set1(hp[k + t]);
+    const float *w = W + (size_t)(k + t) * ld;
+    for (int i = 0; i < NB; ++i)
+      a[t][i] = v_fma(v_load(w + i * VL), hk, a[t][i]);
+  }
+  for (int i = 0; i < NB; ++i)
+    z[i] = v_add(v_add(a[0][i], a[1][i]), v_add(a[2][i], a[3][i]));
+}
+
+static void RNN_NAME(recurrent_f32)(const qk_rnn *r, const float *hp, const float *gxs, V *z)
+{
+  const int GV = r->G * r->P / VL, H = r->H;
+  const size_t ld = (size_t)r->G * (size_t)r->P;
+  int j = 0;
+  /* a constant block size, so the block is unrolled into registers */
+  for (; j + RNN_RB_F32 <= GV; j += RNN_RB_F32)
+    RNN_NAME(f32_block)(r->w + j * VL, ld, hp, H, r->bh + j * VL, gxs + j * VL, z + j, RNN_RB_F32);
+  for (; j < GV; ++j)
+    RNN_NAME(f32_block)(r->w + j * VL, ld, hp, H, r->bh + j * VL, gxs + j * VL, z + j, 1);
+}
+
+/** Integer sums of NB gate vectors over K4 dwords of codes qa, in two
+    chains (even and odd dwords: exact, so any split gives the same sum). */
+QK_RNN_AI void RNN_NAME(s8_block)(const int8_t *Q, size_t ld4, const int8_t *qa, int K4,
+                                  const int32_t *fold, VI *acc, const int NB)
+{
+  VI a[RNN_RB_S8], b[RNN_RB_S8];
+  for (int i = 0; i < NB; ++i) {
+    a[i] = vi_from(fold + i * VL);
+    b[i] = vi_zero();
+  }
+  int kk = 0;
+  for (; kk + 1 < K4; kk += 2) {
+    const VI x0 = vi_set1_dword(qa + 4 * kk), x1 = vi_set1_dword(qa + 4 * kk + 4);
+    const int8_t *w = Q + (size_t)kk * ld4;
+    for (int i = 0; i < NB; ++i) {
+      a[i] = vi_dot(a[i], x0, vi_load(w + (size_t)i * VL * 4));
+      b[i] = vi_dot(b[i], x1, vi_load(w + ld4 + (size_t)i * VL * 4));
+    }
+  }
+  if (kk < K4) {
+    const VI x0 = vi_set1_dword(qa + 4 * kk);
+    const int8_t *w = Q + (size_t)kk * ld4;
+    for (int i = 0; i < NB; ++i)
+      a[i] = vi_dot(a[i], x0, vi_load(w + (size_t)i * VL * 4));
+  }
+  for (int i = 0; i < NB; ++i)
+    acc[i] = vi_add(a[i], b[i]);
+}
+
+/** z from h (hp) with hmax = max of |h| lane by lane, kept by the caller as
+    h was made (one store and load fewer on the step's critical path). */
+static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, V hmax, const float *gxs, V *z)
+{
+  const int P = r->P, NV = P / VL, GV = r->G * NV, K4 = (r->H + 3) / 4;
+  const float amax = v_hmax(hmax);
+  float s = 0.0f, inv = 0.0f;
+  if (amax > 0.0f && isfinite(amax)) {
+    s = amax / 127.0f;
+    inv = 127.0f / amax;
+  }
+  _Alignas(64) int8_t qa[QK_RNN_MAX_UNITS + 64];
+  for (int v = 0; v < NV; ++v)
+    v_codes(v_load(hp + v * VL), inv, qa + v * VL);
+  const size_t ld4 = (size_t)r->G * (size_t)P * 4;
+  VI acc[RNN_RB_S8];
+  const V vs = v_set1(s);
+  for (int j = 0; j < GV; j += RNN_RB_S8) {
+    const int nb = GV - j < RNN_RB_S8 ? GV - j : RNN_RB_S8;
+    const int8_t *w = r->q + (size_t)j * VL * 4;
+    const int32_t *fold = r->fold + j * VL;
+    if (nb == RNN_RB_S8)
+      RNN_NAME(s8_block)(w, ld4, qa, K4, fold, acc, RNN_RB_S8);
+    else
+      for (int i = 0; i < nb; ++i)
+        RNN_NAME(s8_block)(w + (size_t)i * VL * 4, ld4, qa, K4, fold + i * VL, acc + i, 1);
+    for (int i = 0; i < nb; ++i) {
+      const int l = (j + i) * VL;
+      z[j + i] = v_fma(v_cvt(acc[i]), v_mul(v_load(r->ws + l), vs),
+                       v_add(v_load(r->bh + l), v_load(gxs + l)));
+    }
+  }
+}
+
+/** One layer's steps; S8 is a compile-time constant. */
+QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
+                             float *y, int ldy, const bool S8)
+{
+  const int H = r->H, P = r->P, NV = P / VL, G = r->G;
+  const bool lstm = r->kind == QK_RNN_LSTM;
+  _Alignas(64) float hp[QK_RNN_MAX_UNITS], cp[QK_RNN_MAX_UNITS], gxs[4 * QK_RNN_MAX_UNITS];
+  V z[4 * QK_RNN_MAX_UNITS / VL];
+  memset(hp, 0, (size_t)P * sizeof(float));
+  memset(cp, 0, (size_t)P * sizeof(float));
+  memcpy(hp, h, (size_t)H * sizeof(float));
+  if (lstm)
+    memcpy(cp, c, (size_t)H * sizeof(float));
+  V hmax = v_zero(); /* max |h| lane by lane (padding lanes are 0) */
+  for (int v = 0; v < NV; ++v)
+    hmax = v_max(v_abs(v_load(hp + v * VL)), hmax);
+  for (int f = 0; f < N; ++f) {
+    const float *g = gx + (size_t)f * (size_t)ldg;
+    float *yf = y + (size_t)f * (size_t)ldy;
+    /* the state-independent part first: gx' (qk_rnn.c, input_part) */
+    for (int q = 0; q < G; ++q)
+      for (int v = 0; v < NV; ++v) {
+        const int n = H - v * VL < VL ? H - v * VL : VL;
+        const V x =
+            lstm || q < 2 ? v_mul(v_loadu_n(g + q * H + v * VL, n), v_set1(r->half[q])) : v_zero();
+        v_store(gxs + q * P + v * VL, x);
+      }
+    if (S8)
+      RNN_NAME(recurrent_s8)(r, hp, hmax, gxs, z);
+    else
+      RNN_NAME(recurrent_f32)(r, hp, gxs, z);
+    hmax = v_zero();
+    for (int v = 0; v < NV; ++v) {
+      const int n = H - v * VL < VL ? H - v * VL : VL;
+      V hv;
+      if (lstm) {
+        /* four gates, one divide (qk_rnn.c, tanh4) */
+        V q0, q1, q2, q3;
+        const V n0 = RNN_NAME(tanh_parts)(z[v], &q0);
+        const V n1 = RNN_NAME(tanh_parts)(z[NV + v], &q1);
+        const V n2 = RNN_NAME(tanh_parts)(z[2 * NV + v], &q2);
+        const V n3 = RNN_NAME(tanh_parts)(z[3 * NV + v], &q3);
+        const V A = v_mul(q0, q1), B = v_mul(q2, q3), D = v_div(v_set1(1.0f), v_mul(A, B));
+        /* qk_rnn.c, lstm_unit: the cell as a polynomial in D */
+        const V half = v_set1(0.5f), c0 = v_load(cp + v * VL);
+        const V wi = v_mul(v_mul(n0, v_mul(q1, B)), half);
+        const V wf = v_mul(v_mul(n1, v_mul(q0, B)), half);
+        const V wg = v_mul(n2, v_mul(A, q3));
+        const V a = v_mul(c0, half), b = v_fma(wf, c0, v_mul(wg, half)), e = v_mul(wi, wg);
+        const V cv = v_fma(v_fma(e, D, b), D, a);
+        const V o = RNN_NAME(sigmoid_d)(v_mul(n3, v_mul(A, q2)), D);
+        hv = v_mul(o, RNN_NAME(tanh_r)(cv));
+        v_store(cp + v * VL, cv);
+      } else {
+        V q0, q1;
+        const V n0 = RNN_NAME(tanh_parts)(z[v], &q0);
+        const V n1 = RNN_NAME(tanh_parts)(z[NV + v], &q1);
+        const V D = v_div(v_set1(1.0f), v_mul(q0, q1));
+        const V zg = RNN_NAME(sigmoid_d)(v_mul(n0, q1), D);
+        const V rg = RNN_NAME(sigmoid_d)(v_mul(n1, q0), D);
+        const V nn = RNN_NAME(tanh_r)(v_fma(rg, z[2 * NV + v], v_loadu_n(g + 2 * H + v * VL, n)));
+        hv = v_fma(zg, v_sub(v_load(hp + v * VL), nn), nn);
+      }
+      v_store(hp + v * VL, hv);
+      hmax = v_max(v_abs(hv), hmax);
+      v_storeu_n(yf + v * VL, hv, n);
+    }
+  }
+  memcpy(h, hp, (size_t)H * sizeof(float));
+  if (lstm)
+    memcpy(c, cp, (size_t)H * sizeof(float));
+}
