@@ -283,3 +283,102 @@ float qz_observer_max(const qz_observer *o) { return o->max; }
 float qz_observer_absmax(const qz_observer *o) { return o->absmax; }
 uint64_t qz_observer_count(const qz_observer *o) { return o->count; }
 uint64_t qz_observer_nonfinite(const qz_observer *o) { return o->nonfinite; }
+
+/* ---- Layer input statistics ------------------------------------------------ */
+
+struct qz_gram {
+  int k;
+  uint64_t count;
+  double *sum_xx; /**< k * k, upper triangle (row i, column j >= i) filled */
+  double *sum_x;  /**< k */
+  float *block;   /**< k * k: float partial sums of up to QZ_GRAM_BLOCK columns */
+};
+
+/** Columns summed in float before they are added to the double sums: 8
+    float lanes per vector instead of 4 doubles, and at most 32 terms per
+    float sum (relative rounding error ~32 * 2^-24, far below what the
+    rounding methods can resolve). */
+#define QZ_GRAM_BLOCK 32
+
+qz_gram *qz_gram_create(int k)
+{
+  if (k < 1 || k > (1 << 14))
+    return NULL;
+  qz_gram *g = calloc(1, sizeof *g);
+  if (!g)
+    return NULL;
+  g->k = k;
+  g->sum_xx = calloc((size_t)k * (size_t)k, sizeof *g->sum_xx);
+  g->sum_x = calloc((size_t)k, sizeof *g->sum_x);
+  g->block = calloc((size_t)k * (size_t)k, sizeof *g->block);
+  if (!g->sum_xx || !g->sum_x || !g->block) {
+    qz_gram_free(g);
+    return NULL;
+  }
+  return g;
+}
+
+void qz_gram_free(qz_gram *g)
+{
+  if (!g)
+    return;
+  free(g->sum_xx);
+  free(g->sum_x);
+  free(g->block);
+  free(g);
+}
+
+int qz_gram_dim(const qz_gram *g) { return g->k; }
+uint64_t qz_gram_count(const qz_gram *g) { return g->count; }
+
+/** Add the float partial sums to the double ones and clear them. */
+static void flush_block(qz_gram *g)
+{
+  const int K = g->k;
+  for (int i = 0; i < K; ++i)
+    for (int j = i; j < K; ++j) {
+      g->sum_xx[(size_t)i * K + j] += g->block[(size_t)i * K + j];
+      g->block[(size_t)i * K + j] = 0.0f;
+    }
+}
+
+void qz_gram_update_strided(qz_gram *g, const float *x, int ldx, int K, int N)
+{
+  if (K != g->k)
+    return;
+  int in_block = 0;
+  for (int n = 0; n < N; ++n) {
+    const float *c = x + (size_t)n * (size_t)ldx;
+    bool finite = true;
+    for (int i = 0; i < K; ++i)
+      finite = finite && isfinite(c[i]);
+    if (!finite)
+      continue;
+    /** S[i][j] += x_i x_j for j >= i (in the float block); s[i] += x_i. */
+    for (int i = 0; i < K; ++i) {
+      const float xi = c[i];
+      float *row = g->block + (size_t)i * (size_t)K;
+      g->sum_x[i] += xi;
+      for (int j = i; j < K; ++j)
+        row[j] += xi * c[j];
+    }
+    g->count++;
+    if (++in_block == QZ_GRAM_BLOCK) {
+      flush_block(g);
+      in_block = 0;
+    }
+  }
+  if (in_block)
+    flush_block(g);
+}
+
+void qz_gram_get(const qz_gram *g, double *H, double *mu)
+{
+  const int K = g->k;
+  const double inv = g->count ? 1.0 / (double)g->count : 0.0;
+  for (int i = 0; H && i < K; ++i)
+    for (int j = i; j < K; ++j)
+      H[(size_t)i * K + j] = H[(size_t)j * K + i] = g->sum_xx[(size_t)i * K + j] * inv;
+  for (int i = 0; mu && i < K; ++i)
+    mu[i] = g->sum_x[i] * inv;
+}

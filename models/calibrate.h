@@ -73,6 +73,37 @@ float qz_observer_absmax(const qz_observer *o);
 uint64_t qz_observer_count(const qz_observer *o);     /**< finite values seen */
 uint64_t qz_observer_nonfinite(const qz_observer *o); /**< NaN / Inf values skipped */
 
+/* ---- Layer input statistics (post-training rounding, rounding.h) ---------------
+
+   A qz_gram accumulates, over every column x (K values) a linear is given
+   while calibration audio plays through the float model:
+
+       S = sum x x^T (K x K),   s = sum x (K),   N = number of columns
+
+   from which the rounding methods take the Gram matrix H = S / N (the
+   layer output error of a weight error E is tr(E H E^T) per column on
+   average) and the input mean mu = s / N (the mean output error of E is
+   E mu). Sums over the upper triangle, in float over runs of 32 columns
+   and then in double (relative error ~1e-6); cost per column K (K + 1) / 2
+   multiply-adds, memory K^2 doubles and K^2 floats. Streaming like the
+   observers: any split into blocks gives the same sums up to float
+   rounding, no allocation after create. */
+typedef struct qz_gram qz_gram;
+
+qz_gram *qz_gram_create(int k); /**< NULL for k < 1 or out of memory */
+void qz_gram_free(qz_gram *g);
+int qz_gram_dim(const qz_gram *g);
+uint64_t qz_gram_count(const qz_gram *g); /**< columns seen (N) */
+
+/** Add N columns of K values, column n at x + n * ldx (the kernels'
+    activation layout, as qz_observer_update_strided). Columns holding a
+    non-finite value are skipped. */
+void qz_gram_update_strided(qz_gram *g, const float *x, int ldx, int K, int N);
+
+/** H = S / N as a full symmetric K x K row-major matrix, and mu = s / N
+    (either may be NULL). All zero when nothing was seen. */
+void qz_gram_get(const qz_gram *g, double *H, double *mu);
+
 #ifdef __cplusplus
 }
 #endif

@@ -56,9 +56,10 @@ void qm_linear_release(qm_linear *L)
   qk_packed_free(L->W);
   free(L->w);
   free(L->bias);
+  free(L->bias_file);
   release_act(L);
   L->W = NULL;
-  L->w = L->bias = NULL;
+  L->w = L->bias = L->bias_file = NULL;
 }
 
 void qm_linear_apply(qm_linear *L, const float *X, int ldx, int N, float *Y, int ldy,
@@ -95,6 +96,43 @@ void qm_linear_apply_taps(qm_linear *L, const float *x, int C, int taps, ptrdiff
       memcpy(gather + (size_t)n * K + (size_t)t * (size_t)C,
              x + (size_t)n * (size_t)C + (ptrdiff_t)t * tap_stride, (size_t)C * sizeof(float));
   qm_linear_apply(L, gather, (int)K, N, Y, ldy, flags);
+}
+
+bool qm_linear_set_bias_offset(qm_linear *L, const float *delta)
+{
+  const size_t bytes = (size_t)L->out * sizeof(float);
+  if (!delta) {
+    if (!L->bias_file)
+      return true;
+    if (L->bias_added) {
+      free(L->bias);
+      L->bias = NULL;
+    } else {
+      memcpy(L->bias, L->bias_file, bytes);
+    }
+    free(L->bias_file);
+    L->bias_file = NULL;
+    L->bias_added = false;
+    return true;
+  }
+  if (!L->bias_file) {
+    float *file = calloc((size_t)L->out, sizeof(float));
+    float *bias = L->bias ? L->bias : malloc(bytes);
+    if (!file || !bias) {
+      free(file);
+      if (bias != L->bias)
+        free(bias);
+      return false;
+    }
+    if (L->bias)
+      memcpy(file, L->bias, bytes);
+    L->bias_added = !L->bias;
+    L->bias = bias;
+    L->bias_file = file;
+  }
+  for (int i = 0; i < L->out; ++i)
+    L->bias[i] = L->bias_file[i] + delta[i];
+  return true;
 }
 
 bool qm_linear_set_packed(qm_linear *L, qk_packed *W)

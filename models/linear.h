@@ -30,13 +30,16 @@ typedef enum {
 } qm_linear_act;
 
 typedef struct qm_linear {
-  char name[48];  /**< e.g. "a0.l3.conv", "lstm0.wh": stable across builds */
-  int in, out;    /**< K and M */
-  float *w;       /**< float weights [out][in], row-major (the reference) */
-  float *bias;    /**< [out], or NULL */
-  qk_packed *W;   /**< what apply() multiplies with (owned) */
-  unsigned W_gen; /**< bumped whenever W is replaced (caches of W key on it) */
-  int max_n;      /**< largest N apply() is called with */
+  char name[48];    /**< e.g. "a0.l3.conv", "lstm0.wh": stable across builds */
+  int in, out;      /**< K and M */
+  float *w;         /**< float weights [out][in], row-major (the reference) */
+  float *bias;      /**< [out], or NULL: what apply() adds */
+  float *bias_file; /**< the file's bias [out] (zeros if it had none) while `bias`
+                         holds a corrected one (qm_linear_set_bias_offset), else NULL */
+  bool bias_added;  /**< the file had no bias: `bias` exists only for the offset */
+  qk_packed *W;     /**< what apply() multiplies with (owned) */
+  unsigned W_gen;   /**< bumped whenever W is replaced (caches of W key on it) */
+  int max_n;        /**< largest N apply() is called with */
 
   qm_linear_act act_mode;
   float act_scale; /**< static scale (QM_LINEAR_ACT_S8_STATIC) */
@@ -84,6 +87,14 @@ void qm_linear_apply(qm_linear *L, const float *X, int ldx, int N, float *Y, int
 */
 void qm_linear_apply_taps(qm_linear *L, const float *x, int C, int taps, ptrdiff_t tap_stride,
                           int N, float *gather, float *Y, int ldy, unsigned flags);
+
+/**
+   bias = the file's bias + delta[out] (post-training bias correction,
+   models/rounding.h), or the file's bias again for delta NULL. A linear
+   without a bias gets one while an offset is set. Allocates (prepare time
+   only); false when out of memory (nothing changed).
+*/
+bool qm_linear_set_bias_offset(qm_linear *L, const float *delta);
 
 /** Replace the packed weights (takes ownership; shape must match). */
 bool qm_linear_set_packed(qm_linear *L, qk_packed *W);

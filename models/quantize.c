@@ -272,42 +272,56 @@ static int active_entries(const qz_tensor *t)
   return size;
 }
 
-size_t qz_requantize(qz_tensor *t, const float *w)
+/** Scale slot of weight (row, col) in the qk layout. */
+static inline size_t slot_of(const qz_tensor *t, int row, int col)
 {
-  const int rows = t->w.rows, cols = t->w.cols, ng = t->ngroups;
+  const int cols = t->w.cols;
   const int gsize = (t->w.group > 0 && t->w.group < cols) ? t->w.group : cols;
-  size_t sat = 0;
+  return (size_t)row * (size_t)t->ngroups + (size_t)(col / gsize);
+}
+
+int qz_encode(const qz_tensor *t, int row, int col, float w, bool *saturated)
+{
+  const size_t slot = slot_of(t, row, col);
+  const float s = t->scales[slot];
   if (qk_format_is_codebook(t->w.format)) {
     int nact = active_entries(t), lpos, lneg;
     table_extremes(t->codebook, nact, &lpos, &lneg);
-    for (int m = 0; m < rows; ++m) {
-      for (int k = 0; k < cols; ++k) {
-        size_t i = (size_t)m * cols + k;
-        float s = t->scales[(size_t)m * ng + k / gsize];
-        t->codes[i] = (int8_t)nearest_level(w[i], s, t->codebook, nact);
-        sat += beyond_table(w[i], s, lpos, lneg);
-      }
-    }
-    return sat;
+    if (saturated)
+      *saturated = beyond_table(w, s, lpos, lneg);
+    return nearest_level(w, s, t->codebook, nact);
   }
   /** Linear: symmetric codes v = clamp(rint(w/s), -qmax, qmax);
       asymmetric u = clamp(rint(w/s) + zp, 0, 2^b - 1) computed on the
       unsigned code and stored shifted, v = u - 2^(b-1), zp' = zp - 2^(b-1). */
-  const int bits = qk_format_bits(t->w.format);
-  const int half = 1 << (bits - 1);
+  const int half = 1 << (qk_format_bits(t->w.format) - 1);
+  if (t->zero_points) {
+    int zp = t->zero_points[slot] + half; /* back to unsigned */
+    return qz_linear_code(w, s, zp, 0, 2 * half - 1, saturated) - half;
+  }
+  return qz_linear_code(w, s, 0, -(half - 1), half - 1, saturated);
+}
+
+float qz_decode(const qz_tensor *t, int row, int col, int code)
+{
+  const size_t slot = slot_of(t, row, col);
+  /** The kernel's definition: w = scale * (v - zp), v = code or
+      codebook[code], zp = 0 without zero points. */
+  int v = qk_format_is_codebook(t->w.format) ? t->codebook[code] : code;
+  int zp = t->zero_points ? t->zero_points[slot] : 0;
+  return t->scales[slot] * (float)(v - zp);
+}
+
+size_t qz_requantize(qz_tensor *t, const float *w)
+{
+  const int rows = t->w.rows, cols = t->w.cols;
+  size_t sat = 0;
   for (int m = 0; m < rows; ++m) {
     for (int k = 0; k < cols; ++k) {
-      size_t i = (size_t)m * cols + k, slot = (size_t)m * ng + k / gsize;
-      bool s_hit;
-      int v;
-      if (t->zero_points) {
-        int zp = t->zero_points[slot] + half; /* back to unsigned */
-        v = qz_linear_code(w[i], t->scales[slot], zp, 0, 2 * half - 1, &s_hit) - half;
-      } else {
-        v = qz_linear_code(w[i], t->scales[slot], 0, -(half - 1), half - 1, &s_hit);
-      }
-      t->codes[i] = (int8_t)v;
-      sat += s_hit;
+      size_t i = (size_t)m * cols + k;
+      bool hit = false;
+      t->codes[i] = (int8_t)qz_encode(t, m, k, w[i], &hit);
+      sat += hit;
     }
   }
   return sat;

@@ -115,6 +115,20 @@ double qz_squared_error(const qz_tensor *t, const float *w);
 */
 size_t qz_requantize(qz_tensor *t, const float *w);
 
+/**
+   The code of one weight w at (row, col) with t's scales, zero points and
+   codebook held fixed (what qz_requantize does for every weight): the
+   nearest level, saturating. *saturated (if not NULL) says whether w lay
+   past the range. The post-training rounding methods (rounding.h) encode
+   weight by weight through this, so they compose with every mapping,
+   symmetry and granularity.
+*/
+int qz_encode(const qz_tensor *t, int row, int col, float w, bool *saturated);
+
+/** The weight a code stands for at (row, col): scale * (v - zp), exactly
+    as the kernels and qz_dequantize evaluate it. */
+float qz_decode(const qz_tensor *t, int row, int col, int code);
+
 void qz_tensor_free(qz_tensor *t);
 
 /**

@@ -42,6 +42,11 @@ static const char *const actq_describe[] = {
     [QM_ACTQ_DYNAMIC] = "int8 dynamic",
     [QM_ACTQ_STATIC] = "int8 calibrated",
 };
+static const field_names rounding_names[] = {
+    [QZ_ROUND_NEAREST] = {"nearest", "Nearest"},
+    [QZ_ROUND_GPTQ] = {"gptq", "Optimized"},
+};
+
 static const char *const observer_names[] = {
     [QZ_OBS_MINMAX] = "minmax",
     [QZ_OBS_PERCENTILE] = "percentile",
@@ -54,6 +59,7 @@ _Static_assert(COUNT(gran_names) == QZ_GRANULARITY_COUNT, "a granularity without
 _Static_assert(COUNT(actq_names) == QM_ACTQ_COUNT, "an activation mode without a name");
 _Static_assert(COUNT(actq_describe) == QM_ACTQ_COUNT, "an activation mode without words");
 _Static_assert(COUNT(observer_names) == QZ_OBS_COUNT, "an observer without a name");
+_Static_assert(COUNT(rounding_names) == QZ_ROUNDING_COUNT, "a rounding without a name");
 /** The GUI's "Group 32" says the default group size in words. */
 _Static_assert(QZ_DEFAULT_GROUP == 32, "update the group label");
 
@@ -96,6 +102,24 @@ const char *qz_granularity_label(qz_granularity g)
 }
 
 const char *qm_actq_label(qm_actq a) { return name_at(actq_names, QM_ACTQ_COUNT, (int)a, true); }
+
+const char *qz_rounding_name(qz_rounding r)
+{
+  return name_at(rounding_names, QZ_ROUNDING_COUNT, (int)r, false);
+}
+
+const char *qz_rounding_label(qz_rounding r)
+{
+  return name_at(rounding_names, QZ_ROUNDING_COUNT, (int)r, true);
+}
+
+bool qz_rounding_from_name(const char *name, qz_rounding *out)
+{
+  int i = index_of(rounding_names, QZ_ROUNDING_COUNT, name);
+  if (i >= 0)
+    *out = (qz_rounding)i;
+  return i >= 0;
+}
 
 const char *qz_observer_name(qz_observer_kind k)
 {
@@ -166,6 +190,8 @@ void qm_setting_default(qm_setting *s)
       (min/max); a rare outlier clips instead of coarsening every step. */
   s->observer = QZ_OBS_PERCENTILE;
   s->slim = 1.0;
+  s->rounding = QZ_ROUND_NEAREST;
+  s->bias_correction = false;
   s->linear_bits = NULL;
   s->n_linear_bits = 0;
 }
@@ -199,6 +225,8 @@ void qm_setting_normalise(qm_setting *s)
     s->activations = QM_ACTQ_FLOAT;
   if ((unsigned)s->observer >= QZ_OBS_COUNT)
     s->observer = QZ_OBS_PERCENTILE;
+  if ((unsigned)s->rounding >= QZ_ROUNDING_COUNT)
+    s->rounding = QZ_ROUND_NEAREST;
   if (s->group <= 0 || s->group % 16 != 0)
     s->group = QZ_DEFAULT_GROUP;
   if (!s->linear_bits)
@@ -215,6 +243,8 @@ void qm_setting_normalise(qm_setting *s)
     s->activations = QM_ACTQ_FLOAT;
     s->group = QZ_DEFAULT_GROUP;
     s->observer = QZ_OBS_PERCENTILE;
+    s->rounding = QZ_ROUND_NEAREST;
+    s->bias_correction = false;
     s->linear_bits = NULL;
     s->n_linear_bits = 0;
   }
@@ -229,7 +259,8 @@ static int bits_of(const qm_setting *s, int i)
 bool qm_setting_eq(const qm_setting *a, const qm_setting *b)
 {
   if (a->bits != b->bits || a->mapping != b->mapping || a->asymmetric != b->asymmetric ||
-      a->granularity != b->granularity || a->activations != b->activations || a->slim != b->slim)
+      a->granularity != b->granularity || a->activations != b->activations || a->slim != b->slim ||
+      a->rounding != b->rounding || a->bias_correction != b->bias_correction)
     return false;
   if (a->granularity == QZ_PER_GROUP && a->group != b->group)
     return false;
@@ -240,6 +271,11 @@ bool qm_setting_eq(const qm_setting *a, const qm_setting *b)
     if (bits_of(a, i) != bits_of(b, i))
       return false;
   return true;
+}
+
+bool qm_setting_needs_calibration(const qm_setting *s)
+{
+  return s->activations == QM_ACTQ_STATIC || s->rounding != QZ_ROUND_NEAREST || s->bias_correction;
 }
 
 int qm_setting_all(qm_setting *out, int max)
@@ -297,8 +333,11 @@ void qm_setting_describe(const qm_setting *s, char *buf, size_t len)
   if (s->activations == QM_ACTQ_STATIC && s->observer != QZ_OBS_PERCENTILE)
     snprintf(act, sizeof act, "%s (%s)", actq_describe[QM_ACTQ_STATIC],
              qz_observer_name(s->observer));
-  snprintf(buf, len, "%s%s %s %s %s, %s%s", bits, mixed ? " mixed" : "",
-           qz_mapping_name(s->mapping), s->asymmetric ? "asym" : "sym", gran, act, slim);
+  char ptq[48] = "";
+  snprintf(ptq, sizeof ptq, "%s%s", s->rounding == QZ_ROUND_GPTQ ? ", gptq rounding" : "",
+           s->bias_correction ? ", bias-corrected" : "");
+  snprintf(buf, len, "%s%s %s %s %s, %s%s%s", bits, mixed ? " mixed" : "",
+           qz_mapping_name(s->mapping), s->asymmetric ? "asym" : "sym", gran, act, ptq, slim);
 }
 
 void qm_setting_format(const qm_setting *s, char *buf, size_t len)
@@ -313,9 +352,15 @@ void qm_setting_format(const qm_setting *s, char *buf, size_t len)
   if (s->bits == QM_BITS_FP32)
     snprintf(buf, len, "32%s", slim);
   else
-    snprintf(buf, len, "%d:%s:%s:%s:%s%s", s->bits, qz_mapping_name(s->mapping),
+    snprintf(buf, len, "%d:%s:%s:%s:%s%s%s%s", s->bits, qz_mapping_name(s->mapping),
              s->asymmetric ? "asym" : "sym", qz_granularity_name(s->granularity),
-             qm_actq_name(s->activations), slim);
+             qm_actq_name(s->activations), s->rounding != QZ_ROUND_NEAREST ? ":" : "",
+             s->rounding != QZ_ROUND_NEAREST ? qz_rounding_name(s->rounding) : "",
+             s->bias_correction ? ":bc" : "");
+  if (s->bits != QM_BITS_FP32 && slim[0]) {
+    size_t used = strlen(buf);
+    snprintf(buf + used, used < len ? len - used : 0, "%s", slim);
+  }
 }
 
 /** "slim=S" with 0 <= S <= 1 written in full (no trailing characters). */
@@ -352,7 +397,7 @@ bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen
     snprintf(err, errlen, "'%s': precision must be 32 (or fp32), 8, 4 or 2", str);
     return false;
   }
-  bool seen[5] = {false, false, false, false, false};
+  bool seen[7] = {false, false, false, false, false, false, false};
   while ((tok = strtok_r(NULL, ":", &save))) {
     int field;
     if (qz_mapping_from_name(tok, &r.mapping)) {
@@ -368,11 +413,16 @@ bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen
         r.activations = QM_ACTQ_STATIC;
     } else if (parse_slim(tok, &r.slim)) {
       field = 4;
+    } else if (qz_rounding_from_name(tok, &r.rounding)) {
+      field = 5;
+    } else if (!strcmp(tok, "bc")) {
+      field = 6;
+      r.bias_correction = true;
     } else {
       snprintf(err, errlen,
                "'%s': unknown field '%s' (mapping linear|pow2|kmeans, sym|asym, "
                "granularity tensor|channel|group, activations float|dynamic|static, "
-               "slim=S with 0 <= S <= 1)",
+               "slim=S with 0 <= S <= 1, rounding nearest|gptq, bc)",
                str, tok);
       return false;
     }

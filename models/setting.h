@@ -22,8 +22,11 @@
   fields follow in any order (their words do not overlap), each at most
   once: MAPPING linear|pow2|kmeans, GRANULARITY tensor|channel|group,
   ACTIVATIONS float|dynamic|static (calibrated = static), slim=S (a
-  slimmable model's size, 0 <= S <= 1, slim.h). Missing fields
-  are the plugin's defaults: linear, sym, channel, dynamic, slim=1. The group
+  slimmable model's size, 0 <= S <= 1, slim.h), ROUNDING nearest|gptq
+  and bc (bias correction; both rounding.h, they need calibration audio).
+  Missing fields
+  are the plugin's defaults: linear, sym, channel, dynamic, slim=1,
+  nearest, no bias correction. The group
   size is QZ_DEFAULT_GROUP and the observer the default one: the string
   form has no words for them (the plugin has no control for them either).
 */
@@ -68,6 +71,13 @@ typedef enum {
   QM_ACTQ_COUNT
 } qm_actq;
 
+/** How weights are rounded onto the scheme's levels (rounding.h). */
+typedef enum {
+  QZ_ROUND_NEAREST = 0, /**< each weight to its nearest level */
+  QZ_ROUND_GPTQ,        /**< error-compensating, against calibration inputs */
+  QZ_ROUNDING_COUNT
+} qz_rounding;
+
 #define QM_BITS_FP32 32
 /** Default group size for QZ_PER_GROUP. */
 #define QZ_DEFAULT_GROUP 32
@@ -82,6 +92,9 @@ const char *qz_mapping_name(qz_mapping m);         /**< "linear", "pow2", "kmean
 const char *qz_granularity_name(qz_granularity g); /**< "tensor", "channel", "group" */
 const char *qz_observer_name(qz_observer_kind k);  /**< "minmax", "percentile", "mse" */
 const char *qm_actq_name(qm_actq a);               /**< "float", "dynamic", "static" */
+const char *qz_rounding_name(qz_rounding r);       /**< "nearest", "gptq" */
+bool qz_rounding_from_name(const char *name, qz_rounding *out);
+const char *qz_rounding_label(qz_rounding r); /**< "Nearest", "Optimized" */
 /** Precision: "32", "fp32" or "FP32" (QM_BITS_FP32), "8", "4", "2". */
 bool qm_bits_from_name(const char *name, int *out);
 bool qz_mapping_from_name(const char *name, qz_mapping *out);
@@ -108,6 +121,11 @@ typedef struct {
       size when it is not slimmable. Errors are measured against the
       full-size FP32 model, so width and bits sit on one scale. */
   double slim;
+  /** Post-training rounding of the weights and bias correction
+      (rounding.h); both read statistics of calibration audio run through
+      the float model, so a variant with either needs calibration audio. */
+  qz_rounding rounding;
+  bool bias_correction;
   /** Mixed precision: bits per qm_linear (index as qm_model_linear()),
       0 = use `bits`. NULL for a uniform width. Not owned. */
   const int *linear_bits;
@@ -165,6 +183,10 @@ bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen
     after either below the full size ("32:slim=0.5"). Parsing it gives
     the setting back (group size and observer at their defaults). */
 void qm_setting_format(const qm_setting *s, char *buf, size_t len);
+
+/** Whether building the setting's variant needs calibration audio:
+    static activations, post-training rounding or bias correction. */
+bool qm_setting_needs_calibration(const qm_setting *s);
 
 /** How many settings the plugin's controls can ask for: FP32, and every
     mapping, symmetry, granularity and activations at 8, 4 and 2 bits (at

@@ -15,6 +15,14 @@
   with float activations) runs over the calibration audio once; a
   qz_observer on each linear's input proposes the scale that
   qk_quantize_act_static() later uses at exactly that point.
+  Post-training rounding (spec->rounding, spec->bias_correction; see
+  rounding.h): the same pass gathers each quantized linear's input
+  statistics (qz_gram: E[x x^T], E[x]) from the float model, then gptq
+  re-chooses the codes on the grid qz_quantize chose, and bias correction
+  adds -E mu to the linear's bias (qm_linear_set_bias_offset), before the
+  weights are packed. Linears with a single input (the raw audio) keep
+  nearest rounding's one column and no correction: there is nothing to
+  compensate across, and their input mean is the audio's, ~0.
 
   The qz_tensors stay with the model (m->variant) so the GUI can see the
   weights the kernels actually multiply and the quantizer's levels.
@@ -33,6 +41,17 @@ typedef struct {
   int n;        /**< linears */
   int *bits;    /**< resolved bits per linear (32 = float) */
   qz_tensor *t; /**< per linear; empty (codes NULL) where bits == 32 */
+  /** Layer output SQNR on the calibration inputs, per linear:
+      10 log10(w^T H w / e^T H e) summed over rows (rounding.h), with
+      nearest rounding and with the chosen rounding; NAN where not
+      measured (no post-training rounding asked, or a float linear). */
+  double *sqnr_nearest_db, *sqnr_db;
+  /** The end-to-end guard of post-training rounding (qm_model_quantize):
+      ESR against the float model on the calibration audio with nearest
+      rounding and with the asked rounding, and whether the asked one was
+      kept. NAN / false without post-training rounding. */
+  double calib_esr_nearest_db, calib_esr_db;
+  bool rounding_kept;
 } variant_data;
 
 static void variant_data_free(void *p)
@@ -44,6 +63,8 @@ static void variant_data_free(void *p)
     qz_tensor_free(&v->t[i]);
   free(v->t);
   free(v->bits);
+  free(v->sqnr_nearest_db);
+  free(v->sqnr_db);
   free(v);
 }
 
@@ -120,41 +141,44 @@ static bool check_spec(const qm_model *m, const qm_setting *s, char *err, size_t
 
 /* ---- Static-activation calibration ----------------------------------------- */
 
+/** What the calibration pass watches at one linear's input. */
+typedef struct {
+  qz_observer *obs; /**< static activation scale, or NULL */
+  qz_gram *gram;    /**< input statistics for post-training rounding, or NULL */
+} input_watch;
+
 static void observe_input(void *user, const qm_linear *L, const float *X, int ldx, int N)
 {
-  qz_observer *o = user;
-  qz_observer_update_strided(o, X, ldx, L->in, N);
+  input_watch *w = user;
+  if (w->obs)
+    qz_observer_update_strided(w->obs, X, ldx, L->in, N);
+  if (w->gram)
+    qz_gram_update_strided(w->gram, X, ldx, L->in, N);
 }
 
 /**
-   Run the float model over calib and return a static scale per linear in
-   scales[] (only where need[i]). The model's linears are swapped to F32
-   weights with float activations for the pass and restored afterwards
-   (their packed weights and activation settings are untouched in between
-   except for the swap), so a failure leaves the model as it was.
+   Run the float model over calib, watching the inputs of the linears that
+   have an observer or a gram in watch[] (see input_watch). The model's
+   linears are swapped to F32 weights with float activations and the
+   file's biases for the pass and restored afterwards (their packed
+   weights and activation settings are untouched in between except for the
+   swap), so a failure leaves the model as it was.
 */
-static bool calibrate(qm_model *m, const qm_setting *spec, const bool *need, const float *calib,
-                      int n_calib, float *scales, char *err, size_t errlen)
+static bool calibrate(qm_model *m, input_watch *watch, const float *calib, int n_calib, char *err,
+                      size_t errlen)
 {
   const int n = m->n_linears;
   if (!calib || n_calib <= 0) {
-    snprintf(err, errlen, "static int8 activations need calibration audio");
+    snprintf(err, errlen,
+             "static int8 activations and post-training rounding need calibration audio");
     return false;
   }
   qk_packed **saved_W = calloc((size_t)n, sizeof *saved_W);
   qm_linear_act *saved_mode = calloc((size_t)n, sizeof *saved_mode);
-  qz_observer **obs = calloc((size_t)n, sizeof *obs);
   float *out = qm_falloc((size_t)m->chunk);
-  bool ok = saved_W && saved_mode && obs && out;
+  bool ok = saved_W && saved_mode && out;
   if (!ok)
     snprintf(err, errlen, "out of memory calibrating");
-  qz_observer_config cfg = {.kind = spec->observer, .percentile = 0.0, .bins = 0};
-  for (int i = 0; ok && i < n; ++i) {
-    if (need[i] && !(obs[i] = qz_observer_create(&cfg))) {
-      snprintf(err, errlen, "cannot create a %s observer", qz_observer_name(spec->observer));
-      ok = false;
-    }
-  }
   /* Float weights for the pass: pack every linear's file weights as F32. */
   int swapped = 0;
   for (int i = 0; ok && i < n; ++i, ++swapped) {
@@ -171,15 +195,22 @@ static bool calibrate(qm_model *m, const qm_setting *spec, const bool *need, con
     saved_mode[i] = L->act_mode;
     L->W = P;
     L->act_mode = QM_LINEAR_ACT_F32;
+    /** The file's bias for the pass (a corrected one of an earlier
+        setting is swapped out and back). */
+    if (L->bias_file) {
+      float *b = L->bias;
+      L->bias = L->bias_file;
+      L->bias_file = b;
+    }
   }
   if (ok) {
     qm_tap_fn tap = m->tap;
     m->tap = NULL;
     qm_model_reset(m);
     for (int i = 0; i < n; ++i) {
-      if (obs[i]) {
+      if (watch[i].obs || watch[i].gram) {
         m->linears[i]->observe = observe_input;
-        m->linears[i]->observe_user = obs[i];
+        m->linears[i]->observe_user = &watch[i];
       }
     }
     for (int done = 0; done < n_calib;) {
@@ -190,8 +221,6 @@ static bool calibrate(qm_model *m, const qm_setting *spec, const bool *need, con
     for (int i = 0; i < n; ++i) {
       m->linears[i]->observe = NULL;
       m->linears[i]->observe_user = NULL;
-      if (obs[i])
-        scales[i] = qz_observer_scale(obs[i]);
     }
     m->tap = tap;
   }
@@ -200,13 +229,58 @@ static bool calibrate(qm_model *m, const qm_setting *spec, const bool *need, con
     qk_packed_free(L->W);
     L->W = saved_W[i];
     L->act_mode = saved_mode[i];
+    if (L->bias_file) {
+      float *b = L->bias;
+      L->bias = L->bias_file;
+      L->bias_file = b;
+    }
   }
-  for (int i = 0; obs && i < n; ++i)
-    qz_observer_free(obs[i]);
-  free(obs);
   free(saved_W);
   free(saved_mode);
   free(out);
+  return ok;
+}
+
+/** 10 log10(power / error), +inf for no error. */
+static double sqnr_db(double power, double error)
+{
+  return error > 0.0 ? 10.0 * log10(power / error) : INFINITY;
+}
+
+/**
+   Post-training rounding of linear L's tensor t from its input statistics
+   g (rounding.h): gptq if asked, then the bias correction into delta
+   (L->out floats) if asked. Records the layer SQNR of nearest rounding
+   and of the result on the calibration inputs.
+*/
+static bool round_linear(const qm_linear *L, const qm_setting *spec, const qz_gram *g, qz_tensor *t,
+                         float *delta, double *sqnr_nearest, double *sqnr, char *err, size_t errlen)
+{
+  const int K = L->in;
+  double *H = malloc((size_t)K * K * sizeof *H);
+  double *mu = malloc((size_t)K * sizeof *mu);
+  if (!H || !mu) {
+    free(H), free(mu);
+    snprintf(err, errlen, "%s: out of memory for its input statistics", L->name);
+    return false;
+  }
+  qz_gram_get(g, H, mu);
+  const double power = qz_layer_power(L->w, L->out, K, H);
+  *sqnr_nearest = sqnr_db(power, qz_layer_error(t, L->w, H, NULL));
+  char why[160] = "";
+  bool ok = true;
+  if (spec->rounding == QZ_ROUND_GPTQ) {
+    ok = qz_search_scales(t, L->w, H) && qz_round_gptq(t, L->w, H, 0.0, why, sizeof why) &&
+         qz_refit_scales(t, L->w, H);
+    if (!why[0])
+      snprintf(why, sizeof why, "out of memory");
+  }
+  if (!ok)
+    snprintf(err, errlen, "%s: %s", L->name, why);
+  *sqnr = sqnr_db(power, qz_layer_error(t, L->w, H, NULL));
+  if (ok && spec->bias_correction)
+    qz_bias_correction(t, L->w, mu, delta);
+  free(H), free(mu);
   return ok;
 }
 
@@ -233,8 +307,22 @@ static int act_group(const qk_packed *P)
 */
 static bool int8_input(const qm_linear *L) { return L->in > 1; }
 
-bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, int n_calib,
-                       char *err, size_t errlen)
+static void free_watch(input_watch *watch, float **delta, int n)
+{
+  for (int i = 0; i < n; ++i) {
+    if (watch) {
+      qz_observer_free(watch[i].obs);
+      qz_gram_free(watch[i].gram);
+    }
+    if (delta)
+      free(delta[i]);
+  }
+  free(watch);
+  free(delta);
+}
+
+static bool quantize_once(qm_model *m, const qm_setting *spec, const float *calib, int n_calib,
+                          char *err, size_t errlen)
 {
   char dummy[8];
   if (!err || errlen == 0) {
@@ -251,37 +339,75 @@ bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, 
   const int n = m->n_linears;
   variant_data *vd = calloc(1, sizeof *vd);
   qk_packed **P = calloc((size_t)n, sizeof *P);
-  bool *need = calloc((size_t)n, sizeof *need);
+  input_watch *watch = calloc((size_t)n, sizeof *watch);
   float *scales = calloc((size_t)n, sizeof *scales);
-  if (!vd || !P || !need || !scales || !(vd->bits = calloc((size_t)n, sizeof(int))) ||
-      !(vd->t = calloc((size_t)n, sizeof(qz_tensor)))) {
+  float **delta = calloc((size_t)n, sizeof *delta);
+  if (!vd || !P || !watch || !scales || !delta || !(vd->bits = calloc((size_t)n, sizeof(int))) ||
+      !(vd->t = calloc((size_t)n, sizeof(qz_tensor))) ||
+      !(vd->sqnr_nearest_db = malloc((size_t)n * sizeof(double))) ||
+      !(vd->sqnr_db = malloc((size_t)n * sizeof(double)))) {
     snprintf(err, errlen, "out of memory");
     goto fail;
   }
   vd->n = n;
+  vd->calib_esr_nearest_db = vd->calib_esr_db = NAN;
+  const bool ptq = spec->rounding != QZ_ROUND_NEAREST || spec->bias_correction;
 
-  /* Phase 1 (fallible, the model is not touched): quantize and pack. */
-  bool any_static = false;
+  /* Phase 1 (fallible, the model is not touched): quantize, calibrate,
+     round, pack. */
+  bool any_watch = false;
+  qz_observer_config cfg = {.kind = spec->observer, .percentile = 0.0, .bins = 0};
   for (int i = 0; i < n; ++i) {
     qm_linear *L = m->linears[i];
     int b = spec->linear_bits && spec->linear_bits[i] ? spec->linear_bits[i] : spec->bits;
     vd->bits[i] = b;
+    vd->sqnr_nearest_db[i] = vd->sqnr_db[i] = NAN;
+    if (b == QM_BITS_FP32)
+      continue;
+    qz_scheme q = scheme_for(spec, b);
+    char qerr[160] = "";
+    if (!qz_quantize(L->w, L->out, L->in, &q, &vd->t[i], qerr, sizeof qerr)) {
+      snprintf(err, errlen, "%s: %s", L->name, qerr);
+      goto fail;
+    }
+    if (spec->activations == QM_ACTQ_STATIC && int8_input(L) &&
+        !(watch[i].obs = qz_observer_create(&cfg))) {
+      snprintf(err, errlen, "cannot create a %s observer", qz_observer_name(spec->observer));
+      goto fail;
+    }
+    if (ptq && int8_input(L) && !(watch[i].gram = qz_gram_create(L->in))) {
+      snprintf(err, errlen, "%s: out of memory for its input statistics", L->name);
+      goto fail;
+    }
+    any_watch = any_watch || watch[i].obs || watch[i].gram;
+  }
+  /* the float pass needs every layer's float history (an int8 layer of an
+     earlier setting keeps none) */
+  if (any_watch && !qm_model_prepare_quantized(m, NULL)) {
+    snprintf(err, errlen, "out of memory");
+    goto fail;
+  }
+  if (any_watch && !calibrate(m, watch, calib, n_calib, err, errlen))
+    goto fail;
+  for (int i = 0; i < n; ++i) {
+    qm_linear *L = m->linears[i];
+    if (watch[i].obs)
+      scales[i] = qz_observer_scale(watch[i].obs);
+    if (watch[i].gram) {
+      if (spec->bias_correction && !(delta[i] = calloc((size_t)L->out, sizeof(float)))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+      }
+      if (!round_linear(L, spec, watch[i].gram, &vd->t[i], delta[i], &vd->sqnr_nearest_db[i],
+                        &vd->sqnr_db[i], err, errlen))
+        goto fail;
+    }
     const char *why = NULL;
-    if (b == QM_BITS_FP32) {
+    if (vd->bits[i] == QM_BITS_FP32) {
       qk_weights qw = {.format = QK_F32, .rows = L->out, .cols = L->in, .f32 = L->w};
       P[i] = qk_pack(&qw, m->isa, &why);
     } else {
-      qz_scheme q = scheme_for(spec, b);
-      char qerr[160] = "";
-      if (!qz_quantize(L->w, L->out, L->in, &q, &vd->t[i], qerr, sizeof qerr)) {
-        snprintf(err, errlen, "%s: %s", L->name, qerr);
-        goto fail;
-      }
       P[i] = qk_pack(&vd->t[i].w, m->isa, &why);
-      if (spec->activations == QM_ACTQ_STATIC && int8_input(L)) {
-        need[i] = true;
-        any_static = true;
-      }
     }
     if (!P[i]) {
       snprintf(err, errlen, "cannot pack %s (%dx%d) for %s: %s", L->name, L->out, L->in,
@@ -289,14 +415,6 @@ bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, 
       goto fail;
     }
   }
-  /* the float pass needs every layer's float history (an int8 layer of an
-     earlier setting keeps none) */
-  if (any_static && !qm_model_prepare_quantized(m, NULL)) {
-    snprintf(err, errlen, "out of memory");
-    goto fail;
-  }
-  if (any_static && !calibrate(m, spec, need, calib, n_calib, scales, err, errlen))
-    goto fail;
 
   /* Phase 2: install. Dropping to float activations first lets any weight
      format in; set_packed() then only checks the shape, which matches. The
@@ -314,6 +432,10 @@ bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, 
       continue;
     }
     P[i] = NULL;
+    if (!qm_linear_set_bias_offset(L, delta[i])) {
+      snprintf(err, errlen, "%s: out of memory for its corrected bias", L->name);
+      act_ok = false;
+    }
     if (vd->bits[i] == QM_BITS_FP32 || spec->activations == QM_ACTQ_FLOAT || !int8_input(L))
       continue;
     qm_linear_act mode =
@@ -342,7 +464,7 @@ bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, 
   m->variant_free = variant_data_free;
   m->variant_bytes = variant_data_bytes;
   free(P);
-  free(need);
+  free_watch(watch, delta, n);
   free(scales);
   qm_model_take_clipped(m);
   /** Prewarm once here, off the audio thread, and keep the state: a reset
@@ -360,7 +482,7 @@ fail:
   for (int i = 0; P && i < n; ++i)
     qk_packed_free(P[i]);
   free(P);
-  free(need);
+  free_watch(watch, delta, n);
   free(scales);
   variant_data_free(vd);
   return false;
@@ -379,6 +501,121 @@ qm_model *qm_variant_create(const qm_desc *d, const qm_setting *spec, const qm_o
     return NULL;
   }
   return m;
+}
+
+bool qm_model_linear_rounding_sqnr(const qm_model *m, int linear, double *nearest_db,
+                                   double *rounded_db)
+{
+  const variant_data *vd = m ? m->variant : NULL;
+  if (!vd || linear < 0 || linear >= vd->n || isnan(vd->sqnr_db[linear]))
+    return false;
+  *nearest_db = vd->sqnr_nearest_db[linear];
+  *rounded_db = vd->sqnr_db[linear];
+  return true;
+}
+
+/** ESR in dB of m's output on x against ref (n samples), from a reset,
+    taps off; the model is reset again afterwards. */
+static double calib_esr_db(qm_model *m, const float *x, const float *ref, float *y, int n)
+{
+  qm_tap_fn tap = m->tap;
+  m->tap = NULL;
+  qm_model_reset(m);
+  for (int done = 0; done < n;) {
+    int k = n - done < m->chunk ? n - done : m->chunk;
+    qm_model_process(m, x + done, y + done, k);
+    done += k;
+  }
+  m->tap = tap;
+  qm_model_reset(m);
+  double num = 0.0, den = 0.0;
+  for (int i = 0; i < n; ++i) {
+    double e = (double)y[i] - (double)ref[i];
+    num += e * e;
+    den += (double)ref[i] * (double)ref[i];
+  }
+  return num > 0.0 ? 10.0 * log10(num / (den > 0.0 ? den : 1e-300)) : -INFINITY;
+}
+
+/**
+   Post-training rounding lowers every layer's own error, but layers feed
+   each other, so end to end it can still lose to nearest rounding (seen on
+   2-bit k-means). Guard: render the calibration audio through the float
+   model, the nearest variant and the asked one, and keep the asked one
+   only if its ESR is not higher; else the nearest variant (bias correction
+   included or not as asked) is installed again. Costs two cheap
+   quantizations (nearest, FP32) and three renders of the calibration
+   audio, besides the rounding itself.
+*/
+bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, int n_calib,
+                       char *err, size_t errlen)
+{
+  if (!m || !spec || (spec->rounding == QZ_ROUND_NEAREST && !spec->bias_correction) || !calib ||
+      n_calib <= 0)
+    return quantize_once(m, spec, calib, n_calib, err, errlen);
+  float *ref = qm_falloc((size_t)n_calib), *y = qm_falloc((size_t)n_calib);
+  if (!ref || !y) {
+    free(ref), free(y);
+    snprintf(err, errlen, "out of memory");
+    return false;
+  }
+  qm_setting fp32 = *spec, nearest = *spec;
+  fp32.bits = QM_BITS_FP32;
+  fp32.linear_bits = NULL;
+  fp32.n_linear_bits = 0;
+  fp32.rounding = QZ_ROUND_NEAREST;
+  fp32.bias_correction = false;
+  nearest.rounding = QZ_ROUND_NEAREST;
+  nearest.bias_correction = false;
+  bool ok = quantize_once(m, &fp32, NULL, 0, err, errlen);
+  double e_near = NAN, e_opt = NAN;
+  if (ok) {
+    calib_esr_db(m, calib, calib, ref, n_calib); /* ref = the float output */
+    ok = quantize_once(m, &nearest, calib, n_calib, err, errlen);
+  }
+  if (ok) {
+    e_near = calib_esr_db(m, calib, ref, y, n_calib);
+    ok = quantize_once(m, spec, calib, n_calib, err, errlen);
+  }
+  if (ok) {
+    e_opt = calib_esr_db(m, calib, ref, y, n_calib);
+    variant_data *vd = m->variant;
+    if (e_opt > e_near) {
+      /* keep the per-layer figures of the rounding that was tried */
+      const int n = vd->n;
+      double *a = vd->sqnr_nearest_db, *b = vd->sqnr_db;
+      vd->sqnr_nearest_db = vd->sqnr_db = NULL;
+      ok = quantize_once(m, &nearest, calib, n_calib, err, errlen);
+      vd = m->variant;
+      if (ok && vd->n == n) {
+        free(vd->sqnr_nearest_db);
+        free(vd->sqnr_db);
+        vd->sqnr_nearest_db = a;
+        vd->sqnr_db = b;
+      } else {
+        free(a), free(b);
+      }
+    }
+    if (ok) {
+      vd->calib_esr_nearest_db = e_near;
+      vd->calib_esr_db = e_opt;
+      vd->rounding_kept = e_opt <= e_near;
+    }
+  }
+  free(ref), free(y);
+  return ok;
+}
+
+bool qm_model_rounding_guard(const qm_model *m, double *calib_esr_nearest_db, double *calib_esr_db,
+                             bool *kept)
+{
+  const variant_data *vd = m ? m->variant : NULL;
+  if (!vd || isnan(vd->calib_esr_db))
+    return false;
+  *calib_esr_nearest_db = vd->calib_esr_nearest_db;
+  *calib_esr_db = vd->calib_esr_db;
+  *kept = vd->rounding_kept;
+  return true;
 }
 
 /* ---- Streaming state ----------------------------------------------------- */

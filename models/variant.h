@@ -17,6 +17,7 @@
 #include "calibrate.h"
 #include "engine.h"
 #include "quantize.h"
+#include "rounding.h"
 #include "setting.h"
 
 #ifdef __cplusplus
@@ -30,12 +31,41 @@ extern "C" {
    Quantize a model built by qm_model_create() in place to `spec` (every
    qm_linear from its float weights, so this can be called again with
    another spec). For QM_ACTQ_STATIC, calibrate on `calib` (n_calib samples
-   at the model's rate; the float model is run over it). Allocates:
+   at the model's rate; the float model is run over it); the same audio
+   gives the input statistics of post-training rounding (spec->rounding,
+   spec->bias_correction: rounding.h; then also the guard below, and a
+   failure may leave the model at FP32 or nearest rounding rather than at
+   its previous setting, still usable). Allocates:
    prepare time only. Resets the model. False with a message on failure,
    leaving the model usable at its previous setting.
 */
 bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, int n_calib,
                        char *err, size_t errlen);
+
+/**
+   What post-training rounding (spec->rounding / bias_correction) recovered
+   at linear `linear`: its output SQNR on the calibration inputs,
+   10 log10(sum w^T H w / sum e^T H e) (rounding.h), with nearest rounding
+   and with the rounding the variant used (equal for nearest with bias
+   correction only: the correction moves the mean, not this). False where
+   nothing was measured (no post-training rounding, a float linear, a
+   linear with a single input).
+*/
+bool qm_model_linear_rounding_sqnr(const qm_model *m, int linear, double *nearest_db,
+                                   double *rounded_db);
+
+/**
+   The end-to-end guard of post-training rounding: qm_model_quantize
+   renders the calibration audio through the float model, the nearest
+   variant and the asked one, and installs the asked one only if its ESR
+   there is not higher (else nearest rounding, without bias correction).
+   Gives both ESRs (dB) and whether the asked rounding was kept; false
+   without post-training rounding. With a fallback, the per-layer figures
+   (qm_model_linear_rounding_sqnr) stay those of the rounding that was
+   tried.
+*/
+bool qm_model_rounding_guard(const qm_model *m, double *calib_esr_nearest_db, double *calib_esr_db,
+                             bool *kept);
 
 /** Convenience: qm_model_create + qm_model_quantize. */
 qm_model *qm_variant_create(const qm_desc *d, const qm_setting *spec, const qm_options *opt,

@@ -149,7 +149,7 @@ static qt_variant *slimmed_build(const qt_slot *mo, qt_variant *v, bool analyze,
       v->m = qm_model_create(d, &o, e, sizeof e);
     } else {
       int n_calib = 0;
-      float *calib = v->set.activations == QM_ACTQ_STATIC ? synth_calib(mo->rate, &n_calib) : NULL;
+      float *calib = qm_setting_needs_calibration(&v->set) ? synth_calib(mo->rate, &n_calib) : NULL;
       v->m = qm_variant_create(d, &v->set, &o, calib, n_calib, e, sizeof e);
       free(calib);
     }
@@ -205,7 +205,7 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_
   /** The clip is made when a variant needs it, not kept with the model:
       1 s of floats per loaded model was 10% of an instance's memory. */
   int n_calib = 0;
-  float *calib = set->activations == QM_ACTQ_STATIC ? synth_calib(mo->rate, &n_calib) : NULL;
+  float *calib = qm_setting_needs_calibration(set) ? synth_calib(mo->rate, &n_calib) : NULL;
   v->m = qm_variant_create(mo->desc, set, &o, calib, n_calib, e, sizeof e);
   free(calib);
   if (!v->m) {

@@ -12,6 +12,7 @@
 */
 #include "loudness.h"
 #include "slim.h"
+#include "tr_synth.h"
 #include "variant.h"
 
 #include <errno.h>
@@ -44,6 +45,19 @@ static void usage(FILE *f)
              "                        calibrated on the input file)\n"
              "  --observer O          static calibration: minmax, percentile (default)\n"
              "                        or mse\n"
+             "  --rounding R          nearest (default) or gptq: error-compensating\n"
+             "                        rounding against each layer's inputs on the\n"
+             "                        calibration audio (models/rounding.h)\n"
+             "  --bias-correction     remove the mean output error each layer's\n"
+             "                        quantization adds on the calibration audio\n"
+             "  --calib-seconds S     calibration audio: S seconds (default 2) of the\n"
+             "                        built-in guitar-like clip, or of --calib\n"
+             "  --calib FILE          calibration audio from FILE (mono, the model's\n"
+             "                        rate). With neither option and nearest rounding\n"
+             "                        without bias correction, static activations are\n"
+             "                        calibrated on the input file as before\n"
+             "  --layers              print each layer's SQNR on the calibration audio,\n"
+             "                        nearest vs the chosen rounding (stderr)\n"
              "  --slim S              the size a slimmable model plays at, 0..1\n"
              "                        (default 1, the full size; NeuralAmpModelerCore's\n"
              "                        --slim); the error is always measured against the\n"
@@ -64,7 +78,12 @@ static void usage(FILE *f)
              "                        prepare_ms, clipped, model, architecture,\n"
              "                        sample_rate, samples, the settings, slim and\n"
              "                        slim_label (the size that played), output_mode,\n"
-             "                        input_gain_db, output_gain_db, loudness_db\n"
+             "                        input_gain_db, output_gain_db, loudness_db,\n"
+             "                        rounding, bias_correction, calib,\n"
+             "                        calib_esr_nearest_db, calib_esr_db and\n"
+             "                        rounding_kept (the guard: models/variant.h),\n"
+             "                        layers (per layer SQNR on the calibration\n"
+             "                        audio, nearest vs the chosen rounding)\n"
              "  --help                this text\n"
              "\n"
              "Exit status: 0 ok, 1 file or model error, 2 bad option.\n");
@@ -121,6 +140,34 @@ static void json_num(FILE *f, double v)
     fprintf(f, "null");
 }
 
+/** The calibration file: mono at the model's rate; at most *n frames
+    (all of it if shorter). */
+static bool read_calib(const char *path, double rate, float **out, int *n)
+{
+  SF_INFO info;
+  memset(&info, 0, sizeof info);
+  SNDFILE *sf = sf_open(path, SFM_READ, &info);
+  if (!sf) {
+    fprintf(stderr, "quantone-run: %s: cannot read: %s\n", path, sf_strerror(NULL));
+    return false;
+  }
+  if (info.channels != 1 || (double)info.samplerate != rate || info.frames <= 0) {
+    fprintf(stderr, "quantone-run: %s: calibration audio must be mono at %.0f Hz\n", path, rate);
+    sf_close(sf);
+    return false;
+  }
+  if (info.frames < *n)
+    *n = (int)info.frames;
+  *out = malloc((size_t)*n * sizeof(float));
+  sf_count_t got = *out ? sf_readf_float(sf, *out, *n) : 0;
+  sf_close(sf);
+  if (got != *n) {
+    fprintf(stderr, "quantone-run: %s: read %lld of %d frames\n", path, (long long)got, *n);
+    return false;
+  }
+  return true;
+}
+
 static void render(qm_model *m, const float *x, float *y, int n, int block)
 {
   for (int done = 0; done < n;) {
@@ -140,6 +187,9 @@ int main(int argc, char **argv)
   bool calibrate_input = false;
   double interface_dbu = QM_INTERFACE_DBU_DEFAULT;
   qm_output_mode output_mode = QM_OUTPUT_RAW;
+  const char *calib_file = NULL;
+  bool verbose_layers = false;
+  double calib_seconds = 0.0;
 
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
@@ -151,10 +201,19 @@ int main(int argc, char **argv)
       spec.asymmetric = true;
       continue;
     }
+    if (!strcmp(a, "--layers")) {
+      verbose_layers = true;
+      continue;
+    }
+    if (!strcmp(a, "--bias-correction")) {
+      spec.bias_correction = true;
+      continue;
+    }
     static const char *const with_value[] = {
-        "--model",   "--in",          "--out",       "--json",        "--precision",
-        "--mapping", "--granularity", "--group",     "--activations", "--observer",
-        "--block",   "--slim",        "--input-dbu", "--output-mode"};
+        "--model",   "--in",           "--out",       "--json",        "--precision",
+        "--mapping", "--granularity",  "--group",     "--activations", "--observer",
+        "--block",   "--slim",         "--input-dbu", "--output-mode", "--rounding",
+        "--calib",   "--calib-seconds"};
     bool known = false;
     for (size_t j = 0; j < sizeof with_value / sizeof with_value[0]; ++j)
       known = known || !strcmp(a, with_value[j]);
@@ -204,6 +263,16 @@ int main(int argc, char **argv)
     } else if (!strcmp(a, "--output-mode")) {
       if (!qm_output_mode_from_name(v, &output_mode))
         return bad_option("--output-mode must be raw, normalized or calibrated, not '%s'", v);
+    } else if (!strcmp(a, "--rounding")) {
+      if (!qz_rounding_from_name(v, &spec.rounding))
+        return bad_option("--rounding must be nearest or gptq, not '%s'", v);
+    } else if (!strcmp(a, "--calib")) {
+      calib_file = v;
+    } else if (!strcmp(a, "--calib-seconds")) {
+      char *end;
+      calib_seconds = strtod(v, &end);
+      if (end == v || *end || !(calib_seconds > 0.0 && calib_seconds <= 600.0))
+        return bad_option("--calib-seconds must be a number in (0, 600], not '%s'", v);
     } else if (!strcmp(a, "--block")) {
       if (!parse_int(v, 1, 65536, &block))
         return bad_option("--block must be an integer in 1..65536, not '%s'", v);
@@ -296,11 +365,39 @@ int main(int argc, char **argv)
       x[i] *= g;
   }
 
+  /* Calibration audio. */
+  const float *calib = x;
+  int n_calib = n;
+  float *calib_own = NULL;
+  char calib_name[64] = "input";
+  if (calib_file || calib_seconds > 0.0 || spec.rounding != QZ_ROUND_NEAREST ||
+      spec.bias_correction) {
+    const double secs = calib_seconds > 0.0 ? calib_seconds : 2.0;
+    n_calib = (int)(secs * d->sample_rate);
+    if (calib_file) {
+      if (!read_calib(calib_file, d->sample_rate, &calib_own, &n_calib))
+        return 1;
+      snprintf(calib_name, sizeof calib_name, "file, %.2f s", n_calib / d->sample_rate);
+    } else {
+      /** The built-in guitar-like clip (written for 48 kHz; at another
+          model rate the same samples play as a pitch-shifted clip, which
+          is fine for statistics). Seed 17: not any test or demo input. */
+      calib_own = malloc((size_t)n_calib * sizeof(float));
+      if (!calib_own) {
+        fprintf(stderr, "quantone-run: out of memory for calibration\n");
+        return 1;
+      }
+      tr_synth_guitar(calib_own, (size_t)n_calib, 17);
+      snprintf(calib_name, sizeof calib_name, "synth, %.2f s", secs);
+    }
+    calib = calib_own;
+  }
+
   /* The variant: prepare (timed), then render (timed). */
   qm_options o;
   qm_options_default(&o);
   double t0 = now_s();
-  qm_model *m = qm_variant_create(plays, &spec, &o, x, n, err, sizeof err);
+  qm_model *m = qm_variant_create(plays, &spec, &o, calib, n_calib, err, sizeof err);
   double prepare_ms = (now_s() - t0) * 1e3;
   if (!m) {
     fprintf(stderr, "quantone-run: %s\n", err);
@@ -410,7 +507,35 @@ int main(int argc, char **argv)
       json_num(f, output_gain_db);
       fprintf(f, ",\n  \"loudness_db\": ");
       json_num(f, loudness_db);
-      fprintf(f, ",\n  \"block\": %d,\n  \"esr\": ", block);
+      fprintf(f, ",\n  \"rounding\": ");
+      json_str(f, qz_rounding_name(spec.rounding));
+      fprintf(f, ",\n  \"bias_correction\": %s,\n  \"calib\": ",
+              spec.bias_correction ? "true" : "false");
+      json_str(f, calib_name);
+      double gn, go;
+      bool kept;
+      if (qm_model_rounding_guard(m, &gn, &go, &kept)) {
+        fprintf(f, ",\n  \"calib_esr_nearest_db\": ");
+        json_num(f, gn);
+        fprintf(f, ",\n  \"calib_esr_db\": ");
+        json_num(f, go);
+        fprintf(f, ",\n  \"rounding_kept\": %s", kept ? "true" : "false");
+      }
+      fprintf(f, ",\n  \"layers\": [");
+      int shown = 0;
+      for (int i = 0; i < qm_model_linear_count(m); ++i) {
+        double a, b;
+        if (!qm_model_linear_rounding_sqnr(m, i, &a, &b))
+          continue;
+        fprintf(f, "%s\n    {\"name\": ", shown++ ? "," : "");
+        json_str(f, qm_model_linear(m, i)->name);
+        fprintf(f, ", \"sqnr_nearest_db\": ");
+        json_num(f, a);
+        fprintf(f, ", \"sqnr_db\": ");
+        json_num(f, b);
+        fprintf(f, "}");
+      }
+      fprintf(f, "%s],\n  \"block\": %d,\n  \"esr\": ", shown ? "\n  " : "", block);
       json_num(f, esr);
       fprintf(f, ",\n  \"esr_db\": ");
       json_num(f, esr_db);
@@ -436,8 +561,22 @@ int main(int argc, char **argv)
           "weight bytes\n",
           model, desc, slim_label, esr_db, ns, rtf, qm_model_weight_bytes(m));
 
+  double guard_near, guard_opt;
+  bool guard_kept;
+  if (qm_model_rounding_guard(m, &guard_near, &guard_opt, &guard_kept))
+    fprintf(stderr, "  on the calibration audio: nearest %.2f dB, %s%s %.2f dB: %s\n", guard_near,
+            qz_rounding_name(spec.rounding), spec.bias_correction ? "+bc" : "", guard_opt,
+            guard_kept ? "kept" : "worse end to end, nearest rounding plays");
+  if (verbose_layers)
+    for (int i = 0; i < qm_model_linear_count(m); ++i) {
+      double a, b;
+      if (qm_model_linear_rounding_sqnr(m, i, &a, &b))
+        fprintf(stderr, "  %-20s SQNR nearest %6.2f dB, %s %6.2f dB\n", qm_model_linear(m, i)->name,
+                a, qz_rounding_name(spec.rounding), b);
+    }
   qm_model_free(m);
   qm_model_free(ref);
+  free(calib_own);
   qm_desc_free(d);
   free(x);
   free(y);

@@ -21,6 +21,7 @@ static bool same(const qm_setting *a, const qm_setting *b)
   return a->bits == b->bits && a->mapping == b->mapping && a->asymmetric == b->asymmetric &&
          a->granularity == b->granularity && a->group == b->group &&
          a->activations == b->activations && a->observer == b->observer && a->slim == b->slim &&
+         a->rounding == b->rounding && a->bias_correction == b->bias_correction &&
          a->linear_bits == b->linear_bits && a->n_linear_bits == b->n_linear_bits;
 }
 
@@ -336,6 +337,35 @@ static void test_normalise(void)
   describes_as("4:group", "4-bit linear sym per-group, int8 dynamic");
   describes_as("4:kmeans:slim=0.5", "4-bit kmeans sym per-channel, int8 dynamic, slim 0.5");
   describes_as("32:slim=0", "FP32, slim 0");
+  describes_as("4:kmeans:gptq:bc", "4-bit kmeans sym per-channel, int8 dynamic, gptq rounding, "
+                                   "bias-corrected");
+  describes_as("2:bc:float", "2-bit linear sym per-channel, float activations, bias-corrected");
+  describes_as("32:gptq:bc", "FP32 reference");
+  /* post-training rounding: its own fields, round trip, equality */
+  if (setting_from("4:gptq:kmeans:bc:slim=0.5", &a)) {
+    CHECK(a.rounding == QZ_ROUND_GPTQ && a.bias_correction && a.mapping == QZ_KMEANS,
+          "gptq, bc parsed");
+    char str[96];
+    qm_setting_format(&a, str, sizeof str);
+    CHECK(!strcmp(str, "4:kmeans:sym:channel:dynamic:gptq:bc:slim=0.5"), "formats as '%s'", str);
+    if (setting_from(str, &b))
+      CHECK(same(&a, &b), "'%s' does not read back", str);
+    if (setting_from("4:kmeans:slim=0.5", &b))
+      CHECK(!qm_setting_eq(&a, &b), "gptq + bc equals nearest");
+    if (setting_from("4:kmeans:gptq:slim=0.5", &b))
+      CHECK(!qm_setting_eq(&a, &b) && b.rounding == QZ_ROUND_GPTQ && !b.bias_correction,
+            "bc ignored by equality");
+  }
+  CHECK(qm_setting_needs_calibration(&a), "gptq needs calibration");
+  if (setting_from("4:bc", &b))
+    CHECK(qm_setting_needs_calibration(&b), "bias correction needs calibration");
+  if (setting_from("4:static", &b))
+    CHECK(qm_setting_needs_calibration(&b), "static activations need calibration");
+  if (setting_from("4:kmeans:nearest", &b))
+    CHECK(!qm_setting_needs_calibration(&b), "nearest, dynamic: no calibration");
+  refused("4:gptq:nearest", "repeats");
+  refused("4:bc:bc", "repeats");
+  refused("4:adaround", "'adaround'");
   /* truncation is safe */
   qm_setting_default(&a);
   a.bits = 8;
