@@ -15,6 +15,7 @@ int qk_rnn_gates(qk_rnn_kind kind) { return kind == QK_RNN_LSTM ? 4 : 3; }
 /** Lanes per gate on an ISA: H rounded up to its vector width. */
 static int lanes_for(qk_isa isa, int H)
 {
+  (void)isa; /* builds without x86 SIMD have the scalar form only */
   int v = 1;
 #ifdef QK_HAVE_AVX2
   if (isa == QK_ISA_AVX2 || isa == QK_ISA_AVXVNNI)
@@ -29,6 +30,7 @@ static int lanes_for(qk_isa isa, int H)
 
 static qk_rnn_run_fn run_for(qk_isa isa, bool s8)
 {
+  (void)s8;
   switch (isa) {
 #ifdef QK_HAVE_AVX2
   /* An AVX-VNNI CPU has AVX2: its steps are AVX2's (the recurrence's int8
