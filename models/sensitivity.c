@@ -421,8 +421,8 @@ bool qm_error_accumulation(const qm_desc *d, const qm_setting *spec, const qm_se
   /** The table answers "alone" when it measured this scheme. */
   const bool same = s && s->n == nl && s->scheme.mapping == spec->mapping &&
                     s->scheme.asymmetric == spec->asymmetric &&
-                    s->scheme.granularity == spec->granularity &&
-                    s->scheme.group == spec->group && s->scheme.activations == spec->activations &&
+                    s->scheme.granularity == spec->granularity && s->scheme.group == spec->group &&
+                    s->scheme.activations == spec->activations &&
                     s->scheme.observer == spec->observer;
   bool ok = true;
   for (int i = 0; ok && i < nl; ++i) {

@@ -58,10 +58,10 @@ float *qm_mixed_clip(int *n);
 
 /** The measured table of one model and scheme. */
 typedef struct {
-  int n;          /**< linears (qm_model_linear_count) */
-  long *weights;  /**< per linear: out x in */
-  double *esr;    /**< [i * QM_MIXED_WIDTHS + w]: e_i(qm_mixed_width[w]), linear ESR */
-  double ms;      /**< wall time of the measurement */
+  int n;             /**< linears (qm_model_linear_count) */
+  long *weights;     /**< per linear: out x in */
+  double *esr;       /**< [i * QM_MIXED_WIDTHS + w]: e_i(qm_mixed_width[w]), linear ESR */
+  double ms;         /**< wall time of the measurement */
   qm_setting scheme; /**< the scheme measured (bits, widths and rounding not used) */
 } qm_sensitivity;
 
@@ -96,12 +96,12 @@ bool qm_mixed_allocate(const qm_sensitivity *s, double budget, int *bits);
 /** What qm_mixed_choose decided, on the calibration audio. */
 typedef struct {
   double budget;
-  double average_bits;  /**< of the widths chosen */
-  double predicted_db;  /**< 10 log10 of the allocator's predicted ESR */
-  double mixed_db;      /**< measured ESR of the allocator's widths */
-  int uniform_bits;     /**< the widest uniform width within the budget */
-  double uniform_db;    /**< its measured ESR */
-  bool kept_mixed;      /**< false: the uniform width measured lower and plays */
+  double average_bits; /**< of the widths chosen */
+  double predicted_db; /**< 10 log10 of the allocator's predicted ESR */
+  double mixed_db;     /**< measured ESR of the allocator's widths */
+  int uniform_bits;    /**< the widest uniform width within the budget */
+  double uniform_db;   /**< its measured ESR */
+  bool kept_mixed;     /**< false: the uniform width measured lower and plays */
 } qm_mixed_report;
 
 /**

@@ -11,6 +11,7 @@
   options, 1 for a file or model problem (always with a message on stderr).
 */
 #include "loudness.h"
+#include "sensitivity.h"
 #include "slim.h"
 #include "tr_synth.h"
 #include "variant.h"
@@ -56,6 +57,13 @@ static void usage(FILE *f)
              "                        rate). With neither option and nearest rounding\n"
              "                        without bias correction, static activations are\n"
              "                        calibrated on the input file as before\n"
+             "  --bit-budget B        mixed precision chosen automatically: bits per\n"
+             "                        weight matrix (8, 4 or 2) at most B (2..8) on\n"
+             "                        average per weight, lowest output error on the\n"
+             "                        calibration audio (models/sensitivity.h; default\n"
+             "                        audio: the built-in clip's analysis pieces)\n"
+             "  --bits-per-layer LIST explicit widths, one per weight matrix in model\n"
+             "                        order, comma-separated (32, 8, 4, 2)\n"
              "  --layers              print each layer's SQNR on the calibration audio,\n"
              "                        nearest vs the chosen rounding (stderr)\n"
              "  --slim S              the size a slimmable model plays at, 0..1\n"
@@ -83,7 +91,13 @@ static void usage(FILE *f)
              "                        calib_esr_nearest_db, calib_esr_db and\n"
              "                        rounding_kept (the guard: models/variant.h),\n"
              "                        layers (per layer SQNR on the calibration\n"
-             "                        audio, nearest vs the chosen rounding)\n"
+             "                        audio, nearest vs the chosen rounding),\n"
+             "                        and with mixed widths: bit_budget, average_bits,\n"
+             "                        mixed (the guard: models/sensitivity.h),\n"
+             "                        analysis_ms and bits_per_layer (per matrix: name,\n"
+             "                        weights, bits, alone_esr_db, prefix_esr_db:\n"
+             "                        its error alone and at the output with every\n"
+             "                        matrix up to it quantized)\n"
              "  --help                this text\n"
              "\n"
              "Exit status: 0 ok, 1 file or model error, 2 bad option.\n");
@@ -177,6 +191,161 @@ static void render(qm_model *m, const float *x, float *y, int n, int block)
   }
 }
 
+/** Mixed precision: the widths that play and where their error comes
+    from (sensitivity.h). */
+typedef struct {
+  int n;
+  int *bits;
+  double *alone, *prefix; /**< error accumulation, linear ESR */
+  bool budgeted;
+  double budget;
+  qm_mixed_report report;
+  double analysis_ms; /**< table + guard + accumulation */
+} mixed_plan;
+
+static void mixed_plan_free(mixed_plan *p)
+{
+  free(p->bits);
+  free(p->alone);
+  free(p->prefix);
+}
+
+/** Widths from LIST ("8,4,2,...", one per linear) or the budget, into
+    spec->linear_bits; then the error accumulation. */
+static bool plan_mixed(const qm_desc *d, qm_setting *spec, const char *list, double budget,
+                       const float *calib, int n_calib, mixed_plan *p)
+{
+  char err[512];
+  const double t0 = now_s();
+  qm_sensitivity s;
+  memset(&s, 0, sizeof s);
+  int n = 0;
+  if (list) { /* explicit: no table needed, the widths are counted */
+    n = 1;
+    for (const char *c = list; *c; ++c)
+      n += *c == ',';
+  } else {
+    qm_setting scheme = *spec;
+    if (scheme.bits == QM_BITS_FP32)
+      scheme.bits = 8; /* the scheme's fields count, not its width */
+    if (!qm_sensitivity_measure(d, &scheme, calib, n_calib, &s, err, sizeof err)) {
+      fprintf(stderr, "quantone-run: sensitivity: %s\n", err);
+      return false;
+    }
+    n = s.n;
+  }
+  p->n = n;
+  p->bits = calloc((size_t)n + 1, sizeof *p->bits);
+  p->alone = calloc((size_t)n + 1, sizeof *p->alone);
+  p->prefix = calloc((size_t)n + 1, sizeof *p->prefix);
+  bool ok = p->bits && p->alone && p->prefix;
+  if (ok && list) {
+    int k = 0;
+    for (const char *c = list; ok && *c;) {
+      char *end;
+      long b = strtol(c, &end, 10);
+      ok = end != c && (b == 32 || b == 8 || b == 4 || b == 2) && k < n &&
+           (*end == ',' || *end == 0);
+      if (ok)
+        p->bits[k++] = (int)b;
+      c = *end == ',' ? end + 1 : end;
+    }
+    if (!ok || k != n) {
+      fprintf(stderr,
+              "quantone-run: --bits-per-layer wants 32, 8, 4 or 2, comma-separated, one per "
+              "weight matrix, not '%s'\n",
+              list);
+      ok = false;
+    }
+  } else if (ok) {
+    p->budgeted = true;
+    p->budget = budget;
+    ok = qm_mixed_choose(d, &s, budget, calib, n_calib, p->bits, &p->report, err, sizeof err);
+    if (!ok)
+      fprintf(stderr, "quantone-run: --bit-budget: %s\n", err);
+  }
+  if (ok) {
+    if (spec->bits == QM_BITS_FP32)
+      spec->bits = 8;
+    spec->linear_bits = p->bits;
+    spec->n_linear_bits = n;
+    ok = qm_error_accumulation(d, spec, list ? NULL : &s, calib, n_calib, p->alone, p->prefix, err,
+                               sizeof err);
+    if (!ok)
+      fprintf(stderr, "quantone-run: %s\n", err);
+  }
+  p->analysis_ms = (now_s() - t0) * 1e3;
+  qm_sensitivity_free(&s);
+  return ok;
+}
+
+static double db_of(double esr) { return esr > 0.0 ? 10.0 * log10(esr) : -INFINITY; }
+
+static double plan_average_bits(const qm_model *m, const mixed_plan *p)
+{
+  double num = 0.0, den = 0.0;
+  for (int i = 0; i < p->n; ++i) {
+    const qm_linear *L = qm_model_linear((qm_model *)m, i);
+    num += (double)L->out * L->in * p->bits[i];
+    den += (double)L->out * L->in;
+  }
+  return den > 0.0 ? num / den : 0.0;
+}
+
+static void json_mixed(FILE *f, const qm_model *m, const mixed_plan *p)
+{
+  fprintf(f, ",\n  \"bit_budget\": ");
+  json_num(f, p->budgeted ? p->budget : NAN);
+  fprintf(f, ",\n  \"average_bits\": ");
+  json_num(f, plan_average_bits(m, p));
+  if (p->budgeted) {
+    const qm_mixed_report *r = &p->report;
+    fprintf(f, ",\n  \"mixed\": {\"predicted_esr_db\": ");
+    json_num(f, r->predicted_db);
+    fprintf(f, ", \"calib_esr_db\": ");
+    json_num(f, r->mixed_db);
+    fprintf(f, ", \"uniform_bits\": %d, \"calib_esr_uniform_db\": ", r->uniform_bits);
+    json_num(f, r->uniform_db);
+    fprintf(f, ", \"kept\": %s}", r->kept_mixed ? "true" : "false");
+  }
+  fprintf(f, ",\n  \"analysis_ms\": ");
+  json_num(f, p->analysis_ms);
+  fprintf(f, ",\n  \"bits_per_layer\": [");
+  for (int i = 0; i < p->n; ++i) {
+    const qm_linear *L = qm_model_linear((qm_model *)m, i);
+    fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
+    json_str(f, L->name);
+    fprintf(f, ", \"weights\": %ld, \"bits\": %d, \"alone_esr_db\": ", (long)L->out * L->in,
+            p->bits[i]);
+    json_num(f, db_of(p->alone[i]));
+    fprintf(f, ", \"prefix_esr_db\": ");
+    json_num(f, db_of(p->prefix[i]));
+    fprintf(f, "}");
+  }
+  fprintf(f, "%s]", p->n ? "\n  " : "");
+}
+
+static void print_mixed(const qm_model *m, const mixed_plan *p, bool per_layer)
+{
+  fprintf(stderr, "  mixed precision: %.3f average bits", plan_average_bits(m, p));
+  if (p->budgeted)
+    fprintf(stderr,
+            " for a budget of %g; on the calibration audio %.2f dB (predicted %.2f), uniform "
+            "%d-bit %.2f dB: %s",
+            p->budget, p->report.mixed_db, p->report.predicted_db, p->report.uniform_bits,
+            p->report.uniform_db, p->report.kept_mixed ? "mixed plays" : "uniform plays");
+  fprintf(stderr, "; analysis %.0f ms\n", p->analysis_ms);
+  if (!per_layer)
+    return;
+  fprintf(stderr, "  %-20s %7s %4s %10s %10s\n", "layer", "weights", "bits", "alone dB",
+          "to here dB");
+  for (int i = 0; i < p->n; ++i) {
+    const qm_linear *L = qm_model_linear((qm_model *)m, i);
+    fprintf(stderr, "  %-20s %7ld %4d %10.2f %10.2f\n", L->name, (long)L->out * L->in, p->bits[i],
+            db_of(p->alone[i]), db_of(p->prefix[i]));
+  }
+}
+
 int main(int argc, char **argv)
 {
   const char *model = NULL, *in = NULL, *out = NULL, *json = NULL;
@@ -190,6 +359,8 @@ int main(int argc, char **argv)
   const char *calib_file = NULL;
   bool verbose_layers = false;
   double calib_seconds = 0.0;
+  double bit_budget = NAN;
+  const char *bits_list = NULL;
 
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
@@ -210,10 +381,11 @@ int main(int argc, char **argv)
       continue;
     }
     static const char *const with_value[] = {
-        "--model",   "--in",           "--out",       "--json",        "--precision",
-        "--mapping", "--granularity",  "--group",     "--activations", "--observer",
-        "--block",   "--slim",         "--input-dbu", "--output-mode", "--rounding",
-        "--calib",   "--calib-seconds"};
+        "--model",         "--in",          "--out",           "--json",
+        "--precision",     "--mapping",     "--granularity",   "--group",
+        "--activations",   "--observer",    "--block",         "--slim",
+        "--input-dbu",     "--output-mode", "--rounding",      "--calib",
+        "--calib-seconds", "--bit-budget",  "--bits-per-layer"};
     bool known = false;
     for (size_t j = 0; j < sizeof with_value / sizeof with_value[0]; ++j)
       known = known || !strcmp(a, with_value[j]);
@@ -273,6 +445,13 @@ int main(int argc, char **argv)
       calib_seconds = strtod(v, &end);
       if (end == v || *end || !(calib_seconds > 0.0 && calib_seconds <= 600.0))
         return bad_option("--calib-seconds must be a number in (0, 600], not '%s'", v);
+    } else if (!strcmp(a, "--bit-budget")) {
+      char *end;
+      bit_budget = strtod(v, &end);
+      if (end == v || *end || !(bit_budget >= 2.0 && bit_budget <= 8.0))
+        return bad_option("--bit-budget must be a number of bits in 2..8, not '%s'", v);
+    } else if (!strcmp(a, "--bits-per-layer")) {
+      bits_list = v;
     } else if (!strcmp(a, "--block")) {
       if (!parse_int(v, 1, 65536, &block))
         return bad_option("--block must be an integer in 1..65536, not '%s'", v);
@@ -282,6 +461,8 @@ int main(int argc, char **argv)
     return bad_option("%s", "--model and --in are required");
   if (!out && !json)
     return bad_option("%s", "give --out and/or --json");
+  if (bits_list && !isnan(bit_budget))
+    return bad_option("%s", "give --bit-budget or --bits-per-layer, not both");
 
   /* Model. */
   char err[1024];
@@ -370,8 +551,18 @@ int main(int argc, char **argv)
   int n_calib = n;
   float *calib_own = NULL;
   char calib_name[64] = "input";
-  if (calib_file || calib_seconds > 0.0 || spec.rounding != QZ_ROUND_NEAREST ||
-      spec.bias_correction) {
+  const bool mixed = bits_list || !isnan(bit_budget);
+  if (mixed && !calib_file && !(calib_seconds > 0.0)) {
+    /** The analysis clip (sensitivity.h) unless calibration audio is given. */
+    calib_own = qm_mixed_clip(&n_calib);
+    if (!calib_own) {
+      fprintf(stderr, "quantone-run: out of memory for calibration\n");
+      return 1;
+    }
+    snprintf(calib_name, sizeof calib_name, "synth pieces, %.2f s", n_calib / 48000.0);
+    calib = calib_own;
+  } else if (calib_file || calib_seconds > 0.0 || spec.rounding != QZ_ROUND_NEAREST ||
+             spec.bias_correction) {
     const double secs = calib_seconds > 0.0 ? calib_seconds : 2.0;
     n_calib = (int)(secs * d->sample_rate);
     if (calib_file) {
@@ -393,9 +584,15 @@ int main(int argc, char **argv)
     calib = calib_own;
   }
 
-  /* The variant: prepare (timed), then render (timed). */
+  /* Mixed widths: explicit, or chosen for the budget. */
   qm_options o;
   qm_options_default(&o);
+  mixed_plan plan;
+  memset(&plan, 0, sizeof plan);
+  if (mixed && !plan_mixed(plays, &spec, bits_list, bit_budget, calib, n_calib, &plan))
+    return 1;
+
+  /* The variant: prepare (timed), then render (timed). */
   double t0 = now_s();
   qm_model *m = qm_variant_create(plays, &spec, &o, calib, n_calib, err, sizeof err);
   double prepare_ms = (now_s() - t0) * 1e3;
@@ -535,7 +732,10 @@ int main(int argc, char **argv)
         json_num(f, b);
         fprintf(f, "}");
       }
-      fprintf(f, "%s],\n  \"block\": %d,\n  \"esr\": ", shown ? "\n  " : "", block);
+      fprintf(f, "%s]", shown ? "\n  " : "");
+      if (mixed)
+        json_mixed(f, m, &plan);
+      fprintf(f, ",\n  \"block\": %d,\n  \"esr\": ", block);
       json_num(f, esr);
       fprintf(f, ",\n  \"esr_db\": ");
       json_num(f, esr_db);
@@ -574,6 +774,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "  %-20s SQNR nearest %6.2f dB, %s %6.2f dB\n", qm_model_linear(m, i)->name,
                 a, qz_rounding_name(spec.rounding), b);
     }
+  if (mixed)
+    print_mixed(m, &plan, verbose_layers);
+  mixed_plan_free(&plan);
   qm_model_free(m);
   qm_model_free(ref);
   free(calib_own);

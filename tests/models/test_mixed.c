@@ -105,14 +105,12 @@ static void allocator_exhaustive(void)
       int bits[8], probe[8];
       CHECK(qm_mixed_allocate(&s, budget, bits), "trial %d budget %g", trial, budget);
       double avg = qm_mixed_average_bits(&s, bits);
-      CHECK(avg <= budget, "trial %d: %.6f average bits over the budget %.6f", trial, avg,
-            budget);
+      CHECK(avg <= budget, "trial %d: %.6f average bits over the budget %.6f", trial, avg, budget);
       double got = qm_mixed_predicted_esr(&s, bits);
       double best = brute_best(&s, budget, probe, 0);
       CHECK(got <= best * (1.0 + 1e-12), "trial %d budget %.3f: predicted %.6g, best %.6g", trial,
             budget, got, best);
-      CHECK(!can_widen(&s, bits, budget), "trial %d budget %.3f: bits left unspent", trial,
-            budget);
+      CHECK(!can_widen(&s, bits, budget), "trial %d budget %.3f: bits left unspent", trial, budget);
     }
     int bits[8];
     CHECK(!qm_mixed_allocate(&s, 1.99, bits), "a budget below 2 bits has no allocation");
@@ -199,8 +197,7 @@ static void model_targets(const char *path, const float *x, size_t n, int calib_
            r.kept_mixed ? "" : ", uniform plays");
     CHECK(r.average_bits <= budget, "budget %.1f: %.6f average bits", budget, r.average_bits);
     CHECK(r.average_bits == qm_mixed_average_bits(&s, bits), "the report's average");
-    CHECK(!can_widen(&s, bits, budget) || !r.kept_mixed, "budget %.1f: bits left unspent",
-          budget);
+    CHECK(!can_widen(&s, bits, budget) || !r.kept_mixed, "budget %.1f: bits left unspent", budget);
     if (budget == 2.0 || budget == 4.0 || budget == 8.0)
       CHECK(db <= uniform_db[(int)budget] + 1e-9, "budget %.1f: %.2f dB, uniform %.2f dB", budget,
             db, uniform_db[(int)budget]);
