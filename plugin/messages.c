@@ -241,7 +241,8 @@ static bool send_sqnr(qt_plugin *self)
   const qm_model *named = v->slim_step != M->full_step && v->m ? v->m : M->ref;
   int n_named = named == M->ref ? M->n_layers : qm_model_layer_count(named);
   int n = v->n_layers < n_named ? v->n_layers : n_named;
-  size_t need = 128 + (size_t)n * 4;
+  const bool bits = v->layer_bits && v->slim_step == M->full_step;
+  size_t need = 128 + (size_t)n * (bits ? 8 : 4);
   for (int i = 0; i < n; ++i)
     need += 16 + strlen(qm_model_layer_name(named, i));
   if (!room(self, need))
@@ -259,6 +260,10 @@ static bool send_sqnr(qt_plugin *self)
   lv2_atom_forge_pop(f, &tup);
   lv2_atom_forge_key(f, u->qt_values);
   lv2_atom_forge_vector(f, sizeof(float), u->atom_Float, (uint32_t)n, v->layer_sqnr);
+  if (bits) {
+    lv2_atom_forge_key(f, u->qt_layerBits);
+    lv2_atom_forge_vector(f, sizeof(float), u->atom_Float, (uint32_t)n, v->layer_bits);
+  }
   lv2_atom_forge_pop(f, &fr);
   return true;
 }

@@ -170,6 +170,10 @@ static void read_controls(qt_plugin *self)
                            control(self, QT_PORT_MAPPING), control(self, QT_PORT_ASYMMETRIC),
                            control(self, QT_PORT_GRANULARITY), control(self, QT_PORT_ACTIVATIONS));
   self->want_slim = control(self, QT_PORT_SLIM);
+  /** The reference has no widths to mix: turning the budget at FP32 asks
+      for nothing. */
+  self->want_budget =
+      self->want.bits == QM_BITS_FP32 ? 0.0f : qt_bit_budget(control(self, QT_PORT_BIT_BUDGET));
   qt_monitor_set(&self->monitor, (int)lrintf(control(self, QT_PORT_MONITOR)),
                  control(self, QT_PORT_ERROR_GAIN));
   /** The playing model's calibration and output mode join the levels,

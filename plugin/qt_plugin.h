@@ -89,6 +89,13 @@ typedef struct qt_variant {
   char describe[128];
   int n_layers;
   float *layer_sqnr; /**< [n_layers] dB, or NULL when not analysed */
+  /** Mixed precision (bit_budget): the budget it was built for (0: off,
+      uniform bits), the width of each linear (NULL when uniform), and
+      each observed layer's average bits for the GUI (NULL at FP32 and
+      below the full size). All owned; set by the worker. */
+  float budget;
+  int *linear_bits;
+  float *layer_bits;
 } qt_variant;
 
 typedef struct qt_hist {
@@ -100,6 +107,9 @@ typedef struct qt_hist {
   int n_levels;
   float levels[QT_MAX_LEVELS];
 } qt_hist;
+
+/** Sensitivity tables of one model, per scheme (mixed.c; worker only). */
+typedef struct qt_mixed_cache qt_mixed_cache;
 
 /** Host rate <-> model rate conversion (resample.c). */
 typedef struct qt_resampler qt_resampler;
@@ -130,6 +140,9 @@ typedef struct qt_slot {
       size of this file at, so their error is heard, not normalised away. */
   bool has_measured_loudness;
   double measured_loudness_db;
+  /** Worker-only: the bit_budget's sensitivity tables (mixed.c), built on
+      demand; the audio thread never reads it. */
+  qt_mixed_cache *mixed;
 
   /* Run-time: owned by the audio thread once delivered. */
   qm_model *ref;               /**< float reference */
@@ -238,6 +251,7 @@ typedef struct {
   int32_t step;          /**< LOAD: 0 the path itself, +-1 the next / previous file of its folder */
   void *ptr;             /**< FREE */
   int32_t linear;        /**< HIST */
+  float budget;          /**< VARIANT: the bit budget (qt_bit_budget), 0 = uniform */
 } qt_job;
 
 typedef enum {
@@ -320,6 +334,7 @@ typedef struct qt_plugin {
   /* Switching (switching.c). */
   qm_setting want;   /**< from the controls */
   float want_slim;   /**< the slim control, 0..1 */
+  float want_budget; /**< qt_bit_budget of the bit_budget control; 0 at FP32 */
   bool var_inflight; /**< a VARIANT job is queued */
   /** Model loads are coalesced: at most one LOAD job in flight, and the
       newest requested path waits in load_req (the worker reads it from
@@ -335,8 +350,9 @@ typedef struct qt_plugin {
   char prev_path[QT_PATH_MAX];
   uint32_t prev_len;
   bool have_failed;
-  qm_setting failed; /**< last setting the worker refused */
-  int failed_step;   /**< ... at this slim step */
+  qm_setting failed;   /**< last setting the worker refused */
+  int failed_step;     /**< ... at this slim step */
+  float failed_budget; /**< ... and bit budget */
   qt_resp inbox[QT_INBOX];
   int n_inbox;
   struct {
@@ -402,6 +418,18 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_
 int qt_slot_slim_step(const qt_slot *M, float s);
 void qt_slot_destroy(qt_slot *m);
 void qt_variant_destroy(qt_variant *v);
+
+/* mixed.c: the bit_budget control, in the worker */
+/** The widths (one per linear of mo's full size, malloc'd) the allocator
+    picks for `budget` under set's scheme, measuring the sensitivity table
+    first unless the slot has it. NULL with a message on failure. */
+int *qt_mixed_widths(const qt_slot *mo, const qm_setting *set, float budget, char *err,
+                     size_t errlen);
+void qt_mixed_cache_free(qt_mixed_cache *c);
+/** Each observed layer's average bits per weight over the linears named
+    after it ("a0.l3" -> "a0.l3.*"): widths[i], or `uniform` for every
+    linear with widths NULL; NAN for a layer without linears. malloc'd. */
+float *qt_mixed_layer_bits(const qm_model *m, const int *widths, int uniform);
 
 /* bgworker.c: a worker thread for hosts without the LV2 worker */
 /** Starts the thread; NULL when that fails (jobs then run synchronously). */

@@ -94,7 +94,10 @@
       per observed layer (engine.h qm_model_layer_name order), SQNR in dB of
       the active variant's layer output against the float model's, measured
       in the worker over a synthetic guitar-like calibration clip; +inf for
-      the FP32 reference. Sent when a variant becomes active.
+      the FP32 reference. Sent when a variant becomes active. A quantized
+      variant adds qt:layerBits atom:Vector of Float: each layer's average
+      bits per weight over its weight matrices (mixed with bit_budget, else
+      the precision), NaN for a layer without weights of its own.
   - qt:histogram { qt:histogramLayer atom:Int, qt:layerName atom:String,
       qt:min atom:Float, qt:max atom:Float, qt:counts atom:Vector of Int,
       qt:levels atom:Vector of Float }
@@ -143,6 +146,7 @@
 #define QUANTONE__max QUANTONE_NS "max"
 #define QUANTONE__counts QUANTONE_NS "counts"
 #define QUANTONE__levels QUANTONE_NS "levels"
+#define QUANTONE__layerBits QUANTONE_NS "layerBits"
 
 #define QUANTONE_FRAME_LEN 256    /**< samples per vector of a qt:frames message */
 #define QUANTONE_FRAME_RATE 25    /**< qt:frames messages per second, at most */
@@ -181,6 +185,7 @@ typedef enum {
   QT_PORT_INPUT_DBU,    /**< the interface's level at 0 dBFS, dBu (input calibration) */
   QT_PORT_CALIBRATE,    /**< toggle: input gain from the model's input_level_dbu */
   QT_PORT_OUTPUT_MODE,  /**< qt_output_mode (models/loudness.h qm_output_mode) */
+  QT_PORT_BIT_BUDGET,   /**< mixed precision: average bits per weight, 2..8; below 2 off */
   QT_PORT_COUNT
 } qt_port_index;
 
@@ -275,6 +280,7 @@ static inline const qt_port_info *qt_port_info_get(int index)
   static const qt_scale_point activations[] = {
       {0, "Float (weight-only, FP32 CPU)"}, {1, "Int8 dynamic (less CPU)"}, {2, "Int8 calibrated"}};
   static const qt_scale_point output_mode[] = {{0, "Raw"}, {1, "Normalized"}, {2, "Calibrated"}};
+  static const qt_scale_point bit_budget[] = {{0, "Off (uniform bits)"}};
   static const qt_scale_point monitor[] = {{0, "Quantized"}, {1, "Reference"}, {2, "Error"}};
   static const qt_port_info table[QT_PORT_COUNT] = {
       [QT_PORT_IN] = {.symbol = "in", .kind = QT_KIND_AUDIO_IN, .name = "In"},
@@ -501,6 +507,27 @@ static inline const qt_port_info *qt_port_info_get(int index)
                                .group = "levels",
                                .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
                                .points = QT_POINTS_(output_mode)},
+      /** Mixed precision (models/sensitivity.h): the worker measures the
+          model's sensitivity once per scheme (seconds of work, cached)
+          and the variant gets the widths that keep the output error
+          lowest within the budget. Quarter bits: finer steps would only
+          rebuild the same widths. */
+      [QT_PORT_BIT_BUDGET] = {.symbol = "bit_budget",
+                              .kind = QT_KIND_CONTROL_IN,
+                              .min = 0,
+                              .max = 8,
+                              .def = 0,
+                              .name = "Bit budget",
+                              .comment = "Mixed precision chosen automatically: 2 to 8 "
+                                         "average bits per weight, each weight matrix at "
+                                         "8, 4 or 2 bits by how much output error it adds "
+                                         "(measured once per model and scheme on the "
+                                         "built-in guitar clip). Below 2: off, every "
+                                         "matrix at the precision control's bits. Ignored "
+                                         "at FP32 and below the full size.",
+                              .group = "quantization",
+                              .props = QT_P_OPT,
+                              .points = QT_POINTS_(bit_budget)},
   };
 #undef QT_POINTS_
   return index >= 0 && index < QT_PORT_COUNT ? &table[index] : 0;
@@ -545,5 +572,15 @@ typedef enum { QT_GRAN_TENSOR = 0, QT_GRAN_CHANNEL, QT_GRAN_GROUP } qt_granulari
 typedef enum { QT_ACT_FLOAT = 0, QT_ACT_DYNAMIC, QT_ACT_STATIC } qt_activations;
 typedef enum { QT_MONITOR_QUANTIZED = 0, QT_MONITOR_REFERENCE, QT_MONITOR_ERROR } qt_monitor;
 typedef enum { QT_OUTPUT_RAW = 0, QT_OUTPUT_NORMALIZED, QT_OUTPUT_CALIBRATED } qt_output_mode;
+
+/** The budget a bit_budget control value plays: 0 (off, uniform bits)
+    below 2, else rounded to a quarter bit in [2, 8]. Real-time safe. */
+static inline float qt_bit_budget(float control)
+{
+  if (!(control >= 2.0f))
+    return 0.0f;
+  float q = (float)(int)(control * 4.0f + 0.5f) / 4.0f;
+  return q > 8.0f ? 8.0f : q;
+}
 
 #endif

@@ -88,7 +88,8 @@
   X(qt_min, QUANTONE__min)                                                                         \
   X(qt_max, QUANTONE__max)                                                                         \
   X(qt_counts, QUANTONE__counts)                                                                   \
-  X(qt_levels, QUANTONE__levels)
+  X(qt_levels, QUANTONE__levels)                                                                   \
+  X(qt_layerBits, QUANTONE__layerBits)
 
 #define QUANTONE_URI_FIELD_(field, uri) LV2_URID field;
 typedef struct {

@@ -108,6 +108,14 @@ void qt_read_path(qt_plugin *self, char *out, size_t len)
 
 /* ---- Requests ---------------------------------------------------------------------- */
 
+/** The bit budget a variant of M at slim step `step` is built for: the
+    control's below the full size is ignored (another size has other
+    weight matrices). */
+static float budget_at(const qt_plugin *self, const qt_slot *M, int step)
+{
+  return step >= M->full_step ? self->want_budget : 0.0f;
+}
+
 /** The variant the playing model is heading to (pending, else playing). */
 static const qt_variant *target_variant(const qt_slot *M)
 {
@@ -126,15 +134,18 @@ void qt_request_variant(qt_plugin *self)
       steps, and a plain model has only one. */
   int step = qt_slot_slim_step(M, self->want_slim);
   const qt_variant *t = target_variant(M);
-  if (qm_setting_eq(&self->want, &t->set) && step == t->slim_step)
+  const float budget = budget_at(self, M, step);
+  if (qm_setting_eq(&self->want, &t->set) && step == t->slim_step && budget == t->budget)
     return;
-  if (self->have_failed && qm_setting_eq(&self->want, &self->failed) && step == self->failed_step)
+  if (self->have_failed && qm_setting_eq(&self->want, &self->failed) && step == self->failed_step &&
+      budget == self->failed_budget)
     return;
   qt_job job;
   memset(&job, 0, sizeof job);
   job.type = QT_JOB_VARIANT;
   job.set = self->want;
   job.slim_step = step;
+  job.budget = budget;
   job.model = M;
   self->var_inflight = true;
   if (!qt_schedule(self, &job, sizeof job))
@@ -300,7 +311,8 @@ static void take_variant(qt_plugin *self, qt_variant *v)
 {
   qt_slot *M = self->model;
   if (!M || v->model_id != M->id || !qm_setting_eq(&v->set, &self->want) ||
-      v->slim_step != qt_slot_slim_step(M, self->want_slim)) {
+      v->slim_step != qt_slot_slim_step(M, self->want_slim) ||
+      v->budget != budget_at(self, M, v->slim_step)) {
     qt_garbage(self, QT_FREE_VARIANT, v); /* stale */
     return;
   }
@@ -405,6 +417,8 @@ void qt_take_inbox(qt_plugin *self)
         self->have_failed = true;
         self->failed = self->want;
         self->failed_step = self->model ? qt_slot_slim_step(self->model, self->want_slim) : 0;
+        self->failed_budget =
+            self->model ? budget_at(self, self->model, self->failed_step) : self->want_budget;
       } else {
         self->load_inflight = false;
         if (r->gen != self->load_gen)

@@ -65,6 +65,8 @@ void qt_variant_destroy(qt_variant *v)
   if (v->m)
     qm_model_free(v->m);
   free(v->layer_sqnr);
+  free(v->linear_bits);
+  free(v->layer_bits);
   free(v);
 }
 
@@ -77,6 +79,7 @@ void qt_slot_destroy(qt_slot *m)
   qt_variant_destroy(m->var_pending);
   if (m->ref)
     qm_model_free(m->ref);
+  qt_mixed_cache_free(m->mixed);
   qm_desc_free(m->desc);
   qt_resampler_free(m->rs);
   free(m->x);
@@ -215,6 +218,7 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_
   }
   v->weight_bytes = qm_model_weight_bytes(v->m);
   v->warm_len = warm_len(v->m, mo->rate);
+  v->layer_bits = qt_mixed_layer_bits(v->m, set->linear_bits, set->bits);
   if (analyze)
     v->layer_sqnr = qt_variant_sqnr(mo, set, v->slim_step, &v->n_layers);
   return v;
@@ -448,10 +452,38 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
         response is written (frees are jobs, and this worker is busy), and
         the audio thread matches the result by serial, never by pointer. */
     bool later = analyze && job->set.bits != QM_BITS_FP32;
+    /** bit_budget: widths per linear from the model's sensitivity (the
+        first time for a scheme, seconds of work; then only the
+        allocator and its guard). The variant keeps the setting asked
+        for, so the audio thread compares it as any other, and the
+        widths it plays apart. */
+    qm_setting set = job->set;
+    int *widths = NULL;
+    const bool full = job->slim_step < 0 || job->slim_step >= job->model->full_step;
+    if (job->budget >= 2.0f && set.bits != QM_BITS_FP32 && full) {
+      char e[QT_MSG_MAX / 2];
+      widths = qt_mixed_widths(job->model, &set, job->budget, e, sizeof e);
+      if (!widths) {
+        snprintf(err, sizeof err, "bit budget %.2f: %s", job->budget, e);
+        return respond_error(self, respond, rh, true, 0, err);
+      }
+      set.linear_bits = widths;
+      set.n_linear_bits = job->model->n_linears;
+    }
     qt_variant *v =
-        qt_variant_build(job->model, &job->set, job->slim_step, analyze && !later, err, sizeof err);
-    if (!v)
+        qt_variant_build(job->model, &set, job->slim_step, analyze && !later, err, sizeof err);
+    if (!v) {
+      free(widths);
       return respond_error(self, respond, rh, true, 0, err);
+    }
+    v->set = job->set;
+    v->linear_bits = widths;
+    if (widths) {
+      v->budget = job->budget;
+      size_t len = strlen(v->describe);
+      snprintf(v->describe + len, sizeof v->describe - len, ", budget %.2f bits", job->budget);
+    }
+
     r.type = QT_RESP_VARIANT;
     r.variant_job = true;
     r.var = v;
@@ -461,7 +493,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
       memset(&s, 0, sizeof s);
       s.type = QT_RESP_SQNR;
       s.serial = v->serial;
-      s.sqnr = qt_variant_sqnr(job->model, &job->set, v->slim_step, &s.n_sqnr);
+      s.sqnr = qt_variant_sqnr(job->model, &set, v->slim_step, &s.n_sqnr);
       if (s.sqnr && respond(rh, sizeof s, &s) != LV2_WORKER_SUCCESS)
         free(s.sqnr);
     }
