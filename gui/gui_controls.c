@@ -74,6 +74,45 @@ GtkWidget *qg_gui_segmented(qg_gui *g, uint32_t port, int n, const float *values
   return box;
 }
 
+/* ---- Bit budget -------------------------------------------------------------------- */
+
+static void on_budget(GtkRange *r, gpointer user)
+{
+  qg_gui *g = user;
+  if (!g->updating)
+    qg_gui_write_float(g, QT_PORT_BIT_BUDGET, (float)gtk_range_get_value(r));
+}
+
+/** Below 2 the control is off: the slider says so rather than a number. */
+static gchar *budget_text(GtkScale *s, gdouble v, gpointer user)
+{
+  (void)s, (void)user;
+  return v < 2.0 ? g_strdup("off") : g_strdup_printf("%.2f", qt_bit_budget((float)v));
+}
+
+static GtkWidget *build_budget(qg_gui *g)
+{
+  const qt_port_info *info = qt_port_info_get(QT_PORT_BIT_BUDGET);
+  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *s = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, info->min, info->max, 0.25);
+  gtk_range_set_value(GTK_RANGE(s), info->def);
+  gtk_scale_set_value_pos(GTK_SCALE(s), GTK_POS_RIGHT);
+  gtk_scale_add_mark(GTK_SCALE(s), 2.0, GTK_POS_BOTTOM, NULL);
+  gtk_scale_add_mark(GTK_SCALE(s), 4.0, GTK_POS_BOTTOM, NULL);
+  gtk_widget_set_hexpand(s, TRUE);
+  gtk_widget_set_tooltip_text(s, "Mixed precision: 2 to 8 average bits per weight, each weight "
+                                 "matrix at 8, 4 or 2 bits by how much output error it adds "
+                                 "(measured once per model and scheme: a few seconds the "
+                                 "first time). Left of 2: off, every matrix at the precision "
+                                 "above. The per-layer view shows each layer's bits.");
+  g_signal_connect(s, "format-value", G_CALLBACK(budget_text), NULL);
+  g_signal_connect(s, "value-changed", G_CALLBACK(on_budget), g);
+  g->scale[QT_PORT_BIT_BUDGET] = s;
+  gtk_box_pack_start(GTK_BOX(box), qg_gui_section("BIT BUDGET (MIXED PRECISION)"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(box), s, FALSE, FALSE, 0);
+  return box;
+}
+
 /* ---- Slim ------------------------------------------------------------------------ */
 
 static void show_slim_text(qg_gui *g)
@@ -249,6 +288,7 @@ GtkWidget *qg_gui_build_controls(qg_gui *g)
   gtk_label_set_line_wrap(GTK_LABEL(g->act_cost), TRUE);
   gtk_label_set_max_width_chars(GTK_LABEL(g->act_cost), 34);
   gtk_box_pack_start(GTK_BOX(c), g->act_cost, FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), build_budget(g), FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(c), build_slim(g), FALSE, FALSE, 0);
 
   qg_gui_pack_monitor_levels(g, c);

@@ -189,17 +189,21 @@ static unsigned on_frames(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_da
 
 static unsigned on_sqnr(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data *d)
 {
-  const LV2_Atom *names = NULL, *vals = NULL;
-  lv2_atom_object_get(o, p->uris.qt_layerNames, &names, p->uris.qt_values, &vals, 0);
-  int nv;
+  const LV2_Atom *names = NULL, *vals = NULL, *bits = NULL;
+  lv2_atom_object_get(o, p->uris.qt_layerNames, &names, p->uris.qt_values, &vals,
+                      p->uris.qt_layerBits, &bits, 0);
+  int nv, nb = 0;
   const float *v = get_vec(p, vals, p->uris.atom_Float, &nv);
   if (!v)
     return 0;
+  const float *b = bits ? get_vec(p, bits, p->uris.atom_Float, &nb) : NULL;
+  d->sqnr.has_bits = b != NULL;
   static char tmp[QG_MAX_LAYERS][48];
   int nn = get_strings(p, names, tmp, QG_MAX_LAYERS, 32);
   int n = nv < QG_MAX_LAYERS ? nv : QG_MAX_LAYERS;
   for (int i = 0; i < n; ++i) {
     d->sqnr.sqnr_db[i] = v[i];
+    d->sqnr.bits[i] = b && i < nb ? b[i] : NAN;
     if (i < nn)
       memcpy(d->sqnr.names[i], tmp[i], 32);
     else

@@ -5,7 +5,10 @@
   model's same layer, in network order, so error accumulating through the
   network reads as bars getting shorter from left to right. Bars share one
   linear dB scale (height proportional to SQNR) and are coloured with the
-  same bands as the ESR meter (SQNR dB = -ESR dB of that layer).
+  same bands as the ESR meter (SQNR dB = -ESR dB of that layer). Under a
+  quantized variant each bar's foot says its layer's bits (the average
+  per weight over its matrices: mixed precision shows here) as a strip,
+  10 px at 8 bits, with the number above it.
 */
 #include "views.h"
 
@@ -56,6 +59,18 @@ void qg_view_sqnr(cairo_t *cr, double w, double h, const qg_sqnr_view *v)
     qg_set_rgb(cr, c);
     cairo_rectangle(cr, r.x, r.y + r.h - bh, r.w, bh);
     cairo_fill(cr);
+    if (v->has_bits && isfinite(v->bits[i])) {
+      double bh8 = fmin(1.0, v->bits[i] / 8.0) * 10.0;
+      qg_set_rgb(cr, QG_COL_DIM);
+      cairo_rectangle(cr, r.x, p.y + p.h - bh8, r.w, bh8);
+      cairo_fill(cr);
+      if (r.w >= 12) {
+        char bl[16];
+        snprintf(bl, sizeof bl, v->bits[i] == floorf(v->bits[i]) ? "%.0f" : "%.1f",
+                 (double)v->bits[i]);
+        qg_text(cr, r.x + r.w / 2, p.y + p.h - 12, 9, 0.5, QG_COL_TEXT, bl);
+      }
+    }
     if (i % label_every == 0) {
       char lab[16];
       snprintf(lab, sizeof lab, "%d", i + 1);

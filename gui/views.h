@@ -102,6 +102,10 @@ typedef struct {
   int n;
   char names[QG_MAX_LAYERS][32];
   float sqnr_db[QG_MAX_LAYERS];
+  /** Each layer's average bits per weight (qt:layerBits: mixed with the
+      bit budget, else the precision); NAN where unknown. */
+  bool has_bits;
+  float bits[QG_MAX_LAYERS];
 } qg_sqnr_view;
 
 void qg_view_sqnr(cairo_t *cr, double w, double h, const qg_sqnr_view *v);

@@ -270,6 +270,28 @@ static void test_sqnr(void)
   CHECK(fabs(hgt[2] - full * 45 / QG_SQNR_DB_TOP) <= 3, "sqnr: 45 dB bar height off scale");
   CHECK(fabs(hgt[3] - full) <= 3, "sqnr: +inf (FP32) bar is not full height");
   cairo_surface_destroy(im.s);
+
+  /* Each layer's bits (qt:layerBits): a strip at the bar's foot, 10 px
+     at 8 bits, and its number; none where unknown. */
+  v.has_bits = true;
+  const float bits[] = {8, 2, 4, NAN};
+  for (int i = 0; i < 4; ++i)
+    v.bits[i] = bits[i];
+  im = render((view_fn)qg_view_sqnr, W, H, &v, "view_sqnr_bits.png");
+  qg_rect pr = qg_plot_rect(W, H);
+  int strip[4];
+  for (int i = 0; i < 4; ++i) {
+    qg_rect r = qg_sqnr_bar_rect(W, H, 4, i);
+    qg_rect foot = {r.x, pr.y + pr.h - 12, r.w, 12};
+    strip[i] = bar_height(&im, foot, QG_COL_DIM);
+  }
+  printf("  sqnr bits strips %d %d %d %d px (8, 2, 4, unknown bits)\n", strip[0], strip[1],
+         strip[2], strip[3]);
+  CHECK(abs(strip[0] - 10) <= 1 && abs(strip[1] - 3) <= 1 && abs(strip[2] - 5) <= 1 &&
+            strip[3] == 0,
+        "sqnr: bits strips %d %d %d %d px, not 10 / 2.5 / 5 / none", strip[0], strip[1], strip[2],
+        strip[3]);
+  cairo_surface_destroy(im.s);
 }
 
 /* ---- Spectrum ------------------------------------------------------------- */
