@@ -17,6 +17,7 @@
 
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -507,6 +508,15 @@ void qh_settle(qhost *h)
 {
   for (int i = 0; i < 3; ++i)
     qh_run(h, NULL, NULL, 0);
+}
+
+float qh_max_step(const float *y, size_t a, size_t b)
+{
+  float m = 0;
+  for (size_t i = a + 1; i < b; ++i)
+    if (fabsf(y[i] - y[i - 1]) > m)
+      m = fabsf(y[i] - y[i - 1]);
+  return m;
 }
 
 void qh_render(qhost *h, const float *x, float *y, size_t n, int block, unsigned seed,

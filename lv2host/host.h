@@ -116,6 +116,10 @@ void qh_ab_model(qhost *h);
 /** patch:Set qt:uiAlive true / false on the control port (next run). */
 void qh_ui_alive(qhost *h, bool alive);
 
+/** The largest |y[i] - y[i-1]| for i in (a, b): how click tests measure a
+    switch against renders without one. */
+float qh_max_step(const float *y, size_t a, size_t b);
+
 typedef void (*qh_block_fn)(qhost *h, size_t pos, uint32_t n, void *user);
 /** Render x[n] -> y[n] in blocks of `block` frames, or random sizes in
     1..700 from `seed` when block == 0; cb (may be NULL) runs before each. */

@@ -40,15 +40,6 @@ static void tone(float *x, size_t n)
   }
 }
 
-static float max_step(const float *y, size_t a, size_t b)
-{
-  float m = 0;
-  for (size_t i = a + 1; i < b; ++i)
-    if (fabsf(y[i] - y[i - 1]) > m)
-      m = fabsf(y[i] - y[i - 1]);
-  return m;
-}
-
 static qhost *playing(const char *model, float budget)
 {
   qhost *h = qh_new(plugin, RATE);
@@ -123,8 +114,8 @@ int main(int argc, char **argv)
     CHECK(allocs == 0 && locks == 0, "allocations %ld, mutex locks %ld in run() while switching",
           allocs, locks);
   if (m) {
-    float near = max_step(y_switch, SWITCH_AT, SWITCH_AT + RATE / 20);
-    float limit = fmaxf(max_step(y_uniform, 0, N), max_step(y_mixed, 0, N));
+    float near = qh_max_step(y_switch, SWITCH_AT, SWITCH_AT + RATE / 20);
+    float limit = fmaxf(qh_max_step(y_uniform, 0, N), qh_max_step(y_mixed, 0, N));
     CHECK(near <= limit,
           "no click: largest step %.5f around the switch, %.5f in the unswitched "
           "renders",
