@@ -283,10 +283,10 @@ bool qm_mixed_allocate(const qm_sensitivity *s, double budget, int *bits)
   const double spare_bits = (budget - 2.0) * (double)total; /* sum n_i (b_i - 2) allowed */
   long unit = 2 * g;                                        /* bits above 2 per unit */
   const long max_states = (1L << 24) / n > 4096 ? (1L << 24) / n : 4096;
-  long cap = (long)floor(spare_bits / (double)unit + 1e-9);
+  long cap = (long)floor(spare_bits / (double)unit);
   while (cap + 1 > max_states) {
     unit *= 2;
-    cap = (long)floor(spare_bits / (double)unit + 1e-9);
+    cap = (long)floor(spare_bits / (double)unit);
   }
   const long states = cap + 1;
   double *dp = malloc((size_t)states * sizeof *dp);
@@ -330,13 +330,36 @@ bool qm_mixed_allocate(const qm_sensitivity *s, double budget, int *bits)
   }
   free(dp), free(next), free(pick);
 
+  /** The budget is judged exactly as qm_mixed_average_bits computes it
+      (an integer sum of bits over the weight count), so rounding in the
+      units above can never let the result pass it: narrow, cheapest
+      predicted loss first, while it does. */
+  double sum = 0.0; /* sum n_i b_i, an integer well within a double's 53 bits */
+  for (int i = 0; i < n; ++i)
+    sum += (double)s->weights[i] * bits[i];
+  while (sum / (double)total > budget) {
+    int best = -1;
+    double loss = INFINITY;
+    for (int i = 0; i < n; ++i) {
+      int w = width_index(bits[i]);
+      if (w < 0 || w + 1 >= QM_MIXED_WIDTHS)
+        continue;
+      double li = cost(s, i, w + 1) - cost(s, i, w);
+      if (li < loss) {
+        loss = li;
+        best = i;
+      }
+    }
+    if (best < 0)
+      break; /* all at 2 bits: within any budget >= 2 */
+    int w = width_index(bits[best]);
+    sum -= (double)s->weights[best] * (bits[best] - qm_mixed_width[w + 1]);
+    bits[best] = qm_mixed_width[w + 1];
+  }
   /** Fill: with coarse units, or where widening costs nothing predicted,
       bits may be left that a linear could still take. Widen one step at a
       time, the linear that lowers the predicted error most first (the
       largest weight count on a tie), until no step fits. */
-  double used = 0.0;
-  for (int i = 0; i < n; ++i)
-    used += (double)s->weights[i] * (bits[i] - 2);
   for (;;) {
     int best = -1;
     double gain = -1.0;
@@ -345,7 +368,7 @@ bool qm_mixed_allocate(const qm_sensitivity *s, double budget, int *bits)
       if (w <= 0)
         continue;
       double step = (double)s->weights[i] * (qm_mixed_width[w - 1] - bits[i]);
-      if (used + step > spare_bits)
+      if ((sum + step) / (double)total > budget)
         continue;
       double gi = cost(s, i, w) - cost(s, i, w - 1);
       if (gi > gain || (gi == gain && best >= 0 && s->weights[i] > s->weights[best])) {
@@ -356,7 +379,7 @@ bool qm_mixed_allocate(const qm_sensitivity *s, double budget, int *bits)
     if (best < 0)
       break;
     int w = width_index(bits[best]);
-    used += (double)s->weights[best] * (qm_mixed_width[w - 1] - bits[best]);
+    sum += (double)s->weights[best] * (qm_mixed_width[w - 1] - bits[best]);
     bits[best] = qm_mixed_width[w - 1];
   }
   return true;
