@@ -256,6 +256,9 @@ typedef struct {
       t - dilation*(1-k): tap 0 is the older. (File order: out, in, tap.) */
   float *conv_w;
   float *conv_b; /**< [C]: the conv bias, or the folded batchnorm shift */
+  /** The file's batchnorm (running_mean, running_var, weight, bias [C]
+      each, eps), as read before it is folded; NULL without batchnorm. */
+  float *batchnorm_file;
 } qm_cn_block;
 
 typedef struct {
