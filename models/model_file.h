@@ -366,6 +366,14 @@ typedef struct qm_desc {
   qm_container_desc container;
   qm_convnet_desc convnet;
 
+  /** The scheme a quantized export was made with (its metadata.quantone,
+      models/scheme_record.h), or NULL. */
+  struct qm_scheme_record *scheme_record;
+  /** internal: the file's JSON object without its weights (a json_t *),
+      which models/nam_export.c writes back with new ones; NULL for keras
+      and for sizes qm_desc_at_slim() cut */
+  void *source_json;
+
   /** internal: what qm_desc_at_slim() built, one per step (slim.c) */
   const struct qm_desc **slim_sizes;
   void **allocs; /**< internal: every block this description owns */

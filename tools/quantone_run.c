@@ -11,6 +11,7 @@
   options, 1 for a file or model problem (always with a message on stderr).
 */
 #include "loudness.h"
+#include "nam_export.h"
 #include "slim.h"
 #include "tr_synth.h"
 #include "variant.h"
@@ -72,6 +73,12 @@ static void usage(FILE *f)
              "                        --input-dbu); the float model's gain for every\n"
              "                        setting, so ESR is unchanged\n"
              "  --block N             frames per process call, 1..65536 (default 64)\n"
+             "  --export FILE         write the model as this setting plays it (weight-\n"
+             "                        only) as a .nam file of the same architecture,\n"
+             "                        weights dequantized, the scheme in\n"
+             "                        metadata.quantone (models/nam_export.h)\n"
+             "  --export-codes FILE   write the integer codes, scales, zero points or\n"
+             "                        codebooks and biases per layer as JSON (README.md)\n"
              "  --json FILE           write a report: esr_db against the full-size float\n"
              "                        model on this input, weight_bytes,\n"
              "                        weight_bytes_fp32 (full size), ns_per_sample, rtf,\n"
@@ -180,6 +187,7 @@ static void render(qm_model *m, const float *x, float *y, int n, int block)
 int main(int argc, char **argv)
 {
   const char *model = NULL, *in = NULL, *out = NULL, *json = NULL;
+  const char *export_nam = NULL, *export_codes = NULL;
   const char *precision = "fp32";
   qm_setting spec;
   qm_setting_default(&spec);
@@ -210,10 +218,11 @@ int main(int argc, char **argv)
       continue;
     }
     static const char *const with_value[] = {
-        "--model",   "--in",           "--out",       "--json",        "--precision",
-        "--mapping", "--granularity",  "--group",     "--activations", "--observer",
-        "--block",   "--slim",         "--input-dbu", "--output-mode", "--rounding",
-        "--calib",   "--calib-seconds"};
+        "--model",         "--in",          "--out",         "--json",
+        "--precision",     "--mapping",     "--granularity", "--group",
+        "--activations",   "--observer",    "--block",       "--slim",
+        "--input-dbu",     "--output-mode", "--rounding",    "--calib",
+        "--calib-seconds", "--export",      "--export-codes"};
     bool known = false;
     for (size_t j = 0; j < sizeof with_value / sizeof with_value[0]; ++j)
       known = known || !strcmp(a, with_value[j]);
@@ -230,6 +239,10 @@ int main(int argc, char **argv)
       out = v;
     } else if (!strcmp(a, "--json")) {
       json = v;
+    } else if (!strcmp(a, "--export")) {
+      export_nam = v;
+    } else if (!strcmp(a, "--export-codes")) {
+      export_codes = v;
     } else if (!strcmp(a, "--precision")) {
       precision = v;
       if (!qm_bits_from_name(v, &spec.bits))
@@ -280,8 +293,8 @@ int main(int argc, char **argv)
   }
   if (!model || !in)
     return bad_option("%s", "--model and --in are required");
-  if (!out && !json)
-    return bad_option("%s", "give --out and/or --json");
+  if (!out && !json && !export_nam && !export_codes)
+    return bad_option("%s", "give --out, --json, --export and/or --export-codes");
 
   /* Model. */
   char err[1024];
@@ -401,6 +414,12 @@ int main(int argc, char **argv)
   double prepare_ms = (now_s() - t0) * 1e3;
   if (!m) {
     fprintf(stderr, "quantone-run: %s\n", err);
+    return 1;
+  }
+  if ((export_nam && !qm_export_nam(d, &spec, &o, calib, n_calib, export_nam, err, sizeof err)) ||
+      (export_codes &&
+       !qm_export_codes(d, &spec, &o, calib, n_calib, export_codes, err, sizeof err))) {
+    fprintf(stderr, "quantone-run: export: %s\n", err);
     return 1;
   }
   qm_model_take_clipped(m);
