@@ -369,9 +369,9 @@ typedef struct qm_desc {
   /** The scheme a quantized export was made with (its metadata.quantone,
       models/scheme_record.h), or NULL. */
   struct qm_scheme_record *scheme_record;
-  /** internal: the file's JSON object without its weights (a json_t *),
-      which models/nam_export.c writes back with new ones; NULL for keras
-      and for sizes qm_desc_at_slim() cut */
+  /** internal: the file's JSON object (a json_t *, its "weights" emptied
+      once read), which models/nam_export.c writes back with new weights;
+      NULL for keras and for sizes qm_desc_at_slim() cut. Read only. */
   void *source_json;
 
   /** internal: what qm_desc_at_slim() built, one per step (slim.c) */

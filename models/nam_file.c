@@ -234,39 +234,6 @@ static void read_metadata(qm_desc *d, json_t *root)
   d->scheme_record = qm_scheme_record_read(json_object_get(m, "quantone"));
 }
 
-/**
-   A copy of a model object with every "weights" array empty (nested
-   models' too): what the exporter writes back with new weights. Copied
-   key by key, so that a container's submodel weights are never copied.
-*/
-static json_t *without_weights(json_t *v)
-{
-  if (json_is_array(v)) {
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < json_array_size(v); ++i)
-      if (json_array_append_new(a, without_weights(json_array_get(v, i))) != 0) {
-        json_decref(a);
-        return NULL;
-      }
-    return a;
-  }
-  if (!json_is_object(v))
-    return json_deep_copy(v);
-  json_t *o = json_object();
-  const char *key;
-  json_t *value;
-  json_object_foreach(v, key, value)
-  {
-    json_t *c =
-        strcmp(key, "weights") == 0 && json_is_array(value) ? json_array() : without_weights(value);
-    if (!o || json_object_set_new(o, key, c) != 0) {
-      json_decref(o);
-      return NULL;
-    }
-  }
-  return o;
-}
-
 qm_desc *qm_nam_from_object(qm_ctx *c, json_t *obj, const char *where)
 {
   char name[512];
@@ -338,8 +305,14 @@ qm_desc *qm_nam_from_doc(qm_ctx *c, qm_doc *doc)
   }
   if (ok)
     read_metadata(d, root);
-  if (ok && !(d->source_json = without_weights(root)))
+  /* Kept for the exporter (nam_export.c): the parsed object itself, its
+     weights (read by now) dropped in place, so keeping it costs no copy and
+     the load's peak does not grow; a nested model's object is its parent's
+     too, so a container keeps its submodels' config once. */
+  if (ok && json_object_set_new(root, "weights", json_array()) != 0)
     ok = qm_fail(c, "out of memory");
+  if (ok)
+    d->source_json = json_incref(root);
   if (!ok) {
     qm_desc_free(d);
     return NULL;
