@@ -2,10 +2,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
   Export of quantized models (models/nam_export.h, issue 15 item 3), per
-  architecture: A1 (wavenet_a1_standard), A2.nam at slim 0 and 1, a
-  WaveNet with every option (wavenet_a2_max), a condition_dsp WaveNet,
-  LSTM, ConvNet with batchnorm, a Linear, and a SlimmableContainer at each
-  of its sizes.
+  architecture: A1 (wavenet_a1_standard), A2.nam (a SlimmableContainer of
+  A2 nano and standard) at slim 0 and 1, a WaveNet with slimmable arrays
+  at three sizes, a WaveNet with every option (wavenet_a2_max), a
+  condition_dsp WaveNet, LSTM, ConvNet with batchnorm, a Linear, and a
+  three-submodel SlimmableContainer at each of its sizes.
 
   For each, at a few schemes:
   - the export rendered through the FP32 path equals the original rendered
@@ -294,6 +295,13 @@ int main(int argc, char **argv)
     check_export(d, "A2", "4:linear:asym:group", full, 1);
     check_export(d, "A2", "4:linear:asym:group", a2_slims, 1);
     check_export(d, "A2", "2:kmeans:sym:channel", a2_slims, 1);
+    qm_desc_free(d);
+  }
+  if ((d = load(dir, "current/slimmable_wavenet.nam"))) {
+    static const double half[] = {0.5};
+    check_export(d, "slimmable_wavenet", "4:linear:sym:channel", a2_slims, 1);
+    check_export(d, "slimmable_wavenet", "8:linear:asym:group", half, 1);
+    check_export(d, "slimmable_wavenet", "4:pow2:sym:channel", full, 1);
     qm_desc_free(d);
   }
   if ((d = load(dir, "current/wavenet_a2_max.nam"))) {
