@@ -81,17 +81,6 @@ static bool map_build(const qm_model *cm, value_map *v, char *err, size_t errlen
   return true;
 }
 
-static json_t *float_array(const float *v, size_t n)
-{
-  json_t *a = json_array();
-  for (size_t i = 0; a && i < n; ++i)
-    if (json_array_append_new(a, json_real((double)v[i])) != 0) {
-      json_decref(a);
-      return NULL;
-    }
-  return a;
-}
-
 /** obj["weights"] = d's weights through its walk, with map's values
     (a condition_dsp's in its own nested object). */
 static bool write_weights(json_t *obj, qm_desc *d, value_map *map, char *err, size_t errlen)
@@ -110,7 +99,7 @@ static bool write_weights(json_t *obj, qm_desc *d, value_map *map, char *err, si
   float *buf = malloc((count.count ? count.count : 1) * sizeof *buf);
   qm_walk walk = {.writing = true, .dst = buf, .values = map_lookup, .user = map};
   json_t *arr = NULL;
-  bool ok = buf && e->walk(&walk, d) && (arr = float_array(buf, walk.count)) &&
+  bool ok = buf && e->walk(&walk, d) && (arr = qm_json_float_array(buf, walk.count)) &&
             json_object_set_new(obj, "weights", arr) == 0;
   free(buf);
   if (!ok) {

@@ -170,7 +170,7 @@ const qm_linear_record *qm_scheme_record_match(const qm_scheme_record *r, const 
 
 /* ---- Writing ------------------------------------------------------------------ */
 
-static json_t *floats(const float *v, size_t n)
+json_t *qm_json_float_array(const float *v, size_t n)
 {
   json_t *a = json_array();
   for (size_t i = 0; a && i < n; ++i)
@@ -208,7 +208,7 @@ static json_t *linear_json(const qm_linear *L, const qz_tensor *t, bool codes)
                              json_string(qz_granularity_name(t->scheme.granularity))) == 0 &&
          json_object_set_new(o, "group", json_integer(t->scheme.group)) == 0 &&
          json_object_set_new(o, "format", json_string(qk_format_name(t->w.format))) == 0 &&
-         json_object_set_new(o, "scales", floats(t->scales, slots)) == 0;
+         json_object_set_new(o, "scales", qm_json_float_array(t->scales, slots)) == 0;
     if (ok && t->zero_points) {
       json_t *zp = json_array();
       for (size_t i = 0; zp && i < slots; ++i)
@@ -221,7 +221,7 @@ static json_t *linear_json(const qm_linear *L, const qz_tensor *t, bool codes)
       ok = json_object_set_new(o, "codes", ints8(t->codes, (size_t)L->out * (size_t)L->in)) == 0;
   }
   if (ok && codes && L->bias)
-    ok = json_object_set_new(o, "bias", floats(L->bias, (size_t)L->out)) == 0;
+    ok = json_object_set_new(o, "bias", qm_json_float_array(L->bias, (size_t)L->out)) == 0;
   if (!ok) {
     json_decref(o);
     return NULL;

@@ -65,6 +65,10 @@ void qm_scheme_record_free(qm_scheme_record *r);
 const qm_linear_record *qm_scheme_record_match(const qm_scheme_record *r, const qm_linear *L,
                                                const qz_scheme *scheme);
 
+/** A JSON array of n floats (as doubles: a 9-digit dump gives each float
+    back exactly); NULL when out of memory. */
+json_t *qm_json_float_array(const float *v, size_t n);
+
 /** metadata.quantone for a quantized model m made with spec; with `codes`,
     each quantized linear's codes (row-major) and the bias it plays are
     added (--export-codes). m NULL: the setting alone, no linears (a

@@ -37,17 +37,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ASAN_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASAN_BUILD 1
-#endif
-#endif
-#ifndef ASAN_BUILD
-#define ASAN_BUILD 0
-#endif
-
 static int n_audio;
 static float *audio;
 static char tmp_dir[] = "/tmp/quantone-export-XXXXXX";
@@ -272,13 +261,38 @@ int main(int argc, char **argv)
   audio = malloc((size_t)n_audio * sizeof *audio);
   tr_synth_guitar(audio, (size_t)n_audio, 5);
 
-  static const double full[] = {1.0}, a2_slims[] = {0.0}, box_slims[] = {0.2, 0.5, 1.0};
+  /* file (under NAM_DIR; NULL: the Linear built here), setting, slim values */
+  static const struct {
+    const char *file, *name, *setting;
+    double slims[3];
+    int n_slims;
+  } cases[] = {
+      {"wavenet_a1_standard.nam", "a1_standard", "4:linear:sym:channel", {1.0}, 1},
+      {"wavenet_a1_standard.nam", "a1_standard", "2:kmeans:asym:group", {1.0}, 1},
+      {"wavenet_a1_standard.nam", "a1_standard", "8:pow2:sym:tensor", {1.0}, 1},
+      {"wavenet_a1_standard.nam", "a1_standard", "4:linear:asym:channel:gptq", {1.0}, 1},
+      {"current/A2.nam", "A2", "4:linear:asym:group", {1.0}, 1},
+      {"current/A2.nam", "A2", "4:linear:asym:group", {0.0}, 1},
+      {"current/A2.nam", "A2", "2:kmeans:sym:channel", {0.0}, 1},
+      {"current/slimmable_wavenet.nam", "slimmable_wavenet", "4:linear:sym:channel", {0.0}, 1},
+      {"current/slimmable_wavenet.nam", "slimmable_wavenet", "8:linear:asym:group", {0.5}, 1},
+      {"current/slimmable_wavenet.nam", "slimmable_wavenet", "4:pow2:sym:channel", {1.0}, 1},
+      {"current/wavenet_a2_max.nam", "wavenet_a2_max", "8:linear:asym:channel", {1.0}, 1},
+      {"current/wavenet_condition_dsp.nam", "condition_dsp", "4:linear:sym:channel", {1.0}, 1},
+      {"lstm.nam", "lstm", "4:linear:sym:channel", {1.0}, 1},
+      {"lstm.nam", "lstm", "2:pow2:asym:tensor", {1.0}, 1},
+      {"current/convnet_bn_tanh.nam", "convnet_bn_tanh", "4:kmeans:sym:channel", {1.0}, 1},
+      {NULL, "linear48", "4:linear:asym:group", {1.0}, 1},
+      {"current/slimmable_container.nam", "container", "4:linear:sym:channel", {0.2, 0.5, 1.0}, 3},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    qm_desc *d = cases[i].file ? load(dir, cases[i].file) : linear_model();
+    if (d)
+      check_export(d, cases[i].name, cases[i].setting, cases[i].slims, cases[i].n_slims);
+    qm_desc_free(d);
+  }
   qm_desc *d = load(dir, "wavenet_a1_standard.nam");
   if (d) {
-    check_export(d, "a1_standard", "4:linear:sym:channel", full, 1);
-    check_export(d, "a1_standard", "2:kmeans:asym:group", full, 1);
-    check_export(d, "a1_standard", "8:pow2:sym:tensor", full, 1);
-    check_export(d, "a1_standard", "4:linear:asym:channel:gptq", full, 1);
     check_codes(d);
     /* bias correction gives the array head (no bias in A1) a bias */
     char err[512];
@@ -289,44 +303,6 @@ int main(int argc, char **argv)
               strstr(err, "has no place"),
           "bias correction on a bias-less linear: exported or wrong message '%s'", err);
     CHECK(access(probe, F_OK) != 0, "a refused export left a file");
-    qm_desc_free(d);
-  }
-  if ((d = load(dir, "current/A2.nam"))) {
-    check_export(d, "A2", "4:linear:asym:group", full, 1);
-    check_export(d, "A2", "4:linear:asym:group", a2_slims, 1);
-    check_export(d, "A2", "2:kmeans:sym:channel", a2_slims, 1);
-    qm_desc_free(d);
-  }
-  if ((d = load(dir, "current/slimmable_wavenet.nam"))) {
-    static const double half[] = {0.5};
-    check_export(d, "slimmable_wavenet", "4:linear:sym:channel", a2_slims, 1);
-    check_export(d, "slimmable_wavenet", "8:linear:asym:group", half, 1);
-    check_export(d, "slimmable_wavenet", "4:pow2:sym:channel", full, 1);
-    qm_desc_free(d);
-  }
-  if ((d = load(dir, "current/wavenet_a2_max.nam"))) {
-    check_export(d, "wavenet_a2_max", "8:linear:asym:channel", full, 1);
-    qm_desc_free(d);
-  }
-  if ((d = load(dir, "current/wavenet_condition_dsp.nam"))) {
-    check_export(d, "wavenet_condition_dsp", "4:linear:sym:channel", full, 1);
-    qm_desc_free(d);
-  }
-  if ((d = load(dir, "lstm.nam"))) {
-    check_export(d, "lstm", "4:linear:sym:channel", full, 1);
-    check_export(d, "lstm", "2:pow2:asym:tensor", full, 1);
-    qm_desc_free(d);
-  }
-  if ((d = load(dir, "current/convnet_bn_tanh.nam"))) {
-    check_export(d, "convnet_bn_tanh", "4:kmeans:sym:channel", full, 1);
-    qm_desc_free(d);
-  }
-  if ((d = linear_model())) {
-    check_export(d, "linear48", "4:linear:asym:group", full, 1);
-    qm_desc_free(d);
-  }
-  if ((d = load(dir, "current/slimmable_container.nam"))) {
-    check_export(d, "slimmable_container", "4:linear:sym:channel", box_slims, 3);
     qm_desc_free(d);
   }
   free(audio);
