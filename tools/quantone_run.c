@@ -12,6 +12,7 @@
 */
 #include "loudness.h"
 #include "nam_export.h"
+#include "scheme_record.h"
 #include "slim.h"
 #include "tr_synth.h"
 #include "variant.h"
@@ -35,7 +36,9 @@ static void usage(FILE *f)
              "  --model FILE          model file (.nam, .json, .aidax)\n"
              "  --in FILE             input WAV, mono, at the model's sample rate\n"
              "  --out FILE            output WAV (float); optional with --json\n"
-             "  --precision P         fp32 (default), 8, 4 or 2 weight bits\n"
+             "  --precision P         fp32 (default), 8, 4 or 2 weight bits; a file\n"
+             "                        --export wrote plays at its recorded setting\n"
+             "                        unless a scheme option is given\n"
              "  --mapping M           linear (default), pow2 or kmeans levels\n"
              "  --asymmetric          zero point / asymmetric levels (default symmetric)\n"
              "  --granularity G       tensor, channel (default) or group scales\n"
@@ -188,6 +191,7 @@ int main(int argc, char **argv)
 {
   const char *model = NULL, *in = NULL, *out = NULL, *json = NULL;
   const char *export_nam = NULL, *export_codes = NULL;
+  bool scheme_given = false;
   const char *precision = "fp32";
   qm_setting spec;
   qm_setting_default(&spec);
@@ -206,7 +210,7 @@ int main(int argc, char **argv)
       return 0;
     }
     if (!strcmp(a, "--asymmetric")) {
-      spec.asymmetric = true;
+      spec.asymmetric = scheme_given = true;
       continue;
     }
     if (!strcmp(a, "--layers")) {
@@ -244,19 +248,24 @@ int main(int argc, char **argv)
     } else if (!strcmp(a, "--export-codes")) {
       export_codes = v;
     } else if (!strcmp(a, "--precision")) {
+      scheme_given = true;
       precision = v;
       if (!qm_bits_from_name(v, &spec.bits))
         return bad_option("--precision must be fp32, 8, 4 or 2, not '%s'", v);
     } else if (!strcmp(a, "--mapping")) {
+      scheme_given = true;
       if (!qz_mapping_from_name(v, &spec.mapping))
         return bad_option("--mapping must be linear, pow2 or kmeans, not '%s'", v);
     } else if (!strcmp(a, "--granularity")) {
+      scheme_given = true;
       if (!qz_granularity_from_name(v, &spec.granularity))
         return bad_option("--granularity must be tensor, channel or group, not '%s'", v);
     } else if (!strcmp(a, "--group")) {
+      scheme_given = true;
       if (!parse_int(v, 16, 65536, &spec.group) || spec.group % 16)
         return bad_option("--group must be a positive multiple of 16, not '%s'", v);
     } else if (!strcmp(a, "--activations")) {
+      scheme_given = true;
       if (!qm_actq_from_name(v, &spec.activations))
         return bad_option("--activations must be float, dynamic or static, not '%s'", v);
     } else if (!strcmp(a, "--observer")) {
@@ -305,6 +314,22 @@ int main(int argc, char **argv)
   }
   if (d->warning)
     fprintf(stderr, "quantone-run: warning: %s: %s\n", model, d->warning);
+  /** A file exported quantized (models/nam_export.h) plays at the setting
+      it records unless the options choose one: then its codes are exact. */
+  const qm_scheme_record *record = qm_desc_full_size(d)->scheme_record;
+  if (record && !scheme_given) {
+    qm_setting recorded = spec;
+    if (qm_setting_parse(record->setting, &recorded, err, sizeof err)) {
+      recorded.slim = spec.slim;
+      spec = recorded;
+      precision = spec.bits == QM_BITS_FP32 ? "fp32"
+                  : spec.bits == 8          ? "8"
+                  : spec.bits == 4          ? "4"
+                                            : "2";
+      fprintf(stderr, "quantone-run: %s was exported at %s (metadata.quantone): playing that\n",
+              model, record->setting);
+    }
+  }
 
   /* Input. */
   SF_INFO info;
