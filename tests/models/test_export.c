@@ -168,6 +168,38 @@ static void check_export(qm_desc *d, const char *name, const char *setting, cons
   unlink(path);
 }
 
+/** The export (FP32) against the original's weight-only 4-bit path, both
+    built for `isa`. */
+static void check_isa(qm_desc *d, const char *name, qk_isa isa)
+{
+  char err[512], path[512];
+  qm_setting spec;
+  qm_setting_parse("4:linear:asym:channel:float", &spec, err, sizeof err);
+  snprintf(path, sizeof path, "%s/isa.nam", tmp_dir);
+  qm_options o;
+  qm_options_default(&o);
+  o.isa = (int)isa;
+  qm_desc *e = qm_export_nam(d, &spec, &o, NULL, 0, path, err, sizeof err)
+                   ? qm_load_file(path, err, sizeof err)
+                   : NULL;
+  qm_model *q = e ? qm_variant_create(d, &spec, &o, NULL, 0, err, sizeof err) : NULL;
+  qm_model *f = q ? qm_model_create(qm_desc_full_size(e), &o, err, sizeof err) : NULL;
+  CHECK(f != NULL, "%s on %s: %s", name, qk_isa_name(isa), err);
+  float *yq = malloc((size_t)n_audio * sizeof *yq), *yf = malloc((size_t)n_audio * sizeof *yf);
+  if (f && yq && yf) {
+    render(q, yq);
+    render(f, yf);
+    const double e_isa = esr(yf, yq);
+    printf("%-20s on %-12s export FP32 vs weight-only ESR %.3g\n", name, qk_isa_name(isa), e_isa);
+    CHECK(e_isa <= 1e-9, "%s on %s: ESR %.3g", name, qk_isa_name(isa), e_isa);
+  }
+  free(yq), free(yf);
+  qm_model_free(q);
+  qm_model_free(f);
+  qm_desc_free(e);
+  unlink(path);
+}
+
 /** The codes file: one entry per linear with codes that decode to the
     weights the quantized model plays. */
 static void check_codes(qm_desc *d)
@@ -289,6 +321,17 @@ int main(int argc, char **argv)
     qm_desc *d = cases[i].file ? load(dir, cases[i].file) : linear_model();
     if (d)
       check_export(d, cases[i].name, cases[i].setting, cases[i].slims, cases[i].n_slims);
+    qm_desc_free(d);
+  }
+  /* The other instruction sets this machine has: the export against the
+     weight-only path built for each (their float and quantized kernels
+     need not round alike, so only float rounding is asked there). */
+  static const char *const isa_models[] = {"wavenet_a1_standard.nam", "lstm.nam", "current/A2.nam"};
+  for (size_t i = 0; i < sizeof isa_models / sizeof isa_models[0]; ++i) {
+    qm_desc *d = load(dir, isa_models[i]);
+    for (int isa = 0; d && isa < QK_ISA_COUNT; ++isa)
+      if (qk_isa_supported((qk_isa)isa) && isa != (int)qk_active_isa())
+        check_isa(d, isa_models[i], (qk_isa)isa);
     qm_desc_free(d);
   }
   qm_desc *d = load(dir, "wavenet_a1_standard.nam");
