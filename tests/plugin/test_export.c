@@ -105,7 +105,10 @@ int main(int argc, char **argv)
       render(f, x, yf, n);
       const double e = esr(yf, yq, n);
       printf("        export FP32 vs the original 4-bit weight-only: ESR %.3g\n", e);
-      CHECK(e <= 1e-12, "export FP32 vs weight-only ESR %.3g", e);
+      /* 1e-12 where the weight-only GEMM decodes float weights (AVX-512),
+         float rounding elsewhere (tests/models/test_export.c, check_isa) */
+      const double bound = qk_active_isa() == QK_ISA_AVX512VNNI ? 1e-12 : 1e-9;
+      CHECK(e <= bound, "export FP32 vs weight-only ESR %.3g (bound %g)", e, bound);
     }
     qm_model_free(q);
     qm_model_free(f);
