@@ -48,6 +48,7 @@ typedef struct {
 
   char error[512];
   bool have_error;
+  char exported[4096]; /**< the file Save quantized model wrote last ("" none) */
 
   qg_esr_view esr;
   qg_scope_view scope;

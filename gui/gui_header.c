@@ -68,6 +68,55 @@ static void on_load(GtkButton *b, gpointer user)
   g_object_unref(fc);
 }
 
+/** Save quantized model: the playing model as the controls play it, as a
+    .nam file (plugin/export.c writes it in the worker; the answer comes
+    back as qt:exported or an error). */
+static void on_save_quantized(GtkButton *b, gpointer user)
+{
+  qg_gui *g = user;
+  if (!g->data.model_path[0])
+    return;
+  GtkWidget *top = gtk_widget_get_toplevel(GTK_WIDGET(b));
+  GtkFileChooserNative *fc = gtk_file_chooser_native_new(
+      "Save the quantized model", gtk_widget_is_toplevel(top) ? GTK_WINDOW(top) : NULL,
+      GTK_FILE_CHOOSER_ACTION_SAVE, "_Save", "_Cancel");
+  gtk_file_chooser_set_do_overwrite_confirmation(GTK_FILE_CHOOSER(fc), TRUE);
+  char *dir = g_path_get_dirname(g->data.model_path);
+  char *base = g_path_get_basename(g->data.model_path);
+  char *dot = strrchr(base, '.');
+  if (dot)
+    *dot = '\0';
+  const int bits = (int)g->data.port[QT_PORT_PRECISION];
+  char name[512];
+  snprintf(name, sizeof name, "%.400s.%s.nam", base,
+           bits >= 20  ? "fp32"
+           : bits >= 6 ? "8bit"
+           : bits >= 3 ? "4bit"
+                       : "2bit");
+  gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(fc), dir);
+  gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(fc), name);
+  g_free(dir);
+  g_free(base);
+  if (gtk_native_dialog_run(GTK_NATIVE_DIALOG(fc)) == GTK_RESPONSE_ACCEPT) {
+    char *path = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(fc));
+    if (path)
+      qg_gui_write_atom(g, qg_proto_export_model(&g->proto, g->msg, sizeof g->msg, path));
+    g_free(path);
+  }
+  g_object_unref(fc);
+}
+
+void qg_gui_show_exported(qg_gui *g)
+{
+  if (g->widgets_gone)
+    return;
+  char buf[4200];
+  snprintf(buf, sizeof buf, "Saved the quantized model to %s", g->data.exported);
+  gtk_widget_set_tooltip_text(g->save_quantized, buf);
+  gtk_label_set_text(GTK_LABEL(g->model_var), buf);
+  qg_hook_log(g, "quantone-gui: exported: %s\n", g->data.exported);
+}
+
 static void on_dismiss(GtkButton *b, gpointer user)
 {
   (void)b;
@@ -272,6 +321,13 @@ GtkWidget *qg_gui_build_header(qg_gui *g)
   gtk_widget_set_valign(load, GTK_ALIGN_CENTER);
   g_signal_connect(load, "clicked", G_CALLBACK(on_load), g);
   gtk_box_pack_start(GTK_BOX(h), load, FALSE, FALSE, 10);
+  g->save_quantized = gtk_button_new_with_mnemonic("_Save quantized model…");
+  gtk_widget_set_tooltip_text(g->save_quantized,
+                              "Write the model as it plays now (precision, scheme, size) as a "
+                              ".nam file any NAM player plays; Quantone reloads it quantized.");
+  gtk_widget_set_valign(g->save_quantized, GTK_ALIGN_CENTER);
+  g_signal_connect(g->save_quantized, "clicked", G_CALLBACK(on_save_quantized), g);
+  gtk_box_pack_start(GTK_BOX(h), g->save_quantized, FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(h), browse_buttons(g), FALSE, FALSE, 0);
 
   GtkWidget *info = gtk_box_new(GTK_ORIENTATION_VERTICAL, 1);

@@ -50,6 +50,7 @@ struct qg_gui {
   GtkWidget *scale[QT_PORT_COUNT]; /**< error gain, input, output */
   GtkWidget *bypass;
   GtkWidget *model_name, *model_info, *model_var, *error_box, *error_label;
+  GtkWidget *save_quantized; /**< Save quantized model… */
   GtkWidget *hist_combo;
   GtkWidget *act_cost; /**< what the chosen activations cost, under their buttons */
   /** The Slim section: shown only while a slimmable model plays. */
@@ -87,6 +88,8 @@ GtkWidget *qg_gui_section(const char *text);
 GtkWidget *qg_gui_build_header(qg_gui *g);
 GtkWidget *qg_gui_build_error(qg_gui *g);
 void qg_gui_show_error(qg_gui *g);
+/** Say which file Save quantized model wrote (qt:exported). */
+void qg_gui_show_exported(qg_gui *g);
 void qg_gui_show_info(qg_gui *g);
 /** Ask the plugin to load path, as the file dialog does. */
 void qg_gui_load_model(qg_gui *g, const char *path);

@@ -258,6 +258,8 @@ void qg_gui_port_event(qg_gui *g, uint32_t port, uint32_t size, uint32_t format,
   }
   if (chg & QG_CHG_ERROR)
     qg_gui_show_error(g);
+  if (chg & QG_CHG_EXPORTED)
+    qg_gui_show_exported(g);
   if (chg & QG_CHG_FRAMES) {
     qg_esr_note_reference(&d->esr, d->scope.ref, d->scope.n);
     qg_gui_mark(g, V_ESR);

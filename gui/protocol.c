@@ -269,6 +269,13 @@ unsigned qg_proto_decode(const qg_proto *p, const LV2_Atom *a, uint32_t size, qg
     d->have_error = d->error[0] != '\0';
     return QG_CHG_ERROR;
   }
+  if (t == p->uris.qt_exported) {
+    const LV2_Atom *path = NULL;
+    lv2_atom_object_get(o, p->uris.qt_path, &path, 0);
+    d->exported[0] = '\0';
+    get_str(p, path, d->exported, sizeof d->exported);
+    return d->exported[0] ? QG_CHG_EXPORTED : 0;
+  }
   if (t == p->uris.qt_frames)
     return on_frames(p, o, d);
   if (t == p->uris.qt_layerSqnr)
@@ -299,18 +306,29 @@ uint32_t qg_proto_get(qg_proto *p, void *buf, uint32_t cap)
   return finish(p, buf, ok);
 }
 
-uint32_t qg_proto_set_model(qg_proto *p, void *buf, uint32_t cap, const char *path)
+/** patch:Set of `key` to an atom:Path. */
+static uint32_t set_path(qg_proto *p, void *buf, uint32_t cap, LV2_URID key, const char *path)
 {
   LV2_Atom_Forge_Frame fr;
   lv2_atom_forge_set_buffer(&p->forge, buf, cap);
   LV2_Atom_Forge_Ref ok = lv2_atom_forge_object(&p->forge, &fr, 0, p->uris.patch_Set);
   ok = ok && lv2_atom_forge_key(&p->forge, p->uris.patch_property);
-  ok = ok && lv2_atom_forge_urid(&p->forge, p->uris.qt_model);
+  ok = ok && lv2_atom_forge_urid(&p->forge, key);
   ok = ok && lv2_atom_forge_key(&p->forge, p->uris.patch_value);
   ok = ok && lv2_atom_forge_path(&p->forge, path, (uint32_t)strlen(path));
   if (ok)
     lv2_atom_forge_pop(&p->forge, &fr);
   return finish(p, buf, ok);
+}
+
+uint32_t qg_proto_set_model(qg_proto *p, void *buf, uint32_t cap, const char *path)
+{
+  return set_path(p, buf, cap, p->uris.qt_model, path);
+}
+
+uint32_t qg_proto_export_model(qg_proto *p, void *buf, uint32_t cap, const char *path)
+{
+  return set_path(p, buf, cap, p->uris.qt_exportModel, path);
 }
 
 /** patch:Set of `key` to a 32-bit atom (Int or Bool: the same body). */

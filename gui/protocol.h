@@ -32,6 +32,7 @@ enum {
   QG_CHG_FRAMES = 1u << 3,
   QG_CHG_SQNR = 1u << 4,
   QG_CHG_HIST = 1u << 5,
+  QG_CHG_EXPORTED = 1u << 6, /**< qt:exported: Save quantized model wrote a file */
 };
 
 void qg_proto_init(qg_proto *p, LV2_URID_Map *map);
@@ -41,6 +42,8 @@ unsigned qg_proto_decode(const qg_proto *p, const LV2_Atom *atom, uint32_t size,
     does not fit. */
 uint32_t qg_proto_get(qg_proto *p, void *buf, uint32_t cap);
 uint32_t qg_proto_set_model(qg_proto *p, void *buf, uint32_t cap, const char *path);
+/** patch:Set qt:exportModel PATH: Save quantized model (the worker writes it). */
+uint32_t qg_proto_export_model(qg_proto *p, void *buf, uint32_t cap, const char *path);
 uint32_t qg_proto_set_hist_layer(qg_proto *p, void *buf, uint32_t cap, int layer);
 /** patch:Set qt:modelStep: +1 the next, -1 the previous model file of the folder. */
 uint32_t qg_proto_model_step(qg_proto *p, void *buf, uint32_t cap, int step);

@@ -58,7 +58,8 @@ static struct {
       atom_Sequence, atom_Float, atom_Double;
   LV2_URID patch_Set, patch_Get, patch_property, patch_value;
   LV2_URID qt_model, qt_error, qt_message, qt_modelInfo, qt_frames, qt_layerSqnr, qt_histogram,
-      qt_histogramLayer, qt_resampling, qt_latency, qt_counts, qt_values, qt_variant, qt_uiAlive;
+      qt_histogramLayer, qt_resampling, qt_latency, qt_counts, qt_values, qt_variant, qt_uiAlive,
+      qt_exportModel, qt_exported, qt_path;
   LV2_URID qt_modelStep, qt_modelAB;
   LV2_URID bufsz_max, bufsz_nominal, param_sampleRate;
 } U;
@@ -111,6 +112,9 @@ void qh_world_init(LilvWorld *world)
   U.patch_property = map_uri(NULL, LV2_PATCH__property);
   U.patch_value = map_uri(NULL, LV2_PATCH__value);
   U.qt_model = map_uri(NULL, QUANTONE__model);
+  U.qt_exportModel = map_uri(NULL, QUANTONE__exportModel);
+  U.qt_exported = map_uri(NULL, QUANTONE__exported);
+  U.qt_path = map_uri(NULL, QUANTONE__path);
   U.qt_modelStep = map_uri(NULL, QUANTONE__modelStep);
   U.qt_modelAB = map_uri(NULL, QUANTONE__modelAB);
   U.qt_error = map_uri(NULL, QUANTONE__error);
@@ -341,15 +345,21 @@ static void append(qhost *h, LV2_Atom_Forge_Ref (*build)(LV2_Atom_Forge *, const
   lv2_atom_sequence_append_event((LV2_Atom_Sequence *)h->control, sizeof h->control, ev);
 }
 
+/** patch:Set of a property to an atom:Path. */
+typedef struct {
+  LV2_URID key;
+  const char *path;
+} set_path_arg;
+
 static LV2_Atom_Forge_Ref build_set_path(LV2_Atom_Forge *f, const void *arg)
 {
-  const char *path = arg;
+  const set_path_arg *a = arg;
   LV2_Atom_Forge_Frame fr;
   LV2_Atom_Forge_Ref r = lv2_atom_forge_object(f, &fr, 0, U.patch_Set);
   lv2_atom_forge_key(f, U.patch_property);
-  lv2_atom_forge_urid(f, U.qt_model);
+  lv2_atom_forge_urid(f, a->key);
   lv2_atom_forge_key(f, U.patch_value);
-  lv2_atom_forge_path(f, path, (uint32_t)strlen(path));
+  lv2_atom_forge_path(f, a->path, (uint32_t)strlen(a->path));
   lv2_atom_forge_pop(f, &fr);
   return r;
 }
@@ -383,7 +393,16 @@ static LV2_Atom_Forge_Ref build_get(LV2_Atom_Forge *f, const void *arg)
   return r;
 }
 
-void qh_set_model(qhost *h, const char *path) { append(h, build_set_path, path); }
+void qh_set_model(qhost *h, const char *path)
+{
+  set_path_arg a = {U.qt_model, path};
+  append(h, build_set_path, &a);
+}
+void qh_export_model(qhost *h, const char *path)
+{
+  set_path_arg a = {U.qt_exportModel, path};
+  append(h, build_set_path, &a);
+}
 void qh_set_hist_layer(qhost *h, int layer)
 {
   set_int32_arg a = {U.qt_histogramLayer, U.atom_Int, layer};
@@ -423,6 +442,13 @@ static void parse_notify(qhost *h)
         snprintf(h->last_path, sizeof h->last_path, "%s", (const char *)LV2_ATOM_BODY_CONST(value));
         ++h->n_paths;
       }
+    } else if (obj->body.otype == U.qt_exported) {
+      const LV2_Atom *path = NULL;
+      lv2_atom_object_get(obj, U.qt_path, &path, 0);
+      if (path && path->type == U.atom_Path)
+        snprintf(h->last_exported, sizeof h->last_exported, "%s",
+                 (const char *)LV2_ATOM_BODY_CONST(path));
+      ++h->n_exported;
     } else if (obj->body.otype == U.qt_error) {
       const LV2_Atom *msg = NULL;
       lv2_atom_object_get(obj, U.qt_message, &msg, 0);

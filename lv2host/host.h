@@ -50,6 +50,8 @@ typedef struct {
   int n_errors, n_paths, n_info, n_frames, n_sqnr, n_hist;
   char last_error[1024];
   char last_path[4096];
+  int n_exported;           /**< qt:exported answers (Save quantized model) */
+  char last_exported[4096]; /**< the path the last one wrote */
   bool info_resampling;
   int info_latency;
   int hist_bins_total;
@@ -107,6 +109,8 @@ void qh_run(qhost *h, const float *in, float *out, uint32_t n);
 /** run(0) a few times so queued requests (loads, variants) take effect. */
 void qh_settle(qhost *h);
 void qh_set_model(qhost *h, const char *path);
+/** patch:Set qt:exportModel: the plugin's "Save quantized model". */
+void qh_export_model(qhost *h, const char *path);
 void qh_set_hist_layer(qhost *h, int layer);
 void qh_get(qhost *h);
 /** patch:Set qt:modelStep (+1 next, -1 previous file of the model's folder). */

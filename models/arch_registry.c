@@ -22,12 +22,12 @@ bool qm_nam_load_convnet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, jso
 bool qm_nam_load_container(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights);
 
 static const qm_arch_entry qm_arch_table[] = {
-    {"WaveNet", QM_ARCH_WAVENET, qm_nam_load_wavenet, &qm_wavenet_ops},
-    {"LSTM", QM_ARCH_SEQUENTIAL, qm_nam_load_lstm, &qm_seq_ops},
-    {"Linear", QM_ARCH_SEQUENTIAL, qm_nam_load_linear, &qm_seq_ops},
-    {"ConvNet", QM_ARCH_CONVNET, qm_nam_load_convnet, &qm_convnet_ops},
-    {"keras", QM_ARCH_SEQUENTIAL, NULL, &qm_seq_ops},
-    {"SlimmableContainer", QM_ARCH_CONTAINER, qm_nam_load_container, &qm_container_ops},
+    {"WaveNet", QM_ARCH_WAVENET, qm_nam_load_wavenet, qm_nam_walk_wavenet, &qm_wavenet_ops},
+    {"LSTM", QM_ARCH_SEQUENTIAL, qm_nam_load_lstm, qm_nam_walk_lstm, &qm_seq_ops},
+    {"Linear", QM_ARCH_SEQUENTIAL, qm_nam_load_linear, qm_nam_walk_linear, &qm_seq_ops},
+    {"ConvNet", QM_ARCH_CONVNET, qm_nam_load_convnet, qm_nam_walk_convnet, &qm_convnet_ops},
+    {"keras", QM_ARCH_SEQUENTIAL, NULL, NULL, &qm_seq_ops},
+    {"SlimmableContainer", QM_ARCH_CONTAINER, qm_nam_load_container, NULL, &qm_container_ops},
 };
 
 #define QM_ARCH_ENTRIES (sizeof qm_arch_table / sizeof qm_arch_table[0])

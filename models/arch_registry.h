@@ -54,10 +54,15 @@ typedef struct qm_arch_ops_s {
     description, prewarm_samples); false with "PATH: problem" in c. */
 typedef bool (*qm_nam_loader)(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights);
 
+/** Its weights in the file's order, either way (qm_walk, loader_internal.h). */
+typedef bool (*qm_nam_walker)(qm_walk *w, qm_desc *d);
+
 typedef struct {
   const char *name;   /**< the .nam file's "architecture" ("WaveNet"), or the kind ("keras") */
   qm_arch arch;       /**< what the loader sets desc->arch to */
   qm_nam_loader load; /**< NULL: not read from a .nam "architecture" key */
+  /** NULL: no weights of its own (a container) or not a .nam architecture */
+  qm_nam_walker walk;
   const qm_arch_ops *ops;
 } qm_arch_entry;
 

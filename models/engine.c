@@ -5,6 +5,8 @@
   block splitting, gains, reset and prewarm, taps and registries.
 */
 #include "arch_registry.h"
+#include "scheme_record.h"
+#include "slim.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -112,10 +114,12 @@ qm_model *qm_model_create(const qm_desc *d, const qm_options *opt, char *err, si
   m->out_gain = (float)pow(10.0, d->out_gain_db / 20.0);
   m->in_skip = d->in_skip;
   m->tap_on = true;
+  const struct qm_scheme_record *record = qm_desc_full_size(d)->scheme_record;
+  m->scheme_record = qm_scheme_record_clone(record);
   m->xin = qm_falloc((size_t)m->chunk);
   m->yout = qm_falloc((size_t)m->chunk);
   char why[256] = "";
-  bool ok = m->xin && m->yout;
+  bool ok = m->xin && m->yout && (m->scheme_record || !record);
   if (!ok)
     snprintf(why, sizeof why, "out of memory");
   else if (!m->ops)
@@ -152,6 +156,7 @@ void qm_model_free(qm_model *m)
     return;
   if (m->variant && m->variant_free)
     m->variant_free(m->variant);
+  qm_scheme_record_free(m->scheme_record);
   if (m->ops)
     m->ops->free(m);
   free(m->xin);

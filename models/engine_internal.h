@@ -62,6 +62,9 @@ struct qm_model {
 
   void *variant;
   void (*variant_free)(void *variant);
+  /** The scheme the file was exported with (metadata.quantone), a copy
+      the model owns, or NULL: the quantizer encodes on its levels. */
+  struct qm_scheme_record *scheme_record;
   /** Bytes variant holds, for qm_model_memory (set by variant.c). */
   size_t (*variant_bytes)(const void *variant);
 };

@@ -28,6 +28,8 @@ bool qm_linear_init(qm_linear *L, const char *name, int out, int in, const float
   L->in = in;
   L->out = out;
   L->max_n = max_n;
+  L->src_w = w;
+  L->src_b = bias;
   size_t n = (size_t)in * (size_t)out;
   L->w = malloc(n * sizeof(float));
   if (bias)

@@ -30,9 +30,13 @@ typedef enum {
 } qm_linear_act;
 
 typedef struct qm_linear {
-  char name[48];    /**< e.g. "a0.l3.conv", "lstm0.wh": stable across builds */
-  int in, out;      /**< K and M */
-  float *w;         /**< float weights [out][in], row-major (the reference) */
+  char name[48]; /**< e.g. "a0.l3.conv", "lstm0.wh": stable across builds */
+  int in, out;   /**< K and M */
+  float *w;      /**< float weights [out][in], row-major (the reference) */
+  /** The description's arrays it was built from (w and bias of
+      qm_linear_init): the exporter writes the weights that play in their
+      place (models/nam_export.c). */
+  const float *src_w, *src_b;
   float *bias;      /**< [out], or NULL: what apply() adds */
   float *bias_file; /**< the file's bias [out] (zeros if it had none) while `bias`
                          holds a corrected one (qm_linear_set_bias_offset), else NULL */

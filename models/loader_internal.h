@@ -142,8 +142,48 @@ bool qm_nam_load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, jso
     NeuralAmpModelerCore's ActivationConfig::from_json does (nam_wavenet.c);
     `what` names it in messages. */
 bool qm_nam_activation(qm_ctx *c, qm_desc *d, json_t *v, const char *what, qm_activation *out);
-/** n floats from *cur into description memory (NULL when out of memory). */
-float *qm_nam_take(qm_desc *d, const float **cur, size_t n);
+
+/* ---- The weight walk (nam_walk.c) ------------------------------------------
+
+   One function per architecture visits its weights in the file's order
+   (qm_arch_entry.walk). Reading, it takes them from the file into fresh
+   description memory in the engine's layout; writing (models/nam_export.c),
+   it emits the description's matrices in the file's layout, so the
+   exporter is the loader's inverse by construction: there is one order. */
+
+typedef struct qm_walk {
+  bool writing;
+  qm_desc *d;       /**< reading: owns what the walk allocates */
+  const float *src; /**< reading: the file's next weight */
+  float *dst;       /**< writing: the next slot of the output (NULL: only count) */
+  /** writing: the values to emit for a matrix or vector of the
+      description (the quantized weights that play in its place), or NULL
+      for its own; user is its first argument */
+  const float *(*values)(void *user, const float *p);
+  void *user;
+  size_t count;        /**< floats walked so far */
+  const char *problem; /**< writing: why the description cannot be written */
+} qm_walk;
+
+/** A grouped [out][taps*in] matrix (per group g, output i, input j, tap k
+    in the file; dense block-diagonal in the description). */
+bool qm_walk_grouped(qm_walk *w, float **m, int out, int in, int taps, int groups);
+/** n floats in the same order in both. */
+bool qm_walk_floats(qm_walk *w, float **v, size_t n);
+/** One float held by value (head_scale). */
+void qm_walk_scalar(qm_walk *w, float *x);
+/** rows of a_cols + b_cols floats in the file, split into a [rows][a_cols]
+    and b [rows][b_cols] (an LSTM's W = [Wx | Wh]). */
+bool qm_walk_split_rows(qm_walk *w, float **a, int a_cols, float **b, int b_cols, int rows);
+/** n floats in reverse order (NAM Linear: file k multiplies x[t-k]). */
+bool qm_walk_reversed(qm_walk *w, float **v, int n);
+
+/** The walks (nam_file.c, nam_wavenet.c, nam_convnet.c); false when out of
+    memory reading, or with w->problem writing. */
+bool qm_nam_walk_wavenet(qm_walk *w, qm_desc *d);
+bool qm_nam_walk_lstm(qm_walk *w, qm_desc *d);
+bool qm_nam_walk_linear(qm_walk *w, qm_desc *d);
+bool qm_nam_walk_convnet(qm_walk *w, qm_desc *d);
 
 /** Parse JSON text; on error a message with the kind of error, line, column
     and byte (mapped through `split` when given), never the file's text. */

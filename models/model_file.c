@@ -5,6 +5,7 @@
   memory, typed JSON access, reading files, dispatch by content.
 */
 #include "arch_registry.h"
+#include "scheme_record.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -114,6 +115,8 @@ void qm_desc_free(qm_desc *d)
   free(d->children);
   for (size_t i = 0; i < d->n_allocs; ++i)
     free(d->allocs[i]);
+  qm_scheme_record_free(d->scheme_record);
+  json_decref(d->source_json);
   free(d->allocs);
   free(d);
 }

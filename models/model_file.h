@@ -256,6 +256,9 @@ typedef struct {
       t - dilation*(1-k): tap 0 is the older. (File order: out, in, tap.) */
   float *conv_w;
   float *conv_b; /**< [C]: the conv bias, or the folded batchnorm shift */
+  /** The file's batchnorm (running_mean, running_var, weight, bias [C]
+      each, eps), as read before it is folded; NULL without batchnorm. */
+  float *batchnorm_file;
 } qm_cn_block;
 
 typedef struct {
@@ -362,6 +365,14 @@ typedef struct qm_desc {
   qm_sequential_desc seq;
   qm_container_desc container;
   qm_convnet_desc convnet;
+
+  /** The scheme a quantized export was made with (its metadata.quantone,
+      models/scheme_record.h), or NULL. */
+  struct qm_scheme_record *scheme_record;
+  /** internal: the file's JSON object (a json_t *, its "weights" emptied
+      once read), which models/nam_export.c writes back with new weights;
+      NULL for keras and for sizes qm_desc_at_slim() cut. Read only. */
+  void *source_json;
 
   /** internal: what qm_desc_at_slim() built, one per step (slim.c) */
   const struct qm_desc **slim_sizes;

@@ -79,6 +79,29 @@ static bool fold_batchnorm(qm_ctx *c, int block, int C, int in, float *w, float 
   return true;
 }
 
+/**
+   The weights in the file's order: per block the conv (out, in, tap: tap 0
+   the older sample, engine column tap*in + in), then its bias or, reading
+   a file with batchnorm, the batchnorm's 4C + 1 floats (folded by the
+   loader afterwards). Written, a ConvNet is always without batchnorm: the
+   folded conv and its bias are what plays (models/nam_export.c says so in
+   the config).
+*/
+bool qm_nam_walk_convnet(qm_walk *w, qm_desc *d)
+{
+  qm_convnet_desc *cn = &d->convnet;
+  const int C = cn->channels;
+  for (int b = 0; b < cn->n_blocks; ++b) {
+    qm_cn_block *B = &cn->blocks[b];
+    if (!qm_walk_grouped(w, &B->conv_w, C, b ? C : 1, QM_CONVNET_KERNEL, 1))
+      return false;
+    if (cn->batchnorm && !w->writing ? !qm_walk_floats(w, &B->batchnorm_file, 4 * (size_t)C + 1)
+                                     : !qm_walk_floats(w, &B->conv_b, (size_t)C))
+      return false;
+  }
+  return qm_walk_floats(w, &cn->head_w, (size_t)C) && qm_walk_floats(w, &cn->head_b, 1);
+}
+
 bool qm_nam_load_convnet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights)
 {
   qm_convnet_desc *cn = &d->convnet;
@@ -143,29 +166,17 @@ bool qm_nam_load_convnet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, jso
   const float *cur = qm_nam_read_weights(c, d, doc, weights, expected);
   if (!cur)
     return false;
-  for (int b = 0; b < cn->n_blocks; ++b) {
+  qm_walk walk = {.d = d, .src = cur};
+  if (!qm_nam_walk_convnet(&walk, d))
+    return qm_fail(c, "out of memory");
+  for (int b = 0; cn->batchnorm && b < cn->n_blocks; ++b) {
     qm_cn_block *B = &cn->blocks[b];
-    const size_t in = b ? (size_t)C : 1, K = QM_CONVNET_KERNEL;
-    B->conv_w = qm_desc_alloc(d, (size_t)C * K * in * sizeof(float));
-    if (!B->conv_w)
-      return qm_fail(c, "out of memory");
-    /* File order out, in, tap -> engine column tap*in + in. */
-    for (size_t o = 0; o < C; ++o)
-      for (size_t i = 0; i < in; ++i)
-        for (size_t k = 0; k < K; ++k)
-          B->conv_w[o * K * in + k * in + i] = *cur++;
-    if (!cn->batchnorm) {
-      if (!(B->conv_b = qm_nam_take(d, &cur, (size_t)C)))
-        return qm_fail(c, "out of memory");
-      continue;
-    }
+    const float *bn = B->batchnorm_file;
     if (!(B->conv_b = qm_desc_alloc(d, (size_t)C * sizeof(float))))
       return qm_fail(c, "out of memory");
-    if (!fold_batchnorm(c, b, (int)C, (int)in, B->conv_w, B->conv_b, &cur))
+    if (!fold_batchnorm(c, b, (int)C, b ? (int)C : 1, B->conv_w, B->conv_b, &bn))
       return false;
   }
-  if (!(cn->head_w = qm_nam_take(d, &cur, (size_t)C)) || !(cn->head_b = qm_nam_take(d, &cur, 1)))
-    return qm_fail(c, "out of memory");
   d->arch = QM_ARCH_CONVNET;
   /* NeuralAmpModelerCore prewarms 1 + the sum of the dilations: the
      receptive field, after which every history holds the zero-input

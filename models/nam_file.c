@@ -11,6 +11,7 @@
   bias if "bias" is true.
 */
 #include "arch_registry.h"
+#include "scheme_record.h"
 #include "qk.h"
 
 #include <math.h>
@@ -101,15 +102,31 @@ const float *qm_nam_read_weights(qm_ctx *c, qm_desc *d, qm_doc *doc, json_t *wei
   return doc->w;
 }
 
-/** Consume n floats from the cursor into fresh description memory. */
-static float *take(qm_desc *d, const float **cur, size_t n)
+/** An LSTM's weights in the file's order: per layer W[4H][I+H] (split
+    into the input part, batched over a block, and the recurrent part, one
+    GEMV per sample), b[4H], h0[H], c0[H]; then the head's weight[H] and
+    bias. */
+bool qm_nam_walk_lstm(qm_walk *w, qm_desc *d)
 {
-  float *p = qm_desc_alloc(d, n * sizeof(float));
-  if (p) {
-    memcpy(p, *cur, n * sizeof(float));
-    *cur += n;
+  qm_sequential_desc *s = &d->seq;
+  for (int l = 0; l + 1 < s->n_layers; ++l) {
+    qm_seq_layer *L = &s->layers[l];
+    const int H = L->out;
+    if (!qm_walk_split_rows(w, &L->wx, L->in, &L->wh, H, 4 * H) ||
+        !qm_walk_floats(w, &L->b, 4 * (size_t)H) || !qm_walk_floats(w, &L->h0, (size_t)H) ||
+        !qm_walk_floats(w, &L->c0, (size_t)H))
+      return false;
   }
-  return p;
+  qm_seq_layer *head = &s->layers[s->n_layers - 1];
+  return qm_walk_floats(w, &head->wx, (size_t)head->in) && qm_walk_floats(w, &head->b, 1);
+}
+
+/** A Linear's: file weight k multiplies x[t-k], the engine's column j
+    x[t-(taps-1)+j]; then the bias, if any. */
+bool qm_nam_walk_linear(qm_walk *w, qm_desc *d)
+{
+  qm_seq_layer *L = &d->seq.layers[0];
+  return qm_walk_reversed(w, &L->wx, L->taps) && (!L->b || qm_walk_floats(w, &L->b, 1));
 }
 
 bool qm_nam_load_lstm(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t *weights)
@@ -140,35 +157,19 @@ bool qm_nam_load_lstm(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json_t
   s->layers = qm_desc_alloc(d, (size_t)s->n_layers * sizeof *s->layers);
   if (!s->layers)
     return qm_fail(c, "out of memory");
-  const float *cur = w;
-  size_t h = (size_t)hidden;
   for (int l = 0; l < num_layers; ++l) {
     qm_seq_layer *L = &s->layers[l];
-    size_t in = l == 0 ? (size_t)input_size : h, row = in + h;
     L->kind = QM_LAYER_LSTM;
-    L->in = (int)in;
+    L->in = l == 0 ? input_size : hidden;
     L->out = hidden;
-    L->wx = qm_desc_alloc(d, 4 * h * in * sizeof(float));
-    L->wh = qm_desc_alloc(d, 4 * h * h * sizeof(float));
-    if (!L->wx || !L->wh)
-      return qm_fail(c, "out of memory");
-    /* W[4H][I+H] splits into the input part (batched over a block) and the
-       recurrent part (one GEMV per sample). */
-    for (size_t r = 0; r < 4 * h; ++r) {
-      memcpy(L->wx + r * in, cur + r * row, in * sizeof(float));
-      memcpy(L->wh + r * h, cur + r * row + in, h * sizeof(float));
-    }
-    cur += 4 * h * row;
-    if (!(L->b = take(d, &cur, 4 * h)) || !(L->h0 = take(d, &cur, h)) ||
-        !(L->c0 = take(d, &cur, h)))
-      return qm_fail(c, "out of memory");
   }
   qm_seq_layer *head = &s->layers[num_layers];
   head->kind = QM_LAYER_DENSE;
   head->in = hidden;
   head->out = 1;
   head->activation = QM_NONLIN_NONE;
-  if (!(head->wx = take(d, &cur, h)) || !(head->b = take(d, &cur, 1)))
+  qm_walk walk = {.d = d, .src = w};
+  if (!qm_nam_walk_lstm(&walk, d))
     return qm_fail(c, "out of memory");
   d->arch = QM_ARCH_SEQUENTIAL;
   /* NeuralAmpModelerCore prewarms an LSTM for half a second of zeros. */
@@ -198,18 +199,13 @@ bool qm_nam_load_linear(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, json
   L->kind = QM_LAYER_FIR;
   L->in = L->out = 1;
   L->taps = rf;
-  L->wx = qm_desc_alloc(d, (size_t)rf * sizeof(float));
-  if (!L->wx)
+  /* The walk reads a bias where the layer has one: mark it (reading
+     replaces the pointer with the bias it allocates). */
+  float marker = 0.0f;
+  L->b = bias ? &marker : NULL;
+  qm_walk walk = {.d = d, .src = w};
+  if (!qm_nam_walk_linear(&walk, d))
     return qm_fail(c, "out of memory");
-  /* File weight k multiplies x[t-k]; engine column j multiplies x[t-(rf-1)+j]. */
-  for (int j = 0; j < rf; ++j)
-    L->wx[j] = w[rf - 1 - j];
-  if (bias) {
-    L->b = qm_desc_alloc(d, sizeof(float));
-    if (!L->b)
-      return qm_fail(c, "out of memory");
-    L->b[0] = w[rf];
-  }
   d->arch = QM_ARCH_SEQUENTIAL;
   d->prewarm_samples = 0;
   return true;
@@ -234,6 +230,8 @@ static void read_metadata(qm_desc *d, json_t *root)
   qm_meta_number(m, "validation_esr", &md->has_validation_esr, &md->validation_esr);
   qm_meta_number(json_object_get(m, "training"), "validation_esr", &md->has_validation_esr,
                  &md->validation_esr);
+  /* an export's scheme (scheme_record.h): used whole or not at all */
+  d->scheme_record = qm_scheme_record_read(json_object_get(m, "quantone"));
 }
 
 qm_desc *qm_nam_from_object(qm_ctx *c, json_t *obj, const char *where)
@@ -307,13 +305,17 @@ qm_desc *qm_nam_from_doc(qm_ctx *c, qm_doc *doc)
   }
   if (ok)
     read_metadata(d, root);
+  /* Kept for the exporter (nam_export.c): the parsed object itself, its
+     weights (read by now) dropped in place, so keeping it costs no copy and
+     the load's peak does not grow; a nested model's object is its parent's
+     too, so a container keeps its submodels' config once. */
+  if (ok && json_object_set_new(root, "weights", json_array()) != 0)
+    ok = qm_fail(c, "out of memory");
+  if (ok)
+    d->source_json = json_incref(root);
   if (!ok) {
     qm_desc_free(d);
     return NULL;
   }
   return d;
 }
-
-/* ---- For the architecture loaders in their own files (loader_internal.h) -- */
-
-float *qm_nam_take(qm_desc *d, const float **cur, size_t n) { return take(d, cur, n); }

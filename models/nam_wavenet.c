@@ -699,52 +699,19 @@ static uint64_t prewarm_of(const qm_wavenet_desc *wn)
 
 /* ---- weights ---------------------------------------------------------------- */
 
-/**
-   A grouped matrix from the file into dense [out][taps*in] (column
-   k*in + j for tap k), block-diagonal: per group g, output i, input j,
-   tap k (NAM's Conv1D / Conv1x1 order; depthwise is the same with one
-   input and one output per group). NULL when out of memory.
-*/
-static float *take_grouped(qm_desc *d, const float **cur, int out, int in, int taps, int groups)
-{
-  float *m = qm_desc_alloc(d, (size_t)out * (size_t)in * (size_t)taps * sizeof(float));
-  if (!m)
-    return NULL;
-  const int opg = out / groups, ipg = in / groups;
-  const size_t row = (size_t)taps * (size_t)in;
-  for (int g = 0; g < groups; ++g)
-    for (int i = 0; i < opg; ++i)
-      for (int j = 0; j < ipg; ++j)
-        for (int k = 0; k < taps; ++k)
-          m[(size_t)(g * opg + i) * row + (size_t)k * (size_t)in + (size_t)(g * ipg + j)] =
-              *(*cur)++;
-  return m;
-}
-
-static float *take(qm_desc *d, const float **cur, size_t n)
-{
-  float *p = qm_desc_alloc(d, n * sizeof(float));
-  if (p) {
-    memcpy(p, *cur, n * sizeof(float));
-    *cur += n;
-  }
-  return p;
-}
-
-static bool take_layer(qm_desc *d, const float **cur, const qm_wn_array *A, qm_wn_layer *L)
+static bool walk_layer(qm_walk *w, const qm_wn_array *A, qm_wn_layer *L)
 {
   const int C = A->channels, B = A->bottleneck, Q = A->condition_size;
   const int Z = L->gating != QM_GATING_NONE ? 2 * B : B;
-  if (!(L->conv_w = take_grouped(d, cur, Z, C, L->kernel_size, A->groups_input)) ||
-      !(L->conv_b = take(d, cur, (size_t)Z)) ||
-      !(L->mixin_w = take_grouped(d, cur, Z, Q, 1, A->groups_input_mixin)))
+  if (!qm_walk_grouped(w, &L->conv_w, Z, C, L->kernel_size, A->groups_input) ||
+      !qm_walk_floats(w, &L->conv_b, (size_t)Z) ||
+      !qm_walk_grouped(w, &L->mixin_w, Z, Q, 1, A->groups_input_mixin))
     return false;
-  if (A->layer1x1 && (!(L->w1x1 = take_grouped(d, cur, C, B, 1, A->layer1x1_groups)) ||
-                      !(L->b1x1 = take(d, cur, (size_t)C))))
+  if (A->layer1x1 && (!qm_walk_grouped(w, &L->w1x1, C, B, 1, A->layer1x1_groups) ||
+                      !qm_walk_floats(w, &L->b1x1, (size_t)C)))
     return false;
-  if (A->head1x1 &&
-      (!(L->head1x1_w = take_grouped(d, cur, A->head1x1_out, B, 1, A->head1x1_groups)) ||
-       !(L->head1x1_b = take(d, cur, (size_t)A->head1x1_out))))
+  if (A->head1x1 && (!qm_walk_grouped(w, &L->head1x1_w, A->head1x1_out, B, 1, A->head1x1_groups) ||
+                     !qm_walk_floats(w, &L->head1x1_b, (size_t)A->head1x1_out)))
     return false;
   for (int p = 0; p < QM_FILM_COUNT; ++p) {
     qm_wn_film *F = &L->film[p];
@@ -752,36 +719,37 @@ static bool take_layer(qm_desc *d, const float **cur, const qm_wn_array *A, qm_w
     if (!A->film[p].active)
       continue;
     const int rows = (int)film_rows(A, L, p);
-    if (!(F->w = take_grouped(d, cur, rows, Q, 1, A->film[p].groups)) ||
-        !(F->b = take(d, cur, (size_t)rows)))
+    if (!qm_walk_grouped(w, &F->w, rows, Q, 1, A->film[p].groups) ||
+        !qm_walk_floats(w, &F->b, (size_t)rows))
       return false;
   }
   return true;
 }
 
-static bool take_weights(qm_desc *d, const float *w)
+/** The weights of a WaveNet in the file's order (the top of this file).
+    A condition_dsp's are in its own object, walked on their own. */
+bool qm_nam_walk_wavenet(qm_walk *w, qm_desc *d)
 {
   qm_wavenet_desc *wn = &d->wavenet;
-  const float *cur = w;
   for (int a = 0; a < wn->n_arrays; ++a) {
     qm_wn_array *A = &wn->arrays[a];
-    if (!(A->rechannel_w = take_grouped(d, &cur, A->channels, A->input_size, 1, 1)))
+    if (!qm_walk_grouped(w, &A->rechannel_w, A->channels, A->input_size, 1, 1))
       return false;
     for (int l = 0; l < A->n_layers; ++l)
-      if (!take_layer(d, &cur, A, &A->layers[l]))
+      if (!walk_layer(w, A, &A->layers[l]))
         return false;
-    if (!(A->head_w = take_grouped(d, &cur, A->head_size, head_input_size(A), A->head_kernel, 1)))
+    if (!qm_walk_grouped(w, &A->head_w, A->head_size, head_input_size(A), A->head_kernel, 1))
       return false;
-    if (A->head_bias && !(A->head_b = take(d, &cur, (size_t)A->head_size)))
+    if (A->head_bias && !qm_walk_floats(w, &A->head_b, (size_t)A->head_size))
       return false;
   }
   for (int i = 0; i < wn->head.n_convs; ++i) {
     qm_wn_head_conv *K = &wn->head.convs[i];
-    if (!(K->w = take_grouped(d, &cur, K->out, K->in, K->kernel_size, 1)) ||
-        !(K->b = take(d, &cur, (size_t)K->out)))
+    if (!qm_walk_grouped(w, &K->w, K->out, K->in, K->kernel_size, 1) ||
+        !qm_walk_floats(w, &K->b, (size_t)K->out))
       return false;
   }
-  wn->head_scale = *cur;
+  qm_walk_scalar(w, &wn->head_scale);
   return true;
 }
 
@@ -847,7 +815,8 @@ bool qm_nam_load_wavenet(qm_ctx *c, qm_desc *d, json_t *config, qm_doc *doc, jso
   const float *w = qm_nam_read_weights(c, d, doc, weights, expected);
   if (!w)
     return false;
-  if (!take_weights(d, w))
+  qm_walk walk = {.d = d, .src = w};
+  if (!qm_nam_walk_wavenet(&walk, d))
     return qm_fail(c, "out of memory");
   if (wn->condition_dsp)
     d->n_weights += wn->condition_dsp->n_weights;

@@ -834,6 +834,64 @@ bool qz_quantize(const float *w, int rows, int cols, const qz_scheme *scheme, qz
   return true;
 }
 
+bool qz_quantize_fixed(const float *w, int rows, int cols, const qz_scheme *scheme,
+                       qz_mapping levels, const float *scales, const int32_t *zero_points,
+                       const int8_t *codebook, qz_tensor *out, char *err, size_t errlen)
+{
+  memset(out, 0, sizeof *out);
+  const char *msg = qz_scheme_check(scheme);
+  if (msg) {
+    set_err(err, errlen, "invalid quantization scheme: %s", msg);
+    return false;
+  }
+  const bool linear = levels == QZ_LINEAR;
+  if (rows <= 0 || cols <= 0 || rows > QZ_MAX_DIM || cols > QZ_MAX_DIM || !scales ||
+      linear == (codebook != NULL) || (zero_points != NULL) != (linear && scheme->asymmetric)) {
+    set_err(err, errlen, "recorded levels do not fit a %dx%d %s matrix", rows, cols,
+            qz_mapping_name(levels));
+    return false;
+  }
+  layout L = make_layout(rows, cols, scheme);
+  const size_t n = (size_t)rows * (size_t)cols, slots = (size_t)rows * (size_t)L.ng;
+  qz_tensor *t = out;
+  t->scheme = *scheme;
+  t->levels = levels;
+  t->ngroups = L.ng;
+  t->codes = malloc(n);
+  t->scales = malloc(slots * sizeof *t->scales);
+  if (zero_points)
+    t->zero_points = malloc(slots * sizeof *t->zero_points);
+  if (codebook)
+    t->codebook = malloc(16);
+  if (!t->codes || !t->scales || (zero_points && !t->zero_points) || (codebook && !t->codebook)) {
+    qz_tensor_free(t);
+    set_err(err, errlen, "out of memory quantizing a %dx%d matrix", rows, cols);
+    return false;
+  }
+  memcpy(t->scales, scales, slots * sizeof *t->scales);
+  if (zero_points)
+    memcpy(t->zero_points, zero_points, slots * sizeof *t->zero_points);
+  if (codebook)
+    memcpy(t->codebook, codebook, 16);
+  const int bits = scheme->bits;
+  t->w.format = linear ? (bits == 8   ? QK_S8
+                          : bits == 4 ? QK_S4
+                                      : QK_S2)
+                       : (bits == 2 ? QK_CB2 : QK_CB4);
+  t->w.rows = rows;
+  t->w.cols = cols;
+  t->w.group = scheme->granularity == QZ_PER_GROUP ? scheme->group : 0;
+  t->w.codes = t->codes;
+  t->w.scales = t->scales;
+  t->w.zero_points = t->zero_points;
+  t->w.codebook = t->codebook;
+  const int half = 1 << (bits - 1);
+  t->nlevels = linear ? (scheme->asymmetric ? 2 * half : 2 * half - 1)
+                      : distinct_levels(t->codebook, active_entries(t));
+  t->saturated = qz_requantize(t, w);
+  return true;
+}
+
 void qz_dequantize(const qz_tensor *t, float *w_hat)
 {
   const int rows = t->w.rows, cols = t->w.cols, ng = t->ngroups;

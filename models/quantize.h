@@ -101,6 +101,19 @@ typedef struct {
 bool qz_quantize(const float *w, int rows, int cols, const qz_scheme *scheme, qz_tensor *out,
                  char *err, size_t errlen);
 
+/**
+   Encode w on levels given rather than fitted (a recorded scheme,
+   models/scheme_record.h): `levels` (the mapping the codes index: linear,
+   or a codebook's) with scales [rows * ngroups], zero_points (linear
+   asymmetric only, as qz_tensor stores them) and codebook (16 entries,
+   codebook levels only). Codes are then the nearest level, as
+   qz_requantize gives them; weights that are those levels already keep
+   their codes exactly. Same failures as qz_quantize.
+*/
+bool qz_quantize_fixed(const float *w, int rows, int cols, const qz_scheme *scheme,
+                       qz_mapping levels, const float *scales, const int32_t *zero_points,
+                       const int8_t *codebook, qz_tensor *out, char *err, size_t errlen);
+
 /** w_hat = the float weights the kernels use, rows * cols row-major. */
 void qz_dequantize(const qz_tensor *t, float *w_hat);
 

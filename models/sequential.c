@@ -20,6 +20,7 @@
 */
 #include "activation.h"
 #include "arch_registry.h"
+#include "quantize.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -44,6 +45,11 @@ typedef struct {
   qk_rnn *fused_f32;     /* the fused step on wh's float weights, or NULL */
   qk_rnn *fused_s8;      /* on wh's int8 codes (qm_seq_prepare), or NULL */
   unsigned fused_s8_gen; /* wh.W_gen fused_s8 was packed from */
+  /* weight-only quantized wh: the fused float step on its dequantized
+     weights, or NULL; so it plays exactly what an exported file of those
+     weights plays in float (models/nam_export.h) */
+  qk_rnn *fused_wo;
+  unsigned fused_wo_gen; /* wh.W_gen fused_wo was packed from */
 } seq_layer;
 
 struct qm_seq {
@@ -185,6 +191,7 @@ void qm_seq_free(qm_model *m)
     if (S->has_wh)
       qm_linear_release(&S->wh);
     qk_rnn_free(S->fused_f32);
+    qk_rnn_free(S->fused_wo);
     qk_rnn_free(S->fused_s8);
     free(S->h0);
     free(S->c0);
@@ -237,8 +244,10 @@ static const qk_rnn *fused_form(const qm_model *m, const seq_layer *S)
   const qm_linear *wh = &S->wh;
   if (!m->fast || wh->observe)
     return NULL;
+  if (wh->act_mode == QM_LINEAR_ACT_F32 && qk_packed_format(wh->W) == QK_F32)
+    return S->fused_f32;
   if (wh->act_mode == QM_LINEAR_ACT_F32)
-    return qk_packed_format(wh->W) == QK_F32 ? S->fused_f32 : NULL;
+    return S->fused_wo && wh->W_gen == S->fused_wo_gen ? S->fused_wo : NULL;
   if (wh->act_mode == QM_LINEAR_ACT_S8_DYNAMIC && S->fused_s8 && wh->W_gen == S->fused_s8_gen)
     return S->fused_s8;
   return NULL;
@@ -454,7 +463,8 @@ void qm_seq_memory(const qm_model *m, qm_memory *mem)
       qm_linear_memory(&S->wx, mem);
     if (S->has_wh)
       qm_linear_memory(&S->wh, mem);
-    mem->weights_derived += qk_rnn_alloc_bytes(S->fused_f32) + qk_rnn_alloc_bytes(S->fused_s8);
+    mem->weights_derived += qk_rnn_alloc_bytes(S->fused_f32) + qk_rnn_alloc_bytes(S->fused_s8) +
+                            qk_rnn_alloc_bytes(S->fused_wo);
   }
 }
 
@@ -465,6 +475,29 @@ static int linear_index(qm_model *m, const qm_linear *L)
     if (qm_model_linear(m, i) == L)
       return i;
   return -1;
+}
+
+/** The fused float step on the weight-only quantized wh's dequantized
+    weights (optional: out of memory, the layer runs unfused). */
+static void pack_weight_only(const qm_model *m, seq_layer *S, const qk_weights *q)
+{
+  float *wh = malloc((size_t)q->rows * (size_t)q->cols * sizeof *wh);
+  if (!wh)
+    return;
+  const qz_tensor view = {.w = *q,
+                          .codes = (int8_t *)q->codes,
+                          .scales = (float *)q->scales,
+                          .zero_points = (int32_t *)q->zero_points,
+                          .codebook = (int8_t *)q->codebook,
+                          .ngroups = qk_group_count(q->cols, q->group)};
+  qz_dequantize(&view, wh);
+  const qk_rnn_weights fw = {.kind = S->kind == QM_LAYER_LSTM ? QK_RNN_LSTM : QK_RNN_GRU,
+                             .units = S->out,
+                             .wh = wh,
+                             .bh = S->wh.bias};
+  S->fused_wo = qk_rnn_pack(&fw, m->isa, NULL);
+  S->fused_wo_gen = S->wh.W_gen;
+  free(wh);
 }
 
 /**
@@ -481,8 +514,11 @@ static bool qm_seq_prepare(qm_model *m, const qk_weights *const *w)
     if (!S->has_wh)
       continue;
     qk_rnn_free(S->fused_s8);
-    S->fused_s8 = NULL;
+    qk_rnn_free(S->fused_wo);
+    S->fused_s8 = S->fused_wo = NULL;
     const int li = linear_index(m, &S->wh);
+    if (w && li >= 0 && w[li] && S->wh.act_mode == QM_LINEAR_ACT_F32 && m->fast)
+      pack_weight_only(m, S, w[li]);
     if (!w || li < 0 || !w[li] || S->wh.act_mode != QM_LINEAR_ACT_S8_DYNAMIC)
       continue;
     const qk_rnn_weights qw = {.kind = S->kind == QM_LAYER_LSTM ? QK_RNN_LSTM : QK_RNN_GRU,

@@ -30,6 +30,7 @@
 #include "variant.h"
 
 #include "arch_registry.h"
+#include "scheme_record.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -342,7 +343,9 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
   input_watch *watch = calloc((size_t)n, sizeof *watch);
   float *scales = calloc((size_t)n, sizeof *scales);
   float **delta = calloc((size_t)n, sizeof *delta);
-  if (!vd || !P || !watch || !scales || !delta || !(vd->bits = calloc((size_t)n, sizeof(int))) ||
+  bool *recorded = calloc((size_t)n, sizeof *recorded);
+  if (!vd || !P || !watch || !scales || !delta || !recorded ||
+      !(vd->bits = calloc((size_t)n, sizeof(int))) ||
       !(vd->t = calloc((size_t)n, sizeof(qz_tensor))) ||
       !(vd->sqnr_nearest_db = malloc((size_t)n * sizeof(double))) ||
       !(vd->sqnr_db = malloc((size_t)n * sizeof(double)))) {
@@ -366,7 +369,13 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
       continue;
     qz_scheme q = scheme_for(spec, b);
     char qerr[160] = "";
-    if (!qz_quantize(L->w, L->out, L->in, &q, &vd->t[i], qerr, sizeof qerr)) {
+    /* A file exported quantized (models/scheme_record.h) says which levels
+       its weights sit on: encoded there, they keep their codes exactly. */
+    const qm_linear_record *R = qm_scheme_record_match(m->scheme_record, L, &q);
+    recorded[i] = R != NULL;
+    if (R ? !qz_quantize_fixed(L->w, L->out, L->in, &q, R->levels, R->scales, R->zero_points,
+                               R->has_codebook ? R->codebook : NULL, &vd->t[i], qerr, sizeof qerr)
+          : !qz_quantize(L->w, L->out, L->in, &q, &vd->t[i], qerr, sizeof qerr)) {
       snprintf(err, errlen, "%s: %s", L->name, qerr);
       goto fail;
     }
@@ -375,7 +384,8 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
       snprintf(err, errlen, "cannot create a %s observer", qz_observer_name(spec->observer));
       goto fail;
     }
-    if (ptq && int8_input(L) && !(watch[i].gram = qz_gram_create(L->in))) {
+    /* recorded weights carry their rounding and bias correction already */
+    if (ptq && int8_input(L) && !recorded[i] && !(watch[i].gram = qz_gram_create(L->in))) {
       snprintf(err, errlen, "%s: out of memory for its input statistics", L->name);
       goto fail;
     }
@@ -466,6 +476,7 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
   free(P);
   free_watch(watch, delta, n);
   free(scales);
+  free(recorded);
   qm_model_take_clipped(m);
   /** Prewarm once here, off the audio thread, and keep the state: a reset
       in run() then costs a copy, not a prewarm. */
@@ -484,6 +495,7 @@ fail:
   free(P);
   free_watch(watch, delta, n);
   free(scales);
+  free(recorded);
   variant_data_free(vd);
   return false;
 }
@@ -647,6 +659,11 @@ static const qz_tensor *tensor_of(const qm_model *m, int i)
   if (!vd || i < 0 || i >= vd->n || !vd->t[i].codes)
     return NULL;
   return &vd->t[i];
+}
+
+const qz_tensor *qm_model_linear_tensor(const qm_model *m, int linear)
+{
+  return m ? tensor_of(m, linear) : NULL;
 }
 
 int qm_model_linear_used_weights(const qm_model *m, int linear, float *w, int max)

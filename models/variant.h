@@ -90,6 +90,11 @@ size_t qm_model_take_clipped(qm_model *m);
    the GUI's histogram. Writes up to max values; returns the count.
    Not real-time (may be called from the worker).
 */
+/** The quantized tensor of linear `linear` (its codes, scales, zero points
+    or codebook), or NULL for a float linear or a float model. Valid until
+    the model is quantized again or freed. */
+const qz_tensor *qm_model_linear_tensor(const qm_model *m, int linear);
+
 int qm_model_linear_used_weights(const qm_model *m, int linear, float *w, int max);
 int qm_model_linear_levels(const qm_model *m, int linear, int row, float *levels, int max);
 

@@ -51,6 +51,10 @@ static void on_object(qt_plugin *self, const LV2_Atom_Object *obj)
       }
       const char *path = (const char *)LV2_ATOM_BODY_CONST(value);
       qt_request_load(self, path, (uint32_t)strnlen(path, value->size));
+    } else if (key == u->qt_exportModel &&
+               (value->type == u->atom_Path || value->type == u->atom_String)) {
+      const char *path = (const char *)LV2_ATOM_BODY_CONST(value);
+      qt_request_export(self, path, (uint32_t)strnlen(path, value->size));
     } else if (key == u->qt_modelStep && value->type == u->atom_Int) {
       qt_request_model_step(self, ((const LV2_Atom_Int *)value)->body);
     } else if (key == u->qt_modelAB &&
@@ -230,6 +234,22 @@ static bool send_error(qt_plugin *self)
   return true;
 }
 
+/** qt:exported {qt:path}: the file "Save quantized model" wrote. */
+static bool send_exported(qt_plugin *self)
+{
+  const qt_uris *u = &self->uris;
+  if (!room(self, strlen(self->exported_path) + 96))
+    return false;
+  LV2_Atom_Forge *f = &self->forge;
+  LV2_Atom_Forge_Frame fr;
+  lv2_atom_forge_frame_time(f, 0);
+  lv2_atom_forge_object(f, &fr, 0, u->qt_exported);
+  lv2_atom_forge_key(f, u->qt_path);
+  lv2_atom_forge_path(f, self->exported_path, (uint32_t)strlen(self->exported_path));
+  lv2_atom_forge_pop(f, &fr);
+  return true;
+}
+
 static bool send_sqnr(qt_plugin *self)
 {
   const qt_uris *u = &self->uris;
@@ -324,6 +344,8 @@ void qt_send_messages(qt_plugin *self)
   /* Most important first: a full buffer delays the rest to the next run. */
   if (self->send_error && send_error(self))
     self->send_error = false;
+  if (self->send_exported && send_exported(self))
+    self->send_exported = false;
   if (!self->model)
     return;
   if (self->send_path && send_path(self))

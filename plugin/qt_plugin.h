@@ -236,7 +236,13 @@ void qt_resampler_read(qt_resampler *rs, float *out, int n);
 
 /* ---- Worker jobs and responses (worker.c) -------------------------------- */
 
-typedef enum { QT_JOB_LOAD = 1, QT_JOB_VARIANT, QT_JOB_HIST, QT_JOB_FREE } qt_job_type;
+typedef enum {
+  QT_JOB_LOAD = 1,
+  QT_JOB_VARIANT,
+  QT_JOB_HIST,
+  QT_JOB_FREE,
+  QT_JOB_EXPORT /**< write the model as `set` plays it to export_req's path (export.c) */
+} qt_job_type;
 typedef enum { QT_FREE_MODEL = 1, QT_FREE_VARIANT, QT_FREE_HIST, QT_FREE_BUFFER } qt_free_kind;
 
 typedef struct {
@@ -260,7 +266,8 @@ typedef enum {
   QT_RESP_SQNR, /**< per-layer SQNR of a variant delivered earlier */
   QT_RESP_HIST,
   QT_RESP_ERROR,
-  QT_RESP_SUPERSEDED /**< a LOAD dropped unparsed: a newer request exists */
+  QT_RESP_SUPERSEDED, /**< a LOAD dropped unparsed: a newer request exists */
+  QT_RESP_EXPORTED    /**< an EXPORT's outcome: msg is the path written, or why not (failed) */
 } qt_resp_type;
 
 typedef struct {
@@ -273,6 +280,7 @@ typedef struct {
   float *sqnr; /**< SQNR: [n_sqnr] dB (owned; freed if unclaimed) */
   int n_sqnr;
   unsigned serial; /**< SQNR: qt_variant.serial it belongs to */
+  bool failed;     /**< EXPORTED: msg is the reason */
   char msg[QT_MSG_MAX];
 } qt_resp;
 
@@ -397,6 +405,13 @@ typedef struct qt_plugin {
   /** Host frames of audio left before the last qt:uiAlive expires; the
       streamed messages go out only while it is above 0. */
   uint32_t ui_alive_left;
+
+  /* Save quantized model (export.c): the path asked for (the worker reads
+     it from here, so a job stays small), and the answer to send. */
+  qt_seqstr export_req;
+  unsigned export_gen;
+  bool send_exported;
+  char exported_path[QT_MSG_MAX];
 } qt_plugin;
 
 /* worker.c */
@@ -466,6 +481,18 @@ void qt_slot_step(qt_plugin *self, qt_slot *M, const float *x, int n, float *y, 
 void qt_slot_host_step(qt_plugin *self, qt_slot *M, const float *x, int k, float *y, bool current);
 void qt_slot_reset_all(qt_slot *M);
 void qt_set_error(qt_plugin *self, const char *msg);
+
+/* export.c: Save quantized model */
+/** From run(): keep the path and schedule the export of the playing model
+    as the controls ask for it. No allocation. */
+void qt_request_export(qt_plugin *self, const char *path, uint32_t len);
+/** In the worker: write the file, answer QT_RESP_EXPORTED. */
+LV2_Worker_Status qt_export_job(qt_plugin *self, const qt_job *job,
+                                LV2_Worker_Respond_Function respond, LV2_Worker_Respond_Handle rh);
+/** From run(): the answer arrived. */
+void qt_take_exported(qt_plugin *self, const qt_resp *r);
+/** worker.c: the built-in calibration clip at the model's rate (malloc'ed). */
+float *qt_synth_calib(double rate, int *n_out);
 void qt_publish_path(qt_plugin *self, const char *path);
 void qt_read_path(qt_plugin *self, char *out, size_t len);
 

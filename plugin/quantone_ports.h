@@ -141,6 +141,12 @@
 #define QUANTONE__difference QUANTONE_NS "difference"
 #define QUANTONE__layerNames QUANTONE_NS "layerNames"
 #define QUANTONE__values QUANTONE_NS "values"
+/* Save quantized model (plugin/export.c): patch:Set qt:exportModel to an
+   atom:Path asks the worker to write the model as the controls play it
+   (models/nam_export.h); the answer is a qt:exported object with
+   qt:path (the file written), or qt:error on failure. */
+#define QUANTONE__exportModel QUANTONE_NS "exportModel"
+#define QUANTONE__exported QUANTONE_NS "exported"
 #define QUANTONE__layerName QUANTONE_NS "layerName"
 #define QUANTONE__min QUANTONE_NS "min"
 #define QUANTONE__max QUANTONE_NS "max"

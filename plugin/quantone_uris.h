@@ -89,7 +89,9 @@
   X(qt_max, QUANTONE__max)                                                                         \
   X(qt_counts, QUANTONE__counts)                                                                   \
   X(qt_levels, QUANTONE__levels)                                                                   \
-  X(qt_layerBits, QUANTONE__layerBits)
+  X(qt_layerBits, QUANTONE__layerBits)                                                             \
+  X(qt_exportModel, QUANTONE__exportModel)                                                         \
+  X(qt_exported, QUANTONE__exported)
 
 #define QUANTONE_URI_FIELD_(field, uri) LV2_URID field;
 typedef struct {

@@ -402,6 +402,7 @@ void qt_take_inbox(qt_plugin *self)
       take_variant(self, r->var);
       break;
     case QT_RESP_SQNR: attach_sqnr(self, r); break;
+    case QT_RESP_EXPORTED: qt_take_exported(self, r); break;
     case QT_RESP_HIST:
       if (self->model && r->hist->model_id == self->model->id) {
         qt_garbage(self, QT_FREE_HIST, self->hist);

@@ -27,7 +27,7 @@
     series with a little inharmonicity), peak about 0.5. Used to calibrate
     static activation scales and to measure per-layer SQNR; nothing is
     downloaded or read from disk. */
-static float *synth_calib(double rate, int *n_out)
+float *qt_synth_calib(double rate, int *n_out)
 {
   int n = (int)(rate * QT_CALIB_S);
   float *x = calloc((size_t)n, sizeof(float));
@@ -109,7 +109,7 @@ static float *qt_variant_sqnr(const qt_slot *mo, const qm_setting *set, int slim
   memset(&an, 0, sizeof an);
   float *sqnr = NULL;
   int n_calib = 0;
-  float *calib = synth_calib(mo->rate, &n_calib);
+  float *calib = qt_synth_calib(mo->rate, &n_calib);
   if (calib && qm_analyze(d, set, calib, n_calib, QM_DEFAULT_CHUNK, &an, e, sizeof e)) {
     if (an.n_layers > 0 && (sqnr = malloc(sizeof(float) * an.n_layers))) {
       *n_out = an.n_layers;
@@ -152,7 +152,8 @@ static qt_variant *slimmed_build(const qt_slot *mo, qt_variant *v, bool analyze,
       v->m = qm_model_create(d, &o, e, sizeof e);
     } else {
       int n_calib = 0;
-      float *calib = qm_setting_needs_calibration(&v->set) ? synth_calib(mo->rate, &n_calib) : NULL;
+      float *calib =
+          qm_setting_needs_calibration(&v->set) ? qt_synth_calib(mo->rate, &n_calib) : NULL;
       v->m = qm_variant_create(d, &v->set, &o, calib, n_calib, e, sizeof e);
       free(calib);
     }
@@ -208,7 +209,7 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_
   /** The clip is made when a variant needs it, not kept with the model:
       1 s of floats per loaded model was 10% of an instance's memory. */
   int n_calib = 0;
-  float *calib = qm_setting_needs_calibration(set) ? synth_calib(mo->rate, &n_calib) : NULL;
+  float *calib = qm_setting_needs_calibration(set) ? qt_synth_calib(mo->rate, &n_calib) : NULL;
   v->m = qm_variant_create(mo->desc, set, &o, calib, n_calib, e, sizeof e);
   free(calib);
   if (!v->m) {
@@ -507,6 +508,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
     r.hist = hs;
     return respond(rh, sizeof r, &r);
   }
+  case QT_JOB_EXPORT: return qt_export_job(self, job, respond, rh);
   case QT_JOB_FREE:
     if (job->free_kind == QT_FREE_MODEL)
       qt_slot_destroy(job->ptr);

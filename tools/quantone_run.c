@@ -12,6 +12,8 @@
 */
 #include "loudness.h"
 #include "sensitivity.h"
+#include "nam_export.h"
+#include "scheme_record.h"
 #include "slim.h"
 #include "tr_synth.h"
 #include "variant.h"
@@ -35,7 +37,9 @@ static void usage(FILE *f)
              "  --model FILE          model file (.nam, .json, .aidax)\n"
              "  --in FILE             input WAV, mono, at the model's sample rate\n"
              "  --out FILE            output WAV (float); optional with --json\n"
-             "  --precision P         fp32 (default), 8, 4 or 2 weight bits\n"
+             "  --precision P         fp32 (default), 8, 4 or 2 weight bits; a file\n"
+             "                        --export wrote plays at its recorded setting\n"
+             "                        unless a scheme option is given\n"
              "  --mapping M           linear (default), pow2 or kmeans levels\n"
              "  --asymmetric          zero point / asymmetric levels (default symmetric)\n"
              "  --granularity G       tensor, channel (default) or group scales\n"
@@ -80,6 +84,12 @@ static void usage(FILE *f)
              "                        --input-dbu); the float model's gain for every\n"
              "                        setting, so ESR is unchanged\n"
              "  --block N             frames per process call, 1..65536 (default 64)\n"
+             "  --export FILE         write the model as this setting plays it (weight-\n"
+             "                        only) as a .nam file of the same architecture,\n"
+             "                        weights dequantized, the scheme in\n"
+             "                        metadata.quantone (models/nam_export.h)\n"
+             "  --export-codes FILE   write the integer codes, scales, zero points or\n"
+             "                        codebooks and biases per layer as JSON (README.md)\n"
              "  --json FILE           write a report: esr_db against the full-size float\n"
              "                        model on this input, weight_bytes,\n"
              "                        weight_bytes_fp32 (full size), ns_per_sample, rtf,\n"
@@ -349,6 +359,8 @@ static void print_mixed(const qm_model *m, const mixed_plan *p, bool per_layer)
 int main(int argc, char **argv)
 {
   const char *model = NULL, *in = NULL, *out = NULL, *json = NULL;
+  const char *export_nam = NULL, *export_codes = NULL;
+  bool scheme_given = false;
   const char *precision = "fp32";
   qm_setting spec;
   qm_setting_default(&spec);
@@ -369,7 +381,7 @@ int main(int argc, char **argv)
       return 0;
     }
     if (!strcmp(a, "--asymmetric")) {
-      spec.asymmetric = true;
+      spec.asymmetric = scheme_given = true;
       continue;
     }
     if (!strcmp(a, "--layers")) {
@@ -385,7 +397,8 @@ int main(int argc, char **argv)
         "--precision",     "--mapping",     "--granularity",   "--group",
         "--activations",   "--observer",    "--block",         "--slim",
         "--input-dbu",     "--output-mode", "--rounding",      "--calib",
-        "--calib-seconds", "--bit-budget",  "--bits-per-layer"};
+        "--calib-seconds", "--bit-budget",  "--bits-per-layer", "--export",
+        "--export-codes"};
     bool known = false;
     for (size_t j = 0; j < sizeof with_value / sizeof with_value[0]; ++j)
       known = known || !strcmp(a, with_value[j]);
@@ -402,20 +415,29 @@ int main(int argc, char **argv)
       out = v;
     } else if (!strcmp(a, "--json")) {
       json = v;
+    } else if (!strcmp(a, "--export")) {
+      export_nam = v;
+    } else if (!strcmp(a, "--export-codes")) {
+      export_codes = v;
     } else if (!strcmp(a, "--precision")) {
+      scheme_given = true;
       precision = v;
       if (!qm_bits_from_name(v, &spec.bits))
         return bad_option("--precision must be fp32, 8, 4 or 2, not '%s'", v);
     } else if (!strcmp(a, "--mapping")) {
+      scheme_given = true;
       if (!qz_mapping_from_name(v, &spec.mapping))
         return bad_option("--mapping must be linear, pow2 or kmeans, not '%s'", v);
     } else if (!strcmp(a, "--granularity")) {
+      scheme_given = true;
       if (!qz_granularity_from_name(v, &spec.granularity))
         return bad_option("--granularity must be tensor, channel or group, not '%s'", v);
     } else if (!strcmp(a, "--group")) {
+      scheme_given = true;
       if (!parse_int(v, 16, 65536, &spec.group) || spec.group % 16)
         return bad_option("--group must be a positive multiple of 16, not '%s'", v);
     } else if (!strcmp(a, "--activations")) {
+      scheme_given = true;
       if (!qm_actq_from_name(v, &spec.activations))
         return bad_option("--activations must be float, dynamic or static, not '%s'", v);
     } else if (!strcmp(a, "--observer")) {
@@ -459,8 +481,8 @@ int main(int argc, char **argv)
   }
   if (!model || !in)
     return bad_option("%s", "--model and --in are required");
-  if (!out && !json)
-    return bad_option("%s", "give --out and/or --json");
+  if (!out && !json && !export_nam && !export_codes)
+    return bad_option("%s", "give --out, --json, --export and/or --export-codes");
   if (bits_list && !isnan(bit_budget))
     return bad_option("%s", "give --bit-budget or --bits-per-layer, not both");
 
@@ -473,6 +495,22 @@ int main(int argc, char **argv)
   }
   if (d->warning)
     fprintf(stderr, "quantone-run: warning: %s: %s\n", model, d->warning);
+  /** A file exported quantized (models/nam_export.h) plays at the setting
+      it records unless the options choose one: then its codes are exact. */
+  const qm_scheme_record *record = qm_desc_full_size(d)->scheme_record;
+  if (record && !scheme_given) {
+    qm_setting recorded = spec;
+    if (qm_setting_parse(record->setting, &recorded, err, sizeof err)) {
+      recorded.slim = spec.slim;
+      spec = recorded;
+      precision = spec.bits == QM_BITS_FP32 ? "fp32"
+                  : spec.bits == 8          ? "8"
+                  : spec.bits == 4          ? "4"
+                                            : "2";
+      fprintf(stderr, "quantone-run: %s was exported at %s (metadata.quantone): playing that\n",
+              model, record->setting);
+    }
+  }
 
   /* Input. */
   SF_INFO info;
@@ -598,6 +636,12 @@ int main(int argc, char **argv)
   double prepare_ms = (now_s() - t0) * 1e3;
   if (!m) {
     fprintf(stderr, "quantone-run: %s\n", err);
+    return 1;
+  }
+  if ((export_nam && !qm_export_nam(d, &spec, &o, calib, n_calib, export_nam, err, sizeof err)) ||
+      (export_codes &&
+       !qm_export_codes(d, &spec, &o, calib, n_calib, export_codes, err, sizeof err))) {
+    fprintf(stderr, "quantone-run: export: %s\n", err);
     return 1;
   }
   qm_model_take_clipped(m);

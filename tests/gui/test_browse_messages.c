@@ -3,7 +3,8 @@
 /*
   The messages the Prev / Next / A/B buttons send (gui/protocol.c), read
   back as the plugin reads them: patch:Set of qt:modelStep with an Int of
-  -1 or +1 (any step is one file), and of qt:modelAB with Bool true.
+  -1 or +1 (any step is one file), and of qt:modelAB with Bool true; and
+  Save quantized model's patch:Set of qt:exportModel with the path.
 */
 #include "protocol.h"
 
@@ -78,6 +79,17 @@ int main(void)
             type == p.uris.atom_Bool && v == 1,
         "A/B: patch:Set qt:modelAB Bool true");
   check(qg_proto_model_ab(&p, buf, 8) == 0, "a buffer too small forges nothing");
+  /* Save quantized model: patch:Set qt:exportModel to the chosen path */
+  n = qg_proto_export_model(&p, buf, sizeof buf, "/tmp/a.4bit.nam");
+  const LV2_Atom *pr = NULL, *val = NULL;
+  const LV2_Atom_Object *o = (const LV2_Atom_Object *)buf;
+  if (n > 0)
+    lv2_atom_object_get(o, p.uris.patch_property, &pr, p.uris.patch_value, &val, 0);
+  check(n > 0 && o->body.otype == p.uris.patch_Set && pr &&
+            ((const LV2_Atom_URID *)pr)->body == p.uris.qt_exportModel && val &&
+            val->type == p.uris.atom_Path &&
+            !strcmp((const char *)LV2_ATOM_BODY_CONST(val), "/tmp/a.4bit.nam"),
+        "Save quantized model: patch:Set qt:exportModel Path");
   for (int i = 0; i < n_uris; ++i)
     free(uris[i]);
   printf("%s\n", failures ? "FAILED" : "all passed");
