@@ -34,7 +34,8 @@ static void usage(FILE *f)
              "  --model FILE          model file (.nam, .json, .aidax)\n"
              "  --in FILE             input WAV, mono, at the model's sample rate\n"
              "  --out FILE            output WAV (float); optional with --json\n"
-             "  --precision P         fp32 (default), 8, 4 or 2 weight bits\n"
+             "  --precision P         fp32 (default), 16 or fp16 (FP16 weights, float\n"
+             "                        activations), bf16 (BF16 compute), 8, 4 or 2 weight bits\n"
              "  --mapping M           linear (default), pow2 or kmeans levels\n"
              "  --asymmetric          zero point / asymmetric levels (default symmetric)\n"
              "  --granularity G       tensor, channel (default) or group scales\n"
@@ -233,7 +234,8 @@ int main(int argc, char **argv)
     } else if (!strcmp(a, "--precision")) {
       precision = v;
       if (!qm_bits_from_name(v, &spec.bits))
-        return bad_option("--precision must be fp32, 8, 4 or 2, not '%s'", v);
+        return bad_option("--precision must be fp32, 16 (fp16), bf16, 8, 4 or 2, not '%s'", v);
+      spec.half = qm_half_from_precision_name(v);
     } else if (!strcmp(a, "--mapping")) {
       if (!qz_mapping_from_name(v, &spec.mapping))
         return bad_option("--mapping must be linear, pow2 or kmeans, not '%s'", v);
@@ -483,7 +485,9 @@ int main(int argc, char **argv)
       json_str(f, in);
       fprintf(f, ",\n  \"sample_rate\": %.0f,\n  \"samples\": %d", d->sample_rate, n);
       fprintf(f, ",\n  \"precision\": ");
-      json_str(f, spec.bits == QM_BITS_FP32 ? "fp32" : precision);
+      json_str(f, spec.bits == QM_BITS_FP32   ? "fp32"
+                  : spec.bits == QM_BITS_HALF ? qm_half_name(spec.half)
+                                              : precision);
       fprintf(f, ",\n  \"bits\": %d,\n  \"mapping\": ", spec.bits);
       json_str(f, qz_mapping_name(spec.mapping));
       fprintf(f,
