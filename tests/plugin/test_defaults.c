@@ -289,19 +289,24 @@ static void test_ladspa(const char *bundle)
   for (unsigned long i = 0; i < d->PortCount; ++i)
     if (!strncmp(d->PortNames[i], "Slim", 4))
       slim = i;
-  CHECK(slim == d->PortCount - 4 && (d->PortRangeHints[slim].HintDescriptor &
+  CHECK(slim == d->PortCount - 5 && (d->PortRangeHints[slim].HintDescriptor &
                                      LADSPA_HINT_DEFAULT_MASK) == LADSPA_HINT_DEFAULT_1,
-        "Slim is the fourth-last LADSPA port (%lu of %lu) with default hint 1 (the full model)",
+        "Slim is the fifth-last LADSPA port (%lu of %lu) with default hint 1 (the full model)",
         slim, d->PortCount);
   /** The levels controls of issue 18 came after it, appended in order (LADSPA
       hosts address controls by position); Normalized (1) is the output mode's default. */
-  unsigned long omode = d->PortCount - 1;
+  unsigned long omode = d->PortCount - 2;
   CHECK(!strncmp(d->PortNames[slim + 1], "Interface level", 15) &&
             !strncmp(d->PortNames[slim + 2], "Calibrate input", 15) &&
             !strncmp(d->PortNames[omode], "Output mode", 11) &&
             (d->PortRangeHints[omode].HintDescriptor & LADSPA_HINT_DEFAULT_MASK) ==
                 LADSPA_HINT_DEFAULT_1,
         "input_dbu, calibrate_input, output_mode follow Slim; output_mode defaults to 1");
+  /** Issue 15's 16-bit form after them, FP16 weights (0) by default. */
+  CHECK(!strncmp(d->PortNames[d->PortCount - 1], "16-bit form", 11) &&
+            (d->PortRangeHints[d->PortCount - 1].HintDescriptor & LADSPA_HINT_DEFAULT_MASK) ==
+                LADSPA_HINT_DEFAULT_0,
+        "16-bit form is the last LADSPA port, default 0");
   if (port < d->PortCount) {
     LADSPA_PortRangeHintDescriptor h = d->PortRangeHints[port].HintDescriptor;
     printf("        \"%s\": default hint 0x%x (LADSPA_HINT_DEFAULT_1 = 0x%x)\n", d->PortNames[port],
