@@ -209,8 +209,8 @@ GtkWidget *qg_gui_build_controls(qg_gui *g)
       "At 16 bits: bfloat16 weights and activations with float accumulation (vdpbf16ps on "
       "CPUs with AVX512_BF16): coarser, about -50 dB."};
   gtk_box_pack_start(GTK_BOX(c),
-                     qg_gui_segmented(g, QT_PORT_HALF_FORM, 2, half_v, half_l, half_t, NULL),
-                     FALSE, FALSE, 0);
+                     qg_gui_segmented(g, QT_PORT_HALF_FORM, 2, half_v, half_l, half_t, NULL), FALSE,
+                     FALSE, 0);
 
   static const float map_v[] = {QT_MAPPING_LINEAR, QT_MAPPING_POW2, QT_MAPPING_KMEANS};
   const char *const map_l[] = {qz_mapping_label(QZ_LINEAR), qz_mapping_label(QZ_POW2),

@@ -166,11 +166,10 @@ static void activate(LV2_Handle h)
 
 static void read_controls(qt_plugin *self)
 {
-  qt_setting_from_controls_half(&self->want, control(self, QT_PORT_PRECISION),
-                                control(self, QT_PORT_MAPPING), control(self, QT_PORT_ASYMMETRIC),
-                                control(self, QT_PORT_GRANULARITY),
-                                control(self, QT_PORT_ACTIVATIONS),
-                                control(self, QT_PORT_HALF_FORM));
+  qt_setting_from_controls_half(
+      &self->want, control(self, QT_PORT_PRECISION), control(self, QT_PORT_MAPPING),
+      control(self, QT_PORT_ASYMMETRIC), control(self, QT_PORT_GRANULARITY),
+      control(self, QT_PORT_ACTIVATIONS), control(self, QT_PORT_HALF_FORM));
   self->want_slim = control(self, QT_PORT_SLIM);
   qt_monitor_set(&self->monitor, (int)lrintf(control(self, QT_PORT_MONITOR)),
                  control(self, QT_PORT_ERROR_GAIN));

@@ -83,8 +83,8 @@ static void setup(inst *q, const LADSPA_Descriptor *d, float precision, int in_p
     exit(1);
   }
   static const float defaults[N] = {
-      0, 0, 8, 0, 0, 1, 1, 0, 20, 0, 0, [SLIM] = 1, [INDBU] = 12, [CALIB] = 0, [OMODE] = 1,
-      [HALF] = 0};
+      0,           0,           8,         0, 0, 1, 1, 0, 20, 0, 0, [SLIM] = 1, [INDBU] = 12,
+      [CALIB] = 0, [OMODE] = 1, [HALF] = 0};
   memcpy(q->ctl, defaults, sizeof defaults);
   q->ctl[PREC] = precision;
   d->connect_port(q->h, IN, q->in);

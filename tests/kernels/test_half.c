@@ -103,8 +103,8 @@ static void test_f16_conversions(qk_isa isa)
     }
   }
   /* infinities and overflow, tiny values, NaN */
-  const float special[] = {INFINITY, -INFINITY, 3.4e38f, 65520.0f, 65519.99f, 0x1p-25f,
-                           0x1.000002p-25f, 1e-30f, -1e-30f, 0x1p-149f, NAN, -NAN};
+  const float special[] = {INFINITY,        -INFINITY, 3.4e38f, 65520.0f,  65519.99f, 0x1p-25f,
+                           0x1.000002p-25f, 1e-30f,    -1e-30f, 0x1p-149f, NAN,       -NAN};
   const uint16_t want_special[] = {0x7c00, 0xfc00, 0x7c00, 0x7c00, 0x7bff, 0x0000,
                                    0x0001, 0x0000, 0x8000, 0x0000, 0x7e00, 0xfe00};
   uint16_t sg[sizeof special / sizeof special[0]];
@@ -130,8 +130,8 @@ static void test_f16_conversions(qk_isa isa)
   differ = 0;
   for (int i = 0; i < R; ++i)
     differ += a[i] != b[i];
-  CHECK(differ == 0, "%s f32 -> bf16: %d of %d random floats differ from scalar",
-        qk_isa_name(isa), differ, R);
+  CHECK(differ == 0, "%s f32 -> bf16: %d of %d random floats differ from scalar", qk_isa_name(isa),
+        differ, R);
   free(rnd);
   free(a);
   free(b);
@@ -159,8 +159,7 @@ static void test_bf16_rounding(void)
   qk_f32_to_bf16_isa(QK_ISA_SCALAR, got, probe, (size_t)n * 3);
   for (int b = LO; b <= HI; ++b) {
     const uint16_t even = (b & 1) ? (uint16_t)(b + 1) : (uint16_t)b;
-    CHECK(got[(b - LO) * 3] == even && got[(b - LO) * 3 + 1] == b &&
-              got[(b - LO) * 3 + 2] == b + 1,
+    CHECK(got[(b - LO) * 3] == even && got[(b - LO) * 3 + 1] == b && got[(b - LO) * 3 + 2] == b + 1,
           "bf16 around %a: %04x %04x %04x", bf16_value((uint16_t)b), got[(b - LO) * 3],
           got[(b - LO) * 3 + 1], got[(b - LO) * 3 + 2]);
   }

@@ -145,16 +145,14 @@ static void test_round_trips(void)
       granularity, activation mode) added to setting.h needs no edit here;
       with today's 3 x 3 x 3 fields and two 16-bit forms that is 165
       (quantone-render's "all"). */
-  CHECK(n == N_ALL &&
-            N_ALL == 1 + QM_HALF_COUNT +
-                         3 * QZ_MAPPING_COUNT * 2 * QZ_GRANULARITY_COUNT * QM_ACTQ_COUNT,
+  CHECK(n == N_ALL && N_ALL == 1 + QM_HALF_COUNT +
+                                   3 * QZ_MAPPING_COUNT * 2 * QZ_GRANULARITY_COUNT * QM_ACTQ_COUNT,
         "%d settings", n);
   CHECK(QZ_MAPPING_COUNT != 3 || QZ_GRANULARITY_COUNT != 3 || QM_ACTQ_COUNT != 3 || N_ALL == 165,
         "%d settings, not 165", n);
   CHECK(all[0].bits == QM_BITS_FP32 && all[1].bits == QM_BITS_HALF && all[1].half == QM_HALF_FP16 &&
             all[2].bits == QM_BITS_HALF && all[2].half == QM_HALF_BF16 && all[3].bits == 8 &&
-            all[N_ALL - 1].bits == 2 &&
-            all[N_ALL - 1].mapping == QZ_MAPPING_COUNT - 1 &&
+            all[N_ALL - 1].bits == 2 && all[N_ALL - 1].mapping == QZ_MAPPING_COUNT - 1 &&
             all[N_ALL - 1].activations == QM_ACTQ_COUNT - 1,
         "the order of the list");
   qm_setting few[5];
@@ -269,7 +267,7 @@ static void test_parse(void)
 
 static void test_normalise(void)
 {
-  static const int knob[][2] = {{32, 32}, {20, 32}, {19, 16}, {16, 16}, {12, 16}, {11, 8}, {6, 8},
+  static const int knob[][2] = {{32, 32}, {20, 32}, {19, 16}, {16, 16}, {12, 16}, {11, 8},  {6, 8},
                                 {5, 4},   {3, 4},   {2, 2},   {0, 2},   {-5, 2},  {999, 32}};
   for (size_t i = 0; i < sizeof knob / sizeof knob[0]; ++i) {
     qm_setting s;
