@@ -17,8 +17,12 @@
     the controls column, so switching never changes the window's height. */
 static const char *act_cost_text(const qg_gui *g)
 {
-  if (g->data.port[QT_PORT_PRECISION] > 16)
+  if (g->data.port[QT_PORT_PRECISION] > 20)
     return "FP32 plays: activations apply to 8, 4 and 2 bits.";
+  if (g->data.port[QT_PORT_PRECISION] > 12)
+    return lrintf(g->data.port[QT_PORT_HALF_FORM]) == QT_HALF_BF16
+               ? "BF16 compute: bf16 activations, half the memory."
+               : "FP16 weights: float activations, half the memory.";
   switch ((int)lrintf(g->data.port[QT_PORT_ACTIVATIONS])) {
   case QT_ACT_FLOAT: return "Weight-only: about FP32's CPU; saves memory only.";
   case QT_ACT_DYNAMIC: return "Int8 SIMD kernels: less CPU than FP32.";
@@ -39,10 +43,11 @@ static void on_seg_toggled(GtkToggleButton *b, gpointer user)
   if (g->updating || !gtk_toggle_button_get_active(b))
     return;
   qg_gui_write_float(g, it->port, it->value);
-  if (it->port == QT_PORT_ACTIVATIONS || it->port == QT_PORT_PRECISION)
+  if (it->port == QT_PORT_ACTIVATIONS || it->port == QT_PORT_PRECISION ||
+      it->port == QT_PORT_HALF_FORM)
     show_act_cost(g);
   if (it->port == QT_PORT_PRECISION) {
-    g->data.esr.reference = it->value > 16;
+    g->data.esr.reference = it->value > 20;
     qg_gui_mark(g, V_ESR);
   }
 }
@@ -198,7 +203,7 @@ void qg_gui_show_port_value(qg_gui *g, uint32_t port, float v)
     gtk_range_set_value(GTK_RANGE(g->scale[port]), v);
   if (port == QT_PORT_ENABLED && g->bypass)
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(g->bypass), v < 0.5f);
-  if (port == QT_PORT_ACTIVATIONS || port == QT_PORT_PRECISION)
+  if (port == QT_PORT_ACTIVATIONS || port == QT_PORT_PRECISION || port == QT_PORT_HALF_FORM)
     show_act_cost(g);
   if (port == QT_PORT_SLIM)
     show_slim_text(g);
@@ -215,10 +220,13 @@ GtkWidget *qg_gui_build_controls(qg_gui *g)
   gtk_style_context_add_class(gtk_widget_get_style_context(c), "qt-controls");
   gtk_widget_set_size_request(c, 290, -1);
 
-  static const float prec_v[] = {32, 8, 4, 2};
-  static const char *const prec_l[] = {"FP32", "8", "4", "2"};
+  static const float prec_v[] = {32, 16, 8, 4, 2};
+  static const char *const prec_l[] = {"FP32", "16", "8", "4", "2"};
   static const char *const prec_t[] = {
       "The float reference: every weight as trained, the sound the others are measured against.",
+      "16-bit weights, 2 bytes each, half of float32's 4, in the form chosen below: FP16 "
+      "weights (IEEE half, float activations: below -60 dB ESR on every shipped model) or "
+      "BF16 compute (bfloat16 weights and activations, float sums).",
       "8-bit weights: 255 levels, usually indistinguishable from the reference. Each weight "
       "takes 1 byte, a quarter of float32's 4; the cost panel's weight memory also counts the "
       "float scale per channel and the float biases.",
@@ -230,8 +238,18 @@ GtkWidget *qg_gui_build_controls(qg_gui *g)
       "the float scales and biases."};
   gtk_box_pack_start(GTK_BOX(c), qg_gui_section("PRECISION (BITS PER WEIGHT)"), FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(c),
-                     qg_gui_segmented(g, QT_PORT_PRECISION, 4, prec_v, prec_l, prec_t, "qt-prec"),
+                     qg_gui_segmented(g, QT_PORT_PRECISION, 5, prec_v, prec_l, prec_t, "qt-prec"),
                      FALSE, FALSE, 0);
+  static const float half_v[] = {QT_HALF_FP16, QT_HALF_BF16};
+  static const char *const half_l[] = {"FP16 weights", "BF16 compute"};
+  static const char *const half_t[] = {
+      "At 16 bits: IEEE half weights widened to float in registers (F16C / NEON), float "
+      "activations: the closest to the reference.",
+      "At 16 bits: bfloat16 weights and activations with float accumulation (vdpbf16ps on "
+      "CPUs with AVX512_BF16): coarser, about -50 dB."};
+  gtk_box_pack_start(GTK_BOX(c),
+                     qg_gui_segmented(g, QT_PORT_HALF_FORM, 2, half_v, half_l, half_t, NULL), FALSE,
+                     FALSE, 0);
 
   static const float map_v[] = {QT_MAPPING_LINEAR, QT_MAPPING_POW2, QT_MAPPING_KMEANS};
   const char *const map_l[] = {qz_mapping_label(QZ_LINEAR), qz_mapping_label(QZ_POW2),

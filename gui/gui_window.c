@@ -220,7 +220,7 @@ void qg_gui_port_event(qg_gui *g, uint32_t port, uint32_t size, uint32_t format,
       if (changed)
         qg_hook_log(g, "quantone-gui: port %u = %g\n", port, v);
       if (port == QT_PORT_PRECISION) {
-        d->esr.reference = v > 16;
+        d->esr.reference = v > 20;
         qg_gui_mark(g, V_ESR);
       }
       qg_gui_show_port_value(g, port, v);

@@ -32,6 +32,12 @@
     QK_CB2: v = codebook[codes[m][k]], index in [0, 3]
   zero_points may be NULL (symmetric). Codebook formats take no zero point:
   the table itself can be asymmetric. QK_F32 weights are plain floats.
+  QK_F16 and QK_BF16 are given as floats too (qk_weights.f32) and stored
+  rounded to IEEE half / bfloat16 (round to nearest even): QK_F16 is
+  "FP16 weights" (widened to float in registers, float activations),
+  QK_BF16 "BF16 compute" (qk_gemm_f32 rounds each activation to bfloat16
+  too and accumulates the products in float). Their exact arithmetic, the
+  same bits on every ISA, is in qk_half.h.
   Unsigned asymmetric codes u in [0, 2^b - 1] are given as v = u - 2^(b-1)
   with the zero point shifted the same way, which leaves w unchanged.
 
@@ -92,7 +98,17 @@ typedef enum {
   QK_ISA_COUNT
 } qk_isa;
 
-typedef enum { QK_F32 = 0, QK_S8, QK_S4, QK_S2, QK_CB4, QK_CB2, QK_FORMAT_COUNT } qk_format;
+typedef enum {
+  QK_F32 = 0,
+  QK_S8,
+  QK_S4,
+  QK_S2,
+  QK_CB4,
+  QK_CB2,
+  QK_F16,  /**< IEEE binary16 weights, float activations */
+  QK_BF16, /**< bfloat16 weights and activations, float accumulation */
+  QK_FORMAT_COUNT
+} qk_format;
 
 /** Flags for the GEMM calls. */
 enum {
@@ -102,9 +118,27 @@ enum {
 /** Lowest and highest legal value v (or codebook index) of a format. */
 int qk_format_min(qk_format f);
 int qk_format_max(qk_format f);
-int qk_format_bits(qk_format f);         /**< storage bits per weight */
-const char *qk_format_name(qk_format f); /**< "f32", "s8", "s4", "s2", "cb4", "cb2" */
+int qk_format_bits(qk_format f); /**< storage bits per weight */
+const char *
+qk_format_name(qk_format f); /**< "f32", "s8", "s4", "s2", "cb4", "cb2", "f16", "bf16" */
 bool qk_format_is_codebook(qk_format f);
+/** F32, F16, BF16: weights given as floats, float activations only (no qk_gemm_s8). */
+bool qk_format_is_float(qk_format f);
+
+/**
+   The 16-bit conversions as one ISA's kernels do them (the scalar ones
+   where `isa` cannot run here); every ISA gives the same bits:
+   f32 -> f16 rounds to nearest even (overflow to inf, subnormal halves,
+   NaN quieted keeping sign and top payload bits); f16 -> f32 is exact;
+   f32 -> bf16 rounds to nearest even, flushes denormal inputs to a zero
+   of their sign and quiets NaN (vcvtneps2bf16's rules).
+*/
+void qk_f32_to_f16_isa(qk_isa isa, uint16_t *dst, const float *src, size_t n);
+void qk_f16_to_f32_isa(qk_isa isa, float *dst, const uint16_t *src, size_t n);
+void qk_f32_to_bf16_isa(qk_isa isa, uint16_t *dst, const float *src, size_t n);
+/** Which 16-bit kernels weights packed for `isa` run here: "scalar",
+    "avx2-f16c", "avx512bf16" (vdpbf16ps) or "neon". */
+const char *qk_half_kernel_name(qk_isa isa);
 
 /** "scalar", "avx2", "avx512vnni", "neon", "neon-dotprod", "avxvnni" */
 const char *qk_isa_name(qk_isa isa);
@@ -150,6 +184,9 @@ qk_packed *qk_pack(const qk_weights *w, qk_isa isa, const char **err);
 void qk_packed_free(qk_packed *p);
 
 qk_isa qk_packed_isa(const qk_packed *p);
+/** The kernels a packed matrix runs: its ISA's name, or for F16/BF16
+    qk_half_kernel_name() of it (e.g. "avx512bf16"). */
+const char *qk_packed_kernel_name(const qk_packed *p);
 qk_format qk_packed_format(const qk_packed *p);
 int qk_packed_rows(const qk_packed *p);
 int qk_packed_cols(const qk_packed *p);
@@ -235,7 +272,8 @@ void qk_gemm_f32_taps(const qk_packed *W, const float *x, int ldx, int C, int ta
                       int ldy, unsigned flags);
 
 /**
-   Y = W * X (+ bias) with int8 activations. Integer formats only (not F32).
+   Y = W * X (+ bias) with int8 activations. Integer formats only (not
+   F32, F16, BF16: a float format's call writes nothing).
    If W has zero points, X->group must equal qk_packed_group(W) (or be 0
    when the group spans the whole row). See the header comment for the
    exact arithmetic.

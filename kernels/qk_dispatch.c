@@ -5,7 +5,7 @@
   calls to it. Packed weights remember the ISA they were packed for, so a
   GEMM always runs the kernels that understand its tile layout.
 */
-#include "qk_internal.h"
+#include "qk_half.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -144,7 +144,12 @@ void qk_gemm_f32(const qk_packed *W, const float *X, int ldx, int N, const float
 {
   if (N <= 0)
     return;
-  built_ops(W->isa)->gemm_f32(W, X, ldx, N, bias, Y, ldy, flags);
+  if (W->format == QK_F16)
+    qk_half_ops_for(W->isa)->gemm_f16_r16k1(W, X, ldx, N, bias, Y, ldy, flags);
+  else if (W->format == QK_BF16)
+    qk_half_ops_for(W->isa)->gemm_bf16_r16k2(W, X, ldx, N, bias, Y, ldy, flags);
+  else
+    built_ops(W->isa)->gemm_f32(W, X, ldx, N, bias, Y, ldy, flags);
 }
 
 void qk_gemm_f32_taps(const qk_packed *W, const float *x, int ldx, int C, int taps,
@@ -154,7 +159,8 @@ void qk_gemm_f32_taps(const qk_packed *W, const float *x, int ldx, int C, int ta
   if (N <= 0)
     return;
   const qk_isa_ops *ops = built_ops(W->isa);
-  const int done = ops->gemm_f32_taps
+  const bool half = W->format == QK_F16 || W->format == QK_BF16;
+  const int done = ops->gemm_f32_taps && !half
                        ? ops->gemm_f32_taps(W, x, ldx, C, taps, tap_stride, N, bias, Y, ldy, flags)
                        : 0;
   if (done >= N)
@@ -173,13 +179,16 @@ void qk_gemm_f32_taps(const qk_packed *W, const float *x, int ldx, int C, int ta
         for (int c = 0; c < C; ++c)
           dst[c] = src[c];
     }
-  ops->gemm_f32(W, gather, (int)K, N - done, bias, Y + (size_t)done * (size_t)ldy, ldy, flags);
+  if (half)
+    qk_gemm_f32(W, gather, (int)K, N - done, bias, Y + (size_t)done * (size_t)ldy, ldy, flags);
+  else
+    ops->gemm_f32(W, gather, (int)K, N - done, bias, Y + (size_t)done * (size_t)ldy, ldy, flags);
 }
 
 void qk_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias, float *Y, int ldy,
                 unsigned flags)
 {
-  if (N <= 0)
+  if (N <= 0 || qk_format_is_float(W->format))
     return;
   built_ops(W->isa)->gemm_s8(W, X, N, bias, Y, ldy, flags);
 }

@@ -16,6 +16,7 @@ typedef struct {
 static const format_info formats[QK_FORMAT_COUNT] = {
     [QK_F32] = {"f32", 32, 0, 0}, [QK_S8] = {"s8", 8, -128, 127}, [QK_S4] = {"s4", 4, -8, 7},
     [QK_S2] = {"s2", 2, -2, 1},   [QK_CB4] = {"cb4", 4, 0, 15},   [QK_CB2] = {"cb2", 2, 0, 3},
+    [QK_F16] = {"f16", 16, 0, 0}, [QK_BF16] = {"bf16", 16, 0, 0},
 };
 
 static const char *const isa_names[QK_ISA_COUNT] = {
@@ -34,6 +35,7 @@ int qk_format_max(qk_format f) { return format_valid(f) ? formats[f].max : 0; }
 int qk_format_bits(qk_format f) { return format_valid(f) ? formats[f].bits : 0; }
 const char *qk_format_name(qk_format f) { return format_valid(f) ? formats[f].name : "?"; }
 bool qk_format_is_codebook(qk_format f) { return f == QK_CB4 || f == QK_CB2; }
+bool qk_format_is_float(qk_format f) { return f == QK_F32 || f == QK_F16 || f == QK_BF16; }
 
 const char *qk_isa_name(qk_isa isa) { return (unsigned)isa < QK_ISA_COUNT ? isa_names[isa] : "?"; }
 

@@ -5,7 +5,7 @@
   its scales, zero points and value table, then let the chosen ISA lay out
   the codes in its tiles. Runs at model-prepare time (allocates).
 */
-#include "qk_internal.h"
+#include "qk_half.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +35,9 @@ static const char *validate(const qk_weights *w)
     return "unknown weight format";
   if (w->rows <= 0 || w->cols <= 0 || w->rows > QK_MAX_DIM || w->cols > QK_MAX_DIM)
     return "matrix size out of range";
-  if (w->format == QK_F32) {
+  if (qk_format_is_float(w->format)) {
     if (!w->f32)
-      return "f32 weights missing";
+      return "float weights missing";
     return NULL;
   }
   if (!w->codes || !w->scales)
@@ -114,7 +114,7 @@ qk_packed *qk_pack(const qk_weights *w, qk_isa isa, const char **err)
     p->group = qk_group_size(w->cols, w->group);
     p->ngroups = qk_group_count(w->cols, w->group);
     fill_table(p, w);
-    if (w->format != QK_F32) {
+    if (!qk_format_is_float(w->format)) {
       size_t ns = (size_t)p->rows * (size_t)p->ngroups;
       p->scales = qk_aligned_calloc(ns * sizeof *p->scales);
       if (p->scales)
@@ -127,7 +127,8 @@ qk_packed *qk_pack(const qk_weights *w, qk_isa isa, const char **err)
       if (!p->scales || (w->zero_points && !p->zp))
         msg = "out of memory";
     }
-    if (!msg && ops->pack(p, w) != 0)
+    const bool half = w->format == QK_F16 || w->format == QK_BF16;
+    if (!msg && (half ? qk_half_pack(p, w) : ops->pack(p, w)) != 0)
       msg = "out of memory";
   }
   if (msg) {
@@ -171,6 +172,8 @@ size_t qk_packed_weight_bytes(const qk_packed *p)
   size_t n = (size_t)p->rows * (size_t)p->cols;
   if (p->format == QK_F32)
     return n * sizeof(float);
+  if (p->format == QK_F16 || p->format == QK_BF16)
+    return n * sizeof(uint16_t);
   size_t bytes = (n * (size_t)qk_format_bits(p->format) + 7) / 8;
   size_t ns = (size_t)p->rows * (size_t)p->ngroups;
   bytes += ns * sizeof(float);

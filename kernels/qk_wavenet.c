@@ -19,7 +19,7 @@ static const qk_isa_ops *layer_ops(const qk_wavenet_layer *L)
 /** An integer matrix of rows x cols, one scale group per row, packed for isa. */
 static bool one_group_int(const qk_packed *W, int rows, int cols, qk_isa isa)
 {
-  return W && qk_packed_format(W) != QK_F32 && qk_packed_isa(W) == isa &&
+  return W && !qk_format_is_float(qk_packed_format(W)) && qk_packed_isa(W) == isa &&
          qk_packed_rows(W) == rows && qk_packed_cols(W) == cols && qk_packed_group(W) == cols;
 }
 

@@ -141,7 +141,7 @@ bool qm_linear_set_packed(qm_linear *L, qk_packed *W)
 {
   if (!W || qk_packed_rows(W) != L->out || qk_packed_cols(W) != L->in)
     return false;
-  if (L->act_mode != QM_LINEAR_ACT_F32 && qk_packed_format(W) == QK_F32)
+  if (L->act_mode != QM_LINEAR_ACT_F32 && qk_format_is_float(qk_packed_format(W)))
     return false;
   qk_packed_free(L->W);
   L->W = W;
@@ -156,7 +156,7 @@ bool qm_linear_set_activations(qm_linear *L, qm_linear_act mode, float static_sc
     L->act_mode = mode;
     return true;
   }
-  if (qk_packed_format(L->W) == QK_F32)
+  if (qk_format_is_float(qk_packed_format(L->W)))
     return false;
   if (mode == QM_LINEAR_ACT_S8_STATIC && !(static_scale > 0.0f))
     return false;

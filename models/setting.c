@@ -47,6 +47,16 @@ static const field_names rounding_names[] = {
     [QZ_ROUND_GPTQ] = {"gptq", "Optimized"},
 };
 
+static const field_names half_names[] = {
+    [QM_HALF_FP16] = {"fp16", "FP16"},
+    [QM_HALF_BF16] = {"bf16", "BF16"},
+};
+/** The descriptions' words for the 16-bit forms. */
+static const char *const half_describe[] = {
+    [QM_HALF_FP16] = "FP16 weights, float activations",
+    [QM_HALF_BF16] = "BF16 compute, float accumulation",
+};
+
 static const char *const observer_names[] = {
     [QZ_OBS_MINMAX] = "minmax",
     [QZ_OBS_PERCENTILE] = "percentile",
@@ -60,6 +70,8 @@ _Static_assert(COUNT(actq_names) == QM_ACTQ_COUNT, "an activation mode without a
 _Static_assert(COUNT(actq_describe) == QM_ACTQ_COUNT, "an activation mode without words");
 _Static_assert(COUNT(observer_names) == QZ_OBS_COUNT, "an observer without a name");
 _Static_assert(COUNT(rounding_names) == QZ_ROUNDING_COUNT, "a rounding without a name");
+_Static_assert(COUNT(half_names) == QM_HALF_COUNT, "a 16-bit form without a name");
+_Static_assert(COUNT(half_describe) == QM_HALF_COUNT, "a 16-bit form without words");
 /** The GUI's "Group 32" says the default group size in words. */
 _Static_assert(QZ_DEFAULT_GROUP == 32, "update the group label");
 
@@ -132,12 +144,23 @@ bool qm_bits_from_name(const char *name, int *out)
     return false;
   if (!strcmp(name, "32") || !strcmp(name, "fp32") || !strcmp(name, "FP32"))
     *out = QM_BITS_FP32;
+  else if (!strcmp(name, "16") || !strcmp(name, "fp16") || !strcmp(name, "FP16") ||
+           !strcmp(name, "bf16") || !strcmp(name, "BF16"))
+    *out = QM_BITS_HALF;
   else if (!strcmp(name, "8") || !strcmp(name, "4") || !strcmp(name, "2"))
     *out = atoi(name);
   else
     return false;
   return true;
 }
+
+qm_half qm_half_from_precision_name(const char *name)
+{
+  return name && (!strcmp(name, "bf16") || !strcmp(name, "BF16")) ? QM_HALF_BF16 : QM_HALF_FP16;
+}
+
+const char *qm_half_name(qm_half h) { return name_at(half_names, QM_HALF_COUNT, (int)h, false); }
+const char *qm_half_label(qm_half h) { return name_at(half_names, QM_HALF_COUNT, (int)h, true); }
 
 bool qz_mapping_from_name(const char *name, qz_mapping *out)
 {
@@ -205,10 +228,23 @@ static bool is_mixed(const qm_setting *s)
   return false;
 }
 
+/** Whether some linear plays at 16 bits (uniformly or by its own width). */
+static bool plays_half(const qm_setting *s)
+{
+  if (s->bits == QM_BITS_HALF)
+    return true;
+  for (int i = 0; s->linear_bits && i < s->n_linear_bits; ++i)
+    if (s->linear_bits[i] == QM_BITS_HALF)
+      return true;
+  return false;
+}
+
 void qm_setting_normalise(qm_setting *s)
 {
   if (s->bits >= 20)
     s->bits = QM_BITS_FP32;
+  else if (s->bits >= 12)
+    s->bits = QM_BITS_HALF;
   else if (s->bits >= 6)
     s->bits = 8;
   else if (s->bits >= 3)
@@ -231,12 +267,14 @@ void qm_setting_normalise(qm_setting *s)
     s->group = QZ_DEFAULT_GROUP;
   if (!s->linear_bits)
     s->n_linear_bits = 0;
+  if ((unsigned)s->half >= QM_HALF_COUNT || !plays_half(s))
+    s->half = QM_HALF_FP16;
   /* written so that NaN fails every comparison and lands on the full size */
   if (!(s->slim >= 0.0))
     s->slim = isnan(s->slim) ? 1.0 : 0.0;
   else if (!(s->slim <= 1.0))
     s->slim = 1.0;
-  if (s->bits == QM_BITS_FP32 && !is_mixed(s)) {
+  if ((s->bits == QM_BITS_FP32 || s->bits == QM_BITS_HALF) && !is_mixed(s)) {
     s->mapping = QZ_LINEAR;
     s->asymmetric = false;
     s->granularity = QZ_PER_TENSOR;
@@ -258,9 +296,10 @@ static int bits_of(const qm_setting *s, int i)
 
 bool qm_setting_eq(const qm_setting *a, const qm_setting *b)
 {
-  if (a->bits != b->bits || a->mapping != b->mapping || a->asymmetric != b->asymmetric ||
-      a->granularity != b->granularity || a->activations != b->activations || a->slim != b->slim ||
-      a->rounding != b->rounding || a->bias_correction != b->bias_correction)
+  if (a->bits != b->bits || a->half != b->half || a->mapping != b->mapping ||
+      a->asymmetric != b->asymmetric || a->granularity != b->granularity ||
+      a->activations != b->activations || a->slim != b->slim || a->rounding != b->rounding ||
+      a->bias_correction != b->bias_correction)
     return false;
   if (a->granularity == QZ_PER_GROUP && a->group != b->group)
     return false;
@@ -286,6 +325,13 @@ int qm_setting_all(qm_setting *out, int max)
   qm_setting_normalise(&s);
   if (n < max)
     out[n++] = s;
+  for (int h = 0; h < QM_HALF_COUNT && n < max; ++h) {
+    qm_setting_default(&s);
+    s.bits = QM_BITS_HALF;
+    s.half = (qm_half)h;
+    qm_setting_normalise(&s);
+    out[n++] = s;
+  }
   static const int bits[] = {8, 4, 2};
   for (int b = 0; b < 3; ++b)
     for (int m = 0; m < QZ_MAPPING_COUNT; ++m)
@@ -316,6 +362,11 @@ void qm_setting_describe(const qm_setting *s, char *buf, size_t len)
     snprintf(slim, sizeof slim, ", slim %g", s->slim);
   if (s->bits == QM_BITS_FP32 && !mixed) {
     snprintf(buf, len, "%s%s", slim[0] ? "FP32" : "FP32 reference", slim);
+    return;
+  }
+  if (s->bits == QM_BITS_HALF && !mixed) {
+    snprintf(buf, len, "%s%s", (unsigned)s->half < QM_HALF_COUNT ? half_describe[s->half] : "?",
+             slim);
     return;
   }
   char bits[16];
@@ -351,13 +402,15 @@ void qm_setting_format(const qm_setting *s, char *buf, size_t len)
   }
   if (s->bits == QM_BITS_FP32)
     snprintf(buf, len, "32%s", slim);
+  else if (s->bits == QM_BITS_HALF)
+    snprintf(buf, len, "%s%s", qm_half_name(s->half), slim);
   else
     snprintf(buf, len, "%d:%s:%s:%s:%s%s%s%s", s->bits, qz_mapping_name(s->mapping),
              s->asymmetric ? "asym" : "sym", qz_granularity_name(s->granularity),
              qm_actq_name(s->activations), s->rounding != QZ_ROUND_NEAREST ? ":" : "",
              s->rounding != QZ_ROUND_NEAREST ? qz_rounding_name(s->rounding) : "",
              s->bias_correction ? ":bc" : "");
-  if (s->bits != QM_BITS_FP32 && slim[0]) {
+  if (s->bits != QM_BITS_FP32 && s->bits != QM_BITS_HALF && slim[0]) {
     size_t used = strlen(buf);
     snprintf(buf + used, used < len ? len - used : 0, "%s", slim);
   }
@@ -394,9 +447,11 @@ bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen
     return false;
   }
   if (!qm_bits_from_name(tok, &r.bits)) {
-    snprintf(err, errlen, "'%s': precision must be 32 (or fp32), 8, 4 or 2", str);
+    snprintf(err, errlen, "'%s': precision must be 32 (or fp32), fp16 (or 16), bf16, 8, 4 or 2",
+             str);
     return false;
   }
+  r.half = qm_half_from_precision_name(tok);
   bool seen[7] = {false, false, false, false, false, false, false};
   while ((tok = strtok_r(NULL, ":", &save))) {
     int field;

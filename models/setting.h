@@ -18,7 +18,9 @@
 
       PRECISION[:MAPPING][:sym|asym][:GRANULARITY][:ACTIVATIONS]
 
-  PRECISION is 32 (also fp32, FP32), 8, 4 or 2 and comes first; the other
+  PRECISION is 32 (also fp32, FP32), fp16 (also 16, FP16: FP16 weights,
+  float activations), bf16 (BF16: bfloat16 weights and activations,
+  float accumulation), 8, 4 or 2 and comes first; the other
   fields follow in any order (their words do not overlap), each at most
   once: MAPPING linear|pow2|kmeans, GRANULARITY tensor|channel|group,
   ACTIVATIONS float|dynamic|static (calibrated = static), slim=S (a
@@ -78,7 +80,15 @@ typedef enum {
   QZ_ROUNDING_COUNT
 } qz_rounding;
 
+/** The 16-bit forms (precision QM_BITS_HALF; kernels/qk_half.h). */
+typedef enum {
+  QM_HALF_FP16 = 0, /**< IEEE half weights widened in registers, float activations */
+  QM_HALF_BF16,     /**< bfloat16 weights and activations, float accumulation */
+  QM_HALF_COUNT
+} qm_half;
+
 #define QM_BITS_FP32 32
+#define QM_BITS_HALF 16
 /** Default group size for QZ_PER_GROUP. */
 #define QZ_DEFAULT_GROUP 32
 
@@ -95,8 +105,13 @@ const char *qm_actq_name(qm_actq a);               /**< "float", "dynamic", "sta
 const char *qz_rounding_name(qz_rounding r);       /**< "nearest", "gptq" */
 bool qz_rounding_from_name(const char *name, qz_rounding *out);
 const char *qz_rounding_label(qz_rounding r); /**< "Nearest", "Optimized" */
-/** Precision: "32", "fp32" or "FP32" (QM_BITS_FP32), "8", "4", "2". */
+/** Precision: "32", "fp32" or "FP32" (QM_BITS_FP32), "16", "fp16", "FP16",
+    "bf16", "BF16" (QM_BITS_HALF), "8", "4", "2". */
 bool qm_bits_from_name(const char *name, int *out);
+/** The 16-bit form a precision word names: BF16 for "bf16"/"BF16", else FP16. */
+qm_half qm_half_from_precision_name(const char *name);
+const char *qm_half_name(qm_half h);  /**< "fp16", "bf16" (the string form's words) */
+const char *qm_half_label(qm_half h); /**< "FP16", "BF16" */
 bool qz_mapping_from_name(const char *name, qz_mapping *out);
 bool qz_granularity_from_name(const char *name, qz_granularity *out);
 bool qz_observer_from_name(const char *name, qz_observer_kind *out);
@@ -109,7 +124,10 @@ const char *qm_actq_label(qm_actq a);               /**< "Float", "Int8 dyn", "I
 /* ---- The setting --------------------------------------------------------------- */
 
 typedef struct {
-  int bits; /**< QM_BITS_FP32 (float reference), 8, 4 or 2 */
+  int bits; /**< QM_BITS_FP32 (float reference), QM_BITS_HALF, 8, 4 or 2 */
+  /** At QM_BITS_HALF (uniform or some linear's width): which 16-bit form.
+      FP16 (0) at any other precision. */
+  qm_half half;
   qz_mapping mapping;
   bool asymmetric;
   qz_granularity granularity;
@@ -139,13 +157,15 @@ void qm_setting_default(qm_setting *s);
 /**
    The normal form, so that two settings that build the same variant
    compare equal (qm_setting_eq): precision rounded to the nearest width
-   (>= 20 is FP32, >= 6 is 8, >= 3 is 4, else 2: what a precision knob
-   between the steps means), a field out of its range set to its default
+   (>= 20 is FP32, >= 12 is 16, >= 6 is 8, >= 3 is 4, else 2: what a
+   precision knob between the steps means), a field out of its range set to its default
    (linear, channel, float activations, percentile, group
    QZ_DEFAULT_GROUP when not a positive multiple of 16), and at FP32 with
    a uniform width every scheme field zeroed (mapping linear, sym, tensor,
    float, default group and observer): the reference ignores them, so
-   turning a scheme knob at FP32 must not ask for a new variant. slim is
+   turning a scheme knob at FP32 must not ask for a new variant. The same
+   at 16 bits (both forms have no scheme), and the 16-bit form is FP16
+   where no linear plays 16 bits. slim is
    kept in [0, 1] (NaN is 1, the full size); it stays at FP32 (a smaller
    model in float is a variant of its own).
    No allocation, no locks: the plugin calls it from run().
@@ -159,7 +179,8 @@ bool qm_setting_eq(const qm_setting *a, const qm_setting *b);
 
 /**
    The human label the GUI shows and the plugin's messages use:
-   "FP32 reference", or BITS-bit[ mixed] MAPPING sym|asym per-GRANULARITY,
+   "FP32 reference", "FP16 weights, float activations", "BF16 compute,
+   float accumulation", or BITS-bit[ mixed] MAPPING sym|asym per-GRANULARITY,
    ACTIVATIONS, e.g. "4-bit kmeans sym per-channel, int8 dynamic". The
    activations read "float activations", "int8 dynamic" or "int8
    calibrated"; a group size other than QZ_DEFAULT_GROUP follows
@@ -179,21 +200,23 @@ void qm_setting_describe(const qm_setting *s, char *buf, size_t len);
 bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen);
 
 /** The string form of a setting, every field spelled out: "32" for the
-    reference, else e.g. "4:kmeans:sym:channel:float", with ":slim=S"
-    after either below the full size ("32:slim=0.5"). Parsing it gives
-    the setting back (group size and observer at their defaults). */
+    reference, "fp16" / "bf16" for the 16-bit forms, else e.g. "4:kmeans:sym:channel:float", with
+   ":slim=S" after either below the full size ("32:slim=0.5"). Parsing it gives the setting back
+   (group size and observer at their defaults). */
 void qm_setting_format(const qm_setting *s, char *buf, size_t len);
 
 /** Whether building the setting's variant needs calibration audio:
     static activations, post-training rounding or bias correction. */
 bool qm_setting_needs_calibration(const qm_setting *s);
 
-/** How many settings the plugin's controls can ask for: FP32, and every
-    mapping, symmetry, granularity and activations at 8, 4 and 2 bits (at
-    the full size: the slim values a model has are its own, slim.h). */
-#define QM_SETTING_ALL_COUNT (1 + 3 * QZ_MAPPING_COUNT * 2 * QZ_GRANULARITY_COUNT * QM_ACTQ_COUNT)
+/** How many settings the plugin's controls can ask for: FP32, the 16-bit
+    forms, and every mapping, symmetry, granularity and activations at 8,
+    4 and 2 bits (at the full size: the slim values a model has are its
+    own, slim.h). */
+#define QM_SETTING_ALL_COUNT                                                                       \
+  (1 + QM_HALF_COUNT + 3 * QZ_MAPPING_COUNT * 2 * QZ_GRANULARITY_COUNT * QM_ACTQ_COUNT)
 
-/** Those settings, normalised, FP32 first, then by bits (8, 4, 2), mapping,
+/** Those settings, normalised, FP32 first, FP16 and BF16, then by bits (8, 4, 2), mapping,
     symmetry, granularity and activations (the last varying fastest);
     writes min(max, QM_SETTING_ALL_COUNT) and returns how many it wrote. */
 int qm_setting_all(qm_setting *out, int max);

@@ -8,6 +8,8 @@
     bits_i = spec->linear_bits[i] if given and non-zero, else spec->bits
     bits_i == 32:  pack the float weights L->w as QK_F32, float activations
                    (bit-identical to the float model).
+    bits_i == 16:  pack L->w as QK_F16 (FP16 weights) or QK_BF16 (BF16
+                   compute), spec->half saying which; float activations.
     else:          t = qz_quantize(L->w, scheme(bits_i)), P = qk_pack(t.w, isa),
                    activations float / int8 dynamic / int8 static (scale from
                    the calibration pass below).
@@ -86,7 +88,13 @@ static size_t variant_data_bytes(const void *p)
 
 /* ---- Validation ------------------------------------------------------------ */
 
-static bool bits_valid(int b) { return b == QM_BITS_FP32 || b == 8 || b == 4 || b == 2; }
+static bool bits_valid(int b)
+{
+  return b == QM_BITS_FP32 || b == QM_BITS_HALF || b == 8 || b == 4 || b == 2;
+}
+
+/** Widths packed from the float weights as they are, with no quantizer. */
+static bool float_format(int b) { return b == QM_BITS_FP32 || b == QM_BITS_HALF; }
 
 static qz_scheme scheme_for(const qm_setting *s, int bits)
 {
@@ -102,7 +110,7 @@ static qz_scheme scheme_for(const qm_setting *s, int bits)
 static bool check_spec(const qm_model *m, const qm_setting *s, char *err, size_t errlen)
 {
   if (!bits_valid(s->bits)) {
-    snprintf(err, errlen, "precision %d bits is not one of 32 (FP32), 8, 4, 2", s->bits);
+    snprintf(err, errlen, "precision %d bits is not one of 32 (FP32), 16, 8, 4, 2", s->bits);
     return false;
   }
   if ((unsigned)s->activations > QM_ACTQ_STATIC) {
@@ -118,15 +126,19 @@ static bool check_spec(const qm_model *m, const qm_setting *s, char *err, size_t
              s->n_linear_bits, m->n_linears);
     return false;
   }
-  bool any_q = s->bits != QM_BITS_FP32;
+  if ((unsigned)s->half >= QM_HALF_COUNT) {
+    snprintf(err, errlen, "unknown 16-bit form %d", (int)s->half);
+    return false;
+  }
+  bool any_q = !float_format(s->bits);
   for (int i = 0; s->linear_bits && i < s->n_linear_bits; ++i) {
     int b = s->linear_bits[i];
     if (b != 0 && !bits_valid(b)) {
-      snprintf(err, errlen, "%s: precision %d bits is not one of 32, 8, 4, 2", m->linears[i]->name,
-               b);
+      snprintf(err, errlen, "%s: precision %d bits is not one of 32, 16, 8, 4, 2",
+               m->linears[i]->name, b);
       return false;
     }
-    if (b != 0 && b != QM_BITS_FP32)
+    if (b != 0 && !float_format(b))
       any_q = true;
   }
   if (any_q) {
@@ -365,7 +377,7 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
     int b = spec->linear_bits && spec->linear_bits[i] ? spec->linear_bits[i] : spec->bits;
     vd->bits[i] = b;
     vd->sqnr_nearest_db[i] = vd->sqnr_db[i] = NAN;
-    if (b == QM_BITS_FP32)
+    if (float_format(b))
       continue;
     qz_scheme q = scheme_for(spec, b);
     char qerr[160] = "";
@@ -413,8 +425,11 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
         goto fail;
     }
     const char *why = NULL;
-    if (vd->bits[i] == QM_BITS_FP32) {
-      qk_weights qw = {.format = QK_F32, .rows = L->out, .cols = L->in, .f32 = L->w};
+    if (float_format(vd->bits[i])) {
+      const qk_format f = vd->bits[i] == QM_BITS_FP32  ? QK_F32
+                          : spec->half == QM_HALF_BF16 ? QK_BF16
+                                                       : QK_F16;
+      qk_weights qw = {.format = f, .rows = L->out, .cols = L->in, .f32 = L->w};
       P[i] = qk_pack(&qw, m->isa, &why);
     } else {
       P[i] = qk_pack(&vd->t[i].w, m->isa, &why);
@@ -446,7 +461,7 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
       snprintf(err, errlen, "%s: out of memory for its corrected bias", L->name);
       act_ok = false;
     }
-    if (vd->bits[i] == QM_BITS_FP32 || spec->activations == QM_ACTQ_FLOAT || !int8_input(L))
+    if (float_format(vd->bits[i]) || spec->activations == QM_ACTQ_FLOAT || !int8_input(L))
       continue;
     qm_linear_act mode =
         spec->activations == QM_ACTQ_DYNAMIC ? QM_LINEAR_ACT_S8_DYNAMIC : QM_LINEAR_ACT_S8_STATIC;
@@ -462,7 +477,7 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
      allocation leaves them out and only costs speed). */
   const qk_weights **wl = calloc((size_t)n, sizeof *wl);
   for (int i = 0; wl && i < n; ++i)
-    wl[i] = vd->bits[i] == QM_BITS_FP32 ? NULL : &vd->t[i].w;
+    wl[i] = float_format(vd->bits[i]) ? NULL : &vd->t[i].w;
   if (!qm_model_prepare_quantized(m, wl)) {
     snprintf(err, errlen, "out of memory");
     act_ok = false;

@@ -678,10 +678,12 @@ static void gather_taps(float *gather, const float *x, int n, int C, int K, int 
   }
 }
 
-/** Whether M can be applied as a rank-1 update (rank1_weights). */
+/** Whether M can be applied as a rank-1 update (rank1_weights): not BF16
+    compute, whose kernels round the input to bfloat16 first. */
 static bool is_rank1(const qm_linear *M)
 {
-  return M->in == 1 && !M->bias && M->act_mode == QM_LINEAR_ACT_F32;
+  return M->in == 1 && !M->bias && M->act_mode == QM_LINEAR_ACT_F32 &&
+         qk_packed_format(M->W) != QK_BF16;
 }
 
 static const float *rank1_effective(rank1_weights *r, const qm_linear *M)

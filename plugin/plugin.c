@@ -166,9 +166,10 @@ static void activate(LV2_Handle h)
 
 static void read_controls(qt_plugin *self)
 {
-  qt_setting_from_controls(&self->want, control(self, QT_PORT_PRECISION),
-                           control(self, QT_PORT_MAPPING), control(self, QT_PORT_ASYMMETRIC),
-                           control(self, QT_PORT_GRANULARITY), control(self, QT_PORT_ACTIVATIONS));
+  qt_setting_from_controls_half(
+      &self->want, control(self, QT_PORT_PRECISION), control(self, QT_PORT_MAPPING),
+      control(self, QT_PORT_ASYMMETRIC), control(self, QT_PORT_GRANULARITY),
+      control(self, QT_PORT_ACTIVATIONS), control(self, QT_PORT_HALF_FORM));
   self->want_slim = control(self, QT_PORT_SLIM);
   /** The reference has no widths to mix: turning the budget at FP32 asks
       for nothing. */

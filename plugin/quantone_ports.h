@@ -172,7 +172,7 @@ typedef enum {
   QT_PORT_OUT,
   QT_PORT_CONTROL,      /**< atom in: patch:Set / patch:Get */
   QT_PORT_NOTIFY,       /**< atom out: model info, errors, GUI data */
-  QT_PORT_PRECISION,    /**< 32 = FP32 reference, 8, 4, 2 */
+  QT_PORT_PRECISION,    /**< 32 = FP32 reference, 16 (QT_PORT_HALF_FORM's form), 8, 4, 2 */
   QT_PORT_MAPPING,      /**< qt_mapping */
   QT_PORT_ASYMMETRIC,   /**< toggle */
   QT_PORT_GRANULARITY,  /**< qt_granularity */
@@ -192,6 +192,7 @@ typedef enum {
   QT_PORT_CALIBRATE,    /**< toggle: input gain from the model's input_level_dbu */
   QT_PORT_OUTPUT_MODE,  /**< qt_output_mode (models/loudness.h qm_output_mode) */
   QT_PORT_BIT_BUDGET,   /**< mixed precision: average bits per weight, 2..8; below 2 off */
+  QT_PORT_HALF_FORM,    /**< qt_half_form: what precision 16 plays */
   QT_PORT_COUNT
 } qt_port_index;
 
@@ -279,7 +280,9 @@ static inline const qt_port_info *qt_port_info_get(int index)
     QT_P_TOG = QT_PROP_TOGGLED,
   };
   static const qt_scale_point precision[] = {
-      {32, "FP32 reference"}, {8, "8 bits"}, {4, "4 bits"}, {2, "2 bits"}};
+      {32, "FP32 reference"}, {16, "16 bits"}, {8, "8 bits"}, {4, "4 bits"}, {2, "2 bits"}};
+  static const qt_scale_point half_form[] = {{0, "FP16 weights (float activations)"},
+                                             {1, "BF16 compute (bf16 activations)"}};
   static const qt_scale_point mapping[] = {{0, "Linear"}, {1, "Power of two"}, {2, "K-means"}};
   static const qt_scale_point granularity[] = {
       {0, "Per tensor"}, {1, "Per channel"}, {2, "Per group of 32"}};
@@ -310,7 +313,8 @@ static inline const qt_port_info *qt_port_info_get(int index)
                              .max = 32,
                              .def = 8,
                              .name = "Precision",
-                             .comment = "Weight bit width; 32 is the float reference.",
+                             .comment = "Weight bit width; 32 is the float reference, 16 "
+                                        "plays the form the 16-bit form control chooses.",
                              .group = "quantization",
                              .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
                              .points = QT_POINTS_(precision)},
@@ -534,6 +538,21 @@ static inline const qt_port_info *qt_port_info_get(int index)
                               .group = "quantization",
                               .props = QT_P_OPT,
                               .points = QT_POINTS_(bit_budget)},
+      [QT_PORT_HALF_FORM] = {.symbol = "half_form",
+                             .kind = QT_KIND_CONTROL_IN,
+                             .min = 0,
+                             .max = 1,
+                             .def = 0,
+                             .name = "16-bit form",
+                             .comment = "What precision 16 plays. FP16 weights: IEEE half "
+                                        "weights widened to float in registers, float "
+                                        "activations (ESR below -60 dB on every shipped "
+                                        "model). BF16 compute: bfloat16 weights and "
+                                        "activations, float accumulation (vdpbf16ps where "
+                                        "the CPU has AVX512_BF16).",
+                             .group = "quantization",
+                             .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
+                             .points = QT_POINTS_(half_form)},
   };
 #undef QT_POINTS_
   return index >= 0 && index < QT_PORT_COUNT ? &table[index] : 0;
@@ -576,6 +595,8 @@ static inline float qt_port_clamp(int index, float v)
 typedef enum { QT_MAPPING_LINEAR = 0, QT_MAPPING_POW2, QT_MAPPING_KMEANS } qt_mapping;
 typedef enum { QT_GRAN_TENSOR = 0, QT_GRAN_CHANNEL, QT_GRAN_GROUP } qt_granularity;
 typedef enum { QT_ACT_FLOAT = 0, QT_ACT_DYNAMIC, QT_ACT_STATIC } qt_activations;
+/** Values of QT_PORT_HALF_FORM (= qm_half, plugin/setting_ports.h). */
+typedef enum { QT_HALF_FP16 = 0, QT_HALF_BF16 } qt_half_form;
 typedef enum { QT_MONITOR_QUANTIZED = 0, QT_MONITOR_REFERENCE, QT_MONITOR_ERROR } qt_monitor;
 typedef enum { QT_OUTPUT_RAW = 0, QT_OUTPUT_NORMALIZED, QT_OUTPUT_CALIBRATED } qt_output_mode;
 

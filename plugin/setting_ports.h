@@ -35,6 +35,9 @@ _Static_assert((int)QT_ACT_DYNAMIC == (int)QM_ACTQ_DYNAMIC, "activations port va
 _Static_assert((int)QT_ACT_STATIC == (int)QM_ACTQ_STATIC, "activations port value");
 _Static_assert((int)QT_ACT_STATIC + 1 == (int)QM_ACTQ_COUNT,
                "an activation mode without a port value");
+_Static_assert((int)QT_HALF_FP16 == (int)QM_HALF_FP16, "16-bit form port value");
+_Static_assert((int)QT_HALF_BF16 == (int)QM_HALF_BF16, "16-bit form port value");
+_Static_assert((int)QT_HALF_BF16 + 1 == (int)QM_HALF_COUNT, "a 16-bit form without a port value");
 
 /** The normalised setting the five controls ask for (values as the plugin
     reads its ports: rounded to the nearest integer, asymmetric above
@@ -44,6 +47,7 @@ static inline void qt_setting_from_controls(qm_setting *s, float precision, floa
 {
   qm_setting_default(s);
   s->bits = (int)lrintf(precision);
+  s->half = QM_HALF_FP16;
   s->mapping = (qz_mapping)lrintf(mapping);
   s->asymmetric = asymmetric > 0.5f;
   s->granularity = (qz_granularity)lrintf(granularity);
@@ -51,9 +55,21 @@ static inline void qt_setting_from_controls(qm_setting *s, float precision, floa
   qm_setting_normalise(s);
 }
 
-/** The five control values of a setting, into a table indexed by port. */
+/** With the 16-bit form control (QT_PORT_HALF_FORM) too: what precision 16
+    plays. Kept apart from the five so their callers stay as they are. */
+static inline void qt_setting_from_controls_half(qm_setting *s, float precision, float mapping,
+                                                 float asymmetric, float granularity,
+                                                 float activations, float half_form)
+{
+  qt_setting_from_controls(s, precision, mapping, asymmetric, granularity, activations);
+  if (s->bits == QM_BITS_HALF && lrintf(half_form) == QT_HALF_BF16)
+    s->half = QM_HALF_BF16;
+}
+
+/** The six control values of a setting, into a table indexed by port. */
 static inline void qt_setting_to_controls(const qm_setting *s, float ctl[QT_PORT_COUNT])
 {
+  ctl[QT_PORT_HALF_FORM] = (float)s->half;
   ctl[QT_PORT_PRECISION] = (float)s->bits;
   ctl[QT_PORT_MAPPING] = (float)s->mapping;
   ctl[QT_PORT_ASYMMETRIC] = s->asymmetric ? 1.0f : 0.0f;

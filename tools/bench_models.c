@@ -57,19 +57,22 @@ static int blocks[MAX_BLOCKS];
 static int n_blocks;
 
 typedef struct {
-  const char *precision; /**< "fp32", "8", "4", "2" */
+  const char *precision; /**< "fp32", "fp16", "bf16", "8", "4", "2" */
   int bits;
   qm_actq act;
+  qm_half half; /**< the 16-bit form, at QM_BITS_HALF */
 } setting;
 
 static const setting settings[] = {
-    {"fp32", QM_BITS_FP32, QM_ACTQ_FLOAT},
-    {"8", 8, QM_ACTQ_DYNAMIC},
-    {"4", 4, QM_ACTQ_DYNAMIC},
-    {"2", 2, QM_ACTQ_DYNAMIC},
-    {"8", 8, QM_ACTQ_FLOAT},
-    {"4", 4, QM_ACTQ_FLOAT},
-    {"2", 2, QM_ACTQ_FLOAT},
+    {"fp32", QM_BITS_FP32, QM_ACTQ_FLOAT, QM_HALF_FP16},
+    {"fp16", QM_BITS_HALF, QM_ACTQ_FLOAT, QM_HALF_FP16},
+    {"bf16", QM_BITS_HALF, QM_ACTQ_FLOAT, QM_HALF_BF16},
+    {"8", 8, QM_ACTQ_DYNAMIC, QM_HALF_FP16},
+    {"4", 4, QM_ACTQ_DYNAMIC, QM_HALF_FP16},
+    {"2", 2, QM_ACTQ_DYNAMIC, QM_HALF_FP16},
+    {"8", 8, QM_ACTQ_FLOAT, QM_HALF_FP16},
+    {"4", 4, QM_ACTQ_FLOAT, QM_HALF_FP16},
+    {"2", 2, QM_ACTQ_FLOAT, QM_HALF_FP16},
 };
 #define NSETTINGS ((int)(sizeof settings / sizeof settings[0]))
 
@@ -198,6 +201,7 @@ static int bench_size(const char *path, const qm_desc *d, const qm_slim_step *st
     qm_setting_default(&spec);
     spec.bits = settings[s].bits;
     spec.activations = settings[s].act;
+    spec.half = settings[s].half;
     qm_options o;
     qm_options_default(&o);
     m[s] = qm_variant_create(d, &spec, &o, x, n, err, sizeof err);

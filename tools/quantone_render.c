@@ -60,6 +60,8 @@ static void setting_file(const qm_setting *s, char *buf, size_t len)
   *to = '\0';
   if (s->bits == QM_BITS_FP32)
     snprintf(buf, len, "fp32%s.wav", str + 2); /* after "32" */
+  else if (s->bits == QM_BITS_HALF)
+    snprintf(buf, len, "%s.wav", str); /* "fp16", "bf16_slim0.5" */
   else
     snprintf(buf, len, "int%s.wav", str);
 }
@@ -77,7 +79,7 @@ static int add_setting(qm_setting **list, int *n, const qm_setting *s)
   return 0;
 }
 
-/** "all": FP32 and every scheme of every bit width (1 + 3*3*2*3*3 = 163);
+/** "all": FP32, FP16, BF16 and every scheme of every bit width (1 + 2 + 3*3*2*3*3 = 165);
     "bits": FP32, 8, 4, 2 with the default scheme; else a LIST. */
 static bool parse_settings(const char *spec, qm_setting **list, int *n, char *err, size_t errlen)
 {
@@ -378,9 +380,9 @@ static bool write_reports(const char *dir, const rs_result *r, int n)
              "dsp_ratio,weight_bytes,seconds,file,error\n");
   for (int i = 0; i < n; ++i) {
     const qm_setting *s = &r[i].set;
-    /* the scheme fields do not apply to FP32: left empty */
-    if (s->bits == QM_BITS_FP32)
-      fprintf(f, "%s,32,,,,,%g,", r[i].name, s->slim);
+    /* the scheme fields do not apply to FP32 and the 16-bit forms: left empty */
+    if (s->bits == QM_BITS_FP32 || s->bits == QM_BITS_HALF)
+      fprintf(f, "%s,%d,,,,,%g,", r[i].name, s->bits, s->slim);
     else
       fprintf(f, "%s,%d,%s,%d,%s,%s,%g,", r[i].name, s->bits, qz_mapping_name(s->mapping),
               s->asymmetric, qz_granularity_name(s->granularity), qm_actq_name(s->activations),
@@ -412,10 +414,13 @@ static bool write_reports(const char *dir, const rs_result *r, int n)
     const qm_setting *s = &r[i].set;
     fprintf(f, "  {\"setting\": ");
     json_string(f, r[i].name);
-    /* the scheme fields do not apply to the FP32 reference: null */
-    if (s->bits == QM_BITS_FP32)
-      fprintf(f, ", \"precision\": 32, \"mapping\": null, \"asymmetric\": null, "
-                 "\"granularity\": null, \"activations\": null, ");
+    /* the scheme fields do not apply to the FP32 reference and the 16-bit
+       forms (the setting's name says which: "fp16", "bf16"): null */
+    if (s->bits == QM_BITS_FP32 || s->bits == QM_BITS_HALF)
+      fprintf(f,
+              ", \"precision\": %d, \"mapping\": null, \"asymmetric\": null, "
+              "\"granularity\": null, \"activations\": null, ",
+              s->bits);
     else
       fprintf(f,
               ", \"precision\": %d, \"mapping\": \"%s\", \"asymmetric\": %s, "
@@ -607,10 +612,12 @@ static void usage(FILE *f)
       "\n"
       "  --model FILE   model (.nam or keras .json) instead of the bundle's default\n"
       "  --settings     'bits' (default): FP32, 8, 4 and 2 bits with the default scheme;\n"
-      "                 'all': FP32 and every scheme of every bit width (163 settings);\n"
+      "                 'all': FP32, fp16, bf16 and every scheme of every bit width\n"
+      "                 (165 settings);\n"
       "                 LIST: comma-separated settings, each\n"
       "                   PRECISION[:MAPPING][:SYM][:GRANULARITY][:ACTIVATIONS][:slim=S]\n"
-      "                 PRECISION 32 (or fp32), 8, 4, 2; then in any order\n"
+      "                 PRECISION 32 (or fp32), 16 (or fp16: FP16 weights, float\n"
+      "                 activations), bf16 (BF16 compute), 8, 4, 2; then in any order\n"
       "                   MAPPING linear|pow2|kmeans            (default linear)\n"
       "                   SYM sym|asym                          (default sym)\n"
       "                   GRANULARITY tensor|channel|group      (default channel)\n"

@@ -37,8 +37,9 @@ static void usage(FILE *f)
              "  --model FILE          model file (.nam, .json, .aidax)\n"
              "  --in FILE             input WAV, mono, at the model's sample rate\n"
              "  --out FILE            output WAV (float); optional with --json\n"
-             "  --precision P         fp32 (default), 8, 4 or 2 weight bits; a file\n"
-             "                        --export wrote plays at its recorded setting\n"
+             "  --precision P         fp32 (default), 16 or fp16 (FP16 weights, float\n"
+             "                        activations), bf16 (BF16 compute), 8, 4 or 2 weight bits;\n"
+             "                        a file --export wrote plays at its recorded setting\n"
              "                        unless a scheme option is given\n"
              "  --mapping M           linear (default), pow2 or kmeans levels\n"
              "  --asymmetric          zero point / asymmetric levels (default symmetric)\n"
@@ -423,7 +424,8 @@ int main(int argc, char **argv)
       scheme_given = true;
       precision = v;
       if (!qm_bits_from_name(v, &spec.bits))
-        return bad_option("--precision must be fp32, 8, 4 or 2, not '%s'", v);
+        return bad_option("--precision must be fp32, 16 (fp16), bf16, 8, 4 or 2, not '%s'", v);
+      spec.half = qm_half_from_precision_name(v);
     } else if (!strcmp(a, "--mapping")) {
       scheme_given = true;
       if (!qz_mapping_from_name(v, &spec.mapping))
@@ -724,7 +726,9 @@ int main(int argc, char **argv)
       json_str(f, in);
       fprintf(f, ",\n  \"sample_rate\": %.0f,\n  \"samples\": %d", d->sample_rate, n);
       fprintf(f, ",\n  \"precision\": ");
-      json_str(f, spec.bits == QM_BITS_FP32 ? "fp32" : precision);
+      json_str(f, spec.bits == QM_BITS_FP32   ? "fp32"
+                  : spec.bits == QM_BITS_HALF ? qm_half_name(spec.half)
+                                              : precision);
       fprintf(f, ",\n  \"bits\": %d,\n  \"mapping\": ", spec.bits);
       json_str(f, qz_mapping_name(spec.mapping));
       fprintf(f,

@@ -45,6 +45,7 @@ enum {
   CALIB,
   OMODE,
   BUDGET,
+  HALF,
   N
 };
 
@@ -84,7 +85,7 @@ static void setup(inst *q, const LADSPA_Descriptor *d, float precision, int in_p
   }
   static const float defaults[N] = {
       0,           0,           8,           0, 0, 1, 1, 0, 20, 0, 0, [SLIM] = 1, [INDBU] = 12,
-      [CALIB] = 0, [OMODE] = 1, [BUDGET] = 0};
+      [CALIB] = 0, [OMODE] = 1, [BUDGET] = 0, [HALF] = 0};
   memcpy(q->ctl, defaults, sizeof defaults);
   q->ctl[PREC] = precision;
   d->connect_port(q->h, IN, q->in);

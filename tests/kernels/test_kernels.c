@@ -104,7 +104,7 @@ static void weights_case_init(weights_case *c, qk_format f, int M, int K, int gr
   c->w.cols = K;
   c->w.group = group;
   size_t n = (size_t)M * (size_t)K;
-  if (f == QK_F32) {
+  if (qk_format_is_float(f)) {
     c->f32 = malloc(n * sizeof(float));
     for (size_t i = 0; i < n; ++i)
       c->f32[i] = rng_float(-1.0f, 1.0f);
@@ -387,7 +387,7 @@ static void compare_isa_case(qk_isa isa, qk_format f, int M, int K, int N, int g
         double mag = 0.0;
         for (int k = 0; k < K; ++k) {
           double w;
-          if (f == QK_F32) {
+          if (qk_format_is_float(f)) {
             w = c.f32[(size_t)m * (size_t)K + (size_t)k];
           } else {
             int G = qk_packed_group(ref), g = k / G, ng = qk_group_count(K, group);
@@ -407,8 +407,13 @@ static void compare_isa_case(qk_isa isa, qk_format f, int M, int K, int N, int g
     }
     ++checks;
   }
+  /* the 16-bit formats define their arithmetic (kernels/qk_half.h): bits */
+  if (f == QK_F16 || f == QK_BF16)
+    CHECK(!memcmp(y_ref.y, y_simd.y, yfloats * sizeof(float)),
+          "%s gemm_f32 %s M=%d K=%d N=%d: not bit-identical to scalar", qk_isa_name(isa),
+          qk_format_name(f), M, K, N);
 
-  if (f != QK_F32) {
+  if (!qk_format_is_float(f)) {
     /* int8 activations: dynamic or static (saturating), then bit-exact GEMM */
     act_buffers act = act_new(K, N, group);
     if (rng_int(0, 2) == 0)
@@ -785,13 +790,13 @@ static void column_independence_case(qk_isa isa, qk_format f, int M, int K, int 
   float *yall = malloc(yfloats * sizeof(float)), *yone = malloc(yfloats * sizeof(float)),
         *ysub = malloc(yfloats * sizeof(float));
   act_buffers act = act_new(K, N, group);
-  if (f != QK_F32) {
+  if (!qk_format_is_float(f)) {
     if (rng_int(0, 3) == 0)
       qk_quantize_act_static_isa(isa, x, ldx, K, N, rng_float(0.001f, 0.02f), &act.a);
     else
       qk_quantize_act_dynamic_isa(isa, x, ldx, K, N, &act.a);
   }
-  for (int path = 0; path < (f == QK_F32 ? 1 : 2); ++path) {
+  for (int path = 0; path < (qk_format_is_float(f) ? 1 : 2); ++path) {
     memcpy(yall, y0, yfloats * sizeof(float));
     memcpy(yone, y0, yfloats * sizeof(float));
     memcpy(ysub, y0, yfloats * sizeof(float));
@@ -833,7 +838,7 @@ static void column_independence_case(qk_isa isa, qk_format f, int M, int K, int 
           yall[(size_t)bn * (size_t)ldy + bm], ysub[(size_t)bn * (size_t)ldy + bm]);
   }
   /* the dynamic quantizer too: one call over N columns == N calls of one */
-  if (f != QK_F32) {
+  if (!qk_format_is_float(f)) {
     act_buffers one = act_new(K, N, group);
     qk_quantize_act_dynamic_isa(isa, x, ldx, K, N, &act.a);
     for (int n = 0; n < N; ++n) {

@@ -124,7 +124,12 @@ static void test_names(void)
   int bits = 0;
   CHECK(qm_bits_from_name("fp32", &bits) && bits == QM_BITS_FP32, "fp32");
   CHECK(qm_bits_from_name("2", &bits) && bits == 2, "2");
-  CHECK(!qm_bits_from_name("16", &bits) && !qm_bits_from_name("4.0", &bits) && bits == 2,
+  CHECK(qm_bits_from_name("16", &bits) && bits == QM_BITS_HALF &&
+            qm_bits_from_name("bf16", &bits) && bits == QM_BITS_HALF &&
+            qm_half_from_precision_name("bf16") == QM_HALF_BF16 &&
+            qm_half_from_precision_name("16") == QM_HALF_FP16,
+        "16, bf16");
+  CHECK(!qm_bits_from_name("12", &bits) && !qm_bits_from_name("4.0", &bits) && bits == QM_BITS_HALF,
         "a precision the engine does not have");
 }
 
@@ -138,13 +143,16 @@ static void test_round_trips(void)
   int n = qm_setting_all(all, N_ALL);
   /** Counted from the fields, not written out, so that a mapping (or
       granularity, activation mode) added to setting.h needs no edit here;
-      with today's 3 x 3 x 3 fields that is 163 (quantone-render's "all"). */
-  CHECK(n == N_ALL && N_ALL == 1 + 3 * QZ_MAPPING_COUNT * 2 * QZ_GRANULARITY_COUNT * QM_ACTQ_COUNT,
+      with today's 3 x 3 x 3 fields and two 16-bit forms that is 165
+      (quantone-render's "all"). */
+  CHECK(n == N_ALL && N_ALL == 1 + QM_HALF_COUNT +
+                                   3 * QZ_MAPPING_COUNT * 2 * QZ_GRANULARITY_COUNT * QM_ACTQ_COUNT,
         "%d settings", n);
-  CHECK(QZ_MAPPING_COUNT != 3 || QZ_GRANULARITY_COUNT != 3 || QM_ACTQ_COUNT != 3 || N_ALL == 163,
-        "%d settings, not 163", n);
-  CHECK(all[0].bits == QM_BITS_FP32 && all[1].bits == 8 && all[N_ALL - 1].bits == 2 &&
-            all[N_ALL - 1].mapping == QZ_MAPPING_COUNT - 1 &&
+  CHECK(QZ_MAPPING_COUNT != 3 || QZ_GRANULARITY_COUNT != 3 || QM_ACTQ_COUNT != 3 || N_ALL == 165,
+        "%d settings, not 165", n);
+  CHECK(all[0].bits == QM_BITS_FP32 && all[1].bits == QM_BITS_HALF && all[1].half == QM_HALF_FP16 &&
+            all[2].bits == QM_BITS_HALF && all[2].half == QM_HALF_BF16 && all[3].bits == 8 &&
+            all[N_ALL - 1].bits == 2 && all[N_ALL - 1].mapping == QZ_MAPPING_COUNT - 1 &&
             all[N_ALL - 1].activations == QM_ACTQ_COUNT - 1,
         "the order of the list");
   qm_setting few[5];
@@ -169,9 +177,9 @@ static void test_round_trips(void)
     float ctl[QT_PORT_COUNT] = {0};
     qt_setting_to_controls(s, ctl);
     qm_setting c;
-    qt_setting_from_controls(&c, ctl[QT_PORT_PRECISION], ctl[QT_PORT_MAPPING],
-                             ctl[QT_PORT_ASYMMETRIC], ctl[QT_PORT_GRANULARITY],
-                             ctl[QT_PORT_ACTIVATIONS]);
+    qt_setting_from_controls_half(&c, ctl[QT_PORT_PRECISION], ctl[QT_PORT_MAPPING],
+                                  ctl[QT_PORT_ASYMMETRIC], ctl[QT_PORT_GRANULARITY],
+                                  ctl[QT_PORT_ACTIVATIONS], ctl[QT_PORT_HALF_FORM]);
     CHECK(qm_setting_eq(&c, s), "'%s' does not survive the controls", str[i]);
     qm_setting_describe(s, desc[i], sizeof desc[i]);
     /* distinct settings: distinct strings and descriptions, and not equal */
@@ -203,7 +211,12 @@ static void test_parse(void)
 
   refused("", "empty");
   refused(":", "empty");
-  refused("16", "precision");
+  refused("12", "precision");
+  if (setting_from("bf16:kmeans:asym", &a) && setting_from("BF16", &b))
+    CHECK(qm_setting_eq(&a, &b) && same(&a, &b) && a.half == QM_HALF_BF16,
+          "scheme fields at 16 bits count");
+  if (setting_from("16", &a) && setting_from("bf16", &b))
+    CHECK(!qm_setting_eq(&a, &b) && a.half == QM_HALF_FP16, "fp16 and bf16 are two variants");
   refused("4bit", "precision");
   refused("kmeans:4", "precision");
   refused("4:Linear", "'Linear'");
@@ -254,8 +267,8 @@ static void test_parse(void)
 
 static void test_normalise(void)
 {
-  static const int knob[][2] = {{32, 32}, {20, 32}, {19, 8}, {6, 8},  {5, 4},
-                                {3, 4},   {2, 2},   {0, 2},  {-5, 2}, {999, 32}};
+  static const int knob[][2] = {{32, 32}, {20, 32}, {19, 16}, {16, 16}, {12, 16}, {11, 8},  {6, 8},
+                                {5, 4},   {3, 4},   {2, 2},   {0, 2},   {-5, 2},  {999, 32}};
   for (size_t i = 0; i < sizeof knob / sizeof knob[0]; ++i) {
     qm_setting s;
     qm_setting_default(&s);
@@ -341,6 +354,8 @@ static void test_normalise(void)
                                    "bias-corrected");
   describes_as("2:bc:float", "2-bit linear sym per-channel, float activations, bias-corrected");
   describes_as("32:gptq:bc", "FP32 reference");
+  describes_as("16", "FP16 weights, float activations");
+  describes_as("bf16:slim=0.5", "BF16 compute, float accumulation, slim 0.5");
   /* post-training rounding: its own fields, round trip, equality */
   if (setting_from("4:gptq:kmeans:bc:slim=0.5", &a)) {
     CHECK(a.rounding == QZ_ROUND_GPTQ && a.bias_correction && a.mapping == QZ_KMEANS,

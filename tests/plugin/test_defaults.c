@@ -289,24 +289,32 @@ static void test_ladspa(const char *bundle)
   for (unsigned long i = 0; i < d->PortCount; ++i)
     if (!strncmp(d->PortNames[i], "Slim", 4))
       slim = i;
-  CHECK(slim == d->PortCount - 5 && (d->PortRangeHints[slim].HintDescriptor &
-                                     LADSPA_HINT_DEFAULT_MASK) == LADSPA_HINT_DEFAULT_1,
-        "Slim is the fifth-last LADSPA port (%lu of %lu) with default hint 1 (the full model)",
-        slim, d->PortCount);
-  /** The levels controls of issue 18 came after it, appended in order (LADSPA
-      hosts address controls by position); Normalized (1) is the output mode's default. */
-  unsigned long omode = slim + 3;
-  CHECK(!strncmp(d->PortNames[slim + 1], "Interface level", 15) &&
-            !strncmp(d->PortNames[slim + 2], "Calibrate input", 15) &&
-            !strncmp(d->PortNames[omode], "Output mode", 11) &&
-            (d->PortRangeHints[omode].HintDescriptor & LADSPA_HINT_DEFAULT_MASK) ==
-                LADSPA_HINT_DEFAULT_1,
-        "input_dbu, calibrate_input, output_mode follow Slim; output_mode defaults to 1");
-  /** Then bit_budget (issue 15), off (0) by default. */
-  CHECK(omode + 1 < d->PortCount && !strncmp(d->PortNames[omode + 1], "Bit budget", 10) &&
-            (d->PortRangeHints[omode + 1].HintDescriptor & LADSPA_HINT_DEFAULT_MASK) ==
-                LADSPA_HINT_DEFAULT_0,
-        "bit_budget follows output_mode, off (0) by default");
+  CHECK(slim < d->PortCount && (d->PortRangeHints[slim].HintDescriptor &
+                                LADSPA_HINT_DEFAULT_MASK) == LADSPA_HINT_DEFAULT_1,
+        "a Slim port (%lu of %lu) with default hint 1 (the full model)", slim, d->PortCount);
+  /** The controls appended after Slim, in order to the last port (LADSPA
+      hosts address controls by position): issue 18's levels (Normalized,
+      1, is the output mode's default), then issue 15's bit budget (off)
+      and 16-bit form (FP16 weights). */
+  static const struct {
+    const char *name;
+    LADSPA_PortRangeHintDescriptor def; /* 0: not checked */
+  } appended[] = {{"Interface level", 0},
+                  {"Calibrate input", 0},
+                  {"Output mode", LADSPA_HINT_DEFAULT_1},
+                  {"Bit budget", LADSPA_HINT_DEFAULT_0},
+                  {"16-bit form", LADSPA_HINT_DEFAULT_0}};
+  const unsigned long n_appended = sizeof appended / sizeof appended[0];
+  CHECK(slim + n_appended == d->PortCount - 1, "%lu ports after Slim, %lu expected",
+        d->PortCount - 1 - slim, n_appended);
+  for (unsigned long k = 0; k < n_appended && slim + 1 + k < d->PortCount; ++k) {
+    const unsigned long i = slim + 1 + k;
+    CHECK(!strncmp(d->PortNames[i], appended[k].name, strlen(appended[k].name)) &&
+              (!appended[k].def ||
+               (d->PortRangeHints[i].HintDescriptor & LADSPA_HINT_DEFAULT_MASK) == appended[k].def),
+          "port %lu is \"%s\" (\"%s\" expected, with its default)", i, d->PortNames[i],
+          appended[k].name);
+  }
   if (port < d->PortCount) {
     LADSPA_PortRangeHintDescriptor h = d->PortRangeHints[port].HintDescriptor;
     printf("        \"%s\": default hint 0x%x (LADSPA_HINT_DEFAULT_1 = 0x%x)\n", d->PortNames[port],

@@ -8,7 +8,8 @@
     bit-exactly (both through the output DC blocker) and matches wavenet_a1_standard.nam-core.wav
   (ESR <= 1e-8), the model being loaded by patch:Set;
   - output identical across block sizes 1, 64, 256 and random sizes;
-  - switching precision every 100 ms does not click: the largest
+  - switching precision (32, 16 as FP16 weights and as BF16 compute, 8, 4,
+    2) every 100 ms does not click: the largest
     sample-to-sample step near each switch is within the largest step of
     the unswitched renders of both settings;
   - the esr_db output port agrees with ESR computed offline;
@@ -230,13 +231,30 @@ typedef struct {
   int hist_layer;
 } switch_plan;
 
+/** A switch plan's code for precision 16 in its BF16-compute form (16 alone
+    is FP16 weights): precision 16 with half_form 1. */
+enum { BF16_CODE = 17 };
+
+/** Set the controls a plan code asks for. */
+static void set_precision_code(qhost *h, int code)
+{
+  h->ctl[QT_PORT_PRECISION] = (float)(code == BF16_CODE ? 16 : code);
+  h->ctl[QT_PORT_HALF_FORM] = code == BF16_CODE ? (float)QT_HALF_BF16 : (float)QT_HALF_FP16;
+}
+
+static int precision_code(const qhost *h)
+{
+  const int p = (int)h->ctl[QT_PORT_PRECISION];
+  return p == 16 && h->ctl[QT_PORT_HALF_FORM] == (float)QT_HALF_BF16 ? BF16_CODE : p;
+}
+
 static void switch_cb(qhost *h, size_t pos, uint32_t k, void *user)
 {
   switch_plan *p = user;
   int idx = (int)(pos / p->period) % p->nseq;
-  float want = (float)p->seq[idx];
-  if (h->ctl[QT_PORT_PRECISION] != want) {
-    h->ctl[QT_PORT_PRECISION] = want;
+  const int want = p->seq[idx];
+  if (precision_code(h) != want) {
+    set_precision_code(h, want);
     if (p->switch_at)
       p->switch_at[p->n_switch++] = pos;
   }
@@ -256,8 +274,10 @@ static void switch_cb(qhost *h, size_t pos, uint32_t k, void *user)
 static void test_switching(const float *x, size_t n)
 {
   printf("Switching precision every 100 ms (block 64)\n");
-  static const int seq[] = {8, 4, 8, 2, 32, 4, 32, 8, 2, 4};
-  const int nseq = 10;
+  /* 16 FP16 weights, BF16_CODE 16 BF16 compute: both forms to and from the
+     reference, 8 bits and each other */
+  static const int seq[] = {8, 4, 16, 2, 32, BF16_CODE, 16, 32, 16, 8, BF16_CODE, 4};
+  const int nseq = 12;
   float *y = malloc(n * sizeof(float)), *u = malloc(n * sizeof(float));
   /* unswitched renders of every setting used */
   float step_of[33] = {0};
@@ -266,17 +286,21 @@ static void test_switching(const float *x, size_t n)
     if (step_of[p] > 0)
       continue;
     qhost *h = with_model(48000);
-    h->ctl[QT_PORT_PRECISION] = (float)p;
+    set_precision_code(h, p);
     qh_settle(h);
     qh_render(h, x, u, n, 64, 0, NULL, NULL);
     step_of[p] = max_step(u, 0, n);
-    printf("        unswitched precision %2d: largest step %.5f\n", p, step_of[p]);
+    printf("        unswitched precision %2d%s: largest step %.5f\n", p == BF16_CODE ? 16 : p,
+           p == BF16_CODE ? " bf16"
+           : p == 16      ? " fp16"
+                          : "",
+           step_of[p]);
     qh_free(h);
   }
   size_t switches[64];
   switch_plan plan = {seq, nseq, 4800, switches, 0, 0, 0};
   qhost *h = with_model(48000);
-  h->ctl[QT_PORT_PRECISION] = (float)seq[0];
+  set_precision_code(h, seq[0]);
   qh_settle(h);
   plan.n_switch = 0;
   qh_render(h, x, y, n, 64, 0, switch_cb, &plan);
