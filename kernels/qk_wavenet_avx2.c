@@ -52,9 +52,11 @@
 #ifdef QK_WAVENET_AVXVNNI
 #define WN_ISA QK_ISA_AVXVNNI
 #define WN_FN(name) qk_avxvnni_wavenet_##name
+#define WN_ALWAYS_QUADS 1 /* vpdpbusd: exact for any weights */
 #else
 #define WN_ISA QK_ISA_AVX2
 #define WN_FN(name) qk_avx2_wavenet_##name
+#define WN_ALWAYS_QUADS 0
 #endif
 
 #define AI static inline __attribute__((always_inline))
@@ -403,7 +405,7 @@ AI void acc_start(__m256i acc[MAX_ROWV], const pair_matrix *pm, const __m256i *b
 {
 #pragma GCC unroll 2
   for (int rv = 0; rv < R; ++rv) {
-    const __m256i b = pm->quads ? bias128[rv] : _mm256_setzero_si256();
+    const __m256i b = WN_ALWAYS_QUADS || pm->quads ? bias128[rv] : _mm256_setzero_si256();
     acc[rv] = pm->has_zp ? _mm256_sub_epi32(b, _mm256_mullo_epi32(pm->zp[rv], code_sum)) : b;
   }
 }
@@ -446,20 +448,23 @@ AI void store_frame(float *p, __m256i mask, __m256 v, const int FULL)
 AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_act *pa,
                     const qk_act_s8 *xq, const float *x, const float *cond, int n, float *head,
                     float *next, const __m256 *bconv, const __m256 *mixin, const __m256 *b1x1,
-                    const __m256i *mask, const int H, const int R, const int TANH, const int FULL)
+                    const __m256i *mask, const int H, const int R, const int TAPS, const int TANH,
+                    const int FULL)
 {
-  const int C = L->C, taps = L->taps, Q = (H + 1) / 2; /* quads: ceil(C / 4) */
+  /* TAPS: the tap count at compile time (0: L->taps), so the taps' loads and sums unroll */
+  const int C = L->C, taps = TAPS ? TAPS : L->taps, Q = (H + 1) / 2; /* quads: ceil(C / 4) */
   __m256 z[MAX_ROWV];
 #pragma GCC unroll 2
   for (int rv = 0; rv < R; ++rv)
     z[rv] = bconv[rv];
+#pragma GCC unroll 4
   for (int t = 0; t < taps; ++t) {
     const ptrdiff_t f = n - (ptrdiff_t)L->dilation * (taps - 1 - t);
     const int8_t *codes = xq->codes + f * (ptrdiff_t)xq->ld;
     __m256i acc[MAX_ROWV];
     acc_start(acc, &pl->cv, pl->conv_bias128 + (size_t)t * (size_t)R,
               _mm256_set1_epi32(pl->cv.has_zp ? xq->sums[f] : 0), R);
-    if (pl->cv.quads) {
+    if (WN_ALWAYS_QUADS || pl->cv.quads) {
       /* the codes + 128 (channels past C read the history's zero padding: u = 128, weight 0) */
       const __m128i c8 = Q <= 2 ? _mm_loadl_epi64((const __m128i *)codes)
                                 : _mm_loadu_si128((const __m128i *)codes);
@@ -522,7 +527,7 @@ AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_
             pl->w1m.has_zp ? hsum8(R == 1 ? q[0] : _mm256_add_epi32(q[0], q[1]))
                            : _mm256_setzero_si256(),
             R);
-  if (pl->w1m.quads) {
+  if (WN_ALWAYS_QUADS || pl->w1m.quads) {
     /* bytes: dword 0 = channels 0-3, 4 = 4-7, 1 = 8-11, 5 = 12-15; gathered into both lanes */
     const __m256i zero = _mm256_setzero_si256();
     const __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(q[0], R == 1 ? zero : q[1]), zero);
@@ -556,7 +561,7 @@ AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_
 
 AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
                      const float *x, const float *cond, int N, float *head, float *next,
-                     const int H, const int R, const int TANH, const int FULL)
+                     const int H, const int R, const int TAPS, const int TANH, const int FULL)
 {
   const int C = L->C;
   pair_act pa;
@@ -571,25 +576,37 @@ AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
     mask[rv] = lane_mask(C - 8 * rv);
   }
   for (int n = 0; n < N; ++n)
-    layer_frame(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, H, R, TANH, FULL);
+    layer_frame(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, H, R, TAPS, TANH,
+                FULL);
 }
 
-/** The frame loop compiled for the common channel counts (8, 16, 3 and 4). */
+/** The frame loop compiled for the common channel counts (8, 16, 3 and 4), A1's 3 taps apart. */
 AI void layer_shapes(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
                      const float *x, const float *cond, int N, float *head, float *next,
                      const int TANH)
 {
   const int C = L->C;
+  const bool a1_taps = TANH && L->taps == 3;
   switch (C) {
-  case 8: layer_frames(L, pl, xq, x, cond, N, head, next, 4, 1, TANH, 1); break;
-  case 16: layer_frames(L, pl, xq, x, cond, N, head, next, 8, 2, TANH, 1); break;
+  case 8:
+    if (a1_taps)
+      layer_frames(L, pl, xq, x, cond, N, head, next, 4, 1, 3, TANH, 1);
+    else
+      layer_frames(L, pl, xq, x, cond, N, head, next, 4, 1, 0, TANH, 1);
+    break;
+  case 16:
+    if (a1_taps)
+      layer_frames(L, pl, xq, x, cond, N, head, next, 8, 2, 3, TANH, 1);
+    else
+      layer_frames(L, pl, xq, x, cond, N, head, next, 8, 2, 0, TANH, 1);
+    break;
   case 3:
-  case 4: layer_frames(L, pl, xq, x, cond, N, head, next, 2, 1, TANH, 0); break;
+  case 4: layer_frames(L, pl, xq, x, cond, N, head, next, 2, 1, 0, TANH, 0); break;
   default:
     if (C <= 8)
-      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 1, TANH, 0);
+      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 1, 0, TANH, 0);
     else
-      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 2, TANH, 0);
+      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 2, 0, TANH, 0);
     break;
   }
 }
