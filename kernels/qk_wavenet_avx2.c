@@ -444,16 +444,13 @@ AI void store_frame(float *p, __m256i mask, __m256 v, const int FULL)
     _mm256_maskstore_ps(p, mask, v);
 }
 
-/** One frame n, from its taps' codes to head and next (H pairs, R row vectors). */
-AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_act *pa,
-                    const qk_act_s8 *xq, const float *x, const float *cond, int n, float *head,
-                    float *next, const __m256 *bconv, const __m256 *mixin, const __m256 *b1x1,
-                    const __m256i *mask, const int H, const int R, const int TAPS, const int TANH,
-                    const int FULL)
+/** Frame n's conv: z = bias + its taps, in qk.h's order (H pairs, R row vectors). */
+AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq, int n,
+                   const __m256 *bconv, __m256 z[MAX_ROWV], const int H, const int R,
+                   const int TAPS)
 {
   /* TAPS: the tap count at compile time (0: L->taps), so the taps' loads and sums unroll */
-  const int C = L->C, taps = TAPS ? TAPS : L->taps, Q = (H + 1) / 2; /* quads: ceil(C / 4) */
-  __m256 z[MAX_ROWV];
+  const int taps = TAPS ? TAPS : L->taps, Q = (H + 1) / 2; /* quads: ceil(C / 4) */
 #pragma GCC unroll 2
   for (int rv = 0; rv < R; ++rv)
     z[rv] = bconv[rv];
@@ -491,11 +488,20 @@ AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_
       z[rv] = _mm256_fmadd_ps(p, s, t ? _mm256_add_ps(_mm256_setzero_ps(), z[rv]) : z[rv]);
     }
   }
-  /* mixin, nonlinearity (lanes past C zeroed: act(0) need not be 0), head */
+}
+
+/**
+   Frame n's mixin, nonlinearity (lanes past C zeroed: act(0) need not be
+   0) and head; returns the lanes' |a| maxima (NaN counted 0).
+*/
+AI __m256 frame_act(const qk_wavenet_layer *L, const pair_act *pa, const float *cond, int n,
+                    float *head, const __m256 *mixin, const __m256i *mask, const __m256 z[MAX_ROWV],
+                    __m256 a[MAX_ROWV], const int R, const int TANH, const int FULL)
+{
   const __m256 c = _mm256_set1_ps(cond[n]);
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
-  __m256 a[MAX_ROWV], m = _mm256_setzero_ps();
-  float *hn = head + (size_t)n * (size_t)C;
+  __m256 m = _mm256_setzero_ps();
+  float *hn = head + (size_t)n * (size_t)L->C;
 #pragma GCC unroll 2
   for (int rv = 0; rv < R; ++rv) {
     const __m256 zz = _mm256_add_ps(z[rv], _mm256_mul_ps(mixin[rv], c));
@@ -506,6 +512,12 @@ AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_
     m = _mm256_max_ps(
         m, _mm256_and_ps(_mm256_and_ps(a[rv], abs_mask), _mm256_cmp_ps(a[rv], a[rv], _CMP_ORD_Q)));
   }
+  return m;
+}
+
+/** a quantized by qk.h's dynamic formula (m: frame_act's maxima); returns the scale. */
+AI __m256 frame_quantize(const __m256 a[MAX_ROWV], __m256 m, __m256i q[MAX_ROWV], const int R)
+{
   /* a quantized: qk.h's dynamic formula */
   const __m256 amax = hmax8(m), k127 = _mm256_set1_ps(127.0f);
   const __m256 ok =
@@ -513,7 +525,6 @@ AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_
                     _mm256_cmp_ps(amax, _mm256_set1_ps(__builtin_inff()), _CMP_LT_OQ));
   const __m256 scale = _mm256_and_ps(_mm256_div_ps(amax, k127), ok);
   const __m256 inv = _mm256_and_ps(_mm256_div_ps(k127, amax), ok);
-  __m256i q[MAX_ROWV];
 #pragma GCC unroll 2
   for (int rv = 0; rv < R; ++rv) {
     const __m256 r =
@@ -521,6 +532,15 @@ AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_
     const __m256 cl = _mm256_min_ps(_mm256_max_ps(r, _mm256_set1_ps(-127.0f)), k127);
     q[rv] = _mm256_cvtps_epi32(_mm256_and_ps(cl, _mm256_cmp_ps(r, r, _CMP_ORD_Q)));
   }
+  return scale;
+}
+
+/** The 1x1 on a's codes q, scaled, plus bias and x, into next. */
+AI void frame_out(const qk_wavenet_layer *L, const pair_layer *pl, const float *x, int n,
+                  float *next, const __m256 *b1x1, const __m256i *mask, const __m256i q[MAX_ROWV],
+                  __m256 scale, const int H, const int R, const int FULL)
+{
+  const int C = L->C, Q = (H + 1) / 2;
   /* the 1x1 on a's codes (lanes past C hold code 0, against weight 0) */
   __m256i acc[MAX_ROWV];
   acc_start(acc, &pl->w1m, pl->w1_bias128,
@@ -559,6 +579,46 @@ AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_
   }
 }
 
+/** One frame n, from its taps' codes to head and next. */
+AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_act *pa,
+                    const qk_act_s8 *xq, const float *x, const float *cond, int n, float *head,
+                    float *next, const __m256 *bconv, const __m256 *mixin, const __m256 *b1x1,
+                    const __m256i *mask, const int H, const int R, const int TAPS, const int TANH,
+                    const int FULL)
+{
+  __m256 z[MAX_ROWV], a[MAX_ROWV];
+  __m256i q[MAX_ROWV];
+  frame_conv(L, pl, xq, n, bconv, z, H, R, TAPS);
+  const __m256 m = frame_act(L, pa, cond, n, head, mixin, mask, z, a, R, TANH, FULL);
+  const __m256 scale = frame_quantize(a, m, q, R);
+  frame_out(L, pl, x, n, next, b1x1, mask, q, scale, H, R, FULL);
+}
+
+/**
+   Frames n and n + 1 step by step side by side: each frame is one long
+   chain of dependent steps (taps, tanh's division, the maximum across
+   lanes, the quantizer's divisions, the 1x1), and two independent chains
+   in program order keep the cores' schedulers busy where one frame alone
+   waits on latencies. Each frame computes exactly what it would alone.
+*/
+AI void layer_frame_pair(const qk_wavenet_layer *L, const pair_layer *pl, const pair_act *pa,
+                         const qk_act_s8 *xq, const float *x, const float *cond, int n, float *head,
+                         float *next, const __m256 *bconv, const __m256 *mixin, const __m256 *b1x1,
+                         const __m256i *mask, const int H, const int R, const int TAPS,
+                         const int TANH, const int FULL)
+{
+  __m256 z[2][MAX_ROWV], a[2][MAX_ROWV], m[2], scale[2];
+  __m256i q[2][MAX_ROWV];
+  frame_conv(L, pl, xq, n, bconv, z[0], H, R, TAPS);
+  frame_conv(L, pl, xq, n + 1, bconv, z[1], H, R, TAPS);
+  m[0] = frame_act(L, pa, cond, n, head, mixin, mask, z[0], a[0], R, TANH, FULL);
+  m[1] = frame_act(L, pa, cond, n + 1, head, mixin, mask, z[1], a[1], R, TANH, FULL);
+  scale[0] = frame_quantize(a[0], m[0], q[0], R);
+  scale[1] = frame_quantize(a[1], m[1], q[1], R);
+  frame_out(L, pl, x, n, next, b1x1, mask, q[0], scale[0], H, R, FULL);
+  frame_out(L, pl, x, n + 1, next, b1x1, mask, q[1], scale[1], H, R, FULL);
+}
+
 AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
                      const float *x, const float *cond, int N, float *head, float *next,
                      const int H, const int R, const int TAPS, const int TANH, const int FULL)
@@ -575,7 +635,11 @@ AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
     b1x1[rv] = load_rows(L->bias1x1, C, rv);
     mask[rv] = lane_mask(C - 8 * rv);
   }
-  for (int n = 0; n < N; ++n)
+  int n = 0;
+  for (; n + 2 <= N; n += 2)
+    layer_frame_pair(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, H, R, TAPS,
+                     TANH, FULL);
+  if (n < N)
     layer_frame(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, H, R, TAPS, TANH,
                 FULL);
 }
