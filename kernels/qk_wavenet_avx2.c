@@ -619,6 +619,29 @@ AI void layer_frame_pair(const qk_wavenet_layer *L, const pair_layer *pl, const 
   frame_out(L, pl, x, n + 1, next, b1x1, mask, q[1], scale[1], H, R, FULL);
 }
 
+/** Four frames side by side (one row vector: the registers hold them). */
+AI void layer_frame_quad(const qk_wavenet_layer *L, const pair_layer *pl, const pair_act *pa,
+                         const qk_act_s8 *xq, const float *x, const float *cond, int n, float *head,
+                         float *next, const __m256 *bconv, const __m256 *mixin, const __m256 *b1x1,
+                         const __m256i *mask, const int H, const int R, const int TAPS,
+                         const int TANH, const int FULL)
+{
+  __m256 z[4][MAX_ROWV], a[4][MAX_ROWV], m[4], scale[4];
+  __m256i q[4][MAX_ROWV];
+#pragma GCC unroll 4
+  for (int f = 0; f < 4; ++f)
+    frame_conv(L, pl, xq, n + f, bconv, z[f], H, R, TAPS);
+#pragma GCC unroll 4
+  for (int f = 0; f < 4; ++f)
+    m[f] = frame_act(L, pa, cond, n + f, head, mixin, mask, z[f], a[f], R, TANH, FULL);
+#pragma GCC unroll 4
+  for (int f = 0; f < 4; ++f)
+    scale[f] = frame_quantize(a[f], m[f], q[f], R);
+#pragma GCC unroll 4
+  for (int f = 0; f < 4; ++f)
+    frame_out(L, pl, x, n + f, next, b1x1, mask, q[f], scale[f], H, R, FULL);
+}
+
 AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
                      const float *x, const float *cond, int N, float *head, float *next,
                      const int H, const int R, const int TAPS, const int TANH, const int FULL)
@@ -636,6 +659,10 @@ AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
     mask[rv] = lane_mask(C - 8 * rv);
   }
   int n = 0;
+  if (R == 1)
+    for (; n + 4 <= N; n += 4)
+      layer_frame_quad(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, H, R, TAPS,
+                       TANH, FULL);
   for (; n + 2 <= N; n += 2)
     layer_frame_pair(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, H, R, TAPS,
                      TANH, FULL);
