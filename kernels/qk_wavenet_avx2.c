@@ -619,7 +619,7 @@ AI void layer_frame_pair(const qk_wavenet_layer *L, const pair_layer *pl, const 
   frame_out(L, pl, x, n + 1, next, b1x1, mask, q[1], scale[1], H, R, FULL);
 }
 
-/** Four frames side by side (one row vector: the registers hold them). */
+/** Four frames side by side (at C = 16 some of their vectors spill to the stack: still faster). */
 AI void layer_frame_quad(const qk_wavenet_layer *L, const pair_layer *pl, const pair_act *pa,
                          const qk_act_s8 *xq, const float *x, const float *cond, int n, float *head,
                          float *next, const __m256 *bconv, const __m256 *mixin, const __m256 *b1x1,
@@ -659,10 +659,9 @@ AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
     mask[rv] = lane_mask(C - 8 * rv);
   }
   int n = 0;
-  if (R == 1)
-    for (; n + 4 <= N; n += 4)
-      layer_frame_quad(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, H, R, TAPS,
-                       TANH, FULL);
+  for (; n + 4 <= N; n += 4)
+    layer_frame_quad(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, H, R, TAPS,
+                     TANH, FULL);
   for (; n + 2 <= N; n += 2)
     layer_frame_pair(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, H, R, TAPS,
                      TANH, FULL);
