@@ -579,66 +579,33 @@ AI void frame_out(const qk_wavenet_layer *L, const pair_layer *pl, const float *
   }
 }
 
-/** One frame n, from its taps' codes to head and next. */
-AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_act *pa,
-                    const qk_act_s8 *xq, const float *x, const float *cond, int n, float *head,
-                    float *next, const __m256 *bconv, const __m256 *mixin, const __m256 *b1x1,
-                    const __m256i *mask, const int H, const int R, const int TAPS, const int TANH,
-                    const int FULL)
-{
-  __m256 z[MAX_ROWV], a[MAX_ROWV];
-  __m256i q[MAX_ROWV];
-  frame_conv(L, pl, xq, n, bconv, z, H, R, TAPS);
-  const __m256 m = frame_act(L, pa, cond, n, head, mixin, mask, z, a, R, TANH, FULL);
-  const __m256 scale = frame_quantize(a, m, q, R);
-  frame_out(L, pl, x, n, next, b1x1, mask, q, scale, H, R, FULL);
-}
-
 /**
-   Frames n and n + 1 step by step side by side: each frame is one long
+   Frames n .. n + F - 1, step by step side by side: each frame is one long
    chain of dependent steps (taps, tanh's division, the maximum across
-   lanes, the quantizer's divisions, the 1x1), and two independent chains
-   in program order keep the cores' schedulers busy where one frame alone
-   waits on latencies. Each frame computes exactly what it would alone.
+   lanes, the quantizer's divisions, the 1x1), and F independent chains in
+   program order keep the core's schedulers busy where one frame alone
+   waits on latencies (at C = 16 and F = 4 some vectors spill to the
+   stack: still faster). Each frame computes exactly what it would alone.
 */
-AI void layer_frame_pair(const qk_wavenet_layer *L, const pair_layer *pl, const pair_act *pa,
-                         const qk_act_s8 *xq, const float *x, const float *cond, int n, float *head,
-                         float *next, const __m256 *bconv, const __m256 *mixin, const __m256 *b1x1,
-                         const __m256i *mask, const int H, const int R, const int TAPS,
-                         const int TANH, const int FULL)
-{
-  __m256 z[2][MAX_ROWV], a[2][MAX_ROWV], m[2], scale[2];
-  __m256i q[2][MAX_ROWV];
-  frame_conv(L, pl, xq, n, bconv, z[0], H, R, TAPS);
-  frame_conv(L, pl, xq, n + 1, bconv, z[1], H, R, TAPS);
-  m[0] = frame_act(L, pa, cond, n, head, mixin, mask, z[0], a[0], R, TANH, FULL);
-  m[1] = frame_act(L, pa, cond, n + 1, head, mixin, mask, z[1], a[1], R, TANH, FULL);
-  scale[0] = frame_quantize(a[0], m[0], q[0], R);
-  scale[1] = frame_quantize(a[1], m[1], q[1], R);
-  frame_out(L, pl, x, n, next, b1x1, mask, q[0], scale[0], H, R, FULL);
-  frame_out(L, pl, x, n + 1, next, b1x1, mask, q[1], scale[1], H, R, FULL);
-}
-
-/** Four frames side by side (at C = 16 some of their vectors spill to the stack: still faster). */
-AI void layer_frame_quad(const qk_wavenet_layer *L, const pair_layer *pl, const pair_act *pa,
-                         const qk_act_s8 *xq, const float *x, const float *cond, int n, float *head,
-                         float *next, const __m256 *bconv, const __m256 *mixin, const __m256 *b1x1,
-                         const __m256i *mask, const int H, const int R, const int TAPS,
-                         const int TANH, const int FULL)
+AI void layer_frame_group(const qk_wavenet_layer *L, const pair_layer *pl, const pair_act *pa,
+                          const qk_act_s8 *xq, const float *x, const float *cond, int n,
+                          float *head, float *next, const __m256 *bconv, const __m256 *mixin,
+                          const __m256 *b1x1, const __m256i *mask, const int F, const int H,
+                          const int R, const int TAPS, const int TANH, const int FULL)
 {
   __m256 z[4][MAX_ROWV], a[4][MAX_ROWV], m[4], scale[4];
   __m256i q[4][MAX_ROWV];
 #pragma GCC unroll 4
-  for (int f = 0; f < 4; ++f)
+  for (int f = 0; f < F; ++f)
     frame_conv(L, pl, xq, n + f, bconv, z[f], H, R, TAPS);
 #pragma GCC unroll 4
-  for (int f = 0; f < 4; ++f)
+  for (int f = 0; f < F; ++f)
     m[f] = frame_act(L, pa, cond, n + f, head, mixin, mask, z[f], a[f], R, TANH, FULL);
 #pragma GCC unroll 4
-  for (int f = 0; f < 4; ++f)
+  for (int f = 0; f < F; ++f)
     scale[f] = frame_quantize(a[f], m[f], q[f], R);
 #pragma GCC unroll 4
-  for (int f = 0; f < 4; ++f)
+  for (int f = 0; f < F; ++f)
     frame_out(L, pl, x, n + f, next, b1x1, mask, q[f], scale[f], H, R, FULL);
 }
 
@@ -660,14 +627,14 @@ AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
   }
   int n = 0;
   for (; n + 4 <= N; n += 4)
-    layer_frame_quad(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, H, R, TAPS,
-                     TANH, FULL);
+    layer_frame_group(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, 4, H, R,
+                      TAPS, TANH, FULL);
   for (; n + 2 <= N; n += 2)
-    layer_frame_pair(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, H, R, TAPS,
-                     TANH, FULL);
+    layer_frame_group(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, 2, H, R,
+                      TAPS, TANH, FULL);
   if (n < N)
-    layer_frame(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, H, R, TAPS, TANH,
-                FULL);
+    layer_frame_group(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, 1, H, R,
+                      TAPS, TANH, FULL);
 }
 
 /** The frame loop compiled for the common channel counts (8, 16, 3 and 4), A1's 3 taps apart. */
