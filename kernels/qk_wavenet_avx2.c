@@ -587,26 +587,37 @@ AI void frame_out(const qk_wavenet_layer *L, const pair_layer *pl, const float *
    waits on latencies (at C = 16 and F = 4 some vectors spill to the
    stack: still faster). Each frame computes exactly what it would alone.
 */
-AI void layer_frame_group(const qk_wavenet_layer *L, const pair_layer *pl, const pair_act *pa,
-                          const qk_act_s8 *xq, const float *x, const float *cond, int n,
-                          float *head, float *next, const __m256 *bconv, const __m256 *mixin,
-                          const __m256 *b1x1, const __m256i *mask, const int F, const int H,
-                          const int R, const int TAPS, const int TANH, const int FULL)
+/** What every frame of a call reads and writes, and the constants it loads once. */
+typedef struct {
+  const qk_wavenet_layer *L;
+  const pair_layer *pl;
+  const pair_act *pa;
+  const qk_act_s8 *xq;
+  const float *x, *cond;
+  float *head, *next;
+  const __m256 *bconv, *mixin, *b1x1;
+  const __m256i *mask;
+} frame_ctx;
+
+AI void layer_frame_group(const frame_ctx *k, int n, const int F, const int H, const int R,
+                          const int TAPS, const int TANH, const int FULL)
 {
+  const qk_wavenet_layer *L = k->L;
   __m256 z[4][MAX_ROWV], a[4][MAX_ROWV], m[4], scale[4];
   __m256i q[4][MAX_ROWV];
 #pragma GCC unroll 4
   for (int f = 0; f < F; ++f)
-    frame_conv(L, pl, xq, n + f, bconv, z[f], H, R, TAPS);
+    frame_conv(L, k->pl, k->xq, n + f, k->bconv, z[f], H, R, TAPS);
 #pragma GCC unroll 4
   for (int f = 0; f < F; ++f)
-    m[f] = frame_act(L, pa, cond, n + f, head, mixin, mask, z[f], a[f], R, TANH, FULL);
+    m[f] =
+        frame_act(L, k->pa, k->cond, n + f, k->head, k->mixin, k->mask, z[f], a[f], R, TANH, FULL);
 #pragma GCC unroll 4
   for (int f = 0; f < F; ++f)
     scale[f] = frame_quantize(a[f], m[f], q[f], R);
 #pragma GCC unroll 4
   for (int f = 0; f < F; ++f)
-    frame_out(L, pl, x, n + f, next, b1x1, mask, q[f], scale[f], H, R, FULL);
+    frame_out(L, k->pl, k->x, n + f, k->next, k->b1x1, k->mask, q[f], scale[f], H, R, FULL);
 }
 
 AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
@@ -625,16 +636,25 @@ AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
     b1x1[rv] = load_rows(L->bias1x1, C, rv);
     mask[rv] = lane_mask(C - 8 * rv);
   }
+  const frame_ctx k = {L, pl, &pa, xq, x, cond, head, next, bconv, mixin, b1x1, mask};
   int n = 0;
   for (; n + 4 <= N; n += 4)
-    layer_frame_group(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, 4, H, R,
-                      TAPS, TANH, FULL);
+    layer_frame_group(&k, n, 4, H, R, TAPS, TANH, FULL);
   for (; n + 2 <= N; n += 2)
-    layer_frame_group(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, 2, H, R,
-                      TAPS, TANH, FULL);
+    layer_frame_group(&k, n, 2, H, R, TAPS, TANH, FULL);
   if (n < N)
-    layer_frame_group(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, 1, H, R,
-                      TAPS, TANH, FULL);
+    layer_frame_group(&k, n, 1, H, R, TAPS, TANH, FULL);
+}
+
+/** layer_frames with A1's 3 taps known at compile time when the layer has them. */
+AI void layer_frames_taps(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
+                          const float *x, const float *cond, int N, float *head, float *next,
+                          const int H, const int R, const int TANH, const int FULL)
+{
+  if (TANH && L->taps == 3)
+    layer_frames(L, pl, xq, x, cond, N, head, next, H, R, 3, TANH, FULL);
+  else
+    layer_frames(L, pl, xq, x, cond, N, head, next, H, R, 0, TANH, FULL);
 }
 
 /** The frame loop compiled for the common channel counts (8, 16, 3 and 4), A1's 3 taps apart. */
@@ -643,20 +663,9 @@ AI void layer_shapes(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
                      const int TANH)
 {
   const int C = L->C;
-  const bool a1_taps = TANH && L->taps == 3;
   switch (C) {
-  case 8:
-    if (a1_taps)
-      layer_frames(L, pl, xq, x, cond, N, head, next, 4, 1, 3, TANH, 1);
-    else
-      layer_frames(L, pl, xq, x, cond, N, head, next, 4, 1, 0, TANH, 1);
-    break;
-  case 16:
-    if (a1_taps)
-      layer_frames(L, pl, xq, x, cond, N, head, next, 8, 2, 3, TANH, 1);
-    else
-      layer_frames(L, pl, xq, x, cond, N, head, next, 8, 2, 0, TANH, 1);
-    break;
+  case 8: layer_frames_taps(L, pl, xq, x, cond, N, head, next, 4, 1, TANH, 1); break;
+  case 16: layer_frames_taps(L, pl, xq, x, cond, N, head, next, 8, 2, TANH, 1); break;
   case 3:
   case 4: layer_frames(L, pl, xq, x, cond, N, head, next, 2, 1, 0, TANH, 0); break;
   default:
