@@ -27,12 +27,13 @@
   never changes a result. Groups are multiples of 16 k, hence whole chunks.
 */
 #include "qk_avx2_common.h"
+#include "qk_avx2_gemm_s8_tiles.h"
 #include "qk_avx2_layout.h"
 
 #include <immintrin.h>
 #include <string.h>
 
-/** Largest frame block of any kernel (array bound). */
+/** Largest frame block of the float kernels (array bound). */
 #define QK_MAX_NF 6
 /**
    Int8 GEMM register block for long frame runs: QK_S8_RT 8-row tiles x
@@ -142,98 +143,12 @@ int qk_avx2_weight_value(const qk_packed *p, int m, int k)
    and b = sign(x, w) (vpsignb: x, -x or 0 as w is >0, <0, 0), a*b = w*x.
    Since x is in [-127, 127], -x is representable, so b is in [-127, 127]
    and a is in [0, 128]: each pair sum is at most 2 * 128 * 127 = 32512
-   < 32767 in magnitude, so vpmaddubsw never saturates and is exact. Each
-   result goes straight through vpmaddwd with ones into int32 (4 k per row
-   dword); int16 results are never added to each other.
+   < 32767 in magnitude, so vpmaddubsw never saturates and is exact. For
+   8-bit weights each result goes straight through vpmaddwd with ones into
+   int32 (4 k per row dword); small weights sum several in int16 first
+   (chunks_per_flush). The register block itself is qk_avx2_gemm_s8_tiles.h,
+   shared with AVX-VNNI.
    ------------------------------------------------------------------------ */
-
-/**
-   RT 8-row tiles (t..t+RT-1) times NF frames (n0..n0+NF-1). Weight chunks
-   are decoded (and |w| taken) once and shared by all NF frames; each
-   activation dword is broadcast once and shared by the RT tiles.
-*/
-QK_AI void gemm_s8_8RTxNF_avx2(const qk_packed *W, const int bits, const int I16, int cpf, int t,
-                               const int RT, const qk_act_s8 *X, int n0, const int NF,
-                               const float *bias, float *Y, int ldy, unsigned flags)
-{
-  const int K = W->cols, ng = W->ngroups, G = W->group, KSTEP = kstep_of(bits);
-  const int NS = KSTEP / 4; /* sub-tiles per chunk */
-  const size_t tb = tile_code_bytes(K, bits);
-  const uint8_t *wp = (const uint8_t *)W->data + (size_t)t * tb;
-  const float *sc = (const float *)((const uint8_t *)W->data + scales_offset(W, bits)) +
-                    (size_t)t * (size_t)ng * 8;
-  const int32_t *zp = W->fold ? W->fold + (size_t)t * (size_t)ng * 8 : NULL;
-  const size_t sstride = (size_t)ng * 8; /* scales / zero points: next tile */
-  const __m256i tbl = load_table(W), ones = _mm256_set1_epi16(1);
-  const int8_t *x[QK_MAX_NF];
-  __m256 facc[2][QK_MAX_NF];
-  for (int f = 0; f < NF; ++f)
-    x[f] = X->codes + (size_t)(n0 + f) * (size_t)X->ld;
-  for (int r = 0; r < RT; ++r)
-    for (int f = 0; f < NF; ++f)
-      facc[r][f] = _mm256_setzero_ps();
-  for (int g = 0; g < ng; ++g) {
-    const int k0 = g * G, k1 = k0 + G < K ? k0 + G : K;
-    const int c0 = k0 / KSTEP, c1 = (k1 + KSTEP - 1) / KSTEP;
-    __m256i iacc[2][QK_MAX_NF], acc16[2][QK_MAX_NF];
-    for (int r = 0; r < RT; ++r)
-      for (int f = 0; f < NF; ++f)
-        iacc[r][f] = acc16[r][f] = _mm256_setzero_si256();
-    for (int cb = c0; cb < c1; cb += cpf) {
-      const int ce = cb + cpf < c1 ? cb + cpf : c1;
-      for (int c = cb; c < ce; ++c) {
-        __m256i w[2][4];
-        for (int r = 0; r < RT; ++r)
-          decode_chunk(bits, wp + (size_t)r * tb + (size_t)c * 32, tbl, w[r]);
-        for (int s = 0; s < NS; ++s) {
-          __m256i aw[2];
-          for (int r = 0; r < RT; ++r)
-            aw[r] = _mm256_abs_epi8(w[r][s]);
-          const int k = c * KSTEP + 4 * s;
-          for (int f = 0; f < NF; ++f) {
-            const __m256i xb = bcast4(x[f] + k);
-            for (int r = 0; r < RT; ++r) {
-              __m256i p16 = _mm256_maddubs_epi16(aw[r], _mm256_sign_epi8(xb, w[r][s]));
-              if (I16)
-                acc16[r][f] = _mm256_add_epi16(acc16[r][f], p16);
-              else
-                iacc[r][f] = _mm256_add_epi32(iacc[r][f], _mm256_madd_epi16(p16, ones));
-            }
-          }
-        }
-      }
-      if (I16) { /* flush the int16 partial sums before they can overflow */
-        for (int r = 0; r < RT; ++r)
-          for (int f = 0; f < NF; ++f) {
-            iacc[r][f] = _mm256_add_epi32(iacc[r][f], _mm256_madd_epi16(acc16[r][f], ones));
-            acc16[r][f] = _mm256_setzero_si256();
-          }
-      }
-    }
-    for (int r = 0; r < RT; ++r) {
-      const __m256 scale = _mm256_load_ps(sc + (size_t)r * sstride + (size_t)g * 8);
-      if (zp) {
-        const __m256i z =
-            _mm256_load_si256((const __m256i *)(zp + (size_t)r * sstride + (size_t)g * 8));
-        for (int f = 0; f < NF; ++f) {
-          const int32_t xs = X->sums[(size_t)(n0 + f) * (size_t)ng + (size_t)g];
-          iacc[r][f] = _mm256_sub_epi32(iacc[r][f], _mm256_mullo_epi32(z, _mm256_set1_epi32(xs)));
-        }
-      }
-      for (int f = 0; f < NF; ++f)
-        facc[r][f] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iacc[r][f]), scale, facc[r][f]);
-    }
-  }
-  for (int r = 0; r < RT; ++r) {
-    const int rows = W->rows - 8 * (t + r);
-    const __m256 bv = load_bias(bias, 8 * (t + r), rows);
-    for (int f = 0; f < NF; ++f) {
-      float xscale = X->per_column ? X->scales[n0 + f] : X->scales[0];
-      store_tile(Y + (size_t)(n0 + f) * (size_t)ldy + (size_t)(8 * (t + r)), rows, bv, flags,
-                 facc[r][f], _mm256_set1_ps(xscale), 1);
-    }
-  }
-}
 
 /**
    Chunks per int16 flush, or 0 if results must go to int32 after every
@@ -256,45 +171,41 @@ static int chunks_per_flush(const qk_packed *W, int bits)
   return cpf >= 2 ? cpf : 0;
 }
 
-/** Frames n0..n0+NF-1 over all row tiles, RT tiles at a time. */
-QK_AI void gemm_s8_frames_avx2(const qk_packed *W, const int bits, int cpf, const qk_act_s8 *X,
-                               int n0, const int NF, const int RT, const float *bias, float *Y,
-                               int ldy, unsigned flags)
-{
-  const int MT = row_tiles(W);
-  int t = 0;
-  if (cpf) {
-    for (; t + RT <= MT; t += RT)
-      gemm_s8_8RTxNF_avx2(W, bits, 1, cpf, t, RT, X, n0, NF, bias, Y, ldy, flags);
-    for (; t < MT; ++t)
-      gemm_s8_8RTxNF_avx2(W, bits, 1, cpf, t, 1, X, n0, NF, bias, Y, ldy, flags);
-  } else {
-    for (; t + RT <= MT; t += RT)
-      gemm_s8_8RTxNF_avx2(W, bits, 0, 1 << 30, t, RT, X, n0, NF, bias, Y, ldy, flags);
-    for (; t < MT; ++t)
-      gemm_s8_8RTxNF_avx2(W, bits, 0, 1 << 30, t, 1, X, n0, NF, bias, Y, ldy, flags);
-  }
-}
-
 /**
    All frames: blocks of QK_S8_NF frames x 1 tile (weights reused across
    many frames), then the remaining frames (GEMV included) x 2 tiles, so
    that short frame counts still have independent accumulators.
 */
+/** The last N - n (< QK_S8_NF) frames, GEMV included, x 2 tiles where they are few. */
+QK_AI void gemm_s8_rest_avx2(const qk_packed *W, const int bits, const int dot, int cpf,
+                             const qk_act_s8 *X, xsum_view xs, int n, int N, const float *bias,
+                             float *Y, int ldy, unsigned flags)
+{
+  switch (N - n) {
+  case 5: gemm_s8_frames(W, bits, dot, cpf, X, xs, n, 5, 1, 1, bias, Y, ldy, flags); break;
+  case 4: gemm_s8_frames(W, bits, dot, cpf, X, xs, n, 4, 1, 1, bias, Y, ldy, flags); break;
+  case 3: gemm_s8_frames(W, bits, dot, cpf, X, xs, n, 3, 2, 1, bias, Y, ldy, flags); break;
+  case 2: gemm_s8_frames(W, bits, dot, cpf, X, xs, n, 2, 2, 1, bias, Y, ldy, flags); break;
+  case 1: gemm_s8_frames(W, bits, dot, cpf, X, xs, n, 1, 2, 1, bias, Y, ldy, flags); break;
+  default: break;
+  }
+}
+
 QK_AI void gemm_s8_bits_avx2(const qk_packed *W, const int bits, const qk_act_s8 *X, int N,
                              const float *bias, float *Y, int ldy, unsigned flags)
 {
   const int cpf = chunks_per_flush(W, bits);
+  const xsum_view xs = xsum_view_of(W, X);
   int n = 0;
-  for (; n + QK_S8_NF <= N; n += QK_S8_NF)
-    gemm_s8_frames_avx2(W, bits, cpf, X, n, QK_S8_NF, QK_S8_RT, bias, Y, ldy, flags);
-  switch (N - n) {
-  case 5: gemm_s8_frames_avx2(W, bits, cpf, X, n, 5, 1, bias, Y, ldy, flags); break;
-  case 4: gemm_s8_frames_avx2(W, bits, cpf, X, n, 4, 1, bias, Y, ldy, flags); break;
-  case 3: gemm_s8_frames_avx2(W, bits, cpf, X, n, 3, 2, bias, Y, ldy, flags); break;
-  case 2: gemm_s8_frames_avx2(W, bits, cpf, X, n, 2, 2, bias, Y, ldy, flags); break;
-  case 1: gemm_s8_frames_avx2(W, bits, cpf, X, n, 1, 2, bias, Y, ldy, flags); break;
-  default: break;
+  if (cpf) {
+    for (; n + QK_S8_NF <= N; n += QK_S8_NF)
+      gemm_s8_frames(W, bits, QK_DOT_SIGN_I16, cpf, X, xs, n, QK_S8_NF, QK_S8_RT, 1, bias, Y, ldy,
+                     flags);
+    gemm_s8_rest_avx2(W, bits, QK_DOT_SIGN_I16, cpf, X, xs, n, N, bias, Y, ldy, flags);
+  } else {
+    for (; n + QK_S8_NF <= N; n += QK_S8_NF)
+      gemm_s8_frames(W, bits, QK_DOT_SIGN, 0, X, xs, n, QK_S8_NF, QK_S8_RT, 1, bias, Y, ldy, flags);
+    gemm_s8_rest_avx2(W, bits, QK_DOT_SIGN, 0, X, xs, n, N, bias, Y, ldy, flags);
   }
 }
 

@@ -39,127 +39,10 @@
   Integer sums are exact, so splitting a k chain in two accumulators (the
   short frame blocks do, for latency) changes no bit.
 */
+#include "qk_avx2_gemm_s8_tiles.h"
 #include "qk_avx2_layout.h"
 
 #include <immintrin.h>
-
-/** Largest frame and row-tile counts of a register block (array bounds). */
-#define VNNI_NF 6
-#define VNNI_RT 4
-
-/** The activation's group sums a kernel reads: n * stride + g. */
-typedef struct {
-  const int32_t *sums; /**< NULL: sum the codes in the kernel */
-  int stride;          /**< groups per column */
-} xsum_view;
-
-/** Sum of the codes c[k0..k1) (only when the caller's sums were taken over other groups). */
-__attribute__((noinline, cold)) static int32_t code_sum_range(const int8_t *c, int k0, int k1)
-{
-  int32_t s = 0;
-  for (int k = k0; k < k1; ++k)
-    s += c[k];
-  return s;
-}
-
-/** u = v + 128 of one decoded chunk: the table is pre-biased, s8 flips its sign bit. */
-QK_AI void decode_chunk_unsigned(const int bits, const uint8_t *src, __m256i tbl_u, __m256i *u)
-{
-  decode_chunk(bits, src, tbl_u, u);
-  if (bits == 8)
-    u[0] = _mm256_xor_si256(u[0], _mm256_set1_epi8((char)0x80));
-}
-
-/**
-   RT 8-row tiles (t .. t+RT-1) x NF frames (n0 .. n0+NF-1). Each decoded
-   chunk serves the NF frames, each broadcast activation dword the RT
-   tiles. SPLIT 2: alternate sub-tiles go to two accumulator sets, so a
-   short block has two independent vpdpbusd chains per output.
-*/
-QK_AI void gemm_s8_tiles_vnni(const qk_packed *W, const int bits, int t, const int RT,
-                              const qk_act_s8 *X, xsum_view xs, int n0, const int NF,
-                              const int SPLIT, const float *bias, float *Y, int ldy, unsigned flags)
-{
-  const int K = W->cols, ng = W->ngroups, G = W->group, KSTEP = kstep_of(bits);
-  const int NS = KSTEP / 4; /* sub-tiles per chunk */
-  const size_t tb = tile_code_bytes(K, bits), pstride = (size_t)ng * 8;
-  const uint8_t *wp = (const uint8_t *)W->data + (size_t)t * tb;
-  const float *sc =
-      (const float *)((const uint8_t *)W->data + scales_offset(W, bits)) + (size_t)t * pstride;
-  const int32_t *zp = W->fold ? W->fold + (size_t)t * pstride : NULL;
-  const __m256i tbl_u = _mm256_xor_si256(load_table(W), _mm256_set1_epi8((char)0x80));
-  const int8_t *x[VNNI_NF];
-  __m256 facc[VNNI_RT][VNNI_NF];
-  for (int f = 0; f < NF; ++f)
-    x[f] = X->codes + (size_t)(n0 + f) * (size_t)X->ld;
-  for (int r = 0; r < RT; ++r)
-    for (int f = 0; f < NF; ++f)
-      facc[r][f] = _mm256_setzero_ps();
-  for (int g = 0; g < ng; ++g) {
-    const int k0 = g * G, k1 = k0 + G < K ? k0 + G : K;
-    const int c0 = k0 / KSTEP, c1 = (k1 + KSTEP - 1) / KSTEP;
-    __m256i acc[2][VNNI_RT][VNNI_NF];
-    for (int s = 0; s < SPLIT; ++s)
-      for (int r = 0; r < RT; ++r)
-        for (int f = 0; f < NF; ++f)
-          acc[s][r][f] = _mm256_setzero_si256();
-    for (int c = c0; c < c1; ++c) {
-      __m256i u[VNNI_RT][4];
-      for (int r = 0; r < RT; ++r)
-        decode_chunk_unsigned(bits, wp + (size_t)r * tb + (size_t)c * 32, tbl_u, u[r]);
-      for (int s = 0; s < NS; ++s) {
-        /* SPLIT 2: s8 chunks alternate chains, sub-byte chunks their sub-tiles */
-        const int k = c * KSTEP + 4 * s, chain = SPLIT == 2 ? (bits == 8 ? c & 1 : s & 1) : 0;
-        for (int f = 0; f < NF; ++f) {
-          const __m256i xb = bcast4(x[f] + k);
-          for (int r = 0; r < RT; ++r)
-            acc[chain][r][f] = _mm256_dpbusd_avx_epi32(acc[chain][r][f], u[r][s], xb);
-        }
-      }
-    }
-    for (int r = 0; r < RT; ++r) {
-      const __m256 scale = _mm256_load_ps(sc + (size_t)r * pstride + (size_t)g * 8);
-      /* zc = zp + 128 per row; i = acc - zc * xsum */
-      __m256i zc = _mm256_set1_epi32(128);
-      if (zp)
-        zc = _mm256_add_epi32(
-            zc, _mm256_load_si256((const __m256i *)(zp + (size_t)r * pstride + (size_t)g * 8)));
-      for (int f = 0; f < NF; ++f) {
-        const int32_t s = xs.sums ? xs.sums[(size_t)(n0 + f) * (size_t)xs.stride + (size_t)g]
-                                  : code_sum_range(x[f], k0, k1);
-        __m256i i = SPLIT == 2 ? _mm256_add_epi32(acc[0][r][f], acc[1][r][f]) : acc[0][r][f];
-        i = _mm256_sub_epi32(i, _mm256_mullo_epi32(zc, _mm256_set1_epi32(s)));
-        facc[r][f] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i), scale, facc[r][f]);
-      }
-    }
-  }
-  for (int r = 0; r < RT; ++r) {
-    const int rows = W->rows - 8 * (t + r);
-    const __m256 bv = load_bias(bias, 8 * (t + r), rows);
-    for (int f = 0; f < NF; ++f) {
-      const float xscale = X->per_column ? X->scales[n0 + f] : X->scales[0];
-      store_tile(Y + (size_t)(n0 + f) * (size_t)ldy + (size_t)(8 * (t + r)), rows, bv, flags,
-                 facc[r][f], _mm256_set1_ps(xscale), 1);
-    }
-  }
-}
-
-/** Frames n0 .. n0+NF-1 over every row tile: RT tiles at a time, then 2, then 1. */
-QK_AI void gemm_s8_frames_vnni(const qk_packed *W, const int bits, const qk_act_s8 *X, xsum_view xs,
-                               int n0, const int NF, const int RT, const int SPLIT,
-                               const float *bias, float *Y, int ldy, unsigned flags)
-{
-  const int MT = row_tiles(W);
-  int t = 0;
-  for (; t + RT <= MT; t += RT)
-    gemm_s8_tiles_vnni(W, bits, t, RT, X, xs, n0, NF, SPLIT, bias, Y, ldy, flags);
-  if (RT > 2 && t + 2 <= MT) {
-    gemm_s8_tiles_vnni(W, bits, t, 2, X, xs, n0, NF, SPLIT, bias, Y, ldy, flags);
-    t += 2;
-  }
-  for (; t < MT; ++t)
-    gemm_s8_tiles_vnni(W, bits, t, 1, X, xs, n0, NF, SPLIT, bias, Y, ldy, flags);
-}
 
 /**
    All frames: blocks of 6 frames x 2 tiles (12 accumulators, 2 weight
@@ -170,18 +53,17 @@ QK_AI void gemm_s8_frames_vnni(const qk_packed *W, const int bits, const qk_act_
 QK_AI void gemm_s8_bits_vnni(const qk_packed *W, const int bits, const qk_act_s8 *X, int N,
                              const float *bias, float *Y, int ldy, unsigned flags)
 {
-  /* The caller's sums serve when they were taken over the weight groups. */
-  const bool sums_fit = X->sums && qk_group_size(W->cols, X->group) == W->group;
-  const xsum_view xs = {sums_fit ? X->sums : NULL, W->ngroups};
+  const xsum_view xs = xsum_view_of(W, X);
+  const int dot = QK_DOT_VNNI;
   int n = 0;
   for (; n + 6 <= N; n += 6)
-    gemm_s8_frames_vnni(W, bits, X, xs, n, 6, 2, 1, bias, Y, ldy, flags);
+    gemm_s8_frames(W, bits, dot, 0, X, xs, n, 6, 2, 1, bias, Y, ldy, flags);
   switch (N - n) {
-  case 5: gemm_s8_frames_vnni(W, bits, X, xs, n, 5, 2, 1, bias, Y, ldy, flags); break;
-  case 4: gemm_s8_frames_vnni(W, bits, X, xs, n, 4, 3, 1, bias, Y, ldy, flags); break;
-  case 3: gemm_s8_frames_vnni(W, bits, X, xs, n, 3, 4, 1, bias, Y, ldy, flags); break;
-  case 2: gemm_s8_frames_vnni(W, bits, X, xs, n, 2, 3, 2, bias, Y, ldy, flags); break;
-  case 1: gemm_s8_frames_vnni(W, bits, X, xs, n, 1, 4, 2, bias, Y, ldy, flags); break;
+  case 5: gemm_s8_frames(W, bits, dot, 0, X, xs, n, 5, 2, 1, bias, Y, ldy, flags); break;
+  case 4: gemm_s8_frames(W, bits, dot, 0, X, xs, n, 4, 3, 1, bias, Y, ldy, flags); break;
+  case 3: gemm_s8_frames(W, bits, dot, 0, X, xs, n, 3, 4, 1, bias, Y, ldy, flags); break;
+  case 2: gemm_s8_frames(W, bits, dot, 0, X, xs, n, 2, 3, 2, bias, Y, ldy, flags); break;
+  case 1: gemm_s8_frames(W, bits, dot, 0, X, xs, n, 1, 4, 2, bias, Y, ldy, flags); break;
   default: break;
   }
 }

@@ -52,9 +52,11 @@
 #ifdef QK_WAVENET_AVXVNNI
 #define WN_ISA QK_ISA_AVXVNNI
 #define WN_FN(name) qk_avxvnni_wavenet_##name
+#define WN_ALWAYS_QUADS 1 /* vpdpbusd: exact for any weights */
 #else
 #define WN_ISA QK_ISA_AVX2
 #define WN_FN(name) qk_avx2_wavenet_##name
+#define WN_ALWAYS_QUADS 0
 #endif
 
 #define AI static inline __attribute__((always_inline))
@@ -89,17 +91,34 @@ static int weight_value(const qk_packed *p, int m, int k)
   return qk_avx2_weight_value(p, m, k);
 }
 
-/** One matrix ready for the frame loop: int16 weight pairs, row scales, zero points. */
+/** One matrix ready for the frame loop: its form, row scales, zero points. */
 typedef struct {
   __m256i zp[MAX_ROWV]; /**< zero points (0 when symmetric) */
   __m256 scale[MAX_ROWV];
   int has_zp;
+  int quads; /**< 1: byte quads (see below), 0: int16 pairs */
 } pair_matrix;
 
-/** Both matrices (qk.h's prepared weights on this ISA). */
+/**
+   Both matrices (qk.h's prepared weights on this ISA), in one of two forms
+   per matrix:
+
+   pairs  vector (t, h, rv): in dword r, row 8rv + r's int16 values at
+          channels 2h and 2h + 1 of tap t; one vpmaddwd (or vpdpwssd) per
+          channel pair against the frame's codes widened to int16.
+   quads  vector (t, q, rv): in dword r, row 8rv + r's int8 values at
+          channels 4q .. 4q + 3 of tap t; one vpdpbusd (AVX-VNNI) or one
+          vpmaddubsw (AVX2) per 4 channels against the frame's codes
+          biased to unsigned, u = x + 128 in [0, 255]. Over a tap's
+          channels sum u w = sum x w + 128 * sum w, so the tap's
+          accumulator starts at bias128 = -128 * (the row's weight sum over
+          that tap's channels), a constant of the weights.
+*/
 typedef struct {
-  __m256i conv[MAX_PAIRS]; /**< [t][h][rv]: rows 8rv.. of channels 2h, 2h + 1 of tap t */
+  __m256i conv[MAX_PAIRS]; /**< pairs [t][h][rv] or quads [t][q][rv] */
   __m256i w1[8 * MAX_ROWV];
+  __m256i conv_bias128[MAX_PAIRS]; /**< quads: [t][rv] */
+  __m256i w1_bias128[MAX_ROWV];
   pair_matrix cv, w1m;
 } pair_layer;
 
@@ -108,11 +127,86 @@ typedef struct {
    (t, h, rv) holds, in dword r, rows 8rv + r's values at columns
    t*C + 2h and t*C + 2h + 1 (low half first); 0 past C or the rows.
 */
-static void prepare_pairs(const qk_packed *p, int C, __m256i *out, pair_matrix *pm)
+static int quad_count(int C) { return (C + 3) / 4; }
+
+/*
+  When AVX2 may take the quads form (vpmaddubsw, int16 sums kept across
+  a tap's quads).
+
+  vpmaddubsw multiplies u in [0, 255] (any int8 code x as x + 128, -128
+  included) by the signed weight v and adds the two products of each
+  int16 lane with saturation: with A = max |v| over the matrix, a lane is
+  at most 2 * 255 * A in magnitude. A tap's Q = ceil(C/4) such results
+  are added lane by lane with vpaddw (wrapping) before one vpmaddwd by 1
+  widens them to int32, so every int16 partial sum is at most
+  Q * 510 * A in magnitude. If Q * 510 * A <= 32767 no step saturates or
+  wraps, and the int32 sum is exact: the scalar's integer. That holds for
+  the 4-bit codes (A = 8: Q <= 8, C = 16 needs 4) and the 2-bit ones
+  (A = 2: Q <= 32) at every channel count the fused form takes, and for
+  any weights with A <= 16 at C = 16 (codebooks that happen to be small).
+  8-bit weights (A up to 128: one product pair alone can reach 65280)
+  stay on the int16 pairs, exact by vpmaddwd. The choice reads the
+  weights' actual values, so it is exact for every matrix it picks.
+  AVX-VNNI's vpdpbusd adds the four products into int32 without
+  saturation: the quads form is exact there for any int8 weights.
+*/
+static bool quads_exact(int C, int amax)
+{
+#ifdef QK_WAVENET_AVXVNNI
+  (void)C;
+  (void)amax;
+  return true;
+#else
+  return quad_count(C) * 2 * 255 * amax <= 32767;
+#endif
+}
+
+/** Weights of p as quads (see pair_layer), with their tap constants -128 * sum v. */
+static void prepare_quads(const qk_packed *p, int C, __m256i *out, __m256i *bias128)
+{
+  const int rows = qk_packed_rows(p), taps = qk_packed_cols(p) / C;
+  const int Q = quad_count(C), R = row_vectors(C);
+  for (int t = 0; t < taps; ++t)
+    for (int rv = 0; rv < R; ++rv) {
+      int32_t sum[8] = {0};
+      for (int q = 0; q < Q; ++q) {
+        int8_t b[32];
+        for (int r = 0; r < 8; ++r)
+          for (int j = 0; j < 4; ++j) {
+            const int m = 8 * rv + r, c = 4 * q + j;
+            const int v = m < rows && c < C ? weight_value(p, m, t * C + c) : 0;
+            b[4 * r + j] = (int8_t)v;
+            sum[r] += v;
+          }
+        out[(t * Q + q) * R + rv] = _mm256_loadu_si256((const __m256i *)b);
+      }
+      for (int r = 0; r < 8; ++r)
+        sum[r] *= -128;
+      bias128[t * R + rv] = _mm256_loadu_si256((const __m256i *)sum);
+    }
+}
+
+/** The largest |value| of p's weights. */
+static int weight_amax(const qk_packed *p)
+{
+  int amax = 0;
+  for (int m = 0; m < qk_packed_rows(p); ++m)
+    for (int k = 0; k < qk_packed_cols(p); ++k) {
+      const int v = weight_value(p, m, k), a = v < 0 ? -v : v;
+      amax = a > amax ? a : amax;
+    }
+  return amax;
+}
+
+static void prepare_pairs(const qk_packed *p, int C, __m256i *out, __m256i *bias128,
+                          pair_matrix *pm)
 {
   const int rows = qk_packed_rows(p), taps = qk_packed_cols(p) / C;
   const int H = pair_count(C), R = row_vectors(C);
-  for (int t = 0; t < taps; ++t)
+  pm->quads = quads_exact(C, weight_amax(p));
+  if (pm->quads)
+    prepare_quads(p, C, out, bias128);
+  for (int t = 0; t < taps && !pm->quads; ++t)
     for (int h = 0; h < H; ++h)
       for (int rv = 0; rv < R; ++rv) {
         int32_t d[8];
@@ -147,8 +241,8 @@ size_t WN_FN(prepared_size)(const qk_wavenet_layer *L)
 void WN_FN(prepare)(const qk_wavenet_layer *L, void *mem)
 {
   pair_layer *pl = mem;
-  prepare_pairs(L->conv, L->C, pl->conv, &pl->cv);
-  prepare_pairs(L->w1x1, L->C, pl->w1, &pl->w1m);
+  prepare_pairs(L->conv, L->C, pl->conv, pl->conv_bias128, &pl->cv);
+  prepare_pairs(L->w1x1, L->C, pl->w1, pl->w1_bias128, &pl->w1m);
 }
 
 /** The nonlinearity's constants (qk.h's piecewise-linear kinds). */
@@ -269,6 +363,53 @@ AI void dot_pairs(__m256i acc[MAX_ROWV], __m256i lo, __m256i hi, const __m256i *
 #endif
 }
 
+/**
+   The quads form's int32 sums: the Q channel quads of u (codes + 128;
+   channels 4q .. 4q + 3 in dword q of both 128-bit lanes) against
+   w[q * R + rv], added to acc. AVX-VNNI: one vpdpbusd per quad and row
+   vector. AVX2: the vpmaddubsw results of the quads summed in int16 and
+   widened once (exact by quads_exact's bound).
+*/
+AI void dot_quads(__m256i acc[MAX_ROWV], __m256i u, const __m256i *w, const int Q, const int R)
+{
+#ifdef QK_WAVENET_AVXVNNI
+#pragma GCC unroll 4
+  for (int q = 0; q < Q; ++q) {
+    const __m256i x = dword_all(u, q);
+#pragma GCC unroll 2
+    for (int rv = 0; rv < R; ++rv)
+      acc[rv] = _mm256_dpbusd_avx_epi32(acc[rv], x, w[q * R + rv]);
+  }
+#else
+  __m256i s16[MAX_ROWV];
+  const __m256i x0 = dword_all(u, 0);
+#pragma GCC unroll 2
+  for (int rv = 0; rv < R; ++rv)
+    s16[rv] = _mm256_maddubs_epi16(x0, w[rv]);
+#pragma GCC unroll 4
+  for (int q = 1; q < Q; ++q) {
+    const __m256i x = dword_all(u, q);
+#pragma GCC unroll 2
+    for (int rv = 0; rv < R; ++rv)
+      s16[rv] = _mm256_add_epi16(s16[rv], _mm256_maddubs_epi16(x, w[q * R + rv]));
+  }
+#pragma GCC unroll 2
+  for (int rv = 0; rv < R; ++rv)
+    acc[rv] = _mm256_add_epi32(acc[rv], _mm256_madd_epi16(s16[rv], _mm256_set1_epi16(1)));
+#endif
+}
+
+/** Where a matrix's int32 sums start: bias128 (quads) or 0, less zp * the code sum. */
+AI void acc_start(__m256i acc[MAX_ROWV], const pair_matrix *pm, const __m256i *bias128,
+                  __m256i code_sum, const int R)
+{
+#pragma GCC unroll 2
+  for (int rv = 0; rv < R; ++rv) {
+    const __m256i b = WN_ALWAYS_QUADS || pm->quads ? bias128[rv] : _mm256_setzero_si256();
+    acc[rv] = pm->has_zp ? _mm256_sub_epi32(b, _mm256_mullo_epi32(pm->zp[rv], code_sum)) : b;
+  }
+}
+
 /** The maximum of 8 lanes, in every lane. */
 AI __m256 hmax8(__m256 v)
 {
@@ -303,38 +444,42 @@ AI void store_frame(float *p, __m256i mask, __m256 v, const int FULL)
     _mm256_maskstore_ps(p, mask, v);
 }
 
-/** One frame n, from its taps' codes to head and next (H pairs, R row vectors). */
-AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_act *pa,
-                    const qk_act_s8 *xq, const float *x, const float *cond, int n, float *head,
-                    float *next, const __m256 *bconv, const __m256 *mixin, const __m256 *b1x1,
-                    const __m256i *mask, const int H, const int R, const int TANH, const int FULL)
+/** Frame n's conv: z = bias + its taps, in qk.h's order (H pairs, R row vectors). */
+AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq, int n,
+                   const __m256 *bconv, __m256 z[MAX_ROWV], const int H, const int R,
+                   const int TAPS)
 {
-  const int C = L->C, taps = L->taps;
-  __m256 z[MAX_ROWV];
+  /* TAPS: the tap count at compile time (0: L->taps), so the taps' loads and sums unroll */
+  const int taps = TAPS ? TAPS : L->taps, Q = (H + 1) / 2; /* quads: ceil(C / 4) */
 #pragma GCC unroll 2
   for (int rv = 0; rv < R; ++rv)
     z[rv] = bconv[rv];
+#pragma GCC unroll 4
   for (int t = 0; t < taps; ++t) {
     const ptrdiff_t f = n - (ptrdiff_t)L->dilation * (taps - 1 - t);
     const int8_t *codes = xq->codes + f * (ptrdiff_t)xq->ld;
-    /* pairs 0-3 (codes 0-7) and 4-7 (codes 8-15) as int16, each in both lanes */
-    __m256i lo, hi = _mm256_setzero_si256();
-    if (H <= 4) {
-      lo = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)codes)));
-    } else {
-      const __m256i w16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)codes));
-      lo = _mm256_permute2x128_si256(w16, w16, 0x00);
-      hi = _mm256_permute2x128_si256(w16, w16, 0x11);
-    }
     __m256i acc[MAX_ROWV];
-#pragma GCC unroll 2
-    for (int rv = 0; rv < R; ++rv)
-      acc[rv] =
-          pl->cv.has_zp
-              ? _mm256_sub_epi32(_mm256_setzero_si256(),
-                                 _mm256_mullo_epi32(pl->cv.zp[rv], _mm256_set1_epi32(xq->sums[f])))
-              : _mm256_setzero_si256();
-    dot_pairs(acc, lo, hi, pl->conv + (size_t)t * (size_t)(H * R), H, R);
+    acc_start(acc, &pl->cv, pl->conv_bias128 + (size_t)t * (size_t)R,
+              _mm256_set1_epi32(pl->cv.has_zp ? xq->sums[f] : 0), R);
+    if (WN_ALWAYS_QUADS || pl->cv.quads) {
+      /* the codes + 128 (channels past C read the history's zero padding: u = 128, weight 0) */
+      const __m128i c8 = Q <= 2 ? _mm_loadl_epi64((const __m128i *)codes)
+                                : _mm_loadu_si128((const __m128i *)codes);
+      const __m256i u = _mm256_broadcastsi128_si256(_mm_xor_si128(c8, _mm_set1_epi8((char)0x80)));
+      dot_quads(acc, u, pl->conv + (size_t)t * (size_t)(Q * R), Q, R);
+    } else {
+      /* pairs 0-3 (codes 0-7) and 4-7 (codes 8-15) as int16, each in both lanes */
+      __m256i lo, hi = _mm256_setzero_si256();
+      if (H <= 4) {
+        lo =
+            _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)codes)));
+      } else {
+        const __m256i w16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)codes));
+        lo = _mm256_permute2x128_si256(w16, w16, 0x00);
+        hi = _mm256_permute2x128_si256(w16, w16, 0x11);
+      }
+      dot_pairs(acc, lo, hi, pl->conv + (size_t)t * (size_t)(H * R), H, R);
+    }
     const __m256 s = _mm256_set1_ps(xq->scales[f]);
 #pragma GCC unroll 2
     for (int rv = 0; rv < R; ++rv) {
@@ -343,11 +488,20 @@ AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_
       z[rv] = _mm256_fmadd_ps(p, s, t ? _mm256_add_ps(_mm256_setzero_ps(), z[rv]) : z[rv]);
     }
   }
-  /* mixin, nonlinearity (lanes past C zeroed: act(0) need not be 0), head */
+}
+
+/**
+   Frame n's mixin, nonlinearity (lanes past C zeroed: act(0) need not be
+   0) and head; returns the lanes' |a| maxima (NaN counted 0).
+*/
+AI __m256 frame_act(const qk_wavenet_layer *L, const pair_act *pa, const float *cond, int n,
+                    float *head, const __m256 *mixin, const __m256i *mask, const __m256 z[MAX_ROWV],
+                    __m256 a[MAX_ROWV], const int R, const int TANH, const int FULL)
+{
   const __m256 c = _mm256_set1_ps(cond[n]);
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
-  __m256 a[MAX_ROWV], m = _mm256_setzero_ps();
-  float *hn = head + (size_t)n * (size_t)C;
+  __m256 m = _mm256_setzero_ps();
+  float *hn = head + (size_t)n * (size_t)L->C;
 #pragma GCC unroll 2
   for (int rv = 0; rv < R; ++rv) {
     const __m256 zz = _mm256_add_ps(z[rv], _mm256_mul_ps(mixin[rv], c));
@@ -358,6 +512,12 @@ AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_
     m = _mm256_max_ps(
         m, _mm256_and_ps(_mm256_and_ps(a[rv], abs_mask), _mm256_cmp_ps(a[rv], a[rv], _CMP_ORD_Q)));
   }
+  return m;
+}
+
+/** a quantized by qk.h's dynamic formula (m: frame_act's maxima); returns the scale. */
+AI __m256 frame_quantize(const __m256 a[MAX_ROWV], __m256 m, __m256i q[MAX_ROWV], const int R)
+{
   /* a quantized: qk.h's dynamic formula */
   const __m256 amax = hmax8(m), k127 = _mm256_set1_ps(127.0f);
   const __m256 ok =
@@ -365,7 +525,6 @@ AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_
                     _mm256_cmp_ps(amax, _mm256_set1_ps(__builtin_inff()), _CMP_LT_OQ));
   const __m256 scale = _mm256_and_ps(_mm256_div_ps(amax, k127), ok);
   const __m256 inv = _mm256_and_ps(_mm256_div_ps(k127, amax), ok);
-  __m256i q[MAX_ROWV];
 #pragma GCC unroll 2
   for (int rv = 0; rv < R; ++rv) {
     const __m256 r =
@@ -373,27 +532,42 @@ AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_
     const __m256 cl = _mm256_min_ps(_mm256_max_ps(r, _mm256_set1_ps(-127.0f)), k127);
     q[rv] = _mm256_cvtps_epi32(_mm256_and_ps(cl, _mm256_cmp_ps(r, r, _CMP_ORD_Q)));
   }
-  /* the 1x1 on a's codes as int16 pairs */
-  __m256i lo, hi = _mm256_setzero_si256(), acc[MAX_ROWV];
-  if (R == 1) {
-    lo = _mm256_broadcastsi128_si256(
-        _mm_packs_epi32(_mm256_castsi256_si128(q[0]), _mm256_extracti128_si256(q[0], 1)));
+  return scale;
+}
+
+/** The 1x1 on a's codes q, scaled, plus bias and x, into next. */
+AI void frame_out(const qk_wavenet_layer *L, const pair_layer *pl, const float *x, int n,
+                  float *next, const __m256 *b1x1, const __m256i *mask, const __m256i q[MAX_ROWV],
+                  __m256 scale, const int H, const int R, const int FULL)
+{
+  const int C = L->C, Q = (H + 1) / 2;
+  /* the 1x1 on a's codes (lanes past C hold code 0, against weight 0) */
+  __m256i acc[MAX_ROWV];
+  acc_start(acc, &pl->w1m, pl->w1_bias128,
+            pl->w1m.has_zp ? hsum8(R == 1 ? q[0] : _mm256_add_epi32(q[0], q[1]))
+                           : _mm256_setzero_si256(),
+            R);
+  if (WN_ALWAYS_QUADS || pl->w1m.quads) {
+    /* bytes: dword 0 = channels 0-3, 4 = 4-7, 1 = 8-11, 5 = 12-15; gathered into both lanes */
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(q[0], R == 1 ? zero : q[1]), zero);
+    const __m256i u =
+        _mm256_xor_si256(_mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 0, 4, 1, 5)),
+                         _mm256_set1_epi8((char)0x80));
+    dot_quads(acc, u, pl->w1, Q, R);
   } else {
-    const __m256i w16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(q[0], q[1]), 0xD8);
-    lo = _mm256_permute2x128_si256(w16, w16, 0x00);
-    hi = _mm256_permute2x128_si256(w16, w16, 0x11);
+    /* as int16 pairs */
+    __m256i lo, hi = _mm256_setzero_si256();
+    if (R == 1) {
+      lo = _mm256_broadcastsi128_si256(
+          _mm_packs_epi32(_mm256_castsi256_si128(q[0]), _mm256_extracti128_si256(q[0], 1)));
+    } else {
+      const __m256i w16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(q[0], q[1]), 0xD8);
+      lo = _mm256_permute2x128_si256(w16, w16, 0x00);
+      hi = _mm256_permute2x128_si256(w16, w16, 0x11);
+    }
+    dot_pairs(acc, lo, hi, pl->w1, H, R);
   }
-  if (pl->w1m.has_zp) {
-    const __m256i qsum = hsum8(R == 1 ? q[0] : _mm256_add_epi32(q[0], q[1]));
-#pragma GCC unroll 2
-    for (int rv = 0; rv < R; ++rv)
-      acc[rv] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_mullo_epi32(pl->w1m.zp[rv], qsum));
-  } else {
-#pragma GCC unroll 2
-    for (int rv = 0; rv < R; ++rv)
-      acc[rv] = _mm256_setzero_si256();
-  }
-  dot_pairs(acc, lo, hi, pl->w1, H, R);
   const float *xn = x + (size_t)n * (size_t)C;
   float *nn = next + (size_t)n * (size_t)C;
 #pragma GCC unroll 2
@@ -405,9 +579,50 @@ AI void layer_frame(const qk_wavenet_layer *L, const pair_layer *pl, const pair_
   }
 }
 
+/**
+   Frames n .. n + F - 1, step by step side by side: each frame is one long
+   chain of dependent steps (taps, tanh's division, the maximum across
+   lanes, the quantizer's divisions, the 1x1), and F independent chains in
+   program order keep the core's schedulers busy where one frame alone
+   waits on latencies (at C = 16 and F = 4 some vectors spill to the
+   stack: still faster). Each frame computes exactly what it would alone.
+*/
+/** What every frame of a call reads and writes, and the constants it loads once. */
+typedef struct {
+  const qk_wavenet_layer *L;
+  const pair_layer *pl;
+  const pair_act *pa;
+  const qk_act_s8 *xq;
+  const float *x, *cond;
+  float *head, *next;
+  const __m256 *bconv, *mixin, *b1x1;
+  const __m256i *mask;
+} frame_ctx;
+
+AI void layer_frame_group(const frame_ctx *k, int n, const int F, const int H, const int R,
+                          const int TAPS, const int TANH, const int FULL)
+{
+  const qk_wavenet_layer *L = k->L;
+  __m256 z[4][MAX_ROWV], a[4][MAX_ROWV], m[4], scale[4];
+  __m256i q[4][MAX_ROWV];
+#pragma GCC unroll 4
+  for (int f = 0; f < F; ++f)
+    frame_conv(L, k->pl, k->xq, n + f, k->bconv, z[f], H, R, TAPS);
+#pragma GCC unroll 4
+  for (int f = 0; f < F; ++f)
+    m[f] =
+        frame_act(L, k->pa, k->cond, n + f, k->head, k->mixin, k->mask, z[f], a[f], R, TANH, FULL);
+#pragma GCC unroll 4
+  for (int f = 0; f < F; ++f)
+    scale[f] = frame_quantize(a[f], m[f], q[f], R);
+#pragma GCC unroll 4
+  for (int f = 0; f < F; ++f)
+    frame_out(L, k->pl, k->x, n + f, k->next, k->b1x1, k->mask, q[f], scale[f], H, R, FULL);
+}
+
 AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
                      const float *x, const float *cond, int N, float *head, float *next,
-                     const int H, const int R, const int TANH, const int FULL)
+                     const int H, const int R, const int TAPS, const int TANH, const int FULL)
 {
   const int C = L->C;
   pair_act pa;
@@ -421,26 +636,43 @@ AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
     b1x1[rv] = load_rows(L->bias1x1, C, rv);
     mask[rv] = lane_mask(C - 8 * rv);
   }
-  for (int n = 0; n < N; ++n)
-    layer_frame(L, pl, &pa, xq, x, cond, n, head, next, bconv, mixin, b1x1, mask, H, R, TANH, FULL);
+  const frame_ctx k = {L, pl, &pa, xq, x, cond, head, next, bconv, mixin, b1x1, mask};
+  int n = 0;
+  for (; n + 4 <= N; n += 4)
+    layer_frame_group(&k, n, 4, H, R, TAPS, TANH, FULL);
+  for (; n + 2 <= N; n += 2)
+    layer_frame_group(&k, n, 2, H, R, TAPS, TANH, FULL);
+  if (n < N)
+    layer_frame_group(&k, n, 1, H, R, TAPS, TANH, FULL);
 }
 
-/** The frame loop compiled for the common channel counts (8, 16, 3 and 4). */
+/** layer_frames with A1's 3 taps known at compile time when the layer has them. */
+AI void layer_frames_taps(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
+                          const float *x, const float *cond, int N, float *head, float *next,
+                          const int H, const int R, const int TANH, const int FULL)
+{
+  if (TANH && L->taps == 3)
+    layer_frames(L, pl, xq, x, cond, N, head, next, H, R, 3, TANH, FULL);
+  else
+    layer_frames(L, pl, xq, x, cond, N, head, next, H, R, 0, TANH, FULL);
+}
+
+/** The frame loop compiled for the common channel counts (8, 16, 3 and 4), A1's 3 taps apart. */
 AI void layer_shapes(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
                      const float *x, const float *cond, int N, float *head, float *next,
                      const int TANH)
 {
   const int C = L->C;
   switch (C) {
-  case 8: layer_frames(L, pl, xq, x, cond, N, head, next, 4, 1, TANH, 1); break;
-  case 16: layer_frames(L, pl, xq, x, cond, N, head, next, 8, 2, TANH, 1); break;
+  case 8: layer_frames_taps(L, pl, xq, x, cond, N, head, next, 4, 1, TANH, 1); break;
+  case 16: layer_frames_taps(L, pl, xq, x, cond, N, head, next, 8, 2, TANH, 1); break;
   case 3:
-  case 4: layer_frames(L, pl, xq, x, cond, N, head, next, 2, 1, TANH, 0); break;
+  case 4: layer_frames(L, pl, xq, x, cond, N, head, next, 2, 1, 0, TANH, 0); break;
   default:
     if (C <= 8)
-      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 1, TANH, 0);
+      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 1, 0, TANH, 0);
     else
-      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 2, TANH, 0);
+      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 2, 0, TANH, 0);
     break;
   }
 }

@@ -270,6 +270,10 @@ typedef struct {
   bool nan_frames; /* some history frames hold a NaN (not in the double check) */
   bool subnormal;  /* history and cond scaled into the subnormals, no conv bias:
                       z, a and their frame maxima are subnormal */
+  int extreme;     /* 0, or every weight at the format's most negative value and every
+                      history frame of equal-magnitude values (codes +-127): 1 all +, 2 all -,
+                      3 alternating signs by frame (the int16 sums' bounds at their worst);
+                      4 to 6 the same with a codebook value just past that bound */
 } case_params;
 
 typedef struct {
@@ -301,6 +305,10 @@ static void describe(const case_params *p, char *out, size_t size)
            p->C, p->taps, p->dilation, p->N, qk_format_name(p->conv_format),
            p->conv_zp ? "+zp" : "", qk_format_name(p->w1_format), p->w1_zp ? "+zp" : "",
            p->conv_bias ? "yes(one -0.0f)" : "NULL", p->bias1x1 ? "yes" : "NULL", extra);
+  if (p->extreme) {
+    const size_t used = strlen(out);
+    snprintf(out + used, size - used, " extreme=%d", p->extreme);
+  }
 }
 
 static float *random_floats(int n, float lo, float hi)
@@ -377,6 +385,47 @@ static void fill_history(float *h, int C, int frames, bool nan_frames)
     fill_frame(h + (size_t)rng_int(0, frames - 1) * (size_t)C, C, kind);
 }
 
+/**
+   Weights of mx at their largest magnitude: the most negative code; for a
+   codebook, the largest |value| the AVX2 byte-quad form still admits at C
+   channels (qk_wavenet_avx2.c: ceil(C/4) * 2 * 255 * A <= 32767), so its
+   int16 sums come within 1% of 32767 (A = 16 at C = 16: 32640), or with
+   `past` one more, which must take the int16 pairs instead (A = 17 would
+   sum to 34680 and wrap).
+*/
+static void matrix_extreme(matrix *mx, int C, bool past)
+{
+  const qk_format f = mx->w.format;
+  const size_t n = (size_t)mx->w.rows * (size_t)mx->w.cols;
+  if (qk_format_is_codebook(f)) {
+    const int admitted = 32767 / ((C + 3) / 4 * 2 * 255);
+    mx->codebook[0] = (int8_t)(-admitted - (past ? 1 : 0));
+    memset(mx->codes, 0, n);
+  } else {
+    memset(mx->codes, (int8_t)qk_format_min(f), n);
+  }
+}
+
+/**
+   p->extreme: the weights at their largest magnitude and each history
+   frame of one value repeated (1.0f or -1.0f), so every code is +127 or
+   -127 (u = 255 or 1 in the byte-quad forms): the products and the int16
+   sums of the fused forms at the ends of their range.
+*/
+static void make_extreme(layer_case *lc, int frames)
+{
+  const int signs = (lc->p.extreme - 1) % 3 + 1;
+  matrix_extreme(&lc->conv, lc->p.C, lc->p.extreme > 3);
+  matrix_extreme(&lc->w1, lc->p.C, lc->p.extreme > 3);
+  float *h = (float *)lc->hist.p;
+  const int C = lc->p.C;
+  for (int f = 0; f < frames; ++f) {
+    const float v = signs == 1 ? 1.0f : signs == 2 ? -1.0f : f % 2 ? 1.0f : -1.0f;
+    for (int c = 0; c < C; ++c)
+      h[(size_t)f * (size_t)C + (size_t)c] = v;
+  }
+}
+
 static void layer_case_init(layer_case *lc, const case_params *p)
 {
   memset(lc, 0, sizeof *lc);
@@ -414,6 +463,8 @@ static void layer_case_init(layer_case *lc, const case_params *p)
     free(lc->conv_bias);
     lc->conv_bias = NULL;
   }
+  if (p->extreme)
+    make_extreme(lc, frames);
   lc->x = (float *)lc->hist.p + (size_t)lc->back * (size_t)C;
   random_act(lc);
 }
@@ -825,6 +876,7 @@ static case_params random_params(int C, qk_format f, bool zp)
   p.bias1x1 = !rng_chance(3);
   p.nan_frames = true;
   p.subnormal = false;
+  p.extreme = 0;
   p.B = 0;
   p.act = QK_WN_TANH;
   p.overflow = false;
@@ -868,6 +920,17 @@ static void test_isa(qk_isa isa, int rounds)
       p.subnormal = true;
       run_case(isa, &p, &t);
     }
+  /* the weights' largest magnitude against codes +-127: every format, the fused channel counts */
+  for (int fi = 0; fi < COUNT(formats); ++fi)
+    for (int C = 4; C <= 16; C += 4)
+      for (int e = 1; e <= (qk_format_is_codebook(formats[fi]) ? 6 : 3); ++e) {
+        case_params p = random_params(C, formats[fi], false);
+        p.w1_format = formats[fi];
+        p.w1_zp = false;
+        p.nan_frames = false;
+        p.extreme = e;
+        run_case(isa, &p, &t);
+      }
   for (int s = 0; s < COUNT(edge_shapes); ++s) {
     const qk_format f = formats[rng_int(0, COUNT(formats) - 1)];
     case_params p = random_params(edge_shapes[s][0], f, format_takes_zp(f) && rng_chance(2));
