@@ -1614,4 +1614,6 @@ const qk_isa_ops qk_ops_avx512vnni = {
     .wavenet_layer_s8 = qk_avx512vnni_wavenet_layer_s8,
     .wavenet_prepared_size = qk_avx512vnni_wavenet_prepared_size,
     .wavenet_prepare = qk_avx512vnni_wavenet_prepare,
+    .wavenet_layer_f32_frame_fits = qk_avx512vnni_wavenet_layer_f32_frame_fits,
+    .wavenet_layer_f32_frame = qk_avx512vnni_wavenet_layer_f32_frame,
 };

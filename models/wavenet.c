@@ -834,6 +834,43 @@ static void run_layer_int8(wn_array *A, wn_layer *L, const float *x, const float
   qk_wavenet_layer_s8(kept ? &L->int8_spec : &spec, x, &hq, cond, n, A->headacc, next, &scratch);
 }
 
+/**
+   A block of one frame through layer L as the kernels' float frame form
+   (qk_wavenet_layer_f32_frame: the same bits as the steps below, without
+   their dozen calls per layer, which were most of a block of one's time).
+   False when L is not a float layer of the int8 layer's shape (int8_form,
+   every linear float, nothing observing, a nonlinearity the kernels
+   have, its tanh the fast one, which the kernels compute as qk_tanh does
+   only on the active ISA) or the ISA has no such form; the caller runs
+   the steps then.
+*/
+static bool run_layer_f32_frame(qm_model *m, wn_array *A, wn_layer *L, const float *x,
+                                const float *cond, float *next)
+{
+  qk_wavenet_act act;
+  if (!L->int8_form || L->int8_only || L->xin || A->Q != 1 ||
+      L->conv.act_mode != QM_LINEAR_ACT_F32 || L->conv.observe ||
+      L->w1x1.act_mode != QM_LINEAR_ACT_F32 || L->w1x1.observe || !is_rank1(&L->mixin) ||
+      L->mixin.observe || !int8_act(&L->act, m->fast, A->B, &act) ||
+      (act.kind == QK_WN_TANH && qk_packed_isa(L->conv.W) != qk_active_isa()))
+    return false;
+  const qk_wavenet_layer spec = {
+      .C = A->C,
+      .taps = L->K,
+      .dilation = L->dilation,
+      .conv = L->conv.W,
+      .conv_bias = L->conv.bias,
+      .mixin = rank1_effective(&L->wmix, &L->mixin),
+      .w1x1 = L->w1x1.W,
+      .bias1x1 = L->w1x1.bias,
+      .bottleneck = A->B,
+      .act = act,
+  };
+  return qk_wavenet_layer_f32_frame(&spec,
+                                    L->a1_form ? QK_WN_RESIDUAL_IN_SUM : QK_WN_RESIDUAL_AFTER, x,
+                                    cond[0], A->headacc, next);
+}
+
 /** z = the dilated conv of the history ending at x (frames at x .. x + n). */
 static void apply_conv(wn_array *A, wn_layer *L, const float *x, int n)
 {
@@ -1049,6 +1086,8 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
     float *next = l + 1 < A->n_layers ? batch_input(&A->layers[l + 1], C) : A->out;
     if (int8_layer(m, A, L))
       run_layer_int8(A, L, x, cond, n, next);
+    else if (n == 1 && run_layer_f32_frame(m, A, L, x, cond, next))
+      ;
     else if (L->int8_only) /* its linears were changed behind qm_model_quantize's back: no
             float lookback to run them on, pass the residual through */
       memcpy(next, x, nc * sizeof(float));
