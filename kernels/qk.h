@@ -405,10 +405,13 @@ typedef enum { QK_WN_RESIDUAL_IN_SUM = 0, QK_WN_RESIDUAL_AFTER } qk_wn_residual;
    z + fl(mixin * cond), the activation as qk_tanh / the engine compute
    it, then the 1x1 per `residual`): a block of one frame costs a few
    hundred instructions per layer instead of a dozen calls. QK_WN_TANH is
-   the fast (qk_tanh) tanh. Returns false, writing nothing, when the ISA
-   has no such form for L (the caller runs the steps).
+   the fast (qk_tanh) tanh. Only for a layer that _fits() took: the ISA
+   has a frame form for its shape, formats and nonlinearity (the caller
+   runs the steps otherwise); fits() depends on the weights and act
+   alone, so its answer can be kept while they stay.
 */
-bool qk_wavenet_layer_f32_frame(const qk_wavenet_layer *L, qk_wn_residual residual, const float *x,
+bool qk_wavenet_layer_f32_frame_fits(const qk_wavenet_layer *L);
+void qk_wavenet_layer_f32_frame(const qk_wavenet_layer *L, qk_wn_residual residual, const float *x,
                                 float cond, float *head, float *next);
 
 /** Vectorized activations on the active ISA; |error| <= 2e-6 vs libm on [-20, 20]. */

@@ -171,12 +171,14 @@ void qk_wavenet_layer_s8_prepare(const qk_wavenet_layer *L, void *mem)
     layer_ops(L)->wavenet_prepare(L, mem);
 }
 
-bool qk_wavenet_layer_f32_frame(const qk_wavenet_layer *L, qk_wn_residual residual, const float *x,
-                                float cond, float *head, float *next)
+bool qk_wavenet_layer_f32_frame_fits(const qk_wavenet_layer *L)
 {
   const qk_isa_ops *ops = L->conv ? qk_ops_for(qk_packed_isa(L->conv)) : NULL;
-  if (!ops || !ops->wavenet_layer_f32_frame || !ops->wavenet_layer_f32_frame_fits(L))
-    return false;
-  ops->wavenet_layer_f32_frame(L, residual, x, cond, head, next);
-  return true;
+  return ops && ops->wavenet_layer_f32_frame && ops->wavenet_layer_f32_frame_fits(L);
+}
+
+void qk_wavenet_layer_f32_frame(const qk_wavenet_layer *L, qk_wn_residual residual, const float *x,
+                                float cond, float *head, float *next)
+{
+  qk_ops_for(qk_packed_isa(L->conv))->wavenet_layer_f32_frame(L, residual, x, cond, head, next);
 }

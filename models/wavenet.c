@@ -115,6 +115,13 @@ typedef struct {
   /** That spec, kept so that a block does not rebuild it per layer (it was
       1% of A2 standard's int8 time); valid while derived_current(). */
   qk_wavenet_layer int8_spec;
+  /** Whether a block of one frame runs the float frame form
+      (run_layer_f32_frame): decided once per pair of conv and w1x1
+      weights (f32_frame_gen; f32_frame_known false until then), as its
+      checks cost a tenth of such a block's time when repeated per layer. */
+  bool f32_frame_known, f32_frame_ok;
+  unsigned f32_frame_gen[2];
+  qk_wavenet_act f32_frame_act;
   int frames, pos;
   qm_linear conv, mixin, w1x1, head1x1;
   wn_film film[QM_FILM_COUNT];
@@ -847,14 +854,12 @@ static void run_layer_int8(wn_array *A, wn_layer *L, const float *x, const float
 static bool run_layer_f32_frame(qm_model *m, wn_array *A, wn_layer *L, const float *x,
                                 const float *cond, float *next)
 {
-  qk_wavenet_act act;
   if (!L->int8_form || L->int8_only || L->xin || A->Q != 1 ||
       L->conv.act_mode != QM_LINEAR_ACT_F32 || L->conv.observe ||
       L->w1x1.act_mode != QM_LINEAR_ACT_F32 || L->w1x1.observe || !is_rank1(&L->mixin) ||
-      L->mixin.observe || !int8_act(&L->act, m->fast, A->B, &act) ||
-      (act.kind == QK_WN_TANH && qk_packed_isa(L->conv.W) != qk_active_isa()))
+      L->mixin.observe)
     return false;
-  const qk_wavenet_layer spec = {
+  qk_wavenet_layer spec = {
       .C = A->C,
       .taps = L->K,
       .dilation = L->dilation,
@@ -864,11 +869,24 @@ static bool run_layer_f32_frame(qm_model *m, wn_array *A, wn_layer *L, const flo
       .w1x1 = L->w1x1.W,
       .bias1x1 = L->w1x1.bias,
       .bottleneck = A->B,
-      .act = act,
   };
-  return qk_wavenet_layer_f32_frame(&spec,
-                                    L->a1_form ? QK_WN_RESIDUAL_IN_SUM : QK_WN_RESIDUAL_AFTER, x,
-                                    cond[0], A->headacc, next);
+  if (!L->f32_frame_known || L->f32_frame_gen[0] != L->conv.W_gen ||
+      L->f32_frame_gen[1] != L->w1x1.W_gen) {
+    L->f32_frame_ok =
+        int8_act(&L->act, m->fast, A->B, &L->f32_frame_act) &&
+        (L->f32_frame_act.kind != QK_WN_TANH || qk_packed_isa(L->conv.W) == qk_active_isa());
+    spec.act = L->f32_frame_act;
+    L->f32_frame_ok = L->f32_frame_ok && qk_wavenet_layer_f32_frame_fits(&spec);
+    L->f32_frame_gen[0] = L->conv.W_gen;
+    L->f32_frame_gen[1] = L->w1x1.W_gen;
+    L->f32_frame_known = true;
+  }
+  if (!L->f32_frame_ok)
+    return false;
+  spec.act = L->f32_frame_act;
+  qk_wavenet_layer_f32_frame(&spec, L->a1_form ? QK_WN_RESIDUAL_IN_SUM : QK_WN_RESIDUAL_AFTER, x,
+                             cond[0], A->headacc, next);
+  return true;
 }
 
 /** z = the dilated conv of the history ending at x (frames at x .. x + n). */
@@ -1084,7 +1102,7 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
     wn_layer *L = &A->layers[l];
     const float *x = batch_input(L, C);
     float *next = l + 1 < A->n_layers ? batch_input(&A->layers[l + 1], C) : A->out;
-    if (int8_layer(m, A, L))
+    if (L->hq.codes && int8_layer(m, A, L))
       run_layer_int8(A, L, x, cond, n, next);
     else if (n == 1 && run_layer_f32_frame(m, A, L, x, cond, next))
       ;

@@ -12,9 +12,15 @@
   dynamic activations, 8-bit with static (calibrated) activations, 4-bit
   weight-only and 4-bit group-32 asymmetric with dynamic activations; on
   the active ISA and (FP32, 8-bit dynamic, 4-bit weight-only) the scalar one.
+  And A2 (current/A2.nam, A2 nano at slim 0 and A2 standard at slim 1:
+  bottleneck, layer1x1, LeakyReLU, the general layer's residual order, the
+  kernel-16 array head) as FP32 and 8-bit int8 dynamic on the active ISA:
+  a block of one frame runs float layers on the kernels' frame form
+  (qk_wavenet_layer_f32_frame), which must give the steps' bits.
 
   Usage: test_block_exact NAM_DIR. Exit 77 (skip) if the files are missing.
 */
+#include "slim.h"
 #include "test_check.h"
 #include "variant.h"
 
@@ -154,6 +160,16 @@ int main(int argc, char **argv)
           check_model(d, models[mi], &settings[si], isas[ii], x, n);
     qm_desc_free(d);
   }
+  snprintf(path, sizeof path, "%s/current/A2.nam", argv[1]);
+  qm_desc *a2 = qm_load_file(path, err, sizeof err);
+  CHECK(a2, "%s", err);
+  for (int slim = 0; a2 && slim <= 1; ++slim) {
+    const qm_desc *plays = qm_desc_at_slim(a2, slim, err, sizeof err);
+    CHECK(plays, "A2.nam slim %d: %s", slim, err);
+    for (size_t si = 0; plays && si < 2; ++si)
+      check_model(plays, slim ? "A2.nam slim 1" : "A2.nam slim 0", &settings[si], -1, x, n);
+  }
+  qm_desc_free(a2);
   free(x);
   printf("%d failures\n", failures);
   return failures ? 1 : 0;
