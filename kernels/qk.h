@@ -388,22 +388,16 @@ size_t qk_wavenet_layer_s8_prepared_size(const qk_wavenet_layer *L);
 void qk_wavenet_layer_s8_prepare(const qk_wavenet_layer *L, void *mem);
 
 /**
-   How a float layer's 1x1 meets the residual: the A1 steps accumulate the
-   1x1 GEMM over a copy of x (next = sum + (bias + x)); the general layer
-   (NeuralAmpModelerCore's order) adds its output to x (next = x + (sum +
-   bias)). Different roundings, so the frame form below is told which.
-*/
-typedef enum { QK_WN_RESIDUAL_IN_SUM = 0, QK_WN_RESIDUAL_AFTER } qk_wn_residual;
-
-/**
-   One frame of the same layer shape in float: conv and w1x1 QK_F32 (taps,
+   One frame of the same layer shape in float, without a bottleneck (B =
+   C, the A1 and A2 layers; the engine's steps for it accumulate the 1x1
+   over a copy of x): conv and w1x1 QK_F32 (taps,
    dilation, C, bottleneck, biases, mixin and act as above; conv_taps and
    prepared unused), x the frame's C inputs in a history that holds the
    older taps before it (tap t read at x - (taps-1-t)*dilation*C), cond the
    frame's condition. head[0..B) += a and next[0..C) are written with the
    bits of the engine's float steps on the weights' ISA (its GEMM forms,
    z + fl(mixin * cond), the activation as qk_tanh / the engine compute
-   it, then the 1x1 per `residual`): a block of one frame costs a few
+   it, then next = w1x1 a + (bias1x1 + x)): a block of one frame costs a few
    hundred instructions per layer instead of a dozen calls. QK_WN_TANH is
    the fast (qk_tanh) tanh. Only for a layer that _fits() took: the ISA
    has a frame form for its shape, formats and nonlinearity (the caller
@@ -411,8 +405,8 @@ typedef enum { QK_WN_RESIDUAL_IN_SUM = 0, QK_WN_RESIDUAL_AFTER } qk_wn_residual;
    alone, so its answer can be kept while they stay.
 */
 bool qk_wavenet_layer_f32_frame_fits(const qk_wavenet_layer *L);
-void qk_wavenet_layer_f32_frame(const qk_wavenet_layer *L, qk_wn_residual residual, const float *x,
-                                float cond, float *head, float *next);
+void qk_wavenet_layer_f32_frame(const qk_wavenet_layer *L, const float *x, float cond, float *head,
+                                float *next);
 
 /** Vectorized activations on the active ISA; |error| <= 2e-6 vs libm on [-20, 20]. */
 void qk_tanh(float *y, const float *x, size_t n);

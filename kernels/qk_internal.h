@@ -126,8 +126,8 @@ typedef struct {
   /** Optional (both NULL or both set): qk_wavenet_layer_f32_frame() for
       the layers fits() takes. */
   bool (*wavenet_layer_f32_frame_fits)(const qk_wavenet_layer *L);
-  void (*wavenet_layer_f32_frame)(const qk_wavenet_layer *L, qk_wn_residual residual,
-                                  const float *x, float cond, float *head, float *next);
+  void (*wavenet_layer_f32_frame)(const qk_wavenet_layer *L, const float *x, float cond,
+                                  float *head, float *next);
 } qk_isa_ops;
 
 extern const qk_isa_ops qk_ops_scalar;
@@ -171,8 +171,8 @@ int qk_avx512vnni_weight_value(const qk_packed *p, int m, int k);
 extern const qk_isa_ops qk_ops_avxvnni;
 /** The float WaveNet layer frame on AVX-512 (qk_wavenet_f32_avx512.c). */
 bool qk_avx512vnni_wavenet_layer_f32_frame_fits(const qk_wavenet_layer *L);
-void qk_avx512vnni_wavenet_layer_f32_frame(const qk_wavenet_layer *L, qk_wn_residual residual,
-                                           const float *x, float cond, float *head, float *next);
+void qk_avx512vnni_wavenet_layer_f32_frame(const qk_wavenet_layer *L, const float *x, float cond,
+                                           float *head, float *next);
 
 /** qk_wavenet_avx2.c's fused layer built for AVX-VNNI (qk_wavenet_avxvnni.c). */
 bool qk_avxvnni_wavenet_layer_shape(const qk_wavenet_layer *L);

@@ -177,8 +177,8 @@ bool qk_wavenet_layer_f32_frame_fits(const qk_wavenet_layer *L)
   return ops && ops->wavenet_layer_f32_frame && ops->wavenet_layer_f32_frame_fits(L);
 }
 
-void qk_wavenet_layer_f32_frame(const qk_wavenet_layer *L, qk_wn_residual residual, const float *x,
-                                float cond, float *head, float *next)
+void qk_wavenet_layer_f32_frame(const qk_wavenet_layer *L, const float *x, float cond, float *head,
+                                float *next)
 {
-  qk_ops_for(qk_packed_isa(L->conv))->wavenet_layer_f32_frame(L, residual, x, cond, head, next);
+  qk_ops_for(qk_packed_isa(L->conv))->wavenet_layer_f32_frame(L, x, cond, head, next);
 }

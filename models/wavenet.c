@@ -845,8 +845,9 @@ static void run_layer_int8(wn_array *A, wn_layer *L, const float *x, const float
    A block of one frame through layer L as the kernels' float frame form
    (qk_wavenet_layer_f32_frame: the same bits as the steps below, without
    their dozen calls per layer, which were most of a block of one's time).
-   False when L is not a float layer of the int8 layer's shape (int8_form,
-   every linear float, nothing observing, a nonlinearity the kernels
+   False when L is not a float A1-form layer without gating (A1's and
+   A2's; a layer with a bottleneck adds its 1x1 to the residual in
+   another order), every linear float, nothing observing, a nonlinearity the kernels
    have, its tanh the fast one, which the kernels compute as qk_tanh does
    only on the active ISA) or the ISA has no such form; the caller runs
    the steps then.
@@ -854,7 +855,7 @@ static void run_layer_int8(wn_array *A, wn_layer *L, const float *x, const float
 static bool run_layer_f32_frame(qm_model *m, wn_array *A, wn_layer *L, const float *x,
                                 const float *cond, float *next)
 {
-  if (!L->int8_form || L->int8_only || L->xin || A->Q != 1 ||
+  if (!L->a1_form || L->gating != QM_GATING_NONE || L->int8_only || L->xin || A->Q != 1 ||
       L->conv.act_mode != QM_LINEAR_ACT_F32 || L->conv.observe ||
       L->w1x1.act_mode != QM_LINEAR_ACT_F32 || L->w1x1.observe || !is_rank1(&L->mixin) ||
       L->mixin.observe)
@@ -884,8 +885,7 @@ static bool run_layer_f32_frame(qm_model *m, wn_array *A, wn_layer *L, const flo
   if (!L->f32_frame_ok)
     return false;
   spec.act = L->f32_frame_act;
-  qk_wavenet_layer_f32_frame(&spec, L->a1_form ? QK_WN_RESIDUAL_IN_SUM : QK_WN_RESIDUAL_AFTER, x,
-                             cond[0], A->headacc, next);
+  qk_wavenet_layer_f32_frame(&spec, x, cond[0], A->headacc, next);
   return true;
 }
 
