@@ -22,8 +22,7 @@
   lays them out (tap 0, the oldest, first). The rest is the engine's
   element by element: z + fl(mixin * cond); the activation as
   qk_tanh / activation.c compute it; head + a; the 1x1 as a GEMM
-  accumulating over a copy of x (A1: sum + (bias + x)) or into its own
-  output added to x afterwards (the general layer: x + (sum + (bias + 0))).
+  accumulating over a copy of x: sum + (bias + x).
 */
 #include "qk_avx512vnni_common.h"
 
@@ -37,7 +36,7 @@ static bool one_f32_tile(const qk_packed *W, int rows, int cols)
 bool qk_avx512vnni_wavenet_layer_f32_frame_fits(const qk_wavenet_layer *L)
 {
   const int C = L->C, B = qk_wavenet_bottleneck(L);
-  if (C < 1 || C > TILE_ROWS || L->taps < 1 || L->dilation < 0 || !L->mixin ||
+  if (C < 1 || C > TILE_ROWS || B != C || L->taps < 1 || L->dilation < 0 || !L->mixin ||
       !one_f32_tile(L->conv, B, L->taps * C) || !one_f32_tile(L->w1x1, C, B))
     return false;
   switch (L->act.kind) {
@@ -49,8 +48,8 @@ bool qk_avx512vnni_wavenet_layer_f32_frame_fits(const qk_wavenet_layer *L)
   }
 }
 
-void qk_avx512vnni_wavenet_layer_f32_frame(const qk_wavenet_layer *L, qk_wn_residual residual,
-                                           const float *x, float cond, float *head, float *next)
+void qk_avx512vnni_wavenet_layer_f32_frame(const qk_wavenet_layer *L, const float *x, float cond,
+                                           float *head, float *next)
 {
   const int C = L->C, B = qk_wavenet_bottleneck(L), taps = L->taps, K = taps * C;
   const __mmask16 mb = lanes_mask(B), mc = lanes_mask(C);
@@ -136,9 +135,5 @@ void qk_avx512vnni_wavenet_layer_f32_frame(const qk_wavenet_layer *L, qk_wn_resi
   const __m512 sum = _mm512_add_ps(_mm512_add_ps(ch[0], ch[1]), _mm512_add_ps(ch[2], ch[3]));
   const __m512 b1 = L->bias1x1 ? _mm512_maskz_loadu_ps(mc, L->bias1x1) : _mm512_setzero_ps();
   const __m512 xv = _mm512_maskz_loadu_ps(mc, x);
-  const __m512 out =
-      residual == QK_WN_RESIDUAL_IN_SUM
-          ? _mm512_add_ps(sum, _mm512_add_ps(b1, xv))
-          : _mm512_add_ps(xv, _mm512_add_ps(sum, _mm512_add_ps(b1, _mm512_setzero_ps())));
-  _mm512_mask_storeu_ps(next, mc, out);
+  _mm512_mask_storeu_ps(next, mc, _mm512_add_ps(sum, _mm512_add_ps(b1, xv)));
 }
