@@ -408,6 +408,15 @@ bool qk_wavenet_layer_f32_frame_fits(const qk_wavenet_layer *L);
 void qk_wavenet_layer_f32_frame(const qk_wavenet_layer *L, const float *x, float cond, float *head,
                                 float *next);
 
+/**
+   tanh to float precision on the active ISA, for the exact activations:
+   within 2 ulp of libm's tanhf for every float (+-0, subnormals, large
+   values and infinities, NaN in NaN out; tests/kernels/test_tanh_exact.c
+   checks it over the whole range), in a vector form where the ISA has
+   one, else tanhf value by value. y may be x.
+*/
+void qk_tanh_exact(float *y, const float *x, size_t n);
+
 /** Vectorized activations on the active ISA; |error| <= 2e-6 vs libm on [-20, 20]. */
 void qk_tanh(float *y, const float *x, size_t n);
 void qk_sigmoid(float *y, const float *x, size_t n);

@@ -1706,6 +1706,7 @@ const qk_isa_ops qk_ops_avx512vnni = {
     .column_amax = column_amax_avx512,
     .quantize_column = quantize_column_avx512,
     .tanh = tanh_avx512vnni,
+    .tanh_exact = qk_avx512vnni_tanh_exact,
     .sigmoid = sigmoid_avx512vnni,
     .tanh_int8 = tanh_int8_avx512vnni,
     .quantize_dynamic = quantize_dynamic_avx512,

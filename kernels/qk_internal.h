@@ -123,6 +123,8 @@ typedef struct {
   /** With the two above: qk.h's prepared weights of a fusable layer. */
   size_t (*wavenet_prepared_size)(const qk_wavenet_layer *L);
   void (*wavenet_prepare)(const qk_wavenet_layer *L, void *mem);
+  /** Optional: qk_tanh_exact() (NULL: libm's tanhf value by value). */
+  void (*tanh_exact)(float *y, const float *x, size_t n);
   /** Optional (both NULL or both set): qk_wavenet_layer_f32_frame() for
       the layers fits() takes. */
   bool (*wavenet_layer_f32_frame_fits)(const qk_wavenet_layer *L);
@@ -169,6 +171,9 @@ int qk_avx512vnni_weight_value(const qk_packed *p, int m, int k);
 #endif
 #ifdef QK_HAVE_AVXVNNI
 extern const qk_isa_ops qk_ops_avxvnni;
+/** qk_tanh_exact on AVX-512 (qk_tanh_exact_avx512.c). */
+void qk_avx512vnni_tanh_exact(float *y, const float *x, size_t n);
+
 /** The float WaveNet layer frame on AVX-512 (qk_wavenet_f32_avx512.c). */
 bool qk_avx512vnni_wavenet_layer_f32_frame_fits(const qk_wavenet_layer *L);
 void qk_avx512vnni_wavenet_layer_f32_frame(const qk_wavenet_layer *L, const float *x, float cond,
