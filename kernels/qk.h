@@ -390,23 +390,27 @@ void qk_wavenet_layer_s8_prepare(const qk_wavenet_layer *L, void *mem);
 /**
    One frame of the same layer shape in float, without a bottleneck (B =
    C, the A1 and A2 layers; the engine's steps for it accumulate the 1x1
-   over a copy of x): conv and w1x1 QK_F32 (taps,
-   dilation, C, bottleneck, biases, mixin and act as above; conv_taps and
-   prepared unused), x the frame's C inputs in a history that holds the
-   older taps before it (tap t read at x - (taps-1-t)*dilation*C), cond the
-   frame's condition. head[0..B) += a and next[0..C) are written with the
-   bits of the engine's float steps on the weights' ISA (its GEMM forms,
-   z + fl(mixin * cond), the activation as qk_tanh / the engine compute
-   it, then next = w1x1 a + (bias1x1 + x)): a block of one frame costs a few
-   hundred instructions per layer instead of a dozen calls. QK_WN_TANH is
-   the fast (qk_tanh) tanh. Only for a layer that _fits() took: the ISA
-   has a frame form for its shape, formats and nonlinearity (the caller
-   runs the steps otherwise); fits() depends on the weights and act
-   alone, so its answer can be kept while they stay.
+   over a copy of x): conv and w1x1 QK_F32 (taps, dilation, C, biases,
+   mixin and act as above; conv_taps and prepared unused), x the frame's C
+   inputs in a history that holds the older taps before it (tap t read at
+   x - (taps-1-t)*dilation*C), cond the frame's condition. head[0..C) += a
+   and next[0..C) are written with the bits of the engine's float steps on
+   the weights' ISA (its GEMM forms, z + fl(mixin * cond), the activation
+   as qk_tanh / the engine compute it, then next = w1x1 a + (bias1x1 +
+   x)): a block of one frame costs a few hundred instructions per layer
+   instead of a dozen calls. QK_WN_TANH is the fast (qk_tanh) tanh.
 */
-bool qk_wavenet_layer_f32_frame_fits(const qk_wavenet_layer *L);
-void qk_wavenet_layer_f32_frame(const qk_wavenet_layer *L, const float *x, float cond, float *head,
-                                float *next);
+typedef void (*qk_wavenet_f32_frame_fn)(const qk_wavenet_layer *L, const float *x, float cond,
+                                        float *head, float *next);
+
+/**
+   The frame form for L, or NULL when the ISA of L's weights has none for
+   its shape, formats and nonlinearity (the caller runs the steps then).
+   It depends on the weights and act alone: keep it while they stay and
+   call it without a lookup per frame (the lookup and its checks were a
+   tenth of a block of one's time).
+*/
+qk_wavenet_f32_frame_fn qk_wavenet_layer_f32_frame_form(const qk_wavenet_layer *L);
 
 /**
    tanh to float precision on the active ISA, for the exact activations:

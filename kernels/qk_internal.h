@@ -125,7 +125,7 @@ typedef struct {
   void (*wavenet_prepare)(const qk_wavenet_layer *L, void *mem);
   /** Optional: qk_tanh_exact() (NULL: libm's tanhf value by value). */
   void (*tanh_exact)(float *y, const float *x, size_t n);
-  /** Optional (both NULL or both set): qk_wavenet_layer_f32_frame() for
+  /** Optional (both NULL or both set): qk_wavenet_layer_f32_frame_form()'s form for
       the layers fits() takes. */
   bool (*wavenet_layer_f32_frame_fits)(const qk_wavenet_layer *L);
   void (*wavenet_layer_f32_frame)(const qk_wavenet_layer *L, const float *x, float cond,

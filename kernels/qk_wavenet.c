@@ -171,14 +171,10 @@ void qk_wavenet_layer_s8_prepare(const qk_wavenet_layer *L, void *mem)
     layer_ops(L)->wavenet_prepare(L, mem);
 }
 
-bool qk_wavenet_layer_f32_frame_fits(const qk_wavenet_layer *L)
+qk_wavenet_f32_frame_fn qk_wavenet_layer_f32_frame_form(const qk_wavenet_layer *L)
 {
   const qk_isa_ops *ops = L->conv ? qk_ops_for(qk_packed_isa(L->conv)) : NULL;
-  return ops && ops->wavenet_layer_f32_frame && ops->wavenet_layer_f32_frame_fits(L);
-}
-
-void qk_wavenet_layer_f32_frame(const qk_wavenet_layer *L, const float *x, float cond, float *head,
-                                float *next)
-{
-  qk_ops_for(qk_packed_isa(L->conv))->wavenet_layer_f32_frame(L, x, cond, head, next);
+  return ops && ops->wavenet_layer_f32_frame && ops->wavenet_layer_f32_frame_fits(L)
+             ? ops->wavenet_layer_f32_frame
+             : NULL;
 }

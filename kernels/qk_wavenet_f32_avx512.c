@@ -2,7 +2,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
   One frame of a float WaveNet layer on AVX-512 (qk.h,
-  qk_wavenet_layer_f32_frame): conv, mixin, nonlinearity, head sum and 1x1
+  qk_wavenet_layer_f32_frame_form): conv, mixin, nonlinearity, head sum and 1x1
   with z and a in registers.
 
   At block 1 a layer is a chain of dependent steps (the 1x1 needs a, which

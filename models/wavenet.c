@@ -119,7 +119,8 @@ typedef struct {
       (run_layer_f32_frame): decided once per pair of conv and w1x1
       weights (f32_frame_gen; f32_frame_known false until then), as its
       checks cost a tenth of such a block's time when repeated per layer. */
-  bool f32_frame_known, f32_frame_ok;
+  bool f32_frame_known;
+  qk_wavenet_f32_frame_fn f32_frame; /* NULL: none */
   unsigned f32_frame_gen[2];
   qk_wavenet_act f32_frame_act;
   int frames, pos;
@@ -857,7 +858,7 @@ static void run_layer_int8(wn_array *A, wn_layer *L, const float *x, const float
 
 /**
    A block of one frame through layer L as the kernels' float frame form
-   (qk_wavenet_layer_f32_frame: the same bits as the steps below, without
+   (qk_wavenet_layer_f32_frame_form: the same bits as the steps below, without
    their dozen calls per layer, which were most of a block of one's time).
    False when L is not a float A1-form layer without gating (A1's and
    A2's; a layer with a bottleneck adds its 1x1 to the residual in
@@ -887,19 +888,20 @@ static bool run_layer_f32_frame(qm_model *m, wn_array *A, wn_layer *L, const flo
   };
   if (!L->f32_frame_known || L->f32_frame_gen[0] != L->conv.W_gen ||
       L->f32_frame_gen[1] != L->w1x1.W_gen) {
-    L->f32_frame_ok =
-        int8_act(&L->act, m->fast, A->B, &L->f32_frame_act) &&
-        (L->f32_frame_act.kind != QK_WN_TANH || qk_packed_isa(L->conv.W) == qk_active_isa());
-    spec.act = L->f32_frame_act;
-    L->f32_frame_ok = L->f32_frame_ok && qk_wavenet_layer_f32_frame_fits(&spec);
+    L->f32_frame = NULL;
+    if (int8_act(&L->act, m->fast, A->B, &L->f32_frame_act) &&
+        (L->f32_frame_act.kind != QK_WN_TANH || qk_packed_isa(L->conv.W) == qk_active_isa())) {
+      spec.act = L->f32_frame_act;
+      L->f32_frame = qk_wavenet_layer_f32_frame_form(&spec);
+    }
     L->f32_frame_gen[0] = L->conv.W_gen;
     L->f32_frame_gen[1] = L->w1x1.W_gen;
     L->f32_frame_known = true;
   }
-  if (!L->f32_frame_ok)
+  if (!L->f32_frame)
     return false;
   spec.act = L->f32_frame_act;
-  qk_wavenet_layer_f32_frame(&spec, x, cond[0], A->headacc, next);
+  L->f32_frame(&spec, x, cond[0], A->headacc, next);
   return true;
 }
 
