@@ -26,6 +26,41 @@
 */
 #include "qk_avx512vnni_common.h"
 
+/** The tile form's four chains: k = j (mod 4) into chain j. */
+ALWAYS_INLINE void chains_zero(__m512 ch[4])
+{
+  for (int j = 0; j < 4; ++j)
+    ch[j] = _mm512_setzero_ps();
+}
+
+ALWAYS_INLINE void chain_fma(__m512 ch[4], int j, __m512 w, __m512 x)
+{
+  switch (j) {
+  case 0: ch[0] = _mm512_fmadd_ps(w, x, ch[0]); break;
+  case 1: ch[1] = _mm512_fmadd_ps(w, x, ch[1]); break;
+  case 2: ch[2] = _mm512_fmadd_ps(w, x, ch[2]); break;
+  default: ch[3] = _mm512_fmadd_ps(w, x, ch[3]); break;
+  }
+}
+
+/** The next conv input broadcast: channel *c of the tap at *xt, then on
+    to the next channel or the next tap (step floats on). */
+ALWAYS_INLINE __m512 next_tap(const float **xt, int *c, int C, ptrdiff_t step)
+{
+  const __m512 xb = _mm512_set1_ps((*xt)[*c]);
+  if (++*c == C) {
+    *c = 0;
+    *xt += step;
+  }
+  return xb;
+}
+
+/** (c0 + c1) + (c2 + c3), as the GEMMs combine them. */
+ALWAYS_INLINE __m512 chains_sum(const __m512 ch[4])
+{
+  return _mm512_add_ps(_mm512_add_ps(ch[0], ch[1]), _mm512_add_ps(ch[2], ch[3]));
+}
+
 /** A float matrix of rows x cols on one tile of this ISA. */
 static bool one_f32_tile(const qk_packed *W, int rows, int cols)
 {
@@ -58,41 +93,21 @@ void qk_avx512vnni_wavenet_layer_f32_frame(const qk_wavenet_layer *L, const floa
   const ptrdiff_t step = (ptrdiff_t)L->dilation * C;
   const float *xt = x - step * (taps - 1);
   int c = 0;
-  __m512 z;
-  {
-    const float *w = (const float *)L->conv->data;
-    __m512 ch[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
-                    _mm512_setzero_ps()};
-    int k = 0;
-    for (; k + 4 <= K; k += 4) {
+  const float *wc = (const float *)L->conv->data;
+  __m512 ch[4];
+  chains_zero(ch);
+  /* in fours, so that the chain of each k is known when compiling (a
+     chain picked at run time put the chains in memory: 1.5x slower) */
+  int k = 0;
+  for (; k + 4 <= K; k += 4)
 #pragma GCC unroll 4
-      for (int j = 0; j < 4; ++j) {
-        const __m512 xb = _mm512_set1_ps(xt[c]);
-        if (++c == C) {
-          c = 0;
-          xt += step;
-        }
-        ch[j] = _mm512_fmadd_ps(_mm512_load_ps(w + (size_t)(k + j) * TILE_ROWS), xb, ch[j]);
-      }
-    }
-    for (int j = 0; k < K; ++k, ++j) {
-      const __m512 xb = _mm512_set1_ps(xt[c]);
-      if (++c == C) {
-        c = 0;
-        xt += step;
-      }
-      const __m512 wv = _mm512_load_ps(w + (size_t)k * TILE_ROWS);
-      if (j == 0)
-        ch[0] = _mm512_fmadd_ps(wv, xb, ch[0]);
-      else if (j == 1)
-        ch[1] = _mm512_fmadd_ps(wv, xb, ch[1]);
-      else
-        ch[2] = _mm512_fmadd_ps(wv, xb, ch[2]);
-    }
-    const __m512 b = L->conv_bias ? _mm512_maskz_loadu_ps(mb, L->conv_bias) : _mm512_setzero_ps();
-    z = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(ch[0], ch[1]), _mm512_add_ps(ch[2], ch[3])),
-                      _mm512_add_ps(b, _mm512_setzero_ps()));
-  }
+    for (int j = 0; j < 4; ++j)
+      chain_fma(ch, j, _mm512_load_ps(wc + (size_t)(k + j) * TILE_ROWS),
+                next_tap(&xt, &c, C, step));
+  for (int j = 0; k < K; ++k, ++j)
+    chain_fma(ch, j, _mm512_load_ps(wc + (size_t)k * TILE_ROWS), next_tap(&xt, &c, C, step));
+  const __m512 b = L->conv_bias ? _mm512_maskz_loadu_ps(mb, L->conv_bias) : _mm512_setzero_ps();
+  __m512 z = _mm512_add_ps(chains_sum(ch), _mm512_add_ps(b, _mm512_setzero_ps()));
 
   z = _mm512_add_ps(z, _mm512_mul_ps(_mm512_maskz_loadu_ps(mb, L->mixin), _mm512_set1_ps(cond)));
 
@@ -112,27 +127,17 @@ void qk_avx512vnni_wavenet_layer_f32_frame(const qk_wavenet_layer *L, const floa
   _mm512_mask_storeu_ps(head, mb, _mm512_add_ps(_mm512_maskz_loadu_ps(mb, head), a));
 
   /* the 1x1: a broadcast lane by lane from the register */
-  const float *w = (const float *)L->w1x1->data;
-  __m512 ch[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
-                  _mm512_setzero_ps()};
-  int k = 0;
-  for (; k + 4 <= B; k += 4) {
+  const float *w1 = (const float *)L->w1x1->data;
+  chains_zero(ch);
+  for (k = 0; k + 4 <= B; k += 4)
 #pragma GCC unroll 4
     for (int j = 0; j < 4; ++j)
-      ch[j] = _mm512_fmadd_ps(_mm512_load_ps(w + (size_t)(k + j) * TILE_ROWS),
-                              _mm512_permutexvar_ps(_mm512_set1_epi32(k + j), a), ch[j]);
-  }
-  for (int j = 0; k < B; ++k, ++j) {
-    const __m512 wv = _mm512_load_ps(w + (size_t)k * TILE_ROWS);
-    const __m512 ab = _mm512_permutexvar_ps(_mm512_set1_epi32(k), a);
-    if (j == 0)
-      ch[0] = _mm512_fmadd_ps(wv, ab, ch[0]);
-    else if (j == 1)
-      ch[1] = _mm512_fmadd_ps(wv, ab, ch[1]);
-    else
-      ch[2] = _mm512_fmadd_ps(wv, ab, ch[2]);
-  }
-  const __m512 sum = _mm512_add_ps(_mm512_add_ps(ch[0], ch[1]), _mm512_add_ps(ch[2], ch[3]));
+      chain_fma(ch, j, _mm512_load_ps(w1 + (size_t)(k + j) * TILE_ROWS),
+                _mm512_permutexvar_ps(_mm512_set1_epi32(k + j), a));
+  for (int j = 0; k < B; ++k, ++j)
+    chain_fma(ch, j, _mm512_load_ps(w1 + (size_t)k * TILE_ROWS),
+              _mm512_permutexvar_ps(_mm512_set1_epi32(k), a));
+  const __m512 sum = chains_sum(ch);
   const __m512 b1 = L->bias1x1 ? _mm512_maskz_loadu_ps(mc, L->bias1x1) : _mm512_setzero_ps();
   const __m512 xv = _mm512_maskz_loadu_ps(mc, x);
   _mm512_mask_storeu_ps(next, mc, _mm512_add_ps(sum, _mm512_add_ps(b1, xv)));
