@@ -76,7 +76,6 @@ bool qk_avx512vnni_wavenet_layer_f32_frame_fits(const qk_wavenet_layer *L)
     return false;
   switch (L->act.kind) {
   case QK_WN_TANH:
-  case QK_WN_IDENTITY:
   case QK_WN_RELU:
   case QK_WN_LEAKY_RELU: return true;
   default: return false;
@@ -122,7 +121,7 @@ void qk_avx512vnni_wavenet_layer_f32_frame(const qk_wavenet_layer *L, const floa
     a = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_GT_OQ),
                              _mm512_mul_ps(_mm512_set1_ps(L->act.slope), z), z);
     break;
-  default: a = z; break;
+  default: a = z; break; /* not taken: fits() admits the three above */
   }
   _mm512_mask_storeu_ps(head, mb, _mm512_add_ps(_mm512_maskz_loadu_ps(mb, head), a));
 

@@ -13,10 +13,11 @@
   weight-only and 4-bit group-32 asymmetric with dynamic activations; on
   the active ISA and (FP32, 8-bit dynamic, 4-bit weight-only) the scalar one.
   And A2 (current/A2.nam, A2 nano at slim 0 and A2 standard at slim 1:
-  bottleneck, layer1x1, LeakyReLU, the general layer's residual order, the
+  bottleneck = channels, layer1x1, LeakyReLU, the
   kernel-16 array head) as FP32 and 8-bit int8 dynamic on the active ISA:
   a block of one frame runs float layers on the kernels' frame form
-  (qk_wavenet_layer_f32_frame), which must give the steps' bits.
+  (qk_wavenet_layer_f32_frame_form), which must give the steps' bits;
+  current/slimmable_wavenet.nam (ReLU) as FP32 for its ReLU.
 
   Usage: test_block_exact NAM_DIR. Exit 77 (skip) if the files are missing.
 */
@@ -170,6 +171,13 @@ int main(int argc, char **argv)
       check_model(plays, slim ? "A2.nam slim 1" : "A2.nam slim 0", &settings[si], -1, x, n);
   }
   qm_desc_free(a2);
+  /* a ReLU WaveNet (the frame form's third nonlinearity), at full size */
+  snprintf(path, sizeof path, "%s/current/slimmable_wavenet.nam", argv[1]);
+  qm_desc *relu = qm_load_file(path, err, sizeof err);
+  CHECK(relu, "%s", err);
+  if (relu)
+    check_model(relu, "slimmable_wavenet.nam", &settings[0], -1, x, n);
+  qm_desc_free(relu);
   free(x);
   printf("%d failures\n", failures);
   return failures ? 1 : 0;
