@@ -793,9 +793,11 @@ static bool int8_act(const qm_activation *a, bool fast, int B, qk_wavenet_act *o
   }
 }
 
-static qk_wavenet_layer int8_layer_spec(const wn_array *A, const wn_layer *L)
+/** The kernels' description of layer L: its shape and weights (act and
+    the prepared forms are the caller's). */
+static inline qk_wavenet_layer layer_spec(const wn_array *A, const wn_layer *L)
 {
-  qk_wavenet_layer spec = {
+  return (qk_wavenet_layer){
       .C = A->C,
       .taps = L->K,
       .dilation = L->dilation,
@@ -806,6 +808,11 @@ static qk_wavenet_layer int8_layer_spec(const wn_array *A, const wn_layer *L)
       .bias1x1 = L->w1x1.bias,
       .bottleneck = A->B,
   };
+}
+
+static qk_wavenet_layer int8_layer_spec(const wn_array *A, const wn_layer *L)
+{
+  qk_wavenet_layer spec = layer_spec(A, L);
   /* the fast activations' tanh: a layer whose tanh is exact never runs this */
   int8_act(&L->act, true, A->B, &spec.act);
   if (derived_current(L)) {
@@ -874,17 +881,8 @@ static bool run_layer_f32_frame(qm_model *m, wn_array *A, wn_layer *L, const flo
       L->w1x1.act_mode != QM_LINEAR_ACT_F32 || L->w1x1.observe || !is_rank1(&L->mixin) ||
       L->mixin.observe)
     return false;
-  qk_wavenet_layer spec = {
-      .C = A->C,
-      .taps = L->K,
-      .dilation = L->dilation,
-      .conv = L->conv.W,
-      .conv_bias = L->conv.bias,
-      .mixin = rank1_effective(&L->wmix, &L->mixin),
-      .w1x1 = L->w1x1.W,
-      .bias1x1 = L->w1x1.bias,
-      .bottleneck = A->B,
-  };
+  rank1_effective(&L->wmix, &L->mixin);
+  qk_wavenet_layer spec = layer_spec(A, L);
   if (!L->f32_frame_known || L->f32_frame_gen[0] != L->conv.W_gen ||
       L->f32_frame_gen[1] != L->w1x1.W_gen) {
     L->f32_frame = NULL;

@@ -13,6 +13,7 @@
   the largest distance to tanhf and the time per value.
 */
 #include "qk.h"
+#include "test_asan.h"
 #include "test_check.h"
 
 #include <float.h>
@@ -23,16 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define STRIDE 997u
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define STRIDE 997u
-#endif
-#endif
-#ifndef STRIDE
-#define STRIDE 97u
-#endif
+#define STRIDE (ASAN_BUILD ? 997u : 97u)
 
 static uint32_t bits_of(float f)
 {

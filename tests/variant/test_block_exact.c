@@ -23,6 +23,7 @@
   Usage: test_block_exact NAM_DIR. Exit 77 (skip) if the files are missing.
 */
 #include "slim.h"
+#include "test_asan.h"
 #include "test_check.h"
 #include "variant.h"
 
@@ -30,17 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(__SANITIZE_ADDRESS__)
-#define ASAN_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASAN_BUILD 1
-#endif
-#endif
-#ifndef ASAN_BUILD
-#define ASAN_BUILD 0
-#endif
 
 static float *read_wav(const char *path, int max_frames, int *frames)
 {
