@@ -21,6 +21,7 @@
   reduced matrix on less audio so sanitizer CI stays fast. Exit 77 (skip)
   when the reference files are missing.
 */
+#include "test_asan.h"
 #include "test_check.h"
 #include "variant.h"
 
@@ -29,17 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(__SANITIZE_ADDRESS__)
-#define ASAN_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASAN_BUILD 1
-#endif
-#endif
-#ifndef ASAN_BUILD
-#define ASAN_BUILD 0
-#endif
 
 static float *read_wav(const char *path, int *frames, int *rate)
 {
