@@ -425,6 +425,40 @@ bool qk_wavenet_layer_s8_fused(const qk_wavenet_layer *L);
 size_t qk_wavenet_layer_s8_prepared_size(const qk_wavenet_layer *L);
 void qk_wavenet_layer_s8_prepare(const qk_wavenet_layer *L, void *mem);
 
+/**
+   One frame of the same layer shape in float, without a bottleneck (B =
+   C, the A1 and A2 layers; the engine's steps for it accumulate the 1x1
+   over a copy of x): conv and w1x1 QK_F32 (taps, dilation, C, biases,
+   mixin and act as above; conv_taps and prepared unused), x the frame's C
+   inputs in a history that holds the older taps before it (tap t read at
+   x - (taps-1-t)*dilation*C), cond the frame's condition. head[0..C) += a
+   and next[0..C) are written with the bits of the engine's float steps on
+   the weights' ISA (its GEMM forms, z + fl(mixin * cond), the activation
+   as qk_tanh / the engine compute it, then next = w1x1 a + (bias1x1 +
+   x)): a block of one frame costs a few hundred instructions per layer
+   instead of a dozen calls. QK_WN_TANH is the fast (qk_tanh) tanh.
+*/
+typedef void (*qk_wavenet_f32_frame_fn)(const qk_wavenet_layer *L, const float *x, float cond,
+                                        float *head, float *next);
+
+/**
+   The frame form for L, or NULL when the ISA of L's weights has none for
+   its shape, formats and nonlinearity (the caller runs the steps then).
+   It depends on the weights and act alone: keep it while they stay and
+   call it without a lookup per frame (the lookup and its checks were a
+   tenth of a block of one's time).
+*/
+qk_wavenet_f32_frame_fn qk_wavenet_layer_f32_frame_form(const qk_wavenet_layer *L);
+
+/**
+   tanh to float precision on the active ISA, for the exact activations:
+   within 2 ulp of libm's tanhf for every float (+-0, subnormals, large
+   values and infinities, NaN in NaN out; tests/kernels/test_tanh_exact.c
+   checks it over the whole range), in a vector form where the ISA has
+   one, else tanhf value by value. y may be x.
+*/
+void qk_tanh_exact(float *y, const float *x, size_t n);
+
 /** Vectorized activations on the active ISA; |error| <= 2e-6 vs libm on [-20, 20]. */
 void qk_tanh(float *y, const float *x, size_t n);
 void qk_sigmoid(float *y, const float *x, size_t n);

@@ -748,19 +748,92 @@ ALWAYS_INLINE void run_f32_frames(const f32_args *a, int ri, const float *w, int
 /** Most columns the taps form takes (its table of where each k is read). */
 #define FRAMES16_TAPS_MAX_K 512
 
+/** Most values per frame the deinterleaving below takes (ldx floats, 16
+    frames in ldx vectors) and most k it holds on the stack. */
+#define DEINT_MAX_LDX 4
+#define DEINT_MAX_K 64
+
+/**
+   xs[k] = value k of 16 frames ldx <= 4 floats apart, whose k-th value
+   lies at kpos[k] (NULL: k) from the frame: where the frames are packed
+   this tight (A2 nano's 3 channels, its 1-row head), loading their
+   16 * ldx floats once and permuting each piece's channels out costs far
+   less than a 16-lane gather per k (which was the largest cost of A2 nano
+   at block 64). kpos must give whole pieces of ldx values in order (the
+   taps form's: tap t's channel c at t * tap_stride + c). Same values as
+   the gathers, so the same bits.
+*/
+static void deinterleave16(const float *x, int ldx, int K, const ptrdiff_t *kpos, __m512 *xs)
+{
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (int k0 = 0; k0 < K; k0 += ldx) {
+    const float *p = x + (kpos ? kpos[k0] : k0);
+    __m512 v[DEINT_MAX_LDX];
+    for (int i = 0; i < DEINT_MAX_LDX; ++i)
+      v[i] = i < ldx ? _mm512_loadu_ps(p + 16 * i) : _mm512_setzero_ps();
+    for (int c = 0; c < ldx && k0 + c < K; ++c) {
+      /* frame f's value c is float ldx * f + c of the 16 * ldx loaded */
+      const __m512i idx =
+          _mm512_add_epi32(_mm512_mullo_epi32(lane, _mm512_set1_epi32(ldx)), _mm512_set1_epi32(c));
+      const __m512 lo = _mm512_permutex2var_ps(v[0], idx, v[1]);
+      const __m512 hi = _mm512_permutex2var_ps(v[2], idx, v[3]);
+      xs[k0 + c] =
+          _mm512_mask_blend_ps(_mm512_cmpge_epi32_mask(idx, _mm512_set1_epi32(32)), lo, hi);
+    }
+  }
+}
+
+/**
+   interleave_idx[M - 2][i][l]: where lane l of output vector i comes from
+   when 16 frames of M <= 4 rows (one vector per row, rows concatenated:
+   row r's frame f at r * 16 + f) are written frame-major (float 16i + l
+   is frame (16i + l) / M, row (16i + l) % M).
+*/
+static const int32_t interleave_idx[3][4][16] __attribute__((aligned(64))) = {
+    {{0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23},
+     {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31}},
+    {{0, 16, 32, 1, 17, 33, 2, 18, 34, 3, 19, 35, 4, 20, 36, 5},
+     {21, 37, 6, 22, 38, 7, 23, 39, 8, 24, 40, 9, 25, 41, 10, 26},
+     {42, 11, 27, 43, 12, 28, 44, 13, 29, 45, 14, 30, 46, 15, 31, 47}},
+    {{0, 16, 32, 48, 1, 17, 33, 49, 2, 18, 34, 50, 3, 19, 35, 51},
+     {4, 20, 36, 52, 5, 21, 37, 53, 6, 22, 38, 54, 7, 23, 39, 55},
+     {8, 24, 40, 56, 9, 25, 41, 57, 10, 26, 42, 58, 11, 27, 43, 59},
+     {12, 28, 44, 60, 13, 29, 45, 61, 14, 30, 46, 62, 15, 31, 47, 63}},
+};
+
+/** Rows v[0..M) of 16 frames to y, frame-major, M <= 4 floats per frame. */
+ALWAYS_INLINE void interleave16(const __m512 *v, const int M, float *y)
+{
+  if (M == 1) {
+    _mm512_storeu_ps(y, v[0]);
+    return;
+  }
+  const __m512 z = _mm512_setzero_ps();
+#pragma GCC unroll 4
+  for (int i = 0; i < M; ++i) {
+    const __m512i idx = _mm512_load_si512(interleave_idx[M - 2][i]);
+    const __m512 lo = _mm512_permutex2var_ps(v[0], idx, v[1]);
+    const __m512 hi = _mm512_permutex2var_ps(M > 2 ? v[2] : z, idx, M > 3 ? v[3] : z);
+    _mm512_storeu_ps(y + 16 * i, _mm512_mask_blend_ps(
+                                     _mm512_cmpge_epi32_mask(idx, _mm512_set1_epi32(32)), lo, hi));
+  }
+}
+
 /**
    16 frames from n0, rows m0 .. m0 + M - 1. Value k of frame n is read at
    X + n*ldx + kpos[k] (kpos NULL: + k, a gathered column; else the taps
    form's piece offsets).
 */
 ALWAYS_INLINE void gemm_f32_frames16(const f32_args *a, const float *w, int n0, int m0, const int M,
-                                     const ptrdiff_t *kpos)
+                                     const ptrdiff_t *kpos, const __m512 *xs)
 {
   const int K = a->K;
   const __m512i offs =
       _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                          _mm512_set1_epi32(a->ldx));
   const float *x = a->X + (size_t)n0 * (size_t)a->ldx;
+/* value k of the 16 frames: deinterleaved beforehand (xs), else gathered */
+#define FRAMES16_X(k) (xs ? xs[k] : _mm512_i32gather_ps(offs, x + (kpos ? kpos[k] : (k)), 4))
   __m512 ch[4][4];
 #pragma GCC unroll 4
   for (int j = 0; j < 4; ++j)
@@ -771,7 +844,7 @@ ALWAYS_INLINE void gemm_f32_frames16(const f32_args *a, const float *w, int n0, 
   for (; k + 4 <= K; k += 4) {
 #pragma GCC unroll 4
     for (int j = 0; j < 4; ++j) {
-      const __m512 xv = _mm512_i32gather_ps(offs, x + (kpos ? kpos[k + j] : k + j), 4);
+      const __m512 xv = FRAMES16_X(k + j);
 #pragma GCC unroll 4
       for (int r = 0; r < M; ++r)
         ch[j][r] =
@@ -779,7 +852,7 @@ ALWAYS_INLINE void gemm_f32_frames16(const f32_args *a, const float *w, int n0, 
     }
   }
   for (int j = 0; k < K; ++k, ++j) {
-    const __m512 xv = _mm512_i32gather_ps(offs, x + (kpos ? kpos[k] : k), 4);
+    const __m512 xv = FRAMES16_X(k);
 #pragma GCC unroll 4
     for (int r = 0; r < M; ++r) {
       const __m512 wv = _mm512_set1_ps(w[(size_t)k * TILE_ROWS + m0 + r]);
@@ -790,6 +863,26 @@ ALWAYS_INLINE void gemm_f32_frames16(const f32_args *a, const float *w, int n0, 
       else
         ch[2][r] = _mm512_fmadd_ps(wv, xv, ch[2][r]);
     }
+  }
+  if (M == a->M && a->ldy == M) {
+    /* the 16 frames' outputs are 16 * M floats in a row: store_rows'
+       epilogue on whole vectors, written back interleaved */
+    float *y = a->Y + (size_t)n0 * (size_t)M;
+    __m512 old[DEINT_MAX_LDX] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                                 _mm512_setzero_ps()},
+           out[4];
+    if (a->flags & QK_ACCUMULATE)
+      deinterleave16(y, M, M, NULL, old);
+#pragma GCC unroll 4
+    for (int r = 0; r < M; ++r) {
+      const __m512 b = _mm512_set1_ps(a->bias ? a->bias[r] : 0.0f);
+      const __m512 o = (a->flags & QK_ACCUMULATE) ? old[r] : _mm512_setzero_ps();
+      out[r] = _mm512_add_ps(
+          _mm512_add_ps(_mm512_add_ps(ch[0][r], ch[1][r]), _mm512_add_ps(ch[2][r], ch[3][r])),
+          _mm512_add_ps(b, o));
+    }
+    interleave16(out, M, y);
+    return;
   }
   float sum[4][FRAME_LANES] __attribute__((aligned(64)));
 #pragma GCC unroll 4
@@ -805,20 +898,28 @@ ALWAYS_INLINE void gemm_f32_frames16(const f32_args *a, const float *w, int n0, 
       y[r] = sum[r][f] + (b + old);
     }
   }
+#undef FRAMES16_X
 }
 
 /** The whole 16-frame runs of a matrix of M <= FRAMES16_MAX_ROWS rows, 4
-    rows a pass (16 accumulators); returns the frames done. */
-static int run_f32_frames16(const f32_args *a, const float *w, int N, const ptrdiff_t *kpos)
+    rows a pass (16 accumulators); returns the frames done. kpos's pieces
+    (taps form) are `piece` values long; without kpos, piece is K. */
+static int run_f32_frames16(const f32_args *a, const float *w, int N, const ptrdiff_t *kpos,
+                            int piece)
 {
+  const bool deint = piece == a->ldx && a->ldx <= DEINT_MAX_LDX && a->K <= DEINT_MAX_K;
+  __m512 xs[DEINT_MAX_K];
   int n = 0;
   for (; n + FRAME_LANES <= N; n += FRAME_LANES) {
+    if (deint)
+      deinterleave16(a->X + (size_t)n * (size_t)a->ldx, a->ldx, a->K, kpos, xs);
+    const __m512 *x = deint ? xs : NULL;
     for (int m0 = 0; m0 < a->M; m0 += 4) {
       switch (a->M - m0) {
-      case 1: gemm_f32_frames16(a, w, n, m0, 1, kpos); break;
-      case 2: gemm_f32_frames16(a, w, n, m0, 2, kpos); break;
-      case 3: gemm_f32_frames16(a, w, n, m0, 3, kpos); break;
-      default: gemm_f32_frames16(a, w, n, m0, 4, kpos); break;
+      case 1: gemm_f32_frames16(a, w, n, m0, 1, kpos, x); break;
+      case 2: gemm_f32_frames16(a, w, n, m0, 2, kpos, x); break;
+      case 3: gemm_f32_frames16(a, w, n, m0, 3, kpos, x); break;
+      default: gemm_f32_frames16(a, w, n, m0, 4, kpos, x); break;
       }
     }
   }
@@ -849,7 +950,7 @@ static int gemm_f32_taps_avx512vnni(const qk_packed *W, const float *x, int ldx,
     for (int c = 0; c < C; ++c)
       kpos[t * C + c] = (ptrdiff_t)t * tap_stride + c;
   const f32_args a = {x, ldx, bias, Y, ldy, flags, W->rows, K, (size_t)K * TILE_ROWS};
-  return run_f32_frames16(&a, (const float *)W->data, N, kpos);
+  return run_f32_frames16(&a, (const float *)W->data, N, kpos, C);
 }
 
 /* ------------------------------------------------------------------------
@@ -1144,7 +1245,7 @@ static void gemm_f32_avx512vnni(const qk_packed *W, const float *X, int ldx, int
     const f32_args a = {X, ldx, bias, Y, ldy, flags, W->rows, W->cols, (size_t)W->cols * TILE_ROWS};
     const float *w = (const float *)W->data;
     if (frames16_applies(W, ldx, N)) {
-      const int done = run_f32_frames16(&a, w, N, NULL);
+      const int done = run_f32_frames16(&a, w, N, NULL, W->cols);
       if (done == N)
         return;
       const f32_args rest = {X + (size_t)done * (size_t)ldx,
@@ -1605,6 +1706,7 @@ const qk_isa_ops qk_ops_avx512vnni = {
     .column_amax = column_amax_avx512,
     .quantize_column = quantize_column_avx512,
     .tanh = tanh_avx512vnni,
+    .tanh_exact = qk_avx512vnni_tanh_exact,
     .sigmoid = sigmoid_avx512vnni,
     .tanh_int8 = tanh_int8_avx512vnni,
     .quantize_dynamic = quantize_dynamic_avx512,
@@ -1614,4 +1716,6 @@ const qk_isa_ops qk_ops_avx512vnni = {
     .wavenet_layer_s8 = qk_avx512vnni_wavenet_layer_s8,
     .wavenet_prepared_size = qk_avx512vnni_wavenet_prepared_size,
     .wavenet_prepare = qk_avx512vnni_wavenet_prepare,
+    .wavenet_layer_f32_frame_fits = qk_avx512vnni_wavenet_layer_f32_frame_fits,
+    .wavenet_layer_f32_frame = qk_avx512vnni_wavenet_layer_f32_frame,
 };

@@ -7,6 +7,8 @@
 */
 #include "qk_half.h"
 
+#include <math.h>
+
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -227,6 +229,16 @@ size_t qk_quantize_act_static_isa(qk_isa isa, const float *x, int ldx, int K, in
 }
 
 void qk_tanh(float *y, const float *x, size_t n) { active_ops()->tanh(y, x, n); }
+void qk_tanh_exact(float *y, const float *x, size_t n)
+{
+  const qk_isa_ops *ops = active_ops();
+  if (ops->tanh_exact) {
+    ops->tanh_exact(y, x, n);
+    return;
+  }
+  for (size_t i = 0; i < n; ++i)
+    y[i] = tanhf(x[i]);
+}
 void qk_sigmoid(float *y, const float *x, size_t n) { active_ops()->sigmoid(y, x, n); }
 void qk_tanh_isa(qk_isa isa, float *y, const float *x, size_t n)
 {

@@ -123,6 +123,13 @@ typedef struct {
   /** With the two above: qk.h's prepared weights of a fusable layer. */
   size_t (*wavenet_prepared_size)(const qk_wavenet_layer *L);
   void (*wavenet_prepare)(const qk_wavenet_layer *L, void *mem);
+  /** Optional: qk_tanh_exact() (NULL: libm's tanhf value by value). */
+  void (*tanh_exact)(float *y, const float *x, size_t n);
+  /** Optional (both NULL or both set): qk_wavenet_layer_f32_frame_form()'s form for
+      the layers fits() takes. */
+  bool (*wavenet_layer_f32_frame_fits)(const qk_wavenet_layer *L);
+  void (*wavenet_layer_f32_frame)(const qk_wavenet_layer *L, const float *x, float cond,
+                                  float *head, float *next);
 } qk_isa_ops;
 
 extern const qk_isa_ops qk_ops_scalar;
@@ -164,6 +171,14 @@ int qk_avx512vnni_weight_value(const qk_packed *p, int m, int k);
 #endif
 #ifdef QK_HAVE_AVXVNNI
 extern const qk_isa_ops qk_ops_avxvnni;
+/** qk_tanh_exact on AVX-512 (qk_tanh_exact_avx512.c). */
+void qk_avx512vnni_tanh_exact(float *y, const float *x, size_t n);
+
+/** The float WaveNet layer frame on AVX-512 (qk_wavenet_f32_avx512.c). */
+bool qk_avx512vnni_wavenet_layer_f32_frame_fits(const qk_wavenet_layer *L);
+void qk_avx512vnni_wavenet_layer_f32_frame(const qk_wavenet_layer *L, const float *x, float cond,
+                                           float *head, float *next);
+
 /** qk_wavenet_avx2.c's fused layer built for AVX-VNNI (qk_wavenet_avxvnni.c). */
 bool qk_avxvnni_wavenet_layer_shape(const qk_wavenet_layer *L);
 bool qk_avxvnni_wavenet_layer_fusable(const qk_wavenet_layer *L);

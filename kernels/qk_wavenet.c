@@ -170,3 +170,11 @@ void qk_wavenet_layer_s8_prepare(const qk_wavenet_layer *L, void *mem)
   if (qk_wavenet_layer_s8_fused(L))
     layer_ops(L)->wavenet_prepare(L, mem);
 }
+
+qk_wavenet_f32_frame_fn qk_wavenet_layer_f32_frame_form(const qk_wavenet_layer *L)
+{
+  const qk_isa_ops *ops = L->conv ? qk_ops_for(qk_packed_isa(L->conv)) : NULL;
+  return ops && ops->wavenet_layer_f32_frame && ops->wavenet_layer_f32_frame_fits(L)
+             ? ops->wavenet_layer_f32_frame
+             : NULL;
+}

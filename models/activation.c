@@ -27,8 +27,7 @@ void qm_tanh_v(bool fast, float *y, const float *x, size_t n)
     qk_tanh(y, x, n);
     return;
   }
-  for (size_t i = 0; i < n; ++i)
-    y[i] = tanhf(x[i]);
+  qk_tanh_exact(y, x, n);
 }
 
 void qm_sigmoid_v(bool fast, float *y, const float *x, size_t n)

@@ -4,9 +4,10 @@
   Element-wise activations for the engine, in place, over contiguous floats.
 
   `fast` selects the kernels' vectorized qk_tanh / qk_sigmoid (|err| <= 2e-6
-  vs libm) for tanh, sigmoid and SiLU; otherwise libm tanhf and
-  1/(1+expf(-x)), the functions NeuralAmpModelerCore uses with its fast tanh
-  off (how the reference renders were made). Every other activation is
+  vs libm) for tanh, sigmoid and SiLU; otherwise tanh to float precision
+  (qk_tanh_exact: vectorized, within 1 ulp of the true value and 2 ulp of
+  libm's tanhf, which NeuralAmpModelerCore uses with its fast tanh off, how
+  the reference renders were made) and 1/(1+expf(-x)). Every other activation is
   NeuralAmpModelerCore's formula (NAM/activations.h) in the same float
   operations, so its results are the same bits either way.
 */

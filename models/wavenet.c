@@ -115,6 +115,14 @@ typedef struct {
   /** That spec, kept so that a block does not rebuild it per layer (it was
       1% of A2 standard's int8 time); valid while derived_current(). */
   qk_wavenet_layer int8_spec;
+  /** Whether a block of one frame runs the float frame form
+      (run_layer_f32_frame): decided once per pair of conv and w1x1
+      weights (f32_frame_gen; f32_frame_known false until then), as its
+      checks cost a tenth of such a block's time when repeated per layer. */
+  bool f32_frame_known;
+  qk_wavenet_f32_frame_fn f32_frame; /* NULL: none */
+  unsigned f32_frame_gen[2];
+  qk_wavenet_act f32_frame_act;
   int frames, pos;
   qm_linear conv, mixin, w1x1, head1x1;
   wn_film film[QM_FILM_COUNT];
@@ -697,6 +705,23 @@ static const float *rank1_effective(rank1_weights *r, const qm_linear *M)
   return r->w;
 }
 
+/** y[f] (+)= w * x[f], per element fl(w * x) then the add. */
+static inline __attribute__((always_inline)) void
+rank1_update(const float *w, const int out, const float *x, int n, float *y, int ldy, bool acc)
+{
+  for (int f = 0; f < n; ++f) {
+    const float c = x[f];
+    float *yf = y + (size_t)f * (size_t)ldy;
+    if (acc) {
+      for (int i = 0; i < out; ++i)
+        yf[i] += w[i] * c;
+    } else {
+      for (int i = 0; i < out; ++i)
+        yf[i] = w[i] * c;
+    }
+  }
+}
+
 /**
    Y (+)= M x for a single input per frame (x[n]), as a rank-1 update when
    M allows it (per element fl(w * x), then the add when accumulating),
@@ -713,18 +738,14 @@ static void apply_single_input(qm_linear *M, rank1_weights *r, const float *x, i
   if (M->observe)
     M->observe(M->observe_user, M, x, 1, n);
   const float *w = rank1_effective(r, M);
-  const int out = M->out;
-  for (int f = 0; f < n; ++f) {
-    const float c = x[f];
-    float *yf = y + (size_t)f * (size_t)ldy;
-    if (flags & QK_ACCUMULATE) {
-      for (int i = 0; i < out; ++i)
-        yf[i] += w[i] * c;
-    } else {
-      for (int i = 0; i < out; ++i)
-        yf[i] = w[i] * c;
-    }
-  }
+  const bool acc = flags & QK_ACCUMULATE;
+  /* A2 nano's width 3 unrolled (a loop of 3 per frame was a tenth of its
+     run time at block 64); 8 and 16 unrolled ran A1 at block 16 5% slower
+     than the vectorized loop */
+  if (M->out == 3)
+    rank1_update(w, 3, x, n, y, ldy, acc);
+  else
+    rank1_update(w, M->out, x, n, y, ldy, acc);
 }
 
 /** Whether what qm_wavenet_prepare() derived still matches the weights. */
@@ -774,9 +795,11 @@ static bool int8_act(const qm_activation *a, bool fast, int B, qk_wavenet_act *o
   }
 }
 
-static qk_wavenet_layer int8_layer_spec(const wn_array *A, const wn_layer *L)
+/** The kernels' description of layer L: its shape and weights (act and
+    the prepared forms are the caller's). */
+static inline qk_wavenet_layer layer_spec(const wn_array *A, const wn_layer *L)
 {
-  qk_wavenet_layer spec = {
+  return (qk_wavenet_layer){
       .C = A->C,
       .taps = L->K,
       .dilation = L->dilation,
@@ -787,6 +810,11 @@ static qk_wavenet_layer int8_layer_spec(const wn_array *A, const wn_layer *L)
       .bias1x1 = L->w1x1.bias,
       .bottleneck = A->B,
   };
+}
+
+static qk_wavenet_layer int8_layer_spec(const wn_array *A, const wn_layer *L)
+{
+  qk_wavenet_layer spec = layer_spec(A, L);
   /* the fast activations' tanh: a layer whose tanh is exact never runs this */
   int8_act(&L->act, true, A->B, &spec.act);
   if (derived_current(L)) {
@@ -834,6 +862,46 @@ static void run_layer_int8(wn_array *A, wn_layer *L, const float *x, const float
   const qk_act_s8 hq = int8_history_at(&L->hq, L->pos);
   const qk_wavenet_scratch scratch = {.conv_act = &L->conv.act, .act_1x1 = &L->w1x1.act, .z = A->z};
   qk_wavenet_layer_s8(kept ? &L->int8_spec : &spec, x, &hq, cond, n, A->headacc, next, &scratch);
+}
+
+/**
+   A block of one frame through layer L as the kernels' float frame form
+   (qk_wavenet_layer_f32_frame_form: the same bits as the steps below, without
+   their dozen calls per layer, which were most of a block of one's time).
+   False when L is not a float A1-form layer without gating (A1's and
+   A2's; a layer with a bottleneck adds its 1x1 to the residual in
+   another order), every linear float, nothing observing, a nonlinearity the kernels
+   have, its tanh the fast one, which the kernels compute as qk_tanh does
+   only on the active ISA) or the ISA has no such form; the caller runs
+   the steps then.
+*/
+static bool run_layer_f32_frame(qm_model *m, wn_array *A, wn_layer *L, const float *x,
+                                const float *cond, float *next)
+{
+  if (!L->a1_form || L->gating != QM_GATING_NONE || L->int8_only || L->xin || A->Q != 1 ||
+      L->conv.act_mode != QM_LINEAR_ACT_F32 || L->conv.observe ||
+      L->w1x1.act_mode != QM_LINEAR_ACT_F32 || L->w1x1.observe || !is_rank1(&L->mixin) ||
+      L->mixin.observe)
+    return false;
+  rank1_effective(&L->wmix, &L->mixin);
+  qk_wavenet_layer spec = layer_spec(A, L);
+  if (!L->f32_frame_known || L->f32_frame_gen[0] != L->conv.W_gen ||
+      L->f32_frame_gen[1] != L->w1x1.W_gen) {
+    L->f32_frame = NULL;
+    if (int8_act(&L->act, m->fast, A->B, &L->f32_frame_act) &&
+        (L->f32_frame_act.kind != QK_WN_TANH || qk_packed_isa(L->conv.W) == qk_active_isa())) {
+      spec.act = L->f32_frame_act;
+      L->f32_frame = qk_wavenet_layer_f32_frame_form(&spec);
+    }
+    L->f32_frame_gen[0] = L->conv.W_gen;
+    L->f32_frame_gen[1] = L->w1x1.W_gen;
+    L->f32_frame_known = true;
+  }
+  if (!L->f32_frame)
+    return false;
+  spec.act = L->f32_frame_act;
+  L->f32_frame(&spec, x, cond[0], A->headacc, next);
+  return true;
 }
 
 /** z = the dilated conv of the history ending at x (frames at x .. x + n). */
@@ -1049,8 +1117,10 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
     wn_layer *L = &A->layers[l];
     const float *x = batch_input(L, C);
     float *next = l + 1 < A->n_layers ? batch_input(&A->layers[l + 1], C) : A->out;
-    if (int8_layer(m, A, L))
+    if (L->hq.codes && int8_layer(m, A, L))
       run_layer_int8(A, L, x, cond, n, next);
+    else if (n == 1 && run_layer_f32_frame(m, A, L, x, cond, next))
+      ;
     else if (L->int8_only) /* its linears were changed behind qm_model_quantize's back: no
             float lookback to run them on, pass the residual through */
       memcpy(next, x, nc * sizeof(float));

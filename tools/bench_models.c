@@ -6,13 +6,14 @@
   For each model (default: wavenet_a1_standard.nam and lstm.nam from
   ../shared/reference/nam/) and each setting (FP32; 8, 4, 2 bits linear
   symmetric per channel with int8 dynamic activations and weight-only),
-  at block sizes 1, 64, 256, 1024: the median over runs (the settings
-  interleaved run by run) of the time to
+  and each ISA asked for (--isa, default the active one), at block sizes
+  1, 16, 32, 64, 256 (players use 1-128 frames): the median over runs (the
+  settings and ISAs interleaved run by run) of the time to
   stream a fixed synthetic guitar-like signal through the model, as
   ns per sample, real-time factor, effective GMAC/s (the model's MACs per
   sample, sum over its linears of inputs x outputs, times samples / time:
-  13,320 for the standard WaveNet), speed-up against our FP32 at the same
-  block, and weight bytes. Every setting runs the same fixed workload, so
+  13,320 for the standard WaveNet), speed-up against our FP32 on the same
+  ISA at the same block, and weight bytes. Every setting runs the same fixed workload, so
   the ratios compare like with like.
 
   A slimmable model (slim.h) is measured at each of its sizes, each
@@ -25,7 +26,7 @@
   Targets (issue 3, AVX-512 VNNI, standard WaveNet, block 64) are
   reported as PASS / MISS, never asserted: a benchmark is not a test.
 
-  --clock cpu (or --cpu-time) times each run by the thread's CPU time
+  --clock cpu times each run by the thread's CPU time
   instead of the wall clock: on a machine shared with other work, wall
   time counts the time the thread waited for a core (2-3x on a loaded
   2-core machine, and noisy), CPU time only the time it ran. Wall time
@@ -49,7 +50,7 @@
 #define QT_SOURCE_ROOT "."
 #endif
 
-static const int default_blocks[] = {1, 64, 256, 1024};
+static const int default_blocks[] = {1, 16, 32, 64, 256};
 #define MAX_BLOCKS 8
 
 /** The block sizes measured (--blocks). */
@@ -57,24 +58,37 @@ static int blocks[MAX_BLOCKS];
 static int n_blocks;
 
 typedef struct {
+  const char *name;      /**< --precision word: "fp32", "fp16", "bf16", "8" (int8 acts), "8w" (weight-only) */
   const char *precision; /**< "fp32", "fp16", "bf16", "8", "4", "2" */
   int bits;
   qm_actq act;
   qm_half half; /**< the 16-bit form, at QM_BITS_HALF */
 } setting;
 
-static const setting settings[] = {
-    {"fp32", QM_BITS_FP32, QM_ACTQ_FLOAT, QM_HALF_FP16},
-    {"fp16", QM_BITS_HALF, QM_ACTQ_FLOAT, QM_HALF_FP16},
-    {"bf16", QM_BITS_HALF, QM_ACTQ_FLOAT, QM_HALF_BF16},
-    {"8", 8, QM_ACTQ_DYNAMIC, QM_HALF_FP16},
-    {"4", 4, QM_ACTQ_DYNAMIC, QM_HALF_FP16},
-    {"2", 2, QM_ACTQ_DYNAMIC, QM_HALF_FP16},
-    {"8", 8, QM_ACTQ_FLOAT, QM_HALF_FP16},
-    {"4", 4, QM_ACTQ_FLOAT, QM_HALF_FP16},
-    {"2", 2, QM_ACTQ_FLOAT, QM_HALF_FP16},
+static const setting all_settings[] = {
+    {"fp32", "fp32", QM_BITS_FP32, QM_ACTQ_FLOAT, QM_HALF_FP16},
+    {"fp16", "fp16", QM_BITS_HALF, QM_ACTQ_FLOAT, QM_HALF_FP16},
+    {"bf16", "bf16", QM_BITS_HALF, QM_ACTQ_FLOAT, QM_HALF_BF16},
+    {"8", "8", 8, QM_ACTQ_DYNAMIC, QM_HALF_FP16},
+    {"4", "4", 4, QM_ACTQ_DYNAMIC, QM_HALF_FP16},
+    {"2", "2", 2, QM_ACTQ_DYNAMIC, QM_HALF_FP16},
+    {"8w", "8", 8, QM_ACTQ_FLOAT, QM_HALF_FP16},
+    {"4w", "4", 4, QM_ACTQ_FLOAT, QM_HALF_FP16},
+    {"2w", "2", 2, QM_ACTQ_FLOAT, QM_HALF_FP16},
 };
-#define NSETTINGS ((int)(sizeof settings / sizeof settings[0]))
+#define ALL_SETTINGS ((int)(sizeof all_settings / sizeof all_settings[0]))
+
+/** The settings measured (--precision), FP32 always first: the ratios'
+    reference. */
+static setting settings[ALL_SETTINGS];
+static int n_settings;
+
+/** The ISAs measured (--isa), each with its own FP32 reference. */
+static qk_isa isas[QK_ISA_COUNT];
+static int n_isas;
+
+/** A model variant: setting s on ISA i. */
+#define NVARIANTS (n_settings * n_isas)
 
 typedef struct {
   char model[512];
@@ -83,6 +97,7 @@ typedef struct {
   const char *precision;
   int bits;
   qm_actq act;
+  qk_isa isa;
   int block;
   double ns, rtf, gmacs, ratio;
   size_t weight_bytes;
@@ -91,7 +106,8 @@ typedef struct {
 static void usage(FILE *f)
 {
   fprintf(f, "usage: quantone-bench models [--model FILE]... [--rnn] [--json FILE] [--runs R]\n"
-             "                             [--blocks N,N,...] [--clock wall|cpu] [--quick]\n"
+             "                             [--blocks N,N,...] [--clock wall|cpu] [--isa NAME]...\n"
+             "                             [--precision LIST] [--slim S] [--quick]\n"
              "\n"
              "  --model FILE  a .nam or keras .json model (repeatable); default\n"
              "                wavenet_a1_standard.nam and lstm.nam from\n"
@@ -102,11 +118,16 @@ static void usage(FILE *f)
              "  --rnn         keras LSTM-12, LSTM-20, LSTM-40 and GRU-12 shapes (random\n"
              "                weights, written to a temporary directory), beside the\n"
              "                --model files, instead of the default models\n"
-             "  --blocks LIST block sizes, comma-separated (default 1,64,256,1024; at most 8)\n"
+             "  --blocks LIST block sizes, comma-separated (default 1,16,32,64,256; at most 8)\n"
              "  --clock CLOCK wall (default): elapsed time; cpu: the thread's CPU time\n"
              "                (CLOCK_THREAD_CPUTIME_ID), which leaves out the time the\n"
              "                thread waited for a core on a loaded machine\n"
-             "  --cpu-time    the same as --clock cpu\n"
+             "  --isa NAME    pack for this ISA (repeatable: the ISAs run interleaved in\n"
+             "                one process, each against its own FP32); default the active one\n"
+             "  --precision LIST  settings, comma-separated, from fp32,8,4,2 (int8 dynamic\n"
+             "                activations) and 8w,4w,2w (weight-only); default all; FP32\n"
+             "                is always measured, the ratios' reference\n"
+             "  --slim S      of a slimmable model, only the size that plays at S\n"
              "  --quick       0.25 s of audio and 3 runs (smoke test)\n");
 }
 
@@ -146,7 +167,7 @@ static void default_dir(char *buf, size_t len)
     snprintf(buf, len, "../shared/reference/nam");
 }
 
-/** --cpu-time: time runs by this thread's CPU time instead of the wall
+/** --clock cpu: time runs by this thread's CPU time instead of the wall
     clock, so that time the thread spends preempted on a loaded machine
     does not count (what the thread itself costs, not what a listener
     waits). */
@@ -176,36 +197,39 @@ static double time_run(qm_model *m, const float *x, float *y, int n, int block)
 }
 
 /**
-   Every setting of one model size, each block size timed with the
-   settings interleaved: run r of every setting before run r + 1 of any,
-   so a load change on a shared machine hits all settings alike and the
-   ratios to FP32 stay fair; the median of each setting's runs is reported.
+   Every variant (setting x ISA) of one model size, each block size timed
+   with the variants interleaved: run r of every variant before run r + 1
+   of any, so a load change on a shared machine hits all of them alike and
+   the ratios to FP32 stay fair; the median of each variant's runs is
+   reported. Variant v is setting v % n_settings on ISA v / n_settings.
 */
 static int bench_size(const char *path, const qm_desc *d, const qm_slim_step *step, bool slimmable,
                       int runs, double seconds, result *res, int *nres)
 {
   char err[1024];
   const double rate = d->sample_rate;
-  const int n = (int)(seconds * rate);
+  const int n = (int)(seconds * rate), nv = NVARIANTS;
   float *x = make_signal(n, rate), *y = malloc((size_t)n * sizeof(float));
-  double *t = malloc((size_t)runs * NSETTINGS * sizeof(double));
-  qm_model *m[NSETTINGS] = {0};
+  double *t = malloc((size_t)runs * (size_t)nv * sizeof(double));
+  qm_model **m = calloc((size_t)nv, sizeof *m);
   int status = 0;
-  if (!x || !y || !t) {
+  if (!x || !y || !t || !m) {
     fprintf(stderr, "quantone-bench models: out of memory\n");
     status = 1;
     goto done;
   }
-  for (int s = 0; s < NSETTINGS; ++s) {
+  for (int v = 0; v < nv; ++v) {
+    const setting *S = &settings[v % n_settings];
     qm_setting spec;
     qm_setting_default(&spec);
-    spec.bits = settings[s].bits;
-    spec.activations = settings[s].act;
-    spec.half = settings[s].half;
+    spec.bits = S->bits;
+    spec.activations = S->act;
+    spec.half = S->half;
     qm_options o;
     qm_options_default(&o);
-    m[s] = qm_variant_create(d, &spec, &o, x, n, err, sizeof err);
-    if (!m[s]) {
+    o.isa = (int)isas[v / n_settings];
+    m[v] = qm_variant_create(d, &spec, &o, x, n, err, sizeof err);
+    if (!m[v]) {
       fprintf(stderr, "quantone-bench models: %s\n", err);
       status = 1;
       goto done;
@@ -217,42 +241,48 @@ static int bench_size(const char *path, const qm_desc *d, const qm_slim_step *st
     snprintf(size, sizeof size, ", slim %.2f: %s", step->lo, step->label);
   printf("\n%s%s (%s, %.0f Hz, %.2f s of audio, median of %d interleaved runs, %s time)\n", path,
          size, d->architecture, rate, seconds, runs, cpu_time ? "CPU" : "wall");
-  printf("%-9s %-8s %6s %12s %9s %8s %8s %8s\n", "precision", "acts", "block", "ns/sample", "rtf",
-         "GMAC/s", "vs fp32", "wbytes");
+  printf("%-11s %-9s %-8s %6s %12s %9s %8s %8s %8s\n", "isa", "precision", "acts", "block",
+         "ns/sample", "rtf", "GMAC/s", "vs fp32", "wbytes");
   result *first = &res[*nres];
   for (int b = 0; b < n_blocks; ++b) {
-    for (int s = 0; s < NSETTINGS; ++s)
-      time_run(m[s], x, y, n < 4096 ? n : 4096, blocks[b]); /* warm-up */
+    for (int v = 0; v < nv; ++v)
+      time_run(m[v], x, y, n < 4096 ? n : 4096, blocks[b]); /* warm-up */
     for (int r = 0; r < runs; ++r)
-      for (int s = 0; s < NSETTINGS; ++s)
-        t[s * runs + r] = time_run(m[s], x, y, n, blocks[b]);
-    for (int s = 0; s < NSETTINGS; ++s) {
-      const double sec = bench_median(t + s * runs, runs);
-      result *R = &first[s * n_blocks + b];
+      for (int v = 0; v < nv; ++v)
+        t[v * runs + r] = time_run(m[v], x, y, n, blocks[b]);
+    for (int v = 0; v < nv; ++v) {
+      const setting *S = &settings[v % n_settings];
+      const double sec = bench_median(t + v * runs, runs);
+      result *R = &first[v * n_blocks + b];
       snprintf(R->model, sizeof R->model, "%s", base_name(path));
       R->slim = step->lo;
       snprintf(R->slim_label, sizeof R->slim_label, "%s", step->label);
-      R->precision = settings[s].precision;
-      R->bits = settings[s].bits;
-      R->act = settings[s].act;
+      R->precision = S->precision;
+      R->bits = S->bits;
+      R->act = S->act;
+      R->isa = isas[v / n_settings];
       R->block = blocks[b];
       R->ns = sec * 1e9 / n;
       R->rtf = sec / ((double)n / rate);
       R->gmacs = macs * n / sec * 1e-9;
-      R->ratio = first[b].ns / R->ns; /* setting 0 is FP32 */
-      R->weight_bytes = qm_model_weight_bytes(m[s]);
+      R->weight_bytes = qm_model_weight_bytes(m[v]);
+    }
+    for (int v = 0; v < nv; ++v) { /* the FP32 of the same ISA is variant v - v % n_settings */
+      result *R = &first[v * n_blocks + b];
+      R->ratio = first[(v - v % n_settings) * n_blocks + b].ns / R->ns;
     }
   }
-  for (int i = 0; i < NSETTINGS * n_blocks; ++i) {
+  for (int i = 0; i < nv * n_blocks; ++i) {
     const result *R = &first[i];
-    printf("%-9s %-8s %6d %12.1f %9.5f %8.2f %8.2f %8zu\n", R->precision, qm_actq_name(R->act),
-           R->block, R->ns, R->rtf, R->gmacs, R->ratio, R->weight_bytes);
+    printf("%-11s %-9s %-8s %6d %12.1f %9.5f %8.2f %8.2f %8zu\n", qk_isa_name(R->isa), R->precision,
+           qm_actq_name(R->act), R->block, R->ns, R->rtf, R->gmacs, R->ratio, R->weight_bytes);
   }
-  *nres += NSETTINGS * n_blocks;
+  *nres += nv * n_blocks;
   printf("MACs per sample: %.0f\n", macs);
 done:
-  for (int s = 0; s < NSETTINGS; ++s)
-    qm_model_free(m[s]);
+  for (int v = 0; m && v < nv; ++v)
+    qm_model_free(m[v]);
+  free(m);
   free(x);
   free(y);
   free(t);
@@ -260,7 +290,8 @@ done:
 }
 
 /** Every size of one model file (one for a plain model), appended to *res. */
-static int bench_one(const char *path, int runs, double seconds, result **res, int *nres)
+static int bench_one(const char *path, double slim, int runs, double seconds, result **res,
+                     int *nres)
 {
   char err[1024];
   qm_desc *d = qm_load_file(path, err, sizeof err);
@@ -272,16 +303,18 @@ static int bench_one(const char *path, int runs, double seconds, result **res, i
   const int n_steps = qm_desc_slim_steps(d, steps, 16);
   int status = 0;
   for (int k = 0; k < n_steps && !status; ++k) {
+    if (slim >= 0.0 && k != qm_slim_step_index(steps, n_steps, slim))
+      continue;
     const qm_desc *plays = qm_desc_at_slim(d, steps[k].lo, err, sizeof err);
     result *more =
-        plays ? realloc(*res, sizeof **res * (size_t)(*nres + NSETTINGS * n_blocks)) : NULL;
+        plays ? realloc(*res, sizeof **res * (size_t)(*nres + NVARIANTS * n_blocks)) : NULL;
     if (!more) {
       fprintf(stderr, "quantone-bench models: %s\n", plays ? "out of memory" : err);
       status = 1;
       break;
     }
     *res = more;
-    memset(more + *nres, 0, sizeof *more * NSETTINGS * n_blocks);
+    memset(more + *nres, 0, sizeof *more * (size_t)NVARIANTS * (size_t)n_blocks);
     status = bench_size(path, plays, &steps[k], n_steps > 1, runs, seconds, *res, nres);
   }
   qm_desc_free(d);
@@ -293,7 +326,7 @@ static const result *find(const result *res, int nres, const char *model, int bi
 {
   for (int i = 0; i < nres; ++i)
     if (!strcmp(res[i].model, model) && res[i].slim == 0.0 && res[i].bits == bits &&
-        res[i].act == act && res[i].block == block)
+        res[i].act == act && res[i].block == block && res[i].isa == isas[0])
       return &res[i];
   return NULL;
 }
@@ -307,7 +340,7 @@ static void targets(const result *res, int nres)
   const result *q2 = find(res, nres, wn, 2, QM_ACTQ_DYNAMIC, 64);
   if (!f || !q8 || !q4 || !q2)
     return;
-  printf("\nTargets (%s, block 64, %s):\n", wn, qk_isa_name(qk_active_isa()));
+  printf("\nTargets (%s, block 64, %s):\n", wn, qk_isa_name(isas[0]));
   printf("  FP32 >= 10 GMAC/s:                 %6.2f  %s\n", f->gmacs,
          f->gmacs >= 10.0 ? "PASS" : "MISS");
   printf("  8-bit int8-act >= 25 GMAC/s:       %6.2f  %s\n", q8->gmacs,
@@ -338,7 +371,7 @@ static int write_json(const char *path, const result *res, int nres)
             R->model, R->slim, R->slim_label, R->precision,
             R->bits == QM_BITS_FP32 ? "none" : "linear",
             R->bits == QM_BITS_FP32 ? "none" : "channel", qm_actq_name(R->act), R->block, R->ns,
-            R->rtf, R->gmacs, R->ratio, R->weight_bytes, qk_isa_name(qk_active_isa()),
+            R->rtf, R->gmacs, R->ratio, R->weight_bytes, qk_isa_name(R->isa),
             cpu_time ? "cpu" : "wall", i + 1 < nres ? "," : "");
   }
   fprintf(f, "]\n");
@@ -363,8 +396,54 @@ static bool parse_blocks(const char *list)
   return n_blocks > 0;
 }
 
+/** --precision "fp32,8,4w": the named settings, FP32 first whether named or not. */
+static bool parse_settings(const char *list)
+{
+  settings[0] = all_settings[0];
+  n_settings = 1;
+  char word[16];
+  for (const char *p = list; *p;) {
+    const size_t len = strcspn(p, ",");
+    snprintf(word, sizeof word, "%.*s", (int)(len < sizeof word ? len : sizeof word - 1), p);
+    int k = 0;
+    while (k < ALL_SETTINGS && strcmp(all_settings[k].name, word))
+      ++k;
+    if (k == ALL_SETTINGS) {
+      fprintf(stderr, "quantone-bench models: --precision takes fp32,fp16,bf16,8,4,2,8w,4w,2w, not '%s'\n",
+              word);
+      return false;
+    }
+    bool have = false;
+    for (int i = 0; i < n_settings; ++i)
+      have |= !strcmp(settings[i].name, word);
+    if (!have)
+      settings[n_settings++] = all_settings[k];
+    p += len + (p[len] == ',');
+  }
+  return true;
+}
+
+/** --isa NAME: one more ISA to measure, supported on this CPU. */
+static bool add_isa(const char *name)
+{
+  qk_isa isa;
+  if (!qk_isa_from_name(name, &isa) || !qk_isa_supported(isa)) {
+    fprintf(stderr, "quantone-bench models: ISA '%s' is unknown or not supported here\n", name);
+    return false;
+  }
+  for (int i = 0; i < n_isas; ++i)
+    if (isas[i] == isa)
+      return true;
+  isas[n_isas++] = isa;
+  return true;
+}
+
 int bench_models(int argc, char **argv)
 {
+  memcpy(settings, all_settings, sizeof all_settings);
+  n_settings = ALL_SETTINGS;
+  n_isas = 0;
+  double slim = -1.0;
   n_blocks = (int)(sizeof default_blocks / sizeof default_blocks[0]);
   memcpy(blocks, default_blocks, sizeof default_blocks);
   const char *models[16 + BENCH_RNN_SHAPES];
@@ -393,8 +472,19 @@ int bench_models(int argc, char **argv)
       quick = true;
     } else if (!strcmp(argv[i], "--rnn")) {
       rnn = true;
-    } else if (!strcmp(argv[i], "--cpu-time")) {
-      cpu_time = true;
+    } else if (!strcmp(argv[i], "--isa") && i + 1 < argc) {
+      if (!add_isa(argv[++i]))
+        return 2;
+    } else if (!strcmp(argv[i], "--precision") && i + 1 < argc) {
+      if (!parse_settings(argv[++i]))
+        return 2;
+    } else if (!strcmp(argv[i], "--slim") && i + 1 < argc) {
+      char *end;
+      slim = strtod(argv[++i], &end);
+      if (*end || !(slim >= 0.0 && slim <= 1.0)) {
+        fprintf(stderr, "quantone-bench models: --slim takes a value in [0, 1]\n");
+        return 2;
+      }
     } else if (!strcmp(argv[i], "--clock") && i + 1 < argc) {
       const char *c = argv[++i];
       if (strcmp(c, "wall") && strcmp(c, "cpu")) {
@@ -430,17 +520,22 @@ int bench_models(int argc, char **argv)
     for (int i = 0; i < BENCH_RNN_SHAPES; ++i)
       models[nmodels++] = rnn_paths[i];
   }
+  if (n_isas == 0)
+    isas[n_isas++] = qk_active_isa();
   if (quick && runs > 3)
     runs = 3;
   double seconds = quick ? 0.25 : 1.0;
   char cpu[256];
   bench_cpu_name(cpu, sizeof cpu);
-  printf("quantone-bench models: %s, ISA %s, one thread\n", cpu, qk_isa_name(qk_active_isa()));
+  printf("quantone-bench models: %s, ISA", cpu);
+  for (int i = 0; i < n_isas; ++i)
+    printf("%s %s", i ? "," : "", qk_isa_name(isas[i]));
+  printf(", one thread\n");
 
   result *res = NULL;
   int nres = 0, status = 0;
   for (int i = 0; i < nmodels; ++i)
-    status |= bench_one(models[i], runs, seconds, &res, &nres);
+    status |= bench_one(models[i], slim, runs, seconds, &res, &nres);
   targets(res, nres);
   if (rnn) {
     for (int i = 0; i < BENCH_RNN_SHAPES; ++i)

@@ -12,9 +12,18 @@
   dynamic activations, 8-bit with static (calibrated) activations, 4-bit
   weight-only and 4-bit group-32 asymmetric with dynamic activations; on
   the active ISA and (FP32, 8-bit dynamic, 4-bit weight-only) the scalar one.
+  And A2 (current/A2.nam, A2 nano at slim 0 and A2 standard at slim 1:
+  bottleneck = channels, layer1x1, LeakyReLU, the
+  kernel-16 array head) as FP32 and 8-bit int8 dynamic (FP32 alone under
+  sanitizers) on the active ISA:
+  a block of one frame runs float layers on the kernels' frame form
+  (qk_wavenet_layer_f32_frame_form), which must give the steps' bits;
+  current/slimmable_wavenet.nam (ReLU) as FP32 for its ReLU.
 
   Usage: test_block_exact NAM_DIR. Exit 77 (skip) if the files are missing.
 */
+#include "slim.h"
+#include "test_asan.h"
 #include "test_check.h"
 #include "variant.h"
 
@@ -154,6 +163,25 @@ int main(int argc, char **argv)
           check_model(d, models[mi], &settings[si], isas[ii], x, n);
     qm_desc_free(d);
   }
+  snprintf(path, sizeof path, "%s/current/A2.nam", argv[1]);
+  qm_desc *a2 = qm_load_file(path, err, sizeof err);
+  CHECK(a2, "%s", err);
+  for (int slim = 0; a2 && slim <= 1; ++slim) {
+    const qm_desc *plays = qm_desc_at_slim(a2, slim, err, sizeof err);
+    CHECK(plays, "A2.nam slim %d: %s", slim, err);
+    /* under sanitizers the float frame form alone (the int8 layers are
+       the A1 models' above): A2 standard costs seconds there */
+    for (size_t si = 0; plays && si < (ASAN_BUILD ? 1u : 2u); ++si)
+      check_model(plays, slim ? "A2.nam slim 1" : "A2.nam slim 0", &settings[si], -1, x, n);
+  }
+  qm_desc_free(a2);
+  /* a ReLU WaveNet (the frame form's third nonlinearity), at full size */
+  snprintf(path, sizeof path, "%s/current/slimmable_wavenet.nam", argv[1]);
+  qm_desc *relu = qm_load_file(path, err, sizeof err);
+  CHECK(relu, "%s", err);
+  if (relu)
+    check_model(relu, "slimmable_wavenet.nam", &settings[0], -1, x, n);
+  qm_desc_free(relu);
   free(x);
   printf("%d failures\n", failures);
   return failures ? 1 : 0;

@@ -21,6 +21,7 @@
   reduced matrix on less audio so sanitizer CI stays fast. Exit 77 (skip)
   when the reference files are missing.
 */
+#include "test_asan.h"
 #include "test_check.h"
 #include "variant.h"
 
