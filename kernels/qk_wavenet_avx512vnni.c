@@ -285,15 +285,16 @@ ALWAYS_INLINE __m512i dot_quad(__m512i acc, __m512i codes, const __m512i *w)
 /**
    i = sum over the Q quads of the code columns at c (frame p's column at
    c + p * ld) against weights w[0..Q), from `start`, minus zp * code sum
-   with zero points. Two chains.
+   with zero points (ZP: fm->has_zp, a constant in the frame loops so
+   that they test it once per call, not per tap). Two chains.
 */
 ALWAYS_INLINE __m512i dot_columns(const fused_matrix *fm, const __m512i *w, __m512i start,
                                   const int8_t *c, ptrdiff_t ld, const int32_t *sums, int valid,
-                                  const int Q, const int P)
+                                  const int Q, const int P, const int ZP)
 {
   const int C = 4 * Q;
   __m512i a0 = start, a1 = _mm512_setzero_si512();
-  if (fm->has_zp)
+  if (ZP)
     a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(fm->zp, frames_sums(sums, valid, P, C)));
 #pragma GCC unroll 4
   for (int j = 0; j < Q; ++j) {
@@ -449,6 +450,15 @@ ALWAYS_INLINE void mix_vectors(const fused_matrix *w1, const __m512 a[4], const 
     mix_with_scales(w1, a, scales, invs, x, n, valid_last, next, b1x1, Q, P, F, 0);
 }
 
+/*
+  nonzero_sum: qk.h writes each tap after the first as fma(., s, 0 + z).
+  Adding +0 changes only a -0 (to +0), and z is never -0 here: the first
+  tap's base is bias + 0, never -0 (a -0 bias gives +0), and an fma whose
+  addend is not -0 gives -0 only from two -0 operands or an exact
+  cancellation, which rounds to +0 (to nearest). By induction every z
+  after a tap is not -0, so the add is left out with the same bits.
+*/
+
 /**
    Step 2 for F vectors of P frames from frame n (F * P frames, the last
    vector possibly short: `valid` frames in it). The F vectors are
@@ -462,7 +472,7 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
                                 const float *cond, int n, int valid_last, float *head, float *a_out,
                                 float *next, __m512 bconv, __m512 mixin, __m512 b1x1,
                                 const fused_act *fa, const int Q, const int P, const int F,
-                                const int TANH)
+                                const int TANH, const int ZP)
 {
   const int C = 4 * Q, taps = L->taps;
   const ptrdiff_t ld = xq->ld;
@@ -477,10 +487,11 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
       const ptrdiff_t f = f0 + v * P;
       const int valid = v + 1 < F ? P : valid_last;
       const __m512i i = dot_columns(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
-                                    xq->codes + f * ld, ld, xq->sums + f, valid, Q, P);
+                                    xq->codes + f * ld, ld, xq->sums + f, valid, Q, P, ZP);
       const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
-      z[v] = _mm512_fmadd_ps(s, frames_ps(xq->scales + f, valid, P, C),
-                             t ? _mm512_add_ps(_mm512_setzero_ps(), z[v]) : z[v]);
+      /* qk.h adds 0 + z before each tap after the first: an identity
+         here, as z is never -0 (see nonzero_sum) */
+      z[v] = _mm512_fmadd_ps(s, frames_ps(xq->scales + f, valid, P, C), z[v]);
     }
   }
   __m512 a[4];
@@ -510,7 +521,8 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
 ALWAYS_INLINE void conv_frames(const qk_wavenet_layer *L, const fused_matrix *cv,
                                const fused_matrix *w1, const qk_act_s8 *xq, const float *x,
                                const float *cond, int N, float *head, float *a_out, float *next,
-                               const fused_act *fa, const int Q, const int P, const int TANH)
+                               const fused_act *fa, const int Q, const int P, const int TANH,
+                               const int ZP)
 {
   const int C = 4 * Q;
   /* qk.h: base = bias + 0.0f for the first tap (a -0 bias becomes +0) */
@@ -520,10 +532,10 @@ ALWAYS_INLINE void conv_frames(const qk_wavenet_layer *L, const fused_matrix *cv
   int n = 0;
   for (; n + 4 * P <= N; n += 4 * P)
     conv_vectors(L, cv, w1, xq, x, cond, n, P, head, a_out, next, bconv, mixin, b1x1, fa, Q, P, 4,
-                 TANH);
+                 TANH, ZP);
   for (; n < N; n += P)
     conv_vectors(L, cv, w1, xq, x, cond, n, N - n < P ? N - n : P, head, a_out, next, bconv, mixin,
-                 b1x1, fa, Q, P, 1, TANH);
+                 b1x1, fa, Q, P, 1, TANH, ZP);
 }
 
 /**
@@ -539,7 +551,7 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
                                          const float *x, const float *cond, int n, float *head,
                                          float *a_out, float *next, __m512 bconv, __m512 mixin,
                                          __m512 b1x1, const fused_act *fa, const int Q,
-                                         const int TANH)
+                                         const int TANH, const int ZP)
 {
   const int C = 4 * Q, taps = L->taps;
   const ptrdiff_t ld = xq->ld;
@@ -554,10 +566,10 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
     for (int v = 0; v < 16; ++v) {
       const ptrdiff_t f = f0 + v;
       const __m512i i = dot_columns(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
-                                    xq->codes + f * ld, ld, xq->sums + f, 1, Q, 1);
+                                    xq->codes + f * ld, ld, xq->sums + f, 1, Q, 1, ZP);
       const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
-      a[v] = _mm512_fmadd_ps(s, _mm512_set1_ps(xq->scales[f]),
-                             t ? _mm512_add_ps(_mm512_setzero_ps(), a[v]) : a[v]);
+      /* qk.h's 0 + z: an identity, z is never -0 (nonzero_sum) */
+      a[v] = _mm512_fmadd_ps(s, _mm512_set1_ps(xq->scales[f]), a[v]);
     }
   }
   __m512 m[16];
@@ -610,8 +622,9 @@ ALWAYS_INLINE void mix_frames(const qk_wavenet_layer *L, const fused_matrix *w1,
   for (int n = 0; n < N; n += P) {
     const int valid = N - n < P ? N - n : P;
     const __mmask16 mk = lanes_mask(valid * C);
-    const __m512i i = dot_columns(w1, matrix_w(w1), matrix_start(w1, 0),
-                                  aq->codes + (ptrdiff_t)n * ld, ld, aq->sums + n, valid, Q, P);
+    const __m512i i =
+        dot_columns(w1, matrix_w(w1), matrix_start(w1, 0), aq->codes + (ptrdiff_t)n * ld, ld,
+                    aq->sums + n, valid, Q, P, w1->has_zp);
     const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
     const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + (size_t)n * (size_t)C));
     _mm512_mask_storeu_ps(next + (size_t)n * (size_t)C, mk,
@@ -681,7 +694,8 @@ void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem)
 
 ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
                            const float *cond, int N, float *head, float *next,
-                           const qk_wavenet_scratch *scratch, const int Q, const int TANH)
+                           const qk_wavenet_scratch *scratch, const int Q, const int TANH,
+                           const int ZP)
 {
   const int P = 4 / Q == 4 ? 4 : 4 / Q == 2 ? 2 : 1; /* C = 4, 8: 4, 2 frames per zmm */
   _Alignas(64) unsigned char local[MAX_PREPARED];
@@ -697,7 +711,7 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
   const fused_act *fa = &act;
   quantize_frames(x, 4 * Q, N, xq);
   if (P > 1 && !w1->has_zp) {
-    conv_frames(L, cv, w1, xq, x, cond, N, head, NULL, next, fa, Q, P, TANH);
+    conv_frames(L, cv, w1, xq, x, cond, N, head, NULL, next, fa, Q, P, TANH, ZP);
     return;
   }
   /* One frame per vector: 16 frames at a time in registers (folding the
@@ -713,7 +727,7 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
     const __m512 mixin = load_rows(L->mixin, C), b1x1 = load_rows(L->bias1x1, C);
     for (; n0 + 16 <= N; n0 += 16)
       if (!frames16_in_registers(L, cv, w1, xq, x, cond, n0, head, a, next, bconv, mixin, b1x1, fa,
-                                 Q, TANH)) {
+                                 Q, TANH, ZP)) {
         const qk_act_s8 aq = qk_act_columns_from(scratch->act_1x1, n0, 1);
         quantize_frames(a + (size_t)n0 * C, C, 16, &aq);
         mix_frames(L, w1, &aq, x + (size_t)n0 * C, 16, next + (size_t)n0 * C, Q, P);
@@ -726,9 +740,20 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
   const qk_act_s8 ar = qk_act_columns_from(scratch->act_1x1, n0, 1);
   const size_t at = (size_t)n0 * C;
   conv_frames(L, cv, w1, &xr, x + at, cond + n0, N - n0, head + at, a + at, next + at, fa, Q, P,
-              TANH);
+              TANH, ZP);
   quantize_frames(a + at, C, N - n0, &ar);
   mix_frames(L, w1, &ar, x + at, N - n0, next + at, Q, P);
+}
+
+/** layer_q with the conv's zero points (or none) a constant of the frame loops. */
+ALWAYS_INLINE void layer_q_zp(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
+                              const float *cond, int N, float *head, float *next,
+                              const qk_wavenet_scratch *scratch, const int Q, const int TANH)
+{
+  if (qk_packed_has_zero_points(L->conv))
+    layer_q(L, x, xq, cond, N, head, next, scratch, Q, TANH, 1);
+  else
+    layer_q(L, x, xq, cond, N, head, next, scratch, Q, TANH, 0);
 }
 
 void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
@@ -744,20 +769,20 @@ void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, c
   const bool tanh = L->act.kind == QK_WN_TANH;
   switch (L->C / 4) {
   case 1:
-    tanh ? layer_q(L, x, xq, cond, N, head, next, scratch, 1, 1)
-         : layer_q(L, x, xq, cond, N, head, next, scratch, 1, 0);
+    tanh ? layer_q_zp(L, x, xq, cond, N, head, next, scratch, 1, 1)
+         : layer_q_zp(L, x, xq, cond, N, head, next, scratch, 1, 0);
     break;
   case 2:
-    tanh ? layer_q(L, x, xq, cond, N, head, next, scratch, 2, 1)
-         : layer_q(L, x, xq, cond, N, head, next, scratch, 2, 0);
+    tanh ? layer_q_zp(L, x, xq, cond, N, head, next, scratch, 2, 1)
+         : layer_q_zp(L, x, xq, cond, N, head, next, scratch, 2, 0);
     break;
   case 3:
-    tanh ? layer_q(L, x, xq, cond, N, head, next, scratch, 3, 1)
-         : layer_q(L, x, xq, cond, N, head, next, scratch, 3, 0);
+    tanh ? layer_q_zp(L, x, xq, cond, N, head, next, scratch, 3, 1)
+         : layer_q_zp(L, x, xq, cond, N, head, next, scratch, 3, 0);
     break;
   default:
-    tanh ? layer_q(L, x, xq, cond, N, head, next, scratch, 4, 1)
-         : layer_q(L, x, xq, cond, N, head, next, scratch, 4, 0);
+    tanh ? layer_q_zp(L, x, xq, cond, N, head, next, scratch, 4, 1)
+         : layer_q_zp(L, x, xq, cond, N, head, next, scratch, 4, 0);
     break;
   }
 }
