@@ -43,6 +43,11 @@ typedef struct qm_arch_ops_s {
   void (*memory)(const qm_model *m, qm_memory *mem);
   /** Samples of input history the description's model sees (>= 1). */
   long long (*receptive_field)(const qm_desc *d);
+  /** Multiply-adds per output sample of the description's network, counted
+      as its dense matrices hold them (grouped ones with their zeros), so it
+      equals qm_model_macs_per_sample of the model built from it: the cost
+      the GUI shows for a slim step before that size is ever built. */
+  double (*macs_per_sample)(const qm_desc *d);
 } qm_arch_ops;
 
 /** A .nam architecture's loader: config and weights into d (arch, its

@@ -29,17 +29,34 @@ static bool container_build(qm_model *m, const qm_desc *d, char *err, size_t err
 /** Only reached when build failed before handing over: nothing to free. */
 static void container_free(qm_model *m) { (void)m; }
 
+/** The full-size submodel's description and operations (a container's
+    costs are those of what it plays at slim 1); NULL ops for a container
+    nested in a container, which the loader refuses. */
+static const qm_arch_ops *full_size_ops(const qm_desc *d, const qm_desc **full)
+{
+  *full = qm_desc_full_size(d);
+  return (*full)->arch != QM_ARCH_CONTAINER ? qm_arch_ops_of((*full)->arch) : NULL;
+}
+
 static long long container_receptive_field(const qm_desc *d)
 {
-  const qm_desc *full = qm_desc_full_size(d);
-  const qm_arch_ops *ops = full->arch != QM_ARCH_CONTAINER ? qm_arch_ops_of(full->arch) : NULL;
+  const qm_desc *full;
+  const qm_arch_ops *ops = full_size_ops(d, &full);
   return ops ? ops->receptive_field(full) : 1;
 }
 
-/** Only build, free and receptive_field are ever called with a container:
+static double container_macs_per_sample(const qm_desc *d)
+{
+  const qm_desc *full;
+  const qm_arch_ops *ops = full_size_ops(d, &full);
+  return ops ? ops->macs_per_sample(full) : 0.0;
+}
+
+/** Only build, free, receptive_field and macs_per_sample are ever called with a container:
     build replaces m->ops before anything else runs. */
 const qm_arch_ops qm_container_ops = {
     .build = container_build,
     .free = container_free,
     .receptive_field = container_receptive_field,
+    .macs_per_sample = container_macs_per_sample,
 };

@@ -255,6 +255,17 @@ static long long convnet_receptive_field(const qm_desc *d)
   return rf;
 }
 
+/** Each block's two-tap conv over its inputs (1 for the first block, C
+    after it), then the head's C. */
+static double convnet_macs_per_sample(const qm_desc *d)
+{
+  const qm_convnet_desc *cn = &d->convnet;
+  double macs = cn->channels; /* head */
+  for (int b = 0; b < cn->n_blocks; ++b)
+    macs += (double)cn->channels * QM_CONVNET_KERNEL * (b == 0 ? 1 : cn->channels);
+  return macs;
+}
+
 const qm_arch_ops qm_convnet_ops = {
     .build = convnet_build,
     .free = convnet_free,
@@ -266,4 +277,5 @@ const qm_arch_ops qm_convnet_ops = {
     .prepare = NULL, /* nothing derived from quantized weights */
     .memory = convnet_memory,
     .receptive_field = convnet_receptive_field,
+    .macs_per_sample = convnet_macs_per_sample,
 };

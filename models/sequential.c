@@ -504,6 +504,24 @@ static long long seq_receptive_field(const qm_desc *d)
   return rf;
 }
 
+static double seq_macs_per_sample(const qm_desc *d)
+{
+  const qm_sequential_desc *s = &d->seq;
+  double macs = 0;
+  for (int i = 0; i < s->n_layers; ++i) {
+    const qm_seq_layer *L = &s->layers[i];
+    const double in = L->in, H = L->out;
+    switch (L->kind) {
+    case QM_LAYER_LSTM: macs += 4 * H * (in + H); break;
+    case QM_LAYER_GRU: macs += 3 * H * (in + H); break;
+    case QM_LAYER_DENSE: macs += in * H; break;
+    case QM_LAYER_FIR: macs += L->taps; break;
+    case QM_LAYER_ACTIVATION: break;
+    }
+  }
+  return macs;
+}
+
 const qm_arch_ops qm_seq_ops = {
     .build = qm_seq_build,
     .free = qm_seq_free,
@@ -515,4 +533,5 @@ const qm_arch_ops qm_seq_ops = {
     .prepare = qm_seq_prepare,
     .memory = qm_seq_memory,
     .receptive_field = seq_receptive_field,
+    .macs_per_sample = seq_macs_per_sample,
 };

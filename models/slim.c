@@ -6,6 +6,7 @@
 */
 #include "slim.h"
 
+#include "arch_registry.h"
 #include "loader_internal.h"
 #include "slim_internal.h"
 
@@ -267,25 +268,8 @@ const qm_desc *qm_desc_full_size(const qm_desc *d)
 
 /* ---- Cost ---------------------------------------------------------------------- */
 
-static double sequential_macs(const qm_sequential_desc *s)
-{
-  double macs = 0;
-  for (int i = 0; i < s->n_layers; ++i) {
-    const qm_seq_layer *L = &s->layers[i];
-    const double in = L->in, H = L->out;
-    switch (L->kind) {
-    case QM_LAYER_LSTM: macs += 4 * H * (in + H); break;
-    case QM_LAYER_GRU: macs += 3 * H * (in + H); break;
-    case QM_LAYER_DENSE: macs += in * H; break;
-    case QM_LAYER_FIR: macs += L->taps; break;
-    case QM_LAYER_ACTIVATION: break;
-    }
-  }
-  return macs;
-}
-
 double qm_desc_macs_per_sample(const qm_desc *d)
 {
-  d = qm_desc_full_size(d);
-  return d->arch == QM_ARCH_WAVENET ? qm_wavenet_macs(&d->wavenet) : sequential_macs(&d->seq);
+  const qm_arch_ops *ops = qm_arch_ops_of(d->arch);
+  return ops ? ops->macs_per_sample(d) : 0.0;
 }

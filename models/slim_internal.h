@@ -39,6 +39,6 @@ qm_desc *qm_wavenet_slice(const qm_desc *d, const int *channels, bool weights);
 
 /** Multiply-adds per sample of the WaveNet as described (its
     condition_dsp's included). */
-double qm_wavenet_macs(const qm_wavenet_desc *wn);
+double qm_wavenet_macs(const qm_desc *d);
 
 #endif

@@ -257,8 +257,9 @@ qm_desc *qm_wavenet_slice(const qm_desc *d, const int *channels, bool weights)
 
 /* ---- Cost ------------------------------------------------------------------------ */
 
-double qm_wavenet_macs(const qm_wavenet_desc *wn)
+double qm_wavenet_macs(const qm_desc *d)
 {
+  const qm_wavenet_desc *wn = &d->wavenet;
   double macs = 0;
   for (int a = 0; a < wn->n_arrays; ++a) {
     const qm_wn_array *A = &wn->arrays[a];
@@ -281,6 +282,6 @@ double qm_wavenet_macs(const qm_wavenet_desc *wn)
   for (int i = 0; i < wn->head.n_convs; ++i)
     macs += (double)wn->head.convs[i].out * wn->head.convs[i].kernel_size * wn->head.convs[i].in;
   if (wn->condition_dsp)
-    macs += qm_wavenet_macs(&wn->condition_dsp->wavenet);
+    macs += qm_wavenet_macs(wn->condition_dsp);
   return macs;
 }

@@ -17,33 +17,11 @@ mkdir -p "$ART"
 ART=$(cd "$ART" && pwd)
 URI=https://quantone.audio/plugins/quantone
 
-if [ -n "${QT_HOSTS_SANITIZED:-}" ]; then
-  echo "SKIP: jalv.gtk3 with the sanitizer runtime preloaded (see run_jalv_test.sh)"
-  exit 77
-fi
-[ -r "$MODEL" ] || { echo "SKIP: no slimmable model '$MODEL' (../shared/reference)"; exit 77; }
-for t in Xvfb jackd jalv.gtk3 xdotool import identify jack_lsp; do
-  command -v $t >/dev/null 2>&1 || { echo "SKIP: $t not installed (see tools/debian-packages.txt)"; exit 77; }
-done
-
-DNUM=${QT_JALV_DISPLAY:-99}
-while [ -e /tmp/.X$DNUM-lock ]; do DNUM=$((DNUM + 1)); done
-export DISPLAY=:$DNUM
-. "$(dirname "$0")/../common/jack.sh"
-PIDS=""
-cleanup() { stop_in_order $PIDS; }   # newest first: clients, jackd, Xvfb
-trap cleanup EXIT
-# a reader that goes away (| head) must not leave Xvfb, jackd and jalv behind
-trap 'cleanup; exit 1' INT TERM HUP PIPE
 fail() { echo "FAIL: $*"; echo "--- jalv stderr"; tail -30 "$ERR"; exit 1; }
-
-Xvfb :$DNUM -screen 0 1600x1000x24 -nolisten tcp >"$ART/xvfb-slim.log" 2>&1 &
-PIDS="$!"
-jack_start_dummy quantone-test-gui-slim "$ART/jackd-slim.log" ||
-  { cat "$ART/jackd-slim.log"; fail "jackd did not start"; }
-PIDS="$JACKD_PID $PIDS"
-for i in $(seq 100); do [ -e /tmp/.X11-unix/X$DNUM ] && break; sleep 0.1; done
-[ -e /tmp/.X11-unix/X$DNUM ] || fail "Xvfb did not start on :$DNUM"
+. "$(dirname "$0")/../common/gui_session.sh"
+[ -r "$MODEL" ] || { echo "SKIP: no slimmable model '$MODEL' (../shared/reference)"; exit 77; }
+gui_session_require Xvfb jackd jalv.gtk3 xdotool import identify jack_lsp
+gui_session_start gui-slim "$ART"
 
 # start_jalv NAME UNTIL [TEST_LOAD]: jalv.gtk3 with the window's self-test
 # log in ART/jalv-NAME.err; waits (20 s at most) for the window (WID) and a
@@ -54,14 +32,7 @@ start_jalv() {
     jalv.gtk3 -c slim=$SLIM $URI >"$ART/jalv-$1.out" 2>"$ERR" &
   JALV=$!
   PIDS="$JALV $PIDS"
-  WID=""
-  for i in $(seq 200); do
-    WID=$(xdotool search --name '^Quantone' 2>/dev/null | head -1)
-    [ -n "$WID" ] && grep -q "$2" "$ERR" && break
-    kill -0 $JALV 2>/dev/null || fail "jalv.gtk3 exited"
-    sleep 0.1
-  done
-  [ -n "$WID" ] || fail "no Quantone window"
+  gui_session_wait_window $JALV "$ERR" "$2" 200
   # signal, so the meters and views show what the size costs in error
   if command -v jack_metro >/dev/null 2>&1 && [ -z "${METRO:-}" ]; then
     jack_metro -n qtmetro -b 240 -f 196 -A 0.5 -D 220 -a 1 -d 90 >/dev/null 2>&1 &

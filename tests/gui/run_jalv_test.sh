@@ -19,36 +19,12 @@ ART=$(cd "$ART" && pwd)
 URI=https://quantone.audio/plugins/quantone
 CPU_SECONDS=${QT_GUI_CPU_SECONDS:-10}
 
-# Under a sanitizer build jalv.gtk3 runs our ASan-built UI and plugin with
-# the runtime preloaded into an uninstrumented GTK process, which does not
-# open its window in reasonable time here; the release build runs this test
-# and gui-views / gui-shim cover the GUI code under the sanitizers.
-if [ -n "${QT_HOSTS_SANITIZED:-}" ]; then
-  echo "SKIP: jalv.gtk3 with the sanitizer runtime preloaded; the release build runs this test"
-  exit 77
-fi
-for t in Xvfb jackd jalv.gtk3 xdotool import identify jack_lsp jack_connect; do
-  command -v $t >/dev/null 2>&1 || { echo "SKIP: $t not installed (see tools/debian-packages.txt)"; exit 77; }
-done
+fail() { echo "FAIL: $*"; echo "--- jalv stderr"; tail -30 "$ART/jalv.err"; exit 1; }
+. "$(dirname "$0")/../common/gui_session.sh"
+gui_session_require Xvfb jackd jalv.gtk3 xdotool import identify jack_lsp jack_connect
 HAVE_METRO=1
 command -v jack_metro >/dev/null 2>&1 || HAVE_METRO=0
-
-DNUM=${QT_JALV_DISPLAY:-99}
-while [ -e /tmp/.X$DNUM-lock ]; do DNUM=$((DNUM + 1)); done
-export DISPLAY=:$DNUM
-. "$(dirname "$0")/../common/jack.sh"
-PIDS=""
-cleanup() { stop_in_order $PIDS; }   # newest first: clients, jackd, Xvfb
-trap cleanup EXIT INT TERM
-fail() { echo "FAIL: $*"; echo "--- jalv stderr"; tail -30 "$ART/jalv.err"; exit 1; }
-
-Xvfb :$DNUM -screen 0 1600x1000x24 -nolisten tcp >"$ART/xvfb.log" 2>&1 &
-PIDS="$!"
-jack_start_dummy quantone-test-gui-jalv "$ART/jackd.log" ||
-  { cat "$ART/jackd.log"; fail "jackd did not start"; }
-PIDS="$JACKD_PID $PIDS"
-for i in $(seq 100); do [ -e /tmp/.X11-unix/X$DNUM ] && break; sleep 0.1; done
-[ -e /tmp/.X11-unix/X$DNUM ] || fail "Xvfb did not start on :$DNUM"
+gui_session_start gui-jalv "$ART"
 
 BROKEN="$ART/broken.nam"
 printf '{ "version": "0.5.0", "architecture": "WaveNet", "config": { broken' > "$BROKEN"
@@ -62,14 +38,7 @@ LV2_PATH="$BUILD/lv2" QUANTONE_GUI_SELFTEST=1 QUANTONE_GUI_TEST_LOAD="$BROKEN" \
 JALV=$!
 PIDS="$JALV $PIDS"
 
-WID=""
-for i in $(seq 100); do
-  WID=$(xdotool search --name '^Quantone' 2>/dev/null | head -1)
-  [ -n "$WID" ] && grep -q 'button precision=4' "$ART/jalv.err" && break
-  kill -0 $JALV 2>/dev/null || fail "jalv.gtk3 exited"
-  sleep 0.1
-done
-[ -n "$WID" ] || fail "no Quantone window"
+gui_session_wait_window $JALV "$ART/jalv.err" 'button precision=4' 100
 grep -q 'ui-gtk3' "$ART/jalv.err" "$ART/jalv.out" || fail "jalv did not load the Gtk3 UI"
 echo "window $WID"
 

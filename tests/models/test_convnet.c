@@ -20,6 +20,7 @@
 */
 #include "engine.h"
 #include "model_file.h"
+#include "slim.h"
 #include "variant.h"
 
 #define TEST_CHECK_STREAM stdout
@@ -110,6 +111,10 @@ static void check_reference(const reference_model *r, const qm_desc *d, const fl
     CHECK(m, "%s: %s", r->file, err);
     if (!m)
       continue;
+    /* the registry's cost of the description is the built model's */
+    CHECK(qm_desc_macs_per_sample(d) == qm_model_macs_per_sample(m),
+          "%s: %g MACs from the description, %g from the model", r->file,
+          qm_desc_macs_per_sample(d), qm_model_macs_per_sample(m));
     static const int blocks[] = {1, 64, 4096};
     for (int b = 0; b < 3; ++b) {
       qm_model_reset(m);
