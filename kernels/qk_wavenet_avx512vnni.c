@@ -53,12 +53,21 @@
 */
 static bool avx2_frame_loop(const qk_wavenet_layer *L) { return L->C % 4 != 0; }
 
+/**
+   Of those, layers of 1 to 3 channels with symmetric weights (A2 nano) run
+   16 frames to a vector instead (qk_wavenet_avx512_small.c).
+*/
+static bool small_layer(const qk_wavenet_layer *L)
+{
+  return avx2_frame_loop(L) && qk_avx512vnni_small_layer_shape(L);
+}
+
 bool qk_avx512vnni_wavenet_layer_fusable(const qk_wavenet_layer *L)
 {
   if (qk_packed_isa(L->conv) != QK_ISA_AVX512VNNI)
     return false;
   if (avx2_frame_loop(L))
-    return qk_avx2_wavenet_layer_shape(L);
+    return small_layer(L) || qk_avx2_wavenet_layer_shape(L);
   return L->C <= TILE_ROWS && L->taps <= 4 * MAX_QUADS / L->C && qk_wavenet_bottleneck(L) == L->C;
 }
 
@@ -118,24 +127,6 @@ ALWAYS_INLINE __m512i matrix_start(const fused_matrix *fm, int t) { return fm->v
 static size_t matrix_bytes(int quads, int taps)
 {
   return sizeof(fused_matrix) + (size_t)(quads + taps) * sizeof(__m512i);
-}
-
-/** Quad q of a packed integer matrix as u = v + 128 (decode_quad wants constant bits, j). */
-static __m512i quad_u(const int_view *v, __m512i tbl, int q)
-{
-  const int per = 8 / v->bits;
-  const __m512i blk = _mm512_load_si512(v->codes + (size_t)(q / per) * 64);
-  switch (v->bits) {
-  case 8: return decode_quad(blk, 8, 0, tbl);
-  case 4: return q % 2 ? decode_quad(blk, 4, 1, tbl) : decode_quad(blk, 4, 0, tbl);
-  default:
-    switch (q % 4) {
-    case 0: return decode_quad(blk, 2, 0, tbl);
-    case 1: return decode_quad(blk, 2, 1, tbl);
-    case 2: return decode_quad(blk, 2, 2, tbl);
-    default: return decode_quad(blk, 2, 3, tbl);
-    }
-  }
 }
 
 /** Q = C / 4 quads per tap (the taps split the row into equal parts). */
@@ -673,6 +664,8 @@ ALWAYS_INLINE void prepare_layer(const qk_wavenet_layer *L, void *mem, const int
 
 size_t qk_avx512vnni_wavenet_prepared_size(const qk_wavenet_layer *L)
 {
+  if (small_layer(L))
+    return qk_avx512vnni_small_layer_bytes();
   if (avx2_frame_loop(L))
     return qk_avx2_wavenet_prepared_size(L);
   return conv_bytes(L) + matrix_bytes(L->C / 4, 1);
@@ -680,6 +673,10 @@ size_t qk_avx512vnni_wavenet_prepared_size(const qk_wavenet_layer *L)
 
 void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem)
 {
+  if (small_layer(L)) {
+    qk_avx512vnni_small_layer_prepare(L, mem);
+    return;
+  }
   if (avx2_frame_loop(L)) {
     qk_avx2_wavenet_prepare(L, mem);
     return;
@@ -760,6 +757,10 @@ void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, c
                                     const float *cond, int N, float *head, float *next,
                                     const qk_wavenet_scratch *scratch)
 {
+  if (small_layer(L)) {
+    qk_avx512vnni_small_layer_s8(L, L->prepared, x, xq, cond, N, head, next);
+    return;
+  }
   if (avx2_frame_loop(L)) {
     qk_avx2_wavenet_layer_s8(L, x, xq, cond, N, head, next, scratch);
     return;
