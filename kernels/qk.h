@@ -387,6 +387,20 @@ bool qk_wavenet_layer_s8_fused(const qk_wavenet_layer *L);
 size_t qk_wavenet_layer_s8_prepared_size(const qk_wavenet_layer *L);
 void qk_wavenet_layer_s8_prepare(const qk_wavenet_layer *L, void *mem);
 
+/**
+   The leading dimension the layer's int8 history may have: qk_act_ld(C),
+   or less (at least C) where the ISA's fused form reads and writes only
+   the codes of a column (AVX-512 VNNI: C = 8 and 16, and 4 bytes for the
+   16-frame form of C <= 3). The history's memory and the frames moved
+   per batch shrink by that much (64 bytes per frame for 3 codes
+   otherwise). A history of that smaller ld is valid only for calls of
+   this layer with its prepared weights (L->prepared, which always run
+   fused): the step-by-step form and the generic quantizers want
+   qk_act_ld(C); fill such a history with qk_quantize_act_dynamic_isa on
+   QK_ISA_SCALAR (it writes exactly ld bytes per column).
+*/
+int qk_wavenet_layer_s8_history_ld(const qk_wavenet_layer *L);
+
 /** Vectorized activations on the active ISA; |error| <= 2e-6 vs libm on [-20, 20]. */
 void qk_tanh(float *y, const float *x, size_t n);
 void qk_sigmoid(float *y, const float *x, size_t n);

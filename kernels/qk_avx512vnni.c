@@ -394,7 +394,8 @@ typedef void (*s8_block_fn)(const s8_args *a, int t0, int n0);
   DEF_S8_BLOCK(2, 8, B)                                                                            \
   DEF_S8_BLOCK(2, 4, B)                                                                            \
   DEF_S8_BLOCK(2, 2, B)                                                                            \
-  DEF_S8_BLOCK(2, 1, B) DEF_S8_BLOCK(1, 8, B) DEF_S8_BLOCK(1, 4, B) DEF_S8_BLOCK(1, 2, B)          \
+  DEF_S8_BLOCK(2, 1, B)                                                                            \
+  DEF_S8_BLOCK(1, 8, B) DEF_S8_BLOCK(1, 4, B) DEF_S8_BLOCK(1, 2, B)                                \
       DEF_S8_BLOCK(1, 1, B) static const s8_block_fn s8_blocks_b##B[3][4] = {                      \
           {NULL, gemm_s8_16x4_r4_f4_b##B, gemm_s8_16x4_r4_f2_b##B, gemm_s8_16x4_r4_f1_b##B},       \
           {gemm_s8_16x4_r2_f8_b##B, gemm_s8_16x4_r2_f4_b##B, gemm_s8_16x4_r2_f2_b##B,              \
@@ -709,7 +710,8 @@ DEF_F32_BLOCK(2, 1)
 DEF_F32_BLOCK(1, 6)
 DEF_F32_BLOCK(1, 3)
 DEF_F32_BLOCK(1, 2)
-DEF_F32_BLOCK(1, 1) static const f32_block_fn f32_blocks[3][4] = {
+DEF_F32_BLOCK(1, 1)
+static const f32_block_fn f32_blocks[3][4] = {
     {NULL, NULL, NULL, gemm_f32_16x1_r4_f1},
     {NULL, gemm_f32_16x1_r2_f3, gemm_f32_16x1_r2_f2, gemm_f32_16x1_r2_f1},
     {gemm_f32_16x1_r1_f6, gemm_f32_16x1_r1_f3, gemm_f32_16x1_r1_f2, gemm_f32_16x1_r1_f1}};
@@ -1514,6 +1516,29 @@ ALWAYS_INLINE bool quantize_frames_16(const float *x, int8_t *codes, int ld, flo
   return true;
 }
 
+/**
+   quantize_dyn_block on up to 16 frames, for a history whose columns are
+   narrower than the 64 bytes it writes (ld < 64): through 64-byte columns
+   on the stack, then each column's K codes, its scale and sum.
+*/
+static void quantize_narrow_columns(const float *x, int K, int N, qk_act_s8 *out)
+{
+  int8_t codes[16 * 64] __attribute__((aligned(64)));
+  float scales[16];
+  int32_t sums[16];
+  qk_act_s8 wide = {.codes = codes, .ld = 64, .scales = scales, .sums = sums, .group = 0};
+  ptrdiff_t off[DYN_MAX_V];
+  __mmask16 mk[DYN_MAX_V];
+  contiguous_vectors(K, off, mk);
+  quantize_dyn_block(x, K, off, mk, K, N, &wide, K, 1, 1);
+  for (int n = 0; n < N; ++n) {
+    memcpy(out->codes + (size_t)n * (size_t)out->ld, codes + 64 * n, (size_t)K);
+    out->scales[n] = scales[n];
+    if (out->sums)
+      out->sums[n] = sums[n];
+  }
+}
+
 ALWAYS_INLINE void quantize_frames_k(const float *x, int N, qk_act_s8 *out, const int K,
                                      const int PAD)
 {
@@ -1524,23 +1549,30 @@ ALWAYS_INLINE void quantize_frames_k(const float *x, int N, qk_act_s8 *out, cons
   int n = 0;
   for (; n + 16 <= N; n += 16) {
     qk_act_s8 part = qk_act_columns_from(out, n, 1);
-    if (!quantize_frames_16(x + (size_t)n * K, part.codes, ld, part.scales, part.sums, K, PAD))
+    if (quantize_frames_16(x + (size_t)n * K, part.codes, ld, part.scales, part.sums, K, PAD))
+      continue;
+    if (ld < 64)
+      quantize_narrow_columns(x + (size_t)n * K, K, 16, &part);
+    else
       quantize_dyn_block(x + (size_t)n * K, K, off, mk, K, 16, &part, K, 1, 1);
   }
   if (n < N) {
     qk_act_s8 rest = qk_act_columns_from(out, n, 1);
-    quantize_dyn_block(x + (size_t)n * K, K, off, mk, K, N - n, &rest, K, 1, 1);
+    if (ld < 64)
+      quantize_narrow_columns(x + (size_t)n * K, K, N - n, &rest);
+    else
+      quantize_dyn_block(x + (size_t)n * K, K, off, mk, K, N - n, &rest, K, 1, 1);
   }
 }
 
 /**
    N frames of K = 8 or 16 floats back to back into columns of one group
-   (ld >= 64): only the codes (for the fused WaveNet layer), or with PAD
+   (ld >= K): only the codes (for the fused WaveNet layer), or with PAD
    whole columns, padding zeros included (ld == 64). False otherwise.
 */
 static bool quantize_frames_8_16(const float *x, int K, int N, qk_act_s8 *out, bool pad)
 {
-  if ((K != 8 && K != 16) || out->ld < 64 || (pad && out->ld != 64) ||
+  if ((K != 8 && K != 16) || (pad ? out->ld != 64 : out->ld < K) ||
       qk_group_count(K, out->group) != 1)
     return false;
   out->per_column = true;
@@ -1628,4 +1660,5 @@ const qk_isa_ops qk_ops_avx512vnni = {
     .wavenet_layer_s8 = qk_avx512vnni_wavenet_layer_s8,
     .wavenet_prepared_size = qk_avx512vnni_wavenet_prepared_size,
     .wavenet_prepare = qk_avx512vnni_wavenet_prepare,
+    .wavenet_history_ld = qk_avx512vnni_wavenet_history_ld,
 };

@@ -256,7 +256,8 @@ ALWAYS_INLINE bool dynamic_scales16(__m512 amax, float *scales, float invs[16])
    qk_act_quantize_dynamic of N frames of K floats (x frame-major, group
    0), except that it stores only each column's K codes and leaves its
    padding as it was: for readers of the first K bytes (the fused WaveNet
-   layer). K = 8 or 16 (two or one frames per vector, 16 frames per batch):
+   layer; columns of any ld >= K, a compact history's included). K = 8 or
+   16 (two or one frames per vector, 16 frames per batch):
    writing whole 64-byte columns, and the generic batch's rolled loops,
    measured 15-20% of a whole model. False (nothing written) otherwise.
 */
@@ -282,5 +283,6 @@ void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, c
                                     const qk_wavenet_scratch *scratch);
 size_t qk_avx512vnni_wavenet_prepared_size(const qk_wavenet_layer *L);
 void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem);
+int qk_avx512vnni_wavenet_history_ld(const qk_wavenet_layer *L);
 
 #endif

@@ -123,6 +123,9 @@ typedef struct {
   /** With the two above: qk.h's prepared weights of a fusable layer. */
   size_t (*wavenet_prepared_size)(const qk_wavenet_layer *L);
   void (*wavenet_prepare)(const qk_wavenet_layer *L, void *mem);
+  /** Optional: qk.h's qk_wavenet_layer_s8_history_ld() of a fusable layer
+      (NULL: qk_act_ld(C)). */
+  int (*wavenet_history_ld)(const qk_wavenet_layer *L);
 } qk_isa_ops;
 
 extern const qk_isa_ops qk_ops_scalar;

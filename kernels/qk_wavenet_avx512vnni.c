@@ -671,6 +671,21 @@ size_t qk_avx512vnni_wavenet_prepared_size(const qk_wavenet_layer *L)
   return conv_bytes(L) + matrix_bytes(L->C / 4, 1);
 }
 
+/**
+   The small form reads and writes a column's first dword (C <= 3 codes
+   and zero padding); the others read C codes, and with C = 8 or 16 their
+   quantizer writes only those (other C go through the generic quantizer,
+   which writes whole columns).
+*/
+int qk_avx512vnni_wavenet_history_ld(const qk_wavenet_layer *L)
+{
+  if (small_layer(L))
+    return 4;
+  if (!avx2_frame_loop(L) && (L->C == 8 || L->C == 16))
+    return L->C;
+  return qk_act_ld(L->C);
+}
+
 void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem)
 {
   if (small_layer(L)) {
