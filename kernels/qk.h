@@ -353,7 +353,8 @@ bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L);
 /**
    The layer over N frames. x: frame 0's C inputs in a frame-major float
    history (frame n at x + n*C). xq: the int8 history, column 0 = frame 0
-   (codes, scales and sums, group 0, ld >= qk_act_ld(C)), whose columns
+   (codes, scales and sums, group 0, ld >= qk_act_ld(C), or the narrower
+   qk_wavenet_layer_s8_history_ld() with prepared weights), whose columns
    back to -dilation*(taps-1) hold the earlier frames; the call first
    quantizes frames 0 .. N-1 of x into columns 0 .. N-1 (their codes
    0 .. C-1: keep the padding bytes C .. ld-1 zero, as a zeroed buffer and
@@ -362,7 +363,8 @@ bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L);
    is accumulated into; next[N][C] is written (not overlapping x). Runs
    fused where the ISA has a form for the layer, else step by step:
    AVX-512 VNNI: B = C, C a multiple of 4 up to 16 and taps*C <= 128, or
-   as AVX2 for the other C; AVX2 and AVX-VNNI: B = C <= 16 (any C, A2
+   as AVX2 for the other C (C <= 3 with weights without zero points and
+   taps*C <= 64: 16 frames to a vector); AVX2 and AVX-VNNI: B = C <= 16 (any C, A2
    nano's 3 included), taps * ceil(C/2) * ceil(C/8) <= 128; any
    nonlinearity.
 */

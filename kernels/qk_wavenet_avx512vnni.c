@@ -299,6 +299,51 @@ ALWAYS_INLINE __m512i dot_columns(const fused_matrix *fm, const __m512i *w, __m5
 }
 
 /*
+  Adjacent frames (ADJ): with 8 channels (P = 2) and a narrow history of
+  ld = 8 (qk_wavenet_layer_s8_history_ld), a vector's two frames f, f + 1
+  are 16 consecutive bytes: one 128-bit load, broadcast to every lane, and
+  one in-register permute per quad give what two broadcasts and a masked
+  merge per quad gave; their two scales are one 64-bit load likewise.
+*/
+
+/** Lanes 0-7 take element lo, lanes 8-15 element hi. */
+ALWAYS_INLINE __m512i halves_index(int lo, int hi)
+{
+  return _mm512_mask_mov_epi32(_mm512_set1_epi32(lo), 0xFF00, _mm512_set1_epi32(hi));
+}
+
+/** dot_columns for P = 2 frames at c and c + C (C = 4 Q bytes each, both valid). */
+ALWAYS_INLINE __m512i dot_adjacent(const fused_matrix *fm, const __m512i *w, __m512i start,
+                                   const int8_t *c, const int32_t *sums, const int Q, const int ZP)
+{
+  const int C = 4 * Q;
+  __m512i a0 = start, a1 = _mm512_setzero_si512();
+  if (ZP)
+    a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(fm->zp, frames_sums(sums, 2, 2, C)));
+  /* dwords 0 .. Q-1 frame f's quads, Q .. 2Q-1 frame f + 1's; the xor
+     makes the unsigned operand (code + 128) once for all quads */
+  const __m512i both =
+      _mm512_xor_si512(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)c)),
+                       _mm512_set1_epi8((char)0x80));
+#pragma GCC unroll 4
+  for (int j = 0; j < Q; ++j) {
+    const __m512i u = _mm512_permutexvar_epi32(halves_index(j, Q + j), both);
+    if (j % 2)
+      __asm__("vpdpbusd %2, %1, %0" : "+v"(a1) : "v"(u), "v"(w[j]));
+    else
+      __asm__("vpdpbusd %2, %1, %0" : "+v"(a0) : "v"(u), "v"(w[j]));
+  }
+  return _mm512_add_epi32(a0, a1);
+}
+
+/** frames_ps of two adjacent frames (lanes 0-7 base[0], 8-15 base[1]). */
+ALWAYS_INLINE __m512 adjacent_ps(const float *base)
+{
+  const __m128 two = _mm_castpd_ps(_mm_load_sd((const double *)(const void *)base));
+  return _mm512_permutexvar_ps(halves_index(0, 1), _mm512_castps128_ps512(two));
+}
+
+/*
   Steps 3 and 4 in registers (2 or 4 frames per vector, weights without
   zero points): a is
   quantized per frame by qk.h's dynamic formula -- amax over the frame's
@@ -463,7 +508,7 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
                                 const float *cond, int n, int valid_last, float *head, float *a_out,
                                 float *next, __m512 bconv, __m512 mixin, __m512 b1x1,
                                 const fused_act *fa, const int Q, const int P, const int F,
-                                const int TANH, const int ZP)
+                                const int TANH, const int ZP, const int ADJ)
 {
   const int C = 4 * Q, taps = L->taps;
   const ptrdiff_t ld = xq->ld;
@@ -477,12 +522,18 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
     for (int v = 0; v < F; ++v) {
       const ptrdiff_t f = f0 + v * P;
       const int valid = v + 1 < F ? P : valid_last;
-      const __m512i i = dot_columns(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
-                                    xq->codes + f * ld, ld, xq->sums + f, valid, Q, P, ZP);
+      const bool adjacent = ADJ && P == 2 && valid == 2;
+      const __m512i i = adjacent
+                            ? dot_adjacent(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
+                                           xq->codes + f * ld, xq->sums + f, Q, ZP)
+                            : dot_columns(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
+                                          xq->codes + f * ld, ld, xq->sums + f, valid, Q, P, ZP);
       const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
+      const __m512 sf =
+          adjacent ? adjacent_ps(xq->scales + f) : frames_ps(xq->scales + f, valid, P, C);
       /* qk.h adds 0 + z before each tap after the first: an identity
          here, as z is never -0 (see nonzero_sum) */
-      z[v] = _mm512_fmadd_ps(s, frames_ps(xq->scales + f, valid, P, C), z[v]);
+      z[v] = _mm512_fmadd_ps(s, sf, z[v]);
     }
   }
   __m512 a[4];
@@ -521,12 +572,16 @@ ALWAYS_INLINE void conv_frames(const qk_wavenet_layer *L, const fused_matrix *cv
   const __m512 mixin = load_rows(L->mixin, C);
   const __m512 b1x1 = load_rows(L->bias1x1, C);
   int n = 0;
+  if (P == 2 && xq->ld == C) /* a narrow history: adjacent frames */
+    for (; n + 4 * P <= N; n += 4 * P)
+      conv_vectors(L, cv, w1, xq, x, cond, n, P, head, a_out, next, bconv, mixin, b1x1, fa, Q, P, 4,
+                   TANH, ZP, 1);
   for (; n + 4 * P <= N; n += 4 * P)
     conv_vectors(L, cv, w1, xq, x, cond, n, P, head, a_out, next, bconv, mixin, b1x1, fa, Q, P, 4,
-                 TANH, ZP);
+                 TANH, ZP, 0);
   for (; n < N; n += P)
     conv_vectors(L, cv, w1, xq, x, cond, n, N - n < P ? N - n : P, head, a_out, next, bconv, mixin,
-                 b1x1, fa, Q, P, 1, TANH, ZP);
+                 b1x1, fa, Q, P, 1, TANH, ZP, 0);
 }
 
 /**
