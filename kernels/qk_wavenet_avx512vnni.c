@@ -339,7 +339,8 @@ ALWAYS_INLINE __m512i dot_adjacent(const fused_matrix *fm, const __m512i *w, __m
 /** frames_ps of two adjacent frames (lanes 0-7 base[0], 8-15 base[1]). */
 ALWAYS_INLINE __m512 adjacent_ps(const float *base)
 {
-  const __m128 two = _mm_castpd_ps(_mm_load_sd((const double *)(const void *)base));
+  /* _mm_loadl_epi64 reads through an unaligned type (scales are 4-aligned) */
+  const __m128 two = _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(const void *)base));
   return _mm512_permutexvar_ps(halves_index(0, 1), _mm512_castps128_ps512(two));
 }
 
