@@ -391,7 +391,8 @@ bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L);
 /**
    The layer over N frames. x: frame 0's C inputs in a frame-major float
    history (frame n at x + n*C). xq: the int8 history, column 0 = frame 0
-   (codes, scales and sums, group 0, ld >= qk_act_ld(C)), whose columns
+   (codes, scales and sums, group 0, ld >= qk_act_ld(C), or the narrower
+   qk_wavenet_layer_s8_history_ld() with prepared weights), whose columns
    back to -dilation*(taps-1) hold the earlier frames; the call first
    quantizes frames 0 .. N-1 of x into columns 0 .. N-1 (their codes
    0 .. C-1: keep the padding bytes C .. ld-1 zero, as a zeroed buffer and
@@ -400,7 +401,8 @@ bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L);
    is accumulated into; next[N][C] is written (not overlapping x). Runs
    fused where the ISA has a form for the layer, else step by step:
    AVX-512 VNNI: B = C, C a multiple of 4 up to 16 and taps*C <= 128, or
-   as AVX2 for the other C; AVX2 and AVX-VNNI: B = C <= 16 (any C, A2
+   as AVX2 for the other C (C <= 3 with weights without zero points and
+   taps*C <= 64: 16 frames to a vector); AVX2 and AVX-VNNI: B = C <= 16 (any C, A2
    nano's 3 included), taps * ceil(C/2) * ceil(C/8) <= 128; any
    nonlinearity.
 */
@@ -458,6 +460,18 @@ qk_wavenet_f32_frame_fn qk_wavenet_layer_f32_frame_form(const qk_wavenet_layer *
    one, else tanhf value by value. y may be x.
 */
 void qk_tanh_exact(float *y, const float *x, size_t n);
+   The leading dimension the layer's int8 history may have: qk_act_ld(C),
+   or less (at least C) where the ISA's fused form reads and writes only
+   the codes of a column (AVX-512 VNNI: C = 8 and 16, and 4 bytes for the
+   16-frame form of C <= 3). The history's memory and the frames moved
+   per batch shrink by that much (64 bytes per frame for 3 codes
+   otherwise). A history of that smaller ld is valid only for calls of
+   this layer with its prepared weights (L->prepared, which always run
+   fused): the step-by-step form and the generic quantizers want
+   qk_act_ld(C); fill such a history with qk_quantize_act_dynamic_isa on
+   QK_ISA_SCALAR (it writes exactly ld bytes per column).
+*/
+int qk_wavenet_layer_s8_history_ld(const qk_wavenet_layer *L);
 
 /** Vectorized activations on the active ISA; |error| <= 2e-6 vs libm on [-20, 20]. */
 void qk_tanh(float *y, const float *x, size_t n);

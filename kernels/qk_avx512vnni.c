@@ -393,14 +393,15 @@ typedef void (*s8_block_fn)(const s8_args *a, int t0, int n0);
   DEF_S8_BLOCK(4, 1, B)                                                                            \
   DEF_S8_BLOCK(2, 8, B)                                                                            \
   DEF_S8_BLOCK(2, 4, B)                                                                            \
-  DEF_S8_BLOCK(2, 2, B) DEF_S8_BLOCK(2, 1, B) DEF_S8_BLOCK(1, 8, B) DEF_S8_BLOCK(1, 4, B)          \
-      DEF_S8_BLOCK(1, 2, B)                                                                        \
-          DEF_S8_BLOCK(1, 1, B) static const s8_block_fn s8_blocks_b##B[3][4] = {                  \
-              {NULL, gemm_s8_16x4_r4_f4_b##B, gemm_s8_16x4_r4_f2_b##B, gemm_s8_16x4_r4_f1_b##B},   \
-              {gemm_s8_16x4_r2_f8_b##B, gemm_s8_16x4_r2_f4_b##B, gemm_s8_16x4_r2_f2_b##B,          \
-               gemm_s8_16x4_r2_f1_b##B},                                                           \
-              {gemm_s8_16x4_r1_f8_b##B, gemm_s8_16x4_r1_f4_b##B, gemm_s8_16x4_r1_f2_b##B,          \
-               gemm_s8_16x4_r1_f1_b##B}};                                                          \
+  DEF_S8_BLOCK(2, 2, B)                                                                            \
+  DEF_S8_BLOCK(2, 1, B)                                                                            \
+  DEF_S8_BLOCK(1, 8, B) DEF_S8_BLOCK(1, 4, B) DEF_S8_BLOCK(1, 2, B)                                \
+      DEF_S8_BLOCK(1, 1, B) static const s8_block_fn s8_blocks_b##B[3][4] = {                      \
+          {NULL, gemm_s8_16x4_r4_f4_b##B, gemm_s8_16x4_r4_f2_b##B, gemm_s8_16x4_r4_f1_b##B},       \
+          {gemm_s8_16x4_r2_f8_b##B, gemm_s8_16x4_r2_f4_b##B, gemm_s8_16x4_r2_f2_b##B,              \
+           gemm_s8_16x4_r2_f1_b##B},                                                               \
+          {gemm_s8_16x4_r1_f8_b##B, gemm_s8_16x4_r1_f4_b##B, gemm_s8_16x4_r1_f2_b##B,              \
+           gemm_s8_16x4_r1_f1_b##B}};                                                              \
   static const s8_block_fn s8_blocks_b##B##_one[3][4] = {                                          \
       {NULL, gemm_s8_16x4_r4_f4_b##B##_one, gemm_s8_16x4_r4_f2_b##B##_one,                         \
        gemm_s8_16x4_r4_f1_b##B##_one},                                                             \
@@ -708,7 +709,9 @@ DEF_F32_BLOCK(2, 2)
 DEF_F32_BLOCK(2, 1)
 DEF_F32_BLOCK(1, 6)
 DEF_F32_BLOCK(1, 3)
-DEF_F32_BLOCK(1, 2) DEF_F32_BLOCK(1, 1) static const f32_block_fn f32_blocks[3][4] = {
+DEF_F32_BLOCK(1, 2)
+DEF_F32_BLOCK(1, 1)
+static const f32_block_fn f32_blocks[3][4] = {
     {NULL, NULL, NULL, gemm_f32_16x1_r4_f1},
     {NULL, gemm_f32_16x1_r2_f3, gemm_f32_16x1_r2_f2, gemm_f32_16x1_r2_f1},
     {gemm_f32_16x1_r1_f6, gemm_f32_16x1_r1_f3, gemm_f32_16x1_r1_f2, gemm_f32_16x1_r1_f1}};
@@ -1363,30 +1366,55 @@ static size_t quantize_column_avx512(const float *x, int K, float inv, int8_t *c
 }
 
 /* ------------------------------------------------------------------------
-   Dynamic quantization of whole blocks with K <= 64 (every activation of
-   the standard NAM models): a column is at most 4 zmm, loaded once
-   (masked, never past K), its amax, codes, 64-byte code column (zero
-   padding included: masked lanes load 0 and quantize to 0) and group
-   sums made in registers, one aligned-size store per column, no calls.
-   Same float ops as qk_act.c + the scalar primitive: scale = amax / 127,
-   inv = 127 / amax, q = rint(x * inv) in the current rounding mode, NaN ->
-   0. With a finite inv, |x| <= amax bounds |x * inv| by 127 (1 + 2^-23),
-   so no code needs clamping; a column whose inv is not finite (subnormal
-   amax) goes through the generic primitive.
+   Dynamic quantization of whole blocks with K <= 128 (every activation of
+   the standard NAM models, and A2's array head conv: 16 taps of 8): a
+   column is at most 8 zmm, loaded once (masked, never past K), its amax,
+   codes, code column (zero padding to a multiple of 64 bytes included:
+   masked lanes load 0 and quantize to 0) and group sums made in
+   registers, one or two 64-byte stores per column, no calls. Same float
+   ops as qk_act.c + the scalar primitive: scale = amax / 127, inv = 127 /
+   amax, q = rint(x * inv) in the current rounding mode, NaN -> 0. With a
+   finite inv, |x| <= amax bounds |x * inv| by 127 (1 + 2^-23), so no code
+   needs clamping; a column whose inv is not finite (subnormal amax) goes
+   through the generic primitive.
    ------------------------------------------------------------------------ */
+
+/** Most vectors of 16 values in a column quantized in registers (K <= 128). */
+#define DYN_MAX_V 8
+
+/**
+   The codes of V vectors q[] (int32, |q| <= 127) as bytes in k order,
+   64 bytes per 4 vectors (vectors past V are zeros), then zeros up to ld.
+*/
+ALWAYS_INLINE void store_dyn_codes(const __m512i q[DYN_MAX_V], int8_t *codes, int ld, const int V)
+{
+  const __m512i perm = DWORD_T_ZMM, zero = _mm512_setzero_si512();
+#pragma GCC unroll 2
+  for (int i0 = 0; i0 < V; i0 += 4) {
+    /* packs work per 128-bit lane; the dword transpose restores k order */
+    const __m512i lo = _mm512_packs_epi32(q[i0], i0 + 1 < V ? q[i0 + 1] : zero);
+    const __m512i hi =
+        i0 + 2 < V ? _mm512_packs_epi32(q[i0 + 2], i0 + 3 < V ? q[i0 + 3] : zero) : zero;
+    _mm512_storeu_si512(codes + 16 * i0,
+                        _mm512_permutexvar_epi32(perm, _mm512_packs_epi16(lo, hi)));
+  }
+  const int stored = (V + 3) / 4 * 64;
+  if (ld > stored)
+    memset(codes + stored, 0, (size_t)(ld - stored));
+}
 
 /**
    Vector i of a column (16 values of k = 16i..16i+15) is read from
    x + off[i] with lane mask mk[i]: off[i] = 16 i for a contiguous column,
    or the tap's place in a history buffer (C a multiple of 16).
 */
-ALWAYS_INLINE void quantize_dyn_col(const float *x, const ptrdiff_t off[4], const __mmask16 mk[4],
-                                    int K, int8_t *codes, int ld, float *scale, int32_t *sums,
-                                    int G, const int V)
+ALWAYS_INLINE void quantize_dyn_col(const float *x, const ptrdiff_t off[DYN_MAX_V],
+                                    const __mmask16 mk[DYN_MAX_V], int K, int8_t *codes, int ld,
+                                    float *scale, int32_t *sums, int G, const int V)
 {
-  __m512 v[4];
+  __m512 v[DYN_MAX_V];
   __m512 m = _mm512_setzero_ps();
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int i = 0; i < V; ++i) {
     v[i] = _mm512_maskz_loadu_ps(mk[i], x + off[i]);
     m = _mm512_max_ps(_mm512_abs_ps(v[i]), m);
@@ -1398,8 +1426,8 @@ ALWAYS_INLINE void quantize_dyn_col(const float *x, const ptrdiff_t off[4], cons
     inv = 127.0f / amax;
     if (!isfinite(inv)) {
       /* subnormal amax: the generic primitive, on a gathered copy */
-      float col[64];
-#pragma GCC unroll 4
+      float col[16 * DYN_MAX_V];
+#pragma GCC unroll 8
       for (int i = 0; i < V; ++i)
         _mm512_storeu_ps(col + 16 * i, v[i]);
       *scale = sc;
@@ -1409,28 +1437,18 @@ ALWAYS_INLINE void quantize_dyn_col(const float *x, const ptrdiff_t off[4], cons
   }
   *scale = sc;
   const __m512 vinv = _mm512_set1_ps(inv);
-  __m512i q[4];
-#pragma GCC unroll 4
-  for (int i = 0; i < 4; ++i) {
-    if (i < V) {
-      const __m512 p = _mm512_mul_ps(v[i], vinv);
-      q[i] = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(p, p, _CMP_ORD_Q), p);
-    } else {
-      q[i] = _mm512_setzero_si512();
-    }
+  __m512i q[DYN_MAX_V];
+#pragma GCC unroll 8
+  for (int i = 0; i < V; ++i) {
+    const __m512 p = _mm512_mul_ps(v[i], vinv);
+    q[i] = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(p, p, _CMP_ORD_Q), p);
   }
-  /* packs work per 128-bit lane; the dword transpose restores k order */
-  const __m512i b =
-      _mm512_permutexvar_epi32(DWORD_T_ZMM, _mm512_packs_epi16(_mm512_packs_epi32(q[0], q[1]),
-                                                               _mm512_packs_epi32(q[2], q[3])));
-  _mm512_storeu_si512(codes, b);
-  if (ld > 64)
-    memset(codes + 64, 0, (size_t)(ld - 64));
+  store_dyn_codes(q, codes, ld, V);
   if (!sums)
     return;
   if (G >= K) {
     __m512i t = q[0];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int i = 1; i < V; ++i)
       t = _mm512_add_epi32(t, q[i]);
     sums[0] = _mm512_reduce_add_epi32(t);
@@ -1447,9 +1465,9 @@ ALWAYS_INLINE void quantize_dyn_col(const float *x, const ptrdiff_t off[4], cons
 }
 
 /** 16 columns n0..n0+15 with one group (or no sums): batched reductions. */
-ALWAYS_INLINE bool quantize_dyn_16(const float *x, int ldx, const ptrdiff_t off[4],
-                                   const __mmask16 mk[4], int8_t *codes, int ld, float *scales,
-                                   int32_t *sums, const int V)
+ALWAYS_INLINE bool quantize_dyn_16(const float *x, int ldx, const ptrdiff_t off[DYN_MAX_V],
+                                   const __mmask16 mk[DYN_MAX_V], int8_t *codes, int ld,
+                                   float *scales, int32_t *sums, const int V)
 {
   /* Column loops stay rolled: unrolling 16 columns spills everything. */
   __m512 mv[16];
@@ -1458,7 +1476,7 @@ ALWAYS_INLINE bool quantize_dyn_16(const float *x, int ldx, const ptrdiff_t off[
     const float *xc = x + (size_t)c * (size_t)ldx;
     /* max(|x|, m) keeps m when |x| is NaN: start from 0, never from |x| */
     __m512 m = _mm512_setzero_ps();
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int i = 0; i < V; ++i)
       m = _mm512_max_ps(_mm512_abs_ps(_mm512_maskz_loadu_ps(mk[i], xc + off[i])), m);
     mv[c] = m;
@@ -1468,29 +1486,19 @@ ALWAYS_INLINE bool quantize_dyn_16(const float *x, int ldx, const ptrdiff_t off[
   if (!dynamic_scales16(amax, scales, invs))
     return false;
   __m512 tv[16];
-  const __m512i perm = DWORD_T_ZMM;
 #pragma GCC unroll 1
   for (int c = 0; c < 16; ++c) {
     const float *xc = x + (size_t)c * (size_t)ldx;
     const __m512 vinv = _mm512_set1_ps(invs[c]);
-    __m512i q[4];
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; ++i) {
-      if (i < V) {
-        const __m512 p = _mm512_mul_ps(_mm512_maskz_loadu_ps(mk[i], xc + off[i]), vinv);
-        q[i] = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(p, p, _CMP_ORD_Q), p);
-      } else {
-        q[i] = _mm512_setzero_si512();
-      }
+    __m512i q[DYN_MAX_V];
+#pragma GCC unroll 8
+    for (int i = 0; i < V; ++i) {
+      const __m512 p = _mm512_mul_ps(_mm512_maskz_loadu_ps(mk[i], xc + off[i]), vinv);
+      q[i] = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(p, p, _CMP_ORD_Q), p);
     }
-    int8_t *cc = codes + (size_t)c * (size_t)ld;
-    const __m512i lo = _mm512_packs_epi32(q[0], q[1]);
-    const __m512i hi = V > 2 ? _mm512_packs_epi32(q[2], q[3]) : _mm512_setzero_si512();
-    _mm512_storeu_si512(cc, _mm512_permutexvar_epi32(perm, _mm512_packs_epi16(lo, hi)));
-    if (ld > 64)
-      memset(cc + 64, 0, (size_t)(ld - 64));
+    store_dyn_codes(q, codes + (size_t)c * (size_t)ld, ld, V);
     __m512i t = q[0];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int i = 1; i < V; ++i)
       t = _mm512_add_epi32(t, q[i]);
     tv[c] = _mm512_castsi512_ps(t);
@@ -1500,9 +1508,9 @@ ALWAYS_INLINE bool quantize_dyn_16(const float *x, int ldx, const ptrdiff_t off[
   return true;
 }
 
-ALWAYS_INLINE void quantize_dyn_block(const float *x, int ldx, const ptrdiff_t off[4],
-                                      const __mmask16 mk[4], int K, int N, qk_act_s8 *out, int G,
-                                      int ng, const int V)
+ALWAYS_INLINE void quantize_dyn_block(const float *x, int ldx, const ptrdiff_t off[DYN_MAX_V],
+                                      const __mmask16 mk[DYN_MAX_V], int K, int N, qk_act_s8 *out,
+                                      int G, int ng, const int V)
 {
   int8_t *codes = out->codes;
   const int ld = out->ld;
@@ -1526,10 +1534,10 @@ ALWAYS_INLINE void quantize_dyn_block(const float *x, int ldx, const ptrdiff_t o
 }
 
 /** Both entry points once the vector offsets and masks are known. */
-static bool quantize_dyn_run(const float *x, int ldx, const ptrdiff_t off[4], const __mmask16 mk[4],
-                             int K, int N, qk_act_s8 *out)
+static bool quantize_dyn_run(const float *x, int ldx, const ptrdiff_t off[DYN_MAX_V],
+                             const __mmask16 mk[DYN_MAX_V], int K, int N, qk_act_s8 *out)
 {
-  if (K > 64 || out->ld < 64)
+  if (K > 16 * DYN_MAX_V || out->ld < qk_act_ld(K))
     return false;
   const int G = qk_group_size(K, out->group);
   if (G < K && G % 16)
@@ -1540,15 +1548,19 @@ static bool quantize_dyn_run(const float *x, int ldx, const ptrdiff_t off[4], co
   case 1: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 1); break;
   case 2: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 2); break;
   case 3: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 3); break;
-  default: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 4); break;
+  case 4: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 4); break;
+  case 5: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 5); break;
+  case 6: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 6); break;
+  case 7: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 7); break;
+  default: quantize_dyn_block(x, ldx, off, mk, K, N, out, G, ng, 8); break;
   }
   return true;
 }
 
 /** Offsets and masks of contiguous columns of K values. */
-static void contiguous_vectors(int K, ptrdiff_t off[4], __mmask16 mk[4])
+static void contiguous_vectors(int K, ptrdiff_t off[DYN_MAX_V], __mmask16 mk[DYN_MAX_V])
 {
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < DYN_MAX_V; ++i) {
     off[i] = 16 * i;
     mk[i] = lanes_mask(K - 16 * i);
   }
@@ -1605,33 +1617,63 @@ ALWAYS_INLINE bool quantize_frames_16(const float *x, int8_t *codes, int ld, flo
   return true;
 }
 
+/**
+   quantize_dyn_block on up to 16 frames, for a history whose columns are
+   narrower than the 64 bytes it writes (ld < 64): through 64-byte columns
+   on the stack, then each column's K codes, its scale and sum.
+*/
+static void quantize_narrow_columns(const float *x, int K, int N, qk_act_s8 *out)
+{
+  int8_t codes[16 * 64] __attribute__((aligned(64)));
+  float scales[16];
+  int32_t sums[16];
+  qk_act_s8 wide = {.codes = codes, .ld = 64, .scales = scales, .sums = sums, .group = 0};
+  ptrdiff_t off[DYN_MAX_V];
+  __mmask16 mk[DYN_MAX_V];
+  contiguous_vectors(K, off, mk);
+  quantize_dyn_block(x, K, off, mk, K, N, &wide, K, 1, 1);
+  for (int n = 0; n < N; ++n) {
+    memcpy(out->codes + (size_t)n * (size_t)out->ld, codes + 64 * n, (size_t)K);
+    out->scales[n] = scales[n];
+    if (out->sums)
+      out->sums[n] = sums[n];
+  }
+}
+
 ALWAYS_INLINE void quantize_frames_k(const float *x, int N, qk_act_s8 *out, const int K,
                                      const int PAD)
 {
-  ptrdiff_t off[4];
-  __mmask16 mk[4];
+  ptrdiff_t off[DYN_MAX_V];
+  __mmask16 mk[DYN_MAX_V];
   contiguous_vectors(K, off, mk);
   const int ld = out->ld;
   int n = 0;
   for (; n + 16 <= N; n += 16) {
     qk_act_s8 part = qk_act_columns_from(out, n, 1);
-    if (!quantize_frames_16(x + (size_t)n * K, part.codes, ld, part.scales, part.sums, K, PAD))
+    if (quantize_frames_16(x + (size_t)n * K, part.codes, ld, part.scales, part.sums, K, PAD))
+      continue;
+    if (ld < 64)
+      quantize_narrow_columns(x + (size_t)n * K, K, 16, &part);
+    else
       quantize_dyn_block(x + (size_t)n * K, K, off, mk, K, 16, &part, K, 1, 1);
   }
   if (n < N) {
     qk_act_s8 rest = qk_act_columns_from(out, n, 1);
-    quantize_dyn_block(x + (size_t)n * K, K, off, mk, K, N - n, &rest, K, 1, 1);
+    if (ld < 64)
+      quantize_narrow_columns(x + (size_t)n * K, K, N - n, &rest);
+    else
+      quantize_dyn_block(x + (size_t)n * K, K, off, mk, K, N - n, &rest, K, 1, 1);
   }
 }
 
 /**
    N frames of K = 8 or 16 floats back to back into columns of one group
-   (ld >= 64): only the codes (for the fused WaveNet layer), or with PAD
+   (ld >= K): only the codes (for the fused WaveNet layer), or with PAD
    whole columns, padding zeros included (ld == 64). False otherwise.
 */
 static bool quantize_frames_8_16(const float *x, int K, int N, qk_act_s8 *out, bool pad)
 {
-  if ((K != 8 && K != 16) || out->ld < 64 || (pad && out->ld != 64) ||
+  if ((K != 8 && K != 16) || (pad ? out->ld != 64 : out->ld < K) ||
       qk_group_count(K, out->group) != 1)
     return false;
   out->per_column = true;
@@ -1652,22 +1694,26 @@ static bool quantize_dynamic_avx512(const float *x, int ldx, int K, int N, qk_ac
   /* frames back to back: the unrolled frame quantizer, whole columns */
   if (ldx == K && quantize_frames_8_16(x, K, N, out, true))
     return true;
-  ptrdiff_t off[4];
-  __mmask16 mk[4];
+  ptrdiff_t off[DYN_MAX_V];
+  __mmask16 mk[DYN_MAX_V];
   contiguous_vectors(K, off, mk);
   return quantize_dyn_run(x, ldx, off, mk, K, N, out);
 }
 
-/** Taps of C = 16 or 32 floats (whole vectors), up to 64 values per column. */
+/**
+   Taps of C = 16 or 32 floats (whole vectors), or taps back to back
+   (tap_stride == C: the column is K contiguous floats, as in A2's array
+   head conv of 16 taps of 8), up to 128 values per column.
+*/
 static bool quantize_dynamic_taps_avx512(const float *x, int ldx, int C, int taps,
                                          ptrdiff_t tap_stride, int N, qk_act_s8 *out)
 {
   const int K = C * taps;
-  if (C % 16 || K > 64)
+  if (K > 16 * DYN_MAX_V || (C % 16 && tap_stride != C))
     return false;
-  ptrdiff_t off[4] = {0, 0, 0, 0};
-  __mmask16 mk[4];
-  for (int i = 0; i < 4; ++i) {
+  ptrdiff_t off[DYN_MAX_V] = {0};
+  __mmask16 mk[DYN_MAX_V];
+  for (int i = 0; i < DYN_MAX_V; ++i) {
     const int k = 16 * i;
     if (k < K)
       off[i] = (ptrdiff_t)(k / C) * tap_stride + (k % C);
@@ -1718,4 +1764,5 @@ const qk_isa_ops qk_ops_avx512vnni = {
     .wavenet_prepare = qk_avx512vnni_wavenet_prepare,
     .wavenet_layer_f32_frame_fits = qk_avx512vnni_wavenet_layer_f32_frame_fits,
     .wavenet_layer_f32_frame = qk_avx512vnni_wavenet_layer_f32_frame,
+    .wavenet_history_ld = qk_avx512vnni_wavenet_history_ld,
 };

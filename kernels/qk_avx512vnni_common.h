@@ -81,6 +81,24 @@ ALWAYS_INLINE __m512i decode_quad(__m512i blk, const int bits, const int j, __m5
   return _mm512_shuffle_epi8(tbl, _mm512_and_si512(idx, mask));
 }
 
+/** Quad q of a packed integer matrix as u = v + 128 (decode_quad wants constant bits, j). */
+ALWAYS_INLINE __m512i quad_u(const int_view *v, __m512i tbl, int q)
+{
+  const int per = 8 / v->bits;
+  const __m512i blk = _mm512_load_si512(v->codes + (size_t)(q / per) * 64);
+  switch (v->bits) {
+  case 8: return decode_quad(blk, 8, 0, tbl);
+  case 4: return q % 2 ? decode_quad(blk, 4, 1, tbl) : decode_quad(blk, 4, 0, tbl);
+  default:
+    switch (q % 4) {
+    case 0: return decode_quad(blk, 2, 0, tbl);
+    case 1: return decode_quad(blk, 2, 1, tbl);
+    case 2: return decode_quad(blk, 2, 2, tbl);
+    default: return decode_quad(blk, 2, 3, tbl);
+    }
+  }
+}
+
 /**
    acc += u8(u) . s8(x), per 32-bit lane. Written as in-place asm
    statements: with the intrinsic, GCC 12 fails to coalesce loop-carried
@@ -238,11 +256,25 @@ ALWAYS_INLINE bool dynamic_scales16(__m512 amax, float *scales, float invs[16])
    qk_act_quantize_dynamic of N frames of K floats (x frame-major, group
    0), except that it stores only each column's K codes and leaves its
    padding as it was: for readers of the first K bytes (the fused WaveNet
-   layer). K = 8 or 16 (two or one frames per vector, 16 frames per batch):
+   layer; columns of any ld >= K, a compact history's included). K = 8 or
+   16 (two or one frames per vector, 16 frames per batch):
    writing whole 64-byte columns, and the generic batch's rolled loops,
    measured 15-20% of a whole model. False (nothing written) otherwise.
 */
 bool qk_avx512vnni_quantize_frames(const float *x, int K, int N, qk_act_s8 *out);
+
+/**
+   The fused WaveNet layer of 1 to 3 channels, 16 frames to a vector
+   (qk_wavenet_avx512_small.c): the shape it takes (B = C <= 3, taps * C
+   <= 64, weights without zero points), its prepared weights' bytes and
+   making them, and the layer (prepared may be NULL: decoded per call).
+*/
+bool qk_avx512vnni_small_layer_shape(const qk_wavenet_layer *L);
+size_t qk_avx512vnni_small_layer_bytes(void);
+void qk_avx512vnni_small_layer_prepare(const qk_wavenet_layer *L, void *mem);
+void qk_avx512vnni_small_layer_s8(const qk_wavenet_layer *L, const void *prepared, const float *x,
+                                  const qk_act_s8 *xq, const float *cond, int N, float *head,
+                                  float *next);
 
 /** The fused WaveNet layer (qk_wavenet_avx512vnni.c). */
 bool qk_avx512vnni_wavenet_layer_fusable(const qk_wavenet_layer *L);
@@ -251,5 +283,6 @@ void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, c
                                     const qk_wavenet_scratch *scratch);
 size_t qk_avx512vnni_wavenet_prepared_size(const qk_wavenet_layer *L);
 void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem);
+int qk_avx512vnni_wavenet_history_ld(const qk_wavenet_layer *L);
 
 #endif

@@ -130,6 +130,9 @@ typedef struct {
   bool (*wavenet_layer_f32_frame_fits)(const qk_wavenet_layer *L);
   void (*wavenet_layer_f32_frame)(const qk_wavenet_layer *L, const float *x, float cond,
                                   float *head, float *next);
+  /** Optional: qk.h's qk_wavenet_layer_s8_history_ld() of a fusable layer
+      (NULL: qk_act_ld(C)). */
+  int (*wavenet_history_ld)(const qk_wavenet_layer *L);
 } qk_isa_ops;
 
 extern const qk_isa_ops qk_ops_scalar;

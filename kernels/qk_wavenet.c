@@ -165,6 +165,14 @@ size_t qk_wavenet_layer_s8_prepared_size(const qk_wavenet_layer *L)
   return qk_wavenet_layer_s8_fused(L) ? layer_ops(L)->wavenet_prepared_size(L) : 0;
 }
 
+int qk_wavenet_layer_s8_history_ld(const qk_wavenet_layer *L)
+{
+  const qk_isa_ops *ops = layer_ops(L);
+  if (!ops->wavenet_history_ld || !qk_wavenet_layer_s8_fused(L))
+    return qk_act_ld(L->C);
+  return ops->wavenet_history_ld(L);
+}
+
 void qk_wavenet_layer_s8_prepare(const qk_wavenet_layer *L, void *mem)
 {
   if (qk_wavenet_layer_s8_fused(L))

@@ -53,12 +53,21 @@
 */
 static bool avx2_frame_loop(const qk_wavenet_layer *L) { return L->C % 4 != 0; }
 
+/**
+   Of those, layers of 1 to 3 channels with symmetric weights (A2 nano) run
+   16 frames to a vector instead (qk_wavenet_avx512_small.c).
+*/
+static bool small_layer(const qk_wavenet_layer *L)
+{
+  return avx2_frame_loop(L) && qk_avx512vnni_small_layer_shape(L);
+}
+
 bool qk_avx512vnni_wavenet_layer_fusable(const qk_wavenet_layer *L)
 {
   if (qk_packed_isa(L->conv) != QK_ISA_AVX512VNNI)
     return false;
   if (avx2_frame_loop(L))
-    return qk_avx2_wavenet_layer_shape(L);
+    return small_layer(L) || qk_avx2_wavenet_layer_shape(L);
   return L->C <= TILE_ROWS && L->taps <= 4 * MAX_QUADS / L->C && qk_wavenet_bottleneck(L) == L->C;
 }
 
@@ -118,24 +127,6 @@ ALWAYS_INLINE __m512i matrix_start(const fused_matrix *fm, int t) { return fm->v
 static size_t matrix_bytes(int quads, int taps)
 {
   return sizeof(fused_matrix) + (size_t)(quads + taps) * sizeof(__m512i);
-}
-
-/** Quad q of a packed integer matrix as u = v + 128 (decode_quad wants constant bits, j). */
-static __m512i quad_u(const int_view *v, __m512i tbl, int q)
-{
-  const int per = 8 / v->bits;
-  const __m512i blk = _mm512_load_si512(v->codes + (size_t)(q / per) * 64);
-  switch (v->bits) {
-  case 8: return decode_quad(blk, 8, 0, tbl);
-  case 4: return q % 2 ? decode_quad(blk, 4, 1, tbl) : decode_quad(blk, 4, 0, tbl);
-  default:
-    switch (q % 4) {
-    case 0: return decode_quad(blk, 2, 0, tbl);
-    case 1: return decode_quad(blk, 2, 1, tbl);
-    case 2: return decode_quad(blk, 2, 2, tbl);
-    default: return decode_quad(blk, 2, 3, tbl);
-    }
-  }
 }
 
 /** Q = C / 4 quads per tap (the taps split the row into equal parts). */
@@ -285,15 +276,16 @@ ALWAYS_INLINE __m512i dot_quad(__m512i acc, __m512i codes, const __m512i *w)
 /**
    i = sum over the Q quads of the code columns at c (frame p's column at
    c + p * ld) against weights w[0..Q), from `start`, minus zp * code sum
-   with zero points. Two chains.
+   with zero points (ZP: fm->has_zp, a constant in the frame loops so
+   that they test it once per call, not per tap). Two chains.
 */
 ALWAYS_INLINE __m512i dot_columns(const fused_matrix *fm, const __m512i *w, __m512i start,
                                   const int8_t *c, ptrdiff_t ld, const int32_t *sums, int valid,
-                                  const int Q, const int P)
+                                  const int Q, const int P, const int ZP)
 {
   const int C = 4 * Q;
   __m512i a0 = start, a1 = _mm512_setzero_si512();
-  if (fm->has_zp)
+  if (ZP)
     a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(fm->zp, frames_sums(sums, valid, P, C)));
 #pragma GCC unroll 4
   for (int j = 0; j < Q; ++j) {
@@ -304,6 +296,52 @@ ALWAYS_INLINE __m512i dot_columns(const fused_matrix *fm, const __m512i *w, __m5
       a0 = dot_quad(a0, x, w + j);
   }
   return _mm512_add_epi32(a0, a1);
+}
+
+/*
+  Adjacent frames (ADJ): with 8 channels (P = 2) and a narrow history of
+  ld = 8 (qk_wavenet_layer_s8_history_ld), a vector's two frames f, f + 1
+  are 16 consecutive bytes: one 128-bit load, broadcast to every lane, and
+  one in-register permute per quad give what two broadcasts and a masked
+  merge per quad gave; their two scales are one 64-bit load likewise.
+*/
+
+/** Lanes 0-7 take element lo, lanes 8-15 element hi. */
+ALWAYS_INLINE __m512i halves_index(int lo, int hi)
+{
+  return _mm512_mask_mov_epi32(_mm512_set1_epi32(lo), 0xFF00, _mm512_set1_epi32(hi));
+}
+
+/** dot_columns for P = 2 frames at c and c + C (C = 4 Q bytes each, both valid). */
+ALWAYS_INLINE __m512i dot_adjacent(const fused_matrix *fm, const __m512i *w, __m512i start,
+                                   const int8_t *c, const int32_t *sums, const int Q, const int ZP)
+{
+  const int C = 4 * Q;
+  __m512i a0 = start, a1 = _mm512_setzero_si512();
+  if (ZP)
+    a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(fm->zp, frames_sums(sums, 2, 2, C)));
+  /* dwords 0 .. Q-1 frame f's quads, Q .. 2Q-1 frame f + 1's; the xor
+     makes the unsigned operand (code + 128) once for all quads */
+  const __m512i both =
+      _mm512_xor_si512(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)c)),
+                       _mm512_set1_epi8((char)0x80));
+#pragma GCC unroll 4
+  for (int j = 0; j < Q; ++j) {
+    const __m512i u = _mm512_permutexvar_epi32(halves_index(j, Q + j), both);
+    if (j % 2)
+      __asm__("vpdpbusd %2, %1, %0" : "+v"(a1) : "v"(u), "v"(w[j]));
+    else
+      __asm__("vpdpbusd %2, %1, %0" : "+v"(a0) : "v"(u), "v"(w[j]));
+  }
+  return _mm512_add_epi32(a0, a1);
+}
+
+/** frames_ps of two adjacent frames (lanes 0-7 base[0], 8-15 base[1]). */
+ALWAYS_INLINE __m512 adjacent_ps(const float *base)
+{
+  /* _mm_loadl_epi64 reads through an unaligned type (scales are 4-aligned) */
+  const __m128 two = _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(const void *)base));
+  return _mm512_permutexvar_ps(halves_index(0, 1), _mm512_castps128_ps512(two));
 }
 
 /*
@@ -449,6 +487,15 @@ ALWAYS_INLINE void mix_vectors(const fused_matrix *w1, const __m512 a[4], const 
     mix_with_scales(w1, a, scales, invs, x, n, valid_last, next, b1x1, Q, P, F, 0);
 }
 
+/*
+  nonzero_sum: qk.h writes each tap after the first as fma(., s, 0 + z).
+  Adding +0 changes only a -0 (to +0), and z is never -0 here: the first
+  tap's base is bias + 0, never -0 (a -0 bias gives +0), and an fma whose
+  addend is not -0 gives -0 only from two -0 operands or an exact
+  cancellation, which rounds to +0 (to nearest). By induction every z
+  after a tap is not -0, so the add is left out with the same bits.
+*/
+
 /**
    Step 2 for F vectors of P frames from frame n (F * P frames, the last
    vector possibly short: `valid` frames in it). The F vectors are
@@ -462,7 +509,7 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
                                 const float *cond, int n, int valid_last, float *head, float *a_out,
                                 float *next, __m512 bconv, __m512 mixin, __m512 b1x1,
                                 const fused_act *fa, const int Q, const int P, const int F,
-                                const int TANH)
+                                const int TANH, const int ZP, const int ADJ)
 {
   const int C = 4 * Q, taps = L->taps;
   const ptrdiff_t ld = xq->ld;
@@ -476,11 +523,18 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
     for (int v = 0; v < F; ++v) {
       const ptrdiff_t f = f0 + v * P;
       const int valid = v + 1 < F ? P : valid_last;
-      const __m512i i = dot_columns(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
-                                    xq->codes + f * ld, ld, xq->sums + f, valid, Q, P);
+      const bool adjacent = ADJ && P == 2 && valid == 2;
+      const __m512i i = adjacent
+                            ? dot_adjacent(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
+                                           xq->codes + f * ld, xq->sums + f, Q, ZP)
+                            : dot_columns(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
+                                          xq->codes + f * ld, ld, xq->sums + f, valid, Q, P, ZP);
       const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
-      z[v] = _mm512_fmadd_ps(s, frames_ps(xq->scales + f, valid, P, C),
-                             t ? _mm512_add_ps(_mm512_setzero_ps(), z[v]) : z[v]);
+      const __m512 sf =
+          adjacent ? adjacent_ps(xq->scales + f) : frames_ps(xq->scales + f, valid, P, C);
+      /* qk.h adds 0 + z before each tap after the first: an identity
+         here, as z is never -0 (see nonzero_sum) */
+      z[v] = _mm512_fmadd_ps(s, sf, z[v]);
     }
   }
   __m512 a[4];
@@ -510,7 +564,8 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
 ALWAYS_INLINE void conv_frames(const qk_wavenet_layer *L, const fused_matrix *cv,
                                const fused_matrix *w1, const qk_act_s8 *xq, const float *x,
                                const float *cond, int N, float *head, float *a_out, float *next,
-                               const fused_act *fa, const int Q, const int P, const int TANH)
+                               const fused_act *fa, const int Q, const int P, const int TANH,
+                               const int ZP)
 {
   const int C = 4 * Q;
   /* qk.h: base = bias + 0.0f for the first tap (a -0 bias becomes +0) */
@@ -518,12 +573,16 @@ ALWAYS_INLINE void conv_frames(const qk_wavenet_layer *L, const fused_matrix *cv
   const __m512 mixin = load_rows(L->mixin, C);
   const __m512 b1x1 = load_rows(L->bias1x1, C);
   int n = 0;
+  if (P == 2 && xq->ld == C) /* a narrow history: adjacent frames */
+    for (; n + 4 * P <= N; n += 4 * P)
+      conv_vectors(L, cv, w1, xq, x, cond, n, P, head, a_out, next, bconv, mixin, b1x1, fa, Q, P, 4,
+                   TANH, ZP, 1);
   for (; n + 4 * P <= N; n += 4 * P)
     conv_vectors(L, cv, w1, xq, x, cond, n, P, head, a_out, next, bconv, mixin, b1x1, fa, Q, P, 4,
-                 TANH);
+                 TANH, ZP, 0);
   for (; n < N; n += P)
     conv_vectors(L, cv, w1, xq, x, cond, n, N - n < P ? N - n : P, head, a_out, next, bconv, mixin,
-                 b1x1, fa, Q, P, 1, TANH);
+                 b1x1, fa, Q, P, 1, TANH, ZP, 0);
 }
 
 /**
@@ -539,7 +598,7 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
                                          const float *x, const float *cond, int n, float *head,
                                          float *a_out, float *next, __m512 bconv, __m512 mixin,
                                          __m512 b1x1, const fused_act *fa, const int Q,
-                                         const int TANH)
+                                         const int TANH, const int ZP)
 {
   const int C = 4 * Q, taps = L->taps;
   const ptrdiff_t ld = xq->ld;
@@ -554,10 +613,10 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
     for (int v = 0; v < 16; ++v) {
       const ptrdiff_t f = f0 + v;
       const __m512i i = dot_columns(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
-                                    xq->codes + f * ld, ld, xq->sums + f, 1, Q, 1);
+                                    xq->codes + f * ld, ld, xq->sums + f, 1, Q, 1, ZP);
       const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
-      a[v] = _mm512_fmadd_ps(s, _mm512_set1_ps(xq->scales[f]),
-                             t ? _mm512_add_ps(_mm512_setzero_ps(), a[v]) : a[v]);
+      /* qk.h's 0 + z: an identity, z is never -0 (nonzero_sum) */
+      a[v] = _mm512_fmadd_ps(s, _mm512_set1_ps(xq->scales[f]), a[v]);
     }
   }
   __m512 m[16];
@@ -610,8 +669,9 @@ ALWAYS_INLINE void mix_frames(const qk_wavenet_layer *L, const fused_matrix *w1,
   for (int n = 0; n < N; n += P) {
     const int valid = N - n < P ? N - n : P;
     const __mmask16 mk = lanes_mask(valid * C);
-    const __m512i i = dot_columns(w1, matrix_w(w1), matrix_start(w1, 0),
-                                  aq->codes + (ptrdiff_t)n * ld, ld, aq->sums + n, valid, Q, P);
+    const __m512i i =
+        dot_columns(w1, matrix_w(w1), matrix_start(w1, 0), aq->codes + (ptrdiff_t)n * ld, ld,
+                    aq->sums + n, valid, Q, P, w1->has_zp);
     const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
     const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + (size_t)n * (size_t)C));
     _mm512_mask_storeu_ps(next + (size_t)n * (size_t)C, mk,
@@ -660,13 +720,34 @@ ALWAYS_INLINE void prepare_layer(const qk_wavenet_layer *L, void *mem, const int
 
 size_t qk_avx512vnni_wavenet_prepared_size(const qk_wavenet_layer *L)
 {
+  if (small_layer(L))
+    return qk_avx512vnni_small_layer_bytes();
   if (avx2_frame_loop(L))
     return qk_avx2_wavenet_prepared_size(L);
   return conv_bytes(L) + matrix_bytes(L->C / 4, 1);
 }
 
+/**
+   The small form reads and writes a column's first dword (C <= 3 codes
+   and zero padding); the others read C codes, and with C = 8 or 16 their
+   quantizer writes only those (other C go through the generic quantizer,
+   which writes whole columns).
+*/
+int qk_avx512vnni_wavenet_history_ld(const qk_wavenet_layer *L)
+{
+  if (small_layer(L))
+    return 4;
+  if (!avx2_frame_loop(L) && (L->C == 8 || L->C == 16))
+    return L->C;
+  return qk_act_ld(L->C);
+}
+
 void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem)
 {
+  if (small_layer(L)) {
+    qk_avx512vnni_small_layer_prepare(L, mem);
+    return;
+  }
   if (avx2_frame_loop(L)) {
     qk_avx2_wavenet_prepare(L, mem);
     return;
@@ -681,7 +762,8 @@ void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem)
 
 ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
                            const float *cond, int N, float *head, float *next,
-                           const qk_wavenet_scratch *scratch, const int Q, const int TANH)
+                           const qk_wavenet_scratch *scratch, const int Q, const int TANH,
+                           const int ZP)
 {
   const int P = 4 / Q == 4 ? 4 : 4 / Q == 2 ? 2 : 1; /* C = 4, 8: 4, 2 frames per zmm */
   _Alignas(64) unsigned char local[MAX_PREPARED];
@@ -697,7 +779,7 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
   const fused_act *fa = &act;
   quantize_frames(x, 4 * Q, N, xq);
   if (P > 1 && !w1->has_zp) {
-    conv_frames(L, cv, w1, xq, x, cond, N, head, NULL, next, fa, Q, P, TANH);
+    conv_frames(L, cv, w1, xq, x, cond, N, head, NULL, next, fa, Q, P, TANH, ZP);
     return;
   }
   /* One frame per vector: 16 frames at a time in registers (folding the
@@ -713,7 +795,7 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
     const __m512 mixin = load_rows(L->mixin, C), b1x1 = load_rows(L->bias1x1, C);
     for (; n0 + 16 <= N; n0 += 16)
       if (!frames16_in_registers(L, cv, w1, xq, x, cond, n0, head, a, next, bconv, mixin, b1x1, fa,
-                                 Q, TANH)) {
+                                 Q, TANH, ZP)) {
         const qk_act_s8 aq = qk_act_columns_from(scratch->act_1x1, n0, 1);
         quantize_frames(a + (size_t)n0 * C, C, 16, &aq);
         mix_frames(L, w1, &aq, x + (size_t)n0 * C, 16, next + (size_t)n0 * C, Q, P);
@@ -726,15 +808,30 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
   const qk_act_s8 ar = qk_act_columns_from(scratch->act_1x1, n0, 1);
   const size_t at = (size_t)n0 * C;
   conv_frames(L, cv, w1, &xr, x + at, cond + n0, N - n0, head + at, a + at, next + at, fa, Q, P,
-              TANH);
+              TANH, ZP);
   quantize_frames(a + at, C, N - n0, &ar);
   mix_frames(L, w1, &ar, x + at, N - n0, next + at, Q, P);
+}
+
+/** layer_q with the conv's zero points (or none) a constant of the frame loops. */
+ALWAYS_INLINE void layer_q_zp(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
+                              const float *cond, int N, float *head, float *next,
+                              const qk_wavenet_scratch *scratch, const int Q, const int TANH)
+{
+  if (qk_packed_has_zero_points(L->conv))
+    layer_q(L, x, xq, cond, N, head, next, scratch, Q, TANH, 1);
+  else
+    layer_q(L, x, xq, cond, N, head, next, scratch, Q, TANH, 0);
 }
 
 void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
                                     const float *cond, int N, float *head, float *next,
                                     const qk_wavenet_scratch *scratch)
 {
+  if (small_layer(L)) {
+    qk_avx512vnni_small_layer_s8(L, L->prepared, x, xq, cond, N, head, next);
+    return;
+  }
   if (avx2_frame_loop(L)) {
     qk_avx2_wavenet_layer_s8(L, x, xq, cond, N, head, next, scratch);
     return;
@@ -744,20 +841,20 @@ void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, c
   const bool tanh = L->act.kind == QK_WN_TANH;
   switch (L->C / 4) {
   case 1:
-    tanh ? layer_q(L, x, xq, cond, N, head, next, scratch, 1, 1)
-         : layer_q(L, x, xq, cond, N, head, next, scratch, 1, 0);
+    tanh ? layer_q_zp(L, x, xq, cond, N, head, next, scratch, 1, 1)
+         : layer_q_zp(L, x, xq, cond, N, head, next, scratch, 1, 0);
     break;
   case 2:
-    tanh ? layer_q(L, x, xq, cond, N, head, next, scratch, 2, 1)
-         : layer_q(L, x, xq, cond, N, head, next, scratch, 2, 0);
+    tanh ? layer_q_zp(L, x, xq, cond, N, head, next, scratch, 2, 1)
+         : layer_q_zp(L, x, xq, cond, N, head, next, scratch, 2, 0);
     break;
   case 3:
-    tanh ? layer_q(L, x, xq, cond, N, head, next, scratch, 3, 1)
-         : layer_q(L, x, xq, cond, N, head, next, scratch, 3, 0);
+    tanh ? layer_q_zp(L, x, xq, cond, N, head, next, scratch, 3, 1)
+         : layer_q_zp(L, x, xq, cond, N, head, next, scratch, 3, 0);
     break;
   default:
-    tanh ? layer_q(L, x, xq, cond, N, head, next, scratch, 4, 1)
-         : layer_q(L, x, xq, cond, N, head, next, scratch, 4, 0);
+    tanh ? layer_q_zp(L, x, xq, cond, N, head, next, scratch, 4, 1)
+         : layer_q_zp(L, x, xq, cond, N, head, next, scratch, 4, 0);
     break;
   }
 }

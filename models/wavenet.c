@@ -212,16 +212,31 @@ static void free_int8_history(qk_act_s8 *hq)
   hq->sums = NULL;
 }
 
-static bool alloc_int8_history(qk_act_s8 *hq, int C, int frames)
+/** ld: qk_act_ld(C), or a fused layer's narrower qk_wavenet_layer_s8_history_ld(). */
+static bool alloc_int8_history(qk_act_s8 *hq, int ld, int frames)
 {
   free_int8_history(hq);
-  hq->ld = qk_act_ld(C);
+  hq->ld = ld;
   hq->codes = calloc((size_t)frames * (size_t)hq->ld, 1);
   hq->scales = calloc((size_t)frames, sizeof(float));
   hq->sums = calloc((size_t)frames, sizeof(int32_t));
   hq->per_column = true;
   hq->group = 0;
   return hq->codes && hq->scales && hq->sums;
+}
+
+/**
+   qk_quantize_act_dynamic of n frames of C floats into hq: a history
+   narrower than qk_act_ld(C) (a fused layer's, see alloc_int8_history)
+   through the scalar quantizer, which writes exactly ld bytes per column
+   (the same bits as every ISA's).
+*/
+static void quantize_history(const float *x, int C, int n, qk_act_s8 *hq)
+{
+  if (hq->ld < qk_act_ld(C))
+    qk_quantize_act_dynamic_isa(QK_ISA_SCALAR, x, C, C, n, hq);
+  else
+    qk_quantize_act_dynamic(x, C, C, n, hq);
 }
 
 /** Frames [from, from + n) of the int8 history, moved to [to, to + n). */
@@ -843,6 +858,8 @@ static bool int8_layer(const qm_model *m, const wn_array *A, wn_layer *L)
     return false;
   if (derived_current(L))
     return L->int8_valid; /* checked by qm_wavenet_prepare(), not again per block */
+  if (L->hq.ld < qk_act_ld(A->C))
+    return false; /* a fused form's narrow history, for the weights it was made for only */
   const qk_wavenet_layer spec = int8_layer_spec(A, L);
   return qk_wavenet_layer_s8_valid(&spec);
 }
@@ -1186,11 +1203,24 @@ static void run_net(qm_model *m, qm_wavenet *wn, const float *x, float *y, int n
 
 void qm_wavenet_run(qm_model *m, const float *x, float *y, int n) { run_net(m, m->wn, x, y, n); }
 
-/** Columns [from, from + n) of a's int8 history to [to, to + n) of b's (same ld). */
+/**
+   Columns [from, from + n) of a's int8 history to [to, to + n) of b's; of
+   different ld (one a fused layer's narrow history), column by column,
+   the codes and padding zeros a holds, then zeros to b's ld.
+*/
 static void copy_int8_columns(qk_act_s8 *b, int to, const qk_act_s8 *a, int from, int n)
 {
-  memcpy(b->codes + (size_t)to * (size_t)b->ld, a->codes + (size_t)from * (size_t)a->ld,
-         (size_t)n * (size_t)a->ld);
+  if (a->ld == b->ld) {
+    memcpy(b->codes + (size_t)to * (size_t)b->ld, a->codes + (size_t)from * (size_t)a->ld,
+           (size_t)n * (size_t)a->ld);
+  } else {
+    const size_t common = (size_t)(a->ld < b->ld ? a->ld : b->ld);
+    for (int f = 0; f < n; ++f) {
+      int8_t *dst = b->codes + (size_t)(to + f) * (size_t)b->ld;
+      memcpy(dst, a->codes + (size_t)(from + f) * (size_t)a->ld, common);
+      memset(dst + common, 0, (size_t)b->ld - common);
+    }
+  }
   memcpy(b->scales + to, a->scales + from, (size_t)n * sizeof(float));
   memcpy(b->sums + to, a->sums + from, (size_t)n * sizeof(int32_t));
 }
@@ -1255,13 +1285,13 @@ static void copy_net(qm_model *dst, qm_wavenet *d, const qm_wavenet *s)
             DL->hist[(size_t)f * C + k] = (float)c[k] * sc;
         }
       } else if (DL->int8_only) {
-        qk_quantize_act_dynamic(SL->hist + (size_t)from * C, (int)C, (int)C, lb, &DL->hq);
+        quantize_history(SL->hist + (size_t)from * C, (int)C, lb, &DL->hq);
         continue;
       } else {
         memcpy(DL->hist, SL->hist + (size_t)from * C, (size_t)lb * C * sizeof(float));
       }
       if (int8_layer(dst, DA, DL))
-        qk_quantize_act_dynamic(DL->hist, (int)C, (int)C, lb, &DL->hq);
+        quantize_history(DL->hist, (int)C, lb, &DL->hq);
     }
   }
   for (int i = 0; i < s->n_head; ++i)
@@ -1388,7 +1418,7 @@ static bool save_warm_net(qm_wavenet *wn, bool *finite)
         for (int f = 1; f < lb && frames == 1; ++f)
           if (!same_column(&v, f))
             frames = lb;
-        if (!alloc_int8_history(&L->warmq, A->C, frames))
+        if (!alloc_int8_history(&L->warmq, L->hq.ld, frames))
           return false;
         copy_int8_columns(&L->warmq, 0, &L->hq, from, frames);
         for (int f = 0; f < frames; ++f)
@@ -1434,7 +1464,7 @@ static void load_warm_net(qm_model *m, qm_wavenet *wn)
       }
       load_float_frames(L->hist, lb, C, L->warm, L->warm_frames);
       if (int8_layer(m, A, L))
-        qk_quantize_act_dynamic(L->hist, (int)C, (int)C, lb, &L->hq);
+        quantize_history(L->hist, (int)C, lb, &L->hq);
     }
   }
   for (int i = 0; i < wn->n_head; ++i)
@@ -1533,9 +1563,10 @@ static bool prepare_net(qm_model *m, qm_wavenet *wn, const qk_weights *const *w)
       L->derived_gen[1] = L->w1x1.W_gen;
       if (!L->int8_valid)
         continue;
-      /* the int8 history, only where the layer will read it; without it
-         (out of memory) the layer runs step by step */
-      if (!alloc_int8_history(&L->hq, A->C, L->frames)) {
+      /* the int8 history, only where the layer will read it (as narrow
+         as its fused form allows); without it (out of memory) the layer
+         runs step by step */
+      if (!alloc_int8_history(&L->hq, qk_wavenet_layer_s8_history_ld(&spec), L->frames)) {
         free_int8_history(&L->hq);
         continue;
       }

@@ -20,6 +20,12 @@ int bench_kernels(int argc, char **argv);
 */
 void bench_wavenet_layer(int isa, double min_seconds, int runs);
 
+/**
+   Part of `kernels`: this core's register-only vpdpbusd throughput (512-
+   and 256-bit forms where the CPU has them), GMAC/s; nothing off x86-64.
+*/
+void bench_vnni_peak(double min_seconds, int runs);
+
 /** `quantone-bench layer`: bench_wavenet_layer alone. */
 int bench_layer(int argc, char **argv);
 

@@ -623,6 +623,7 @@ int bench_kernels(int argc, char **argv)
 
   print_summary(&o, res, nshapes);
   bench_tanh(&o);
+  bench_vnni_peak(o.min_ms * 1e-3, o.runs);
   bench_wavenet_layer(o.isa, o.min_ms * 1e-3, o.runs);
 
   rc = 0;

@@ -510,12 +510,13 @@ static void test_isa_against_scalar(qk_isa isa, int cases)
     act_free(&b);
     free(x);
   }
-  /* Short columns (K <= 64, the models' sizes, where ISAs may have a
-     whole-block quantizer) with NaN, infinities, subnormal and silent
-     columns: the dynamic quantizer must still match the scalar exactly. */
+  /* Short columns (K <= 128, the models' sizes, where ISAs may have a
+     whole-block quantizer: up to A2's head conv of 16 taps of 8) with NaN,
+     infinities, subnormal and silent columns: the dynamic quantizer must
+     still match the scalar exactly. */
   for (int i = 0; i < 200; ++i) {
     /* every fourth case a WaveNet frame (K = 8 or 16), over several batches */
-    int K = i % 4 ? rng_int(1, 64) : i % 8 ? 8 : 16;
+    int K = i % 4 ? rng_int(1, i % 2 ? 64 : 128) : i % 8 ? 8 : 16;
     int N = i % 4 ? rng_int(1, 20) : rng_int(1, 40), ldx = K + rng_int(0, 3);
     int group = groups[rng_int(0, 5)];
     float *x = random_activations(K, ldx, N);
@@ -554,6 +555,11 @@ static void test_isa_against_scalar(qk_isa isa, int cases)
   for (int i = 0; i < 150; ++i) {
     int C = rng_int(0, 2) ? 16 * rng_int(1, 2) : rng_int(1, 40), taps = rng_int(1, 4);
     int d = rng_int(1, 8), N = rng_int(1, 40), group = groups[rng_int(0, 5)];
+    if (i % 5 == 0) { /* taps back to back, as A2's array head conv (16 taps of 8) */
+      C = i % 10 ? rng_int(1, 12) : 8;
+      taps = i % 10 ? rng_int(1, 128 / C) : 16;
+      d = 1;
+    }
     int K = C * taps, frames = N + (taps - 1) * d;
     float *hist = random_activations(C, C, frames);
     if (rng_int(0, 3) == 0)

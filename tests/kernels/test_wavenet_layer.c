@@ -555,6 +555,24 @@ static void int8_history_clone(int8_history *dst, const int8_history *src)
   int8_history_bind(dst);
 }
 
+/**
+   src with columns of ld bytes (qk_wavenet_layer_s8_history_ld's narrow
+   history): each column's first ld bytes (codes, then zero padding).
+*/
+static void int8_history_narrow(int8_history *dst, const int8_history *src, int ld)
+{
+  const int cols = src->back + src->N;
+  *dst = *src;
+  dst->ld = ld;
+  dst->codes = guarded_new((size_t)cols * (size_t)ld);
+  for (int n = 0; n < cols; ++n)
+    memcpy((int8_t *)dst->codes.p + (size_t)n * (size_t)ld,
+           (const int8_t *)src->codes.p + (size_t)n * (size_t)src->ld, (size_t)ld);
+  dst->scales = guarded_clone(&src->scales);
+  dst->sums = guarded_clone(&src->sums);
+  int8_history_bind(dst);
+}
+
 static void int8_history_free(int8_history *h)
 {
   guarded_free(&h->codes);
@@ -734,6 +752,7 @@ static bool documented_fused(qk_isa isa, const case_params *p)
 
 typedef struct {
   int cases, fused;
+  int narrow; /**< also run on a narrower history (qk_wavenet_layer_s8_history_ld) */
   int fused_by_C[25], steps_by_C[25];
 } isa_tally;
 
@@ -824,6 +843,28 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
   compare_outputs(what, &lc, &split, &got);
   compare_history(what, &lc, &split, &got);
   check_untouched(what, &lc, &split, &xq0);
+  /* with prepared weights, on the narrower history the fused form allows
+     (qk.h: qk_wavenet_layer_s8_history_ld): the same result, nothing
+     written past a column's ld */
+  const int narrow_ld = qk_wavenet_layer_s8_history_ld(&L);
+  CHECK(narrow_ld >= p->C && narrow_ld <= qk_act_ld(p->C) &&
+            (fused || narrow_ld == qk_act_ld(p->C)),
+        "%s: history ld %d for C = %d [%s]", qk_isa_name(isa), narrow_ld, p->C, lc.desc);
+  if (prep && narrow_ld < qk_act_ld(p->C)) {
+    int8_history xqn;
+    int8_history_narrow(&xqn, &xq0, narrow_ld);
+    run_state narrow;
+    run_state_init(&narrow, &lc, &xqn);
+    run_frames(qk_wavenet_layer_s8, &Lp, &lc, &narrow, 0, N);
+    snprintf(what, sizeof what, "%s qk_wavenet_layer_s8 on a history of ld %d vs scalar steps",
+             qk_isa_name(isa), narrow_ld);
+    compare_outputs(what, &lc, &narrow, &want);
+    compare_history(what, &lc, &narrow, &want);
+    check_untouched(what, &lc, &narrow, &xqn);
+    tally->narrow++;
+    run_state_free(&narrow);
+    int8_history_free(&xqn);
+  }
   CHECK(guards_intact(&lc.hist) && !memcmp(lc.hist.p, hist0.p, hist0.bytes),
         "%s: the float history (const x) changed [%s]", qk_isa_name(isa), lc.desc);
 
@@ -939,8 +980,9 @@ static void test_isa(qk_isa isa, int rounds)
       p.N = rng_int(1, 5), p.dilation = rng_int(0, 2);
     run_case(isa, &p, &t);
   }
-  printf("  %-12s %4d cases, %3d fused, %4d step by step: %s\n", qk_isa_name(isa), t.cases, t.fused,
-         t.cases - t.fused, failures == before ? "bit-exact, split calls identical" : "FAILED");
+  printf("  %-12s %4d cases, %3d fused (%d also on a narrow history), %4d step by step: %s\n",
+         qk_isa_name(isa), t.cases, t.fused, t.narrow, t.cases - t.fused,
+         failures == before ? "bit-exact, split calls identical" : "FAILED");
   printf("  %-12s fused/steps by C:", "");
   for (int C = 1; C <= 24; ++C)
     if (t.fused_by_C[C] + t.steps_by_C[C])

@@ -1,0 +1,302 @@
+/* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
+/* SPDX-License-Identifier: ISC */
+/*
+  The int8 WaveNet layer on AVX-512 for layers of 1 to 3 channels (A2
+  nano's 3), 16 frames to a vector (qk.h: qk_wavenet_layer_s8).
+
+  A frame of 3 channels fills 3 of a vector's 16 lanes, so the one-frame-
+  per-vector loop (the AVX2 form) leaves most of every instruction idle,
+  and a 3-value frame costs more to quantize than its int8 products save:
+  measured 2.7x slower than the float path on A2 nano. Here lane v of every
+  vector is frame n + v, and channel c or output m is a vector of its own
+  (structure of arrays): one vector of maxima, one division and a few
+  conversions quantize 16 frames, and the integer sums of a tap are
+  computed in float lanes, exactly. That is exact because every product of
+  a weight code and an activation code is an integer of at most 127 * 128
+  in magnitude, and a tap's sum of C <= 3 of them (the 1x1's too) stays far
+  below 2^24, so each float multiply and add on them is exact and gives the
+  int32 sum of qk.h, which converts to float exactly too. The float steps
+  after it are qk.h's, in its order, lane by lane:
+
+    z   = fma(fma(i_0, ws, 0), s[f_0], bias + 0), then per tap
+          fma(fma(i_t, ws, 0), s[f_t], z)  (qk.h's 0 + z is an identity:
+          z is never -0, see nonzero_sum in qk_wavenet_avx512vnni.c)
+    z  += fl(mixin * cond); a = act(z); head += a
+    a quantized per frame (qk.h's dynamic formula, clamp and NaN included)
+    next = fma(fma(i, ws1, 0), scale of a, bias1x1 + x)
+
+  so the result is the composition's, bit for bit. Weights without zero
+  points only (the symmetric quantizers; others run the AVX2 form), taps *
+  C <= SMALL_MAX_K. Frames enter and leave the frame-major buffers (x,
+  head, next, the int8 history's columns) by gathers and scatters; the
+  history gets each frame's codes (bytes 0 .. C-1 of its column, byte 3 of
+  the dword written stays zero padding), scale and code sum.
+*/
+#include "qk_avx512vnni_common.h"
+
+/** Most conv columns (taps * C) the float copy of the weights holds. */
+#define SMALL_MAX_K 64
+/** Most channels. */
+#define SMALL_MAX_C 3
+
+/** The weights as float codes (exact small integers) and row scales. */
+typedef struct {
+  float w[SMALL_MAX_C][SMALL_MAX_K];  /**< conv row m, column t*C + c */
+  float w1[SMALL_MAX_C][SMALL_MAX_C]; /**< 1x1 row c, column m */
+  float ws[SMALL_MAX_C], ws1[SMALL_MAX_C];
+} small_weights;
+
+/** Rows x cols codes (as floats) and row scales of a packed integer matrix. */
+static void decode_rows(const qk_packed *p, int rows, int cols, float *w, int ldw, float *scales)
+{
+  const int_view *v = int_view_of(p);
+  const __m512i tbl = v->bits == 8 ? _mm512_setzero_si512() : table_u_zmm(p);
+  uint8_t quad[64] __attribute__((aligned(64)));
+  for (int q = 0; q * 4 < cols; ++q) {
+    /* lane m: row m's 4 codes of columns 4q .. 4q+3, as u = code + 128 */
+    _mm512_store_si512(quad, quad_u(v, tbl, q));
+    for (int m = 0; m < rows; ++m)
+      for (int j = 0; j < 4 && 4 * q + j < cols; ++j)
+        w[(size_t)m * (size_t)ldw + (size_t)(4 * q + j)] = (float)((int)quad[4 * m + j] - 128);
+  }
+  for (int m = 0; m < rows; ++m)
+    scales[m] = v->par[m];
+}
+
+bool qk_avx512vnni_small_layer_shape(const qk_wavenet_layer *L)
+{
+  return L->C <= SMALL_MAX_C && qk_wavenet_bottleneck(L) == L->C && L->taps * L->C <= SMALL_MAX_K &&
+         qk_packed_isa(L->conv) == QK_ISA_AVX512VNNI && !qk_packed_has_zero_points(L->conv) &&
+         !qk_packed_has_zero_points(L->w1x1);
+}
+
+size_t qk_avx512vnni_small_layer_bytes(void) { return (sizeof(small_weights) + 63) / 64 * 64; }
+
+void qk_avx512vnni_small_layer_prepare(const qk_wavenet_layer *L, void *mem)
+{
+  small_weights *sw = mem;
+  memset(sw, 0, sizeof *sw);
+  decode_rows(L->conv, L->C, L->taps * L->C, &sw->w[0][0], SMALL_MAX_K, sw->ws);
+  decode_rows(L->w1x1, L->C, L->C, &sw->w1[0][0], SMALL_MAX_C, sw->ws1);
+}
+
+/** Lanes of the frames n0 .. n0 + cnt - 1. */
+ALWAYS_INLINE __mmask16 frames_mask(int cnt) { return lanes_mask(cnt); }
+
+/**
+   qk.h's dynamic scales of 16 frames from their maxima: scale = amax / 127
+   and inv = 127 / amax where amax > 0 and finite, else 0 (inv is infinite
+   for a subnormal amax, as in the scalar formula).
+*/
+ALWAYS_INLINE void frame_scales(__m512 amax, __m512 *scale, __m512 *inv)
+{
+  const __mmask16 ok = _mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_GT_OQ) &
+                       _mm512_cmp_ps_mask(amax, _mm512_set1_ps(__builtin_inff()), _CMP_LT_OQ);
+  *scale = _mm512_maskz_div_ps(ok, amax, _mm512_set1_ps(127.0f));
+  *inv = _mm512_maskz_div_ps(ok, _mm512_set1_ps(127.0f), amax);
+}
+
+/** qk.h's code of v * inv: rint, clamp to +-127, NaN -> 0. */
+ALWAYS_INLINE __m512i code_of(__m512 v, __m512 inv)
+{
+  const __m512 r =
+      _mm512_roundscale_ps(_mm512_mul_ps(v, inv), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+  const __m512 c = _mm512_min_ps(_mm512_max_ps(r, _mm512_set1_ps(-127.0f)), _mm512_set1_ps(127.0f));
+  return _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(r, r, _CMP_ORD_Q), c);
+}
+
+/** max(|v|, m), keeping m where v is NaN (qk.h's maximum ignores NaN). */
+ALWAYS_INLINE __m512 max_abs(__m512 v, __m512 m) { return _mm512_max_ps(_mm512_abs_ps(v), m); }
+
+/** Frame-major floats p[(n0 + v) * ld + c] of the frames in mk, lane v. */
+ALWAYS_INLINE __m512 gather_channel(const float *p, int ld, int c, __mmask16 mk)
+{
+  const __m512i idx = _mm512_add_epi32(
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(ld)),
+      _mm512_set1_epi32(c));
+  return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mk, idx, p, 4);
+}
+
+ALWAYS_INLINE void scatter_channel(float *p, int ld, int c, __mmask16 mk, __m512 v)
+{
+  const __m512i idx = _mm512_add_epi32(
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(ld)),
+      _mm512_set1_epi32(c));
+  _mm512_mask_i32scatter_ps(p, mk, idx, v, 4);
+}
+
+/** Column byte offsets v * ld of 16 frames. */
+ALWAYS_INLINE __m512i column_offsets(int ld)
+{
+  return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                            _mm512_set1_epi32(ld));
+}
+
+/**
+   Step 1 for frames n0 .. n0 + cnt - 1: x's frames into the int8 history
+   (codes, scale, code sum per column).
+*/
+ALWAYS_INLINE void quantize_inputs(const float *x, const qk_act_s8 *xq, int n0, int cnt,
+                                   const int C)
+{
+  const __mmask16 mk = frames_mask(cnt);
+  __m512 v[SMALL_MAX_C], amax = _mm512_setzero_ps();
+#pragma GCC unroll 3
+  for (int c = 0; c < C; ++c) {
+    v[c] = gather_channel(x + (size_t)n0 * (size_t)C, C, c, mk);
+    amax = max_abs(v[c], amax);
+  }
+  __m512 scale, inv;
+  frame_scales(amax, &scale, &inv);
+  __m512i word = _mm512_setzero_si512(), sum = _mm512_setzero_si512();
+#pragma GCC unroll 3
+  for (int c = 0; c < C; ++c) {
+    const __m512i q = code_of(v[c], inv);
+    sum = _mm512_add_epi32(sum, q);
+    word = _mm512_or_si512(
+        word, _mm512_slli_epi32(_mm512_and_si512(q, _mm512_set1_epi32(0xFF)), (unsigned)(8 * c)));
+  }
+  _mm512_mask_i32scatter_epi32(xq->codes + (ptrdiff_t)n0 * xq->ld, mk, column_offsets(xq->ld), word,
+                               1);
+  _mm512_mask_storeu_ps(xq->scales + n0, mk, scale);
+  _mm512_mask_storeu_epi32(xq->sums + n0, mk, sum);
+}
+
+/** Code c of 16 columns' dwords, as a float. */
+ALWAYS_INLINE __m512 code_float(__m512i word, int c)
+{
+  return _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(word, (unsigned)(24 - 8 * c)), 24));
+}
+
+/** A piecewise-linear nonlinearity of output m's lanes (qk_wavenet_avx512vnni.c's act16). */
+ALWAYS_INLINE __m512 act_small(__m512 z, const qk_wavenet_act *act, int m, const int TANH)
+{
+  if (TANH)
+    return tanh_int8_16(z);
+  const __m512 zero = _mm512_setzero_ps();
+  switch (act->kind) {
+  case QK_WN_RELU: return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(z, zero, _CMP_GT_OQ), z);
+  case QK_WN_LEAKY_RELU:
+  case QK_WN_PRELU: {
+    const __m512 slope = _mm512_set1_ps(act->kind == QK_WN_PRELU ? act->slopes[m] : act->slope);
+    return _mm512_mask_mov_ps(_mm512_mul_ps(slope, z), _mm512_cmp_ps_mask(z, zero, _CMP_GT_OQ), z);
+  }
+  case QK_WN_HARDTANH: {
+    const __m512 one = _mm512_set1_ps(1.0f), minus_one = _mm512_set1_ps(-1.0f);
+    const __m512 t = _mm512_mask_mov_ps(z, _mm512_cmp_ps_mask(z, minus_one, _CMP_LT_OQ), minus_one);
+    return _mm512_mask_mov_ps(t, _mm512_cmp_ps_mask(t, one, _CMP_GT_OQ), one);
+  }
+  case QK_WN_LEAKY_HARDTANH: {
+    const __m512 lo = _mm512_set1_ps(act->min_val), hi = _mm512_set1_ps(act->max_val);
+    const __m512 below =
+        _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(z, lo), _mm512_set1_ps(act->min_slope)), lo);
+    const __m512 above =
+        _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(z, hi), _mm512_set1_ps(act->max_slope)), hi);
+    /* the scalar tests z < min_val first: below wins where both hold */
+    const __m512 a = _mm512_mask_mov_ps(z, _mm512_cmp_ps_mask(z, hi, _CMP_GT_OQ), above);
+    return _mm512_mask_mov_ps(a, _mm512_cmp_ps_mask(z, lo, _CMP_LT_OQ), below);
+  }
+  default: return z; /* QK_WN_IDENTITY */
+  }
+}
+
+/** Steps 2 to 4 for frames n0 .. n0 + cnt - 1 (their inputs already in the history). */
+ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, const float *x,
+                            const qk_act_s8 *xq, const float *cond, int n0, int cnt, float *head,
+                            float *next, const int C, const int TANH)
+{
+  const int taps = L->taps;
+  const ptrdiff_t ld = xq->ld;
+  const __mmask16 mk = frames_mask(cnt);
+  const __m512i offsets = column_offsets((int)ld);
+  __m512 z[SMALL_MAX_C];
+#pragma GCC unroll 3
+  for (int m = 0; m < C; ++m) /* qk.h: bias + 0 (a -0 bias becomes +0) */
+    z[m] = _mm512_set1_ps((L->conv_bias ? L->conv_bias[m] : 0.0f) + 0.0f);
+  for (int t = 0; t < taps; ++t) {
+    const ptrdiff_t f = n0 - (ptrdiff_t)L->dilation * (taps - 1 - t);
+    const __m512i word =
+        _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, offsets, xq->codes + f * ld, 1);
+    const __m512 s = _mm512_maskz_loadu_ps(mk, xq->scales + f);
+    __m512 q[SMALL_MAX_C];
+#pragma GCC unroll 3
+    for (int c = 0; c < C; ++c)
+      q[c] = code_float(word, c);
+#pragma GCC unroll 3
+    for (int m = 0; m < C; ++m) {
+      const float *w = &sw->w[m][t * C];
+      __m512 i = _mm512_mul_ps(_mm512_set1_ps(w[0]), q[0]); /* exact: small integers */
+#pragma GCC unroll 3
+      for (int c = 1; c < C; ++c)
+        i = _mm512_fmadd_ps(_mm512_set1_ps(w[c]), q[c], i);
+      const __m512 p = _mm512_fmadd_ps(i, _mm512_set1_ps(sw->ws[m]), _mm512_setzero_ps());
+      z[m] = _mm512_fmadd_ps(p, s, z[m]);
+    }
+  }
+  const __m512 cv = _mm512_maskz_loadu_ps(mk, cond + n0);
+  __m512 a[SMALL_MAX_C], amax = _mm512_setzero_ps();
+#pragma GCC unroll 3
+  for (int m = 0; m < C; ++m) {
+    a[m] = act_small(_mm512_add_ps(z[m], _mm512_mul_ps(_mm512_set1_ps(L->mixin[m]), cv)), &L->act,
+                     m, TANH);
+    float *h = head + (size_t)n0 * (size_t)C;
+    scatter_channel(h, C, m, mk, _mm512_add_ps(gather_channel(h, C, m, mk), a[m]));
+    amax = max_abs(a[m], amax);
+  }
+  __m512 scale, inv;
+  frame_scales(amax, &scale, &inv);
+  __m512 qa[SMALL_MAX_C];
+#pragma GCC unroll 3
+  for (int m = 0; m < C; ++m)
+    qa[m] = _mm512_cvtepi32_ps(code_of(a[m], inv));
+#pragma GCC unroll 3
+  for (int c = 0; c < C; ++c) {
+    __m512 i = _mm512_mul_ps(_mm512_set1_ps(sw->w1[c][0]), qa[0]);
+#pragma GCC unroll 3
+    for (int m = 1; m < C; ++m)
+      i = _mm512_fmadd_ps(_mm512_set1_ps(sw->w1[c][m]), qa[m], i);
+    const __m512 p = _mm512_fmadd_ps(i, _mm512_set1_ps(sw->ws1[c]), _mm512_setzero_ps());
+    const __m512 base = _mm512_add_ps(_mm512_set1_ps(L->bias1x1 ? L->bias1x1[c] : 0.0f),
+                                      gather_channel(x + (size_t)n0 * (size_t)C, C, c, mk));
+    scatter_channel(next + (size_t)n0 * (size_t)C, C, c, mk, _mm512_fmadd_ps(p, scale, base));
+  }
+}
+
+ALWAYS_INLINE void small_layer(const qk_wavenet_layer *L, const small_weights *sw, const float *x,
+                               const qk_act_s8 *xq, const float *cond, int N, float *head,
+                               float *next, const int C, const int TANH)
+{
+  for (int n0 = 0; n0 < N; n0 += 16)
+    quantize_inputs(x, xq, n0, N - n0 < 16 ? N - n0 : 16, C);
+  for (int n0 = 0; n0 < N; n0 += 16)
+    frames16(L, sw, x, xq, cond, n0, N - n0 < 16 ? N - n0 : 16, head, next, C, TANH);
+}
+
+void qk_avx512vnni_small_layer_s8(const qk_wavenet_layer *L, const void *prepared, const float *x,
+                                  const qk_act_s8 *xq, const float *cond, int N, float *head,
+                                  float *next)
+{
+  small_weights local;
+  const small_weights *sw = prepared;
+  if (!sw) {
+    qk_avx512vnni_small_layer_prepare(L, &local);
+    sw = &local;
+  }
+  const bool tanh = L->act.kind == QK_WN_TANH;
+  switch (L->C) {
+  case 1:
+    tanh ? small_layer(L, sw, x, xq, cond, N, head, next, 1, 1)
+         : small_layer(L, sw, x, xq, cond, N, head, next, 1, 0);
+    break;
+  case 2:
+    tanh ? small_layer(L, sw, x, xq, cond, N, head, next, 2, 1)
+         : small_layer(L, sw, x, xq, cond, N, head, next, 2, 0);
+    break;
+  default:
+    tanh ? small_layer(L, sw, x, xq, cond, N, head, next, 3, 1)
+         : small_layer(L, sw, x, xq, cond, N, head, next, 3, 0);
+    break;
+  }
+}
