@@ -460,6 +460,8 @@ qk_wavenet_f32_frame_fn qk_wavenet_layer_f32_frame_form(const qk_wavenet_layer *
    one, else tanhf value by value. y may be x.
 */
 void qk_tanh_exact(float *y, const float *x, size_t n);
+
+/**
    The leading dimension the layer's int8 history may have: qk_act_ld(C),
    or less (at least C) where the ISA's fused form reads and writes only
    the codes of a column (AVX-512 VNNI: C = 8 and 16, and 4 bytes for the
