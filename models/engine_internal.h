@@ -62,6 +62,9 @@ struct qm_model {
 
   void *variant;
   void (*variant_free)(void *variant);
+  /** Who is told how far qm_model_quantize is (variant.h), or NULL. */
+  void (*progress)(void *user, const char *stage, double fraction);
+  void *progress_user;
   /** Bytes variant holds, for qm_model_memory (set by variant.c). */
   size_t (*variant_bytes)(const void *variant);
 };

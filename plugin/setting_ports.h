@@ -51,7 +51,14 @@ static inline void qt_setting_from_controls(qm_setting *s, float precision, floa
   qm_setting_normalise(s);
 }
 
-/** The five control values of a setting, into a table indexed by port. */
+/** The rounding control on a setting made by qt_setting_from_controls:
+    Optimized is whatever qm_setting_set_optimized says. Real-time safe. */
+static inline void qt_setting_apply_rounding(qm_setting *s, float rounding)
+{
+  qm_setting_set_optimized(s, lrintf(rounding) == QT_ROUNDING_OPTIMIZED);
+}
+
+/** The control values of a setting, into a table indexed by port. */
 static inline void qt_setting_to_controls(const qm_setting *s, float ctl[QT_PORT_COUNT])
 {
   ctl[QT_PORT_PRECISION] = (float)s->bits;
@@ -59,6 +66,8 @@ static inline void qt_setting_to_controls(const qm_setting *s, float ctl[QT_PORT
   ctl[QT_PORT_ASYMMETRIC] = s->asymmetric ? 1.0f : 0.0f;
   ctl[QT_PORT_GRANULARITY] = (float)s->granularity;
   ctl[QT_PORT_ACTIVATIONS] = (float)s->activations;
+  ctl[QT_PORT_ROUNDING] =
+      (float)(qm_setting_is_optimized(s) ? QT_ROUNDING_OPTIMIZED : QT_ROUNDING_NEAREST);
 }
 
 #endif

@@ -369,10 +369,20 @@ static void attach_sqnr(qt_plugin *self, const qt_resp *r)
   qt_garbage(self, QT_FREE_BUFFER, r->sqnr);
 }
 
+/** The worker's news of a preparation, for the UI (qt:prepare). */
+static void take_prepare(qt_plugin *self, const qt_resp *r)
+{
+  if (!r->has_prep || !self->map)
+    return;
+  self->prep = r->prep;
+  self->have_prep = self->send_prep = true;
+}
+
 void qt_take_inbox(qt_plugin *self)
 {
   for (int i = 0; i < self->n_inbox; ++i) {
     qt_resp *r = &self->inbox[i];
+    take_prepare(self, r);
     switch (r->type) {
     case QT_RESP_MODEL:
       self->load_inflight = false;

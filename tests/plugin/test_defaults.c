@@ -289,19 +289,25 @@ static void test_ladspa(const char *bundle)
   for (unsigned long i = 0; i < d->PortCount; ++i)
     if (!strncmp(d->PortNames[i], "Slim", 4))
       slim = i;
-  CHECK(slim == d->PortCount - 4 && (d->PortRangeHints[slim].HintDescriptor &
-                                     LADSPA_HINT_DEFAULT_MASK) == LADSPA_HINT_DEFAULT_1,
-        "Slim is the fourth-last LADSPA port (%lu of %lu) with default hint 1 (the full model)",
-        slim, d->PortCount);
-  /** The levels controls of issue 18 came after it, appended in order (LADSPA
-      hosts address controls by position); Normalized (1) is the output mode's default. */
-  unsigned long omode = d->PortCount - 1;
-  CHECK(!strncmp(d->PortNames[slim + 1], "Interface level", 15) &&
+  /** Counted from Slim, not from the end: controls appended later stay
+      after these (LADSPA hosts address controls by position). */
+  CHECK(slim + 4 < d->PortCount && (d->PortRangeHints[slim].HintDescriptor &
+                                    LADSPA_HINT_DEFAULT_MASK) == LADSPA_HINT_DEFAULT_1,
+        "Slim is LADSPA port %lu of %lu, with default hint 1 (the full model)", slim, d->PortCount);
+  /** The levels controls of issue 18 came after it, appended in order;
+      Normalized (1) is the output mode's default. Then the rounding control
+      of issue 17, Nearest (0) by default. */
+  unsigned long omode = slim + 3, rounding = slim + 4;
+  CHECK(slim + 4 < d->PortCount && !strncmp(d->PortNames[slim + 1], "Interface level", 15) &&
             !strncmp(d->PortNames[slim + 2], "Calibrate input", 15) &&
             !strncmp(d->PortNames[omode], "Output mode", 11) &&
             (d->PortRangeHints[omode].HintDescriptor & LADSPA_HINT_DEFAULT_MASK) ==
                 LADSPA_HINT_DEFAULT_1,
         "input_dbu, calibrate_input, output_mode follow Slim; output_mode defaults to 1");
+  CHECK(slim + 4 < d->PortCount && !strncmp(d->PortNames[rounding], "Rounding", 8) &&
+            (d->PortRangeHints[rounding].HintDescriptor & LADSPA_HINT_DEFAULT_MASK) ==
+                LADSPA_HINT_DEFAULT_0,
+        "Rounding follows Output mode, default hint 0 (Nearest)");
   if (port < d->PortCount) {
     LADSPA_PortRangeHintDescriptor h = d->PortRangeHints[port].HintDescriptor;
     printf("        \"%s\": default hint 0x%x (LADSPA_HINT_DEFAULT_1 = 0x%x)\n", d->PortNames[port],
