@@ -10,7 +10,9 @@
   - output identical across block sizes 1, 64, 256 and random sizes;
   - switching precision every 100 ms does not click: the largest
     sample-to-sample step near each switch is within the largest step of
-    the unswitched renders of both settings;
+    the unswitched renders of both settings; the same for the rounding
+    control (Nearest / Optimized at 4 bits: the optimized variant is
+    prepared once in the worker, then comes back from its kept ones);
   - the esr_db output port agrees with ESR computed offline;
   - zero allocations and zero mutex locks inside run() (and
     work_response()) during a render with switching and model loads;
@@ -228,6 +230,7 @@ typedef struct {
   int n_switch;
   int loads; /**< also load models at two points */
   int hist_layer;
+  int port; /**< the control seq moves (0: precision) */
 } switch_plan;
 
 static void switch_cb(qhost *h, size_t pos, uint32_t k, void *user)
@@ -235,8 +238,9 @@ static void switch_cb(qhost *h, size_t pos, uint32_t k, void *user)
   switch_plan *p = user;
   int idx = (int)(pos / p->period) % p->nseq;
   float want = (float)p->seq[idx];
-  if (h->ctl[QT_PORT_PRECISION] != want) {
-    h->ctl[QT_PORT_PRECISION] = want;
+  int port = p->port ? p->port : QT_PORT_PRECISION;
+  if (h->ctl[port] != want) {
+    h->ctl[port] = want;
     if (p->switch_at)
       p->switch_at[p->n_switch++] = pos;
   }
@@ -253,30 +257,37 @@ static void switch_cb(qhost *h, size_t pos, uint32_t k, void *user)
     h->ctl[QT_PORT_MONITOR] = (float)QT_MONITOR_QUANTIZED;
 }
 
-static void test_switching(const float *x, size_t n)
+/**
+   Move `port` through seq[] (values 0..32) every 100 ms at block 64, the
+   other controls at their defaults but precision `precision`; the largest
+   sample-to-sample step near each switch must stay within the largest
+   step of the unswitched renders of both values.
+*/
+static void switching_clicks(const float *x, size_t n, const char *what, int port, const int *seq,
+                             int nseq, int precision)
 {
-  printf("Switching precision every 100 ms (block 64)\n");
-  static const int seq[] = {8, 4, 8, 2, 32, 4, 32, 8, 2, 4};
-  const int nseq = 10;
+  printf("Switching %s every 100 ms (block 64)\n", what);
   float *y = malloc(n * sizeof(float)), *u = malloc(n * sizeof(float));
-  /* unswitched renders of every setting used */
+  /* unswitched renders of every value used */
   float step_of[33] = {0};
   for (int i = 0; i < nseq; ++i) {
-    int p = seq[i];
-    if (step_of[p] > 0)
+    int v = seq[i];
+    if (step_of[v] > 0)
       continue;
     qhost *h = with_model(48000);
-    h->ctl[QT_PORT_PRECISION] = (float)p;
+    h->ctl[QT_PORT_PRECISION] = (float)precision;
+    h->ctl[port] = (float)v;
     qh_settle(h);
     qh_render(h, x, u, n, 64, 0, NULL, NULL);
-    step_of[p] = max_step(u, 0, n);
-    printf("        unswitched precision %2d: largest step %.5f\n", p, step_of[p]);
+    step_of[v] = max_step(u, 0, n);
+    printf("        unswitched %s %2d: largest step %.5f\n", what, v, step_of[v]);
     qh_free(h);
   }
   size_t switches[64];
-  switch_plan plan = {seq, nseq, 4800, switches, 0, 0, 0};
+  switch_plan plan = {seq, nseq, 4800, switches, 0, 0, 0, port};
   qhost *h = with_model(48000);
-  h->ctl[QT_PORT_PRECISION] = (float)seq[0];
+  h->ctl[QT_PORT_PRECISION] = (float)precision;
+  h->ctl[port] = (float)seq[0];
   qh_settle(h);
   plan.n_switch = 0;
   qh_render(h, x, y, n, 64, 0, switch_cb, &plan);
@@ -299,10 +310,18 @@ static void test_switching(const float *x, size_t n)
     }
   }
   CHECK(plan.n_switch >= 15 && bad == 0,
-        "%d switches, largest step near a switch / unswitched limit = %.3f (<= 1)", plan.n_switch,
-        worst_ratio);
+        "%d switches of %s, largest step near a switch / unswitched limit = %.3f (<= 1)",
+        plan.n_switch, what, worst_ratio);
   free(y);
   free(u);
+}
+
+static void test_switching(const float *x, size_t n)
+{
+  static const int seq[] = {8, 4, 8, 2, 32, 4, 32, 8, 2, 4};
+  switching_clicks(x, n, "precision", QT_PORT_PRECISION, seq, 10, 8);
+  static const int rounding[] = {QT_ROUNDING_NEAREST, QT_ROUNDING_OPTIMIZED};
+  switching_clicks(x, n, "rounding at 4 bits", QT_PORT_ROUNDING, rounding, 2, 4);
 }
 
 /* ---- 4. ESR port --------------------------------------------------------------------------- */
@@ -344,7 +363,7 @@ static void test_rt(const float *x, size_t n)
     return;
   }
   static const int seq[] = {8, 4, 2, 32, 4, 8, 2};
-  switch_plan plan = {seq, 7, 4800, NULL, 0, 1, 0};
+  switch_plan plan = {seq, 7, 4800, NULL, 0, 1, 0, QT_PORT_PRECISION};
   float *y = malloc(n * sizeof(float));
   qhost *h = with_model(48000);
   h->alive_every = 12000; /* a UI is open: scope frames and histograms stream */
