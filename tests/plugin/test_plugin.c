@@ -495,6 +495,7 @@ static void test_state(const float *x, size_t n)
   a->ctl[QT_PORT_INPUT_DBU] = 18.5f; /* the levels of issue 18, none at its default */
   a->ctl[QT_PORT_CALIBRATE] = 1;
   a->ctl[QT_PORT_OUTPUT_MODE] = QT_OUTPUT_CALIBRATED;
+  a->ctl[QT_PORT_ROUNDING] = QT_ROUNDING_OPTIMIZED; /* issue 17: not the default (Nearest) */
   qh_settle(a);
   qh_render(a, x, y, 4800, 64, 0, NULL, NULL);
   /* dirs as jalv passes them (lilv treats files under a NULL scratch
@@ -524,6 +525,9 @@ static void test_state(const float *x, size_t n)
       same += a->ctl[i] == b->ctl[i];
     }
   CHECK(same == controls, "%d of %d controls restored", same, controls);
+  if (have_variants)
+    CHECK(strstr(b->info_variant, "gptq") && strstr(b->info_variant, "bias-corrected"),
+          "the restored instance plays Optimized rounding: %s", b->info_variant);
   char *real_a = realpath(mpath, NULL), *real_b = realpath(b->last_path, NULL);
   CHECK(real_a && real_b && !strcmp(real_a, real_b), "model path restored: %s (saved %s)",
         b->last_path, mpath);
