@@ -119,6 +119,11 @@ typedef struct {
 
 bool qm_analyze(const qm_desc *d, const qm_setting *spec, const float *in, int n, int block,
                 qm_analysis *out, char *err, size_t errlen);
+/** The same for a variant q already built from d (qm_model_quantize):
+    nothing is quantized again (prepare_ms 0). q is reset before and
+    after, its taps left off. */
+bool qm_analyze_model(const qm_desc *d, qm_model *q, const float *in, int n, int block,
+                      qm_analysis *out, char *err, size_t errlen);
 void qm_analysis_free(qm_analysis *a);
 
 #ifdef __cplusplus
