@@ -140,6 +140,9 @@ typedef struct {
   double dsp_ratio;
   double weight_bytes;
   double seconds; /**< wall time of the render */
+  /** The worker's CPU seconds preparing the variant (its qt:prepare),
+      NAN when it reported none (no calibration work). */
+  double prepare_cpu_s;
   double peak, rms;
 } rs_result;
 
@@ -258,6 +261,7 @@ static bool render_one(const rs_ctx *c, const qm_setting *s, const float *x, flo
     qh_free(h);
     return false;
   }
+  res->prepare_cpu_s = h->n_prep_ready ? h->prep_cpu_s : NAN;
   double t0 = now_s();
   double ratio_sum = 0;
   long ratio_n = 0;
@@ -438,6 +442,8 @@ static bool write_reports(const char *dir, const rs_result *r, int n)
     json_number(f, r[i].error[0] ? NAN : r[i].weight_bytes, "%.0f");
     fprintf(f, ", \"seconds\": ");
     json_number(f, r[i].error[0] ? NAN : r[i].seconds, "%.3f");
+    fprintf(f, ", \"prepare_cpu_s\": ");
+    json_number(f, r[i].error[0] ? NAN : r[i].prepare_cpu_s, "%.3f");
     fprintf(f, ", \"file\": ");
     if (r[i].file[0])
       json_string(f, r[i].file);
@@ -608,7 +614,9 @@ static void usage(FILE *f)
       "directory given with --bundle) once per setting, and write to DIR:\n"
       "  one 32-bit float WAV per setting (fp32.wav, int4_kmeans_sym_channel_dynamic.wav ...),\n"
       "  report.csv, report.json (a list of objects: setting, precision, mapping, asymmetric,\n"
-      "  granularity, activations, slim, esr_db, dsp_ratio, weight_bytes, seconds, file[, error])\n"
+      "  granularity, activations, slim, esr_db, dsp_ratio, weight_bytes, seconds,\n"
+      "  prepare_cpu_s (the worker's CPU time for a variant with calibration work), file\n"
+      "  [, error])\n"
       "  and report.png (ESR and weight memory per setting).\n"
       "\n"
       "  --model FILE   model (.nam or keras .json) instead of the bundle's default\n"

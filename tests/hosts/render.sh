@@ -50,6 +50,12 @@ EN=$(field esr_db "$("$WAVSTAT" "$OUT/round/int4_linear_sym_channel_dynamic.wav"
 EO=$(field esr_db "$("$WAVSTAT" "$OUT/round/int4_linear_sym_channel_dynamic_gptq_bc.wav" "$OUT/fp32.wav")")
 echo "  4 bits: nearest $EN dB, Optimized (gptq:bc) $EO dB"
 gt "$EN" "$EO" || fail "Optimized rounding ($EO dB) should be closer to FP32 than nearest ($EN dB)"
+# the worker's preparation time: reported for Optimized, null for nearest
+P=$(grep '_gptq_bc.wav' "$OUT/round/report.json" | sed -n 's/.*"prepare_cpu_s": \([0-9.]*\),.*/\1/p')
+echo "  Optimized prepared in $P s of worker CPU"
+[ -n "$P" ] || fail "no prepare_cpu_s for the optimized setting"
+grep '_dynamic.wav' "$OUT/round/report.json" | grep -q '"prepare_cpu_s": null' ||
+  fail "nearest rounding should report no preparation"
 "$RENDER" --in "$WORK/in.wav" --out-dir "$OUT/round" --bundle "$BUNDLE" --settings 4:gptq \
   >"$WORK/round-bad.out" 2>&1 && fail "4:gptq (without bc) was accepted"
 grep -q "nearest or Optimized" "$WORK/round-bad.out" || fail "4:gptq: no reason given"
