@@ -6,6 +6,7 @@
   -1 or +1 (any step is one file), and of qt:modelAB with Bool true.
 */
 #include "protocol.h"
+#include "test_urid_map.h"
 
 #include <lv2/atom/util.h>
 #include <lv2/patch/patch.h>
@@ -15,18 +16,6 @@
 #include <string.h>
 
 static int failures;
-static char *uris[256];
-static int n_uris;
-
-static LV2_URID map(LV2_URID_Map_Handle h, const char *uri)
-{
-  (void)h;
-  for (int i = 0; i < n_uris; ++i)
-    if (!strcmp(uris[i], uri))
-      return (LV2_URID)i + 1;
-  uris[n_uris] = strdup(uri);
-  return (LV2_URID)++n_uris;
-}
 
 /** The property and Int/Bool value of a patch:Set, or false. */
 static bool read_set(const qg_proto *p, const uint8_t *buf, uint32_t size, LV2_URID *prop,
@@ -55,7 +44,7 @@ static void check(bool ok, const char *what)
 
 int main(void)
 {
-  LV2_URID_Map m = {NULL, map};
+  LV2_URID_Map m = {NULL, test_urid_map};
   qg_proto p;
   qg_proto_init(&p, &m);
   uint8_t buf[256];
@@ -78,8 +67,7 @@ int main(void)
             type == p.uris.atom_Bool && v == 1,
         "A/B: patch:Set qt:modelAB Bool true");
   check(qg_proto_model_ab(&p, buf, 8) == 0, "a buffer too small forges nothing");
-  for (int i = 0; i < n_uris; ++i)
-    free(uris[i]);
+  test_urid_map_free();
   printf("%s\n", failures ? "FAILED" : "all passed");
   return failures ? 1 : 0;
 }

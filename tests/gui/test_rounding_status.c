@@ -9,6 +9,7 @@
   ones.
 */
 #include "protocol.h"
+#include "proto_test.h"
 #include "rounding_status.h"
 
 #include "test_check.h"
@@ -24,8 +25,7 @@ static unsigned send_prepare(const qg_proto *p, LV2_URID_Map *m, qg_gui_data *d,
 {
   uint8_t buf[1024];
   LV2_Atom_Forge f;
-  lv2_atom_forge_init(&f, m);
-  lv2_atom_forge_set_buffer(&f, buf, sizeof buf);
+  proto_test_forge(&f, m, buf, sizeof buf);
   LV2_Atom_Forge_Frame fr;
   lv2_atom_forge_object(&f, &fr, 0, p->uris.qt_prepare);
   static const char var[] = "4-bit linear sym per-channel, int8 dynamic, gptq rounding";
@@ -44,14 +44,7 @@ static unsigned send_prepare(const qg_proto *p, LV2_URID_Map *m, qg_gui_data *d,
   lv2_atom_forge_key(&f, p->uris.qt_cached);
   lv2_atom_forge_bool(&f, cached);
   lv2_atom_forge_pop(&f, &fr);
-  const LV2_Atom *a = (const LV2_Atom *)buf;
-  return qg_proto_decode(p, a, (uint32_t)(sizeof(LV2_Atom) + a->size), d);
-}
-
-static void set_port(qg_gui_data *d, int port, float v)
-{
-  d->port[port] = v;
-  d->port_known[port] = true;
+  return proto_test_decode(p, buf, d);
 }
 
 static void expect(const qg_gui_data *d, const char *want, const char *what)
@@ -72,11 +65,11 @@ int main(void)
 
   /* port defaults: precision 8, rounding Nearest */
   expect(&d, "Nearest: each weight to its closest level", "defaults");
-  set_port(&d, QT_PORT_ROUNDING, QT_ROUNDING_OPTIMIZED);
+  proto_test_set_port(&d, QT_PORT_ROUNDING, QT_ROUNDING_OPTIMIZED);
   expect(&d, "Optimized: preparing in the background", "Optimized, no news yet");
-  set_port(&d, QT_PORT_PRECISION, 32);
+  proto_test_set_port(&d, QT_PORT_PRECISION, 32);
   expect(&d, "FP32: rounding applies to 8, 4, 2 bits", "FP32 with Optimized");
-  set_port(&d, QT_PORT_PRECISION, 4);
+  proto_test_set_port(&d, QT_PORT_PRECISION, 4);
 
   CHECK(send_prepare(&p, &m, &d, "rounding layer 12 of 41", -1, 0.4f, 0.3f, false) == 0 &&
             !d.prepare.valid,
@@ -92,7 +85,7 @@ int main(void)
   expect(&d, "Optimized in 1.2 s (0.9 s CPU), kept", "ready");
   send_prepare(&p, &m, &d, "ready", 1.0f, 0.0f, 0.0f, true);
   expect(&d, "Optimized: kept from before, back at once", "from the kept variants");
-  set_port(&d, QT_PORT_ROUNDING, QT_ROUNDING_NEAREST);
+  proto_test_set_port(&d, QT_PORT_ROUNDING, QT_ROUNDING_NEAREST);
   expect(&d, "Nearest", "back to Nearest");
 
   test_urid_map_free();

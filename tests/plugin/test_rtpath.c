@@ -648,6 +648,28 @@ static void test_silence(int precision)
 
 /* ---- slim ------------------------------------------------------------------------------------ */
 
+/** The first n frames of the test signal at random block sizes from
+    seed, cb moving the controls: what run() (and work_response())
+    allocated and locked, and how many output samples were not finite. */
+typedef struct {
+  long allocs, locks;
+  size_t nonfinite;
+} rt_count;
+
+static rt_count render_counted(qhost *h, size_t n, unsigned seed, qh_block_fn cb, void *user)
+{
+  float *y = malloc(n * sizeof(float));
+  rt_count c = {0, 0, 0};
+  qh_allocs_in_run = qh_locks_in_run = 0;
+  qh_render(h, sig, y, n, 0, seed, cb, user);
+  c.allocs = qh_allocs_in_run;
+  c.locks = qh_locks_in_run;
+  for (size_t i = 0; i < n; ++i)
+    c.nonfinite += !isfinite(y[i]);
+  free(y);
+  return c;
+}
+
 /** Slim across the container's breakpoints (0.33, 0.66) and within a
     step, and the precision, each on its own period. */
 static void slim_cb(qhost *h, size_t pos, uint32_t k, void *user)
@@ -680,19 +702,13 @@ static void test_slim(void)
   qh_set_model(h, path);
   qh_settle(h);
   size_t n = n_sig < 4 * 48000 ? n_sig : 4 * 48000;
-  float *y = malloc(n * sizeof(float));
   int info0 = h->n_info;
-  qh_allocs_in_run = qh_locks_in_run = 0;
-  qh_render(h, sig, y, n, 0, 7, slim_cb, NULL);
-  long a = qh_allocs_in_run, l = qh_locks_in_run;
-  size_t nonfinite = 0;
-  for (size_t i = 0; i < n; ++i)
-    nonfinite += !isfinite(y[i]);
-  qh_check(a == 0 && l == 0 && nonfinite == 0 && h->n_info - info0 >= 20 && !h->n_errors,
+  rt_count c = render_counted(h, n, 7, slim_cb, NULL);
+  qh_check(c.allocs == 0 && c.locks == 0 && c.nonfinite == 0 && h->n_info - info0 >= 20 &&
+               !h->n_errors,
            "allocations %ld, mutex locks %ld in run()/work_response() over %zu frames while %d "
            "variants of 3 sizes x 4 widths came in (%zu non-finite samples, %d errors)",
-           a, l, n, h->n_info - info0, nonfinite, h->n_errors);
-  free(y);
+           c.allocs, c.locks, n, h->n_info - info0, c.nonfinite, h->n_errors);
   qh_free(h);
 }
 
@@ -731,20 +747,14 @@ static void test_levels(void)
   h->alive_every = 12000;
   qh_settle(h);
   size_t n = n_sig < 4 * 48000 ? n_sig : 4 * 48000;
-  float *y = malloc(n * sizeof(float));
   int paths0 = h->n_paths;
-  qh_allocs_in_run = qh_locks_in_run = 0;
-  qh_render(h, sig, y, n, 0, 11, levels_cb, (void *)models);
-  long a = qh_allocs_in_run, l = qh_locks_in_run;
-  size_t nonfinite = 0;
-  for (size_t i = 0; i < n; ++i)
-    nonfinite += !isfinite(y[i]);
-  qh_check(a == 0 && l == 0 && nonfinite == 0 && h->n_paths - paths0 >= 3 && !h->n_errors,
+  rt_count c = render_counted(h, n, 11, levels_cb, (void *)models);
+  qh_check(c.allocs == 0 && c.locks == 0 && c.nonfinite == 0 && h->n_paths - paths0 >= 3 &&
+               !h->n_errors,
            "allocations %ld, mutex locks %ld in run()/work_response() over %zu frames of "
            "mode / calibration / interface level changes and %d model loads (%zu non-finite, "
            "%d errors)",
-           a, l, n, h->n_paths - paths0, nonfinite, h->n_errors);
-  free(y);
+           c.allocs, c.locks, n, h->n_paths - paths0, c.nonfinite, h->n_errors);
   qh_free(h);
 }
 
@@ -792,18 +802,13 @@ static void test_rounding(void)
   h->ctl[QT_PORT_PRECISION] = 4;
   qh_settle(h);
   size_t n = n_sig < 4 * 48000 ? n_sig : 4 * 48000;
-  float *y = malloc(n * sizeof(float));
   int info0 = h->n_info;
-  qh_allocs_in_run = qh_locks_in_run = 0;
-  qh_render(h, sig, y, n, 0, 13, rounding_cb, NULL);
-  long a = qh_allocs_in_run, l = qh_locks_in_run;
-  size_t nonfinite = 0;
-  for (size_t i = 0; i < n; ++i)
-    nonfinite += !isfinite(y[i]);
-  qh_check(a == 0 && l == 0 && nonfinite == 0 && h->n_info - info0 >= 6 && !h->n_errors,
+  rt_count c = render_counted(h, n, 13, rounding_cb, NULL);
+  qh_check(c.allocs == 0 && c.locks == 0 && c.nonfinite == 0 && h->n_info - info0 >= 6 &&
+               !h->n_errors,
            "allocations %ld, mutex locks %ld in run()/work_response() over %zu frames of "
            "Nearest / Optimized at 4 bits (%d variants in, %zu non-finite, %d errors)",
-           a, l, n, h->n_info - info0, nonfinite, h->n_errors);
+           c.allocs, c.locks, n, h->n_info - info0, c.nonfinite, h->n_errors);
   qh_check(h->n_prep_ready == 1 && h->n_prep_cached >= 2,
            "qt:prepare: %d prepared (%.2f s CPU), %d from the worker's kept variants (want 1, "
            ">= 2)",
@@ -813,7 +818,6 @@ static void test_rounding(void)
   qh_settle(h);
   qh_check(strstr(h->info_variant, "gptq") && strstr(h->info_variant, "bias-corrected"),
            "Optimized plays '%s'", h->info_variant);
-  free(y);
   qh_free(h);
 }
 
