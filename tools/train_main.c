@@ -9,6 +9,8 @@
                                           bit width vs float (plain PTQ)
     quantone-train render --target NAME   write the built-in dry/wet audio as WAVs
     quantone-train check-reference DIR    reproduce the reference renders
+    quantone-train container OUT.nam MAX:F.nam...   join trained models into a
+                                          SlimmableContainer (.nam 0.7.0)
   Run with --help for the options.
 */
 #include "fx.h"
@@ -46,7 +48,8 @@ static void usage(void)
          "        --input DRY.wav --output WET.wav   a capture pair (48 kHz)\n"
          "        --latency N (drop N samples from the output start) --max-latency N (8)\n"
          "        --val-fraction F (0.1)\n"
-         "model:  --arch wavenet|lstm  --preset nano|feather|lite|standard (standard)\n"
+         "model:  --arch wavenet|lstm  --preset nano|feather|lite|standard|a2-nano|a2-standard\n"
+         "        (standard; a2-*: NAM's A2 WaveNet, written as .nam 0.7.0)\n"
          "        --hidden H (16) --layers N (1) --burn-in N (2048)  [lstm]\n"
          "        --init F.nam (start from a trained model, e.g. for QAT)\n"
          "train:  --epochs N --batch B --segment L --steps N --lr X --lr-decay X --clip X\n"
@@ -58,7 +61,9 @@ static void usage(void)
          "output: --out F.nam --name NAME\n"
          "eval:   --model F.nam [--schemes 8,4,2 (comma list of SCHEMEs)] [--ref FLOAT.nam]\n"
          "        (ESR of each quantized variant vs the float model, or vs --ref's output)\n"
-         "render: --target NAME --val-seconds S --seed S --dry-out A.wav --wet-out B.wav\n");
+         "render: --target NAME --val-seconds S --seed S --dry-out A.wav --wet-out B.wav\n"
+         "container OUT.nam MAX:F.nam ...   the Slim control plays the first F whose MAX is\n"
+         "        above it: MAXes rising, the last usually 1 (e.g. 0.5:nano.nam 1:standard.nam)\n");
 }
 
 static bool load_data(const cli *c, tr_dataset *d)
@@ -349,6 +354,55 @@ static int cmd_check(const char *dir)
   return bad;
 }
 
+/** quantone-train container OUT MAX:FILE...: the files as read by the
+    trainer (through the engine's loader), written as one container. */
+static int cmd_container(int argc, char **argv)
+{
+  enum { MAX_SUBMODELS = 8 };
+  const int n = argc - 3;
+  if (n < 1 || n > MAX_SUBMODELS) {
+    fprintf(stderr, "quantone-train container: OUT.nam and 1 to %d MAX:FILE.nam arguments\n",
+            MAX_SUBMODELS);
+    return 2;
+  }
+  tr_model *models[MAX_SUBMODELS] = {0};
+  const float *params[MAX_SUBMODELS];
+  double max_values[MAX_SUBMODELS];
+  int status = 0, read = 0;
+  for (; read < n && status == 0; ++read) {
+    const char *arg = argv[3 + read], *colon = strchr(arg, ':');
+    char *end;
+    max_values[read] = strtod(arg, &end);
+    if (!colon || end != colon || !(max_values[read] > 0.0 && max_values[read] <= 1.0) ||
+        (read > 0 && !(max_values[read] > max_values[read - 1]))) {
+      fprintf(stderr, "quantone-train container: '%s': want MAX:FILE with MAX in (0, 1], rising\n",
+              arg);
+      status = 2;
+      break;
+    }
+    char err[512];
+    if (!(models[read] = tr_nam_read(colon + 1, 1, 24000, err, sizeof err))) {
+      fprintf(stderr, "quantone-train container: %s\n", err);
+      status = 1;
+      break;
+    }
+    params[read] = models[read]->p;
+  }
+  if (status == 0) {
+    tr_nam_meta meta = {NULL, NULL, NULL, NULL, -1.0, NULL};
+    if (!tr_nam_write_container(argv[2], n, (const tr_model *const *)models, params, max_values,
+                                &meta)) {
+      perror(argv[2]);
+      status = 1;
+    } else {
+      printf("wrote %s (%d submodels)\n", argv[2], n);
+    }
+  }
+  for (int i = 0; i < read; ++i)
+    tr_model_free(models[i]);
+  return status;
+}
+
 int main(int argc, char **argv)
 {
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -358,6 +412,8 @@ int main(int argc, char **argv)
   const char *cmd = argv[1];
   if (strcmp(cmd, "check-reference") == 0)
     return cmd_check(argc > 2 ? argv[2] : "../shared/reference/nam");
+  if (strcmp(cmd, "container") == 0)
+    return cmd_container(argc, argv);
   cli c;
   memset(&c, 0, sizeof c);
   tr_train_opts_default(&c.o);

@@ -3,7 +3,9 @@
 #include "tr_nam.h"
 
 #include "model_file.h"
+#include "slim.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,33 +25,31 @@ static void json_str(FILE *f, const char *s)
   fputc('"', f);
 }
 
-bool tr_nam_write(const char *path, const tr_model *m, const float *p, const tr_nam_meta *meta)
+/** The "metadata" object's members (date, names, training ESR, quantone). */
+static void write_metadata(FILE *f, const tr_nam_meta *meta, const char *in)
 {
-  FILE *f = fopen(path, "w");
-  if (!f)
-    return false;
   time_t now = time(NULL);
   struct tm tmv;
   gmtime_r(&now, &tmv);
   fprintf(f,
-          "{\n  \"version\": \"%s\",\n  \"metadata\": {\n    \"date\": {\"year\": %d, "
-          "\"month\": %d, \"day\": %d, \"hour\": %d, \"minute\": %d, \"second\": %d},\n",
-          TR_NAM_VERSION, tmv.tm_year + 1900, tmv.tm_mon + 1, tmv.tm_mday, tmv.tm_hour, tmv.tm_min,
+          "%s\"metadata\": {\n%s  \"date\": {\"year\": %d, \"month\": %d, \"day\": %d, "
+          "\"hour\": %d, \"minute\": %d, \"second\": %d},\n",
+          in, in, tmv.tm_year + 1900, tmv.tm_mon + 1, tmv.tm_mday, tmv.tm_hour, tmv.tm_min,
           tmv.tm_sec);
-  fprintf(f, "    \"name\": ");
+  fprintf(f, "%s  \"name\": ", in);
   json_str(f, meta && meta->name ? meta->name : "Quantone model");
-  fprintf(f, ",\n    \"modeled_by\": ");
+  fprintf(f, ",\n%s  \"modeled_by\": ", in);
   json_str(f, meta && meta->modeled_by ? meta->modeled_by : "quantone-train");
   /* gear and tone type only when known (a WAV pair's gear is the user's to say) */
   if (meta && meta->gear_type) {
-    fprintf(f, ",\n    \"gear_type\": ");
+    fprintf(f, ",\n%s  \"gear_type\": ", in);
     json_str(f, meta->gear_type);
   }
   if (meta && meta->tone_type) {
-    fprintf(f, ",\n    \"tone_type\": ");
+    fprintf(f, ",\n%s  \"tone_type\": ", in);
     json_str(f, meta->tone_type);
   }
-  fprintf(f, ",\n    \"training\": {\"validation_esr\": ");
+  fprintf(f, ",\n%s  \"training\": {\"validation_esr\": ", in);
   if (meta && meta->validation_esr >= 0.0)
     fprintf(f, "%.9g", meta->validation_esr);
   else
@@ -58,38 +58,155 @@ bool tr_nam_write(const char *path, const tr_model *m, const float *p, const tr_
   /* NAM's exporter puts validation_esr under training; the top-level copy is for readers
      that look there (our engine's loader accepts both). */
   if (meta && meta->validation_esr >= 0.0)
-    fprintf(f, ",\n    \"validation_esr\": %.9g", meta->validation_esr);
+    fprintf(f, ",\n%s  \"validation_esr\": %.9g", in, meta->validation_esr);
   if (meta && meta->quantone)
-    fprintf(f, ",\n    \"quantone\": %s", meta->quantone);
-  fprintf(f, "\n  },\n");
+    fprintf(f, ",\n%s  \"quantone\": %s", in, meta->quantone);
+  fprintf(f, "\n%s},\n", in);
+}
+
+static void write_int_list(FILE *f, const char *key, const int *v, int n)
+{
+  fprintf(f, "\"%s\": [", key);
+  for (int i = 0; i < n; ++i)
+    fprintf(f, "%s%d", i ? ", " : "", v[i]);
+  fprintf(f, "]");
+}
+
+/** n copies of text as a JSON list. */
+static void write_repeated(FILE *f, const char *key, const char *text, int n)
+{
+  fprintf(f, "\"%s\": [", key);
+  for (int i = 0; i < n; ++i)
+    fprintf(f, "%s%s", i ? ", " : "", text);
+  fprintf(f, "]");
+}
+
+/** An A1 layer array as NAM 0.5 writes it. */
+static void write_a1_array(FILE *f, const tr_wn_array_cfg *A)
+{
+  fprintf(f,
+          "{\"input_size\": %d, \"condition_size\": 1, \"head_size\": %d, "
+          "\"channels\": %d, \"kernel_size\": %d, ",
+          A->input_size, A->head_size, A->channels, A->kernel_size);
+  write_int_list(f, "dilations", A->dilations, A->n_layers);
+  fprintf(f, ", \"activation\": \"Tanh\", \"gated\": false, \"head_bias\": %s}",
+          A->head_bias ? "true" : "false");
+}
+
+/** An A2-form layer array with every field NAM 0.7 writes (the ones
+    this trainer does not use written inactive, as NAM's exporter does). */
+static void write_a2_array(FILE *f, const tr_wn_array_cfg *A, const char *in)
+{
+  static const char *const films[] = {"conv_pre_film",        "conv_post_film",
+                                      "input_mixin_pre_film", "input_mixin_post_film",
+                                      "activation_pre_film",  "activation_post_film",
+                                      "layer1x1_post_film",   "head1x1_post_film"};
+  int kernels[TR_WN_MAX_LAYERS];
+  for (int l = 0; l < A->n_layers; ++l)
+    kernels[l] = tr_wn_kernel(A, l);
+  char act[96];
+  if (A->activation == TR_WN_LEAKY_RELU)
+    snprintf(act, sizeof act, "{\"type\": \"LeakyReLU\", \"negative_slope\": %.9g}",
+             A->negative_slope);
+  else
+    snprintf(act, sizeof act, "\"Tanh\"");
+  fprintf(
+      f,
+      "{\n%s  \"input_size\": %d, \"condition_size\": 1, \"channels\": %d, \"bottleneck\": %d,\n"
+      "%s  \"head\": {\"out_channels\": %d, \"kernel_size\": %d, \"bias\": %s},\n%s  ",
+      in, A->input_size, A->channels, tr_wn_bottleneck(A), in, A->head_size, tr_wn_head_kernel(A),
+      A->head_bias ? "true" : "false", in);
+  write_int_list(f, "kernel_sizes", kernels, A->n_layers);
+  fprintf(f, ",\n%s  ", in);
+  write_int_list(f, "dilations", A->dilations, A->n_layers);
+  fprintf(f, ",\n%s  ", in);
+  write_repeated(f, "activation", act, A->n_layers);
+  fprintf(f, ",\n%s  ", in);
+  write_repeated(f, "gating_mode", "\"none\"", A->n_layers);
+  fprintf(f, ",\n%s  ", in);
+  write_repeated(f, "secondary_activation", "null", A->n_layers);
+  fprintf(f,
+          ",\n%s  \"head1x1\": {\"active\": false, \"out_channels\": %d, \"groups\": 1}, "
+          "\"layer1x1\": {\"active\": true, \"groups\": 1},\n"
+          "%s  \"groups_input\": 1, \"groups_input_mixin\": 1, \"slimmable\": null",
+          in, A->head_size, in);
+  for (size_t i = 0; i < sizeof films / sizeof films[0]; ++i)
+    fprintf(f, ",\n%s  \"%s\": {\"active\": false, \"shift\": true, \"groups\": 1}", in, films[i]);
+  fprintf(f, "\n%s}", in);
+}
+
+/** A model's members: version, metadata, architecture, config, weights,
+    sample_rate; each line starts with in. */
+static void write_model_members(FILE *f, const tr_model *m, const float *p, const tr_nam_meta *meta,
+                                const char *in)
+{
+  const bool a1 = m->arch != TR_WAVENET || tr_wavenet_is_a1(tr_wavenet_config(m));
+  fprintf(f, "%s\"version\": \"%s\",\n", in, a1 ? TR_NAM_VERSION : TR_NAM_VERSION_A2);
+  write_metadata(f, meta, in);
   if (m->arch == TR_WAVENET) {
     const tr_wn_config *c = tr_wavenet_config(m);
-    fprintf(f, "  \"architecture\": \"WaveNet\",\n  \"config\": {\n    \"layers\": [\n");
+    fprintf(f, "%s\"architecture\": \"WaveNet\",\n%s\"config\": {\n%s  \"layers\": [\n", in, in,
+            in);
+    char in2[64];
+    snprintf(in2, sizeof in2, "%s    ", in);
     for (int a = 0; a < c->n_arrays; ++a) {
-      const tr_wn_array_cfg *A = &c->arrays[a];
-      fprintf(f,
-              "      {\"input_size\": %d, \"condition_size\": 1, \"head_size\": %d, "
-              "\"channels\": %d, \"kernel_size\": %d, \"dilations\": [",
-              A->input_size, A->head_size, A->channels, A->kernel_size);
-      for (int l = 0; l < A->n_layers; ++l)
-        fprintf(f, "%s%d", l ? ", " : "", A->dilations[l]);
-      fprintf(f, "], \"activation\": \"Tanh\", \"gated\": false, \"head_bias\": %s}%s\n",
-              A->head_bias ? "true" : "false", a + 1 < c->n_arrays ? "," : "");
+      fputs(in2, f);
+      if (a1)
+        write_a1_array(f, &c->arrays[a]);
+      else
+        write_a2_array(f, &c->arrays[a], in2);
+      fprintf(f, "%s\n", a + 1 < c->n_arrays ? "," : "");
     }
-    fprintf(f, "    ],\n    \"head\": null,\n    \"head_scale\": %.9g\n  },\n", c->head_scale);
+    fprintf(f, "%s  ],\n%s  \"head\": null,\n%s  \"head_scale\": %.9g\n%s},\n", in, in, in,
+            c->head_scale, in);
   } else {
     const tr_lstm_config *c = tr_lstm_cfg(m);
     fprintf(f,
-            "  \"architecture\": \"LSTM\",\n  \"config\": {\"input_size\": 1, \"hidden_size\": %d, "
-            "\"num_layers\": %d},\n",
-            c->hidden, c->layers);
+            "%s\"architecture\": \"LSTM\",\n%s\"config\": {\"input_size\": 1, \"hidden_size\": "
+            "%d, \"num_layers\": %d},\n",
+            in, in, c->hidden, c->layers);
   }
-  fprintf(f, "  \"weights\": [");
+  fprintf(f, "%s\"weights\": [", in);
   for (size_t i = 0; i < m->n_params; ++i)
-    fprintf(f, "%s%.9g", i ? (i % 8 ? ", " : ",\n    ") : "\n    ", p[i]);
+    fprintf(f, "%s%.9g", i ? (i % 8 ? ", " : ",\n  ") : "\n  ", p[i]);
   if (m->arch == TR_WAVENET)
-    fprintf(f, ",\n    %.9g", tr_wavenet_config(m)->head_scale);
-  fprintf(f, "\n  ],\n  \"sample_rate\": 48000\n}\n");
+    fprintf(f, ",\n  %.9g", tr_wavenet_config(m)->head_scale);
+  fprintf(f, "\n%s],\n%s\"sample_rate\": 48000\n", in, in);
+}
+
+bool tr_nam_write(const char *path, const tr_model *m, const float *p, const tr_nam_meta *meta)
+{
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return false;
+  fprintf(f, "{\n");
+  write_model_members(f, m, p, meta, "  ");
+  fprintf(f, "}\n");
+  const bool ok = !ferror(f);
+  return (fclose(f) == 0) && ok;
+}
+
+bool tr_nam_write_container(const char *path, int n, const tr_model *const *models,
+                            const float *const *params, const double *max_values,
+                            const tr_nam_meta *meta)
+{
+  for (int i = 1; i < n; ++i)
+    if (!(max_values[i] > max_values[i - 1])) {
+      errno = EINVAL;
+      return false;
+    }
+  FILE *f = fopen(path, "w");
+  if (!f)
+    return false;
+  fprintf(f, "{\n  \"version\": \"%s\",\n", TR_NAM_VERSION_A2);
+  write_metadata(f, meta, "  ");
+  fprintf(f, "  \"architecture\": \"SlimmableContainer\",\n  \"config\": {\"submodels\": [\n");
+  for (int i = 0; i < n; ++i) {
+    fprintf(f, "    {\"max_value\": %.9g, \"model\": {\n", max_values[i]);
+    write_model_members(f, models[i], params[i], meta, "      ");
+    fprintf(f, "    }}%s\n", i + 1 < n ? "," : "");
+  }
+  fprintf(f, "  ]},\n  \"weights\": [],\n  \"sample_rate\": 48000\n}\n");
   const bool ok = !ferror(f);
   return (fclose(f) == 0) && ok;
 }
@@ -106,23 +223,25 @@ bool tr_nam_write(const char *path, const tr_model *m, const float *p, const tr_
    the file as out, in, tap; everything else is copied as it is.
 */
 
-/** WaveNet description -> trainer config; false (with a message) if the
-    trainer cannot train this form. */
-/** Whether the trainer's A1 WaveNet (tr_wavenet.c) has A's form. */
-static bool trainable_array(const qm_wn_array *A)
+/** Whether the trainer's WaveNet (tr_wavenet.c) has array A's form: A1 or A2. */
+static bool trainable_array(const qm_wn_array *A, bool single_array)
 {
   for (int p = 0; p < QM_FILM_COUNT; ++p)
     if (A->film[p].active)
       return false;
+  const qm_activation *act0 = &A->layers[0].activation;
+  if (act0->type != QM_NONLIN_TANH &&
+      !(act0->type == QM_NONLIN_LEAKY_RELU && act0->negative_slope >= 0.0f))
+    return false;
   for (int l = 0; l < A->n_layers; ++l) {
     const qm_wn_layer *L = &A->layers[l];
-    if (L->gating != QM_GATING_NONE || L->activation.type != QM_NONLIN_TANH ||
-        L->kernel_size != A->layers[0].kernel_size)
+    if (L->gating != QM_GATING_NONE || L->activation.type != act0->type ||
+        L->activation.negative_slope != act0->negative_slope || L->kernel_size > TR_WN_MAX_KERNEL)
       return false;
   }
-  return A->condition_size == 1 && A->bottleneck == A->channels && A->layer1x1 &&
-         A->layer1x1_groups == 1 && !A->head1x1 && A->groups_input == 1 &&
-         A->groups_input_mixin == 1 && A->head_kernel == 1;
+  return A->condition_size == 1 && A->layer1x1 && A->layer1x1_groups == 1 && !A->head1x1 &&
+         A->groups_input == 1 && A->groups_input_mixin == 1 && A->head_dilation == 1 &&
+         A->head_kernel <= TR_WN_MAX_KERNEL && (A->head_kernel == 1 || single_array);
 }
 
 static bool wavenet_config(const qm_desc *d, tr_wn_config *c, char *err, size_t errlen)
@@ -139,11 +258,12 @@ static bool wavenet_config(const qm_desc *d, tr_wn_config *c, char *err, size_t 
   for (int a = 0; a < wn->n_arrays; ++a) {
     const qm_wn_array *A = &wn->arrays[a];
     tr_wn_array_cfg *T = &c->arrays[a];
-    if (!trainable_array(A) || wn->condition_dsp || wn->head.n_convs) {
+    if (!trainable_array(A, wn->n_arrays == 1) || wn->condition_dsp || wn->head.n_convs) {
       snprintf(err, errlen,
-               "%s: config.layers[%d]: only A1 arrays (Tanh, non-gated, one kernel size, "
-               "condition_size 1, no FiLM, groups, bottleneck, head1x1, head conv, "
-               "condition_dsp or post-stack head) are trainable",
+               "%s: config.layers[%d]: only A1 and A2 arrays (Tanh or LeakyReLU alike in every "
+               "layer, non-gated, condition_size 1, layer1x1, no FiLM, groups, head1x1, "
+               "condition_dsp or post-stack head; a head conv only in a single array) are "
+               "trainable",
                d->path, a);
       return false;
     }
@@ -154,12 +274,20 @@ static bool wavenet_config(const qm_desc *d, tr_wn_config *c, char *err, size_t 
     }
     T->input_size = A->input_size;
     T->channels = A->channels;
+    T->bottleneck = A->bottleneck;
     T->head_size = A->head_size;
     T->kernel_size = A->layers[0].kernel_size;
     T->head_bias = A->head_bias;
+    T->head_kernel = A->head_kernel;
     T->n_layers = A->n_layers;
-    for (int l = 0; l < A->n_layers; ++l)
+    if (A->layers[0].activation.type == QM_NONLIN_LEAKY_RELU) {
+      T->activation = TR_WN_LEAKY_RELU;
+      T->negative_slope = A->layers[0].activation.negative_slope;
+    }
+    for (int l = 0; l < A->n_layers; ++l) {
       T->dilations[l] = A->layers[l].dilation;
+      T->kernel_sizes[l] = A->layers[l].kernel_size;
+    }
   }
   return true;
 }
@@ -170,25 +298,32 @@ static float *put(float *p, const float *src, size_t n)
   return p + n;
 }
 
+/** A conv the loader holds as [out][tap*in + i], in the file's order (out, in, tap). */
+static float *put_conv(float *p, const float *w, size_t out, size_t in, size_t taps)
+{
+  for (size_t o = 0; o < out; ++o)
+    for (size_t i = 0; i < in; ++i)
+      for (size_t k = 0; k < taps; ++k)
+        *p++ = w[o * taps * in + k * in + i];
+  return p;
+}
+
 /** The description's weights in the file's order (without head_scale). */
 static float *wavenet_params(const qm_desc *d, float *p)
 {
   for (int a = 0; a < d->wavenet.n_arrays; ++a) {
     const qm_wn_array *A = &d->wavenet.arrays[a];
-    const size_t C = (size_t)A->channels, K = (size_t)A->layers[0].kernel_size, Z = C;
+    const size_t C = (size_t)A->channels, B = (size_t)A->bottleneck;
     p = put(p, A->rechannel_w, C * (size_t)A->input_size);
     for (int l = 0; l < A->n_layers; ++l) {
       const qm_wn_layer *L = &A->layers[l];
-      for (size_t o = 0; o < Z; ++o)
-        for (size_t i = 0; i < C; ++i)
-          for (size_t k = 0; k < K; ++k)
-            *p++ = L->conv_w[o * K * C + k * C + i];
-      p = put(p, L->conv_b, Z);
-      p = put(p, L->mixin_w, Z);
-      p = put(p, L->w1x1, C * C);
+      p = put_conv(p, L->conv_w, B, C, (size_t)L->kernel_size);
+      p = put(p, L->conv_b, B);
+      p = put(p, L->mixin_w, B);
+      p = put(p, L->w1x1, C * B);
       p = put(p, L->b1x1, C);
     }
-    p = put(p, A->head_w, (size_t)A->head_size * C);
+    p = put_conv(p, A->head_w, (size_t)A->head_size, B, (size_t)A->head_kernel);
     if (A->head_bias)
       p = put(p, A->head_b, (size_t)A->head_size);
   }
@@ -220,9 +355,11 @@ tr_model *tr_nam_read(const char *path, int threads, int lstm_prewarm, char *err
 {
   if (errlen)
     err[0] = '\0';
-  qm_desc *d = qm_load_file(path, err, errlen);
-  if (!d)
+  qm_desc *file = qm_load_file(path, err, errlen);
+  if (!file)
     return NULL;
+  /* a SlimmableContainer trains (and fine-tunes) its full-size submodel */
+  const qm_desc *d = qm_desc_full_size(file);
   tr_model *m = NULL;
   const bool wavenet = d->arch == QM_ARCH_WAVENET;
   if (wavenet) {
@@ -256,6 +393,6 @@ tr_model *tr_nam_read(const char *path, int threads, int lstm_prewarm, char *err
   } else if (!err[0]) {
     snprintf(err, errlen, "%s: unsupported configuration", path);
   }
-  qm_desc_free(d);
+  qm_desc_free(file);
   return m;
 }

@@ -21,7 +21,10 @@
 extern "C" {
 #endif
 
+/** What an A1 WaveNet or LSTM file says (as NAM 0.5 players read it), and
+    an A2 WaveNet or a SlimmableContainer (NAM 0.7). */
 #define TR_NAM_VERSION "0.5.4"
+#define TR_NAM_VERSION_A2 "0.7.0"
 
 typedef struct {
   const char *name;
@@ -34,6 +37,17 @@ typedef struct {
 
 /** Write model m with parameters p to path. Returns false (and errno) on I/O error. */
 bool tr_nam_write(const char *path, const tr_model *m, const float *p, const tr_nam_meta *meta);
+
+/**
+   Write n models as a NAM SlimmableContainer (.nam 0.7.0): the Slim
+   control plays the first submodel whose max_value is above it, so
+   max_values must rise (the last is usually 1.0; EINVAL if not), each
+   submodel a whole file of its own as NAM writes it, and an empty
+   top-level weights list.
+*/
+bool tr_nam_write_container(const char *path, int n, const tr_model *const *models,
+                            const float *const *params, const double *max_values,
+                            const tr_nam_meta *meta);
 
 /**
    Read a WaveNet A1 (not gated, Tanh, condition size 1) or LSTM .nam into a

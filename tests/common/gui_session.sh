@@ -45,3 +45,17 @@ gui_session_start() {
   for i in $(seq 100); do [ -e /tmp/.X11-unix/X$DNUM ] && break; sleep 0.1; done
   [ -e /tmp/.X11-unix/X$DNUM ] || fail "Xvfb did not start on :$DNUM"
 }
+
+# gui_session_wait_window PID LOG PATTERN TENTHS: wait (TENTHS x 0.1 s at
+# most) until a window titled Quantone is mapped and LOG has a line
+# matching PATTERN (the GUI's self-test hooks print there); its id in WID.
+gui_session_wait_window() {
+  WID=""
+  for i in $(seq "$4"); do
+    WID=$(xdotool search --name '^Quantone' 2>/dev/null | head -1)
+    [ -n "$WID" ] && grep -q "$3" "$2" && break
+    kill -0 "$1" 2>/dev/null || fail "jalv.gtk3 exited"
+    sleep 0.1
+  done
+  [ -n "$WID" ] || fail "no Quantone window"
+}

@@ -32,14 +32,7 @@ start_jalv() {
     jalv.gtk3 -c slim=$SLIM $URI >"$ART/jalv-$1.out" 2>"$ERR" &
   JALV=$!
   PIDS="$JALV $PIDS"
-  WID=""
-  for i in $(seq 200); do
-    WID=$(xdotool search --name '^Quantone' 2>/dev/null | head -1)
-    [ -n "$WID" ] && grep -q "$2" "$ERR" && break
-    kill -0 $JALV 2>/dev/null || fail "jalv.gtk3 exited"
-    sleep 0.1
-  done
-  [ -n "$WID" ] || fail "no Quantone window"
+  gui_session_wait_window $JALV "$ERR" "$2" 200
   # signal, so the meters and views show what the size costs in error
   if command -v jack_metro >/dev/null 2>&1 && [ -z "${METRO:-}" ]; then
     jack_metro -n qtmetro -b 240 -f 196 -A 0.5 -D 220 -a 1 -d 90 >/dev/null 2>&1 &

@@ -38,14 +38,7 @@ LV2_PATH="$BUILD/lv2" QUANTONE_GUI_SELFTEST=1 QUANTONE_GUI_TEST_LOAD="$BROKEN" \
 JALV=$!
 PIDS="$JALV $PIDS"
 
-WID=""
-for i in $(seq 100); do
-  WID=$(xdotool search --name '^Quantone' 2>/dev/null | head -1)
-  [ -n "$WID" ] && grep -q 'button precision=4' "$ART/jalv.err" && break
-  kill -0 $JALV 2>/dev/null || fail "jalv.gtk3 exited"
-  sleep 0.1
-done
-[ -n "$WID" ] || fail "no Quantone window"
+gui_session_wait_window $JALV "$ART/jalv.err" 'button precision=4' 100
 grep -q 'ui-gtk3' "$ART/jalv.err" "$ART/jalv.out" || fail "jalv did not load the Gtk3 UI"
 echo "window $WID"
 

@@ -10,7 +10,9 @@
   renders.
 */
 #include "fx.h"
+#include "engine.h"
 #include "model_file.h"
+#include "slim.h"
 #include "tr_adam.h"
 #include "tr_data.h"
 #include "tr_loss.h"
@@ -39,11 +41,13 @@ static double batch_loss(tr_model *m, const float *p, int B, int L, const float 
 }
 
 /**
-   Central differences on every parameter: g_fd = (L(p+h) - L(p-h)) / 2h.
-   The forward is float32, so h is fairly large and the comparison uses a
-   tolerance relative to the gradient's scale.
+   Central differences on every parameter: g_fd = (L(p+h) - L(p-h)) / 2h,
+   h = rel_h * max(1, |p|). The forward is float32, so h is fairly large
+   (1e-2) and the comparison uses a tolerance relative to the gradient's
+   scale. A piecewise-linear activation wants a smaller h: a difference
+   over 2h averages the two slopes of every kink it crosses.
 */
-static void grad_check(tr_model *m, const char *what, int B, int L, double tol)
+static void grad_check_h(tr_model *m, const char *what, int B, int L, double tol, float rel_h)
 {
   tr_rng r;
   tr_rng_seed(&r, 99);
@@ -65,7 +69,7 @@ static void grad_check(tr_model *m, const char *what, int B, int L, double tol)
   int bad = 0;
   double worst = 0.0;
   for (size_t i = 0; i < n; ++i) {
-    const float h = 1e-2f * fmaxf(1.0f, fabsf(m->p[i]));
+    const float h = rel_h * fmaxf(1.0f, fabsf(m->p[i]));
     memcpy(p, m->p, n * sizeof *p);
     p[i] = m->p[i] + h;
     const double lp = batch_loss(m, p, B, L, x, t, &l, gd);
@@ -91,13 +95,29 @@ static void grad_check(tr_model *m, const char *what, int B, int L, double tol)
   free(p);
 }
 
+static void grad_check(tr_model *m, const char *what, int B, int L, double tol)
+{
+  grad_check_h(m, what, B, L, tol, 1e-2f);
+}
+
 static tr_model *tiny_wavenet(int threads)
 {
   tr_wn_config c;
   memset(&c, 0, sizeof c);
   c.n_arrays = 2;
-  c.arrays[0] = (tr_wn_array_cfg){1, 3, 2, 3, 3, false, {1, 2, 4}};
-  c.arrays[1] = (tr_wn_array_cfg){3, 2, 1, 3, 2, true, {1, 3}};
+  c.arrays[0] = (tr_wn_array_cfg){.input_size = 1,
+                                  .channels = 3,
+                                  .head_size = 2,
+                                  .kernel_size = 3,
+                                  .n_layers = 3,
+                                  .dilations = {1, 2, 4}};
+  c.arrays[1] = (tr_wn_array_cfg){.input_size = 3,
+                                  .channels = 2,
+                                  .head_size = 1,
+                                  .kernel_size = 3,
+                                  .n_layers = 2,
+                                  .head_bias = true,
+                                  .dilations = {1, 3}};
   c.head_scale = 0.5f;
   tr_model *m = tr_wavenet_new(&c, 7, threads);
   return m;
@@ -110,6 +130,93 @@ static void test_wavenet_grad(void)
   CHECK(m->context == 2 * (1 + 2 + 4) + 2 * (1 + 3), "receptive field");
   grad_check(m, "WaveNet", 3, 24, 2e-2);
   tr_model_free(m);
+}
+
+/** The A2 form in small: per-layer kernel sizes, a bottleneck narrower
+    than the channels, LeakyReLU (a slope large enough to matter), and a
+    4-tap head conv with bias. */
+static tr_model *tiny_a2_slope(int threads, unsigned long long seed, float slope)
+{
+  tr_wn_config c;
+  memset(&c, 0, sizeof c);
+  c.n_arrays = 1;
+  c.arrays[0] = (tr_wn_array_cfg){.input_size = 1,
+                                  .channels = 3,
+                                  .bottleneck = 2,
+                                  .head_size = 1,
+                                  .head_bias = true,
+                                  .head_kernel = 4,
+                                  .kernel_size = 3,
+                                  .kernel_sizes = {3, 4, 2},
+                                  .n_layers = 3,
+                                  .dilations = {1, 2, 3},
+                                  .activation = TR_WN_LEAKY_RELU,
+                                  .negative_slope = slope};
+  c.head_scale = 0.5f;
+  return tr_wavenet_new(&c, seed, threads);
+}
+
+static tr_model *tiny_a2(int threads, unsigned long long seed)
+{
+  return tiny_a2_slope(threads, seed, 0.2f);
+}
+
+/** Two chained arrays with Tanh, bottlenecks and per-layer kernel sizes. */
+static tr_model *tiny_bottleneck_tanh(int threads)
+{
+  tr_wn_config c;
+  memset(&c, 0, sizeof c);
+  c.n_arrays = 2;
+  c.arrays[0] = (tr_wn_array_cfg){.input_size = 1,
+                                  .channels = 3,
+                                  .bottleneck = 2,
+                                  .head_size = 2,
+                                  .kernel_size = 2,
+                                  .kernel_sizes = {2, 3},
+                                  .n_layers = 2,
+                                  .dilations = {1, 2}};
+  c.arrays[1] = (tr_wn_array_cfg){.input_size = 3,
+                                  .channels = 4,
+                                  .bottleneck = 2,
+                                  .head_size = 1,
+                                  .head_bias = true,
+                                  .kernel_size = 3,
+                                  .n_layers = 2,
+                                  .dilations = {1, 2}};
+  c.head_scale = 0.7f;
+  return tr_wavenet_new(&c, 5, threads);
+}
+
+static void test_a2_grad(void)
+{
+  tr_model *m = tiny_a2(2, 7);
+  CHECK(m != NULL, "tiny A2");
+  if (m) {
+    CHECK(m->context == 2 * 1 + 3 * 2 + 1 * 3 + 3, "A2 receptive field %d", m->context + 1);
+    CHECK(m->n_params == 3 + (2 * 3 * 3 + 2 + 2 + 6 + 3) + (2 * 3 * 4 + 2 + 2 + 6 + 3) +
+                             (2 * 3 * 2 + 2 + 2 + 6 + 3) + 2 * 4 + 1,
+          "A2 parameter count %zu", m->n_params);
+    grad_check_h(m, "WaveNet A2 (LeakyReLU, bottleneck, head conv)", 3, 24, 2e-2, 1e-3f);
+  }
+  tr_model_free(m);
+  /* slope 1 is the identity: no kink, the large step, every path of the A2 layer */
+  m = tiny_a2_slope(1, 7, 1.0f);
+  if (m)
+    grad_check(m, "WaveNet A2 without kinks (slope 1)", 3, 24, 2e-2);
+  tr_model_free(m);
+  m = tiny_bottleneck_tanh(1);
+  CHECK(m != NULL, "tiny bottleneck Tanh");
+  if (m)
+    grad_check(m, "WaveNet Tanh with bottlenecks", 3, 24, 2e-2);
+  tr_model_free(m);
+  /* what the engine cannot stand for is refused */
+  tr_wn_config c;
+  tr_wavenet_preset("a2-nano", &c);
+  c.arrays[0].negative_slope = -0.5f;
+  CHECK(tr_wavenet_new(&c, 1, 1) == NULL, "a negative LeakyReLU slope is refused");
+  tr_wavenet_preset("a2-nano", &c);
+  c.arrays[0].kernel_sizes[3] = TR_WN_MAX_KERNEL + 1;
+  CHECK(tr_wavenet_new(&c, 1, 1) == NULL, "a kernel over %d is refused", TR_WN_MAX_KERNEL);
 }
 
 static void test_lstm_grad(void)
@@ -376,6 +483,92 @@ static void test_nam_roundtrip_and_qat(void)
   tr_model_free(m);
 }
 
+/** The engine playing description d (prewarmed, as after a load) against
+    the trainer's forward of m: ESR over 4000 samples of a test signal. */
+static double engine_vs_trainer(const qm_desc *d, tr_model *m)
+{
+  const size_t n = 4000;
+  float *x = malloc(n * sizeof *x), *ye = malloc(n * sizeof *ye), *yt = malloc(n * sizeof *yt);
+  for (size_t i = 0; i < n; ++i)
+    x[i] = (float)(0.6 * sin(0.013 * (double)i) + 0.3 * sin(0.171 * (double)i + 1.0));
+  char err[512];
+  qm_model *e = qm_model_create(d, NULL, err, sizeof err);
+  CHECK(e != NULL, "engine: %s", err);
+  double r = 1.0;
+  if (e) {
+    qm_model_process(e, x, ye, (int)n);
+    m->predict(m, m->p, x, n, yt);
+    r = tr_esr(yt, ye, n);
+    qm_model_free(e);
+  }
+  free(x);
+  free(ye);
+  free(yt);
+  return r;
+}
+
+/** A2 files: the trainer writes what NAM 0.7 writes (a WaveNet and a
+    SlimmableContainer of two), the engine's loader takes them and plays
+    what the trainer computes, and the trainer reads them back unchanged. */
+static void test_a2_files(void)
+{
+  tr_model *small = tiny_a2(1, 11), *big = tiny_a2(1, 12);
+  char path[] = "/tmp/qtrain-a2-XXXXXX";
+  const int fd = mkstemp(path);
+  CHECK(fd >= 0, "mkstemp");
+  close(fd);
+  tr_nam_meta meta = {"a2 test", NULL, NULL, NULL, -1.0, NULL};
+  char err[512];
+  CHECK(tr_nam_write(path, big, big->p, &meta), "write A2 .nam");
+  qm_desc *d = qm_load_file(path, err, sizeof err);
+  CHECK(d != NULL, "engine loader refused the trainer's A2 file: %s", err);
+  if (d) {
+    CHECK(!strcmp(d->version, TR_NAM_VERSION_A2) && d->wavenet.arrays[0].head_kernel == 4 &&
+              d->wavenet.arrays[0].bottleneck == 2 &&
+              d->wavenet.arrays[0].layers[1].kernel_size == 4,
+          "engine sees version %s, head kernel %d, bottleneck %d", d->version,
+          d->wavenet.arrays[0].head_kernel, d->wavenet.arrays[0].bottleneck);
+    const double e = engine_vs_trainer(d, big);
+    printf("A2 file: engine vs trainer forward ESR %.3g\n", e);
+    CHECK(e <= 1e-10, "A2 file: the engine plays something else than the trainer (ESR %.3g)", e);
+    qm_desc_free(d);
+  }
+  tr_model *r = tr_nam_read(path, 1, 0, err, sizeof err);
+  CHECK(r && r->n_params == big->n_params && !memcmp(r->p, big->p, big->n_params * sizeof(float)),
+        "A2 round trip changed the weights: %s", r ? "(differs)" : err);
+  tr_model_free(r);
+
+  const tr_model *models[2] = {small, big};
+  const float *params[2] = {small->p, big->p};
+  const double bad[2] = {1.0, 0.5}, max_values[2] = {0.5, 1.0};
+  CHECK(!tr_nam_write_container(path, 2, models, params, bad, &meta),
+        "a container whose max_values fall is refused");
+  CHECK(tr_nam_write_container(path, 2, models, params, max_values, &meta), "write container");
+  d = qm_load_file(path, err, sizeof err);
+  CHECK(d != NULL && d->arch == QM_ARCH_CONTAINER, "engine loader refused the container: %s", err);
+  if (d) {
+    const double slims[2] = {0.0, 1.0};
+    for (int i = 0; i < 2; ++i) {
+      const qm_desc *at = qm_desc_at_slim(d, slims[i], err, sizeof err);
+      CHECK(at != NULL, "slim %.1f: %s", slims[i], err);
+      if (!at)
+        continue;
+      const double e = engine_vs_trainer(at, (tr_model *)models[i]);
+      printf("A2 container at slim %.1f: engine vs trainer forward ESR %.3g\n", slims[i], e);
+      CHECK(e <= 1e-10, "container slim %.1f plays another submodel (ESR %.3g)", slims[i], e);
+    }
+    qm_desc_free(d);
+  }
+  /* the trainer fine-tunes a container's full-size submodel */
+  r = tr_nam_read(path, 1, 0, err, sizeof err);
+  CHECK(r && r->n_params == big->n_params && !memcmp(r->p, big->p, big->n_params * sizeof(float)),
+        "container read: %s", r ? "not the full-size submodel" : err);
+  tr_model_free(r);
+  unlink(path);
+  tr_model_free(small);
+  tr_model_free(big);
+}
+
 static void test_reference(const char *dir)
 {
   char p[1024], err[512];
@@ -387,9 +580,11 @@ static void test_reference(const char *dir)
   size_t n;
   int rate;
   float *x = tr_wav_read(p, &n, &rate, NULL, err, sizeof err);
-  static const char *names[2][2] = {{"wavenet_a1_standard.nam", "wavenet_a1_standard.nam-core.wav"},
-                                    {"lstm.nam", "lstm.nam-core.wav"}};
-  for (int i = 0; i < 2; ++i) {
+  /* NAM's A2 capture: the trainer reads the container's standard model */
+  static const char *names[3][2] = {{"wavenet_a1_standard.nam", "wavenet_a1_standard.nam-core.wav"},
+                                    {"lstm.nam", "lstm.nam-core.wav"},
+                                    {"current/A2.nam", "current/A2.slim1.0.nam-core.wav"}};
+  for (int i = 0; i < 3; ++i) {
     char pm[1024], pr[1024];
     snprintf(pm, sizeof pm, "%s/%s", dir, names[i][0]);
     snprintf(pr, sizeof pr, "%s/%s", dir, names[i][1]);
@@ -417,11 +612,13 @@ static void test_reference(const char *dir)
 int main(int argc, char **argv)
 {
   test_wavenet_grad();
+  test_a2_grad();
   test_lstm_grad();
   test_steps_lower_loss();
   test_diode_solver();
   test_wav_pairs();
   test_nam_roundtrip_and_qat();
+  test_a2_files();
   if (argc > 1)
     test_reference(argv[1]);
   if (failures) {
