@@ -280,10 +280,16 @@ typedef struct {
   qt_hist *hist;
   float *sqnr; /**< SQNR: [n_sqnr] dB (owned; freed if unclaimed) */
   int n_sqnr;
-  unsigned serial; /**< SQNR: qt_variant.serial it belongs to */
-  char msg[QT_MSG_MAX];
-  qt_prepare_status prep; /**< PROGRESS, and VARIANT of a prepared variant */
-  bool has_prep;
+  unsigned serial;      /**< SQNR: qt_variant.serial it belongs to */
+  char msg[QT_MSG_MAX]; /**< PROGRESS: "DESCRIBE\nSTAGE" (qt_prepare_status) */
+  /** PROGRESS, and VARIANT after calibration work: how far the
+      preparation is (the rest of qt_prepare_status: msg, or the variant's
+      describe and "ready"). Kept to a few bytes: jalv 1.6's worker ring
+      holds 4096 bytes of answers between two run() calls and writes an
+      answer that does not fit as a corrupt one; 208 more bytes per
+      answer made the six answers of gui-jalv's start overflow it. */
+  bool has_prep, prep_cached;
+  float prep_progress, prep_seconds, prep_cpu_seconds;
 } qt_resp;
 
 /** Where a job's progress goes: the respond function of the job that

@@ -49,6 +49,16 @@ static void progress_times(qt_progress *p)
   p->st.cpu_seconds = (float)(clock_s(CLOCK_THREAD_CPUTIME_ID) - p->cpu0);
 }
 
+/** The numbers of a status into an answer (qt_resp says why not all). */
+static void prep_numbers(qt_resp *r, const qt_prepare_status *st)
+{
+  r->has_prep = true;
+  r->prep_cached = st->cached;
+  r->prep_progress = st->progress;
+  r->prep_seconds = st->seconds;
+  r->prep_cpu_seconds = st->cpu_seconds;
+}
+
 /** The engine's progress hook (variant.h): a QT_RESP_PROGRESS at most
     every QT_PROGRESS_INTERVAL_S, which the audio thread may drop when its
     inbox is busy; the variant's own answer carries the final status. */
@@ -65,8 +75,8 @@ static void on_progress(void *user, const char *stage, double fraction)
   qt_resp r;
   memset(&r, 0, sizeof r);
   r.type = QT_RESP_PROGRESS;
-  r.prep = p->st;
-  r.has_prep = true;
+  snprintf(r.msg, sizeof r.msg, "%s\n%s", p->st.describe, p->st.stage);
+  prep_numbers(&r, &p->st);
   p->respond(p->rh, sizeof r, &r);
 }
 
@@ -572,11 +582,8 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
     bool later = analyze && job->set.bits != QM_BITS_FP32;
     qt_variant *v = cache_take(self, job->model, &job->set, job->slim_step);
     if (v) {
-      snprintf(r.prep.describe, sizeof r.prep.describe, "%s", v->describe);
-      snprintf(r.prep.stage, sizeof r.prep.stage, "ready");
-      r.prep.progress = 1.0f;
-      r.prep.cached = true;
-      r.has_prep = true;
+      qt_prepare_status st = {.progress = 1.0f, .cached = true};
+      prep_numbers(&r, &st);
     } else {
       qt_progress prog;
       progress_start(&prog, respond, rh);
@@ -592,8 +599,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
         if (later && v->m)
           v->layer_sqnr = variant_sqnr(job->model, &job->set, v->m, v->slim_step, &v->n_layers);
         progress_times(&prog);
-        r.prep = prog.st;
-        r.has_prep = true;
+        prep_numbers(&r, &prog.st);
         lv2_log_note(&self->logger, "Quantone: prepared %s in %.2f s (%.2f s CPU)\n", v->describe,
                      prog.st.seconds, prog.st.cpu_seconds);
       }
