@@ -7,6 +7,7 @@
   port's value is shown in its widget.
 */
 #include "gui_internal.h"
+#include "rounding_status.h"
 #include "setting_ports.h" /* the scheme buttons' labels */
 #include "slim_status.h"
 
@@ -50,6 +51,52 @@ static void on_seg_toggled(GtkToggleButton *b, gpointer user)
     g->data.esr.reference = it->value > 20;
     qg_gui_mark(g, V_ESR);
   }
+  if (it->port == QT_PORT_ROUNDING || it->port == QT_PORT_PRECISION)
+    qg_gui_show_rounding(g);
+}
+
+/* ---- Rounding --------------------------------------------------------------------- */
+
+void qg_gui_show_rounding(qg_gui *g)
+{
+  if (!g->rounding_text || g->widgets_gone)
+    return;
+  char buf[160];
+  qg_rounding_describe(&g->data, buf, sizeof buf);
+  gtk_label_set_text(GTK_LABEL(g->rounding_text), buf);
+  if (g->data.prepare.valid)
+    gtk_widget_set_tooltip_text(g->rounding_text, g->data.prepare.variant);
+}
+
+/** Nearest / Optimized (the port table's scale points) and the worker's
+    progress under them: Optimized takes about a second of background work
+    the first time, and the player should see it happen. */
+static GtkWidget *build_rounding(qg_gui *g)
+{
+  const qt_port_info *info = qt_port_info_get(QT_PORT_ROUNDING);
+  float v[2];
+  const char *l[2];
+  static const char *const t[] = {
+      "Each weight to its nearest level: instant.",
+      "Error-compensating rounding and bias correction against how each layer responds to a "
+      "built-in guitar clip: less error at 4 and 2 bits. About a second of background work "
+      "the first time (shown below); the result is kept, so switching back is instant."};
+  for (int i = 0; i < 2 && i < info->n_points; ++i) {
+    v[i] = info->points[i].value;
+    l[i] = info->points[i].label;
+  }
+  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+  gtk_box_pack_start(GTK_BOX(box), qg_gui_section("ROUNDING"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(box), qg_gui_segmented(g, QT_PORT_ROUNDING, 2, v, l, t, NULL), FALSE,
+                     FALSE, 0);
+  g->rounding_text = gtk_label_new("");
+  gtk_style_context_add_class(gtk_widget_get_style_context(g->rounding_text), "qt-note");
+  gtk_label_set_xalign(GTK_LABEL(g->rounding_text), 0);
+  gtk_label_set_ellipsize(GTK_LABEL(g->rounding_text), PANGO_ELLIPSIZE_END);
+  gtk_label_set_max_width_chars(GTK_LABEL(g->rounding_text), 34);
+  gtk_box_pack_start(GTK_BOX(box), g->rounding_text, FALSE, FALSE, 0);
+  qg_gui_show_rounding(g);
+  return box;
 }
 
 /** A row of radio buttons drawn as one segmented control ("linked"):
@@ -207,6 +254,8 @@ void qg_gui_show_port_value(qg_gui *g, uint32_t port, float v)
     show_act_cost(g);
   if (port == QT_PORT_SLIM)
     show_slim_text(g);
+  if (port == QT_PORT_ROUNDING || port == QT_PORT_PRECISION)
+    qg_gui_show_rounding(g);
   if (port == QT_PORT_CALIBRATE && g->calibrate)
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(g->calibrate), v > 0.5f);
   if (port == QT_PORT_CALIBRATE || port == QT_PORT_INPUT_DBU || port == QT_PORT_OUTPUT_MODE)
@@ -285,6 +334,7 @@ GtkWidget *qg_gui_build_controls(qg_gui *g)
   gtk_box_pack_start(GTK_BOX(c),
                      qg_gui_segmented(g, QT_PORT_GRANULARITY, 3, gran_v, gran_l, gran_t, NULL),
                      FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), build_rounding(g), FALSE, FALSE, 0);
 
   static const float act_v[] = {QT_ACT_FLOAT, QT_ACT_DYNAMIC, QT_ACT_STATIC};
   const char *const act_l[] = {qm_actq_label(QM_ACTQ_FLOAT), qm_actq_label(QM_ACTQ_DYNAMIC),

@@ -26,6 +26,16 @@ typedef struct {
   double macs; /**< multiply-adds per sample */
 } qg_slim_step;
 
+/** The plugin's last qt:prepare: how far its worker is with a variant
+    that takes calibration work (the rounding control's Optimized). */
+typedef struct {
+  bool valid;
+  char variant[128], stage[64];
+  float progress; /**< 0..1, 1 = ready */
+  float seconds, cpu_seconds;
+  bool cached; /**< from the worker's kept variants: no work */
+} qg_prepare;
+
 typedef struct {
   float port[QT_PORT_COUNT]; /**< last value seen or written, per port */
   bool port_known[QT_PORT_COUNT];
@@ -49,6 +59,7 @@ typedef struct {
   char error[512];
   bool have_error;
   char exported[4096]; /**< the file Save quantized model wrote last ("" none) */
+  qg_prepare prepare;
 
   qg_esr_view esr;
   qg_scope_view scope;

@@ -52,7 +52,8 @@ struct qg_gui {
   GtkWidget *model_name, *model_info, *model_var, *error_box, *error_label;
   GtkWidget *save_quantized; /**< Save quantized model… */
   GtkWidget *hist_combo;
-  GtkWidget *act_cost; /**< what the chosen activations cost, under their buttons */
+  GtkWidget *act_cost;      /**< what the chosen activations cost, under their buttons */
+  GtkWidget *rounding_text; /**< the worker's progress with Optimized rounding */
   /** The Slim section: shown only while a slimmable model plays. */
   GtkWidget *slim_box, *slim_text;
   /** Input calibration's switch and what the levels do for this model. */
@@ -111,6 +112,8 @@ void qg_gui_pack_monitor_levels(qg_gui *g, GtkWidget *column);
 GtkWidget *qg_gui_build_bypass(qg_gui *g);
 /** Say what calibration and the output mode do for the playing model. */
 void qg_gui_show_levels(qg_gui *g);
+/** The ROUNDING section's status line (rounding_status.h). */
+void qg_gui_show_rounding(qg_gui *g);
 
 /* gui_views.c: the views grid and the histogram layer chooser */
 GtkWidget *qg_gui_build_views(qg_gui *g);

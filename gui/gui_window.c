@@ -271,6 +271,8 @@ void qg_gui_port_event(qg_gui *g, uint32_t port, uint32_t size, uint32_t format,
   }
   if (chg & QG_CHG_SQNR)
     qg_gui_mark(g, V_SQNR);
+  if (chg & QG_CHG_PREPARE)
+    qg_gui_show_rounding(g);
   if (chg & QG_CHG_HIST) {
     qg_gui_mark(g, V_HIST);
     qg_gui_show_info(g); /* selects the layer in the combo */

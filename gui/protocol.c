@@ -242,6 +242,27 @@ static unsigned on_hist(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data
   return QG_CHG_HIST;
 }
 
+static unsigned on_prepare(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data *d)
+{
+  const LV2_Atom *var = NULL, *stage = NULL, *prog = NULL, *sec = NULL, *cpu = NULL, *cached = NULL;
+  lv2_atom_object_get(o, p->uris.qt_variant, &var, p->uris.qt_stage, &stage, p->uris.qt_progress,
+                      &prog, p->uris.qt_seconds, &sec, p->uris.qt_cpuSeconds, &cpu,
+                      p->uris.qt_cached, &cached, 0);
+  qg_prepare *q = &d->prepare;
+  double x = 0;
+  if (!get_num(p, prog, &x))
+    return 0; /* nothing to show without the share done */
+  q->progress = (float)x;
+  q->variant[0] = q->stage[0] = '\0';
+  get_str(p, var, q->variant, sizeof q->variant);
+  get_str(p, stage, q->stage, sizeof q->stage);
+  q->seconds = get_num(p, sec, &x) ? (float)x : 0.0f;
+  q->cpu_seconds = get_num(p, cpu, &x) ? (float)x : 0.0f;
+  q->cached = get_num(p, cached, &x) && x != 0;
+  q->valid = true;
+  return QG_CHG_PREPARE;
+}
+
 unsigned qg_proto_decode(const qg_proto *p, const LV2_Atom *a, uint32_t size, qg_gui_data *d)
 {
   if (!a || size < sizeof(LV2_Atom) || a->size > size - sizeof(LV2_Atom) ||
@@ -282,6 +303,8 @@ unsigned qg_proto_decode(const qg_proto *p, const LV2_Atom *a, uint32_t size, qg
     return on_sqnr(p, o, d);
   if (t == p->uris.qt_histogram)
     return on_hist(p, o, d);
+  if (t == p->uris.qt_prepare)
+    return on_prepare(p, o, d);
   return 0;
 }
 

@@ -33,6 +33,7 @@ enum {
   QG_CHG_SQNR = 1u << 4,
   QG_CHG_HIST = 1u << 5,
   QG_CHG_EXPORTED = 1u << 6, /**< qt:exported: Save quantized model wrote a file */
+  QG_CHG_PREPARE = 1u << 7,
 };
 
 void qg_proto_init(qg_proto *p, LV2_URID_Map *map);

@@ -61,6 +61,7 @@ static struct {
       qt_histogramLayer, qt_resampling, qt_latency, qt_counts, qt_values, qt_variant, qt_uiAlive,
       qt_exportModel, qt_exported, qt_path;
   LV2_URID qt_modelStep, qt_modelAB;
+  LV2_URID qt_prepare, qt_stage, qt_progress, qt_cpuSeconds, qt_cached;
   LV2_URID bufsz_max, bufsz_nominal, param_sampleRate;
 } U;
 
@@ -130,6 +131,11 @@ void qh_world_init(LilvWorld *world)
   U.qt_values = map_uri(NULL, QUANTONE__values);
   U.qt_variant = map_uri(NULL, QUANTONE__variant);
   U.qt_uiAlive = map_uri(NULL, QUANTONE__uiAlive);
+  U.qt_prepare = map_uri(NULL, QUANTONE__prepare);
+  U.qt_stage = map_uri(NULL, QUANTONE__stage);
+  U.qt_progress = map_uri(NULL, QUANTONE__progress);
+  U.qt_cpuSeconds = map_uri(NULL, QUANTONE__cpuSeconds);
+  U.qt_cached = map_uri(NULL, QUANTONE__cached);
   U.bufsz_max = map_uri(NULL, LV2_BUF_SIZE__maxBlockLength);
   U.bufsz_nominal = map_uri(NULL, LV2_BUF_SIZE__nominalBlockLength);
   U.param_sampleRate = map_uri(NULL, LV2_PARAMETERS__sampleRate);
@@ -488,6 +494,25 @@ static void parse_notify(qhost *h)
           h->hist_bins_total += cnt[i];
       }
       ++h->n_hist;
+    } else if (obj->body.otype == U.qt_prepare) {
+      const LV2_Atom *stage = NULL, *progress = NULL, *cpu = NULL, *cached = NULL;
+      lv2_atom_object_get(obj, U.qt_stage, &stage, U.qt_progress, &progress, U.qt_cpuSeconds, &cpu,
+                          U.qt_cached, &cached, 0);
+      if (stage && stage->type == U.atom_String)
+        snprintf(h->prep_stage, sizeof h->prep_stage, "%s",
+                 (const char *)LV2_ATOM_BODY_CONST(stage));
+      bool done = progress && progress->type == U.atom_Float &&
+                  ((const LV2_Atom_Float *)progress)->body >= 1.0f;
+      bool from_cache =
+          cached && cached->type == U.atom_Bool && ((const LV2_Atom_Bool *)cached)->body;
+      if (!done)
+        ++h->n_prep_progress;
+      else if (from_cache)
+        ++h->n_prep_cached;
+      else
+        ++h->n_prep_ready;
+      if (done && !from_cache && cpu && cpu->type == U.atom_Float)
+        h->prep_cpu_s = ((const LV2_Atom_Float *)cpu)->body;
     }
   }
 }

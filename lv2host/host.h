@@ -56,6 +56,12 @@ typedef struct {
   int info_latency;
   int hist_bins_total;
   int sqnr_layers;
+  /** qt:prepare messages: in progress, ready after work, ready from the
+      worker's kept variants; the last stage, the CPU seconds of the last
+      one prepared */
+  int n_prep_progress, n_prep_ready, n_prep_cached;
+  char prep_stage[64];
+  float prep_cpu_s;
 
   /* qh_new_opts() only (zero for qh_new) */
   bool no_worker;     /**< offer no worker feature (only URID map, log, options) */

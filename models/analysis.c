@@ -112,38 +112,59 @@ bool qm_analyze(const qm_desc *d, const qm_setting *spec, const float *in, int n
     err = dummy;
     errlen = sizeof dummy;
   }
+  if (!d || !spec) {
+    snprintf(err, errlen, "analysis needs a model and a spec");
+    if (out)
+      memset(out, 0, sizeof *out);
+    return false;
+  }
+  qm_options o;
+  qm_options_default(&o);
+  qm_model *q = qm_model_create(d, &o, err, errlen);
+  if (!q)
+    return false;
+  double t0 = now_ms();
+  char why[256] = "";
+  bool ok = qm_model_quantize(q, spec, in, n, why, sizeof why);
+  if (!ok)
+    snprintf(err, errlen, "%s: %s", d->path ? d->path : "(model)", why);
+  double prepare_ms = now_ms() - t0;
+  ok = ok && qm_analyze_model(d, q, in, n, block, out, err, errlen);
+  if (ok)
+    out->prepare_ms = prepare_ms;
+  qm_model_free(q);
+  return ok;
+}
+
+bool qm_analyze_model(const qm_desc *d, qm_model *q, const float *in, int n, int block,
+                      qm_analysis *out, char *err, size_t errlen)
+{
+  char dummy[8];
+  if (!err || errlen == 0) {
+    err = dummy;
+    errlen = sizeof dummy;
+  }
   if (!out) {
     snprintf(err, errlen, "no result struct");
     return false;
   }
   memset(out, 0, sizeof *out);
-  if (!d || !spec || !in || n <= 0 || block <= 0) {
-    snprintf(err, errlen, "analysis needs a model, a spec, a signal and a block size > 0");
+  if (!d || !q || !in || n <= 0 || block <= 0) {
+    snprintf(err, errlen, "analysis needs a model, a variant, a signal and a block size > 0");
     return false;
   }
   if (block > QM_ANALYSIS_MAX_BLOCK)
     block = QM_ANALYSIS_MAX_BLOCK;
-
   qm_options o;
   qm_options_default(&o);
   qm_model *ref = qm_model_create(d, &o, err, errlen);
   if (!ref)
     return false;
-  qm_model *q = qm_model_create(d, &o, err, errlen);
   tap_acc acc;
   memset(&acc, 0, sizeof acc);
   float *yr = NULL, *yq = NULL;
   bool ok = false;
-  if (!q)
-    goto done;
-
-  double t0 = now_ms();
-  char why[256] = "";
-  if (!qm_model_quantize(q, spec, in, n, why, sizeof why)) {
-    snprintf(err, errlen, "%s: %s", d->path ? d->path : "(model)", why);
-    goto done;
-  }
-  out->prepare_ms = now_ms() - t0;
+  qm_model_reset(q);
 
   const int nl = qm_model_layer_count(ref);
   acc.n_layers = nl;
@@ -188,6 +209,7 @@ bool qm_analyze(const qm_desc *d, const qm_setting *spec, const float *in, int n
   }
   qm_model_set_tap(ref, NULL, NULL);
   qm_model_set_tap(q, NULL, NULL);
+  qm_model_reset(q);
 
   out->esr = sum_ref > 0.0 ? sum_err / sum_ref : (sum_err > 0.0 ? INFINITY : 0.0);
   out->esr_db = out->esr > 0.0 ? 10.0 * log10(out->esr) : -INFINITY;
@@ -206,7 +228,6 @@ done:
   free(yr);
   free(yq);
   tap_acc_free(&acc);
-  qm_model_free(q);
   qm_model_free(ref);
   return ok;
 }

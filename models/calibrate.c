@@ -20,6 +20,8 @@
 */
 #include "calibrate.h"
 
+#include "qk.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -292,6 +294,7 @@ struct qz_gram {
   double *sum_xx; /**< k * k, upper triangle (row i, column j >= i) filled */
   double *sum_x;  /**< k */
   float *block;   /**< k * k: float partial sums of up to QZ_GRAM_BLOCK columns */
+  float *panel;   /**< k * QZ_GRAM_BLOCK: the block's columns, variable-major (block_add) */
 };
 
 /** Columns summed in float before they are added to the double sums: 8
@@ -311,7 +314,8 @@ qz_gram *qz_gram_create(int k)
   g->sum_xx = calloc((size_t)k * (size_t)k, sizeof *g->sum_xx);
   g->sum_x = calloc((size_t)k, sizeof *g->sum_x);
   g->block = calloc((size_t)k * (size_t)k, sizeof *g->block);
-  if (!g->sum_xx || !g->sum_x || !g->block) {
+  g->panel = calloc((size_t)k * QZ_GRAM_BLOCK, sizeof *g->panel);
+  if (!g->sum_xx || !g->sum_x || !g->block || !g->panel) {
     qz_gram_free(g);
     return NULL;
   }
@@ -325,6 +329,7 @@ void qz_gram_free(qz_gram *g)
   free(g->sum_xx);
   free(g->sum_x);
   free(g->block);
+  free(g->panel);
   free(g);
 }
 
@@ -342,34 +347,83 @@ static void flush_block(qz_gram *g)
     }
 }
 
+/**
+   S[i][j] += sum over the nc columns c_t of c_t[i] c_t[j], as one matrix
+   product on the kernels: with the columns laid out variable-major,
+   P[i][t] = c_t[i] (K x nc), S += P P^T is qk_gemm_f32 of P packed as a
+   weight matrix times the K columns P[j][.] (the same array read as
+   activations). The whole square is summed (flush_block reads the upper
+   triangle). On wavenet_a1_standard (quantone-bench prepare) the input
+   statistics of a 4-bit gptq + bc preparation took 0.27 s of 0.36 s one
+   column at a time in plain C, 0.20 s four columns at a time; see the
+   commit for this one. Columns of nc terms per float sum, as before.
+*/
+static bool block_add(qz_gram *g, const float *const *c, int nc)
+{
+  const int K = g->k;
+  for (int i = 0; i < K; ++i) {
+    float *row = g->panel + (size_t)i * (size_t)nc;
+    double s = 0.0;
+    for (int t = 0; t < nc; ++t)
+      row[t] = c[t][i];
+    for (int t = 0; t < nc; ++t) /* s[i] += x_i, in double (bias correction's mean) */
+      s += row[t];
+    g->sum_x[i] += s;
+  }
+  qk_weights w = {.format = QK_F32, .rows = K, .cols = nc, .f32 = g->panel};
+  qk_packed *P = qk_pack(&w, qk_active_isa(), NULL);
+  if (!P)
+    return false;
+  qk_gemm_f32(P, g->panel, nc, K, NULL, g->block, K, QK_ACCUMULATE);
+  qk_packed_free(P);
+  return true;
+}
+
+/** The plain form of block_add's products, for when packing fails (out
+    of memory; block_add has added the sums already). */
+static void block_add_plain(qz_gram *g, const float *const *c, int nc)
+{
+  const int K = g->k;
+  for (int t = 0; t < nc; ++t)
+    for (int i = 0; i < K; ++i) {
+      const float ai = c[t][i];
+      float *row = g->block + (size_t)i * (size_t)K;
+      for (int j = i; j < K; ++j)
+        row[j] += ai * c[t][j];
+    }
+}
+
 void qz_gram_update_strided(qz_gram *g, const float *x, int ldx, int K, int N)
 {
   if (K != g->k)
     return;
-  int in_block = 0;
+  /** Up to QZ_GRAM_BLOCK finite columns are collected, summed into the
+      float block (block_add), and flushed to the double sums. */
+  const float *cols[QZ_GRAM_BLOCK];
+  int nc = 0;
   for (int n = 0; n < N; ++n) {
     const float *c = x + (size_t)n * (size_t)ldx;
-    bool finite = true;
+    /** 0 * x is 0 for every finite x and NaN for an infinity or a NaN:
+        one sum tells whether the column is finite, and vectorizes. */
+    float z = 0.0f;
     for (int i = 0; i < K; ++i)
-      finite = finite && isfinite(c[i]);
-    if (!finite)
+      z += 0.0f * c[i];
+    if (z != 0.0f)
       continue;
-    /** S[i][j] += x_i x_j for j >= i (in the float block); s[i] += x_i. */
-    for (int i = 0; i < K; ++i) {
-      const float xi = c[i];
-      float *row = g->block + (size_t)i * (size_t)K;
-      g->sum_x[i] += xi;
-      for (int j = i; j < K; ++j)
-        row[j] += xi * c[j];
-    }
     g->count++;
-    if (++in_block == QZ_GRAM_BLOCK) {
+    cols[nc++] = c;
+    if (nc == QZ_GRAM_BLOCK) {
+      if (!block_add(g, cols, nc))
+        block_add_plain(g, cols, nc);
       flush_block(g);
-      in_block = 0;
+      nc = 0;
     }
   }
-  if (in_block)
+  if (nc) {
+    if (!block_add(g, cols, nc))
+      block_add_plain(g, cols, nc);
     flush_block(g);
+  }
 }
 
 void qz_gram_get(const qz_gram *g, double *H, double *mu)

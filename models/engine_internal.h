@@ -65,6 +65,9 @@ struct qm_model {
   /** The scheme the file was exported with (metadata.quantone), a copy
       the model owns, or NULL: the quantizer encodes on its levels. */
   struct qm_scheme_record *scheme_record;
+  /** Who is told how far qm_model_quantize is (variant.h), or NULL. */
+  void (*progress)(void *user, const char *stage, double fraction);
+  void *progress_user;
   /** Bytes variant holds, for qm_model_memory (set by variant.c). */
   size_t (*variant_bytes)(const void *variant);
 };

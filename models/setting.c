@@ -312,6 +312,23 @@ bool qm_setting_eq(const qm_setting *a, const qm_setting *b)
   return true;
 }
 
+void qm_setting_set_optimized(qm_setting *s, bool optimized)
+{
+  /** gptq + bc measured best of the methods in rounding.h (README's PTQ
+      table: 4-bit linear on wavenet_a1_standard -8.0 dB nearest, -17.6
+      gptq, -19.6 gptq + bc). */
+  s->rounding = optimized ? QZ_ROUND_GPTQ : QZ_ROUND_NEAREST;
+  s->bias_correction = optimized;
+  qm_setting_normalise(s);
+}
+
+bool qm_setting_is_optimized(const qm_setting *s)
+{
+  qm_setting t = *s;
+  qm_setting_set_optimized(&t, true);
+  return t.bits != QM_BITS_FP32 && qm_setting_eq(&t, s);
+}
+
 bool qm_setting_needs_calibration(const qm_setting *s)
 {
   return s->activations == QM_ACTQ_STATIC || s->rounding != QZ_ROUND_NEAREST || s->bias_correction;

@@ -205,6 +205,22 @@ bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen
    (group size and observer at their defaults). */
 void qm_setting_format(const qm_setting *s, char *buf, size_t len);
 
+/**
+   The plugin's Rounding control: Optimized is the best post-training
+   method the quantizer has, and this is the one place that says which
+   (today gptq rounding with bias correction; update it here when a
+   better method lands, e.g. learned rounding or equalization). The
+   plugin, its GUI and quantone-render all go through it. Not optimized
+   is nearest rounding without correction. Leaves s normalised (at FP32
+   it changes nothing: the reference has no rounding). Real-time safe:
+   the plugin calls it from run().
+*/
+void qm_setting_set_optimized(qm_setting *s, bool optimized);
+
+/** Whether s (normalised) is what qm_setting_set_optimized(s, true)
+    makes of it, i.e. what the plugin plays with Rounding at Optimized. */
+bool qm_setting_is_optimized(const qm_setting *s);
+
 /** Whether building the setting's variant needs calibration audio:
     static activations, post-training rounding or bias correction. */
 bool qm_setting_needs_calibration(const qm_setting *s);

@@ -254,6 +254,21 @@ static bool calibrate(qm_model *m, input_watch *watch, const float *calib, int n
   return ok;
 }
 
+void qm_model_set_progress(qm_model *m, qm_progress_fn fn, void *user)
+{
+  m->progress = fn;
+  m->progress_user = user;
+}
+
+/** Tell the progress hook, if any. The fractions are each step's share of
+    a 4-bit gptq + bc preparation of wavenet_a1_standard (perf: the input
+    statistics about half, the rounding and the renders the rest). */
+static void progress(const qm_model *m, const char *stage, double fraction)
+{
+  if (m->progress)
+    m->progress(m->progress_user, stage, fraction);
+}
+
 /** 10 log10(power / error), +inf for no error. */
 static double sqnr_db(double power, double error)
 {
@@ -409,6 +424,8 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
     snprintf(err, errlen, "out of memory");
     goto fail;
   }
+  if (ptq)
+    progress(m, "input statistics", 0.2);
   if (any_watch && !calibrate(m, watch, calib, n_calib, err, errlen))
     goto fail;
   for (int i = 0; i < n; ++i) {
@@ -416,6 +433,9 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
     if (watch[i].obs)
       scales[i] = qz_observer_scale(watch[i].obs);
     if (watch[i].gram) {
+      char stage[48];
+      snprintf(stage, sizeof stage, "rounding layer %d of %d", i + 1, n);
+      progress(m, stage, 0.6 + 0.25 * i / n);
       if (spec->bias_correction && !(delta[i] = calloc((size_t)L->out, sizeof(float)))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -594,10 +614,12 @@ bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, 
   fp32.bias_correction = false;
   nearest.rounding = QZ_ROUND_NEAREST;
   nearest.bias_correction = false;
+  progress(m, "float reference", 0.0);
   bool ok = quantize_once(m, &fp32, NULL, 0, err, errlen);
   double e_near = NAN, e_opt = NAN;
   if (ok) {
     calib_esr_db(m, calib, calib, ref, n_calib); /* ref = the float output */
+    progress(m, "nearest rounding", 0.1);
     ok = quantize_once(m, &nearest, calib, n_calib, err, errlen);
   }
   if (ok) {
@@ -605,6 +627,7 @@ bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, 
     ok = quantize_once(m, spec, calib, n_calib, err, errlen);
   }
   if (ok) {
+    progress(m, "checking against nearest", 0.85);
     e_opt = calib_esr_db(m, calib, ref, y, n_calib);
     variant_data *vd = m->variant;
     if (e_opt > e_near) {

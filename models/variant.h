@@ -43,6 +43,18 @@ bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, 
                        char *err, size_t errlen);
 
 /**
+   Progress of qm_model_quantize's slow part (post-training rounding: the
+   reference and nearest renders, the input statistics, each layer's
+   rounding, the guard's check), for a player who waits for it: stage is a
+   short phrase ("input statistics", "rounding layer 12 of 41"), fraction
+   in [0, 1) the share of the work done before it. Called on the thread
+   that quantizes, a few dozen times per preparation; the quantization
+   itself goes on when it returns. NULL (the default) for none.
+*/
+typedef void (*qm_progress_fn)(void *user, const char *stage, double fraction);
+void qm_model_set_progress(qm_model *m, qm_progress_fn fn, void *user);
+
+/**
    What post-training rounding (spec->rounding / bias_correction) recovered
    at linear `linear`: its output SQNR on the calibration inputs,
    10 log10(sum w^T H w / sum e^T H e) (rounding.h), with nearest rounding
@@ -112,6 +124,11 @@ typedef struct {
 
 bool qm_analyze(const qm_desc *d, const qm_setting *spec, const float *in, int n, int block,
                 qm_analysis *out, char *err, size_t errlen);
+/** The same for a variant q already built from d (qm_model_quantize):
+    nothing is quantized again (prepare_ms 0). q is reset before and
+    after, its taps left off. */
+bool qm_analyze_model(const qm_desc *d, qm_model *q, const float *in, int n, int block,
+                      qm_analysis *out, char *err, size_t errlen);
 void qm_analysis_free(qm_analysis *a);
 
 #ifdef __cplusplus

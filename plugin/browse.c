@@ -59,7 +59,7 @@ static char **list_models(const char *dir, int *n)
 }
 
 qt_slot *qt_slot_load_step(qt_plugin *self, const char *path, int step, const qm_setting *set,
-                           float slim, bool analyze, char *err, size_t errlen)
+                           float slim, bool analyze, qt_progress *prog, char *err, size_t errlen)
 {
   err[0] = '\0';
   const char *slash = strrchr(path, '/');
@@ -88,7 +88,7 @@ qt_slot *qt_slot_load_step(qt_plugin *self, const char *path, int step, const qm
     char file[QT_PATH_MAX + 256];
     snprintf(file, sizeof file, "%s%s%s", dir, strcmp(dir, "/") ? "/" : "", names[i]);
     ++tried;
-    m = qt_slot_load(self, file, set, slim, analyze, e, sizeof e);
+    m = qt_slot_load(self, file, set, slim, analyze, prog, e, sizeof e);
     if (!m) {
       size_t used = strlen(skipped);
       snprintf(skipped + used, sizeof skipped - used, "%sskipped %.100s (%.200s)", used ? "; " : "",

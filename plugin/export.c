@@ -10,6 +10,7 @@
 */
 #include "qt_plugin.h"
 
+#include "calib_clip.h"
 #include "nam_export.h"
 
 #include <stdio.h>
@@ -60,7 +61,7 @@ LV2_Worker_Status qt_export_job(qt_plugin *self, const qt_job *job,
   /* the size that plays: the lower end of the slim control's step */
   set.slim = mo->steps[qt_slot_slim_step(mo, job->slim)].lo;
   int n_calib = 0;
-  float *calib = qm_setting_needs_calibration(&set) ? qt_synth_calib(mo->rate, &n_calib) : NULL;
+  float *calib = qm_setting_needs_calibration(&set) ? qm_calib_clip(mo->rate, QT_CALIB_S, &n_calib) : NULL;
   char err[QT_MSG_MAX - 32];
   if (qm_export_nam(mo->desc, &set, NULL, calib, n_calib, path, err, sizeof err)) {
     snprintf(r.msg, sizeof r.msg, "%s", path);

@@ -78,6 +78,7 @@ static void on_object(qt_plugin *self, const LV2_Atom_Object *obj)
       self->send_hist = true;
     else
       self->hist_requested = true;
+    self->send_prep = self->have_prep;
   }
 }
 
@@ -250,6 +251,30 @@ static bool send_exported(qt_plugin *self)
   return true;
 }
 
+static bool send_prepare(qt_plugin *self)
+{
+  const qt_uris *u = &self->uris;
+  const qt_prepare_status *p = &self->prep;
+  if (!room(self, sizeof *p + 192))
+    return false;
+  LV2_Atom_Forge *f = &self->forge;
+  LV2_Atom_Forge_Frame fr;
+  lv2_atom_forge_frame_time(f, 0);
+  lv2_atom_forge_object(f, &fr, 0, u->qt_prepare);
+  key_string(f, u->qt_variant, p->describe);
+  key_string(f, u->qt_stage, p->stage);
+  lv2_atom_forge_key(f, u->qt_progress);
+  lv2_atom_forge_float(f, p->progress);
+  lv2_atom_forge_key(f, u->qt_seconds);
+  lv2_atom_forge_float(f, p->seconds);
+  lv2_atom_forge_key(f, u->qt_cpuSeconds);
+  lv2_atom_forge_float(f, p->cpu_seconds);
+  lv2_atom_forge_key(f, u->qt_cached);
+  lv2_atom_forge_bool(f, p->cached);
+  lv2_atom_forge_pop(f, &fr);
+  return true;
+}
+
 static bool send_sqnr(qt_plugin *self)
 {
   const qt_uris *u = &self->uris;
@@ -352,6 +377,10 @@ void qt_send_messages(qt_plugin *self)
     self->send_path = false;
   if (self->send_info && send_info(self))
     self->send_info = false;
+  /** An answer to the player's own switch (and few: the worker sends one
+      every QT_PROGRESS_INTERVAL_S at most), so not held for a UI. */
+  if (self->send_prep && send_prepare(self))
+    self->send_prep = false;
   /** The streamed data only while a UI is alive; SQNR and histogram stay
       pending meanwhile (one message each, the latest), so a UI that comes
       back gets them with its first keep-alive. */

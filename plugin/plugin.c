@@ -92,7 +92,7 @@ static LV2_Handle instantiate(const LV2_Descriptor *desc, double rate, const cha
       hosts) and passes audio through, saying why in the log and the UI. */
   char err[QT_MSG_MAX];
   qt_slot *m = qt_slot_load(self, self->default_model, &self->want, self->want_slim,
-                            self->map != NULL, err, sizeof err);
+                            self->map != NULL, NULL, err, sizeof err);
   if (m) {
     qt_install_model(self, m, false);
   } else {
@@ -170,6 +170,7 @@ static void read_controls(qt_plugin *self)
       &self->want, control(self, QT_PORT_PRECISION), control(self, QT_PORT_MAPPING),
       control(self, QT_PORT_ASYMMETRIC), control(self, QT_PORT_GRANULARITY),
       control(self, QT_PORT_ACTIVATIONS), control(self, QT_PORT_HALF_FORM));
+  qt_setting_apply_rounding(&self->want, control(self, QT_PORT_ROUNDING));
   self->want_slim = control(self, QT_PORT_SLIM);
   /** The reference has no widths to mix: turning the budget at FP32 asks
       for nothing. */
@@ -340,6 +341,7 @@ static void cleanup(LV2_Handle h)
 {
   qt_plugin *self = h;
   qt_bgworker_free(self->bg); /* first: it may still read the models */
+  qt_variant_cache_clear(self);
   for (int i = 0; i < self->n_inbox; ++i) {
     qt_slot_destroy(self->inbox[i].model);
     qt_variant_destroy(self->inbox[i].var);

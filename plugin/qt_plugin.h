@@ -56,6 +56,15 @@
 #define QT_ESR_SEGS 50 /**< ESR window = QT_ESR_SEGS segments of rate/50 */
 #define QT_CALIB_S 1.0 /**< seconds of calibration / analysis audio */
 #define QT_SLIM_MAX 32 /**< sizes of a slimmable model the slim port can reach */
+/** Variants prepared with calibration work (optimized rounding, static
+    activations) the worker keeps after they stop playing, for the playing
+    model only, so switching back is instant: the most recent ones win.
+    Four 4-bit variants of A2 standard (the largest model we ship tests for)
+    are about 4 x 0.3 MB (qm_model_memory). */
+#define QT_VARIANT_CACHE 4
+/** Worker progress messages: at most one per this many seconds (wall),
+    besides the first and the last of a preparation. */
+#define QT_PROGRESS_INTERVAL_S 0.1
 /** At most this long an engine that starts cold (another size) runs on the
     live input before it is faded in: a WaveNet's receptive field makes it
     exactly warm (A2's 6347 samples are 0.13 s at 48 kHz); an LSTM's half
@@ -97,6 +106,18 @@ typedef struct qt_variant {
   int *linear_bits;
   float *layer_bits;
 } qt_variant;
+
+/** What the worker says about a preparation that takes a while (a
+    variant with calibration work): which setting, how far, for how long.
+    Sent to the UI as qt:prepare (quantone_ports.h). */
+typedef struct {
+  char describe[128]; /**< the variant's qm_setting_describe */
+  char stage[64];     /**< qm_model_set_progress's stage, "ready" when done */
+  float progress;     /**< 0..1; 1 = ready */
+  float seconds;      /**< wall time since the job started */
+  float cpu_seconds;  /**< the worker thread's CPU time for it */
+  bool cached;        /**< taken from the worker's cache: no work done */
+} qt_prepare_status;
 
 typedef struct qt_hist {
   unsigned model_id;
@@ -267,7 +288,8 @@ typedef enum {
   QT_RESP_HIST,
   QT_RESP_ERROR,
   QT_RESP_SUPERSEDED, /**< a LOAD dropped unparsed: a newer request exists */
-  QT_RESP_EXPORTED    /**< an EXPORT's outcome: msg is the path written, or why not (failed) */
+  QT_RESP_EXPORTED,   /**< an EXPORT's outcome: msg is the path written, or why not (failed) */
+  QT_RESP_PROGRESS    /**< how far a preparation is (droppable: no object) */
 } qt_resp_type;
 
 typedef struct {
@@ -279,10 +301,27 @@ typedef struct {
   qt_hist *hist;
   float *sqnr; /**< SQNR: [n_sqnr] dB (owned; freed if unclaimed) */
   int n_sqnr;
-  unsigned serial; /**< SQNR: qt_variant.serial it belongs to */
-  bool failed;     /**< EXPORTED: msg is the reason */
-  char msg[QT_MSG_MAX];
+  unsigned serial;      /**< SQNR: qt_variant.serial it belongs to */
+  bool failed;          /**< EXPORTED: msg is the reason */
+  char msg[QT_MSG_MAX]; /**< PROGRESS: "DESCRIBE\nSTAGE" (qt_prepare_status); EXPORTED: the path */
+  /** PROGRESS, and VARIANT after calibration work: how far the
+      preparation is (the rest of qt_prepare_status: msg, or the variant's
+      describe and "ready"). Kept to a few bytes: jalv 1.6's worker ring
+      holds 4096 bytes of answers between two run() calls and writes an
+      answer that does not fit as a corrupt one; 208 more bytes per
+      answer made the six answers of gui-jalv's start overflow it. */
+  bool has_prep, prep_cached;
+  float prep_progress, prep_seconds, prep_cpu_seconds;
 } qt_resp;
+
+/** Where a job's progress goes: the respond function of the job that
+    runs, and when it started (worker.c). NULL where nobody waits. */
+typedef struct {
+  LV2_Worker_Respond_Function respond;
+  LV2_Worker_Respond_Handle rh;
+  double t0, cpu0, last_sent;
+  qt_prepare_status st;
+} qt_progress;
 
 /* ---- Strings shared with another thread ------------------------------------ */
 
@@ -375,6 +414,13 @@ typedef struct qt_plugin {
       missing file is not forgotten by the next save. */
   qt_seqstr state_path;
 
+  /** The worker's own: variants it keeps for switching back
+      (QT_VARIANT_CACHE), all of one model, most recent first. Touched
+      only by qt_work (jobs of one instance never run at once) and
+      cleanup(). */
+  qt_variant *cache[QT_VARIANT_CACHE];
+  int n_cache;
+
   /* DSP state. */
   qt_meters meters;
   qt_monitor_mix monitor;
@@ -390,6 +436,10 @@ typedef struct qt_plugin {
   bool send_path, send_info, send_sqnr, send_hist;
   bool send_error;
   char error_msg[QT_MSG_MAX];
+  /** The last preparation the worker reported (qt:prepare), sent on
+      change and on patch:Get. */
+  bool have_prep, send_prep;
+  qt_prepare_status prep;
   /** "model missing: PATH ..." while a restored session's model could not
       be loaded (empty otherwise): sent again on every patch:Get, so a GUI
       opened after the restore still learns why the default plays. */
@@ -422,13 +472,16 @@ LV2_Worker_Status qt_work_response(LV2_Handle h, uint32_t size, const void *data
 bool qt_schedule(qt_plugin *self, const qt_job *job, uint32_t size);
 /** Loads a file and builds its variant of `set` at the size `slim` picks. */
 qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, float slim,
-                      bool analyze, char *err, size_t errlen);
+                      bool analyze, qt_progress *prog, char *err, size_t errlen);
 /** browse.c: the next (step > 0) or previous model file of path's folder
     that loads; err says which were skipped. NULL when none loads. */
 qt_slot *qt_slot_load_step(qt_plugin *self, const char *path, int step, const qm_setting *set,
-                           float slim, bool analyze, char *err, size_t errlen);
+                           float slim, bool analyze, qt_progress *prog, char *err, size_t errlen);
+/** prog: where the preparation's progress goes, or NULL. */
 qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_step, bool analyze,
-                             char *err, size_t errlen);
+                             qt_progress *prog, char *err, size_t errlen);
+/** Free the worker's kept variants (cleanup(): no job runs any more). */
+void qt_variant_cache_clear(qt_plugin *self);
 /** The step of M that slim value s plays (real-time safe: a short scan). */
 int qt_slot_slim_step(const qt_slot *M, float s);
 void qt_slot_destroy(qt_slot *m);
@@ -491,8 +544,6 @@ LV2_Worker_Status qt_export_job(qt_plugin *self, const qt_job *job,
                                 LV2_Worker_Respond_Function respond, LV2_Worker_Respond_Handle rh);
 /** From run(): the answer arrived. */
 void qt_take_exported(qt_plugin *self, const qt_resp *r);
-/** worker.c: the built-in calibration clip at the model's rate (malloc'ed). */
-float *qt_synth_calib(double rate, int *n_out);
 void qt_publish_path(qt_plugin *self, const char *path);
 void qt_read_path(qt_plugin *self, char *out, size_t len);
 

@@ -104,6 +104,18 @@
       QUANTONE_HIST_BINS equal-width bins over [min, max] of the weights the
       active variant multiplies with (dequantized), and the quantizer's
       levels for the first row (empty for FP32).
+  - qt:prepare { qt:variant atom:String, qt:stage atom:String,
+      qt:progress atom:Float, qt:seconds atom:Float,
+      qt:cpuSeconds atom:Float, qt:cached atom:Bool }
+      how far the worker is with a variant that takes calibration work
+      (the rounding control's Optimized, calibrated activations): the
+      setting (qt:variant's words), the step it is at ("input
+      statistics", "rounding layer 12 of 41", "ready"), the share done
+      (1 = ready), the wall and worker CPU seconds so far, and whether it
+      came from the worker's kept variants (no work: switching back).
+      Sent while it works, about every QT_PROGRESS_INTERVAL_S (qt_plugin.h),
+      once more when the variant is ready, and the last one again on
+      patch:Get.
 */
 #define QUANTONE__model QUANTONE_NS "model"
 #define QUANTONE__modelInfo QUANTONE_NS "modelInfo"
@@ -153,6 +165,12 @@
 #define QUANTONE__counts QUANTONE_NS "counts"
 #define QUANTONE__levels QUANTONE_NS "levels"
 #define QUANTONE__layerBits QUANTONE_NS "layerBits"
+#define QUANTONE__prepare QUANTONE_NS "prepare"
+#define QUANTONE__stage QUANTONE_NS "stage"
+#define QUANTONE__progress QUANTONE_NS "progress"
+#define QUANTONE__seconds QUANTONE_NS "seconds"
+#define QUANTONE__cpuSeconds QUANTONE_NS "cpuSeconds"
+#define QUANTONE__cached QUANTONE_NS "cached"
 
 #define QUANTONE_FRAME_LEN 256    /**< samples per vector of a qt:frames message */
 #define QUANTONE_FRAME_RATE 25    /**< qt:frames messages per second, at most */
@@ -193,6 +211,7 @@ typedef enum {
   QT_PORT_OUTPUT_MODE,  /**< qt_output_mode (models/loudness.h qm_output_mode) */
   QT_PORT_BIT_BUDGET,   /**< mixed precision: average bits per weight, 2..8; below 2 off */
   QT_PORT_HALF_FORM,    /**< qt_half_form: what precision 16 plays */
+  QT_PORT_ROUNDING,     /**< qt_rounding: nearest, or the best post-training rounding */
   QT_PORT_COUNT
 } qt_port_index;
 
@@ -290,6 +309,7 @@ static inline const qt_port_info *qt_port_info_get(int index)
       {0, "Float (weight-only, FP32 CPU)"}, {1, "Int8 dynamic (less CPU)"}, {2, "Int8 calibrated"}};
   static const qt_scale_point output_mode[] = {{0, "Raw"}, {1, "Normalized"}, {2, "Calibrated"}};
   static const qt_scale_point bit_budget[] = {{0, "Off (uniform bits)"}};
+  static const qt_scale_point rounding[] = {{0, "Nearest"}, {1, "Optimized"}};
   static const qt_scale_point monitor[] = {{0, "Quantized"}, {1, "Reference"}, {2, "Error"}};
   static const qt_port_info table[QT_PORT_COUNT] = {
       [QT_PORT_IN] = {.symbol = "in", .kind = QT_KIND_AUDIO_IN, .name = "In"},
@@ -553,6 +573,24 @@ static inline const qt_port_info *qt_port_info_get(int index)
                              .group = "quantization",
                              .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
                              .points = QT_POINTS_(half_form)},
+      /** Two values, not one per method: Optimized follows the best method
+          the quantizer has (models/setting.h qm_setting_set_optimized), so
+          sessions and presets saved with it get better as methods do. */
+      [QT_PORT_ROUNDING] = {.symbol = "rounding",
+                            .kind = QT_KIND_CONTROL_IN,
+                            .min = 0,
+                            .max = 1,
+                            .def = 0,
+                            .name = "Rounding",
+                            .comment = "Nearest: every weight to its nearest level. Optimized: "
+                                       "error-compensating rounding and bias correction "
+                                       "against the model's own response to a built-in guitar "
+                                       "clip (about a second of work in the background; the "
+                                       "result is kept, so switching back is instant). No "
+                                       "effect at FP32.",
+                            .group = "quantization",
+                            .props = QT_P_INT | QT_P_ENUM | QT_P_OPT,
+                            .points = QT_POINTS_(rounding)},
   };
 #undef QT_POINTS_
   return index >= 0 && index < QT_PORT_COUNT ? &table[index] : 0;
@@ -599,6 +637,7 @@ typedef enum { QT_ACT_FLOAT = 0, QT_ACT_DYNAMIC, QT_ACT_STATIC } qt_activations;
 typedef enum { QT_HALF_FP16 = 0, QT_HALF_BF16 } qt_half_form;
 typedef enum { QT_MONITOR_QUANTIZED = 0, QT_MONITOR_REFERENCE, QT_MONITOR_ERROR } qt_monitor;
 typedef enum { QT_OUTPUT_RAW = 0, QT_OUTPUT_NORMALIZED, QT_OUTPUT_CALIBRATED } qt_output_mode;
+typedef enum { QT_ROUNDING_NEAREST = 0, QT_ROUNDING_OPTIMIZED } qt_rounding;
 
 /** The budget a bit_budget control value plays: 0 (off, uniform bits)
     below 2, else rounded to a quarter bit in [2, 8]. Real-time safe. */

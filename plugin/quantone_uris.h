@@ -91,7 +91,13 @@
   X(qt_levels, QUANTONE__levels)                                                                   \
   X(qt_layerBits, QUANTONE__layerBits)                                                             \
   X(qt_exportModel, QUANTONE__exportModel)                                                         \
-  X(qt_exported, QUANTONE__exported)
+  X(qt_exported, QUANTONE__exported)                                                         \
+  X(qt_prepare, QUANTONE__prepare)                                                                 \
+  X(qt_stage, QUANTONE__stage)                                                                     \
+  X(qt_progress, QUANTONE__progress)                                                               \
+  X(qt_seconds, QUANTONE__seconds)                                                                 \
+  X(qt_cpuSeconds, QUANTONE__cpuSeconds)                                                           \
+  X(qt_cached, QUANTONE__cached)
 
 #define QUANTONE_URI_FIELD_(field, uri) LV2_URID field;
 typedef struct {

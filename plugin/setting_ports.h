@@ -66,7 +66,14 @@ static inline void qt_setting_from_controls_half(qm_setting *s, float precision,
     s->half = QM_HALF_BF16;
 }
 
-/** The six control values of a setting, into a table indexed by port. */
+/** The rounding control on a setting made by qt_setting_from_controls:
+    Optimized is whatever qm_setting_set_optimized says. Real-time safe. */
+static inline void qt_setting_apply_rounding(qm_setting *s, float rounding)
+{
+  qm_setting_set_optimized(s, lrintf(rounding) == QT_ROUNDING_OPTIMIZED);
+}
+
+/** The control values of a setting, into a table indexed by port. */
 static inline void qt_setting_to_controls(const qm_setting *s, float ctl[QT_PORT_COUNT])
 {
   ctl[QT_PORT_HALF_FORM] = (float)s->half;
@@ -75,6 +82,8 @@ static inline void qt_setting_to_controls(const qm_setting *s, float ctl[QT_PORT
   ctl[QT_PORT_ASYMMETRIC] = s->asymmetric ? 1.0f : 0.0f;
   ctl[QT_PORT_GRANULARITY] = (float)s->granularity;
   ctl[QT_PORT_ACTIVATIONS] = (float)s->activations;
+  ctl[QT_PORT_ROUNDING] =
+      (float)(qm_setting_is_optimized(s) ? QT_ROUNDING_OPTIMIZED : QT_ROUNDING_NEAREST);
 }
 
 #endif

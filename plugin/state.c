@@ -93,7 +93,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
   qm_setting fp; /* run() requests the controls' variant */
   qm_setting_default(&fp);
   qm_setting_normalise(&fp);
-  qt_slot *m = qt_slot_load(self, path, &fp, 1.0f, true, err, sizeof err);
+  qt_slot *m = qt_slot_load(self, path, &fp, 1.0f, true, NULL, err, sizeof err);
   bool missing = m == NULL;
   if (missing) {
     char msg[QT_MSG_MAX];
@@ -105,7 +105,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
              why);
     lv2_log_error(&self->logger, "Quantone: %s\n", msg);
     qt_set_error(self, msg);
-    m = qt_slot_load(self, self->default_model, &fp, 1.0f, true, err, sizeof err);
+    m = qt_slot_load(self, self->default_model, &fp, 1.0f, true, NULL, err, sizeof err);
     if (!m)
       lv2_log_error(&self->logger, "Quantone: default model: %s\n", err);
   }

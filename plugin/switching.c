@@ -381,10 +381,39 @@ static void attach_sqnr(qt_plugin *self, const qt_resp *r)
   qt_garbage(self, QT_FREE_BUFFER, r->sqnr);
 }
 
+/** The worker's news of a preparation, for the UI (qt:prepare). */
+static void take_prepare(qt_plugin *self, const qt_resp *r)
+{
+  if (!r->has_prep || !self->map)
+    return;
+  qt_prepare_status *p = &self->prep;
+  const char *stage = "ready", *describe = r->var ? r->var->describe : "";
+  size_t n_describe = strnlen(describe, sizeof p->describe - 1);
+  if (r->type == QT_RESP_PROGRESS) { /* msg is "DESCRIBE\nSTAGE" */
+    const char *nl = memchr(r->msg, '\n', strnlen(r->msg, sizeof r->msg));
+    describe = r->msg;
+    n_describe = nl ? (size_t)(nl - r->msg) : 0;
+    stage = nl ? nl + 1 : "";
+  }
+  if (n_describe >= sizeof p->describe)
+    n_describe = sizeof p->describe - 1;
+  memcpy(p->describe, describe, n_describe);
+  p->describe[n_describe] = '\0';
+  size_t n_stage = strnlen(stage, sizeof p->stage - 1);
+  memcpy(p->stage, stage, n_stage);
+  p->stage[n_stage] = '\0';
+  p->progress = r->prep_progress;
+  p->seconds = r->prep_seconds;
+  p->cpu_seconds = r->prep_cpu_seconds;
+  p->cached = r->prep_cached;
+  self->have_prep = self->send_prep = true;
+}
+
 void qt_take_inbox(qt_plugin *self)
 {
   for (int i = 0; i < self->n_inbox; ++i) {
     qt_resp *r = &self->inbox[i];
+    take_prepare(self, r);
     switch (r->type) {
     case QT_RESP_MODEL:
       self->load_inflight = false;

@@ -14,43 +14,108 @@
 */
 #include "qt_plugin.h"
 
+#include "calib_clip.h"
 #include "loudness.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-/* ---- Calibration audio ----------------------------------------------------- */
+/* ---- Progress of a preparation ------------------------------------------------- */
 
-/** A deterministic guitar-like clip: plucked notes (decaying harmonic
-    series with a little inharmonicity), peak about 0.5. Used to calibrate
-    static activation scales and to measure per-layer SQNR; nothing is
-    downloaded or read from disk. */
-float *qt_synth_calib(double rate, int *n_out)
+static double clock_s(clockid_t c)
 {
-  int n = (int)(rate * QT_CALIB_S);
-  float *x = calloc((size_t)n, sizeof(float));
-  if (!x)
-    return NULL;
-  static const double notes[] = {82.41, 110.0, 146.83, 196.0, 246.94, 329.63, 164.81, 98.0};
-  int step = n / 8;
-  for (int k = 0; k < 8; ++k) {
-    double f0 = notes[k];
-    for (int i = k * step; i < n; ++i) {
-      double t = (i - k * step) / rate, v = 0;
-      for (int h = 1; h <= 10 && f0 * h < rate / 2.2; ++h) {
-        double fh = f0 * h * sqrt(1.0 + 1e-4 * h * h);
-        v += sin(2 * M_PI * fh * t) * exp(-t * (3.0 + 1.5 * h)) / h;
-      }
-      x[i] += (float)(0.22 * v);
-    }
-  }
-  *n_out = n;
-  return x;
+  struct timespec ts;
+  clock_gettime(c, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void progress_start(qt_progress *p, LV2_Worker_Respond_Function respond,
+                           LV2_Worker_Respond_Handle rh)
+{
+  memset(p, 0, sizeof *p);
+  p->respond = respond;
+  p->rh = rh;
+  p->t0 = clock_s(CLOCK_MONOTONIC);
+  p->cpu0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+  p->last_sent = -1e300;
+}
+
+static void progress_times(qt_progress *p)
+{
+  p->st.seconds = (float)(clock_s(CLOCK_MONOTONIC) - p->t0);
+  p->st.cpu_seconds = (float)(clock_s(CLOCK_THREAD_CPUTIME_ID) - p->cpu0);
+}
+
+/** The numbers of a status into an answer (qt_resp says why not all). */
+static void prep_numbers(qt_resp *r, const qt_prepare_status *st)
+{
+  r->has_prep = true;
+  r->prep_cached = st->cached;
+  r->prep_progress = st->progress;
+  r->prep_seconds = st->seconds;
+  r->prep_cpu_seconds = st->cpu_seconds;
+}
+
+/** The engine's progress hook (variant.h): a QT_RESP_PROGRESS at most
+    every QT_PROGRESS_INTERVAL_S, which the audio thread may drop when its
+    inbox is busy; the variant's own answer carries the final status. */
+static void on_progress(void *user, const char *stage, double fraction)
+{
+  qt_progress *p = user;
+  snprintf(p->st.stage, sizeof p->st.stage, "%s", stage);
+  p->st.progress = (float)fraction;
+  double now = clock_s(CLOCK_MONOTONIC);
+  if (!p->respond || now - p->last_sent < QT_PROGRESS_INTERVAL_S)
+    return;
+  p->last_sent = now;
+  progress_times(p);
+  qt_resp r;
+  memset(&r, 0, sizeof r);
+  r.type = QT_RESP_PROGRESS;
+  snprintf(r.msg, sizeof r.msg, "%s\n%s", p->st.describe, p->st.stage);
+  prep_numbers(&r, &p->st);
+  p->respond(p->rh, sizeof r, &r);
 }
 
 /* ---- Models and variants ----------------------------------------------------- */
+
+/**
+   A quantized engine of description d at `set`, on the calibration clip
+   when the setting needs one, reporting its progress to prog (NULL: to
+   nobody). NULL with a message on failure.
+*/
+static qm_model *variant_model(const qm_desc *d, const qm_setting *set, double rate,
+                               qt_progress *prog, char *err, size_t errlen)
+{
+  qm_options o;
+  qm_options_default(&o);
+  /** The clip is made when a variant needs it, not kept with the model:
+      1 s of floats per loaded model was 10% of an instance's memory. */
+  int n_calib = 0;
+  float *calib =
+      qm_setting_needs_calibration(set) ? qm_calib_clip(rate, QT_CALIB_S, &n_calib) : NULL;
+  qm_model *m = qm_model_create(d, &o, err, errlen);
+  if (m && prog && calib) {
+    qm_setting_describe(set, prog->st.describe, sizeof prog->st.describe);
+    qm_model_set_progress(m, on_progress, prog);
+    on_progress(prog, "starting", 0.0);
+  }
+  if (m && !qm_model_quantize(m, set, calib, n_calib, err, errlen)) {
+    qm_model_free(m);
+    m = NULL;
+  }
+  if (m && prog && calib) {
+    qm_model_set_progress(m, NULL, NULL);
+    snprintf(prog->st.stage, sizeof prog->st.stage, "ready");
+    prog->st.progress = 1.0f;
+    progress_times(prog);
+  }
+  free(calib);
+  return m;
+}
 
 static int warm_len(const qm_model *m, double rate)
 {
@@ -94,10 +159,13 @@ void qt_slot_destroy(qt_slot *m)
 /**
    Per-layer SQNR of a setting against the float model of its size over
    the model's calibration clip: builds and runs a private copy of the
-   variant, so it is slow (it never delays a switch: see QT_JOB_VARIANT).
-   NULL on failure.
+   variant (built NULL), so it is slow (it never delays a switch: see
+   QT_JOB_VARIANT), or runs `built`, a variant not handed to run() yet
+   (then reset again), which costs two renders of the clip. NULL on
+   failure.
 */
-static float *qt_variant_sqnr(const qt_slot *mo, const qm_setting *set, int slim_step, int *n_out)
+static float *variant_sqnr(const qt_slot *mo, const qm_setting *set, qm_model *built, int slim_step,
+                           int *n_out)
 {
   char e[QT_MSG_MAX];
   const qm_desc *d = mo->desc;
@@ -109,8 +177,10 @@ static float *qt_variant_sqnr(const qt_slot *mo, const qm_setting *set, int slim
   memset(&an, 0, sizeof an);
   float *sqnr = NULL;
   int n_calib = 0;
-  float *calib = qt_synth_calib(mo->rate, &n_calib);
-  if (calib && qm_analyze(d, set, calib, n_calib, QM_DEFAULT_CHUNK, &an, e, sizeof e)) {
+  float *calib = qm_calib_clip(mo->rate, QT_CALIB_S, &n_calib);
+  if (calib &&
+      (built ? qm_analyze_model(d, built, calib, n_calib, QM_DEFAULT_CHUNK, &an, e, sizeof e)
+             : qm_analyze(d, set, calib, n_calib, QM_DEFAULT_CHUNK, &an, e, sizeof e))) {
     if (an.n_layers > 0 && (sqnr = malloc(sizeof(float) * an.n_layers))) {
       *n_out = an.n_layers;
       for (int i = 0; i < an.n_layers; ++i)
@@ -120,6 +190,11 @@ static float *qt_variant_sqnr(const qt_slot *mo, const qm_setting *set, int slim
   }
   free(calib);
   return sqnr;
+}
+
+static float *qt_variant_sqnr(const qt_slot *mo, const qm_setting *set, int slim_step, int *n_out)
+{
+  return variant_sqnr(mo, set, NULL, slim_step, n_out);
 }
 
 int qt_slot_slim_step(const qt_slot *M, float s)
@@ -138,8 +213,8 @@ int qt_slot_slim_step(const qt_slot *M, float s)
    the float model of its own size, layer for layer of that size
    (messages.c names them from its engine).
 */
-static qt_variant *slimmed_build(const qt_slot *mo, qt_variant *v, bool analyze, char *err,
-                                 size_t errlen)
+static qt_variant *slimmed_build(const qt_slot *mo, qt_variant *v, bool analyze, qt_progress *prog,
+                                 char *err, size_t errlen)
 {
   char e[QT_MSG_MAX];
   e[0] = 0;
@@ -151,11 +226,7 @@ static qt_variant *slimmed_build(const qt_slot *mo, qt_variant *v, bool analyze,
     if (v->set.bits == QM_BITS_FP32) {
       v->m = qm_model_create(d, &o, e, sizeof e);
     } else {
-      int n_calib = 0;
-      float *calib =
-          qm_setting_needs_calibration(&v->set) ? qt_synth_calib(mo->rate, &n_calib) : NULL;
-      v->m = qm_variant_create(d, &v->set, &o, calib, n_calib, e, sizeof e);
-      free(calib);
+      v->m = variant_model(d, &v->set, mo->rate, prog, e, sizeof e);
     }
   }
   if (!v->m) {
@@ -178,7 +249,7 @@ static qt_variant *slimmed_build(const qt_slot *mo, qt_variant *v, bool analyze,
 }
 
 qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_step, bool analyze,
-                             char *err, size_t errlen)
+                             qt_progress *prog, char *err, size_t errlen)
 {
   qt_variant *v = calloc(1, sizeof *v);
   if (!v) {
@@ -193,7 +264,7 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_
   qm_setting_describe(set, v->describe, sizeof v->describe);
   v->n_layers = mo->n_layers;
   if (slim_step >= 0 && slim_step < mo->full_step)
-    return slimmed_build(mo, v, analyze, err, errlen);
+    return slimmed_build(mo, v, analyze, prog, err, errlen);
   v->slim_step = mo->full_step;
   if (set->bits == QM_BITS_FP32) {
     v->weight_bytes = mo->ref_weight_bytes;
@@ -202,16 +273,9 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_
         v->layer_sqnr[i] = INFINITY;
     return v;
   }
-  qm_options o;
-  qm_options_default(&o);
   char e[QT_MSG_MAX];
   e[0] = 0;
-  /** The clip is made when a variant needs it, not kept with the model:
-      1 s of floats per loaded model was 10% of an instance's memory. */
-  int n_calib = 0;
-  float *calib = qm_setting_needs_calibration(set) ? qt_synth_calib(mo->rate, &n_calib) : NULL;
-  v->m = qm_variant_create(mo->desc, set, &o, calib, n_calib, e, sizeof e);
-  free(calib);
+  v->m = variant_model(mo->desc, set, mo->rate, prog, e, sizeof e);
   if (!v->m) {
     snprintf(err, errlen, "%s: cannot build %s: %s", mo->path, v->describe, e);
     free(v);
@@ -226,7 +290,7 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_
 }
 
 qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, float slim,
-                      bool analyze, char *err, size_t errlen)
+                      bool analyze, qt_progress *prog, char *err, size_t errlen)
 {
   err[0] = 0;
   qm_desc *d = qm_load_file(path, err, errlen);
@@ -298,7 +362,7 @@ qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, 
   mo->fade_len = (int)lround(QT_FADE_S * mo->rate);
   if (mo->fade_len < 1)
     mo->fade_len = 1;
-  mo->var = qt_variant_build(mo, set, qt_slot_slim_step(mo, slim), analyze, err, errlen);
+  mo->var = qt_variant_build(mo, set, qt_slot_slim_step(mo, slim), analyze, prog, err, errlen);
   if (!mo->var) {
     /** The file is fine, only the requested scheme failed: play the
         reference and say why (err keeps the message for the caller). */
@@ -306,7 +370,7 @@ qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, 
     qm_setting_default(&fp);
     qm_setting_normalise(&fp);
     char e2[64];
-    mo->var = qt_variant_build(mo, &fp, mo->full_step, analyze, e2, sizeof e2);
+    mo->var = qt_variant_build(mo, &fp, mo->full_step, analyze, NULL, e2, sizeof e2);
     if (!mo->var)
       goto fail;
   }
@@ -383,6 +447,72 @@ static qt_hist *hist_build(const qt_slot *mo, const qt_variant *v, int linear)
   return h;
 }
 
+/* ---- Kept variants --------------------------------------------------------------- */
+
+/** Worth keeping: its preparation ran the calibration clip (optimized
+    rounding: seconds of work; static activations). */
+static bool worth_keeping(const qt_variant *v)
+{
+  /* mixed widths are not in v->set: such a variant could answer another budget */
+  return v->m && !v->linear_bits && qm_setting_needs_calibration(&v->set);
+}
+
+/** Keep only the kept variants of model `id` (keep true) or only the
+    others (false), freeing the rest. */
+static void cache_filter(qt_plugin *self, unsigned id, bool keep)
+{
+  int n = 0;
+  for (int i = 0; i < self->n_cache; ++i) {
+    if ((self->cache[i]->model_id == id) == keep)
+      self->cache[n++] = self->cache[i];
+    else
+      qt_variant_destroy(self->cache[i]);
+  }
+  self->n_cache = n;
+}
+
+void qt_variant_cache_clear(qt_plugin *self)
+{
+  for (int i = 0; i < self->n_cache; ++i)
+    qt_variant_destroy(self->cache[i]);
+  self->n_cache = 0;
+}
+
+/** A variant the audio thread handed back: first in the cache, the
+    oldest out when full. The cache holds one model's variants: one of
+    another model means that model plays now. */
+static void cache_put(qt_plugin *self, qt_variant *v)
+{
+  cache_filter(self, v->model_id, true);
+  if (self->n_cache == QT_VARIANT_CACHE)
+    qt_variant_destroy(self->cache[--self->n_cache]);
+  memmove(self->cache + 1, self->cache, sizeof *self->cache * (size_t)self->n_cache);
+  self->cache[0] = v;
+  ++self->n_cache;
+}
+
+/** The kept variant of mo at set and size, taken out of the cache and
+    back in its prewarmed state (it stopped mid-stream), or NULL. A
+    request for another model frees the old model's. */
+static qt_variant *cache_take(qt_plugin *self, const qt_slot *mo, const qm_setting *set,
+                              int slim_step)
+{
+  cache_filter(self, mo->id, true);
+  int step = slim_step >= 0 && slim_step < mo->full_step ? slim_step : mo->full_step;
+  for (int i = 0; i < self->n_cache; ++i) {
+    qt_variant *v = self->cache[i];
+    if (!qm_setting_eq(&v->set, set) || v->slim_step != step)
+      continue;
+    memmove(self->cache + i, self->cache + i + 1,
+            sizeof *self->cache * (size_t)(self->n_cache - i - 1));
+    --self->n_cache;
+    qm_model_restore_prewarm(v->m);
+    qm_model_take_clipped(v->m);
+    return v;
+  }
+  return NULL;
+}
+
 /* ---- The worker interface ------------------------------------------------------ */
 
 static LV2_Worker_Status respond_error(qt_plugin *self, LV2_Worker_Respond_Function respond,
@@ -427,10 +557,12 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
       r.gen = job->gen;
       return respond(rh, sizeof r, &r);
     }
-    qt_slot *m = job->step
-                     ? qt_slot_load_step(self, path, job->step, &job->set, job->slim, analyze, err,
-                                         sizeof err)
-                     : qt_slot_load(self, path, &job->set, job->slim, analyze, err, sizeof err);
+    qt_progress prog;
+    progress_start(&prog, respond, rh);
+    qt_slot *m =
+        job->step ? qt_slot_load_step(self, path, job->step, &job->set, job->slim, analyze, &prog,
+                                      err, sizeof err)
+                  : qt_slot_load(self, path, &job->set, job->slim, analyze, &prog, err, sizeof err);
     if (!m) {
       free(path);
       return respond_error(self, respond, rh, false, job->gen, err);
@@ -457,7 +589,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
         first time for a scheme, seconds of work; then only the
         allocator and its guard). The variant keeps the setting asked
         for, so the audio thread compares it as any other, and the
-        widths it plays apart. */
+        widths it plays apart (so it is never taken from the cache). */
     qm_setting set = job->set;
     int *widths = NULL;
     const bool full = job->slim_step < 0 || job->slim_step >= job->model->full_step;
@@ -471,25 +603,44 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
       set.linear_bits = widths;
       set.n_linear_bits = job->model->n_linears;
     }
-    qt_variant *v =
-        qt_variant_build(job->model, &set, job->slim_step, analyze && !later, err, sizeof err);
-    if (!v) {
-      free(widths);
-      return respond_error(self, respond, rh, true, 0, err);
+    qt_variant *v = widths ? NULL : cache_take(self, job->model, &job->set, job->slim_step);
+    if (v) {
+      qt_prepare_status st = {.progress = 1.0f, .cached = true};
+      prep_numbers(&r, &st);
+    } else {
+      qt_progress prog;
+      progress_start(&prog, respond, rh);
+      v = qt_variant_build(job->model, &set, job->slim_step, analyze && !later, &prog, err,
+                           sizeof err);
+      if (!v) {
+        free(widths);
+        return respond_error(self, respond, rh, true, 0, err);
+      }
+      v->set = job->set;
+      v->linear_bits = widths;
+      if (widths) {
+        v->budget = job->budget;
+        size_t len = strlen(v->describe);
+        snprintf(v->describe + len, sizeof v->describe - len, ", budget %.2f bits", job->budget);
+      }
+      if (qm_setting_needs_calibration(&job->set)) {
+        /** Its analysis on the engine just built, before delivery (two
+            renders of the clip, 0.04 s on wavenet_a1_standard), instead
+            of after it on a second copy, which repeated the whole
+            preparation (quantone-bench prepare: 0.26 s). */
+        if (later && v->m)
+          v->layer_sqnr = variant_sqnr(job->model, &set, v->m, v->slim_step, &v->n_layers);
+        progress_times(&prog);
+        prep_numbers(&r, &prog.st);
+        lv2_log_note(&self->logger, "Quantone: prepared %s in %.2f s (%.2f s CPU)\n", v->describe,
+                     prog.st.seconds, prog.st.cpu_seconds);
+      }
     }
-    v->set = job->set;
-    v->linear_bits = widths;
-    if (widths) {
-      v->budget = job->budget;
-      size_t len = strlen(v->describe);
-      snprintf(v->describe + len, sizeof v->describe - len, ", budget %.2f bits", job->budget);
-    }
-
     r.type = QT_RESP_VARIANT;
     r.variant_job = true;
     r.var = v;
     LV2_Worker_Status st = respond(rh, sizeof r, &r);
-    if (later && st == LV2_WORKER_SUCCESS) {
+    if (later && !v->layer_sqnr && st == LV2_WORKER_SUCCESS) {
       qt_resp s;
       memset(&s, 0, sizeof s);
       s.type = QT_RESP_SQNR;
@@ -510,11 +661,16 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
   }
   case QT_JOB_EXPORT: return qt_export_job(self, job, respond, rh);
   case QT_JOB_FREE:
-    if (job->free_kind == QT_FREE_MODEL)
+    if (job->free_kind == QT_FREE_MODEL) {
+      cache_filter(self, ((qt_slot *)job->ptr)->id, false); /* its variants go with it */
       qt_slot_destroy(job->ptr);
-    else if (job->free_kind == QT_FREE_VARIANT)
-      qt_variant_destroy(job->ptr);
-    else if (job->free_kind == QT_FREE_HIST || job->free_kind == QT_FREE_BUFFER)
+    } else if (job->free_kind == QT_FREE_VARIANT) {
+      qt_variant *v = job->ptr;
+      if (worth_keeping(v))
+        cache_put(self, v);
+      else
+        qt_variant_destroy(v);
+    } else if (job->free_kind == QT_FREE_HIST || job->free_kind == QT_FREE_BUFFER)
       free(job->ptr);
     return LV2_WORKER_SUCCESS;
   default: return LV2_WORKER_ERR_UNKNOWN;
@@ -528,6 +684,10 @@ LV2_Worker_Status qt_work_response(LV2_Handle h, uint32_t size, const void *data
   if (size != sizeof(qt_resp))
     return LV2_WORKER_ERR_UNKNOWN;
   const qt_resp *r = data;
+  /** Progress is news, not an object: dropped while the inbox is busy, so
+      it never takes the room of an answer that carries one. */
+  if (r->type == QT_RESP_PROGRESS && self->n_inbox >= QT_INBOX / 2)
+    return LV2_WORKER_SUCCESS;
   if (self->n_inbox < QT_INBOX) {
     memcpy(&self->inbox[self->n_inbox++], r, sizeof *r);
     return LV2_WORKER_SUCCESS;

@@ -32,4 +32,8 @@ int bench_layer(int argc, char **argv);
 /** `quantone-bench models`: whole-model speed per precision and block size. */
 int bench_models(int argc, char **argv);
 
+/** `quantone-bench prepare`: CPU time of preparing a variant as the
+    plugin's worker does, per step (post-training rounding). */
+int bench_prepare(int argc, char **argv);
+
 #endif

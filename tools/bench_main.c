@@ -19,6 +19,7 @@ static const bench_command commands[] = {
     {"kernels", bench_kernels, "GEMM/GEMV/tanh throughput per weight format on one ISA"},
     {"layer", bench_layer, "the int8 WaveNet layer (A1, A2) against its steps and float"},
     {"models", bench_models, "whole-model speed: FP32 and 8/4/2 bits at block 1..1024"},
+    {"prepare", bench_prepare, "CPU time of the worker's preparation of a variant, per step"},
 };
 
 #define NCOMMANDS ((int)(sizeof commands / sizeof commands[0]))

@@ -105,14 +105,20 @@ static bool parse_settings(const char *spec, qm_setting **list, int *n, char *er
       free(copy);
       return false;
     }
-    /** The plugin has no rounding control yet (issue 17), so these fields
-        would not reach it: refuse them rather than render nearest
-        rounding under their name. quantone-run applies them. */
-    if (s.rounding != QZ_ROUND_NEAREST || s.bias_correction) {
+    /** The plugin's rounding control has two values, so a LIST entry
+        with rounding words must be one of them: nearest, or what
+        Optimized plays (qm_setting_set_optimized: gptq:bc today).
+        Anything else would render another rounding under its name;
+        quantone-run applies every combination. */
+    if ((s.rounding != QZ_ROUND_NEAREST || s.bias_correction) && !qm_setting_is_optimized(&s)) {
+      qm_setting opt = s;
+      qm_setting_set_optimized(&opt, true);
+      char want[96];
+      qm_setting_format(&opt, want, sizeof want);
       snprintf(err, errlen,
-               "'%s': gptq rounding and bias correction are not plugin controls yet; "
-               "use quantone-run --rounding gptq --bias-correction",
-               e);
+               "'%s': the plugin's rounding control plays nearest or Optimized ('%s' here); "
+               "use quantone-run --rounding and --bias-correction for other combinations",
+               e, want);
       free(copy);
       return false;
     }
@@ -136,6 +142,9 @@ typedef struct {
   double dsp_ratio;
   double weight_bytes;
   double seconds; /**< wall time of the render */
+  /** The worker's CPU seconds preparing the variant (its qt:prepare),
+      NAN when it reported none (no calibration work). */
+  double prepare_cpu_s;
   double peak, rms;
 } rs_result;
 
@@ -254,6 +263,7 @@ static bool render_one(const rs_ctx *c, const qm_setting *s, const float *x, flo
     qh_free(h);
     return false;
   }
+  res->prepare_cpu_s = h->n_prep_ready ? h->prep_cpu_s : NAN;
   double t0 = now_s();
   double ratio_sum = 0;
   long ratio_n = 0;
@@ -437,6 +447,8 @@ static bool write_reports(const char *dir, const rs_result *r, int n)
     json_number(f, r[i].error[0] ? NAN : r[i].weight_bytes, "%.0f");
     fprintf(f, ", \"seconds\": ");
     json_number(f, r[i].error[0] ? NAN : r[i].seconds, "%.3f");
+    fprintf(f, ", \"prepare_cpu_s\": ");
+    json_number(f, r[i].error[0] ? NAN : r[i].prepare_cpu_s, "%.3f");
     fprintf(f, ", \"file\": ");
     if (r[i].file[0])
       json_string(f, r[i].file);
@@ -607,7 +619,9 @@ static void usage(FILE *f)
       "directory given with --bundle) once per setting, and write to DIR:\n"
       "  one 32-bit float WAV per setting (fp32.wav, int4_kmeans_sym_channel_dynamic.wav ...),\n"
       "  report.csv, report.json (a list of objects: setting, precision, mapping, asymmetric,\n"
-      "  granularity, activations, slim, esr_db, dsp_ratio, weight_bytes, seconds, file[, error])\n"
+      "  granularity, activations, slim, esr_db, dsp_ratio, weight_bytes, seconds,\n"
+      "  prepare_cpu_s (the worker's CPU time for a variant with calibration work), file\n"
+      "  [, error])\n"
       "  and report.png (ESR and weight memory per setting).\n"
       "\n"
       "  --model FILE   model (.nam or keras .json) instead of the bundle's default\n"
@@ -616,6 +630,7 @@ static void usage(FILE *f)
       "                 (165 settings);\n"
       "                 LIST: comma-separated settings, each\n"
       "                   PRECISION[:MAPPING][:SYM][:GRANULARITY][:ACTIVATIONS][:slim=S]\n"
+      "                   [:gptq:bc]\n"
       "                 PRECISION 32 (or fp32), 16 (or fp16: FP16 weights, float\n"
       "                 activations), bf16 (BF16 compute), 8, 4, 2; then in any order\n"
       "                   MAPPING linear|pow2|kmeans            (default linear)\n"
@@ -623,7 +638,9 @@ static void usage(FILE *f)
       "                   GRANULARITY tensor|channel|group      (default channel)\n"
       "                   ACTIVATIONS float|dynamic|static      (default dynamic)\n"
       "                   slim=S  a slimmable model's size, 0..1 (default 1, the full size)\n"
-      "                 e.g. \"32,8:linear:sym:channel:float,4:kmeans,2:pow2:tensor\"\n"
+      "                   gptq:bc the plugin's Rounding at Optimized (gptq rounding and\n"
+      "                           bias correction on its calibration clip; default nearest)\n"
+      "                 e.g. \"32,8:linear:sym:channel:float,4:kmeans,2:pow2:tensor,4:gptq:bc\"\n"
       "  --block N      frames per run() call, 1..%d (default 256)\n"
       "  --bundle DIR   load quantone.lv2 from DIR instead of searching LV2_PATH\n"
       "  --input-dbu DBU  calibrate the input: the plugin's calibrate_input on, input_dbu\n"
@@ -844,8 +861,9 @@ int main(int argc, char **argv)
     fprintf(stderr, "[%3d/%d] %-30s %6.1fx realtime\n", j + 1, n_jobs, r->name,
             (double)n / rate / fmax(r->seconds, 1e-9));
   }
-  if (!fp_listed) /* the reference was only for measuring */
-    memmove(res, res + 1, sizeof *res * (size_t)(n_jobs - 1));
+  /** An unlisted reference was only for measuring: its result slot was
+      not counted (n_res) and the next setting's took it over, so there
+      is nothing to remove here (a memmove here dropped that setting). */
 
   char title[512];
   snprintf(title, sizeof title, "Quantone: %s, model %s", in, model ? model : "bundle default");

@@ -7,6 +7,7 @@
   Save quantized model's patch:Set of qt:exportModel with the path.
 */
 #include "protocol.h"
+#include "test_urid_map.h"
 
 #include <lv2/atom/util.h>
 #include <lv2/patch/patch.h>
@@ -16,18 +17,6 @@
 #include <string.h>
 
 static int failures;
-static char *uris[256];
-static int n_uris;
-
-static LV2_URID map(LV2_URID_Map_Handle h, const char *uri)
-{
-  (void)h;
-  for (int i = 0; i < n_uris; ++i)
-    if (!strcmp(uris[i], uri))
-      return (LV2_URID)i + 1;
-  uris[n_uris] = strdup(uri);
-  return (LV2_URID)++n_uris;
-}
 
 /** The property and Int/Bool value of a patch:Set, or false. */
 static bool read_set(const qg_proto *p, const uint8_t *buf, uint32_t size, LV2_URID *prop,
@@ -56,7 +45,7 @@ static void check(bool ok, const char *what)
 
 int main(void)
 {
-  LV2_URID_Map m = {NULL, map};
+  LV2_URID_Map m = {NULL, test_urid_map};
   qg_proto p;
   qg_proto_init(&p, &m);
   uint8_t buf[256];
@@ -90,8 +79,7 @@ int main(void)
             val->type == p.uris.atom_Path &&
             !strcmp((const char *)LV2_ATOM_BODY_CONST(val), "/tmp/a.4bit.nam"),
         "Save quantized model: patch:Set qt:exportModel Path");
-  for (int i = 0; i < n_uris; ++i)
-    free(uris[i]);
+  test_urid_map_free();
   printf("%s\n", failures ? "FAILED" : "all passed");
   return failures ? 1 : 0;
 }

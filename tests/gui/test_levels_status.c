@@ -8,6 +8,8 @@
 */
 #include "levels_status.h"
 #include "protocol.h"
+#include "proto_test.h"
+#include "test_urid_map.h"
 
 #include <lv2/atom/forge.h>
 
@@ -25,27 +27,13 @@ static void check(bool ok, const char *what, const char *text)
     ++failures;
 }
 
-static char *uris[256];
-static int n_uris;
-
-static LV2_URID map(LV2_URID_Map_Handle h, const char *uri)
-{
-  (void)h;
-  for (int i = 0; i < n_uris; ++i)
-    if (!strcmp(uris[i], uri))
-      return (LV2_URID)i + 1;
-  uris[n_uris] = strdup(uri);
-  return (LV2_URID)++n_uris;
-}
-
 /** A modelInfo with the level fields given (NAN: absent). */
 static unsigned send_info(const qg_proto *p, LV2_URID_Map *m, qg_gui_data *d, double in_dbu,
                           double out_dbu, double loudness, bool measured)
 {
   uint8_t buf[4096];
   LV2_Atom_Forge f;
-  lv2_atom_forge_init(&f, m);
-  lv2_atom_forge_set_buffer(&f, buf, sizeof buf);
+  proto_test_forge(&f, m, buf, sizeof buf);
   LV2_Atom_Forge_Frame fr;
   lv2_atom_forge_object(&f, &fr, 0, p->uris.qt_modelInfo);
   lv2_atom_forge_key(&f, p->uris.qt_path);
@@ -65,19 +53,12 @@ static unsigned send_info(const qg_proto *p, LV2_URID_Map *m, qg_gui_data *d, do
     lv2_atom_forge_bool(&f, measured);
   }
   lv2_atom_forge_pop(&f, &fr);
-  const LV2_Atom *a = (const LV2_Atom *)buf;
-  return qg_proto_decode(p, a, (uint32_t)(sizeof(LV2_Atom) + a->size), d);
-}
-
-static void set_port(qg_gui_data *d, int port, float v)
-{
-  d->port[port] = v;
-  d->port_known[port] = true;
+  return proto_test_decode(p, buf, d);
 }
 
 int main(void)
 {
-  LV2_URID_Map m = {NULL, map};
+  LV2_URID_Map m = {NULL, test_urid_map};
   qg_proto p;
   qg_proto_init(&p, &m);
   static qg_gui_data d;
@@ -96,12 +77,12 @@ int main(void)
   check(strstr(t, "calibration off (captured at 14.8 dBu)") &&
             strstr(t, "normalized to -18 dB: loudness -26.4 dB from the file"),
         "defaults: calibration off, Normalized from the file", t);
-  set_port(&d, QT_PORT_CALIBRATE, 1);
-  set_port(&d, QT_PORT_INPUT_DBU, 18);
+  proto_test_set_port(&d, QT_PORT_CALIBRATE, 1);
+  proto_test_set_port(&d, QT_PORT_INPUT_DBU, 18);
   qg_levels_describe(&d, t, sizeof t);
   check(strstr(t, "Input calibrated: captured at 14.8 dBu, interface 18.0 dBu") != NULL,
         "calibration on", t);
-  set_port(&d, QT_PORT_OUTPUT_MODE, QT_OUTPUT_CALIBRATED);
+  proto_test_set_port(&d, QT_PORT_OUTPUT_MODE, QT_OUTPUT_CALIBRATED);
   qg_levels_describe(&d, t, sizeof t);
   check(strstr(t, "Output raw: this model has no output_level_dbu") != NULL,
         "Calibrated without output_level_dbu says why", t);
@@ -113,27 +94,26 @@ int main(void)
   qg_levels_describe(&d, t, sizeof t);
   check(strstr(t, "Input not calibrated: this model has no input_level_dbu") != NULL,
         "calibration on without input_level_dbu says why", t);
-  set_port(&d, QT_PORT_OUTPUT_MODE, QT_OUTPUT_NORMALIZED);
+  proto_test_set_port(&d, QT_PORT_OUTPUT_MODE, QT_OUTPUT_NORMALIZED);
   qg_levels_describe(&d, t, sizeof t);
   check(strstr(t, "loudness -15.0 dB measured on the guitar clip") != NULL,
         "Normalized from the measured loudness", t);
 
   /* a capture with an output level */
   send_info(&p, &m, &d, 12.0, 4.5, NAN, false);
-  set_port(&d, QT_PORT_OUTPUT_MODE, QT_OUTPUT_CALIBRATED);
+  proto_test_set_port(&d, QT_PORT_OUTPUT_MODE, QT_OUTPUT_CALIBRATED);
   qg_levels_describe(&d, t, sizeof t);
   check(strstr(t, "Output calibrated: captured at 4.5 dBu, interface 18.0 dBu") != NULL,
         "Calibrated with output_level_dbu", t);
-  set_port(&d, QT_PORT_OUTPUT_MODE, QT_OUTPUT_NORMALIZED);
+  proto_test_set_port(&d, QT_PORT_OUTPUT_MODE, QT_OUTPUT_NORMALIZED);
   qg_levels_describe(&d, t, sizeof t);
   check(strstr(t, "Output raw: no loudness") != NULL, "Normalized without any loudness says why",
         t);
-  set_port(&d, QT_PORT_OUTPUT_MODE, QT_OUTPUT_RAW);
+  proto_test_set_port(&d, QT_PORT_OUTPUT_MODE, QT_OUTPUT_RAW);
   qg_levels_describe(&d, t, sizeof t);
   check(strstr(t, "Output raw: the model's own level") != NULL, "Raw", t);
 
-  for (int i = 0; i < n_uris; ++i)
-    free(uris[i]);
+  test_urid_map_free();
   printf("%s\n", failures ? "FAILED" : "all passed");
   return failures ? 1 : 0;
 }

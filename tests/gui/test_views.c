@@ -10,6 +10,7 @@
 */
 #include "gui_data.h"
 #include "protocol.h"
+#include "test_urid_map.h"
 #include "slim_status.h"
 #include "views.h"
 #include "spectrum.h"
@@ -429,22 +430,9 @@ static void test_cost(void)
 
 /* ---- Protocol ------------------------------------------------------------------ */
 
-static char *uris[256];
-static int n_uris;
-
-static LV2_URID map(LV2_URID_Map_Handle h, const char *uri)
-{
-  (void)h;
-  for (int i = 0; i < n_uris; ++i)
-    if (!strcmp(uris[i], uri))
-      return (LV2_URID)i + 1;
-  uris[n_uris] = strdup(uri);
-  return (LV2_URID)++n_uris;
-}
-
 static void test_protocol(void)
 {
-  LV2_URID_Map m = {NULL, map};
+  LV2_URID_Map m = {NULL, test_urid_map};
   qg_proto p;
   qg_proto_init(&p, &m);
   static qg_gui_data d;
@@ -573,8 +561,7 @@ static void test_protocol(void)
   CHECK(qg_proto_set_model(&p, buf, 16, "/tmp/broken.nam") == 0, "protocol: overflow not caught");
   n = qg_proto_get(&p, buf, sizeof buf);
   CHECK(n >= sizeof(LV2_Atom_Object) && o->body.otype == p.uris.patch_Get, "protocol: patch:Get");
-  for (int i = 0; i < n_uris; ++i)
-    free(uris[i]);
+  test_urid_map_free();
 }
 
 int main(void)

@@ -10,11 +10,11 @@ need applyplugin sox
 export LADSPA_PATH="$BUNDLE"
 # control order: precision mapping asymmetric granularity activations
 #                monitor error_gain input_level output_level slim
-#                input_dbu calibrate_input output_mode bit_budget half_form
+#                input_dbu calibrate_input output_mode bit_budget half_form rounding
 # (the defaults, int8 dynamic activations included, so lv2apply's render
 # below is the same setting)
 for p in 32 4; do
-  applyplugin "$WORK/in.wav" "$WORK/ap$p.wav" quantone.so quantone $p 0 0 1 1 0 20 0 0 1 12 0 1 0 0 \
+  applyplugin "$WORK/in.wav" "$WORK/ap$p.wav" quantone.so quantone $p 0 0 1 1 0 20 0 0 1 12 0 1 0 0 0 \
     >"$WORK/applyplugin$p.log" 2>&1 || { cat "$WORK/applyplugin$p.log"; fail "applyplugin precision $p"; }
   audible "$WORK/ap$p.wav" "applyplugin precision $p"
 done

@@ -38,6 +38,27 @@ done
 W=$(sed -n 's/.*"weight_bytes": \([0-9]*\),.*/\1/p' "$OUT/report.json" | tr '\n' ' ')
 set -- $W
 gt "$1" "$2" && gt "$2" "$3" && gt "$3" "$4" || fail "weight_bytes should shrink with the bit width: $W"
+# rounding (issue 17): gptq:bc is the plugin's Optimized, closer to FP32
+# than nearest at 4 bits; a rounding the control cannot play is refused.
+# FP32 is not listed: both settings are reported (a listing without 32
+# once lost its first setting).
+"$RENDER" --in "$WORK/in.wav" --out-dir "$OUT/round" --bundle "$BUNDLE" \
+  --settings "4,4:gptq:bc" >"$WORK/round.out" 2>&1 ||
+  { cat "$WORK/round.out"; fail "quantone-render with 4:gptq:bc"; }
+[ "$(grep -c '"esr_db"' "$OUT/round/report.json")" = 2 ] || fail "report.json should list 2 settings"
+EN=$(field esr_db "$("$WAVSTAT" "$OUT/round/int4_linear_sym_channel_dynamic.wav" "$OUT/fp32.wav")")
+EO=$(field esr_db "$("$WAVSTAT" "$OUT/round/int4_linear_sym_channel_dynamic_gptq_bc.wav" "$OUT/fp32.wav")")
+echo "  4 bits: nearest $EN dB, Optimized (gptq:bc) $EO dB"
+gt "$EN" "$EO" || fail "Optimized rounding ($EO dB) should be closer to FP32 than nearest ($EN dB)"
+# the worker's preparation time: reported for Optimized, null for nearest
+P=$(grep '_gptq_bc.wav' "$OUT/round/report.json" | sed -n 's/.*"prepare_cpu_s": \([0-9.]*\),.*/\1/p')
+echo "  Optimized prepared in $P s of worker CPU"
+[ -n "$P" ] || fail "no prepare_cpu_s for the optimized setting"
+grep '_dynamic.wav' "$OUT/round/report.json" | grep -q '"prepare_cpu_s": null' ||
+  fail "nearest rounding should report no preparation"
+"$RENDER" --in "$WORK/in.wav" --out-dir "$OUT/round" --bundle "$BUNDLE" --settings 4:gptq \
+  >"$WORK/round-bad.out" 2>&1 && fail "4:gptq (without bc) was accepted"
+grep -q "nearest or Optimized" "$WORK/round-bad.out" || fail "4:gptq: no reason given"
 # slim: a slimmable model's smaller sizes through the plugin's slim
 # control, measured against the full size (skipped without ../shared)
 BOX="$(dirname "$0")/../../../shared/reference/nam/current/slimmable_container.nam"

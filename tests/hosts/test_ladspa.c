@@ -46,6 +46,7 @@ enum {
   OMODE,
   BUDGET,
   HALF,
+  ROUND,
   N
 };
 
@@ -85,7 +86,8 @@ static void setup(inst *q, const LADSPA_Descriptor *d, float precision, int in_p
   }
   static const float defaults[N] = {
       0,           0,           8,           0, 0, 1, 1, 0, 20, 0, 0, [SLIM] = 1, [INDBU] = 12,
-      [CALIB] = 0, [OMODE] = 1, [BUDGET] = 0, [HALF] = 0};
+      [CALIB] = 0, [OMODE] = 1, [BUDGET] = 0, [HALF] = 0,
+      [ROUND] = 0};
   memcpy(q->ctl, defaults, sizeof defaults);
   q->ctl[PREC] = precision;
   d->connect_port(q->h, IN, q->in);
@@ -180,6 +182,33 @@ int main(int argc, char **argv)
   CHECK(arrived, "the 4-bit variant never arrived from the worker thread");
   for (int i = 0; i < 20; ++i)
     CHECK(block(&q, 1) > 1e-3, "silent after the switch");
+  /** Rounding to Optimized: seconds of work, on the thread, never in
+      run(). Bias correction adds a corrected bias per layer, so the
+      weight memory tells when the optimized variant plays. */
+  q.ctl[ROUND] = 1;
+  t0 = now_s();
+  worst_run = 0;
+  blocks = 0;
+  arrived = false;
+  while (now_s() - t0 < 120.0) {
+    double a = now_s();
+    double r = block(&q, 1);
+    worst_run = fmax(worst_run, now_s() - a);
+    ++blocks;
+    CHECK(r >= 0, "non-finite output while optimizing");
+    if (r < 0)
+      break;
+    if (q.ctl[WB] != wb[4]) {
+      arrived = true;
+      break;
+    }
+    struct timespec ms = {0, 1000000};
+    nanosleep(&ms, NULL);
+  }
+  printf("  live switch to Optimized rounding: %s after %d blocks (%.3f s); longest run() "
+         "%.2f ms\n",
+         arrived ? "arrived" : "NOT arrived", blocks, now_s() - t0, 1e3 * worst_run);
+  CHECK(arrived, "the optimized variant never arrived from the worker thread");
   /* a change right before cleanup: the job may still be queued or running */
   q.ctl[PREC] = 2;
   block(&q, 1);

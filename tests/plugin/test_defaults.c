@@ -295,7 +295,7 @@ static void test_ladspa(const char *bundle)
   /** The controls appended after Slim, in order to the last port (LADSPA
       hosts address controls by position): issue 18's levels (Normalized,
       1, is the output mode's default), then issue 15's bit budget (off)
-      and 16-bit form (FP16 weights). */
+      and 16-bit form (FP16 weights), and issue 17's rounding (Nearest). */
   static const struct {
     const char *name;
     LADSPA_PortRangeHintDescriptor def; /* 0: not checked */
@@ -303,7 +303,8 @@ static void test_ladspa(const char *bundle)
                   {"Calibrate input", 0},
                   {"Output mode", LADSPA_HINT_DEFAULT_1},
                   {"Bit budget", LADSPA_HINT_DEFAULT_0},
-                  {"16-bit form", LADSPA_HINT_DEFAULT_0}};
+                  {"16-bit form", LADSPA_HINT_DEFAULT_0},
+                  {"Rounding", LADSPA_HINT_DEFAULT_0}};
   const unsigned long n_appended = sizeof appended / sizeof appended[0];
   CHECK(slim + n_appended == d->PortCount - 1, "%lu ports after Slim, %lu expected",
         d->PortCount - 1 - slim, n_appended);

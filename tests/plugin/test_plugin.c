@@ -11,7 +11,9 @@
   - switching precision (32, 16 as FP16 weights and as BF16 compute, 8, 4,
     2) every 100 ms does not click: the largest
     sample-to-sample step near each switch is within the largest step of
-    the unswitched renders of both settings;
+    the unswitched renders of both settings; the same for the rounding
+    control (Nearest / Optimized at 4 bits: the optimized variant is
+    prepared once in the worker, then comes back from its kept ones);
   - the esr_db output port agrees with ESR computed offline;
   - zero allocations and zero mutex locks inside run() (and
     work_response()) during a render with switching and model loads;
@@ -229,6 +231,7 @@ typedef struct {
   int n_switch;
   int loads; /**< also load models at two points */
   int hist_layer;
+  int port; /**< the control seq moves (0: precision) */
 } switch_plan;
 
 /** A switch plan's code for precision 16 in its BF16-compute form (16 alone
@@ -248,13 +251,29 @@ static int precision_code(const qhost *h)
   return p == 16 && h->ctl[QT_PORT_HALF_FORM] == (float)QT_HALF_BF16 ? BF16_CODE : p;
 }
 
+/** A plan's value of port: precision codes (BF16_CODE included) for the
+    precision port, the control's value for any other. */
+static void set_control_code(qhost *h, int port, int v)
+{
+  if (port == QT_PORT_PRECISION)
+    set_precision_code(h, v);
+  else
+    h->ctl[port] = (float)v;
+}
+
+static int control_code(const qhost *h, int port)
+{
+  return port == QT_PORT_PRECISION ? precision_code(h) : (int)h->ctl[port];
+}
+
 static void switch_cb(qhost *h, size_t pos, uint32_t k, void *user)
 {
   switch_plan *p = user;
   int idx = (int)(pos / p->period) % p->nseq;
   const int want = p->seq[idx];
-  if (precision_code(h) != want) {
-    set_precision_code(h, want);
+  int port = p->port ? p->port : QT_PORT_PRECISION;
+  if (control_code(h, port) != want) {
+    set_control_code(h, port, want);
     if (p->switch_at)
       p->switch_at[p->n_switch++] = pos;
   }
@@ -271,36 +290,42 @@ static void switch_cb(qhost *h, size_t pos, uint32_t k, void *user)
     h->ctl[QT_PORT_MONITOR] = (float)QT_MONITOR_QUANTIZED;
 }
 
-static void test_switching(const float *x, size_t n)
+/**
+   Move `port` through seq[] (values 0..32) every 100 ms at block 64, the
+   other controls at their defaults but precision `precision`; the largest
+   sample-to-sample step near each switch must stay within the largest
+   step of the unswitched renders of both values.
+*/
+static void switching_clicks(const float *x, size_t n, const char *what, int port, const int *seq,
+                             int nseq, int precision)
 {
-  printf("Switching precision every 100 ms (block 64)\n");
-  /* 16 FP16 weights, BF16_CODE 16 BF16 compute: both forms to and from the
-     reference, 8 bits and each other */
-  static const int seq[] = {8, 4, 16, 2, 32, BF16_CODE, 16, 32, 16, 8, BF16_CODE, 4};
-  const int nseq = 12;
+  printf("Switching %s every 100 ms (block 64)\n", what);
   float *y = malloc(n * sizeof(float)), *u = malloc(n * sizeof(float));
-  /* unswitched renders of every setting used */
+  /* unswitched renders of every value used */
   float step_of[33] = {0};
   for (int i = 0; i < nseq; ++i) {
-    int p = seq[i];
-    if (step_of[p] > 0)
+    int v = seq[i];
+    if (step_of[v] > 0)
       continue;
     qhost *h = with_model(48000);
-    set_precision_code(h, p);
+    h->ctl[QT_PORT_PRECISION] = (float)precision;
+    set_control_code(h, port, v);
     qh_settle(h);
     qh_render(h, x, u, n, 64, 0, NULL, NULL);
-    step_of[p] = max_step(u, 0, n);
-    printf("        unswitched precision %2d%s: largest step %.5f\n", p == BF16_CODE ? 16 : p,
-           p == BF16_CODE ? " bf16"
-           : p == 16      ? " fp16"
-                          : "",
-           step_of[p]);
+    step_of[v] = max_step(u, 0, n);
+    printf("        unswitched %s %2d%s: largest step %.5f\n", what, v == BF16_CODE ? 16 : v,
+           port != QT_PORT_PRECISION ? ""
+           : v == BF16_CODE          ? " bf16"
+           : v == 16                 ? " fp16"
+                                     : "",
+           step_of[v]);
     qh_free(h);
   }
   size_t switches[64];
-  switch_plan plan = {seq, nseq, 4800, switches, 0, 0, 0};
+  switch_plan plan = {seq, nseq, 4800, switches, 0, 0, 0, port};
   qhost *h = with_model(48000);
-  set_precision_code(h, seq[0]);
+  h->ctl[QT_PORT_PRECISION] = (float)precision;
+  set_control_code(h, port, seq[0]);
   qh_settle(h);
   plan.n_switch = 0;
   qh_render(h, x, y, n, 64, 0, switch_cb, &plan);
@@ -323,10 +348,20 @@ static void test_switching(const float *x, size_t n)
     }
   }
   CHECK(plan.n_switch >= 15 && bad == 0,
-        "%d switches, largest step near a switch / unswitched limit = %.3f (<= 1)", plan.n_switch,
-        worst_ratio);
+        "%d switches of %s, largest step near a switch / unswitched limit = %.3f (<= 1)",
+        plan.n_switch, what, worst_ratio);
   free(y);
   free(u);
+}
+
+static void test_switching(const float *x, size_t n)
+{
+  /* 16 FP16 weights, BF16_CODE 16 BF16 compute: both forms to and from the
+     reference, 8 bits and each other */
+  static const int seq[] = {8, 4, 16, 2, 32, BF16_CODE, 16, 32, 16, 8, BF16_CODE, 4};
+  switching_clicks(x, n, "precision", QT_PORT_PRECISION, seq, 12, 8);
+  static const int rounding[] = {QT_ROUNDING_NEAREST, QT_ROUNDING_OPTIMIZED};
+  switching_clicks(x, n, "rounding at 4 bits", QT_PORT_ROUNDING, rounding, 2, 4);
 }
 
 /* ---- 4. ESR port --------------------------------------------------------------------------- */
@@ -368,7 +403,7 @@ static void test_rt(const float *x, size_t n)
     return;
   }
   static const int seq[] = {8, 4, 2, 32, 4, 8, 2};
-  switch_plan plan = {seq, 7, 4800, NULL, 0, 1, 0};
+  switch_plan plan = {seq, 7, 4800, NULL, 0, 1, 0, QT_PORT_PRECISION};
   float *y = malloc(n * sizeof(float));
   qhost *h = with_model(48000);
   h->alive_every = 12000; /* a UI is open: scope frames and histograms stream */
@@ -500,6 +535,7 @@ static void test_state(const float *x, size_t n)
   a->ctl[QT_PORT_INPUT_DBU] = 18.5f; /* the levels of issue 18, none at its default */
   a->ctl[QT_PORT_CALIBRATE] = 1;
   a->ctl[QT_PORT_OUTPUT_MODE] = QT_OUTPUT_CALIBRATED;
+  a->ctl[QT_PORT_ROUNDING] = QT_ROUNDING_OPTIMIZED; /* issue 17: not the default (Nearest) */
   qh_settle(a);
   qh_render(a, x, y, 4800, 64, 0, NULL, NULL);
   /* dirs as jalv passes them (lilv treats files under a NULL scratch
@@ -529,6 +565,9 @@ static void test_state(const float *x, size_t n)
       same += a->ctl[i] == b->ctl[i];
     }
   CHECK(same == controls, "%d of %d controls restored", same, controls);
+  if (have_variants)
+    CHECK(strstr(b->info_variant, "gptq") && strstr(b->info_variant, "bias-corrected"),
+          "the restored instance plays Optimized rounding: %s", b->info_variant);
   char *real_a = realpath(mpath, NULL), *real_b = realpath(b->last_path, NULL);
   CHECK(real_a && real_b && !strcmp(real_a, real_b), "model path restored: %s (saved %s)",
         b->last_path, mpath);

@@ -33,6 +33,16 @@
              sizes with a UI alive: every size and bit width is built and
              crossfaded in, and run() allocates and locks nothing.
 
+  - rounding: the rounding control moving between Nearest and Optimized
+             at 4 bits while playing at random block sizes with a UI
+             alive: the optimized variant (gptq rounding, bias-corrected)
+             is prepared in the worker with qt:prepare progress, the
+             switches back to it come from the worker's kept variants,
+             and run() allocates and locks nothing (so it prepares
+             nothing: every preparation allocates); with the plugin's own
+             worker thread (a host without a worker), qt:prepare progress
+             reaches the UI while the thread works, before the variant.
+
   Built with AddressSanitizer, clamp and dc run a subset (every port with
   +1e30, NaN and max+1000; every model at 32 and 2 bits with the default
   int8 dynamic activations): the sanitizer looks for memory errors, which
@@ -54,6 +64,7 @@
 #include <dirent.h>
 #include <stdarg.h>
 #include <math.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -637,6 +648,28 @@ static void test_silence(int precision)
 
 /* ---- slim ------------------------------------------------------------------------------------ */
 
+/** The first n frames of the test signal at random block sizes from
+    seed, cb moving the controls: what run() (and work_response())
+    allocated and locked, and how many output samples were not finite. */
+typedef struct {
+  long allocs, locks;
+  size_t nonfinite;
+} rt_count;
+
+static rt_count render_counted(qhost *h, size_t n, unsigned seed, qh_block_fn cb, void *user)
+{
+  float *y = malloc(n * sizeof(float));
+  rt_count c = {0, 0, 0};
+  qh_allocs_in_run = qh_locks_in_run = 0;
+  qh_render(h, sig, y, n, 0, seed, cb, user);
+  c.allocs = qh_allocs_in_run;
+  c.locks = qh_locks_in_run;
+  for (size_t i = 0; i < n; ++i)
+    c.nonfinite += !isfinite(y[i]);
+  free(y);
+  return c;
+}
+
 /** Slim across the container's breakpoints (0.33, 0.66) and within a
     step, and the precision, each on its own period. */
 static void slim_cb(qhost *h, size_t pos, uint32_t k, void *user)
@@ -669,19 +702,13 @@ static void test_slim(void)
   qh_set_model(h, path);
   qh_settle(h);
   size_t n = n_sig < 4 * 48000 ? n_sig : 4 * 48000;
-  float *y = malloc(n * sizeof(float));
   int info0 = h->n_info;
-  qh_allocs_in_run = qh_locks_in_run = 0;
-  qh_render(h, sig, y, n, 0, 7, slim_cb, NULL);
-  long a = qh_allocs_in_run, l = qh_locks_in_run;
-  size_t nonfinite = 0;
-  for (size_t i = 0; i < n; ++i)
-    nonfinite += !isfinite(y[i]);
-  qh_check(a == 0 && l == 0 && nonfinite == 0 && h->n_info - info0 >= 20 && !h->n_errors,
+  rt_count c = render_counted(h, n, 7, slim_cb, NULL);
+  qh_check(c.allocs == 0 && c.locks == 0 && c.nonfinite == 0 && h->n_info - info0 >= 20 &&
+               !h->n_errors,
            "allocations %ld, mutex locks %ld in run()/work_response() over %zu frames while %d "
            "variants of 3 sizes x 4 widths came in (%zu non-finite samples, %d errors)",
-           a, l, n, h->n_info - info0, nonfinite, h->n_errors);
-  free(y);
+           c.allocs, c.locks, n, h->n_info - info0, c.nonfinite, h->n_errors);
   qh_free(h);
 }
 
@@ -720,20 +747,77 @@ static void test_levels(void)
   h->alive_every = 12000;
   qh_settle(h);
   size_t n = n_sig < 4 * 48000 ? n_sig : 4 * 48000;
-  float *y = malloc(n * sizeof(float));
   int paths0 = h->n_paths;
-  qh_allocs_in_run = qh_locks_in_run = 0;
-  qh_render(h, sig, y, n, 0, 11, levels_cb, (void *)models);
-  long a = qh_allocs_in_run, l = qh_locks_in_run;
-  size_t nonfinite = 0;
-  for (size_t i = 0; i < n; ++i)
-    nonfinite += !isfinite(y[i]);
-  qh_check(a == 0 && l == 0 && nonfinite == 0 && h->n_paths - paths0 >= 3 && !h->n_errors,
+  rt_count c = render_counted(h, n, 11, levels_cb, (void *)models);
+  qh_check(c.allocs == 0 && c.locks == 0 && c.nonfinite == 0 && h->n_paths - paths0 >= 3 &&
+               !h->n_errors,
            "allocations %ld, mutex locks %ld in run()/work_response() over %zu frames of "
            "mode / calibration / interface level changes and %d model loads (%zu non-finite, "
            "%d errors)",
-           a, l, n, h->n_paths - paths0, nonfinite, h->n_errors);
-  free(y);
+           c.allocs, c.locks, n, h->n_paths - paths0, c.nonfinite, h->n_errors);
+  qh_free(h);
+}
+
+/** Nearest and Optimized in turn, every half second. */
+static void rounding_cb(qhost *h, size_t pos, uint32_t k, void *user)
+{
+  (void)k;
+  (void)user;
+  h->ctl[QT_PORT_ROUNDING] =
+      (float)((pos / 24000) % 2 ? QT_ROUNDING_OPTIMIZED : QT_ROUNDING_NEAREST);
+}
+
+/** The plugin's own worker thread works while run() goes on: progress
+    messages come before the prepared variant. */
+static void test_rounding_progress(void)
+{
+  qh_opts o = {.no_worker = true};
+  qhost *h = qh_new_opts(plugin, 48000, &o);
+  h->ctl[QT_PORT_PRECISION] = 4;
+  qh_settle(h);
+  h->ctl[QT_PORT_ROUNDING] = QT_ROUNDING_OPTIMIZED;
+  float x[256] = {0}, y[256];
+  int waited_ms = 0;
+  for (; h->n_prep_ready == 0 && waited_ms < 120000; waited_ms += 5) {
+    qh_run(h, x, y, 256);
+    usleep(5000);
+  }
+  qh_check(h->n_prep_progress >= 2 && h->n_prep_ready == 1 && !strcmp(h->prep_stage, "ready"),
+           "own worker thread: %d qt:prepare progress messages while it worked, then '%s' "
+           "after %.2f s CPU (%d ms of run() calls)",
+           h->n_prep_progress, h->prep_stage, h->prep_cpu_s, waited_ms);
+  qh_free(h);
+}
+
+static void test_rounding(void)
+{
+  printf("Rounding switching in run()\n");
+  test_rounding_progress();
+  if (!qh_interposed) {
+    printf("  skip  AddressSanitizer owns malloc; the release build counts\n");
+    return;
+  }
+  qhost *h = qh_new(plugin, 48000);
+  h->alive_every = 12000;
+  h->ctl[QT_PORT_PRECISION] = 4;
+  qh_settle(h);
+  size_t n = n_sig < 4 * 48000 ? n_sig : 4 * 48000;
+  int info0 = h->n_info;
+  rt_count c = render_counted(h, n, 13, rounding_cb, NULL);
+  qh_check(c.allocs == 0 && c.locks == 0 && c.nonfinite == 0 && h->n_info - info0 >= 6 &&
+               !h->n_errors,
+           "allocations %ld, mutex locks %ld in run()/work_response() over %zu frames of "
+           "Nearest / Optimized at 4 bits (%d variants in, %zu non-finite, %d errors)",
+           c.allocs, c.locks, n, h->n_info - info0, c.nonfinite, h->n_errors);
+  qh_check(h->n_prep_ready == 1 && h->n_prep_cached >= 2,
+           "qt:prepare: %d prepared (%.2f s CPU), %d from the worker's kept variants (want 1, "
+           ">= 2)",
+           h->n_prep_ready, h->prep_cpu_s, h->n_prep_cached);
+  /* the last switch (at 3.5 s) is to Optimized */
+  h->ctl[QT_PORT_ROUNDING] = QT_ROUNDING_OPTIMIZED;
+  qh_settle(h);
+  qh_check(strstr(h->info_variant, "gptq") && strstr(h->info_variant, "bias-corrected"),
+           "Optimized plays '%s'", h->info_variant);
   qh_free(h);
 }
 
@@ -770,6 +854,8 @@ int main(int argc, char **argv)
     test_slim();
   if (WANT("levels"))
     test_levels();
+  if (WANT("rounding"))
+    test_rounding();
   lilv_world_free(world);
   free(sig);
   printf("%s (%d failure%s)\n", qh_failures ? "FAILED" : "all passed", qh_failures,
