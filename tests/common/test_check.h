@@ -18,18 +18,7 @@
 #define TEST_CHECK_STREAM stderr
 #endif
 
-/** 1 in an AddressSanitizer build, where a test does less of its work
-    (about 5-10x slower), else 0. */
-#if defined(__SANITIZE_ADDRESS__)
-#define ASAN_BUILD 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASAN_BUILD 1
-#endif
-#endif
-#ifndef ASAN_BUILD
-#define ASAN_BUILD 0
-#endif
+#include "test_asan.h" /* ASAN_BUILD */
 
 static int failures;
 static int checks;
