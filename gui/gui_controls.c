@@ -2,9 +2,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
   The controls column: precision and scheme as segmented buttons (mapping,
-  range, granularity, activations and what they cost), then the areas of
-  gui_levels.c and the histogram layer chooser; also the one place a
-  port's value is shown in its widget.
+  range, granularity, rounding, activations and what they cost) at the
+  top, where a player reaches them without scrolling; then
+  the bit budget (folded), the Slim slider, the levels of gui_levels.c and
+  the histogram layer chooser, in the scroller of gui_column.c, with the
+  monitor and bypass pinned under it (gui_levels.c); also the
+  one place a port's value is shown in its widget.
 */
 #include "gui_internal.h"
 #include "rounding_status.h"
@@ -37,6 +40,16 @@ static void show_act_cost(qg_gui *g)
     gtk_label_set_text(GTK_LABEL(g->act_cost), act_cost_text(g));
 }
 
+/** FP16 weights / BF16 compute choose how 16 bits play: at any other
+    precision the row stays in place (no jump) but cannot be pressed. */
+static void show_half_form(qg_gui *g)
+{
+  if (!g->half_form_row || g->widgets_gone)
+    return;
+  const float bits = g->data.port[QT_PORT_PRECISION];
+  gtk_widget_set_sensitive(g->half_form_row, bits > 12 && bits <= 20);
+}
+
 static void on_seg_toggled(GtkToggleButton *b, gpointer user)
 {
   seg_item *it = user;
@@ -48,6 +61,7 @@ static void on_seg_toggled(GtkToggleButton *b, gpointer user)
       it->port == QT_PORT_HALF_FORM)
     show_act_cost(g);
   if (it->port == QT_PORT_PRECISION) {
+    show_half_form(g);
     g->data.esr.reference = it->value > 20;
     qg_gui_mark(g, V_ESR);
   }
@@ -110,6 +124,10 @@ GtkWidget *qg_gui_segmented(qg_gui *g, uint32_t port, int n, const float *values
   if (css_class)
     gtk_style_context_add_class(gtk_widget_get_style_context(box), css_class);
   GSList *group = NULL;
+  /** A full table drops buttons: said where the GUI tests look. */
+  if (g->n_seg + n > QG_MAX_SEG)
+    g_warning("quantone-gui: port %u shows %d of its %d buttons: QG_MAX_SEG is too small", port,
+              QG_MAX_SEG - g->n_seg, n);
   for (int i = 0; i < n && g->n_seg < QG_MAX_SEG; ++i) {
     seg_item *it = &g->seg[g->n_seg++];
     it->gui = g;
@@ -128,18 +146,33 @@ GtkWidget *qg_gui_segmented(qg_gui *g, uint32_t port, int n, const float *values
 
 /* ---- Bit budget -------------------------------------------------------------------- */
 
-static void on_budget(GtkRange *r, gpointer user)
-{
-  qg_gui *g = user;
-  if (!g->updating)
-    qg_gui_write_float(g, QT_PORT_BIT_BUDGET, (float)gtk_range_get_value(r));
-}
-
 /** Below 2 the control is off: the slider says so rather than a number. */
 static gchar *budget_text(GtkScale *s, gdouble v, gpointer user)
 {
   (void)s, (void)user;
   return v < 2.0 ? g_strdup("off") : g_strdup_printf("%.2f", qt_bit_budget((float)v));
+}
+
+/** The section is folded at first: its title says whether the budget is
+    on, so a folded section never hides a setting that plays. */
+static void show_budget_title(qg_gui *g, float v)
+{
+  if (!g->budget_title || g->widgets_gone)
+    return;
+  gchar *value = budget_text(NULL, v, NULL);
+  gchar *title = g_strdup_printf("BIT BUDGET (MIXED PRECISION): %s", value);
+  gtk_label_set_text(GTK_LABEL(g->budget_title), title);
+  g_free(title);
+  g_free(value);
+}
+
+static void on_budget(GtkRange *r, gpointer user)
+{
+  qg_gui *g = user;
+  const float v = (float)gtk_range_get_value(r);
+  show_budget_title(g, v);
+  if (!g->updating)
+    qg_gui_write_float(g, QT_PORT_BIT_BUDGET, v);
 }
 
 static GtkWidget *build_budget(qg_gui *g)
@@ -160,9 +193,10 @@ static GtkWidget *build_budget(qg_gui *g)
   g_signal_connect(s, "format-value", G_CALLBACK(budget_text), NULL);
   g_signal_connect(s, "value-changed", G_CALLBACK(on_budget), g);
   g->scale[QT_PORT_BIT_BUDGET] = s;
-  gtk_box_pack_start(GTK_BOX(box), qg_gui_section("BIT BUDGET (MIXED PRECISION)"), FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(box), s, FALSE, FALSE, 0);
-  return box;
+  g->budget_title = qg_gui_section("");
+  show_budget_title(g, info->def);
+  return qg_gui_expander(g->budget_title, box, false);
 }
 
 /* ---- Slim ------------------------------------------------------------------------ */
@@ -252,6 +286,10 @@ void qg_gui_show_port_value(qg_gui *g, uint32_t port, float v)
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(g->bypass), v < 0.5f);
   if (port == QT_PORT_ACTIVATIONS || port == QT_PORT_PRECISION || port == QT_PORT_HALF_FORM)
     show_act_cost(g);
+  if (port == QT_PORT_PRECISION)
+    show_half_form(g);
+  if (port == QT_PORT_BIT_BUDGET)
+    show_budget_title(g, v);
   if (port == QT_PORT_SLIM)
     show_slim_text(g);
   if (port == QT_PORT_ROUNDING || port == QT_PORT_PRECISION)
@@ -265,9 +303,7 @@ void qg_gui_show_port_value(qg_gui *g, uint32_t port, float v)
 
 GtkWidget *qg_gui_build_controls(qg_gui *g)
 {
-  GtkWidget *c = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
-  gtk_style_context_add_class(gtk_widget_get_style_context(c), "qt-controls");
-  gtk_widget_set_size_request(c, 290, -1);
+  GtkWidget *c = gtk_box_new(GTK_ORIENTATION_VERTICAL, 3);
 
   static const float prec_v[] = {32, 16, 8, 4, 2};
   static const char *const prec_l[] = {"FP32", "16", "8", "4", "2"};
@@ -296,9 +332,8 @@ GtkWidget *qg_gui_build_controls(qg_gui *g)
       "activations: the closest to the reference.",
       "At 16 bits: bfloat16 weights and activations with float accumulation (vdpbf16ps on "
       "CPUs with AVX512_BF16): coarser, about -50 dB."};
-  gtk_box_pack_start(GTK_BOX(c),
-                     qg_gui_segmented(g, QT_PORT_HALF_FORM, 2, half_v, half_l, half_t, NULL), FALSE,
-                     FALSE, 0);
+  g->half_form_row = qg_gui_segmented(g, QT_PORT_HALF_FORM, 2, half_v, half_l, half_t, NULL);
+  gtk_box_pack_start(GTK_BOX(c), g->half_form_row, FALSE, FALSE, 0);
 
   static const float map_v[] = {QT_MAPPING_LINEAR, QT_MAPPING_POW2, QT_MAPPING_KMEANS};
   const char *const map_l[] = {qz_mapping_label(QZ_LINEAR), qz_mapping_label(QZ_POW2),
@@ -356,16 +391,12 @@ GtkWidget *qg_gui_build_controls(qg_gui *g)
   gtk_label_set_line_wrap(GTK_LABEL(g->act_cost), TRUE);
   gtk_label_set_max_width_chars(GTK_LABEL(g->act_cost), 34);
   gtk_box_pack_start(GTK_BOX(c), g->act_cost, FALSE, FALSE, 0);
-  gtk_box_pack_start(GTK_BOX(c), build_budget(g), FALSE, FALSE, 0);
-  gtk_box_pack_start(GTK_BOX(c), build_slim(g), FALSE, FALSE, 0);
 
-  qg_gui_pack_monitor_levels(g, c);
+  gtk_box_pack_start(GTK_BOX(c), build_slim(g), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), build_budget(g), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(c), qg_gui_build_levels(g), FALSE, FALSE, 0);
 
   gtk_box_pack_start(GTK_BOX(c), qg_gui_section("HISTOGRAM LAYER"), FALSE, FALSE, 0);
   gtk_box_pack_start(GTK_BOX(c), qg_gui_build_hist_combo(g), FALSE, FALSE, 0);
-
-  GtkWidget *spacer = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
-  gtk_box_pack_start(GTK_BOX(c), spacer, TRUE, TRUE, 0);
-  gtk_box_pack_start(GTK_BOX(c), qg_gui_build_bypass(g), FALSE, FALSE, 4);
-  return c;
+  return qg_gui_column(g, c, qg_gui_build_listen(g));
 }

@@ -114,6 +114,7 @@ void qg_gui_show_exported(qg_gui *g)
   snprintf(buf, sizeof buf, "Saved the quantized model to %s", g->data.exported);
   gtk_widget_set_tooltip_text(g->save_quantized, buf);
   gtk_label_set_text(GTK_LABEL(g->model_var), buf);
+  gtk_widget_set_tooltip_text(g->model_var, buf);
   qg_hook_log(g, "quantone-gui: exported: %s\n", g->data.exported);
 }
 
@@ -137,17 +138,26 @@ void qg_gui_show_info(qg_gui *g)
   gtk_label_set_text(GTK_LABEL(g->model_name), buf);
   /** A missing model is said where the model is chosen, in the error
       colour, until a model loads; the tooltip has the whole path. */
+  /** The labels are cut at the end when the window is narrow (the name
+      first, the file name leads the line under it); each tooltip has
+      the whole text. A missing model's path is cut in the middle instead,
+      so its file name stays in view. */
   GtkStyleContext *sc = gtk_widget_get_style_context(g->model_name);
   if (g->model_status.missing) {
     gtk_style_context_add_class(sc, "qt-missing");
+    gtk_label_set_ellipsize(GTK_LABEL(g->model_name), PANGO_ELLIPSIZE_MIDDLE);
     gtk_widget_set_tooltip_text(g->model_name, g->model_status.path);
   } else {
     gtk_style_context_remove_class(sc, "qt-missing");
-    gtk_widget_set_tooltip_text(g->model_name, d->model_path);
+    gtk_label_set_ellipsize(GTK_LABEL(g->model_name), PANGO_ELLIPSIZE_END);
+    gchar *tip = g_strdup_printf("%s\n%s", buf, d->model_path);
+    gtk_widget_set_tooltip_text(g->model_name, d->model_path[0] ? tip : buf);
+    g_free(tip);
   }
   qg_hook_log(g, "quantone-gui: model label: %s\n", buf);
   if (!d->have_info) {
     gtk_label_set_text(GTK_LABEL(g->model_info), "");
+    gtk_widget_set_tooltip_text(g->model_info, NULL);
     return;
   }
   char params[32];
@@ -163,10 +173,17 @@ void qg_gui_show_info(qg_gui *g)
              d->host_rate / 1000, d->resampling ? "resampled" : "NOT resampled");
   else
     snprintf(rate, sizeof rate, "%g kHz", d->model_rate / 1000);
-  snprintf(buf, sizeof buf, "%s  ·  %s parameters  ·  %s  ·  latency %d  ·  %.300s",
-           d->architecture, params, rate, d->latency, base);
+  /** The file name first (unless the title is the file name already):
+      which file plays matters more than the latency at the end. */
+  char file[320] = "";
+  if (strcmp(gtk_label_get_text(GTK_LABEL(g->model_name)), base))
+    snprintf(file, sizeof file, "%.300s  ·  ", base);
+  snprintf(buf, sizeof buf, "%s%s  ·  %s parameters  ·  %s  ·  latency %d", file, d->architecture,
+           params, rate, d->latency);
   gtk_label_set_text(GTK_LABEL(g->model_info), buf);
+  gtk_widget_set_tooltip_text(g->model_info, buf);
   gtk_label_set_text(GTK_LABEL(g->model_var), d->variant);
+  gtk_widget_set_tooltip_text(g->model_var, d->variant);
 
   g->updating++;
   gtk_combo_box_text_remove_all(GTK_COMBO_BOX_TEXT(g->hist_combo));
@@ -283,7 +300,6 @@ static GtkWidget *browse_buttons(qg_gui *g)
   };
   GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
   gtk_style_context_add_class(gtk_widget_get_style_context(box), "linked");
-  gtk_widget_set_valign(box, GTK_ALIGN_CENTER);
   for (int i = 0; i < 3; ++i) {
     GtkWidget *b = gtk_button_new_with_mnemonic(bt[i].label);
     gtk_widget_set_tooltip_text(b, bt[i].tip);
@@ -297,13 +313,21 @@ static GtkWidget *browse_buttons(qg_gui *g)
   gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(g->recent_combo), "", "Recent");
   gtk_combo_box_set_active(GTK_COMBO_BOX(g->recent_combo), 0);
   g_signal_connect(g->recent_combo, "changed", G_CALLBACK(on_recent), g);
-  gtk_box_pack_start(GTK_BOX(box), g->recent_combo, FALSE, FALSE, 6);
+  /** File names are cut at the end: a long one must not widen the
+      header and take the model title's room (the list shows them whole). */
+  GList *cells = gtk_cell_layout_get_cells(GTK_CELL_LAYOUT(g->recent_combo));
+  for (GList *l = cells; l; l = l->next)
+    if (GTK_IS_CELL_RENDERER_TEXT(l->data))
+      g_object_set(l->data, "ellipsize", PANGO_ELLIPSIZE_END, "max-width-chars", 18, NULL);
+  g_list_free(cells);
+  gtk_combo_box_set_popup_fixed_width(GTK_COMBO_BOX(g->recent_combo), FALSE);
+  gtk_box_pack_start(GTK_BOX(box), g->recent_combo, TRUE, TRUE, 6);
   return box;
 }
 
 GtkWidget *qg_gui_build_header(qg_gui *g)
 {
-  GtkWidget *h = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 14);
+  GtkWidget *h = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 8);
   GtkWidget *brand = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *title = gtk_label_new("QUANTONE");
   gtk_style_context_add_class(gtk_widget_get_style_context(title), "qt-title");
@@ -320,15 +344,22 @@ GtkWidget *qg_gui_build_header(qg_gui *g)
   gtk_widget_set_tooltip_text(load, "Open a .nam capture or an AIDA-X / RTNeural .json model.");
   gtk_widget_set_valign(load, GTK_ALIGN_CENTER);
   g_signal_connect(load, "clicked", G_CALLBACK(on_load), g);
-  gtk_box_pack_start(GTK_BOX(h), load, FALSE, FALSE, 10);
+  /** The buttons in two rows (load and save over browsing), so the
+      model's title beside them keeps most of a 1024-pixel window. */
+  GtkWidget *buttons = gtk_grid_new();
+  gtk_grid_set_row_spacing(GTK_GRID(buttons), 4);
+  gtk_grid_set_column_spacing(GTK_GRID(buttons), 6);
+  gtk_widget_set_valign(buttons, GTK_ALIGN_CENTER);
+  gtk_grid_attach(GTK_GRID(buttons), load, 0, 0, 1, 1);
   g->save_quantized = gtk_button_new_with_mnemonic("_Save quantized model…");
   gtk_widget_set_tooltip_text(g->save_quantized,
                               "Write the model as it plays now (precision, scheme, size) as a "
                               ".nam file any NAM player plays; Quantone reloads it quantized.");
   gtk_widget_set_valign(g->save_quantized, GTK_ALIGN_CENTER);
   g_signal_connect(g->save_quantized, "clicked", G_CALLBACK(on_save_quantized), g);
-  gtk_box_pack_start(GTK_BOX(h), g->save_quantized, FALSE, FALSE, 0);
-  gtk_box_pack_start(GTK_BOX(h), browse_buttons(g), FALSE, FALSE, 0);
+  gtk_grid_attach(GTK_GRID(buttons), g->save_quantized, 1, 0, 1, 1);
+  gtk_grid_attach(GTK_GRID(buttons), browse_buttons(g), 0, 1, 2, 1);
+  gtk_box_pack_start(GTK_BOX(h), buttons, FALSE, FALSE, 6);
 
   GtkWidget *info = gtk_box_new(GTK_ORIENTATION_VERTICAL, 1);
   g->model_name = gtk_label_new("No model");
@@ -337,14 +368,20 @@ GtkWidget *qg_gui_build_header(qg_gui *g)
   gtk_style_context_add_class(gtk_widget_get_style_context(g->model_info), "qt-model-info");
   g->model_var = gtk_label_new("");
   gtk_style_context_add_class(gtk_widget_get_style_context(g->model_var), "qt-variant");
+  /** The labels fill what the buttons leave (and all of a wider
+      window: hexpand gives them the rest), cut at the end; their natural
+      width is bounded so a long name never makes the window's default
+      size wider than the views under it. */
   GtkWidget *labels[] = {g->model_name, g->model_info, g->model_var};
   for (int i = 0; i < 3; ++i) {
-    gtk_widget_set_halign(labels[i], GTK_ALIGN_START);
-    gtk_label_set_ellipsize(GTK_LABEL(labels[i]), PANGO_ELLIPSIZE_MIDDLE);
+    gtk_widget_set_halign(labels[i], GTK_ALIGN_FILL);
+    gtk_label_set_ellipsize(GTK_LABEL(labels[i]), PANGO_ELLIPSIZE_END);
+    gtk_label_set_max_width_chars(GTK_LABEL(labels[i]), 12);
     gtk_label_set_xalign(GTK_LABEL(labels[i]), 0);
     gtk_box_pack_start(GTK_BOX(info), labels[i], FALSE, FALSE, 0);
   }
   gtk_widget_set_hexpand(info, TRUE);
+  gtk_widget_set_valign(info, GTK_ALIGN_CENTER);
   gtk_box_pack_start(GTK_BOX(h), info, TRUE, TRUE, 0);
   return h;
 }

@@ -18,9 +18,11 @@
 */
 #include "gui_internal.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void qg_hooks_init(qg_gui *g)
 {
@@ -90,10 +92,95 @@ static void report_slim(qg_gui *g)
   fflush(stderr);
 }
 
+/** The last widget of the column's content that is on screen: what a
+    player must be able to reach (everything above it comes first). */
+static GtkWidget *last_control(GtkWidget *content)
+{
+  GtkWidget *last = NULL;
+  GList *kids = gtk_container_get_children(GTK_CONTAINER(content));
+  for (GList *l = kids; l; l = l->next)
+    if (gtk_widget_get_mapped(l->data))
+      last = l->data;
+  g_list_free(kids);
+  return last;
+}
+
+/** What a script needs to judge whether every control can be reached,
+    in the toplevel's coordinates, said again whenever it changes:
+      window W H natural NW NH   the toplevel's size now, and the size it
+                                 asks for (what a host opens it at);
+      column natural N view T B scroller 0|1
+                                 the controls' natural height, the part of
+                                 the toplevel they show in (top, bottom)
+                                 and whether they scroll there;
+      last Y0 Y1                 the column's last control, where it is now;
+      end Y1                     its bottom once the column is scrolled to
+                                 the end (Y1 without a scroller);
+      bypass Y0 Y1               the pinned Bypass button;
+      left X0 X1                 the column's left and right edges. */
+static void report_layout(qg_gui *g)
+{
+  GtkWidget *top = gtk_widget_get_toplevel(g->root);
+  GtkWidget *content = g->column_content;
+  GtkWidget *last = content ? last_control(content) : NULL;
+  if (!content || !last)
+    return;
+  GtkWidget *view = g->column_scroller ? g->column_scroller : content;
+  GtkRequisition nat_top;
+  gtk_widget_get_preferred_size(top, NULL, &nat_top);
+  int nat_content = 0;
+  gtk_widget_get_preferred_height_for_width(content, gtk_widget_get_allocated_width(content), NULL,
+                                            &nat_content);
+  int vx = 0, vy = 0, ly = 0, by = 0;
+  gtk_widget_translate_coordinates(view, top, 0, 0, &vx, &vy);
+  gtk_widget_translate_coordinates(last, top, 0, 0, NULL, &ly);
+  gtk_widget_translate_coordinates(g->bypass, top, 0, 0, NULL, &by);
+  const int lh = gtk_widget_get_allocated_height(last);
+  int end = ly + lh;
+  bool scrolls = false;
+  if (g->column_scroller) {
+    GtkScrolledWindow *sw = GTK_SCROLLED_WINDOW(g->column_scroller);
+    GtkPolicyType vpolicy;
+    gtk_scrolled_window_get_policy(sw, NULL, &vpolicy);
+    scrolls = vpolicy != GTK_POLICY_NEVER && vpolicy != GTK_POLICY_EXTERNAL;
+    GtkAdjustment *adj = gtk_scrolled_window_get_vadjustment(sw);
+    const double max = gtk_adjustment_get_upper(adj) - gtk_adjustment_get_page_size(adj);
+    if (scrolls)
+      end -= (int)lrint(max - gtk_adjustment_get_value(adj));
+  }
+  char line[sizeof g->layout_reported];
+  snprintf(line, sizeof line,
+           "window %d %d natural %d %d column natural %d view %d %d scroller %d last %d %d end %d "
+           "bypass %d %d left %d %d",
+           gtk_widget_get_allocated_width(top), gtk_widget_get_allocated_height(top), nat_top.width,
+           nat_top.height, nat_content, vy, vy + gtk_widget_get_allocated_height(view), scrolls, ly,
+           ly + lh, end, by, by + gtk_widget_get_allocated_height(g->bypass), vx,
+           vx + gtk_widget_get_allocated_width(view));
+  if (!strcmp(line, g->layout_reported))
+    return;
+  snprintf(g->layout_reported, sizeof g->layout_reported, "%s", line);
+  fprintf(stderr, "quantone-gui: layout: %s\n", line);
+  fflush(stderr);
+}
+
+/** Whether FP16 weights / BF16 compute can be pressed, said when it changes. */
+static void report_half_form(qg_gui *g)
+{
+  const int now = gtk_widget_is_sensitive(g->half_form_row) ? 2 : 1;
+  if (now == g->half_reported)
+    return;
+  g->half_reported = now;
+  fprintf(stderr, "quantone-gui: half form row %s at precision %g\n",
+          now == 2 ? "sensitive" : "insensitive", g->data.port[QT_PORT_PRECISION]);
+  fflush(stderr);
+}
+
 void qg_hooks_tick(qg_gui *g)
 {
   if (g->selftest && gtk_widget_get_mapped(g->root)) {
     report_geometry(g);
     report_slim(g);
+    report_layout(g);
+    report_half_form(g);
   }
 }

@@ -31,7 +31,9 @@ typedef struct {
   GtkWidget *button;
 } seg_item;
 
-#define QG_MAX_SEG 24
+/** Every segmented button of the window (30 today: precision 5, 16-bit form 2, mapping 3,
+    range 2, granularity 3, rounding 2, activations 3, output mode 3, monitor 3, and room). */
+#define QG_MAX_SEG 32
 
 struct qg_gui {
   LV2_URID_Map *map;
@@ -53,6 +55,10 @@ struct qg_gui {
   GtkWidget *save_quantized; /**< Save quantized model… */
   GtkWidget *hist_combo;
   GtkWidget *act_cost;      /**< what the chosen activations cost, under their buttons */
+  GtkWidget *half_form_row; /**< FP16 weights / BF16 compute: sensitive at 16 bits only */
+  GtkWidget *budget_title;  /**< the Bit budget section's title, with its value */
+  /** The controls column's scroller and what scrolls in it (gui_column.c). */
+  GtkWidget *column_scroller, *column_content;
   GtkWidget *rounding_text; /**< the worker's progress with Optimized rounding */
   /** The Slim section: shown only while a slimmable model plays. */
   GtkWidget *slim_box, *slim_text;
@@ -71,6 +77,8 @@ struct qg_gui {
   bool selftest, force_redraw, reported;
   int reported_x, reported_y;
   bool slim_reported, slim_reported_mapped;
+  int half_reported; /**< 0 not yet, 1 insensitive, 2 sensitive */
+  char layout_reported[256];
   char hist_auto_for[4096]; /**< model path the histogram layer was picked for */
   unsigned long draws;
 };
@@ -107,9 +115,17 @@ GtkWidget *qg_gui_build_controls(qg_gui *g);
 /** Show or hide the Slim section and mark its steps, from modelInfo. */
 void qg_gui_show_slim(qg_gui *g);
 
+/* gui_column.c: the controls column's scroller, pinned widget and expanders */
+/** The column: content in a vertical-only scroller, pinned under it. */
+GtkWidget *qg_gui_column(qg_gui *g, GtkWidget *content, GtkWidget *pinned);
+/** A collapsible section: title (a qg_gui_section label) over body. */
+GtkWidget *qg_gui_expander(GtkWidget *title, GtkWidget *body, bool expanded);
+
 /* gui_levels.c: monitor, error gain and levels, bypass */
-void qg_gui_pack_monitor_levels(qg_gui *g, GtkWidget *column);
-GtkWidget *qg_gui_build_bypass(qg_gui *g);
+/** Monitor and Bypass, pinned under the column's scroller. */
+GtkWidget *qg_gui_build_listen(qg_gui *g);
+/** The LEVELS section, collapsible. */
+GtkWidget *qg_gui_build_levels(qg_gui *g);
 /** Say what calibration and the output mode do for the playing model. */
 void qg_gui_show_levels(qg_gui *g);
 /** The ROUNDING section's status line (rounding_status.h). */

@@ -1,10 +1,10 @@
 /* SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers */
 /* SPDX-License-Identifier: ISC */
 /*
-  Monitor (what the player hears: quantized, reference or error), the
-  error gain and input / output levels as dB scales, input calibration and
+  Monitor (what the player hears: quantized, reference or error) with
+  bypass beside it, the error gain and input / output levels as dB scales, input calibration and
   the output mode (with why they do nothing for a model without the
-  metadata they need), and bypass.
+  metadata they need).
 */
 #include "gui_internal.h"
 #include "levels_status.h"
@@ -124,18 +124,42 @@ static void on_bypass(GtkToggleButton *b, gpointer user)
     qg_gui_write_float(g, QT_PORT_ENABLED, gtk_toggle_button_get_active(b) ? 0.0f : 1.0f);
 }
 
-void qg_gui_pack_monitor_levels(qg_gui *g, GtkWidget *c)
+static GtkWidget *build_bypass(qg_gui *g)
+{
+  g->bypass = gtk_toggle_button_new_with_mnemonic("_Bypass");
+  gtk_style_context_add_class(gtk_widget_get_style_context(g->bypass), "qt-bypass");
+  gtk_widget_set_tooltip_text(g->bypass, "Pass the input through untouched (latency kept).");
+  g_signal_connect(g->bypass, "toggled", G_CALLBACK(on_bypass), g);
+  return g->bypass;
+}
+
+/** What the player hears (monitor) and Bypass, on one row pinned under
+    the column's scroller: the switches of a listening test stay in reach
+    wherever the column is scrolled. */
+GtkWidget *qg_gui_build_listen(qg_gui *g)
 {
   static const float mon_v[] = {QT_MONITOR_QUANTIZED, QT_MONITOR_REFERENCE, QT_MONITOR_ERROR};
   static const char *const mon_l[] = {"Quantized", "Reference", "Error"};
   static const char *const mon_t[] = {
       "Hear the quantized model: what this setting sounds like.",
       "Hear the float reference, for A/B comparison.",
-      "Hear only the difference (quantized minus reference), raised by the error gain."};
-  gtk_box_pack_start(GTK_BOX(c), qg_gui_section("MONITOR"), FALSE, FALSE, 0);
-  gtk_box_pack_start(GTK_BOX(c), qg_gui_segmented(g, QT_PORT_MONITOR, 3, mon_v, mon_l, mon_t, NULL),
-                     FALSE, FALSE, 0);
+      "Hear only the difference (quantized minus reference), raised by the error gain (LEVELS)."};
+  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 3);
+  GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_box_pack_start(GTK_BOX(row),
+                     qg_gui_segmented(g, QT_PORT_MONITOR, 3, mon_v, mon_l, mon_t, NULL), TRUE, TRUE,
+                     0);
+  gtk_box_pack_start(GTK_BOX(row), build_bypass(g), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(box), qg_gui_section("MONITOR"), FALSE, FALSE, 0);
+  gtk_box_pack_start(GTK_BOX(box), row, FALSE, FALSE, 0);
+  return box;
+}
 
+/** Open at first: the input and output levels are what a player sets
+    first; folding them away leaves room for the scheme's sections. */
+GtkWidget *qg_gui_build_levels(qg_gui *g)
+{
+  GtkWidget *c = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
   GtkWidget *grid = gtk_grid_new();
   gtk_grid_set_row_spacing(GTK_GRID(grid), 0);
   gtk_grid_set_column_spacing(GTK_GRID(grid), 8);
@@ -160,15 +184,6 @@ void qg_gui_pack_monitor_levels(qg_gui *g, GtkWidget *c)
                     db_scale(g, sc[i].port, info->min, info->max, info->def, sc[i].tip), 1, i, 1,
                     1);
   }
-  gtk_box_pack_start(GTK_BOX(c), qg_gui_section("LEVELS"), FALSE, FALSE, 0);
   pack_calibration(g, c, grid, 3);
-}
-
-GtkWidget *qg_gui_build_bypass(qg_gui *g)
-{
-  g->bypass = gtk_toggle_button_new_with_mnemonic("_Bypass");
-  gtk_style_context_add_class(gtk_widget_get_style_context(g->bypass), "qt-bypass");
-  gtk_widget_set_tooltip_text(g->bypass, "Pass the input through untouched (latency kept).");
-  g_signal_connect(g->bypass, "toggled", G_CALLBACK(on_bypass), g);
-  return g->bypass;
+  return qg_gui_expander(qg_gui_section("LEVELS"), c, true);
 }

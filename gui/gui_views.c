@@ -55,14 +55,16 @@ GtkWidget *qg_gui_build_views(qg_gui *g)
   gtk_grid_set_column_spacing(GTK_GRID(grid), 8);
   gtk_grid_set_column_homogeneous(GTK_GRID(grid), TRUE);
   /** These sizes are the window's natural size in every host (the
-      in-process UI and the external UI's helper both open at it): room
-      for each plot's axes and legend, not more. */
-  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_ESR, 350, 200), 0, 0, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SPEC, 350, 200), 1, 0, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SCOPE, 350, 200), 0, 1, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SQNR, 350, 200), 1, 1, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_HIST, 350, 180), 0, 2, 1, 1);
-  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_COST, 350, 180), 1, 2, 1, 1);
+      in-process UI and the external UI's helper both open at it), and
+      the controls column scrolls beside them: room for each plot's axes
+      and legend, not more, so the window opens inside a 1024x768 screen
+      with a title bar, a panel and the host's menu (checked by gui-jalv-slim). */
+  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_ESR, 340, 175), 0, 0, 1, 1);
+  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SPEC, 340, 175), 1, 0, 1, 1);
+  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SCOPE, 340, 175), 0, 1, 1, 1);
+  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SQNR, 340, 175), 1, 1, 1, 1);
+  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_HIST, 340, 155), 0, 2, 1, 1);
+  gtk_grid_attach(GTK_GRID(grid), view_area(g, V_COST, 340, 155), 1, 2, 1, 1);
   gtk_widget_set_hexpand(grid, TRUE);
   return grid;
 }

@@ -6,7 +6,13 @@
 #      test hook reports the slider on screen (mapped) with the text of the
 #      size that plays; screenshot ARTIFACTS/gui_slim.png;
 #   2. the bundle's default (plain) model: the slider is never on screen
-#      once its modelInfo has arrived; screenshot ARTIFACTS/gui_plain.png.
+#      once its modelInfo has arrived; screenshot ARTIFACTS/gui_plain.png;
+#   3. on either, every control can be reached on this screen
+#      (QT_GUI_SCREEN, e.g. 1024x768): the window asks for no more than the
+#      screen has, and with the slimmable model (the tallest column) the
+#      mouse wheel over the column scrolls it until its last control is in
+#      view, changing no control on the way (the column's sliders pass
+#      under the pointer); screenshot ARTIFACTS/gui_slim_scrolled.png.
 # usage: run_jalv_slim_test.sh BUILD_DIR ARTIFACT_DIR SLIMMABLE.nam [SLIM]  (exit 77 = skipped)
 set -u
 BUILD=$(cd "$1" && pwd)
@@ -67,7 +73,23 @@ LINE=$(grep 'quantone-gui: slim slider' "$ERR" | tail -1)
 echo "slimmable $(basename "$MODEL"): $LINE"
 echo "$LINE" | grep -q 'slider shown ([2-9][0-9]* steps): .*weights, [0-9]*% of the MACs' ||
   fail "the Slim slider is not on screen for $(basename "$MODEL") ('$LINE')"
-stop_jalv gui_slim.png
+gui_session_check_layout "$ERR"
+xdotool mousemove --window "$WID" 5 5
+import -window "$WID" "$ART/gui_slim.png" || fail "import failed"
+echo "screenshot gui_slim.png: $(identify -format '%wx%h' "$ART/gui_slim.png")"
+
+# 3. Scroll the column to its end with the wheel, pointer over its middle.
+WRITES=$(grep -c 'wrote port' "$ERR")
+xdotool mousemove --window "$WID" $(((LAY_X0 + LAY_X1) / 2)) $(((LAY_TOP + LAY_BOT) / 2))
+xdotool click --repeat 60 --delay 15 5
+sleep 1
+gui_session_layout "$ERR"
+echo "scrolled the column with the wheel: its last control at $LAY_Y0..$LAY_Y1, view $LAY_TOP..$LAY_BOT"
+[ "$LAY_Y0" -ge "$LAY_TOP" ] && [ "$LAY_Y1" -le "$LAY_BOT" ] ||
+  fail "scrolled to the end, the column's last control ($LAY_Y0..$LAY_Y1) is not in its view ($LAY_TOP..$LAY_BOT)"
+[ "$(grep -c 'wrote port' "$ERR")" = "$WRITES" ] ||
+  fail "the wheel changed a control while scrolling the column: $(grep 'wrote port' "$ERR" | tail -1)"
+stop_jalv gui_slim_scrolled.png
 
 # 2. Plain (the bundle's default model).
 start_jalv plain "model label: ."
@@ -75,6 +97,7 @@ LINE=$(grep 'quantone-gui: slim slider' "$ERR" | tail -1)
 echo "plain model: $LINE"
 echo "$LINE" | grep -q 'slider hidden' || fail "no report of the Slim slider for a plain model"
 grep -q 'slider shown' "$ERR" && fail "the Slim slider appeared for a plain model"
+gui_session_check_layout "$ERR"
 stop_jalv gui_plain.png
 echo "gui-jalv-slim test passed; screenshots in $ART"
 exit 0

@@ -9,7 +9,10 @@
 #   2. screenshot -> ARTIFACTS/gui.png, checked non-blank;
 #   3. clicking "4" with xdotool changes the plugin's precision within a
 #      second (its weight_bytes output port, printed by --print-controls);
-#   4. CPU of the GUI thread while redrawing every view at 30 fps.
+#   4. CPU of the GUI thread while redrawing every view at 30 fps;
+#   5. every control can be reached at the window's default size on this
+#      screen (gui_session_check_layout), and the FP16 weights / BF16
+#      compute row can be pressed at 16 bits only (clicking "16").
 # usage: run_jalv_test.sh BUILD_DIR ARTIFACT_DIR     (exit 77 = skipped)
 set -u
 BUILD=$(cd "$1" && pwd)
@@ -102,6 +105,11 @@ set -- $(identify -format '%k %[fx:standard_deviation]' "$ART/gui.png")
 echo "screenshot gui.png: $(identify -format '%wx%h' "$ART/gui.png"), $1 colours, stddev $2"
 [ "$1" -ge 64 ] || fail "screenshot has only $1 colours"
 awk "BEGIN{exit !($2 > 0.05)}" || fail "screenshot is flat (stddev $2)"
+gui_session_check_layout "$ART/jalv.err"
+HALF=$(grep 'quantone-gui: half form row' "$ART/jalv.err" | tail -1)
+echo "at 4 bits: $HALF"
+echo "$HALF" | grep -q 'row insensitive' ||
+  fail "the FP16 / BF16 row can be pressed at 4 bits ('$HALF')"
 
 # 4. CPU of the GUI: jalv's main thread runs GTK and our UI (the audio runs
 #    in JACK's thread, the worker in its own), so /proc/PID/task/PID is the GUI.
@@ -115,6 +123,20 @@ GUI_PCT=$(awk "BEGIN{printf \"%.1f\", 100 * ($G1 - $G0) / $TCK / $CPU_SECONDS}")
 ALL_PCT=$(awk "BEGIN{printf \"%.1f\", 100 * ($P1 - $P0) / $TCK / $CPU_SECONDS}")
 echo "CPU over ${CPU_SECONDS}s, all views redrawn at 30 fps: GUI thread ${GUI_PCT}% of one core" \
      "(whole jalv process incl. DSP ${ALL_PCT}%)"
+
+# 5. Click "16": the 16-bit form row can be pressed.
+set -- $(grep 'button precision=16 at' "$ART/jalv.err" | tail -1 |
+  sed 's/.* at \([0-9-]*\) \([0-9-]*\) size \([0-9]*\) \([0-9]*\).*/\1 \2 \3 \4/')
+xdotool mousemove --window "$WID" $(($1 + $3 / 2)) $(($2 + $4 / 2)) click 1
+HALF=""
+for i in $(seq 50); do
+  HALF=$(grep 'quantone-gui: half form row' "$ART/jalv.err" | tail -1)
+  echo "$HALF" | grep -q 'row sensitive at precision 16' && break
+  sleep 0.1
+done
+echo "clicked '16': $HALF"
+echo "$HALF" | grep -q 'row sensitive at precision 16' ||
+  fail "the FP16 / BF16 row cannot be pressed at 16 bits ('$HALF')"
 
 kill -TERM $JALV 2>/dev/null
 wait $JALV 2>/dev/null
