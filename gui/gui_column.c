@@ -56,6 +56,9 @@ GtkWidget *qg_gui_column(qg_gui *g, GtkWidget *content, GtkWidget *pinned)
   if (GTK_IS_VIEWPORT(viewport))
     gtk_viewport_set_shadow_type(GTK_VIEWPORT(viewport), GTK_SHADOW_NONE);
   wheel_scrolls_column(content, g);
+  /** Tab to a control below the fold scrolls it into view. */
+  gtk_container_set_focus_vadjustment(
+      GTK_CONTAINER(content), gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(scroller)));
   g->column_scroller = scroller;
   g->column_content = content;
 
