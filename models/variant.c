@@ -8,8 +8,10 @@
     bits_i = spec->linear_bits[i] if given and non-zero, else spec->bits
     bits_i == 32:  pack the float weights L->w as QK_F32, float activations
                    (bit-identical to the float model).
-    bits_i == 16:  pack L->w as QK_F16 (FP16 weights) or QK_BF16 (BF16
-                   compute), spec->half saying which; float activations.
+    bits_i == 16:  pack L->w as QK_F16 (FP16 weights: with calibration
+                   audio, its halves chosen by gptq, below) or QK_BF16
+                   (BF16 compute), spec->half saying which; float
+                   activations.
     else:          t = qz_quantize(L->w, scheme(bits_i)), P = qk_pack(t.w, isa),
                    activations float / int8 dynamic / int8 static (scale from
                    the calibration pass below).

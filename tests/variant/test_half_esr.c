@@ -177,7 +177,8 @@ int main(int argc, char **argv)
     printf("SKIP: no %s\n", path);
     return 77;
   }
-  calib = qm_calib_clip(48000.0, 1.0, &n_calib);
+  /* the sanitized build judges no ESR (below): a quarter of the clip */
+  calib = qm_calib_clip(48000.0, ASAN_BUILD ? 0.25 : 1.0, &n_calib);
   int models = check_dir(argv[1], x, n);
   models += check_dir(argv[2], x, n);
   snprintf(path, sizeof path, "%s/current", argv[2]);
