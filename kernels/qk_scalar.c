@@ -55,14 +55,17 @@ void qk_scalar_gemm_f32(const qk_packed *W, const float *X, int ldx, int N, cons
         for (int k = 0; k < K; ++k)
           acc = fmaf(w[k], x[k], acc);
       } else {
+        /** Weight-only: each weight decoded to the float the quantizer
+            defines, w = scale * (v - z), then the F32 chain above. So a
+            model exported with these weights (models/nam_export.h) plays
+            through the F32 path to the same bits. */
         const int8_t *v = (const int8_t *)W->data + (size_t)m * (size_t)K;
         for (int g = 0; g < W->ngroups; ++g) {
           int k0 = g * W->group, k1 = k0 + W->group < K ? k0 + W->group : K;
           float z = W->zp ? (float)W->zp[(size_t)m * (size_t)W->ngroups + (size_t)g] : 0.0f;
-          float part = 0.0f;
+          float scale = W->scales[(size_t)m * (size_t)W->ngroups + (size_t)g];
           for (int k = k0; k < k1; ++k)
-            part = fmaf((float)v[k] - z, x[k], part);
-          acc = fmaf(part, W->scales[(size_t)m * (size_t)W->ngroups + (size_t)g], acc);
+            acc = fmaf(scale * ((float)v[k] - z), x[k], acc);
         }
       }
       *y = acc + output_base(bias, y, m, flags);

@@ -44,6 +44,11 @@ typedef struct qm_linear {
   qk_packed *W;     /**< what apply() multiplies with (owned) */
   unsigned W_gen;   /**< bumped whenever W is replaced (caches of W key on it) */
   int max_n;        /**< largest N apply() is called with */
+  /** A linear whose output this one's is summed with before anything else
+      happens to it, or NULL: a bias correction of this one (when it has
+      no bias of its own) goes into that one's bias. An LSTM's recurrent
+      matrix into its input matrix: both feed the gate sums. */
+  struct qm_linear *bias_into;
 
   qm_linear_act act_mode;
   float act_scale; /**< static scale (QM_LINEAR_ACT_S8_STATIC) */

@@ -158,24 +158,25 @@ static bool inverse_upper_factor(const double *H, int n, double lambda, double *
   return true;
 }
 
-bool qz_round_gptq(qz_tensor *t, const float *w, const double *H, double damp, char *err,
-                   size_t errlen)
+/**
+   U with H_damped^-1 = U^T U for gptq (inverse_upper_factor), damping
+   lambda = damp * mean(diag H) (damp <= 0: QZ_GPTQ_DAMP), raised tenfold
+   up to QZ_DAMP_RETRIES times while the factorization fails. An all-zero
+   H (a layer whose input was always 0) gets lambda = 1, which makes the
+   pass nearest rounding. Returns U (K x K, malloc'd) or NULL with a
+   message.
+*/
+static double *gptq_factor(const double *H, int K, double damp, char *err, size_t errlen)
 {
-  const int R = t->w.rows, K = t->w.cols;
   if (damp <= 0.0)
     damp = QZ_GPTQ_DAMP;
   double *U = malloc((size_t)K * K * sizeof *U);
   double *M = malloc((size_t)K * K * sizeof *M);
-  double *r = malloc((size_t)K * sizeof *r);
-  double *e = malloc((size_t)K * sizeof *e);
-  int8_t *row_codes = malloc((size_t)K);
-  if (!U || !M || !r || !e || !row_codes) {
-    set_err(err, errlen, "out of memory rounding a %dx%d matrix", R, K);
-    free(U), free(M), free(r), free(e), free(row_codes);
-    return false;
+  if (!U || !M) {
+    set_err(err, errlen, "out of memory rounding a matrix of %d columns", K);
+    free(U), free(M);
+    return NULL;
   }
-  /** lambda = damp * mean(diag H); an all-zero H (a layer whose input was
-      always 0) gets lambda = 1, which makes the pass nearest rounding. */
   double mean_diag = 0.0;
   for (int k = 0; k < K; ++k)
     mean_diag += H[(size_t)k * K + k];
@@ -184,42 +185,88 @@ bool qz_round_gptq(qz_tensor *t, const float *w, const double *H, double damp, c
   bool ok = false;
   for (int tries = 0; tries <= QZ_DAMP_RETRIES && !ok; ++tries, lambda *= 10.0)
     ok = inverse_upper_factor(H, K, lambda, U, M);
+  free(M);
   if (!ok) {
     set_err(err, errlen, "cannot factor the %dx%d input Gram matrix", K, K);
-    free(U), free(M), free(r), free(e), free(row_codes);
+    free(U);
+    return NULL;
+  }
+  return U;
+}
+
+/** A grid gptq rounds onto: the grid value nearest x for weight (m, k),
+    also noting the choice (a code, a half) for column k of the row being
+    rounded. */
+typedef double (*gptq_round_fn)(void *grid, int m, int k, double x);
+
+/**
+   Row m by gptq: r (K values) holds the row's float weights on entry and
+   q receives the grid values chosen. Column k in order: q_k = nearest
+   grid value of the updated weight r_k; d = (r_k - q_k) / U_kk;
+   r_j -= d U_kj for j > k. This is the optimal update of the remaining
+   weights for the error just made (OBQ), with the Cholesky rows of H^-1
+   standing in for the inverse Hessians of the shrinking sets of columns.
+*/
+static void gptq_row(const double *U, int K, int m, double *r, double *q, gptq_round_fn round_to,
+                     void *grid)
+{
+  for (int k = 0; k < K; ++k) {
+    q[k] = round_to(grid, m, k, r[k]);
+    const double *u = U + (size_t)k * K;
+    const double d = (r[k] - q[k]) / u[k];
+    for (int j = k + 1; j < K; ++j)
+      r[j] -= d * u[j];
+  }
+}
+
+/** An integer tensor's levels as a gptq grid: the codes of the row in
+    progress and how many of them saturated. */
+typedef struct {
+  const qz_tensor *t;
+  int8_t *codes;
+  size_t saturated;
+} code_grid;
+
+static double round_to_level(void *grid, int m, int k, double x)
+{
+  code_grid *g = grid;
+  bool hit = false;
+  const int c = qz_encode(g->t, m, k, (float)x, &hit);
+  g->saturated += hit;
+  g->codes[k] = (int8_t)c;
+  return qz_decode(g->t, m, k, c);
+}
+
+bool qz_round_gptq(qz_tensor *t, const float *w, const double *H, double damp, char *err,
+                   size_t errlen)
+{
+  const int R = t->w.rows, K = t->w.cols;
+  double *r = malloc((size_t)K * sizeof *r);
+  double *q = malloc((size_t)K * sizeof *q);
+  double *e = malloc((size_t)K * sizeof *e);
+  int8_t *row_codes = malloc((size_t)K);
+  double *U = r && q && e && row_codes ? gptq_factor(H, K, damp, err, errlen) : NULL;
+  if (!U) {
+    if (!r || !q || !e || !row_codes)
+      set_err(err, errlen, "out of memory rounding a %dx%d matrix", R, K);
+    free(r), free(q), free(e), free(row_codes);
     return false;
   }
-
   size_t sat = 0;
   for (int m = 0; m < R; ++m) {
     int8_t *codes = t->codes + (size_t)m * K;
     /* the nearest codes' objective, to keep whichever is lower */
     row_error(t, w, m, e);
     const double nearest = quadratic_form(e, H, K);
-    /** Column k in order: q_k = nearest level of the updated weight r_k;
-        d = (r_k - q_k) / U_kk; r_j -= d U_kj for j > k. This is the
-        optimal update of the remaining weights for the error just made
-        (OBQ), with the Cholesky rows of H^-1 standing in for the
-        inverse Hessians of the shrinking sets of columns. */
     for (int k = 0; k < K; ++k)
       r[k] = w[(size_t)m * K + k];
-    size_t row_sat = 0;
-    for (int k = 0; k < K; ++k) {
-      bool hit = false;
-      int c = qz_encode(t, m, k, (float)r[k], &hit);
-      row_sat += hit;
-      row_codes[k] = (int8_t)c;
-      const double q = qz_decode(t, m, k, c);
-      const double *u = U + (size_t)k * K;
-      const double d = (r[k] - q) / u[k];
-      for (int j = k + 1; j < K; ++j)
-        r[j] -= d * u[j];
-    }
+    code_grid g = {t, row_codes, 0};
+    gptq_row(U, K, m, r, q, round_to_level, &g);
     for (int k = 0; k < K; ++k)
-      e[k] = (double)qz_decode(t, m, k, row_codes[k]) - (double)w[(size_t)m * K + k];
+      e[k] = q[k] - (double)w[(size_t)m * K + k];
     if (quadratic_form(e, H, K) < nearest) {
       memcpy(codes, row_codes, (size_t)K);
-      sat += row_sat;
+      sat += g.saturated;
     } else {
       for (int k = 0; k < K; ++k) {
         bool hit = false;
@@ -229,7 +276,64 @@ bool qz_round_gptq(qz_tensor *t, const float *w, const double *H, double damp, c
     }
   }
   t->saturated = sat;
-  free(U), free(M), free(r), free(e), free(row_codes);
+  free(U), free(r), free(q), free(e), free(row_codes);
+  return true;
+}
+
+/** The IEEE half nearest x (round to nearest even), as a float. */
+static float nearest_half(float x)
+{
+  uint16_t h;
+  float back;
+  qk_f32_to_f16_isa(QK_ISA_SCALAR, &h, &x, 1);
+  qk_f16_to_f32_isa(QK_ISA_SCALAR, &back, &h, 1);
+  return back;
+}
+
+void qz_nearest_f16(const float *w, size_t n, float *w_half)
+{
+  for (size_t i = 0; i < n; ++i)
+    w_half[i] = nearest_half(w[i]);
+}
+
+static double round_to_half(void *grid, int m, int k, double x)
+{
+  (void)grid, (void)m, (void)k;
+  return nearest_half((float)x);
+}
+
+bool qz_round_gptq_f16(const float *w, int rows, int cols, const double *H, double damp,
+                       float *w_half, char *err, size_t errlen)
+{
+  const int K = cols;
+  qz_nearest_f16(w, (size_t)rows * (size_t)K, w_half);
+  double *r = malloc((size_t)K * sizeof *r);
+  double *q = malloc((size_t)K * sizeof *q);
+  double *e = malloc((size_t)K * sizeof *e);
+  double *U = r && q && e ? gptq_factor(H, K, damp, err, errlen) : NULL;
+  if (!U) {
+    if (!r || !q || !e)
+      set_err(err, errlen, "out of memory rounding a %dx%d matrix", rows, K);
+    free(r), free(q), free(e);
+    return false;
+  }
+  for (int m = 0; m < rows; ++m) {
+    const float *wm = w + (size_t)m * K;
+    float *hm = w_half + (size_t)m * K;
+    for (int k = 0; k < K; ++k)
+      e[k] = (double)hm[k] - (double)wm[k];
+    const double nearest = quadratic_form(e, H, K);
+    for (int k = 0; k < K; ++k)
+      r[k] = wm[k];
+    gptq_row(U, K, m, r, q, round_to_half, NULL);
+    for (int k = 0; k < K; ++k)
+      e[k] = q[k] - (double)wm[k];
+    /* a half overflowing to infinity makes the objective inf or NaN: nearest stays */
+    if (quadratic_form(e, H, K) < nearest)
+      for (int k = 0; k < K; ++k)
+        hm[k] = (float)q[k];
+  }
+  free(U), free(r), free(q), free(e);
   return true;
 }
 
@@ -347,6 +451,36 @@ bool qz_refit_scales(qz_tensor *t, const float *w, const double *H)
   }
   free(v), free(x), free(e);
   return true;
+}
+
+double qz_layer_error_values(const float *w_hat, const float *w, int rows, int cols,
+                             const double *H)
+{
+  double *e = malloc((size_t)cols * sizeof *e);
+  if (!e)
+    return NAN;
+  double total = 0.0;
+  for (int m = 0; m < rows; ++m) {
+    for (int k = 0; k < cols; ++k)
+      e[k] = (double)w_hat[(size_t)m * cols + k] - (double)w[(size_t)m * cols + k];
+    total += quadratic_form(e, H, cols);
+  }
+  free(e);
+  return total;
+}
+
+void qz_bias_correction_values(const float *w_hat, const float *w, int rows, int cols,
+                               const double *mu, float *delta)
+{
+  for (int m = 0; m < rows; ++m) {
+    /** delta_m = -sum_k (w_hat_mk - w_mk) mu_k */
+    double s = 0.0;
+    for (int k = 0; k < cols; ++k) {
+      size_t i = (size_t)m * cols + k;
+      s += ((double)w_hat[i] - (double)w[i]) * mu[k];
+    }
+    delta[m] = (float)-s;
+  }
 }
 
 void qz_bias_correction(const qz_tensor *t, const float *w, const double *mu, float *delta)

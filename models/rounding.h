@@ -38,6 +38,13 @@
             the weights); after it, qz_refit_scales: per channel, the least
             squares scale for the chosen codes under H. Both can only lower
             the objective. O(11 rows K^2) and O(rows K^2).
+  gptq f16  FP16 weights (precision 16, models/variant.c): gptq's
+            column order and compensation onto the IEEE half grid (each
+            weight the half nearest its updated value) instead of a
+            quantizer's levels, keeping per row whichever of gptq and
+            round-to-nearest-even has the lower objective. The weights stay
+            IEEE halves; only which neighbouring half each one takes
+            changes. Same cost as gptq.
   bias      bias correction: delta = -E mu added to the layer's bias makes
             the mean output error over the calibration set exactly zero
             (up to float rounding). O(rows K), K doubles.
@@ -82,6 +89,29 @@ double qz_layer_power(const float *w, int rows, int cols, const double *H);
 */
 bool qz_round_gptq(qz_tensor *t, const float *w, const double *H, double damp, char *err,
                    size_t errlen);
+
+/**
+   FP16 weights by gptq (see the top of this file): w (rows x cols) onto
+   the IEEE half grid, into w_half as floats each exactly a half (packing
+   them as QK_F16 is exact). Damping as qz_round_gptq. Allocates. False
+   with a message only when out of memory or H cannot be factored; w_half
+   then holds round-to-nearest-even halves of w.
+*/
+bool qz_round_gptq_f16(const float *w, int rows, int cols, const double *H, double damp,
+                       float *w_half, char *err, size_t errlen);
+
+/** The IEEE halves nearest w[0..n) (round to nearest even), as floats. */
+void qz_nearest_f16(const float *w, size_t n, float *w_half);
+
+/** qz_layer_error for weights given as values: w_hat against w, both
+    rows x cols. */
+double qz_layer_error_values(const float *w_hat, const float *w, int rows, int cols,
+                             const double *H);
+
+/** qz_bias_correction for weights given as values: delta[m] =
+    -sum_k (w_hat[m][k] - w[m][k]) mu[k]. */
+void qz_bias_correction_values(const float *w_hat, const float *w, int rows, int cols,
+                               const double *mu, float *delta);
 
 /** The scale search described at the top (before gptq). t made from w
     by qz_quantize; its codes are left at nearest rounding for the new

@@ -92,6 +92,11 @@ static bool build_layer(qm_model *m, seq_layer *S, const qm_seq_layer *D, int i,
     if (!qm_model_linear_init(m, &S->wh, name, S->gates * H, H, D->wh, D->bh, err, errlen))
       return false;
     S->has_wh = true;
+    /** An LSTM's gate sums are wx x + b + wh h: wh's bias correction
+        (FP16 weights) belongs in b. A GRU's candidate gate multiplies
+        wh h by r, so its wh has no such partner. */
+    if (D->kind == QM_LAYER_LSTM && !D->bh)
+      S->wh.bias_into = &S->wx;
     if (m->fast) {
       /* optional: without it (out of memory) the layer runs unfused */
       const qk_rnn_weights fw = {.kind = D->kind == QM_LAYER_LSTM ? QK_RNN_LSTM : QK_RNN_GRU,

@@ -331,7 +331,9 @@ bool qm_setting_is_optimized(const qm_setting *s)
 
 bool qm_setting_needs_calibration(const qm_setting *s)
 {
-  return s->activations == QM_ACTQ_STATIC || s->rounding != QZ_ROUND_NEAREST || s->bias_correction;
+  /** FP16 weights round against the calibration audio (models/rounding.h) */
+  return s->activations == QM_ACTQ_STATIC || s->rounding != QZ_ROUND_NEAREST ||
+         s->bias_correction || (plays_half(s) && s->half == QM_HALF_FP16);
 }
 
 int qm_setting_all(qm_setting *out, int max)

@@ -222,7 +222,8 @@ void qm_setting_set_optimized(qm_setting *s, bool optimized);
 bool qm_setting_is_optimized(const qm_setting *s);
 
 /** Whether building the setting's variant needs calibration audio:
-    static activations, post-training rounding or bias correction. */
+    static activations, post-training rounding, bias correction, or FP16
+    weights (rounded against it: models/rounding.h). */
 bool qm_setting_needs_calibration(const qm_setting *s);
 
 /** How many settings the plugin's controls can ask for: FP32, the 16-bit

@@ -8,8 +8,10 @@
     bits_i = spec->linear_bits[i] if given and non-zero, else spec->bits
     bits_i == 32:  pack the float weights L->w as QK_F32, float activations
                    (bit-identical to the float model).
-    bits_i == 16:  pack L->w as QK_F16 (FP16 weights) or QK_BF16 (BF16
-                   compute), spec->half saying which; float activations.
+    bits_i == 16:  pack L->w as QK_F16 (FP16 weights: with calibration
+                   audio, its halves chosen by gptq, below) or QK_BF16
+                   (BF16 compute), spec->half saying which; float
+                   activations.
     else:          t = qz_quantize(L->w, scheme(bits_i)), P = qk_pack(t.w, isa),
                    activations float / int8 dynamic / int8 static (scale from
                    the calibration pass below).
@@ -22,7 +24,10 @@
   statistics (qz_gram: E[x x^T], E[x]) from the float model, then gptq
   re-chooses the codes on the grid qz_quantize chose, and bias correction
   adds -E mu to the linear's bias (qm_linear_set_bias_offset), before the
-  weights are packed. Linears with a single input (the raw audio) keep
+  weights are packed. FP16 weights with calibration audio take the same
+  pass: gptq onto the IEEE half grid (qz_round_gptq_f16) and bias
+  correction, since plain round-to-nearest-even of the weights missed
+  -60 dB on three reference models. Linears with a single input (the raw audio) keep
   nearest rounding's one column and no correction: there is nothing to
   compensate across, and their input mean is the audio's, ~0.
 
@@ -39,11 +44,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/** FP16 weights rounded against calibration audio: their IEEE half bits,
+    [out][in]. */
+typedef struct {
+  uint16_t *bits;
+  size_t count;
+} half_weights;
+
 /** What a quantized model remembers about how it was made. */
 typedef struct {
   int n;        /**< linears */
   int *bits;    /**< resolved bits per linear (32 = float) */
   qz_tensor *t; /**< per linear; empty (codes NULL) where bits == 32 */
+  qm_half half; /**< the 16-bit form of linears at QM_BITS_HALF */
+  /** Per linear, the IEEE half bits of FP16 weights rounded against the
+      calibration audio (qz_round_gptq_f16), or NULL: nearest-even halves
+      of L->w (or no 16-bit weights at all). */
+  half_weights *halves;
   /** Layer output SQNR on the calibration inputs, per linear:
       10 log10(w^T H w / e^T H e) summed over rows (rounding.h), with
       nearest rounding and with the chosen rounding; NAN where not
@@ -62,9 +79,13 @@ static void variant_data_free(void *p)
   variant_data *v = p;
   if (!v)
     return;
-  for (int i = 0; i < v->n; ++i)
+  for (int i = 0; i < v->n; ++i) {
     qz_tensor_free(&v->t[i]);
+    if (v->halves)
+      free(v->halves[i].bits);
+  }
   free(v->t);
+  free(v->halves);
   free(v->bits);
   free(v->sqnr_nearest_db);
   free(v->sqnr_db);
@@ -77,6 +98,7 @@ static size_t variant_data_bytes(const void *p)
   size_t b = sizeof *v + (size_t)v->n * (sizeof(int) + sizeof(qz_tensor));
   for (int i = 0; i < v->n; ++i) {
     const qz_tensor *t = &v->t[i];
+    b += v->halves[i].count * sizeof(uint16_t);
     if (!t->codes)
       continue;
     const size_t slots = (size_t)t->w.rows * (size_t)t->ngroups;
@@ -276,13 +298,17 @@ static double sqnr_db(double power, double error)
 }
 
 /**
-   Post-training rounding of linear L's tensor t from its input statistics
-   g (rounding.h): gptq if asked, then the bias correction into delta
-   (L->out floats) if asked. Records the layer SQNR of nearest rounding
-   and of the result on the calibration inputs.
+   Post-training rounding of linear L from its input statistics g
+   (rounding.h). Quantized (half NULL): gptq on tensor t if asked, then
+   the bias correction into delta (L->out floats) if asked. FP16 weights
+   (half: L->out x L->in floats): gptq onto the half grid into half, and
+   the bias correction into delta when delta is not NULL. Records the
+   layer SQNR of nearest rounding and of the result on the calibration
+   inputs.
 */
 static bool round_linear(const qm_linear *L, const qm_setting *spec, const qz_gram *g, qz_tensor *t,
-                         float *delta, double *sqnr_nearest, double *sqnr, char *err, size_t errlen)
+                         float *half, float *delta, double *sqnr_nearest, double *sqnr, char *err,
+                         size_t errlen)
 {
   const int K = L->in;
   double *H = malloc((size_t)K * K * sizeof *H);
@@ -294,8 +320,20 @@ static bool round_linear(const qm_linear *L, const qm_setting *spec, const qz_gr
   }
   qz_gram_get(g, H, mu);
   const double power = qz_layer_power(L->w, L->out, K, H);
-  *sqnr_nearest = sqnr_db(power, qz_layer_error(t, L->w, H, NULL));
   char why[160] = "";
+  if (half) {
+    qz_nearest_f16(L->w, (size_t)L->out * (size_t)K, half);
+    *sqnr_nearest = sqnr_db(power, qz_layer_error_values(half, L->w, L->out, K, H));
+    const bool ok = qz_round_gptq_f16(L->w, L->out, K, H, 0.0, half, why, sizeof why);
+    if (!ok)
+      snprintf(err, errlen, "%s: %s", L->name, why);
+    *sqnr = sqnr_db(power, qz_layer_error_values(half, L->w, L->out, K, H));
+    if (ok && delta)
+      qz_bias_correction_values(half, L->w, L->out, K, mu, delta);
+    free(H), free(mu);
+    return ok;
+  }
+  *sqnr_nearest = sqnr_db(power, qz_layer_error(t, L->w, H, NULL));
   bool ok = true;
   if (spec->rounding == QZ_ROUND_GPTQ) {
     ok = qz_search_scales(t, L->w, H) && qz_round_gptq(t, L->w, H, 0.0, why, sizeof why) &&
@@ -335,7 +373,31 @@ static int act_group(const qk_packed *P)
 */
 static bool int8_input(const qm_linear *L) { return L->in > 1; }
 
-static void free_watch(input_watch *watch, float **delta, int n)
+/** Whether linear L, at width `bits`, takes FP16 weights rounded against
+    the calibration audio (rounding.h, gptq f16): FP16 weights, calibration
+    audio given, and more than one input (with one there is nothing to
+    compensate across). */
+/** Whether the file gave linear L a bias (a corrected one may be playing). */
+static bool file_has_bias(const qm_linear *L)
+{
+  return L->bias_file ? !L->bias_added : L->bias != NULL;
+}
+
+/** The index of linear L in m, -1 if it is not one of m's. */
+static int linear_index(const qm_model *m, const qm_linear *L)
+{
+  for (int i = 0; i < m->n_linears; ++i)
+    if (m->linears[i] == L)
+      return i;
+  return -1;
+}
+
+static bool rounds_half(const qm_setting *spec, int bits, const qm_linear *L, const float *calib)
+{
+  return bits == QM_BITS_HALF && spec->half == QM_HALF_FP16 && calib && L->in > 1;
+}
+
+static void free_watch(input_watch *watch, float **delta, float **half, int n)
 {
   for (int i = 0; i < n; ++i) {
     if (watch) {
@@ -344,9 +406,12 @@ static void free_watch(input_watch *watch, float **delta, int n)
     }
     if (delta)
       free(delta[i]);
+    if (half)
+      free(half[i]);
   }
   free(watch);
   free(delta);
+  free(half);
 }
 
 static bool quantize_once(qm_model *m, const qm_setting *spec, const float *calib, int n_calib,
@@ -370,9 +435,12 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
   input_watch *watch = calloc((size_t)n, sizeof *watch);
   float *scales = calloc((size_t)n, sizeof *scales);
   float **delta = calloc((size_t)n, sizeof *delta);
+  /** FP16 weights rounded against the calibration audio, per linear */
+  float **half = calloc((size_t)n, sizeof *half);
   bool *recorded = calloc((size_t)n, sizeof *recorded);
-  if (!vd || !P || !watch || !scales || !delta || !recorded ||
+  if (!vd || !P || !watch || !scales || !delta || !half || !recorded ||
       !(vd->bits = calloc((size_t)n, sizeof(int))) ||
+      !(vd->halves = calloc((size_t)n, sizeof(half_weights))) ||
       !(vd->t = calloc((size_t)n, sizeof(qz_tensor))) ||
       !(vd->sqnr_nearest_db = malloc((size_t)n * sizeof(double))) ||
       !(vd->sqnr_db = malloc((size_t)n * sizeof(double)))) {
@@ -380,6 +448,7 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
     goto fail;
   }
   vd->n = n;
+  vd->half = spec->half;
   vd->calib_esr_nearest_db = vd->calib_esr_db = NAN;
   const bool ptq = spec->rounding != QZ_ROUND_NEAREST || spec->bias_correction;
 
@@ -392,6 +461,13 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
     int b = spec->linear_bits && spec->linear_bits[i] ? spec->linear_bits[i] : spec->bits;
     vd->bits[i] = b;
     vd->sqnr_nearest_db[i] = vd->sqnr_db[i] = NAN;
+    if (rounds_half(spec, b, L, calib)) {
+      if (!(watch[i].gram = qz_gram_create(L->in))) {
+        snprintf(err, errlen, "%s: out of memory for its input statistics", L->name);
+        goto fail;
+      }
+      any_watch = true;
+    }
     if (float_format(b))
       continue;
     qz_scheme q = scheme_for(spec, b);
@@ -436,20 +512,53 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
       char stage[48];
       snprintf(stage, sizeof stage, "rounding layer %d of %d", i + 1, n);
       progress(m, stage, 0.6 + 0.25 * i / n);
-      if (spec->bias_correction && !(delta[i] = calloc((size_t)L->out, sizeof(float)))) {
+      const bool is_half = vd->bits[i] == QM_BITS_HALF;
+      /** FP16 weights correct the biases the file has (biases stay
+          float), or the bias of the linear their output is summed with
+          (bias_into), never adding one: the weight memory stays FP32's
+          minus 2 bytes per weight, and an export keeps the file's
+          layout. */
+      const bool bc = is_half ? file_has_bias(L) || (L->bias_into && file_has_bias(L->bias_into))
+                              : spec->bias_correction;
+      if ((bc && !(delta[i] = calloc((size_t)L->out, sizeof(float)))) ||
+          (is_half && !(half[i] = malloc((size_t)L->out * (size_t)L->in * sizeof(float))))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
       }
-      if (!round_linear(L, spec, watch[i].gram, &vd->t[i], delta[i], &vd->sqnr_nearest_db[i],
-                        &vd->sqnr_db[i], err, errlen))
+      if (!round_linear(L, spec, watch[i].gram, &vd->t[i], half[i], delta[i],
+                        &vd->sqnr_nearest_db[i], &vd->sqnr_db[i], err, errlen))
         goto fail;
+      if (is_half) {
+        half_weights *h = &vd->halves[i];
+        h->count = (size_t)L->out * (size_t)L->in;
+        if (!(h->bits = malloc(h->count * sizeof *h->bits))) {
+          snprintf(err, errlen, "out of memory");
+          goto fail;
+        }
+        qk_f32_to_f16_isa(QK_ISA_SCALAR, h->bits, half[i], h->count);
+      }
+    }
+    /* a correction for a linear without a bias moves to its partner's */
+    const int into = half[i] && delta[i] && !file_has_bias(L) && L->bias_into
+                         ? linear_index(m, L->bias_into)
+                         : -1;
+    if (into >= 0) {
+      if (!delta[into] && !(delta[into] = calloc((size_t)L->out, sizeof(float)))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+      }
+      for (int r = 0; r < L->out; ++r)
+        delta[into][r] += delta[i][r];
+      free(delta[i]);
+      delta[i] = NULL;
     }
     const char *why = NULL;
     if (float_format(vd->bits[i])) {
       const qk_format f = vd->bits[i] == QM_BITS_FP32  ? QK_F32
                           : spec->half == QM_HALF_BF16 ? QK_BF16
                                                        : QK_F16;
-      qk_weights qw = {.format = f, .rows = L->out, .cols = L->in, .f32 = L->w};
+      /* halves rounded against the calibration audio pack exactly */
+      qk_weights qw = {.format = f, .rows = L->out, .cols = L->in, .f32 = half[i] ? half[i] : L->w};
       P[i] = qk_pack(&qw, m->isa, &why);
     } else {
       P[i] = qk_pack(&vd->t[i].w, m->isa, &why);
@@ -509,7 +618,7 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
   m->variant_free = variant_data_free;
   m->variant_bytes = variant_data_bytes;
   free(P);
-  free_watch(watch, delta, n);
+  free_watch(watch, delta, half, n);
   free(scales);
   free(recorded);
   qm_model_take_clipped(m);
@@ -528,7 +637,7 @@ fail:
   for (int i = 0; P && i < n; ++i)
     qk_packed_free(P[i]);
   free(P);
-  free_watch(watch, delta, n);
+  free_watch(watch, delta, half, n);
   free(scales);
   free(recorded);
   variant_data_free(vd);
@@ -712,6 +821,26 @@ int qm_model_linear_used_weights(const qm_model *m, int linear, float *w, int ma
   size_t total = (size_t)L->out * (size_t)L->in;
   size_t n = total < (size_t)max ? total : (size_t)max;
   const qz_tensor *t = tensor_of(m, linear);
+  const variant_data *vd = m->variant;
+  if (!t && vd && linear < vd->n && vd->halves[linear].bits) {
+    qk_f16_to_f32_isa(QK_ISA_SCALAR, w, vd->halves[linear].bits, n);
+    return (int)n;
+  }
+  if (!t && vd && linear < vd->n && vd->bits[linear] == QM_BITS_HALF) {
+    /** what qk_pack made of L->w: its nearest halves or bfloat16s */
+    for (size_t i = 0; i < n; ++i) {
+      uint16_t b;
+      if (vd->half == QM_HALF_BF16) {
+        qk_f32_to_bf16_isa(QK_ISA_SCALAR, &b, &L->w[i], 1);
+        uint32_t u = (uint32_t)b << 16;
+        memcpy(&w[i], &u, sizeof u);
+      } else {
+        qk_f32_to_f16_isa(QK_ISA_SCALAR, &b, &L->w[i], 1);
+        qk_f16_to_f32_isa(QK_ISA_SCALAR, &w[i], &b, 1);
+      }
+    }
+    return (int)n;
+  }
   if (!t) {
     memcpy(w, L->w, n * sizeof(float));
     return (int)n;

@@ -602,7 +602,7 @@ int main(int argc, char **argv)
     snprintf(calib_name, sizeof calib_name, "synth pieces, %.2f s", n_calib / 48000.0);
     calib = calib_own;
   } else if (calib_file || calib_seconds > 0.0 || spec.rounding != QZ_ROUND_NEAREST ||
-             spec.bias_correction) {
+             spec.bias_correction || (spec.bits == QM_BITS_HALF && spec.half == QM_HALF_FP16)) {
     const double secs = calib_seconds > 0.0 ? calib_seconds : 2.0;
     n_calib = (int)(secs * d->sample_rate);
     if (calib_file) {
