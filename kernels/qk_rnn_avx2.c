@@ -71,6 +71,9 @@ QK_RNN_AI __m256i vi_allmax(__m256i m)
   return _mm256_max_epi32(m, _mm256_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
 }
 
+#define vi_exponent(m) _mm256_and_si256(m, _mm256_set1_epi32((int)QK_RNN_EXP_MASK))
+#define vi_same(a, b) (_mm256_movemask_epi8(_mm256_cmpeq_epi32(a, b)) == -1)
+
 /** qk_rnn_s8_scale lane by lane (qk_rnn_internal.h); the bounds are below
     2^31, so signed compares order them. */
 QK_RNN_AI void s8_scales(__m256i amax_bits, __m256 *s, __m256 *inv)

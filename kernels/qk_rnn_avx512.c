@@ -55,6 +55,9 @@ ALWAYS_INLINE __m512i vi_allmax(__m512i m)
   return _mm512_max_epi32(m, _mm512_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
 }
 
+#define vi_exponent(m) _mm512_and_si512(m, _mm512_set1_epi32((int)QK_RNN_EXP_MASK))
+#define vi_same(a, b) (_mm512_cmpneq_epi32_mask(a, b) == 0)
+
 /** qk_rnn_s8_scale lane by lane (qk_rnn_internal.h). */
 ALWAYS_INLINE void s8_scales(__m512i amax_bits, __m512 *s, __m512 *inv)
 {

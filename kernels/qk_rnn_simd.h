@@ -23,6 +23,7 @@
     vi_absbits_max(m, v): lane by lane max of m and the bits of |v| (as
                           signed integers: the order of |v| for every float)
     vi_allmax(m): the max of m's lanes in every lane
+    vi_exponent(m): m's exponent fields (m & QK_RNN_EXP_MASK); vi_same(a, b): all lanes equal
     s8_scales(m, &s, &inv): qk_rnn_s8_scale on every lane (qk_rnn_internal.h)
     v_codes(v, inv, dst): VL codes qk_rnn_s8_code(fmaf(v, inv, magic)) as bytes
                           (+128, unsigned, when the ISA's product takes them so)
@@ -130,29 +131,42 @@ QK_RNN_AI void RNN_NAME(s8_block)(const int8_t *Q, size_t ld4, const int8_t *qa,
     z[i] = v_fma(v_cvt(vi_add(a[i], b[i])), v_mul(v_load(ws + i * VL), vs), v_load(bgx + i * VL));
 }
 
-/** z from h (hp) with hmax = max of the bits of |h| lane by lane, kept by
-    the caller as h was made: the scale comes from its exponent in vector
-    registers (no horizontal reduce to a scalar, no divide). bgx = bh + gx'. */
-static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, VI hmax, const float *bgx,
-                                   V *z)
+/**
+   z from h (hp) with hmax = max of the bits of |h| lane by lane, kept by
+   the caller as h was made: the scale comes from its exponent in vector
+   registers (no horizontal reduce to a scalar, no divide). bgx = bh + gx'.
+   The codes are first made with the exponent of the previous step (*expo),
+   which the max rarely changes: they do not wait for the max, whose
+   exponent is compared after them, and the codes are made again with it
+   when it differs (so the bits are always those of this step's scale).
+*/
+static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, VI hmax, VI *expo,
+                                   const float *bgx, V *z)
 {
   const int P = r->P, NV = P / VL, GV = r->G * NV, K4 = (r->H + 3) / 4;
   V vs, inv;
-  s8_scales(vi_allmax(hmax), &vs, &inv);
+  s8_scales(*expo, &vs, &inv);
   _Alignas(64) int8_t qa[QK_RNN_MAX_UNITS + 64];
   for (int v = 0; v < NV; ++v)
     v_codes(v_load(hp + v * VL), inv, qa + v * VL);
+  const VI e = vi_exponent(vi_allmax(hmax));
+  if (__builtin_expect(!vi_same(e, *expo), 0)) {
+    *expo = e;
+    s8_scales(e, &vs, &inv);
+    for (int v = 0; v < NV; ++v)
+      v_codes(v_load(hp + v * VL), inv, qa + v * VL);
+  }
   const size_t ld4 = (size_t)r->G * (size_t)P * 4;
   int j = 0;
   /* a constant block size, so the block is unrolled into registers */
   for (; j + RNN_RB_S8 <= GV; j += RNN_RB_S8)
     RNN_NAME(s8_block)
-    (r->q + (size_t)j * VL * 4, ld4, qa, K4, r->fold + j * VL, r->ws + j * VL, vs, bgx + j * VL,
-     z + j, RNN_RB_S8);
+  (r->q + (size_t)j * VL * 4, ld4, qa, K4, r->fold + j * VL, r->ws + j * VL, vs, bgx + j * VL,
+   z + j, RNN_RB_S8);
   for (; j < GV; ++j)
     RNN_NAME(s8_block)
-    (r->q + (size_t)j * VL * 4, ld4, qa, K4, r->fold + j * VL, r->ws + j * VL, vs, bgx + j * VL,
-     z + j, 1);
+  (r->q + (size_t)j * VL * 4, ld4, qa, K4, r->fold + j * VL, r->ws + j * VL, vs, bgx + j * VL,
+   z + j, 1);
 }
 
 /** One layer's steps; S8 is a compile-time constant. */
@@ -171,6 +185,7 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
   VI hmax = vi_zero(); /* max |h| lane by lane, as bits (padding lanes are 0) */
   for (int v = 0; S8 && v < NV; ++v)
     hmax = vi_absbits_max(hmax, v_load(hp + v * VL));
+  VI expo = vi_exponent(vi_allmax(hmax)); /* the int8 form's guess of the next scale */
   for (int f = 0; f < N; ++f) {
     const float *g = gx + (size_t)f * (size_t)ldg;
     float *yf = y + (size_t)f * (size_t)ldy;
@@ -184,7 +199,7 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
         v_store(gxs + q * P + v * VL, S8 ? v_add(v_load(r->bh + q * P + v * VL), x) : x);
       }
     if (S8)
-      RNN_NAME(recurrent_s8)(r, hp, hmax, gxs, z);
+      RNN_NAME(recurrent_s8)(r, hp, hmax, &expo, gxs, z);
     else
       RNN_NAME(recurrent_f32)(r, hp, gxs, z);
     hmax = vi_zero();
