@@ -515,10 +515,14 @@ size_t qk_quantize_act_static_isa(qk_isa isa, const float *x, int ldx, int K, in
      float weights:  z[m] = (s0 + s1) + (s2 + s3), s_t the chain of fmaf
                      in increasing k of a w[m][k] h[k] over k = t mod 4,
                      starting from a bh[m] (s0), gx'[m] (s1), 0 (s2, s3)
-     int8 dynamic:   amax = max_k |h[k]|; s = amax / 127, inv = 127 / amax
-                     (both 0 when amax is 0 or not finite);
-                     q[k] = rint(fmaf(h[k], inv, 128)) - 128 (half to even;
-                     |q| <= 127 without a clamp since |h inv| <= 127);
+     int8 dynamic:   amax = max_k |h[k]| (compared as bits, NaN above
+                     infinity); e its exponent field; s = 2^(e - 133), a
+                     power of two with amax / s in [64, 128), inv = 1 / s
+                     (both 0 when e is outside 7 .. 254: amax 0, below
+                     2^-120 or not finite), formed from the bits without a
+                     divide (qk_rnn_internal.h);
+                     q[k] = rint(h[k] inv) (half to even) clamped to +-127,
+                     read from the bits of fmaf(h[k], inv, 1.5 * 2^23 + 128);
                      i[m] = sum_k v[m][k] q[k] (int32, exact; w = ws[m] v);
                      z[m] = fmaf((float)i[m], (a ws[m]) * s, a bh[m] + gx'[m])
 

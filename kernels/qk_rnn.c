@@ -240,24 +240,21 @@ static void recurrent_f32(const qk_rnn *r, const float *h, const float *gxs, flo
   }
 }
 
-/** z with h quantized to int8 for this step (qk.h). */
+/** z with h quantized to int8 for this step (qk.h): the power-of-two
+    scale from amax's exponent (qk_rnn_internal.h), codes by the magic sum. */
 static void recurrent_s8(const qk_rnn *r, const float *h, const float *gxs, float *z)
 {
   const int GP = r->G * r->P, H = r->H;
-  float amax = 0.0f;
-  for (int k = 0; k < H; ++k)
-    amax = fmaxf(amax, fabsf(h[k]));
-  float s = 0.0f, inv = 0.0f;
-  if (amax > 0.0f && isfinite(amax)) {
-    s = amax / 127.0f;
-    inv = 127.0f / amax;
-  }
-  int32_t q[QK_RNN_MAX_UNITS];
+  uint32_t amax_bits = 0;
   for (int k = 0; k < H; ++k) {
-    /* h * inv is within +-127 (1 + 2^-23): its code + 128 is in 1 .. 255 */
-    const float v = rintf(fmaf(h[k], inv, 128.0f));
-    q[k] = v == v ? (int32_t)v - 128 : 0;
+    const uint32_t b = qk_rnn_float_bits(fabsf(h[k]));
+    amax_bits = b > amax_bits ? b : amax_bits;
   }
+  float s, inv;
+  qk_rnn_s8_scale(amax_bits, &s, &inv);
+  int32_t q[QK_RNN_MAX_UNITS];
+  for (int k = 0; k < H; ++k)
+    q[k] = qk_rnn_s8_code(fmaf(h[k], inv, QK_RNN_CODE_MAGIC));
   for (int l = 0; l < GP; ++l) {
     int32_t acc = 0;
     for (int k = 0; k < H; ++k)

@@ -26,14 +26,6 @@ QK_RNN_AI __m256i lanes_mask8(int n)
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-QK_RNN_AI float hmax8(__m256 v)
-{
-  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-  m = _mm_max_ss(m, _mm_movehdup_ps(m));
-  return _mm_cvtss_f32(m);
-}
-
 QK_RNN_AI __m256i dot4(__m256i acc, __m256i x, __m256i w)
 {
   const __m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(x, w));
@@ -59,7 +51,6 @@ QK_RNN_AI int32_t load4(const int8_t *p)
 #define v_max(a, b) _mm256_max_ps(a, b)
 #define v_clamp(x, c) _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-(c))), _mm256_set1_ps(c))
 #define v_div(a, b) _mm256_div_ps(a, b)
-#define v_hmax(a) hmax8(a)
 #define v_loadu_n(p, n) _mm256_maskload_ps(p, lanes_mask8(n))
 #define v_storeu_n(p, v, n) _mm256_maskstore_ps(p, lanes_mask8(n), v)
 #define v_cvt(a) _mm256_cvtepi32_ps(a)
@@ -70,12 +61,40 @@ QK_RNN_AI int32_t load4(const int8_t *p)
 #define vi_add(a, b) _mm256_add_epi32(a, b)
 #define vi_from(p) ((void)(p), _mm256_setzero_si256())
 
-/** Codes of 8 lanes as signed bytes. */
-QK_RNN_AI void v_codes(__m256 v, float inv, int8_t *dst)
+#define vi_absbits_max(m, v) _mm256_max_epi32(m, _mm256_castps_si256(v_abs(v)))
+
+/** The max of 8 lanes in every lane. */
+QK_RNN_AI __m256i vi_allmax(__m256i m)
 {
-  const __m256i q = _mm256_sub_epi32(
-      _mm256_cvtps_epi32(_mm256_fmadd_ps(v, _mm256_set1_ps(inv), _mm256_set1_ps(128.0f))),
-      _mm256_set1_epi32(128));
+  m = _mm256_max_epi32(m, _mm256_permute2x128_si256(m, m, 1));
+  m = _mm256_max_epi32(m, _mm256_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+  return _mm256_max_epi32(m, _mm256_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
+}
+
+#define vi_exponent(m) _mm256_and_si256(m, _mm256_set1_epi32((int)QK_RNN_EXP_MASK))
+#define vi_same(a, b) (_mm256_movemask_epi8(_mm256_cmpeq_epi32(a, b)) == -1)
+
+/** qk_rnn_s8_scale lane by lane (qk_rnn_internal.h); the bounds are below
+    2^31, so signed compares order them. */
+QK_RNN_AI void s8_scales(__m256i amax_bits, __m256 *s, __m256 *inv)
+{
+  const __m256i e = _mm256_and_si256(amax_bits, _mm256_set1_epi32((int)QK_RNN_EXP_MASK));
+  const __m256i normal =
+      _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)QK_RNN_EXP_LO), e),
+                          _mm256_cmpgt_epi32(_mm256_set1_epi32((int)QK_RNN_EXP_HI + 1), e));
+  *s = _mm256_castsi256_ps(
+      _mm256_and_si256(normal, _mm256_sub_epi32(e, _mm256_set1_epi32((int)QK_RNN_S_BIAS))));
+  *inv = _mm256_castsi256_ps(
+      _mm256_and_si256(normal, _mm256_sub_epi32(_mm256_set1_epi32((int)QK_RNN_INV_BASE), e)));
+}
+
+/** Codes of 8 lanes as signed bytes (qk_rnn_internal.h). */
+QK_RNN_AI void v_codes(__m256 v, __m256 inv, int8_t *dst)
+{
+  __m256i b = _mm256_castps_si256(_mm256_fmadd_ps(v, inv, _mm256_set1_ps(QK_RNN_CODE_MAGIC)));
+  b = _mm256_max_epi32(b, _mm256_set1_epi32(QK_RNN_CODE_MAGIC_BITS - QK_RNN_CODE_MAX));
+  b = _mm256_min_epi32(b, _mm256_set1_epi32(QK_RNN_CODE_MAGIC_BITS + QK_RNN_CODE_MAX));
+  const __m256i q = _mm256_sub_epi32(b, _mm256_set1_epi32(QK_RNN_CODE_MAGIC_BITS));
   const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
   _mm_storel_epi64((__m128i *)(void *)dst, _mm_packs_epi16(w, w));
 }

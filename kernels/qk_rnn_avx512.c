@@ -33,7 +33,6 @@
 /* sign(x) min(|x|, c), one vrangeps: fminf(fmaxf(x, -c), c) for every x but NaN */
 #define v_clamp(x, c) _mm512_range_ps(x, _mm512_set1_ps(c), 0x02)
 #define v_div(a, b) _mm512_div_ps(a, b)
-#define v_hmax(a) _mm512_reduce_max_ps(a)
 #define v_loadu_n(p, n) _mm512_maskz_loadu_ps(lanes_mask(n), p)
 #define v_storeu_n(p, v, n) _mm512_mask_storeu_ps(p, lanes_mask(n), v)
 #define v_cvt(a) _mm512_cvtepi32_ps(a)
@@ -44,12 +43,42 @@
 #define vi_add(a, b) _mm512_add_epi32(a, b)
 #define vi_from(p) _mm512_load_si512((const void *)(p))
 
-/** Codes of 16 lanes + 128 (1 .. 255), the unsigned bytes vpdpbusd takes. */
-ALWAYS_INLINE void v_codes(__m512 v, float inv, int8_t *dst)
+#define vi_absbits_max(m, v) _mm512_max_epi32(m, _mm512_castps_si512(_mm512_abs_ps(v)))
+
+/** The max of 16 lanes in every lane: a butterfly of four permutes, each
+    followed by a one-cycle integer max. */
+ALWAYS_INLINE __m512i vi_allmax(__m512i m)
 {
-  const __m512i q =
-      _mm512_cvtps_epi32(_mm512_fmadd_ps(v, _mm512_set1_ps(inv), _mm512_set1_ps(128.0f)));
-  _mm_store_si128((__m128i *)(void *)dst, _mm512_cvtepi32_epi8(q));
+  m = _mm512_max_epi32(m, _mm512_shuffle_i32x4(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
+  m = _mm512_max_epi32(m, _mm512_shuffle_i32x4(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
+  m = _mm512_max_epi32(m, _mm512_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+  return _mm512_max_epi32(m, _mm512_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
+}
+
+#define vi_exponent(m) _mm512_and_si512(m, _mm512_set1_epi32((int)QK_RNN_EXP_MASK))
+#define vi_same(a, b) (_mm512_cmpneq_epi32_mask(a, b) == 0)
+
+/** qk_rnn_s8_scale lane by lane (qk_rnn_internal.h). */
+ALWAYS_INLINE void s8_scales(__m512i amax_bits, __m512 *s, __m512 *inv)
+{
+  const __m512i e = _mm512_and_si512(amax_bits, _mm512_set1_epi32((int)QK_RNN_EXP_MASK));
+  const __mmask16 normal =
+      _mm512_cmple_epu32_mask(_mm512_sub_epi32(e, _mm512_set1_epi32((int)QK_RNN_EXP_LO)),
+                              _mm512_set1_epi32((int)(QK_RNN_EXP_HI - QK_RNN_EXP_LO)));
+  *s =
+      _mm512_castsi512_ps(_mm512_maskz_sub_epi32(normal, e, _mm512_set1_epi32((int)QK_RNN_S_BIAS)));
+  *inv = _mm512_castsi512_ps(
+      _mm512_maskz_sub_epi32(normal, _mm512_set1_epi32((int)QK_RNN_INV_BASE), e));
+}
+
+/** Codes of 16 lanes + 128 (1 .. 255), the unsigned bytes vpdpbusd takes:
+    the low bytes of the clamped bits (qk_rnn_internal.h). */
+ALWAYS_INLINE void v_codes(__m512 v, __m512 inv, int8_t *dst)
+{
+  __m512i b = _mm512_castps_si512(_mm512_fmadd_ps(v, inv, _mm512_set1_ps(QK_RNN_CODE_MAGIC)));
+  b = _mm512_max_epi32(b, _mm512_set1_epi32(QK_RNN_CODE_MAGIC_BITS - QK_RNN_CODE_MAX));
+  b = _mm512_min_epi32(b, _mm512_set1_epi32(QK_RNN_CODE_MAGIC_BITS + QK_RNN_CODE_MAX));
+  _mm_store_si128((__m128i *)(void *)dst, _mm512_cvtepi32_epi8(b));
 }
 
 #include "qk_rnn_simd.h"

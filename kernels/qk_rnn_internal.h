@@ -28,6 +28,8 @@
 
 #include "qk_internal.h"
 
+#include <string.h>
+
 /**
    The recurrent step's tanh, a rational in u = v^2 (v = x clamped to
    +-QK_RNN_TANH_CLAMP):  tanh(x) ~ v * P(u) / Q(u), P and Q of degree 4,
@@ -52,6 +54,67 @@
 #define QK_RNN_TANH_Q2 0.025852040994076595f
 #define QK_RNN_TANH_Q3 0.00032755741708534035f
 #define QK_RNN_TANH_Q4 7.725126202692154e-07f
+
+/**
+   The int8 step's dynamic scale (qk.h) is a power of two taken from the
+   exponent field e of amax = max_k |h[k]|, so that no divide sits on the
+   step's chain and every ISA forms it with integer operations on the bits:
+   s = 2^(e - 127 - 6), inv = 1 / s, which puts amax / s in [64, 128) (at
+   most one bit of resolution below amax / 127). Both are normal floats for
+   e in 7 .. 254; outside (amax 0, below 2^-120, infinite or NaN) s = inv = 0.
+   In bits: s = (e - 6) << 23, inv = (260 - e) << 23.
+*/
+#define QK_RNN_EXP_MASK 0x7F800000u
+#define QK_RNN_EXP_LO (7u << 23)
+#define QK_RNN_EXP_HI (254u << 23)
+#define QK_RNN_S_BIAS (6u << 23)
+#define QK_RNN_INV_BASE (260u << 23)
+
+/**
+   A code is rint(h inv) (half to even) clamped to +-127, read from the bits
+   of f = fmaf(h, inv, QK_RNN_CODE_MAGIC): for |h inv| < 128 the sum lies in
+   [2^23, 2^24), whose spacing is 1, and the magic number is even, so f is
+   the magic plus rint(h inv) and its bits are the magic's bits plus the
+   code. The bits clamped to the magic's +-127 (as signed integers; this
+   also gives every NaN or infinity a fixed code) minus the magic's bits are
+   the code; their low byte is the code + 128, the unsigned byte vpdpbusd
+   takes, because the magic's low byte is 0x80.
+*/
+#define QK_RNN_CODE_MAGIC 12583040.0f /* 1.5 * 2^23 + 128 */
+#define QK_RNN_CODE_MAGIC_BITS 0x4B400080
+#define QK_RNN_CODE_MAX 127
+
+static inline uint32_t qk_rnn_float_bits(float x)
+{
+  uint32_t b;
+  memcpy(&b, &x, sizeof b);
+  return b;
+}
+
+static inline float qk_rnn_bits_float(uint32_t b)
+{
+  float x;
+  memcpy(&x, &b, sizeof x);
+  return x;
+}
+
+/** s and inv from the bits of amax (above). */
+static inline void qk_rnn_s8_scale(uint32_t amax_bits, float *s, float *inv)
+{
+  const uint32_t e = amax_bits & QK_RNN_EXP_MASK;
+  const bool normal = e >= QK_RNN_EXP_LO && e <= QK_RNN_EXP_HI;
+  *s = normal ? qk_rnn_bits_float(e - QK_RNN_S_BIAS) : 0.0f;
+  *inv = normal ? qk_rnn_bits_float(QK_RNN_INV_BASE - e) : 0.0f;
+}
+
+/** The code of f = fmaf(h, inv, QK_RNN_CODE_MAGIC) (above). */
+static inline int32_t qk_rnn_s8_code(float f)
+{
+  const int32_t b = (int32_t)qk_rnn_float_bits(f);
+  const int32_t lo = QK_RNN_CODE_MAGIC_BITS - QK_RNN_CODE_MAX;
+  const int32_t hi = QK_RNN_CODE_MAGIC_BITS + QK_RNN_CODE_MAX;
+  return (b < lo ? lo : b > hi ? hi : b) - QK_RNN_CODE_MAGIC_BITS;
+}
 
 /** Largest H (QM_MAX_CHANNELS of the engine); sizes the step's stack buffers. */
 #define QK_RNN_MAX_UNITS 1024

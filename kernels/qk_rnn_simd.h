@@ -18,9 +18,15 @@
   The including file defines:
     V, VI, VL (lanes), RNN_RB_F32 / RNN_RB_S8 (gate vectors per register block)
     v_load(p) v_zero() v_set1(x) v_fma(a, b, c) v_add v_sub v_mul v_div v_abs
-    v_max v_clamp(x, c) (fminf(fmaxf(x, -c), c) lane by lane) v_hmax(v) v_loadu_n(p, n)
-  v_storeu_n(p, v, n) v_codes(v, inv, dst): VL int8 codes of rint(v * inv) clamped to +-127
-                          (+128 as unsigned bytes when RNN_S8_UNSIGNED)
+    v_max v_clamp(x, c) (fminf(fmaxf(x, -c), c) lane by lane) v_loadu_n(p, n)
+    v_storeu_n(p, v, n)
+    vi_absbits_max(m, v): lane by lane max of m and the bits of |v| (as
+                          signed integers: the order of |v| for every float)
+    vi_allmax(m): the max of m's lanes in every lane
+    vi_exponent(m): m's exponent fields (m & QK_RNN_EXP_MASK); vi_same(a, b): all lanes equal
+    s8_scales(m, &s, &inv): qk_rnn_s8_scale on every lane (qk_rnn_internal.h)
+    v_codes(v, inv, dst): VL codes qk_rnn_s8_code(fmaf(v, inv, magic)) as bytes
+                          (+128, unsigned, when the ISA's product takes them so)
     vi_load(p) vi_set1_dword(p) vi_dot(acc, a, w) vi_from(fold_ptr) vi_zero() vi_add
     v_cvt(vi)
     RNN_NAME(x): the function name for this ISA
@@ -94,10 +100,12 @@ static void RNN_NAME(recurrent_f32)(const qk_rnn *r, const float *hp, const floa
     RNN_NAME(f32_block)(r->w + j * VL, ld, hp, H, r->bh + j * VL, gxs + j * VL, z + j, 1);
 }
 
-/** Integer sums of NB gate vectors over K4 dwords of codes qa, in two
-    chains (even and odd dwords: exact, so any split gives the same sum). */
+/** z of NB gate vectors: their integer sums over K4 dwords of codes qa in
+    two chains (even and odd dwords: exact, so any split gives the same
+    sum), then z = fmaf(sum, ws * s, bh + gx') with bgx = bh + gx'. */
 QK_RNN_AI void RNN_NAME(s8_block)(const int8_t *Q, size_t ld4, const int8_t *qa, int K4,
-                                  const int32_t *fold, VI *acc, const int NB)
+                                  const int32_t *fold, const float *ws, V vs, const float *bgx,
+                                  V *z, const int NB)
 {
   VI a[RNN_RB_S8], b[RNN_RB_S8];
   for (int i = 0; i < NB; ++i) {
@@ -120,41 +128,45 @@ QK_RNN_AI void RNN_NAME(s8_block)(const int8_t *Q, size_t ld4, const int8_t *qa,
       a[i] = vi_dot(a[i], x0, vi_load(w + (size_t)i * VL * 4));
   }
   for (int i = 0; i < NB; ++i)
-    acc[i] = vi_add(a[i], b[i]);
+    z[i] = v_fma(v_cvt(vi_add(a[i], b[i])), v_mul(v_load(ws + i * VL), vs), v_load(bgx + i * VL));
 }
 
-/** z from h (hp) with hmax = max of |h| lane by lane, kept by the caller as
-    h was made (one store and load fewer on the step's critical path). */
-static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, V hmax, const float *gxs, V *z)
+/**
+   z from h (hp) with hmax = max of the bits of |h| lane by lane, kept by
+   the caller as h was made: the scale comes from its exponent in vector
+   registers (no horizontal reduce to a scalar, no divide). bgx = bh + gx'.
+   The codes are first made with the exponent of the previous step (*expo),
+   which the max rarely changes: they do not wait for the max, whose
+   exponent is compared after them, and the codes are made again with it
+   when it differs (so the bits are always those of this step's scale).
+*/
+static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, VI hmax, VI *expo,
+                                   const float *bgx, V *z)
 {
   const int P = r->P, NV = P / VL, GV = r->G * NV, K4 = (r->H + 3) / 4;
-  const float amax = v_hmax(hmax);
-  float s = 0.0f, inv = 0.0f;
-  if (amax > 0.0f && isfinite(amax)) {
-    s = amax / 127.0f;
-    inv = 127.0f / amax;
-  }
+  V vs, inv;
+  s8_scales(*expo, &vs, &inv);
   _Alignas(64) int8_t qa[QK_RNN_MAX_UNITS + 64];
   for (int v = 0; v < NV; ++v)
     v_codes(v_load(hp + v * VL), inv, qa + v * VL);
-  const size_t ld4 = (size_t)r->G * (size_t)P * 4;
-  VI acc[RNN_RB_S8];
-  const V vs = v_set1(s);
-  for (int j = 0; j < GV; j += RNN_RB_S8) {
-    const int nb = GV - j < RNN_RB_S8 ? GV - j : RNN_RB_S8;
-    const int8_t *w = r->q + (size_t)j * VL * 4;
-    const int32_t *fold = r->fold + j * VL;
-    if (nb == RNN_RB_S8)
-      RNN_NAME(s8_block)(w, ld4, qa, K4, fold, acc, RNN_RB_S8);
-    else
-      for (int i = 0; i < nb; ++i)
-        RNN_NAME(s8_block)(w + (size_t)i * VL * 4, ld4, qa, K4, fold + i * VL, acc + i, 1);
-    for (int i = 0; i < nb; ++i) {
-      const int l = (j + i) * VL;
-      z[j + i] = v_fma(v_cvt(acc[i]), v_mul(v_load(r->ws + l), vs),
-                       v_add(v_load(r->bh + l), v_load(gxs + l)));
-    }
+  const VI e = vi_exponent(vi_allmax(hmax));
+  if (__builtin_expect(!vi_same(e, *expo), 0)) {
+    *expo = e;
+    s8_scales(e, &vs, &inv);
+    for (int v = 0; v < NV; ++v)
+      v_codes(v_load(hp + v * VL), inv, qa + v * VL);
   }
+  const size_t ld4 = (size_t)r->G * (size_t)P * 4;
+  int j = 0;
+  /* a constant block size, so the block is unrolled into registers */
+  for (; j + RNN_RB_S8 <= GV; j += RNN_RB_S8)
+    RNN_NAME(s8_block)
+  (r->q + (size_t)j * VL * 4, ld4, qa, K4, r->fold + j * VL, r->ws + j * VL, vs, bgx + j * VL,
+   z + j, RNN_RB_S8);
+  for (; j < GV; ++j)
+    RNN_NAME(s8_block)
+  (r->q + (size_t)j * VL * 4, ld4, qa, K4, r->fold + j * VL, r->ws + j * VL, vs, bgx + j * VL,
+   z + j, 1);
 }
 
 /** One layer's steps; S8 is a compile-time constant. */
@@ -170,9 +182,10 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
   memcpy(hp, h, (size_t)H * sizeof(float));
   if (lstm)
     memcpy(cp, c, (size_t)H * sizeof(float));
-  V hmax = v_zero(); /* max |h| lane by lane (padding lanes are 0) */
-  for (int v = 0; v < NV; ++v)
-    hmax = v_max(v_abs(v_load(hp + v * VL)), hmax);
+  VI hmax = vi_zero(); /* max |h| lane by lane, as bits (padding lanes are 0) */
+  for (int v = 0; S8 && v < NV; ++v)
+    hmax = vi_absbits_max(hmax, v_load(hp + v * VL));
+  VI expo = vi_exponent(vi_allmax(hmax)); /* the int8 form's guess of the next scale */
   for (int f = 0; f < N; ++f) {
     const float *g = gx + (size_t)f * (size_t)ldg;
     float *yf = y + (size_t)f * (size_t)ldy;
@@ -182,13 +195,14 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
         const int n = H - v * VL < VL ? H - v * VL : VL;
         const V x =
             lstm || q < 2 ? v_mul(v_loadu_n(g + q * H + v * VL, n), v_set1(r->half[q])) : v_zero();
-        v_store(gxs + q * P + v * VL, x);
+        /* the int8 form adds the bias here, off the chain (qk_rnn.c adds it in this order) */
+        v_store(gxs + q * P + v * VL, S8 ? v_add(v_load(r->bh + q * P + v * VL), x) : x);
       }
     if (S8)
-      RNN_NAME(recurrent_s8)(r, hp, hmax, gxs, z);
+      RNN_NAME(recurrent_s8)(r, hp, hmax, &expo, gxs, z);
     else
       RNN_NAME(recurrent_f32)(r, hp, gxs, z);
-    hmax = v_zero();
+    hmax = vi_zero();
     for (int v = 0; v < NV; ++v) {
       const int n = H - v * VL < VL ? H - v * VL : VL;
       V hv;
@@ -221,7 +235,8 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
         hv = v_fma(zg, v_sub(v_load(hp + v * VL), nn), nn);
       }
       v_store(hp + v * VL, hv);
-      hmax = v_max(v_abs(hv), hmax);
+      if (S8)
+        hmax = vi_absbits_max(hmax, hv);
       v_storeu_n(yf + v * VL, hv, n);
     }
   }

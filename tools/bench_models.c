@@ -21,7 +21,7 @@
   3: WaveNet, 3+2 channels"), its speed-up against its own FP32.
 
   --rnn adds AIDA-X-style keras shapes (LSTM-12 = AIDA-X's "tw40",
-  LSTM-20, LSTM-40, GRU-12; random weights, tools/bench_rnn_shapes.c).
+  LSTM-20, LSTM-40, GRU-12, GRU-20, GRU-40; random weights, tools/bench_rnn_shapes.c).
 
   Targets (issue 3, AVX-512 VNNI, standard WaveNet, block 64) are
   reported as PASS / MISS, never asserted: a benchmark is not a test.
@@ -58,7 +58,8 @@ static int blocks[MAX_BLOCKS];
 static int n_blocks;
 
 typedef struct {
-  const char *name;      /**< --precision word: "fp32", "fp16", "bf16", "8" (int8 acts), "8w" (weight-only) */
+  const char
+      *name; /**< --precision word: "fp32", "fp16", "bf16", "8" (int8 acts), "8w" (weight-only) */
   const char *precision; /**< "fp32", "fp16", "bf16", "8", "4", "2" */
   int bits;
   qm_actq act;
@@ -115,7 +116,7 @@ static void usage(FILE *f)
              "                a slimmable model is measured at each of its sizes\n"
              "  --json FILE   write every measurement as a JSON array of objects\n"
              "  --runs R      timed runs per measurement, median reported (default 5)\n"
-             "  --rnn         keras LSTM-12, LSTM-20, LSTM-40 and GRU-12 shapes (random\n"
+             "  --rnn         keras LSTM-12, -20, -40 and GRU-12, -20, -40 shapes (random\n"
              "                weights, written to a temporary directory), beside the\n"
              "                --model files, instead of the default models\n"
              "  --blocks LIST block sizes, comma-separated (default 1,16,32,64,256; at most 8)\n"
@@ -409,7 +410,8 @@ static bool parse_settings(const char *list)
     while (k < ALL_SETTINGS && strcmp(all_settings[k].name, word))
       ++k;
     if (k == ALL_SETTINGS) {
-      fprintf(stderr, "quantone-bench models: --precision takes fp32,fp16,bf16,8,4,2,8w,4w,2w, not '%s'\n",
+      fprintf(stderr,
+              "quantone-bench models: --precision takes fp32,fp16,bf16,8,4,2,8w,4w,2w, not '%s'\n",
               word);
       return false;
     }

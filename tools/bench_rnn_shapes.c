@@ -74,7 +74,8 @@ int bench_rnn_shapes_write(const char *dir, char paths[BENCH_RNN_SHAPES][1200])
   static const struct {
     const char *type;
     int units;
-  } shapes[BENCH_RNN_SHAPES] = {{"lstm", 12}, {"lstm", 20}, {"lstm", 40}, {"gru", 12}};
+  } shapes[BENCH_RNN_SHAPES] = {{"lstm", 12}, {"lstm", 20}, {"lstm", 40},
+                                {"gru", 12},  {"gru", 20},  {"gru", 40}};
   for (int i = 0; i < BENCH_RNN_SHAPES; ++i) {
     snprintf(paths[i], 1200, "%s/%s%d.json", dir, shapes[i].type, shapes[i].units);
     if (bench_rnn_shape_write(paths[i], shapes[i].type, shapes[i].units, 1000u + (unsigned)i))

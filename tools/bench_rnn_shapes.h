@@ -3,7 +3,7 @@
 /*
   Benchmark shapes of AIDA-X-style recurrent models (keras .json files that
   RTNeural and AIDA-X load): LSTM-12 (AIDA-X's "tw40" shape), LSTM-20,
-  LSTM-40 and GRU-12, each followed by a Dense to one output, with random
+  LSTM-40, GRU-12, GRU-20 and GRU-40, each followed by a Dense to one output, with random
   weights from a fixed seed. Written at run time, never committed.
 */
 #ifndef QUANTONE_TOOLS_BENCH_RNN_SHAPES_H
@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#define BENCH_RNN_SHAPES 4
+#define BENCH_RNN_SHAPES 6
 
 /**
    Write the shapes into dir as lstm12.json, lstm20.json, lstm40.json,

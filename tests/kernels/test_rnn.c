@@ -10,7 +10,9 @@
   - the float form is an LSTM / GRU: within 2e-5 of the equations of
     qk.h in double precision with libm tanh and sigmoid (so a wrong gate
     order, a missing bias or a wrong recurrence fails), and the int8 form
-    within 0.05 of the same equations on its dequantized weights.
+    within 0.05 of the same equations on its dequantized weights (2e-5 on
+    the first step, where both start from one state: this pins the int8
+    form's power-of-two scale, rounding and clamp of h).
   Usage: test_rnn [--require ISA]... (fails when a required ISA cannot run).
 */
 #include "qk.h"
@@ -67,6 +69,8 @@ static void make_layer(layer *L, qk_rnn_kind kind, int H, qk_format fmt)
     L->h0[j] = rng_float(-0.9f, 0.9f);
     L->c0[j] = rng_float(-2.0f, 2.0f);
   }
+  /* |h| / s = 127.87 for the int8 form's first step: its code is clamped */
+  L->h0[H / 2] = H % 2 ? -0.999f : 0.999f;
   L->q = (qk_weights){.format = fmt,
                       .rows = M,
                       .cols = H,
@@ -113,8 +117,11 @@ static void reference(const layer *L, bool s8, double *y)
     double amax = 0;
     for (int k = 0; k < H; ++k)
       amax = fmax(amax, fabs(h[k]));
+    /* int8: the power-of-two scale s = 2^(floor(log2 amax) - 6), codes
+       rint(h / s) clamped to +-127 (qk.h) */
+    const double s = amax > 0 ? ldexp(1.0, ilogb(amax) - 6) : 0;
     for (int k = 0; k < H; ++k)
-      hq[k] = s8 && amax > 0 ? rint(h[k] * 127.0 / amax) * amax / 127.0 : h[k];
+      hq[k] = s8 && amax > 0 ? fmin(fmax(rint(h[k] / s), -127.0), 127.0) * s : h[k];
     for (int m = 0; m < M; ++m) {
       u[m] = L->bh[m];
       for (int k = 0; k < H; ++k)
@@ -162,6 +169,13 @@ static void check_layer(qk_rnn_kind kind, int H, qk_format fmt)
     const double bound = s8 ? 0.05 : 2e-5;
     CHECK(worst <= bound, "%s H %d %s: scalar form %.3g from the equations (bound %g)", kn, H, form,
           worst, bound);
+    /* the first step starts from the same float state on both sides, so
+       there the int8 form's quantized h (scale, rounding, clamp) must give
+       the equations' value as closely as the float form does */
+    double first = 0;
+    for (int j = 0; j < H; ++j)
+      first = fmax(first, fabs(y_ref[j] - yd[j]));
+    CHECK(first <= 2e-5, "%s H %d %s: first step %.3g from the equations", kn, H, form, first);
     for (int isa = 0; isa < QK_ISA_COUNT; ++isa) {
       if (!qk_isa_supported((qk_isa)isa))
         continue;
