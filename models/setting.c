@@ -45,6 +45,7 @@ static const char *const actq_describe[] = {
 static const field_names rounding_names[] = {
     [QZ_ROUND_NEAREST] = {"nearest", "Nearest"},
     [QZ_ROUND_GPTQ] = {"gptq", "Optimized"},
+    [QZ_ROUND_ADAROUND] = {"adaround", "Learned"},
 };
 
 static const field_names half_names[] = {
@@ -401,8 +402,11 @@ void qm_setting_describe(const qm_setting *s, char *buf, size_t len)
   if (s->activations == QM_ACTQ_STATIC && s->observer != QZ_OBS_PERCENTILE)
     snprintf(act, sizeof act, "%s (%s)", actq_describe[QM_ACTQ_STATIC],
              qz_observer_name(s->observer));
-  char ptq[48] = "";
-  snprintf(ptq, sizeof ptq, "%s%s", s->rounding == QZ_ROUND_GPTQ ? ", gptq rounding" : "",
+  char ptq[64] = "";
+  snprintf(ptq, sizeof ptq, "%s%s%s", s->rounding != QZ_ROUND_NEAREST ? ", " : "",
+           s->rounding != QZ_ROUND_NEAREST ? qz_rounding_name(s->rounding) : "",
+           s->rounding != QZ_ROUND_NEAREST ? " rounding" : "");
+  snprintf(ptq + strlen(ptq), sizeof ptq - strlen(ptq), "%s",
            s->bias_correction ? ", bias-corrected" : "");
   snprintf(buf, len, "%s%s %s %s %s, %s%s%s", bits, mixed ? " mixed" : "",
            qz_mapping_name(s->mapping), s->asymmetric ? "asym" : "sym", gran, act, ptq, slim);
@@ -494,7 +498,7 @@ bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen
       snprintf(err, errlen,
                "'%s': unknown field '%s' (mapping linear|pow2|kmeans, sym|asym, "
                "granularity tensor|channel|group, activations float|dynamic|static, "
-               "slim=S with 0 <= S <= 1, rounding nearest|gptq, bc)",
+               "slim=S with 0 <= S <= 1, rounding nearest|gptq|adaround, bc)",
                str, tok);
       return false;
     }

@@ -24,7 +24,7 @@
   fields follow in any order (their words do not overlap), each at most
   once: MAPPING linear|pow2|kmeans, GRANULARITY tensor|channel|group,
   ACTIVATIONS float|dynamic|static (calibrated = static), slim=S (a
-  slimmable model's size, 0 <= S <= 1, slim.h), ROUNDING nearest|gptq
+  slimmable model's size, 0 <= S <= 1, slim.h), ROUNDING nearest|gptq|adaround
   and bc (bias correction; both rounding.h, they need calibration audio).
   Missing fields
   are the plugin's defaults: linear, sym, channel, dynamic, slim=1,
@@ -77,6 +77,7 @@ typedef enum {
 typedef enum {
   QZ_ROUND_NEAREST = 0, /**< each weight to its nearest level */
   QZ_ROUND_GPTQ,        /**< error-compensating, against calibration inputs */
+  QZ_ROUND_ADAROUND,    /**< gptq, then learned up/down per weight (adaround.h) */
   QZ_ROUNDING_COUNT
 } qz_rounding;
 
@@ -102,9 +103,9 @@ const char *qz_mapping_name(qz_mapping m);         /**< "linear", "pow2", "kmean
 const char *qz_granularity_name(qz_granularity g); /**< "tensor", "channel", "group" */
 const char *qz_observer_name(qz_observer_kind k);  /**< "minmax", "percentile", "mse" */
 const char *qm_actq_name(qm_actq a);               /**< "float", "dynamic", "static" */
-const char *qz_rounding_name(qz_rounding r);       /**< "nearest", "gptq" */
+const char *qz_rounding_name(qz_rounding r);       /**< "nearest", "gptq", "adaround" */
 bool qz_rounding_from_name(const char *name, qz_rounding *out);
-const char *qz_rounding_label(qz_rounding r); /**< "Nearest", "Optimized" */
+const char *qz_rounding_label(qz_rounding r); /**< "Nearest", "Optimized", "Learned" */
 /** Precision: "32", "fp32" or "FP32" (QM_BITS_FP32), "16", "fp16", "FP16",
     "bf16", "BF16" (QM_BITS_HALF), "8", "4", "2". */
 bool qm_bits_from_name(const char *name, int *out);

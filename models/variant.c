@@ -31,6 +31,7 @@
 */
 #include "variant.h"
 
+#include "adaround.h"
 #include "arch_registry.h"
 #include "scheme_record.h"
 
@@ -297,9 +298,15 @@ static bool round_linear(const qm_linear *L, const qm_setting *spec, const qz_gr
   *sqnr_nearest = sqnr_db(power, qz_layer_error(t, L->w, H, NULL));
   char why[160] = "";
   bool ok = true;
-  if (spec->rounding == QZ_ROUND_GPTQ) {
+  if (spec->rounding == QZ_ROUND_GPTQ || spec->rounding == QZ_ROUND_ADAROUND) {
     ok = qz_search_scales(t, L->w, H) && qz_round_gptq(t, L->w, H, 0.0, why, sizeof why) &&
          qz_refit_scales(t, L->w, H);
+    /** adaround: coordinate descent from gptq's codes, the per-channel
+        refit of the scales for the codes it chose, and descent again on
+        the refitted grid (each step only lowers the objective). */
+    if (ok && spec->rounding == QZ_ROUND_ADAROUND)
+      ok = qz_round_adaround(t, L->w, H, -1.0) >= 0 && qz_refit_scales(t, L->w, H) &&
+           qz_round_adaround(t, L->w, H, -1.0) >= 0;
     if (!why[0])
       snprintf(why, sizeof why, "out of memory");
   }

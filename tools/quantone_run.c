@@ -51,9 +51,11 @@ static void usage(FILE *f)
              "                        calibrated on the input file)\n"
              "  --observer O          static calibration: minmax, percentile (default)\n"
              "                        or mse\n"
-             "  --rounding R          nearest (default) or gptq: error-compensating\n"
+             "  --rounding R          nearest (default), gptq: error-compensating\n"
              "                        rounding against each layer's inputs on the\n"
-             "                        calibration audio (models/rounding.h)\n"
+             "                        calibration audio (models/rounding.h), or\n"
+             "                        adaround: gptq, then learned up/down per weight\n"
+             "                        (models/adaround.h)\n"
              "  --bias-correction     remove the mean output error each layer's\n"
              "                        quantization adds on the calibration audio\n"
              "  --calib-seconds S     calibration audio: S seconds (default 2) of the\n"
@@ -461,7 +463,7 @@ int main(int argc, char **argv)
         return bad_option("--output-mode must be raw, normalized or calibrated, not '%s'", v);
     } else if (!strcmp(a, "--rounding")) {
       if (!qz_rounding_from_name(v, &spec.rounding))
-        return bad_option("--rounding must be nearest or gptq, not '%s'", v);
+        return bad_option("--rounding must be nearest, gptq or adaround, not '%s'", v);
     } else if (!strcmp(a, "--calib")) {
       calib_file = v;
     } else if (!strcmp(a, "--calib-seconds")) {
