@@ -148,7 +148,7 @@ bool qm_bits_from_name(const char *name, int *out)
   else if (!strcmp(name, "16") || !strcmp(name, "fp16") || !strcmp(name, "FP16") ||
            !strcmp(name, "bf16") || !strcmp(name, "BF16"))
     *out = QM_BITS_HALF;
-  else if (!strcmp(name, "8") || !strcmp(name, "4") || !strcmp(name, "2"))
+  else if (!strcmp(name, "8") || !strcmp(name, "4") || !strcmp(name, "3") || !strcmp(name, "2"))
     *out = atoi(name);
   else
     return false;
@@ -468,7 +468,7 @@ bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen
     return false;
   }
   if (!qm_bits_from_name(tok, &r.bits)) {
-    snprintf(err, errlen, "'%s': precision must be 32 (or fp32), fp16 (or 16), bf16, 8, 4 or 2",
+    snprintf(err, errlen, "'%s': precision must be 32 (or fp32), fp16 (or 16), bf16, 8, 4, 3 or 2",
              str);
     return false;
   }

@@ -20,7 +20,8 @@
 
   PRECISION is 32 (also fp32, FP32), fp16 (also 16, FP16: FP16 weights,
   float activations), bf16 (BF16: bfloat16 weights and activations,
-  float accumulation), 8, 4 or 2 and comes first; the other
+  float accumulation), 8, 4, 3 (linear codes in the 4-bit format) or 2
+  and comes first; the other
   fields follow in any order (their words do not overlap), each at most
   once: MAPPING linear|pow2|kmeans, GRANULARITY tensor|channel|group,
   ACTIVATIONS float|dynamic|static (calibrated = static), slim=S (a
@@ -107,7 +108,7 @@ const char *qz_rounding_name(qz_rounding r);       /**< "nearest", "gptq", "adar
 bool qz_rounding_from_name(const char *name, qz_rounding *out);
 const char *qz_rounding_label(qz_rounding r); /**< "Nearest", "Optimized", "Learned" */
 /** Precision: "32", "fp32" or "FP32" (QM_BITS_FP32), "16", "fp16", "FP16",
-    "bf16", "BF16" (QM_BITS_HALF), "8", "4", "2". */
+    "bf16", "BF16" (QM_BITS_HALF), "8", "4", "3", "2". */
 bool qm_bits_from_name(const char *name, int *out);
 /** The 16-bit form a precision word names: BF16 for "bf16"/"BF16", else FP16. */
 qm_half qm_half_from_precision_name(const char *name);
@@ -125,7 +126,7 @@ const char *qm_actq_label(qm_actq a);               /**< "Float", "Int8 dyn", "I
 /* ---- The setting --------------------------------------------------------------- */
 
 typedef struct {
-  int bits; /**< QM_BITS_FP32 (float reference), QM_BITS_HALF, 8, 4 or 2 */
+  int bits; /**< QM_BITS_FP32 (float reference), QM_BITS_HALF, 8, 4, 3 or 2 */
   /** At QM_BITS_HALF (uniform or some linear's width): which 16-bit form.
       FP16 (0) at any other precision. */
   qm_half half;

@@ -91,7 +91,7 @@ static size_t variant_data_bytes(const void *p)
 
 static bool bits_valid(int b)
 {
-  return b == QM_BITS_FP32 || b == QM_BITS_HALF || b == 8 || b == 4 || b == 2;
+  return b == QM_BITS_FP32 || b == QM_BITS_HALF || b == 8 || b == 4 || b == 3 || b == 2;
 }
 
 /** Widths packed from the float weights as they are, with no quantizer. */
@@ -767,7 +767,7 @@ int qm_model_linear_levels(const qm_model *m, int linear, int row, float *levels
         v[u++] = v[i];
     nv = u;
   } else {
-    int half = 1 << (qk_format_bits(t->w.format) - 1);
+    int half = 1 << (t->scheme.bits - 1);
     int lo = t->zero_points ? -half : -(half - 1), hi = half - 1;
     for (int x = lo; x <= hi; ++x)
       v[nv++] = x;

@@ -38,7 +38,9 @@ static void usage(FILE *f)
              "  --in FILE             input WAV, mono, at the model's sample rate\n"
              "  --out FILE            output WAV (float); optional with --json\n"
              "  --precision P         fp32 (default), 16 or fp16 (FP16 weights, float\n"
-             "                        activations), bf16 (BF16 compute), 8, 4 or 2 weight bits;\n"
+             "                        activations), bf16 (BF16 compute), 8, 4, 3 or 2 weight\n"
+             "                        bits (3: linear mapping only, 8 levels stored as 4-bit\n"
+             "                        codes);\n"
              "                        a file --export wrote plays at its recorded setting\n"
              "                        unless a scheme option is given\n"
              "  --mapping M           linear (default), pow2 or kmeans levels\n"
@@ -426,7 +428,7 @@ int main(int argc, char **argv)
       scheme_given = true;
       precision = v;
       if (!qm_bits_from_name(v, &spec.bits))
-        return bad_option("--precision must be fp32, 16 (fp16), bf16, 8, 4 or 2, not '%s'", v);
+        return bad_option("--precision must be fp32, 16 (fp16), bf16, 8, 4, 3 or 2, not '%s'", v);
       spec.half = qm_half_from_precision_name(v);
     } else if (!strcmp(a, "--mapping")) {
       scheme_given = true;
