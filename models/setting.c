@@ -468,8 +468,14 @@ bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen
     return false;
   }
   if (!qm_bits_from_name(tok, &r.bits)) {
-    snprintf(err, errlen, "'%s': precision must be 32 (or fp32), fp16 (or 16), bf16, 8, 4, 3 or 2",
+    snprintf(err, errlen, "'%s': precision must be 32 (or fp32), fp16 (or 16), bf16, 8, 4 or 2",
              str);
+    return false;
+  }
+  /** 3 bits play only where no normalise snaps them to 4 (quantone-run
+      --precision 3): a setting string saying 3 would silently play 4 */
+  if (r.bits == 3) {
+    snprintf(err, errlen, "'%s': 3 bits are quantone-run --precision 3 only", str);
     return false;
   }
   r.half = qm_half_from_precision_name(tok);

@@ -20,8 +20,9 @@
 
   PRECISION is 32 (also fp32, FP32), fp16 (also 16, FP16: FP16 weights,
   float activations), bf16 (BF16: bfloat16 weights and activations,
-  float accumulation), 8, 4, 3 (linear codes in the 4-bit format) or 2
-  and comes first; the other
+  float accumulation), 8, 4 or 2 and comes first (3 bits, linear codes in
+  the 4-bit format, are quantone-run --precision 3 only: normalise snaps
+  3 to 4, as the plugin's precision port does); the other
   fields follow in any order (their words do not overlap), each at most
   once: MAPPING linear|pow2|kmeans, GRANULARITY tensor|channel|group,
   ACTIVATIONS float|dynamic|static (calibrated = static), slim=S (a

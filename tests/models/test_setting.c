@@ -382,6 +382,7 @@ static void test_normalise(void)
   refused("4:bc:bc", "repeats");
   refused("4:adaround:gptq", "repeats");
   refused("4:eq", "'eq'");
+  refused("3:gptq", "3 bits");
   /* adaround (issue 17 item 1): parsed, round trip, equality */
   if (setting_from("4:adaround:bc", &a)) {
     CHECK(a.rounding == QZ_ROUND_ADAROUND && a.bias_correction, "adaround, bc parsed");
