@@ -197,42 +197,40 @@ int main(int argc, char **argv)
     qm_model_process(f, calib + i, scratch, N_CALIB - i < 64 ? N_CALIB - i : 64);
   for (int i = 0; i < n; ++i)
     qm_model_linear(f, i)->observe = NULL;
-  /** after adaround (gptq's bias correction is the same code after
-      other codes: checking both only cost time) */
-  for (int r = 1; r < 2; ++r) {
-    quantize(m, 2, QZ_LINEAR, roundings[r], true, calib);
-    int corrected = 0, missing = 0;
-    double worst = 0.0, worst_uncorrected = 0.0;
-    for (int i = 0; i < n; ++i) {
-      qm_linear *L = qm_model_linear(m, i);
-      if (L->in == 1)
-        continue;
-      if (!L->bias_file) {
-        ++missing;
-        continue;
-      }
-      ++corrected;
-      float *wh = malloc((size_t)L->out * L->in * sizeof *wh);
-      qm_model_linear_used_weights(m, i, wh, L->out * L->in);
-      for (int o = 0; o < L->out; ++o) {
-        double e = 0.0, scale = 0.0;
-        for (int k = 0; k < L->in; ++k) {
-          double mu = sums[i].sum[k] / (double)sums[i].count;
-          e += ((double)wh[(size_t)o * L->in + k] - L->w[(size_t)o * L->in + k]) * mu;
-          scale += fabs(L->w[(size_t)o * L->in + k] * mu);
-        }
-        worst_uncorrected = fmax(worst_uncorrected, fabs(e));
-        worst = fmax(worst, fabs(e + (double)L->bias[o] - L->bias_file[o]) / (1.0 + scale));
-      }
-      free(wh);
+  /** after adaround (the correction is the same code after gptq's codes:
+      checking both only cost time) */
+  quantize(m, 2, QZ_LINEAR, QZ_ROUND_ADAROUND, true, calib);
+  int corrected = 0, missing = 0;
+  double worst = 0.0, worst_uncorrected = 0.0;
+  for (int i = 0; i < n; ++i) {
+    qm_linear *L = qm_model_linear(m, i);
+    if (L->in == 1)
+      continue;
+    if (!L->bias_file) {
+      ++missing;
+      continue;
     }
-    CHECK(missing == 0, "every linear with more than one input has a corrected bias (%d not)",
-          missing);
-    CHECK(corrected > n / 2 && worst < 1e-5 && worst_uncorrected > 1e-4,
-          "bias correction after %s on %d linears: mean output error %.2g after (relative), up "
-          "to %.2g before",
-          qz_rounding_name(roundings[r]), corrected, worst, worst_uncorrected);
+    ++corrected;
+    float *wh = malloc((size_t)L->out * L->in * sizeof *wh);
+    qm_model_linear_used_weights(m, i, wh, L->out * L->in);
+    for (int o = 0; o < L->out; ++o) {
+      double e = 0.0, scale = 0.0;
+      for (int k = 0; k < L->in; ++k) {
+        double mu = sums[i].sum[k] / (double)sums[i].count;
+        e += ((double)wh[(size_t)o * L->in + k] - L->w[(size_t)o * L->in + k]) * mu;
+        scale += fabs(L->w[(size_t)o * L->in + k] * mu);
+      }
+      worst_uncorrected = fmax(worst_uncorrected, fabs(e));
+      worst = fmax(worst, fabs(e + (double)L->bias[o] - L->bias_file[o]) / (1.0 + scale));
+    }
+    free(wh);
   }
+  CHECK(missing == 0, "every linear with more than one input has a corrected bias (%d not)",
+        missing);
+  CHECK(corrected > n / 2 && worst < 1e-5 && worst_uncorrected > 1e-4,
+        "bias correction after %s on %d linears: mean output error %.2g after (relative), up "
+        "to %.2g before",
+        qz_rounding_name(QZ_ROUND_ADAROUND), corrected, worst, worst_uncorrected);
   quantize(m, 2, QZ_LINEAR, QZ_ROUND_NEAREST, false, calib);
   bool restored = true;
   for (int i = 0; i < n; ++i) {
