@@ -54,8 +54,12 @@ const char *qz_scheme_check(const qz_scheme *s)
 {
   if (!s)
     return "no scheme";
-  if (s->bits != 8 && s->bits != 4 && s->bits != 2)
-    return "bits must be 8, 4 or 2";
+  if (s->bits != 8 && s->bits != 4 && s->bits != 3 && s->bits != 2)
+    return "bits must be 8, 4, 3 or 2";
+  /** 3 bits: linear codes (8 levels) stored in the 4-bit format, the
+      kernels unchanged; no 3-bit codebook format exists */
+  if (s->bits == 3 && s->mapping != QZ_LINEAR)
+    return "3 bits take the linear mapping only";
   if ((unsigned)s->mapping >= QZ_MAPPING_COUNT)
     return "unknown mapping";
   if ((unsigned)s->granularity >= QZ_GRANULARITY_COUNT)
@@ -294,7 +298,8 @@ int qz_encode(const qz_tensor *t, int row, int col, float w, bool *saturated)
   /** Linear: symmetric codes v = clamp(rint(w/s), -qmax, qmax);
       asymmetric u = clamp(rint(w/s) + zp, 0, 2^b - 1) computed on the
       unsigned code and stored shifted, v = u - 2^(b-1), zp' = zp - 2^(b-1). */
-  const int half = 1 << (qk_format_bits(t->w.format) - 1);
+  /** the scheme's width, not the format's: 3-bit codes sit in S4 */
+  const int half = 1 << (t->scheme.bits - 1);
   if (t->zero_points) {
     int zp = t->zero_points[slot] + half; /* back to unsigned */
     return qz_linear_code(w, s, zp, 0, 2 * half - 1, saturated) - half;
@@ -728,7 +733,7 @@ bool qz_quantize(const float *w, int rows, int cols, const qz_scheme *scheme, qz
       scheme->mapping == QZ_LINEAR || (scheme->mapping == QZ_KMEANS && scheme->bits == 8);
   qk_format fmt;
   if (linear)
-    fmt = scheme->bits == 8 ? QK_S8 : scheme->bits == 4 ? QK_S4 : QK_S2;
+    fmt = scheme->bits == 8 ? QK_S8 : scheme->bits >= 3 ? QK_S4 : QK_S2;
   else
     fmt = scheme->bits == 2 ? QK_CB2 : QK_CB4;
 
@@ -875,7 +880,7 @@ bool qz_quantize_fixed(const float *w, int rows, int cols, const qz_scheme *sche
     memcpy(t->codebook, codebook, 16);
   const int bits = scheme->bits;
   t->w.format = linear ? (bits == 8   ? QK_S8
-                          : bits == 4 ? QK_S4
+                          : bits >= 3 ? QK_S4
                                       : QK_S2)
                        : (bits == 2 ? QK_CB2 : QK_CB4);
   t->w.rows = rows;

@@ -45,6 +45,7 @@ static const char *const actq_describe[] = {
 static const field_names rounding_names[] = {
     [QZ_ROUND_NEAREST] = {"nearest", "Nearest"},
     [QZ_ROUND_GPTQ] = {"gptq", "Optimized"},
+    [QZ_ROUND_ADAROUND] = {"adaround", "Learned"},
 };
 
 static const field_names half_names[] = {
@@ -147,7 +148,7 @@ bool qm_bits_from_name(const char *name, int *out)
   else if (!strcmp(name, "16") || !strcmp(name, "fp16") || !strcmp(name, "FP16") ||
            !strcmp(name, "bf16") || !strcmp(name, "BF16"))
     *out = QM_BITS_HALF;
-  else if (!strcmp(name, "8") || !strcmp(name, "4") || !strcmp(name, "2"))
+  else if (!strcmp(name, "8") || !strcmp(name, "4") || !strcmp(name, "3") || !strcmp(name, "2"))
     *out = atoi(name);
   else
     return false;
@@ -403,8 +404,11 @@ void qm_setting_describe(const qm_setting *s, char *buf, size_t len)
   if (s->activations == QM_ACTQ_STATIC && s->observer != QZ_OBS_PERCENTILE)
     snprintf(act, sizeof act, "%s (%s)", actq_describe[QM_ACTQ_STATIC],
              qz_observer_name(s->observer));
-  char ptq[48] = "";
-  snprintf(ptq, sizeof ptq, "%s%s", s->rounding == QZ_ROUND_GPTQ ? ", gptq rounding" : "",
+  char ptq[64] = "";
+  snprintf(ptq, sizeof ptq, "%s%s%s", s->rounding != QZ_ROUND_NEAREST ? ", " : "",
+           s->rounding != QZ_ROUND_NEAREST ? qz_rounding_name(s->rounding) : "",
+           s->rounding != QZ_ROUND_NEAREST ? " rounding" : "");
+  snprintf(ptq + strlen(ptq), sizeof ptq - strlen(ptq), "%s",
            s->bias_correction ? ", bias-corrected" : "");
   snprintf(buf, len, "%s%s %s %s %s, %s%s%s", bits, mixed ? " mixed" : "",
            qz_mapping_name(s->mapping), s->asymmetric ? "asym" : "sym", gran, act, ptq, slim);
@@ -470,6 +474,12 @@ bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen
              str);
     return false;
   }
+  /** 3 bits play only where no normalise snaps them to 4 (quantone-run
+      --precision 3): a setting string saying 3 would silently play 4 */
+  if (r.bits == 3) {
+    snprintf(err, errlen, "'%s': 3 bits are quantone-run --precision 3 only", str);
+    return false;
+  }
   r.half = qm_half_from_precision_name(tok);
   bool seen[7] = {false, false, false, false, false, false, false};
   while ((tok = strtok_r(NULL, ":", &save))) {
@@ -496,7 +506,7 @@ bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen
       snprintf(err, errlen,
                "'%s': unknown field '%s' (mapping linear|pow2|kmeans, sym|asym, "
                "granularity tensor|channel|group, activations float|dynamic|static, "
-               "slim=S with 0 <= S <= 1, rounding nearest|gptq, bc)",
+               "slim=S with 0 <= S <= 1, rounding nearest|gptq|adaround, bc)",
                str, tok);
       return false;
     }

@@ -20,11 +20,13 @@
 
   PRECISION is 32 (also fp32, FP32), fp16 (also 16, FP16: FP16 weights,
   float activations), bf16 (BF16: bfloat16 weights and activations,
-  float accumulation), 8, 4 or 2 and comes first; the other
+  float accumulation), 8, 4 or 2 and comes first (3 bits, linear codes in
+  the 4-bit format, are quantone-run --precision 3 only: normalise snaps
+  3 to 4, as the plugin's precision port does); the other
   fields follow in any order (their words do not overlap), each at most
   once: MAPPING linear|pow2|kmeans, GRANULARITY tensor|channel|group,
   ACTIVATIONS float|dynamic|static (calibrated = static), slim=S (a
-  slimmable model's size, 0 <= S <= 1, slim.h), ROUNDING nearest|gptq
+  slimmable model's size, 0 <= S <= 1, slim.h), ROUNDING nearest|gptq|adaround
   and bc (bias correction; both rounding.h, they need calibration audio).
   Missing fields
   are the plugin's defaults: linear, sym, channel, dynamic, slim=1,
@@ -77,6 +79,7 @@ typedef enum {
 typedef enum {
   QZ_ROUND_NEAREST = 0, /**< each weight to its nearest level */
   QZ_ROUND_GPTQ,        /**< error-compensating, against calibration inputs */
+  QZ_ROUND_ADAROUND,    /**< gptq, then learned up/down per weight (adaround.h) */
   QZ_ROUNDING_COUNT
 } qz_rounding;
 
@@ -102,11 +105,11 @@ const char *qz_mapping_name(qz_mapping m);         /**< "linear", "pow2", "kmean
 const char *qz_granularity_name(qz_granularity g); /**< "tensor", "channel", "group" */
 const char *qz_observer_name(qz_observer_kind k);  /**< "minmax", "percentile", "mse" */
 const char *qm_actq_name(qm_actq a);               /**< "float", "dynamic", "static" */
-const char *qz_rounding_name(qz_rounding r);       /**< "nearest", "gptq" */
+const char *qz_rounding_name(qz_rounding r);       /**< "nearest", "gptq", "adaround" */
 bool qz_rounding_from_name(const char *name, qz_rounding *out);
-const char *qz_rounding_label(qz_rounding r); /**< "Nearest", "Optimized" */
+const char *qz_rounding_label(qz_rounding r); /**< "Nearest", "Optimized", "Learned" */
 /** Precision: "32", "fp32" or "FP32" (QM_BITS_FP32), "16", "fp16", "FP16",
-    "bf16", "BF16" (QM_BITS_HALF), "8", "4", "2". */
+    "bf16", "BF16" (QM_BITS_HALF), "8", "4", "3", "2". */
 bool qm_bits_from_name(const char *name, int *out);
 /** The 16-bit form a precision word names: BF16 for "bf16"/"BF16", else FP16. */
 qm_half qm_half_from_precision_name(const char *name);
@@ -124,7 +127,7 @@ const char *qm_actq_label(qm_actq a);               /**< "Float", "Int8 dyn", "I
 /* ---- The setting --------------------------------------------------------------- */
 
 typedef struct {
-  int bits; /**< QM_BITS_FP32 (float reference), QM_BITS_HALF, 8, 4 or 2 */
+  int bits; /**< QM_BITS_FP32 (float reference), QM_BITS_HALF, 8, 4, 3 or 2 */
   /** At QM_BITS_HALF (uniform or some linear's width): which 16-bit form.
       FP16 (0) at any other precision. */
   qm_half half;

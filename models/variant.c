@@ -36,6 +36,7 @@
 */
 #include "variant.h"
 
+#include "adaround.h"
 #include "arch_registry.h"
 #include "scheme_record.h"
 
@@ -112,7 +113,7 @@ static size_t variant_data_bytes(const void *p)
 
 static bool bits_valid(int b)
 {
-  return b == QM_BITS_FP32 || b == QM_BITS_HALF || b == 8 || b == 4 || b == 2;
+  return b == QM_BITS_FP32 || b == QM_BITS_HALF || b == 8 || b == 4 || b == 3 || b == 2;
 }
 
 /** Widths packed from the float weights as they are, with no quantizer. */
@@ -335,9 +336,15 @@ static bool round_linear(const qm_linear *L, const qm_setting *spec, const qz_gr
   }
   *sqnr_nearest = sqnr_db(power, qz_layer_error(t, L->w, H, NULL));
   bool ok = true;
-  if (spec->rounding == QZ_ROUND_GPTQ) {
+  if (spec->rounding == QZ_ROUND_GPTQ || spec->rounding == QZ_ROUND_ADAROUND) {
     ok = qz_search_scales(t, L->w, H) && qz_round_gptq(t, L->w, H, 0.0, why, sizeof why) &&
          qz_refit_scales(t, L->w, H);
+    /** adaround: coordinate descent from gptq's codes, the per-channel
+        refit of the scales for the codes it chose, and descent again on
+        the refitted grid (each step only lowers the objective). */
+    if (ok && spec->rounding == QZ_ROUND_ADAROUND)
+      ok = qz_round_adaround(t, L->w, H, -1.0) >= 0 && qz_refit_scales(t, L->w, H) &&
+           qz_round_adaround(t, L->w, H, -1.0) >= 0;
     if (!why[0])
       snprintf(why, sizeof why, "out of memory");
   }
@@ -889,7 +896,7 @@ int qm_model_linear_levels(const qm_model *m, int linear, int row, float *levels
         v[u++] = v[i];
     nv = u;
   } else {
-    int half = 1 << (qk_format_bits(t->w.format) - 1);
+    int half = 1 << (t->scheme.bits - 1);
     int lo = t->zero_points ? -half : -(half - 1), hi = half - 1;
     for (int x = lo; x <= hi; ++x)
       v[nv++] = x;

@@ -38,7 +38,9 @@ static void usage(FILE *f)
              "  --in FILE             input WAV, mono, at the model's sample rate\n"
              "  --out FILE            output WAV (float); optional with --json\n"
              "  --precision P         fp32 (default), 16 or fp16 (FP16 weights, float\n"
-             "                        activations), bf16 (BF16 compute), 8, 4 or 2 weight bits;\n"
+             "                        activations), bf16 (BF16 compute), 8, 4, 3 or 2 weight\n"
+             "                        bits (3: linear mapping only, 8 levels stored as 4-bit\n"
+             "                        codes);\n"
              "                        a file --export wrote plays at its recorded setting\n"
              "                        unless a scheme option is given\n"
              "  --mapping M           linear (default), pow2 or kmeans levels\n"
@@ -51,9 +53,11 @@ static void usage(FILE *f)
              "                        calibrated on the input file)\n"
              "  --observer O          static calibration: minmax, percentile (default)\n"
              "                        or mse\n"
-             "  --rounding R          nearest (default) or gptq: error-compensating\n"
+             "  --rounding R          nearest (default), gptq: error-compensating\n"
              "                        rounding against each layer's inputs on the\n"
-             "                        calibration audio (models/rounding.h)\n"
+             "                        calibration audio (models/rounding.h), or\n"
+             "                        adaround: gptq, then learned up/down per weight\n"
+             "                        (models/adaround.h)\n"
              "  --bias-correction     remove the mean output error each layer's\n"
              "                        quantization adds on the calibration audio\n"
              "  --calib-seconds S     calibration audio: S seconds (default 2) of the\n"
@@ -424,7 +428,7 @@ int main(int argc, char **argv)
       scheme_given = true;
       precision = v;
       if (!qm_bits_from_name(v, &spec.bits))
-        return bad_option("--precision must be fp32, 16 (fp16), bf16, 8, 4 or 2, not '%s'", v);
+        return bad_option("--precision must be fp32, 16 (fp16), bf16, 8, 4, 3 or 2, not '%s'", v);
       spec.half = qm_half_from_precision_name(v);
     } else if (!strcmp(a, "--mapping")) {
       scheme_given = true;
@@ -461,7 +465,7 @@ int main(int argc, char **argv)
         return bad_option("--output-mode must be raw, normalized or calibrated, not '%s'", v);
     } else if (!strcmp(a, "--rounding")) {
       if (!qz_rounding_from_name(v, &spec.rounding))
-        return bad_option("--rounding must be nearest or gptq, not '%s'", v);
+        return bad_option("--rounding must be nearest, gptq or adaround, not '%s'", v);
     } else if (!strcmp(a, "--calib")) {
       calib_file = v;
     } else if (!strcmp(a, "--calib-seconds")) {

@@ -380,7 +380,21 @@ static void test_normalise(void)
     CHECK(!qm_setting_needs_calibration(&b), "nearest, dynamic: no calibration");
   refused("4:gptq:nearest", "repeats");
   refused("4:bc:bc", "repeats");
-  refused("4:adaround", "'adaround'");
+  refused("4:adaround:gptq", "repeats");
+  refused("4:eq", "'eq'");
+  refused("3:gptq", "3 bits");
+  /* adaround (issue 17 item 1): parsed, round trip, equality */
+  if (setting_from("4:adaround:bc", &a)) {
+    CHECK(a.rounding == QZ_ROUND_ADAROUND && a.bias_correction, "adaround, bc parsed");
+    char str[96];
+    qm_setting_format(&a, str, sizeof str);
+    CHECK(!strcmp(str, "4:linear:sym:channel:dynamic:adaround:bc"), "formats as '%s'", str);
+    if (setting_from(str, &b))
+      CHECK(same(&a, &b), "'%s' does not read back", str);
+    if (setting_from("4:gptq:bc", &b))
+      CHECK(!qm_setting_eq(&a, &b), "adaround equal to gptq");
+  }
+  describes_as("4:adaround", "4-bit linear sym per-channel, int8 dynamic, adaround rounding");
   /* truncation is safe */
   qm_setting_default(&a);
   a.bits = 8;

@@ -86,8 +86,10 @@ static void test_errors(void)
   float w[32] = {0};
   qz_tensor t;
   char err[200];
-  qz_scheme s = {3, QZ_LINEAR, false, QZ_PER_CHANNEL, 32};
+  qz_scheme s = {5, QZ_LINEAR, false, QZ_PER_CHANNEL, 32};
   CHECK(!qz_quantize(w, 2, 16, &s, &t, err, sizeof err) && strstr(err, "bits"), "%s", err);
+  s = (qz_scheme){3, QZ_KMEANS, false, QZ_PER_CHANNEL, 32};
+  CHECK(!qz_quantize(w, 2, 16, &s, &t, err, sizeof err) && strstr(err, "linear"), "%s", err);
   s = (qz_scheme){4, QZ_LINEAR, false, QZ_PER_GROUP, 24};
   CHECK(!qz_quantize(w, 2, 16, &s, &t, err, sizeof err) && strstr(err, "multiple of 16"), "%s",
         err);
@@ -211,8 +213,8 @@ static double run_scheme(const tensor_case *tc, const qz_scheme *s, bool verbose
   CHECK(t.levels == s->mapping || (s->mapping == QZ_KMEANS && t.levels == QZ_LINEAR),
         "%s: levels %s", label, qz_mapping_name(t.levels));
   if (t.levels == QZ_LINEAR)
-    CHECK(linear && qk_format_bits(t.w.format) == s->bits, "%s: format %s", label,
-          qk_format_name(t.w.format));
+    CHECK(linear && qk_format_bits(t.w.format) == (s->bits == 3 ? 4 : s->bits), "%s: format %s",
+          label, qk_format_name(t.w.format));
   else
     CHECK(t.w.format == (s->bits == 2 ? QK_CB2 : QK_CB4), "%s: format %s", label,
           qk_format_name(t.w.format));
@@ -322,6 +324,59 @@ static void test_properties(void)
     free(cases[c].w);
 }
 
+/** 3 bits: linear codes in the 4-bit format (S4, the kernels unchanged),
+    limited to 8 levels: [-3, 3] symmetric, [-4, 3] asymmetric; every
+    property of run_scheme (round trip, kernel hand-off); squared error
+    between the 4-bit and the 2-bit one's on the same tensor. */
+static void test_three_bits(void)
+{
+  rng_state = 4242;
+  tensor_case tc = {"gauss 24x80", 24, 80, NULL};
+  tc.w = make_weights(24, 80, 0);
+  for (int a = 0; a < 2; ++a)
+    for (int g = 0; g < QZ_GRANULARITY_COUNT; ++g) {
+      double se[3];
+      const int bits[3] = {4, 3, 2};
+      for (int b = 0; b < 3; ++b) {
+        qz_scheme s = {bits[b], QZ_LINEAR, a, (qz_granularity)g, 32};
+        se[b] = run_scheme(&tc, &s, false);
+      }
+      CHECK(se[0] < se[1] && se[1] < se[2],
+            "3-bit %s %s: squared error %g not between 4-bit %g and 2-bit %g", a ? "asym" : "sym",
+            qz_granularity_name((qz_granularity)g), se[1], se[0], se[2]);
+      qz_scheme s = {3, QZ_LINEAR, a, (qz_granularity)g, 32};
+      qz_tensor t;
+      char err[200];
+      if (!qz_quantize(tc.w, tc.rows, tc.cols, &s, &t, err, sizeof err)) {
+        CHECK(false, "3-bit: %s", err);
+        continue;
+      }
+      int lo = 127, hi = -128;
+      for (size_t i = 0; i < (size_t)tc.rows * tc.cols; ++i) {
+        lo = t.codes[i] < lo ? t.codes[i] : lo;
+        hi = t.codes[i] > hi ? t.codes[i] : hi;
+      }
+      CHECK(t.w.format == QK_S4 && lo == (a ? -4 : -3) && hi == 3 && t.nlevels == (a ? 8 : 7),
+            "3-bit %s %s: format %s, codes %d..%d, %d levels", a ? "asym" : "sym",
+            qz_granularity_name((qz_granularity)g), qk_format_name(t.w.format), lo, hi, t.nlevels);
+      /** clipped ranges (the rounding's scale search, gptq's updates)
+          saturate at the 3-bit extremes, not the format's */
+      for (int i = 0; i < tc.rows * t.ngroups; ++i)
+        t.scales[i] *= 0.5f;
+      const size_t sat = qz_requantize(&t, tc.w);
+      lo = 127, hi = -128;
+      for (size_t i = 0; i < (size_t)tc.rows * tc.cols; ++i) {
+        lo = t.codes[i] < lo ? t.codes[i] : lo;
+        hi = t.codes[i] > hi ? t.codes[i] : hi;
+      }
+      CHECK(sat > 0 && lo >= (a ? -4 : -3) && hi <= 3,
+            "3-bit %s %s at half the range: codes %d..%d, %zu saturated", a ? "asym" : "sym",
+            qz_granularity_name((qz_granularity)g), lo, hi, sat);
+      qz_tensor_free(&t);
+    }
+  free(tc.w);
+}
+
 /** Figures for the report: MSE of every mapping on one sample tensor. */
 static void report_sample(void)
 {
@@ -352,6 +407,7 @@ int main(void)
   test_known_values();
   test_errors();
   test_properties();
+  test_three_bits();
   report_sample();
   printf("%d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;

@@ -173,7 +173,7 @@ bad = [
     (["--model", model, "--in", wav, "--out", "x.wav", "--input-dbu", "high"], 2),
     (["--model", model, "--in", wav, "--out", "x.wav", "--slim", "1.5"], 2),
     (["--model", model, "--in", wav, "--out", "x.wav", "--slim", "half"], 2),
-    (["--model", model, "--in", wav, "--out", "x.wav", "--precision", "3"], 2),
+    (["--model", model, "--in", wav, "--out", "x.wav", "--precision", "5"], 2),
     (["--model", model, "--in", wav, "--out", "x.wav", "--mapping", "log"], 2),
     (["--model", model, "--in", wav, "--out", "x.wav", "--granularity", "row"], 2),
     (["--model", model, "--in", wav, "--out", "x.wav", "--group", "20"], 2),
