@@ -150,6 +150,8 @@ void qk_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act
                          const float *cond, int N, float *head, float *next,
                          const qk_wavenet_scratch *scratch)
 {
+  if (scratch->next_quantized)
+    *scratch->next_quantized = false; /* unless a fused form says otherwise */
   if (N <= 0)
     return;
   /* prepared weights exist only for a layer prepare() found fusable: skip

@@ -869,16 +869,28 @@ static bool int8_layer(const qm_model *m, const wn_array *A, wn_layer *L)
    per time step), and the conv reads every tap from there. With weight
    groups that split a row the kernel's form does not apply, and the
    steps path quantizes each conv column (all taps together) instead.
+   x_quantized: the previous layer already put x there. NL: the next
+   layer when it runs int8 too; the kernel may then quantize next into
+   NL's history in its epilogue (one pass over the frames fewer). True
+   when it did.
 */
-static void run_layer_int8(wn_array *A, wn_layer *L, const float *x, const float *cond, int n,
-                           float *next)
+static bool run_layer_int8(wn_array *A, wn_layer *L, const float *x, const float *cond, int n,
+                           float *next, bool x_quantized, wn_layer *NL)
 {
   rank1_effective(&L->wmix, &L->mixin);
   const bool kept = derived_current(L);
   const qk_wavenet_layer spec = kept ? (qk_wavenet_layer){0} : int8_layer_spec(A, L);
   const qk_act_s8 hq = int8_history_at(&L->hq, L->pos);
-  const qk_wavenet_scratch scratch = {.conv_act = &L->conv.act, .act_1x1 = &L->w1x1.act, .z = A->z};
+  const qk_act_s8 nq = NL ? int8_history_at(&NL->hq, NL->pos) : (qk_act_s8){0};
+  bool next_quantized = false;
+  const qk_wavenet_scratch scratch = {.conv_act = &L->conv.act,
+                                      .act_1x1 = &L->w1x1.act,
+                                      .z = A->z,
+                                      .next_q = NL ? &nq : NULL,
+                                      .next_quantized = &next_quantized,
+                                      .x_quantized = x_quantized};
   qk_wavenet_layer_s8(kept ? &L->int8_spec : &spec, x, &hq, cond, n, A->headacc, next, &scratch);
+  return next_quantized;
 }
 
 /**
@@ -1130,12 +1142,19 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
   else
     memset(A->headacc, 0, nh * sizeof(float));
 
+  bool quantized = false; /* layer l's input already in its int8 history */
   for (int l = 0; l < A->n_layers; ++l) {
     wn_layer *L = &A->layers[l];
     const float *x = batch_input(L, C);
     float *next = l + 1 < A->n_layers ? batch_input(&A->layers[l + 1], C) : A->out;
-    if (L->hq.codes && int8_layer(m, A, L))
-      run_layer_int8(A, L, x, cond, n, next);
+    const bool int8 = L->hq.codes && int8_layer(m, A, L);
+    wn_layer *NL = l + 1 < A->n_layers ? &A->layers[l + 1] : NULL;
+    if (NL && !(int8 && NL->hq.codes && int8_layer(m, A, NL)))
+      NL = NULL;
+    const bool x_quantized = quantized;
+    quantized = false;
+    if (int8)
+      quantized = run_layer_int8(A, L, x, cond, n, next, x_quantized, NL);
     else if (n == 1 && run_layer_f32_frame(m, A, L, x, cond, next))
       ;
     else if (L->int8_only) /* its linears were changed behind qm_model_quantize's back: no

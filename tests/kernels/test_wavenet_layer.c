@@ -620,9 +620,7 @@ static void run_state_init(run_state *r, const layer_case *lc, const int8_histor
   r->conv_act = act_alloc(taps * C, N);
   r->act_1x1 = act_alloc(B, N);
   r->z = malloc(nb * sizeof(float));
-  r->scratch.conv_act = &r->conv_act;
-  r->scratch.act_1x1 = &r->act_1x1;
-  r->scratch.z = r->z;
+  r->scratch = (qk_wavenet_scratch){.conv_act = &r->conv_act, .act_1x1 = &r->act_1x1, .z = r->z};
 }
 
 static void run_state_free(run_state *r)
