@@ -470,8 +470,8 @@ ALWAYS_INLINE void quantize_next(const __m512 nv[4], int n, int valid_last, chai
     m[v] = v < F ? _mm512_maskz_max_ps(lanes_mask(valid * C), _mm512_abs_ps(nv[v]), zero) : zero;
   }
   const __m512 amax = frame_maxima(m, P);
-  const __mmask16 ok = _mm512_cmp_ps_mask(amax, zero, _CMP_GT_OQ) &
-                       _mm512_cmp_ps_mask(amax, inf, _CMP_LT_OQ);
+  const __mmask16 ok =
+      _mm512_cmp_ps_mask(amax, zero, _CMP_GT_OQ) & _mm512_cmp_ps_mask(amax, inf, _CMP_LT_OQ);
   const __m512 q = _mm512_maskz_div_ps(ok, _mm512_mask_mov_ps(amax, 0xCCCC, k127),
                                        _mm512_mask_mov_ps(k127, 0xCCCC, amax));
   if (_mm512_mask_cmp_ps_mask(0xCCCC, q, inf, _CMP_EQ_OQ)) {
@@ -492,7 +492,8 @@ ALWAYS_INLINE void quantize_next(const __m512 nv[4], int n, int valid_last, chai
     const __m128i b =
         _mm512_cvtsepi32_epi8(_mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(p, p, _CMP_ORD_Q), p));
     /* sum of code + 128 over each frame's 8 bytes, then the 1024 back out */
-    const __m128i sad = _mm_sad_epu8(_mm_xor_si128(b, _mm_set1_epi8((char)0x80)), _mm_setzero_si128());
+    const __m128i sad =
+        _mm_sad_epu8(_mm_xor_si128(b, _mm_set1_epi8((char)0x80)), _mm_setzero_si128());
     const __m128i sums = _mm_sub_epi32(_mm_shuffle_epi32(sad, 0x08), _mm_set1_epi32(1024));
     const ptrdiff_t f = n + v * P;
     int8_t *c = nq->codes + f * ld;
@@ -682,8 +683,8 @@ ALWAYS_INLINE int conv_groups(const qk_wavenet_layer *L, const fused_matrix *cv,
   __m512 a[4], a_prev[4], nv[4], nv_prev[4];
   int n_mix = -1, n_quantize = -1; /* groups waiting for those steps */
   for (; n + 4 * P <= N; n += 4 * P) {
-    conv_vectors(L, cv, w1, xq, x, cond, n, P, head, NULL, next, bconv, mixin, b1x1, fa, a, NULL,
-                 Q, P, 4, TANH, ZP, ADJ);
+    conv_vectors(L, cv, w1, xq, x, cond, n, P, head, NULL, next, bconv, mixin, b1x1, fa, a, NULL, Q,
+                 P, 4, TANH, ZP, ADJ);
     if (n_quantize >= 0 && co->ok)
       quantize_next(nv_prev, n_quantize, P, co, 4);
     n_quantize = -1;
