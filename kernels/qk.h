@@ -426,6 +426,11 @@ void qk_wavenet_layer_s8_steps(const qk_wavenet_layer *L, const float *x, const 
                                const float *cond, int N, float *head, float *next,
                                const qk_wavenet_scratch *scratch);
 
+/** True if qk_wavenet_layer_s8() may quantize next[] into a given next_q for
+    this layer (qk_wavenet_scratch), so that a caller builds next_q only
+    where it can be used. */
+bool qk_wavenet_layer_s8_chains(const qk_wavenet_layer *L);
+
 /** True if qk_wavenet_layer_s8() runs this layer fused (tests, benchmarks). */
 bool qk_wavenet_layer_s8_fused(const qk_wavenet_layer *L);
 

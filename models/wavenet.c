@@ -112,6 +112,7 @@ typedef struct {
   void *prepared;          /* the fused form's prepared weights, or NULL */
   unsigned derived_gen[2]; /* conv.W_gen, w1x1.W_gen both were made from */
   bool int8_valid;         /* the int8 layer spec of those weights is valid */
+  bool chains; /* and its kernel may quantize the next layer's input (qk_wavenet_layer_s8_chains) */
   /** That spec, kept so that a block does not rebuild it per layer (it was
       1% of A2 standard's int8 time); valid while derived_current(). */
   qk_wavenet_layer int8_spec;
@@ -268,6 +269,7 @@ static void free_derived(wn_layer *L, int K)
   free(L->prepared);
   L->prepared = NULL;
   L->int8_valid = false;
+  L->chains = false;
 }
 
 /* ---- conv histories outside the layers (wn_hist) ------------------------- */
@@ -1143,13 +1145,15 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
     memset(A->headacc, 0, nh * sizeof(float));
 
   bool quantized = false; /* layer l's input already in its int8 history */
+  bool int8 = A->n_layers > 0 && A->layers[0].hq.codes && int8_layer(m, A, &A->layers[0]);
   for (int l = 0; l < A->n_layers; ++l) {
     wn_layer *L = &A->layers[l];
     const float *x = batch_input(L, C);
     float *next = l + 1 < A->n_layers ? batch_input(&A->layers[l + 1], C) : A->out;
-    const bool int8 = L->hq.codes && int8_layer(m, A, L);
+    /* whether the next layer runs int8 too (once per layer, carried over) */
     wn_layer *NL = l + 1 < A->n_layers ? &A->layers[l + 1] : NULL;
-    if (NL && !(int8 && NL->hq.codes && int8_layer(m, A, NL)))
+    const bool next_int8 = NL && NL->hq.codes && int8_layer(m, A, NL);
+    if (!(int8 && next_int8 && L->chains && derived_current(L)))
       NL = NULL;
     const bool x_quantized = quantized;
     quantized = false;
@@ -1165,6 +1169,7 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
     else
       run_layer_general(m, A, L, x, cond, n, next);
     qm_tap(m, L->tap_layer, next, C, C, n);
+    int8 = next_int8;
   }
   run_array_head(A, n);
   qm_tap(m, A->tap_head, A->headout, A->head_size, A->head_size, n);
@@ -1578,6 +1583,7 @@ static bool prepare_net(qm_model *m, qm_wavenet *wn, const qk_weights *const *w)
       /* recorded for these weights either way, so that int8_layer() does
          not check an invalid spec again on every block either */
       L->int8_valid = qk_wavenet_layer_s8_valid(&spec);
+      L->chains = L->int8_valid && qk_wavenet_layer_s8_chains(&spec);
       L->derived_gen[0] = L->conv.W_gen;
       L->derived_gen[1] = L->w1x1.W_gen;
       if (!L->int8_valid)
