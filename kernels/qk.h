@@ -382,6 +382,17 @@ typedef struct {
   qk_act_s8 *conv_act;
   qk_act_s8 *act_1x1;
   float *z;
+  /** Optional chaining (zero: none). next_q: the next layer's int8
+      history at its column 0, which takes this call's next[] frames as
+      the next call's step 1 would quantize them (codes 0 .. C-1, scales,
+      sums); a fused form may do that in its epilogue, while next[] is in
+      registers, and *next_quantized (which must then be given) tells
+      whether it did, for all N frames. x_quantized: columns 0 .. N-1 of xq
+      already hold x so quantized (a previous call's next_q); a form may
+      skip quantizing them again (the result is the same either way). */
+  const qk_act_s8 *next_q;
+  bool *next_quantized;
+  bool x_quantized;
 } qk_wavenet_scratch;
 
 /** True if the layer meets the requirements above (formats, groups, shapes, a
@@ -414,6 +425,11 @@ void qk_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act
 void qk_wavenet_layer_s8_steps(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
                                const float *cond, int N, float *head, float *next,
                                const qk_wavenet_scratch *scratch);
+
+/** True if qk_wavenet_layer_s8() may quantize next[] into a given next_q for
+    this layer (qk_wavenet_scratch), so that a caller builds next_q only
+    where it can be used. */
+bool qk_wavenet_layer_s8_chains(const qk_wavenet_layer *L);
 
 /** True if qk_wavenet_layer_s8() runs this layer fused (tests, benchmarks). */
 bool qk_wavenet_layer_s8_fused(const qk_wavenet_layer *L);

@@ -150,6 +150,8 @@ void qk_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act
                          const float *cond, int N, float *head, float *next,
                          const qk_wavenet_scratch *scratch)
 {
+  if (scratch->next_quantized)
+    *scratch->next_quantized = false; /* unless a fused form says otherwise */
   if (N <= 0)
     return;
   /* prepared weights exist only for a layer prepare() found fusable: skip
@@ -158,6 +160,14 @@ void qk_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act
     layer_ops(L)->wavenet_layer_s8(L, x, xq, cond, N, head, next, scratch);
   else
     qk_wavenet_layer_s8_steps(L, x, xq, cond, N, head, next, scratch);
+}
+
+bool qk_wavenet_layer_s8_chains(const qk_wavenet_layer *L)
+{
+  /* qk_wavenet_avx512vnni.c's 8-channel form (2 frames a vector), whose
+     1x1 epilogue runs in registers (weights without zero points) */
+  return qk_wavenet_layer_s8_fused(L) && qk_packed_isa(L->conv) == QK_ISA_AVX512VNNI && L->C == 8 &&
+         qk_wavenet_bottleneck(L) == 8 && !qk_packed_has_zero_points(L->w1x1);
 }
 
 size_t qk_wavenet_layer_s8_prepared_size(const qk_wavenet_layer *L)

@@ -317,7 +317,7 @@ ALWAYS_INLINE __m512i dot_adjacent(const fused_matrix *fm, const __m512i *w, __m
                                    const int8_t *c, const int32_t *sums, const int Q, const int ZP)
 {
   const int C = 4 * Q;
-  __m512i a0 = start, a1 = _mm512_setzero_si512();
+  __m512i a0 = start;
   if (ZP)
     a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(fm->zp, frames_sums(sums, 2, 2, C)));
   /* dwords 0 .. Q-1 frame f's quads, Q .. 2Q-1 frame f + 1's; the xor
@@ -325,15 +325,15 @@ ALWAYS_INLINE __m512i dot_adjacent(const fused_matrix *fm, const __m512i *w, __m
   const __m512i both =
       _mm512_xor_si512(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)c)),
                        _mm512_set1_epi8((char)0x80));
+  /* one chain: the frame loops keep enough vectors in flight to hide its
+     latency, and the second chain's zeroing and final add were two of the
+     dozen operations per tap and vector */
 #pragma GCC unroll 4
   for (int j = 0; j < Q; ++j) {
     const __m512i u = _mm512_permutexvar_epi32(halves_index(j, Q + j), both);
-    if (j % 2)
-      __asm__("vpdpbusd %2, %1, %0" : "+v"(a1) : "v"(u), "v"(w[j]));
-    else
-      __asm__("vpdpbusd %2, %1, %0" : "+v"(a0) : "v"(u), "v"(w[j]));
+    __asm__("vpdpbusd %2, %1, %0" : "+v"(a0) : "v"(u), "v"(w[j]));
   }
-  return _mm512_add_epi32(a0, a1);
+  return a0;
 }
 
 /** frames_ps of two adjacent frames (lanes 0-7 base[0], 8-15 base[1]). */
@@ -435,11 +435,88 @@ ALWAYS_INLINE __m512i frame_codes(__m512 a, __m512 inv, const int FINITE)
   return _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(r, r, _CMP_ORD_Q), c);
 }
 
+/**
+   Chaining (qk_wavenet_scratch's next_q): where the next layer's int8
+   history takes this call's next[] frames, and whether every frame so far
+   went there exactly.
+*/
+typedef struct {
+  const qk_act_s8 *q;
+  bool ok;
+} chain_out;
+
+/**
+   The next layer's step 1 on F vectors of next[] (P = 2 frames of 8
+   channels each; `valid_last` frames in the last) while they are in
+   registers: qk.h's dynamic formula exactly as quantize_frames_16 computes
+   it -- amax = max(|x|, 0) over the frame (NaN counts 0), scale = amax /
+   127 and inv = 127 / amax where amax is > 0 and finite (else 0), codes
+   rint(x * inv) (NaN -> 0), narrowed with saturation, and the codes' sum.
+   One division for the 8 frames' scales and inverses (elements 0-1 and
+   2-3 of frame_maxima()'s 128-bit lanes, which hold each frame twice).
+   A subnormal maximum (inv overflows) leaves co->ok false: the next layer
+   then quantizes the whole call itself, with its fallback.
+*/
+ALWAYS_INLINE void quantize_next(const __m512 nv[4], int n, int valid_last, chain_out *co,
+                                 const int F)
+{
+  const int P = 2, C = 8;
+  const __m512 zero = _mm512_setzero_ps(), k127 = _mm512_set1_ps(127.0f),
+               inf = _mm512_set1_ps(__builtin_inff());
+  __m512 m[4];
+#pragma GCC unroll 4
+  for (int v = 0; v < 4; ++v) {
+    const int valid = v + 1 < F ? P : valid_last;
+    m[v] = v < F ? _mm512_maskz_max_ps(lanes_mask(valid * C), _mm512_abs_ps(nv[v]), zero) : zero;
+  }
+  const __m512 amax = frame_maxima(m, P);
+  const __mmask16 ok =
+      _mm512_cmp_ps_mask(amax, zero, _CMP_GT_OQ) & _mm512_cmp_ps_mask(amax, inf, _CMP_LT_OQ);
+  const __m512 q = _mm512_maskz_div_ps(ok, _mm512_mask_mov_ps(amax, 0xCCCC, k127),
+                                       _mm512_mask_mov_ps(k127, 0xCCCC, amax));
+  if (_mm512_mask_cmp_ps_mask(0xCCCC, q, inf, _CMP_EQ_OQ)) {
+    co->ok = false;
+    return;
+  }
+  const __m512 invs = _mm512_permute_ps(q, 0x4E);
+  const qk_act_s8 *nq = co->q;
+  const ptrdiff_t ld = nq->ld;
+  /* frame k = 2v + p of the 8 at element (v & 1) * 8 + (v >> 1) + 4p */
+  const __m512i frame_order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);
+  _mm512_mask_storeu_ps(nq->scales + n, lanes_mask((F - 1) * P + valid_last),
+                        _mm512_permutexvar_ps(frame_order, q));
+#pragma GCC unroll 4
+  for (int v = 0; v < F; ++v) {
+    const int valid = v + 1 < F ? P : valid_last;
+    const __m512 p = _mm512_mul_ps(nv[v], frame_values(invs, v, P));
+    const __m128i b =
+        _mm512_cvtsepi32_epi8(_mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(p, p, _CMP_ORD_Q), p));
+    /* sum of code + 128 over each frame's 8 bytes, then the 1024 back out */
+    const __m128i sad =
+        _mm_sad_epu8(_mm_xor_si128(b, _mm_set1_epi8((char)0x80)), _mm_setzero_si128());
+    const __m128i sums = _mm_sub_epi32(_mm_shuffle_epi32(sad, 0x08), _mm_set1_epi32(1024));
+    const ptrdiff_t f = n + v * P;
+    int8_t *c = nq->codes + f * ld;
+    if (valid == 2) {
+      if (ld == C) {
+        _mm_storeu_si128((__m128i *)(void *)c, b);
+      } else {
+        _mm_storel_epi64((__m128i *)(void *)c, b);
+        _mm_storeh_pd((double *)(void *)(c + ld), _mm_castsi128_pd(b));
+      }
+      _mm_storel_epi64((__m128i *)(void *)(nq->sums + f), sums);
+    } else {
+      _mm_storel_epi64((__m128i *)(void *)c, b);
+      nq->sums[f] = _mm_cvtsi128_si32(sums);
+    }
+  }
+}
+
 /** Steps 3 and 4 of F vectors once their frames' scales and inverses are known. */
 ALWAYS_INLINE void mix_with_scales(const fused_matrix *w1, const __m512 a[4], __m512 scales,
                                    __m512 invs, const float *x, int n, int valid_last, float *next,
-                                   __m512 b1x1, const int Q, const int P, const int F,
-                                   const int FINITE)
+                                   __m512 b1x1, __m512 *nv_out, const int Q, const int P,
+                                   const int F, const int FINITE)
 {
   const int C = 4 * Q;
   /* lanes of frame n + v*P + p read dword p*Q + j of the vector's codes */
@@ -460,13 +537,16 @@ ALWAYS_INLINE void mix_with_scales(const fused_matrix *w1, const __m512 a[4], __
     const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
     const size_t at = (size_t)(n + v * P) * (size_t)C;
     const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + at));
-    _mm512_mask_storeu_ps(next + at, mk, _mm512_fmadd_ps(s, scale, base));
+    const __m512 nv = _mm512_fmadd_ps(s, scale, base);
+    _mm512_mask_storeu_ps(next + at, mk, nv);
+    if (nv_out)
+      nv_out[v] = nv;
   }
 }
 
 ALWAYS_INLINE void mix_vectors(const fused_matrix *w1, const __m512 a[4], const float *x, int n,
-                               int valid_last, float *next, __m512 b1x1, const int Q, const int P,
-                               const int F, const int TANH)
+                               int valid_last, float *next, __m512 b1x1, __m512 *nv_out,
+                               const int Q, const int P, const int F, const int TANH)
 {
   __m512 m[4];
 #pragma GCC unroll 4
@@ -476,15 +556,25 @@ ALWAYS_INLINE void mix_vectors(const fused_matrix *w1, const __m512 a[4], const 
   const __m512 k127 = _mm512_set1_ps(127.0f), inf = _mm512_set1_ps(__builtin_inff());
   const __mmask16 ok = _mm512_cmp_ps_mask(amax, _mm512_setzero_ps(), _CMP_GT_OQ) &
                        _mm512_cmp_ps_mask(amax, inf, _CMP_LT_OQ);
-  const __m512 scales = _mm512_maskz_div_ps(ok, amax, k127);
-  const __m512 invs = _mm512_maskz_div_ps(ok, k127, amax);
+  __m512 scales, invs;
+  if (P == 2) {
+    /* 8 frames, each in elements 0-1 of a 128-bit lane and again in 2-3:
+       one division gives the scales in 0-1 and the inverses in 2-3 */
+    const __m512 q = _mm512_maskz_div_ps(ok, _mm512_mask_mov_ps(amax, 0xCCCC, k127),
+                                         _mm512_mask_mov_ps(k127, 0xCCCC, amax));
+    scales = q;
+    invs = _mm512_permute_ps(q, 0x4E);
+  } else {
+    scales = _mm512_maskz_div_ps(ok, amax, k127);
+    invs = _mm512_maskz_div_ps(ok, k127, amax);
+  }
   /* a piecewise-linear a may be infinite (z overflowed): its frame's inv
      is 0, inf * 0 is NaN, cvtps gives 0x80000000 and the truncating
      vpmovdb of frame_codes keeps its low byte, 0: qk.h's code */
   if (__builtin_expect(_mm512_cmp_ps_mask(invs, inf, _CMP_EQ_OQ) == 0, 1))
-    mix_with_scales(w1, a, scales, invs, x, n, valid_last, next, b1x1, Q, P, F, 1);
+    mix_with_scales(w1, a, scales, invs, x, n, valid_last, next, b1x1, nv_out, Q, P, F, 1);
   else
-    mix_with_scales(w1, a, scales, invs, x, n, valid_last, next, b1x1, Q, P, F, 0);
+    mix_with_scales(w1, a, scales, invs, x, n, valid_last, next, b1x1, nv_out, Q, P, F, 0);
 }
 
 /*
@@ -508,8 +598,9 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
                                 const fused_matrix *w1, const qk_act_s8 *xq, const float *x,
                                 const float *cond, int n, int valid_last, float *head, float *a_out,
                                 float *next, __m512 bconv, __m512 mixin, __m512 b1x1,
-                                const fused_act *fa, const int Q, const int P, const int F,
-                                const int TANH, const int ZP, const int ADJ)
+                                const fused_act *fa, __m512 *a_keep, __m512 *nv_out, const int Q,
+                                const int P, const int F, const int TANH, const int ZP,
+                                const int ADJ)
 {
   const int C = 4 * Q, taps = L->taps;
   const ptrdiff_t ld = xq->ld;
@@ -553,36 +644,102 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
     if (a_out)
       _mm512_mask_storeu_ps(a_out + (size_t)(n + v * P) * (size_t)C, mk, a[v]);
   }
-  if (!a_out)
-    mix_vectors(w1, a, x, n, valid_last, next, b1x1, Q, P, F, TANH);
+  if (a_keep) {
+#pragma GCC unroll 4
+    for (int v = 0; v < F; ++v)
+      a_keep[v] = a[v];
+  } else if (!a_out) {
+    mix_vectors(w1, a, x, n, valid_last, next, b1x1, nv_out, Q, P, F, TANH);
+  }
 }
 
 /**
    Step 2 for every frame, 4 vectors at a time, then single vectors; with
    a_out NULL steps 3 and 4 too.
 */
+/**
+   Groups of 4 vectors (ADJ: adjacent frames) software-pipelined when
+   steps 3 and 4 follow in registers (a_out NULL): group g's conv, then
+   group g-1's 1x1 (mix_vectors), then with chaining the next layer's
+   quantization of group g-2's next[]. Each of those epilogues is a long
+   chain (frame maxima, a division, the 1x1; maxima and a division
+   again); right after its own group's conv it left the core waiting, with
+   independent conv work behind it in program order it overlaps. Same
+   operations on every value, so the same bits.
+*/
+ALWAYS_INLINE int conv_groups(const qk_wavenet_layer *L, const fused_matrix *cv,
+                              const fused_matrix *w1, const qk_act_s8 *xq, const float *x,
+                              const float *cond, int n, int N, float *head, float *a_out,
+                              float *next, __m512 bconv, __m512 mixin, __m512 b1x1,
+                              const fused_act *fa, chain_out *co, const int Q, const int P,
+                              const int TANH, const int ZP, const int ADJ)
+{
+  if (a_out) {
+    for (; n + 4 * P <= N; n += 4 * P)
+      conv_vectors(L, cv, w1, xq, x, cond, n, P, head, a_out, next, bconv, mixin, b1x1, fa, NULL,
+                   NULL, Q, P, 4, TANH, ZP, ADJ);
+    return n;
+  }
+  __m512 a[4], a_prev[4], nv[4], nv_prev[4];
+  int n_mix = -1, n_quantize = -1; /* groups waiting for those steps */
+  for (; n + 4 * P <= N; n += 4 * P) {
+    conv_vectors(L, cv, w1, xq, x, cond, n, P, head, NULL, next, bconv, mixin, b1x1, fa, a, NULL, Q,
+                 P, 4, TANH, ZP, ADJ);
+    if (n_quantize >= 0 && co->ok)
+      quantize_next(nv_prev, n_quantize, P, co, 4);
+    n_quantize = -1;
+    if (n_mix >= 0) {
+      mix_vectors(w1, a_prev, x, n_mix, P, next, b1x1, co ? nv : NULL, Q, P, 4, TANH);
+      if (co) {
+#pragma GCC unroll 4
+        for (int v = 0; v < 4; ++v)
+          nv_prev[v] = nv[v];
+        n_quantize = n_mix;
+      }
+    }
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v)
+      a_prev[v] = a[v];
+    n_mix = n;
+  }
+  if (n_quantize >= 0 && co->ok)
+    quantize_next(nv_prev, n_quantize, P, co, 4);
+  if (n_mix >= 0) {
+    mix_vectors(w1, a_prev, x, n_mix, P, next, b1x1, co ? nv : NULL, Q, P, 4, TANH);
+    if (co && co->ok)
+      quantize_next(nv, n_mix, P, co, 4);
+  }
+  return n;
+}
+
 ALWAYS_INLINE void conv_frames(const qk_wavenet_layer *L, const fused_matrix *cv,
                                const fused_matrix *w1, const qk_act_s8 *xq, const float *x,
                                const float *cond, int N, float *head, float *a_out, float *next,
-                               const fused_act *fa, const int Q, const int P, const int TANH,
-                               const int ZP)
+                               const fused_act *fa, chain_out *co, const int Q, const int P,
+                               const int TANH, const int ZP)
 {
   const int C = 4 * Q;
   /* qk.h: base = bias + 0.0f for the first tap (a -0 bias becomes +0) */
   const __m512 bconv = _mm512_add_ps(load_rows(L->conv_bias, C), _mm512_setzero_ps());
   const __m512 mixin = load_rows(L->mixin, C);
   const __m512 b1x1 = load_rows(L->bias1x1, C);
+  /* chaining is made for 8 channels (2 frames a vector) only */
+  if (!(P == 2 && C == 8 && !a_out))
+    co = NULL;
   int n = 0;
   if (P == 2 && xq->ld == C) /* a narrow history: adjacent frames */
-    for (; n + 4 * P <= N; n += 4 * P)
-      conv_vectors(L, cv, w1, xq, x, cond, n, P, head, a_out, next, bconv, mixin, b1x1, fa, Q, P, 4,
-                   TANH, ZP, 1);
-  for (; n + 4 * P <= N; n += 4 * P)
-    conv_vectors(L, cv, w1, xq, x, cond, n, P, head, a_out, next, bconv, mixin, b1x1, fa, Q, P, 4,
-                 TANH, ZP, 0);
-  for (; n < N; n += P)
-    conv_vectors(L, cv, w1, xq, x, cond, n, N - n < P ? N - n : P, head, a_out, next, bconv, mixin,
-                 b1x1, fa, Q, P, 1, TANH, ZP, 0);
+    n = conv_groups(L, cv, w1, xq, x, cond, n, N, head, a_out, next, bconv, mixin, b1x1, fa, co, Q,
+                    P, TANH, ZP, 1);
+  n = conv_groups(L, cv, w1, xq, x, cond, n, N, head, a_out, next, bconv, mixin, b1x1, fa, co, Q, P,
+                  TANH, ZP, 0);
+  __m512 nv[4];
+  for (; n < N; n += P) {
+    const int valid = N - n < P ? N - n : P;
+    conv_vectors(L, cv, w1, xq, x, cond, n, valid, head, a_out, next, bconv, mixin, b1x1, fa, NULL,
+                 co ? nv : NULL, Q, P, 1, TANH, ZP, 0);
+    if (co && co->ok)
+      quantize_next(nv, n, valid, co, 1);
+  }
 }
 
 /**
@@ -777,9 +934,18 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
   fused_act act;
   prepare_act(&L->act, &act, 4 * Q);
   const fused_act *fa = &act;
-  quantize_frames(x, 4 * Q, N, xq);
+  if (!scratch->x_quantized)
+    quantize_frames(x, 4 * Q, N, xq);
   if (P > 1 && !w1->has_zp) {
-    conv_frames(L, cv, w1, xq, x, cond, N, head, NULL, next, fa, Q, P, TANH, ZP);
+    /* the next layer's step 1 in the epilogue (8 channels: 2 frames a
+       vector), from 32 frames on: at 16 the call's last group ends on
+       both epilogue chains with nothing to overlap them, and A2 standard
+       measured 2% slower chained than not (4% faster at 64) */
+    chain_out co = {scratch->next_q, P == 2 && scratch->next_q && N >= 32};
+    conv_frames(L, cv, w1, xq, x, cond, N, head, NULL, next, fa, co.ok ? &co : NULL, Q, P, TANH,
+                ZP);
+    if (scratch->next_quantized)
+      *scratch->next_quantized = co.ok;
     return;
   }
   /* One frame per vector: 16 frames at a time in registers (folding the
@@ -807,8 +973,8 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
   const qk_act_s8 xr = qk_act_columns_from(xq, n0, 1);
   const qk_act_s8 ar = qk_act_columns_from(scratch->act_1x1, n0, 1);
   const size_t at = (size_t)n0 * C;
-  conv_frames(L, cv, w1, &xr, x + at, cond + n0, N - n0, head + at, a + at, next + at, fa, Q, P,
-              TANH, ZP);
+  conv_frames(L, cv, w1, &xr, x + at, cond + n0, N - n0, head + at, a + at, next + at, fa, NULL, Q,
+              P, TANH, ZP);
   quantize_frames(a + at, C, N - n0, &ar);
   mix_frames(L, w1, &ar, x + at, N - n0, next + at, Q, P);
 }

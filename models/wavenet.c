@@ -112,6 +112,7 @@ typedef struct {
   void *prepared;          /* the fused form's prepared weights, or NULL */
   unsigned derived_gen[2]; /* conv.W_gen, w1x1.W_gen both were made from */
   bool int8_valid;         /* the int8 layer spec of those weights is valid */
+  bool chains; /* and its kernel may quantize the next layer's input (qk_wavenet_layer_s8_chains) */
   /** That spec, kept so that a block does not rebuild it per layer (it was
       1% of A2 standard's int8 time); valid while derived_current(). */
   qk_wavenet_layer int8_spec;
@@ -268,6 +269,7 @@ static void free_derived(wn_layer *L, int K)
   free(L->prepared);
   L->prepared = NULL;
   L->int8_valid = false;
+  L->chains = false;
 }
 
 /* ---- conv histories outside the layers (wn_hist) ------------------------- */
@@ -869,16 +871,28 @@ static bool int8_layer(const qm_model *m, const wn_array *A, wn_layer *L)
    per time step), and the conv reads every tap from there. With weight
    groups that split a row the kernel's form does not apply, and the
    steps path quantizes each conv column (all taps together) instead.
+   x_quantized: the previous layer already put x there. NL: the next
+   layer when it runs int8 too; the kernel may then quantize next into
+   NL's history in its epilogue (one pass over the frames fewer). True
+   when it did.
 */
-static void run_layer_int8(wn_array *A, wn_layer *L, const float *x, const float *cond, int n,
-                           float *next)
+static bool run_layer_int8(wn_array *A, wn_layer *L, const float *x, const float *cond, int n,
+                           float *next, bool x_quantized, wn_layer *NL)
 {
   rank1_effective(&L->wmix, &L->mixin);
   const bool kept = derived_current(L);
   const qk_wavenet_layer spec = kept ? (qk_wavenet_layer){0} : int8_layer_spec(A, L);
   const qk_act_s8 hq = int8_history_at(&L->hq, L->pos);
-  const qk_wavenet_scratch scratch = {.conv_act = &L->conv.act, .act_1x1 = &L->w1x1.act, .z = A->z};
+  const qk_act_s8 nq = NL ? int8_history_at(&NL->hq, NL->pos) : (qk_act_s8){0};
+  bool next_quantized = false;
+  const qk_wavenet_scratch scratch = {.conv_act = &L->conv.act,
+                                      .act_1x1 = &L->w1x1.act,
+                                      .z = A->z,
+                                      .next_q = NL ? &nq : NULL,
+                                      .next_quantized = &next_quantized,
+                                      .x_quantized = x_quantized};
   qk_wavenet_layer_s8(kept ? &L->int8_spec : &spec, x, &hq, cond, n, A->headacc, next, &scratch);
+  return next_quantized;
 }
 
 /**
@@ -1130,12 +1144,21 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
   else
     memset(A->headacc, 0, nh * sizeof(float));
 
+  bool quantized = false; /* layer l's input already in its int8 history */
+  bool int8 = A->n_layers > 0 && A->layers[0].hq.codes && int8_layer(m, A, &A->layers[0]);
   for (int l = 0; l < A->n_layers; ++l) {
     wn_layer *L = &A->layers[l];
     const float *x = batch_input(L, C);
     float *next = l + 1 < A->n_layers ? batch_input(&A->layers[l + 1], C) : A->out;
-    if (L->hq.codes && int8_layer(m, A, L))
-      run_layer_int8(A, L, x, cond, n, next);
+    /* whether the next layer runs int8 too (once per layer, carried over) */
+    wn_layer *NL = l + 1 < A->n_layers ? &A->layers[l + 1] : NULL;
+    const bool next_int8 = NL && NL->hq.codes && int8_layer(m, A, NL);
+    if (!(int8 && next_int8 && L->chains && derived_current(L)))
+      NL = NULL;
+    const bool x_quantized = quantized;
+    quantized = false;
+    if (int8)
+      quantized = run_layer_int8(A, L, x, cond, n, next, x_quantized, NL);
     else if (n == 1 && run_layer_f32_frame(m, A, L, x, cond, next))
       ;
     else if (L->int8_only) /* its linears were changed behind qm_model_quantize's back: no
@@ -1146,6 +1169,7 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
     else
       run_layer_general(m, A, L, x, cond, n, next);
     qm_tap(m, L->tap_layer, next, C, C, n);
+    int8 = next_int8;
   }
   run_array_head(A, n);
   qm_tap(m, A->tap_head, A->headout, A->head_size, A->head_size, n);
@@ -1559,6 +1583,7 @@ static bool prepare_net(qm_model *m, qm_wavenet *wn, const qk_weights *const *w)
       /* recorded for these weights either way, so that int8_layer() does
          not check an invalid spec again on every block either */
       L->int8_valid = qk_wavenet_layer_s8_valid(&spec);
+      L->chains = L->int8_valid && qk_wavenet_layer_s8_chains(&spec);
       L->derived_gen[0] = L->conv.W_gen;
       L->derived_gen[1] = L->w1x1.W_gen;
       if (!L->int8_valid)

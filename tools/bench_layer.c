@@ -200,7 +200,7 @@ static void measure_layer(const layer_shape *s, qk_isa isa, double min_seconds, 
   xq0.codes += (size_t)back * (size_t)xq.ld;
   xq0.scales += back;
   xq0.sums += back;
-  const qk_wavenet_scratch scratch = {&conv_act, &act_1x1, z};
+  const qk_wavenet_scratch scratch = {.conv_act = &conv_act, .act_1x1 = &act_1x1, .z = z};
 
   qk_wavenet_layer L = {.C = C,
                         .taps = taps,

@@ -620,9 +620,7 @@ static void run_state_init(run_state *r, const layer_case *lc, const int8_histor
   r->conv_act = act_alloc(taps * C, N);
   r->act_1x1 = act_alloc(B, N);
   r->z = malloc(nb * sizeof(float));
-  r->scratch.conv_act = &r->conv_act;
-  r->scratch.act_1x1 = &r->act_1x1;
-  r->scratch.z = r->z;
+  r->scratch = (qk_wavenet_scratch){.conv_act = &r->conv_act, .act_1x1 = &r->act_1x1, .z = r->z};
 }
 
 static void run_state_free(run_state *r)
@@ -752,9 +750,107 @@ static bool documented_fused(qk_isa isa, const case_params *p)
 
 typedef struct {
   int cases, fused;
-  int narrow; /**< also run on a narrower history (qk_wavenet_layer_s8_history_ld) */
+  int narrow;  /**< also run on a narrower history (qk_wavenet_layer_s8_history_ld) */
+  int chained; /**< next[] quantized for the next layer in the call (qk.h: next_q) */
   int fused_by_C[25], steps_by_C[25];
 } isa_tally;
+
+/**
+   Chaining (qk.h, qk_wavenet_scratch's next_q and x_quantized). A run with
+   next_q on a garbage history of ld columns must give want's head and
+   next, touch nothing past the N columns' C codes, and, where it reports
+   next_quantized, leave there what the scalar quantizer makes of want's
+   next: codes, scale bits and sums. Then a run whose x is already in xq
+   (quantized by the scalar quantizer) with x_quantized must give want's
+   outputs too. True if the layer chained.
+*/
+static bool check_chaining(qk_isa isa, const qk_wavenet_layer *L, const layer_case *lc,
+                           const int8_history *xq0, const run_state *want, int ld)
+{
+  const int C = lc->p.C, N = lc->p.N;
+  char what[160];
+  /* the next layer's history: garbage columns, zero padding */
+  int8_history nh;
+  nh.back = 0;
+  nh.N = N;
+  nh.ld = ld;
+  nh.codes = guarded_new((size_t)N * (size_t)ld);
+  nh.scales = guarded_new((size_t)N * sizeof(float));
+  nh.sums = guarded_new((size_t)N * sizeof(int32_t));
+  fill_random_bytes(nh.codes.p, nh.codes.bytes);
+  fill_random_bytes(nh.scales.p, nh.scales.bytes);
+  fill_random_bytes(nh.sums.p, nh.sums.bytes);
+  int8_history_bind(&nh);
+  for (int n = 0; n < N; ++n)
+    memset(nh.view.codes + (size_t)n * (size_t)ld + C, 0, (size_t)(ld - C));
+  const guarded codes0 = guarded_clone(&nh.codes);
+
+  run_state chained;
+  run_state_init(&chained, lc, xq0);
+  bool done = true;
+  chained.scratch.next_q = &nh.view;
+  chained.scratch.next_quantized = &done;
+  run_frames(qk_wavenet_layer_s8, L, lc, &chained, 0, N);
+  snprintf(what, sizeof what, "%s qk_wavenet_layer_s8 with next_q (ld %d) vs scalar steps",
+           qk_isa_name(isa), ld);
+  compare_outputs(what, lc, &chained, want);
+  compare_history(what, lc, &chained, want);
+  check_untouched(what, lc, &chained, xq0);
+  CHECK(guards_intact(&nh.codes) && guards_intact(&nh.scales) && guards_intact(&nh.sums),
+        "%s: wrote outside next_q's %d columns [%s]", what, N, lc->desc);
+  if (done) {
+    /* the reference: want's next through the scalar quantizer */
+    int8_history ref;
+    ref.back = 0;
+    ref.N = N;
+    ref.ld = qk_act_ld(C);
+    ref.codes = guarded_new((size_t)N * (size_t)ref.ld);
+    ref.scales = guarded_new((size_t)N * sizeof(float));
+    ref.sums = guarded_new((size_t)N * sizeof(int32_t));
+    int8_history_bind(&ref);
+    qk_quantize_act_dynamic_isa(QK_ISA_SCALAR, (const float *)want->next.p, C, C, N, &ref.view);
+    for (int n = 0; n < N; ++n) {
+      const int8_t *g = nh.view.codes + (size_t)n * (size_t)ld;
+      const int8_t *w = ref.view.codes + (size_t)n * (size_t)ref.ld;
+      const bool same = !memcmp(g, w, (size_t)C) &&
+                        !memcmp(&nh.view.scales[n], &ref.view.scales[n], sizeof(float)) &&
+                        nh.view.sums[n] == ref.view.sums[n];
+      CHECK(same,
+            "%s: next_q frame %d (scale %a sum %d) differs from the scalar quantizer's "
+            "(scale %a sum %d) [%s]",
+            what, n, nh.view.scales[n], nh.view.sums[n], ref.view.scales[n], ref.view.sums[n],
+            lc->desc);
+      int k = C;
+      while (k < ld && g[k] == ((const int8_t *)codes0.p)[(size_t)n * (size_t)ld + (size_t)k])
+        ++k;
+      CHECK(k == ld, "%s: next_q frame %d padding byte %d written [%s]", what, n, k, lc->desc);
+      if (!same || k != ld)
+        break;
+    }
+    int8_history_free(&ref);
+
+    /* the next call's side: x already in xq, x_quantized */
+    int8_history pre;
+    int8_history_clone(&pre, xq0);
+    qk_quantize_act_dynamic_isa(QK_ISA_SCALAR, lc->x, C, C, N, &pre.view);
+    for (int n = 0; n < N; ++n) /* the fused forms read C codes; keep the padding zero */
+      memset(pre.view.codes + (size_t)n * (size_t)pre.ld + C, 0, (size_t)(pre.ld - C));
+    run_state skip;
+    run_state_init(&skip, lc, &pre);
+    skip.scratch.x_quantized = true;
+    run_frames(qk_wavenet_layer_s8, L, lc, &skip, 0, N);
+    snprintf(what, sizeof what, "%s qk_wavenet_layer_s8 with x_quantized vs scalar steps",
+             qk_isa_name(isa));
+    compare_outputs(what, lc, &skip, want);
+    compare_history(what, lc, &skip, want);
+    run_state_free(&skip);
+    int8_history_free(&pre);
+  }
+  guarded_free((guarded *)&codes0);
+  int8_history_free(&nh);
+  run_state_free(&chained);
+  return done;
+}
 
 static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
 {
@@ -864,6 +960,13 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
     tally->narrow++;
     run_state_free(&narrow);
     int8_history_free(&xqn);
+  }
+  /* every 8-channel case (the chained shape), and one in 8 of the others
+     (which must report not chained, and write nothing there) */
+  if (p->C == 8 || tally->cases % 8 == 0) {
+    tally->chained += check_chaining(isa, &Lp, &lc, &xq0, &want, qk_act_ld(p->C));
+    if (prep && narrow_ld < qk_act_ld(p->C))
+      tally->chained += check_chaining(isa, &Lp, &lc, &xq0, &want, narrow_ld);
   }
   CHECK(guards_intact(&lc.hist) && !memcmp(lc.hist.p, hist0.p, hist0.bytes),
         "%s: the float history (const x) changed [%s]", qk_isa_name(isa), lc.desc);
@@ -980,8 +1083,12 @@ static void test_isa(qk_isa isa, int rounds)
       p.N = rng_int(1, 5), p.dilation = rng_int(0, 2);
     run_case(isa, &p, &t);
   }
-  printf("  %-12s %4d cases, %3d fused (%d also on a narrow history), %4d step by step: %s\n",
-         qk_isa_name(isa), t.cases, t.fused, t.narrow, t.cases - t.fused,
+  /* qk_wavenet_avx512vnni.c chains 8-channel layers whose 1x1 has no zero points */
+  CHECK(isa != QK_ISA_AVX512VNNI || t.chained > 0,
+        "avx512vnni: no case quantized next[] for the next layer (next_q)");
+  printf("  %-12s %4d cases, %3d fused (%d also on a narrow history, %d chained), %4d step by "
+         "step: %s\n",
+         qk_isa_name(isa), t.cases, t.fused, t.narrow, t.chained, t.cases - t.fused,
          failures == before ? "bit-exact, split calls identical" : "FAILED");
   printf("  %-12s fused/steps by C:", "");
   for (int C = 1; C <= 24; ++C)
@@ -1054,8 +1161,11 @@ static void test_a2_isa(qk_isa isa)
   CHECK((isa != QK_ISA_AVX512VNNI && isa != QK_ISA_AVX2) || standard_fused == standard,
         "%s: %d of %d A2 standard layers (C=8, kernel 6 and 15, LeakyReLU) ran fused",
         qk_isa_name(isa), standard_fused, standard);
-  printf("  %-12s %4d cases, %3d fused, %4d step by step (A2 standard fused: %d/%d): %s\n",
-         qk_isa_name(isa), t.cases, t.fused, t.cases - t.fused, standard_fused, standard,
+  CHECK(isa != QK_ISA_AVX512VNNI || t.chained > 0,
+        "avx512vnni: no A2 case quantized next[] for the next layer (next_q)");
+  printf("  %-12s %4d cases, %3d fused, %d chained, %4d step by step (A2 standard fused: %d/%d): "
+         "%s\n",
+         qk_isa_name(isa), t.cases, t.fused, t.chained, t.cases - t.fused, standard_fused, standard,
          failures == before ? "bit-exact, split calls identical" : "FAILED");
 }
 
