@@ -152,15 +152,8 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
   float *gs = NULL, *best_s = NULL;
   ck_lsq ckl = {&lsq, &adam_s, NULL};
   if (lsq_on) {
-    if (!tr_lsq_init(&lsq, m, o->qat, m->p, err, errlen)) {
-      free(x);
-      free(t);
-      free(g);
-      free(pe);
-      free(best);
-      tr_adam_free(&adam);
-      return false;
-    }
+    if (!tr_lsq_init(&lsq, m, o->qat, m->p, err, errlen))
+      goto fail;
     gs = malloc(lsq.n * sizeof *gs);
     best_s = malloc(lsq.n * sizeof *best_s);
     if (!gs || !best_s || !tr_adam_init(&adam_s, lsq.n))
