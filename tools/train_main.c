@@ -141,9 +141,13 @@ static void describe(const tr_model *m)
 {
   if (m->arch == TR_WAVENET) {
     const tr_wn_config *w = tr_wavenet_config(m);
-    printf("model: WaveNet %s %d/%d channels, %zu parameters, receptive field %d\n",
-           tr_wavenet_is_a1(w) ? "A1" : "A2", w->arrays[0].channels,
-           w->n_arrays > 1 ? w->arrays[1].channels : 0, m->n_params + 1,
+    char widths[64];
+    int at = 0;
+    for (int a = 0; a < w->n_arrays && at < (int)sizeof widths; ++a)
+      at += snprintf(widths + at, sizeof widths - (size_t)at, "%s%d", a ? "/" : "",
+                     w->arrays[a].channels);
+    printf("model: WaveNet %s %s channels, %zu parameters, receptive field %d\n",
+           tr_wavenet_is_a1(w) ? "A1" : "A2", widths, m->n_params + 1,
            tr_wavenet_receptive_field(w));
   } else {
     const tr_lstm_config *l = tr_lstm_cfg(m);
