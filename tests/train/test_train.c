@@ -828,9 +828,9 @@ static void test_distill(void)
   CHECK(tr_train(st, &d, &o, &r, err, sizeof err), "%s", err);
   const double after = tr_evaluate(st, st->p, NULL, &d.val, skip, NULL, NULL, NULL);
   const double bound = 0.1;
-  printf("distill: student held-out ESR vs teacher %.4f untrained, %.4f after %d epochs "
-         "(bound %.2f)\n",
-         before, after, r.epochs_run, bound);
+  printf("distill: student held-out ESR vs teacher %.4f untrained, %.4f after %d epochs (best "
+         "%d; bound %.2f)\n",
+         before, after, r.epochs_run, r.best_epoch, bound);
   CHECK(before > bound, "the untrained student already meets the bound (%.4f)", before);
   CHECK(after < bound, "distillation did not bring the student to the teacher (%.4f)", after);
 
