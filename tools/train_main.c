@@ -67,6 +67,7 @@ static void usage(void)
          "                       [:sym|asym][:tensor|channel|groupN], e.g. 4 or 2:linear:asym\n"
          "        --qat-method ste|lsq   straight-through on the engine's scales (ste), or\n"
          "                       learned per-channel step sizes (lsq; linear sym channel)\n"
+         "        --lsq-step-lr R  the steps' learning rate as R x the weights' (1)\n"
          "output: --out F.nam --name NAME\n"
          "eval:   --model F.nam [--schemes 8,4,2 (comma list of SCHEMEs)] [--ref FLOAT.nam]\n"
          "        (ESR of each quantized variant vs the float model, or vs --ref's output)\n"
@@ -554,7 +555,8 @@ int main(int argc, char **argv)
     O_QATM,
     O_TEACHER,
     O_ALPHA,
-    O_INWAV
+    O_INWAV,
+    O_LSQLR
   };
   static const struct option opts[] = {{"target", 1, 0, O_TARGET},
                                        {"input", 1, 0, O_IN},
@@ -599,6 +601,7 @@ int main(int argc, char **argv)
                                        {"student-preset", 1, 0, O_PRESET},
                                        {"alpha", 1, 0, O_ALPHA},
                                        {"in", 1, 0, O_INWAV},
+                                       {"lsq-step-lr", 1, 0, O_LSQLR},
                                        {"help", 0, 0, 'h'},
                                        {0, 0, 0, 0}};
   optind = 2;
@@ -657,6 +660,7 @@ int main(int argc, char **argv)
       }
       break;
     case O_TEACHER: c.teacher = optarg; break;
+    case O_LSQLR: c.o.lsq_step_lr = atof(optarg); break;
     case O_ALPHA: c.alpha = atof(optarg); break;
     case O_INWAV:
       if (c.n_in_wavs == (int)(sizeof c.in_wavs / sizeof c.in_wavs[0])) {

@@ -226,7 +226,7 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
       if (lsq_on) {
         /* the steps' gradients need the latent weights before they move */
         tr_lsq_backward(&lsq, m, m->p, g, gs, true);
-        tr_adam_step(&adam_s, lsq.s, gs, lr);
+        tr_adam_step(&adam_s, lsq.s, gs, lr * (o->lsq_step_lr > 0.0 ? o->lsq_step_lr : 1.0));
         tr_lsq_clamp(&lsq);
       }
       gsum += tr_adam_step(&adam, m->p, g, lr);

@@ -38,6 +38,10 @@ typedef struct {
   tr_loss loss;
   const qz_scheme *qat; /**< NULL: float training */
   tr_qat_method qat_method;
+  /** LSQ: the steps' learning rate as a fraction of the weights' (0: 1).
+      Adam moves every parameter by about lr per step whatever its scale,
+      and a 4-bit step is Qp = 7 times smaller than the weights it serves. */
+  double lsq_step_lr;
   const char *checkpoint; /**< written after every epoch if not NULL */
   const char *resume;     /**< checkpoint to continue from, or NULL */
   bool resume_best;       /**< continue from the checkpoint's best weights, not its last */
