@@ -11,10 +11,13 @@
     quantone-train check-reference DIR    reproduce the reference renders
     quantone-train container OUT.nam MAX:F.nam...   join trained models into a
                                           SlimmableContainer (.nam 0.7.0)
+    quantone-train distill --teacher F.nam --student-preset P [options]
+                                          train a student on the teacher's output
   Run with --help for the options.
 */
 #include "fx.h"
 #include "tr_data.h"
+#include "tr_distill.h"
 #include "tr_loss.h"
 #include "tr_lstm.h"
 #include "tr_nam.h"
@@ -33,6 +36,10 @@
 typedef struct {
   const char *target, *in_wav, *out_wav, *arch, *preset, *out, *name, *init, *qat, *model;
   const char *checkpoint, *resume, *dry_out, *wet_out, *eval_schemes, *ref;
+  const char *teacher;     /**< distill: the teacher file */
+  double alpha;            /**< distill: weight of the teacher in the target */
+  const char *in_wavs[16]; /**< distill: extra dry inputs */
+  int n_in_wavs;
   int hidden, layers, burn_in, threads, latency_set, write_meta_ptq;
   long latency, max_latency;
   double train_s, val_s, val_frac;
@@ -58,10 +65,17 @@ static void usage(void)
          "        (on resume an explicit --lr replaces the checkpoint's rate)\n"
          "        --qat SCHEME   fake-quantized fine-tuning, SCHEME = bits[:linear|pow2|kmeans]\n"
          "                       [:sym|asym][:tensor|channel|groupN], e.g. 4 or 2:linear:asym\n"
+         "        --qat-method ste|lsq   straight-through on the engine's scales (ste), or\n"
+         "                       learned per-channel step sizes (lsq; linear sym channel)\n"
+         "        --lsq-step-lr R  the steps' learning rate as R x the weights' (1)\n"
          "output: --out F.nam --name NAME\n"
          "eval:   --model F.nam [--schemes 8,4,2 (comma list of SCHEMEs)] [--ref FLOAT.nam]\n"
          "        (ESR of each quantized variant vs the float model, or vs --ref's output)\n"
          "render: --target NAME --val-seconds S --seed S --dry-out A.wav --wet-out B.wav\n"
+         "distill: --teacher F.nam (any model the engine plays) --student-preset P (a preset)\n"
+         "        --alpha A (1): target = A * teacher + (1 - A) * effect, train and held-out\n"
+         "        --in DRY.wav (repeatable): more training input, labelled by teacher and effect\n"
+         "        and every train option (--epochs, --checkpoint, --resume, --out, ...)\n"
          "container OUT.nam MAX:F.nam ...   the Slim control plays the first F whose MAX is\n"
          "        above it: MAXes rising, the last usually 1 (e.g. 0.5:nano.nam 1:standard.nam)\n");
 }
@@ -128,8 +142,13 @@ static void describe(const tr_model *m)
 {
   if (m->arch == TR_WAVENET) {
     const tr_wn_config *w = tr_wavenet_config(m);
-    printf("model: WaveNet A1 %d/%d channels, %zu parameters, receptive field %d\n",
-           w->arrays[0].channels, w->arrays[1].channels, m->n_params + 1,
+    char widths[64];
+    int at = 0;
+    for (int a = 0; a < w->n_arrays && at < (int)sizeof widths; ++a)
+      at += snprintf(widths + at, sizeof widths - (size_t)at, "%s%d", a ? "/" : "",
+                     w->arrays[a].channels);
+    printf("model: WaveNet %s %s channels, %zu parameters, receptive field %d\n",
+           tr_wavenet_is_a1(w) ? "A1" : "A2", widths, m->n_params + 1,
            tr_wavenet_receptive_field(w));
   } else {
     const tr_lstm_config *l = tr_lstm_cfg(m);
@@ -184,11 +203,54 @@ static void ptq_table(tr_model *m, const tr_dataset *d, const char *list, int sk
   free(ref);
 }
 
+/** Distillation: more inputs, then the teacher's labels (mixed with the
+    effect's by alpha) for the training and the held-out audio. */
+static bool distill_data(const cli *c, tr_dataset *d, float **teacher_val, float **effect_val)
+{
+  char err[512];
+  if (c->n_in_wavs > 0 && c->in_wav) {
+    fprintf(stderr, "quantone-train distill: --in labels dry audio with the built-in effect; "
+                    "it does not go with --input/--output\n");
+    return false;
+  }
+  if (!tr_dataset_append_wavs(d, c->target, c->in_wavs, c->n_in_wavs, err, sizeof err)) {
+    fprintf(stderr, "quantone-train: %s\n", err);
+    return false;
+  }
+  tr_teacher teacher;
+  if (!tr_teacher_open(&teacher, c->teacher, err, sizeof err)) {
+    fprintf(stderr, "quantone-train: %s\n", err);
+    return false;
+  }
+  const clock_t t0 = clock();
+  const bool ok =
+      tr_distill_targets(d, &teacher, c->alpha, teacher_val, effect_val, err, sizeof err);
+  tr_teacher_close(&teacher);
+  if (!ok) {
+    fprintf(stderr, "quantone-train: %s\n", err);
+    return false;
+  }
+  const size_t skip = (size_t)c->o.val_skip < d->val.n ? (size_t)c->o.val_skip : 0;
+  printf("teacher %s (engine, float): labelled %.1f s of audio in %.1f s CPU; its held-out ESR "
+         "vs the effect %.6f\n",
+         c->teacher, (double)(d->train.n + d->val.n) / 48000.0,
+         (double)(clock() - t0) / CLOCKS_PER_SEC,
+         tr_esr(*teacher_val + skip, *effect_val + skip, d->val.n - skip));
+  printf("target: %.3g x teacher + %.3g x effect (training and held-out)\n", c->alpha,
+         1.0 - c->alpha);
+  return true;
+}
+
 static int cmd_train(cli *c)
 {
   tr_dataset d;
   if (!load_data(c, &d))
     return 1;
+  float *teacher_val = NULL, *effect_val = NULL;
+  if (c->teacher && !distill_data(c, &d, &teacher_val, &effect_val)) {
+    tr_dataset_free(&d);
+    return 1;
+  }
   printf("data: %s\n", d.desc);
   tr_model *m = make_model(c);
   if (!m) {
@@ -206,7 +268,10 @@ static int cmd_train(cli *c)
     c->o.qat = &qs;
     char nm[128];
     tr_scheme_name(&qs, nm, sizeof nm);
-    printf("QAT: fake-quantized forward with %s (straight-through gradient)\n", nm);
+    printf("QAT: fake-quantized forward with %s (%s)\n", nm,
+           c->o.qat_method == TR_QAT_LSQ
+               ? "LSQ: learned per-channel steps, gradient scale 1/sqrt(N Qp)"
+               : "straight-through gradient on the engine's scales");
     if (c->init) {
       const double e0 = tr_evaluate(m, m->p, &qs, &d.val, c->o.val_skip, NULL, NULL, NULL);
       printf("before QAT: held-out ESR of the quantized start model %.6f\n", e0);
@@ -221,17 +286,33 @@ static int cmd_train(cli *c)
   }
   printf("trained %d epochs in %.1f s; best held-out ESR %.6f at epoch %d\n", r.epochs_run,
          r.seconds, r.best_val_esr, r.best_epoch);
+  if (r.lsq_engine_esr >= 0.0)
+    printf("LSQ: the written weights re-encoded by the engine's quantizer: held-out ESR %.6f\n",
+           r.lsq_engine_esr);
+  double student_vs_effect = -1.0, student_vs_teacher = -1.0;
+  if (c->teacher) {
+    const tr_signal effect = {d.val.x, effect_val, d.val.n};
+    student_vs_effect = tr_evaluate(m, m->p, c->o.qat, &effect, c->o.val_skip, teacher_val,
+                                    &student_vs_teacher, NULL);
+    printf("student held-out ESR: vs the effect %.6f, vs the teacher %.6f\n", student_vs_effect,
+           student_vs_teacher);
+  }
   /* figures for the file: float ESR vs target, and PTQ at 8/4/2 bits */
   char json[2048];
   ptq_table(m, &d, c->eval_schemes, c->o.val_skip, json, sizeof json, NULL);
   const double ef = tr_evaluate(m, m->p, NULL, &d.val, c->o.val_skip, NULL, NULL, NULL);
   if (c->out) {
-    char qj[2600];
+    char qj[4096], distilled[1024] = "";
+    if (c->teacher)
+      snprintf(distilled, sizeof distilled,
+               ", \"distilled_from\": \"%s\", \"alpha\": %.6g, "
+               "\"esr_vs_effect\": %.6g, \"esr_vs_teacher\": %.6g",
+               c->teacher, c->alpha, student_vs_effect, student_vs_teacher);
     snprintf(qj, sizeof qj,
              "{\"trainer\": \"quantone-train\", \"data\": \"%s\", \"qat\": %s%s%s, "
-             "\"seconds\": %.1f, \"eval\": %s}",
-             d.desc, c->qat ? "\"" : "", c->qat ? c->qat : "null", c->qat ? "\"" : "", r.seconds,
-             json);
+             "\"qat_method\": \"%s\", \"seconds\": %.1f%s, \"eval\": %s}",
+             d.desc, c->qat ? "\"" : "", c->qat ? c->qat : "null", c->qat ? "\"" : "",
+             c->o.qat_method == TR_QAT_LSQ ? "lsq" : "ste", r.seconds, distilled, json);
     tr_nam_meta meta = {c->name ? c->name : "Quantone capture",
                         "quantone-train",
                         c->in_wav ? NULL : "pedal",
@@ -245,6 +326,8 @@ static int cmd_train(cli *c)
     }
     printf("wrote %s\n", c->out);
   }
+  free(teacher_val);
+  free(effect_val);
   tr_model_free(m);
   tr_dataset_free(&d);
   return 0;
@@ -429,6 +512,7 @@ int main(int argc, char **argv)
   c.val_s = 20;
   c.val_frac = 0.1;
   c.eval_schemes = "8,4,2";
+  c.alpha = 1.0;
   enum {
     O_TARGET = 256,
     O_IN,
@@ -467,7 +551,12 @@ int main(int argc, char **argv)
     O_DRY,
     O_WET,
     O_REF,
-    O_RBEST
+    O_RBEST,
+    O_QATM,
+    O_TEACHER,
+    O_ALPHA,
+    O_INWAV,
+    O_LSQLR
   };
   static const struct option opts[] = {{"target", 1, 0, O_TARGET},
                                        {"input", 1, 0, O_IN},
@@ -507,6 +596,12 @@ int main(int argc, char **argv)
                                        {"wet-out", 1, 0, O_WET},
                                        {"ref", 1, 0, O_REF},
                                        {"resume-best", 0, 0, O_RBEST},
+                                       {"qat-method", 1, 0, O_QATM},
+                                       {"teacher", 1, 0, O_TEACHER},
+                                       {"student-preset", 1, 0, O_PRESET},
+                                       {"alpha", 1, 0, O_ALPHA},
+                                       {"in", 1, 0, O_INWAV},
+                                       {"lsq-step-lr", 1, 0, O_LSQLR},
                                        {"help", 0, 0, 'h'},
                                        {0, 0, 0, 0}};
   optind = 2;
@@ -554,12 +649,43 @@ int main(int argc, char **argv)
     case O_WET: c.wet_out = optarg; break;
     case O_REF: c.ref = optarg; break;
     case O_RBEST: c.o.resume_best = true; break;
+    case O_QATM:
+      if (strcmp(optarg, "ste") == 0) {
+        c.o.qat_method = TR_QAT_STE;
+      } else if (strcmp(optarg, "lsq") == 0) {
+        c.o.qat_method = TR_QAT_LSQ;
+      } else {
+        fprintf(stderr, "quantone-train: --qat-method ste or lsq\n");
+        return 2;
+      }
+      break;
+    case O_TEACHER: c.teacher = optarg; break;
+    case O_LSQLR: c.o.lsq_step_lr = atof(optarg); break;
+    case O_ALPHA: c.alpha = atof(optarg); break;
+    case O_INWAV:
+      if (c.n_in_wavs == (int)(sizeof c.in_wavs / sizeof c.in_wavs[0])) {
+        fprintf(stderr, "quantone-train: at most %d --in files\n", c.n_in_wavs);
+        return 2;
+      }
+      c.in_wavs[c.n_in_wavs++] = optarg;
+      break;
     case 'h': usage(); return 0;
     default: usage(); return 2;
     }
   }
   if (c.o.batch < 1 || c.o.segment < 16 || c.o.epochs < 0 || c.threads < 1) {
     fprintf(stderr, "quantone-train: bad batch / segment / epochs / threads\n");
+    return 2;
+  }
+  if (strcmp(cmd, "distill") == 0) {
+    if (!c.teacher || !(c.alpha >= 0.0 && c.alpha <= 1.0)) {
+      fprintf(stderr, "quantone-train distill: --teacher F.nam required, --alpha in [0, 1]\n");
+      return 2;
+    }
+    return cmd_train(&c);
+  }
+  if (c.teacher || c.n_in_wavs > 0) {
+    fprintf(stderr, "quantone-train: --teacher and --in belong to the distill command\n");
     return 2;
   }
   if (strcmp(cmd, "train") == 0)

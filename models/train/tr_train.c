@@ -3,6 +3,7 @@
 #include "tr_train.h"
 
 #include "tr_adam.h"
+#include "tr_lsq.h"
 #include "tr_qat.h"
 #include "tr_rng.h"
 
@@ -73,8 +74,15 @@ typedef struct {
   uint64_t rng[4];
 } ck_header;
 
+/** LSQ's extra state: the steps, their Adam moments and the best epoch's steps. */
+typedef struct {
+  tr_lsq *q;
+  tr_adam *adam;
+  float *best;
+} ck_lsq;
+
 static bool ck_write(const char *path, const ck_header *h, const float *p, const tr_adam *a,
-                     const float *best)
+                     const float *best, const ck_lsq *lsq)
 {
   char tmp[4096];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -85,20 +93,35 @@ static bool ck_write(const char *path, const ck_header *h, const float *p, const
   bool ok = fwrite(h, sizeof *h, 1, f) == 1 && fwrite(p, sizeof *p, n, f) == n &&
             fwrite(a->m, sizeof *p, n, f) == n && fwrite(a->v, sizeof *p, n, f) == n &&
             fwrite(best, sizeof *p, n, f) == n;
+  if (lsq) {
+    const size_t ns = lsq->q->n;
+    ok = ok && fwrite(lsq->q->s, sizeof *p, ns, f) == ns &&
+         fwrite(lsq->adam->m, sizeof *p, ns, f) == ns &&
+         fwrite(lsq->adam->v, sizeof *p, ns, f) == ns && fwrite(lsq->best, sizeof *p, ns, f) == ns;
+  }
   ok = (fclose(f) == 0) && ok;
   return ok && rename(tmp, path) == 0;
 }
 
+/** Checkpoint versions: 1 float or straight-through QAT, 2 with LSQ's state after. */
+enum { CK_VERSION = 1, CK_VERSION_LSQ = 2 };
+
 static bool ck_read(const char *path, ck_header *h, float *p, tr_adam *a, float *best,
-                    size_t n_params)
+                    size_t n_params, const ck_lsq *lsq)
 {
   FILE *f = fopen(path, "rb");
   if (!f)
     return false;
-  bool ok = fread(h, sizeof *h, 1, f) == 1 && h->magic == CK_MAGIC && h->n_params == n_params;
+  bool ok = fread(h, sizeof *h, 1, f) == 1 && h->magic == CK_MAGIC && h->n_params == n_params &&
+            h->version == (uint32_t)(lsq ? CK_VERSION_LSQ : CK_VERSION);
   const size_t n = n_params;
   ok = ok && fread(p, sizeof *p, n, f) == n && fread(a->m, sizeof *p, n, f) == n &&
        fread(a->v, sizeof *p, n, f) == n && fread(best, sizeof *p, n, f) == n;
+  if (ok && lsq) {
+    const size_t ns = lsq->q->n;
+    ok = fread(lsq->q->s, sizeof *p, ns, f) == ns && fread(lsq->adam->m, sizeof *p, ns, f) == ns &&
+         fread(lsq->adam->v, sizeof *p, ns, f) == ns && fread(lsq->best, sizeof *p, ns, f) == ns;
+  }
   fclose(f);
   return ok;
 }
@@ -120,6 +143,26 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
   if (!x || !t || !g || !pe || !best || !tr_adam_init(&adam, np))
     abort();
   adam.clip = o->clip;
+  /** LSQ: the steps are parameters of their own, with their own Adam. */
+  const bool lsq_on = o->qat && o->qat_method == TR_QAT_LSQ;
+  tr_lsq lsq;
+  tr_adam adam_s;
+  memset(&lsq, 0, sizeof lsq);
+  memset(&adam_s, 0, sizeof adam_s);
+  float *gs = NULL, *best_s = NULL;
+  ck_lsq ckl = {&lsq, &adam_s, NULL};
+  if (lsq_on) {
+    if (!tr_lsq_init(&lsq, m, o->qat, m->p, err, errlen))
+      goto fail;
+    gs = malloc(lsq.n * sizeof *gs);
+    best_s = malloc(lsq.n * sizeof *best_s);
+    if (!gs || !best_s || !tr_adam_init(&adam_s, lsq.n))
+      abort();
+    adam_s.clip = o->clip;
+    memcpy(best_s, lsq.s, lsq.n * sizeof *best_s);
+    ckl.best = best_s;
+  }
+  r->lsq_engine_esr = -1.0;
   tr_rng rng;
   tr_rng_seed(&rng, o->seed * 0x9E3779B97F4A7C15ull + 17);
   tr_loss loss = o->loss;
@@ -130,7 +173,7 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
   r->best_epoch = 0;
   if (o->resume) {
     ck_header h;
-    if (!ck_read(o->resume, &h, m->p, &adam, best, np)) {
+    if (!ck_read(o->resume, &h, m->p, &adam, best, np, lsq_on ? &ckl : NULL)) {
       snprintf(err, errlen, "%s: not a checkpoint of this model", o->resume);
       goto fail;
     }
@@ -139,9 +182,13 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
       lr = h.lr;
     /** Continuing from the best weights recovers from a late divergence (e.g. to go
         on with gradient clipping or a lower rate); Adam's moments are kept. */
-    if (o->resume_best)
+    if (o->resume_best) {
       memcpy(m->p, best, np * sizeof *best);
+      if (lsq_on)
+        memcpy(lsq.s, best_s, lsq.n * sizeof *best_s);
+    }
     adam.t = h.adam_t;
+    adam_s.t = h.adam_t; /* the steps move in lockstep with the weights */
     memcpy(rng.s, h.rng, sizeof rng.s);
     r->best_val_esr = h.best_val;
     r->best_epoch = h.best_epoch;
@@ -162,7 +209,9 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
         memcpy(x + (size_t)b * T, d->train.x + start, (size_t)T * sizeof *x);
         memcpy(t + (size_t)b * L, d->train.y + start + m->context, (size_t)L * sizeof *t);
       }
-      if (o->qat) {
+      if (lsq_on) {
+        tr_lsq_forward(&lsq, m, m->p, pe);
+      } else if (o->qat) {
         if (!tr_fake_quant(m, o->qat, m->p, pe, NULL, err, errlen))
           goto fail;
       } else {
@@ -174,19 +223,33 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
         goto fail;
       }
       lsum += l;
+      if (lsq_on) {
+        /* the steps' gradients need the latent weights before they move */
+        tr_lsq_backward(&lsq, m, m->p, g, gs, true);
+        tr_adam_step(&adam_s, lsq.s, gs, lr * (o->lsq_step_lr > 0.0 ? o->lsq_step_lr : 1.0));
+        tr_lsq_clamp(&lsq);
+      }
       gsum += tr_adam_step(&adam, m->p, g, lr);
       if (!o->quiet && (s % 10 == 9 || s + 1 == steps)) {
         printf("\r  epoch %d  step %d/%d  loss %.5f  ", ep + 1, s + 1, steps, lsum / (s + 1));
         fflush(stdout);
       }
     }
-    const double ve = tr_evaluate(m, m->p, o->qat, &d->val, o->val_skip, NULL, NULL, NULL);
+    double ve;
+    if (lsq_on) {
+      tr_lsq_forward(&lsq, m, m->p, pe);
+      ve = tr_evaluate(m, pe, NULL, &d->val, o->val_skip, NULL, NULL, NULL);
+    } else {
+      ve = tr_evaluate(m, m->p, o->qat, &d->val, o->val_skip, NULL, NULL, NULL);
+    }
     r->epochs_run++;
     const int is_best = ve < r->best_val_esr;
     if (is_best) {
       r->best_val_esr = ve;
       r->best_epoch = ep + 1;
       memcpy(best, m->p, np * sizeof *best);
+      if (lsq_on)
+        memcpy(best_s, lsq.s, lsq.n * sizeof *best_s);
     }
     if (!o->quiet) {
       printf("\repoch %3d/%d  train loss %.5f  held-out ESR %.5f (%.1f dB)%s  lr %.2e  |g| %.3g"
@@ -197,9 +260,17 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
     }
     lr *= o->lr_decay;
     if (o->checkpoint) {
-      ck_header h = {CK_MAGIC, 1, np, ep + 1, r->best_epoch, lr, r->best_val_esr, adam.t, {0}};
+      ck_header h = {CK_MAGIC,
+                     lsq_on ? CK_VERSION_LSQ : CK_VERSION,
+                     np,
+                     ep + 1,
+                     r->best_epoch,
+                     lr,
+                     r->best_val_esr,
+                     adam.t,
+                     {0}};
       memcpy(h.rng, rng.s, sizeof h.rng);
-      if (!ck_write(o->checkpoint, &h, m->p, &adam, best))
+      if (!ck_write(o->checkpoint, &h, m->p, &adam, best, lsq_on ? &ckl : NULL))
         fprintf(stderr, "warning: cannot write checkpoint %s\n", o->checkpoint);
     }
     if (o->time_limit > 0 && now_s() - t0 > o->time_limit) {
@@ -209,7 +280,20 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
     }
   }
   r->seconds = now_s() - t0;
-  memcpy(m->p, best, np * sizeof *best);
+  if (lsq_on) {
+    /** The file gets the best epoch's fake-quantized weights, and the
+        figure the plugin will play: those re-encoded on the engine's
+        max-abs scales. */
+    memcpy(lsq.s, best_s, lsq.n * sizeof *best_s);
+    tr_lsq_forward(&lsq, m, best, m->p);
+    r->lsq_engine_esr = tr_evaluate(m, m->p, o->qat, &d->val, o->val_skip, NULL, NULL, NULL);
+  } else {
+    memcpy(m->p, best, np * sizeof *best);
+  }
+  free(gs);
+  free(best_s);
+  tr_lsq_free(&lsq);
+  tr_adam_free(&adam_s);
   free(x);
   free(t);
   free(g);
@@ -218,6 +302,10 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
   tr_adam_free(&adam);
   return true;
 fail:
+  free(gs);
+  free(best_s);
+  tr_lsq_free(&lsq);
+  tr_adam_free(&adam_s);
   free(x);
   free(t);
   free(g);

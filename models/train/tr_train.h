@@ -21,6 +21,12 @@
 extern "C" {
 #endif
 
+/** How QAT carries the gradient through the quantizer. */
+typedef enum {
+  TR_QAT_STE = 0, /**< engine's max-abs scales, straight-through (tr_qat.h) */
+  TR_QAT_LSQ,     /**< learned per-channel steps (tr_lsq.h) */
+} tr_qat_method;
+
 typedef struct {
   int epochs;
   int batch;           /**< segments per step */
@@ -30,7 +36,12 @@ typedef struct {
   double clip;         /**< gradient norm clip, 0 = off */
   uint64_t seed;
   tr_loss loss;
-  const qz_scheme *qat;   /**< NULL: float training */
+  const qz_scheme *qat; /**< NULL: float training */
+  tr_qat_method qat_method;
+  /** LSQ: the steps' learning rate as a fraction of the weights' (0: 1).
+      Adam moves every parameter by about lr per step whatever its scale,
+      and a 4-bit step is Qp = 7 times smaller than the weights it serves. */
+  double lsq_step_lr;
   const char *checkpoint; /**< written after every epoch if not NULL */
   const char *resume;     /**< checkpoint to continue from, or NULL */
   bool resume_best;       /**< continue from the checkpoint's best weights, not its last */
@@ -47,10 +58,15 @@ typedef struct {
   int best_epoch;
   int epochs_run;
   double seconds;
+  /** LSQ: held-out ESR of the best weights re-encoded by the engine's own
+      quantizer (max-abs scales), i.e. as the plugin plays the written
+      file; -1 otherwise. */
+  double lsq_engine_esr;
 } tr_train_result;
 
 /**
-   Train m on d. On return m->p holds the best-validating parameters.
+   Train m on d. On return m->p holds the best-validating parameters (for
+   LSQ their fake-quantized form: the weights to write).
    Returns false with a message on error.
 */
 bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train_result *r,

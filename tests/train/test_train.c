@@ -15,16 +15,20 @@
 #include "slim.h"
 #include "tr_adam.h"
 #include "tr_data.h"
+#include "tr_distill.h"
 #include "tr_loss.h"
+#include "tr_lsq.h"
 #include "tr_lstm.h"
 #include "tr_nam.h"
 #include "tr_qat.h"
 #include "tr_rng.h"
 #include "tr_synth.h"
+#include "tr_train.h"
 #include "tr_wav.h"
 #include "tr_wavenet.h"
 
 #define TEST_CHECK_STREAM stdout /* FAIL lines in order with the progress lines */
+#include "test_asan.h"
 #include "test_check.h"
 
 #include <math.h>
@@ -569,6 +573,317 @@ static void test_a2_files(void)
   tr_model_free(big);
 }
 
+/**
+   LSQ's step gradients against central finite differences. The quantized
+   loss is a staircase in the step (rint), so the smooth function the LSQ
+   estimator differentiates is checked instead: every rounding offset
+   rint(v0) - v0 frozen at the current point and clipped weights held at
+   +-Qp, i.e. w_hat(s) = w + s * (rint(v0) - v0) inside the range and
+   s * (+-Qp) outside. Its derivative in s is exactly LSQ's (rint(v) - v,
+   or +-Qp); the true staircase's would be rint(v) alone, which this check
+   tells apart. The network is smooth (LeakyReLU slope 1).
+*/
+static void test_lsq_grad(int bits)
+{
+  tr_model *m = tiny_a2_slope(1, 21, 1.0f);
+  CHECK(m != NULL, "tiny A2 for LSQ");
+  if (!m)
+    return;
+  char err[256], spec[8];
+  snprintf(spec, sizeof spec, "%d", bits);
+  qz_scheme sc;
+  CHECK(tr_scheme_parse(spec, &sc, err, sizeof err), "%s", err);
+  tr_lsq q;
+  CHECK(tr_lsq_init(&q, m, &sc, m->p, err, sizeof err), "LSQ init: %s", err);
+  const size_t np = m->n_params;
+  float *pe = malloc(np * sizeof *pe), *pq = malloc(np * sizeof *pq), *g = malloc(np * sizeof *g),
+        *gd = malloc(np * sizeof *gd), *gs = malloc(q.n * sizeof *gs),
+        *gs1 = malloc(q.n * sizeof *gs1);
+  /* at its start LSQ plays exactly the engine quantizer's weights */
+  tr_lsq_forward(&q, m, m->p, pe);
+  CHECK(tr_fake_quant(m, &sc, m->p, pq, NULL, err, sizeof err), "%s", err);
+  CHECK(memcmp(pe, pq, np * sizeof *pe) == 0,
+        "%d-bit: LSQ's start is not the engine quantizer's forward", bits);
+  /* smaller steps so that some weights clip and the clip branch is checked */
+  for (size_t i = 0; i < q.n; ++i)
+    q.s[i] *= 0.7f;
+  tr_rng r;
+  tr_rng_seed(&r, 31);
+  const int B = 2, L = 24, T = m->context + L;
+  float *x = malloc(sizeof(float) * (size_t)B * T), *t = malloc(sizeof(float) * (size_t)B * L);
+  for (int i = 0; i < B * T; ++i)
+    x[i] = (float)tr_rng_range(&r, -0.8, 0.8);
+  for (int i = 0; i < B * L; ++i)
+    t[i] = (float)tr_rng_range(&r, -0.3, 0.3);
+  tr_loss l;
+  tr_loss_default(&l);
+  tr_lsq_forward(&q, m, m->p, pe);
+  m->batch_grad(m, pe, B, L, x, t, &l, g);
+  memcpy(gd, g, np * sizeof *g);
+  tr_lsq_backward(&q, m, m->p, g, gs, false);
+  tr_lsq_backward(&q, m, m->p, gd, gs1, true);
+  double gmax = 0.0, worst = 0.0;
+  for (size_t i = 0; i < q.n; ++i)
+    gmax = fmax(gmax, fabs(gs[i]));
+  int bad = 0, clipped = 0, inside = 0, bad_w = 0, bad_scale = 0;
+  for (int ti = 0; ti < m->n_tensors; ++ti) {
+    const tr_tensor *tt = &m->tensors[ti];
+    const size_t cells = (size_t)tt->rows * tt->cols;
+    float *w = malloc(cells * sizeof *w), *wg = malloc(cells * sizeof *wg),
+          *wh = malloc(cells * sizeof *wh), *wgq = malloc(cells * sizeof *wgq);
+    tr_tensor_get(tt, m->p, w);
+    tr_tensor_get(tt, g, wg);
+    for (int row = 0; row < tt->rows; ++row) {
+      const size_t si = q.first[ti] + (size_t)row;
+      const float s0 = q.s[si];
+      /* the clip-aware weight gradient: zero exactly where the code clipped */
+      {
+        float *gq = malloc(np * sizeof *gq);
+        m->batch_grad(m, pe, B, L, x, t, &l, gq);
+        tr_tensor_get(tt, gq, wgq);
+        free(gq);
+      }
+      for (int c = 0; c < tt->cols; ++c) {
+        const float v = w[(size_t)row * tt->cols + c] / s0;
+        const bool clip = v <= (float)-q.qp || v >= (float)q.qp;
+        clipped += clip;
+        inside += !clip;
+        const float want = clip ? 0.0f : wgq[(size_t)row * tt->cols + c];
+        bad_w += wg[(size_t)row * tt->cols + c] != want;
+      }
+      const double h = 1e-3 * s0;
+      double lo = 0.0, hi = 0.0;
+      for (int side = -1; side <= 1; side += 2) {
+        const double s = s0 + side * h;
+        memcpy(wh, w, cells * sizeof *wh);
+        tr_tensor_get(tt, pe, wh);
+        for (int c = 0; c < tt->cols; ++c) {
+          const float wv = w[(size_t)row * tt->cols + c], v0 = wv / s0;
+          double code;
+          if (v0 <= (float)-q.qp)
+            code = -q.qp;
+          else if (v0 >= (float)q.qp)
+            code = q.qp;
+          else
+            code = (double)wv / s + ((double)rintf(v0) - (double)v0);
+          wh[(size_t)row * tt->cols + c] = (float)(s * code);
+        }
+        memcpy(pq, pe, np * sizeof *pq);
+        tr_tensor_set(tt, pq, wh);
+        const double lv = m->batch_grad(m, pq, B, L, x, t, &l, gd);
+        if (side < 0)
+          lo = lv;
+        else
+          hi = lv;
+      }
+      const double fd = (hi - lo) / (2.0 * h);
+      const double e = fabs(fd - gs[si]) / (fmax(fabs(fd), fabs(gs[si])) + 1e-2 * gmax);
+      worst = fmax(worst, e);
+      if (e > 2e-2) {
+        if (bad < 5)
+          printf("  %d-bit step %zu: LSQ gradient %.6g, finite difference %.6g\n", bits, si, gs[si],
+                 fd);
+        bad++;
+      }
+      const double want_scale = gs[si] / sqrt((double)tt->cols * q.qp);
+      bad_scale += fabs(gs1[si] - want_scale) > 1e-6 * fabs(want_scale) + 1e-30;
+    }
+    free(w);
+    free(wg);
+    free(wh);
+    free(wgq);
+  }
+  printf("LSQ %d-bit step gradients: %zu steps, worst relative error %.3g, max |g| %.3g; "
+         "%d weights clipped, %d inside\n",
+         bits, q.n, worst, gmax, clipped, inside);
+  CHECK(bad == 0, "%d-bit: %d LSQ step gradients disagree with finite differences", bits, bad);
+  CHECK(clipped > 0 && inside > 0, "%d-bit: the check must see both clipped and inside weights",
+        bits);
+  CHECK(bad_w == 0, "%d-bit: %d weight gradients are not the clip-aware straight-through ones",
+        bits, bad_w);
+  CHECK(bad_scale == 0, "%d-bit: %d step gradients lack the scale 1/sqrt(N Qp)", bits, bad_scale);
+  free(x);
+  free(t);
+  free(pe);
+  free(pq);
+  free(g);
+  free(gd);
+  free(gs);
+  free(gs1);
+  tr_lsq_free(&q);
+  tr_model_free(m);
+}
+
+/** A small teacher written to a temporary .nam, for the engine to play. */
+static bool write_teacher(char *path, unsigned long long seed)
+{
+  tr_model *m = tiny_a2_slope(1, seed, 0.2f);
+  if (!m)
+    return false;
+  const int fd = mkstemp(path);
+  if (fd < 0) {
+    tr_model_free(m);
+    return false;
+  }
+  close(fd);
+  tr_nam_meta meta = {"teacher", NULL, NULL, NULL, -1.0, NULL};
+  const bool ok = tr_nam_write(path, m, m->p, &meta);
+  tr_model_free(m);
+  return ok;
+}
+
+/**
+   Distillation: the teacher plays through the engine (its render equals
+   the trainer's forward of the same file), the mixed target is the
+   weighted mean, and a short training run brings a student of another
+   shape to the teacher's output: its held-out ESR against the teacher
+   drops below a bound the untrained student does not meet. Then LSQ
+   fine-tuning of that student, with a checkpoint: resuming it reproduces
+   the uninterrupted run bit for bit.
+*/
+static void test_distill(void)
+{
+  char tpath[] = "/tmp/qtrain-teacher-XXXXXX", err[512];
+  CHECK(write_teacher(tpath, 41), "write the teacher");
+  tr_teacher teacher;
+  if (!tr_teacher_open(&teacher, tpath, err, sizeof err)) {
+    CHECK(false, "teacher: %s", err);
+    unlink(tpath);
+    return;
+  }
+  /* the teacher is the engine's float path: the same numbers as the trainer's forward */
+  {
+    tr_model *tm = tr_nam_read(tpath, 1, 0, err, sizeof err);
+    CHECK(tm != NULL, "%s", err);
+    const size_t n = 6000;
+    float *x = malloc(n * sizeof *x), *ye = malloc(n * sizeof *ye), *yt = malloc(n * sizeof *yt);
+    /* a render after another (ending on DC, far from the prewarm state)
+       still starts from the model's reset state */
+    for (size_t i = 0; i < n; ++i)
+      x[i] = 0.7f;
+    tr_teacher_render(&teacher, x, ye, n);
+    tr_synth_guitar(x, n, 3);
+    tr_teacher_render(&teacher, x, ye, n);
+    if (tm)
+      tm->predict(tm, tm->p, x, n, yt);
+    const double e = tr_esr(yt, ye, n);
+    printf("distill: teacher (engine) vs trainer forward ESR %.3g\n", e);
+    CHECK(tm && e <= 1e-10, "the teacher's render is not the model's output (ESR %.3g)", e);
+    tr_model_free(tm);
+    free(x);
+    free(ye);
+    free(yt);
+  }
+  /* sized down under ASan: the bound holds for the shorter run too */
+  const double train_s = ASAN_BUILD ? 1.0 : 3.0;
+  tr_dataset d;
+  float *tv = NULL, *ev = NULL;
+  /* a mixed target is the weighted mean, in the training and the held-out part */
+  CHECK(tr_dataset_builtin(&d, "overdrive", 0.1, 0.1, 5, err, sizeof err), "%s", err);
+  const float effect_train = d.train.y[1000], effect_val = d.val.y[1000];
+  CHECK(tr_distill_targets(&d, &teacher, 0.25, &tv, &ev, err, sizeof err), "%s", err);
+  CHECK(tv && fabsf(d.val.y[1000] - (0.25f * tv[1000] + 0.75f * effect_val)) <= 1e-7f &&
+            ev[1000] == effect_val,
+        "alpha 0.25: the held-out target is not 0.25 teacher + 0.75 effect");
+  CHECK(d.train.y[1000] != effect_train, "alpha 0.25: the training target is still the effect");
+  free(tv);
+  free(ev);
+  tr_dataset_free(&d);
+  /* pure distillation for the run below */
+  CHECK(tr_dataset_builtin(&d, "overdrive", train_s, 0.5, 5, err, sizeof err), "%s", err);
+  CHECK(tr_distill_targets(&d, &teacher, 1.0, &tv, &ev, err, sizeof err), "%s", err);
+  tr_teacher_close(&teacher);
+
+  tr_wn_config c;
+  memset(&c, 0, sizeof c);
+  c.n_arrays = 1;
+  c.arrays[0] = (tr_wn_array_cfg){.input_size = 1,
+                                  .channels = 2,
+                                  .head_size = 1,
+                                  .head_bias = true,
+                                  .head_kernel = 3,
+                                  .kernel_size = 3,
+                                  .n_layers = 3,
+                                  .dilations = {1, 2, 3},
+                                  .activation = TR_WN_LEAKY_RELU,
+                                  .negative_slope = 0.2f};
+  c.head_scale = 0.5f;
+  tr_model *st = tr_wavenet_new(&c, 9, 1);
+  CHECK(st != NULL, "student");
+  if (!st)
+    goto done;
+  const int skip = 100;
+  const double before = tr_evaluate(st, st->p, NULL, &d.val, skip, NULL, NULL, NULL);
+  tr_train_opts o;
+  tr_train_opts_default(&o);
+  o.epochs = ASAN_BUILD ? 4 : 8;
+  o.batch = 4;
+  o.segment = 512;
+  o.steps_per_epoch = 25;
+  o.lr = 1e-2;
+  o.lr_decay = 0.9;
+  o.val_skip = skip;
+  o.quiet = 1;
+  tr_train_result r;
+  CHECK(tr_train(st, &d, &o, &r, err, sizeof err), "%s", err);
+  const double after = tr_evaluate(st, st->p, NULL, &d.val, skip, NULL, NULL, NULL);
+  const double bound = 0.1;
+  printf("distill: student held-out ESR vs teacher %.4f untrained, %.4f after %d epochs (best "
+         "%d; bound %.2f)\n",
+         before, after, r.epochs_run, r.best_epoch, bound);
+  CHECK(before > bound, "the untrained student already meets the bound (%.4f)", before);
+  CHECK(after < bound, "distillation did not bring the student to the teacher (%.4f)", after);
+
+  /* LSQ: resuming a checkpoint (with the steps' state) equals the uninterrupted run */
+  {
+    qz_scheme sc;
+    CHECK(tr_scheme_parse("4", &sc, err, sizeof err), "%s", err);
+    char ck[] = "/tmp/qtrain-lsq-ck-XXXXXX";
+    const int fd = mkstemp(ck);
+    CHECK(fd >= 0, "mkstemp");
+    close(fd);
+    const size_t np = st->n_params;
+    float *start = malloc(np * sizeof *start), *whole = malloc(np * sizeof *whole);
+    memcpy(start, st->p, np * sizeof *start);
+    tr_train_opts q = o;
+    q.qat = &sc;
+    q.qat_method = TR_QAT_LSQ;
+    q.epochs = 2;
+    q.steps_per_epoch = 5;
+    q.lr = 1e-3;
+    tr_train_result r1, r2;
+    CHECK(tr_train(st, &d, &q, &r1, err, sizeof err), "LSQ: %s", err);
+    memcpy(whole, st->p, np * sizeof *whole);
+    memcpy(st->p, start, np * sizeof *start);
+    q.epochs = 1;
+    q.checkpoint = ck;
+    CHECK(tr_train(st, &d, &q, &r2, err, sizeof err), "LSQ part 1: %s", err);
+    memcpy(st->p, start, np * sizeof *start);
+    q.epochs = 2;
+    q.checkpoint = NULL;
+    q.resume = ck;
+    CHECK(tr_train(st, &d, &q, &r2, err, sizeof err), "LSQ resumed: %s", err);
+    CHECK(memcmp(whole, st->p, np * sizeof *whole) == 0 && r1.best_val_esr == r2.best_val_esr,
+          "an LSQ run resumed from its checkpoint differs from the uninterrupted run");
+    /* the written weights are on the learned grid: 4-bit, at most 15 levels per row */
+    const double engine = r2.lsq_engine_esr, lsq = r2.best_val_esr;
+    printf("LSQ 4-bit fine-tune: held-out ESR %.4f on the learned steps, %.4f re-encoded by the "
+           "engine\n",
+           lsq, engine);
+    CHECK(engine >= 0.0 && engine < 2.0 * lsq + 1e-3,
+          "the engine's re-encoding of the LSQ weights is far from LSQ's own forward");
+    unlink(ck);
+    free(start);
+    free(whole);
+  }
+  tr_model_free(st);
+done:
+  free(tv);
+  free(ev);
+  tr_dataset_free(&d);
+  unlink(tpath);
+}
+
 static void test_reference(const char *dir)
 {
   char p[1024], err[512];
@@ -619,6 +934,9 @@ int main(int argc, char **argv)
   test_wav_pairs();
   test_nam_roundtrip_and_qat();
   test_a2_files();
+  test_lsq_grad(4);
+  test_lsq_grad(2);
+  test_distill();
   if (argc > 1)
     test_reference(argv[1]);
   if (failures) {
