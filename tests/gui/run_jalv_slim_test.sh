@@ -30,7 +30,7 @@ gui_session_require Xvfb jackd jalv.gtk3 xdotool import identify jack_lsp
 gui_session_start gui-slim "$ART"
 
 # start_jalv NAME UNTIL [TEST_LOAD]: jalv.gtk3 with the window's self-test
-# log in ART/jalv-NAME.err; waits (20 s at most) for the window (WID) and a
+# log in ART/jalv-NAME.err; waits (60 s at most: a loaded CI machine) for the window (WID) and a
 # log line matching UNTIL, then a second for a few redraw ticks.
 start_jalv() {
   ERR="$ART/jalv-$1.err"
@@ -38,7 +38,7 @@ start_jalv() {
     jalv.gtk3 -c slim=$SLIM $URI >"$ART/jalv-$1.out" 2>"$ERR" &
   JALV=$!
   PIDS="$JALV $PIDS"
-  gui_session_wait_window $JALV "$ERR" "$2" 200
+  gui_session_wait_window $JALV "$ERR" "$2" 600
   # signal, so the meters and views show what the size costs in error
   if command -v jack_metro >/dev/null 2>&1 && [ -z "${METRO:-}" ]; then
     jack_metro -n qtmetro -b 240 -f 196 -A 0.5 -D 220 -a 1 -d 90 >/dev/null 2>&1 &
