@@ -83,19 +83,6 @@ static inline int qk_half_kpad(const qk_packed *p)
   return p->format == QK_BF16 ? (p->cols + 1) & ~1 : p->cols;
 }
 
-static inline uint32_t qk_half_bits_of(float x)
-{
-  uint32_t u;
-  memcpy(&u, &x, sizeof u);
-  return u;
-}
-static inline float qk_half_float_of(uint32_t u)
-{
-  float x;
-  memcpy(&x, &u, sizeof x);
-  return x;
-}
-
 /**
    IEEE binary32 -> binary16, round to nearest even (what vcvtps2ph with
    imm 0 and ARM's vcvt_f16_f32 do): overflow to infinity, results below
@@ -104,7 +91,7 @@ static inline float qk_half_float_of(uint32_t u)
 */
 static inline uint16_t qk_f32_to_f16_scalar(float x)
 {
-  const uint32_t u = qk_half_bits_of(x);
+  const uint32_t u = qk_float_bits(x);
   const uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
   const uint32_t abs = u & 0x7fffffffu;
   if (abs > 0x7f800000u) /* NaN */
@@ -137,12 +124,12 @@ static inline float qk_f16_to_f32_scalar(uint16_t h)
   const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
   const uint32_t e = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
   if (e == 0x1f) /* inf, NaN: payload kept */
-    return qk_half_float_of(sign | 0x7f800000u | (mant << 13));
+    return qk_bits_float(sign | 0x7f800000u | (mant << 13));
   if (e != 0)
-    return qk_half_float_of(sign | ((e + 112u) << 23) | (mant << 13));
+    return qk_bits_float(sign | ((e + 112u) << 23) | (mant << 13));
   /* zero or subnormal: mant * 2^-24, exact in float */
   const float v = (float)mant * 0x1p-24f;
-  return qk_half_float_of(sign | qk_half_bits_of(v));
+  return qk_bits_float(sign | qk_float_bits(v));
 }
 
 /**
@@ -152,7 +139,7 @@ static inline float qk_f16_to_f32_scalar(uint16_t h)
 */
 static inline uint16_t qk_f32_to_bf16_scalar(float x)
 {
-  const uint32_t u = qk_half_bits_of(x);
+  const uint32_t u = qk_float_bits(x);
   if ((u & 0x7fffffffu) > 0x7f800000u)
     return (uint16_t)((u >> 16) | 0x40u);
   if ((u & 0x7f800000u) == 0)
@@ -164,14 +151,14 @@ static inline uint16_t qk_f32_to_bf16_scalar(float x)
 static inline float qk_bf16_to_f32_daz(uint16_t b)
 {
   const uint32_t u = (uint32_t)b << 16;
-  return (u & 0x7f800000u) ? qk_half_float_of(u) : qk_half_float_of(u & 0x80000000u);
+  return (u & 0x7f800000u) ? qk_bits_float(u) : qk_bits_float(u & 0x80000000u);
 }
 
 /** A denormal float result as a zero of its sign (vdpbf16ps's FTZ). */
 static inline float qk_half_ftz(float x)
 {
-  const uint32_t u = qk_half_bits_of(x);
-  return (u & 0x7f800000u) ? x : qk_half_float_of(u & 0x80000000u);
+  const uint32_t u = qk_float_bits(x);
+  return (u & 0x7f800000u) ? x : qk_bits_float(u & 0x80000000u);
 }
 
 /** r = acc (+ bias) (Y + r): the epilogue every 16-bit kernel shares. */

@@ -10,6 +10,8 @@
 #include "qk.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 /** Alignment of every packed buffer: one zmm / cache line. */
 #define QK_ALIGN 64
@@ -36,6 +38,23 @@ struct qk_packed {
 /** Allocate zeroed, QK_ALIGN-aligned memory; free with qk_aligned_free(). */
 void *qk_aligned_calloc(size_t bytes);
 void qk_aligned_free(void *p);
+
+/** The bits of a float and the float of some bits (the formats that are
+    defined bit by bit: FP16/BF16 conversion, the recurrent step's
+    exponent-derived scales). */
+static inline uint32_t qk_float_bits(float x)
+{
+  uint32_t b;
+  memcpy(&b, &x, sizeof b);
+  return b;
+}
+
+static inline float qk_bits_float(uint32_t b)
+{
+  float x;
+  memcpy(&x, &b, sizeof x);
+  return x;
+}
 
 /** The signed value v[m][k] of a weight described by w (decoded via codebook). */
 static inline int qk_weight_value(const qk_weights *w, int m, int k)

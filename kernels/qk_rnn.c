@@ -247,7 +247,7 @@ static void recurrent_s8(const qk_rnn *r, const float *h, const float *gxs, floa
   const int GP = r->G * r->P, H = r->H;
   uint32_t amax_bits = 0;
   for (int k = 0; k < H; ++k) {
-    const uint32_t b = qk_rnn_float_bits(fabsf(h[k]));
+    const uint32_t b = qk_float_bits(fabsf(h[k]));
     amax_bits = b > amax_bits ? b : amax_bits;
   }
   float s, inv;

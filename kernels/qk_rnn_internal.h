@@ -84,33 +84,19 @@
 #define QK_RNN_CODE_MAGIC_BITS 0x4B400080
 #define QK_RNN_CODE_MAX 127
 
-static inline uint32_t qk_rnn_float_bits(float x)
-{
-  uint32_t b;
-  memcpy(&b, &x, sizeof b);
-  return b;
-}
-
-static inline float qk_rnn_bits_float(uint32_t b)
-{
-  float x;
-  memcpy(&x, &b, sizeof x);
-  return x;
-}
-
 /** s and inv from the bits of amax (above). */
 static inline void qk_rnn_s8_scale(uint32_t amax_bits, float *s, float *inv)
 {
   const uint32_t e = amax_bits & QK_RNN_EXP_MASK;
   const bool normal = e >= QK_RNN_EXP_LO && e <= QK_RNN_EXP_HI;
-  *s = normal ? qk_rnn_bits_float(e - QK_RNN_S_BIAS) : 0.0f;
-  *inv = normal ? qk_rnn_bits_float(QK_RNN_INV_BASE - e) : 0.0f;
+  *s = normal ? qk_bits_float(e - QK_RNN_S_BIAS) : 0.0f;
+  *inv = normal ? qk_bits_float(QK_RNN_INV_BASE - e) : 0.0f;
 }
 
 /** The code of f = fmaf(h, inv, QK_RNN_CODE_MAGIC) (above). */
 static inline int32_t qk_rnn_s8_code(float f)
 {
-  const int32_t b = (int32_t)qk_rnn_float_bits(f);
+  const int32_t b = (int32_t)qk_float_bits(f);
   const int32_t lo = QK_RNN_CODE_MAGIC_BITS - QK_RNN_CODE_MAX;
   const int32_t hi = QK_RNN_CODE_MAGIC_BITS + QK_RNN_CODE_MAX;
   return (b < lo ? lo : b > hi ? hi : b) - QK_RNN_CODE_MAGIC_BITS;
