@@ -13,6 +13,8 @@
                                           SlimmableContainer (.nam 0.7.0)
     quantone-train distill --teacher F.nam --student-preset P [options]
                                           train a student on the teacher's output
+    quantone-train prune --model F.nam --widths 4,8,12 [options]
+                                          structured pruning to a slimmable model
   Run with --help for the options.
 */
 #include "fx.h"
@@ -21,6 +23,7 @@
 #include "tr_loss.h"
 #include "tr_lstm.h"
 #include "tr_nam.h"
+#include "tr_prune_fit.h"
 #include "tr_qat.h"
 #include "tr_train.h"
 #include "tr_wav.h"
@@ -40,6 +43,8 @@ typedef struct {
   double alpha;            /**< distill: weight of the teacher in the target */
   const char *in_wavs[16]; /**< distill: extra dry inputs */
   int n_in_wavs;
+  const char *widths; /**< prune: the first array's channel counts */
+  tr_prune_opts prune;
   int hidden, layers, burn_in, threads, latency_set, write_meta_ptq;
   long latency, max_latency;
   double train_s, val_s, val_frac;
@@ -77,7 +82,15 @@ static void usage(void)
          "        --in DRY.wav (repeatable): more training input, labelled by teacher and effect\n"
          "        and every train option (--epochs, --checkpoint, --resume, --out, ...)\n"
          "container OUT.nam MAX:F.nam ...   the Slim control plays the first F whose MAX is\n"
-         "        above it: MAXes rising, the last usually 1 (e.g. 0.5:nano.nam 1:standard.nam)\n");
+         "        above it: MAXes rising, the last usually 1 (e.g. 0.5:nano.nam 1:standard.nam)\n"
+         "prune:  --model F.nam (a trained WaveNet) --widths W,W,... (the first layer array's\n"
+         "        channels, rising, below its full count; later arrays in proportion)\n"
+         "        --criterion output|l1 (output: ESR of the output without the channel on\n"
+         "        --calib-seconds S (4) of training input; l1: outgoing weights' L1 norm)\n"
+         "        --format slimmable|container (slimmable: reordered channels, nested\n"
+         "        fine-tunes; container: independent fine-tunes) --out F.nam, and the train\n"
+         "        options for each width's fine-tune (--epochs 0: cut only); --checkpoint F\n"
+         "        and --resume F work per width (F.wN)\n");
 }
 
 static bool load_data(const cli *c, tr_dataset *d)
@@ -486,6 +499,83 @@ static int cmd_container(int argc, char **argv)
   return status;
 }
 
+/** Parse "4,8,12" into po's widths. */
+static bool parse_widths(const char *list, tr_prune_opts *po)
+{
+  po->n_widths = 0;
+  for (const char *p = list; *p;) {
+    char *end;
+    const long w = strtol(p, &end, 10);
+    if (end == p || w < 1 || w > 4096 || po->n_widths + 1 >= TR_WN_MAX_SLIM)
+      return false;
+    po->widths[po->n_widths++] = (int)w;
+    p = *end == ',' ? end + 1 : end;
+    if (*end && *end != ',')
+      return false;
+  }
+  return po->n_widths > 0;
+}
+
+static int cmd_prune(cli *c)
+{
+  if (!c->model || !c->widths || !parse_widths(c->widths, &c->prune)) {
+    fprintf(stderr, "quantone-train prune: --model F.nam and --widths W,W,... required\n");
+    return 2;
+  }
+  c->init = c->model;
+  tr_dataset d;
+  if (!load_data(c, &d))
+    return 1;
+  printf("data: %s\n", d.desc);
+  tr_model *m = make_model(c);
+  if (!m) {
+    tr_dataset_free(&d);
+    return 1;
+  }
+  describe(m);
+  const double e_full = tr_evaluate(m, m->p, NULL, &d.val, c->o.val_skip, NULL, NULL, NULL);
+  printf("full model: held-out ESR %.6f\n", e_full);
+  char qj[512];
+  snprintf(qj, sizeof qj,
+           "{\"trainer\": \"quantone-train prune\", \"from\": \"%s\", \"criterion\": \"%s\", "
+           "\"data\": \"%s\"}",
+           c->model, c->prune.criterion == TR_PRUNE_L1 ? "l1" : "output", d.desc);
+  tr_nam_meta meta = {c->name ? c->name : "Quantone pruned model",
+                      "quantone-train",
+                      c->in_wav ? NULL : "pedal",
+                      c->in_wav ? NULL : (strcmp(c->target, "diode") == 0 ? "crunch" : "overdrive"),
+                      e_full,
+                      qj};
+  c->prune.out = c->out;
+  c->prune.meta = &meta;
+  tr_prune_report rep;
+  char err[512];
+  const bool ok = tr_prune_run(m, &d, &c->prune, &c->o, &rep, err, sizeof err);
+  if (!ok) {
+    fprintf(stderr, "quantone-train prune: %s\n", err);
+  } else {
+    printf("\n| width | channels | parameters | held-out ESR cut | fine-tuned |\n"
+           "|---|---|---|---|---|\n");
+    for (int i = 0; i < rep.n_sizes; ++i) {
+      char ch[64];
+      int at = 0;
+      for (int a = 0; a < tr_wavenet_config(m)->n_arrays; ++a)
+        at += snprintf(ch + at, sizeof ch - (size_t)at, "%s%d", a ? "/" : "", rep.channels[i][a]);
+      printf("| %d | %s | %zu | %.6f | ", rep.channels[i][0], ch, rep.params[i], rep.esr_cut[i]);
+      if (rep.esr_tuned[i] >= 0.0)
+        printf("%.6f |\n", rep.esr_tuned[i]);
+      else
+        printf("- |\n");
+    }
+    if (c->out)
+      printf("wrote %s (%s)\n", c->out,
+             c->prune.format == TR_PRUNE_CONTAINER ? "SlimmableContainer" : "slimmable WaveNet");
+  }
+  tr_model_free(m);
+  tr_dataset_free(&d);
+  return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -513,6 +603,7 @@ int main(int argc, char **argv)
   c.val_frac = 0.1;
   c.eval_schemes = "8,4,2";
   c.alpha = 1.0;
+  c.prune.calib_seconds = 4.0;
   enum {
     O_TARGET = 256,
     O_IN,
@@ -556,7 +647,11 @@ int main(int argc, char **argv)
     O_TEACHER,
     O_ALPHA,
     O_INWAV,
-    O_LSQLR
+    O_LSQLR,
+    O_WIDTHS,
+    O_CRIT,
+    O_CALIB,
+    O_FORMAT
   };
   static const struct option opts[] = {{"target", 1, 0, O_TARGET},
                                        {"input", 1, 0, O_IN},
@@ -602,6 +697,10 @@ int main(int argc, char **argv)
                                        {"alpha", 1, 0, O_ALPHA},
                                        {"in", 1, 0, O_INWAV},
                                        {"lsq-step-lr", 1, 0, O_LSQLR},
+                                       {"widths", 1, 0, O_WIDTHS},
+                                       {"criterion", 1, 0, O_CRIT},
+                                       {"calib-seconds", 1, 0, O_CALIB},
+                                       {"format", 1, 0, O_FORMAT},
                                        {"help", 0, 0, 'h'},
                                        {0, 0, 0, 0}};
   optind = 2;
@@ -669,6 +768,22 @@ int main(int argc, char **argv)
       }
       c.in_wavs[c.n_in_wavs++] = optarg;
       break;
+    case O_WIDTHS: c.widths = optarg; break;
+    case O_CRIT:
+      if (strcmp(optarg, "output") != 0 && strcmp(optarg, "l1") != 0) {
+        fprintf(stderr, "quantone-train: --criterion output or l1\n");
+        return 2;
+      }
+      c.prune.criterion = optarg[0] == 'l' ? TR_PRUNE_L1 : TR_PRUNE_OUTPUT_CHANGE;
+      break;
+    case O_CALIB: c.prune.calib_seconds = atof(optarg); break;
+    case O_FORMAT:
+      if (strcmp(optarg, "slimmable") != 0 && strcmp(optarg, "container") != 0) {
+        fprintf(stderr, "quantone-train: --format slimmable or container\n");
+        return 2;
+      }
+      c.prune.format = optarg[0] == 'c' ? TR_PRUNE_CONTAINER : TR_PRUNE_SLIMMABLE;
+      break;
     case 'h': usage(); return 0;
     default: usage(); return 2;
     }
@@ -690,6 +805,8 @@ int main(int argc, char **argv)
   }
   if (strcmp(cmd, "train") == 0)
     return cmd_train(&c);
+  if (strcmp(cmd, "prune") == 0)
+    return cmd_prune(&c);
   if (strcmp(cmd, "eval") == 0)
     return cmd_eval(&c);
   if (strcmp(cmd, "render") == 0)

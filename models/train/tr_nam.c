@@ -81,7 +81,28 @@ static void write_repeated(FILE *f, const char *key, const char *text, int n)
   fprintf(f, "]");
 }
 
-/** An A1 layer array as NAM 0.5 writes it. */
+/** The "slimmable" member's value: null, or NAM's slice_channels_uniform with A's sizes. */
+static void write_slimmable(FILE *f, const tr_wn_array_cfg *A)
+{
+  if (A->n_slim_allowed <= 0) {
+    fprintf(f, "null");
+    return;
+  }
+  fprintf(f, "{\"method\": \"slice_channels_uniform\", \"kwargs\": {");
+  write_int_list(f, "allowed_channels", A->slim_allowed, A->n_slim_allowed);
+  fprintf(f, "}}");
+}
+
+static bool any_slimmable(const tr_wn_config *c)
+{
+  for (int a = 0; a < c->n_arrays; ++a)
+    if (c->arrays[a].n_slim_allowed > 0)
+      return true;
+  return false;
+}
+
+/** An A1 layer array as NAM 0.5 writes it (and, when slimmable, as NAM 0.7 does: the A1 members
+    and "slimmable", like ../shared/reference/nam/current/slimmable_wavenet.nam). */
 static void write_a1_array(FILE *f, const tr_wn_array_cfg *A)
 {
   fprintf(f,
@@ -89,8 +110,13 @@ static void write_a1_array(FILE *f, const tr_wn_array_cfg *A)
           "\"channels\": %d, \"kernel_size\": %d, ",
           A->input_size, A->head_size, A->channels, A->kernel_size);
   write_int_list(f, "dilations", A->dilations, A->n_layers);
-  fprintf(f, ", \"activation\": \"Tanh\", \"gated\": false, \"head_bias\": %s}",
+  fprintf(f, ", \"activation\": \"Tanh\", \"gated\": false, \"head_bias\": %s",
           A->head_bias ? "true" : "false");
+  if (A->n_slim_allowed > 0) {
+    fprintf(f, ", \"slimmable\": ");
+    write_slimmable(f, A);
+  }
+  fprintf(f, "}");
 }
 
 /** An A2-form layer array with every field NAM 0.7 writes (the ones
@@ -128,8 +154,9 @@ static void write_a2_array(FILE *f, const tr_wn_array_cfg *A, const char *in)
   fprintf(f,
           ",\n%s  \"head1x1\": {\"active\": false, \"out_channels\": %d, \"groups\": 1}, "
           "\"layer1x1\": {\"active\": true, \"groups\": 1},\n"
-          "%s  \"groups_input\": 1, \"groups_input_mixin\": 1, \"slimmable\": null",
+          "%s  \"groups_input\": 1, \"groups_input_mixin\": 1, \"slimmable\": ",
           in, A->head_size, in);
+  write_slimmable(f, A);
   for (size_t i = 0; i < sizeof films / sizeof films[0]; ++i)
     fprintf(f, ",\n%s  \"%s\": {\"active\": false, \"shift\": true, \"groups\": 1}", in, films[i]);
   fprintf(f, "\n%s}", in);
@@ -141,7 +168,8 @@ static void write_model_members(FILE *f, const tr_model *m, const float *p, cons
                                 const char *in)
 {
   const bool a1 = m->arch != TR_WAVENET || tr_wavenet_is_a1(tr_wavenet_config(m));
-  fprintf(f, "%s\"version\": \"%s\",\n", in, a1 ? TR_NAM_VERSION : TR_NAM_VERSION_A2);
+  const bool slimmable = m->arch == TR_WAVENET && any_slimmable(tr_wavenet_config(m));
+  fprintf(f, "%s\"version\": \"%s\",\n", in, a1 && !slimmable ? TR_NAM_VERSION : TR_NAM_VERSION_A2);
   write_metadata(f, meta, in);
   if (m->arch == TR_WAVENET) {
     const tr_wn_config *c = tr_wavenet_config(m);
@@ -287,6 +315,12 @@ static bool wavenet_config(const qm_desc *d, tr_wn_config *c, char *err, size_t 
     for (int l = 0; l < A->n_layers; ++l) {
       T->dilations[l] = A->layers[l].dilation;
       T->kernel_sizes[l] = A->layers[l].kernel_size;
+    }
+    /* kept so that a slimmable file is written back slimmable */
+    if (A->slim.n_allowed <= TR_WN_MAX_SLIM) {
+      T->n_slim_allowed = A->slim.n_allowed;
+      for (int i = 0; i < A->slim.n_allowed; ++i)
+        T->slim_allowed[i] = A->slim.allowed_channels[i];
     }
   }
   return true;

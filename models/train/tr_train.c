@@ -223,6 +223,10 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
         goto fail;
       }
       lsum += l;
+      if (o->frozen)
+        for (size_t i = 0; i < np; ++i)
+          if (o->frozen[i])
+            g[i] = 0.0f;
       if (lsq_on) {
         /* the steps' gradients need the latent weights before they move */
         tr_lsq_backward(&lsq, m, m->p, g, gs, true);

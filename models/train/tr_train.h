@@ -48,6 +48,10 @@ typedef struct {
   bool lr_override;       /**< on resume, use lr instead of the checkpoint's decayed rate */
   double time_limit;      /**< seconds; stop after the epoch that crosses it (0 = none) */
   int val_skip;           /**< validation samples not scored at the start */
+  /** n_params flags, or NULL: the parameters flagged stay as they are (their
+      gradient is zeroed, so Adam never moves them). Nested fine-tuning of a
+      slimmable model trains a width around the smaller width it contains. */
+  const unsigned char *frozen;
   int quiet;
 } tr_train_opts;
 

@@ -21,6 +21,8 @@ extern "C" {
 #define TR_WN_MAX_LAYERS 32
 /** Longest dilated-conv or head kernel (A2 uses 6, 15 and 16). */
 #define TR_WN_MAX_KERNEL 16
+/** Most sizes a slimmable layer array lists. */
+#define TR_WN_MAX_SLIM 16
 
 typedef enum {
   TR_WN_TANH = 0,   /**< A1 */
@@ -38,6 +40,12 @@ typedef struct {
   tr_wn_activation activation;
   float negative_slope;
   int head_kernel; /**< taps of the array's head conv; 0 or 1: a 1x1 head (one array only if > 1) */
+  /** Channel counts the written file lets NAM's Slim control choose
+      ("slimmable": slice_channels_uniform, ascending, the last = channels);
+      0: not slimmable. Only the writer reads it: training runs the full
+      width. */
+  int n_slim_allowed;
+  int slim_allowed[TR_WN_MAX_SLIM];
 } tr_wn_array_cfg;
 
 typedef struct {
