@@ -319,7 +319,8 @@ void qm_setting_set_optimized(qm_setting *s, bool optimized)
 {
   /** gptq + bc measured best of the methods in rounding.h (README's PTQ
       table: 4-bit linear on wavenet_a1_standard -8.0 dB nearest, -17.6
-      gptq, -19.6 gptq + bc). */
+      gptq, -19.6 gptq + bc). Equalization (eq) on top wins at 3 bits but
+      loses at 4 on A1 (-15.4) and overdrive_standard (-28.1 vs -33.1). */
   s->rounding = optimized ? QZ_ROUND_GPTQ : QZ_ROUND_NEAREST;
   s->bias_correction = optimized;
   qm_setting_normalise(s);
