@@ -26,25 +26,14 @@
 #include "model_file.h"
 #include "qk.h"
 #include "setting.h"
-#include "test_asan.h"
+#define TEST_CHECK_STREAM stdout
+#include "test_check.h"
 #include "variant.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-  do {                                                                                             \
-    bool ok_ = (cond);                                                                             \
-    printf("%s ", ok_ ? "  ok  " : "  FAIL");                                                      \
-    printf(__VA_ARGS__);                                                                           \
-    printf("\n");                                                                                  \
-    if (!ok_)                                                                                      \
-      ++failures;                                                                                  \
-  } while (0)
 
 static void render(qm_model *m, const float *x, float *y, int n)
 {
@@ -122,6 +111,8 @@ static void check_model(const char *path, int groups_expected, bool pow2_scales)
     goto done;
   }
   const double after = qm_eq_worst_ratio(m, &eq, NULL);
+  printf("%s: %d groups, %d channel rescales, worst range ratio %.4g -> %.4g\n", path, groups,
+         eq.n_scaled, before, after);
   CHECK(groups == groups_expected && eq.n_groups == groups && eq.n_scaled > 0,
         "%s: %d channel groups (%d), %d channel rescales", path, groups, groups_expected,
         eq.n_scaled);
@@ -141,6 +132,7 @@ static void check_model(const char *path, int groups_expected, bool pow2_scales)
   }
   render(m, x, y, n);
   const double e = esr(y, ref, n);
+  printf("%s: FP32 equalized, ESR %.3g against the file's\n", path, e);
   CHECK(qm_model_equalized(m) && e <= 1e-12,
         "%s: FP32 with equalized weights, ESR %.3g against the file's (at most 1e-12)", path, e);
 
@@ -151,6 +143,8 @@ static void check_model(const char *path, int groups_expected, bool pow2_scales)
   }
   render(p, x, y, n);
   const int diff = bits_differ(y, ref, n);
+  printf("%s: powers of two, %d channel rescales, %d of %d samples differ\n", path, eq.n_scaled,
+         diff, n);
   CHECK(diff == 0 && (eq.n_scaled > 0) == pow2_scales,
         "%s: power-of-two scales (%d channel rescales), %d of %d samples differ from the file's "
         "(0)",
@@ -199,6 +193,6 @@ int main(int argc, char **argv)
   check_model(path, 2, true);
   snprintf(path, sizeof path, "%s/wavenet_a1_standard.nam", argv[2]);
   check_model(path, 2, false);
-  printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
+  printf("%s: %d of %d checks failed\n", failures ? "FAIL" : "PASS", failures, checks);
   return failures ? 1 : 0;
 }
