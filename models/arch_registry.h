@@ -14,6 +14,7 @@
 #define QUANTONE_MODELS_ARCH_REGISTRY_H
 
 #include "engine_internal.h"
+#include "equalize.h"
 #include "loader_internal.h"
 
 /**
@@ -48,6 +49,10 @@ typedef struct qm_arch_ops_s {
       equals qm_model_macs_per_sample of the model built from it: the cost
       the GUI shows for a slim step before that size is ever built. */
   double (*macs_per_sample)(const qm_desc *d);
+  /** Its channel groups cross-layer equalization may rescale (equalize.h),
+      appended to *groups (*n entries, realloc'd; qm_eq_group_new); NULL
+      for an architecture with none. False when out of memory. */
+  bool (*equalization_groups)(const qm_model *m, qm_eq_group **groups, int *n);
 } qm_arch_ops;
 
 /** A .nam architecture's loader: config and weights into d (arch, its

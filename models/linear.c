@@ -100,6 +100,30 @@ void qm_linear_apply_taps(qm_linear *L, const float *x, int C, int taps, ptrdiff
   qm_linear_apply(L, gather, (int)K, N, Y, ldy, flags);
 }
 
+/** Make L->bias_file hold the file's bias (zeros if it had none) and
+    L->bias a buffer of its own for the bias apply() adds. False when out
+    of memory (nothing changed). */
+static bool own_bias(qm_linear *L)
+{
+  if (L->bias_file)
+    return true;
+  const size_t bytes = (size_t)L->out * sizeof(float);
+  float *file = calloc((size_t)L->out, sizeof(float));
+  float *bias = L->bias ? L->bias : malloc(bytes);
+  if (!file || !bias) {
+    free(file);
+    if (bias != L->bias)
+      free(bias);
+    return false;
+  }
+  if (L->bias)
+    memcpy(file, L->bias, bytes);
+  L->bias_added = !L->bias;
+  L->bias = bias;
+  L->bias_file = file;
+  return true;
+}
+
 bool qm_linear_set_bias_offset(qm_linear *L, const float *delta)
 {
   const size_t bytes = (size_t)L->out * sizeof(float);
@@ -117,23 +141,20 @@ bool qm_linear_set_bias_offset(qm_linear *L, const float *delta)
     L->bias_added = false;
     return true;
   }
-  if (!L->bias_file) {
-    float *file = calloc((size_t)L->out, sizeof(float));
-    float *bias = L->bias ? L->bias : malloc(bytes);
-    if (!file || !bias) {
-      free(file);
-      if (bias != L->bias)
-        free(bias);
-      return false;
-    }
-    if (L->bias)
-      memcpy(file, L->bias, bytes);
-    L->bias_added = !L->bias;
-    L->bias = bias;
-    L->bias_file = file;
-  }
+  if (!own_bias(L))
+    return false;
   for (int i = 0; i < L->out; ++i)
     L->bias[i] = L->bias_file[i] + delta[i];
+  return true;
+}
+
+bool qm_linear_set_bias(qm_linear *L, const float *bias)
+{
+  if (!bias)
+    return qm_linear_set_bias_offset(L, NULL);
+  if (!own_bias(L))
+    return false;
+  memcpy(L->bias, bias, (size_t)L->out * sizeof(float));
   return true;
 }
 

@@ -105,6 +105,11 @@ void qm_linear_apply_taps(qm_linear *L, const float *x, int C, int taps, ptrdiff
 */
 bool qm_linear_set_bias_offset(qm_linear *L, const float *delta);
 
+/** bias = exactly the given values [out] (an equalized bias, equalize.h,
+    with or without a correction), the file's kept as with an offset;
+    NULL gives the file's bias back. Allocates; false when out of memory. */
+bool qm_linear_set_bias(qm_linear *L, const float *bias);
+
 /** Replace the packed weights (takes ownership; shape must match). */
 bool qm_linear_set_packed(qm_linear *L, qk_packed *W);
 

@@ -216,6 +216,7 @@ void qm_setting_default(qm_setting *s)
   s->slim = 1.0;
   s->rounding = QZ_ROUND_NEAREST;
   s->bias_correction = false;
+  s->equalize = false;
   s->linear_bits = NULL;
   s->n_linear_bits = 0;
 }
@@ -284,6 +285,7 @@ void qm_setting_normalise(qm_setting *s)
     s->observer = QZ_OBS_PERCENTILE;
     s->rounding = QZ_ROUND_NEAREST;
     s->bias_correction = false;
+    s->equalize = false;
     s->linear_bits = NULL;
     s->n_linear_bits = 0;
   }
@@ -300,7 +302,7 @@ bool qm_setting_eq(const qm_setting *a, const qm_setting *b)
   if (a->bits != b->bits || a->half != b->half || a->mapping != b->mapping ||
       a->asymmetric != b->asymmetric || a->granularity != b->granularity ||
       a->activations != b->activations || a->slim != b->slim || a->rounding != b->rounding ||
-      a->bias_correction != b->bias_correction)
+      a->bias_correction != b->bias_correction || a->equalize != b->equalize)
     return false;
   if (a->granularity == QZ_PER_GROUP && a->group != b->group)
     return false;
@@ -317,7 +319,8 @@ void qm_setting_set_optimized(qm_setting *s, bool optimized)
 {
   /** gptq + bc measured best of the methods in rounding.h (README's PTQ
       table: 4-bit linear on wavenet_a1_standard -8.0 dB nearest, -17.6
-      gptq, -19.6 gptq + bc). */
+      gptq, -19.6 gptq + bc). Equalization (eq) on top wins at 3 bits but
+      loses at 4 on A1 (-15.4) and overdrive_standard (-28.1 vs -33.1). */
   s->rounding = optimized ? QZ_ROUND_GPTQ : QZ_ROUND_NEAREST;
   s->bias_correction = optimized;
   qm_setting_normalise(s);
@@ -408,8 +411,8 @@ void qm_setting_describe(const qm_setting *s, char *buf, size_t len)
   snprintf(ptq, sizeof ptq, "%s%s%s", s->rounding != QZ_ROUND_NEAREST ? ", " : "",
            s->rounding != QZ_ROUND_NEAREST ? qz_rounding_name(s->rounding) : "",
            s->rounding != QZ_ROUND_NEAREST ? " rounding" : "");
-  snprintf(ptq + strlen(ptq), sizeof ptq - strlen(ptq), "%s",
-           s->bias_correction ? ", bias-corrected" : "");
+  snprintf(ptq + strlen(ptq), sizeof ptq - strlen(ptq), "%s%s",
+           s->bias_correction ? ", bias-corrected" : "", s->equalize ? ", equalized" : "");
   snprintf(buf, len, "%s%s %s %s %s, %s%s%s", bits, mixed ? " mixed" : "",
            qz_mapping_name(s->mapping), s->asymmetric ? "asym" : "sym", gran, act, ptq, slim);
 }
@@ -428,11 +431,11 @@ void qm_setting_format(const qm_setting *s, char *buf, size_t len)
   else if (s->bits == QM_BITS_HALF)
     snprintf(buf, len, "%s%s", qm_half_name(s->half), slim);
   else
-    snprintf(buf, len, "%d:%s:%s:%s:%s%s%s%s", s->bits, qz_mapping_name(s->mapping),
+    snprintf(buf, len, "%d:%s:%s:%s:%s%s%s%s%s", s->bits, qz_mapping_name(s->mapping),
              s->asymmetric ? "asym" : "sym", qz_granularity_name(s->granularity),
              qm_actq_name(s->activations), s->rounding != QZ_ROUND_NEAREST ? ":" : "",
              s->rounding != QZ_ROUND_NEAREST ? qz_rounding_name(s->rounding) : "",
-             s->bias_correction ? ":bc" : "");
+             s->bias_correction ? ":bc" : "", s->equalize ? ":eq" : "");
   if (s->bits != QM_BITS_FP32 && s->bits != QM_BITS_HALF && slim[0]) {
     size_t used = strlen(buf);
     snprintf(buf + used, used < len ? len - used : 0, "%s", slim);
@@ -481,7 +484,7 @@ bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen
     return false;
   }
   r.half = qm_half_from_precision_name(tok);
-  bool seen[7] = {false, false, false, false, false, false, false};
+  bool seen[8] = {false};
   while ((tok = strtok_r(NULL, ":", &save))) {
     int field;
     if (qz_mapping_from_name(tok, &r.mapping)) {
@@ -502,11 +505,14 @@ bool qm_setting_parse(const char *str, qm_setting *out, char *err, size_t errlen
     } else if (!strcmp(tok, "bc")) {
       field = 6;
       r.bias_correction = true;
+    } else if (!strcmp(tok, "eq")) {
+      field = 7;
+      r.equalize = true;
     } else {
       snprintf(err, errlen,
                "'%s': unknown field '%s' (mapping linear|pow2|kmeans, sym|asym, "
                "granularity tensor|channel|group, activations float|dynamic|static, "
-               "slim=S with 0 <= S <= 1, rounding nearest|gptq|adaround, bc)",
+               "slim=S with 0 <= S <= 1, rounding nearest|gptq|adaround, bc, eq)",
                str, tok);
       return false;
     }

@@ -27,10 +27,11 @@
   once: MAPPING linear|pow2|kmeans, GRANULARITY tensor|channel|group,
   ACTIVATIONS float|dynamic|static (calibrated = static), slim=S (a
   slimmable model's size, 0 <= S <= 1, slim.h), ROUNDING nearest|gptq|adaround
-  and bc (bias correction; both rounding.h, they need calibration audio).
+  and bc (bias correction; both rounding.h, they need calibration audio),
+  eq (cross-layer equalization before quantizing, models/equalize.h).
   Missing fields
   are the plugin's defaults: linear, sym, channel, dynamic, slim=1,
-  nearest, no bias correction. The group
+  nearest, no bias correction, no equalization. The group
   size is QZ_DEFAULT_GROUP and the observer the default one: the string
   form has no words for them (the plugin has no control for them either).
 */
@@ -147,6 +148,12 @@ typedef struct {
       the float model, so a variant with either needs calibration audio. */
   qz_rounding rounding;
   bool bias_correction;
+  /** Cross-layer equalization (models/equalize.h): the float weights are
+      rescaled channel by channel, by powers of two, where the function
+      stays bit for bit the same, before they are quantized. Needs no
+      calibration audio; with it, a guard keeps it only where it does not
+      raise the calibration ESR (variant.h). */
+  bool equalize;
   /** Mixed precision: bits per qm_linear (index as qm_model_linear()),
       0 = use `bits`. NULL for a uniform width. Not owned. */
   const int *linear_bits;

@@ -38,6 +38,7 @@
 
 #include "adaround.h"
 #include "arch_registry.h"
+#include "equalize.h"
 #include "scheme_record.h"
 
 #include <math.h>
@@ -73,6 +74,10 @@ typedef struct {
       kept. NAN / false without post-training rounding. */
   double calib_esr_nearest_db, calib_esr_db;
   bool rounding_kept;
+  /** The equalized float weights the variant was made from (equalize.h;
+      empty without equalization): what its float linears play and what
+      the GUI and the exporter see of them. */
+  qm_equalization eq;
 } variant_data;
 
 static void variant_data_free(void *p)
@@ -90,6 +95,7 @@ static void variant_data_free(void *p)
   free(v->bits);
   free(v->sqnr_nearest_db);
   free(v->sqnr_db);
+  qm_equalization_free(&v->eq);
   free(v);
 }
 
@@ -99,6 +105,8 @@ static size_t variant_data_bytes(const void *p)
   size_t b = sizeof *v + (size_t)v->n * (sizeof(int) + sizeof(qz_tensor));
   for (int i = 0; i < v->n; ++i) {
     const qz_tensor *t = &v->t[i];
+    if (v->eq.w && v->eq.w[i])
+      b += ((size_t)t->w.rows * (size_t)t->w.cols + (size_t)t->w.rows) * sizeof(float);
     b += v->halves[i].count * sizeof(uint16_t);
     if (!t->codes)
       continue;
@@ -200,8 +208,8 @@ static void observe_input(void *user, const qm_linear *L, const float *X, int ld
    weights and activation settings are untouched in between except for the
    swap), so a failure leaves the model as it was.
 */
-static bool calibrate(qm_model *m, input_watch *watch, const float *calib, int n_calib, char *err,
-                      size_t errlen)
+static bool calibrate(qm_model *m, input_watch *watch, const qm_equalization *eq,
+                      const float *calib, int n_calib, char *err, size_t errlen)
 {
   const int n = m->n_linears;
   if (!calib || n_calib <= 0) {
@@ -211,15 +219,18 @@ static bool calibrate(qm_model *m, input_watch *watch, const float *calib, int n
   }
   qk_packed **saved_W = calloc((size_t)n, sizeof *saved_W);
   qm_linear_act *saved_mode = calloc((size_t)n, sizeof *saved_mode);
+  float **saved_bias = calloc((size_t)n, sizeof *saved_bias);
   float *out = qm_falloc((size_t)m->chunk);
-  bool ok = saved_W && saved_mode && out;
+  bool ok = saved_W && saved_mode && saved_bias && out;
   if (!ok)
     snprintf(err, errlen, "out of memory calibrating");
-  /* Float weights for the pass: pack every linear's file weights as F32. */
+  /* Float weights for the pass: pack every linear's file weights (or
+     their equalized copy) as F32. */
   int swapped = 0;
   for (int i = 0; ok && i < n; ++i, ++swapped) {
     qm_linear *L = m->linears[i];
-    qk_weights qw = {.format = QK_F32, .rows = L->out, .cols = L->in, .f32 = L->w};
+    qk_weights qw = {
+        .format = QK_F32, .rows = L->out, .cols = L->in, .f32 = qm_eq_weights(m, eq, i)};
     const char *why = NULL;
     qk_packed *P = qk_pack(&qw, m->isa, &why);
     if (!P) {
@@ -238,6 +249,11 @@ static bool calibrate(qm_model *m, input_watch *watch, const float *calib, int n
       L->bias = L->bias_file;
       L->bias_file = b;
     }
+    /** an equalized linear's bias for the pass (a linear without one has
+        zeros there: nothing to swap in) */
+    saved_bias[i] = L->bias;
+    if (eq && eq->bias && eq->bias[i] && L->bias)
+      L->bias = eq->bias[i];
   }
   if (ok) {
     qm_tap_fn tap = m->tap;
@@ -262,6 +278,7 @@ static bool calibrate(qm_model *m, input_watch *watch, const float *calib, int n
   }
   for (int i = 0; i < swapped; ++i) {
     qm_linear *L = m->linears[i];
+    L->bias = saved_bias[i];
     qk_packed_free(L->W);
     L->W = saved_W[i];
     L->act_mode = saved_mode[i];
@@ -273,6 +290,7 @@ static bool calibrate(qm_model *m, input_watch *watch, const float *calib, int n
   }
   free(saved_W);
   free(saved_mode);
+  free(saved_bias);
   free(out);
   return ok;
 }
@@ -299,17 +317,17 @@ static double sqnr_db(double power, double error)
 }
 
 /**
-   Post-training rounding of linear L from its input statistics g
-   (rounding.h). Quantized (half NULL): gptq on tensor t if asked, then
-   the bias correction into delta (L->out floats) if asked. FP16 weights
+   Post-training rounding of linear L, whose float weights are w (L->w or
+   their equalized copy), from its input statistics g (rounding.h). Quantized (half NULL): gptq on
+   tensor t if asked, then the bias correction into delta (L->out floats) if asked. FP16 weights
    (half: L->out x L->in floats): gptq onto the half grid into half, and
    the bias correction into delta when delta is not NULL. Records the
    layer SQNR of nearest rounding and of the result on the calibration
    inputs.
 */
-static bool round_linear(const qm_linear *L, const qm_setting *spec, const qz_gram *g, qz_tensor *t,
-                         float *half, float *delta, double *sqnr_nearest, double *sqnr, char *err,
-                         size_t errlen)
+static bool round_linear(const qm_linear *L, const float *w, const qm_setting *spec,
+                         const qz_gram *g, qz_tensor *t, float *half, float *delta,
+                         double *sqnr_nearest, double *sqnr, char *err, size_t errlen)
 {
   const int K = L->in;
   double *H = malloc((size_t)K * K * sizeof *H);
@@ -320,39 +338,39 @@ static bool round_linear(const qm_linear *L, const qm_setting *spec, const qz_gr
     return false;
   }
   qz_gram_get(g, H, mu);
-  const double power = qz_layer_power(L->w, L->out, K, H);
+  const double power = qz_layer_power(w, L->out, K, H);
   char why[160] = "";
   if (half) {
-    qz_nearest_f16(L->w, (size_t)L->out * (size_t)K, half);
-    *sqnr_nearest = sqnr_db(power, qz_layer_error_values(half, L->w, L->out, K, H));
-    const bool ok = qz_round_gptq_f16(L->w, L->out, K, H, 0.0, half, why, sizeof why);
+    qz_nearest_f16(w, (size_t)L->out * (size_t)K, half);
+    *sqnr_nearest = sqnr_db(power, qz_layer_error_values(half, w, L->out, K, H));
+    const bool ok = qz_round_gptq_f16(w, L->out, K, H, 0.0, half, why, sizeof why);
     if (!ok)
       snprintf(err, errlen, "%s: %s", L->name, why);
-    *sqnr = sqnr_db(power, qz_layer_error_values(half, L->w, L->out, K, H));
+    *sqnr = sqnr_db(power, qz_layer_error_values(half, w, L->out, K, H));
     if (ok && delta)
-      qz_bias_correction_values(half, L->w, L->out, K, mu, delta);
+      qz_bias_correction_values(half, w, L->out, K, mu, delta);
     free(H), free(mu);
     return ok;
   }
-  *sqnr_nearest = sqnr_db(power, qz_layer_error(t, L->w, H, NULL));
+  *sqnr_nearest = sqnr_db(power, qz_layer_error(t, w, H, NULL));
   bool ok = true;
   if (spec->rounding == QZ_ROUND_GPTQ || spec->rounding == QZ_ROUND_ADAROUND) {
-    ok = qz_search_scales(t, L->w, H) && qz_round_gptq(t, L->w, H, 0.0, why, sizeof why) &&
-         qz_refit_scales(t, L->w, H);
+    ok = qz_search_scales(t, w, H) && qz_round_gptq(t, w, H, 0.0, why, sizeof why) &&
+         qz_refit_scales(t, w, H);
     /** adaround: coordinate descent from gptq's codes, the per-channel
         refit of the scales for the codes it chose, and descent again on
         the refitted grid (each step only lowers the objective). */
     if (ok && spec->rounding == QZ_ROUND_ADAROUND)
-      ok = qz_round_adaround(t, L->w, H, -1.0) >= 0 && qz_refit_scales(t, L->w, H) &&
-           qz_round_adaround(t, L->w, H, -1.0) >= 0;
+      ok = qz_round_adaround(t, w, H, -1.0) >= 0 && qz_refit_scales(t, w, H) &&
+           qz_round_adaround(t, w, H, -1.0) >= 0;
     if (!why[0])
       snprintf(why, sizeof why, "out of memory");
   }
   if (!ok)
     snprintf(err, errlen, "%s: %s", L->name, why);
-  *sqnr = sqnr_db(power, qz_layer_error(t, L->w, H, NULL));
+  *sqnr = sqnr_db(power, qz_layer_error(t, w, H, NULL));
   if (ok && spec->bias_correction)
-    qz_bias_correction(t, L->w, mu, delta);
+    qz_bias_correction(t, w, mu, delta);
   free(H), free(mu);
   return ok;
 }
@@ -388,6 +406,26 @@ static bool int8_input(const qm_linear *L) { return L->in > 1; }
 static bool file_has_bias(const qm_linear *L)
 {
   return L->bias_file ? !L->bias_added : L->bias != NULL;
+}
+
+/**
+   Install an equalized linear's bias: exactly its equalized values (so
+   that it plays bit for bit the file's function), plus the bias
+   correction delta when there is one. A linear the file gave no bias
+   whose equalized bias is all zeros (nothing to scale) keeps none. False
+   when out of memory.
+*/
+static bool set_equalized_bias(qm_linear *L, float *bias, const float *delta)
+{
+  bool zero = true;
+  for (int o = 0; o < L->out; ++o) {
+    if (delta)
+      bias[o] += delta[o];
+    zero = zero && bias[o] == 0.0f;
+  }
+  if (zero && !file_has_bias(L))
+    return qm_linear_set_bias_offset(L, NULL);
+  return qm_linear_set_bias(L, bias);
 }
 
 /** The index of linear L in m, -1 if it is not one of m's. */
@@ -458,6 +496,11 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
   vd->half = spec->half;
   vd->calib_esr_nearest_db = vd->calib_esr_db = NAN;
   const bool ptq = spec->rounding != QZ_ROUND_NEAREST || spec->bias_correction;
+  /** Equalization rescales the float weights first (equalize.h); a file
+      exported quantized keeps its recorded levels instead. */
+  if (spec->equalize && !m->scheme_record && !qm_equalize(m, false, &vd->eq, err, errlen))
+    goto fail;
+  const qm_equalization *eq = &vd->eq;
 
   /* Phase 1 (fallible, the model is not touched): quantize, calibrate,
      round, pack. */
@@ -485,7 +528,8 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
     recorded[i] = R != NULL;
     if (R ? !qz_quantize_fixed(L->w, L->out, L->in, &q, R->levels, R->scales, R->zero_points,
                                R->has_codebook ? R->codebook : NULL, &vd->t[i], qerr, sizeof qerr)
-          : !qz_quantize(L->w, L->out, L->in, &q, &vd->t[i], qerr, sizeof qerr)) {
+          : !qz_quantize(qm_eq_weights(m, eq, i), L->out, L->in, &q, &vd->t[i], qerr,
+                         sizeof qerr)) {
       snprintf(err, errlen, "%s: %s", L->name, qerr);
       goto fail;
     }
@@ -509,7 +553,7 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
   }
   if (ptq)
     progress(m, "input statistics", 0.2);
-  if (any_watch && !calibrate(m, watch, calib, n_calib, err, errlen))
+  if (any_watch && !calibrate(m, watch, eq, calib, n_calib, err, errlen))
     goto fail;
   for (int i = 0; i < n; ++i) {
     qm_linear *L = m->linears[i];
@@ -532,8 +576,8 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
         snprintf(err, errlen, "out of memory");
         goto fail;
       }
-      if (!round_linear(L, spec, watch[i].gram, &vd->t[i], half[i], delta[i],
-                        &vd->sqnr_nearest_db[i], &vd->sqnr_db[i], err, errlen))
+      if (!round_linear(L, qm_eq_weights(m, eq, i), spec, watch[i].gram, &vd->t[i], half[i],
+                        delta[i], &vd->sqnr_nearest_db[i], &vd->sqnr_db[i], err, errlen))
         goto fail;
       if (is_half) {
         half_weights *h = &vd->halves[i];
@@ -565,7 +609,10 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
                           : spec->half == QM_HALF_BF16 ? QK_BF16
                                                        : QK_F16;
       /* halves rounded against the calibration audio pack exactly */
-      qk_weights qw = {.format = f, .rows = L->out, .cols = L->in, .f32 = half[i] ? half[i] : L->w};
+      qk_weights qw = {.format = f,
+                       .rows = L->out,
+                       .cols = L->in,
+                       .f32 = half[i] ? half[i] : qm_eq_weights(m, eq, i)};
       P[i] = qk_pack(&qw, m->isa, &why);
     } else {
       P[i] = qk_pack(&vd->t[i].w, m->isa, &why);
@@ -593,7 +640,8 @@ static bool quantize_once(qm_model *m, const qm_setting *spec, const float *cali
       continue;
     }
     P[i] = NULL;
-    if (!qm_linear_set_bias_offset(L, delta[i])) {
+    if (!(eq->bias && eq->bias[i] ? set_equalized_bias(L, eq->bias[i], delta[i])
+                                  : qm_linear_set_bias_offset(L, delta[i]))) {
       snprintf(err, errlen, "%s: out of memory for its corrected bias", L->name);
       act_ok = false;
     }
@@ -703,18 +751,23 @@ static double calib_esr_db(qm_model *m, const float *x, const float *ref, float 
 /**
    Post-training rounding lowers every layer's own error, but layers feed
    each other, so end to end it can still lose to nearest rounding (seen on
-   2-bit k-means). Guard: render the calibration audio through the float
-   model, the nearest variant and the asked one, and keep the asked one
-   only if its ESR is not higher; else the nearest variant (bias correction
-   included or not as asked) is installed again. Costs two cheap
-   quantizations (nearest, FP32) and three renders of the calibration
-   audio, besides the rounding itself.
+   2-bit k-means); equalization evens the weight ranges but is not always
+   a gain either. Guard: render the calibration audio through the float
+   model, the plain nearest variant (no rounding, no correction, no
+   equalization) and the asked one, and keep the asked one only if its ESR
+   is not higher; else the plain nearest variant (bias correction
+   included or not as asked) is installed again. With equalization and a
+   rounding or correction, the asked setting without equalization is
+   rendered too and the better of the two is the candidate. Costs two
+   cheap quantizations (nearest, FP32), one more with equalization, and a
+   render of the calibration audio per variant, besides the rounding
+   itself.
 */
 bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, int n_calib,
                        char *err, size_t errlen)
 {
-  if (!m || !spec || (spec->rounding == QZ_ROUND_NEAREST && !spec->bias_correction) || !calib ||
-      n_calib <= 0)
+  const bool ptq = spec && (spec->rounding != QZ_ROUND_NEAREST || spec->bias_correction);
+  if (!m || !spec || !(ptq || spec->equalize) || !calib || n_calib <= 0)
     return quantize_once(m, spec, calib, n_calib, err, errlen);
   float *ref = qm_falloc((size_t)n_calib), *y = qm_falloc((size_t)n_calib);
   if (!ref || !y) {
@@ -722,29 +775,42 @@ bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, 
     snprintf(err, errlen, "out of memory");
     return false;
   }
-  qm_setting fp32 = *spec, nearest = *spec;
+  qm_setting fp32 = *spec, nearest = *spec, unequalized = *spec;
   fp32.bits = QM_BITS_FP32;
   fp32.linear_bits = NULL;
   fp32.n_linear_bits = 0;
   fp32.rounding = QZ_ROUND_NEAREST;
-  fp32.bias_correction = false;
+  fp32.bias_correction = fp32.equalize = false;
   nearest.rounding = QZ_ROUND_NEAREST;
-  nearest.bias_correction = false;
+  nearest.bias_correction = nearest.equalize = false;
+  unequalized.equalize = false;
   progress(m, "float reference", 0.0);
   bool ok = quantize_once(m, &fp32, NULL, 0, err, errlen);
-  double e_near = NAN, e_opt = NAN;
+  double e_near = NAN, e_opt = NAN, e_uneq = INFINITY;
   if (ok) {
     calib_esr_db(m, calib, calib, ref, n_calib); /* ref = the float output */
     progress(m, "nearest rounding", 0.1);
     ok = quantize_once(m, &nearest, calib, n_calib, err, errlen);
   }
-  if (ok) {
+  if (ok)
     e_near = calib_esr_db(m, calib, ref, y, n_calib);
+  /* the asked setting without equalization, when that is not plain nearest */
+  if (ok && spec->equalize && ptq) {
+    ok = quantize_once(m, &unequalized, calib, n_calib, err, errlen);
+    if (ok)
+      e_uneq = calib_esr_db(m, calib, ref, y, n_calib);
+  }
+  if (ok) {
     ok = quantize_once(m, spec, calib, n_calib, err, errlen);
+    if (ok)
+      e_opt = calib_esr_db(m, calib, ref, y, n_calib);
+  }
+  if (ok && e_uneq < e_opt) {
+    ok = quantize_once(m, &unequalized, calib, n_calib, err, errlen);
+    e_opt = e_uneq;
   }
   if (ok) {
     progress(m, "checking against nearest", 0.85);
-    e_opt = calib_esr_db(m, calib, ref, y, n_calib);
     variant_data *vd = m->variant;
     if (e_opt > e_near) {
       /* keep the per-layer figures of the rounding that was tried */
@@ -770,6 +836,12 @@ bool qm_model_quantize(qm_model *m, const qm_setting *spec, const float *calib, 
   }
   free(ref), free(y);
   return ok;
+}
+
+bool qm_model_equalized(const qm_model *m)
+{
+  const variant_data *vd = m ? m->variant : NULL;
+  return vd && vd->eq.n_scaled > 0;
 }
 
 bool qm_model_rounding_guard(const qm_model *m, double *calib_esr_nearest_db, double *calib_esr_db,
@@ -829,27 +901,29 @@ int qm_model_linear_used_weights(const qm_model *m, int linear, float *w, int ma
   size_t n = total < (size_t)max ? total : (size_t)max;
   const qz_tensor *t = tensor_of(m, linear);
   const variant_data *vd = m->variant;
+  /** the float weights the variant was made from (equalized or the file's) */
+  const float *fw = qm_eq_weights(m, vd ? &vd->eq : NULL, linear);
   if (!t && vd && linear < vd->n && vd->halves[linear].bits) {
     qk_f16_to_f32_isa(QK_ISA_SCALAR, w, vd->halves[linear].bits, n);
     return (int)n;
   }
   if (!t && vd && linear < vd->n && vd->bits[linear] == QM_BITS_HALF) {
-    /** what qk_pack made of L->w: its nearest halves or bfloat16s */
+    /** what qk_pack made of them: their nearest halves or bfloat16s */
     for (size_t i = 0; i < n; ++i) {
       uint16_t b;
       if (vd->half == QM_HALF_BF16) {
-        qk_f32_to_bf16_isa(QK_ISA_SCALAR, &b, &L->w[i], 1);
+        qk_f32_to_bf16_isa(QK_ISA_SCALAR, &b, &fw[i], 1);
         uint32_t u = (uint32_t)b << 16;
         memcpy(&w[i], &u, sizeof u);
       } else {
-        qk_f32_to_f16_isa(QK_ISA_SCALAR, &b, &L->w[i], 1);
+        qk_f32_to_f16_isa(QK_ISA_SCALAR, &b, &fw[i], 1);
         qk_f16_to_f32_isa(QK_ISA_SCALAR, &w[i], &b, 1);
       }
     }
     return (int)n;
   }
   if (!t) {
-    memcpy(w, L->w, n * sizeof(float));
+    memcpy(w, fw, n * sizeof(float));
     return (int)n;
   }
   if (n == total) {

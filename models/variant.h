@@ -79,6 +79,13 @@ bool qm_model_linear_rounding_sqnr(const qm_model *m, int linear, double *neares
 bool qm_model_rounding_guard(const qm_model *m, double *calib_esr_nearest_db, double *calib_esr_db,
                              bool *kept);
 
+/** Whether the installed variant plays equalized weights (setting field
+    equalize, models/equalize.h): asked, the model has channels to
+    rescale, and the guard above (when it ran) kept it; it keeps the asked
+    setting with or without equalization, whichever has the lower
+    calibration ESR, and neither when plain nearest rounding is better. */
+bool qm_model_equalized(const qm_model *m);
+
 /** Convenience: qm_model_create + qm_model_quantize. */
 qm_model *qm_variant_create(const qm_desc *d, const qm_setting *spec, const qm_options *opt,
                             const float *calib, int n_calib, char *err, size_t errlen);

@@ -1743,6 +1743,121 @@ static long long wavenet_receptive_field(const qm_desc *d)
   return rf;
 }
 
+/* ---- Cross-layer equalization groups (equalize.h) ------------------------------ */
+
+/** f(x / s) = f(x) / s for every s > 0, channel by channel (PReLU's slope
+    stays with its channel). */
+static bool positively_homogeneous(const qm_activation *a)
+{
+  return a->type == QM_NONLIN_NONE || a->type == QM_NONLIN_RELU ||
+         a->type == QM_NONLIN_LEAKY_RELU || a->type == QM_NONLIN_PRELU;
+}
+
+static bool any_film(const wn_layer *L, const qm_film_point *points, int n)
+{
+  for (int i = 0; i < n; ++i)
+    if (L->film[points[i]].active)
+      return true;
+  return false;
+}
+
+static void add_writer(const qm_model *m, qm_eq_group *g, const qm_linear *L)
+{
+  g->writers[g->n_writers++] = (qm_eq_writer){.linear = linear_index(m, L), .offset = 0};
+}
+
+static void add_reader(const qm_model *m, qm_eq_group *g, const qm_linear *L, int stride, int taps)
+{
+  g->readers[g->n_readers++] =
+      (qm_eq_reader){.linear = linear_index(m, L), .offset = 0, .stride = stride, .taps = taps};
+}
+
+/** The residual stream x of array A (C channels): its rechannel and every
+    layer1x1 write it, every layer's conv (all K taps) and the next
+    array's rechannel read it. */
+static bool residual_group(const qm_model *m, const wn_array *A, const wn_array *next,
+                           qm_eq_group **groups, int *n)
+{
+  qm_eq_group *g = qm_eq_group_new(groups, n, A->C, 1 + A->n_layers, A->n_layers + 1);
+  if (!g)
+    return false;
+  add_writer(m, g, &A->rechannel);
+  for (int l = 0; l < A->n_layers; ++l) {
+    const wn_layer *L = &A->layers[l];
+    if (L->has_1x1)
+      add_writer(m, g, &L->w1x1);
+    add_reader(m, g, &L->conv, A->C, L->K);
+  }
+  if (next)
+    add_reader(m, g, &next->rechannel, A->C, 1);
+  return true;
+}
+
+/** The activation channels of array A's ungated layers (B): conv (rows,
+    bias) and mixin write a's input, layer1x1 and head1x1 read a. Without
+    head1x1 a goes into the head accumulator: one group for the whole
+    array, read by the array's head conv and written by the previous
+    array's head conv (the accumulator's start). */
+static bool activation_groups(const qm_model *m, const wn_array *A, const wn_array *prev,
+                              qm_eq_group **groups, int *n)
+{
+  const bool shared = !A->layers[0].has_head1x1;
+  qm_eq_group *g = NULL;
+  for (int l = 0; l < A->n_layers; ++l) {
+    const wn_layer *L = &A->layers[l];
+    if (!g || !shared) {
+      const int layers = shared ? A->n_layers : 1;
+      if (!(g = qm_eq_group_new(groups, n, A->B, 2 * layers + 1, 2 * layers + 1)))
+        return false;
+      if (shared) {
+        add_reader(m, g, &A->head, A->HO, A->head.in / A->HO);
+        if (prev)
+          add_writer(m, g, &prev->head);
+      }
+    }
+    add_writer(m, g, &L->conv);
+    add_writer(m, g, &L->mixin);
+    if (L->has_1x1)
+      add_reader(m, g, &L->w1x1, A->B, 1);
+    if (L->has_head1x1)
+      add_reader(m, g, &L->head1x1, A->B, 1);
+  }
+  return true;
+}
+
+static bool equalization_groups_net(const qm_model *m, const qm_wavenet *wn, qm_eq_group **groups,
+                                    int *n)
+{
+  static const qm_film_point residual_film[] = {QM_FILM_CONV_PRE, QM_FILM_LAYER1X1_POST};
+  static const qm_film_point act_film[] = {QM_FILM_CONV_POST, QM_FILM_MIXIN_POST,
+                                           QM_FILM_ACTIVATION_PRE, QM_FILM_ACTIVATION_POST,
+                                           QM_FILM_HEAD1X1_POST};
+  if (wn->cond && !equalization_groups_net(m, wn->cond, groups, n))
+    return false;
+  for (int ai = 0; ai < wn->n_arrays; ++ai) {
+    const wn_array *A = &wn->arrays[ai];
+    const wn_array *next = ai + 1 < wn->n_arrays ? &wn->arrays[ai + 1] : NULL;
+    const wn_array *prev = ai > 0 ? &wn->arrays[ai - 1] : NULL;
+    bool residual_ok = A->n_layers > 0, act_ok = A->n_layers > 0;
+    for (int l = 0; l < A->n_layers; ++l) {
+      const wn_layer *L = &A->layers[l];
+      residual_ok = residual_ok && !any_film(L, residual_film, 2);
+      act_ok = act_ok && L->gating == QM_GATING_NONE && positively_homogeneous(&L->act) &&
+               !any_film(L, act_film, 5);
+    }
+    if (residual_ok && !residual_group(m, A, next, groups, n))
+      return false;
+    if (act_ok && !activation_groups(m, A, prev, groups, n))
+      return false;
+  }
+  return true;
+}
+
+static bool wavenet_equalization_groups(const qm_model *m, qm_eq_group **groups, int *n)
+{
+  return !m->wn || equalization_groups_net(m, m->wn, groups, n);
+}
+
 const qm_arch_ops qm_wavenet_ops = {
     .build = qm_wavenet_build,
     .free = qm_wavenet_free,
@@ -1755,4 +1870,5 @@ const qm_arch_ops qm_wavenet_ops = {
     .memory = qm_wavenet_memory,
     .receptive_field = wavenet_receptive_field,
     .macs_per_sample = qm_wavenet_macs, /* slim_wavenet.c, beside the slicing it prices */
+    .equalization_groups = wavenet_equalization_groups,
 };

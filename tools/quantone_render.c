@@ -110,15 +110,17 @@ static bool parse_settings(const char *spec, qm_setting **list, int *n, char *er
         Optimized plays (qm_setting_set_optimized: gptq:bc today).
         Anything else would render another rounding under its name;
         quantone-run applies every combination. */
-    if ((s.rounding != QZ_ROUND_NEAREST || s.bias_correction) && !qm_setting_is_optimized(&s)) {
+    if ((s.rounding != QZ_ROUND_NEAREST || s.bias_correction || s.equalize) &&
+        !qm_setting_is_optimized(&s)) {
       qm_setting opt = s;
       qm_setting_set_optimized(&opt, true);
       char want[96];
       qm_setting_format(&opt, want, sizeof want);
-      snprintf(err, errlen,
-               "'%s': the plugin's rounding control plays nearest or Optimized ('%s' here); "
-               "use quantone-run --rounding and --bias-correction for other combinations",
-               e, want);
+      snprintf(
+          err, errlen,
+          "'%s': the plugin's rounding control plays nearest or Optimized ('%s' here); "
+          "use quantone-run --rounding, --bias-correction and --equalize for other combinations",
+          e, want);
       free(copy);
       return false;
     }

@@ -60,6 +60,10 @@ static void usage(FILE *f)
              "                        (models/adaround.h)\n"
              "  --bias-correction     remove the mean output error each layer's\n"
              "                        quantization adds on the calibration audio\n"
+             "  --equalize            cross-layer equalization before quantizing:\n"
+             "                        channel ranges balanced between linears where\n"
+             "                        the float function stays the same\n"
+             "                        (models/equalize.h)\n"
              "  --calib-seconds S     calibration audio: S seconds (default 2) of the\n"
              "                        built-in guitar-like clip, or of --calib\n"
              "  --calib FILE          calibration audio from FILE (mono, the model's\n"
@@ -102,7 +106,8 @@ static void usage(FILE *f)
              "                        sample_rate, samples, the settings, slim and\n"
              "                        slim_label (the size that played), output_mode,\n"
              "                        input_gain_db, output_gain_db, loudness_db,\n"
-             "                        rounding, bias_correction, calib,\n"
+             "                        rounding, bias_correction, equalize,\n"
+             "                        equalized (whether it played), calib,\n"
              "                        calib_esr_nearest_db, calib_esr_db and\n"
              "                        rounding_kept (the guard: models/variant.h),\n"
              "                        layers (per layer SQNR on the calibration\n"
@@ -391,6 +396,10 @@ int main(int argc, char **argv)
     }
     if (!strcmp(a, "--layers")) {
       verbose_layers = true;
+      continue;
+    }
+    if (!strcmp(a, "--equalize")) {
+      spec.equalize = true;
       continue;
     }
     if (!strcmp(a, "--bias-correction")) {
@@ -758,8 +767,10 @@ int main(int argc, char **argv)
       json_num(f, loudness_db);
       fprintf(f, ",\n  \"rounding\": ");
       json_str(f, qz_rounding_name(spec.rounding));
-      fprintf(f, ",\n  \"bias_correction\": %s,\n  \"calib\": ",
-              spec.bias_correction ? "true" : "false");
+      fprintf(f, ",\n  \"bias_correction\": %s,\n  \"equalize\": %s,\n  \"equalized\": %s",
+              spec.bias_correction ? "true" : "false", spec.equalize ? "true" : "false",
+              qm_model_equalized(m) ? "true" : "false");
+      fprintf(f, ",\n  \"calib\": ");
       json_str(f, calib_name);
       double gn, go;
       bool kept;
@@ -819,6 +830,11 @@ int main(int argc, char **argv)
     fprintf(stderr, "  on the calibration audio: nearest %.2f dB, %s%s %.2f dB: %s\n", guard_near,
             qz_rounding_name(spec.rounding), spec.bias_correction ? "+bc" : "", guard_opt,
             guard_kept ? "kept" : "worse end to end, nearest rounding plays");
+  if (spec.equalize)
+    fprintf(stderr, "  equalization %s\n",
+            qm_model_equalized(m) ? "plays"
+                                  : "not played (no channels to rescale, or the guard "
+                                    "found it worse on the calibration audio)");
   if (verbose_layers)
     for (int i = 0; i < qm_model_linear_count(m); ++i) {
       double a, b;

@@ -22,7 +22,8 @@ static bool same(const qm_setting *a, const qm_setting *b)
          a->granularity == b->granularity && a->group == b->group &&
          a->activations == b->activations && a->observer == b->observer && a->slim == b->slim &&
          a->rounding == b->rounding && a->bias_correction == b->bias_correction &&
-         a->linear_bits == b->linear_bits && a->n_linear_bits == b->n_linear_bits;
+         a->equalize == b->equalize && a->linear_bits == b->linear_bits &&
+         a->n_linear_bits == b->n_linear_bits;
 }
 
 static bool setting_from(const char *str, qm_setting *s)
@@ -381,7 +382,24 @@ static void test_normalise(void)
   refused("4:gptq:nearest", "repeats");
   refused("4:bc:bc", "repeats");
   refused("4:adaround:gptq", "repeats");
-  refused("4:eq", "'eq'");
+  refused("4:eq:eq", "repeats");
+  /* cross-layer equalization: its word, round trip, equality, dropped at
+     FP32 (where it changes nothing), no calibration needed */
+  if (setting_from("4:eq:gptq:bc", &a)) {
+    CHECK(a.equalize && a.rounding == QZ_ROUND_GPTQ && a.bias_correction, "eq, gptq, bc parsed");
+    char str[96];
+    qm_setting_format(&a, str, sizeof str);
+    CHECK(!strcmp(str, "4:linear:sym:channel:dynamic:gptq:bc:eq"), "formats as '%s'", str);
+    if (setting_from(str, &b))
+      CHECK(same(&a, &b), "'%s' does not read back", str);
+    if (setting_from("4:gptq:bc", &b))
+      CHECK(!qm_setting_eq(&a, &b), "equalized equal to unequalized");
+  }
+  if (setting_from("4:eq", &b))
+    CHECK(b.equalize && !qm_setting_needs_calibration(&b), "eq alone needs no calibration");
+  if (setting_from("32:eq", &b))
+    CHECK(!b.equalize, "eq kept at FP32");
+  describes_as("2:eq:float", "2-bit linear sym per-channel, float activations, equalized");
   refused("3:gptq", "3 bits");
   /* adaround (issue 17 item 1): parsed, round trip, equality */
   if (setting_from("4:adaround:bc", &a)) {
