@@ -53,10 +53,12 @@
 #define WN_ISA QK_ISA_AVXVNNI
 #define WN_FN(name) qk_avxvnni_wavenet_##name
 #define WN_ALWAYS_QUADS 1 /* vpdpbusd: exact for any weights */
+#define WN_CONV_UNSIGNED 1 /* the conv's quads as unsigned weights (see frame_conv) */
 #else
 #define WN_ISA QK_ISA_AVX2
 #define WN_FN(name) qk_avx2_wavenet_##name
 #define WN_ALWAYS_QUADS 0
+#define WN_CONV_UNSIGNED 0
 #endif
 
 #define AI static inline __attribute__((always_inline))
@@ -93,7 +95,8 @@ static int weight_value(const qk_packed *p, int m, int k)
 
 /** One matrix ready for the frame loop: its form, row scales, zero points. */
 typedef struct {
-  __m256i zp[MAX_ROWV]; /**< zero points (0 when symmetric) */
+  __m256i zp[MAX_ROWV];  /**< zero points (0 when symmetric) */
+  __m256i zpu[MAX_ROWV]; /**< zero points + 128 (WN_CONV_UNSIGNED) */
   __m256 scale[MAX_ROWV];
   int has_zp;
   int quads; /**< 1: byte quads (see below), 0: int16 pairs */
@@ -161,8 +164,12 @@ static bool quads_exact(int C, int amax)
 #endif
 }
 
-/** Weights of p as quads (see pair_layer), with their tap constants -128 * sum v. */
-static void prepare_quads(const qk_packed *p, int C, __m256i *out, __m256i *bias128)
+/**
+   Weights of p as quads (see pair_layer), with their tap constants -128 *
+   sum v; UNSIGNED: as v + 128 instead (0 past the rows and C), no
+   constants (frame_conv's unsigned form).
+*/
+static void prepare_quads(const qk_packed *p, int C, __m256i *out, __m256i *bias128, bool unsigned_w)
 {
   const int rows = qk_packed_rows(p), taps = qk_packed_cols(p) / C;
   const int Q = quad_count(C), R = row_vectors(C);
@@ -175,7 +182,7 @@ static void prepare_quads(const qk_packed *p, int C, __m256i *out, __m256i *bias
           for (int j = 0; j < 4; ++j) {
             const int m = 8 * rv + r, c = 4 * q + j;
             const int v = m < rows && c < C ? weight_value(p, m, t * C + c) : 0;
-            b[4 * r + j] = (int8_t)v;
+            b[4 * r + j] = (int8_t)(unsigned_w ? (m < rows && c < C ? v + 128 : 0) : v);
             sum[r] += v;
           }
         out[(t * Q + q) * R + rv] = _mm256_loadu_si256((const __m256i *)b);
@@ -199,13 +206,13 @@ static int weight_amax(const qk_packed *p)
 }
 
 static void prepare_pairs(const qk_packed *p, int C, __m256i *out, __m256i *bias128,
-                          pair_matrix *pm)
+                          pair_matrix *pm, bool unsigned_w)
 {
   const int rows = qk_packed_rows(p), taps = qk_packed_cols(p) / C;
   const int H = pair_count(C), R = row_vectors(C);
   pm->quads = quads_exact(C, weight_amax(p));
   if (pm->quads)
-    prepare_quads(p, C, out, bias128);
+    prepare_quads(p, C, out, bias128, unsigned_w);
   for (int t = 0; t < taps && !pm->quads; ++t)
     for (int h = 0; h < H; ++h)
       for (int rv = 0; rv < R; ++rv) {
@@ -228,6 +235,7 @@ static void prepare_pairs(const qk_packed *p, int C, __m256i *out, __m256i *bias
       sc[r] = m < rows ? p->scales[m] : 0.0f;
     }
     pm->zp[rv] = _mm256_loadu_si256((const __m256i *)zp);
+    pm->zpu[rv] = _mm256_add_epi32(pm->zp[rv], _mm256_set1_epi32(128));
     pm->scale[rv] = _mm256_loadu_ps(sc);
   }
 }
@@ -241,8 +249,8 @@ size_t WN_FN(prepared_size)(const qk_wavenet_layer *L)
 void WN_FN(prepare)(const qk_wavenet_layer *L, void *mem)
 {
   pair_layer *pl = mem;
-  prepare_pairs(L->conv, L->C, pl->conv, pl->conv_bias128, &pl->cv);
-  prepare_pairs(L->w1x1, L->C, pl->w1, pl->w1_bias128, &pl->w1m);
+  prepare_pairs(L->conv, L->C, pl->conv, pl->conv_bias128, &pl->cv, WN_CONV_UNSIGNED);
+  prepare_pairs(L->w1x1, L->C, pl->w1, pl->w1_bias128, &pl->w1m, false);
 }
 
 /** The nonlinearity's constants (qk.h's piecewise-linear kinds). */
@@ -399,6 +407,18 @@ AI void dot_quads(__m256i acc[MAX_ROWV], __m256i u, const __m256i *w, const int 
 #endif
 }
 
+/** acc + the dot products of unsigned u and signed x bytes, four per dword (AVX-VNNI only). */
+AI __m256i dpbusd_unsigned_w(__m256i acc, __m256i u, __m256i x)
+{
+#ifdef QK_WAVENET_AVXVNNI
+  return _mm256_dpbusd_avx_epi32(acc, u, x);
+#else
+  (void)u;
+  (void)x;
+  return acc;
+#endif
+}
+
 /** Where a matrix's int32 sums start: bias128 (quads) or 0, less zp * the code sum. */
 AI void acc_start(__m256i acc[MAX_ROWV], const pair_matrix *pm, const __m256i *bias128,
                   __m256i code_sum, const int R)
@@ -451,15 +471,45 @@ AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act
     const ptrdiff_t f = n - (ptrdiff_t)L->dilation * (taps - 1 - t);
     const int8_t *codes = xq->codes + f * (ptrdiff_t)xq->ld;
     __m256i acc[MAX_ROWV];
-    acc_start(acc, &pl->cv, pl->conv_bias128 + (size_t)t * (size_t)R,
-              _mm256_set1_epi32(pl->cv.has_zp ? xq->sums[f] : 0), R);
-    if (WN_ALWAYS_QUADS || pl->cv.quads) {
+    if (WN_CONV_UNSIGNED) {
+      /*
+        The codes x are vpdpbusd's signed side, broadcast 4 at a time
+        straight from the history (a load each, no shuffles), and the
+        weights its unsigned one, u = v + 128 (0 past the rows and C:
+        channels past C read the zero padding anyway). Over the tap,
+        sum u x = sum v x + 128 * sum x, so with zero points the scalar's
+        i = sum v x - zp * sum x = sum u x - (zp + 128) * sum x: the
+        accumulator starts at -(zp + 128) times the frame's code sum.
+        Exact in int32 (|sum u x| <= 255 * 127 * 16 at C = 16).
+      */
+      const __m256i xs = _mm256_set1_epi32(xq->sums[f]);
+      const __m256i start = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(xs, 7));
+#pragma GCC unroll 2
+      for (int rv = 0; rv < R; ++rv)
+        acc[rv] = pl->cv.has_zp
+                      ? _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_mullo_epi32(pl->cv.zpu[rv], xs))
+                      : start;
+      const __m256i *w = pl->conv + (size_t)t * (size_t)(Q * R);
+#pragma GCC unroll 4
+      for (int q = 0; q < Q; ++q) {
+        int32_t x4;
+        memcpy(&x4, codes + 4 * q, sizeof x4);
+        const __m256i x = _mm256_set1_epi32(x4);
+#pragma GCC unroll 2
+        for (int rv = 0; rv < R; ++rv)
+          acc[rv] = dpbusd_unsigned_w(acc[rv], w[q * R + rv], x);
+      }
+    } else if (pl->cv.quads) {
+      acc_start(acc, &pl->cv, pl->conv_bias128 + (size_t)t * (size_t)R,
+                _mm256_set1_epi32(pl->cv.has_zp ? xq->sums[f] : 0), R);
       /* the codes + 128 (channels past C read the history's zero padding: u = 128, weight 0) */
       const __m128i c8 = Q <= 2 ? _mm_loadl_epi64((const __m128i *)codes)
                                 : _mm_loadu_si128((const __m128i *)codes);
       const __m256i u = _mm256_broadcastsi128_si256(_mm_xor_si128(c8, _mm_set1_epi8((char)0x80)));
       dot_quads(acc, u, pl->conv + (size_t)t * (size_t)(Q * R), Q, R);
     } else {
+      acc_start(acc, &pl->cv, pl->conv_bias128 + (size_t)t * (size_t)R,
+                _mm256_set1_epi32(pl->cv.has_zp ? xq->sums[f] : 0), R);
       /* pairs 0-3 (codes 0-7) and 4-7 (codes 8-15) as int16, each in both lanes */
       __m256i lo, hi = _mm256_setzero_si256();
       if (H <= 4) {
