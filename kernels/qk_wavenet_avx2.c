@@ -421,12 +421,12 @@ AI __m256i dpbusd_unsigned_w(__m256i acc, __m256i u, __m256i x)
 
 /** Where a matrix's int32 sums start: bias128 (quads) or 0, less zp * the code sum. */
 AI void acc_start(__m256i acc[MAX_ROWV], const pair_matrix *pm, const __m256i *bias128,
-                  __m256i code_sum, const int R)
+                  __m256i code_sum, const int R, const bool has_zp)
 {
 #pragma GCC unroll 2
   for (int rv = 0; rv < R; ++rv) {
     const __m256i b = WN_ALWAYS_QUADS || pm->quads ? bias128[rv] : _mm256_setzero_si256();
-    acc[rv] = pm->has_zp ? _mm256_sub_epi32(b, _mm256_mullo_epi32(pm->zp[rv], code_sum)) : b;
+    acc[rv] = has_zp ? _mm256_sub_epi32(b, _mm256_mullo_epi32(pm->zp[rv], code_sum)) : b;
   }
 }
 
@@ -459,8 +459,9 @@ AI void store_frame(float *p, __m256i mask, __m256 v, const int FULL)
 /** Frame n's conv: z = bias + its taps, in qk.h's order (H pairs, R row vectors). */
 AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq, int n,
                    const __m256 *bconv, __m256 z[MAX_ROWV], const int H, const int R,
-                   const int TAPS)
+                   const int TAPS, const int ZP)
 {
+  const bool has_zp = ZP && pl->cv.has_zp;
   /* TAPS: the tap count at compile time (0: L->taps), so the taps' loads and sums unroll */
   const int taps = TAPS ? TAPS : L->taps, Q = (H + 1) / 2; /* quads: ceil(C / 4) */
 #pragma GCC unroll 2
@@ -486,8 +487,7 @@ AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act
       const __m256i start = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(xs, 7));
 #pragma GCC unroll 2
       for (int rv = 0; rv < R; ++rv)
-        acc[rv] = pl->cv.has_zp
-                      ? _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_mullo_epi32(pl->cv.zpu[rv], xs))
+        acc[rv] = has_zp ? _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_mullo_epi32(pl->cv.zpu[rv], xs))
                       : start;
       const __m256i *w = pl->conv + (size_t)t * (size_t)(Q * R);
 #pragma GCC unroll 4
@@ -501,7 +501,7 @@ AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act
       }
     } else if (pl->cv.quads) {
       acc_start(acc, &pl->cv, pl->conv_bias128 + (size_t)t * (size_t)R,
-                _mm256_set1_epi32(pl->cv.has_zp ? xq->sums[f] : 0), R);
+                _mm256_set1_epi32(has_zp ? xq->sums[f] : 0), R, has_zp);
       /* the codes + 128 (channels past C read the history's zero padding: u = 128, weight 0) */
       const __m128i c8 = Q <= 2 ? _mm_loadl_epi64((const __m128i *)codes)
                                 : _mm_loadu_si128((const __m128i *)codes);
@@ -509,7 +509,7 @@ AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act
       dot_quads(acc, u, pl->conv + (size_t)t * (size_t)(Q * R), Q, R);
     } else {
       acc_start(acc, &pl->cv, pl->conv_bias128 + (size_t)t * (size_t)R,
-                _mm256_set1_epi32(pl->cv.has_zp ? xq->sums[f] : 0), R);
+                _mm256_set1_epi32(has_zp ? xq->sums[f] : 0), R, has_zp);
       /* pairs 0-3 (codes 0-7) and 4-7 (codes 8-15) as int16, each in both lanes */
       __m256i lo, hi = _mm256_setzero_si256();
       if (H <= 4) {
@@ -544,10 +544,11 @@ AI __m256 frame_act(const qk_wavenet_layer *L, const pair_act *pa, const float *
                     float *head, const __m256 *mixin, const __m256i *mask, const __m256 z[MAX_ROWV],
                     __m256 a[MAX_ROWV], const int R, const int TANH, const int FULL)
 {
+  const int C = FULL ? 8 * R : L->C;
   const __m256 c = _mm256_set1_ps(cond[n]);
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
   __m256 m = _mm256_setzero_ps();
-  float *hn = head + (size_t)n * (size_t)L->C;
+  float *hn = head + (size_t)n * (size_t)C;
 #pragma GCC unroll 2
   for (int rv = 0; rv < R; ++rv) {
     const __m256 zz = _mm256_add_ps(z[rv], _mm256_mul_ps(mixin[rv], c));
@@ -639,15 +640,16 @@ AI void frame_codes(const __m256 a[MAX_ROWV], __m256 inv, __m256i q[MAX_ROWV], c
 /** The 1x1 on a's codes q, scaled, plus bias and x, into next (and nv). */
 AI void frame_out(const qk_wavenet_layer *L, const pair_layer *pl, const float *x, int n,
                   float *next, const __m256 *b1x1, const __m256i *mask, const __m256i q[MAX_ROWV],
-                  __m256 scale, __m256 nv[MAX_ROWV], const int H, const int R, const int FULL)
+                  __m256 scale, __m256 nv[MAX_ROWV], const int H, const int R, const int FULL,
+                  const int ZP)
 {
-  const int C = L->C, Q = (H + 1) / 2;
+  const int C = FULL ? 8 * R : L->C, Q = (H + 1) / 2;
+  const bool has_zp = ZP && pl->w1m.has_zp;
   /* the 1x1 on a's codes (lanes past C hold code 0, against weight 0) */
   __m256i acc[MAX_ROWV];
   acc_start(acc, &pl->w1m, pl->w1_bias128,
-            pl->w1m.has_zp ? hsum8(R == 1 ? q[0] : _mm256_add_epi32(q[0], q[1]))
-                           : _mm256_setzero_si256(),
-            R);
+            has_zp ? hsum8(R == 1 ? q[0] : _mm256_add_epi32(q[0], q[1])) : _mm256_setzero_si256(),
+            R, has_zp);
   if (WN_ALWAYS_QUADS || pl->w1m.quads) {
     /* bytes: dword 0 = channels 0-3, 4 = 4-7, 1 = 8-11, 5 = 12-15; gathered into both lanes */
     const __m256i zero = _mm256_setzero_si256();
@@ -782,13 +784,13 @@ typedef struct {
 } frame_ctx;
 
 AI void layer_frame_group(const frame_ctx *k, int n, const int F, const int H, const int R,
-                          const int TAPS, const int TANH, const int FULL)
+                          const int TAPS, const int TANH, const int FULL, const int ZP)
 {
   const qk_wavenet_layer *L = k->L;
   __m256 z[4][MAX_ROWV], a[4][MAX_ROWV], m[4], nv[4][MAX_ROWV];
 #pragma GCC unroll 4
   for (int f = 0; f < F; ++f)
-    frame_conv(L, k->pl, k->xq, n + f, k->bconv, z[f], H, R, TAPS);
+    frame_conv(L, k->pl, k->xq, n + f, k->bconv, z[f], H, R, TAPS, ZP);
 #pragma GCC unroll 4
   for (int f = 0; f < 4; ++f)
     m[f] = f < F ? frame_act(L, k->pa, k->cond, n + f, k->head, k->mixin, k->mask, z[f], a[f], R,
@@ -801,7 +803,7 @@ AI void layer_frame_group(const frame_ctx *k, int n, const int F, const int H, c
     __m256i q[MAX_ROWV];
     frame_codes(a[f], lane_all(si, 4 + f), q, R, TANH, finite);
     frame_out(L, k->pl, k->x, n + f, k->next, k->b1x1, k->mask, q, lane_all(si, f), nv[f], H, R,
-              FULL);
+              FULL, ZP);
   }
   if (FULL && k->co && k->co->ok)
     k->co->ok = quantize_frames4(nv, k->co->q, n, F, R);
@@ -810,8 +812,14 @@ AI void layer_frame_group(const frame_ctx *k, int n, const int F, const int H, c
 AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
                      const float *x, const float *cond, int N, float *head, float *next,
                      chain_out *co, const int H, const int R, const int TAPS, const int TANH,
-                     const int FULL)
+                     const int FULL, const int ZP)
 {
+  /* local copies: the frame loop's stores (may_alias vectors) would
+     otherwise make it load the shapes and pointers again every frame */
+  const qk_wavenet_layer Lc = *L;
+  const qk_act_s8 xqc = *xq;
+  L = &Lc;
+  xq = &xqc;
   const int C = L->C;
   pair_act pa;
   prepare_act(&L->act, C, &pa);
@@ -827,11 +835,11 @@ AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
   const frame_ctx k = {L, pl, &pa, xq, x, cond, head, next, bconv, mixin, b1x1, mask, co};
   int n = 0;
   for (; n + 4 <= N; n += 4)
-    layer_frame_group(&k, n, 4, H, R, TAPS, TANH, FULL);
+    layer_frame_group(&k, n, 4, H, R, TAPS, TANH, FULL, ZP);
   switch (N - n) {
-  case 3: layer_frame_group(&k, n, 3, H, R, TAPS, TANH, FULL); break;
-  case 2: layer_frame_group(&k, n, 2, H, R, TAPS, TANH, FULL); break;
-  case 1: layer_frame_group(&k, n, 1, H, R, TAPS, TANH, FULL); break;
+  case 3: layer_frame_group(&k, n, 3, H, R, TAPS, TANH, FULL, ZP); break;
+  case 2: layer_frame_group(&k, n, 2, H, R, TAPS, TANH, FULL, ZP); break;
+  case 1: layer_frame_group(&k, n, 1, H, R, TAPS, TANH, FULL, ZP); break;
   default: break;
   }
 }
@@ -839,12 +847,24 @@ AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
 /** layer_frames with A1's 3 taps known at compile time when the layer has them. */
 AI void layer_frames_taps(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
                           const float *x, const float *cond, int N, float *head, float *next,
-                          chain_out *co, const int H, const int R, const int TANH, const int FULL)
+                          chain_out *co, const int H, const int R, const int TANH, const int FULL,
+                          const int ZP)
 {
   if (TANH && L->taps == 3)
-    layer_frames(L, pl, xq, x, cond, N, head, next, co, H, R, 3, TANH, FULL);
+    layer_frames(L, pl, xq, x, cond, N, head, next, co, H, R, 3, TANH, FULL, ZP);
   else
-    layer_frames(L, pl, xq, x, cond, N, head, next, co, H, R, 0, TANH, FULL);
+    layer_frames(L, pl, xq, x, cond, N, head, next, co, H, R, 0, TANH, FULL, ZP);
+}
+
+/** The full shapes' frame loop with zero points (ZP) or without any, compiled apart. */
+AI void layer_frames_full(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
+                          const float *x, const float *cond, int N, float *head, float *next,
+                          chain_out *co, const int H, const int R, const int TANH)
+{
+  if (pl->cv.has_zp || pl->w1m.has_zp)
+    layer_frames_taps(L, pl, xq, x, cond, N, head, next, co, H, R, TANH, 1, 1);
+  else
+    layer_frames_taps(L, pl, xq, x, cond, N, head, next, co, H, R, TANH, 1, 0);
 }
 
 /** The frame loop compiled for the common channel counts (8, 16, 3 and 4), A1's 3 taps apart. */
@@ -854,15 +874,15 @@ AI void layer_shapes(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
 {
   const int C = L->C;
   switch (C) {
-  case 8: layer_frames_taps(L, pl, xq, x, cond, N, head, next, co, 4, 1, TANH, 1); break;
-  case 16: layer_frames_taps(L, pl, xq, x, cond, N, head, next, co, 8, 2, TANH, 1); break;
+  case 8: layer_frames_full(L, pl, xq, x, cond, N, head, next, co, 4, 1, TANH); break;
+  case 16: layer_frames_full(L, pl, xq, x, cond, N, head, next, co, 8, 2, TANH); break;
   case 3:
-  case 4: layer_frames(L, pl, xq, x, cond, N, head, next, NULL, 2, 1, 0, TANH, 0); break;
+  case 4: layer_frames(L, pl, xq, x, cond, N, head, next, NULL, 2, 1, 0, TANH, 0, 1); break;
   default:
     if (C <= 8)
-      layer_frames(L, pl, xq, x, cond, N, head, next, NULL, pair_count(C), 1, 0, TANH, 0);
+      layer_frames(L, pl, xq, x, cond, N, head, next, NULL, pair_count(C), 1, 0, TANH, 0, 1);
     else
-      layer_frames(L, pl, xq, x, cond, N, head, next, NULL, pair_count(C), 2, 0, TANH, 0);
+      layer_frames(L, pl, xq, x, cond, N, head, next, NULL, pair_count(C), 2, 0, TANH, 0, 1);
     break;
   }
 }
