@@ -6,9 +6,14 @@
   without a bottleneck. The composition in qk_wavenet.c runs
   `taps` GEMMs over columns that are mostly zeros, then passes over z for
   the mixin, the nonlinearity and head, quantizes a and runs the 1x1;
-  here, after this call's frames are quantized into the int8 history (the
-  ISA's batched quantizer, as in the composition), each frame runs in
-  registers from its taps' codes to its next:
+  here, after this call's frames are quantized into the int8 history
+  (quantize_call at 8 and 16 channels, 4 frames to one division, writing
+  only their C codes: the history may be that narrow; the ISA's batched
+  quantizer otherwise), or skipped when the previous layer put them there
+  (x_quantized), each frame runs in registers from its taps' codes to its
+  next, 4 frames side by side sharing the division of their a scales,
+  and at 8 and 16 channels next[] is quantized for the next layer in the
+  same registers (chaining, qk.h's next_q):
 
     per tap: the frame's codes widened to int16, one pair of channels
     broadcast per vpmaddwd against the conv's int16 weight pairs (8 rows
@@ -52,7 +57,7 @@
 #ifdef QK_WAVENET_AVXVNNI
 #define WN_ISA QK_ISA_AVXVNNI
 #define WN_FN(name) qk_avxvnni_wavenet_##name
-#define WN_ALWAYS_QUADS 1 /* vpdpbusd: exact for any weights */
+#define WN_ALWAYS_QUADS 1  /* vpdpbusd: exact for any weights */
 #define WN_CONV_UNSIGNED 1 /* the conv's quads as unsigned weights (see frame_conv) */
 #else
 #define WN_ISA QK_ISA_AVX2
@@ -115,7 +120,9 @@ typedef struct {
           biased to unsigned, u = x + 128 in [0, 255]. Over a tap's
           channels sum u w = sum x w + 128 * sum w, so the tap's
           accumulator starts at bias128 = -128 * (the row's weight sum over
-          that tap's channels), a constant of the weights.
+          that tap's channels), a constant of the weights. AVX-VNNI's conv
+          swaps the sides instead (WN_CONV_UNSIGNED, frame_conv): weights
+          v + 128, codes broadcast from the history.
 */
 typedef struct {
   __m256i conv[MAX_PAIRS]; /**< pairs [t][h][rv] or quads [t][q][rv] */
@@ -169,7 +176,8 @@ static bool quads_exact(int C, int amax)
    sum v; UNSIGNED: as v + 128 instead (0 past the rows and C), no
    constants (frame_conv's unsigned form).
 */
-static void prepare_quads(const qk_packed *p, int C, __m256i *out, __m256i *bias128, bool unsigned_w)
+static void prepare_quads(const qk_packed *p, int C, __m256i *out, __m256i *bias128,
+                          bool unsigned_w)
 {
   const int rows = qk_packed_rows(p), taps = qk_packed_cols(p) / C;
   const int Q = quad_count(C), R = row_vectors(C);
@@ -487,8 +495,9 @@ AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act
       const __m256i start = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(xs, 7));
 #pragma GCC unroll 2
       for (int rv = 0; rv < R; ++rv)
-        acc[rv] = has_zp ? _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_mullo_epi32(pl->cv.zpu[rv], xs))
-                      : start;
+        acc[rv] = has_zp ? _mm256_sub_epi32(_mm256_setzero_si256(),
+                                            _mm256_mullo_epi32(pl->cv.zpu[rv], xs))
+                         : start;
       const __m256i *w = pl->conv + (size_t)t * (size_t)(Q * R);
 #pragma GCC unroll 4
       for (int q = 0; q < Q; ++q) {
@@ -580,9 +589,9 @@ AI __m256 reduce4(const __m256 v[4], const int ADD)
   const __m256 a = op8(_mm256_unpacklo_ps(v[0], v[1]), _mm256_unpackhi_ps(v[0], v[1]), ADD);
   const __m256 b = op8(_mm256_unpacklo_ps(v[2], v[3]), _mm256_unpackhi_ps(v[2], v[3]), ADD);
   /* per 128-bit lane: vector f's four lanes in element f */
-  const __m256 c = op8(_mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(a), _mm256_castps_pd(b))),
-                       _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(a), _mm256_castps_pd(b))),
-                       ADD);
+  const __m256 c =
+      op8(_mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(a), _mm256_castps_pd(b))),
+          _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(a), _mm256_castps_pd(b))), ADD);
   return op8(c, _mm256_permute2f128_ps(c, c, 0x01), ADD);
 }
 
