@@ -428,7 +428,8 @@ void qk_wavenet_layer_s8_steps(const qk_wavenet_layer *L, const float *x, const 
 
 /** True if qk_wavenet_layer_s8() may quantize next[] into a given next_q for
     this layer (qk_wavenet_scratch), so that a caller builds next_q only
-    where it can be used. */
+    where it can be used: fused layers of 8 channels with a 1x1 without
+    zero points on AVX-512 VNNI, of 8 or 16 channels on AVX2 and AVX-VNNI. */
 bool qk_wavenet_layer_s8_chains(const qk_wavenet_layer *L);
 
 /** True if qk_wavenet_layer_s8() runs this layer fused (tests, benchmarks). */
@@ -481,13 +482,14 @@ void qk_tanh_exact(float *y, const float *x, size_t n);
    The leading dimension the layer's int8 history may have: qk_act_ld(C),
    or less (at least C) where the ISA's fused form reads and writes only
    the codes of a column (AVX-512 VNNI: C = 8 and 16, and 4 bytes for the
-   16-frame form of C <= 3). The history's memory and the frames moved
-   per batch shrink by that much (64 bytes per frame for 3 codes
-   otherwise). A history of that smaller ld is valid only for calls of
-   this layer with its prepared weights (L->prepared, which always run
-   fused): the step-by-step form and the generic quantizers want
-   qk_act_ld(C); fill such a history with qk_quantize_act_dynamic_isa on
-   QK_ISA_SCALAR (it writes exactly ld bytes per column).
+   16-frame form of C <= 3; AVX2 and AVX-VNNI: C = 8 and 16). The
+   history's memory and the frames moved per batch shrink by that much
+   (64 bytes per frame for 3 codes otherwise). A history of that smaller
+   ld is valid only for calls of this layer with its prepared weights
+   (L->prepared, which always run fused): the step-by-step form and the
+   generic quantizers want qk_act_ld(C); fill such a history with
+   qk_quantize_act_dynamic_isa on QK_ISA_SCALAR (it writes exactly ld
+   bytes per column).
 */
 int qk_wavenet_layer_s8_history_ld(const qk_wavenet_layer *L);
 

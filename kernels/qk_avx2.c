@@ -739,5 +739,7 @@ const qk_isa_ops qk_ops_avx2 = {
     .wavenet_layer_fusable = qk_avx2_wavenet_layer_fusable,
     .wavenet_layer_s8 = qk_avx2_wavenet_layer_s8,
     .wavenet_prepared_size = qk_avx2_wavenet_prepared_size,
+    .wavenet_history_ld = qk_avx2_wavenet_layer_history_ld,
+    .wavenet_chains = qk_avx2_wavenet_layer_chains,
     .wavenet_prepare = qk_avx2_wavenet_prepare,
 };

@@ -1765,4 +1765,5 @@ const qk_isa_ops qk_ops_avx512vnni = {
     .wavenet_layer_f32_frame_fits = qk_avx512vnni_wavenet_layer_f32_frame_fits,
     .wavenet_layer_f32_frame = qk_avx512vnni_wavenet_layer_f32_frame,
     .wavenet_history_ld = qk_avx512vnni_wavenet_history_ld,
+    .wavenet_chains = qk_avx512vnni_wavenet_chains,
 };

@@ -142,4 +142,6 @@ const qk_isa_ops qk_ops_avxvnni = {
     .wavenet_layer_s8 = qk_avxvnni_wavenet_layer_s8,
     .wavenet_prepared_size = qk_avxvnni_wavenet_prepared_size,
     .wavenet_prepare = qk_avxvnni_wavenet_prepare,
+    .wavenet_history_ld = qk_avxvnni_wavenet_layer_history_ld,
+    .wavenet_chains = qk_avxvnni_wavenet_layer_chains,
 };

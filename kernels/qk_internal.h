@@ -152,6 +152,9 @@ typedef struct {
   /** Optional: qk.h's qk_wavenet_layer_s8_history_ld() of a fusable layer
       (NULL: qk_act_ld(C)). */
   int (*wavenet_history_ld)(const qk_wavenet_layer *L);
+  /** Optional: qk.h's qk_wavenet_layer_s8_chains() of a fusable layer
+      (NULL: never chains). */
+  bool (*wavenet_chains)(const qk_wavenet_layer *L);
 } qk_isa_ops;
 
 extern const qk_isa_ops qk_ops_scalar;
@@ -185,6 +188,8 @@ void qk_avx2_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const q
                               const qk_wavenet_scratch *scratch);
 size_t qk_avx2_wavenet_prepared_size(const qk_wavenet_layer *L);
 void qk_avx2_wavenet_prepare(const qk_wavenet_layer *L, void *mem);
+int qk_avx2_wavenet_layer_history_ld(const qk_wavenet_layer *L);
+bool qk_avx2_wavenet_layer_chains(const qk_wavenet_layer *L);
 #endif
 #ifdef QK_HAVE_AVX512VNNI
 extern const qk_isa_ops qk_ops_avx512vnni;
@@ -209,6 +214,8 @@ void qk_avxvnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, cons
                                  const qk_wavenet_scratch *scratch);
 size_t qk_avxvnni_wavenet_prepared_size(const qk_wavenet_layer *L);
 void qk_avxvnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem);
+int qk_avxvnni_wavenet_layer_history_ld(const qk_wavenet_layer *L);
+bool qk_avxvnni_wavenet_layer_chains(const qk_wavenet_layer *L);
 #endif
 #ifdef QK_HAVE_NEON
 extern const qk_isa_ops qk_ops_neon;

@@ -164,10 +164,8 @@ void qk_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act
 
 bool qk_wavenet_layer_s8_chains(const qk_wavenet_layer *L)
 {
-  /* qk_wavenet_avx512vnni.c's 8-channel form (2 frames a vector), whose
-     1x1 epilogue runs in registers (weights without zero points) */
-  return qk_wavenet_layer_s8_fused(L) && qk_packed_isa(L->conv) == QK_ISA_AVX512VNNI && L->C == 8 &&
-         qk_wavenet_bottleneck(L) == 8 && !qk_packed_has_zero_points(L->w1x1);
+  const qk_isa_ops *ops = layer_ops(L);
+  return ops->wavenet_chains && qk_wavenet_layer_s8_fused(L) && ops->wavenet_chains(L);
 }
 
 size_t qk_wavenet_layer_s8_prepared_size(const qk_wavenet_layer *L)

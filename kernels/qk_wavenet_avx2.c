@@ -6,9 +6,14 @@
   without a bottleneck. The composition in qk_wavenet.c runs
   `taps` GEMMs over columns that are mostly zeros, then passes over z for
   the mixin, the nonlinearity and head, quantizes a and runs the 1x1;
-  here, after this call's frames are quantized into the int8 history (the
-  ISA's batched quantizer, as in the composition), each frame runs in
-  registers from its taps' codes to its next:
+  here, after this call's frames are quantized into the int8 history
+  (quantize_call at 8 and 16 channels, 4 frames to one division, writing
+  only their C codes: the history may be that narrow; the ISA's batched
+  quantizer otherwise), or skipped when the previous layer put them there
+  (x_quantized), each frame runs in registers from its taps' codes to its
+  next, 4 frames side by side sharing the division of their a scales,
+  and at 8 and 16 channels next[] is quantized for the next layer in the
+  same registers (chaining, qk.h's next_q):
 
     per tap: the frame's codes widened to int16, one pair of channels
     broadcast per vpmaddwd against the conv's int16 weight pairs (8 rows
@@ -52,11 +57,13 @@
 #ifdef QK_WAVENET_AVXVNNI
 #define WN_ISA QK_ISA_AVXVNNI
 #define WN_FN(name) qk_avxvnni_wavenet_##name
-#define WN_ALWAYS_QUADS 1 /* vpdpbusd: exact for any weights */
+#define WN_ALWAYS_QUADS 1  /* vpdpbusd: exact for any weights */
+#define WN_CONV_UNSIGNED 1 /* the conv's quads as unsigned weights (see frame_conv) */
 #else
 #define WN_ISA QK_ISA_AVX2
 #define WN_FN(name) qk_avx2_wavenet_##name
 #define WN_ALWAYS_QUADS 0
+#define WN_CONV_UNSIGNED 0
 #endif
 
 #define AI static inline __attribute__((always_inline))
@@ -93,7 +100,8 @@ static int weight_value(const qk_packed *p, int m, int k)
 
 /** One matrix ready for the frame loop: its form, row scales, zero points. */
 typedef struct {
-  __m256i zp[MAX_ROWV]; /**< zero points (0 when symmetric) */
+  __m256i zp[MAX_ROWV];  /**< zero points (0 when symmetric) */
+  __m256i zpu[MAX_ROWV]; /**< zero points + 128 (WN_CONV_UNSIGNED) */
   __m256 scale[MAX_ROWV];
   int has_zp;
   int quads; /**< 1: byte quads (see below), 0: int16 pairs */
@@ -112,7 +120,9 @@ typedef struct {
           biased to unsigned, u = x + 128 in [0, 255]. Over a tap's
           channels sum u w = sum x w + 128 * sum w, so the tap's
           accumulator starts at bias128 = -128 * (the row's weight sum over
-          that tap's channels), a constant of the weights.
+          that tap's channels), a constant of the weights. AVX-VNNI's conv
+          swaps the sides instead (WN_CONV_UNSIGNED, frame_conv): weights
+          v + 128, codes broadcast from the history.
 */
 typedef struct {
   __m256i conv[MAX_PAIRS]; /**< pairs [t][h][rv] or quads [t][q][rv] */
@@ -161,8 +171,13 @@ static bool quads_exact(int C, int amax)
 #endif
 }
 
-/** Weights of p as quads (see pair_layer), with their tap constants -128 * sum v. */
-static void prepare_quads(const qk_packed *p, int C, __m256i *out, __m256i *bias128)
+/**
+   Weights of p as quads (see pair_layer), with their tap constants -128 *
+   sum v; UNSIGNED: as v + 128 instead (0 past the rows and C), no
+   constants (frame_conv's unsigned form).
+*/
+static void prepare_quads(const qk_packed *p, int C, __m256i *out, __m256i *bias128,
+                          bool unsigned_w)
 {
   const int rows = qk_packed_rows(p), taps = qk_packed_cols(p) / C;
   const int Q = quad_count(C), R = row_vectors(C);
@@ -175,7 +190,7 @@ static void prepare_quads(const qk_packed *p, int C, __m256i *out, __m256i *bias
           for (int j = 0; j < 4; ++j) {
             const int m = 8 * rv + r, c = 4 * q + j;
             const int v = m < rows && c < C ? weight_value(p, m, t * C + c) : 0;
-            b[4 * r + j] = (int8_t)v;
+            b[4 * r + j] = (int8_t)(unsigned_w ? (m < rows && c < C ? v + 128 : 0) : v);
             sum[r] += v;
           }
         out[(t * Q + q) * R + rv] = _mm256_loadu_si256((const __m256i *)b);
@@ -199,13 +214,13 @@ static int weight_amax(const qk_packed *p)
 }
 
 static void prepare_pairs(const qk_packed *p, int C, __m256i *out, __m256i *bias128,
-                          pair_matrix *pm)
+                          pair_matrix *pm, bool unsigned_w)
 {
   const int rows = qk_packed_rows(p), taps = qk_packed_cols(p) / C;
   const int H = pair_count(C), R = row_vectors(C);
   pm->quads = quads_exact(C, weight_amax(p));
   if (pm->quads)
-    prepare_quads(p, C, out, bias128);
+    prepare_quads(p, C, out, bias128, unsigned_w);
   for (int t = 0; t < taps && !pm->quads; ++t)
     for (int h = 0; h < H; ++h)
       for (int rv = 0; rv < R; ++rv) {
@@ -228,6 +243,7 @@ static void prepare_pairs(const qk_packed *p, int C, __m256i *out, __m256i *bias
       sc[r] = m < rows ? p->scales[m] : 0.0f;
     }
     pm->zp[rv] = _mm256_loadu_si256((const __m256i *)zp);
+    pm->zpu[rv] = _mm256_add_epi32(pm->zp[rv], _mm256_set1_epi32(128));
     pm->scale[rv] = _mm256_loadu_ps(sc);
   }
 }
@@ -241,8 +257,8 @@ size_t WN_FN(prepared_size)(const qk_wavenet_layer *L)
 void WN_FN(prepare)(const qk_wavenet_layer *L, void *mem)
 {
   pair_layer *pl = mem;
-  prepare_pairs(L->conv, L->C, pl->conv, pl->conv_bias128, &pl->cv);
-  prepare_pairs(L->w1x1, L->C, pl->w1, pl->w1_bias128, &pl->w1m);
+  prepare_pairs(L->conv, L->C, pl->conv, pl->conv_bias128, &pl->cv, WN_CONV_UNSIGNED);
+  prepare_pairs(L->w1x1, L->C, pl->w1, pl->w1_bias128, &pl->w1m, false);
 }
 
 /** The nonlinearity's constants (qk.h's piecewise-linear kinds). */
@@ -399,23 +415,27 @@ AI void dot_quads(__m256i acc[MAX_ROWV], __m256i u, const __m256i *w, const int 
 #endif
 }
 
+/** acc + the dot products of unsigned u and signed x bytes, four per dword (AVX-VNNI only). */
+AI __m256i dpbusd_unsigned_w(__m256i acc, __m256i u, __m256i x)
+{
+#ifdef QK_WAVENET_AVXVNNI
+  return _mm256_dpbusd_avx_epi32(acc, u, x);
+#else
+  (void)u;
+  (void)x;
+  return acc;
+#endif
+}
+
 /** Where a matrix's int32 sums start: bias128 (quads) or 0, less zp * the code sum. */
 AI void acc_start(__m256i acc[MAX_ROWV], const pair_matrix *pm, const __m256i *bias128,
-                  __m256i code_sum, const int R)
+                  __m256i code_sum, const int R, const bool has_zp)
 {
 #pragma GCC unroll 2
   for (int rv = 0; rv < R; ++rv) {
     const __m256i b = WN_ALWAYS_QUADS || pm->quads ? bias128[rv] : _mm256_setzero_si256();
-    acc[rv] = pm->has_zp ? _mm256_sub_epi32(b, _mm256_mullo_epi32(pm->zp[rv], code_sum)) : b;
+    acc[rv] = has_zp ? _mm256_sub_epi32(b, _mm256_mullo_epi32(pm->zp[rv], code_sum)) : b;
   }
-}
-
-/** The maximum of 8 lanes, in every lane. */
-AI __m256 hmax8(__m256 v)
-{
-  v = _mm256_max_ps(v, _mm256_permute2f128_ps(v, v, 0x01));
-  v = _mm256_max_ps(v, _mm256_shuffle_ps(v, v, 0x4E));
-  return _mm256_max_ps(v, _mm256_shuffle_ps(v, v, 0xB1));
 }
 
 /** The sum of 8 int32 lanes, in every lane. */
@@ -447,8 +467,9 @@ AI void store_frame(float *p, __m256i mask, __m256 v, const int FULL)
 /** Frame n's conv: z = bias + its taps, in qk.h's order (H pairs, R row vectors). */
 AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq, int n,
                    const __m256 *bconv, __m256 z[MAX_ROWV], const int H, const int R,
-                   const int TAPS)
+                   const int TAPS, const int ZP)
 {
+  const bool has_zp = ZP && pl->cv.has_zp;
   /* TAPS: the tap count at compile time (0: L->taps), so the taps' loads and sums unroll */
   const int taps = TAPS ? TAPS : L->taps, Q = (H + 1) / 2; /* quads: ceil(C / 4) */
 #pragma GCC unroll 2
@@ -459,15 +480,45 @@ AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act
     const ptrdiff_t f = n - (ptrdiff_t)L->dilation * (taps - 1 - t);
     const int8_t *codes = xq->codes + f * (ptrdiff_t)xq->ld;
     __m256i acc[MAX_ROWV];
-    acc_start(acc, &pl->cv, pl->conv_bias128 + (size_t)t * (size_t)R,
-              _mm256_set1_epi32(pl->cv.has_zp ? xq->sums[f] : 0), R);
-    if (WN_ALWAYS_QUADS || pl->cv.quads) {
+    if (WN_CONV_UNSIGNED) {
+      /*
+        The codes x are vpdpbusd's signed side, broadcast 4 at a time
+        straight from the history (a load each, no shuffles), and the
+        weights its unsigned one, u = v + 128 (0 past the rows and C:
+        channels past C read the zero padding anyway). Over the tap,
+        sum u x = sum v x + 128 * sum x, so with zero points the scalar's
+        i = sum v x - zp * sum x = sum u x - (zp + 128) * sum x: the
+        accumulator starts at -(zp + 128) times the frame's code sum.
+        Exact in int32 (|sum u x| <= 255 * 127 * 16 at C = 16).
+      */
+      const __m256i xs = _mm256_set1_epi32(xq->sums[f]);
+      const __m256i start = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(xs, 7));
+#pragma GCC unroll 2
+      for (int rv = 0; rv < R; ++rv)
+        acc[rv] = has_zp ? _mm256_sub_epi32(_mm256_setzero_si256(),
+                                            _mm256_mullo_epi32(pl->cv.zpu[rv], xs))
+                         : start;
+      const __m256i *w = pl->conv + (size_t)t * (size_t)(Q * R);
+#pragma GCC unroll 4
+      for (int q = 0; q < Q; ++q) {
+        int32_t x4;
+        memcpy(&x4, codes + 4 * q, sizeof x4);
+        const __m256i x = _mm256_set1_epi32(x4);
+#pragma GCC unroll 2
+        for (int rv = 0; rv < R; ++rv)
+          acc[rv] = dpbusd_unsigned_w(acc[rv], w[q * R + rv], x);
+      }
+    } else if (pl->cv.quads) {
+      acc_start(acc, &pl->cv, pl->conv_bias128 + (size_t)t * (size_t)R,
+                _mm256_set1_epi32(has_zp ? xq->sums[f] : 0), R, has_zp);
       /* the codes + 128 (channels past C read the history's zero padding: u = 128, weight 0) */
       const __m128i c8 = Q <= 2 ? _mm_loadl_epi64((const __m128i *)codes)
                                 : _mm_loadu_si128((const __m128i *)codes);
       const __m256i u = _mm256_broadcastsi128_si256(_mm_xor_si128(c8, _mm_set1_epi8((char)0x80)));
       dot_quads(acc, u, pl->conv + (size_t)t * (size_t)(Q * R), Q, R);
     } else {
+      acc_start(acc, &pl->cv, pl->conv_bias128 + (size_t)t * (size_t)R,
+                _mm256_set1_epi32(has_zp ? xq->sums[f] : 0), R, has_zp);
       /* pairs 0-3 (codes 0-7) and 4-7 (codes 8-15) as int16, each in both lanes */
       __m256i lo, hi = _mm256_setzero_si256();
       if (H <= 4) {
@@ -485,68 +536,129 @@ AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act
     for (int rv = 0; rv < R; ++rv) {
       const __m256 p =
           _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[rv]), pl->cv.scale[rv], _mm256_setzero_ps());
-      z[rv] = _mm256_fmadd_ps(p, s, t ? _mm256_add_ps(_mm256_setzero_ps(), z[rv]) : z[rv]);
+      /* qk.h's base 0 + z for the later taps is z itself: z is never -0
+         (the first tap adds bias + 0, never -0, and a rounded sum is -0
+         only when both terms are), and 0 + NaN is that NaN */
+      z[rv] = _mm256_fmadd_ps(p, s, z[rv]);
     }
   }
 }
 
 /**
    Frame n's mixin, nonlinearity (lanes past C zeroed: act(0) need not be
-   0) and head; returns the lanes' |a| maxima (NaN counted 0).
+   0; FULL has none) and head; returns the lanes' |a| (NaN counted 0, as
+   qk.h's maximum ignores NaN) for the frame's maximum.
 */
 AI __m256 frame_act(const qk_wavenet_layer *L, const pair_act *pa, const float *cond, int n,
                     float *head, const __m256 *mixin, const __m256i *mask, const __m256 z[MAX_ROWV],
                     __m256 a[MAX_ROWV], const int R, const int TANH, const int FULL)
 {
+  const int C = FULL ? 8 * R : L->C;
   const __m256 c = _mm256_set1_ps(cond[n]);
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
   __m256 m = _mm256_setzero_ps();
-  float *hn = head + (size_t)n * (size_t)L->C;
+  float *hn = head + (size_t)n * (size_t)C;
 #pragma GCC unroll 2
   for (int rv = 0; rv < R; ++rv) {
     const __m256 zz = _mm256_add_ps(z[rv], _mm256_mul_ps(mixin[rv], c));
-    a[rv] = _mm256_and_ps(act8_layer(zz, pa, rv, TANH), _mm256_castsi256_ps(mask[rv]));
+    const __m256 v = act8_layer(zz, pa, rv, TANH);
+    a[rv] = FULL ? v : _mm256_and_ps(v, _mm256_castsi256_ps(mask[rv]));
     store_frame(hn + 8 * rv, mask[rv],
                 _mm256_add_ps(load_frame(hn + 8 * rv, mask[rv], FULL), a[rv]), FULL);
-    /* |a| with NaN counted 0 (qk.h's maximum ignores NaN) */
-    m = _mm256_max_ps(
-        m, _mm256_and_ps(_mm256_and_ps(a[rv], abs_mask), _mm256_cmp_ps(a[rv], a[rv], _CMP_ORD_Q)));
+    /* vmaxps returns its second operand when either is NaN: a NaN lane keeps m */
+    m = _mm256_max_ps(_mm256_and_ps(a[rv], abs_mask), m);
   }
   return m;
 }
 
-/** a quantized by qk.h's dynamic formula (m: frame_act's maxima); returns the scale. */
-AI __m256 frame_quantize(const __m256 a[MAX_ROWV], __m256 m, __m256i q[MAX_ROWV], const int R)
+/** max (ADD 0) or int32 sum (ADD 1) of the lanes of a and b. */
+AI __m256 op8(__m256 a, __m256 b, const int ADD)
 {
-  /* a quantized: qk.h's dynamic formula */
-  const __m256 amax = hmax8(m), k127 = _mm256_set1_ps(127.0f);
+  return ADD ? _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(a), _mm256_castps_si256(b)))
+             : _mm256_max_ps(a, b);
+}
+
+/**
+   The maximum (ADD 0) or int32 sum (ADD 1) of each of 4 vectors' 8 lanes,
+   vector f's in lanes f and f + 4: one transposing reduction, 11
+   operations for 4 vectors where each alone took 6.
+*/
+AI __m256 reduce4(const __m256 v[4], const int ADD)
+{
+  /* per 128-bit lane: v0 (lanes 0, 2), v1 (0, 2), v0 (1, 3), v1 (1, 3); then v2, v3 */
+  const __m256 a = op8(_mm256_unpacklo_ps(v[0], v[1]), _mm256_unpackhi_ps(v[0], v[1]), ADD);
+  const __m256 b = op8(_mm256_unpacklo_ps(v[2], v[3]), _mm256_unpackhi_ps(v[2], v[3]), ADD);
+  /* per 128-bit lane: vector f's four lanes in element f */
+  const __m256 c =
+      op8(_mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(a), _mm256_castps_pd(b))),
+          _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(a), _mm256_castps_pd(b))), ADD);
+  return op8(c, _mm256_permute2f128_ps(c, c, 0x01), ADD);
+}
+
+/**
+   qk.h's dynamic scales of 4 frames from their maxima (reduce4's lanes f
+   and f + 4): amax / 127 in lane f, 127 / amax in lane f + 4, both 0
+   where amax is not > 0 and finite. One division gives the 4 frames' 8
+   quotients (each frame took two divisions of 8 lanes before).
+*/
+AI __m256 scales_inverses4(__m256 amax)
+{
+  const __m256 k127 = _mm256_set1_ps(127.0f);
   const __m256 ok =
       _mm256_and_ps(_mm256_cmp_ps(amax, _mm256_setzero_ps(), _CMP_GT_OQ),
                     _mm256_cmp_ps(amax, _mm256_set1_ps(__builtin_inff()), _CMP_LT_OQ));
-  const __m256 scale = _mm256_and_ps(_mm256_div_ps(amax, k127), ok);
-  const __m256 inv = _mm256_and_ps(_mm256_div_ps(k127, amax), ok);
-#pragma GCC unroll 2
-  for (int rv = 0; rv < R; ++rv) {
-    const __m256 r =
-        _mm256_round_ps(_mm256_mul_ps(a[rv], inv), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
-    const __m256 cl = _mm256_min_ps(_mm256_max_ps(r, _mm256_set1_ps(-127.0f)), k127);
-    q[rv] = _mm256_cvtps_epi32(_mm256_and_ps(cl, _mm256_cmp_ps(r, r, _CMP_ORD_Q)));
-  }
-  return scale;
+  const __m256 num = _mm256_blend_ps(amax, k127, 0xF0), den = _mm256_blend_ps(k127, amax, 0xF0);
+  return _mm256_and_ps(_mm256_div_ps(num, den), ok);
 }
 
-/** The 1x1 on a's codes q, scaled, plus bias and x, into next. */
+/** True if an inverse of scales_inverses4() overflowed (a subnormal maximum). */
+AI bool inverse_overflows(__m256 si)
+{
+  return (_mm256_movemask_ps(_mm256_cmp_ps(si, _mm256_set1_ps(__builtin_inff()), _CMP_EQ_OQ)) &
+          0xF0) != 0;
+}
+
+/** Lane i of v in every lane. */
+AI __m256 lane_all(__m256 v, int i) { return _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(i)); }
+
+/**
+   a's codes by qk.h's formula for the frame's inverse inv. FINITE (every
+   inverse of the group finite): |a| <= amax, so |a * inv| <= 127 (1 +
+   2^-24)^2 and the conversion alone rounds to the clamped code; a NaN
+   (piecewise-linear kinds only: tanh_int8_8 clamps first) still maps to
+   0. Else (an inverse overflowed: a subnormal maximum) the clamp and the
+   NaN step in full.
+*/
+AI void frame_codes(const __m256 a[MAX_ROWV], __m256 inv, __m256i q[MAX_ROWV], const int R,
+                    const int TANH, const bool finite)
+{
+#pragma GCC unroll 2
+  for (int rv = 0; rv < R; ++rv) {
+    const __m256 p = _mm256_mul_ps(a[rv], inv);
+    if (finite) {
+      q[rv] = _mm256_cvtps_epi32(TANH ? p : _mm256_and_ps(p, _mm256_cmp_ps(p, p, _CMP_ORD_Q)));
+    } else {
+      const __m256 r = _mm256_round_ps(p, _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+      const __m256 cl =
+          _mm256_min_ps(_mm256_max_ps(r, _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f));
+      q[rv] = _mm256_cvtps_epi32(_mm256_and_ps(cl, _mm256_cmp_ps(r, r, _CMP_ORD_Q)));
+    }
+  }
+}
+
+/** The 1x1 on a's codes q, scaled, plus bias and x, into next (and nv). */
 AI void frame_out(const qk_wavenet_layer *L, const pair_layer *pl, const float *x, int n,
                   float *next, const __m256 *b1x1, const __m256i *mask, const __m256i q[MAX_ROWV],
-                  __m256 scale, const int H, const int R, const int FULL)
+                  __m256 scale, __m256 nv[MAX_ROWV], const int H, const int R, const int FULL,
+                  const int ZP)
 {
-  const int C = L->C, Q = (H + 1) / 2;
+  const int C = FULL ? 8 * R : L->C, Q = (H + 1) / 2;
+  const bool has_zp = ZP && pl->w1m.has_zp;
   /* the 1x1 on a's codes (lanes past C hold code 0, against weight 0) */
   __m256i acc[MAX_ROWV];
   acc_start(acc, &pl->w1m, pl->w1_bias128,
-            pl->w1m.has_zp ? hsum8(R == 1 ? q[0] : _mm256_add_epi32(q[0], q[1]))
-                           : _mm256_setzero_si256(),
-            R);
+            has_zp ? hsum8(R == 1 ? q[0] : _mm256_add_epi32(q[0], q[1])) : _mm256_setzero_si256(),
+            R, has_zp);
   if (WN_ALWAYS_QUADS || pl->w1m.quads) {
     /* bytes: dword 0 = channels 0-3, 4 = 4-7, 1 = 8-11, 5 = 12-15; gathered into both lanes */
     const __m256i zero = _mm256_setzero_si256();
@@ -575,17 +687,97 @@ AI void frame_out(const qk_wavenet_layer *L, const pair_layer *pl, const float *
     const __m256 p =
         _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[rv]), pl->w1m.scale[rv], _mm256_setzero_ps());
     const __m256 base = _mm256_add_ps(b1x1[rv], load_frame(xn + 8 * rv, mask[rv], FULL));
-    store_frame(nn + 8 * rv, mask[rv], _mm256_fmadd_ps(p, scale, base), FULL);
+    nv[rv] = _mm256_fmadd_ps(p, scale, base);
+    store_frame(nn + 8 * rv, mask[rv], nv[rv], FULL);
   }
 }
 
 /**
+   qk.h's dynamic quantizer for the F (1 to 4) frames n .. n + F - 1 held
+   in v (C = 8 R channels each, in registers): amax = max |v| over the
+   frame (NaN counts 0), its scale and inverse (scales_inverses4: one
+   division), codes rint(v * inv) with NaN -> 0 (inv finite: |v * inv| <=
+   127, as in frame_codes), and their sum. Writes the frames' C codes (not
+   the padding), scales and sums into dst's columns n ..; false, with
+   nothing written, when a frame's maximum is subnormal (its inverse
+   overflows): the caller takes the generic driver then.
+*/
+AI bool quantize_frames4(const __m256 v[4][MAX_ROWV], const qk_act_s8 *dst, int n, const int F,
+                         const int R)
+{
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+  __m256 m[4];
+#pragma GCC unroll 4
+  for (int f = 0; f < 4; ++f) {
+    m[f] = _mm256_setzero_ps();
+#pragma GCC unroll 2
+    for (int rv = 0; rv < R && f < F; ++rv) /* a NaN lane keeps m (vmaxps) */
+      m[f] = _mm256_max_ps(_mm256_and_ps(v[f][rv], abs_mask), m[f]);
+  }
+  const __m256 si = scales_inverses4(reduce4(m, 0));
+  if (inverse_overflows(si))
+    return false;
+  const ptrdiff_t ld = dst->ld;
+  __m256 sums[4];
+#pragma GCC unroll 4
+  for (int f = 0; f < 4; ++f) {
+    sums[f] = _mm256_setzero_ps();
+    if (f >= F)
+      continue;
+    const __m256 inv = lane_all(si, 4 + f);
+    __m256i q[MAX_ROWV];
+#pragma GCC unroll 2
+    for (int rv = 0; rv < R; ++rv) {
+      const __m256 p = _mm256_mul_ps(v[f][rv], inv);
+      q[rv] = _mm256_cvtps_epi32(_mm256_and_ps(p, _mm256_cmp_ps(p, p, _CMP_ORD_Q)));
+    }
+    sums[f] = _mm256_castsi256_ps(R == 1 ? q[0] : _mm256_add_epi32(q[0], q[1]));
+    /* int16 then bytes per 128-bit lane; dwords 0 4 1 5 are channels 0-15 in order */
+    const __m256i w = _mm256_packs_epi32(q[0], R == 1 ? q[0] : q[1]);
+    const __m256i b = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(w, w),
+                                                  _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    int8_t *c = dst->codes + (ptrdiff_t)(n + f) * ld;
+    if (R == 1)
+      _mm_storel_epi64((__m128i *)(void *)c, _mm256_castsi256_si128(b));
+    else
+      _mm_storeu_si128((__m128i *)(void *)c, _mm256_castsi256_si128(b));
+  }
+  const __m256i s = _mm256_castps_si256(reduce4(sums, 1));
+  if (F == 4) {
+    _mm_storeu_ps(dst->scales + n, _mm256_castps256_ps128(si));
+    _mm_storeu_si128((__m128i *)(void *)(dst->sums + n), _mm256_castsi256_si128(s));
+  } else {
+    float sc[8];
+    int32_t su[8];
+    _mm256_storeu_ps(sc, si);
+    _mm256_storeu_si256((__m256i *)(void *)su, s);
+    for (int f = 0; f < F; ++f) {
+      dst->scales[n + f] = sc[f];
+      dst->sums[n + f] = su[f];
+    }
+  }
+  return true;
+}
+
+/**
+   Chaining (qk.h, qk_wavenet_scratch's next_q): the next layer's int8
+   history, which takes this call's next[] frames while they are in
+   registers, and whether every frame so far went there.
+*/
+typedef struct {
+  const qk_act_s8 *q;
+  bool ok;
+} chain_out;
+
+/**
    Frames n .. n + F - 1, step by step side by side: each frame is one long
    chain of dependent steps (taps, tanh's division, the maximum across
-   lanes, the quantizer's divisions, the 1x1), and F independent chains in
+   lanes, the quantizer's division, the 1x1), and F independent chains in
    program order keep the core's schedulers busy where one frame alone
    waits on latencies (at C = 16 and F = 4 some vectors spill to the
-   stack: still faster). Each frame computes exactly what it would alone.
+   stack: still faster). Each frame computes exactly what it would alone;
+   the F frames share the division of their a scales (scales_inverses4)
+   and, chained, of their next[] scales.
 */
 /** What every frame of a call reads and writes, and the constants it loads once. */
 typedef struct {
@@ -597,33 +789,46 @@ typedef struct {
   float *head, *next;
   const __m256 *bconv, *mixin, *b1x1;
   const __m256i *mask;
+  chain_out *co; /**< NULL: not chained */
 } frame_ctx;
 
 AI void layer_frame_group(const frame_ctx *k, int n, const int F, const int H, const int R,
-                          const int TAPS, const int TANH, const int FULL)
+                          const int TAPS, const int TANH, const int FULL, const int ZP)
 {
   const qk_wavenet_layer *L = k->L;
-  __m256 z[4][MAX_ROWV], a[4][MAX_ROWV], m[4], scale[4];
-  __m256i q[4][MAX_ROWV];
+  __m256 z[4][MAX_ROWV], a[4][MAX_ROWV], m[4], nv[4][MAX_ROWV];
 #pragma GCC unroll 4
   for (int f = 0; f < F; ++f)
-    frame_conv(L, k->pl, k->xq, n + f, k->bconv, z[f], H, R, TAPS);
+    frame_conv(L, k->pl, k->xq, n + f, k->bconv, z[f], H, R, TAPS, ZP);
 #pragma GCC unroll 4
-  for (int f = 0; f < F; ++f)
-    m[f] =
-        frame_act(L, k->pa, k->cond, n + f, k->head, k->mixin, k->mask, z[f], a[f], R, TANH, FULL);
+  for (int f = 0; f < 4; ++f)
+    m[f] = f < F ? frame_act(L, k->pa, k->cond, n + f, k->head, k->mixin, k->mask, z[f], a[f], R,
+                             TANH, FULL)
+                 : _mm256_setzero_ps();
+  const __m256 si = scales_inverses4(reduce4(m, 0));
+  const bool finite = !inverse_overflows(si);
 #pragma GCC unroll 4
-  for (int f = 0; f < F; ++f)
-    scale[f] = frame_quantize(a[f], m[f], q[f], R);
-#pragma GCC unroll 4
-  for (int f = 0; f < F; ++f)
-    frame_out(L, k->pl, k->x, n + f, k->next, k->b1x1, k->mask, q[f], scale[f], H, R, FULL);
+  for (int f = 0; f < F; ++f) {
+    __m256i q[MAX_ROWV];
+    frame_codes(a[f], lane_all(si, 4 + f), q, R, TANH, finite);
+    frame_out(L, k->pl, k->x, n + f, k->next, k->b1x1, k->mask, q, lane_all(si, f), nv[f], H, R,
+              FULL, ZP);
+  }
+  if (FULL && k->co && k->co->ok)
+    k->co->ok = quantize_frames4(nv, k->co->q, n, F, R);
 }
 
 AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
                      const float *x, const float *cond, int N, float *head, float *next,
-                     const int H, const int R, const int TAPS, const int TANH, const int FULL)
+                     chain_out *co, const int H, const int R, const int TAPS, const int TANH,
+                     const int FULL, const int ZP)
 {
+  /* local copies: the frame loop's stores (may_alias vectors) would
+     otherwise make it load the shapes and pointers again every frame */
+  const qk_wavenet_layer Lc = *L;
+  const qk_act_s8 xqc = *xq;
+  L = &Lc;
+  xq = &xqc;
   const int C = L->C;
   pair_act pa;
   prepare_act(&L->act, C, &pa);
@@ -636,44 +841,104 @@ AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
     b1x1[rv] = load_rows(L->bias1x1, C, rv);
     mask[rv] = lane_mask(C - 8 * rv);
   }
-  const frame_ctx k = {L, pl, &pa, xq, x, cond, head, next, bconv, mixin, b1x1, mask};
+  const frame_ctx k = {L, pl, &pa, xq, x, cond, head, next, bconv, mixin, b1x1, mask, co};
   int n = 0;
   for (; n + 4 <= N; n += 4)
-    layer_frame_group(&k, n, 4, H, R, TAPS, TANH, FULL);
-  for (; n + 2 <= N; n += 2)
-    layer_frame_group(&k, n, 2, H, R, TAPS, TANH, FULL);
-  if (n < N)
-    layer_frame_group(&k, n, 1, H, R, TAPS, TANH, FULL);
+    layer_frame_group(&k, n, 4, H, R, TAPS, TANH, FULL, ZP);
+  switch (N - n) {
+  case 3: layer_frame_group(&k, n, 3, H, R, TAPS, TANH, FULL, ZP); break;
+  case 2: layer_frame_group(&k, n, 2, H, R, TAPS, TANH, FULL, ZP); break;
+  case 1: layer_frame_group(&k, n, 1, H, R, TAPS, TANH, FULL, ZP); break;
+  default: break;
+  }
 }
 
 /** layer_frames with A1's 3 taps known at compile time when the layer has them. */
 AI void layer_frames_taps(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
                           const float *x, const float *cond, int N, float *head, float *next,
-                          const int H, const int R, const int TANH, const int FULL)
+                          chain_out *co, const int H, const int R, const int TANH, const int FULL,
+                          const int ZP)
 {
   if (TANH && L->taps == 3)
-    layer_frames(L, pl, xq, x, cond, N, head, next, H, R, 3, TANH, FULL);
+    layer_frames(L, pl, xq, x, cond, N, head, next, co, H, R, 3, TANH, FULL, ZP);
   else
-    layer_frames(L, pl, xq, x, cond, N, head, next, H, R, 0, TANH, FULL);
+    layer_frames(L, pl, xq, x, cond, N, head, next, co, H, R, 0, TANH, FULL, ZP);
+}
+
+/** The full shapes' frame loop with zero points (ZP) or without any, compiled apart. */
+AI void layer_frames_full(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
+                          const float *x, const float *cond, int N, float *head, float *next,
+                          chain_out *co, const int H, const int R, const int TANH)
+{
+  if (pl->cv.has_zp || pl->w1m.has_zp)
+    layer_frames_taps(L, pl, xq, x, cond, N, head, next, co, H, R, TANH, 1, 1);
+  else
+    layer_frames_taps(L, pl, xq, x, cond, N, head, next, co, H, R, TANH, 1, 0);
 }
 
 /** The frame loop compiled for the common channel counts (8, 16, 3 and 4), A1's 3 taps apart. */
 AI void layer_shapes(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
                      const float *x, const float *cond, int N, float *head, float *next,
-                     const int TANH)
+                     chain_out *co, const int TANH)
 {
   const int C = L->C;
   switch (C) {
-  case 8: layer_frames_taps(L, pl, xq, x, cond, N, head, next, 4, 1, TANH, 1); break;
-  case 16: layer_frames_taps(L, pl, xq, x, cond, N, head, next, 8, 2, TANH, 1); break;
+  case 8: layer_frames_full(L, pl, xq, x, cond, N, head, next, co, 4, 1, TANH); break;
+  case 16: layer_frames_full(L, pl, xq, x, cond, N, head, next, co, 8, 2, TANH); break;
   case 3:
-  case 4: layer_frames(L, pl, xq, x, cond, N, head, next, 2, 1, 0, TANH, 0); break;
+  case 4: layer_frames(L, pl, xq, x, cond, N, head, next, NULL, 2, 1, 0, TANH, 0, 1); break;
   default:
     if (C <= 8)
-      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 1, 0, TANH, 0);
+      layer_frames(L, pl, xq, x, cond, N, head, next, NULL, pair_count(C), 1, 0, TANH, 0, 1);
     else
-      layer_frames(L, pl, xq, x, cond, N, head, next, pair_count(C), 2, 0, TANH, 0);
+      layer_frames(L, pl, xq, x, cond, N, head, next, NULL, pair_count(C), 2, 0, TANH, 0, 1);
     break;
+  }
+}
+
+/** The channel counts whose frames fill whole vectors: narrow histories, chaining. */
+static bool full_shape(const qk_wavenet_layer *L) { return L->C == 8 || L->C == 16; }
+
+int WN_FN(layer_history_ld)(const qk_wavenet_layer *L)
+{
+  /* quantize_frames4 writes, and frame_conv reads, a column's C codes only */
+  return full_shape(L) ? L->C : qk_act_ld(L->C);
+}
+
+bool WN_FN(layer_chains)(const qk_wavenet_layer *L) { return full_shape(L); }
+
+/** C codes at a time from the generic driver (it writes ld bytes: codes, then zero padding). */
+static void quantize_generic(const float *x, int C, int n, int F, const qk_act_s8 *xq)
+{
+  qk_act_s8 cols = qk_act_columns_from(xq, n, 1);
+  qk_act_quantize_dynamic(&qk_ops_avx2, x + (size_t)n * (size_t)C, C, C, F, &cols);
+}
+
+/** quantize_frames4 on F frames of x from n, the generic driver if it declines. */
+AI void quantize_group(const float *x, int n, const qk_act_s8 *xq, const int F, const int R)
+{
+  const int C = 8 * R;
+  __m256 v[4][MAX_ROWV];
+#pragma GCC unroll 4
+  for (int f = 0; f < F; ++f)
+#pragma GCC unroll 2
+    for (int rv = 0; rv < R; ++rv)
+      v[f][rv] = _mm256_loadu_ps(x + (size_t)(n + f) * (size_t)C + 8 * rv);
+  if (!quantize_frames4(v, xq, n, F, R))
+    quantize_generic(x, C, n, F, xq);
+}
+
+/** Step 1 for C = 8 R channels: the call's frames into the history, 4 at a time. */
+AI void quantize_call(const float *x, int N, const qk_act_s8 *xq, const int R)
+{
+  int n = 0;
+  for (; n + 4 <= N; n += 4)
+    quantize_group(x, n, xq, 4, R);
+  switch (N - n) {
+  case 3: quantize_group(x, n, xq, 3, R); break;
+  case 2: quantize_group(x, n, xq, 2, R); break;
+  case 1: quantize_group(x, n, xq, 1, R); break;
+  default: break;
   }
 }
 
@@ -681,7 +946,6 @@ void WN_FN(layer_s8)(const qk_wavenet_layer *L, const float *x, const qk_act_s8 
                      const float *cond, int N, float *head, float *next,
                      const qk_wavenet_scratch *scratch)
 {
-  (void)scratch;
   const pair_layer *pl = L->prepared;
   pair_layer local;
   if (!pl) {
@@ -689,11 +953,20 @@ void WN_FN(layer_s8)(const qk_wavenet_layer *L, const float *x, const qk_act_s8 
     pl = &local;
   }
   const int C = L->C;
-  qk_act_s8 frames = *xq;
-  qk_act_quantize_dynamic(&qk_ops_avx2, x, C, C, N, &frames);
+  if (!scratch->x_quantized) {
+    if (C == 16)
+      quantize_call(x, N, xq, 2);
+    else if (C == 8)
+      quantize_call(x, N, xq, 1);
+    else
+      quantize_generic(x, C, 0, N, xq);
+  }
+  chain_out co = {scratch->next_q, scratch->next_q && full_shape(L)};
   /* tanh (A1) and the piecewise-linear kinds (A2) compiled apart */
   if (L->act.kind == QK_WN_TANH)
-    layer_shapes(L, pl, xq, x, cond, N, head, next, 1);
+    layer_shapes(L, pl, xq, x, cond, N, head, next, co.ok ? &co : NULL, 1);
   else
-    layer_shapes(L, pl, xq, x, cond, N, head, next, 0);
+    layer_shapes(L, pl, xq, x, cond, N, head, next, co.ok ? &co : NULL, 0);
+  if (scratch->next_quantized)
+    *scratch->next_quantized = co.ok;
 }

@@ -899,6 +899,13 @@ int qk_avx512vnni_wavenet_history_ld(const qk_wavenet_layer *L)
   return qk_act_ld(L->C);
 }
 
+bool qk_avx512vnni_wavenet_chains(const qk_wavenet_layer *L)
+{
+  /* the 8-channel form (2 frames a vector), whose 1x1 epilogue runs in
+     registers (weights without zero points) */
+  return L->C == 8 && qk_wavenet_bottleneck(L) == 8 && !qk_packed_has_zero_points(L->w1x1);
+}
+
 void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem)
 {
   if (small_layer(L)) {
