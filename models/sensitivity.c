@@ -21,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-const int qm_mixed_width[QM_MIXED_WIDTHS] = {8, 4, 2};
+const int qm_mixed_width[QM_MIXED_WIDTHS] = {8, 6, 5, 4, 3, 2};
 
 float *qm_mixed_clip(int *n)
 {
@@ -84,8 +84,8 @@ static void play(qm_model *m, const float *x, float *y, int n)
   m->tap = tap;
 }
 
-/** The scheme with nearest rounding and mixed widths from b->widths (the
-    base width FP32: a 0 nowhere). */
+/** The scheme, its rounding included, with mixed widths from b->widths
+    (the base width FP32: a 0 nowhere). */
 static bool bench_open(bench *b, const qm_desc *d, const qm_setting *scheme, const float *x, int n,
                        char *err, size_t errlen)
 {
@@ -114,8 +114,6 @@ static bool bench_open(bench *b, const qm_desc *d, const qm_setting *scheme, con
     b->widths[i] = QM_BITS_FP32;
   b->scheme = *scheme;
   b->scheme.bits = QM_BITS_FP32;
-  b->scheme.rounding = QZ_ROUND_NEAREST;
-  b->scheme.bias_correction = false;
   b->scheme.linear_bits = b->widths;
   b->scheme.n_linear_bits = nl;
   play(b->m, x, b->ref, n);
@@ -246,8 +244,8 @@ static long gcd_long(long a, long b)
 
 /**
    Dynamic programming, not greedy. The problem is a multiple-choice
-   knapsack: each linear takes one of three widths, whose bits above 2 per
-   weight cost n_i (b_i - 2) / 2 units, and the predicted errors add. A
+   knapsack: each linear takes one of the widths, whose bits above 2 per
+   weight cost n_i (b_i - 2) units, and the predicted errors add. A
    greedy pass (widen whichever linear buys the most error per bit) is
    optimal only when every linear's error is convex in its bits and the
    budget falls on a step; measured tables are neither (a 2-bit conv can
@@ -255,7 +253,7 @@ static long gcd_long(long a, long b)
    overshoots a budget a few small layers would fill), and greedy then
    leaves error on the table. The table's DP is exact for the additive
    model and cheap: units are weights divided by their greatest common
-   divisor, at most 3 x weights states (41k for a standard A1) times 3
+   divisor, at most 6 x weights states (82k for a standard A1) times 6
    widths per linear, well under a millisecond of work per thousand states.
    A model too large for that many states in memory gets coarser units,
    each linear's cost rounded up, so the budget still holds (a little of it
@@ -279,9 +277,12 @@ bool qm_mixed_allocate(const qm_sensitivity *s, double budget, int *bits)
       bits[i] = 8;
     return true;
   }
-  /* spare units: sum n_i (b_i - 2) / 2 <= (B - 2) N / 2, in units of g */
+  /* spare units: sum n_i (b_i - 2) <= (B - 2) N, in units of step x g */
   const double spare_bits = (budget - 2.0) * (double)total; /* sum n_i (b_i - 2) allowed */
-  long unit = 2 * g;                                        /* bits above 2 per unit */
+  long step = 0; /* the widths' common step above 2 bits */
+  for (int w = 0; w < QM_MIXED_WIDTHS; ++w)
+    step = gcd_long(step, qm_mixed_width[w] - 2);
+  long unit = step * g; /* bits above 2 per unit */
   const long max_states = (1L << 24) / n > 4096 ? (1L << 24) / n : 4096;
   long cap = (long)floor(spare_bits / (double)unit);
   while (cap + 1 > max_states) {
@@ -404,7 +405,9 @@ bool qm_mixed_choose(const qm_desc *d, const qm_sensitivity *s, double budget, c
   qm_mixed_report r;
   memset(&r, 0, sizeof r);
   r.budget = budget;
-  r.uniform_bits = budget >= 8.0 ? 8 : budget >= 4.0 ? 4 : 2;
+  r.uniform_bits = qm_mixed_width[QM_MIXED_WIDTHS - 1];
+  for (int w = QM_MIXED_WIDTHS - 1; w >= 0 && qm_mixed_width[w] <= budget; --w)
+    r.uniform_bits = qm_mixed_width[w];
   r.predicted_db = 10.0 * log10(qm_mixed_predicted_esr(s, bits));
   memcpy(b.widths, bits, (size_t)s->n * sizeof *bits);
   double e_mixed = bench_esr(&b, err, errlen);
@@ -446,7 +449,8 @@ bool qm_error_accumulation(const qm_desc *d, const qm_setting *spec, const qm_se
                     s->scheme.asymmetric == spec->asymmetric &&
                     s->scheme.granularity == spec->granularity && s->scheme.group == spec->group &&
                     s->scheme.activations == spec->activations &&
-                    s->scheme.observer == spec->observer;
+                    s->scheme.observer == spec->observer && s->scheme.rounding == spec->rounding &&
+                    s->scheme.bias_correction == spec->bias_correction;
   bool ok = true;
   for (int i = 0; ok && i < nl; ++i) {
     int wi = spec->linear_bits && spec->linear_bits[i] ? spec->linear_bits[i] : spec->bits;
