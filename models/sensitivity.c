@@ -141,6 +141,15 @@ static double bench_esr(bench *b, char *err, size_t errlen)
 
 /* ---- The table ----------------------------------------------------------------- */
 
+/** Whether the scheme's mapping has width w: 6, 5 and 3 bits are linear
+    codes only (quantize.h), so pow2 and k-means tables keep 8 / 4 / 2. */
+static bool width_exists(const qm_setting *scheme, int w)
+{
+  qz_scheme q = {qm_mixed_width[w], scheme->mapping, scheme->asymmetric, scheme->granularity,
+                 scheme->group};
+  return qz_scheme_check(&q) == NULL;
+}
+
 void qm_sensitivity_free(qm_sensitivity *s)
 {
   if (!s)
@@ -169,6 +178,10 @@ bool qm_sensitivity_measure(const qm_desc *d, const qm_setting *scheme, const fl
     const qm_linear *L = qm_model_linear(b.m, i);
     out->weights[i] = (long)L->out * (long)L->in;
     for (int w = 0; ok && w < QM_MIXED_WIDTHS; ++w) {
+      if (!width_exists(scheme, w)) {
+        out->esr[i * QM_MIXED_WIDTHS + w] = NAN; /* never offered (width_offered) */
+        continue;
+      }
       b.widths[i] = qm_mixed_width[w];
       double e = bench_esr(&b, err, errlen);
       ok = !isnan(e);
@@ -206,15 +219,29 @@ static int width_index(int bits)
   return -1;
 }
 
+/** Whether the table offers width w (a NaN column: the scheme's mapping
+    has no such width, see width_exists). */
+static bool width_offered(const qm_sensitivity *s, int w) { return s->n > 0 && !isnan(s->esr[w]); }
+
+/** The next offered width index after w in direction dir (+1 narrower,
+    -1 wider), -1 if none. */
+static int next_width(const qm_sensitivity *s, int w, int dir)
+{
+  for (int v = w + dir; v >= 0 && v < QM_MIXED_WIDTHS; v += dir)
+    if (width_offered(s, v))
+      return v;
+  return -1;
+}
+
 /** e_i(w) made monotone in the width: a wider width measured worse than a
     narrower one is noise of the clip, so it is given the narrower one's
     error (the allocator then never pays bits for nothing):
-    cost_i(w) = min over widths v no wider than w of e_i(v). */
+    cost_i(w) = min over offered widths v no wider than w of e_i(v). */
 static double cost(const qm_sensitivity *s, int i, int w)
 {
   double c = s->esr[i * QM_MIXED_WIDTHS + w];
   for (int v = w + 1; v < QM_MIXED_WIDTHS; ++v)
-    if (s->esr[i * QM_MIXED_WIDTHS + v] < c)
+    if (s->esr[i * QM_MIXED_WIDTHS + v] < c) /* false for a NaN column */
       c = s->esr[i * QM_MIXED_WIDTHS + v];
   return c;
 }
@@ -308,7 +335,7 @@ bool qm_mixed_allocate(const qm_sensitivity *s, double budget, int *bits)
       double best = INFINITY;
       unsigned char bw = QM_MIXED_WIDTHS - 1;
       for (int w = 0; w < QM_MIXED_WIDTHS; ++w) {
-        if (need[w] > c)
+        if (need[w] > c || !width_offered(s, w))
           continue;
         double v = dp[c - need[w]] + cost(s, i, w);
         if (v < best) {
@@ -342,10 +369,10 @@ bool qm_mixed_allocate(const qm_sensitivity *s, double budget, int *bits)
     int best = -1;
     double loss = INFINITY;
     for (int i = 0; i < n; ++i) {
-      int w = width_index(bits[i]);
-      if (w < 0 || w + 1 >= QM_MIXED_WIDTHS)
+      int w = width_index(bits[i]), v = w < 0 ? -1 : next_width(s, w, +1);
+      if (v < 0)
         continue;
-      double li = cost(s, i, w + 1) - cost(s, i, w);
+      double li = cost(s, i, v) - cost(s, i, w);
       if (li < loss) {
         loss = li;
         best = i;
@@ -353,9 +380,9 @@ bool qm_mixed_allocate(const qm_sensitivity *s, double budget, int *bits)
     }
     if (best < 0)
       break; /* all at 2 bits: within any budget >= 2 */
-    int w = width_index(bits[best]);
-    sum -= (double)s->weights[best] * (bits[best] - qm_mixed_width[w + 1]);
-    bits[best] = qm_mixed_width[w + 1];
+    int v = next_width(s, width_index(bits[best]), +1);
+    sum -= (double)s->weights[best] * (bits[best] - qm_mixed_width[v]);
+    bits[best] = qm_mixed_width[v];
   }
   /** Fill: with coarse units, or where widening costs nothing predicted,
       bits may be left that a linear could still take. Widen one step at a
@@ -365,13 +392,13 @@ bool qm_mixed_allocate(const qm_sensitivity *s, double budget, int *bits)
     int best = -1;
     double gain = -1.0;
     for (int i = 0; i < n; ++i) {
-      int w = width_index(bits[i]);
-      if (w <= 0)
+      int w = width_index(bits[i]), v = w < 0 ? -1 : next_width(s, w, -1);
+      if (v < 0)
         continue;
-      double step = (double)s->weights[i] * (qm_mixed_width[w - 1] - bits[i]);
+      double step = (double)s->weights[i] * (qm_mixed_width[v] - bits[i]);
       if ((sum + step) / (double)total > budget)
         continue;
-      double gi = cost(s, i, w) - cost(s, i, w - 1);
+      double gi = cost(s, i, w) - cost(s, i, v);
       if (gi > gain || (gi == gain && best >= 0 && s->weights[i] > s->weights[best])) {
         gain = gi;
         best = i;
@@ -379,9 +406,9 @@ bool qm_mixed_allocate(const qm_sensitivity *s, double budget, int *bits)
     }
     if (best < 0)
       break;
-    int w = width_index(bits[best]);
-    sum += (double)s->weights[best] * (qm_mixed_width[w - 1] - bits[best]);
-    bits[best] = qm_mixed_width[w - 1];
+    int v = next_width(s, width_index(bits[best]), -1);
+    sum += (double)s->weights[best] * (qm_mixed_width[v] - bits[best]);
+    bits[best] = qm_mixed_width[v];
   }
   return true;
 }
@@ -407,7 +434,8 @@ bool qm_mixed_choose(const qm_desc *d, const qm_sensitivity *s, double budget, c
   r.budget = budget;
   r.uniform_bits = qm_mixed_width[QM_MIXED_WIDTHS - 1];
   for (int w = QM_MIXED_WIDTHS - 1; w >= 0 && qm_mixed_width[w] <= budget; --w)
-    r.uniform_bits = qm_mixed_width[w];
+    if (width_offered(s, w))
+      r.uniform_bits = qm_mixed_width[w];
   r.predicted_db = 10.0 * log10(qm_mixed_predicted_esr(s, bits));
   memcpy(b.widths, bits, (size_t)s->n * sizeof *bits);
   double e_mixed = bench_esr(&b, err, errlen);

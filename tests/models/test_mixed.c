@@ -82,10 +82,12 @@ static bool can_widen(const qm_sensitivity *s, const int *bits, double budget)
   int tmp[256];
   memcpy(tmp, bits, (size_t)s->n * sizeof *tmp);
   for (int i = 0; i < s->n; ++i) {
-    int w = width_index(tmp[i]);
-    if (w <= 0)
+    int w = width_index(tmp[i]), v = w - 1;
+    while (v >= 0 && isnan(s->esr[v])) /* a width the table does not offer */
+      --v;
+    if (w < 0 || v < 0)
       continue;
-    tmp[i] = qm_mixed_width[w - 1];
+    tmp[i] = qm_mixed_width[v];
     bool fits = qm_mixed_average_bits(s, tmp) <= budget;
     tmp[i] = bits[i];
     if (fits)
@@ -114,6 +116,11 @@ static void allocator_exhaustive(void)
         esr[i * QM_MIXED_WIDTHS + w] =
             base * pow(4.0, qm_mixed_width[w] == 2 ? 0 : -(qm_mixed_width[w] - 2)) *
             (0.3 + 1.4 * urand());
+      /* a third of the trials: a pow2 / k-means table, widths 6, 5, 3 not
+         offered (NaN columns, sensitivity.h) */
+      for (int w = 0; trial % 3 == 2 && w < QM_MIXED_WIDTHS; ++w)
+        if (qm_mixed_width[w] == 6 || qm_mixed_width[w] == 5 || qm_mixed_width[w] == 3)
+          esr[i * QM_MIXED_WIDTHS + w] = NAN;
     }
     for (double budget = 2.0; budget <= 8.0; budget += 0.25 + 0.5 * urand()) {
       int bits[8], probe[8];
@@ -125,6 +132,9 @@ static void allocator_exhaustive(void)
       CHECK(got <= best * (1.0 + 1e-12), "trial %d budget %.3f: predicted %.6g, best %.6g", trial,
             budget, got, best);
       CHECK(!can_widen(&s, bits, budget), "trial %d budget %.3f: bits left unspent", trial, budget);
+      for (int i = 0; i < s.n; ++i)
+        CHECK(!isnan(esr[width_index(bits[i])]), "trial %d: linear %d at %d bits, not offered",
+              trial, i, bits[i]);
     }
     int bits[8];
     CHECK(!qm_mixed_allocate(&s, 1.99, bits), "a budget below 2 bits has no allocation");
