@@ -145,12 +145,17 @@ QK_NEON_INLINE float32x4_t quarter_f32(int16x8_t lo, int16x8_t hi, int q)
    Weight-only path: integer codes decoded in registers (shared decode with
    the int8 GEMM), zero point subtracted in int16 (v - zp fits: |.| <= 255,
    and is exact as the scalar's float subtraction is), widened to float and
-   multiplied with float activations. Per group: partial dot in float, then
-   acc = fma(part, scale, acc), like the scalar oracle.
+   multiplied by the row's group scale: the float weight the quantizer
+   defines, scale * (v - zp), rounded as the scalar oracle rounds it. It
+   then goes through f32_tile's chain: per (row, frame) one float32x4 whose
+   lane j sums k = j mod 4 in k order across groups, reduced once at the
+   end. So a model exported with these weights (models/nam_export.h) plays
+   through the F32 path to the same bits (scaling each group's partial sum
+   instead rounded otherwise: ESR 1e-8 between the two).
 */
 QK_NEON_INLINE void qf32_block(qk_format f, const uint8_t *wb, int8x16_t table, const int16_t *zp,
-                               const float *const *xc, int koff, const int nc, int valid,
-                               float32x4_t part[][4])
+                               const float32x4_t scale[4], const float *const *xc, int koff,
+                               const int nc, int valid, float32x4_t acc[][4])
 {
   int8x16_t w[4];
   int16x8_t lo[4], hi[4];
@@ -176,11 +181,11 @@ QK_NEON_INLINE void qf32_block(qk_format f, const uint8_t *wb, int8x16_t table, 
   for (int q = 0; q < 4; ++q) {
     float32x4_t wf[4];
     for (int r = 0; r < 4; ++r)
-      wf[r] = quarter_f32(lo[r], hi[r], q);
+      wf[r] = vmulq_f32(quarter_f32(lo[r], hi[r], q), scale[r]);
     for (int c = 0; c < nc; ++c) {
       float32x4_t x = vld1q_f32(xs[c] + 4 * q);
       for (int r = 0; r < 4; ++r)
-        part[c][r] = vfmaq_f32(part[c][r], wf[r], x);
+        acc[c][r] = vfmaq_f32(acc[c][r], wf[r], x);
     }
   }
 }
@@ -198,10 +203,11 @@ QK_NEON_INLINE void qf32_tile(const qk_packed *W, qk_format f, int t, const floa
   const int8x16_t table = tl.table;
 
   const float *xc[4];
-  float32x4_t acc[4];
+  float32x4_t acc[4][4];
   for (int c = 0; c < nc; ++c) {
     xc[c] = X + (size_t)(n + c) * (size_t)ldx;
-    acc[c] = vdupq_n_f32(0.0f);
+    for (int r = 0; r < 4; ++r)
+      acc[c][r] = vdupq_n_f32(0.0f);
   }
 
   for (int g = 0; g < ng; ++g) {
@@ -212,25 +218,21 @@ QK_NEON_INLINE void qf32_tile(const qk_packed *W, qk_format f, int t, const floa
     if (zpt)
       for (int r = 0; r < 4; ++r)
         zp[r] = (int16_t)zpt[(size_t)g * 4 + (size_t)r];
-    float32x4_t part[4][4];
-    for (int c = 0; c < nc; ++c)
-      for (int r = 0; r < 4; ++r)
-        part[c][r] = vdupq_n_f32(0.0f);
+    float32x4_t scale[4];
+    for (int r = 0; r < 4; ++r)
+      scale[r] = vdupq_n_f32(sct[(size_t)g * 4 + (size_t)r]);
     for (int kb = kb0; kb < kfull; ++kb)
-      qf32_block(f, wt + (size_t)kb * bb, table, zpt ? zp : NULL, xc, kb * QK_NEON_KB, nc,
-                 QK_NEON_KB, part);
+      qf32_block(f, wt + (size_t)kb * bb, table, zpt ? zp : NULL, scale, xc, kb * QK_NEON_KB, nc,
+                 QK_NEON_KB, acc);
     if (kfull < kb1)
-      qf32_block(f, wt + (size_t)kfull * bb, table, zpt ? zp : NULL, xc, kfull * QK_NEON_KB, nc,
-                 tail, part);
-    const float32x4_t s = vld1q_f32(sct + (size_t)g * 4);
-    for (int c = 0; c < nc; ++c)
-      acc[c] = vfmaq_f32(acc[c], qk_neon_hsum4_f32(part[c]), s);
+      qf32_block(f, wt + (size_t)kfull * bb, table, zpt ? zp : NULL, scale, xc, kfull * QK_NEON_KB,
+                 nc, tail, acc);
   }
 
   for (int c = 0; c < nc; ++c) {
     float *y = Y + (size_t)(n + c) * (size_t)ldy + m;
     float32x4_t base = qk_neon_base(bias, y, m, rows, flags);
-    qk_neon_store_rows(y, vaddq_f32(acc[c], base), rows);
+    qk_neon_store_rows(y, vaddq_f32(qk_neon_hsum4_f32(acc[c]), base), rows);
   }
 }
 

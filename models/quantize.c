@@ -54,12 +54,15 @@ const char *qz_scheme_check(const qz_scheme *s)
 {
   if (!s)
     return "no scheme";
-  if (s->bits != 8 && s->bits != 4 && s->bits != 3 && s->bits != 2)
-    return "bits must be 8, 4, 3 or 2";
-  /** 3 bits: linear codes (8 levels) stored in the 4-bit format, the
-      kernels unchanged; no 3-bit codebook format exists */
-  if (s->bits == 3 && s->mapping != QZ_LINEAR)
-    return "3 bits take the linear mapping only";
+  if (s->bits < 2 || s->bits > 8 || s->bits == 7)
+    return "bits must be 8, 6, 5, 4, 3 or 2";
+  /** 3 bits: linear codes (8 levels) stored in the 4-bit format; 5 and 6
+      bits: linear codes (32 / 64 levels) stored in the 8-bit format. The
+      kernels are unchanged (a narrower code range is a subset of the
+      format's); no codebook format of those widths exists. Mixed
+      precision's allocator uses them for finer steps (sensitivity.h). */
+  if ((s->bits == 3 || s->bits == 5 || s->bits == 6) && s->mapping != QZ_LINEAR)
+    return "3, 5 and 6 bits take the linear mapping only";
   if ((unsigned)s->mapping >= QZ_MAPPING_COUNT)
     return "unknown mapping";
   if ((unsigned)s->granularity >= QZ_GRANULARITY_COUNT)
@@ -733,7 +736,7 @@ bool qz_quantize(const float *w, int rows, int cols, const qz_scheme *scheme, qz
       scheme->mapping == QZ_LINEAR || (scheme->mapping == QZ_KMEANS && scheme->bits == 8);
   qk_format fmt;
   if (linear)
-    fmt = scheme->bits == 8 ? QK_S8 : scheme->bits >= 3 ? QK_S4 : QK_S2;
+    fmt = scheme->bits >= 5 ? QK_S8 : scheme->bits >= 3 ? QK_S4 : QK_S2;
   else
     fmt = scheme->bits == 2 ? QK_CB2 : QK_CB4;
 
@@ -879,7 +882,7 @@ bool qz_quantize_fixed(const float *w, int rows, int cols, const qz_scheme *sche
   if (codebook)
     memcpy(t->codebook, codebook, 16);
   const int bits = scheme->bits;
-  t->w.format = linear ? (bits == 8   ? QK_S8
+  t->w.format = linear ? (bits >= 5   ? QK_S8
                           : bits >= 3 ? QK_S4
                                       : QK_S2)
                        : (bits == 2 ? QK_CB2 : QK_CB4);

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <time.h>
 
-const int qm_mixed_width[QM_MIXED_WIDTHS] = {8, 4, 2};
+const int qm_mixed_width[QM_MIXED_WIDTHS] = {8, 6, 5, 4, 3, 2};
 
 float *qm_mixed_clip(int *n)
 {
@@ -84,8 +84,8 @@ static void play(qm_model *m, const float *x, float *y, int n)
   m->tap = tap;
 }
 
-/** The scheme with nearest rounding and mixed widths from b->widths (the
-    base width FP32: a 0 nowhere). */
+/** The scheme, its rounding included, with mixed widths from b->widths
+    (the base width FP32: a 0 nowhere). */
 static bool bench_open(bench *b, const qm_desc *d, const qm_setting *scheme, const float *x, int n,
                        char *err, size_t errlen)
 {
@@ -114,8 +114,6 @@ static bool bench_open(bench *b, const qm_desc *d, const qm_setting *scheme, con
     b->widths[i] = QM_BITS_FP32;
   b->scheme = *scheme;
   b->scheme.bits = QM_BITS_FP32;
-  b->scheme.rounding = QZ_ROUND_NEAREST;
-  b->scheme.bias_correction = false;
   b->scheme.linear_bits = b->widths;
   b->scheme.n_linear_bits = nl;
   play(b->m, x, b->ref, n);
@@ -142,6 +140,15 @@ static double bench_esr(bench *b, char *err, size_t errlen)
 }
 
 /* ---- The table ----------------------------------------------------------------- */
+
+/** Whether the scheme's mapping has width w: 6, 5 and 3 bits are linear
+    codes only (quantize.h), so pow2 and k-means tables keep 8 / 4 / 2. */
+static bool width_exists(const qm_setting *scheme, int w)
+{
+  qz_scheme q = {qm_mixed_width[w], scheme->mapping, scheme->asymmetric, scheme->granularity,
+                 scheme->group};
+  return qz_scheme_check(&q) == NULL;
+}
 
 void qm_sensitivity_free(qm_sensitivity *s)
 {
@@ -171,6 +178,10 @@ bool qm_sensitivity_measure(const qm_desc *d, const qm_setting *scheme, const fl
     const qm_linear *L = qm_model_linear(b.m, i);
     out->weights[i] = (long)L->out * (long)L->in;
     for (int w = 0; ok && w < QM_MIXED_WIDTHS; ++w) {
+      if (!width_exists(scheme, w)) {
+        out->esr[i * QM_MIXED_WIDTHS + w] = NAN; /* never offered (width_offered) */
+        continue;
+      }
       b.widths[i] = qm_mixed_width[w];
       double e = bench_esr(&b, err, errlen);
       ok = !isnan(e);
@@ -208,15 +219,29 @@ static int width_index(int bits)
   return -1;
 }
 
+/** Whether the table offers width w (a NaN column: the scheme's mapping
+    has no such width, see width_exists). */
+static bool width_offered(const qm_sensitivity *s, int w) { return s->n > 0 && !isnan(s->esr[w]); }
+
+/** The next offered width index after w in direction dir (+1 narrower,
+    -1 wider), -1 if none. */
+static int next_width(const qm_sensitivity *s, int w, int dir)
+{
+  for (int v = w + dir; v >= 0 && v < QM_MIXED_WIDTHS; v += dir)
+    if (width_offered(s, v))
+      return v;
+  return -1;
+}
+
 /** e_i(w) made monotone in the width: a wider width measured worse than a
     narrower one is noise of the clip, so it is given the narrower one's
     error (the allocator then never pays bits for nothing):
-    cost_i(w) = min over widths v no wider than w of e_i(v). */
+    cost_i(w) = min over offered widths v no wider than w of e_i(v). */
 static double cost(const qm_sensitivity *s, int i, int w)
 {
   double c = s->esr[i * QM_MIXED_WIDTHS + w];
   for (int v = w + 1; v < QM_MIXED_WIDTHS; ++v)
-    if (s->esr[i * QM_MIXED_WIDTHS + v] < c)
+    if (s->esr[i * QM_MIXED_WIDTHS + v] < c) /* false for a NaN column */
       c = s->esr[i * QM_MIXED_WIDTHS + v];
   return c;
 }
@@ -246,8 +271,8 @@ static long gcd_long(long a, long b)
 
 /**
    Dynamic programming, not greedy. The problem is a multiple-choice
-   knapsack: each linear takes one of three widths, whose bits above 2 per
-   weight cost n_i (b_i - 2) / 2 units, and the predicted errors add. A
+   knapsack: each linear takes one of the widths, whose bits above 2 per
+   weight cost n_i (b_i - 2) units, and the predicted errors add. A
    greedy pass (widen whichever linear buys the most error per bit) is
    optimal only when every linear's error is convex in its bits and the
    budget falls on a step; measured tables are neither (a 2-bit conv can
@@ -255,7 +280,7 @@ static long gcd_long(long a, long b)
    overshoots a budget a few small layers would fill), and greedy then
    leaves error on the table. The table's DP is exact for the additive
    model and cheap: units are weights divided by their greatest common
-   divisor, at most 3 x weights states (41k for a standard A1) times 3
+   divisor, at most 6 x weights states (82k for a standard A1) times 6
    widths per linear, well under a millisecond of work per thousand states.
    A model too large for that many states in memory gets coarser units,
    each linear's cost rounded up, so the budget still holds (a little of it
@@ -279,9 +304,12 @@ bool qm_mixed_allocate(const qm_sensitivity *s, double budget, int *bits)
       bits[i] = 8;
     return true;
   }
-  /* spare units: sum n_i (b_i - 2) / 2 <= (B - 2) N / 2, in units of g */
+  /* spare units: sum n_i (b_i - 2) <= (B - 2) N, in units of step x g */
   const double spare_bits = (budget - 2.0) * (double)total; /* sum n_i (b_i - 2) allowed */
-  long unit = 2 * g;                                        /* bits above 2 per unit */
+  long step = 0; /* the widths' common step above 2 bits */
+  for (int w = 0; w < QM_MIXED_WIDTHS; ++w)
+    step = gcd_long(step, qm_mixed_width[w] - 2);
+  long unit = step * g; /* bits above 2 per unit */
   const long max_states = (1L << 24) / n > 4096 ? (1L << 24) / n : 4096;
   long cap = (long)floor(spare_bits / (double)unit);
   while (cap + 1 > max_states) {
@@ -307,7 +335,7 @@ bool qm_mixed_allocate(const qm_sensitivity *s, double budget, int *bits)
       double best = INFINITY;
       unsigned char bw = QM_MIXED_WIDTHS - 1;
       for (int w = 0; w < QM_MIXED_WIDTHS; ++w) {
-        if (need[w] > c)
+        if (need[w] > c || !width_offered(s, w))
           continue;
         double v = dp[c - need[w]] + cost(s, i, w);
         if (v < best) {
@@ -341,10 +369,10 @@ bool qm_mixed_allocate(const qm_sensitivity *s, double budget, int *bits)
     int best = -1;
     double loss = INFINITY;
     for (int i = 0; i < n; ++i) {
-      int w = width_index(bits[i]);
-      if (w < 0 || w + 1 >= QM_MIXED_WIDTHS)
+      int w = width_index(bits[i]), v = w < 0 ? -1 : next_width(s, w, +1);
+      if (v < 0)
         continue;
-      double li = cost(s, i, w + 1) - cost(s, i, w);
+      double li = cost(s, i, v) - cost(s, i, w);
       if (li < loss) {
         loss = li;
         best = i;
@@ -352,9 +380,9 @@ bool qm_mixed_allocate(const qm_sensitivity *s, double budget, int *bits)
     }
     if (best < 0)
       break; /* all at 2 bits: within any budget >= 2 */
-    int w = width_index(bits[best]);
-    sum -= (double)s->weights[best] * (bits[best] - qm_mixed_width[w + 1]);
-    bits[best] = qm_mixed_width[w + 1];
+    int v = next_width(s, width_index(bits[best]), +1);
+    sum -= (double)s->weights[best] * (bits[best] - qm_mixed_width[v]);
+    bits[best] = qm_mixed_width[v];
   }
   /** Fill: with coarse units, or where widening costs nothing predicted,
       bits may be left that a linear could still take. Widen one step at a
@@ -364,13 +392,13 @@ bool qm_mixed_allocate(const qm_sensitivity *s, double budget, int *bits)
     int best = -1;
     double gain = -1.0;
     for (int i = 0; i < n; ++i) {
-      int w = width_index(bits[i]);
-      if (w <= 0)
+      int w = width_index(bits[i]), v = w < 0 ? -1 : next_width(s, w, -1);
+      if (v < 0)
         continue;
-      double step = (double)s->weights[i] * (qm_mixed_width[w - 1] - bits[i]);
+      double step = (double)s->weights[i] * (qm_mixed_width[v] - bits[i]);
       if ((sum + step) / (double)total > budget)
         continue;
-      double gi = cost(s, i, w) - cost(s, i, w - 1);
+      double gi = cost(s, i, w) - cost(s, i, v);
       if (gi > gain || (gi == gain && best >= 0 && s->weights[i] > s->weights[best])) {
         gain = gi;
         best = i;
@@ -378,9 +406,9 @@ bool qm_mixed_allocate(const qm_sensitivity *s, double budget, int *bits)
     }
     if (best < 0)
       break;
-    int w = width_index(bits[best]);
-    sum += (double)s->weights[best] * (qm_mixed_width[w - 1] - bits[best]);
-    bits[best] = qm_mixed_width[w - 1];
+    int v = next_width(s, width_index(bits[best]), -1);
+    sum += (double)s->weights[best] * (qm_mixed_width[v] - bits[best]);
+    bits[best] = qm_mixed_width[v];
   }
   return true;
 }
@@ -404,7 +432,10 @@ bool qm_mixed_choose(const qm_desc *d, const qm_sensitivity *s, double budget, c
   qm_mixed_report r;
   memset(&r, 0, sizeof r);
   r.budget = budget;
-  r.uniform_bits = budget >= 8.0 ? 8 : budget >= 4.0 ? 4 : 2;
+  r.uniform_bits = qm_mixed_width[QM_MIXED_WIDTHS - 1];
+  for (int w = QM_MIXED_WIDTHS - 1; w >= 0 && qm_mixed_width[w] <= budget; --w)
+    if (width_offered(s, w))
+      r.uniform_bits = qm_mixed_width[w];
   r.predicted_db = 10.0 * log10(qm_mixed_predicted_esr(s, bits));
   memcpy(b.widths, bits, (size_t)s->n * sizeof *bits);
   double e_mixed = bench_esr(&b, err, errlen);
@@ -446,7 +477,8 @@ bool qm_error_accumulation(const qm_desc *d, const qm_setting *spec, const qm_se
                     s->scheme.asymmetric == spec->asymmetric &&
                     s->scheme.granularity == spec->granularity && s->scheme.group == spec->group &&
                     s->scheme.activations == spec->activations &&
-                    s->scheme.observer == spec->observer;
+                    s->scheme.observer == spec->observer && s->scheme.rounding == spec->rounding &&
+                    s->scheme.bias_correction == spec->bias_correction;
   bool ok = true;
   for (int i = 0; ok && i < nl; ++i) {
     int wi = spec->linear_bits && spec->linear_bits[i] ? spec->linear_bits[i] : spec->bits;

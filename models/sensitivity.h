@@ -7,7 +7,7 @@
   and where error comes from and where it accumulates.
 
     sensitivity   qm_sensitivity_measure: for every qm_linear i and width
-                  b in {8, 4, 2}, the output ESR against the float model
+                  b in {8, 6, 5, 4, 3, 2}, the output ESR against the float model
                   on calibration audio with linear i alone quantized at b
                   (the setting's mapping, symmetry, granularity and
                   activations; every other linear float):
@@ -35,9 +35,13 @@
 extern "C" {
 #endif
 
-/** The widths the analysis measures, widest first. */
-#define QM_MIXED_WIDTHS 3
-extern const int qm_mixed_width[QM_MIXED_WIDTHS]; /**< 8, 4, 2 */
+/** The widths the analysis measures, widest first. 6, 5 and 3 bits are
+    linear codes of a narrower range in the 8- and 4-bit formats
+    (quantize.h): they cost the memory of their format, and give the
+    allocator steps of one bit where 8 / 4 / 2 alone forced every trade to
+    move two or four bits per weight at once. */
+#define QM_MIXED_WIDTHS 6
+extern const int qm_mixed_width[QM_MIXED_WIDTHS]; /**< 8, 6, 5, 4, 3, 2 */
 
 /** Calibration audio of the analysis: QM_MIXED_CLIP_S seconds made of
     QM_MIXED_CLIP_PIECES equal pieces, piece k taken from the start of
@@ -47,7 +51,8 @@ extern const int qm_mixed_width[QM_MIXED_WIDTHS]; /**< 8, 4, 2 */
     muted riffs, sweeps): the first second alone, one plucked phrase at
     -21 to -26 dB RMS, measured a table whose allocation at 4.0 bits won
     3.1 dB over uniform 4-bit on wavenet_a1_standard.nam's held-out input,
-    where the pieces win 5.2 dB (tests/models/test_mixed.c). */
+    where the pieces win 5.2 dB (tests/models/test_mixed.c; both with
+    widths 8 / 4 / 2 only). */
 #define QM_MIXED_CLIP_S 1.0
 #define QM_MIXED_CLIP_PIECES 8
 #define QM_MIXED_CLIP_SEED 17
@@ -62,17 +67,18 @@ typedef struct {
   long *weights;     /**< per linear: out x in */
   double *esr;       /**< [i * QM_MIXED_WIDTHS + w]: e_i(qm_mixed_width[w]), linear ESR */
   double ms;         /**< wall time of the measurement */
-  qm_setting scheme; /**< the scheme measured (bits, widths and rounding not used) */
+  qm_setting scheme; /**< the scheme measured (its bits and widths not used) */
 } qm_sensitivity;
 
 /**
    Measure the table for `d` under `scheme`'s mapping, symmetry,
    granularity, group and activations (static activations calibrate on the
-   same audio) on calib (n_calib samples). Rounding is nearest for the
-   measurement: post-training rounding would cost a calibration pass and a
-   guard per entry; the variant built from the allocation still uses the
-   setting's rounding. 3 x linears renders of the clip. False with a
-   message on failure (out is then empty).
+   same audio) on calib (n_calib samples), and its rounding and bias
+   correction (rounding.h: each entry's linear is then rounded on the same
+   audio, one more render per entry), so what is measured is what plays.
+   QM_MIXED_WIDTHS x linears renders of the clip (twice that with
+   post-training rounding). False with a message on failure (out is then
+   empty).
 */
 bool qm_sensitivity_measure(const qm_desc *d, const qm_setting *scheme, const float *calib,
                             int n_calib, qm_sensitivity *out, char *err, size_t errlen);
@@ -86,7 +92,7 @@ double qm_mixed_average_bits(const qm_sensitivity *s, const int *bits);
 double qm_mixed_predicted_esr(const qm_sensitivity *s, const int *bits);
 
 /**
-   The allocator: bits[i] in {8, 4, 2} for every linear, minimising the
+   The allocator: bits[i] in qm_mixed_width for every linear, minimising the
    predicted ESR with qm_mixed_average_bits(bits) <= budget, and then no
    linear can be widened one step without passing the budget. False (bits
    untouched) for a budget below 2 or a NaN. Fast: no audio.

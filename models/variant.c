@@ -121,7 +121,7 @@ static size_t variant_data_bytes(const void *p)
 
 static bool bits_valid(int b)
 {
-  return b == QM_BITS_FP32 || b == QM_BITS_HALF || b == 8 || b == 4 || b == 3 || b == 2;
+  return b == QM_BITS_FP32 || b == QM_BITS_HALF || (b >= 2 && b <= 8 && b != 7);
 }
 
 /** Widths packed from the float weights as they are, with no quantizer. */
@@ -141,7 +141,8 @@ static qz_scheme scheme_for(const qm_setting *s, int bits)
 static bool check_spec(const qm_model *m, const qm_setting *s, char *err, size_t errlen)
 {
   if (!bits_valid(s->bits)) {
-    snprintf(err, errlen, "precision %d bits is not one of 32 (FP32), 16, 8, 4, 2", s->bits);
+    snprintf(err, errlen, "precision %d bits is not one of 32 (FP32), 16, 8, 6, 5, 4, 3, 2",
+             s->bits);
     return false;
   }
   if ((unsigned)s->activations > QM_ACTQ_STATIC) {
@@ -165,7 +166,7 @@ static bool check_spec(const qm_model *m, const qm_setting *s, char *err, size_t
   for (int i = 0; s->linear_bits && i < s->n_linear_bits; ++i) {
     int b = s->linear_bits[i];
     if (b != 0 && !bits_valid(b)) {
-      snprintf(err, errlen, "%s: precision %d bits is not one of 32, 16, 8, 4, 2",
+      snprintf(err, errlen, "%s: precision %d bits is not one of 32, 16, 8, 6, 5, 4, 3, 2",
                m->linears[i]->name, b);
       return false;
     }

@@ -39,13 +39,14 @@ void qt_mixed_cache_free(qt_mixed_cache *c)
   free(c);
 }
 
-/** The fields of the scheme a table depends on (not the width, the
-    rounding or the size). */
+/** The fields of the scheme a table depends on (not the width or the
+    size; the rounding, which the table measures with). */
 static bool same_scheme(const qm_setting *a, const qm_setting *b)
 {
   return a->mapping == b->mapping && a->asymmetric == b->asymmetric &&
          a->granularity == b->granularity && a->group == b->group &&
-         a->activations == b->activations && a->observer == b->observer;
+         a->activations == b->activations && a->observer == b->observer &&
+         a->rounding == b->rounding && a->bias_correction == b->bias_correction;
 }
 
 int *qt_mixed_widths(const qt_slot *mo, const qm_setting *set, float budget, char *err,

@@ -71,12 +71,12 @@ static void usage(FILE *f)
              "                        without bias correction, static activations are\n"
              "                        calibrated on the input file as before\n"
              "  --bit-budget B        mixed precision chosen automatically: bits per\n"
-             "                        weight matrix (8, 4 or 2) at most B (2..8) on\n"
-             "                        average per weight, lowest output error on the\n"
+             "                        weight matrix (8, 6, 5, 4, 3 or 2) at most B (2..8)\n"
+             "                        on average per weight, lowest output error on the\n"
              "                        calibration audio (models/sensitivity.h; default\n"
              "                        audio: the built-in clip's analysis pieces)\n"
              "  --bits-per-layer LIST explicit widths, one per weight matrix in model\n"
-             "                        order, comma-separated (32, 8, 4, 2)\n"
+             "                        order, comma-separated (32, 8, 6, 5, 4, 3, 2)\n"
              "  --layers              print each layer's SQNR on the calibration audio,\n"
              "                        nearest vs the chosen rounding (stderr)\n"
              "  --slim S              the size a slimmable model plays at, 0..1\n"
@@ -264,7 +264,7 @@ static bool plan_mixed(const qm_desc *d, qm_setting *spec, const char *list, dou
     for (const char *c = list; ok && *c;) {
       char *end;
       long b = strtol(c, &end, 10);
-      ok = end != c && (b == 32 || b == 8 || b == 4 || b == 2) && k < n &&
+      ok = end != c && (b == 32 || (b >= 2 && b <= 8 && b != 7)) && k < n &&
            (*end == ',' || *end == 0);
       if (ok)
         p->bits[k++] = (int)b;
@@ -272,8 +272,8 @@ static bool plan_mixed(const qm_desc *d, qm_setting *spec, const char *list, dou
     }
     if (!ok || k != n) {
       fprintf(stderr,
-              "quantone-run: --bits-per-layer wants 32, 8, 4 or 2, comma-separated, one per "
-              "weight matrix, not '%s'\n",
+              "quantone-run: --bits-per-layer wants 32, 8, 6, 5, 4, 3 or 2, comma-separated, "
+              "one per weight matrix, not '%s'\n",
               list);
       ok = false;
     }

@@ -340,6 +340,49 @@ static void test_pack_validation(void)
 /* ------------------------------------------------------------------------
    4. Each SIMD ISA against scalar on random shapes.
    ------------------------------------------------------------------------ */
+/**
+   Export exactness (issue 15, item 3): on every ISA, a weight-only GEMM
+   gives the same bits as that ISA's F32 GEMM on the decoded weights,
+   w = scale * ((float)v - z) rounded to float, so a model exported with
+   those weights plays through the float path exactly as the quantized one.
+   y0 holds what Y starts from (QK_ACCUMULATE), got what isa's weight-only
+   GEMM wrote.
+*/
+static void check_decoded_f32(qk_isa isa, const weights_case *c, const float *x, int ldx, int N,
+                              const float *bias, const float *y0, const float *got, int ldy,
+                              unsigned flags, size_t yfloats)
+{
+  const int M = c->w.rows, K = c->w.cols, ng = qk_group_count(K, c->w.group);
+  const int G = c->w.group > 0 ? c->w.group : K;
+  float *wf = malloc((size_t)M * (size_t)K * sizeof *wf);
+  for (int m = 0; m < M; ++m)
+    for (int k = 0; k < K; ++k) {
+      const int g = k / G;
+      const float z = c->zp ? (float)c->zp[m * ng + g] : 0.0f;
+      wf[(size_t)m * (size_t)K + (size_t)k] =
+          c->scales[m * ng + g] * ((float)weight_value(c, m, k) - z);
+    }
+  qk_weights w = {.format = QK_F32, .rows = M, .cols = K, .f32 = wf};
+  const char *err = NULL;
+  qk_packed *p = qk_pack(&w, isa, &err);
+  CHECK(p, "%s pack decoded f32: %s", qk_isa_name(isa), err ? err : "?");
+  if (p) {
+    guarded y = guarded_new(yfloats);
+    if (flags & QK_ACCUMULATE)
+      memcpy(y.y, y0, yfloats * sizeof(float));
+    qk_gemm_f32(p, x, ldx, N, bias, y.y, ldy, flags);
+    int bm = 0, bn = 0;
+    CHECK(same_bits(got, y.y, M, ldy, ldy, N, &bm, &bn),
+          "%s gemm_f32 %s M=%d K=%d N=%d g=%d: weight-only differs from F32 on the decoded "
+          "weights at m=%d n=%d: %.9g vs %.9g",
+          qk_isa_name(isa), qk_format_name(c->w.format), M, K, N, c->w.group, bm, bn,
+          got[(size_t)bn * (size_t)ldy + bm], y.y[(size_t)bn * (size_t)ldy + bm]);
+    free(y.raw);
+    qk_packed_free(p);
+  }
+  free(wf);
+}
+
 static void compare_isa_case(qk_isa isa, qk_format f, int M, int K, int N, int group, bool asym)
 {
   weights_case c;
@@ -373,6 +416,8 @@ static void compare_isa_case(qk_isa isa, qk_format f, int M, int K, int N, int g
       }
   }
 
+  float *y0 = malloc(yfloats * sizeof *y0);
+  memcpy(y0, y_ref.y, yfloats * sizeof *y0);
   /* float activations: tolerance relative to sum |w||x| */
   qk_gemm_f32(ref, x, ldx, N, bias, y_ref.y, ldy, flags);
   qk_gemm_f32(simd, x, ldx, N, bias, y_simd.y, ldy, flags);
@@ -407,6 +452,12 @@ static void compare_isa_case(qk_isa isa, qk_format f, int M, int K, int N, int g
     }
     ++checks;
   }
+  if (!qk_format_is_float(f)) {
+    check_decoded_f32(QK_ISA_SCALAR, &c, x, ldx, N, bias, y0, y_ref.y, ldy, flags, yfloats);
+    check_decoded_f32(isa, &c, x, ldx, N, bias, y0, y_simd.y, ldy, flags, yfloats);
+    checks += 2;
+  }
+  free(y0);
   /* the 16-bit formats define their arithmetic (kernels/qk_half.h): bits */
   if (f == QK_F16 || f == QK_BF16)
     CHECK(!memcmp(y_ref.y, y_simd.y, yfloats * sizeof(float)),

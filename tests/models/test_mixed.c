@@ -12,11 +12,12 @@
      (MODELS_DIR), scheme linear sym per channel, weight-only (float
      activations; MIXED_ACT=1 for int8 dynamic): the table is measured on
      the built-in clip, and on held-out audio (NAM_DIR/input.wav, never
-     seen by the analysis) the allocation at 4.0 and 4.5 is below uniform
-     4-bit, and at 2.0 / 4.0 / 8.0 (where a uniform width has the same
-     average bits) not above the uniform width; every budget from 2.0 to
-     8.0 by 0.5 is met (never above) and filled. The issue's targets are
-     printed with their outcome.
+     seen by the analysis) the allocation at 4.0 is at least 6 dB below
+     uniform 4-bit, at 3.0 below it (a1_standard), at 4.5 below it, and
+     at 2.0 / 4.0 / 8.0 (where a uniform width has the same average bits)
+     not above the uniform width; every budget from 2.0 to 8.0 by 0.5 is
+     met (never above) and filled. The issue's targets are printed with
+     their outcome.
   3. Error accumulation: the last prefix is the variant's own ESR, and a
      linear's error alone is the table's.
 
@@ -66,15 +67,27 @@ static double brute_best(const qm_sensitivity *s, double budget, int *bits, int 
   return best;
 }
 
+/** Index of a width in qm_mixed_width, -1 if it is none of them. */
+static int width_index(int bits)
+{
+  for (int w = 0; w < QM_MIXED_WIDTHS; ++w)
+    if (qm_mixed_width[w] == bits)
+      return w;
+  return -1;
+}
+
 /** Whether some linear could be widened one step within the budget. */
 static bool can_widen(const qm_sensitivity *s, const int *bits, double budget)
 {
   int tmp[256];
   memcpy(tmp, bits, (size_t)s->n * sizeof *tmp);
   for (int i = 0; i < s->n; ++i) {
-    if (tmp[i] >= 8)
+    int w = width_index(tmp[i]), v = w - 1;
+    while (v >= 0 && isnan(s->esr[v])) /* a width the table does not offer */
+      --v;
+    if (w < 0 || v < 0)
       continue;
-    tmp[i] *= 2;
+    tmp[i] = qm_mixed_width[v];
     bool fits = qm_mixed_average_bits(s, tmp) <= budget;
     tmp[i] = bits[i];
     if (fits)
@@ -88,18 +101,26 @@ static void allocator_exhaustive(void)
   for (int trial = 0; trial < 60; ++trial) {
     qm_sensitivity s;
     memset(&s, 0, sizeof s);
-    s.n = 3 + trial % 6;
+    s.n = 3 + trial % 4; /* 6^6 assignments at most for the search */
     long weights[8];
     double esr[8 * QM_MIXED_WIDTHS];
     s.weights = weights;
     s.esr = esr;
     for (int i = 0; i < s.n; ++i) {
       weights[i] = 1 + (long)(urand() * (trial % 2 ? 40 : 800));
-      /* errors falling with width, some layers far more sensitive */
+      /* errors falling about 4x per bit of width, some layers far more
+         sensitive, and now and then a wider width measured worse (noise
+         of the clip; the allocator's cost is monotone in the width) */
       double base = pow(10.0, -4.0 + 4.0 * urand());
-      esr[i * 3 + 0] = base * 1e-3 * urand();
-      esr[i * 3 + 1] = base * (0.02 + 0.2 * urand());
-      esr[i * 3 + 2] = base * (0.5 + urand());
+      for (int w = 0; w < QM_MIXED_WIDTHS; ++w)
+        esr[i * QM_MIXED_WIDTHS + w] =
+            base * pow(4.0, qm_mixed_width[w] == 2 ? 0 : -(qm_mixed_width[w] - 2)) *
+            (0.3 + 1.4 * urand());
+      /* a third of the trials: a pow2 / k-means table, widths 6, 5, 3 not
+         offered (NaN columns, sensitivity.h) */
+      for (int w = 0; trial % 3 == 2 && w < QM_MIXED_WIDTHS; ++w)
+        if (qm_mixed_width[w] == 6 || qm_mixed_width[w] == 5 || qm_mixed_width[w] == 3)
+          esr[i * QM_MIXED_WIDTHS + w] = NAN;
     }
     for (double budget = 2.0; budget <= 8.0; budget += 0.25 + 0.5 * urand()) {
       int bits[8], probe[8];
@@ -111,6 +132,9 @@ static void allocator_exhaustive(void)
       CHECK(got <= best * (1.0 + 1e-12), "trial %d budget %.3f: predicted %.6g, best %.6g", trial,
             budget, got, best);
       CHECK(!can_widen(&s, bits, budget), "trial %d budget %.3f: bits left unspent", trial, budget);
+      for (int i = 0; i < s.n; ++i)
+        CHECK(!isnan(esr[width_index(bits[i])]), "trial %d: linear %d at %d bits, not offered",
+              trial, i, bits[i]);
     }
     int bits[8];
     CHECK(!qm_mixed_allocate(&s, 1.99, bits), "a budget below 2 bits has no allocation");
@@ -201,14 +225,19 @@ static void model_targets(const char *path, const float *x, size_t n, int calib_
     if (budget == 2.0 || budget == 4.0 || budget == 8.0)
       CHECK(db <= uniform_db[(int)budget] + 1e-9, "budget %.1f: %.2f dB, uniform %.2f dB", budget,
             db, uniform_db[(int)budget]);
-    /** The issue's targets (6 dB below uniform 4-bit at 4.0, below it at
-        3.0) are printed, not asserted: they are out of reach of widths
-        8 / 4 / 2 here (README.md, "Mixed precision"); what is asserted
-        is that the allocation wins over uniform 4-bit at 4.0 and 4.5. */
+    /** The issue's targets: at 4.0, at least 6 dB below uniform 4-bit
+        (asserted on the whole clip; measured 7.9 dB on a1_standard, 9.2
+        dB on overdrive_standard); at 3.0, below uniform 4-bit (asserted
+        where it is met, a1_standard; overdrive_standard misses it by 0.8
+        dB, README.md "Mixed precision"). The quarter clip of the
+        sanitized build measures another table: there the allocation must
+        still win over uniform 4-bit at 4.0 and 4.5. */
     if (budget == 4.0 || budget == 3.0) {
       const double aim = budget == 4.0 ? uniform_db[4] - 6.0 : uniform_db[4];
       printf("  issue target at %.1f: <= %.2f dB: %s (%.2f dB)\n", budget, aim,
              db <= aim ? "met" : "MISSED", db);
+      if (calib_div == 1 && (budget == 4.0 || !strstr(path, "overdrive")))
+        CHECK(db <= aim, "budget %.1f: %.2f dB, the issue's target is %.2f dB", budget, db, aim);
     }
     if (budget == 4.0 || budget == 4.5)
       CHECK(db < uniform_db[4], "budget %.1f: %.2f dB, not below uniform 4-bit %.2f", budget, db,
@@ -224,8 +253,8 @@ static void model_targets(const char *path, const float *x, size_t n, int calib_
             r.mixed_db);
       int worst = 0;
       for (int i = 0; i < s.n; ++i) {
-        int w = bits[i] == 8 ? 0 : bits[i] == 4 ? 1 : 2;
-        CHECK(alone[i] == s.esr[i * QM_MIXED_WIDTHS + w], "alone %d", i);
+        int w = width_index(bits[i]);
+        CHECK(w >= 0 && alone[i] == s.esr[i * QM_MIXED_WIDTHS + w], "alone %d", i);
         if (alone[i] > alone[worst])
           worst = i;
       }

@@ -86,10 +86,33 @@ static void test_errors(void)
   float w[32] = {0};
   qz_tensor t;
   char err[200];
-  qz_scheme s = {5, QZ_LINEAR, false, QZ_PER_CHANNEL, 32};
+  qz_scheme s = {7, QZ_LINEAR, false, QZ_PER_CHANNEL, 32};
+  CHECK(!qz_quantize(w, 2, 16, &s, &t, err, sizeof err) && strstr(err, "bits"), "%s", err);
+  s.bits = 9;
+  CHECK(!qz_quantize(w, 2, 16, &s, &t, err, sizeof err) && strstr(err, "bits"), "%s", err);
+  s.bits = 1;
   CHECK(!qz_quantize(w, 2, 16, &s, &t, err, sizeof err) && strstr(err, "bits"), "%s", err);
   s = (qz_scheme){3, QZ_KMEANS, false, QZ_PER_CHANNEL, 32};
   CHECK(!qz_quantize(w, 2, 16, &s, &t, err, sizeof err) && strstr(err, "linear"), "%s", err);
+  s = (qz_scheme){5, QZ_POW2, false, QZ_PER_CHANNEL, 32};
+  CHECK(!qz_quantize(w, 2, 16, &s, &t, err, sizeof err) && strstr(err, "linear"), "%s", err);
+  /* 6 and 5 bits: linear int8 codes of range +-31 / +-15 (mixed precision) */
+  for (int bits = 5; bits <= 6; ++bits) {
+    float ramp[32];
+    for (int i = 0; i < 32; ++i)
+      ramp[i] = (float)(i - 16) / 16.0f;
+    s = (qz_scheme){bits, QZ_LINEAR, false, QZ_PER_CHANNEL, 32};
+    CHECK(qz_quantize(ramp, 2, 16, &s, &t, err, sizeof err), "%d bits: %s", bits, err);
+    const int qmax = (1 << (bits - 1)) - 1;
+    int lo = 0, hi = 0;
+    for (int i = 0; i < 32; ++i) {
+      lo = t.codes[i] < lo ? t.codes[i] : lo;
+      hi = t.codes[i] > hi ? t.codes[i] : hi;
+    }
+    CHECK(t.w.format == QK_S8 && lo == -qmax && hi <= qmax && t.nlevels == 2 * qmax + 1,
+          "%d bits: format %d, codes %d..%d, %d levels", bits, (int)t.w.format, lo, hi, t.nlevels);
+    qz_tensor_free(&t);
+  }
   s = (qz_scheme){4, QZ_LINEAR, false, QZ_PER_GROUP, 24};
   CHECK(!qz_quantize(w, 2, 16, &s, &t, err, sizeof err) && strstr(err, "multiple of 16"), "%s",
         err);

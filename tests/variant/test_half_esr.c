@@ -17,11 +17,17 @@
   (-50.2); now -69.9, -65.8 and -56.5.
 
   slimmable_container.nam (its full size, a random-weight WaveNet of 64
-  linears) still misses, and is held to its measured figure plus 1.5 dB
-  so a regression fails. Its error is accumulation, not one tensor:
-  with every other linear float, each linear alone at FP16 gives at most
-  -64.4 dB (a0.l5.conv; 29 of them between -64 and -80), and leaving any
-  single one float keeps the total between -54.4 and -56.4 dB.
+  linears) still misses, and is held to its measured figure (-56.47 dB)
+  plus 0.5 dB so a regression fails (FP16 renders are the same bits on
+  every ISA: scalar, AVX2 and AVX-512 compared). Its error is the
+  weights' rounding accumulated, not one tensor, not the float arithmetic
+  and not an offset: with every other linear float, each linear alone at
+  FP16 gives at most -64.4 dB (a0.l5.conv; 29 of them between -64 and
+  -80), leaving any single one float keeps the total between -54.4 and
+  -56.4 dB; the FP32 model played by the scalar and the AVX2 kernels
+  against AVX-512 (other summation orders) differs by -115 dB only; and
+  on the tone of input.wav the error is neither DC nor gain (removing the
+  best-fitting gain and offset leaves -58.2 of -57.5 dB).
 
   Usage: test_half_esr MODELS_DIR NAM_REFERENCE_DIR. Renders 1.5 s of
   input.wav (0.2 s under ASan); exit 77 when the reference is missing.
@@ -64,13 +70,13 @@ static double esr_db(const float *y, const float *ref, int n)
 }
 
 /** The models FP16 weights cannot bring to -60 dB (see above), with the
-    ESR each is held to: measured on 1.5 s of input.wav + 1.5 dB. */
+    ESR each is held to: measured on 1.5 s of input.wav + 0.5 dB. */
 static double fp16_bound(const char *name)
 {
   static const struct {
     const char *name;
     double db;
-  } misses[] = {{"slimmable_container.nam", -55.0}};
+  } misses[] = {{"slimmable_container.nam", -56.0}};
   for (size_t i = 0; i < sizeof misses / sizeof misses[0]; ++i)
     if (!strcmp(name, misses[i].name))
       return misses[i].db;
