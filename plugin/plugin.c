@@ -320,6 +320,7 @@ static void run(LV2_Handle h, uint32_t n)
   }
   qt_request_variant(self); /* an answer may have freed the request slot */
   qt_take_inbox(self);      /* hosts without a worker answer at once */
+  qt_request_sqnr(self);    /* a UI opened on a variant nobody analysed */
 
   if (self->in && self->out) {
     if (finite_block(self->in, n))

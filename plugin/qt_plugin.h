@@ -97,7 +97,13 @@ typedef struct qt_variant {
   int warm_len;
   char describe[128];
   int n_layers;
-  float *layer_sqnr; /**< [n_layers] dB, or NULL when not analysed */
+  /** [n_layers] dB, or NULL when not analysed: a quantized variant is
+      analysed only while a UI listens (qt:uiAlive), when it is built or
+      when a UI asks (QT_JOB_SQNR), and keeps the result. */
+  float *layer_sqnr;
+  /** An SQNR answer for it is on its way (the worker set it before
+      delivery, or run() asked): not asked for again. */
+  bool sqnr_coming;
   /** Mixed precision (bit_budget): the budget it was built for (0: off,
       uniform bits), the width of each linear (NULL when uniform), and
       each observed layer's average bits for the GUI (NULL at FP32 and
@@ -239,6 +245,14 @@ typedef struct {
 void qt_model_gains_get(const qt_slot *M, bool calibrate_input, float interface_dbu,
                         int output_mode, qt_model_gains *g);
 
+/* ---- Measured loudness (loudness_cache.c) --------------------------------- */
+
+/** qm_measure_loudness_db of ref, the float model of the file at path,
+    measured once per process for each file content and then remembered.
+    Not real-time (it may render the model, reads the file, takes a
+    mutex). False when the model cannot be measured. */
+bool qt_measured_loudness_db(const char *path, qm_model *ref, double *loudness_db);
+
 /* ---- Resampling (resample.c) --------------------------------------------- */
 
 /** NULL with a message when the ratio is out of range or SRC fails. mcap
@@ -262,7 +276,8 @@ typedef enum {
   QT_JOB_VARIANT,
   QT_JOB_HIST,
   QT_JOB_FREE,
-  QT_JOB_EXPORT /**< write the model as `set` plays it to export_req's path (export.c) */
+  QT_JOB_EXPORT, /**< write the model as `set` plays it to export_req's path (export.c) */
+  QT_JOB_SQNR    /**< the per-layer SQNR of `var`, a variant of `model` delivered earlier */
 } qt_job_type;
 typedef enum { QT_FREE_MODEL = 1, QT_FREE_VARIANT, QT_FREE_HIST, QT_FREE_BUFFER } qt_free_kind;
 
@@ -271,14 +286,18 @@ typedef struct {
   uint32_t free_kind;
   uint32_t gen; /**< LOAD: the request generation it was scheduled for */
   qm_setting set;
-  const qt_slot *model;  /**< VARIANT / HIST: derive from (read only) */
-  const qt_variant *var; /**< HIST: weights to show (NULL: the reference) */
+  const qt_slot *model;  /**< VARIANT / HIST / SQNR: derive from (read only) */
+  const qt_variant *var; /**< HIST: weights to show (NULL: the reference); SQNR: to analyse */
   int32_t slim_step;     /**< VARIANT: the size to build (an index into the slot's steps) */
   float slim;            /**< LOAD: the slim control when it was scheduled */
   int32_t step;          /**< LOAD: 0 the path itself, +-1 the next / previous file of its folder */
   void *ptr;             /**< FREE */
   int32_t linear;        /**< HIST */
   float budget;          /**< VARIANT: the bit budget (qt_bit_budget), 0 = uniform */
+  /** LOAD / VARIANT: a UI was listening when it was scheduled, so the
+      quantized variant's per-layer SQNR is analysed too (a fifth to a
+      third of a fresh instance's work, for a view nobody may open). */
+  bool analyze;
 } qt_job;
 
 typedef enum {
@@ -524,6 +543,14 @@ void qt_request_model_ab(qt_plugin *self);
 /** Schedule the pending load if none is in flight (retried every run()). */
 void qt_kick_load(qt_plugin *self);
 void qt_request_hist(qt_plugin *self);
+/** While a UI listens: ask the worker for the per-layer SQNR of the
+    variant the playing model heads to, if it has none and none is coming. */
+void qt_request_sqnr(qt_plugin *self);
+/** A UI listens now (qt:uiAlive true within its timeout). */
+bool qt_ui_listening(const qt_plugin *self);
+/** The SQNR answer for variant `serial` was dropped (no room): it may be
+    asked for again. */
+void qt_sqnr_dropped(qt_plugin *self, unsigned serial);
 void qt_take_inbox(qt_plugin *self);
 void qt_install_model(qt_plugin *self, qt_slot *m, bool fade);
 void qt_garbage(qt_plugin *self, uint32_t kind, void *ptr);
