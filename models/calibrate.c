@@ -131,9 +131,17 @@ void qz_observer_update(qz_observer *o, const float *x, size_t n)
       o->min = o->max = v;
       fresh = false;
     }
-    o->min = fminf(o->min, v);
-    o->max = fmaxf(o->max, v);
-    bmax = fmaxf(bmax, fabsf(v));
+    /** Comparisons, not fminf / fmaxf: the same result for finite values
+        (on a tie, -0 against +0, both keep the value they had), without
+        a call into libm per value (a fifth of a fresh plugin instance's
+        CPU time when its variants calibrate static activations). */
+    if (v < o->min)
+      o->min = v;
+    if (v > o->max)
+      o->max = v;
+    float a = fabsf(v);
+    if (a > bmax)
+      bmax = a;
   }
   if (bmax > o->absmax)
     o->absmax = bmax;
