@@ -343,6 +343,7 @@ static void cleanup(LV2_Handle h)
   qt_plugin *self = h;
   qt_bgworker_free(self->bg); /* first: it may still read the models */
   qt_variant_cache_clear(self);
+  qt_sqnr_memo_clear(self);
   for (int i = 0; i < self->n_inbox; ++i) {
     qt_slot_destroy(self->inbox[i].model);
     qt_variant_destroy(self->inbox[i].var);

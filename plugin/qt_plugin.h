@@ -62,6 +62,9 @@
     Four 4-bit variants of A2 standard (the largest model we ship tests for)
     are about 4 x 0.3 MB (qm_model_memory). */
 #define QT_VARIANT_CACHE 4
+/** Per-layer SQNR figures the worker keeps for the playing model
+    (sqnr_memo.c): a few hundred bytes each. */
+#define QT_SQNR_KEPT 16
 /** Worker progress messages: at most one per this many seconds (wall),
     besides the first and the last of a preparation. */
 #define QT_PROGRESS_INTERVAL_S 0.1
@@ -134,6 +137,16 @@ typedef struct qt_hist {
   int n_levels;
   float levels[QT_MAX_LEVELS];
 } qt_hist;
+
+/** One variant's per-layer SQNR as the worker keeps it (sqnr_memo.c). */
+typedef struct {
+  unsigned model_id;
+  qm_setting set;
+  int slim_step;
+  float budget;
+  int n;
+  float *sqnr;
+} qt_sqnr_kept;
 
 /** Sensitivity tables of one model, per scheme (mixed.c; worker only). */
 typedef struct qt_mixed_cache qt_mixed_cache;
@@ -439,6 +452,10 @@ typedef struct qt_plugin {
       cleanup(). */
   qt_variant *cache[QT_VARIANT_CACHE];
   int n_cache;
+  /** The worker's own too: per-layer SQNR it measured, most recent
+      first (sqnr_memo.c). */
+  qt_sqnr_kept sqnr_kept[QT_SQNR_KEPT];
+  int n_sqnr_kept;
 
   /* DSP state. */
   qt_meters meters;
@@ -501,6 +518,12 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_
                              qt_progress *prog, char *err, size_t errlen);
 /** Free the worker's kept variants (cleanup(): no job runs any more). */
 void qt_variant_cache_clear(qt_plugin *self);
+/* sqnr_memo.c: per-layer SQNR the worker measured, by variant (worker only) */
+/** A malloc'd copy of v's figures and their count, or NULL (n_out untouched). */
+float *qt_sqnr_memo_get(const qt_plugin *self, const qt_variant *v, int *n_out);
+/** Keep a copy of v's figures (a quantized variant's; others are free). */
+void qt_sqnr_memo_put(qt_plugin *self, const qt_variant *v, const float *sqnr, int n);
+void qt_sqnr_memo_clear(qt_plugin *self);
 /** The step of M that slim value s plays (real-time safe: a short scan). */
 int qt_slot_slim_step(const qt_slot *M, float s);
 void qt_slot_destroy(qt_slot *m);

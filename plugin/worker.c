@@ -641,6 +641,12 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
                      prog.st.seconds, prog.st.cpu_seconds);
       }
     }
+    /** Figures measured before for this variant (it was built again),
+        or the ones just measured, kept for the next time. */
+    if (!v->layer_sqnr)
+      v->layer_sqnr = qt_sqnr_memo_get(self, v, &v->n_layers);
+    else
+      qt_sqnr_memo_put(self, v, v->layer_sqnr, v->n_layers);
     r.type = QT_RESP_VARIANT;
     r.variant_job = true;
     r.var = v;
@@ -653,6 +659,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
       s.type = QT_RESP_SQNR;
       s.serial = v->serial;
       s.sqnr = qt_variant_sqnr(job->model, &set, v->slim_step, &s.n_sqnr);
+      qt_sqnr_memo_put(self, v, s.sqnr, s.n_sqnr); /* v's keys are immutable */
       if (s.sqnr && respond(rh, sizeof s, &s) != LV2_WORKER_SUCCESS)
         free(s.sqnr);
     }
@@ -683,6 +690,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
     r.sqnr = qt_variant_sqnr(job->model, &set, v->slim_step, &r.n_sqnr);
     if (!r.sqnr)
       return LV2_WORKER_SUCCESS;
+    qt_sqnr_memo_put(self, v, r.sqnr, r.n_sqnr);
     LV2_Worker_Status st = respond(rh, sizeof r, &r);
     if (st != LV2_WORKER_SUCCESS)
       free(r.sqnr);

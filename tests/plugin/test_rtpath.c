@@ -22,7 +22,8 @@
              from the block of an explicit "off"; patch:Get still answered;
              a variant built while no UI listens is not analysed (its
              per-layer SQNR comes from one worker job when a UI opens),
-             one built while a UI listens brings its SQNR along;
+             one built while a UI listens brings its SQNR along, and one
+             built again later gets the figures the worker kept;
   - dc:      on 3 s of silence after half a second of signal the output's
              mean is below 1e-3 over the last 2 s, for every shipped model
              (models/ *.nam) at 32, 8, 4 and 2 bits, float and int8 dynamic
@@ -597,6 +598,19 @@ static void test_sqnr_on_demand(void)
   qh_check(h->n_sqnr > sqnr && h->sqnr_layers == layers,
            "4 bits while the UI listens: %d SQNR message(s) of %d layers (%d)", h->n_sqnr - sqnr,
            h->sqnr_layers, layers);
+  h->alive_every = 0; /* the UI closes; back to 8 bits, built again */
+  qh_ui_alive(h, false);
+  h->ctl[QT_PORT_PRECISION] = 8;
+  frames_during(h, 0.1, &pos); /* the 4-bit variant fades out and is handed back */
+  jobs = h->n_jobs;
+  sqnr = h->n_sqnr;
+  h->alive_every = 16000; /* it opens again */
+  h->alive_count = 0;
+  frames_during(h, 0.1, &pos);
+  qh_check(h->n_sqnr > sqnr && h->sqnr_layers == layers && h->n_jobs == jobs,
+           "UI opened again on 8 bits, rebuilt meanwhile: %d SQNR message(s) of %d layers from %d "
+           "job(s) (0: the worker kept the figures)",
+           h->n_sqnr - sqnr, h->sqnr_layers, h->n_jobs - jobs);
   qh_free(h);
 }
 
