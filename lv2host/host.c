@@ -228,6 +228,7 @@ static void worker_round(qhost *h)
     uint32_t size;
     memcpy(&size, snap + off, sizeof size);
     h->worker->work(handle, respond, h, size, snap + off + 8);
+    ++h->n_jobs;
     off += 8 + ((size + 7u) & ~7u);
   }
   for (size_t off = 0; off < h->resps_len;) {

@@ -71,6 +71,7 @@ typedef struct {
   int runs_since_worker;
   const LV2_Feature *sched_feature;
   int n_sched_fail;             /**< schedule_work() calls refused for a full queue */
+  int n_jobs;                   /**< jobs the worker has run */
   char info_variant[128];       /**< qt:variant of the last modelInfo */
   double last_run_s, max_run_s; /**< wall-clock time of run() itself */
   /** CPU time of the calling thread in run(): what run() itself costs,

@@ -18,6 +18,9 @@ extern "C" {
    notes (decaying harmonic series with a little inharmonicity) entering
    one after another, peak about 0.5. Nothing is read from disk. Returns a
    malloc'd buffer of *n_out samples (free() it), NULL when out of memory.
+   Synthesized once per process for each (rate, seconds) and copied after
+   that; thread-safe (it takes a mutex: never call it from an audio
+   callback).
 */
 float *qm_calib_clip(double rate, double seconds, int *n_out);
 

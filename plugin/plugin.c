@@ -320,6 +320,7 @@ static void run(LV2_Handle h, uint32_t n)
   }
   qt_request_variant(self); /* an answer may have freed the request slot */
   qt_take_inbox(self);      /* hosts without a worker answer at once */
+  qt_request_sqnr(self);    /* a UI opened on a variant nobody analysed */
 
   if (self->in && self->out) {
     if (finite_block(self->in, n))
@@ -342,6 +343,7 @@ static void cleanup(LV2_Handle h)
   qt_plugin *self = h;
   qt_bgworker_free(self->bg); /* first: it may still read the models */
   qt_variant_cache_clear(self);
+  qt_sqnr_memo_clear(self);
   for (int i = 0; i < self->n_inbox; ++i) {
     qt_slot_destroy(self->inbox[i].model);
     qt_variant_destroy(self->inbox[i].var);

@@ -62,6 +62,9 @@
     Four 4-bit variants of A2 standard (the largest model we ship tests for)
     are about 4 x 0.3 MB (qm_model_memory). */
 #define QT_VARIANT_CACHE 4
+/** Per-layer SQNR figures the worker keeps for the playing model
+    (sqnr_memo.c): a few hundred bytes each. */
+#define QT_SQNR_KEPT 16
 /** Worker progress messages: at most one per this many seconds (wall),
     besides the first and the last of a preparation. */
 #define QT_PROGRESS_INTERVAL_S 0.1
@@ -97,7 +100,13 @@ typedef struct qt_variant {
   int warm_len;
   char describe[128];
   int n_layers;
-  float *layer_sqnr; /**< [n_layers] dB, or NULL when not analysed */
+  /** [n_layers] dB, or NULL when not analysed: a quantized variant is
+      analysed only while a UI listens (qt:uiAlive), when it is built or
+      when a UI asks (QT_JOB_SQNR), and keeps the result. */
+  float *layer_sqnr;
+  /** An SQNR answer for it is on its way (the worker set it before
+      delivery, or run() asked): not asked for again. */
+  bool sqnr_coming;
   /** Mixed precision (bit_budget): the budget it was built for (0: off,
       uniform bits), the width of each linear (NULL when uniform), and
       each observed layer's average bits for the GUI (NULL at FP32 and
@@ -128,6 +137,16 @@ typedef struct qt_hist {
   int n_levels;
   float levels[QT_MAX_LEVELS];
 } qt_hist;
+
+/** One variant's per-layer SQNR as the worker keeps it (sqnr_memo.c). */
+typedef struct {
+  unsigned model_id;
+  qm_setting set;
+  int slim_step;
+  float budget;
+  int n;
+  float *sqnr;
+} qt_sqnr_kept;
 
 /** Sensitivity tables of one model, per scheme (mixed.c; worker only). */
 typedef struct qt_mixed_cache qt_mixed_cache;
@@ -239,6 +258,14 @@ typedef struct {
 void qt_model_gains_get(const qt_slot *M, bool calibrate_input, float interface_dbu,
                         int output_mode, qt_model_gains *g);
 
+/* ---- Measured loudness (loudness_cache.c) --------------------------------- */
+
+/** qm_measure_loudness_db of ref, the float model of the file at path,
+    measured once per process for each file content and then remembered.
+    Not real-time (it may render the model, reads the file, takes a
+    mutex). False when the model cannot be measured. */
+bool qt_measured_loudness_db(const char *path, qm_model *ref, double *loudness_db);
+
 /* ---- Resampling (resample.c) --------------------------------------------- */
 
 /** NULL with a message when the ratio is out of range or SRC fails. mcap
@@ -262,7 +289,8 @@ typedef enum {
   QT_JOB_VARIANT,
   QT_JOB_HIST,
   QT_JOB_FREE,
-  QT_JOB_EXPORT /**< write the model as `set` plays it to export_req's path (export.c) */
+  QT_JOB_EXPORT, /**< write the model as `set` plays it to export_req's path (export.c) */
+  QT_JOB_SQNR    /**< the per-layer SQNR of `var`, a variant of `model` delivered earlier */
 } qt_job_type;
 typedef enum { QT_FREE_MODEL = 1, QT_FREE_VARIANT, QT_FREE_HIST, QT_FREE_BUFFER } qt_free_kind;
 
@@ -271,14 +299,18 @@ typedef struct {
   uint32_t free_kind;
   uint32_t gen; /**< LOAD: the request generation it was scheduled for */
   qm_setting set;
-  const qt_slot *model;  /**< VARIANT / HIST: derive from (read only) */
-  const qt_variant *var; /**< HIST: weights to show (NULL: the reference) */
+  const qt_slot *model;  /**< VARIANT / HIST / SQNR: derive from (read only) */
+  const qt_variant *var; /**< HIST: weights to show (NULL: the reference); SQNR: to analyse */
   int32_t slim_step;     /**< VARIANT: the size to build (an index into the slot's steps) */
   float slim;            /**< LOAD: the slim control when it was scheduled */
   int32_t step;          /**< LOAD: 0 the path itself, +-1 the next / previous file of its folder */
   void *ptr;             /**< FREE */
   int32_t linear;        /**< HIST */
   float budget;          /**< VARIANT: the bit budget (qt_bit_budget), 0 = uniform */
+  /** LOAD / VARIANT: a UI was listening when it was scheduled, so the
+      quantized variant's per-layer SQNR is analysed too (a fifth to a
+      third of a fresh instance's work, for a view nobody may open). */
+  bool analyze;
 } qt_job;
 
 typedef enum {
@@ -420,6 +452,10 @@ typedef struct qt_plugin {
       cleanup(). */
   qt_variant *cache[QT_VARIANT_CACHE];
   int n_cache;
+  /** The worker's own too: per-layer SQNR it measured, most recent
+      first (sqnr_memo.c). */
+  qt_sqnr_kept sqnr_kept[QT_SQNR_KEPT];
+  int n_sqnr_kept;
 
   /* DSP state. */
   qt_meters meters;
@@ -482,6 +518,12 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_
                              qt_progress *prog, char *err, size_t errlen);
 /** Free the worker's kept variants (cleanup(): no job runs any more). */
 void qt_variant_cache_clear(qt_plugin *self);
+/* sqnr_memo.c: per-layer SQNR the worker measured, by variant (worker only) */
+/** A malloc'd copy of v's figures and their count, or NULL (n_out untouched). */
+float *qt_sqnr_memo_get(const qt_plugin *self, const qt_variant *v, int *n_out);
+/** Keep a copy of v's figures (a quantized variant's; others are free). */
+void qt_sqnr_memo_put(qt_plugin *self, const qt_variant *v, const float *sqnr, int n);
+void qt_sqnr_memo_clear(qt_plugin *self);
 /** The step of M that slim value s plays (real-time safe: a short scan). */
 int qt_slot_slim_step(const qt_slot *M, float s);
 void qt_slot_destroy(qt_slot *m);
@@ -524,6 +566,14 @@ void qt_request_model_ab(qt_plugin *self);
 /** Schedule the pending load if none is in flight (retried every run()). */
 void qt_kick_load(qt_plugin *self);
 void qt_request_hist(qt_plugin *self);
+/** While a UI listens: ask the worker for the per-layer SQNR of the
+    variant the playing model heads to, if it has none and none is coming. */
+void qt_request_sqnr(qt_plugin *self);
+/** A UI listens now (qt:uiAlive true within its timeout). */
+bool qt_ui_listening(const qt_plugin *self);
+/** The SQNR answer for variant `serial` was dropped (no room): it may be
+    asked for again. */
+void qt_sqnr_dropped(qt_plugin *self, unsigned serial);
 void qt_take_inbox(qt_plugin *self);
 void qt_install_model(qt_plugin *self, qt_slot *m, bool fade);
 void qt_garbage(qt_plugin *self, uint32_t kind, void *ptr);

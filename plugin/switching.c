@@ -147,6 +147,7 @@ void qt_request_variant(qt_plugin *self)
   job.slim_step = step;
   job.budget = budget;
   job.model = M;
+  job.analyze = qt_ui_listening(self);
   self->var_inflight = true;
   if (!qt_schedule(self, &job, sizeof job))
     self->var_inflight = false; /* queue full: ask again next run */
@@ -214,6 +215,7 @@ void qt_kick_load(qt_plugin *self)
   job.slim = self->want_slim;
   job.gen = self->load_gen;
   job.step = self->load_step;
+  job.analyze = qt_ui_listening(self);
   self->load_inflight = true;
   self->load_pending = false;
   if (!qt_schedule(self, &job, sizeof job)) {
@@ -234,6 +236,33 @@ void qt_request_hist(qt_plugin *self)
   job.var = self->model->var_pending ? self->model->var_pending : self->model->var;
   job.linear = self->hist_layer;
   qt_schedule(self, &job, sizeof job);
+}
+
+bool qt_ui_listening(const qt_plugin *self) { return self->map && self->ui_alive_left > 0; }
+
+void qt_request_sqnr(qt_plugin *self)
+{
+  qt_slot *M = self->model;
+  if (!M || !qt_ui_listening(self))
+    return;
+  qt_variant *t = M->var_pending ? M->var_pending : M->var;
+  if (t->layer_sqnr || t->sqnr_coming)
+    return;
+  qt_job job;
+  memset(&job, 0, sizeof job);
+  job.type = QT_JOB_SQNR;
+  job.model = M;
+  job.var = t;
+  t->sqnr_coming = qt_schedule(self, &job, sizeof job); /* a full queue: next run() */
+}
+
+void qt_sqnr_dropped(qt_plugin *self, unsigned serial)
+{
+  qt_slot *M = self->model;
+  qt_variant *cand[2] = {M ? M->var : NULL, M ? M->var_pending : NULL};
+  for (int i = 0; i < 2; ++i)
+    if (cand[i] && cand[i]->serial == serial)
+      cand[i]->sqnr_coming = false;
 }
 
 /* ---- Installing what the worker made --------------------------------------------- */

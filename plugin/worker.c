@@ -15,7 +15,6 @@
 #include "qt_plugin.h"
 
 #include "calib_clip.h"
-#include "loudness.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -239,7 +238,9 @@ static qt_variant *slimmed_build(const qt_slot *mo, qt_variant *v, bool analyze,
   snprintf(v->describe + strlen(v->describe), sizeof v->describe - strlen(v->describe), ", %s",
            st->label);
   v->n_layers = qm_model_layer_count(v->m);
-  if (analyze && v->set.bits == QM_BITS_FP32 && v->n_layers > 0 &&
+  /** A float size has no error to analyse: its figures cost nothing, so
+      they are there whether or not a UI listens. */
+  if (v->set.bits == QM_BITS_FP32 && v->n_layers > 0 &&
       (v->layer_sqnr = malloc(sizeof(float) * (size_t)v->n_layers)))
     for (int i = 0; i < v->n_layers; ++i)
       v->layer_sqnr[i] = INFINITY;
@@ -268,7 +269,7 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_
   v->slim_step = mo->full_step;
   if (set->bits == QM_BITS_FP32) {
     v->weight_bytes = mo->ref_weight_bytes;
-    if (analyze && mo->n_layers > 0 && (v->layer_sqnr = malloc(sizeof(float) * mo->n_layers)))
+    if (mo->n_layers > 0 && (v->layer_sqnr = malloc(sizeof(float) * mo->n_layers)))
       for (int i = 0; i < mo->n_layers; ++i)
         v->layer_sqnr[i] = INFINITY;
     return v;
@@ -324,14 +325,12 @@ qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, 
     mo->steps[0].hi = 1.0;
   }
   mo->full_step = mo->n_steps - 1;
-  /** Once per file, here in the worker, never in run(): a file without a
-      loudness is measured so Normalized can play it at the level of the
-      others. A model that cannot be measured (silent) plays raw. */
-  if (!d->meta.has_loudness) {
-    char e[QT_MSG_MAX];
-    mo->has_measured_loudness =
-        qm_measure_loudness_db(mo->ref, &mo->measured_loudness_db, e, sizeof e);
-  }
+  /** Once per file and process, here in the worker, never in run(): a
+      file without a loudness is measured so Normalized can play it at the
+      level of the others (loudness_cache.c keeps the value for the next
+      instance). A model that cannot be measured (silent) plays raw. */
+  if (!d->meta.has_loudness)
+    mo->has_measured_loudness = qt_measured_loudness_db(path, mo->ref, &mo->measured_loudness_db);
   mo->mcap = QT_HOST_CHUNK;
   if (mo->rate != self->host_rate) {
     char e[256];
@@ -508,6 +507,10 @@ static qt_variant *cache_take(qt_plugin *self, const qt_slot *mo, const qm_setti
     --self->n_cache;
     qm_model_restore_prewarm(v->m);
     qm_model_take_clipped(v->m);
+    /** Its analysis, if one was under way when it stopped playing, was
+        sent to a variant no longer there: a UI may ask again. */
+    if (!v->layer_sqnr)
+      v->sqnr_coming = false;
     return v;
   }
   return NULL;
@@ -536,7 +539,9 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
   if (size < sizeof(qt_job))
     return LV2_WORKER_ERR_UNKNOWN;
   const qt_job *job = data;
-  bool analyze = self->map != NULL; /* only a host that can carry atoms shows it */
+  /** Only a host that can carry atoms shows it, and only to a UI that
+      listened when the job was scheduled (QT_JOB_SQNR for the others). */
+  bool analyze = self->map != NULL && job->analyze;
   char err[QT_MSG_MAX];
   err[0] = 0;
   qt_resp r;
@@ -636,9 +641,17 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
                      prog.st.seconds, prog.st.cpu_seconds);
       }
     }
+    /** Figures measured before for this variant (it was built again),
+        or the ones just measured, kept for the next time. */
+    if (!v->layer_sqnr)
+      v->layer_sqnr = qt_sqnr_memo_get(self, v, &v->n_layers);
+    else
+      qt_sqnr_memo_put(self, v, v->layer_sqnr, v->n_layers);
     r.type = QT_RESP_VARIANT;
     r.variant_job = true;
     r.var = v;
+    if (later && !v->layer_sqnr)
+      v->sqnr_coming = true; /* the answer below: run() does not ask again */
     LV2_Worker_Status st = respond(rh, sizeof r, &r);
     if (later && !v->layer_sqnr && st == LV2_WORKER_SUCCESS) {
       qt_resp s;
@@ -646,6 +659,7 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
       s.type = QT_RESP_SQNR;
       s.serial = v->serial;
       s.sqnr = qt_variant_sqnr(job->model, &set, v->slim_step, &s.n_sqnr);
+      qt_sqnr_memo_put(self, v, s.sqnr, s.n_sqnr); /* v's keys are immutable */
       if (s.sqnr && respond(rh, sizeof s, &s) != LV2_WORKER_SUCCESS)
         free(s.sqnr);
     }
@@ -660,6 +674,28 @@ LV2_Worker_Status qt_work(LV2_Handle h, LV2_Worker_Respond_Function respond,
     return respond(rh, sizeof r, &r);
   }
   case QT_JOB_EXPORT: return qt_export_job(self, job, respond, rh);
+  case QT_JOB_SQNR: {
+    /** A UI opened on a variant built while none listened: analysed now,
+        on a private copy (the playing one belongs to the audio thread; it
+        only reads v's immutable setting and widths here, and the FREE job
+        that could free v comes after this one). */
+    const qt_variant *v = job->var;
+    qm_setting set = v->set;
+    if (v->linear_bits) {
+      set.linear_bits = v->linear_bits;
+      set.n_linear_bits = job->model->n_linears;
+    }
+    r.type = QT_RESP_SQNR;
+    r.serial = v->serial;
+    r.sqnr = qt_variant_sqnr(job->model, &set, v->slim_step, &r.n_sqnr);
+    if (!r.sqnr)
+      return LV2_WORKER_SUCCESS;
+    qt_sqnr_memo_put(self, v, r.sqnr, r.n_sqnr);
+    LV2_Worker_Status st = respond(rh, sizeof r, &r);
+    if (st != LV2_WORKER_SUCCESS)
+      free(r.sqnr);
+    return st;
+  }
   case QT_JOB_FREE:
     if (job->free_kind == QT_FREE_MODEL) {
       cache_filter(self, ((qt_slot *)job->ptr)->id, false); /* its variants go with it */
@@ -699,8 +735,10 @@ LV2_Worker_Status qt_work_response(LV2_Handle h, uint32_t size, const void *data
     qt_garbage(self, QT_FREE_VARIANT, r->var);
   if (r->hist)
     qt_garbage(self, QT_FREE_HIST, r->hist);
-  if (r->sqnr)
+  if (r->sqnr) {
     qt_garbage(self, QT_FREE_BUFFER, r->sqnr);
+    qt_sqnr_dropped(self, r->serial); /* asked for again while a UI listens */
+  }
   if (r->variant_job)
     self->var_inflight = false;
   /** A load's answer must always free the load slot, or no file could be

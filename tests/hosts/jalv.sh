@@ -25,8 +25,10 @@ JALV=$!
 PIDS="$JALV $PIDS"
 exec 3>"$WORK/stdin"
 
-# last_wb: the last weight_bytes value jalv printed
-last_wb() { sed -n 's/^.*weight_bytes = //p' "$WORK/jalv.out" | tail -1; }
+# last_wb: the last weight_bytes value jalv printed, whole: jalv's line
+# may be read half written ("5" of 55204.000000, once a switch to FP32
+# was quick enough), so only a value with its six decimals counts
+last_wb() { sed -n 's/^.*weight_bytes = \([0-9]*\.[0-9]\{6\}\)$/\1/p' "$WORK/jalv.out" | tail -1; }
 # ask TIMEOUT: send `monitors` until a weight_bytes value other than $1 shows
 ask() {
   for i in $(seq 50); do

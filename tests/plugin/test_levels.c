@@ -138,6 +138,20 @@ static void linear_models(const char *tmp, const float *x, size_t n)
          measured);
   check_gain(gain_db(plain, &norm, &RAW, x, n), -18.0 - measured,
              "Normalized from the measured loudness");
+
+  /** The plugin keeps a measured loudness for the life of the process
+      (loudness_cache.c): by path and content, so another model written
+      to the same path is measured again. */
+  printf("Another model (y = 0.25 x) written to the same path\n");
+  snprintf(plain_text, sizeof plain_text,
+           "{\"version\": \"0.5.0\", \"architecture\": \"Linear\", \"config\": "
+           "{\"receptive_field\": 1, \"bias\": false}, \"weights\": [0.25]}");
+  if (!write_file(plain, plain_text)) {
+    CHECK(false, "rewriting %s", plain);
+    return;
+  }
+  check_gain(gain_db(plain, &norm, &RAW, x, n), -18.0 - (clip_db + 20.0 * log10(0.25)),
+             "Normalized from the new file's measured loudness");
 }
 
 static void default_model(const float *x, size_t n)

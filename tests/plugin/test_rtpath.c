@@ -20,6 +20,10 @@
   - alive:   scope frames stream only while the host sends qt:uiAlive:
              none after the timeout without one, steady with them, none
              from the block of an explicit "off"; patch:Get still answered;
+             a variant built while no UI listens is not analysed (its
+             per-layer SQNR comes from one worker job when a UI opens),
+             one built while a UI listens brings its SQNR along, and one
+             built again later gets the figures the worker kept;
   - dc:      on 3 s of silence after half a second of signal the output's
              mean is below 1e-3 over the last 2 s, for every shipped model
              (models/ *.nam) at 32, 8, 4 and 2 bits, float and int8 dynamic
@@ -570,6 +574,46 @@ static void test_alive(void)
   qh_free(h);
 }
 
+/** The per-layer SQNR analysis (a fifth to a third of a fresh instance's
+    work) runs only for a UI: asked for when one opens on a variant built
+    without it, done with the build while one listens. */
+static void test_sqnr_on_demand(void)
+{
+  printf("Per-layer SQNR analysed only while a UI listens\n");
+  size_t pos = 0;
+  qhost *h = qh_new(plugin, 48000);
+  h->ctl[QT_PORT_PRECISION] = 8;
+  qh_settle(h);
+  int jobs = h->n_jobs, sqnr = h->n_sqnr;
+  h->alive_every = 16000; /* a UI opens on the 8-bit variant */
+  frames_during(h, 0.1, &pos);
+  qh_check(h->n_sqnr > sqnr && h->sqnr_layers > 0 && h->n_jobs - jobs == 1,
+           "UI opened after a switch: %d SQNR message(s) of %d layers, from %d worker job(s) (1: "
+           "the analysis was not done without a UI)",
+           h->n_sqnr - sqnr, h->sqnr_layers, h->n_jobs - jobs);
+  int layers = h->sqnr_layers;
+  sqnr = h->n_sqnr;
+  h->ctl[QT_PORT_PRECISION] = 4; /* a switch while the UI listens */
+  frames_during(h, 0.1, &pos);
+  qh_check(h->n_sqnr > sqnr && h->sqnr_layers == layers,
+           "4 bits while the UI listens: %d SQNR message(s) of %d layers (%d)", h->n_sqnr - sqnr,
+           h->sqnr_layers, layers);
+  h->alive_every = 0; /* the UI closes; back to 8 bits, built again */
+  qh_ui_alive(h, false);
+  h->ctl[QT_PORT_PRECISION] = 8;
+  frames_during(h, 0.1, &pos); /* the 4-bit variant fades out and is handed back */
+  jobs = h->n_jobs;
+  sqnr = h->n_sqnr;
+  h->alive_every = 16000; /* it opens again */
+  h->alive_count = 0;
+  frames_during(h, 0.1, &pos);
+  qh_check(h->n_sqnr > sqnr && h->sqnr_layers == layers && h->n_jobs == jobs,
+           "UI opened again on 8 bits, rebuilt meanwhile: %d SQNR message(s) of %d layers from %d "
+           "job(s) (0: the worker kept the figures)",
+           h->n_sqnr - sqnr, h->sqnr_layers, h->n_jobs - jobs);
+  qh_free(h);
+}
+
 /* ---- dc -------------------------------------------------------------------------------------- */
 
 static int cmp_str(const void *a, const void *b)
@@ -885,8 +929,10 @@ int main(int argc, char **argv)
     test_ports();
   if (WANT("clamp"))
     test_clamp();
-  if (WANT("alive"))
+  if (WANT("alive")) {
     test_alive();
+    test_sqnr_on_demand();
+  }
   if (WANT("silence")) {
     test_silence(8);
     test_silence(4);
