@@ -152,6 +152,9 @@ typedef struct {
   /** Optional: qk.h's qk_wavenet_layer_s8_history_ld() of a fusable layer
       (NULL: qk_act_ld(C)). */
   int (*wavenet_history_ld)(const qk_wavenet_layer *L);
+  /** Optional: qk.h's qk_wavenet_layer_s8_history_paired() of a fusable
+      layer (NULL: false). */
+  bool (*wavenet_history_paired)(const qk_wavenet_layer *L);
 } qk_isa_ops;
 
 extern const qk_isa_ops qk_ops_scalar;
