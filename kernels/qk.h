@@ -211,6 +211,9 @@ typedef struct {
   bool per_column; /**< true for dynamic quantization */
   int32_t *sums;   /**< N * qk_group_count(K, group): code sums per group */
   int group;       /**< group size the sums were taken over (0 = whole K) */
+  /** A WaveNet layer's paired int8 history (qk_wavenet_layer_s8_history_paired):
+      column n holds frames n and n + 1 (see there); false everywhere else. */
+  bool paired;
 } qk_act_s8;
 
 /** Leading dimension (bytes) an int8 activation column needs for K values. */
@@ -481,17 +484,60 @@ void qk_tanh_exact(float *y, const float *x, size_t n);
 /**
    The leading dimension the layer's int8 history may have: qk_act_ld(C),
    or less (at least C) where the ISA's fused form reads and writes only
-   the codes of a column (AVX-512 VNNI: C = 8 and 16, and 4 bytes for the
+   the codes of a column (AVX-512 VNNI: C = 16, C = 8 without a lookback,
+   16 bytes for C = 8's paired history below, and 4 bytes for the
    16-frame form of C <= 3; AVX2 and AVX-VNNI: C = 8 and 16). The
    history's memory and the frames moved per batch shrink by that much
    (64 bytes per frame for 3 codes otherwise). A history of that smaller
    ld is valid only for calls of this layer with its prepared weights
    (L->prepared, which always run fused): the step-by-step form and the
    generic quantizers want qk_act_ld(C); fill such a history with
-   qk_quantize_act_dynamic_isa on QK_ISA_SCALAR (it writes exactly ld
-   bytes per column).
+   qk_wavenet_history_quantize (or, not paired, qk_quantize_act_dynamic_isa
+   on QK_ISA_SCALAR, which writes exactly ld bytes per column).
 */
 int qk_wavenet_layer_s8_history_ld(const qk_wavenet_layer *L);
+
+/**
+   Whether the layer's fused form keeps its int8 history paired (AVX-512
+   VNNI, C = 8, a lookback of at least one frame: taps > 1, dilation > 0):
+   ld = 16, column n is four dwords
+
+       [ u0(n), u0(n+1), u1(n), u1(n+1) ]    u_j(f) = codes 4j .. 4j+3 of frame f,
+                                                      each as code + 128 (xor 0x80)
+
+   so that a tap reads a quad of two adjacent frames with one 8-byte
+   broadcast and no permutes or xor. The successor half of a history's
+   last written column is a copy of its own (written again with the next
+   frame); scales and sums are per frame as in any history. Valid only for
+   calls of this layer with its prepared weights, like the narrow ld, and
+   as next_q of a layer before it. Fill, read and clear such a history
+   with qk_wavenet_history_*() below (or set h->paired = false and use
+   the generic quantizers for the other layouts).
+*/
+bool qk_wavenet_layer_s8_history_paired(const qk_wavenet_layer *L);
+
+/**
+   qk_quantize_act_dynamic of n frames of C floats (back to back at x)
+   into columns 0 .. n-1 of a layer's int8 history h, in h's layout (ld,
+   paired): the scalar quantizer's codes, scales and sums, nothing written
+   before column 0 or past column n-1, no allocation.
+*/
+void qk_wavenet_history_quantize(const float *x, int C, int n, const qk_act_s8 *h);
+
+/** The C codes of column n of a layer's int8 history, whatever its layout. */
+void qk_wavenet_history_codes(const qk_act_s8 *h, int C, int n, int8_t *codes);
+
+/**
+   Column n's C codes into a layer's int8 history, in its layout (scale and
+   sum are the caller's): a paired history's column n gets its own halves
+   and the placeholder, and with complete_previous column n - 1 its
+   successor halves too.
+*/
+void qk_wavenet_history_set_codes(const qk_act_s8 *h, int C, int n, bool complete_previous,
+                                  const int8_t *codes);
+
+/** Columns 0 .. n-1 of a layer's int8 history to codes 0, scale 0, sum 0. */
+void qk_wavenet_history_clear(const qk_act_s8 *h, int n);
 
 /** Vectorized activations on the active ISA; |error| <= 2e-6 vs libm on [-20, 20]. */
 void qk_tanh(float *y, const float *x, size_t n);

@@ -395,7 +395,8 @@ typedef void (*s8_block_fn)(const s8_args *a, int t0, int n0);
   DEF_S8_BLOCK(2, 4, B)                                                                            \
   DEF_S8_BLOCK(2, 2, B)                                                                            \
   DEF_S8_BLOCK(2, 1, B)                                                                            \
-  DEF_S8_BLOCK(1, 8, B) DEF_S8_BLOCK(1, 4, B) DEF_S8_BLOCK(1, 2, B)                                \
+  DEF_S8_BLOCK(1, 8, B)                                                                            \
+  DEF_S8_BLOCK(1, 4, B) DEF_S8_BLOCK(1, 2, B)                                                      \
       DEF_S8_BLOCK(1, 1, B) static const s8_block_fn s8_blocks_b##B[3][4] = {                      \
           {NULL, gemm_s8_16x4_r4_f4_b##B, gemm_s8_16x4_r4_f2_b##B, gemm_s8_16x4_r4_f1_b##B},       \
           {gemm_s8_16x4_r2_f8_b##B, gemm_s8_16x4_r2_f4_b##B, gemm_s8_16x4_r2_f2_b##B,              \
@@ -1766,4 +1767,5 @@ const qk_isa_ops qk_ops_avx512vnni = {
     .wavenet_layer_f32_frame = qk_avx512vnni_wavenet_layer_f32_frame,
     .wavenet_history_ld = qk_avx512vnni_wavenet_history_ld,
     .wavenet_chains = qk_avx512vnni_wavenet_chains,
+    .wavenet_history_paired = qk_avx512vnni_wavenet_history_paired,
 };

@@ -285,5 +285,6 @@ size_t qk_avx512vnni_wavenet_prepared_size(const qk_wavenet_layer *L);
 void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem);
 int qk_avx512vnni_wavenet_history_ld(const qk_wavenet_layer *L);
 bool qk_avx512vnni_wavenet_chains(const qk_wavenet_layer *L);
+bool qk_avx512vnni_wavenet_history_paired(const qk_wavenet_layer *L);
 
 #endif

@@ -155,6 +155,9 @@ typedef struct {
   /** Optional: qk.h's qk_wavenet_layer_s8_chains() of a fusable layer
       (NULL: never chains). */
   bool (*wavenet_chains)(const qk_wavenet_layer *L);
+  /** Optional: qk.h's qk_wavenet_layer_s8_history_paired() of a fusable
+      layer (NULL: false). */
+  bool (*wavenet_history_paired)(const qk_wavenet_layer *L);
 } qk_isa_ops;
 
 extern const qk_isa_ops qk_ops_scalar;

@@ -181,6 +181,13 @@ int qk_wavenet_layer_s8_history_ld(const qk_wavenet_layer *L)
   return ops->wavenet_history_ld(L);
 }
 
+bool qk_wavenet_layer_s8_history_paired(const qk_wavenet_layer *L)
+{
+  const qk_isa_ops *ops = layer_ops(L);
+  return ops->wavenet_history_paired && qk_wavenet_layer_s8_fused(L) &&
+         ops->wavenet_history_paired(L);
+}
+
 void qk_wavenet_layer_s8_prepare(const qk_wavenet_layer *L, void *mem)
 {
   if (qk_wavenet_layer_s8_fused(L))

@@ -198,7 +198,8 @@ static float *batch_input(const wn_layer *L, int C)
 
 /**
    The int8 copy of a layer's input history (qk.h's int8 WaveNet layer):
-   a column of qk_act_ld(C) codes, a scale and a code sum per frame. It is
+   a column of qk_act_ld(C) codes (or the fused form's narrower or paired
+   column), a scale and a code sum per frame. It is
    a function of the float history (each frame quantized on its own), so
    it is never state of its own: reset zeroes it with the floats, and
    copy_state rebuilds it from the copied floats.
@@ -213,29 +214,35 @@ static void free_int8_history(qk_act_s8 *hq)
   hq->sums = NULL;
 }
 
-/** ld: qk_act_ld(C), or a fused layer's narrower qk_wavenet_layer_s8_history_ld(). */
-static bool alloc_int8_history(qk_act_s8 *hq, int ld, int frames)
+/**
+   ld: qk_act_ld(C), or a fused layer's narrower
+   qk_wavenet_layer_s8_history_ld(); paired: its
+   qk_wavenet_layer_s8_history_paired(). Cleared (codes 0, scales 0).
+*/
+static bool alloc_int8_history(qk_act_s8 *hq, int ld, bool paired, int frames)
 {
   free_int8_history(hq);
   hq->ld = ld;
-  hq->codes = calloc((size_t)frames * (size_t)hq->ld, 1);
-  hq->scales = calloc((size_t)frames, sizeof(float));
-  hq->sums = calloc((size_t)frames, sizeof(int32_t));
+  hq->paired = paired;
+  hq->codes = malloc((size_t)frames * (size_t)hq->ld);
+  hq->scales = malloc((size_t)frames * sizeof(float));
+  hq->sums = malloc((size_t)frames * sizeof(int32_t));
   hq->per_column = true;
   hq->group = 0;
-  return hq->codes && hq->scales && hq->sums;
+  if (!hq->codes || !hq->scales || !hq->sums)
+    return false;
+  qk_wavenet_history_clear(hq, frames);
+  return true;
 }
 
 /**
-   qk_quantize_act_dynamic of n frames of C floats into hq: a history
-   narrower than qk_act_ld(C) (a fused layer's, see alloc_int8_history)
-   through the scalar quantizer, which writes exactly ld bytes per column
-   (the same bits as every ISA's).
+   qk_quantize_act_dynamic of n frames of C floats into hq, in its layout
+   (the scalar quantizer's bits, the same as every ISA's).
 */
 static void quantize_history(const float *x, int C, int n, qk_act_s8 *hq)
 {
-  if (hq->ld < qk_act_ld(C))
-    qk_quantize_act_dynamic_isa(QK_ISA_SCALAR, x, C, C, n, hq);
+  if (hq->ld < qk_act_ld(C) || hq->paired)
+    qk_wavenet_history_quantize(x, C, n, hq);
   else
     qk_quantize_act_dynamic(x, C, C, n, hq);
 }
@@ -633,11 +640,8 @@ static void reset_net(qm_model *m, qm_wavenet *wn)
     for (int l = 0; l < A->n_layers; ++l) {
       wn_layer *L = &A->layers[l];
       memset(L->hist, 0, (size_t)hist_frames(m, L) * (size_t)A->C * sizeof(float));
-      if (L->hq.codes) {
-        memset(L->hq.codes, 0, (size_t)L->frames * (size_t)L->hq.ld);
-        memset(L->hq.scales, 0, (size_t)L->frames * sizeof(float));
-        memset(L->hq.sums, 0, (size_t)L->frames * sizeof(int32_t));
-      }
+      if (L->hq.codes)
+        qk_wavenet_history_clear(&L->hq, L->frames);
       L->pos = L->lookback;
       L->wmix.ok = false;
     }
@@ -1232,17 +1236,23 @@ void qm_wavenet_run(qm_model *m, const float *x, float *y, int n) { run_net(m, m
    different ld (one a fused layer's narrow history), column by column,
    the codes and padding zeros a holds, then zeros to b's ld.
 */
-static void copy_int8_columns(qk_act_s8 *b, int to, const qk_act_s8 *a, int from, int n)
+static void copy_int8_columns(qk_act_s8 *b, int to, const qk_act_s8 *a, int from, int n, int C)
 {
-  if (a->ld == b->ld) {
+  if (a->ld == b->ld && a->paired == b->paired) {
     memcpy(b->codes + (size_t)to * (size_t)b->ld, a->codes + (size_t)from * (size_t)a->ld,
            (size_t)n * (size_t)a->ld);
-  } else {
+  } else if (!a->paired && !b->paired) {
     const size_t common = (size_t)(a->ld < b->ld ? a->ld : b->ld);
     for (int f = 0; f < n; ++f) {
       int8_t *dst = b->codes + (size_t)(to + f) * (size_t)b->ld;
       memcpy(dst, a->codes + (size_t)(from + f) * (size_t)a->ld, common);
       memset(dst + common, 0, (size_t)b->ld - common);
+    }
+  } else { /* one of them paired: through the codes */
+    int8_t codes[QM_MAX_CHANNELS];
+    for (int f = 0; f < n; ++f) {
+      qk_wavenet_history_codes(a, C, from + f, codes);
+      qk_wavenet_history_set_codes(b, C, to + f, f > 0, codes);
     }
   }
   memcpy(b->scales + to, a->scales + from, (size_t)n * sizeof(float));
@@ -1298,12 +1308,13 @@ static void copy_net(qm_model *dst, qm_wavenet *d, const qm_wavenet *s)
       const int lb = SL->lookback, from = SL->pos - lb;
       DL->pos = DL->lookback;
       if (SL->int8_only && DL->int8_only) {
-        copy_int8_columns(&DL->hq, 0, &SL->hq, from, lb);
+        copy_int8_columns(&DL->hq, 0, &SL->hq, from, lb, (int)C);
         continue;
       }
       if (SL->int8_only) {
         for (int f = 0; f < lb; ++f) {
-          const int8_t *c = SL->hq.codes + (size_t)(from + f) * (size_t)SL->hq.ld;
+          int8_t c[QM_MAX_CHANNELS];
+          qk_wavenet_history_codes(&SL->hq, (int)C, from + f, c);
           const float sc = SL->hq.scales[from + f];
           for (size_t k = 0; k < C; ++k)
             DL->hist[(size_t)f * C + k] = (float)c[k] * sc;
@@ -1442,9 +1453,9 @@ static bool save_warm_net(qm_wavenet *wn, bool *finite)
         for (int f = 1; f < lb && frames == 1; ++f)
           if (!same_column(&v, f))
             frames = lb;
-        if (!alloc_int8_history(&L->warmq, L->hq.ld, frames))
+        if (!alloc_int8_history(&L->warmq, L->hq.ld, L->hq.paired, frames))
           return false;
-        copy_int8_columns(&L->warmq, 0, &L->hq, from, frames);
+        copy_int8_columns(&L->warmq, 0, &L->hq, from, frames, (int)C);
         for (int f = 0; f < frames; ++f)
           *finite = *finite && isfinite(L->warmq.scales[f]);
         L->warm_frames = frames;
@@ -1480,10 +1491,10 @@ static void load_warm_net(qm_model *m, qm_wavenet *wn)
         continue;
       if (L->int8_only) {
         if (L->warm_frames == lb)
-          copy_int8_columns(&L->hq, 0, &L->warmq, 0, lb);
+          copy_int8_columns(&L->hq, 0, &L->warmq, 0, lb, (int)C);
         else
           for (int f = 0; f < lb; ++f)
-            copy_int8_columns(&L->hq, f, &L->warmq, 0, 1);
+            copy_int8_columns(&L->hq, f, &L->warmq, 0, 1, (int)C);
         continue;
       }
       load_float_frames(L->hist, lb, C, L->warm, L->warm_frames);
@@ -1591,7 +1602,8 @@ static bool prepare_net(qm_model *m, qm_wavenet *wn, const qk_weights *const *w)
       /* the int8 history, only where the layer will read it (as narrow
          as its fused form allows); without it (out of memory) the layer
          runs step by step */
-      if (!alloc_int8_history(&L->hq, qk_wavenet_layer_s8_history_ld(&spec), L->frames)) {
+      if (!alloc_int8_history(&L->hq, qk_wavenet_layer_s8_history_ld(&spec),
+                              qk_wavenet_layer_s8_history_paired(&spec), L->frames)) {
         free_int8_history(&L->hq);
         continue;
       }

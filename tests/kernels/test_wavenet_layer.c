@@ -504,6 +504,7 @@ static qk_wavenet_layer layer_of(const layer_case *lc, const qk_packed *conv, co
    ------------------------------------------------------------------------ */
 typedef struct {
   int back, N, ld;
+  bool paired;                 /* qk.h: qk_wavenet_layer_s8_history_paired's layout */
   guarded codes, scales, sums; /* (back + N) columns each */
   qk_act_s8 view;              /* column 0 = frame 0 */
 } int8_history;
@@ -516,6 +517,51 @@ static void int8_history_bind(int8_history *h)
   h->view.per_column = true;
   h->view.sums = (int32_t *)h->sums.p + h->back;
   h->view.group = 0;
+  h->view.paired = h->paired;
+}
+
+/*
+  The paired layout, as qk.h documents it (written out here rather than
+  through the kernels, so that a kernel and its documentation cannot drift
+  apart together): column n is [u0(n), u0(n+1), u1(n), u1(n+1)], u_j(f)
+  frame f's codes 4j .. 4j+3 xor 0x80, the last column's successor halves
+  a copy of its own.
+*/
+
+/** Column n's own code k (k < 8) of a paired history. */
+static int8_t paired_code(const int8_t *col, int k)
+{
+  return (int8_t)((uint8_t)col[8 * (k / 4) + k % 4] ^ 0x80u);
+}
+
+/** Column n's successor code k: frame n + 1's code k, or the placeholder. */
+static int8_t paired_next_code(const int8_t *col, int k)
+{
+  return (int8_t)((uint8_t)col[8 * (k / 4) + 4 + k % 4] ^ 0x80u);
+}
+
+/** Code k of column n of a history view, in its layout. */
+static int8_t history_code(const qk_act_s8 *h, int n, int k)
+{
+  const int8_t *col = h->codes + (ptrdiff_t)n * h->ld;
+  return h->paired ? paired_code(col, k) : col[k];
+}
+
+/**
+   Columns from .. to - 1 of a paired history are complete: each one's
+   successor halves hold the next column's codes, the last one's its own.
+   Returns the first column that is not, or `to`.
+*/
+static int paired_complete(const qk_act_s8 *h, int from, int to)
+{
+  for (int n = from; n < to; ++n) {
+    const int8_t *col = h->codes + (ptrdiff_t)n * h->ld;
+    const int8_t *next = n + 1 < to ? col + h->ld : col;
+    for (int k = 0; k < 8; ++k)
+      if (paired_next_code(col, k) != paired_code(next, k))
+        return n;
+  }
+  return to;
 }
 
 /**
@@ -529,6 +575,7 @@ static void int8_history_init(int8_history *h, const layer_case *lc, qk_isa isa)
   h->back = lc->back;
   h->N = lc->p.N;
   h->ld = qk_act_ld(C);
+  h->paired = false;
   h->codes = guarded_new((size_t)cols * (size_t)h->ld);
   h->scales = guarded_new((size_t)cols * sizeof(float));
   h->sums = guarded_new((size_t)cols * sizeof(int32_t));
@@ -560,15 +607,26 @@ static void int8_history_clone(int8_history *dst, const int8_history *src)
    src with columns of ld bytes (qk_wavenet_layer_s8_history_ld's narrow
    history): each column's first ld bytes (codes, then zero padding).
 */
-static void int8_history_narrow(int8_history *dst, const int8_history *src, int ld)
+static void int8_history_narrow(int8_history *dst, const int8_history *src, int ld, bool paired)
 {
   const int cols = src->back + src->N;
   *dst = *src;
   dst->ld = ld;
+  dst->paired = paired;
   dst->codes = guarded_new((size_t)cols * (size_t)ld);
-  for (int n = 0; n < cols; ++n)
-    memcpy((int8_t *)dst->codes.p + (size_t)n * (size_t)ld,
-           (const int8_t *)src->codes.p + (size_t)n * (size_t)src->ld, (size_t)ld);
+  for (int n = 0; n < cols; ++n) {
+    int8_t *d = (int8_t *)dst->codes.p + (size_t)n * (size_t)ld;
+    const int8_t *s0 = (const int8_t *)src->codes.p + (size_t)n * (size_t)src->ld;
+    const int8_t *s1 = n + 1 < cols ? s0 + src->ld : s0;
+    if (!paired) {
+      memcpy(d, s0, (size_t)ld);
+      continue;
+    }
+    for (int k = 0; k < 8; ++k) {
+      d[8 * (k / 4) + k % 4] = (int8_t)((uint8_t)s0[k] ^ 0x80u);
+      d[8 * (k / 4) + 4 + k % 4] = (int8_t)((uint8_t)s1[k] ^ 0x80u);
+    }
+  }
   dst->scales = guarded_clone(&src->scales);
   dst->sums = guarded_clone(&src->sums);
   int8_history_bind(dst);
@@ -680,13 +738,11 @@ static void compare_history(const char *what, const layer_case *lc, const run_st
   const qk_act_s8 *g = &got->xq.view, *w = &want->xq.view;
   const int C = lc->p.C;
   for (int n = 0; n < lc->p.N; ++n) {
-    const int8_t *gc = g->codes + (size_t)n * (size_t)g->ld;
-    const int8_t *wc = w->codes + (size_t)n * (size_t)w->ld;
     int c = 0;
-    while (c < C && gc[c] == wc[c])
+    while (c < C && history_code(g, n, c) == history_code(w, n, c))
       ++c;
     CHECK(c == C, "%s: int8 history frame %d code %d is %d, want %d [%s]", what, n, c,
-          c < C ? gc[c] : 0, c < C ? wc[c] : 0, lc->desc);
+          c < C ? history_code(g, n, c) : 0, c < C ? history_code(w, n, c) : 0, lc->desc);
     CHECK(!memcmp(&g->scales[n], &w->scales[n], sizeof(float)),
           "%s: int8 history frame %d scale %a, want %a [%s]", what, n, g->scales[n], w->scales[n],
           lc->desc);
@@ -714,6 +770,21 @@ static void check_untouched(const char *what, const layer_case *lc, const run_st
         "%s: wrote outside the int8 history (codes %d, scales %d, sums %d intact) [%s]", what,
         guards_intact(&h->codes), guards_intact(&h->scales), guards_intact(&h->sums), lc->desc);
   const size_t back = (size_t)lc->back;
+  if (h->paired) {
+    /* column -1's successor halves take frame 0's codes; the rest of the
+       lookback stays, and every written column is complete */
+    const int first = paired_complete(&h->view, -1, lc->p.N);
+    CHECK(first == lc->p.N, "%s: paired history column %d incomplete [%s]", what, first, lc->desc);
+    const int8_t *was = (const int8_t *)xq0->codes.p + (back - 1) * (size_t)h->ld;
+    const int8_t *is = h->view.codes - h->ld;
+    CHECK(back >= 1 && !memcmp(h->codes.p, xq0->codes.p, (back - 1) * (size_t)h->ld) &&
+              !memcmp(is, was, 4) && !memcmp(is + 8, was + 8, 4) &&
+              !memcmp(h->scales.p, xq0->scales.p, back * sizeof(float)) &&
+              !memcmp(h->sums.p, xq0->sums.p, back * sizeof(int32_t)),
+          "%s: changed the %zu lookback columns of the paired int8 history [%s]", what, back,
+          lc->desc);
+    return;
+  }
   CHECK(!memcmp(h->codes.p, xq0->codes.p, back * (size_t)h->ld) &&
             !memcmp(h->scales.p, xq0->scales.p, back * sizeof(float)) &&
             !memcmp(h->sums.p, xq0->sums.p, back * sizeof(int32_t)),
@@ -758,6 +829,7 @@ static bool chaining_isa(qk_isa isa)
 typedef struct {
   int cases, fused;
   int narrow;  /**< also run on a narrower history (qk_wavenet_layer_s8_history_ld) */
+  int paired;  /**< of those, paired (qk_wavenet_layer_s8_history_paired) */
   int chained; /**< next[] quantized for the next layer in the call (qk.h: next_q) */
   int fused_by_C[25], steps_by_C[25];
 } isa_tally;
@@ -769,31 +841,37 @@ typedef struct {
    next_quantized, leave there what the scalar quantizer makes of want's
    next: codes, scale bits and sums. Then a run whose x is already in xq
    (quantized by the scalar quantizer) with x_quantized must give want's
-   outputs too. True if the layer chained.
+   outputs too. True if the layer chained. paired: next_q and xq in the
+   paired layout (ld 16), which has a column -1 to complete.
 */
 static bool check_chaining(qk_isa isa, const qk_wavenet_layer *L, const layer_case *lc,
-                           const int8_history *xq0, const run_state *want, int ld)
+                           const int8_history *xq0, const run_state *want, int ld, bool paired)
 {
   const int C = lc->p.C, N = lc->p.N;
   char what[160];
   /* the next layer's history: garbage columns, zero padding */
   int8_history nh;
-  nh.back = 0;
+  nh.back = paired ? 1 : 0;
   nh.N = N;
   nh.ld = ld;
-  nh.codes = guarded_new((size_t)N * (size_t)ld);
-  nh.scales = guarded_new((size_t)N * sizeof(float));
-  nh.sums = guarded_new((size_t)N * sizeof(int32_t));
+  nh.paired = paired;
+  nh.codes = guarded_new((size_t)(N + nh.back) * (size_t)ld);
+  nh.scales = guarded_new((size_t)(N + nh.back) * sizeof(float));
+  nh.sums = guarded_new((size_t)(N + nh.back) * sizeof(int32_t));
   fill_random_bytes(nh.codes.p, nh.codes.bytes);
   fill_random_bytes(nh.scales.p, nh.scales.bytes);
   fill_random_bytes(nh.sums.p, nh.sums.bytes);
   int8_history_bind(&nh);
-  for (int n = 0; n < N; ++n)
+  for (int n = 0; n < N && !paired; ++n)
     memset(nh.view.codes + (size_t)n * (size_t)ld + C, 0, (size_t)(ld - C));
   const guarded codes0 = guarded_clone(&nh.codes);
+  int8_history xqp; /* paired runs read a paired xq */
+  if (paired)
+    int8_history_narrow(&xqp, xq0, ld, true);
+  const int8_history *xq_in = paired ? &xqp : xq0;
 
   run_state chained;
-  run_state_init(&chained, lc, xq0);
+  run_state_init(&chained, lc, xq_in);
   bool done = true;
   chained.scratch.next_q = &nh.view;
   chained.scratch.next_quantized = &done;
@@ -802,13 +880,18 @@ static bool check_chaining(qk_isa isa, const qk_wavenet_layer *L, const layer_ca
            qk_isa_name(isa), ld);
   compare_outputs(what, lc, &chained, want);
   compare_history(what, lc, &chained, want);
-  check_untouched(what, lc, &chained, xq0);
+  check_untouched(what, lc, &chained, xq_in);
   CHECK(guards_intact(&nh.codes) && guards_intact(&nh.scales) && guards_intact(&nh.sums),
         "%s: wrote outside next_q's %d columns [%s]", what, N, lc->desc);
+  if (paired) /* column -1: its own halves, scale and sum stay */
+    CHECK(!memcmp(nh.codes.p, codes0.p, 4) &&
+              !memcmp((const int8_t *)nh.codes.p + 8, (const int8_t *)codes0.p + 8, 4),
+          "%s: next_q column -1's own codes written [%s]", what, lc->desc);
   if (done) {
     /* the reference: want's next through the scalar quantizer */
     int8_history ref;
     ref.back = 0;
+    ref.paired = false;
     ref.N = N;
     ref.ld = qk_act_ld(C);
     ref.codes = guarded_new((size_t)N * (size_t)ref.ld);
@@ -816,18 +899,24 @@ static bool check_chaining(qk_isa isa, const qk_wavenet_layer *L, const layer_ca
     ref.sums = guarded_new((size_t)N * sizeof(int32_t));
     int8_history_bind(&ref);
     qk_quantize_act_dynamic_isa(QK_ISA_SCALAR, (const float *)want->next.p, C, C, N, &ref.view);
+    if (paired) {
+      const int first = paired_complete(&nh.view, -1, N);
+      CHECK(first == N, "%s: next_q paired column %d incomplete [%s]", what, first, lc->desc);
+    }
     for (int n = 0; n < N; ++n) {
       const int8_t *g = nh.view.codes + (size_t)n * (size_t)ld;
       const int8_t *w = ref.view.codes + (size_t)n * (size_t)ref.ld;
-      const bool same = !memcmp(g, w, (size_t)C) &&
-                        !memcmp(&nh.view.scales[n], &ref.view.scales[n], sizeof(float)) &&
+      int c = 0;
+      while (c < C && history_code(&nh.view, n, c) == w[c])
+        ++c;
+      const bool same = c == C && !memcmp(&nh.view.scales[n], &ref.view.scales[n], sizeof(float)) &&
                         nh.view.sums[n] == ref.view.sums[n];
       CHECK(same,
             "%s: next_q frame %d (scale %a sum %d) differs from the scalar quantizer's "
             "(scale %a sum %d) [%s]",
             what, n, nh.view.scales[n], nh.view.sums[n], ref.view.scales[n], ref.view.sums[n],
             lc->desc);
-      int k = C;
+      int k = paired ? ld : C; /* a paired column has no padding */
       while (k < ld && g[k] == ((const int8_t *)codes0.p)[(size_t)n * (size_t)ld + (size_t)k])
         ++k;
       CHECK(k == ld, "%s: next_q frame %d padding byte %d written [%s]", what, n, k, lc->desc);
@@ -842,6 +931,11 @@ static bool check_chaining(qk_isa isa, const qk_wavenet_layer *L, const layer_ca
     qk_quantize_act_dynamic_isa(QK_ISA_SCALAR, lc->x, C, C, N, &pre.view);
     for (int n = 0; n < N; ++n) /* the fused forms read C codes; keep the padding zero */
       memset(pre.view.codes + (size_t)n * (size_t)pre.ld + C, 0, (size_t)(pre.ld - C));
+    if (paired) {
+      int8_history wide = pre;
+      int8_history_narrow(&pre, &wide, ld, true);
+      int8_history_free(&wide);
+    }
     run_state skip;
     run_state_init(&skip, lc, &pre);
     skip.scratch.x_quantized = true;
@@ -854,6 +948,8 @@ static bool check_chaining(qk_isa isa, const qk_wavenet_layer *L, const layer_ca
     int8_history_free(&pre);
   }
   guarded_free((guarded *)&codes0);
+  if (paired)
+    int8_history_free(&xqp);
   int8_history_free(&nh);
   run_state_free(&chained);
   return done;
@@ -950,12 +1046,18 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
      (qk.h: qk_wavenet_layer_s8_history_ld): the same result, nothing
      written past a column's ld */
   const int narrow_ld = qk_wavenet_layer_s8_history_ld(&L);
+  const bool paired = qk_wavenet_layer_s8_history_paired(&L);
+  CHECK(paired == (isa == QK_ISA_AVX512VNNI && fused && p->C == 8 && lc.B == 8 && p->taps > 1 &&
+                   p->dilation > 0),
+        "%s: qk_wavenet_layer_s8_history_paired = %d [%s]", qk_isa_name(isa), paired, lc.desc);
+  CHECK(!paired || narrow_ld == 16, "%s: paired history of ld %d [%s]", qk_isa_name(isa), narrow_ld,
+        lc.desc);
   CHECK(narrow_ld >= p->C && narrow_ld <= qk_act_ld(p->C) &&
             (fused || narrow_ld == qk_act_ld(p->C)),
         "%s: history ld %d for C = %d [%s]", qk_isa_name(isa), narrow_ld, p->C, lc.desc);
   if (prep && narrow_ld < qk_act_ld(p->C)) {
     int8_history xqn;
-    int8_history_narrow(&xqn, &xq0, narrow_ld);
+    int8_history_narrow(&xqn, &xq0, narrow_ld, paired);
     run_state narrow;
     run_state_init(&narrow, &lc, &xqn);
     run_frames(qk_wavenet_layer_s8, &Lp, &lc, &narrow, 0, N);
@@ -965,6 +1067,7 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
     compare_history(what, &lc, &narrow, &want);
     check_untouched(what, &lc, &narrow, &xqn);
     tally->narrow++;
+    tally->paired += paired;
     run_state_free(&narrow);
     int8_history_free(&xqn);
   }
@@ -973,9 +1076,9 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
      (which must report not chained, and write nothing there) */
   if (p->C == 8 || (p->C == 16 && (!ASAN_BUILD || tally->cases % 2 == 0)) ||
       tally->cases % 8 == 0) {
-    tally->chained += check_chaining(isa, &Lp, &lc, &xq0, &want, qk_act_ld(p->C));
+    tally->chained += check_chaining(isa, &Lp, &lc, &xq0, &want, qk_act_ld(p->C), false);
     if (prep && narrow_ld < qk_act_ld(p->C))
-      tally->chained += check_chaining(isa, &Lp, &lc, &xq0, &want, narrow_ld);
+      tally->chained += check_chaining(isa, &Lp, &lc, &xq0, &want, narrow_ld, paired);
   }
   CHECK(guards_intact(&lc.hist) && !memcmp(lc.hist.p, hist0.p, hist0.bytes),
         "%s: the float history (const x) changed [%s]", qk_isa_name(isa), lc.desc);
@@ -1096,9 +1199,10 @@ static void test_isa(qk_isa isa, int rounds)
      points, qk_wavenet_avx2.c (AVX2, AVX-VNNI) 8- and 16-channel ones */
   CHECK(!chaining_isa(isa) || t.chained > 0,
         "%s: no case quantized next[] for the next layer (next_q)", qk_isa_name(isa));
-  printf("  %-12s %4d cases, %3d fused (%d also on a narrow history, %d chained), %4d step by "
-         "step: %s\n",
-         qk_isa_name(isa), t.cases, t.fused, t.narrow, t.chained, t.cases - t.fused,
+  CHECK(isa != QK_ISA_AVX512VNNI || t.paired > 0, "avx512vnni: no case ran on a paired history");
+  printf("  %-12s %4d cases, %3d fused (%d also on a narrow history, %d of them paired, %d "
+         "chained), %4d step by step: %s\n",
+         qk_isa_name(isa), t.cases, t.fused, t.narrow, t.paired, t.chained, t.cases - t.fused,
          failures == before ? "bit-exact, split calls identical" : "FAILED");
   printf("  %-12s fused/steps by C:", "");
   for (int C = 1; C <= 24; ++C)
@@ -1687,6 +1791,86 @@ static void test_valid(void)
          pairs, failures == before ? "ok" : "FAILED");
 }
 
+/* ------------------------------------------------------------------------
+   4. The history helpers the engine fills, reads and clears a layer's
+   int8 history with (qk.h: qk_wavenet_history_*), in every layout
+   ------------------------------------------------------------------------ */
+static void test_history_helpers(void)
+{
+  enum { FRAMES = 37 };
+  /* {C, ld, paired}: generic, narrow and paired columns */
+  static const int layouts[][3] = {{8, 64, 0}, {8, 8, 0}, {8, 16, 1}, {3, 4, 0}, {16, 16, 0}};
+  int before = failures;
+  for (int li = 0; li < COUNT(layouts); ++li) {
+    const int C = layouts[li][0], ld = layouts[li][1];
+    float x[FRAMES * 16];
+    for (int i = 0; i < FRAMES * C; ++i) /* a silent frame and a huge one among them */
+      x[i] = i / C == 5 ? 0.0f : i / C == 9 ? 3e38f : rng_float(-2.0f, 2.0f);
+    /* one column before 0, which the helpers must leave alone */
+    int8_history h = {.back = 1, .N = FRAMES, .ld = ld, .paired = layouts[li][2] != 0};
+    h.codes = guarded_new((size_t)(FRAMES + 1) * (size_t)ld);
+    h.scales = guarded_new((size_t)(FRAMES + 1) * sizeof(float));
+    h.sums = guarded_new((size_t)(FRAMES + 1) * sizeof(int32_t));
+    fill_random_bytes(h.codes.p, h.codes.bytes);
+    int8_history_bind(&h);
+    const guarded codes0 = guarded_clone(&h.codes);
+    qk_act_s8 ref = {.ld = qk_act_ld(C), .per_column = true, .group = 0};
+    ref.codes = malloc((size_t)FRAMES * (size_t)ref.ld);
+    ref.scales = malloc(FRAMES * sizeof(float));
+    ref.sums = malloc(FRAMES * sizeof(int32_t));
+    qk_quantize_act_dynamic_isa(QK_ISA_SCALAR, x, C, C, FRAMES, &ref);
+    qk_wavenet_history_quantize(x, C, FRAMES, &h.view);
+    for (int n = 0; n < FRAMES; ++n) {
+      int8_t got[16];
+      qk_wavenet_history_codes(&h.view, C, n, got);
+      int c = 0;
+      while (c < C && got[c] == ref.codes[(size_t)n * (size_t)ref.ld + (size_t)c] &&
+             history_code(&h.view, n, c) == got[c])
+        ++c;
+      CHECK(c == C && !memcmp(&h.view.scales[n], &ref.scales[n], sizeof(float)) &&
+                h.view.sums[n] == ref.sums[n],
+            "history C=%d ld=%d paired=%d: frame %d differs from the scalar quantizer's", C, ld,
+            h.paired, n);
+      if (c != C)
+        break;
+    }
+    CHECK(guards_intact(&h.codes) && !memcmp(h.codes.p, codes0.p, (size_t)ld),
+          "history C=%d ld=%d paired=%d: quantize wrote outside columns 0..%d", C, ld, h.paired,
+          FRAMES - 1);
+    if (h.paired)
+      CHECK(paired_complete(&h.view, 0, FRAMES) == FRAMES,
+            "history: paired columns incomplete after quantize");
+    /* set_codes: frame 3's codes into column 20, completing column 19 */
+    int8_t three[16];
+    qk_wavenet_history_codes(&h.view, C, 3, three);
+    qk_wavenet_history_set_codes(&h.view, C, 20, true, three);
+    int8_t back[16];
+    qk_wavenet_history_codes(&h.view, C, 20, back);
+    CHECK(!memcmp(back, three, (size_t)C), "history C=%d ld=%d: set_codes did not read back", C,
+          ld);
+    if (h.paired)
+      CHECK(paired_complete(&h.view, 19, 21) == 21 && paired_complete(&h.view, 20, 21) == 21,
+            "history: set_codes left columns 19, 20 incomplete");
+    qk_wavenet_history_clear(&h.view, FRAMES);
+    for (int n = 0; n < FRAMES; ++n) {
+      int8_t got[16];
+      qk_wavenet_history_codes(&h.view, C, n, got);
+      bool zero = h.view.scales[n] == 0.0f && h.view.sums[n] == 0;
+      for (int c = 0; c < C; ++c)
+        zero = zero && got[c] == 0;
+      CHECK(zero, "history C=%d ld=%d paired=%d: column %d not cleared", C, ld, h.paired, n);
+      if (!zero)
+        break;
+    }
+    guarded_free((guarded *)&codes0);
+    int8_history_free(&h);
+    free(ref.codes);
+    free(ref.scales);
+    free(ref.sums);
+  }
+  printf("  %d layouts: %s\n", COUNT(layouts), failures == before ? "ok" : "FAILED");
+}
+
 int main(int argc, char **argv)
 {
   int rounds = 20;
@@ -1713,6 +1897,8 @@ int main(int argc, char **argv)
     CHECK(!required[i] || qk_isa_supported((qk_isa)i), "required ISA %s cannot run here",
           qk_isa_name((qk_isa)i));
 
+  printf("the engine's history helpers (qk_wavenet_history_*):\n");
+  test_history_helpers();
   printf("qk_wavenet_layer_s8_valid:\n");
   test_valid();
   printf("scalar steps against qk.h's definitions in double:\n");
