@@ -254,23 +254,38 @@ static bool distill_data(const cli *c, tr_dataset *d, float **teacher_val, float
   return true;
 }
 
+/**
+   The data set and the model a command works on, with the data line and
+   the model's description printed. With --teacher and the two pointers
+   (train), the targets are relabelled by the teacher first. On failure
+   it has said why and freed what it made: NULL.
+*/
+static tr_model *open_data_and_model(const cli *c, tr_dataset *d, float **teacher_val,
+                                     float **effect_val)
+{
+  if (!load_data(c, d))
+    return NULL;
+  if (c->teacher && teacher_val && !distill_data(c, d, teacher_val, effect_val)) {
+    tr_dataset_free(d);
+    return NULL;
+  }
+  printf("data: %s\n", d->desc);
+  tr_model *m = make_model(c);
+  if (!m) {
+    tr_dataset_free(d);
+    return NULL;
+  }
+  describe(m);
+  return m;
+}
+
 static int cmd_train(cli *c)
 {
   tr_dataset d;
-  if (!load_data(c, &d))
-    return 1;
   float *teacher_val = NULL, *effect_val = NULL;
-  if (c->teacher && !distill_data(c, &d, &teacher_val, &effect_val)) {
-    tr_dataset_free(&d);
+  tr_model *m = open_data_and_model(c, &d, &teacher_val, &effect_val);
+  if (!m)
     return 1;
-  }
-  printf("data: %s\n", d.desc);
-  tr_model *m = make_model(c);
-  if (!m) {
-    tr_dataset_free(&d);
-    return 1;
-  }
-  describe(m);
   qz_scheme qs;
   char err[512];
   if (c->qat) {
@@ -354,13 +369,9 @@ static int cmd_eval(cli *c)
   }
   c->init = c->model;
   tr_dataset d;
-  if (!load_data(c, &d))
-    return 1;
-  tr_model *m = make_model(c);
+  tr_model *m = open_data_and_model(c, &d, NULL, NULL);
   if (!m)
     return 1;
-  describe(m);
-  printf("data: %s\n", d.desc);
   float *ref = NULL;
   if (c->ref) {
     char err[512];
@@ -524,15 +535,9 @@ static int cmd_prune(cli *c)
   }
   c->init = c->model;
   tr_dataset d;
-  if (!load_data(c, &d))
+  tr_model *m = open_data_and_model(c, &d, NULL, NULL);
+  if (!m)
     return 1;
-  printf("data: %s\n", d.desc);
-  tr_model *m = make_model(c);
-  if (!m) {
-    tr_dataset_free(&d);
-    return 1;
-  }
-  describe(m);
   const double e_full = tr_evaluate(m, m->p, NULL, &d.val, c->o.val_skip, NULL, NULL, NULL);
   printf("full model: held-out ESR %.6f\n", e_full);
   char qj[512];
