@@ -496,3 +496,55 @@ void qz_bias_correction(const qz_tensor *t, const float *w, const double *mu, fl
     delta[m] = (float)-s;
   }
 }
+
+bool qz_cross_target(const float *w, int rows, int cols, const double *H, const double *A,
+                     double damp, float *v)
+{
+  const int K = cols;
+  double *L = malloc((size_t)K * K * sizeof *L);
+  double *b = malloc((size_t)K * sizeof *b);
+  if (!L || !b) {
+    free(L), free(b);
+    return false;
+  }
+  double mean_diag = 0.0;
+  for (int k = 0; k < K; ++k)
+    mean_diag += H[(size_t)k * K + k];
+  mean_diag /= K;
+  double lambda = mean_diag > 0.0 ? damp * mean_diag : 1.0;
+  bool ok = false;
+  for (int tries = 0; tries <= QZ_DAMP_RETRIES && !ok; ++tries) {
+    if (tries)
+      lambda *= 10.0;
+    memcpy(L, H, (size_t)K * K * sizeof *L);
+    for (int k = 0; k < K; ++k)
+      L[(size_t)k * K + k] += lambda;
+    ok = cholesky_lower(L, K);
+  }
+  for (int m = 0; ok && m < rows; ++m) {
+    const float *wm = w + (size_t)m * K;
+    /** b = A^T w_m, then (L L^T) v_m = b by forward and back substitution */
+    for (int j = 0; j < K; ++j) {
+      double s = 0.0;
+      for (int k = 0; k < K; ++k)
+        s += (double)wm[k] * A[(size_t)k * K + j];
+      b[j] = s + lambda * wm[j];
+    }
+    for (int i = 0; i < K; ++i) {
+      double s = b[i];
+      for (int k = 0; k < i; ++k)
+        s -= L[(size_t)i * K + k] * b[k];
+      b[i] = s / L[(size_t)i * K + i];
+    }
+    for (int i = K - 1; i >= 0; --i) {
+      double s = b[i];
+      for (int k = i + 1; k < K; ++k)
+        s -= L[(size_t)k * K + i] * b[k];
+      b[i] = s / L[(size_t)i * K + i];
+    }
+    for (int k = 0; k < K; ++k)
+      v[(size_t)m * K + k] = (float)b[k];
+  }
+  free(L), free(b);
+  return ok;
+}

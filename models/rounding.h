@@ -100,6 +100,20 @@ bool qz_round_gptq(qz_tensor *t, const float *w, const double *H, double damp, c
 bool qz_round_gptq_f16(const float *w, int rows, int cols, const double *H, double damp,
                        float *w_half, char *err, size_t errlen);
 
+/**
+   The weights a linear fed the inputs x_q of a partly rounded model
+   should have to reproduce, in the least-squares sense, what its float
+   weights w (rows x cols) give on the float model's inputs x_f: v =
+   w A (H + lambda I)^-1, with A = E[x_f x_q^T] and H = E[x_q x_q^T]
+   (cols x cols each), lambda = damp times H's mean diagonal (grown
+   tenfold while H + lambda I does not factor). Rounding v onto a grid
+   against H then also compensates the error arriving from upstream
+   (sequential FP16 rounding, variant.c). False when out of memory or H
+   cannot be factored; v is then unspecified.
+*/
+bool qz_cross_target(const float *w, int rows, int cols, const double *H, const double *A,
+                     double damp, float *v);
+
 /** The IEEE halves nearest w[0..n) (round to nearest even), as floats. */
 void qz_nearest_f16(const float *w, size_t n, float *w_half);
 
