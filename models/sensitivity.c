@@ -36,8 +36,22 @@ float *qm_mixed_clip(int *n)
   }
   tr_synth_guitar(all, whole, QM_MIXED_CLIP_SEED);
   const int piece = *n / span;
-  for (int k = 0; k < span; ++k)
-    memcpy(x + (size_t)k * piece, all + (size_t)k * *n, (size_t)piece * sizeof *x);
+  for (int k = 0; k < span; ++k) {
+    float *p = x + (size_t)k * piece;
+    memcpy(p, all + (size_t)k * *n, (size_t)piece * sizeof *x);
+    /** Every piece at QM_MIXED_CLIP_LEVEL_DB RMS (sensitivity.h): the
+        clip's own pieces lie between -68 and -19 dB, so the loudest one
+        or two made the whole ESR and the quiet ones counted for nothing. */
+    double power = 0.0;
+    for (int t = 0; t < piece; ++t)
+      power += (double)p[t] * (double)p[t];
+    power /= piece;
+    if (power > 0.0) {
+      const float gain = (float)sqrt(pow(10.0, QM_MIXED_CLIP_LEVEL_DB / 10.0) / power);
+      for (int t = 0; t < piece; ++t)
+        p[t] *= gain;
+    }
+  }
   free(all);
   return x;
 }

@@ -46,15 +46,22 @@ extern const int qm_mixed_width[QM_MIXED_WIDTHS]; /**< 8, 6, 5, 4, 3, 2 */
 /** Calibration audio of the analysis: QM_MIXED_CLIP_S seconds made of
     QM_MIXED_CLIP_PIECES equal pieces, piece k taken from the start of
     second k of the built-in guitar clip (models/train/tr_synth.h) with
-    quantone-run's calibration seed (not a test or demo input). The pieces
-    cover the clip's levels and kinds of playing (single notes, chords,
-    muted riffs, sweeps): the first second alone, one plucked phrase at
-    -21 to -26 dB RMS, measured a table whose allocation at 4.0 bits won
-    3.1 dB over uniform 4-bit on wavenet_a1_standard.nam's held-out input,
-    where the pieces win 5.2 dB (tests/models/test_mixed.c; both with
-    widths 8 / 4 / 2 only). */
+    quantone-run's calibration seed (not a test or demo input), each
+    brought to QM_MIXED_CLIP_LEVEL_DB RMS. The pieces cover the clip's
+    kinds of playing (single notes, chords, muted riffs, sweeps): the first
+    second alone, one plucked phrase, measured a table whose allocation at
+    4.0 bits won 3.1 dB over uniform 4-bit on wavenet_a1_standard.nam's
+    held-out input, where eight pieces won 5.2 dB (widths 8 / 4 / 2 only).
+    The level: at the clip's own levels (pieces from -68 to -19 dB RMS,
+    the ESR made by one or two of them) overdrive_standard at 3.0 bits
+    missed uniform 4-bit by 0.78 dB on held-out audio; pieces at one level
+    share the ESR equally, and a hot level (-6 dB RMS, where amp captures
+    are driven) drives the models' nonlinearities as playing does. Sixteen
+    pieces of 1/16 s at -6 dB meet every target at the same cost (README.md
+    "Mixed precision" has the levels and piece counts measured). */
 #define QM_MIXED_CLIP_S 1.0
-#define QM_MIXED_CLIP_PIECES 8
+#define QM_MIXED_CLIP_PIECES 16
+#define QM_MIXED_CLIP_LEVEL_DB (-6.0)
 #define QM_MIXED_CLIP_SEED 17
 
 /** The analysis clip at 48 kHz frames (played at the model's rate as it

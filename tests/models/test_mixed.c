@@ -226,17 +226,18 @@ static void model_targets(const char *path, const float *x, size_t n, int calib_
       CHECK(db <= uniform_db[(int)budget] + 1e-9, "budget %.1f: %.2f dB, uniform %.2f dB", budget,
             db, uniform_db[(int)budget]);
     /** The issue's targets: at 4.0, at least 6 dB below uniform 4-bit
-        (asserted on the whole clip; measured 7.9 dB on a1_standard, 9.2
-        dB on overdrive_standard); at 3.0, below uniform 4-bit (asserted
-        where it is met, a1_standard; overdrive_standard misses it by 0.8
-        dB, README.md "Mixed precision"). The quarter clip of the
+        (asserted on the whole clip; measured 8.5 dB on a1_standard, 7.6
+        dB on overdrive_standard); at 3.0, below uniform 4-bit (measured
+        1.6 dB on a1_standard, 1.1 dB on overdrive_standard, which missed
+        it by 0.8 dB with the clip's pieces at their own levels, README.md
+        "Mixed precision"). The quarter clip of the
         sanitized build measures another table: there the allocation must
         still win over uniform 4-bit at 4.0 and 4.5. */
     if (budget == 4.0 || budget == 3.0) {
       const double aim = budget == 4.0 ? uniform_db[4] - 6.0 : uniform_db[4];
       printf("  issue target at %.1f: <= %.2f dB: %s (%.2f dB)\n", budget, aim,
              db <= aim ? "met" : "MISSED", db);
-      if (calib_div == 1 && (budget == 4.0 || !strstr(path, "overdrive")))
+      if (calib_div == 1)
         CHECK(db <= aim, "budget %.1f: %.2f dB, the issue's target is %.2f dB", budget, db, aim);
     }
     if (budget == 4.0 || budget == 4.5)
