@@ -20,6 +20,16 @@ static double now_s(void)
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/** CPU seconds of every thread of this process so far: on a shared machine a
+    run's wall time says more about the other jobs than about the training,
+    so the progress line reports both. */
+static double process_cpu_s(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 void tr_train_opts_default(tr_train_opts *o)
 {
   memset(o, 0, sizeof *o);
@@ -257,9 +267,9 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
     }
     if (!o->quiet) {
       printf("\repoch %3d/%d  train loss %.5f  held-out ESR %.5f (%.1f dB)%s  lr %.2e  |g| %.3g"
-             "  %.1f s\n",
+             "  %.1f s  cpu %.0f s\n",
              ep + 1, o->epochs, lsum / steps, ve, 10.0 * log10(ve > 0 ? ve : 1e-30),
-             is_best ? " *" : "  ", lr, gsum / steps, now_s() - te);
+             is_best ? " *" : "  ", lr, gsum / steps, now_s() - te, process_cpu_s());
       fflush(stdout);
     }
     lr *= o->lr_decay;
