@@ -158,6 +158,17 @@ static bool inverse_upper_factor(const double *H, int n, double lambda, double *
   return true;
 }
 
+/** The first ridge added to a Gram matrix's diagonal before factoring it:
+    damp times the mean diagonal (1 for an all-zero Gram). */
+static double first_damping(const double *H, int K, double damp)
+{
+  double mean_diag = 0.0;
+  for (int k = 0; k < K; ++k)
+    mean_diag += H[(size_t)k * K + k];
+  mean_diag /= K;
+  return mean_diag > 0.0 ? damp * mean_diag : 1.0;
+}
+
 /**
    U with H_damped^-1 = U^T U for gptq (inverse_upper_factor), damping
    lambda = damp * mean(diag H) (damp <= 0: QZ_GPTQ_DAMP), raised tenfold
@@ -177,11 +188,7 @@ static double *gptq_factor(const double *H, int K, double damp, char *err, size_
     free(U), free(M);
     return NULL;
   }
-  double mean_diag = 0.0;
-  for (int k = 0; k < K; ++k)
-    mean_diag += H[(size_t)k * K + k];
-  mean_diag /= K;
-  double lambda = mean_diag > 0.0 ? damp * mean_diag : 1.0;
+  double lambda = first_damping(H, K, damp);
   bool ok = false;
   for (int tries = 0; tries <= QZ_DAMP_RETRIES && !ok; ++tries, lambda *= 10.0)
     ok = inverse_upper_factor(H, K, lambda, U, M);
@@ -507,11 +514,7 @@ bool qz_cross_target(const float *w, int rows, int cols, const double *H, const 
     free(L), free(b);
     return false;
   }
-  double mean_diag = 0.0;
-  for (int k = 0; k < K; ++k)
-    mean_diag += H[(size_t)k * K + k];
-  mean_diag /= K;
-  double lambda = mean_diag > 0.0 ? damp * mean_diag : 1.0;
+  double lambda = first_damping(H, K, damp);
   bool ok = false;
   for (int tries = 0; tries <= QZ_DAMP_RETRIES && !ok; ++tries) {
     if (tries)
