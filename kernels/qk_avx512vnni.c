@@ -396,13 +396,14 @@ typedef void (*s8_block_fn)(const s8_args *a, int t0, int n0);
   DEF_S8_BLOCK(2, 2, B)                                                                            \
   DEF_S8_BLOCK(2, 1, B)                                                                            \
   DEF_S8_BLOCK(1, 8, B)                                                                            \
-  DEF_S8_BLOCK(1, 4, B) DEF_S8_BLOCK(1, 2, B)                                                      \
-      DEF_S8_BLOCK(1, 1, B) static const s8_block_fn s8_blocks_b##B[3][4] = {                      \
-          {NULL, gemm_s8_16x4_r4_f4_b##B, gemm_s8_16x4_r4_f2_b##B, gemm_s8_16x4_r4_f1_b##B},       \
-          {gemm_s8_16x4_r2_f8_b##B, gemm_s8_16x4_r2_f4_b##B, gemm_s8_16x4_r2_f2_b##B,              \
-           gemm_s8_16x4_r2_f1_b##B},                                                               \
-          {gemm_s8_16x4_r1_f8_b##B, gemm_s8_16x4_r1_f4_b##B, gemm_s8_16x4_r1_f2_b##B,              \
-           gemm_s8_16x4_r1_f1_b##B}};                                                              \
+  DEF_S8_BLOCK(1, 4, B)                                                                            \
+  DEF_S8_BLOCK(1, 2, B)                                                                            \
+  DEF_S8_BLOCK(1, 1, B) static const s8_block_fn s8_blocks_b##B[3][4] = {                          \
+      {NULL, gemm_s8_16x4_r4_f4_b##B, gemm_s8_16x4_r4_f2_b##B, gemm_s8_16x4_r4_f1_b##B},           \
+      {gemm_s8_16x4_r2_f8_b##B, gemm_s8_16x4_r2_f4_b##B, gemm_s8_16x4_r2_f2_b##B,                  \
+       gemm_s8_16x4_r2_f1_b##B},                                                                   \
+      {gemm_s8_16x4_r1_f8_b##B, gemm_s8_16x4_r1_f4_b##B, gemm_s8_16x4_r1_f2_b##B,                  \
+       gemm_s8_16x4_r1_f1_b##B}};                                                                  \
   static const s8_block_fn s8_blocks_b##B##_one[3][4] = {                                          \
       {NULL, gemm_s8_16x4_r4_f4_b##B##_one, gemm_s8_16x4_r4_f2_b##B##_one,                         \
        gemm_s8_16x4_r4_f1_b##B##_one},                                                             \
@@ -1657,6 +1658,26 @@ ALWAYS_INLINE void quantize_frames_k(const float *x, int N, qk_act_s8 *out, cons
       quantize_narrow_columns(x + (size_t)n * K, K, 16, &part);
     else
       quantize_dyn_block(x + (size_t)n * K, K, off, mk, K, 16, &part, K, 1, 1);
+  }
+  /* the last frames one at a time in registers (the whole call at a
+     block of one frame): a frame's maximum is one reduction, not the
+     16-frame transpose, and nothing goes through 64-byte stack columns */
+  for (; n < N; ++n) {
+    const __m512 v = _mm512_maskz_loadu_ps(lanes_mask(K), x + (size_t)n * K);
+    float scale, inv;
+    if (!frame_scale(frame_amax_bits(v), v, &scale, &inv))
+      break;
+    const __m128i b = frame_codes_bytes(v, inv);
+    int8_t *c = out->codes + (size_t)n * (size_t)ld;
+    if (PAD) /* bytes 16 .. 63 zero; with K = 8 the codes' bytes 8 .. 15 are 0 */
+      _mm512_storeu_si512(c, _mm512_zextsi128_si512(b));
+    else if (K == 16)
+      _mm_storeu_si128((__m128i *)(void *)c, b);
+    else
+      _mm_storel_epi64((__m128i *)(void *)c, b);
+    out->scales[n] = scale;
+    if (out->sums)
+      out->sums[n] = codes_sum16(b);
   }
   if (n < N) {
     qk_act_s8 rest = qk_act_columns_from(out, n, 1);

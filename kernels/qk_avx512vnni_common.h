@@ -253,6 +253,75 @@ ALWAYS_INLINE bool dynamic_scales16(__m512 amax, float *scales, float invs[16])
 }
 
 /**
+   The largest |x| over the lanes of v, in every lane, as float bits.
+   |x| compared as int32: for non-negative floats the integer order is the
+   float order, and vpmaxsd takes one cycle where vmaxps takes four (at a
+   block of one frame this reduction is on the critical path of every
+   layer, twice). A NaN lane (bits above +inf's) wins where qk.h's maximum
+   ignores it: the result is then above 0x7F800000 and the caller takes
+   its exact path (frame_amax_slow).
+*/
+ALWAYS_INLINE int32_t frame_amax_bits(__m512 v)
+{
+  __m512i m = _mm512_castps_si512(_mm512_abs_ps(v));
+  m = _mm512_max_epi32(m, _mm512_shuffle_i64x2(m, m, 0x4E));
+  m = _mm512_max_epi32(m, _mm512_shuffle_i64x2(m, m, 0xB1));
+  m = _mm512_max_epi32(m, _mm512_shuffle_epi32(m, (_MM_PERM_ENUM)0x4E));
+  m = _mm512_max_epi32(m, _mm512_shuffle_epi32(m, (_MM_PERM_ENUM)0xB1));
+  return _mm_cvtsi128_si32(_mm512_castsi512_si128(m));
+}
+
+/** qk.h's maximum of v's lanes with NaN ignored (max(|x|, 0) is 0 for NaN). */
+static inline float frame_amax_slow(__m512 v)
+{
+  return _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v), _mm512_setzero_ps()));
+}
+
+/**
+   qk.h's dynamic scale and inverse for a frame maximum of bits amax_bits
+   (frame_amax_bits): scale = amax / 127 and inv = 127 / amax when amax is
+   > 0 and finite, else both 0 (then every code is 0: x * 0 is 0, or NaN
+   for an infinite x, which frame_codes_bytes maps to 0). False when inv
+   overflows (a maximum below 127 / FLT_MAX): the caller's generic path
+   clamps those codes.
+*/
+ALWAYS_INLINE bool frame_scale(int32_t amax_bits, __m512 v, float *scale, float *inv)
+{
+  if (__builtin_expect(amax_bits > 0x7F800000, 0)) { /* a NaN lane */
+    const float amax = frame_amax_slow(v);
+    memcpy(&amax_bits, &amax, sizeof amax);
+  }
+  if (__builtin_expect(amax_bits <= 0 || amax_bits >= 0x7F800000, 0)) {
+    *scale = *inv = 0.0f;
+    return true;
+  }
+  float amax;
+  memcpy(&amax, &amax_bits, sizeof amax);
+  *inv = 127.0f / amax;
+  *scale = amax / 127.0f;
+  return *inv < __builtin_inff();
+}
+
+/**
+   The codes rint(v * inv) of a frame as bytes (lane k -> byte k), for a
+   finite inv: |v * inv| <= 127 (1 + 2^-23) then, and the truncating
+   narrowing keeps the low byte of cvtps's 0x80000000 for a NaN product
+   (0 * inf, NaN * inv): code 0, as qk.h's quantizer gives.
+*/
+ALWAYS_INLINE __m128i frame_codes_bytes(__m512 v, float inv)
+{
+  return _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(_mm512_mul_ps(v, _mm512_set1_ps(inv))));
+}
+
+/** The sum of the 16 codes in b (lanes past a frame's C hold 0). */
+ALWAYS_INLINE int32_t codes_sum16(__m128i b)
+{
+  const __m128i sad =
+      _mm_sad_epu8(_mm_xor_si128(b, _mm_set1_epi8((char)0x80)), _mm_setzero_si128());
+  return _mm_cvtsi128_si32(sad) + _mm_extract_epi32(sad, 2) - 16 * 128;
+}
+
+/**
    qk_act_quantize_dynamic of N frames of K floats (x frame-major, group
    0), except that it stores only each column's K codes and leaves its
    padding as it was: for readers of the first K bytes (the fused WaveNet

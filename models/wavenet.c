@@ -123,7 +123,9 @@ typedef struct {
   bool f32_frame_known;
   qk_wavenet_f32_frame_fn f32_frame; /* NULL: none */
   unsigned f32_frame_gen[2];
-  qk_wavenet_act f32_frame_act;
+  /** The spec it runs on (act included), kept with it: building one per
+      call (a zeroed struct, then filled) was a visible part of the time. */
+  qk_wavenet_layer f32_frame_spec;
   int frames, pos;
   qm_linear conv, mixin, w1x1, head1x1;
   wn_film film[QM_FILM_COUNT];
@@ -884,8 +886,6 @@ static bool run_layer_int8(wn_array *A, wn_layer *L, const float *x, const float
                            float *next, bool x_quantized, wn_layer *NL)
 {
   rank1_effective(&L->wmix, &L->mixin);
-  const bool kept = derived_current(L);
-  const qk_wavenet_layer spec = kept ? (qk_wavenet_layer){0} : int8_layer_spec(A, L);
   const qk_act_s8 hq = int8_history_at(&L->hq, L->pos);
   const qk_act_s8 nq = NL ? int8_history_at(&NL->hq, NL->pos) : (qk_act_s8){0};
   bool next_quantized = false;
@@ -895,7 +895,14 @@ static bool run_layer_int8(wn_array *A, wn_layer *L, const float *x, const float
                                       .next_q = NL ? &nq : NULL,
                                       .next_quantized = &next_quantized,
                                       .x_quantized = x_quantized};
-  qk_wavenet_layer_s8(kept ? &L->int8_spec : &spec, x, &hq, cond, n, A->headacc, next, &scratch);
+  /* the kept spec, not a fresh one per call (zeroing and filling it was
+     a visible part of a block of one frame) */
+  if (derived_current(L)) {
+    qk_wavenet_layer_s8(&L->int8_spec, x, &hq, cond, n, A->headacc, next, &scratch);
+  } else {
+    const qk_wavenet_layer spec = int8_layer_spec(A, L);
+    qk_wavenet_layer_s8(&spec, x, &hq, cond, n, A->headacc, next, &scratch);
+  }
   return next_quantized;
 }
 
@@ -919,23 +926,23 @@ static bool run_layer_f32_frame(qm_model *m, wn_array *A, wn_layer *L, const flo
       L->mixin.observe)
     return false;
   rank1_effective(&L->wmix, &L->mixin);
-  qk_wavenet_layer spec = layer_spec(A, L);
   if (!L->f32_frame_known || L->f32_frame_gen[0] != L->conv.W_gen ||
       L->f32_frame_gen[1] != L->w1x1.W_gen) {
     L->f32_frame = NULL;
-    if (int8_act(&L->act, m->fast, A->B, &L->f32_frame_act) &&
-        (L->f32_frame_act.kind != QK_WN_TANH || qk_packed_isa(L->conv.W) == qk_active_isa())) {
-      spec.act = L->f32_frame_act;
-      L->f32_frame = qk_wavenet_layer_f32_frame_form(&spec);
-    }
+    L->f32_frame_spec = layer_spec(A, L);
+    if (int8_act(&L->act, m->fast, A->B, &L->f32_frame_spec.act) &&
+        (L->f32_frame_spec.act.kind != QK_WN_TANH || qk_packed_isa(L->conv.W) == qk_active_isa()))
+      L->f32_frame = qk_wavenet_layer_f32_frame_form(&L->f32_frame_spec);
     L->f32_frame_gen[0] = L->conv.W_gen;
     L->f32_frame_gen[1] = L->w1x1.W_gen;
     L->f32_frame_known = true;
   }
   if (!L->f32_frame)
     return false;
-  spec.act = L->f32_frame_act;
-  L->f32_frame(&spec, x, cond[0], A->headacc, next);
+  /* a bias may be added or dropped (bias correction) with the weights kept */
+  L->f32_frame_spec.conv_bias = L->conv.bias;
+  L->f32_frame_spec.bias1x1 = L->w1x1.bias;
+  L->f32_frame(&L->f32_frame_spec, x, cond[0], A->headacc, next);
   return true;
 }
 
