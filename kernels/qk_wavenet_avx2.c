@@ -853,46 +853,70 @@ AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
   }
 }
 
-/** layer_frames with A1's 3 taps known at compile time when the layer has them. */
-AI void layer_frames_taps(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
-                          const float *x, const float *cond, int N, float *head, float *next,
-                          chain_out *co, const int H, const int R, const int TANH, const int FULL,
-                          const int ZP)
-{
-  if (TANH && L->taps == 3)
-    layer_frames(L, pl, xq, x, cond, N, head, next, co, H, R, 3, TANH, FULL, ZP);
-  else
-    layer_frames(L, pl, xq, x, cond, N, head, next, co, H, R, 0, TANH, FULL, ZP);
-}
+/**
+  Each specialised frame loop is a function of its own (noinline). Inlined
+  into layer_s8 as one body, the 18 loops (shape x activation x zero points
+  x A1's taps, each unrolled for 1-4 frames) made a function that took the
+  compiler 43 minutes (2,574 s) under ASan; apart they cost one call per layer.
+*/
+typedef void frames_fn(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
+                       const float *x, const float *cond, int N, float *head, float *next,
+                       chain_out *co);
 
-/** The full shapes' frame loop with zero points (ZP) or without any, compiled apart. */
-AI void layer_frames_full(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
-                          const float *x, const float *cond, int N, float *head, float *next,
-                          chain_out *co, const int H, const int R, const int TANH)
-{
-  if (pl->cv.has_zp || pl->w1m.has_zp)
-    layer_frames_taps(L, pl, xq, x, cond, N, head, next, co, H, R, TANH, 1, 1);
-  else
-    layer_frames_taps(L, pl, xq, x, cond, N, head, next, co, H, R, TANH, 1, 0);
-}
+#define FRAMES_FN(name, H, R, TAPS, TANH, FULL, ZP)                                                \
+  static __attribute__((noinline)) void name(                                                      \
+      const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq, const float *x,        \
+      const float *cond, int N, float *head, float *next, chain_out *co)                           \
+  {                                                                                                \
+    layer_frames(L, pl, xq, x, cond, N, head, next, co, H, R, TAPS, TANH, FULL, ZP);               \
+  }
 
-/** The frame loop compiled for the common channel counts (8, 16, 3 and 4), A1's 3 taps apart. */
-AI void layer_shapes(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
-                     const float *x, const float *cond, int N, float *head, float *next,
-                     chain_out *co, const int TANH)
+/* 8 and 16 channels fill whole vectors (FULL), with zero points or without,
+   tanh with A1's 3 taps known or any count, or a piecewise-linear kind */
+FRAMES_FN(frames8_tanh3, 4, 1, 3, 1, 1, 0)
+FRAMES_FN(frames8_tanh3_zp, 4, 1, 3, 1, 1, 1)
+FRAMES_FN(frames8_tanh, 4, 1, 0, 1, 1, 0)
+FRAMES_FN(frames8_tanh_zp, 4, 1, 0, 1, 1, 1)
+FRAMES_FN(frames8_pwl, 4, 1, 0, 0, 1, 0)
+FRAMES_FN(frames8_pwl_zp, 4, 1, 0, 0, 1, 1)
+FRAMES_FN(frames16_tanh3, 8, 2, 3, 1, 1, 0)
+FRAMES_FN(frames16_tanh3_zp, 8, 2, 3, 1, 1, 1)
+FRAMES_FN(frames16_tanh, 8, 2, 0, 1, 1, 0)
+FRAMES_FN(frames16_tanh_zp, 8, 2, 0, 1, 1, 1)
+FRAMES_FN(frames16_pwl, 8, 2, 0, 0, 1, 0)
+FRAMES_FN(frames16_pwl_zp, 8, 2, 0, 0, 1, 1)
+/* partial vectors: 3 and 4 channels (2 pairs), up to 8, up to 16 */
+FRAMES_FN(frames4_tanh, 2, 1, 0, 1, 0, 1)
+FRAMES_FN(frames4_pwl, 2, 1, 0, 0, 0, 1)
+FRAMES_FN(frames_narrow_tanh, pair_count(L->C), 1, 0, 1, 0, 1)
+FRAMES_FN(frames_narrow_pwl, pair_count(L->C), 1, 0, 0, 0, 1)
+FRAMES_FN(frames_wide_tanh, pair_count(L->C), 2, 0, 1, 0, 1)
+FRAMES_FN(frames_wide_pwl, pair_count(L->C), 2, 0, 0, 0, 1)
+
+/** The frame loop compiled for the layer's shape, activation, zero points and taps. */
+static frames_fn *pick_frames(const qk_wavenet_layer *L, const pair_layer *pl, bool tanh)
 {
-  const int C = L->C;
-  switch (C) {
-  case 8: layer_frames_full(L, pl, xq, x, cond, N, head, next, co, 4, 1, TANH); break;
-  case 16: layer_frames_full(L, pl, xq, x, cond, N, head, next, co, 8, 2, TANH); break;
+  const bool zp = pl->cv.has_zp || pl->w1m.has_zp;
+  const bool taps3 = tanh && L->taps == 3;
+  switch (L->C) {
+  case 8:
+    if (!tanh)
+      return zp ? frames8_pwl_zp : frames8_pwl;
+    if (taps3)
+      return zp ? frames8_tanh3_zp : frames8_tanh3;
+    return zp ? frames8_tanh_zp : frames8_tanh;
+  case 16:
+    if (!tanh)
+      return zp ? frames16_pwl_zp : frames16_pwl;
+    if (taps3)
+      return zp ? frames16_tanh3_zp : frames16_tanh3;
+    return zp ? frames16_tanh_zp : frames16_tanh;
   case 3:
-  case 4: layer_frames(L, pl, xq, x, cond, N, head, next, NULL, 2, 1, 0, TANH, 0, 1); break;
+  case 4: return tanh ? frames4_tanh : frames4_pwl;
   default:
-    if (C <= 8)
-      layer_frames(L, pl, xq, x, cond, N, head, next, NULL, pair_count(C), 1, 0, TANH, 0, 1);
-    else
-      layer_frames(L, pl, xq, x, cond, N, head, next, NULL, pair_count(C), 2, 0, TANH, 0, 1);
-    break;
+    if (L->C <= 8)
+      return tanh ? frames_narrow_tanh : frames_narrow_pwl;
+    return tanh ? frames_wide_tanh : frames_wide_pwl;
   }
 }
 
@@ -963,10 +987,8 @@ void WN_FN(layer_s8)(const qk_wavenet_layer *L, const float *x, const qk_act_s8 
   }
   chain_out co = {scratch->next_q, scratch->next_q && full_shape(L)};
   /* tanh (A1) and the piecewise-linear kinds (A2) compiled apart */
-  if (L->act.kind == QK_WN_TANH)
-    layer_shapes(L, pl, xq, x, cond, N, head, next, co.ok ? &co : NULL, 1);
-  else
-    layer_shapes(L, pl, xq, x, cond, N, head, next, co.ok ? &co : NULL, 0);
+  frames_fn *frames = pick_frames(L, pl, L->act.kind == QK_WN_TANH);
+  frames(L, pl, xq, x, cond, N, head, next, co.ok ? &co : NULL);
   if (scratch->next_quantized)
     *scratch->next_quantized = co.ok;
 }

@@ -1225,16 +1225,36 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
   mix_frames(L, w1, &ar, x + at, N - n0, next + at, Q, P);
 }
 
-/** layer_q with the conv's zero points (or none) a constant of the frame loops. */
-ALWAYS_INLINE void layer_q_zp(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
-                              const float *cond, int N, float *head, float *next,
-                              const qk_wavenet_scratch *scratch, const int Q, const int TANH)
-{
-  if (qk_packed_has_zero_points(L->conv))
-    layer_q(L, x, xq, cond, N, head, next, scratch, Q, TANH, 1);
-  else
-    layer_q(L, x, xq, cond, N, head, next, scratch, Q, TANH, 0);
-}
+/**
+  layer_q compiled once per channel quad count (Q), activation and zero
+  points, each a function of its own (noinline): inlined into one body, the
+  16 forms made a function that took the compiler 19 minutes under ASan (306 s apart);
+  apart they cost one call per layer.
+*/
+typedef void layer_fn(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
+                      const float *cond, int N, float *head, float *next,
+                      const qk_wavenet_scratch *scratch);
+
+#define LAYER_FN(Q, TANH, ZP)                                                                      \
+  static __attribute__((noinline)) void layer_q##Q##_t##TANH##_z##ZP(                              \
+      const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq, const float *cond, int N,    \
+      float *head, float *next, const qk_wavenet_scratch *scratch)                                 \
+  {                                                                                                \
+    layer_q(L, x, xq, cond, N, head, next, scratch, Q, TANH, ZP);                                  \
+  }
+#define LAYER_FNS(Q) LAYER_FN(Q, 0, 0) LAYER_FN(Q, 0, 1) LAYER_FN(Q, 1, 0) LAYER_FN(Q, 1, 1)
+LAYER_FNS(1)
+LAYER_FNS(2)
+LAYER_FNS(3)
+LAYER_FNS(4)
+
+/** [Q - 1][tanh][zero points] */
+static layer_fn *const layer_forms[4][2][2] = {
+    {{layer_q1_t0_z0, layer_q1_t0_z1}, {layer_q1_t1_z0, layer_q1_t1_z1}},
+    {{layer_q2_t0_z0, layer_q2_t0_z1}, {layer_q2_t1_z0, layer_q2_t1_z1}},
+    {{layer_q3_t0_z0, layer_q3_t0_z1}, {layer_q3_t1_z0, layer_q3_t1_z1}},
+    {{layer_q4_t0_z0, layer_q4_t0_z1}, {layer_q4_t1_z0, layer_q4_t1_z1}},
+};
 
 void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
                                     const float *cond, int N, float *head, float *next,
@@ -1250,23 +1270,8 @@ void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, c
   }
   /* tanh (A1) and the piecewise-linear kinds (A2) compiled apart: the
      tanh form is the code it was before the other kinds existed */
+  const int q = L->C / 4 < 4 ? L->C / 4 : 4;
   const bool tanh = L->act.kind == QK_WN_TANH;
-  switch (L->C / 4) {
-  case 1:
-    tanh ? layer_q_zp(L, x, xq, cond, N, head, next, scratch, 1, 1)
-         : layer_q_zp(L, x, xq, cond, N, head, next, scratch, 1, 0);
-    break;
-  case 2:
-    tanh ? layer_q_zp(L, x, xq, cond, N, head, next, scratch, 2, 1)
-         : layer_q_zp(L, x, xq, cond, N, head, next, scratch, 2, 0);
-    break;
-  case 3:
-    tanh ? layer_q_zp(L, x, xq, cond, N, head, next, scratch, 3, 1)
-         : layer_q_zp(L, x, xq, cond, N, head, next, scratch, 3, 0);
-    break;
-  default:
-    tanh ? layer_q_zp(L, x, xq, cond, N, head, next, scratch, 4, 1)
-         : layer_q_zp(L, x, xq, cond, N, head, next, scratch, 4, 0);
-    break;
-  }
+  const bool zp = qk_packed_has_zero_points(L->conv);
+  layer_forms[q - 1][tanh][zp](L, x, xq, cond, N, head, next, scratch);
 }
