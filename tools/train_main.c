@@ -82,7 +82,8 @@ static void usage(void)
          "        --in DRY.wav (repeatable): more training input, labelled by teacher and effect\n"
          "        and every train option (--epochs, --checkpoint, --resume, --out, ...)\n"
          "container OUT.nam MAX:F.nam ...   the Slim control plays the first F whose MAX is\n"
-         "        above it: MAXes rising, the last usually 1 (e.g. 0.5:nano.nam 1:standard.nam)\n"
+         "        above it: MAXes rising, the last usually 1 (e.g. 0.5:nano.nam 1:standard.nam);\n"
+         "        container --name NAME OUT.nam ...: NAME in the metadata\n"
          "prune:  --model F.nam (a trained WaveNet) --widths W,W,... (the first layer array's\n"
          "        channels, rising, below its full count; later arrays in proportion)\n"
          "        --criterion output|l1 (output: ESR of the output without the channel on\n"
@@ -461,11 +462,20 @@ static int cmd_check(const char *dir)
   return bad;
 }
 
-/** quantone-train container OUT MAX:FILE...: the files as read by the
-    trainer (through the engine's loader), written as one container. */
+/** quantone-train container [--name NAME] OUT MAX:FILE...: the files as
+    read by the trainer (through the engine's loader), written as one
+    container. NAME goes into the container's and every submodel's
+    metadata, so a shipped file shows what it is rather than the writer's
+    generic name. */
 static int cmd_container(int argc, char **argv)
 {
   enum { MAX_SUBMODELS = 8 };
+  const char *name = NULL;
+  if (argc > 3 && strcmp(argv[2], "--name") == 0) {
+    name = argv[3];
+    argc -= 2;
+    argv += 2;
+  }
   const int n = argc - 3;
   if (n < 1 || n > MAX_SUBMODELS) {
     fprintf(stderr, "quantone-train container: OUT.nam and 1 to %d MAX:FILE.nam arguments\n",
@@ -496,7 +506,7 @@ static int cmd_container(int argc, char **argv)
     params[read] = models[read]->p;
   }
   if (status == 0) {
-    tr_nam_meta meta = {NULL, NULL, NULL, NULL, -1.0, NULL};
+    tr_nam_meta meta = {name, NULL, NULL, NULL, -1.0, NULL};
     if (!tr_nam_write_container(argv[2], n, (const tr_model *const *)models, params, max_values,
                                 &meta)) {
       perror(argv[2]);

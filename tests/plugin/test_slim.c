@@ -6,7 +6,9 @@
   WaveNets: max_values 0.33, 0.66, 1.0) and A2.nam (a trained capture: A2
   nano below 0.5, A2 standard from 0.5) and slimmable_wavenet.nam (1, 2, 3
   channels), these two for the switching checks only.
-  Usage: test_plugin_slim BUNDLE_DIR NAM_REFERENCE_DIR (exit 77 without it)
+  Usage: test_plugin_slim BUNDLE_DIR NAM_REFERENCE_DIR [MODELS_DIR] (exit 77
+  without the reference; with MODELS_DIR, its overdrive_a2.nam, our own A2
+  nano + standard container, is switched too)
   Asserts, each printed with its figures:
   - moving slim across every breakpoint while playing (block 64) plays
     exactly what quantone's own engine plays at each slim: the size
@@ -422,7 +424,7 @@ static void test_plain(const float *x, size_t n)
 int main(int argc, char **argv)
 {
   if (argc < 3) {
-    fprintf(stderr, "usage: %s BUNDLE_DIR NAM_REFERENCE_DIR\n", argv[0]);
+    fprintf(stderr, "usage: %s BUNDLE_DIR NAM_REFERENCE_DIR [MODELS_DIR]\n", argv[0]);
     return 2;
   }
   char in_path[1200];
@@ -442,12 +444,18 @@ int main(int argc, char **argv)
   if (!plugin)
     return 1;
   test_switching(container, d, x, n);
-  /** A real trained capture (A2 nano / A2 standard at 0.5), and a
-      WaveNet whose layer array is slimmable (1, 2 or 3 channels). */
+  /** A real trained capture (A2 nano / A2 standard at 0.5), a WaveNet
+      whose layer array is slimmable (1, 2 or 3 channels), and the
+      bundle's own A2 container (trained by quantone-train, written by
+      its container command) when the models directory is given. */
   static const char *const more[] = {"A2.nam", "slimmable_wavenet.nam"};
-  for (int i = 0; i < 2; ++i) {
+  const int n_more = argc > 3 ? 3 : 2;
+  for (int i = 0; i < n_more; ++i) {
     char path[1200];
-    snprintf(path, sizeof path, "%s/current/%s", argv[2], more[i]);
+    if (i < 2)
+      snprintf(path, sizeof path, "%s/current/%s", argv[2], more[i]);
+    else
+      snprintf(path, sizeof path, "%s/overdrive_a2.nam", argv[3]);
     qm_desc *d2 = qm_load_file(path, err, sizeof err);
     if (!d2)
       CHECK(false, "loading %s: %s", path, err);
