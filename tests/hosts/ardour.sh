@@ -9,7 +9,7 @@
 # crash after a good export); the files are. Ardour 7 also aborts now and
 # then between the two exports, with or without Quantone (seen about once
 # in ten runs): a run that ends without both files is retried, up to three
-# runs, and every attempt is printed.
+# runs, each from a new session, and every attempt is printed.
 . "$(dirname "$0")/common.sh"
 LUA=$1
 need ardour7-lua
@@ -22,9 +22,13 @@ export LV2_PATH="$LV2DIR"
 A="$WORK/export/int4.wav"
 B="$WORK/export/int4-minus40.wav"
 for attempt in 1 2 3; do
+  # a run that aborted leaves its session behind, and create_session
+  # refuses an existing one: each attempt starts from none
+  rm -rf "$WORK/session"
   rm -f "$A" "$B"
-  timeout 300 ardour7-lua "$LUA" >"$WORK/ardour.log" 2>&1
-  echo "  run $attempt: ardour7-lua exit status $? (not judged)"
+  timeout 300 ardour7-lua "$LUA" >"$WORK/ardour$attempt.log" 2>&1
+  echo "  run $attempt: ardour7-lua exit status $? (not judged; log ardour$attempt.log)"
+  cp "$WORK/ardour$attempt.log" "$WORK/ardour.log"
   [ -s "$A" ] && [ -s "$B" ] && break
   grep -q '^QT_NO_PLUGIN' "$WORK/ardour.log" && break
 done
