@@ -1074,7 +1074,13 @@ ALWAYS_INLINE __m512i quads_in_lanes(__m512i q)
 /** Quad j of quads_in_lanes() in every lane. */
 ALWAYS_INLINE __m512i quad_in_lane(__m512i lanes, const int j)
 {
-  return _mm512_shuffle_i32x4(lanes, lanes, j * 0x55);
+  /* literal immediates: clang wants one even unoptimized (the fuzz build) */
+  switch (j) {
+  case 0: return _mm512_shuffle_i32x4(lanes, lanes, 0x00);
+  case 1: return _mm512_shuffle_i32x4(lanes, lanes, 0x55);
+  case 2: return _mm512_shuffle_i32x4(lanes, lanes, 0xaa);
+  default: return _mm512_shuffle_i32x4(lanes, lanes, 0xff);
+  }
 }
 
 /**
