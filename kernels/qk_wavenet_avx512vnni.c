@@ -48,6 +48,7 @@
   still follow qk.h's formula (NaN ignored by the maximum, codes 0 for a
   frame whose maximum is not finite).
 */
+#include "qk_avx2_common.h"
 #include "qk_avx512vnni_common.h"
 
 static void quantize_frames(const float *x, int C, int N, const qk_act_s8 *dst);
@@ -1112,17 +1113,7 @@ ALWAYS_INLINE __m512 act_one_frame(__m512 z, const fused_act *fa, const int C, c
 {
   if (!(TANH && C <= 8))
     return act16_layer(z, fa, TANH);
-  const float c = QK_TANH8_CLAMP;
-  const __m256 v = _mm256_min_ps(_mm256_max_ps(_mm512_castps512_ps256(z), _mm256_set1_ps(-c)),
-                                 _mm256_set1_ps(c));
-  const __m256 u = _mm256_mul_ps(v, v);
-  const __m256 p =
-      _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(QK_TANH8_P2), u, _mm256_set1_ps(QK_TANH8_P1)),
-                      u, _mm256_set1_ps(QK_TANH8_P0));
-  const __m256 q =
-      _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(QK_TANH8_Q2), u, _mm256_set1_ps(QK_TANH8_Q1)),
-                      u, _mm256_set1_ps(1.0f));
-  return _mm512_zextps256_ps512(_mm256_div_ps(_mm256_mul_ps(v, p), q));
+  return _mm512_zextps256_ps512(tanh_int8_8(_mm512_castps512_ps256(z)));
 }
 
 /**
