@@ -93,6 +93,11 @@ static void usage(FILE *f)
              "                        --input-dbu); the float model's gain for every\n"
              "                        setting, so ESR is unchanged\n"
              "  --block N             frames per process call, 1..65536 (default 64)\n"
+             "  --ref FILE            also measure the output's ESR against FILE (mono,\n"
+             "                        the model's rate), e.g. the captured effect's own\n"
+             "                        output for the same input: esr_ref_db\n"
+             "  --ref-skip S          with --ref, compare from S seconds on (default\n"
+             "                        0.1: the start depends on the state before the file)\n"
              "  --export FILE         write the model as this setting plays it (weight-\n"
              "                        only) as a .nam file of the same architecture,\n"
              "                        weights dequantized, the scheme in\n"
@@ -117,7 +122,8 @@ static void usage(FILE *f)
              "                        analysis_ms and bits_per_layer (per matrix: name,\n"
              "                        weights, bits, alone_esr_db, prefix_esr_db:\n"
              "                        its error alone and at the output with every\n"
-             "                        matrix up to it quantized)\n"
+             "                        matrix up to it quantized); with --ref: ref,\n"
+             "                        ref_skip_seconds, esr_ref and esr_ref_db\n"
              "  --help                this text\n"
              "\n"
              "Exit status: 0 ok, 1 file or model error, 2 bad option.\n");
@@ -174,9 +180,9 @@ static void json_num(FILE *f, double v)
     fprintf(f, "null");
 }
 
-/** The calibration file: mono at the model's rate; at most *n frames
-    (all of it if shorter). */
-static bool read_calib(const char *path, double rate, float **out, int *n)
+/** A mono file at the model's rate (calibration audio, or the reference
+    --ref compares with): at most *n frames (all of it if shorter). */
+static bool read_mono(const char *path, const char *what, double rate, float **out, int *n)
 {
   SF_INFO info;
   memset(&info, 0, sizeof info);
@@ -186,7 +192,7 @@ static bool read_calib(const char *path, double rate, float **out, int *n)
     return false;
   }
   if (info.channels != 1 || (double)info.samplerate != rate || info.frames <= 0) {
-    fprintf(stderr, "quantone-run: %s: calibration audio must be mono at %.0f Hz\n", path, rate);
+    fprintf(stderr, "quantone-run: %s: %s must be mono at %.0f Hz\n", path, what, rate);
     sf_close(sf);
     return false;
   }
@@ -200,6 +206,19 @@ static bool read_calib(const char *path, double rate, float **out, int *n)
     return false;
   }
   return true;
+}
+
+/** Error-to-signal ratio of y against ref over n samples: the error's
+    energy over the reference's (0 when both are silent). */
+static double esr_of(const float *y, const float *ref, int n)
+{
+  double num = 0.0, den = 0.0;
+  for (int i = 0; i < n; ++i) {
+    double e = (double)y[i] - (double)ref[i];
+    num += e * e;
+    den += (double)ref[i] * (double)ref[i];
+  }
+  return den > 0.0 ? num / den : (num > 0.0 ? INFINITY : 0.0);
 }
 
 static void render(qm_model *m, const float *x, float *y, int n, int block)
@@ -383,6 +402,8 @@ int main(int argc, char **argv)
   double calib_seconds = 0.0;
   double bit_budget = NAN;
   const char *bits_list = NULL;
+  const char *ref_file = NULL;
+  double ref_skip = 0.1;
 
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
@@ -406,13 +427,15 @@ int main(int argc, char **argv)
       spec.bias_correction = true;
       continue;
     }
+    // clang-format off
     static const char *const with_value[] = {
-        "--model",         "--in",          "--out",           "--json",
-        "--precision",     "--mapping",     "--granularity",   "--group",
-        "--activations",   "--observer",    "--block",         "--slim",
-        "--input-dbu",     "--output-mode", "--rounding",      "--calib",
+        "--model",         "--in",          "--out",            "--json",
+        "--precision",     "--mapping",     "--granularity",    "--group",
+        "--activations",   "--observer",    "--block",          "--slim",
+        "--input-dbu",     "--output-mode", "--rounding",       "--calib",
         "--calib-seconds", "--bit-budget",  "--bits-per-layer", "--export",
-        "--export-codes"};
+        "--export-codes",  "--ref",         "--ref-skip"};
+    // clang-format on
     bool known = false;
     for (size_t j = 0; j < sizeof with_value / sizeof with_value[0]; ++j)
       known = known || !strcmp(a, with_value[j]);
@@ -489,6 +512,13 @@ int main(int argc, char **argv)
         return bad_option("--bit-budget must be a number of bits in 2..8, not '%s'", v);
     } else if (!strcmp(a, "--bits-per-layer")) {
       bits_list = v;
+    } else if (!strcmp(a, "--ref")) {
+      ref_file = v;
+    } else if (!strcmp(a, "--ref-skip")) {
+      char *end;
+      ref_skip = strtod(v, &end);
+      if (end == v || *end || !(ref_skip >= 0.0 && ref_skip <= 3600.0))
+        return bad_option("--ref-skip must be a number of seconds in 0..3600, not '%s'", v);
     } else if (!strcmp(a, "--block")) {
       if (!parse_int(v, 1, 65536, &block))
         return bad_option("--block must be an integer in 1..65536, not '%s'", v);
@@ -619,7 +649,7 @@ int main(int argc, char **argv)
     const double secs = calib_seconds > 0.0 ? calib_seconds : 2.0;
     n_calib = (int)(secs * d->sample_rate);
     if (calib_file) {
-      if (!read_calib(calib_file, d->sample_rate, &calib_own, &n_calib))
+      if (!read_mono(calib_file, "calibration audio", d->sample_rate, &calib_own, &n_calib))
         return 1;
       snprintf(calib_name, sizeof calib_name, "file, %.2f s", n_calib / d->sample_rate);
     } else {
@@ -696,14 +726,29 @@ int main(int argc, char **argv)
     y[i] *= og;
     yr[i] *= og;
   }
-  double num = 0.0, den = 0.0;
-  for (int i = 0; i < n; ++i) {
-    double e = (double)y[i] - (double)yr[i];
-    num += e * e;
-    den += (double)yr[i] * (double)yr[i];
+  const double esr = esr_of(y, yr, n);
+  const double esr_db = db_of(esr);
+
+  /** Against a given reference (e.g. the effect the model captures, fed
+      the same input): the output as written, after the output mode's
+      gain, from ref_skip seconds on, where a render no longer depends on
+      the silence before the file. */
+  double esr_ref = NAN;
+  int n_ref = n, ref_from = 0;
+  if (ref_file) {
+    float *r = NULL;
+    if (!read_mono(ref_file, "the reference", d->sample_rate, &r, &n_ref))
+      return 1;
+    ref_from = (int)(ref_skip * d->sample_rate);
+    if (ref_from >= n_ref) {
+      fprintf(stderr, "quantone-run: %s: %d frames, none after --ref-skip %g s\n", ref_file, n_ref,
+              ref_skip);
+      free(r);
+      return 1;
+    }
+    esr_ref = esr_of(y + ref_from, r + ref_from, n_ref - ref_from);
+    free(r);
   }
-  double esr = den > 0.0 ? num / den : (num > 0.0 ? INFINITY : 0.0);
-  double esr_db = esr > 0.0 ? 10.0 * log10(esr) : -INFINITY;
 
   int status = 0;
   if (out) {
@@ -802,6 +847,16 @@ int main(int argc, char **argv)
       json_num(f, esr);
       fprintf(f, ",\n  \"esr_db\": ");
       json_num(f, esr_db);
+      if (ref_file) {
+        fprintf(f, ",\n  \"ref\": ");
+        json_str(f, ref_file);
+        fprintf(f, ",\n  \"ref_skip_seconds\": ");
+        json_num(f, ref_skip);
+        fprintf(f, ",\n  \"esr_ref\": ");
+        json_num(f, esr_ref);
+        fprintf(f, ",\n  \"esr_ref_db\": ");
+        json_num(f, db_of(esr_ref));
+      }
       fprintf(f, ",\n  \"weight_bytes\": %zu,\n  \"weight_bytes_fp32\": %zu",
               qm_model_weight_bytes(m), qm_model_weight_bytes(ref));
       fprintf(f, ",\n  \"ns_per_sample\": ");
@@ -823,6 +878,9 @@ int main(int argc, char **argv)
           "%s: %s (%s), ESR %.2f dB vs the full-size float model, %.1f ns/sample (RTF %.4f), %zu "
           "weight bytes\n",
           model, desc, slim_label, esr_db, ns, rtf, qm_model_weight_bytes(m));
+  if (ref_file)
+    fprintf(stderr, "  against %s from %.3g s (%d frames): ESR %.6g (%.2f dB)\n", ref_file,
+            ref_skip, n_ref - ref_from, esr_ref, db_of(esr_ref));
 
   double guard_near, guard_opt;
   bool guard_kept;

@@ -32,7 +32,7 @@ rc, out, _ = call("--help")
 check(rc == 0, "--help exit %d" % rc)
 for opt in ["--model", "--in", "--out", "--precision", "--mapping", "--asymmetric",
             "--granularity", "--group", "--activations", "--block", "--json", "--slim",
-            "--input-dbu", "--output-mode"]:
+            "--input-dbu", "--output-mode", "--ref", "--ref-skip"]:
     check(opt in out, "--help does not document " + opt)
 
 for prec, acts in [("fp32", "float"), ("8", "dynamic"), ("4", "static")]:
@@ -76,6 +76,32 @@ def esr(y, ref):
     num = sum((a - b) * (a - b) for a, b in zip(y, ref))
     den = sum(b * b for b in ref)
     return num / den
+
+# --ref: the output's ESR against a given file. Against the FP32 render
+# from the start it is the report's own ESR against the float model; from
+# --ref-skip on it is the ESR of the written output over those samples.
+fp32_wav = os.path.join(work, "run-fp32.wav")
+if os.path.exists(fp32_wav):
+    for skip in ["0", "0.5"]:
+        rep = os.path.join(work, "ref-%s.json" % skip)
+        outwav = os.path.join(work, "ref-%s.wav" % skip)
+        rc, _, err = call("--model", model, "--in", wav, "--out", outwav, "--precision", "8",
+                          "--activations", "dynamic", "--ref", fp32_wav, "--ref-skip", skip,
+                          "--json", rep)
+        check(rc == 0, "--ref exit %d: %s" % (rc, err))
+        if rc != 0:
+            continue
+        r = json.load(open(rep))
+        start = int(float(skip) * r["sample_rate"])
+        want = esr(read_float_wav(outwav)[start:], read_float_wav(fp32_wav)[start:])
+        check(r.get("ref") == fp32_wav and r.get("ref_skip_seconds") == float(skip),
+              "--ref: JSON ref %r, skip %r" % (r.get("ref"), r.get("ref_skip_seconds")))
+        check(r.get("esr_ref") is not None and abs(r["esr_ref"] - want) <= 1e-6 * want,
+              "--ref-skip %s: esr_ref %r, want %.6g" % (skip, r.get("esr_ref"), want))
+        if skip == "0":
+            check(abs(r["esr_ref"] - r["esr"]) <= 1e-6 * r["esr"],
+                  "--ref FP32 render: esr_ref %r is not esr %r" % (r["esr_ref"], r["esr"]))
+        print("  --ref-skip %s: esr_ref_db %.3f" % (skip, r["esr_ref_db"]))
 
 # --slim: each size of the container is its render, and its error is
 # measured against the full size (the 1.0 render).
@@ -179,6 +205,10 @@ bad = [
     (["--model", model, "--in", wav, "--out", "x.wav", "--group", "20"], 2),
     (["--model", model, "--in", wav, "--out", "x.wav", "--activations", "int4"], 2),
     (["--model", model, "--in", wav, "--out", "x.wav", "--block", "0"], 2),
+    (["--model", model, "--in", wav, "--out", "x.wav", "--ref", wav, "--ref-skip", "-1"], 2),
+    (["--model", model, "--in", wav, "--out", "x.wav", "--ref", wav, "--ref-skip", "60"], 1),
+    (["--model", model, "--in", wav, "--out", "x.wav", "--ref",
+      os.path.join(work, "missing.wav")], 1),
     (["--model", model, "--in", wav, "--out", "x.wav", "--frobnicate"], 2),
     (["--model", model, "--in", wav, "--out"], 2),
     (["--in", wav, "--out", "x.wav"], 2),
@@ -195,6 +225,7 @@ try:
         w.setnchannels(1); w.setsampwidth(2); w.setframerate(44100)
         w.writeframes(struct.pack("<100h", *([0] * 100)))
     bad.append((["--model", model, "--in", p44, "--out", "x.wav"], 1))
+    bad.append((["--model", model, "--in", wav, "--out", "x.wav", "--ref", p44], 1))
 except Exception as e:
     print("could not write a 44.1 kHz file:", e)
 for args, want in bad:
