@@ -13,6 +13,11 @@
 extern "C" {
 #endif
 
+/** Seconds of the clip the plugin's worker prepares on (plugin/qt_plugin.h
+    QT_CALIB_S), and quantone-run's default calibration for FP16 weights,
+    so that the CLI reports what the plugin plays. */
+#define QM_CALIB_CLIP_SECONDS 1.0
+
 /**
    `seconds` of deterministic guitar-like audio at `rate`: eight plucked
    notes (decaying harmonic series with a little inharmonicity) entering
