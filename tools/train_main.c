@@ -292,6 +292,8 @@ static bool export_quantized(const cli *c, tr_model *m, const qz_scheme *qs, con
 {
   char err[512];
   tr_model *start = tr_nam_read(c->init, c->threads, 24000, err, sizeof err);
+  if (start && start->arch == TR_LSTM)
+    start->context = c->burn_in; /* as make_model: the same held-out figures */
   const tr_nam_meta meta = {
       c->name ? c->name : "Quantone capture", "quantone-train", NULL, NULL, -1.0, NULL};
   tr_export_report rep;
