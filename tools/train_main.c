@@ -20,6 +20,7 @@
 #include "fx.h"
 #include "tr_data.h"
 #include "tr_distill.h"
+#include "tr_export.h"
 #include "tr_loss.h"
 #include "tr_lstm.h"
 #include "tr_nam.h"
@@ -40,6 +41,7 @@ typedef struct {
   const char *target, *in_wav, *out_wav, *arch, *preset, *out, *name, *init, *qat, *model;
   const char *checkpoint, *resume, *dry_out, *wet_out, *eval_schemes, *ref;
   const char *teacher;     /**< distill: the teacher file */
+  const char *export_q;    /**< train/distill with --qat: the quantized .nam to write */
   double alpha;            /**< distill: weight of the teacher in the target */
   const char *in_wavs[16]; /**< distill: extra dry inputs */
   int n_in_wavs;
@@ -74,6 +76,10 @@ static void usage(void)
          "                       learned per-channel step sizes (lsq; linear sym channel)\n"
          "        --lsq-step-lr R  the steps' learning rate as R x the weights' (1)\n"
          "output: --out F.nam --name NAME\n"
+         "        --export Q.nam (with --qat, --init; 8/4/2-bit linear sym channel): the\n"
+         "        model as the scheme plays it, weights dequantized, the scheme in\n"
+         "        metadata.quantone, the --init file's config and metadata kept; the\n"
+         "        --init model rounded to nearest if fine-tuning did not lower its ESR\n"
          "eval:   --model F.nam [--schemes 8,4,2 (comma list of SCHEMEs)] [--ref FLOAT.nam]\n"
          "        (ESR of each quantized variant vs the float model, or vs --ref's output)\n"
          "render: --target NAME --val-seconds S --seed S --dry-out A.wav --wet-out B.wav\n"
@@ -280,6 +286,32 @@ static tr_model *open_data_and_model(const cli *c, tr_dataset *d, float **teache
   return m;
 }
 
+/** --export (tr_export_guarded): m, or the --init model rounded to nearest
+    when fine-tuning did not lower its quantized held-out ESR. */
+static bool export_quantized(const cli *c, tr_model *m, const qz_scheme *qs, const tr_dataset *d)
+{
+  char err[512];
+  tr_model *start = tr_nam_read(c->init, c->threads, 24000, err, sizeof err);
+  if (start && start->arch == TR_LSTM)
+    start->context = c->burn_in; /* as make_model: the same held-out figures */
+  const tr_nam_meta meta = {
+      c->name ? c->name : "Quantone capture", "quantone-train", NULL, NULL, -1.0, NULL};
+  tr_export_report rep;
+  const bool ok = start && tr_export_guarded(m, start, qs, &d->val, c->o.val_skip, c->init, &meta,
+                                             c->export_q, &rep, err, sizeof err);
+  tr_model_free(start);
+  if (!ok) {
+    fprintf(stderr, "quantone-train: export: %s\n", err);
+    return false;
+  }
+  printf("export: held-out ESR quantized, start model (nearest) %.6f, fine-tuned %.6f: wrote %s "
+         "(%s);\n  played in float by the engine, as any NAM player plays it: %.6f (%.2f dB)\n",
+         rep.start_esr, rep.tuned_esr, c->export_q,
+         rep.tuned_kept ? "the fine-tuned model" : "the start model: fine-tuning did not help",
+         rep.played_esr, 10 * log10(rep.played_esr > 0 ? rep.played_esr : 1e-30));
+  return true;
+}
+
 static int cmd_train(cli *c)
 {
   tr_dataset d;
@@ -289,6 +321,10 @@ static int cmd_train(cli *c)
     return 1;
   qz_scheme qs;
   char err[512];
+  if (c->export_q && (!c->qat || !c->init)) {
+    fprintf(stderr, "quantone-train: --export needs --qat and --init\n");
+    return 1;
+  }
   if (c->qat) {
     if (!tr_scheme_parse(c->qat, &qs, err, sizeof err)) {
       fprintf(stderr, "quantone-train: %s\n", err);
@@ -301,6 +337,10 @@ static int cmd_train(cli *c)
            c->o.qat_method == TR_QAT_LSQ
                ? "LSQ: learned per-channel steps, gradient scale 1/sqrt(N Qp)"
                : "straight-through gradient on the engine's scales");
+    if (c->export_q && !tr_export_scheme_ok(&qs, err, sizeof err)) {
+      fprintf(stderr, "quantone-train: %s\n", err);
+      return 1;
+    }
     if (c->init) {
       const double e0 = tr_evaluate(m, m->p, &qs, &d.val, c->o.val_skip, NULL, NULL, NULL);
       printf("before QAT: held-out ESR of the quantized start model %.6f\n", e0);
@@ -354,6 +394,11 @@ static int cmd_train(cli *c)
       return 1;
     }
     printf("wrote %s\n", c->out);
+  }
+  if (c->export_q && !export_quantized(c, m, &qs, &d)) {
+    tr_model_free(m);
+    tr_dataset_free(&d);
+    return 1;
   }
   free(teacher_val);
   free(effect_val);
@@ -666,7 +711,8 @@ int main(int argc, char **argv)
     O_WIDTHS,
     O_CRIT,
     O_CALIB,
-    O_FORMAT
+    O_FORMAT,
+    O_EXPORT
   };
   static const struct option opts[] = {{"target", 1, 0, O_TARGET},
                                        {"input", 1, 0, O_IN},
@@ -716,6 +762,7 @@ int main(int argc, char **argv)
                                        {"criterion", 1, 0, O_CRIT},
                                        {"calib-seconds", 1, 0, O_CALIB},
                                        {"format", 1, 0, O_FORMAT},
+                                       {"export", 1, 0, O_EXPORT},
                                        {"help", 0, 0, 'h'},
                                        {0, 0, 0, 0}};
   optind = 2;
@@ -799,6 +846,7 @@ int main(int argc, char **argv)
       }
       c.prune.format = optarg[0] == 'c' ? TR_PRUNE_CONTAINER : TR_PRUNE_SLIMMABLE;
       break;
+    case O_EXPORT: c.export_q = optarg; break;
     case 'h': usage(); return 0;
     default: usage(); return 2;
     }

@@ -12,10 +12,12 @@
 #include "fx.h"
 #include "engine.h"
 #include "model_file.h"
+#include "scheme_record.h"
 #include "slim.h"
 #include "tr_adam.h"
 #include "tr_data.h"
 #include "tr_distill.h"
+#include "tr_export.h"
 #include "tr_loss.h"
 #include "tr_lsq.h"
 #include "tr_lstm.h"
@@ -884,6 +886,116 @@ done:
   unlink(tpath);
 }
 
+/**
+   Post-training distillation's export (tr_export_guarded): a teacher is
+   fine-tuned from its own weights with 4-bit QAT against its own output,
+   and written quantized. Its quantized held-out ESR must fall below the
+   teacher's nearest rounding on the distillation's held-out audio and on
+   audio no step saw (another synthesized clip); the written file, played
+   in float by the engine, must be the trainer's fake-quantized forward,
+   carry the teacher file's metadata and record the 4-bit setting. A
+   "fine-tuned" model that is worse than nearest rounding must give way to
+   the teacher rounded to nearest.
+*/
+static void test_export_guarded(void)
+{
+  char tpath[] = "/tmp/qtrain-ptq-teacher-XXXXXX", err[512];
+  char out[] = "/tmp/qtrain-ptq-out-XXXXXX";
+  CHECK(write_teacher(tpath, 43), "write the teacher");
+  const int fd = mkstemp(out);
+  CHECK(fd >= 0, "mkstemp");
+  close(fd);
+  tr_dataset d;
+  float *tv = NULL, *ev = NULL;
+  tr_teacher teacher;
+  CHECK(tr_dataset_builtin(&d, "overdrive", ASAN_BUILD ? 1.0 : 3.0, 0.5, 6, err, sizeof err), "%s",
+        err);
+  CHECK(tr_teacher_open(&teacher, tpath, err, sizeof err), "%s", err);
+  CHECK(tr_distill_targets(&d, &teacher, 1.0, &tv, &ev, err, sizeof err), "%s", err);
+  /* held out from everything: another clip, labelled by the teacher */
+  const size_t n = ASAN_BUILD ? 6000 : 24000;
+  float *x = malloc(n * sizeof *x), *yt = malloc(n * sizeof *yt);
+  float *ye = malloc(n * sizeof *ye), *yq = malloc(n * sizeof *yq);
+  tr_synth_guitar(x, n, 77);
+  tr_teacher_render(&teacher, x, yt, n);
+  tr_teacher_close(&teacher);
+  const tr_signal fresh = {x, yt, n};
+
+  qz_scheme s4;
+  CHECK(tr_scheme_parse("4", &s4, err, sizeof err), "%s", err);
+  tr_model *start = tr_nam_read(tpath, 1, 0, err, sizeof err);
+  tr_model *tuned = tr_nam_read(tpath, 1, 0, err, sizeof err);
+  CHECK(start && tuned, "%s", err);
+  if (!start || !tuned)
+    goto done;
+  const int skip = 100;
+  tr_train_opts o;
+  tr_train_opts_default(&o);
+  o.qat = &s4;
+  o.epochs = ASAN_BUILD ? 3 : 6;
+  o.batch = 4;
+  o.segment = 512;
+  o.steps_per_epoch = 20;
+  o.lr = 1e-3;
+  o.lr_decay = 0.9;
+  o.val_skip = skip;
+  o.quiet = 1;
+  tr_train_result r;
+  CHECK(tr_train(tuned, &d, &o, &r, err, sizeof err), "%s", err);
+  const tr_nam_meta meta = {"not the teacher's", NULL, NULL, NULL, -1.0, NULL};
+  tr_export_report rep;
+  CHECK(
+      tr_export_guarded(tuned, start, &s4, &d.val, skip, tpath, &meta, out, &rep, err, sizeof err),
+      "%s", err);
+  const double nearest_fresh = tr_evaluate(start, start->p, &s4, &fresh, skip, NULL, NULL, NULL);
+  tr_evaluate(tuned, tuned->p, &s4, &fresh, skip, NULL, NULL, yq);
+  tr_teacher played;
+  CHECK(tr_teacher_open(&played, out, err, sizeof err), "%s", err);
+  tr_teacher_render(&played, x, ye, n);
+  tr_teacher_close(&played);
+  const double same = tr_esr(ye, yq, n);
+  const double fresh_esr = tr_esr(ye + skip, yt + skip, n - (size_t)skip);
+  printf("ptq distill 4-bit: held-out ESR vs teacher, nearest %.3g, fine-tuned %.3g (played "
+         "%.3g); fresh clip nearest %.2f dB, exported %.2f dB; exported file vs the trainer's "
+         "forward %.3g\n",
+         rep.start_esr, rep.tuned_esr, rep.played_esr, 10 * log10(nearest_fresh),
+         10 * log10(fresh_esr), same);
+  CHECK(rep.tuned_kept && rep.tuned_esr < 0.5 * rep.start_esr,
+        "fine-tuning did not halve nearest rounding's held-out ESR (%.3g vs %.3g)", rep.tuned_esr,
+        rep.start_esr);
+  CHECK(fresh_esr < 0.5 * nearest_fresh,
+        "on a clip no step saw the export is not below half nearest rounding's ESR (%.3g vs "
+        "%.3g)",
+        fresh_esr, nearest_fresh);
+  CHECK(same <= 1e-10 && fabs(rep.played_esr - rep.tuned_esr) <= 1e-3 * rep.tuned_esr,
+        "the exported file does not play the trainer's quantized model (ESR %.3g)", same);
+  {
+    qm_desc *f = qm_load_file(out, err, sizeof err);
+    CHECK(f != NULL, "%s", err);
+    CHECK(f && f->meta.name && strcmp(f->meta.name, "teacher") == 0,
+          "the export did not keep the teacher file's metadata");
+    CHECK(f && f->scheme_record && strncmp(f->scheme_record->setting, "4:", 2) == 0,
+          "the export does not record the 4-bit setting");
+    qm_desc_free(f);
+  }
+  /* a worse model gives way to nearest rounding of the start */
+  for (size_t i = 0; i < tuned->n_params; ++i)
+    tuned->p[i] = start->p[i] * (i % 2 ? 1.5f : 0.5f);
+  CHECK(
+      tr_export_guarded(tuned, start, &s4, &d.val, skip, tpath, &meta, out, &rep, err, sizeof err),
+      "%s", err);
+  CHECK(!rep.tuned_kept && fabs(rep.played_esr - rep.start_esr) <= 1e-3 * rep.start_esr,
+        "a model worse than nearest rounding was written (%.3g vs nearest %.3g, played %.3g)",
+        rep.tuned_esr, rep.start_esr, rep.played_esr);
+done:
+  tr_model_free(start);
+  tr_model_free(tuned);
+  free(x), free(yt), free(ye), free(yq), free(tv), free(ev);
+  tr_dataset_free(&d);
+  unlink(tpath);
+  unlink(out);
+}
+
 static void test_reference(const char *dir)
 {
   char p[1024], err[512];
@@ -937,6 +1049,7 @@ int main(int argc, char **argv)
   test_lsq_grad(4);
   test_lsq_grad(2);
   test_distill();
+  test_export_guarded();
   if (argc > 1)
     test_reference(argv[1]);
   if (failures) {
