@@ -25,7 +25,7 @@
 #include <string.h>
 
 #ifndef QT_DEFAULT_MODEL_FILE
-#define QT_DEFAULT_MODEL_FILE "overdrive_standard.nam"
+#define QT_DEFAULT_MODEL_FILE "overdrive_a2.nam"
 #endif
 
 /** A control as the plugin plays it: the port table's default while the

@@ -54,7 +54,7 @@ static void print(const char *what, const qm_model *m, size_t grew)
 
 int main(int argc, char **argv)
 {
-  const char *model = QT_SOURCE_ROOT "/models/overdrive_standard.nam";
+  const char *model = QT_SOURCE_ROOT "/models/overdrive_a2.nam";
   qm_setting spec;
   qm_setting_default(&spec);
   spec.bits = 8;

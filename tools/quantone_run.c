@@ -205,6 +205,8 @@ static bool read_mono(const char *path, const char *what, double rate, float **o
   sf_close(sf);
   if (got != *n) {
     fprintf(stderr, "quantone-run: %s: read %lld of %d frames\n", path, (long long)got, *n);
+    free(*out);
+    *out = NULL;
     return false;
   }
   return true;
@@ -609,6 +611,28 @@ int main(int argc, char **argv)
     return 1;
   }
 
+  /** The reference --ref compares with, read (or refused) before any
+      model is prepared. */
+  float *ref_audio = NULL;
+  int n_ref = n, ref_from = 0;
+  if (ref_file) {
+    ref_from = (int)(ref_skip * d->sample_rate);
+    bool ok = read_mono(ref_file, "the reference", d->sample_rate, &ref_audio, &n_ref);
+    if (ok && ref_from >= n_ref) {
+      fprintf(stderr, "quantone-run: %s: %d frames, none after --ref-skip %g s\n", ref_file, n_ref,
+              ref_skip);
+      ok = false;
+    }
+    if (!ok) {
+      free(ref_audio);
+      free(x);
+      free(y);
+      free(yr);
+      qm_desc_free(d);
+      return 1;
+    }
+  }
+
   /** The size that plays at --slim, and what it is called. */
   const qm_desc *plays = qm_desc_at_slim(d, spec.slim, err, sizeof err);
   if (!plays) {
@@ -748,22 +772,8 @@ int main(int argc, char **argv)
       the same input): the output as written, after the output mode's
       gain, from ref_skip seconds on, where a render no longer depends on
       the silence before the file. */
-  double esr_ref = NAN;
-  int n_ref = n, ref_from = 0;
-  if (ref_file) {
-    float *r = NULL;
-    if (!read_mono(ref_file, "the reference", d->sample_rate, &r, &n_ref))
-      return 1;
-    ref_from = (int)(ref_skip * d->sample_rate);
-    if (ref_from >= n_ref) {
-      fprintf(stderr, "quantone-run: %s: %d frames, none after --ref-skip %g s\n", ref_file, n_ref,
-              ref_skip);
-      free(r);
-      return 1;
-    }
-    esr_ref = esr_of(y + ref_from, r + ref_from, n_ref - ref_from);
-    free(r);
-  }
+  const double esr_ref =
+      ref_audio ? esr_of(y + ref_from, ref_audio + ref_from, n_ref - ref_from) : NAN;
 
   int status = 0;
   if (out) {
@@ -925,5 +935,6 @@ int main(int argc, char **argv)
   free(x);
   free(y);
   free(yr);
+  free(ref_audio);
   return status;
 }

@@ -15,7 +15,7 @@
 
 int test_model_status(void);
 
-#define DEFAULT_MODEL "/usr/lib/lv2/quantone.lv2/overdrive_standard.nam"
+#define DEFAULT_MODEL "/usr/lib/lv2/quantone.lv2/overdrive_a2.nam"
 #define SAVED "/home/me/session/amp.nam"
 
 static const char *title(const qg_model_status *s, const char *name, const char *path)

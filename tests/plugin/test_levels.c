@@ -11,7 +11,7 @@
   - the same model without metadata: calibration and Calibrated change
     nothing, Normalized plays -18 dB minus its measured loudness (the
     built-in clip's RMS - 6.02 dB: known in closed form);
-  - the default model (overdrive_standard.nam, no metadata): the loudness
+  - the default model (overdrive_a2.nam, no metadata): the loudness
     clip itself played Normalized comes out at -18 dB RMS within 0.5 dB,
     and 2-bit weights keep the float model's gain (Normalized / Raw the
     same at 2 bits as at FP32, to 0.01 dB) while their error stays;

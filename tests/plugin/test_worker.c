@@ -331,7 +331,9 @@ static void test_state(void)
 
 /* ---- 12. Swapping in a model at another rate ------------------------------------------- */
 
-/** A copy of the bundle's default model that says it was trained at rate. */
+/** A copy of the bundle's default model that says it was trained at rate:
+    every "sample_rate" in it, since a SlimmableContainer's submodels must
+    state the container's rate. */
 static bool model_at_rate(const char *out, int rate)
 {
   FILE *f = fopen(default_path, "rb");
@@ -342,15 +344,19 @@ static bool model_at_rate(const char *out, int rate)
   fclose(f);
   buf[n] = 0;
   const char *key = "\"sample_rate\": 48000";
-  char *at = strstr(buf, key);
+  const char *from = buf;
+  char *at = strstr(from, key);
   if (!at)
     return false;
   FILE *g = fopen(out, "wb");
   if (!g)
     return false;
-  fwrite(buf, 1, (size_t)(at - buf), g);
-  fprintf(g, "\"sample_rate\": %d", rate);
-  fputs(at + strlen(key), g);
+  for (; at; at = strstr(from, key)) {
+    fwrite(from, 1, (size_t)(at - from), g);
+    fprintf(g, "\"sample_rate\": %d", rate);
+    from = at + strlen(key);
+  }
+  fputs(from, g);
   return fclose(g) == 0;
 }
 
@@ -435,7 +441,7 @@ int main(int argc, char **argv)
   if (!(plugin = qh_find_plugin(world, bundle_dir)))
     return 1;
   char *abs = realpath(bundle_dir, NULL);
-  snprintf(default_path, sizeof default_path, "%s/overdrive_standard.nam", abs ? abs : bundle_dir);
+  snprintf(default_path, sizeof default_path, "%s/overdrive_a2.nam", abs ? abs : bundle_dir);
   free(abs);
 
   const char *only = getenv("QH_ONLY");
