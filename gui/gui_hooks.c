@@ -79,14 +79,17 @@ static void report_geometry(qg_gui *g)
 }
 
 /** Whether the Slim slider is on screen (mapped, not merely built), said
-    again whenever that changes, with the text under it. */
+    again whenever that or the number of sizes changes (another slimmable
+    model loaded over a slimmable one), with the text under it. */
 static void report_slim(qg_gui *g)
 {
   bool mapped = g->slim_box && gtk_widget_get_mapped(g->slim_box);
-  if (g->slim_reported && mapped == g->slim_reported_mapped)
+  if (g->slim_reported && mapped == g->slim_reported_mapped &&
+      g->data.n_slim == g->slim_reported_steps)
     return;
   g->slim_reported = true;
   g->slim_reported_mapped = mapped;
+  g->slim_reported_steps = g->data.n_slim;
   fprintf(stderr, "quantone-gui: slim slider %s (%d steps): %s\n", mapped ? "shown" : "hidden",
           g->data.n_slim, mapped ? gtk_label_get_text(GTK_LABEL(g->slim_text)) : "");
   fflush(stderr);

@@ -77,6 +77,7 @@ struct qg_gui {
   bool selftest, force_redraw, reported;
   int reported_x, reported_y;
   bool slim_reported, slim_reported_mapped;
+  int slim_reported_steps;
   int half_reported; /**< 0 not yet, 1 insensitive, 2 sensitive */
   char layout_reported[256];
   char hist_auto_for[4096]; /**< model path the histogram layer was picked for */
