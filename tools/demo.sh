@@ -33,9 +33,8 @@ rm -rf "$LV2_HOME/quantone.lv2"
 cp -r build/lv2/quantone.lv2 "$LV2_HOME/"
 ls "$LV2_HOME/quantone.lv2"
 if ! ls "$LV2_HOME"/quantone.lv2/*.nam >/dev/null 2>&1; then
-  echo "note: the bundle has no default model (models/overdrive_a2.nam is not" \
-       "trained yet, see meson option default_model): the plugin passes audio through" \
-       "unless QUANTONE_MODEL=FILE names one" >&2
+  echo "note: the bundle has no default model (meson option default_model is empty):" \
+       "the plugin passes audio through unless QUANTONE_MODEL=FILE names one" >&2
 fi
 
 DEMO=build/demo
