@@ -734,6 +734,23 @@ static bool write_teacher(char *path, unsigned long long seed)
   return ok;
 }
 
+/** Options of the tests' short runs: batches of 4 x 512 samples, quiet,
+    lr decaying by 0.9 an epoch, validation from sample skip. */
+static tr_train_opts short_run_opts(int epochs, int steps, double lr, int skip)
+{
+  tr_train_opts o;
+  tr_train_opts_default(&o);
+  o.epochs = epochs;
+  o.batch = 4;
+  o.segment = 512;
+  o.steps_per_epoch = steps;
+  o.lr = lr;
+  o.lr_decay = 0.9;
+  o.val_skip = skip;
+  o.quiet = 1;
+  return o;
+}
+
 /**
    Distillation: the teacher plays through the engine (its render equals
    the trainer's forward of the same file), the mixed target is the
@@ -816,16 +833,7 @@ static void test_distill(void)
     goto done;
   const int skip = 100;
   const double before = tr_evaluate(st, st->p, NULL, &d.val, skip, NULL, NULL, NULL);
-  tr_train_opts o;
-  tr_train_opts_default(&o);
-  o.epochs = ASAN_BUILD ? 4 : 8;
-  o.batch = 4;
-  o.segment = 512;
-  o.steps_per_epoch = 25;
-  o.lr = 1e-2;
-  o.lr_decay = 0.9;
-  o.val_skip = skip;
-  o.quiet = 1;
+  tr_train_opts o = short_run_opts(ASAN_BUILD ? 4 : 8, 25, 1e-2, skip);
   tr_train_result r;
   CHECK(tr_train(st, &d, &o, &r, err, sizeof err), "%s", err);
   const double after = tr_evaluate(st, st->p, NULL, &d.val, skip, NULL, NULL, NULL);
@@ -929,17 +937,8 @@ static void test_export_guarded(void)
   if (!start || !tuned)
     goto done;
   const int skip = 100;
-  tr_train_opts o;
-  tr_train_opts_default(&o);
+  tr_train_opts o = short_run_opts(ASAN_BUILD ? 3 : 6, 20, 1e-3, skip);
   o.qat = &s4;
-  o.epochs = ASAN_BUILD ? 3 : 6;
-  o.batch = 4;
-  o.segment = 512;
-  o.steps_per_epoch = 20;
-  o.lr = 1e-3;
-  o.lr_decay = 0.9;
-  o.val_skip = skip;
-  o.quiet = 1;
   tr_train_result r;
   CHECK(tr_train(tuned, &d, &o, &r, err, sizeof err), "%s", err);
   const tr_nam_meta meta = {"not the teacher's", NULL, NULL, NULL, -1.0, NULL};
