@@ -254,19 +254,28 @@ QK_NEON_INLINE void qk_neon_dot_block(qk_format f, const uint8_t *wb, int8x16_t 
   }
 }
 
-/** One group's integer sums: whole blocks kb0..kfull-1, then the masked
-    tail block kfull if kfull < kb1. */
+/**
+   One group's exact integer sums: lane r of rowsum[c] is row r's sum for
+   frame c over whole blocks kb0..kfull-1 and the masked tail block kfull
+   if kfull < kb1.
+*/
 QK_NEON_INLINE void qk_neon_group_sums(qk_format f, const qk_neon_tile *tl, const int8_t *const *xc,
                                        int kb0, int kfull, int kb1, const int nc, uint8x16_t mask,
-                                       int run, int32x4_t acc[][4])
+                                       int run, int32x4_t rowsum[4])
 {
   (void)run; /* SDOT sums into int32 at once: no int16 runs */
+  int32x4_t acc[4][4];
+  for (int c = 0; c < nc; ++c)
+    for (int r = 0; r < 4; ++r)
+      acc[c][r] = vdupq_n_s32(0);
   for (int kb = kb0; kb < kfull; ++kb)
     qk_neon_dot_block(f, tl->wt + (size_t)kb * tl->bb, tl->table, xc, kb * QK_NEON_KB, nc, false,
                       mask, acc);
   if (kfull < kb1)
     qk_neon_dot_block(f, tl->wt + (size_t)kfull * tl->bb, tl->table, xc, kfull * QK_NEON_KB, nc,
                       true, mask, acc);
+  for (int c = 0; c < nc; ++c)
+    rowsum[c] = qk_neon_hsum4_s32(acc[c]);
 }
 
 #else /* baseline Advanced SIMD: products summed in int16 lanes */
@@ -341,70 +350,139 @@ QK_NEON_INLINE void qk_neon_mul_block(qk_format f, const uint8_t *wb, int8x16_t 
     }
 }
 
-/** Add the int16 lanes of a finished run into the int32 sums (SADALP). */
-QK_NEON_INLINE void qk_neon_widen_run(const int nc, int16x8_t sum16[][4], int32x4_t acc[][4])
+/** Add the int16 lanes of a finished one-block run into the int32 sums
+    (SADALP); the four lanes of acc[c][r] add up to row r's sum. */
+QK_NEON_INLINE void qk_neon_widen_block(const int nc, int16x8_t sum16[][4], int32x4_t acc[][4])
 {
   for (int c = 0; c < nc; ++c)
     for (int r = 0; r < 4; ++r)
       acc[c][r] = vpadalq_s16(acc[c][r], sum16[c][r]);
 }
 
+/** The row sums of a finished longer run, lane r = row r (SADDLP, then
+    pairwise adds), added to rowsum: 4 registers a frame, not 16. */
+QK_NEON_INLINE void qk_neon_widen_run(const int nc, int16x8_t sum16[][4], int32x4_t rowsum[4])
+{
+  for (int c = 0; c < nc; ++c) {
+    int32x4_t wide[4];
+    for (int r = 0; r < 4; ++r)
+      wide[r] = vpaddlq_s16(sum16[c][r]);
+    rowsum[c] = vaddq_s32(rowsum[c], qk_neon_hsum4_s32(wide));
+  }
+}
+
 /**
-   One group's integer sums: whole blocks kb0..kfull-1 in runs of at most
-   RUN blocks (qk_neon_int16_run_blocks), each summed in int16 and widened
-   once; then the masked tail block kfull, if kfull < kb1, as a run of one.
-   acc[c][r]'s four lanes add up to row r's sum for frame c.
+   One group's exact integer sums: lane r of rowsum[c] is row r's sum for
+   frame c over whole blocks kb0..kfull-1 and the masked tail block kfull
+   if kfull < kb1. With RUN = 1 (S8, known when compiling, or a codebook
+   with a large level) each block is widened into per-row int32 vectors
+   at once (one SADALP per row and frame); longer runs sum RUN blocks in
+   int16 (qk_neon_int16_run_blocks) and widen each run once into the row
+   sums; the tail block is a run of its own.
 */
 QK_NEON_INLINE void qk_neon_group_sums(qk_format f, const qk_neon_tile *tl, const int8_t *const *xc,
                                        int kb0, int kfull, int kb1, const int nc, uint8x16_t mask,
-                                       int run, int32x4_t acc[][4])
+                                       int run, int32x4_t rowsum[4])
 {
   int16x8_t sum16[4][4];
-  if (run == 1) { /* S8 (known when compiling) or a codebook with a large level */
+  if (run == 1) {
+    int32x4_t acc[4][4];
+    for (int c = 0; c < nc; ++c)
+      for (int r = 0; r < 4; ++r)
+        acc[c][r] = vdupq_n_s32(0);
     for (int kb = kb0; kb < kfull; ++kb) {
       qk_neon_mul_block(f, tl->wt + (size_t)kb * tl->bb, tl->table, xc, kb * QK_NEON_KB, nc, false,
                         mask, true, sum16);
-      qk_neon_widen_run(nc, sum16, acc);
+      qk_neon_widen_block(nc, sum16, acc);
     }
+    if (kfull < kb1) {
+      qk_neon_mul_block(f, tl->wt + (size_t)kfull * tl->bb, tl->table, xc, kfull * QK_NEON_KB, nc,
+                        true, mask, true, sum16);
+      qk_neon_widen_block(nc, sum16, acc);
+    }
+    for (int c = 0; c < nc; ++c)
+      rowsum[c] = qk_neon_hsum4_s32(acc[c]);
+    return;
   }
-  for (int kb = kb0; run > 1 && kb < kfull;) {
+  for (int c = 0; c < nc; ++c)
+    rowsum[c] = vdupq_n_s32(0);
+  for (int kb = kb0; kb < kfull;) {
     const int end = kfull - kb > run ? kb + run : kfull;
     qk_neon_mul_block(f, tl->wt + (size_t)kb * tl->bb, tl->table, xc, kb * QK_NEON_KB, nc, false,
                       mask, true, sum16);
     for (++kb; kb < end; ++kb)
       qk_neon_mul_block(f, tl->wt + (size_t)kb * tl->bb, tl->table, xc, kb * QK_NEON_KB, nc, false,
                         mask, false, sum16);
-    qk_neon_widen_run(nc, sum16, acc);
+    qk_neon_widen_run(nc, sum16, rowsum);
   }
   if (kfull < kb1) {
     qk_neon_mul_block(f, tl->wt + (size_t)kfull * tl->bb, tl->table, xc, kfull * QK_NEON_KB, nc,
                       true, mask, true, sum16);
-    qk_neon_widen_run(nc, sum16, acc);
+    qk_neon_widen_run(nc, sum16, rowsum);
   }
 }
 
 #endif
 
 /**
+   What every tile of one int8 GEMM call shares, worked out once per call:
+   tile 0's place and the tail mask (qk_neon_tile_at's divisions), the
+   int16 run length, and how a frame's scale and base are found. A tile
+   call then only offsets pointers, which matters at the models' shapes,
+   where a tile holds one to three blocks of products.
+*/
+typedef struct {
+  qk_neon_tile first; /**< tile 0; tile t is first moved by t tiles */
+  size_t tile_bytes;  /**< codes of one tile */
+  uint8x16_t mask;    /**< valid k of the last block when first.tail */
+  int run;            /**< int16 run length in blocks (baseline; 0 with sdot) */
+  const float *xscale;
+  int xscale_step; /**< frame n's scale is xscale[n * xscale_step] */
+  const float *bias;
+  bool accumulate; /**< QK_ACCUMULATE */
+} qk_neon_s8_call;
+
+QK_NEON_INLINE qk_neon_s8_call qk_neon_s8_call_of(const qk_packed *W, qk_format f,
+                                                  const qk_act_s8 *X, const float *bias,
+                                                  unsigned flags)
+{
+  qk_neon_s8_call cl;
+  cl.first = qk_neon_tile_at(W, f, 0);
+  cl.tile_bytes = (size_t)cl.first.nblk * cl.first.bb;
+  cl.mask = vdupq_n_u8(0);
+  if (cl.first.tail) {
+    static const uint8_t ramp[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    cl.mask = vcltq_u8(vld1q_u8(ramp), vdupq_n_u8((uint8_t)cl.first.tail));
+  }
+#if defined(__ARM_FEATURE_DOTPROD)
+  cl.run = 0;
+#else
+  cl.run = qk_neon_int16_run_blocks(W, f);
+#endif
+  cl.xscale = X->scales;
+  cl.xscale_step = X->per_column ? 1 : 0;
+  cl.bias = bias;
+  cl.accumulate = (flags & QK_ACCUMULATE) != 0;
+  return cl;
+}
+
+/**
    One 4-row tile times nc frames (n..n+nc-1). Integer sums per group are
    exact; the float steps per output are exactly those of qk.h, applied lane
    by lane: acc = fma((float)i, scale, acc) per group in order, then
-   y = fma(acc, xscale, base).
+   y = fma(acc, xscale, base) with base = (bias or 0) + (y or 0).
 */
-QK_NEON_INLINE void qk_neon_s8_tile(const qk_packed *W, qk_format f, int t, const qk_act_s8 *X,
-                                    int n, const int nc, int run, const float *bias, float *Y,
-                                    int ldy, unsigned flags)
+QK_NEON_INLINE void qk_neon_s8_tile(const qk_packed *W, qk_format f, const qk_neon_s8_call *cl,
+                                    int t, const qk_act_s8 *X, int n, const int nc, float *Y,
+                                    int ldy)
 {
-  const qk_neon_tile tl = qk_neon_tile_at(W, f, t);
-  const int ng = tl.ng, m = tl.m, rows = tl.rows, tail = tl.tail;
-  const float *sct = tl.sct;
-  const int32_t *zpt = tl.zpt;
-
-  uint8x16_t mask = vdupq_n_u8(0);
-  if (tail) {
-    static const uint8_t ramp[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    mask = vcltq_u8(vld1q_u8(ramp), vdupq_n_u8((uint8_t)tail));
-  }
+  qk_neon_tile tl = cl->first;
+  const int ng = tl.ng, m = t * QK_NEON_MR, tail = tl.tail;
+  const int rows = W->rows - m < QK_NEON_MR ? W->rows - m : QK_NEON_MR;
+  tl.wt += (size_t)t * cl->tile_bytes;
+  tl.sct += (size_t)t * (size_t)ng * 4;
+  if (tl.zpt)
+    tl.zpt += (size_t)t * (size_t)ng * 4;
 
   const int8_t *xc[4];
   for (int c = 0; c < nc; ++c)
@@ -418,53 +496,55 @@ QK_NEON_INLINE void qk_neon_s8_tile(const qk_packed *W, qk_format f, int t, cons
     int kb0, kb1;
     qk_neon_group_blocks(W, g, &kb0, &kb1);
     int kfull = (tail && kb1 == tl.nblk) ? kb1 - 1 : kb1;
-    int32x4_t acc[4][4];
-    for (int c = 0; c < nc; ++c)
-      for (int r = 0; r < 4; ++r)
-        acc[c][r] = vdupq_n_s32(0);
-    qk_neon_group_sums(f, &tl, xc, kb0, kfull, kb1, nc, mask, run, acc);
+    int32x4_t rowsum[4];
+    qk_neon_group_sums(f, &tl, xc, kb0, kfull, kb1, nc, cl->mask, cl->run, rowsum);
 
-    const float32x4_t s = vld1q_f32(sct + (size_t)g * 4);
-    const int32x4_t z = zpt ? vld1q_s32(zpt + (size_t)g * 4) : vdupq_n_s32(0);
+    const float32x4_t s = vld1q_f32(tl.sct + (size_t)g * 4);
+    const int32x4_t z = tl.zpt ? vld1q_s32(tl.zpt + (size_t)g * 4) : vdupq_n_s32(0);
     for (int c = 0; c < nc; ++c) {
-      int32x4_t i = qk_neon_hsum4_s32(acc[c]);
-      if (zpt) /* zero point folded with the activation group sum */
+      int32x4_t i = rowsum[c];
+      if (tl.zpt) /* zero point folded with the activation group sum */
         i = vmlsq_n_s32(i, z, X->sums[(size_t)(n + c) * (size_t)ng + (size_t)g]);
       facc[c] = vfmaq_f32(facc[c], vcvtq_f32_s32(i), s);
     }
   }
 
-  for (int c = 0; c < nc; ++c) {
-    float xs = X->per_column ? X->scales[n + c] : X->scales[0];
-    float *y = Y + (size_t)(n + c) * (size_t)ldy + m;
-    float32x4_t base = qk_neon_base(bias, y, m, rows, flags);
-    qk_neon_store_rows(y, vfmaq_f32(base, facc[c], vdupq_n_f32(xs)), rows);
+  if (rows == QK_NEON_MR) {
+    const float32x4_t zero = vdupq_n_f32(0.0f);
+    const float32x4_t b = cl->bias ? vld1q_f32(cl->bias + m) : zero;
+    for (int c = 0; c < nc; ++c) {
+      float *y = Y + (size_t)(n + c) * (size_t)ldy + m;
+      const float32x4_t base = vaddq_f32(b, cl->accumulate ? vld1q_f32(y) : zero);
+      const float xs = cl->xscale[(size_t)(n + c) * (size_t)cl->xscale_step];
+      vst1q_f32(y, vfmaq_f32(base, facc[c], vdupq_n_f32(xs)));
+    }
+  } else { /* the last tile's rows past M are never read or written */
+    const unsigned flags = cl->accumulate ? QK_ACCUMULATE : 0;
+    for (int c = 0; c < nc; ++c) {
+      float *y = Y + (size_t)(n + c) * (size_t)ldy + m;
+      const float32x4_t base = qk_neon_base(cl->bias, y, m, rows, flags);
+      const float xs = cl->xscale[(size_t)(n + c) * (size_t)cl->xscale_step];
+      qk_neon_store_rows(y, vfmaq_f32(base, facc[c], vdupq_n_f32(xs)), rows);
+    }
   }
 }
 
-/**
-   All tiles for one weight format; frames in steps of 4, then 2, then 1.
-   run: blocks per int16 run (baseline only; decided once per call).
-*/
+/** All tiles for one weight format; frames in steps of 4, then 2, then 1. */
 QK_NEON_INLINE void qk_neon_gemm_s8_fmt(const qk_packed *W, qk_format f, const qk_act_s8 *X, int N,
                                         const float *bias, float *Y, int ldy, unsigned flags)
 {
-#if defined(__ARM_FEATURE_DOTPROD)
-  const int run = 0;
-#else
-  const int run = qk_neon_int16_run_blocks(W, f);
-#endif
+  const qk_neon_s8_call cl = qk_neon_s8_call_of(W, f, X, bias, flags);
   const int T = qk_neon_tiles(W->rows);
   for (int t = 0; t < T; ++t) {
     int n = 0;
     for (; n + 4 <= N; n += 4)
-      qk_neon_s8_tile(W, f, t, X, n, 4, run, bias, Y, ldy, flags);
+      qk_neon_s8_tile(W, f, &cl, t, X, n, 4, Y, ldy);
     if (n + 2 <= N) {
-      qk_neon_s8_tile(W, f, t, X, n, 2, run, bias, Y, ldy, flags);
+      qk_neon_s8_tile(W, f, &cl, t, X, n, 2, Y, ldy);
       n += 2;
     }
     if (n < N)
-      qk_neon_s8_tile(W, f, t, X, n, 1, run, bias, Y, ldy, flags);
+      qk_neon_s8_tile(W, f, &cl, t, X, n, 1, Y, ldy);
   }
 }
 
