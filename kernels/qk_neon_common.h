@@ -236,19 +236,19 @@ QK_NEON_INLINE int8x16_t qk_neon_codes16(const int8_t *x, bool masked, uint8x16_
 #if defined(__ARM_FEATURE_DOTPROD)
 
 /**
-   One block: decode 4 rows and add, for each of nc frames, the 16 products
+   Block kb of tile tl: decode 4 rows and add, for each of nc frames, the 16 products
    of row r into acc[c][r] with SDOT (4 products into each int32 lane,
    exact for any codes). The caller only ever sums all four lanes, so how
    the 16 products are split between them does not matter.
 */
-QK_NEON_INLINE void qk_neon_dot_block(qk_format f, const uint8_t *wb, int8x16_t table,
-                                      const int8_t *const *xc, int koff, const int nc, bool masked,
+QK_NEON_INLINE void qk_neon_dot_block(qk_format f, const qk_neon_tile *tl, int kb,
+                                      const int8_t *const *xc, const int nc, bool masked,
                                       uint8x16_t mask, int32x4_t acc[][4])
 {
   int8x16_t w[4];
-  qk_neon_decode(f, wb, table, w);
+  qk_neon_decode(f, tl->wt + (size_t)kb * tl->bb, tl->table, w);
   for (int c = 0; c < nc; ++c) {
-    const int8x16_t x = qk_neon_codes16(xc[c] + koff, masked, mask);
+    const int8x16_t x = qk_neon_codes16(xc[c] + kb * QK_NEON_KB, masked, mask);
     for (int r = 0; r < 4; ++r)
       acc[c][r] = vdotq_s32(acc[c][r], w[r], x);
   }
@@ -269,11 +269,9 @@ QK_NEON_INLINE void qk_neon_group_sums(qk_format f, const qk_neon_tile *tl, cons
     for (int r = 0; r < 4; ++r)
       acc[c][r] = vdupq_n_s32(0);
   for (int kb = kb0; kb < kfull; ++kb)
-    qk_neon_dot_block(f, tl->wt + (size_t)kb * tl->bb, tl->table, xc, kb * QK_NEON_KB, nc, false,
-                      mask, acc);
+    qk_neon_dot_block(f, tl, kb, xc, nc, false, mask, acc);
   if (kfull < kb1)
-    qk_neon_dot_block(f, tl->wt + (size_t)kfull * tl->bb, tl->table, xc, kfull * QK_NEON_KB, nc,
-                      true, mask, acc);
+    qk_neon_dot_block(f, tl, kfull, xc, nc, true, mask, acc);
   for (int c = 0; c < nc; ++c)
     rowsum[c] = qk_neon_hsum4_s32(acc[c]);
 }
@@ -329,19 +327,19 @@ QK_NEON_INLINE int qk_neon_int16_run_blocks(const qk_packed *W, qk_format f)
 }
 
 /**
-   One block of a run: decode 4 rows and add, for each of nc frames, row
+   Block kb of tile tl, in a run: decode 4 rows and add, for each of nc frames, row
    r's 16 products into the 8 int16 lanes of sum16[c][r] (two per lane,
    see qk_neon_int16_run_blocks). START: the run's first block, which
    sets the lanes (SMULL) instead of adding to them.
 */
-QK_NEON_INLINE void qk_neon_mul_block(qk_format f, const uint8_t *wb, int8x16_t table,
-                                      const int8_t *const *xc, int koff, const int nc, bool masked,
+QK_NEON_INLINE void qk_neon_mul_block(qk_format f, const qk_neon_tile *tl, int kb,
+                                      const int8_t *const *xc, const int nc, bool masked,
                                       uint8x16_t mask, bool start, int16x8_t sum16[][4])
 {
   int8x16_t w[4], x[4];
-  qk_neon_decode(f, wb, table, w);
+  qk_neon_decode(f, tl->wt + (size_t)kb * tl->bb, tl->table, w);
   for (int c = 0; c < nc; ++c)
-    x[c] = qk_neon_codes16(xc[c] + koff, masked, mask);
+    x[c] = qk_neon_codes16(xc[c] + kb * QK_NEON_KB, masked, mask);
   for (int r = 0; r < 4; ++r)
     for (int c = 0; c < nc; ++c) {
       const int16x8_t low = start ? vmull_s8(vget_low_s8(w[r]), vget_low_s8(x[c]))
@@ -391,13 +389,11 @@ QK_NEON_INLINE void qk_neon_group_sums(qk_format f, const qk_neon_tile *tl, cons
       for (int r = 0; r < 4; ++r)
         acc[c][r] = vdupq_n_s32(0);
     for (int kb = kb0; kb < kfull; ++kb) {
-      qk_neon_mul_block(f, tl->wt + (size_t)kb * tl->bb, tl->table, xc, kb * QK_NEON_KB, nc, false,
-                        mask, true, sum16);
+      qk_neon_mul_block(f, tl, kb, xc, nc, false, mask, true, sum16);
       qk_neon_widen_block(nc, sum16, acc);
     }
     if (kfull < kb1) {
-      qk_neon_mul_block(f, tl->wt + (size_t)kfull * tl->bb, tl->table, xc, kfull * QK_NEON_KB, nc,
-                        true, mask, true, sum16);
+      qk_neon_mul_block(f, tl, kfull, xc, nc, true, mask, true, sum16);
       qk_neon_widen_block(nc, sum16, acc);
     }
     for (int c = 0; c < nc; ++c)
@@ -408,16 +404,13 @@ QK_NEON_INLINE void qk_neon_group_sums(qk_format f, const qk_neon_tile *tl, cons
     rowsum[c] = vdupq_n_s32(0);
   for (int kb = kb0; kb < kfull;) {
     const int end = kfull - kb > run ? kb + run : kfull;
-    qk_neon_mul_block(f, tl->wt + (size_t)kb * tl->bb, tl->table, xc, kb * QK_NEON_KB, nc, false,
-                      mask, true, sum16);
+    qk_neon_mul_block(f, tl, kb, xc, nc, false, mask, true, sum16);
     for (++kb; kb < end; ++kb)
-      qk_neon_mul_block(f, tl->wt + (size_t)kb * tl->bb, tl->table, xc, kb * QK_NEON_KB, nc, false,
-                        mask, false, sum16);
+      qk_neon_mul_block(f, tl, kb, xc, nc, false, mask, false, sum16);
     qk_neon_widen_run(nc, sum16, rowsum);
   }
   if (kfull < kb1) {
-    qk_neon_mul_block(f, tl->wt + (size_t)kfull * tl->bb, tl->table, xc, kfull * QK_NEON_KB, nc,
-                      true, mask, true, sum16);
+    qk_neon_mul_block(f, tl, kfull, xc, nc, true, mask, true, sum16);
     qk_neon_widen_run(nc, sum16, rowsum);
   }
 }
