@@ -224,9 +224,9 @@ QK_NEON_INLINE void qk_neon_store_rows(float *y, float32x4_t v, int rows)
 
 /* ---- int8 GEMM, compiled once per file ---- */
 
-/** One frame's 16 codes at koff. Codes past K are zero by contract;
-    masking (one AND) keeps the padded weights (table[0], not 0) out of the
-    sum even for hand-built activations. */
+/** One frame's 16 codes at x. Codes past K are zero by contract; masking
+    the last block (one AND) keeps the padded weights (table[0], not 0) out
+    of the sum even for hand-built activations. */
 QK_NEON_INLINE int8x16_t qk_neon_codes16(const int8_t *x, bool masked, uint8x16_t mask)
 {
   int8x16_t v = vld1q_s8(x);
@@ -236,10 +236,10 @@ QK_NEON_INLINE int8x16_t qk_neon_codes16(const int8_t *x, bool masked, uint8x16_
 #if defined(__ARM_FEATURE_DOTPROD)
 
 /**
-   Block kb of tile tl: decode 4 rows and add, for each of nc frames, the 16 products
-   of row r into acc[c][r] with SDOT (4 products into each int32 lane,
-   exact for any codes). The caller only ever sums all four lanes, so how
-   the 16 products are split between them does not matter.
+   Block kb of tile tl: decode 4 rows and add, for each of nc frames, the
+   16 products of row r into acc[c][r] with SDOT (4 products into each
+   int32 lane, exact for any codes). Only the sum of the four lanes is
+   used, so how the 16 products are split between them does not matter.
 */
 QK_NEON_INLINE void qk_neon_dot_block(qk_format f, const qk_neon_tile *tl, int kb,
                                       const int8_t *const *xc, const int nc, bool masked,
@@ -327,10 +327,10 @@ QK_NEON_INLINE int qk_neon_int16_run_blocks(const qk_packed *W, qk_format f)
 }
 
 /**
-   Block kb of tile tl, in a run: decode 4 rows and add, for each of nc frames, row
-   r's 16 products into the 8 int16 lanes of sum16[c][r] (two per lane,
-   see qk_neon_int16_run_blocks). START: the run's first block, which
-   sets the lanes (SMULL) instead of adding to them.
+   Block kb of tile tl, in a run: decode 4 rows and add, for each of nc
+   frames, row r's 16 products into the 8 int16 lanes of sum16[c][r] (two
+   per lane, see qk_neon_int16_run_blocks). START: the run's first block,
+   which sets the lanes (SMULL) instead of adding to them.
 */
 QK_NEON_INLINE void qk_neon_mul_block(qk_format f, const qk_neon_tile *tl, int kb,
                                       const int8_t *const *xc, const int nc, bool masked,
