@@ -348,13 +348,27 @@ QK_NEON_INLINE void qk_neon_mul_block(qk_format f, const qk_neon_tile *tl, int k
     }
 }
 
-/** Add the int16 lanes of a finished one-block run into the int32 sums
-    (SADALP); the four lanes of acc[c][r] add up to row r's sum. */
-QK_NEON_INLINE void qk_neon_widen_block(const int nc, int16x8_t sum16[][4], int32x4_t acc[][4])
+/**
+   Block kb of tile tl as a run of one (RUN = 1): row r's 16 products for
+   frame c into 8 int16 lanes (SMULL, SMLAL2), at once added pairwise into
+   acc[c][r] (SADALP), whose four lanes add up to row r's sum. Each int16
+   vector is consumed as soon as it is made, which keeps the 16
+   accumulators in registers.
+*/
+QK_NEON_INLINE void qk_neon_mul_widen_block(qk_format f, const qk_neon_tile *tl, int kb,
+                                            const int8_t *const *xc, const int nc, bool masked,
+                                            uint8x16_t mask, int32x4_t acc[][4])
 {
+  int8x16_t w[4], x[4];
+  qk_neon_decode(f, tl->wt + (size_t)kb * tl->bb, tl->table, w);
   for (int c = 0; c < nc; ++c)
-    for (int r = 0; r < 4; ++r)
-      acc[c][r] = vpadalq_s16(acc[c][r], sum16[c][r]);
+    x[c] = qk_neon_codes16(xc[c] + kb * QK_NEON_KB, masked, mask);
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < nc; ++c) {
+      const int16x8_t two =
+          vmlal_high_s8(vmull_s8(vget_low_s8(w[r]), vget_low_s8(x[c])), w[r], x[c]);
+      acc[c][r] = vpadalq_s16(acc[c][r], two);
+    }
 }
 
 /** The row sums of a finished longer run, lane r = row r (SADDLP, then
@@ -388,14 +402,10 @@ QK_NEON_INLINE void qk_neon_group_sums(qk_format f, const qk_neon_tile *tl, cons
     for (int c = 0; c < nc; ++c)
       for (int r = 0; r < 4; ++r)
         acc[c][r] = vdupq_n_s32(0);
-    for (int kb = kb0; kb < kfull; ++kb) {
-      qk_neon_mul_block(f, tl, kb, xc, nc, false, mask, true, sum16);
-      qk_neon_widen_block(nc, sum16, acc);
-    }
-    if (kfull < kb1) {
-      qk_neon_mul_block(f, tl, kfull, xc, nc, true, mask, true, sum16);
-      qk_neon_widen_block(nc, sum16, acc);
-    }
+    for (int kb = kb0; kb < kfull; ++kb)
+      qk_neon_mul_widen_block(f, tl, kb, xc, nc, false, mask, acc);
+    if (kfull < kb1)
+      qk_neon_mul_widen_block(f, tl, kfull, xc, nc, true, mask, acc);
     for (int c = 0; c < nc; ++c)
       rowsum[c] = qk_neon_hsum4_s32(acc[c]);
     return;
@@ -466,11 +476,11 @@ QK_NEON_INLINE qk_neon_s8_call qk_neon_s8_call_of(const qk_packed *W, qk_format 
    y = fma(acc, xscale, base) with base = (bias or 0) + (y or 0).
 */
 QK_NEON_INLINE void qk_neon_s8_tile(const qk_packed *W, qk_format f, const qk_neon_s8_call *cl,
-                                    int t, const qk_act_s8 *X, int n, const int nc, float *Y,
-                                    int ldy)
+                                    const bool one_group, int t, const qk_act_s8 *X, int n,
+                                    const int nc, float *Y, int ldy)
 {
   qk_neon_tile tl = cl->first;
-  const int ng = tl.ng, m = t * QK_NEON_MR, tail = tl.tail;
+  const int ng = one_group ? 1 : tl.ng, m = t * QK_NEON_MR, tail = tl.tail;
   const int rows = W->rows - m < QK_NEON_MR ? W->rows - m : QK_NEON_MR;
   tl.wt += (size_t)t * cl->tile_bytes;
   tl.sct += (size_t)t * (size_t)ng * 4;
@@ -486,8 +496,9 @@ QK_NEON_INLINE void qk_neon_s8_tile(const qk_packed *W, qk_format f, const qk_ne
     facc[c] = vdupq_n_f32(0.0f);
 
   for (int g = 0; g < ng; ++g) {
-    int kb0, kb1;
-    qk_neon_group_blocks(W, g, &kb0, &kb1);
+    int kb0 = 0, kb1 = tl.nblk;
+    if (!one_group)
+      qk_neon_group_blocks(W, g, &kb0, &kb1);
     int kfull = (tail && kb1 == tl.nblk) ? kb1 - 1 : kb1;
     int32x4_t rowsum[4];
     qk_neon_group_sums(f, &tl, xc, kb0, kfull, kb1, nc, cl->mask, cl->run, rowsum);
@@ -522,23 +533,36 @@ QK_NEON_INLINE void qk_neon_s8_tile(const qk_packed *W, qk_format f, const qk_ne
   }
 }
 
-/** All tiles for one weight format; frames in steps of 4, then 2, then 1. */
-QK_NEON_INLINE void qk_neon_gemm_s8_fmt(const qk_packed *W, qk_format f, const qk_act_s8 *X, int N,
-                                        const float *bias, float *Y, int ldy, unsigned flags)
+/** All tiles, frames in steps of 4, then 2, then 1. ONE_GROUP: the rows
+    are one group (per-channel scales, what the models use), compiled
+    without the group loop. */
+QK_NEON_INLINE void qk_neon_s8_tiles(const qk_packed *W, qk_format f, const qk_neon_s8_call *cl,
+                                     const bool one_group, const qk_act_s8 *X, int N, float *Y,
+                                     int ldy)
 {
-  const qk_neon_s8_call cl = qk_neon_s8_call_of(W, f, X, bias, flags);
   const int T = qk_neon_tiles(W->rows);
   for (int t = 0; t < T; ++t) {
     int n = 0;
     for (; n + 4 <= N; n += 4)
-      qk_neon_s8_tile(W, f, &cl, t, X, n, 4, Y, ldy);
+      qk_neon_s8_tile(W, f, cl, one_group, t, X, n, 4, Y, ldy);
     if (n + 2 <= N) {
-      qk_neon_s8_tile(W, f, &cl, t, X, n, 2, Y, ldy);
+      qk_neon_s8_tile(W, f, cl, one_group, t, X, n, 2, Y, ldy);
       n += 2;
     }
     if (n < N)
-      qk_neon_s8_tile(W, f, &cl, t, X, n, 1, Y, ldy);
+      qk_neon_s8_tile(W, f, cl, one_group, t, X, n, 1, Y, ldy);
   }
+}
+
+/** The int8 GEMM for one weight format. */
+QK_NEON_INLINE void qk_neon_gemm_s8_fmt(const qk_packed *W, qk_format f, const qk_act_s8 *X, int N,
+                                        const float *bias, float *Y, int ldy, unsigned flags)
+{
+  const qk_neon_s8_call cl = qk_neon_s8_call_of(W, f, X, bias, flags);
+  if (cl.first.ng == 1)
+    qk_neon_s8_tiles(W, f, &cl, true, X, N, Y, ldy);
+  else
+    qk_neon_s8_tiles(W, f, &cl, false, X, N, Y, ldy);
 }
 
 /** The int8 GEMM; each including file wraps it in its own ops entry. */
