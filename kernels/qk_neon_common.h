@@ -233,47 +233,93 @@ QK_NEON_INLINE int8x16_t qk_neon_codes16(const int8_t *x, bool masked, uint8x16_
   return masked ? vandq_s8(v, vreinterpretq_s8_u8(mask)) : v;
 }
 
+/** Block kb of tile tl: its 4 weight rows, decoded, and nc frames' 16
+    codes (MASKED for the last block of a row whose K is not whole). */
+QK_NEON_INLINE void qk_neon_load_block(qk_format f, const qk_neon_tile *tl, int kb,
+                                       const int8_t *const *xc, const int nc, bool masked,
+                                       uint8x16_t mask, int8x16_t w[4], int8x16_t x[4])
+{
+  qk_neon_decode(f, tl->wt + (size_t)kb * tl->bb, tl->table, w);
+  for (int c = 0; c < nc; ++c)
+    x[c] = qk_neon_codes16(xc[c] + kb * QK_NEON_KB, masked, mask);
+}
+
 #if defined(__ARM_FEATURE_DOTPROD)
 
 /**
-   Block kb of tile tl: decode 4 rows and add, for each of nc frames, the
-   16 products of row r into acc[c][r] with SDOT (4 products into each
-   int32 lane, exact for any codes). Only the sum of the four lanes is
-   used, so how the 16 products are split between them does not matter.
+   Block kb of tile tl: for each of nc frames, the 16 products of row r
+   into acc[c][r] with SDOT (4 products into each int32 lane, exact for
+   any codes). Only the sum of the four lanes is used, so how the 16
+   products are split between them does not matter.
 */
-QK_NEON_INLINE void qk_neon_dot_block(qk_format f, const qk_neon_tile *tl, int kb,
-                                      const int8_t *const *xc, const int nc, bool masked,
-                                      uint8x16_t mask, int32x4_t acc[][4])
+QK_NEON_INLINE void qk_neon_int32_block(qk_format f, const qk_neon_tile *tl, int kb,
+                                        const int8_t *const *xc, const int nc, bool masked,
+                                        uint8x16_t mask, int32x4_t acc[][4])
 {
-  int8x16_t w[4];
-  qk_neon_decode(f, tl->wt + (size_t)kb * tl->bb, tl->table, w);
-  for (int c = 0; c < nc; ++c) {
-    const int8x16_t x = qk_neon_codes16(xc[c] + kb * QK_NEON_KB, masked, mask);
+  int8x16_t w[4], x[4];
+  qk_neon_load_block(f, tl, kb, xc, nc, masked, mask, w, x);
+  for (int c = 0; c < nc; ++c)
     for (int r = 0; r < 4; ++r)
-      acc[c][r] = vdotq_s32(acc[c][r], w[r], x);
-  }
+      acc[c][r] = vdotq_s32(acc[c][r], w[r], x[c]);
 }
 
+#else
+
 /**
-   One group's exact integer sums: lane r of rowsum[c] is row r's sum for
-   frame c over whole blocks kb0..kfull-1 and the masked tail block kfull
-   if kfull < kb1.
+   Block kb of tile tl as a run of one block (see qk_neon_int16_run_blocks
+   below: exact for any int8 weights): row r's 16 products for frame c
+   into 8 int16 lanes (SMULL, SMLAL2), at once added pairwise into
+   acc[c][r] (SADALP), whose four lanes add up to row r's sum. Each int16
+   vector is consumed as soon as it is made, which keeps the 16
+   accumulators in registers.
 */
-QK_NEON_INLINE void qk_neon_group_sums(qk_format f, const qk_neon_tile *tl, const int8_t *const *xc,
-                                       int kb0, int kfull, int kb1, const int nc, uint8x16_t mask,
-                                       int run, int32x4_t rowsum[4])
+QK_NEON_INLINE void qk_neon_int32_block(qk_format f, const qk_neon_tile *tl, int kb,
+                                        const int8_t *const *xc, const int nc, bool masked,
+                                        uint8x16_t mask, int32x4_t acc[][4])
 {
-  (void)run; /* SDOT sums into int32 at once: no int16 runs */
+  int8x16_t w[4], x[4];
+  qk_neon_load_block(f, tl, kb, xc, nc, masked, mask, w, x);
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < nc; ++c) {
+      const int16x8_t two =
+          vmlal_high_s8(vmull_s8(vget_low_s8(w[r]), vget_low_s8(x[c])), w[r], x[c]);
+      acc[c][r] = vpadalq_s16(acc[c][r], two);
+    }
+}
+
+#endif
+
+/**
+   One group's exact integer sums with every block's products added into
+   int32 lanes at once (qk_neon_int32_block): lane r of rowsum[c] is row
+   r's sum for frame c over whole blocks kb0..kfull-1 and the masked tail
+   block kfull if kfull < kb1.
+*/
+QK_NEON_INLINE void qk_neon_group_sums_int32(qk_format f, const qk_neon_tile *tl,
+                                             const int8_t *const *xc, int kb0, int kfull, int kb1,
+                                             const int nc, uint8x16_t mask, int32x4_t rowsum[4])
+{
   int32x4_t acc[4][4];
   for (int c = 0; c < nc; ++c)
     for (int r = 0; r < 4; ++r)
       acc[c][r] = vdupq_n_s32(0);
   for (int kb = kb0; kb < kfull; ++kb)
-    qk_neon_dot_block(f, tl, kb, xc, nc, false, mask, acc);
+    qk_neon_int32_block(f, tl, kb, xc, nc, false, mask, acc);
   if (kfull < kb1)
-    qk_neon_dot_block(f, tl, kfull, xc, nc, true, mask, acc);
+    qk_neon_int32_block(f, tl, kfull, xc, nc, true, mask, acc);
   for (int c = 0; c < nc; ++c)
     rowsum[c] = qk_neon_hsum4_s32(acc[c]);
+}
+
+#if defined(__ARM_FEATURE_DOTPROD)
+
+/** One group's exact integer sums (see qk_neon_group_sums_int32). */
+QK_NEON_INLINE void qk_neon_group_sums(qk_format f, const qk_neon_tile *tl, const int8_t *const *xc,
+                                       int kb0, int kfull, int kb1, const int nc, uint8x16_t mask,
+                                       int run, int32x4_t rowsum[4])
+{
+  (void)run; /* SDOT sums into int32 at once: no int16 runs */
+  qk_neon_group_sums_int32(f, tl, xc, kb0, kfull, kb1, nc, mask, rowsum);
 }
 
 #else /* baseline Advanced SIMD: products summed in int16 lanes */
@@ -327,47 +373,22 @@ QK_NEON_INLINE int qk_neon_int16_run_blocks(const qk_packed *W, qk_format f)
 }
 
 /**
-   Block kb of tile tl, in a run: decode 4 rows and add, for each of nc
-   frames, row r's 16 products into the 8 int16 lanes of sum16[c][r] (two
-   per lane, see qk_neon_int16_run_blocks). START: the run's first block,
-   which sets the lanes (SMULL) instead of adding to them.
+   Block kb of tile tl, in a run: for each of nc frames, add row r's 16
+   products into the 8 int16 lanes of sum16[c][r] (two per lane, see
+   qk_neon_int16_run_blocks). START: the run's first block, which sets
+   the lanes (SMULL) instead of adding to them.
 */
 QK_NEON_INLINE void qk_neon_mul_block(qk_format f, const qk_neon_tile *tl, int kb,
                                       const int8_t *const *xc, const int nc, bool masked,
                                       uint8x16_t mask, bool start, int16x8_t sum16[][4])
 {
   int8x16_t w[4], x[4];
-  qk_neon_decode(f, tl->wt + (size_t)kb * tl->bb, tl->table, w);
-  for (int c = 0; c < nc; ++c)
-    x[c] = qk_neon_codes16(xc[c] + kb * QK_NEON_KB, masked, mask);
+  qk_neon_load_block(f, tl, kb, xc, nc, masked, mask, w, x);
   for (int r = 0; r < 4; ++r)
     for (int c = 0; c < nc; ++c) {
       const int16x8_t low = start ? vmull_s8(vget_low_s8(w[r]), vget_low_s8(x[c]))
                                   : vmlal_s8(sum16[c][r], vget_low_s8(w[r]), vget_low_s8(x[c]));
       sum16[c][r] = vmlal_high_s8(low, w[r], x[c]);
-    }
-}
-
-/**
-   Block kb of tile tl as a run of one (RUN = 1): row r's 16 products for
-   frame c into 8 int16 lanes (SMULL, SMLAL2), at once added pairwise into
-   acc[c][r] (SADALP), whose four lanes add up to row r's sum. Each int16
-   vector is consumed as soon as it is made, which keeps the 16
-   accumulators in registers.
-*/
-QK_NEON_INLINE void qk_neon_mul_widen_block(qk_format f, const qk_neon_tile *tl, int kb,
-                                            const int8_t *const *xc, const int nc, bool masked,
-                                            uint8x16_t mask, int32x4_t acc[][4])
-{
-  int8x16_t w[4], x[4];
-  qk_neon_decode(f, tl->wt + (size_t)kb * tl->bb, tl->table, w);
-  for (int c = 0; c < nc; ++c)
-    x[c] = qk_neon_codes16(xc[c] + kb * QK_NEON_KB, masked, mask);
-  for (int r = 0; r < 4; ++r)
-    for (int c = 0; c < nc; ++c) {
-      const int16x8_t two =
-          vmlal_high_s8(vmull_s8(vget_low_s8(w[r]), vget_low_s8(x[c])), w[r], x[c]);
-      acc[c][r] = vpadalq_s16(acc[c][r], two);
     }
 }
 
@@ -387,29 +408,20 @@ QK_NEON_INLINE void qk_neon_widen_run(const int nc, int16x8_t sum16[][4], int32x
    One group's exact integer sums: lane r of rowsum[c] is row r's sum for
    frame c over whole blocks kb0..kfull-1 and the masked tail block kfull
    if kfull < kb1. With RUN = 1 (S8, known when compiling, or a codebook
-   with a large level) each block is widened into per-row int32 vectors
-   at once (one SADALP per row and frame); longer runs sum RUN blocks in
-   int16 (qk_neon_int16_run_blocks) and widen each run once into the row
-   sums; the tail block is a run of its own.
+   with a large level) each block goes into int32 at once
+   (qk_neon_group_sums_int32); longer runs sum RUN blocks in int16
+   (qk_neon_int16_run_blocks) and widen each run once into the row sums;
+   the tail block is a run of its own.
 */
 QK_NEON_INLINE void qk_neon_group_sums(qk_format f, const qk_neon_tile *tl, const int8_t *const *xc,
                                        int kb0, int kfull, int kb1, const int nc, uint8x16_t mask,
                                        int run, int32x4_t rowsum[4])
 {
-  int16x8_t sum16[4][4];
   if (run == 1) {
-    int32x4_t acc[4][4];
-    for (int c = 0; c < nc; ++c)
-      for (int r = 0; r < 4; ++r)
-        acc[c][r] = vdupq_n_s32(0);
-    for (int kb = kb0; kb < kfull; ++kb)
-      qk_neon_mul_widen_block(f, tl, kb, xc, nc, false, mask, acc);
-    if (kfull < kb1)
-      qk_neon_mul_widen_block(f, tl, kfull, xc, nc, true, mask, acc);
-    for (int c = 0; c < nc; ++c)
-      rowsum[c] = qk_neon_hsum4_s32(acc[c]);
+    qk_neon_group_sums_int32(f, tl, xc, kb0, kfull, kb1, nc, mask, rowsum);
     return;
   }
+  int16x8_t sum16[4][4];
   for (int c = 0; c < nc; ++c)
     rowsum[c] = vdupq_n_s32(0);
   for (int kb = kb0; kb < kfull;) {
