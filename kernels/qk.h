@@ -205,7 +205,9 @@ size_t qk_packed_alloc_bytes(const qk_packed *p);
 
 /** Int8 activations, as written by qk_quantize_act_*(); caller-owned buffers. */
 typedef struct {
-  int8_t *codes;   /**< N columns of ld bytes; bytes K..ld-1 are zero */
+  int8_t *codes;   /**< N columns of ld bytes, codes in [-127, 127] (the quantizers clamp
+                        there; kernels that sum products in int16 rely on it); bytes
+                        K..ld-1 are zero */
   int ld;          /**< >= qk_act_ld(K) */
   float *scales;   /**< per column (dynamic), or scales[0] for all (static) */
   bool per_column; /**< true for dynamic quantization */

@@ -281,7 +281,7 @@ void qk_neon_gemm_f32(const qk_packed *W, const float *X, int ldx, int N, const 
 }
 
 /* ------------------------------------------------------------------------
-   Int8 GEMM (baseline dot product: vmull_s8 + vpadalq_s16)
+   Int8 GEMM (baseline: SMULL/SMLAL into int16 lanes, SADALP once per run)
    ------------------------------------------------------------------------ */
 
 static void neon_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias, float *Y,

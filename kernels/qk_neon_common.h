@@ -5,9 +5,12 @@
   SIMD) and qk_neon_dotprod.c (ARMv8.2 sdot). Both read the same packed
   layout, so qk_neon.c owns pack, gemm_f32, the activation column
   primitives and tanh/sigmoid, and the dotprod table points at those. Only the
-  int8 GEMM differs, and only in one step (the 16-wide int8 dot product):
-  its body is written once below and compiled in each file, picking the
-  dot product by whether the file is built with +dotprod.
+  int8 GEMM differs, and only in how one group's integer sums are formed
+  (qk_neon_group_sums): with +dotprod each block is one SDOT per row and
+  frame; the baseline multiplies into int16 lanes (SMULL/SMLAL) and keeps
+  the exact sums there for as many blocks as the weights' largest
+  magnitude allows (qk_neon_int16_run_blocks) before widening to int32.
+  The rest of the body is written once below and compiled in each file.
 
   Packed layout (p->data), the same for both files
   -------------------------------------------------
@@ -221,65 +224,280 @@ QK_NEON_INLINE void qk_neon_store_rows(float *y, float32x4_t v, int rows)
 
 /* ---- int8 GEMM, compiled once per file ---- */
 
-/**
-   acc[i] += sum of the 4 products w[4i..4i+3] * x[4i..4i+3]. The caller only
-   ever sums all four lanes, so any split of the 16 products is fine. sdot
-   does it in one instruction; the baseline multiplies into int16 (an s8*s8
-   product is at most 2^14 in magnitude, so it fits) and pairwise-adds into
-   int32, which is exact for any codes.
-*/
-QK_NEON_INLINE int32x4_t qk_neon_dot16(int32x4_t acc, int8x16_t w, int8x16_t x)
+/** One frame's 16 codes at x. Codes past K are zero by contract; masking
+    the last block (one AND) keeps the padded weights (table[0], not 0) out
+    of the sum even for hand-built activations. */
+QK_NEON_INLINE int8x16_t qk_neon_codes16(const int8_t *x, bool masked, uint8x16_t mask)
 {
-#if defined(__ARM_FEATURE_DOTPROD)
-  return vdotq_s32(acc, w, x);
-#else
-  acc = vpadalq_s16(acc, vmull_s8(vget_low_s8(w), vget_low_s8(x)));
-  return vpadalq_s16(acc, vmull_high_s8(w, x));
-#endif
+  int8x16_t v = vld1q_s8(x);
+  return masked ? vandq_s8(v, vreinterpretq_s8_u8(mask)) : v;
 }
 
-/** One block: decode 4 rows, dot them with nc frames' 16 codes. */
-QK_NEON_INLINE void qk_neon_s8_block(qk_format f, const uint8_t *wb, int8x16_t table,
-                                     const int8_t *const *xc, int koff, const int nc, bool masked,
-                                     uint8x16_t mask, int32x4_t acc[][4])
+/** Block kb of tile tl: its 4 weight rows, decoded, and nc frames' 16
+    codes (MASKED for the last block of a row whose K is not whole). */
+QK_NEON_INLINE void qk_neon_load_block(qk_format f, const qk_neon_tile *tl, int kb,
+                                       const int8_t *const *xc, const int nc, bool masked,
+                                       uint8x16_t mask, int8x16_t w[4], int8x16_t x[4])
 {
-  int8x16_t w[4];
-  qk_neon_decode(f, wb, table, w);
-  for (int c = 0; c < nc; ++c) {
-    int8x16_t x = vld1q_s8(xc[c] + koff);
-    /* Codes past K are zero by contract; masking costs one AND per frame
-       and keeps the padded weights (table[0], not 0) out of the sum even
-       for hand-built activations. */
-    if (masked)
-      x = vandq_s8(x, vreinterpretq_s8_u8(mask));
+  qk_neon_decode(f, tl->wt + (size_t)kb * tl->bb, tl->table, w);
+  for (int c = 0; c < nc; ++c)
+    x[c] = qk_neon_codes16(xc[c] + kb * QK_NEON_KB, masked, mask);
+}
+
+#if defined(__ARM_FEATURE_DOTPROD)
+
+/**
+   Block kb of tile tl: for each of nc frames, the 16 products of row r
+   into acc[c][r] with SDOT (4 products into each int32 lane, exact for
+   any codes). Only the sum of the four lanes is used, so how the 16
+   products are split between them does not matter.
+*/
+QK_NEON_INLINE void qk_neon_int32_block(qk_format f, const qk_neon_tile *tl, int kb,
+                                        const int8_t *const *xc, const int nc, bool masked,
+                                        uint8x16_t mask, int32x4_t acc[][4])
+{
+  int8x16_t w[4], x[4];
+  qk_neon_load_block(f, tl, kb, xc, nc, masked, mask, w, x);
+  for (int c = 0; c < nc; ++c)
     for (int r = 0; r < 4; ++r)
-      acc[c][r] = qk_neon_dot16(acc[c][r], w[r], x);
+      acc[c][r] = vdotq_s32(acc[c][r], w[r], x[c]);
+}
+
+#else
+
+/**
+   Block kb of tile tl as a run of one block (see qk_neon_int16_run_blocks
+   below: exact for any int8 weights): row r's 16 products for frame c
+   into 8 int16 lanes (SMULL, SMLAL2), at once added pairwise into
+   acc[c][r] (SADALP), whose four lanes add up to row r's sum. Each int16
+   vector is consumed as soon as it is made, which keeps the 16
+   accumulators in registers.
+*/
+QK_NEON_INLINE void qk_neon_int32_block(qk_format f, const qk_neon_tile *tl, int kb,
+                                        const int8_t *const *xc, const int nc, bool masked,
+                                        uint8x16_t mask, int32x4_t acc[][4])
+{
+  int8x16_t w[4], x[4];
+  qk_neon_load_block(f, tl, kb, xc, nc, masked, mask, w, x);
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < nc; ++c) {
+      const int16x8_t two =
+          vmlal_high_s8(vmull_s8(vget_low_s8(w[r]), vget_low_s8(x[c])), w[r], x[c]);
+      acc[c][r] = vpadalq_s16(acc[c][r], two);
+    }
+}
+
+#endif
+
+/**
+   One group's exact integer sums with every block's products added into
+   int32 lanes at once (qk_neon_int32_block): lane r of rowsum[c] is row
+   r's sum for frame c over whole blocks kb0..kfull-1 and the masked tail
+   block kfull if kfull < kb1.
+*/
+QK_NEON_INLINE void qk_neon_group_sums_int32(qk_format f, const qk_neon_tile *tl,
+                                             const int8_t *const *xc, int kb0, int kfull, int kb1,
+                                             const int nc, uint8x16_t mask, int32x4_t rowsum[4])
+{
+  int32x4_t acc[4][4];
+  for (int c = 0; c < nc; ++c)
+    for (int r = 0; r < 4; ++r)
+      acc[c][r] = vdupq_n_s32(0);
+  for (int kb = kb0; kb < kfull; ++kb)
+    qk_neon_int32_block(f, tl, kb, xc, nc, false, mask, acc);
+  if (kfull < kb1)
+    qk_neon_int32_block(f, tl, kfull, xc, nc, true, mask, acc);
+  for (int c = 0; c < nc; ++c)
+    rowsum[c] = qk_neon_hsum4_s32(acc[c]);
+}
+
+#if defined(__ARM_FEATURE_DOTPROD)
+
+/** One group's exact integer sums (see qk_neon_group_sums_int32). */
+QK_NEON_INLINE void qk_neon_group_sums(qk_format f, const qk_neon_tile *tl, const int8_t *const *xc,
+                                       int kb0, int kfull, int kb1, const int nc, uint8x16_t mask,
+                                       int run, int32x4_t rowsum[4])
+{
+  (void)run; /* SDOT sums into int32 at once: no int16 runs */
+  qk_neon_group_sums_int32(f, tl, xc, kb0, kfull, kb1, nc, mask, rowsum);
+}
+
+#else /* baseline Advanced SIMD: products summed in int16 lanes */
+
+/**
+   Largest magnitude A a weight of W can decode to: S8's range ends at
+   -128; a sub-byte format's values are its table (S4 -8..7, S2 -2..1, a
+   codebook its levels, any int8), whose unused entries are 0 (qk_pack).
+   Padded rows and k decode through the same table, so they are within A
+   too. VABS leaves -128 as 0x80, which reads 128 unsigned.
+*/
+QK_NEON_INLINE int qk_neon_value_amax(const qk_packed *W, qk_format f)
+{
+  if (f == QK_S8)
+    return 128;
+  return vmaxvq_u8(vreinterpretq_u8_s8(vabsq_s8(vld1q_s8(W->table))));
+}
+
+/**
+   How many 16-k blocks of products one int16 lane may sum before it is
+   widened to int32: the one place the run length is decided.
+
+   Proof that the sums are exact. qk_neon_mul_block adds two products to
+   each int16 lane per block: lane j of row r gets w[j] * x[j] (SMULL, or
+   SMLAL within a run, of the low halves) and w[8+j] * x[8+j] (SMLAL2 of
+   the high halves). Activation codes are in [-127, 127] (qk_act_s8: the
+   quantizers clamp there) and every weight is in [-A, A]
+   (qk_neon_value_amax), so a product is at most 127 * A in magnitude, and
+   after n blocks a lane, and every partial sum on the way to it, is at
+   most 2 * n * 127 * A. SMLAL wraps only when a sum leaves
+   [-32768, 32767], so with
+       n = floor(32767 / (2 * 127 * A))
+   no step wraps and the int16 lane is the exact integer sum; SADALP then
+   adds the lane pairs into int32, exact for any int16 values.
+     S8 (A = 128), or a codebook with a level of magnitude 65 or more:
+       n = 1 (at worst 2 * 127 * 128 = 32512): one widening per block
+       instead of one per 8 products;
+     a codebook of powers of two up to 64 (models' pow2 CB4): n = 2;
+     S4 (A = 8): n = 16 (32 products a lane, at worst 32512);
+     S2 (A = 2): n = 64 (128 products, at worst 32512);
+     a codebook within +-1 (symmetric pow2 CB2): n = 129.
+   A <= 128 for every int8 weight, so n >= 1: no format has to widen after
+   each multiply. With one block more, all weights at -A against all codes
+   at +127 (or -127) wrap the lane: test_kernels' int16-run test runs those
+   extremes at n and n + 1 blocks and fails then.
+*/
+QK_NEON_INLINE int qk_neon_int16_run_blocks(const qk_packed *W, qk_format f)
+{
+  const int a = qk_neon_value_amax(W, f);
+  return 32767 / (2 * 127 * (a > 0 ? a : 1));
+}
+
+/**
+   Block kb of tile tl, in a run: for each of nc frames, add row r's 16
+   products into the 8 int16 lanes of sum16[c][r] (two per lane, see
+   qk_neon_int16_run_blocks). START: the run's first block, which sets
+   the lanes (SMULL) instead of adding to them.
+*/
+QK_NEON_INLINE void qk_neon_mul_block(qk_format f, const qk_neon_tile *tl, int kb,
+                                      const int8_t *const *xc, const int nc, bool masked,
+                                      uint8x16_t mask, bool start, int16x8_t sum16[][4])
+{
+  int8x16_t w[4], x[4];
+  qk_neon_load_block(f, tl, kb, xc, nc, masked, mask, w, x);
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < nc; ++c) {
+      const int16x8_t low = start ? vmull_s8(vget_low_s8(w[r]), vget_low_s8(x[c]))
+                                  : vmlal_s8(sum16[c][r], vget_low_s8(w[r]), vget_low_s8(x[c]));
+      sum16[c][r] = vmlal_high_s8(low, w[r], x[c]);
+    }
+}
+
+/** The row sums of a finished longer run, lane r = row r (SADDLP, then
+    pairwise adds), added to rowsum: 4 registers a frame, not 16. */
+QK_NEON_INLINE void qk_neon_widen_run(const int nc, int16x8_t sum16[][4], int32x4_t rowsum[4])
+{
+  for (int c = 0; c < nc; ++c) {
+    int32x4_t wide[4];
+    for (int r = 0; r < 4; ++r)
+      wide[r] = vpaddlq_s16(sum16[c][r]);
+    rowsum[c] = vaddq_s32(rowsum[c], qk_neon_hsum4_s32(wide));
   }
+}
+
+/**
+   One group's exact integer sums: lane r of rowsum[c] is row r's sum for
+   frame c over whole blocks kb0..kfull-1 and the masked tail block kfull
+   if kfull < kb1. With RUN = 1 (S8, known when compiling, or a codebook
+   with a large level) each block goes into int32 at once
+   (qk_neon_group_sums_int32); longer runs sum RUN blocks in int16
+   (qk_neon_int16_run_blocks) and widen each run once into the row sums;
+   the tail block is a run of its own.
+*/
+QK_NEON_INLINE void qk_neon_group_sums(qk_format f, const qk_neon_tile *tl, const int8_t *const *xc,
+                                       int kb0, int kfull, int kb1, const int nc, uint8x16_t mask,
+                                       int run, int32x4_t rowsum[4])
+{
+  if (run == 1) {
+    qk_neon_group_sums_int32(f, tl, xc, kb0, kfull, kb1, nc, mask, rowsum);
+    return;
+  }
+  int16x8_t sum16[4][4];
+  for (int c = 0; c < nc; ++c)
+    rowsum[c] = vdupq_n_s32(0);
+  for (int kb = kb0; kb < kfull;) {
+    const int end = kfull - kb > run ? kb + run : kfull;
+    qk_neon_mul_block(f, tl, kb, xc, nc, false, mask, true, sum16);
+    for (++kb; kb < end; ++kb)
+      qk_neon_mul_block(f, tl, kb, xc, nc, false, mask, false, sum16);
+    qk_neon_widen_run(nc, sum16, rowsum);
+  }
+  if (kfull < kb1) {
+    qk_neon_mul_block(f, tl, kfull, xc, nc, true, mask, true, sum16);
+    qk_neon_widen_run(nc, sum16, rowsum);
+  }
+}
+
+#endif
+
+/**
+   What every tile of one int8 GEMM call shares, worked out once per call:
+   tile 0's place and the tail mask (qk_neon_tile_at's divisions), the
+   int16 run length, and how a frame's scale and base are found. A tile
+   call then only offsets pointers, which matters at the models' shapes,
+   where a tile holds one to three blocks of products.
+*/
+typedef struct {
+  qk_neon_tile first; /**< tile 0; tile t is first moved by t tiles */
+  size_t tile_bytes;  /**< codes of one tile */
+  uint8x16_t mask;    /**< valid k of the last block when first.tail */
+  int run;            /**< int16 run length in blocks (baseline; 0 with sdot) */
+  const float *xscale;
+  int xscale_step; /**< frame n's scale is xscale[n * xscale_step] */
+  const float *bias;
+  bool accumulate; /**< QK_ACCUMULATE */
+} qk_neon_s8_call;
+
+QK_NEON_INLINE qk_neon_s8_call qk_neon_s8_call_of(const qk_packed *W, qk_format f,
+                                                  const qk_act_s8 *X, const float *bias,
+                                                  unsigned flags)
+{
+  qk_neon_s8_call cl;
+  cl.first = qk_neon_tile_at(W, f, 0);
+  cl.tile_bytes = (size_t)cl.first.nblk * cl.first.bb;
+  cl.mask = vdupq_n_u8(0);
+  if (cl.first.tail) {
+    static const uint8_t ramp[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    cl.mask = vcltq_u8(vld1q_u8(ramp), vdupq_n_u8((uint8_t)cl.first.tail));
+  }
+#if defined(__ARM_FEATURE_DOTPROD)
+  cl.run = 0;
+#else
+  cl.run = qk_neon_int16_run_blocks(W, f);
+#endif
+  cl.xscale = X->scales;
+  cl.xscale_step = X->per_column ? 1 : 0;
+  cl.bias = bias;
+  cl.accumulate = (flags & QK_ACCUMULATE) != 0;
+  return cl;
 }
 
 /**
    One 4-row tile times nc frames (n..n+nc-1). Integer sums per group are
    exact; the float steps per output are exactly those of qk.h, applied lane
    by lane: acc = fma((float)i, scale, acc) per group in order, then
-   y = fma(acc, xscale, base).
+   y = fma(acc, xscale, base) with base = (bias or 0) + (y or 0).
 */
-QK_NEON_INLINE void qk_neon_s8_tile(const qk_packed *W, qk_format f, int t, const qk_act_s8 *X,
-                                    int n, const int nc, const float *bias, float *Y, int ldy,
-                                    unsigned flags)
+QK_NEON_INLINE void qk_neon_s8_tile(const qk_packed *W, qk_format f, const qk_neon_s8_call *cl,
+                                    const bool one_group, int t, const qk_act_s8 *X, int n,
+                                    const int nc, float *Y, int ldy)
 {
-  const qk_neon_tile tl = qk_neon_tile_at(W, f, t);
-  const int ng = tl.ng, m = tl.m, rows = tl.rows, tail = tl.tail;
-  const size_t bb = tl.bb;
-  const uint8_t *wt = tl.wt;
-  const float *sct = tl.sct;
-  const int32_t *zpt = tl.zpt;
-  const int8x16_t table = tl.table;
-
-  uint8x16_t mask = vdupq_n_u8(0);
-  if (tail) {
-    static const uint8_t ramp[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
-    mask = vcltq_u8(vld1q_u8(ramp), vdupq_n_u8((uint8_t)tail));
-  }
+  qk_neon_tile tl = cl->first;
+  const int ng = one_group ? 1 : tl.ng, m = t * QK_NEON_MR, tail = tl.tail;
+  const int rows = W->rows - m < QK_NEON_MR ? W->rows - m : QK_NEON_MR;
+  tl.wt += (size_t)t * cl->tile_bytes;
+  tl.sct += (size_t)t * (size_t)ng * 4;
+  if (tl.zpt)
+    tl.zpt += (size_t)t * (size_t)ng * 4;
 
   const int8_t *xc[4];
   for (int c = 0; c < nc; ++c)
@@ -290,53 +508,73 @@ QK_NEON_INLINE void qk_neon_s8_tile(const qk_packed *W, qk_format f, int t, cons
     facc[c] = vdupq_n_f32(0.0f);
 
   for (int g = 0; g < ng; ++g) {
-    int kb0, kb1;
-    qk_neon_group_blocks(W, g, &kb0, &kb1);
+    int kb0 = 0, kb1 = tl.nblk;
+    if (!one_group)
+      qk_neon_group_blocks(W, g, &kb0, &kb1);
     int kfull = (tail && kb1 == tl.nblk) ? kb1 - 1 : kb1;
-    int32x4_t acc[4][4];
-    for (int c = 0; c < nc; ++c)
-      for (int r = 0; r < 4; ++r)
-        acc[c][r] = vdupq_n_s32(0);
-    for (int kb = kb0; kb < kfull; ++kb)
-      qk_neon_s8_block(f, wt + (size_t)kb * bb, table, xc, kb * QK_NEON_KB, nc, false, mask, acc);
-    if (kfull < kb1)
-      qk_neon_s8_block(f, wt + (size_t)kfull * bb, table, xc, kfull * QK_NEON_KB, nc, true, mask,
-                       acc);
+    int32x4_t rowsum[4];
+    qk_neon_group_sums(f, &tl, xc, kb0, kfull, kb1, nc, cl->mask, cl->run, rowsum);
 
-    const float32x4_t s = vld1q_f32(sct + (size_t)g * 4);
-    const int32x4_t z = zpt ? vld1q_s32(zpt + (size_t)g * 4) : vdupq_n_s32(0);
+    const float32x4_t s = vld1q_f32(tl.sct + (size_t)g * 4);
+    const int32x4_t z = tl.zpt ? vld1q_s32(tl.zpt + (size_t)g * 4) : vdupq_n_s32(0);
     for (int c = 0; c < nc; ++c) {
-      int32x4_t i = qk_neon_hsum4_s32(acc[c]);
-      if (zpt) /* zero point folded with the activation group sum */
+      int32x4_t i = rowsum[c];
+      if (tl.zpt) /* zero point folded with the activation group sum */
         i = vmlsq_n_s32(i, z, X->sums[(size_t)(n + c) * (size_t)ng + (size_t)g]);
       facc[c] = vfmaq_f32(facc[c], vcvtq_f32_s32(i), s);
     }
   }
 
-  for (int c = 0; c < nc; ++c) {
-    float xs = X->per_column ? X->scales[n + c] : X->scales[0];
-    float *y = Y + (size_t)(n + c) * (size_t)ldy + m;
-    float32x4_t base = qk_neon_base(bias, y, m, rows, flags);
-    qk_neon_store_rows(y, vfmaq_f32(base, facc[c], vdupq_n_f32(xs)), rows);
+  if (rows == QK_NEON_MR) {
+    const float32x4_t zero = vdupq_n_f32(0.0f);
+    const float32x4_t b = cl->bias ? vld1q_f32(cl->bias + m) : zero;
+    for (int c = 0; c < nc; ++c) {
+      float *y = Y + (size_t)(n + c) * (size_t)ldy + m;
+      const float32x4_t base = vaddq_f32(b, cl->accumulate ? vld1q_f32(y) : zero);
+      const float xs = cl->xscale[(size_t)(n + c) * (size_t)cl->xscale_step];
+      vst1q_f32(y, vfmaq_f32(base, facc[c], vdupq_n_f32(xs)));
+    }
+  } else { /* the last tile's rows past M are never read or written */
+    const unsigned flags = cl->accumulate ? QK_ACCUMULATE : 0;
+    for (int c = 0; c < nc; ++c) {
+      float *y = Y + (size_t)(n + c) * (size_t)ldy + m;
+      const float32x4_t base = qk_neon_base(cl->bias, y, m, rows, flags);
+      const float xs = cl->xscale[(size_t)(n + c) * (size_t)cl->xscale_step];
+      qk_neon_store_rows(y, vfmaq_f32(base, facc[c], vdupq_n_f32(xs)), rows);
+    }
   }
 }
 
-/** All tiles for one weight format; frames in steps of 4, then 2, then 1. */
-QK_NEON_INLINE void qk_neon_gemm_s8_fmt(const qk_packed *W, qk_format f, const qk_act_s8 *X, int N,
-                                        const float *bias, float *Y, int ldy, unsigned flags)
+/** All tiles, frames in steps of 4, then 2, then 1. ONE_GROUP: the rows
+    are one group (per-channel scales, what the models use), compiled
+    without the group loop. */
+QK_NEON_INLINE void qk_neon_s8_tiles(const qk_packed *W, qk_format f, const qk_neon_s8_call *cl,
+                                     const bool one_group, const qk_act_s8 *X, int N, float *Y,
+                                     int ldy)
 {
   const int T = qk_neon_tiles(W->rows);
   for (int t = 0; t < T; ++t) {
     int n = 0;
     for (; n + 4 <= N; n += 4)
-      qk_neon_s8_tile(W, f, t, X, n, 4, bias, Y, ldy, flags);
+      qk_neon_s8_tile(W, f, cl, one_group, t, X, n, 4, Y, ldy);
     if (n + 2 <= N) {
-      qk_neon_s8_tile(W, f, t, X, n, 2, bias, Y, ldy, flags);
+      qk_neon_s8_tile(W, f, cl, one_group, t, X, n, 2, Y, ldy);
       n += 2;
     }
     if (n < N)
-      qk_neon_s8_tile(W, f, t, X, n, 1, bias, Y, ldy, flags);
+      qk_neon_s8_tile(W, f, cl, one_group, t, X, n, 1, Y, ldy);
   }
+}
+
+/** The int8 GEMM for one weight format. */
+QK_NEON_INLINE void qk_neon_gemm_s8_fmt(const qk_packed *W, qk_format f, const qk_act_s8 *X, int N,
+                                        const float *bias, float *Y, int ldy, unsigned flags)
+{
+  const qk_neon_s8_call cl = qk_neon_s8_call_of(W, f, X, bias, flags);
+  if (cl.first.ng == 1)
+    qk_neon_s8_tiles(W, f, &cl, true, X, N, Y, ldy);
+  else
+    qk_neon_s8_tiles(W, f, &cl, false, X, N, Y, ldy);
 }
 
 /** The int8 GEMM; each including file wraps it in its own ops entry. */

@@ -69,6 +69,9 @@ expect "$CPU_NODOTPROD" '^ +neon +agrees with scalar$' "neon not checked against
 expect "$CPU_NODOTPROD" '^ +neon-dotprod +not available here$' \
   "neon-dotprod not reported unavailable on a CPU without sdot"
 expect "$CPU_NODOTPROD" 'default ISA neon$' "dispatcher did not fall back to neon"
+# The baseline int8 GEMM's int16 runs, at their bound (qk_neon_int16_run_blocks).
+expect "$CPU_NODOTPROD" '^ +neon +int16 runs exact at their bound$' \
+  "neon's int16 runs not checked at their bound"
 
 # The int8 WaveNet layer (step by step on NEON, no fused form yet) must
 # give the scalar ISA's bits on both NEON ISAs.

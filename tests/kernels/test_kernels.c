@@ -694,6 +694,99 @@ static void test_saturation_trap(qk_isa isa)
 }
 
 /* ------------------------------------------------------------------------
+   5b. Exact int16 runs at their bound. Kernels without a widening dot
+       product keep exact products in int16 lanes while the code range
+       allows: NEON without sdot sums n = floor(32767 / (2 * 127 * A)) blocks
+       of 16 k (two products per lane each; A = the largest weight
+       magnitude, the table's for sub-byte formats) before widening
+       (qk_neon_int16_run_blocks), AVX2 a bound of the same kind
+       (chunks_per_flush). Here every weight sits at one extreme level of its
+       format (both signs; for codebooks the table's largest level, from
+       +-1 up to -128) and every code at +127 or at -127, so every product
+       has the largest magnitude and the same sign: at K = n + 1 blocks one
+       product too many in a run wraps a lane. Each ISA must give the exact
+       sum at K = n blocks, n + 1, and 2n + 1 plus a masked tail.
+   ------------------------------------------------------------------------ */
+
+/** floor(32767 / (2 * 127 * A)): the bound the test aims one block past. */
+static int int16_run_blocks(int amax) { return 32767 / (2 * 127 * amax); }
+
+/** Weights of format f all at value `level`; a codebook gets the levels
+    {lo, hi} (index 0 and 1, the rest 0) and every weight the one index. */
+static void int16_run_case(qk_isa isa, qk_format f, int lo, int hi, bool use_lo, float xsign, int K)
+{
+  const int M = 6, N = 7; /* a full and a padded row tile; 4 + 2 + 1 frames */
+  const bool cb = qk_format_is_codebook(f);
+  const int level = use_lo ? lo : hi;
+  int8_t codebook[16] = {0};
+  codebook[0] = (int8_t)lo;
+  codebook[1] = (int8_t)hi;
+  int8_t *codes = malloc((size_t)M * (size_t)K);
+  memset(codes, cb ? (use_lo ? 0 : 1) : level, (size_t)M * (size_t)K);
+  float scales[6] = {1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f};
+  qk_weights w = {.format = f,
+                  .rows = M,
+                  .cols = K,
+                  .codes = codes,
+                  .scales = scales,
+                  .codebook = cb ? codebook : NULL};
+  float *x = malloc((size_t)K * N * sizeof(float));
+  for (size_t i = 0; i < (size_t)K * N; ++i)
+    x[i] = xsign;
+  act_buffers a = act_new(K, N, 0);
+  qk_quantize_act_static(x, K, K, N, 1.0f / 127.0f, &a.a);
+  CHECK(a.a.codes[0] == (int8_t)(127 * xsign) && a.a.codes[K - 1] == (int8_t)(127 * xsign),
+        "int16 run test: codes %d %d, not %d", a.a.codes[0], a.a.codes[K - 1], (int)(127 * xsign));
+  const char *err = NULL;
+  qk_packed *p = qk_pack(&w, isa, &err);
+  CHECK(p, "%s pack %s: %s", qk_isa_name(isa), qk_format_name(f), err ? err : "?");
+  float y[6 * 7];
+  if (p)
+    qk_gemm_s8(p, &a.a, N, NULL, y, M, 0);
+  /* qk.h's float steps with scale 1 and no base: (float)i * xscale */
+  const int64_t dot = (int64_t)level * (int64_t)a.a.codes[0] * K;
+  const float want = (float)dot * a.a.scales[0];
+  int bad = 0;
+  while (p && bad < M * N && y[bad] == want)
+    ++bad;
+  CHECK(p && bad == M * N,
+        "%s int16 run %s level %d codes %+d K=%d (%d blocks): m=%d n=%d: %.9g, exact %.9g",
+        qk_isa_name(isa), qk_format_name(f), level, a.a.codes[0], K, (K + 15) / 16, bad % M,
+        bad / M, bad < M * N ? y[bad] : want, want);
+  qk_packed_free(p);
+  act_free(&a);
+  free(x);
+  free(codes);
+}
+
+static void test_int16_run_extremes(qk_isa isa)
+{
+  const int before = failures;
+  /* format, the value range's ends (codebooks: the table's smallest and
+     largest level) */
+  static const struct {
+    qk_format f;
+    int lo, hi;
+  } cases[] = {
+      {QK_S8, -128, 127}, {QK_S4, -8, 7},  {QK_S2, -2, 1},  {QK_CB4, -128, 127},
+      {QK_CB4, -64, 64},  {QK_CB4, -9, 9}, {QK_CB4, -1, 1}, {QK_CB2, -127, 100},
+      {QK_CB2, -3, 3},    {QK_CB2, -1, 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    const int amax = -cases[i].lo > cases[i].hi ? -cases[i].lo : cases[i].hi;
+    const int n = int16_run_blocks(amax);
+    const int ks[3] = {16 * n, 16 * (n + 1), 16 * (2 * n + 1) + 7};
+    for (int side = 0; side < 2; ++side)
+      for (int j = 0; j < 3; ++j) {
+        int16_run_case(isa, cases[i].f, cases[i].lo, cases[i].hi, side == 0, 1.0f, ks[j]);
+        int16_run_case(isa, cases[i].f, cases[i].lo, cases[i].hi, side == 0, -1.0f, ks[j]);
+      }
+  }
+  printf("  %-12s %s\n", qk_isa_name(isa),
+         failures == before ? "int16 runs exact at their bound" : "FAILED");
+}
+
+/* ------------------------------------------------------------------------
    6. tanh and sigmoid within 2e-6 of libm over [-20, 20], every ISA.
    ------------------------------------------------------------------------ */
 static void test_activations(qk_isa isa)
@@ -1059,6 +1152,7 @@ int main(int argc, char **argv)
     printf("  %-12s %s\n", "scalar", failures == f0 ? "tap quantizer agrees" : "FAILED");
   }
   test_saturation_trap(QK_ISA_SCALAR);
+  test_int16_run_extremes(QK_ISA_SCALAR);
   for (int i = QK_ISA_SCALAR + 1; i < QK_ISA_COUNT; ++i) {
     if (!qk_isa_supported((qk_isa)i)) {
       printf("  %-12s not available here\n", qk_isa_name((qk_isa)i));
@@ -1066,6 +1160,7 @@ int main(int argc, char **argv)
     }
     test_isa_against_scalar((qk_isa)i, cases);
     test_saturation_trap((qk_isa)i);
+    test_int16_run_extremes((qk_isa)i);
     test_activations((qk_isa)i);
     test_tanh_int8((qk_isa)i);
   }
