@@ -75,6 +75,9 @@ static void usage(void)
          "        --qat-method ste|lsq   straight-through on the engine's scales (ste), or\n"
          "                       learned per-channel step sizes (lsq; linear sym channel)\n"
          "        --lsq-step-lr R  the steps' learning rate as R x the weights' (1)\n"
+         "        --qat-dampen W [--qat-dampen-ramp E (10)]  oscillation dampening: W x the\n"
+         "                       squared distance of each weight to its bin's centre,\n"
+         "                       ramped in over E epochs (linear sym channel schemes)\n"
          "output: --out F.nam --name NAME\n"
          "        --export Q.nam (with --qat, --init; 8/4/2-bit linear sym channel): the\n"
          "        model as the scheme plays it, weights dequantized, the scheme in\n"
@@ -708,6 +711,8 @@ int main(int argc, char **argv)
     O_ALPHA,
     O_INWAV,
     O_LSQLR,
+    O_DAMPEN,
+    O_DAMPEN_RAMP,
     O_WIDTHS,
     O_CRIT,
     O_CALIB,
@@ -758,6 +763,8 @@ int main(int argc, char **argv)
                                        {"alpha", 1, 0, O_ALPHA},
                                        {"in", 1, 0, O_INWAV},
                                        {"lsq-step-lr", 1, 0, O_LSQLR},
+                                       {"qat-dampen", 1, 0, O_DAMPEN},
+                                       {"qat-dampen-ramp", 1, 0, O_DAMPEN_RAMP},
                                        {"widths", 1, 0, O_WIDTHS},
                                        {"criterion", 1, 0, O_CRIT},
                                        {"calib-seconds", 1, 0, O_CALIB},
@@ -822,6 +829,8 @@ int main(int argc, char **argv)
       break;
     case O_TEACHER: c.teacher = optarg; break;
     case O_LSQLR: c.o.lsq_step_lr = atof(optarg); break;
+    case O_DAMPEN: c.o.qat_dampen = atof(optarg); break;
+    case O_DAMPEN_RAMP: c.o.qat_dampen_ramp = atoi(optarg); break;
     case O_ALPHA: c.alpha = atof(optarg); break;
     case O_INWAV:
       if (c.n_in_wavs == (int)(sizeof c.in_wavs / sizeof c.in_wavs[0])) {

@@ -42,6 +42,10 @@ typedef struct {
       Adam moves every parameter by about lr per step whatever its scale,
       and a 4-bit step is Qp = 7 times smaller than the weights it serves. */
   double lsq_step_lr;
+  /** QAT: oscillation dampening's weight (tr_osc.h; 0 = off) and the
+      epochs over which it ramps in linearly (<= 1: full from the start). */
+  double qat_dampen;
+  int qat_dampen_ramp;
   const char *checkpoint; /**< written after every epoch if not NULL */
   const char *resume;     /**< checkpoint to continue from, or NULL */
   bool resume_best;       /**< continue from the checkpoint's best weights, not its last */
@@ -66,6 +70,10 @@ typedef struct {
       quantizer (max-abs scales), i.e. as the plugin plays the written
       file; -1 otherwise. */
   double lsq_engine_esr;
+  /** QAT, linear symmetric per channel: weight codes that changed in the
+      last epoch, and of those the ones back at the code of the epoch
+      before (tr_osc.h). */
+  size_t codes_changed, codes_back;
 } tr_train_result;
 
 /**
