@@ -78,6 +78,8 @@ static void usage(void)
          "        --qat-dampen W [--qat-dampen-ramp E (10)]  oscillation dampening: W x the\n"
          "                       squared distance of each weight to its bin's centre,\n"
          "                       ramped in over E epochs (linear sym channel schemes)\n"
+         "        --qat-code-attribution  also print each epoch's held-out ESR with the\n"
+         "                       previous epoch's weight codes (what the code changes did)\n"
          "output: --out F.nam --name NAME\n"
          "        --export Q.nam (with --qat, --init; 8/4/2-bit linear sym channel): the\n"
          "        model as the scheme plays it, weights dequantized, the scheme in\n"
@@ -713,6 +715,7 @@ int main(int argc, char **argv)
     O_LSQLR,
     O_DAMPEN,
     O_DAMPEN_RAMP,
+    O_CODE_ATTRIB,
     O_WIDTHS,
     O_CRIT,
     O_CALIB,
@@ -765,6 +768,7 @@ int main(int argc, char **argv)
                                        {"lsq-step-lr", 1, 0, O_LSQLR},
                                        {"qat-dampen", 1, 0, O_DAMPEN},
                                        {"qat-dampen-ramp", 1, 0, O_DAMPEN_RAMP},
+                                       {"qat-code-attribution", 0, 0, O_CODE_ATTRIB},
                                        {"widths", 1, 0, O_WIDTHS},
                                        {"criterion", 1, 0, O_CRIT},
                                        {"calib-seconds", 1, 0, O_CALIB},
@@ -831,6 +835,7 @@ int main(int argc, char **argv)
     case O_LSQLR: c.o.lsq_step_lr = atof(optarg); break;
     case O_DAMPEN: c.o.qat_dampen = atof(optarg); break;
     case O_DAMPEN_RAMP: c.o.qat_dampen_ramp = atoi(optarg); break;
+    case O_CODE_ATTRIB: c.o.qat_code_attribution = true; break;
     case O_ALPHA: c.alpha = atof(optarg); break;
     case O_INWAV:
       if (c.n_in_wavs == (int)(sizeof c.in_wavs / sizeof c.in_wavs[0])) {

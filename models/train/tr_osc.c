@@ -76,6 +76,26 @@ bool tr_qat_codes(const tr_model *m, const qz_scheme *s, const tr_lsq *lsq, cons
   return true;
 }
 
+void tr_qat_dequant_codes(const tr_model *m, const int8_t *codes, const float *steps, float *pe)
+{
+  float *w = malloc(largest_tensor(m) * sizeof *w);
+  if (!w)
+    abort();
+  size_t at = 0, row = 0;
+  for (int i = 0; i < m->n_tensors; ++i) {
+    const tr_tensor *t = &m->tensors[i];
+    for (int r = 0; r < t->rows; ++r)
+      for (int c = 0; c < t->cols; ++c) {
+        const size_t k = (size_t)r * t->cols + c;
+        w[k] = steps[row + (size_t)r] * (float)codes[at + k];
+      }
+    tr_tensor_set(t, pe, w);
+    at += (size_t)t->rows * t->cols;
+    row += (size_t)t->rows;
+  }
+  free(w);
+}
+
 bool tr_osc_init(tr_osc *o, size_t n_weights)
 {
   memset(o, 0, sizeof *o);

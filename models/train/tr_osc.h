@@ -59,6 +59,11 @@ size_t tr_qat_row_count(const tr_model *m);
 bool tr_qat_codes(const tr_model *m, const qz_scheme *s, const tr_lsq *lsq, const float *p,
                   int8_t *codes, float *steps, char *err, size_t errlen);
 
+/** pe's weight matrices set to steps x codes (tr_qat_codes' layout): the
+    fake-quantized weights of those codes on those steps. Other entries of
+    pe are left as they are. */
+void tr_qat_dequant_codes(const tr_model *m, const int8_t *codes, const float *steps, float *pe);
+
 /** Codes of the last two epochs, to count changes and flips back. */
 typedef struct {
   size_t n;

@@ -302,9 +302,19 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
         memcpy(best_s, lsq.s, lsq.n * sizeof *best_s);
     }
     size_t changed = 0, back = 0;
+    double ve_old_codes = -1.0;
     if (osc_on) {
       if (!tr_qat_codes(m, o->qat, lsq_on ? &lsq : NULL, m->p, codes, steps_q, err, errlen))
         goto fail;
+      if (o->qat_code_attribution && osc.seen >= 1) {
+        /* pe: this epoch's fake-quantized parameters, then last epoch's codes */
+        if (lsq_on)
+          tr_lsq_forward(&lsq, m, m->p, pe);
+        else if (!tr_fake_quant(m, o->qat, m->p, pe, NULL, err, errlen))
+          goto fail;
+        tr_qat_dequant_codes(m, osc.prev, steps_q, pe);
+        ve_old_codes = tr_evaluate(m, pe, NULL, &d->val, o->val_skip, NULL, NULL, NULL);
+      }
       tr_osc_epoch(&osc, codes, &changed, &back);
       r->codes_changed = changed;
       r->codes_back = back;
@@ -316,6 +326,8 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
              is_best ? " *" : "  ", lr, gsum / steps, now_s() - te, process_cpu_s());
       if (osc_on)
         printf("  codes changed %zu of %zu (%zu back)", changed, nw, back);
+      if (ve_old_codes >= 0.0)
+        printf("  ESR with last epoch's codes %.5f", ve_old_codes);
       if (damp > 0.0)
         printf("  dampen %.3g R %.3g", damp, rsum / steps);
       printf("\n");

@@ -46,6 +46,11 @@ typedef struct {
       epochs over which it ramps in linearly (<= 1: full from the start). */
   double qat_dampen;
   int qat_dampen_ramp;
+  /** QAT: after every epoch also measure the held-out ESR with the
+      previous epoch's codes on this epoch's steps and float parameters:
+      how much of the epoch's change in ESR the code changes made (one
+      more held-out pass per epoch). */
+  bool qat_code_attribution;
   const char *checkpoint; /**< written after every epoch if not NULL */
   const char *resume;     /**< checkpoint to continue from, or NULL */
   bool resume_best;       /**< continue from the checkpoint's best weights, not its last */

@@ -2,7 +2,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
   QAT weight oscillation (models/train/tr_osc.h): the epoch-to-epoch code
-  counter counts changes and flips back exactly; the dampening
+  counter counts changes and flips back exactly; the codes on their steps
+  are the QAT forward's weights bit for bit; the dampening
   regulariser's gradient matches central finite differences of its value
   (LSQ steps and the engine's max-abs scales) and is zero beyond the
   grid; and in a short QAT run, dampening brings the latent weights
@@ -82,6 +83,20 @@ static void check_dampen_grad(tr_model *m, const qz_scheme *sc, const tr_lsq *ls
         *p = malloc(np * sizeof *p);
   char err[256];
   CHECK(tr_qat_codes(m, sc, lsq, m->p, codes, steps, err, sizeof err), "%s", err);
+  /* codes on their steps are the QAT forward's weights, bit for bit */
+  {
+    float *pe = malloc(np * sizeof *pe), *pc = malloc(np * sizeof *pc);
+    if (lsq)
+      tr_lsq_forward(lsq, m, m->p, pe);
+    else
+      CHECK(tr_fake_quant(m, sc, m->p, pe, NULL, err, sizeof err), "%s", err);
+    memcpy(pc, m->p, np * sizeof *pc);
+    tr_qat_dequant_codes(m, codes, steps, pc);
+    CHECK(memcmp(pe, pc, np * sizeof *pe) == 0,
+          "%s: steps x codes differ from the QAT forward's weights", what);
+    free(pe);
+    free(pc);
+  }
   const double r0 = tr_dampen(m, m->p, codes, steps, qp, lambda, g);
   /* the gradient lands on the weights only: biases and the rest keep 0 */
   double gmax = 0.0;
