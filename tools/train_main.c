@@ -361,8 +361,9 @@ static int cmd_train(cli *c)
   printf("trained %d epochs in %.1f s; best held-out ESR %.6f at epoch %d\n", r.epochs_run,
          r.seconds, r.best_val_esr, r.best_epoch);
   if (r.lsq_engine_esr >= 0.0)
-    printf("LSQ: the written weights re-encoded by the engine's quantizer: held-out ESR %.6f\n",
-           r.lsq_engine_esr);
+    printf("LSQ: the written weights re-encoded by the engine's quantizer: held-out ESR %.6f "
+           "(%zu rows not reaching the top code, which re-encode on another grid)\n",
+           r.lsq_engine_esr, r.lsq_rows_off_grid);
   double student_vs_effect = -1.0, student_vs_teacher = -1.0;
   if (c->teacher) {
     const tr_signal effect = {d.val.x, effect_val, d.val.n};

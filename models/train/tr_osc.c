@@ -96,6 +96,24 @@ void tr_qat_dequant_codes(const tr_model *m, const int8_t *codes, const float *s
   free(w);
 }
 
+size_t tr_qat_rows_below_top(const tr_model *m, const int8_t *codes, int qp)
+{
+  size_t below = 0, at = 0;
+  for (int i = 0; i < m->n_tensors; ++i) {
+    const tr_tensor *t = &m->tensors[i];
+    for (int r = 0; r < t->rows; ++r) {
+      int top = 0;
+      for (int c = 0; c < t->cols; ++c) {
+        const int a = abs(codes[at + (size_t)r * t->cols + c]);
+        top = a > top ? a : top;
+      }
+      below += top > 0 && top < qp;
+    }
+    at += (size_t)t->rows * t->cols;
+  }
+  return below;
+}
+
 bool tr_osc_init(tr_osc *o, size_t n_weights)
 {
   memset(o, 0, sizeof *o);

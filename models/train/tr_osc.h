@@ -64,6 +64,12 @@ bool tr_qat_codes(const tr_model *m, const qz_scheme *s, const tr_lsq *lsq, cons
     pe are left as they are. */
 void tr_qat_dequant_codes(const tr_model *m, const int8_t *codes, const float *steps, float *pe);
 
+/** Rows whose largest code magnitude is above 0 and below qp. The engine
+    re-encodes a written row on its max-abs scale, max|w| / qp, which is
+    the row's step only when some code reaches +-qp: such a row (LSQ's
+    step grown past max|w| / qp) plays on another grid than it trained on. */
+size_t tr_qat_rows_below_top(const tr_model *m, const int8_t *codes, int qp);
+
 /** Codes of the last two epochs, to count changes and flips back. */
 typedef struct {
   size_t n;

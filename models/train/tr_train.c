@@ -180,6 +180,7 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
   }
   r->lsq_engine_esr = -1.0;
   r->codes_changed = r->codes_back = 0;
+  r->lsq_rows_off_grid = 0;
   /** Oscillation: the codes after every epoch, compared with the two
       epochs before (printed with the epoch line), and, with dampening,
       the codes of every step. Linear symmetric per-channel schemes only. */
@@ -361,6 +362,8 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
         max-abs scales. */
     memcpy(lsq.s, best_s, lsq.n * sizeof *best_s);
     tr_lsq_forward(&lsq, m, best, m->p);
+    if (osc_on && tr_qat_codes(m, o->qat, &lsq, best, codes, steps_q, err, errlen))
+      r->lsq_rows_off_grid = tr_qat_rows_below_top(m, codes, qp);
     r->lsq_engine_esr = tr_evaluate(m, m->p, o->qat, &d->val, o->val_skip, NULL, NULL, NULL);
   } else {
     memcpy(m->p, best, np * sizeof *best);

@@ -75,6 +75,9 @@ typedef struct {
       quantizer (max-abs scales), i.e. as the plugin plays the written
       file; -1 otherwise. */
   double lsq_engine_esr;
+  /** LSQ: rows of the best weights whose codes never reach +-Qp, which the
+      engine's re-encoding does not reproduce (tr_qat_rows_below_top). */
+  size_t lsq_rows_off_grid;
   /** QAT, linear symmetric per channel: weight codes that changed in the
       last epoch, and of those the ones back at the code of the epoch
       before (tr_osc.h). */

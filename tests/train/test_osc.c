@@ -3,7 +3,8 @@
 /*
   QAT weight oscillation (models/train/tr_osc.h): the epoch-to-epoch code
   counter counts changes and flips back exactly; the codes on their steps
-  are the QAT forward's weights bit for bit; the dampening
+  are the QAT forward's weights bit for bit; rows whose codes miss the
+  top code are counted; the dampening
   regulariser's gradient matches central finite differences of its value
   (LSQ steps and the engine's max-abs scales) and is zero beyond the
   grid; and in a short QAT run, dampening brings the latent weights
@@ -180,6 +181,27 @@ static void test_dampen_grad(void)
   check_dampen_grad(m, &s4, NULL, "4-bit, engine scales");
   tr_lsq q;
   CHECK(tr_lsq_init(&q, m, &s4, m->p, err, sizeof err), "%s", err);
+  /* the engine's own steps put every row's largest weight on the top code;
+     a grown step leaves rows below it, on a grid the engine cannot re-encode */
+  {
+    const size_t nw = tr_qat_weight_count(m), nr = tr_qat_row_count(m);
+    int8_t *codes = malloc(nw);
+    float *steps = malloc(nr * sizeof *steps);
+    CHECK(tr_qat_codes(m, &s4, &q, m->p, codes, steps, err, sizeof err), "%s", err);
+    const size_t at_start = tr_qat_rows_below_top(m, codes, q.qp);
+    for (size_t i = 0; i < q.n; ++i)
+      q.s[i] *= 1.5f;
+    CHECK(tr_qat_codes(m, &s4, &q, m->p, codes, steps, err, sizeof err), "%s", err);
+    const size_t grown = tr_qat_rows_below_top(m, codes, q.qp);
+    for (size_t i = 0; i < q.n; ++i)
+      q.s[i] /= 1.5f;
+    printf("rows below the top code: %zu of %zu at the engine's steps, %zu with steps x 1.5\n",
+           at_start, nr, grown);
+    CHECK(at_start == 0 && grown == nr, "rows below the top code: %zu and %zu (want 0 and %zu)",
+          at_start, grown, nr);
+    free(codes);
+    free(steps);
+  }
   /* smaller steps: some weights beyond the grid */
   for (size_t i = 0; i < q.n; ++i)
     q.s[i] *= 0.7f;
