@@ -239,7 +239,8 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
   for (int ep = epoch0; ep < o->epochs; ++ep) {
     const double te = now_s();
     double lsum = 0.0, gsum = 0.0, rsum = 0.0;
-    const double damp = o->qat ? tr_dampen_weight(o->qat_dampen, o->qat_dampen_ramp, ep) : 0.0;
+    const double damp =
+        o->qat ? tr_dampen_weight(o->qat_dampen, o->qat_dampen_ramp, ep - epoch0) : 0.0;
     for (int s = 0; s < steps; ++s) {
       for (int b = 0; b < B; ++b) {
         const size_t start = (size_t)(tr_rng_uniform(&rng) * (double)(d->train.n - (size_t)T));

@@ -43,7 +43,8 @@ typedef struct {
       and a 4-bit step is Qp = 7 times smaller than the weights it serves. */
   double lsq_step_lr;
   /** QAT: oscillation dampening's weight (tr_osc.h; 0 = off) and the
-      epochs over which it ramps in linearly (<= 1: full from the start). */
+      epochs over which it ramps in linearly (<= 1: full from the start),
+      counted from this run's first epoch (a resumed run ramps in again). */
   double qat_dampen;
   int qat_dampen_ramp;
   /** QAT: after every epoch also measure the held-out ESR with the
