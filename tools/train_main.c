@@ -75,6 +75,11 @@ static void usage(void)
          "        --qat-method ste|lsq   straight-through on the engine's scales (ste), or\n"
          "                       learned per-channel step sizes (lsq; linear sym channel)\n"
          "        --lsq-step-lr R  the steps' learning rate as R x the weights' (1)\n"
+         "        --qat-dampen W [--qat-dampen-ramp E (10)]  oscillation dampening: W x the\n"
+         "                       squared distance of each weight to its bin's centre,\n"
+         "                       ramped in over E epochs (linear sym channel schemes)\n"
+         "        --qat-code-attribution  also print each epoch's held-out ESR with the\n"
+         "                       previous epoch's weight codes (what the code changes did)\n"
          "output: --out F.nam --name NAME\n"
          "        --export Q.nam (with --qat, --init; 8/4/2-bit linear sym channel): the\n"
          "        model as the scheme plays it, weights dequantized, the scheme in\n"
@@ -356,8 +361,9 @@ static int cmd_train(cli *c)
   printf("trained %d epochs in %.1f s; best held-out ESR %.6f at epoch %d\n", r.epochs_run,
          r.seconds, r.best_val_esr, r.best_epoch);
   if (r.lsq_engine_esr >= 0.0)
-    printf("LSQ: the written weights re-encoded by the engine's quantizer: held-out ESR %.6f\n",
-           r.lsq_engine_esr);
+    printf("LSQ: the written weights re-encoded by the engine's quantizer: held-out ESR %.6f "
+           "(%zu rows not reaching the top code, which re-encode on another grid)\n",
+           r.lsq_engine_esr, r.lsq_rows_off_grid);
   double student_vs_effect = -1.0, student_vs_teacher = -1.0;
   if (c->teacher) {
     const tr_signal effect = {d.val.x, effect_val, d.val.n};
@@ -708,6 +714,9 @@ int main(int argc, char **argv)
     O_ALPHA,
     O_INWAV,
     O_LSQLR,
+    O_DAMPEN,
+    O_DAMPEN_RAMP,
+    O_CODE_ATTRIB,
     O_WIDTHS,
     O_CRIT,
     O_CALIB,
@@ -758,6 +767,9 @@ int main(int argc, char **argv)
                                        {"alpha", 1, 0, O_ALPHA},
                                        {"in", 1, 0, O_INWAV},
                                        {"lsq-step-lr", 1, 0, O_LSQLR},
+                                       {"qat-dampen", 1, 0, O_DAMPEN},
+                                       {"qat-dampen-ramp", 1, 0, O_DAMPEN_RAMP},
+                                       {"qat-code-attribution", 0, 0, O_CODE_ATTRIB},
                                        {"widths", 1, 0, O_WIDTHS},
                                        {"criterion", 1, 0, O_CRIT},
                                        {"calib-seconds", 1, 0, O_CALIB},
@@ -822,6 +834,9 @@ int main(int argc, char **argv)
       break;
     case O_TEACHER: c.teacher = optarg; break;
     case O_LSQLR: c.o.lsq_step_lr = atof(optarg); break;
+    case O_DAMPEN: c.o.qat_dampen = atof(optarg); break;
+    case O_DAMPEN_RAMP: c.o.qat_dampen_ramp = atoi(optarg); break;
+    case O_CODE_ATTRIB: c.o.qat_code_attribution = true; break;
     case O_ALPHA: c.alpha = atof(optarg); break;
     case O_INWAV:
       if (c.n_in_wavs == (int)(sizeof c.in_wavs / sizeof c.in_wavs[0])) {

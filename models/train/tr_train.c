@@ -4,6 +4,7 @@
 
 #include "tr_adam.h"
 #include "tr_lsq.h"
+#include "tr_osc.h"
 #include "tr_qat.h"
 #include "tr_rng.h"
 
@@ -42,6 +43,7 @@ void tr_train_opts_default(tr_train_opts *o)
   o->seed = 1;
   tr_loss_default(&o->loss);
   o->val_skip = 4800;
+  o->qat_dampen_ramp = 10;
 }
 
 double tr_evaluate(tr_model *m, const float *p, const qz_scheme *s, const tr_signal *v, int skip,
@@ -161,6 +163,10 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
   memset(&adam_s, 0, sizeof adam_s);
   float *gs = NULL, *best_s = NULL;
   ck_lsq ckl = {&lsq, &adam_s, NULL};
+  int8_t *codes = NULL; /* QAT: weight codes (tr_osc.h) */
+  float *steps_q = NULL;
+  tr_osc osc;
+  memset(&osc, 0, sizeof osc);
   if (lsq_on) {
     if (!tr_lsq_init(&lsq, m, o->qat, m->p, err, errlen))
       goto fail;
@@ -173,6 +179,26 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
     ckl.best = best_s;
   }
   r->lsq_engine_esr = -1.0;
+  r->codes_changed = r->codes_back = 0;
+  r->lsq_rows_off_grid = 0;
+  /** Oscillation: the codes after every epoch, compared with the two
+      epochs before (printed with the epoch line), and, with dampening,
+      the codes of every step. Linear symmetric per-channel schemes only. */
+  const size_t nw = tr_qat_weight_count(m), nrows = tr_qat_row_count(m);
+  bool osc_on = false;
+  if (o->qat) {
+    codes = malloc(nw ? nw : 1);
+    steps_q = malloc((nrows ? nrows : 1) * sizeof *steps_q);
+    if (!codes || !steps_q || !tr_osc_init(&osc, nw))
+      abort();
+    char why[256];
+    osc_on = tr_qat_codes(m, o->qat, lsq_on ? &lsq : NULL, m->p, codes, steps_q, why, sizeof why);
+    if (o->qat_dampen > 0.0 && !osc_on) {
+      snprintf(err, errlen, "--qat-dampen: %s", why);
+      goto fail;
+    }
+  }
+  const int qp = o->qat ? (1 << (o->qat->bits - 1)) - 1 : 0;
   tr_rng rng;
   tr_rng_seed(&rng, o->seed * 0x9E3779B97F4A7C15ull + 17);
   tr_loss loss = o->loss;
@@ -212,7 +238,9 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
   r->epochs_run = 0;
   for (int ep = epoch0; ep < o->epochs; ++ep) {
     const double te = now_s();
-    double lsum = 0.0, gsum = 0.0;
+    double lsum = 0.0, gsum = 0.0, rsum = 0.0;
+    const double damp =
+        o->qat ? tr_dampen_weight(o->qat_dampen, o->qat_dampen_ramp, ep - epoch0) : 0.0;
     for (int s = 0; s < steps; ++s) {
       for (int b = 0; b < B; ++b) {
         const size_t start = (size_t)(tr_rng_uniform(&rng) * (double)(d->train.n - (size_t)T));
@@ -243,6 +271,16 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
         tr_adam_step(&adam_s, lsq.s, gs, lr * (o->lsq_step_lr > 0.0 ? o->lsq_step_lr : 1.0));
         tr_lsq_clamp(&lsq);
       }
+      if (damp > 0.0) {
+        /* the codes of the weights the step's gradient was taken at */
+        if (!tr_qat_codes(m, o->qat, lsq_on ? &lsq : NULL, m->p, codes, steps_q, err, errlen))
+          goto fail;
+        rsum += tr_dampen(m, m->p, codes, steps_q, qp, damp, g);
+        if (o->frozen)
+          for (size_t i = 0; i < np; ++i)
+            if (o->frozen[i])
+              g[i] = 0.0f;
+      }
       gsum += tr_adam_step(&adam, m->p, g, lr);
       if (!o->quiet && (s % 10 == 9 || s + 1 == steps)) {
         printf("\r  epoch %d  step %d/%d  loss %.5f  ", ep + 1, s + 1, steps, lsum / (s + 1));
@@ -265,11 +303,36 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
       if (lsq_on)
         memcpy(best_s, lsq.s, lsq.n * sizeof *best_s);
     }
+    size_t changed = 0, back = 0;
+    double ve_old_codes = -1.0;
+    if (osc_on) {
+      if (!tr_qat_codes(m, o->qat, lsq_on ? &lsq : NULL, m->p, codes, steps_q, err, errlen))
+        goto fail;
+      if (o->qat_code_attribution && osc.seen >= 1) {
+        /* pe: this epoch's fake-quantized parameters, then last epoch's codes */
+        if (lsq_on)
+          tr_lsq_forward(&lsq, m, m->p, pe);
+        else if (!tr_fake_quant(m, o->qat, m->p, pe, NULL, err, errlen))
+          goto fail;
+        tr_qat_dequant_codes(m, osc.prev, steps_q, pe);
+        ve_old_codes = tr_evaluate(m, pe, NULL, &d->val, o->val_skip, NULL, NULL, NULL);
+      }
+      tr_osc_epoch(&osc, codes, &changed, &back);
+      r->codes_changed = changed;
+      r->codes_back = back;
+    }
     if (!o->quiet) {
       printf("\repoch %3d/%d  train loss %.5f  held-out ESR %.5f (%.1f dB)%s  lr %.2e  |g| %.3g"
-             "  %.1f s  cpu %.0f s\n",
+             "  %.1f s  cpu %.0f s",
              ep + 1, o->epochs, lsum / steps, ve, 10.0 * log10(ve > 0 ? ve : 1e-30),
              is_best ? " *" : "  ", lr, gsum / steps, now_s() - te, process_cpu_s());
+      if (osc_on)
+        printf("  codes changed %zu of %zu (%zu back)", changed, nw, back);
+      if (ve_old_codes >= 0.0)
+        printf("  ESR with last epoch's codes %.5f", ve_old_codes);
+      if (damp > 0.0)
+        printf("  dampen %.3g R %.3g", damp, rsum / steps);
+      printf("\n");
       fflush(stdout);
     }
     lr *= o->lr_decay;
@@ -300,10 +363,15 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
         max-abs scales. */
     memcpy(lsq.s, best_s, lsq.n * sizeof *best_s);
     tr_lsq_forward(&lsq, m, best, m->p);
+    if (osc_on && tr_qat_codes(m, o->qat, &lsq, best, codes, steps_q, err, errlen))
+      r->lsq_rows_off_grid = tr_qat_rows_below_top(m, codes, qp);
     r->lsq_engine_esr = tr_evaluate(m, m->p, o->qat, &d->val, o->val_skip, NULL, NULL, NULL);
   } else {
     memcpy(m->p, best, np * sizeof *best);
   }
+  free(codes);
+  free(steps_q);
+  tr_osc_free(&osc);
   free(gs);
   free(best_s);
   tr_lsq_free(&lsq);
@@ -316,6 +384,9 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
   tr_adam_free(&adam);
   return true;
 fail:
+  free(codes);
+  free(steps_q);
+  tr_osc_free(&osc);
   free(gs);
   free(best_s);
   tr_lsq_free(&lsq);

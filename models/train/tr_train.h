@@ -42,6 +42,16 @@ typedef struct {
       Adam moves every parameter by about lr per step whatever its scale,
       and a 4-bit step is Qp = 7 times smaller than the weights it serves. */
   double lsq_step_lr;
+  /** QAT: oscillation dampening's weight (tr_osc.h; 0 = off) and the
+      epochs over which it ramps in linearly (<= 1: full from the start),
+      counted from this run's first epoch (a resumed run ramps in again). */
+  double qat_dampen;
+  int qat_dampen_ramp;
+  /** QAT: after every epoch also measure the held-out ESR with the
+      previous epoch's codes on this epoch's steps and float parameters:
+      how much of the epoch's change in ESR the code changes made (one
+      more held-out pass per epoch). */
+  bool qat_code_attribution;
   const char *checkpoint; /**< written after every epoch if not NULL */
   const char *resume;     /**< checkpoint to continue from, or NULL */
   bool resume_best;       /**< continue from the checkpoint's best weights, not its last */
@@ -66,6 +76,13 @@ typedef struct {
       quantizer (max-abs scales), i.e. as the plugin plays the written
       file; -1 otherwise. */
   double lsq_engine_esr;
+  /** LSQ: rows of the best weights whose codes never reach +-Qp, which the
+      engine's re-encoding does not reproduce (tr_qat_rows_below_top). */
+  size_t lsq_rows_off_grid;
+  /** QAT, linear symmetric per channel: weight codes that changed in the
+      last epoch, and of those the ones back at the code of the epoch
+      before (tr_osc.h). */
+  size_t codes_changed, codes_back;
 } tr_train_result;
 
 /**

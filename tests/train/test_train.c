@@ -977,6 +977,37 @@ static void test_export_guarded(void)
           "the export does not record the 4-bit setting");
     qm_desc_free(f);
   }
+  /* LSQ: the written file plays LSQ's own forward (its learned steps), since
+     the engine re-encodes each row on max|w| / Qp, the row's step whenever
+     a code reaches +-Qp (tr_qat_rows_below_top counts the rows that don't) */
+  {
+    tr_model *lq = tr_nam_read(tpath, 1, 0, err, sizeof err);
+    CHECK(lq != NULL, "%s", err);
+    tr_train_opts ol = o;
+    ol.qat_method = TR_QAT_LSQ;
+    ol.lsq_step_lr = 0.1;
+    tr_train_result rl;
+    CHECK(lq && tr_train(lq, &d, &ol, &rl, err, sizeof err), "LSQ: %s", err);
+    tr_export_report repl;
+    CHECK(lq && tr_export_guarded(lq, start, &s4, &d.val, skip, tpath, &meta, out, &repl, err,
+                                  sizeof err),
+          "%s", err);
+    if (lq) {
+      /* lq->p holds LSQ's fake-quantized best weights: its forward, unquantized */
+      tr_evaluate(lq, lq->p, NULL, &fresh, skip, NULL, NULL, yq);
+      CHECK(tr_teacher_open(&played, out, err, sizeof err), "%s", err);
+      tr_teacher_render(&played, x, ye, n);
+      tr_teacher_close(&played);
+      const double same_lsq = tr_esr(ye, yq, n);
+      printf("ptq distill 4-bit LSQ: held-out ESR %.3g (LSQ forward %.3g, re-encoded %.3g), "
+             "%zu rows below the top code; exported file vs LSQ's forward %.3g\n",
+             repl.tuned_esr, rl.best_val_esr, rl.lsq_engine_esr, rl.lsq_rows_off_grid, same_lsq);
+      CHECK(repl.tuned_kept && rl.lsq_rows_off_grid == 0 && same_lsq <= 1e-10,
+            "the LSQ export does not play LSQ's forward (ESR %.3g, %zu rows off the grid)",
+            same_lsq, rl.lsq_rows_off_grid);
+    }
+    tr_model_free(lq);
+  }
   /* a worse model gives way to nearest rounding of the start */
   for (size_t i = 0; i < tuned->n_params; ++i)
     tuned->p[i] = start->p[i] * (i % 2 ? 1.5f : 0.5f);
