@@ -1002,7 +1002,10 @@ static void test_export_guarded(void)
       printf("ptq distill 4-bit LSQ: held-out ESR %.3g (LSQ forward %.3g, re-encoded %.3g), "
              "%zu rows below the top code; exported file vs LSQ's forward %.3g\n",
              repl.tuned_esr, rl.best_val_esr, rl.lsq_engine_esr, rl.lsq_rows_off_grid, same_lsq);
-      CHECK(repl.tuned_kept && rl.lsq_rows_off_grid == 0 && same_lsq <= 1e-10,
+      /* rows below the top code re-encode on another grid, which usually
+         (not always: a row of zeros re-encodes the same) plays differently;
+         the ESR is what must hold, the row count is reported */
+      CHECK(repl.tuned_kept && same_lsq <= 1e-10,
             "the LSQ export does not play LSQ's forward (ESR %.3g, %zu rows off the grid)",
             same_lsq, rl.lsq_rows_off_grid);
     }
