@@ -39,11 +39,33 @@
 /** Most channels. */
 #define SMALL_MAX_C 3
 
+/** Most lane vectors of the frame form's older taps: (taps - 1) * C < SMALL_MAX_K
+    lanes, 16 / C taps to a vector (4 for every C <= 3). */
+#define FRAME_MAX_V 4
+/** Most vectors of older taps' columns, 16 taps each. */
+#define FRAME_MAX_G ((SMALL_MAX_K + 15) / 16)
+
+/**
+   The frame form's weights (one frame per vector, see frame_one): the
+   older taps t = 0 .. taps-2 in lane vectors of P = 16 / C taps, lane
+   j*C + m of vector v holding tap t = P*v + j, row m; the newest tap in
+   lanes m of its own.
+*/
+typedef struct {
+  int32_t wt[FRAME_MAX_V][16];   /**< bytes c < C: w[m][t*C + c] (s8), others 0 */
+  int32_t wt0[FRAME_MAX_V][16];  /**< -128 * sum_c w[m][t*C + c]: takes the u = q + 128 offset out */
+  int32_t perm[FRAME_MAX_V][16]; /**< lane of tap t in tap columns g0 .. g0 + 1 (g0 = P*v / 16) */
+  int32_t wnew[16], wnew0[16];   /**< the newest tap, lanes m */
+  float ws_lanes[16];            /**< lane j*C + m: ws[m] */
+  float w1col[SMALL_MAX_C][16];  /**< column m of the 1x1 in lanes c */
+} __attribute__((aligned(64))) frame_weights;
+
 /** The weights as float codes (exact small integers) and row scales. */
 typedef struct {
   float w[SMALL_MAX_C][SMALL_MAX_K];  /**< conv row m, column t*C + c */
   float w1[SMALL_MAX_C][SMALL_MAX_C]; /**< 1x1 row c, column m */
   float ws[SMALL_MAX_C], ws1[SMALL_MAX_C];
+  frame_weights fw;
 } small_weights;
 
 /** Rows x cols codes (as floats) and row scales of a packed integer matrix. */
@@ -63,6 +85,43 @@ static void decode_rows(const qk_packed *p, int rows, int cols, float *w, int ld
     scales[m] = v->par[m];
 }
 
+/** Tap t's codes of row m as a vpdpbusd weight dword (bytes c < C), and
+    -128 times their sum. */
+static void tap_dword(const small_weights *sw, int C, int t, int m, int32_t *word, int32_t *off)
+{
+  uint32_t u = 0;
+  int sum = 0;
+  for (int c = 0; c < C; ++c) {
+    const int w = (int)sw->w[m][t * C + c];
+    u |= (uint32_t)(uint8_t)(int8_t)w << (8 * c);
+    sum += w;
+  }
+  memcpy(word, &u, sizeof u);
+  *off = -128 * sum;
+}
+
+/** small_weights' frame form from its decoded codes (frame_weights). */
+static void prepare_frame_weights(small_weights *sw, int C, int taps)
+{
+  frame_weights *fw = &sw->fw;
+  const int P = 16 / C;
+  for (int t = 0; t + 1 < taps; ++t) {
+    const int v = t / P, j = t % P, g0 = P * v / 16;
+    for (int m = 0; m < C; ++m) {
+      tap_dword(sw, C, t, m, &fw->wt[v][j * C + m], &fw->wt0[v][j * C + m]);
+      fw->perm[v][j * C + m] = t - 16 * g0;
+    }
+  }
+  for (int m = 0; m < C; ++m)
+    tap_dword(sw, C, taps - 1, m, &fw->wnew[m], &fw->wnew0[m]);
+  for (int j = 0; j < P; ++j)
+    for (int m = 0; m < C; ++m)
+      fw->ws_lanes[j * C + m] = sw->ws[m];
+  for (int m = 0; m < C; ++m)
+    for (int c = 0; c < C; ++c)
+      fw->w1col[m][c] = sw->w1[c][m];
+}
+
 bool qk_avx512vnni_small_layer_shape(const qk_wavenet_layer *L)
 {
   return L->C <= SMALL_MAX_C && qk_wavenet_bottleneck(L) == L->C && L->taps * L->C <= SMALL_MAX_K &&
@@ -78,6 +137,7 @@ void qk_avx512vnni_small_layer_prepare(const qk_wavenet_layer *L, void *mem)
   memset(sw, 0, sizeof *sw);
   decode_rows(L->conv, L->C, L->taps * L->C, &sw->w[0][0], SMALL_MAX_K, sw->ws);
   decode_rows(L->w1x1, L->C, L->C, &sw->w1[0][0], SMALL_MAX_C, sw->ws1);
+  prepare_frame_weights(sw, L->C, L->taps);
 }
 
 /** Lanes of the frames n0 .. n0 + cnt - 1. */
@@ -170,8 +230,9 @@ ALWAYS_INLINE __m512 code_float(__m512i word, int c)
   return _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(word, (unsigned)(24 - 8 * c)), 24));
 }
 
-/** A piecewise-linear nonlinearity of output m's lanes (qk_wavenet_avx512vnni.c's act16). */
-ALWAYS_INLINE __m512 act_small(__m512 z, const qk_wavenet_act *act, int m, const int TANH)
+/** A piecewise-linear nonlinearity, lane by lane (qk_wavenet_avx512vnni.c's
+    act16); prelu: PReLU's slope of each lane's output (unused otherwise). */
+ALWAYS_INLINE __m512 act_small(__m512 z, const qk_wavenet_act *act, __m512 prelu, const int TANH)
 {
   if (TANH)
     return tanh_int8_16(z);
@@ -180,7 +241,7 @@ ALWAYS_INLINE __m512 act_small(__m512 z, const qk_wavenet_act *act, int m, const
   case QK_WN_RELU: return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(z, zero, _CMP_GT_OQ), z);
   case QK_WN_LEAKY_RELU:
   case QK_WN_PRELU: {
-    const __m512 slope = _mm512_set1_ps(act->kind == QK_WN_PRELU ? act->slopes[m] : act->slope);
+    const __m512 slope = act->kind == QK_WN_PRELU ? prelu : _mm512_set1_ps(act->slope);
     return _mm512_mask_mov_ps(_mm512_mul_ps(slope, z), _mm512_cmp_ps_mask(z, zero, _CMP_GT_OQ), z);
   }
   case QK_WN_HARDTANH: {
@@ -239,8 +300,10 @@ ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, 
   __m512 a[SMALL_MAX_C], amax = _mm512_setzero_ps();
 #pragma GCC unroll 3
   for (int m = 0; m < C; ++m) {
+    const __m512 prelu =
+        L->act.kind == QK_WN_PRELU ? _mm512_set1_ps(L->act.slopes[m]) : _mm512_setzero_ps();
     a[m] = act_small(_mm512_add_ps(z[m], _mm512_mul_ps(_mm512_set1_ps(L->mixin[m]), cv)), &L->act,
-                     m, TANH);
+                     prelu, TANH);
     float *h = head + (size_t)n0 * (size_t)C;
     scatter_channel(h, C, m, mk, _mm512_add_ps(gather_channel(h, C, m, mk), a[m]));
     amax = max_abs(a[m], amax);
@@ -264,10 +327,178 @@ ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, 
   }
 }
 
+/* ------------------------------------------------------------------------
+   One frame per vector (blocks of a few frames)
+
+   frames16 computes 16 frames whatever N is: at a block of one frame 15
+   of its lanes are idle and its gathers and scatters (x, head and next
+   are frame-major) were most of the 5.5 us a nano frame took. Here a
+   frame's C channels or outputs are lanes 0 .. C-1 of one vector, and
+   the conv's integer sums run with taps and outputs in the lanes: lane
+   j*C + m of vector v is tap t = P*v + j (P = 16 / C), row m, whose sum
+   sum_c w[m][t*C + c] * q[f_t][c] is one vpdpbusd of the tap's code
+   dword (u = q + 128, exact in int32: wt0 takes the 128 * sum_c w out)
+   with the row's weight dword. The float steps after it are qk.h's and
+   frames16's, in the same order: p = fma((float)i, ws, 0), then
+   z = fma(p, s[f_t], z) tap after tap from bias + 0, each tap's C lanes
+   moved to lanes 0 .. C-1 for its step. The older taps read only the
+   history, so their chain runs ahead of the frame's input; the newest
+   tap (this frame's codes, in registers when this call quantized them)
+   comes last, as in qk.h. The rest (mixin, act, head, quantizing a, the
+   1x1 in float lanes, next) is frames16's lane by lane, and the
+   quantizer's maximum over a frame's C lanes is a max of max(|v|, 0)
+   (NaN lanes give 0, as qk.h's ignore NaN; max is exact in any order).
+   ------------------------------------------------------------------------ */
+
+/** Codes q[c] of the C lanes of v (others zero) with qk.h's dynamic
+    formula: float codes in lanes c, *scale broadcast, *word the codes'
+    dword (bytes c < C, the rest 0) broadcast, *sum their sum. */
+ALWAYS_INLINE __m512 quantize_lanes(__m512 v, __mmask16 mc, __m512 *scale, __m512i *word,
+                                    int32_t *sum)
+{
+  __m512 m = _mm512_max_ps(_mm512_abs_ps(_mm512_maskz_mov_ps(mc, v)), _mm512_setzero_ps());
+  m = _mm512_max_ps(m, _mm512_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
+  m = _mm512_max_ps(m, _mm512_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
+  __m512 inv;
+  frame_scales(m, scale, &inv); /* lanes 0 .. 3 hold the maximum of lanes 0 .. C-1 <= 3 */
+  const __m512 r =
+      _mm512_roundscale_ps(_mm512_mul_ps(v, inv), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+  const __m512 c = _mm512_min_ps(_mm512_max_ps(r, _mm512_set1_ps(-127.0f)), _mm512_set1_ps(127.0f));
+  const __m512 q = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(r, r, _CMP_ORD_Q) & mc, c);
+  const __m512i qi = _mm512_cvtps_epi32(q);
+  *word = _mm512_broadcastd_epi32(_mm512_cvtepi32_epi8(qi));
+  *sum = _mm512_reduce_add_epi32(qi);
+  return q;
+}
+
+/** Frame n's column of an int8 history: the word's codes, scale and sum. */
+ALWAYS_INLINE void store_column(const qk_act_s8 *hq, int n, __m512i word, __m512 scale,
+                                int32_t sum)
+{
+  const int32_t w = _mm_cvtsi128_si32(_mm512_castsi512_si128(word));
+  memcpy(hq->codes + (ptrdiff_t)n * hq->ld, &w, sizeof w);
+  hq->scales[n] = _mm512_cvtss_f32(scale);
+  hq->sums[n] = sum;
+}
+
+/** p = fma((float)i, ws, 0) of u8(word ^ 0x80) . s8(w) + w0 (exact int32). */
+ALWAYS_INLINE __m512 tap_products(__m512i word, const int32_t *w, const int32_t *w0, __m512 ws)
+{
+  const __m512i u = _mm512_xor_si512(word, _mm512_set1_epi32((int)0x80808080u));
+  const __m512i i = dpbusd(_mm512_load_si512(w0), u, _mm512_load_si512(w));
+  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), ws, _mm512_setzero_ps());
+}
+
+/**
+   Frame n: its input into the history (unless x_quantized), conv, mixin,
+   act, head, next, and next into nq's column n when nq is given.
+*/
+ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw, const float *x,
+                             const qk_act_s8 *xq, const float *cond, int n, float *head,
+                             float *next, const qk_act_s8 *nq, bool x_quantized, const int C,
+                             const int TANH)
+{
+  const frame_weights *fw = &sw->fw;
+  const int P = 16 / C, taps = L->taps, older = taps - 1;
+  const __mmask16 mc = lanes_mask(C);
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const ptrdiff_t ld = xq->ld, step = (ptrdiff_t)L->dilation;
+  const float *xn = x + (size_t)n * (size_t)C;
+
+  /* step 1: this frame's codes (stored first: with dilation 0 every tap reads them) */
+  __m512i word;
+  __m512 s_new;
+  if (x_quantized) {
+    word = _mm512_set1_epi32(load4(xq->codes + (ptrdiff_t)n * ld));
+    s_new = _mm512_set1_ps(xq->scales[n]);
+  } else {
+    int32_t sum;
+    quantize_lanes(load_few(xn, C), mc, &s_new, &word, &sum);
+    store_column(xq, n, word, s_new, sum);
+  }
+
+  /* the older taps: each tap's code dword broadcast into its C lanes
+     (plain loads: a gather waited for this frame's store of column n) */
+  const __m512 ws_lanes = _mm512_load_ps(fw->ws_lanes);
+  __m512 z = _mm512_add_ps(
+      L->conv_bias ? _mm512_maskz_loadu_ps(mc, L->conv_bias) : _mm512_setzero_ps(),
+      _mm512_setzero_ps()); /* qk.h: bias + 0 */
+  const int8_t *col0 = xq->codes + (ptrdiff_t)n * ld;
+  for (int v = 0, t = 0; t < older; ++v) {
+    __m512i w = _mm512_setzero_si512();
+#pragma GCC unroll 16
+    for (int j = 0; j < P; ++j)
+      if (t + j < older)
+        w = _mm512_mask_set1_epi32(w, (__mmask16)(lanes_mask(C) << (j * C)),
+                                   load4(col0 - step * (older - t - j) * ld));
+    const __m512 p = tap_products(w, fw->wt[v], fw->wt0[v], ws_lanes);
+#pragma GCC unroll 16
+    for (int j = 0; j < P; ++j, ++t) {
+      if (t >= older)
+        break;
+      const __m512 pt =
+          _mm512_maskz_permutexvar_ps(mc, _mm512_add_epi32(iota, _mm512_set1_epi32(j * C)), p);
+      const float s = xq->scales[n - step * (older - t)];
+      z = _mm512_fmadd_ps(pt, _mm512_set1_ps(s), z);
+    }
+  }
+  const __m512 p_new = tap_products(word, fw->wnew, fw->wnew0, ws_lanes);
+  z = _mm512_fmadd_ps(_mm512_maskz_mov_ps(mc, p_new), s_new, z);
+
+  /* steps 2 to 4 */
+  const __m512 mix = _mm512_maskz_loadu_ps(mc, L->mixin);
+  z = _mm512_add_ps(z, _mm512_mul_ps(mix, _mm512_set1_ps(cond[n])));
+  const __m512 prelu =
+      L->act.kind == QK_WN_PRELU ? _mm512_maskz_loadu_ps(mc, L->act.slopes) : _mm512_setzero_ps();
+  const __m512 a = _mm512_maskz_mov_ps(mc, act_small(z, &L->act, prelu, TANH));
+  float *h = head + (size_t)n * (size_t)C;
+  store_few(h, _mm512_add_ps(load_few(h, C), a), C);
+  __m512 scale;
+  __m512i aword;
+  int32_t asum;
+  const __m512 qa = quantize_lanes(a, mc, &scale, &aword, &asum);
+  __m512 i1 = _mm512_mul_ps(_mm512_load_ps(fw->w1col[0]),
+                            _mm512_permutexvar_ps(_mm512_setzero_si512(), qa));
+#pragma GCC unroll 3
+  for (int m = 1; m < C; ++m)
+    i1 = _mm512_fmadd_ps(_mm512_load_ps(fw->w1col[m]),
+                         _mm512_permutexvar_ps(_mm512_set1_epi32(m), qa), i1);
+  __m512 ws1 = _mm512_setzero_ps();
+  ws1 = _mm512_mask_loadu_ps(ws1, mc, sw->ws1);
+  const __m512 p1 = _mm512_fmadd_ps(i1, ws1, _mm512_setzero_ps());
+  const __m512 b1 = L->bias1x1 ? _mm512_maskz_loadu_ps(mc, L->bias1x1) : _mm512_setzero_ps();
+  const __m512 out = _mm512_fmadd_ps(p1, scale, _mm512_add_ps(b1, load_few(xn, C)));
+  store_few(next + (size_t)n * (size_t)C, out, C);
+  if (nq) {
+    __m512 ns;
+    __m512i nword;
+    int32_t nsum;
+    quantize_lanes(out, mc, &ns, &nword, &nsum);
+    store_column(nq, n, nword, ns, nsum);
+  }
+}
+
+/** Frames fewer than this run one per vector (frame_one), more 16 to a vector. */
+#define FRAME_FORM_MAX 4
+
 ALWAYS_INLINE void small_layer(const qk_wavenet_layer *L, const small_weights *sw, const float *x,
                                const qk_act_s8 *xq, const float *cond, int N, float *head,
-                               float *next, const int C, const int TANH)
+                               float *next, const qk_wavenet_scratch *scratch, const int C,
+                               const int TANH)
 {
+  if (N < FRAME_FORM_MAX) {
+    const qk_act_s8 *nq =
+        scratch && scratch->next_q && scratch->next_quantized && !scratch->next_q->paired &&
+                scratch->next_q->ld >= 4
+            ? scratch->next_q
+            : NULL;
+    const bool x_quantized = scratch && scratch->x_quantized;
+    for (int n = 0; n < N; ++n)
+      frame_one(L, sw, x, xq, cond, n, head, next, nq, x_quantized, C, TANH);
+    if (nq)
+      *scratch->next_quantized = true;
+    return;
+  }
   for (int n0 = 0; n0 < N; n0 += 16)
     quantize_inputs(x, xq, n0, N - n0 < 16 ? N - n0 : 16, C);
   for (int n0 = 0; n0 < N; n0 += 16)
@@ -276,7 +507,7 @@ ALWAYS_INLINE void small_layer(const qk_wavenet_layer *L, const small_weights *s
 
 void qk_avx512vnni_small_layer_s8(const qk_wavenet_layer *L, const void *prepared, const float *x,
                                   const qk_act_s8 *xq, const float *cond, int N, float *head,
-                                  float *next)
+                                  float *next, const qk_wavenet_scratch *scratch)
 {
   small_weights local;
   const small_weights *sw = prepared;
@@ -287,16 +518,16 @@ void qk_avx512vnni_small_layer_s8(const qk_wavenet_layer *L, const void *prepare
   const bool tanh = L->act.kind == QK_WN_TANH;
   switch (L->C) {
   case 1:
-    tanh ? small_layer(L, sw, x, xq, cond, N, head, next, 1, 1)
-         : small_layer(L, sw, x, xq, cond, N, head, next, 1, 0);
+    tanh ? small_layer(L, sw, x, xq, cond, N, head, next, scratch, 1, 1)
+         : small_layer(L, sw, x, xq, cond, N, head, next, scratch, 1, 0);
     break;
   case 2:
-    tanh ? small_layer(L, sw, x, xq, cond, N, head, next, 2, 1)
-         : small_layer(L, sw, x, xq, cond, N, head, next, 2, 0);
+    tanh ? small_layer(L, sw, x, xq, cond, N, head, next, scratch, 2, 1)
+         : small_layer(L, sw, x, xq, cond, N, head, next, scratch, 2, 0);
     break;
   default:
-    tanh ? small_layer(L, sw, x, xq, cond, N, head, next, 3, 1)
-         : small_layer(L, sw, x, xq, cond, N, head, next, 3, 0);
+    tanh ? small_layer(L, sw, x, xq, cond, N, head, next, scratch, 3, 1)
+         : small_layer(L, sw, x, xq, cond, N, head, next, scratch, 3, 0);
     break;
   }
 }

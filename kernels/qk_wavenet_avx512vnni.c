@@ -1348,7 +1348,8 @@ bool qk_avx512vnni_wavenet_chains(const qk_wavenet_layer *L)
 {
   /* the 8-channel form (2 frames a vector), whose 1x1 epilogue runs in
      registers (weights without zero points) */
-  return L->C == 8 && qk_wavenet_bottleneck(L) == 8 && !qk_packed_has_zero_points(L->w1x1);
+  return (L->C == 8 && qk_wavenet_bottleneck(L) == 8 && !qk_packed_has_zero_points(L->w1x1)) ||
+         small_layer(L);
 }
 
 void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem)
@@ -1495,7 +1496,7 @@ void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, c
                                     const qk_wavenet_scratch *scratch)
 {
   if (small_layer(L)) {
-    qk_avx512vnni_small_layer_s8(L, L->prepared, x, xq, cond, N, head, next);
+    qk_avx512vnni_small_layer_s8(L, L->prepared, x, xq, cond, N, head, next, scratch);
     return;
   }
   if (avx2_frame_loop(L)) {
