@@ -475,6 +475,26 @@ typedef void (*qk_wavenet_f32_frame_fn)(const qk_wavenet_layer *L, const float *
 qk_wavenet_f32_frame_fn qk_wavenet_layer_f32_frame_form(const qk_wavenet_layer *L);
 
 /**
+   One frame of qk_wavenet_layer_s8() (N = 1, no chaining: next_q unused,
+   x quantized by the call), called straight: x, xq, head and next as
+   there at frame 0, cond the frame's condition. Same bits as
+   qk_wavenet_layer_s8() on that frame, its history column included.
+*/
+typedef void (*qk_wavenet_s8_frame_fn)(const qk_wavenet_layer *L, const float *x,
+                                       const qk_act_s8 *xq, float cond, float *head, float *next);
+
+/**
+   The int8 frame form for L, or NULL when its ISA has none for it (then
+   qk_wavenet_layer_s8() runs the frame). L must hold the prepared weights
+   (qk_wavenet_layer_s8_prepare; NULL without them) and the form is kept
+   with them: at a block of one frame the engine's and dispatch's checks
+   per call (a dozen calls per layer) were as long as the layer's own
+   arithmetic. AVX-512 VNNI: the fused small layers (C <= 3, qk_wavenet_
+   avx512_small.c).
+*/
+qk_wavenet_s8_frame_fn qk_wavenet_layer_s8_frame_form(const qk_wavenet_layer *L);
+
+/**
    tanh to float precision on the active ISA, for the exact activations:
    within 2 ulp of libm's tanhf for every float (+-0, subnormals, large
    values and infinities, NaN in NaN out; tests/kernels/test_tanh_exact.c

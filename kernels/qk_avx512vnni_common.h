@@ -380,7 +380,9 @@ size_t qk_avx512vnni_small_layer_bytes(void);
 void qk_avx512vnni_small_layer_prepare(const qk_wavenet_layer *L, void *mem);
 void qk_avx512vnni_small_layer_s8(const qk_wavenet_layer *L, const void *prepared, const float *x,
                                   const qk_act_s8 *xq, const float *cond, int N, float *head,
-                                  float *next, const qk_wavenet_scratch *scratch);
+                                  float *next);
+/** The small layer's one-frame form (qk.h: qk_wavenet_layer_s8_frame_form). */
+qk_wavenet_s8_frame_fn qk_avx512vnni_small_frame_form(const qk_wavenet_layer *L);
 
 /** The fused WaveNet layer (qk_wavenet_avx512vnni.c). */
 bool qk_avx512vnni_wavenet_layer_fusable(const qk_wavenet_layer *L);
@@ -390,6 +392,7 @@ void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, c
 size_t qk_avx512vnni_wavenet_prepared_size(const qk_wavenet_layer *L);
 void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem);
 int qk_avx512vnni_wavenet_history_ld(const qk_wavenet_layer *L);
+qk_wavenet_s8_frame_fn qk_avx512vnni_wavenet_s8_frame_form(const qk_wavenet_layer *L);
 bool qk_avx512vnni_wavenet_chains(const qk_wavenet_layer *L);
 bool qk_avx512vnni_wavenet_history_paired(const qk_wavenet_layer *L);
 

@@ -55,7 +55,7 @@ typedef struct {
   int32_t wt[FRAME_MAX_V][16];   /**< bytes c < C: w[m][t*C + c] (s8), others 0 */
   int32_t wt0[FRAME_MAX_V][16];  /**< -128 * sum_c w[m][t*C + c]: takes the u = q + 128 offset out */
   int32_t perm[FRAME_MAX_V][16]; /**< lane of tap t in tap columns g0 .. g0 + 1 (g0 = P*v / 16) */
-  int32_t wnew[16], wnew0[16];   /**< the newest tap, lanes m */
+  float wnew[SMALL_MAX_C][16];    /**< the newest tap's column c in lanes m */
   float ws_lanes[16];            /**< lane j*C + m: ws[m] */
   float w1col[SMALL_MAX_C][16];  /**< column m of the 1x1 in lanes c */
 } __attribute__((aligned(64))) frame_weights;
@@ -112,8 +112,9 @@ static void prepare_frame_weights(small_weights *sw, int C, int taps)
       fw->perm[v][j * C + m] = t - 16 * g0;
     }
   }
-  for (int m = 0; m < C; ++m)
-    tap_dword(sw, C, taps - 1, m, &fw->wnew[m], &fw->wnew0[m]);
+  for (int c = 0; c < C; ++c)
+    for (int m = 0; m < C; ++m)
+      fw->wnew[c][m] = sw->w[m][(taps - 1) * C + c];
   for (int j = 0; j < P; ++j)
     for (int m = 0; m < C; ++m)
       fw->ws_lanes[j * C + m] = sw->ws[m];
@@ -350,21 +351,26 @@ ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, 
    (NaN lanes give 0, as qk.h's ignore NaN; max is exact in any order).
    ------------------------------------------------------------------------ */
 
-/** Codes q[c] of the C lanes of v (others zero) with qk.h's dynamic
+/** Codes q[c] of the C lanes of v (the others zero) with qk.h's dynamic
     formula: float codes in lanes c, *scale broadcast, *word the codes'
     dword (bytes c < C, the rest 0) broadcast, *sum their sum. */
-ALWAYS_INLINE __m512 quantize_lanes(__m512 v, __mmask16 mc, __m512 *scale, __m512i *word,
-                                    int32_t *sum)
+ALWAYS_INLINE __m512 quantize_lanes(__m512 v, __m512 *scale, __m512i *word, int32_t *sum)
 {
-  __m512 m = _mm512_max_ps(_mm512_abs_ps(_mm512_maskz_mov_ps(mc, v)), _mm512_setzero_ps());
+  __m512 m = _mm512_max_ps(_mm512_abs_ps(v), _mm512_setzero_ps()); /* NaN lanes: 0 */
   m = _mm512_max_ps(m, _mm512_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
   m = _mm512_max_ps(m, _mm512_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
-  __m512 inv;
-  frame_scales(m, scale, &inv); /* lanes 0 .. 3 hold the maximum of lanes 0 .. C-1 <= 3 */
+  /* lanes 0 .. 3 hold the maximum of lanes 0 .. C-1 <= 3. inv unmasked
+     (no compare before the division): where qk.h's inv is 0 this one is
+     inf (maximum 0: every v is +-0 or NaN, v * inf is NaN, code 0) or 0
+     (maximum inf: qk.h's 0), so the codes are the same */
+  const __m512 inv = _mm512_div_ps(_mm512_set1_ps(127.0f), m);
+  *scale = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(m, _mm512_set1_ps(__builtin_inff()), _CMP_LT_OQ),
+                               m, _mm512_set1_ps(127.0f));
   const __m512 r =
       _mm512_roundscale_ps(_mm512_mul_ps(v, inv), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
-  const __m512 c = _mm512_min_ps(_mm512_max_ps(r, _mm512_set1_ps(-127.0f)), _mm512_set1_ps(127.0f));
-  const __m512 q = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(r, r, _CMP_ORD_Q) & mc, c);
+  const __m512 q = _mm512_maskz_min_ps(_mm512_cmp_ps_mask(r, r, _CMP_ORD_Q),
+                                       _mm512_max_ps(r, _mm512_set1_ps(-127.0f)),
+                                       _mm512_set1_ps(127.0f));
   const __m512i qi = _mm512_cvtps_epi32(q);
   *word = _mm512_broadcastd_epi32(_mm512_cvtepi32_epi8(qi));
   *sum = _mm512_reduce_add_epi32(qi);
@@ -381,6 +387,26 @@ ALWAYS_INLINE void store_column(const qk_act_s8 *hq, int n, __m512i word, __m512
   hq->sums[n] = sum;
 }
 
+/** Lane 0 .. 3 of v in every lane (in-lane shuffles: lanes 0 .. 3 are the first 128 bits). */
+ALWAYS_INLINE __m512 lane_bcast(__m512 v, const int c)
+{
+  switch (c) {
+  case 0: return _mm512_permute_ps(v, 0x00);
+  case 1: return _mm512_permute_ps(v, 0x55);
+  default: return _mm512_permute_ps(v, 0xAA);
+  }
+}
+
+/** sum_c col[c] * q[c] over float codes q in lanes c < C: exact (small integers). */
+ALWAYS_INLINE __m512 lanes_times_columns(__m512 q, const float (*col)[16], const int C)
+{
+  __m512 i = _mm512_mul_ps(_mm512_load_ps(col[0]), lane_bcast(q, 0));
+#pragma GCC unroll 3
+  for (int c = 1; c < C; ++c)
+    i = _mm512_fmadd_ps(_mm512_load_ps(col[c]), lane_bcast(q, c), i);
+  return i;
+}
+
 /** p = fma((float)i, ws, 0) of u8(word ^ 0x80) . s8(w) + w0 (exact int32). */
 ALWAYS_INLINE __m512 tap_products(__m512i word, const int32_t *w, const int32_t *w0, __m512 ws)
 {
@@ -395,8 +421,7 @@ ALWAYS_INLINE __m512 tap_products(__m512i word, const int32_t *w, const int32_t 
 */
 ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw, const float *x,
                              const qk_act_s8 *xq, const float *cond, int n, float *head,
-                             float *next, const qk_act_s8 *nq, bool x_quantized, const int C,
-                             const int TANH)
+                             float *next, const int C, const int TANH)
 {
   const frame_weights *fw = &sw->fw;
   const int P = 16 / C, taps = L->taps, older = taps - 1;
@@ -408,14 +433,9 @@ ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw,
   /* step 1: this frame's codes (stored first: with dilation 0 every tap reads them) */
   __m512i word;
   __m512 s_new;
-  if (x_quantized) {
-    word = _mm512_set1_epi32(load4(xq->codes + (ptrdiff_t)n * ld));
-    s_new = _mm512_set1_ps(xq->scales[n]);
-  } else {
-    int32_t sum;
-    quantize_lanes(load_few(xn, C), mc, &s_new, &word, &sum);
-    store_column(xq, n, word, s_new, sum);
-  }
+  int32_t sum;
+  const __m512 q_new = quantize_lanes(load_few(xn, C), &s_new, &word, &sum);
+  store_column(xq, n, word, s_new, sum);
 
   /* the older taps: each tap's code dword broadcast into its C lanes
      (plain loads: a gather waited for this frame's store of column n) */
@@ -442,8 +462,8 @@ ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw,
       z = _mm512_fmadd_ps(pt, _mm512_set1_ps(s), z);
     }
   }
-  const __m512 p_new = tap_products(word, fw->wnew, fw->wnew0, ws_lanes);
-  z = _mm512_fmadd_ps(_mm512_maskz_mov_ps(mc, p_new), s_new, z);
+  const __m512 i_new = lanes_times_columns(q_new, fw->wnew, C);
+  z = _mm512_fmadd_ps(_mm512_fmadd_ps(i_new, ws_lanes, _mm512_setzero_ps()), s_new, z);
 
   /* steps 2 to 4 */
   const __m512 mix = _mm512_maskz_loadu_ps(mc, L->mixin);
@@ -456,26 +476,14 @@ ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw,
   __m512 scale;
   __m512i aword;
   int32_t asum;
-  const __m512 qa = quantize_lanes(a, mc, &scale, &aword, &asum);
-  __m512 i1 = _mm512_mul_ps(_mm512_load_ps(fw->w1col[0]),
-                            _mm512_permutexvar_ps(_mm512_setzero_si512(), qa));
-#pragma GCC unroll 3
-  for (int m = 1; m < C; ++m)
-    i1 = _mm512_fmadd_ps(_mm512_load_ps(fw->w1col[m]),
-                         _mm512_permutexvar_ps(_mm512_set1_epi32(m), qa), i1);
+  const __m512 qa = quantize_lanes(a, &scale, &aword, &asum); /* (word and sum unused) */
+  const __m512 i1 = lanes_times_columns(qa, fw->w1col, C);
   __m512 ws1 = _mm512_setzero_ps();
   ws1 = _mm512_mask_loadu_ps(ws1, mc, sw->ws1);
   const __m512 p1 = _mm512_fmadd_ps(i1, ws1, _mm512_setzero_ps());
   const __m512 b1 = L->bias1x1 ? _mm512_maskz_loadu_ps(mc, L->bias1x1) : _mm512_setzero_ps();
   const __m512 out = _mm512_fmadd_ps(p1, scale, _mm512_add_ps(b1, load_few(xn, C)));
   store_few(next + (size_t)n * (size_t)C, out, C);
-  if (nq) {
-    __m512 ns;
-    __m512i nword;
-    int32_t nsum;
-    quantize_lanes(out, mc, &ns, &nword, &nsum);
-    store_column(nq, n, nword, ns, nsum);
-  }
 }
 
 /** Frames fewer than this run one per vector (frame_one), more 16 to a vector. */
@@ -483,20 +491,11 @@ ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw,
 
 ALWAYS_INLINE void small_layer(const qk_wavenet_layer *L, const small_weights *sw, const float *x,
                                const qk_act_s8 *xq, const float *cond, int N, float *head,
-                               float *next, const qk_wavenet_scratch *scratch, const int C,
-                               const int TANH)
+                               float *next, const int C, const int TANH)
 {
   if (N < FRAME_FORM_MAX) {
-    const qk_act_s8 *nq =
-        scratch && scratch->next_q && scratch->next_quantized && !scratch->next_q->paired &&
-                scratch->next_q->ld >= 4
-            ? scratch->next_q
-            : NULL;
-    const bool x_quantized = scratch && scratch->x_quantized;
     for (int n = 0; n < N; ++n)
-      frame_one(L, sw, x, xq, cond, n, head, next, nq, x_quantized, C, TANH);
-    if (nq)
-      *scratch->next_quantized = true;
+      frame_one(L, sw, x, xq, cond, n, head, next, C, TANH);
     return;
   }
   for (int n0 = 0; n0 < N; n0 += 16)
@@ -507,7 +506,7 @@ ALWAYS_INLINE void small_layer(const qk_wavenet_layer *L, const small_weights *s
 
 void qk_avx512vnni_small_layer_s8(const qk_wavenet_layer *L, const void *prepared, const float *x,
                                   const qk_act_s8 *xq, const float *cond, int N, float *head,
-                                  float *next, const qk_wavenet_scratch *scratch)
+                                  float *next)
 {
   small_weights local;
   const small_weights *sw = prepared;
@@ -518,16 +517,38 @@ void qk_avx512vnni_small_layer_s8(const qk_wavenet_layer *L, const void *prepare
   const bool tanh = L->act.kind == QK_WN_TANH;
   switch (L->C) {
   case 1:
-    tanh ? small_layer(L, sw, x, xq, cond, N, head, next, scratch, 1, 1)
-         : small_layer(L, sw, x, xq, cond, N, head, next, scratch, 1, 0);
+    tanh ? small_layer(L, sw, x, xq, cond, N, head, next, 1, 1)
+         : small_layer(L, sw, x, xq, cond, N, head, next, 1, 0);
     break;
   case 2:
-    tanh ? small_layer(L, sw, x, xq, cond, N, head, next, scratch, 2, 1)
-         : small_layer(L, sw, x, xq, cond, N, head, next, scratch, 2, 0);
+    tanh ? small_layer(L, sw, x, xq, cond, N, head, next, 2, 1)
+         : small_layer(L, sw, x, xq, cond, N, head, next, 2, 0);
     break;
   default:
-    tanh ? small_layer(L, sw, x, xq, cond, N, head, next, scratch, 3, 1)
-         : small_layer(L, sw, x, xq, cond, N, head, next, scratch, 3, 0);
+    tanh ? small_layer(L, sw, x, xq, cond, N, head, next, 3, 1)
+         : small_layer(L, sw, x, xq, cond, N, head, next, 3, 0);
     break;
   }
+}
+
+#define FRAME_FN(C, TANH)                                                                          \
+  static void frame_c##C##_t##TANH(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq, \
+                                   float cond, float *head, float *next)                           \
+  {                                                                                                \
+    frame_one(L, L->prepared, x, xq, &cond, 0, head, next, C, TANH);                               \
+  }
+FRAME_FN(1, 0)
+FRAME_FN(1, 1)
+FRAME_FN(2, 0)
+FRAME_FN(2, 1)
+FRAME_FN(3, 0)
+FRAME_FN(3, 1)
+
+/** [C - 1][tanh] */
+static const qk_wavenet_s8_frame_fn frame_forms[SMALL_MAX_C][2] = {
+    {frame_c1_t0, frame_c1_t1}, {frame_c2_t0, frame_c2_t1}, {frame_c3_t0, frame_c3_t1}};
+
+qk_wavenet_s8_frame_fn qk_avx512vnni_small_frame_form(const qk_wavenet_layer *L)
+{
+  return frame_forms[L->C - 1][L->act.kind == QK_WN_TANH];
 }

@@ -1344,12 +1344,16 @@ int qk_avx512vnni_wavenet_history_ld(const qk_wavenet_layer *L)
   return qk_act_ld(L->C);
 }
 
+qk_wavenet_s8_frame_fn qk_avx512vnni_wavenet_s8_frame_form(const qk_wavenet_layer *L)
+{
+  return small_layer(L) ? qk_avx512vnni_small_frame_form(L) : NULL;
+}
+
 bool qk_avx512vnni_wavenet_chains(const qk_wavenet_layer *L)
 {
   /* the 8-channel form (2 frames a vector), whose 1x1 epilogue runs in
      registers (weights without zero points) */
-  return (L->C == 8 && qk_wavenet_bottleneck(L) == 8 && !qk_packed_has_zero_points(L->w1x1)) ||
-         small_layer(L);
+  return L->C == 8 && qk_wavenet_bottleneck(L) == 8 && !qk_packed_has_zero_points(L->w1x1);
 }
 
 void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem)
@@ -1496,7 +1500,7 @@ void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, c
                                     const qk_wavenet_scratch *scratch)
 {
   if (small_layer(L)) {
-    qk_avx512vnni_small_layer_s8(L, L->prepared, x, xq, cond, N, head, next, scratch);
+    qk_avx512vnni_small_layer_s8(L, L->prepared, x, xq, cond, N, head, next);
     return;
   }
   if (avx2_frame_loop(L)) {
