@@ -169,23 +169,61 @@ ALWAYS_INLINE __m512i code_of(__m512 v, __m512 inv)
 /** max(|v|, m), keeping m where v is NaN (qk.h's maximum ignores NaN). */
 ALWAYS_INLINE __m512 max_abs(__m512 v, __m512 m) { return _mm512_max_ps(_mm512_abs_ps(v), m); }
 
-/** Frame-major floats p[(n0 + v) * ld + c] of the frames in mk, lane v. */
-ALWAYS_INLINE __m512 gather_channel(const float *p, int ld, int c, __mmask16 mk)
+/* Frame-major buffers (x, head, next: C floats a frame) to and from
+   channel vectors by whole loads, stores and permutes: a gather or scatter
+   of 16 lanes per channel cost more than the layer's arithmetic. */
+/** Channel c of 16 frames in a frame-major buffer of C floats a frame: element v*C + c of its
+    C vectors (permutex2var takes the low 5 bits, permutexvar the low 4) ([C - 2][c]). */
+static const int32_t channel_elems[2][3][16] = {
+    {{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30}, {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+    {{0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33, 36, 39, 42, 45}, {1, 4, 7, 10, 13, 16, 19, 22, 25, 28, 31, 34, 37, 40, 43, 46}, {2, 5, 8, 11, 14, 17, 20, 23, 26, 29, 32, 35, 38, 41, 44, 47}},
+};
+/** Vector k of the frame-major buffer from C channel vectors: lane j is element e = 16k + j,
+    channel e % C of frame e / C; as a permutex2var index over channels 0 and 1 (+16 for 1),
+    channel 2's lanes overwritten ([C - 2][k]). */
+static const int32_t frame_elems[2][3][16] = {
+    {{0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23}, {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+    {{0, 16, 0, 1, 17, 1, 2, 18, 2, 3, 19, 3, 4, 20, 4, 5}, {21, 5, 6, 22, 6, 7, 23, 7, 8, 24, 8, 9, 25, 9, 10, 26}, {10, 11, 27, 11, 12, 28, 12, 13, 29, 13, 14, 30, 14, 15, 31, 15}},
+};
+/** Lanes of frame_elems' vectors that channel 2 fills. */
+static const __mmask16 frame_elems_ch2[2][3] = {{0x0000, 0x0000, 0x0000}, {0x4924, 0x2492, 0x9249}};
+
+/** channel[c] lane v = p[v*C + c] for frames v < cnt (0 beyond). */
+ALWAYS_INLINE void load_channels(const float *p, int cnt, __m512 *channel, const int C)
 {
-  const __m512i idx = _mm512_add_epi32(
-      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                         _mm512_set1_epi32(ld)),
-      _mm512_set1_epi32(c));
-  return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mk, idx, p, 4);
+  __m512 r[SMALL_MAX_C];
+#pragma GCC unroll 3
+  for (int k = 0; k < C; ++k)
+    r[k] = _mm512_maskz_loadu_ps(lanes_mask(cnt * C - 16 * k), p + 16 * k);
+  if (C == 1) {
+    channel[0] = r[0];
+    return;
+  }
+#pragma GCC unroll 3
+  for (int c = 0; c < C; ++c) {
+    const __m512i e = _mm512_loadu_si512(channel_elems[C - 2][c]);
+    channel[c] = _mm512_permutex2var_ps(r[0], e, r[1]);
+    if (C == 3)
+      channel[c] = _mm512_mask_permutexvar_ps(
+          channel[c], _mm512_cmpge_epi32_mask(e, _mm512_set1_epi32(32)), e, r[2]);
+  }
 }
 
-ALWAYS_INLINE void scatter_channel(float *p, int ld, int c, __mmask16 mk, __m512 v)
+/** p[v*C + c] = channel[c] lane v for frames v < cnt (load_channels' inverse). */
+ALWAYS_INLINE void store_channels(float *p, int cnt, const __m512 *channel, const int C)
 {
-  const __m512i idx = _mm512_add_epi32(
-      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                         _mm512_set1_epi32(ld)),
-      _mm512_set1_epi32(c));
-  _mm512_mask_i32scatter_ps(p, mk, idx, v, 4);
+  if (C == 1) {
+    _mm512_mask_storeu_ps(p, lanes_mask(cnt), channel[0]);
+    return;
+  }
+#pragma GCC unroll 3
+  for (int k = 0; k < C; ++k) {
+    const __m512i e = _mm512_loadu_si512(frame_elems[C - 2][k]);
+    __m512 r = _mm512_permutex2var_ps(channel[0], e, channel[1]);
+    if (C == 3)
+      r = _mm512_mask_permutexvar_ps(r, frame_elems_ch2[C - 2][k], e, channel[2]);
+    _mm512_mask_storeu_ps(p + 16 * k, lanes_mask(cnt * C - 16 * k), r);
+  }
 }
 
 /** Column byte offsets v * ld of 16 frames. */
@@ -204,11 +242,10 @@ ALWAYS_INLINE void quantize_inputs(const float *x, const qk_act_s8 *xq, int n0, 
 {
   const __mmask16 mk = frames_mask(cnt);
   __m512 v[SMALL_MAX_C], amax = _mm512_setzero_ps();
+  load_channels(x + (size_t)n0 * (size_t)C, cnt, v, C);
 #pragma GCC unroll 3
-  for (int c = 0; c < C; ++c) {
-    v[c] = gather_channel(x + (size_t)n0 * (size_t)C, C, c, mk);
+  for (int c = 0; c < C; ++c)
     amax = max_abs(v[c], amax);
-  }
   __m512 scale, inv;
   frame_scales(amax, &scale, &inv);
   __m512i word = _mm512_setzero_si512(), sum = _mm512_setzero_si512();
@@ -219,8 +256,11 @@ ALWAYS_INLINE void quantize_inputs(const float *x, const qk_act_s8 *xq, int n0, 
     word = _mm512_or_si512(
         word, _mm512_slli_epi32(_mm512_and_si512(q, _mm512_set1_epi32(0xFF)), (unsigned)(8 * c)));
   }
-  _mm512_mask_i32scatter_epi32(xq->codes + (ptrdiff_t)n0 * xq->ld, mk, column_offsets(xq->ld), word,
-                               1);
+  if (xq->ld == 4) /* the narrow history: the columns are consecutive dwords */
+    _mm512_mask_storeu_epi32(xq->codes + (ptrdiff_t)n0 * 4, mk, word);
+  else
+    _mm512_mask_i32scatter_epi32(xq->codes + (ptrdiff_t)n0 * xq->ld, mk, column_offsets(xq->ld),
+                                 word, 1);
   _mm512_mask_storeu_ps(xq->scales + n0, mk, scale);
   _mm512_mask_storeu_epi32(xq->sums + n0, mk, sum);
 }
@@ -280,7 +320,9 @@ ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, 
   for (int t = 0; t < taps; ++t) {
     const ptrdiff_t f = n0 - (ptrdiff_t)L->dilation * (taps - 1 - t);
     const __m512i word =
-        _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, offsets, xq->codes + f * ld, 1);
+        ld == 4 ? _mm512_maskz_loadu_epi32(mk, xq->codes + f * 4)
+                : _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, offsets,
+                                              xq->codes + f * ld, 1);
     const __m512 s = _mm512_maskz_loadu_ps(mk, xq->scales + f);
     __m512 q[SMALL_MAX_C];
 #pragma GCC unroll 3
@@ -298,23 +340,27 @@ ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, 
     }
   }
   const __m512 cv = _mm512_maskz_loadu_ps(mk, cond + n0);
-  __m512 a[SMALL_MAX_C], amax = _mm512_setzero_ps();
+  __m512 a[SMALL_MAX_C], h[SMALL_MAX_C], amax = _mm512_setzero_ps();
+  float *hn = head + (size_t)n0 * (size_t)C;
+  load_channels(hn, cnt, h, C);
 #pragma GCC unroll 3
   for (int m = 0; m < C; ++m) {
     const __m512 prelu =
         L->act.kind == QK_WN_PRELU ? _mm512_set1_ps(L->act.slopes[m]) : _mm512_setzero_ps();
     a[m] = act_small(_mm512_add_ps(z[m], _mm512_mul_ps(_mm512_set1_ps(L->mixin[m]), cv)), &L->act,
                      prelu, TANH);
-    float *h = head + (size_t)n0 * (size_t)C;
-    scatter_channel(h, C, m, mk, _mm512_add_ps(gather_channel(h, C, m, mk), a[m]));
+    h[m] = _mm512_add_ps(h[m], a[m]);
     amax = max_abs(a[m], amax);
   }
+  store_channels(hn, cnt, h, C);
   __m512 scale, inv;
   frame_scales(amax, &scale, &inv);
   __m512 qa[SMALL_MAX_C];
 #pragma GCC unroll 3
   for (int m = 0; m < C; ++m)
     qa[m] = _mm512_cvtepi32_ps(code_of(a[m], inv));
+  __m512 xv[SMALL_MAX_C], out[SMALL_MAX_C];
+  load_channels(x + (size_t)n0 * (size_t)C, cnt, xv, C);
 #pragma GCC unroll 3
   for (int c = 0; c < C; ++c) {
     __m512 i = _mm512_mul_ps(_mm512_set1_ps(sw->w1[c][0]), qa[0]);
@@ -322,10 +368,10 @@ ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, 
     for (int m = 1; m < C; ++m)
       i = _mm512_fmadd_ps(_mm512_set1_ps(sw->w1[c][m]), qa[m], i);
     const __m512 p = _mm512_fmadd_ps(i, _mm512_set1_ps(sw->ws1[c]), _mm512_setzero_ps());
-    const __m512 base = _mm512_add_ps(_mm512_set1_ps(L->bias1x1 ? L->bias1x1[c] : 0.0f),
-                                      gather_channel(x + (size_t)n0 * (size_t)C, C, c, mk));
-    scatter_channel(next + (size_t)n0 * (size_t)C, C, c, mk, _mm512_fmadd_ps(p, scale, base));
+    const __m512 base = _mm512_add_ps(_mm512_set1_ps(L->bias1x1 ? L->bias1x1[c] : 0.0f), xv[c]);
+    out[c] = _mm512_fmadd_ps(p, scale, base);
   }
+  store_channels(next + (size_t)n0 * (size_t)C, cnt, out, C);
 }
 
 /* ------------------------------------------------------------------------
