@@ -460,14 +460,17 @@ ALWAYS_INLINE __m512 lane_bcast(__m512 v, const int c)
   }
 }
 
-/** sum_c col[c] * q[c] over float codes q in lanes c < C: exact (small integers). */
+/** sum_c col[c] * q[c] over float codes q in lanes c < C: exact (small
+    integers), so summed as a tree (the products at once, then two adds). */
 ALWAYS_INLINE __m512 lanes_times_columns(__m512 q, const float (*col)[16], const int C)
 {
-  __m512 i = _mm512_mul_ps(_mm512_load_ps(col[0]), lane_bcast(q, 0));
-#pragma GCC unroll 3
-  for (int c = 1; c < C; ++c)
-    i = _mm512_fmadd_ps(_mm512_load_ps(col[c]), lane_bcast(q, c), i);
-  return i;
+  const __m512 p0 = _mm512_mul_ps(_mm512_load_ps(col[0]), lane_bcast(q, 0));
+  if (C == 1)
+    return p0;
+  const __m512 p01 = _mm512_add_ps(p0, _mm512_mul_ps(_mm512_load_ps(col[1]), lane_bcast(q, 1)));
+  if (C == 2)
+    return p01;
+  return _mm512_add_ps(p01, _mm512_mul_ps(_mm512_load_ps(col[2]), lane_bcast(q, 2)));
 }
 
 /** p = fma((float)i, ws, 0) of u8(word ^ 0x80) . s8(w) + w0 (exact int32). */
@@ -549,8 +552,10 @@ ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw,
   store_few(next + (size_t)n * (size_t)C, out, C);
 }
 
-/** Frames fewer than this run one per vector (frame_one), more 16 to a vector. */
-#define FRAME_FORM_MAX 4
+/** Frames fewer than this run one per vector (frame_one), more 16 to a vector
+    (measured on A2 nano, Zen 5: frame_one is faster at 1 and 2 frames, the
+    16-frame form from 3). */
+#define FRAME_FORM_MAX 3
 
 ALWAYS_INLINE void small_layer(const qk_wavenet_layer *L, const small_weights *sw, const float *x,
                                const qk_act_s8 *xq, const float *cond, int N, float *head,
