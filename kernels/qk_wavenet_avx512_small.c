@@ -416,10 +416,11 @@ ALWAYS_INLINE __m512 quantize_lanes(__m512 v, __m512 *scale, __m512i *word, int3
   __m512 m = _mm512_abs_ps(v);
   m = _mm512_max_ps(m, _mm512_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
   m = _mm512_max_ps(m, _mm512_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
-  __m512 inv = _mm512_div_ps(c127, m);
+  __m512 inv = _mm512_zextps128_ps512(
+      _mm_div_ps(_mm_set1_ps(127.0f), _mm512_castps512_ps128(m)));
   __m512 q =
       _mm512_roundscale_ps(_mm512_mul_ps(v, inv), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
-  *scale = _mm512_div_ps(m, c127);
+  *scale = _mm512_zextps128_ps512(_mm_div_ps(_mm512_castps512_ps128(m), _mm_set1_ps(127.0f)));
   const __mmask16 finite = _mm512_cmp_ps_mask(_mm512_abs_ps(v), inf, _CMP_LT_OQ) &
                            _mm512_cmp_ps_mask(inv, inf, _CMP_LT_OQ);
   if (__builtin_expect((finite & 0xF) != 0xF, 0)) {
