@@ -412,10 +412,13 @@ ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, 
 ALWAYS_INLINE __m512 quantize_lanes(__m512 v, __m512 *scale, __m512i *word, int32_t *sum)
 {
   const __m512 inf = _mm512_set1_ps(__builtin_inff()), c127 = _mm512_set1_ps(127.0f);
-  /* lanes 0 .. 3 get the maximum of lanes 0 .. C-1 <= 3 (any NaN: the other path) */
-  __m512 m = _mm512_abs_ps(v);
-  m = _mm512_max_ps(m, _mm512_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
-  m = _mm512_max_ps(m, _mm512_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
+  /* lanes 0 .. 3 get the maximum of lanes 0 .. C-1 <= 3, as integers: |v|
+     as int32 orders like the float (1-cycle vpmaxsd; a NaN lane is the
+     largest and sends the frame to the other path) */
+  __m512i mi = _mm512_castps_si512(_mm512_abs_ps(v));
+  mi = _mm512_max_epi32(mi, _mm512_shuffle_epi32(mi, _MM_PERM_CDAB));
+  mi = _mm512_max_epi32(mi, _mm512_shuffle_epi32(mi, _MM_PERM_BADC));
+  __m512 m = _mm512_castsi512_ps(mi);
   __m512 inv = _mm512_zextps128_ps512(
       _mm_div_ps(_mm_set1_ps(127.0f), _mm512_castps512_ps128(m)));
   __m512 q =
