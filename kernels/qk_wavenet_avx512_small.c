@@ -2,7 +2,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
   The int8 WaveNet layer on AVX-512 for layers of 1 to 3 channels (A2
-  nano's 3), 16 frames to a vector (qk.h: qk_wavenet_layer_s8).
+  nano's 3), 16 frames to a vector (qk.h: qk_wavenet_layer_s8), and for
+  blocks of 1 or 2 frames one frame per vector (frame_one below, also
+  qk.h's qk_wavenet_layer_s8_frame_form), the same bits.
 
   A frame of 3 channels fills 3 of a vector's 16 lanes, so the one-frame-
   per-vector loop (the AVX2 form) leaves most of every instruction idle,
@@ -28,9 +30,11 @@
   so the result is the composition's, bit for bit. Weights without zero
   points only (the symmetric quantizers; others run the AVX2 form), taps *
   C <= SMALL_MAX_K. Frames enter and leave the frame-major buffers (x,
-  head, next, the int8 history's columns) by gathers and scatters; the
-  history gets each frame's codes (bytes 0 .. C-1 of its column, byte 3 of
-  the dword written stays zero padding), scale and code sum.
+  head, next) by whole loads and stores and permutes (load_channels,
+  store_channels), and the narrow int8 history's columns (4 bytes, the
+  engine's) by plain loads and stores (a gather and a scatter on a wider
+  one); the history gets each frame's codes (bytes 0 .. C-1 of its column,
+  byte 3 of the dword written stays zero padding), scale and code sum.
 */
 #include "qk_avx512vnni_common.h"
 
@@ -42,8 +46,6 @@
 /** Most lane vectors of the frame form's older taps: (taps - 1) * C < SMALL_MAX_K
     lanes, 16 / C taps to a vector (4 for every C <= 3). */
 #define FRAME_MAX_V 4
-/** Most vectors of older taps' columns, 16 taps each. */
-#define FRAME_MAX_G ((SMALL_MAX_K + 15) / 16)
 
 /**
    The frame form's weights (one frame per vector, see frame_one): the
@@ -54,7 +56,6 @@
 typedef struct {
   int32_t wt[FRAME_MAX_V][16];   /**< bytes c < C: w[m][t*C + c] (s8), others 0 */
   int32_t wt0[FRAME_MAX_V][16];  /**< -128 * sum_c w[m][t*C + c]: takes the u = q + 128 offset out */
-  int32_t perm[FRAME_MAX_V][16]; /**< lane of tap t in tap columns g0 .. g0 + 1 (g0 = P*v / 16) */
   float wnew[SMALL_MAX_C][16];    /**< the newest tap's column c in lanes m */
   float ws_lanes[16];            /**< lane j*C + m: ws[m] */
   float w1col[SMALL_MAX_C][16];  /**< column m of the 1x1 in lanes c */
@@ -106,11 +107,9 @@ static void prepare_frame_weights(small_weights *sw, int C, int taps)
   frame_weights *fw = &sw->fw;
   const int P = 16 / C;
   for (int t = 0; t + 1 < taps; ++t) {
-    const int v = t / P, j = t % P, g0 = P * v / 16;
-    for (int m = 0; m < C; ++m) {
+    const int v = t / P, j = t % P;
+    for (int m = 0; m < C; ++m)
       tap_dword(sw, C, t, m, &fw->wt[v][j * C + m], &fw->wt0[v][j * C + m]);
-      fw->perm[v][j * C + m] = t - 16 * g0;
-    }
   }
   for (int c = 0; c < C; ++c)
     for (int m = 0; m < C; ++m)
@@ -378,23 +377,24 @@ ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, 
    One frame per vector (blocks of a few frames)
 
    frames16 computes 16 frames whatever N is: at a block of one frame 15
-   of its lanes are idle and its gathers and scatters (x, head and next
+   of its lanes are idle, and its gathers and scatters (x, head and next
    are frame-major) were most of the 5.5 us a nano frame took. Here a
-   frame's C channels or outputs are lanes 0 .. C-1 of one vector, and
-   the conv's integer sums run with taps and outputs in the lanes: lane
+   frame's C channels or outputs are lanes 0 .. C-1 of one vector. The
+   older taps' integer sums run with taps and outputs in the lanes: lane
    j*C + m of vector v is tap t = P*v + j (P = 16 / C), row m, whose sum
    sum_c w[m][t*C + c] * q[f_t][c] is one vpdpbusd of the tap's code
    dword (u = q + 128, exact in int32: wt0 takes the 128 * sum_c w out)
-   with the row's weight dword. The float steps after it are qk.h's and
-   frames16's, in the same order: p = fma((float)i, ws, 0), then
-   z = fma(p, s[f_t], z) tap after tap from bias + 0, each tap's C lanes
-   moved to lanes 0 .. C-1 for its step. The older taps read only the
-   history, so their chain runs ahead of the frame's input; the newest
-   tap (this frame's codes, in registers when this call quantized them)
-   comes last, as in qk.h. The rest (mixin, act, head, quantizing a, the
-   1x1 in float lanes, next) is frames16's lane by lane, and the
-   quantizer's maximum over a frame's C lanes is a max of max(|v|, 0)
-   (NaN lanes give 0, as qk.h's ignore NaN; max is exact in any order).
+   with the row's weight dword. The newest tap (this frame's codes, just
+   made) is summed in float lanes from the float codes, exact as in
+   frames16. The float steps after the sums are qk.h's and frames16's, in
+   the same order: p = fma((float)i, ws, 0), then z = fma(p, s[f_t], z)
+   tap after tap from bias + 0, each older tap's C lanes moved to lanes
+   0 .. C-1 for its step. The older taps read only the history, so their
+   chain runs ahead of the frame's input; the newest comes last, as in
+   qk.h. The rest (mixin, act, head, quantizing a, the 1x1 in float lanes,
+   next) is frames16's lane by lane. At one frame a layer is a chain of
+   dependent steps, two of them quantizations (a maximum, a division, a
+   rounding): quantize_lanes keeps those short.
    ------------------------------------------------------------------------ */
 
 /**
@@ -507,8 +507,8 @@ ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw,
   const __m512 q_new = quantize_lanes(load_few(xn, C), &s_new, &word, &sum);
   store_column(xq, n, word, s_new, sum);
 
-  /* the older taps: each tap's code dword broadcast into its C lanes
-     (plain loads: a gather waited for this frame's store of column n) */
+  /* the older taps: each tap's code dword broadcast from memory into its
+     C lanes (a gather of them was slower) */
   const __m512 ws_lanes = _mm512_load_ps(fw->ws_lanes);
   __m512 z = _mm512_add_ps(
       L->conv_bias ? _mm512_maskz_loadu_ps(mc, L->conv_bias) : _mm512_setzero_ps(),
