@@ -418,7 +418,8 @@ bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L);
    fused where the ISA has a form for the layer, else step by step:
    AVX-512 VNNI: B = C, C a multiple of 4 up to 16 and taps*C <= 128, or
    as AVX2 for the other C (C <= 3 with weights without zero points and
-   taps*C <= 64: 16 frames to a vector); AVX2 and AVX-VNNI: B = C <= 16 (any C, A2
+   taps*C <= 64: 16 frames to a vector, 1 or 2 frames one per vector);
+   AVX2 and AVX-VNNI: B = C <= 16 (any C, A2
    nano's 3 included), taps * ceil(C/2) * ceil(C/8) <= 128; any
    nonlinearity.
 */
@@ -473,6 +474,26 @@ typedef void (*qk_wavenet_f32_frame_fn)(const qk_wavenet_layer *L, const float *
    tenth of a block of one's time).
 */
 qk_wavenet_f32_frame_fn qk_wavenet_layer_f32_frame_form(const qk_wavenet_layer *L);
+
+/**
+   One frame of qk_wavenet_layer_s8() (N = 1, no chaining: next_q unused,
+   x quantized by the call), called straight: x, xq, head and next as
+   there at frame 0, cond the frame's condition. Same bits as
+   qk_wavenet_layer_s8() on that frame, its history column included.
+*/
+typedef void (*qk_wavenet_s8_frame_fn)(const qk_wavenet_layer *L, const float *x,
+                                       const qk_act_s8 *xq, float cond, float *head, float *next);
+
+/**
+   The int8 frame form for L, or NULL when its ISA has none for it (then
+   qk_wavenet_layer_s8() runs the frame). L must hold the prepared weights
+   (qk_wavenet_layer_s8_prepare; NULL without them) and the form is kept
+   with them: at a block of one frame the engine's and dispatch's checks
+   per call (a dozen calls per layer) were as long as the layer's own
+   arithmetic. AVX-512 VNNI: the fused small layers (C <= 3, qk_wavenet_
+   avx512_small.c).
+*/
+qk_wavenet_s8_frame_fn qk_wavenet_layer_s8_frame_form(const qk_wavenet_layer *L);
 
 /**
    tanh to float precision on the active ISA, for the exact activations:

@@ -1786,6 +1786,7 @@ const qk_isa_ops qk_ops_avx512vnni = {
     .wavenet_prepare = qk_avx512vnni_wavenet_prepare,
     .wavenet_layer_f32_frame_fits = qk_avx512vnni_wavenet_layer_f32_frame_fits,
     .wavenet_layer_f32_frame = qk_avx512vnni_wavenet_layer_f32_frame,
+    .wavenet_layer_s8_frame_form = qk_avx512vnni_wavenet_s8_frame_form,
     .wavenet_history_ld = qk_avx512vnni_wavenet_history_ld,
     .wavenet_chains = qk_avx512vnni_wavenet_chains,
     .wavenet_history_paired = qk_avx512vnni_wavenet_history_paired,

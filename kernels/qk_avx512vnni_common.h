@@ -25,6 +25,43 @@ ALWAYS_INLINE __mmask16 lanes_mask(int n)
   return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n > 0 ? n : 0)) - 1u);
 }
 
+/**
+   Lanes 0 .. n-1 stored to p[0 .. n-1] (n <= 4) without a masked store,
+   and loaded back the same way: a layer of a few channels at a block of
+   one frame stores a frame that the next layer loads at once, and a masked
+   store does not forward to a later load (it waits for the store to
+   retire and commit; measured on Zen 5). The load reads exactly the
+   pieces the store wrote (8 bytes, then 4), so each piece forwards.
+*/
+ALWAYS_INLINE void store_few(float *p, __m512 v, int n)
+{
+  const __m128 x = _mm512_castps512_ps128(v);
+  switch (n) {
+  case 1: _mm_store_ss(p, x); break;
+  case 2: _mm_storel_pi((__m64 *)(void *)p, x); break;
+  case 3:
+    _mm_storel_pi((__m64 *)(void *)p, x);
+    _mm_store_ss(p + 2, _mm_movehl_ps(x, x));
+    break;
+  default: _mm_storeu_ps(p, x); break;
+  }
+}
+
+/** p[0 .. n-1] (n <= 4) in lanes 0 .. n-1, the other lanes zero (store_few's pieces). */
+ALWAYS_INLINE __m512 load_few(const float *p, int n)
+{
+  __m128 x;
+  switch (n) {
+  case 1: x = _mm_load_ss(p); break;
+  case 2: x = _mm_castpd_ps(_mm_load_sd((const double *)(const void *)p)); break;
+  case 3:
+    x = _mm_movelh_ps(_mm_castpd_ps(_mm_load_sd((const double *)(const void *)p)), _mm_load_ss(p + 2));
+    break;
+  default: x = _mm_loadu_ps(p); break;
+  }
+  return _mm512_zextps128_ps512(x);
+}
+
 /* ------------------------------------------------------------------------
    Geometry of the packed integer layout, computed once at pack time and
    kept in a header at the start of p->data (a GEMV call reads it instead of
@@ -344,6 +381,8 @@ void qk_avx512vnni_small_layer_prepare(const qk_wavenet_layer *L, void *mem);
 void qk_avx512vnni_small_layer_s8(const qk_wavenet_layer *L, const void *prepared, const float *x,
                                   const qk_act_s8 *xq, const float *cond, int N, float *head,
                                   float *next);
+/** The small layer's one-frame form (qk.h: qk_wavenet_layer_s8_frame_form). */
+qk_wavenet_s8_frame_fn qk_avx512vnni_small_frame_form(const qk_wavenet_layer *L);
 
 /** The fused WaveNet layer (qk_wavenet_avx512vnni.c). */
 bool qk_avx512vnni_wavenet_layer_fusable(const qk_wavenet_layer *L);
@@ -353,6 +392,7 @@ void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, c
 size_t qk_avx512vnni_wavenet_prepared_size(const qk_wavenet_layer *L);
 void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem);
 int qk_avx512vnni_wavenet_history_ld(const qk_wavenet_layer *L);
+qk_wavenet_s8_frame_fn qk_avx512vnni_wavenet_s8_frame_form(const qk_wavenet_layer *L);
 bool qk_avx512vnni_wavenet_chains(const qk_wavenet_layer *L);
 bool qk_avx512vnni_wavenet_history_paired(const qk_wavenet_layer *L);
 

@@ -149,6 +149,9 @@ typedef struct {
   bool (*wavenet_layer_f32_frame_fits)(const qk_wavenet_layer *L);
   void (*wavenet_layer_f32_frame)(const qk_wavenet_layer *L, const float *x, float cond,
                                   float *head, float *next);
+  /** Optional: qk.h's qk_wavenet_layer_s8_frame_form() of a fusable layer
+      with prepared weights (NULL: none). */
+  qk_wavenet_s8_frame_fn (*wavenet_layer_s8_frame_form)(const qk_wavenet_layer *L);
   /** Optional: qk.h's qk_wavenet_layer_s8_history_ld() of a fusable layer
       (NULL: qk_act_ld(C)). */
   int (*wavenet_history_ld)(const qk_wavenet_layer *L);

@@ -194,6 +194,14 @@ void qk_wavenet_layer_s8_prepare(const qk_wavenet_layer *L, void *mem)
     layer_ops(L)->wavenet_prepare(L, mem);
 }
 
+qk_wavenet_s8_frame_fn qk_wavenet_layer_s8_frame_form(const qk_wavenet_layer *L)
+{
+  if (!L->prepared || !qk_wavenet_layer_s8_fused(L))
+    return NULL;
+  const qk_isa_ops *ops = layer_ops(L);
+  return ops->wavenet_layer_s8_frame_form ? ops->wavenet_layer_s8_frame_form(L) : NULL;
+}
+
 qk_wavenet_f32_frame_fn qk_wavenet_layer_f32_frame_form(const qk_wavenet_layer *L)
 {
   const qk_isa_ops *ops = L->conv ? qk_ops_for(qk_packed_isa(L->conv)) : NULL;

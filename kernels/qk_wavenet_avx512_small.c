@@ -2,7 +2,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
   The int8 WaveNet layer on AVX-512 for layers of 1 to 3 channels (A2
-  nano's 3), 16 frames to a vector (qk.h: qk_wavenet_layer_s8).
+  nano's 3), 16 frames to a vector (qk.h: qk_wavenet_layer_s8), and for
+  blocks of 1 or 2 frames one frame per vector (frame_one below, also
+  qk.h's qk_wavenet_layer_s8_frame_form), the same bits.
 
   A frame of 3 channels fills 3 of a vector's 16 lanes, so the one-frame-
   per-vector loop (the AVX2 form) leaves most of every instruction idle,
@@ -28,9 +30,11 @@
   so the result is the composition's, bit for bit. Weights without zero
   points only (the symmetric quantizers; others run the AVX2 form), taps *
   C <= SMALL_MAX_K. Frames enter and leave the frame-major buffers (x,
-  head, next, the int8 history's columns) by gathers and scatters; the
-  history gets each frame's codes (bytes 0 .. C-1 of its column, byte 3 of
-  the dword written stays zero padding), scale and code sum.
+  head, next) by whole loads and stores and permutes (load_channels,
+  store_channels), and the narrow int8 history's columns (4 bytes, the
+  engine's) by plain loads and stores (a gather and a scatter on a wider
+  one); the history gets each frame's codes (bytes 0 .. C-1 of its column,
+  byte 3 of the dword written stays zero padding), scale and code sum.
 */
 #include "qk_avx512vnni_common.h"
 
@@ -39,11 +43,30 @@
 /** Most channels. */
 #define SMALL_MAX_C 3
 
+/** Most lane vectors of the frame form's older taps: (taps - 1) * C < SMALL_MAX_K
+    lanes, 16 / C taps to a vector (4 for every C <= 3). */
+#define FRAME_MAX_V 4
+
+/**
+   The frame form's weights (one frame per vector, see frame_one): the
+   older taps t = 0 .. taps-2 in lane vectors of P = 16 / C taps, lane
+   j*C + m of vector v holding tap t = P*v + j, row m; the newest tap in
+   lanes m of its own.
+*/
+typedef struct {
+  int32_t wt[FRAME_MAX_V][16];   /**< bytes c < C: w[m][t*C + c] (s8), others 0 */
+  int32_t wt0[FRAME_MAX_V][16];  /**< -128 * sum_c w[m][t*C + c]: takes the u = q + 128 offset out */
+  float wnew[SMALL_MAX_C][16];    /**< the newest tap's column c in lanes m */
+  float ws_lanes[16];            /**< lane j*C + m: ws[m] */
+  float w1col[SMALL_MAX_C][16];  /**< column m of the 1x1 in lanes c */
+} __attribute__((aligned(64))) frame_weights;
+
 /** The weights as float codes (exact small integers) and row scales. */
 typedef struct {
   float w[SMALL_MAX_C][SMALL_MAX_K];  /**< conv row m, column t*C + c */
   float w1[SMALL_MAX_C][SMALL_MAX_C]; /**< 1x1 row c, column m */
   float ws[SMALL_MAX_C], ws1[SMALL_MAX_C];
+  frame_weights fw;
 } small_weights;
 
 /** Rows x cols codes (as floats) and row scales of a packed integer matrix. */
@@ -63,6 +86,42 @@ static void decode_rows(const qk_packed *p, int rows, int cols, float *w, int ld
     scales[m] = v->par[m];
 }
 
+/** Tap t's codes of row m as a vpdpbusd weight dword (bytes c < C), and
+    -128 times their sum. */
+static void tap_dword(const small_weights *sw, int C, int t, int m, int32_t *word, int32_t *off)
+{
+  uint32_t u = 0;
+  int sum = 0;
+  for (int c = 0; c < C; ++c) {
+    const int w = (int)sw->w[m][t * C + c];
+    u |= (uint32_t)(uint8_t)(int8_t)w << (8 * c);
+    sum += w;
+  }
+  memcpy(word, &u, sizeof u);
+  *off = -128 * sum;
+}
+
+/** small_weights' frame form from its decoded codes (frame_weights). */
+static void prepare_frame_weights(small_weights *sw, int C, int taps)
+{
+  frame_weights *fw = &sw->fw;
+  const int P = 16 / C;
+  for (int t = 0; t + 1 < taps; ++t) {
+    const int v = t / P, j = t % P;
+    for (int m = 0; m < C; ++m)
+      tap_dword(sw, C, t, m, &fw->wt[v][j * C + m], &fw->wt0[v][j * C + m]);
+  }
+  for (int c = 0; c < C; ++c)
+    for (int m = 0; m < C; ++m)
+      fw->wnew[c][m] = sw->w[m][(taps - 1) * C + c];
+  for (int j = 0; j < P; ++j)
+    for (int m = 0; m < C; ++m)
+      fw->ws_lanes[j * C + m] = sw->ws[m];
+  for (int m = 0; m < C; ++m)
+    for (int c = 0; c < C; ++c)
+      fw->w1col[m][c] = sw->w1[c][m];
+}
+
 bool qk_avx512vnni_small_layer_shape(const qk_wavenet_layer *L)
 {
   return L->C <= SMALL_MAX_C && qk_wavenet_bottleneck(L) == L->C && L->taps * L->C <= SMALL_MAX_K &&
@@ -78,6 +137,7 @@ void qk_avx512vnni_small_layer_prepare(const qk_wavenet_layer *L, void *mem)
   memset(sw, 0, sizeof *sw);
   decode_rows(L->conv, L->C, L->taps * L->C, &sw->w[0][0], SMALL_MAX_K, sw->ws);
   decode_rows(L->w1x1, L->C, L->C, &sw->w1[0][0], SMALL_MAX_C, sw->ws1);
+  prepare_frame_weights(sw, L->C, L->taps);
 }
 
 /** Lanes of the frames n0 .. n0 + cnt - 1. */
@@ -108,23 +168,61 @@ ALWAYS_INLINE __m512i code_of(__m512 v, __m512 inv)
 /** max(|v|, m), keeping m where v is NaN (qk.h's maximum ignores NaN). */
 ALWAYS_INLINE __m512 max_abs(__m512 v, __m512 m) { return _mm512_max_ps(_mm512_abs_ps(v), m); }
 
-/** Frame-major floats p[(n0 + v) * ld + c] of the frames in mk, lane v. */
-ALWAYS_INLINE __m512 gather_channel(const float *p, int ld, int c, __mmask16 mk)
+/* Frame-major buffers (x, head, next: C floats a frame) to and from
+   channel vectors by whole loads, stores and permutes: a gather or scatter
+   of 16 lanes per channel cost more than the layer's arithmetic. */
+/** Channel c of 16 frames in a frame-major buffer of C floats a frame: element v*C + c of its
+    C vectors (permutex2var takes the low 5 bits, permutexvar the low 4) ([C - 2][c]). */
+static const int32_t channel_elems[2][3][16] = {
+    {{0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30}, {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+    {{0, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30, 33, 36, 39, 42, 45}, {1, 4, 7, 10, 13, 16, 19, 22, 25, 28, 31, 34, 37, 40, 43, 46}, {2, 5, 8, 11, 14, 17, 20, 23, 26, 29, 32, 35, 38, 41, 44, 47}},
+};
+/** Vector k of the frame-major buffer from C channel vectors: lane j is element e = 16k + j,
+    channel e % C of frame e / C; as a permutex2var index over channels 0 and 1 (+16 for 1),
+    channel 2's lanes overwritten ([C - 2][k]). */
+static const int32_t frame_elems[2][3][16] = {
+    {{0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23}, {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31}, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}},
+    {{0, 16, 0, 1, 17, 1, 2, 18, 2, 3, 19, 3, 4, 20, 4, 5}, {21, 5, 6, 22, 6, 7, 23, 7, 8, 24, 8, 9, 25, 9, 10, 26}, {10, 11, 27, 11, 12, 28, 12, 13, 29, 13, 14, 30, 14, 15, 31, 15}},
+};
+/** Lanes of frame_elems' vectors that channel 2 fills. */
+static const __mmask16 frame_elems_ch2[2][3] = {{0x0000, 0x0000, 0x0000}, {0x4924, 0x2492, 0x9249}};
+
+/** channel[c] lane v = p[v*C + c] for frames v < cnt (0 beyond). */
+ALWAYS_INLINE void load_channels(const float *p, int cnt, __m512 *channel, const int C)
 {
-  const __m512i idx = _mm512_add_epi32(
-      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                         _mm512_set1_epi32(ld)),
-      _mm512_set1_epi32(c));
-  return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mk, idx, p, 4);
+  __m512 r[SMALL_MAX_C];
+#pragma GCC unroll 3
+  for (int k = 0; k < C; ++k)
+    r[k] = _mm512_maskz_loadu_ps(lanes_mask(cnt * C - 16 * k), p + 16 * k);
+  if (C == 1) {
+    channel[0] = r[0];
+    return;
+  }
+#pragma GCC unroll 3
+  for (int c = 0; c < C; ++c) {
+    const __m512i e = _mm512_loadu_si512(channel_elems[C - 2][c]);
+    channel[c] = _mm512_permutex2var_ps(r[0], e, r[1]);
+    if (C == 3)
+      channel[c] = _mm512_mask_permutexvar_ps(
+          channel[c], _mm512_cmpge_epi32_mask(e, _mm512_set1_epi32(32)), e, r[2]);
+  }
 }
 
-ALWAYS_INLINE void scatter_channel(float *p, int ld, int c, __mmask16 mk, __m512 v)
+/** p[v*C + c] = channel[c] lane v for frames v < cnt (load_channels' inverse). */
+ALWAYS_INLINE void store_channels(float *p, int cnt, const __m512 *channel, const int C)
 {
-  const __m512i idx = _mm512_add_epi32(
-      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                         _mm512_set1_epi32(ld)),
-      _mm512_set1_epi32(c));
-  _mm512_mask_i32scatter_ps(p, mk, idx, v, 4);
+  if (C == 1) {
+    _mm512_mask_storeu_ps(p, lanes_mask(cnt), channel[0]);
+    return;
+  }
+#pragma GCC unroll 3
+  for (int k = 0; k < C; ++k) {
+    const __m512i e = _mm512_loadu_si512(frame_elems[C - 2][k]);
+    __m512 r = _mm512_permutex2var_ps(channel[0], e, channel[1]);
+    if (C == 3)
+      r = _mm512_mask_permutexvar_ps(r, frame_elems_ch2[C - 2][k], e, channel[2]);
+    _mm512_mask_storeu_ps(p + 16 * k, lanes_mask(cnt * C - 16 * k), r);
+  }
 }
 
 /** Column byte offsets v * ld of 16 frames. */
@@ -143,11 +241,10 @@ ALWAYS_INLINE void quantize_inputs(const float *x, const qk_act_s8 *xq, int n0, 
 {
   const __mmask16 mk = frames_mask(cnt);
   __m512 v[SMALL_MAX_C], amax = _mm512_setzero_ps();
+  load_channels(x + (size_t)n0 * (size_t)C, cnt, v, C);
 #pragma GCC unroll 3
-  for (int c = 0; c < C; ++c) {
-    v[c] = gather_channel(x + (size_t)n0 * (size_t)C, C, c, mk);
+  for (int c = 0; c < C; ++c)
     amax = max_abs(v[c], amax);
-  }
   __m512 scale, inv;
   frame_scales(amax, &scale, &inv);
   __m512i word = _mm512_setzero_si512(), sum = _mm512_setzero_si512();
@@ -158,8 +255,11 @@ ALWAYS_INLINE void quantize_inputs(const float *x, const qk_act_s8 *xq, int n0, 
     word = _mm512_or_si512(
         word, _mm512_slli_epi32(_mm512_and_si512(q, _mm512_set1_epi32(0xFF)), (unsigned)(8 * c)));
   }
-  _mm512_mask_i32scatter_epi32(xq->codes + (ptrdiff_t)n0 * xq->ld, mk, column_offsets(xq->ld), word,
-                               1);
+  if (xq->ld == 4) /* the narrow history: the columns are consecutive dwords */
+    _mm512_mask_storeu_epi32(xq->codes + (ptrdiff_t)n0 * 4, mk, word);
+  else
+    _mm512_mask_i32scatter_epi32(xq->codes + (ptrdiff_t)n0 * xq->ld, mk, column_offsets(xq->ld),
+                                 word, 1);
   _mm512_mask_storeu_ps(xq->scales + n0, mk, scale);
   _mm512_mask_storeu_epi32(xq->sums + n0, mk, sum);
 }
@@ -170,8 +270,9 @@ ALWAYS_INLINE __m512 code_float(__m512i word, int c)
   return _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(word, (unsigned)(24 - 8 * c)), 24));
 }
 
-/** A piecewise-linear nonlinearity of output m's lanes (qk_wavenet_avx512vnni.c's act16). */
-ALWAYS_INLINE __m512 act_small(__m512 z, const qk_wavenet_act *act, int m, const int TANH)
+/** A piecewise-linear nonlinearity, lane by lane (qk_wavenet_avx512vnni.c's
+    act16); prelu: PReLU's slope of each lane's output (unused otherwise). */
+ALWAYS_INLINE __m512 act_small(__m512 z, const qk_wavenet_act *act, __m512 prelu, const int TANH)
 {
   if (TANH)
     return tanh_int8_16(z);
@@ -180,7 +281,7 @@ ALWAYS_INLINE __m512 act_small(__m512 z, const qk_wavenet_act *act, int m, const
   case QK_WN_RELU: return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(z, zero, _CMP_GT_OQ), z);
   case QK_WN_LEAKY_RELU:
   case QK_WN_PRELU: {
-    const __m512 slope = _mm512_set1_ps(act->kind == QK_WN_PRELU ? act->slopes[m] : act->slope);
+    const __m512 slope = act->kind == QK_WN_PRELU ? prelu : _mm512_set1_ps(act->slope);
     return _mm512_mask_mov_ps(_mm512_mul_ps(slope, z), _mm512_cmp_ps_mask(z, zero, _CMP_GT_OQ), z);
   }
   case QK_WN_HARDTANH: {
@@ -218,7 +319,9 @@ ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, 
   for (int t = 0; t < taps; ++t) {
     const ptrdiff_t f = n0 - (ptrdiff_t)L->dilation * (taps - 1 - t);
     const __m512i word =
-        _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, offsets, xq->codes + f * ld, 1);
+        ld == 4 ? _mm512_maskz_loadu_epi32(mk, xq->codes + f * 4)
+                : _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, offsets,
+                                              xq->codes + f * ld, 1);
     const __m512 s = _mm512_maskz_loadu_ps(mk, xq->scales + f);
     __m512 q[SMALL_MAX_C];
 #pragma GCC unroll 3
@@ -236,21 +339,27 @@ ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, 
     }
   }
   const __m512 cv = _mm512_maskz_loadu_ps(mk, cond + n0);
-  __m512 a[SMALL_MAX_C], amax = _mm512_setzero_ps();
+  __m512 a[SMALL_MAX_C], h[SMALL_MAX_C], amax = _mm512_setzero_ps();
+  float *hn = head + (size_t)n0 * (size_t)C;
+  load_channels(hn, cnt, h, C);
 #pragma GCC unroll 3
   for (int m = 0; m < C; ++m) {
+    const __m512 prelu =
+        L->act.kind == QK_WN_PRELU ? _mm512_set1_ps(L->act.slopes[m]) : _mm512_setzero_ps();
     a[m] = act_small(_mm512_add_ps(z[m], _mm512_mul_ps(_mm512_set1_ps(L->mixin[m]), cv)), &L->act,
-                     m, TANH);
-    float *h = head + (size_t)n0 * (size_t)C;
-    scatter_channel(h, C, m, mk, _mm512_add_ps(gather_channel(h, C, m, mk), a[m]));
+                     prelu, TANH);
+    h[m] = _mm512_add_ps(h[m], a[m]);
     amax = max_abs(a[m], amax);
   }
+  store_channels(hn, cnt, h, C);
   __m512 scale, inv;
   frame_scales(amax, &scale, &inv);
   __m512 qa[SMALL_MAX_C];
 #pragma GCC unroll 3
   for (int m = 0; m < C; ++m)
     qa[m] = _mm512_cvtepi32_ps(code_of(a[m], inv));
+  __m512 xv[SMALL_MAX_C], out[SMALL_MAX_C];
+  load_channels(x + (size_t)n0 * (size_t)C, cnt, xv, C);
 #pragma GCC unroll 3
   for (int c = 0; c < C; ++c) {
     __m512 i = _mm512_mul_ps(_mm512_set1_ps(sw->w1[c][0]), qa[0]);
@@ -258,16 +367,209 @@ ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, 
     for (int m = 1; m < C; ++m)
       i = _mm512_fmadd_ps(_mm512_set1_ps(sw->w1[c][m]), qa[m], i);
     const __m512 p = _mm512_fmadd_ps(i, _mm512_set1_ps(sw->ws1[c]), _mm512_setzero_ps());
-    const __m512 base = _mm512_add_ps(_mm512_set1_ps(L->bias1x1 ? L->bias1x1[c] : 0.0f),
-                                      gather_channel(x + (size_t)n0 * (size_t)C, C, c, mk));
-    scatter_channel(next + (size_t)n0 * (size_t)C, C, c, mk, _mm512_fmadd_ps(p, scale, base));
+    const __m512 base = _mm512_add_ps(_mm512_set1_ps(L->bias1x1 ? L->bias1x1[c] : 0.0f), xv[c]);
+    out[c] = _mm512_fmadd_ps(p, scale, base);
+  }
+  store_channels(next + (size_t)n0 * (size_t)C, cnt, out, C);
+}
+
+/* ------------------------------------------------------------------------
+   One frame per vector (blocks of a few frames)
+
+   frames16 computes 16 frames whatever N is: at a block of one frame 15
+   of its lanes are idle, and its gathers and scatters (x, head and next
+   are frame-major) were most of the 5.5 us a nano frame took. Here a
+   frame's C channels or outputs are lanes 0 .. C-1 of one vector. The
+   older taps' integer sums run with taps and outputs in the lanes: lane
+   j*C + m of vector v is tap t = P*v + j (P = 16 / C), row m, whose sum
+   sum_c w[m][t*C + c] * q[f_t][c] is one vpdpbusd of the tap's code
+   dword (u = q + 128, exact in int32: wt0 takes the 128 * sum_c w out)
+   with the row's weight dword. The newest tap (this frame's codes, just
+   made) is summed in float lanes from the float codes, exact as in
+   frames16. The float steps after the sums are qk.h's and frames16's, in
+   the same order: p = fma((float)i, ws, 0), then z = fma(p, s[f_t], z)
+   tap after tap from bias + 0, each older tap's C lanes moved to lanes
+   0 .. C-1 for its step. The older taps read only the history, so their
+   chain runs ahead of the frame's input; the newest comes last, as in
+   qk.h. The rest (mixin, act, head, quantizing a, the 1x1 in float lanes,
+   next) is frames16's lane by lane. At one frame a layer is a chain of
+   dependent steps, two of them quantizations (a maximum, a division, a
+   rounding): quantize_lanes keeps those short.
+   ------------------------------------------------------------------------ */
+
+/**
+   Codes q[c] of the C lanes of v (the others zero) with qk.h's dynamic
+   formula: float codes in lanes c, *scale broadcast, *word the codes'
+   dword (bytes c < C, the rest 0) broadcast, *sum their sum.
+
+   Two paths with the same codes. Where every v is finite and the maximum
+   is finite with a finite inverse (the audio's case), |v * inv| <=
+   127 (1 + 2^-23)^2 < 127.5 and no value is NaN, so rint(v * inv) is the
+   code: no clamp and no NaN test after the rounding, which sit on a block
+   of one frame's critical path twice per layer. Elsewhere (a NaN, an
+   infinity, silence, a maximum below about 3.7e-37) the whole formula.
+*/
+ALWAYS_INLINE __m512 quantize_lanes(__m512 v, __m512 *scale, __m512i *word, int32_t *sum)
+{
+  const __m512 inf = _mm512_set1_ps(__builtin_inff()), c127 = _mm512_set1_ps(127.0f);
+  /* lanes 0 .. 3 get the maximum of lanes 0 .. C-1 <= 3, as integers: |v|
+     as int32 orders like the float (1-cycle vpmaxsd; a NaN lane is the
+     largest and sends the frame to the other path) */
+  __m512i mi = _mm512_castps_si512(_mm512_abs_ps(v));
+  mi = _mm512_max_epi32(mi, _mm512_shuffle_epi32(mi, _MM_PERM_CDAB));
+  mi = _mm512_max_epi32(mi, _mm512_shuffle_epi32(mi, _MM_PERM_BADC));
+  __m512 m = _mm512_castsi512_ps(mi);
+  __m512 inv = _mm512_zextps128_ps512(
+      _mm_div_ps(_mm_set1_ps(127.0f), _mm512_castps512_ps128(m)));
+  __m512 q =
+      _mm512_roundscale_ps(_mm512_mul_ps(v, inv), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+  *scale = _mm512_zextps128_ps512(_mm_div_ps(_mm512_castps512_ps128(m), _mm_set1_ps(127.0f)));
+  const __mmask16 finite = _mm512_cmp_ps_mask(_mm512_abs_ps(v), inf, _CMP_LT_OQ) &
+                           _mm512_cmp_ps_mask(inv, inf, _CMP_LT_OQ);
+  if (__builtin_expect((finite & 0xF) != 0xF, 0)) {
+    /* the whole formula: NaN ignored by the maximum, inv 0 where the
+       maximum is 0 or infinite, codes clamped, NaN codes 0 */
+    m = _mm512_max_ps(_mm512_abs_ps(v), _mm512_setzero_ps());
+    m = _mm512_max_ps(m, _mm512_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
+    m = _mm512_max_ps(m, _mm512_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
+    frame_scales(m, scale, &inv);
+    const __m512 r =
+        _mm512_roundscale_ps(_mm512_mul_ps(v, inv), _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+    q = _mm512_maskz_min_ps(_mm512_cmp_ps_mask(r, r, _CMP_ORD_Q),
+                            _mm512_max_ps(r, _mm512_set1_ps(-127.0f)), c127);
+  }
+  const __m512i qi = _mm512_cvtps_epi32(q);
+  *word = _mm512_broadcastd_epi32(_mm512_cvtepi32_epi8(qi));
+  *sum = _mm512_reduce_add_epi32(qi);
+  return q;
+}
+
+/** Frame n's column of an int8 history: the word's codes, scale and sum. */
+ALWAYS_INLINE void store_column(const qk_act_s8 *hq, int n, __m512i word, __m512 scale,
+                                int32_t sum)
+{
+  const int32_t w = _mm_cvtsi128_si32(_mm512_castsi512_si128(word));
+  memcpy(hq->codes + (ptrdiff_t)n * hq->ld, &w, sizeof w);
+  hq->scales[n] = _mm512_cvtss_f32(scale);
+  hq->sums[n] = sum;
+}
+
+/** Lane 0 .. 3 of v in every lane (in-lane shuffles: lanes 0 .. 3 are the first 128 bits). */
+ALWAYS_INLINE __m512 lane_bcast(__m512 v, const int c)
+{
+  switch (c) {
+  case 0: return _mm512_permute_ps(v, 0x00);
+  case 1: return _mm512_permute_ps(v, 0x55);
+  default: return _mm512_permute_ps(v, 0xAA);
   }
 }
+
+/** sum_c col[c] * q[c] over float codes q in lanes c < C: exact (small
+    integers), so summed as a tree (the products at once, then two adds). */
+ALWAYS_INLINE __m512 lanes_times_columns(__m512 q, const float (*col)[16], const int C)
+{
+  const __m512 p0 = _mm512_mul_ps(_mm512_load_ps(col[0]), lane_bcast(q, 0));
+  if (C == 1)
+    return p0;
+  const __m512 p01 = _mm512_add_ps(p0, _mm512_mul_ps(_mm512_load_ps(col[1]), lane_bcast(q, 1)));
+  if (C == 2)
+    return p01;
+  return _mm512_add_ps(p01, _mm512_mul_ps(_mm512_load_ps(col[2]), lane_bcast(q, 2)));
+}
+
+/** p = fma((float)i, ws, 0) of u8(word ^ 0x80) . s8(w) + w0 (exact int32). */
+ALWAYS_INLINE __m512 tap_products(__m512i word, const int32_t *w, const int32_t *w0, __m512 ws)
+{
+  const __m512i u = _mm512_xor_si512(word, _mm512_set1_epi32((int)0x80808080u));
+  const __m512i i = dpbusd(_mm512_load_si512(w0), u, _mm512_load_si512(w));
+  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), ws, _mm512_setzero_ps());
+}
+
+/**
+   Frame n: its input into the history (unless x_quantized), conv, mixin,
+   act, head, next, and next into nq's column n when nq is given.
+*/
+ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw, const float *x,
+                             const qk_act_s8 *xq, const float *cond, int n, float *head,
+                             float *next, const int C, const int TANH)
+{
+  const frame_weights *fw = &sw->fw;
+  const int P = 16 / C, taps = L->taps, older = taps - 1;
+  const __mmask16 mc = lanes_mask(C);
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const ptrdiff_t ld = xq->ld, step = (ptrdiff_t)L->dilation;
+  const float *xn = x + (size_t)n * (size_t)C;
+
+  /* step 1: this frame's codes (stored first: with dilation 0 every tap reads them) */
+  __m512i word;
+  __m512 s_new;
+  int32_t sum;
+  const __m512 q_new = quantize_lanes(load_few(xn, C), &s_new, &word, &sum);
+  store_column(xq, n, word, s_new, sum);
+
+  /* the older taps: each tap's code dword broadcast from memory into its
+     C lanes (a gather of them was slower) */
+  const __m512 ws_lanes = _mm512_load_ps(fw->ws_lanes);
+  __m512 z = _mm512_add_ps(
+      L->conv_bias ? _mm512_maskz_loadu_ps(mc, L->conv_bias) : _mm512_setzero_ps(),
+      _mm512_setzero_ps()); /* qk.h: bias + 0 */
+  const int8_t *col0 = xq->codes + (ptrdiff_t)n * ld;
+  for (int v = 0, t = 0; t < older; ++v) {
+    __m512i w = _mm512_setzero_si512();
+#pragma GCC unroll 16
+    for (int j = 0; j < P; ++j)
+      if (t + j < older)
+        w = _mm512_mask_set1_epi32(w, (__mmask16)(lanes_mask(C) << (j * C)),
+                                   load4(col0 - step * (older - t - j) * ld));
+    const __m512 p = tap_products(w, fw->wt[v], fw->wt0[v], ws_lanes);
+#pragma GCC unroll 16
+    for (int j = 0; j < P; ++j, ++t) {
+      if (t >= older)
+        break;
+      const __m512 pt =
+          _mm512_maskz_permutexvar_ps(mc, _mm512_add_epi32(iota, _mm512_set1_epi32(j * C)), p);
+      const float s = xq->scales[n - step * (older - t)];
+      z = _mm512_fmadd_ps(pt, _mm512_set1_ps(s), z);
+    }
+  }
+  const __m512 i_new = lanes_times_columns(q_new, fw->wnew, C);
+  z = _mm512_fmadd_ps(_mm512_fmadd_ps(i_new, ws_lanes, _mm512_setzero_ps()), s_new, z);
+
+  /* steps 2 to 4 */
+  const __m512 mix = _mm512_maskz_loadu_ps(mc, L->mixin);
+  z = _mm512_add_ps(z, _mm512_mul_ps(mix, _mm512_set1_ps(cond[n])));
+  const __m512 prelu =
+      L->act.kind == QK_WN_PRELU ? _mm512_maskz_loadu_ps(mc, L->act.slopes) : _mm512_setzero_ps();
+  const __m512 a = _mm512_maskz_mov_ps(mc, act_small(z, &L->act, prelu, TANH));
+  float *h = head + (size_t)n * (size_t)C;
+  store_few(h, _mm512_add_ps(load_few(h, C), a), C);
+  __m512 scale;
+  __m512i aword;
+  int32_t asum;
+  const __m512 qa = quantize_lanes(a, &scale, &aword, &asum); /* (word and sum unused) */
+  const __m512 i1 = lanes_times_columns(qa, fw->w1col, C);
+  __m512 ws1 = _mm512_setzero_ps();
+  ws1 = _mm512_mask_loadu_ps(ws1, mc, sw->ws1);
+  const __m512 p1 = _mm512_fmadd_ps(i1, ws1, _mm512_setzero_ps());
+  const __m512 b1 = L->bias1x1 ? _mm512_maskz_loadu_ps(mc, L->bias1x1) : _mm512_setzero_ps();
+  const __m512 out = _mm512_fmadd_ps(p1, scale, _mm512_add_ps(b1, load_few(xn, C)));
+  store_few(next + (size_t)n * (size_t)C, out, C);
+}
+
+/** Frames fewer than this run one per vector (frame_one), more 16 to a vector
+    (measured on A2 nano, Zen 5: frame_one is faster at 1 and 2 frames, the
+    16-frame form from 3). */
+#define FRAME_FORM_MAX 3
 
 ALWAYS_INLINE void small_layer(const qk_wavenet_layer *L, const small_weights *sw, const float *x,
                                const qk_act_s8 *xq, const float *cond, int N, float *head,
                                float *next, const int C, const int TANH)
 {
+  if (N < FRAME_FORM_MAX) {
+    for (int n = 0; n < N; ++n)
+      frame_one(L, sw, x, xq, cond, n, head, next, C, TANH);
+    return;
+  }
   for (int n0 = 0; n0 < N; n0 += 16)
     quantize_inputs(x, xq, n0, N - n0 < 16 ? N - n0 : 16, C);
   for (int n0 = 0; n0 < N; n0 += 16)
@@ -299,4 +601,26 @@ void qk_avx512vnni_small_layer_s8(const qk_wavenet_layer *L, const void *prepare
          : small_layer(L, sw, x, xq, cond, N, head, next, 3, 0);
     break;
   }
+}
+
+#define FRAME_FN(C, TANH)                                                                          \
+  static void frame_c##C##_t##TANH(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq, \
+                                   float cond, float *head, float *next)                           \
+  {                                                                                                \
+    frame_one(L, L->prepared, x, xq, &cond, 0, head, next, C, TANH);                               \
+  }
+FRAME_FN(1, 0)
+FRAME_FN(1, 1)
+FRAME_FN(2, 0)
+FRAME_FN(2, 1)
+FRAME_FN(3, 0)
+FRAME_FN(3, 1)
+
+/** [C - 1][tanh] */
+static const qk_wavenet_s8_frame_fn frame_forms[SMALL_MAX_C][2] = {
+    {frame_c1_t0, frame_c1_t1}, {frame_c2_t0, frame_c2_t1}, {frame_c3_t0, frame_c3_t1}};
+
+qk_wavenet_s8_frame_fn qk_avx512vnni_small_frame_form(const qk_wavenet_layer *L)
+{
+  return frame_forms[L->C - 1][L->act.kind == QK_WN_TANH];
 }

@@ -1344,6 +1344,11 @@ int qk_avx512vnni_wavenet_history_ld(const qk_wavenet_layer *L)
   return qk_act_ld(L->C);
 }
 
+qk_wavenet_s8_frame_fn qk_avx512vnni_wavenet_s8_frame_form(const qk_wavenet_layer *L)
+{
+  return small_layer(L) ? qk_avx512vnni_small_frame_form(L) : NULL;
+}
+
 bool qk_avx512vnni_wavenet_chains(const qk_wavenet_layer *L)
 {
   /* the 8-channel form (2 frames a vector), whose 1x1 epilogue runs in

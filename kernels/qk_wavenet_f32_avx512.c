@@ -61,6 +61,21 @@ ALWAYS_INLINE __m512 chains_sum(const __m512 ch[4])
   return _mm512_add_ps(_mm512_add_ps(ch[0], ch[1]), _mm512_add_ps(ch[2], ch[3]));
 }
 
+/** Lanes 0 .. n-1 stored to p, as store_few for n <= 4 (forwards to the next layer's loads). */
+ALWAYS_INLINE void few_store(float *p, __m512 v, int n)
+{
+  if (n <= 4)
+    store_few(p, v, n);
+  else
+    _mm512_mask_storeu_ps(p, lanes_mask(n), v);
+}
+
+/** p[0 .. n-1] in lanes 0 .. n-1, the others zero (few_store's pieces). */
+ALWAYS_INLINE __m512 few_load(const float *p, int n)
+{
+  return n <= 4 ? load_few(p, n) : _mm512_maskz_loadu_ps(lanes_mask(n), p);
+}
+
 /** A float matrix of rows x cols on one tile of this ISA. */
 static bool one_f32_tile(const qk_packed *W, int rows, int cols)
 {
@@ -123,7 +138,7 @@ void qk_avx512vnni_wavenet_layer_f32_frame(const qk_wavenet_layer *L, const floa
     break;
   default: a = z; break; /* not taken: fits() admits the three above */
   }
-  _mm512_mask_storeu_ps(head, mb, _mm512_add_ps(_mm512_maskz_loadu_ps(mb, head), a));
+  few_store(head, _mm512_add_ps(few_load(head, B), a), B);
 
   /* the 1x1: a broadcast lane by lane from the register */
   const float *w1 = (const float *)L->w1x1->data;
@@ -138,6 +153,6 @@ void qk_avx512vnni_wavenet_layer_f32_frame(const qk_wavenet_layer *L, const floa
               _mm512_permutexvar_ps(_mm512_set1_epi32(k), a));
   const __m512 sum = chains_sum(ch);
   const __m512 b1 = L->bias1x1 ? _mm512_maskz_loadu_ps(mc, L->bias1x1) : _mm512_setzero_ps();
-  const __m512 xv = _mm512_maskz_loadu_ps(mc, x);
-  _mm512_mask_storeu_ps(next, mc, _mm512_add_ps(sum, _mm512_add_ps(b1, xv)));
+  const __m512 xv = few_load(x, C);
+  few_store(next, _mm512_add_ps(sum, _mm512_add_ps(b1, xv)), C);
 }

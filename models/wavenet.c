@@ -116,6 +116,9 @@ typedef struct {
   /** That spec, kept so that a block does not rebuild it per layer (it was
       1% of A2 standard's int8 time); valid while derived_current(). */
   qk_wavenet_layer int8_spec;
+  /** Its one-frame form (qk_wavenet_layer_s8_frame_form), or NULL: a block
+      of one frame calls it straight (run_layer_int8_frame). */
+  qk_wavenet_s8_frame_fn s8_frame;
   /** Whether a block of one frame runs the float frame form
       (run_layer_f32_frame): decided once per pair of conv and w1x1
       weights (f32_frame_gen; f32_frame_known false until then), as its
@@ -279,6 +282,7 @@ static void free_derived(wn_layer *L, int K)
   L->prepared = NULL;
   L->int8_valid = false;
   L->chains = false;
+  L->s8_frame = NULL;
 }
 
 /* ---- conv histories outside the layers (wn_hist) ------------------------- */
@@ -907,6 +911,22 @@ static bool run_layer_int8(wn_array *A, wn_layer *L, const float *x, const float
 }
 
 /**
+   A block of one frame through int8 layer L as the kernels' int8 frame
+   form, where it has one for L's current weights (else false: the caller
+   runs run_layer_int8). It neither takes x quantized nor quantizes next.
+*/
+static bool run_layer_int8_frame(wn_array *A, wn_layer *L, const float *x, const float *cond,
+                                 float *next)
+{
+  if (!L->s8_frame || !derived_current(L))
+    return false;
+  rank1_effective(&L->wmix, &L->mixin);
+  const qk_act_s8 hq = int8_history_at(&L->hq, L->pos);
+  L->s8_frame(&L->int8_spec, x, &hq, cond[0], A->headacc, next);
+  return true;
+}
+
+/**
    A block of one frame through layer L as the kernels' float frame form
    (qk_wavenet_layer_f32_frame_form: the same bits as the steps below, without
    their dozen calls per layer, which were most of a block of one's time).
@@ -1168,7 +1188,9 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
       NL = NULL;
     const bool x_quantized = quantized;
     quantized = false;
-    if (int8)
+    if (int8 && n == 1 && run_layer_int8_frame(A, L, x, cond, next))
+      ;
+    else if (int8)
       quantized = run_layer_int8(A, L, x, cond, n, next, x_quantized, NL);
     else if (n == 1 && run_layer_f32_frame(m, A, L, x, cond, next))
       ;
@@ -1630,6 +1652,7 @@ static bool prepare_net(qm_model *m, qm_wavenet *wn, const qk_weights *const *w)
         L->conv_taps = pack_conv_taps(w[i], A->C, L->K, m->isa);
       }
       L->int8_spec = int8_layer_spec(A, L); /* with what was just derived */
+      L->s8_frame = qk_wavenet_layer_s8_frame_form(&L->int8_spec);
     }
   }
   return !wn->cond || prepare_net(m, wn->cond, w);

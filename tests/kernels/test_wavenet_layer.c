@@ -709,6 +709,22 @@ static void run_frames(layer_fn *fn, const qk_wavenet_layer *L, const layer_case
      (float *)r->next.p + off, &r->scratch);
 }
 
+/** Frames n0 .. n0 + count - 1 through the int8 frame form, one call per
+    frame (qk.h: qk_wavenet_layer_s8_frame_form), as run_frames. */
+static void run_frame_form(qk_wavenet_s8_frame_fn frame, const qk_wavenet_layer *L,
+                           const layer_case *lc, run_state *r, int n0, int count)
+{
+  for (int n = n0; n < n0 + count; ++n) {
+    qk_act_s8 xq = r->xq.view;
+    xq.codes += (size_t)n * (size_t)xq.ld;
+    xq.scales += n;
+    xq.sums += n;
+    frame(L, lc->x + (size_t)n * (size_t)lc->p.C, &xq, lc->cond[n],
+          (float *)r->head.p + (size_t)n * (size_t)lc->B,
+          (float *)r->next.p + (size_t)n * (size_t)lc->p.C);
+  }
+}
+
 /* ------------------------------------------------------------------------
    Comparing runs
    ------------------------------------------------------------------------ */
@@ -820,6 +836,15 @@ static bool documented_fused(qk_isa isa, const case_params *p)
   return (isa == QK_ISA_AVX2 || isa == QK_ISA_AVXVNNI) && avx2_shape;
 }
 
+/** qk.h: an int8 frame form on AVX-512 VNNI for its small fused layers (B =
+    C <= 3, taps * C <= 64, weights without zero points), given prepared weights. */
+static bool documented_frame_form(qk_isa isa, const case_params *p, const qk_wavenet_layer *L)
+{
+  return isa == QK_ISA_AVX512VNNI && L->prepared && (p->B == 0 || p->B == p->C) && p->C <= 3 &&
+         p->taps * p->C <= 64 && !qk_packed_has_zero_points(L->conv) &&
+         !qk_packed_has_zero_points(L->w1x1);
+}
+
 /** The ISAs whose fused forms chain some layers (qk.h: qk_wavenet_layer_s8_chains). */
 static bool chaining_isa(qk_isa isa)
 {
@@ -831,6 +856,7 @@ typedef struct {
   int narrow;  /**< also run on a narrower history (qk_wavenet_layer_s8_history_ld) */
   int paired;  /**< of those, paired (qk_wavenet_layer_s8_history_paired) */
   int chained; /**< next[] quantized for the next layer in the call (qk.h: next_q) */
+  int frame_form; /**< also run frame by frame (qk.h: qk_wavenet_layer_s8_frame_form) */
   int fused_by_C[25], steps_by_C[25];
 } isa_tally;
 
@@ -1000,6 +1026,7 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
         qk_isa_name(isa), lc.desc);
 
   const int N = p->N, k = N > 1 ? rng_int(1, N - 1) : rng_int(0, 1);
+  char what[160];
   run_frames(qk_wavenet_layer_s8_steps, &Lref, &lc, &want, 0, N);
   run_frames(qk_wavenet_layer_s8, &L, &lc, &got, 0, 0); /* N = 0 writes nothing */
   run_frames(qk_wavenet_layer_s8, &L, &lc, &got, 0, N);
@@ -1008,6 +1035,24 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
   run_frames(qk_wavenet_layer_s8_steps, &L, &lc, &isa_steps, 0, N);
   run_frames(qk_wavenet_layer_s8_steps, &Ls, &lc, &sliced, 0, N);
   run_frames(qk_wavenet_layer_s8, &Lp, &lc, &prepped, 0, N);
+  /* the one-frame form, frame by frame, where there is one */
+  const qk_wavenet_s8_frame_fn frame = qk_wavenet_layer_s8_frame_form(&Lp);
+  CHECK((frame != NULL) == documented_frame_form(isa, p, &Lp),
+        "%s: qk_wavenet_layer_s8_frame_form %s, qk.h documents %d [%s]", qk_isa_name(isa),
+        frame ? "given" : "NULL", documented_frame_form(isa, p, &Lp), lc.desc);
+  CHECK(!qk_wavenet_layer_s8_frame_form(&L), "%s: a frame form without prepared weights [%s]",
+        qk_isa_name(isa), lc.desc);
+  run_state framed;
+  run_state_init(&framed, &lc, &xq0);
+  if (frame) {
+    run_frame_form(frame, &Lp, &lc, &framed, 0, N);
+    snprintf(what, sizeof what, "%s qk_wavenet_layer_s8_frame_form frame by frame vs scalar steps",
+             qk_isa_name(isa));
+    compare_outputs(what, &lc, &framed, &want);
+    compare_history(what, &lc, &framed, &want);
+    check_untouched(what, &lc, &framed, &xq0);
+    tally->frame_form++;
+  }
 
   if (p->overflow) { /* the case must reach an infinite a, or it tests nothing */
     const float *h = (const float *)want.head.p;
@@ -1016,7 +1061,6 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
       inf += isinf(h[i]) != 0;
     CHECK(inf > 0, "overflow case: no infinite a in the scalar head [%s]", lc.desc);
   }
-  char what[160];
   snprintf(what, sizeof what, "%s qk_wavenet_layer_s8 (%s) vs scalar steps", qk_isa_name(isa),
            fused ? "fused" : "step by step");
   compare_outputs(what, &lc, &got, &want);
@@ -1095,6 +1139,7 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
   run_state_free(&isa_steps);
   run_state_free(&sliced);
   run_state_free(&prepped);
+  run_state_free(&framed);
   free(prep);
   taps_free(taps, p->taps);
   int8_history_free(&xq0);
@@ -1167,9 +1212,12 @@ static void test_isa(qk_isa isa, int rounds)
         }
     }
   }
-  /* subnormal a: the fused forms' paths for a maximum whose inverse overflows */
-  for (int C = 8; C <= 16; C += 8)
+  /* subnormal a: the fused forms' paths for a maximum whose inverse overflows
+     (3: the small layers' frame form checks for it apart) */
+  static const int subnormal_C[] = {3, 8, 16};
+  for (int ci = 0; ci < COUNT(subnormal_C); ++ci)
     for (int i = 0; i < 3; ++i) {
+      const int C = subnormal_C[ci];
       case_params p = random_params(C, QK_S8, false);
       p.w1_format = QK_S8;
       p.w1_zp = false;
@@ -1200,10 +1248,11 @@ static void test_isa(qk_isa isa, int rounds)
   CHECK(!chaining_isa(isa) || t.chained > 0,
         "%s: no case quantized next[] for the next layer (next_q)", qk_isa_name(isa));
   CHECK(isa != QK_ISA_AVX512VNNI || t.paired > 0, "avx512vnni: no case ran on a paired history");
+  CHECK(isa != QK_ISA_AVX512VNNI || t.frame_form > 0, "avx512vnni: no case ran the frame form");
   printf("  %-12s %4d cases, %3d fused (%d also on a narrow history, %d of them paired, %d "
-         "chained), %4d step by step: %s\n",
-         qk_isa_name(isa), t.cases, t.fused, t.narrow, t.paired, t.chained, t.cases - t.fused,
-         failures == before ? "bit-exact, split calls identical" : "FAILED");
+         "chained, %d frame by frame), %4d step by step: %s\n",
+         qk_isa_name(isa), t.cases, t.fused, t.narrow, t.paired, t.chained, t.frame_form,
+         t.cases - t.fused, failures == before ? "bit-exact, split calls identical" : "FAILED");
   printf("  %-12s fused/steps by C:", "");
   for (int C = 1; C <= 24; ++C)
     if (t.fused_by_C[C] + t.steps_by_C[C])
@@ -1277,10 +1326,12 @@ static void test_a2_isa(qk_isa isa)
         qk_isa_name(isa), standard_fused, standard);
   CHECK(!chaining_isa(isa) || t.chained > 0,
         "%s: no A2 case quantized next[] for the next layer (next_q)", qk_isa_name(isa));
-  printf("  %-12s %4d cases, %3d fused, %d chained, %4d step by step (A2 standard fused: %d/%d): "
-         "%s\n",
-         qk_isa_name(isa), t.cases, t.fused, t.chained, t.cases - t.fused, standard_fused, standard,
-         failures == before ? "bit-exact, split calls identical" : "FAILED");
+  CHECK(isa != QK_ISA_AVX512VNNI || t.frame_form > 0,
+        "avx512vnni: no A2 case ran the frame form");
+  printf("  %-12s %4d cases, %3d fused, %d chained, %d frame by frame, %4d step by step (A2 "
+         "standard fused: %d/%d): %s\n",
+         qk_isa_name(isa), t.cases, t.fused, t.chained, t.frame_form, t.cases - t.fused,
+         standard_fused, standard, failures == before ? "bit-exact, split calls identical" : "FAILED");
 }
 
 /* ------------------------------------------------------------------------
