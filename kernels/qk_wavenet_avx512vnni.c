@@ -69,7 +69,10 @@ static bool avx2_frame_loop(const qk_wavenet_layer *L) { return L->C % 4 != 0; }
 */
 static bool small_layer(const qk_wavenet_layer *L)
 {
-  return avx2_frame_loop(L) && qk_avx512vnni_small_layer_shape(L);
+  /* its weights are decoded with one scale per row: a conv with groups
+     within the row runs the AVX2 frame loop, which reads a scale per tap */
+  return avx2_frame_loop(L) && qk_avx512vnni_small_layer_shape(L) &&
+         qk_packed_group(L->conv) == qk_packed_cols(L->conv);
 }
 
 bool qk_avx512vnni_wavenet_layer_fusable(const qk_wavenet_layer *L)
@@ -149,33 +152,46 @@ ALWAYS_INLINE __m512 unpair_lanes(__m512 z)
 
 /**
    One matrix ready for the frame loop: signed weights per quad, the
-   per-tap constants that take the activations' +128 back out, the row
-   scales and zero points, each repeated in every lane group. Sized to the
-   matrix (v holds its quads, then one constant per tap), so a layer's
-   prepared weights are as large as its taps need.
+   per-tap constants that take the activations' +128 back out, and each
+   tap's row scales and zero points (those of the scale group the tap's
+   columns lie in: qk.h's ws[m][g_t], zp[m][g_t]; the same for every tap
+   with one group per row), each repeated in every lane group. Sized to
+   the matrix (v holds its quads, then three vectors per tap), so a
+   layer's prepared weights are as large as its taps need.
 */
 typedef struct {
-  __m512i zp; /**< zero points (0 when symmetric) */
-  __m512 scale;
   int has_zp;
   int quads;
+  int taps;
   __m512i v[]; /**< quad q: rows x 4 k as signed bytes; then per tap t, at
-                    quads + t: -128 * row sum of v over the tap's columns */
+                    quads + t: -128 * row sum of v over the tap's columns;
+                    at quads + taps + t: its scales (float bits); at
+                    quads + 2 * taps + t: its zero points (0 when symmetric) */
 } fused_matrix;
 
-/** Quad weights and tap constants of a fused matrix. */
+/** Quad weights, tap constants, tap scales and tap zero points of a fused matrix. */
 ALWAYS_INLINE const __m512i *matrix_w(const fused_matrix *fm) { return fm->v; }
 ALWAYS_INLINE __m512i matrix_start(const fused_matrix *fm, int t) { return fm->v[fm->quads + t]; }
+ALWAYS_INLINE __m512 matrix_scale(const fused_matrix *fm, int t)
+{
+  return _mm512_castsi512_ps(fm->v[fm->quads + fm->taps + t]);
+}
+ALWAYS_INLINE __m512i matrix_zp(const fused_matrix *fm, int t)
+{
+  return fm->v[fm->quads + 2 * fm->taps + t];
+}
 
 /** Bytes of a fused matrix of `quads` quads and `taps` taps. */
 static size_t matrix_bytes(int quads, int taps)
 {
-  return sizeof(fused_matrix) + (size_t)(quads + taps) * sizeof(__m512i);
+  return sizeof(fused_matrix) + (size_t)(quads + 3 * taps) * sizeof(__m512i);
 }
 
 /**
    Q = C / 4 quads per tap (the taps split the row into equal parts), rows
-   spread for frame-major lanes or (PAIRED, C = 8) paired ones.
+   spread for frame-major lanes or (PAIRED, C = 8) paired ones. Tap t's
+   scales and zero points are those of group t*C / G (qk.h: G a multiple
+   of C), at v->par's [group][PAR_FLOATS] (one tile: rows <= 16).
 */
 ALWAYS_INLINE void prepare_matrix(const qk_packed *p, fused_matrix *fm, const int Q,
                                   const int PAIRED)
@@ -197,13 +213,19 @@ ALWAYS_INLINE void prepare_matrix(const qk_packed *p, fused_matrix *fm, const in
     fm->v[quads + t] = spread_rows_i32(
         _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(rowsum, 7)), C, PAIRED);
   }
-  fm->scale = spread_rows_ps(_mm512_load_ps(v->par), C, PAIRED);
+  const int taps = quads / Q;
   fm->quads = quads;
+  fm->taps = taps;
   fm->has_zp = v->has_zp;
-  fm->zp = v->has_zp ? spread_rows_i32(
-                           _mm512_sub_epi32(_mm512_load_si512(v->par + 16), _mm512_set1_epi32(128)),
-                           C, PAIRED)
-                     : _mm512_setzero_si512();
+  for (int t = 0; t < taps; ++t) {
+    const float *par = v->par + (size_t)(t * C / v->G) * PAR_FLOATS;
+    fm->v[quads + taps + t] = _mm512_castps_si512(spread_rows_ps(_mm512_load_ps(par), C, PAIRED));
+    fm->v[quads + 2 * taps + t] =
+        v->has_zp
+            ? spread_rows_i32(_mm512_sub_epi32(_mm512_load_si512(par + 16), _mm512_set1_epi32(128)),
+                              C, PAIRED)
+            : _mm512_setzero_si512();
+  }
 }
 
 /** A C-float vector (bias, mixin; NULL = 0) repeated in every lane group. */
@@ -323,18 +345,18 @@ ALWAYS_INLINE __m512i dot_quad(__m512i acc, __m512i codes, const __m512i *w)
 
 /**
    i = sum over the Q quads of the code columns at c (frame p's column at
-   c + p * ld) against weights w[0..Q), from `start`, minus zp * code sum
-   with zero points (ZP: fm->has_zp, a constant in the frame loops so
+   c + p * ld) against weights w[0..Q), from `start`, minus tap t's zp *
+   code sum with zero points (ZP: fm->has_zp, a constant in the frame loops so
    that they test it once per call, not per tap). Two chains.
 */
-ALWAYS_INLINE __m512i dot_columns(const fused_matrix *fm, const __m512i *w, __m512i start,
+ALWAYS_INLINE __m512i dot_columns(const fused_matrix *fm, int t, const __m512i *w, __m512i start,
                                   const int8_t *c, ptrdiff_t ld, const int32_t *sums, int valid,
                                   const int Q, const int P, const int ZP)
 {
   const int C = 4 * Q;
   __m512i a0 = start, a1 = _mm512_setzero_si512();
   if (ZP)
-    a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(fm->zp, frames_sums(sums, valid, P, C)));
+    a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(matrix_zp(fm, t), frames_sums(sums, valid, P, C)));
 #pragma GCC unroll 4
   for (int j = 0; j < Q; ++j) {
     const __m512i x = frames_i32(c + 4 * j, ld, valid, P, C);
@@ -361,13 +383,13 @@ ALWAYS_INLINE __m512i halves_index(int lo, int hi)
 }
 
 /** dot_columns for P = 2 frames at c and c + C (C = 4 Q bytes each, both valid). */
-ALWAYS_INLINE __m512i dot_adjacent(const fused_matrix *fm, const __m512i *w, __m512i start,
+ALWAYS_INLINE __m512i dot_adjacent(const fused_matrix *fm, int t, const __m512i *w, __m512i start,
                                    const int8_t *c, const int32_t *sums, const int Q, const int ZP)
 {
   const int C = 4 * Q;
   __m512i a0 = start;
   if (ZP)
-    a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(fm->zp, frames_sums(sums, 2, 2, C)));
+    a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(matrix_zp(fm, t), frames_sums(sums, 2, 2, C)));
   /* dwords 0 .. Q-1 frame f's quads, Q .. 2Q-1 frame f + 1's; the xor
      makes the unsigned operand (code + 128) once for all quads */
   const __m512i both =
@@ -399,14 +421,14 @@ ALWAYS_INLINE int64_t load8(const void *p)
    another frame or the placeholder, whose lanes the caller ignores; its
    sum is not read (it may be past the history).
 */
-ALWAYS_INLINE __m512i dot_paired(const fused_matrix *fm, const __m512i *w, __m512i start,
+ALWAYS_INLINE __m512i dot_paired(const fused_matrix *fm, int t, const __m512i *w, __m512i start,
                                  const int8_t *column, const int32_t *sums, int valid, const int Q,
                                  const int ZP)
 {
   __m512i a0 = start;
   if (ZP) {
     const __m512i s = valid == 2 ? _mm512_set1_epi64(load8(sums)) : _mm512_set1_epi32(sums[0]);
-    a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(fm->zp, s));
+    a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(matrix_zp(fm, t), s));
   }
 #pragma GCC unroll 4
   for (int j = 0; j < Q; ++j) {
@@ -710,7 +732,8 @@ ALWAYS_INLINE void mix_with_scales(const fused_matrix *w1, const __m512 a[4], __
     const __m512i u =
         _mm512_zextsi128_si512(_mm_xor_si128(_mm512_cvtepi32_epi8(q), _mm_set1_epi8((char)0x80)));
     const __m512i i = dot_codes(w1, u, group_base, Q);
-    const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
+    const __m512 s =
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(w1, 0), _mm512_setzero_ps());
     const size_t at = (size_t)(n + v * P) * (size_t)C;
     const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + at));
     const __m512 nv = _mm512_fmadd_ps(s, scale, base);
@@ -791,19 +814,21 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
       const ptrdiff_t f = f0 + v * P;
       const int valid = v + 1 < F ? P : valid_last;
       if (PAIRED) { /* cv and bconv are the paired ones (conv_frames) */
-        const __m512i i = dot_paired(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
+        const __m512i i = dot_paired(cv, t, matrix_w(cv) + t * Q, matrix_start(cv, t),
                                      xq->codes + f * ld, xq->sums + f, valid, Q, ZP);
-        const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
+        const __m512 s =
+            _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(cv, t), _mm512_setzero_ps());
         z[v] = _mm512_fmadd_ps(s, paired_ps(xq->scales + f, valid), z[v]);
         continue;
       }
       const bool adjacent = ADJ && P == 2 && valid == 2;
       const __m512i i = adjacent
-                            ? dot_adjacent(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
+                            ? dot_adjacent(cv, t, matrix_w(cv) + t * Q, matrix_start(cv, t),
                                            xq->codes + f * ld, xq->sums + f, Q, ZP)
-                            : dot_columns(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
+                            : dot_columns(cv, t, matrix_w(cv) + t * Q, matrix_start(cv, t),
                                           xq->codes + f * ld, ld, xq->sums + f, valid, Q, P, ZP);
-      const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
+      const __m512 s =
+          _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(cv, t), _mm512_setzero_ps());
       const __m512 sf =
           adjacent ? adjacent_ps(xq->scales + f) : frames_ps(xq->scales + f, valid, P, C);
       /* qk.h adds 0 + z before each tap after the first: an identity
@@ -979,9 +1004,10 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
 #pragma GCC unroll 16
     for (int v = 0; v < 16; ++v) {
       const ptrdiff_t f = f0 + v;
-      const __m512i i = dot_columns(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
+      const __m512i i = dot_columns(cv, t, matrix_w(cv) + t * Q, matrix_start(cv, t),
                                     xq->codes + f * ld, ld, xq->sums + f, 1, Q, 1, ZP);
-      const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
+      const __m512 s =
+          _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(cv, t), _mm512_setzero_ps());
       /* qk.h's 0 + z: an identity, z is never -0 (nonzero_sum) */
       a[v] = _mm512_fmadd_ps(s, _mm512_set1_ps(xq->scales[f]), a[v]);
     }
@@ -1017,7 +1043,8 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
     const __m512i u =
         _mm512_castsi128_si512(_mm_xor_si128(_mm512_cvtsepi32_epi8(q), _mm_set1_epi8((char)0x80)));
     const __m512i i = dot_codes(w1, u, _mm512_setzero_si512(), Q);
-    const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
+    const __m512 s =
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(w1, 0), _mm512_setzero_ps());
     const size_t at = (size_t)(n + v) * (size_t)C;
     const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + at));
     _mm512_mask_storeu_ps(next + at, mk, _mm512_fmadd_ps(s, _mm512_set1_ps(scales[v]), base));
@@ -1037,9 +1064,10 @@ ALWAYS_INLINE void mix_frames(const qk_wavenet_layer *L, const fused_matrix *w1,
     const int valid = N - n < P ? N - n : P;
     const __mmask16 mk = lanes_mask(valid * C);
     const __m512i i =
-        dot_columns(w1, matrix_w(w1), matrix_start(w1, 0), aq->codes + (ptrdiff_t)n * ld, ld,
+        dot_columns(w1, 0, matrix_w(w1), matrix_start(w1, 0), aq->codes + (ptrdiff_t)n * ld, ld,
                     aq->sums + n, valid, Q, P, w1->has_zp);
-    const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
+    const __m512 s =
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(w1, 0), _mm512_setzero_ps());
     const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + (size_t)n * (size_t)C));
     _mm512_mask_storeu_ps(next + (size_t)n * (size_t)C, mk,
                           _mm512_fmadd_ps(s, frames_ps(aq->scales + n, valid, P, C), base));
@@ -1218,7 +1246,8 @@ ALWAYS_INLINE bool one_frame(const qk_wavenet_layer *L, const fused_matrix *cv,
       i = dot_quads(matrix_start(cv, t), w, u, Q);
       sf = _mm512_set1_ps(xq->scales[f]);
     }
-    const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
+    const __m512 s =
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(cv, t), _mm512_setzero_ps());
     /* qk.h's 0 + z: an identity, z is never -0 (nonzero_sum) */
     z = _mm512_fmadd_ps(s, sf, z);
   }
@@ -1250,7 +1279,7 @@ ALWAYS_INLINE bool one_frame(const qk_wavenet_layer *L, const fused_matrix *cv,
   for (int j = 0; j < Q; ++j)
     au[j] = quad_in_lane(alanes, j);
   const __m512i i = dot_quads(matrix_start(w1, 0), matrix_w(w1), au, Q);
-  const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
+  const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(w1, 0), _mm512_setzero_ps());
   const __m512 base = _mm512_add_ps(b1x1, xv);
   store_frame_ps(next + (size_t)n * C, _mm512_fmadd_ps(s, _mm512_set1_ps(as), base), C);
   return true;
@@ -1284,8 +1313,8 @@ static size_t conv_bytes(const qk_wavenet_layer *L)
    and C = 12, 16 (10 and 8 taps) take less.
 */
 #define MAX_PREPARED                                                                               \
-  (sizeof(fused_matrix) * 3 + (size_t)(2 * (MAX_QUADS + MAX_QUADS / 2) + 2 + 1) * 64)
-_Static_assert(sizeof(fused_matrix) * 2 + (size_t)(MAX_QUADS + MAX_QUADS + 1 + 1) * 64 <=
+  (sizeof(fused_matrix) * 3 + (size_t)(2 * (MAX_QUADS + 3 * (MAX_QUADS / 2)) + 2 + 3) * 64)
+_Static_assert(sizeof(fused_matrix) * 2 + (size_t)(MAX_QUADS + 3 * MAX_QUADS + 1 + 3) * 64 <=
                    MAX_PREPARED,
                "C = 4's prepared weights fit");
 
