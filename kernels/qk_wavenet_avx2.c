@@ -30,7 +30,10 @@
   products of int8 values, summed in int32: any order gives the same
   integer), zero points are taken out through the frame's code sum as in
   qk.h. The float operations are qk.h's, in its order, per row:
-  fma((float)i, ws, 0), fma(., frame scale, base) with base = bias + 0 for
+  fma((float)i, ws, 0) with ws (and zp) the scale group's of the tap (a
+  row's scales per tap, pair_layer's tap_par: with scales per group of a
+  multiple of C inputs each tap lies in one group), fma(., frame scale,
+  base) with base = bias + 0 for
   the first tap and 0 + z after it; fl(mixin * cond) then the add;
   tanh_int8_8 (qk_avx2_common.h) for qk_tanh_int8, or the piecewise-linear
   nonlinearity by compares, blends and the scalar expressions' own single
@@ -134,10 +137,11 @@ typedef struct {
   pair_matrix cv, w1m;
   /** The conv's scales and zero points per tap, those of the group the
       tap's columns lie in (qk.h: ws[m][g_t], zp[m][g_t]; the same for
-      every tap with one group per row): tap t's R scale vectors (float
-      bits) at [2Rt], its R zero points at [2Rt + R] (+ 128 under
-      WN_CONV_UNSIGNED, the form frame_conv takes them out in). Sized to
-      the taps (WN_FN(prepared_size)). */
+      every tap with one group per row, kept per tap anyway so that a tap
+      reaches them as it reaches its bias128, without an index): tap t's
+      R scale vectors (float bits) at [2Rt], its R zero points at
+      [2Rt + R] (+ 128 under WN_CONV_UNSIGNED, the form frame_conv takes
+      them out in). Sized to the taps (WN_FN(prepared_size)). */
   __m256i tap_par[];
 } pair_layer;
 
@@ -151,7 +155,7 @@ AI const __m256i *tap_scales(const pair_layer *pl, int t, const int R)
 }
 AI const __m256i *tap_zero_points(const pair_layer *pl, int t, const int R)
 {
-  return pl->tap_par + 2 * R * t + R;
+  return tap_scales(pl, t, R) + R;
 }
 
 /**
