@@ -46,8 +46,17 @@
      x, history, cond, head and next advanced), on every ISA. This is what
      makes a model bit-identical at every audio block size.
 
+  1c. Per-group conv scales (qk.h: groups of a multiple of C inputs, tap
+     t weighted by group t*C/G's scale and zero point): G = 16, 32, 64 at
+     C = 4, 8, 16 (and 1, 2, 3 at a G they divide), every format
+     symmetric and asymmetric, rows of two or more groups, blocks 1 to 5,
+     16, 17, 64: every ISA's fused form (required to run) with and without
+     prepared weights, and the steps with per-tap slices, against the
+     scalar steps bit for bit; 2 is run on them too.
+
   4. qk_wavenet_layer_s8_valid() refuses what the layer cannot run: F32
-     weights, a scale group that splits a row, mismatched shapes (with a
+     weights, a conv scale group that splits a tap (G not a multiple of C)
+     or a 1x1 group that splits its row, mismatched shapes (with a
      bottleneck too), an unknown nonlinearity or PReLU without slopes,
      weights packed for different ISAs.
 
