@@ -300,20 +300,26 @@ void qk_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias
    is quantized once and not once per tap.
 
    Per frame n, with f_t = n - dilation * (taps - 1 - t) and W_t the conv's
-   columns t*C .. t*C + C - 1 (B rows; one scale group per row: ws, zero
-   point zp), for every m < B:
+   columns t*C .. t*C + C - 1 (B rows), for every m < B:
 
-       i_t  = sum_c W_t[m][c] * q[f_t][c] - zp[m] * sum_c q[f_t][c]     (int32)
-       z    = fma(fma((float)i_0, ws[m], 0), s[f_0], conv_bias[m] + 0)
-       z    = fma(fma((float)i_t, ws[m], 0), s[f_t], 0 + z)   for t = 1 .. taps-1
+       i_t  = sum_c W_t[m][c] * q[f_t][c] - zp[m][g_t] * sum_c q[f_t][c]     (int32)
+       z    = fma(fma((float)i_0, ws[m][g_0], 0), s[f_0], conv_bias[m] + 0)
+       z    = fma(fma((float)i_t, ws[m][g_t], 0), s[f_t], 0 + z)   for t = 1 .. taps-1
        z   += mixin[m] * cond[n]                   (fl(mixin * cond), then the add)
        a    = act(z)                               (qk_wavenet_act below)
        head[n][m] += a                             (B values per frame)
        next[n]  = x[n] + w1x1 a + bias1x1          (C x B; a quantized per frame, qk_gemm_s8)
 
-   i.e. exactly what `taps` qk_gemm_s8 calls give on activation columns
+   where ws, zp are the conv's scales and zero points and g_t = t*C / G the
+   scale group of tap t: the conv's effective group G (its row, or a
+   "per group" size) must be a multiple of C, so that each tap's C columns
+   lie inside one group (per channel, G = taps*C: g_t = 0 for every tap).
+   That is exactly what `taps` qk_gemm_s8 calls give on activation columns
    that hold one tap's codes (zeros elsewhere) with that frame's scale and
-   sum, the first with the bias and the others accumulating, followed by
+   sum in the tap's group (0 in the others, whose int32 sums are then 0 and
+   whose fmaf(0, scale, acc) leave acc as it is: scales are finite, and a
+   -0 acc becoming +0 changes nothing once added to a base that is never
+   -0), the first with the bias and the others accumulating, followed by
    the mixin, the nonlinearity, the head sum and the 1x1 as a qk_gemm_s8
    with QK_ACCUMULATE over a copy of x. qk_wavenet_layer_s8_steps() is that
    composition, literally; qk_wavenet_layer_s8() may run it fused (one
@@ -356,14 +362,15 @@ typedef struct {
   int C;                  /**< channels: conv is B x taps*C, w1x1 is C x B */
   int taps;               /**< kernel size */
   int dilation;           /**< frames between taps */
-  const qk_packed *conv;  /**< integer format, one scale group per row */
+  const qk_packed *conv;  /**< integer format, scale groups a multiple of C (see above) */
   const float *conv_bias; /**< [B] or NULL */
   const float *mixin;     /**< [B]: the condition's weights, float */
   const qk_packed *w1x1;  /**< integer format, one scale group per row, same ISA */
   const float *bias1x1;   /**< [C] or NULL */
   /** Optional (NULL or `taps` pointers): W_t, conv columns t*C .. t*C + C - 1
-      packed on their own (B x C: the same codes, row scales and zero
-      points), so the step-by-step form multiplies each tap's C codes
+      packed on their own (B x C, one group per row: the same codes, and
+      the scales and zero points of the tap's group g_t), so the
+      step-by-step form multiplies each tap's C codes
       straight from the history instead of taps*C-wide columns that are
       mostly zeros. Same result; the fused form does not need them. */
   const qk_packed *const *conv_taps;
@@ -380,8 +387,9 @@ typedef struct {
 
 /**
    Scratch (sized for N frames): conv_act holds N columns of taps*C codes
-   (group 0), act_1x1 N columns of B (group 0), z N*B floats. The fused
-   form may leave them untouched.
+   with qk_group_count(taps*C, conv's group) sums each (the step-by-step
+   form sets its group to the conv's), act_1x1 N columns of B (group 0),
+   z N*B floats. The fused form may leave them untouched.
 */
 typedef struct {
   qk_act_s8 *conv_act;
@@ -418,10 +426,11 @@ bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L);
    fused where the ISA has a form for the layer, else step by step:
    AVX-512 VNNI: B = C, C a multiple of 4 up to 16 and taps*C <= 128, or
    as AVX2 for the other C (C <= 3 with weights without zero points and
-   taps*C <= 64: 16 frames to a vector, 1 or 2 frames one per vector);
-   AVX2 and AVX-VNNI: B = C <= 16 (any C, A2
+   one conv scale group per row, taps*C <= 64: 16 frames to a vector, 1
+   or 2 frames one per vector); AVX2 and AVX-VNNI: B = C <= 16 (any C, A2
    nano's 3 included), taps * ceil(C/2) * ceil(C/8) <= 128; any
-   nonlinearity.
+   nonlinearity, and conv scale groups per row or per group (of a
+   multiple of C) alike.
 */
 void qk_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
                          const float *cond, int N, float *head, float *next,

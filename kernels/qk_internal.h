@@ -241,6 +241,16 @@ static inline int qk_wavenet_bottleneck(const qk_wavenet_layer *L)
 static inline int qk_group_size(int K, int group) { return (group <= 0 || group >= K) ? K : group; }
 
 /**
+   The conv scale group tap t of a WaveNet layer's conv lies in (qk.h: the
+   conv's effective group G is a multiple of C, so each tap's C columns sit
+   inside group t*C / G; 0 for every tap when G spans the row).
+*/
+static inline int qk_wavenet_tap_group(const qk_wavenet_layer *L, int t)
+{
+  return t * L->C / L->conv->group; /* the effective group: cols when one per row */
+}
+
+/**
    The columns of a from column n on (n may be negative: earlier columns of
    a history), a scale per column (dynamic) and ng sum groups per column;
    sums stay NULL when a has none.

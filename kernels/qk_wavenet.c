@@ -16,11 +16,17 @@ static const qk_isa_ops *layer_ops(const qk_wavenet_layer *L)
   return ops ? ops : &qk_ops_scalar;
 }
 
+/** An integer matrix of rows x cols packed for isa, scale groups of a multiple of `unit` k. */
+static bool int_groups_of(const qk_packed *W, int rows, int cols, int unit, qk_isa isa)
+{
+  return W && !qk_format_is_float(qk_packed_format(W)) && qk_packed_isa(W) == isa &&
+         qk_packed_rows(W) == rows && qk_packed_cols(W) == cols && qk_packed_group(W) % unit == 0;
+}
+
 /** An integer matrix of rows x cols, one scale group per row, packed for isa. */
 static bool one_group_int(const qk_packed *W, int rows, int cols, qk_isa isa)
 {
-  return W && !qk_format_is_float(qk_packed_format(W)) && qk_packed_isa(W) == isa &&
-         qk_packed_rows(W) == rows && qk_packed_cols(W) == cols && qk_packed_group(W) == cols;
+  return int_groups_of(W, rows, cols, cols, isa);
 }
 
 /** A nonlinearity qk.h defines, with what its kind needs. */
@@ -37,7 +43,8 @@ bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L)
       !L->mixin || !L->conv || !act_valid(&L->act))
     return false;
   const qk_isa isa = qk_packed_isa(L->conv);
-  if (!one_group_int(L->conv, B, L->taps * C, isa) || !one_group_int(L->w1x1, C, B, isa))
+  /* conv groups of whole taps (qk.h: a tap's C columns in one group) */
+  if (!int_groups_of(L->conv, B, L->taps * C, C, isa) || !one_group_int(L->w1x1, C, B, isa))
     return false;
   for (int t = 0; L->conv_taps && t < L->taps; ++t)
     if (!one_group_int(L->conv_taps[t], B, C, isa) ||
@@ -59,15 +66,21 @@ static void conv_tap(const qk_isa_ops *ops, const qk_wavenet_layer *L, int t, co
     ops->gemm_s8(L->conv_taps[t], &view, N, bias, z, B, flags);
     return;
   }
+  /* the column's group sums: the tap's code sum in its group, 0 in the others */
+  const int ng = qk_group_count(L->taps * C, qk_packed_group(L->conv));
+  const int g = qk_wavenet_tap_group(L, t);
   for (int n = 0; n < N; ++n) {
     const ptrdiff_t f = n - back;
     int8_t *c = col->codes + (size_t)n * (size_t)col->ld;
     memset(c, 0, (size_t)col->ld);
     memcpy(c + (size_t)t * (size_t)C, xq->codes + f * xq->ld, (size_t)C);
     col->scales[n] = xq->scales[f];
-    col->sums[n] = xq->sums[f];
+    int32_t *sums = col->sums + (size_t)n * (size_t)ng;
+    memset(sums, 0, (size_t)ng * sizeof *sums);
+    sums[g] = xq->sums[f];
   }
   col->per_column = true;
+  col->group = ng > 1 ? qk_packed_group(L->conv) : 0;
   ops->gemm_s8(L->conv, col, N, bias, z, B, flags);
 }
 

@@ -30,7 +30,10 @@
   products of int8 values, summed in int32: any order gives the same
   integer), zero points are taken out through the frame's code sum as in
   qk.h. The float operations are qk.h's, in its order, per row:
-  fma((float)i, ws, 0), fma(., frame scale, base) with base = bias + 0 for
+  fma((float)i, ws, 0) with ws (and zp) the scale group's of the tap (a
+  row's scales per tap, pair_layer's tap_par: with scales per group of a
+  multiple of C inputs each tap lies in one group), fma(., frame scale,
+  base) with base = bias + 0 for
   the first tap and 0 + z after it; fl(mixin * cond) then the add;
   tanh_int8_8 (qk_avx2_common.h) for qk_tanh_int8, or the piecewise-linear
   nonlinearity by compares, blends and the scalar expressions' own single
@@ -98,10 +101,12 @@ static int weight_value(const qk_packed *p, int m, int k)
   return qk_avx2_weight_value(p, m, k);
 }
 
-/** One matrix ready for the frame loop: its form, row scales, zero points. */
+/**
+   One matrix ready for the frame loop: its form, and for the 1x1 its row
+   scales and zero points (the conv's are per tap: pair_layer's tap_par).
+*/
 typedef struct {
-  __m256i zp[MAX_ROWV];  /**< zero points (0 when symmetric) */
-  __m256i zpu[MAX_ROWV]; /**< zero points + 128 (WN_CONV_UNSIGNED) */
+  __m256i zp[MAX_ROWV]; /**< zero points (0 when symmetric) */
   __m256 scale[MAX_ROWV];
   int has_zp;
   int quads; /**< 1: byte quads (see below), 0: int16 pairs */
@@ -130,7 +135,28 @@ typedef struct {
   __m256i conv_bias128[MAX_PAIRS]; /**< quads: [t][rv] */
   __m256i w1_bias128[MAX_ROWV];
   pair_matrix cv, w1m;
+  /** The conv's scales and zero points per tap, those of the group the
+      tap's columns lie in (qk.h: ws[m][g_t], zp[m][g_t]; the same for
+      every tap with one group per row, kept per tap anyway so that a tap
+      reaches them as it reaches its bias128, without an index): tap t's
+      R scale vectors (float bits) at [2Rt], its R zero points at
+      [2Rt + R] (+ 128 under WN_CONV_UNSIGNED, the form frame_conv takes
+      them out in). Sized to the taps (WN_FN(prepared_size)). */
+  __m256i tap_par[];
 } pair_layer;
+
+/** Most tap_par vectors: taps * R <= MAX_PAIRS (layer_shape), two per tap and row vector. */
+#define MAX_TAP_PAR (2 * MAX_PAIRS)
+
+/** Tap t's conv scales and zero points (R each). */
+AI const __m256i *tap_scales(const pair_layer *pl, int t, const int R)
+{
+  return pl->tap_par + 2 * R * t;
+}
+AI const __m256i *tap_zero_points(const pair_layer *pl, int t, const int R)
+{
+  return tap_scales(pl, t, R) + R;
+}
 
 /**
    Weights of p (rows x cols, one group per row) as int16 pairs: vector
@@ -234,31 +260,49 @@ static void prepare_pairs(const qk_packed *p, int C, __m256i *out, __m256i *bias
         out[(t * H + h) * R + rv] = _mm256_loadu_si256((const __m256i *)d);
       }
   pm->has_zp = p->zp != NULL;
+}
+
+/**
+   Scale group g's scales and zero points (+ zp_offset; 0 when symmetric)
+   of p's rows, R row vectors each.
+*/
+static void group_params(const qk_packed *p, int g, int R, int zp_offset, __m256 *scale,
+                         __m256i *zp)
+{
+  const int rows = qk_packed_rows(p), ng = qk_group_count(qk_packed_cols(p), qk_packed_group(p));
   for (int rv = 0; rv < R; ++rv) {
-    int32_t zp[8];
+    int32_t z[8];
     float sc[8];
     for (int r = 0; r < 8; ++r) {
-      const int m = 8 * rv + r;
-      zp[r] = m < rows && p->zp ? p->zp[m] : 0;
-      sc[r] = m < rows ? p->scales[m] : 0.0f;
+      const size_t m = (size_t)(8 * rv + r), at = m * (size_t)ng + (size_t)g;
+      z[r] = (int)m < rows && p->zp ? p->zp[at] + zp_offset : 0;
+      sc[r] = (int)m < rows ? p->scales[at] : 0.0f;
     }
-    pm->zp[rv] = _mm256_loadu_si256((const __m256i *)zp);
-    pm->zpu[rv] = _mm256_add_epi32(pm->zp[rv], _mm256_set1_epi32(128));
-    pm->scale[rv] = _mm256_loadu_ps(sc);
+    zp[rv] = _mm256_loadu_si256((const __m256i *)z);
+    scale[rv] = _mm256_loadu_ps(sc);
   }
 }
 
 size_t WN_FN(prepared_size)(const qk_wavenet_layer *L)
 {
-  (void)L;
-  return sizeof(pair_layer);
+  return sizeof(pair_layer) + (size_t)(2 * row_vectors(L->C) * L->taps) * sizeof(__m256i);
 }
 
 void WN_FN(prepare)(const qk_wavenet_layer *L, void *mem)
 {
   pair_layer *pl = mem;
+  const int R = row_vectors(L->C);
   prepare_pairs(L->conv, L->C, pl->conv, pl->conv_bias128, &pl->cv, WN_CONV_UNSIGNED);
   prepare_pairs(L->w1x1, L->C, pl->w1, pl->w1_bias128, &pl->w1m, false);
+  group_params(L->w1x1, 0, R, 0, pl->w1m.scale, pl->w1m.zp);
+  for (int t = 0; t < L->taps; ++t) {
+    __m256 scale[MAX_ROWV];
+    __m256i *par = pl->tap_par + 2 * R * t;
+    group_params(L->conv, qk_wavenet_tap_group(L, t), R, WN_CONV_UNSIGNED ? 128 : 0, scale,
+                 par + R);
+    for (int rv = 0; rv < R; ++rv)
+      par[rv] = _mm256_castps_si256(scale[rv]);
+  }
 }
 
 /** The nonlinearity's constants (qk.h's piecewise-linear kinds). */
@@ -428,13 +472,13 @@ AI __m256i dpbusd_unsigned_w(__m256i acc, __m256i u, __m256i x)
 }
 
 /** Where a matrix's int32 sums start: bias128 (quads) or 0, less zp * the code sum. */
-AI void acc_start(__m256i acc[MAX_ROWV], const pair_matrix *pm, const __m256i *bias128,
-                  __m256i code_sum, const int R, const bool has_zp)
+AI void acc_start(__m256i acc[MAX_ROWV], const pair_matrix *pm, const __m256i *zp,
+                  const __m256i *bias128, __m256i code_sum, const int R, const bool has_zp)
 {
 #pragma GCC unroll 2
   for (int rv = 0; rv < R; ++rv) {
     const __m256i b = WN_ALWAYS_QUADS || pm->quads ? bias128[rv] : _mm256_setzero_si256();
-    acc[rv] = has_zp ? _mm256_sub_epi32(b, _mm256_mullo_epi32(pm->zp[rv], code_sum)) : b;
+    acc[rv] = has_zp ? _mm256_sub_epi32(b, _mm256_mullo_epi32(zp[rv], code_sum)) : b;
   }
 }
 
@@ -496,7 +540,7 @@ AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act
 #pragma GCC unroll 2
       for (int rv = 0; rv < R; ++rv)
         acc[rv] = has_zp ? _mm256_sub_epi32(_mm256_setzero_si256(),
-                                            _mm256_mullo_epi32(pl->cv.zpu[rv], xs))
+                                            _mm256_mullo_epi32(tap_zero_points(pl, t, R)[rv], xs))
                          : start;
       const __m256i *w = pl->conv + (size_t)t * (size_t)(Q * R);
 #pragma GCC unroll 4
@@ -509,7 +553,7 @@ AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act
           acc[rv] = dpbusd_unsigned_w(acc[rv], w[q * R + rv], x);
       }
     } else if (pl->cv.quads) {
-      acc_start(acc, &pl->cv, pl->conv_bias128 + (size_t)t * (size_t)R,
+      acc_start(acc, &pl->cv, tap_zero_points(pl, t, R), pl->conv_bias128 + (size_t)t * (size_t)R,
                 _mm256_set1_epi32(has_zp ? xq->sums[f] : 0), R, has_zp);
       /* the codes + 128 (channels past C read the history's zero padding: u = 128, weight 0) */
       const __m128i c8 = Q <= 2 ? _mm_loadl_epi64((const __m128i *)codes)
@@ -517,7 +561,7 @@ AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act
       const __m256i u = _mm256_broadcastsi128_si256(_mm_xor_si128(c8, _mm_set1_epi8((char)0x80)));
       dot_quads(acc, u, pl->conv + (size_t)t * (size_t)(Q * R), Q, R);
     } else {
-      acc_start(acc, &pl->cv, pl->conv_bias128 + (size_t)t * (size_t)R,
+      acc_start(acc, &pl->cv, tap_zero_points(pl, t, R), pl->conv_bias128 + (size_t)t * (size_t)R,
                 _mm256_set1_epi32(has_zp ? xq->sums[f] : 0), R, has_zp);
       /* pairs 0-3 (codes 0-7) and 4-7 (codes 8-15) as int16, each in both lanes */
       __m256i lo, hi = _mm256_setzero_si256();
@@ -535,7 +579,8 @@ AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act
 #pragma GCC unroll 2
     for (int rv = 0; rv < R; ++rv) {
       const __m256 p =
-          _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[rv]), pl->cv.scale[rv], _mm256_setzero_ps());
+          _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[rv]),
+                          _mm256_castsi256_ps(tap_scales(pl, t, R)[rv]), _mm256_setzero_ps());
       /* qk.h's base 0 + z for the later taps is z itself: z is never -0
          (the first tap adds bias + 0, never -0, and a rounded sum is -0
          only when both terms are), and 0 + NaN is that NaN */
@@ -656,7 +701,7 @@ AI void frame_out(const qk_wavenet_layer *L, const pair_layer *pl, const float *
   const bool has_zp = ZP && pl->w1m.has_zp;
   /* the 1x1 on a's codes (lanes past C hold code 0, against weight 0) */
   __m256i acc[MAX_ROWV];
-  acc_start(acc, &pl->w1m, pl->w1_bias128,
+  acc_start(acc, &pl->w1m, pl->w1m.zp, pl->w1_bias128,
             has_zp ? hsum8(R == 1 ? q[0] : _mm256_add_epi32(q[0], q[1])) : _mm256_setzero_si256(),
             R, has_zp);
   if (WN_ALWAYS_QUADS || pl->w1m.quads) {
@@ -971,10 +1016,10 @@ void WN_FN(layer_s8)(const qk_wavenet_layer *L, const float *x, const qk_act_s8 
                      const qk_wavenet_scratch *scratch)
 {
   const pair_layer *pl = L->prepared;
-  pair_layer local;
+  _Alignas(32) unsigned char local[sizeof(pair_layer) + MAX_TAP_PAR * sizeof(__m256i)];
   if (!pl) {
-    WN_FN(prepare)(L, &local);
-    pl = &local;
+    WN_FN(prepare)(L, local);
+    pl = (const pair_layer *)(const void *)local;
   }
   const int C = L->C;
   if (!scratch->x_quantized) {

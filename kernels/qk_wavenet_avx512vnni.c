@@ -35,7 +35,10 @@
   constant (-128 * row sum over the tap's columns) instead of through the
   frame's code sum. Zero points still use the frame's code sum, as in
   qk.h. The float operations are those of qk.h, in its order:
-  fma((float)i, ws, 0), fma(., frame scale, base) with base = bias + 0 for
+  fma((float)i, ws, 0) with ws (and zp) those of the tap's scale group
+  (fused_matrix keeps them per tap: with scales per group of a multiple
+  of C inputs each tap lies in one group), fma(., frame scale, base) with
+  base = bias + 0 for
   the first tap and 0 + z after it; fl(mixin * cond) then the add;
   tanh_int8_16 for qk_tanh_int8, or the piecewise-linear kinds as
   compares, blends and the same single multiplies and adds as the scalar
@@ -69,7 +72,10 @@ static bool avx2_frame_loop(const qk_wavenet_layer *L) { return L->C % 4 != 0; }
 */
 static bool small_layer(const qk_wavenet_layer *L)
 {
-  return avx2_frame_loop(L) && qk_avx512vnni_small_layer_shape(L);
+  /* its weights are decoded with one scale per row: a conv with groups
+     within the row runs the AVX2 frame loop, which reads a scale per tap */
+  return avx2_frame_loop(L) && qk_avx512vnni_small_layer_shape(L) &&
+         qk_packed_group(L->conv) == qk_packed_cols(L->conv);
 }
 
 bool qk_avx512vnni_wavenet_layer_fusable(const qk_wavenet_layer *L)
@@ -148,34 +154,56 @@ ALWAYS_INLINE __m512 unpair_lanes(__m512 z)
 }
 
 /**
-   One matrix ready for the frame loop: signed weights per quad, the
-   per-tap constants that take the activations' +128 back out, the row
-   scales and zero points, each repeated in every lane group. Sized to the
-   matrix (v holds its quads, then one constant per tap), so a layer's
-   prepared weights are as large as its taps need.
+   One matrix ready for the frame loop: signed weights per quad, then per
+   tap the constant that takes the activations' +128 back out, the row
+   scales and (with zero points) the zero points of the tap -- those of
+   the scale group the tap's columns lie in, qk.h's ws[m][g_t], zp[m][g_t]
+   -- each repeated in every lane group. A tap's three sit side by side so
+   that the frame loops reach them from one per-tap address (indexing
+   separate arrays by tap cost A2 standard about 2%: registers for the
+   index and its bases, spilled in the 4-vector loops). Sized to the
+   matrix, so a layer's prepared weights are as large as its taps need.
 */
 typedef struct {
-  __m512i zp; /**< zero points (0 when symmetric) */
-  __m512 scale;
   int has_zp;
   int quads;
   __m512i v[]; /**< quad q: rows x 4 k as signed bytes; then per tap t, at
-                    quads + t: -128 * row sum of v over the tap's columns */
+                    quads + (2 + has_zp) t: -128 * row sum of v over the
+                    tap's columns, the scales (float bits), the zero points */
 } fused_matrix;
 
-/** Quad weights and tap constants of a fused matrix. */
+/**
+   Quad weights, and tap t's constant, scales and zero points. ZP: the
+   matrix has zero points (a compile-time constant in the frame loops,
+   which take the conv's); with t = 0 (the 1x1) any ZP gives the same
+   address.
+*/
 ALWAYS_INLINE const __m512i *matrix_w(const fused_matrix *fm) { return fm->v; }
-ALWAYS_INLINE __m512i matrix_start(const fused_matrix *fm, int t) { return fm->v[fm->quads + t]; }
-
-/** Bytes of a fused matrix of `quads` quads and `taps` taps. */
-static size_t matrix_bytes(int quads, int taps)
+ALWAYS_INLINE const __m512i *matrix_tap(const fused_matrix *fm, int t, const int ZP)
 {
-  return sizeof(fused_matrix) + (size_t)(quads + taps) * sizeof(__m512i);
+  return fm->v + fm->quads + (ptrdiff_t)t * (2 + (ZP ? 1 : 0));
+}
+ALWAYS_INLINE __m512i matrix_start(const fused_matrix *fm, int t, const int ZP)
+{
+  return matrix_tap(fm, t, ZP)[0];
+}
+ALWAYS_INLINE __m512 matrix_scale(const fused_matrix *fm, int t, const int ZP)
+{
+  return _mm512_castsi512_ps(matrix_tap(fm, t, ZP)[1]);
+}
+ALWAYS_INLINE __m512i matrix_zp(const fused_matrix *fm, int t) { return matrix_tap(fm, t, 1)[2]; }
+
+/** Bytes of a fused matrix of `quads` quads and `taps` taps, with or without zero points. */
+static size_t matrix_bytes(int quads, int taps, bool has_zp)
+{
+  return sizeof(fused_matrix) + (size_t)(quads + taps * (has_zp ? 3 : 2)) * sizeof(__m512i);
 }
 
 /**
    Q = C / 4 quads per tap (the taps split the row into equal parts), rows
-   spread for frame-major lanes or (PAIRED, C = 8) paired ones.
+   spread for frame-major lanes or (PAIRED, C = 8) paired ones. Tap t's
+   scales and zero points are those of group t*C / G (qk.h: G a multiple
+   of C), at v->par's [group][PAR_FLOATS] (one tile: rows <= 16).
 */
 ALWAYS_INLINE void prepare_matrix(const qk_packed *p, fused_matrix *fm, const int Q,
                                   const int PAIRED)
@@ -184,7 +212,9 @@ ALWAYS_INLINE void prepare_matrix(const qk_packed *p, fused_matrix *fm, const in
   const int_view *v = int_view_of(p);
   const __m512i tbl = v->bits == 8 ? _mm512_setzero_si512() : table_u_zmm(p);
   const __m512i flip = _mm512_set1_epi8((char)0x80), ones = _mm512_set1_epi8(1);
-  const int quads = v->K / 4;
+  const int quads = v->K / 4, stride = v->has_zp ? 3 : 2;
+  fm->quads = quads;
+  fm->has_zp = v->has_zp;
   for (int t = 0; t * Q < quads; ++t) {
     __m512i usum = _mm512_setzero_si512();
     for (int q = t * Q; q < (t + 1) * Q; ++q) {
@@ -194,16 +224,15 @@ ALWAYS_INLINE void prepare_matrix(const qk_packed *p, fused_matrix *fm, const in
     }
     /* row sum of v = usum - 128 * 4 * Q; start = -128 * that */
     const __m512i rowsum = _mm512_sub_epi32(usum, _mm512_set1_epi32(512 * Q));
-    fm->v[quads + t] = spread_rows_i32(
-        _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(rowsum, 7)), C, PAIRED);
+    __m512i *tap = fm->v + quads + t * stride;
+    tap[0] = spread_rows_i32(_mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(rowsum, 7)),
+                             C, PAIRED);
+    const float *par = v->par + (size_t)(t * C / v->G) * PAR_FLOATS;
+    tap[1] = _mm512_castps_si512(spread_rows_ps(_mm512_load_ps(par), C, PAIRED));
+    if (v->has_zp)
+      tap[2] = spread_rows_i32(
+          _mm512_sub_epi32(_mm512_load_si512(par + 16), _mm512_set1_epi32(128)), C, PAIRED);
   }
-  fm->scale = spread_rows_ps(_mm512_load_ps(v->par), C, PAIRED);
-  fm->quads = quads;
-  fm->has_zp = v->has_zp;
-  fm->zp = v->has_zp ? spread_rows_i32(
-                           _mm512_sub_epi32(_mm512_load_si512(v->par + 16), _mm512_set1_epi32(128)),
-                           C, PAIRED)
-                     : _mm512_setzero_si512();
 }
 
 /** A C-float vector (bias, mixin; NULL = 0) repeated in every lane group. */
@@ -323,18 +352,18 @@ ALWAYS_INLINE __m512i dot_quad(__m512i acc, __m512i codes, const __m512i *w)
 
 /**
    i = sum over the Q quads of the code columns at c (frame p's column at
-   c + p * ld) against weights w[0..Q), from `start`, minus zp * code sum
-   with zero points (ZP: fm->has_zp, a constant in the frame loops so
+   c + p * ld) against weights w[0..Q), from `start`, minus tap t's zp *
+   code sum with zero points (ZP: fm->has_zp, a constant in the frame loops so
    that they test it once per call, not per tap). Two chains.
 */
-ALWAYS_INLINE __m512i dot_columns(const fused_matrix *fm, const __m512i *w, __m512i start,
+ALWAYS_INLINE __m512i dot_columns(const fused_matrix *fm, int t, const __m512i *w, __m512i start,
                                   const int8_t *c, ptrdiff_t ld, const int32_t *sums, int valid,
                                   const int Q, const int P, const int ZP)
 {
   const int C = 4 * Q;
   __m512i a0 = start, a1 = _mm512_setzero_si512();
   if (ZP)
-    a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(fm->zp, frames_sums(sums, valid, P, C)));
+    a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(matrix_zp(fm, t), frames_sums(sums, valid, P, C)));
 #pragma GCC unroll 4
   for (int j = 0; j < Q; ++j) {
     const __m512i x = frames_i32(c + 4 * j, ld, valid, P, C);
@@ -361,13 +390,13 @@ ALWAYS_INLINE __m512i halves_index(int lo, int hi)
 }
 
 /** dot_columns for P = 2 frames at c and c + C (C = 4 Q bytes each, both valid). */
-ALWAYS_INLINE __m512i dot_adjacent(const fused_matrix *fm, const __m512i *w, __m512i start,
+ALWAYS_INLINE __m512i dot_adjacent(const fused_matrix *fm, int t, const __m512i *w, __m512i start,
                                    const int8_t *c, const int32_t *sums, const int Q, const int ZP)
 {
   const int C = 4 * Q;
   __m512i a0 = start;
   if (ZP)
-    a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(fm->zp, frames_sums(sums, 2, 2, C)));
+    a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(matrix_zp(fm, t), frames_sums(sums, 2, 2, C)));
   /* dwords 0 .. Q-1 frame f's quads, Q .. 2Q-1 frame f + 1's; the xor
      makes the unsigned operand (code + 128) once for all quads */
   const __m512i both =
@@ -399,14 +428,14 @@ ALWAYS_INLINE int64_t load8(const void *p)
    another frame or the placeholder, whose lanes the caller ignores; its
    sum is not read (it may be past the history).
 */
-ALWAYS_INLINE __m512i dot_paired(const fused_matrix *fm, const __m512i *w, __m512i start,
+ALWAYS_INLINE __m512i dot_paired(const fused_matrix *fm, int t, const __m512i *w, __m512i start,
                                  const int8_t *column, const int32_t *sums, int valid, const int Q,
                                  const int ZP)
 {
   __m512i a0 = start;
   if (ZP) {
     const __m512i s = valid == 2 ? _mm512_set1_epi64(load8(sums)) : _mm512_set1_epi32(sums[0]);
-    a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(fm->zp, s));
+    a0 = _mm512_sub_epi32(a0, _mm512_mullo_epi32(matrix_zp(fm, t), s));
   }
 #pragma GCC unroll 4
   for (int j = 0; j < Q; ++j) {
@@ -453,7 +482,7 @@ ALWAYS_INLINE __m512 adjacent_ps(const float *base)
 */
 ALWAYS_INLINE __m512i dot_codes(const fused_matrix *w1, __m512i u, __m512i group_base, const int Q)
 {
-  __m512i acc0 = matrix_start(w1, 0), acc1 = _mm512_setzero_si512();
+  __m512i acc0 = matrix_start(w1, 0, 0), acc1 = _mm512_setzero_si512();
 #pragma GCC unroll 4
   for (int j = 0; j < Q; ++j) {
     const __m512i uj =
@@ -710,7 +739,8 @@ ALWAYS_INLINE void mix_with_scales(const fused_matrix *w1, const __m512 a[4], __
     const __m512i u =
         _mm512_zextsi128_si512(_mm_xor_si128(_mm512_cvtepi32_epi8(q), _mm_set1_epi8((char)0x80)));
     const __m512i i = dot_codes(w1, u, group_base, Q);
-    const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
+    const __m512 s =
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(w1, 0, 0), _mm512_setzero_ps());
     const size_t at = (size_t)(n + v * P) * (size_t)C;
     const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + at));
     const __m512 nv = _mm512_fmadd_ps(s, scale, base);
@@ -791,19 +821,21 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
       const ptrdiff_t f = f0 + v * P;
       const int valid = v + 1 < F ? P : valid_last;
       if (PAIRED) { /* cv and bconv are the paired ones (conv_frames) */
-        const __m512i i = dot_paired(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
+        const __m512i i = dot_paired(cv, t, matrix_w(cv) + t * Q, matrix_start(cv, t, ZP),
                                      xq->codes + f * ld, xq->sums + f, valid, Q, ZP);
-        const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
+        const __m512 s =
+            _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(cv, t, ZP), _mm512_setzero_ps());
         z[v] = _mm512_fmadd_ps(s, paired_ps(xq->scales + f, valid), z[v]);
         continue;
       }
       const bool adjacent = ADJ && P == 2 && valid == 2;
       const __m512i i = adjacent
-                            ? dot_adjacent(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
+                            ? dot_adjacent(cv, t, matrix_w(cv) + t * Q, matrix_start(cv, t, ZP),
                                            xq->codes + f * ld, xq->sums + f, Q, ZP)
-                            : dot_columns(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
+                            : dot_columns(cv, t, matrix_w(cv) + t * Q, matrix_start(cv, t, ZP),
                                           xq->codes + f * ld, ld, xq->sums + f, valid, Q, P, ZP);
-      const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
+      const __m512 s =
+          _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(cv, t, ZP), _mm512_setzero_ps());
       const __m512 sf =
           adjacent ? adjacent_ps(xq->scales + f) : frames_ps(xq->scales + f, valid, P, C);
       /* qk.h adds 0 + z before each tap after the first: an identity
@@ -979,9 +1011,10 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
 #pragma GCC unroll 16
     for (int v = 0; v < 16; ++v) {
       const ptrdiff_t f = f0 + v;
-      const __m512i i = dot_columns(cv, matrix_w(cv) + t * Q, matrix_start(cv, t),
+      const __m512i i = dot_columns(cv, t, matrix_w(cv) + t * Q, matrix_start(cv, t, ZP),
                                     xq->codes + f * ld, ld, xq->sums + f, 1, Q, 1, ZP);
-      const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
+      const __m512 s =
+          _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(cv, t, ZP), _mm512_setzero_ps());
       /* qk.h's 0 + z: an identity, z is never -0 (nonzero_sum) */
       a[v] = _mm512_fmadd_ps(s, _mm512_set1_ps(xq->scales[f]), a[v]);
     }
@@ -1017,7 +1050,8 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
     const __m512i u =
         _mm512_castsi128_si512(_mm_xor_si128(_mm512_cvtsepi32_epi8(q), _mm_set1_epi8((char)0x80)));
     const __m512i i = dot_codes(w1, u, _mm512_setzero_si512(), Q);
-    const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
+    const __m512 s =
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(w1, 0, 0), _mm512_setzero_ps());
     const size_t at = (size_t)(n + v) * (size_t)C;
     const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + at));
     _mm512_mask_storeu_ps(next + at, mk, _mm512_fmadd_ps(s, _mm512_set1_ps(scales[v]), base));
@@ -1037,9 +1071,10 @@ ALWAYS_INLINE void mix_frames(const qk_wavenet_layer *L, const fused_matrix *w1,
     const int valid = N - n < P ? N - n : P;
     const __mmask16 mk = lanes_mask(valid * C);
     const __m512i i =
-        dot_columns(w1, matrix_w(w1), matrix_start(w1, 0), aq->codes + (ptrdiff_t)n * ld, ld,
+        dot_columns(w1, 0, matrix_w(w1), matrix_start(w1, 0, 0), aq->codes + (ptrdiff_t)n * ld, ld,
                     aq->sums + n, valid, Q, P, w1->has_zp);
-    const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
+    const __m512 s =
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(w1, 0, 0), _mm512_setzero_ps());
     const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + (size_t)n * (size_t)C));
     _mm512_mask_storeu_ps(next + (size_t)n * (size_t)C, mk,
                           _mm512_fmadd_ps(s, frames_ps(aq->scales + n, valid, P, C), base));
@@ -1205,7 +1240,7 @@ ALWAYS_INLINE bool one_frame(const qk_wavenet_layer *L, const fused_matrix *cv,
     __m512i i;
     __m512 sf;
     if (f == n) { /* this frame: codes and scale from the registers */
-      i = dot_quads(matrix_start(cv, t), w, xu, Q);
+      i = dot_quads(matrix_start(cv, t, 0), w, xu, Q);
       sf = _mm512_set1_ps(xs);
     } else {
       const int8_t *c = xq->codes + f * ld;
@@ -1215,10 +1250,11 @@ ALWAYS_INLINE bool one_frame(const qk_wavenet_layer *L, const fused_matrix *cv,
         u[j] = PAIRED ? _mm512_set1_epi32(load4(c + 8 * j))
                       : _mm512_xor_si512(_mm512_set1_epi32(load4(c + 4 * j)),
                                          _mm512_set1_epi8((char)0x80));
-      i = dot_quads(matrix_start(cv, t), w, u, Q);
+      i = dot_quads(matrix_start(cv, t, 0), w, u, Q);
       sf = _mm512_set1_ps(xq->scales[f]);
     }
-    const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), cv->scale, _mm512_setzero_ps());
+    const __m512 s =
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(cv, t, 0), _mm512_setzero_ps());
     /* qk.h's 0 + z: an identity, z is never -0 (nonzero_sum) */
     z = _mm512_fmadd_ps(s, sf, z);
   }
@@ -1249,8 +1285,9 @@ ALWAYS_INLINE bool one_frame(const qk_wavenet_layer *L, const fused_matrix *cv,
 #pragma GCC unroll 4
   for (int j = 0; j < Q; ++j)
     au[j] = quad_in_lane(alanes, j);
-  const __m512i i = dot_quads(matrix_start(w1, 0), matrix_w(w1), au, Q);
-  const __m512 s = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), w1->scale, _mm512_setzero_ps());
+  const __m512i i = dot_quads(matrix_start(w1, 0, 0), matrix_w(w1), au, Q);
+  const __m512 s =
+      _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(w1, 0, 0), _mm512_setzero_ps());
   const __m512 base = _mm512_add_ps(b1x1, xv);
   store_frame_ps(next + (size_t)n * C, _mm512_fmadd_ps(s, _mm512_set1_ps(as), base), C);
   return true;
@@ -1275,17 +1312,22 @@ static void quantize_frames(const float *x, int C, int N, const qk_act_s8 *dst)
 */
 static size_t conv_bytes(const qk_wavenet_layer *L)
 {
-  return matrix_bytes(L->taps * L->C / 4, L->taps);
+  return matrix_bytes(L->taps * L->C / 4, L->taps, qk_packed_has_zero_points(L->conv));
+}
+
+static size_t w1_bytes(const qk_wavenet_layer *L)
+{
+  return matrix_bytes(L->C / 4, 1, qk_packed_has_zero_points(L->w1x1));
 }
 
 /**
-   The largest prepared weights: at C = 8 (16 taps of 2 quads) the conv
-   twice and a 1x1 of 2 quads; C = 4 (32 taps of 1 quad, a 1x1 of 1 quad)
-   and C = 12, 16 (10 and 8 taps) take less.
+   The largest prepared weights: at C = 8 (16 taps of 2 quads and 3
+   vectors each) the conv twice and a 1x1 of 2 quads; C = 4 (32 taps of 1
+   quad, a 1x1 of 1 quad) and C = 12, 16 (10 and 8 taps) take less.
 */
 #define MAX_PREPARED                                                                               \
-  (sizeof(fused_matrix) * 3 + (size_t)(2 * (MAX_QUADS + MAX_QUADS / 2) + 2 + 1) * 64)
-_Static_assert(sizeof(fused_matrix) * 2 + (size_t)(MAX_QUADS + MAX_QUADS + 1 + 1) * 64 <=
+  (sizeof(fused_matrix) * 3 + (size_t)(2 * (MAX_QUADS + 3 * (MAX_QUADS / 2)) + 2 + 3) * 64)
+_Static_assert(sizeof(fused_matrix) * 2 + (size_t)(MAX_QUADS + 3 * MAX_QUADS + 1 + 3) * 64 <=
                    MAX_PREPARED,
                "C = 4's prepared weights fit");
 
@@ -1297,9 +1339,9 @@ typedef struct {
 static fused_layer layer_at(const qk_wavenet_layer *L, const void *mem)
 {
   const char *at = mem;
-  const fused_layer fl = {
-      (const fused_matrix *)at, (const fused_matrix *)(at + conv_bytes(L)),
-      L->C == 8 ? (const fused_matrix *)(at + conv_bytes(L) + matrix_bytes(L->C / 4, 1)) : NULL};
+  const fused_layer fl = {(const fused_matrix *)at, (const fused_matrix *)(at + conv_bytes(L)),
+                          L->C == 8 ? (const fused_matrix *)(at + conv_bytes(L) + w1_bytes(L))
+                                    : NULL};
   return fl;
 }
 
@@ -1309,7 +1351,7 @@ ALWAYS_INLINE void prepare_layer(const qk_wavenet_layer *L, void *mem, const int
   prepare_matrix(L->conv, (fused_matrix *)at, Q, 0);
   prepare_matrix(L->w1x1, (fused_matrix *)(at + conv_bytes(L)), Q, 0);
   if (Q == 2)
-    prepare_matrix(L->conv, (fused_matrix *)(at + conv_bytes(L) + matrix_bytes(Q, 1)), Q, 1);
+    prepare_matrix(L->conv, (fused_matrix *)(at + conv_bytes(L) + w1_bytes(L)), Q, 1);
 }
 
 size_t qk_avx512vnni_wavenet_prepared_size(const qk_wavenet_layer *L)
@@ -1318,7 +1360,7 @@ size_t qk_avx512vnni_wavenet_prepared_size(const qk_wavenet_layer *L)
     return qk_avx512vnni_small_layer_bytes();
   if (avx2_frame_loop(L))
     return qk_avx2_wavenet_prepared_size(L);
-  return conv_bytes(L) * (L->C == 8 ? 2 : 1) + matrix_bytes(L->C / 4, 1);
+  return conv_bytes(L) * (L->C == 8 ? 2 : 1) + w1_bytes(L);
 }
 
 /**

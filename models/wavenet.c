@@ -879,8 +879,9 @@ static bool int8_layer(const qm_model *m, const wn_array *A, wn_layer *L)
 /**
    Its input frames are quantized once each into the int8 history (a scale
    per time step), and the conv reads every tap from there. With weight
-   groups that split a row the kernel's form does not apply, and the
-   steps path quantizes each conv column (all taps together) instead.
+   groups that split a tap (qk.h: a group size not a multiple of C) the
+   kernel's form does not apply, and the steps path quantizes each conv
+   column (all taps together) instead.
    x_quantized: the previous layer already put x there. NL: the next
    layer when it runs int8 too; the kernel may then quantize next into
    NL's history in its epilogue (one pass over the frames fewer). True
@@ -1551,28 +1552,42 @@ static int linear_index(const qm_model *m, const qm_linear *L)
 /**
    The K per-tap slices of a quantized conv (qk.h's conv_taps), from the
    codes the quantizer made: columns t*C .. t*C + C - 1 of every row with
-   the row's scale and zero point. NULL when the weights are float, have
-   groups that split a row, or an allocation fails (the slices only save
-   time; the layer runs without them).
+   the scale and zero point of the row's group those columns lie in. NULL
+   when the weights are float, have groups that split a tap (qk.h: the
+   layer's groups are whole taps), or an allocation fails (the slices only
+   save time; the layer runs without them).
 */
 static qk_packed **pack_conv_taps(const qk_weights *w, int C, int K, qk_isa isa)
 {
-  if (w->format == QK_F32 || qk_group_count(w->cols, w->group) != 1 || w->cols != K * C)
+  const int ng = qk_group_count(w->cols, w->group);
+  const int G = ng > 1 ? w->group : w->cols;
+  if (w->format == QK_F32 || G % C != 0 || w->cols != K * C)
     return NULL;
+  const size_t rows = (size_t)w->rows;
   qk_packed **taps = calloc((size_t)K, sizeof *taps);
-  int8_t *codes = malloc((size_t)C * (size_t)C);
-  bool ok = taps && codes;
+  int8_t *codes = malloc(rows * (size_t)C);
+  float *scales = malloc(rows * sizeof *scales);
+  int32_t *zp = w->zero_points ? malloc(rows * sizeof *zp) : NULL;
+  bool ok = taps && codes && scales && (zp || !w->zero_points);
   for (int t = 0; ok && t < K; ++t) {
-    for (int r = 0; r < w->rows; ++r)
-      memcpy(codes + (size_t)r * (size_t)C, w->codes + (size_t)r * (size_t)w->cols + (size_t)t * C,
-             (size_t)C);
+    const size_t g = (size_t)(t * C / G);
+    for (size_t r = 0; r < rows; ++r) {
+      memcpy(codes + r * (size_t)C, w->codes + r * (size_t)w->cols + (size_t)t * C, (size_t)C);
+      scales[r] = w->scales[r * (size_t)ng + g];
+      if (zp)
+        zp[r] = w->zero_points[r * (size_t)ng + g];
+    }
     qk_weights slice = *w;
     slice.cols = C;
     slice.group = 0;
     slice.codes = codes;
+    slice.scales = scales;
+    slice.zero_points = zp;
     ok = (taps[t] = qk_pack(&slice, isa, NULL)) != NULL;
   }
   free(codes);
+  free(scales);
+  free(zp);
   if (!ok && taps) {
     for (int t = 0; t < K; ++t)
       qk_packed_free(taps[t]);

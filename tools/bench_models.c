@@ -5,7 +5,8 @@
 
   For each model (default: wavenet_a1_standard.nam and lstm.nam from
   ../shared/reference/nam/) and each setting (FP32; 8, 4, 2 bits linear
-  symmetric per channel with int8 dynamic activations and weight-only),
+  symmetric per channel with int8 dynamic activations and weight-only;
+  when named, 4 and 2 bits asymmetric, per group of 32, or both),
   and each ISA asked for (--isa, default the active one), at block sizes
   1, 16, 32, 64, 256 (players use 1-128 frames): the median over runs (the
   settings and ISAs interleaved run by run) of the time to
@@ -64,20 +65,32 @@ typedef struct {
   int bits;
   qm_actq act;
   qm_half half; /**< the 16-bit form, at QM_BITS_HALF */
+  bool asym;    /**< zero points (else symmetric) */
+  bool group32; /**< scales per group of 32 inputs (else per channel) */
 } setting;
 
 static const setting all_settings[] = {
-    {"fp32", "fp32", QM_BITS_FP32, QM_ACTQ_FLOAT, QM_HALF_FP16},
-    {"fp16", "fp16", QM_BITS_HALF, QM_ACTQ_FLOAT, QM_HALF_FP16},
-    {"bf16", "bf16", QM_BITS_HALF, QM_ACTQ_FLOAT, QM_HALF_BF16},
-    {"8", "8", 8, QM_ACTQ_DYNAMIC, QM_HALF_FP16},
-    {"4", "4", 4, QM_ACTQ_DYNAMIC, QM_HALF_FP16},
-    {"2", "2", 2, QM_ACTQ_DYNAMIC, QM_HALF_FP16},
-    {"8w", "8", 8, QM_ACTQ_FLOAT, QM_HALF_FP16},
-    {"4w", "4", 4, QM_ACTQ_FLOAT, QM_HALF_FP16},
-    {"2w", "2", 2, QM_ACTQ_FLOAT, QM_HALF_FP16},
+    {"fp32", "fp32", QM_BITS_FP32, QM_ACTQ_FLOAT, QM_HALF_FP16, false, false},
+    {"fp16", "fp16", QM_BITS_HALF, QM_ACTQ_FLOAT, QM_HALF_FP16, false, false},
+    {"bf16", "bf16", QM_BITS_HALF, QM_ACTQ_FLOAT, QM_HALF_BF16, false, false},
+    {"8", "8", 8, QM_ACTQ_DYNAMIC, QM_HALF_FP16, false, false},
+    {"4", "4", 4, QM_ACTQ_DYNAMIC, QM_HALF_FP16, false, false},
+    {"2", "2", 2, QM_ACTQ_DYNAMIC, QM_HALF_FP16, false, false},
+    {"8w", "8", 8, QM_ACTQ_FLOAT, QM_HALF_FP16, false, false},
+    {"4w", "4", 4, QM_ACTQ_FLOAT, QM_HALF_FP16, false, false},
+    {"2w", "2", 2, QM_ACTQ_FLOAT, QM_HALF_FP16, false, false},
+    /* only when named: asymmetric per channel, and per group of 32 (the
+       plugin's "Per group of 32"; issue 14's fused layer with a scale per tap) */
+    {"4a", "4a", 4, QM_ACTQ_DYNAMIC, QM_HALF_FP16, true, false},
+    {"2a", "2a", 2, QM_ACTQ_DYNAMIC, QM_HALF_FP16, true, false},
+    {"4g", "4g32", 4, QM_ACTQ_DYNAMIC, QM_HALF_FP16, false, true},
+    {"2g", "2g32", 2, QM_ACTQ_DYNAMIC, QM_HALF_FP16, false, true},
+    {"4ga", "4g32a", 4, QM_ACTQ_DYNAMIC, QM_HALF_FP16, true, true},
+    {"2ga", "2g32a", 2, QM_ACTQ_DYNAMIC, QM_HALF_FP16, true, true},
 };
 #define ALL_SETTINGS ((int)(sizeof all_settings / sizeof all_settings[0]))
+/** The settings measured when --precision is not given: the first nine. */
+#define DEFAULT_SETTINGS 9
 
 /** The settings measured (--precision), FP32 always first: the ratios'
     reference. */
@@ -98,6 +111,7 @@ typedef struct {
   const char *precision;
   int bits;
   qm_actq act;
+  bool group32; /**< scales per group of 32 inputs */
   qk_isa isa;
   int block;
   double ns, rtf, gmacs, ratio;
@@ -127,7 +141,9 @@ static void usage(FILE *f)
              "                one process, each against its own FP32); default the active one\n"
              "  --precision LIST  settings, comma-separated, from fp32,8,4,2 (int8 dynamic\n"
              "                activations) and 8w,4w,2w (weight-only); default all; FP32\n"
-             "                is always measured, the ratios' reference\n"
+             "                is always measured, the ratios' reference. Also, only when\n"
+             "                named: 4a,2a (asymmetric), 4g,2g (scales per group of 32\n"
+             "                inputs), 4ga,2ga (both), all int8 dynamic\n"
              "  --slim S      of a slimmable model, only the size that plays at S\n"
              "  --quick       0.25 s of audio and 3 runs (smoke test)\n");
 }
@@ -226,6 +242,11 @@ static int bench_size(const char *path, const qm_desc *d, const qm_slim_step *st
     spec.bits = S->bits;
     spec.activations = S->act;
     spec.half = S->half;
+    spec.asymmetric = S->asym;
+    if (S->group32) {
+      spec.granularity = QZ_PER_GROUP;
+      spec.group = 32;
+    }
     qm_options o;
     qm_options_default(&o);
     o.isa = (int)isas[v / n_settings];
@@ -261,6 +282,7 @@ static int bench_size(const char *path, const qm_desc *d, const qm_slim_step *st
       R->precision = S->precision;
       R->bits = S->bits;
       R->act = S->act;
+      R->group32 = S->group32;
       R->isa = isas[v / n_settings];
       R->block = blocks[b];
       R->ns = sec * 1e9 / n;
@@ -371,9 +393,11 @@ static int write_json(const char *path, const result *res, int nres)
             "\"weight_bytes\": %zu, \"isa\": \"%s\", \"clock\": \"%s\"}%s\n",
             R->model, R->slim, R->slim_label, R->precision,
             R->bits == QM_BITS_FP32 ? "none" : "linear",
-            R->bits == QM_BITS_FP32 ? "none" : "channel", qm_actq_name(R->act), R->block, R->ns,
-            R->rtf, R->gmacs, R->ratio, R->weight_bytes, qk_isa_name(R->isa),
-            cpu_time ? "cpu" : "wall", i + 1 < nres ? "," : "");
+            R->bits == QM_BITS_FP32 ? "none"
+            : R->group32            ? "group"
+                                    : "channel",
+            qm_actq_name(R->act), R->block, R->ns, R->rtf, R->gmacs, R->ratio, R->weight_bytes,
+            qk_isa_name(R->isa), cpu_time ? "cpu" : "wall", i + 1 < nres ? "," : "");
   }
   fprintf(f, "]\n");
   return fclose(f) == 0 ? 0 : 1;
@@ -411,7 +435,8 @@ static bool parse_settings(const char *list)
       ++k;
     if (k == ALL_SETTINGS) {
       fprintf(stderr,
-              "quantone-bench models: --precision takes fp32,fp16,bf16,8,4,2,8w,4w,2w, not '%s'\n",
+              "quantone-bench models: --precision takes fp32,fp16,bf16,8,4,2,8w,4w,2w,4a,2a,4g,2g,"
+              "4ga,2ga, not '%s'\n",
               word);
       return false;
     }
@@ -443,7 +468,7 @@ static bool add_isa(const char *name)
 int bench_models(int argc, char **argv)
 {
   memcpy(settings, all_settings, sizeof all_settings);
-  n_settings = ALL_SETTINGS;
+  n_settings = DEFAULT_SETTINGS;
   n_isas = 0;
   double slim = -1.0;
   n_blocks = (int)(sizeof default_blocks / sizeof default_blocks[0]);

@@ -46,8 +46,17 @@
      x, history, cond, head and next advanced), on every ISA. This is what
      makes a model bit-identical at every audio block size.
 
+  1c. Per-group conv scales (qk.h: groups of a multiple of C inputs, tap
+     t weighted by group t*C/G's scale and zero point): G = 16, 32, 64 at
+     C = 4, 8, 16 (and 1, 2, 3 at a G they divide), every format
+     symmetric and asymmetric, rows of two or more groups, blocks 1 to 5,
+     16, 17, 64: every ISA's fused form (required to run) with and without
+     prepared weights, and the steps with per-tap slices, against the
+     scalar steps bit for bit; 2 is run on them too.
+
   4. qk_wavenet_layer_s8_valid() refuses what the layer cannot run: F32
-     weights, a scale group that splits a row, mismatched shapes (with a
+     weights, a conv scale group that splits a tap (G not a multiple of C)
+     or a 1x1 group that splits its row, mismatched shapes (with a
      bottleneck too), an unknown nonlinearity or PReLU without slopes,
      weights packed for different ISAs.
 
@@ -168,7 +177,7 @@ static int value_span(qk_format f)
   return qk_format_is_codebook(f) ? 255 : qk_format_max(f) - qk_format_min(f);
 }
 
-/** rows x cols, one scale group per row (group), zero points if asym (S8/S4/S2). */
+/** rows x cols, scale groups of `group` k (0: one per row), zero points if asym (S8/S4/S2). */
 static void matrix_random(matrix *mx, qk_format f, int rows, int cols, int group, bool asym)
 {
   memset(mx, 0, sizeof *mx);
@@ -208,13 +217,15 @@ static void matrix_free(matrix *mx)
   free(mx->zp);
 }
 
-/** w[m][k] = scale[m] * (v[m][k] - zp[m]) in double (one group per row). */
+/** w[m][k] = scale[m][g] * (v[m][k] - zp[m][g]) in double, g = k's scale group (qk.h). */
 static double matrix_weight(const matrix *mx, int m, int k)
 {
   const int code = mx->codes[(size_t)m * (size_t)mx->w.cols + (size_t)k];
   const int v = qk_format_is_codebook(mx->w.format) ? mx->codebook[code] : code;
-  const int zp = mx->zp ? mx->zp[m] : 0;
-  return (double)mx->scales[m] * (double)(v - zp);
+  const int ng = qk_group_count(mx->w.cols, mx->w.group);
+  const size_t at = (size_t)m * (size_t)ng + (size_t)(ng > 1 ? k / mx->w.group : 0);
+  const int zp = mx->zp ? mx->zp[at] : 0;
+  return (double)mx->scales[at] * (double)(v - zp);
 }
 
 static qk_packed *pack_or_fail(const matrix *mx, qk_isa isa)
@@ -228,25 +239,38 @@ static qk_packed *pack_or_fail(const matrix *mx, qk_isa isa)
 
 /**
    The conv's per-tap slices (qk.h's conv_taps): columns t*C .. t*C + C - 1
-   of every row, the same scales, zero points and codebook, packed for isa.
+   of every row, the scales and zero points of the row's group those
+   columns lie in (its only one without groups), the same codebook,
+   packed for isa.
 */
 static qk_packed **pack_taps_or_fail(const matrix *mx, int C, int taps, qk_isa isa)
 {
+  const int rows = mx->w.rows, ng = qk_group_count(mx->w.cols, mx->w.group);
   qk_packed **tp = calloc((size_t)taps, sizeof *tp);
-  int8_t *codes = malloc((size_t)mx->w.rows * (size_t)C);
+  int8_t *codes = malloc((size_t)rows * (size_t)C);
+  float *scales = malloc((size_t)rows * sizeof(float));
+  int32_t *zp = malloc((size_t)rows * sizeof(int32_t));
   for (int t = 0; t < taps; ++t) {
-    for (int r = 0; r < mx->w.rows; ++r)
+    const int g = ng > 1 ? t * C / mx->w.group : 0;
+    for (int r = 0; r < rows; ++r) {
       memcpy(codes + (size_t)r * (size_t)C,
              mx->codes + (size_t)r * (size_t)mx->w.cols + (size_t)t * (size_t)C, (size_t)C);
+      scales[r] = mx->scales[(size_t)r * (size_t)ng + (size_t)g];
+      zp[r] = mx->zp ? mx->zp[(size_t)r * (size_t)ng + (size_t)g] : 0;
+    }
     qk_weights w = mx->w;
     w.cols = C;
     w.group = 0;
     w.codes = codes;
+    w.scales = scales;
+    w.zero_points = mx->zp ? zp : NULL;
     const char *err = NULL;
     tp[t] = qk_pack(&w, isa, &err);
     CHECK(tp[t], "qk_pack of tap %d slice on %s failed: %s", t, qk_isa_name(isa), err ? err : "?");
   }
   free(codes);
+  free(scales);
+  free(zp);
   return tp;
 }
 
@@ -263,6 +287,7 @@ static void taps_free(qk_packed **tp, int taps)
 typedef struct {
   int C, taps, dilation, N;
   int B;                   /* bottleneck; 0: B = C (the A1 layer) */
+  int group;               /* the conv's scale group size (0: one per row) */
   qk_wavenet_act_kind act; /* QK_WN_TANH for the A1 layer; parameters drawn at random */
   bool overflow;           /* LeakyHardtanh with a slope of 1e38: some a overflow to inf */
   qk_format conv_format, w1_format;
@@ -309,6 +334,10 @@ static void describe(const case_params *p, char *out, size_t size)
   if (p->extreme) {
     const size_t used = strlen(out);
     snprintf(out + used, size - used, " extreme=%d", p->extreme);
+  }
+  if (p->group) {
+    const size_t used = strlen(out);
+    snprintf(out + used, size - used, " conv group=%d", p->group);
   }
 }
 
@@ -435,7 +464,7 @@ static void layer_case_init(layer_case *lc, const case_params *p)
   lc->B = B;
   lc->back = p->dilation * (p->taps - 1);
   describe(p, lc->desc, sizeof lc->desc);
-  matrix_random(&lc->conv, p->conv_format, B, p->taps * C, 0, p->conv_zp);
+  matrix_random(&lc->conv, p->conv_format, B, p->taps * C, p->group, p->conv_zp);
   matrix_random(&lc->w1, p->w1_format, C, B, 0, p->w1_zp);
   if (p->conv_bias) {
     lc->conv_bias = random_floats(B, -0.5f, 0.5f);
@@ -650,12 +679,13 @@ typedef struct {
   qk_wavenet_scratch scratch;
 } run_state;
 
-static qk_act_s8 act_alloc(int K, int N)
+/** N columns of K codes with `ng` sums each (qk.h's scratch: the conv's groups). */
+static qk_act_s8 act_alloc(int K, int N, int ng)
 {
   qk_act_s8 a = {.ld = qk_act_ld(K), .per_column = true, .group = 0};
   a.codes = malloc((size_t)a.ld * (size_t)N);
   a.scales = malloc((size_t)N * sizeof(float));
-  a.sums = malloc((size_t)N * sizeof(int32_t));
+  a.sums = malloc((size_t)N * (size_t)ng * sizeof(int32_t));
   return a;
 }
 
@@ -676,8 +706,8 @@ static void run_state_init(run_state *r, const layer_case *lc, const int8_histor
   r->next = guarded_new(nc * sizeof(float));
   memset(r->next.p, 0xCD, nc * sizeof(float));
   int8_history_clone(&r->xq, xq0);
-  r->conv_act = act_alloc(taps * C, N);
-  r->act_1x1 = act_alloc(B, N);
+  r->conv_act = act_alloc(taps * C, N, qk_group_count(taps * C, lc->p.group));
+  r->act_1x1 = act_alloc(B, N, 1);
   r->z = malloc(nb * sizeof(float));
   r->scratch = (qk_wavenet_scratch){.conv_act = &r->conv_act, .act_1x1 = &r->act_1x1, .z = r->z};
 }
@@ -1181,6 +1211,7 @@ static case_params random_params(int C, qk_format f, bool zp)
   p.B = 0;
   p.act = QK_WN_TANH;
   p.overflow = false;
+  p.group = 0;
   return p;
 }
 
@@ -1332,6 +1363,61 @@ static void test_a2_isa(qk_isa isa)
          "standard fused: %d/%d): %s\n",
          qk_isa_name(isa), t.cases, t.fused, t.chained, t.frame_form, t.cases - t.fused,
          standard_fused, standard, failures == before ? "bit-exact, split calls identical" : "FAILED");
+}
+
+/* ------------------------------------------------------------------------
+   1c. Per-group conv scales (qk.h: groups of G a multiple of C, tap t in
+   group t*C / G): every ISA against the scalar steps, the fused forms
+   required where the shape is theirs
+   ------------------------------------------------------------------------ */
+
+/** {C, G}: the fused channel counts at every group size, and small C at a G they divide. */
+static const int grouped_shapes[][2] = {{4, 16},  {4, 32},  {4, 64},  {8, 16}, {8, 32}, {8, 64},
+                                        {16, 16}, {16, 32}, {16, 64}, {1, 16}, {2, 32}, {3, 48}};
+static const int grouped_blocks[] = {1, 2, 3, 4, 5, 16, 17, 64};
+
+/**
+   A layer whose conv row spans at least two groups of G (taps > G / C),
+   within both fused forms' tap limits (taps * C <= 128 and taps *
+   ceil(C/2) * ceil(C/8) <= 128), so that qk.h has it fused on AVX-512
+   VNNI, AVX2 and AVX-VNNI.
+*/
+static case_params grouped_params(int C, int G, qk_format f, bool zp, int block)
+{
+  case_params p = random_params(C, f, zp);
+  const int lo = G / C + 1, by_k = 128 / C, by_pairs = 128 / (((C + 1) / 2) * ((C + 7) / 8));
+  const int hi = by_k < by_pairs ? by_k : by_pairs;
+  p.group = G;
+  p.taps = rng_int(lo, hi);
+  p.N = block;
+  p.act = rng_chance(2) ? QK_WN_TANH : QK_WN_LEAKY_RELU;
+  p.dilation = rng_int(0, 3);
+  /* the 1x1 (K = C <= G) has one group per row whatever the size */
+  p.w1_format = f;
+  p.w1_zp = zp;
+  return p;
+}
+
+static void test_grouped_isa(qk_isa isa)
+{
+  const int before = failures;
+  isa_tally t;
+  memset(&t, 0, sizeof t);
+  int pick = 0;
+  for (int sh = 0; sh < COUNT(grouped_shapes); ++sh)
+    for (int fi = 0; fi < COUNT(formats); ++fi)
+      for (int zp = 0; zp <= (int)format_takes_zp(formats[fi]); ++zp) {
+        const int C = grouped_shapes[sh][0], G = grouped_shapes[sh][1];
+        const int block = grouped_blocks[pick++ % COUNT(grouped_blocks)];
+        const case_params p = grouped_params(C, G, formats[fi], zp, block);
+        run_case(isa, &p, &t);
+      }
+  /* every fused form must have taken them (run_case checks each against qk.h) */
+  CHECK(!chaining_isa(isa) || t.fused == t.cases, "%s: %d of %d grouped layers ran fused",
+        qk_isa_name(isa), t.fused, t.cases);
+  printf("  %-12s %4d cases, %3d fused, %d chained, %4d step by step: %s\n", qk_isa_name(isa),
+         t.cases, t.fused, t.chained, t.cases - t.fused,
+         failures == before ? "bit-exact, split calls identical" : "FAILED");
 }
 
 /* ------------------------------------------------------------------------
@@ -1595,6 +1681,15 @@ static void test_semantics(void)
     semantics_case(&p, &st);
     ++cases;
   }
+  /* per-group conv scales: each tap weighted by its own group's scale and zero point */
+  for (int i = 0; i < 2 * COUNT(grouped_shapes); ++i) {
+    const qk_format f = formats[i % COUNT(formats)];
+    case_params p = grouped_params(grouped_shapes[i / 2][0], grouped_shapes[i / 2][1], f,
+                                   format_takes_zp(f) && i % 2, 16);
+    p.nan_frames = false;
+    semantics_case(&p, &st);
+    ++cases;
+  }
   printf("  scalar       %d cases, %d values, worst |diff|/(1+|v|) %.2e, %d codes of a at a "
          "rounding boundary: %s\n",
          cases, st.values, st.worst, st.slack_codes, failures == before ? "agrees" : "FAILED");
@@ -1732,11 +1827,31 @@ static void test_valid(void)
   L = valid_layer(&v, 16, 3);
   CHECK(qk_wavenet_layer_s8_valid(&L), "valid: conv group 48 == taps*C = 48 refused");
   valid_fixture_free(&v);
-  /* group 16 splits a 48-wide conv row into three scale groups */
-  valid_fixture_init(&v, 16, 3, 16, QK_ISA_SCALAR, QK_ISA_SCALAR);
-  L = valid_layer(&v, 16, 3);
-  CHECK(!qk_wavenet_layer_s8_valid(&L), "valid: conv group 16 with taps*C = 48 accepted");
-  valid_fixture_free(&v);
+  /* group 16 splits a 48-wide conv row into three scale groups of one
+     tap each, 32 into one of two taps and one of one: whole taps, accepted */
+  for (int G = 16; G <= 32; G += 16) {
+    valid_fixture_init(&v, 16, 3, G, QK_ISA_SCALAR, QK_ISA_SCALAR);
+    L = valid_layer(&v, 16, 3);
+    CHECK(qk_wavenet_layer_s8_valid(&L), "valid: conv group %d with C = 16 refused", G);
+    valid_fixture_free(&v);
+  }
+  /* groups that split a tap (G not a multiple of C): refused, on every ISA
+     (so never fused) */
+  {
+    static const int split[][3] = {{12, 4, 16}, {12, 4, 32}, {24, 2, 16}, {3, 11, 16}, {5, 7, 16}};
+    for (int i = 0; i < COUNT(split); ++i)
+      for (int isa = 0; isa < QK_ISA_COUNT; ++isa) {
+        if (!qk_isa_supported((qk_isa)isa))
+          continue;
+        const int C = split[i][0], taps = split[i][1], G = split[i][2];
+        valid_fixture_init(&v, C, taps, G, (qk_isa)isa, (qk_isa)isa);
+        L = valid_layer(&v, C, taps);
+        CHECK(!qk_wavenet_layer_s8_valid(&L) && !qk_wavenet_layer_s8_fused(&L),
+              "valid: conv group %d with C = %d (taps %d) accepted on %s", G, C, taps,
+              qk_isa_name((qk_isa)isa));
+        valid_fixture_free(&v);
+      }
+  }
   /* a 1x1 of C = 32 with group 16 splits its row too */
   {
     matrix w1;
@@ -1968,6 +2083,10 @@ int main(int argc, char **argv)
   for (int i = QK_ISA_SCALAR; i < QK_ISA_COUNT; ++i)
     if (qk_isa_supported((qk_isa)i))
       test_a2_isa((qk_isa)i);
+  printf("per-group conv scales (G = 16, 32, 64; C = 1 to 16; every format; blocks 1 to 64):\n");
+  for (int i = QK_ISA_SCALAR; i < QK_ISA_COUNT; ++i)
+    if (qk_isa_supported((qk_isa)i))
+      test_grouped_isa((qk_isa)i);
   printf("%d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;
 }

@@ -15,7 +15,8 @@
   And A2 (current/A2.nam, A2 nano at slim 0 and A2 standard at slim 1:
   bottleneck = channels, layer1x1, LeakyReLU, the
   kernel-16 array head) as FP32 and 8-bit int8 dynamic (FP32 alone under
-  sanitizers) on the active ISA:
+  sanitizers), A2 standard also 4-bit group-32 asymmetric int8 dynamic,
+  on the active ISA:
   a block of one frame runs float layers on the kernels' frame form
   (qk_wavenet_layer_f32_frame_form), which must give the steps' bits;
   current/slimmable_wavenet.nam (ReLU) as FP32 for its ReLU.
@@ -173,6 +174,10 @@ int main(int argc, char **argv)
        the A1 models' above): A2 standard costs seconds there */
     for (size_t si = 0; plays && si < (ASAN_BUILD ? 1u : 2u); ++si)
       check_model(plays, slim ? "A2.nam slim 1" : "A2.nam slim 0", &settings[si], -1, x, n);
+    /* A2 standard's 8-channel layers with group-32 scales: the fused form
+       with a scale per tap (issue 14), paired history and chaining */
+    if (plays && slim == 1 && !ASAN_BUILD)
+      check_model(plays, "A2.nam slim 1", &settings[4], -1, x, n);
   }
   qm_desc_free(a2);
   /* a ReLU WaveNet (the frame form's third nonlinearity), at full size */
