@@ -54,11 +54,14 @@
    lanes m of its own.
 */
 typedef struct {
-  int32_t wt[FRAME_MAX_V][16];   /**< bytes c < C: w[m][t*C + c] (s8), others 0 */
+  int32_t wt[FRAME_MAX_V][16];   /**< bytes c < C: w[m][t*C + c] (s8), others 0; r if halves */
+  int32_t wth[FRAME_MAX_V][16];  /**< if halves: bytes c < C: h = floor(w[m][t*C + c] / 2) */
   int32_t wt0[FRAME_MAX_V][16];  /**< -128 * sum_c w[m][t*C + c]: takes the u = q + 128 offset out */
   float wnew[SMALL_MAX_C][16];    /**< the newest tap's column c in lanes m */
   float ws_lanes[16];            /**< lane j*C + m: ws[m] */
   float w1col[SMALL_MAX_C][16];  /**< column m of the 1x1 in lanes c */
+  int halves; /**< some older tap's w outside [-128, 127] (tap_dword); last: the arrays above are
+                   loaded aligned */
 } __attribute__((aligned(64))) frame_weights;
 
 /** The weights as float codes (exact small integers) and row scales. */
@@ -69,35 +72,53 @@ typedef struct {
   frame_weights fw;
 } small_weights;
 
-/** Rows x cols codes (as floats) and row scales of a packed integer matrix. */
+/**
+   Rows x cols weight values less their row's zero point, v - zp (as
+   floats), and row scales of a packed integer matrix of one scale group
+   per row. The pack keeps zc = zp + 128 per row (128 without zero points)
+   and decodes every code to u = v + 128, so v - zp = u - zc: in [-255,
+   255] for S8 (v and zp in [-128, 127]), [-15, 15] for S4, [-3, 3] for S2.
+*/
 static void decode_rows(const qk_packed *p, int rows, int cols, float *w, int ldw, float *scales)
 {
   const int_view *v = int_view_of(p);
   const __m512i tbl = v->bits == 8 ? _mm512_setzero_si512() : table_u_zmm(p);
+  const int32_t *zc = (const int32_t *)(const void *)(v->par + 16); /* tile 0, group 0 */
   uint8_t quad[64] __attribute__((aligned(64)));
   for (int q = 0; q * 4 < cols; ++q) {
     /* lane m: row m's 4 codes of columns 4q .. 4q+3, as u = code + 128 */
     _mm512_store_si512(quad, quad_u(v, tbl, q));
     for (int m = 0; m < rows; ++m)
       for (int j = 0; j < 4 && 4 * q + j < cols; ++j)
-        w[(size_t)m * (size_t)ldw + (size_t)(4 * q + j)] = (float)((int)quad[4 * m + j] - 128);
+        w[(size_t)m * (size_t)ldw + (size_t)(4 * q + j)] = (float)((int)quad[4 * m + j] - zc[m]);
   }
   for (int m = 0; m < rows; ++m)
     scales[m] = v->par[m];
 }
 
-/** Tap t's codes of row m as a vpdpbusd weight dword (bytes c < C), and
-    -128 times their sum. */
-static void tap_dword(const small_weights *sw, int C, int t, int m, int32_t *word, int32_t *off)
+/**
+   Tap t's values w = v - zp of row m as vpdpbusd weight dwords (bytes
+   c < C), and -128 times their sum. Values in [-128, 127] (every format
+   without zero points, S4 and S2 with them) go whole into *word (*half
+   zero); an S8 row with a zero point can reach +-255, which no signed
+   byte holds, so such a layer (fw->halves) splits every value as
+   w = 2h + r with h = floor(w / 2) in [-128, 127] (*half) and r in {0, 1}
+   (*word): two vpdpbusd, the first's sum doubled, the same int32.
+*/
+static void tap_dword(const small_weights *sw, int C, int t, int m, bool halves, int32_t *word,
+                      int32_t *half, int32_t *off)
 {
-  uint32_t u = 0;
+  uint32_t u = 0, uh = 0;
   int sum = 0;
   for (int c = 0; c < C; ++c) {
     const int w = (int)sw->w[m][t * C + c];
-    u |= (uint32_t)(uint8_t)(int8_t)w << (8 * c);
+    const int h = halves ? (w - (w & 1)) / 2 : 0; /* floor(w / 2), exactly */
+    u |= (uint32_t)(uint8_t)(int8_t)(w - 2 * h) << (8 * c);
+    uh |= (uint32_t)(uint8_t)(int8_t)h << (8 * c);
     sum += w;
   }
   memcpy(word, &u, sizeof u);
+  memcpy(half, &uh, sizeof uh);
   *off = -128 * sum;
 }
 
@@ -106,10 +127,15 @@ static void prepare_frame_weights(small_weights *sw, int C, int taps)
 {
   frame_weights *fw = &sw->fw;
   const int P = 16 / C;
+  fw->halves = 0;
+  for (int m = 0; m < C; ++m)
+    for (int k = 0; k + C < taps * C; ++k)
+      fw->halves |= sw->w[m][k] < -128.0f || sw->w[m][k] > 127.0f;
   for (int t = 0; t + 1 < taps; ++t) {
     const int v = t / P, j = t % P;
     for (int m = 0; m < C; ++m)
-      tap_dword(sw, C, t, m, &fw->wt[v][j * C + m], &fw->wt0[v][j * C + m]);
+      tap_dword(sw, C, t, m, fw->halves, &fw->wt[v][j * C + m], &fw->wth[v][j * C + m],
+                &fw->wt0[v][j * C + m]);
   }
   for (int c = 0; c < C; ++c)
     for (int m = 0; m < C; ++m)
@@ -125,8 +151,7 @@ static void prepare_frame_weights(small_weights *sw, int C, int taps)
 bool qk_avx512vnni_small_layer_shape(const qk_wavenet_layer *L)
 {
   return L->C <= SMALL_MAX_C && qk_wavenet_bottleneck(L) == L->C && L->taps * L->C <= SMALL_MAX_K &&
-         qk_packed_isa(L->conv) == QK_ISA_AVX512VNNI && !qk_packed_has_zero_points(L->conv) &&
-         !qk_packed_has_zero_points(L->w1x1);
+         qk_packed_isa(L->conv) == QK_ISA_AVX512VNNI;
 }
 
 size_t qk_avx512vnni_small_layer_bytes(void) { return (sizeof(small_weights) + 63) / 64 * 64; }
@@ -477,11 +502,17 @@ ALWAYS_INLINE __m512 lanes_times_columns(__m512 q, const float (*col)[16], const
   return _mm512_add_ps(p01, _mm512_mul_ps(_mm512_load_ps(col[2]), lane_bcast(q, 2)));
 }
 
-/** p = fma((float)i, ws, 0) of u8(word ^ 0x80) . s8(w) + w0 (exact int32). */
-ALWAYS_INLINE __m512 tap_products(__m512i word, const int32_t *w, const int32_t *w0, __m512 ws)
+/** p = fma((float)i, ws, 0) of i = u8(word ^ 0x80) . s8(w) + w0, or with
+    halves 2 * (u . s8(wh)) + u . s8(w) + w0 (exact int32: |i| < 2^17). */
+ALWAYS_INLINE __m512 tap_products(__m512i word, const int32_t *w, const int32_t *wh,
+                                  const int32_t *w0, __m512 ws, bool halves)
 {
   const __m512i u = _mm512_xor_si512(word, _mm512_set1_epi32((int)0x80808080u));
-  const __m512i i = dpbusd(_mm512_load_si512(w0), u, _mm512_load_si512(w));
+  __m512i acc = _mm512_load_si512(w0);
+  if (halves)
+    acc = _mm512_add_epi32(
+        acc, _mm512_slli_epi32(dpbusd(_mm512_setzero_si512(), u, _mm512_load_si512(wh)), 1));
+  const __m512i i = dpbusd(acc, u, _mm512_load_si512(w));
   return _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), ws, _mm512_setzero_ps());
 }
 
@@ -521,7 +552,7 @@ ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw,
       if (t + j < older)
         w = _mm512_mask_set1_epi32(w, (__mmask16)(lanes_mask(C) << (j * C)),
                                    load4(col0 - step * (older - t - j) * ld));
-    const __m512 p = tap_products(w, fw->wt[v], fw->wt0[v], ws_lanes);
+    const __m512 p = tap_products(w, fw->wt[v], fw->wth[v], fw->wt0[v], ws_lanes, fw->halves);
 #pragma GCC unroll 16
     for (int j = 0; j < P; ++j, ++t) {
       if (t >= older)

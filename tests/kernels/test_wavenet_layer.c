@@ -867,13 +867,12 @@ static bool documented_fused(qk_isa isa, const case_params *p)
 }
 
 /** qk.h: an int8 frame form on AVX-512 VNNI for its small fused layers (B =
-    C <= 3, taps * C <= 64, weights without zero points, one conv scale
-    group per row), given prepared weights. */
+    C <= 3, taps * C <= 64, one conv scale group per row; with or without
+    zero points), given prepared weights. */
 static bool documented_frame_form(qk_isa isa, const case_params *p, const qk_wavenet_layer *L)
 {
   return isa == QK_ISA_AVX512VNNI && L->prepared && (p->B == 0 || p->B == p->C) && p->C <= 3 &&
-         p->taps * p->C <= 64 && !qk_packed_has_zero_points(L->conv) &&
-         !qk_packed_has_zero_points(L->w1x1) &&
+         p->taps * p->C <= 64 &&
          qk_packed_group(L->conv) == qk_packed_cols(L->conv); /* one conv scale group per row */
 }
 
