@@ -300,6 +300,9 @@ typedef struct {
                       history frame of equal-magnitude values (codes +-127): 1 all +, 2 all -,
                       3 alternating signs by frame (the int16 sums' bounds at their worst);
                       4 to 6 the same with a codebook value just past that bound */
+  int zp_span;     /* 0, or (with extreme and zero points) every weight value v - zp at the
+                      format's largest magnitude: 1 v = max, zp = min (+255 for S8), 2 the
+                      opposite (-255) */
 } case_params;
 
 typedef struct {
@@ -334,6 +337,10 @@ static void describe(const case_params *p, char *out, size_t size)
   if (p->extreme) {
     const size_t used = strlen(out);
     snprintf(out + used, size - used, " extreme=%d", p->extreme);
+  }
+  if (p->zp_span) {
+    const size_t used = strlen(out);
+    snprintf(out + used, size - used, " zp_span=%d", p->zp_span);
   }
   if (p->group) {
     const size_t used = strlen(out);
@@ -456,6 +463,18 @@ static void make_extreme(layer_case *lc, int frames)
   }
 }
 
+/** case_params.zp_span: codes at one end of the format, zero points at the other. */
+static void matrix_zp_span(matrix *mx, int span)
+{
+  if (!mx->zp)
+    return;
+  const int lo = qk_format_min(mx->w.format), hi = qk_format_max(mx->w.format);
+  const size_t n = (size_t)mx->w.rows * (size_t)mx->w.cols;
+  memset(mx->codes, (int8_t)(span == 1 ? hi : lo), n);
+  for (int i = 0; i < mx->w.rows * qk_group_count(mx->w.cols, mx->w.group); ++i)
+    mx->zp[i] = span == 1 ? lo : hi;
+}
+
 static void layer_case_init(layer_case *lc, const case_params *p)
 {
   memset(lc, 0, sizeof *lc);
@@ -495,6 +514,8 @@ static void layer_case_init(layer_case *lc, const case_params *p)
   }
   if (p->extreme)
     make_extreme(lc, frames);
+  if (p->zp_span)
+    matrix_zp_span(&lc->conv, p->zp_span), matrix_zp_span(&lc->w1, p->zp_span);
   lc->x = (float *)lc->hist.p + (size_t)lc->back * (size_t)C;
   random_act(lc);
 }
@@ -1213,6 +1234,7 @@ static case_params random_params(int C, qk_format f, bool zp)
   p.act = QK_WN_TANH;
   p.overflow = false;
   p.group = 0;
+  p.zp_span = 0;
   return p;
 }
 
@@ -1290,6 +1312,49 @@ static void test_isa(qk_isa isa, int rounds)
     if (t.fused_by_C[C] + t.steps_by_C[C])
       printf(" %d:%d/%d", C, t.fused_by_C[C], t.steps_by_C[C]);
   printf("\n");
+}
+
+/* ------------------------------------------------------------------------
+   1a. The small AVX-512 form (qk_wavenet_avx512_small.c: C <= 3, 16 frames
+   to a vector and the frame form at 1 and 2 frames) with and without zero
+   points, every integer format that takes them, at the block sizes on
+   both sides of its switch; and v - zp at its largest magnitude (+-255
+   for S8, past a signed byte) against codes +-127
+   ------------------------------------------------------------------------ */
+
+static const int small_blocks[] = {1, 2, 3, 16, 17, 64};
+static const qk_format zp_formats[] = {QK_S8, QK_S4, QK_S2};
+
+static void test_small_zp_isa(qk_isa isa)
+{
+  const int before = failures;
+  isa_tally t;
+  memset(&t, 0, sizeof t);
+  for (int C = 1; C <= 3; ++C)
+    for (int fi = 0; fi < COUNT(zp_formats); ++fi)
+      for (int zp = 0; zp <= 1; ++zp)
+        for (int b = 0; b < COUNT(small_blocks); ++b)
+          for (int span = 0; span <= (zp ? 2 : 0); ++span) {
+            case_params p = random_params(C, zp_formats[fi], zp);
+            p.taps = rng_int(2, 64 / C);
+            p.N = small_blocks[b];
+            p.w1_format = p.conv_format;
+            p.w1_zp = zp ? !rng_chance(4) : false;
+            p.act = rng_chance(2) ? QK_WN_TANH : QK_WN_LEAKY_RELU;
+            if (span) {
+              p.extreme = 3; /* codes +-127, alternating by frame */
+              p.nan_frames = false;
+              p.w1_zp = true;
+              p.zp_span = span;
+            }
+            run_case(isa, &p, &t);
+          }
+  /* every one of them is the small form's (run_case checks the frame form against qk.h) */
+  CHECK(isa != QK_ISA_AVX512VNNI || t.frame_form == t.cases,
+        "avx512vnni: %d of %d small layers had the frame form", t.frame_form, t.cases);
+  printf("  %-12s %4d cases, %3d fused, %d frame by frame, %4d step by step: %s\n",
+         qk_isa_name(isa), t.cases, t.fused, t.frame_form, t.cases - t.fused,
+         failures == before ? "bit-exact, split calls identical" : "FAILED");
 }
 
 /* ------------------------------------------------------------------------
@@ -2079,6 +2144,11 @@ int main(int argc, char **argv)
     }
     test_isa((qk_isa)i, rounds);
   }
+  printf("small layers (C = 1 to 3) with and without zero points, S8/S4/S2, blocks 1, 2, 3, "
+         "16, 17, 64:\n");
+  for (int i = QK_ISA_SCALAR; i < QK_ISA_COUNT; ++i)
+    if (qk_isa_supported((qk_isa)i))
+      test_small_zp_isa((qk_isa)i);
   printf("A2 layers (bottleneck, kernels 6 and 15, dilations to 2048, every nonlinearity, "
          "blocks 1, 7, 64, 4096):\n");
   for (int i = QK_ISA_SCALAR; i < QK_ISA_COUNT; ++i)
