@@ -425,9 +425,9 @@ bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L);
    is accumulated into; next[N][C] is written (not overlapping x). Runs
    fused where the ISA has a form for the layer, else step by step:
    AVX-512 VNNI: B = C, C a multiple of 4 up to 16 and taps*C <= 128, or
-   as AVX2 for the other C (C <= 3 with weights without zero points and
-   one conv scale group per row, taps*C <= 64: 16 frames to a vector, 1
-   or 2 frames one per vector); AVX2 and AVX-VNNI: B = C <= 16 (any C, A2
+   as AVX2 for the other C (C <= 3 with one conv scale group per row,
+   zero points or not, taps*C <= 64: 16 frames to a vector, 1 or 2 frames
+   one per vector); AVX2 and AVX-VNNI: B = C <= 16 (any C, A2
    nano's 3 included), taps * ceil(C/2) * ceil(C/8) <= 128; any
    nonlinearity, and conv scale groups per row or per group (of a
    multiple of C) alike.

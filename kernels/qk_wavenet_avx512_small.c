@@ -13,12 +13,17 @@
   vector is frame n + v, and channel c or output m is a vector of its own
   (structure of arrays): one vector of maxima, one division and a few
   conversions quantize 16 frames, and the integer sums of a tap are
-  computed in float lanes, exactly. That is exact because every product of
-  a weight code and an activation code is an integer of at most 127 * 128
-  in magnitude, and a tap's sum of C <= 3 of them (the 1x1's too) stays far
-  below 2^24, so each float multiply and add on them is exact and gives the
-  int32 sum of qk.h, which converts to float exactly too. The float steps
-  after it are qk.h's, in its order, lane by lane:
+  computed in float lanes, exactly. The float weight table holds each
+  weight's value less its row's zero point, w = v - zp (v itself without
+  zero points): qk.h's i_t = sum_c v[c] q[c] - zp * sum_c q[c] is the same
+  integer as sum_c (v[c] - zp) q[c], so the zero point costs nothing here.
+  That is exact because |w| <= 255 (S8: v and zp in [-128, 127]; S4 15, S2
+  3; 128 without zero points) and |q| <= 127, so every product is an
+  integer of at most 255 * 127 in magnitude, and a tap's sum of C <= 3 of
+  them (the 1x1's too) at most 97155 < 2^24: each float multiply and add
+  on them is exact (every partial sum is an integer below 2^24) and gives
+  the int32 sum of qk.h, which converts to float exactly too. The float
+  steps after it are qk.h's, in its order, lane by lane:
 
     z   = fma(fma(i_0, ws, 0), s[f_0], bias + 0), then per tap
           fma(fma(i_t, ws, 0), s[f_t], z)  (qk.h's 0 + z is an identity:
@@ -27,9 +32,10 @@
     a quantized per frame (qk.h's dynamic formula, clamp and NaN included)
     next = fma(fma(i, ws1, 0), scale of a, bias1x1 + x)
 
-  so the result is the composition's, bit for bit. Weights without zero
-  points only (the symmetric quantizers; others run the AVX2 form), taps *
-  C <= SMALL_MAX_K. Frames enter and leave the frame-major buffers (x,
+  so the result is the composition's, bit for bit. Weights with or without
+  zero points, one conv scale group per row (qk_wavenet_avx512vnni.c's
+  small_layer; other groupings run the AVX2 form), taps * C <=
+  SMALL_MAX_K. Frames enter and leave the frame-major buffers (x,
   head, next) by whole loads and stores and permutes (load_channels,
   store_channels), and the narrow int8 history's columns (4 bytes, the
   engine's) by plain loads and stores (a gather and a scatter on a wider
@@ -409,9 +415,10 @@ ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, 
    j*C + m of vector v is tap t = P*v + j (P = 16 / C), row m, whose sum
    sum_c w[m][t*C + c] * q[f_t][c] is one vpdpbusd of the tap's code
    dword (u = q + 128, exact in int32: wt0 takes the 128 * sum_c w out)
-   with the row's weight dword. The newest tap (this frame's codes, just
-   made) is summed in float lanes from the float codes, exact as in
-   frames16. The float steps after the sums are qk.h's and frames16's, in
+   with the row's weight dword (w = v - zp; two when some w of an S8 row
+   with zero points leaves the signed byte, see tap_dword). The newest
+   tap (this frame's codes, just made) is summed in float lanes from the
+   float codes and float w, exact as in frames16. The float steps after the sums are qk.h's and frames16's, in
    the same order: p = fma((float)i, ws, 0), then z = fma(p, s[f_t], z)
    tap after tap from bias + 0, each older tap's C lanes moved to lanes
    0 .. C-1 for its step. The older taps read only the history, so their

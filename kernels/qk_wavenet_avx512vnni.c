@@ -67,8 +67,8 @@ static void quantize_frames(const float *x, int C, int N, const qk_act_s8 *dst);
 static bool avx2_frame_loop(const qk_wavenet_layer *L) { return L->C % 4 != 0; }
 
 /**
-   Of those, layers of 1 to 3 channels with symmetric weights (A2 nano) run
-   16 frames to a vector instead (qk_wavenet_avx512_small.c).
+   Of those, layers of 1 to 3 channels (A2 nano), with or without zero
+   points, run 16 frames to a vector instead (qk_wavenet_avx512_small.c).
 */
 static bool small_layer(const qk_wavenet_layer *L)
 {
