@@ -26,6 +26,7 @@
 #include "test_check.h"
 #include "slim.h"
 #include "tr_data.h"
+#include "tr_loss.h"
 #include "variant.h"
 
 #include <math.h>
@@ -33,18 +34,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/** ESR of y against ref over n samples, the first `skip` left out (as
-    quantone-run --ref-skip: the start of the clip from silence). */
-static double esr(const float *y, const float *ref, size_t n, size_t skip)
-{
-  double e = 0.0, p = 0.0;
-  for (size_t i = skip; i < n; ++i) {
-    const double d = (double)y[i] - (double)ref[i];
-    e += d * d;
-    p += (double)ref[i] * (double)ref[i];
-  }
-  return p > 0.0 ? e / p : INFINITY;
-}
+/** Samples quantone-run --ref-skip 0.1 leaves out at the clip's start
+    (from silence), where the clip is long enough to have them. */
+static size_t skip_of(size_t n) { return n > 48000 ? 4800 : 0; }
 
 /** ESR against the effect of `path` played at setting `s` (NAN on failure). */
 static double play(const char *path, const qm_setting *s, const tr_signal *fresh, float *y)
@@ -61,7 +53,8 @@ static double play(const char *path, const qm_setting *s, const tr_signal *fresh
   double r = NAN;
   if (m) {
     qm_model_process(m, fresh->x, y, (int)fresh->n);
-    r = esr(y, fresh->y, fresh->n, fresh->n > 48000 ? 4800 : 0);
+    const size_t skip = skip_of(fresh->n);
+    r = tr_esr(y + skip, fresh->y + skip, fresh->n - skip);
     qm_model_free(m);
   }
   qm_desc_free(d);
@@ -75,8 +68,10 @@ static void check_preset(const char *dir, const char *qat, const char *base, con
   snprintf(qat_path, sizeof qat_path, "%s/%s", dir, qat);
   snprintf(base_path, sizeof base_path, "%s/%s", dir, base);
   qm_setting scheme, fp32;
-  CHECK(qm_setting_parse(setting, &scheme, err, sizeof err), "%s: %s", setting, err);
-  CHECK(qm_setting_parse("32", &fp32, err, sizeof err), "32: %s", err);
+  const bool parsed = qm_setting_parse(setting, &scheme, err, sizeof err);
+  CHECK(parsed, "%s: %s", setting, err);
+  if (!parsed || !qm_setting_parse("32", &fp32, err, sizeof err))
+    return;
   qm_desc *d = qm_load_file(qat_path, err, sizeof err);
   CHECK(d, "%s: %s", qat_path, err);
   const int first = d && qm_desc_slimmable(d) ? 0 : 1; /* a plain model has one size */
@@ -96,8 +91,8 @@ static void check_preset(const char *dir, const char *qat, const char *base, con
     CHECK(2.0 * e_qat <= e_plain, "%s at %s, slim %d: QAT %.5f not 2x below plain rounding %.5f",
           qat, setting, size, e_qat, e_plain);
     if (size == 1) {
-      CHECK(ratio <= 0.0 || e_qat <= ratio * e_float, "%s at %s: ESR %.5f > %.2f x float %.5f", qat, setting,
-            e_qat, ratio, e_float);
+      CHECK(ratio <= 0.0 || e_qat <= ratio * e_float, "%s at %s: ESR %.5f > %.2f x float %.5f",
+            qat, setting, e_qat, ratio, e_float);
       CHECK(e_qat <= max_esr, "%s at %s: ESR %.5f > %.4f", qat, setting, e_qat, max_esr);
     }
   }
