@@ -939,7 +939,7 @@ static bool run_layer_int8_frame(wn_array *A, wn_layer *L, const float *x, const
    the steps then.
 */
 static bool run_layer_f32_frame(qm_model *m, wn_array *A, wn_layer *L, const float *x,
-                                const float *cond, float *next)
+                                const float *cond, float *head, float *next)
 {
   if (!L->a1_form || L->gating != QM_GATING_NONE || L->int8_only || L->xin || A->Q != 1 ||
       L->conv.act_mode != QM_LINEAR_ACT_F32 || L->conv.observe ||
@@ -963,7 +963,34 @@ static bool run_layer_f32_frame(qm_model *m, wn_array *A, wn_layer *L, const flo
   /* a bias may be added or dropped (bias correction) with the weights kept */
   L->f32_frame_spec.conv_bias = L->conv.bias;
   L->f32_frame_spec.bias1x1 = L->w1x1.bias;
-  L->f32_frame(&L->f32_frame_spec, x, cond[0], A->headacc, next);
+  L->f32_frame(&L->f32_frame_spec, x, cond[0], head, next);
+  return true;
+}
+
+/**
+   Small blocks through layer L as the float frame form, one frame after
+   another (the same bits: each frame's result depends only on the
+   history, which already holds the block's earlier frames). Up to a few
+   frames the GEMM path's tiles are mostly empty and its dozen calls per
+   layer cost more than the frames' own chains: FP32 at blocks 2 and 3
+   took longer per sample than at block 1. The crossover measured (README,
+   "Small blocks") is about 4 frames for 16-channel layers and 8 to 12 for
+   8 and 3 channels, whose GEMM tiles are emptier: f32_frames_max().
+   False, with nothing run, where the frame form does not apply.
+*/
+static int f32_frames_max(int C)
+{
+  return C > 8 ? 4 : 8;
+}
+
+static bool run_layer_f32_frames(qm_model *m, wn_array *A, wn_layer *L, const float *x,
+                                 const float *cond, int n, float *next)
+{
+  if (n > f32_frames_max(A->C) || !run_layer_f32_frame(m, A, L, x, cond, A->headacc, next))
+    return false;
+  const size_t C = (size_t)A->C, HO = (size_t)A->HO;
+  for (int f = 1; f < n; ++f)
+    L->f32_frame(&L->f32_frame_spec, x + f * C, cond[f], A->headacc + f * HO, next + f * C);
   return true;
 }
 
@@ -1193,7 +1220,7 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
       ;
     else if (int8)
       quantized = run_layer_int8(A, L, x, cond, n, next, x_quantized, NL);
-    else if (n == 1 && run_layer_f32_frame(m, A, L, x, cond, next))
+    else if (run_layer_f32_frames(m, A, L, x, cond, n, next))
       ;
     else if (L->int8_only) /* its linears were changed behind qm_model_quantize's back: no
             float lookback to run them on, pass the residual through */
