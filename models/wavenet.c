@@ -973,14 +973,15 @@ static bool run_layer_f32_frame(qm_model *m, wn_array *A, wn_layer *L, const flo
    history, which already holds the block's earlier frames). Up to a few
    frames the GEMM path's tiles are mostly empty and its dozen calls per
    layer cost more than the frames' own chains: FP32 at blocks 2 and 3
-   took longer per sample than at block 1. The crossover measured (README,
-   "Small blocks") is about 4 frames for 16-channel layers and 8 to 12 for
-   8 and 3 channels, whose GEMM tiles are emptier: f32_frames_max().
+   took longer per sample than at block 1. The crossover, measured against
+   the GEMM path (README, "Small blocks"), rises as the layer narrows and
+   its tiles empty: about 4 frames at 16 channels (A1), 6 at 8 (A1's
+   second array, A2 standard), 12 at 3 (A2 nano): f32_frames_max().
    False, with nothing run, where the frame form does not apply.
 */
 static int f32_frames_max(int C)
 {
-  return C > 8 ? 4 : 8;
+  return C > 8 ? 4 : C > 4 ? 6 : 12;
 }
 
 static bool run_layer_f32_frames(qm_model *m, wn_array *A, wn_layer *L, const float *x,

@@ -17,11 +17,11 @@
   kernel-16 array head) as FP32 and 8-bit int8 dynamic (FP32 alone under
   sanitizers), A2 standard also 4-bit group-32 asymmetric int8 dynamic,
   on the active ISA:
-  blocks of up to 4 frames (8 at 8 channels or fewer) run float layers
-  on the kernels' frame form, one frame after another
+  small blocks (up to 4 frames at 16 channels, 6 at 8, 12 at 3) run
+  float layers on the kernels' frame form, one frame after another
   (qk_wavenet_layer_f32_frame_form), which must give the steps' bits
-  (blocks 3 and 6 take it on every layer of A1's 8-channel array and
-  of A2, 3 on A1's 16-channel one);
+  (block 3 takes it on every layer, block 6 on A1's 8-channel array
+  and on A2);
   current/slimmable_wavenet.nam (ReLU) as FP32 for its ReLU.
 
   Usage: test_block_exact NAM_DIR. Exit 77 (skip) if the files are missing.
