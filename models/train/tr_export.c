@@ -17,12 +17,15 @@
 
 bool tr_export_scheme_ok(const qz_scheme *s, char *err, size_t errlen)
 {
-  if ((s->bits == 8 || s->bits == 4 || s->bits == 2) && s->mapping == QZ_LINEAR && !s->asymmetric &&
-      s->granularity == QZ_PER_CHANNEL)
+  /* a setting string names no group size: the one the settings offer */
+  if ((s->bits == 8 || s->bits == 4 || s->bits == 2) && s->mapping == QZ_LINEAR &&
+      !qz_scheme_check(s) && (s->granularity != QZ_PER_GROUP || s->group == QZ_DEFAULT_GROUP))
     return true;
   snprintf(err, errlen,
-           "--export writes 8, 4 or 2 bits linear symmetric per channel (the engine's "
-           "setting with those bits plays exactly the QAT forward); not this scheme");
+           "--export writes 8, 4 or 2 bits with linear levels, symmetric or not, per tensor, "
+           "channel or group of %d (a setting of the engine that plays exactly the QAT "
+           "forward); not this scheme",
+           QZ_DEFAULT_GROUP);
   return false;
 }
 
@@ -92,6 +95,10 @@ bool tr_export_quantized(const tr_model *m, const float *p, const qz_scheme *s, 
     qm_setting spec;
     qm_setting_default(&spec);
     spec.bits = s->bits;
+    spec.mapping = QZ_LINEAR;
+    spec.asymmetric = s->asymmetric;
+    spec.granularity = s->granularity;
+    spec.group = s->group;
     qm_setting_normalise(&spec);
     ok = qm_export_nam(d, &spec, NULL, NULL, 0, out, err, errlen);
     qm_desc_free(d);

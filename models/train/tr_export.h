@@ -8,9 +8,10 @@
   its codes exact).
 
   The QAT forward quantizes each matrix with qz_quantize in the engine's
-  orientation, linear symmetric per channel with nearest rounding, which
-  is what the engine does for the setting of the same bits with Rounding
-  at nearest; so the exported file plays what the trainer measured.
+  orientation (linear levels, symmetric or asymmetric, per tensor,
+  channel or group) with nearest rounding, which is what the engine does
+  for the setting of the same scheme with Rounding at nearest; so the
+  exported file plays what the trainer measured.
 
   When `source` is the .nam the model was fine-tuned from (a player's own
   capture, say) and holds the same number of weights at its top level, the
@@ -34,8 +35,9 @@ extern "C" {
 #endif
 
 /** Whether the engine has a setting that plays scheme s exactly as the QAT
-    forward does (8, 4 or 2 bits, linear, symmetric, per channel); when
-    not, why in err. */
+    forward does (8, 4 or 2 bits, linear levels, symmetric or not, per
+    tensor, channel or group of QZ_DEFAULT_GROUP: the settings' one group
+    size); when not, why in err. */
 bool tr_export_scheme_ok(const qz_scheme *s, char *err, size_t errlen);
 
 /**

@@ -1011,6 +1011,33 @@ static void test_export_guarded(void)
     }
     tr_model_free(lq);
   }
+  /* any linear scheme of the settings: 2 bits asymmetric per group of 32
+     (the bundle's QAT presets' scheme), written and played as the trainer's forward plays it
+     (here the start model, which the 4-bit fine-tune does not beat at 2
+     bits or does: either way the kept one is checked) */
+  {
+    qz_scheme sg;
+    CHECK(tr_scheme_parse("2:linear:asym:group32", &sg, err, sizeof err), "%s", err);
+    tr_export_report repg;
+    CHECK(tr_export_guarded(tuned, start, &sg, &d.val, skip, tpath, &meta, out, &repg, err,
+                            sizeof err),
+          "asym group: %s", err);
+    tr_model *kept = repg.tuned_kept ? tuned : start;
+    tr_evaluate(kept, kept->p, &sg, &fresh, skip, NULL, NULL, yq);
+    CHECK(tr_teacher_open(&played, out, err, sizeof err), "%s", err);
+    tr_teacher_render(&played, x, ye, n);
+    tr_teacher_close(&played);
+    const double same_g = tr_esr(ye, yq, n);
+    printf("ptq export 2-bit asym group 32: exported file vs the trainer's forward %.3g\n", same_g);
+    CHECK(same_g <= 1e-10, "the asym group export does not play the trainer's forward (ESR %.3g)",
+          same_g);
+    qm_desc *f = qm_load_file(out, err, sizeof err);
+    CHECK(f && f->scheme_record && strstr(f->scheme_record->setting, "asym") &&
+              strstr(f->scheme_record->setting, "group"),
+          "the export does not record the asymmetric group setting (%s)",
+          f && f->scheme_record ? f->scheme_record->setting : "none");
+    qm_desc_free(f);
+  }
   /* a worse model gives way to nearest rounding of the start */
   for (size_t i = 0; i < tuned->n_params; ++i)
     tuned->p[i] = start->p[i] * (i % 2 ? 1.5f : 0.5f);
