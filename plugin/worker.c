@@ -386,6 +386,7 @@ qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, 
       does not fit yet on every block. */
   mo->path_len = strlen(mo->path);
   mo->info_bytes = 512 + mo->path_len + (d->meta.name ? strlen(d->meta.name) : 0);
+  mo->info_bytes += 32; /* qt:sizeWeightBytesFp32: key, atom:Long */
   mo->info_bytes += 64 + (size_t)mo->n_steps * (96 + sizeof mo->steps[0].label);
   mo->info_bytes += 4 * 32; /* the levels' keys: input / output dBu, loudness, measured */
   mo->fade_len = (int)lround(QT_FADE_S * mo->rate);
