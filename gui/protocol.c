@@ -113,18 +113,16 @@ static unsigned on_info(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data
 {
   const LV2_Atom *path = NULL, *name = NULL, *arch = NULL, *mrate = NULL, *hrate = NULL, *rs = NULL,
                  *lat = NULL, *wc = NULL, *wb32 = NULL, *swb32 = NULL, *wb = NULL, *var = NULL,
-                 *lin = NULL,
-                 *slimmable = NULL, *steps = NULL, *in_dbu = NULL, *out_dbu = NULL, *loud = NULL,
-                 *loud_measured = NULL;
-  lv2_atom_object_get(o, p->uris.qt_path, &path, p->uris.qt_name, &name, p->uris.qt_architecture,
-                      &arch, p->uris.qt_modelRate, &mrate, p->uris.qt_hostRate, &hrate,
-                      p->uris.qt_resampling, &rs, p->uris.qt_latency, &lat, p->uris.qt_weightCount,
-                      &wc, p->uris.qt_weightBytesFp32, &wb32, p->uris.qt_sizeWeightBytesFp32,
-                      &swb32, p->uris.qt_weightBytes, &wb,
-                      p->uris.qt_variant, &var, p->uris.qt_linearNames, &lin, p->uris.qt_slimmable,
-                      &slimmable, p->uris.qt_slimSteps, &steps, p->uris.qt_inputLevelDbu, &in_dbu,
-                      p->uris.qt_outputLevelDbu, &out_dbu, p->uris.qt_loudness, &loud,
-                      p->uris.qt_loudnessMeasured, &loud_measured, 0);
+                 *lin = NULL, *slimmable = NULL, *steps = NULL, *in_dbu = NULL, *out_dbu = NULL,
+                 *loud = NULL, *loud_measured = NULL;
+  lv2_atom_object_get(
+      o, p->uris.qt_path, &path, p->uris.qt_name, &name, p->uris.qt_architecture, &arch,
+      p->uris.qt_modelRate, &mrate, p->uris.qt_hostRate, &hrate, p->uris.qt_resampling, &rs,
+      p->uris.qt_latency, &lat, p->uris.qt_weightCount, &wc, p->uris.qt_weightBytesFp32, &wb32,
+      p->uris.qt_sizeWeightBytesFp32, &swb32, p->uris.qt_weightBytes, &wb, p->uris.qt_variant, &var,
+      p->uris.qt_linearNames, &lin, p->uris.qt_slimmable, &slimmable, p->uris.qt_slimSteps, &steps,
+      p->uris.qt_inputLevelDbu, &in_dbu, p->uris.qt_outputLevelDbu, &out_dbu, p->uris.qt_loudness,
+      &loud, p->uris.qt_loudnessMeasured, &loud_measured, 0);
   double x;
   get_str(p, path, d->model_path, sizeof d->model_path);
   d->model_name[0] = d->architecture[0] = d->variant[0] = '\0';

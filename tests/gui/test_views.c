@@ -439,8 +439,11 @@ static int weight_bar_px(const image *im, qg_rect bar)
 
 static void test_cost(void)
 {
-  qg_cost_view v = {.valid = true, .dsp_ratio = 0.5f, .weight_bytes = 25000,
-                    .weight_bytes_fp32 = 100000, .weight_bytes_full_fp32 = 100000};
+  qg_cost_view v = {.valid = true,
+                    .dsp_ratio = 0.5f,
+                    .weight_bytes = 25000,
+                    .weight_bytes_fp32 = 100000,
+                    .weight_bytes_full_fp32 = 100000};
   const int W = 420, H = 180;
   image im = render((view_fn)qg_view_cost, W, H, &v, "view_cost.png");
   check_nonblank(&im, "cost", 10, 2000);

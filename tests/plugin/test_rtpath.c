@@ -797,8 +797,8 @@ static void test_slim(void)
   qh_check(c.allocs == 0 && c.locks == 0 && c.nonfinite == 0 && h->n_info - info0 >= 20 &&
                h->n_hist - hist0 >= 20 && !h->n_errors,
            "allocations %ld, mutex locks %ld in run()/work_response() over %zu frames while %d "
-           "variants of 3 sizes x 4 widths and %d histograms (some past a size's last matrix) came in "
-           "(%zu non-finite samples, %d errors)",
+           "variants of 3 sizes x 4 widths and %d histograms came in (%zu non-finite samples, %d "
+           "errors)",
            c.allocs, c.locks, n, h->n_info - info0, h->n_hist - hist0, c.nonfinite, h->n_errors);
   qh_free(h);
 }
