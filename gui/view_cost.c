@@ -32,21 +32,22 @@ static void bar_row(cairo_t *cr, double x, double y, double w, double frac, qg_r
   }
 }
 
-double qg_cost_memory_text(const qg_cost_view *v, char *line, size_t line_cap, char *full,
-                           size_t full_cap)
+double qg_cost_memory_text(const qg_cost_view *v, char *line, size_t line_cap, char *against,
+                           size_t against_cap)
 {
   char a[32], b[32];
   double fp = v->weight_bytes_fp32 > 0 ? v->weight_bytes_fp32 : v->weight_bytes;
   double frac = fp > 0 ? v->weight_bytes / fp : 1.0;
   qg_format_bytes(v->weight_bytes, a, sizeof a);
   qg_format_bytes(fp, b, sizeof b);
-  snprintf(line, line_cap, "%s of %s FP32  (%.0f%% saved)", a, b, fmax(0.0, (1.0 - frac) * 100));
-  if (full_cap > 0)
-    full[0] = '\0';
+  /** As short as it was: beside "Weight memory" a 340-pixel panel has
+      room for no more; what B is says the line under the bar. */
+  snprintf(line, line_cap, "%s of %s  (%.0f%% saved)", a, b, fmax(0.0, (1.0 - frac) * 100));
   if (v->weight_bytes_full_fp32 > fp && fp > 0) {
     qg_format_bytes(v->weight_bytes_full_fp32, b, sizeof b);
-    snprintf(full, full_cap, "full size: %s FP32  (this size %.0f%% of it)", b,
-             100.0 * fp / v->weight_bytes_full_fp32);
+    snprintf(against, against_cap, "vs FP32 of this size  ·  full size %s FP32", b);
+  } else {
+    snprintf(against, against_cap, "vs the FP32 model");
   }
   return frac;
 }
@@ -78,18 +79,16 @@ void qg_view_cost(cairo_t *cr, double w, double h, const qg_cost_view *v)
   bar_row(cr, x, y, bw, ratio / 2.0, QG_COL_ACCENT, 0.5);
 
   y += 46;
-  char full[128];
-  double frac = qg_cost_memory_text(v, s, sizeof s, full, sizeof full);
+  char against[128];
+  double frac = qg_cost_memory_text(v, s, sizeof s, against, sizeof against);
   qg_text(cr, x, y - 6, 11, 0, QG_COL_TEXT, "Weight memory");
   qg_text_bold(cr, x + bw, y - 6, 11, 1, QG_COL_TEXT, s);
   bar_row(cr, x, y, bw, frac, QG_COL_QUANT, -1);
 
   y += 27;
-  if (full[0] && y < h - 4) {
-    qg_text(cr, x, y, 10.5, 0, QG_COL_DIM, full);
+  if (y < h - 4) {
+    qg_text(cr, x, y, 10.5, 0, QG_COL_DIM, against);
     y += 16;
-  } else {
-    y += 9;
   }
   if (y < h - 4) {
     snprintf(s, sizeof s, "latency %d frames   ·   clipped activations %.0f /s", v->latency,

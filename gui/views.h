@@ -153,12 +153,12 @@ typedef struct {
 } qg_cost_view;
 
 void qg_view_cost(cairo_t *cr, double w, double h, const qg_cost_view *v);
-/** The memory meter's words: "A of B FP32 (N% saved)", B the float model
-    of the same size (line); while a smaller size plays, "full size: C FP32
-    (this size N% of it)" (full, else ""). Returns the fraction the bar
-    shows, weight_bytes / B. */
-double qg_cost_memory_text(const qg_cost_view *v, char *line, size_t line_cap, char *full,
-                           size_t full_cap);
+/** The memory meter's words: "A of B (N% saved)" (line), B the float
+    model of the same size, and what B is (against): "vs FP32 of this
+    size · full size C FP32" while a smaller size plays, else "vs the FP32
+    model". Returns the fraction the bar shows, weight_bytes / B. */
+double qg_cost_memory_text(const qg_cost_view *v, char *line, size_t line_cap, char *against,
+                           size_t against_cap);
 
 /* ---- Shared layout (also used by the tests to find things) ------------------- */
 

@@ -104,7 +104,7 @@ echo "$LINE" | grep -qF "| size: $SIZE |" ||
 last_after_load "$MODEL" 'memory meter'
 echo "memory meter: $LINE"
 if [ "$SLIM" != 1 ] && [ "$SLIM" != 1.0 ]; then
-  echo "$LINE" | grep -qE 'FP32 +\([0-9]+% saved\) \| full size: .* FP32 +\(this size [0-9]+% of it\)$' ||
+  echo "$LINE" | grep -qE '\([0-9]+% saved\) \| vs FP32 of this size  ·  full size [0-9.]+ k?B FP32$' ||
     fail "below the full size the memory meter does not say the full size apart: '$LINE'"
 fi
 gui_session_check_layout "$ERR"
@@ -139,7 +139,8 @@ echo "$LINE" | grep -qE '\|  \| [0-9]+ weights$' ||
   fail "the weights panel names a size for a plain model: '$LINE'"
 last_after_load "$PLAIN" 'memory meter'
 echo "plain memory meter: $LINE"
-echo "$LINE" | grep -qE 'saved\) \| $' || fail "the memory meter names a full size for a plain model: '$LINE'"
+echo "$LINE" | grep -qE 'saved\) \| vs the FP32 model$' ||
+  fail "the memory meter names a full size for a plain model: '$LINE'"
 gui_session_check_layout "$ERR"
 stop_jalv gui_plain.png
 echo "gui-jalv-slim test passed; screenshots in $ART"
