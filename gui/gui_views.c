@@ -72,8 +72,8 @@ GtkWidget *qg_gui_build_views(qg_gui *g)
   gtk_widget_set_tooltip_text(g->view[V_COST],
                               "Weight memory: the playing variant's weights against the float "
                               "(FP32) model of the same size, so the saving is the "
-                              "quantization's. A smaller size of a slimmable model also says "
-                              "the full size's float bytes.");
+                              "quantization's; at a smaller size of a slimmable model the line "
+                              "under the bar also gives the full size's float bytes.");
   gtk_widget_set_hexpand(grid, TRUE);
   return grid;
 }
