@@ -46,7 +46,9 @@ typedef struct {
   double model_rate, host_rate;
   bool resampling;
   int latency;
-  int64_t weight_count, weight_bytes_fp32, weight_bytes;
+  /** modelInfo's weight bytes: the full-size float model's, the float
+      model's of the size that plays, the active variant's. */
+  int64_t weight_count, weight_bytes_fp32, size_weight_bytes_fp32, weight_bytes;
   int n_linears;
   char linear_names[QG_GUI_MAX_LINEARS][48];
   bool slimmable; /**< more than one size: the Slim slider shows */

@@ -78,6 +78,29 @@ static void report_geometry(qg_gui *g)
   fflush(stderr);
 }
 
+/** Words the views draw with cairo, which a script cannot read off the
+    screen: whose weights the histogram shows and what the memory meter
+    compares with. */
+void qg_hooks_views(const qg_gui *g, bool hist, bool meter)
+{
+  if (!g->selftest)
+    return;
+  const qg_gui_data *d = &g->data;
+  char a[128], b[128];
+  if (hist) {
+    long long n = 0;
+    for (int i = 0; i < d->hist.n_bins; ++i)
+      n += d->hist.counts[i];
+    qg_hist_caption(&d->hist, a, sizeof a, b, sizeof b);
+    fprintf(stderr, "quantone-gui: weights panel: %s | %s | %lld weights\n", a, b, n);
+  }
+  if (meter) {
+    qg_cost_memory_text(&d->cost, a, sizeof a, b, sizeof b);
+    fprintf(stderr, "quantone-gui: memory meter: %s | %s\n", a, b);
+  }
+  fflush(stderr);
+}
+
 /** Whether the Slim slider is on screen (mapped, not merely built), said
     again whenever that or the number of sizes changes (another slimmable
     model loaded over a slimmable one), with the text under it. */

@@ -148,10 +148,20 @@ void qg_hooks_started(qg_gui *g);
 void qg_hooks_tick(qg_gui *g);
 /** printf to stderr (flushed) under QUANTONE_GUI_SELFTEST. */
 void qg_hook_log(const qg_gui *g, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/** What the weights panel (a histogram came) and the memory meter
+    (a modelInfo or its weight_bytes port changed) say now, under
+    QUANTONE_GUI_SELFTEST. */
+void qg_hooks_views(const qg_gui *g, bool hist, bool meter);
 #else
 static inline void qg_hooks_init(qg_gui *g) { (void)g; }
 static inline void qg_hooks_started(qg_gui *g) { (void)g; }
 static inline void qg_hooks_tick(qg_gui *g) { (void)g; }
+static inline void qg_hooks_views(const qg_gui *g, bool hist, bool meter)
+{
+  (void)g;
+  (void)hist;
+  (void)meter;
+}
 static inline G_GNUC_PRINTF(2, 3) void qg_hook_log(const qg_gui *g, const char *fmt, ...)
 {
   (void)g;

@@ -65,6 +65,15 @@ GtkWidget *qg_gui_build_views(qg_gui *g)
   gtk_grid_attach(GTK_GRID(grid), view_area(g, V_SQNR, 340, 175), 1, 1, 1, 1);
   gtk_grid_attach(GTK_GRID(grid), view_area(g, V_HIST, 340, 155), 0, 2, 1, 1);
   gtk_grid_attach(GTK_GRID(grid), view_area(g, V_COST, 340, 155), 1, 2, 1, 1);
+  /** What the two numbers a slimmable model changes are measured against. */
+  gtk_widget_set_tooltip_text(g->view[V_HIST],
+                              "The weights of the size that plays (Slim): its float weights at "
+                              "FP32, the ones it multiplies with otherwise, with the levels.");
+  gtk_widget_set_tooltip_text(g->view[V_COST],
+                              "Weight memory: the playing variant's weights against the float "
+                              "(FP32) model of the same size, so the saving is the "
+                              "quantization's; at a smaller size of a slimmable model the line "
+                              "under the bar also gives the full size's float bytes.");
   gtk_widget_set_hexpand(grid, TRUE);
   return grid;
 }

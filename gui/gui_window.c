@@ -209,8 +209,10 @@ void qg_gui_port_event(qg_gui *g, uint32_t port, uint32_t size, uint32_t format,
       d->cost.weight_bytes = v;
       qg_gui_mark(g, V_COST);
       /* Test hook: when the plugin's active variant changed, and when. */
-      if (changed)
+      if (changed) {
         qg_hook_log(g, "quantone-gui: port %u = %g at %.3f\n", port, v, qg_gui_now_s());
+        qg_hooks_views(g, false, true);
+      }
       break;
     case QT_PORT_LATENCY:
       d->cost.latency = (int)v;
@@ -277,6 +279,7 @@ void qg_gui_port_event(qg_gui *g, uint32_t port, uint32_t size, uint32_t format,
     qg_gui_mark(g, V_HIST);
     qg_gui_show_info(g); /* selects the layer in the combo */
   }
+  qg_hooks_views(g, chg & QG_CHG_HIST, chg & QG_CHG_INFO);
 }
 
 void qg_gui_free(qg_gui *g)

@@ -112,17 +112,17 @@ static int get_slim_steps(const qg_proto *p, const LV2_Atom *a, qg_slim_step *ou
 static unsigned on_info(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data *d)
 {
   const LV2_Atom *path = NULL, *name = NULL, *arch = NULL, *mrate = NULL, *hrate = NULL, *rs = NULL,
-                 *lat = NULL, *wc = NULL, *wb32 = NULL, *wb = NULL, *var = NULL, *lin = NULL,
-                 *slimmable = NULL, *steps = NULL, *in_dbu = NULL, *out_dbu = NULL, *loud = NULL,
-                 *loud_measured = NULL;
-  lv2_atom_object_get(o, p->uris.qt_path, &path, p->uris.qt_name, &name, p->uris.qt_architecture,
-                      &arch, p->uris.qt_modelRate, &mrate, p->uris.qt_hostRate, &hrate,
-                      p->uris.qt_resampling, &rs, p->uris.qt_latency, &lat, p->uris.qt_weightCount,
-                      &wc, p->uris.qt_weightBytesFp32, &wb32, p->uris.qt_weightBytes, &wb,
-                      p->uris.qt_variant, &var, p->uris.qt_linearNames, &lin, p->uris.qt_slimmable,
-                      &slimmable, p->uris.qt_slimSteps, &steps, p->uris.qt_inputLevelDbu, &in_dbu,
-                      p->uris.qt_outputLevelDbu, &out_dbu, p->uris.qt_loudness, &loud,
-                      p->uris.qt_loudnessMeasured, &loud_measured, 0);
+                 *lat = NULL, *wc = NULL, *wb32 = NULL, *swb32 = NULL, *wb = NULL, *var = NULL,
+                 *lin = NULL, *slimmable = NULL, *steps = NULL, *in_dbu = NULL, *out_dbu = NULL,
+                 *loud = NULL, *loud_measured = NULL;
+  lv2_atom_object_get(
+      o, p->uris.qt_path, &path, p->uris.qt_name, &name, p->uris.qt_architecture, &arch,
+      p->uris.qt_modelRate, &mrate, p->uris.qt_hostRate, &hrate, p->uris.qt_resampling, &rs,
+      p->uris.qt_latency, &lat, p->uris.qt_weightCount, &wc, p->uris.qt_weightBytesFp32, &wb32,
+      p->uris.qt_sizeWeightBytesFp32, &swb32, p->uris.qt_weightBytes, &wb, p->uris.qt_variant, &var,
+      p->uris.qt_linearNames, &lin, p->uris.qt_slimmable, &slimmable, p->uris.qt_slimSteps, &steps,
+      p->uris.qt_inputLevelDbu, &in_dbu, p->uris.qt_outputLevelDbu, &out_dbu, p->uris.qt_loudness,
+      &loud, p->uris.qt_loudnessMeasured, &loud_measured, 0);
   double x;
   get_str(p, path, d->model_path, sizeof d->model_path);
   d->model_name[0] = d->architecture[0] = d->variant[0] = '\0';
@@ -143,6 +143,8 @@ static unsigned on_info(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data
     d->weight_bytes_fp32 = (int64_t)x;
   if (get_num(p, wb, &x))
     d->weight_bytes = (int64_t)x;
+  /** A plugin that does not say the size's bytes has one size. */
+  d->size_weight_bytes_fp32 = get_num(p, swb32, &x) ? (int64_t)x : d->weight_bytes_fp32;
   d->n_linears = get_strings(p, lin, d->linear_names, QG_GUI_MAX_LINEARS, 48);
   /** A plugin without slim (or a malformed list) is a model of one size. */
   d->n_slim = get_slim_steps(p, steps, d->slim, QG_GUI_MAX_SLIM);
@@ -155,7 +157,8 @@ static unsigned on_info(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data
   d->loudness_measured = d->has_loudness && get_num(p, loud_measured, &x) && x != 0;
   d->have_info = true;
   d->cost.valid = true;
-  d->cost.weight_bytes_fp32 = (double)d->weight_bytes_fp32;
+  d->cost.weight_bytes_fp32 = (double)d->size_weight_bytes_fp32;
+  d->cost.weight_bytes_full_fp32 = (double)d->weight_bytes_fp32;
   if (!d->port_known[QT_PORT_WEIGHT_BYTES])
     d->cost.weight_bytes = (double)d->weight_bytes;
   return QG_CHG_INFO;
@@ -217,10 +220,10 @@ static unsigned on_sqnr(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data
 static unsigned on_hist(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data *d)
 {
   const LV2_Atom *layer = NULL, *name = NULL, *mn = NULL, *mx = NULL, *counts = NULL,
-                 *levels = NULL;
+                 *levels = NULL, *size = NULL;
   lv2_atom_object_get(o, p->uris.qt_histogramLayer, &layer, p->uris.qt_layerName, &name,
                       p->uris.qt_min, &mn, p->uris.qt_max, &mx, p->uris.qt_counts, &counts,
-                      p->uris.qt_levels, &levels, 0);
+                      p->uris.qt_levels, &levels, p->uris.qt_sizeLabel, &size, 0);
   int nc, nl;
   const int32_t *c = get_vec(p, counts, p->uris.atom_Int, &nc);
   const float *l = get_vec(p, levels, p->uris.atom_Float, &nl);
@@ -236,8 +239,9 @@ static unsigned on_hist(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data
     h->levels[i] = l[i];
   h->min = (float)lo;
   h->max = (float)hi;
-  h->layer[0] = '\0';
+  h->layer[0] = h->size[0] = '\0';
   get_str(p, name, h->layer, sizeof h->layer);
+  get_str(p, size, h->size, sizeof h->size);
   h->valid = true;
   return QG_CHG_HIST;
 }

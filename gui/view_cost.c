@@ -3,7 +3,11 @@
 /*
   Cost panel: what the chosen precision buys. DSP time relative to the
   FP32 reference (a marker at 1x, so "faster" is left of it) and weight
-  memory against the float model's, with the saving spelled out.
+  memory against the float model of the same size, with the saving
+  spelled out: at a smaller size of a slimmable model the saving is the
+  quantization's alone, and the full size's float bytes are said apart
+  (slimming and quantizing are two choices; one percentage hid which
+  saved what).
 */
 #include "views.h"
 
@@ -28,11 +32,31 @@ static void bar_row(cairo_t *cr, double x, double y, double w, double frac, qg_r
   }
 }
 
+double qg_cost_memory_text(const qg_cost_view *v, char *line, size_t line_cap, char *against,
+                           size_t against_cap)
+{
+  char a[32], b[32];
+  double fp = v->weight_bytes_fp32 > 0 ? v->weight_bytes_fp32 : v->weight_bytes;
+  double frac = fp > 0 ? v->weight_bytes / fp : 1.0;
+  qg_format_bytes(v->weight_bytes, a, sizeof a);
+  qg_format_bytes(fp, b, sizeof b);
+  /** As short as it was: beside "Weight memory" a 340-pixel panel has
+      room for no more; what B is says the line under the bar. */
+  snprintf(line, line_cap, "%s of %s  (%.0f%% saved)", a, b, fmax(0.0, (1.0 - frac) * 100));
+  if (v->weight_bytes_full_fp32 > fp && fp > 0) {
+    qg_format_bytes(v->weight_bytes_full_fp32, b, sizeof b);
+    snprintf(against, against_cap, "vs FP32 of this size  ·  full size %s FP32", b);
+  } else {
+    snprintf(against, against_cap, "vs the FP32 model");
+  }
+  return frac;
+}
+
 void qg_view_cost(cairo_t *cr, double w, double h, const qg_cost_view *v)
 {
   qg_panel(cr, w, h, "WHAT IT COSTS");
   double x = 12, bw = w - 24;
-  char s[128], a[32], b[32];
+  char s[128];
   double y = 44;
   if (!v->valid) {
     qg_rect r = {0, 0, w, h};
@@ -55,16 +79,17 @@ void qg_view_cost(cairo_t *cr, double w, double h, const qg_cost_view *v)
   bar_row(cr, x, y, bw, ratio / 2.0, QG_COL_ACCENT, 0.5);
 
   y += 46;
-  double fp = v->weight_bytes_fp32 > 0 ? v->weight_bytes_fp32 : v->weight_bytes;
-  double frac = fp > 0 ? v->weight_bytes / fp : 1.0;
+  char against[128];
+  double frac = qg_cost_memory_text(v, s, sizeof s, against, sizeof against);
   qg_text(cr, x, y - 6, 11, 0, QG_COL_TEXT, "Weight memory");
-  qg_format_bytes(v->weight_bytes, a, sizeof a);
-  qg_format_bytes(fp, b, sizeof b);
-  snprintf(s, sizeof s, "%s of %s  (%.0f%% saved)", a, b, fmax(0.0, (1.0 - frac) * 100));
   qg_text_bold(cr, x + bw, y - 6, 11, 1, QG_COL_TEXT, s);
   bar_row(cr, x, y, bw, frac, QG_COL_QUANT, -1);
 
-  y += 36;
+  y += 27;
+  if (y < h - 4) {
+    qg_text(cr, x, y, 10.5, 0, QG_COL_DIM, against);
+    y += 16;
+  }
   if (y < h - 4) {
     snprintf(s, sizeof s, "latency %d frames   ·   clipped activations %.0f /s", v->latency,
              v->clipped_per_s);

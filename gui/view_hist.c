@@ -5,11 +5,28 @@
   levels drawn over it: the player sees whether the levels sit where the
   weights are (k-means), are spaced evenly across the range (linear) or
   crowd near zero (power of two), and how coarse 2 bits really is.
+  A slimmable model's weights are those of the size that plays, named
+  under the caption: its float weights at FP32, its quantized ones
+  otherwise, so flipping the precision compares one model with itself.
 */
 #include "views.h"
 
 #include <math.h>
 #include <stdio.h>
+
+void qg_hist_caption(const qg_hist_view *v, char *caption, size_t cap, char *size_line,
+                     size_t size_cap)
+{
+  int nl = v->n_levels > QG_HIST_MAX_LEVELS ? QG_HIST_MAX_LEVELS : v->n_levels;
+  if (nl > 0)
+    snprintf(caption, cap, "%s  ·  %d levels", v->layer, nl);
+  else
+    snprintf(caption, cap, "%s  ·  FP32", v->layer);
+  if (v->size[0])
+    snprintf(size_line, size_cap, "size: %s", v->size);
+  else if (size_cap > 0)
+    size_line[0] = '\0';
+}
 
 void qg_view_hist(cairo_t *cr, double w, double h, const qg_hist_view *v)
 {
@@ -17,6 +34,13 @@ void qg_view_hist(cairo_t *cr, double w, double h, const qg_hist_view *v)
   qg_rect p = qg_plot_rect(w, h);
   p.x = 14;
   p.w = w - 28;
+  char caption[96], size_line[96];
+  qg_hist_caption(v, caption, sizeof caption, size_line, sizeof size_line);
+  /** The size's line sits under the caption: the plot starts below it. */
+  if (v->valid && size_line[0] && p.h > 40) {
+    p.y += 12;
+    p.h -= 12;
+  }
   qg_set_rgb(cr, QG_COL_GRID);
   cairo_set_line_width(cr, 1);
   cairo_move_to(cr, p.x, floor(p.y + p.h) + 0.5);
@@ -61,9 +85,6 @@ void qg_view_hist(cairo_t *cr, double w, double h, const qg_hist_view *v)
     double x0 = p.x + p.w * (0 - v->min) / (v->max - v->min);
     qg_text(cr, x0, p.y + p.h + 15, 10, 0.5, QG_COL_DIM, "0");
   }
-  if (nl > 0)
-    snprintf(s, sizeof s, "%s  ·  %d levels", v->layer, nl);
-  else
-    snprintf(s, sizeof s, "%s  ·  FP32", v->layer);
-  qg_text(cr, w - 12, 18, 10, 1, QG_COL_DIM, s);
+  qg_text(cr, w - 12, 18, 10, 1, QG_COL_DIM, caption);
+  qg_text(cr, w - 12, 31, 10, 1, QG_COL_DIM, size_line);
 }

@@ -123,9 +123,17 @@ typedef struct {
   int counts[QG_HIST_MAX_BINS];
   int n_levels; /**< 0: FP32, nothing to draw over the histogram */
   float levels[QG_HIST_MAX_LEVELS];
+  /** The size of a slimmable model the weights are of (qt:sizeLabel,
+      "" for a model of one size): the size that plays. */
+  char size[64];
 } qg_hist_view;
 
 void qg_view_hist(cairo_t *cr, double w, double h, const qg_hist_view *v);
+/** What the histogram's corner says: "LAYER · FP32" or "LAYER · N levels"
+    (caption), and for a slimmable model "size: LABEL" (size_line, "" for a
+    model of one size), so the player sees whose weights they are. */
+void qg_hist_caption(const qg_hist_view *v, char *caption, size_t cap, char *size_line,
+                     size_t size_cap);
 
 /* ---- Cost ------------------------------------------------------------------- */
 
@@ -133,12 +141,24 @@ typedef struct {
   bool valid;
   float dsp_ratio;     /**< DSP time of the active path / FP32 */
   double weight_bytes; /**< active variant */
+  /** The float model of the size that plays (qt:sizeWeightBytesFp32):
+      what weight_bytes saves against, the quantization's saving alone. */
   double weight_bytes_fp32;
   int latency; /**< frames */
   float clipped_per_s;
+  /** The full-size float model (qt:weightBytesFp32): more than
+      weight_bytes_fp32 while a smaller size of a slimmable model plays,
+      and then said apart; 0 when unknown. */
+  double weight_bytes_full_fp32;
 } qg_cost_view;
 
 void qg_view_cost(cairo_t *cr, double w, double h, const qg_cost_view *v);
+/** The memory meter's words: "A of B (N% saved)" (line), B the float
+    model of the same size, and what B is (against): "vs FP32 of this
+    size · full size C FP32" while a smaller size plays, else "vs the FP32
+    model". Returns the fraction the bar shows, weight_bytes / B. */
+double qg_cost_memory_text(const qg_cost_view *v, char *line, size_t line_cap, char *against,
+                           size_t against_cap);
 
 /* ---- Shared layout (also used by the tests to find things) ------------------- */
 

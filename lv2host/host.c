@@ -60,6 +60,8 @@ static struct {
   LV2_URID qt_model, qt_error, qt_message, qt_modelInfo, qt_frames, qt_layerSqnr, qt_histogram,
       qt_histogramLayer, qt_resampling, qt_latency, qt_counts, qt_values, qt_variant, qt_uiAlive,
       qt_exportModel, qt_exported, qt_path;
+  LV2_URID qt_layerName, qt_sizeLabel, qt_levels, qt_linearNames, qt_weightBytesFp32,
+      qt_sizeWeightBytesFp32, qt_weightBytes, atom_Long, atom_Tuple;
   LV2_URID qt_modelStep, qt_modelAB;
   LV2_URID qt_prepare, qt_stage, qt_progress, qt_cpuSeconds, qt_cached;
   LV2_URID bufsz_max, bufsz_nominal, param_sampleRate;
@@ -136,6 +138,15 @@ void qh_world_init(LilvWorld *world)
   U.qt_progress = map_uri(NULL, QUANTONE__progress);
   U.qt_cpuSeconds = map_uri(NULL, QUANTONE__cpuSeconds);
   U.qt_cached = map_uri(NULL, QUANTONE__cached);
+  U.qt_layerName = map_uri(NULL, QUANTONE__layerName);
+  U.qt_sizeLabel = map_uri(NULL, QUANTONE__sizeLabel);
+  U.qt_levels = map_uri(NULL, QUANTONE__levels);
+  U.qt_linearNames = map_uri(NULL, QUANTONE__linearNames);
+  U.qt_weightBytesFp32 = map_uri(NULL, QUANTONE__weightBytesFp32);
+  U.qt_sizeWeightBytesFp32 = map_uri(NULL, QUANTONE__sizeWeightBytesFp32);
+  U.qt_weightBytes = map_uri(NULL, QUANTONE__weightBytes);
+  U.atom_Long = map_uri(NULL, LV2_ATOM__Long);
+  U.atom_Tuple = map_uri(NULL, LV2_ATOM__Tuple);
   U.bufsz_max = map_uri(NULL, LV2_BUF_SIZE__maxBlockLength);
   U.bufsz_nominal = map_uri(NULL, LV2_BUF_SIZE__nominalBlockLength);
   U.param_sampleRate = map_uri(NULL, LV2_PARAMETERS__sampleRate);
@@ -432,6 +443,12 @@ void qh_ab_model(qhost *h)
 }
 void qh_get(qhost *h) { append(h, build_get, NULL); }
 
+/** An atom:Long's value, -1 for anything else (absent). */
+static long long long_of(const LV2_Atom *a)
+{
+  return a && a->type == U.atom_Long ? (long long)((const LV2_Atom_Long *)a)->body : -1;
+}
+
 static void parse_notify(qhost *h)
 {
   const LV2_Atom_Sequence *seq = (const LV2_Atom_Sequence *)h->notify;
@@ -474,6 +491,20 @@ static void parse_notify(qhost *h)
       if (var && var->type == U.atom_String)
         snprintf(h->info_variant, sizeof h->info_variant, "%s",
                  (const char *)LV2_ATOM_BODY_CONST(var));
+      const LV2_Atom *lin = NULL, *b32 = NULL, *sb32 = NULL, *b = NULL;
+      lv2_atom_object_get(obj, U.qt_linearNames, &lin, U.qt_weightBytesFp32, &b32,
+                          U.qt_sizeWeightBytesFp32, &sb32, U.qt_weightBytes, &b, 0);
+      h->info_linears = 0;
+      h->info_linear0[0] = '\0';
+      if (lin && lin->type == U.atom_Tuple)
+        LV2_ATOM_TUPLE_FOREACH ((const LV2_Atom_Tuple *)lin, it) {
+          if (!h->info_linears++ && it->type == U.atom_String)
+            snprintf(h->info_linear0, sizeof h->info_linear0, "%s",
+                     (const char *)LV2_ATOM_BODY_CONST(it));
+        }
+      h->info_bytes_fp32 = long_of(b32);
+      h->info_size_bytes_fp32 = long_of(sb32);
+      h->info_bytes = long_of(b);
       ++h->n_info;
     } else if (obj->body.otype == U.qt_frames) {
       ++h->n_frames;
@@ -494,6 +525,16 @@ static void parse_notify(qhost *h)
         for (int i = 0; i < n; ++i)
           h->hist_bins_total += cnt[i];
       }
+      const LV2_Atom *name = NULL, *size = NULL, *lv = NULL;
+      lv2_atom_object_get(obj, U.qt_layerName, &name, U.qt_sizeLabel, &size, U.qt_levels, &lv, 0);
+      h->hist_layer[0] = h->hist_size[0] = '\0';
+      if (name && name->type == U.atom_String)
+        snprintf(h->hist_layer, sizeof h->hist_layer, "%s",
+                 (const char *)LV2_ATOM_BODY_CONST(name));
+      if (size && size->type == U.atom_String)
+        snprintf(h->hist_size, sizeof h->hist_size, "%s", (const char *)LV2_ATOM_BODY_CONST(size));
+      h->hist_levels =
+          lv ? (int)((((const LV2_Atom_Vector *)lv)->atom.size - 8) / sizeof(float)) : 0;
       ++h->n_hist;
     } else if (obj->body.otype == U.qt_prepare) {
       const LV2_Atom *stage = NULL, *progress = NULL, *cpu = NULL, *cached = NULL;

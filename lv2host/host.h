@@ -55,6 +55,16 @@ typedef struct {
   bool info_resampling;
   int info_latency;
   int hist_bins_total;
+  /** The last qt:histogram's layer name, qt:sizeLabel ("" when absent)
+      and count of levels. */
+  char hist_layer[48], hist_size[64];
+  int hist_levels;
+  /** The last modelInfo's weight matrices (qt:linearNames: count, first
+      name) and weight bytes: qt:weightBytesFp32 (full size),
+      qt:sizeWeightBytesFp32 (-1 when absent), qt:weightBytes. */
+  int info_linears;
+  char info_linear0[48];
+  long long info_bytes_fp32, info_size_bytes_fp32, info_bytes;
   int sqnr_layers;
   /** qt:prepare messages: in progress, ready after work, ready from the
       worker's kept variants; the last stage, the CPU seconds of the last

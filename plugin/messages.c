@@ -152,7 +152,8 @@ static bool send_info(qt_plugin *self)
   qt_slot *M = self->model;
   const qm_desc *d = M->desc;
   const qt_variant *v = M->var_pending ? M->var_pending : M->var;
-  if (!room(self, M->info_bytes)) /* summed once in the worker (qt_slot_load) */
+  /* summed once in the worker (qt_slot_load, qt_variant_build) */
+  if (!room(self, M->info_bytes + v->linear_names_bytes))
     return false;
   LV2_Atom_Forge *f = &self->forge;
   LV2_Atom_Forge_Frame fr, tup;
@@ -174,13 +175,18 @@ static bool send_info(qt_plugin *self)
   lv2_atom_forge_long(f, (int64_t)d->n_weights);
   lv2_atom_forge_key(f, u->qt_weightBytesFp32);
   lv2_atom_forge_long(f, (int64_t)M->ref_weight_bytes);
+  lv2_atom_forge_key(f, u->qt_sizeWeightBytesFp32);
+  lv2_atom_forge_long(f, (int64_t)v->fp32_weight_bytes);
   lv2_atom_forge_key(f, u->qt_weightBytes);
   lv2_atom_forge_long(f, (int64_t)v->weight_bytes);
   key_string(f, u->qt_variant, v->describe);
+  /** The matrices of the size that plays: what qt:histogramLayer picks
+      from and the histogram shows. */
+  qm_model *shape = qt_variant_shape(M, v);
   lv2_atom_forge_key(f, u->qt_linearNames);
   lv2_atom_forge_tuple(f, &tup);
-  for (int i = 0; i < M->n_linears; ++i) {
-    const char *nm = qm_model_linear(M->ref, i)->name;
+  for (int i = 0, n = qm_model_linear_count(shape); i < n; ++i) {
+    const char *nm = qm_model_linear(shape, i)->name;
     lv2_atom_forge_string(f, nm, (uint32_t)strlen(nm));
   }
   lv2_atom_forge_pop(f, &tup);
@@ -283,7 +289,7 @@ static bool send_sqnr(qt_plugin *self)
   if (!v->layer_sqnr)
     return true; /* nothing analysed (no map at build time): nothing to send */
   /** A smaller size of a slimmable model has layers of its own. */
-  const qm_model *named = v->slim_step != M->full_step && v->m ? v->m : M->ref;
+  const qm_model *named = qt_variant_shape(M, v);
   int n_named = named == M->ref ? M->n_layers : qm_model_layer_count(named);
   int n = v->n_layers < n_named ? v->n_layers : n_named;
   const bool bits = v->layer_bits && v->slim_step == M->full_step;
@@ -317,7 +323,7 @@ static bool send_hist(qt_plugin *self)
 {
   const qt_uris *u = &self->uris;
   const qt_hist *h = self->hist;
-  if (!room(self, 256 + sizeof *h))
+  if (!room(self, 320 + sizeof *h))
     return false;
   LV2_Atom_Forge *f = &self->forge;
   LV2_Atom_Forge_Frame fr;
@@ -326,6 +332,8 @@ static bool send_hist(qt_plugin *self)
   lv2_atom_forge_key(f, u->qt_histogramLayer);
   lv2_atom_forge_int(f, h->linear);
   key_string(f, u->qt_layerName, h->name);
+  if (h->size[0])
+    key_string(f, u->qt_sizeLabel, h->size);
   lv2_atom_forge_key(f, u->qt_min);
   lv2_atom_forge_float(f, h->lo);
   lv2_atom_forge_key(f, u->qt_max);

@@ -94,6 +94,14 @@ typedef struct qt_variant {
   unsigned serial;   /**< unique per built variant: matches late SQNR results */
   qm_model *m;       /**< NULL for FP32: the model's reference plays */
   size_t weight_bytes;
+  /** The weight bytes of the float model of its own size: what the
+      memory meter compares weight_bytes with, so the saving it shows is
+      the quantization's alone (the slot's ref_weight_bytes is the full
+      size's). */
+  size_t fp32_weight_bytes;
+  /** The notify bytes the names of its size's weight matrices take in a
+      modelInfo (qt:linearNames), summed in the worker. */
+  size_t linear_names_bytes;
   /** Model-rate samples m needs on the live input before it is heard when
       it starts cold (no engine of its size to copy from): its prewarm
       length, at most QT_WARM_MAX_S. */
@@ -132,6 +140,9 @@ typedef struct qt_hist {
   unsigned model_id;
   int linear;
   char name[48];
+  /** The slim step label of the size whose weights these are ("" for a
+      model of one size): the GUI says which size it shows. */
+  char size[64];
   float lo, hi;
   int32_t counts[QUANTONE_HIST_BINS];
   int n_levels;
@@ -163,7 +174,8 @@ typedef struct qt_slot {
   unsigned id;
   char *path;
   /** Measured once in the worker, so run() never walks a long path or
-      name: strlen(path), and the notify bytes a modelInfo message needs. */
+      name: strlen(path), and the notify bytes a modelInfo message needs
+      besides its linear names (qt_variant.linear_names_bytes). */
   size_t path_len, info_bytes;
   qm_desc *desc;
   double rate; /**< model sample rate */
@@ -526,6 +538,10 @@ void qt_sqnr_memo_put(qt_plugin *self, const qt_variant *v, const float *sqnr, i
 void qt_sqnr_memo_clear(qt_plugin *self);
 /** The step of M that slim value s plays (real-time safe: a short scan). */
 int qt_slot_slim_step(const qt_slot *M, float s);
+/** The engine whose layers and weight matrices are v's: its own below
+    the full size (another structure), the reference's at the full size
+    (the same structure; at FP32 v has no engine). Real-time safe. */
+qm_model *qt_variant_shape(const qt_slot *M, const qt_variant *v);
 void qt_slot_destroy(qt_slot *m);
 void qt_variant_destroy(qt_variant *v);
 

@@ -68,9 +68,16 @@
       qt:modelRate atom:Double (Hz), qt:hostRate atom:Double (Hz),
       qt:resampling atom:Bool, qt:latency atom:Int (host frames),
       qt:weightCount atom:Long (float parameters in the file),
-      qt:weightBytesFp32 atom:Long, qt:weightBytes atom:Long (active variant),
+      qt:weightBytesFp32 atom:Long (the full-size float model's),
+      qt:sizeWeightBytesFp32 atom:Long (the float model of the size that
+        plays: what the memory meter compares qt:weightBytes with, so its
+        saving is the quantization's alone; equal to qt:weightBytesFp32
+        at the full size),
+      qt:weightBytes atom:Long (active variant),
       qt:variant atom:String (e.g. "4-bit kmeans sym per-channel, float"),
-      qt:linearNames atom:Tuple of atom:String,
+      qt:linearNames atom:Tuple of atom:String (the weight matrices of the
+        size that plays: a smaller size of a slimmable model has its own;
+        modelInfo is sent again whenever another variant plays),
       qt:slimmable atom:Bool (the model has more than one size: the slim
         port chooses one),
       qt:slimSteps atom:Tuple of atom:Tuple { atom:Double lo, atom:Double hi,
@@ -99,11 +106,14 @@
       bits per weight over its weight matrices (mixed with bit_budget, else
       the precision), NaN for a layer without weights of its own.
   - qt:histogram { qt:histogramLayer atom:Int, qt:layerName atom:String,
-      qt:min atom:Float, qt:max atom:Float, qt:counts atom:Vector of Int,
-      qt:levels atom:Vector of Float }
+      qt:sizeLabel atom:String, qt:min atom:Float, qt:max atom:Float,
+      qt:counts atom:Vector of Int, qt:levels atom:Vector of Float }
       QUANTONE_HIST_BINS equal-width bins over [min, max] of the weights the
       active variant multiplies with (dequantized), and the quantizer's
-      levels for the first row (empty for FP32).
+      levels for the first row (empty for FP32). The weights are those of
+      the size that plays (at FP32 its float model's), and qt:sizeLabel
+      names that size (its qt:slimSteps label; absent for a model of one
+      size).
   - qt:prepare { qt:variant atom:String, qt:stage atom:String,
       qt:progress atom:Float, qt:seconds atom:Float,
       qt:cpuSeconds atom:Float, qt:cached atom:Bool }
@@ -135,6 +145,7 @@
 #define QUANTONE__latency QUANTONE_NS "latency"
 #define QUANTONE__weightCount QUANTONE_NS "weightCount"
 #define QUANTONE__weightBytesFp32 QUANTONE_NS "weightBytesFp32"
+#define QUANTONE__sizeWeightBytesFp32 QUANTONE_NS "sizeWeightBytesFp32"
 #define QUANTONE__weightBytes QUANTONE_NS "weightBytes"
 #define QUANTONE__variant QUANTONE_NS "variant"
 #define QUANTONE__linearNames QUANTONE_NS "linearNames"
@@ -160,6 +171,7 @@
 #define QUANTONE__exportModel QUANTONE_NS "exportModel"
 #define QUANTONE__exported QUANTONE_NS "exported"
 #define QUANTONE__layerName QUANTONE_NS "layerName"
+#define QUANTONE__sizeLabel QUANTONE_NS "sizeLabel"
 #define QUANTONE__min QUANTONE_NS "min"
 #define QUANTONE__max QUANTONE_NS "max"
 #define QUANTONE__counts QUANTONE_NS "counts"

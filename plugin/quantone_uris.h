@@ -66,6 +66,7 @@
   X(qt_latency, QUANTONE__latency)                                                                 \
   X(qt_weightCount, QUANTONE__weightCount)                                                         \
   X(qt_weightBytesFp32, QUANTONE__weightBytesFp32)                                                 \
+  X(qt_sizeWeightBytesFp32, QUANTONE__sizeWeightBytesFp32)                                         \
   X(qt_weightBytes, QUANTONE__weightBytes)                                                         \
   X(qt_variant, QUANTONE__variant)                                                                 \
   X(qt_linearNames, QUANTONE__linearNames)                                                         \
@@ -85,6 +86,7 @@
   X(qt_layerNames, QUANTONE__layerNames)                                                           \
   X(qt_values, QUANTONE__values)                                                                   \
   X(qt_layerName, QUANTONE__layerName)                                                             \
+  X(qt_sizeLabel, QUANTONE__sizeLabel)                                                             \
   X(qt_min, QUANTONE__min)                                                                         \
   X(qt_max, QUANTONE__max)                                                                         \
   X(qt_counts, QUANTONE__counts)                                                                   \

@@ -84,10 +84,12 @@ static void on_progress(void *user, const char *stage, double fraction)
 /**
    A quantized engine of description d at `set`, on the calibration clip
    when the setting needs one, reporting its progress to prog (NULL: to
-   nobody). NULL with a message on failure.
+   nobody). NULL with a message on failure. *fp32_bytes gets the weight
+   bytes the engine had in float, before it was quantized: what the
+   memory meter compares with, without a float engine of its own.
 */
 static qm_model *variant_model(const qm_desc *d, const qm_setting *set, double rate,
-                               qt_progress *prog, char *err, size_t errlen)
+                               qt_progress *prog, size_t *fp32_bytes, char *err, size_t errlen)
 {
   qm_options o;
   qm_options_default(&o);
@@ -102,6 +104,8 @@ static qm_model *variant_model(const qm_desc *d, const qm_setting *set, double r
     qm_model_set_progress(m, on_progress, prog);
     on_progress(prog, "starting", 0.0);
   }
+  if (m)
+    *fp32_bytes = qm_model_weight_bytes(m);
   if (m && !qm_model_quantize(m, set, calib, n_calib, err, errlen)) {
     qm_model_free(m);
     m = NULL;
@@ -225,7 +229,7 @@ static qt_variant *slimmed_build(const qt_slot *mo, qt_variant *v, bool analyze,
     if (v->set.bits == QM_BITS_FP32) {
       v->m = qm_model_create(d, &o, e, sizeof e);
     } else {
-      v->m = variant_model(d, &v->set, mo->rate, prog, e, sizeof e);
+      v->m = variant_model(d, &v->set, mo->rate, prog, &v->fp32_weight_bytes, e, sizeof e);
     }
   }
   if (!v->m) {
@@ -234,6 +238,8 @@ static qt_variant *slimmed_build(const qt_slot *mo, qt_variant *v, bool analyze,
     return NULL;
   }
   v->weight_bytes = qm_model_weight_bytes(v->m);
+  if (v->set.bits == QM_BITS_FP32)
+    v->fp32_weight_bytes = v->weight_bytes;
   v->warm_len = warm_len(v->m, mo->rate);
   snprintf(v->describe + strlen(v->describe), sizeof v->describe - strlen(v->describe), ", %s",
            st->label);
@@ -249,8 +255,24 @@ static qt_variant *slimmed_build(const qt_slot *mo, qt_variant *v, bool analyze,
   return v;
 }
 
-qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_step, bool analyze,
-                             qt_progress *prog, char *err, size_t errlen)
+qm_model *qt_variant_shape(const qt_slot *M, const qt_variant *v)
+{
+  return v->slim_step != M->full_step && v->m ? v->m : M->ref;
+}
+
+/** What the names of v's weight matrices add to a modelInfo (the 16
+    bytes an atom:String header and its padding take, and the name). */
+static size_t linear_names_bytes(const qt_slot *mo, const qt_variant *v)
+{
+  qm_model *shape = qt_variant_shape(mo, v);
+  size_t b = 0;
+  for (int i = 0, n = qm_model_linear_count(shape); i < n; ++i)
+    b += 16 + strlen(qm_model_linear(shape, i)->name);
+  return b;
+}
+
+static qt_variant *variant_build(const qt_slot *mo, const qm_setting *set, int slim_step,
+                                 bool analyze, qt_progress *prog, char *err, size_t errlen)
 {
   qt_variant *v = calloc(1, sizeof *v);
   if (!v) {
@@ -267,6 +289,7 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_
   if (slim_step >= 0 && slim_step < mo->full_step)
     return slimmed_build(mo, v, analyze, prog, err, errlen);
   v->slim_step = mo->full_step;
+  v->fp32_weight_bytes = mo->ref_weight_bytes;
   if (set->bits == QM_BITS_FP32) {
     v->weight_bytes = mo->ref_weight_bytes;
     if (mo->n_layers > 0 && (v->layer_sqnr = malloc(sizeof(float) * mo->n_layers)))
@@ -276,7 +299,7 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_
   }
   char e[QT_MSG_MAX];
   e[0] = 0;
-  v->m = variant_model(mo->desc, set, mo->rate, prog, e, sizeof e);
+  v->m = variant_model(mo->desc, set, mo->rate, prog, &v->fp32_weight_bytes, e, sizeof e);
   if (!v->m) {
     snprintf(err, errlen, "%s: cannot build %s: %s", mo->path, v->describe, e);
     free(v);
@@ -287,6 +310,15 @@ qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_
   v->layer_bits = qt_mixed_layer_bits(v->m, set->linear_bits, set->bits);
   if (analyze)
     v->layer_sqnr = qt_variant_sqnr(mo, set, v->slim_step, &v->n_layers);
+  return v;
+}
+
+qt_variant *qt_variant_build(const qt_slot *mo, const qm_setting *set, int slim_step, bool analyze,
+                             qt_progress *prog, char *err, size_t errlen)
+{
+  qt_variant *v = variant_build(mo, set, slim_step, analyze, prog, err, errlen);
+  if (v)
+    v->linear_names_bytes = linear_names_bytes(mo, v);
   return v;
 }
 
@@ -354,8 +386,7 @@ qt_slot *qt_slot_load(qt_plugin *self, const char *path, const qm_setting *set, 
       does not fit yet on every block. */
   mo->path_len = strlen(mo->path);
   mo->info_bytes = 512 + mo->path_len + (d->meta.name ? strlen(d->meta.name) : 0);
-  for (int i = 0; i < mo->n_linears; ++i)
-    mo->info_bytes += 16 + strlen(qm_model_linear(mo->ref, i)->name);
+  mo->info_bytes += 32; /* qt:sizeWeightBytesFp32: key, atom:Long */
   mo->info_bytes += 64 + (size_t)mo->n_steps * (96 + sizeof mo->steps[0].label);
   mo->info_bytes += 4 * 32; /* the levels' keys: input / output dBu, loudness, measured */
   mo->fade_len = (int)lround(QT_FADE_S * mo->rate);
@@ -387,24 +418,32 @@ fail:
 
 /* ---- Histograms --------------------------------------------------------------- */
 
+/**
+   The histogram of weight matrix `linear` of the variant v plays (NULL:
+   the reference): the weights of the size that plays, as its engine
+   multiplies with them (float at FP32, dequantized otherwise), and its
+   quantizer's levels. A smaller size has an engine and matrices of its
+   own, and modelInfo's qt:linearNames lists them while it plays
+   (qt_variant_shape), so the float and the quantized histograms a player
+   flips between are one model's, the one heard.
+*/
 static qt_hist *hist_build(const qt_slot *mo, const qt_variant *v, int linear)
 {
-  if (mo->n_linears <= 0)
+  qm_model *src = v && v->m ? v->m : mo->ref; /* below the full size v->m is never NULL */
+  int n_linears = qm_model_linear_count(src);
+  if (n_linears <= 0)
     return NULL;
   if (linear < 0)
     linear = 0;
-  if (linear >= mo->n_linears)
-    linear = mo->n_linears - 1;
+  if (linear >= n_linears)
+    linear = n_linears - 1;
   qt_hist *h = calloc(1, sizeof *h);
   if (!h)
     return NULL;
   h->model_id = mo->id;
   h->linear = linear;
-  /** A smaller size's engine has other matrices than the reference
-      whose linearNames the GUI lists: show the reference's then. */
-  if (v && v->slim_step != mo->full_step)
-    v = NULL;
-  qm_model *src = v && v->m ? v->m : mo->ref;
+  if (mo->n_steps > 1)
+    snprintf(h->size, sizeof h->size, "%s", mo->steps[v ? v->slim_step : mo->full_step].label);
   const qm_linear *L = qm_model_linear(src, linear);
   snprintf(h->name, sizeof h->name, "%s", L->name);
   int n = L->in * L->out;

@@ -4,10 +4,14 @@
 # The Slim slider in jalv.gtk3 under Xvfb (the setup of run_jalv_test.sh):
 #   1. a slimmable model (QUANTONE_GUI_TEST_LOAD, slim at SLIM): the GUI's
 #      test hook reports the slider on screen (mapped) with the text of the
-#      size that plays; screenshot ARTIFACTS/gui_slim.png;
+#      size that plays, the weights panel names that size under its
+#      caption, and below the full size the memory meter says the full
+#      size's float bytes apart from the size's own; screenshot
+#      ARTIFACTS/gui_slim.png;
 #   2. a plain model (models/overdrive_standard.nam, loaded the same way:
 #      the bundle's default is itself slimmable): once its modelInfo has
-#      arrived the slider is hidden and never on screen again; screenshot
+#      arrived the slider is hidden and never on screen again, and neither
+#      the weights panel nor the memory meter speaks of sizes; screenshot
 #      ARTIFACTS/gui_plain.png;
 #   3. on either, every control can be reached on this screen
 #      (QT_GUI_SCREEN, e.g. 1024x768): the window asks for no more than the
@@ -69,17 +73,19 @@ stop_jalv() {
   PIDS=$(echo " $PIDS " | sed "s/ $JALV / /")
 }
 
-# slider_after_load FILE: the last Slim slider report after the plugin
-# says it loaded FILE (the default model reports first), waiting up to 30 s.
-slider_after_load() {
+# last_after_load FILE WHAT: in LINE, the last GUI report WHAT after the
+# plugin says it loaded FILE (the default model reports first), waiting up
+# to 30 s.
+last_after_load() {
   for i in $(seq 300); do
-    LINE=$(sed -n "/Quantone: loaded .*$(basename "$1")\$/,\$p" "$ERR" | grep 'quantone-gui: slim slider' |
+    LINE=$(sed -n "/Quantone: loaded .*$(basename "$1")\$/,\$p" "$ERR" | grep "quantone-gui: $2" |
       tail -1)
     [ -n "$LINE" ] && return 0
     sleep 0.1
   done
-  fail "no Slim slider report after $(basename "$1") loaded"
+  fail "no $2 report after $(basename "$1") loaded"
 }
+slider_after_load() { last_after_load "$1" 'slim slider'; }
 
 # 1. Slimmable.
 start_jalv slim "Quantone: loaded .*$(basename "$MODEL")\$" "$MODEL"
@@ -87,6 +93,20 @@ slider_after_load "$MODEL"
 echo "slimmable $(basename "$MODEL"): $LINE"
 echo "$LINE" | grep -q 'slider shown ([2-9][0-9]* steps): .*weights, [0-9]*% of the MACs' ||
   fail "the Slim slider is not on screen for $(basename "$MODEL") ('$LINE')"
+# The size the slider names ("LABEL, 0.1k weights, 15% of the MACs"): the
+# weights panel shows its weights and says so; below the full size the
+# memory meter compares with that size's float model and names the full one.
+SIZE=$(echo "$LINE" | sed 's/.*steps): //; s/, [0-9.]*[kM]* weights, .*//')
+last_after_load "$MODEL" 'weights panel'
+echo "weights panel: $LINE"
+echo "$LINE" | grep -qF "| size: $SIZE |" ||
+  fail "the weights panel does not name the size that plays ('$SIZE'): '$LINE'"
+last_after_load "$MODEL" 'memory meter'
+echo "memory meter: $LINE"
+if [ "$SLIM" != 1 ] && [ "$SLIM" != 1.0 ]; then
+  echo "$LINE" | grep -qE '\([0-9]+% saved\) \| vs FP32 of this size  ·  full size [0-9.]+ k?B FP32$' ||
+    fail "below the full size the memory meter does not say the full size apart: '$LINE'"
+fi
 gui_session_check_layout "$ERR"
 xdotool mousemove --window "$WID" 5 5
 import -window "$WID" "$ART/gui_slim.png" || fail "import failed"
@@ -113,6 +133,14 @@ echo "plain model: $LINE"
 echo "$LINE" | grep -q 'slider hidden' || fail "no report of the Slim slider for a plain model"
 sed -n "/Quantone: loaded .*$(basename "$PLAIN")\$/,\$p" "$ERR" | grep -q 'slider shown' &&
   fail "the Slim slider appeared for a plain model"
+last_after_load "$PLAIN" 'weights panel'
+echo "plain weights panel: $LINE"
+echo "$LINE" | grep -qE '\|  \| [0-9]+ weights$' ||
+  fail "the weights panel names a size for a plain model: '$LINE'"
+last_after_load "$PLAIN" 'memory meter'
+echo "plain memory meter: $LINE"
+echo "$LINE" | grep -qE 'saved\) \| vs the FP32 model$' ||
+  fail "the memory meter names a full size for a plain model: '$LINE'"
 gui_session_check_layout "$ERR"
 stop_jalv gui_plain.png
 echo "gui-jalv-slim test passed; screenshots in $ART"

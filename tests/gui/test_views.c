@@ -396,6 +396,22 @@ static void test_hist(void)
   v.levels[2] = 0.5f;
   snprintf(v.layer, sizeof v.layer, "l0.conv");
   const int W = 420, H = 200;
+  char cap[96], size[96];
+  qg_hist_caption(&v, cap, sizeof cap, size, sizeof size);
+  CHECK(!strcmp(cap, "l0.conv  ·  3 levels") && !size[0], "hist caption, one size: '%s' '%s'", cap,
+        size);
+  /* A smaller size of a slimmable model: its name under the caption, and
+     at FP32 (no levels) the caption says so. */
+  snprintf(v.size, sizeof v.size, "A2 nano: 3 channels");
+  qg_hist_caption(&v, cap, sizeof cap, size, sizeof size);
+  CHECK(!strcmp(size, "size: A2 nano: 3 channels"), "hist size line: '%s'", size);
+  v.n_levels = 0;
+  qg_hist_caption(&v, cap, sizeof cap, size, sizeof size);
+  CHECK(!strcmp(cap, "l0.conv  ·  FP32"), "hist caption at FP32: '%s'", cap);
+  image sized = render((view_fn)qg_view_hist, W, H, &v, "view_hist_size.png");
+  cairo_surface_destroy(sized.s);
+  v.n_levels = 3;
+  v.size[0] = '\0';
   image im = render((view_fn)qg_view_hist, W, H, &v, "view_hist.png");
   check_nonblank(&im, "hist", 10, 3000);
   qg_rect p = qg_plot_rect(W, H);
@@ -412,19 +428,50 @@ static void test_hist(void)
   cairo_surface_destroy(im.s);
 }
 
+/** The weight bar's quantized-colour pixels (the bar at y 90..102). */
+static int weight_bar_px(const image *im, qg_rect bar)
+{
+  int n = 0;
+  for (int x = (int)bar.x; x < (int)(bar.x + bar.w); ++x)
+    n += near(im, x, 96, QG_COL_QUANT, 3);
+  return n;
+}
+
 static void test_cost(void)
 {
-  qg_cost_view v = {true, 0.5f, 25000, 100000, 0, 0};
+  qg_cost_view v = {.valid = true,
+                    .dsp_ratio = 0.5f,
+                    .weight_bytes = 25000,
+                    .weight_bytes_fp32 = 100000,
+                    .weight_bytes_full_fp32 = 100000};
   const int W = 420, H = 180;
   image im = render((view_fn)qg_view_cost, W, H, &v, "view_cost.png");
   check_nonblank(&im, "cost", 10, 2000);
   /* Weight bar: quantized colour over 25% of the bar width. */
   qg_rect bar = {12, 90, W - 24, 12};
-  int n = 0;
-  for (int x = (int)bar.x; x < (int)(bar.x + bar.w); ++x)
-    n += near(&im, x, 96, QG_COL_QUANT, 3);
+  int n = weight_bar_px(&im, bar);
   CHECK(abs(n - (int)(bar.w * 0.25)) <= 4, "cost: weight bar %d px, want %d", n,
         (int)(bar.w * 0.25));
+  cairo_surface_destroy(im.s);
+  char line[128], against[128];
+  qg_cost_memory_text(&v, line, sizeof line, against, sizeof against);
+  CHECK(!strcmp(line, "24.4 kB of 97.7 kB  (75% saved)") && !strcmp(against, "vs the FP32 model"),
+        "cost text, full size: '%s' '%s'", line, against);
+
+  /* The A2 nano at 4 bits (plugin-slim's figures for overdrive_a2.nam):
+     the saving is against the nano's own float bytes, the full size's
+     said apart; the bar shows 2290 / 7480, not 2290 / 48580. */
+  v.weight_bytes = 2290;
+  v.weight_bytes_fp32 = 7480;
+  v.weight_bytes_full_fp32 = 48580;
+  double frac = qg_cost_memory_text(&v, line, sizeof line, against, sizeof against);
+  CHECK(fabs(frac - 2290.0 / 7480) < 1e-9 && !strcmp(line, "2.2 kB of 7.3 kB  (69% saved)") &&
+            !strcmp(against, "vs FP32 of this size  ·  full size 47.4 kB FP32"),
+        "cost text, the nano: %.3f '%s' '%s'", frac, line, against);
+  im = render((view_fn)qg_view_cost, W, H, &v, "view_cost_nano.png");
+  n = weight_bar_px(&im, bar);
+  CHECK(abs(n - (int)(bar.w * 2290 / 7480)) <= 4, "cost: the nano's weight bar %d px, want %d", n,
+        (int)(bar.w * 2290 / 7480));
   cairo_surface_destroy(im.s);
 }
 
@@ -477,8 +524,55 @@ static void test_protocol(void)
   c = qg_proto_decode(&p, a, sizeof(LV2_Atom) + a->size, &d);
   CHECK(c == QG_CHG_INFO && !strcmp(d.model_name, "Amp") && !strcmp(d.architecture, "WaveNet") &&
             d.model_rate == 48000 && d.weight_count == 13801 && d.n_linears == 2 &&
-            !strcmp(d.linear_names[1], "l1") && d.cost.weight_bytes_fp32 == 55204,
+            !strcmp(d.linear_names[1], "l1") && d.cost.weight_bytes_fp32 == 55204 &&
+            d.cost.weight_bytes_full_fp32 == 55204,
         "protocol: modelInfo");
+
+  /* qt:modelInfo while a smaller size plays: the meter's reference is
+     that size's float bytes, the full size's kept apart. */
+  lv2_atom_forge_set_buffer(&f, buf, sizeof buf);
+  lv2_atom_forge_object(&f, &fr, 0, p.uris.qt_modelInfo);
+  lv2_atom_forge_key(&f, p.uris.qt_weightBytesFp32);
+  lv2_atom_forge_long(&f, 48580);
+  lv2_atom_forge_key(&f, p.uris.qt_sizeWeightBytesFp32);
+  lv2_atom_forge_long(&f, 7480);
+  lv2_atom_forge_key(&f, p.uris.qt_weightBytes);
+  lv2_atom_forge_long(&f, 2290);
+  lv2_atom_forge_pop(&f, &fr);
+  c = qg_proto_decode(&p, a, sizeof(LV2_Atom) + a->size, &d);
+  CHECK(c == QG_CHG_INFO && d.cost.weight_bytes_fp32 == 7480 &&
+            d.cost.weight_bytes_full_fp32 == 48580 && d.cost.weight_bytes == 2290,
+        "protocol: modelInfo of a smaller size (meter against %g, full %g, variant %g)",
+        d.cost.weight_bytes_fp32, d.cost.weight_bytes_full_fp32, d.cost.weight_bytes);
+
+  /* qt:histogram of a smaller size: qt:sizeLabel names it; one without
+     the key (a model of one size) clears it. */
+  int32_t counts[4] = {1, 5, 5, 1};
+  for (int with_size = 1; with_size >= 0; --with_size) {
+    lv2_atom_forge_set_buffer(&f, buf, sizeof buf);
+    lv2_atom_forge_object(&f, &fr, 0, p.uris.qt_histogram);
+    lv2_atom_forge_key(&f, p.uris.qt_histogramLayer);
+    lv2_atom_forge_int(&f, 1);
+    lv2_atom_forge_key(&f, p.uris.qt_layerName);
+    lv2_atom_forge_string(&f, "a0.l0.conv", 10);
+    if (with_size) {
+      lv2_atom_forge_key(&f, p.uris.qt_sizeLabel);
+      lv2_atom_forge_string(&f, "A2 nano: 3 channels", 19);
+    }
+    lv2_atom_forge_key(&f, p.uris.qt_min);
+    lv2_atom_forge_float(&f, -1);
+    lv2_atom_forge_key(&f, p.uris.qt_max);
+    lv2_atom_forge_float(&f, 1);
+    lv2_atom_forge_key(&f, p.uris.qt_counts);
+    lv2_atom_forge_vector(&f, sizeof(int32_t), p.uris.atom_Int, 4, counts);
+    lv2_atom_forge_pop(&f, &fr);
+    c = qg_proto_decode(&p, a, sizeof(LV2_Atom) + a->size, &d);
+    CHECK(c == QG_CHG_HIST && d.hist.valid && d.hist.n_bins == 4 &&
+              !strcmp(d.hist.layer, "a0.l0.conv") &&
+              !strcmp(d.hist.size, with_size ? "A2 nano: 3 channels" : ""),
+          "protocol: histogram %s qt:sizeLabel ('%s')", with_size ? "with" : "without",
+          d.hist.size);
+  }
 
   CHECK(!d.slimmable && d.n_slim == 0, "protocol: modelInfo without slim steps is one size");
 

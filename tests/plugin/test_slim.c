@@ -28,6 +28,12 @@
     takes the old one's state: same size) does not click either;
   - the per-layer SQNR a UI gets for a smaller size has that size's
     layers (not the full model's);
+  - the weights panel and the memory meter at every size, at FP32 and 4
+    bits: modelInfo lists that size's weight matrices, each histogram
+    counts exactly that size's weights of the matrix (no levels at FP32,
+    levels at 4 bits) and names the size; the meter's reference
+    (qt:sizeWeightBytesFp32) is that size's float model's bytes, the full
+    size's said apart (qt:weightBytesFp32);
   - a plain model ignores slim: bit-identical at 0 and 1, nothing built.
 */
 #include "host.h"
@@ -401,6 +407,74 @@ static void test_sqnr(qm_desc *d, const float *x)
   qm_model_free(full);
 }
 
+/**
+   The weights panel and the memory meter as an open UI gets them while
+   each size of `path` plays, at FP32 and at 4 bits, against an engine of
+   that size built here: the histogram of every weight matrix the
+   modelInfo lists (asked for with qt:histogramLayer).
+*/
+static void test_weights_panel(const char *path, qm_desc *d)
+{
+  const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  printf("%s: weights panel and memory meter at each size\n", base);
+  qm_slim_step steps[MAX_STEPS];
+  int n_steps = qm_desc_slim_steps(d, steps, MAX_STEPS);
+  qm_model *full = engine_at(d, 1.0);
+  long long full_bytes = full ? (long long)qm_model_weight_bytes(full) : -2;
+  static const int widths[] = {32, 4};
+  for (int s = 0; s < n_steps; ++s) {
+    qm_model *e = engine_at(d, steps[s].lo);
+    if (!e) {
+      CHECK(false, "%s: no engine at slim %g", base, steps[s].lo);
+      continue;
+    }
+    int n_lin = qm_model_linear_count(e);
+    long long bytes = (long long)qm_model_weight_bytes(e);
+    for (int b = 0; b < 2; ++b) {
+      qhost *h = qh_new(plugin, RATE);
+      h->alive_every = 12000; /* a UI is open: histograms stream */
+      h->ctl[QT_PORT_PRECISION] = (float)widths[b];
+      h->ctl[QT_PORT_SLIM] = (float)steps[s].lo;
+      qh_set_model(h, path);
+      qh_settle(h);
+      float in[BLOCK] = {0}, out[BLOCK];
+      long long hist_weights = 0, want_weights = 0;
+      int bad = 0, with_levels = 0, most_levels = 0;
+      for (int i = 0; i < n_lin; ++i) {
+        qm_linear *L = qm_model_linear(e, i);
+        int n_hist = h->n_hist;
+        qh_set_hist_layer(h, i);
+        for (int k = 0; k < 4 && h->n_hist == n_hist; ++k)
+          qh_run(h, in, out, BLOCK);
+        hist_weights += h->hist_bins_total;
+        want_weights += (long long)L->in * L->out;
+        with_levels += h->hist_levels > 0;
+        most_levels = h->hist_levels > most_levels ? h->hist_levels : most_levels;
+        if (h->n_hist == n_hist || strcmp(h->hist_layer, L->name) ||
+            h->hist_bins_total != L->in * L->out ||
+            strcmp(h->hist_size, n_steps > 1 ? steps[s].label : "")) {
+          if (bad++ < 3)
+            printf("        matrix %d %s (%d weights): histogram of '%s', %d weights, size '%s'\n",
+                   i, L->name, L->in * L->out, h->hist_layer, h->hist_bins_total, h->hist_size);
+        }
+      }
+      bool levels_ok = widths[b] == 32 ? with_levels == 0 : with_levels > 0 && most_levels <= 16;
+      bool bytes_ok = h->info_size_bytes_fp32 == bytes && h->info_bytes_fp32 == full_bytes &&
+                      (widths[b] == 32 ? h->info_bytes == bytes : h->info_bytes < bytes);
+      CHECK(bad == 0 && levels_ok && bytes_ok && h->info_linears == n_lin,
+            "slim %.2f (%s), %d bits: %d matrices listed (the size has %d), histograms of %lld "
+            "weights (the size's matrices %lld; %d with levels, at most %d); weight bytes %lld "
+            "against FP32 of this size %lld (engine %lld), full size %lld (engine %lld)",
+            steps[s].lo, steps[s].label, widths[b], h->info_linears, n_lin, hist_weights,
+            want_weights, with_levels, most_levels, h->info_bytes, h->info_size_bytes_fp32, bytes,
+            h->info_bytes_fp32, full_bytes);
+      qh_free(h);
+    }
+    qm_model_free(e);
+  }
+  qm_model_free(full);
+}
+
 /** `plain`: a model with one size (the reference's A1 WaveNet; the
     bundle's default is a container). */
 static void test_plain(const char *plain, const float *x, size_t n)
@@ -446,6 +520,7 @@ int main(int argc, char **argv)
   if (!plugin)
     return 1;
   test_switching(container, d, x, n);
+  test_weights_panel(container, d);
   /** A real trained capture (A2 nano / A2 standard at 0.5), a WaveNet
       whose layer array is slimmable (1, 2 or 3 channels), and the
       bundle's own A2 container (trained by quantone-train, written by
@@ -463,6 +538,8 @@ int main(int argc, char **argv)
       CHECK(false, "loading %s: %s", path, err);
     else
       test_switching(path, d2, x, n);
+    if (d2)
+      test_weights_panel(path, d2);
     qm_desc_free(d2);
   }
   test_bits_while_slim(x, n);
