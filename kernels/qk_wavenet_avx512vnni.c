@@ -64,7 +64,12 @@ static void quantize_frames(const float *x, int C, int N, const qk_act_s8 *dst);
    straddle two taps) run the AVX2 form's frame loop instead, from these
    weights decoded once (qk_wavenet_avx2.c; same bits, as every form).
 */
-static bool avx2_frame_loop(const qk_wavenet_layer *L) { return L->C % 4 != 0; }
+static bool avx2_frame_loop(const qk_wavenet_layer *L)
+{
+  /* and layers whose taps straddle scale groups (C = 12 at G = 16: qk.h's
+     pieces), which the AVX2 form splits and these forms do not */
+  return L->C % 4 != 0 || qk_wavenet_straddles(L);
+}
 
 /**
    Of those, layers of 1 to 3 channels (A2 nano), with or without zero
