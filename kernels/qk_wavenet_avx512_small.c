@@ -63,18 +63,35 @@ typedef struct {
   int32_t wt[FRAME_MAX_V][16];   /**< bytes c < C: w[m][t*C + c] (s8), others 0; r if halves */
   int32_t wth[FRAME_MAX_V][16];  /**< if halves: bytes c < C: h = floor(w[m][t*C + c] / 2) */
   int32_t wt0[FRAME_MAX_V][16];  /**< -128 * sum_c w[m][t*C + c]: takes the u = q + 128 offset out */
-  float wnew[SMALL_MAX_C][16];    /**< the newest tap's column c in lanes m */
-  float ws_lanes[16];            /**< lane j*C + m: ws[m] */
+  float ws_lanes[FRAME_MAX_V][16]; /**< lane j*C + m: ws of tap t's (first piece's) group */
+  /** Taps of two pieces (qk.h; small_weights' split): wt, wth, wt0 hold the
+      first piece's channels (the others' bytes 0), these the second's, in
+      the same lanes (0 in the lanes of whole taps, whose p they leave as
+      it is); only vectors with pieces[v] are run. */
+  int32_t wtb[FRAME_MAX_V][16], wthb[FRAME_MAX_V][16], wt0b[FRAME_MAX_V][16];
+  float wsb_lanes[FRAME_MAX_V][16];
+  float wnew[SMALL_MAX_C][16];    /**< the newest tap's column c in lanes m (first piece's) */
+  float wnewb[SMALL_MAX_C][16];   /**< its second piece's columns (if split) */
+  float wsnew[16], wsnewb[16];    /**< lanes m: the newest tap's pieces' ws */
   float w1col[SMALL_MAX_C][16];  /**< column m of the 1x1 in lanes c */
+  int pieces[FRAME_MAX_V]; /**< vector v holds a tap of two pieces */
   int halves; /**< some older tap's w outside [-128, 127] (tap_dword); last: the arrays above are
                    loaded aligned */
 } __attribute__((aligned(64))) frame_weights;
 
-/** The weights as float codes (exact small integers) and row scales. */
+/**
+   The weights as float codes (exact small integers) and scales per tap:
+   a tap is one piece, or two where its columns straddle a scale group
+   boundary (qk.h): split[t] of its C columns in group g_t, the rest in
+   g_t + 1 (0: one piece).
+*/
 typedef struct {
-  float w[SMALL_MAX_C][SMALL_MAX_K];  /**< conv row m, column t*C + c */
+  float w[SMALL_MAX_C][SMALL_MAX_K];  /**< conv row m, column k: v - zp of k's group */
   float w1[SMALL_MAX_C][SMALL_MAX_C]; /**< 1x1 row c, column m */
-  float ws[SMALL_MAX_C], ws1[SMALL_MAX_C];
+  float ws[SMALL_MAX_C][SMALL_MAX_K];  /**< [m][t]: tap t's (first piece's) group scale */
+  float wsb[SMALL_MAX_C][SMALL_MAX_K]; /**< [m][t]: its second piece's (if split) */
+  float ws1[SMALL_MAX_C];
+  uint8_t split[SMALL_MAX_K];
   frame_weights fw;
 } small_weights;
 
@@ -103,20 +120,46 @@ static void decode_rows(const qk_packed *p, int rows, int cols, float *w, int ld
 }
 
 /**
-   Tap t's values w = v - zp of row m as vpdpbusd weight dwords (bytes
-   c < C), and -128 times their sum. Values in [-128, 127] (every format
+   The conv's values less the zero point of their column's scale group,
+   w[m][k] = v - zp[m][k / G] (qk.h: i = sum_c (v - zp) q over a piece,
+   the piece lying in one group), and the scales of each tap's pieces.
+   |w| <= 255 as for decode_rows.
+*/
+static void decode_conv(const qk_wavenet_layer *L, small_weights *sw)
+{
+  const qk_packed *p = L->conv;
+  const int C = L->C, K = L->taps * C, G = p->group;
+  for (int m = 0; m < C; ++m) {
+    const size_t row = (size_t)m * (size_t)p->ngroups;
+    for (int k = 0; k < K; ++k)
+      sw->w[m][k] = (float)(qk_avx512vnni_weight_value(p, m, k) -
+                            (p->zp ? p->zp[row + (size_t)(k / G)] : 0));
+    for (int t = 0; t < L->taps; ++t) {
+      const int g = qk_wavenet_tap_group(L, t), split = qk_wavenet_tap_split(L, t);
+      sw->ws[m][t] = p->scales[row + (size_t)g];
+      sw->wsb[m][t] = split ? p->scales[row + (size_t)g + 1] : 0.0f;
+    }
+  }
+  for (int t = 0; t < L->taps; ++t)
+    sw->split[t] = (uint8_t)qk_wavenet_tap_split(L, t);
+}
+
+/**
+   Tap t's values w = v - zp of row m at channels [c0, c1) as vpdpbusd
+   weight dwords (bytes c in [c0, c1), the others 0), and -128 times their
+   sum. Values in [-128, 127] (every format
    without zero points, S4 and S2 with them) go whole into *word (*half
    zero); an S8 row with a zero point can reach +-255, which no signed
    byte holds, so such a layer (fw->halves) splits every value as
    w = 2h + r with h = floor(w / 2) in [-128, 127] (*half) and r in {0, 1}
    (*word): two vpdpbusd, the first's sum doubled, the same int32.
 */
-static void tap_dword(const small_weights *sw, int C, int t, int m, bool halves, int32_t *word,
-                      int32_t *half, int32_t *off)
+static void tap_dword(const small_weights *sw, int C, int t, int m, int c0, int c1, bool halves,
+                      int32_t *word, int32_t *half, int32_t *off)
 {
   uint32_t u = 0, uh = 0;
   int sum = 0;
-  for (int c = 0; c < C; ++c) {
+  for (int c = c0; c < c1; ++c) {
     const int w = (int)sw->w[m][t * C + c];
     const int h = halves ? (w - (w & 1)) / 2 : 0; /* floor(w / 2), exactly */
     u |= (uint32_t)(uint8_t)(int8_t)(w - 2 * h) << (8 * c);
@@ -138,17 +181,30 @@ static void prepare_frame_weights(small_weights *sw, int C, int taps)
     for (int k = 0; k + C < taps * C; ++k)
       fw->halves |= sw->w[m][k] < -128.0f || sw->w[m][k] > 127.0f;
   for (int t = 0; t + 1 < taps; ++t) {
-    const int v = t / P, j = t % P;
-    for (int m = 0; m < C; ++m)
-      tap_dword(sw, C, t, m, fw->halves, &fw->wt[v][j * C + m], &fw->wth[v][j * C + m],
-                &fw->wt0[v][j * C + m]);
+    const int v = t / P, j = t % P, split = sw->split[t];
+    fw->pieces[v] |= split != 0;
+    for (int m = 0; m < C; ++m) {
+      const int l = j * C + m;
+      tap_dword(sw, C, t, m, 0, split ? split : C, fw->halves, &fw->wt[v][l], &fw->wth[v][l],
+                &fw->wt0[v][l]);
+      fw->ws_lanes[v][l] = sw->ws[m][t];
+      if (split)
+        tap_dword(sw, C, t, m, split, C, fw->halves, &fw->wtb[v][l], &fw->wthb[v][l],
+                  &fw->wt0b[v][l]);
+      fw->wsb_lanes[v][l] = sw->wsb[m][t];
+    }
   }
+  const int tn = taps - 1, split = sw->split[tn];
   for (int c = 0; c < C; ++c)
-    for (int m = 0; m < C; ++m)
-      fw->wnew[c][m] = sw->w[m][(taps - 1) * C + c];
-  for (int j = 0; j < P; ++j)
-    for (int m = 0; m < C; ++m)
-      fw->ws_lanes[j * C + m] = sw->ws[m];
+    for (int m = 0; m < C; ++m) {
+      const float w = sw->w[m][tn * C + c];
+      fw->wnew[c][m] = split && c >= split ? 0.0f : w;
+      fw->wnewb[c][m] = split && c >= split ? w : 0.0f;
+    }
+  for (int m = 0; m < C; ++m) {
+    fw->wsnew[m] = sw->ws[m][tn];
+    fw->wsnewb[m] = sw->wsb[m][tn];
+  }
   for (int m = 0; m < C; ++m)
     for (int c = 0; c < C; ++c)
       fw->w1col[m][c] = sw->w1[c][m];
@@ -156,8 +212,9 @@ static void prepare_frame_weights(small_weights *sw, int C, int taps)
 
 bool qk_avx512vnni_small_layer_shape(const qk_wavenet_layer *L)
 {
+  /* taps of two pieces at most (small_weights' split): every C <= 3 at qk_pack's groups */
   return L->C <= SMALL_MAX_C && qk_wavenet_bottleneck(L) == L->C && L->taps * L->C <= SMALL_MAX_K &&
-         qk_packed_isa(L->conv) == QK_ISA_AVX512VNNI;
+         qk_packed_isa(L->conv) == QK_ISA_AVX512VNNI && qk_wavenet_two_pieces(L);
 }
 
 size_t qk_avx512vnni_small_layer_bytes(void) { return (sizeof(small_weights) + 63) / 64 * 64; }
@@ -166,7 +223,7 @@ void qk_avx512vnni_small_layer_prepare(const qk_wavenet_layer *L, void *mem)
 {
   small_weights *sw = mem;
   memset(sw, 0, sizeof *sw);
-  decode_rows(L->conv, L->C, L->taps * L->C, &sw->w[0][0], SMALL_MAX_K, sw->ws);
+  decode_conv(L, sw);
   decode_rows(L->w1x1, L->C, L->C, &sw->w1[0][0], SMALL_MAX_C, sw->ws1);
   prepare_frame_weights(sw, L->C, L->taps);
 }
@@ -358,6 +415,26 @@ ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, 
 #pragma GCC unroll 3
     for (int c = 0; c < C; ++c)
       q[c] = code_float(word, c);
+    const int split = sw->split[t];
+    if (__builtin_expect(split != 0, 0)) {
+      /* qk.h's pieces: p = fma(i_1, ws[g_t + 1], fma(i_0, ws[g_t], 0)) */
+#pragma GCC unroll 3
+      for (int m = 0; m < C; ++m) {
+        const float *w = &sw->w[m][t * C];
+        __m512 i0 = _mm512_setzero_ps(), i1 = _mm512_setzero_ps(); /* exact: small integers */
+#pragma GCC unroll 3
+        for (int c = 0; c < C; ++c) {
+          if (c < split)
+            i0 = _mm512_fmadd_ps(_mm512_set1_ps(w[c]), q[c], i0);
+          else
+            i1 = _mm512_fmadd_ps(_mm512_set1_ps(w[c]), q[c], i1);
+        }
+        const __m512 p0 = _mm512_fmadd_ps(i0, _mm512_set1_ps(sw->ws[m][t]), _mm512_setzero_ps());
+        const __m512 p = _mm512_fmadd_ps(i1, _mm512_set1_ps(sw->wsb[m][t]), p0);
+        z[m] = _mm512_fmadd_ps(p, s, z[m]);
+      }
+      continue;
+    }
 #pragma GCC unroll 3
     for (int m = 0; m < C; ++m) {
       const float *w = &sw->w[m][t * C];
@@ -365,7 +442,7 @@ ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, 
 #pragma GCC unroll 3
       for (int c = 1; c < C; ++c)
         i = _mm512_fmadd_ps(_mm512_set1_ps(w[c]), q[c], i);
-      const __m512 p = _mm512_fmadd_ps(i, _mm512_set1_ps(sw->ws[m]), _mm512_setzero_ps());
+      const __m512 p = _mm512_fmadd_ps(i, _mm512_set1_ps(sw->ws[m][t]), _mm512_setzero_ps());
       z[m] = _mm512_fmadd_ps(p, s, z[m]);
     }
   }
@@ -509,10 +586,10 @@ ALWAYS_INLINE __m512 lanes_times_columns(__m512 q, const float (*col)[16], const
   return _mm512_add_ps(p01, _mm512_mul_ps(_mm512_load_ps(col[2]), lane_bcast(q, 2)));
 }
 
-/** p = fma((float)i, ws, 0) of i = u8(word ^ 0x80) . s8(w) + w0, or with
+/** p = fma((float)i, ws, add) of i = u8(word ^ 0x80) . s8(w) + w0, or with
     halves 2 * (u . s8(wh)) + u . s8(w) + w0 (exact int32: |i| < 2^17). */
 ALWAYS_INLINE __m512 tap_products(__m512i word, const int32_t *w, const int32_t *wh,
-                                  const int32_t *w0, __m512 ws, bool halves)
+                                  const int32_t *w0, __m512 ws, bool halves, __m512 add)
 {
   const __m512i u = _mm512_xor_si512(word, _mm512_set1_epi32((int)0x80808080u));
   __m512i acc = _mm512_load_si512(w0);
@@ -520,7 +597,7 @@ ALWAYS_INLINE __m512 tap_products(__m512i word, const int32_t *w, const int32_t 
     acc = _mm512_add_epi32(
         acc, _mm512_slli_epi32(dpbusd(_mm512_setzero_si512(), u, _mm512_load_si512(wh)), 1));
   const __m512i i = dpbusd(acc, u, _mm512_load_si512(w));
-  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), ws, _mm512_setzero_ps());
+  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), ws, add);
 }
 
 /**
@@ -547,7 +624,6 @@ ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw,
 
   /* the older taps: each tap's code dword broadcast from memory into its
      C lanes (a gather of them was slower) */
-  const __m512 ws_lanes = _mm512_load_ps(fw->ws_lanes);
   __m512 z = _mm512_add_ps(
       L->conv_bias ? _mm512_maskz_loadu_ps(mc, L->conv_bias) : _mm512_setzero_ps(),
       _mm512_setzero_ps()); /* qk.h: bias + 0 */
@@ -559,7 +635,11 @@ ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw,
       if (t + j < older)
         w = _mm512_mask_set1_epi32(w, (__mmask16)(lanes_mask(C) << (j * C)),
                                    load4(col0 - step * (older - t - j) * ld));
-    const __m512 p = tap_products(w, fw->wt[v], fw->wth[v], fw->wt0[v], ws_lanes, fw->halves);
+    __m512 p = tap_products(w, fw->wt[v], fw->wth[v], fw->wt0[v], _mm512_load_ps(fw->ws_lanes[v]),
+                            fw->halves, _mm512_setzero_ps());
+    if (__builtin_expect(fw->pieces[v], 0)) /* qk.h's second pieces: fma(i_1, ws[g_t + 1], p) */
+      p = tap_products(w, fw->wtb[v], fw->wthb[v], fw->wt0b[v], _mm512_load_ps(fw->wsb_lanes[v]),
+                       fw->halves, p);
 #pragma GCC unroll 16
     for (int j = 0; j < P; ++j, ++t) {
       if (t >= older)
@@ -571,7 +651,11 @@ ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw,
     }
   }
   const __m512 i_new = lanes_times_columns(q_new, fw->wnew, C);
-  z = _mm512_fmadd_ps(_mm512_fmadd_ps(i_new, ws_lanes, _mm512_setzero_ps()), s_new, z);
+  __m512 p_new = _mm512_fmadd_ps(i_new, _mm512_load_ps(fw->wsnew), _mm512_setzero_ps());
+  if (__builtin_expect(sw->split[older] != 0, 0))
+    p_new = _mm512_fmadd_ps(lanes_times_columns(q_new, fw->wnewb, C), _mm512_load_ps(fw->wsnewb),
+                            p_new);
+  z = _mm512_fmadd_ps(p_new, s_new, z);
 
   /* steps 2 to 4 */
   const __m512 mix = _mm512_maskz_loadu_ps(mc, L->mixin);

@@ -77,10 +77,8 @@ static bool avx2_frame_loop(const qk_wavenet_layer *L)
 */
 static bool small_layer(const qk_wavenet_layer *L)
 {
-  /* its weights are decoded with one scale per row: a conv with groups
-     within the row runs the AVX2 frame loop, which reads a scale per tap */
-  return avx2_frame_loop(L) && qk_avx512vnni_small_layer_shape(L) &&
-         qk_packed_group(L->conv) == qk_packed_cols(L->conv);
+  /* any conv groups: its weights keep a scale per tap piece (qk.h) */
+  return avx2_frame_loop(L) && qk_avx512vnni_small_layer_shape(L);
 }
 
 bool qk_avx512vnni_wavenet_layer_fusable(const qk_wavenet_layer *L)

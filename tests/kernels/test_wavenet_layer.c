@@ -1507,7 +1507,7 @@ static void test_grouped_isa(qk_isa isa)
 
 /** 1, 2 and 8 divide every group qk_pack takes (multiples of 16): listed, never split. */
 static const int straddle_Cs[] = {1, 2, 3, 5, 6, 7, 8, 12};
-static const int straddle_taps[] = {3, 7, 15};
+static const int straddle_taps[] = {3, 6, 7, 11, 15}; /* 6 and 11: the newest tap split at C = 3 */
 static const int straddle_Gs[] = {16, 32, 64};
 static const int straddle_blocks[] = {1, 2, 3, 16, 17, 64};
 
@@ -2221,7 +2221,7 @@ int main(int argc, char **argv)
   for (int i = QK_ISA_SCALAR; i < QK_ISA_COUNT; ++i)
     if (qk_isa_supported((qk_isa)i))
       test_grouped_isa((qk_isa)i);
-  printf("taps of two pieces (G = 16, 32, 64 not a multiple of C = 3, 5, 6, 7, 12; taps 3, 7, "
+  printf("taps of two pieces (G = 16, 32, 64 not a multiple of C = 3, 5, 6, 7, 12; taps 3, 6, 7, 11, "
          "15; every format; blocks 1 to 64):\n");
   for (int i = QK_ISA_SCALAR; i < QK_ISA_COUNT; ++i)
     if (qk_isa_supported((qk_isa)i))
