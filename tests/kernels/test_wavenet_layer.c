@@ -54,9 +54,18 @@
      prepared weights, and the steps with per-tap slices, against the
      scalar steps bit for bit; 2 is run on them too.
 
+  1d. Taps of pieces (qk.h: a conv scale group G not a multiple of C
+     splits a tap at the group boundary): C = 3, 5, 6, 7, 12 at G = 16,
+     32, 64, taps 3, 6, 7, 11, 15 (wherever some tap splits; the newest
+     tap too), every format symmetric and asymmetric, blocks 1, 2, 3, 16,
+     17, 64: every ISA against the scalar steps bit for bit, the fused
+     forms (AVX2's, AVX-512's small form and its frame form) required
+     where documented; 2 is run on such layers too, and the per-tap
+     slices must be refused for them.
+
   4. qk_wavenet_layer_s8_valid() refuses what the layer cannot run: F32
-     weights, a conv scale group that splits a tap (G not a multiple of C)
-     or a 1x1 group that splits its row, mismatched shapes (with a
+     weights, a 1x1 group that splits its row (a conv scale group that
+     splits a tap is valid: 1d), mismatched shapes (with a
      bottleneck too), an unknown nonlinearity or PReLU without slopes,
      weights packed for different ISAs.
 
@@ -1816,6 +1825,18 @@ static void test_semantics(void)
     const qk_format f = formats[i % COUNT(formats)];
     case_params p = grouped_params(grouped_shapes[i / 2][0], grouped_shapes[i / 2][1], f,
                                    format_takes_zp(f) && i % 2, 16);
+    p.nan_frames = false;
+    semantics_case(&p, &st);
+    ++cases;
+  }
+  /* taps of two pieces: each piece weighted by its own group's scale and zero point */
+  static const int pieces[][3] = {{3, 11, 32}, {3, 15, 16}, {5, 7, 16}, {6, 11, 64}, {12, 7, 16}};
+  for (int i = 0; i < 2 * COUNT(pieces); ++i) {
+    const qk_format f = formats[i % COUNT(formats)];
+    case_params p = random_params(pieces[i / 2][0], f, format_takes_zp(f) && i % 2);
+    p.taps = pieces[i / 2][1];
+    p.group = pieces[i / 2][2];
+    p.N = 16;
     p.nan_frames = false;
     semantics_case(&p, &st);
     ++cases;
