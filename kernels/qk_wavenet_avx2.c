@@ -31,9 +31,11 @@
   integer), zero points are taken out through the frame's code sum as in
   qk.h. The float operations are qk.h's, in its order, per row:
   fma((float)i, ws, 0) with ws (and zp) the scale group's of the tap (a
-  row's scales per tap, pair_layer's tap_par: with scales per group of a
-  multiple of C inputs each tap lies in one group), fma(., frame scale,
-  base) with base = bias + 0 for
+  row's scales per tap, pair_layer's tap_par), and for a tap whose
+  columns straddle two groups (qk.h's pieces: G not a multiple of C)
+  fma((float)i_1, ws_1, that) with the second piece's own sums, zero
+  points (times its channels' code sum) and scales (pair_layer's split),
+  fma(., frame scale, base) with base = bias + 0 for
   the first tap and 0 + z after it; fl(mixin * cond) then the add;
   tanh_int8_8 (qk_avx2_common.h) for qk_tanh_int8, or the piecewise-linear
   nonlinearity by compares, blends and the scalar expressions' own single

@@ -33,9 +33,11 @@
     next = fma(fma(i, ws1, 0), scale of a, bias1x1 + x)
 
   so the result is the composition's, bit for bit. Weights with or without
-  zero points, one conv scale group per row (qk_wavenet_avx512vnni.c's
-  small_layer; other groupings run the AVX2 form), taps * C <=
-  SMALL_MAX_K. Frames enter and leave the frame-major buffers (x,
+  zero points, any conv scale groups: w keeps the zero point of each
+  column's group, and a tap has its group's scale, or where its columns
+  straddle two groups (qk.h's pieces: A2 nano's kernel 15 at groups of
+  32) p = fma(i_1, ws_1, fma(i_0, ws_0, 0)) over the two pieces' sums
+  (small_weights' split); taps * C <= SMALL_MAX_K. Frames enter and leave the frame-major buffers (x,
   head, next) by whole loads and stores and permutes (load_channels,
   store_channels), and the narrow int8 history's columns (4 bytes, the
   engine's) by plain loads and stores (a gather and a scatter on a wider

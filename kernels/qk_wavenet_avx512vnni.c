@@ -36,8 +36,9 @@
   frame's code sum. Zero points still use the frame's code sum, as in
   qk.h. The float operations are those of qk.h, in its order:
   fma((float)i, ws, 0) with ws (and zp) those of the tap's scale group
-  (fused_matrix keeps them per tap: with scales per group of a multiple
-  of C inputs each tap lies in one group), fma(., frame scale, base) with
+  (fused_matrix keeps them per tap: these forms take layers whose taps
+  each lie in one group; a split tap, qk.h's pieces, sends the layer to
+  avx2_frame_loop), fma(., frame scale, base) with
   base = bias + 0 for
   the first tap and 0 + z after it; fl(mixin * cond) then the add;
   tanh_int8_16 for qk_tanh_int8, or the piecewise-linear kinds as
