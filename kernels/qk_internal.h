@@ -284,6 +284,8 @@ static inline bool qk_wavenet_straddles(const qk_wavenet_layer *L)
 /** True if no tap of L is more than two pieces (the fused forms' limit). */
 static inline bool qk_wavenet_two_pieces(const qk_wavenet_layer *L)
 {
+  if (L->conv->group >= L->C)
+    return true; /* C columns cross one boundary at most (the dispatch asks per call) */
   for (int t = 0; t < L->taps; ++t)
     if (qk_wavenet_tap_pieces(L, t) > 2)
       return false;
