@@ -146,6 +146,7 @@ typedef struct {
       scales and R zero points, in that order. */
   uint8_t split[MAX_PAIRS];
   uint16_t piece_at[MAX_PAIRS];
+  int splits; /**< some tap is split (pick_frames: the loops that test split[t]) */
   /** The conv's scales and zero points per tap, those of the group the
       tap's (first piece's) columns lie in (qk.h: ws[m][g_t], zp[m][g_t];
       the same for every tap with one group per row, kept per tap anyway
@@ -355,6 +356,7 @@ void WN_FN(prepare)(const qk_wavenet_layer *L, void *mem)
   prepare_pairs(L->conv, C, pl->split, pl->conv, pl->conv_bias128, &pl->cv, WN_CONV_UNSIGNED);
   prepare_pairs(L->w1x1, C, NULL, pl->w1, pl->w1_bias128, &pl->w1m, false);
   group_params(L->w1x1, 0, R, 0, pl->w1m.scale, pl->w1m.zp);
+  pl->splits = split_taps(L) > 0;
   int at = 2 * R * L->taps; /* the second pieces after the taps' parameters */
   for (int t = 0; t < L->taps; ++t) {
     const int g = qk_wavenet_tap_group(L, t);
@@ -646,8 +648,8 @@ static inline int32_t code_sum(const int8_t *codes, int c0, int c1)
 /**
    Frame n's conv: z = bias + its taps, in qk.h's order (H pairs, R row
    vectors). SPLITS: the layer may have taps of two pieces (pl->split;
-   compile time: 8 and 16 channels never do, every group being a multiple
-   of 16).
+   compile time: pick_frames; 8 and 16 channels never do, every group
+   being a multiple of 16).
 */
 AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq, int n,
                    const __m256 *bconv, __m256 z[MAX_ROWV], const int H, const int R,
@@ -947,13 +949,14 @@ typedef struct {
 } frame_ctx;
 
 AI void layer_frame_group(const frame_ctx *k, int n, const int F, const int H, const int R,
-                          const int TAPS, const int TANH, const int FULL, const int ZP)
+                          const int TAPS, const int TANH, const int FULL, const int ZP,
+                          const int SPLITS)
 {
   const qk_wavenet_layer *L = k->L;
   __m256 z[4][MAX_ROWV], a[4][MAX_ROWV], m[4], nv[4][MAX_ROWV];
 #pragma GCC unroll 4
   for (int f = 0; f < F; ++f)
-    frame_conv(L, k->pl, k->xq, n + f, k->bconv, z[f], H, R, TAPS, ZP, !FULL);
+    frame_conv(L, k->pl, k->xq, n + f, k->bconv, z[f], H, R, TAPS, ZP, SPLITS);
 #pragma GCC unroll 4
   for (int f = 0; f < 4; ++f)
     m[f] = f < F ? frame_act(L, k->pa, k->cond, n + f, k->head, k->mixin, k->mask, z[f], a[f], R,
@@ -975,7 +978,7 @@ AI void layer_frame_group(const frame_ctx *k, int n, const int F, const int H, c
 AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
                      const float *x, const float *cond, int N, float *head, float *next,
                      chain_out *co, const int H, const int R, const int TAPS, const int TANH,
-                     const int FULL, const int ZP)
+                     const int FULL, const int ZP, const int SPLITS)
 {
   /* local copies: the frame loop's stores (may_alias vectors) would
      otherwise make it load the shapes and pointers again every frame */
@@ -998,11 +1001,11 @@ AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
   const frame_ctx k = {L, pl, &pa, xq, x, cond, head, next, bconv, mixin, b1x1, mask, co};
   int n = 0;
   for (; n + 4 <= N; n += 4)
-    layer_frame_group(&k, n, 4, H, R, TAPS, TANH, FULL, ZP);
+    layer_frame_group(&k, n, 4, H, R, TAPS, TANH, FULL, ZP, SPLITS);
   switch (N - n) {
-  case 3: layer_frame_group(&k, n, 3, H, R, TAPS, TANH, FULL, ZP); break;
-  case 2: layer_frame_group(&k, n, 2, H, R, TAPS, TANH, FULL, ZP); break;
-  case 1: layer_frame_group(&k, n, 1, H, R, TAPS, TANH, FULL, ZP); break;
+  case 3: layer_frame_group(&k, n, 3, H, R, TAPS, TANH, FULL, ZP, SPLITS); break;
+  case 2: layer_frame_group(&k, n, 2, H, R, TAPS, TANH, FULL, ZP, SPLITS); break;
+  case 1: layer_frame_group(&k, n, 1, H, R, TAPS, TANH, FULL, ZP, SPLITS); break;
   default: break;
   }
 }
@@ -1017,35 +1020,43 @@ typedef void frames_fn(const qk_wavenet_layer *L, const pair_layer *pl, const qk
                        const float *x, const float *cond, int N, float *head, float *next,
                        chain_out *co);
 
-#define FRAMES_FN(name, H, R, TAPS, TANH, FULL, ZP)                                                \
+#define FRAMES_FN(name, H, R, TAPS, TANH, FULL, ZP, SPLITS)                                        \
   static __attribute__((noinline)) void name(                                                      \
       const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq, const float *x,        \
       const float *cond, int N, float *head, float *next, chain_out *co)                           \
   {                                                                                                \
-    layer_frames(L, pl, xq, x, cond, N, head, next, co, H, R, TAPS, TANH, FULL, ZP);               \
+    layer_frames(L, pl, xq, x, cond, N, head, next, co, H, R, TAPS, TANH, FULL, ZP, SPLITS);       \
   }
 
 /* 8 and 16 channels fill whole vectors (FULL), with zero points or without,
    tanh with A1's 3 taps known or any count, or a piecewise-linear kind */
-FRAMES_FN(frames8_tanh3, 4, 1, 3, 1, 1, 0)
-FRAMES_FN(frames8_tanh3_zp, 4, 1, 3, 1, 1, 1)
-FRAMES_FN(frames8_tanh, 4, 1, 0, 1, 1, 0)
-FRAMES_FN(frames8_tanh_zp, 4, 1, 0, 1, 1, 1)
-FRAMES_FN(frames8_pwl, 4, 1, 0, 0, 1, 0)
-FRAMES_FN(frames8_pwl_zp, 4, 1, 0, 0, 1, 1)
-FRAMES_FN(frames16_tanh3, 8, 2, 3, 1, 1, 0)
-FRAMES_FN(frames16_tanh3_zp, 8, 2, 3, 1, 1, 1)
-FRAMES_FN(frames16_tanh, 8, 2, 0, 1, 1, 0)
-FRAMES_FN(frames16_tanh_zp, 8, 2, 0, 1, 1, 1)
-FRAMES_FN(frames16_pwl, 8, 2, 0, 0, 1, 0)
-FRAMES_FN(frames16_pwl_zp, 8, 2, 0, 0, 1, 1)
+FRAMES_FN(frames8_tanh3, 4, 1, 3, 1, 1, 0, 0)
+FRAMES_FN(frames8_tanh3_zp, 4, 1, 3, 1, 1, 1, 0)
+FRAMES_FN(frames8_tanh, 4, 1, 0, 1, 1, 0, 0)
+FRAMES_FN(frames8_tanh_zp, 4, 1, 0, 1, 1, 1, 0)
+FRAMES_FN(frames8_pwl, 4, 1, 0, 0, 1, 0, 0)
+FRAMES_FN(frames8_pwl_zp, 4, 1, 0, 0, 1, 1, 0)
+FRAMES_FN(frames16_tanh3, 8, 2, 3, 1, 1, 0, 0)
+FRAMES_FN(frames16_tanh3_zp, 8, 2, 3, 1, 1, 1, 0)
+FRAMES_FN(frames16_tanh, 8, 2, 0, 1, 1, 0, 0)
+FRAMES_FN(frames16_tanh_zp, 8, 2, 0, 1, 1, 1, 0)
+FRAMES_FN(frames16_pwl, 8, 2, 0, 0, 1, 0, 0)
+FRAMES_FN(frames16_pwl_zp, 8, 2, 0, 0, 1, 1, 0)
 /* partial vectors: 3 and 4 channels (2 pairs), up to 8, up to 16 */
-FRAMES_FN(frames4_tanh, 2, 1, 0, 1, 0, 1)
-FRAMES_FN(frames4_pwl, 2, 1, 0, 0, 0, 1)
-FRAMES_FN(frames_narrow_tanh, pair_count(L->C), 1, 0, 1, 0, 1)
-FRAMES_FN(frames_narrow_pwl, pair_count(L->C), 1, 0, 0, 0, 1)
-FRAMES_FN(frames_wide_tanh, pair_count(L->C), 2, 0, 1, 0, 1)
-FRAMES_FN(frames_wide_pwl, pair_count(L->C), 2, 0, 0, 0, 1)
+FRAMES_FN(frames4_tanh, 2, 1, 0, 1, 0, 1, 0)
+FRAMES_FN(frames4_pwl, 2, 1, 0, 0, 0, 1, 0)
+FRAMES_FN(frames_narrow_tanh, pair_count(L->C), 1, 0, 1, 0, 1, 0)
+FRAMES_FN(frames_narrow_pwl, pair_count(L->C), 1, 0, 0, 0, 1, 0)
+FRAMES_FN(frames_wide_tanh, pair_count(L->C), 2, 0, 1, 0, 1, 0)
+FRAMES_FN(frames_wide_pwl, pair_count(L->C), 2, 0, 0, 0, 1, 0)
+/* the same with taps of two pieces (pair_layer's split: a conv group not a multiple of C), apart
+   so that the others keep their loops as they were (a test per tap cost 10% at 3 channels) */
+FRAMES_FN(frames4_tanh_split, 2, 1, 0, 1, 0, 1, 1)
+FRAMES_FN(frames4_pwl_split, 2, 1, 0, 0, 0, 1, 1)
+FRAMES_FN(frames_narrow_tanh_split, pair_count(L->C), 1, 0, 1, 0, 1, 1)
+FRAMES_FN(frames_narrow_pwl_split, pair_count(L->C), 1, 0, 0, 0, 1, 1)
+FRAMES_FN(frames_wide_tanh_split, pair_count(L->C), 2, 0, 1, 0, 1, 1)
+FRAMES_FN(frames_wide_pwl_split, pair_count(L->C), 2, 0, 0, 0, 1, 1)
 
 /** The frame loop compiled for the layer's shape, activation, zero points and taps. */
 static frames_fn *pick_frames(const qk_wavenet_layer *L, const pair_layer *pl, bool tanh)
@@ -1066,10 +1077,17 @@ static frames_fn *pick_frames(const qk_wavenet_layer *L, const pair_layer *pl, b
       return zp ? frames16_tanh3_zp : frames16_tanh3;
     return zp ? frames16_tanh_zp : frames16_tanh;
   case 3:
-  case 4: return tanh ? frames4_tanh : frames4_pwl;
+  case 4:
+    if (pl->splits)
+      return tanh ? frames4_tanh_split : frames4_pwl_split;
+    return tanh ? frames4_tanh : frames4_pwl;
   default:
+    if (L->C <= 8 && pl->splits)
+      return tanh ? frames_narrow_tanh_split : frames_narrow_pwl_split;
     if (L->C <= 8)
       return tanh ? frames_narrow_tanh : frames_narrow_pwl;
+    if (pl->splits)
+      return tanh ? frames_wide_tanh_split : frames_wide_pwl_split;
     return tanh ? frames_wide_tanh : frames_wide_pwl;
   }
 }
