@@ -1020,43 +1020,45 @@ typedef void frames_fn(const qk_wavenet_layer *L, const pair_layer *pl, const qk
                        const float *x, const float *cond, int N, float *head, float *next,
                        chain_out *co);
 
-#define FRAMES_FN(name, H, R, TAPS, TANH, FULL, ZP, SPLITS)                                        \
+#define FRAMES_FN_S(name, H, R, TAPS, TANH, FULL, ZP, SPLITS)                                      \
   static __attribute__((noinline)) void name(                                                      \
       const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq, const float *x,        \
       const float *cond, int N, float *head, float *next, chain_out *co)                           \
   {                                                                                                \
     layer_frames(L, pl, xq, x, cond, N, head, next, co, H, R, TAPS, TANH, FULL, ZP, SPLITS);       \
   }
+/** Without split taps (SPLITS 0). */
+#define FRAMES_FN(name, H, R, TAPS, TANH, FULL, ZP) FRAMES_FN_S(name, H, R, TAPS, TANH, FULL, ZP, 0)
 
 /* 8 and 16 channels fill whole vectors (FULL), with zero points or without,
    tanh with A1's 3 taps known or any count, or a piecewise-linear kind */
-FRAMES_FN(frames8_tanh3, 4, 1, 3, 1, 1, 0, 0)
-FRAMES_FN(frames8_tanh3_zp, 4, 1, 3, 1, 1, 1, 0)
-FRAMES_FN(frames8_tanh, 4, 1, 0, 1, 1, 0, 0)
-FRAMES_FN(frames8_tanh_zp, 4, 1, 0, 1, 1, 1, 0)
-FRAMES_FN(frames8_pwl, 4, 1, 0, 0, 1, 0, 0)
-FRAMES_FN(frames8_pwl_zp, 4, 1, 0, 0, 1, 1, 0)
-FRAMES_FN(frames16_tanh3, 8, 2, 3, 1, 1, 0, 0)
-FRAMES_FN(frames16_tanh3_zp, 8, 2, 3, 1, 1, 1, 0)
-FRAMES_FN(frames16_tanh, 8, 2, 0, 1, 1, 0, 0)
-FRAMES_FN(frames16_tanh_zp, 8, 2, 0, 1, 1, 1, 0)
-FRAMES_FN(frames16_pwl, 8, 2, 0, 0, 1, 0, 0)
-FRAMES_FN(frames16_pwl_zp, 8, 2, 0, 0, 1, 1, 0)
-/* partial vectors: 3 and 4 channels (2 pairs), up to 8, up to 16 */
-FRAMES_FN(frames4_tanh, 2, 1, 0, 1, 0, 1, 0)
-FRAMES_FN(frames4_pwl, 2, 1, 0, 0, 0, 1, 0)
-FRAMES_FN(frames_narrow_tanh, pair_count(L->C), 1, 0, 1, 0, 1, 0)
-FRAMES_FN(frames_narrow_pwl, pair_count(L->C), 1, 0, 0, 0, 1, 0)
-FRAMES_FN(frames_wide_tanh, pair_count(L->C), 2, 0, 1, 0, 1, 0)
-FRAMES_FN(frames_wide_pwl, pair_count(L->C), 2, 0, 0, 0, 1, 0)
-/* the same with taps of two pieces (pair_layer's split: a conv group not a multiple of C), apart
-   so that the others keep their loops as they were (a test per tap cost 10% at 3 channels) */
-FRAMES_FN(frames4_tanh_split, 2, 1, 0, 1, 0, 1, 1)
-FRAMES_FN(frames4_pwl_split, 2, 1, 0, 0, 0, 1, 1)
-FRAMES_FN(frames_narrow_tanh_split, pair_count(L->C), 1, 0, 1, 0, 1, 1)
-FRAMES_FN(frames_narrow_pwl_split, pair_count(L->C), 1, 0, 0, 0, 1, 1)
-FRAMES_FN(frames_wide_tanh_split, pair_count(L->C), 2, 0, 1, 0, 1, 1)
-FRAMES_FN(frames_wide_pwl_split, pair_count(L->C), 2, 0, 0, 0, 1, 1)
+FRAMES_FN(frames8_tanh3, 4, 1, 3, 1, 1, 0)
+FRAMES_FN(frames8_tanh3_zp, 4, 1, 3, 1, 1, 1)
+FRAMES_FN(frames8_tanh, 4, 1, 0, 1, 1, 0)
+FRAMES_FN(frames8_tanh_zp, 4, 1, 0, 1, 1, 1)
+FRAMES_FN(frames8_pwl, 4, 1, 0, 0, 1, 0)
+FRAMES_FN(frames8_pwl_zp, 4, 1, 0, 0, 1, 1)
+FRAMES_FN(frames16_tanh3, 8, 2, 3, 1, 1, 0)
+FRAMES_FN(frames16_tanh3_zp, 8, 2, 3, 1, 1, 1)
+FRAMES_FN(frames16_tanh, 8, 2, 0, 1, 1, 0)
+FRAMES_FN(frames16_tanh_zp, 8, 2, 0, 1, 1, 1)
+FRAMES_FN(frames16_pwl, 8, 2, 0, 0, 1, 0)
+FRAMES_FN(frames16_pwl_zp, 8, 2, 0, 0, 1, 1)
+/*
+  Partial vectors: 3 and 4 channels (2 pairs), up to 8, up to 16; each
+  also with taps of two pieces (_split: pair_layer's split, a conv group
+  not a multiple of C), apart so that the others keep their loops as they
+  were (a test per tap cost 10% at 3 channels).
+*/
+#define FRAMES_FN_PARTIAL(name, H, R, TANH)                                                        \
+  FRAMES_FN(name, H, R, 0, TANH, 0, 1)                                                             \
+  FRAMES_FN_S(name##_split, H, R, 0, TANH, 0, 1, 1)
+FRAMES_FN_PARTIAL(frames4_tanh, 2, 1, 1)
+FRAMES_FN_PARTIAL(frames4_pwl, 2, 1, 0)
+FRAMES_FN_PARTIAL(frames_narrow_tanh, pair_count(L->C), 1, 1)
+FRAMES_FN_PARTIAL(frames_narrow_pwl, pair_count(L->C), 1, 0)
+FRAMES_FN_PARTIAL(frames_wide_tanh, pair_count(L->C), 2, 1)
+FRAMES_FN_PARTIAL(frames_wide_pwl, pair_count(L->C), 2, 0)
 
 /** The frame loop compiled for the layer's shape, activation, zero points and taps. */
 static frames_fn *pick_frames(const qk_wavenet_layer *L, const pair_layer *pl, bool tanh)

@@ -755,18 +755,15 @@ void qk_avx512vnni_small_layer_s8(const qk_wavenet_layer *L, const void *prepare
   {                                                                                                \
     frame_one(L, L->prepared, x, xq, &cond, 0, head, next, C, TANH, G);                            \
   }
-FRAME_FN(1, 0, 0)
-FRAME_FN(1, 1, 0)
-FRAME_FN(2, 0, 0)
-FRAME_FN(2, 1, 0)
-FRAME_FN(3, 0, 0)
-FRAME_FN(3, 1, 0)
-FRAME_FN(1, 0, 1)
-FRAME_FN(1, 1, 1)
-FRAME_FN(2, 0, 1)
-FRAME_FN(2, 1, 1)
-FRAME_FN(3, 0, 1)
-FRAME_FN(3, 1, 1)
+/** Both nonlinearity kinds and both groupings of C channels. */
+#define FRAME_FNS(C)                                                                               \
+  FRAME_FN(C, 0, 0)                                                                                \
+  FRAME_FN(C, 1, 0)                                                                                \
+  FRAME_FN(C, 0, 1)                                                                                \
+  FRAME_FN(C, 1, 1)
+FRAME_FNS(1)
+FRAME_FNS(2)
+FRAME_FNS(3)
 
 /** [grouped][C - 1][tanh] */
 static const qk_wavenet_s8_frame_fn frame_forms[2][SMALL_MAX_C][2] = {
