@@ -617,8 +617,8 @@ AI void piece_sums(__m256i acc[MAX_ROWV], const pair_layer *pl, const __m256i *w
   } else if (pl->cv.quads) {
     acc_start(acc, &pl->cv, zp, bias128, _mm256_set1_epi32(has_zp ? xs : 0), R, has_zp);
     /* the codes + 128 (channels past C read the history's zero padding: u = 128, weight 0) */
-    const __m128i c8 = Q <= 2 ? _mm_loadl_epi64((const __m128i *)codes)
-                              : _mm_loadu_si128((const __m128i *)codes);
+    const __m128i c8 =
+        Q <= 2 ? _mm_loadl_epi64((const __m128i *)codes) : _mm_loadu_si128((const __m128i *)codes);
     const __m256i u = _mm256_broadcastsi128_si256(_mm_xor_si128(c8, _mm_set1_epi8((char)0x80)));
     dot_quads(acc, u, w, Q, R);
   } else {
@@ -672,8 +672,8 @@ AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act
     const int32_t xs = need_sum ? (split ? code_sum(codes, 0, split) : xq->sums[f]) : 0;
     __m256i acc[MAX_ROWV];
     piece_sums(acc, pl, pl->conv + (size_t)t * (size_t)per_tap,
-               pl->conv_bias128 + (size_t)t * (size_t)R, tap_zero_points(pl, t, R), codes, xs, H,
-               R, has_zp);
+               pl->conv_bias128 + (size_t)t * (size_t)R, tap_zero_points(pl, t, R), codes, xs, H, R,
+               has_zp);
     __m256 p[MAX_ROWV];
 #pragma GCC unroll 2
     for (int rv = 0; rv < R; ++rv)
