@@ -303,23 +303,38 @@ void qk_gemm_s8(const qk_packed *W, const qk_act_s8 *X, int N, const float *bias
    columns t*C .. t*C + C - 1 (B rows), for every m < B:
 
        i_t  = sum_c W_t[m][c] * q[f_t][c] - zp[m][g_t] * sum_c q[f_t][c]     (int32)
-       z    = fma(fma((float)i_0, ws[m][g_0], 0), s[f_0], conv_bias[m] + 0)
-       z    = fma(fma((float)i_t, ws[m][g_t], 0), s[f_t], 0 + z)   for t = 1 .. taps-1
+       p_t  = fma((float)i_t, ws[m][g_t], 0)
+       z    = fma(p_0, s[f_0], conv_bias[m] + 0)
+       z    = fma(p_t, s[f_t], 0 + z)              for t = 1 .. taps-1
        z   += mixin[m] * cond[n]                   (fl(mixin * cond), then the add)
        a    = act(z)                               (qk_wavenet_act below)
        head[n][m] += a                             (B values per frame)
        next[n]  = x[n] + w1x1 a + bias1x1          (C x B; a quantized per frame, qk_gemm_s8)
 
    where ws, zp are the conv's scales and zero points and g_t = t*C / G the
-   scale group of tap t: the conv's effective group G (its row, or a
-   "per group" size) must be a multiple of C, so that each tap's C columns
-   lie inside one group (per channel, G = taps*C: g_t = 0 for every tap).
-   That is exactly what `taps` qk_gemm_s8 calls give on activation columns
-   that hold one tap's codes (zeros elsewhere) with that frame's scale and
-   sum in the tap's group (0 in the others, whose int32 sums are then 0 and
-   whose fmaf(0, scale, acc) leave acc as it is: scales are finite, and a
-   -0 acc becoming +0 changes nothing once added to a base that is never
-   -0), the first with the bias and the others accumulating, followed by
+   scale group of tap t, G the conv's effective group (its row, or a "per
+   group" size; per channel, G = taps*C: g_t = 0 for every tap). That is
+   for a tap whose C columns lie inside one group (every tap when G is a
+   multiple of C). A tap whose columns straddle groups (G not a multiple
+   of C: A2 nano's C = 3 at G = 32 splits tap 10, columns 30 | 31, 32) is
+   cut into pieces j = 0, 1, .. at the group boundaries, piece j being the
+   tap's channels c in [c_j, c_j+1) that lie in group g_t + j, and then
+
+       i_tj = sum_{c in piece j} W_t[m][c] * q[f_t][c]
+              - zp[m][g_t + j] * sum_{c in piece j} q[f_t][c]                   (int32)
+       p_t  = fma((float)i_t0, ws[m][g_t], 0)
+       p_t  = fma((float)i_tj, ws[m][g_t + j], p_t)      for j = 1, 2, ..
+
+   (the zero point multiplies the code sum of the piece's channels only;
+   a tap of one piece is the line above). That is exactly what `taps`
+   qk_gemm_s8 calls give on activation columns that hold one tap's codes
+   (zeros elsewhere) with that frame's scale and, per group, the code sum
+   of the tap's columns in it (0 in the groups it does not touch, whose
+   int32 sums are then 0 and whose fmaf(0, scale, acc) leave acc as it is:
+   scales are finite, and a -0 acc becoming +0 changes nothing once added
+   to a base that is never -0; qk_gemm_s8's acc over groups in increasing
+   order is p_t, its fmaf(acc, xscale, base) the z step), the first with
+   the bias and the others accumulating, followed by
    the mixin, the nonlinearity, the head sum and the 1x1 as a qk_gemm_s8
    with QK_ACCUMULATE over a copy of x. qk_wavenet_layer_s8_steps() is that
    composition, literally; qk_wavenet_layer_s8() may run it fused (one
@@ -362,14 +377,16 @@ typedef struct {
   int C;                  /**< channels: conv is B x taps*C, w1x1 is C x B */
   int taps;               /**< kernel size */
   int dilation;           /**< frames between taps */
-  const qk_packed *conv;  /**< integer format, scale groups a multiple of C (see above) */
+  const qk_packed *conv;  /**< integer format, any scale groups (taps of pieces: see above) */
   const float *conv_bias; /**< [B] or NULL */
   const float *mixin;     /**< [B]: the condition's weights, float */
   const qk_packed *w1x1;  /**< integer format, one scale group per row, same ISA */
   const float *bias1x1;   /**< [C] or NULL */
   /** Optional (NULL or `taps` pointers): W_t, conv columns t*C .. t*C + C - 1
       packed on their own (B x C, one group per row: the same codes, and
-      the scales and zero points of the tap's group g_t), so the
+      the scales and zero points of the tap's group g_t; so only where
+      every tap is one piece, qk_wavenet_layer_s8_valid refuses them
+      otherwise), so the
       step-by-step form multiplies each tap's C codes
       straight from the history instead of taps*C-wide columns that are
       mostly zeros. Same result; the fused form does not need them. */
@@ -424,13 +441,14 @@ bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L);
    step-by-step form writes zeros there). cond[N]; head[N][B]
    is accumulated into; next[N][C] is written (not overlapping x). Runs
    fused where the ISA has a form for the layer, else step by step:
-   AVX-512 VNNI: B = C, C a multiple of 4 up to 16 and taps*C <= 128, or
-   as AVX2 for the other C (C <= 3 with one conv scale group per row,
+   AVX-512 VNNI: B = C, C a multiple of 4 up to 16 and taps*C <= 128
+   with every tap one piece, or as AVX2 for the other layers (C <= 3,
    zero points or not, taps*C <= 64: 16 frames to a vector, 1 or 2 frames
    one per vector); AVX2 and AVX-VNNI: B = C <= 16 (any C, A2
    nano's 3 included), taps * ceil(C/2) * ceil(C/8) <= 128; any
-   nonlinearity, and conv scale groups per row or per group (of a
-   multiple of C) alike.
+   nonlinearity, and any conv scale groups (per row, or per group: taps
+   of one piece or of two, which every group qk_pack takes gives at
+   C <= 16).
 */
 void qk_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
                          const float *cond, int N, float *head, float *next,

@@ -241,13 +241,55 @@ static inline int qk_wavenet_bottleneck(const qk_wavenet_layer *L)
 static inline int qk_group_size(int K, int group) { return (group <= 0 || group >= K) ? K : group; }
 
 /**
-   The conv scale group tap t of a WaveNet layer's conv lies in (qk.h: the
-   conv's effective group G is a multiple of C, so each tap's C columns sit
-   inside group t*C / G; 0 for every tap when G spans the row).
+   The conv scale group tap t of a WaveNet layer's conv starts in: that of
+   its column t*C, so of its first piece (qk.h); 0 for every tap when the
+   group spans the row.
 */
 static inline int qk_wavenet_tap_group(const qk_wavenet_layer *L, int t)
 {
   return t * L->C / L->conv->group; /* the effective group: cols when one per row */
+}
+
+/**
+   Where tap t's second piece starts (qk.h: the tap's columns split at a
+   group boundary): the number of its C columns that lie in its first
+   group, or 0 when all C do (the tap is one piece). A tap is at most two
+   pieces when C <= G, which qk_pack's groups (multiples of 16) give for
+   every C <= 16.
+*/
+static inline int qk_wavenet_tap_split(const qk_wavenet_layer *L, int t)
+{
+  const int G = L->conv->group, k0 = t * L->C, first = (k0 / G + 1) * G - k0;
+  return first < L->C ? first : 0;
+}
+
+/** Pieces of tap t (qk.h): the scale groups its C columns touch. */
+static inline int qk_wavenet_tap_pieces(const qk_wavenet_layer *L, int t)
+{
+  const int G = L->conv->group;
+  return (t * L->C + L->C - 1) / G - t * L->C / G + 1;
+}
+
+/** True if some tap of L is more than one piece (its columns in two groups or more). */
+static inline bool qk_wavenet_straddles(const qk_wavenet_layer *L)
+{
+  if (L->conv->group % L->C == 0)
+    return false; /* whole taps in every group (the dispatch asks per call: keep it short) */
+  for (int t = 0; t < L->taps; ++t)
+    if (qk_wavenet_tap_pieces(L, t) > 1)
+      return true;
+  return false;
+}
+
+/** True if no tap of L is more than two pieces (the fused forms' limit). */
+static inline bool qk_wavenet_two_pieces(const qk_wavenet_layer *L)
+{
+  if (L->conv->group >= L->C)
+    return true; /* C columns cross one boundary at most (the dispatch asks per call) */
+  for (int t = 0; t < L->taps; ++t)
+    if (qk_wavenet_tap_pieces(L, t) > 2)
+      return false;
+  return true;
 }
 
 /**

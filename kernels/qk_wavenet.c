@@ -43,8 +43,11 @@ bool qk_wavenet_layer_s8_valid(const qk_wavenet_layer *L)
       !L->mixin || !L->conv || !act_valid(&L->act))
     return false;
   const qk_isa isa = qk_packed_isa(L->conv);
-  /* conv groups of whole taps (qk.h: a tap's C columns in one group) */
-  if (!int_groups_of(L->conv, B, L->taps * C, C, isa) || !one_group_int(L->w1x1, C, B, isa))
+  /* conv groups of any size (qk.h: a tap is one piece or more) */
+  if (!int_groups_of(L->conv, B, L->taps * C, 1, isa) || !one_group_int(L->w1x1, C, B, isa))
+    return false;
+  /* per-tap slices hold one group per row: a tap of two pieces has none */
+  if (L->conv_taps && qk_wavenet_straddles(L))
     return false;
   for (int t = 0; L->conv_taps && t < L->taps; ++t)
     if (!one_group_int(L->conv_taps[t], B, C, isa) ||
@@ -66,9 +69,11 @@ static void conv_tap(const qk_isa_ops *ops, const qk_wavenet_layer *L, int t, co
     ops->gemm_s8(L->conv_taps[t], &view, N, bias, z, B, flags);
     return;
   }
-  /* the column's group sums: the tap's code sum in its group, 0 in the others */
+  /* the column's group sums: the tap's code sum in its group, 0 in the
+     others; a tap of pieces (qk.h) gets each piece's code sum in its group */
   const int ng = qk_group_count(L->taps * C, qk_packed_group(L->conv));
-  const int g = qk_wavenet_tap_group(L, t);
+  const int g = qk_wavenet_tap_group(L, t), G = qk_packed_group(L->conv);
+  const bool pieces = qk_wavenet_tap_pieces(L, t) > 1;
   for (int n = 0; n < N; ++n) {
     const ptrdiff_t f = n - back;
     int8_t *c = col->codes + (size_t)n * (size_t)col->ld;
@@ -77,7 +82,10 @@ static void conv_tap(const qk_isa_ops *ops, const qk_wavenet_layer *L, int t, co
     col->scales[n] = xq->scales[f];
     int32_t *sums = col->sums + (size_t)n * (size_t)ng;
     memset(sums, 0, (size_t)ng * sizeof *sums);
-    sums[g] = xq->sums[f];
+    if (!pieces)
+      sums[g] = xq->sums[f];
+    for (int k = t * C; pieces && k < t * C + C; ++k)
+      sums[k / G] += c[k];
   }
   col->per_column = true;
   col->group = ng > 1 ? qk_packed_group(L->conv) : 0;

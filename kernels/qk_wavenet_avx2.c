@@ -31,9 +31,11 @@
   integer), zero points are taken out through the frame's code sum as in
   qk.h. The float operations are qk.h's, in its order, per row:
   fma((float)i, ws, 0) with ws (and zp) the scale group's of the tap (a
-  row's scales per tap, pair_layer's tap_par: with scales per group of a
-  multiple of C inputs each tap lies in one group), fma(., frame scale,
-  base) with base = bias + 0 for
+  row's scales per tap, pair_layer's tap_par), and for a tap whose
+  columns straddle two groups (qk.h's pieces: G not a multiple of C)
+  fma((float)i_1, ws_1, that) with the second piece's own sums, zero
+  points (times its channels' code sum) and scales (pair_layer's split),
+  fma(., frame scale, base) with base = bias + 0 for
   the first tap and 0 + z after it; fl(mixin * cond) then the add;
   tanh_int8_8 (qk_avx2_common.h) for qk_tanh_int8, or the piecewise-linear
   nonlinearity by compares, blends and the scalar expressions' own single
@@ -82,8 +84,9 @@ static int row_vectors(int C) { return (C + 7) / 8; }
 bool WN_FN(layer_shape)(const qk_wavenet_layer *L)
 {
   const int C = L->C;
+  /* taps of two pieces at most (pair_layer's split): every C <= 16 at qk_pack's groups */
   return C <= 8 * MAX_ROWV && qk_wavenet_bottleneck(L) == C &&
-         L->taps <= MAX_PAIRS / (pair_count(C) * row_vectors(C));
+         L->taps <= MAX_PAIRS / (pair_count(C) * row_vectors(C)) && qk_wavenet_two_pieces(L);
 }
 
 bool WN_FN(layer_fusable)(const qk_wavenet_layer *L)
@@ -135,18 +138,32 @@ typedef struct {
   __m256i conv_bias128[MAX_PAIRS]; /**< quads: [t][rv] */
   __m256i w1_bias128[MAX_ROWV];
   pair_matrix cv, w1m;
+  /** Per tap: 0, or where its second piece starts (qk.h: a tap whose
+      columns straddle two scale groups; qk_wavenet_tap_split). conv and
+      conv_bias128 then hold the first piece's channels only (the others'
+      weights 0), and the second piece's are at tap_par + piece_at[t]:
+      its conv vectors (H * R, pairs or quads as conv), R bias128, R
+      scales and R zero points, in that order. */
+  uint8_t split[MAX_PAIRS];
+  uint16_t piece_at[MAX_PAIRS];
+  int splits; /**< some tap is split (pick_frames: the loops that test split[t]) */
   /** The conv's scales and zero points per tap, those of the group the
-      tap's columns lie in (qk.h: ws[m][g_t], zp[m][g_t]; the same for
-      every tap with one group per row, kept per tap anyway so that a tap
-      reaches them as it reaches its bias128, without an index): tap t's
-      R scale vectors (float bits) at [2Rt], its R zero points at
-      [2Rt + R] (+ 128 under WN_CONV_UNSIGNED, the form frame_conv takes
-      them out in). Sized to the taps (WN_FN(prepared_size)). */
+      tap's (first piece's) columns lie in (qk.h: ws[m][g_t], zp[m][g_t];
+      the same for every tap with one group per row, kept per tap anyway
+      so that a tap reaches them as it reaches its bias128, without an
+      index): tap t's R scale vectors (float bits) at [2Rt], its R zero
+      points at [2Rt + R] (+ 128 under WN_CONV_UNSIGNED, the form
+      frame_conv takes them out in); then the second pieces (split).
+      Sized to the taps and pieces (WN_FN(prepared_size)). */
   __m256i tap_par[];
 } pair_layer;
 
-/** Most tap_par vectors: taps * R <= MAX_PAIRS (layer_shape), two per tap and row vector. */
-#define MAX_TAP_PAR (2 * MAX_PAIRS)
+/** Vectors of a second piece in tap_par: conv vectors (H * R), bias128, scales, zero points. */
+static int piece_vectors(int C) { return ((C + 1) / 2 + 3) * ((C + 7) / 8); }
+
+/** Most tap_par vectors: two per tap and row vector (taps * R <= MAX_PAIRS, layer_shape), and a
+    second piece for every tap at most (taps * H * R <= MAX_PAIRS, H >= 1). */
+#define MAX_TAP_PAR (2 * MAX_PAIRS + 4 * MAX_PAIRS)
 
 /** Tap t's conv scales and zero points (R each). */
 AI const __m256i *tap_scales(const pair_layer *pl, int t, const int R)
@@ -198,33 +215,61 @@ static bool quads_exact(int C, int amax)
 }
 
 /**
-   Weights of p as quads (see pair_layer), with their tap constants -128 *
-   sum v; UNSIGNED: as v + 128 instead (0 past the rows and C), no
-   constants (frame_conv's unsigned form).
+   Tap t's weights of p at channels [c0, c1) (a piece of the tap, qk.h;
+   0 at the tap's other channels) as quads (see pair_layer), out[q * R +
+   rv], with their constants -128 * sum v in bias128[rv]; UNSIGNED: as
+   v + 128 instead (0 past the rows and the piece), no constants
+   (frame_conv's unsigned form).
 */
-static void prepare_quads(const qk_packed *p, int C, __m256i *out, __m256i *bias128,
-                          bool unsigned_w)
+static void prepare_tap_quads(const qk_packed *p, int C, int t, int c0, int c1, __m256i *out,
+                              __m256i *bias128, bool unsigned_w)
 {
-  const int rows = qk_packed_rows(p), taps = qk_packed_cols(p) / C;
-  const int Q = quad_count(C), R = row_vectors(C);
-  for (int t = 0; t < taps; ++t)
-    for (int rv = 0; rv < R; ++rv) {
-      int32_t sum[8] = {0};
-      for (int q = 0; q < Q; ++q) {
-        int8_t b[32];
-        for (int r = 0; r < 8; ++r)
-          for (int j = 0; j < 4; ++j) {
-            const int m = 8 * rv + r, c = 4 * q + j;
-            const int v = m < rows && c < C ? weight_value(p, m, t * C + c) : 0;
-            b[4 * r + j] = (int8_t)(unsigned_w ? (m < rows && c < C ? v + 128 : 0) : v);
-            sum[r] += v;
-          }
-        out[(t * Q + q) * R + rv] = _mm256_loadu_si256((const __m256i *)b);
-      }
+  const int rows = qk_packed_rows(p), Q = quad_count(C), R = row_vectors(C);
+  for (int rv = 0; rv < R; ++rv) {
+    int32_t sum[8] = {0};
+    for (int q = 0; q < Q; ++q) {
+      int8_t b[32];
       for (int r = 0; r < 8; ++r)
-        sum[r] *= -128;
-      bias128[t * R + rv] = _mm256_loadu_si256((const __m256i *)sum);
+        for (int j = 0; j < 4; ++j) {
+          const int m = 8 * rv + r, c = 4 * q + j;
+          const bool in = m < rows && c >= c0 && c < c1;
+          const int v = in ? weight_value(p, m, t * C + c) : 0;
+          b[4 * r + j] = (int8_t)(unsigned_w ? (in ? v + 128 : 0) : v);
+          sum[r] += v;
+        }
+      out[q * R + rv] = _mm256_loadu_si256((const __m256i *)b);
     }
+    for (int r = 0; r < 8; ++r)
+      sum[r] *= -128;
+    bias128[rv] = _mm256_loadu_si256((const __m256i *)sum);
+  }
+}
+
+/** Tap t's weights of p at channels [c0, c1) (0 at the others) as int16 pairs, out[h * R + rv]. */
+static void prepare_tap_pairs(const qk_packed *p, int C, int t, int c0, int c1, __m256i *out)
+{
+  const int rows = qk_packed_rows(p), H = pair_count(C), R = row_vectors(C);
+  for (int h = 0; h < H; ++h)
+    for (int rv = 0; rv < R; ++rv) {
+      int32_t d[8];
+      for (int r = 0; r < 8; ++r) {
+        const int m = 8 * rv + r, k0 = 2 * h, k1 = 2 * h + 1;
+        const int v0 = m < rows && k0 >= c0 && k0 < c1 ? weight_value(p, m, t * C + k0) : 0;
+        const int v1 = m < rows && k1 >= c0 && k1 < c1 ? weight_value(p, m, t * C + k1) : 0;
+        d[r] = (int32_t)(((uint32_t)(uint16_t)(int16_t)v1 << 16) | (uint16_t)(int16_t)v0);
+      }
+      out[h * R + rv] = _mm256_loadu_si256((const __m256i *)d);
+    }
+}
+
+/** Tap t's piece [c0, c1) of p in the matrix's form (pm->quads), its bias128 too for quads. */
+static void prepare_tap(const qk_packed *p, const pair_matrix *pm, int C, int t, int c0, int c1,
+                        __m256i *out, __m256i *bias128, bool unsigned_w)
+{
+  if (pm->quads)
+    prepare_tap_quads(p, C, t, c0, c1, out, bias128, unsigned_w);
+  else
+    prepare_tap_pairs(p, C, t, c0, c1, out);
 }
 
 /** The largest |value| of p's weights. */
@@ -239,26 +284,20 @@ static int weight_amax(const qk_packed *p)
   return amax;
 }
 
-static void prepare_pairs(const qk_packed *p, int C, __m256i *out, __m256i *bias128,
-                          pair_matrix *pm, bool unsigned_w)
+/**
+   p's taps (cols / C of them) in one form (pm->quads: quads_exact), tap
+   t's vectors at out + t * (Q or H) * R; end[t]: the channels of tap t
+   kept (its first piece: the weights past them 0), C for all (NULL).
+*/
+static void prepare_pairs(const qk_packed *p, int C, const uint8_t *end, __m256i *out,
+                          __m256i *bias128, pair_matrix *pm, bool unsigned_w)
 {
-  const int rows = qk_packed_rows(p), taps = qk_packed_cols(p) / C;
-  const int H = pair_count(C), R = row_vectors(C);
+  const int taps = qk_packed_cols(p) / C, R = row_vectors(C);
   pm->quads = quads_exact(C, weight_amax(p));
-  if (pm->quads)
-    prepare_quads(p, C, out, bias128, unsigned_w);
-  for (int t = 0; t < taps && !pm->quads; ++t)
-    for (int h = 0; h < H; ++h)
-      for (int rv = 0; rv < R; ++rv) {
-        int32_t d[8];
-        for (int r = 0; r < 8; ++r) {
-          const int m = 8 * rv + r, c0 = 2 * h, c1 = 2 * h + 1;
-          const int v0 = m < rows && c0 < C ? weight_value(p, m, t * C + c0) : 0;
-          const int v1 = m < rows && c1 < C ? weight_value(p, m, t * C + c1) : 0;
-          d[r] = (int32_t)(((uint32_t)(uint16_t)(int16_t)v1 << 16) | (uint16_t)(int16_t)v0);
-        }
-        out[(t * H + h) * R + rv] = _mm256_loadu_si256((const __m256i *)d);
-      }
+  const int per_tap = (pm->quads ? quad_count(C) : pair_count(C)) * R;
+  for (int t = 0; t < taps; ++t)
+    prepare_tap(p, pm, C, t, 0, end && end[t] ? end[t] : C, out + (size_t)t * (size_t)per_tap,
+                bias128 + (size_t)t * (size_t)R, unsigned_w);
   pm->has_zp = p->zp != NULL;
 }
 
@@ -283,25 +322,54 @@ static void group_params(const qk_packed *p, int g, int R, int zp_offset, __m256
   }
 }
 
+/** Taps of L in two pieces (qk.h: their columns straddle a group boundary). */
+static int split_taps(const qk_wavenet_layer *L)
+{
+  int n = 0;
+  for (int t = 0; t < L->taps; ++t)
+    n += qk_wavenet_tap_split(L, t) != 0;
+  return n;
+}
+
 size_t WN_FN(prepared_size)(const qk_wavenet_layer *L)
 {
-  return sizeof(pair_layer) + (size_t)(2 * row_vectors(L->C) * L->taps) * sizeof(__m256i);
+  const size_t vectors =
+      (size_t)(2 * row_vectors(L->C) * L->taps) + (size_t)(split_taps(L) * piece_vectors(L->C));
+  return sizeof(pair_layer) + vectors * sizeof(__m256i);
+}
+
+/** Scale group g's scales (as float bits) and zero points of the conv into par[0 .. 2R). */
+static void conv_group_params(const qk_wavenet_layer *L, int g, int R, __m256i *par)
+{
+  __m256 scale[MAX_ROWV];
+  group_params(L->conv, g, R, WN_CONV_UNSIGNED ? 128 : 0, scale, par + R);
+  for (int rv = 0; rv < R; ++rv)
+    par[rv] = _mm256_castps_si256(scale[rv]);
 }
 
 void WN_FN(prepare)(const qk_wavenet_layer *L, void *mem)
 {
   pair_layer *pl = mem;
-  const int R = row_vectors(L->C);
-  prepare_pairs(L->conv, L->C, pl->conv, pl->conv_bias128, &pl->cv, WN_CONV_UNSIGNED);
-  prepare_pairs(L->w1x1, L->C, pl->w1, pl->w1_bias128, &pl->w1m, false);
+  const int C = L->C, R = row_vectors(C), H = pair_count(C);
+  for (int t = 0; t < L->taps; ++t)
+    pl->split[t] = (uint8_t)qk_wavenet_tap_split(L, t);
+  prepare_pairs(L->conv, C, pl->split, pl->conv, pl->conv_bias128, &pl->cv, WN_CONV_UNSIGNED);
+  prepare_pairs(L->w1x1, C, NULL, pl->w1, pl->w1_bias128, &pl->w1m, false);
   group_params(L->w1x1, 0, R, 0, pl->w1m.scale, pl->w1m.zp);
+  pl->splits = split_taps(L) > 0;
+  int at = 2 * R * L->taps; /* the second pieces after the taps' parameters */
   for (int t = 0; t < L->taps; ++t) {
-    __m256 scale[MAX_ROWV];
-    __m256i *par = pl->tap_par + 2 * R * t;
-    group_params(L->conv, qk_wavenet_tap_group(L, t), R, WN_CONV_UNSIGNED ? 128 : 0, scale,
-                 par + R);
-    for (int rv = 0; rv < R; ++rv)
-      par[rv] = _mm256_castps_si256(scale[rv]);
+    const int g = qk_wavenet_tap_group(L, t);
+    conv_group_params(L, g, R, pl->tap_par + 2 * R * t);
+    pl->piece_at[t] = 0;
+    if (!pl->split[t])
+      continue;
+    /* the second piece: channels split .. C-1, in group g + 1 */
+    __m256i *piece = pl->tap_par + at;
+    pl->piece_at[t] = (uint16_t)at;
+    prepare_tap(L->conv, &pl->cv, C, t, pl->split[t], C, piece, piece + H * R, WN_CONV_UNSIGNED);
+    conv_group_params(L, g + 1, R, piece + H * R + R);
+    at += piece_vectors(C);
   }
 }
 
@@ -508,14 +576,90 @@ AI void store_frame(float *p, __m256i mask, __m256 v, const int FULL)
     _mm256_maskstore_ps(p, mask, v);
 }
 
-/** Frame n's conv: z = bias + its taps, in qk.h's order (H pairs, R row vectors). */
+/**
+   The int32 sums i of one piece of a tap (qk.h; a whole tap is one piece)
+   against the frame's codes: w its conv vectors (pairs or quads, the
+   piece's channels only), bias128 and zp its R constants and zero
+   points, xs the code sum of the piece's channels (read only with zero
+   points, or by the unsigned form).
+*/
+AI void piece_sums(__m256i acc[MAX_ROWV], const pair_layer *pl, const __m256i *w,
+                   const __m256i *bias128, const __m256i *zp, const int8_t *codes, int32_t xs,
+                   const int H, const int R, const bool has_zp)
+{
+  const int Q = (H + 1) / 2; /* quads: ceil(C / 4) */
+  if (WN_CONV_UNSIGNED) {
+    /*
+      The codes x are vpdpbusd's signed side, broadcast 4 at a time
+      straight from the history (a load each, no shuffles), and the
+      weights its unsigned one, u = v + 128 (0 past the rows and the
+      piece: channels past C read the zero padding anyway). Over the
+      piece, sum u x = sum v x + 128 * sum x, so with zero points the
+      scalar's i = sum v x - zp * sum x = sum u x - (zp + 128) * sum x: the
+      accumulator starts at -(zp + 128) times the piece's code sum.
+      Exact in int32 (|sum u x| <= 255 * 127 * 16 at C = 16).
+    */
+    const __m256i xsv = _mm256_set1_epi32(xs);
+    const __m256i start = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(xsv, 7));
+#pragma GCC unroll 2
+    for (int rv = 0; rv < R; ++rv)
+      acc[rv] = has_zp ? _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_mullo_epi32(zp[rv], xsv))
+                       : start;
+#pragma GCC unroll 4
+    for (int q = 0; q < Q; ++q) {
+      int32_t x4;
+      memcpy(&x4, codes + 4 * q, sizeof x4);
+      const __m256i x = _mm256_set1_epi32(x4);
+#pragma GCC unroll 2
+      for (int rv = 0; rv < R; ++rv)
+        acc[rv] = dpbusd_unsigned_w(acc[rv], w[q * R + rv], x);
+    }
+  } else if (pl->cv.quads) {
+    acc_start(acc, &pl->cv, zp, bias128, _mm256_set1_epi32(has_zp ? xs : 0), R, has_zp);
+    /* the codes + 128 (channels past C read the history's zero padding: u = 128, weight 0) */
+    const __m128i c8 =
+        Q <= 2 ? _mm_loadl_epi64((const __m128i *)codes) : _mm_loadu_si128((const __m128i *)codes);
+    const __m256i u = _mm256_broadcastsi128_si256(_mm_xor_si128(c8, _mm_set1_epi8((char)0x80)));
+    dot_quads(acc, u, w, Q, R);
+  } else {
+    acc_start(acc, &pl->cv, zp, bias128, _mm256_set1_epi32(has_zp ? xs : 0), R, has_zp);
+    /* pairs 0-3 (codes 0-7) and 4-7 (codes 8-15) as int16, each in both lanes */
+    __m256i lo, hi = _mm256_setzero_si256();
+    if (H <= 4) {
+      lo = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)codes)));
+    } else {
+      const __m256i w16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)codes));
+      lo = _mm256_permute2x128_si256(w16, w16, 0x00);
+      hi = _mm256_permute2x128_si256(w16, w16, 0x11);
+    }
+    dot_pairs(acc, lo, hi, w, H, R);
+  }
+}
+
+/** The sum of codes[c0 .. c1). */
+static inline int32_t code_sum(const int8_t *codes, int c0, int c1)
+{
+  int32_t s = 0;
+  for (int c = c0; c < c1; ++c)
+    s += codes[c];
+  return s;
+}
+
+/**
+   Frame n's conv: z = bias + its taps, in qk.h's order (H pairs, R row
+   vectors). SPLITS: the layer may have taps of two pieces (pl->split;
+   compile time: pick_frames; 8 and 16 channels never do, every group
+   being a multiple of 16).
+*/
 AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq, int n,
                    const __m256 *bconv, __m256 z[MAX_ROWV], const int H, const int R,
-                   const int TAPS, const int ZP)
+                   const int TAPS, const int ZP, const int SPLITS)
 {
   const bool has_zp = ZP && pl->cv.has_zp;
+  const bool need_sum = has_zp || WN_CONV_UNSIGNED;
   /* TAPS: the tap count at compile time (0: L->taps), so the taps' loads and sums unroll */
   const int taps = TAPS ? TAPS : L->taps, Q = (H + 1) / 2; /* quads: ceil(C / 4) */
+  const int per_tap = (WN_CONV_UNSIGNED || pl->cv.quads ? Q : H) * R;
 #pragma GCC unroll 2
   for (int rv = 0; rv < R; ++rv)
     z[rv] = bconv[rv];
@@ -523,69 +667,36 @@ AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act
   for (int t = 0; t < taps; ++t) {
     const ptrdiff_t f = n - (ptrdiff_t)L->dilation * (taps - 1 - t);
     const int8_t *codes = xq->codes + f * (ptrdiff_t)xq->ld;
+    const int split = SPLITS ? pl->split[t] : 0;
+    /* the first piece's code sum: the frame's, unless the tap is split */
+    const int32_t xs = need_sum ? (split ? code_sum(codes, 0, split) : xq->sums[f]) : 0;
     __m256i acc[MAX_ROWV];
-    if (WN_CONV_UNSIGNED) {
-      /*
-        The codes x are vpdpbusd's signed side, broadcast 4 at a time
-        straight from the history (a load each, no shuffles), and the
-        weights its unsigned one, u = v + 128 (0 past the rows and C:
-        channels past C read the zero padding anyway). Over the tap,
-        sum u x = sum v x + 128 * sum x, so with zero points the scalar's
-        i = sum v x - zp * sum x = sum u x - (zp + 128) * sum x: the
-        accumulator starts at -(zp + 128) times the frame's code sum.
-        Exact in int32 (|sum u x| <= 255 * 127 * 16 at C = 16).
-      */
-      const __m256i xs = _mm256_set1_epi32(xq->sums[f]);
-      const __m256i start = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(xs, 7));
+    piece_sums(acc, pl, pl->conv + (size_t)t * (size_t)per_tap,
+               pl->conv_bias128 + (size_t)t * (size_t)R, tap_zero_points(pl, t, R), codes, xs, H, R,
+               has_zp);
+    __m256 p[MAX_ROWV];
+#pragma GCC unroll 2
+    for (int rv = 0; rv < R; ++rv)
+      p[rv] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[rv]),
+                              _mm256_castsi256_ps(tap_scales(pl, t, R)[rv]), _mm256_setzero_ps());
+    if (SPLITS && __builtin_expect(split != 0, 0)) {
+      /* qk.h's second piece: p = fma((float)i_t1, ws[g_t + 1], p) */
+      const __m256i *piece = pl->tap_par + pl->piece_at[t];
+      const int C = L->C;
+      piece_sums(acc, pl, piece, piece + H * R, piece + H * R + 2 * R, codes,
+                 need_sum ? code_sum(codes, split, C) : 0, H, R, has_zp);
 #pragma GCC unroll 2
       for (int rv = 0; rv < R; ++rv)
-        acc[rv] = has_zp ? _mm256_sub_epi32(_mm256_setzero_si256(),
-                                            _mm256_mullo_epi32(tap_zero_points(pl, t, R)[rv], xs))
-                         : start;
-      const __m256i *w = pl->conv + (size_t)t * (size_t)(Q * R);
-#pragma GCC unroll 4
-      for (int q = 0; q < Q; ++q) {
-        int32_t x4;
-        memcpy(&x4, codes + 4 * q, sizeof x4);
-        const __m256i x = _mm256_set1_epi32(x4);
-#pragma GCC unroll 2
-        for (int rv = 0; rv < R; ++rv)
-          acc[rv] = dpbusd_unsigned_w(acc[rv], w[q * R + rv], x);
-      }
-    } else if (pl->cv.quads) {
-      acc_start(acc, &pl->cv, tap_zero_points(pl, t, R), pl->conv_bias128 + (size_t)t * (size_t)R,
-                _mm256_set1_epi32(has_zp ? xq->sums[f] : 0), R, has_zp);
-      /* the codes + 128 (channels past C read the history's zero padding: u = 128, weight 0) */
-      const __m128i c8 = Q <= 2 ? _mm_loadl_epi64((const __m128i *)codes)
-                                : _mm_loadu_si128((const __m128i *)codes);
-      const __m256i u = _mm256_broadcastsi128_si256(_mm_xor_si128(c8, _mm_set1_epi8((char)0x80)));
-      dot_quads(acc, u, pl->conv + (size_t)t * (size_t)(Q * R), Q, R);
-    } else {
-      acc_start(acc, &pl->cv, tap_zero_points(pl, t, R), pl->conv_bias128 + (size_t)t * (size_t)R,
-                _mm256_set1_epi32(has_zp ? xq->sums[f] : 0), R, has_zp);
-      /* pairs 0-3 (codes 0-7) and 4-7 (codes 8-15) as int16, each in both lanes */
-      __m256i lo, hi = _mm256_setzero_si256();
-      if (H <= 4) {
-        lo =
-            _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)codes)));
-      } else {
-        const __m256i w16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)codes));
-        lo = _mm256_permute2x128_si256(w16, w16, 0x00);
-        hi = _mm256_permute2x128_si256(w16, w16, 0x11);
-      }
-      dot_pairs(acc, lo, hi, pl->conv + (size_t)t * (size_t)(H * R), H, R);
+        p[rv] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[rv]),
+                                _mm256_castsi256_ps(piece[H * R + R + rv]), p[rv]);
     }
     const __m256 s = _mm256_set1_ps(xq->scales[f]);
 #pragma GCC unroll 2
-    for (int rv = 0; rv < R; ++rv) {
-      const __m256 p =
-          _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[rv]),
-                          _mm256_castsi256_ps(tap_scales(pl, t, R)[rv]), _mm256_setzero_ps());
+    for (int rv = 0; rv < R; ++rv)
       /* qk.h's base 0 + z for the later taps is z itself: z is never -0
          (the first tap adds bias + 0, never -0, and a rounded sum is -0
          only when both terms are), and 0 + NaN is that NaN */
-      z[rv] = _mm256_fmadd_ps(p, s, z[rv]);
-    }
+      z[rv] = _mm256_fmadd_ps(p[rv], s, z[rv]);
   }
 }
 
@@ -838,13 +949,14 @@ typedef struct {
 } frame_ctx;
 
 AI void layer_frame_group(const frame_ctx *k, int n, const int F, const int H, const int R,
-                          const int TAPS, const int TANH, const int FULL, const int ZP)
+                          const int TAPS, const int TANH, const int FULL, const int ZP,
+                          const int SPLITS)
 {
   const qk_wavenet_layer *L = k->L;
   __m256 z[4][MAX_ROWV], a[4][MAX_ROWV], m[4], nv[4][MAX_ROWV];
 #pragma GCC unroll 4
   for (int f = 0; f < F; ++f)
-    frame_conv(L, k->pl, k->xq, n + f, k->bconv, z[f], H, R, TAPS, ZP);
+    frame_conv(L, k->pl, k->xq, n + f, k->bconv, z[f], H, R, TAPS, ZP, SPLITS);
 #pragma GCC unroll 4
   for (int f = 0; f < 4; ++f)
     m[f] = f < F ? frame_act(L, k->pa, k->cond, n + f, k->head, k->mixin, k->mask, z[f], a[f], R,
@@ -866,7 +978,7 @@ AI void layer_frame_group(const frame_ctx *k, int n, const int F, const int H, c
 AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq,
                      const float *x, const float *cond, int N, float *head, float *next,
                      chain_out *co, const int H, const int R, const int TAPS, const int TANH,
-                     const int FULL, const int ZP)
+                     const int FULL, const int ZP, const int SPLITS)
 {
   /* local copies: the frame loop's stores (may_alias vectors) would
      otherwise make it load the shapes and pointers again every frame */
@@ -889,11 +1001,11 @@ AI void layer_frames(const qk_wavenet_layer *L, const pair_layer *pl, const qk_a
   const frame_ctx k = {L, pl, &pa, xq, x, cond, head, next, bconv, mixin, b1x1, mask, co};
   int n = 0;
   for (; n + 4 <= N; n += 4)
-    layer_frame_group(&k, n, 4, H, R, TAPS, TANH, FULL, ZP);
+    layer_frame_group(&k, n, 4, H, R, TAPS, TANH, FULL, ZP, SPLITS);
   switch (N - n) {
-  case 3: layer_frame_group(&k, n, 3, H, R, TAPS, TANH, FULL, ZP); break;
-  case 2: layer_frame_group(&k, n, 2, H, R, TAPS, TANH, FULL, ZP); break;
-  case 1: layer_frame_group(&k, n, 1, H, R, TAPS, TANH, FULL, ZP); break;
+  case 3: layer_frame_group(&k, n, 3, H, R, TAPS, TANH, FULL, ZP, SPLITS); break;
+  case 2: layer_frame_group(&k, n, 2, H, R, TAPS, TANH, FULL, ZP, SPLITS); break;
+  case 1: layer_frame_group(&k, n, 1, H, R, TAPS, TANH, FULL, ZP, SPLITS); break;
   default: break;
   }
 }
@@ -908,13 +1020,15 @@ typedef void frames_fn(const qk_wavenet_layer *L, const pair_layer *pl, const qk
                        const float *x, const float *cond, int N, float *head, float *next,
                        chain_out *co);
 
-#define FRAMES_FN(name, H, R, TAPS, TANH, FULL, ZP)                                                \
+#define FRAMES_FN_S(name, H, R, TAPS, TANH, FULL, ZP, SPLITS)                                      \
   static __attribute__((noinline)) void name(                                                      \
       const qk_wavenet_layer *L, const pair_layer *pl, const qk_act_s8 *xq, const float *x,        \
       const float *cond, int N, float *head, float *next, chain_out *co)                           \
   {                                                                                                \
-    layer_frames(L, pl, xq, x, cond, N, head, next, co, H, R, TAPS, TANH, FULL, ZP);               \
+    layer_frames(L, pl, xq, x, cond, N, head, next, co, H, R, TAPS, TANH, FULL, ZP, SPLITS);       \
   }
+/** Without split taps (SPLITS 0). */
+#define FRAMES_FN(name, H, R, TAPS, TANH, FULL, ZP) FRAMES_FN_S(name, H, R, TAPS, TANH, FULL, ZP, 0)
 
 /* 8 and 16 channels fill whole vectors (FULL), with zero points or without,
    tanh with A1's 3 taps known or any count, or a piecewise-linear kind */
@@ -930,13 +1044,21 @@ FRAMES_FN(frames16_tanh, 8, 2, 0, 1, 1, 0)
 FRAMES_FN(frames16_tanh_zp, 8, 2, 0, 1, 1, 1)
 FRAMES_FN(frames16_pwl, 8, 2, 0, 0, 1, 0)
 FRAMES_FN(frames16_pwl_zp, 8, 2, 0, 0, 1, 1)
-/* partial vectors: 3 and 4 channels (2 pairs), up to 8, up to 16 */
-FRAMES_FN(frames4_tanh, 2, 1, 0, 1, 0, 1)
-FRAMES_FN(frames4_pwl, 2, 1, 0, 0, 0, 1)
-FRAMES_FN(frames_narrow_tanh, pair_count(L->C), 1, 0, 1, 0, 1)
-FRAMES_FN(frames_narrow_pwl, pair_count(L->C), 1, 0, 0, 0, 1)
-FRAMES_FN(frames_wide_tanh, pair_count(L->C), 2, 0, 1, 0, 1)
-FRAMES_FN(frames_wide_pwl, pair_count(L->C), 2, 0, 0, 0, 1)
+/*
+  Partial vectors: 3 and 4 channels (2 pairs), up to 8, up to 16; each
+  also with taps of two pieces (_split: pair_layer's split, a conv group
+  not a multiple of C), apart so that the others keep their loops as they
+  were (a test per tap cost 10% at 3 channels).
+*/
+#define FRAMES_FN_PARTIAL(name, H, R, TANH)                                                        \
+  FRAMES_FN(name, H, R, 0, TANH, 0, 1)                                                             \
+  FRAMES_FN_S(name##_split, H, R, 0, TANH, 0, 1, 1)
+FRAMES_FN_PARTIAL(frames4_tanh, 2, 1, 1)
+FRAMES_FN_PARTIAL(frames4_pwl, 2, 1, 0)
+FRAMES_FN_PARTIAL(frames_narrow_tanh, pair_count(L->C), 1, 1)
+FRAMES_FN_PARTIAL(frames_narrow_pwl, pair_count(L->C), 1, 0)
+FRAMES_FN_PARTIAL(frames_wide_tanh, pair_count(L->C), 2, 1)
+FRAMES_FN_PARTIAL(frames_wide_pwl, pair_count(L->C), 2, 0)
 
 /** The frame loop compiled for the layer's shape, activation, zero points and taps. */
 static frames_fn *pick_frames(const qk_wavenet_layer *L, const pair_layer *pl, bool tanh)
@@ -957,10 +1079,17 @@ static frames_fn *pick_frames(const qk_wavenet_layer *L, const pair_layer *pl, b
       return zp ? frames16_tanh3_zp : frames16_tanh3;
     return zp ? frames16_tanh_zp : frames16_tanh;
   case 3:
-  case 4: return tanh ? frames4_tanh : frames4_pwl;
+  case 4:
+    if (pl->splits)
+      return tanh ? frames4_tanh_split : frames4_pwl_split;
+    return tanh ? frames4_tanh : frames4_pwl;
   default:
+    if (L->C <= 8 && pl->splits)
+      return tanh ? frames_narrow_tanh_split : frames_narrow_pwl_split;
     if (L->C <= 8)
       return tanh ? frames_narrow_tanh : frames_narrow_pwl;
+    if (pl->splits)
+      return tanh ? frames_wide_tanh_split : frames_wide_pwl_split;
     return tanh ? frames_wide_tanh : frames_wide_pwl;
   }
 }

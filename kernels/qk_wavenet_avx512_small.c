@@ -33,9 +33,11 @@
     next = fma(fma(i, ws1, 0), scale of a, bias1x1 + x)
 
   so the result is the composition's, bit for bit. Weights with or without
-  zero points, one conv scale group per row (qk_wavenet_avx512vnni.c's
-  small_layer; other groupings run the AVX2 form), taps * C <=
-  SMALL_MAX_K. Frames enter and leave the frame-major buffers (x,
+  zero points, any conv scale groups: w keeps the zero point of each
+  column's group, and a tap has its group's scale, or where its columns
+  straddle two groups (qk.h's pieces: A2 nano's kernel 15 at groups of
+  32) p = fma(i_1, ws_1, fma(i_0, ws_0, 0)) over the two pieces' sums
+  (small_weights' split); taps * C <= SMALL_MAX_K. Frames enter and leave the frame-major buffers (x,
   head, next) by whole loads and stores and permutes (load_channels,
   store_channels), and the narrow int8 history's columns (4 bytes, the
   engine's) by plain loads and stores (a gather and a scatter on a wider
@@ -63,18 +65,40 @@ typedef struct {
   int32_t wt[FRAME_MAX_V][16];   /**< bytes c < C: w[m][t*C + c] (s8), others 0; r if halves */
   int32_t wth[FRAME_MAX_V][16];  /**< if halves: bytes c < C: h = floor(w[m][t*C + c] / 2) */
   int32_t wt0[FRAME_MAX_V][16];  /**< -128 * sum_c w[m][t*C + c]: takes the u = q + 128 offset out */
-  float wnew[SMALL_MAX_C][16];    /**< the newest tap's column c in lanes m */
-  float ws_lanes[16];            /**< lane j*C + m: ws[m] */
+  float ws_lanes[FRAME_MAX_V][16]; /**< lane j*C + m: ws of tap t's (first piece's) group */
+  /** Taps of two pieces (qk.h; small_weights' split): wt, wth, wt0 hold the
+      first piece's channels (the others' bytes 0), these the second's, in
+      the same lanes (0 in the lanes of whole taps, whose p they leave as
+      it is); only vectors with pieces[v] are run. */
+  int32_t wtb[FRAME_MAX_V][16], wthb[FRAME_MAX_V][16], wt0b[FRAME_MAX_V][16];
+  float wsb_lanes[FRAME_MAX_V][16];
+  float wnew[SMALL_MAX_C][16];    /**< the newest tap's column c in lanes m (first piece's) */
+  float wnewb[SMALL_MAX_C][16];   /**< its second piece's columns (if split) */
+  float wsnew[16], wsnewb[16];    /**< lanes m: the newest tap's pieces' ws */
   float w1col[SMALL_MAX_C][16];  /**< column m of the 1x1 in lanes c */
+  int pieces[FRAME_MAX_V]; /**< vector v holds a tap of two pieces */
   int halves; /**< some older tap's w outside [-128, 127] (tap_dword); last: the arrays above are
                    loaded aligned */
 } __attribute__((aligned(64))) frame_weights;
 
-/** The weights as float codes (exact small integers) and row scales. */
+/**
+   The weights as float codes (exact small integers) and scales per tap:
+   a tap is one piece, or two where its columns straddle a scale group
+   boundary (qk.h): split[t] of its C columns in group g_t, the rest in
+   g_t + 1 (0: one piece).
+*/
 typedef struct {
-  float w[SMALL_MAX_C][SMALL_MAX_K];  /**< conv row m, column t*C + c */
+  float w[SMALL_MAX_C][SMALL_MAX_K];  /**< conv row m, column k: v - zp of k's group */
   float w1[SMALL_MAX_C][SMALL_MAX_C]; /**< 1x1 row c, column m */
-  float ws[SMALL_MAX_C], ws1[SMALL_MAX_C];
+  float ws[SMALL_MAX_C][SMALL_MAX_K];  /**< [m][t]: tap t's (first piece's) group scale */
+  float wsb[SMALL_MAX_C][SMALL_MAX_K]; /**< [m][t]: its second piece's (if split) */
+  float ws1[SMALL_MAX_C];
+  uint8_t split[SMALL_MAX_K];
+  /** The conv has more than one scale group per row (a scale per tap, and
+      maybe split taps). Without (per channel), the loops are compiled
+      with each row's one scale kept in a register, as before groups (the
+      per-tap loads and tests measured 10% slower at blocks 1 and 16). */
+  int grouped;
   frame_weights fw;
 } small_weights;
 
@@ -103,20 +127,47 @@ static void decode_rows(const qk_packed *p, int rows, int cols, float *w, int ld
 }
 
 /**
-   Tap t's values w = v - zp of row m as vpdpbusd weight dwords (bytes
-   c < C), and -128 times their sum. Values in [-128, 127] (every format
+   The conv's values less the zero point of their column's scale group,
+   w[m][k] = v - zp[m][k / G] (qk.h: i = sum_c (v - zp) q over a piece,
+   the piece lying in one group), and the scales of each tap's pieces.
+   |w| <= 255 as for decode_rows.
+*/
+static void decode_conv(const qk_wavenet_layer *L, small_weights *sw)
+{
+  const qk_packed *p = L->conv;
+  const int C = L->C, K = L->taps * C, G = p->group;
+  for (int m = 0; m < C; ++m) {
+    const size_t row = (size_t)m * (size_t)p->ngroups;
+    for (int k = 0; k < K; ++k)
+      sw->w[m][k] = (float)(qk_avx512vnni_weight_value(p, m, k) -
+                            (p->zp ? p->zp[row + (size_t)(k / G)] : 0));
+    for (int t = 0; t < L->taps; ++t) {
+      const int g = qk_wavenet_tap_group(L, t), split = qk_wavenet_tap_split(L, t);
+      sw->ws[m][t] = p->scales[row + (size_t)g];
+      sw->wsb[m][t] = split ? p->scales[row + (size_t)g + 1] : 0.0f;
+    }
+  }
+  for (int t = 0; t < L->taps; ++t)
+    sw->split[t] = (uint8_t)qk_wavenet_tap_split(L, t);
+  sw->grouped = p->ngroups > 1;
+}
+
+/**
+   Tap t's values w = v - zp of row m at channels [c0, c1) as vpdpbusd
+   weight dwords (bytes c in [c0, c1), the others 0), and -128 times their
+   sum. Values in [-128, 127] (every format
    without zero points, S4 and S2 with them) go whole into *word (*half
    zero); an S8 row with a zero point can reach +-255, which no signed
    byte holds, so such a layer (fw->halves) splits every value as
    w = 2h + r with h = floor(w / 2) in [-128, 127] (*half) and r in {0, 1}
    (*word): two vpdpbusd, the first's sum doubled, the same int32.
 */
-static void tap_dword(const small_weights *sw, int C, int t, int m, bool halves, int32_t *word,
-                      int32_t *half, int32_t *off)
+static void tap_dword(const small_weights *sw, int C, int t, int m, int c0, int c1, bool halves,
+                      int32_t *word, int32_t *half, int32_t *off)
 {
   uint32_t u = 0, uh = 0;
   int sum = 0;
-  for (int c = 0; c < C; ++c) {
+  for (int c = c0; c < c1; ++c) {
     const int w = (int)sw->w[m][t * C + c];
     const int h = halves ? (w - (w & 1)) / 2 : 0; /* floor(w / 2), exactly */
     u |= (uint32_t)(uint8_t)(int8_t)(w - 2 * h) << (8 * c);
@@ -138,17 +189,30 @@ static void prepare_frame_weights(small_weights *sw, int C, int taps)
     for (int k = 0; k + C < taps * C; ++k)
       fw->halves |= sw->w[m][k] < -128.0f || sw->w[m][k] > 127.0f;
   for (int t = 0; t + 1 < taps; ++t) {
-    const int v = t / P, j = t % P;
-    for (int m = 0; m < C; ++m)
-      tap_dword(sw, C, t, m, fw->halves, &fw->wt[v][j * C + m], &fw->wth[v][j * C + m],
-                &fw->wt0[v][j * C + m]);
+    const int v = t / P, j = t % P, split = sw->split[t];
+    fw->pieces[v] |= split != 0;
+    for (int m = 0; m < C; ++m) {
+      const int l = j * C + m;
+      tap_dword(sw, C, t, m, 0, split ? split : C, fw->halves, &fw->wt[v][l], &fw->wth[v][l],
+                &fw->wt0[v][l]);
+      fw->ws_lanes[v][l] = sw->ws[m][t];
+      if (split)
+        tap_dword(sw, C, t, m, split, C, fw->halves, &fw->wtb[v][l], &fw->wthb[v][l],
+                  &fw->wt0b[v][l]);
+      fw->wsb_lanes[v][l] = sw->wsb[m][t];
+    }
   }
+  const int tn = taps - 1, split = sw->split[tn];
   for (int c = 0; c < C; ++c)
-    for (int m = 0; m < C; ++m)
-      fw->wnew[c][m] = sw->w[m][(taps - 1) * C + c];
-  for (int j = 0; j < P; ++j)
-    for (int m = 0; m < C; ++m)
-      fw->ws_lanes[j * C + m] = sw->ws[m];
+    for (int m = 0; m < C; ++m) {
+      const float w = sw->w[m][tn * C + c];
+      fw->wnew[c][m] = split && c >= split ? 0.0f : w;
+      fw->wnewb[c][m] = split && c >= split ? w : 0.0f;
+    }
+  for (int m = 0; m < C; ++m) {
+    fw->wsnew[m] = sw->ws[m][tn];
+    fw->wsnewb[m] = sw->wsb[m][tn];
+  }
   for (int m = 0; m < C; ++m)
     for (int c = 0; c < C; ++c)
       fw->w1col[m][c] = sw->w1[c][m];
@@ -156,8 +220,9 @@ static void prepare_frame_weights(small_weights *sw, int C, int taps)
 
 bool qk_avx512vnni_small_layer_shape(const qk_wavenet_layer *L)
 {
+  /* taps of two pieces at most (small_weights' split): every C <= 3 at qk_pack's groups */
   return L->C <= SMALL_MAX_C && qk_wavenet_bottleneck(L) == L->C && L->taps * L->C <= SMALL_MAX_K &&
-         qk_packed_isa(L->conv) == QK_ISA_AVX512VNNI;
+         qk_packed_isa(L->conv) == QK_ISA_AVX512VNNI && qk_wavenet_two_pieces(L);
 }
 
 size_t qk_avx512vnni_small_layer_bytes(void) { return (sizeof(small_weights) + 63) / 64 * 64; }
@@ -166,7 +231,7 @@ void qk_avx512vnni_small_layer_prepare(const qk_wavenet_layer *L, void *mem)
 {
   small_weights *sw = mem;
   memset(sw, 0, sizeof *sw);
-  decode_rows(L->conv, L->C, L->taps * L->C, &sw->w[0][0], SMALL_MAX_K, sw->ws);
+  decode_conv(L, sw);
   decode_rows(L->w1x1, L->C, L->C, &sw->w1[0][0], SMALL_MAX_C, sw->ws1);
   prepare_frame_weights(sw, L->C, L->taps);
 }
@@ -337,7 +402,7 @@ ALWAYS_INLINE __m512 act_small(__m512 z, const qk_wavenet_act *act, __m512 prelu
 /** Steps 2 to 4 for frames n0 .. n0 + cnt - 1 (their inputs already in the history). */
 ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, const float *x,
                             const qk_act_s8 *xq, const float *cond, int n0, int cnt, float *head,
-                            float *next, const int C, const int TANH)
+                            float *next, const int C, const int TANH, const int GROUPED)
 {
   const int taps = L->taps;
   const ptrdiff_t ld = xq->ld;
@@ -358,6 +423,26 @@ ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, 
 #pragma GCC unroll 3
     for (int c = 0; c < C; ++c)
       q[c] = code_float(word, c);
+    const int split = GROUPED ? sw->split[t] : 0;
+    if (GROUPED && __builtin_expect(split != 0, 0)) {
+      /* qk.h's pieces: p = fma(i_1, ws[g_t + 1], fma(i_0, ws[g_t], 0)) */
+#pragma GCC unroll 3
+      for (int m = 0; m < C; ++m) {
+        const float *w = &sw->w[m][t * C];
+        __m512 i0 = _mm512_setzero_ps(), i1 = _mm512_setzero_ps(); /* exact: small integers */
+#pragma GCC unroll 3
+        for (int c = 0; c < C; ++c) {
+          if (c < split)
+            i0 = _mm512_fmadd_ps(_mm512_set1_ps(w[c]), q[c], i0);
+          else
+            i1 = _mm512_fmadd_ps(_mm512_set1_ps(w[c]), q[c], i1);
+        }
+        const __m512 p0 = _mm512_fmadd_ps(i0, _mm512_set1_ps(sw->ws[m][t]), _mm512_setzero_ps());
+        const __m512 p = _mm512_fmadd_ps(i1, _mm512_set1_ps(sw->wsb[m][t]), p0);
+        z[m] = _mm512_fmadd_ps(p, s, z[m]);
+      }
+      continue;
+    }
 #pragma GCC unroll 3
     for (int m = 0; m < C; ++m) {
       const float *w = &sw->w[m][t * C];
@@ -365,7 +450,8 @@ ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, 
 #pragma GCC unroll 3
       for (int c = 1; c < C; ++c)
         i = _mm512_fmadd_ps(_mm512_set1_ps(w[c]), q[c], i);
-      const __m512 p = _mm512_fmadd_ps(i, _mm512_set1_ps(sw->ws[m]), _mm512_setzero_ps());
+      const __m512 p =
+          _mm512_fmadd_ps(i, _mm512_set1_ps(sw->ws[m][GROUPED ? t : 0]), _mm512_setzero_ps());
       z[m] = _mm512_fmadd_ps(p, s, z[m]);
     }
   }
@@ -509,10 +595,10 @@ ALWAYS_INLINE __m512 lanes_times_columns(__m512 q, const float (*col)[16], const
   return _mm512_add_ps(p01, _mm512_mul_ps(_mm512_load_ps(col[2]), lane_bcast(q, 2)));
 }
 
-/** p = fma((float)i, ws, 0) of i = u8(word ^ 0x80) . s8(w) + w0, or with
+/** p = fma((float)i, ws, add) of i = u8(word ^ 0x80) . s8(w) + w0, or with
     halves 2 * (u . s8(wh)) + u . s8(w) + w0 (exact int32: |i| < 2^17). */
 ALWAYS_INLINE __m512 tap_products(__m512i word, const int32_t *w, const int32_t *wh,
-                                  const int32_t *w0, __m512 ws, bool halves)
+                                  const int32_t *w0, __m512 ws, bool halves, __m512 add)
 {
   const __m512i u = _mm512_xor_si512(word, _mm512_set1_epi32((int)0x80808080u));
   __m512i acc = _mm512_load_si512(w0);
@@ -520,7 +606,7 @@ ALWAYS_INLINE __m512 tap_products(__m512i word, const int32_t *w, const int32_t 
     acc = _mm512_add_epi32(
         acc, _mm512_slli_epi32(dpbusd(_mm512_setzero_si512(), u, _mm512_load_si512(wh)), 1));
   const __m512i i = dpbusd(acc, u, _mm512_load_si512(w));
-  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), ws, _mm512_setzero_ps());
+  return _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), ws, add);
 }
 
 /**
@@ -529,7 +615,7 @@ ALWAYS_INLINE __m512 tap_products(__m512i word, const int32_t *w, const int32_t 
 */
 ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw, const float *x,
                              const qk_act_s8 *xq, const float *cond, int n, float *head,
-                             float *next, const int C, const int TANH)
+                             float *next, const int C, const int TANH, const int GROUPED)
 {
   const frame_weights *fw = &sw->fw;
   const int P = 16 / C, taps = L->taps, older = taps - 1;
@@ -547,7 +633,7 @@ ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw,
 
   /* the older taps: each tap's code dword broadcast from memory into its
      C lanes (a gather of them was slower) */
-  const __m512 ws_lanes = _mm512_load_ps(fw->ws_lanes);
+  const __m512 ws0 = _mm512_load_ps(fw->ws_lanes[0]); /* every older vector's without GROUPED */
   __m512 z = _mm512_add_ps(
       L->conv_bias ? _mm512_maskz_loadu_ps(mc, L->conv_bias) : _mm512_setzero_ps(),
       _mm512_setzero_ps()); /* qk.h: bias + 0 */
@@ -559,7 +645,12 @@ ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw,
       if (t + j < older)
         w = _mm512_mask_set1_epi32(w, (__mmask16)(lanes_mask(C) << (j * C)),
                                    load4(col0 - step * (older - t - j) * ld));
-    const __m512 p = tap_products(w, fw->wt[v], fw->wth[v], fw->wt0[v], ws_lanes, fw->halves);
+    __m512 p = tap_products(w, fw->wt[v], fw->wth[v], fw->wt0[v],
+                            GROUPED ? _mm512_load_ps(fw->ws_lanes[v]) : ws0, fw->halves,
+                            _mm512_setzero_ps());
+    if (GROUPED && __builtin_expect(fw->pieces[v], 0)) /* qk.h's second pieces: fma(i_1, ws[g_t + 1], p) */
+      p = tap_products(w, fw->wtb[v], fw->wthb[v], fw->wt0b[v], _mm512_load_ps(fw->wsb_lanes[v]),
+                       fw->halves, p);
 #pragma GCC unroll 16
     for (int j = 0; j < P; ++j, ++t) {
       if (t >= older)
@@ -571,7 +662,11 @@ ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw,
     }
   }
   const __m512 i_new = lanes_times_columns(q_new, fw->wnew, C);
-  z = _mm512_fmadd_ps(_mm512_fmadd_ps(i_new, ws_lanes, _mm512_setzero_ps()), s_new, z);
+  __m512 p_new = _mm512_fmadd_ps(i_new, _mm512_load_ps(fw->wsnew), _mm512_setzero_ps());
+  if (GROUPED && __builtin_expect(sw->split[older] != 0, 0))
+    p_new = _mm512_fmadd_ps(lanes_times_columns(q_new, fw->wnewb, C), _mm512_load_ps(fw->wsnewb),
+                            p_new);
+  z = _mm512_fmadd_ps(p_new, s_new, z);
 
   /* steps 2 to 4 */
   const __m512 mix = _mm512_maskz_loadu_ps(mc, L->mixin);
@@ -599,19 +694,31 @@ ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw,
     16-frame form from 3). */
 #define FRAME_FORM_MAX 3
 
-ALWAYS_INLINE void small_layer(const qk_wavenet_layer *L, const small_weights *sw, const float *x,
-                               const qk_act_s8 *xq, const float *cond, int N, float *head,
-                               float *next, const int C, const int TANH)
+ALWAYS_INLINE void small_layer_g(const qk_wavenet_layer *L, const small_weights *sw,
+                                 const float *x, const qk_act_s8 *xq, const float *cond, int N,
+                                 float *head, float *next, const int C, const int TANH,
+                                 const int GROUPED)
 {
   if (N < FRAME_FORM_MAX) {
     for (int n = 0; n < N; ++n)
-      frame_one(L, sw, x, xq, cond, n, head, next, C, TANH);
+      frame_one(L, sw, x, xq, cond, n, head, next, C, TANH, GROUPED);
     return;
   }
   for (int n0 = 0; n0 < N; n0 += 16)
     quantize_inputs(x, xq, n0, N - n0 < 16 ? N - n0 : 16, C);
   for (int n0 = 0; n0 < N; n0 += 16)
-    frames16(L, sw, x, xq, cond, n0, N - n0 < 16 ? N - n0 : 16, head, next, C, TANH);
+    frames16(L, sw, x, xq, cond, n0, N - n0 < 16 ? N - n0 : 16, head, next, C, TANH, GROUPED);
+}
+
+/** small_layer_g compiled for one scale group per row or more (small_weights' grouped). */
+ALWAYS_INLINE void small_layer(const qk_wavenet_layer *L, const small_weights *sw, const float *x,
+                               const qk_act_s8 *xq, const float *cond, int N, float *head,
+                               float *next, const int C, const int TANH)
+{
+  if (sw->grouped)
+    small_layer_g(L, sw, x, xq, cond, N, head, next, C, TANH, 1);
+  else
+    small_layer_g(L, sw, x, xq, cond, N, head, next, C, TANH, 0);
 }
 
 void qk_avx512vnni_small_layer_s8(const qk_wavenet_layer *L, const void *prepared, const float *x,
@@ -641,24 +748,30 @@ void qk_avx512vnni_small_layer_s8(const qk_wavenet_layer *L, const void *prepare
   }
 }
 
-#define FRAME_FN(C, TANH)                                                                          \
-  static void frame_c##C##_t##TANH(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq, \
-                                   float cond, float *head, float *next)                           \
+#define FRAME_FN(C, TANH, G)                                                                       \
+  static void frame_c##C##_t##TANH##_g##G(const qk_wavenet_layer *L, const float *x,               \
+                                          const qk_act_s8 *xq, float cond, float *head,            \
+                                          float *next)                                             \
   {                                                                                                \
-    frame_one(L, L->prepared, x, xq, &cond, 0, head, next, C, TANH);                               \
+    frame_one(L, L->prepared, x, xq, &cond, 0, head, next, C, TANH, G);                            \
   }
-FRAME_FN(1, 0)
-FRAME_FN(1, 1)
-FRAME_FN(2, 0)
-FRAME_FN(2, 1)
-FRAME_FN(3, 0)
-FRAME_FN(3, 1)
+/** Both nonlinearity kinds and both groupings of C channels. */
+#define FRAME_FNS(C)                                                                               \
+  FRAME_FN(C, 0, 0)                                                                                \
+  FRAME_FN(C, 1, 0)                                                                                \
+  FRAME_FN(C, 0, 1)                                                                                \
+  FRAME_FN(C, 1, 1)
+FRAME_FNS(1)
+FRAME_FNS(2)
+FRAME_FNS(3)
 
-/** [C - 1][tanh] */
-static const qk_wavenet_s8_frame_fn frame_forms[SMALL_MAX_C][2] = {
-    {frame_c1_t0, frame_c1_t1}, {frame_c2_t0, frame_c2_t1}, {frame_c3_t0, frame_c3_t1}};
+/** [grouped][C - 1][tanh] */
+static const qk_wavenet_s8_frame_fn frame_forms[2][SMALL_MAX_C][2] = {
+    {{frame_c1_t0_g0, frame_c1_t1_g0}, {frame_c2_t0_g0, frame_c2_t1_g0}, {frame_c3_t0_g0, frame_c3_t1_g0}},
+    {{frame_c1_t0_g1, frame_c1_t1_g1}, {frame_c2_t0_g1, frame_c2_t1_g1}, {frame_c3_t0_g1, frame_c3_t1_g1}}};
 
 qk_wavenet_s8_frame_fn qk_avx512vnni_small_frame_form(const qk_wavenet_layer *L)
 {
-  return frame_forms[L->C - 1][L->act.kind == QK_WN_TANH];
+  const small_weights *sw = L->prepared;
+  return frame_forms[sw->grouped != 0][L->C - 1][L->act.kind == QK_WN_TANH];
 }

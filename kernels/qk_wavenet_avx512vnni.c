@@ -36,8 +36,9 @@
   frame's code sum. Zero points still use the frame's code sum, as in
   qk.h. The float operations are those of qk.h, in its order:
   fma((float)i, ws, 0) with ws (and zp) those of the tap's scale group
-  (fused_matrix keeps them per tap: with scales per group of a multiple
-  of C inputs each tap lies in one group), fma(., frame scale, base) with
+  (fused_matrix keeps them per tap: these forms take layers whose taps
+  each lie in one group; a split tap, qk.h's pieces, sends the layer to
+  avx2_frame_loop), fma(., frame scale, base) with
   base = bias + 0 for
   the first tap and 0 + z after it; fl(mixin * cond) then the add;
   tanh_int8_16 for qk_tanh_int8, or the piecewise-linear kinds as
@@ -64,7 +65,12 @@ static void quantize_frames(const float *x, int C, int N, const qk_act_s8 *dst);
    straddle two taps) run the AVX2 form's frame loop instead, from these
    weights decoded once (qk_wavenet_avx2.c; same bits, as every form).
 */
-static bool avx2_frame_loop(const qk_wavenet_layer *L) { return L->C % 4 != 0; }
+static bool avx2_frame_loop(const qk_wavenet_layer *L)
+{
+  /* and layers whose taps straddle scale groups (C = 12 at G = 16: qk.h's
+     pieces), which the AVX2 form splits and these forms do not */
+  return L->C % 4 != 0 || qk_wavenet_straddles(L);
+}
 
 /**
    Of those, layers of 1 to 3 channels (A2 nano), with or without zero
@@ -72,10 +78,8 @@ static bool avx2_frame_loop(const qk_wavenet_layer *L) { return L->C % 4 != 0; }
 */
 static bool small_layer(const qk_wavenet_layer *L)
 {
-  /* its weights are decoded with one scale per row: a conv with groups
-     within the row runs the AVX2 frame loop, which reads a scale per tap */
-  return avx2_frame_loop(L) && qk_avx512vnni_small_layer_shape(L) &&
-         qk_packed_group(L->conv) == qk_packed_cols(L->conv);
+  /* any conv groups: its weights keep a scale per tap piece (qk.h) */
+  return avx2_frame_loop(L) && qk_avx512vnni_small_layer_shape(L);
 }
 
 bool qk_avx512vnni_wavenet_layer_fusable(const qk_wavenet_layer *L)

@@ -878,10 +878,8 @@ static bool int8_layer(const qm_model *m, const wn_array *A, wn_layer *L)
 
 /**
    Its input frames are quantized once each into the int8 history (a scale
-   per time step), and the conv reads every tap from there. With weight
-   groups that split a tap (qk.h: a group size not a multiple of C) the
-   kernel's form does not apply, and the steps path quantizes each conv
-   column (all taps together) instead.
+   per time step), and the conv reads every tap from there, whatever the
+   weight groups (a tap split by a group boundary is qk.h's two pieces).
    x_quantized: the previous layer already put x there. NL: the next
    layer when it runs int8 too; the kernel may then quantize next into
    NL's history in its epilogue (one pass over the frames fewer). True
@@ -1581,8 +1579,9 @@ static int linear_index(const qm_model *m, const qm_linear *L)
    The K per-tap slices of a quantized conv (qk.h's conv_taps), from the
    codes the quantizer made: columns t*C .. t*C + C - 1 of every row with
    the scale and zero point of the row's group those columns lie in. NULL
-   when the weights are float, have groups that split a tap (qk.h: the
-   layer's groups are whole taps), or an allocation fails (the slices only
+   when the weights are float, have groups that split a tap (qk.h's
+   pieces: no slice of one group holds such a tap), or an allocation
+   fails (the slices only
    save time; the layer runs without them).
 */
 static qk_packed **pack_conv_taps(const qk_weights *w, int C, int K, qk_isa isa)

@@ -54,9 +54,18 @@
      prepared weights, and the steps with per-tap slices, against the
      scalar steps bit for bit; 2 is run on them too.
 
+  1d. Taps of pieces (qk.h: a conv scale group G not a multiple of C
+     splits a tap at the group boundary): C = 3, 5, 6, 7, 12 at G = 16,
+     32, 64, taps 3, 6, 7, 11, 15 (wherever some tap splits; the newest
+     tap too), every format symmetric and asymmetric, blocks 1, 2, 3, 16,
+     17, 64: every ISA against the scalar steps bit for bit, the fused
+     forms (AVX2's, AVX-512's small form and its frame form) required
+     where documented; 2 is run on such layers too, and the per-tap
+     slices must be refused for them.
+
   4. qk_wavenet_layer_s8_valid() refuses what the layer cannot run: F32
-     weights, a conv scale group that splits a tap (G not a multiple of C)
-     or a 1x1 group that splits its row, mismatched shapes (with a
+     weights, a 1x1 group that splits its row (a conv scale group that
+     splits a tap is valid: 1d), mismatched shapes (with a
      bottleneck too), an unknown nonlinearity or PReLU without slopes,
      weights packed for different ISAs.
 
@@ -872,10 +881,20 @@ static void check_untouched(const char *what, const layer_case *lc, const run_st
    1 and 3. One case on one ISA against the scalar oracle, and split calls
    ------------------------------------------------------------------------ */
 
+/** qk.h: some tap of the conv is more than one piece (its columns in two scale groups). */
+static bool straddles(const case_params *p)
+{
+  const int K = p->taps * p->C, G = p->group > 0 && p->group < K ? p->group : K;
+  for (int t = 0; t < p->taps; ++t)
+    if (t * p->C / G != (t * p->C + p->C - 1) / G)
+      return true;
+  return false;
+}
+
 /**
    qk.h: fused for B = C on AVX2 for C up to 16 and taps * ceil(C/2) *
    ceil(C/8) <= 128; on AVX-512 VNNI for C a multiple of 4 up to 16 and
-   taps * C <= 128, and as AVX2 for the other C.
+   taps * C <= 128 with every tap one piece, and as AVX2 for the others.
 */
 static bool documented_fused(qk_isa isa, const case_params *p)
 {
@@ -883,18 +902,17 @@ static bool documented_fused(qk_isa isa, const case_params *p)
     return false;
   const bool avx2_shape = p->C <= 16 && p->taps * ((p->C + 1) / 2) * ((p->C + 7) / 8) <= 128;
   if (isa == QK_ISA_AVX512VNNI)
-    return p->C % 4 == 0 ? p->C <= 16 && p->taps * p->C <= 128 : avx2_shape;
+    return p->C % 4 == 0 && !straddles(p) ? p->C <= 16 && p->taps * p->C <= 128 : avx2_shape;
   return (isa == QK_ISA_AVX2 || isa == QK_ISA_AVXVNNI) && avx2_shape;
 }
 
 /** qk.h: an int8 frame form on AVX-512 VNNI for its small fused layers (B =
-    C <= 3, taps * C <= 64, one conv scale group per row; with or without
-    zero points), given prepared weights. */
+    C <= 3, taps * C <= 64; any conv scale groups, with or without zero
+    points), given prepared weights. */
 static bool documented_frame_form(qk_isa isa, const case_params *p, const qk_wavenet_layer *L)
 {
   return isa == QK_ISA_AVX512VNNI && L->prepared && (p->B == 0 || p->B == p->C) && p->C <= 3 &&
-         p->taps * p->C <= 64 &&
-         qk_packed_group(L->conv) == qk_packed_cols(L->conv); /* one conv scale group per row */
+         p->taps * p->C <= 64;
 }
 
 /** The ISAs whose fused forms chain some layers (qk.h: qk_wavenet_layer_s8_chains). */
@@ -1070,12 +1088,17 @@ static void run_case(qk_isa isa, const case_params *p, isa_tally *tally)
     qk_wavenet_layer_s8_prepare(&L, prep);
   qk_wavenet_layer Lp = L;
   Lp.prepared = prep;
-  /* the same layer with per-tap slices, step by step (qk.h: same result) */
+  /* the same layer with per-tap slices, step by step (qk.h: same result);
+     a tap of two pieces has no slice of one group: refused there, and the
+     layer without them stands in */
   qk_packed **taps = pack_taps_or_fail(&lc.conv, p->C, p->taps, isa);
   qk_wavenet_layer Ls = L;
   Ls.conv_taps = (const qk_packed *const *)taps;
-  CHECK(qk_wavenet_layer_s8_valid(&Ls), "%s: layer with tap slices not valid [%s]",
-        qk_isa_name(isa), lc.desc);
+  CHECK(qk_wavenet_layer_s8_valid(&Ls) == !straddles(p),
+        "%s: layer with tap slices %s [%s]", qk_isa_name(isa),
+        straddles(p) ? "valid for taps of two pieces" : "not valid", lc.desc);
+  if (straddles(p))
+    Ls.conv_taps = NULL;
 
   const int N = p->N, k = N > 1 ? rng_int(1, N - 1) : rng_int(0, 1);
   char what[160];
@@ -1487,6 +1510,56 @@ static void test_grouped_isa(qk_isa isa)
 }
 
 /* ------------------------------------------------------------------------
+   1d. Taps of pieces (qk.h: a conv scale group G not a multiple of C
+   splits a tap at the group boundary): every ISA against the scalar steps
+   ------------------------------------------------------------------------ */
+
+/** 1, 2 and 8 divide every group qk_pack takes (multiples of 16): listed, never split. */
+static const int straddle_Cs[] = {1, 2, 3, 5, 6, 7, 8, 12};
+static const int straddle_taps[] = {3, 6, 7, 11, 15}; /* 6 and 11: the newest tap split at C = 3 */
+static const int straddle_Gs[] = {16, 32, 64};
+static const int straddle_blocks[] = {1, 2, 3, 16, 17, 64};
+
+/**
+   Every C, taps and G of the lists where some tap straddles two groups
+   (G % C != 0 and taps * C > G), S8, S4 and S2 symmetric and asymmetric
+   (plus the codebooks), the blocks in turn; the fused forms must take
+   each layer their shape allows (run_case checks documented_fused), and
+   the result is the scalar steps' bit for bit.
+*/
+static void test_straddle_isa(qk_isa isa)
+{
+  const int before = failures;
+  isa_tally t;
+  memset(&t, 0, sizeof t);
+  int pick = 0, split = 0;
+  for (int ci = 0; ci < COUNT(straddle_Cs); ++ci)
+    for (int ti = 0; ti < COUNT(straddle_taps); ++ti)
+      for (int gi = 0; gi < COUNT(straddle_Gs); ++gi)
+        for (int fi = 0; fi < COUNT(formats); ++fi)
+          for (int zp = 0; zp <= (int)format_takes_zp(formats[fi]); ++zp) {
+            const int C = straddle_Cs[ci], G = straddle_Gs[gi];
+            case_params p = random_params(C, formats[fi], zp);
+            p.taps = straddle_taps[ti];
+            p.group = G;
+            if (!straddles(&p))
+              continue;
+            p.N = straddle_blocks[pick++ % COUNT(straddle_blocks)];
+            p.act = rng_chance(2) ? QK_WN_TANH : QK_WN_LEAKY_RELU;
+            p.dilation = rng_int(0, 3);
+            p.w1_format = formats[fi];
+            p.w1_zp = zp;
+            run_case(isa, &p, &t);
+            split++;
+          }
+  CHECK(split > 0 && (!chaining_isa(isa) || t.fused > 0),
+        "%s: %d straddling layers, %d fused", qk_isa_name(isa), split, t.fused);
+  printf("  %-12s %4d cases, %3d fused, %d frame by frame, %4d step by step: %s\n",
+         qk_isa_name(isa), t.cases, t.fused, t.frame_form, t.cases - t.fused,
+         failures == before ? "bit-exact, split calls identical" : "FAILED");
+}
+
+/* ------------------------------------------------------------------------
    2. The reference against the definitions of qk.h in double
    ------------------------------------------------------------------------ */
 
@@ -1756,6 +1829,18 @@ static void test_semantics(void)
     semantics_case(&p, &st);
     ++cases;
   }
+  /* taps of two pieces: each piece weighted by its own group's scale and zero point */
+  static const int pieces[][3] = {{3, 11, 32}, {3, 15, 16}, {5, 7, 16}, {6, 11, 64}, {12, 7, 16}};
+  for (int i = 0; i < 2 * COUNT(pieces); ++i) {
+    const qk_format f = formats[i % COUNT(formats)];
+    case_params p = random_params(pieces[i / 2][0], f, format_takes_zp(f) && i % 2);
+    p.taps = pieces[i / 2][1];
+    p.group = pieces[i / 2][2];
+    p.N = 16;
+    p.nan_frames = false;
+    semantics_case(&p, &st);
+    ++cases;
+  }
   printf("  scalar       %d cases, %d values, worst |diff|/(1+|v|) %.2e, %d codes of a at a "
          "rounding boundary: %s\n",
          cases, st.values, st.worst, st.slack_codes, failures == before ? "agrees" : "FAILED");
@@ -1901,8 +1986,8 @@ static void test_valid(void)
     CHECK(qk_wavenet_layer_s8_valid(&L), "valid: conv group %d with C = 16 refused", G);
     valid_fixture_free(&v);
   }
-  /* groups that split a tap (G not a multiple of C): refused, on every ISA
-     (so never fused) */
+  /* groups that split a tap (G not a multiple of C): taps of pieces,
+     valid on every ISA (qk.h) */
   {
     static const int split[][3] = {{12, 4, 16}, {12, 4, 32}, {24, 2, 16}, {3, 11, 16}, {5, 7, 16}};
     for (int i = 0; i < COUNT(split); ++i)
@@ -1912,9 +1997,8 @@ static void test_valid(void)
         const int C = split[i][0], taps = split[i][1], G = split[i][2];
         valid_fixture_init(&v, C, taps, G, (qk_isa)isa, (qk_isa)isa);
         L = valid_layer(&v, C, taps);
-        CHECK(!qk_wavenet_layer_s8_valid(&L) && !qk_wavenet_layer_s8_fused(&L),
-              "valid: conv group %d with C = %d (taps %d) accepted on %s", G, C, taps,
-              qk_isa_name((qk_isa)isa));
+        CHECK(qk_wavenet_layer_s8_valid(&L), "valid: conv group %d with C = %d (taps %d) refused on %s",
+              G, C, taps, qk_isa_name((qk_isa)isa));
         valid_fixture_free(&v);
       }
   }
@@ -2158,6 +2242,11 @@ int main(int argc, char **argv)
   for (int i = QK_ISA_SCALAR; i < QK_ISA_COUNT; ++i)
     if (qk_isa_supported((qk_isa)i))
       test_grouped_isa((qk_isa)i);
+  printf("taps of two pieces (G = 16, 32, 64 not a multiple of C = 3, 5, 6, 7, 12; taps 3, 6, 7, 11, "
+         "15; every format; blocks 1 to 64):\n");
+  for (int i = QK_ISA_SCALAR; i < QK_ISA_COUNT; ++i)
+    if (qk_isa_supported((qk_isa)i))
+      test_straddle_isa((qk_isa)i);
   printf("%d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;
 }
