@@ -87,9 +87,13 @@ bool qm_model_add_linear(qm_model *m, qm_linear *L);
 bool qm_model_linear_init(qm_model *m, qm_linear *L, const char *name, int out, int in,
                           const float *w, const float *bias, char *err, size_t errlen);
 
+/** Whether a tap observes the layers: a loop over many layers asks once
+    per block and skips qm_tap() (and its arguments' loads) otherwise. */
+static inline bool qm_tapping(const qm_model *m) { return m->tap && m->tap_on; }
+
 static inline void qm_tap(qm_model *m, int layer, const float *y, int ld, int ch, int n)
 {
-  if (m->tap && m->tap_on)
+  if (qm_tapping(m))
     m->tap(m->tap_user, layer, y, ld, ch, n);
 }
 

@@ -70,9 +70,13 @@
    rounding order is ISA-dependent.
 */
 typedef struct {
-  float *w;     /* [out] */
-  unsigned gen; /* W_gen they were taken from */
+  float *w;           /* [out] */
+  const qk_packed *W; /* the W they were taken from, */
+  unsigned gen;       /* at this W_gen (a calibration pass swaps W without a new W_gen) */
   bool ok;
+  /** W is not BF16 (is_rank1), kept with them: asking the kernels for W's
+      format was a call per layer per block (2% of A1's FP32 time at block 1). */
+  bool not_bf16;
 } rank1_weights;
 
 /** One FiLM point of a layer: cond -> (shift ? 2 : 1) * dim scale / shift rows. */
@@ -104,6 +108,9 @@ typedef struct {
   /** The shape qk_wavenet_layer_s8 takes: no FiLM, layer1x1, no head1x1, no
       gating (any bottleneck). Only such a layer can run the int8 form. */
   bool int8_form;
+  /** int8_act() of act takes it (with the model's fast activations): fixed
+      at build, not asked again by int8_layer() per layer per block. */
+  bool int8_act_ok;
   bool has_1x1, has_head1x1;
   float *hist;             /* frames x C; an int8 layer's: one batch (chunk x C), see int8_only */
   bool int8_only;          /* the history is hq alone; hist holds the batch's input frames */
@@ -184,6 +191,7 @@ struct qm_wavenet {
 };
 
 static void free_warm(wn_layer *L);
+static bool int8_act(const qm_activation *a, bool fast, int B, qk_wavenet_act *out);
 
 /** Float frames L->hist holds: a full history, or one batch (int8_only). */
 static int hist_frames(const qm_model *m, const wn_layer *L)
@@ -366,6 +374,8 @@ static bool build_layer(qm_model *m, wn_layer *L, const qm_wn_array *D, const qm
   L->gating = DL->gating;
   L->a1_form = is_a1_form(D, DL);
   L->int8_form = is_int8_form(D, DL);
+  qk_wavenet_act act;
+  L->int8_act_ok = int8_act(&L->act, m->fast, B, &act);
   L->has_1x1 = D->layer1x1;
   L->has_head1x1 = D->head1x1;
   L->lookback = (L->K - 1) * DL->dilation;
@@ -713,22 +723,32 @@ static void gather_taps(float *gather, const float *x, int n, int C, int K, int 
   }
 }
 
-/** Whether M can be applied as a rank-1 update (rank1_weights): not BF16
-    compute, whose kernels round the input to bfloat16 first. */
-static bool is_rank1(const qm_linear *M)
+/** r taken from M's current W (effective weights and format). */
+static void rank1_refresh(rank1_weights *r, const qm_linear *M)
 {
-  return M->in == 1 && !M->bias && M->act_mode == QM_LINEAR_ACT_F32 &&
-         qk_packed_format(M->W) != QK_BF16;
+  if (r->ok && r->W == M->W && r->gen == M->W_gen)
+    return;
+  const float one = 1.0f;
+  qk_gemm_f32(M->W, &one, 1, 1, NULL, r->w, M->out, 0);
+  r->not_bf16 = qk_packed_format(M->W) != QK_BF16;
+  r->W = M->W;
+  r->gen = M->W_gen;
+  r->ok = true;
+}
+
+/** Whether M can be applied as a rank-1 update (r, its rank1_weights): not
+    BF16 compute, whose kernels round the input to bfloat16 first. */
+static bool is_rank1(rank1_weights *r, const qm_linear *M)
+{
+  if (M->in != 1 || M->bias || M->act_mode != QM_LINEAR_ACT_F32)
+    return false;
+  rank1_refresh(r, M);
+  return r->not_bf16;
 }
 
 static const float *rank1_effective(rank1_weights *r, const qm_linear *M)
 {
-  if (!r->ok || r->gen != M->W_gen) {
-    const float one = 1.0f;
-    qk_gemm_f32(M->W, &one, 1, 1, NULL, r->w, M->out, 0);
-    r->gen = M->W_gen;
-    r->ok = true;
-  }
+  rank1_refresh(r, M);
   return r->w;
 }
 
@@ -758,7 +778,7 @@ rank1_update(const float *w, const int out, const float *x, int n, float *y, int
 static void apply_single_input(qm_linear *M, rank1_weights *r, const float *x, int n, float *y,
                                int ldy, unsigned flags)
 {
-  if (!is_rank1(M)) {
+  if (!is_rank1(r, M)) {
     qm_linear_apply(M, x, 1, n, y, ldy, flags);
     return;
   }
@@ -860,13 +880,12 @@ static qk_wavenet_layer int8_layer_spec(const wn_array *A, const wn_layer *L)
    history can (the float reference has none: it would be half its
    memory).
 */
-static bool int8_layer(const qm_model *m, const wn_array *A, wn_layer *L)
+static bool int8_layer(const wn_array *A, wn_layer *L)
 {
-  qk_wavenet_act act;
-  if (!L->hq.codes || !L->int8_form || !int8_act(&L->act, m->fast, A->B, &act) ||
+  if (!L->hq.codes || !L->int8_form || !L->int8_act_ok ||
       L->conv.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->conv.observe ||
-      L->w1x1.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->w1x1.observe || !is_rank1(&L->mixin) ||
-      L->mixin.observe)
+      L->w1x1.act_mode != QM_LINEAR_ACT_S8_DYNAMIC || L->w1x1.observe ||
+      !is_rank1(&L->wmix, &L->mixin) || L->mixin.observe)
     return false;
   if (derived_current(L))
     return L->int8_valid; /* checked by qm_wavenet_prepare(), not again per block */
@@ -941,7 +960,7 @@ static bool run_layer_f32_frame(qm_model *m, wn_array *A, wn_layer *L, const flo
 {
   if (!L->a1_form || L->gating != QM_GATING_NONE || L->int8_only || L->xin || A->Q != 1 ||
       L->conv.act_mode != QM_LINEAR_ACT_F32 || L->conv.observe ||
-      L->w1x1.act_mode != QM_LINEAR_ACT_F32 || L->w1x1.observe || !is_rank1(&L->mixin) ||
+      L->w1x1.act_mode != QM_LINEAR_ACT_F32 || L->w1x1.observe || !is_rank1(&L->wmix, &L->mixin) ||
       L->mixin.observe)
     return false;
   rank1_effective(&L->wmix, &L->mixin);
@@ -1185,13 +1204,17 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
 {
   const int C = A->C;
   const size_t nc = (size_t)n * (size_t)C;
-
-  for (int l = 0; l < A->n_layers; ++l)
-    make_room(&A->layers[l], C, n);
+  /* One pass over the layers: each one's room is made just before the
+     layer before it writes its input, and its position advanced once it
+     ran. At a block of one frame the engine's time is mostly the layer
+     structs' cache lines (3 KB each), so separate passes for the room and
+     the positions cost visibly (A2 nano: 23 layers per frame). */
+  const bool tapping = qm_tapping(m);
 
   /* Array input: the mono input for the first array, else the residual
      stream of the previous one. */
   wn_layer *L0 = &A->layers[0];
+  make_room(L0, C, n);
   if (prev)
     qm_linear_apply(&A->rechannel, prev->out, prev->C, n, batch_input(L0, C), C, 0);
   else
@@ -1203,14 +1226,16 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
     memset(A->headacc, 0, nh * sizeof(float));
 
   bool quantized = false; /* layer l's input already in its int8 history */
-  bool int8 = A->n_layers > 0 && A->layers[0].hq.codes && int8_layer(m, A, &A->layers[0]);
+  bool int8 = A->n_layers > 0 && A->layers[0].hq.codes && int8_layer(A, &A->layers[0]);
   for (int l = 0; l < A->n_layers; ++l) {
     wn_layer *L = &A->layers[l];
-    const float *x = batch_input(L, C);
-    float *next = l + 1 < A->n_layers ? batch_input(&A->layers[l + 1], C) : A->out;
-    /* whether the next layer runs int8 too (once per layer, carried over) */
     wn_layer *NL = l + 1 < A->n_layers ? &A->layers[l + 1] : NULL;
-    const bool next_int8 = NL && NL->hq.codes && int8_layer(m, A, NL);
+    if (NL)
+      make_room(NL, C, n);
+    const float *x = batch_input(L, C);
+    float *next = NL ? batch_input(NL, C) : A->out;
+    /* whether the next layer runs int8 too (once per layer, carried over) */
+    const bool next_int8 = NL && NL->hq.codes && int8_layer(A, NL);
     if (!(int8 && next_int8 && L->chains && derived_current(L)))
       NL = NULL;
     const bool x_quantized = quantized;
@@ -1228,13 +1253,13 @@ static void run_array(qm_model *m, wn_array *A, const wn_array *prev, const floa
       run_layer_steps(m, A, L, x, cond, n, next);
     else
       run_layer_general(m, A, L, x, cond, n, next);
-    qm_tap(m, L->tap_layer, next, C, C, n);
+    if (tapping)
+      qm_tap(m, L->tap_layer, next, C, C, n);
+    L->pos += n;
     int8 = next_int8;
   }
   run_array_head(A, n);
   qm_tap(m, A->tap_head, A->headout, A->head_size, A->head_size, n);
-  for (int l = 0; l < A->n_layers; ++l)
-    A->layers[l].pos += n;
 }
 
 /** The post-stack head: act then conv, per conv, from head_scale * h. */
@@ -1381,7 +1406,7 @@ static void copy_net(qm_model *dst, qm_wavenet *d, const qm_wavenet *s)
       } else {
         memcpy(DL->hist, SL->hist + (size_t)from * C, (size_t)lb * C * sizeof(float));
       }
-      if (int8_layer(dst, DA, DL))
+      if (int8_layer(DA, DL))
         quantize_history(DL->hist, (int)C, lb, &DL->hq);
     }
   }
@@ -1554,7 +1579,7 @@ static void load_warm_net(qm_model *m, qm_wavenet *wn)
         continue;
       }
       load_float_frames(L->hist, lb, C, L->warm, L->warm_frames);
-      if (int8_layer(m, A, L))
+      if (int8_layer(A, L))
         quantize_history(L->hist, (int)C, lb, &L->hq);
     }
   }
@@ -1678,7 +1703,7 @@ static bool prepare_net(qm_model *m, qm_wavenet *wn, const qk_weights *const *w)
         free_int8_history(&L->hq);
         continue;
       }
-      if (!int8_layer(m, A, L)) {
+      if (!int8_layer(A, L)) {
         free_int8_history(&L->hq);
         continue;
       }
@@ -1789,7 +1814,7 @@ static void int8_layers_net(const qm_model *m, const qm_wavenet *wn, int *int8, 
     const wn_array *A = &wn->arrays[a];
     for (int l = 0; l < A->n_layers; ++l) {
       wn_layer *L = &A->layers[l];
-      if (!int8_layer(m, A, L))
+      if (!int8_layer(A, L))
         continue;
       const qk_wavenet_layer spec = int8_layer_spec(A, L);
       ++*int8;
