@@ -168,6 +168,14 @@ void qk_gemm_f32_taps(const qk_packed *W, const float *x, int ldx, int C, int ta
   if (done >= N)
     return;
   const size_t K = (size_t)taps * (size_t)C;
+  if (N - done == 1 && tap_stride == C) {
+    /* one column whose taps lie side by side (dilation 1: A2's array head
+       conv, 16 taps) already is the gathered column: at a block of one
+       frame the copy was a quarter of that conv's time */
+    qk_gemm_f32(W, x + (size_t)done * (size_t)ldx, (int)K, 1, bias,
+                Y + (size_t)done * (size_t)ldy, ldy, flags);
+    return;
+  }
   for (int n = done; n < N; ++n)
     for (int t = 0; t < taps; ++t) {
       /* pieces of a few floats: a libc call each would cost more than the

@@ -30,19 +30,32 @@ typedef enum {
 } qm_linear_act;
 
 typedef struct qm_linear {
+  /* What the engine reads per layer per block to pick a layer's path
+     (shape, weights, activation mode, observer) first, in the struct's
+     first 64 bytes: at a block of one frame its time is mostly these
+     structs' cache lines, and spread over 216 bytes they took three or
+     four lines per linear. */
+  int in, out;    /**< K and M */
+  qk_packed *W;   /**< what apply() multiplies with (owned) */
+  unsigned W_gen; /**< bumped whenever W is replaced (caches of W key on it) */
+  qm_linear_act act_mode;
+  float *bias; /**< [out], or NULL: what apply() adds */
+  /** Calibration hook (models/variant.c): when set, apply() first hands it
+      the float input block it was given, so a static-activation scale can be
+      observed per linear exactly where the int8 quantization would happen.
+      NULL while audio plays; only set around an offline calibration pass. */
+  void (*observe)(void *user, const struct qm_linear *L, const float *X, int ldx, int N);
+  void *observe_user;
+
   char name[48]; /**< e.g. "a0.l3.conv", "lstm0.wh": stable across builds */
-  int in, out;   /**< K and M */
   float *w;      /**< float weights [out][in], row-major (the reference) */
   /** The description's arrays it was built from (w and bias of
       qm_linear_init): the exporter writes the weights that play in their
       place (models/nam_export.c). */
   const float *src_w, *src_b;
-  float *bias;      /**< [out], or NULL: what apply() adds */
   float *bias_file; /**< the file's bias [out] (zeros if it had none) while `bias`
                          holds a corrected one (qm_linear_set_bias_offset), else NULL */
   bool bias_added;  /**< the file had no bias: `bias` exists only for the offset */
-  qk_packed *W;     /**< what apply() multiplies with (owned) */
-  unsigned W_gen;   /**< bumped whenever W is replaced (caches of W key on it) */
   int max_n;        /**< largest N apply() is called with */
   /** A linear whose output this one's is summed with before anything else
       happens to it, or NULL: a bias correction of this one (when it has
@@ -50,20 +63,12 @@ typedef struct qm_linear {
       matrix into its input matrix: both feed the gate sums. */
   struct qm_linear *bias_into;
 
-  qm_linear_act act_mode;
   float act_scale; /**< static scale (QM_LINEAR_ACT_S8_STATIC) */
   qk_act_s8 act;   /**< int8 scratch for max_n frames (owned unless act_shared) */
   bool act_shared; /**< act's buffers belong to the model (qm_linear_share_act) */
   int act_pool;    /**< which of the model's shared buffers it may use (0 or 1): two
                         linears one kernel call uses at once need different ones */
   size_t clipped;  /**< saturated activations so far (static mode) */
-
-  /** Calibration hook (models/variant.c): when set, apply() first hands it
-      the float input block it was given, so a static-activation scale can be
-      observed per linear exactly where the int8 quantization would happen.
-      NULL while audio plays; only set around an offline calibration pass. */
-  void (*observe)(void *user, const struct qm_linear *L, const float *X, int ldx, int N);
-  void *observe_user;
 } qm_linear;
 
 /**

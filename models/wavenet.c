@@ -138,7 +138,6 @@ typedef struct {
   qk_wavenet_layer f32_frame_spec;
   int frames, pos;
   qm_linear conv, mixin, w1x1, head1x1;
-  wn_film film[QM_FILM_COUNT];
   rank1_weights wmix; /* the mixin's effective weights */
   /** [chunk][C]: the layer's input when conv_pre_film makes the conv's
       history (FiLM of it) differ from it; NULL otherwise (hist holds it). */
@@ -147,6 +146,10 @@ typedef struct {
   float *warm;     /* prewarmed lookback: warm_frames x C (see qm_wavenet_save_warm) */
   int warm_frames; /* 1 (every lookback frame equal) or lookback */
   qk_act_s8 warmq; /* an int8_only layer's prewarmed int8 lookback (warm_frames columns) */
+  /** Last: 1.8 KB that A1's and A2's layers never read, kept out from
+      between the fields a block reads per layer (their cache lines are
+      most of the engine's time at a block of one frame). */
+  wn_film film[QM_FILM_COUNT];
 } wn_layer;
 
 typedef struct {
