@@ -99,9 +99,14 @@ typedef struct {
 } wn_hist;
 
 typedef struct {
-  int dilation, lookback, K, Z;
-  qm_activation act, secondary;
-  qm_gating gating;
+  /* Ordered by when a block reads them: at a block of one frame the
+     engine's time per layer is mostly the cache lines it touches, so what
+     every block reads comes first, then what the float and the int8 frame
+     paths read, then the linears (their hot fields first, linear.h), and
+     what only builds, larger blocks or other layer kinds read last. */
+  int frames, pos, lookback;
+  float *hist;    /* frames x C; an int8 layer's: one batch (chunk x C), see int8_only */
+  bool int8_only; /* the history is hq alone; hist holds the batch's input frames */
   /** Exactly the A1 layer: no FiLM, layer1x1, no head1x1, B == C, gating
       none or gated by a sigmoid. Only such a layer runs run_layer_steps. */
   bool a1_form;
@@ -111,21 +116,13 @@ typedef struct {
   /** int8_act() of act takes it (with the model's fast activations): fixed
       at build, not asked again by int8_layer() per layer per block. */
   bool int8_act_ok;
-  bool has_1x1, has_head1x1;
-  float *hist;             /* frames x C; an int8 layer's: one batch (chunk x C), see int8_only */
-  bool int8_only;          /* the history is hq alone; hist holds the batch's input frames */
-  qk_act_s8 hq;            /* the same frames as int8, a scale per frame (int8 layers) */
-  qk_packed **conv_taps;   /* K per-tap slices of a quantized conv, or NULL */
-  void *prepared;          /* the fused form's prepared weights, or NULL */
-  unsigned derived_gen[2]; /* conv.W_gen, w1x1.W_gen both were made from */
-  bool int8_valid;         /* the int8 layer spec of those weights is valid */
-  bool chains; /* and its kernel may quantize the next layer's input (qk_wavenet_layer_s8_chains) */
-  /** That spec, kept so that a block does not rebuild it per layer (it was
-      1% of A2 standard's int8 time); valid while derived_current(). */
-  qk_wavenet_layer int8_spec;
-  /** Its one-frame form (qk_wavenet_layer_s8_frame_form), or NULL: a block
-      of one frame calls it straight (run_layer_int8_frame). */
-  qk_wavenet_s8_frame_fn s8_frame;
+  qm_gating gating;
+  int tap_layer;
+  /** [chunk][C]: the layer's input when conv_pre_film makes the conv's
+      history (FiLM of it) differ from it; NULL otherwise (hist holds it). */
+  float *xin;
+  qk_act_s8 hq; /* the same frames as int8, a scale per frame (int8 layers) */
+
   /** Whether a block of one frame runs the float frame form
       (run_layer_f32_frame): decided once per pair of conv and w1x1
       weights (f32_frame_gen; f32_frame_known false until then), as its
@@ -133,22 +130,33 @@ typedef struct {
   bool f32_frame_known;
   qk_wavenet_f32_frame_fn f32_frame; /* NULL: none */
   unsigned f32_frame_gen[2];
+  rank1_weights wmix; /* the mixin's effective weights */
   /** The spec it runs on (act included), kept with it: building one per
       call (a zeroed struct, then filled) was a visible part of the time. */
   qk_wavenet_layer f32_frame_spec;
-  int frames, pos;
-  qm_linear conv, mixin, w1x1, head1x1;
-  rank1_weights wmix; /* the mixin's effective weights */
-  /** [chunk][C]: the layer's input when conv_pre_film makes the conv's
-      history (FiLM of it) differ from it; NULL otherwise (hist holds it). */
-  float *xin;
-  int tap_layer;
+
+  unsigned derived_gen[2]; /* conv.W_gen, w1x1.W_gen both were made from */
+  bool int8_valid;         /* the int8 layer spec of those weights is valid */
+  bool chains; /* and its kernel may quantize the next layer's input (qk_wavenet_layer_s8_chains) */
+  /** Its one-frame form (qk_wavenet_layer_s8_frame_form), or NULL: a block
+      of one frame calls it straight (run_layer_int8_frame). */
+  qk_wavenet_s8_frame_fn s8_frame;
+  /** That spec, kept so that a block does not rebuild it per layer (it was
+      1% of A2 standard's int8 time); valid while derived_current(). */
+  qk_wavenet_layer int8_spec;
+
+  qm_linear conv, mixin, w1x1;
+
+  int dilation, K, Z;
+  qm_activation act, secondary;
+  bool has_1x1, has_head1x1;
+  qk_packed **conv_taps; /* K per-tap slices of a quantized conv, or NULL */
+  void *prepared;        /* the fused form's prepared weights, or NULL */
+  qm_linear head1x1;
   float *warm;     /* prewarmed lookback: warm_frames x C (see qm_wavenet_save_warm) */
   int warm_frames; /* 1 (every lookback frame equal) or lookback */
   qk_act_s8 warmq; /* an int8_only layer's prewarmed int8 lookback (warm_frames columns) */
-  /** Last: 1.8 KB that A1's and A2's layers never read, kept out from
-      between the fields a block reads per layer (their cache lines are
-      most of the engine's time at a block of one frame). */
+  /** 1.8 KB that A1's and A2's layers never read. */
   wn_film film[QM_FILM_COUNT];
 } wn_layer;
 
