@@ -78,20 +78,26 @@ QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, i
       for (int i = 0; i < NB; ++i)
         a[t][i] = v_fma(v_load(w + i * VL), hk, a[t][i]);
     }
-  for (int t = 0; k + t < H; ++t) {
-    const V hk = v_set1(hp[k + t]);
-    const float *w = W + (size_t)(k + t) * ld;
-    for (int i = 0; i < NB; ++i)
-      a[t][i] = v_fma(v_load(w + i * VL), hk, a[t][i]);
-  }
+  /* the last H mod 4 rows, each chain named by a constant (a chain indexed
+     by a variable would keep all of a[][] in memory, across the main loop) */
+  for (int t = 0; t < 3; ++t)
+    if (k + t < H) {
+      const V hk = v_set1(hp[k + t]);
+      const float *w = W + (size_t)(k + t) * ld;
+      for (int i = 0; i < NB; ++i)
+        a[t][i] = v_fma(v_load(w + i * VL), hk, a[t][i]);
+    }
   for (int i = 0; i < NB; ++i)
     z[i] = v_add(v_add(a[0][i], a[1][i]), v_add(a[2][i], a[3][i]));
 }
 
-static void RNN_NAME(recurrent_f32)(const qk_rnn *r, const float *hp, const float *gxs, V *z)
+/** z of every gate vector; GVC, when not 0, is their number as a
+    compile-time constant (z then indexed by constants: registers). */
+QK_RNN_AI void RNN_NAME(recurrent_f32)(const qk_rnn *r, const float *hp, const float *gxs, V *z,
+                                       const int GVC)
 {
-  const int GV = r->G * r->P / VL, H = r->H;
-  const size_t ld = (size_t)r->G * (size_t)r->P;
+  const int GV = GVC ? GVC : r->G * r->P / VL, H = r->H;
+  const size_t ld = (size_t)GV * VL;
   int j = 0;
   /* a constant block size, so the block is unrolled into registers */
   for (; j + RNN_RB_F32 <= GV; j += RNN_RB_F32)
@@ -169,14 +175,21 @@ static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, VI hmax, VI
    z + j, 1);
 }
 
-/** One layer's steps; S8 is a compile-time constant. */
+/**
+   One layer's steps; S8 and ONE are compile-time constants. ONE (float
+   weights, P == VL: one vector per gate, e.g. AIDA-X's LSTM-12) keeps the
+   gate sums z in registers from the products to the activations: the
+   general form stores them to a stack array and loads them back, two
+   store-to-load forwards on the step's chain. Same operations, same order.
+*/
 QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                             float *y, int ldy, const bool S8)
+                             float *y, int ldy, const bool S8, const bool ONE)
 {
-  const int H = r->H, P = r->P, NV = P / VL, G = r->G;
+  const int H = r->H, P = ONE ? VL : r->P, NV = ONE ? 1 : P / VL, G = r->G;
   const bool lstm = r->kind == QK_RNN_LSTM;
   _Alignas(64) float hp[QK_RNN_MAX_UNITS], cp[QK_RNN_MAX_UNITS], gxs[4 * QK_RNN_MAX_UNITS];
-  V z[4 * QK_RNN_MAX_UNITS / VL];
+  V zbig[ONE ? 1 : 4 * QK_RNN_MAX_UNITS / VL], zone[4];
+  V *z = ONE ? zone : zbig;
   memset(hp, 0, (size_t)P * sizeof(float));
   memset(cp, 0, (size_t)P * sizeof(float));
   memcpy(hp, h, (size_t)H * sizeof(float));
@@ -200,8 +213,12 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
       }
     if (S8)
       RNN_NAME(recurrent_s8)(r, hp, hmax, &expo, gxs, z);
+    else if (ONE && lstm)
+      RNN_NAME(recurrent_f32)(r, hp, gxs, z, 4);
+    else if (ONE)
+      RNN_NAME(recurrent_f32)(r, hp, gxs, z, 3);
     else
-      RNN_NAME(recurrent_f32)(r, hp, gxs, z);
+      RNN_NAME(recurrent_f32)(r, hp, gxs, z, 0);
     hmax = vi_zero();
     for (int v = 0; v < NV; ++v) {
       const int n = H - v * VL < VL ? H - v * VL : VL;
