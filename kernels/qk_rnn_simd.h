@@ -99,6 +99,11 @@ QK_RNN_AI void RNN_NAME(recurrent_f32)(const qk_rnn *r, const float *hp, const f
   const int GV = GVC ? GVC : r->G * r->P / VL, H = r->H;
   const size_t ld = (size_t)GV * VL;
   int j = 0;
+  /* all gates in one pass over h when they fit one block (a GRU-12's three) */
+  if (GVC && GVC < RNN_RB_F32) {
+    RNN_NAME(f32_block)(r->w, ld, hp, H, r->bh, gxs, z, GVC < RNN_RB_F32 ? GVC : 1);
+    return;
+  }
   /* a constant block size, so the block is unrolled into registers */
   for (; j + RNN_RB_F32 <= GV; j += RNN_RB_F32)
     RNN_NAME(f32_block)(r->w + j * VL, ld, hp, H, r->bh + j * VL, gxs + j * VL, z + j, RNN_RB_F32);
