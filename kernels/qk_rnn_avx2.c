@@ -113,5 +113,8 @@ void qk_rnn_run_f32_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, fl
 void qk_rnn_run_s8_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
                            float *y, int ldy)
 {
-  run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, true, false);
+  if (r->P == VL)
+    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, true, true);
+  else
+    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, true, false);
 }

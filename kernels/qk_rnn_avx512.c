@@ -95,5 +95,8 @@ void qk_rnn_run_f32_p16_avx512(const qk_rnn *r, const float *gx, int ldg, int N,
 void qk_rnn_run_s8_p16_avx512vnni(const qk_rnn *r, const float *gx, int ldg, int N, float *h,
                                   float *c, float *y, int ldy)
 {
-  run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, true, false);
+  if (r->P == VL)
+    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, true, true);
+  else
+    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, true, false);
 }

@@ -151,10 +151,11 @@ QK_RNN_AI void RNN_NAME(s8_block)(const int8_t *Q, size_t ld4, const int8_t *qa,
    exponent is compared after them, and the codes are made again with it
    when it differs (so the bits are always those of this step's scale).
 */
-static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, VI hmax, VI *expo,
-                                   const float *bgx, V *z)
+QK_RNN_AI void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, VI hmax, VI *expo,
+                                      const float *bgx, V *z, const int GVC)
 {
-  const int P = r->P, NV = P / VL, GV = r->G * NV, K4 = (r->H + 3) / 4;
+  const int P = GVC ? VL : r->P, NV = GVC ? 1 : P / VL, GV = GVC ? GVC : r->G * NV,
+            K4 = (r->H + 3) / 4;
   V vs, inv;
   s8_scales(*expo, &vs, &inv);
   _Alignas(64) int8_t qa[QK_RNN_MAX_UNITS + 64];
@@ -167,8 +168,13 @@ static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, VI hmax, VI
     for (int v = 0; v < NV; ++v)
       v_codes(v_load(hp + v * VL), inv, qa + v * VL);
   }
-  const size_t ld4 = (size_t)r->G * (size_t)P * 4;
+  const size_t ld4 = (size_t)GV * VL * 4;
   int j = 0;
+  if (GVC && GVC <= RNN_RB_S8) { /* all gates in one pass over the codes */
+    RNN_NAME(s8_block)
+    (r->q, ld4, qa, K4, r->fold, r->ws, vs, bgx, z, GVC <= RNN_RB_S8 ? GVC : 1);
+    return;
+  }
   /* a constant block size, so the block is unrolled into registers */
   for (; j + RNN_RB_S8 <= GV; j += RNN_RB_S8)
     RNN_NAME(s8_block)
@@ -181,9 +187,10 @@ static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, VI hmax, VI
 }
 
 /**
-   One layer's steps; S8 and ONE are compile-time constants. ONE (float
-   weights, P == VL: one vector per gate, e.g. AIDA-X's LSTM-12) keeps the
-   gate sums z in registers from the products to the activations: the
+   One layer's steps; S8 and ONE are compile-time constants. ONE (P == VL:
+   one vector per gate, e.g. AIDA-X's LSTM-12) takes every gate in one
+   register block and keeps the gate sums z in registers from the products
+   to the activations: the
    general form stores them to a stack array and loads them back, two
    store-to-load forwards on the step's chain. Same operations, same order.
 */
@@ -216,8 +223,12 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
         /* the int8 form adds the bias here, off the chain (qk_rnn.c adds it in this order) */
         v_store(gxs + q * P + v * VL, S8 ? v_add(v_load(r->bh + q * P + v * VL), x) : x);
       }
-    if (S8)
-      RNN_NAME(recurrent_s8)(r, hp, hmax, &expo, gxs, z);
+    if (S8 && ONE && lstm)
+      RNN_NAME(recurrent_s8)(r, hp, hmax, &expo, gxs, z, 4);
+    else if (S8 && ONE)
+      RNN_NAME(recurrent_s8)(r, hp, hmax, &expo, gxs, z, 3);
+    else if (S8)
+      RNN_NAME(recurrent_s8)(r, hp, hmax, &expo, gxs, z, 0);
     else if (ONE && lstm)
       RNN_NAME(recurrent_f32)(r, hp, gxs, z, 4);
     else if (ONE)
