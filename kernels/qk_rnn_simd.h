@@ -190,9 +190,9 @@ QK_RNN_AI void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, VI hmax,
    One layer's steps; S8 and ONE are compile-time constants. ONE (P == VL:
    one vector per gate, e.g. AIDA-X's LSTM-12) takes every gate in one
    register block and keeps the gate sums z in registers from the products
-   to the activations: the
-   general form stores them to a stack array and loads them back, two
-   store-to-load forwards on the step's chain. Same operations, same order.
+   to the activations: the general form stores them to a stack array and
+   loads them back, a store-to-load forward on the step's chain, and runs a
+   GRU's three gates as three passes over h. Same operations, same order.
 */
 QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
                              float *y, int ldy, const bool S8, const bool ONE)
