@@ -104,11 +104,17 @@ QK_RNN_AI void v_codes(__m256 v, __m256 inv, int8_t *dst)
 void qk_rnn_run_f32_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
                             float *y, int ldy)
 {
-  run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, false);
+  if (r->P == VL) /* one vector per gate: the form that keeps z in registers */
+    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, false, true);
+  else
+    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, false, false);
 }
 
 void qk_rnn_run_s8_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
                            float *y, int ldy)
 {
-  run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, true);
+  if (r->P == VL)
+    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, true, true);
+  else
+    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, true, false);
 }

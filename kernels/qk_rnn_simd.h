@@ -78,21 +78,32 @@ QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, i
       for (int i = 0; i < NB; ++i)
         a[t][i] = v_fma(v_load(w + i * VL), hk, a[t][i]);
     }
-  for (int t = 0; k + t < H; ++t) {
-    const V hk = v_set1(hp[k + t]);
-    const float *w = W + (size_t)(k + t) * ld;
-    for (int i = 0; i < NB; ++i)
-      a[t][i] = v_fma(v_load(w + i * VL), hk, a[t][i]);
-  }
+  /* the last H mod 4 rows, each chain named by a constant (a chain indexed
+     by a variable would keep all of a[][] in memory, across the main loop) */
+  for (int t = 0; t < 3; ++t)
+    if (k + t < H) {
+      const V hk = v_set1(hp[k + t]);
+      const float *w = W + (size_t)(k + t) * ld;
+      for (int i = 0; i < NB; ++i)
+        a[t][i] = v_fma(v_load(w + i * VL), hk, a[t][i]);
+    }
   for (int i = 0; i < NB; ++i)
     z[i] = v_add(v_add(a[0][i], a[1][i]), v_add(a[2][i], a[3][i]));
 }
 
-static void RNN_NAME(recurrent_f32)(const qk_rnn *r, const float *hp, const float *gxs, V *z)
+/** z of every gate vector; GVC, when not 0, is their number as a
+    compile-time constant (z then indexed by constants: registers). */
+QK_RNN_AI void RNN_NAME(recurrent_f32)(const qk_rnn *r, const float *hp, const float *gxs, V *z,
+                                       const int GVC)
 {
-  const int GV = r->G * r->P / VL, H = r->H;
-  const size_t ld = (size_t)r->G * (size_t)r->P;
+  const int GV = GVC ? GVC : r->G * r->P / VL, H = r->H;
+  const size_t ld = (size_t)GV * VL;
   int j = 0;
+  /* all gates in one pass over h when they fit one block (a GRU-12's three) */
+  if (GVC && GVC < RNN_RB_F32) {
+    RNN_NAME(f32_block)(r->w, ld, hp, H, r->bh, gxs, z, GVC < RNN_RB_F32 ? GVC : 1);
+    return;
+  }
   /* a constant block size, so the block is unrolled into registers */
   for (; j + RNN_RB_F32 <= GV; j += RNN_RB_F32)
     RNN_NAME(f32_block)(r->w + j * VL, ld, hp, H, r->bh + j * VL, gxs + j * VL, z + j, RNN_RB_F32);
@@ -140,10 +151,11 @@ QK_RNN_AI void RNN_NAME(s8_block)(const int8_t *Q, size_t ld4, const int8_t *qa,
    exponent is compared after them, and the codes are made again with it
    when it differs (so the bits are always those of this step's scale).
 */
-static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, VI hmax, VI *expo,
-                                   const float *bgx, V *z)
+QK_RNN_AI void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, VI hmax, VI *expo,
+                                      const float *bgx, V *z, const int GVC)
 {
-  const int P = r->P, NV = P / VL, GV = r->G * NV, K4 = (r->H + 3) / 4;
+  const int P = GVC ? VL : r->P, NV = GVC ? 1 : P / VL, GV = GVC ? GVC : r->G * NV,
+            K4 = (r->H + 3) / 4;
   V vs, inv;
   s8_scales(*expo, &vs, &inv);
   _Alignas(64) int8_t qa[QK_RNN_MAX_UNITS + 64];
@@ -156,8 +168,13 @@ static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, VI hmax, VI
     for (int v = 0; v < NV; ++v)
       v_codes(v_load(hp + v * VL), inv, qa + v * VL);
   }
-  const size_t ld4 = (size_t)r->G * (size_t)P * 4;
+  const size_t ld4 = (size_t)GV * VL * 4;
   int j = 0;
+  if (GVC && GVC <= RNN_RB_S8) { /* all gates in one pass over the codes */
+    RNN_NAME(s8_block)
+    (r->q, ld4, qa, K4, r->fold, r->ws, vs, bgx, z, GVC <= RNN_RB_S8 ? GVC : 1);
+    return;
+  }
   /* a constant block size, so the block is unrolled into registers */
   for (; j + RNN_RB_S8 <= GV; j += RNN_RB_S8)
     RNN_NAME(s8_block)
@@ -169,14 +186,22 @@ static void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, VI hmax, VI
    z + j, 1);
 }
 
-/** One layer's steps; S8 is a compile-time constant. */
+/**
+   One layer's steps; S8 and ONE are compile-time constants. ONE (P == VL:
+   one vector per gate, e.g. AIDA-X's LSTM-12) takes every gate in one
+   register block and keeps the gate sums z in registers from the products
+   to the activations: the general form stores them to a stack array and
+   loads them back, a store-to-load forward on the step's chain, and runs a
+   GRU's three gates as three passes over h. Same operations, same order.
+*/
 QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                             float *y, int ldy, const bool S8)
+                             float *y, int ldy, const bool S8, const bool ONE)
 {
-  const int H = r->H, P = r->P, NV = P / VL, G = r->G;
+  const int H = r->H, P = ONE ? VL : r->P, NV = ONE ? 1 : P / VL, G = r->G;
   const bool lstm = r->kind == QK_RNN_LSTM;
   _Alignas(64) float hp[QK_RNN_MAX_UNITS], cp[QK_RNN_MAX_UNITS], gxs[4 * QK_RNN_MAX_UNITS];
-  V z[4 * QK_RNN_MAX_UNITS / VL];
+  V zbig[ONE ? 1 : 4 * QK_RNN_MAX_UNITS / VL], zone[4];
+  V *z = ONE ? zone : zbig;
   memset(hp, 0, (size_t)P * sizeof(float));
   memset(cp, 0, (size_t)P * sizeof(float));
   memcpy(hp, h, (size_t)H * sizeof(float));
@@ -198,10 +223,18 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
         /* the int8 form adds the bias here, off the chain (qk_rnn.c adds it in this order) */
         v_store(gxs + q * P + v * VL, S8 ? v_add(v_load(r->bh + q * P + v * VL), x) : x);
       }
-    if (S8)
-      RNN_NAME(recurrent_s8)(r, hp, hmax, &expo, gxs, z);
+    if (S8 && ONE && lstm)
+      RNN_NAME(recurrent_s8)(r, hp, hmax, &expo, gxs, z, 4);
+    else if (S8 && ONE)
+      RNN_NAME(recurrent_s8)(r, hp, hmax, &expo, gxs, z, 3);
+    else if (S8)
+      RNN_NAME(recurrent_s8)(r, hp, hmax, &expo, gxs, z, 0);
+    else if (ONE && lstm)
+      RNN_NAME(recurrent_f32)(r, hp, gxs, z, 4);
+    else if (ONE)
+      RNN_NAME(recurrent_f32)(r, hp, gxs, z, 3);
     else
-      RNN_NAME(recurrent_f32)(r, hp, gxs, z);
+      RNN_NAME(recurrent_f32)(r, hp, gxs, z, 0);
     hmax = vi_zero();
     for (int v = 0; v < NV; ++v) {
       const int n = H - v * VL < VL ? H - v * VL : VL;
