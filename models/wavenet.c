@@ -125,7 +125,8 @@ typedef struct {
 
   /** Whether a block of one frame runs the float frame form
       (run_layer_f32_frame): decided once per pair of conv and w1x1
-      weights (f32_frame_gen; f32_frame_known false until then), as its
+      weights (f32_frame_gen and the packed pointers in f32_frame_spec;
+      f32_frame_known false until then), as its
       checks cost a tenth of such a block's time when repeated per layer. */
   bool f32_frame_known;
   qk_wavenet_f32_frame_fn f32_frame; /* NULL: none */
@@ -975,8 +976,12 @@ static bool run_layer_f32_frame(qm_model *m, wn_array *A, wn_layer *L, const flo
       L->mixin.observe)
     return false;
   rank1_effective(&L->wmix, &L->mixin);
+  /* the packed weights too: a calibration pass swaps W for its own float
+     copy and back without a new W_gen (variant.c), and a small block of
+     that pass must run the copy, not the weights the spec was made for */
   if (!L->f32_frame_known || L->f32_frame_gen[0] != L->conv.W_gen ||
-      L->f32_frame_gen[1] != L->w1x1.W_gen) {
+      L->f32_frame_gen[1] != L->w1x1.W_gen || L->f32_frame_spec.conv != L->conv.W ||
+      L->f32_frame_spec.w1x1 != L->w1x1.W) {
     L->f32_frame = NULL;
     L->f32_frame_spec = layer_spec(A, L);
     if (int8_act(&L->act, m->fast, A->B, &L->f32_frame_spec.act) &&
