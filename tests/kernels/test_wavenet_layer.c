@@ -386,6 +386,12 @@ static void random_act(layer_case *lc)
     lc->act.max_val = rng_chance(5) ? rng_float(-1.5f, lc->act.min_val) : rng_float(0.0f, 1.0f);
     lc->act.min_slope = rng_float(0.0f, 0.2f);
     lc->act.max_slope = p->overflow ? 1e38f : rng_float(0.0f, 0.2f);
+    /* an overflow case must overflow whatever the random data: with the
+       knee at -4 every z above -0.6 (all of z >= min_val >= -1 but the
+       lowest) takes (z + 4) * 1e38 = inf; set after the draws above, so
+       the random stream, and every later case, stay as they were */
+    if (p->overflow)
+      lc->act.max_val = -4.0f;
     break;
   default: break;
   }
