@@ -807,7 +807,11 @@ static void apply_single_input(qm_linear *M, rank1_weights *r, const float *x, i
     rank1_update(w, M->out, x, n, y, ldy, acc);
 }
 
-/** Whether what qm_wavenet_prepare() derived still matches the weights. */
+/** Whether what qm_wavenet_prepare() derived still matches the weights.
+    W_gen alone suffices here, unlike the float frame form's spec (which
+    also compares the packed pointers): a calibration pass swaps W for a
+    float copy without a new W_gen, but it runs float activations, so no
+    int8 layer, the only user of what was derived, runs during it. */
 static bool derived_current(const wn_layer *L)
 {
   return L->derived_gen[0] == L->conv.W_gen && L->derived_gen[1] == L->w1x1.W_gen;
@@ -968,7 +972,7 @@ static bool run_layer_int8_frame(wn_array *A, wn_layer *L, const float *x, const
    the steps then.
 */
 static bool run_layer_f32_frame(qm_model *m, wn_array *A, wn_layer *L, const float *x,
-                                const float *cond, float *head, float *next)
+                                const float *cond, float *next)
 {
   if (!L->a1_form || L->gating != QM_GATING_NONE || L->int8_only || L->xin || A->Q != 1 ||
       L->conv.act_mode != QM_LINEAR_ACT_F32 || L->conv.observe ||
@@ -996,7 +1000,7 @@ static bool run_layer_f32_frame(qm_model *m, wn_array *A, wn_layer *L, const flo
   /* a bias may be added or dropped (bias correction) with the weights kept */
   L->f32_frame_spec.conv_bias = L->conv.bias;
   L->f32_frame_spec.bias1x1 = L->w1x1.bias;
-  L->f32_frame(&L->f32_frame_spec, x, cond[0], head, next);
+  L->f32_frame(&L->f32_frame_spec, x, cond[0], A->headacc, next);
   return true;
 }
 
@@ -1020,7 +1024,7 @@ static int f32_frames_max(int C)
 static bool run_layer_f32_frames(qm_model *m, wn_array *A, wn_layer *L, const float *x,
                                  const float *cond, int n, float *next)
 {
-  if (n > f32_frames_max(A->C) || !run_layer_f32_frame(m, A, L, x, cond, A->headacc, next))
+  if (n > f32_frames_max(A->C) || !run_layer_f32_frame(m, A, L, x, cond, next))
     return false;
   const size_t C = (size_t)A->C, HO = (size_t)A->HO;
   for (int f = 1; f < n; ++f)

@@ -80,6 +80,8 @@ static void usage(void)
          "                       ramped in over E epochs (linear sym channel schemes)\n"
          "        --qat-code-attribution  also print each epoch's held-out ESR with the\n"
          "                       previous epoch's weight codes (what the code changes did)\n"
+         "        --ema D  weight averaging: the held-out ESR, best epoch and result are those\n"
+         "                 of the parameters' moving average, decay D per step (e.g. 0.98)\n"
          "output: --out F.nam --name NAME\n"
          "        --export Q.nam (with --qat, --init; 8/4/2-bit linear, sym or asym, per\n"
          "        tensor, channel or group): the model as the scheme plays it, weights\n"
@@ -718,6 +720,7 @@ int main(int argc, char **argv)
     O_DAMPEN,
     O_DAMPEN_RAMP,
     O_CODE_ATTRIB,
+    O_EMA,
     O_WIDTHS,
     O_CRIT,
     O_CALIB,
@@ -771,6 +774,7 @@ int main(int argc, char **argv)
                                        {"qat-dampen", 1, 0, O_DAMPEN},
                                        {"qat-dampen-ramp", 1, 0, O_DAMPEN_RAMP},
                                        {"qat-code-attribution", 0, 0, O_CODE_ATTRIB},
+                                       {"ema", 1, 0, O_EMA},
                                        {"widths", 1, 0, O_WIDTHS},
                                        {"criterion", 1, 0, O_CRIT},
                                        {"calib-seconds", 1, 0, O_CALIB},
@@ -838,6 +842,7 @@ int main(int argc, char **argv)
     case O_DAMPEN: c.o.qat_dampen = atof(optarg); break;
     case O_DAMPEN_RAMP: c.o.qat_dampen_ramp = atoi(optarg); break;
     case O_CODE_ATTRIB: c.o.qat_code_attribution = true; break;
+    case O_EMA: c.o.ema = atof(optarg); break;
     case O_ALPHA: c.alpha = atof(optarg); break;
     case O_INWAV:
       if (c.n_in_wavs == (int)(sizeof c.in_wavs / sizeof c.in_wavs[0])) {

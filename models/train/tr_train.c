@@ -94,7 +94,7 @@ typedef struct {
 } ck_lsq;
 
 static bool ck_write(const char *path, const ck_header *h, const float *p, const tr_adam *a,
-                     const float *best, const ck_lsq *lsq)
+                     const float *best, const ck_lsq *lsq, const float *avg)
 {
   char tmp[4096];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -111,21 +111,27 @@ static bool ck_write(const char *path, const ck_header *h, const float *p, const
          fwrite(lsq->adam->m, sizeof *p, ns, f) == ns &&
          fwrite(lsq->adam->v, sizeof *p, ns, f) == ns && fwrite(lsq->best, sizeof *p, ns, f) == ns;
   }
+  if (avg)
+    ok = ok && fwrite(avg, sizeof *p, n, f) == n;
   ok = (fclose(f) == 0) && ok;
   return ok && rename(tmp, path) == 0;
 }
 
-/** Checkpoint versions: 1 float or straight-through QAT, 2 with LSQ's state after. */
-enum { CK_VERSION = 1, CK_VERSION_LSQ = 2 };
+/** Checkpoint versions: 1 float or straight-through QAT, 2 with LSQ's state
+    after, 3 with the weight average after (tr_train_opts.ema). */
+enum { CK_VERSION = 1, CK_VERSION_LSQ = 2, CK_VERSION_EMA = 3 };
 
+/** Read a checkpoint; with avg (a weight-averaging run) a version 1 file
+    is taken too, its parameters starting the average (*avg_read false). */
 static bool ck_read(const char *path, ck_header *h, float *p, tr_adam *a, float *best,
-                    size_t n_params, const ck_lsq *lsq)
+                    size_t n_params, const ck_lsq *lsq, float *avg, bool *avg_read)
 {
   FILE *f = fopen(path, "rb");
   if (!f)
     return false;
   bool ok = fread(h, sizeof *h, 1, f) == 1 && h->magic == CK_MAGIC && h->n_params == n_params &&
-            h->version == (uint32_t)(lsq ? CK_VERSION_LSQ : CK_VERSION);
+            (h->version == (uint32_t)(lsq ? CK_VERSION_LSQ : CK_VERSION) ||
+             (avg && h->version == CK_VERSION_EMA));
   const size_t n = n_params;
   ok = ok && fread(p, sizeof *p, n, f) == n && fread(a->m, sizeof *p, n, f) == n &&
        fread(a->v, sizeof *p, n, f) == n && fread(best, sizeof *p, n, f) == n;
@@ -133,6 +139,11 @@ static bool ck_read(const char *path, ck_header *h, float *p, tr_adam *a, float 
     const size_t ns = lsq->q->n;
     ok = fread(lsq->q->s, sizeof *p, ns, f) == ns && fread(lsq->adam->m, sizeof *p, ns, f) == ns &&
          fread(lsq->adam->v, sizeof *p, ns, f) == ns && fread(lsq->best, sizeof *p, ns, f) == ns;
+  }
+  if (avg) {
+    *avg_read = ok && h->version == CK_VERSION_EMA;
+    if (*avg_read)
+      ok = fread(avg, sizeof *p, n, f) == n;
   }
   fclose(f);
   return ok;
@@ -162,6 +173,7 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
   memset(&lsq, 0, sizeof lsq);
   memset(&adam_s, 0, sizeof adam_s);
   float *gs = NULL, *best_s = NULL;
+  float *avg = NULL; /* weight averaging (o->ema) */
   ck_lsq ckl = {&lsq, &adam_s, NULL};
   int8_t *codes = NULL; /* QAT: weight codes (tr_osc.h) */
   float *steps_q = NULL;
@@ -177,6 +189,17 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
     adam_s.clip = o->clip;
     memcpy(best_s, lsq.s, lsq.n * sizeof *best_s);
     ckl.best = best_s;
+  }
+  if (o->ema > 0.0) {
+    if (lsq_on || o->ema >= 1.0) {
+      snprintf(err, errlen, "weight averaging: %s",
+               lsq_on ? "not with LSQ (its steps are not averaged)" : "the decay must be below 1");
+      goto fail;
+    }
+    avg = malloc(np * sizeof *avg);
+    if (!avg)
+      abort();
+    memcpy(avg, m->p, np * sizeof *avg);
   }
   r->lsq_engine_esr = -1.0;
   r->codes_changed = r->codes_back = 0;
@@ -209,7 +232,8 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
   r->best_epoch = 0;
   if (o->resume) {
     ck_header h;
-    if (!ck_read(o->resume, &h, m->p, &adam, best, np, lsq_on ? &ckl : NULL)) {
+    bool avg_read = false;
+    if (!ck_read(o->resume, &h, m->p, &adam, best, np, lsq_on ? &ckl : NULL, avg, &avg_read)) {
       snprintf(err, errlen, "%s: not a checkpoint of this model", o->resume);
       goto fail;
     }
@@ -223,6 +247,8 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
       if (lsq_on)
         memcpy(lsq.s, best_s, lsq.n * sizeof *best_s);
     }
+    if (avg && (!avg_read || o->resume_best))
+      memcpy(avg, m->p, np * sizeof *avg);
     adam.t = h.adam_t;
     adam_s.t = h.adam_t; /* the steps move in lockstep with the weights */
     memcpy(rng.s, h.rng, sizeof rng.s);
@@ -282,6 +308,11 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
               g[i] = 0.0f;
       }
       gsum += tr_adam_step(&adam, m->p, g, lr);
+      if (avg) {
+        const float d = (float)o->ema, e = 1.0f - d;
+        for (size_t i = 0; i < np; ++i)
+          avg[i] = d * avg[i] + e * m->p[i];
+      }
       if (!o->quiet && (s % 10 == 9 || s + 1 == steps)) {
         printf("\r  epoch %d  step %d/%d  loss %.5f  ", ep + 1, s + 1, steps, lsum / (s + 1));
         fflush(stdout);
@@ -292,14 +323,14 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
       tr_lsq_forward(&lsq, m, m->p, pe);
       ve = tr_evaluate(m, pe, NULL, &d->val, o->val_skip, NULL, NULL, NULL);
     } else {
-      ve = tr_evaluate(m, m->p, o->qat, &d->val, o->val_skip, NULL, NULL, NULL);
+      ve = tr_evaluate(m, avg ? avg : m->p, o->qat, &d->val, o->val_skip, NULL, NULL, NULL);
     }
     r->epochs_run++;
     const int is_best = ve < r->best_val_esr;
     if (is_best) {
       r->best_val_esr = ve;
       r->best_epoch = ep + 1;
-      memcpy(best, m->p, np * sizeof *best);
+      memcpy(best, avg ? avg : m->p, np * sizeof *best);
       if (lsq_on)
         memcpy(best_s, lsq.s, lsq.n * sizeof *best_s);
     }
@@ -338,7 +369,7 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
     lr *= o->lr_decay;
     if (o->checkpoint) {
       ck_header h = {CK_MAGIC,
-                     lsq_on ? CK_VERSION_LSQ : CK_VERSION,
+                     lsq_on ? CK_VERSION_LSQ : avg ? CK_VERSION_EMA : CK_VERSION,
                      np,
                      ep + 1,
                      r->best_epoch,
@@ -347,7 +378,7 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
                      adam.t,
                      {0}};
       memcpy(h.rng, rng.s, sizeof h.rng);
-      if (!ck_write(o->checkpoint, &h, m->p, &adam, best, lsq_on ? &ckl : NULL))
+      if (!ck_write(o->checkpoint, &h, m->p, &adam, best, lsq_on ? &ckl : NULL, avg))
         fprintf(stderr, "warning: cannot write checkpoint %s\n", o->checkpoint);
     }
     if (o->time_limit > 0 && now_s() - t0 > o->time_limit) {
@@ -369,6 +400,7 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
   } else {
     memcpy(m->p, best, np * sizeof *best);
   }
+  free(avg);
   free(codes);
   free(steps_q);
   tr_osc_free(&osc);
@@ -384,6 +416,7 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
   tr_adam_free(&adam);
   return true;
 fail:
+  free(avg);
   free(codes);
   free(steps_q);
   tr_osc_free(&osc);
