@@ -32,6 +32,7 @@ void qg_hooks_init(qg_gui *g)
 
 void qg_hooks_started(qg_gui *g)
 {
+  qg_hooks_views(g, false, true); /* the meter as the window opens, before any message */
   const char *load = getenv("QUANTONE_GUI_TEST_LOAD");
   if (load && *load)
     qg_gui_load_model(g, load);
@@ -79,8 +80,8 @@ static void report_geometry(qg_gui *g)
 }
 
 /** Words the views draw with cairo, which a script cannot read off the
-    screen: whose weights the histogram shows and what the memory meter
-    compares with. */
+    screen: whose weights the histogram shows, what the memory meter
+    compares with and what the DSP time is against. */
 void qg_hooks_views(const qg_gui *g, bool hist, bool meter)
 {
   if (!g->selftest)
@@ -97,6 +98,8 @@ void qg_hooks_views(const qg_gui *g, bool hist, bool meter)
   if (meter) {
     qg_cost_memory_text(&d->cost, a, sizeof a, b, sizeof b);
     fprintf(stderr, "quantone-gui: memory meter: %s | %s\n", a, b);
+    qg_cost_dsp_text(&d->cost, a, sizeof a);
+    fprintf(stderr, "quantone-gui: dsp time: %s\n", a);
   }
   fflush(stderr);
 }

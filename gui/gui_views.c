@@ -73,7 +73,9 @@ GtkWidget *qg_gui_build_views(qg_gui *g)
                               "Weight memory: the playing variant's weights against the float "
                               "(FP32) model of the same size, so the saving is the "
                               "quantization's; at a smaller size of a slimmable model the line "
-                              "under the bar also gives the full size's float bytes.");
+                              "under the bar also gives the full size's float bytes. DSP time: "
+                              "against the full-size FP32 reference, whatever size plays "
+                              "(\"full-size FP32\" while a smaller one does).");
   gtk_widget_set_hexpand(grid, TRUE);
   return grid;
 }

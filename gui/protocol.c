@@ -141,7 +141,8 @@ static unsigned on_info(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data
     d->weight_count = (int64_t)x;
   if (get_num(p, wb32, &x))
     d->weight_bytes_fp32 = (int64_t)x;
-  if (get_num(p, wb, &x))
+  const bool has_wb = get_num(p, wb, &x);
+  if (has_wb)
     d->weight_bytes = (int64_t)x;
   /** A plugin that does not say the size's bytes has one size. */
   d->size_weight_bytes_fp32 = get_num(p, swb32, &x) ? (int64_t)x : d->weight_bytes_fp32;
@@ -156,10 +157,15 @@ static unsigned on_info(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data
   d->has_loudness = get_num(p, loud, &d->loudness);
   d->loudness_measured = d->has_loudness && get_num(p, loud_measured, &x) && x != 0;
   d->have_info = true;
+  /** The meter's three figures from one message: the variant's bytes with
+      the float bytes of its own size. The weight_bytes port may still
+      hold the previous model's until the host's next port update (seen:
+      a new model's "15.1 kB of 520 B (0% saved)"); it updates the figure
+      again when the playing variant changes. */
   d->cost.valid = true;
   d->cost.weight_bytes_fp32 = (double)d->size_weight_bytes_fp32;
   d->cost.weight_bytes_full_fp32 = (double)d->weight_bytes_fp32;
-  if (!d->port_known[QT_PORT_WEIGHT_BYTES])
+  if (has_wb)
     d->cost.weight_bytes = (double)d->weight_bytes;
   return QG_CHG_INFO;
 }
@@ -220,10 +226,11 @@ static unsigned on_sqnr(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data
 static unsigned on_hist(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data *d)
 {
   const LV2_Atom *layer = NULL, *name = NULL, *mn = NULL, *mx = NULL, *counts = NULL,
-                 *levels = NULL, *size = NULL;
+                 *levels = NULL, *size = NULL, *format = NULL;
   lv2_atom_object_get(o, p->uris.qt_histogramLayer, &layer, p->uris.qt_layerName, &name,
                       p->uris.qt_min, &mn, p->uris.qt_max, &mx, p->uris.qt_counts, &counts,
-                      p->uris.qt_levels, &levels, p->uris.qt_sizeLabel, &size, 0);
+                      p->uris.qt_levels, &levels, p->uris.qt_sizeLabel, &size,
+                      p->uris.qt_weightFormat, &format, 0);
   int nc, nl;
   const int32_t *c = get_vec(p, counts, p->uris.atom_Int, &nc);
   const float *l = get_vec(p, levels, p->uris.atom_Float, &nl);
@@ -239,9 +246,10 @@ static unsigned on_hist(const qg_proto *p, const LV2_Atom_Object *o, qg_gui_data
     h->levels[i] = l[i];
   h->min = (float)lo;
   h->max = (float)hi;
-  h->layer[0] = h->size[0] = '\0';
+  h->layer[0] = h->size[0] = h->format[0] = '\0';
   get_str(p, name, h->layer, sizeof h->layer);
   get_str(p, size, h->size, sizeof h->size);
+  get_str(p, format, h->format, sizeof h->format);
   h->valid = true;
   return QG_CHG_HIST;
 }

@@ -8,6 +8,8 @@
   A slimmable model's weights are those of the size that plays, named
   under the caption: its float weights at FP32, its quantized ones
   otherwise, so flipping the precision compares one model with itself.
+  Float weights (FP32, and FP16 or BF16 at precision 16) have no levels;
+  the caption names their format as the histogram's message gives it.
 */
 #include "views.h"
 
@@ -18,10 +20,12 @@ void qg_hist_caption(const qg_hist_view *v, char *caption, size_t cap, char *siz
                      size_t size_cap)
 {
   int nl = v->n_levels > QG_HIST_MAX_LEVELS ? QG_HIST_MAX_LEVELS : v->n_levels;
+  /** No levels is not FP32: precision 16 has none either, so the
+      format is the plugin's word for these weights. */
   if (nl > 0)
     snprintf(caption, cap, "%s  ·  %d levels", v->layer, nl);
   else
-    snprintf(caption, cap, "%s  ·  FP32", v->layer);
+    snprintf(caption, cap, "%s  ·  %s", v->layer, v->format[0] ? v->format : "no levels");
   if (v->size[0])
     snprintf(size_line, size_cap, "size: %s", v->size);
   else if (size_cap > 0)

@@ -121,25 +121,38 @@ typedef struct {
   float min, max;
   int n_bins;
   int counts[QG_HIST_MAX_BINS];
-  int n_levels; /**< 0: FP32, nothing to draw over the histogram */
+  int n_levels; /**< 0: float weights, nothing to draw over the histogram */
   float levels[QG_HIST_MAX_LEVELS];
   /** The size of a slimmable model the weights are of (qt:sizeLabel,
       "" for a model of one size): the size that plays. */
   char size[64];
+  /** The float format of weights without levels (qt:weightFormat: "FP32",
+      "FP16", "BF16"; "" when the plugin did not say). It comes in the
+      histogram's own message, not from the precision port, so the caption
+      never names a precision the plugin has not yet built these weights
+      for. */
+  char format[16];
 } qg_hist_view;
 
 void qg_view_hist(cairo_t *cr, double w, double h, const qg_hist_view *v);
-/** What the histogram's corner says: "LAYER · FP32" or "LAYER · N levels"
-    (caption), and for a slimmable model "size: LABEL" (size_line, "" for a
-    model of one size), so the player sees whose weights they are. */
+/** What the histogram's corner says: "LAYER · N levels", or for float
+    weights their format, "LAYER · FP16" ("LAYER · no levels" when the
+    plugin did not name one) (caption), and for a slimmable model
+    "size: LABEL" (size_line, "" for a model of one size), so the player
+    sees whose weights they are. */
 void qg_hist_caption(const qg_hist_view *v, char *caption, size_t cap, char *size_line,
                      size_t size_cap);
 
 /* ---- Cost ------------------------------------------------------------------- */
 
 typedef struct {
+  /** modelInfo has given the byte counts (until then the panel waits:
+      the plugin's weight_bytes port alone has nothing to compare with). */
   bool valid;
-  float dsp_ratio;     /**< DSP time of the active path / FP32 */
+  /** DSP time of the active path / the FP32 reference's, which is always
+      the full-size float model (plugin/switching.c): at a smaller size of
+      a slimmable model it includes the size's saving. */
+  float dsp_ratio;
   double weight_bytes; /**< active variant */
   /** The float model of the size that plays (qt:sizeWeightBytesFp32):
       what weight_bytes saves against, the quantization's saving alone. */
@@ -156,9 +169,17 @@ void qg_view_cost(cairo_t *cr, double w, double h, const qg_cost_view *v);
 /** The memory meter's words: "A of B (N% saved)" (line), B the float
     model of the same size, and what B is (against): "vs FP32 of this
     size · full size C FP32" while a smaller size plays, else "vs the FP32
-    model". Returns the fraction the bar shows, weight_bytes / B. */
+    model"; before modelInfo (not valid) "—" and "waiting for the plugin",
+    never a figure. Returns the fraction the bar shows, weight_bytes / B
+    (0 while waiting). */
 double qg_cost_memory_text(const qg_cost_view *v, char *line, size_t line_cap, char *against,
                            size_t against_cap);
+/** The DSP time's words: "0.62x FP32 (-38%)", and while a smaller size of
+    a slimmable model plays "0.23x full-size FP32 (-77%)": the ratio is
+    against the full-size reference whatever size plays, so the label says
+    so rather than passing the size's saving off as the quantization's;
+    "—" before modelInfo. Returns the ratio the bar shows. */
+double qg_cost_dsp_text(const qg_cost_view *v, char *line, size_t line_cap);
 
 /* ---- Shared layout (also used by the tests to find things) ------------------- */
 

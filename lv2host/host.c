@@ -60,7 +60,7 @@ static struct {
   LV2_URID qt_model, qt_error, qt_message, qt_modelInfo, qt_frames, qt_layerSqnr, qt_histogram,
       qt_histogramLayer, qt_resampling, qt_latency, qt_counts, qt_values, qt_variant, qt_uiAlive,
       qt_exportModel, qt_exported, qt_path;
-  LV2_URID qt_layerName, qt_sizeLabel, qt_levels, qt_linearNames, qt_weightBytesFp32,
+  LV2_URID qt_layerName, qt_sizeLabel, qt_weightFormat, qt_levels, qt_linearNames, qt_weightBytesFp32,
       qt_sizeWeightBytesFp32, qt_weightBytes, atom_Long, atom_Tuple;
   LV2_URID qt_modelStep, qt_modelAB;
   LV2_URID qt_prepare, qt_stage, qt_progress, qt_cpuSeconds, qt_cached;
@@ -140,6 +140,7 @@ void qh_world_init(LilvWorld *world)
   U.qt_cached = map_uri(NULL, QUANTONE__cached);
   U.qt_layerName = map_uri(NULL, QUANTONE__layerName);
   U.qt_sizeLabel = map_uri(NULL, QUANTONE__sizeLabel);
+  U.qt_weightFormat = map_uri(NULL, QUANTONE__weightFormat);
   U.qt_levels = map_uri(NULL, QUANTONE__levels);
   U.qt_linearNames = map_uri(NULL, QUANTONE__linearNames);
   U.qt_weightBytesFp32 = map_uri(NULL, QUANTONE__weightBytesFp32);
@@ -525,14 +526,18 @@ static void parse_notify(qhost *h)
         for (int i = 0; i < n; ++i)
           h->hist_bins_total += cnt[i];
       }
-      const LV2_Atom *name = NULL, *size = NULL, *lv = NULL;
-      lv2_atom_object_get(obj, U.qt_layerName, &name, U.qt_sizeLabel, &size, U.qt_levels, &lv, 0);
-      h->hist_layer[0] = h->hist_size[0] = '\0';
+      const LV2_Atom *name = NULL, *size = NULL, *lv = NULL, *fmt = NULL;
+      lv2_atom_object_get(obj, U.qt_layerName, &name, U.qt_sizeLabel, &size, U.qt_levels, &lv,
+                          U.qt_weightFormat, &fmt, 0);
+      h->hist_layer[0] = h->hist_size[0] = h->hist_format[0] = '\0';
       if (name && name->type == U.atom_String)
         snprintf(h->hist_layer, sizeof h->hist_layer, "%s",
                  (const char *)LV2_ATOM_BODY_CONST(name));
       if (size && size->type == U.atom_String)
         snprintf(h->hist_size, sizeof h->hist_size, "%s", (const char *)LV2_ATOM_BODY_CONST(size));
+      if (fmt && fmt->type == U.atom_String)
+        snprintf(h->hist_format, sizeof h->hist_format, "%s",
+                 (const char *)LV2_ATOM_BODY_CONST(fmt));
       h->hist_levels =
           lv ? (int)((((const LV2_Atom_Vector *)lv)->atom.size - 8) / sizeof(float)) : 0;
       ++h->n_hist;

@@ -55,9 +55,9 @@ typedef struct {
   bool info_resampling;
   int info_latency;
   int hist_bins_total;
-  /** The last qt:histogram's layer name, qt:sizeLabel ("" when absent)
-      and count of levels. */
-  char hist_layer[48], hist_size[64];
+  /** The last qt:histogram's layer name, qt:sizeLabel and
+      qt:weightFormat ("" when absent) and count of levels. */
+  char hist_layer[48], hist_size[64], hist_format[16];
   int hist_levels;
   /** The last modelInfo's weight matrices (qt:linearNames: count, first
       name) and weight bytes: qt:weightBytesFp32 (full size),

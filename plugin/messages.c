@@ -334,6 +334,8 @@ static bool send_hist(qt_plugin *self)
   key_string(f, u->qt_layerName, h->name);
   if (h->size[0])
     key_string(f, u->qt_sizeLabel, h->size);
+  if (h->format[0])
+    key_string(f, u->qt_weightFormat, h->format);
   lv2_atom_forge_key(f, u->qt_min);
   lv2_atom_forge_float(f, h->lo);
   lv2_atom_forge_key(f, u->qt_max);

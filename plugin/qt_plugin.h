@@ -143,6 +143,10 @@ typedef struct qt_hist {
   /** The slim step label of the size whose weights these are ("" for a
       model of one size): the GUI says which size it shows. */
   char size[64];
+  /** "FP32", "FP16" or "BF16" for float weights, "" for quantized ones
+      (qt:weightFormat): what the GUI's caption names when there are no
+      levels, taken with the counts so it cannot name another variant. */
+  char format[8];
   float lo, hi;
   int32_t counts[QUANTONE_HIST_BINS];
   int n_levels;

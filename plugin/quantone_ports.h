@@ -106,14 +106,20 @@
       bits per weight over its weight matrices (mixed with bit_budget, else
       the precision), NaN for a layer without weights of its own.
   - qt:histogram { qt:histogramLayer atom:Int, qt:layerName atom:String,
-      qt:sizeLabel atom:String, qt:min atom:Float, qt:max atom:Float,
+      qt:sizeLabel atom:String, qt:weightFormat atom:String,
+      qt:min atom:Float, qt:max atom:Float,
       qt:counts atom:Vector of Int, qt:levels atom:Vector of Float }
       QUANTONE_HIST_BINS equal-width bins over [min, max] of the weights the
       active variant multiplies with (dequantized), and the quantizer's
-      levels for the first row (empty for FP32). The weights are those of
-      the size that plays (at FP32 its float model's), and qt:sizeLabel
-      names that size (its qt:slimSteps label; absent for a model of one
-      size).
+      levels for the first row (empty for float weights: FP32, FP16, BF16).
+      The weights are those of the size that plays (at FP32 its float
+      model's), and qt:sizeLabel names that size (its qt:slimSteps label;
+      absent for a model of one size). qt:weightFormat says which float
+      format the matrix is stored in, "FP32", "FP16" or "BF16" (what
+      precision 16 plays depends on half_form, and a bit budget can give
+      one matrix 16 bits), read off the packed matrix the histogram was
+      made from, so it always belongs to these counts; absent for
+      quantized weights, whose levels say what they are.
   - qt:prepare { qt:variant atom:String, qt:stage atom:String,
       qt:progress atom:Float, qt:seconds atom:Float,
       qt:cpuSeconds atom:Float, qt:cached atom:Bool }
@@ -172,6 +178,7 @@
 #define QUANTONE__exported QUANTONE_NS "exported"
 #define QUANTONE__layerName QUANTONE_NS "layerName"
 #define QUANTONE__sizeLabel QUANTONE_NS "sizeLabel"
+#define QUANTONE__weightFormat QUANTONE_NS "weightFormat"
 #define QUANTONE__min QUANTONE_NS "min"
 #define QUANTONE__max QUANTONE_NS "max"
 #define QUANTONE__counts QUANTONE_NS "counts"

@@ -87,6 +87,7 @@
   X(qt_values, QUANTONE__values)                                                                   \
   X(qt_layerName, QUANTONE__layerName)                                                             \
   X(qt_sizeLabel, QUANTONE__sizeLabel)                                                             \
+  X(qt_weightFormat, QUANTONE__weightFormat)                                                       \
   X(qt_min, QUANTONE__min)                                                                         \
   X(qt_max, QUANTONE__max)                                                                         \
   X(qt_counts, QUANTONE__counts)                                                                   \

@@ -427,6 +427,23 @@ fail:
    (qt_variant_shape), so the float and the quantized histograms a player
    flips between are one model's, the one heard.
 */
+/** What a histogram of float weights says it shows ("" for quantized
+    weights: their levels say it): read off the matrix the engine
+    multiplies with, so precision 16 names the form half_form chose, a
+    matrix a bit budget gave 16 bits says so, and FP32 is said only where
+    the weights are FP32. */
+static const char *float_format_label(const qm_linear *L)
+{
+  if (!L->W)
+    return "";
+  switch (qk_packed_format(L->W)) {
+  case QK_F32: return "FP32";
+  case QK_F16: return qm_half_label(QM_HALF_FP16);
+  case QK_BF16: return qm_half_label(QM_HALF_BF16);
+  default: return "";
+  }
+}
+
 static qt_hist *hist_build(const qt_slot *mo, const qt_variant *v, int linear)
 {
   qm_model *src = v && v->m ? v->m : mo->ref; /* below the full size v->m is never NULL */
@@ -446,6 +463,7 @@ static qt_hist *hist_build(const qt_slot *mo, const qt_variant *v, int linear)
     snprintf(h->size, sizeof h->size, "%s", mo->steps[v ? v->slim_step : mo->full_step].label);
   const qm_linear *L = qm_model_linear(src, linear);
   snprintf(h->name, sizeof h->name, "%s", L->name);
+  snprintf(h->format, sizeof h->format, "%s", float_format_label(L));
   int n = L->in * L->out;
   float *w = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
   if (!w) {

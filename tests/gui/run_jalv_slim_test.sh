@@ -6,12 +6,14 @@
 #      test hook reports the slider on screen (mapped) with the text of the
 #      size that plays, the weights panel names that size under its
 #      caption, and below the full size the memory meter says the full
-#      size's float bytes apart from the size's own; screenshot
+#      size's float bytes apart from the size's own and the DSP time says
+#      it is against the full-size FP32; screenshot
 #      ARTIFACTS/gui_slim.png;
 #   2. a plain model (models/overdrive_standard.nam, loaded the same way:
 #      the bundle's default is itself slimmable): once its modelInfo has
 #      arrived the slider is hidden and never on screen again, and neither
-#      the weights panel nor the memory meter speaks of sizes; screenshot
+#      the weights panel, the memory meter nor the DSP time speaks of
+#      sizes; screenshot
 #      ARTIFACTS/gui_plain.png;
 #   3. on either, every control can be reached on this screen
 #      (QT_GUI_SCREEN, e.g. 1024x768): the window asks for no more than the
@@ -107,6 +109,14 @@ if [ "$SLIM" != 1 ] && [ "$SLIM" != 1.0 ]; then
   echo "$LINE" | grep -qE '\([0-9]+% saved\) \| vs FP32 of this size  ·  full size [0-9.]+ k?B FP32$' ||
     fail "below the full size the memory meter does not say the full size apart: '$LINE'"
 fi
+# The DSP time is against the full-size FP32 reference at any size: below
+# the full size its line says so.
+last_after_load "$MODEL" 'dsp time'
+echo "dsp time: $LINE"
+if [ "$SLIM" != 1 ] && [ "$SLIM" != 1.0 ]; then
+  echo "$LINE" | grep -qE 'dsp time: [0-9.]+x full-size FP32( |$)' ||
+    fail "below the full size the DSP time does not say it is against the full-size FP32: '$LINE'"
+fi
 gui_session_check_layout "$ERR"
 xdotool mousemove --window "$WID" 5 5
 import -window "$WID" "$ART/gui_slim.png" || fail "import failed"
@@ -141,6 +151,10 @@ last_after_load "$PLAIN" 'memory meter'
 echo "plain memory meter: $LINE"
 echo "$LINE" | grep -qE 'saved\) \| vs the FP32 model$' ||
   fail "the memory meter names a full size for a plain model: '$LINE'"
+last_after_load "$PLAIN" 'dsp time'
+echo "plain dsp time: $LINE"
+echo "$LINE" | grep -qE 'dsp time: [0-9.]+x FP32( |$)' ||
+  fail "the DSP time of a plain model is not simply against FP32: '$LINE'"
 gui_session_check_layout "$ERR"
 stop_jalv gui_plain.png
 echo "gui-jalv-slim test passed; screenshots in $ART"

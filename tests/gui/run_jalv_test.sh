@@ -12,7 +12,9 @@
 #   4. CPU of the GUI thread while redrawing every view at 30 fps;
 #   5. every control can be reached at the window's default size on this
 #      screen (gui_session_check_layout), and the FP16 weights / BF16
-#      compute row can be pressed at 16 bits only (clicking "16").
+#      compute row can be pressed at 16 bits only (clicking "16"), where
+#      the weights panel's caption says FP16 (screenshot ARTIFACTS/gui_16.png);
+#   6. the memory meter shows no figure before the plugin's modelInfo.
 # usage: run_jalv_test.sh BUILD_DIR ARTIFACT_DIR     (exit 77 = skipped)
 set -u
 BUILD=$(cd "$1" && pwd)
@@ -44,6 +46,12 @@ PIDS="$JALV $PIDS"
 gui_session_wait_window $JALV "$ART/jalv.err" 'button precision=4' 100
 grep -q 'ui-gtk3' "$ART/jalv.err" "$ART/jalv.out" || fail "jalv did not load the Gtk3 UI"
 echo "window $WID"
+# The memory meter as the window opens, before the plugin's modelInfo:
+# no figure (the weight_bytes port alone made "15.1 kB of 15.1 kB (0% saved)").
+OPEN=$(grep 'quantone-gui: memory meter: ' "$ART/jalv.err" | head -1)
+echo "memory meter as the window opens: $OPEN"
+echo "$OPEN" | grep -qF 'memory meter: — | waiting for the plugin' ||
+  fail "the memory meter shows a figure before the plugin's modelInfo: '$OPEN'"
 
 if [ $HAVE_METRO = 1 ]; then
   jack_metro -n qtmetro -b 240 -f 196 -A 0.5 -D 220 -a 1 -d 90 >/dev/null 2>&1 &
@@ -144,6 +152,20 @@ done
 echo "clicked '16': $HALF"
 echo "$HALF" | grep -q 'row sensitive at precision 16' ||
   fail "the FP16 / BF16 row cannot be pressed at 16 bits ('$HALF')"
+# The weights panel at 16 (half_form's default, FP16 weights): no levels,
+# and its caption names FP16, not FP32.
+HIST=""
+for i in $(seq 100); do
+  HIST=$(tail -n +$((NERR + 1)) "$ART/jalv.err" | grep 'quantone-gui: weights panel: ' | tail -1)
+  echo "$HIST" | grep -qF '  ·  FP16 |' && break
+  sleep 0.1
+done
+echo "weights panel at 16: $HIST"
+echo "$HIST" | grep -qF '  ·  FP16 |' || fail "at 16 the weights panel does not say FP16: '$HIST'"
+xdotool mousemove --window "$WID" 5 5
+sleep 1
+import -window "$WID" "$ART/gui_16.png" || fail "import failed"
+echo "screenshot gui_16.png: $(identify -format '%wx%h' "$ART/gui_16.png")"
 
 kill -TERM $JALV 2>/dev/null
 wait $JALV 2>/dev/null

@@ -406,10 +406,27 @@ static void test_hist(void)
   qg_hist_caption(&v, cap, sizeof cap, size, sizeof size);
   CHECK(!strcmp(size, "size: A2 nano: 3 channels"), "hist size line: '%s'", size);
   v.n_levels = 0;
+  snprintf(v.format, sizeof v.format, "FP32");
   qg_hist_caption(&v, cap, sizeof cap, size, sizeof size);
   CHECK(!strcmp(cap, "l0.conv  ·  FP32"), "hist caption at FP32: '%s'", cap);
   image sized = render((view_fn)qg_view_hist, W, H, &v, "view_hist_size.png");
   cairo_surface_destroy(sized.s);
+  /* Precision 16 has no levels either: the caption names the format the
+     histogram's message gave (half_form: FP16 weights or BF16 compute),
+     never FP32; without one it claims no format. */
+  static const char *const formats[] = {"FP16", "BF16"};
+  for (int i = 0; i < 2; ++i) {
+    snprintf(v.format, sizeof v.format, "%s", formats[i]);
+    qg_hist_caption(&v, cap, sizeof cap, size, sizeof size);
+    char want[64];
+    snprintf(want, sizeof want, "l0.conv  ·  %s", formats[i]);
+    CHECK(!strcmp(cap, want), "hist caption at 16 (%s): '%s'", formats[i], cap);
+  }
+  image half = render((view_fn)qg_view_hist, W, H, &v, "view_hist_bf16.png");
+  cairo_surface_destroy(half.s);
+  v.format[0] = '\0';
+  qg_hist_caption(&v, cap, sizeof cap, size, sizeof size);
+  CHECK(!strcmp(cap, "l0.conv  ·  no levels"), "hist caption, no format said: '%s'", cap);
   v.n_levels = 3;
   v.size[0] = '\0';
   image im = render((view_fn)qg_view_hist, W, H, &v, "view_hist.png");
@@ -472,6 +489,34 @@ static void test_cost(void)
   n = weight_bar_px(&im, bar);
   CHECK(abs(n - (int)(bar.w * 2290 / 7480)) <= 4, "cost: the nano's weight bar %d px, want %d", n,
         (int)(bar.w * 2290 / 7480));
+  cairo_surface_destroy(im.s);
+
+  /* The DSP time is against the full-size FP32 reference whatever size
+     plays (plugin/switching.c): said so while a smaller size plays (the
+     nano above, 0.23x as gui-jalv-slim saw at Slim 0), plain at the full
+     size. */
+  v.dsp_ratio = 0.23f;
+  double r = qg_cost_dsp_text(&v, line, sizeof line);
+  CHECK(fabs(r - 0.23) < 1e-6 && !strcmp(line, "0.23x full-size FP32  (-77%)"),
+        "cost: DSP time at a smaller size: %.2f '%s'", r, line);
+  im = render((view_fn)qg_view_cost, W, H, &v, "view_cost_nano_dsp.png");
+  cairo_surface_destroy(im.s);
+  v.weight_bytes_fp32 = v.weight_bytes_full_fp32 = 48580;
+  v.dsp_ratio = 0.62f;
+  qg_cost_dsp_text(&v, line, sizeof line);
+  CHECK(!strcmp(line, "0.62x FP32  (-38%)"), "cost: DSP time at the full size: '%s'", line);
+
+  /* Before the plugin's modelInfo: the weight_bytes port alone (jalv
+     sends it first) has nothing to compare with, so no figure, no bar. */
+  qg_cost_view w0 = {.dsp_ratio = 1.0f, .weight_bytes = 15496};
+  frac = qg_cost_memory_text(&w0, line, sizeof line, against, sizeof against);
+  CHECK(frac == 0 && !strcmp(line, "—") && !strcmp(against, "waiting for the plugin"),
+        "cost before modelInfo: %.2f '%s' '%s'", frac, line, against);
+  qg_cost_dsp_text(&w0, line, sizeof line);
+  CHECK(!strcmp(line, "—"), "cost before modelInfo: DSP time '%s'", line);
+  im = render((view_fn)qg_view_cost, W, H, &w0, "view_cost_waiting.png");
+  n = weight_bar_px(&im, bar);
+  CHECK(n == 0, "cost before modelInfo: a weight bar of %d px", n);
   cairo_surface_destroy(im.s);
 }
 
@@ -545,8 +590,34 @@ static void test_protocol(void)
         "protocol: modelInfo of a smaller size (meter against %g, full %g, variant %g)",
         d.cost.weight_bytes_fp32, d.cost.weight_bytes_full_fp32, d.cost.weight_bytes);
 
+  /* A new model's modelInfo while the weight_bytes port still holds the
+     previous model's variant (jalv's log: "15.1 kB of 520 B (0% saved)"):
+     the meter takes the variant's bytes from the same message as its
+     size's float bytes. */
+  d.port_known[QT_PORT_WEIGHT_BYTES] = true;
+  d.cost.weight_bytes = 15496;
+  lv2_atom_forge_set_buffer(&f, buf, sizeof buf);
+  lv2_atom_forge_object(&f, &fr, 0, p.uris.qt_modelInfo);
+  lv2_atom_forge_key(&f, p.uris.qt_weightBytesFp32);
+  lv2_atom_forge_long(&f, 3340);
+  lv2_atom_forge_key(&f, p.uris.qt_sizeWeightBytesFp32);
+  lv2_atom_forge_long(&f, 520);
+  lv2_atom_forge_key(&f, p.uris.qt_weightBytes);
+  lv2_atom_forge_long(&f, 309);
+  lv2_atom_forge_pop(&f, &fr);
+  c = qg_proto_decode(&p, a, sizeof(LV2_Atom) + a->size, &d);
+  {
+    char line[128], against[128];
+    qg_cost_memory_text(&d.cost, line, sizeof line, against, sizeof against);
+    CHECK(c == QG_CHG_INFO && !strcmp(line, "309 B of 520 B  (41% saved)"),
+          "protocol: modelInfo over a stale weight_bytes port: '%s'", line);
+  }
+  d.port_known[QT_PORT_WEIGHT_BYTES] = false;
+
   /* qt:histogram of a smaller size: qt:sizeLabel names it; one without
-     the key (a model of one size) clears it. */
+     the key (a model of one size) clears it. qt:weightFormat the same:
+     the first message (FP16 weights at precision 16) names it, the next
+     (quantized weights) must not keep it. */
   int32_t counts[4] = {1, 5, 5, 1};
   for (int with_size = 1; with_size >= 0; --with_size) {
     lv2_atom_forge_set_buffer(&f, buf, sizeof buf);
@@ -558,6 +629,8 @@ static void test_protocol(void)
     if (with_size) {
       lv2_atom_forge_key(&f, p.uris.qt_sizeLabel);
       lv2_atom_forge_string(&f, "A2 nano: 3 channels", 19);
+      lv2_atom_forge_key(&f, p.uris.qt_weightFormat);
+      lv2_atom_forge_string(&f, "FP16", 4);
     }
     lv2_atom_forge_key(&f, p.uris.qt_min);
     lv2_atom_forge_float(&f, -1);
@@ -569,9 +642,10 @@ static void test_protocol(void)
     c = qg_proto_decode(&p, a, sizeof(LV2_Atom) + a->size, &d);
     CHECK(c == QG_CHG_HIST && d.hist.valid && d.hist.n_bins == 4 &&
               !strcmp(d.hist.layer, "a0.l0.conv") &&
-              !strcmp(d.hist.size, with_size ? "A2 nano: 3 channels" : ""),
-          "protocol: histogram %s qt:sizeLabel ('%s')", with_size ? "with" : "without",
-          d.hist.size);
+              !strcmp(d.hist.size, with_size ? "A2 nano: 3 channels" : "") &&
+              !strcmp(d.hist.format, with_size ? "FP16" : ""),
+          "protocol: histogram %s qt:sizeLabel, qt:weightFormat ('%s', '%s')",
+          with_size ? "with" : "without", d.hist.size, d.hist.format);
   }
 
   CHECK(!d.slimmable && d.n_slim == 0, "protocol: modelInfo without slim steps is one size");

@@ -31,7 +31,9 @@
   - the weights panel and the memory meter at every size, at FP32 and 4
     bits: modelInfo lists that size's weight matrices, each histogram
     counts exactly that size's weights of the matrix (no levels at FP32,
-    levels at 4 bits) and names the size; the meter's reference
+    levels at 4 bits) and names the size; with the container also at 16
+    bits, FP16 weights and BF16 compute: no levels, and every histogram
+    names its float format (FP32, FP16, BF16; none at 4 bits); the meter's reference
     (qt:sizeWeightBytesFp32) is that size's float model's bytes, the full
     size's said apart (qt:weightBytesFp32);
   - a plain model ignores slim: bit-identical at 0 and 1, nothing built.
@@ -409,11 +411,13 @@ static void test_sqnr(qm_desc *d, const float *x)
 
 /**
    The weights panel and the memory meter as an open UI gets them while
-   each size of `path` plays, at FP32 and at 4 bits, against an engine of
-   that size built here: the histogram of every weight matrix the
-   modelInfo lists (asked for with qt:histogramLayer).
+   each size of `path` plays, at FP32 and at 4 bits (with `halves` also at
+   16 in both forms), against an engine of that size built here: the
+   histogram of every weight matrix the modelInfo lists (asked for with
+   qt:histogramLayer), and the float format each histogram names
+   (qt:weightFormat: the GUI's caption where there are no levels).
 */
-static void test_weights_panel(const char *path, qm_desc *d)
+static void test_weights_panel(const char *path, qm_desc *d, bool halves)
 {
   const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
   printf("%s: weights panel and memory meter at each size\n", base);
@@ -421,7 +425,15 @@ static void test_weights_panel(const char *path, qm_desc *d)
   int n_steps = qm_desc_slim_steps(d, steps, MAX_STEPS);
   qm_model *full = engine_at(d, 1.0);
   long long full_bytes = full ? (long long)qm_model_weight_bytes(full) : -2;
-  static const int widths[] = {32, 4};
+  /** precision, half_form, the qt:weightFormat every histogram must say */
+  static const struct {
+    int bits, half;
+    const char *format;
+  } widths[] = {{32, QT_HALF_FP16, "FP32"},
+                {4, QT_HALF_FP16, ""},
+                {16, QT_HALF_FP16, "FP16"},
+                {16, QT_HALF_BF16, "BF16"}};
+  const int n_widths = halves ? 4 : 2;
   for (int s = 0; s < n_steps; ++s) {
     qm_model *e = engine_at(d, steps[s].lo);
     if (!e) {
@@ -430,10 +442,11 @@ static void test_weights_panel(const char *path, qm_desc *d)
     }
     int n_lin = qm_model_linear_count(e);
     long long bytes = (long long)qm_model_weight_bytes(e);
-    for (int b = 0; b < 2; ++b) {
+    for (int b = 0; b < n_widths; ++b) {
       qhost *h = qh_new(plugin, RATE);
       h->alive_every = 12000; /* a UI is open: histograms stream */
-      h->ctl[QT_PORT_PRECISION] = (float)widths[b];
+      h->ctl[QT_PORT_PRECISION] = (float)widths[b].bits;
+      h->ctl[QT_PORT_HALF_FORM] = (float)widths[b].half;
       h->ctl[QT_PORT_SLIM] = (float)steps[s].lo;
       qh_set_model(h, path);
       qh_settle(h);
@@ -452,22 +465,28 @@ static void test_weights_panel(const char *path, qm_desc *d)
         most_levels = h->hist_levels > most_levels ? h->hist_levels : most_levels;
         if (h->n_hist == n_hist || strcmp(h->hist_layer, L->name) ||
             h->hist_bins_total != L->in * L->out ||
-            strcmp(h->hist_size, n_steps > 1 ? steps[s].label : "")) {
+            strcmp(h->hist_size, n_steps > 1 ? steps[s].label : "") ||
+            strcmp(h->hist_format, widths[b].format)) {
           if (bad++ < 3)
-            printf("        matrix %d %s (%d weights): histogram of '%s', %d weights, size '%s'\n",
-                   i, L->name, L->in * L->out, h->hist_layer, h->hist_bins_total, h->hist_size);
+            printf("        matrix %d %s (%d weights): histogram of '%s', %d weights, size '%s', "
+                   "format '%s'\n",
+                   i, L->name, L->in * L->out, h->hist_layer, h->hist_bins_total, h->hist_size,
+                   h->hist_format);
         }
       }
-      bool levels_ok = widths[b] == 32 ? with_levels == 0 : with_levels > 0 && most_levels <= 16;
+      const bool quantized = widths[b].bits < 16;
+      bool levels_ok = quantized ? with_levels > 0 && most_levels <= 16 : with_levels == 0;
       bool bytes_ok = h->info_size_bytes_fp32 == bytes && h->info_bytes_fp32 == full_bytes &&
-                      (widths[b] == 32 ? h->info_bytes == bytes : h->info_bytes < bytes);
+                      (widths[b].bits == 32 ? h->info_bytes == bytes : h->info_bytes < bytes);
       CHECK(bad == 0 && levels_ok && bytes_ok && h->info_linears == n_lin,
-            "slim %.2f (%s), %d bits: %d matrices listed (the size has %d), histograms of %lld "
-            "weights (the size's matrices %lld; %d with levels, at most %d); weight bytes %lld "
-            "against FP32 of this size %lld (engine %lld), full size %lld (engine %lld)",
-            steps[s].lo, steps[s].label, widths[b], h->info_linears, n_lin, hist_weights,
-            want_weights, with_levels, most_levels, h->info_bytes, h->info_size_bytes_fp32, bytes,
-            h->info_bytes_fp32, full_bytes);
+            "slim %.2f (%s), %d bits%s%s: %d matrices listed (the size has %d), histograms of "
+            "%lld weights (the size's matrices %lld; %d with levels, at most %d; format '%s'); "
+            "weight bytes %lld against FP32 of this size %lld (engine %lld), full size %lld "
+            "(engine %lld)",
+            steps[s].lo, steps[s].label, widths[b].bits, widths[b].bits == 16 ? " " : "",
+            widths[b].bits == 16 ? widths[b].format : "", h->info_linears, n_lin, hist_weights,
+            want_weights, with_levels, most_levels, h->hist_format, h->info_bytes,
+            h->info_size_bytes_fp32, bytes, h->info_bytes_fp32, full_bytes);
       qh_free(h);
     }
     qm_model_free(e);
@@ -520,7 +539,7 @@ int main(int argc, char **argv)
   if (!plugin)
     return 1;
   test_switching(container, d, x, n);
-  test_weights_panel(container, d);
+  test_weights_panel(container, d, true);
   /** A real trained capture (A2 nano / A2 standard at 0.5), a WaveNet
       whose layer array is slimmable (1, 2 or 3 channels), and the
       bundle's own A2 container (trained by quantone-train, written by
@@ -539,7 +558,7 @@ int main(int argc, char **argv)
     else
       test_switching(path, d2, x, n);
     if (d2)
-      test_weights_panel(path, d2);
+      test_weights_panel(path, d2, false);
     qm_desc_free(d2);
   }
   test_bits_while_slim(x, n);
