@@ -60,8 +60,8 @@ static struct {
   LV2_URID qt_model, qt_error, qt_message, qt_modelInfo, qt_frames, qt_layerSqnr, qt_histogram,
       qt_histogramLayer, qt_resampling, qt_latency, qt_counts, qt_values, qt_variant, qt_uiAlive,
       qt_exportModel, qt_exported, qt_path;
-  LV2_URID qt_layerName, qt_sizeLabel, qt_weightFormat, qt_levels, qt_linearNames, qt_weightBytesFp32,
-      qt_sizeWeightBytesFp32, qt_weightBytes, atom_Long, atom_Tuple;
+  LV2_URID qt_layerName, qt_sizeLabel, qt_weightFormat, qt_levels, qt_linearNames,
+      qt_weightBytesFp32, qt_sizeWeightBytesFp32, qt_weightBytes, atom_Long, atom_Tuple;
   LV2_URID qt_modelStep, qt_modelAB;
   LV2_URID qt_prepare, qt_stage, qt_progress, qt_cpuSeconds, qt_cached;
   LV2_URID bufsz_max, bufsz_nominal, param_sampleRate;

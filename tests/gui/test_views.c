@@ -522,6 +522,25 @@ static void test_cost(void)
 
 /* ---- Protocol ------------------------------------------------------------------ */
 
+/** A modelInfo with only the weight bytes (the full size's float, the
+    playing size's float, the variant's), decoded into d. */
+static unsigned decode_info_bytes(const qg_proto *p, LV2_Atom_Forge *f, uint8_t *buf, uint32_t cap,
+                                  qg_gui_data *d, int64_t full, int64_t size, int64_t variant)
+{
+  LV2_Atom_Forge_Frame fr;
+  lv2_atom_forge_set_buffer(f, buf, cap);
+  lv2_atom_forge_object(f, &fr, 0, p->uris.qt_modelInfo);
+  lv2_atom_forge_key(f, p->uris.qt_weightBytesFp32);
+  lv2_atom_forge_long(f, full);
+  lv2_atom_forge_key(f, p->uris.qt_sizeWeightBytesFp32);
+  lv2_atom_forge_long(f, size);
+  lv2_atom_forge_key(f, p->uris.qt_weightBytes);
+  lv2_atom_forge_long(f, variant);
+  lv2_atom_forge_pop(f, &fr);
+  const LV2_Atom *a = (const LV2_Atom *)buf;
+  return qg_proto_decode(p, a, sizeof(LV2_Atom) + a->size, d);
+}
+
 static void test_protocol(void)
 {
   LV2_URID_Map m = {NULL, test_urid_map};
@@ -575,16 +594,7 @@ static void test_protocol(void)
 
   /* qt:modelInfo while a smaller size plays: the meter's reference is
      that size's float bytes, the full size's kept apart. */
-  lv2_atom_forge_set_buffer(&f, buf, sizeof buf);
-  lv2_atom_forge_object(&f, &fr, 0, p.uris.qt_modelInfo);
-  lv2_atom_forge_key(&f, p.uris.qt_weightBytesFp32);
-  lv2_atom_forge_long(&f, 48580);
-  lv2_atom_forge_key(&f, p.uris.qt_sizeWeightBytesFp32);
-  lv2_atom_forge_long(&f, 7480);
-  lv2_atom_forge_key(&f, p.uris.qt_weightBytes);
-  lv2_atom_forge_long(&f, 2290);
-  lv2_atom_forge_pop(&f, &fr);
-  c = qg_proto_decode(&p, a, sizeof(LV2_Atom) + a->size, &d);
+  c = decode_info_bytes(&p, &f, buf, sizeof buf, &d, 48580, 7480, 2290);
   CHECK(c == QG_CHG_INFO && d.cost.weight_bytes_fp32 == 7480 &&
             d.cost.weight_bytes_full_fp32 == 48580 && d.cost.weight_bytes == 2290,
         "protocol: modelInfo of a smaller size (meter against %g, full %g, variant %g)",
@@ -596,16 +606,7 @@ static void test_protocol(void)
      size's float bytes. */
   d.port_known[QT_PORT_WEIGHT_BYTES] = true;
   d.cost.weight_bytes = 15496;
-  lv2_atom_forge_set_buffer(&f, buf, sizeof buf);
-  lv2_atom_forge_object(&f, &fr, 0, p.uris.qt_modelInfo);
-  lv2_atom_forge_key(&f, p.uris.qt_weightBytesFp32);
-  lv2_atom_forge_long(&f, 3340);
-  lv2_atom_forge_key(&f, p.uris.qt_sizeWeightBytesFp32);
-  lv2_atom_forge_long(&f, 520);
-  lv2_atom_forge_key(&f, p.uris.qt_weightBytes);
-  lv2_atom_forge_long(&f, 309);
-  lv2_atom_forge_pop(&f, &fr);
-  c = qg_proto_decode(&p, a, sizeof(LV2_Atom) + a->size, &d);
+  c = decode_info_bytes(&p, &f, buf, sizeof buf, &d, 3340, 520, 309);
   {
     char line[128], against[128];
     qg_cost_memory_text(&d.cost, line, sizeof line, against, sizeof against);

@@ -33,7 +33,8 @@
     counts exactly that size's weights of the matrix (no levels at FP32,
     levels at 4 bits) and names the size; with the container also at 16
     bits, FP16 weights and BF16 compute: no levels, and every histogram
-    names its float format (FP32, FP16, BF16; none at 4 bits); the meter's reference
+    names its float format (qt:weightFormat FP32, FP16, BF16; none at 4
+    bits), what the GUI's caption says; the meter's reference
     (qt:sizeWeightBytesFp32) is that size's float model's bytes, the full
     size's said apart (qt:weightBytesFp32);
   - a plain model ignores slim: bit-identical at 0 and 1, nothing built.
