@@ -45,6 +45,7 @@ typedef struct {
   double alpha;            /**< distill: weight of the teacher in the target */
   const char *in_wavs[16]; /**< distill: extra dry inputs */
   int n_in_wavs;
+  double tones_s; /**< distill: seconds of held tones added to the training input */
   const char *widths; /**< prune: the first array's channel counts */
   tr_prune_opts prune;
   int hidden, layers, burn_in, threads, latency_set, write_meta_ptq;
@@ -80,8 +81,10 @@ static void usage(void)
          "                       ramped in over E epochs (linear sym channel schemes)\n"
          "        --qat-code-attribution  also print each epoch's held-out ESR with the\n"
          "                       previous epoch's weight codes (what the code changes did)\n"
-         "        --ema D  weight averaging: the held-out ESR, best epoch and result are those\n"
-         "                 of the parameters' moving average, decay D per step (e.g. 0.98)\n"
+         "        --ema D [--ema-start E (0)]  weight averaging: the held-out ESR, best epoch\n"
+         "                 and result are those of the parameters' moving average, decay D\n"
+         "                 per step (e.g. 0.98), averaging from epoch E (the parameters\n"
+         "                 themselves before it)\n"
          "output: --out F.nam --name NAME\n"
          "        --export Q.nam (with --qat, --init; 8/4/2-bit linear, sym or asym, per\n"
          "        tensor, channel or group): the model as the scheme plays it, weights\n"
@@ -94,6 +97,8 @@ static void usage(void)
          "distill: --teacher F.nam (any model the engine plays) --student-preset P (a preset)\n"
          "        --alpha A (1): target = A * teacher + (1 - A) * effect, train and held-out\n"
          "        --in DRY.wav (repeatable): more training input, labelled by teacher and effect\n"
+         "        --tones S: S seconds of held sine tones (70-1200 Hz, -30 to -1 dBFS) added\n"
+         "        to the training input, labelled the same way\n"
          "        and every train option (--epochs, --checkpoint, --resume, --out, ...)\n"
          "container OUT.nam MAX:F.nam ...   the Slim control plays the first F whose MAX is\n"
          "        above it: MAXes rising, the last usually 1 (e.g. 0.5:nano.nam 1:standard.nam);\n"
@@ -241,7 +246,10 @@ static bool distill_data(const cli *c, tr_dataset *d, float **teacher_val, float
                     "it does not go with --input/--output\n");
     return false;
   }
-  if (!tr_dataset_append_wavs(d, c->target, c->in_wavs, c->n_in_wavs, err, sizeof err)) {
+  /* the tones' own stream, not the guitar clip's (same seed, other audio) */
+  if (!tr_dataset_append_wavs(d, c->target, c->in_wavs, c->n_in_wavs, err, sizeof err) ||
+      !tr_dataset_append_tones(d, c->target, c->tones_s, c->o.seed * 7919u + 101u, err,
+                               sizeof err)) {
     fprintf(stderr, "quantone-train: %s\n", err);
     return false;
   }
@@ -721,6 +729,8 @@ int main(int argc, char **argv)
     O_DAMPEN_RAMP,
     O_CODE_ATTRIB,
     O_EMA,
+    O_EMA_START,
+    O_TONES,
     O_WIDTHS,
     O_CRIT,
     O_CALIB,
@@ -775,6 +785,8 @@ int main(int argc, char **argv)
                                        {"qat-dampen-ramp", 1, 0, O_DAMPEN_RAMP},
                                        {"qat-code-attribution", 0, 0, O_CODE_ATTRIB},
                                        {"ema", 1, 0, O_EMA},
+                                       {"ema-start", 1, 0, O_EMA_START},
+                                       {"tones", 1, 0, O_TONES},
                                        {"widths", 1, 0, O_WIDTHS},
                                        {"criterion", 1, 0, O_CRIT},
                                        {"calib-seconds", 1, 0, O_CALIB},
@@ -843,6 +855,8 @@ int main(int argc, char **argv)
     case O_DAMPEN_RAMP: c.o.qat_dampen_ramp = atoi(optarg); break;
     case O_CODE_ATTRIB: c.o.qat_code_attribution = true; break;
     case O_EMA: c.o.ema = atof(optarg); break;
+    case O_EMA_START: c.o.ema_start = atoi(optarg); break;
+    case O_TONES: c.tones_s = atof(optarg); break;
     case O_ALPHA: c.alpha = atof(optarg); break;
     case O_INWAV:
       if (c.n_in_wavs == (int)(sizeof c.in_wavs / sizeof c.in_wavs[0])) {

@@ -4,6 +4,7 @@
 
 #include "fx.h"
 #include "slim.h"
+#include "tr_synth.h"
 #include "tr_wav.h"
 
 #include <stdio.h>
@@ -53,6 +54,41 @@ void tr_teacher_render(tr_teacher *t, const float *x, float *y, size_t n)
   }
 }
 
+/** Append len samples of dry input w to d's training part (its target
+    is rendered afterwards, over the whole joined input); `what` names
+    them in d's description. */
+static bool append_input(tr_dataset *d, const float *w, size_t len, const char *what, char *err,
+                         size_t errlen)
+{
+  const size_t old = d->train.n, total = old + len;
+  float *x = realloc(d->train.x, total * sizeof *x);
+  if (x)
+    d->train.x = x;
+  float *y = x ? realloc(d->train.y, total * sizeof *y) : NULL;
+  if (y)
+    d->train.y = y;
+  if (!x || !y) {
+    snprintf(err, errlen, "out of memory");
+    return false;
+  }
+  memcpy(d->train.x + old, w, len * sizeof *w);
+  d->train.n = total;
+  size_t dl = strlen(d->desc);
+  snprintf(d->desc + dl, sizeof d->desc - dl, " + %s (%.1f s)", what, len / FX_RATE);
+  return true;
+}
+
+/** The effect over the whole joined input, so its state runs on across
+    the joins just as the teacher's does. */
+static bool render_effect(tr_dataset *d, const char *effect, char *err, size_t errlen)
+{
+  if (!fx_render(effect, d->train.x, d->train.y, d->train.n)) {
+    snprintf(err, errlen, "unknown effect '%s'", effect);
+    return false;
+  }
+  return true;
+}
+
 bool tr_dataset_append_wavs(tr_dataset *d, const char *effect, const char *const *paths, int n,
                             char *err, size_t errlen)
 {
@@ -67,31 +103,29 @@ bool tr_dataset_append_wavs(tr_dataset *d, const char *effect, const char *const
       free(w);
       return false;
     }
-    const size_t old = d->train.n, total = old + len;
-    float *x = realloc(d->train.x, total * sizeof *x);
-    if (x)
-      d->train.x = x;
-    float *y = x ? realloc(d->train.y, total * sizeof *y) : NULL;
-    if (y)
-      d->train.y = y;
-    if (!x || !y) {
-      free(w);
-      snprintf(err, errlen, "out of memory");
-      return false;
-    }
-    memcpy(d->train.x + old, w, len * sizeof *w);
+    const bool ok = append_input(d, w, len, paths[i], err, errlen);
     free(w);
-    d->train.n = total;
-    size_t dl = strlen(d->desc);
-    snprintf(d->desc + dl, sizeof d->desc - dl, " + %s (%.1f s)", paths[i], len / FX_RATE);
+    if (!ok)
+      return false;
   }
-  /** The effect over the whole joined input, so its state runs on across
-      the joins just as the teacher's does. */
-  if (n > 0 && !fx_render(effect, d->train.x, d->train.y, d->train.n)) {
-    snprintf(err, errlen, "unknown effect '%s'", effect);
+  return n == 0 || render_effect(d, effect, err, errlen);
+}
+
+bool tr_dataset_append_tones(tr_dataset *d, const char *effect, double seconds, uint64_t seed,
+                             char *err, size_t errlen)
+{
+  const size_t len = (size_t)(seconds * FX_RATE);
+  if (len == 0)
+    return true;
+  float *w = malloc(len * sizeof *w);
+  if (!w) {
+    snprintf(err, errlen, "out of memory");
     return false;
   }
-  return true;
+  tr_synth_tones(w, len, seed);
+  const bool ok = append_input(d, w, len, "held tones", err, errlen);
+  free(w);
+  return ok && render_effect(d, effect, err, errlen);
 }
 
 static void mix(float *target, const float *teacher, size_t n, double alpha)

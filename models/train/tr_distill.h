@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine.h"
 #include "model_file.h"
@@ -49,6 +50,11 @@ void tr_teacher_render(tr_teacher *t, const float *x, float *y, size_t n);
 */
 bool tr_dataset_append_wavs(tr_dataset *d, const char *effect, const char *const *paths, int n,
                             char *err, size_t errlen);
+
+/** Append `seconds` of held tones (tr_synth_tones, seeded) to d's training
+    input, the effect's target rendered as for tr_dataset_append_wavs. */
+bool tr_dataset_append_tones(tr_dataset *d, const char *effect, double seconds, uint64_t seed,
+                             char *err, size_t errlen);
 
 /**
    Label d with the teacher: each target becomes alpha * teacher(x) +

@@ -206,3 +206,21 @@ void tr_synth_guitar(float *x, size_t n, uint64_t seed)
     if (fabsf(x[k]) > 0.99f)
       x[k] = copysignf(0.99f, x[k]);
 }
+
+void tr_synth_tones(float *x, size_t n, uint64_t seed)
+{
+  tr_rng r;
+  tr_rng_seed(&r, seed);
+  size_t t = 0;
+  while (t < n) {
+    const double f = 70.0 * pow(1200.0 / 70.0, tr_rng_uniform(&r));
+    const double amp = pow(10.0, tr_rng_range(&r, -30.0, -1.0) / 20.0);
+    const size_t len = (size_t)(tr_rng_range(&r, 0.8, 2.4) * FS);
+    const double fade_in = 0.01 * FS, fade_out = 0.02 * FS;
+    for (size_t k = 0; k < len && t + k < n; ++k) {
+      const double env = fmin(1.0, fmin((double)k / fade_in, (double)(len - k) / fade_out));
+      x[t + k] = (float)(amp * env * sin(2.0 * M_PI * f * (double)k / FS));
+    }
+    t += len;
+  }
+}

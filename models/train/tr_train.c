@@ -308,7 +308,9 @@ bool tr_train(tr_model *m, const tr_dataset *d, const tr_train_opts *o, tr_train
               g[i] = 0.0f;
       }
       gsum += tr_adam_step(&adam, m->p, g, lr);
-      if (avg) {
+      if (avg && ep < o->ema_start) {
+        memcpy(avg, m->p, np * sizeof *avg);
+      } else if (avg) {
         const float d = (float)o->ema, e = 1.0f - d;
         for (size_t i = 0; i < np; ++i)
           avg[i] = d * avg[i] + e * m->p[i];

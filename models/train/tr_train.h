@@ -61,6 +61,10 @@ typedef struct {
       ESR jumping 2-4 dB between epochs); their average sits between the hops,
       and it is quantized only when evaluated. Not with LSQ. */
   double ema;
+  /** Weight averaging starts at this epoch (0-based, counted like the
+      checkpoint's): before it the average is the parameters themselves, so
+      a run can move fast first and settle after. */
+  int ema_start;
   const char *checkpoint; /**< written after every epoch if not NULL */
   const char *resume;     /**< checkpoint to continue from, or NULL */
   bool resume_best;       /**< continue from the checkpoint's best weights, not its last */

@@ -798,6 +798,13 @@ static void test_weight_average(tr_model *st, const tr_dataset *d, const tr_trai
   const double e = tr_evaluate(st, st->p, &sc, &d->val, q.val_skip, NULL, NULL, NULL);
   CHECK(e == r.best_val_esr, "weight averaging: the result's ESR %.6g is not the best reported %.6g",
         e, r.best_val_esr);
+  /* averaging from epoch 1: the first epoch's result is the parameters themselves */
+  memcpy(st->p, p0, np * sizeof *p0);
+  q.ema_start = 1;
+  CHECK(tr_train(st, d, &q, &r, err, sizeof err), "averaged from epoch 1: %s", err);
+  CHECK(memcmp(st->p, p1, np * sizeof *p1) == 0,
+        "weight averaging from epoch 1: epoch 0's result is not the plain run's");
+  q.ema_start = 0;
 
   char ck[] = "/tmp/qtrain-ema-ck-XXXXXX";
   const int fd = mkstemp(ck);
@@ -828,6 +835,56 @@ static void test_weight_average(tr_model *st, const tr_dataset *d, const tr_trai
   free(p0);
   free(p1);
   free(whole);
+}
+
+/**
+   Held tones (tr_synth_tones): the same seed gives the same audio, every
+   tone's peak lies in -30..-1 dBFS, and tr_dataset_append_tones adds them
+   to the training input with the effect's render as their target.
+*/
+static void test_tones(void)
+{
+  const size_t n = 48000 * 6;
+  float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+  tr_synth_tones(a, n, 5);
+  tr_synth_tones(b, n, 5);
+  CHECK(memcmp(a, b, n * sizeof *a) == 0, "tones: the same seed gave different audio");
+  tr_synth_tones(b, n, 6);
+  CHECK(memcmp(a, b, n * sizeof *a) != 0, "tones: another seed gave the same audio");
+  /* 50 ms windows: each one's peak within the levels (fades aside) */
+  int windows = 0, loud = 0, out = 0;
+  for (size_t w = 0; w + 2400 <= n; w += 2400) {
+    float pk = 0.0f;
+    for (size_t k = w; k < w + 2400; ++k)
+      pk = fmaxf(pk, fabsf(a[k]));
+    windows++;
+    out += pk > 0.8913f; /* -1 dBFS */
+    loud += pk > 0.0316f; /* -30 dBFS */
+  }
+  CHECK(out == 0 && loud > windows / 2,
+        "tones: %d of %d windows above -1 dBFS, %d above -30 dBFS", out, windows, loud);
+  char err[512];
+  tr_dataset d;
+  CHECK(tr_dataset_builtin(&d, "overdrive", 1.0, 0.1, 5, err, sizeof err), "%s", err);
+  const size_t before = d.train.n;
+  CHECK(tr_dataset_append_tones(&d, "overdrive", 2.0, 5, err, sizeof err), "%s", err);
+  CHECK(d.train.n == before + 96000, "tones: %zu samples appended, want 96000",
+        d.train.n - before);
+  tr_synth_tones(b, 96000, 5);
+  CHECK(d.train.n == before + 96000 &&
+            memcmp(d.train.x + before, b, 96000 * sizeof *b) == 0,
+        "tones: the appended input is not tr_synth_tones' audio");
+  float *y = malloc(d.train.n * sizeof *y);
+  CHECK(fx_render("overdrive", d.train.x, y, d.train.n), "render");
+  CHECK(memcmp(y, d.train.y, d.train.n * sizeof *y) == 0,
+        "tones: the target is not the effect's render of the joined input");
+  printf("tones: seeded, %d of %d windows above -30 dBFS, none above -1; appended with the "
+         "effect's target\n",
+         loud, windows);
+  free(y);
+  tr_dataset_free(&d);
+  free(a);
+  free(b);
 }
 
 static void test_distill(void)
@@ -1179,6 +1236,7 @@ int main(int argc, char **argv)
   test_a2_files();
   test_lsq_grad(4);
   test_lsq_grad(2);
+  test_tones();
   test_distill();
   test_export_guarded();
   if (argc > 1)
