@@ -156,7 +156,24 @@ void qk_rnn_run(const qk_rnn *r, const float *gx, int ldg, int N, float *h, floa
                 int ldy)
 {
   if (N > 0)
-    r->run(r, gx, ldg, N, h, c, y, ldy);
+    r->run(r, gx, ldg, N, h, c, y, ldy, NULL);
+}
+
+void qk_rnn_run_io(const qk_rnn *r, const qk_rnn_io *io, int N, float *h, float *c, float *y,
+                   int ldy)
+{
+  if (N > 0 && !r->s8)
+    r->run(r, NULL, 0, N, h, c, y, ldy, io);
+}
+
+bool qk_rnn_io_dense_is_gemm(qk_isa isa)
+{
+  (void)isa;
+#ifdef QK_HAVE_AVX512VNNI
+  if (isa == QK_ISA_AVX512VNNI)
+    return true;
+#endif
+  return false;
 }
 
 /* ---- The scalar form: the definition, step for step ---------------------- */
@@ -263,13 +280,35 @@ static void recurrent_s8(const qk_rnn *r, const float *h, const float *gxs, floa
   }
 }
 
+/** gx of one frame from io's input (qk.h, qk_rnn_io): qk_gemm_f32's sum
+    for K = 1, its three other chains and the old value 0. */
+static void io_input(const qk_rnn *r, const qk_rnn_io *io, int f, float *g)
+{
+  const float x = io->x[(size_t)f * (size_t)io->ldx];
+  for (int m = 0; m < r->G * r->H; ++m)
+    g[m] = ((fmaf(io->wx[m], x, 0.0f) + 0.0f) + (0.0f + 0.0f)) + ((io->bx ? io->bx[m] : 0.0f) + 0.0f);
+}
+
+/** The Dense of one frame (qk.h, qk_rnn_io): four chains k mod 4. */
+static float io_dense(const qk_rnn *r, const qk_rnn_io *io, const float *h)
+{
+  float d[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+  for (int k = 0; k < r->H; ++k)
+    d[k % 4] = fmaf(io->wd[k], h[k], d[k % 4]);
+  return ((d[0] + d[1]) + (d[2] + d[3])) + ((io->bd ? io->bd[0] : 0.0f) + 0.0f);
+}
+
 void qk_rnn_run_scalar(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                       float *y, int ldy)
+                       float *y, int ldy, const qk_rnn_io *io)
 {
   const int H = r->H, P = r->P;
-  float gxs[4 * QK_RNN_MAX_UNITS], z[4 * QK_RNN_MAX_UNITS];
+  float gxs[4 * QK_RNN_MAX_UNITS], z[4 * QK_RNN_MAX_UNITS], gio[4 * QK_RNN_MAX_UNITS];
   for (int f = 0; f < N; ++f) {
     const float *g = gx + (size_t)f * (size_t)ldg;
+    if (io) {
+      io_input(r, io, f, gio);
+      g = gio;
+    }
     input_part(r, g, gxs);
     if (r->s8)
       recurrent_s8(r, h, gxs, z);
@@ -290,5 +329,7 @@ void qk_rnn_run_scalar(const qk_rnn *r, const float *gx, int ldg, int N, float *
       }
     }
     memcpy(y + (size_t)f * (size_t)ldy, h, (size_t)H * sizeof(float));
+    if (io && io->wd)
+      io->yd[f] = io_dense(r, io, h);
   }
 }

@@ -35,6 +35,7 @@
 #define v_div(a, b) _mm512_div_ps(a, b)
 #define v_loadu_n(p, n) _mm512_maskz_loadu_ps(lanes_mask(n), p)
 #define v_storeu_n(p, v, n) _mm512_mask_storeu_ps(p, lanes_mask(n), v)
+#define v_keep_n(v, n) _mm512_maskz_mov_ps(lanes_mask(n), v)
 #define v_cvt(a) _mm512_cvtepi32_ps(a)
 #define vi_load(p) _mm512_load_si512((const void *)(p))
 #define vi_set1_dword(p) _mm512_set1_epi32(load4(p))
@@ -83,20 +84,26 @@ ALWAYS_INLINE void v_codes(__m512 v, __m512 inv, int8_t *dst)
 
 #include "qk_rnn_simd.h"
 
-void qk_rnn_run_f32_p16_avx512(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                               float *y, int ldy)
+void qk_rnn_run_f32_p16_avx512(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c, float *y,
+                               int ldy, const qk_rnn_io *io)
 {
-  if (r->P == VL) /* one vector per gate: the form that keeps z in registers */
-    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, false, true);
+  /* one vector per gate: the form that keeps z in registers */
+  if (r->P == VL && io)
+    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, io, false, true, true);
+  else if (r->P == VL)
+    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, NULL, false, true, false);
+  else if (io)
+    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, io, false, false, true);
   else
-    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, false, false);
+    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, NULL, false, false, false);
 }
 
-void qk_rnn_run_s8_p16_avx512vnni(const qk_rnn *r, const float *gx, int ldg, int N, float *h,
-                                  float *c, float *y, int ldy)
+void qk_rnn_run_s8_p16_avx512vnni(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c, float *y,
+                                  int ldy, const qk_rnn_io *io)
 {
+  (void)io; /* float forms only (qk_rnn_run_io) */
   if (r->P == VL)
-    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, true, true);
+    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, NULL, true, true, false);
   else
-    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, true, false);
+    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, NULL, true, false, false);
 }

@@ -105,8 +105,10 @@ static inline int32_t qk_rnn_s8_code(float f)
 /** Largest H (QM_MAX_CHANNELS of the engine); sizes the step's stack buffers. */
 #define QK_RNN_MAX_UNITS 1024
 
+/** io NULL: gx as given; else gx from io and its Dense (qk.h, qk_rnn_io;
+    float forms only). */
 typedef void (*qk_rnn_run_fn)(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                              float *y, int ldy);
+                              float *y, int ldy, const qk_rnn_io *io);
 
 struct qk_rnn {
   qk_rnn_kind kind;
@@ -127,21 +129,21 @@ struct qk_rnn {
 float qk_rnn_tanh(float x);
 
 void qk_rnn_run_scalar(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                       float *y, int ldy);
+                       float *y, int ldy, const qk_rnn_io *io);
 #ifdef QK_HAVE_AVX2
 /** Lanes per gate of the AVX2 form (a multiple of this). */
 #define QK_RNN_AVX2_LANES 8
 void qk_rnn_run_f32_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                            float *y, int ldy);
+                            float *y, int ldy, const qk_rnn_io *io);
 void qk_rnn_run_s8_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                           float *y, int ldy);
+                           float *y, int ldy, const qk_rnn_io *io);
 #endif
 #ifdef QK_HAVE_AVX512VNNI
 #define QK_RNN_AVX512_LANES 16
 void qk_rnn_run_f32_p16_avx512(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                               float *y, int ldy);
+                               float *y, int ldy, const qk_rnn_io *io);
 void qk_rnn_run_s8_p16_avx512vnni(const qk_rnn *r, const float *gx, int ldg, int N, float *h,
-                                  float *c, float *y, int ldy);
+                                  float *c, float *y, int ldy, const qk_rnn_io *io);
 #endif
 
 #endif
