@@ -77,6 +77,27 @@ static bool valid(const qk_rnn_weights *w, qk_isa isa, const char **err)
   return true;
 }
 
+/** The packed-gates copy of r's float form (qk_rnn_internal.h). */
+static bool pack_gates(qk_rnn *r)
+{
+  const int H = r->H, L = QK_RNN_PK_LANES, GP = r->G * r->P;
+  r->wg = qk_aligned_calloc((size_t)H * L * sizeof(float));
+  r->bg = qk_aligned_calloc(L * sizeof(float));
+  r->hg = qk_aligned_calloc(L * sizeof(float));
+  if (!r->wg || !r->bg || !r->hg)
+    return false;
+  r->bytes += ((size_t)H + 2) * L * sizeof(float);
+  for (int q = 0; q < r->G; ++q)
+    for (int j = 0; j < H; ++j) {
+      const int lane = q * r->P + j, to = q * H + j;
+      for (int k = 0; k < H; ++k)
+        r->wg[(size_t)k * L + (size_t)to] = r->w[(size_t)k * (size_t)GP + (size_t)lane];
+      r->bg[to] = r->bh[lane];
+      r->hg[to] = r->half[q];
+    }
+  return true;
+}
+
 qk_rnn *qk_rnn_pack(const qk_rnn_weights *w, qk_isa isa, const char **err)
 {
   if (!valid(w, isa, err))
@@ -134,6 +155,11 @@ qk_rnn *qk_rnn_pack(const qk_rnn_weights *w, qk_isa isa, const char **err)
       r->fold[lane] = -128 * sum;
     }
   }
+  if (qk_rnn_pk_applies(r->kind, isa, r->s8, H) && !pack_gates(r)) {
+    qk_rnn_free(r);
+    fail(err, "out of memory");
+    return NULL;
+  }
   return r;
 }
 
@@ -142,6 +168,9 @@ void qk_rnn_free(qk_rnn *r)
   if (!r)
     return;
   qk_aligned_free(r->w);
+  qk_aligned_free(r->wg);
+  qk_aligned_free(r->bg);
+  qk_aligned_free(r->hg);
   qk_aligned_free(r->bh);
   qk_aligned_free(r->ws);
   qk_aligned_free(r->q);

@@ -116,6 +116,11 @@ struct qk_rnn {
   int H, G, P;
   bool s8;
   float *w;
+  /** The packed-gates float form (AVX-512, an LSTM of 9 to 12 units: see
+      qk_rnn_pk_applies), NULL elsewhere: the gates end to end, lane
+      q * H + j, in QK_RNN_PK_LANES lanes; wg [H][QK_RNN_PK_LANES] the
+      rows of w, bg the rows of bh, hg the gate's factor a (qk.h). */
+  float *wg, *bg, *hg;
   float *bh;
   float *ws;
   int8_t *q;
@@ -124,6 +129,22 @@ struct qk_rnn {
   size_t bytes;
   qk_rnn_run_fn run;
 };
+
+/** Three zmm of gates end to end (qk_rnn_avx512.c, run_pk). */
+#define QK_RNN_PK_LANES 48
+
+/** Whether a pack takes the packed-gates form: an LSTM's four gates of
+    9 to 12 units fill three zmm end to end where padded to 16 lanes
+    each they take four (fewer need another permutation; more do not fit). */
+static inline bool qk_rnn_pk_applies(qk_rnn_kind kind, qk_isa isa, bool s8, int H)
+{
+  (void)isa;
+#ifdef QK_HAVE_AVX512VNNI
+  return isa == QK_ISA_AVX512VNNI && !s8 && kind == QK_RNN_LSTM && H > 8 && 4 * H <= QK_RNN_PK_LANES;
+#else
+  return false;
+#endif
+}
 
 /** The rational above on one value (the scalar form's). */
 float qk_rnn_tanh(float x);

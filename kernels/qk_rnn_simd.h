@@ -186,6 +186,24 @@ QK_RNN_AI void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, VI hmax,
    z + j, 1);
 }
 
+/** An LSTM's cell and h from its gates' rational parts n, q (i, f, g,
+    o), c read and written at cp: qk_rnn.c, lstm_unit and the h after it. */
+QK_RNN_AI V RNN_NAME(lstm_cell)(const V n[4], const V q[4], float *cp)
+{
+  /* four gates, one divide (qk_rnn.c, tanh4) */
+  const V A = v_mul(q[0], q[1]), B = v_mul(q[2], q[3]), D = v_div(v_set1(1.0f), v_mul(A, B));
+  /* qk_rnn.c, lstm_unit: the cell as a polynomial in D */
+  const V half = v_set1(0.5f), c0 = v_load(cp);
+  const V wi = v_mul(v_mul(n[0], v_mul(q[1], B)), half);
+  const V wf = v_mul(v_mul(n[1], v_mul(q[0], B)), half);
+  const V wg = v_mul(n[2], v_mul(A, q[3]));
+  const V a = v_mul(c0, half), b = v_fma(wf, c0, v_mul(wg, half)), e = v_mul(wi, wg);
+  const V cv = v_fma(v_fma(e, D, b), D, a);
+  const V o = RNN_NAME(sigmoid_d)(v_mul(n[3], v_mul(A, q[2])), D);
+  v_store(cp, cv);
+  return v_mul(o, RNN_NAME(tanh_r)(cv));
+}
+
 /** qk_rnn_io's Dense of one frame from hp (qk.h): the four chains k mod
     4 in the four lanes of an xmm, (d0 + d1) + (d2 + d3), + (bd + 0). Past
     H (the last piece) w and h are 0, so a chain that the oracle ends
@@ -277,22 +295,10 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
       V hv;
       if (lstm) {
         /* four gates, one divide (qk_rnn.c, tanh4) */
-        V q0, q1, q2, q3;
-        const V n0 = RNN_NAME(tanh_parts)(z[v], &q0);
-        const V n1 = RNN_NAME(tanh_parts)(z[NV + v], &q1);
-        const V n2 = RNN_NAME(tanh_parts)(z[2 * NV + v], &q2);
-        const V n3 = RNN_NAME(tanh_parts)(z[3 * NV + v], &q3);
-        const V A = v_mul(q0, q1), B = v_mul(q2, q3), D = v_div(v_set1(1.0f), v_mul(A, B));
-        /* qk_rnn.c, lstm_unit: the cell as a polynomial in D */
-        const V half = v_set1(0.5f), c0 = v_load(cp + v * VL);
-        const V wi = v_mul(v_mul(n0, v_mul(q1, B)), half);
-        const V wf = v_mul(v_mul(n1, v_mul(q0, B)), half);
-        const V wg = v_mul(n2, v_mul(A, q3));
-        const V a = v_mul(c0, half), b = v_fma(wf, c0, v_mul(wg, half)), e = v_mul(wi, wg);
-        const V cv = v_fma(v_fma(e, D, b), D, a);
-        const V o = RNN_NAME(sigmoid_d)(v_mul(n3, v_mul(A, q2)), D);
-        hv = v_mul(o, RNN_NAME(tanh_r)(cv));
-        v_store(cp + v * VL, cv);
+        V n[4], q[4];
+        for (int gi = 0; gi < 4; ++gi)
+          n[gi] = RNN_NAME(tanh_parts)(z[gi * NV + v], &q[gi]);
+        hv = RNN_NAME(lstm_cell)(n, q, cp + v * VL);
       } else {
         V q0, q1;
         const V n0 = RNN_NAME(tanh_parts)(z[v], &q0);
