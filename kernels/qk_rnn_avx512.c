@@ -36,6 +36,7 @@
 #define v_loadu_n(p, n) _mm512_maskz_loadu_ps(lanes_mask(n), p)
 #define v_storeu_n(p, v, n) _mm512_mask_storeu_ps(p, lanes_mask(n), v)
 #define v_keep_n(v, n) _mm512_maskz_mov_ps(lanes_mask(n), v)
+#define v_lane(v, k) _mm512_permutexvar_ps(_mm512_set1_epi32(k), v)
 #define v_cvt(a) _mm512_cvtepi32_ps(a)
 #define vi_load(p) _mm512_load_si512((const void *)(p))
 #define vi_set1_dword(p) _mm512_set1_epi32(load4(p))
@@ -125,6 +126,7 @@ static void run_pk(const qk_rnn *r, const float *gx, int ldg, int N, float *h, f
     /* qk_rnn.c, io_input: bx + 0 */
     bx[v] = v_add(IO && io->bx ? _mm512_maskz_loadu_ps(gm[v], io->bx + v * VL) : v_zero(), v_zero());
   }
+  __m512 hv = v_load(hp);
   for (int f = 0; f < N; ++f) {
     __m512 a[4][PK_VECS];
     const __m512 xin = IO ? v_set1(io->x[(size_t)f * (size_t)io->ldx]) : v_zero();
@@ -146,7 +148,7 @@ static void run_pk(const qk_rnn *r, const float *gx, int ldg, int N, float *h, f
 #pragma GCC unroll 12
     for (int k = 0; k < 12; ++k)
       if (k < H) {
-        const __m512 hk = v_set1(hp[k]);
+        const __m512 hk = v_lane(hv, k);
         const float *w = r->wg + (size_t)k * QK_RNN_PK_LANES;
 #pragma GCC unroll 3
         for (int v = 0; v < PK_VECS; ++v)
@@ -161,7 +163,7 @@ static void run_pk(const qk_rnn *r, const float *gx, int ldg, int N, float *h, f
     const __m512 q[4] = {qz[0], _mm512_permutex2var_ps(qz[0], idx_f, qz[1]),
                          _mm512_permutex2var_ps(qz[1], idx_g, qz[2]),
                          _mm512_permutex2var_ps(qz[1], idx_o, qz[2])};
-    const __m512 hv = lstm_cell_p16_avx512(n, q, cp);
+    hv = lstm_cell_p16_avx512(n, q, cp);
     v_store(hp, hv);
     _mm512_mask_storeu_ps(y + (size_t)f * (size_t)ldy, hm, hv);
     if (IO && io->wd)

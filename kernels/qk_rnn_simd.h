@@ -20,6 +20,7 @@
     v_load(p) v_zero() v_set1(x) v_fma(a, b, c) v_add v_sub v_mul v_div v_abs
     v_max v_clamp(x, c) (fminf(fmaxf(x, -c), c) lane by lane) v_loadu_n(p, n)
     v_storeu_n(p, v, n) v_keep_n(v, n) (lanes n .. VL - 1 set to 0)
+    v_lane(v, k): lane k of v in every lane
     vi_absbits_max(m, v): lane by lane max of m and the bits of |v| (as
                           signed integers: the order of |v| for every float)
     vi_allmax(m): the max of m's lanes in every lane
@@ -60,8 +61,8 @@ QK_RNN_AI V RNN_NAME(sigmoid_d)(V t, V D) { return v_fma(v_mul(t, v_set1(0.5f)),
 
 /** z[0 .. NB) = (sA + sB) + (sC + sD) for NB gate vectors, float weights
     from W (row stride ld): four chains, k = 0, 1, 2, 3 mod 4. */
-QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, int H,
-                                   const float *bh, const float *gxs, V *z, const int NB)
+QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, const V *hreg,
+                                   int H, const float *bh, const float *gxs, V *z, const int NB)
 {
   V a[4][RNN_RB_F32];
   for (int i = 0; i < NB; ++i) {
@@ -73,7 +74,7 @@ QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, i
   int k = 0;
   for (; k + 3 < H; k += 4)
     for (int t = 0; t < 4; ++t) {
-      const V hk = v_set1(hp[k + t]);
+      const V hk = hreg ? v_lane(*hreg, k + t) : v_set1(hp[k + t]);
       const float *w = W + (size_t)(k + t) * ld;
       for (int i = 0; i < NB; ++i)
         a[t][i] = v_fma(v_load(w + i * VL), hk, a[t][i]);
@@ -82,7 +83,7 @@ QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, i
      by a variable would keep all of a[][] in memory, across the main loop) */
   for (int t = 0; t < 3; ++t)
     if (k + t < H) {
-      const V hk = v_set1(hp[k + t]);
+      const V hk = hreg ? v_lane(*hreg, k + t) : v_set1(hp[k + t]);
       const float *w = W + (size_t)(k + t) * ld;
       for (int i = 0; i < NB; ++i)
         a[t][i] = v_fma(v_load(w + i * VL), hk, a[t][i]);
@@ -93,7 +94,8 @@ QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, i
 
 /** z of every gate vector; GVC, when not 0, is their number as a
     compile-time constant (z then indexed by constants: registers). */
-QK_RNN_AI void RNN_NAME(recurrent_f32)(const qk_rnn *r, const float *hp, const float *gxs, V *z,
+QK_RNN_AI void RNN_NAME(recurrent_f32)(const qk_rnn *r, const float *hp, const V *hreg,
+                                       const float *gxs, V *z,
                                        const int GVC)
 {
   const int GV = GVC ? GVC : r->G * r->P / VL, H = r->H;
@@ -101,14 +103,15 @@ QK_RNN_AI void RNN_NAME(recurrent_f32)(const qk_rnn *r, const float *hp, const f
   int j = 0;
   /* all gates in one pass over h when they fit one block (a GRU-12's three) */
   if (GVC && GVC < RNN_RB_F32) {
-    RNN_NAME(f32_block)(r->w, ld, hp, H, r->bh, gxs, z, GVC < RNN_RB_F32 ? GVC : 1);
+    RNN_NAME(f32_block)(r->w, ld, hp, hreg, H, r->bh, gxs, z, GVC < RNN_RB_F32 ? GVC : 1);
     return;
   }
   /* a constant block size, so the block is unrolled into registers */
   for (; j + RNN_RB_F32 <= GV; j += RNN_RB_F32)
-    RNN_NAME(f32_block)(r->w + j * VL, ld, hp, H, r->bh + j * VL, gxs + j * VL, z + j, RNN_RB_F32);
+    RNN_NAME(f32_block)
+    (r->w + j * VL, ld, hp, hreg, H, r->bh + j * VL, gxs + j * VL, z + j, RNN_RB_F32);
   for (; j < GV; ++j)
-    RNN_NAME(f32_block)(r->w + j * VL, ld, hp, H, r->bh + j * VL, gxs + j * VL, z + j, 1);
+    RNN_NAME(f32_block)(r->w + j * VL, ld, hp, hreg, H, r->bh + j * VL, gxs + j * VL, z + j, 1);
 }
 
 /** z of NB gate vectors: their integer sums over K4 dwords of codes qa in
@@ -252,6 +255,9 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
   for (int v = 0; S8 && v < NV; ++v)
     hmax = vi_absbits_max(hmax, v_load(hp + v * VL));
   VI expo = vi_exponent(vi_allmax(hmax)); /* the int8 form's guess of the next scale */
+  /* ONE: h in a register, each h[k] broadcast from it by a permute (v_lane)
+     rather than stored and loaded back (a store-to-load forward on the chain) */
+  V hlast = v_load(hp);
   for (int f = 0; f < N; ++f) {
     const float *g = IO ? NULL : gx + (size_t)f * (size_t)ldg;
     float *yf = y + (size_t)f * (size_t)ldy;
@@ -284,11 +290,11 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
     else if (S8)
       RNN_NAME(recurrent_s8)(r, hp, hmax, &expo, gxs, z, 0);
     else if (ONE && lstm)
-      RNN_NAME(recurrent_f32)(r, hp, gxs, z, 4);
+      RNN_NAME(recurrent_f32)(r, hp, &hlast, gxs, z, 4);
     else if (ONE)
-      RNN_NAME(recurrent_f32)(r, hp, gxs, z, 3);
+      RNN_NAME(recurrent_f32)(r, hp, &hlast, gxs, z, 3);
     else
-      RNN_NAME(recurrent_f32)(r, hp, gxs, z, 0);
+      RNN_NAME(recurrent_f32)(r, hp, NULL, gxs, z, 0);
     hmax = vi_zero();
     for (int v = 0; v < NV; ++v) {
       const int n = H - v * VL < VL ? H - v * VL : VL;
@@ -308,9 +314,10 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
         const V rg = RNN_NAME(sigmoid_d)(v_mul(n1, q0), D);
         const V gn = IO ? v_load(gio + 2 * P + v * VL) : v_loadu_n(g + 2 * H + v * VL, n);
         const V nn = RNN_NAME(tanh_r)(v_fma(rg, z[2 * NV + v], gn));
-        hv = v_fma(zg, v_sub(v_load(hp + v * VL), nn), nn);
+        hv = v_fma(zg, v_sub(ONE ? hlast : v_load(hp + v * VL), nn), nn);
       }
       v_store(hp + v * VL, hv);
+      hlast = hv;
       if (S8)
         hmax = vi_absbits_max(hmax, hv);
       v_storeu_n(yf + v * VL, hv, n);
