@@ -711,7 +711,7 @@ void qk_rnn_run(const qk_rnn *r, const float *gx, int ldg, int N, float *h, floa
    Float forms only.
 */
 typedef struct {
-  const float *x;  /**< N inputs, x[f * ldx] */
+  const float *x; /**< N inputs, x[f * ldx] */
   int ldx;
   const float *wx; /**< [G*H]: the input projection's only column */
   const float *bx; /**< [G*H] or NULL */

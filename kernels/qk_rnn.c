@@ -315,7 +315,8 @@ static void io_input(const qk_rnn *r, const qk_rnn_io *io, int f, float *g)
 {
   const float x = io->x[(size_t)f * (size_t)io->ldx];
   for (int m = 0; m < r->G * r->H; ++m)
-    g[m] = ((fmaf(io->wx[m], x, 0.0f) + 0.0f) + (0.0f + 0.0f)) + ((io->bx ? io->bx[m] : 0.0f) + 0.0f);
+    g[m] =
+        ((fmaf(io->wx[m], x, 0.0f) + 0.0f) + (0.0f + 0.0f)) + ((io->bx ? io->bx[m] : 0.0f) + 0.0f);
 }
 
 /** The Dense of one frame (qk.h, qk_rnn_io): four chains k mod 4. */

@@ -103,8 +103,8 @@ QK_RNN_AI void v_codes(__m256 v, __m256 inv, int8_t *dst)
 
 #include "qk_rnn_simd.h"
 
-void qk_rnn_run_f32_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c, float *y,
-                            int ldy, const qk_rnn_io *io)
+void qk_rnn_run_f32_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
+                            float *y, int ldy, const qk_rnn_io *io)
 {
   /* one vector per gate: the form that keeps z in registers */
   if (r->P == VL && io)
@@ -117,8 +117,8 @@ void qk_rnn_run_f32_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, fl
     run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, NULL, false, false, false);
 }
 
-void qk_rnn_run_s8_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c, float *y,
-                           int ldy, const qk_rnn_io *io)
+void qk_rnn_run_s8_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
+                           float *y, int ldy, const qk_rnn_io *io)
 {
   (void)io; /* float forms only (qk_rnn_run_io) */
   if (r->P == VL)

@@ -124,7 +124,8 @@ static void run_pk(const qk_rnn *r, const float *gx, int ldg, int N, float *h, f
     bg[v] = _mm512_load_ps(r->bg + v * VL);
     wx[v] = IO ? _mm512_maskz_loadu_ps(gm[v], io->wx + v * VL) : v_zero();
     /* qk_rnn.c, io_input: bx + 0 */
-    bx[v] = v_add(IO && io->bx ? _mm512_maskz_loadu_ps(gm[v], io->bx + v * VL) : v_zero(), v_zero());
+    bx[v] =
+        v_add(IO && io->bx ? _mm512_maskz_loadu_ps(gm[v], io->bx + v * VL) : v_zero(), v_zero());
   }
   __m512 hv = v_load(hp);
   for (int f = 0; f < N; ++f) {
@@ -156,7 +157,8 @@ static void run_pk(const qk_rnn *r, const float *gx, int ldg, int N, float *h, f
       }
     __m512 nz[PK_VECS], qz[PK_VECS];
     for (int v = 0; v < PK_VECS; ++v)
-      nz[v] = tanh_parts_p16_avx512(v_add(v_add(a[0][v], a[1][v]), v_add(a[2][v], a[3][v])), &qz[v]);
+      nz[v] =
+          tanh_parts_p16_avx512(v_add(v_add(a[0][v], a[1][v]), v_add(a[2][v], a[3][v])), &qz[v]);
     const __m512 n[4] = {nz[0], _mm512_permutex2var_ps(nz[0], idx_f, nz[1]),
                          _mm512_permutex2var_ps(nz[1], idx_g, nz[2]),
                          _mm512_permutex2var_ps(nz[1], idx_o, nz[2])};
@@ -173,8 +175,8 @@ static void run_pk(const qk_rnn *r, const float *gx, int ldg, int N, float *h, f
   memcpy(c, cp, (size_t)H * sizeof(float));
 }
 
-void qk_rnn_run_f32_p16_avx512(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c, float *y,
-                               int ldy, const qk_rnn_io *io)
+void qk_rnn_run_f32_p16_avx512(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
+                               float *y, int ldy, const qk_rnn_io *io)
 {
   if (r->wg && io)
     run_pk(r, gx, ldg, N, h, c, y, ldy, io, true);
@@ -191,8 +193,8 @@ void qk_rnn_run_f32_p16_avx512(const qk_rnn *r, const float *gx, int ldg, int N,
     run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, NULL, false, false, false);
 }
 
-void qk_rnn_run_s8_p16_avx512vnni(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c, float *y,
-                                  int ldy, const qk_rnn_io *io)
+void qk_rnn_run_s8_p16_avx512vnni(const qk_rnn *r, const float *gx, int ldg, int N, float *h,
+                                  float *c, float *y, int ldy, const qk_rnn_io *io)
 {
   (void)io; /* float forms only (qk_rnn_run_io) */
   if (r->P == VL)

@@ -140,7 +140,8 @@ static inline bool qk_rnn_pk_applies(qk_rnn_kind kind, qk_isa isa, bool s8, int 
 {
   (void)isa;
 #ifdef QK_HAVE_AVX512VNNI
-  return isa == QK_ISA_AVX512VNNI && !s8 && kind == QK_RNN_LSTM && H > 8 && 4 * H <= QK_RNN_PK_LANES;
+  return isa == QK_ISA_AVX512VNNI && !s8 && kind == QK_RNN_LSTM && H > 8 &&
+         4 * H <= QK_RNN_PK_LANES;
 #else
   return false;
 #endif

@@ -61,8 +61,8 @@ QK_RNN_AI V RNN_NAME(sigmoid_d)(V t, V D) { return v_fma(v_mul(t, v_set1(0.5f)),
 
 /** z[0 .. NB) = (sA + sB) + (sC + sD) for NB gate vectors, float weights
     from W (row stride ld): four chains, k = 0, 1, 2, 3 mod 4. */
-QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, const V *hreg,
-                                   int H, const float *bh, const float *gxs, V *z, const int NB)
+QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, const V *hreg, int H,
+                                   const float *bh, const float *gxs, V *z, const int NB)
 {
   V a[4][RNN_RB_F32];
   for (int i = 0; i < NB; ++i) {
@@ -95,8 +95,7 @@ QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, c
 /** z of every gate vector; GVC, when not 0, is their number as a
     compile-time constant (z then indexed by constants: registers). */
 QK_RNN_AI void RNN_NAME(recurrent_f32)(const qk_rnn *r, const float *hp, const V *hreg,
-                                       const float *gxs, V *z,
-                                       const int GVC)
+                                       const float *gxs, V *z, const int GVC)
 {
   const int GV = GVC ? GVC : r->G * r->P / VL, H = r->H;
   const size_t ld = (size_t)GV * VL;
@@ -109,7 +108,7 @@ QK_RNN_AI void RNN_NAME(recurrent_f32)(const qk_rnn *r, const float *hp, const V
   /* a constant block size, so the block is unrolled into registers */
   for (; j + RNN_RB_F32 <= GV; j += RNN_RB_F32)
     RNN_NAME(f32_block)
-    (r->w + j * VL, ld, hp, hreg, H, r->bh + j * VL, gxs + j * VL, z + j, RNN_RB_F32);
+  (r->w + j * VL, ld, hp, hreg, H, r->bh + j * VL, gxs + j * VL, z + j, RNN_RB_F32);
   for (; j < GV; ++j)
     RNN_NAME(f32_block)(r->w + j * VL, ld, hp, hreg, H, r->bh + j * VL, gxs + j * VL, z + j, 1);
 }
@@ -220,7 +219,8 @@ QK_RNN_AI float RNN_NAME(io_dense)(const qk_rnn_io *io, const float *hp, int H)
     d = _mm_fmadd_ps(_mm_loadu_ps(io->wd + k), _mm_load_ps(hp + k), d);
   if (k < H) {
     const __m128i m = _mm_cmpgt_epi32(_mm_set1_epi32(H - k), _mm_setr_epi32(0, 1, 2, 3));
-    d = _mm_fmadd_ps(_mm_maskload_ps(io->wd + k, m), _mm_and_ps(_mm_load_ps(hp + k), _mm_castsi128_ps(m)), d);
+    d = _mm_fmadd_ps(_mm_maskload_ps(io->wd + k, m),
+                     _mm_and_ps(_mm_load_ps(hp + k), _mm_castsi128_ps(m)), d);
   }
   const __m128 t = _mm_add_ps(d, _mm_shuffle_ps(d, d, _MM_SHUFFLE(2, 3, 0, 1)));
   return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehl_ps(t, t))) + ((io->bd ? io->bd[0] : 0.0f) + 0.0f);

@@ -8,7 +8,9 @@
   Layer-major over a batch: each layer turns the batch's input frames into
   its output frames before the next layer runs. The input projections of
   recurrent layers (Wx x + b) do not depend on the state, so they are one
-  GEMM over the batch. The recurrence itself runs in the kernels' fused
+  GEMM over the batch; for one input value per frame on the float fused
+  step, the step makes them itself, and the Dense of one row after it
+  where that is the GEMM's arithmetic (run_fused_io, qk.h qk_rnn_io). The recurrence itself runs in the kernels' fused
   step (qk.h, qk_rnn_run: the recurrent product, every gate's activation
   and the state update in one pass per sample, weights packed once) when
   the model uses the kernels' activations (fast_activations) and Wh is
@@ -272,15 +274,14 @@ static bool plain_float(const qm_linear *L)
    Dense is the GEMM's. Same bits as the GEMMs around qk_rnn_run. Returns
    whether it ran; *dense_done whether next->y was written too.
 */
-static bool run_fused_io(seq_layer *S, const qk_rnn *fused, const float *x,
-                         int ldx, int n, seq_layer *next, bool *dense_done)
+static bool run_fused_io(seq_layer *S, const qk_rnn *fused, const float *x, int ldx, int n,
+                         seq_layer *next, bool *dense_done)
 {
   *dense_done = false;
   if (fused == S->fused_s8 || S->in != 1 || !plain_float(&S->wx))
     return false;
-  const bool dense = next && next->kind == QM_LAYER_DENSE && next->in == S->out &&
-                     next->out == 1 && plain_float(&next->wx) &&
-                     qk_packed_isa(next->wx.W) == qk_rnn_isa(fused) &&
+  const bool dense = next && next->kind == QM_LAYER_DENSE && next->in == S->out && next->out == 1 &&
+                     plain_float(&next->wx) && qk_packed_isa(next->wx.W) == qk_rnn_isa(fused) &&
                      qk_rnn_io_dense_is_gemm(qk_rnn_isa(fused));
   const qk_rnn_io io = {.x = x,
                         .ldx = ldx,

@@ -230,12 +230,8 @@ static void check_io(qk_rnn_kind kind, int H, bool biases)
   const qk_rnn_weights w = {.kind = kind, .units = H, .wh = L.wh, .bh = L.bh};
   const qk_weights qx = {.format = QK_F32, .rows = M, .cols = 1, .f32 = wx};
   const qk_weights qd = {.format = QK_F32, .rows = 1, .cols = H, .f32 = wd};
-  const qk_rnn_io io0 = {.x = x,
-                         .ldx = LDX,
-                         .wx = wx,
-                         .bx = biases ? bx : NULL,
-                         .wd = wd,
-                         .bd = biases ? bd : NULL};
+  const qk_rnn_io io0 = {
+      .x = x, .ldx = LDX, .wx = wx, .bx = biases ? bx : NULL, .wd = wd, .bd = biases ? bd : NULL};
   float *g = calloc((size_t)STEPS * (size_t)M, sizeof(float));
   float y_ref[STEPS * 64], y[STEPS * 64], yd_ref[STEPS], yd[STEPS], yd_scalar[STEPS];
   float h_ref[64], c_ref[64], h[64], c[64];
@@ -278,8 +274,8 @@ static void check_io(qk_rnn_kind kind, int H, bool biases)
         }
         CHECK(bad == 0, "%s H %d io on %s, calls of %d: %zu values differ from GEMM + run", kn, H,
               in, splits[s], bad);
-        CHECK(bad_s == 0, "%s H %d io on %s, calls of %d: %zu Dense outputs differ from scalar",
-              kn, H, in, splits[s], bad_s);
+        CHECK(bad_s == 0, "%s H %d io on %s, calls of %d: %zu Dense outputs differ from scalar", kn,
+              H, in, splits[s], bad_s);
         CHECK(bad_d == 0 || !qk_rnn_io_dense_is_gemm((qk_isa)isa),
               "%s H %d io on %s, calls of %d: %zu Dense outputs differ from its GEMM", kn, H, in,
               splits[s], bad_d);
