@@ -691,6 +691,46 @@ qk_isa qk_rnn_isa(const qk_rnn *r);
 void qk_rnn_run(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c, float *y,
                 int ldy);
 
+/**
+   The ends of a float layer of input size 1 (AIDA-X's LSTM-12 and most
+   keras amp models: one audio sample in, a Dense of one output after),
+   taken into the step so that a block does not pay a GEMM of K = 1 for
+   gx and one of N = 1 output rows for the Dense, whose calls, 16-lane
+   tiles of one useful value and per-frame gathers cost far more than
+   their G*H + H multiplies. Per frame f, with x = x[f*ldx]:
+
+     gx[m] = ((fmaf(wx[m], x, 0) + 0) + (0 + 0)) + (bx[m] + 0)
+     yd[f] = ((d0 + d1) + (d2 + d3)) + (bd + 0),  d_t the chain of fmaf
+             in increasing k of wd[k] h[k] over k = t mod 4, from 0
+
+   (bx, bd NULL: 0), the same bits on every ISA. gx is what qk_gemm_f32
+   computes for K = 1 on every ISA (its chains but the first hold 0, and
+   the sign of a zero sum cannot reach the result through + (bx + 0),
+   which is never -0), so h and y are those of qk_gemm_f32 + qk_rnn_run;
+   yd is qk_gemm_f32's only where qk_rnn_io_dense_is_gemm() (below).
+   Float forms only.
+*/
+typedef struct {
+  const float *x; /**< N inputs, x[f * ldx] */
+  int ldx;
+  const float *wx; /**< [G*H]: the input projection's only column */
+  const float *bx; /**< [G*H] or NULL */
+  const float *wd; /**< [H]: the Dense row after the layer, or NULL (no Dense) */
+  const float *bd; /**< [1] or NULL */
+  float *yd;       /**< N Dense outputs, 1 apart (wd not NULL) */
+} qk_rnn_io;
+
+/** qk_rnn_run with gx made from io (above), and the Dense when io->wd is
+    set; y still receives h of every frame. r must be a float form. */
+void qk_rnn_run_io(const qk_rnn *r, const qk_rnn_io *io, int N, float *h, float *c, float *y,
+                   int ldy);
+
+/** Whether io's Dense (four chains) is what qk_gemm_f32 computes for a
+    row of K = H on this ISA (AVX-512: yes; the scalar and AVX2 GEMMs
+    run one chain, so there the caller keeps its GEMM for the Dense). The
+    input projection (K = 1) is the GEMM's on every ISA. */
+bool qk_rnn_io_dense_is_gemm(qk_isa isa);
+
 #ifdef __cplusplus
 }
 #endif

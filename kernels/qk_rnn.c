@@ -77,6 +77,27 @@ static bool valid(const qk_rnn_weights *w, qk_isa isa, const char **err)
   return true;
 }
 
+/** The packed-gates copy of r's float form (qk_rnn_internal.h). */
+static bool pack_gates(qk_rnn *r)
+{
+  const int H = r->H, L = QK_RNN_PK_LANES, GP = r->G * r->P;
+  r->wg = qk_aligned_calloc((size_t)H * L * sizeof(float));
+  r->bg = qk_aligned_calloc(L * sizeof(float));
+  r->hg = qk_aligned_calloc(L * sizeof(float));
+  if (!r->wg || !r->bg || !r->hg)
+    return false;
+  r->bytes += ((size_t)H + 2) * L * sizeof(float);
+  for (int q = 0; q < r->G; ++q)
+    for (int j = 0; j < H; ++j) {
+      const int lane = q * r->P + j, to = q * H + j;
+      for (int k = 0; k < H; ++k)
+        r->wg[(size_t)k * L + (size_t)to] = r->w[(size_t)k * (size_t)GP + (size_t)lane];
+      r->bg[to] = r->bh[lane];
+      r->hg[to] = r->half[q];
+    }
+  return true;
+}
+
 qk_rnn *qk_rnn_pack(const qk_rnn_weights *w, qk_isa isa, const char **err)
 {
   if (!valid(w, isa, err))
@@ -134,6 +155,11 @@ qk_rnn *qk_rnn_pack(const qk_rnn_weights *w, qk_isa isa, const char **err)
       r->fold[lane] = -128 * sum;
     }
   }
+  if (qk_rnn_pk_applies(r->kind, isa, r->s8, H) && !pack_gates(r)) {
+    qk_rnn_free(r);
+    fail(err, "out of memory");
+    return NULL;
+  }
   return r;
 }
 
@@ -142,6 +168,9 @@ void qk_rnn_free(qk_rnn *r)
   if (!r)
     return;
   qk_aligned_free(r->w);
+  qk_aligned_free(r->wg);
+  qk_aligned_free(r->bg);
+  qk_aligned_free(r->hg);
   qk_aligned_free(r->bh);
   qk_aligned_free(r->ws);
   qk_aligned_free(r->q);
@@ -156,7 +185,24 @@ void qk_rnn_run(const qk_rnn *r, const float *gx, int ldg, int N, float *h, floa
                 int ldy)
 {
   if (N > 0)
-    r->run(r, gx, ldg, N, h, c, y, ldy);
+    r->run(r, gx, ldg, N, h, c, y, ldy, NULL);
+}
+
+void qk_rnn_run_io(const qk_rnn *r, const qk_rnn_io *io, int N, float *h, float *c, float *y,
+                   int ldy)
+{
+  if (N > 0 && !r->s8)
+    r->run(r, NULL, 0, N, h, c, y, ldy, io);
+}
+
+bool qk_rnn_io_dense_is_gemm(qk_isa isa)
+{
+  (void)isa;
+#ifdef QK_HAVE_AVX512VNNI
+  if (isa == QK_ISA_AVX512VNNI)
+    return true;
+#endif
+  return false;
 }
 
 /* ---- The scalar form: the definition, step for step ---------------------- */
@@ -263,13 +309,36 @@ static void recurrent_s8(const qk_rnn *r, const float *h, const float *gxs, floa
   }
 }
 
+/** gx of one frame from io's input (qk.h, qk_rnn_io): qk_gemm_f32's sum
+    for K = 1, its three other chains and the old value 0. */
+static void io_input(const qk_rnn *r, const qk_rnn_io *io, int f, float *g)
+{
+  const float x = io->x[(size_t)f * (size_t)io->ldx];
+  for (int m = 0; m < r->G * r->H; ++m)
+    g[m] =
+        ((fmaf(io->wx[m], x, 0.0f) + 0.0f) + (0.0f + 0.0f)) + ((io->bx ? io->bx[m] : 0.0f) + 0.0f);
+}
+
+/** The Dense of one frame (qk.h, qk_rnn_io): four chains k mod 4. */
+static float io_dense(const qk_rnn *r, const qk_rnn_io *io, const float *h)
+{
+  float d[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+  for (int k = 0; k < r->H; ++k)
+    d[k % 4] = fmaf(io->wd[k], h[k], d[k % 4]);
+  return ((d[0] + d[1]) + (d[2] + d[3])) + ((io->bd ? io->bd[0] : 0.0f) + 0.0f);
+}
+
 void qk_rnn_run_scalar(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                       float *y, int ldy)
+                       float *y, int ldy, const qk_rnn_io *io)
 {
   const int H = r->H, P = r->P;
-  float gxs[4 * QK_RNN_MAX_UNITS], z[4 * QK_RNN_MAX_UNITS];
+  float gxs[4 * QK_RNN_MAX_UNITS], z[4 * QK_RNN_MAX_UNITS], gio[4 * QK_RNN_MAX_UNITS];
   for (int f = 0; f < N; ++f) {
     const float *g = gx + (size_t)f * (size_t)ldg;
+    if (io) {
+      io_input(r, io, f, gio);
+      g = gio;
+    }
     input_part(r, g, gxs);
     if (r->s8)
       recurrent_s8(r, h, gxs, z);
@@ -290,5 +359,7 @@ void qk_rnn_run_scalar(const qk_rnn *r, const float *gx, int ldg, int N, float *
       }
     }
     memcpy(y + (size_t)f * (size_t)ldy, h, (size_t)H * sizeof(float));
+    if (io && io->wd)
+      io->yd[f] = io_dense(r, io, h);
   }
 }

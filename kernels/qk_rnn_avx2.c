@@ -53,6 +53,8 @@ QK_RNN_AI int32_t load4(const int8_t *p)
 #define v_div(a, b) _mm256_div_ps(a, b)
 #define v_loadu_n(p, n) _mm256_maskload_ps(p, lanes_mask8(n))
 #define v_storeu_n(p, v, n) _mm256_maskstore_ps(p, lanes_mask8(n), v)
+#define v_keep_n(v, n) _mm256_and_ps(v, _mm256_castsi256_ps(lanes_mask8(n)))
+#define v_lane(v, k) _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(k))
 #define v_cvt(a) _mm256_cvtepi32_ps(a)
 #define vi_load(p) _mm256_load_si256((const __m256i *)(const void *)(p))
 #define vi_set1_dword(p) _mm256_set1_epi32(load4(p))
@@ -102,19 +104,25 @@ QK_RNN_AI void v_codes(__m256 v, __m256 inv, int8_t *dst)
 #include "qk_rnn_simd.h"
 
 void qk_rnn_run_f32_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                            float *y, int ldy)
+                            float *y, int ldy, const qk_rnn_io *io)
 {
-  if (r->P == VL) /* one vector per gate: the form that keeps z in registers */
-    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, false, true);
+  /* one vector per gate: the form that keeps z in registers */
+  if (r->P == VL && io)
+    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, io, false, true, true);
+  else if (r->P == VL)
+    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, NULL, false, true, false);
+  else if (io)
+    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, io, false, false, true);
   else
-    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, false, false);
+    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, NULL, false, false, false);
 }
 
 void qk_rnn_run_s8_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                           float *y, int ldy)
+                           float *y, int ldy, const qk_rnn_io *io)
 {
+  (void)io; /* float forms only (qk_rnn_run_io) */
   if (r->P == VL)
-    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, true, true);
+    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, NULL, true, true, false);
   else
-    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, true, false);
+    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, NULL, true, false, false);
 }

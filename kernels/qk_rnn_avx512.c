@@ -35,6 +35,8 @@
 #define v_div(a, b) _mm512_div_ps(a, b)
 #define v_loadu_n(p, n) _mm512_maskz_loadu_ps(lanes_mask(n), p)
 #define v_storeu_n(p, v, n) _mm512_mask_storeu_ps(p, lanes_mask(n), v)
+#define v_keep_n(v, n) _mm512_maskz_mov_ps(lanes_mask(n), v)
+#define v_lane(v, k) _mm512_permutexvar_ps(_mm512_set1_epi32(k), v)
 #define v_cvt(a) _mm512_cvtepi32_ps(a)
 #define vi_load(p) _mm512_load_si512((const void *)(p))
 #define vi_set1_dword(p) _mm512_set1_epi32(load4(p))
@@ -83,20 +85,120 @@ ALWAYS_INLINE void v_codes(__m512 v, __m512 inv, int8_t *dst)
 
 #include "qk_rnn_simd.h"
 
-void qk_rnn_run_f32_p16_avx512(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                               float *y, int ldy)
+/** The packed-gates form's vectors: three zmm, lanes q * H + j (zeros past 4H). */
+#define PK_VECS (QK_RNN_PK_LANES / VL)
+
+/**
+   The packed-gates LSTM (qk_rnn_pk_applies: 9 to 12 units, float): the
+   four gates' 4H lanes end to end in three zmm (lane q * H + j) instead of
+   four padded ones, so the recurrent product takes 3H fmas instead of 4H
+   and the rational's parts run on three vectors instead of four; then
+   vpermt2ps moves gates f, g, o of n and q to lanes 0 .. H - 1 (gate i is
+   there already) for the cell (lstm_cell). Per lane the operations of
+   run() in the same order, so the same bits. Lanes past H of the moved
+   gates take unit 0's values (finite; their h is never read).
+*/
+static void run_pk(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c, float *y,
+                   int ldy, const qk_rnn_io *io, const bool IO)
 {
-  if (r->P == VL) /* one vector per gate: the form that keeps z in registers */
-    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, false, true);
+  const int H = r->H;
+  _Alignas(64) float hp[VL], cp[VL];
+  memset(hp, 0, sizeof hp);
+  memset(cp, 0, sizeof cp);
+  memcpy(hp, h, (size_t)H * sizeof(float));
+  memcpy(cp, c, (size_t)H * sizeof(float));
+  /* gate q's lane l < H is lane q * H + l of the pair (V0, V1) for f,
+     (V1, V2) for g and o: 9 <= H <= 12 keeps them inside the pair */
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i l0 = _mm512_maskz_mov_epi32(lanes_mask(H), lane);
+  const __m512i idx_f = _mm512_add_epi32(l0, _mm512_set1_epi32(H));
+  const __m512i idx_g = _mm512_add_epi32(l0, _mm512_set1_epi32(2 * H - VL));
+  const __m512i idx_o = _mm512_add_epi32(l0, _mm512_set1_epi32(3 * H - VL));
+  const __mmask16 hm = lanes_mask(H);
+  __m512 wx[PK_VECS], bx[PK_VECS], hg[PK_VECS], bg[PK_VECS];
+  __mmask16 gm[PK_VECS];
+  for (int v = 0; v < PK_VECS; ++v) {
+    const int n = 4 * H - v * VL;
+    gm[v] = lanes_mask(n < 0 ? 0 : n > VL ? VL : n);
+    hg[v] = _mm512_load_ps(r->hg + v * VL);
+    bg[v] = _mm512_load_ps(r->bg + v * VL);
+    wx[v] = IO ? _mm512_maskz_loadu_ps(gm[v], io->wx + v * VL) : v_zero();
+    /* qk_rnn.c, io_input: bx + 0 */
+    bx[v] =
+        v_add(IO && io->bx ? _mm512_maskz_loadu_ps(gm[v], io->bx + v * VL) : v_zero(), v_zero());
+  }
+  __m512 hv = v_load(hp);
+  for (int f = 0; f < N; ++f) {
+    __m512 a[4][PK_VECS];
+    const __m512 xin = IO ? v_set1(io->x[(size_t)f * (size_t)io->ldx]) : v_zero();
+    for (int v = 0; v < PK_VECS; ++v) {
+      __m512 g;
+      if (IO) {
+        const __m512 zero = v_zero();
+        g = v_add(v_add(v_add(v_fma(wx[v], xin, zero), zero), v_add(zero, zero)), bx[v]);
+        g = _mm512_maskz_mov_ps(gm[v], g);
+      } else {
+        g = _mm512_maskz_loadu_ps(gm[v], gx + (size_t)f * (size_t)ldg + v * VL);
+      }
+      a[0][v] = bg[v];
+      a[1][v] = v_mul(g, hg[v]);
+      a[2][v] = v_zero();
+      a[3][v] = v_zero();
+    }
+    /* qk_rnn_simd.h, f32_block: chain k mod 4, k in increasing order */
+#pragma GCC unroll 12
+    for (int k = 0; k < 12; ++k)
+      if (k < H) {
+        const __m512 hk = v_lane(hv, k);
+        const float *w = r->wg + (size_t)k * QK_RNN_PK_LANES;
+#pragma GCC unroll 3
+        for (int v = 0; v < PK_VECS; ++v)
+          a[k % 4][v] = v_fma(v_load(w + v * VL), hk, a[k % 4][v]);
+      }
+    __m512 nz[PK_VECS], qz[PK_VECS];
+    for (int v = 0; v < PK_VECS; ++v)
+      nz[v] =
+          tanh_parts_p16_avx512(v_add(v_add(a[0][v], a[1][v]), v_add(a[2][v], a[3][v])), &qz[v]);
+    const __m512 n[4] = {nz[0], _mm512_permutex2var_ps(nz[0], idx_f, nz[1]),
+                         _mm512_permutex2var_ps(nz[1], idx_g, nz[2]),
+                         _mm512_permutex2var_ps(nz[1], idx_o, nz[2])};
+    const __m512 q[4] = {qz[0], _mm512_permutex2var_ps(qz[0], idx_f, qz[1]),
+                         _mm512_permutex2var_ps(qz[1], idx_g, qz[2]),
+                         _mm512_permutex2var_ps(qz[1], idx_o, qz[2])};
+    hv = lstm_cell_p16_avx512(n, q, cp);
+    v_store(hp, hv);
+    _mm512_mask_storeu_ps(y + (size_t)f * (size_t)ldy, hm, hv);
+    if (IO && io->wd)
+      io->yd[f] = io_dense_p16_avx512(io, hp, H);
+  }
+  memcpy(h, hp, (size_t)H * sizeof(float));
+  memcpy(c, cp, (size_t)H * sizeof(float));
+}
+
+void qk_rnn_run_f32_p16_avx512(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
+                               float *y, int ldy, const qk_rnn_io *io)
+{
+  if (r->wg && io)
+    run_pk(r, gx, ldg, N, h, c, y, ldy, io, true);
+  else if (r->wg)
+    run_pk(r, gx, ldg, N, h, c, y, ldy, NULL, false);
+  /* one vector per gate: the form that keeps z in registers */
+  else if (r->P == VL && io)
+    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, io, false, true, true);
+  else if (r->P == VL)
+    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, NULL, false, true, false);
+  else if (io)
+    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, io, false, false, true);
   else
-    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, false, false);
+    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, NULL, false, false, false);
 }
 
 void qk_rnn_run_s8_p16_avx512vnni(const qk_rnn *r, const float *gx, int ldg, int N, float *h,
-                                  float *c, float *y, int ldy)
+                                  float *c, float *y, int ldy, const qk_rnn_io *io)
 {
+  (void)io; /* float forms only (qk_rnn_run_io) */
   if (r->P == VL)
-    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, true, true);
+    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, NULL, true, true, false);
   else
-    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, true, false);
+    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, NULL, true, false, false);
 }

@@ -105,8 +105,10 @@ static inline int32_t qk_rnn_s8_code(float f)
 /** Largest H (QM_MAX_CHANNELS of the engine); sizes the step's stack buffers. */
 #define QK_RNN_MAX_UNITS 1024
 
+/** io NULL: gx as given; else gx from io and its Dense (qk.h, qk_rnn_io;
+    float forms only). */
 typedef void (*qk_rnn_run_fn)(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                              float *y, int ldy);
+                              float *y, int ldy, const qk_rnn_io *io);
 
 struct qk_rnn {
   qk_rnn_kind kind;
@@ -114,6 +116,11 @@ struct qk_rnn {
   int H, G, P;
   bool s8;
   float *w;
+  /** The packed-gates float form (AVX-512, an LSTM of 9 to 12 units: see
+      qk_rnn_pk_applies), NULL elsewhere: the gates end to end, lane
+      q * H + j, in QK_RNN_PK_LANES lanes; wg [H][QK_RNN_PK_LANES] the
+      rows of w, bg the rows of bh, hg the gate's factor a (qk.h). */
+  float *wg, *bg, *hg;
   float *bh;
   float *ws;
   int8_t *q;
@@ -123,25 +130,42 @@ struct qk_rnn {
   qk_rnn_run_fn run;
 };
 
+/** Three zmm of gates end to end (qk_rnn_avx512.c, run_pk). */
+#define QK_RNN_PK_LANES 48
+
+/** Whether a pack takes the packed-gates form: an LSTM's four gates of
+    9 to 12 units fill three zmm end to end where padded to 16 lanes
+    each they take four (fewer need another permutation; more do not fit). */
+static inline bool qk_rnn_pk_applies(qk_rnn_kind kind, qk_isa isa, bool s8, int H)
+{
+  (void)isa;
+#ifdef QK_HAVE_AVX512VNNI
+  return isa == QK_ISA_AVX512VNNI && !s8 && kind == QK_RNN_LSTM && H > 8 &&
+         4 * H <= QK_RNN_PK_LANES;
+#else
+  return false;
+#endif
+}
+
 /** The rational above on one value (the scalar form's). */
 float qk_rnn_tanh(float x);
 
 void qk_rnn_run_scalar(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                       float *y, int ldy);
+                       float *y, int ldy, const qk_rnn_io *io);
 #ifdef QK_HAVE_AVX2
 /** Lanes per gate of the AVX2 form (a multiple of this). */
 #define QK_RNN_AVX2_LANES 8
 void qk_rnn_run_f32_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                            float *y, int ldy);
+                            float *y, int ldy, const qk_rnn_io *io);
 void qk_rnn_run_s8_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                           float *y, int ldy);
+                           float *y, int ldy, const qk_rnn_io *io);
 #endif
 #ifdef QK_HAVE_AVX512VNNI
 #define QK_RNN_AVX512_LANES 16
 void qk_rnn_run_f32_p16_avx512(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                               float *y, int ldy);
+                               float *y, int ldy, const qk_rnn_io *io);
 void qk_rnn_run_s8_p16_avx512vnni(const qk_rnn *r, const float *gx, int ldg, int N, float *h,
-                                  float *c, float *y, int ldy);
+                                  float *c, float *y, int ldy, const qk_rnn_io *io);
 #endif
 
 #endif

@@ -19,7 +19,8 @@
     V, VI, VL (lanes), RNN_RB_F32 / RNN_RB_S8 (gate vectors per register block)
     v_load(p) v_zero() v_set1(x) v_fma(a, b, c) v_add v_sub v_mul v_div v_abs
     v_max v_clamp(x, c) (fminf(fmaxf(x, -c), c) lane by lane) v_loadu_n(p, n)
-    v_storeu_n(p, v, n)
+    v_storeu_n(p, v, n) v_keep_n(v, n) (lanes n .. VL - 1 set to 0)
+    v_lane(v, k): lane k of v in every lane
     vi_absbits_max(m, v): lane by lane max of m and the bits of |v| (as
                           signed integers: the order of |v| for every float)
     vi_allmax(m): the max of m's lanes in every lane
@@ -60,7 +61,7 @@ QK_RNN_AI V RNN_NAME(sigmoid_d)(V t, V D) { return v_fma(v_mul(t, v_set1(0.5f)),
 
 /** z[0 .. NB) = (sA + sB) + (sC + sD) for NB gate vectors, float weights
     from W (row stride ld): four chains, k = 0, 1, 2, 3 mod 4. */
-QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, int H,
+QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, const V *hreg, int H,
                                    const float *bh, const float *gxs, V *z, const int NB)
 {
   V a[4][RNN_RB_F32];
@@ -73,7 +74,7 @@ QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, i
   int k = 0;
   for (; k + 3 < H; k += 4)
     for (int t = 0; t < 4; ++t) {
-      const V hk = v_set1(hp[k + t]);
+      const V hk = hreg ? v_lane(*hreg, k + t) : v_set1(hp[k + t]);
       const float *w = W + (size_t)(k + t) * ld;
       for (int i = 0; i < NB; ++i)
         a[t][i] = v_fma(v_load(w + i * VL), hk, a[t][i]);
@@ -82,7 +83,7 @@ QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, i
      by a variable would keep all of a[][] in memory, across the main loop) */
   for (int t = 0; t < 3; ++t)
     if (k + t < H) {
-      const V hk = v_set1(hp[k + t]);
+      const V hk = hreg ? v_lane(*hreg, k + t) : v_set1(hp[k + t]);
       const float *w = W + (size_t)(k + t) * ld;
       for (int i = 0; i < NB; ++i)
         a[t][i] = v_fma(v_load(w + i * VL), hk, a[t][i]);
@@ -93,22 +94,23 @@ QK_RNN_AI void RNN_NAME(f32_block)(const float *W, size_t ld, const float *hp, i
 
 /** z of every gate vector; GVC, when not 0, is their number as a
     compile-time constant (z then indexed by constants: registers). */
-QK_RNN_AI void RNN_NAME(recurrent_f32)(const qk_rnn *r, const float *hp, const float *gxs, V *z,
-                                       const int GVC)
+QK_RNN_AI void RNN_NAME(recurrent_f32)(const qk_rnn *r, const float *hp, const V *hreg,
+                                       const float *gxs, V *z, const int GVC)
 {
   const int GV = GVC ? GVC : r->G * r->P / VL, H = r->H;
   const size_t ld = (size_t)GV * VL;
   int j = 0;
   /* all gates in one pass over h when they fit one block (a GRU-12's three) */
   if (GVC && GVC < RNN_RB_F32) {
-    RNN_NAME(f32_block)(r->w, ld, hp, H, r->bh, gxs, z, GVC < RNN_RB_F32 ? GVC : 1);
+    RNN_NAME(f32_block)(r->w, ld, hp, hreg, H, r->bh, gxs, z, GVC < RNN_RB_F32 ? GVC : 1);
     return;
   }
   /* a constant block size, so the block is unrolled into registers */
   for (; j + RNN_RB_F32 <= GV; j += RNN_RB_F32)
-    RNN_NAME(f32_block)(r->w + j * VL, ld, hp, H, r->bh + j * VL, gxs + j * VL, z + j, RNN_RB_F32);
+    RNN_NAME(f32_block)
+  (r->w + j * VL, ld, hp, hreg, H, r->bh + j * VL, gxs + j * VL, z + j, RNN_RB_F32);
   for (; j < GV; ++j)
-    RNN_NAME(f32_block)(r->w + j * VL, ld, hp, H, r->bh + j * VL, gxs + j * VL, z + j, 1);
+    RNN_NAME(f32_block)(r->w + j * VL, ld, hp, hreg, H, r->bh + j * VL, gxs + j * VL, z + j, 1);
 }
 
 /** z of NB gate vectors: their integer sums over K4 dwords of codes qa in
@@ -186,8 +188,48 @@ QK_RNN_AI void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, VI hmax,
    z + j, 1);
 }
 
+/** An LSTM's cell and h from its gates' rational parts n, q (i, f, g,
+    o), c read and written at cp: qk_rnn.c, lstm_unit and the h after it. */
+QK_RNN_AI V RNN_NAME(lstm_cell)(const V n[4], const V q[4], float *cp)
+{
+  /* four gates, one divide (qk_rnn.c, tanh4) */
+  const V A = v_mul(q[0], q[1]), B = v_mul(q[2], q[3]), D = v_div(v_set1(1.0f), v_mul(A, B));
+  /* qk_rnn.c, lstm_unit: the cell as a polynomial in D */
+  const V half = v_set1(0.5f), c0 = v_load(cp);
+  const V wi = v_mul(v_mul(n[0], v_mul(q[1], B)), half);
+  const V wf = v_mul(v_mul(n[1], v_mul(q[0], B)), half);
+  const V wg = v_mul(n[2], v_mul(A, q[3]));
+  const V a = v_mul(c0, half), b = v_fma(wf, c0, v_mul(wg, half)), e = v_mul(wi, wg);
+  const V cv = v_fma(v_fma(e, D, b), D, a);
+  const V o = RNN_NAME(sigmoid_d)(v_mul(n[3], v_mul(A, q[2])), D);
+  v_store(cp, cv);
+  return v_mul(o, RNN_NAME(tanh_r)(cv));
+}
+
+/** qk_rnn_io's Dense of one frame from hp (qk.h): the four chains k mod
+    4 in the four lanes of an xmm, (d0 + d1) + (d2 + d3), + (bd + 0). Past
+    H (the last piece) w and h are 0, so a chain that the oracle ends
+    earlier gets + 0 here: that changes only the sign of a zero chain,
+    which the final + (bd + 0) (never -0) does not pass on. */
+QK_RNN_AI float RNN_NAME(io_dense)(const qk_rnn_io *io, const float *hp, int H)
+{
+  __m128 d = _mm_setzero_ps();
+  int k = 0;
+  for (; k + 4 <= H; k += 4)
+    d = _mm_fmadd_ps(_mm_loadu_ps(io->wd + k), _mm_load_ps(hp + k), d);
+  if (k < H) {
+    const __m128i m = _mm_cmpgt_epi32(_mm_set1_epi32(H - k), _mm_setr_epi32(0, 1, 2, 3));
+    d = _mm_fmadd_ps(_mm_maskload_ps(io->wd + k, m),
+                     _mm_and_ps(_mm_load_ps(hp + k), _mm_castsi128_ps(m)), d);
+  }
+  const __m128 t = _mm_add_ps(d, _mm_shuffle_ps(d, d, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehl_ps(t, t))) + ((io->bd ? io->bd[0] : 0.0f) + 0.0f);
+}
+
 /**
-   One layer's steps; S8 and ONE are compile-time constants. ONE (P == VL:
+   One layer's steps; S8, ONE and IO are compile-time constants. IO (float
+   forms only): gx from io's input and its Dense (qk.h, qk_rnn_io), the
+   frame's gx kept in gio (P lanes a gate) instead of read from gx. ONE (P == VL:
    one vector per gate, e.g. AIDA-X's LSTM-12) takes every gate in one
    register block and keeps the gate sums z in registers from the products
    to the activations: the general form stores them to a stack array and
@@ -195,11 +237,13 @@ QK_RNN_AI void RNN_NAME(recurrent_s8)(const qk_rnn *r, const float *hp, VI hmax,
    GRU's three gates as three passes over h. Same operations, same order.
 */
 QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
-                             float *y, int ldy, const bool S8, const bool ONE)
+                             float *y, int ldy, const qk_rnn_io *io, const bool S8, const bool ONE,
+                             const bool IO)
 {
   const int H = r->H, P = ONE ? VL : r->P, NV = ONE ? 1 : P / VL, G = r->G;
   const bool lstm = r->kind == QK_RNN_LSTM;
-  _Alignas(64) float hp[QK_RNN_MAX_UNITS], cp[QK_RNN_MAX_UNITS], gxs[4 * QK_RNN_MAX_UNITS];
+  _Alignas(64) float hp[QK_RNN_MAX_UNITS], cp[QK_RNN_MAX_UNITS], gxs[4 * QK_RNN_MAX_UNITS],
+      gio[IO ? 4 * QK_RNN_MAX_UNITS : 1];
   V zbig[ONE ? 1 : 4 * QK_RNN_MAX_UNITS / VL], zone[4];
   V *z = ONE ? zone : zbig;
   memset(hp, 0, (size_t)P * sizeof(float));
@@ -211,15 +255,31 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
   for (int v = 0; S8 && v < NV; ++v)
     hmax = vi_absbits_max(hmax, v_load(hp + v * VL));
   VI expo = vi_exponent(vi_allmax(hmax)); /* the int8 form's guess of the next scale */
+  /* ONE: h in a register, each h[k] broadcast from it by a permute (v_lane)
+     rather than stored and loaded back (a store-to-load forward on the chain) */
+  V hlast = v_load(hp);
   for (int f = 0; f < N; ++f) {
-    const float *g = gx + (size_t)f * (size_t)ldg;
+    const float *g = IO ? NULL : gx + (size_t)f * (size_t)ldg;
     float *yf = y + (size_t)f * (size_t)ldy;
+    const V xin = IO ? v_set1(io->x[(size_t)f * (size_t)io->ldx]) : v_zero();
     /* the state-independent part first: gx' (qk_rnn.c, input_part) */
     for (int q = 0; q < G; ++q)
       for (int v = 0; v < NV; ++v) {
         const int n = H - v * VL < VL ? H - v * VL : VL;
-        const V x =
-            lstm || q < 2 ? v_mul(v_loadu_n(g + q * H + v * VL, n), v_set1(r->half[q])) : v_zero();
+        V gv;
+        if (IO) {
+          /* qk_rnn.c, io_input: qk_gemm_f32's sum for K = 1 */
+          const V zero = v_zero();
+          const V b = v_add(io->bx ? v_loadu_n(io->bx + q * H + v * VL, n) : zero, zero);
+          gv = v_add(v_add(v_add(v_fma(v_loadu_n(io->wx + q * H + v * VL, n), xin, zero), zero),
+                           v_add(zero, zero)),
+                     b);
+          gv = v_keep_n(gv, n); /* padding stays 0 whatever x is */
+          v_store(gio + q * P + v * VL, gv);
+        } else {
+          gv = v_loadu_n(g + q * H + v * VL, n);
+        }
+        const V x = lstm || q < 2 ? v_mul(gv, v_set1(r->half[q])) : v_zero();
         /* the int8 form adds the bias here, off the chain (qk_rnn.c adds it in this order) */
         v_store(gxs + q * P + v * VL, S8 ? v_add(v_load(r->bh + q * P + v * VL), x) : x);
       }
@@ -230,33 +290,21 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
     else if (S8)
       RNN_NAME(recurrent_s8)(r, hp, hmax, &expo, gxs, z, 0);
     else if (ONE && lstm)
-      RNN_NAME(recurrent_f32)(r, hp, gxs, z, 4);
+      RNN_NAME(recurrent_f32)(r, hp, &hlast, gxs, z, 4);
     else if (ONE)
-      RNN_NAME(recurrent_f32)(r, hp, gxs, z, 3);
+      RNN_NAME(recurrent_f32)(r, hp, &hlast, gxs, z, 3);
     else
-      RNN_NAME(recurrent_f32)(r, hp, gxs, z, 0);
+      RNN_NAME(recurrent_f32)(r, hp, NULL, gxs, z, 0);
     hmax = vi_zero();
     for (int v = 0; v < NV; ++v) {
       const int n = H - v * VL < VL ? H - v * VL : VL;
       V hv;
       if (lstm) {
         /* four gates, one divide (qk_rnn.c, tanh4) */
-        V q0, q1, q2, q3;
-        const V n0 = RNN_NAME(tanh_parts)(z[v], &q0);
-        const V n1 = RNN_NAME(tanh_parts)(z[NV + v], &q1);
-        const V n2 = RNN_NAME(tanh_parts)(z[2 * NV + v], &q2);
-        const V n3 = RNN_NAME(tanh_parts)(z[3 * NV + v], &q3);
-        const V A = v_mul(q0, q1), B = v_mul(q2, q3), D = v_div(v_set1(1.0f), v_mul(A, B));
-        /* qk_rnn.c, lstm_unit: the cell as a polynomial in D */
-        const V half = v_set1(0.5f), c0 = v_load(cp + v * VL);
-        const V wi = v_mul(v_mul(n0, v_mul(q1, B)), half);
-        const V wf = v_mul(v_mul(n1, v_mul(q0, B)), half);
-        const V wg = v_mul(n2, v_mul(A, q3));
-        const V a = v_mul(c0, half), b = v_fma(wf, c0, v_mul(wg, half)), e = v_mul(wi, wg);
-        const V cv = v_fma(v_fma(e, D, b), D, a);
-        const V o = RNN_NAME(sigmoid_d)(v_mul(n3, v_mul(A, q2)), D);
-        hv = v_mul(o, RNN_NAME(tanh_r)(cv));
-        v_store(cp + v * VL, cv);
+        V n[4], q[4];
+        for (int gi = 0; gi < 4; ++gi)
+          n[gi] = RNN_NAME(tanh_parts)(z[gi * NV + v], &q[gi]);
+        hv = RNN_NAME(lstm_cell)(n, q, cp + v * VL);
       } else {
         V q0, q1;
         const V n0 = RNN_NAME(tanh_parts)(z[v], &q0);
@@ -264,14 +312,18 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
         const V D = v_div(v_set1(1.0f), v_mul(q0, q1));
         const V zg = RNN_NAME(sigmoid_d)(v_mul(n0, q1), D);
         const V rg = RNN_NAME(sigmoid_d)(v_mul(n1, q0), D);
-        const V nn = RNN_NAME(tanh_r)(v_fma(rg, z[2 * NV + v], v_loadu_n(g + 2 * H + v * VL, n)));
-        hv = v_fma(zg, v_sub(v_load(hp + v * VL), nn), nn);
+        const V gn = IO ? v_load(gio + 2 * P + v * VL) : v_loadu_n(g + 2 * H + v * VL, n);
+        const V nn = RNN_NAME(tanh_r)(v_fma(rg, z[2 * NV + v], gn));
+        hv = v_fma(zg, v_sub(ONE ? hlast : v_load(hp + v * VL), nn), nn);
       }
       v_store(hp + v * VL, hv);
+      hlast = hv;
       if (S8)
         hmax = vi_absbits_max(hmax, hv);
       v_storeu_n(yf + v * VL, hv, n);
     }
+    if (IO && io->wd)
+      io->yd[f] = RNN_NAME(io_dense)(io, hp, H);
   }
   memcpy(h, hp, (size_t)H * sizeof(float));
   if (lstm)

@@ -8,7 +8,9 @@
   Layer-major over a batch: each layer turns the batch's input frames into
   its output frames before the next layer runs. The input projections of
   recurrent layers (Wx x + b) do not depend on the state, so they are one
-  GEMM over the batch. The recurrence itself runs in the kernels' fused
+  GEMM over the batch; for one input value per frame on the float fused
+  step, the step makes them itself, and the Dense of one row after it
+  where that is the GEMM's arithmetic (run_fused_io, qk.h qk_rnn_io). The recurrence itself runs in the kernels' fused
   step (qk.h, qk_rnn_run: the recurrent product, every gate's activation
   and the state update in one pass per sample, weights packed once) when
   the model uses the kernels' activations (fast_activations) and Wh is
@@ -258,12 +260,51 @@ static const qk_rnn *fused_form(const qm_model *m, const seq_layer *S)
   return NULL;
 }
 
-static void run_lstm(qm_model *m, seq_layer *S, const float *x, int ldx, int n)
+/** Whether L multiplies its float copy w (what qk_gemm_f32 does with it). */
+static bool plain_float(const qm_linear *L)
+{
+  return L->act_mode == QM_LINEAR_ACT_F32 && !L->observe && qk_packed_format(L->W) == QK_F32;
+}
+
+/**
+   The float fused step with the layer's input projection taken into it
+   when the input is one value per frame (qk.h, qk_rnn_io: a K = 1 GEMM
+   costs far more than its G*H multiplies), and the Dense after it (next,
+   NULL if none) when that is one float row on an ISA where the step's
+   Dense is the GEMM's. Same bits as the GEMMs around qk_rnn_run. Returns
+   whether it ran; *dense_done whether next->y was written too.
+*/
+static bool run_fused_io(seq_layer *S, const qk_rnn *fused, const float *x, int ldx, int n,
+                         seq_layer *next, bool *dense_done)
+{
+  *dense_done = false;
+  if (fused == S->fused_s8 || S->in != 1 || !plain_float(&S->wx))
+    return false;
+  const bool dense = next && next->kind == QM_LAYER_DENSE && next->in == S->out && next->out == 1 &&
+                     plain_float(&next->wx) && qk_packed_isa(next->wx.W) == qk_rnn_isa(fused) &&
+                     qk_rnn_io_dense_is_gemm(qk_rnn_isa(fused));
+  const qk_rnn_io io = {.x = x,
+                        .ldx = ldx,
+                        .wx = S->wx.w,
+                        .bx = S->wx.bias,
+                        .wd = dense ? next->wx.w : NULL,
+                        .bd = dense ? next->wx.bias : NULL,
+                        .yd = dense ? next->y : NULL};
+  qk_rnn_run_io(fused, &io, n, S->h, S->c, S->y, S->out);
+  *dense_done = dense;
+  return true;
+}
+
+static void run_lstm(qm_model *m, seq_layer *S, const float *x, int ldx, int n, seq_layer *next,
+                     bool *dense_done)
 {
   const int H = S->out, G = 4 * H;
   float *h = S->h, *c = S->c, *t = S->tmp;
-  qm_linear_apply(&S->wx, x, ldx, n, S->g, G, 0);
   const qk_rnn *fused = fused_form(m, S);
+  *dense_done = false;
+  if (fused && run_fused_io(S, fused, x, ldx, n, next, dense_done))
+    return;
+  qm_linear_apply(&S->wx, x, ldx, n, S->g, G, 0);
   if (fused) {
     qk_rnn_run(fused, S->g, G, n, h, c, S->y, H);
     return;
@@ -284,12 +325,16 @@ static void run_lstm(qm_model *m, seq_layer *S, const float *x, int ldx, int n)
   }
 }
 
-static void run_gru(qm_model *m, seq_layer *S, const float *x, int ldx, int n)
+static void run_gru(qm_model *m, seq_layer *S, const float *x, int ldx, int n, seq_layer *next,
+                    bool *dense_done)
 {
   const int H = S->out, G = 3 * H;
   float *h = S->h, *u = S->tmp;
-  qm_linear_apply(&S->wx, x, ldx, n, S->g, G, 0);
   const qk_rnn *fused = fused_form(m, S);
+  *dense_done = false;
+  if (fused && run_fused_io(S, fused, x, ldx, n, next, dense_done))
+    return;
+  qm_linear_apply(&S->wx, x, ldx, n, S->g, G, 0);
   if (fused) {
     qk_rnn_run(fused, S->g, G, n, h, NULL, S->y, H);
     return;
@@ -329,13 +374,16 @@ void qm_seq_run(qm_model *m, const float *x, float *y, int n)
   qm_seq *s = m->seq;
   const float *in = x;
   int ldx = 1;
+  bool dense_done = false; /* the layer before wrote this Dense's y (run_fused_io) */
   for (int i = 0; i < s->n_layers; ++i) {
-    seq_layer *S = &s->layers[i];
+    seq_layer *S = &s->layers[i], *next = i + 1 < s->n_layers ? &s->layers[i + 1] : NULL;
     switch (S->kind) {
-    case QM_LAYER_LSTM: run_lstm(m, S, in, ldx, n); break;
-    case QM_LAYER_GRU: run_gru(m, S, in, ldx, n); break;
+    case QM_LAYER_LSTM: run_lstm(m, S, in, ldx, n, next, &dense_done); break;
+    case QM_LAYER_GRU: run_gru(m, S, in, ldx, n, next, &dense_done); break;
     case QM_LAYER_DENSE:
-      qm_linear_apply(&S->wx, in, ldx, n, S->y, S->out, 0);
+      if (!dense_done)
+        qm_linear_apply(&S->wx, in, ldx, n, S->y, S->out, 0);
+      dense_done = false;
       qm_activate(S->act, m->fast, S->y, (size_t)n * (size_t)S->out);
       break;
     case QM_LAYER_ACTIVATION:

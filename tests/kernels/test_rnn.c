@@ -205,6 +205,90 @@ static void check_layer(qk_rnn_kind kind, int H, qk_format fmt)
   free_layer(&L);
 }
 
+/**
+   qk_rnn_run_io (float form): gx from one input value per frame and the
+   Dense of one row after the layer. On every ISA h, c and y must be the
+   bits of qk_gemm_f32 (K = 1) + qk_rnn_run, the Dense output the same bits
+   on every ISA and, where qk_rnn_io_dense_is_gemm, those of qk_gemm_f32
+   on y; at every split of the frames into calls.
+*/
+static void check_io(qk_rnn_kind kind, int H, bool biases)
+{
+  layer L;
+  make_layer(&L, kind, H, QK_S8);
+  const char *kn = kind == QK_RNN_LSTM ? "LSTM" : "GRU";
+  const int M = L.G * H, LDX = 3;
+  float wx[4 * 64], bx[4 * 64], x[STEPS * LDX], wd[64], bd[1] = {rng_float(-0.5f, 0.5f)};
+  for (int m = 0; m < M; ++m) {
+    wx[m] = m % 7 == 3 ? 0.0f : rng_float(-1.0f, 1.0f);
+    bx[m] = rng_float(-0.5f, 0.5f);
+  }
+  for (int k = 0; k < H; ++k)
+    wd[k] = rng_float(-1.0f, 1.0f);
+  for (int f = 0; f < STEPS * LDX; ++f)
+    x[f] = f % 11 == 4 ? 0.0f : rng_float(-1.5f, 1.5f);
+  const qk_rnn_weights w = {.kind = kind, .units = H, .wh = L.wh, .bh = L.bh};
+  const qk_weights qx = {.format = QK_F32, .rows = M, .cols = 1, .f32 = wx};
+  const qk_weights qd = {.format = QK_F32, .rows = 1, .cols = H, .f32 = wd};
+  const qk_rnn_io io0 = {
+      .x = x, .ldx = LDX, .wx = wx, .bx = biases ? bx : NULL, .wd = wd, .bd = biases ? bd : NULL};
+  float *g = calloc((size_t)STEPS * (size_t)M, sizeof(float));
+  float y_ref[STEPS * 64], y[STEPS * 64], yd_ref[STEPS], yd[STEPS], yd_scalar[STEPS];
+  float h_ref[64], c_ref[64], h[64], c[64];
+  float *cc = kind == QK_RNN_LSTM ? c : NULL, *cr = kind == QK_RNN_LSTM ? c_ref : NULL;
+  for (int isa = 0; isa < QK_ISA_COUNT; ++isa) {
+    if (!qk_isa_supported((qk_isa)isa))
+      continue;
+    const char *in = qk_isa_name((qk_isa)isa);
+    qk_rnn *r = qk_rnn_pack(&w, (qk_isa)isa, NULL);
+    qk_packed *px = qk_pack(&qx, (qk_isa)isa, NULL), *pd = qk_pack(&qd, (qk_isa)isa, NULL);
+    CHECK(r && px && pd, "%s H %d io on %s: pack failed", kn, H, in);
+    if (r && px && pd) {
+      memcpy(h_ref, L.h0, sizeof h_ref);
+      memcpy(c_ref, L.c0, sizeof c_ref);
+      qk_gemm_f32(px, x, LDX, STEPS, io0.bx, g, M, 0);
+      qk_rnn_run(r, g, M, STEPS, h_ref, cr, y_ref, H);
+      qk_gemm_f32(pd, y_ref, H, STEPS, io0.bd, yd_ref, 1, 0);
+      static const int splits[] = {STEPS, 1, 5, 16};
+      for (int s = 0; s < 4; ++s) {
+        memcpy(h, L.h0, sizeof h);
+        memcpy(c, L.c0, sizeof c);
+        for (int f = 0; f < STEPS; f += splits[s]) {
+          const int n = STEPS - f < splits[s] ? STEPS - f : splits[s];
+          qk_rnn_io io = io0;
+          io.x = x + (size_t)f * LDX;
+          io.yd = yd + f;
+          qk_rnn_run_io(r, &io, n, h, cc, y + (size_t)f * (size_t)H, H);
+        }
+        size_t bad = 0, bad_d = 0, bad_s = 0;
+        for (int i = 0; i < STEPS * H; ++i)
+          bad += memcmp(&y[i], &y_ref[i], sizeof(float)) != 0;
+        bad += memcmp(h, h_ref, (size_t)H * sizeof(float)) != 0;
+        if (cc)
+          bad += memcmp(c, c_ref, (size_t)H * sizeof(float)) != 0;
+        if (isa == QK_ISA_SCALAR && s == 0)
+          memcpy(yd_scalar, yd, sizeof yd);
+        for (int f = 0; f < STEPS; ++f) {
+          bad_d += memcmp(&yd[f], &yd_ref[f], sizeof(float)) != 0;
+          bad_s += memcmp(&yd[f], &yd_scalar[f], sizeof(float)) != 0;
+        }
+        CHECK(bad == 0, "%s H %d io on %s, calls of %d: %zu values differ from GEMM + run", kn, H,
+              in, splits[s], bad);
+        CHECK(bad_s == 0, "%s H %d io on %s, calls of %d: %zu Dense outputs differ from scalar", kn,
+              H, in, splits[s], bad_s);
+        CHECK(bad_d == 0 || !qk_rnn_io_dense_is_gemm((qk_isa)isa),
+              "%s H %d io on %s, calls of %d: %zu Dense outputs differ from its GEMM", kn, H, in,
+              splits[s], bad_d);
+      }
+    }
+    qk_rnn_free(r);
+    qk_packed_free(px);
+    qk_packed_free(pd);
+  }
+  free(g);
+  free_layer(&L);
+}
+
 /** Descriptions the int8 form cannot take are refused, not misread. */
 static void check_refusals(void)
 {
@@ -238,11 +322,15 @@ int main(int argc, char **argv)
       return 2;
     }
   }
-  static const int units[] = {1, 3, 8, 12, 13, 16, 20, 40, 64};
+  /* 9 .. 12: the packed-gates LSTM of AVX-512 (qk_rnn_internal.h) */
+  static const int units[] = {1, 3, 8, 9, 10, 11, 12, 13, 16, 20, 40, 64};
   static const qk_format formats[] = {QK_S8, QK_S4, QK_CB4};
   for (int k = 0; k < 2; ++k)
     for (size_t u = 0; u < sizeof units / sizeof units[0]; ++u)
       check_layer(k ? QK_RNN_GRU : QK_RNN_LSTM, units[u], formats[u % 3]);
+  for (int k = 0; k < 2; ++k)
+    for (size_t u = 0; u < sizeof units / sizeof units[0]; ++u)
+      check_io(k ? QK_RNN_GRU : QK_RNN_LSTM, units[u], u % 2 == 0);
   check_refusals();
   printf("test_rnn: %d checks, %d failures\n", checks, failures);
   return failures ? 1 : 0;
