@@ -84,6 +84,17 @@ if ! env -u QUANTONE_ISA QEMU_CPU="$CPU_DOTPROD" qemu-aarch64 -L "$SYSROOT" "$wl
   fail=1
 fi
 
+# The recurrent models' steps (LSTM/GRU; NEON runs the scalar form) and
+# the fused input projection and Dense (qk_rnn_run_io) against the GEMMs.
+rnn=$(find "$BUILD" -type f -name test_rnn -perm -u+x | head -n 1)
+[ -n "$rnn" ] || { echo "neon.sh: no test_rnn executable in $BUILD" >&2; exit 1; }
+echo "=== test_rnn under qemu -cpu $CPU_DOTPROD"
+if ! env -u QUANTONE_ISA QEMU_CPU="$CPU_DOTPROD" qemu-aarch64 -L "$SYSROOT" "$rnn" \
+    --require neon --require neon-dotprod 2>&1 | tail -n 6; then
+  echo "neon.sh: test_rnn failed on $CPU_DOTPROD" >&2
+  fail=1
+fi
+
 if [ "$fail" = 0 ]; then
   echo "neon.sh: OK (neon + neon-dotprod on $CPU_DOTPROD, neon only on $CPU_NODOTPROD)"
 fi
