@@ -73,27 +73,26 @@ expect "$CPU_NODOTPROD" 'default ISA neon$' "dispatcher did not fall back to neo
 expect "$CPU_NODOTPROD" '^ +neon +int16 runs exact at their bound$' \
   "neon's int16 runs not checked at their bound"
 
+# A test executable of $BUILD, named $1, under qemu on the sdot CPU with
+# both NEON ISAs required; the last $2 lines of its output shown.
+run_on_dotprod() {
+  local exe
+  exe=$(find "$BUILD" -type f -name "$1" -perm -u+x | head -n 1)
+  [ -n "$exe" ] || { echo "neon.sh: no $1 executable in $BUILD" >&2; exit 1; }
+  echo "=== $1 under qemu -cpu $CPU_DOTPROD"
+  if ! env -u QUANTONE_ISA QEMU_CPU="$CPU_DOTPROD" qemu-aarch64 -L "$SYSROOT" "$exe" \
+      --require neon --require neon-dotprod 2>&1 | tail -n "$2"; then
+    echo "neon.sh: $1 failed on $CPU_DOTPROD" >&2
+    fail=1
+  fi
+}
+
 # The int8 WaveNet layer (step by step on NEON, no fused form yet) must
 # give the scalar ISA's bits on both NEON ISAs.
-wl=$(find "$BUILD" -type f -name test_wavenet_layer -perm -u+x | head -n 1)
-[ -n "$wl" ] || { echo "neon.sh: no test_wavenet_layer executable in $BUILD" >&2; exit 1; }
-echo "=== test_wavenet_layer under qemu -cpu $CPU_DOTPROD"
-if ! env -u QUANTONE_ISA QEMU_CPU="$CPU_DOTPROD" qemu-aarch64 -L "$SYSROOT" "$wl" \
-    --require neon --require neon-dotprod 2>&1 | tail -n 12; then
-  echo "neon.sh: test_wavenet_layer failed on $CPU_DOTPROD" >&2
-  fail=1
-fi
-
+run_on_dotprod test_wavenet_layer 12
 # The recurrent models' steps (LSTM/GRU; NEON runs the scalar form) and
 # the fused input projection and Dense (qk_rnn_run_io) against the GEMMs.
-rnn=$(find "$BUILD" -type f -name test_rnn -perm -u+x | head -n 1)
-[ -n "$rnn" ] || { echo "neon.sh: no test_rnn executable in $BUILD" >&2; exit 1; }
-echo "=== test_rnn under qemu -cpu $CPU_DOTPROD"
-if ! env -u QUANTONE_ISA QEMU_CPU="$CPU_DOTPROD" qemu-aarch64 -L "$SYSROOT" "$rnn" \
-    --require neon --require neon-dotprod 2>&1 | tail -n 6; then
-  echo "neon.sh: test_rnn failed on $CPU_DOTPROD" >&2
-  fail=1
-fi
+run_on_dotprod test_rnn 6
 
 if [ "$fail" = 0 ]; then
   echo "neon.sh: OK (neon + neon-dotprod on $CPU_DOTPROD, neon only on $CPU_NODOTPROD)"
