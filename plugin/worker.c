@@ -418,15 +418,6 @@ fail:
 
 /* ---- Histograms --------------------------------------------------------------- */
 
-/**
-   The histogram of weight matrix `linear` of the variant v plays (NULL:
-   the reference): the weights of the size that plays, as its engine
-   multiplies with them (float at FP32, dequantized otherwise), and its
-   quantizer's levels. A smaller size has an engine and matrices of its
-   own, and modelInfo's qt:linearNames lists them while it plays
-   (qt_variant_shape), so the float and the quantized histograms a player
-   flips between are one model's, the one heard.
-*/
 /** What a histogram of float weights says it shows ("" for quantized
     weights: their levels say it): read off the matrix the engine
     multiplies with, so precision 16 names the form half_form chose, a
@@ -444,6 +435,15 @@ static const char *float_format_label(const qm_linear *L)
   }
 }
 
+/**
+   The histogram of weight matrix `linear` of the variant v plays (NULL:
+   the reference): the weights of the size that plays, as its engine
+   multiplies with them (float at FP32, dequantized otherwise), and its
+   quantizer's levels. A smaller size has an engine and matrices of its
+   own, and modelInfo's qt:linearNames lists them while it plays
+   (qt_variant_shape), so the float and the quantized histograms a player
+   flips between are one model's, the one heard.
+*/
 static qt_hist *hist_build(const qt_slot *mo, const qt_variant *v, int linear)
 {
   qm_model *src = v && v->m ? v->m : mo->ref; /* below the full size v->m is never NULL */
