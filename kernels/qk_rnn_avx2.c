@@ -106,15 +106,7 @@ QK_RNN_AI void v_codes(__m256 v, __m256 inv, int8_t *dst)
 void qk_rnn_run_f32_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,
                             float *y, int ldy, const qk_rnn_io *io)
 {
-  /* one vector per gate: the form that keeps z in registers */
-  if (r->P == VL && io)
-    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, io, false, true, true);
-  else if (r->P == VL)
-    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, NULL, false, true, false);
-  else if (io)
-    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, io, false, false, true);
-  else
-    run_p8_avx2(r, gx, ldg, N, h, c, y, ldy, NULL, false, false, false);
+  run_f32_p8_avx2(r, gx, ldg, N, h, c, y, ldy, io);
 }
 
 void qk_rnn_run_s8_p8_avx2(const qk_rnn *r, const float *gx, int ldg, int N, float *h, float *c,

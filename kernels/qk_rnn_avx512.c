@@ -182,15 +182,8 @@ void qk_rnn_run_f32_p16_avx512(const qk_rnn *r, const float *gx, int ldg, int N,
     run_pk(r, gx, ldg, N, h, c, y, ldy, io, true);
   else if (r->wg)
     run_pk(r, gx, ldg, N, h, c, y, ldy, NULL, false);
-  /* one vector per gate: the form that keeps z in registers */
-  else if (r->P == VL && io)
-    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, io, false, true, true);
-  else if (r->P == VL)
-    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, NULL, false, true, false);
-  else if (io)
-    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, io, false, false, true);
   else
-    run_p16_avx512(r, gx, ldg, N, h, c, y, ldy, NULL, false, false, false);
+    run_f32_p16_avx512(r, gx, ldg, N, h, c, y, ldy, io);
 }
 
 void qk_rnn_run_s8_p16_avx512vnni(const qk_rnn *r, const float *gx, int ldg, int N, float *h,

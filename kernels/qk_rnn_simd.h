@@ -329,3 +329,20 @@ QK_RNN_AI void RNN_NAME(run)(const qk_rnn *r, const float *gx, int ldg, int N, f
   if (lstm)
     memcpy(c, cp, (size_t)H * sizeof(float));
 }
+
+/** The float form's entry: each combination of the one-vector form (ONE)
+    and the fused input/Dense (IO) as its own compile-time specialization,
+    so neither is a run-time branch inside the step. */
+QK_RNN_AI void RNN_NAME(run_f32)(const qk_rnn *r, const float *gx, int ldg, int N, float *h,
+                                 float *c, float *y, int ldy, const qk_rnn_io *io)
+{
+  /* one vector per gate: the form that keeps z in registers */
+  if (r->P == VL && io)
+    RNN_NAME(run)(r, gx, ldg, N, h, c, y, ldy, io, false, true, true);
+  else if (r->P == VL)
+    RNN_NAME(run)(r, gx, ldg, N, h, c, y, ldy, NULL, false, true, false);
+  else if (io)
+    RNN_NAME(run)(r, gx, ldg, N, h, c, y, ldy, io, false, false, true);
+  else
+    RNN_NAME(run)(r, gx, ldg, N, h, c, y, ldy, NULL, false, false, false);
+}
