@@ -25,6 +25,7 @@
 #define QUANTONE_KERNELS_QK_AVX2_GEMM_S8_TILES_H
 
 #include "qk_avx2_layout.h"
+#include "qk_vnni256.h"
 
 #include <immintrin.h>
 
@@ -70,8 +71,8 @@ QK_AI void decode_chunk_for(const int dot, const int bits, const uint8_t *src, _
 QK_AI void dot_step(const int dot, __m256i *acc, __m256i *acc16, __m256i w, __m256i xb)
 {
   if (dot == QK_DOT_VNNI) {
-#ifdef __AVXVNNI__
-    *acc = _mm256_dpbusd_avx_epi32(*acc, w, xb);
+#ifdef QK_VNNI256
+    *acc = qk_dpbusd256(*acc, w, xb);
 #endif
     return;
   }

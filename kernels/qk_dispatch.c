@@ -22,7 +22,7 @@
 #endif
 #endif
 
-#if defined(__x86_64__) || defined(__i386__)
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(QK_AVXVNNI_ON_EVEX)
 static pthread_once_t avx_vnni_once = PTHREAD_ONCE_INIT;
 static bool avx_vnni_bit;
 
@@ -61,7 +61,13 @@ static bool cpu_has(qk_isa isa)
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
            __builtin_cpu_supports("fma");
   case QK_ISA_AVXVNNI:
+#ifdef QK_AVXVNNI_ON_EVEX
+    /** The test build's AVX-VNNI code uses the EVEX form (qk_vnni256.h). */
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+#else
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_avx_vnni();
+#endif
 #endif
 #if defined(__aarch64__)
   case QK_ISA_NEON: return true;

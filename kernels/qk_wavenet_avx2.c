@@ -46,6 +46,7 @@
   fma(fma((float)i, ws, 0), scale of a, bias + x) for the 1x1.
 */
 #include "qk_avx2_common.h"
+#include "qk_vnni256.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -472,9 +473,9 @@ AI void dot_pairs(__m256i acc[MAX_ROWV], __m256i lo, __m256i hi, const __m256i *
 #pragma GCC unroll 2
     for (int rv = 0; rv < R; ++rv) {
       if (h & 1)
-        odd[rv] = _mm256_dpwssd_avx_epi32(odd[rv], w[h * R + rv], x);
+        odd[rv] = qk_dpwssd256(odd[rv], w[h * R + rv], x);
       else
-        acc[rv] = _mm256_dpwssd_avx_epi32(acc[rv], w[h * R + rv], x);
+        acc[rv] = qk_dpwssd256(acc[rv], w[h * R + rv], x);
     }
   }
 #pragma GCC unroll 2
@@ -506,7 +507,7 @@ AI void dot_quads(__m256i acc[MAX_ROWV], __m256i u, const __m256i *w, const int 
     const __m256i x = dword_all(u, q);
 #pragma GCC unroll 2
     for (int rv = 0; rv < R; ++rv)
-      acc[rv] = _mm256_dpbusd_avx_epi32(acc[rv], x, w[q * R + rv]);
+      acc[rv] = qk_dpbusd256(acc[rv], x, w[q * R + rv]);
   }
 #else
   __m256i s16[MAX_ROWV];
@@ -531,7 +532,7 @@ AI void dot_quads(__m256i acc[MAX_ROWV], __m256i u, const __m256i *w, const int 
 AI __m256i dpbusd_unsigned_w(__m256i acc, __m256i u, __m256i x)
 {
 #ifdef QK_WAVENET_AVXVNNI
-  return _mm256_dpbusd_avx_epi32(acc, u, x);
+  return qk_dpbusd256(acc, u, x);
 #else
   (void)u;
   (void)x;

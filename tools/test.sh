@@ -27,7 +27,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-asan --print-errorlogs --timeout-multiplier 4
 
-for extra in tests/neon.sh tests/fuzz.sh; do
+for extra in tests/avxvnni_evex.sh tests/neon.sh tests/fuzz.sh; do
   if [ -x "$extra" ]; then
     step "$extra"
     "$extra"
