@@ -518,7 +518,9 @@ typedef void (*qk_wavenet_s8_frame_fn)(const qk_wavenet_layer *L, const float *x
    with them: at a block of one frame the engine's and dispatch's checks
    per call (a dozen calls per layer) were as long as the layer's own
    arithmetic. AVX-512 VNNI: the fused small layers (C <= 3, qk_wavenet_
-   avx512_small.c).
+   avx512_small.c), and its fused layers of 4, 8, 12 and 16 channels
+   whose conv and 1x1 have no zero points and whose taps no scale group
+   splits (A1's).
 */
 qk_wavenet_s8_frame_fn qk_wavenet_layer_s8_frame_form(const qk_wavenet_layer *L);
 

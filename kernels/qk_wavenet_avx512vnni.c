@@ -1390,9 +1390,13 @@ int qk_avx512vnni_wavenet_history_ld(const qk_wavenet_layer *L)
   return qk_act_ld(L->C);
 }
 
+static qk_wavenet_s8_frame_fn frame_form(const qk_wavenet_layer *L);
+
 qk_wavenet_s8_frame_fn qk_avx512vnni_wavenet_s8_frame_form(const qk_wavenet_layer *L)
 {
-  return small_layer(L) ? qk_avx512vnni_small_frame_form(L) : NULL;
+  if (small_layer(L))
+    return qk_avx512vnni_small_frame_form(L);
+  return avx2_frame_loop(L) ? NULL : frame_form(L);
 }
 
 bool qk_avx512vnni_wavenet_chains(const qk_wavenet_layer *L)
@@ -1541,6 +1545,40 @@ static layer_fn *const layer_forms[4][2][2] = {
     {{layer_q4_t0_z0, layer_q4_t0_z1}, {layer_q4_t1_z0, layer_q4_t1_z1}},
 };
 
+/**
+   The frame form (qk.h) of the layers above without zero points: layer_q
+   at one frame, which runs it a frame per vector (one_frame), with a
+   scratch of one frame of its own, called straight. At a block of one
+   frame the engine's general int8 call, the ISA dispatch and the shape
+   tests of qk_avx512vnni_wavenet_layer_s8 took about a tenth of A1's
+   time (16-channel layers; README, "The engine around the layers").
+*/
+#define FRAME_FN(Q, TANH)                                                                          \
+  static void frame_q##Q##_t##TANH(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq, \
+                                   float cond, float *head, float *next)                           \
+  {                                                                                                \
+    _Alignas(64) float a[4 * (Q)];                                                                 \
+    _Alignas(64) int8_t codes[64];                                                                 \
+    float scale;                                                                                   \
+    int32_t sum;                                                                                   \
+    qk_act_s8 act_1x1 = {codes, 64, &scale, true, &sum, 0, false};                           \
+    const qk_wavenet_scratch scratch = {.act_1x1 = &act_1x1, .z = a};                              \
+    layer_q##Q##_t##TANH##_z0(L, x, xq, &cond, 1, head, next, &scratch);                           \
+  }
+#define FRAME_FNS(Q) FRAME_FN(Q, 0) FRAME_FN(Q, 1)
+FRAME_FNS(1)
+FRAME_FNS(2)
+FRAME_FNS(3)
+FRAME_FNS(4)
+
+/** [Q - 1][tanh] */
+static const qk_wavenet_s8_frame_fn frame_forms[4][2] = {
+    {frame_q1_t0, frame_q1_t1},
+    {frame_q2_t0, frame_q2_t1},
+    {frame_q3_t0, frame_q3_t1},
+    {frame_q4_t0, frame_q4_t1},
+};
+
 void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, const qk_act_s8 *xq,
                                     const float *cond, int N, float *head, float *next,
                                     const qk_wavenet_scratch *scratch)
@@ -1559,4 +1597,13 @@ void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, c
   const bool tanh = L->act.kind == QK_WN_TANH;
   const bool zp = qk_packed_has_zero_points(L->conv);
   layer_forms[q - 1][tanh][zp](L, x, xq, cond, N, head, next, scratch);
+}
+
+/** A layer layer_q runs without zero points (C = 4 to 16): its frame form. */
+static qk_wavenet_s8_frame_fn frame_form(const qk_wavenet_layer *L)
+{
+  if (L->C > TILE_ROWS || qk_packed_has_zero_points(L->conv) ||
+      qk_packed_has_zero_points(L->w1x1))
+    return NULL;
+  return frame_forms[L->C / 4 - 1][L->act.kind == QK_WN_TANH];
 }

@@ -912,13 +912,19 @@ static bool documented_fused(qk_isa isa, const case_params *p)
   return (isa == QK_ISA_AVX2 || isa == QK_ISA_AVXVNNI) && avx2_shape;
 }
 
-/** qk.h: an int8 frame form on AVX-512 VNNI for its small fused layers (B =
-    C <= 3, taps * C <= 64; any conv scale groups, with or without zero
-    points), given prepared weights. */
+/** qk.h: an int8 frame form on AVX-512 VNNI, given prepared weights, for
+    its small fused layers (B = C <= 3, taps * C <= 64; any conv scale
+    groups, with or without zero points) and for its fused layers of 4, 8,
+    12 and 16 channels without zero points (B = C, no tap split by a scale
+    group). */
 static bool documented_frame_form(qk_isa isa, const case_params *p, const qk_wavenet_layer *L)
 {
-  return isa == QK_ISA_AVX512VNNI && L->prepared && (p->B == 0 || p->B == p->C) && p->C <= 3 &&
-         p->taps * p->C <= 64;
+  if (isa != QK_ISA_AVX512VNNI || !L->prepared || !(p->B == 0 || p->B == p->C))
+    return false;
+  if (p->C <= 3)
+    return p->taps * p->C <= 64;
+  return p->C % 4 == 0 && p->C <= 16 && !straddles(p) && !qk_packed_has_zero_points(L->conv) &&
+         !qk_packed_has_zero_points(L->w1x1);
 }
 
 /** The ISAs whose fused forms chain some layers (qk.h: qk_wavenet_layer_s8_chains). */
