@@ -1561,7 +1561,7 @@ static layer_fn *const layer_forms[4][2][2] = {
     _Alignas(64) int8_t codes[64];                                                                 \
     float scale;                                                                                   \
     int32_t sum;                                                                                   \
-    qk_act_s8 act_1x1 = {codes, 64, &scale, true, &sum, 0, false};                           \
+    qk_act_s8 act_1x1 = {codes, 64, &scale, true, &sum, 0, false};                                 \
     const qk_wavenet_scratch scratch = {.act_1x1 = &act_1x1, .z = a};                              \
     layer_q##Q##_t##TANH##_z0(L, x, xq, &cond, 1, head, next, &scratch);                           \
   }
@@ -1602,8 +1602,7 @@ void qk_avx512vnni_wavenet_layer_s8(const qk_wavenet_layer *L, const float *x, c
 /** A layer layer_q runs without zero points (C = 4 to 16): its frame form. */
 static qk_wavenet_s8_frame_fn frame_form(const qk_wavenet_layer *L)
 {
-  if (L->C > TILE_ROWS || qk_packed_has_zero_points(L->conv) ||
-      qk_packed_has_zero_points(L->w1x1))
+  if (L->C > TILE_ROWS || qk_packed_has_zero_points(L->conv) || qk_packed_has_zero_points(L->w1x1))
     return NULL;
   return frame_forms[L->C / 4 - 1][L->act.kind == QK_WN_TANH];
 }
