@@ -40,8 +40,8 @@ else
 fi
 ninja -C "$BUILD"
 
-# Runs one kernel test with avxvnni required; it must report avxvnni as
-# compared, not as unavailable.
+# Runs one kernel test with avxvnni required (the test fails when that ISA
+# cannot run, so a skipped avxvnni cannot pass).
 run_test() {
   local name=$1 log="$BUILD/$1.log"
   shift
@@ -51,10 +51,6 @@ run_test() {
   if ! env -u QUANTONE_ISA "$exe" --require avxvnni "$@" >"$log" 2>&1; then
     tail -n 30 "$log"
     echo "avxvnni_evex.sh: $name FAILED with avxvnni required (log: $log)" >&2
-    exit 1
-  fi
-  if grep -q "avxvnni.*not available" "$log"; then
-    echo "avxvnni_evex.sh: $name did not run avxvnni (log: $log)" >&2
     exit 1
   fi
   grep -E "checks|failures|avxvnni" "$log" | tail -n 4
