@@ -184,9 +184,9 @@ ALWAYS_INLINE void store_rows(float *y, const float *bias, int m0, int M, unsign
                               __m512 acc)
 {
   const __mmask16 mk = lanes_mask(M - m0);
-  __m512 b = bias ? _mm512_maskz_loadu_ps(mk, bias + m0) : _mm512_setzero_ps();
-  __m512 old = (flags & QK_ACCUMULATE) ? _mm512_maskz_loadu_ps(mk, y + m0) : _mm512_setzero_ps();
-  _mm512_mask_storeu_ps(y + m0, mk, _mm512_add_ps(acc, _mm512_add_ps(b, old)));
+  __m512 b = bias ? loadu_mask_ps(mk, bias + m0) : _mm512_setzero_ps();
+  __m512 old = (flags & QK_ACCUMULATE) ? loadu_mask_ps(mk, y + m0) : _mm512_setzero_ps();
+  storeu_mask_ps(y + m0, mk, _mm512_add_ps(acc, _mm512_add_ps(b, old)));
 }
 
 /* ------------------------------------------------------------------------
@@ -356,20 +356,20 @@ ALWAYS_INLINE void gemm_s8_16x4_core(const s8_args *a, int t0, int n0, const int
       }
       const int m0 = (t0 + r) * TILE_ROWS;
       const __mmask16 mk = lanes_mask(M - m0);
-      const __m512 b = bias ? _mm512_maskz_loadu_ps(mk, bias + m0) : _mm512_setzero_ps();
+      const __m512 b = bias ? loadu_mask_ps(mk, bias + m0) : _mm512_setzero_ps();
       if (flags & QK_ACCUMULATE) {
 #pragma GCC unroll 8
         for (int f = 0; f < F; ++f) {
           float *y = Y + (size_t)(n0 + f) * (size_t)ldy + m0;
-          __m512 base = _mm512_add_ps(b, _mm512_maskz_loadu_ps(mk, y));
-          _mm512_mask_storeu_ps(y, mk, _mm512_fmadd_ps(s[f], xsc[f], base));
+          __m512 base = _mm512_add_ps(b, loadu_mask_ps(mk, y));
+          storeu_mask_ps(y, mk, _mm512_fmadd_ps(s[f], xsc[f], base));
         }
       } else {
         /* b + 0.0f: a -0.0f bias becomes +0.0f, as in the scalar */
         const __m512 base = bias ? _mm512_add_ps(b, _mm512_setzero_ps()) : b;
 #pragma GCC unroll 8
         for (int f = 0; f < F; ++f)
-          _mm512_mask_storeu_ps(Y + (size_t)(n0 + f) * (size_t)ldy + m0, mk,
+          storeu_mask_ps(Y + (size_t)(n0 + f) * (size_t)ldy + m0, mk,
                                 _mm512_fmadd_ps(s[f], xsc[f], base));
       }
     }
@@ -515,12 +515,12 @@ ALWAYS_INLINE void gemv1_s8_tiles(const int_view *v, int t0, __m512i tbl, const 
     const __m512 s =
         _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(acc0[r], acc1[r])),
                         _mm512_load_ps(par + (size_t)r * PAR_FLOATS), _mm512_setzero_ps());
-    __m512 base = bias ? _mm512_add_ps(_mm512_maskz_loadu_ps(mk, bias + m0), _mm512_setzero_ps())
+    __m512 base = bias ? _mm512_add_ps(loadu_mask_ps(mk, bias + m0), _mm512_setzero_ps())
                        : _mm512_setzero_ps();
     if (flags & QK_ACCUMULATE)
-      base = _mm512_add_ps(bias ? _mm512_maskz_loadu_ps(mk, bias + m0) : _mm512_setzero_ps(),
-                           _mm512_maskz_loadu_ps(mk, y + m0));
-    _mm512_mask_storeu_ps(y + m0, mk, _mm512_fmadd_ps(s, xsc, base));
+      base = _mm512_add_ps(bias ? loadu_mask_ps(mk, bias + m0) : _mm512_setzero_ps(),
+                           loadu_mask_ps(mk, y + m0));
+    storeu_mask_ps(y + m0, mk, _mm512_fmadd_ps(s, xsc, base));
   }
 }
 
@@ -1321,7 +1321,7 @@ static float column_amax_avx512(const float *x, int K)
 {
   __m512 m = _mm512_setzero_ps();
   for (int k = 0; k < K; k += 16)
-    m = _mm512_max_ps(_mm512_abs_ps(_mm512_maskz_loadu_ps(lanes_mask(K - k), x + k)), m);
+    m = _mm512_max_ps(_mm512_abs_ps(loadu_mask_ps(lanes_mask(K - k), x + k)), m);
   return _mm512_reduce_max_ps(m);
 }
 
@@ -1338,7 +1338,7 @@ static size_t quantize_column_avx512(const float *x, int K, float inv, int8_t *c
   int k = 0;
   for (; k < K; k += 16) {
     const __mmask16 mk = lanes_mask(K - k);
-    const __m512 q = _mm512_mul_ps(_mm512_maskz_loadu_ps(mk, x + k), vinv);
+    const __m512 q = _mm512_mul_ps(loadu_mask_ps(mk, x + k), vinv);
     const __m512 r = _mm512_roundscale_ps(q, _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
     const __mmask16 over = _mm512_cmp_ps_mask(r, hi, _CMP_GT_OQ);
     const __mmask16 under = _mm512_cmp_ps_mask(r, lo, _CMP_LT_OQ);
@@ -1418,7 +1418,7 @@ ALWAYS_INLINE void quantize_dyn_col(const float *x, const ptrdiff_t off[DYN_MAX_
   __m512 m = _mm512_setzero_ps();
 #pragma GCC unroll 8
   for (int i = 0; i < V; ++i) {
-    v[i] = _mm512_maskz_loadu_ps(mk[i], x + off[i]);
+    v[i] = loadu_mask_ps(mk[i], x + off[i]);
     m = _mm512_max_ps(_mm512_abs_ps(v[i]), m);
   }
   const float amax = _mm512_reduce_max_ps(m);
@@ -1480,7 +1480,7 @@ ALWAYS_INLINE bool quantize_dyn_16(const float *x, int ldx, const ptrdiff_t off[
     __m512 m = _mm512_setzero_ps();
 #pragma GCC unroll 8
     for (int i = 0; i < V; ++i)
-      m = _mm512_max_ps(_mm512_abs_ps(_mm512_maskz_loadu_ps(mk[i], xc + off[i])), m);
+      m = _mm512_max_ps(_mm512_abs_ps(loadu_mask_ps(mk[i], xc + off[i])), m);
     mv[c] = m;
   }
   const __m512 amax = transpose_reduce16(mv, 0);
@@ -1495,7 +1495,7 @@ ALWAYS_INLINE bool quantize_dyn_16(const float *x, int ldx, const ptrdiff_t off[
     __m512i q[DYN_MAX_V];
 #pragma GCC unroll 8
     for (int i = 0; i < V; ++i) {
-      const __m512 p = _mm512_mul_ps(_mm512_maskz_loadu_ps(mk[i], xc + off[i]), vinv);
+      const __m512 p = _mm512_mul_ps(loadu_mask_ps(mk[i], xc + off[i]), vinv);
       q[i] = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(p, p, _CMP_ORD_Q), p);
     }
     store_dyn_codes(q, codes + (size_t)c * (size_t)ld, ld, V);
@@ -1663,7 +1663,7 @@ ALWAYS_INLINE void quantize_frames_k(const float *x, int N, qk_act_s8 *out, cons
      block of one frame): a frame's maximum is one reduction, not the
      16-frame transpose, and nothing goes through 64-byte stack columns */
   for (; n < N; ++n) {
-    const __m512 v = _mm512_maskz_loadu_ps(lanes_mask(K), x + (size_t)n * K);
+    const __m512 v = loadu_mask_ps(lanes_mask(K), x + (size_t)n * K);
     float scale, inv;
     if (!frame_scale(frame_amax_bits(v), v, &scale, &inv))
       break;
@@ -1749,7 +1749,7 @@ ALWAYS_INLINE void act_map16(float *y, const float *x, size_t count, const int A
 {
   for (size_t i = 0; i < count; i += 16) {
     const __mmask16 mk = count - i >= 16 ? (__mmask16)0xFFFF : lanes_mask((int)(count - i));
-    _mm512_mask_storeu_ps(y + i, mk, act16(_mm512_maskz_loadu_ps(mk, x + i), ACT));
+    storeu_mask_ps(y + i, mk, act16(loadu_mask_ps(mk, x + i), ACT));
   }
 }
 

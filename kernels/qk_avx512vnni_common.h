@@ -62,6 +62,36 @@ ALWAYS_INLINE __m512 load_few(const float *p, int n)
   return _mm512_zextps128_ps512(x);
 }
 
+/**
+   _mm512_mask_storeu_ps and _mm512_maskz_loadu_ps, but plain where the
+   mask is all 16 lanes or the low 8. On Zen 4 a masked store, even of all
+   16 lanes, does not forward to a load that reads it back soon after (the
+   load waits until the store commits), and a masked load does not take a
+   forwarded value either. Layers and GEMMs store a frame that the next
+   step loads at once, so the whole and half vectors of 16- and 8-channel
+   layers go plain. Measured on the A1 WaveNet's float path (README,
+   "Masked stores").
+*/
+ALWAYS_INLINE void storeu_mask_ps(float *p, __mmask16 mk, __m512 v)
+{
+  if (mk == (__mmask16)0xFFFF)
+    _mm512_storeu_ps(p, v);
+  else if (mk == (__mmask16)0x00FF)
+    _mm256_storeu_ps(p, _mm512_castps512_ps256(v));
+  else
+    _mm512_mask_storeu_ps(p, mk, v);
+}
+
+/** The lanes of mk from p, the others zero (storeu_mask_ps' pieces). */
+ALWAYS_INLINE __m512 loadu_mask_ps(__mmask16 mk, const float *p)
+{
+  if (mk == (__mmask16)0xFFFF)
+    return _mm512_loadu_ps(p);
+  if (mk == (__mmask16)0x00FF)
+    return _mm512_zextps256_ps512(_mm256_loadu_ps(p));
+  return _mm512_maskz_loadu_ps(mk, p);
+}
+
 /* ------------------------------------------------------------------------
    Geometry of the packed integer layout, computed once at pack time and
    kept in a header at the start of p->data (a GEMV call reads it instead of

@@ -33,8 +33,8 @@
 /* sign(x) min(|x|, c), one vrangeps: fminf(fmaxf(x, -c), c) for every x but NaN */
 #define v_clamp(x, c) _mm512_range_ps(x, _mm512_set1_ps(c), 0x02)
 #define v_div(a, b) _mm512_div_ps(a, b)
-#define v_loadu_n(p, n) _mm512_maskz_loadu_ps(lanes_mask(n), p)
-#define v_storeu_n(p, v, n) _mm512_mask_storeu_ps(p, lanes_mask(n), v)
+#define v_loadu_n(p, n) loadu_mask_ps(lanes_mask(n), p)
+#define v_storeu_n(p, v, n) storeu_mask_ps(p, lanes_mask(n), v)
 #define v_keep_n(v, n) _mm512_maskz_mov_ps(lanes_mask(n), v)
 #define v_lane(v, k) _mm512_permutexvar_ps(_mm512_set1_epi32(k), v)
 #define v_cvt(a) _mm512_cvtepi32_ps(a)
@@ -122,10 +122,10 @@ static void run_pk(const qk_rnn *r, const float *gx, int ldg, int N, float *h, f
     gm[v] = lanes_mask(n < 0 ? 0 : n > VL ? VL : n);
     hg[v] = _mm512_load_ps(r->hg + v * VL);
     bg[v] = _mm512_load_ps(r->bg + v * VL);
-    wx[v] = IO ? _mm512_maskz_loadu_ps(gm[v], io->wx + v * VL) : v_zero();
+    wx[v] = IO ? loadu_mask_ps(gm[v], io->wx + v * VL) : v_zero();
     /* qk_rnn.c, io_input: bx + 0 */
     bx[v] =
-        v_add(IO && io->bx ? _mm512_maskz_loadu_ps(gm[v], io->bx + v * VL) : v_zero(), v_zero());
+        v_add(IO && io->bx ? loadu_mask_ps(gm[v], io->bx + v * VL) : v_zero(), v_zero());
   }
   __m512 hv = v_load(hp);
   for (int f = 0; f < N; ++f) {
@@ -138,7 +138,7 @@ static void run_pk(const qk_rnn *r, const float *gx, int ldg, int N, float *h, f
         g = v_add(v_add(v_add(v_fma(wx[v], xin, zero), zero), v_add(zero, zero)), bx[v]);
         g = _mm512_maskz_mov_ps(gm[v], g);
       } else {
-        g = _mm512_maskz_loadu_ps(gm[v], gx + (size_t)f * (size_t)ldg + v * VL);
+        g = loadu_mask_ps(gm[v], gx + (size_t)f * (size_t)ldg + v * VL);
       }
       a[0][v] = bg[v];
       a[1][v] = v_mul(g, hg[v]);
@@ -167,7 +167,7 @@ static void run_pk(const qk_rnn *r, const float *gx, int ldg, int N, float *h, f
                          _mm512_permutex2var_ps(qz[1], idx_o, qz[2])};
     hv = lstm_cell_p16_avx512(n, q, cp);
     v_store(hp, hv);
-    _mm512_mask_storeu_ps(y + (size_t)f * (size_t)ldy, hm, hv);
+    storeu_mask_ps(y + (size_t)f * (size_t)ldy, hm, hv);
     if (IO && io->wd)
       io->yd[f] = io_dense_p16_avx512(io, hp, H);
   }

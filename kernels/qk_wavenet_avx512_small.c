@@ -289,7 +289,7 @@ ALWAYS_INLINE void load_channels(const float *p, int cnt, __m512 *channel, const
   __m512 r[SMALL_MAX_C];
 #pragma GCC unroll 3
   for (int k = 0; k < C; ++k)
-    r[k] = _mm512_maskz_loadu_ps(lanes_mask(cnt * C - 16 * k), p + 16 * k);
+    r[k] = loadu_mask_ps(lanes_mask(cnt * C - 16 * k), p + 16 * k);
   if (C == 1) {
     channel[0] = r[0];
     return;
@@ -308,7 +308,7 @@ ALWAYS_INLINE void load_channels(const float *p, int cnt, __m512 *channel, const
 ALWAYS_INLINE void store_channels(float *p, int cnt, const __m512 *channel, const int C)
 {
   if (C == 1) {
-    _mm512_mask_storeu_ps(p, lanes_mask(cnt), channel[0]);
+    storeu_mask_ps(p, lanes_mask(cnt), channel[0]);
     return;
   }
 #pragma GCC unroll 3
@@ -317,7 +317,7 @@ ALWAYS_INLINE void store_channels(float *p, int cnt, const __m512 *channel, cons
     __m512 r = _mm512_permutex2var_ps(channel[0], e, channel[1]);
     if (C == 3)
       r = _mm512_mask_permutexvar_ps(r, frame_elems_ch2[C - 2][k], e, channel[2]);
-    _mm512_mask_storeu_ps(p + 16 * k, lanes_mask(cnt * C - 16 * k), r);
+    storeu_mask_ps(p + 16 * k, lanes_mask(cnt * C - 16 * k), r);
   }
 }
 
@@ -356,7 +356,7 @@ ALWAYS_INLINE void quantize_inputs(const float *x, const qk_act_s8 *xq, int n0, 
   else
     _mm512_mask_i32scatter_epi32(xq->codes + (ptrdiff_t)n0 * xq->ld, mk, column_offsets(xq->ld),
                                  word, 1);
-  _mm512_mask_storeu_ps(xq->scales + n0, mk, scale);
+  storeu_mask_ps(xq->scales + n0, mk, scale);
   _mm512_mask_storeu_epi32(xq->sums + n0, mk, sum);
 }
 
@@ -418,7 +418,7 @@ ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, 
         ld == 4 ? _mm512_maskz_loadu_epi32(mk, xq->codes + f * 4)
                 : _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mk, offsets,
                                               xq->codes + f * ld, 1);
-    const __m512 s = _mm512_maskz_loadu_ps(mk, xq->scales + f);
+    const __m512 s = loadu_mask_ps(mk, xq->scales + f);
     __m512 q[SMALL_MAX_C];
 #pragma GCC unroll 3
     for (int c = 0; c < C; ++c)
@@ -455,7 +455,7 @@ ALWAYS_INLINE void frames16(const qk_wavenet_layer *L, const small_weights *sw, 
       z[m] = _mm512_fmadd_ps(p, s, z[m]);
     }
   }
-  const __m512 cv = _mm512_maskz_loadu_ps(mk, cond + n0);
+  const __m512 cv = loadu_mask_ps(mk, cond + n0);
   __m512 a[SMALL_MAX_C], h[SMALL_MAX_C], amax = _mm512_setzero_ps();
   float *hn = head + (size_t)n0 * (size_t)C;
   load_channels(hn, cnt, h, C);
@@ -635,7 +635,7 @@ ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw,
      C lanes (a gather of them was slower) */
   const __m512 ws0 = _mm512_load_ps(fw->ws_lanes[0]); /* every older vector's without GROUPED */
   __m512 z = _mm512_add_ps(
-      L->conv_bias ? _mm512_maskz_loadu_ps(mc, L->conv_bias) : _mm512_setzero_ps(),
+      L->conv_bias ? loadu_mask_ps(mc, L->conv_bias) : _mm512_setzero_ps(),
       _mm512_setzero_ps()); /* qk.h: bias + 0 */
   const int8_t *col0 = xq->codes + (ptrdiff_t)n * ld;
   for (int v = 0, t = 0; t < older; ++v) {
@@ -669,10 +669,10 @@ ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw,
   z = _mm512_fmadd_ps(p_new, s_new, z);
 
   /* steps 2 to 4 */
-  const __m512 mix = _mm512_maskz_loadu_ps(mc, L->mixin);
+  const __m512 mix = loadu_mask_ps(mc, L->mixin);
   z = _mm512_add_ps(z, _mm512_mul_ps(mix, _mm512_set1_ps(cond[n])));
   const __m512 prelu =
-      L->act.kind == QK_WN_PRELU ? _mm512_maskz_loadu_ps(mc, L->act.slopes) : _mm512_setzero_ps();
+      L->act.kind == QK_WN_PRELU ? loadu_mask_ps(mc, L->act.slopes) : _mm512_setzero_ps();
   const __m512 a = _mm512_maskz_mov_ps(mc, act_small(z, &L->act, prelu, TANH));
   float *h = head + (size_t)n * (size_t)C;
   store_few(h, _mm512_add_ps(load_few(h, C), a), C);
@@ -684,7 +684,7 @@ ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw,
   __m512 ws1 = _mm512_setzero_ps();
   ws1 = _mm512_mask_loadu_ps(ws1, mc, sw->ws1);
   const __m512 p1 = _mm512_fmadd_ps(i1, ws1, _mm512_setzero_ps());
-  const __m512 b1 = L->bias1x1 ? _mm512_maskz_loadu_ps(mc, L->bias1x1) : _mm512_setzero_ps();
+  const __m512 b1 = L->bias1x1 ? loadu_mask_ps(mc, L->bias1x1) : _mm512_setzero_ps();
   const __m512 out = _mm512_fmadd_ps(p1, scale, _mm512_add_ps(b1, load_few(xn, C)));
   store_few(next + (size_t)n * (size_t)C, out, C);
 }

@@ -242,7 +242,7 @@ ALWAYS_INLINE void prepare_matrix(const qk_packed *p, fused_matrix *fm, const in
 /** A C-float vector (bias, mixin; NULL = 0) repeated in every lane group. */
 ALWAYS_INLINE __m512 load_rows(const float *v, const int C)
 {
-  return v ? repeat_rows_ps(_mm512_maskz_loadu_ps(lanes_mask(C), v), C) : _mm512_setzero_ps();
+  return v ? repeat_rows_ps(loadu_mask_ps(lanes_mask(C), v), C) : _mm512_setzero_ps();
 }
 
 /** A piecewise-linear nonlinearity's constants, repeated in every lane group. */
@@ -669,7 +669,7 @@ ALWAYS_INLINE void quantize_next(const __m512 nv[4], int n, int valid_last, chai
   __m128i codes[4]; /* a paired history's, written after the loop */
   /* frame k = 2v + p of the 8 at element (v & 1) * 8 + (v >> 1) + 4p */
   const __m512i frame_order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);
-  _mm512_mask_storeu_ps(nq->scales + n, lanes_mask((F - 1) * P + valid_last),
+  storeu_mask_ps(nq->scales + n, lanes_mask((F - 1) * P + valid_last),
                         _mm512_permutexvar_ps(frame_order, q));
 #pragma GCC unroll 4
   for (int v = 0; v < F; ++v) {
@@ -746,9 +746,9 @@ ALWAYS_INLINE void mix_with_scales(const fused_matrix *w1, const __m512 a[4], __
     const __m512 s =
         _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(w1, 0, 0), _mm512_setzero_ps());
     const size_t at = (size_t)(n + v * P) * (size_t)C;
-    const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + at));
+    const __m512 base = _mm512_add_ps(b1x1, loadu_mask_ps(mk, x + at));
     const __m512 nv = _mm512_fmadd_ps(s, scale, base);
-    _mm512_mask_storeu_ps(next + at, mk, nv);
+    storeu_mask_ps(next + at, mk, nv);
     if (nv_out)
       nv_out[v] = nv;
   }
@@ -861,9 +861,9 @@ ALWAYS_INLINE void conv_vectors(const qk_wavenet_layer *L, const fused_matrix *c
     const int valid = v + 1 < F ? P : valid_last;
     const __mmask16 mk = lanes_mask(valid * C);
     float *hn = head + (size_t)(n + v * P) * (size_t)C;
-    _mm512_mask_storeu_ps(hn, mk, _mm512_add_ps(_mm512_maskz_loadu_ps(mk, hn), a[v]));
+    storeu_mask_ps(hn, mk, _mm512_add_ps(loadu_mask_ps(mk, hn), a[v]));
     if (a_out)
-      _mm512_mask_storeu_ps(a_out + (size_t)(n + v * P) * (size_t)C, mk, a[v]);
+      storeu_mask_ps(a_out + (size_t)(n + v * P) * (size_t)C, mk, a[v]);
   }
   if (a_keep) {
 #pragma GCC unroll 4
@@ -972,7 +972,7 @@ ALWAYS_INLINE void conv_frames(const qk_wavenet_layer *L, const fused_matrix *cv
   if (P == 2 && C == 8 && xq->paired) {
     /* qk.h: base = bias + 0.0f for the first tap (a -0 bias becomes +0) */
     const __m512 bconvp = _mm512_add_ps(
-        L->conv_bias ? spread_rows_ps(_mm512_maskz_loadu_ps(lanes_mask(C), L->conv_bias), C, 1)
+        L->conv_bias ? spread_rows_ps(loadu_mask_ps(lanes_mask(C), L->conv_bias), C, 1)
                      : _mm512_setzero_ps(),
         _mm512_setzero_ps());
     conv_rest(L, cvp, w1, xq, x, cond, 0, N, head, a_out, next, bconvp, mixin, b1x1, fa, co, Q, P,
@@ -1029,7 +1029,7 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
     a[v] = act16_layer(_mm512_add_ps(a[v], _mm512_mul_ps(mixin, _mm512_set1_ps(cond[n + v]))), fa,
                        TANH);
     float *hn = head + (size_t)(n + v) * (size_t)C;
-    _mm512_mask_storeu_ps(hn, mk, _mm512_add_ps(_mm512_maskz_loadu_ps(mk, hn), a[v]));
+    storeu_mask_ps(hn, mk, _mm512_add_ps(loadu_mask_ps(mk, hn), a[v]));
     /* never NaN; past C, tanh(0) = 0, but a piecewise-linear kind may map
        0 elsewhere (LeakyHardtanh with max_val < 0) */
     m[v] = TANH ? abs_for_max(a[v], TANH) : _mm512_maskz_mov_ps(mk, abs_for_max(a[v], TANH));
@@ -1042,7 +1042,7 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
       !dynamic_scales16(amax, scales, invs)) {
 #pragma GCC unroll 16
     for (int v = 0; v < 16; ++v)
-      _mm512_mask_storeu_ps(a_out + (size_t)(n + v) * (size_t)C, mk, a[v]);
+      storeu_mask_ps(a_out + (size_t)(n + v) * (size_t)C, mk, a[v]);
     return false;
   }
 #pragma GCC unroll 16
@@ -1057,8 +1057,8 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
     const __m512 s =
         _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(w1, 0, 0), _mm512_setzero_ps());
     const size_t at = (size_t)(n + v) * (size_t)C;
-    const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + at));
-    _mm512_mask_storeu_ps(next + at, mk, _mm512_fmadd_ps(s, _mm512_set1_ps(scales[v]), base));
+    const __m512 base = _mm512_add_ps(b1x1, loadu_mask_ps(mk, x + at));
+    storeu_mask_ps(next + at, mk, _mm512_fmadd_ps(s, _mm512_set1_ps(scales[v]), base));
   }
   return true;
 }
@@ -1079,8 +1079,8 @@ ALWAYS_INLINE void mix_frames(const qk_wavenet_layer *L, const fused_matrix *w1,
                     aq->sums + n, valid, Q, P, w1->has_zp);
     const __m512 s =
         _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(w1, 0, 0), _mm512_setzero_ps());
-    const __m512 base = _mm512_add_ps(b1x1, _mm512_maskz_loadu_ps(mk, x + (size_t)n * (size_t)C));
-    _mm512_mask_storeu_ps(next + (size_t)n * (size_t)C, mk,
+    const __m512 base = _mm512_add_ps(b1x1, loadu_mask_ps(mk, x + (size_t)n * (size_t)C));
+    storeu_mask_ps(next + (size_t)n * (size_t)C, mk,
                           _mm512_fmadd_ps(s, frames_ps(aq->scales + n, valid, P, C), base));
   }
 }
@@ -1170,7 +1170,7 @@ ALWAYS_INLINE __m512 load_frame(const float *p, const int C)
     return _mm512_zextps256_ps512(_mm256_loadu_ps(p));
   if (C == 4)
     return _mm512_zextps128_ps512(_mm_loadu_ps(p));
-  return _mm512_maskz_loadu_ps(lanes_mask(C), p);
+  return loadu_mask_ps(lanes_mask(C), p);
 }
 
 ALWAYS_INLINE void store_frame_ps(float *p, __m512 v, const int C)
@@ -1182,7 +1182,7 @@ ALWAYS_INLINE void store_frame_ps(float *p, __m512 v, const int C)
   else if (C == 4)
     _mm_storeu_ps(p, _mm512_castps512_ps128(v));
   else
-    _mm512_mask_storeu_ps(p, lanes_mask(C), v);
+    storeu_mask_ps(p, lanes_mask(C), v);
 }
 
 /**
@@ -1276,7 +1276,7 @@ ALWAYS_INLINE bool one_frame(const qk_wavenet_layer *L, const fused_matrix *cv,
   if (__builtin_expect(abits >= 0x7F800000 || !frame_scale(abits, am, &as, &ainv), 0)) {
     /* an infinite or NaN a (a piecewise-linear a of an overflowed z), or
        a tiny maximum: qk.h's codes through the batched quantizer */
-    _mm512_mask_storeu_ps(a_out + (size_t)n * C, mk, a);
+    storeu_mask_ps(a_out + (size_t)n * C, mk, a);
     const qk_act_s8 aq = qk_act_columns_from(act_1x1, n, 1);
     quantize_frames(a_out + (size_t)n * C, C, 1, &aq);
     mix_frames(L, w1, &aq, x + (size_t)n * C, 1, next + (size_t)n * C, Q, 1);

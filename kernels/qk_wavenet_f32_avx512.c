@@ -67,13 +67,13 @@ ALWAYS_INLINE void few_store(float *p, __m512 v, int n)
   if (n <= 4)
     store_few(p, v, n);
   else
-    _mm512_mask_storeu_ps(p, lanes_mask(n), v);
+    storeu_mask_ps(p, lanes_mask(n), v);
 }
 
 /** p[0 .. n-1] in lanes 0 .. n-1, the others zero (few_store's pieces). */
 ALWAYS_INLINE __m512 few_load(const float *p, int n)
 {
-  return n <= 4 ? load_few(p, n) : _mm512_maskz_loadu_ps(lanes_mask(n), p);
+  return n <= 4 ? load_few(p, n) : loadu_mask_ps(lanes_mask(n), p);
 }
 
 /** A float matrix of rows x cols on one tile of this ISA. */
@@ -120,10 +120,10 @@ void qk_avx512vnni_wavenet_layer_f32_frame(const qk_wavenet_layer *L, const floa
                 next_tap(&xt, &c, C, step));
   for (int j = 0; k < K; ++k, ++j)
     chain_fma(ch, j, _mm512_load_ps(wc + (size_t)k * TILE_ROWS), next_tap(&xt, &c, C, step));
-  const __m512 b = L->conv_bias ? _mm512_maskz_loadu_ps(mb, L->conv_bias) : _mm512_setzero_ps();
+  const __m512 b = L->conv_bias ? loadu_mask_ps(mb, L->conv_bias) : _mm512_setzero_ps();
   __m512 z = _mm512_add_ps(chains_sum(ch), _mm512_add_ps(b, _mm512_setzero_ps()));
 
-  z = _mm512_add_ps(z, _mm512_mul_ps(_mm512_maskz_loadu_ps(mb, L->mixin), _mm512_set1_ps(cond)));
+  z = _mm512_add_ps(z, _mm512_mul_ps(loadu_mask_ps(mb, L->mixin), _mm512_set1_ps(cond)));
 
   __m512 a;
   switch (L->act.kind) {
@@ -152,7 +152,7 @@ void qk_avx512vnni_wavenet_layer_f32_frame(const qk_wavenet_layer *L, const floa
     chain_fma(ch, j, _mm512_load_ps(w1 + (size_t)k * TILE_ROWS),
               _mm512_permutexvar_ps(_mm512_set1_epi32(k), a));
   const __m512 sum = chains_sum(ch);
-  const __m512 b1 = L->bias1x1 ? _mm512_maskz_loadu_ps(mc, L->bias1x1) : _mm512_setzero_ps();
+  const __m512 b1 = L->bias1x1 ? loadu_mask_ps(mc, L->bias1x1) : _mm512_setzero_ps();
   const __m512 xv = few_load(x, C);
   few_store(next, _mm512_add_ps(sum, _mm512_add_ps(b1, xv)), C);
 }
