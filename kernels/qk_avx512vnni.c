@@ -1570,53 +1570,16 @@ static void contiguous_vectors(int K, ptrdiff_t off[DYN_MAX_V], __mmask16 mk[DYN
 
 /**
    16 frames of K = 8 or 16 floats, back to back (a zmm holds 16 / K
-   frames), as quantize_dyn_16 does them, storing K codes per column, or
-   with PAD whole 64-byte columns (codes, then zeros) as the generic
-   contract wants (ld == 64). The loops unroll here: a frame is one
-   vector, nothing spills.
+   frames), as quantize_dyn_16 does them (quantize16_registers). The
+   loops unroll here: a frame is one vector, nothing spills.
 */
 ALWAYS_INLINE bool quantize_frames_16(const float *x, int8_t *codes, int ld, float *scales,
                                       int32_t *sums, const int K, const int PAD)
 {
-  const int NV = K == 16 ? 16 : 8; /* vectors per 16 frames */
   __m512 v[16];
-  for (int i = 0; i < NV; ++i) /* max(|x|, 0) is 0 for NaN, as in quantize_dyn_16 */
-    v[i] = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x + 16 * i)), _mm512_setzero_ps());
-  const __m512 amax = K == 16 ? transpose_reduce16(v, 0) : transpose_reduce8x2(v, 0);
-  float invs[16] __attribute__((aligned(64)));
-  if (!dynamic_scales16(amax, scales, invs))
-    return false;
-  __m512 t[16];
-  for (int i = 0; i < NV; ++i) {
-    const float *xi = x + 16 * i;
-    /* the frames' inverse scales, each over its K lanes */
-    const __m512 vinv = K == 16 ? _mm512_set1_ps(invs[i])
-                                : _mm512_mask_mov_ps(_mm512_set1_ps(invs[2 * i]), 0xFF00,
-                                                     _mm512_set1_ps(invs[2 * i + 1]));
-    const __m512 p = _mm512_mul_ps(_mm512_loadu_ps(xi), vinv);
-    const __m512i q = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(p, p, _CMP_ORD_Q), p);
-    /* |q| <= 127: the saturating narrowing gives quantize_dyn_16's bytes */
-    const __m128i b = _mm512_cvtsepi32_epi8(q);
-    if (PAD && K == 16) {
-      _mm512_storeu_si512(codes + (size_t)i * (size_t)ld, _mm512_zextsi128_si512(b));
-    } else if (PAD) {
-      _mm512_storeu_si512(codes + (size_t)(2 * i) * (size_t)ld,
-                          _mm512_zextsi128_si512(_mm_move_epi64(b)));
-      _mm512_storeu_si512(codes + (size_t)(2 * i + 1) * (size_t)ld,
-                          _mm512_zextsi128_si512(_mm_srli_si128(b, 8)));
-    } else if (K == 16) {
-      _mm_storeu_si128((__m128i *)(codes + (size_t)i * (size_t)ld), b);
-    } else {
-      _mm_storel_epi64((__m128i *)(codes + (size_t)(2 * i) * (size_t)ld), b);
-      _mm_storeh_pd((double *)(void *)(codes + (size_t)(2 * i + 1) * (size_t)ld),
-                    _mm_castsi128_pd(b));
-    }
-    t[i] = _mm512_castsi512_ps(q);
-  }
-  if (sums)
-    _mm512_storeu_si512(
-        sums, _mm512_castps_si512(K == 16 ? transpose_reduce16(t, 1) : transpose_reduce8x2(t, 1)));
-  return true;
+  for (int i = 0; i < (K == 16 ? 16 : 8); ++i)
+    v[i] = _mm512_loadu_ps(x + 16 * i);
+  return quantize16_registers(v, codes, ld, scales, sums, K, PAD);
 }
 
 /**

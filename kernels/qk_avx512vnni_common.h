@@ -389,6 +389,61 @@ ALWAYS_INLINE int32_t codes_sum16(__m128i b)
 }
 
 /**
+   16 frames of K = 8 or 16 floats in v (16 / K frames a vector, v[0 ..
+   256 / K - 1]) quantized as quantize_dyn_16 does them: qk.h's dynamic
+   formula per frame (amax = max(|x|, 0), NaN counting 0; scales and
+   inverses from dynamic_scales16; codes rint(x * inv), NaN 0), storing K
+   codes per column ld bytes apart, or with PAD whole 64-byte columns
+   (codes, then zeros) as the generic contract wants (ld == 64); each
+   frame's scale, and its code sum where sums is not NULL. The batched
+   quantizer loads v from memory; the fused layer hands over the next
+   layer's input while it is in registers (chaining). False (nothing
+   written) where dynamic_scales16 is.
+*/
+ALWAYS_INLINE bool quantize16_registers(const __m512 x[16], int8_t *codes, int ld, float *scales,
+                                        int32_t *sums, const int K, const int PAD)
+{
+  const int NV = K == 16 ? 16 : 8; /* vectors per 16 frames */
+  __m512 v[16];
+  for (int i = 0; i < NV; ++i) /* max(|x|, 0) is 0 for NaN, as in quantize_dyn_16 */
+    v[i] = _mm512_max_ps(_mm512_abs_ps(x[i]), _mm512_setzero_ps());
+  const __m512 amax = K == 16 ? transpose_reduce16(v, 0) : transpose_reduce8x2(v, 0);
+  float invs[16] __attribute__((aligned(64)));
+  if (!dynamic_scales16(amax, scales, invs))
+    return false;
+  __m512 t[16];
+  for (int i = 0; i < NV; ++i) {
+    /* the frames' inverse scales, each over its K lanes */
+    const __m512 vinv = K == 16 ? _mm512_set1_ps(invs[i])
+                                : _mm512_mask_mov_ps(_mm512_set1_ps(invs[2 * i]), 0xFF00,
+                                                     _mm512_set1_ps(invs[2 * i + 1]));
+    const __m512 p = _mm512_mul_ps(x[i], vinv);
+    const __m512i q = _mm512_maskz_cvtps_epi32(_mm512_cmp_ps_mask(p, p, _CMP_ORD_Q), p);
+    /* |q| <= 127: the saturating narrowing gives quantize_dyn_16's bytes */
+    const __m128i b = _mm512_cvtsepi32_epi8(q);
+    if (PAD && K == 16) {
+      _mm512_storeu_si512(codes + (size_t)i * (size_t)ld, _mm512_zextsi128_si512(b));
+    } else if (PAD) {
+      _mm512_storeu_si512(codes + (size_t)(2 * i) * (size_t)ld,
+                          _mm512_zextsi128_si512(_mm_move_epi64(b)));
+      _mm512_storeu_si512(codes + (size_t)(2 * i + 1) * (size_t)ld,
+                          _mm512_zextsi128_si512(_mm_srli_si128(b, 8)));
+    } else if (K == 16) {
+      _mm_storeu_si128((__m128i *)(codes + (size_t)i * (size_t)ld), b);
+    } else {
+      _mm_storel_epi64((__m128i *)(codes + (size_t)(2 * i) * (size_t)ld), b);
+      _mm_storeh_pd((double *)(void *)(codes + (size_t)(2 * i + 1) * (size_t)ld),
+                    _mm_castsi128_pd(b));
+    }
+    t[i] = _mm512_castsi512_ps(q);
+  }
+  if (sums)
+    _mm512_storeu_si512(
+        sums, _mm512_castps_si512(K == 16 ? transpose_reduce16(t, 1) : transpose_reduce8x2(t, 1)));
+  return true;
+}
+
+/**
    qk_act_quantize_dynamic of N frames of K floats (x frame-major, group
    0), except that it stores only each column's K codes and leaves its
    padding as it was: for readers of the first K bytes (the fused WaveNet

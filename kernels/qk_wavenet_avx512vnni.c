@@ -1000,8 +1000,8 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
                                          const fused_matrix *w1, const qk_act_s8 *xq,
                                          const float *x, const float *cond, int n, float *head,
                                          float *a_out, float *next, __m512 bconv, __m512 mixin,
-                                         __m512 b1x1, const fused_act *fa, const int Q,
-                                         const int TANH, const int ZP)
+                                         __m512 b1x1, const fused_act *fa, chain_out *co,
+                                         const int Q, const int TANH, const int ZP)
 {
   const int C = 4 * Q, taps = L->taps;
   const ptrdiff_t ld = xq->ld;
@@ -1035,6 +1035,7 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
     m[v] = TANH ? abs_for_max(a[v], TANH) : _mm512_maskz_mov_ps(mk, abs_for_max(a[v], TANH));
   }
   float scales[16] __attribute__((aligned(64))), invs[16] __attribute__((aligned(64)));
+  __m512 nv[16];
   const __m512 amax = transpose_reduce16(m, 0);
   /* an infinite piecewise-linear a (z overflowed) saturates a code here:
      the batched path gives it qk.h's code 0 */
@@ -1058,7 +1059,15 @@ ALWAYS_INLINE bool frames16_in_registers(const qk_wavenet_layer *L, const fused_
         _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(w1, 0, 0), _mm512_setzero_ps());
     const size_t at = (size_t)(n + v) * (size_t)C;
     const __m512 base = _mm512_add_ps(b1x1, loadu_mask_ps(mk, x + at));
-    storeu_mask_ps(next + at, mk, _mm512_fmadd_ps(s, _mm512_set1_ps(scales[v]), base));
+    nv[v] = _mm512_fmadd_ps(s, _mm512_set1_ps(scales[v]), base);
+    storeu_mask_ps(next + at, mk, nv[v]);
+  }
+  if (co && co->ok) {
+    /* the next layer's step 1 while next[] is in registers (16 channels:
+       lanes past C are 0, as the batched quantizer reads them) */
+    const qk_act_s8 *nq = co->q;
+    co->ok = quantize16_registers(nv, nq->codes + (ptrdiff_t)n * nq->ld, (int)nq->ld,
+                                  nq->scales + n, nq->sums ? nq->sums + n : NULL, 16, 0);
   }
   return true;
 }
@@ -1466,13 +1475,20 @@ ALWAYS_INLINE void layer_q(const qk_wavenet_layer *L, const float *x, const qk_a
       quantize_frames(x, C, groups, xq);
       quantized = groups;
     }
+    /* 16 channels: the next layer's step 1 in the groups' epilogue, when
+       the groups are the whole call (the frames after them run one_frame,
+       which does not chain) */
+    chain_out co = {scratch->next_q, Q == 4 && scratch->next_q && groups == N && N > 0};
     for (; n0 < groups; n0 += 16)
       if (!frames16_in_registers(L, cv, w1, xq, x, cond, n0, head, a, next, bconv, mixin, b1x1, fa,
-                                 Q, TANH, ZP)) {
+                                 co.ok ? &co : NULL, Q, TANH, ZP)) {
         const qk_act_s8 aq = qk_act_columns_from(scratch->act_1x1, n0, 1);
         quantize_frames(a + (size_t)n0 * C, C, 16, &aq);
         mix_frames(L, w1, &aq, x + (size_t)n0 * C, 16, next + (size_t)n0 * C, Q, P);
+        co.ok = false;
       }
+    if (scratch->next_quantized)
+      *scratch->next_quantized = co.ok;
     for (; !ZP && n0 < N; ++n0)
       if (!(paired ? one_frame(L, cv, w1, xq, x, cond, n0, head, a, next, scratch->act_1x1, bconv,
                                mixin, b1x1, fa, Q, TANH, 1)
