@@ -1410,9 +1410,11 @@ qk_wavenet_s8_frame_fn qk_avx512vnni_wavenet_s8_frame_form(const qk_wavenet_laye
 
 bool qk_avx512vnni_wavenet_chains(const qk_wavenet_layer *L)
 {
-  /* the 8-channel form (2 frames a vector), whose 1x1 epilogue runs in
-     registers (weights without zero points) */
-  return L->C == 8 && qk_wavenet_bottleneck(L) == 8 && !qk_packed_has_zero_points(L->w1x1);
+  /* the 8-channel form (2 frames a vector) and the 16-channel one's
+     16-frame groups, whose 1x1 epilogue runs in registers (weights
+     without zero points) */
+  return (L->C == 8 || L->C == 16) && qk_wavenet_bottleneck(L) == L->C &&
+         !qk_packed_has_zero_points(L->w1x1);
 }
 
 void qk_avx512vnni_wavenet_prepare(const qk_wavenet_layer *L, void *mem)
