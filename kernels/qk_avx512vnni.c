@@ -625,77 +625,83 @@ typedef struct {
   size_t tstride; /**< floats from one tile's weights to the next */
 } f32_args;
 
-ALWAYS_INLINE void gemm_f32_16x1_core(const f32_args *a, const float *w, int m0, int n0,
-                                      const int R, const int F)
-{
-  const int M = a->M, K = a->K;
-  const size_t tstride = a->tstride;
-  const float *xp[8];
-#pragma GCC unroll 8
-  for (int f = 0; f < F; ++f)
-    xp[f] = a->X + (size_t)(n0 + f) * (size_t)a->ldx;
+/**
+   The float blocks' body, for zmm (16 rows a tile) and ymm (the low 8
+   rows of a tile): a matrix of at most 8 rows fills only half of each
+   16-row tile, and Zen 4 runs a 512-bit FMA on both of its 256-bit pipes,
+   so the ymm form does twice the rows per cycle there (A1's 8-channel
+   layers: README, "Masked stores"). Lane for lane the same operations, so
+   the same bits. VT: the vector type; TOZMM widens a sum for store_rows,
+   whose mask covers at most the live rows (the ymm form's upper lanes are
+   undefined and never stored).
 
-  /* Four chains per (tile, frame): k = j (mod 4) into chain j, combined
-     as (c0 + c1) + (c2 + c3) at the end. Every block shape (GEMV
-     included) splits a column's k chain exactly this way, so a column's
-     bits never depend on F or N (qk.h), while a GEMV keeps four
-     independent FMA chains per tile. Up to 24 accumulators (R x F <= 6),
-     chain by chain so only R weights and one broadcast are live besides. */
-  __m512 ch[4][4][6];
-#pragma GCC unroll 4
-  for (int j = 0; j < 4; ++j)
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r)
-#pragma GCC unroll 6
-      for (int f = 0; f < F; ++f)
-        ch[j][r][f] = _mm512_setzero_ps();
-  int k = 0;
-  for (; k + 4 <= K; k += 4) {
-#pragma GCC unroll 4
-    for (int j = 0; j < 4; ++j) {
-      __m512 wv[4];
-#pragma GCC unroll 4
-      for (int r = 0; r < R; ++r)
-        wv[r] = _mm512_load_ps(w + (size_t)r * tstride + (size_t)(k + j) * TILE_ROWS);
-#pragma GCC unroll 6
-      for (int f = 0; f < F; ++f) {
-        const __m512 xb = _mm512_set1_ps(xp[f][k + j]);
-#pragma GCC unroll 4
-        for (int r = 0; r < R; ++r)
-          ch[j][r][f] = _mm512_fmadd_ps(wv[r], xb, ch[j][r][f]);
-      }
-    }
-  }
-  for (int j = 0; k < K; ++k, ++j) {
-    __m512 wv[4];
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r)
-      wv[r] = _mm512_load_ps(w + (size_t)r * tstride + (size_t)k * TILE_ROWS);
-#pragma GCC unroll 6
-    for (int f = 0; f < F; ++f) {
-      const __m512 xb = _mm512_set1_ps(xp[f][k]);
-#pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) {
-        if (j == 0)
-          ch[0][r][f] = _mm512_fmadd_ps(wv[r], xb, ch[0][r][f]);
-        else if (j == 1)
-          ch[1][r][f] = _mm512_fmadd_ps(wv[r], xb, ch[1][r][f]);
-        else
-          ch[2][r][f] = _mm512_fmadd_ps(wv[r], xb, ch[2][r][f]);
-      }
-    }
+   Four chains per (tile, frame): k = j (mod 4) into chain j, combined as
+   (c0 + c1) + (c2 + c3) at the end. Every block shape (GEMV included)
+   splits a column's k chain exactly this way, so a column's bits never
+   depend on F or N (qk.h), while a GEMV keeps four independent FMA chains
+   per tile. Up to 24 accumulators (R x F <= 6), chain by chain so only R
+   weights and one broadcast are live besides.
+*/
+#define DEF_F32_CORE(NAME, VT, LOAD, SET1, FMADD, ADD, ZERO, TOZMM)                                \
+  ALWAYS_INLINE void NAME(const f32_args *a, const float *w, int m0, int n0, const int R,          \
+                          const int F)                                                             \
+  {                                                                                                \
+    const int M = a->M, K = a->K;                                                                  \
+    const size_t tstride = a->tstride;                                                             \
+    const float *xp[8];                                                                            \
+    _Pragma("GCC unroll 8") for (int f = 0; f < F; ++f) xp[f] =                                    \
+        a->X + (size_t)(n0 + f) * (size_t)a->ldx;                                                  \
+    VT ch[4][4][6];                                                                                \
+    _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j)                                            \
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r)                                        \
+            _Pragma("GCC unroll 6") for (int f = 0; f < F; ++f) ch[j][r][f] = ZERO();              \
+    int k = 0;                                                                                     \
+    for (; k + 4 <= K; k += 4) {                                                                   \
+      _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j)                                          \
+      {                                                                                            \
+        VT wv[4];                                                                                  \
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r) wv[r] =                                \
+            LOAD(w + (size_t)r * tstride + (size_t)(k + j) * TILE_ROWS);                           \
+        _Pragma("GCC unroll 6") for (int f = 0; f < F; ++f)                                        \
+        {                                                                                          \
+          const VT xb = SET1(xp[f][k + j]);                                                        \
+          _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r) ch[j][r][f] =                        \
+              FMADD(wv[r], xb, ch[j][r][f]);                                                       \
+        }                                                                                          \
+      }                                                                                            \
+    }                                                                                              \
+    for (int j = 0; k < K; ++k, ++j) {                                                             \
+      VT wv[4];                                                                                    \
+      _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r) wv[r] =                                  \
+          LOAD(w + (size_t)r * tstride + (size_t)k * TILE_ROWS);                                   \
+      _Pragma("GCC unroll 6") for (int f = 0; f < F; ++f)                                          \
+      {                                                                                            \
+        const VT xb = SET1(xp[f][k]);                                                              \
+        _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r)                                        \
+        {                                                                                          \
+          if (j == 0)                                                                              \
+            ch[0][r][f] = FMADD(wv[r], xb, ch[0][r][f]);                                           \
+          else if (j == 1)                                                                         \
+            ch[1][r][f] = FMADD(wv[r], xb, ch[1][r][f]);                                           \
+          else                                                                                     \
+            ch[2][r][f] = FMADD(wv[r], xb, ch[2][r][f]);                                           \
+        }                                                                                          \
+      }                                                                                            \
+    }                                                                                              \
+    _Pragma("GCC unroll 6") for (int f = 0; f < F; ++f)                                            \
+    {                                                                                              \
+      float *y = a->Y + (size_t)(n0 + f) * (size_t)a->ldy;                                         \
+      _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r)                                          \
+          store_rows(y, a->bias, m0 + r * TILE_ROWS, M, a->flags,                                  \
+                     TOZMM(ADD(ADD(ch[0][r][f], ch[1][r][f]), ADD(ch[2][r][f], ch[3][r][f]))));    \
+    }                                                                                              \
   }
 
-#pragma GCC unroll 6
-  for (int f = 0; f < F; ++f) {
-    float *y = a->Y + (size_t)(n0 + f) * (size_t)a->ldy;
-#pragma GCC unroll 4
-    for (int r = 0; r < R; ++r)
-      store_rows(y, a->bias, m0 + r * TILE_ROWS, M, a->flags,
-                 _mm512_add_ps(_mm512_add_ps(ch[0][r][f], ch[1][r][f]),
-                               _mm512_add_ps(ch[2][r][f], ch[3][r][f])));
-  }
-}
+#define F32_ZMM_ID(v) (v)
+DEF_F32_CORE(gemm_f32_16x1_core, __m512, _mm512_load_ps, _mm512_set1_ps, _mm512_fmadd_ps,
+             _mm512_add_ps, _mm512_setzero_ps, F32_ZMM_ID)
+DEF_F32_CORE(gemm_f32_8x1_core, __m256, _mm256_load_ps, _mm256_set1_ps, _mm256_fmadd_ps,
+             _mm256_add_ps, _mm256_setzero_ps, _mm512_castps256_ps512)
 
 typedef void (*f32_block_fn)(const f32_args *a, const float *w, int m0, int n0);
 
@@ -704,26 +710,44 @@ typedef void (*f32_block_fn)(const f32_args *a, const float *w, int m0, int n0);
   {                                                                                                \
     gemm_f32_16x1_core(a, w, m0, n0, R, F);                                                        \
   }
+#define DEF_F32_HALF_BLOCK(F)                                                                      \
+  static void gemm_f32_8x1_f##F(const f32_args *a, const float *w, int m0, int n0)                 \
+  {                                                                                                \
+    gemm_f32_8x1_core(a, w, m0, n0, 1, F);                                                         \
+  }
 /* 4 chains x R tiles x F frames <= 24 accumulators; R = 4 only for GEMV */
 DEF_F32_BLOCK(4, 1)
 DEF_F32_BLOCK(2, 3)
 DEF_F32_BLOCK(2, 2)
 DEF_F32_BLOCK(2, 1)
 DEF_F32_BLOCK(1, 6)
+DEF_F32_BLOCK(1, 4)
 DEF_F32_BLOCK(1, 3)
 DEF_F32_BLOCK(1, 2)
 DEF_F32_BLOCK(1, 1)
-static const f32_block_fn f32_blocks[3][4] = {
-    {NULL, NULL, NULL, gemm_f32_16x1_r4_f1},
-    {NULL, gemm_f32_16x1_r2_f3, gemm_f32_16x1_r2_f2, gemm_f32_16x1_r2_f1},
-    {gemm_f32_16x1_r1_f6, gemm_f32_16x1_r1_f3, gemm_f32_16x1_r1_f2, gemm_f32_16x1_r1_f1}};
+DEF_F32_HALF_BLOCK(6)
+DEF_F32_HALF_BLOCK(4)
+DEF_F32_HALF_BLOCK(3)
+DEF_F32_HALF_BLOCK(2)
+DEF_F32_HALF_BLOCK(1)
+/** Rows: 4 tiles (GEMV), 2 tiles, 1 tile, the low half of 1 tile (at most 8 rows). */
+enum { F32_R4, F32_R2, F32_R1, F32_HALF };
+static const f32_block_fn f32_blocks[4][5] = {
+    {NULL, NULL, NULL, NULL, gemm_f32_16x1_r4_f1},
+    {NULL, NULL, gemm_f32_16x1_r2_f3, gemm_f32_16x1_r2_f2, gemm_f32_16x1_r2_f1},
+    {gemm_f32_16x1_r1_f6, gemm_f32_16x1_r1_f4, gemm_f32_16x1_r1_f3, gemm_f32_16x1_r1_f2,
+     gemm_f32_16x1_r1_f1},
+    {gemm_f32_8x1_f6, gemm_f32_8x1_f4, gemm_f32_8x1_f3, gemm_f32_8x1_f2, gemm_f32_8x1_f1}};
+
+/** The blocks of one tile of `rows` live rows: F32_HALF for at most 8. */
+ALWAYS_INLINE int one_tile_rows(int rows) { return rows <= 8 ? F32_HALF : F32_R1; }
 
 /** All frames of tile rows [m0, m0 + 16*R) against the weights at w (table row ri). */
 ALWAYS_INLINE void run_f32_frames(const f32_args *a, int ri, const float *w, int m0, int N)
 {
-  static const int fs[4] = {6, 3, 2, 1};
+  static const int fs[5] = {6, 4, 3, 2, 1};
   int n = 0;
-  for (int fi = 0; fi < 4; ++fi) {
+  for (int fi = 0; fi < 5; ++fi) {
     const f32_block_fn fn = f32_blocks[ri][fi];
     if (!fn)
       continue;
@@ -1262,16 +1286,18 @@ static void gemm_f32_avx512vnni(const qk_packed *W, const float *X, int ldx, int
                              W->rows,
                              W->cols,
                              a.tstride};
-      run_f32_frames(&rest, 2, w, 0, N - done);
+      run_f32_frames(&rest, one_tile_rows(W->rows), w, 0, N - done);
       return;
     }
     for (int t = 0; t < T;) {
       /* 4 tiles x 1 frame only for GEMV (16 independent chains); frame
          runs take 2 tiles x 2 frames, so the weights each pass streams
          (2 tiles x K x 64 B) stay in L1 and serve two frames */
-      const int ri = (N == 1 && T - t >= 4) ? 0 : T - t >= 2 ? 1 : 2;
+      const int ri = (N == 1 && T - t >= 4) ? F32_R4
+                     : T - t >= 2             ? F32_R2
+                                              : one_tile_rows(W->rows - t * TILE_ROWS);
       run_f32_frames(&a, ri, w + (size_t)t * a.tstride, t * TILE_ROWS, N);
-      t += ri == 0 ? 4 : ri == 1 ? 2 : 1;
+      t += ri == F32_R4 ? 4 : ri == F32_R2 ? 2 : 1;
     }
     return;
   }
@@ -1294,7 +1320,7 @@ static void gemm_f32_avx512vnni(const qk_packed *W, const float *X, int ldx, int
       case 4: wq_decode_tile_b4(v, t, tbl, buf); break;
       default: wq_decode_tile_b2(v, t, tbl, buf); break;
       }
-      run_f32_frames(&a, 2, buf, t * TILE_ROWS, N);
+      run_f32_frames(&a, one_tile_rows(v->M - t * TILE_ROWS), buf, t * TILE_ROWS, N);
     }
     return;
   }
