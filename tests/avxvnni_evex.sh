@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-FileCopyrightText: Copyright 2025-2026 Quantone developers
 # SPDX-License-Identifier: ISC
-# The AVX-VNNI kernels on a CPU without AVX-VNNI: build the kernels and
-# their tests with -Davxvnni_on_evex=true (kernels/qk_vnni256.h: the same
-# code with the EVEX form of vpdpbusd / vpdpwssd) and run the kernel tests
-# with the "avxvnni" ISA required, bit for bit against the scalar oracle.
+# The AVX-VNNI kernels on a CPU without AVX-VNNI: build the kernels, the
+# engine and their tests with -Davxvnni_on_evex=true (kernels/qk_vnni256.h:
+# the same code with the EVEX form of vpdpbusd / vpdpwssd), run the kernel
+# tests with the "avxvnni" ISA required, bit for bit against the scalar
+# oracle, and the engine's block-exactness tests with avxvnni active
+# (QUANTONE_ISA): the whole A1 and A2 models at blocks 1 to 4096 on the
+# AVX-VNNI code, the engine's chaining and frame forms included.
 #
 # Where it runs: an x86-64 CPU with AVX-512 VNNI (+VL) but without the
 # AVX-VNNI cpuid bit, such as this project's CI VMs. With AVX-VNNI the
@@ -33,12 +36,15 @@ if ! has avx512_vnni || ! has avx512vl; then
   exit 0
 fi
 
+opts=(--buildtype=release -Davxvnni_on_evex=true)
 if [ -f "$BUILD/build.ninja" ]; then
-  meson setup --reconfigure "$BUILD" -Dkernels_only=true -Davxvnni_on_evex=true
+  meson setup --reconfigure "$BUILD" "${opts[@]}"
 else
-  meson setup "$BUILD" -Dkernels_only=true -Davxvnni_on_evex=true
+  meson setup "$BUILD" "${opts[@]}"
 fi
-ninja -C "$BUILD"
+# only the tests this script runs (not the plugin, GUI or tools)
+ninja -C "$BUILD" tests/kernels/test_kernels tests/kernels/test_wavenet_layer \
+  tests/variant/test_block_exact tests/models/test_models_a2_int8
 
 # Runs one kernel test with avxvnni required (the test fails when that ISA
 # cannot run, so a skipped avxvnni cannot pass).
@@ -58,4 +64,26 @@ run_test() {
 
 run_test test_kernels
 run_test test_wavenet_layer
-echo "avxvnni_evex.sh: the AVX-VNNI kernels (EVEX-encoded) agree with the scalar oracle"
+
+# Runs one engine test with QUANTONE_ISA=avxvnni; its log must show avxvnni
+# (the engine ignores an ISA the CPU cannot run, and would test another).
+run_engine_test() {
+  local exe=$BUILD/tests/$1 log="$BUILD/$(basename "$1").log"
+  shift
+  if ! QUANTONE_ISA=avxvnni "$exe" "$@" >"$log" 2>&1; then
+    tail -n 30 "$log"
+    echo "avxvnni_evex.sh: $exe FAILED with avxvnni active (log: $log)" >&2
+    exit 1
+  fi
+  if ! grep -q avxvnni "$log"; then
+    echo "avxvnni_evex.sh: $exe did not run avxvnni (log: $log)" >&2
+    exit 1
+  fi
+  grep -E "avxvnni" "$log" | tail -n 2
+  tail -n 1 "$log"
+}
+
+REF=../shared/reference/nam
+run_engine_test variant/test_block_exact "$REF"
+run_engine_test models/test_models_a2_int8 "$REF/current" "$REF/input.wav"
+echo "avxvnni_evex.sh: the AVX-VNNI code (EVEX-encoded) agrees with the scalar oracle and keeps blocks exact"
