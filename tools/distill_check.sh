@@ -12,6 +12,8 @@
 # Usage: tools/distill_check.sh [RECIPE]...   (default: all)
 #   a1-3bit   A1, 3 bits asym, groups of 16, two stages   (-18 dB; ~7 min)
 #   a2-4bit   A2 standard, 4 bits asym per channel        (-25 dB; ~2 min)
+#   a1-2bit   A1, 2 bits asym, groups of 32, 60 epochs    (-10 dB; ~3 min)
+#   a2-2bit   A2 standard, 2 bits asym, groups of 32      (-10 dB; ~3 min)
 # (A1 at 4 bits per channel has no recipe here: README.md, "Checking these
 # by one command", says why.)
 # Env: BUILD (default build), WORK (default build/distill-check).
@@ -19,11 +21,11 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 recipes=("$@")
-[ ${#recipes[@]} -gt 0 ] || recipes=(a1-3bit a2-4bit)
+[ ${#recipes[@]} -gt 0 ] || recipes=(a1-3bit a2-4bit a1-2bit a2-2bit)
 for r in "${recipes[@]}"; do
   case $r in
-  a1-3bit | a2-4bit) ;;
-  *) echo "distill_check.sh: unknown recipe $r (a1-3bit, a2-4bit)" >&2; exit 2 ;;
+  a1-3bit | a2-4bit | a1-2bit | a2-2bit) ;;
+  *) echo "distill_check.sh: unknown recipe $r (a1-3bit, a2-4bit, a1-2bit, a2-2bit)" >&2; exit 2 ;;
   esac
 done
 BUILD=${BUILD:-build}
@@ -102,11 +104,22 @@ a2_4bit() {
   check a2-4bit "$A2" "$w-1.nam" -25 --precision 4 --asymmetric --granularity channel
 }
 
+# 2 bits, asymmetric per group of 32 (README, "Asymmetric and per group"):
+# one stage at --lr 5e-4
+two_bit() {
+  local name=$1 teacher=$2 epochs=$3 w=$WORK/$1
+  stage "$name" "$teacher" 2:linear:asym:group32 "$teacher" "$w-1.nam" "${SHORT[@]}" \
+    --epochs "$epochs" --lr 5e-4 --lr-decay 0.98
+  check "$name" "$teacher" "$w-1.nam" -10 --precision 2 --asymmetric --granularity group --group 32
+}
+
 failed=0
 for r in "${recipes[@]}"; do
   case $r in
   a1-3bit) a1_3bit || failed=1 ;;
   a2-4bit) a2_4bit || failed=1 ;;
+  a1-2bit) two_bit a1-2bit "$A1" 60 || failed=1 ;;
+  a2-2bit) two_bit a2-2bit "$A2" 45 || failed=1 ;;
   esac
 done
 [ $failed -eq 0 ] && echo "distill_check.sh: every target met" || exit 1
