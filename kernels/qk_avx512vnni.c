@@ -370,7 +370,7 @@ ALWAYS_INLINE void gemm_s8_16x4_core(const s8_args *a, int t0, int n0, const int
 #pragma GCC unroll 8
         for (int f = 0; f < F; ++f)
           storeu_mask_ps(Y + (size_t)(n0 + f) * (size_t)ldy + m0, mk,
-                                _mm512_fmadd_ps(s[f], xsc[f], base));
+                         _mm512_fmadd_ps(s[f], xsc[f], base));
       }
     }
   }
@@ -1294,8 +1294,8 @@ static void gemm_f32_avx512vnni(const qk_packed *W, const float *X, int ldx, int
          runs take 2 tiles x 2 frames, so the weights each pass streams
          (2 tiles x K x 64 B) stay in L1 and serve two frames */
       const int ri = (N == 1 && T - t >= 4) ? F32_R4
-                     : T - t >= 2             ? F32_R2
-                                              : one_tile_rows(W->rows - t * TILE_ROWS);
+                     : T - t >= 2           ? F32_R2
+                                            : one_tile_rows(W->rows - t * TILE_ROWS);
       run_f32_frames(&a, ri, w + (size_t)t * a.tstride, t * TILE_ROWS, N);
       t += ri == F32_R4 ? 4 : ri == F32_R2 ? 2 : 1;
     }

@@ -124,8 +124,7 @@ static void run_pk(const qk_rnn *r, const float *gx, int ldg, int N, float *h, f
     bg[v] = _mm512_load_ps(r->bg + v * VL);
     wx[v] = IO ? loadu_mask_ps(gm[v], io->wx + v * VL) : v_zero();
     /* qk_rnn.c, io_input: bx + 0 */
-    bx[v] =
-        v_add(IO && io->bx ? loadu_mask_ps(gm[v], io->bx + v * VL) : v_zero(), v_zero());
+    bx[v] = v_add(IO && io->bx ? loadu_mask_ps(gm[v], io->bx + v * VL) : v_zero(), v_zero());
   }
   __m512 hv = v_load(hp);
   for (int f = 0; f < N; ++f) {

@@ -634,9 +634,8 @@ ALWAYS_INLINE void frame_one(const qk_wavenet_layer *L, const small_weights *sw,
   /* the older taps: each tap's code dword broadcast from memory into its
      C lanes (a gather of them was slower) */
   const __m512 ws0 = _mm512_load_ps(fw->ws_lanes[0]); /* every older vector's without GROUPED */
-  __m512 z = _mm512_add_ps(
-      L->conv_bias ? loadu_mask_ps(mc, L->conv_bias) : _mm512_setzero_ps(),
-      _mm512_setzero_ps()); /* qk.h: bias + 0 */
+  __m512 z = _mm512_add_ps(L->conv_bias ? loadu_mask_ps(mc, L->conv_bias) : _mm512_setzero_ps(),
+                           _mm512_setzero_ps()); /* qk.h: bias + 0 */
   const int8_t *col0 = xq->codes + (ptrdiff_t)n * ld;
   for (int v = 0, t = 0; t < older; ++v) {
     __m512i w = _mm512_setzero_si512();

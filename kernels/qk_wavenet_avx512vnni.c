@@ -670,7 +670,7 @@ ALWAYS_INLINE void quantize_next(const __m512 nv[4], int n, int valid_last, chai
   /* frame k = 2v + p of the 8 at element (v & 1) * 8 + (v >> 1) + 4p */
   const __m512i frame_order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);
   storeu_mask_ps(nq->scales + n, lanes_mask((F - 1) * P + valid_last),
-                        _mm512_permutexvar_ps(frame_order, q));
+                 _mm512_permutexvar_ps(frame_order, q));
 #pragma GCC unroll 4
   for (int v = 0; v < F; ++v) {
     const int valid = v + 1 < F ? P : valid_last;
@@ -1090,7 +1090,7 @@ ALWAYS_INLINE void mix_frames(const qk_wavenet_layer *L, const fused_matrix *w1,
         _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), matrix_scale(w1, 0, 0), _mm512_setzero_ps());
     const __m512 base = _mm512_add_ps(b1x1, loadu_mask_ps(mk, x + (size_t)n * (size_t)C));
     storeu_mask_ps(next + (size_t)n * (size_t)C, mk,
-                          _mm512_fmadd_ps(s, frames_ps(aq->scales + n, valid, P, C), base));
+                   _mm512_fmadd_ps(s, frames_ps(aq->scales + n, valid, P, C), base));
   }
 }
 
