@@ -461,9 +461,9 @@ void qk_wavenet_layer_s8_steps(const qk_wavenet_layer *L, const float *x, const 
 
 /** True if qk_wavenet_layer_s8() may quantize next[] into a given next_q for
     this layer (qk_wavenet_scratch), so that a caller builds next_q only
-    where it can be used: fused layers of 8 or 16 channels, on AVX-512 VNNI
-    with a 1x1 without zero points (16 channels: at blocks of whole 16-frame
-    groups). */
+    where it can be used: fused layers of 8 or 16 channels, on AVX2 and
+    AVX-VNNI, and on AVX-512 VNNI with a 1x1 without zero points (16
+    channels there: at blocks of whole 16-frame groups). */
 bool qk_wavenet_layer_s8_chains(const qk_wavenet_layer *L);
 
 /** True if qk_wavenet_layer_s8() runs this layer fused (tests, benchmarks). */
