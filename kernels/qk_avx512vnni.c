@@ -623,6 +623,11 @@ typedef struct {
   unsigned flags;
   int M, K;
   size_t tstride; /**< floats from one tile's weights to the next */
+  /** 0: value k of a frame at X + k. Else the frame's K values are taps
+      pieces of C (C a multiple of 4) tap_stride apart: value t*C + c at
+      X + t*tap_stride + c (qk_gemm_f32_taps, read in place). */
+  int taps, C;
+  ptrdiff_t tap_stride;
 } f32_args;
 
 /**
@@ -656,17 +661,23 @@ typedef struct {
         _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r)                                        \
             _Pragma("GCC unroll 6") for (int f = 0; f < F; ++f) ch[j][r][f] = ZERO();              \
     int k = 0;                                                                                     \
-    for (; k + 4 <= K; k += 4) {                                                                   \
-      _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j)                                          \
-      {                                                                                            \
-        VT wv[4];                                                                                  \
-        _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r) wv[r] =                                \
-            LOAD(w + (size_t)r * tstride + (size_t)(k + j) * TILE_ROWS);                           \
-        _Pragma("GCC unroll 6") for (int f = 0; f < F; ++f)                                        \
+    /* pieces of C values (taps: C % 4 == 0, so chain j still takes k = j                         \
+       mod 4), each read where it lies; one piece of K without taps */                             \
+    const int pieces = a->taps ? a->taps : 1, C = a->taps ? a->C : K;                              \
+    for (int t = 0; t < pieces; ++t) {                                                             \
+      const ptrdiff_t at = a->taps ? (ptrdiff_t)t * a->tap_stride - (ptrdiff_t)t * C : 0;          \
+      for (const int end = k + C; k + 4 <= end; k += 4) {                                          \
+        _Pragma("GCC unroll 4") for (int j = 0; j < 4; ++j)                                        \
         {                                                                                          \
-          const VT xb = SET1(xp[f][k + j]);                                                        \
-          _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r) ch[j][r][f] =                        \
-              FMADD(wv[r], xb, ch[j][r][f]);                                                       \
+          VT wv[4];                                                                                \
+          _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r) wv[r] =                              \
+              LOAD(w + (size_t)r * tstride + (size_t)(k + j) * TILE_ROWS);                         \
+          _Pragma("GCC unroll 6") for (int f = 0; f < F; ++f)                                      \
+          {                                                                                        \
+            const VT xb = SET1(xp[f][at + k + j]);                                                 \
+            _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r) ch[j][r][f] =                      \
+                FMADD(wv[r], xb, ch[j][r][f]);                                                     \
+          }                                                                                        \
         }                                                                                          \
       }                                                                                            \
     }                                                                                              \
@@ -955,6 +966,22 @@ static int run_f32_frames16(const f32_args *a, const float *w, int N, const ptrd
   return n;
 }
 
+/** All N frames of a QK_F32 matrix (a->M rows) on the blocks above. */
+static void run_f32_tiles(const f32_args *a, const float *w, int N)
+{
+  const int T = (a->M + TILE_ROWS - 1) / TILE_ROWS;
+  for (int t = 0; t < T;) {
+    /* 4 tiles x 1 frame only for GEMV (16 independent chains); frame
+       runs take 2 tiles x 2 frames, so the weights each pass streams
+       (2 tiles x K x 64 B) stay in L1 and serve two frames */
+    const int ri = (N == 1 && T - t >= 4) ? F32_R4
+                   : T - t >= 2           ? F32_R2
+                                          : one_tile_rows(a->M - t * TILE_ROWS);
+    run_f32_frames(a, ri, w + (size_t)t * a->tstride, t * TILE_ROWS, N);
+    t += ri == F32_R4 ? 4 : ri == F32_R2 ? 2 : 1;
+  }
+}
+
 /** Whether the frame form takes a QK_F32 matrix for N frames ldx apart. */
 static bool frames16_applies(const qk_packed *W, int ldx, int N)
 {
@@ -963,22 +990,33 @@ static bool frames16_applies(const qk_packed *W, int ldx, int N)
 }
 
 /**
-   qk_gemm_f32_taps()'s whole 16-frame runs on the frame form, each k read
-   where its tap's piece lies: the engine's gather of A2 nano's taps (C
-   floats per frame and tap) is not needed for them.
+   qk_gemm_f32_taps() with each k read where its tap's piece lies, so the
+   engine's gather (C floats per frame and tap) is not needed: the whole
+   16-frame runs of a matrix of few rows on the frame form (A2 nano's
+   convs), and every frame of one whose pieces are whole multiples of 4
+   values on the blocks (A1's convs: the gather was 9% of an A1 FP32
+   process at block 16). Same k order, same chains: same bits.
 */
 static int gemm_f32_taps_avx512vnni(const qk_packed *W, const float *x, int ldx, int C, int taps,
                                     ptrdiff_t tap_stride, int N, const float *bias, float *Y,
                                     int ldy, unsigned flags)
 {
   const int K = W->cols;
-  if (!frames16_applies(W, ldx, N) || K != taps * C || K > FRAMES16_TAPS_MAX_K)
+  if (W->format != QK_F32 || K != taps * C)
     return 0;
+  if (!frames16_applies(W, ldx, N) || K > FRAMES16_TAPS_MAX_K) {
+    if (C % 4 != 0)
+      return 0;
+    const f32_args a = {x,     ldx, bias, Y,  ldy, flags, W->rows, K, (size_t)K * TILE_ROWS,
+                        taps,  C,   tap_stride};
+    run_f32_tiles(&a, (const float *)W->data, N);
+    return N;
+  }
   ptrdiff_t kpos[FRAMES16_TAPS_MAX_K];
   for (int t = 0; t < taps; ++t)
     for (int c = 0; c < C; ++c)
       kpos[t * C + c] = (ptrdiff_t)t * tap_stride + c;
-  const f32_args a = {x, ldx, bias, Y, ldy, flags, W->rows, K, (size_t)K * TILE_ROWS};
+  const f32_args a = {x, ldx, bias, Y, ldy, flags, W->rows, K, (size_t)K * TILE_ROWS, 0, 0, 0};
   return run_f32_frames16(&a, (const float *)W->data, N, kpos, C);
 }
 
@@ -1270,8 +1308,8 @@ static void gemm_f32_avx512vnni(const qk_packed *W, const float *X, int ldx, int
                                 const float *bias, float *Y, int ldy, unsigned flags)
 {
   if (W->format == QK_F32) {
-    const int T = (W->rows + TILE_ROWS - 1) / TILE_ROWS;
-    const f32_args a = {X, ldx, bias, Y, ldy, flags, W->rows, W->cols, (size_t)W->cols * TILE_ROWS};
+    const f32_args a = {X,     ldx,     bias,    Y, ldy, flags, W->rows, W->cols,
+                        (size_t)W->cols * TILE_ROWS, 0, 0, 0};
     const float *w = (const float *)W->data;
     if (frames16_applies(W, ldx, N)) {
       const int done = run_f32_frames16(&a, w, N, NULL, W->cols);
@@ -1285,20 +1323,14 @@ static void gemm_f32_avx512vnni(const qk_packed *W, const float *X, int ldx, int
                              flags,
                              W->rows,
                              W->cols,
-                             a.tstride};
+                             a.tstride,
+                             0,
+                             0,
+                             0};
       run_f32_frames(&rest, one_tile_rows(W->rows), w, 0, N - done);
       return;
     }
-    for (int t = 0; t < T;) {
-      /* 4 tiles x 1 frame only for GEMV (16 independent chains); frame
-         runs take 2 tiles x 2 frames, so the weights each pass streams
-         (2 tiles x K x 64 B) stay in L1 and serve two frames */
-      const int ri = (N == 1 && T - t >= 4) ? F32_R4
-                     : T - t >= 2           ? F32_R2
-                                            : one_tile_rows(W->rows - t * TILE_ROWS);
-      run_f32_frames(&a, ri, w + (size_t)t * a.tstride, t * TILE_ROWS, N);
-      t += ri == F32_R4 ? 4 : ri == F32_R2 ? 2 : 1;
-    }
+    run_f32_tiles(&a, w, N);
     return;
   }
   const int_view *v = int_view_of(W);
@@ -1313,7 +1345,7 @@ static void gemm_f32_avx512vnni(const qk_packed *W, const float *X, int ldx, int
   }
   if (v->Kp <= WQ_KMAX) {
     float buf[WQ_KMAX * TILE_ROWS] __attribute__((aligned(64)));
-    const f32_args a = {X, ldx, bias, Y, ldy, flags, v->M, v->K, 0};
+    const f32_args a = {X, ldx, bias, Y, ldy, flags, v->M, v->K, 0, 0, 0, 0};
     for (int t = 0; t < v->T; ++t) {
       switch (v->bits) {
       case 8: wq_decode_tile_b8(v, t, tbl, buf); break;
