@@ -661,7 +661,7 @@ typedef struct {
         _Pragma("GCC unroll 4") for (int r = 0; r < R; ++r)                                        \
             _Pragma("GCC unroll 6") for (int f = 0; f < F; ++f) ch[j][r][f] = ZERO();              \
     int k = 0;                                                                                     \
-    /* pieces of C values (taps: C % 4 == 0, so chain j still takes k = j                         \
+    /* pieces of C values (taps: C % 4 == 0, so chain j still takes k = j                          \
        mod 4), each read where it lies; one piece of K without taps */                             \
     const int pieces = a->taps ? a->taps : 1, C = a->taps ? a->C : K;                              \
     for (int t = 0; t < pieces; ++t) {                                                             \
@@ -1007,8 +1007,8 @@ static int gemm_f32_taps_avx512vnni(const qk_packed *W, const float *x, int ldx,
   if (!frames16_applies(W, ldx, N) || K > FRAMES16_TAPS_MAX_K) {
     if (C % 4 != 0)
       return 0;
-    const f32_args a = {x,     ldx, bias, Y,  ldy, flags, W->rows, K, (size_t)K * TILE_ROWS,
-                        taps,  C,   tap_stride};
+    const f32_args a = {x,    ldx, bias,      Y, ldy, flags, W->rows, K, (size_t)K * TILE_ROWS,
+                        taps, C,   tap_stride};
     run_f32_tiles(&a, (const float *)W->data, N);
     return N;
   }
@@ -1308,8 +1308,8 @@ static void gemm_f32_avx512vnni(const qk_packed *W, const float *X, int ldx, int
                                 const float *bias, float *Y, int ldy, unsigned flags)
 {
   if (W->format == QK_F32) {
-    const f32_args a = {X,     ldx,     bias,    Y, ldy, flags, W->rows, W->cols,
-                        (size_t)W->cols * TILE_ROWS, 0, 0, 0};
+    const f32_args a = {X, ldx, bias, Y, ldy, flags, W->rows, W->cols, (size_t)W->cols * TILE_ROWS,
+                        0, 0,   0};
     const float *w = (const float *)W->data;
     if (frames16_applies(W, ldx, N)) {
       const int done = run_f32_frames16(&a, w, N, NULL, W->cols);
