@@ -389,14 +389,14 @@ ALWAYS_INLINE int32_t codes_sum16(__m128i b)
 }
 
 /**
-   16 frames of K = 8 or 16 floats in v (16 / K frames a vector, v[0 ..
+   16 frames of K = 8 or 16 floats in x (16 / K frames a vector, x[0 ..
    256 / K - 1]) quantized as quantize_dyn_16 does them: qk.h's dynamic
    formula per frame (amax = max(|x|, 0), NaN counting 0; scales and
    inverses from dynamic_scales16; codes rint(x * inv), NaN 0), storing K
    codes per column ld bytes apart, or with PAD whole 64-byte columns
    (codes, then zeros) as the generic contract wants (ld == 64); each
    frame's scale, and its code sum where sums is not NULL. The batched
-   quantizer loads v from memory; the fused layer hands over the next
+   quantizer loads x from memory; the fused layer hands over the next
    layer's input while it is in registers (chaining). False (nothing
    written) where dynamic_scales16 is.
 */

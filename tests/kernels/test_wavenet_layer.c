@@ -996,6 +996,12 @@ static bool check_chaining(qk_isa isa, const qk_wavenet_layer *L, const layer_ca
               !memcmp((const int8_t *)nh.codes.p + 8, (const int8_t *)codes0.p + 8, 4),
           "%s: next_q column -1's own codes written [%s]", what, lc->desc);
   if (done) {
+    /* a form that chains must say so: the engine hands next_q only to
+       layers qk_wavenet_layer_s8_chains() names */
+    CHECK(qk_wavenet_layer_s8_chains(L),
+          "%s: quantized next_q, but qk_wavenet_layer_s8_chains() says this layer does not "
+          "chain, so the engine never would [%s]",
+          what, lc->desc);
     /* the reference: want's next through the scalar quantizer */
     int8_history ref;
     ref.back = 0;
