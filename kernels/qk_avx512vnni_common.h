@@ -188,14 +188,6 @@ ALWAYS_INLINE __m512i dpbusd_bc(__m512i acc, __m512i u, const int8_t *x)
   return acc;
 }
 
-/** Load 4 consecutive bytes (unaligned, no aliasing issues). */
-ALWAYS_INLINE int32_t load4(const int8_t *p)
-{
-  int32_t v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-
 /* byte kk*4+rr <- rr*4+kk inside each lane, then dword kk*4+L <- L*4+kk */
 #define BYTE_T_ZMM                                                                                 \
   _mm512_broadcast_i32x4(_mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15))

@@ -368,4 +368,13 @@ enum { QK_ACT_TANH = 0, QK_ACT_SIGMOID = 1, QK_ACT_TANH_INT8 = 2 };
 #define QK_TANH8_Q1 0.43543580174446106f
 #define QK_TANH8_Q2 0.012820822186768055f
 
+/** Load 4 consecutive bytes (unaligned, no aliasing issues): the SIMD
+    forms' broadcast of one 4-code quad. */
+static inline __attribute__((always_inline)) int32_t load4(const int8_t *p)
+{
+  int32_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
 #endif

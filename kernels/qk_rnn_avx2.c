@@ -32,13 +32,6 @@ QK_RNN_AI __m256i dot4(__m256i acc, __m256i x, __m256i w)
   return _mm256_add_epi32(acc, _mm256_madd_epi16(p, _mm256_set1_epi16(1)));
 }
 
-QK_RNN_AI int32_t load4(const int8_t *p)
-{
-  int32_t v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-
 #define v_load(p) _mm256_load_ps(p)
 #define v_store(p, v) _mm256_store_ps(p, v)
 #define v_zero() _mm256_setzero_ps()

@@ -114,6 +114,10 @@ typedef struct {
   __m256 scale[MAX_ROWV];
   int has_zp;
   int quads; /**< 1: byte quads (see below), 0: int16 pairs */
+  /** The conv only: its quads hold v + offset, unsigned, and the frame's
+      codes are the signed side (see below); 0 for the 1x1. */
+  int unsigned_w;
+  int32_t offset;
 } pair_matrix;
 
 /**
@@ -129,9 +133,12 @@ typedef struct {
           biased to unsigned, u = x + 128 in [0, 255]. Over a tap's
           channels sum u w = sum x w + 128 * sum w, so the tap's
           accumulator starts at bias128 = -128 * (the row's weight sum over
-          that tap's channels), a constant of the weights. AVX-VNNI's conv
-          swaps the sides instead (WN_CONV_UNSIGNED, frame_conv): weights
-          v + 128, codes broadcast from the history.
+          that tap's channels), a constant of the weights. The conv
+          swaps the sides where it can (unsigned_w, piece_sums): weights
+          u = v + offset, codes broadcast straight from the history
+          (no shuffle, no xor), the accumulator starting at -offset times
+          the frame's code sum. AVX-VNNI always (offset 128: vpdpbusd
+          takes any int8 weights); AVX2 where unsigned_quads_exact().
 */
 typedef struct {
   __m256i conv[MAX_PAIRS]; /**< pairs [t][h][rv] or quads [t][q][rv] */
@@ -153,8 +160,8 @@ typedef struct {
       the same for every tap with one group per row, kept per tap anyway
       so that a tap reaches them as it reaches its bias128, without an
       index): tap t's R scale vectors (float bits) at [2Rt], its R zero
-      points at [2Rt + R] (+ 128 under WN_CONV_UNSIGNED, the form
-      frame_conv takes them out in); then the second pieces (split).
+      points at [2Rt + R] (+ cv.offset under cv.unsigned_w, the form
+      piece_sums takes them out in); then the second pieces (split).
       Sized to the taps and pieces (WN_FN(prepared_size)). */
   __m256i tap_par[];
 } pair_layer;
@@ -215,15 +222,42 @@ static bool quads_exact(int C, int amax)
 #endif
 }
 
+/*
+  When AVX2's conv may swap the sides (pair_matrix's unsigned_w): the
+  weights as u = v - vmin in [0, U], U = vmax - vmin over the matrix
+  (vmin <= 0 <= vmax), and the codes x in [-128, 127] as vpmaddubsw's
+  signed side. An int16 lane of one vpmaddubsw is two products, at most
+  2 * 128 * U in magnitude, and a tap's Q = ceil(C/4) of them are summed
+  with vpaddw before the widening, so every partial sum is at most
+  Q * 256 * U: exact when that is <= 32767. The 4-bit codes (U = 15:
+  Q <= 8) and the 2-bit ones (U = 3) take it at every channel count the
+  fused form takes; 8-bit ones (U up to 255) do not. Over the tap,
+  sum u x = sum v x - vmin * sum x: the accumulator starts at -offset
+  (offset = -vmin) times the frame's code sum (and the zero points'). The
+  gain over the quads form: each quad of codes is broadcast from the
+  history by one load, where the quads form shuffles it out of the biased
+  codes (an xor) in a register.
+*/
+static bool unsigned_quads_exact(int C, int range)
+{
+#ifdef QK_WAVENET_AVXVNNI
+  (void)C;
+  (void)range;
+  return true;
+#else
+  return quad_count(C) * 256 * range <= 32767;
+#endif
+}
+
 /**
    Tap t's weights of p at channels [c0, c1) (a piece of the tap, qk.h;
    0 at the tap's other channels) as quads (see pair_layer), out[q * R +
-   rv], with their constants -128 * sum v in bias128[rv]; UNSIGNED: as
-   v + 128 instead (0 past the rows and the piece), no constants
-   (frame_conv's unsigned form).
+   rv], with their constants -128 * sum v in bias128[rv]; under
+   pm->unsigned_w as v + pm->offset instead (0 past the rows and the
+   piece), no constants (piece_sums' unsigned form).
 */
 static void prepare_tap_quads(const qk_packed *p, int C, int t, int c0, int c1, __m256i *out,
-                              __m256i *bias128, bool unsigned_w)
+                              __m256i *bias128, const pair_matrix *pm)
 {
   const int rows = qk_packed_rows(p), Q = quad_count(C), R = row_vectors(C);
   for (int rv = 0; rv < R; ++rv) {
@@ -235,7 +269,7 @@ static void prepare_tap_quads(const qk_packed *p, int C, int t, int c0, int c1, 
           const int m = 8 * rv + r, c = 4 * q + j;
           const bool in = m < rows && c >= c0 && c < c1;
           const int v = in ? weight_value(p, m, t * C + c) : 0;
-          b[4 * r + j] = (int8_t)(unsigned_w ? (in ? v + 128 : 0) : v);
+          b[4 * r + j] = (int8_t)(pm->unsigned_w ? (in ? v + pm->offset : 0) : v);
           sum[r] += v;
         }
       out[q * R + rv] = _mm256_loadu_si256((const __m256i *)b);
@@ -265,40 +299,46 @@ static void prepare_tap_pairs(const qk_packed *p, int C, int t, int c0, int c1, 
 
 /** Tap t's piece [c0, c1) of p in the matrix's form (pm->quads), its bias128 too for quads. */
 static void prepare_tap(const qk_packed *p, const pair_matrix *pm, int C, int t, int c0, int c1,
-                        __m256i *out, __m256i *bias128, bool unsigned_w)
+                        __m256i *out, __m256i *bias128)
 {
   if (pm->quads)
-    prepare_tap_quads(p, C, t, c0, c1, out, bias128, unsigned_w);
+    prepare_tap_quads(p, C, t, c0, c1, out, bias128, pm);
   else
     prepare_tap_pairs(p, C, t, c0, c1, out);
 }
 
-/** The largest |value| of p's weights. */
-static int weight_amax(const qk_packed *p)
+/** The smallest and largest values of p's weights, and 0. */
+static void weight_range(const qk_packed *p, int *vmin, int *vmax)
 {
-  int amax = 0;
+  *vmin = 0;
+  *vmax = 0;
   for (int m = 0; m < qk_packed_rows(p); ++m)
     for (int k = 0; k < qk_packed_cols(p); ++k) {
-      const int v = weight_value(p, m, k), a = v < 0 ? -v : v;
-      amax = a > amax ? a : amax;
+      const int v = weight_value(p, m, k);
+      *vmin = v < *vmin ? v : *vmin;
+      *vmax = v > *vmax ? v : *vmax;
     }
-  return amax;
 }
 
 /**
-   p's taps (cols / C of them) in one form (pm->quads: quads_exact), tap
-   t's vectors at out + t * (Q or H) * R; end[t]: the channels of tap t
-   kept (its first piece: the weights past them 0), C for all (NULL).
+   p's taps (cols / C of them) in one form (pm->quads: quads_exact; CONV:
+   the unsigned quads where unsigned_quads_exact), tap t's vectors at
+   out + t * (Q or H) * R; end[t]: the channels of tap t kept (its first
+   piece: the weights past them 0), C for all (NULL).
 */
 static void prepare_pairs(const qk_packed *p, int C, const uint8_t *end, __m256i *out,
-                          __m256i *bias128, pair_matrix *pm, bool unsigned_w)
+                          __m256i *bias128, pair_matrix *pm, bool conv)
 {
   const int taps = qk_packed_cols(p) / C, R = row_vectors(C);
-  pm->quads = quads_exact(C, weight_amax(p));
+  int vmin, vmax;
+  weight_range(p, &vmin, &vmax);
+  pm->unsigned_w = conv && unsigned_quads_exact(C, vmax - vmin);
+  pm->offset = WN_CONV_UNSIGNED ? 128 : -vmin;
+  pm->quads = pm->unsigned_w || quads_exact(C, vmax > -vmin ? vmax : -vmin);
   const int per_tap = (pm->quads ? quad_count(C) : pair_count(C)) * R;
   for (int t = 0; t < taps; ++t)
     prepare_tap(p, pm, C, t, 0, end && end[t] ? end[t] : C, out + (size_t)t * (size_t)per_tap,
-                bias128 + (size_t)t * (size_t)R, unsigned_w);
+                bias128 + (size_t)t * (size_t)R);
   pm->has_zp = p->zp != NULL;
 }
 
@@ -340,10 +380,11 @@ size_t WN_FN(prepared_size)(const qk_wavenet_layer *L)
 }
 
 /** Scale group g's scales (as float bits) and zero points of the conv into par[0 .. 2R). */
-static void conv_group_params(const qk_wavenet_layer *L, int g, int R, __m256i *par)
+static void conv_group_params(const qk_wavenet_layer *L, const pair_layer *pl, int g, int R,
+                              __m256i *par)
 {
   __m256 scale[MAX_ROWV];
-  group_params(L->conv, g, R, WN_CONV_UNSIGNED ? 128 : 0, scale, par + R);
+  group_params(L->conv, g, R, pl->cv.unsigned_w ? pl->cv.offset : 0, scale, par + R);
   for (int rv = 0; rv < R; ++rv)
     par[rv] = _mm256_castps_si256(scale[rv]);
 }
@@ -354,22 +395,22 @@ void WN_FN(prepare)(const qk_wavenet_layer *L, void *mem)
   const int C = L->C, R = row_vectors(C), H = pair_count(C);
   for (int t = 0; t < L->taps; ++t)
     pl->split[t] = (uint8_t)qk_wavenet_tap_split(L, t);
-  prepare_pairs(L->conv, C, pl->split, pl->conv, pl->conv_bias128, &pl->cv, WN_CONV_UNSIGNED);
+  prepare_pairs(L->conv, C, pl->split, pl->conv, pl->conv_bias128, &pl->cv, true);
   prepare_pairs(L->w1x1, C, NULL, pl->w1, pl->w1_bias128, &pl->w1m, false);
   group_params(L->w1x1, 0, R, 0, pl->w1m.scale, pl->w1m.zp);
   pl->splits = split_taps(L) > 0;
   int at = 2 * R * L->taps; /* the second pieces after the taps' parameters */
   for (int t = 0; t < L->taps; ++t) {
     const int g = qk_wavenet_tap_group(L, t);
-    conv_group_params(L, g, R, pl->tap_par + 2 * R * t);
+    conv_group_params(L, pl, g, R, pl->tap_par + 2 * R * t);
     pl->piece_at[t] = 0;
     if (!pl->split[t])
       continue;
     /* the second piece: channels split .. C-1, in group g + 1 */
     __m256i *piece = pl->tap_par + at;
     pl->piece_at[t] = (uint16_t)at;
-    prepare_tap(L->conv, &pl->cv, C, t, pl->split[t], C, piece, piece + H * R, WN_CONV_UNSIGNED);
-    conv_group_params(L, g + 1, R, piece + H * R + R);
+    prepare_tap(L->conv, &pl->cv, C, t, pl->split[t], C, piece, piece + H * R);
+    conv_group_params(L, pl, g + 1, R, piece + H * R + R);
     at += piece_vectors(C);
   }
 }
@@ -529,14 +570,39 @@ AI void dot_quads(__m256i acc[MAX_ROWV], __m256i u, const __m256i *w, const int 
 }
 
 /** acc + the dot products of unsigned u and signed x bytes, four per dword (AVX-VNNI only). */
-AI __m256i dpbusd_unsigned_w(__m256i acc, __m256i u, __m256i x)
+/**
+   The unsigned form's sums: the Q quads of codes (4 signed bytes each,
+   broadcast from the history) against the unsigned weights w[q * R + rv],
+   added to acc. AVX-VNNI: one vpdpbusd each. AVX2: vpmaddubsw, summed in
+   int16 over the tap and widened once (exact by unsigned_quads_exact).
+*/
+AI void dot_codes_unsigned(__m256i acc[MAX_ROWV], const int8_t *codes, const __m256i *w,
+                           const int Q, const int R)
 {
 #ifdef QK_WAVENET_AVXVNNI
-  return qk_dpbusd256(acc, u, x);
+#pragma GCC unroll 4
+  for (int q = 0; q < Q; ++q) {
+    const __m256i x = _mm256_set1_epi32(load4(codes + 4 * q));
+#pragma GCC unroll 2
+    for (int rv = 0; rv < R; ++rv)
+      acc[rv] = qk_dpbusd256(acc[rv], w[q * R + rv], x);
+  }
 #else
-  (void)u;
-  (void)x;
-  return acc;
+  __m256i s16[MAX_ROWV];
+  const __m256i x0 = _mm256_set1_epi32(load4(codes));
+#pragma GCC unroll 2
+  for (int rv = 0; rv < R; ++rv)
+    s16[rv] = _mm256_maddubs_epi16(w[rv], x0);
+#pragma GCC unroll 4
+  for (int q = 1; q < Q; ++q) {
+    const __m256i x = _mm256_set1_epi32(load4(codes + 4 * q));
+#pragma GCC unroll 2
+    for (int rv = 0; rv < R; ++rv)
+      s16[rv] = _mm256_add_epi16(s16[rv], _mm256_maddubs_epi16(w[q * R + rv], x));
+  }
+#pragma GCC unroll 2
+  for (int rv = 0; rv < R; ++rv)
+    acc[rv] = _mm256_add_epi32(acc[rv], _mm256_madd_epi16(s16[rv], _mm256_set1_epi16(1)));
 #endif
 }
 
@@ -589,32 +655,25 @@ AI void piece_sums(__m256i acc[MAX_ROWV], const pair_layer *pl, const __m256i *w
                    const int H, const int R, const bool has_zp)
 {
   const int Q = (H + 1) / 2; /* quads: ceil(C / 4) */
-  if (WN_CONV_UNSIGNED) {
+  if (WN_CONV_UNSIGNED || pl->cv.unsigned_w) {
     /*
-      The codes x are vpdpbusd's signed side, broadcast 4 at a time
-      straight from the history (a load each, no shuffles), and the
-      weights its unsigned one, u = v + 128 (0 past the rows and the
-      piece: channels past C read the zero padding anyway). Over the
-      piece, sum u x = sum v x + 128 * sum x, so with zero points the
-      scalar's i = sum v x - zp * sum x = sum u x - (zp + 128) * sum x: the
-      accumulator starts at -(zp + 128) times the piece's code sum.
-      Exact in int32 (|sum u x| <= 255 * 127 * 16 at C = 16).
+      The codes x are the signed side, broadcast 4 at a time straight
+      from the history (a load each, no shuffles), and the weights the
+      unsigned one, u = v + offset (0 past the rows and the piece:
+      channels past C read the zero padding anyway). Over the piece,
+      sum u x = sum v x + offset * sum x, so with zero points the scalar's
+      i = sum v x - zp * sum x = sum u x - (zp + offset) * sum x: the
+      accumulator starts at -(zp + offset) times the piece's code sum
+      (zp holds zp + offset). Exact in int32 (|sum u x| <= 255 * 128 * 16
+      at C = 16).
     */
     const __m256i xsv = _mm256_set1_epi32(xs);
-    const __m256i start = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(xsv, 7));
+    const __m256i start = _mm256_set1_epi32(-pl->cv.offset * xs);
 #pragma GCC unroll 2
     for (int rv = 0; rv < R; ++rv)
       acc[rv] = has_zp ? _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_mullo_epi32(zp[rv], xsv))
                        : start;
-#pragma GCC unroll 4
-    for (int q = 0; q < Q; ++q) {
-      int32_t x4;
-      memcpy(&x4, codes + 4 * q, sizeof x4);
-      const __m256i x = _mm256_set1_epi32(x4);
-#pragma GCC unroll 2
-      for (int rv = 0; rv < R; ++rv)
-        acc[rv] = dpbusd_unsigned_w(acc[rv], w[q * R + rv], x);
-    }
+    dot_codes_unsigned(acc, codes, w, Q, R);
   } else if (pl->cv.quads) {
     acc_start(acc, &pl->cv, zp, bias128, _mm256_set1_epi32(has_zp ? xs : 0), R, has_zp);
     /* the codes + 128 (channels past C read the history's zero padding: u = 128, weight 0) */
@@ -657,7 +716,7 @@ AI void frame_conv(const qk_wavenet_layer *L, const pair_layer *pl, const qk_act
                    const int TAPS, const int ZP, const int SPLITS)
 {
   const bool has_zp = ZP && pl->cv.has_zp;
-  const bool need_sum = has_zp || WN_CONV_UNSIGNED;
+  const bool need_sum = has_zp || WN_CONV_UNSIGNED || pl->cv.unsigned_w;
   /* TAPS: the tap count at compile time (0: L->taps), so the taps' loads and sums unroll */
   const int taps = TAPS ? TAPS : L->taps, Q = (H + 1) / 2; /* quads: ceil(C / 4) */
   const int per_tap = (WN_CONV_UNSIGNED || pl->cv.quads ? Q : H) * R;

@@ -308,7 +308,9 @@ typedef struct {
   int extreme;     /* 0, or every weight at the format's most negative value and every
                       history frame of equal-magnitude values (codes +-127): 1 all +, 2 all -,
                       3 alternating signs by frame (the int16 sums' bounds at their worst);
-                      4 to 6 the same with a codebook value just past that bound */
+                      4 to 6 the same with a codebook value just past that bound; 7 to 9 the
+                      conv at the unsigned byte-quad form's extreme instead, 10 to 12 a
+                      codebook just past it (make_extreme) */
   int zp_span;     /* 0, or (with extreme and zero points) every weight value v - zp at the
                       format's largest magnitude: 1 v = max, zp = min (+255 for S8), 2 the
                       opposite (-255) */
@@ -464,11 +466,43 @@ static void matrix_extreme(matrix *mx, int C, bool past)
    -127 (u = 255 or 1 in the byte-quad forms): the products and the int16
    sums of the fused forms at the ends of their range.
 */
+/**
+   The conv's weights at the extreme of AVX2's unsigned byte-quad form
+   (qk_wavenet_avx2.c: weights u = v - vmin in [0, U], vmin <= 0 <= vmax,
+   exact while ceil(C/4) * 256 * U <= 32767): the first weight at the low
+   end and every other at the high end, so u = U almost everywhere. A
+   format's own minimum and maximum; a codebook's 0 and the lowest value
+   the form admits at C channels (U = 31 at C = 16: int16 sums of 31496
+   against codes +-127), or with `past` one lower, which must take
+   another form (the int16 pairs at C = 16).
+*/
+static void matrix_unsigned_extreme(matrix *mx, int C, bool past)
+{
+  const qk_format f = mx->w.format;
+  const size_t n = (size_t)mx->w.rows * (size_t)mx->w.cols;
+  if (qk_format_is_codebook(f)) {
+    const int admitted = 32767 / ((C + 3) / 4 * 256);
+    mx->codebook[0] = 0;
+    mx->codebook[1] = (int8_t)(-admitted - (past ? 1 : 0));
+    memset(mx->codes, 0, n);
+    mx->codes[0] = 1;
+  } else {
+    memset(mx->codes, (int8_t)qk_format_max(f), n);
+    mx->codes[0] = (int8_t)qk_format_min(f);
+  }
+}
+
 static void make_extreme(layer_case *lc, int frames)
 {
-  const int signs = (lc->p.extreme - 1) % 3 + 1;
-  matrix_extreme(&lc->conv, lc->p.C, lc->p.extreme > 3);
-  matrix_extreme(&lc->w1, lc->p.C, lc->p.extreme > 3);
+  const int signs = (lc->p.extreme - 1) % 3 + 1, kind = (lc->p.extreme - 1) / 3;
+  /* kinds 0 and 1: both matrices at matrix_extreme's (1: past it); 2 and
+     3: the conv at matrix_unsigned_extreme's instead */
+  const bool past = kind % 2;
+  if (kind >= 2)
+    matrix_unsigned_extreme(&lc->conv, lc->p.C, past);
+  else
+    matrix_extreme(&lc->conv, lc->p.C, past);
+  matrix_extreme(&lc->w1, lc->p.C, past);
   float *h = (float *)lc->hist.p;
   const int C = lc->p.C;
   for (int f = 0; f < frames; ++f) {
@@ -1322,7 +1356,10 @@ static void test_isa(qk_isa isa, int rounds)
   /* the weights' largest magnitude against codes +-127: every format, the fused channel counts */
   for (int fi = 0; fi < COUNT(formats); ++fi)
     for (int C = 4; C <= 16; C += 4)
-      for (int e = 1; e <= (qk_format_is_codebook(formats[fi]) ? 6 : 3); ++e) {
+      for (int e = 1; e <= 12; ++e) {
+        /* `past` (4-6, 10-12) is for codebooks only */
+        if ((e - 1) / 3 % 2 && !qk_format_is_codebook(formats[fi]))
+          continue;
         case_params p = random_params(C, formats[fi], false);
         p.w1_format = formats[fi];
         p.w1_zp = false;
