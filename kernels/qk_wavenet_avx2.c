@@ -190,6 +190,23 @@ AI const __m256i *tap_zero_points(const pair_layer *pl, int t, const int R)
 */
 static int quad_count(int C) { return (C + 3) / 4; }
 
+/**
+   Whether a tap's vpmaddubsw results, each two products of magnitude at
+   most `product` per int16 lane, may be summed in int16 over the tap's
+   ceil(C/4) quads (the two bounds below). Always on AVX-VNNI, whose
+   vpdpbusd adds into int32.
+*/
+static bool tap_sums_fit_int16(int C, int product)
+{
+#ifdef QK_WAVENET_AVXVNNI
+  (void)C;
+  (void)product;
+  return true;
+#else
+  return quad_count(C) * 2 * product <= 32767;
+#endif
+}
+
 /*
   When AVX2 may take the quads form (vpmaddubsw, int16 sums kept across
   a tap's quads).
@@ -211,16 +228,7 @@ static int quad_count(int C) { return (C + 3) / 4; }
   AVX-VNNI's vpdpbusd adds the four products into int32 without
   saturation: the quads form is exact there for any int8 weights.
 */
-static bool quads_exact(int C, int amax)
-{
-#ifdef QK_WAVENET_AVXVNNI
-  (void)C;
-  (void)amax;
-  return true;
-#else
-  return quad_count(C) * 2 * 255 * amax <= 32767;
-#endif
-}
+static bool quads_exact(int C, int amax) { return tap_sums_fit_int16(C, 255 * amax); }
 
 /*
   When AVX2's conv may swap the sides (pair_matrix's unsigned_w): the
@@ -238,16 +246,7 @@ static bool quads_exact(int C, int amax)
   history by one load, where the quads form shuffles it out of the biased
   codes (an xor) in a register.
 */
-static bool unsigned_quads_exact(int C, int range)
-{
-#ifdef QK_WAVENET_AVXVNNI
-  (void)C;
-  (void)range;
-  return true;
-#else
-  return quad_count(C) * 256 * range <= 32767;
-#endif
-}
+static bool unsigned_quads_exact(int C, int range) { return tap_sums_fit_int16(C, 128 * range); }
 
 /**
    Tap t's weights of p at channels [c0, c1) (a piece of the tap, qk.h;
