@@ -1007,8 +1007,18 @@ static int gemm_f32_taps_avx512vnni(const qk_packed *W, const float *x, int ldx,
   if (!frames16_applies(W, ldx, N) || K > FRAMES16_TAPS_MAX_K) {
     if (C % 4 != 0)
       return 0;
-    const f32_args a = {x,    ldx, bias,      Y, ldy, flags, W->rows, K, (size_t)K * TILE_ROWS,
-                        taps, C,   tap_stride};
+    const f32_args a = {.X = x,
+                        .ldx = ldx,
+                        .bias = bias,
+                        .Y = Y,
+                        .ldy = ldy,
+                        .flags = flags,
+                        .M = W->rows,
+                        .K = K,
+                        .tstride = (size_t)K * TILE_ROWS,
+                        .taps = taps,
+                        .C = C,
+                        .tap_stride = tap_stride};
     run_f32_tiles(&a, (const float *)W->data, N);
     return N;
   }
@@ -1016,7 +1026,15 @@ static int gemm_f32_taps_avx512vnni(const qk_packed *W, const float *x, int ldx,
   for (int t = 0; t < taps; ++t)
     for (int c = 0; c < C; ++c)
       kpos[t * C + c] = (ptrdiff_t)t * tap_stride + c;
-  const f32_args a = {x, ldx, bias, Y, ldy, flags, W->rows, K, (size_t)K * TILE_ROWS, 0, 0, 0};
+  const f32_args a = {.X = x,
+                      .ldx = ldx,
+                      .bias = bias,
+                      .Y = Y,
+                      .ldy = ldy,
+                      .flags = flags,
+                      .M = W->rows,
+                      .K = K,
+                      .tstride = (size_t)K * TILE_ROWS};
   return run_f32_frames16(&a, (const float *)W->data, N, kpos, C);
 }
 
@@ -1308,25 +1326,23 @@ static void gemm_f32_avx512vnni(const qk_packed *W, const float *X, int ldx, int
                                 const float *bias, float *Y, int ldy, unsigned flags)
 {
   if (W->format == QK_F32) {
-    const f32_args a = {X, ldx, bias, Y, ldy, flags, W->rows, W->cols, (size_t)W->cols * TILE_ROWS,
-                        0, 0,   0};
+    const f32_args a = {.X = X,
+                        .ldx = ldx,
+                        .bias = bias,
+                        .Y = Y,
+                        .ldy = ldy,
+                        .flags = flags,
+                        .M = W->rows,
+                        .K = W->cols,
+                        .tstride = (size_t)W->cols * TILE_ROWS};
     const float *w = (const float *)W->data;
     if (frames16_applies(W, ldx, N)) {
       const int done = run_f32_frames16(&a, w, N, NULL, W->cols);
       if (done == N)
         return;
-      const f32_args rest = {X + (size_t)done * (size_t)ldx,
-                             ldx,
-                             bias,
-                             Y + (size_t)done * (size_t)ldy,
-                             ldy,
-                             flags,
-                             W->rows,
-                             W->cols,
-                             a.tstride,
-                             0,
-                             0,
-                             0};
+      f32_args rest = a;
+      rest.X = X + (size_t)done * (size_t)ldx;
+      rest.Y = Y + (size_t)done * (size_t)ldy;
       run_f32_frames(&rest, one_tile_rows(W->rows), w, 0, N - done);
       return;
     }
@@ -1345,7 +1361,9 @@ static void gemm_f32_avx512vnni(const qk_packed *W, const float *X, int ldx, int
   }
   if (v->Kp <= WQ_KMAX) {
     float buf[WQ_KMAX * TILE_ROWS] __attribute__((aligned(64)));
-    const f32_args a = {X, ldx, bias, Y, ldy, flags, v->M, v->K, 0, 0, 0, 0};
+    /* one decoded tile at a time: no tstride */
+    const f32_args a = {
+        .X = X, .ldx = ldx, .bias = bias, .Y = Y, .ldy = ldy, .flags = flags, .M = v->M, .K = v->K};
     for (int t = 0; t < v->T; ++t) {
       switch (v->bits) {
       case 8: wq_decode_tile_b8(v, t, tbl, buf); break;
