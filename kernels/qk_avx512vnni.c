@@ -997,6 +997,22 @@ static bool frames16_applies(const qk_packed *W, int ldx, int N)
    values on the blocks (A1's convs: the gather was 9% of an A1 FP32
    process at block 16). Same k order, same chains: same bits.
 */
+/** A QK_F32 matrix's GEMM arguments (tiles of W->cols values a row, 16
+    rows), each frame's values read plainly from X. */
+static f32_args f32_args_of(const qk_packed *W, const float *X, int ldx, const float *bias,
+                            float *Y, int ldy, unsigned flags)
+{
+  return (f32_args){.X = X,
+                    .ldx = ldx,
+                    .bias = bias,
+                    .Y = Y,
+                    .ldy = ldy,
+                    .flags = flags,
+                    .M = W->rows,
+                    .K = W->cols,
+                    .tstride = (size_t)W->cols * TILE_ROWS};
+}
+
 static int gemm_f32_taps_avx512vnni(const qk_packed *W, const float *x, int ldx, int C, int taps,
                                     ptrdiff_t tap_stride, int N, const float *bias, float *Y,
                                     int ldy, unsigned flags)
@@ -1007,18 +1023,10 @@ static int gemm_f32_taps_avx512vnni(const qk_packed *W, const float *x, int ldx,
   if (!frames16_applies(W, ldx, N) || K > FRAMES16_TAPS_MAX_K) {
     if (C % 4 != 0)
       return 0;
-    const f32_args a = {.X = x,
-                        .ldx = ldx,
-                        .bias = bias,
-                        .Y = Y,
-                        .ldy = ldy,
-                        .flags = flags,
-                        .M = W->rows,
-                        .K = K,
-                        .tstride = (size_t)K * TILE_ROWS,
-                        .taps = taps,
-                        .C = C,
-                        .tap_stride = tap_stride};
+    f32_args a = f32_args_of(W, x, ldx, bias, Y, ldy, flags);
+    a.taps = taps;
+    a.C = C;
+    a.tap_stride = tap_stride;
     run_f32_tiles(&a, (const float *)W->data, N);
     return N;
   }
@@ -1026,15 +1034,7 @@ static int gemm_f32_taps_avx512vnni(const qk_packed *W, const float *x, int ldx,
   for (int t = 0; t < taps; ++t)
     for (int c = 0; c < C; ++c)
       kpos[t * C + c] = (ptrdiff_t)t * tap_stride + c;
-  const f32_args a = {.X = x,
-                      .ldx = ldx,
-                      .bias = bias,
-                      .Y = Y,
-                      .ldy = ldy,
-                      .flags = flags,
-                      .M = W->rows,
-                      .K = K,
-                      .tstride = (size_t)K * TILE_ROWS};
+  const f32_args a = f32_args_of(W, x, ldx, bias, Y, ldy, flags);
   return run_f32_frames16(&a, (const float *)W->data, N, kpos, C);
 }
 
@@ -1326,15 +1326,7 @@ static void gemm_f32_avx512vnni(const qk_packed *W, const float *X, int ldx, int
                                 const float *bias, float *Y, int ldy, unsigned flags)
 {
   if (W->format == QK_F32) {
-    const f32_args a = {.X = X,
-                        .ldx = ldx,
-                        .bias = bias,
-                        .Y = Y,
-                        .ldy = ldy,
-                        .flags = flags,
-                        .M = W->rows,
-                        .K = W->cols,
-                        .tstride = (size_t)W->cols * TILE_ROWS};
+    const f32_args a = f32_args_of(W, X, ldx, bias, Y, ldy, flags);
     const float *w = (const float *)W->data;
     if (frames16_applies(W, ldx, N)) {
       const int done = run_f32_frames16(&a, w, N, NULL, W->cols);
