@@ -989,14 +989,6 @@ static bool frames16_applies(const qk_packed *W, int ldx, int N)
          (size_t)ldx * FRAME_LANES <= (size_t)INT32_MAX / 4;
 }
 
-/**
-   qk_gemm_f32_taps() with each k read where its tap's piece lies, so the
-   engine's gather (C floats per frame and tap) is not needed: the whole
-   16-frame runs of a matrix of few rows on the frame form (A2 nano's
-   convs), and every frame of one whose pieces are whole multiples of 4
-   values on the blocks (A1's convs: the gather was 9% of an A1 FP32
-   process at block 16). Same k order, same chains: same bits.
-*/
 /** A QK_F32 matrix's GEMM arguments (tiles of W->cols values a row, 16
     rows), each frame's values read plainly from X. */
 static f32_args f32_args_of(const qk_packed *W, const float *X, int ldx, const float *bias,
@@ -1013,6 +1005,14 @@ static f32_args f32_args_of(const qk_packed *W, const float *X, int ldx, const f
                     .tstride = (size_t)W->cols * TILE_ROWS};
 }
 
+/**
+   qk_gemm_f32_taps() with each k read where its tap's piece lies, so the
+   engine's gather (C floats per frame and tap) is not needed: the whole
+   16-frame runs of a matrix of few rows on the frame form (A2 nano's
+   convs), and every frame of one whose pieces are whole multiples of 4
+   values on the blocks (A1's convs: the gather was 9% of an A1 FP32
+   process at block 16). Same k order, same chains: same bits.
+*/
 static int gemm_f32_taps_avx512vnni(const qk_packed *W, const float *x, int ldx, int C, int taps,
                                     ptrdiff_t tap_stride, int N, const float *bias, float *Y,
                                     int ldy, unsigned flags)

@@ -568,7 +568,6 @@ AI void dot_quads(__m256i acc[MAX_ROWV], __m256i u, const __m256i *w, const int 
 #endif
 }
 
-/** acc + the dot products of unsigned u and signed x bytes, four per dword (AVX-VNNI only). */
 /**
    The unsigned form's sums: the Q quads of codes (4 signed bytes each,
    broadcast from the history) against the unsigned weights w[q * R + rv],

@@ -461,12 +461,6 @@ static void matrix_extreme(matrix *mx, int C, bool past)
 }
 
 /**
-   p->extreme: the weights at their largest magnitude and each history
-   frame of one value repeated (1.0f or -1.0f), so every code is +127 or
-   -127 (u = 255 or 1 in the byte-quad forms): the products and the int16
-   sums of the fused forms at the ends of their range.
-*/
-/**
    The conv's weights at the extreme of AVX2's unsigned byte-quad form
    (qk_wavenet_avx2.c: weights u = v - vmin in [0, U], vmin <= 0 <= vmax,
    exact while ceil(C/4) * 256 * U <= 32767): the first weight at the low
@@ -492,6 +486,12 @@ static void matrix_unsigned_extreme(matrix *mx, int C, bool past)
   }
 }
 
+/**
+   p->extreme: the weights at their largest magnitude (or the conv at the
+   unsigned form's extreme) and each history frame of one value repeated (1.0f or -1.0f), so every
+   code is +127 or -127 (u = 255 or 1 in the byte-quad forms): the products and the int16 sums of
+   the fused forms at the ends of their range.
+*/
 static void make_extreme(layer_case *lc, int frames)
 {
   const int signs = (lc->p.extreme - 1) % 3 + 1, kind = (lc->p.extreme - 1) / 3;
