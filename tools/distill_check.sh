@@ -14,7 +14,7 @@
 #   a2-4bit   A2 standard, 4 bits asym per channel        (-25 dB; ~2 min)
 #   a1-2bit   A1, 2 bits asym, groups of 32, 60 epochs    (-10 dB; ~3 min)
 #   a2-2bit   A2 standard, 2 bits asym, groups of 32      (-10 dB; ~3 min)
-#   a1-4bit   A1, 4 bits asym per channel, three stages   (-25 dB; ~30 min)
+#   a1-4bit   A1, 4 bits asym per channel, three stages   (-25 dB; ~33 min)
 # Env: BUILD (default build), WORK (default build/distill-check).
 set -euo pipefail
 
