@@ -138,11 +138,11 @@ struct qk_rnn {
     each they take four (fewer need another permutation; more do not fit). */
 static inline bool qk_rnn_pk_applies(qk_rnn_kind kind, qk_isa isa, bool s8, int H)
 {
-  (void)isa;
 #ifdef QK_HAVE_AVX512VNNI
   return isa == QK_ISA_AVX512VNNI && !s8 && kind == QK_RNN_LSTM && H > 8 &&
          4 * H <= QK_RNN_PK_LANES;
 #else
+  (void)kind, (void)isa, (void)s8, (void)H; /* no packed form without AVX-512 */
   return false;
 #endif
 }
