@@ -19,13 +19,12 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+ALL=(a1-3bit a2-4bit a1-2bit a2-2bit a1-4bit)
 recipes=("$@")
-[ ${#recipes[@]} -gt 0 ] || recipes=(a1-3bit a2-4bit a1-2bit a2-2bit a1-4bit)
+[ ${#recipes[@]} -gt 0 ] || recipes=("${ALL[@]}")
 for r in "${recipes[@]}"; do
-  case $r in
-  a1-3bit | a2-4bit | a1-2bit | a2-2bit | a1-4bit) ;;
-  *) echo "distill_check.sh: unknown recipe $r (a1-3bit, a2-4bit, a1-2bit, a2-2bit, a1-4bit)" >&2; exit 2 ;;
-  esac
+  [[ " ${ALL[*]} " == *" $r "* ]] ||
+    { echo "distill_check.sh: unknown recipe $r (${ALL[*]})" >&2; exit 2; }
 done
 BUILD=${BUILD:-build}
 WORK=${WORK:-$BUILD/distill-check}
@@ -106,8 +105,8 @@ a2_4bit() {
 # A1 at 4 bits per channel (README, "A1 at 4 bits per channel: the third
 # stage from the quantized file"): two stages with held tones, the second
 # averaged; then a long, slow third stage on more audio that starts from
-# the second's exported file, whose weights sit on the grid, so the codes
-# hold still while the scales and biases settle.
+# the second's exported file, whose weights sit on the grid (from the
+# latent --out weights the held-out error jumps and peaks early).
 a1_4bit() {
   local q=4:linear:asym:channel w=$WORK/a1-4bit
   stage a1-4bit "$A1" $q "$A1" "$w-1.nam" "${SHORT[@]}" --epochs 60 --lr 3e-4 --lr-decay 0.98 \
